@@ -2,19 +2,19 @@ import {homedir} from 'node:os'
 import {Args, Flags} from '@oclif/core'
 import {fixedClock, systemClock} from '../plugins/canonical/index.js'
 import {PipelockError} from '../plugins/errors/index.js'
-import {AdminClient, resolveAdminTarget} from '../plugins/admin-client/index.js'
+import {AdminClient, configSearchOrder, resolveAdminTarget} from '../plugins/admin-client/index.js'
 import {BaseCommand} from './base-command.js'
 
 /** The persistent flags of every `session …` / `adaptive …` command (runtime §13). */
 export const adminFlags = {
   'api-url': Flags.string({
-    description: 'admin API base URL, e.g. http://127.0.0.1:9090 (else $PIPELOCK_API_URL, else http://<kill_switch.api_listen> from the config file); http:// is added when no scheme is given',
+    description: 'admin API base URL, e.g. http://127.0.0.1:9090 (else $PIPELOCK_API_URL, else http://<kill_switch.api_listen> from the config file, else http://<fetch_proxy.listen> from it, where the proxy mounts the API without api_listen); http:// is added when no scheme is given',
   }),
   'api-token': Flags.string({
     description: 'admin API bearer token (else $PIPELOCK_KILLSWITCH_API_TOKEN, else kill_switch.api_token from the config file); prefer the environment: flags show up in ps',
   }),
   config: Flags.string({
-    description: 'config file read for kill_switch.api_listen / api_token when a flag or the environment does not give them (else $PIPELOCK_CONFIG, ~/.config/pipelock/pipelock.yaml, /etc/pipelock/pipelock.yaml); must be mode 0600 when it supplies the token',
+    description: `config file read for kill_switch.api_listen (or fetch_proxy.listen) / api_token when a flag or the environment does not give them; the first found of ${configSearchOrder()}; must be mode 0600 when it supplies the token`,
   }),
 }
 

@@ -235,7 +235,7 @@ describe('pipelock session: where the URL and token come from', {concurrency: 3}
   })
 
   test('missing token, then missing URL → exit 2 (no config file anywhere)', async () => {
-    const where = 'a config file (--config, PIPELOCK_CONFIG, $PIPELOCK_HOME/pipelock.yaml, ~/.config/pipelock/pipelock.yaml, /etc/pipelock/pipelock.yaml)'
+    const where = 'a config file (--config, $PIPELOCK_CONFIG, $PIPELOCK_HOME/pipelock.yaml (default ~/.pipelock/pipelock.yaml), ~/.config/pipelock/pipelock.yaml, /etc/pipelock/pipelock.yaml)'
     assert.deepEqual(await runCliAsync(['session', 'list'], {env: env()}), {
       status: 2,
       stdout: '',
@@ -244,7 +244,7 @@ describe('pipelock session: where the URL and token come from', {concurrency: 3}
     assert.deepEqual(await runCliAsync(['session', 'list', '--api-token', 't'], {env: env()}), {
       status: 2,
       stdout: '',
-      stderr: `admin API URL is required: set --api-url or PIPELOCK_API_URL, or kill_switch.api_listen in ${where} [ADMIN_API_UNCONFIGURED]\n`,
+      stderr: `admin API URL is required: set --api-url or PIPELOCK_API_URL, or kill_switch.api_listen (else fetch_proxy.listen) in ${where} [ADMIN_API_UNCONFIGURED]\n`,
     })
   })
 

@@ -10,6 +10,7 @@ export {
   ENV_API_TOKEN,
   ENV_CONFIG,
   SYSTEM_CONFIG_PATH,
+  configSearchOrder,
   type AdminTarget,
   type AdminTargetInput,
   type ValueSource,

@@ -12,6 +12,14 @@ export const ENV_API_TOKEN = 'PIPELOCK_KILLSWITCH_API_TOKEN'
 export const ENV_CONFIG = 'PIPELOCK_CONFIG'
 export const SYSTEM_CONFIG_PATH = SYSTEM_CONFIG_FILE
 
+/**
+ * The config files searched, in order: what `findConfigFile` does, in the words the error,
+ * `--help` and docs/run.md all use.
+ */
+export function configSearchOrder(systemConfigPath = SYSTEM_CONFIG_PATH): string {
+  return `--config, $${ENV_CONFIG}, $PIPELOCK_HOME/pipelock.yaml (default ~/.pipelock/pipelock.yaml), ~/.config/pipelock/pipelock.yaml, ${systemConfigPath}`
+}
+
 export interface AdminTargetInput {
   readonly apiUrl?: string
   readonly apiToken?: string
@@ -48,11 +56,11 @@ export function resolveAdminTarget(input: AdminTargetInput): AdminTarget {
   if (url === undefined || token === undefined) {
     configPath = findConfigFile(input)
     if (configPath === undefined) {
-      const where = `a config file (--config, ${ENV_CONFIG}, $PIPELOCK_HOME/pipelock.yaml, ~/.config/pipelock/pipelock.yaml, ${input.systemConfigPath ?? SYSTEM_CONFIG_PATH})`
+      const where = `a config file (${configSearchOrder(input.systemConfigPath)})`
       if (token === undefined) {
         throw new PipelockError('ADMIN_API_UNCONFIGURED', `admin API token is required: set --api-token or ${ENV_API_TOKEN}, or kill_switch.api_token in ${where}`)
       }
-      throw new PipelockError('ADMIN_API_UNCONFIGURED', `admin API URL is required: set --api-url or ${ENV_API_URL}, or kill_switch.api_listen in ${where}`)
+      throw new PipelockError('ADMIN_API_UNCONFIGURED', `admin API URL is required: set --api-url or ${ENV_API_URL}, or kill_switch.api_listen (else fetch_proxy.listen) in ${where}`)
     }
     const ks = readKillSwitch(configPath, input.env)
     if (token === undefined) {

@@ -105,7 +105,7 @@ test('nothing configured: token required first, then URL (exit 2)', () => {
   assert.equal(noToken.code, 'ADMIN_API_UNCONFIGURED')
   assert.equal(noToken.exitCode, 2)
   assert.match(noToken.message, /^admin API token is required: set --api-token or PIPELOCK_KILLSWITCH_API_TOKEN, or kill_switch\.api_token in a config file/)
-  assert.match(err({apiToken: 't'}).message, /^admin API URL is required: set --api-url or PIPELOCK_API_URL, or kill_switch\.api_listen in a config file/)
+  assert.match(err({apiToken: 't'}).message, /^admin API URL is required: set --api-url or PIPELOCK_API_URL, or kill_switch\.api_listen \(else fetch_proxy\.listen\) in a config file/)
 })
 
 test('config without api_listen: the API is where the server mounts it, on fetch_proxy.listen (default 127.0.0.1:8888)', () => {
