@@ -332,6 +332,7 @@ describe('pipelock run: transports on real sockets', {timeout: 60_000}, () => {
     const ok = runCli(['healthcheck', '--addr', proxy.addr])
     assert.equal(ok.status, 0, ok.stderr)
     assert.equal(ok.stdout, 'healthy (HTTP 200)\n')
+    assert.equal(JSON.parse(runCli(['healthcheck', '--addr', proxy.addr, '--json']).stdout).kill_switch_active, false)
     const bad = runCli(['healthcheck', '--addr', '127.0.0.1:1'])
     assert.equal(bad.status, 1)
     const notAddr = runCli(['healthcheck', '--addr', 'notaport'])
@@ -370,6 +371,8 @@ describe('pipelock run: transports on real sockets', {timeout: 60_000}, () => {
       const health = await rawHttp(proxy.port, {path: '/health'})
       assert.equal(health.status, 200)
       assert.equal(JSON.parse(health.body).kill_switch_active, true)
+      // Still healthy (exit 0: /health is exempt), but the healthcheck line says the switch is on.
+      assert.deepEqual(runCli(['healthcheck', '--addr', proxy.addr]), {status: 0, stdout: 'healthy (HTTP 200, kill switch active)\n', stderr: ''})
       assert.equal((await rawHttp(proxy.port, {path: '/metrics'})).status, 200)
       await Promise.race([tunnelClosed, new Promise((_, rej) => setTimeout(() => rej(new Error('tunnel not torn down')), 2000))])
     } finally {

@@ -2,11 +2,16 @@
 import http from 'node:http'
 import {parseHostPort} from '../config/index.js'
 
+/** A /health answer is a small JSON object (§17); more than this is not read for the kill switch state. */
+const MAX_HEALTH_BODY = 64 * 1024
+
 export interface HealthcheckResult {
   readonly addr: string
   readonly healthy: boolean
   readonly status: number
   readonly error?: string
+  /** `/health`'s `kill_switch_active`, when the answer carries it (health stays 200 while it is on, §11.2). */
+  readonly kill_switch_active?: boolean
 }
 
 export async function checkHealth(addr: string, timeoutMs: number): Promise<HealthcheckResult> {
@@ -14,11 +19,32 @@ export async function checkHealth(addr: string, timeoutMs: number): Promise<Heal
   if (parseHostPort(addr) === undefined) return {addr, healthy: false, status: 0, error: `--addr ${JSON.stringify(addr)} is not host:port`}
   return await new Promise<HealthcheckResult>((resolve) => {
     const req = http.get(`http://${addr}/health`, {timeout: timeoutMs}, (res) => {
-      res.resume()
-      res.on('end', () => resolve({addr, healthy: res.statusCode === 200, status: res.statusCode ?? 0}))
+      const chunks: Buffer[] = []
+      let size = 0
+      res.on('data', (c: Buffer) => {
+        size += c.length
+        if (size <= MAX_HEALTH_BODY) chunks.push(c)
+      })
+      res.on('end', () => {
+        const status = res.statusCode ?? 0
+        const ks = killSwitchActive(Buffer.concat(chunks).toString('utf8'))
+        resolve({addr, healthy: status === 200, status, ...(ks === undefined ? {} : {kill_switch_active: ks})})
+      })
       res.on('error', () => resolve({addr, healthy: false, status: res.statusCode ?? 0, error: 'response error'}))
     })
     req.on('timeout', () => req.destroy(new Error('timeout')))
     req.on('error', (err: NodeJS.ErrnoException) => resolve({addr, healthy: false, status: 0, error: err.code ?? err.message}))
   })
+}
+
+function killSwitchActive(body: string): boolean | undefined {
+  try {
+    const j = JSON.parse(body) as unknown
+    if (j !== null && typeof j === 'object' && typeof (j as {kill_switch_active?: unknown}).kill_switch_active === 'boolean') {
+      return (j as {kill_switch_active: boolean}).kill_switch_active
+    }
+  } catch {
+    // not JSON: health is the status code alone
+  }
+  return undefined
 }
