@@ -258,6 +258,7 @@ describe('pipelock run --mcp-listen: flag errors (mcp.md §2.9)', () => {
     [['--mcp-upstream', 'http://127.0.0.1:1/mcp'], '--mcp-upstream requires --mcp-listen'],
     [['--mcp-listen', '127.0.0.1:0', '--mcp-upstream', 'ws://127.0.0.1:1/mcp'], 'invalid --mcp-upstream "ws://127.0.0.1:1/mcp": must be http:// or https:// with a host'],
     [['--mcp-listen', '127.0.0.1:0', '--mcp-upstream', 'nope'], 'invalid --mcp-upstream "nope": must be http:// or https:// with a host'],
+    [['--mcp-listen', 'nonsense', '--mcp-upstream', 'http://127.0.0.1:1/mcp'], '--mcp-listen "nonsense": want host:port (port 0 picks a free port)'],
   ] as const) {
     test(`${args.join(' ')} → ${message}`, () => {
       const r = runCli(['run', '--listen', '127.0.0.1:0', ...args])
@@ -265,6 +266,16 @@ describe('pipelock run --mcp-listen: flag errors (mcp.md §2.9)', () => {
       assert.ok(r.stderr.startsWith(message + ' ['), r.stderr)
     })
   }
+
+  test('an --mcp-listen beyond loopback starts with a warning that the endpoint has no authentication', async () => {
+    const proxy = await startProxy(null, {args: ['--preset', 'balanced', '--mcp-listen', '0.0.0.0:0', '--mcp-upstream', 'http://127.0.0.1:1/mcp']})
+    try {
+      mcpListenUrl(proxy)
+      assert.ok(proxy.stderr().includes('WARNING: --mcp-listen: "0.0.0.0:0" listens on all interfaces and the MCP endpoint has no authentication; anything that can reach this host can use the MCP server through it\n'), proxy.stderr())
+    } finally {
+      await proxy.stop()
+    }
+  })
 
   test('a shipped preset starts with --mcp-listen; taint applies to MCP, so no note says otherwise', async () => {
     const proxy = await startProxy(null, {args: ['--preset', 'balanced', '--mcp-listen', '127.0.0.1:0', '--mcp-upstream', 'http://127.0.0.1:1/mcp']})

@@ -10,13 +10,14 @@
  */
 import {systemClock} from '../canonical/index.js'
 import {resolveSalt} from '../capture/index.js'
-import type {PipelockConfig} from '../config/index.js'
+import {parseHostPort, type PipelockConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
 import {DecisionFanout, type DecisionSink} from '../decision/index.js'
 import {openCaptureSink, type CaptureSink, type HostedListener, type RunAttachment, type RunHost} from '../proxy/index.js'
 import {mcpContractGate, serverIdentity} from './contract-gate.js'
 import {notAppliedToMcp} from './features.js'
 import {startMcpListener} from './http-listener.js'
+import {listenExposure} from './listen-exposure.js'
 import {StderrRecorder} from './recorder.js'
 import {resolveMcpRuntime} from './resolve.js'
 import {mcpRuntimeWith} from './run-runtime.js'
@@ -35,6 +36,7 @@ export function mcpListenFlags(listen: string | undefined, upstream: string | un
   if (listen !== undefined && upstream === undefined) throw new PipelockError('USAGE', '--mcp-listen requires --mcp-upstream')
   if (listen === undefined && upstream !== undefined) throw new PipelockError('USAGE', '--mcp-upstream requires --mcp-listen')
   if (listen === undefined || upstream === undefined) return undefined
+  if (parseHostPort(listen) === undefined) throw new PipelockError('USAGE', `--mcp-listen "${listen}": want host:port (port 0 picks a free port)`)
   let u: URL | undefined
   try {
     u = new URL(upstream)
@@ -60,6 +62,8 @@ async function startRunListener(o: RunMcpListenerOptions, host: RunHost): Promis
   const first = server.snapshot()
   const resolved = resolveMcpRuntime(first.config, 'listener')
   for (const l of resolved.lines) host.stderr(l)
+  const exposure = listenExposure(o.listen)
+  if (exposure !== null) host.stderr(`WARNING: --mcp-listen: ${exposure}`)
   const skipped = notAppliedToMcp(resolved.config)
   if (skipped.length > 0) host.stderr(`pipelock: note: ${skipped.join(', ')} apply to HTTP traffic only; the MCP listener does not apply them to MCP messages in this version`)
 

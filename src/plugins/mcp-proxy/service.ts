@@ -8,7 +8,8 @@
  * (`loadFeature`: code that cannot be loaded refuses start-up, never runs without the feature).
  */
 import type {Readable, Writable} from 'node:stream'
-import {canaryEnvEntries, canaryLaunchLines, DEFAULT_PROFILE, documentSets, enabledFeatures, isLoopbackHost, loadConfigOnDemand, mergeProfile, parseHostPort, type LoadedConfig, type PipelockConfig} from '../config/index.js'
+import {listenExposure} from './listen-exposure.js'
+import {canaryEnvEntries, canaryLaunchLines, DEFAULT_PROFILE, documentSets, enabledFeatures, loadConfigOnDemand, mergeProfile, parseHostPort, type LoadedConfig, type PipelockConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
 import {renderScanJson, renderScanText, scanServerLine, type ScanLineOptions, type ScanLineVerdict} from '../mcp/index.js'
 import {buildChildEnv} from './child-env.js'
@@ -58,19 +59,6 @@ export interface McpProxyOptions {
   readonly build?: {readonly version: string; readonly sha: string}
   /** `--metrics-listen`: /metrics with the MCP counters and the file sentry's (filesentry/metrics-listener.ts). */
   readonly metricsListen?: string
-}
-
-/**
- * The listener has no authentication of its own: a bind beyond loopback is worth a warning
- * (the wording of the config's listen warnings). Null for a loopback address.
- */
-export function listenExposure(listen: string): string | null {
-  const hp = parseHostPort(listen)
-  if (hp === undefined || isLoopbackHost(hp.host)) return null
-  if (hp.host === '' || hp.host === '0.0.0.0' || hp.host === '::') {
-    return `"${listen}" listens on all interfaces and the MCP endpoint has no authentication; anything that can reach this host can use the MCP server through it`
-  }
-  return `"${listen}" is not a loopback address and the MCP endpoint has no authentication; make sure only your MCP clients can reach it`
 }
 
 function usage(message: string): PipelockError {
