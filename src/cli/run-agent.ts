@@ -8,22 +8,14 @@
  */
 import {spawn} from 'node:child_process'
 import {constants} from 'node:os'
+import {reachableListen} from '../plugins/config/index.js'
 
 /** What the agent gets: the four proxy variables (when the forward proxy is on) and PIPELOCK_FETCH_URL, from the bound address. */
 export function agentEnvironment(listen: string, forwardProxy: boolean, base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const url = `http://${reachable(listen)}`
+  const url = `http://${reachableListen(listen) ?? listen}`
   const env: NodeJS.ProcessEnv = {...base, PIPELOCK_FETCH_URL: `${url}/fetch`}
   if (forwardProxy) for (const k of ['HTTPS_PROXY', 'HTTP_PROXY', 'https_proxy', 'http_proxy']) env[k] = url
   return env
-}
-
-/** A wildcard listen host as the agent on this host reaches it (loopback). */
-function reachable(listen: string): string {
-  const m = /^(.*):(\d+)$/.exec(listen)
-  if (m === null) return listen
-  const host = m[1]!.replace(/^\[(.*)\]$/, '$1')
-  const to = host === '' || host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host
-  return `${to.includes(':') ? `[${to}]` : to}:${m[2]}`
 }
 
 export interface LaunchedAgent {

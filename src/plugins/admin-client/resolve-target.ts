@@ -1,5 +1,5 @@
 import {existsSync, statSync} from 'node:fs'
-import {SYSTEM_CONFIG_FILE, defaultConfigCandidates, loadConfig, parseHostPort} from '../config/index.js'
+import {SYSTEM_CONFIG_FILE, defaultConfigCandidates, loadConfig, reachableListen} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
 
 // Where the session/adaptive commands find the admin API and its token (runtime §13):
@@ -143,14 +143,11 @@ export function assertPrivate(file: string): void {
  * `127.0.0.1`, `::` → `::1`.
  */
 export function urlFromListen(listen: string, file: string, field = 'kill_switch.api_listen'): string {
-  const hp = parseHostPort(listen)
-  if (hp === undefined) {
+  const addr = reachableListen(listen)
+  if (addr === undefined) {
     throw new PipelockError('ADMIN_API_CONFIG_INVALID', `${field} "${listen}" is not host:port`, {location: {file}})
   }
-  let host = hp.host
-  if (host === '' || host === '0.0.0.0') host = '127.0.0.1'
-  else if (host === '::') host = '::1'
-  return `http://${host.includes(':') ? `[${host}]` : host}:${hp.port}`
+  return `http://${addr}`
 }
 
 /** Adds `http://` when the URL has no scheme, trims trailing `/`, and accepts only http(s). */

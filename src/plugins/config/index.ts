@@ -36,7 +36,7 @@ export {
   type ReloadTimers,
   type ReloadTrigger,
 } from './reloader.js'
-export {checkHostRule, parseCidr, parseHostPort, isCanonicalCidr, isLoopbackHost} from './net-rules.js'
+export {checkHostRule, parseCidr, parseHostPort, reachableListen, isCanonicalCidr, isLoopbackHost} from './net-rules.js'
 export {pipelockHome, defaultConfigCandidates, SYSTEM_CONFIG_FILE} from './home.js'
 export {loadPresetConfig} from './preset-load.js'
 export {canonicalListener, DEFAULT_PROFILE, mergeProfile, validateAgents, type AgentProfileConfig} from './agent-profiles.js'

@@ -84,6 +84,17 @@ export function parseHostPort(text: string): HostPort | undefined {
 }
 
 /**
+ * A listen address as a client on this host reaches it (`host:port`, IPv6 bracketed): a wildcard
+ * host (empty or `0.0.0.0`) becomes `127.0.0.1`, `::` becomes `::1`. Undefined when malformed.
+ */
+export function reachableListen(listen: string): string | undefined {
+  const hp = parseHostPort(listen)
+  if (hp === undefined) return undefined
+  const host = hp.host === '' || hp.host === '0.0.0.0' ? '127.0.0.1' : hp.host === '::' ? '::1' : hp.host
+  return `${host.includes(':') ? `[${host}]` : host}:${hp.port}`
+}
+
+/**
  * Validates one hostname rule (§5.17) for `trusted_domains`, `exempt_domains`,
  * `subdomain_entropy_exclusions`: lower-cased, one trailing dot removed; `*.example.com` allowed;
  * bare `*`, a wildcard over a single label (`*.com`), URLs, ports, paths and other glob

@@ -4,7 +4,7 @@
  */
 import type {ServerResponse} from 'node:http'
 import {uuidToUlid} from '../canonical/index.js'
-import {REASON_CODES, validLayer, type ReasonCode} from '../scanner/index.js'
+import {REASON_CODES, validLayer, type ReasonCode, type ReasonRetry, type ReasonSeverity} from '../scanner/index.js'
 
 export const BLOCK_REASON_VERSION = '1'
 
@@ -23,15 +23,26 @@ export interface BlockHeaderOptions {
   readonly contract?: boolean
 }
 
+/**
+ * A code's severity and retry (§10.2), or, for a live-lock contract block, critical / policy
+ * whatever its code (learn-lifecycle §7.9): the one rule the block headers and the Decision (so
+ * the receipt, audit line and capture record) both follow.
+ */
+export function blockGrade(reason: ReasonCode, contract: boolean): {readonly severity: ReasonSeverity; readonly retry: ReasonRetry} {
+  if (contract) return {severity: 'critical', retry: 'policy'}
+  const meta = REASON_CODES[reason] ?? REASON_CODES.parse_error
+  return {severity: meta.severity, retry: meta.retry}
+}
+
 /** The X-Pipelock-Block-Reason* headers for a code and layer (§10.1), with the receipt when one was signed. */
 export function blockHeaders(reason: ReasonCode, layer?: string, opts: BlockHeaderOptions = {}): Record<string, string> {
-  const meta = REASON_CODES[reason] ?? REASON_CODES.parse_error
   const code = REASON_CODES[reason] ? reason : 'parse_error'
+  const grade = blockGrade(code, opts.contract === true)
   const h: Record<string, string> = {
     'X-Pipelock-Block-Reason': code,
     'X-Pipelock-Block-Reason-Version': BLOCK_REASON_VERSION,
-    'X-Pipelock-Block-Reason-Severity': opts.contract === true ? 'critical' : meta.severity,
-    'X-Pipelock-Block-Reason-Retry': opts.contract === true ? 'policy' : meta.retry,
+    'X-Pipelock-Block-Reason-Severity': grade.severity,
+    'X-Pipelock-Block-Reason-Retry': grade.retry,
   }
   // Airlock denials carry no layer header (OP §6 item 3); their decision still records layer `airlock`.
   if (layer !== undefined && validLayer(layer) && code !== 'airlock_active') h['X-Pipelock-Block-Reason-Layer'] = layer

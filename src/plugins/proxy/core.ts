@@ -5,8 +5,8 @@
  */
 import type {IncomingMessage} from 'node:http'
 import {goHostname, parseGoUrl, type GoUrl} from '../canonical/index.js'
-import {REASON_CODES, reasonForLabel, scanUrlEager, type HeaderList, type ReasonCode, type Resolver, type UrlScanResult} from '../scanner/index.js'
-import {CONTENT_SCANNER_LABELS, displayUrl, redactUrl} from './block.js'
+import {reasonForLabel, scanUrlEager, type HeaderList, type ReasonCode, type Resolver, type UrlScanResult} from '../scanner/index.js'
+import {blockGrade, CONTENT_SCANNER_LABELS, displayUrl, redactUrl} from './block.js'
 import type {Decision, DecisionStage, Transport} from './decision.js'
 import type {IdentityAuth} from './identity.js'
 import type {Clock, SnapshotSource} from './ports.js'
@@ -111,10 +111,8 @@ export function blockDecision(
   opts: {stage: DecisionStage; layer: string; reason?: ReasonCode; detail: string; status: number; enforced: boolean; scan?: UrlScanResult; warnings?: readonly string[]},
 ): Decision {
   const reason = opts.reason ?? reasonForLabel(opts.layer)
-  const meta = REASON_CODES[reason]
-  // A live-lock contract block is critical, retry `policy`, whatever its code (learn-lifecycle
-  // §7.9): the block headers say so (block.ts), and the record (receipt, audit, capture) must too.
-  const contract = opts.stage === 'contract'
+  // A contract block's grade is the one its block headers carry (block.ts).
+  const grade = blockGrade(reason, opts.stage === 'contract')
   return {
     requestId: b.requestId, transport: b.transport, method: b.method, agent: b.agent, clientIp: b.clientIp, sessionKey: b.sessionKey, profile: b.profile ?? '_default', bound: b.bound === true,
     durationMs: clock.nowMs() - b.startMs,
@@ -123,8 +121,8 @@ export function blockDecision(
     stage: opts.stage,
     layer: opts.layer,
     reason,
-    severity: contract ? 'critical' : meta.severity,
-    retry: contract ? 'policy' : meta.retry,
+    severity: grade.severity,
+    retry: grade.retry,
     class: opts.scan?.class ?? 'threat',
     detail: opts.detail,
     ...(opts.scan?.hint !== undefined ? {hint: opts.scan.hint} : {}),

@@ -18,7 +18,8 @@ export async function checkHealth(addr: string, timeoutMs: number): Promise<Heal
   // Unhealthy either way (exit 1), but named: "ENOTFOUND" did not say the address was the problem.
   if (parseHostPort(addr) === undefined) return {addr, healthy: false, status: 0, error: `--addr ${JSON.stringify(addr)} is not host:port`}
   return await new Promise<HealthcheckResult>((resolve) => {
-    const req = http.get(`http://${addr}/health`, {timeout: timeoutMs}, (res) => {
+    // One probe, one connection: a pooled socket from an earlier probe would answer for a gone server.
+    const req = http.get(`http://${addr}/health`, {timeout: timeoutMs, agent: false}, (res) => {
       const chunks: Buffer[] = []
       let size = 0
       res.on('data', (c: Buffer) => {
