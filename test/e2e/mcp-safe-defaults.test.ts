@@ -66,6 +66,14 @@ describe('mcp proxy, no config: drift and injecting results are blocked', {timeo
     await eventually(w.stderr, /tool "add": .*definition-drift/)
   })
 
+  test('the drifted tool is held: its calls are refused, as the client never saw what it now is', async () => {
+    const e = await rejection(w.client.callTool({name: 'add', arguments: {a: 1, b: 2}}))
+    assert.equal(e.code, -32000)
+    assert.equal(e.message, 'MCP error -32000: pipelock: tool "add" changed its definition since it was first listed; restart the session')
+    assert.deepEqual(e.data, {block_reason: 'tool_poisoning'})
+    await eventually(w.stderr, /tools\/call "add" held: its definition changed since it was first listed \(description /)
+  })
+
   test('injection in content and in structuredContent: -32000', async () => {
     for (const name of ['notes', 'structured']) {
       const e = await rejection(w.client.callTool({name, arguments: {}}))

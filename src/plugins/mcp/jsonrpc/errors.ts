@@ -30,6 +30,8 @@ export const MCP_ERRORS = Object.freeze({
   // [ext] a response whose scan could not complete (scan pool failure, docs/mcp.md): fail closed.
   response_unscanned: {code: -32000, message: 'pipelock: MCP response could not be scanned', reason: 'pattern_unavailable'},
   tool_poisoning: {code: -32000, message: 'pipelock: tool poisoning detected in tools/list', reason: 'tool_poisoning'},
+  // [ext] a call to a tool held for a blocked rug-pull (docs/mcp.md): `{}` = the tool's name.
+  tool_drift: {code: -32000, message: 'pipelock: tool "{}" changed its definition since it was first listed; restart the session', reason: 'tool_poisoning'},
   session_binding: {code: -32000, message: 'pipelock: session_binding:{}', reason: 'session_binding'},
   input_scanning: {code: -32001, message: 'pipelock: request blocked by MCP input scanning', reason: 'parse_error'},
   redaction: {code: -32001, message: 'pipelock: request blocked by MCP redaction', reason: 'redaction_failure'},

@@ -157,6 +157,6 @@ function gateContext(ctx: McpContext, raw: string, extras: RequestExtras): McpGa
   }
   return {
     mcp: ctx, extras, http, at: http ? 'input: ' : `input line ${line}: `, frame, red, isCall, base, sess, entry: null,
-    content: CLEAN, policy: NO_POLICY_MATCH, dowWarned: false, binding: null, chain: null, address: null, reasons: [], action: '', warnAt: null, ceeWarned: false, contract: {}, decision: null, held: null,
+    content: CLEAN, policy: NO_POLICY_MATCH, dowWarned: false, binding: null, drift: null, chain: null, address: null, reasons: [], action: '', warnAt: null, ceeWarned: false, contract: {}, decision: null, held: null,
   }
 }

@@ -1,7 +1,9 @@
 /**
  * Per-session tool state (spec mcp.md §6.3 drift, §6.5 binding) with the reference's holes fixed:
  * the first-seen definition of a tool is pinned, so a blocked rug-pull stays blocked however often
- * the client lists again (Q5); only forwarded lists feed the binding inventory (Q6).
+ * the client lists again (Q5); only forwarded lists feed the binding inventory (Q6). A tool whose
+ * drifted list was blocked is held: the client still holds the first definition, but the server
+ * behind it changed, so a `tools/call` by that name is refused until the session starts again.
  */
 import {strconvQuote} from '../../canonical/index.js'
 
@@ -49,6 +51,8 @@ export function driftSummary(oldDesc: string, newDesc: string, oldParams: readon
 export class ToolBaseline {
   private readonly pins = new Map<string, Pin>()
   private readonly inventory = new Set<string>()
+  /** Tools held for a blocked rug-pull, with what changed (the summary of the drift that held them). */
+  private readonly held = new Map<string, string>()
   private baselineSet = false
 
   /**
@@ -64,6 +68,16 @@ export class ToolBaseline {
     if (pin.hash === hash) return null
     const changed = Object.keys(members).filter((k) => (pin.members[k] ?? '') !== members[k]).map((k) => `${k} changed`)
     return [driftSummary(pin.description, description, pin.params, params), ...changed].filter((p) => p !== '').join('; ') || 'definition changed'
+  }
+
+  /** Holds `name` for the rest of the session: its drifted definition was blocked (`summary` says what changed). */
+  holdDrifted(name: string, summary: string): void {
+    if (name !== '' && !this.held.has(name)) this.held.set(name, summary)
+  }
+
+  /** What changed in `name`'s definition when a drift held it; undefined when the tool is not held. */
+  heldDrift(name: string): string | undefined {
+    return this.held.get(name)
   }
 
   /** Records the names of a forwarded tools/list; returns names added after the baseline. */

@@ -26,6 +26,7 @@ export const HTTP_SKIPS: Readonly<Record<Exclude<McpStageId, StageId | SettleId>
   content: 'HTTP payloads are scanned by the header DLP and body stages',
   tool_policy: 'tool policy judges tool calls; an HTTP request is judged by the URL checks and the contract',
   session_binding: 'session binding pins the tools an MCP server listed; HTTP has no tool list',
+  tool_drift: 'a rug-pull hold follows the tool definitions an MCP server listed; HTTP has no tool list',
   chain: 'chain detection follows sequences of tool calls; HTTP sequences are judged by cross-request detection',
   parse: 'an HTTP request that cannot be parsed is refused by the listener before the gate',
 }

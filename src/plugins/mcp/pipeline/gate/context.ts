@@ -19,7 +19,7 @@ import type {McpSessionEntry, McpSessionHandle} from '../session-step.js'
 
 /** The stages of the MCP tool-call gate, in the one order they run (order.ts). */
 export type McpStageId =
-  | 'kill_switch' | 'header_dlp' | 'a2a' | 'batch' | 'redaction' | 'content' | 'address' | 'tool_policy' | 'budget' | 'session_binding' | 'chain' | 'parse'
+  | 'kill_switch' | 'header_dlp' | 'a2a' | 'batch' | 'redaction' | 'content' | 'address' | 'tool_policy' | 'budget' | 'session_binding' | 'tool_drift' | 'chain' | 'parse'
   | 'mode' | 'session' | 'cross_request' | 'contract' | 'taint'
 
 /** The fields every Decision of this message carries (the subject: a tool call or another request). */
@@ -57,14 +57,16 @@ export interface McpGateContext {
   /** A denial-of-wallet budget warned (no clean decay). */
   dowWarned: boolean
   binding: {readonly reason: string; readonly action: 'warn' | 'block'} | null
+  /** A call to a tool held for a blocked rug-pull (`tool_drift:<name>`); always blocks. */
+  drift: {readonly reason: string; readonly tool: string} | null
   chain: ChainMatch | null
   /** Address protection's finding in the params (`pattern`: `address:<explanation>` of the first finding of the winning action). */
   address: {readonly action: 'block' | 'warn'; readonly pattern: string} | null
-  /** Every finding of the non-short-circuiting stages (content, address, policy, binding, chain). */
+  /** Every finding of the non-short-circuiting stages (content, address, policy, binding, drift, chain). */
   readonly reasons: string[]
   /** The merged action of the findings once `mode` ran ('' = no finding: the all-clean path). */
   action: string
-  /** Where a warn's findings came from (mode: chain > policy > binding > content). */
+  /** Where a warn's findings came from (mode: chain > drift > policy > binding > content). */
   warnAt: {readonly stage: McpStage; readonly layer: string} | null
   /** Cross-request detection found something it did not block (no clean decay). */
   ceeWarned: boolean
@@ -100,7 +102,7 @@ export function answer(ctx: McpGateContext, stage: McpStage, layer: string, err:
 /**
  * A block of a stage that audit mode downgrades (the findings the HTTP gate also records as
  * would-block under `enforce: false`: content and header DLP, injection, address protection,
- * tool policy, session binding, chain detection, A2A, cross-request, taint). Enforcing, it is
+ * tool policy, session binding, a held rug-pull, chain detection, A2A, cross-request, taint). Enforcing, it is
  * `answer`; in audit mode the first one becomes the message's `would_block` Decision — one per
  * message, forwarded as received — and the gate goes on. The kill switch, the airlock and
  * `block_all`, budgets, the contract, parse, batch and redaction failures always answer.

@@ -23,6 +23,7 @@ import {redactionStage} from './stages/redaction.js'
 import {sessionStage} from './stages/session.js'
 import {sessionBindingStage} from './stages/session-binding.js'
 import {taintStage} from './stages/taint.js'
+import {toolDriftStage} from './stages/tool-drift.js'
 import {toolPolicyStage} from './stages/tool-policy.js'
 
 export type McpStageRow = Readonly<Record<McpStageId, McpGateStage | Skip>>
@@ -33,7 +34,7 @@ const CLIENT_ROW: McpStageRow = {
   header_dlp: {skip: 'the client speaks over stdio: its messages carry no HTTP request headers (the MCP HTTP listener checks them)'},
   a2a: {skip: 'A2A is an HTTP binding: the MCP HTTP listener scans A2A headers and method bodies, a stdio client has neither'},
   batch: batchStage, redaction: redactionStage, content: contentStage, tool_policy: toolPolicyStage, budget: budgetStage,
-  session_binding: sessionBindingStage, chain: chainStage, parse: parseStage, address: addressStage,
+  session_binding: sessionBindingStage, tool_drift: toolDriftStage, chain: chainStage, parse: parseStage, address: addressStage,
   mode: modeStage, session: sessionStage, cross_request: crossRequestStage, contract: contractStage, taint: taintStage,
 }
 

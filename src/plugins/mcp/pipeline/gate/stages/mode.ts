@@ -17,18 +17,21 @@ export const modeStage: McpGateStage = {
   id: 'mode',
   run(ctx) {
     if (ctx.reasons.length === 0) return false
-    const {content, policy, binding, chain, frame, sess, entry, reasons, at} = ctx
+    const {content, policy, binding, drift, chain, frame, sess, entry, reasons, at} = ctx
     const notes = ctx.base.notes
     let action = ''
     if (!content.clean) action = stricter(action, content.action)
     action = stricter(action, policy.action)
     if (binding) action = stricter(action, binding.action)
+    if (drift) action = stricter(action, 'block')
     if (chain) action = stricter(action, chain.action)
     if (ctx.address !== null) action = stricter(action, ctx.address.action)
-    // Layer and stage by precedence chain > policy > binding > content (§15.4); an address finding is content.
+    // Layer and stage by precedence chain > policy > binding > content (§15.4), a held rug-pull
+    // after chain; an address finding is content.
     const [stage, layer]: [McpStage, string] = chain ? ['chain', 'mcp_chain_detection']
-      : policy.rules.length > 0 ? ['tool_policy', 'mcp_tool_policy']
-        : binding ? ['session_binding', 'mcp_session_binding'] : ['content', 'mcp_input_scanning']
+      : drift ? ['tool_drift', 'mcp_tool_scanning']
+        : policy.rules.length > 0 ? ['tool_policy', 'mcp_tool_policy']
+          : binding ? ['session_binding', 'mcp_session_binding'] : ['content', 'mcp_input_scanning']
 
     // Adaptive upgrade of the merged action by the session level (§4.4 step 4, runtime §14.3).
     if (sess !== null && entry !== null) {
@@ -52,7 +55,8 @@ export const modeStage: McpGateStage = {
     sess?.signal('block', frame.toolName || frame.method, reasons.join(', '))
     const bindingBlock = binding !== null && binding.action === 'block'
     let err: McpError
-    if (ctx.http && bindingBlock) err = mcpError('session_binding', binding.reason.slice('session_binding:'.length))
+    if (stage === 'tool_drift') err = mcpError('tool_drift', drift!.tool)
+    else if (ctx.http && bindingBlock) err = mcpError('session_binding', binding.reason.slice('session_binding:'.length))
     else if (!content.clean || ctx.address !== null || policy.rules.length === 0) err = mcpError('input_scanning', '', blockReason(ctx, bindingBlock ? 'session_binding' : null))
     else err = mcpError('tool_policy', '', blockReason(ctx, bindingBlock ? 'session_binding' : null))
     notes.push(
@@ -76,6 +80,8 @@ export function receiptOf(ctx: McpGateContext, stage: McpStage): Partial<McpDeci
       return {pattern: ctx.policy.rules[0] ?? '', severity: 'high'}
     case 'session_binding':
       return {pattern: ctx.binding?.reason ?? '', severity: 'high'}
+    case 'tool_drift':
+      return {pattern: ctx.drift?.reason ?? '', severity: 'critical'}
     case 'content': {
       const first = ctx.content.dlp[0]
       if (first !== undefined) return {pattern: first.pattern, severity: first.severity}
