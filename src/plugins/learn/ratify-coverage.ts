@@ -1,4 +1,5 @@
 import type {JsonObject, JsonValue} from '../canonical/index.js'
+import {normalizeHost} from '../enforcement/index.js'
 import type {RatifyDecision} from './ratify.js'
 import {ruleAllows} from './ratify.js'
 
@@ -20,7 +21,8 @@ function values(s: JsonObject, key: string, pick: (v: JsonValue) => string): str
 }
 
 const text = (v: JsonValue): string => (typeof v === 'string' ? v : v instanceof Map && typeof v.get('value') === 'string' ? (v.get('value') as string) : '')
-const host = (s: JsonObject): string => text(s.get('host') ?? '').trim().toLowerCase().replace(/\.$/, '')
+// Hosts compared as the contract gate reads them (§3.2: trimmed, lower-cased, one trailing dot dropped).
+const host = (s: JsonObject): string => normalizeHost(text(s.get('host') ?? ''))
 
 function covers(broad: JsonObject, narrow: JsonObject): boolean {
   const b = sel(broad)
