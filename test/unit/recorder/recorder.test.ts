@@ -1,9 +1,10 @@
 import {describe, test} from 'node:test'
+import {spawn} from 'node:child_process'
 import assert from 'node:assert/strict'
 import {appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
-import {FlightRecorder, ReceiptEmitter, classifyHttpMethod} from '../../../src/plugins/recorder/index.js'
+import {FlightRecorder, ReceiptEmitter, classifyHttpMethod, writerLockHolder} from '../../../src/plugins/recorder/index.js'
 import {chainFilesInDir, EntryChainVerifier, extractChainItems, parseRecorderEntry, readLines, verifyChain} from '../../../src/plugins/receipts/index.js'
 import {fixedClock, uuidv7, type Clock} from '../../../src/plugins/canonical/index.js'
 import {verifyBytes} from '../../../src/plugins/signing/index.js'
@@ -136,6 +137,42 @@ describe('ReceiptEmitter', () => {
     writeFileSync(path.join(dir, '.proxy.writer.lock'), '999999999\n')
     const b = await FlightRecorder.open({dir, clock: tick()})
     b.close()
+  })
+
+  test('a lock naming a reused pid is stale: this process\'s own pid, or a live pid started at another time or boot (a container restarted hard)', async (t) => {
+    const dir = tmp(t)
+    const lock = path.join(dir, '.proxy.writer.lock')
+    const a = await FlightRecorder.open({dir, clock: tick()})
+    const written = readFileSync(lock, 'utf8')
+    a.close()
+    if (process.platform === 'linux') assert.match(written, new RegExp(`^${process.pid} \\d+ [0-9a-f-]+\\n$`))
+    // Left by an earlier run that had this very pid (pid 1 in a container, every start).
+    writeFileSync(lock, `${process.pid}\n`)
+    assert.equal(writerLockHolder(dir, 'proxy'), undefined)
+    ;(await FlightRecorder.open({dir, clock: tick()})).close()
+    // A live process (a child) named by pid with the start time it really has: held, refused.
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], {stdio: 'ignore'})
+    t.after(() => child.kill('SIGKILL'))
+    const pid = child.pid!
+    if (process.platform === 'linux') {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!
+      const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()
+      writeFileSync(lock, `${pid} ${start} ${boot}\n`)
+      assert.equal(writerLockHolder(dir, 'proxy'), pid)
+      await assert.rejects(FlightRecorder.open({dir, clock: tick()}), (e: Error & {code?: string}) => e.code === 'RECORDER_LOCKED' && e.message.includes(`process ${pid} `))
+      // The same pid, another start time: the pid was reused; the lock is taken over.
+      writeFileSync(lock, `${pid} ${Number(start) + 1} ${boot}\n`)
+      assert.equal(writerLockHolder(dir, 'proxy'), undefined)
+      ;(await FlightRecorder.open({dir, clock: tick()})).close()
+      // Written in another boot of the machine.
+      writeFileSync(lock, `${pid} ${start} 00000000-0000-0000-0000-000000000000\n`)
+      assert.equal(writerLockHolder(dir, 'proxy'), undefined)
+    }
+    // A lock of the pid alone (a system without /proc) trusts the pid's liveness.
+    writeFileSync(lock, `${pid}\n`)
+    assert.equal(writerLockHolder(dir, 'proxy'), pid)
+    await assert.rejects(FlightRecorder.open({dir, clock: tick()}), (e: Error & {code?: string}) => e.code === 'RECORDER_LOCKED')
   })
 
   test('a tail signed by another key disables emission instead of forking the chain', async (t) => {
