@@ -1,79 +1,13 @@
 import {closeSync, openSync, readFileSync, rmSync, writeSync} from 'node:fs'
 import path from 'node:path'
 import {PipelockError} from '../errors/index.js'
+import {liveLockOwner, lockOwnerText, markHeld, unmarkHeld} from '../signing/index.js'
 
 // One chain, one writer: a second process that resumed the same recorder session would continue
 // the chain from the tail it read and fork it (the verifier then reports a seq gap). A lock file
-// naming the writer keeps the second one out; a lock left by a process that no longer exists
-// (kill -9, OOM, power loss, a container stopped hard) is taken over, so a crash never blocks
-// the next start.
-//
-// A pid alone does not name a process: pids are reused, and in a container they repeat on every
-// start (a proxy that ran as pid 1, or pid 7 under an init, gets the same pid next time, and its
-// own pid is always alive). So the lock holds `<pid> <start time> <boot id>`: the process's start
-// time in clock ticks since boot (field 22 of /proc/<pid>/stat) and the kernel's boot id. A lock
-// is held only while a process with that pid, started at that time in that boot, lives; this
-// process's own pid holds it only while this process took it. Where /proc is not there (macOS),
-// the lock holds the pid alone and liveness is the pid's.
-
-/** Lock files this process holds now (its own pid in a lock is live only for these). */
-const heldHere = new Set<string>()
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
-/** The start time of `pid` in clock ticks since boot, from /proc; undefined where it cannot be read. */
-function startTicks(pid: number | 'self'): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    // Field 2 (the command) is in parentheses and may hold spaces: count from the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    const t = fields[19] // field 22 of the whole line
-    return t !== undefined && /^\d+$/.test(t) ? t : undefined
-  } catch {
-    return undefined
-  }
-}
-
-function bootId(): string | undefined {
-  try {
-    const id = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()
-    return /^[0-9a-f-]+$/.test(id) ? id : undefined
-  } catch {
-    return undefined
-  }
-}
-
-/** What this process writes into a lock it takes. */
-function ownIdentity(): string {
-  const start = startTicks('self')
-  const boot = bootId()
-  return start !== undefined && boot !== undefined ? `${process.pid} ${start} ${boot}` : String(process.pid)
-}
-
-/** The pid a lock's text names when that process still holds it; undefined for a stale or unreadable lock. */
-function liveHolder(file: string, text: string): number | undefined {
-  const [pidText, start, boot] = text.trim().split(/\s+/)
-  const pid = Number(pidText)
-  if (!Number.isInteger(pid) || pid <= 0) return undefined
-  if (pid === process.pid) return heldHere.has(file) ? pid : undefined
-  if (!alive(pid)) return undefined
-  if (boot !== undefined) {
-    const now = bootId()
-    if (now !== undefined && now !== boot) return undefined // written before the machine restarted
-  }
-  if (start !== undefined) {
-    const nowStart = startTicks(pid)
-    if (nowStart !== undefined && nowStart !== start) return undefined // the pid now names another process
-  }
-  return pid
-}
+// naming the writer (signing/lock-owner.ts: pid, start time, boot id) keeps the second one out; a
+// lock left by a process that no longer exists (kill -9, OOM, power loss, a container stopped
+// hard whose next start reuses the pid) is taken over, so a crash never blocks the next start.
 
 function lockFile(dir: string, sessionId: string): string {
   return path.join(dir, `.${sessionId}.writer.lock`)
@@ -86,7 +20,7 @@ function lockFile(dir: string, sessionId: string): string {
 export function writerLockHolder(dir: string, sessionId: string): number | undefined {
   const file = lockFile(dir, sessionId)
   try {
-    return liveHolder(file, readFileSync(file, 'utf8'))
+    return liveLockOwner(file, readFileSync(file, 'utf8'))
   } catch {
     return undefined
   }
@@ -98,11 +32,11 @@ export function acquireWriterLock(dir: string, sessionId: string): () => void {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(file, 'wx', 0o600)
-      writeSync(fd, `${ownIdentity()}\n`)
+      writeSync(fd, `${lockOwnerText()}\n`)
       closeSync(fd)
-      heldHere.add(file)
+      markHeld(file)
       return () => {
-        heldHere.delete(file)
+        unmarkHeld(file)
         rmSync(file, {force: true})
       }
     } catch (e) {
@@ -110,7 +44,7 @@ export function acquireWriterLock(dir: string, sessionId: string): () => void {
     }
     let holder: number | undefined
     try {
-      holder = liveHolder(file, readFileSync(file, 'utf8'))
+      holder = liveLockOwner(file, readFileSync(file, 'utf8'))
     } catch {
       continue // vanished between open and read: try again
     }

@@ -5,7 +5,7 @@ import path from 'node:path'
 import {lazyYaml} from '../canonical/index.js'
 import {goPathMatch} from '../canonical/index.js'
 import {osErrorReason, PipelockError} from '../errors/index.js'
-import {fsyncDir, makeDirs, verifyBytes, writeFileAtomic, writeNewFileSynced} from '../signing/index.js'
+import {fsyncDir, liveLockOwner, lockOwnerText, makeDirs, markHeld, unmarkHeld, verifyBytes, writeFileAtomic, writeNewFileSynced} from '../signing/index.js'
 import {BundleError, compareSemver, KNOWN_FEATURES, MAX_BUNDLE_BYTES, parseBundle, type Bundle, type BundleRule} from './bundle.js'
 import {embeddedKeys} from './keyring.js'
 
@@ -253,23 +253,17 @@ export function lockRulesDir(rulesDir: string): () => void {
     fd = take()
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
-    const pid = Number.parseInt(readFileSync(file, 'utf8').trim(), 10)
-    let alive = false
-    if (Number.isInteger(pid) && pid > 0) {
-      try {
-        process.kill(pid, 0)
-        alive = true
-      } catch {
-        alive = false
-      }
-    }
-    if (alive) throw new PipelockError('RULES_LOCKED', `another rules command is running (lock: ${file})`)
-    rmSync(file, {force: true}) // left behind by a process that is gone
+    if (liveLockOwner(file, readFileSync(file, 'utf8')) !== undefined) throw new PipelockError('RULES_LOCKED', `another rules command is running (lock: ${file})`)
+    rmSync(file, {force: true}) // left behind by a process that is gone (or whose pid was reused)
     fd = take()
   }
-  writeSync(fd, `${process.pid}\n`)
+  writeSync(fd, `${lockOwnerText()}\n`)
   closeSync(fd)
-  const release = (): void => rmSync(file, {force: true})
+  markHeld(file)
+  const release = (): void => {
+    unmarkHeld(file)
+    rmSync(file, {force: true})
+  }
   try {
     recoverInterruptedSwaps(rulesDir)
   } catch (e) {

@@ -1,10 +1,11 @@
 import {closeSync, constants, fstatSync, lstatSync, openSync, readSync, unlinkSync, writeSync} from 'node:fs'
 import {PipelockError} from '../errors/index.js'
+import {liveLockOwner, lockOwnerPid, lockOwnerText, markHeld, unmarkHeld} from './lock-owner.js'
 
 // An exclusive lock for a read-modify-write of one file. Node has no flock(2), so the lock is
-// an O_EXCL-created file holding the owner's pid: exactly one process can create it, and it
-// exists only while held. A lock whose owner process is gone (crash) is broken; a live owner is
-// waited for, up to a timeout.
+// an O_EXCL-created file naming its owner (lock-owner.ts: pid, start time, boot id): exactly one
+// process can create it, and it exists only while held. A lock whose owner process is gone
+// (crash; a reused pid is not its owner) is broken; a live owner is waited for, up to a timeout.
 //
 // Breaking a lock races with its owner releasing it: a waiter reads pid A, A unlocks and exits,
 // B takes a new lock, and the waiter, seeing A dead, would remove B's lock (two holders, a lost
@@ -36,7 +37,7 @@ export function withFileLock<T>(lockFile: string, fn: () => T, options: FileLock
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw options.failed(e as Error)
       const held = readLock(lockFile)
       const owner = held?.pid
-      if (held !== undefined && owner !== undefined && !ownerAlive(owner) && Date.now() - held.mtimeMs >= STALE_AGE_MS && sameFile(lockFile, held)) {
+      if (held !== undefined && owner !== undefined && liveLockOwner(lockFile, held.text) === undefined && Date.now() - held.mtimeMs >= STALE_AGE_MS && sameFile(lockFile, held)) {
         // Stale lock of a crashed process: remove it and retry at once.
         try {
           unlinkSync(lockFile)
@@ -51,10 +52,12 @@ export function withFileLock<T>(lockFile: string, fn: () => T, options: FileLock
     }
   }
   try {
-    writeSync(fd, String(process.pid))
+    writeSync(fd, lockOwnerText())
     closeSync(fd)
+    markHeld(lockFile)
     return fn()
   } finally {
+    unmarkHeld(lockFile)
     try {
       unlinkSync(lockFile)
     } catch {
@@ -85,11 +88,13 @@ function sleepSync(ms: number): void {
 
 interface HeldLock {
   pid: number | undefined
+  /** The owner text (lock-owner.ts). */
+  text: string
   ino: number
   mtimeMs: number
 }
 
-/** The lock file's owner pid (undefined while the owner has not written it yet) and identity. */
+/** The lock file's owner (pid undefined while the owner has not written it yet) and identity. */
 function readLock(lockFile: string): HeldLock | undefined {
   let fd: number
   try {
@@ -99,9 +104,9 @@ function readLock(lockFile: string): HeldLock | undefined {
   }
   try {
     const st = fstatSync(fd)
-    const buf = Buffer.alloc(32)
-    const pid = Number.parseInt(buf.subarray(0, readSync(fd, buf, 0, 32, 0)).toString('utf8'), 10)
-    return {pid: Number.isNaN(pid) ? undefined : pid, ino: st.ino, mtimeMs: st.mtimeMs}
+    const buf = Buffer.alloc(128)
+    const text = buf.subarray(0, readSync(fd, buf, 0, 128, 0)).toString('utf8')
+    return {pid: lockOwnerPid(text), text, ino: st.ino, mtimeMs: st.mtimeMs}
   } finally {
     closeSync(fd)
   }
@@ -116,12 +121,3 @@ function sameFile(lockFile: string, held: HeldLock): boolean {
   }
 }
 
-function ownerAlive(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}

@@ -45,6 +45,7 @@ export type {PublicKeyValue} from './key-text.js'
 export {makeDirs} from './make-dirs.js'
 export {createFileAtomic, fsyncDir, isDirectory, stageFileAtomic, writeFileAtomic, writeNewFileSynced, type StagedFile, type StreamedText} from './atomic-write.js'
 export {withFileLock, withFileUpdateLock, type FileLockOptions} from './file-lock.js'
+export {liveLockOwner, lockOwnerText, markHeld, unmarkHeld} from './lock-owner.js'
 export {
   KEYSTORE_DIR_MODE,
   PRIVATE_KEY_MODE,

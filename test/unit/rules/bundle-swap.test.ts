@@ -1,11 +1,12 @@
 import {test} from 'node:test'
+import {spawn} from 'node:child_process'
 import assert from 'node:assert/strict'
 import fs, {cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {createHash} from 'node:crypto'
 import {installBundle, listBundles, loadRuleBundles, removeBundle, updateBundles, verifyBundles} from '../../../src/plugins/rules/index.js'
-import {writeBundleDir} from '../../../src/plugins/rules/store.js'
+import {lockRulesDir, writeBundleDir} from '../../../src/plugins/rules/store.js'
 import {keyPairFromSeed, signBytes} from '../../../src/plugins/signing/index.js'
 import {inject} from '../../helpers/disk-faults.js'
 
@@ -186,4 +187,22 @@ test('an install fsyncs every staged file and the stage before the swap, and the
   ])
   assert.deepEqual(s.entries(), ['acme-rules'])
   assert.deepEqual(s.load().bundles.map((b) => b.version), ['2026.4.1'])
+})
+
+test('the rules lock: a live command keeps others out; a lock naming this process\'s pid that it never took (a reused pid) is taken over', (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pl-rules-lock-'))
+  t.after(() => rmSync(dir, {recursive: true, force: true}))
+  const lock = path.join(dir, '.rules.lock')
+  const release = lockRulesDir(dir)
+  assert.match(readFileSync(lock, 'utf8'), new RegExp(`^${process.pid}( \\d+ [0-9a-f-]+)?\\n$`))
+  assert.throws(() => lockRulesDir(dir), /another rules command is running/)
+  release()
+  assert.equal(existsSync(lock), false)
+  const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], {stdio: 'ignore'})
+  t.after(() => child.kill('SIGKILL'))
+  writeFileSync(lock, `${child.pid}\n`)
+  assert.throws(() => lockRulesDir(dir), /another rules command is running/)
+  writeFileSync(lock, `${process.pid}\n`)
+  lockRulesDir(dir)()
+  assert.equal(existsSync(lock), false)
 })

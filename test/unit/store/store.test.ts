@@ -1,5 +1,6 @@
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
+import {spawn} from 'node:child_process'
 import {copyFileSync, mkdtempSync, readFileSync, utimesSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
@@ -178,15 +179,23 @@ describe('write-once, hash rules, tombstone filing', () => {
 })
 
 describe('lock and journal', () => {
-  it('a live holder makes others wait and give up; a dead holder\'s lock is broken once a second old', () => {
+  it('a live holder makes others wait and give up; a dead holder\'s lock is broken once a second old', (t) => {
     const dir = mkdtempSync(path.join(tmpdir(), 'pl-lock-'))
     const lock = path.join(dir, '.lock')
-    writeFileSync(lock, String(process.pid))
+    const old = new Date(Date.now() - 5_000)
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], {stdio: 'ignore'})
+    t.after(() => child.kill('SIGKILL'))
+    writeFileSync(lock, String(child.pid))
+    utimesSync(lock, old, old)
     assert.throws(() => withStoreLock(lock, () => 1, {timeoutMs: 60}), code('STORE_LOCKED'))
+    // This process's own pid in a lock it did not take: an earlier process that had the same pid
+    // (a container's fixed pid after a hard stop) left it; broken like a dead holder's.
+    writeFileSync(lock, `${process.pid}\n`)
+    utimesSync(lock, old, old)
+    assert.equal(withStoreLock(lock, () => 7, {timeoutMs: 60}), 7)
     writeFileSync(lock, '999999999')
     // just written: it may be a lock taken since its pid was read, so it is waited for
     assert.throws(() => withStoreLock(lock, () => 1, {timeoutMs: 60}), code('STORE_LOCKED'))
-    const old = new Date(Date.now() - 5_000)
     utimesSync(lock, old, old)
     assert.equal(withStoreLock(lock, () => 42, {timeoutMs: 60}), 42)
     assert.throws(() => readFileSync(lock), /ENOENT/)
