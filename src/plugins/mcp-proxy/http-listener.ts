@@ -81,6 +81,8 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
   const view = (): {readonly config: PipelockConfig; readonly runtime: McpRuntime} => {
     const v = o.current?.() ?? o
     if (v.runtime !== sharedFor) {
+      // detect_drift turned on by this reload: the pins (and holds) start again from the next list.
+      if (v.runtime.settings.toolScan.detectDrift && !sharedFor.settings.toolScan.detectDrift) shared.baseline.resetDrift()
       shared = {...newSessionState(v.runtime.settings, 'mcp_http_listener', ''), baseline: shared.baseline}
       sharedFor = v.runtime
     }

@@ -80,6 +80,16 @@ export class ToolBaseline {
     return this.held.get(name)
   }
 
+  /**
+   * Forgets every pinned definition and every hold, keeping the binding inventory (mcp.md §14.3:
+   * a reload that turns `detect_drift` on re-seeds the pins from the next tools/list). The
+   * operator's re-baseline of a listener after a server update it accepts.
+   */
+  resetDrift(): void {
+    this.pins.clear()
+    this.held.clear()
+  }
+
   /** Records the names of a forwarded tools/list; returns names added after the baseline. */
   addForwarded(names: readonly string[]): string[] {
     const named = names.filter((n) => n !== '')

@@ -9,7 +9,8 @@ import type {McpGateStage} from '../context.js'
 export const toolDriftStage: McpGateStage = {
   id: 'tool_drift',
   run(ctx) {
-    if (!ctx.isCall || ctx.frame.toolName === '') return false
+    // A reload that turned drift detection off turned its holds off with it.
+    if (!ctx.isCall || ctx.frame.toolName === '' || !ctx.mcp.settings.toolScan.detectDrift) return false
     const tool = ctx.frame.toolName
     const summary = ctx.mcp.state.baseline.heldDrift(tool)
     if (summary === undefined) return false
