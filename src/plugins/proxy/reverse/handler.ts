@@ -11,6 +11,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {Agent} from 'undici'
 import {isCompressedEncoding, type ReasonCode} from '../../scanner/index.js'
 import {blockHeaders} from '../block.js'
+import {hintHeader} from '../hints.js'
 import {allowDecision, blockDecision, errorDecision, safeTarget, snapshotFor, type DecisionBase} from '../core.js'
 import type {Decision} from '../decision.js'
 import {relaySse} from '../relay/sse.js'
@@ -80,7 +81,9 @@ export async function handleReverse(ctx: ReverseContext, req: IncomingMessage, r
     const d = blockDecision(ports, b, safeTarget(snap, target, layer), {stage, layer: shownLayer, ...(reason ? {reason} : {}), detail, status, enforced: true, warnings})
     const receipt = record(d)
     req.resume()
-    sendReverseJson(res, status, requestBlockBody(detail), blockHeaders(d.reason!, shownLayer, {receipt, contract: stage === 'contract'}))
+    // The hint names the check that decided (a body DLP hit is not a URL DLP hit), whatever layer the header shows.
+    const hint = hintHeader(cfg.explain_blocks, {layer, detail, hint: d.hint})
+    sendReverseJson(res, status, requestBlockBody(detail), {...blockHeaders(d.reason!, shownLayer, {receipt, contract: stage === 'contract'}), ...hint})
   }
 
   // The gate (gate/transport-stages.ts, row reverse): the kill switch (§4.3 step 2: the reverse
@@ -170,7 +173,7 @@ async function respond(ctx: ReverseContext, x: ReverseResponse): Promise<void> {
       res.destroy()
       return
     }
-    res.writeHead(403, {...blockHeaders(reason, layer, {receipt}), 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body))})
+    res.writeHead(403, {...blockHeaders(reason, layer, {receipt}), ...hintHeader(cfg.explain_blocks, {layer, detail: text}), 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body))})
     res.end(body)
   }
   const pass = (status: number, body: Buffer, headers: Record<string, string | string[]>): void => {

@@ -12,6 +12,7 @@ import WebSocket, {WebSocketServer} from 'ws'
 import {goHostname, goPort, parseGoUrl} from '../../canonical/index.js'
 import {blockHeaders, sendBlockBody, sendTextError} from '../block.js'
 import {writeRawResponse} from '../relay/raw-response.js'
+import {hintHeader} from '../hints.js'
 import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, type DecisionBase} from '../core.js'
 import type {Dialer, VersionPort} from '../ports.js'
 import {extractFetchTarget} from '../relay/query-target.js'
@@ -238,7 +239,7 @@ export class WebSocketProxy {
       const receipt = rec.record(d)
       this.metrics.handshakeBlocked()
       const text = typeof body === 'object' ? body.json : reason === 'session_anomaly' ? detail : `WebSocket blocked: ${detail}`
-      answer(status, text, {...blockHeaders(d.reason!, layer === 'session_deny' ? undefined : layer, {receipt, contract: stage === 'contract'}), ...(cfg.explain_blocks && d.hint ? {'X-Pipelock-Hint': d.hint} : {})}, typeof body === 'object')
+      answer(status, text, {...blockHeaders(d.reason!, layer === 'session_deny' ? undefined : layer, {receipt, contract: stage === 'contract'}), ...hintHeader(cfg.explain_blocks, d)}, typeof body === 'object')
     }
     const fwd = forwardedHeaders(req.headers, cfg, {scheme: target.scheme, host: target.authority}, ports.version)
     // The gate (gate/transport-stages.ts, row websocket): URL scan → session → header DLP of the

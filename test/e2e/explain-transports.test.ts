@@ -1,0 +1,102 @@
+/**
+ * `explain_blocks: true` puts `X-Pipelock-Hint` on the blocks of every transport (operations.md,
+ * "Explained blocks"): the same blocked target gets the same hint on /fetch, the forward proxy,
+ * CONNECT and the `/ws` handshake, and the reverse proxy's request- and response-side blocks carry
+ * the hint of the check that decided (a body DLP hit the body hint, not the URL one). Built CLI,
+ * real clients (the `ws` package, node:http) against local upstreams.
+ */
+import assert from 'node:assert/strict'
+import http from 'node:http'
+import {after, before, describe, it} from 'node:test'
+import WebSocket from 'ws'
+import {OTHER_HINTS, URL_HINTS} from '../../src/plugins/proxy/hints.js'
+import {rawExchange, rawHttp, startHttpUpstream, startProxy, type RunningProxy, type Upstream} from './proxy-harness.js'
+
+const AWS_KEY = ['AKIA', 'Q3EGRZ7NXPLM', '4TWB'].join('')
+
+interface Refused {
+  readonly status: number
+  readonly headers: http.IncomingHttpHeaders
+  readonly body: string
+}
+
+/** A `/ws` handshake the proxy refuses: its status, headers and body as the `ws` client saw them. */
+function refusedHandshake(proxy: RunningProxy, target: string): Promise<Refused> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://${proxy.addr}/ws?url=${encodeURIComponent(target)}`)
+    ws.once('open', () => {
+      ws.terminate()
+      reject(new Error('handshake was not refused'))
+    })
+    ws.once('unexpected-response', (_req, res) => {
+      let body = ''
+      res.on('data', (c: Buffer) => (body += c.toString()))
+      res.on('end', () => resolve({status: res.statusCode ?? 0, headers: res.headers, body}))
+    })
+    ws.once('error', reject)
+  })
+}
+
+describe('explain_blocks: the hint on every transport', {timeout: 60_000}, () => {
+  let up: Upstream
+  let proxy: RunningProxy
+  let reversePort: number
+  before(async () => {
+    up = await startHttpUpstream()
+    const config = [
+      'explain_blocks: true',
+      'forward_proxy:', '  enabled: true',
+      'websocket_proxy:', '  enabled: true',
+      'request_body_scanning:', '  enabled: true',
+      'response_scanning:', '  action: block',
+      'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]',
+      'fetch_proxy:', '  monitoring:', '    max_requests_per_minute: 100000',
+    ].join('\n') + '\n'
+    proxy = await startProxy(config, {args: ['--reverse-proxy', '--reverse-upstream', `http://127.0.0.1:${up.port}/`, '--reverse-listen', '127.0.0.1:0']})
+    reversePort = Number(/pipelock: reverse proxy listening on 127\.0\.0\.1:(\d+)/.exec(proxy.stderr())?.[1])
+    assert.ok(reversePort > 0, proxy.stderr())
+  })
+  after(async () => {
+    await proxy?.stop()
+    await up?.close()
+  })
+
+  it('a blocklisted host gets the blocklist hint on /fetch, forward, CONNECT and the /ws handshake', async () => {
+    const hint = URL_HINTS.blocklist
+    const fetched = await rawHttp(proxy.port, {path: `/fetch?url=${encodeURIComponent('https://pastebin.com/raw/x')}`})
+    assert.equal(fetched.status, 403)
+    assert.equal(fetched.headers['x-pipelock-hint'], hint)
+    const forward = await rawHttp(proxy.port, {path: 'http://pastebin.com/raw/x'})
+    assert.equal(forward.status, 403)
+    assert.equal(forward.headers['x-pipelock-hint'], hint)
+    const connect = await rawExchange(proxy.port, 'CONNECT pastebin.com:443 HTTP/1.1\r\nHost: pastebin.com:443\r\n\r\n')
+    assert.match(connect, /^HTTP\/1\.1 403 /)
+    assert.ok(connect.includes(`X-Pipelock-Hint: ${hint}\r\n`), connect)
+    const ws = await refusedHandshake(proxy, 'wss://pastebin.com/socket')
+    assert.equal(ws.status, 403, ws.body)
+    assert.equal(ws.headers['x-pipelock-block-reason'], 'domain_blocklist')
+    assert.equal(ws.headers['x-pipelock-hint'], hint)
+  })
+
+  it('a /ws target with a secret in its query gets the core DLP hint, never the secret', async () => {
+    const ws = await refusedHandshake(proxy, `ws://127.0.0.1:${up.port}/?k=${AWS_KEY}`)
+    assert.equal(ws.status, 403, ws.body)
+    assert.equal(ws.headers['x-pipelock-hint'], URL_HINTS.core_dlp)
+    assert.ok(!JSON.stringify(ws).includes(AWS_KEY))
+  })
+
+  it('the reverse proxy hints its URL DLP, body DLP and response blocks with the hint of the check that decided', async () => {
+    const url = await rawHttp(reversePort, {path: `/x?k=${AWS_KEY}`})
+    assert.equal(url.status, 403, url.body)
+    assert.equal(url.headers['x-pipelock-block-reason-layer'], 'dlp')
+    assert.equal(url.headers['x-pipelock-hint'], URL_HINTS.dlp)
+    const body = await rawHttp(reversePort, {method: 'POST', path: '/echo', headers: {'content-type': 'text/plain'}, body: `key ${AWS_KEY}`})
+    assert.equal(body.status, 403, body.body)
+    assert.equal(body.headers['x-pipelock-hint'], OTHER_HINTS.body_dlp)
+    const page = await rawHttp(reversePort, {path: '/injection'})
+    assert.equal(page.status, 403, page.body)
+    assert.equal(page.headers['x-pipelock-block-reason'], 'prompt_injection')
+    assert.equal(page.headers['x-pipelock-hint'], OTHER_HINTS.response_scan)
+    for (const r of [url, body]) assert.ok(!JSON.stringify(r).includes(AWS_KEY))
+  })
+})
