@@ -152,6 +152,19 @@ describe('pipelock run: the airlock cuts a live /ws connection', {timeout: 60_00
     const reason = JSON.parse(c.reason) as Record<string, string>
     assert.equal(reason.block_reason, 'airlock_active')
     assert.equal(reason.layer, 'airlock')
+    // A new handshake of the quarantined session is refused, and told it is the WebSocket (a GET
+    // the hard tier would let through on the forward proxy) that the tier refuses.
+    const refused = await new Promise<{status: number; block: unknown; body: string}>((resolve, reject) => {
+      const again = new WebSocket(`ws://${proxy.addr}/ws?url=${encodeURIComponent(`ws://127.0.0.1:${echo.port}/`)}`, {headers: {'X-Pipelock-Agent': 'ws-air'}})
+      again.once('open', () => reject(new Error('handshake was not refused')))
+      again.once('unexpected-response', (_req, res) => {
+        let body = ''
+        res.on('data', (c: Buffer) => (body += c.toString()))
+        res.on('end', () => resolve({status: res.statusCode ?? 0, block: res.headers['x-pipelock-block-reason'], body}))
+      })
+      again.once('error', reject)
+    })
+    assert.deepEqual(refused, {status: 403, block: 'airlock_active', body: 'WebSocket blocked: airlock: hard tier blocks new WebSocket connections\n'})
   })
 })
 

@@ -250,6 +250,9 @@ export class ProxySessions {
         return {layer: 'airlock', reason: 'airlock_active', detail: `session in airlock ${tier}`, label}
       case 'connect':
         return {layer: 'airlock', reason: 'airlock_active', detail: 'CONNECT blocked during quarantine', label, body: 'airlock: CONNECT blocked during quarantine\n'}
+      case 'websocket':
+        // The handshake is a GET the hard tier lets through elsewhere: say it is the new connection that is refused.
+        return {layer: 'airlock', reason: 'airlock_active', detail: tier === 'hard' ? 'airlock: hard tier blocks new WebSocket connections' : AIRLOCK_FORWARD_DETAIL[tier]!, label}
       default: {
         // The reference's doubled prefix (OP §6 item 3, replicated for v1).
         const detail = AIRLOCK_FORWARD_DETAIL[tier]!
