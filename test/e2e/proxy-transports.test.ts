@@ -262,7 +262,7 @@ describe('pipelock run: transports on real sockets', {timeout: 60_000}, () => {
     assert.equal(fwd.headers['x-pipelock-block-reason'], undefined)
     const f = await rawHttp(proxy.port, {path: '/fetch?url=http://127.0.0.1:1/'})
     assert.equal(f.status, 502)
-    assert.deepEqual(JSON.parse(f.body), {url: 'http://127.0.0.1:1/', error: 'fetch failed: ECONNREFUSED', blocked: false})
+    assert.deepEqual(JSON.parse(f.body), {url: 'http://127.0.0.1:1/', error: 'fetch failed: connection refused (ECONNREFUSED)', blocked: false})
     const c = await rawExchange(proxy.port, 'CONNECT 127.0.0.1:1 HTTP/1.1\r\nHost: x\r\n\r\n')
     assert.match(c, /^HTTP\/1\.1 502 /)
     assert.match(c, /tunnel dial failed/)

@@ -3,3 +3,4 @@ export {PipelockError, formatError, isPipelockError, type ErrorLocation, type Pi
 export {renderErrorDocs} from './render-docs.js'
 export {printable} from './printable.js'
 export {osErrorReason} from './os-reason.js'
+export {networkErrorReason} from './net-reason.js'

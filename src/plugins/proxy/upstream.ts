@@ -8,6 +8,7 @@ import type {EventEmitter} from 'node:events'
 import type {Readable} from 'node:stream'
 import type {Agent, Dispatcher} from 'undici'
 import {goHostname, parseGoUrl, type GoUrl} from '../canonical/index.js'
+import {networkErrorReason} from '../errors/index.js'
 import type {ReasonCode, UrlScanResult} from '../scanner/index.js'
 import {credentialHeaderNames, sameOrigin, withoutCredentials} from './redirect-credentials.js'
 import type {UpstreamAbort} from './upstream-abort.js'
@@ -135,7 +136,7 @@ export async function requestWithRedirects(agent: Agent, req: UpstreamRequest, h
     } catch (err) {
       const e = err as Error & {code?: string}
       const dialBlocked = e.code === 'PIPELOCK_DIAL_BLOCKED'
-      return {kind: 'error', message: dialBlocked ? e.message : (e.code ?? e.message ?? 'upstream error'), dialBlocked}
+      return {kind: 'error', message: dialBlocked ? e.message : e.code !== undefined ? networkErrorReason(e.code) : (e.message ?? 'upstream error'), dialBlocked}
     }
     // Every later destroy() (blocks, client gone, caps) would otherwise emit an unhandled
     // 'error' event and take the process down; consumers still see errors through for-await.

@@ -1,0 +1,34 @@
+/**
+ * Why a network request failed, in words an agent or operator can act on, with the stable code
+ * after it for grepping: `connection refused (ECONNREFUSED)` instead of a bare `ECONNREFUSED`.
+ * Codes not listed here are returned as they are.
+ */
+const REASONS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset by peer',
+  EPIPE: 'connection closed by peer',
+  ETIMEDOUT: 'connection timed out',
+  EHOSTUNREACH: 'no route to host',
+  ENETUNREACH: 'network is unreachable',
+  EADDRNOTAVAIL: 'address not available',
+  ENOTFOUND: 'no such host',
+  EAI_AGAIN: 'DNS lookup failed (temporary)',
+  UND_ERR_CONNECT_TIMEOUT: 'connect timed out',
+  UND_ERR_HEADERS_TIMEOUT: 'timed out waiting for response headers',
+  UND_ERR_BODY_TIMEOUT: 'timed out reading the response body',
+  UND_ERR_SOCKET: 'connection closed by the upstream',
+  UND_ERR_CLOSED: 'connection closed',
+  UND_ERR_ABORTED: 'request aborted',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'upstream TLS certificate not trusted',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'upstream TLS certificate not trusted',
+  SELF_SIGNED_CERT_IN_CHAIN: 'upstream TLS certificate not trusted (self-signed in chain)',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'upstream TLS certificate not trusted (self-signed)',
+  CERT_HAS_EXPIRED: 'upstream TLS certificate expired',
+  CERT_NOT_YET_VALID: 'upstream TLS certificate not yet valid',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'upstream TLS certificate does not match the host name',
+}
+
+export function networkErrorReason(code: string): string {
+  const words = REASONS[code]
+  return words === undefined ? code : `${words} (${code})`
+}
