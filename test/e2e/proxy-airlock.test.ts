@@ -111,7 +111,7 @@ describe('pipelock run: airlock', {timeout: 90_000}, () => {
 
     // Anonymous traffic from 127.0.0.1 is session `127.0.0.1`.
     const c = await connectOnce(proxy.port, `127.0.0.1:${echo.port}`, '')
-    assert.equal(c.head.split('\r\n')[0], 'HTTP/1.1 403 Forbidden')
+    assert.equal(c.head.split('\r\n')[0], 'HTTP/1.1 403 Forbidden (blocked by pipelock: airlock_active)')
     assert.match(c.head, /X-Pipelock-Block-Reason: airlock_active/)
     assert.doesNotMatch(c.head, /X-Pipelock-Block-Reason-Layer/, 'no layer header on airlock denials')
     assert.match(c.head, /X-Pipelock-Block-Reason-Receipt: /, 'the denial names its receipt')

@@ -125,7 +125,7 @@ describe('pipelock run: cross-request entropy budget', {timeout: 90_000}, () => 
       assert.match((await rawHttp(proxy.port, {path: '/metrics'})).body, /^pipelock_cross_request_entropy_exceeded_total [1-9]/m)
       // CONNECT records nothing, but the same session's exceeded budget refuses it (§5.4).
       const c = await rawExchange(proxy.port, `CONNECT 127.0.0.1:${up.port} HTTP/1.1\r\nHost: 127.0.0.1:${up.port}\r\n\r\n`)
-      assert.match(c, /^HTTP\/1\.1 403 Forbidden\r\n/)
+      assert.match(c, /^HTTP\/1\.1 403 Forbidden \(blocked by pipelock: cross_request_deny, layer cross_request_entropy\)\r\n/)
       assert.match(c, /X-Pipelock-Block-Reason: cross_request_deny\r\n/)
       assert.ok(c.endsWith('\r\n\r\nCONNECT blocked: cross-request entropy budget exceeded\n'), c)
     } finally {

@@ -42,7 +42,20 @@ export function parseAuthority(target: string): {host: string; port: number} | n
 }
 
 export function killSwitchConnectDeny(socket: Duplex, message: string, headers: Record<string, string> = blockHeaders('kill_switch_active', 'kill_switch')): void {
-  writeRawResponse(socket, 503, 'Service Unavailable', {'Content-Type': 'application/json', ...headers}, JSON.stringify(killSwitchBody(message)) + '\n')
+  writeRawResponse(socket, 503, blockedPhrase(503, headers), {'Content-Type': 'application/json', ...headers}, JSON.stringify(killSwitchBody(message)) + '\n')
+}
+
+/**
+ * The reason phrase of a refused CONNECT or upgrade. Most clients report a refused tunnel by its
+ * status line alone (Python's http.client, httpx, Go: "Tunnel connection failed: 403 …"; the body
+ * and headers go unseen), so it names the block: the closed code and the layer header, never
+ * request text.
+ */
+function blockedPhrase(status: number, headers: Record<string, string>): string {
+  const code = headers['X-Pipelock-Block-Reason']
+  const layer = headers['X-Pipelock-Block-Reason-Layer']
+  const text = STATUS_TEXT[status] ?? 'Forbidden'
+  return code === undefined ? text : `${text} (blocked by pipelock: ${code}${layer === undefined ? '' : `, layer ${layer}`})`
 }
 
 /**
@@ -100,8 +113,9 @@ export async function handleConnect(ports: ConnectPorts, x: ConnectExchange): Pr
     const receipt = record(d)
     const hint = hintHeader(cfg.explain_blocks, d)
     const headers = {...blockHeaders(d.reason!, layer, {receipt, contract: stage === 'contract'}), ...hint}
-    if (typeof body === 'object') writeRawResponse(client, status, STATUS_TEXT[status] ?? 'Forbidden', {'Content-Type': 'application/json', ...headers}, body.json + '\n')
-    else writeRawResponse(client, status, STATUS_TEXT[status] ?? 'Forbidden', {...textHeaders(), ...headers}, body ?? `CONNECT blocked: ${detail}\n`)
+    const phrase = blockedPhrase(status, headers)
+    if (typeof body === 'object') writeRawResponse(client, status, phrase, {'Content-Type': 'application/json', ...headers}, body.json + '\n')
+    else writeRawResponse(client, status, phrase, {...textHeaders(), ...headers}, body ?? `CONNECT blocked: ${detail}\n`)
   }
 
   // The scan's DNS answer is the one the dial validates again and connects to (tunnel-dns.ts).
