@@ -5,8 +5,9 @@ import {readFileSync} from 'node:fs'
 // are reused, and in a container they repeat on every start (a proxy that ran as pid 1, or pid 7
 // under an init, gets the same pid next time, and its own pid is always alive), so a lock left
 // by a process killed hard would keep the next start out for good. The owner text is therefore
-// `<pid> <start time> <boot id>`: the start time in clock ticks since boot (field 22 of
-// /proc/<pid>/stat) and the kernel's boot id. An owner is live only while a process with that pid,
+// `{"pid":…,"start":"…","boot":"…"}` (one JSON line, like the files beside it, so a tool that
+// reads every file of a recorder directory as JSON lines reads this one too): the start time in
+// clock ticks since boot (field 22 of /proc/<pid>/stat) and the kernel's boot id. An owner is live only while a process with that pid,
 // started at that time in that boot, runs; this process's own pid is live only for the lock
 // files it took itself (`markHeld`). Where /proc is not there (macOS) the text is the pid alone,
 // and liveness is the pid's.
@@ -44,26 +45,45 @@ function bootId(): string | undefined {
   }
 }
 
-/** What a lock taken by this process holds: `<pid> <start ticks> <boot id>`, or the pid alone without /proc. */
+/** What a lock taken by this process holds: its pid, start ticks and boot id (the pid alone without /proc). */
 export function lockOwnerText(): string {
   const start = startTicks('self')
   const boot = bootId()
-  return start !== undefined && boot !== undefined ? `${process.pid} ${start} ${boot}` : String(process.pid)
+  return JSON.stringify(start !== undefined && boot !== undefined ? {pid: process.pid, start, boot} : {pid: process.pid})
+}
+
+interface Owner {
+  readonly pid: number
+  readonly start?: string
+  readonly boot?: string
+}
+
+/** A lock's owner text read: the JSON object, or a bare pid (a lock written by an earlier version). */
+function parseOwner(text: string): Owner | undefined {
+  const t = text.trim()
+  let o: {pid?: unknown; start?: unknown; boot?: unknown}
+  try {
+    o = t.startsWith('{') ? (JSON.parse(t) as typeof o) : {pid: Number(t)}
+  } catch {
+    return undefined
+  }
+  const pid = o.pid
+  if (typeof pid !== 'number' || !Number.isSafeInteger(pid) || pid <= 0) return undefined
+  return {pid, ...(typeof o.start === 'string' ? {start: o.start} : {}), ...(typeof o.boot === 'string' ? {boot: o.boot} : {})}
 }
 
 /** The pid a lock's owner text names, whether or not it lives; undefined when there is none. */
 export function lockOwnerPid(text: string): number | undefined {
-  const pid = Number(text.trim().split(/\s+/)[0])
-  return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined
+  return parseOwner(text)?.pid
 }
 
 /** The pid of `file`'s owner when that process still holds it; undefined for a stale or unreadable owner text. */
 export function liveLockOwner(file: string, text: string): number | undefined {
-  const pid = lockOwnerPid(text)
-  if (pid === undefined) return undefined
+  const owner = parseOwner(text)
+  if (owner === undefined) return undefined
+  const {pid, start, boot} = owner
   if (pid === process.pid) return heldHere.has(file) ? pid : undefined
   if (!alive(pid)) return undefined
-  const [, start, boot] = text.trim().split(/\s+/)
   if (boot !== undefined) {
     const now = bootId()
     if (now !== undefined && now !== boot) return undefined // written before the machine restarted

@@ -145,7 +145,7 @@ describe('ReceiptEmitter', () => {
     const a = await FlightRecorder.open({dir, clock: tick()})
     const written = readFileSync(lock, 'utf8')
     a.close()
-    if (process.platform === 'linux') assert.match(written, new RegExp(`^${process.pid} \\d+ [0-9a-f-]+\\n$`))
+    if (process.platform === 'linux') assert.match(written, new RegExp(`^\\{"pid":${process.pid},"start":"\\d+","boot":"[0-9a-f-]+"\\}\\n$`))
     // Left by an earlier run that had this very pid (pid 1 in a container, every start).
     writeFileSync(lock, `${process.pid}\n`)
     assert.equal(writerLockHolder(dir, 'proxy'), undefined)
@@ -158,18 +158,18 @@ describe('ReceiptEmitter', () => {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
       const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!
       const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()
-      writeFileSync(lock, `${pid} ${start} ${boot}\n`)
+      writeFileSync(lock, `${JSON.stringify({pid, start, boot})}\n`)
       assert.equal(writerLockHolder(dir, 'proxy'), pid)
       await assert.rejects(FlightRecorder.open({dir, clock: tick()}), (e: Error & {code?: string}) => e.code === 'RECORDER_LOCKED' && e.message.includes(`process ${pid} `))
       // The same pid, another start time: the pid was reused; the lock is taken over.
-      writeFileSync(lock, `${pid} ${Number(start) + 1} ${boot}\n`)
+      writeFileSync(lock, `${JSON.stringify({pid, start: String(Number(start) + 1), boot})}\n`)
       assert.equal(writerLockHolder(dir, 'proxy'), undefined)
       ;(await FlightRecorder.open({dir, clock: tick()})).close()
       // Written in another boot of the machine.
-      writeFileSync(lock, `${pid} ${start} 00000000-0000-0000-0000-000000000000\n`)
+      writeFileSync(lock, `${JSON.stringify({pid, start, boot: '00000000-0000-0000-0000-000000000000'})}\n`)
       assert.equal(writerLockHolder(dir, 'proxy'), undefined)
     }
-    // A lock of the pid alone (a system without /proc) trusts the pid's liveness.
+    // A lock of the pid alone (a system without /proc, or an earlier version) trusts the pid's liveness.
     writeFileSync(lock, `${pid}\n`)
     assert.equal(writerLockHolder(dir, 'proxy'), pid)
     await assert.rejects(FlightRecorder.open({dir, clock: tick()}), (e: Error & {code?: string}) => e.code === 'RECORDER_LOCKED')
