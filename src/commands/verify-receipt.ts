@@ -3,10 +3,13 @@ import {BaseCommand} from '../cli/base-command.js'
 import {chainFlags, chainRequest, evidenceKeyFlags} from '../cli/evidence-flags.js'
 import {commandProgress} from '../cli/progress.js'
 import {sizeVerifierHeap} from '../cli/v8-flags.js'
-import {findReceipt, renderEvidenceSet, resolveEvidenceSource, verifyEvidenceInput, verifyExitStatus, type EvidenceSetReport, type VerifyEvidenceReport} from '../plugins/audit/index.js'
+import {findReceipt, receiptIdToActionIds, renderEvidenceSet, resolveEvidenceSource, verifyEvidenceInput, verifyExitStatus, type EvidenceSetReport, type FoundReceipt, type VerifyEvidenceReport} from '../plugins/audit/index.js'
 import {printable} from '../plugins/errors/index.js'
 import {displayTime, type EvidenceReport, type SingleReceiptReport} from '../plugins/receipts/index.js'
 
+
+/** `--find ID` in the `--json` result: the receipt it names, and whether the evidence holding it verified. */
+export type FindResult = {id: string; found: false} | ({id: string; found: true; verified: boolean} & FoundReceipt)
 
 export default class VerifyReceipt extends BaseCommand {
   static override summary = 'Verify a signed receipt, a receipt chain or an evidence receipt, offline'
@@ -60,11 +63,13 @@ Exit status (docs/receipts.md):
   static override flags = {
     ...evidenceKeyFlags,
     ...chainFlags,
-    find: Flags.string({description: 'after verifying, show the receipt with this id: the ULID of a block response\'s X-Pipelock-Block-Reason-Receipt header, or its action_id'}),
+    find: Flags.string({description: 'after verifying, show the receipt with this id: the ULID of a block response\'s X-Pipelock-Block-Reason-Receipt header, or its action_id as written; --json adds it to the result as find'}),
   }
 
-  async run(): Promise<VerifyEvidenceReport> {
+  async run(): Promise<VerifyEvidenceReport | (VerifyEvidenceReport & {find: FindResult})> {
     const {args, flags, metadata} = await this.parse(VerifyReceipt)
+    // A --find id that names nothing is a usage error before any verification, not after it.
+    if (flags.find !== undefined) receiptIdToActionIds(flags.find)
     // Memory flat in the chain's length (bench: verify); stands back for the operator's own V8 flags.
     sizeVerifierHeap(process.execArgv, process.env.NODE_OPTIONS)
     const progress = commandProgress(this.jsonEnabled(), 'verifying', 'receipts')
@@ -89,18 +94,19 @@ Exit status (docs/receipts.md):
       this.err('note: signer not pinned (no --key): verified against the key embedded in the receipt; pass --key to pin the expected signer')
     }
     process.exitCode = verifyExitStatus(report)
-    if (flags.find !== undefined) await this.find(args.file, flags, flags.find)
-    return report
+    if (flags.find === undefined) return report
+    // --json carries the receipt found (or not) in the result: the text lines are not printed there.
+    return {...report, find: await this.find(args.file, flags, flags.find, report.valid)}
   }
 
   /** `--find`: name the file and line of the receipt a block response pointed to. */
-  private async find(file: string | undefined, flags: {chain?: string; session: string}, id: string): Promise<void> {
+  private async find(file: string | undefined, flags: {chain?: string; session: string}, id: string, verified: boolean): Promise<FindResult> {
     const src = await resolveEvidenceSource(file, flags.chain, flags.session)
     const found = await findReceipt('single' in src ? [src.single] : src.files, id)
     if (found === undefined) {
-      this.err(`receipt ${id} not found`)
+      this.err(printable(`receipt ${id} not found`))
       process.exitCode = 1
-      return
+      return {id, found: false}
     }
     // Receipt text is the agent's (an MCP tool name, a target): shown without its control characters.
     this.out(printable(`Receipt ${id}: ${found.file}:${found.line}`))
@@ -108,6 +114,8 @@ Exit status (docs/receipts.md):
     this.out(`  Verdict:     ${printable(`${found.verdict}${found.layer !== '' ? ` (${found.layer}${found.pattern !== '' ? `, ${found.pattern}` : ''})` : ''}`)}`)
     this.out(`  Target:      ${printable(found.target)}`)
     this.out(`  Transport:   ${printable(found.transport)}`)
+    if (!verified) this.err('note: the evidence did not verify: the receipt above is shown as the file holds it, not as proven')
+    return {id, found: true, verified, ...found}
   }
 
   private renderSet(r: EvidenceSetReport): void {

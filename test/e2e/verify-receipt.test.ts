@@ -6,7 +6,7 @@ import path from 'node:path'
 import {runCli} from '../helpers/cli.js'
 import {vectorPath} from '../helpers/vectors.js'
 import {encodeActionReceipt, encodeEvidenceReceipt, ReceiptChainBuilder, signActionReceipt, signEvidence} from '../../src/plugins/receipts/index.js'
-import {fromPlain} from '../../src/plugins/canonical/index.js'
+import {fromPlain, uuidToUlid} from '../../src/plugins/canonical/index.js'
 import {action, keyA} from '../helpers/receipt-fixtures.js'
 
 const K1 = '4655a7e605c12ebb00a46037881c33c5bca5eb74b45a02e8e7261a7ff5a21678'
@@ -306,5 +306,55 @@ describe('verify-receipt on bad input: one clear line, exit 1, never a crash', (
     const p = run('--chain', 'chain', '--key', K1)
     assert.equal(p.status, 1)
     assert.match(p.stdout, /^CHAIN BROKEN: chain \(session proxy\)\n/)
+  })
+})
+
+describe('verify-receipt --find: the receipt a block response named', () => {
+  let dir = ''
+  const uuid = '01a21c39-f329-73d6-8480-654952f78a98'
+  const ulid = uuidToUlid(uuid)!
+  before(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'pl-find-'))
+    const b = new ReceiptChainBuilder(keyA())
+    const lines = [
+      b.append(action('a-0', '2026-04-15T12:00:00Z', 'read')),
+      b.append(action(uuid, '2026-04-15T12:00:01Z', 'read', {verdict: 'block', layer: 'blocklist', pattern: 'domain_blocklist', target: 'https://pastebin.com/x'})),
+    ].map((r) => encodeActionReceipt(r))
+    writeFileSync(path.join(dir, 'chain.jsonl'), lines.join('\n') + '\n')
+  })
+  after(() => rmSync(dir, {recursive: true, force: true}))
+  const run = (...args: string[]) => runCli(['verify-receipt', 'chain.jsonl', '--key', K1, ...args], {cwd: dir})
+
+  test('--json carries what --find found: the text lines are not printed there', () => {
+    const r = run('--find', ulid, '--json')
+    assert.equal(r.status, 0, r.stderr)
+    assert.deepEqual(JSON.parse(r.stdout).find, {
+      id: ulid, found: true, verified: true, file: 'chain.jsonl', line: 2, actionId: uuid,
+      verdict: 'block', target: 'https://pastebin.com/x', transport: 'fetch', layer: 'blocklist', pattern: 'domain_blocklist',
+    })
+    const none = run('--find', '01JH3KQ2V8ZQ6W4N0B1C5D7E9F', '--json')
+    assert.equal(none.status, 1)
+    assert.deepEqual(JSON.parse(none.stdout).find, {id: '01JH3KQ2V8ZQ6W4N0B1C5D7E9F', found: false})
+    assert.equal(none.stderr, 'receipt 01JH3KQ2V8ZQ6W4N0B1C5D7E9F not found\n')
+  })
+
+  test('any action_id is found as it is (the reference vectors use conformance-0000N); an empty one is a usage error before verifying', () => {
+    const r = run('--find', 'a-0')
+    assert.equal(r.status, 0, r.stderr)
+    assert.match(r.stdout, /\nReceipt a-0: chain\.jsonl:1\n {2}Action ID: {3}a-0\n {2}Verdict: {5}allow\n/)
+    const vec = runCli(['verify-receipt', 'valid-chain.jsonl', '--key', K1, '--find', 'conformance-00002'], {cwd: vectorPath('receipts')})
+    assert.equal(vec.status, 0, vec.stderr)
+    assert.match(vec.stdout, /\nReceipt conformance-00002: valid-chain\.jsonl:3\n/)
+    assert.deepEqual(run('--find', ''), {status: 2, stdout: '', stderr: '--find needs a receipt id: the ULID of an X-Pipelock-Block-Reason-Receipt header, or an action_id [USAGE]\n'})
+  })
+
+  test('a receipt found in evidence that did not verify is marked as such', () => {
+    const r = runCli(['verify-receipt', 'chain.jsonl', '--key', K2, '--find', ulid], {cwd: dir})
+    assert.equal(r.status, 1)
+    assert.match(r.stdout, /^CHAIN BROKEN: /)
+    assert.match(r.stdout, /\nReceipt .+: chain\.jsonl:2\n/)
+    assert.match(r.stderr, /\nnote: the evidence did not verify: the receipt above is shown as the file holds it, not as proven\n$/)
+    const j = runCli(['verify-receipt', 'chain.jsonl', '--key', K2, '--find', ulid, '--json'], {cwd: dir})
+    assert.equal(JSON.parse(j.stdout).find.verified, false)
   })
 })

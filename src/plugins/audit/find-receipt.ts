@@ -18,30 +18,35 @@ export interface FoundReceipt {
   readonly pattern: string
 }
 
-/** The action_id an ID names: a UUID as is (lower-cased), a ULID converted. */
-export function receiptIdToActionId(id: string): string {
-  if (/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/.test(id)) return id.toLowerCase()
+/**
+ * The action_ids an ID may name: a UUID as is (lower-cased), a ULID converted to its UUID (and, as
+ * a 26-character id could be either, itself), anything else verbatim (an action_id need not be a
+ * UUID: the reference's conformance receipts use `conformance-00000`). An empty id names nothing.
+ */
+export function receiptIdToActionIds(id: string): string[] {
+  if (id.trim() === '') throw new PipelockError('USAGE', '--find needs a receipt id: the ULID of an X-Pipelock-Block-Reason-Receipt header, or an action_id')
+  if (/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/.test(id)) return [id.toLowerCase()]
   const uuid = ulidToUuid(id)
-  if (uuid === undefined) throw new PipelockError('USAGE', `--find ${JSON.stringify(id)} is neither a receipt ULID (26 Crockford base32 characters) nor an action_id UUID`)
-  return uuid
+  return uuid === undefined ? [id] : [uuid, id]
 }
 
 /** Scans the files for the action receipt with this action_id; undefined when none holds it. */
 export async function findReceipt(files: readonly string[], id: string): Promise<FoundReceipt | undefined> {
-  const actionId = receiptIdToActionId(id)
-  const needle = `"action_id":"${actionId}"`
+  const wanted = receiptIdToActionIds(id)
+  // A cheap test before a line is parsed: the id's own text, when JSON writes it unescaped.
+  const needles = wanted.map((w) => (/^[\x20-\x7e]*$/.test(w) && !/["\\<>&]/.test(w) ? w : '"action_id"'))
   for (const file of files) {
     let n = 0
     const lines = createInterface({input: createReadStream(file, 'utf8'), crlfDelay: Infinity})
     for await (const text of lines) {
       n++
-      if (!text.includes(needle)) continue
+      if (!needles.some((needle) => text.includes(needle))) continue
       try {
         const e = JSON.parse(text) as {detail?: {action_record?: Record<string, string>}; action_record?: Record<string, string>}
         const r = e.detail?.action_record ?? e.action_record
-        if (r === undefined || r.action_id !== actionId) continue
+        if (r === undefined || typeof r.action_id !== 'string' || !wanted.includes(r.action_id)) continue
         lines.close()
-        return {file, line: n, actionId, verdict: r.verdict ?? '', target: r.target ?? '', transport: r.transport ?? '', layer: r.layer ?? '', pattern: r.pattern ?? ''}
+        return {file, line: n, actionId: r.action_id, verdict: r.verdict ?? '', target: r.target ?? '', transport: r.transport ?? '', layer: r.layer ?? '', pattern: r.pattern ?? ''}
       } catch {
         // not a JSON line: the verifier reports it; keep looking
       }
