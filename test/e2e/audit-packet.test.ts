@@ -1,6 +1,6 @@
 import {before, describe, test} from 'node:test'
 import assert from 'node:assert/strict'
-import {cpSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {createRequire} from 'node:module'
@@ -223,6 +223,19 @@ describe('audit packet build / verify through the CLI', () => {
     const wk = runCli(['audit', 'packet', 'verify', out, '--key', wrongKey])
     assert.equal(wk.status, 1)
     assert.equal(wk.stdout, `PACKET INVALID: ${out}\n  evidence.jsonl now verifies as "invalid", the packet records "valid": ${mismatch}\n`)
+  })
+
+  test('packet verify on something that is not a packet directory says so in words, with what to pass', () => {
+    const hint = '; hint: pass the directory pipelock audit packet build --out wrote (it holds packet.json)\n'
+    const missing = path.join(dir, 'no-such-packet')
+    assert.deepEqual(runCli(['audit', 'packet', 'verify', missing]), {status: 1, stdout: '', stderr: `audit packet verify: open ${missing}: no such file or directory [FILE_NOT_FOUND]\n`})
+    const notPacket = path.join(dir, 'not-a-packet')
+    mkdirSync(notPacket, {recursive: true})
+    assert.deepEqual(runCli(['audit', 'packet', 'verify', notPacket]), {status: 1, stdout: '', stderr: `audit packet verify: ${notPacket} holds no packet.json: it is not an audit packet directory [FILE_NOT_FOUND]${hint}`})
+    const file = path.join(out, 'packet.json')
+    assert.deepEqual(runCli(['audit', 'packet', 'verify', file]), {status: 2, stdout: '', stderr: `audit packet verify: ${file} is a file, not a packet directory [USAGE]${hint}`})
+    const j = runCli(['audit', 'packet', 'verify', notPacket, '--json'])
+    assert.equal(JSON.parse(j.stdout).error.code, 'FILE_NOT_FOUND')
   })
 
   test('hosts touched: only URL and host:port targets name a host, never a path or an MCP tool, method or response', () => {

@@ -1,8 +1,9 @@
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync, readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 import {isDeepStrictEqual} from 'node:util'
 import {JsonSyntaxError, parseStrictJson, toPlain} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
+import {osErrorText} from '../receipts/index.js'
 import {evidenceDerived, packetVerdict, PacketTally, type EvidenceDerived} from './packet-build.js'
 import {verifyEvidenceInput} from './verify-service.js'
 import {packetInvariantProblems, packetSchema, type AuditPacket} from './packet-schema.js'
@@ -36,13 +37,7 @@ export interface PacketVerifyResult {
 const FAILED_VERDICTS: ReadonlySet<string> = new Set(['invalid', 'error', 'not_run'])
 
 export async function verifyAuditPacket(dir: string, keys: KeyRingRequest = {}): Promise<PacketVerifyResult> {
-  const file = path.join(dir, 'packet.json')
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (e) {
-    throw new PipelockError('FILE_NOT_FOUND', `audit packet verify: reading ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
-  }
+  const text = readPacketJson(dir)
   let tree
   try {
     tree = toPlain(parseStrictJson(text).value)
@@ -108,6 +103,28 @@ export async function verifyAuditPacket(dir: string, keys: KeyRingRequest = {}):
   }
   result.valid = problems.length === 0
   return result
+}
+
+const BUILD_HINT = 'pass the directory pipelock audit packet build --out wrote (it holds packet.json)'
+
+/** DIR/packet.json, or the reason, in words, why DIR is not a packet directory. */
+function readPacketJson(dir: string): string {
+  let st
+  try {
+    st = statSync(dir)
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    throw new PipelockError(code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'FILE_UNREADABLE', `audit packet verify: ${osErrorText(e, 'open', dir)}`)
+  }
+  if (!st.isDirectory()) throw new PipelockError('USAGE', `audit packet verify: ${dir} is a file, not a packet directory`, {hint: BUILD_HINT})
+  const file = path.join(dir, 'packet.json')
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') throw new PipelockError('FILE_NOT_FOUND', `audit packet verify: ${dir} holds no packet.json: it is not an audit packet directory`, {hint: BUILD_HINT})
+    throw new PipelockError('FILE_UNREADABLE', `audit packet verify: ${osErrorText(e, 'reading', file)}`)
+  }
 }
 
 /**
