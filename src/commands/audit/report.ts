@@ -4,14 +4,27 @@ import {writeOutputFile} from '../../cli/output-file.js'
 import {evidenceKeyFlags, evidenceSourceFlags, givenSession, keyRingRequest} from '../../cli/evidence-flags.js'
 import {formatGoTime, fromEpochNanos, systemClock} from '../../plugins/canonical/index.js'
 import {collectReportData, renderReportHtml, type EvidenceReportData} from '../../plugins/audit/index.js'
+import {printable} from '../../plugins/errors/index.js'
+
+/** The report's file mode: the audit packet's (owner and group), never readable by others. */
+const REPORT_FILE_MODE = 0o640
+
+/** Why evidence that did not verify failed, in the verifier's words. */
+function failureReason(d: EvidenceReportData): string {
+  if (d.error !== undefined) return d.error
+  if (d.verdict === 'empty') return `no receipts in ${d.label}`
+  const nv = d.verification.notVerifiable.first
+  return nv === undefined ? 'see pipelock verify-receipt for the details' : `${nv.file === undefined ? '' : `${nv.file}:${nv.line}: `}${nv.message}; a newer pipelock verifies it`
+}
 
 export default class AuditReport extends BaseCommand {
   static override summary = 'Write a self-contained HTML evidence report for people (offline, inline SVG)'
   static override description = `Verifies the evidence (as verify-receipt does) and writes one HTML file an auditor opens in
 any browser, offline: verdict banner, decisions over time by verdict, top hosts and block
 reasons, contract generations and lifecycle events, and every block with its receipt id.
---json prints the numbers the page shows. Exit status: 0 when the evidence verifies, 1 otherwise
-(the report is written either way).`
+--json prints the numbers the page shows. The file is written mode 0640 (it quotes the evidence).
+Exit status: 0 when the evidence verifies, 1 otherwise (the report is written either way, and
+stderr says why the evidence did not verify).`
 
   static override examples = [
     {description: 'Report on a recorder directory, pinned to the receipt key', command: '<%= config.bin %> audit report --chain /var/lib/pipelock/recorder --key receipt.pub --out report.html'},
@@ -33,9 +46,14 @@ reasons, contract generations and lifecycle events, and every block with its rec
       // without a key the page still renders, with a "self-consistent only" banner
       ...givenSession(flags, metadata),
     })
-    writeOutputFile(flags.out, renderReportHtml(data, formatGoTime(fromEpochNanos(systemClock.nowNanos()))), 0o644)
+    // The page quotes the evidence (targets, hosts, block reasons), which the recorder keeps 0600: not for every local user.
+    writeOutputFile(flags.out, renderReportHtml(data, formatGoTime(fromEpochNanos(systemClock.nowNanos()))), REPORT_FILE_MODE)
     this.out(`audit report: ${flags.out} (verdict ${data.verdict}, ${data.decisions} decisions, ${data.blocks.length + data.blocksOmitted} blocks)`)
-    if (!data.valid) process.exitCode = 1
+    if (!data.valid) {
+      // the report is written (its banner shows the failure), but the exit status alone does not say why
+      this.err(printable(`audit report: the evidence did not verify (verdict ${data.verdict}): ${failureReason(data)}`))
+      process.exitCode = 1
+    }
     return data
   }
 }
