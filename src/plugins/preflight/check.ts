@@ -9,7 +9,7 @@ import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {formatFixed} from '../canonical/index.js'
 import {enabledFeatures, type LoadedConfig} from '../config/index.js'
-import {assertRunnable, RUN_ACCEPTED_FEATURES} from '../proxy/index.js'
+import {assertRunnable, loadPrivateKeyFile, RUN_ACCEPTED_FEATURES} from '../proxy/index.js'
 import {writerLockHolder} from '../recorder/index.js'
 
 export interface CheckReport {
@@ -99,6 +99,9 @@ export function checkConfig(loaded: LoadedConfig, env: Readonly<Record<string, s
     // The very function pipelock run refuses with (base config, every merged agent profile, recorder,
     // address allowlist, the ask channel).
     addressWarnings = assertRunnable(c, env)
+    // The recorder's signing key is read when pipelock run opens the recorder, by this same function:
+    // a key it cannot load (missing, readable by others, not a key) refuses the start.
+    if (c.flight_recorder.enabled && c.flight_recorder.signing_key_path !== '') loadPrivateKeyFile(c.flight_recorder.signing_key_path)
   } catch (err) {
     refusal = (err as Error).message
   }

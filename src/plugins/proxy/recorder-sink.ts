@@ -2,7 +2,7 @@ import {readFileSync, statSync} from 'node:fs'
 import {hostname} from 'node:os'
 import {fixedClock, formatGoTime, fromEpochNanos, goJson, fromPlain, systemClock, uuidv7, type Clock} from '../canonical/index.js'
 import type {PipelockConfig} from '../config/index.js'
-import {PipelockError} from '../errors/index.js'
+import {osErrorReason, PipelockError} from '../errors/index.js'
 import {EvidenceEmitter, expireRecorderFiles, FlightRecorder, ReceiptEmitter, type RetentionResult, scanRecorderTails, type WriteHealthChange} from '../recorder/index.js'
 import {checkPrivateKeyMode, decodePrivateKeyText, fingerprint, keyPairFromGoPrivateKey, pooledRandom, type Ed25519KeyPair} from '../signing/index.js'
 import {isToolCall, type AirlockEvidence, type Decision, type DecisionSink} from '../decision/index.js'
@@ -45,20 +45,38 @@ export interface RecorderDeps {
   onWriteHealth?: (change: WriteHealthChange) => void
 }
 
-/** Loads a `pipelock-ed25519-private-v1` key file, refusing group/world-readable files. */
+const KEYGEN_HINT = 'make one with pipelock keygen NAME and point signing_key_path at its id_ed25519 (a JSON key from pipelock signing key generate is not a recorder key)'
+
+/**
+ * Loads a `pipelock-ed25519-private-v1` key file, refusing group/world-readable files. `pipelock
+ * run` opens the recorder with it, and `pipelock check` calls it too, so both refuse the same key.
+ */
 export function loadPrivateKeyFile(file: string): Ed25519KeyPair {
+  const P = 'flight_recorder.signing_key_path'
   let st
   try {
     st = statSync(file)
   } catch (e) {
-    throw new PipelockError('FILE_NOT_FOUND', `flight_recorder.signing_key_path: ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
+    const missing = (e as NodeJS.ErrnoException).code === 'ENOENT'
+    throw new PipelockError(missing ? 'FILE_NOT_FOUND' : 'FILE_UNREADABLE', `${P}: ${file}: ${osErrorReason(e)}`, missing ? {hint: KEYGEN_HINT} : {})
   }
-  if (!st.isFile()) throw new PipelockError('KEY_INVALID', `flight_recorder.signing_key_path: ${file} is not a regular file`)
-  checkPrivateKeyMode(file, st.mode)
+  if (!st.isFile()) throw new PipelockError('KEY_INVALID', `${P}: ${file} is not a regular file`, {hint: KEYGEN_HINT})
   try {
-    return keyPairFromGoPrivateKey(decodePrivateKeyText(readFileSync(file, 'utf8')))
+    checkPrivateKeyMode(file, st.mode)
   } catch (e) {
-    throw new PipelockError('KEY_INVALID', `flight_recorder.signing_key_path: ${file}: ${(e as Error).message}`)
+    if (e instanceof PipelockError) throw new PipelockError(e.code, `${P}: ${e.message}`)
+    throw e
+  }
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (e) {
+    throw new PipelockError('FILE_UNREADABLE', `${P}: ${file}: ${osErrorReason(e)}`)
+  }
+  try {
+    return keyPairFromGoPrivateKey(decodePrivateKeyText(text))
+  } catch (e) {
+    throw new PipelockError('KEY_INVALID', `${P}: ${file}: ${(e as Error).message}`, {hint: KEYGEN_HINT})
   }
 }
 
