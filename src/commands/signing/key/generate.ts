@@ -18,7 +18,7 @@ The fingerprint printed for a roster-root key is the value to pin (--root-finger
 
   static override flags = {
     purpose: Flags.string({description: 'key purpose', required: true}),
-    out: Flags.string({description: 'absolute path of the key file to write', required: true}),
+    out: Flags.string({description: 'path of the key file to write (a relative path is resolved against the working directory)', required: true}),
     id: Flags.string({description: 'key id (default <purpose>-<first 8 hex of the fingerprint>)'}),
     force: Flags.boolean({description: 'overwrite an existing file', default: false}),
   }

@@ -30,7 +30,7 @@ whose contracts will be promoted, and activation keys with role= (their principa
     include: Flags.string({description: 'key to list (repeatable): id=…,key=…,purpose=…[,status=…][,role=…]', required: true, multiple: true}),
     'data-class': Flags.string({description: 'data_class_root (public, internal, sensitive)', default: 'internal'}),
     'schema-version': Flags.integer({description: 'roster schema version (only 1)', default: 1}),
-    out: Flags.string({description: 'absolute path of the roster JSON to write', required: true}),
+    out: Flags.string({description: 'path of the roster JSON to write (a relative path is resolved against the working directory)', required: true}),
     force: Flags.boolean({description: 'overwrite an existing roster file', default: false}),
   }
 
