@@ -174,9 +174,12 @@ export function scoreConfig(c: PipelockConfig, configFile?: string): ScoreReport
   })
   const fr = c.flight_recorder
   gated('Flight Recorder', 5, fr.enabled, ['info', 'Flight recorder is disabled — no replayable per-decision evidence is produced'], () => {
+    // Checkpoints are signed with signing_key_path's key: sign_checkpoints without a key signs nothing.
+    const signs = fr.sign_checkpoints && fr.signing_key_path !== ''
     if (!fr.sign_checkpoints) find('Flight Recorder', 'warning', 'Flight recorder runs but does not sign checkpoints — recorded evidence has no tamper-evident proof')
+    if (fr.signing_key_path === '') find('Flight Recorder', 'warning', 'Flight recorder has no signing_key_path — neither receipts nor checkpoints are signed, so recorded evidence has no tamper-evident proof')
     if (!fr.redact) find('Flight Recorder', 'warning', 'Flight recorder is not running DLP on evidence — secrets observed in scanned content land in the recorder verbatim')
-    return 2 + (fr.sign_checkpoints ? 2 : 0) + (fr.redact ? 1 : 0)
+    return 2 + (signs ? 2 : 0) + (fr.redact ? 1 : 0)
   })
   const rb = c.request_body_scanning
   gated('Request Body Scanning', 10, rb.enabled, ['critical', 'Request body scanning is disabled — secrets sent in POST/PUT bodies are not detected'], () => {
