@@ -108,9 +108,18 @@ export function sessionSettingsFromConfig(c: PipelockConfig): SessionSettings {
   }
 }
 
-const AIRLOCK_FORWARD_DETAIL: Record<string, string> = {
-  hard: 'airlock: hard tier blocks write methods on forward proxy',
-  drain: 'airlock: drain tier blocks all traffic',
+const AIRLOCK_DRAIN_DETAIL = 'airlock: drain tier blocks all traffic'
+
+/** What a hard tier refuses, named by where: the forward proxy, an intercepted tunnel, the reverse proxy. */
+const AIRLOCK_HARD_DETAIL: Partial<Record<AirlockTransport, string>> = {
+  forward: 'airlock: hard tier blocks write methods on forward proxy',
+  intercepted: 'airlock: hard tier blocks write methods on CONNECT tunnel',
+  reverse: 'airlock: hard tier blocks write methods on reverse proxy',
+  websocket: 'airlock: hard tier blocks new WebSocket connections',
+}
+
+function airlockDetail(tier: string, transport: AirlockTransport): string {
+  return tier === 'hard' ? AIRLOCK_HARD_DETAIL[transport]! : AIRLOCK_DRAIN_DETAIL
 }
 
 /**
@@ -252,11 +261,16 @@ export class ProxySessions {
         return {layer: 'airlock', reason: 'airlock_active', detail: 'CONNECT blocked during quarantine', label, body: 'airlock: CONNECT blocked during quarantine\n'}
       case 'websocket':
         // The handshake is a GET the hard tier lets through elsewhere: say it is the new connection that is refused.
-        return {layer: 'airlock', reason: 'airlock_active', detail: tier === 'hard' ? 'airlock: hard tier blocks new WebSocket connections' : AIRLOCK_FORWARD_DETAIL[tier]!, label}
-      default: {
-        // The reference's doubled prefix (OP §6 item 3, replicated for v1).
-        const detail = AIRLOCK_FORWARD_DETAIL[tier]!
+        return {layer: 'airlock', reason: 'airlock_active', detail: airlockDetail(tier, transport), label}
+      case 'forward': {
+        // The reference's doubled prefix on the forward proxy (OP §6 item 3, replicated).
+        const detail = airlockDetail(tier, transport)
         return {layer: 'airlock', reason: 'airlock_active', detail, label, body: `airlock: ${detail}`}
+      }
+      default: {
+        // Intercepted and reverse-proxy requests: named as themselves, one prefix (transports §3.4 fix).
+        const detail = airlockDetail(tier, transport)
+        return {layer: 'airlock', reason: 'airlock_active', detail, label, body: detail}
       }
     }
   }

@@ -12,10 +12,10 @@ export type AirlockTrigger = 'adaptive' | 'api' | 'timer' | 'reload'
 
 /**
  * The transports the airlock judges; `intercepted` = an inner request of an intercepted CONNECT;
- * `mcp` = a client→server MCP message on any MCP transport, whose "method" is the action type
+ * `reverse` = a request to the reverse proxy (judged as a forward one, named as itself); `mcp` = a client→server MCP message on any MCP transport, whose "method" is the action type
  * receipts give it (recorder `classifyMcp`: `read`, `write`, `delegate`, `unclassified`).
  */
-export type AirlockTransport = 'fetch' | 'forward' | 'connect' | 'intercepted' | 'websocket' | 'mcp'
+export type AirlockTransport = 'fetch' | 'forward' | 'connect' | 'intercepted' | 'reverse' | 'websocket' | 'mcp'
 
 export interface AirlockSettings {
   readonly enabled: boolean
@@ -70,8 +70,8 @@ export function tierDurationMs(a: AirlockSettings, t: AirlockTier): number {
 const READ_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS'])
 
 /**
- * OP §6 item 3: soft lets everything through; hard lets fetch through, forward and intercepted
- * requests only as GET/HEAD/OPTIONS, and denies new CONNECT tunnels and WebSockets; drain
+ * OP §6 item 3: soft lets everything through; hard lets fetch through, forward, intercepted
+ * and reverse-proxy requests only as GET/HEAD/OPTIONS, and denies new CONNECT tunnels and WebSockets; drain
  * denies everything. An MCP message at hard passes only when receipts classify it as a `read`
  * (the list methods, `resources/read`, `prompts/get`, a `tools/call` of a read-named tool).
  */
@@ -79,7 +79,7 @@ export function airlockPermits(tier: AirlockTier, transport: AirlockTransport, m
   if (tier === 'none' || tier === 'soft') return true
   if (tier === 'drain') return false
   if (transport === 'fetch') return true
-  if (transport === 'forward' || transport === 'intercepted') return READ_METHODS.has(method.toUpperCase())
+  if (transport === 'forward' || transport === 'intercepted' || transport === 'reverse') return READ_METHODS.has(method.toUpperCase())
   if (transport === 'mcp') return method === 'read'
   return false
 }

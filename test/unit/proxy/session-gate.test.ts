@@ -143,3 +143,24 @@ test('config levels: absent fields take the §14.3 defaults, an explicit "" / fa
   assert.deepEqual(s.adaptive.levels.high, {upgradeWarn: true, upgradeAsk: true, blockAll: false})
   assert.deepEqual(s.adaptive.levels.critical, {upgradeWarn: true, upgradeAsk: true, blockAll: false})
 })
+
+test('airlock denials name the transport that refused: forward (the reference\'s doubled prefix), CONNECT tunnel, reverse proxy, WebSocket', () => {
+  const {ps} = gate({airlock: {enabled: true, onElevated: 'none', onHigh: 'soft', onCritical: 'hard', softMs: 0, hardMs: 0, drainMs: 0}})
+  const t = ps.begin('a|1.1.1.1', 'a', '1.1.1.1')
+  ps.manager.setAirlock(t.session, 'hard', 'api', 'manual', 'admin_api')
+  const at = (transport: 'forward' | 'intercepted' | 'reverse' | 'websocket', method: string) => {
+    const d = ps.airlockDeny(t, transport, method)
+    return d === null ? null : [d.detail, d.body ?? null]
+  }
+  for (const transport of ['forward', 'intercepted', 'reverse'] as const) {
+    assert.equal(at(transport, 'GET'), null, `${transport}: a read passes at hard`)
+    assert.equal(at(transport, 'HEAD'), null)
+  }
+  assert.deepEqual(at('forward', 'POST'), ['airlock: hard tier blocks write methods on forward proxy', 'airlock: airlock: hard tier blocks write methods on forward proxy'])
+  assert.deepEqual(at('intercepted', 'PUT'), ['airlock: hard tier blocks write methods on CONNECT tunnel', 'airlock: hard tier blocks write methods on CONNECT tunnel'])
+  assert.deepEqual(at('reverse', 'DELETE'), ['airlock: hard tier blocks write methods on reverse proxy', 'airlock: hard tier blocks write methods on reverse proxy'])
+  assert.deepEqual(at('websocket', 'GET'), ['airlock: hard tier blocks new WebSocket connections', null])
+  ps.manager.setAirlock(t.session, 'drain', 'api', 'manual', 'admin_api')
+  assert.deepEqual(at('reverse', 'GET'), ['airlock: drain tier blocks all traffic', 'airlock: drain tier blocks all traffic'])
+  assert.deepEqual(at('forward', 'GET'), ['airlock: drain tier blocks all traffic', 'airlock: airlock: drain tier blocks all traffic'])
+})

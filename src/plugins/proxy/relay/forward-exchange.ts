@@ -93,7 +93,7 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
   // contract → budget.
   const gate: RequestGateContext = {
     ports, snap, b, rec, req, block, warnings, method, target: rawTarget, contractUrl: rawTarget, parsed: x.parsed,
-    shownAs: (layer) => safeTarget(snap, rawTarget, layer), airlock: 'forward',
+    shownAs: (layer) => safeTarget(snap, rawTarget, layer), airlock: b.transport === 'intercept' ? 'intercepted' : 'forward',
     // One literal (no spread of a conditional object): undefined is "not known", as absent.
     hasBody: opts.hasBody,
     suppression,

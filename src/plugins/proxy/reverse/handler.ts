@@ -93,7 +93,7 @@ export async function handleReverse(ctx: ReverseContext, req: IncomingMessage, r
   const method = req.method ?? 'GET'
   const gate: RequestGateContext = {
     ports, snap, b, rec, req, block, warnings, method, target, contractUrl: target,
-    shownAs: (layer) => safeTarget(snap, target, layer), airlock: 'forward', budgetHost: ctx.upstream.host, suppression,
+    shownAs: (layer) => safeTarget(snap, target, layer), airlock: 'reverse', budgetHost: ctx.upstream.host, suppression,
     scan: null, shown: '', sessionHost: '', body: null,
   }
   if (await runGate('reverse', gate)) return
