@@ -174,8 +174,13 @@ describe('pipelock run: the WebSocket proxy /ws', {timeout: 60_000}, () => {
     // An upgrade sent elsewhere than /ws is told where upgrades go (the proxy is on).
     const elsewhere = await rawExchange(proxy.port, 'GET /other HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n')
     assert.match(elsewhere, /^HTTP\/1\.1 404 /)
-    assert.match(elsewhere, /X-Pipelock-Block-Reason: not_enabled/)
+    assert.match(elsewhere, /X-Pipelock-Block-Reason: bad_request/)
     assert.match(elsewhere, /WebSocket upgrades go to \/ws\?url=<ws or wss URL>; no other path or absolute-URI upgrade is proxied/)
+    // The same for an absolute-URI upgrade sent to the forward proxy.
+    const absolute = await rawExchange(proxy.port, `GET ws://127.0.0.1:${echo.port}/ HTTP/1.1\r\nHost: 127.0.0.1:${echo.port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`)
+    assert.match(absolute, /^HTTP\/1\.1 404 /)
+    assert.match(absolute, /X-Pipelock-Block-Reason: bad_request/)
+    assert.match(absolute, /no other path or absolute-URI upgrade is proxied/)
   })
 
   it('blocks a secret in a forwarded header at the handshake (layer dlp_header)', async () => {

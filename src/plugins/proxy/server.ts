@@ -503,8 +503,10 @@ export class ProxyServer {
     }
     if (this.gate(req, {originForm: target.startsWith('/'), path, transport: 'websocket'}, (headers) => killSwitchConnectDeny(socket, this.rt.killSwitch.message, headers))) return
     // With the WebSocket proxy on, the upgrade was sent elsewhere than /ws: say where it goes.
-    const text = this.rt.wsProxy !== null ? 'WebSocket upgrades go to /ws?url=<ws or wss URL>; no other path or absolute-URI upgrade is proxied\n' : 'WebSocket proxy not enabled\n'
-    writeRawResponse(socket, 404, 'Not Found', {'Content-Type': 'text/plain; charset=utf-8', ...blockHeaders('not_enabled')}, text)
+    // The reason says which: the feature is off (not_enabled), or on and asked the wrong way (bad_request).
+    const on = this.rt.wsProxy !== null
+    const text = on ? 'WebSocket upgrades go to /ws?url=<ws or wss URL>; no other path or absolute-URI upgrade is proxied\n' : 'WebSocket proxy not enabled\n'
+    writeRawResponse(socket, 404, 'Not Found', {'Content-Type': 'text/plain; charset=utf-8', ...blockHeaders(on ? 'bad_request' : 'not_enabled')}, text)
   }
 
   /** Graceful shutdown: stop accepting, drain for up to `drainMs`, then cut what is left. */
