@@ -224,15 +224,38 @@ export interface Clock {
   nowNanos(): bigint
 }
 
-export const systemClock: Clock = {
+/** How far the anchored time may drift from the wall clock before it is anchored again (Date has 1 ms steps). */
+const REANCHOR_NS = 2_000_000n
+/** A wall-clock step back larger than this is taken as it is (the clock was set); a smaller one is held monotonic. */
+const STEP_BACK_NS = 1_000_000_000n
+
+/**
+ * The wall clock with nanosecond digits, never going back within a process: the receipts and
+ * checkpoints of one chain read in time order. Date gives milliseconds; the digits below come
+ * from the monotonic hrtime, anchored to the wall clock (a sub-millisecond reading taken from
+ * hrtime modulo 1 ms would not belong to the same millisecond, and two readings in a row could
+ * go back by up to 1 ms). The anchor follows the wall clock when they part by more than 2 ms (an
+ * NTP slew, a suspended machine); a step back of less than a second is held at the last reading
+ * plus 1 ns, a larger one (the clock was set) is taken.
+ */
+class WallClock implements Clock {
+  private anchor = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint()
+  private last = 0n
   nowNanos(): bigint {
-    // Date gives milliseconds; hrtime supplies the sub-millisecond digits so that
-    // consecutive receipts carry distinct nanosecond timestamps.
-    const ms = BigInt(Date.now())
-    const sub = process.hrtime.bigint() % 1_000_000n
-    return ms * 1_000_000n + sub
-  },
+    const h = process.hrtime.bigint()
+    const wall = BigInt(Date.now()) * 1_000_000n
+    let t = this.anchor + h
+    if (t - wall > REANCHOR_NS || wall - t > REANCHOR_NS) {
+      this.anchor = wall - h
+      t = wall
+    }
+    if (t <= this.last && this.last - t < STEP_BACK_NS) t = this.last + 1n
+    this.last = t
+    return t
+  }
 }
+
+export const systemClock: Clock = new WallClock()
 
 export function fixedClock(iso: string): Clock {
   const ns = toEpochNanos(parseGoTime(iso))
