@@ -197,6 +197,34 @@ test('doctor: failures exit 2; enforce off warns; a clean config exits 0; --json
   assert.equal(l.stderr, `config load error: ${bad}:1: invalid config: mode: must be one of strict, balanced, audit, got "bogus" [CONFIG_INVALID]\n`)
 })
 
+test('doctor: an enabled flight recorder is checked — a directory it cannot write fails, no signing key warns, a readable key is ok', () => {
+  // Under a regular file: no user, root included, can create the directory there.
+  const blocked = path.join(cfg('doctor-fr-file.txt', 'a file\n'), 'evidence')
+  const unwritable = cfg('doctor-fr-ro.yaml', `flight_recorder: {enabled: true, dir: ${JSON.stringify(blocked)}}\n`)
+  const u = runCli(['doctor', '-c', unwritable])
+  assert.equal(u.status, 2)
+  assert.ok(u.stdout.includes(`[FAIL] flight_recorder          [host]\n  dir is not writable by this user: ${blocked}\n  next: create the directory for the proxy user (mode 0700), or point flight_recorder.dir elsewhere\n`), u.stdout)
+  const evidence = path.join(dir, 'not-yet', 'evidence')
+  const unsigned = cfg('doctor-fr-unsigned.yaml', `flight_recorder: {enabled: true, dir: ${JSON.stringify(evidence)}}\n`)
+  const w = runCli(['doctor', '-c', unsigned])
+  assert.equal(w.status, 1)
+  const hint = 'make one with pipelock keygen NAME and point signing_key_path at its id_ed25519 (a JSON key from pipelock signing key generate is not a recorder key)'
+  assert.ok(w.stdout.includes(`[WARN] flight_recorder          [host]\n  evidence goes to ${evidence}, unsigned: without signing_key_path neither receipts nor checkpoints are signed, so the chain proves order but not who wrote it\n  next: ${hint}\n`), w.stdout)
+  const keystore = path.join(dir, 'doctor-keystore')
+  assert.equal(runCli(['keygen', 'recorder', '--keystore', keystore]).status, 0)
+  const key = path.join(keystore, 'agents', 'recorder', 'id_ed25519')
+  const signed = cfg('doctor-fr-signed.yaml', `flight_recorder: {enabled: true, dir: ${JSON.stringify(evidence)}, signing_key_path: ${JSON.stringify(key)}}\n`)
+  const k = runCli(['doctor', '-c', signed])
+  assert.ok(k.stdout.includes(`[OK] flight_recorder          [host]\n  evidence goes to ${evidence}, receipts and checkpoints signed with ${key}\n`), k.stdout)
+  // A JSON deployment key is not a recorder key: refused as pipelock run refuses it.
+  const json = path.join(dir, 'doctor-receipt.json')
+  assert.equal(runCli(['signing', 'key', 'generate', '--purpose', 'receipt-signing', '--out', json]).status, 0)
+  const wrong = cfg('doctor-fr-json.yaml', `flight_recorder: {enabled: true, dir: ${JSON.stringify(evidence)}, signing_key_path: ${JSON.stringify(json)}}\n`)
+  const j = runCli(['doctor', '-c', wrong])
+  assert.equal(j.status, 2)
+  assert.match(j.stdout, new RegExp(`\\[FAIL\\] flight_recorder {10}\\[host\\]\\n  flight_recorder\\.signing_key_path: ${json.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: `))
+})
+
 const SCORE_DEFAULTS = `Pipelock Config Security Score
 ==============================
 Config: (built-in defaults)

@@ -1,13 +1,25 @@
 /**
  * `pipelock doctor` (operations.md §7.4): "configured vs. actually enforceable" — ten checks of a
- * config against what the process can see (file readability only; no network access), and an
- * eleventh, `sandbox`, when the config enables it.
+ * config against what the process can see (file readability only; no network access), and
+ * `sandbox` and `flight_recorder` when the config enables them.
  *
  * This port has no Sentry integration, so the `sentry` check reports info `not supported in this
  * build` (a listed divergence: a clean config can then exit 0).
  */
 import {accessSync, constants, statSync} from 'node:fs'
+import path from 'node:path'
 import type {PipelockConfig} from '../config/index.js'
+import {KEYGEN_HINT, loadPrivateKeyFile} from '../proxy/index.js'
+
+/** Why pipelock run would refuse the recorder key, or null when it loads. */
+function recorderKeyError(file: string): string | null {
+  try {
+    loadPrivateKeyFile(file)
+    return null
+  } catch (e) {
+    return (e as Error).message
+  }
+}
 
 export type DoctorStatus = 'ok' | 'warn' | 'fail' | 'info'
 
@@ -37,6 +49,8 @@ export interface DoctorEnvironment {
   /** True when `p` exists and is readable (file or directory). */
   readonly readablePath: (p: string) => boolean
   readonly isRoot: boolean
+  /** True when `p` is a directory this process may create files in, or does not exist yet under one (the recorder creates it). */
+  readonly writableDir?: (p: string) => boolean
   /**
    * The sandbox's layer probe (src/plugins/sandbox), asked only when `sandbox.enabled`: which of
    * filesystem / network / syscall this host provides, and why not.
@@ -64,6 +78,19 @@ export function systemDoctorEnvironment(): DoctorEnvironment {
       }
     },
     readablePath: (p) => p !== '' && readable(p),
+    writableDir: (p) => {
+      if (p === '') return false
+      // The nearest existing directory on the way up decides (the recorder creates the rest).
+      for (let d = path.resolve(p); ; d = path.dirname(d)) {
+        try {
+          if (!statSync(d).isDirectory()) return false
+          accessSync(d, constants.W_OK | constants.X_OK)
+          return true
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || d === path.dirname(d)) return false
+        }
+      }
+    },
     isRoot: process.geteuid?.() === 0,
   }
 }
@@ -164,6 +191,19 @@ export function runDoctor(c: PipelockConfig, label: string, version: string, env
       const refused = c.sandbox.strict || (!c.sandbox.best_effort && netMissing)
       add('sandbox', 'host', refused ? 'fail' : 'warn', detail, next, {reachable: !refused})
     }
+  }
+
+  // 12 flight_recorder (only when enabled; an extension): where the evidence goes, and whether it is signed.
+  const fr = c.flight_recorder
+  if (fr.enabled) {
+    const writable = env.writableDir ?? env.readablePath
+    const keyError = fr.signing_key_path === '' ? null : recorderKeyError(fr.signing_key_path)
+    if (fr.dir === '') add('flight_recorder', 'host', 'fail', 'enabled but dir is empty', 'set flight_recorder.dir to a directory the proxy user can write')
+    else if (!writable(fr.dir)) add('flight_recorder', 'host', 'fail', `dir is not writable by this user: ${fr.dir}`, 'create the directory for the proxy user (mode 0700), or point flight_recorder.dir elsewhere')
+    else if (fr.signing_key_path === '') add('flight_recorder', 'host', 'warn', `evidence goes to ${fr.dir}, unsigned: without signing_key_path neither receipts nor checkpoints are signed, so the chain proves order but not who wrote it`, KEYGEN_HINT, {reachable: true})
+    // The key is loaded as pipelock run loads it: the same refusal, not a readability guess.
+    else if (keyError !== null) add('flight_recorder', 'host', 'fail', keyError, KEYGEN_HINT)
+    else add('flight_recorder', 'host', 'ok', `evidence goes to ${fr.dir}, receipts and checkpoints signed with ${fr.signing_key_path}`, 'verify the chain with pipelock verify-receipt --chain DIR --key PUBLIC-KEY (docs/receipts.md)')
   }
 
   // 10 direct_egress_boundary. [ext] The reference names `plk/containment` and `contain verify`,

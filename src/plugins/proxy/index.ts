@@ -28,7 +28,7 @@ export {type RunAttachment, type RunHost, type HostedListener} from './run-attac
 export {loadFeature, requireLoaded} from './feature-load.js'
 export {checkHealth, type HealthcheckResult} from './healthcheck.js'
 export {checkUrl} from './url-check.js'
-export {openRecorder, loadPrivateKeyFile, type OpenRecorder} from './recorder-sink.js'
+export {openRecorder, loadPrivateKeyFile, KEYGEN_HINT, type OpenRecorder} from './recorder-sink.js'
 export {ReceiptSink, type ReceiptChains, type ReceiptSinkOptions} from './receipt-sink.js'
 export {ToolCallMetrics} from './tool-call-metrics.js'
 export {startEmission, type Emission, type EmissionHost} from './emission.js'

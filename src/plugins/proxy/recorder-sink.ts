@@ -45,7 +45,8 @@ export interface RecorderDeps {
   onWriteHealth?: (change: WriteHealthChange) => void
 }
 
-const KEYGEN_HINT = 'make one with pipelock keygen NAME and point signing_key_path at its id_ed25519 (a JSON key from pipelock signing key generate is not a recorder key)'
+/** How to make a recorder key (the hint of every key error here, and `pipelock doctor`'s next step). */
+export const KEYGEN_HINT = 'make one with pipelock keygen NAME and point signing_key_path at its id_ed25519 (a JSON key from pipelock signing key generate is not a recorder key)'
 
 /**
  * Loads a `pipelock-ed25519-private-v1` key file, refusing group/world-readable files. `pipelock
