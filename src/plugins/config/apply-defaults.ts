@@ -78,7 +78,11 @@ export function applyDefaults(c: PipelockConfig, file: Record<string, unknown>, 
   const ti = c.tls_interception
   if (ti.cert_cache_size <= 0) ti.cert_cache_size = d.tls_interception.cert_cache_size
   if (ti.max_response_bytes <= 0) ti.max_response_bytes = d.tls_interception.max_response_bytes
-  zeroFill(c.flight_recorder, d.flight_recorder, ['checkpoint_interval', 'max_entries_per_file'])
+  // The reference's recorder reads a value ≤ 0 as its default (1000 / 10000); a negative value
+  // must not checkpoint after every entry or rotate the file after every other one.
+  const fr = c.flight_recorder
+  if (fr.checkpoint_interval <= 0) fr.checkpoint_interval = d.flight_recorder.checkpoint_interval
+  if (fr.max_entries_per_file <= 0) fr.max_entries_per_file = d.flight_recorder.max_entries_per_file
   c.flight_recorder.file_mode = normaliseFileMode(c.flight_recorder.file_mode)
   // Airlock triggers left empty are filled to none/soft/hard (the reference does it in validation).
   const t = c.airlock.triggers

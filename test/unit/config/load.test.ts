@@ -145,6 +145,17 @@ test('zero values take their defaults like ApplyDefaults, and every number read 
   assert.equal(load('flight_recorder:\n  file_mode: 0640\n').config.flight_recorder.file_mode, '0640')
 })
 
+test('a negative flight_recorder.checkpoint_interval or max_entries_per_file takes the default, with a warning', () => {
+  // The reference's recorder reads ≤ 0 as 1000 / 10000; -1 used to checkpoint after every entry.
+  const r = load('flight_recorder:\n  checkpoint_interval: -1\n  max_entries_per_file: -5\n')
+  assert.equal(r.config.flight_recorder.checkpoint_interval, 1000)
+  assert.equal(r.config.flight_recorder.max_entries_per_file, 10000)
+  assert.deepEqual(r.warnings.map((w) => `${w.field}: ${w.message}`), [
+    'flight_recorder.checkpoint_interval: -1 is read as 1000 (a value ≤ 0 takes the default)',
+    'flight_recorder.max_entries_per_file: -5 is read as 10000 (a value ≤ 0 takes the default)',
+  ])
+})
+
 test('DLP and response patterns merge by name with include_defaults', () => {
   const replaced = load('dlp:\n  patterns:\n    - name: GitHub Token\n      regex: ghp_x+\n      severity: high\n    - name: Mine\n      regex: mine-[0-9]+\n')
   assert.equal(replaced.config.dlp.patterns.length, DEFAULT_DLP_PATTERNS.length + 1)
