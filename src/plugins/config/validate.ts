@@ -224,6 +224,9 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
     if (parseCidr(cidr) === undefined) fail(['internal', i], `"${cidr}" is not a valid CIDR`)
   })
   hostRules(['trusted_domains'], c.trusted_domains)
+  // policy-extra §1.2: taint's allowlist takes the trusted_domains rules (a URL or host:port entry
+  // would never match, so the domain would raise taint while the file says it does not).
+  hostRules(['taint', 'allowlisted_domains'], c.taint.allowlisted_domains)
   hostRules(['forward_proxy', 'raw_tunnel_hosts'], c.forward_proxy.raw_tunnel_hosts)
   c.ssrf.ip_allowlist.forEach((cidr, i) => {
     const parsed = parseCidr(cidr)

@@ -197,6 +197,15 @@ test('airlock (when enabled): needs profiling, valid tiers, monotonic triggers, 
   assert.deepEqual(inert.warnings.map((w) => w.field), ['airlock.triggers'])
 })
 
+test('taint.allowlisted_domains: the trusted_domains host rules, by path and line', () => {
+  assertRefused('taint:\n  allowlisted_domains:\n    - docs.github.com\n    - https://docs.example.com\n', /taint\.allowlisted_domains\[1\]: "https:\/\/docs\.example\.com" is a URL; use a bare hostname/, 4)
+  assertRefused('taint:\n  allowlisted_domains: ["docs.example.com:443"]\n', /taint\.allowlisted_domains\[0\]: "docs\.example\.com:443" contains a port/)
+  assertRefused('taint:\n  allowlisted_domains: ["*"]\n', /taint\.allowlisted_domains\[0\]: bare "\*" would match every host/)
+  assertRefused('taint:\n  allowlisted_domains: ["*.com"]\n', /taint\.allowlisted_domains\[0\]: "\*\.com" wildcards a whole top-level domain/)
+  assert.deepEqual(load('taint:\n  allowlisted_domains: ["*.example.com", "Docs.GitHub.com."]\n').config.taint.allowlisted_domains, ['*.example.com', 'Docs.GitHub.com.'])
+  assert.deepEqual(load('taint:\n  allowlisted_domains: []\n').config.taint.allowlisted_domains, [])
+})
+
 test('bind_default_agent_identity requires default_agent_identity', () => {
   assertRefused('bind_default_agent_identity: true\n', /default_agent_identity: bind_default_agent_identity requires default_agent_identity/)
   assert.equal(load('bind_default_agent_identity: true\ndefault_agent_identity: claude\n').config.default_agent_identity, 'claude')
