@@ -49,6 +49,7 @@ describe('agent profiles: listeners, CIDRs, budgets', {timeout: 90_000}, () => {
       'fetch_proxy:', '  monitoring:', '    max_requests_per_minute: 100000',
       'kill_switch:', '  api_token: agents-e2e-token',
       'license_key: pipelock_lic_v1_ignored',
+      'license_public_key: a1b2c3d4',
       'agents:',
       '  alpha:', `    listeners: ["127.0.0.1:${pA}"]`, '    budget:', '      max_requests_per_session: 2',
       '  beta:', `    listeners: ["127.0.0.1:${pB}"]`,
@@ -65,7 +66,7 @@ describe('agent profiles: listeners, CIDRs, budgets', {timeout: 90_000}, () => {
   it('prints each listener and says the licence key is ignored', () => {
     assert.ok(proxy.stderr().includes(`pipelock: agent "alpha" listening on 127.0.0.1:${pA}`), proxy.stderr())
     assert.ok(proxy.stderr().includes(`  Agent:  beta -> http://127.0.0.1:${pB}`))
-    assert.ok(proxy.stderr().includes('pipelock: license_key ignored: agent profiles need no licence in this build'))
+    assert.ok(proxy.stderr().includes('pipelock: license_key, license_public_key ignored: agent profiles need no licence in this build'), proxy.stderr())
   })
 
   it('listener beats CIDR beats header; a bound name is refused elsewhere; an unknown header falls back to _default', async () => {

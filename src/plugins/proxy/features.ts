@@ -88,6 +88,8 @@ export function licenseLines(c: PipelockConfig, env: Readonly<Record<string, str
     ...(env.PIPELOCK_LICENSE_KEY !== undefined && env.PIPELOCK_LICENSE_KEY !== '' ? ['PIPELOCK_LICENSE_KEY'] : []),
     ...(c.license_file !== '' ? ['license_file'] : []),
     ...(c.license_key !== '' ? ['license_key'] : []),
+    // The reference reads it only in development builds; here nothing verifies a licence.
+    ...(c.license_public_key !== '' ? ['license_public_key'] : []),
   ]
   if (set.length === 0) return []
   return [`pipelock: ${set.join(', ')} ignored: agent profiles need no licence in this build`]

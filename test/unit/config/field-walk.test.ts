@@ -95,7 +95,6 @@ const UNREAD_ALLOWED: Readonly<Record<string, string>> = {
   'airlock.tool_freeze.snapshot_on_entry': 'operations.md §12 #9 / mcp.md: the tool freeze is MCP-stdio only and not ported',
   'airlock.tool_freeze.allow_cached_tools': 'operations.md §12 #9 / mcp.md: the tool freeze is MCP-stdio only and not ported',
   'agents.*.budget.fan_out_window_seconds': 'mcp.md §17 D9: fan_out_* only switch the DoW tracker on (mcp/pipeline/budget.ts)',
-  'license_public_key': 'operations.md §2.10: licence inputs are accepted and ignored (profiles need no licence)',
 }
 
 /** Every walked path, and those no reader names (allow-listed or not). */
