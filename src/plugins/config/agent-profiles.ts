@@ -5,7 +5,7 @@
  */
 import {BlockList, isIP} from 'node:net'
 import {checkHostRule, ipBytes, parseCidr, parseHostPort} from './net-rules.js'
-import {ConfigFieldError} from './problems.js'
+import {ConfigFieldError, type ConfigWarning} from './problems.js'
 import type {DlpPatternConfig, PipelockConfig} from './schema.js'
 
 /** The fallback profile's name; exempt from name validation (§2.8). */
@@ -123,6 +123,28 @@ export function validateAgents(c: PipelockConfig, validateMerged: (merged: Pipel
       throw err
     }
   }
+}
+
+/**
+ * Budget fields no transport applies in this version (mcp.md §10.1, §17 D9): the three limits only
+ * switch the MCP denial-of-wallet tracker on (its loop, runaway and cycle checks), the window is
+ * read by nothing. Named in a start-up warning when set, never accepted without a word.
+ */
+export function unappliedBudgetWarnings(c: PipelockConfig): ConfigWarning[] {
+  const out: ConfigWarning[] = []
+  for (const n of Object.keys(c.agents).sort()) {
+    const b = c.agents[n]!.budget ?? {}
+    for (const k of ['max_concurrent_tool_calls', 'max_retries_per_endpoint', 'fan_out_limit'] as const) {
+      if ((b[k] ?? 0) > 0) {
+        out.push({
+          field: `agents.${n}.budget.${k}`,
+          message: 'not applied in this version; a value > 0 only switches the MCP denial-of-wallet tracker on (loop, runaway and cycle checks)',
+        })
+      }
+    }
+    if ((b.fan_out_window_seconds ?? 0) > 0) out.push({field: `agents.${n}.budget.fan_out_window_seconds`, message: 'not applied in this version'})
+  }
+  return out
 }
 
 /**

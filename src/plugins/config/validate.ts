@@ -5,7 +5,7 @@ import {DEFAULT_DLP_PATTERNS, DEFAULT_RESPONSE_PATTERNS} from './builtin-pattern
 import {validateEmit} from './emit-config.js'
 import {validateAddressProtection, validateDnsOverrides, validateScanApi} from './extra-sections.js'
 import {checkHostRule, isCanonicalCidr, isLoopbackHost, parseCidr, parseHostPort} from './net-rules.js'
-import {validateAgents} from './agent-profiles.js'
+import {unappliedBudgetWarnings, validateAgents} from './agent-profiles.js'
 import {ConfigFieldError, type ConfigWarning} from './problems.js'
 import {RedactionConfigError, validateRedactionSection} from './redaction-config.js'
 import {validateSuppress} from './suppress-validate.js'
@@ -288,6 +288,7 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
   validateSuppress(c)
   // operations.md §2.5: profiles, then each merged profile through these same validators.
   validateAgents(c, (merged) => void validateConfig(merged, options))
+  warnings.push(...unappliedBudgetWarnings(c))
 
   validateFeatureSections(c, fail)
   validateScanApi(c, fail)

@@ -30,6 +30,19 @@ test('§2.5 merged profiles are validated (quirk fixed: domain_burst 0 is refuse
   assertRefused('session_profiling:\n  enabled: true\nagents:\n  a:\n    session_profiling:\n      anomaly_action: shout\n', /agent "a": session_profiling\.anomaly_action must be "block" or "warn", got "shout"/)
 })
 
+test('budget fields no transport applies are named in a warning when set (mcp.md §17 D9)', () => {
+  const r = load('agents:\n  _default:\n    budget:\n      max_tool_calls_per_session: 5\n      max_concurrent_tool_calls: 2\n      fan_out_limit: 0\n  b:\n    budget:\n      max_retries_per_endpoint: 3\n      fan_out_limit: 4\n      fan_out_window_seconds: 60\n')
+  const tracker = 'not applied in this version; a value > 0 only switches the MCP denial-of-wallet tracker on (loop, runaway and cycle checks)'
+  assert.deepEqual(r.warnings.map((w) => `${w.field}: ${w.message}`), [
+    `agents._default.budget.max_concurrent_tool_calls: ${tracker}`,
+    `agents.b.budget.max_retries_per_endpoint: ${tracker}`,
+    `agents.b.budget.fan_out_limit: ${tracker}`,
+    'agents.b.budget.fan_out_window_seconds: not applied in this version',
+  ])
+  // The applied ones say nothing.
+  assert.deepEqual(load('agents:\n  a:\n    budget:\n      max_tool_calls_per_session: 5\n      max_wall_clock_minutes: 3\n').warnings, [])
+})
+
 test('§2.5 listeners: canonical forms and collisions', () => {
   assert.equal(canonicalListener(':8889')!.key, '0.0.0.0:8889')
   assert.equal(canonicalListener('0.0.0.0:8889')!.key, '0.0.0.0:8889')
