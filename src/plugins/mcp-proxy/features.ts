@@ -3,7 +3,7 @@
  * enabled section must be implemented here, or be one the reference's MCP proxy does not read
  * at all (those are accepted with a startup note), else the proxy refuses to start by name.
  */
-import {enabledFeatures, type PipelockConfig} from '../config/index.js'
+import {enabledFeatures, formatWarning, type ConfigWarning, type PipelockConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
 
 export const MCP_IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
@@ -134,3 +134,22 @@ export function notAppliedToMcp(c: PipelockConfig): string[] {
   return enabledFeatures(c).filter((f) => !MCP_IMPLEMENTED_FEATURES.has(f) && !NOT_USED_BY_MCP_PROXY.has(f))
 }
 
+
+/** Top-level keys that configure only `pipelock run`'s listeners and HTTP paths. */
+const HTTP_ONLY_KEYS: ReadonlySet<string> = new Set(['fetch_proxy', 'forward_proxy', 'websocket_proxy', 'reverse_proxy', 'tls_interception', 'metrics_listen', 'health_watchdog', 'browser_shield', 'scan_api', 'learn', 'request_body_scanning', 'git_protection', 'suppress', 'logging'])
+/** Of those, the keys the sandbox bridge's embedded forward proxy reads. */
+const SANDBOX_BRIDGE_KEYS: ReadonlySet<string> = new Set(['fetch_proxy', 'forward_proxy', 'websocket_proxy', 'tls_interception', 'browser_shield', 'request_body_scanning', 'git_protection', 'suppress'])
+
+/**
+ * The config's load warnings (a value read as another, a field not applied) as `mcp proxy`
+ * prints them at start: all but those about sections only `pipelock run` reads, so what the wrap
+ * runs with is never changed without a word.
+ */
+export function mcpConfigWarnings(warnings: readonly ConfigWarning[], sandboxed: boolean): string[] {
+  return warnings
+    .filter((w) => {
+      const key = w.field.split('.')[0]!
+      return !HTTP_ONLY_KEYS.has(key) || (sandboxed && SANDBOX_BRIDGE_KEYS.has(key))
+    })
+    .map(formatWarning)
+}

@@ -13,7 +13,7 @@ import {canaryEnvEntries, canaryLaunchLines, DEFAULT_PROFILE, documentSets, enab
 import {PipelockError} from '../errors/index.js'
 import {renderScanJson, renderScanText, scanServerLine, type ScanLineOptions, type ScanLineVerdict} from '../mcp/index.js'
 import {buildChildEnv} from './child-env.js'
-import {assertMcpImplemented} from './features.js'
+import {assertMcpImplemented, mcpConfigWarnings} from './features.js'
 import {loadFeature, ToolCallMetrics} from '../proxy/index.js'
 import {LineTooLongError, MAX_LINE_BYTES, readLines} from './line-reader.js'
 import {DecisionFanout} from '../decision/index.js'
@@ -114,6 +114,7 @@ export async function runMcpProxy(o: McpProxyOptions): Promise<number> {
     throw usage(`--listen with WebSocket upstream (ws/wss) is not yet supported; use stdio mode: pipelock mcp proxy --upstream ${o.upstream}`)
   }
   if (config.sandbox.enabled && (o.upstream !== undefined || o.listen !== undefined)) throw usage('sandbox cannot be used with --upstream or --listen (cannot sandbox a remote server)')
+  for (const l of mcpConfigWarnings(file.warnings, o.sandbox || config.sandbox.enabled)) o.stderr(l)
   const resolved = resolveMcpRuntime(config, 'proxy')
   for (const l of resolved.lines) o.stderr(l)
   // Named only when the user's file (or the --agent profile in it) sets them: the defaults turn
