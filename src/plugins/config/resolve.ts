@@ -47,7 +47,20 @@ export function resolveConfig(fileValue: unknown, options: ResolveOptions = {}):
   applyDefaults(config, cleaned as Record<string, unknown>, warnings)
   resolvePaths(config, options.baseDir)
   warnings.push(...validateConfig(config, {env: options.env}))
+  const inert = inertTaintWarning(cleaned, config)
+  if (inert !== undefined) warnings.push(inert)
   return {config, warnings}
+}
+
+/**
+ * policy-extra §1: taint lives in the session recorder, so without `session_profiling.enabled` it
+ * observes and decides nothing. Said at start when the file configures taint (on by default, it
+ * would be noise for every file that never mentions it).
+ */
+function inertTaintWarning(file: unknown, c: PipelockConfig): ConfigWarning | undefined {
+  const t = isPlainObject(file) ? file.taint : undefined
+  if (!isPlainObject(t) || Object.keys(t).length === 0 || !c.taint.enabled || c.session_profiling.enabled) return undefined
+  return {field: 'taint', message: 'has no effect while session_profiling.enabled is false (taint is tracked per session); enable session_profiling'}
 }
 
 /**

@@ -156,6 +156,15 @@ test('a negative flight_recorder.checkpoint_interval or max_entries_per_file tak
   ])
 })
 
+test('a taint section without session profiling is named as having no effect (taint is tracked per session)', () => {
+  const msg = 'taint: has no effect while session_profiling.enabled is false (taint is tracked per session); enable session_profiling'
+  assert.deepEqual(load('taint:\n  policy: strict\n').warnings.map((w) => `${w.field}: ${w.message}`), [msg])
+  // Not when profiling is on, taint is off, or the file never mentions taint (it is on by default).
+  assert.deepEqual(load('taint:\n  policy: strict\nsession_profiling:\n  enabled: true\n').warnings, [])
+  assert.deepEqual(load('taint:\n  enabled: false\n').warnings, [])
+  assert.deepEqual(load('mode: balanced\n').warnings, [])
+})
+
 test('DLP and response patterns merge by name with include_defaults', () => {
   const replaced = load('dlp:\n  patterns:\n    - name: GitHub Token\n      regex: ghp_x+\n      severity: high\n    - name: Mine\n      regex: mine-[0-9]+\n')
   assert.equal(replaced.config.dlp.patterns.length, DEFAULT_DLP_PATTERNS.length + 1)
