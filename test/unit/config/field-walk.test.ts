@@ -94,7 +94,6 @@ const UNREAD_ALLOWED: Readonly<Record<string, string>> = {
   'airlock.triggers.anomaly_window_minutes': 'runtime.md §15: validated, inert (the window of anomaly_count)',
   'airlock.tool_freeze.snapshot_on_entry': 'operations.md §12 #9 / mcp.md: the tool freeze is MCP-stdio only and not ported',
   'airlock.tool_freeze.allow_cached_tools': 'operations.md §12 #9 / mcp.md: the tool freeze is MCP-stdio only and not ported',
-  'agents.*.budget.fan_out_window_seconds': 'mcp.md §17 D9: fan_out_* only switch the DoW tracker on (mcp/pipeline/budget.ts)',
 }
 
 /** Every walked path, and those no reader names (allow-listed or not). */
