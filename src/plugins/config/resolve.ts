@@ -115,6 +115,12 @@ function firstIssue(issues: readonly z.core.$ZodIssue[], lineOf?: (path: TreePat
   return errors.reduce((best, e) => (line(e) < line(best) ? e : best))
 }
 
+/** A zod type name in YAML's words, with its article: a list, a mapping, an integer. */
+function expectedKind(expected: string): string {
+  const words: Readonly<Record<string, string>> = {int: 'an integer', array: 'a list', object: 'a mapping', record: 'a mapping', map: 'a mapping'}
+  return words[expected] ?? `${/^[aeiou]/.test(expected) ? 'an' : 'a'} ${expected}`
+}
+
 function toFieldError(issue: z.core.$ZodIssue): ConfigFieldError {
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0]!
@@ -122,7 +128,7 @@ function toFieldError(issue: z.core.$ZodIssue): ConfigFieldError {
   }
   const p = issue.path as (string | number)[]
   if (issue.code === 'invalid_type') {
-    return new ConfigFieldError(p, `expected ${issue.expected === 'number' ? 'a number' : issue.expected === 'int' ? 'an integer' : `a ${issue.expected}`}`)
+    return new ConfigFieldError(p, `expected ${expectedKind(issue.expected)}`)
   }
   return new ConfigFieldError(p, issue.message)
 }

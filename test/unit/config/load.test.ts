@@ -43,9 +43,10 @@ test('unknown keys are refused at depth 1, 2 and 3 with the dotted path and line
 test('wrong types are refused with the path and line', () => {
   assertRefused('fetch_proxy:\n  timeout_seconds: soon\n', /fetch_proxy\.timeout_seconds: expected a number/, 2)
   assertRefused('enforce: "yes"\n', /enforce: expected a boolean/, 1)
-  assertRefused('api_allowlist: github.com\n', /api_allowlist: expected a array/, 1)
+  assertRefused('api_allowlist: github.com\n', /api_allowlist: expected a list/, 1)
   assertRefused('fetch_proxy:\n  timeout_seconds: 1.5\n', /fetch_proxy\.timeout_seconds/, 2)
-  assertRefused('forward_proxy: true\n', /forward_proxy: expected a object/, 1)
+  assertRefused('forward_proxy: true\n', /forward_proxy: expected a mapping/, 1)
+  assertRefused('emit:\n  otlp:\n    headers: [a]\n', /emit\.otlp\.headers: expected a mapping/, 3)
   assertRefused('- a\n- b\n', /top level/)
 })
 
