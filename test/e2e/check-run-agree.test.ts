@@ -125,6 +125,9 @@ const EDGE_CONFIGS: Record<string, string> = {
   'agents.*.sandbox': 'agents:\n  a1:\n    sandbox:\n      enabled: true\n',
   'agents.*.sandbox strict+best_effort': 'agents:\n  a1:\n    sandbox:\n      enabled: true\n      strict: true\n      best_effort: true\n',
   'agents.*.mcp_tool_policy redirect': 'agents:\n  a1:\n    mcp_tool_policy:\n      enabled: true\n      action: redirect\n',
+  // The interceptor's certificate lifetime: run refused it, check said OK.
+  'tls_interception.cert_ttl 1d': interceptingWebSocketConfig(path.join(dir, 'ttl')).config + '  cert_ttl: 1d\n',
+  'tls_interception.cert_ttl -1h': interceptingWebSocketConfig(path.join(dir, 'ttl-neg')).config + '  cert_ttl: -1h\n',
   'taint.policy strict': 'session_profiling:\n  enabled: true\ntaint:\n  enabled: true\n  policy: strict\n',
   'taint.policy strict, profiling off': 'session_profiling:\n  enabled: false\ntaint:\n  enabled: true\n  policy: strict\n',
 }

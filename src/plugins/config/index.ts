@@ -36,6 +36,8 @@ export {
   type ReloadTimers,
   type ReloadTrigger,
 } from './reloader.js'
+// tls_interception.cert_ttl read once for validation and the interceptor.
+export {certTtlMs} from './tls-settings.js'
 export {checkHostRule, parseCidr, parseHostPort, reachableListen, isCanonicalCidr, isLoopbackHost} from './net-rules.js'
 export {pipelockHome, defaultConfigCandidates, SYSTEM_CONFIG_FILE} from './home.js'
 export {loadPresetConfig} from './preset-load.js'

@@ -9,6 +9,7 @@ import {unappliedBudgetWarnings, validateAgents} from './agent-profiles.js'
 import {ConfigFieldError, type ConfigWarning} from './problems.js'
 import {RedactionConfigError, validateRedactionSection} from './redaction-config.js'
 import {validateSuppress} from './suppress-validate.js'
+import {certTtlMs} from './tls-settings.js'
 import {envelopeSettings} from './envelope-settings.js'
 import type {DlpPatternConfig, PipelockConfig, ResponsePatternConfig} from './schema.js'
 
@@ -345,8 +346,10 @@ function validateFeatureSections(c: PipelockConfig, fail: (path: (string | numbe
     if (k === '') fail(['flight_recorder', 'escrow_public_key'], 'is required when raw_escrow is enabled')
     if (!/^[0-9a-fA-F]{64}$/.test(k)) fail(['flight_recorder', 'escrow_public_key'], 'must be 64 hex chars (a 32-byte X25519 public key)')
   }
-  // tls_interception: empty ca_cert/ca_key mean <pipelock home>/ca.pem and ca-key.pem (transports §2.1);
-  // cert_ttl and the CA files are checked when the proxy builds its interceptor.
+  // tls_interception (transports §2.1, only when enabled): cert_ttl here, as `run` reads it; empty
+  // ca_cert/ca_key mean <pipelock home>/ca.pem and ca-key.pem, and the CA files (which depend on
+  // the host) are checked when the proxy builds its interceptor.
+  if (c.tls_interception.enabled) certTtlMs(c.tls_interception.cert_ttl)
   if (c.reverse_proxy.enabled && c.reverse_proxy.upstream === '') fail(['reverse_proxy', 'upstream'], 'required when reverse_proxy.enabled is true')
   if (c.reverse_proxy.enabled && !/^https?:\/\/[^/?#@]*@?[^/?#@]+/i.test(c.reverse_proxy.upstream)) {
     fail(['reverse_proxy', 'upstream'], `${JSON.stringify(c.reverse_proxy.upstream)} must be http:// or https:// with a host`)

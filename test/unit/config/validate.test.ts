@@ -271,3 +271,12 @@ test('response_scanning.mcp_action: optional, strip|warn|block|ask; mcp_tool_sca
   assert.equal(load('mcp_tool_scanning:\n  enabled: true\n').config.mcp_tool_scanning.action, 'block')
   assert.equal(load('mcp_tool_scanning:\n  enabled: true\n  action: warn\n').config.mcp_tool_scanning.action, 'warn')
 })
+
+test('tls_interception.cert_ttl: a positive Go duration while interception is on (check refuses what run refuses)', () => {
+  assertRefused('tls_interception:\n  enabled: true\n  cert_ttl: 1d\n', /tls_interception\.cert_ttl: time: invalid duration "1d" \(a Go duration such as 24h or 90m\)/, 3)
+  assertRefused('tls_interception:\n  enabled: true\n  cert_ttl: -1h\n', /tls_interception\.cert_ttl: must be positive, got "-1h"/, 3)
+  assert.equal(load('tls_interception:\n  enabled: true\n  cert_ttl: 90m\n').config.tls_interception.cert_ttl, '90m')
+  assert.equal(load('tls_interception:\n  enabled: true\n').config.tls_interception.cert_ttl, '24h')
+  // Off: not read, as in the reference (transports §2.1 validates only when enabled).
+  assert.equal(load('tls_interception:\n  cert_ttl: 1d\n').config.tls_interception.cert_ttl, '1d')
+})

@@ -6,9 +6,7 @@
  */
 import {homedir} from 'node:os'
 import type {Agent} from 'undici'
-import {parseGoDuration} from '../../canonical/index.js'
-import type {PipelockConfig} from '../../config/index.js'
-import {PipelockError} from '../../errors/index.js'
+import {certTtlMs, type PipelockConfig} from '../../config/index.js'
 import {matchesAnyDomain, type UrlScanner} from '../../scanner/index.js'
 import {resolveKeystoreDir} from '../../signing/index.js'
 import {buildTrustStore, caPaths, checkCaFiles, LeafCache, loadCa} from '../../tls/index.js'
@@ -86,13 +84,8 @@ export class Interceptor implements Dialer {
   constructor(o: InterceptorOptions) {
     this.ports = o.ports
     const t = o.config.tls_interception
-    let ttlMs: number
-    try {
-      ttlMs = parseGoDuration(t.cert_ttl === '' ? '24h' : t.cert_ttl)
-    } catch (e) {
-      throw new PipelockError('CONFIG_INVALID', `invalid config: tls_interception.cert_ttl: time: ${(e as Error).message}`)
-    }
-    if (!(ttlMs > 0)) throw new PipelockError('CONFIG_INVALID', 'invalid config: tls_interception.cert_ttl must be positive')
+    // Validated with the config (validateConfig); read by the same function.
+    const ttlMs = certTtlMs(t.cert_ttl)
     // Empty CA paths: the pipelock home, resolved as `tls init` resolves it (§6 #2 fixed).
     const home = resolveKeystoreDir({env: o.env, userHome: o.env.HOME ?? homedir()})
     const paths = caPaths(home, t.ca_cert, t.ca_key)
