@@ -95,12 +95,14 @@ export function reachableListen(listen: string): string | undefined {
 }
 
 /**
- * Validates one hostname rule (§5.17) for `trusted_domains`, `exempt_domains`,
+ * Validates one hostname rule (§5.17) for `api_allowlist`, `trusted_domains`, `exempt_domains`,
  * `subdomain_entropy_exclusions`: lower-cased, one trailing dot removed; `*.example.com` allowed;
  * bare `*`, a wildcard over a single label (`*.com`), URLs, ports, paths and other glob
- * characters refused. Returns the normalised rule, or an error message.
+ * characters refused. Returns the normalised rule, or an error message. `tldWildcard` accepts
+ * `*.com` (a deny list such as `fetch_proxy.monitoring.blocklist` may block a whole TLD; only
+ * lists that widen trust refuse it).
  */
-export function checkHostRule(raw: string): {ok: true; value: string} | {ok: false; message: string} {
+export function checkHostRule(raw: string, opts: {readonly tldWildcard?: boolean} = {}): {ok: true; value: string} | {ok: false; message: string} {
   let s = raw.trim().toLowerCase()
   if (s.endsWith('.')) s = s.slice(0, -1)
   if (s === '') return {ok: false, message: 'empty hostname'}
@@ -112,7 +114,7 @@ export function checkHostRule(raw: string): {ok: true; value: string} | {ok: fal
   let rest = s
   if (s.startsWith('*.')) {
     rest = s.slice(2)
-    if (!rest.includes('.')) return {ok: false, message: `"${raw}" wildcards a whole top-level domain`}
+    if (!rest.includes('.') && opts.tldWildcard !== true) return {ok: false, message: `"${raw}" wildcards a whole top-level domain`}
   }
   if (/[*?[\]{}\s]/.test(rest)) return {ok: false, message: `"${raw}" contains glob characters; only a leading "*." is allowed`}
   if (rest.split('.').some((label) => label === '')) return {ok: false, message: `"${raw}" has an empty label`}

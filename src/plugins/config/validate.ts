@@ -41,9 +41,9 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
   const oneOf = (path: (string | number)[], value: string, allowed: readonly string[]): void => {
     if (!allowed.includes(value)) fail(path, `must be one of ${allowed.map((a) => (a === '' ? '""' : a)).join(', ')}, got "${value}"`)
   }
-  const hostRules = (path: (string | number)[], list: readonly string[]): void => {
+  const hostRules = (path: (string | number)[], list: readonly string[], opts: {tldWildcard?: boolean} = {}): void => {
     list.forEach((h, i) => {
-      const r = checkHostRule(h)
+      const r = checkHostRule(h, opts)
       if (!r.ok) fail([...path, i], r.message)
     })
   }
@@ -54,6 +54,8 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
   // mode
   oneOf(['mode'], c.mode, MODES)
   if (c.mode === 'strict' && c.api_allowlist.length === 0) fail(['api_allowlist'], 'strict mode requires a non-empty api_allowlist')
+  // Entries are matched as hostnames (§5.17): a URL, a port or a glob would match no host at all.
+  hostRules(['api_allowlist'], c.api_allowlist)
 
   // logging
   oneOf(['logging', 'format'], c.logging.format, ['json', 'text'])
@@ -92,6 +94,8 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
   mon.blocklist.forEach((b, i) => {
     if (b.trim() === '') fail(['fetch_proxy', 'monitoring', 'blocklist', i], 'blocklist entries must not be empty')
   })
+  // A URL, a port or a glob in the blocklist would block nothing; `*.tld` blocks a whole TLD.
+  hostRules(['fetch_proxy', 'monitoring', 'blocklist'], mon.blocklist, {tldWildcard: true})
   hostRules(['fetch_proxy', 'monitoring', 'subdomain_entropy_exclusions'], mon.subdomain_entropy_exclusions)
   if (mon.max_requests_per_minute < 0) fail(['fetch_proxy', 'monitoring', 'max_requests_per_minute'], 'must be >= 0')
   if (mon.max_data_per_minute < 0) fail(['fetch_proxy', 'monitoring', 'max_data_per_minute'], 'must be >= 0')

@@ -280,3 +280,17 @@ test('tls_interception.cert_ttl: a positive Go duration while interception is on
   // Off: not read, as in the reference (transports §2.1 validates only when enabled).
   assert.equal(load('tls_interception:\n  cert_ttl: 1d\n').config.tls_interception.cert_ttl, '1d')
 })
+
+test('api_allowlist and the blocklist hold hostnames: an entry that could match no host is refused', () => {
+  // Before, each of these loaded and then matched nothing: strict mode denied the host the
+  // operator listed, and the blocklist let the paste site through.
+  assertRefused('api_allowlist: ["https://github.com/"]\n', /api_allowlist\[0\]: "https:\/\/github\.com\/" is a URL; use a bare hostname/, 1)
+  assertRefused('api_allowlist: ["github.com:443"]\n', /api_allowlist\[0\]: "github\.com:443" contains a port/, 1)
+  assertRefused('mode: strict\napi_allowlist: ["*"]\n', /api_allowlist\[0\]: bare "\*"/, 2)
+  assertRefused('api_allowlist: ["*.com"]\n', /api_allowlist\[0\]: "\*\.com" wildcards a whole top-level domain/, 1)
+  assertRefused('fetch_proxy:\n  monitoring:\n    blocklist: ["pastebin.com/raw"]\n', /fetch_proxy\.monitoring\.blocklist\[0\]: "pastebin\.com\/raw" contains a path/, 3)
+  assertRefused('fetch_proxy:\n  monitoring:\n    blocklist: ["*.ru", "*pastebin.com"]\n', /blocklist\[1\]: "\*pastebin\.com" contains glob characters; only a leading "\*\." is allowed/, 3)
+  // What matches stays accepted: wildcards, IP literals, a trailing dot, and (a deny list) a whole TLD.
+  assert.deepEqual(load('api_allowlist: ["*.example.com", "GitHub.com.", "10.0.0.1"]\n').config.api_allowlist, ['*.example.com', 'GitHub.com.', '10.0.0.1'])
+  assert.deepEqual(load('fetch_proxy:\n  monitoring:\n    blocklist: ["*.ru", "file.io"]\n').config.fetch_proxy.monitoring.blocklist, ['*.ru', 'file.io'])
+})
