@@ -148,11 +148,11 @@ export function budgetBytes(ctx: BudgetContext, sessionKey: string, n: number): 
  * the body was larger (they are counted as spent); `body` null with no `overBudget` = over `cap`.
  * `expected`: the announced Content-Length, read into one buffer of that size (`readCapped`).
  */
-export function readWithinBudget(ctx: BudgetContext, sessionKey: string, body: Readable, cap: number, expected?: number): Promise<{body: Buffer | null; overBudget?: number}> {
+export function readWithinBudget(ctx: BudgetContext, sessionKey: string, body: Readable, cap: number, expected?: number, why?: {exceeded: boolean}): Promise<{body: Buffer | null; overBudget?: number}> {
   const remaining = budgetRemaining(ctx, sessionKey)
   const tighter = remaining >= 0 && remaining < cap
   // The read's own promise, continued once (no async frame of its own per buffered response).
-  return readCapped(body, tighter ? remaining : cap, {expected}).then((got) => {
+  return readCapped(body, tighter ? remaining : cap, {expected, ...(why === undefined ? {} : {why})}).then((got) => {
     if (got === null && tighter) {
       budgetBytes(ctx, sessionKey, remaining)
       return {body: null, overBudget: remaining}

@@ -19,6 +19,7 @@ import {runResponseGate} from './gate/response/run-response-gate.js'
 import {RequestSuppression} from './suppression.js'
 import {blockHint, hintHeader} from './hints.js'
 import {originAndPath, requestWithRedirects} from './upstream.js'
+import {UpstreamAbort} from './upstream-abort.js'
 import {recordBytes} from './relay/data-budget.js'
 import {extractFetchTarget, unsendableTargetReason} from './relay/query-target.js'
 import {attachMediation} from './relay/mediation.js'
@@ -86,7 +87,6 @@ export async function handleFetch(ports: FetchPorts, x: FetchExchange): Promise<
     scan: null, shown: '', sessionHost: '', body: null,
   }
   if (await runGate('fetch', gate)) return
-  const t = rec.session
   const shown = gate.shown
   // After the gate, so a URL a scanner blocks is blocked whatever else is wrong with it; before
   // the upstream, whose client would refuse it (or mangle it) with no word on why.
@@ -98,18 +98,59 @@ export async function handleFetch(ports: FetchPorts, x: FetchExchange): Promise<
     return
   }
 
+  // fetch_proxy.timeout_seconds bounds the whole exchange — every redirect hop and the body —
+  // as the reference's HTTP client timeout does; undici's own timeouts only bound each wait.
+  const timeoutMs = cfg.fetch_proxy.timeout_seconds * 1000
+  const deadline = new UpstreamAbort()
+  const timer = setTimeout(() => deadline.abort(), timeoutMs)
+  try {
+    await fetchUpstream(ports, x, {snap, rec, gate, block, record, shown, agentField, warnings, target, deadline, timeoutMs})
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** What the upstream half of `/fetch` takes over from the gate half. */
+interface FetchUpstreamState {
+  readonly snap: ReturnType<typeof snapshotFor>
+  readonly rec: RequestRecord
+  readonly gate: RequestGateContext
+  readonly block: BlockAnswer
+  readonly record: (d: Decision) => string | undefined
+  readonly shown: string
+  readonly agentField: {agent?: string}
+  readonly warnings: string[]
+  readonly target: string
+  readonly deadline: UpstreamAbort
+  readonly timeoutMs: number
+}
+
+/** The words of a fetch that ran out of `fetch_proxy.timeout_seconds`. */
+function timedOut(seconds: number): string {
+  return `fetch failed: no complete response within ${seconds}s (fetch_proxy.timeout_seconds)`
+}
+
+const UNDICI_TIMEOUTS: ReadonlySet<string> = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_ABORTED'])
+
+async function fetchUpstream(ports: FetchPorts, x: FetchExchange, st: FetchUpstreamState): Promise<void> {
+  const {res, b} = x
+  const {snap, rec, gate, block, record, shown, agentField, warnings, target, deadline, timeoutMs} = st
+  const cfg = snap.config
+  const ps = snap.sessions
+  const t = rec.session
   const outcome = await requestWithRedirects(
     ports.upstream,
     {
-      rawUrl: target, method: 'GET', headers: {'user-agent': cfg.fetch_proxy.user_agent, accept: ACCEPT}, body: null,
+      rawUrl: target, method: 'GET', headers: {'user-agent': cfg.fetch_proxy.user_agent, accept: ACCEPT}, body: null, signal: deadline,
       ...(gate.mediation === undefined ? {} : {mediate: (hop, url, m, headers, bytes) => attachMediation(gate.mediation, {method: m, url, headers, body: bytes, hop})}),
     },
-    {scanHop: (next) => hopVerdict(snap, rec, next, 'GET'), timeoutMs: cfg.fetch_proxy.timeout_seconds * 1000},
+    {scanHop: (next) => hopVerdict(snap, rec, next, 'GET'), timeoutMs},
   )
   // A contract-denied or refused redirect hop, or an envelope that could not be signed (shared with the forward exchange).
   if (answerUpstreamDenial(snap, outcome, block)) return
   if (outcome.kind === 'error') {
-    const detail = `fetch failed: ${outcome.message}`
+    const late = deadline.aborted || UNDICI_TIMEOUTS.has(outcome.message)
+    const detail = late ? timedOut(cfg.fetch_proxy.timeout_seconds) : `fetch failed: ${outcome.message}`
     record(upstreamFailure(ports, b, shown, {detail, dialBlocked: outcome.dialBlocked}))
     sendJson(res, 502, {url: shown, ...agentField, error: detail, blocked: false})
     return
@@ -122,8 +163,16 @@ export async function handleFetch(ports: FetchPorts, x: FetchExchange): Promise<
   const cap = cfg.fetch_proxy.max_response_mb * 1024 * 1024
   // §2.9: capped at the bytes left too; a body over the budget is a 429 (on the forward proxy
   // too: the reference's silent truncation of the buffered body is fixed).
-  const {body: read, overBudget} = await readWithinBudget(snap, budgetKey(b), up.body, cap)
+  const why = {exceeded: false}
+  const {body: read, overBudget} = await readWithinBudget(snap, budgetKey(b), up.body, cap, undefined, why)
   if (overBudget !== undefined) return block({stage: 'budget', layer: 'budget', detail: overBudgetMessage(overBudget), status: 429, reason: 'data_budget'})
+  if (read === null && !why.exceeded) {
+    // The body ended early: the deadline (or undici's per-read wait) ran out, or the upstream failed mid-body.
+    const detail = deadline.aborted ? timedOut(cfg.fetch_proxy.timeout_seconds) : 'fetch failed: the response body ended before it was complete'
+    record(upstreamFailure(ports, b, shown, {detail}))
+    sendJson(res, 502, {url: shown, ...agentField, error: detail, blocked: false})
+    return
+  }
   if (read === null) {
     const receipt = record(blockDecision(ports, b, shown, {stage: 'response', layer: 'response_size', reason: 'data_budget', detail: `response exceeds ${cfg.fetch_proxy.max_response_mb} MB`, status: 502, enforced: true}))
     sendJson(res, 502, {url: shown, ...agentField, error: `response too large (max ${cfg.fetch_proxy.max_response_mb} MB)`, blocked: false}, blockHeaders('data_budget', 'response_size', {receipt}))
