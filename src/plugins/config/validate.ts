@@ -6,6 +6,7 @@ import {validateEmit} from './emit-config.js'
 import {validateAddressProtection, validateDnsOverrides, validateScanApi} from './extra-sections.js'
 import {checkHostRule, isCanonicalCidr, isLoopbackHost, parseCidr, parseHostPort} from './net-rules.js'
 import {unappliedBudgetWarnings, validateAgents} from './agent-profiles.js'
+import {osErrorReason} from '../errors/index.js'
 import {ConfigFieldError, type ConfigWarning} from './problems.js'
 import {RedactionConfigError, validateRedactionSection} from './redaction-config.js'
 import {validateSuppress} from './suppress-validate.js'
@@ -56,6 +57,11 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
   if (c.mode === 'strict' && c.api_allowlist.length === 0) fail(['api_allowlist'], 'strict mode requires a non-empty api_allowlist')
   // Entries are matched as hostnames (§5.17): a URL, a port or a glob would match no host at all.
   hostRules(['api_allowlist'], c.api_allowlist)
+  // §20.4 semantics: audit ranks reloads and widens nothing; only enforce: false stops blocking.
+  // The reference's docs say audit "blocks nothing", so a file that relies on it is told.
+  if (c.mode === 'audit' && c.enforce) {
+    warnings.push({field: 'mode', message: 'audit does not stop blocking by itself; set enforce: false to log without blocking'})
+  }
 
   // logging
   oneOf(['logging', 'format'], c.logging.format, ['json', 'text'])
@@ -81,7 +87,7 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
       mode = st.mode
     } catch (e) {
       if (e instanceof ConfigFieldError) throw e
-      return fail(['dlp', 'secrets_file'], `${c.dlp.secrets_file} cannot be read: ${(e as NodeJS.ErrnoException).code ?? 'error'}`)
+      return fail(['dlp', 'secrets_file'], `${c.dlp.secrets_file} cannot be read: ${osErrorReason(e)}`)
     }
     // §5.9: no group write/exec and no access at all for others.
     if ((mode & 0o037) !== 0) {

@@ -223,7 +223,7 @@ test('run flags --mode/--listen override the file and are validated again (§1.1
   const {applyRunOverrides} = await import('../../../src/plugins/config/index.js')
   const t = tempDir()
   try {
-    const file = t.file('p.yaml', 'mode: audit\napi_allowlist: []\nfetch_proxy:\n  listen: 0.0.0.0:8888\n')
+    const file = t.file('p.yaml', 'mode: audit\nenforce: false\napi_allowlist: []\nfetch_proxy:\n  listen: 0.0.0.0:8888\n')
     const loaded = loadConfig(file, {env: {}})
     assert.equal(loaded.warnings.length, 1)
     const moved = applyRunOverrides(loaded, {listen: '127.0.0.1:9999'}, {env: {}})

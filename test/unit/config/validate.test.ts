@@ -81,7 +81,7 @@ test('dlp.secrets_file must exist and not be group/other accessible', () => {
     const loose = t.file('loose.txt', 'abcdefghijklmnopqrstuvwxyz\n', 0o644)
     const tight = t.file('tight.txt', 'abcdefghijklmnopqrstuvwxyz\n', 0o640)
     assertRefused(`dlp:\n  secrets_file: ${loose}\n`, /too permissive \(mode 0644\)/, 2)
-    assertRefused(`dlp:\n  secrets_file: ${t.dir}/missing.txt\n`, /cannot be read: ENOENT/)
+    assertRefused(`dlp:\n  secrets_file: ${t.dir}/missing.txt\n`, /dlp\.secrets_file: .*missing\.txt cannot be read: no such file or directory/)
     assert.equal(load(`dlp:\n  secrets_file: ${tight}\n`).config.dlp.secrets_file, tight)
   } finally {
     t.cleanup()
@@ -293,4 +293,10 @@ test('api_allowlist and the blocklist hold hostnames: an entry that could match 
   // What matches stays accepted: wildcards, IP literals, a trailing dot, and (a deny list) a whole TLD.
   assert.deepEqual(load('api_allowlist: ["*.example.com", "GitHub.com.", "10.0.0.1"]\n').config.api_allowlist, ['*.example.com', 'GitHub.com.', '10.0.0.1'])
   assert.deepEqual(load('fetch_proxy:\n  monitoring:\n    blocklist: ["*.ru", "file.io"]\n').config.fetch_proxy.monitoring.blocklist, ['*.ru', 'file.io'])
+})
+
+test('mode: audit with enforce on is told that it still blocks (the reference\'s docs say audit blocks nothing)', () => {
+  assert.deepEqual(load('mode: audit\n').warnings, [{field: 'mode', message: 'audit does not stop blocking by itself; set enforce: false to log without blocking'}])
+  assert.deepEqual(load('mode: audit\nenforce: false\n').warnings, [])
+  assert.deepEqual(load('mode: balanced\n').warnings, [])
 })
