@@ -1,5 +1,6 @@
 // Built-in pattern catalogue, transcribed from spec/runtime.md §9.1 (48 default DLP patterns),
-// §9.5 (29 default response patterns) and the preset-only entries listed there. Regex sources are
+// §9.5 (29 default response patterns) and the preset-only entries listed there, and the ten
+// built-in tool-chain patterns of spec/mcp.md §9.2 (the config names them in pattern_overrides). Regex sources are
 // Go RE2 syntax exactly as the reference has them; do not reformat: names and sources are merged
 // by name and hashed into the policy hash.
 
@@ -109,3 +110,27 @@ export const PRESET_ONLY_RESPONSE_PATTERNS: readonly BuiltinResponsePattern[] = 
   {name: "System Prompt Extraction", regex: "(?i)(repeat\\s+(your|the)\\s+(entire\\s+)?(instructions|system\\s+prompt|initial\\s+prompt|rules)|what\\s+(is|are)\\s+your\\s+(system\\s+prompt|instructions|rules|directives)|output\\s+(your|the)\\s+(full\\s+)?(system|initial)\\s+(prompt|instructions|message)|show\\s+me\\s+(your|the)\\s+(system\\s+prompt|hidden\\s+instructions|initial\\s+instructions)|(disclose|expose|dump|divulge)\\s+(your|the)\\s+(hidden\\s+|secret\\s+|internal\\s+)*(system\\s+|initialization\\s+)*(prompt|instructions|rules|directives))"},
   {name: "Instruction Invalidation", regex: "(?i)(treat|consider|regard)\\s+(all\\s+)?(earlier|prior|previous|preceding|above)\\s+(directions|instructions|guidelines|rules|prompts?)\\s+as\\s+(obsolete|void|invalid|superseded|overridden|null|cancelled|revoked|inapplicable)"},
 ]
+
+/** The categories a tool call is classified into (mcp.md §9.1); a chain pattern is a sequence of them. */
+export const CHAIN_CATEGORIES = ['read', 'write', 'exec', 'network', 'list', 'env', 'persist'] as const
+export type ChainCategory = (typeof CHAIN_CATEGORIES)[number]
+
+export interface BuiltinChainPattern {
+  readonly name: string
+  readonly sequence: readonly ChainCategory[]
+  readonly severity: 'medium' | 'high' | 'critical'
+}
+
+/** The built-in tool-chain patterns (mcp.md §9.2), all `warn` unless `pattern_overrides` names them. */
+export const BUILTIN_CHAIN_PATTERNS: readonly BuiltinChainPattern[] = Object.freeze([
+  {name: 'read-then-exec', sequence: ['read', 'exec'], severity: 'high'},
+  {name: 'read-write-send', sequence: ['read', 'write', 'network'], severity: 'critical'},
+  {name: 'env-then-network', sequence: ['env', 'network'], severity: 'critical'},
+  {name: 'directory-scan', sequence: ['list', 'list', 'read'], severity: 'medium'},
+  {name: 'write-execute', sequence: ['write', 'exec'], severity: 'high'},
+  {name: 'write-chmod-execute', sequence: ['write', 'exec', 'exec'], severity: 'critical'},
+  {name: 'read-sensitive-write', sequence: ['read', 'write'], severity: 'medium'},
+  {name: 'shell-burst', sequence: ['exec', 'exec', 'exec', 'exec'], severity: 'high'},
+  {name: 'write-persist', sequence: ['write', 'persist'], severity: 'critical'},
+  {name: 'persist-callback', sequence: ['persist', 'network'], severity: 'critical'},
+] as const)

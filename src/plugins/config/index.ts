@@ -11,7 +11,10 @@ export {
   DEFAULT_IGNORE_HEADERS,
 } from './defaults.js'
 export {BUILTIN_TOOL_POLICY_RULES, ENVIRONMENT_DUMP_RULE, type ToolPolicyRuleSpec} from './builtin-tool-policy.js'
-export {DEFAULT_DLP_PATTERNS, DEFAULT_RESPONSE_PATTERNS, PRESET_ONLY_RESPONSE_PATTERNS, type BuiltinDlpPattern, type BuiltinResponsePattern} from './builtin-patterns.js'
+export {
+  BUILTIN_CHAIN_PATTERNS, CHAIN_CATEGORIES, DEFAULT_DLP_PATTERNS, DEFAULT_RESPONSE_PATTERNS, PRESET_ONLY_RESPONSE_PATTERNS,
+  type BuiltinChainPattern, type BuiltinDlpPattern, type BuiltinResponsePattern, type ChainCategory,
+} from './builtin-patterns.js'
 export {loadConfig, parseConfigText, applyRunOverrides, type LoadedConfig, type LoadOptions, type RunOverrides} from './load.js'
 export {loadConfigOnDemand} from './load-on-demand.js'
 export {documentSets} from './loaded.js'

@@ -8,6 +8,6 @@ import {resolveConfig} from './resolve.js'
  * same effective config that `generate config --preset P` writes and `--config` would load back.
  */
 export function loadPresetConfig(name: PresetName, options: LoadOptions = {}): LoadedConfig {
-  const r = resolveConfig(presetConfig(name), {env: options.env ?? process.env})
+  const r = resolveConfig(presetConfig(name), {env: options.env ?? process.env, preset: true})
   return {config: r.config, warnings: r.warnings, path: undefined, hash: configHash(r.config)}
 }

@@ -1,5 +1,6 @@
 import type {z} from 'zod'
 import {applyDefaults, isPlainObject, resolvePaths} from './apply-defaults.js'
+import {BUILTIN_CHAIN_PATTERNS} from './builtin-patterns.js'
 import {defaultConfig} from './defaults.js'
 import {ConfigFieldError, type ConfigWarning} from './problems.js'
 import {configSchemas, type DlpPatternConfig, type PipelockConfig, type ResponsePatternConfig} from './schema.js'
@@ -13,6 +14,8 @@ export interface ResolveOptions {
   readonly env?: Readonly<Record<string, string | undefined>>
   /** Line lookup into the source file; when given, the schema problem earliest in the file is reported first. */
   readonly lineOf?: (path: TreePath) => number | undefined
+  /** The value is a shipped preset: what a file writes itself is not remarked on (the preset's docs say it). */
+  readonly preset?: boolean
 }
 
 export interface ResolvedConfig {
@@ -49,7 +52,23 @@ export function resolveConfig(fileValue: unknown, options: ResolveOptions = {}):
   warnings.push(...validateConfig(config, {env: options.env}))
   const inert = inertTaintWarning(cleaned, config)
   if (inert !== undefined) warnings.push(inert)
+  const chain = options.preset === true ? undefined : chainActionWarning(cleaned, config)
+  if (chain !== undefined) warnings.push(chain)
   return {config, warnings}
+}
+
+/**
+ * mcp.md §9.2 (Q4, kept): `tool_chain_detection.action` applies to custom patterns only; the
+ * built-ins keep `warn` unless `pattern_overrides` names them. A file that writes `action: block`
+ * is told which built-ins still only warn.
+ */
+function chainActionWarning(file: unknown, c: PipelockConfig): ConfigWarning | undefined {
+  const t = isPlainObject(file) ? file.tool_chain_detection : undefined
+  const tc = c.tool_chain_detection
+  if (!isPlainObject(t) || t.action !== 'block' || !tc.enabled) return undefined
+  const still = BUILTIN_CHAIN_PATTERNS.map((p) => p.name).filter((n) => tc.pattern_overrides[n] !== 'block')
+  if (still.length === 0) return undefined
+  return {field: 'tool_chain_detection.action', message: `block applies to custom_patterns; the built-in patterns keep warn unless pattern_overrides names them (still warn: ${still.join(', ')})`}
 }
 
 /**

@@ -1,7 +1,7 @@
 import {statSync} from 'node:fs'
 import {posix} from 'node:path'
 import RE2 from 're2'
-import {DEFAULT_DLP_PATTERNS, DEFAULT_RESPONSE_PATTERNS} from './builtin-patterns.js'
+import {BUILTIN_CHAIN_PATTERNS, CHAIN_CATEGORIES, DEFAULT_DLP_PATTERNS, DEFAULT_RESPONSE_PATTERNS} from './builtin-patterns.js'
 import {validateEmit} from './emit-config.js'
 import {validateAddressProtection, validateDnsOverrides, validateScanApi} from './extra-sections.js'
 import {checkHostRule, isCanonicalCidr, isLoopbackHost, parseCidr, parseHostPort} from './net-rules.js'
@@ -502,10 +502,15 @@ function validateMcpSections(c: PipelockConfig, fail: (path: (string | number)[]
   if (tc.enabled) {
     if (!['warn', 'block'].includes(tc.action)) fail(['tool_chain_detection', 'action'], `invalid tool_chain_detection.action "${tc.action}": must be warn or block`)
     if (tc.max_gap < 0) fail(['tool_chain_detection', 'max_gap'], 'tool_chain_detection.max_gap must be non-negative')
+    const builtins = BUILTIN_CHAIN_PATTERNS.map((p) => p.name)
     for (const [name, a] of Object.entries(tc.pattern_overrides)) {
       if (!['warn', 'block'].includes(a)) fail(['tool_chain_detection', 'pattern_overrides', name], `tool_chain_detection.pattern_overrides["${name}"]: invalid action "${a}": must be warn or block`)
+      // An override of a name no pattern has changes nothing (a typo would leave the chain at warn).
+      if (!builtins.includes(name) && !tc.custom_patterns.some((p) => p.name === name)) {
+        fail(['tool_chain_detection', 'pattern_overrides', name], `tool_chain_detection.pattern_overrides["${name}"]: no built-in or custom pattern has this name (built-ins: ${builtins.join(', ')})`)
+      }
     }
-    const cats = ['read', 'write', 'exec', 'network', 'list', 'env', 'persist']
+    const cats: readonly string[] = CHAIN_CATEGORIES
     tc.custom_patterns.forEach((p, i) => {
       const here = ['tool_chain_detection', 'custom_patterns', i]
       if (p.name === '') fail(here, `tool_chain_detection.custom_patterns[${i}] missing name`)

@@ -13,7 +13,7 @@ import {
 } from '../../../src/plugins/config/index.js'
 import {repoPath} from '../../helpers/vectors.js'
 
-const resolved = (n: PresetName) => resolveConfig(presetConfig(n), {env: {}})
+const resolved = (n: PresetName) => resolveConfig(presetConfig(n), {env: {}, preset: true})
 
 test('every preset loads and validates; only audit warns (max_requests_per_minute 0 → 60)', () => {
   for (const n of PRESET_NAMES) {

@@ -300,3 +300,13 @@ test('mode: audit with enforce on is told that it still blocks (the reference\'s
   assert.deepEqual(load('mode: audit\nenforce: false\n').warnings, [])
   assert.deepEqual(load('mode: balanced\n').warnings, [])
 })
+
+test('tool_chain_detection: an override naming no pattern is refused; action block says which built-ins still warn', () => {
+  assert.throws(() => load('tool_chain_detection:\n  enabled: true\n  pattern_overrides:\n    env_then_network: block\n'), /tool_chain_detection\.pattern_overrides\["env_then_network"\]: no built-in or custom pattern has this name \(built-ins: read-then-exec, read-write-send, env-then-network,/)
+  assert.doesNotThrow(() => load('tool_chain_detection:\n  enabled: true\n  pattern_overrides:\n    env-then-network: block\n'))
+  assert.doesNotThrow(() => load('tool_chain_detection:\n  enabled: true\n  custom_patterns:\n    - {name: mine, sequence: [read, network], severity: high}\n  pattern_overrides:\n    mine: block\n'))
+  const w = load('tool_chain_detection:\n  enabled: true\n  action: block\n  pattern_overrides:\n    read-then-exec: block\n').warnings.filter((x) => x.field === 'tool_chain_detection.action')
+  assert.equal(w.length, 1)
+  assert.equal(w[0]!.message, 'block applies to custom_patterns; the built-in patterns keep warn unless pattern_overrides names them (still warn: read-write-send, env-then-network, directory-scan, write-execute, write-chmod-execute, read-sensitive-write, shell-burst, write-persist, persist-callback)')
+  assert.deepEqual(load('tool_chain_detection:\n  enabled: true\n  action: warn\n').warnings.filter((x) => x.field === 'tool_chain_detection.action'), [])
+})

@@ -1,7 +1,8 @@
 /** Tool-call classification for chain detection (spec mcp.md §9.1). */
 import RE2 from 're2'
+import type {ChainCategory} from '../../config/index.js'
 
-export type ChainCategory = 'read' | 'write' | 'exec' | 'network' | 'list' | 'env' | 'persist'
+export type {ChainCategory}
 
 /** Priority order for keyword classification and operator categories. */
 export const CATEGORY_PRIORITY: readonly ChainCategory[] = ['exec', 'persist', 'env', 'network', 'write', 'read', 'list']

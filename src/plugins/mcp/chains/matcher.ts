@@ -1,4 +1,5 @@
 /** `tool_chain_detection` (spec mcp.md §9.2): per-session windows of classified calls, ordered patterns with gaps. */
+import {BUILTIN_CHAIN_PATTERNS} from '../../config/index.js'
 import {ToolClassifier, type ChainCategory} from './classify.js'
 
 export type ChainSeverity = 'medium' | 'high' | 'critical'
@@ -10,19 +11,8 @@ export interface ChainPattern {
   readonly action: 'warn' | 'block'
 }
 
-/** Built-ins, all `warn` (§9.2; the section action does not apply to them, quirk Q4 replicated). */
-export const BUILTIN_CHAIN_PATTERNS: readonly Omit<ChainPattern, 'action'>[] = Object.freeze([
-  {name: 'read-then-exec', sequence: ['read', 'exec'], severity: 'high'},
-  {name: 'read-write-send', sequence: ['read', 'write', 'network'], severity: 'critical'},
-  {name: 'env-then-network', sequence: ['env', 'network'], severity: 'critical'},
-  {name: 'directory-scan', sequence: ['list', 'list', 'read'], severity: 'medium'},
-  {name: 'write-execute', sequence: ['write', 'exec'], severity: 'high'},
-  {name: 'write-chmod-execute', sequence: ['write', 'exec', 'exec'], severity: 'critical'},
-  {name: 'read-sensitive-write', sequence: ['read', 'write'], severity: 'medium'},
-  {name: 'shell-burst', sequence: ['exec', 'exec', 'exec', 'exec'], severity: 'high'},
-  {name: 'write-persist', sequence: ['write', 'persist'], severity: 'critical'},
-  {name: 'persist-callback', sequence: ['persist', 'network'], severity: 'critical'},
-] as const)
+/** Built-ins, all `warn` (§9.2; the section action does not apply to them, quirk Q4 replicated). The table lives with the config's pattern catalogue, which names them in `pattern_overrides`. */
+export {BUILTIN_CHAIN_PATTERNS}
 
 export interface ChainConfig {
   readonly action: string
