@@ -4,13 +4,15 @@ import {formatGoTime, fromEpochNanos, type Clock} from '../canonical/index.js'
 import type {LoadedConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
 import {sha256Hex} from '../signing/index.js'
-import {renderEvidenceSet} from './evidence-render.js'
-import {bump, DecisionSplit, describeCounts, receiptClass, sorted} from './evidence-count.js'
+import {bump, DecisionSplit, receiptClass, sorted} from './evidence-count.js'
 import type {EvidenceSetReport, ReceiptFact} from './evidence-types.js'
+import {packetIdOf} from './packet-evidence-whole.js'
+import {PACKET_ARTIFACTS} from './packet-files.js'
 import {postureFromConfig, scannerSnapshot} from './packet-posture.js'
+import {renderPacketTexts} from './packet-render.js'
 import {alreadyBuilt, PacketStage} from './packet-stage.js'
 import {PACKET_SCHEMA_VERSION, VERDICT_BUCKETS, type AuditPacket} from './packet-schema.js'
-import {verifyEvidenceInput, type VerifyEvidenceRequest} from './verify-service.js'
+import {verifyEvidenceInput, type VerifyEvidenceReport, type VerifyEvidenceRequest} from './verify-service.js'
 
 // `pipelock audit packet build` (vectors/audit-packet/README.md): verify the evidence with our
 // verifier, copy it byte for byte, and describe it — counts from the receipts, verdict from the
@@ -143,7 +145,7 @@ export async function buildAuditPacket(req: PacketBuildRequest): Promise<PacketB
   if (report.kind !== 'evidence_set') throw new PipelockError('USAGE', 'audit packet build: --chain must name a .jsonl file or a recorder directory')
   const stage = PacketStage.open(req.out)
   try {
-    const packet = writePacket(stage, req, report, tally, loaded)
+    const packet = await writePacket(stage, req, report, tally, loaded)
     return {dir: req.out, packet, verification: report}
   } finally {
     stage.discard()
@@ -151,18 +153,19 @@ export async function buildAuditPacket(req: PacketBuildRequest): Promise<PacketB
 }
 
 /** Stages the four files (evidence.jsonl first: the packet id is its hash) and publishes them. */
-function writePacket(
+async function writePacket(
   stage: PacketStage,
   req: PacketBuildRequest,
   report: EvidenceSetReport,
   tally: PacketTally,
   loaded: LoadedConfig,
-): AuditPacket {
+): Promise<AuditPacket> {
   const configPath = loaded.path
   // evidence.jsonl: the verified files, byte for byte, in chain order
-  const evidenceSha = stage.copyEvidence(report.files.map((x) => resolveFile(req, x.path)))
-  const rendered = renderEvidenceSet(report)
-  stage.write('verifier.txt', [...rendered.stdout, ...rendered.stderr].join('\n') + '\n')
+  const digest = stage.copyEvidence(report.files.map((x) => resolveFile(req, x.path)))
+  // summary.md and verifier.txt describe evidence.jsonl as `audit packet verify` reads it (one
+  // file, named by its artifact path), not the input's files: verify renders them again
+  const copy = await verifyEvidenceInput({...keyRequest(req), file: stage.path(PACKET_ARTIFACTS.evidence), shownAs: PACKET_ARTIFACTS.evidence})
 
   const a = report.actionReceipts
   const derived = evidenceDerived(report, tally)
@@ -182,7 +185,7 @@ function writePacket(
     ...(derived.rootHash === undefined ? {} : {root_hash: derived.rootHash}),
     ...(derived.finalSeq === undefined ? {} : {final_seq: derived.finalSeq}),
     ...(verdict === 'valid' && trustedKey !== undefined ? {signer_key: trustedKey} : {}),
-    output_file: 'verifier.txt',
+    output_file: PACKET_ARTIFACTS.verifier,
     ...(report.failure !== undefined
       ? {error: report.failure.message}
       : report.verdict === 'not_verifiable'
@@ -194,7 +197,7 @@ function writePacket(
   const now = formatGoTime(fromEpochNanos(req.clock.nowNanos())).replace(/\.\d+Z$/, 'Z')
   const packet: AuditPacket = {
     schema_version: PACKET_SCHEMA_VERSION,
-    packet_id: `ap-${evidenceSha.slice(0, 16)}`,
+    packet_id: packetIdOf(digest),
     generated_at: now,
     run: {
       provider: req.provider ?? 'local',
@@ -210,12 +213,14 @@ function writePacket(
     verifier,
     scanner_config_snapshot: scannerSnapshot(loaded),
     posture: postureFromConfig(loaded, req.platform, req.arch),
-    artifacts: {packet: 'packet.json', summary: 'summary.md', evidence: 'evidence.jsonl', verifier: 'verifier.txt'},
+    artifacts: {...PACKET_ARTIFACTS},
   }
-  stage.write('summary.md', summaryMarkdown(packet, report, configPath))
-  stage.write('packet.json', JSON.stringify(packet, null, 2) + '\n')
+  const texts = renderPacketTexts(packet, evidenceSetOf(copy))
+  stage.write(PACKET_ARTIFACTS.verifier, texts.verifier)
+  stage.write(PACKET_ARTIFACTS.summary, texts.summary)
+  stage.write(PACKET_ARTIFACTS.packet, JSON.stringify(packet, null, 2) + '\n')
   // packet.json last: its presence in --out means the other three are there
-  stage.publish(['evidence.jsonl', 'verifier.txt', 'summary.md'], 'packet.json')
+  stage.publish([PACKET_ARTIFACTS.evidence, PACKET_ARTIFACTS.verifier, PACKET_ARTIFACTS.summary], PACKET_ARTIFACTS.packet)
   return packet
 }
 
@@ -227,26 +232,17 @@ function resolveFile(req: PacketBuildRequest, shown: string): string {
   return existsSync(direct) ? direct : path.join(base, req.session ?? 'proxy', shown)
 }
 
-function summaryMarkdown(p: AuditPacket, r: EvidenceSetReport, configPath: string | undefined): string {
-  const lines = [
-    `# Audit packet ${p.packet_id}`,
-    '',
-    `Verifier verdict: **${p.verifier.verdict}**${p.verifier.trusted ? ' (signer pinned)' : ' (not trusted: see below)'}`,
-    p.verifier.error === undefined ? '' : `Error: ${p.verifier.error}`,
-    '',
-    `- Evidence: ${r.label}, ${r.files.length} file(s), ${r.entries.count} recorder entries, ${r.receiptCount} receipts`,
-    `- Receipts by class: ${describeCounts(r.counts)}`,
-    `- Decisions: ${p.summary.receipt_count} (${VERDICT_BUCKETS.map((b) => `${b} ${p.summary.totals[b]}`).join(', ')})`,
-    `- Root hash: ${p.verifier.root_hash ?? '(none)'}`,
-    `- Posture from: ${configPath ?? 'the built-in defaults (no --config given)'}`,
-    `- WebSocket frame scanning: ${p.posture.websocket_frame_scanning}`,
-    `- Not enforced in this mode: ${p.posture.unsupported_paths.join(', ')}`,
-    '',
-    'A valid verdict proves that these receipts were signed by the pinned key and that none of the',
-    'chained ones was altered, removed or reordered. It does not prove that every request went',
-    'through the proxy (see the paths not enforced), nor that unchained lifecycle receipts are complete.',
-    '',
-  ]
-  for (const w of r.warnings) lines.push(`- warning: ${w.file === undefined ? '' : `${w.file}:${w.line}: `}${w.message}`)
-  return lines.join('\n') + '\n'
+/** The keys the evidence was verified with, and nothing else of the request. */
+function keyRequest(req: PacketBuildRequest): VerifyEvidenceRequest {
+  return {
+    ...(req.keys === undefined ? {} : {keys: req.keys}),
+    ...(req.roster === undefined ? {} : {roster: req.roster}),
+    ...(req.rosterRootFingerprint === undefined ? {} : {rosterRootFingerprint: req.rosterRootFingerprint}),
+  }
+}
+
+function evidenceSetOf(r: VerifyEvidenceReport): EvidenceSetReport {
+  // a .jsonl file is always read as an evidence set; anything else here is a bug
+  if (r.kind !== 'evidence_set') throw new Error(`audit packet build: evidence.jsonl verified as ${r.kind}`)
+  return r
 }

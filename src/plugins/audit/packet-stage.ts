@@ -1,8 +1,9 @@
-import {closeSync, existsSync, linkSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeFileSync, writeSync} from 'node:fs'
-import {createHash} from 'node:crypto'
+import {closeSync, existsSync, ftruncateSync, linkSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeFileSync, writeSync} from 'node:fs'
 import path from 'node:path'
 import {osErrorReason, PipelockError} from '../errors/index.js'
+import {classifyLine, LineError, MAX_LINE_BYTES} from '../receipts/index.js'
 import {makeDirs} from '../signing/index.js'
+import {evidenceDigest, type EvidenceDigest} from './packet-evidence-whole.js'
 
 const FILE_MODE = 0o640
 const COPY_CHUNK = 1 << 20
@@ -41,29 +42,55 @@ export class PacketStage {
     return stage
   }
 
-  /** Copies the evidence files, byte for byte and in order, into evidence.jsonl; returns its SHA-256 (hex). */
-  copyEvidence(sources: readonly string[]): string {
-    const hash = createHash('sha256')
+  /**
+   * Copies the evidence files, byte for byte and in order, into evidence.jsonl, whole lines only
+   * (packet-evidence-whole.ts): a file whose last line has no newline gets one, except the torn
+   * tail of the last file — bytes that do not parse, which the verifier ignores as an interrupted
+   * write of a live or crashed recorder — which is not copied. Returns the digest of the result.
+   */
+  copyEvidence(sources: readonly string[]): EvidenceDigest {
     const buf = Buffer.allocUnsafe(COPY_CHUNK)
+    const file = this.path('evidence.jsonl')
     this.guard(() => {
-      const fd = openSync(path.join(this.dir, 'evidence.jsonl'), 'wx', FILE_MODE)
+      const fd = openSync(file, 'wx+', FILE_MODE)
+      const put = (b: Buffer, n: number): void => {
+        for (let off = 0; off < n; ) off += writeSync(fd, b, off, n - off)
+      }
       try {
-        for (const src of sources) {
+        let written = 0
+        let lineStart = 0
+        sources.forEach((src, i) => {
           const from = openSync(src, 'r')
           try {
             for (let n = readSync(from, buf, 0, COPY_CHUNK, null); n > 0; n = readSync(from, buf, 0, COPY_CHUNK, null)) {
-              hash.update(buf.subarray(0, n))
-              for (let off = 0; off < n; ) off += writeSync(fd, buf, off, n - off)
+              put(buf, n)
+              const nl = buf.subarray(0, n).lastIndexOf(0x0a)
+              if (nl >= 0) lineStart = written + nl + 1
+              written += n
             }
           } finally {
             closeSync(from)
           }
-        }
+          if (written === lineStart) return
+          if (i === sources.length - 1 && tornTail(fd, lineStart, written)) {
+            ftruncateSync(fd, lineStart)
+            written = lineStart
+            return
+          }
+          put(NEWLINE, 1)
+          written += 1
+          lineStart = written
+        })
       } finally {
         closeSync(fd)
       }
     })
-    return hash.digest('hex')
+    return evidenceDigest(file)
+  }
+
+  /** Where a staged file is, until publish. */
+  path(name: string): string {
+    return path.join(this.dir, name)
   }
 
   write(name: string, text: string): void {
@@ -94,6 +121,24 @@ export class PacketStage {
     } catch (e) {
       throw packetWriteError(this.out, e)
     }
+  }
+}
+
+const NEWLINE = Buffer.from('\n')
+
+/** The bytes of fd from `start` to `end` (an unterminated last line) do not form a line: the verifier ignores them. */
+function tornTail(fd: number, start: number, end: number): boolean {
+  if (end - start > MAX_LINE_BYTES) return true
+  const tail = Buffer.allocUnsafe(end - start)
+  for (let off = 0; off < tail.length; ) off += readSync(fd, tail, off, tail.length - off, start + off)
+  const text = tail.toString('utf8').trim()
+  if (text === '') return true
+  try {
+    classifyLine(text)
+    return false
+  } catch (e) {
+    if (e instanceof LineError) return true
+    throw e
   }
 }
 

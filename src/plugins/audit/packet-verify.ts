@@ -1,23 +1,33 @@
-import {existsSync, readFileSync, statSync} from 'node:fs'
+import {existsSync, lstatSync, readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 import {isDeepStrictEqual} from 'node:util'
 import {JsonSyntaxError, parseStrictJson, toPlain} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
 import {osErrorText} from '../receipts/index.js'
 import {evidenceDerived, packetVerdict, PacketTally, type EvidenceDerived} from './packet-build.js'
+import {PacketFindings, type PacketCheck} from './packet-checks.js'
+import {evidenceDigest, evidenceWholeProblems} from './packet-evidence-whole.js'
+import {PACKET_ARTIFACTS, packetFileProblems} from './packet-files.js'
+import {renderPacketTexts, type PacketTexts} from './packet-render.js'
 import {verifyEvidenceInput} from './verify-service.js'
 import {packetInvariantProblems, packetSchema, type AuditPacket} from './packet-schema.js'
 import type {KeyRingRequest} from './key-ring.js'
 
-// `pipelock audit packet verify DIR`: the packet's shape (v0 schema), the README invariants, and
-// that evidence.jsonl, verified again here, still gives the recorded verdict, receipt count,
-// root hash and final seq. Keys: the ones given, else the v1 signer_key the packet recorded.
+// `pipelock audit packet verify DIR` proves the whole directory build wrote, one check after
+// another (packet-checks.ts): packet.json's shape (v0 schema) and the README invariants; that
+// the directory holds build's four files and nothing else; that evidence.jsonl, verified again
+// here, still gives the recorded verdict, receipt count, root hash, final seq and every derived
+// field; that it is whole (packet_id is its digest); and that summary.md and verifier.txt are
+// what build renders from packet.json and evidence.jsonl. Keys: the ones given, else the v1
+// signer_key the packet recorded.
 
 export interface PacketVerifyResult {
   kind: 'audit_packet'
   dir: string
   valid: boolean
   problems: string[]
+  /** Every check, in order, with its status: what `valid` rests on. */
+  checks: PacketCheck[]
   recorded?: {verdict: string; rootHash?: string; receiptCount?: number}
   recomputed?: {verdict: string; rootHash?: string; receiptCount: number}
   /**
@@ -38,71 +48,124 @@ const FAILED_VERDICTS: ReadonlySet<string> = new Set(['invalid', 'error', 'not_r
 
 export async function verifyAuditPacket(dir: string, keys: KeyRingRequest = {}): Promise<PacketVerifyResult> {
   const text = readPacketJson(dir)
+  const found = new PacketFindings()
+  const early = (): PacketVerifyResult => ({kind: 'audit_packet', dir, valid: false, problems: found.problems, checks: found.checks()})
   let tree
   try {
     tree = toPlain(parseStrictJson(text).value)
   } catch (e) {
-    if (e instanceof JsonSyntaxError) return {kind: 'audit_packet', dir, valid: false, problems: [`packet.json: ${e.message}`]}
-    throw e
+    if (!(e instanceof JsonSyntaxError)) throw e
+    found.fail('schema', `packet.json: ${e.message}`)
+    return early()
   }
   const parsed = (await packetSchema()).safeParse(tree)
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `packet.json: ${i.path.join('.') || '(root)'}: ${i.message}`)
-    return {kind: 'audit_packet', dir, valid: false, problems}
+    for (const i of parsed.error.issues) found.fail('schema', `packet.json: ${i.path.join('.') || '(root)'}: ${i.message}`)
+    return early()
   }
   const p: AuditPacket = parsed.data
-  const problems = packetInvariantProblems(p)
+  found.run('schema')
+  for (const problem of packetInvariantProblems(p)) found.fail('schema', problem)
   const failed = FAILED_VERDICTS.has(p.verifier.verdict)
   // the real cause leads: a packet of evidence that did not verify says so before any detail
-  if (failed) problems.unshift(`verifier verdict is "${p.verifier.verdict}": ${p.verifier.error ?? (p.verifier.verdict === 'not_run' ? 'the evidence was not verified' : 'no error recorded')}`)
+  if (failed) found.failFirst('evidence', `verifier verdict is "${p.verifier.verdict}": ${p.verifier.error ?? (p.verifier.verdict === 'not_run' ? 'the evidence was not verified' : 'no error recorded')}`)
+  found.run('files')
   for (const [name, rel] of Object.entries(p.artifacts)) {
-    if (!existsSync(path.join(dir, rel))) problems.push(`artifacts.${name}: ${rel} is missing`)
+    if ((PACKET_ARTIFACTS as Record<string, string>)[name] !== rel && !existsSync(path.join(dir, rel))) found.fail('files', `artifacts.${name}: ${rel} is missing`)
   }
+  for (const problem of packetFileProblems(dir, p.artifacts)) found.fail('files', problem)
   const result: PacketVerifyResult = {
     kind: 'audit_packet',
     dir,
     valid: false,
-    problems,
+    problems: found.problems,
+    checks: [],
     recorded: {verdict: p.verifier.verdict, ...(p.verifier.root_hash === undefined ? {} : {rootHash: p.verifier.root_hash}), ...(p.verifier.receipt_count === undefined ? {} : {receiptCount: p.verifier.receipt_count})},
     ...(failed ? {evidenceFailure: {verdict: p.verifier.verdict, ...(p.verifier.error === undefined ? {} : {error: p.verifier.error})}} : {}),
   }
-  const evidence = path.join(dir, p.artifacts.evidence)
-  if (existsSync(evidence)) {
+  // build's own file, never one packet.json points elsewhere to (the files check names that)
+  const shown = PACKET_ARTIFACTS.evidence
+  const evidence = path.join(dir, shown)
+  if (!lstatSync(evidence, {throwIfNoEntry: false})?.isFile()) {
+    for (const check of ['evidence', 'evidence_whole', 'summary', 'verifier_output'] as const) found.skip(check, `${shown} is not a regular file in ${dir}`)
+  } else {
     const given = (keys.keys ?? []).length > 0 || keys.roster !== undefined
     const pinnedHex = p.verifier.signer_key !== undefined && /^[0-9a-f]{64}$/.test(p.verifier.signer_key) ? p.verifier.signer_key : undefined
     const keyReq: KeyRingRequest = given ? keys : pinnedHex !== undefined ? {keys: [pinnedHex]} : {}
     result.keySource = given ? 'given' : pinnedHex !== undefined ? 'packet' : 'none'
+    found.run('evidence')
     if (p.verifier.verdict === 'valid' && !given && pinnedHex === undefined) {
-      problems.push('verifier.verdict is "valid" but its signer_key is not a hex key: pass the keys (--key / --roster) to re-verify')
+      found.fail('evidence', 'verifier.verdict is "valid" but its signer_key is not a hex key: pass the keys (--key / --roster) to re-verify')
     }
-    // evidence.jsonl is one file: verify it as such (a directory's files were concatenated)
+    // evidence.jsonl is one file: verify it as such (a directory's files were concatenated),
+    // named as build named it when it rendered summary.md and verifier.txt
     const tally = new PacketTally()
-    const report = await verifyEvidenceInput({...keyReq, file: evidence.endsWith('.jsonl') ? evidence : `${evidence}`, onReceipt: (f) => tally.add(f)})
+    let rendered: PacketTexts | undefined
+    const report = await verifyEvidenceInput({...keyReq, file: evidence, shownAs: shown, onReceipt: (f) => tally.add(f)})
     if (report.kind === 'evidence_set') {
       const root = report.actionReceipts.rootHash ?? report.evidenceReceipts.rootHash
       const verdict = packetVerdict(report.verdict)
       result.recomputed = {verdict, ...(root === undefined ? {} : {rootHash: `sha256:${root}`}), receiptCount: report.receiptCount}
-      if (verdict !== p.verifier.verdict) problems.push(`evidence.jsonl now verifies as "${verdict}", the packet records "${p.verifier.verdict}"${report.failure === undefined ? '' : `: ${report.failure.message}`}`)
+      if (verdict !== p.verifier.verdict) found.fail('evidence', `evidence.jsonl now verifies as "${verdict}", the packet records "${p.verifier.verdict}"${report.failure === undefined ? '' : `: ${report.failure.message}`}`)
       if (p.verifier.root_hash !== undefined && report.failure === undefined && p.verifier.root_hash !== `sha256:${root}`) {
-        problems.push(`evidence.jsonl root hash is sha256:${root}, the packet records ${p.verifier.root_hash}`)
+        found.fail('evidence', `evidence.jsonl root hash is sha256:${root}, the packet records ${p.verifier.root_hash}`)
       }
       if (p.verifier.receipt_count !== undefined && p.verifier.receipt_count !== report.receiptCount) {
-        problems.push(`evidence.jsonl holds ${report.receiptCount} receipts, the packet records ${p.verifier.receipt_count}`)
+        found.fail('evidence', `evidence.jsonl holds ${report.receiptCount} receipts, the packet records ${p.verifier.receipt_count}`)
       }
       // Fields derived under another verdict differ by construction (a failed verification stops
       // before the run window, final seq and signer are known): the verdict mismatch is the cause.
       if (verdict === p.verifier.verdict) {
-        problems.push(...derivedProblems(p, evidenceDerived(report, tally)))
+        for (const problem of derivedProblems(p, evidenceDerived(report, tally))) found.fail('evidence', problem)
         // The v1 signer the packet names is the one that signed evidence.jsonl (build records it).
         const signer = report.actionReceipts.signerKey?.toLowerCase()
         if (pinnedHex !== undefined && signer !== undefined && signer !== pinnedHex) {
-          problems.push(`packet.json verifier.signer_key is ${pinnedHex}, evidence.jsonl is signed by ${signer}`)
+          found.fail('evidence', `packet.json verifier.signer_key is ${pinnedHex}, evidence.jsonl is signed by ${signer}`)
         }
+        rendered = renderPacketTexts(p, report)
+      } else {
+        const reason = `evidence.jsonl verified as "${verdict}", not as the recorded "${p.verifier.verdict}": build rendered them under another verdict`
+        found.skip('summary', reason)
+        found.skip('verifier_output', reason)
+      }
+    }
+    found.run('evidence_whole')
+    for (const problem of evidenceWholeProblems(shown, evidenceDigest(evidence), p.packet_id)) found.fail('evidence_whole', problem)
+    // summary.md and verifier.txt: rendered again by build's own renderers, compared byte for byte
+    if (rendered !== undefined) {
+      for (const [check, name, want] of [
+        ['summary', PACKET_ARTIFACTS.summary, rendered.summary],
+        ['verifier_output', PACKET_ARTIFACTS.verifier, rendered.verifier],
+      ] as const) {
+        const file = path.join(dir, name)
+        if (!lstatSync(file, {throwIfNoEntry: false})?.isFile()) {
+          found.skip(check, `${name} is not a regular file in ${dir}`)
+          continue
+        }
+        found.run(check)
+        const problem = firstDifference(name, readFileSync(file, 'utf8'), want)
+        if (problem !== undefined) found.fail(check, problem)
       }
     }
   }
-  result.valid = problems.length === 0
+  result.checks = found.checks()
+  result.valid = found.problems.length === 0
   return result
+}
+
+/** The first line where `actual` (the file `name` holds) differs from what build renders, in words; undefined when equal. */
+function firstDifference(name: string, actual: string, want: string): string | undefined {
+  if (actual === want) return undefined
+  const a = actual.split('\n')
+  const w = want.split('\n')
+  for (let i = 0; ; i++) {
+    if (a[i] === w[i]) continue
+    const line = i + 1
+    if (a[i] === undefined) return `${name}:${i}: no newline at the end; build renders one`
+    if (i >= a.length - 1 && a[i] === '' && i < w.length) return `${name}:${line}: ends here; build renders more: ${JSON.stringify(w[i])}`
+    if (i >= w.length - 1 && w[i] === '') return `${name}:${line}: ${JSON.stringify(a[i])} where build's rendering ends`
+    return `${name}:${line}: ${JSON.stringify(a[i] ?? '')}, build renders ${JSON.stringify(w[i] ?? '')}`
+  }
 }
 
 const BUILD_HINT = 'pass the directory pipelock audit packet build --out wrote (it holds packet.json)'

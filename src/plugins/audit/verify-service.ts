@@ -29,6 +29,12 @@ export interface VerifyEvidenceRequest extends KeyRingRequest {
   chainDir?: string
   /** Given by the user (else `proxy`): a .jsonl file must then hold that session's entries. */
   session?: string
+  /**
+   * How a .jsonl file is named in the report (its label and every finding), instead of the path
+   * given: an audit packet's artifact path, so that what build and verify render from the same
+   * evidence.jsonl does not depend on where the packet lies.
+   */
+  shownAs?: string
   rotationEndorsements?: readonly string[]
   onReceipt?: (fact: ReceiptFact) => void
   onProgress?: (bytesRead: number, bytesTotal: number, receipts: number) => void
@@ -104,8 +110,8 @@ export async function verifyEvidenceInput(req: VerifyEvidenceRequest): Promise<V
   }
   return verifyEvidenceSet({
     files: source.files,
-    label: source.label,
-    display: source.directory ? (f) => path.basename(f) : (f) => f,
+    label: source.directory || req.shownAs === undefined ? source.label : req.shownAs,
+    display: source.directory ? (f) => path.basename(f) : req.shownAs === undefined ? (f) => f : () => req.shownAs as string,
     keys,
     session,
     ...(req.session !== undefined && !source.directory ? {fileSession: true} : {}),

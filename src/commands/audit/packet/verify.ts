@@ -4,6 +4,8 @@ import {evidenceKeyFlags, keyRingRequest} from '../../../cli/evidence-flags.js'
 import {verifyAuditPacket, type PacketVerifyResult} from '../../../plugins/audit/index.js'
 import {printable} from '../../../plugins/errors/index.js'
 
+const CHECK_STATUS = {passed: 'passed ', failed: 'FAILED ', not_run: 'not run'} as const
+
 export default class AuditPacketVerify extends BaseCommand {
   static override summary = 'Verify an audit packet: schema, invariants, and that its evidence still gives the recorded verdict'
   static override description = `Checks packet.json against the Audit Packet v0 shape and the invariants of the format (all
@@ -43,6 +45,9 @@ otherwise (one line per problem).`
       for (const p of r.problems) this.out(`  ${printable(p)}`)
       process.exitCode = 1
     }
+    // what the verdict rests on: every check, passed, failed or not run
+    this.out('checks:')
+    for (const c of r.checks) this.out(`  ${CHECK_STATUS[c.status]} ${c.check}: ${c.covers}${c.reason === undefined ? '' : ` (${printable(c.reason)})`}`)
     return r
   }
 }
