@@ -9,7 +9,10 @@ export default class AuditPacketBuild extends BaseCommand {
   static override summary = 'Build an audit packet (packet.json, summary.md, evidence.jsonl, verifier.txt) from verified evidence'
   static override description = `Verifies the evidence with pipelock's verifier and writes an Audit Packet v0 directory:
 packet.json (schema pipelock.audit_packet.v0), summary.md, evidence.jsonl (the verified files,
-byte for byte, in chain order) and verifier.txt (the verifier's output).
+byte for byte, in chain order, whole lines only: the torn last line of a crashed recorder, which
+the verifier ignores, is not copied) and verifier.txt (the verifier's output on evidence.jsonl).
+summary.md and verifier.txt describe evidence.jsonl as it lies in the packet, so that
+audit packet verify can render them again; packet_id is the SHA-256 of evidence.jsonl.
 
 The verdict is "valid" only with a pinned key; without one it is "self_consistent_only".
 Posture comes from --config (the config the proxy ran with) or, without it, the built-in

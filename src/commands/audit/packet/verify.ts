@@ -7,19 +7,18 @@ import {printable} from '../../../plugins/errors/index.js'
 const CHECK_STATUS = {passed: 'passed ', failed: 'FAILED ', not_run: 'not run'} as const
 
 export default class AuditPacketVerify extends BaseCommand {
-  static override summary = 'Verify an audit packet: schema, invariants, and that its evidence still gives the recorded verdict'
-  static override description = `Checks packet.json against the Audit Packet v0 shape and the invariants of the format (all
-eight verdict buckets summing to the total, verdict/trust rules, sorted unique lists, artifact
-paths inside the directory), then verifies evidence.jsonl again and compares the verdict,
-receipt count and root hash with what the packet records, and recomputes every field build
-derived from it (summary, policy.policy_hashes, run.started_at/completed_at, verifier.final_seq,
-a hex verifier.signer_key).
-Keys: --key/--roster when given, else the hex signer_key the packet records (a note on stderr then
-says that the signer was not pinned: the packet names its own key).
-A packet whose recorded verdict is invalid, error or not_run is never valid: it prints
-PACKET RECORDS FAILED EVIDENCE and the verifier's error first.
-Exit status: 0 when everything holds and the verdict is valid or self_consistent_only, 1
-otherwise (one line per problem).`
+  static override summary = 'Verify an audit packet: every file in it, and that its evidence still gives the recorded verdict'
+  static override description = `Proves the whole directory audit packet build wrote, one check after another:
+- schema: packet.json has the Audit Packet v0 shape and the format's invariants (all eight verdict buckets summing to the total, verdict/trust rules, sorted unique lists, artifact paths inside the directory).
+- files: the directory holds packet.json, summary.md, evidence.jsonl and verifier.txt, each a regular file, and nothing else (no other file, subdirectory or symbolic link).
+- evidence: evidence.jsonl verifies again with the recorded verdict, receipt count and root hash, and every field build derived from it is recomputed (summary, policy.policy_hashes, run.started_at/completed_at, verifier.final_seq, a hex verifier.signer_key).
+- evidence_whole: evidence.jsonl ends with a whole line and its SHA-256 gives packet_id (ap- and its first 16 hex digits): no line was cut off or added.
+- summary: summary.md is what build renders from packet.json and evidence.jsonl.
+- verifier_output: verifier.txt is what build renders from evidence.jsonl.
+The verdict lists every check as passed, FAILED or not run; a differing file is named with its first differing line. packet.json is not signed: to know it is the packet you were given, compare its packet_id with one recorded elsewhere.
+Keys: --key/--roster when given, else the hex signer_key the packet records (a note on stderr then says that the signer was not pinned: the packet names its own key).
+A packet whose recorded verdict is invalid, error or not_run is never valid: it prints PACKET RECORDS FAILED EVIDENCE and the verifier's error first.
+Exit status: 0 when every check passed and the verdict is valid or self_consistent_only, 1 otherwise (one line per problem).`
 
   static override examples = [{description: 'Verify a packet directory', command: '<%= config.bin %> audit packet verify ./packet --key receipt.pub'}]
 
