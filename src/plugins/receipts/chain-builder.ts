@@ -1,8 +1,8 @@
-import {fromPlain, goJson, JsonNumber, type JsonObject, type JsonValue} from '../canonical/index.js'
-import {formatSignature, signBytes, type Ed25519KeyPair} from '../signing/index.js'
+import {fromPlain, JsonNumber, type JsonObject} from '../canonical/index.js'
+import type {Ed25519KeyPair} from '../signing/index.js'
 import {actionReceiptHash, signActionReceipt, type ActionReceipt} from './action-receipt.js'
 import {encodeDecisionRecord, signRecordBytes, type DecisionRecordFields, type SignedReceiptBytes} from './decision-record.js'
-import {endorsementDigest, type RotationEndorsement} from './rotation-endorsement.js'
+import {encodeRotationEndorsement, signRotationEndorsement, type RotationEndorsement} from './rotation-endorsement.js'
 import {sessionOpenGenesis} from './session-genesis.js'
 
 // The producer side of a v1 receipt chain (receipts.md §6.5–6.6, §8): links each receipt to
@@ -41,9 +41,10 @@ export class ReceiptChainBuilder {
 
   /**
    * `resume`: continue an existing chain after a restart from its tail receipt (its chain_seq
-   * and receipt hash). The next `openRun` is then a restart session_open carrying the prior tail.
+   * and receipt hash). The next `openRun` is then a restart session_open carrying the prior tail;
+   * with `priorSignerKey` (the tail's signer, another key) it also opens a rotated segment.
    */
-  constructor(keyPair: Ed25519KeyPair, resume?: {seq: bigint; hash: string}) {
+  constructor(keyPair: Ed25519KeyPair, resume?: {seq: bigint; hash: string; priorSignerKey?: string}) {
     this.keyPair = keyPair
     this.keyHex = keyPair.publicKey.toString('hex')
     if (resume !== undefined) {
@@ -51,6 +52,11 @@ export class ReceiptChainBuilder {
       this.prev = resume.hash
       // seq counts from 0 within the segment, so the segment holds seq + 1 receipts so far
       this.segmentCount = resume.seq + 1n
+      // The tail was signed by a retired key (an endorsement authorised this one): the next
+      // openRun starts a new segment with a key_transition marker (§6.6).
+      if (resume.priorSignerKey !== undefined && resume.priorSignerKey !== this.keyHex) {
+        this.pendingTransition = {priorKey: resume.priorSignerKey, priorSeq: resume.seq, priorHash: resume.hash}
+      }
     }
   }
 
@@ -202,29 +208,18 @@ export class ReceiptChainBuilder {
    */
   rotateKey(next: Ed25519KeyPair, rotatedAt: string, sessionId: string): RotationEndorsement & {json: string} {
     if (this.seq < 0n) throw new Error('cannot rotate before the first receipt')
-    const body = {
+    const endorsement = signRotationEndorsement(this.keyPair, {
       sessionId,
       priorSignerKey: this.signerKey,
       priorFinalSeq: this.seq,
       priorTailHash: this.prev,
       newSignerKey: next.publicKey.toString('hex'),
       rotatedAt,
-    }
-    const endorsement = formatSignature(signBytes(this.keyPair, endorsementDigest(body)))
+    })
     this.pendingTransition = {priorKey: this.signerKey, priorSeq: this.seq, priorHash: this.prev}
     this.keyPair = next
     this.keyHex = next.publicKey.toString('hex')
-    const json: JsonObject = new Map<string, JsonValue>([
-      ['version', new JsonNumber('1')],
-      ['session_id', sessionId],
-      ['prior_signer_key', body.priorSignerKey],
-      ['prior_final_seq', new JsonNumber(body.priorFinalSeq.toString())],
-      ['prior_tail_hash', body.priorTailHash],
-      ['new_signer_key', body.newSignerKey],
-      ['rotated_at', rotatedAt],
-      ['endorsement', endorsement],
-    ])
-    return {...body, endorsement, json: goJson(json)}
+    return {...endorsement, json: encodeRotationEndorsement(endorsement)}
   }
 
   private requireRun(): RunIdentity {

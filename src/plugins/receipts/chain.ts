@@ -10,7 +10,7 @@ import {
   type SignatureCheck,
 } from './action-receipt.js'
 import {AdaptiveSignatureChecks, type SignatureChecks, type SignatureFailure} from './parallel-signatures.js'
-import type {RotationEndorsement} from './rotation-endorsement.js'
+import {endorsesBoundary, type RotationEndorsement} from './rotation-endorsement.js'
 import {sessionOpenGenesis} from './session-genesis.js'
 import {sha256Hex} from '../signing/index.js'
 
@@ -335,19 +335,10 @@ export class ChainVerifier {
     if (recordString(receipt.record, 'chain_prev_hash') !== this.prev) fail('segment-genesis chain_prev_hash does not match prior tail hash')
     if (str(marker, 'prior_signer_key') !== this.expectedKey) fail('key_transition prior_signer_key does not match prior segment key')
     if (uint(marker, 'prior_chain_seq') !== this.prevSeq) fail('key_transition prior_chain_seq does not match prior segment final seq')
-    const newKey = receipt.signerKey.toLowerCase()
+    const boundary = {sessionId: this.options.sessionId ?? '', priorSignerKey: this.expectedKey ?? '', priorFinalSeq: this.prevSeq, priorTailHash: this.prev, newSignerKey: receipt.signerKey.toLowerCase()}
     const matches: number[] = []
     ;(this.options.endorsements ?? []).forEach((e, idx) => {
-      if (
-        !this.used.has(idx) &&
-        e.sessionId === (this.options.sessionId ?? '') &&
-        e.priorSignerKey === this.expectedKey &&
-        e.priorFinalSeq === this.prevSeq &&
-        e.priorTailHash === this.prev &&
-        e.newSignerKey === newKey
-      ) {
-        matches.push(idx)
-      }
+      if (!this.used.has(idx) && endorsesBoundary(e, boundary)) matches.push(idx)
     })
     if (matches.length === 0) fail('rotation endorsement does not match receipt boundary')
     if (matches.length > 1) fail('multiple rotation endorsements match one receipt boundary')

@@ -29,10 +29,13 @@ export {
   parseRotationEndorsement,
   endorsementBody,
   endorsementDigest,
+  endorsesBoundary,
+  encodeRotationEndorsement,
+  signRotationEndorsement,
   EndorsementError,
   ENDORSEMENT_MAX_BYTES,
 } from './rotation-endorsement.js'
-export type {RotationEndorsement} from './rotation-endorsement.js'
+export type {RotationEndorsement, RotationBoundary} from './rotation-endorsement.js'
 export {parseRecorderEntry, recorderEntryHash, entryProjectionHash, EntryChainVerifier, EntryError} from './recorder-entry.js'
 export type {RecorderEntry, EntryHashFields} from './recorder-entry.js'
 export {extractChainItems, chainFilesInDir, scanChainDir, classifyLine, classifyLineInFull, classifiedLines, classifyRead, recorderFileNumber, ExtractionError, LineError} from './extract.js'

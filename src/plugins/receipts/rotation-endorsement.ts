@@ -2,13 +2,14 @@ import {
   canonicalTimeString,
   decodeGoHex,
   goJson,
+  goJsonIndent,
   INTEGER_LEXEME,
   JsonNumber,
   JsonSyntaxError,
   parseStrictJson,
   type JsonObject,
 } from '../canonical/index.js'
-import {sha256, verifyBytes} from '../signing/index.js'
+import {formatSignature, sha256, signBytes, verifyBytes, type Ed25519KeyPair} from '../signing/index.js'
 
 // Rotation endorsements (receipts.md §10): a retiring receipt key authorises its successor.
 
@@ -115,8 +116,8 @@ function isCanonicalUtc(s: string): boolean {
   }
 }
 
-/** GoJSON of the seven signed fields, in their declared order. */
-export function endorsementBody(e: Omit<RotationEndorsement, 'endorsement'>): string {
+/** The seven signed fields, in their declared order (§10). */
+function bodyTree(e: Omit<RotationEndorsement, 'endorsement'>): JsonObject {
   const body: JsonObject = new Map()
   body.set('version', new JsonNumber('1'))
   body.set('session_id', e.sessionId)
@@ -125,7 +126,49 @@ export function endorsementBody(e: Omit<RotationEndorsement, 'endorsement'>): st
   body.set('prior_tail_hash', e.priorTailHash)
   body.set('new_signer_key', e.newSignerKey)
   body.set('rotated_at', e.rotatedAt)
-  return goJson(body)
+  return body
+}
+
+/** GoJSON of the seven signed fields, in their declared order. */
+export function endorsementBody(e: Omit<RotationEndorsement, 'endorsement'>): string {
+  return goJson(bodyTree(e))
+}
+
+/**
+ * Signs an endorsement with the retiring key, whose public key must be `priorSignerKey`. The
+ * caller supplies a canonical `rotatedAt`; the result parses back through parseRotationEndorsement.
+ */
+export function signRotationEndorsement(retiring: Ed25519KeyPair, body: Omit<RotationEndorsement, 'endorsement'>): RotationEndorsement {
+  if (retiring.publicKey.toString('hex') !== body.priorSignerKey) throw new EndorsementError('rotation endorsement signer key is not prior_signer_key')
+  return {...body, endorsement: formatSignature(signBytes(retiring, endorsementDigest(body)))}
+}
+
+/** The endorsement as one JSON object, all eight fields in order; compact, or indented as the reference's files are. */
+export function encodeRotationEndorsement(e: RotationEndorsement, form: 'compact' | 'file' = 'compact'): string {
+  const tree = bodyTree(e)
+  tree.set('endorsement', e.endorsement)
+  // The reference writes endorsement files indented by two spaces with a final newline.
+  return form === 'compact' ? goJson(tree) : goJsonIndent(tree, '', '  ') + '\n'
+}
+
+/** One key-rotation boundary of a chain: the old segment's tail and the key of the next segment. */
+export interface RotationBoundary {
+  sessionId: string
+  priorSignerKey: string
+  priorFinalSeq: bigint
+  priorTailHash: string
+  newSignerKey: string
+}
+
+/** Whether `e` authorises exactly this boundary (§6.6: session, prior key, prior seq and hash, new key). */
+export function endorsesBoundary(e: RotationEndorsement, b: RotationBoundary): boolean {
+  return (
+    e.sessionId === b.sessionId &&
+    e.priorSignerKey === b.priorSignerKey &&
+    e.priorFinalSeq === b.priorFinalSeq &&
+    e.priorTailHash === b.priorTailHash &&
+    e.newSignerKey === b.newSignerKey
+  )
 }
 
 /** The signed message: SHA-256(domain ‖ 0x00 ‖ body). */
