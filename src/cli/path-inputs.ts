@@ -39,6 +39,7 @@ const PATH_INPUTS: Readonly<Record<string, {flags: readonly string[]; args?: rea
   'tls:install-ca': {flags: ['cert', 'home']},
   'tls:show-ca': {flags: ['cert', 'home']},
   'signing:roster:build': {flags: ['out', 'root']},
+  'signing:rotation:endorse': {flags: ['dir', 'out', 'retiring-key']},
   'signing:roster:show': {flags: ['path']},
   'signing:roster:verify': {flags: ['path']},
   'signing:recovery:verify': {flags: ['path', 'recovery-pubkey-file']},

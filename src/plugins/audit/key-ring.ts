@@ -1,7 +1,7 @@
 import {parseGoTime, toEpochNanos} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
-import {resolvePinnedKey, type EvidenceKeyChoice, type ParsedEvidenceReceipt} from '../receipts/index.js'
-import {authorizeSignerForPayload, loadRoster, resolveKey, type LoadedRoster} from '../signing/index.js'
+import {resolvePinnedKey, type EvidenceKeyChoice, type ParsedEvidenceReceipt, type RotationEndorsement} from '../receipts/index.js'
+import {authorizeSignerForPayload, fingerprint, loadRoster, resolveKey, type LoadedRoster} from '../signing/index.js'
 
 // The keys an auditor pins (docs/receipts.md "Keys"): one plain key (`--key HEX|FILE`, the v1
 // signer and, when alone, every v2 signer), named keys (`--key ID=HEX|FILE`, a v2 receipt's
@@ -24,7 +24,32 @@ export class KeyRing {
     readonly plain: string | undefined,
     readonly named: ReadonlyMap<string, string>,
     readonly roster: LoadedRoster | undefined,
+    /** Keys handed over to by rotation endorsements from a pinned key, by their `sha256:` fingerprint. */
+    private readonly successors: ReadonlyMap<string, string> = new Map(),
   ) {}
+
+  /**
+   * The ring plus the keys that rotation endorsements hand a pinned key's recorder over to
+   * (receipts.md §10), transitively. The recorder signs its v2 receipts with the receipt key in
+   * force, under that key's fingerprint when no roster names it: after an endorsed rotation
+   * those are the new key's. Endorsements are verified (signed by their prior key) before they
+   * get here, and the v1 chain check refuses any that matches no boundary of the chain.
+   */
+  withEndorsedSuccessors(endorsements: readonly RotationEndorsement[]): KeyRing {
+    if (endorsements.length === 0 || this.roster !== undefined) return this
+    const trusted = new Set<string>([...(this.plain === undefined ? [] : [this.plain]), ...this.named.values()])
+    const successors = new Map(this.successors)
+    for (let grew = true; grew; ) {
+      grew = false
+      for (const e of endorsements) {
+        if (!trusted.has(e.priorSignerKey) || trusted.has(e.newSignerKey)) continue
+        trusted.add(e.newSignerKey)
+        successors.set(fingerprint(Buffer.from(e.newSignerKey, 'hex')), e.newSignerKey)
+        grew = true
+      }
+    }
+    return new KeyRing(this.plain, this.named, this.roster, successors)
+  }
 
   static load(req: KeyRingRequest): KeyRing {
     let plain: string | undefined
@@ -93,7 +118,7 @@ export class KeyRing {
   /** The key for one v2 receipt. Undefined when nothing at all is pinned (the caller decides). */
   forEvidence(r: ParsedEvidenceReceipt): EvidenceKeyChoice | undefined {
     const id = r.signature.signerKeyId
-    const hex = this.named.get(id)
+    const hex = this.named.get(id) ?? this.successors.get(id)
     if (hex !== undefined) return {publicKey: hex, signerKeyId: id}
     if (this.roster !== undefined) {
       try {

@@ -112,7 +112,7 @@ export async function verifyEvidenceInput(req: VerifyEvidenceRequest): Promise<V
     files: source.files,
     label: source.directory || req.shownAs === undefined ? source.label : req.shownAs,
     display: source.directory ? (f) => path.basename(f) : req.shownAs === undefined ? (f) => f : () => req.shownAs as string,
-    keys,
+    keys: keys.withEndorsedSuccessors(endorsements),
     session,
     ...(req.session !== undefined && !source.directory ? {fileSession: true} : {}),
     endorsements,

@@ -1,10 +1,9 @@
-import {readFileSync, statSync} from 'node:fs'
 import {hostname} from 'node:os'
 import {fixedClock, formatGoTime, fromEpochNanos, goJson, fromPlain, systemClock, uuidv7, type Clock} from '../canonical/index.js'
 import type {PipelockConfig} from '../config/index.js'
-import {osErrorReason, PipelockError} from '../errors/index.js'
-import {EvidenceEmitter, expireRecorderFiles, FlightRecorder, ReceiptEmitter, type RetentionResult, scanRecorderTails, type WriteHealthChange} from '../recorder/index.js'
-import {checkPrivateKeyMode, decodePrivateKeyText, fingerprint, keyPairFromGoPrivateKey, pooledRandom, type Ed25519KeyPair} from '../signing/index.js'
+import {PipelockError} from '../errors/index.js'
+import {EvidenceEmitter, expireRecorderFiles, FlightRecorder, ReceiptEmitter, type ResumeState, type RetentionResult, scanRecorderTails, type WriteHealthChange} from '../recorder/index.js'
+import {fingerprint, loadPrivateKeyTextFile, pooledRandom, type Ed25519KeyPair} from '../signing/index.js'
 import {isToolCall, type AirlockEvidence, type Decision, type DecisionSink} from '../decision/index.js'
 import {ReceiptSink, type ReceiptChains} from './receipt-sink.js'
 
@@ -53,32 +52,7 @@ export const KEYGEN_HINT = 'make one with pipelock keygen NAME and point signing
  * run` opens the recorder with it, and `pipelock check` calls it too, so both refuse the same key.
  */
 export function loadPrivateKeyFile(file: string): Ed25519KeyPair {
-  const P = 'flight_recorder.signing_key_path'
-  let st
-  try {
-    st = statSync(file)
-  } catch (e) {
-    const missing = (e as NodeJS.ErrnoException).code === 'ENOENT'
-    throw new PipelockError(missing ? 'FILE_NOT_FOUND' : 'FILE_UNREADABLE', `${P}: ${file}: ${osErrorReason(e)}`, missing ? {hint: KEYGEN_HINT} : {})
-  }
-  if (!st.isFile()) throw new PipelockError('KEY_INVALID', `${P}: ${file} is not a regular file`, {hint: KEYGEN_HINT})
-  try {
-    checkPrivateKeyMode(file, st.mode)
-  } catch (e) {
-    if (e instanceof PipelockError) throw new PipelockError(e.code, `${P}: ${e.message}`)
-    throw e
-  }
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (e) {
-    throw new PipelockError('FILE_UNREADABLE', `${P}: ${file}: ${osErrorReason(e)}`)
-  }
-  try {
-    return keyPairFromGoPrivateKey(decodePrivateKeyText(text))
-  } catch (e) {
-    throw new PipelockError('KEY_INVALID', `${P}: ${file}: ${(e as Error).message}`, {hint: KEYGEN_HINT})
-  }
+  return loadPrivateKeyTextFile(file, 'flight_recorder.signing_key_path', KEYGEN_HINT)
 }
 
 export {hitlReceiptFields, ReceiptSink, taintReceiptFields, type ReceiptChains} from './receipt-sink.js'
@@ -89,8 +63,37 @@ export interface OpenRecorder {
   readonly clock: Clock
   /** Undefined without `signing_key_path` (unsigned `decision` entries only). */
   readonly chains: ReceiptChains | undefined
+  /** The receipt key this run took over from, and the endorsement that authorised it (a rotated segment). */
+  readonly rotatedFrom?: {key: string; endorsement: string}
   /** Closes the run (session_close receipt) and the recorder. */
   close(): void
+}
+
+/**
+ * Why the run cannot continue the chain: a tail it cannot read, a sealed chain, or a tail signed
+ * by another key that no endorsement in the directory hands over to this one (receipts.md §6.6).
+ */
+function resumeRefusal(resumed: ResumeState, dir: string, keyPath: string): PipelockError {
+  if (resumed.sealed) {
+    return new PipelockError('RECORDER_ENTRY_INVALID', 'flight recorder: chain sealed: transcript root already emitted', {
+      hint: `move the existing evidence in ${dir} aside before starting`,
+    })
+  }
+  const r = resumed.rotation
+  if (r === undefined) {
+    return new PipelockError('RECORDER_ENTRY_INVALID', `flight recorder: ${resumed.error ?? ''}`, {
+      hint: `move the existing evidence in ${dir} aside (or use its original signing key) before starting`,
+    })
+  }
+  const why = r.problems.length === 0 ? `no rotation endorsement (rotation-<n>.json) in ${dir}` : `no rotation endorsement in ${dir} authorises it: ${r.problems.join('; ')}`
+  const message =
+    `flight recorder: the chain's last receipt (chain_seq ${r.boundary.priorFinalSeq}) is signed by key ${r.boundary.priorSignerKey}, ` +
+    `not by this signing key ${r.boundary.newSignerKey}, and ${why}`
+  return new PipelockError(r.problems.length === 0 ? 'RECORDER_ENTRY_INVALID' : 'ENDORSEMENT_INVALID', message, {
+    hint:
+      `to rotate the receipt key, have the retiring key endorse this one: pipelock signing rotation endorse --dir ${dir} ` +
+      `--retiring-key <the old key file> --new-key ${keyPath}; otherwise use the original signing key, or move the existing evidence aside`,
+  })
 }
 
 /** Opens `config.flight_recorder` (files, key, both receipt chains), or undefined when it is disabled. */
@@ -144,10 +147,9 @@ export async function openRecorder(config: PipelockConfig, policyHash: string, d
   })
   if (emitter.resumed.error !== undefined || emitter.resumed.sealed) {
     recorder.close()
-    throw new PipelockError('RECORDER_ENTRY_INVALID', `flight recorder: ${emitter.resumed.error ?? 'chain sealed: transcript root already emitted'}`, {
-      hint: `move the existing evidence in ${fr.dir} aside (or use its original signing key) before starting`,
-    })
+    throw resumeRefusal(emitter.resumed, fr.dir, fr.signing_key_path)
   }
+  const rotatedBy = emitter.resumed.rotation?.endorsementFile
   const pubHex = key.publicKey.toString('hex')
   const evidence = await EvidenceEmitter.open({
     tails,
@@ -168,6 +170,7 @@ export async function openRecorder(config: PipelockConfig, policyHash: string, d
     recorder,
     clock,
     chains: {emitter, evidence, publicKeyHex: pubHex},
+    ...(rotatedBy === undefined ? {} : {rotatedFrom: {key: emitter.resumed.rotation?.boundary.priorSignerKey ?? '', endorsement: rotatedBy}}),
     close(): void {
       clearInterval(timer)
       stopRetention()
@@ -266,7 +269,9 @@ export async function openRecorderSink(config: PipelockConfig, policyHash: strin
   }
   const receipts = new ReceiptSink(chains, {escrow, ...(deps.onReceiptError !== undefined ? {onError: deps.onReceiptError} : {})})
   return {
-    description: `${fr.dir} (signed receipts, key ${chains.publicKeyHex.slice(0, 16)}…)`,
+    description:
+      `${fr.dir} (signed receipts, key ${chains.publicKeyHex.slice(0, 16)}…` +
+      (open.rotatedFrom === undefined ? ')' : `; rotated from key ${open.rotatedFrom.key.slice(0, 16)}…, endorsed by ${open.rotatedFrom.endorsement})`),
     configChange: (payload, actor) => chains.evidence.emitConfigChange(payload, actor),
     chains,
     writeHealth: recorder,

@@ -1,21 +1,20 @@
-import {goQuote, parseJson, UtcNanoFormatter, type Clock} from '../canonical/index.js'
+import {goQuote, UtcNanoFormatter, type Clock} from '../canonical/index.js'
 import {
-  actionReceiptHash,
   encodeActionReceipt,
-  parseActionReceiptTree,
-  prepareActionReceiptCheck,
   recordString,
-  recordUint,
   ReceiptChainBuilder,
   type ActionReceipt,
   type DecisionRecordFields,
   type ReceiptRedactionSummary,
+  type RotationBoundary,
   type RunIdentity,
 } from '../receipts/index.js'
-import {verifyBytes, type Ed25519KeyPair} from '../signing/index.js'
+import type {Ed25519KeyPair} from '../signing/index.js'
 import {classifyHttpMethod, type ActionClass} from './classify.js'
 import type {FlightRecorder} from './flight-recorder.js'
-import {scanRecorderTails, type RecorderTails} from './tail-scan.js'
+import {readReceiptTail, tailSignatureError} from './receipt-tail.js'
+import {findRotationEndorsement} from './rotation-files.js'
+import type {RecorderTails} from './tail-scan.js'
 
 // Signed action receipts for every proxy decision (receipts.md §8), written into the flight
 // recorder. A run opens with a session_open receipt (bound `g1:` genesis on a fresh chain, a
@@ -79,9 +78,15 @@ export interface ReceiptEmitterOptions {
 
 export interface ResumeState {
   sealed: boolean
-  tail?: {seq: bigint; hash: string}
+  /** With `priorSignerKey`: the tail is the end of the retired key's segment. */
+  tail?: {seq: bigint; hash: string; priorSignerKey?: string}
   /** Why emission is disabled (tail receipt not ours / unparsable). */
   error?: string
+  /**
+   * The tail is validly signed by another key: the boundary a rotation would need, the
+   * endorsement file that authorises it (the run opens a rotated segment), or why none does.
+   */
+  rotation?: {boundary: RotationBoundary; endorsementFile?: string; problems: string[]}
 }
 
 export class ReceiptEmitter {
@@ -213,21 +218,28 @@ export class ReceiptEmitter {
 
 /**
  * §8 Resume: find the last receipt of the session's files (newest file first). A transcript
- * root after it seals the chain; otherwise its signature must verify under our own key.
+ * root after it seals the chain; otherwise its signature must verify under our own key — or under
+ * the key it names, when a `rotation-<n>.json` in `dir` endorses our key as that key's successor
+ * at exactly this tail (§6.6): the run then opens a rotated segment.
  */
 export async function findResumePoint(dir: string, sessionId: string, keyPair: Ed25519KeyPair, tails?: RecorderTails): Promise<ResumeState> {
-  const tail = (tails ?? (await scanRecorderTails(dir, sessionId))).action
-  if (tail === undefined) return {sealed: false}
-  if (tail.sealedAfter) return {sealed: true}
-  let receipt: ActionReceipt
-  try {
-    receipt = parseActionReceiptTree(parseJson(tail.detailRaw))
-  } catch (e) {
-    return {sealed: false, error: `resume receipt chain: tail receipt does not parse: ${(e as Error).message}`}
+  const tail = await readReceiptTail(dir, sessionId, tails)
+  if (tail.kind === 'none') return {sealed: false}
+  if (tail.kind === 'sealed') return {sealed: true}
+  if (tail.kind === 'unparsable') return {sealed: false, error: `resume receipt chain: tail receipt does not parse: ${tail.error}`}
+  const ours = keyPair.publicKey.toString('hex')
+  const err = tailSignatureError(tail, ours)
+  if (err === undefined) return {sealed: false, tail: {seq: tail.seq, hash: tail.hash}}
+  const error = `resume receipt chain: tail receipt signature invalid (seq ${tail.seq}): ${err}`
+  // Another key signed the tail. Only a tail that verifies under the key it names can be the end
+  // of an old segment; the endorsement then has to name exactly this tail and our key.
+  if (tail.signerKey === ours || tailSignatureError(tail, tail.signerKey) !== undefined) return {sealed: false, error}
+  const boundary = {sessionId, priorSignerKey: tail.signerKey, priorFinalSeq: tail.seq, priorTailHash: tail.hash, newSignerKey: ours}
+  const found = await findRotationEndorsement(dir, boundary)
+  if (found.match === undefined) return {sealed: false, error, rotation: {boundary, problems: found.problems}}
+  return {
+    sealed: false,
+    tail: {seq: tail.seq, hash: tail.hash, priorSignerKey: tail.signerKey},
+    rotation: {boundary, problems: found.problems, endorsementFile: found.match.file},
   }
-  const seq = recordUint(receipt.record, 'chain_seq')
-  const check = prepareActionReceiptCheck(receipt, keyPair.publicKey.toString('hex'))
-  const err = typeof check === 'string' ? check : verifyBytes(check.publicKey, check.digest, check.signature) ? undefined : 'signature verification failed'
-  if (err !== undefined) return {sealed: false, error: `resume receipt chain: tail receipt signature invalid (seq ${seq}): ${err}`}
-  return {sealed: false, tail: {seq, hash: actionReceiptHash(receipt)}}
 }

@@ -4,10 +4,10 @@ import assert from 'node:assert/strict'
 import {appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
-import {FlightRecorder, ReceiptEmitter, classifyHttpMethod, writerLockHolder} from '../../../src/plugins/recorder/index.js'
-import {chainFilesInDir, EntryChainVerifier, extractChainItems, parseRecorderEntry, readLines, verifyChain} from '../../../src/plugins/receipts/index.js'
+import {endorseRotation, FlightRecorder, nextRotationFile, ReceiptEmitter, classifyHttpMethod, writerLockHolder} from '../../../src/plugins/recorder/index.js'
+import {chainFilesInDir, EntryChainVerifier, extractChainItems, parseRecorderEntry, parseRotationEndorsement, readLines, verifyChain} from '../../../src/plugins/receipts/index.js'
 import {fixedClock, uuidv7, type Clock} from '../../../src/plugins/canonical/index.js'
-import {verifyBytes} from '../../../src/plugins/signing/index.js'
+import {encodePrivateKeyText, encodePublicKeyText, goPrivateKey, verifyBytes} from '../../../src/plugins/signing/index.js'
 import {keyA, keyB, K1} from '../../helpers/receipt-fixtures.js'
 
 function tick(start = '2026-11-22T09:00:00Z'): Clock {
@@ -173,6 +173,42 @@ describe('ReceiptEmitter', () => {
     writeFileSync(lock, `${pid}\n`)
     assert.equal(writerLockHolder(dir, 'proxy'), pid)
     await assert.rejects(FlightRecorder.open({dir, clock: tick()}), (e: Error & {code?: string}) => e.code === 'RECORDER_LOCKED')
+  })
+
+  test('a tail signed by another key continues as a rotated segment when an endorsement in the directory hands it over', async (t) => {
+    const dir = tmp(t)
+    const a = await open(dir, keyA())
+    a.emit({target: 'https://x/', transport: 'forward', verdict: 'allow'})
+    a.close()
+    const keys = tmp(t)
+    writeFileSync(path.join(keys, 'a.key'), encodePrivateKeyText(goPrivateKey(keyA())), {mode: 0o600})
+    writeFileSync(path.join(keys, 'b.pub'), encodePublicKeyText(keyB().publicKey))
+    const written = await endorseRotation({dir, session: 'proxy', retiringKeyFile: path.join(keys, 'a.key'), newKey: path.join(keys, 'b.pub'), clock: tick('2026-11-22T10:00:00Z')})
+    assert.equal(written.file, path.join(dir, 'rotation-1.json'))
+    assert.equal(written.prior_final_seq, '2')
+    assert.equal(written.rotated_at, '2026-11-22T10:00:00.001Z')
+    assert.equal(await nextRotationFile(dir), path.join(dir, 'rotation-2.json'))
+
+    const b = await open(dir, keyB(), {...run, runNonce: 'run-2', openNonce: 'open-2'})
+    assert.equal(b.resumed.error, undefined)
+    assert.equal(b.resumed.rotation?.endorsementFile, written.file)
+    b.emit({target: 'https://y/', transport: 'forward', verdict: 'block'})
+    b.close()
+    const files = await chainFilesInDir(dir, 'proxy')
+    const endorsement = parseRotationEndorsement(readFileSync(written.file))
+    const ok = await verifyChain(extractChainItems(files), {pinnedKey: K1, sessionId: 'proxy', endorsements: [endorsement]})
+    assert.equal(ok.valid, true, ok.error)
+    assert.equal((await verifyChain(extractChainItems(files), {pinnedKey: K1, sessionId: 'proxy'})).error, 'seq 0: rotation endorsement does not match receipt boundary')
+
+    // The next restart with B resumes B's segment; with A it is refused (A's tail is no longer the tail).
+    const b2 = await open(dir, keyB(), {...run, runNonce: 'run-3', openNonce: 'open-3'})
+    assert.equal(b2.resumed.rotation, undefined)
+    assert.equal(b2.resumed.error, undefined)
+    b2.close()
+    const a2 = await open(dir, keyA(), {...run, runNonce: 'run-4', openNonce: 'open-4'})
+    assert.match(a2.resumed.error ?? '', /tail receipt signature invalid/)
+    assert.match(a2.resumed.rotation?.problems.join() ?? '', /rotation-1\.json: retires key 4655a7e605c12ebb…, but the tail is signed by bc73a1170035cbad…/)
+    a2.close()
   })
 
   test('a tail signed by another key disables emission instead of forking the chain', async (t) => {
