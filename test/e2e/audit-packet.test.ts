@@ -233,6 +233,8 @@ describe('audit packet build / verify through the CLI', () => {
     const hint = '; hint: pass the directory pipelock audit packet build --out wrote (it holds packet.json)\n'
     const missing = path.join(dir, 'no-such-packet')
     assert.deepEqual(runCli(['audit', 'packet', 'verify', missing]), {status: 1, stdout: '', stderr: `audit packet verify: open ${missing}: no such file or directory [FILE_NOT_FOUND]\n`})
+    // build names the flag that named the missing evidence (it was called a "receipt")
+    assert.deepEqual(runCli(['audit', 'packet', 'build', '--chain', missing, '--key', K1, '--out', path.join(dir, 'never-built')]), {status: 1, stdout: '', stderr: `--chain: open ${missing}: no such file or directory [FILE_NOT_FOUND]\n`})
     const notPacket = path.join(dir, 'not-a-packet')
     mkdirSync(notPacket, {recursive: true})
     assert.deepEqual(runCli(['audit', 'packet', 'verify', notPacket]), {status: 1, stdout: '', stderr: `audit packet verify: ${notPacket} holds no packet.json: it is not an audit packet directory [FILE_NOT_FOUND]${hint}`})

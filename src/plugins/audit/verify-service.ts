@@ -35,6 +35,8 @@ export interface VerifyEvidenceRequest extends KeyRingRequest {
    * evidence.jsonl does not depend on where the packet lies.
    */
   shownAs?: string
+  /** The flag that named `file` (`--chain` of audit packet build): a path that cannot be opened is reported under it. */
+  named?: string
   rotationEndorsements?: readonly string[]
   onReceipt?: (fact: ReceiptFact) => void
   onProgress?: (bytesRead: number, bytesTotal: number, receipts: number) => void
@@ -54,7 +56,7 @@ export interface EvidenceSource {
   skipped?: {name: string; what: string}[]
 }
 
-export async function resolveEvidenceSource(file: string | undefined, chainDir: string | undefined, session: string): Promise<EvidenceSource | {single: string}> {
+export async function resolveEvidenceSource(file: string | undefined, chainDir: string | undefined, session: string, named?: string): Promise<EvidenceSource | {single: string}> {
   if (file !== undefined && chainDir !== undefined) throw new PipelockError('USAGE', 'cannot pass a file argument together with --chain')
   if (file === undefined && chainDir === undefined) throw new PipelockError('USAGE', 'accepts 1 arg(s), received 0')
   const target = (chainDir ?? file) as string
@@ -64,7 +66,7 @@ export async function resolveEvidenceSource(file: string | undefined, chainDir: 
   } catch (e) {
     throw new PipelockError(
       (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'FILE_UNREADABLE',
-      `reading ${chainDir === undefined && !target.endsWith('.jsonl') ? 'receipt' : 'chain'}: ${osErrorText(e, 'open', target)}`,
+      `${named ?? `reading ${chainDir === undefined && !target.endsWith('.jsonl') ? 'receipt' : 'chain'}`}: ${osErrorText(e, 'open', target)}`,
     )
   }
   if (chainDir !== undefined && !isDir) throw new PipelockError('USAGE', `--chain ${chainDir}: not a directory`)
@@ -89,7 +91,7 @@ export async function resolveEvidenceSource(file: string | undefined, chainDir: 
 export async function verifyEvidenceInput(req: VerifyEvidenceRequest): Promise<VerifyEvidenceReport> {
   const session = req.session ?? 'proxy'
   const keys = KeyRing.load(req)
-  const source = await resolveEvidenceSource(req.file, req.chainDir, session)
+  const source = await resolveEvidenceSource(req.file, req.chainDir, session, req.named)
   if ('single' in source) {
     // an endorsement authorises a key change between receipts: one receipt has none to check it against
     if ((req.rotationEndorsements ?? []).length > 0) {

@@ -39,6 +39,7 @@ Exit status: 0 when the verdict is valid or self_consistent_only; 1 when it is i
     const {flags, metadata} = await this.parse(AuditPacketBuild)
     const r = await buildAuditPacket({
       file: flags.chain,
+      named: '--chain',
       ...keyRingRequest(flags),
       ...givenSession(flags, metadata),
       config: flags.config,
