@@ -733,13 +733,14 @@ function pickFailure(failures: Map<EvidenceComponent, EvidenceFailure & {order: 
     return rest
   }
   const rank: EvidenceComponent[] = ['lines', 'keys', 'action_receipts', 'evidence_receipts', 'files', 'entries']
+  // Entries missing from the chain explain the receipt gap they leave (`seq gap: expected 4, got
+  // 7`) better than it explains itself: at the same line, the entry gap names what is gone.
+  const missing = (f: EvidenceFailure): boolean => f.component === 'entries' && /^(gap between files|entry seq gap)/.test(f.message)
+  const before = (f: EvidenceFailure & {order: number}, b: EvidenceFailure & {order: number}): boolean =>
+    f.order < b.order || (f.order === b.order && (missing(f) !== missing(b) ? missing(f) : rank.indexOf(f.component) < rank.indexOf(b.component)))
   let best: (EvidenceFailure & {order: number}) | undefined
   for (const f of failures.values()) {
-    if (best === undefined) {
-      best = f
-      continue
-    }
-    if (f.order < best.order || (f.order === best.order && rank.indexOf(f.component) < rank.indexOf(best.component))) best = f
+    if (best === undefined || before(f, best)) best = f
   }
   if (best === undefined) return undefined
   const {order: _order, ...rest} = best
