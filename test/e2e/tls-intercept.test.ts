@@ -320,7 +320,7 @@ describe('TLS interception start-up checks (transports §2.1, §2.2)', () => {
     writeFileSync(file, cfg('  cert_ttl: 1d\n'))
     const r = runCli(['run', '--config', file, '--listen', '127.0.0.1:0'])
     assert.equal(r.status, 2, r.stderr)
-    assert.ok(r.stderr.includes('invalid config: tls_interception.cert_ttl: time: invalid duration "1d" [CONFIG_INVALID]'), r.stderr)
+    assert.ok(r.stderr.includes(`${file}:7: invalid config: tls_interception.cert_ttl: time: invalid duration "1d" (a Go duration such as 24h or 90m) [CONFIG_INVALID]`), r.stderr)
   })
 })
 
