@@ -199,6 +199,21 @@ describe('pipelock run: transports on real sockets', {timeout: 60_000}, () => {
     assert.equal(r.body, 'data: hello\n\n')
   })
 
+  it('an SSE event over max_event_bytes ends the stream as a size block, and an upstream that fails mid-stream is no block at all', async () => {
+    const big = await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/events-oversized`})
+    assert.equal(big.body, 'data: hello\n\n')
+    // A block's audit line redacts the URL: it is found by the request id of the stream's own lines.
+    const idOf = (name: string): string | undefined => /"request_id":"(req-\d+)"/.exec(proxy.stdout().split('\n').find((l) => l.includes('"event":"allowed"') && l.includes(name)) ?? '')?.[1]
+    const blockedOf = (name: string): string | undefined => proxy.stdout().split('\n').find((l) => l.includes('"event":"blocked"') && idOf(name) !== undefined && l.includes(`"request_id":"${idOf(name)}"`))
+    assert.ok(await until(async () => blockedOf('events-oversized') !== undefined, 3000), proxy.stdout())
+    const line = blockedOf('events-oversized')!
+    assert.match(line, /"block_reason":"data_budget"/)
+    assert.match(line, /an event larger than response_scanning\.sse_streaming\.max_event_bytes \(65536\)/)
+    await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/events-broken`}).catch(() => undefined)
+    assert.ok(await until(async () => /SSE stream ended by an upstream error[^\n]*events-broken/.test(proxy.stdout()), 3000), proxy.stdout())
+    assert.equal(blockedOf('events-broken'), undefined, 'an upstream failure is not recorded as a block')
+  })
+
   it('blocks secrets in request headers and bodies (header_dlp, body_dlp)', async () => {
     const h = await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/kib`, headers: {Authorization: `AWS ${AWS_KEY}`}})
     assert.equal(h.status, 403)

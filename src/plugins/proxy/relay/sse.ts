@@ -28,7 +28,8 @@ export async function relaySse(
   res.writeHead(up.statusCode, inboundResponseHeaders(up.headers))
   res.flushHeaders()
   let bytes = 0
-  let terminated = false
+  /** Why the stream ended early: a finding or an oversized event (recorded as a block), or the upstream failing (not a block). */
+  let ended: 'prompt_injection' | 'event_too_large' | 'upstream' | null = null
   /** Set when the event check ended the stream: recorded as its own block, or only logged. */
   let cut: {layer: string; detail: string; block: boolean} | null = null
   const emit = async (outcomes: ReturnType<typeof sse.push>): Promise<void> => {
@@ -45,7 +46,7 @@ export async function relaySse(
         if (o.warn.length > 0 && t !== null) t.finding = true
         if (o.warn.length > 0) ports.audit.event('warn', 'response_scan', 'SSE event matched injection patterns (warn)', {url: shown, patterns: [...new Set(o.warn.map((w) => w.pattern))], request_id: b.requestId, agent: b.agent})
       } else {
-        terminated = true
+        ended = o.reason
         ports.audit.event('warn', 'response_scan', 'SSE stream terminated', {url: shown, reason: o.reason, patterns: [...new Set(o.matches.map((w) => w.pattern))], request_id: b.requestId, agent: b.agent})
         return
       }
@@ -55,21 +56,32 @@ export async function relaySse(
     for await (const c of up.body) {
       bytes += (c as Buffer).length
       await emit(sse.push(decoder.decode(c as Buffer, {stream: true})))
-      if (terminated || cut !== null || res.destroyed) break
+      if (ended !== null || cut !== null || res.destroyed) break
     }
-    if (!terminated && cut === null) await emit(sse.push(decoder.decode()))
-    if (!terminated && cut === null) await emit(sse.end())
-  } catch {
-    terminated = true
+    if (ended === null && cut === null) await emit(sse.push(decoder.decode()))
+    if (ended === null && cut === null) await emit(sse.end())
+  } catch (e) {
+    // The upstream failed mid-stream: the stream was allowed and is cut short, nothing was blocked.
+    ended = 'upstream'
+    ports.audit.event('warn', 'response_scan', 'SSE stream ended by an upstream error', {url: shown, error: (e as Error).message, request_id: b.requestId, agent: b.agent})
   }
   up.body.destroy()
   res.end()
   recordBytes(snap, up.finalUrl, bytes)
   budgetBytes(snap, budgetKey(b), bytes)
-  const ended = cut as {layer: string; detail: string; block: boolean} | null
-  if (ended?.block === true) {
-    record(blockDecision(ports, b, redactUrl(shown, false), {stage: 'response', layer: ended.layer, reason: 'prompt_injection', detail: ended.detail, status: up.statusCode, enforced: true, warnings}))
-  } else if (terminated) {
-    record(blockDecision(ports, b, redactUrl(shown, false), {stage: 'response', layer: 'response_scan', reason: 'prompt_injection', detail: 'SSE stream terminated by response scanning', status: up.statusCode, enforced: true, warnings}))
+  const checked = cut as {layer: string; detail: string; block: boolean} | null
+  // Set inside emit (a closure): read with its declared type, not the narrowing of the catch above.
+  const why = ended as 'prompt_injection' | 'event_too_large' | 'upstream' | null
+  const target = redactUrl(shown, false)
+  if (checked?.block === true) {
+    record(blockDecision(ports, b, target, {stage: 'response', layer: checked.layer, reason: 'prompt_injection', detail: checked.detail, status: up.statusCode, enforced: true, warnings}))
+  } else if (why === 'prompt_injection') {
+    record(blockDecision(ports, b, target, {stage: 'response', layer: 'response_scan', reason: 'prompt_injection', detail: 'SSE stream terminated by response scanning', status: up.statusCode, enforced: true, warnings}))
+  } else if (why === 'event_too_large') {
+    const max = snap.config.response_scanning.sse_streaming.max_event_bytes
+    record(blockDecision(ports, b, target, {
+      stage: 'response', layer: 'response_scan', reason: 'data_budget', status: up.statusCode, enforced: true, warnings,
+      detail: `SSE stream terminated: an event larger than response_scanning.sse_streaming.max_event_bytes (${max > 0 ? max : 65536})`,
+    }))
   }
 }
