@@ -50,11 +50,28 @@ export function resolveConfig(fileValue: unknown, options: ResolveOptions = {}):
   applyDefaults(config, cleaned as Record<string, unknown>, warnings)
   resolvePaths(config, options.baseDir)
   warnings.push(...validateConfig(config, {env: options.env}))
+  warnings.push(...duplicateNameWarnings(user.dlp?.patterns, 'dlp.patterns'), ...duplicateNameWarnings(user.response_scanning?.patterns, 'response_scanning.patterns'))
   const inert = inertTaintWarning(cleaned, config)
   if (inert !== undefined) warnings.push(inert)
   const chain = options.preset === true ? undefined : chainActionWarning(cleaned, config)
   if (chain !== undefined) warnings.push(chain)
   return {config, warnings}
+}
+
+/**
+ * Two patterns of the file's own list under one name: merged by name over the defaults, the later
+ * replaces the earlier, which is then never matched (and findings, named by pattern, could not tell
+ * them apart anyway). Said at start, by index.
+ */
+function duplicateNameWarnings(list: ReadonlyArray<{name: string}> | undefined, field: string): ConfigWarning[] {
+  const first = new Map<string, number>()
+  const out: ConfigWarning[] = []
+  list?.forEach((p, i) => {
+    const at = first.get(p.name)
+    if (at === undefined) first.set(p.name, i)
+    else out.push({field: `${field}[${i}]`, message: `name ${JSON.stringify(p.name)} is also the name of ${field}[${at}]: merged over the defaults (include_defaults) the later replaces the earlier, and a finding names only its pattern; give each its own name`})
+  })
+  return out
 }
 
 /**

@@ -69,6 +69,9 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
   if ((c.logging.output === 'file' || c.logging.output === 'both') && c.logging.file === '') {
     fail(['logging', 'file'], `required when logging.output is "${c.logging.output}"`)
   }
+  if (c.logging.output === 'stdout' && c.logging.file !== '') {
+    warnings.push({field: 'logging.file', message: `set while logging.output is "stdout": nothing is written to ${c.logging.file}; set logging.output to "file" or "both" to write it`})
+  }
   // operations §7.1: text is the stdout writer's format; the file writer always writes JSON lines.
   if (c.logging.format === 'text' && c.logging.output === 'file') {
     warnings.push({field: 'logging.format', message: 'text applies to stdout only: with logging.output "file" the audit log is written as JSON lines'})

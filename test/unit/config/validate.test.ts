@@ -310,3 +310,14 @@ test('tool_chain_detection: an override naming no pattern is refused; action blo
   assert.equal(w[0]!.message, 'block applies to custom_patterns; the built-in patterns keep warn unless pattern_overrides names them (still warn: read-write-send, env-then-network, directory-scan, write-execute, write-chmod-execute, read-sensitive-write, shell-burst, write-persist, persist-callback)')
   assert.deepEqual(load('tool_chain_detection:\n  enabled: true\n  action: warn\n').warnings.filter((x) => x.field === 'tool_chain_detection.action'), [])
 })
+
+test('a logging.file that stdout output never writes, and two patterns of the file under one name, are named at start', () => {
+  assert.deepEqual(load('logging:\n  output: stdout\n  file: /var/log/pipelock.log\n').warnings.filter((w) => w.field === 'logging.file'), [
+    {field: 'logging.file', message: 'set while logging.output is "stdout": nothing is written to /var/log/pipelock.log; set logging.output to "file" or "both" to write it'},
+  ])
+  assert.deepEqual(load('logging:\n  output: both\n  file: /var/log/pipelock.log\n').warnings.filter((w) => w.field === 'logging.file'), [])
+  const dup = load('dlp:\n  patterns:\n    - {name: Team Token, regex: "tt_[a-z0-9]{20}", severity: high}\n    - {name: Team Token, regex: "tk_[a-z0-9]{20}", severity: high}\n')
+  assert.deepEqual(dup.warnings.filter((w) => w.field.startsWith('dlp.patterns')), [
+    {field: 'dlp.patterns[1]', message: 'name "Team Token" is also the name of dlp.patterns[0]: merged over the defaults (include_defaults) the later replaces the earlier, and a finding names only its pattern; give each its own name'},
+  ])
+})
