@@ -289,7 +289,7 @@ describe('redaction: check and run agree', () => {
     ].join('\n') + '\n'
     const file = path.join(dir, 'p.yaml')
     writeFileSync(file, config)
-    const message = `invalid config: redaction: redact: dictionary "names": entries_file "${missing}" cannot be read: ENOENT`
+    const message = `invalid config: redaction: redact: dictionary "names": entries_file "${missing}" cannot be read: no such file or directory`
     const check = runCli(['check', '--config', file])
     assert.equal(check.status, 1)
     assert.ok(check.stderr.includes(message), check.stderr)

@@ -6,6 +6,7 @@
  */
 import {readFileSync} from 'node:fs'
 import {lazyYaml} from '../canonical/index.js'
+import {osErrorReason} from '../errors/index.js'
 
 /** The 28 built-in class names (§14.1), in the spec's table order. */
 export const REDACTION_CLASS_NAMES: readonly string[] = [
@@ -120,7 +121,7 @@ export function loadEntriesFile(file: string): string[] {
   try {
     text = readFileSync(file, 'utf8')
   } catch (e) {
-    throw new RedactionConfigError(`entries_file "${file}" cannot be read: ${(e as NodeJS.ErrnoException).code ?? 'error'}`)
+    throw new RedactionConfigError(`entries_file "${file}" cannot be read: ${osErrorReason(e)}`)
   }
   let v: unknown
   try {

@@ -261,7 +261,7 @@ describe('redaction: config validation (check, run and reload share it)', () => 
     bad({enabled: true, default_profile: 'x', profiles: {x: {classes: ['nope']}}}, 'redaction: redact: profile "x" references unknown class "nope"')
     bad({enabled: true, default_profile: 'x', profiles: {x: {classes: ['ipv4']}, a: {}}}, 'redaction: redact: profile "a" has no classes or dictionaries')
     bad({enabled: true, default_profile: 'x', profiles: {x: {classes: ['ipv4']}}, dictionaries: {d: {class: 'c'}}}, 'redaction: redact: dictionary "d" has no entries or entries_file')
-    bad({enabled: true, default_profile: 'x', profiles: {x: {dictionaries: ['d']}}, dictionaries: {d: {class: 'c', entries_file: '/nonexistent/names.yaml'}}}, 'redaction: redact: dictionary "d": entries_file "/nonexistent/names.yaml" cannot be read: ENOENT')
+    bad({enabled: true, default_profile: 'x', profiles: {x: {dictionaries: ['d']}}, dictionaries: {d: {class: 'c', entries_file: '/nonexistent/names.yaml'}}}, 'redaction: redact: dictionary "d": entries_file "/nonexistent/names.yaml" cannot be read: no such file or directory')
     bad({enabled: true, default_profile: 'x', profiles: {x: {classes: ['ipv4']}}}, 'redaction: enabled=true requires request_body_scanning.enabled=true (the redaction hook lives in the body-scan path)', {request_body_scanning: {enabled: false}})
   })
   it('limits: ≤ 0 takes the default, larger values are clamped', () => {
