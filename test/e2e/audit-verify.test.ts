@@ -226,7 +226,8 @@ describe('verify-receipt on a learn shadow recorder directory', () => {
     dropLine(file(), path.join(d, 'evidence-proxy-0.jsonl'), 3)
     const r = verify(d, ...roster())
     assert.equal(r.status, 1)
-    assert.match(r.stdout, /Error: {4}seq gap: expected 2, got 3\n  Line: {5}evidence-proxy-0\.jsonl:3\n$/)
+    // the entry gap, which names what is gone, rather than the receipt seq gap it causes
+    assert.match(r.stdout, /Error: {4}entry seq gap: expected 2, got 3 \(entry 2 is missing\)\n  Line: {5}evidence-proxy-0\.jsonl:3\n$/)
   })
 
   test('a torn last line (crash mid-write) is a warning; the same cut inside the file is a failure', () => {

@@ -293,7 +293,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
       }
     }
     if (lastEntry !== undefined && seq !== lastEntry.seq + 1n) {
-      const missing = seq > lastEntry.seq + 1n ? ` (entries ${lastEntry.seq + 1n}–${seq - 1n} are missing)` : ''
+      const missing = seq === lastEntry.seq + 2n ? ` (entry ${lastEntry.seq + 1n} is missing)` : seq > lastEntry.seq + 1n ? ` (entries ${lastEntry.seq + 1n}–${seq - 1n} are missing)` : ''
       const msg = firstInFile
         ? `gap between files: ${lastEntry.file} ends at entry seq ${lastEntry.seq}, ${at.file} starts at entry seq ${e.seq}${missing}`
         : `entry seq gap: expected ${lastEntry.seq + 1n}, got ${e.seq}${missing}`
