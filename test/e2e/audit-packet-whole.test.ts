@@ -148,6 +148,12 @@ describe('audit packet verify proves the whole packet directory', () => {
     assert.deepEqual(statuses(r), allPassedBut({files: 'failed', summary: 'not_run'}))
   })
 
+  /** What verify says of an evidence.jsonl whose last entry is gone (cut mid-line or at a newline): its id, and the entry count summary.md shows. */
+  const lastEntryGone = (file: string): string[] => [
+    `  evidence.jsonl gives packet_id ${idOf(file)}, packet.json records ${recordedId()}: it is not the evidence.jsonl the packet was built over (cut, extended or edited)`,
+    '  summary.md:6: "- Evidence: evidence.jsonl, 12 recorder entries, 9 receipts", build renders "- Evidence: evidence.jsonl, 11 recorder entries, 9 receipts"',
+  ]
+
   test('evidence.jsonl with its last line cut mid-line fails: a packet has no torn tail', () => {
     const d = copy('torn-tail')
     const file = path.join(d, 'evidence.jsonl')
@@ -160,8 +166,7 @@ describe('audit packet verify proves the whole packet directory', () => {
       [
         `PACKET INVALID: ${d}`,
         `  evidence.jsonl: the last line is cut (no newline after byte ${statSync(file).size}): a packet's evidence ends with a whole line`,
-        `  evidence.jsonl gives packet_id ${idOf(file)}, packet.json records ${recordedId()}: it is not the evidence.jsonl the packet was built over (cut, extended or edited)`,
-        '  summary.md:6: "- Evidence: evidence.jsonl, 12 recorder entries, 9 receipts", build renders "- Evidence: evidence.jsonl, 11 recorder entries, 9 receipts"',
+        ...lastEntryGone(file),
         '  verifier.txt:7: "warning: evidence.jsonl:9: the last run run-2 (session_open at chain_seq 6) has no session_close: the recorder was not closed cleanly (crash or kill) or is still running", build renders "warning: evidence.jsonl:12: truncated last line (40 bytes, no newline, does not parse): an interrupted write, not evidence; ignored"',
         '',
       ].join('\n'),
@@ -186,8 +191,7 @@ describe('audit packet verify proves the whole packet directory', () => {
       verdictOf(r.stdout),
       [
         `PACKET INVALID: ${d}`,
-        `  evidence.jsonl gives packet_id ${idOf(file)}, packet.json records ${recordedId()}: it is not the evidence.jsonl the packet was built over (cut, extended or edited)`,
-        '  summary.md:6: "- Evidence: evidence.jsonl, 12 recorder entries, 9 receipts", build renders "- Evidence: evidence.jsonl, 11 recorder entries, 9 receipts"',
+        ...lastEntryGone(file),
         '  verifier.txt:8: ends here; build renders more: "warning: evidence.jsonl:9: the last 3 entries (entry seq 8-10) come after the last signed checkpoint (entry seq 7): no signature covers them, so nothing shows they were not rewritten (a run that crashed or is still running leaves such a tail; a closed run ends with its checkpoint)"',
         '',
       ].join('\n'),
