@@ -67,9 +67,15 @@ function eventEnd(buf: string): number {
   return -1
 }
 
+/** The SSE event size limit in force: `max_event_bytes`, or 64 KiB when unset (runtime §7.1). */
+export function sseMaxEventBytes(sc: ResponseScanner): number {
+  const n = sc.settings.responseScanning.sseStreaming.maxEventBytes
+  return n > 0 ? n : 65536
+}
+
 export function createSseStreamScanner(sc: ResponseScanner, suppress?: Suppressor): SseStreamScanner {
   const cfg = sc.settings.responseScanning.sseStreaming
-  const max = cfg.maxEventBytes > 0 ? cfg.maxEventBytes : 65536
+  const max = sseMaxEventBytes(sc)
   let buf = ''
   let done = false
   const tail = new StreamTail()

@@ -2,7 +2,7 @@
  * Server-sent events relayed to the agent (§7.1), shared by the forward exchange and the reverse
  * proxy: each event assembled, response-scanned and flushed as soon as it is complete.
  */
-import type {Suppressor} from '../../scanner/index.js'
+import {sseMaxEventBytes, type Suppressor} from '../../scanner/index.js'
 import {budgetBytes, budgetKey} from '../agent-budget.js'
 import {redactUrl} from '../block.js'
 import {allowDecision, blockDecision, snapshotFor} from '../core.js'
@@ -78,10 +78,9 @@ export async function relaySse(
   } else if (why === 'prompt_injection') {
     record(blockDecision(ports, b, target, {stage: 'response', layer: 'response_scan', reason: 'prompt_injection', detail: 'SSE stream terminated by response scanning', status: up.statusCode, enforced: true, warnings}))
   } else if (why === 'event_too_large') {
-    const max = snap.config.response_scanning.sse_streaming.max_event_bytes
     record(blockDecision(ports, b, target, {
       stage: 'response', layer: 'response_scan', reason: 'data_budget', status: up.statusCode, enforced: true, warnings,
-      detail: `SSE stream terminated: an event larger than response_scanning.sse_streaming.max_event_bytes (${max > 0 ? max : 65536})`,
+      detail: `SSE stream terminated: an event larger than response_scanning.sse_streaming.max_event_bytes (${sseMaxEventBytes(snap.scanner.response)})`,
     }))
   }
 }
