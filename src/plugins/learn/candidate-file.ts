@@ -1,8 +1,8 @@
-import {accessSync, closeSync, constants, fstatSync, lstatSync, openSync, readFileSync} from 'node:fs'
+import {closeSync, constants, fstatSync, lstatSync, openSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {decodeEnvelope, type SignedEnvelope} from '../contracts/index.js'
 import {PipelockError} from '../errors/index.js'
-import {makeDirs} from '../signing/index.js'
+import {makeDirs, writableProbe} from '../signing/index.js'
 
 // learn-lifecycle §4.0: candidate input paths and output paths shared by shadow, ratify,
 // forget, split and pin. Every refusal carries the sentinel `learn: invalid candidate file`.
@@ -105,17 +105,8 @@ export function checkOutputPath(p: string, create = false): string {
  * directory is not writable. A pre-check, for commands that ask questions before they write.
  */
 export function checkWritable(p: string, what: string): void {
-  let probe = p
-  for (;;) {
-    try {
-      accessSync(probe, constants.W_OK)
-      return
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code
-      if (code !== 'ENOENT' || path.dirname(probe) === probe) {
-        throw new PipelockError('WRITE_FAILED', `${what} ${p} cannot be written: ${probe}: ${code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (e as Error).message}`)
-      }
-      probe = path.dirname(probe)
-    }
-  }
+  const {probe, error} = writableProbe(p, constants.W_OK)
+  if (error === undefined) return
+  const code = error.code
+  throw new PipelockError('WRITE_FAILED', `${what} ${p} cannot be written: ${probe}: ${code === 'EACCES' || code === 'EPERM' ? 'permission denied' : error.message}`)
 }

@@ -10,6 +10,7 @@ import {accessSync, constants, statSync} from 'node:fs'
 import path from 'node:path'
 import type {PipelockConfig} from '../config/index.js'
 import {KEYGEN_HINT, loadPrivateKeyFile} from '../proxy/index.js'
+import {writableProbe} from '../signing/index.js'
 
 /** Why pipelock run would refuse the recorder key, or null when it loads. */
 function recorderKeyError(file: string): string | null {
@@ -80,16 +81,9 @@ export function systemDoctorEnvironment(): DoctorEnvironment {
     readablePath: (p) => p !== '' && readable(p),
     writableDir: (p) => {
       if (p === '') return false
-      // The nearest existing directory on the way up decides (the recorder creates the rest).
-      for (let d = path.resolve(p); ; d = path.dirname(d)) {
-        try {
-          if (!statSync(d).isDirectory()) return false
-          accessSync(d, constants.W_OK | constants.X_OK)
-          return true
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || d === path.dirname(d)) return false
-        }
-      }
+      // The nearest existing path on the way up decides (the recorder creates the rest); it must be a directory.
+      const {probe, error} = writableProbe(path.resolve(p), constants.W_OK | constants.X_OK)
+      return error === undefined && statSync(probe).isDirectory()
     },
     isRoot: process.geteuid?.() === 0,
   }
