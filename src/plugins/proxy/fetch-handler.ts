@@ -93,9 +93,7 @@ export async function handleFetch(ports: FetchPorts, x: FetchExchange): Promise<
   const unsendable = unsendableTargetReason(originAndPath(target).path)
   if (unsendable !== null) {
     const error = `invalid URL: ${unsendable}`
-    record(upstreamFailure(ports, b, shown, {detail: error, status: 400}))
-    sendJson(res, 400, {url: shown, ...agentField, error, blocked: false})
-    return
+    return unreached(ports, x, record, shown, {detail: error, status: 400})
   }
 
   // fetch_proxy.timeout_seconds bounds the whole exchange — every redirect hop and the body —
@@ -125,6 +123,17 @@ interface FetchUpstreamState {
   readonly timeoutMs: number
 }
 
+/**
+ * A fetch that got no usable answer from its target (a URL no request can carry: 400; the
+ * upstream unreachable, timed out or cut short: 502): recorded, then answered in the `/fetch`
+ * JSON with `blocked: false`.
+ */
+function unreached(ports: FetchPorts, x: FetchExchange, record: (d: Decision) => string | undefined, shown: string, f: {detail: string; status?: number; dialBlocked?: boolean}): void {
+  const {b, res} = x
+  record(upstreamFailure(ports, b, shown, f))
+  sendJson(res, f.status ?? 502, {url: shown, ...(b.agent === 'anonymous' ? {} : {agent: b.agent}), error: f.detail, blocked: false})
+}
+
 /** The words of a fetch that ran out of `fetch_proxy.timeout_seconds`. */
 function timedOut(seconds: number): string {
   return `fetch failed: no complete response within ${seconds}s (fetch_proxy.timeout_seconds)`
@@ -151,9 +160,7 @@ async function fetchUpstream(ports: FetchPorts, x: FetchExchange, st: FetchUpstr
   if (outcome.kind === 'error') {
     const late = deadline.aborted || UNDICI_TIMEOUTS.has(outcome.message)
     const detail = late ? timedOut(cfg.fetch_proxy.timeout_seconds) : `fetch failed: ${outcome.message}`
-    record(upstreamFailure(ports, b, shown, {detail, dialBlocked: outcome.dialBlocked}))
-    sendJson(res, 502, {url: shown, ...agentField, error: detail, blocked: false})
-    return
+    return unreached(ports, x, record, shown, {detail, dialBlocked: outcome.dialBlocked})
   }
   const up = outcome.response
   if (isCompressedEncoding(String(up.headers['content-encoding'] ?? ''))) {
@@ -169,9 +176,7 @@ async function fetchUpstream(ports: FetchPorts, x: FetchExchange, st: FetchUpstr
   if (read === null && !why.exceeded) {
     // The body ended early: the deadline (or undici's per-read wait) ran out, or the upstream failed mid-body.
     const detail = deadline.aborted ? timedOut(cfg.fetch_proxy.timeout_seconds) : 'fetch failed: the response body ended before it was complete'
-    record(upstreamFailure(ports, b, shown, {detail}))
-    sendJson(res, 502, {url: shown, ...agentField, error: detail, blocked: false})
-    return
+    return unreached(ports, x, record, shown, {detail})
   }
   if (read === null) {
     const receipt = record(blockDecision(ports, b, shown, {stage: 'response', layer: 'response_size', reason: 'data_budget', detail: `response exceeds ${cfg.fetch_proxy.max_response_mb} MB`, status: 502, enforced: true}))
