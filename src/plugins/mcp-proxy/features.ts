@@ -134,11 +134,14 @@ export function notAppliedToMcp(c: PipelockConfig): string[] {
   return enabledFeatures(c).filter((f) => !MCP_IMPLEMENTED_FEATURES.has(f) && !NOT_USED_BY_MCP_PROXY.has(f))
 }
 
-
 /** Top-level keys that configure only `pipelock run`'s listeners and HTTP paths. */
 const HTTP_ONLY_KEYS: ReadonlySet<string> = new Set(['fetch_proxy', 'forward_proxy', 'websocket_proxy', 'reverse_proxy', 'tls_interception', 'metrics_listen', 'health_watchdog', 'browser_shield', 'scan_api', 'learn', 'request_body_scanning', 'git_protection', 'suppress', 'logging'])
-/** Of those, the keys the sandbox bridge's embedded forward proxy reads. */
-const SANDBOX_BRIDGE_KEYS: ReadonlySet<string> = new Set(['fetch_proxy', 'forward_proxy', 'websocket_proxy', 'tls_interception', 'browser_shield', 'request_body_scanning', 'git_protection', 'suppress'])
+/**
+ * Of those, the keys the sandbox bridge's embedded forward proxy reads: the top-level keys of the
+ * sections it applies (USED_BY_SANDBOX_BRIDGE), and `fetch_proxy`, whose settings (timeouts,
+ * limits) the embedded proxy runs with though it is no feature of its own.
+ */
+const SANDBOX_BRIDGE_KEYS: ReadonlySet<string> = new Set(['fetch_proxy', ...[...USED_BY_SANDBOX_BRIDGE].map((f) => f.split('.')[0]!)])
 
 /**
  * The config's load warnings (a value read as another, a field not applied) as `mcp proxy`
