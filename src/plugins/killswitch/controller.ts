@@ -111,8 +111,11 @@ export class KillSwitchController {
    */
   poll(): KillSwitchStatus {
     const st = this.status()
-    if (st.active && !this.lastActive) for (const l of [...this.listeners]) l(st.source!)
+    const edge = st.active && !this.lastActive
+    // Set before the listeners run: a listener that polls (a live relay asking whether its client
+    // is exempt) sees the switch on, not a second off→on edge.
     this.lastActive = st.active
+    if (edge) for (const l of [...this.listeners]) l(st.source!)
     return st
   }
 }

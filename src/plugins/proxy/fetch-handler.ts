@@ -14,6 +14,7 @@ import type {Decision} from './decision.js'
 import {hopVerdict, RequestRecord, type BlockAnswer} from './request-gate.js'
 import type {GatePorts, RequestGateContext} from './gate/context.js'
 import {runGate} from './gate/run-gate.js'
+import {killSwitchStage} from './gate/stages/kill-switch.js'
 import type {ResponseGateContext} from './gate/response/context.js'
 import {runResponseGate} from './gate/response/run-response-gate.js'
 import {RequestSuppression} from './suppression.js'
@@ -197,6 +198,9 @@ async function fetchUpstream(ports: FetchPorts, x: FetchExchange, st: FetchUpstr
     body: read, transformed: false, rewritten: false, mediaType: '', exposure: 'response',
   }
   if (await runResponseGate('fetch', rg)) return
+  // The kill switch thrown while the page was fetched, read or scanned: nothing of it reaches the
+  // agent (the gate's own stage, run again).
+  if (killSwitchStage.run(gate)) return
   const page = rg.page!
   if (t !== null) ps!.exposure(t, shown, host, rg.exposure === 'prompt_injection' ? 'prompt_injection' : 'response')
   record(allowDecision(ports, b, shown, {status: 200, bytes: read.length, warnings}))

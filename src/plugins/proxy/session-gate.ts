@@ -278,10 +278,11 @@ export class ProxySessions {
   /**
    * Registers live work of the request's session (a CONNECT relay, a WebSocket) to be cut when
    * the session enters airlock hard or drain, or is reset or terminated. Cut at once when the
-   * session is already hard/drain. Returns the unregister function.
+   * session is already hard/drain, unless `admitted`: the work was let through under the tier in
+   * force (a streamed `GET` at hard), so only a later change cuts it. Returns the unregister function.
    */
-  registerLive(t: RequestSession, cancel: () => void): () => void {
-    return this.manager.registerLive(t.session, cancel)
+  registerLive(t: RequestSession, cancel: () => void, admitted = false): () => void {
+    return this.manager.registerLive(t.session, cancel, admitted)
   }
 
   /** Counts the exchange as in flight until `lifetime` emits `close` (§12 `in_flight`, drain completion). */

@@ -50,6 +50,16 @@ test('activation listeners fire once per off→on edge', () => {
   assert.deepEqual(seen, ['api', 'signal'])
 })
 
+test('a listener that polls sees the switch on: no second edge, no recursion', () => {
+  const ks = new KillSwitchController(inputs())
+  const seen: boolean[] = []
+  // A live relay asks whether its client is exempt from inside the activation (relay/live-cut.ts).
+  ks.onActivate(() => seen.push(ks.poll().active))
+  ks.setApi(true)
+  ks.poll()
+  assert.deepEqual(seen, [true])
+})
+
 const gate: GateSettings = {healthExempt: true, metricsExempt: true, apiExempt: true, apiOnMainListener: true, allowlistIps: []}
 
 test('gate: only origin-form requests to the proxy\'s own endpoints are exempt (§24 #15 fixed)', () => {

@@ -16,6 +16,7 @@ import type {UpstreamPool} from '../ports.js'
 import type {Decision} from '../decision.js'
 import {recordBytes} from './data-budget.js'
 import {relaySse} from './sse.js'
+import {killSwitchStage} from '../gate/stages/kill-switch.js'
 import {a2aStreamCheck} from './a2a-stream.js'
 import {REWRITE_STALE_HEADERS} from './response-transforms.js'
 import {bufferedResponseHeaders, inboundResponseHeaders, outboundHeaders} from '../header-hygiene.js'
@@ -129,6 +130,12 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
     sendTextError(res, 502, opts.upstreamErrorText ?? 'forward proxy fetch failed')
     return
   }
+  // The kill switch thrown while the upstream answered: nothing of the answer reaches the agent
+  // (the gate's own stage run again, as a CONNECT whose tunnel was being dialled runs it).
+  if (killSwitchStage.run(gate)) {
+    outcome.response.body.destroy()
+    return
+  }
   // The upstream's headers reach the agent whatever becomes of the body (HEAD, SSE, streamed or
   // buffered): the response head gate reads them first (gate/response/head-gate.ts); a strip drops headers.
   const upHost = t !== null ? hostOfUrl(outcome.response.finalUrl) : ''
@@ -148,13 +155,13 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
   const contentType = String(up.headers['content-type'] ?? '')
   const mediaType = parseMediaType(contentType)
   // No body to inspect: relay status and headers (Content-Length included) as sent.
-  const relay: ResponseRelay = {ports, res, b, up, shown, warnings, record}
+  const relay: ResponseRelay = {ports, res, b, session: t, up, shown, warnings, record}
   if (req.method === 'HEAD' || up.statusCode === 204 || up.statusCode === 304) return await relayStream(relay)
   if (mediaType === 'text/event-stream') {
     if (t !== null) ps!.exposure(t, shown, upHost, 'response')
     // An A2A stream's events also pass the A2A walk (relay/a2a-stream.ts).
     const a2a = a2aStreamCheck({ports, snap, b, url: rawTarget, requestContentType: String(req.headers['content-type'] ?? ''), shown})
-    return await relaySse(relay, t, suppression.for('sse', rawTarget), a2a)
+    return await relaySse(relay, suppression.for('sse', rawTarget), a2a)
   }
   // Every other body is buffered and scanned whatever its declared type (issue 10 item 1): the
   // Content-Type is chosen by the server, so it decides nothing about scanning.
@@ -183,6 +190,8 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
   // Synchronous unless a stage awaited (an `ask` held, an A2A check): no promise turn for the common body.
   const refused = runResponseGate(b.transport === 'intercept' ? 'intercept' : 'forward', rg)
   if (refused === true || (refused !== false && (await refused))) return
+  // ... or while its body was read and scanned.
+  if (killSwitchStage.run(gate)) return
   const out = rg.body
   if (t !== null) ps!.exposure(t, shown, upHost, rg.exposure)
   record(allowDecision(ports, b, shown, {status: up.statusCode, bytes: out.length, warnings}))

@@ -4,15 +4,19 @@
  */
 import type {ServerResponse} from 'node:http'
 import type {DecisionBase} from '../core.js'
-import type {AuditTrail, Clock, SnapshotSource} from '../ports.js'
+import type {AuditTrail, Clock, KillSwitchPort, SnapshotSource} from '../ports.js'
 import type {Decision} from '../decision.js'
+import type {RequestSession} from '../session-gate.js'
 import type {UpstreamResponse} from '../upstream.js'
 
 export interface ResponseRelay {
-  readonly ports: SnapshotSource & Clock & AuditTrail
+  /** The kill switch cuts a body still streaming when it activates (relay/live-cut.ts). */
+  readonly ports: SnapshotSource & Clock & AuditTrail & KillSwitchPort
   /** The agent's response. */
   readonly res: ServerResponse
   readonly b: DecisionBase
+  /** The request's session (null: session profiling off): its airlock, reset and terminate cut a streaming body. */
+  readonly session: RequestSession | null
   /** What the upstream answered (its host is not read here: the reverse proxy does not derive it). */
   readonly up: Omit<UpstreamResponse, 'finalHost'>
   /** The target as it appears in logs and Decisions. */

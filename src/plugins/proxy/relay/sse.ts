@@ -7,18 +7,18 @@ import {budgetBytes, budgetKey} from '../agent-budget.js'
 import {redactUrl} from '../block.js'
 import {allowDecision, blockDecision, snapshotFor} from '../core.js'
 import {inboundResponseHeaders} from '../header-hygiene.js'
-import type {RequestSession} from '../session-gate.js'
 import type {SseEventCheck} from './a2a-stream.js'
 import {recordBytes} from './data-budget.js'
+import {LiveCut} from './live-cut.js'
 import type {ResponseRelay} from './response-relay.js'
 
 /** SSE (§7.1): events assembled and response-scanned one by one, each flushed as soon as it is complete. */
 export async function relaySse(
-  r: ResponseRelay, t: RequestSession | null, suppress?: Suppressor,
+  r: ResponseRelay, suppress?: Suppressor,
   /** A further check of each event the generic scan passes (A2A streams, relay/a2a-stream.ts). */
   eventCheck?: SseEventCheck,
 ): Promise<void> {
-  const {ports, res, b, up, shown, warnings, record} = r
+  const {ports, res, b, up, shown, warnings, record, session: t} = r
   const snap = snapshotFor(ports, b)
   const sse = snap.scanner.sseStream(suppress)
   const decoder = new TextDecoder('utf-8')
@@ -27,6 +27,8 @@ export async function relaySse(
   record(allowDecision(ports, b, shown, {status: up.statusCode, bytes: 0, warnings}))
   res.writeHead(up.statusCode, inboundResponseHeaders(up.headers))
   res.flushHeaders()
+  // The kill switch, the session's airlock, a reset or a terminate cut the stream while it lasts.
+  const live = new LiveCut(ports, b, snap.sessions, t, () => up.body.destroy())
   let bytes = 0
   /** Why the stream ended early: a finding or an oversized event (recorded as a block), or the upstream failing (not a block). */
   let ended: 'prompt_injection' | 'event_too_large' | 'upstream' | null = null
@@ -56,16 +58,25 @@ export async function relaySse(
     for await (const c of up.body) {
       bytes += (c as Buffer).length
       await emit(sse.push(decoder.decode(c as Buffer, {stream: true})))
-      if (ended !== null || cut !== null || res.destroyed) break
+      if (ended !== null || cut !== null || res.destroyed || live.cutBy !== null) break
     }
-    if (ended === null && cut === null) await emit(sse.push(decoder.decode()))
-    if (ended === null && cut === null) await emit(sse.end())
+    if (ended === null && cut === null && live.cutBy === null) await emit(sse.push(decoder.decode()))
+    if (ended === null && cut === null && live.cutBy === null) await emit(sse.end())
   } catch (e) {
     // The upstream failed mid-stream: the stream was allowed and is cut short, nothing was blocked.
-    ended = 'upstream'
-    ports.audit.event('warn', 'response_scan', 'SSE stream ended by an upstream error', {url: shown, error: (e as Error).message, request_id: b.requestId, agent: b.agent})
+    if (live.cutBy === null) {
+      ended = 'upstream'
+      ports.audit.event('warn', 'response_scan', 'SSE stream ended by an upstream error', {url: shown, error: (e as Error).message, request_id: b.requestId, agent: b.agent})
+    }
   }
+  live.end()
   up.body.destroy()
+  const liveCut = live.cutBy
+  if (liveCut !== null) {
+    // Recorded before the agent sees the end; an SSE comment (ignored by event parsers) says why.
+    record(blockDecision(ports, b, redactUrl(shown, false), {stage: liveCut.stage, layer: liveCut.layer, reason: liveCut.reason, detail: liveCut.detail, status: up.statusCode, enforced: true, warnings}))
+    if (!res.destroyed) res.write(`: pipelock: ${liveCut.detail}\n\n`)
+  }
   res.end()
   recordBytes(snap, up.finalUrl, bytes)
   budgetBytes(snap, budgetKey(b), bytes)

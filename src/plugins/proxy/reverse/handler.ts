@@ -14,6 +14,7 @@ import {blockHeaders} from '../block.js'
 import {hintHeader} from '../hints.js'
 import {allowDecision, blockDecision, errorDecision, safeTarget, snapshotFor, type DecisionBase} from '../core.js'
 import type {Decision} from '../decision.js'
+import {LiveCut} from '../relay/live-cut.js'
 import {relaySse} from '../relay/sse.js'
 import {inboundResponseHeaders, outboundHeaders} from '../header-hygiene.js'
 import {applyMediaPolicy, mediaSettingsFromConfig, parseMediaType} from '../media-policy.js'
@@ -25,6 +26,7 @@ import {RequestRecord, type BlockAnswer} from '../request-gate.js'
 import {RequestSuppression} from '../suppression.js'
 import type {GatePorts, RequestGateContext} from '../gate/context.js'
 import {runGate} from '../gate/run-gate.js'
+import {killSwitchStage} from '../gate/stages/kill-switch.js'
 import {attachMediation, ENVELOPE_FAILED} from '../relay/mediation.js'
 import type {ResponseRelay} from '../relay/response-relay.js'
 import type {ResponseHeadContext} from '../gate/response/head-context.js'
@@ -129,7 +131,11 @@ export async function handleReverse(ctx: ReverseContext, req: IncomingMessage, r
     sendReverseJson(res, 502, JSON.stringify({error: 'upstream unavailable', blocked: false, block_reason: '', direction: ''}), {})
     return
   }
-  await respond(ctx, {req, res, b, up, shown, warnings, record, rec, suppression})
+  // The kill switch thrown while the upstream answered, or while a buffered body was read and
+  // scanned: nothing of the answer reaches the client (the gate's own stage, run again).
+  const killed = (): boolean => killSwitchStage.run(gate)
+  if (killed()) return discardBody(up.body)
+  await respond(ctx, {req, res, b, up, shown, warnings, record, rec, suppression, killed})
 }
 
 /**
@@ -157,6 +163,8 @@ interface ReverseResponse {
   readonly rec: RequestRecord
   /** The request's suppression; the response and SSE scans read it against the upstream URL. */
   readonly suppression: RequestSuppression
+  /** Whether the kill switch now refuses the request (answered and recorded when it does). */
+  readonly killed: () => boolean
 }
 
 /** The response pipeline (§4.4). Replacements: 403, all upstream headers dropped, block headers added. */
@@ -207,14 +215,14 @@ async function respond(ctx: ReverseContext, x: ReverseResponse): Promise<void> {
   if (av && media.enabled) {
     const m = applyMediaPolicy(media, contentType, Buffer.alloc(0))
     if (m.kind === 'block') return replace('media_policy', 'media_policy', m.detail)
-    return streamUnchanged({ports, res, b, up, shown, warnings, record}, hopHeaders)
+    return streamUnchanged({ports, res, b, session: t, up, shown, warnings, record}, hopHeaders)
   }
-  if (!cfg.response_scanning.enabled && !media.enabled && !cfg.browser_shield.enabled) return streamUnchanged({ports, res, b, up, shown, warnings, record}, hopHeaders)
+  if (!cfg.response_scanning.enabled && !media.enabled && !cfg.browser_shield.enabled) return streamUnchanged({ports, res, b, session: t, up, shown, warnings, record}, hopHeaders)
   if (isCompressedEncoding(String(up.headers['content-encoding'] ?? ''))) return replace('reverse_response_blocked', 'compressed_response', 'injection: compressed response cannot be scanned')
   if (mediaType === 'text/event-stream' && cfg.response_scanning.enabled) {
     const sseHeaders = {...up.headers}
     delete sseHeaders['content-length']
-    return await relaySse({ports, res, b, up: {...up, headers: sseHeaders}, shown, warnings, record}, t, suppression.for('sse', up.finalUrl))
+    return await relaySse({ports, res, b, session: t, up: {...up, headers: sseHeaders}, shown, warnings, record}, suppression.for('sse', up.finalUrl))
   }
   const isImage = mediaType.startsWith('image/')
   const cap = isImage && media.enabled ? media.maxImageBytes : REVERSE_RESPONSE_SCAN_BYTES
@@ -240,6 +248,7 @@ async function respond(ctx: ReverseContext, x: ReverseResponse): Promise<void> {
   if (await runResponseGate('reverse', rg)) return
   // Browser Shield, the media policy or a strip rewrote the body: its validators no longer describe it.
   if (rg.transformed || rg.rewritten) for (const h of REWRITE_STALE_HEADERS) delete headers[h]
+  if (x.killed()) return
   return pass(up.statusCode, rg.body, headers)
 }
 
@@ -248,13 +257,25 @@ async function streamUnchanged(r: ResponseRelay, headers: Record<string, string 
   const declared = Number(up.headers['content-length'] ?? 0)
   record(allowDecision(ports, b, shown, {status: up.statusCode, bytes: Number.isFinite(declared) ? declared : 0, warnings}))
   res.writeHead(up.statusCode, headers)
+  // The kill switch, the session's airlock, a reset or a terminate cut the body while it streams.
+  const live = new LiveCut(ports, b, snapshotFor(ports, b).sessions, r.session, () => up.body.destroy())
+  let complete = false
   try {
     for await (const c of up.body) {
       if (!res.write(c as Buffer)) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve))
-      if (res.destroyed) break
+      if (res.destroyed || live.cutBy !== null) break
     }
-    res.end()
+    complete = live.cutBy === null
   } catch {
+    // The upstream failed, or the cut destroyed its body.
+  }
+  live.end()
+  const cut = live.cutBy
+  // Recorded before the agent sees the cut; a body of any type is aborted, never ended as if whole.
+  if (cut !== null) record(blockDecision(ports, b, shown, {stage: cut.stage, layer: cut.layer, reason: cut.reason, detail: cut.detail, status: up.statusCode, enforced: true, warnings}))
+  if (complete) res.end()
+  else {
+    up.body.destroy()
     res.destroy()
   }
 }

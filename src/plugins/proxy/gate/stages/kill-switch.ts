@@ -14,7 +14,7 @@ import {ipInAnyCidr} from '../../../killswitch/index.js'
 import {killSwitchBody, type BlockBody} from '../../block.js'
 import type {KillSwitchPort, SnapshotSource} from '../../ports.js'
 import type {Transport} from '../../decision.js'
-import type {Stage} from '../context.js'
+import type {RequestGateContext, Stage} from '../context.js'
 
 /** The Decision fields of a kill-switch block, on every transport and every live relay. */
 export const KILL_SWITCH_BLOCK = {stage: 'kill_switch', layer: 'kill_switch', reason: 'kill_switch_active', detail: 'kill switch active'} as const
@@ -49,7 +49,8 @@ export function killSwitchRefuses(ports: KillSwitchPort & SnapshotSource, client
   return ips.length === 0 || !ipInAnyCidr(clientIp, ips)
 }
 
-export const killSwitchStage: Stage = {
+/** Synchronous: a transport that meets the switch again mid-way (after a dial, after the upstream answered) reads its verdict at once. */
+export const killSwitchStage: Omit<Stage, 'run'> & {run(ctx: RequestGateContext): boolean} = {
   id: 'kill_switch',
   run(ctx) {
     const a = KILL_SWITCH_ANSWERS[ctx.b.transport]
