@@ -39,8 +39,15 @@ export interface ChainOptions {
   pinnedKey?: string
   /** Recorder session id the endorsements are bound to. */
   sessionId?: string
-  /** Verified rotation endorsements (see parseRotationEndorsement). */
+  /** Verified rotation endorsements (see parseRotationEndorsement) the user named: each must be used (§6.6). */
   endorsements?: readonly RotationEndorsement[]
+  /**
+   * Verified endorsements found beside the evidence (a recorder directory's `rotation-<n>.json`),
+   * offered like the named ones but never required: one the evidence has no boundary for (a
+   * rotation not yet in force, or one whose boundary retention removed) is reported in
+   * `unusedFound`, not fatal. They are trusted only from a pinned key.
+   */
+  found?: readonly RotationEndorsement[]
   /**
    * The chain continues after a retention cut (policy-extra.md §3.3): the first receipt follows
    * the receipt `seq`/`prevHash` named by the anchor, inside the run it names (if any).
@@ -63,6 +70,15 @@ export interface ChainResult {
   brokenAtIndex?: number
   /** The failing item's `place`, when it was given one. */
   brokenAtPlace?: number
+  /** The chain broke at a key_transition boundary that no endorsement given authorises. */
+  unendorsedBoundary?: true
+  /** Indices into `found` of the endorsements no boundary used. */
+  unusedFound?: number[]
+  /**
+   * A chain resumed after a retention cut under another key than the pinned one: that key, and
+   * the endorsements (indices into named ++ found) by which the pinned key handed over to it.
+   */
+  resumedUnder?: {key: string; via: number[]}
 }
 
 class ChainBreak extends Error {
@@ -130,12 +146,13 @@ export class ChainPrecheck {
     if (open !== undefined) this.sawOpen = true
   }
 
-  failure(): ChainBreak | undefined {
+  /** `usedFound`: an endorsement found beside the evidence was used (then its rules apply as to a named one). */
+  failure(usedFound = false): ChainBreak | undefined {
     if (this.missingAt !== undefined) {
       return new ChainBreak(`seq ${this.missingAt}: missing or invalid action_record`, String(this.missingAt))
     }
     const endorsements = this.options.endorsements ?? []
-    if (endorsements.length === 0) return undefined
+    if (endorsements.length === 0 && !usedFound) return undefined
     if (!this.options.pinnedKey) return new ChainBreak('rotation endorsement verification requires at least one trusted root key', undefined)
     if ((this.options.sessionId ?? '').trim() === '') {
       return new ChainBreak('rotation endorsement verification requires a recorder session ID', undefined)
@@ -146,8 +163,8 @@ export class ChainPrecheck {
   }
 
   /** Builds the failed result for a pre-check failure. */
-  result(): ChainResult | undefined {
-    const f = this.failure()
+  result(usedFound = false): ChainResult | undefined {
+    const f = this.failure(usedFound)
     return f === undefined ? undefined : breakResult(f, this.index, this.missingAt, this.missingAt === undefined ? undefined : this.missingPlace)
   }
 }
@@ -171,7 +188,13 @@ export class ChainVerifier {
   private readonly opens = new Map<string, string>()
   private readonly closed = new Set<string>()
   private active: {run: string; open: string} | undefined
+  /** Indices into `pool` of the endorsements consumed. */
   private readonly used = new Set<number>()
+  /** Named endorsements, then found ones; found ones count only under a pinned key. */
+  private readonly pool: readonly RotationEndorsement[]
+  private readonly named: number
+  private unendorsed = false
+  private resumedUnder: ChainResult['resumedUnder']
   private firstTime: string | undefined
   private lastTime: string | undefined
   private broken: ChainBreak | undefined
@@ -190,6 +213,8 @@ export class ChainVerifier {
    */
   constructor(private readonly options: ChainOptions) {
     this.expectedKey = options.pinnedKey ? options.pinnedKey : undefined
+    this.named = options.endorsements?.length ?? 0
+    this.pool = [...(options.endorsements ?? []), ...(options.pinnedKey ? (options.found ?? []) : [])]
     const r = options.resume
     if (r !== undefined) {
       this.resumed = true
@@ -207,6 +232,12 @@ export class ChainVerifier {
 
   /** True when the chain resumes after a retention cut instead of starting at genesis. */
   private resumed = false
+
+  /** True once an endorsement found beside the evidence has been consumed. */
+  get usedFound(): boolean {
+    for (const i of this.used) if (i >= this.named) return true
+    return false
+  }
 
   /** False once the chain is broken (further items are ignored). */
   get ok(): boolean {
@@ -242,12 +273,13 @@ export class ChainVerifier {
         return breakResult(new ChainBreak(`seq ${seq}: signature: ${SIGNATURE_VERIFICATION_FAILED}`, seq), at, at, failedSignature.place)
       }
     }
-    if (this.broken !== undefined) return breakResult(this.broken, this.i, this.brokenIndex, this.brokenPlace)
-    const supplied = this.options.endorsements?.length ?? 0
-    if (this.used.size < supplied) {
-      return {valid: false, receiptCount: this.i, error: 'unused rotation endorsement does not match a required boundary'}
+    if (this.broken !== undefined) return {...breakResult(this.broken, this.i, this.brokenIndex, this.brokenPlace), ...(this.unendorsed ? {unendorsedBoundary: true} : {})}
+    for (let i = 0; i < this.named; i++) {
+      if (!this.used.has(i)) return {valid: false, receiptCount: this.i, error: 'unused rotation endorsement does not match a required boundary'}
     }
-    if (this.i === 0) return {valid: true, receiptCount: 0}
+    const unusedFound = (this.options.found ?? []).map((_, i) => i).filter((i) => !this.used.has(this.named + i))
+    const extra = {...(unusedFound.length === 0 ? {} : {unusedFound}), ...(this.resumedUnder === undefined ? {} : {resumedUnder: this.resumedUnder})}
+    if (this.i === 0) return {valid: true, receiptCount: 0, ...extra}
     return {
       valid: true,
       receiptCount: this.i,
@@ -255,7 +287,38 @@ export class ChainVerifier {
       rootHash: this.prev,
       startTime: this.firstTime,
       endTime: this.lastTime,
+      ...extra,
     }
+  }
+
+  /**
+   * After a retention cut the segment the chain resumes in may be a later key's: retention can
+   * expire the pinned key's whole segment, boundary included, while the endorsement that handed
+   * the recorder over stays. The first remaining receipt's key is then trusted when the pinned
+   * key reaches it through endorsements (each verified, signed by its prior key), which count
+   * as used. The anchor does not name the key at the cut, so which of the keys the pinned one
+   * handed over to was in force there rests on that receipt's signature alone.
+   */
+  private resumeKey(signerKey: string): void {
+    const pinned = this.expectedKey
+    const want = signerKey.toLowerCase()
+    if (pinned === undefined || pinned === want) return
+    const sessionId = this.options.sessionId ?? ''
+    const via = new Map<string, number[]>([[pinned, []]])
+    for (let grew = true; grew && !via.has(want); ) {
+      grew = false
+      this.pool.forEach((e, idx) => {
+        const path = via.get(e.priorSignerKey)
+        if (path === undefined || via.has(e.newSignerKey) || e.sessionId !== sessionId) return
+        via.set(e.newSignerKey, [...path, idx])
+        grew = true
+      })
+    }
+    const path = via.get(want)
+    if (path === undefined) return
+    for (const idx of path) this.used.add(idx)
+    this.expectedKey = want
+    this.resumedUnder = {key: want, via: path}
   }
 
   private step(item: ChainItem): void {
@@ -274,6 +337,8 @@ export class ChainVerifier {
     }
     const marker = obj(record, 'key_transition')
     if (this.expectedKey === undefined) this.expectedKey = receipt.signerKey // §6.2: first receipt's key, verbatim
+    // resumed after a cut: the key in force there (a boundary's prior key when the cut fell on one)
+    else if (i === 0 && this.resumed) this.resumeKey(marker === undefined ? receipt.signerKey : str(marker, 'prior_signer_key'))
 
     // 2. position rules
     if (i === 0 && !this.resumed) {
@@ -337,10 +402,13 @@ export class ChainVerifier {
     if (uint(marker, 'prior_chain_seq') !== this.prevSeq) fail('key_transition prior_chain_seq does not match prior segment final seq')
     const boundary = {sessionId: this.options.sessionId ?? '', priorSignerKey: this.expectedKey ?? '', priorFinalSeq: this.prevSeq, priorTailHash: this.prev, newSignerKey: receipt.signerKey.toLowerCase()}
     const matches: number[] = []
-    ;(this.options.endorsements ?? []).forEach((e, idx) => {
+    this.pool.forEach((e, idx) => {
       if (!this.used.has(idx) && endorsesBoundary(e, boundary)) matches.push(idx)
     })
-    if (matches.length === 0) fail('rotation endorsement does not match receipt boundary')
+    if (matches.length === 0) {
+      this.unendorsed = true
+      fail('rotation endorsement does not match receipt boundary')
+    }
     if (matches.length > 1) fail('multiple rotation endorsements match one receipt boundary')
     this.used.add(matches[0] as number)
   }
@@ -457,5 +525,5 @@ export async function verifyChainBatches(
     throw e
   }
   const failed = await signatures.finish()
-  return pre.result() ?? verifier.finish(failed)
+  return pre.result(verifier.usedFound) ?? verifier.finish(failed)
 }

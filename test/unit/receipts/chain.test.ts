@@ -1,6 +1,7 @@
 import {describe, test} from 'node:test'
 import assert from 'node:assert/strict'
 import {
+  actionReceiptHash,
   ChainPrecheck,
   ChainVerifier,
   type SignatureFailure,
@@ -241,6 +242,41 @@ describe('key rotation (receipts.md §6.6, §10)', () => {
     assert.equal(verify([...rs.slice(0, 3), bad], opts([e])).error, 'seq 0: key_transition prior_chain_seq does not match prior segment final seq')
     const bad2 = nested(rs[3]!, ['key_transition', 'prior_signer_key'], 'ab'.repeat(32), keyB())
     assert.equal(verify([...rs.slice(0, 3), bad2], opts([e])).error, 'seq 0: key_transition prior_signer_key does not match prior segment key')
+  })
+
+  test('found endorsements (a recorder directory\'s): used where a boundary needs one, reported where none does', () => {
+    const {rs, e} = rotated()
+    const found = verify(rs, {pinnedKey: K1, sessionId: 'proxy', found: [e]})
+    assert.equal(found.valid, true, found.error)
+    assert.equal(found.unusedFound, undefined)
+    // a found one that matches no boundary is no error, unlike a named one (§6.6)
+    const unrelated = {...e, priorFinalSeq: 99n}
+    assert.deepEqual(verify(rs, {pinnedKey: K1, sessionId: 'proxy', found: [e, unrelated]}).unusedFound, [1])
+    assert.deepEqual(verify(rs.slice(0, 3), {pinnedKey: K1, sessionId: 'proxy', found: [e]}).unusedFound, [0])
+    // named and found the same: two matches
+    assert.equal(verify(rs, {...opts([e]), found: [e]}).error, 'seq 0: multiple rotation endorsements match one receipt boundary')
+    // trusted only from a pinned key: without one they are not offered, and the boundary says so
+    const unpinned = verify(rs, {sessionId: 'proxy', found: [e]})
+    assert.equal(unpinned.error, 'seq 0: rotation endorsement does not match receipt boundary')
+    assert.equal(unpinned.unendorsedBoundary, true)
+  })
+
+  test('resumed after a retention cut that removed the whole old segment: the pinned key hands over through the endorsement', () => {
+    const {rs, e} = rotated()
+    const open = (rs[3]!.record.get('session_control') as JsonObject).get('open') as JsonObject
+    const resume = {seq: 0n, prevHash: actionReceiptHash(rs[3]!), run: {runNonce: open.get('run_nonce') as string, openNonce: open.get('open_nonce') as string}}
+    const tail = rs.slice(4)
+    for (const how of [{endorsements: [e]}, {found: [e]}]) {
+      const r = verify(tail, {pinnedKey: K1, sessionId: 'proxy', resume, ...how})
+      assert.equal(r.valid, true, r.error)
+      assert.deepEqual(r.resumedUnder, {key: e.newSignerKey, via: [0]})
+    }
+    // without it, the new key is not the pinned one
+    assert.match(verify(tail, {pinnedKey: K1, sessionId: 'proxy', resume}).error ?? '', /^seq 1: signature: signer_key bc73\w+ does not match expected key 4655/)
+    // pinned to the new key, the endorsement links nothing: named, it is unused (§6.6); found, reported
+    const kb = e.newSignerKey
+    assert.equal(verify(tail, {pinnedKey: kb, sessionId: 'proxy', resume, endorsements: [e]}).error, 'unused rotation endorsement does not match a required boundary')
+    assert.deepEqual(verify(tail, {pinnedKey: kb, sessionId: 'proxy', resume, found: [e]}).unusedFound, [0])
   })
 
   test('after rotation the old key can no longer sign', () => {
