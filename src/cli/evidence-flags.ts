@@ -18,17 +18,35 @@ export function keyRingRequest(flags: {key?: string[]; roster?: string; 'roster-
   return {keys: flags.key, roster: flags.roster, rosterRootFingerprint: flags['roster-root-fingerprint']}
 }
 
+/**
+ * Rotation endorsements, for every command that verifies a chain (verify-receipt,
+ * transcript-root, audit packet build and verify, audit report). A recorder directory's own
+ * `rotation-<n>.json` are found without the flag.
+ */
+export const rotationEndorsementFlags = {
+  'rotation-endorsement': Flags.string({
+    description: 'rotation endorsement file authorising a receipt key change (repeatable); each one named must match a key change of the evidence. A recorder directory\'s own rotation-<n>.json are used without it',
+    multiple: true,
+    multipleNonGreedy: true,
+  }),
+}
+
+export function endorsementRequest(flags: {'rotation-endorsement'?: string[]}): {rotationEndorsements?: string[]} {
+  return flags['rotation-endorsement'] === undefined ? {} : {rotationEndorsements: flags['rotation-endorsement']}
+}
+
 /** The evidence a packet or report is built from. */
 export const evidenceSourceFlags = {
   chain: Flags.string({description: 'evidence: a .jsonl file or a recorder directory', required: true}),
   session: Flags.string({description: 'recorder session id', default: 'proxy'}),
+  ...rotationEndorsementFlags,
 }
 
 /** verify-receipt / transcript-root: a recorder directory instead of the file argument, and rotations. */
 export const chainFlags = {
   chain: Flags.string({description: 'directory of flight-recorder files to verify as one chain'}),
   session: Flags.string({description: 'recorder session id: the files read from a directory; a .jsonl file must hold that session\'s entries (checked only when given); rotation endorsements', default: 'proxy'}),
-  'rotation-endorsement': Flags.string({description: 'rotation endorsement file authorising a key change (repeatable)', multiple: true, multipleNonGreedy: true}),
+  ...rotationEndorsementFlags,
 }
 
 /**
@@ -40,7 +58,7 @@ export function chainRequest(
   flags: {chain?: string; session: string; 'rotation-endorsement'?: string[]; key?: string[]; roster?: string; 'roster-root-fingerprint'?: string},
   metadata: {flags: {session?: {setFromDefault?: boolean}}},
 ): VerifyEvidenceRequest {
-  return {file, ...keyRingRequest(flags), chainDir: flags.chain, ...givenSession(flags, metadata), rotationEndorsements: flags['rotation-endorsement']}
+  return {file, ...keyRingRequest(flags), chainDir: flags.chain, ...givenSession(flags, metadata), ...endorsementRequest(flags)}
 }
 
 /**

@@ -19,6 +19,7 @@ it holds a receipt this version cannot verify (an unknown critical extension): n
   static override examples = [
     {description: 'Root of a recorder file, pinned to the receipt key', command: '<%= config.bin %> transcript-root evidence-proxy-0.jsonl --key receipt.pub'},
     {description: 'Root of a recorder directory, as JSON', command: '<%= config.bin %> transcript-root --chain /var/lib/pipelock/recorder --key receipt.pub --json'},
+    {description: 'Root of a recorder file across a receipt key rotation, pinned to the original key', command: '<%= config.bin %> transcript-root evidence-proxy-0.jsonl --key old.pub --rotation-endorsement rotation-1.json'},
   ]
 
   static override enableJsonFlag = true

@@ -26,6 +26,10 @@ Modes:
                           must hold that session's recorder entries; not with a single receipt
   any other FILE          one ActionReceipt v1, or one EvidenceReceipt v2 envelope (needs a key)
 
+Key rotation: --rotation-endorsement FILE (repeatable) names an endorsement, which must match a
+key change of the chain. A directory's own rotation-<n>.json are used without naming them; one
+no key change needs (not yet in force, or its boundary expired by retention) is a warning.
+
 Keys: --key HEX|FILE pins the v1 signer (and, alone, every v2 signer); --key ID=HEX|FILE pins the
 v2 signer whose signer_key_id is ID (repeatable); --roster FILE --roster-root-fingerprint FP pins
 a signed roster that names every key and what it may sign. Without a key the signer is NOT pinned:
@@ -45,6 +49,7 @@ Exit status (docs/receipts.md):
     {description: 'Verify a flight-recorder chain file', command: '<%= config.bin %> verify-receipt evidence-proxy-0.jsonl --key signer.pub'},
     {description: 'Verify all recorder files of session "proxy" in a directory, as JSON', command: '<%= config.bin %> verify-receipt --chain /var/lib/pipelock/recorder --session proxy --key signer.pub --json'},
     {description: 'Verify a chain across a key rotation', command: '<%= config.bin %> verify-receipt run.jsonl --key old.pub --rotation-endorsement rotation.json'},
+    {description: 'Verify a recorder directory across its key rotations (its rotation-<n>.json are found), from the original key', command: '<%= config.bin %> verify-receipt --chain /var/lib/pipelock/evidence --key old.pub'},
     {description: 'Verify the lifecycle receipts learn ratify wrote, naming the receipt key', command: '<%= config.bin %> verify-receipt ratification-receipts.jsonl --key receipt-signing=receipt-signing.pub'},
     {description: 'Verify a learn shadow recorder directory against a pinned roster', command: '<%= config.bin %> verify-receipt /srv/shadow-recorder --roster roster.json --roster-root-fingerprint sha256:21fe31dfa154a261626bf854046fd2271b7bed4b6abe45aa58877ef47f9721b9'},
     {description: 'Check an evidence directory, by the name the reference documents (an alias)', command: '<%= config.bin %> integrity verify /var/lib/pipelock/evidence --session proxy --key signer.pub'},

@@ -1,6 +1,6 @@
 import {describe, test, before, after} from 'node:test'
 import assert from 'node:assert/strict'
-import {readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {readFileSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {createHash} from 'node:crypto'
 import {encodePrivateKeyText, encodePublicKeyText, goPrivateKey, keyPairFromSeed, verifyBytes} from '../../src/plugins/signing/index.js'
@@ -147,10 +147,18 @@ describe('pipelock run: receipt key rotation', () => {
     const prevs = lines.filter((e) => e.type === 'checkpoint').map((e) => e.prev_hash as string)
     assert.deepEqual(checkpoints.map((sig, i) => (signedBy(sig, prevs[i]!, 'a') ? 'a' : signedBy(sig, prevs[i]!, 'b') ? 'b' : '?')), ['a', 'b', 'b'])
 
-    // Without the endorsement the chain breaks at the boundary.
+    // The endorsement in the recorder directory is found without naming it.
+    const found = verify()
+    assert.equal(found.status, 0, found.stdout + found.stderr)
+    assert.match(found.stdout, /^CHAIN VALID: /)
+
+    // Without the endorsement (neither in the directory nor named) the chain breaks at the boundary.
+    const aside = path.join(dir, 'rotation-1.aside.json')
+    renameSync(endorsement(), aside)
     const without = verify()
     assert.equal(without.status, 1)
     assert.match(without.stdout, /Error: {4}seq 0: rotation endorsement does not match receipt boundary/)
+    renameSync(aside, endorsement())
 
     // The evidence set check takes the endorsement too and checks each checkpoint under its run's key.
     const audit = runCli(['integrity', 'verify', evidence, '--key', pubFile('a'), '--rotation-endorsement', endorsement()])

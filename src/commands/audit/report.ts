@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {writeOutputFile} from '../../cli/output-file.js'
-import {evidenceKeyFlags, evidenceSourceFlags, givenSession, keyRingRequest} from '../../cli/evidence-flags.js'
+import {endorsementRequest, evidenceKeyFlags, evidenceSourceFlags, givenSession, keyRingRequest} from '../../cli/evidence-flags.js'
 import {formatGoTime, fromEpochNanos, systemClock} from '../../plugins/canonical/index.js'
 import {collectReportData, renderReportHtml, type EvidenceReportData} from '../../plugins/audit/index.js'
 import {printable} from '../../plugins/errors/index.js'
@@ -28,6 +28,7 @@ stderr says why the evidence did not verify).`
 
   static override examples = [
     {description: 'Report on a recorder directory, pinned to the receipt key', command: '<%= config.bin %> audit report --chain /var/lib/pipelock/recorder --key receipt.pub --out report.html'},
+    {description: 'Report on a recorder file across a receipt key rotation, pinned to the original key', command: '<%= config.bin %> audit report --chain evidence-proxy-0.jsonl --key old.pub --rotation-endorsement rotation-1.json --out report.html'},
   ]
 
   static override enableJsonFlag = true
@@ -45,6 +46,7 @@ stderr says why the evidence did not verify).`
       ...keyRingRequest(flags),
       // without a key the page still renders, with a "self-consistent only" banner
       ...givenSession(flags, metadata),
+      ...endorsementRequest(flags),
     })
     // The page quotes the evidence (targets, hosts, block reasons), which the recorder keeps 0600: not for every local user.
     writeOutputFile(flags.out, renderReportHtml(data, formatGoTime(fromEpochNanos(systemClock.nowNanos()))), REPORT_FILE_MODE)

@@ -36,6 +36,7 @@ import {
 } from '../receipts/index.js'
 import {verifyBytes} from '../signing/index.js'
 import type {
+  EndorsementUse,
   EvidenceComponent,
   EvidenceFailure,
   EvidenceSetReport,
@@ -67,6 +68,14 @@ export interface EvidenceSetRequest {
   /** Recorder session (endorsements; the session every entry must carry in directory mode). */
   session: string
   endorsements?: readonly RotationEndorsement[]
+  /** Named endorsements' files, in the order of `endorsements` (for the report). */
+  endorsementFiles?: readonly string[]
+  /**
+   * Endorsements found in the recorder directory (already verified and of this session): used
+   * where a boundary needs them, reported (not fatal) where none does. `name` is how findings
+   * call the file, `file` its path.
+   */
+  found?: readonly {file: string; name: string; endorsement: RotationEndorsement}[]
   /** Directory mode: file names carry the first entry seq (§7.4) and entries the session id. */
   directory?: boolean
   /** A file given with an explicit session: its entries must be that session's. */
@@ -510,6 +519,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     ...(pin.key === undefined ? {} : {pinnedKey: pin.key}),
     sessionId: req.session,
     endorsements: req.endorsements ?? [],
+    found: (req.found ?? []).map((f) => f.endorsement),
     ...(cut?.receiptChain === undefined
       ? {}
       : {resume: {seq: cut.receiptChain.lastSeq, prevHash: cut.receiptChain.lastReceiptHash, ...(cut.receiptChain.run === undefined ? {} : {run: cut.receiptChain.run})}}),
@@ -524,8 +534,10 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
   }
   if (!v1.valid && v1.error !== undefined) {
     const at = v1.brokenAtPlace === undefined ? undefined : placePosition(v1.brokenAtPlace)
-    fail('action_receipts', v1.error, at, v1.brokenAtSeq === undefined ? {} : {brokenAtSeq: v1.brokenAtSeq})
+    fail('action_receipts', v1.error, at, {...(v1.brokenAtSeq === undefined ? {} : {brokenAtSeq: v1.brokenAtSeq}), ...(v1.unendorsedBoundary === true ? {unendorsedRotation: true as const} : {})})
   }
+  const endorsementUses = endorsementReport(req, v1, pin.key !== undefined)
+  for (const u of endorsementUses.warnings) warn(u)
 
   // Checkpoint signatures: by the recorder key, which is the v1 signer (receipts.md §7.3).
   // The v1 chain verifier has checked each receipt's signer against the pinned key and the
@@ -671,10 +683,44 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     },
     counts: tally.counts(),
     notVerifiable,
+    ...(endorsementUses.uses.length === 0 ? {} : {endorsements: endorsementUses.uses}),
     warnings,
   }
   if (failure !== undefined) report.failure = failure
   return report
+}
+
+const shortKey = (hex: string): string => `${hex.slice(0, 16)}…`
+
+/**
+ * Which endorsements the v1 chain rested on, and what to say about the others. A found one no
+ * boundary used is a warning, not a failure (receipts.md §6.6 makes that fatal only for the ones
+ * a verifier is handed): a recorder directory keeps `rotation-<n>.json` for a rotation endorsed
+ * but not yet in force, and after retention has expired a whole old segment, boundary included.
+ */
+function endorsementReport(req: EvidenceSetRequest, v1: ChainResult, pinned: boolean): {uses: EndorsementUse[]; warnings: string[]} {
+  const named = req.endorsementFiles ?? []
+  const found = req.found ?? []
+  const unused = new Set(v1.unusedFound ?? [])
+  const uses: EndorsementUse[] = [
+    ...named.map((file) => ({file, source: 'named' as const, used: v1.valid})),
+    ...found.map((f, i) => ({file: f.file, source: 'found' as const, used: !unused.has(i) && v1.valid})),
+  ]
+  const warnings: string[] = []
+  if (v1.resumedUnder !== undefined) {
+    const names = v1.resumedUnder.via.map((i) => (i < named.length ? named[i] : found[i - named.length]?.name) ?? '?')
+    warnings.push(`the chains resume after a retention cut under key ${shortKey(v1.resumedUnder.key)}, which the pinned key handed over to (${names.join(', ')})`)
+  }
+  if (v1.valid || v1.unusedFound !== undefined) {
+    for (const i of v1.unusedFound ?? []) {
+      const f = found[i]
+      if (f === undefined) continue
+      const e = f.endorsement
+      const what = `rotation endorsement (key ${shortKey(e.priorSignerKey)} to ${shortKey(e.newSignerKey)} after chain_seq ${e.priorFinalSeq})`
+      warnings.push(pinned ? `${f.name}: ${what} matches no key change in this evidence; not used` : `${f.name}: ${what} not used: an endorsement is trusted only from a pinned key (--key or --roster)`)
+    }
+  }
+  return {uses, warnings}
 }
 
 /** Whether an anchor entry's detail is the anchor `cut` the chains resume from (same removed tail). */

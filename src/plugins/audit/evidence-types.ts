@@ -22,6 +22,19 @@ export interface EvidenceFailure extends Finding {
   brokenAtSeq?: string
   /** A line that cannot be read: not an entry or receipt (`entry`), or a receipt that does not parse (`receipt`). */
   extraction?: 'entry' | 'receipt'
+  /** v1: the chain changes signer key here (key_transition) and no endorsement given authorises it. */
+  unendorsedRotation?: true
+}
+
+/**
+ * A rotation endorsement the verification was given: named with --rotation-endorsement, or found
+ * in the recorder directory (`rotation-<n>.json`). `used`: a key change of the evidence (or, after
+ * a retention cut, the hand-over to the key in force there) rests on it.
+ */
+export interface EndorsementUse {
+  file: string
+  source: 'named' | 'found'
+  used: boolean
 }
 
 /**
@@ -131,6 +144,8 @@ export interface EvidenceSetReport {
   counts: EvidenceCounts
   /** v2 receipts with an unknown critical extension: how many, which extensions, the first one. */
   notVerifiable: {count: number; extensions: string[]; first?: Finding}
+  /** The rotation endorsements given or found (absent when none). */
+  endorsements?: EndorsementUse[]
   warnings: Finding[]
   failure?: EvidenceFailure
 }

@@ -142,6 +142,7 @@ export async function buildAuditPacket(req: PacketBuildRequest): Promise<PacketB
   const loaded = loadConfig(req.config)
   const tally = new PacketTally()
   const report = await verifyEvidenceInput({...req, onReceipt: (f) => tally.add(f)})
+  if (report.kind === 'endorsement_error') throw new PipelockError('ENDORSEMENT_INVALID', `audit packet build: ${report.error}`)
   if (report.kind !== 'evidence_set') throw new PipelockError('USAGE', 'audit packet build: --chain must name a .jsonl file or a recorder directory')
   const stage = PacketStage.open(req.out)
   try {
@@ -165,7 +166,9 @@ async function writePacket(
   const digest = stage.copyEvidence(report.files.map((x) => resolveFile(req, x.path)))
   // summary.md and verifier.txt describe evidence.jsonl as `audit packet verify` reads it (one
   // file, named by its artifact path), not the input's files: verify renders them again
-  const copy = await verifyEvidenceInput({...keyRequest(req), file: stage.path(PACKET_ARTIFACTS.evidence), shownAs: PACKET_ARTIFACTS.evidence})
+  // — with the endorsements the input's verification rested on, named: a packet holds exactly
+  // four files, so the endorsement stays outside it, and verify is given it as build was
+  const copy = await verifyEvidenceInput({...keyRequest(req), ...usedEndorsements(report), file: stage.path(PACKET_ARTIFACTS.evidence), shownAs: PACKET_ARTIFACTS.evidence})
 
   const a = report.actionReceipts
   const derived = evidenceDerived(report, tally)
@@ -239,6 +242,17 @@ function keyRequest(req: PacketBuildRequest): VerifyEvidenceRequest {
     ...(req.roster === undefined ? {} : {roster: req.roster}),
     ...(req.rosterRootFingerprint === undefined ? {} : {rosterRootFingerprint: req.rosterRootFingerprint}),
   }
+}
+
+/**
+ * The rotation endorsements (named or found in the recorder directory) the input's verification
+ * used. evidence.jsonl is one file, where nothing is found: these are named for it, and the
+ * unused ones are left out (named, an unused one is an error, §6.6). verifier.txt is then what
+ * `verify-receipt evidence.jsonl --rotation-endorsement FILE…` prints.
+ */
+function usedEndorsements(report: EvidenceSetReport): {rotationEndorsements?: string[]} {
+  const used = (report.endorsements ?? []).filter((e) => e.used).map((e) => e.file)
+  return used.length === 0 ? {} : {rotationEndorsements: used}
 }
 
 function evidenceSetOf(r: VerifyEvidenceReport): EvidenceSetReport {

@@ -46,7 +46,12 @@ export interface PacketVerifyResult {
 /** Verdicts under which the evidence a packet holds did not verify. */
 const FAILED_VERDICTS: ReadonlySet<string> = new Set(['invalid', 'error', 'not_run'])
 
-export async function verifyAuditPacket(dir: string, keys: KeyRingRequest = {}): Promise<PacketVerifyResult> {
+/**
+ * `endorsements`: the rotation endorsement files a packet over a rotated chain was built with.
+ * The v0 format holds exactly four files, so the packet cannot carry them: verify is given them
+ * as build was, and names them as the missing piece when the evidence breaks at a key change.
+ */
+export async function verifyAuditPacket(dir: string, keys: KeyRingRequest = {}, endorsements: readonly string[] = []): Promise<PacketVerifyResult> {
   const text = readPacketJson(dir)
   const found = new PacketFindings()
   const early = (): PacketVerifyResult => ({kind: 'audit_packet', dir, valid: false, problems: found.problems, checks: found.checks()})
@@ -101,12 +106,15 @@ export async function verifyAuditPacket(dir: string, keys: KeyRingRequest = {}):
     // named as build named it when it rendered summary.md and verifier.txt
     const tally = new PacketTally()
     let rendered: PacketTexts | undefined
-    const report = await verifyEvidenceInput({...keyReq, file: evidence, shownAs: shown, onReceipt: (f) => tally.add(f)})
+    const report = await verifyEvidenceInput({...keyReq, ...(endorsements.length === 0 ? {} : {rotationEndorsements: endorsements}), file: evidence, shownAs: shown, onReceipt: (f) => tally.add(f)})
+    if (report.kind === 'endorsement_error') found.fail('evidence', `--rotation-endorsement: ${report.error}`)
     if (report.kind === 'evidence_set') {
       const root = report.actionReceipts.rootHash ?? report.evidenceReceipts.rootHash
       const verdict = packetVerdict(report.verdict)
       result.recomputed = {verdict, ...(root === undefined ? {} : {rootHash: `sha256:${root}`}), receiptCount: report.receiptCount}
-      if (verdict !== p.verifier.verdict) found.fail('evidence', `evidence.jsonl now verifies as "${verdict}", the packet records "${p.verifier.verdict}"${report.failure === undefined ? '' : `: ${report.failure.message}`}`)
+      // a chain that changes key where no endorsement was given: say which piece is missing
+      const hint = report.failure?.unendorsedRotation === true && endorsements.length === 0 ? ' (the evidence changes receipt key here: pass the rotation endorsement it was built with, --rotation-endorsement FILE)' : ''
+      if (verdict !== p.verifier.verdict) found.fail('evidence', `evidence.jsonl now verifies as "${verdict}", the packet records "${p.verifier.verdict}"${report.failure === undefined ? '' : `: ${report.failure.message}${hint}`}`)
       if (p.verifier.root_hash !== undefined && report.failure === undefined && p.verifier.root_hash !== `sha256:${root}`) {
         found.fail('evidence', `evidence.jsonl root hash is sha256:${root}, the packet records ${p.verifier.root_hash}`)
       }

@@ -1,3 +1,4 @@
+import {PipelockError} from '../errors/index.js'
 import type {EvidenceSetReport, ReceiptFact} from './evidence-types.js'
 import {DecisionSplit, receiptClass, type ReceiptClass} from './evidence-count.js'
 import {hostOf} from './packet-build.js'
@@ -98,6 +99,7 @@ export async function collectReportData(req: VerifyEvidenceRequest): Promise<Evi
     }
   }
   const v = await verifyEvidenceInput({...req, onReceipt})
+  if (v.kind === 'endorsement_error') throw new PipelockError('ENDORSEMENT_INVALID', `audit report: ${v.error}`)
   if (v.kind !== 'evidence_set') throw new Error('audit report: --chain must name a .jsonl file or a recorder directory')
   const {hosts, reasons, generations, blocks, blocksOmitted, perSecond} = split.pick(v.counts.decisionSource)
   const seconds = [...perSecond.keys()].sort((a, b) => a - b)

@@ -18,6 +18,7 @@ import {
 } from '../receipts/index.js'
 import type {EvidenceSetReport, ReceiptFact} from './evidence-types.js'
 import {verifyEvidenceSet} from './evidence-set.js'
+import {rotationFiles} from '../recorder/index.js'
 import {KeyRing, type KeyRingRequest} from './key-ring.js'
 
 // `pipelock verify-receipt` (receipts.md §11.1, extended): one receipt file → the single-receipt
@@ -104,8 +105,10 @@ export async function verifyEvidenceInput(req: VerifyEvidenceRequest): Promise<V
     return verifySingleFile(source.single, keys)
   }
   let endorsements: RotationEndorsement[]
+  let found: FoundEndorsement[]
   try {
     endorsements = await loadEndorsements(req.rotationEndorsements ?? [])
+    found = source.directory ? await foundEndorsements(source.dir as string, session, endorsements) : []
   } catch (e) {
     if (e instanceof EndorsementError) return {kind: 'endorsement_error', label: source.label, error: e.message}
     throw e
@@ -114,15 +117,46 @@ export async function verifyEvidenceInput(req: VerifyEvidenceRequest): Promise<V
     files: source.files,
     label: source.directory || req.shownAs === undefined ? source.label : req.shownAs,
     display: source.directory ? (f) => path.basename(f) : req.shownAs === undefined ? (f) => f : () => req.shownAs as string,
-    keys: keys.withEndorsedSuccessors(endorsements),
+    keys: keys.withEndorsedSuccessors([...endorsements, ...found.map((f) => f.endorsement)]),
     session,
     ...(req.session !== undefined && !source.directory ? {fileSession: true} : {}),
     endorsements,
+    endorsementFiles: req.rotationEndorsements ?? [],
+    found,
     directory: source.directory,
     ...(source.skipped === undefined || source.skipped.length === 0 ? {} : {skipped: source.skipped}),
     ...(req.onReceipt === undefined ? {} : {onReceipt: req.onReceipt}),
     ...(req.onProgress === undefined ? {} : {onProgress: req.onProgress}),
   })
+}
+
+type FoundEndorsement = {file: string; name: string; endorsement: RotationEndorsement}
+
+/**
+ * The rotation endorsements a recorder directory holds (`rotation-<n>.json`, the files
+ * `signing rotation endorse` writes and `pipelock run` reads), so that a directory verifies
+ * across its endorsed rotations as the run continued across them, without naming each file.
+ * Only the session's own count (a directory may hold several sessions' files); one also named
+ * on the command line is taken once. A file that does not parse or verify is refused, named,
+ * as a named one is: a recorder directory holds no damaged endorsement by accident. Found ones
+ * are trusted as named ones are (only from a pinned key, each signed by the key it retires), but
+ * one that no boundary uses is reported, not fatal (evidence-set.ts).
+ */
+async function foundEndorsements(dir: string, session: string, named: readonly RotationEndorsement[]): Promise<FoundEndorsement[]> {
+  const out: FoundEndorsement[] = []
+  for (const {file} of await rotationFiles(dir)) {
+    const name = path.basename(file)
+    let e: RotationEndorsement
+    try {
+      ;[e] = (await loadEndorsements([file])) as [RotationEndorsement]
+    } catch (err) {
+      if (err instanceof EndorsementError) throw new EndorsementError(`${name}: ${err.message}`)
+      throw err
+    }
+    if (e.sessionId !== session || named.some((n) => n.endorsement === e.endorsement)) continue
+    out.push({file, name, endorsement: e})
+  }
+  return out
 }
 
 /** One receipt file: v1 with the plain key, v2 with the key its signer_key_id names. */

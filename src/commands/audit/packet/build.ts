@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../../cli/base-command.js'
-import {evidenceKeyFlags, evidenceSourceFlags, givenSession, keyRingRequest} from '../../../cli/evidence-flags.js'
+import {endorsementRequest, evidenceKeyFlags, evidenceSourceFlags, givenSession, keyRingRequest} from '../../../cli/evidence-flags.js'
 import {systemClock} from '../../../plugins/canonical/index.js'
 import {buildAuditPacket, type PacketBuildResult} from '../../../plugins/audit/index.js'
 import {printable} from '../../../plugins/errors/index.js'
@@ -15,6 +15,10 @@ summary.md and verifier.txt describe evidence.jsonl as it lies in the packet, so
 audit packet verify can render them again; packet_id is the SHA-256 of evidence.jsonl.
 
 The verdict is "valid" only with a pinned key; without one it is "self_consistent_only".
+Across a receipt key rotation: a recorder directory's rotation-<n>.json are used as found,
+--rotation-endorsement names others. The packet cannot hold them (its four files are fixed):
+verifier.txt is what verify-receipt evidence.jsonl --rotation-endorsement FILE prints, and
+audit packet verify needs the same files.
 Posture comes from --config (the config the proxy ran with) or, without it, the built-in
 defaults; what pipelock cannot observe about the host is recorded as "unknown".
 Exit status: 0 when the verdict is valid or self_consistent_only; 1 when it is invalid or error
@@ -22,6 +26,7 @@ Exit status: 0 when the verdict is valid or self_consistent_only; 1 when it is i
 
   static override examples = [
     {description: 'Packet for a recorder directory, pinned to the receipt key', command: '<%= config.bin %> audit packet build --chain /var/lib/pipelock/recorder --key receipt.pub --config pipelock.yaml --out ./packet'},
+    {description: 'Packet for a recorder file that spans a receipt key rotation, pinned to the original key', command: '<%= config.bin %> audit packet build --chain evidence-proxy-0.jsonl --key old.pub --rotation-endorsement rotation-1.json --out ./packet'},
   ]
 
   static override enableJsonFlag = true
@@ -42,6 +47,7 @@ Exit status: 0 when the verdict is valid or self_consistent_only; 1 when it is i
       named: '--chain',
       ...keyRingRequest(flags),
       ...givenSession(flags, metadata),
+      ...endorsementRequest(flags),
       config: flags.config,
       out: flags.out,
       provider: flags.provider as 'local',

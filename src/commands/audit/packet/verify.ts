@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core'
 import {BaseCommand} from '../../../cli/base-command.js'
-import {evidenceKeyFlags, keyRingRequest} from '../../../cli/evidence-flags.js'
+import {evidenceKeyFlags, keyRingRequest, rotationEndorsementFlags} from '../../../cli/evidence-flags.js'
 import {verifyAuditPacket, type PacketVerifyResult} from '../../../plugins/audit/index.js'
 import {printable} from '../../../plugins/errors/index.js'
 
@@ -17,10 +17,14 @@ export default class AuditPacketVerify extends BaseCommand {
 - verifier_output: verifier.txt is what build renders from evidence.jsonl.
 The verdict lists every check as passed, FAILED or not run; a differing file is named with its first differing line. packet.json is not signed: to know it is the packet you were given, compare its packet_id with one recorded elsewhere.
 Keys: --key/--roster when given, else the hex signer_key the packet records (a note on stderr then says that the signer was not pinned: the packet names its own key).
+Rotations: a packet over evidence that changes receipt key holds no endorsement (its four files are fixed); pass the ones it was built with, --rotation-endorsement FILE (repeatable).
 A packet whose recorded verdict is invalid, error or not_run is never valid: it prints PACKET RECORDS FAILED EVIDENCE and the verifier's error first.
 Exit status: 0 when every check passed and the verdict is valid or self_consistent_only, 1 otherwise (one line per problem).`
 
-  static override examples = [{description: 'Verify a packet directory', command: '<%= config.bin %> audit packet verify ./packet --key receipt.pub'}]
+  static override examples = [
+    {description: 'Verify a packet directory', command: '<%= config.bin %> audit packet verify ./packet --key receipt.pub'},
+    {description: 'Verify a packet built over a receipt key rotation, with the endorsement it was built with', command: '<%= config.bin %> audit packet verify ./packet --key old.pub --rotation-endorsement /var/lib/pipelock/recorder/rotation-1.json'},
+  ]
 
   static override enableJsonFlag = true
 
@@ -28,11 +32,12 @@ Exit status: 0 when every check passed and the verdict is valid or self_consiste
 
   static override flags = {
     ...evidenceKeyFlags,
+    ...rotationEndorsementFlags,
   }
 
   async run(): Promise<PacketVerifyResult> {
     const {args, flags} = await this.parse(AuditPacketVerify)
-    const r = await verifyAuditPacket(args.dir, keyRingRequest(flags))
+    const r = await verifyAuditPacket(args.dir, keyRingRequest(flags), flags['rotation-endorsement'] ?? [])
     if (r.valid) {
       this.out(`PACKET VALID: ${args.dir} (verdict ${r.recorded?.verdict}, ${r.recomputed?.receiptCount ?? 0} receipts)`)
       // A key the packet names vouches for nothing: whoever wrote the packet chose it.
