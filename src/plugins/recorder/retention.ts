@@ -10,6 +10,10 @@ import type {FlightRecorder} from './flight-recorder.js'
 // never the open file). Before anything is deleted the recorder appends a signed
 // `retention_anchor` entry (retention-anchor.ts) and a checkpoint, so the remaining files still
 // verify: every chain resumes from the anchor. Escrow sidecars of removed entries go with them.
+// Rotation endorsements (`rotation-<n>.json`) are never removed, even when the expired files held
+// the whole segment of the key one retires, boundary included: the endorsement is then what links
+// the original key, which auditors pin, to the key of the receipts that remain (the verifier
+// resumes under it, and reports a found endorsement that no boundary needs instead of failing).
 
 const NS_PER_DAY = 86_400n * 1_000_000_000n
 
