@@ -33,7 +33,9 @@ export class KeyRing {
    * (receipts.md §10), transitively. The recorder signs its v2 receipts with the receipt key in
    * force, under that key's fingerprint when no roster names it: after an endorsed rotation
    * those are the new key's. Endorsements are verified (signed by their prior key) before they
-   * get here, and the v1 chain check refuses any that matches no boundary of the chain.
+   * get here; the v1 chain check refuses a named one that matches no boundary of the chain, but
+   * not one found in the recorder directory (a rotation endorsed and not yet in force): its new
+   * key is still trusted here, on the authority of the pinned key that signed it.
    */
   withEndorsedSuccessors(endorsements: readonly RotationEndorsement[]): KeyRing {
     if (endorsements.length === 0 || this.roster !== undefined) return this
