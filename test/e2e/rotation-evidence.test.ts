@@ -2,10 +2,9 @@ import {describe, test, before, after} from 'node:test'
 import assert from 'node:assert/strict'
 import {cpSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
-import {createHash} from 'node:crypto'
-import {encodePrivateKeyText, encodePublicKeyText, goPrivateKey, keyPairFromSeed} from '../../src/plugins/signing/index.js'
 import {runCli} from '../helpers/cli.js'
-import {baseConfig, rawHttp, startHttpUpstream, startProxy, tempDir, type Upstream} from './proxy-harness.js'
+import {rawHttp, startHttpUpstream, startProxy, tempDir, type Upstream} from './proxy-harness.js'
+import {recorderConfig, seededKeys, writeKeyFiles} from './rotation-harness.js'
 
 // Evidence that spans an endorsed receipt-key rotation (receipts.md §6.6, §10), through every
 // command that verifies a chain: the endorsement `signing rotation endorse` leaves in the recorder
@@ -14,8 +13,7 @@ import {baseConfig, rawHttp, startHttpUpstream, startProxy, tempDir, type Upstre
 // that expires the whole old segment leaves the endorsement behind: it then links the pinned
 // original key to the key in force at the cut, and is no error.
 
-const seeded = (phrase: string) => keyPairFromSeed(createHash('sha256').update(phrase).digest())
-const keys = {a: seeded('pipelock-e2e-rotation-evidence-a'), b: seeded('pipelock-e2e-rotation-evidence-b')}
+const keys = seededKeys('pipelock-e2e-rotation-evidence-', ['a', 'b'] as const)
 const hex = (k: keyof typeof keys) => keys[k].publicKey.toString('hex')
 
 describe('evidence across an endorsed key rotation', () => {
@@ -24,19 +22,7 @@ describe('evidence across an endorsed key rotation', () => {
   let evidence = ''
   const keyFile = (k: string) => path.join(dir, `${k}.key`)
   const pubFile = (k: string) => path.join(dir, `${k}.pub`)
-  const config = (k: string, extra: string[] = []) =>
-    baseConfig(
-      [
-        'ssrf:',
-        '  ip_allowlist: ["127.0.0.1/32"]',
-        'flight_recorder:',
-        '  enabled: true',
-        `  dir: ${JSON.stringify(evidence)}`,
-        `  signing_key_path: ${JSON.stringify(keyFile(k))}`,
-        '  max_entries_per_file: 3',
-        ...extra,
-      ].join('\n'),
-    )
+  const config = (k: string, extra: string[] = []) => recorderConfig(evidence, keyFile(k), ['  max_entries_per_file: 3', ...extra])
   const serve = async (k: string, opts: {extra?: string[]; env?: NodeJS.ProcessEnv} = {}) => {
     const proxy = await startProxy(config(k, opts.extra), {dir, ...(opts.env === undefined ? {} : {env: opts.env})})
     try {
@@ -53,10 +39,7 @@ describe('evidence across an endorsed key rotation', () => {
     up = await startHttpUpstream()
     dir = tempDir('pipelock-rotation-evidence-')
     evidence = path.join(dir, 'evidence')
-    for (const k of ['a', 'b'] as const) {
-      writeFileSync(keyFile(k), encodePrivateKeyText(goPrivateKey(keys[k])), {mode: 0o600})
-      writeFileSync(pubFile(k), encodePublicKeyText(keys[k].publicKey))
-    }
+    writeKeyFiles(keys, keyFile, pubFile)
     await serve('a')
     // Endorsed, not yet in force: an endorsement no boundary uses yet is no error in its directory.
     const e = runCli(['signing', 'rotation', 'endorse', '--dir', evidence, '--retiring-key', keyFile('a'), '--new-key', pubFile('b')])

@@ -2,17 +2,16 @@ import {describe, test, before, after} from 'node:test'
 import assert from 'node:assert/strict'
 import {readFileSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
-import {createHash} from 'node:crypto'
-import {encodePrivateKeyText, encodePublicKeyText, goPrivateKey, keyPairFromSeed, verifyBytes} from '../../src/plugins/signing/index.js'
+import {verifyBytes} from '../../src/plugins/signing/index.js'
 import {runCli} from '../helpers/cli.js'
-import {baseConfig, rawHttp, startHttpUpstream, startProxy, tempDir, type Upstream} from './proxy-harness.js'
+import {rawHttp, startHttpUpstream, startProxy, tempDir, type Upstream} from './proxy-harness.js'
+import {recorderConfig, seededKeys, writeKeyFiles} from './rotation-harness.js'
 
 // Rotating the flight recorder's receipt key with pipelock alone (receipts.md §6.6, §10): run
 // with key A, endorse key B with A (`signing rotation endorse`), run with B; the chain then
 // verifies from the pinned key A across the endorsed boundary, and only there.
 
-const seeded = (phrase: string) => keyPairFromSeed(createHash('sha256').update(phrase).digest())
-const keys = {a: seeded('pipelock-e2e-rotation-key-a'), b: seeded('pipelock-e2e-rotation-key-b'), c: seeded('pipelock-e2e-rotation-key-c')}
+const keys = seededKeys('pipelock-e2e-rotation-key-', ['a', 'b', 'c'] as const)
 const hex = (k: keyof typeof keys) => keys[k].publicKey.toString('hex')
 
 describe('pipelock run: receipt key rotation', () => {
@@ -21,17 +20,7 @@ describe('pipelock run: receipt key rotation', () => {
   let evidence = ''
   const keyFile = (k: string) => path.join(dir, `${k}.key`)
   const pubFile = (k: string) => path.join(dir, `${k}.pub`)
-  const config = (k: string) =>
-    baseConfig(
-      [
-        'ssrf:',
-        '  ip_allowlist: ["127.0.0.1/32"]',
-        'flight_recorder:',
-        '  enabled: true',
-        `  dir: ${JSON.stringify(evidence)}`,
-        `  signing_key_path: ${JSON.stringify(keyFile(k))}`,
-      ].join('\n'),
-    )
+  const config = (k: string) => recorderConfig(evidence, keyFile(k))
   /** A run that must refuse to start: its one-line reason. */
   const refusedRun = (k: string) => {
     const cfg = path.join(dir, `refused-${k}.yaml`)
@@ -57,10 +46,7 @@ describe('pipelock run: receipt key rotation', () => {
     up = await startHttpUpstream()
     dir = tempDir('pipelock-rotation-')
     evidence = path.join(dir, 'evidence')
-    for (const k of ['a', 'b', 'c'] as const) {
-      writeFileSync(keyFile(k), encodePrivateKeyText(goPrivateKey(keys[k])), {mode: 0o600})
-      writeFileSync(pubFile(k), encodePublicKeyText(keys[k].publicKey))
-    }
+    writeKeyFiles(keys, keyFile, pubFile)
   })
   after(async () => {
     await up.close()

@@ -18,7 +18,7 @@ import {
 } from '../receipts/index.js'
 import type {EvidenceSetReport, ReceiptFact} from './evidence-types.js'
 import {verifyEvidenceSet} from './evidence-set.js'
-import {rotationFiles} from '../recorder/index.js'
+import {readRotationFiles} from '../recorder/index.js'
 import {KeyRing, type KeyRingRequest} from './key-ring.js'
 
 // `pipelock verify-receipt` (receipts.md §11.1, extended): one receipt file → the single-receipt
@@ -144,17 +144,11 @@ type FoundEndorsement = {file: string; name: string; endorsement: RotationEndors
  */
 async function foundEndorsements(dir: string, session: string, named: readonly RotationEndorsement[]): Promise<FoundEndorsement[]> {
   const out: FoundEndorsement[] = []
-  for (const {file} of await rotationFiles(dir)) {
-    const name = path.basename(file)
-    let e: RotationEndorsement
-    try {
-      ;[e] = (await loadEndorsements([file])) as [RotationEndorsement]
-    } catch (err) {
-      if (err instanceof EndorsementError) throw new EndorsementError(`${name}: ${err.message}`)
-      throw err
-    }
+  for (const r of await readRotationFiles(dir)) {
+    if ('error' in r) throw r.error instanceof EndorsementError ? new EndorsementError(`${r.name}: ${r.error.message}`) : r.error
+    const e = r.endorsement
     if (e.sessionId !== session || named.some((n) => n.endorsement === e.endorsement)) continue
-    out.push({file, name, endorsement: e})
+    out.push({file: r.file, name: r.name, endorsement: e})
   }
   return out
 }

@@ -23,6 +23,24 @@ export async function rotationFiles(dir: string): Promise<{file: string; n: numb
     .sort((a, b) => a.n - b.n)
 }
 
+/** One `rotation-<n>.json` read and verified: its endorsement, or why it is not one. */
+export type RotationFileRead = {readonly file: string; readonly name: string} & ({readonly endorsement: RotationEndorsement} | {readonly error: Error})
+
+/** Every `rotation-<n>.json` of `dir` (by n), each read and its signature verified. */
+export async function readRotationFiles(dir: string): Promise<RotationFileRead[]> {
+  const out: RotationFileRead[] = []
+  for (const {file} of await rotationFiles(dir)) {
+    const name = path.basename(file)
+    try {
+      const [endorsement] = (await loadEndorsements([file])) as [RotationEndorsement]
+      out.push({file, name, endorsement})
+    } catch (error) {
+      out.push({file, name, error: error as Error})
+    }
+  }
+  return out
+}
+
 /** `<dir>/rotation-<n>.json` with n one past the highest there. */
 export async function nextRotationFile(dir: string): Promise<string> {
   const files = await rotationFiles(dir)
@@ -44,17 +62,10 @@ export interface EndorsementSearch {
 export async function findRotationEndorsement(dir: string, boundary: RotationBoundary): Promise<EndorsementSearch> {
   const problems: string[] = []
   const matches: {file: string; endorsement: RotationEndorsement}[] = []
-  for (const {file} of await rotationFiles(dir)) {
-    const name = path.basename(file)
-    let e: RotationEndorsement
-    try {
-      ;[e] = (await loadEndorsements([file])) as [RotationEndorsement]
-    } catch (err) {
-      problems.push(`${name}: ${(err as Error).message}`)
-      continue
-    }
-    if (endorsesBoundary(e, boundary)) matches.push({file, endorsement: e})
-    else problems.push(`${name}: ${mismatch(e, boundary)}`)
+  for (const r of await readRotationFiles(dir)) {
+    if ('error' in r) problems.push(`${r.name}: ${r.error.message}`)
+    else if (endorsesBoundary(r.endorsement, boundary)) matches.push({file: r.file, endorsement: r.endorsement})
+    else problems.push(`${r.name}: ${mismatch(r.endorsement, boundary)}`)
   }
   if (matches.length > 1) {
     return {problems: [`${matches.map((m) => path.basename(m.file)).join(', ')} all authorise this boundary; keep one`, ...problems]}
