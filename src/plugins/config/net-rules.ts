@@ -94,31 +94,48 @@ export function reachableListen(listen: string): string | undefined {
   return `${host.includes(':') ? `[${host}]` : host}:${hp.port}`
 }
 
+/** What `checkHostRule` says of one entry: the normalised rule (with a warning when it is accepted but broad), or why it is refused. */
+export type HostRuleCheck = {ok: true; value: string; warning?: string} | {ok: false; message: string}
+
 /**
- * Validates one hostname rule (§5.17) for `api_allowlist`, `trusted_domains`, `exempt_domains`,
- * `subdomain_entropy_exclusions`: lower-cased, one trailing dot removed; `*.example.com` allowed;
- * bare `*`, a wildcard over a single label (`*.com`), URLs, ports, paths and other glob
- * characters refused. Returns the normalised rule, or an error message. `tldWildcard` accepts
- * `*.com` (a deny list such as `fetch_proxy.monitoring.blocklist` may block a whole TLD; only
- * lists that widen trust refuse it).
+ * Validates one hostname rule (§5.17) for every host list matched by the shared domain matcher
+ * (`api_allowlist`, `trusted_domains`, `exempt_domains`, `subdomain_entropy_exclusions`,
+ * `tls_interception.passthrough_domains`, `forward_proxy.redirect_websocket_hosts`, …):
+ * lower-cased, one trailing dot removed; `*.example.com` allowed; URLs, ports, paths, whitespace
+ * and other glob characters refused, since the matcher compares whole hosts and such an entry
+ * would match none. Bare `*` and a wildcard over a single label (`*.com`) are refused too, except:
+ * `tldWildcard` accepts `*.com` (a deny list such as `fetch_proxy.monitoring.blocklist` may block
+ * a whole TLD; only lists that widen trust refuse it); `warnBroad` accepts both with a warning
+ * (transports §2.6 asks warn, not reject, for `passthrough_domains`).
  */
-export function checkHostRule(raw: string, opts: {readonly tldWildcard?: boolean} = {}): {ok: true; value: string} | {ok: false; message: string} {
+export function checkHostRule(raw: string, opts: {readonly tldWildcard?: boolean; readonly warnBroad?: boolean} = {}): HostRuleCheck {
   let s = raw.trim().toLowerCase()
   if (s.endsWith('.')) s = s.slice(0, -1)
   if (s === '') return {ok: false, message: 'empty hostname'}
+  // The matcher does not trim: " example.com" would match no host.
+  if (raw !== raw.trim()) return {ok: false, message: `${JSON.stringify(raw)} has leading or trailing whitespace, so it matches no host; remove it`}
   if (s.includes('://')) return {ok: false, message: `"${raw}" is a URL; use a bare hostname`}
   if (s.includes('/')) return {ok: false, message: `"${raw}" contains a path; use a bare hostname`}
   if (isIP(s) !== 0) return {ok: true, value: s}
   if (s.includes(':')) return {ok: false, message: `"${raw}" contains a port; use a bare hostname`}
-  if (s === '*') return {ok: false, message: 'bare "*" would match every host'}
+  if (s === '*') {
+    // The matcher reads `*` as a host literally named "*": it matches nothing, not everything.
+    if (opts.warnBroad === true) return {ok: true, value: s, warning: 'bare "*" matches no host: only a leading "*." is a wildcard'}
+    return {ok: false, message: 'bare "*" would match every host'}
+  }
   let rest = s
+  let tldWarning: string | undefined
   if (s.startsWith('*.')) {
     rest = s.slice(2)
-    if (!rest.includes('.') && opts.tldWildcard !== true) return {ok: false, message: `"${raw}" wildcards a whole top-level domain`}
+    if (!rest.includes('.') && opts.tldWildcard !== true) {
+      if (opts.warnBroad !== true) return {ok: false, message: `"${raw}" wildcards a whole top-level domain`}
+      tldWarning = `"${raw}" wildcards a whole top-level domain: every .${rest} host matches`
+    }
   }
-  if (/[*?[\]{}\s]/.test(rest)) return {ok: false, message: `"${raw}" contains glob characters; only a leading "*." is allowed`}
+  if (/\s/.test(rest)) return {ok: false, message: `${JSON.stringify(raw)} contains whitespace, so it matches no host; a hostname has none`}
+  if (/[*?[\]{}]/.test(rest)) return {ok: false, message: `"${raw}" contains glob characters; only a leading "*." is allowed`}
   if (rest.split('.').some((label) => label === '')) return {ok: false, message: `"${raw}" has an empty label`}
-  return {ok: true, value: s}
+  return tldWarning === undefined ? {ok: true, value: s} : {ok: true, value: s, warning: tldWarning}
 }
 
 /** Loopback listen hosts never warrant a warning (§20.4 listen warnings). */

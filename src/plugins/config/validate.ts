@@ -7,7 +7,7 @@ import {validateAddressProtection, validateDnsOverrides, validateScanApi} from '
 import {checkHostRule, isCanonicalCidr, isLoopbackHost, parseCidr, parseHostPort} from './net-rules.js'
 import {unappliedBudgetWarnings, validateAgents} from './agent-profiles.js'
 import {osErrorReason} from '../errors/index.js'
-import {ConfigFieldError, type ConfigWarning} from './problems.js'
+import {ConfigFieldError, dotted, type ConfigWarning} from './problems.js'
 import {RedactionConfigError, validateRedactionSection} from './redaction-config.js'
 import {validateSuppress} from './suppress-validate.js'
 import {certTtlMs} from './tls-settings.js'
@@ -42,10 +42,11 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
   const oneOf = (path: (string | number)[], value: string, allowed: readonly string[]): void => {
     if (!allowed.includes(value)) fail(path, `must be one of ${allowed.map((a) => (a === '' ? '""' : a)).join(', ')}, got "${value}"`)
   }
-  const hostRules = (path: (string | number)[], list: readonly string[], opts: {tldWildcard?: boolean} = {}): void => {
+  const hostRules = (path: (string | number)[], list: readonly string[], opts: {tldWildcard?: boolean; warnBroad?: boolean} = {}): void => {
     list.forEach((h, i) => {
       const r = checkHostRule(h, opts)
-      if (!r.ok) fail([...path, i], r.message)
+      if (!r.ok) return fail([...path, i], r.message)
+      if (r.warning !== undefined) warnings.push({field: dotted([...path, i]), message: r.warning})
     })
   }
 
@@ -242,6 +243,12 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
   // would never match, so the domain would raise taint while the file says it does not).
   hostRules(['taint', 'allowlisted_domains'], c.taint.allowlisted_domains)
   hostRules(['forward_proxy', 'raw_tunnel_hosts'], c.forward_proxy.raw_tunnel_hosts)
+  // Both lists go through the shared domain matcher (transports §2.6, §3.1): a URL, a port, a path
+  // or a glob would match no host, so the tunnel would be intercepted (or the hint never given)
+  // while the file says otherwise. `*` and `*.tld` are warned about, not refused (§2.6). Checked
+  // whether or not interception / the WebSocket proxy is on: the entry is wrong either way.
+  hostRules(['tls_interception', 'passthrough_domains'], c.tls_interception.passthrough_domains, {warnBroad: true})
+  hostRules(['forward_proxy', 'redirect_websocket_hosts'], c.forward_proxy.redirect_websocket_hosts, {warnBroad: true})
   c.ssrf.ip_allowlist.forEach((cidr, i) => {
     const parsed = parseCidr(cidr)
     if (parsed === undefined) return fail(['ssrf', 'ip_allowlist', i], `"${cidr}" is not a valid CIDR`)

@@ -321,3 +321,27 @@ test('a logging.file that stdout output never writes, and two patterns of the fi
     {field: 'dlp.patterns[1]', message: 'name "Team Token" is also the name of dlp.patterns[0]: merged over the defaults (include_defaults) the later replaces the earlier, and a finding names only its pattern; give each its own name'},
   ])
 })
+
+test('tls_interception.passthrough_domains and forward_proxy.redirect_websocket_hosts: the hostname rules, by path and line; "*" and "*.tld" warn', () => {
+  // Before, each of these loaded and matched no host: the tunnel was intercepted (or the hint never given).
+  assertRefused('tls_interception:\n  passthrough_domains:\n    - registry.npmjs.org\n    - https://pypi.org\n', /tls_interception\.passthrough_domains\[1\]: "https:\/\/pypi\.org" is a URL; use a bare hostname/, 4)
+  assertRefused('tls_interception:\n  passthrough_domains: ["proxy.golang.org:443"]\n', /passthrough_domains\[0\]: "proxy\.golang\.org:443" contains a port/, 2)
+  assertRefused('tls_interception:\n  passthrough_domains: ["files.pythonhosted.org/packages"]\n', /passthrough_domains\[0\]: .* contains a path/)
+  assertRefused('tls_interception:\n  passthrough_domains: [" pypi.org"]\n', /passthrough_domains\[0\]: " pypi\.org" has leading or trailing whitespace/)
+  assertRefused('tls_interception:\n  passthrough_domains: ["*anthropic.com"]\n', /passthrough_domains\[0\]: "\*anthropic\.com" contains glob characters/)
+  // Checked with interception off too: the entry is wrong either way.
+  assertRefused('tls_interception:\n  enabled: false\n  passthrough_domains: ["https://x.com"]\n', /passthrough_domains\[0\]: "https:\/\/x\.com" is a URL/, 3)
+  assertRefused('forward_proxy:\n  redirect_websocket_hosts: ["wss://gateway.discord.gg"]\n', /forward_proxy\.redirect_websocket_hosts\[0\]: "wss:\/\/gateway\.discord\.gg" is a URL; use a bare hostname/, 2)
+  assertRefused('forward_proxy:\n  redirect_websocket_hosts: ["*.slack.com", "slack.com:443"]\n', /redirect_websocket_hosts\[1\]: "slack\.com:443" contains a port/, 2)
+  // transports §2.6: warn, do not reject.
+  const broad = load('tls_interception:\n  passthrough_domains: ["*", "*.com", "*.googlevideo.com"]\nforward_proxy:\n  redirect_websocket_hosts: ["*"]\n')
+  assert.deepEqual(broad.warnings.map((w) => `${w.field}: ${w.message}`), [
+    'tls_interception.passthrough_domains[0]: bare "*" matches no host: only a leading "*." is a wildcard',
+    'tls_interception.passthrough_domains[1]: "*.com" wildcards a whole top-level domain: every .com host matches',
+    'forward_proxy.redirect_websocket_hosts[0]: bare "*" matches no host: only a leading "*." is a wildcard',
+  ])
+  const ok = load('tls_interception:\n  passthrough_domains: ["registry.npmjs.org", "*.pypi.org", "Proxy.Golang.org.", "127.0.0.1"]\nforward_proxy:\n  redirect_websocket_hosts: ["*.slack.com", "gateway.discord.gg"]\n')
+  assert.deepEqual(ok.warnings, [])
+  assert.equal(ok.config.tls_interception.passthrough_domains.length, 4)
+  assert.deepEqual(load('').config.tls_interception.passthrough_domains, ['*.googlevideo.com'])
+})
