@@ -4,6 +4,7 @@ import RE2 from 're2'
 import {BUILTIN_CHAIN_PATTERNS, CHAIN_CATEGORIES, DEFAULT_DLP_PATTERNS, DEFAULT_RESPONSE_PATTERNS} from './builtin-patterns.js'
 import {validateEmit} from './emit-config.js'
 import {validateAddressProtection, validateDnsOverrides, validateScanApi} from './extra-sections.js'
+import {headerNameError} from './header-rules.js'
 import {checkHostRule, isCanonicalCidr, isLoopbackHost, parseCidr, parseHostPort} from './net-rules.js'
 import {unappliedBudgetWarnings, validateAgents} from './agent-profiles.js'
 import {osErrorReason} from '../errors/index.js'
@@ -202,6 +203,14 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
     oneOf(['request_body_scanning', 'action'], rb.action, ['warn', 'block'])
     oneOf(['request_body_scanning', 'header_mode'], rb.header_mode, ['sensitive', 'all'])
     if (rb.max_body_bytes < 0) fail(['request_body_scanning', 'max_body_bytes'], 'must be >= 0')
+  }
+  // Header-name lists: an entry that is no RFC 9110 token never equals a header's name. Checked
+  // while scanning is off too (the entry is wrong either way, and a reload may turn it on).
+  for (const k of ['sensitive_headers', 'ignore_headers'] as const) {
+    rb[k].forEach((h, i) => {
+      const e = headerNameError(h)
+      if (e !== null) fail(['request_body_scanning', k, i], e)
+    })
   }
 
   // seed phrases

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 import {checkHostRule} from '../../../src/plugins/config/index.js'
+import {headerNameError} from '../../../src/plugins/config/header-rules.js'
 import {matchesAnyDomain} from '../../../src/plugins/scanner/index.js'
 
 const refusal = (raw: string, opts?: Parameters<typeof checkHostRule>[1]): string => {
@@ -51,4 +52,17 @@ test('checkHostRule warnBroad (passthrough_domains, redirect_websocket_hosts): "
   assert.equal(matchesAnyDomain('example.com', ['*']), null)
   assert.equal(matchesAnyDomain('*', ['*']), '*')
   assert.equal(matchesAnyDomain('www.example.com', ['*.com']), '*.com')
+})
+
+test('headerNameError: an entry that is not an RFC 9110 token is refused; the value after a colon is never echoed', () => {
+  for (const ok of ['Authorization', 'X-Api-Key', 'x-goog-api-key', 'X_Custom.Header', "!#$%&'*+-.^_`|~09"]) assert.equal(headerNameError(ok), null, ok)
+  assert.equal(headerNameError(''), 'empty header name')
+  assert.equal(headerNameError('  '), 'empty header name')
+  assert.equal(headerNameError(' Cookie'), '" Cookie" has leading or trailing whitespace, so it matches no header; remove it')
+  assert.equal(headerNameError('X-Api-Key: sk-not-shown'), '"X-Api-Key: …" contains ":"; list the header name alone ("X-Api-Key")')
+  assert.equal(headerNameError(':authority'), '": …" contains ":"; list the header name alone')
+  assert.equal(headerNameError('X Api Key'), '"X Api Key" is not a header name: " " is not allowed (RFC 9110 token characters only)')
+  assert.equal(headerNameError('X-Tökén'), '"X-Tökén" is not a header name: "ö" is not allowed (RFC 9110 token characters only)')
+  assert.equal(headerNameError('X-(Comment)'), '"X-(Comment)" is not a header name: "(" is not allowed (RFC 9110 token characters only)')
+  assert.equal(headerNameError('X-A\u0000'), '"X-A\\u0000" is not a header name: "\\u0000" is not allowed (RFC 9110 token characters only)')
 })

@@ -345,3 +345,18 @@ test('tls_interception.passthrough_domains and forward_proxy.redirect_websocket_
   assert.equal(ok.config.tls_interception.passthrough_domains.length, 4)
   assert.deepEqual(load('').config.tls_interception.passthrough_domains, ['*.googlevideo.com'])
 })
+
+test('request_body_scanning.sensitive_headers and ignore_headers: RFC 9110 header names, by path and line', () => {
+  assertRefused('request_body_scanning:\n  sensitive_headers:\n    - Authorization\n    - "X-Api-Key: sk-test-value"\n', /request_body_scanning\.sensitive_headers\[1\]: "X-Api-Key: …" contains ":"; list the header name alone \("X-Api-Key"\)/, 4)
+  // The value after the colon (perhaps a credential) is not echoed.
+  assert.ok(!assertRefused('request_body_scanning:\n  sensitive_headers: ["X-Token: sk-test-value"]\n', /sensitive_headers\[0\]/).message.includes('sk-test-value'))
+  assertRefused('request_body_scanning:\n  sensitive_headers: ["X Api Key"]\n', /sensitive_headers\[0\]: "X Api Key" is not a header name: " " is not allowed \(RFC 9110 token characters only\)/, 2)
+  assertRefused('request_body_scanning:\n  sensitive_headers: [""]\n', /sensitive_headers\[0\]: empty header name/, 2)
+  assertRefused('request_body_scanning:\n  ignore_headers: ["Accept ", "Host"]\n', /request_body_scanning\.ignore_headers\[0\]: "Accept " has leading or trailing whitespace, so it matches no header/, 2)
+  assertRefused('request_body_scanning:\n  ignore_headers: ["User-Agent", "Content/Type"]\n', /ignore_headers\[1\]: "Content\/Type" is not a header name: "\/" is not allowed/, 2)
+  // Checked with body scanning off too (a reload may turn it on).
+  assertRefused('request_body_scanning:\n  enabled: false\n  sensitive_headers: ["X-Api-Key:"]\n', /sensitive_headers\[0\]: "X-Api-Key: …" contains ":"/, 3)
+  const ok = load('request_body_scanning:\n  sensitive_headers: [authorization, X-Custom_Token, X-Goog-Api-Key]\n  ignore_headers: [Connection, Accept-Encoding]\n')
+  assert.deepEqual(ok.config.request_body_scanning.sensitive_headers, ['authorization', 'X-Custom_Token', 'X-Goog-Api-Key'])
+  assert.equal(load('').config.request_body_scanning.ignore_headers.length, 13)
+})
