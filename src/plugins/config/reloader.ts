@@ -4,6 +4,7 @@ import {formatError, isPipelockError} from '../errors/index.js'
 import {watchFile, type FileWatch} from './file-watch.js'
 import {configHash} from './hash.js'
 import {loadConfig, type LoadedConfig} from './load.js'
+import {formatWarning} from './problems.js'
 import {redactionReloadWarnings} from './redaction-config.js'
 import {holdRestartOnly, reloadDowngrades, reloadRejection} from './reload-policy.js'
 import {envelopeReloadWarnings} from './envelope-reload.js'
@@ -166,6 +167,10 @@ export class ConfigReloader extends EventEmitter<ConfigReloaderEvents> {
       return
     }
     const held = holdRestartOnly(this.running.config, next.config)
+    // The file's own load warnings (`*` in passthrough_domains, …) are printed at start; a reload
+    // that brings a new one says it too, or the edit would pass without a word.
+    const known = new Set(this.running.warnings.map(formatWarning))
+    for (const w of next.warnings) if (!known.has(formatWarning(w))) this.emit('warning', `WARNING: config reload: ${w.field}: ${w.message}`)
     for (const field of held.changed) this.emit('warning', `WARNING: config reload: ${field} requires restart, ignoring`)
     for (const d of downgrades) this.emit('warning', `WARNING: config reload: security downgrade: ${d}`)
     for (const w of envelopeReloadWarnings(this.running.config.mediation_envelope, next.config.mediation_envelope)) this.emit('warning', `WARNING: config reload: ${w}`)

@@ -346,3 +346,40 @@ test('redaction reloads with the spec warnings; an unreadable entries_file refus
     t.cleanup()
   }
 })
+
+test('a reload whose host or header-name list holds an entry that matches nothing is refused, and the running lists stay; a new broad-entry warning is said', () => {
+  const t = tempDir()
+  try {
+    const file = t.file('p.yaml', 'tls_interception:\n  passthrough_domains: ["registry.npmjs.org"]\n')
+    const r = new ConfigReloader({path: file, initial: load(file), load})
+    const ev = record(r)
+    const good = r.current
+    const refused: Array<[string, RegExp]> = [
+      ['tls_interception:\n  passthrough_domains: ["https://registry.npmjs.org"]\n', /tls_interception\.passthrough_domains\[0\]: "https:\/\/registry\.npmjs\.org" is a URL; use a bare hostname/],
+      ['forward_proxy:\n  redirect_websocket_hosts: ["gateway.discord.gg:443"]\n', /forward_proxy\.redirect_websocket_hosts\[0\]: "gateway\.discord\.gg:443" contains a port/],
+      ['request_body_scanning:\n  sensitive_headers: ["X-Api-Key: x"]\n', /request_body_scanning\.sensitive_headers\[0\]: "X-Api-Key: …" contains ":"/],
+      ['request_body_scanning:\n  ignore_headers: ["Accept Encoding"]\n', /request_body_scanning\.ignore_headers\[0\]: "Accept Encoding" is not a header name/],
+    ]
+    for (const [i, [text, message]] of refused.entries()) {
+      writeFileSync(file, text)
+      r.reloadNow()
+      assert.equal(ev.rejected.length, i + 1, text)
+      assert.match(ev.rejected[i]!.message, /^pipelock: config reload failed: /)
+      assert.match(ev.rejected[i]!.message, message)
+      assert.equal(r.current, good)
+    }
+    assert.equal(ev.applied.length, 0)
+    // transports §2.6: "*" loads with a warning, which a reload says as a start does (once).
+    writeFileSync(file, 'tls_interception:\n  passthrough_domains: ["registry.npmjs.org", "*"]\n')
+    r.reloadNow()
+    assert.equal(ev.applied.length, 1)
+    assert.deepEqual(r.current.config.tls_interception.passthrough_domains, ['registry.npmjs.org', '*'])
+    assert.deepEqual(ev.warnings, ['WARNING: config reload: tls_interception.passthrough_domains[1]: bare "*" matches no host: only a leading "*." is a wildcard'])
+    writeFileSync(file, 'tls_interception:\n  passthrough_domains: ["registry.npmjs.org", "*"]\nfetch_proxy:\n  monitoring:\n    max_url_length: 999\n')
+    r.reloadNow()
+    assert.equal(ev.applied.length, 2)
+    assert.equal(ev.warnings.length, 1)
+  } finally {
+    t.cleanup()
+  }
+})
