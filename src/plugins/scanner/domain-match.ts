@@ -22,20 +22,3 @@ export function matchesAnyDomain(host: string, patterns: readonly string[]): str
   for (const p of patterns) if (matchDomain(host, p)) return p
   return null
 }
-
-/**
- * Validation rule for hostname lists (`trusted_domains`, `exempt_domains`,
- * `subdomain_entropy_exclusions`): rejects bare `*`, `*.tld`, URLs, ports and other globs.
- * Returns an error message or null. Exposed for the config plugin.
- */
-export function validateHostnameRule(rule: string): string | null {
-  const r = normaliseHost(rule.trim())
-  if (r === '' ) return 'empty hostname'
-  if (r === '*') return 'bare wildcard "*" is not allowed'
-  if (r.includes('://') || r.includes('/')) return 'must be a hostname, not a URL'
-  if (!r.startsWith('[') && r.includes(':') && !r.includes('::') && r.split(':').length === 2) return 'ports are not allowed'
-  const body = r.startsWith('*.') ? r.slice(2) : r
-  if (body.includes('*') || body.includes('?') || body.includes('[') || body.includes(']')) return 'glob characters are not allowed'
-  if (r.startsWith('*.') && !body.includes('.')) return 'wildcard on a single label is not allowed'
-  return null
-}

@@ -21,7 +21,7 @@ export {
 export {validateLuhn, validateMod97, validateAba, validateWif, runValidator, base58CheckDecode, IBAN_LENGTHS} from './validators.js'
 export {compileConfiguredDlp, compileCoreDlp, isBuiltinDlpPattern, mergeDlpPatterns, matchDlpPattern} from './dlp-patterns.js'
 export type {CompiledDlpPattern} from './dlp-patterns.js'
-export {matchDomain, matchesAnyDomain, normaliseHost, validateHostnameRule} from './domain-match.js'
+export {matchDomain, matchesAnyDomain, normaliseHost} from './domain-match.js'
 export {shannonEntropy, utf8Length} from './entropy.js'
 export {collectEnvSecrets, parseSecretsFile, loadSecretsFile, secretVariants} from './secrets.js'
 export {createSeedPhraseDetector, bip39ChecksumValid} from './seed-phrase.js'
