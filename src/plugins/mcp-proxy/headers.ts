@@ -3,9 +3,9 @@
  * bridge, validated so they can never set a transport-managed header or smuggle a line break.
  */
 import {readFileSync, statSync} from 'node:fs'
+import {isHttpToken} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
 
-const TOKEN = /^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/
 const RESERVED = new Set(['content-type', 'accept', 'mcp-session-id', 'content-length', 'transfer-encoding', 'host'])
 /** Dropped again at the transport (defence in depth; undici would otherwise honour some). */
 export const TRANSPORT_MANAGED = new Set([...RESERVED, 'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade'])
@@ -24,7 +24,7 @@ export function parseHeaderEntry(entry: string): [string, string] {
   if (colon < 0) throw usage(`--header "${entry}": expected 'Key: Value' format`)
   const key = entry.slice(0, colon).trim()
   if (key === '') throw usage(`--header "${entry}": key is empty`)
-  if (!TOKEN.test(key)) throw usage(`--header "${entry}": key contains invalid characters`)
+  if (!isHttpToken(key)) throw usage(`--header "${entry}": key contains invalid characters`)
   const raw = entry.slice(colon + 1)
   for (const ch of raw) {
     const cp = ch.codePointAt(0)!
