@@ -4,7 +4,9 @@
  * SSE stream on the forward proxy and on the reverse proxy, and a body the reverse proxy streams
  * unchanged; a session terminate through the admin API cuts the session's SSE stream; a client in
  * `kill_switch.allowlist_ips` keeps its stream; an answer that arrives after the switch was thrown
- * is refused, not relayed. Each cut is recorded as a block before the agent sees it end.
+ * is refused, not relayed. Each cut is recorded as a block before the agent sees it end. An
+ * event stream the agent asked for may stay quiet longer than the fetch timeout, up to
+ * forward_proxy.idle_timeout_seconds.
  */
 import assert from 'node:assert/strict'
 import {rmSync, writeFileSync} from 'node:fs'
@@ -237,5 +239,42 @@ describe('pipelock run: a session terminate cuts the session\'s SSE stream', {ti
     assert.ok(s.text.endsWith(': pipelock: stream cut: session quarantined\n\n'), s.text)
     assert.equal(cut, 1)
     assert.ok(await until(async () => events(proxy, 'blocked').some((e) => e.reason === 'stream cut: session quarantined' || JSON.stringify(e).includes('stream cut: session quarantined'))), proxy.stdout())
+  })
+})
+
+describe('pipelock run: an event stream the agent asked for may stay quiet up to forward_proxy.idle_timeout_seconds', {timeout: 60_000}, () => {
+  let server: http.Server
+  let port = 0
+  let proxy: RunningProxy
+  before(async () => {
+    // `/gap/<s>`: one event, then a second after <s> seconds, then the end.
+    server = http.createServer((req, res) => {
+      res.writeHead(200, {'content-type': 'text/event-stream'})
+      res.write('data: one\n\n')
+      const t = setTimeout(() => res.end('data: two\n\n'), Number(req.url!.split('/').at(-1)) * 1000)
+      res.on('close', () => clearTimeout(t))
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    port = (server.address() as AddressInfo).port
+    proxy = await startProxy(['forward_proxy:', '  enabled: true', '  idle_timeout_seconds: 3', 'fetch_proxy:', '  timeout_seconds: 1', LOOPBACK, ''].join('\n'))
+  })
+  after(async () => {
+    await proxy?.stop()
+    server?.closeAllConnections()
+    await new Promise<void>((r) => server?.close(() => r()))
+  })
+  const read = async (gap: number, accept?: string): Promise<string> => (await stream(proxy.port, `http://127.0.0.1:${port}/gap/${gap}`, 'one', async () => undefined, accept === undefined ? {} : {Accept: accept})).text
+
+  it('with Accept: text/event-stream a 2 s gap passes (the fetch timeout is 1 s)', async () => {
+    assert.equal(await read(2, 'application/json, text/event-stream'), 'data: one\n\ndata: two\n\n')
+  })
+
+  it('a stream quiet for longer than the idle bound ends, and the log names the setting', async () => {
+    assert.equal(await read(5, 'text/event-stream'), 'data: one\n\n')
+    assert.ok(await until(async () => events(proxy, 'response_scan').some((e) => e.message === 'SSE stream ended by an upstream error' && e.error === 'no data for 3 s (forward_proxy.idle_timeout_seconds)')), proxy.stdout())
+  })
+
+  it('without asking for a stream the fetch timeout bounds the wait between chunks', async () => {
+    assert.equal(await read(2), 'data: one\n\n')
   })
 })

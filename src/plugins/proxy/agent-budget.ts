@@ -7,7 +7,7 @@
  */
 import type {Readable} from 'node:stream'
 import type {AgentProfileConfig} from '../config/index.js'
-import {readCapped} from './read-capped.js'
+import {readCapped, type ReadCappedOptions} from './read-capped.js'
 
 export interface BudgetLimits {
   readonly maxRequests: number
@@ -148,11 +148,11 @@ export function budgetBytes(ctx: BudgetContext, sessionKey: string, n: number): 
  * the body was larger (they are counted as spent); `body` null with no `overBudget` = over `cap`.
  * `expected`: the announced Content-Length, read into one buffer of that size (`readCapped`).
  */
-export function readWithinBudget(ctx: BudgetContext, sessionKey: string, body: Readable, cap: number, expected?: number, why?: {exceeded: boolean}): Promise<{body: Buffer | null; overBudget?: number}> {
+export function readWithinBudget(ctx: BudgetContext, sessionKey: string, body: Readable, cap: number, o: Omit<ReadCappedOptions, 'overflow'> = {}): Promise<{body: Buffer | null; overBudget?: number}> {
   const remaining = budgetRemaining(ctx, sessionKey)
   const tighter = remaining >= 0 && remaining < cap
   // The read's own promise, continued once (no async frame of its own per buffered response).
-  return readCapped(body, tighter ? remaining : cap, {expected, ...(why === undefined ? {} : {why})}).then((got) => {
+  return readCapped(body, tighter ? remaining : cap, o).then((got) => {
     if (got === null && tighter) {
       budgetBytes(ctx, sessionKey, remaining)
       return {body: null, overBudget: remaining}

@@ -172,7 +172,7 @@ async function fetchUpstream(ports: FetchPorts, x: FetchExchange, st: FetchUpstr
   // §2.9: capped at the bytes left too; a body over the budget is a 429 (on the forward proxy
   // too: the reference's silent truncation of the buffered body is fixed).
   const why = {exceeded: false}
-  const {body: read, overBudget} = await readWithinBudget(snap, budgetKey(b), up.body, cap, undefined, why)
+  const {body: read, overBudget} = await readWithinBudget(snap, budgetKey(b), up.body, cap, {why})
   if (overBudget !== undefined) return block({stage: 'budget', layer: 'budget', detail: overBudgetMessage(overBudget), status: 429, reason: 'data_budget'})
   if (read === null && !why.exceeded) {
     // The body ended early: the deadline (or undici's per-read wait) ran out, or the upstream failed mid-body.

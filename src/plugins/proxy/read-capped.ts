@@ -23,6 +23,8 @@ export interface ReadCappedOptions {
   readonly overflow?: Overflow
   /** Set to `{exceeded: true}` when null came from the cap, not from a failure. */
   readonly why?: {exceeded: boolean}
+  /** The longest wait for the next chunk (none when absent): past it the stream is destroyed and the read fails. */
+  readonly idleMs?: number | undefined
 }
 
 /**
@@ -39,12 +41,15 @@ export interface ReadCappedOptions {
  * announced goes on as chunks, so the cap alone decides; a shorter one is returned as read.
  */
 export function readCapped(stream: Readable, cap: number, o: ReadCappedOptions = {}): Promise<Buffer | null> {
-  const {expected, overflow = 'destroy', why} = o
+  const {expected, overflow = 'destroy', why, idleMs} = o
   return new Promise((resolve) => {
+    // Only a reader that asked for it pays for a timer (most bodies are bounded by their client's own).
+    const idle = idleMs === undefined ? null : setTimeout(() => stream.destroy(new Error('no data within the idle timeout')), idleMs)
     let whole: Buffer | null = expected !== undefined && Number.isSafeInteger(expected) && expected > 0 && expected <= cap && expected <= PREALLOCATE_MAX ? Buffer.allocUnsafe(expected) : null
     const chunks: Buffer[] = []
     let size = 0
     const done = (v: Buffer | null): void => {
+      if (idle !== null) clearTimeout(idle)
       stream.off('data', onData)
       stream.off('end', onEnd)
       stream.off('error', onError)
@@ -52,6 +57,7 @@ export function readCapped(stream: Readable, cap: number, o: ReadCappedOptions =
       resolve(v)
     }
     const onData = (c: Buffer): void => {
+      idle?.refresh()
       if (size + c.length > cap) {
         if (why !== undefined) why.exceeded = true
         done(null)

@@ -93,6 +93,11 @@ export interface HopPolicy {
   readonly scanHop: HopScan
   readonly timeoutMs: number
   readonly maxRedirects?: number | undefined
+  /**
+   * The longest wait between two chunks of the body (default `timeoutMs`); 0: none, the body's
+   * reader bounds it (a stream the agent asked for, which may rightly stay quiet for minutes).
+   */
+  readonly bodyTimeoutMs?: number | undefined
 }
 
 const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308])
@@ -131,7 +136,7 @@ export async function requestWithRedirects(agent: Agent, req: UpstreamRequest, h
         body: body !== null && body.length > 0 ? body : method === 'GET' || method === 'HEAD' ? null : body,
         signal: req.signal,
         headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
+        bodyTimeout: hops.bodyTimeoutMs ?? timeoutMs,
       })
     } catch (err) {
       const e = err as Error & {code?: string}

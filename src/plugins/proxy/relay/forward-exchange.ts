@@ -15,7 +15,7 @@ import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, 
 import type {UpstreamPool} from '../ports.js'
 import type {Decision} from '../decision.js'
 import {recordBytes} from './data-budget.js'
-import {relaySse} from './sse.js'
+import {acceptsEventStream, relaySse} from './sse.js'
 import {killSwitchStage} from '../gate/stages/kill-switch.js'
 import {a2aStreamCheck} from './a2a-stream.js'
 import {REWRITE_STALE_HEADERS} from './response-transforms.js'
@@ -106,6 +106,12 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
   const shown = gate.shown
   const body = gate.body
 
+  // An agent that asks for an event stream (EventSource, MCP clients) may get one that stays quiet
+  // for minutes between events: its body is not bounded by the fetch timeout between chunks but by
+  // the proxy's idle bound for long-lived connections, forward_proxy.idle_timeout_seconds; if the
+  // answer is a body to buffer after all, its read keeps the fetch timeout (readCapped's idleMs).
+  const timeoutMs = cfg.fetch_proxy.timeout_seconds * 1000
+  const wantsStream = acceptsEventStream(req.headers.accept)
   // Client gone before the upstream answered: abort it (only then — aborting is not free).
   const abort = new UpstreamAbort()
   let settled = false
@@ -120,7 +126,7 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
       parsed: x.parsed,
       mediate: gate.mediation === undefined ? undefined : (hop, url, m, headers, bytes) => attachMediation(gate.mediation, {method: m, url, headers, body: bytes, hop}),
     },
-    {scanHop: (next) => hopVerdict(snap, rec, next, method), timeoutMs: cfg.fetch_proxy.timeout_seconds * 1000, maxRedirects: opts.followRedirects === false ? 0 : undefined},
+    {scanHop: (next) => hopVerdict(snap, rec, next, method), timeoutMs, maxRedirects: opts.followRedirects === false ? 0 : undefined, ...(wantsStream ? {bodyTimeoutMs: 0} : {})},
   )
   settled = true
   // A contract-denied or refused redirect hop, or an envelope that could not be signed (shared with /fetch).
@@ -155,7 +161,7 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
   const contentType = String(up.headers['content-type'] ?? '')
   const mediaType = parseMediaType(contentType)
   // No body to inspect: relay status and headers (Content-Length included) as sent.
-  const relay: ResponseRelay = {ports, res, b, session: t, up, shown, warnings, record}
+  const relay: ResponseRelay = {ports, res, b, session: t, up, shown, warnings, record, ...(wantsStream ? {idleMs: cfg.forward_proxy.idle_timeout_seconds * 1000, idleField: 'forward_proxy.idle_timeout_seconds'} : {})}
   if (req.method === 'HEAD' || up.statusCode === 204 || up.statusCode === 304) return await relayStream(relay)
   if (mediaType === 'text/event-stream') {
     if (t !== null) ps!.exposure(t, shown, upHost, 'response')
@@ -171,7 +177,7 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
   // too: the reference's silent truncation of the buffered body is fixed).
   // Read into one buffer of the announced length when there is one (read-capped.ts).
   const announced = up.headers['content-length']
-  const {body: read, overBudget} = await readWithinBudget(snap, budgetKey(b), up.body, cap, typeof announced === 'string' ? Number(announced) : undefined)
+  const {body: read, overBudget} = await readWithinBudget(snap, budgetKey(b), up.body, cap, {expected: typeof announced === 'string' ? Number(announced) : undefined, ...(wantsStream ? {idleMs: timeoutMs} : {})})
   if (overBudget !== undefined) return block({stage: 'budget', layer: 'budget', detail: overBudgetMessage(overBudget), status: 429, reason: 'data_budget'})
   if (read === null) {
     const c = opts.responseCap

@@ -8,7 +8,7 @@
  * The kill switch spares a client inside `kill_switch.allowlist_ips` where the transport's
  * admission does (the same test as the gate's stage, `killSwitchRefuses`). The session's cut is
  * registered as admitted: the stream was let through under the tier in force (a `GET` at hard),
- * so only a later change (hard → drain, a reset, a terminate) cuts it.
+ * so only a later change cuts it (entering hard or drain, a reset, a terminate).
  */
 import type {DecisionBase} from '../core.js'
 import type {DecisionStage} from '../decision.js'

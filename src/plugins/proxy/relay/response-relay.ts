@@ -25,4 +25,10 @@ export interface ResponseRelay {
   readonly warnings: string[]
   /** The request's one record step (RequestRecord.record). */
   readonly record: (d: Decision) => unknown
+  /**
+   * The longest quiet between two chunks of a streamed body, when the upstream client does not
+   * bound it (`HopPolicy.bodyTimeoutMs` 0); `idleField` names the setting it comes from.
+   */
+  readonly idleMs?: number
+  readonly idleField?: string
 }

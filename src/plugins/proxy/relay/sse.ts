@@ -12,6 +12,11 @@ import {recordBytes} from './data-budget.js'
 import {LiveCut} from './live-cut.js'
 import type {ResponseRelay} from './response-relay.js'
 
+/** Whether an `Accept` header asks for an event stream (`text/event-stream`, any case, among others). */
+export function acceptsEventStream(accept: string | undefined): boolean {
+  return accept !== undefined && /text\/event-stream/i.test(accept)
+}
+
 /** SSE (§7.1): events assembled and response-scanned one by one, each flushed as soon as it is complete. */
 export async function relaySse(
   r: ResponseRelay, suppress?: Suppressor,
@@ -29,6 +34,8 @@ export async function relaySse(
   res.flushHeaders()
   // The kill switch, the session's airlock, a reset or a terminate cut the stream while it lasts.
   const live = new LiveCut(ports, b, snap.sessions, t, () => up.body.destroy())
+  // A stream quiet for longer than the idle bound is ended as an upstream failure.
+  const idle = r.idleMs === undefined ? null : setTimeout(() => up.body.destroy(new Error(`no data for ${r.idleMs! / 1000} s (${r.idleField ?? 'idle timeout'})`)), r.idleMs)
   let bytes = 0
   /** Why the stream ended early: a finding or an oversized event (recorded as a block), or the upstream failing (not a block). */
   let ended: 'prompt_injection' | 'event_too_large' | 'upstream' | null = null
@@ -56,6 +63,7 @@ export async function relaySse(
   }
   try {
     for await (const c of up.body) {
+      idle?.refresh()
       bytes += (c as Buffer).length
       await emit(sse.push(decoder.decode(c as Buffer, {stream: true})))
       if (ended !== null || cut !== null || res.destroyed || live.cutBy !== null) break
@@ -70,6 +78,7 @@ export async function relaySse(
     }
   }
   live.end()
+  if (idle !== null) clearTimeout(idle)
   up.body.destroy()
   const liveCut = live.cutBy
   if (liveCut !== null) {
