@@ -246,6 +246,7 @@ describe('pipelock run: an event stream the agent asked for may stay quiet up to
   let server: http.Server
   let port = 0
   let proxy: RunningProxy
+  let reversePort = 0
   before(async () => {
     // `/gap/<s>`: one event, then a second after <s> seconds, then the end.
     server = http.createServer((req, res) => {
@@ -256,7 +257,10 @@ describe('pipelock run: an event stream the agent asked for may stay quiet up to
     })
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
     port = (server.address() as AddressInfo).port
-    proxy = await startProxy(['forward_proxy:', '  enabled: true', '  idle_timeout_seconds: 3', 'fetch_proxy:', '  timeout_seconds: 1', LOOPBACK, ''].join('\n'))
+    proxy = await startProxy(['forward_proxy:', '  enabled: true', '  idle_timeout_seconds: 3', 'fetch_proxy:', '  timeout_seconds: 1', LOOPBACK, ''].join('\n'), {
+      args: ['--reverse-proxy', '--reverse-upstream', `http://127.0.0.1:${port}`, '--reverse-listen', '127.0.0.1:0'],
+    })
+    reversePort = Number(/reverse proxy listening on 127\.0\.0\.1:(\d+)/.exec(proxy.stderr())![1])
   })
   after(async () => {
     await proxy?.stop()
@@ -276,5 +280,11 @@ describe('pipelock run: an event stream the agent asked for may stay quiet up to
 
   it('without asking for a stream the fetch timeout bounds the wait between chunks', async () => {
     assert.equal(await read(2), 'data: one\n\n')
+  })
+
+  it('through the reverse proxy an event stream the client asked for is not bounded by the fetch timeout either', async () => {
+    const viaReverse = async (accept?: string): Promise<string> => (await stream(reversePort, '/gap/2', 'one', async () => undefined, accept === undefined ? {} : {Accept: accept})).text
+    assert.equal(await viaReverse('text/event-stream'), 'data: one\n\ndata: two\n\n')
+    assert.equal(await viaReverse(), 'data: one\n\n')
   })
 })

@@ -15,7 +15,7 @@ import {hintHeader} from '../hints.js'
 import {allowDecision, blockDecision, errorDecision, safeTarget, snapshotFor, type DecisionBase} from '../core.js'
 import type {Decision} from '../decision.js'
 import {LiveCut} from '../relay/live-cut.js'
-import {relaySse} from '../relay/sse.js'
+import {acceptsEventStream, relaySse} from '../relay/sse.js'
 import {inboundResponseHeaders, outboundHeaders} from '../header-hygiene.js'
 import {applyMediaPolicy, mediaSettingsFromConfig, parseMediaType} from '../media-policy.js'
 import {REWRITE_STALE_HEADERS} from '../relay/response-transforms.js'
@@ -123,7 +123,9 @@ export async function handleReverse(ctx: ReverseContext, req: IncomingMessage, r
       headers,
       body,
       headersTimeout: cfg.fetch_proxy.timeout_seconds * 1000,
-      bodyTimeout: cfg.fetch_proxy.timeout_seconds * 1000,
+      // An event stream the client asked for may stay quiet for minutes between events (transports
+      // §4.1: no timeout while streaming SSE); a buffered body keeps its own deadline (respond).
+      bodyTimeout: acceptsEventStream(req.headers.accept) ? 0 : cfg.fetch_proxy.timeout_seconds * 1000,
     })
     up = {statusCode: r.statusCode, headers: r.headers, body: r.body, finalUrl: target}
   } catch (e) {
