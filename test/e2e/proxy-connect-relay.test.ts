@@ -11,7 +11,7 @@ import type {AddressInfo, Socket} from 'node:net'
 import path from 'node:path'
 import {describe, it} from 'node:test'
 import {ProxyAgent, request} from 'undici'
-import {baseConfig, makeSelfSignedCert, openTunnel, rawHttp, startProxy, tcpUpstream, tempDir} from './proxy-harness.js'
+import {baseConfig, makeSelfSignedCert, openTunnel, rawHttp, startProxy, tcpUpstream, tempDir, until} from './proxy-harness.js'
 
 // These tunnels carry raw bytes to a loopback echo server, not TLS: the host is allowed raw
 // tunnels explicitly (plain text inside CONNECT is refused otherwise, issue 10 item 2).
@@ -144,6 +144,31 @@ describe('CONNECT relay timers', {timeout: 60_000}, () => {
       const ticker = setInterval(() => open && t.socket.write('tick\n'), 20)
       return () => clearInterval(ticker)
     })
+  })
+
+  it('a tunnel of a client kill_switch.allowlist_ips exempts is kept when the switch comes on', async () => {
+    const dir = tempDir()
+    const sentinel = path.join(dir, 'kill-switch')
+    const up = await tcpUpstream((s) => s.on('data', (c: Buffer) => s.write(c)))
+    const proxy = await startProxy(baseConfig(['  sni_verification: false', RAW_ECHO, ...LOOPBACK, 'kill_switch:', `  sentinel_file: ${JSON.stringify(sentinel)}`, '  allowlist_ips: ["127.0.0.1/32"]'].join('\n')), {dir})
+    try {
+      const t = await openTunnel(proxy.port, up.port)
+      let open = true
+      void t.closed.then(() => (open = false))
+      writeFileSync(sentinel, '')
+      // The sentinel is polled four times a second: once the switch is logged on, the tunnel still relays.
+      assert.ok(await until(async () => /"event":"kill_switch","message":"kill switch ACTIVATED via sentinel file","source":"sentinel","active":true,"file":/.test(proxy.stdout()), 3000), proxy.stdout())
+      await new Promise((r) => setTimeout(r, 300))
+      t.socket.write('after\n')
+      for (let i = 0; i < 200 && t.received() < 6; i++) await new Promise((r) => setTimeout(r, 10))
+      assert.equal(t.received(), 6)
+      assert.equal(open, true)
+      t.socket.destroy()
+    } finally {
+      rmSync(sentinel, {force: true})
+      await proxy.stop()
+      await up.close()
+    }
   })
 
   it('a download to a client that stops reading holds the upstream back, then arrives whole and in order', async () => {

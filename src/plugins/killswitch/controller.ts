@@ -36,6 +36,9 @@ export class KillSwitchController {
   private signalActive = false
   private readonly listeners = new Set<ActivationListener>()
   private lastActive = false
+  /** The sentinel file as of the last poll, and who is told when it appears or goes. */
+  private lastSentinel = false
+  private readonly sentinelListeners = new Set<(present: boolean) => void>()
 
   constructor(inputs: KillSwitchInputs) {
     this.inputs = inputs
@@ -106,15 +109,28 @@ export class KillSwitchController {
   }
 
   /**
-   * Re-evaluates the sources and fires activation listeners on an off→on edge. Called by the
-   * setters, by every gate check and by a short timer (so a sentinel file tears down idle tunnels).
+   * Subscribes to the sentinel file appearing (true) or going (false): the API and SIGUSR1 say
+   * who flipped them; a file has no caller to log it. Returns an unsubscribe function.
+   */
+  onSentinelChange(listener: (present: boolean) => void): () => void {
+    this.sentinelListeners.add(listener)
+    return () => this.sentinelListeners.delete(listener)
+  }
+
+  /**
+   * Re-evaluates the sources and fires activation listeners on an off→on edge (and the sentinel
+   * listeners when the file appeared or went). Called by the setters, by every gate check and by
+   * a short timer (so a sentinel file tears down idle tunnels).
    */
   poll(): KillSwitchStatus {
     const st = this.status()
     const edge = st.active && !this.lastActive
+    const sentinelEdge = st.sources.sentinel !== this.lastSentinel
     // Set before the listeners run: a listener that polls (a live relay asking whether its client
     // is exempt) sees the switch on, not a second off→on edge.
     this.lastActive = st.active
+    this.lastSentinel = st.sources.sentinel
+    if (sentinelEdge) for (const l of [...this.sentinelListeners]) l(st.sources.sentinel)
     if (edge) for (const l of [...this.listeners]) l(st.source!)
     return st
   }

@@ -31,6 +31,7 @@ import {askConfigured} from './features.js'
 import {requireLoaded} from './feature-load.js'
 import type {FetchPorts} from './fetch-handler.js'
 import type {GatePorts} from './gate/context.js'
+import {killSwitchExempts} from './gate/stages/kill-switch.js'
 import {HealthWatchdog} from './health.js'
 import {sessionKey} from './identity.js'
 import {InterceptMetrics} from './intercept/metrics.js'
@@ -103,18 +104,33 @@ class SnapshotHolder implements SnapshotSource {
   }
 }
 
-/** Live tunnels and relays: the kill switch's activation and shutdown destroy them all. */
+/**
+ * Live tunnels and relays: the kill switch's activation destroys those of every client it does
+ * not exempt (`cut`), shutdown destroys them all.
+ */
 class LiveTunnels implements TunnelRegistry {
-  private readonly live = new Set<() => void>()
-  trackTunnel(destroy: () => void): () => void {
-    this.live.add(destroy)
+  /** Each tunnel's destroy function and its client's address. */
+  private readonly live = new Map<() => void, string>()
+  constructor(private readonly killSwitch: KillSwitchController, private readonly refuses: (clientIp: string) => boolean) {}
+  trackTunnel(destroy: () => void, clientIp: string): () => void {
+    this.live.set(destroy, clientIp)
+    // The switch came on while this one was being set up (a WebSocket's dial): it missed the cut.
+    if (this.killSwitch.activeAsOfLastPoll() && this.refuses(clientIp)) {
+      queueMicrotask(() => {
+        if (this.live.has(destroy)) destroy()
+      })
+    }
     return () => this.live.delete(destroy)
   }
   activeTunnels(): number {
     return this.live.size
   }
+  /** The kill switch came on. */
+  cut(): void {
+    for (const [destroy, clientIp] of [...this.live]) if (this.refuses(clientIp)) destroy()
+  }
   destroyAll(): void {
-    for (const destroy of [...this.live]) destroy()
+    for (const destroy of [...this.live.keys()]) destroy()
   }
 }
 
@@ -160,7 +176,7 @@ export class ProxyRuntime {
   readonly upstream: Agent
   readonly contracts: ContractRuntime | null
   readonly exceptions: ExceptionStore | null
-  readonly tunnels = new LiveTunnels()
+  readonly tunnels: LiveTunnels
   /** The CONNECT download relays' read buffers, reused from tunnel to tunnel (bench: connect). */
   readonly relayBuffers = new RelayBufferPool()
   /** A2A card baseline and contexts, tracking-domain pattern: one per process, kept across reloads. */
@@ -201,8 +217,15 @@ export class ProxyRuntime {
     this.state = new SnapshotHolder(buildSnapshot(cfg, opts.loaded.hash, opts.env, clock.nanos, {audit: () => this.audit, airlockEvidence: (c) => this.recordAirlock(c), offloadCounters: this.offloadCounters}))
     const snapshot = (): ProxySnapshot => this.state.snapshot()
     this.killSwitch = new KillSwitchController(killSwitchInputs(cfg))
-    // Live tunnels are torn down the moment the switch activates (§11.2).
-    this.killSwitch.onActivate(() => this.tunnels.destroyAll())
+    // Live tunnels are torn down the moment the switch activates (§11.2), but those of a client
+    // allowlist_ips exempts (all its traffic is, egress included).
+    this.tunnels = new LiveTunnels(this.killSwitch, (ip) => !killSwitchExempts({snapshot}, ip))
+    this.killSwitch.onActivate(() => this.tunnels.cut())
+    // The sentinel file has no caller to name (the API and SIGUSR1 log their own toggles).
+    this.killSwitch.onSentinelChange((present) => {
+      const file = snapshot().config.kill_switch.sentinel_file
+      this.audit.event('warn', 'kill_switch', `kill switch ${present ? 'ACTIVATED' : 'DEACTIVATED'} via sentinel file`, {source: 'sentinel', active: present, file})
+    })
     const logging = cfg.logging
     this.audit = new AuditLog([...opts.audit], {includeAllowed: logging.include_allowed, includeBlocked: logging.include_blocked, now: () => new Date(clock.wallMs())})
     this.metrics = new ProxyMetrics(opts.version, this.startedAt, () => clock.nowMs(), {
@@ -230,7 +253,7 @@ export class ProxyRuntime {
     const forward: ForwardPorts = {...gate, upstream: this.upstream}
     const runtime = this
     const connect: ConnectPorts = {
-      ...gate, dial: this.dialer.dial, trackTunnel: (d) => this.tunnels.trackTunnel(d), activeTunnels: () => this.tunnels.activeTunnels(), relayBuffers: this.relayBuffers,
+      ...gate, dial: this.dialer.dial, trackTunnel: (d, ip) => this.tunnels.trackTunnel(d, ip), activeTunnels: () => this.tunnels.activeTunnels(), relayBuffers: this.relayBuffers,
       get interceptor() {
         return runtime.interceptor
       },
@@ -245,7 +268,7 @@ export class ProxyRuntime {
     this.ports = {fetch, forward, connect, reverse: gate}
     this.interceptPorts = {...forward, nextRequestId: () => clock.nextRequestId(), dial: this.dialer.dial}
     const wsPorts: WebSocketPorts = {
-      ...gate, dial: this.dialer.dial, version: this.version, trackTunnel: (d) => this.tunnels.trackTunnel(d), activeTunnels: () => this.tunnels.activeTunnels(),
+      ...gate, dial: this.dialer.dial, version: this.version, trackTunnel: (d, ip) => this.tunnels.trackTunnel(d, ip), activeTunnels: () => this.tunnels.activeTunnels(),
     }
 
     // A CA that cannot be loaded refuses start-up (transports §2.1, §2.2).

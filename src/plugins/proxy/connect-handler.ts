@@ -141,7 +141,7 @@ export async function handleConnect(ports: ConnectPorts, x: ConnectExchange): Pr
   // A tunnel counts from its admission, not from after the dial (issue 10 item 11): the check
   // above and this registration run in one turn, so concurrent CONNECTs cannot overshoot the cap.
   let teardown: () => void = () => client.destroy()
-  const untrack = ports.trackTunnel(() => teardown())
+  const untrack = ports.trackTunnel(() => teardown(), b.clientIp)
 
   // A relayed (not intercepted) tunnel reads the upstream into one reused buffer (tunnel-relay.ts).
   const interceptsHost = ports.interceptor?.intercepts(auth.host) ?? false

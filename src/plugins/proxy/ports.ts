@@ -66,10 +66,16 @@ export interface Dialer {
   dial(host: string, port: number, onread?: OnReadOpts, lookupAll?: LookupAll): Promise<Socket>
 }
 
-/** Live tunnels and relays: registered while open, all destroyed when the kill switch activates. */
+/**
+ * Live tunnels and relays: registered while open; destroyed when the kill switch activates (those
+ * of a client `kill_switch.allowlist_ips` exempts are kept), and all at shutdown.
+ */
 export interface TunnelRegistry {
-  /** Registers a live tunnel; the returned function unregisters it. */
-  trackTunnel(destroy: () => void): () => void
+  /**
+   * Registers a live tunnel of `clientIp`; the returned function unregisters it. Registered
+   * while the switch is on (it came on during a dial) and not exempt: destroyed on the next turn.
+   */
+  trackTunnel(destroy: () => void, clientIp: string): () => void
   activeTunnels(): number
 }
 

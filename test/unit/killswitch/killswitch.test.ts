@@ -60,6 +60,20 @@ test('a listener that polls sees the switch on: no second edge, no recursion', (
   assert.deepEqual(seen, [true])
 })
 
+test('the sentinel file appearing and going is told to its listeners, once per change', () => {
+  const file = path.join(dir, 'sentinel-edges')
+  const ks = new KillSwitchController(inputs({sentinelFile: file}))
+  const seen: boolean[] = []
+  ks.onSentinelChange((present) => seen.push(present))
+  ks.poll()
+  writeFileSync(file, '')
+  ks.poll()
+  ks.poll()
+  rmSync(file)
+  ks.poll()
+  assert.deepEqual(seen, [true, false])
+})
+
 const gate: GateSettings = {healthExempt: true, metricsExempt: true, apiExempt: true, apiOnMainListener: true, allowlistIps: []}
 
 test('gate: only origin-form requests to the proxy\'s own endpoints are exempt (§24 #15 fixed)', () => {

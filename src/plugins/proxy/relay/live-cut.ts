@@ -6,13 +6,13 @@
  * kept flowing after the kill switch was thrown or the session was terminated.
  *
  * The kill switch spares a client inside `kill_switch.allowlist_ips` where the transport's
- * admission does (the same test as the gate's stage, `killSwitchRefuses`). The session's cut is
+ * admission does (the gate stage's own test, `killSwitchExempts`), as it spares its tunnels. The session's cut is
  * registered as admitted: the stream was let through under the tier in force (a `GET` at hard),
  * so only a later change cuts it (entering hard or drain, a reset, a terminate).
  */
 import type {DecisionBase} from '../core.js'
 import type {DecisionStage} from '../decision.js'
-import {KILL_SWITCH_ANSWERS, KILL_SWITCH_BLOCK, killSwitchRefuses} from '../gate/stages/kill-switch.js'
+import {KILL_SWITCH_ANSWERS, KILL_SWITCH_BLOCK, killSwitchExempts} from '../gate/stages/kill-switch.js'
 import type {KillSwitchPort, SnapshotSource} from '../ports.js'
 import type {ProxySessions, RequestSession} from '../session-gate.js'
 
@@ -41,7 +41,7 @@ export class LiveCut {
     }
     const allowlist = KILL_SWITCH_ANSWERS[b.transport].allowlist
     this.undo.push(ports.killSwitch.onActivate(() => {
-      if (killSwitchRefuses(ports, b.clientIp, allowlist)) fire(KILL_SWITCH_BLOCK)
+      if (!allowlist || !killSwitchExempts(ports, b.clientIp)) fire(KILL_SWITCH_BLOCK)
     }))
     if (sessions !== null && session !== null) this.undo.push(sessions.registerLive(session, () => fire(SESSION_CUT), true))
   }

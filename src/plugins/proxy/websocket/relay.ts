@@ -226,7 +226,7 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
   const untrack = ports.trackTunnel(() => {
     const k = KILL_SWITCH_BLOCK
     policyClose({stage: k.stage, layer: k.layer, reason: k.reason, detail: k.detail, direction: 'client_to_server', upstreamReason: k.detail, scanner: 'kill_switch'})
-  })
+  }, o.base.clientIp)
   killers.push(untrack)
 
   // ---- airlock hard/drain, reset and terminate cut the connection (OP §6 item 4), one receipt.

@@ -44,9 +44,17 @@ export const KILL_SWITCH_ANSWERS: Readonly<Record<Transport, KillSwitchAnswer>> 
 /** Whether the switch refuses a request from `clientIp` now (polls the sources: a sentinel file is read here). */
 export function killSwitchRefuses(ports: KillSwitchPort & SnapshotSource, clientIp: string, allowlist: boolean): boolean {
   if (!ports.killSwitch.poll().active) return false
-  if (!allowlist) return true
+  return !allowlist || !killSwitchExempts(ports, clientIp)
+}
+
+/**
+ * Whether `kill_switch.allowlist_ips` exempts `clientIp` (runtime §11.2: all its traffic, egress
+ * included) on a transport that honours it. Live work (tunnels, WebSockets, streaming responses)
+ * asks this when the switch comes on, and keeps going when it is exempt.
+ */
+export function killSwitchExempts(ports: SnapshotSource, clientIp: string): boolean {
   const ips = ports.snapshot().config.kill_switch.allowlist_ips
-  return ips.length === 0 || !ipInAnyCidr(clientIp, ips)
+  return ips.length > 0 && ipInAnyCidr(clientIp, ips)
 }
 
 /** Synchronous: a transport that meets the switch again mid-way (after a dial, after the upstream answered) reads its verdict at once. */
