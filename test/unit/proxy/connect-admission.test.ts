@@ -116,7 +116,7 @@ test('real tunnels: each ClientHello reaches the upstream whole, and the tunnel 
   const hello = await clientHello('localhost')
   const dir = tempDir()
   const file = path.join(dir, 'pipelock.yaml')
-  writeFileSync(file, ['forward_proxy:', '  enabled: true', 'ssrf:', '  ip_allowlist: ["127.0.0.0/8", "::1/128"]', 'fetch_proxy:', '  monitoring:', '    max_requests_per_minute: 100000'].join('\n') + '\n')
+  writeFileSync(file, ['forward_proxy:', '  enabled: true', 'ssrf:', '  ip_allowlist: ["127.0.0.0/8", "::1/128"]', 'fetch_proxy:', '  listen: "127.0.0.1:0"', '  monitoring:', '    max_requests_per_minute: 100000'].join('\n') + '\n')
   const server = new ProxyServer({loaded: loadConfig(file), version: 'test', env: {}, audit: []})
   try {
     const main = (await server.start()).main

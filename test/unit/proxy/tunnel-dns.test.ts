@@ -92,7 +92,7 @@ test('a CONNECT resolves its host once: scan and dial judge one answer (a rebind
   syncBuiltinESMExports()
   const dir = tempDir()
   const file = path.join(dir, 'pipelock.yaml')
-  writeFileSync(file, ['forward_proxy:', '  enabled: true', '  sni_verification: false', `  raw_tunnel_hosts: ["${host}"]`, 'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]', 'fetch_proxy:', '  monitoring:', '    max_requests_per_minute: 100000'].join('\n') + '\n')
+  writeFileSync(file, ['forward_proxy:', '  enabled: true', '  sni_verification: false', `  raw_tunnel_hosts: ["${host}"]`, 'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]', 'fetch_proxy:', '  listen: "127.0.0.1:0"', '  monitoring:', '    max_requests_per_minute: 100000'].join('\n') + '\n')
   const server = new ProxyServer({loaded: loadConfig(file), version: 'test', env: {}, audit: []})
   try {
     const main = (await server.start()).main
