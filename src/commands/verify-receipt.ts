@@ -3,7 +3,7 @@ import {BaseCommand} from '../cli/base-command.js'
 import {chainFlags, chainRequest, evidenceKeyFlags} from '../cli/evidence-flags.js'
 import {commandProgress} from '../cli/progress.js'
 import {sizeVerifierHeap} from '../cli/v8-flags.js'
-import {findReceipt, receiptIdToActionIds, renderEvidenceSet, resolveEvidenceSource, verifyEvidenceInput, verifyExitStatus, type EvidenceSetReport, type FoundReceipt, type VerifyEvidenceReport} from '../plugins/audit/index.js'
+import {evidenceUnkeyed, findReceipt, receiptIdToActionIds, renderEvidenceSet, resolveEvidenceSource, verifyEvidenceInput, verifyExitStatus, type EvidenceSetReport, type FoundReceipt, type VerifyEvidenceReport} from '../plugins/audit/index.js'
 import {printable} from '../plugins/errors/index.js'
 import {displayTime, type EvidenceReport, type SingleReceiptReport} from '../plugins/receipts/index.js'
 
@@ -24,7 +24,8 @@ Modes:
                           (or in DIR/<session>), across rotated files and restarts
   --session ID            the session of DIR (default proxy); with a .jsonl FILE, given, the file
                           must hold that session's recorder entries; not with a single receipt
-  any other FILE          one ActionReceipt v1, or one EvidenceReceipt v2 envelope (needs a key)
+  any other FILE          one ActionReceipt v1, or one EvidenceReceipt v2 envelope (its signature
+                          needs a key: without one, NO KEY GIVEN and exit 3)
 
 Key rotation: --rotation-endorsement FILE (repeatable) names an endorsement, which must match a
 key change of the chain. A directory's own rotation-<n>.json are used without naming them; one
@@ -170,17 +171,24 @@ Exit status (docs/receipts.md):
       this.err(printable(`${r.error}; a newer pipelock verifies it`))
       return
     }
-    if (!r.valid) {
+    const unkeyed = evidenceUnkeyed(r)
+    if (!r.valid && !unkeyed) {
       this.out(printable(`FAILED: ${r.path}: ${r.error}`))
       this.err(printable(`verification failed: ${r.error}`))
       return
     }
-    this.out(`OK: ${r.path}`)
+    if (unkeyed) {
+      // Nothing is broken: a v2 receipt does not carry its key, so its signature needs one.
+      this.out(printable(`NO KEY GIVEN: ${r.path}`))
+      this.out('  Checked:      v2 receipt structure and authority matrix')
+      this.out('  Not checked:  its signature, and who signed it (no key pinned)')
+      this.err('no key given: the v2 signature was not checked; pass --key HEX|FILE, --key ID=HEX|FILE or --roster FILE --roster-root-fingerprint FP')
+    } else this.out(`OK: ${r.path}`)
     this.out(`  Record type:  evidence_receipt_v2`)
     this.out(`  Payload kind: ${r.payloadKind}`)
     this.out(`  Event ID:     ${printable(r.eventId ?? '')}`)
     this.out(`  Timestamp:    ${displayTime(r.timestamp as string)}`)
-    this.out(`  Signer key:   ${printable(`${r.signerKeyId} (${r.keyPurpose})`)}`)
+    this.out(`  Signer key:   ${printable(`${r.signerKeyId} (${r.keyPurpose})`)}${unkeyed ? ', as the receipt claims' : ''}`)
     this.out(`  Chain seq:    ${r.chainSeq}`)
     this.out(`  Chain prev:   ${r.chainPrevHash === '' ? '(empty)' : r.chainPrevHash}`)
     this.out(`  Receipt hash: ${r.receiptHash}`)

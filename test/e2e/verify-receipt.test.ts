@@ -88,18 +88,45 @@ describe('verify-receipt on the conformance vectors: exact output (receipts.md Â
     assert.deepEqual(one, {status: 2, stdout: '', stderr: '--session applies to a chain (a .jsonl file or a recorder directory), not to the single receipt valid-single.json [USAGE]\n'})
   })
 
-  test('EvidenceReceipt v2: valid with K2, invalid without a key or with another key', () => {
+  test('EvidenceReceipt v2: valid with K2, NO KEY GIVEN without a key, invalid with another key', () => {
     for (const f of ['valid-evidence-proxy-decision.json', 'valid_evidence_receipt_promote_committed.json', 'valid-evidence-shadow-delta.json']) {
       const ok = inVectors(f, '--key', K2)
       assert.equal(ok.status, 0, ok.stdout + ok.stderr)
       assert.match(ok.stdout, new RegExp(`^OK: ${f}\n  Record type:  evidence_receipt_v2\n`))
+      // Without a key nothing is broken: the same verdict (NO KEY GIVEN, exit 3) as the receipt in a .jsonl file.
       const nokey = inVectors(f)
-      assert.equal(nokey.status, 1)
-      assert.equal(nokey.stdout, `FAILED: ${f}: public_key_hex is required to verify EvidenceReceipt v2 signatures\n`)
+      assert.equal(nokey.status, 3, nokey.stdout + nokey.stderr)
+      assert.match(nokey.stdout, new RegExp(`^NO KEY GIVEN: ${f}\n  Checked:      v2 receipt structure and authority matrix\n  Not checked:  its signature, and who signed it \\(no key pinned\\)\n  Record type:  evidence_receipt_v2\n`))
+      assert.match(nokey.stdout, /\n  Signer key:   receipt-signing-test \(receipt-signing\), as the receipt claims\n/)
       const wrong = inVectors(f, '--key', K1)
       assert.equal(wrong.status, 1)
       assert.match(wrong.stdout, /signature verification failed/)
     }
+  })
+
+  test('EvidenceReceipt v2 without a key: one receipt reads as the same receipt in a chain file (NO KEY GIVEN, exit 3)', () => {
+    const f = 'valid-evidence-proxy-decision.json'
+    assert.deepEqual(inVectors(f), {
+      status: 3,
+      stdout:
+        `NO KEY GIVEN: ${f}\n` +
+        '  Checked:      v2 receipt structure and authority matrix\n' +
+        '  Not checked:  its signature, and who signed it (no key pinned)\n' +
+        '  Record type:  evidence_receipt_v2\n' +
+        '  Payload kind: proxy_decision\n' +
+        '  Event ID:     01F8MECHZX3TBDSZ7XRADM79XV\n' +
+        '  Timestamp:    2026-04-25T22:00:00Z\n' +
+        '  Signer key:   receipt-signing-test (receipt-signing), as the receipt claims\n' +
+        '  Chain seq:    1\n' +
+        '  Chain prev:   sha256:0\n' +
+        '  Receipt hash: b36c02b601bebbf20a7661c5a51491befb823f365255995a7f928c20e418ebd4\n',
+      stderr: 'no key given: the v2 signature was not checked; pass --key HEX|FILE, --key ID=HEX|FILE or --roster FILE --roster-root-fingerprint FP\n',
+    })
+    const j = inVectors(f, '--json')
+    assert.equal(j.status, 3)
+    assert.equal(JSON.parse(j.stdout).error, 'public_key_hex is required to verify EvidenceReceipt v2 signatures')
+    // A key that is not the signer's is still a failure, not a missing key.
+    assert.equal(inVectors(f, '--key', K1).status, 1)
   })
 
   test('EvidenceReceipt v2: --key ID=HEX pins the key of that signer_key_id only', () => {

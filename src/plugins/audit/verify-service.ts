@@ -13,6 +13,8 @@ import {
   scanChainDir,
   verifyReceiptInput,
   EvidenceParseError,
+  EVIDENCE_NO_PUBLIC_KEY,
+  type EvidenceReport,
   type RotationEndorsement,
   type VerifyReceiptReport,
 } from '../receipts/index.js'
@@ -195,6 +197,15 @@ async function verifyV1File(file: string, keys: KeyRing): Promise<VerifyReceiptR
   return verifyReceiptInput({file, key: pin.key})
 }
 
+/**
+ * One v2 receipt given without any key: every check but the signature ran and passed (the
+ * verifier stops at the key step, the last before the signature). Nothing is broken, as for an
+ * evidence set without a key: `NO KEY GIVEN`, exit 3, not `FAILED`.
+ */
+export function evidenceUnkeyed(report: EvidenceReport): boolean {
+  return !report.signerPinned && report.unsupportedCritical === undefined && report.error === EVIDENCE_NO_PUBLIC_KEY
+}
+
 /** The exit status of a verification (documented in docs/receipts.md, "Exit status"). */
 export function verifyExitStatus(report: VerifyEvidenceReport): number {
   if (report.kind === 'endorsement_error') return 1
@@ -204,5 +215,6 @@ export function verifyExitStatus(report: VerifyEvidenceReport): number {
     return report.valid ? 0 : 1
   }
   if (report.kind === 'evidence_receipt_v2' && report.unsupportedCritical !== undefined) return 4
+  if (report.kind === 'evidence_receipt_v2' && evidenceUnkeyed(report)) return 3
   return report.valid ? 0 : 1
 }
