@@ -372,6 +372,58 @@ describe('--header / --header-file hardening', () => {
   })
 })
 
+describe('--header: connection-level headers are named at start, never sent, and never break the bridge', {timeout: 60_000}, () => {
+  test('Expect and Connection are warned about and dropped; the call still reaches the server with the other headers', async () => {
+    const seen: Array<Record<string, unknown>> = []
+    const server = http.createServer((req, res) => {
+      let body = ''
+      req.on('data', (c: Buffer) => (body += c.toString()))
+      req.on('end', () => {
+        seen.push({...req.headers})
+        if (req.method !== 'POST') return void res.writeHead(405).end()
+        const m = JSON.parse(body) as {id?: number}
+        if (m.id === undefined) return void res.writeHead(202).end()
+        res.writeHead(200, {'content-type': 'application/json'}).end(JSON.stringify({jsonrpc: '2.0', id: m.id, result: {}}))
+      })
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    const url = `http://127.0.0.1:${(server.address() as {port: number}).port}/mcp`
+    try {
+      const p = spawn(process.execPath, [BIN, 'mcp', 'proxy', '--config', WARN_CFG, '--upstream', url, '--header', 'Expect: 100-continue', '--header', 'Connection: close', '--header', 'X-Api-Key: k1'], {env: ENV})
+      let out = ''
+      let err = ''
+      p.stdout.on('data', (c: Buffer) => (out += c.toString()))
+      p.stderr.on('data', (c: Buffer) => (err += c.toString()))
+      p.stdin.end('{"jsonrpc":"2.0","id":1,"method":"ping"}\n')
+      const code = await new Promise<number | null>((r) => p.on('close', r))
+      assert.equal(code, 0, err)
+      assert.equal(out, '{"jsonrpc":"2.0","id":1,"result":{}}\n')
+      const warnings = err.split('\n').filter((l) => l.startsWith('warning: --header'))
+      assert.deepEqual(warnings, [
+        'warning: --header "Expect: 100-continue": "Expect" is a connection-level header the MCP HTTP transport manages itself; it is not sent upstream',
+        'warning: --header "Connection: close": "Connection" is a connection-level header the MCP HTTP transport manages itself; it is not sent upstream',
+      ])
+      const post = seen.find((h) => h['x-api-key'] !== undefined)
+      assert.ok(post, JSON.stringify(seen))
+      assert.equal(post['x-api-key'], 'k1')
+      assert.equal(post.expect, undefined)
+    } finally {
+      server.closeAllConnections()
+      await new Promise<void>((r) => server.close(() => r()))
+    }
+  })
+
+  test('a --header-file that does not exist is named in words, not as an errno', async () => {
+    const p = spawn(process.execPath, [BIN, 'mcp', 'proxy', '--header-file', '/nonexistent/pl-headers', '--upstream', 'http://127.0.0.1:9/'], {env: ENV})
+    let err = ''
+    p.stderr.on('data', (c: Buffer) => (err += c.toString()))
+    p.stdin.end()
+    const code = await new Promise<number | null>((r) => p.on('close', r))
+    assert.equal(code, 2)
+    assert.equal(err.trim().split('\n').at(-1), '--header-file "/nonexistent/pl-headers": no such file or directory [USAGE]')
+  })
+})
+
 describe('HTTP listener under the kill switch (sentinel file)', {timeout: 60_000}, () => {
   test('requests get 200 -32004, notifications 202, /health stays 200; removing the file restores traffic', async () => {
     const fixture = await startHttpFixture({json: true})

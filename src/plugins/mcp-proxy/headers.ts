@@ -4,11 +4,25 @@
  */
 import {readFileSync, statSync} from 'node:fs'
 import {isHttpToken} from '../canonical/index.js'
-import {PipelockError} from '../errors/index.js'
+import {osErrorReason, PipelockError} from '../errors/index.js'
 
 const RESERVED = new Set(['content-type', 'accept', 'mcp-session-id', 'content-length', 'transfer-encoding', 'host'])
+/**
+ * Accepted by the parser (as the reference's) but never sent: connection-level headers the HTTP
+ * client manages per hop, and `Expect`, which undici refuses (every call would fail with an
+ * opaque upstream error). Warned about at start (`droppedHeaderWarnings`), so none is dropped
+ * silently.
+ */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'expect'])
 /** Dropped again at the transport (defence in depth; undici would otherwise honour some). */
-export const TRANSPORT_MANAGED = new Set([...RESERVED, 'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade'])
+export const TRANSPORT_MANAGED = new Set([...RESERVED, ...HOP_BY_HOP])
+
+/** One start-up warning per parsed header the transport will not send. */
+export function droppedHeaderWarnings(headers: ReadonlyArray<readonly [string, string]>): string[] {
+  return headers
+    .filter(([k]) => HOP_BY_HOP.has(k.toLowerCase()))
+    .map(([k, v]) => `warning: --header "${k}: ${v}": "${k}" is a connection-level header the MCP HTTP transport manages itself; it is not sent upstream`)
+}
 
 function isUnicodeSpace(cp: number): boolean {
   return cp === 0x85 || cp === 0xa0 || cp === 0x1680 || (cp >= 0x2000 && cp <= 0x200a) || cp === 0x2028 || cp === 0x2029 || cp === 0x202f || cp === 0x205f || cp === 0x3000
@@ -43,7 +57,7 @@ export function parseHeaderFlags(entries: readonly string[], file: string | unde
     try {
       st = statSync(file)
     } catch (err) {
-      throw usage(`--header-file "${file}": ${(err as Error).message}`)
+      throw usage(`--header-file "${file}": ${osErrorReason(err)}`)
     }
     if (!st.isFile()) throw usage(`--header-file "${file}": not a regular file (mode=${(st.mode & 0o777).toString(8)})`)
     if ((st.mode & 0o037) !== 0) {

@@ -22,7 +22,7 @@ import {resolveMcpRuntime} from './resolve.js'
 import {bannerModes, buildMcpRuntime} from './runtime.js'
 import {runStdioWrap} from './stdio-wrap.js'
 import {runWsBridge} from './ws-bridge-load.js'
-import {parseHeaderFlags} from './headers.js'
+import {droppedHeaderWarnings, parseHeaderFlags} from './headers.js'
 import type {McpEmission} from './emission.js'
 import type {McpEvidence} from './evidence.js'
 import type {MetricsListener} from '../filesentry/index.js'
@@ -241,6 +241,7 @@ async function runTransport(o: McpProxyOptions, config: PipelockConfig, runtime:
       return runWsBridge({upstream: o.upstream, runtime, recorder, clientIn: o.stdin, clientOut: o.stdout, log: o.stderr, stop: o.stop})
     }
     const headers = parseHeaderFlags(o.headers, o.headerFile)
+    for (const w of droppedHeaderWarnings(headers)) o.stderr(w)
     const {runHttpBridge} = await loadFeature('mcp proxy --upstream http(s)://', () => import('./http-bridge.js'))
     o.stderr(`pipelock: proxying upstream ${o.upstream} (${modes})`)
     return runHttpBridge({upstream: o.upstream, headers, runtime, recorder, clientIn: o.stdin, clientOut: o.stdout, log: o.stderr, stop: o.stop})
