@@ -433,7 +433,8 @@ describe('mediation envelope: check and run agree; hot reload rotates the key an
     writeFileSync(file, signingConfig(missing))
     const check = runCli(['check', '--config', file])
     assert.equal(check.status, 1)
-    const line = `mediation_envelope.signing_key_path: "${missing}": ENOENT: no such file or directory, stat '${missing}'`
+    // In words, as the other files a config names (dlp.secrets_file, redaction entries_file): no errno, no syscall.
+    const line = `mediation_envelope.signing_key_path: "${missing}" cannot be read: no such file or directory`
     assert.ok(check.stderr.includes(line), check.stderr)
     const run = runCli(['run', '--config', file, '--listen', '127.0.0.1:0'])
     assert.equal(run.status, 2, run.stderr)

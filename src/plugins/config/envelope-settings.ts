@@ -7,6 +7,7 @@ import {readFileSync, statSync} from 'node:fs'
 import {parseGoDuration} from '../canonical/index.js'
 import type {PipelockConfig} from './schema.js'
 import {checkPrivateKeyMode, decodePrivateKeyText, keyPairFromGoPrivateKey, parsePublicKeyValue, type Ed25519KeyPair} from '../signing/index.js'
+import {osErrorReason} from '../errors/index.js'
 import {
   DEFAULT_COMPONENTS, DEFAULT_KEY_ID, DEFAULT_MAX_BODY_BYTES, DEFAULT_REPLAY_ENTRIES, DEFAULT_SKEW_SECONDS, DEFAULT_TRUST_DOMAIN, DEFAULT_WINDOW_SECONDS,
   isTrustDomain, SUPPORTED_COMPONENTS, type ActorFormat, type TrustedKey,
@@ -85,7 +86,9 @@ export function envelopeSettings(c: MediationConfig, fail: FailField): EnvelopeS
     try {
       keyPair = loadSigningKey(c.signing_key_path)
     } catch (e) {
-      fail([P, 'signing_key_path'], `"${c.signing_key_path}": ${(e as Error).message}`)
+      // A missing or unreadable file in words, as the other key and list files are (never Node's "ENOENT: …, stat" text).
+      const sys = typeof (e as NodeJS.ErrnoException).syscall === 'string'
+      fail([P, 'signing_key_path'], sys ? `"${c.signing_key_path}" cannot be read: ${osErrorReason(e)}` : `"${c.signing_key_path}": ${(e as Error).message}`)
     }
   }
   const trust: TrustedKey[] = []
