@@ -18,7 +18,7 @@ import {after, before, describe, it} from 'node:test'
 import {caPaths, generateCa, writeCaFiles} from '../../src/plugins/tls/index.js'
 import {encodePrivateKeyText, generateKeyPair, goPrivateKey, type Ed25519KeyPair} from '../../src/plugins/signing/index.js'
 import WebSocket, {WebSocketServer} from 'ws'
-import {runCli} from '../helpers/cli.js'
+import {runCli, runCliAsync} from '../helpers/cli.js'
 import {makeSelfSignedCert, writeReceiptKeys, rawExchange, rawHttp, startProxy, tempDir, until, type RunningProxy} from './proxy-harness.js'
 
 const hasCurl = spawnSync('curl', ['--version']).status === 0
@@ -325,6 +325,27 @@ describe('pipelock envelope trust', {timeout: 90_000}, () => {
     assert.match(gone.stderr, /^trust target "b\.test" is not present \[ENVELOPE_TRUST_INVALID\]/)
     assert.equal(runCli(['envelope', 'trust', 'list', '--json', '--store', path.join(path.dirname(store), 'none.json')]).stdout, 'null\n')
     assert.equal(runCli(['envelope', 'trust', 'verify', '--store', store]).stdout, 'trust store ready\t1 trusted peer(s)\n')
+  })
+
+  it('add --source names why the directory could not be fetched: connection refused, or a 404 from a peer that signs nothing', async () => {
+    const closed = http.createServer()
+    const closedPort = await listenOn(closed)
+    await new Promise<void>((r) => closed.close(() => r()))
+    const refused = runCli(['envelope', 'trust', 'add', 'x.test', '--source', `http://127.0.0.1:${closedPort}/.well-known/http-message-signatures-directory`, '--store', store])
+    assert.equal(refused.status, 2)
+    assert.equal(refused.stderr, NOTE + `fetch http://127.0.0.1:${closedPort}/.well-known/http-message-signatures-directory: connection refused (ECONNREFUSED) [ENVELOPE_TRUST_INVALID]\n`)
+    const unsigned = http.createServer((_q, s) => s.writeHead(404, {'content-type': 'text/plain; charset=utf-8'}).end('404 page not found\n'))
+    const unsignedPort = await listenOn(unsigned)
+    try {
+      const src = `http://127.0.0.1:${unsignedPort}/.well-known/http-message-signatures-directory`
+      // Async: the 404 server runs in this process and must answer while the CLI waits.
+      const r = await runCliAsync(['envelope', 'trust', 'add', 'x.test', '--source', src, '--store', store])
+      assert.equal(r.status, 2)
+      assert.equal(r.stderr, NOTE + `directory returned HTTP 404 from ${src} [ENVELOPE_TRUST_INVALID]; hint: a Pipelock serves its key there only while it signs (mediation_envelope.enabled and sign: true, with signing_key_path); check the URL and the peer's config\n`)
+    } finally {
+      unsigned.closeAllConnections()
+      await new Promise<void>((r) => unsigned.close(() => r()))
+    }
   })
 
   it('verify --stdin accepts a request captured at the origin and refuses it altered (exit 3)', async () => {

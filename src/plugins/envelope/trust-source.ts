@@ -2,7 +2,7 @@
  * `trust add --source <url>`: the peer's key directory, fetched over https (or http to a loopback
  * host), every redirect re-checked, 10 s timeout, at most 1 MiB of JSON (spec §10).
  */
-import {PipelockError} from '../errors/index.js'
+import {networkErrorReason, PipelockError} from '../errors/index.js'
 import {directoryKey} from './directory.js'
 import {checkKeySource} from './trust-store.js'
 
@@ -20,12 +20,18 @@ export async function fetchDirectoryKey(source: string): Promise<{keyId: string;
     try {
       res = await fetch(url, {redirect: 'manual', signal})
     } catch (e) {
-      return fail(`fetch ${source}: ${(e as Error).message}`)
+      return fail(`fetch ${source}: ${fetchFailure(e)}`)
     }
     const loc = res.headers.get('location')
     if ([301, 302, 303, 307, 308].includes(res.status) && loc !== null && hops < 5) {
       url = new URL(loc, url).href
       continue
+    }
+    if (res.status === 404) {
+      // What a Pipelock answers there while it signs nothing: the likeliest cause, so say it.
+      throw new PipelockError('ENVELOPE_TRUST_INVALID', `directory returned HTTP 404 from ${url}`, {
+        hint: 'a Pipelock serves its key there only while it signs (mediation_envelope.enabled and sign: true, with signing_key_path); check the URL and the peer\'s config',
+      })
     }
     if (res.status !== 200) return fail(`directory returned HTTP ${res.status}`)
     const text = await res.text()
@@ -40,4 +46,14 @@ export async function fetchDirectoryKey(source: string): Promise<{keyId: string;
     if (typeof k === 'string') return fail(k)
     return k
   }
+}
+
+/** Why fetch() threw, in words: undici's own message is only "fetch failed", its cause says why. */
+function fetchFailure(e: unknown): string {
+  const err = e as Error & {cause?: {code?: unknown; message?: unknown}}
+  if (err.name === 'TimeoutError' || err.name === 'AbortError') return 'no answer within 10 s'
+  const code = err.cause?.code
+  if (typeof code === 'string') return networkErrorReason(code)
+  if (typeof err.cause?.message === 'string' && err.cause.message !== '') return err.cause.message
+  return err.message
 }
