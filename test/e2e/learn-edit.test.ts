@@ -53,6 +53,23 @@ test('split then pin on a signed envelope: exact stdout and audit lines, no-ops 
   }
 })
 
+test('pin on a rule with no normalised path: the no-op line, and a warning that nothing was pinned', () => {
+  const {dir, c} = setup()
+  try {
+    const plain = 'r-66b7bb2f093061109020' // /v1/teams/core: a literal path, no normalization block
+    const out = path.join(dir, 'pinned.yaml')
+    const r = runCli(['learn', 'pin', '--candidate', c, '--rule', plain, '--segment', 'core', '--contract-key', GOLDEN_PUB, '--deterministic', '--out', out])
+    assert.equal(r.status, 0, r.stderr)
+    assert.equal(r.stdout, `pin: rule ${plain}, segment "core" already pinned, no-op (written to ${out})\n`)
+    assert.equal(r.stderr,
+      `WARNING: learn pin: rule ${plain} has no normalised path (no normalization block: compile collapsed nothing there), so nothing was pinned; pins apply to paths whose segments compile may collapse\n` +
+      JSON.stringify({event: 'learn_pin', candidate: c, dest: out, rule: plain, segment: 'core', noop: true}) + '\n')
+    assert.deepEqual(readFileSync(out), readFileSync(c), 'a no-op writes the input unchanged')
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+})
+
 test('forget through the CLI: exact stdout and audit; refusals write nothing', () => {
   const {dir, c} = setup()
   try {

@@ -1,12 +1,12 @@
 import {homedir} from 'node:os'
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
-import {auditLine, lifecycleEnv, pinMessage, runLearnPin, type PinResult} from '../../plugins/learn/index.js'
+import {auditLine, lifecycleEnv, pinMessage, pinWarnings, runLearnPin, type PinResult} from '../../plugins/learn/index.js'
 import {resolveKeystoreDir} from '../../plugins/signing/index.js'
 
 export default class LearnPin extends BaseCommand {
   static override summary = 'Pin a literal path segment on one rule so normalisation never collapses it'
-  static override description = `Adds {value: SEGMENT, reason: operator_pin} to pinned_segments of every path of the rule that has a normalization block (pins are keyed by value, not position). Pinning a segment that is already pinned is a no-op and exits 0. A signed envelope has its signature verified first and is re-signed with the compile key; a bare contract body keeps its comments and stays unsigned.`
+  static override description = `Adds {value: SEGMENT, reason: operator_pin} to pinned_segments of every path of the rule that has a normalization block (pins are keyed by value, not position). Pinning a segment that is already pinned is a no-op and exits 0; so is pinning on a rule with no normalised path (nothing to pin), which a warning on stderr names. A signed envelope has its signature verified first and is re-signed with the compile key; a bare contract body keeps its comments and stays unsigned.`
 
   static override examples = [
     '<%= config.bin %> learn pin --candidate /tmp/agent.candidate.yaml --rule r-0123456789abcdef0123 --segment core',
@@ -39,6 +39,7 @@ export default class LearnPin extends BaseCommand {
       env: lifecycleEnv(flags.deterministic),
     })
     this.out(pinMessage(r))
+    for (const w of pinWarnings(r)) this.err(w)
     this.err(auditLine({event: 'learn_pin', candidate: r.candidate, dest: r.dest, rule: r.rule, segment: r.segment, segments_changed: r.changed}, r.changed === 0))
     return r
   }

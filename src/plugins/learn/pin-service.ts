@@ -10,6 +10,8 @@ export interface PinRequest extends CandidateEditRequest {
 
 export interface PinResult extends CandidateEditResult {
   segment: string
+  /** Paths of the rule with a normalization block; 0 means the pin had nothing to apply to. */
+  normalizedPaths: number
 }
 
 /** `learn pin` (§4.4): value-keyed pins on every path with a normalization block. */
@@ -18,8 +20,22 @@ export function runLearnPin(req: PinRequest): PinResult {
   if (segment === '') throw new PipelockError('SEGMENT_INVALID', 'learn pin: learn: pin segment must be non-empty')
   const problem = segmentLiteralProblem(segment)
   if (problem !== undefined) throw new PipelockError('SEGMENT_INVALID', `learn pin: learn: invalid segment literal: ${problem}`)
-  const r = editCandidateRule(req, 'learn pin', (rule) => pinRule(rule, segment))
-  return {...r, segment}
+  let normalizedPaths = 0
+  const r = editCandidateRule(req, 'learn pin', (rule) => {
+    const pinned = pinRule(rule, segment)
+    normalizedPaths = pinned.normalized
+    return pinned.changed
+  })
+  return {...r, segment, normalizedPaths}
+}
+
+/**
+ * The no-op line says "already pinned" (the reference's words) also when the rule has no
+ * normalised path, where nothing can be pinned: say so on stderr, so the operator does not
+ * believe the segment is protected.
+ */
+export function pinWarnings(r: PinResult): string[] {
+  return r.normalizedPaths > 0 ? [] : [`WARNING: learn pin: rule ${r.rule} has no normalised path (no normalization block: compile collapsed nothing there), so nothing was pinned; pins apply to paths whose segments compile may collapse`]
 }
 
 export function pinMessage(r: PinResult): string {

@@ -176,11 +176,14 @@ export function splitRule(rule: YAMLMap, index: number, stars: LiteralAsterisk[]
 }
 
 /** §4.4: add `{value, reason: operator_pin}` to every path's pinned list that lacks it; returns paths changed. */
-export function pinRule(rule: YAMLMap, segment: string): number {
+/** `changed`: paths the pin was added to; `normalized`: paths with a normalization block (0: the rule has nothing a pin applies to). */
+export function pinRule(rule: YAMLMap, segment: string): {changed: number; normalized: number} {
   let changed = 0
+  let normalized = 0
   for (const p of pathMaps(rule)) {
     const n = normalizationOf(p)
     if (n === undefined) continue
+    normalized++
     const existing: unknown = n.get('pinned_segments', true)
     let seq: YAMLSeq
     if (isSeq(existing)) seq = existing
@@ -195,5 +198,5 @@ export function pinRule(rule: YAMLMap, segment: string): number {
     seq.items.push(entry)
     changed++
   }
-  return changed
+  return {changed, normalized}
 }
