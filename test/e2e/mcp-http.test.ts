@@ -413,6 +413,22 @@ describe('--header: connection-level headers are named at start, never sent, and
     }
   })
 
+  test('an upstream that refuses the connection is named in words on stderr; the client gets the fixed -32003', async () => {
+    const closed = http.createServer()
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r))
+    const port = (closed.address() as {port: number}).port
+    await new Promise<void>((r) => closed.close(() => r()))
+    const p = spawn(process.execPath, [BIN, 'mcp', 'proxy', '--config', WARN_CFG, '--upstream', `http://127.0.0.1:${port}/mcp`], {env: ENV})
+    let out = ''
+    let err = ''
+    p.stdout.on('data', (c: Buffer) => (out += c.toString()))
+    p.stderr.on('data', (c: Buffer) => (err += c.toString()))
+    p.stdin.end('{"jsonrpc":"2.0","id":1,"method":"ping"}\n')
+    await new Promise<number | null>((r) => p.on('close', r))
+    assert.equal(out, '{"jsonrpc":"2.0","id":1,"error":{"code":-32003,"message":"pipelock: upstream error: upstream HTTP request failed"}}\n')
+    assert.deepEqual(err.split('\n').filter((l) => l.startsWith('pipelock: upstream error')), [`pipelock: upstream error: connect to 127.0.0.1:${port}: connection refused (ECONNREFUSED)`])
+  })
+
   test('a --header-file that does not exist is named in words, not as an errno', async () => {
     const p = spawn(process.execPath, [BIN, 'mcp', 'proxy', '--header-file', '/nonexistent/pl-headers', '--upstream', 'http://127.0.0.1:9/'], {env: ENV})
     let err = ''

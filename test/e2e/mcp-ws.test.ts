@@ -154,6 +154,6 @@ describe('stdio → WebSocket bridge', {timeout: 60_000}, () => {
     p.stdin.end()
     const code = await new Promise((resolve) => p.on('close', resolve))
     assert.equal(code, 1)
-    assert.match(err, /^connecting to upstream: ws dial ws:\/\/127\.0\.0\.1:9\/: /m)
+    assert.match(err, /^connecting to upstream: ws dial ws:\/\/127\.0\.0\.1:9\/: connect to 127\.0\.0\.1:9: connection refused \(ECONNREFUSED\) \[MCP_SERVER_START_FAILED\]$/m)
   })
 })

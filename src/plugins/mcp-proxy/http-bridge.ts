@@ -9,6 +9,7 @@
  * (fix Q7); failed notifications are not answered (fix Q41); a request whose answer could not be
  * read gets `-32003` (fix).
  */
+import {upstreamErrorText} from './upstream-error.js'
 import {STATUS_CODES} from 'node:http'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {PipelockError} from '../errors/index.js'
@@ -128,7 +129,7 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
       }
       check(r)
     } catch (err) {
-      o.log(`pipelock: upstream error: ${(err as Error).message}`)
+      o.log(`pipelock: upstream error: ${upstreamErrorText(err)}`)
       if (id !== null) writeClient(errorLine(id, mcpError('upstream', 'upstream HTTP request failed')))
       return
     }

@@ -9,6 +9,7 @@
  * client-chosen session id) and Q19 (protocol version and Last-Event-ID forwarded; 401/403 with
  * WWW-Authenticate passed through).
  */
+import {upstreamErrorText} from './upstream-error.js'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import type {PipelockConfig} from '../config/index.js'
@@ -90,7 +91,7 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
   }
   const server: Server = createServer({requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 120_000}, (req, res) => {
     handle(req, res).catch((err) => {
-      o.log(`pipelock: upstream error: ${(err as Error).message}`)
+      o.log(`pipelock: upstream error: ${upstreamErrorText(err)}`)
       if (!res.headersSent) sendJson(res, 502, errorLine(null, mcpError('upstream', 'upstream HTTP request failed')))
       else res.destroy()
     })
@@ -174,7 +175,7 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
       up = await client.send(o.upstream, 'POST', headers, d.forward, abort.signal)
     } catch (err) {
       if (cut) return
-      o.log(`pipelock: upstream error: ${(err as Error).message}`)
+      o.log(`pipelock: upstream error: ${upstreamErrorText(err)}`)
       return answer(res, 502, requestId, mcpError('upstream', 'upstream HTTP request failed'))
     }
     const upSid = header(up.headers, 'mcp-session-id')

@@ -7,6 +7,7 @@
  * built-in client of Node 20 has no payload limit). The dial offers the `mcp` subprotocol (fix
  * Q52).
  */
+import {upstreamErrorText} from './upstream-error.js'
 import WebSocket from 'ws'
 import {PipelockError} from '../errors/index.js'
 import {liveCutDecision, newSessionState, trimGoSpace, type McpContext} from '../mcp/index.js'
@@ -28,7 +29,7 @@ export async function runWsBridge(o: WsBridgeOptions): Promise<number> {
     })
   } catch (err) {
     ws.terminate()
-    throw new PipelockError('MCP_SERVER_START_FAILED', `connecting to upstream: ws dial ${o.upstream}: ${(err as Error).message}`)
+    throw new PipelockError('MCP_SERVER_START_FAILED', `connecting to upstream: ws dial ${o.upstream}: ${upstreamErrorText(err)}`)
   }
   const ctx: McpContext = {settings: o.runtime.settings, deps: o.runtime.deps, state: newSessionState(o.runtime.settings, 'mcp_ws', 'ws-stdio')}
   let failure: string | null = null
