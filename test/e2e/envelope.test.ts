@@ -412,6 +412,16 @@ describe('mediation envelope: two Pipelocks in a chain (outer signs, inner verif
     return Number(new RegExp(`^pipelock_envelope_verify_total\\{result="${result}"\\} (\\d+)$`, 'm').exec(m.body)?.[1] ?? 0)
   }
 
+  it('start-up says what each one does: the outer signs (and where its key is), the inner refuses unsigned requests', () => {
+    const lines = (p: RunningProxy): string[] => p.stderr().split('\n').filter((l) => l.startsWith('pipelock: envelope: '))
+    assert.deepEqual(lines(outer), [
+      `pipelock: envelope: forwarded requests carry a signed Pipelock-Mediation header (key_id pipelock-mediation-v1, actor spiffe://a.test/agent/<agent>); public key at http://127.0.0.1:${outer.port}/.well-known/http-message-signatures-directory`,
+    ])
+    assert.deepEqual(lines(inner), [
+      'pipelock: envelope: verify_inbound on: a request to /fetch, the forward proxy, CONNECT, the reverse proxy or /ws without a valid Pipelock-Mediation signature from one of 1 trusted key is refused (403 envelope_verify_failed)',
+    ])
+  })
+
   it('the outer /fetch reaches the inner /fetch signed; the inner verifies, strips and fetches', async () => {
     const innerUrl = `http://127.0.0.1:${relayPort}/fetch?url=${encodeURIComponent(`http://127.0.0.1:${port}/data`)}`
     const r = await rawHttp(outer.port, {path: `/fetch?url=${encodeURIComponent(innerUrl)}`})

@@ -1,6 +1,7 @@
 /** Start-up banner (§1.2 step 4) and the container warning (step 2). */
 import {existsSync, readFileSync} from 'node:fs'
 import type {PipelockConfig} from '../config/index.js'
+import {DEFAULT_KEY_ID, DEFAULT_TRUST_DOMAIN, DIRECTORY_PATH} from '../envelope/index.js'
 
 export interface BannerInput {
   readonly version: string
@@ -60,6 +61,30 @@ export function startBanner(b: BannerInput): string[] {
 export function adminApiOffLine(config: PipelockConfig, apiTokenSet: boolean): string | null {
   if (apiTokenSet || (!config.session_profiling.enabled && !config.airlock.enabled)) return null
   return 'pipelock: admin API off (no kill_switch.api_token at start-up): pipelock session, adaptive and exception commands cannot reach this proxy; set kill_switch.api_token or PIPELOCK_KILLSWITCH_API_TOKEN and restart'
+}
+
+/**
+ * What the mediation envelope does, after the banner (whose `Envelope:` line is fixed by
+ * runtime §1.2): whether requests are signed, as whom and where the key is published, and —
+ * the one an operator must not miss — that inbound verification refuses every request without
+ * a valid signature from a trusted peer.
+ */
+export function envelopeLines(config: PipelockConfig, listen: string): string[] {
+  const e = config.mediation_envelope
+  const out: string[] = []
+  if (e.enabled) {
+    const actor = e.actor_format.toLowerCase() === 'legacy' ? 'the agent name' : `spiffe://${(e.trust_domain === '' ? DEFAULT_TRUST_DOMAIN : e.trust_domain).trim().toLowerCase()}/agent/<agent>`
+    out.push(
+      e.sign
+        ? `pipelock: envelope: forwarded requests carry a signed Pipelock-Mediation header (key_id ${e.key_id === '' ? DEFAULT_KEY_ID : e.key_id}, actor ${actor}); public key at http://${listen}${DIRECTORY_PATH}`
+        : `pipelock: envelope: forwarded requests carry an unsigned Pipelock-Mediation header (actor ${actor}; sign: false, so ${DIRECTORY_PATH} answers 404)`,
+    )
+  }
+  if (e.verify_inbound.enabled) {
+    const n = e.verify_inbound.trust_list.length
+    out.push(`pipelock: envelope: verify_inbound on: a request to /fetch, the forward proxy, CONNECT, the reverse proxy or /ws without a valid Pipelock-Mediation signature from one of ${n} trusted key${n === 1 ? '' : 's'} is refused (403 envelope_verify_failed)`)
+  }
+  return out
 }
 
 /** Null inside a container (docker/containerd/podman/cri-o or Kubernetes), else the warning line. */

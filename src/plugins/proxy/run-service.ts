@@ -14,7 +14,7 @@ import {
 import {PipelockError} from '../errors/index.js'
 import type {AuditWriter} from './audit-log.js'
 import type {DecisionSink} from './decision.js'
-import {adminApiOffLine, containerWarning, startBanner} from './banner.js'
+import {adminApiOffLine, containerWarning, envelopeLines, startBanner} from './banner.js'
 import {agentListenerLines} from './agent-listeners.js'
 import {licenseLines} from './features.js'
 import {inertSectionsNote} from './inert-features.js'
@@ -292,6 +292,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   for (const line of [...agentLines.banner, ...agentLines.stderr]) opts.stderr(line)
   const apiOff = adminApiOffLine(loaded.config, server.apiToken() !== '')
   if (apiOff !== null) opts.stderr(apiOff)
+  for (const line of envelopeLines(loaded.config, addresses.main)) opts.stderr(line)
   for (const line of licenseLines(loaded.config, opts.env)) opts.stderr(line)
   if (addresses.metrics !== undefined) opts.stderr(`pipelock: metrics listening on ${addresses.metrics}`)
   if (addresses.scanApi !== undefined) opts.stderr(`pipelock: scan API listening on ${addresses.scanApi}`)
