@@ -61,6 +61,17 @@ describe('MCP mediation envelope: stdio wrap', {timeout: 60_000}, () => {
     assert.ok(receipts.includes(`"action_id":"${String(env.rid)}"`), `no receipt with action_id ${String(env.rid)}`)
   })
 
+  it('sign: true is named as not applying (an MCP envelope is never signed); the envelope still arrives', () => {
+    const kdir = tempDir('pl-mcp-envelope-sign-')
+    writeReceiptKeys(kdir, generateKeyPair())
+    const scfg = path.join(kdir, 'c.yaml')
+    writeFileSync(scfg, ['mediation_envelope:', '  enabled: true', '  sign: true', `  signing_key_path: ${JSON.stringify(path.join(kdir, 'receipt.key'))}`, '  trust_domain: corp.example', ''].join('\n'))
+    const r = spawnSync(process.execPath, [BIN, 'mcp', 'proxy', '--config', scfg, '--', process.execPath, RAW, 'echo'], {input: `${FORGED}\n`, encoding: 'utf8', timeout: 30_000, env: ENV})
+    assert.equal(r.status, 0, r.stderr)
+    assert.ok(r.stderr.split('\n').includes('pipelock: note: mediation_envelope.sign does not apply to mcp proxy: the envelope in a tools/call (params._meta["com.pipelock/mediation"]) is never signed'), r.stderr)
+    assertEnvelope(JSON.parse(JSON.parse(r.stdout).result.content[0].text), 'spiffe://corp.example/agent/anonymous', 'self-declared')
+  })
+
   it('without the section nothing is added and a forged copy is still deleted', () => {
     const r = spawnSync(process.execPath, [BIN, 'mcp', 'proxy', '--', process.execPath, RAW, 'echo'], {input: `${FORGED}\n`, encoding: 'utf8', timeout: 30_000, env: ENV})
     assert.equal(r.status, 0, r.stderr)

@@ -122,6 +122,10 @@ export async function runMcpProxy(o: McpProxyOptions): Promise<number> {
   const profileDoc = (file.document as {agents?: Record<string, unknown>} | undefined)?.agents?.[agent]
   const notUsed = assertMcpImplemented(resolved.config, o.sandbox || config.sandbox.enabled).filter((f) => documentSets(file.document, f) || documentSets(profileDoc, f))
   if (notUsed.length > 0) o.stderr(`pipelock: note: config sections not used by mcp proxy: ${notUsed.join(', ')}`)
+  // sign is a field, not a section: without this line it would look applied to the tool calls.
+  if (config.mediation_envelope.enabled && config.mediation_envelope.sign) {
+    o.stderr('pipelock: note: mediation_envelope.sign does not apply to mcp proxy: the envelope in a tools/call (params._meta["com.pipelock/mediation"]) is never signed')
+  }
   // The airlock judges a message by the receipts' action class: the classifier loads only when
   // the airlock is on. Tier changes are signed once the receipt chain is open (nothing moves a
   // tier before the first message).
