@@ -7,17 +7,7 @@ type CheckResult = CheckReport & {url?: UrlCheckReport}
 
 export default class Check extends BaseCommand {
   static override summary = 'Validate a config before deploying it: what it turns on, what this build refuses'
-  static override description = `Loads and validates the config exactly as \`pipelock run\` would, then prints a summary on
-stdout: mode, listen address, list sizes, the feature sections it turns on, and those this build
-refuses (run would not start). When the config turns the flight recorder on and a proxy ran
-with this file, a Running: line says whether the running policy is this file's (a reload may
-have refused it, e.g. a loosening in strict mode without an operator note), or, when no proxy
-holds that recorder now, that none is running and what the last run used. With --url, also scans one URL through the full URL pipeline of
-that config (real DNS for the SSRF stage) and prints the verdict.
-Diagnostics go to stderr. Exit status: 0 when the config is valid, runnable and the URL (if any)
-is allowed; 1 when the config is invalid, refused, or the URL is blocked. A config that cannot
-be loaded prints "Config validation FAILED: <file>:<line>: <what> [CODE]" on stderr, or with
---json the error object of docs/errors.md on stdout.`
+  static override description = `Loads and validates the config exactly as \`pipelock run\` would, then prints a summary on stdout: mode, listen address, list sizes, the feature sections it turns on, and those this build refuses (run would not start). When the config turns the flight recorder on and a proxy ran with this file, a Running: line says whether the running policy is this file's (a reload may have refused it, e.g. a loosening in strict mode without an operator note), or, when no proxy holds that recorder now, that none is running and what the last run used. With --url, also scans one URL through the full URL pipeline of that config (real DNS for the SSRF stage) and prints the verdict. Diagnostics go to stderr. Exit status: 0 when the config is valid, runnable and the URL (if any) is allowed; 1 when the config is invalid, refused, or the URL is blocked. A config that cannot be loaded prints "Config validation FAILED: <file>:<line>: <what> [CODE]" on stderr, or with --json the error object of docs/errors.md on stdout.`
 
   static override examples = [
     {description: 'Validate a config file', command: '<%= config.bin %> check --config pipelock.yaml'},

@@ -7,27 +7,16 @@ import {runProxy} from '../cli/run-proxy.js'
 export default class Run extends BaseCommand {
   static override summary = 'Run the egress proxy in front of your agents'
   static override description =
-    'Starts the Pipelock proxy: the /fetch endpoint, the HTTP forward proxy with CONNECT (forward_proxy.enabled),\n' +
-    '/health, /stats, /metrics and the kill switch (--preset P runs a shipped preset, forward proxy on); with session_profiling (every shipped preset) also per-agent\n' +
-    'sessions, adaptive enforcement, taint and the session admin API. Without --config the built-in defaults are used.\n' +
-    'The banner (stderr) shows the bound address; the JSON audit log goes to stdout by default.\n' +
-    'A feature that the config enables but this version does not implement makes it refuse to start.\n' +
-    'With learn_lock.enabled the promoted contract of a contract store is enforced (live) or observed (shadow),\n' +
-    'and the store is watched: a `learn promote` or `learn rollback` takes effect on the next request.\n' +
-    'With --capture-output (or learn.enabled) every decision is captured, redacted, for `learn compile`; with\n' +
-    '--capture-escrow-public-key the bytes a dlp or response decision scanned are sealed to that X25519 key in\n' +
-    'NNNNNN.payload.enc sidecars, so `learn shadow --escrow-private-key` can rescan them (docs/learn-and-lock.md).\n' +
-    'Every effective policy change (reload, SIGHUP, a start with a different policy than the last run) writes a\n' +
-    'config_change audit event with the diff; --change-note or <config>.change says who and why (docs/operations.md).\n' +
-    'With websocket_proxy.enabled, /ws?url=ws[s]://… relays WebSockets with per-message DLP and injection scanning.\n' +
-    'With --reverse-proxy --reverse-upstream URL (or reverse_proxy in the config) a second listener (--reverse-listen,\n' +
-    'default :8890, all interfaces) sends every request to that one upstream, scanning requests and responses.\n' +
-    'With --mcp-listen ADDR --mcp-upstream URL the MCP Streamable HTTP listener of `mcp proxy --listen` runs inside\n' +
-    'the proxy: every JSON-RPC message is scanned with the run\'s config (hot reload), kill switch, receipt chain,\n' +
-    'capture, live contract, audit log and /metrics (docs/mcp.md, "The MCP listener inside pipelock run").\n' +
-    'With -- COMMAND [ARGS...] the agent is started once the proxy listens, with HTTPS_PROXY/HTTP_PROXY (forward proxy on)\n' +
-    'and PIPELOCK_FETCH_URL pointing at it; its stdout is its own (the audit log goes to stderr), the run ends when it\n' +
-    'exits, with its exit status. It is not contained: `pipelock sandbox -- COMMAND` leaves it no other way out.\n' +
+    'Starts the Pipelock proxy: the /fetch endpoint, the HTTP forward proxy with CONNECT (forward_proxy.enabled), /health, /stats, /metrics and the kill switch (--preset P runs a shipped preset, forward proxy on); with session_profiling (every shipped preset) also per-agent sessions, adaptive enforcement, taint and the session admin API. Without --config the built-in defaults are used.\n\n' +
+    'The banner (stderr) shows the bound address; the JSON audit log goes to stdout by default.\n\n' +
+    'A feature that the config enables but this version does not implement makes it refuse to start.\n\n' +
+    'With learn_lock.enabled the promoted contract of a contract store is enforced (live) or observed (shadow), and the store is watched: a `learn promote` or `learn rollback` takes effect on the next request.\n\n' +
+    'With --capture-output (or learn.enabled) every decision is captured, redacted, for `learn compile`; with --capture-escrow-public-key the bytes a dlp or response decision scanned are sealed to that X25519 key in NNNNNN.payload.enc sidecars, so `learn shadow --escrow-private-key` can rescan them (docs/learn-and-lock.md).\n\n' +
+    'Every effective policy change (reload, SIGHUP, a start with a different policy than the last run) writes a config_change audit event with the diff; --change-note or <config>.change says who and why (docs/operations.md).\n\n' +
+    'With websocket_proxy.enabled, /ws?url=ws[s]://… relays WebSockets with per-message DLP and injection scanning.\n\n' +
+    'With --reverse-proxy --reverse-upstream URL (or reverse_proxy in the config) a second listener (--reverse-listen, default :8890, all interfaces) sends every request to that one upstream, scanning requests and responses.\n\n' +
+    'With --mcp-listen ADDR --mcp-upstream URL the MCP Streamable HTTP listener of `mcp proxy --listen` runs inside the proxy: every JSON-RPC message is scanned with the run\'s config (hot reload), kill switch, receipt chain, capture, live contract, audit log and /metrics (docs/mcp.md, "The MCP listener inside pipelock run").\n\n' +
+    'With -- COMMAND [ARGS...] the agent is started once the proxy listens, with HTTPS_PROXY/HTTP_PROXY (forward proxy on) and PIPELOCK_FETCH_URL pointing at it; its stdout is its own (the audit log goes to stderr), the run ends when it exits, with its exit status. It is not contained: `pipelock sandbox -- COMMAND` leaves it no other way out.\n\n' +
     'Signals: SIGINT/SIGTERM stop (5 s drain), SIGHUP reloads the config, SIGUSR1 toggles the kill switch.'
 
   static override examples = [

@@ -7,14 +7,9 @@ import {displayTime} from '../plugins/receipts/index.js'
 
 export default class TranscriptRoot extends BaseCommand {
   static override summary = 'Verify a receipt chain against a pinned key and print its transcript root'
-  static override description = `The transcript root is the hash of the last receipt of a verified chain: publish it (a
-ticket, a transparency log) and any later copy of the chain can be checked against it offline.
+  static override description = `The transcript root is the hash of the last receipt of a verified chain: publish it (a ticket, a transparency log) and any later copy of the chain can be checked against it offline.
 
-The chain is verified first, exactly as verify-receipt does (a .jsonl file or a recorder
-directory). A v1 chain prints the reference block; a v2 evidence chain prints the same block for
-its own root. --key (or --roster with --roster-root-fingerprint) is required.
-Exit status: 0 with a root, 1 when the chain does not verify or holds no chained receipt, 4 when
-it holds a receipt this version cannot verify (an unknown critical extension): no root is stated.`
+The chain is verified first, exactly as verify-receipt does (a .jsonl file or a recorder directory). A v1 chain prints the reference block; a v2 evidence chain prints the same block for its own root. --key (or --roster with --roster-root-fingerprint) is required. Exit status: 0 with a root, 1 when the chain does not verify or holds no chained receipt, 4 when it holds a receipt this version cannot verify (an unknown critical extension): no root is stated.`
 
   static override examples = [
     {description: 'Root of a recorder file, pinned to the receipt key', command: '<%= config.bin %> transcript-root evidence-proxy-0.jsonl --key receipt.pub'},

@@ -16,34 +16,23 @@ export default class VerifyReceipt extends BaseCommand {
   static override description = `Verifies Ed25519 signatures and hash chains without network access.
 
 Modes:
-  FILE ending in .jsonl   every line of the file: the flight-recorder entry hash chain, the v1
-                          receipt chain (action_receipt entries), the v2 evidence chain
-                          (evidence_receipt entries, or a file of bare v2 receipts such as
-                          ratification-receipts.jsonl), checkpoints and transcript roots
-  DIR or --chain DIR      the recorder files evidence-<session>-<n>.jsonl of one session in DIR
-                          (or in DIR/<session>), across rotated files and restarts
-  --session ID            the session of DIR (default proxy); with a .jsonl FILE, given, the file
-                          must hold that session's recorder entries; not with a single receipt
-  any other FILE          one ActionReceipt v1, or one EvidenceReceipt v2 envelope (its signature
-                          needs a key: without one, NO KEY GIVEN and exit 3)
+- FILE ending in .jsonl: every line of the file: the flight-recorder entry hash chain, the v1 receipt chain (action_receipt entries), the v2 evidence chain (evidence_receipt entries, or a file of bare v2 receipts such as ratification-receipts.jsonl), checkpoints and transcript roots.
+- DIR or --chain DIR: the recorder files evidence-<session>-<n>.jsonl of one session in DIR (or in DIR/<session>), across rotated files and restarts.
+- --session ID: the session of DIR (default proxy); with a .jsonl FILE, given, the file must hold that session's recorder entries; not with a single receipt.
+- any other FILE: one ActionReceipt v1, or one EvidenceReceipt v2 envelope (its signature needs a key: without one, NO KEY GIVEN and exit 3).
 
-Key rotation: --rotation-endorsement FILE (repeatable) names an endorsement, which must match a
-key change of the chain. A directory's own rotation-<n>.json are used without naming them; one
-no key change needs (not yet in force, or its boundary expired by retention) is a warning.
+Key rotation: --rotation-endorsement FILE (repeatable) names an endorsement, which must match a key change of the chain. A directory's own rotation-<n>.json are used without naming them; one no key change needs (not yet in force, or its boundary expired by retention) is a warning.
 
-Keys: --key HEX|FILE pins the v1 signer (and, alone, every v2 signer); --key ID=HEX|FILE pins the
-v2 signer whose signer_key_id is ID (repeatable); --roster FILE --roster-root-fingerprint FP pins
-a signed roster that names every key and what it may sign. Without a key the signer is NOT pinned:
-v1 receipts then prove their own integrity, not who signed them; v2 receipts need a key.
-Problems that do not break the evidence (a run without session_close after a crash, a truncated
-last line, unchained lifecycle receipts) are printed as warnings on stderr.
+Keys: --key HEX|FILE pins the v1 signer (and, alone, every v2 signer); --key ID=HEX|FILE pins the v2 signer whose signer_key_id is ID (repeatable); --roster FILE --roster-root-fingerprint FP pins a signed roster that names every key and what it may sign. Without a key the signer is NOT pinned: v1 receipts then prove their own integrity, not who signed them; v2 receipts need a key.
+
+Problems that do not break the evidence (a run without session_close after a crash, a truncated last line, unchained lifecycle receipts) are printed as warnings on stderr.
+
 Exit status (docs/receipts.md):
-  0  valid (v1 receipts without --key: checked against the key each carries, as the reference does)
-  1  invalid or unreadable: something is broken
-  2  usage error (wrong flags or arguments)
-  3  no key given: nothing is broken, but v2 signatures were not checked (NO KEY GIVEN)
-  4  not verifiable by this version: a v2 receipt lists in crit an extension this version does not
-     implement; every other check passed (NOT VERIFIABLE BY THIS VERSION)`
+- 0: valid (v1 receipts without --key: checked against the key each carries, as the reference does)
+- 1: invalid or unreadable: something is broken
+- 2: usage error (wrong flags or arguments)
+- 3: no key given: nothing is broken, but v2 signatures were not checked (NO KEY GIVEN)
+- 4: not verifiable by this version: a v2 receipt lists in crit an extension this version does not implement; every other check passed (NOT VERIFIABLE BY THIS VERSION)`
 
   static override examples = [
     {description: 'Verify one receipt, pinning the signer key', command: '<%= config.bin %> verify-receipt receipt.json --key 4655a7e605c12ebb00a46037881c33c5bca5eb74b45a02e8e7261a7ff5a21678'},

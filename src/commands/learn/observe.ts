@@ -11,15 +11,8 @@ import {PipelockError} from '../../plugins/errors/index.js'
 export default class LearnObserve extends BaseCommand {
   static override summary = 'Run the proxy and capture every decision for learn compile'
   static override description =
-    'Starts the normal proxy (same config, listeners and scanning as `pipelock run`) and writes one capture\n' +
-    'record per decision — allowed, warned and blocked, on /fetch, the forward proxy and CONNECT — into\n' +
-    '<capture-dir>/<agent>|<client-ip>/ (directories 0700, files 0600). Captures are redacted: nothing a DLP\n' +
-    'pattern recognises is written, query strings and samples are HMAC-salted with learn.privacy.salt_source or\n' +
-    'left out. --capture-raw writes them as sent, secrets included. Stop with Ctrl-C (SIGINT) or SIGTERM: the\n' +
-    'queue is flushed and final checkpoints written. Then: pipelock learn compile --agent <name>.\n' +
-    'Bind each agent you observe (agents.<name>.listeners or agents.<name>.source_cidrs): a request that claims a\n' +
-    'bound agent (X-Pipelock-Agent, ?agent=) from elsewhere is not captured, and a start-up warning names agents\n' +
-    'any client can still claim.'
+    'Starts the normal proxy (same config, listeners and scanning as `pipelock run`) and writes one capture record per decision — allowed, warned and blocked, on /fetch, the forward proxy, CONNECT, the reverse proxy and WebSocket handshakes — into <capture-dir>/<agent>|<client-ip>/ (directories 0700, files 0600). Captures are redacted: nothing a DLP pattern recognises is written, query strings and samples are HMAC-salted with learn.privacy.salt_source or left out. --capture-raw writes them as sent, secrets included. Stop with Ctrl-C (SIGINT) or SIGTERM: the queue is flushed and final checkpoints written. Then: pipelock learn compile --agent <name>.\n\n' +
+    'Bind each agent you observe (agents.<name>.listeners or agents.<name>.source_cidrs): a request that claims a bound agent (X-Pipelock-Agent, ?agent=) from elsewhere is not captured, and a start-up warning names agents any client can still claim.'
 
   static override examples = [
     '<%= config.bin %> learn observe --config pipelock.yaml --capture-dir /var/lib/pipelock/capture',

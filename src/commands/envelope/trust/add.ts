@@ -9,12 +9,7 @@ export const RUNTIME_NOTE = 'note: runtime proxy verification reads trusted keys
 
 export default class EnvelopeTrustAdd extends BaseCommand {
   static override summary = "Trust a peer's mediation-envelope signing key for a trust domain or SPIFFE ID"
-  static override description = `Adds (or replaces, keeping its added_at) a record in the operator trust store: the target is a
-SPIFFE ID (spiffe://<domain>/<path>, parsed strictly) or a DNS-shaped trust domain; the key is given
-with --key (64 hex or pipelock-ed25519-public-v1 text) or fetched with --source from a peer's
-/.well-known/http-message-signatures-directory (https, or http to a loopback host). Prints
-"trusted<TAB><target>" or "already trusted<TAB><target>". The running proxy does not read this store:
-it verifies with mediation_envelope.verify_inbound.trust_list.
+  static override description = `Adds (or replaces, keeping its added_at) a record in the operator trust store: the target is a SPIFFE ID (spiffe://<domain>/<path>, parsed strictly) or a DNS-shaped trust domain; the key is given with --key (64 hex or pipelock-ed25519-public-v1 text) or fetched with --source from a peer's /.well-known/http-message-signatures-directory (https, or http to a loopback host). Prints "trusted<TAB><target>" or "already trusted<TAB><target>". The running proxy does not read this store: it verifies with mediation_envelope.verify_inbound.trust_list.
 
 Exit 2 for a bad target, key, source or store.`
   static override examples = [

@@ -5,9 +5,7 @@ import {loadStore, renderTrustList, storeLocation, type TrustRecord} from '../..
 
 export default class EnvelopeTrustList extends BaseCommand {
   static override summary = 'List the mediation-envelope trust store'
-  static override description = `Prints TRUST_DOMAIN, SPIFFE_ID, KEY (12 hex ... last 4), SOURCE and ADDED_AT (UTC, seconds), "-" for
-an empty cell; the header is printed even for an empty store. --json prints the records as stored
-(null when there is no store file yet, as the reference does).`
+  static override description = `Prints TRUST_DOMAIN, SPIFFE_ID, KEY (12 hex ... last 4), SOURCE and ADDED_AT (UTC, seconds), "-" for an empty cell; the header is printed even for an empty store. --json prints the records as stored (null when there is no store file yet, as the reference does).`
   static override examples = [
     {description: 'Show trusted peers', command: '<%= config.bin %> envelope trust list'},
     {description: 'As JSON, from a given store', command: '<%= config.bin %> envelope trust list --json --store ./trust.json'},

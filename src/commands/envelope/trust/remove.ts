@@ -6,8 +6,7 @@ import {PipelockError} from '../../../plugins/errors/index.js'
 
 export default class EnvelopeTrustRemove extends BaseCommand {
   static override summary = 'Remove a trust domain or SPIFFE ID from the mediation-envelope trust store'
-  static override description = `Removes the record of exactly that target (a domain record or a SPIFFE ID record) and prints
-"removed<TAB><target>". Exit 2 when it is not present.`
+  static override description = `Removes the record of exactly that target (a domain record or a SPIFFE ID record) and prints "removed<TAB><target>". Exit 2 when it is not present.`
   static override examples = [{description: 'Stop trusting a partner', command: '<%= config.bin %> envelope trust remove partner.example'}]
   static override enableJsonFlag = true
   static override args = {target: Args.string({description: 'SPIFFE ID or trust domain', required: true})}

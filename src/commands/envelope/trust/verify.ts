@@ -6,13 +6,7 @@ import {PipelockError} from '../../../plugins/errors/index.js'
 
 export default class EnvelopeTrustVerify extends BaseCommand {
   static override summary = 'Check the trust store, or verify a signed request read from stdin against it'
-  static override description = `Without --stdin: checks the store loads and has one key per trust domain, and prints
-"trust store ready<TAB><n> trusted peer(s)". With --stdin: reads one HTTP/1.x request (at most
-17825792 bytes, body at most 16777216) and verifies its Pipelock-Mediation envelope and pipelock1
-RFC 9421 signature with the key of the actor's trust domain (skew 60 s, no lifetime cap), then
-requires the actor to be trusted (a domain record: any workload; a SPIFFE ID record: exactly it).
-An origin-form request line is rebuilt as http://<Host><target>: give https requests in absolute form.
-Prints "verified<TAB>actor=<a><TAB>trust_domain=<d>".
+  static override description = `Without --stdin: checks the store loads and has one key per trust domain, and prints "trust store ready<TAB><n> trusted peer(s)". With --stdin: reads one HTTP/1.x request (at most 17825792 bytes, body at most 16777216) and verifies its Pipelock-Mediation envelope and pipelock1 RFC 9421 signature with the key of the actor's trust domain (skew 60 s, no lifetime cap), then requires the actor to be trusted (a domain record: any workload; a SPIFFE ID record: exactly it). An origin-form request line is rebuilt as http://<Host><target>: give https requests in absolute form. Prints "verified<TAB>actor=<a><TAB>trust_domain=<d>".
 
 Exit 2 for store or input errors, 3 when verification fails.`
   static override examples = [

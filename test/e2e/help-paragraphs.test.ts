@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict'
+import {test} from 'node:test'
+import {runCli} from '../helpers/cli.js'
+
+// The DESCRIPTION of these commands reads as paragraphs wrapped once at 80 columns: a line is
+// broken only where the next word would not have fit. A description written with its own line
+// breaks at ~100 columns came out as a long line, a fragment, a long line, a fragment.
+
+const COMMANDS = [
+  ['run'],
+  ['check'],
+  ['doctor'],
+  ['verify-receipt'],
+  ['transcript-root'],
+  ['learn', 'observe'],
+  ['envelope', 'trust', 'add'],
+  ['envelope', 'trust', 'list'],
+  ['envelope', 'trust', 'remove'],
+  ['envelope', 'trust', 'verify'],
+]
+
+/** Lines of the DESCRIPTION that break before a word that would still have fitted. */
+function fragments(args: string[]): string[] {
+  const r = runCli([...args, '--help'], {env: {OCLIF_COLUMNS: '80'}})
+  assert.equal(r.status, 0, r.stderr)
+  const after = r.stdout.slice(r.stdout.indexOf('DESCRIPTION\n')).split('\n').slice(1)
+  // The section ends at the next heading (ALIASES, EXAMPLES, …).
+  const end = after.findIndex((l) => /^[A-Z]+$/.test(l))
+  const d = end < 0 ? after : after.slice(0, end)
+  const out: string[] = []
+  for (let i = 0; i + 1 < d.length; i++) {
+    const line = d[i]!
+    const next = d[i + 1]!
+    if (line.trim() === '' || next.trim() === '' || /^\s{3,}|^\s*- /.test(next)) continue
+    const word = next.trim().split(' ')[0]!
+    if (line.length + 1 + word.length <= 80) out.push(line)
+  }
+  return out
+}
+
+for (const args of COMMANDS) {
+  test(`${args.join(' ')} --help: paragraphs are wrapped once (no fragment lines)`, () => {
+    assert.deepEqual(fragments(args), [])
+  })
+}
