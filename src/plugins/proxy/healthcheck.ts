@@ -1,6 +1,7 @@
 /** `pipelock healthcheck` (§1.5): GET /health with a timeout; healthy iff HTTP 200. */
 import http from 'node:http'
 import {parseHostPort} from '../config/index.js'
+import {networkErrorReason} from '../errors/index.js'
 
 /** A /health answer is a small JSON object (§17); more than this is not read for the kill switch state. */
 const MAX_HEALTH_BODY = 64 * 1024
@@ -12,6 +13,8 @@ export interface HealthcheckResult {
   readonly error?: string
   /** `/health`'s `kill_switch_active`, when the answer carries it (health stays 200 while it is on, §11.2). */
   readonly kill_switch_active?: boolean
+  /** The subsystems `/health` reports unhealthy (its `subsystems` map, served with `health_watchdog.expose_subsystems`). */
+  readonly unhealthy_subsystems?: string[]
 }
 
 export async function checkHealth(addr: string, timeoutMs: number): Promise<HealthcheckResult> {
@@ -28,13 +31,22 @@ export async function checkHealth(addr: string, timeoutMs: number): Promise<Heal
       })
       res.on('end', () => {
         const status = res.statusCode ?? 0
-        const ks = killSwitchActive(Buffer.concat(chunks).toString('utf8'))
-        resolve({addr, healthy: status === 200, status, ...(ks === undefined ? {} : {kill_switch_active: ks})})
+        const body = Buffer.concat(chunks).toString('utf8')
+        const ks = killSwitchActive(body)
+        const down = status === 200 ? undefined : unhealthySubsystems(body)
+        resolve({addr, healthy: status === 200, status, ...(ks === undefined ? {} : {kill_switch_active: ks}), ...(down === undefined ? {} : {unhealthy_subsystems: down})})
       })
       res.on('error', () => resolve({addr, healthy: false, status: res.statusCode ?? 0, error: 'response error'}))
     })
-    req.on('timeout', () => req.destroy(new Error('timeout')))
-    req.on('error', (err: NodeJS.ErrnoException) => resolve({addr, healthy: false, status: 0, error: err.code ?? err.message}))
+    let timedOut = false
+    req.on('timeout', () => {
+      timedOut = true
+      req.destroy(new Error('timeout'))
+    })
+    // In words, with the code for grepping: "connection refused (ECONNREFUSED)", not a bare "ECONNREFUSED".
+    req.on('error', (err: NodeJS.ErrnoException) =>
+      resolve({addr, healthy: false, status: 0, error: timedOut ? `no answer within ${timeoutMs / 1000} s` : err.code !== undefined ? networkErrorReason(err.code) : err.message}),
+    )
   })
 }
 
@@ -48,4 +60,15 @@ function killSwitchActive(body: string): boolean | undefined {
     // not JSON: health is the status code alone
   }
   return undefined
+}
+
+/** Names of the subsystems a `/health` answer marks false (§17), sorted; undefined when it has no map. */
+function unhealthySubsystems(body: string): string[] | undefined {
+  try {
+    const j = JSON.parse(body) as {subsystems?: unknown}
+    if (j === null || typeof j !== 'object' || j.subsystems === null || typeof j.subsystems !== 'object') return undefined
+    return Object.entries(j.subsystems as Record<string, unknown>).filter(([, v]) => v === false).map(([k]) => k).sort()
+  } catch {
+    return undefined
+  }
 }
