@@ -44,6 +44,13 @@ describe('learn forget --store checks the activation key against the store roste
     assert.equal(r.code, 0, r.stderr)
     assert.match(r.stderr, /"signer_key_id":"activation-primary"/)
     assert.ok(existsSync(path.join(lab.store, 'tombstones', `sha256-${c.hash.slice(7)}.json`)))
+    // The forgotten contract is the store's active one: forget names the consequence and the way on.
+    const dest = path.join(path.dirname(c.file), `${path.basename(c.file, path.extname(c.file))}.forgotten.yaml`)
+    assert.ok(r.stderr.split('\n').includes(
+      `WARNING: learn forget: contract ${c.hash} is active in ${lab.store} (generation 1: agent shop-agent); ` +
+        'a pipelock run started on this store refuses to start (contract store: prior contract is tombstoned), and a running one keeps enforcing it until replaced; ' +
+        `promote ${dest} (learn promote) or roll back to a generation without it (learn rollback) to replace it`,
+    ), r.stderr)
     // The tombstone is enforceable: re-promoting the forgotten contract is refused as tombstoned.
     const again = cli(promoteArgs(lab, c.file))
     assert.equal(again.code, 1)

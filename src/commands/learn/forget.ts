@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {auditLine, lifecycleEnv, runLearnForget, type ForgetResult} from '../../plugins/learn/index.js'
 import {resolveKeystoreDir} from '../../plugins/signing/index.js'
-import {fileTombstone} from '../../plugins/store/index.js'
+import {activeSelectorsHolding, fileTombstone} from '../../plugins/store/index.js'
 
 export default class LearnForget extends BaseCommand {
   static override summary = 'Remove a rule from a candidate and tombstone the prior contract hash'
@@ -54,6 +54,16 @@ export default class LearnForget extends BaseCommand {
       ...(flags.roster === undefined || flags['roster-root-fingerprint'] === undefined ? {} : {storeRoster: {path: flags.roster, rootFingerprint: flags['roster-root-fingerprint']}}),
     })
     this.out(`forget: rule ${r.ruleId} removed, candidate written to ${r.dest}, tombstone written to ${r.tombstone}`)
+    // Tombstoning the contract the store has active is allowed (erasure must not wait), but a proxy
+    // (re)started on the store then refuses to load it: say so, and how to move on.
+    const held = store === undefined ? undefined : activeSelectorsHolding(store, r.priorContractHash)
+    if (held !== undefined) {
+      this.err(
+        `WARNING: learn forget: contract ${r.priorContractHash} is active in ${store} (generation ${held.generation}: ${held.selectors.join(', ')}); ` +
+          'a pipelock run started on this store refuses to start (contract store: prior contract is tombstoned), and a running one keeps enforcing it until replaced; ' +
+          `promote ${r.dest} (learn promote) or roll back to a generation without it (learn rollback) to replace it`,
+      )
+    }
     this.err(
       auditLine(
         {event: 'learn_forget', candidate: r.candidate, dest: r.dest, rule: r.ruleId, signer_key_id: r.activationKeyId, output: r.receiptFile, receipts_emitted: 1, tombstone: r.tombstone},

@@ -244,3 +244,21 @@ export function storeHistoryJson(h: StoreHistory): Record<string, unknown> {
     problems: h.problems,
   }
 }
+
+/**
+ * The active generation's selectors whose contract is `contractHash` (none when nothing active
+ * holds it, or the store cannot be read). `learn forget --store` names them: a proxy (re)started on
+ * the store then refuses the tombstoned active contract until a new promote replaces it.
+ */
+export function activeSelectorsHolding(root: string, contractHash: string): {generation: string; selectors: string[]} | undefined {
+  let h: StoreHistory
+  try {
+    h = readStoreHistory(root)
+  } catch {
+    return undefined
+  }
+  const active = h.generations.find((g) => g.active)
+  if (active === undefined) return undefined
+  const selectors = active.selectors.filter((s) => s.contractHash === contractHash).map(selectorLabel)
+  return selectors.length === 0 ? undefined : {generation: active.generation, selectors}
+}

@@ -27,7 +27,7 @@ export {readStorePolicy, policyFile, findRatification, RATIFICATION_RECEIPTS, ty
 export type {StorePolicy} from './policy.js'
 export {runStorePolicy} from './policy-service.js'
 export type {StorePolicyRequest, StorePolicyResult} from './policy-service.js'
-export {readStoreHistory, renderStoreHistory, storeHistoryJson} from './history-report.js'
+export {activeSelectorsHolding, readStoreHistory, renderStoreHistory, storeHistoryJson} from './history-report.js'
 export {promotionTraces} from './promotion-traces.js'
 export type {PromotionTrace} from './promotion-traces.js'
 export type {HistoryGeneration, HistoryRejection, HistorySelector, HistorySigner, StoreHistory} from './history-report.js'
