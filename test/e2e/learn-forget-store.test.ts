@@ -1,6 +1,6 @@
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {generateAgentKeys, generateKeyPair, keyPairFromGoPrivateKey} from '../../src/plugins/signing/index.js'
 import {cli, entry, makeLab, promoteArgs, snapshot, writeCandidate, writeRoster} from './learn-promote-harness.js'
@@ -51,6 +51,13 @@ describe('learn forget --store checks the activation key against the store roste
         'a pipelock run started on this store refuses to start (contract store: prior contract is tombstoned), and a running one keeps enforcing it until replaced; ' +
         `promote ${dest} (learn promote) or roll back to a generation without it (learn rollback) to replace it`,
     ), r.stderr)
+    // A proxy started on the store refuses the tombstoned active contract, and says how to move on.
+    const cfg = path.join(lab.dir, 'run.yaml')
+    writeFileSync(cfg, ['learn_lock:', '  enabled: true', '  mode: live', `  store_dir: ${JSON.stringify(lab.store)}`, `  roster_path: ${JSON.stringify(lab.roster)}`,
+      '  environment: {id: prod, tenant: "", deployment_id: ""}', `  pinned_root_fingerprint: ${lab.fp}`, ''].join('\n'))
+    const run = cli(['run', '--config', cfg, '--listen', '127.0.0.1:0'])
+    assert.notEqual(run.code, 0)
+    assert.match(run.stderr, /^contract loader init: contract runtime: store reload: contract store: prior contract is tombstoned .*\[CONTRACT_RUNTIME_FAILED\]; hint: the active generation holds a contract learn forget tombstoned: promote the reduced contract forget wrote \(learn promote\), or roll back to a generation without it \(learn rollback\)\n/)
     // The tombstone is enforceable: re-promoting the forgotten contract is refused as tombstoned.
     const again = cli(promoteArgs(lab, c.file))
     assert.equal(again.code, 1)

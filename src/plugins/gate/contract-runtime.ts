@@ -123,7 +123,16 @@ export class ContractRuntime {
     }
     const rt = new ContractRuntime(settings, roster, clock)
     const r = rt.reload()
-    if (r.error !== undefined) throw fail(`contract loader init: ${r.error}`)
+    if (r.error !== undefined) {
+      // The store's own text says "re-promoted"; at start-up it means the active generation's
+      // contract was forgotten (learn forget --store): say how to move on.
+      if (r.error.includes('prior contract is tombstoned')) {
+        throw new PipelockError('CONTRACT_RUNTIME_FAILED', `contract loader init: ${r.error}`, {
+          hint: 'the active generation holds a contract learn forget tombstoned: promote the reduced contract forget wrote (learn promote), or roll back to a generation without it (learn rollback)',
+        })
+      }
+      throw fail(`contract loader init: ${r.error}`)
+    }
     return rt
   }
 
