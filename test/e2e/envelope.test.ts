@@ -477,6 +477,16 @@ describe('mediation envelope: check and run agree; hot reload rotates the key an
     assert.match(ok.stdout, /\n  Enabled: [^\n]*mediation_envelope, mediation_envelope\.verify_inbound[^\n]*\n  Refused:        \(none\)\n$/)
   })
 
+  it('a trust_list well_known_url is named as informational: nothing is fetched from it', () => {
+    const dir = tempDir('pl-envelope-wk-')
+    const file = path.join(dir, 'wk.yaml')
+    writeFileSync(file, ['mediation_envelope:', '  verify_inbound:', '    enabled: true', '    trust_list:',
+      `      - {key_id: peer, public_key: "${'ab'.repeat(32)}", well_known_url: "https://peer.example/.well-known/http-message-signatures-directory"}`, ''].join('\n'))
+    const check = runCli(['check', '--config', file])
+    assert.equal(check.status, 0, check.stderr)
+    assert.ok(check.stderr.split('\n').includes('WARNING: mediation_envelope.verify_inbound.trust_list[0].well_known_url: is informational: verification uses public_key, and nothing is fetched from this URL (pipelock envelope trust add --source fetches a key once)'), check.stderr)
+  })
+
   it('SIGHUP re-reads the key (the directory serves the new one); turning signing off warns and the directory answers 404', async () => {
     const dir = tempDir('pl-envelope-reload-')
     const k1 = generateKeyPair()

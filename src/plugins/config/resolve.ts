@@ -55,6 +55,13 @@ export function resolveConfig(fileValue: unknown, options: ResolveOptions = {}):
   if (inert !== undefined) warnings.push(inert)
   const chain = options.preset === true ? undefined : chainActionWarning(cleaned, config)
   if (chain !== undefined) warnings.push(chain)
+  // Informational in the reference (envelope spec §9.1): accepted and checked, but no key is ever
+  // fetched from it, so an operator who set it must not believe the key follows that URL.
+  config.mediation_envelope.verify_inbound.trust_list.forEach((t, i) => {
+    if ((t.well_known_url ?? '') !== '') {
+      warnings.push({field: `mediation_envelope.verify_inbound.trust_list[${i}].well_known_url`, message: 'is informational: verification uses public_key, and nothing is fetched from this URL (pipelock envelope trust add --source fetches a key once)'})
+    }
+  })
   return {config, warnings}
 }
 
