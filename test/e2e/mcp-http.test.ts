@@ -429,6 +429,23 @@ describe('--header: connection-level headers are named at start, never sent, and
     assert.deepEqual(err.split('\n').filter((l) => l.startsWith('pipelock: upstream error')), [`pipelock: upstream error: connect to 127.0.0.1:${port}: connection refused (ECONNREFUSED)`])
   })
 
+  test('a --header-file line refused names its file and line, and a CRLF file says so', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pl-mcp-hf-crlf-'))
+    try {
+      const f = path.join(dir, 'h')
+      writeFileSync(f, '# keys\r\nX-Api-Key: k\r\n', {mode: 0o600})
+      const p = spawn(process.execPath, [BIN, 'mcp', 'proxy', '--header-file', f, '--upstream', 'http://127.0.0.1:9/'], {env: ENV})
+      let err = ''
+      p.stderr.on('data', (c: Buffer) => (err += c.toString()))
+      p.stdin.end()
+      const code = await new Promise<number | null>((r) => p.on('close', r))
+      assert.equal(code, 2)
+      assert.equal(err.trim().split('\n').at(-1), `--header "X-Api-Key: k?": value contains invalid characters [USAGE]; hint: line 2 of --header-file ${f} ends in a carriage return (CRLF line endings): save the file with LF line endings`)
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+  })
+
   test('a --header-file that does not exist is named in words, not as an errno', async () => {
     const p = spawn(process.execPath, [BIN, 'mcp', 'proxy', '--header-file', '/nonexistent/pl-headers', '--upstream', 'http://127.0.0.1:9/'], {env: ENV})
     let err = ''

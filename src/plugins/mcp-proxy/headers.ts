@@ -63,11 +63,19 @@ export function parseHeaderFlags(entries: readonly string[], file: string | unde
     if ((st.mode & 0o037) !== 0) {
       throw usage(`--header-file "${file}": permissions 0${(st.mode & 0o777).toString(8)} reveal the header values to other users; restrict to 0600 or 0640`)
     }
-    for (const line of readFileSync(file, 'utf8').split('\n')) {
+    readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
       const t = line.trim()
-      if (t === '' || t.startsWith('#')) continue
-      out.push(parseHeaderEntry(line))
-    }
+      if (t === '' || t.startsWith('#')) return
+      try {
+        out.push(parseHeaderEntry(line))
+      } catch (e) {
+        // The reference's text names only the entry: say which file and line it came from, and
+        // why a line that looks right is refused when the file was saved with CRLF endings.
+        if (!(e instanceof PipelockError)) throw e
+        const crlf = line.endsWith('\r') ? ' ends in a carriage return (CRLF line endings): save the file with LF line endings' : ''
+        throw new PipelockError(e.code, e.message, {hint: `line ${i + 1} of --header-file ${file}${crlf}`})
+      }
+    })
   }
   for (const e of entries) out.push(parseHeaderEntry(e))
   return out
