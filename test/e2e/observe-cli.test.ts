@@ -28,3 +28,12 @@ test('run --capture-duration with a bad duration names it', () => {
   assert.equal(r.status, 2)
   assert.equal(r.stderr, 'invalid duration "soon" [USAGE]\n')
 })
+
+test('learn observe --capture-duration: when the time is up it says so, then stops the proxy (exit 0)', () => {
+  const r = runCli(['learn', 'observe', '--capture-dir', path.join(home, 'cap-duration'), '--capture-duration', '1s', '--listen', '127.0.0.1:0'], {env})
+  assert.equal(r.status, 0, r.stderr)
+  const lines = r.stderr.split('\n')
+  const at = lines.indexOf('pipelock: capture: duration reached; capture stopped, stopping the proxy (learn observe)')
+  assert.ok(at >= 0, r.stderr)
+  assert.ok(lines.slice(at).some((l) => l.includes('"event":"shutdown"')), r.stderr)
+})

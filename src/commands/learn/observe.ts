@@ -26,7 +26,7 @@ export default class LearnObserve extends BaseCommand {
   static override flags = {
     config: Flags.string({char: 'c', description: 'config file (default: $PIPELOCK_CONFIG, then ~/.pipelock/pipelock.yaml, then built-in defaults)'}),
     'capture-dir': Flags.string({description: 'capture directory (default: learn.capture_dir of the config); relative paths resolve against the working directory'}),
-    'capture-duration': captureDurationFlag,
+    'capture-duration': Flags.string({description: captureDurationFlag.description!.replace('stop capturing', 'stop capturing and exit')}),
     'capture-raw': captureRawFlag,
     listen: Flags.string({char: 'l', description: 'override fetch_proxy.listen (host:port; port 0 picks a free port)'}),
   }

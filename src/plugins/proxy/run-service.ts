@@ -433,7 +433,10 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   // --capture-duration: stop observing (and, for learn observe, the proxy) after the given time.
   const captureTimer = opts.captureDurationMs !== undefined && capture !== undefined
     ? setTimeout(() => {
-        if (opts.exitAfterCapture === true) return void stop()
+        if (opts.exitAfterCapture === true) {
+          opts.stderr('pipelock: capture: duration reached; capture stopped, stopping the proxy (learn observe)')
+          return void stop()
+        }
         capture!.close()
         opts.stderr('pipelock: capture: duration reached; capture stopped, the proxy keeps running')
       }, opts.captureDurationMs)
