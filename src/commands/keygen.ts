@@ -5,9 +5,7 @@ import {generateAgentKeys, resolveKeystoreDir, type AgentKeyResult} from '../plu
 
 export default class Keygen extends BaseCommand {
   static override summary = 'Generate an Ed25519 key pair for an agent in the keystore'
-  static override description = `Writes <keystore>/agents/<agent>/id_ed25519 (private, 0600) and id_ed25519.pub (public, 0644).
-The agent name is the key id: list the .pub file in the roster with id=<agent>.
-Keystore: --keystore, else --home, else $PIPELOCK_HOME, else ~/.pipelock.`
+  static override description = `Writes <keystore>/agents/<agent>/id_ed25519 (private, 0600) and id_ed25519.pub (public, 0644). The agent name is the key id: list the .pub file in the roster with id=<agent>. Keystore: --keystore, else --home, else $PIPELOCK_HOME, else ~/.pipelock.`
 
   static override examples = [
     '<%= config.bin %> keygen receipt-signer --keystore /tmp/pipelock-keys',

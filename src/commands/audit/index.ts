@@ -7,18 +7,7 @@ import type {ProjectAuditReport} from '../../plugins/preflight/index.js'
 
 export default class Audit extends BaseCommand {
   static override summary = 'Scan a project directory and suggest a pipelock config tailored to it'
-  static override description = `Walks DIR and reports the agent it is built for (Claude Code, Cursor, CrewAI, LangGraph,
-AutoGen), its languages, its package ecosystems (npm, pip, go, cargo, rubygems, maven), the MCP
-servers its .mcp.json names, guardrail-removal tooling, and secrets: in config-like files of
-the tree (.env*, YAML, JSON, TOML, INI, …) and in this process's environment. A secret is
-reported by location only — file and line, or variable name — and the pattern that matched,
-never by its value. Dependency and build directories (node_modules, venv, .git, dist, …) are
-skipped.
-Then suggests a config: the matching preset's monitoring limits and the ecosystems' package
-registries added to api_allowlist. The report goes to stderr; the config to stdout, or to
---output (mode 0600, overwritten). --json prints the report as JSON on stdout instead.
-Exit status 0 whenever the scan ran, whatever it found.
-The subcommands (audit score, audit report, audit packet) audit a config and evidence instead.`
+  static override description = `Walks DIR and reports the agent it is built for (Claude Code, Cursor, CrewAI, LangGraph, AutoGen), its languages, its package ecosystems (npm, pip, go, cargo, rubygems, maven), the MCP servers its .mcp.json names, guardrail-removal tooling, and secrets: in config-like files of the tree (.env*, YAML, JSON, TOML, INI, …) and in this process's environment. A secret is reported by location only — file and line, or variable name — and the pattern that matched, never by its value. Dependency and build directories (node_modules, venv, .git, dist, …) are skipped. Then suggests a config: the matching preset's monitoring limits and the ecosystems' package registries added to api_allowlist. The report goes to stderr; the config to stdout, or to --output (mode 0600, overwritten). --json prints the report as JSON on stdout instead. Exit status 0 whenever the scan ran, whatever it found. The subcommands (audit score, audit report, audit packet) audit a config and evidence instead.`
 
   static override examples = [
     {description: 'Scan a project and write the suggested config', command: '<%= config.bin %> audit ./my-agent -o pipelock.yaml'},

@@ -19,12 +19,7 @@ function failureReason(d: EvidenceReportData): string {
 
 export default class AuditReport extends BaseCommand {
   static override summary = 'Write a self-contained HTML evidence report for people (offline, inline SVG)'
-  static override description = `Verifies the evidence (as verify-receipt does) and writes one HTML file an auditor opens in
-any browser, offline: verdict banner, decisions over time by verdict, top hosts and block
-reasons, contract generations and lifecycle events, and every block with its receipt id.
---json prints the numbers the page shows. The file is written mode 0640 (it quotes the evidence).
-Exit status: 0 when the evidence verifies, 1 otherwise (the report is written either way, and
-stderr says why the evidence did not verify).`
+  static override description = `Verifies the evidence (as verify-receipt does) and writes one HTML file an auditor opens in any browser, offline: verdict banner, decisions over time by verdict, top hosts and block reasons, contract generations and lifecycle events, and every block with its receipt id. --json prints the numbers the page shows. The file is written mode 0640 (it quotes the evidence). Exit status: 0 when the evidence verifies, 1 otherwise (the report is written either way, and stderr says why the evidence did not verify).`
 
   static override examples = [
     {description: 'Report on a recorder directory, pinned to the receipt key', command: '<%= config.bin %> audit report --chain /var/lib/pipelock/recorder --key receipt.pub --out report.html'},

@@ -5,13 +5,7 @@ import type {ScoreReport} from '../../plugins/preflight/index.js'
 
 export default class AuditScore extends BaseCommand {
   static override summary = 'Score the security posture of a config (23 categories, 170 points) with recommendations'
-  static override description = `Scores the effective config (after defaults) category by category — DLP, response and
-MCP scanning, tool policy, kill switch, enforcement, blocklist, adaptive enforcement, contracts,
-flight recorder, request body scanning and more — gives an overall percentage and grade (A ≥ 90,
-B ≥ 80, C ≥ 70, D ≥ 60, else F), and lists findings as CRITICAL / WARNING / INFO.
-The report goes to stdout. The score never changes the exit status (0); a config that cannot be
-loaded exits 1 ("loading config: <file>:<line>: <what> [CODE]" on stderr, or with --json the
-error object of docs/errors.md on stdout).`
+  static override description = `Scores the effective config (after defaults) category by category — DLP, response and MCP scanning, tool policy, kill switch, enforcement, blocklist, adaptive enforcement, contracts, flight recorder, request body scanning and more — gives an overall percentage and grade (A ≥ 90, B ≥ 80, C ≥ 70, D ≥ 60, else F), and lists findings as CRITICAL / WARNING / INFO. The report goes to stdout. The score never changes the exit status (0); a config that cannot be loaded exits 1 ("loading config: <file>:<line>: <what> [CODE]" on stderr, or with --json the error object of docs/errors.md on stdout).`
 
   static override examples = [
     {description: 'Score a config file', command: '<%= config.bin %> audit score --config pipelock.yaml'},

@@ -24,13 +24,7 @@ const q = (s: string): string => JSON.stringify(s)
 
 export default class CanaryGenerate extends BaseCommand {
   static override summary = 'Print a canary_tokens config entry with a fresh fake credential'
-  static override description = `A canary is a fake secret no legitimate request ever carries. pipelock sandbox and mcp proxy
--- COMMAND plant each token that names an env_var in the agent's environment (never read from
-pipelock's own); if the value is ever seen in an outbound URL, header, body, WebSocket frame or
-MCP tool argument, the request is blocked as a critical DLP match ("Canary Token (<name>)") and
-recorded. The default value looks like an AWS access key id and is random on every run. Paste
-the output into the config (YAML by default, --json for the same entry as JSON). Keep the config
-where the agent cannot read it (the sandbox never shows ~/.config/pipelock).`
+  static override description = `A canary is a fake secret no legitimate request ever carries. pipelock sandbox and mcp proxy -- COMMAND plant each token that names an env_var in the agent's environment (never read from pipelock's own); if the value is ever seen in an outbound URL, header, body, WebSocket frame or MCP tool argument, the request is blocked as a critical DLP match ("Canary Token (<name>)") and recorded. The default value looks like an AWS access key id and is random on every run. Paste the output into the config (YAML by default, --json for the same entry as JSON). Keep the config where the agent cannot read it (the sandbox never shows ~/.config/pipelock).`
 
   static override examples = [
     {description: 'An AWS-looking canary planted as AWS_ACCESS_KEY_ID', command: '<%= config.bin %> canary generate --env-var AWS_ACCESS_KEY_ID >> pipelock.yaml'},

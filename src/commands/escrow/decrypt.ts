@@ -7,13 +7,7 @@ import {decryptEscrow, type EscrowDecryptResult} from '../../plugins/recorder/in
 
 export default class EscrowDecrypt extends BaseCommand {
   static override summary = 'Decrypt a raw-escrow sidecar (.raw.enc) with the escrow private key'
-  static override description = `With flight_recorder.raw_escrow, the recorder seals the unredacted detail of every entry to
-the configured X25519 public key in evidence-<session>-<seq>.raw.enc beside the evidence, and
-names the file in the entry's raw_ref. This command is for the holder of the matching private
-key (pipelock escrow keygen): it prints the plaintext (the detail as JSON) on stdout, or writes
-it to --out. With --verify-entry, it finds the entry naming the sidecar in a recorder file and
-says whether the plaintext is exactly the detail that entry hashes (an entry that was not
-redacted), or that the entry was redacted and no byte-for-byte check is possible.`
+  static override description = `With flight_recorder.raw_escrow, the recorder seals the unredacted detail of every entry to the configured X25519 public key in evidence-<session>-<seq>.raw.enc beside the evidence, and names the file in the entry's raw_ref. This command is for the holder of the matching private key (pipelock escrow keygen): it prints the plaintext (the detail as JSON) on stdout, or writes it to --out. With --verify-entry, it finds the entry naming the sidecar in a recorder file and says whether the plaintext is exactly the detail that entry hashes (an entry that was not redacted), or that the entry was redacted and no byte-for-byte check is possible.`
 
   static override examples = [
     {description: 'Print the unredacted detail of entry 12', command: '<%= config.bin %> escrow decrypt --key escrow.key /var/lib/pipelock/recorder/evidence-proxy-12.raw.enc'},

@@ -4,11 +4,7 @@ import {escrowKeygen, type EscrowKeygenResult} from '../../plugins/recorder/inde
 
 export default class EscrowKeygen extends BaseCommand {
   static override summary = 'Create an X25519 key pair for flight_recorder.escrow_public_key'
-  static override description = `Prints "public: <64 hex>" — the value for flight_recorder.escrow_public_key — and writes the
-private key (64 hex chars and a newline, mode 0600) to --out-private, never overwriting a file.
-Without --out-private the private key goes to stderr with a warning (with --json too: the JSON on
-stdout never holds it). Keep it offline: whoever
-holds it can read every escrowed, unredacted detail (pipelock escrow decrypt).`
+  static override description = `Prints "public: <64 hex>" — the value for flight_recorder.escrow_public_key — and writes the private key (64 hex chars and a newline, mode 0600) to --out-private, never overwriting a file. Without --out-private the private key goes to stderr with a warning (with --json too: the JSON on stdout never holds it). Keep it offline: whoever holds it can read every escrowed, unredacted detail (pipelock escrow decrypt).`
 
   static override examples = [
     {description: 'A key pair, the private half in escrow.key', command: '<%= config.bin %> escrow keygen --out-private escrow.key'},

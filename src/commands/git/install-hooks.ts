@@ -7,12 +7,7 @@ import {makeDirs} from '../../plugins/signing/index.js'
 
 export default class GitInstallHooks extends BaseCommand {
   static override summary = 'Install a git pre-push hook that runs pipelock git scan-push'
-  static override description = `Writes .git/hooks/pre-push in the repository containing the current directory
-(a linked worktree's hook goes to the common git directory). The hook runs
-"pipelock git scan-push" on every git push: a commit carrying a secret, or a push to a branch
-outside git_protection.allowed_branches, stops the push. An agent that can delete the hook can
-skip it: run the agent in pipelock sandbox, where .git/hooks is not writable by design of your
-workspace layout, or check pushes on the proxy too (docs/git-protection.md).`
+  static override description = `Writes .git/hooks/pre-push in the repository containing the current directory (a linked worktree's hook goes to the common git directory). The hook runs "pipelock git scan-push" on every git push: a commit carrying a secret, or a push to a branch outside git_protection.allowed_branches, stops the push. An agent that can delete the hook can skip it: run the agent in pipelock sandbox, where .git/hooks is not writable by design of your workspace layout, or check pushes on the proxy too (docs/git-protection.md).`
 
   static override examples = [
     {description: 'Install the hook with a config', command: '<%= config.bin %> git install-hooks --config /etc/pipelock/pipelock.yaml'},

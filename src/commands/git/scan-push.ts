@@ -3,13 +3,7 @@ import {BaseCommand} from '../../cli/base-command.js'
 
 export default class GitScanPush extends BaseCommand {
   static override summary = 'Check a git push (pre-push hook input) for secrets and branch rules'
-  static override description = `Reads what git gives a pre-push hook on stdin: one line per ref,
-"<local ref> <local id> <remote ref> <remote id>". For each ref it scans every commit the push
-sends (git log -p of the range, so a key added in one commit and deleted in the next is still
-found) with pipelock's DLP scanner — the built-in and configured dlp.patterns, canary tokens and
-environment secrets — and, when git_protection is enabled, refuses a destination branch outside
-git_protection.allowed_branches. Run it from inside the repository; the hook written by
-pipelock git install-hooks calls it. Exits 1 (GIT_PUSH_BLOCKED) when the push must not go.`
+  static override description = `Reads what git gives a pre-push hook on stdin: one line per ref, "<local ref> <local id> <remote ref> <remote id>". For each ref it scans every commit the push sends (git log -p of the range, so a key added in one commit and deleted in the next is still found) with pipelock's DLP scanner — the built-in and configured dlp.patterns, canary tokens and environment secrets — and, when git_protection is enabled, refuses a destination branch outside git_protection.allowed_branches. Run it from inside the repository; the hook written by pipelock git install-hooks calls it. Exits 1 (GIT_PUSH_BLOCKED) when the push must not go.`
 
   static override examples = [
     {description: 'What the hook runs (git passes the remote name and URL)', command: 'git rev-parse HEAD | xargs -I{} echo refs/heads/main {} refs/heads/main 0000000000000000000000000000000000000000 | <%= config.bin %> git scan-push --config pipelock.yaml origin'},

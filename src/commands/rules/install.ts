@@ -5,16 +5,7 @@ import {installBundle, installRemote, rulesContext, type InstallResult} from '..
 
 export default class RulesInstall extends BaseCommand {
   static override summary = 'Install a signed community rule bundle from an HTTPS URL, the official registry or a local directory'
-  static override description = `Fetches SOURCE (an https:// URL of a bundle.yaml, its signature at <URL>.sig; or a bundle
-name, looked up in the official registry, whose bundle must carry that name) — or reads
---path DIR/bundle.yaml and DIR/bundle.yaml.sig — and verifies the Ed25519 signature against the
-embedded keyring (official), then rules.trusted_keys of the config (third-party), then validates
-the bundle. Only then is it written, as <rules_dir>/<name>/ with a bundle.lock pinning its
-SHA-256, signer and source (which rules update fetches again). A bundle that fails verification
-is refused and nothing is written. Remote sources are HTTPS only (a redirect to anything else is
-refused), at most 1 MiB, 30 s. A local bundle without a signature installs only with
---allow-unsigned (and never under the reserved pipelock- prefix). Installed rules take effect at
-the next start or config reload of pipelock run.`
+  static override description = `Fetches SOURCE (an https:// URL of a bundle.yaml, its signature at <URL>.sig; or a bundle name, looked up in the official registry, whose bundle must carry that name) — or reads --path DIR/bundle.yaml and DIR/bundle.yaml.sig — and verifies the Ed25519 signature against the embedded keyring (official), then rules.trusted_keys of the config (third-party), then validates the bundle. Only then is it written, as <rules_dir>/<name>/ with a bundle.lock pinning its SHA-256, signer and source (which rules update fetches again). A bundle that fails verification is refused and nothing is written. Remote sources are HTTPS only (a redirect to anything else is refused), at most 1 MiB, 30 s. A local bundle without a signature installs only with --allow-unsigned (and never under the reserved pipelock- prefix). Installed rules take effect at the next start or config reload of pipelock run.`
 
   static override examples = [
     {description: 'Install a bundle published over HTTPS, signed by a key listed in rules.trusted_keys', command: '<%= config.bin %> rules install https://rules.example.com/acme-rules/bundle.yaml --config pipelock.yaml'},

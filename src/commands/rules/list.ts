@@ -4,8 +4,7 @@ import {interruptedNote, listBundles, rulesContext, type ListedBundle} from '../
 
 export default class RulesList extends BaseCommand {
   static override summary = 'List installed community rule bundles'
-  static override description = `One line per bundle under rules_dir: name, version, signed or unsigned, and where it was
-installed from, then when it was last checked. Listing does not verify: use pipelock rules verify.`
+  static override description = `One line per bundle under rules_dir: name, version, signed or unsigned, and where it was installed from, then when it was last checked. Listing does not verify: use pipelock rules verify.`
 
   static override examples = [
     {description: 'The bundles of the default rules directory', command: '<%= config.bin %> rules list'},

@@ -4,8 +4,7 @@ import {removeBundle, rulesContext} from '../../plugins/rules/index.js'
 
 export default class RulesRemove extends BaseCommand {
   static override summary = 'Remove an installed rule bundle'
-  static override description = `Deletes <rules_dir>/<name>/. Its rules stop applying at the next start or config reload of
-pipelock run.`
+  static override description = `Deletes <rules_dir>/<name>/. Its rules stop applying at the next start or config reload of pipelock run.`
 
   static override examples = [
     {description: 'Remove the acme-rules bundle', command: '<%= config.bin %> rules remove acme-rules --config pipelock.yaml'},

@@ -5,14 +5,7 @@ import {rulesContext, updateBundles, type UpdateOutcome} from '../../plugins/rul
 
 export default class RulesUpdate extends BaseCommand {
   static override summary = 'Fetch installed rule bundles again from their HTTPS source and install newer signed versions'
-  static override description = `For each installed bundle (or NAME only) that came from an HTTPS source, fetches the bundle
-and its signature again and checks them exactly as rules install does — signature against the
-embedded keyring and rules.trusted_keys, validation — and also: the signer must be the one pinned
-in bundle.lock (--allow-key-rotation accepts another trusted one), the bundle keeps its name, an
-older version needs --force, and the same version with other bytes (a republish) needs --force.
-Only a bundle that passes every check replaces the installed one; any failure keeps the old
-bundle exactly as it was. Bundles installed from a local path are skipped. Exits 1 when any
-bundle failed to update.`
+  static override description = `For each installed bundle (or NAME only) that came from an HTTPS source, fetches the bundle and its signature again and checks them exactly as rules install does — signature against the embedded keyring and rules.trusted_keys, validation — and also: the signer must be the one pinned in bundle.lock (--allow-key-rotation accepts another trusted one), the bundle keeps its name, an older version needs --force, and the same version with other bytes (a republish) needs --force. Only a bundle that passes every check replaces the installed one; any failure keeps the old bundle exactly as it was. Bundles installed from a local path are skipped. Exits 1 when any bundle failed to update.`
 
   static override examples = [
     {description: 'Update every bundle installed from a URL', command: '<%= config.bin %> rules update --config pipelock.yaml'},

@@ -5,10 +5,7 @@ import {rulesContext, verifyBundles, type VerifiedBundle} from '../../plugins/ru
 
 export default class RulesVerify extends BaseCommand {
   static override summary = 'Re-verify every installed rule bundle (digest, signature, contents)'
-  static override description = `Runs the checks pipelock run applies before loading a bundle: the bytes against the SHA-256
-pinned in bundle.lock, the signature against the pinned signer (embedded keyring or
-rules.trusted_keys), then parsing and validation. A bundle that fails here does not load at run
-time either. Exits 1 when any bundle fails.`
+  static override description = `Runs the checks pipelock run applies before loading a bundle: the bytes against the SHA-256 pinned in bundle.lock, the signature against the pinned signer (embedded keyring or rules.trusted_keys), then parsing and validation. A bundle that fails here does not load at run time either. Exits 1 when any bundle fails.`
 
   static override examples = [
     {description: 'Verify the bundles a config uses', command: '<%= config.bin %> rules verify --config pipelock.yaml'},

@@ -6,10 +6,7 @@ import {initCa, type TlsInitResult} from '../../plugins/tls/index.js'
 
 export default class TlsInit extends BaseCommand {
   static override summary = 'Generate the CA that signs leaf certificates for TLS interception'
-  static override description = `Writes <out>/ca.pem (certificate) and <out>/ca-key.pem (SEC1 EC private key), both 0600,
-creating missing directories 0750. The CA is ECDSA P-256, O=<org>, CN=Pipelock CA, valid from one
-hour ago for --validity (a Go duration). Default directory: --home, else $PIPELOCK_HOME, else
-~/.pipelock — the same place 'pipelock run' looks when tls_interception.ca_cert/ca_key are empty.`
+  static override description = `Writes <out>/ca.pem (certificate) and <out>/ca-key.pem (SEC1 EC private key), both 0600, creating missing directories 0750. The CA is ECDSA P-256, O=<org>, CN=Pipelock CA, valid from one hour ago for --validity (a Go duration). Default directory: --home, else $PIPELOCK_HOME, else ~/.pipelock — the same place 'pipelock run' looks when tls_interception.ca_cert/ca_key are empty.`
 
   static override examples = [
     '<%= config.bin %> tls init',

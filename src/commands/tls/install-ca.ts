@@ -9,10 +9,7 @@ import {caPaths, goos, installCommands, installInstructions, requireCaCert, runt
 
 export default class TlsInstallCa extends BaseCommand {
   static override summary = 'Show (or, with --apply, run) the commands that trust the CA system-wide'
-  static override description = `Prints the commands that add the interception CA to this system's trust store, and how to
-point agent runtimes that ignore the system store (Node, Python requests, curl) at it. Nothing is
-changed unless --apply is given; --apply runs the printed commands (Linux: Debian/Ubuntu or
-RHEL/Fedora family detected from the system; macOS), through sudo unless already root.`
+  static override description = `Prints the commands that add the interception CA to this system's trust store, and how to point agent runtimes that ignore the system store (Node, Python requests, curl) at it. Nothing is changed unless --apply is given; --apply runs the printed commands (Linux: Debian/Ubuntu or RHEL/Fedora family detected from the system; macOS), through sudo unless already root.`
 
   static override examples = [
     '<%= config.bin %> tls install-ca',

@@ -8,21 +8,11 @@ import {printable} from '../../../plugins/errors/index.js'
 export default class AuditPacketBuild extends BaseCommand {
   static override summary = 'Build an audit packet (packet.json, summary.md, evidence.jsonl, verifier.txt) from verified evidence'
   static override description = `Verifies the evidence with pipelock's verifier and writes an Audit Packet v0 directory:
-packet.json (schema pipelock.audit_packet.v0), summary.md, evidence.jsonl (the verified files,
-byte for byte, in chain order, whole lines only: the torn last line of a crashed recorder, which
-the verifier ignores, is not copied) and verifier.txt (the verifier's output on evidence.jsonl).
-summary.md and verifier.txt describe evidence.jsonl as it lies in the packet, so that
-audit packet verify can render them again; packet_id is the SHA-256 of evidence.jsonl.
+packet.json (schema pipelock.audit_packet.v0), summary.md, evidence.jsonl (the verified files, byte for byte, in chain order, whole lines only: the torn last line of a crashed recorder, which the verifier ignores, is not copied) and verifier.txt (the verifier's output on evidence.jsonl). summary.md and verifier.txt describe evidence.jsonl as it lies in the packet, so that audit packet verify can render them again; packet_id is the SHA-256 of evidence.jsonl.
 
-The verdict is "valid" only with a pinned key; without one it is "self_consistent_only".
-Across a receipt key rotation: a recorder directory's rotation-<n>.json are used as found,
+The verdict is "valid" only with a pinned key; without one it is "self_consistent_only". Across a receipt key rotation: a recorder directory's rotation-<n>.json are used as found,
 --rotation-endorsement names others. The packet cannot hold them (its four files are fixed):
-verifier.txt is what verify-receipt evidence.jsonl --rotation-endorsement FILE prints, and
-audit packet verify needs the same files.
-Posture comes from --config (the config the proxy ran with) or, without it, the built-in
-defaults; what pipelock cannot observe about the host is recorded as "unknown".
-Exit status: 0 when the verdict is valid or self_consistent_only; 1 when it is invalid or error
-(the packet is written either way and records the verifier's error; the reason is on stderr).`
+verifier.txt is what verify-receipt evidence.jsonl --rotation-endorsement FILE prints, and audit packet verify needs the same files. Posture comes from --config (the config the proxy ran with) or, without it, the built-in defaults; what pipelock cannot observe about the host is recorded as "unknown". Exit status: 0 when the verdict is valid or self_consistent_only; 1 when it is invalid or error (the packet is written either way and records the verifier's error; the reason is on stderr).`
 
   static override examples = [
     {description: 'Packet for a recorder directory, pinned to the receipt key', command: '<%= config.bin %> audit packet build --chain /var/lib/pipelock/recorder --key receipt.pub --config pipelock.yaml --out ./packet'},

@@ -5,9 +5,7 @@ import {generateKeyFile, KEY_PURPOSES, type GeneratedKeyFile} from '../../../plu
 
 export default class SigningKeyGenerate extends BaseCommand {
   static override summary = 'Generate a deployment key file for one key purpose'
-  static override description = `Writes a JSON key file (0600, atomic) holding the public and private key.
-Purposes: ${KEY_PURPOSES.join(', ')}.
-The fingerprint printed for a roster-root key is the value to pin (--root-fingerprint).`
+  static override description = `Writes a JSON key file (0600, atomic) holding the public and private key. Purposes: ${KEY_PURPOSES.join(', ')}. The fingerprint printed for a roster-root key is the value to pin (--root-fingerprint).`
 
   static override examples = [
     '<%= config.bin %> signing key generate --purpose roster-root --out /tmp/keys/roster-root.json',

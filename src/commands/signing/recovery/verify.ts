@@ -19,9 +19,7 @@ export interface RecoveryVerifyJson {
 
 export default class SigningRecoveryVerify extends BaseCommand {
   static override summary = 'Verify a break-glass recovery authorisation'
-  static override description = `Checks the document's shape, its time window (at most 1 hour, valid now), the recovery-root
-fingerprint pin and the signature. Without --expected-target-roster-hash the binding to a roster is NOT checked
-(offline inspection); runtime callers must pass it.`
+  static override description = `Checks the document's shape, its time window (at most 1 hour, valid now), the recovery-root fingerprint pin and the signature. Without --expected-target-roster-hash the binding to a roster is NOT checked (offline inspection); runtime callers must pass it.`
 
   static override examples = [
     '<%= config.bin %> signing recovery verify --path recovery.json --pinned-fingerprint sha256:39f713d0a644253f04529421b9f51b9b08979d08295959c4f3990ee617f5139f --recovery-pubkey 3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c',

@@ -13,10 +13,7 @@ export interface RosterBuildJson {
 
 export default class SigningRosterBuild extends BaseCommand {
   static override summary = 'Build and sign the deployment key roster'
-  static override description = `The --root key file (purpose roster-root) is included automatically as the root entry and signs the roster.
-Each --include is id=<key id>,key=<JSON key file or agent .pub file>,purpose=<purpose>[,status=active|revoked][,role=<principal>].
-Every key gets valid_from = now (UTC, seconds) and no expiry. Include a receipt-signing key, every compile key
-whose contracts will be promoted, and activation keys with role= (their principal).`
+  static override description = `The --root key file (purpose roster-root) is included automatically as the root entry and signs the roster. Each --include is id=<key id>,key=<JSON key file or agent .pub file>,purpose=<purpose>[,status=active|revoked][,role=<principal>]. Every key gets valid_from = now (UTC, seconds) and no expiry. Include a receipt-signing key, every compile key whose contracts will be promoted, and activation keys with role= (their principal).`
 
   static override examples = [
     '<%= config.bin %> signing roster build --root /tmp/keys/roster-root.json --include id=receipts-1,key=/tmp/keys/receipts.json,purpose=receipt-signing --out /tmp/keys/roster.json',

@@ -5,16 +5,7 @@ import {endorseRotation, type EndorseRotationResult} from '../../../plugins/reco
 
 export default class SigningRotationEndorse extends BaseCommand {
   static override summary = "Endorse a new flight-recorder receipt key with the retiring one (rotation endorsement)"
-  static override description = `Rotating the receipt key of a flight recorder (flight_recorder.signing_key_path): with pipelock
-run stopped, the retiring key signs a rotation endorsement naming the chain's last receipt
-(chain_seq and hash, read from the recorder files of --session) and the new key. The file is
-written as <dir>/rotation-<n>.json (n one past the highest there; mode 0600; never overwritten),
-where a pipelock run started with the new key finds it: the run then starts a new segment at
-chain_seq 0 with a key_transition marker. Without it, run refuses a chain signed by another key.
---retiring-key must be the key that signed the chain's last receipt; --new-key is the new key's
-public key (file or 64 hex) or its private key file. Verify across the rotation with the
-original key and the endorsement: pipelock verify-receipt --chain DIR --key OLD.pub
---rotation-endorsement DIR/rotation-1.json.`
+  static override description = `Rotating the receipt key of a flight recorder (flight_recorder.signing_key_path): with pipelock run stopped, the retiring key signs a rotation endorsement naming the chain's last receipt (chain_seq and hash, read from the recorder files of --session) and the new key. The file is written as <dir>/rotation-<n>.json (n one past the highest there; mode 0600; never overwritten), where a pipelock run started with the new key finds it: the run then starts a new segment at chain_seq 0 with a key_transition marker. Without it, run refuses a chain signed by another key. --retiring-key must be the key that signed the chain's last receipt; --new-key is the new key's public key (file or 64 hex) or its private key file. Verify across the rotation with the original key and the endorsement: pipelock verify-receipt --chain DIR --key OLD.pub --rotation-endorsement DIR/rotation-1.json.`
 
   static override examples = [
     {

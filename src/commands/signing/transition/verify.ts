@@ -10,8 +10,7 @@ export interface TransitionVerifyJson {
 
 export default class SigningTransitionVerify extends BaseCommand {
   static override summary = 'Verify a root key transition signed by both the old and the new root key'
-  static override description = `Checks both fingerprints against the given keys, the optional operator pin (must be the old
-fingerprint) and both signatures over the same body. Updating the pinned fingerprint afterwards is up to the operator.`
+  static override description = `Checks both fingerprints against the given keys, the optional operator pin (must be the old fingerprint) and both signatures over the same body. Updating the pinned fingerprint afterwards is up to the operator.`
 
   static override examples = [
     '<%= config.bin %> signing transition verify --path transition.json --old-pubkey d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a --new-pubkey 2756790e333460a65bde23c44cdb9eadcb144faca6d04de234104d2bdb0d884b --pinned sha256:21fe31dfa154a261626bf854046fd2271b7bed4b6abe45aa58877ef47f9721b9',
