@@ -5,7 +5,7 @@ import {commandProgress} from '../cli/progress.js'
 import {sizeVerifierHeap} from '../cli/v8-flags.js'
 import {evidenceUnkeyed, findReceipt, receiptIdToActionIds, renderEvidenceSet, resolveEvidenceSource, verifyEvidenceInput, verifyExitStatus, type EvidenceSetReport, type FoundReceipt, type VerifyEvidenceReport} from '../plugins/audit/index.js'
 import {printable} from '../plugins/errors/index.js'
-import {displayTime, type EvidenceReport, type SingleReceiptReport} from '../plugins/receipts/index.js'
+import {displayTime, EVIDENCE_SIGNATURE_FAILED, type EvidenceReport, type SingleReceiptReport} from '../plugins/receipts/index.js'
 
 
 /** `--find ID` in the `--json` result: the receipt it names, and whether the evidence holding it verified. */
@@ -164,6 +164,10 @@ Exit status (docs/receipts.md):
     if (!r.valid && !unkeyed) {
       this.out(printable(`FAILED: ${r.path}: ${r.error}`))
       this.err(printable(`verification failed: ${r.error}`))
+      // The verifier's text (the reference's) calls a bad signature an "invalid enum value": say what it means.
+      if (r.error === EVIDENCE_SIGNATURE_FAILED) {
+        this.err(printable(`note: the signature does not verify under the key given for signer ${r.signerKeyId ?? ''}: a different key signed it, or the receipt was altered after signing`))
+      }
       return
     }
     if (unkeyed) {

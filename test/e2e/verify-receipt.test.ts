@@ -125,8 +125,13 @@ describe('verify-receipt on the conformance vectors: exact output (receipts.md Â
     const j = inVectors(f, '--json')
     assert.equal(j.status, 3)
     assert.equal(JSON.parse(j.stdout).error, 'public_key_hex is required to verify EvidenceReceipt v2 signatures')
-    // A key that is not the signer's is still a failure, not a missing key.
-    assert.equal(inVectors(f, '--key', K1).status, 1)
+    // A key that is not the signer's is still a failure, not a missing key, and stderr says what the verifier's text means.
+    assert.deepEqual(inVectors(f, '--key', K1), {
+      status: 1,
+      stdout: `FAILED: ${f}: payload field has invalid enum value: signature verification failed\n`,
+      stderr: 'verification failed: payload field has invalid enum value: signature verification failed\n' +
+        'note: the signature does not verify under the key given for signer receipt-signing-test: a different key signed it, or the receipt was altered after signing\n',
+    })
   })
 
   test('EvidenceReceipt v2: --key ID=HEX pins the key of that signer_key_id only', () => {
