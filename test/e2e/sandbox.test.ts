@@ -315,7 +315,7 @@ describe('pipelock sandbox: report, modes, exit status', () => {
     const marker = path.join(ws, 'proxy-probe-ran')
     const r = await sandbox(['--proxy', `127.0.0.1:${port}`, '--', 'touch', marker])
     assert.equal(r.status, 1, r.stderr)
-    assert.equal(r.stderr.split('\n').at(-2), `--proxy 127.0.0.1:${port}: no pipelock answers there (ECONNREFUSED) [SANDBOX_LAUNCH_FAILED]; hint: start \`pipelock run\` with forward_proxy enabled at that address first, or leave out --proxy to run an embedded proxy`)
+    assert.equal(r.stderr.split('\n').at(-2), `--proxy 127.0.0.1:${port}: no pipelock answers there (connection refused (ECONNREFUSED)) [SANDBOX_LAUNCH_FAILED]; hint: start \`pipelock run\` with forward_proxy enabled at that address first, or leave out --proxy to run an embedded proxy`)
     assert.ok(!existsSync(marker), 'the agent never ran')
   })
 

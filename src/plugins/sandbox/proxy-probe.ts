@@ -14,7 +14,8 @@ export async function probeRunningProxy(host: string, port: number, flag: string
   const {checkHealth} = await import('../proxy/index.js')
   const r = await checkHealth(`${host.includes(':') ? `[${host}]` : host}:${port}`, PROBE_TIMEOUT_MS)
   if (r.healthy) return
-  const why = r.error === undefined ? `/health answered HTTP ${r.status}` : r.error === 'timeout' ? `no answer within ${PROBE_TIMEOUT_MS / 1000} s` : r.error
+  // The probe's own words for a failure: "connection refused (ECONNREFUSED)", "no answer within 3 s".
+  const why = r.error === undefined ? `/health answered HTTP ${r.status}` : r.error
   throw new PipelockError('SANDBOX_LAUNCH_FAILED', `--proxy ${flag}: no pipelock answers there (${why})`, {
     hint: 'start `pipelock run` with forward_proxy enabled at that address first, or leave out --proxy to run an embedded proxy',
   })

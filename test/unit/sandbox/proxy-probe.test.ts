@@ -34,5 +34,5 @@ test('another answer, or none, refuses with SANDBOX_LAUNCH_FAILED naming what ha
   } finally {
     await s.close()
   }
-  await assert.rejects(probeRunningProxy('127.0.0.1', s.port, 'gone'), (e: unknown) => e instanceof PipelockError && e.message === '--proxy gone: no pipelock answers there (ECONNREFUSED)')
+  await assert.rejects(probeRunningProxy('127.0.0.1', s.port, 'gone'), (e: unknown) => e instanceof PipelockError && e.message === '--proxy gone: no pipelock answers there (connection refused (ECONNREFUSED))')
 })
