@@ -1,6 +1,6 @@
 import {parseGoTime, toEpochNanos} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
-import {resolvePinnedKey, type EvidenceKeyChoice, type ParsedEvidenceReceipt, type RotationEndorsement} from '../receipts/index.js'
+import {handOverPaths, resolvePinnedKey, type EvidenceKeyChoice, type ParsedEvidenceReceipt, type RotationEndorsement} from '../receipts/index.js'
 import {authorizeSignerForPayload, fingerprint, loadRoster, resolveKey, type LoadedRoster} from '../signing/index.js'
 
 // The keys an auditor pins (docs/receipts.md "Keys"): one plain key (`--key HEX|FILE`, the v1
@@ -39,17 +39,9 @@ export class KeyRing {
    */
   withEndorsedSuccessors(endorsements: readonly RotationEndorsement[]): KeyRing {
     if (endorsements.length === 0 || this.roster !== undefined) return this
-    const trusted = new Set<string>([...(this.plain === undefined ? [] : [this.plain]), ...this.named.values()])
+    const pinned = [...(this.plain === undefined ? [] : [this.plain]), ...this.named.values()]
     const successors = new Map(this.successors)
-    for (let grew = true; grew; ) {
-      grew = false
-      for (const e of endorsements) {
-        if (!trusted.has(e.priorSignerKey) || trusted.has(e.newSignerKey)) continue
-        trusted.add(e.newSignerKey)
-        successors.set(fingerprint(Buffer.from(e.newSignerKey, 'hex')), e.newSignerKey)
-        grew = true
-      }
-    }
+    for (const [key, path] of handOverPaths(pinned, endorsements)) if (path.length > 0) successors.set(fingerprint(Buffer.from(key, 'hex')), key)
     return new KeyRing(this.plain, this.named, this.roster, successors)
   }
 

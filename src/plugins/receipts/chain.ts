@@ -10,7 +10,7 @@ import {
   type SignatureCheck,
 } from './action-receipt.js'
 import {AdaptiveSignatureChecks, type SignatureChecks, type SignatureFailure} from './parallel-signatures.js'
-import {endorsesBoundary, type RotationEndorsement} from './rotation-endorsement.js'
+import {endorsesBoundary, handOverPaths, type RotationEndorsement} from './rotation-endorsement.js'
 import {sessionOpenGenesis} from './session-genesis.js'
 import {sha256Hex} from '../signing/index.js'
 
@@ -303,18 +303,7 @@ export class ChainVerifier {
     const pinned = this.expectedKey
     const want = signerKey.toLowerCase()
     if (pinned === undefined || pinned === want) return
-    const sessionId = this.options.sessionId ?? ''
-    const via = new Map<string, number[]>([[pinned, []]])
-    for (let grew = true; grew && !via.has(want); ) {
-      grew = false
-      this.pool.forEach((e, idx) => {
-        const path = via.get(e.priorSignerKey)
-        if (path === undefined || via.has(e.newSignerKey) || e.sessionId !== sessionId) return
-        via.set(e.newSignerKey, [...path, idx])
-        grew = true
-      })
-    }
-    const path = via.get(want)
+    const path = handOverPaths([pinned], this.pool, this.options.sessionId ?? '').get(want)
     if (path === undefined) return
     for (const idx of path) this.used.add(idx)
     this.expectedKey = want

@@ -30,6 +30,7 @@ export {
   endorsementBody,
   endorsementDigest,
   endorsesBoundary,
+  handOverPaths,
   encodeRotationEndorsement,
   signRotationEndorsement,
   EndorsementError,

@@ -171,6 +171,26 @@ export function endorsesBoundary(e: RotationEndorsement, b: RotationBoundary): b
   )
 }
 
+/**
+ * The keys `roots` hand over to through endorsements, transitively (each endorsement verified
+ * before it gets here: signed by the key it retires), with the indices into `endorsements` of the
+ * hand-overs on the way; every root maps to []. `sessionId`: only that session's endorsements.
+ */
+export function handOverPaths(roots: Iterable<string>, endorsements: readonly RotationEndorsement[], sessionId?: string): Map<string, number[]> {
+  const via = new Map<string, number[]>()
+  for (const r of roots) via.set(r, [])
+  for (let grew = true; grew; ) {
+    grew = false
+    endorsements.forEach((e, idx) => {
+      const path = via.get(e.priorSignerKey)
+      if (path === undefined || via.has(e.newSignerKey) || (sessionId !== undefined && e.sessionId !== sessionId)) return
+      via.set(e.newSignerKey, [...path, idx])
+      grew = true
+    })
+  }
+  return via
+}
+
 /** The signed message: SHA-256(domain ‖ 0x00 ‖ body). */
 export function endorsementDigest(e: Omit<RotationEndorsement, 'endorsement'>): Buffer {
   return sha256(Buffer.concat([DOMAIN, Buffer.from(endorsementBody(e), 'utf8')]))
