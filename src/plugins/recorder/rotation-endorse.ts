@@ -5,7 +5,7 @@ import {osErrorReason, PipelockError} from '../errors/index.js'
 import {encodeRotationEndorsement, parseRotationEndorsement, signRotationEndorsement} from '../receipts/index.js'
 import {createFileAtomic, loadPrivateKeyTextFile, loadPublicKey, PRIVATE_KEY_HEADER} from '../signing/index.js'
 import {readReceiptTail, tailSignatureError} from './receipt-tail.js'
-import {findRotationEndorsement, nextRotationFile} from './rotation-files.js'
+import {findRotationEndorsement, isRotationFileName, nextRotationFile} from './rotation-files.js'
 import {acquireWriterLock, writerLockHolder} from './writer-lock.js'
 
 // `pipelock signing rotation endorse` (receipts.md §10): the retiring receipt key signs a
@@ -87,7 +87,7 @@ export async function endorseRotation(req: EndorseRotationRequest): Promise<Endo
     writeNew(file, text)
     return {
       file,
-      discoverable: path.resolve(path.dirname(file)) === path.resolve(req.dir) && /^rotation-[1-9][0-9]*\.json$/.test(path.basename(file)),
+      discoverable: path.resolve(path.dirname(file)) === path.resolve(req.dir) && isRotationFileName(path.basename(file)),
       version: 1,
       session_id: endorsement.sessionId,
       prior_signer_key: endorsement.priorSignerKey,

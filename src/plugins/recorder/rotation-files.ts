@@ -8,6 +8,11 @@ import {endorsesBoundary, loadEndorsements, type RotationBoundary, type Rotation
 
 const ROTATION_FILE = /^rotation-([1-9][0-9]{0,8})\.json$/
 
+/** Whether a file name is one `pipelock run` looks for (`rotation-<n>.json`). */
+export function isRotationFileName(name: string): boolean {
+  return ROTATION_FILE.test(name)
+}
+
 /** The `rotation-<n>.json` files of `dir`, by n; none when the directory does not exist. */
 export async function rotationFiles(dir: string): Promise<{file: string; n: number}[]> {
   let names: string[]
