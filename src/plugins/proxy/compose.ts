@@ -40,7 +40,7 @@ import {Interceptor, interceptsHost} from './intercept/runtime.js'
 import {refuseInterceptedUpgrade, type InterceptUpgrade} from './intercept/upgrade.js'
 import {ProxyMetrics, renderFamily} from './metrics.js'
 import {PolicyApi, type PolicyHooks} from './policy-api.js'
-import type {Clock, Dialer, RequestIds, SnapshotSource, TunnelRegistry} from './ports.js'
+import type {Clock, Dialer, RequestIds, SnapshotSource, StreamRegistry, TunnelRegistry} from './ports.js'
 import type {ForwardPorts} from './relay/forward-exchange.js'
 import {ResponseTransformState} from './relay/response-transforms.js'
 import {RelayBufferPool} from './relay-buffer-pool.js'
@@ -105,32 +105,45 @@ class SnapshotHolder implements SnapshotSource {
 }
 
 /**
- * Live tunnels and relays: the kill switch's activation destroys those of every client it does
- * not exempt (`cut`), shutdown destroys them all.
+ * The live work the kill switch cuts: tunnels and WebSocket relays (counted against the tunnel
+ * cap; shutdown destroys them too) and responses still streaming. Its activation cuts every one
+ * of a client it does not exempt (`cut`); a stream of a transport that exempts no one is cut
+ * whoever its client is.
  */
-class LiveTunnels implements TunnelRegistry {
+class LiveWork implements TunnelRegistry, StreamRegistry {
   /** Each tunnel's destroy function and its client's address. */
-  private readonly live = new Map<() => void, string>()
+  private readonly tunnels = new Map<() => void, string>()
+  /** Each stream's cut function, its client's address, and whether its transport exempts anyone. */
+  private readonly streams = new Map<() => void, {clientIp: string; exemptable: boolean}>()
   constructor(private readonly killSwitch: KillSwitchController, private readonly refuses: (clientIp: string) => boolean) {}
   trackTunnel(destroy: () => void, clientIp: string): () => void {
-    this.live.set(destroy, clientIp)
-    // The switch came on while this one was being set up (a WebSocket's dial): it missed the cut.
-    if (this.killSwitch.activeAsOfLastPoll() && this.refuses(clientIp)) {
-      queueMicrotask(() => {
-        if (this.live.has(destroy)) destroy()
-      })
-    }
-    return () => this.live.delete(destroy)
+    this.tunnels.set(destroy, clientIp)
+    this.missedCut(destroy, this.tunnels, this.refuses(clientIp))
+    return () => this.tunnels.delete(destroy)
+  }
+  trackStream(cut: () => void, clientIp: string, exemptable: boolean): () => void {
+    this.streams.set(cut, {clientIp, exemptable})
+    this.missedCut(cut, this.streams, !exemptable || this.refuses(clientIp))
+    return () => this.streams.delete(cut)
+  }
+  /** The switch came on while this one was being set up (a WebSocket's dial): it missed the cut, so it is cut on the next turn. */
+  private missedCut(destroy: () => void, registered: ReadonlyMap<() => void, unknown>, refused: boolean): void {
+    if (!this.killSwitch.activeAsOfLastPoll() || !refused) return
+    queueMicrotask(() => {
+      if (registered.has(destroy)) destroy()
+    })
   }
   activeTunnels(): number {
-    return this.live.size
+    return this.tunnels.size
   }
   /** The kill switch came on. */
   cut(): void {
-    for (const [destroy, clientIp] of [...this.live]) if (this.refuses(clientIp)) destroy()
+    for (const [destroy, clientIp] of [...this.tunnels]) if (this.refuses(clientIp)) destroy()
+    for (const [cut, s] of [...this.streams]) if (!s.exemptable || this.refuses(s.clientIp)) cut()
   }
+  /** Shutdown: every tunnel (a stream ends with its response when the server closes). */
   destroyAll(): void {
-    for (const destroy of [...this.live.keys()]) destroy()
+    for (const destroy of [...this.tunnels.keys()]) destroy()
   }
 }
 
@@ -176,7 +189,7 @@ export class ProxyRuntime {
   readonly upstream: Agent
   readonly contracts: ContractRuntime | null
   readonly exceptions: ExceptionStore | null
-  readonly tunnels: LiveTunnels
+  readonly tunnels: LiveWork
   /** The CONNECT download relays' read buffers, reused from tunnel to tunnel (bench: connect). */
   readonly relayBuffers = new RelayBufferPool()
   /** A2A card baseline and contexts, tracking-domain pattern: one per process, kept across reloads. */
@@ -219,7 +232,7 @@ export class ProxyRuntime {
     this.killSwitch = new KillSwitchController(killSwitchInputs(cfg))
     // Live tunnels are torn down the moment the switch activates (§11.2), but those of a client
     // allowlist_ips exempts (all its traffic is, egress included).
-    this.tunnels = new LiveTunnels(this.killSwitch, (ip) => !killSwitchExempts({snapshot}, ip))
+    this.tunnels = new LiveWork(this.killSwitch, (ip) => !killSwitchExempts({snapshot}, ip))
     this.killSwitch.onActivate(() => this.tunnels.cut())
     // The sentinel file has no caller to name (the API and SIGUSR1 log their own toggles).
     this.killSwitch.onSentinelChange((present) => {
@@ -248,7 +261,7 @@ export class ProxyRuntime {
     // ---- ports: each object is exactly its part's declared type.
     const gate: GatePorts = {
       snapshot, nowMs: () => clock.nowMs(), audit: this.audit, metrics: this.metrics, killSwitch: this.killSwitch,
-      approvals: this.approvals, transforms: this.transforms, sink: this.sink, contracts: this.contracts, exceptions: this.exceptions,
+      trackStream: (cut, ip, exemptable) => this.tunnels.trackStream(cut, ip, exemptable), approvals: this.approvals, transforms: this.transforms, sink: this.sink, contracts: this.contracts, exceptions: this.exceptions,
     }
     const forward: ForwardPorts = {...gate, upstream: this.upstream}
     const runtime = this

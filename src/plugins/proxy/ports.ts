@@ -79,6 +79,15 @@ export interface TunnelRegistry {
   activeTunnels(): number
 }
 
+/** Responses still streaming to the agent (relay/live-cut.ts): cut when the kill switch activates, as tunnels are, but not counted as tunnels. */
+export interface StreamRegistry {
+  /**
+   * Registers a stream of `clientIp`; `exemptable`: its transport spares a client
+   * `kill_switch.allowlist_ips` exempts. Returns the unregister function.
+   */
+  trackStream(cut: () => void, clientIp: string, exemptable: boolean): () => void
+}
+
 /** The kill switch (§11.2): its state, sources and message. */
 export interface KillSwitchPort {
   readonly killSwitch: KillSwitchController

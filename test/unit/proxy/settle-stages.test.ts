@@ -56,7 +56,7 @@ function gate(yaml: string[]): Gate {
   let n = 0
   const store = new ExceptionStore({dir, nowMs, newId: () => `exc-${String(++n).padStart(12, '0')}`})
   const ports: GatePorts = {
-    snapshot: () => snap, nowMs, audit, metrics, killSwitch, approvals: undefined, transforms: new ResponseTransformState(),
+    snapshot: () => snap, nowMs, audit, metrics, killSwitch, trackStream: () => () => undefined, approvals: undefined, transforms: new ResponseTransformState(),
     sink: {record: (d) => (decisions.push(d), `receipt-${decisions.length}`)}, contracts: null, exceptions: store,
   }
   return {ports, snap, decisions, events, store}

@@ -47,7 +47,7 @@ function gatePorts(yaml: string[]): {gate: GatePorts; decisions: Decision[]; kil
   const killSwitch = new KillSwitchController({enabled: false, sentinelFile: '', message: 'stopped by the test'})
   const metrics = new ProxyMetrics('test', nowMs(), nowMs, {killSwitchSources: () => killSwitch.status().sources, activeTunnels: () => 0, sessions: () => null, crossRequest: () => null})
   const gate: GatePorts = {
-    snapshot: () => snap, nowMs, audit, metrics, killSwitch, approvals: undefined, transforms: new ResponseTransformState(),
+    snapshot: () => snap, nowMs, audit, metrics, killSwitch, trackStream: () => () => undefined, approvals: undefined, transforms: new ResponseTransformState(),
     sink: {record: (d) => (decisions.push(d), `receipt-${decisions.length}`)}, contracts: null, exceptions: null,
   }
   return {gate, decisions, killSwitch}

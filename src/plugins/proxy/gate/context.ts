@@ -12,7 +12,7 @@ import type {GoUrl} from '../../canonical/index.js'
 import type {HeaderList, Resolver, Suppressor, UrlScanResult} from '../../scanner/index.js'
 import type {AirlockTransport} from '../../sessions/index.js'
 import type {DecisionBase} from '../core.js'
-import type {ApprovalsPort, AuditTrail, Clock, KillSwitchPort, MetricsPort, SnapshotSource, TransformStatePort} from '../ports.js'
+import type {ApprovalsPort, AuditTrail, Clock, KillSwitchPort, MetricsPort, SnapshotSource, StreamRegistry, TransformStatePort} from '../ports.js'
 import type {Block, BlockAnswer, RecordPorts, RequestRecord} from '../request-gate.js'
 import type {BlockFinding} from '../exception-gate.js'
 import type {RequestSuppression} from '../suppression.js'
@@ -24,7 +24,7 @@ import type {MediationAdmission} from '../relay/mediation.js'
  * clock of every Decision, the audit trail and metrics, the record step's (the fan-out, contracts,
  * exceptions), held requests (taint's `ask`) and the A2A response state.
  */
-export type GatePorts = SnapshotSource & Clock & AuditTrail & MetricsPort & KillSwitchPort & ApprovalsPort & TransformStatePort & RecordPorts
+export type GatePorts = SnapshotSource & Clock & AuditTrail & MetricsPort & KillSwitchPort & StreamRegistry & ApprovalsPort & TransformStatePort & RecordPorts
 
 export interface RequestGateContext {
   readonly ports: GatePorts

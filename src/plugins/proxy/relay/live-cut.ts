@@ -5,15 +5,16 @@
  * only tunnels and WebSockets were registered: an SSE stream through the forward or reverse proxy
  * kept flowing after the kill switch was thrown or the session was terminated.
  *
- * The kill switch spares a client inside `kill_switch.allowlist_ips` where the transport's
- * admission does (the gate stage's own test, `killSwitchExempts`), as it spares its tunnels. The session's cut is
+ * The stream is registered with the live work the kill switch cuts (`StreamRegistry`, beside the
+ * tunnels), which spares a client inside `kill_switch.allowlist_ips` where the transport's
+ * admission does (`KILL_SWITCH_ANSWERS`). The session's cut is
  * registered as admitted: the stream was let through under the tier in force (a `GET` at hard),
  * so only a later change cuts it (entering hard or drain, a reset, a terminate).
  */
 import type {DecisionBase} from '../core.js'
 import type {DecisionStage} from '../decision.js'
-import {KILL_SWITCH_ANSWERS, KILL_SWITCH_BLOCK, killSwitchExempts} from '../gate/stages/kill-switch.js'
-import type {KillSwitchPort, SnapshotSource} from '../ports.js'
+import {KILL_SWITCH_ANSWERS, KILL_SWITCH_BLOCK} from '../gate/stages/kill-switch.js'
+import type {StreamRegistry} from '../ports.js'
 import type {ProxySessions, RequestSession} from '../session-gate.js'
 
 /** The block Decision fields of a cut stream (its status is the stream's own: the head was sent). */
@@ -33,16 +34,13 @@ export class LiveCut {
   private readonly undo: Array<() => void> = []
 
   /** `cut` ends the stream (destroys the upstream body); it is called at most once. */
-  constructor(ports: KillSwitchPort & SnapshotSource, b: DecisionBase, sessions: ProxySessions | null, session: RequestSession | null, cut: () => void) {
+  constructor(ports: StreamRegistry, b: DecisionBase, sessions: ProxySessions | null, session: RequestSession | null, cut: () => void) {
     const fire = (why: LiveCutBlock): void => {
       if (this.why !== null) return
       this.why = why
       cut()
     }
-    const allowlist = KILL_SWITCH_ANSWERS[b.transport].allowlist
-    this.undo.push(ports.killSwitch.onActivate(() => {
-      if (!allowlist || !killSwitchExempts(ports, b.clientIp)) fire(KILL_SWITCH_BLOCK)
-    }))
+    this.undo.push(ports.trackStream(() => fire(KILL_SWITCH_BLOCK), b.clientIp, KILL_SWITCH_ANSWERS[b.transport].allowlist))
     if (sessions !== null && session !== null) this.undo.push(sessions.registerLive(session, () => fire(SESSION_CUT), true))
   }
 

@@ -4,14 +4,14 @@
  */
 import type {ServerResponse} from 'node:http'
 import type {DecisionBase} from '../core.js'
-import type {AuditTrail, Clock, KillSwitchPort, SnapshotSource} from '../ports.js'
+import type {AuditTrail, Clock, SnapshotSource, StreamRegistry} from '../ports.js'
 import type {Decision} from '../decision.js'
 import type {RequestSession} from '../session-gate.js'
 import type {UpstreamResponse} from '../upstream.js'
 
 export interface ResponseRelay {
   /** The kill switch cuts a body still streaming when it activates (relay/live-cut.ts). */
-  readonly ports: SnapshotSource & Clock & AuditTrail & KillSwitchPort
+  readonly ports: SnapshotSource & Clock & AuditTrail & StreamRegistry
   /** The agent's response. */
   readonly res: ServerResponse
   readonly b: DecisionBase

@@ -49,8 +49,8 @@ export function killSwitchRefuses(ports: KillSwitchPort & SnapshotSource, client
 
 /**
  * Whether `kill_switch.allowlist_ips` exempts `clientIp` (runtime §11.2: all its traffic, egress
- * included) on a transport that honours it. Live work (tunnels, WebSockets, streaming responses)
- * asks this when the switch comes on, and keeps going when it is exempt.
+ * included) on a transport that honours it. The registry of live work (tunnels, WebSockets,
+ * streaming responses) asks this when the switch comes on, and keeps an exempt client's going.
  */
 export function killSwitchExempts(ports: SnapshotSource, clientIp: string): boolean {
   const ips = ports.snapshot().config.kill_switch.allowlist_ips
