@@ -119,13 +119,14 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
   let firstV1At: Position | undefined
   const entryChain = new EntryChainVerifier()
   const v2 = new EvidenceChainVerifier()
-  const failures = new Map<EvidenceComponent, EvidenceFailure & {order: number}>()
+  const failures = new Map<EvidenceComponent, RankedFailure>()
   const fileOrder = new Map<string, number>()
-  const fail = (component: EvidenceComponent, message: string, at?: Position, extra: Partial<EvidenceFailure> = {}): void => {
+  /** `entryGap`: entries are missing here (pickFailure puts it first at its line). */
+  const fail = (component: EvidenceComponent, message: string, at?: Position, extra: Partial<EvidenceFailure> = {}, entryGap = false): void => {
     if (failures.has(component)) return
     // Input order of the failing line: file index, then line (Infinity when no line applies).
     const order = at === undefined ? Infinity : (fileOrder.get(at.file) ?? 0) * 2 ** 32 + at.line
-    failures.set(component, {component, message, ...(at === undefined ? {} : {file: at.file, line: at.line}), ...extra, order})
+    failures.set(component, {component, message, ...(at === undefined ? {} : {file: at.file, line: at.line}), ...extra, order, entryGap})
   }
   const warn = (message: string, at?: Position): void => {
     warnings.push(at === undefined ? {message} : {message, file: at.file, line: at.line})
@@ -306,7 +307,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
       const msg = firstInFile
         ? `gap between files: ${lastEntry.file} ends at entry seq ${lastEntry.seq}, ${at.file} starts at entry seq ${e.seq}${missing}`
         : `entry seq gap: expected ${lastEntry.seq + 1n}, got ${e.seq}${missing}`
-      fail('entries', msg, at)
+      fail('entries', msg, at, {}, true)
     }
     lastEntry = {seq, file: at.file}
     const chainError = entryChain.push(e)
@@ -772,26 +773,28 @@ function describeShape(kind: 'entries' | 'bare v1' | 'bare v2'): string {
  * verifying); otherwise the first failure in input order, and at the same line the receipt's
  * own failure, which explains more than the entry hash it also breaks.
  */
-function pickFailure(failures: Map<EvidenceComponent, EvidenceFailure & {order: number}>): EvidenceFailure | undefined {
+function pickFailure(failures: Map<EvidenceComponent, RankedFailure>): EvidenceFailure | undefined {
   const unreadable = failures.get('lines')
   if (unreadable !== undefined) {
-    const {order: _o, ...rest} = unreadable
+    const {order: _o, entryGap: _g, ...rest} = unreadable
     return rest
   }
   const rank: EvidenceComponent[] = ['lines', 'keys', 'action_receipts', 'evidence_receipts', 'files', 'entries']
   // Entries missing from the chain explain the receipt gap they leave (`seq gap: expected 4, got
   // 7`) better than it explains itself: at the same line, the entry gap names what is gone.
-  const missing = (f: EvidenceFailure): boolean => f.component === 'entries' && /^(gap between files|entry seq gap)/.test(f.message)
-  const before = (f: EvidenceFailure & {order: number}, b: EvidenceFailure & {order: number}): boolean =>
-    f.order < b.order || (f.order === b.order && (missing(f) !== missing(b) ? missing(f) : rank.indexOf(f.component) < rank.indexOf(b.component)))
-  let best: (EvidenceFailure & {order: number}) | undefined
+  const before = (f: RankedFailure, b: RankedFailure): boolean =>
+    f.order < b.order || (f.order === b.order && (f.entryGap !== b.entryGap ? f.entryGap : rank.indexOf(f.component) < rank.indexOf(b.component)))
+  let best: RankedFailure | undefined
   for (const f of failures.values()) {
     if (best === undefined || before(f, best)) best = f
   }
   if (best === undefined) return undefined
-  const {order: _order, ...rest} = best
+  const {order: _order, entryGap: _gap, ...rest} = best
   return rest
 }
+
+/** A failure as first found: its input order, and whether it is an entry gap (which leads at its line). */
+type RankedFailure = EvidenceFailure & {order: number; entryGap: boolean}
 
 function str(o: JsonObject, k: string): string {
   const v = o.get(k)
