@@ -5,8 +5,9 @@
  * unchanged; a session terminate through the admin API cuts the session's SSE stream; a client in
  * `kill_switch.allowlist_ips` keeps its stream; an answer that arrives after the switch was thrown
  * is refused, not relayed. Each cut is recorded as a block before the agent sees it end. An
- * event stream the agent asked for may stay quiet longer than the fetch timeout, up to
- * forward_proxy.idle_timeout_seconds.
+ * event stream, asked for or not, may stay quiet longer than the fetch timeout, up to
+ * forward_proxy.idle_timeout_seconds (reverse proxy: no bound); a buffered body or one relayed
+ * unchanged may not.
  */
 import assert from 'node:assert/strict'
 import {rmSync, writeFileSync} from 'node:fs'
@@ -242,22 +243,24 @@ describe('pipelock run: a session terminate cuts the session\'s SSE stream', {ti
   })
 })
 
-describe('pipelock run: an event stream the agent asked for may stay quiet up to forward_proxy.idle_timeout_seconds', {timeout: 60_000}, () => {
+describe('pipelock run: an event stream may stay quiet up to forward_proxy.idle_timeout_seconds, a buffered body up to the fetch timeout', {timeout: 60_000}, () => {
   let server: http.Server
   let port = 0
   let proxy: RunningProxy
   let reversePort = 0
   before(async () => {
-    // `/gap/<s>`: one event, then a second after <s> seconds, then the end.
+    // `/gap/<s>`: one event, then a second after <s> seconds, then the end; `/text/<s>` and
+    // `/audio/<s>` the same with a body of that type.
     server = http.createServer((req, res) => {
-      res.writeHead(200, {'content-type': 'text/event-stream'})
+      const type = req.url!.startsWith('/text/') ? 'text/plain' : req.url!.startsWith('/audio/') ? 'audio/mpeg' : 'text/event-stream'
+      res.writeHead(200, {'content-type': type})
       res.write('data: one\n\n')
       const t = setTimeout(() => res.end('data: two\n\n'), Number(req.url!.split('/').at(-1)) * 1000)
       res.on('close', () => clearTimeout(t))
     })
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
     port = (server.address() as AddressInfo).port
-    proxy = await startProxy(['forward_proxy:', '  enabled: true', '  idle_timeout_seconds: 3', 'fetch_proxy:', '  timeout_seconds: 1', LOOPBACK, ''].join('\n'), {
+    proxy = await startProxy(['forward_proxy:', '  enabled: true', '  idle_timeout_seconds: 3', 'fetch_proxy:', '  timeout_seconds: 1', 'media_policy:', '  strip_audio: false', LOOPBACK, ''].join('\n'), {
       args: ['--reverse-proxy', '--reverse-upstream', `http://127.0.0.1:${port}`, '--reverse-listen', '127.0.0.1:0'],
     })
     reversePort = Number(/reverse proxy listening on 127\.0\.0\.1:(\d+)/.exec(proxy.stderr())![1])
@@ -278,13 +281,31 @@ describe('pipelock run: an event stream the agent asked for may stay quiet up to
     assert.ok(await until(async () => events(proxy, 'response_scan').some((e) => e.message === 'SSE stream ended by an upstream error' && e.error === 'no data for 3 s (forward_proxy.idle_timeout_seconds)')), proxy.stdout())
   })
 
-  it('without asking for a stream the fetch timeout bounds the wait between chunks', async () => {
-    assert.equal(await read(2), 'data: one\n\n')
+  it('an event stream the agent did not ask for is bounded by the idle bound too: the answer says it is a stream', async () => {
+    assert.equal(await read(2), 'data: one\n\ndata: two\n\n')
   })
 
-  it('through the reverse proxy an event stream the client asked for is not bounded by the fetch timeout either', async () => {
-    const viaReverse = async (accept?: string): Promise<string> => (await stream(reversePort, '/gap/2', 'one', async () => undefined, accept === undefined ? {} : {Accept: accept})).text
-    assert.equal(await viaReverse('text/event-stream'), 'data: one\n\ndata: two\n\n')
-    assert.equal(await viaReverse(), 'data: one\n\n')
+  it('a buffered body quiet for longer than the fetch timeout is an upstream failure (502, logged as an error), not a size block', async () => {
+    const r = await rawHttp(proxy.port, {path: `http://127.0.0.1:${port}/text/2`, headers: {Accept: 'text/event-stream'}})
+    assert.equal(r.status, 502)
+    assert.equal(r.body, 'forward proxy fetch failed\n')
+    assert.equal(r.headers['x-pipelock-block-reason'], undefined)
+    assert.ok(await until(async () => events(proxy, 'error').some((e) => JSON.stringify(e).includes('forward proxy fetch failed: no data for 1 s (fetch_proxy.timeout_seconds)'))), proxy.stdout())
+    // Quiet for less than the fetch timeout: whole.
+    const whole = await rawHttp(proxy.port, {path: `http://127.0.0.1:${port}/text/0.3`})
+    assert.equal(whole.status, 200)
+    assert.equal(whole.body, 'data: one\n\ndata: two\n\n')
+  })
+
+  it('through the reverse proxy an event stream is not bounded by the fetch timeout, asked for or not; a body relayed unchanged is', async () => {
+    const viaReverse = async (p: string, accept?: string): Promise<Streamed> => await stream(reversePort, p, 'one', async () => undefined, accept === undefined ? {} : {Accept: accept})
+    assert.equal((await viaReverse('/gap/2', 'text/event-stream')).text, 'data: one\n\ndata: two\n\n')
+    assert.equal((await viaReverse('/gap/2')).text, 'data: one\n\ndata: two\n\n')
+    // Audio is relayed unchanged (media_policy.strip_audio off): quiet past the fetch timeout, it is aborted, never ended as if whole.
+    const audio = await viaReverse('/audio/2')
+    assert.equal(audio.text, 'data: one\n\n')
+    assert.equal(audio.ending, 'aborted')
+    const quick = await viaReverse('/audio/0.3')
+    assert.deepEqual(quick, {text: 'data: one\n\ndata: two\n\n', ending: 'end'})
   })
 })

@@ -145,15 +145,18 @@ export function budgetBytes(ctx: BudgetContext, sessionKey: string, n: number): 
 /**
  * A response body read capped at the smaller of `cap` (max_response_mb) and the session's bytes
  * left (§2.9). `overBudget` is the bytes that were left when the budget was the tighter limit and
- * the body was larger (they are counted as spent); `body` null with no `overBudget` = over `cap`.
+ * the body was larger (they are counted as spent); `body` null with no `overBudget`: over `cap`
+ * (`why.exceeded`) or the read failed (`why.idle` when the upstream stayed quiet past `idleMs`).
  * `expected`: the announced Content-Length, read into one buffer of that size (`readCapped`).
  */
 export function readWithinBudget(ctx: BudgetContext, sessionKey: string, body: Readable, cap: number, o: Omit<ReadCappedOptions, 'overflow'> = {}): Promise<{body: Buffer | null; overBudget?: number}> {
   const remaining = budgetRemaining(ctx, sessionKey)
   const tighter = remaining >= 0 && remaining < cap
+  // Over the budget only when the cap stopped the read: a body that failed or stalled is not.
+  const why = o.why ?? {exceeded: false}
   // The read's own promise, continued once (no async frame of its own per buffered response).
-  return readCapped(body, tighter ? remaining : cap, o).then((got) => {
-    if (got === null && tighter) {
+  return readCapped(body, tighter ? remaining : cap, {...o, why}).then((got) => {
+    if (got === null && tighter && why.exceeded) {
       budgetBytes(ctx, sessionKey, remaining)
       return {body: null, overBudget: remaining}
     }

@@ -21,8 +21,8 @@ export interface ReadCappedOptions {
   readonly expected?: number | undefined
   /** What becomes of a stream over `cap` (default `destroy`). */
   readonly overflow?: Overflow
-  /** Set to `{exceeded: true}` when null came from the cap, not from a failure. */
-  readonly why?: {exceeded: boolean}
+  /** `exceeded` set when null came from the cap, not from a failure; `idle` when from the idle bound. */
+  readonly why?: {exceeded: boolean; idle?: boolean}
   /** The longest wait for the next chunk (none when absent): past it the stream is destroyed and the read fails. */
   readonly idleMs?: number | undefined
 }
@@ -44,7 +44,10 @@ export function readCapped(stream: Readable, cap: number, o: ReadCappedOptions =
   const {expected, overflow = 'destroy', why, idleMs} = o
   return new Promise((resolve) => {
     // Only a reader that asked for it pays for a timer (most bodies are bounded by their client's own).
-    const idle = idleMs === undefined ? null : setTimeout(() => stream.destroy(new Error('no data within the idle timeout')), idleMs)
+    const idle = idleMs === undefined ? null : setTimeout(() => {
+      if (why !== undefined) why.idle = true
+      stream.destroy(new Error('no data within the idle timeout'))
+    }, idleMs)
     let whole: Buffer | null = expected !== undefined && Number.isSafeInteger(expected) && expected > 0 && expected <= cap && expected <= PREALLOCATE_MAX ? Buffer.allocUnsafe(expected) : null
     const chunks: Buffer[] = []
     let size = 0

@@ -95,7 +95,8 @@ export interface HopPolicy {
   readonly maxRedirects?: number | undefined
   /**
    * The longest wait between two chunks of the body (default `timeoutMs`); 0: none, the body's
-   * reader bounds it (a stream the agent asked for, which may rightly stay quiet for minutes).
+   * reader bounds it (what it may be is known from the answer: an event stream may rightly stay
+   * quiet for minutes, a buffered body may not).
    */
   readonly bodyTimeoutMs?: number | undefined
 }
@@ -149,7 +150,9 @@ export async function requestWithRedirects(agent: Agent, req: UpstreamRequest, h
     const loc = location(res.headers)
     const isRedirect = REDIRECT_STATUSES.has(res.statusCode) && loc !== undefined && loc !== ''
     if (!isRedirect || maxRedirects === 0) return {kind: 'response', response: {statusCode: res.statusCode, headers: res.headers, body: res.body, finalUrl: url, finalHost: goHostname(target.host)}}
-    await res.body.dump().catch(() => undefined)
+    // A redirect's body is read off (so the connection can be kept), bounded by the fetch timeout
+    // itself: the hop's bound between chunks may be none (`bodyTimeoutMs` 0).
+    await res.body.dump({limit: 128 * 1024, signal: AbortSignal.timeout(timeoutMs)}).catch(() => undefined)
     if (hop + 1 > maxRedirects) return {kind: 'error', message: `too many redirects (max ${MAX_REDIRECTS})`, dialBlocked: false}
     let next: string
     try {

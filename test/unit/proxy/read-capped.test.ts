@@ -11,6 +11,7 @@ import type {AddressInfo} from 'node:net'
 import {Readable} from 'node:stream'
 import {after, before, describe, it} from 'node:test'
 import {Agent, request} from 'undici'
+import {readWithinBudget} from '../../../src/plugins/proxy/agent-budget.js'
 import {readCapped} from '../../../src/plugins/proxy/read-capped.js'
 
 const body = Buffer.from(Array.from({length: 200_000}, (_, i) => (i * 7) & 0xff))
@@ -84,6 +85,35 @@ describe('readCapped', () => {
       },
     })
     assert.equal(await readCapped(failing, 1 << 20, {expected: 5000}), null)
+  })
+
+  it('says whether a null came from the cap, a failure or the idle bound', async () => {
+    const why = {exceeded: false, idle: false}
+    assert.equal(await readCapped(Readable.from([body.subarray(0, 5000)], {objectMode: false}), 1000, {why}), null)
+    assert.deepEqual(why, {exceeded: true, idle: false})
+    // One chunk, then nothing: the idle bound fails the read.
+    const quiet = new Readable({read() {}})
+    quiet.push(body.subarray(0, 100))
+    const stalled = {exceeded: false, idle: false}
+    assert.equal(await readCapped(quiet, 1 << 20, {idleMs: 50, why: stalled}), null)
+    assert.deepEqual(stalled, {exceeded: false, idle: true})
+    assert.ok(quiet.destroyed)
+  })
+
+  it('a failed read within a tighter session budget is not reported as over the budget', async () => {
+    let spent = 0
+    const ctx = {profile: '', budgets: {tracker: () => ({remainingBytes: () => 2000, recordBytes: (n: number) => void (spent += n)})}} as unknown as Parameters<typeof readWithinBudget>[0]
+    const failing = new Readable({
+      read() {
+        this.push(body.subarray(0, 500))
+        this.destroy(new Error('reset'))
+      },
+    })
+    assert.deepEqual(await readWithinBudget(ctx, 'k', failing, 1 << 20), {body: null})
+    assert.equal(spent, 0)
+    // Over the bytes left: over the budget, and they are counted as spent.
+    assert.deepEqual(await readWithinBudget(ctx, 'k', Readable.from([body.subarray(0, 5000)], {objectMode: false}), 1 << 20), {body: null, overBudget: 2000})
+    assert.equal(spent, 2000)
   })
 
   it('does not set aside an announced length over 1 MiB before the bytes arrive', async () => {

@@ -15,7 +15,7 @@ import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, 
 import type {UpstreamPool} from '../ports.js'
 import type {Decision} from '../decision.js'
 import {recordBytes} from './data-budget.js'
-import {acceptsEventStream, relaySse} from './sse.js'
+import {relaySse} from './sse.js'
 import {killSwitchStage} from '../gate/stages/kill-switch.js'
 import {a2aStreamCheck} from './a2a-stream.js'
 import {REWRITE_STALE_HEADERS} from './response-transforms.js'
@@ -106,12 +106,12 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
   const shown = gate.shown
   const body = gate.body
 
-  // An agent that asks for an event stream (EventSource, MCP clients) may get one that stays quiet
-  // for minutes between events: its body is not bounded by the fetch timeout between chunks but by
-  // the proxy's idle bound for long-lived connections, forward_proxy.idle_timeout_seconds; if the
-  // answer is a body to buffer after all, its read keeps the fetch timeout (readCapped's idleMs).
+  // Whether the body may stay quiet is known only from the answer: an event stream (EventSource
+  // feeds, MCP notification streams) may rightly go minutes between events, asked for or not. So
+  // the upstream client sets no bound between chunks (`bodyTimeoutMs: 0`) and each reader sets
+  // its own: a buffered body the fetch timeout (readCapped's idleMs), an event stream the
+  // proxy's idle bound for long-lived connections, forward_proxy.idle_timeout_seconds.
   const timeoutMs = cfg.fetch_proxy.timeout_seconds * 1000
-  const wantsStream = acceptsEventStream(req.headers.accept)
   // Client gone before the upstream answered: abort it (only then — aborting is not free).
   const abort = new UpstreamAbort()
   let settled = false
@@ -126,7 +126,7 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
       parsed: x.parsed,
       mediate: gate.mediation === undefined ? undefined : (hop, url, m, headers, bytes) => attachMediation(gate.mediation, {method: m, url, headers, body: bytes, hop}),
     },
-    {scanHop: (next) => hopVerdict(snap, rec, next, method), timeoutMs, maxRedirects: opts.followRedirects === false ? 0 : undefined, ...(wantsStream ? {bodyTimeoutMs: 0} : {})},
+    {scanHop: (next) => hopVerdict(snap, rec, next, method), timeoutMs, maxRedirects: opts.followRedirects === false ? 0 : undefined, bodyTimeoutMs: 0},
   )
   settled = true
   // A contract-denied or refused redirect hop, or an envelope that could not be signed (shared with /fetch).
@@ -161,7 +161,7 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
   const contentType = String(up.headers['content-type'] ?? '')
   const mediaType = parseMediaType(contentType)
   // No body to inspect: relay status and headers (Content-Length included) as sent.
-  const relay: ResponseRelay = {ports, res, b, session: t, up, shown, warnings, record, ...(wantsStream ? {idleMs: cfg.forward_proxy.idle_timeout_seconds * 1000, idleField: 'forward_proxy.idle_timeout_seconds'} : {})}
+  const relay: ResponseRelay = {ports, res, b, session: t, up, shown, warnings, record, idleMs: cfg.forward_proxy.idle_timeout_seconds * 1000, idleField: 'forward_proxy.idle_timeout_seconds'}
   if (req.method === 'HEAD' || up.statusCode === 204 || up.statusCode === 304) return await relayStream(relay)
   if (mediaType === 'text/event-stream') {
     if (t !== null) ps!.exposure(t, shown, upHost, 'response')
@@ -177,8 +177,16 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
   // too: the reference's silent truncation of the buffered body is fixed).
   // Read into one buffer of the announced length when there is one (read-capped.ts).
   const announced = up.headers['content-length']
-  const {body: read, overBudget} = await readWithinBudget(snap, budgetKey(b), up.body, cap, {expected: typeof announced === 'string' ? Number(announced) : undefined, ...(wantsStream ? {idleMs: timeoutMs} : {})})
+  const why = {exceeded: false, idle: false}
+  const {body: read, overBudget} = await readWithinBudget(snap, budgetKey(b), up.body, cap, {expected: typeof announced === 'string' ? Number(announced) : undefined, idleMs: timeoutMs, why})
   if (overBudget !== undefined) return block({stage: 'budget', layer: 'budget', detail: overBudgetMessage(overBudget), status: 429, reason: 'data_budget'})
+  if (read === null && !why.exceeded) {
+    // The body stalled or broke off: the upstream failed, nothing was over a limit.
+    const detail = why.idle ? `no data for ${cfg.fetch_proxy.timeout_seconds} s (fetch_proxy.timeout_seconds)` : 'the response body ended before it was complete'
+    record(upstreamFailure(ports, b, shown, {detail: `forward proxy fetch failed: ${detail}`}))
+    sendTextError(res, 502, opts.upstreamErrorText ?? 'forward proxy fetch failed')
+    return
+  }
   if (read === null) {
     const c = opts.responseCap
     return c !== undefined ? block({stage: 'response', layer: c.layer, detail: c.detail, status: c.status, reason: 'data_budget'}) : block({stage: 'response', layer: 'response_size', detail: `response exceeds ${cfg.fetch_proxy.max_response_mb} MB`, status: 502, reason: 'data_budget'})

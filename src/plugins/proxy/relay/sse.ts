@@ -12,11 +12,6 @@ import {recordBytes} from './data-budget.js'
 import {LiveCut} from './live-cut.js'
 import type {ResponseRelay} from './response-relay.js'
 
-/** Whether an `Accept` header asks for an event stream (`text/event-stream`, any case, among others). */
-export function acceptsEventStream(accept: string | undefined): boolean {
-  return accept !== undefined && /text\/event-stream/i.test(accept)
-}
-
 /** SSE (§7.1): events assembled and response-scanned one by one, each flushed as soon as it is complete. */
 export async function relaySse(
   r: ResponseRelay, suppress?: Suppressor,

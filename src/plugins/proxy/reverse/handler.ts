@@ -15,7 +15,7 @@ import {hintHeader} from '../hints.js'
 import {allowDecision, blockDecision, errorDecision, safeTarget, snapshotFor, type DecisionBase} from '../core.js'
 import type {Decision} from '../decision.js'
 import {LiveCut} from '../relay/live-cut.js'
-import {acceptsEventStream, relaySse} from '../relay/sse.js'
+import {relaySse} from '../relay/sse.js'
 import {inboundResponseHeaders, outboundHeaders} from '../header-hygiene.js'
 import {applyMediaPolicy, mediaSettingsFromConfig, parseMediaType} from '../media-policy.js'
 import {REWRITE_STALE_HEADERS} from '../relay/response-transforms.js'
@@ -123,9 +123,10 @@ export async function handleReverse(ctx: ReverseContext, req: IncomingMessage, r
       headers,
       body,
       headersTimeout: cfg.fetch_proxy.timeout_seconds * 1000,
-      // An event stream the client asked for may stay quiet for minutes between events (transports
-      // §4.1: no timeout while streaming SSE); a buffered body keeps its own deadline (respond).
-      bodyTimeout: acceptsEventStream(req.headers.accept) ? 0 : cfg.fetch_proxy.timeout_seconds * 1000,
+      // No bound between chunks here: what the body may be is known from the answer (respond). An
+      // event stream may stay quiet for minutes between events (transports §4.1: no timeout while
+      // streaming SSE, asked for or not); a buffered or streamed body keeps the fetch timeout.
+      bodyTimeout: 0,
     })
     up = {statusCode: r.statusCode, headers: r.headers, body: r.body, finalUrl: target}
   } catch (e) {
@@ -211,15 +212,17 @@ async function respond(ctx: ReverseContext, x: ReverseResponse): Promise<void> {
   }
   const contentType = String(up.headers['content-type'] ?? '')
   const mediaType = parseMediaType(contentType)
+  // A body relayed unchanged keeps the fetch timeout between chunks, an event stream none.
+  const unchangedIdle = mediaType === 'text/event-stream' ? {} : {idleMs: cfg.fetch_proxy.timeout_seconds * 1000, idleField: 'fetch_proxy.timeout_seconds'}
   const media = mediaSettingsFromConfig(cfg.media_policy)
   const av = mediaType.startsWith('audio/') || mediaType.startsWith('video/')
   // Declared audio/video: the policy decides on the type alone; allowed → streamed unchanged.
   if (av && media.enabled) {
     const m = applyMediaPolicy(media, contentType, Buffer.alloc(0))
     if (m.kind === 'block') return replace('media_policy', 'media_policy', m.detail)
-    return streamUnchanged({ports, res, b, session: t, up, shown, warnings, record}, hopHeaders)
+    return streamUnchanged({ports, res, b, session: t, up, shown, warnings, record, ...unchangedIdle}, hopHeaders)
   }
-  if (!cfg.response_scanning.enabled && !media.enabled && !cfg.browser_shield.enabled) return streamUnchanged({ports, res, b, session: t, up, shown, warnings, record}, hopHeaders)
+  if (!cfg.response_scanning.enabled && !media.enabled && !cfg.browser_shield.enabled) return streamUnchanged({ports, res, b, session: t, up, shown, warnings, record, ...unchangedIdle}, hopHeaders)
   if (isCompressedEncoding(String(up.headers['content-encoding'] ?? ''))) return replace('reverse_response_blocked', 'compressed_response', 'injection: compressed response cannot be scanned')
   if (mediaType === 'text/event-stream' && cfg.response_scanning.enabled) {
     const sseHeaders = {...up.headers}
@@ -231,7 +234,7 @@ async function respond(ctx: ReverseContext, x: ReverseResponse): Promise<void> {
   const timer = setTimeout(() => up.body.destroy(new Error('response deadline')), BUFFERED_RESPONSE_MS)
   // A body that fails or stalls past the deadline is a read error, not one over the limit.
   const why = {exceeded: false}
-  const read = await readCapped(up.body, cap, {why})
+  const read = await readCapped(up.body, cap, {why, idleMs: cfg.fetch_proxy.timeout_seconds * 1000})
   clearTimeout(timer)
   if (read === null) {
     if (!why.exceeded) return isImage ? replace('media_policy', 'parse_error', 'media response read error') : replace('reverse_response_blocked', 'parse_error', 'injection: response read error')
@@ -261,10 +264,17 @@ async function streamUnchanged(r: ResponseRelay, headers: Record<string, string 
   res.writeHead(up.statusCode, headers)
   // The kill switch, the session's airlock, a reset or a terminate cut the body while it streams.
   const live = new LiveCut(ports, b, snapshotFor(ports, b).sessions, r.session, () => up.body.destroy())
+  // An upstream quiet for longer than the bound between chunks fails the body (aborted below).
+  const idle = r.idleMs === undefined ? null : setTimeout(() => up.body.destroy(new Error(`no data for ${r.idleMs! / 1000} s (${r.idleField})`)), r.idleMs)
   let complete = false
   try {
     for await (const c of up.body) {
-      if (!res.write(c as Buffer)) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve))
+      idle?.refresh()
+      if (!res.write(c as Buffer)) {
+        await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve))
+        // Waiting for a slow client is not the upstream's quiet.
+        idle?.refresh()
+      }
       if (res.destroyed || live.cutBy !== null) break
     }
     complete = live.cutBy === null
@@ -272,6 +282,7 @@ async function streamUnchanged(r: ResponseRelay, headers: Record<string, string 
     // The upstream failed, or the cut destroyed its body.
   }
   live.end()
+  if (idle !== null) clearTimeout(idle)
   const cut = live.cutBy
   // Recorded before the agent sees the cut; a body of any type is aborted, never ended as if whole.
   if (cut !== null) record(blockDecision(ports, b, shown, {stage: cut.stage, layer: cut.layer, reason: cut.reason, detail: cut.detail, status: up.statusCode, enforced: true, warnings}))
