@@ -5,6 +5,9 @@
  *   drain through the admin API: the pending request gets `-32001 … live stream cut`
  *   (`airlock_active`) as its last event, the upstream stream is closed, and a signed receipt
  *   (layer `airlock`) records the cut in the chain that verifies;
+ * - the kill switch thrown through the admin API cuts an SSE answer still streaming the same way:
+ *   the pending request gets the kill-switch error (`-32004`, `kill_switch_active`) as its last
+ *   event, the upstream stream is closed, and a receipt (layer `kill_switch`) records the cut;
  * - a listener client is an unbound identity: a session quarantined under another name from the
  *   same address (HTTP traffic with `X-Pipelock-Agent`) holds its MCP writes too, and the release
  *   of that one session frees them; a client whose address a `source_cidrs` binds is in its
@@ -167,7 +170,33 @@ describe('pipelock run --mcp-listen: the airlock cuts live MCP streams and holds
     assert.equal(JSON.parse((await mcpPost(url, call(8, 'write_file'), from)).body).result.content[0].text, 'write_file done')
   })
 
-  it('the cut is one signed receipt (layer airlock) in the chain, which verifies', async () => {
+  it('the kill switch cuts an SSE answer still streaming: the kill-switch error as its last event, the upstream closed', async () => {
+    const from = '127.0.0.7'
+    let streaming!: () => void
+    const started = new Promise<void>((r) => (streaming = r))
+    const closedBefore = mcp.streamsClosed()
+    const exchange = mcpPost(url, call(9, 'watch'), from, () => streaming())
+    await started
+    const on = await rawHttp(proxy.port, {method: 'POST', path: '/api/v1/killswitch', headers: {authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json'}, body: '{"active":true}'})
+    assert.equal(on.status, 200, on.body)
+    try {
+      const r = await exchange
+      assert.equal(r.type, 'text/event-stream')
+      const events = r.body.split('\n\n').filter((e) => e !== '')
+      assert.equal(events[0], `data: ${PROGRESS}`)
+      const last = JSON.parse(events.at(-1)!.replace(/^data: /, '')) as {id: number; error: {code: number; data: {block_reason: string}}}
+      assert.deepEqual([last.id, last.error.code, last.error.data.block_reason], [9, -32004, 'kill_switch_active'])
+      assert.ok(await until(async () => mcp.streamsClosed() === closedBefore + 1), 'the upstream stream is closed')
+      assert.ok(proxy.stderr().includes('pipelock: response kill switch cut the exchange in flight (source=api)\n'), proxy.stderr())
+    } finally {
+      const off = await rawHttp(proxy.port, {method: 'POST', path: '/api/v1/killswitch', headers: {authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json'}, body: '{"active":false}'})
+      assert.equal(off.status, 200, off.body)
+    }
+    // Off again: the next call is answered.
+    assert.equal(JSON.parse((await mcpPost(url, call(10, 'read_file'), from)).body).result.content[0].text, 'read_file done')
+  })
+
+  it('each cut is one signed receipt (layer airlock, layer kill_switch) in the chain, which verifies', async () => {
     assert.equal(await proxy.stop(), 0)
     const evidence = path.join(dir, 'evidence')
     const records = readdirSync(evidence).filter((f) => f.endsWith('.jsonl'))
@@ -178,6 +207,8 @@ describe('pipelock run --mcp-listen: the airlock cuts live MCP streams and holds
     const cuts = records.filter((r) => r.transport === 'mcp_http_listener' && r.layer === 'airlock' && r.target === 'response:1')
     assert.equal(cuts.length, 1, JSON.stringify(records.filter((r) => r.layer === 'airlock')))
     assert.deepEqual([cuts[0]!.verdict, cuts[0]!.pattern], ['block', 'airlock:drain'])
+    const switched = records.filter((r) => r.transport === 'mcp_http_listener' && r.layer === 'kill_switch')
+    assert.deepEqual(switched.map((r) => [r.verdict, r.target, r.pattern]), [['block', 'response:9', 'kill_switch:api']], JSON.stringify(switched))
     const v = runCli(['verify-receipt', '--chain', evidence, '--key', path.join(dir, 'receipt.pub'), '--json'])
     assert.equal(v.status, 0, v.stdout + v.stderr)
     assert.equal(JSON.parse(v.stdout).valid, true)

@@ -485,6 +485,46 @@ describe('HTTP listener under the kill switch (sentinel file)', {timeout: 60_000
   })
 })
 
+describe('HTTP listener: the kill switch cuts an exchange in flight (sentinel file, mcp proxy --listen)', {timeout: 60_000}, () => {
+  test('a call whose upstream is still working gets -32004 when the file appears, and the upstream request is aborted', async () => {
+    // A raw upstream whose tools/call never answers; it counts the requests that went away.
+    let aborted = 0
+    let arrived!: () => void
+    const waiting = new Promise<void>((r) => (arrived = r))
+    const upstream = createServer((req, res) => {
+      req.resume()
+      req.on('end', () => {
+        res.once('close', () => aborted++)
+        arrived()
+      })
+    })
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r))
+    const dir = mkdtempSync(path.join(tmpdir(), 'pl-mcp-ks-live-'))
+    const sentinel = path.join(dir, 'kill')
+    const cfg = path.join(dir, 'c.yaml')
+    writeFileSync(cfg, `kill_switch:\n  sentinel_file: ${sentinel}\n`)
+    const l = await startListener(`http://127.0.0.1:${(upstream.address() as {port: number}).port}/mcp`, ['--config', cfg])
+    try {
+      const started = Date.now()
+      const call = post(l.url, '{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"slow","arguments":{}}}')
+      await waiting
+      writeFileSync(sentinel, '')
+      const r = await call
+      assert.deepEqual([r.status, r.body], [200, '{"jsonrpc":"2.0","id":7,"error":{"code":-32004,"message":"Emergency deny-all active","data":{"block_reason":"kill_switch_active"}}}'])
+      // Cut by the watch's poll, not by the upstream timeout (30 s).
+      assert.ok(Date.now() - started < 10_000)
+      for (let i = 0; i < 100 && aborted === 0; i++) await new Promise((res) => setTimeout(res, 20))
+      assert.equal(aborted, 1, 'the upstream request was aborted')
+      assert.match(l.stderr(), /pipelock: response kill switch cut the exchange in flight \(source=sentinel\)\n/)
+    } finally {
+      await l.stop()
+      upstream.closeAllConnections()
+      await new Promise<void>((r) => upstream.close(() => r()))
+      rmSync(dir, {recursive: true, force: true})
+    }
+  })
+})
+
 describe('HTTP listener with an unreachable upstream', {timeout: 60_000}, () => {
   test('a request is answered 502 -32003 with its own id (the reference answers id:null)', async () => {
     // Nothing listens on this port (the tests' reserved range).

@@ -14,12 +14,13 @@ import {createServer, type IncomingMessage, type Server, type ServerResponse} fr
 import type {AddressInfo} from 'node:net'
 import type {PipelockConfig} from '../config/index.js'
 import {
-  errorLine, isObjectValue, liveCutDecision, mcpError, newSessionState, parseFrame, RequestTracker, trimGoSpace,
-  type McpContext, type McpError, type McpRecorder, type McpSessionState,
+  errorLine, isObjectValue, killSwitchCutDecision, liveCutDecision, mcpError, newSessionState, parseFrame, RequestTracker, trimGoSpace,
+  type McpContext, type McpDecision, type McpError, type McpRecorder, type McpSessionState,
 } from '../mcp/index.js'
 import {A2aState} from '../a2a/index.js'
 import {blockHeaders} from '../proxy/index.js'
 import {ListenerA2a} from './a2a-listener.js'
+import {KillSwitchWatch} from './kill-switch-watch.js'
 import {MAX_LINE_BYTES} from './line-reader.js'
 import type {McpRuntime} from './runtime.js'
 import {SerialLanes} from './scan-lane.js'
@@ -73,6 +74,13 @@ export function splitListen(listen: string): {host: string; port: number} {
 export async function startMcpListener(o: ListenerOptions): Promise<RunningListener> {
   const client = new UpstreamClient(30_000)
   const lanes = new SerialLanes()
+  // One watch per kill-switch controller (the run's runtimes, one per config snapshot, share the run's).
+  const watches = new Map<McpRuntime['killSwitch'], KillSwitchWatch>()
+  const killWatch = (r: McpRuntime): KillSwitchWatch => {
+    let w = watches.get(r.killSwitch)
+    if (w === undefined) watches.set(r.killSwitch, (w = new KillSwitchWatch(r.killSwitch)))
+    return w
+  }
   // A2A contexts live as long as the listener (kept across reloads, like the tool baseline).
   const a2a = new ListenerA2a(new A2aState())
   // One tool baseline for the whole listener (Q18 kept); chain windows per client IP (Q17 fix).
@@ -147,20 +155,30 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
     }
 
     // Operations §6 item 4 on MCP: from here until its answer is out, the exchange is live work
-    // of its session — entering airlock hard or drain, a reset or a terminate cuts it (recorded
-    // first: one block Decision and receipt; then the pending request's error, and the end).
+    // of its session — entering airlock hard or drain, a reset or a terminate cuts it — and of the
+    // kill switch, whose activation cuts it too (recorded first: one block Decision and receipt;
+    // then the pending request's error, and the end).
     const abort = new AbortController()
     let cut = false
-    const unregister = ctx.state.session?.registerLive?.((tier) => {
+    const subject = {id: frame.isResponse ? null : frame.id, method: frame.method, tool: d.tool}
+    const cutWith = (decide: () => McpDecision | null): void => {
       if (cut || res.writableEnded || res.destroyed) return
+      const cd = decide()
+      if (cd === null) return
       cut = true
-      const cd = liveCutDecision(ctx, {id: frame.isResponse ? null : frame.id, method: frame.method, tool: d.tool}, tier)
       o.recorder.record(cd)
       abort.abort()
       if (res.headersSent) return void res.end(cd.forward === null ? undefined : sseEvent(cd.forward))
       return cd.forward === null ? sendStatus(res, 202) : sendJson(res, 200, cd.forward)
-    })
+    }
+    const unregister = ctx.state.session?.registerLive?.((tier) => cutWith(() => liveCutDecision(ctx, subject, tier)))
     if (unregister !== undefined) res.once('close', unregister)
+    // The sources the runtime honours decide (`mcp proxy`: config and sentinel; the run: all four).
+    const switchOn = (): McpDecision | null => {
+      const ks = runtime.deps.killSwitch.status()
+      return ks.active ? killSwitchCutDecision(ctx, subject, ks) : null
+    }
+    res.once('close', killWatch(runtime).watch(() => cutWith(switchOn)))
 
     // A failure of the upstream is answered with the request's id, so the client can match it to
     // its call (the reference sends `id:null`, docs/compatibility.md); a POSTed response has none to match.

@@ -27,7 +27,7 @@ export {MCP_RESPONSE_TRANSPORT_STAGES, mcpResponseStagesFor, runMcpResponseGate,
 export type {McpResponseGateContext, McpResponseStage, McpResponseStageId} from './pipeline/gate/response/context.js'
 export {scanResponseFrame, type ResponseScans, type ResponseScanDeps} from './pipeline/response-scans.js'
 export {decideResponse} from './pipeline/response.js'
-export {liveCutDecision, type LiveCutSubject} from './pipeline/live-cut.js'
+export {killSwitchCutDecision, liveCutDecision, type LiveCutSubject} from './pipeline/live-cut.js'
 export {mcpSettingsFromConfig, newSessionState, type McpSettings, type McpDeps, type McpSessionState, type McpSessionSource, type KillSwitchView, type ResponseAction} from './pipeline/settings.js'
 export type {McpDecision, McpFact, McpRedirectRequest, McpRecorder, McpDirection, McpStage, McpTransport, McpVerdict} from './pipeline/decision.js'
 export type {McpSessionHandle, McpSessionEntry, McpSignal, McpTaintVerdict, McpAirlockDeny, McpAddressHold} from './pipeline/session-step.js'

@@ -16,7 +16,8 @@
  * * a response injection finding (any action) — `unclassified`, target `response:<id>` or
  *   `server_response`, layer `mcp_response_scan`; a media-policy block likewise, layer `media_policy`;
  *   a live stream its session cut (airlock hard/drain, reset, terminate: mcp/pipeline/live-cut.ts)
- *   likewise, layer `airlock`, as the HTTP proxy records the WebSocket it cuts;
+ *   likewise, layer `airlock`, as the HTTP proxy records the WebSocket it cuts; an exchange the
+ *   kill switch cut in flight likewise, layer `kill_switch` (pattern `kill_switch:<source>`);
  * * a DLP warn-pattern hit on any message — layer `dlp`, verdict `warn`.
  * Other messages (initialize, resources/read, clean responses) and blocks of non-`tools/call`
  * requests produce none.
@@ -24,6 +25,9 @@
 import {formatGoTime, fromEpochNanos} from '../canonical/index.js'
 import {isToolCall, type AirlockEvidence, type Decision, type DecisionSink, type HitlEvidence, type RequestDecision, type TaintEvidence, type ToolCallDecision} from '../decision/index.js'
 import {classifyHttpMethod, classifyMcp, type DecisionReceiptFields, type EvidenceEmitter, proxyDecisionFields, type ReceiptEmitter} from '../recorder/index.js'
+
+/** The layers of a response-side tool-call Decision that get a receipt (above). */
+const LIVE_RESPONSE_LAYERS: ReadonlySet<string> = new Set(['mcp_response_scan', 'media_policy', 'airlock', 'kill_switch'])
 
 /**
  * The signed half of an open recorder: the v1 receipt chain and the v2 `proxy_decision` chain.
@@ -161,7 +165,7 @@ export class ReceiptSink implements DecisionSink {
 
   private toolCallDecision(d: ToolCallDecision): void {
     if (d.direction === 'request' && d.method === 'tools/call') this.toolCall(d)
-    else if (d.direction === 'response' && (d.layer === 'mcp_response_scan' || d.layer === 'media_policy' || d.layer === 'airlock') && d.pattern !== undefined) {
+    else if (d.direction === 'response' && LIVE_RESPONSE_LAYERS.has(d.layer) && d.pattern !== undefined) {
       this.emitToolCall(d, {actionType: 'unclassified', sideEffectClass: 'none', reversibility: 'unknown'}, d.id === null ? 'server_response' : `response:${d.id}`, d.verdict, d.layer, d.pattern, d.severity)
     }
     for (const w of d.dlpWarnings) {

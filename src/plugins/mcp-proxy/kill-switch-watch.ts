@@ -1,0 +1,51 @@
+/**
+ * The HTTP listener's exchanges still in flight, cut when the kill switch comes on (mcp.md §15.1:
+ * every message is denied while it is on), as the HTTP proxy cuts its live tunnels and streams:
+ * a tools/call whose upstream is still working, or an SSE answer still streaming, gets the
+ * kill-switch error at once instead of waiting for its answer to meet the response stage.
+ *
+ * The controller fires on an off→on edge of `poll()`. `pipelock run` polls it four times a
+ * second; `mcp proxy --listen` has no one else polling, so the watch polls it at the same rate
+ * while an exchange is in flight (a stat of the sentinel file), and not at all when idle.
+ */
+import type {KillSwitchController} from '../killswitch/index.js'
+
+/** How often the controller is polled while an exchange is in flight (the run's own rate). */
+const POLL_MS = 250
+
+export class KillSwitchWatch {
+  private readonly live = new Set<() => void>()
+  private timer: NodeJS.Timeout | null = null
+  private unsubscribe: (() => void) | null = null
+  constructor(private readonly controller: KillSwitchController) {}
+
+  /**
+   * Watches one exchange: `cut` runs when the switch comes on (it decides whether the switch
+   * applies to it). Returns the function that stops watching it. An exchange that begins while the
+   * switch is already on (it came on after the request was decided) is cut on the next turn.
+   */
+  watch(cut: () => void): () => void {
+    this.live.add(cut)
+    if (this.unsubscribe === null) this.unsubscribe = this.controller.onActivate(() => this.cutAll())
+    if (this.timer === null) {
+      this.timer = setInterval(() => this.controller.poll(), POLL_MS)
+      this.timer.unref()
+    }
+    if (this.controller.activeAsOfLastPoll()) {
+      queueMicrotask(() => {
+        if (this.live.has(cut)) cut()
+      })
+    }
+    return () => {
+      if (!this.live.delete(cut) || this.live.size > 0) return
+      clearInterval(this.timer!)
+      this.timer = null
+      this.unsubscribe!()
+      this.unsubscribe = null
+    }
+  }
+
+  private cutAll(): void {
+    for (const cut of [...this.live]) cut()
+  }
+}
