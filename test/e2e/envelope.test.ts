@@ -327,7 +327,7 @@ describe('pipelock envelope trust', {timeout: 90_000}, () => {
     assert.equal(runCli(['envelope', 'trust', 'verify', '--store', store]).stdout, 'trust store ready\t1 trusted peer(s)\n')
   })
 
-  it('add --source names why the directory could not be fetched: connection refused, or a 404 from a peer that signs nothing', async () => {
+  it('add --source names why the directory could not be fetched: connection refused, a 404 from a peer that signs nothing, or a page that is not JSON', async () => {
     const closed = http.createServer()
     const closedPort = await listenOn(closed)
     await new Promise<void>((r) => closed.close(() => r()))
@@ -345,6 +345,18 @@ describe('pipelock envelope trust', {timeout: 90_000}, () => {
     } finally {
       unsigned.closeAllConnections()
       await new Promise<void>((r) => unsigned.close(() => r()))
+    }
+    // A web page where the directory should be: its type and first line, control characters shown as ?.
+    const page = http.createServer((_q, s) => s.writeHead(200, {'content-type': 'text/html'}).end('<!DOCTYPE html>\u001b[2J<html><head><title>Sign in to continue</title></head></html>\n'))
+    const pagePort = await listenOn(page)
+    try {
+      const src = `http://127.0.0.1:${pagePort}/`
+      const r = await runCliAsync(['envelope', 'trust', 'add', 'x.test', '--source', src, '--store', store])
+      assert.equal(r.status, 2)
+      assert.equal(r.stderr, NOTE + `directory from ${src} is not JSON (Content-Type text/html; it begins "<!DOCTYPE html>?[2J<html><head><title>Si…") [ENVELOPE_TRUST_INVALID]; hint: --source takes the peer's key directory, /.well-known/http-message-signatures-directory on its listener\n`)
+    } finally {
+      page.closeAllConnections()
+      await new Promise<void>((r) => page.close(() => r()))
     }
   })
 

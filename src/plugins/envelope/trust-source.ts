@@ -2,7 +2,7 @@
  * `trust add --source <url>`: the peer's key directory, fetched over https (or http to a loopback
  * host), every redirect re-checked, 10 s timeout, at most 1 MiB of JSON (spec §10).
  */
-import {networkErrorReason, PipelockError} from '../errors/index.js'
+import {networkErrorReason, PipelockError, printable} from '../errors/index.js'
 import {directoryKey} from './directory.js'
 import {checkKeySource} from './trust-store.js'
 
@@ -39,8 +39,12 @@ export async function fetchDirectoryKey(source: string): Promise<{keyId: string;
     let doc: unknown
     try {
       doc = JSON.parse(text)
-    } catch (e) {
-      return fail(`directory is not JSON: ${(e as Error).message}`)
+    } catch {
+      // Said in words with what came instead (a login page, a web server's index): JSON.parse's
+      // own message quotes an arbitrary stretch of the body.
+      throw new PipelockError('ENVELOPE_TRUST_INVALID', `directory from ${url} is not JSON (${bodyShape(res.headers.get('content-type'), text)})`, {
+        hint: "--source takes the peer's key directory, /.well-known/http-message-signatures-directory on its listener",
+      })
     }
     const k = directoryKey(doc)
     if (typeof k === 'string') return fail(k)
@@ -56,4 +60,11 @@ function fetchFailure(e: unknown): string {
   if (typeof code === 'string') return networkErrorReason(code)
   if (typeof err.cause?.message === 'string' && err.cause.message !== '') return err.cause.message
   return err.message
+}
+
+/** What a body that is not JSON looks like: its declared type and its first line, printable and cut at 40 characters. */
+function bodyShape(contentType: string | null, text: string): string {
+  const first = printable((text.trim().split('\n')[0] ?? '').trim())
+  const start = first === '' ? 'an empty body' : `it begins ${JSON.stringify(first.length > 40 ? `${first.slice(0, 40)}…` : first)}`
+  return `${contentType === null ? 'no Content-Type' : `Content-Type ${printable(contentType)}`}; ${start}`
 }
