@@ -137,6 +137,16 @@ describe('audit packet verify proves the whole packet directory', () => {
     symlinkSync('summary.md', path.join(l, 'summary-link.md'))
     assert.equal(verdictOf(verify(l).stdout), `PACKET INVALID: ${l}\n  summary-link.md: a symbolic link ${extra}\n`)
 
+    // packet.json pointing an artifact elsewhere: one problem, said once, whether the path exists or not
+    const moved = copy('moved-artifact')
+    const pj = JSON.parse(readFileSync(path.join(moved, 'packet.json'), 'utf8'))
+    pj.artifacts.summary = 'report.md'
+    writeFileSync(path.join(moved, 'packet.json'), JSON.stringify(pj, null, 2) + '\n')
+    assert.equal(verdictOf(verify(moved).stdout), `PACKET INVALID: ${moved}\n  packet.json artifacts.summary is "report.md", which does not exist: build writes summary.md\n`)
+    pj.artifacts.summary = 'verifier.txt'
+    writeFileSync(path.join(moved, 'packet.json'), JSON.stringify(pj, null, 2) + '\n')
+    assert.equal(verdictOf(verify(moved).stdout), `PACKET INVALID: ${moved}\n  packet.json artifacts.summary is "verifier.txt": build writes summary.md\n`)
+
     // one of the four replaced by a symbolic link to an identical copy elsewhere
     const r = copy('linked-summary')
     cpSync(path.join(r, 'summary.md'), path.join(dir, 'outside-summary.md'))

@@ -1,4 +1,4 @@
-import {lstatSync, readdirSync, type Dirent} from 'node:fs'
+import {existsSync, lstatSync, readdirSync, type Dirent} from 'node:fs'
 import path from 'node:path'
 import type {AuditPacket} from './packet-schema.js'
 
@@ -15,7 +15,10 @@ export function packetFileProblems(dir: string, artifacts: AuditPacket['artifact
   const out: string[] = []
   for (const [name, expected] of Object.entries(PACKET_ARTIFACTS)) {
     const recorded = (artifacts as Record<string, string | undefined>)[name]
-    if (recorded !== expected) out.push(`packet.json artifacts.${name} is ${recorded === undefined ? 'absent' : JSON.stringify(recorded)}: build writes ${expected}`)
+    if (recorded === expected) continue
+    // One problem, said once: the path recorded, whether anything is there, and build's own name.
+    const there = recorded === undefined ? '' : existsSync(path.join(dir, recorded)) ? '' : ', which does not exist'
+    out.push(`packet.json artifacts.${name} is ${recorded === undefined ? 'absent' : JSON.stringify(recorded)}${there}: build writes ${expected}`)
   }
   const entries = readdirSync(dir, {withFileTypes: true}).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   for (const e of entries) {
