@@ -1,6 +1,7 @@
 import {Args} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {chainFlags, chainRequest, evidenceKeyFlags} from '../cli/evidence-flags.js'
+import {verifyingWork} from '../cli/verify-work.js'
 import {transcriptRoot, type TranscriptRootReport} from '../plugins/audit/index.js'
 import {printable} from '../plugins/errors/index.js'
 import {displayTime} from '../plugins/receipts/index.js'
@@ -30,7 +31,7 @@ The chain is verified first, exactly as verify-receipt does (a .jsonl file or a 
 
   async run(): Promise<TranscriptRootReport> {
     const {args, flags, metadata} = await this.parse(TranscriptRoot)
-    const r = await transcriptRoot(chainRequest(args.file, flags, metadata))
+    const r = await verifyingWork(this.jsonEnabled(), (onProgress) => transcriptRoot({...chainRequest(args.file, flags, metadata), onProgress}))
     if (!r.valid) {
       const f = r.verification.failure
       this.err(printable(f === undefined ? (r.error as string) : `chain verification failed${f.file === undefined ? '' : ` at ${f.file}:${f.line}`}: ${f.message}`))

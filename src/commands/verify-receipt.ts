@@ -1,8 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {chainFlags, chainRequest, evidenceKeyFlags} from '../cli/evidence-flags.js'
-import {commandProgress} from '../cli/progress.js'
-import {sizeVerifierHeap} from '../cli/v8-flags.js'
+import {verifyingWork} from '../cli/verify-work.js'
 import {evidenceUnkeyed, findReceipt, receiptIdToActionIds, renderEvidenceSet, resolveEvidenceSource, verifyEvidenceInput, verifyExitStatus, type EvidenceSetReport, type FoundReceipt, type VerifyEvidenceReport} from '../plugins/audit/index.js'
 import {printable} from '../plugins/errors/index.js'
 import {displayTime, EVIDENCE_SIGNATURE_FAILED, type EvidenceReport, type SingleReceiptReport} from '../plugins/receipts/index.js'
@@ -65,15 +64,7 @@ Exit status (docs/receipts.md):
     const {args, flags, metadata} = await this.parse(VerifyReceipt)
     // A --find id that names nothing is a usage error before any verification, not after it.
     if (flags.find !== undefined) receiptIdToActionIds(flags.find)
-    // Memory flat in the chain's length (bench: verify); stands back for the operator's own V8 flags.
-    sizeVerifierHeap(process.execArgv, process.env.NODE_OPTIONS)
-    const progress = commandProgress(this.jsonEnabled(), 'verifying', 'receipts')
-    let report: VerifyEvidenceReport
-    try {
-      report = await verifyEvidenceInput({...chainRequest(args.file, flags, metadata), ...progress.option})
-    } finally {
-      progress.done()
-    }
+    const report = await verifyingWork(this.jsonEnabled(), (onProgress) => verifyEvidenceInput({...chainRequest(args.file, flags, metadata), onProgress}))
     if (report.kind === 'endorsement_error') {
       this.out(`CHAIN BROKEN: ${report.label}`)
       this.out(`  Error:    ${report.error}`)

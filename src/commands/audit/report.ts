@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {writeOutputFile} from '../../cli/output-file.js'
+import {verifyingWork} from '../../cli/verify-work.js'
 import {endorsementRequest, evidenceKeyFlags, evidenceSourceFlags, givenSession, keyRingRequest} from '../../cli/evidence-flags.js'
 import {formatGoTime, fromEpochNanos, systemClock} from '../../plugins/canonical/index.js'
 import {collectReportData, renderReportHtml, type EvidenceReportData} from '../../plugins/audit/index.js'
@@ -36,13 +37,14 @@ export default class AuditReport extends BaseCommand {
 
   async run(): Promise<EvidenceReportData> {
     const {flags, metadata} = await this.parse(AuditReport)
-    const data = await collectReportData({
+    const data = await verifyingWork(this.jsonEnabled(), (onProgress) => collectReportData({
       file: flags.chain,
       ...keyRingRequest(flags),
       // without a key the page still renders, with a "self-consistent only" banner
       ...givenSession(flags, metadata),
       ...endorsementRequest(flags),
-    })
+      onProgress,
+    }))
     // The page quotes the evidence (targets, hosts, block reasons), which the recorder keeps 0600: not for every local user.
     writeOutputFile(flags.out, renderReportHtml(data, formatGoTime(fromEpochNanos(systemClock.nowNanos()))), REPORT_FILE_MODE)
     this.out(`audit report: ${flags.out} (verdict ${data.verdict}, ${data.decisions} decisions, ${data.blocks.length + data.blocksOmitted} blocks)`)

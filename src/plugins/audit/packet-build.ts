@@ -141,7 +141,10 @@ export async function buildAuditPacket(req: PacketBuildRequest): Promise<PacketB
   const {loadConfig} = await import('../config/index.js')
   const loaded = loadConfig(req.config)
   const tally = new PacketTally()
-  const report = await verifyEvidenceInput({...req, onReceipt: (f) => tally.add(f)})
+  // The evidence is verified twice (as given, then the packet's copy, below): one progress line
+  // for both, each pass half of it.
+  const progress = req.onProgress
+  const report = await verifyEvidenceInput({...req, onReceipt: (f) => tally.add(f), ...(progress === undefined ? {} : {onProgress: (d, t, n) => progress(d, 2 * t, n)})})
   if (report.kind === 'endorsement_error') throw new PipelockError('ENDORSEMENT_INVALID', `audit packet build: ${report.error}`)
   if (report.kind !== 'evidence_set') throw new PipelockError('USAGE', 'audit packet build: --chain must name a .jsonl file or a recorder directory')
   const stage = PacketStage.open(req.out)
@@ -168,7 +171,12 @@ async function writePacket(
   // file, named by its artifact path), not the input's files: verify renders them again
   // — with the endorsements the input's verification rested on, named: a packet holds exactly
   // four files, so the endorsement stays outside it, and verify is given it as build was
-  const copy = await verifyEvidenceInput({...keyRequest(req), ...usedEndorsements(report), file: stage.path(PACKET_ARTIFACTS.evidence), shownAs: PACKET_ARTIFACTS.evidence})
+  const progress = req.onProgress
+  const first = report.receiptCount
+  const copy = await verifyEvidenceInput({
+    ...keyRequest(req), ...usedEndorsements(report), file: stage.path(PACKET_ARTIFACTS.evidence), shownAs: PACKET_ARTIFACTS.evidence,
+    ...(progress === undefined ? {} : {onProgress: (d, t, n) => progress(t + d, 2 * t, first + n)}),
+  })
 
   const a = report.actionReceipts
   const derived = evidenceDerived(report, tally)

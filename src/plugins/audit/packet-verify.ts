@@ -9,7 +9,7 @@ import {PacketFindings, type PacketCheck} from './packet-checks.js'
 import {evidenceDigest, evidenceWholeProblems} from './packet-evidence-whole.js'
 import {PACKET_ARTIFACTS, packetFileProblems} from './packet-files.js'
 import {renderPacketTexts, type PacketTexts} from './packet-render.js'
-import {verifyEvidenceInput} from './verify-service.js'
+import {verifyEvidenceInput, type VerifyEvidenceRequest} from './verify-service.js'
 import {packetInvariantProblems, packetSchema, type AuditPacket} from './packet-schema.js'
 import type {KeyRingRequest} from './key-ring.js'
 
@@ -51,7 +51,7 @@ const FAILED_VERDICTS: ReadonlySet<string> = new Set(['invalid', 'error', 'not_r
  * The v0 format holds exactly four files, so the packet cannot carry them: verify is given them
  * as build was, and names them as the missing piece when the evidence breaks at a key change.
  */
-export async function verifyAuditPacket(dir: string, keys: KeyRingRequest = {}, endorsements: readonly string[] = []): Promise<PacketVerifyResult> {
+export async function verifyAuditPacket(dir: string, keys: KeyRingRequest = {}, endorsements: readonly string[] = [], onProgress?: VerifyEvidenceRequest['onProgress']): Promise<PacketVerifyResult> {
   const text = readPacketJson(dir)
   const found = new PacketFindings()
   const early = (): PacketVerifyResult => ({kind: 'audit_packet', dir, valid: false, problems: found.problems, checks: found.checks()})
@@ -103,7 +103,7 @@ export async function verifyAuditPacket(dir: string, keys: KeyRingRequest = {}, 
     // named as build named it when it rendered summary.md and verifier.txt
     const tally = new PacketTally()
     let rendered: PacketTexts | undefined
-    const report = await verifyEvidenceInput({...keyReq, ...(endorsements.length === 0 ? {} : {rotationEndorsements: endorsements}), file: evidence, shownAs: shown, onReceipt: (f) => tally.add(f)})
+    const report = await verifyEvidenceInput({...keyReq, ...(endorsements.length === 0 ? {} : {rotationEndorsements: endorsements}), file: evidence, shownAs: shown, onReceipt: (f) => tally.add(f), ...(onProgress === undefined ? {} : {onProgress})})
     if (report.kind === 'endorsement_error') found.fail('evidence', `--rotation-endorsement: ${report.error}`)
     if (report.kind === 'evidence_set') {
       const root = report.actionReceipts.rootHash ?? report.evidenceReceipts.rootHash

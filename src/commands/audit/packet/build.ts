@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../../cli/base-command.js'
 import {endorsementRequest, evidenceKeyFlags, evidenceSourceFlags, givenSession, keyRingRequest} from '../../../cli/evidence-flags.js'
+import {verifyingWork} from '../../../cli/verify-work.js'
 import {systemClock} from '../../../plugins/canonical/index.js'
 import {buildAuditPacket, type PacketBuildResult} from '../../../plugins/audit/index.js'
 import {printable} from '../../../plugins/errors/index.js'
@@ -32,7 +33,7 @@ verifier.txt is what verify-receipt evidence.jsonl --rotation-endorsement FILE p
 
   async run(): Promise<PacketBuildResult['packet']> {
     const {flags, metadata} = await this.parse(AuditPacketBuild)
-    const r = await buildAuditPacket({
+    const r = await verifyingWork(this.jsonEnabled(), (onProgress) => buildAuditPacket({
       file: flags.chain,
       named: '--chain',
       ...keyRingRequest(flags),
@@ -45,7 +46,8 @@ verifier.txt is what verify-receipt evidence.jsonl --rotation-endorsement FILE p
       clock: systemClock,
       platform: process.platform,
       arch: process.arch,
-    })
+      onProgress,
+    }))
     this.out(`audit packet: ${r.dir} (verifier verdict ${r.packet.verifier.verdict}, ${r.packet.summary.receipt_count} decisions)`)
     const v = r.packet.verifier
     if (v.verdict !== 'valid' && v.verdict !== 'self_consistent_only') {

@@ -1,6 +1,7 @@
 import {Args} from '@oclif/core'
 import {BaseCommand} from '../../../cli/base-command.js'
 import {evidenceKeyFlags, keyRingRequest, rotationEndorsementFlags} from '../../../cli/evidence-flags.js'
+import {verifyingWork} from '../../../cli/verify-work.js'
 import {verifyAuditPacket, type PacketVerifyResult} from '../../../plugins/audit/index.js'
 import {printable} from '../../../plugins/errors/index.js'
 
@@ -33,7 +34,7 @@ The verdict lists every check as passed, FAILED or not run; a differing file is 
 
   async run(): Promise<PacketVerifyResult> {
     const {args, flags} = await this.parse(AuditPacketVerify)
-    const r = await verifyAuditPacket(args.dir, keyRingRequest(flags), flags['rotation-endorsement'] ?? [])
+    const r = await verifyingWork(this.jsonEnabled(), (onProgress) => verifyAuditPacket(args.dir, keyRingRequest(flags), flags['rotation-endorsement'] ?? [], onProgress))
     if (r.valid) {
       this.out(`PACKET VALID: ${args.dir} (verdict ${r.recorded?.verdict}, ${r.recomputed?.receiptCount ?? 0} receipts)`)
       // A key the packet names vouches for nothing: whoever wrote the packet chose it.
