@@ -250,6 +250,9 @@ describe('change notes bind to the change they describe', {timeout: 90_000}, () 
       assert.ok(await until(async () => changeEvents(proxy.stdout()).length === 2, 15000), proxy.stderr())
       const ok = changeEvents(proxy.stdout())[1]!
       assert.deepEqual([ok.trigger, ok.outcome, ok.operator, ok.downgrades, ok.new_file_sha256], ['sighup', 'applied', 'alice', ['api_allowlist: added 127.0.0.1'], sha256(cfg)])
+      // The operator sees the loosening on stderr once, not once per listener of the reload.
+      const said = proxy.stderr().split('\n').filter((l) => l === 'WARNING: config reload: security downgrade: api_allowlist: added 127.0.0.1')
+      assert.equal(said.length, 1, proxy.stderr())
       assert.equal((await rawHttp(proxy.port, {path: target})).status, 200)
       const healed = JSON.parse((await rawHttp(proxy.port, {path: '/health'})).body)
       assert.equal(healed.config_drift, undefined)

@@ -367,7 +367,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
       downgradeAttested: (f) => changes!.hasBoundNote(f),
     })
     reloader.on('applied', (r) => {
-      for (const d of r.downgrades) opts.stderr(`WARNING: config reload: security downgrade: ${d}`)
+      // The downgrade lines reach stderr through the reloader's own 'warning' events (below).
       server.applyConfig(r.config)
       emission.reload(r.config.config)
       changes!.applied(r.trigger === 'signal' ? 'sighup' : 'file_watch', r.config, r.downgrades)
