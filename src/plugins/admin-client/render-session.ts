@@ -70,6 +70,10 @@ export function renderSessionExplanation(x: SessionExplanation, nowNs: bigint): 
       next += ` at=${p(x.next_deescalation_at)}${rel === undefined ? '' : ` (${rel})`}`
     }
     tail.push(['next_deescalation', next])
+  } else if (x.tier !== 'none' && x.tier !== '') {
+    // The server leaves the field out when this tier's timer is 0: say that no timer will lower it,
+    // so "is auto-recovery coming anyway?" has an answer rather than a missing line.
+    tail.push(['next_deescalation', 'none (this tier has no timer: only an operator release lowers it)'])
   }
   // One value column for the whole block, though the evidence sub-block sits in between.
   const w = fieldKeyWidth([...fields, evidence, ...tail])

@@ -121,6 +121,14 @@ test('session explain: not quarantined → evidence (none recorded), no optional
   ])
 })
 
+test('session explain: quarantined in a tier without a timer → next_deescalation says none', () => {
+  const {next_deescalation_tier: _t, next_deescalation_at: _a, ...manual} = EXPLAIN_HELD
+  assert.deepEqual(renderSessionExplanation(sessionExplanationSchema.parse(manual), now), [
+    ...HELD_EXPLAIN_TEXT.slice(0, -1),
+    '  next_deescalation: none (this tier has no timer: only an operator release lowers it)',
+  ])
+})
+
 test('release and terminate lines', () => {
   assert.deepEqual(renderRelease({key: 'a|1.2.3.4', previous_tier: 'hard', new_tier: 'none', changed: true}), ['released a|1.2.3.4: hard -> none (changed=true)'])
   assert.deepEqual(
