@@ -56,6 +56,9 @@ describe('airlock tier without a timer: session explain and release', {timeout: 
     const rel = cli(['session', 'release', 'ops-agent|127.0.0.1'])
     assert.deepEqual([rel.status, rel.stderr, rel.stdout], [0, '', 'released ops-agent|127.0.0.1: hard -> none (changed=true)\n  escalation: critical -> elevated\n'])
     assert.equal((await get('/kib')).status, 200)
+    // The audit line of the release names the tier move and the level that came down with it (docs/airlock.md).
+    const admin = proxy.stdout().split('\n').filter((l) => l.includes('"event":"session_admin"') && l.includes('"action":"airlock"')).map((l) => JSON.parse(l))
+    assert.deepEqual(admin.map((e) => [e.key, e.result, e.status]), [['ops-agent|127.0.0.1', 'hard->none level critical->elevated', 200]])
     const calm = cli(['session', 'explain', 'ops-agent|127.0.0.1'])
     assert.doesNotMatch(calm.stdout, /next_deescalation/, 'a session in no tier has nothing to step down')
   })
