@@ -202,9 +202,21 @@ describe('pipelock session / adaptive against a fake admin API', {concurrency: 3
         stderr: 'admin API rejected the token (HTTP 401 unauthorized) [ADMIN_API_UNAUTHORIZED]; hint: check --api-token, PIPELOCK_KILLSWITCH_API_TOKEN or kill_switch.api_token against the running proxy\n',
       })
       api.on(`GET ${ENC}`, {status: 404, body: 'session not found\n'})
-      assert.deepEqual(await run(['session', 'inspect', KEY]), {status: 1, stdout: '', stderr: 'session not found: shop-agent|10.0.0.5 [SESSION_NOT_FOUND]\n'})
+      assert.deepEqual(await run(['session', 'inspect', KEY]), {status: 1, stdout: '', stderr: 'session not found: shop-agent|10.0.0.5 [SESSION_NOT_FOUND]; hint: identity keys are agent|client-ip (quote them); a terminated or idle-evicted session is gone; list the live ones with: pipelock session list\n'})
       api.on(`GET ${ENC}/explain`, {status: 429, headers: {'retry-after': '60'}, body: 'rate limit exceeded\n'})
-      assert.deepEqual(await run(['session', 'explain', KEY]), {status: 1, stdout: '', stderr: 'rate limited; retry after 60 seconds [ADMIN_API_RATE_LIMITED]\n'})
+      assert.deepEqual(await run(['session', 'explain', KEY]), {
+        status: 1,
+        stdout: '',
+        stderr: 'rate limited; retry after 60 seconds [ADMIN_API_RATE_LIMITED]; hint: the proxy limits each admin action per minute; the limited call was GET /api/v1/sessions/shop-agent%7C10.0.0.5/explain\n',
+      })
+      // A release reads the session first: when that read is the limited call, the hint says so
+      // (the operator asked for a release, not an inspection).
+      api.on(`GET ${ENC}`, {status: 429, headers: {'retry-after': '60'}, body: 'rate limit exceeded\n'})
+      assert.deepEqual(await run(['session', 'release', KEY]), {
+        status: 1,
+        stdout: '',
+        stderr: 'rate limited; retry after 60 seconds [ADMIN_API_RATE_LIMITED]; hint: the proxy limits each admin action per minute; the limited call was GET /api/v1/sessions/shop-agent%7C10.0.0.5\n',
+      })
       api.on('GET /api/v1/adaptive/status', {status: 503, body: 'session profiling disabled\n'})
       assert.deepEqual(await run(['adaptive', 'status', '--json']), {
         status: 1,
