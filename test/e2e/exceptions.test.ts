@@ -266,6 +266,13 @@ describe('scoped exceptions through the admin API', {timeout: 240_000}, () => {
       assert.deepEqual(events(proxy.stdout(), 'exception_used').map((e) => [e.scanner, e.rule, e.verdict]), [
         ['body_dlp', 'Fixture Token', 'allow'], ['header_dlp', 'Fixture Token', 'allow'], ['header_dlp', 'header_dlp', 'block'],
       ])
+      // --help's first example: an exception for a built-in pattern that is also a core one waives
+      // it in a body; in a URL the core scanner reports it (core_dlp), which is never waived.
+      const aws = 'AKIAZ4QXJ7WRT5NBQ2LM'
+      assert.equal(cli(proxy.port, ['exception', 'grant', '--host', '127.0.0.1', '--path', '/fixtures', '--pattern', 'AWS Access ID', '--uses', '3', '--reason', 'docs fixture', '--operator', 'frank']).status, 0)
+      const inUrl = await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/fixtures?key=${aws}`})
+      assert.deepEqual([inUrl.status, inUrl.headers['x-pipelock-block-reason-layer']], [403, 'core_dlp'])
+      assert.equal(await send('/fixtures', `key: ${aws}\n`), 200, 'the body finding is waived')
     } finally {
       assert.equal(await proxy.stop(), 0)
     }

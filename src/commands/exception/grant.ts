@@ -13,7 +13,7 @@ The running proxy must sign its flight recorder (flight_recorder.enabled with si
 
 Prints "granted <id>: host=… [path=…] [pattern="…"] [agent=…] uses=N expires_at=<time>". Exit 2 for bad flags, a refused grant (HTTP 400) or a rejected token; 1 when the server refuses otherwise (409: no signing recorder, 100 exceptions in force) or cannot be reached.`
   static override examples = [
-    {description: 'Let one request with a documented fake AWS key through to one path, for two hours', command: `<%= config.bin %> exception grant --host api.example.com --path /v1/fixtures --pattern 'AWS Access ID' --expires 2h --reason 'docs fixture contains a fake key' --api-url 127.0.0.1:9090`},
+    {description: 'Let one request body with a documented fake AWS key through to one path, for two hours (in a URL the same key is a core DLP finding, which is never waived)', command: `<%= config.bin %> exception grant --host api.example.com --path /v1/fixtures --pattern 'AWS Access ID' --expires 2h --reason 'docs fixture contains a fake key' --api-url 127.0.0.1:9090`},
     {description: 'Three uses of a blocklisted host for one bound agent', command: `<%= config.bin %> exception grant --host pastebin.com --agent ci-bot --uses 3 --expires 30m --reason 'INC-412 log upload' --operator alice --api-url 127.0.0.1:9090 --json`},
   ]
   static override enableJsonFlag = true
