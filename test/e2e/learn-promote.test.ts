@@ -117,7 +117,12 @@ describe('learn promote and rollback', () => {
     assert.equal(typo.stderr, `contract store: contract history invalid: hash "sha256:${'Z'.repeat(64)}" is not lowercase hex [STORE_HISTORY_INVALID]\n`)
     const absent = cli(['learn', 'promote', ...baseArgs(lab), '--contract', 'sha256:' + 'e'.repeat(64), '--selector', 'shop-agent'])
     assert.equal(absent.code, 1)
-    assert.match(absent.stderr, /^contract store: contract history invalid: read sha256:e{64}: open .*history\/sha256-e{64}\.yaml: no such file or directory \[STORE_HISTORY_INVALID\]\n$/)
+    // A hash no promote staged is not a damaged store: promote says how a contract gets into history/.
+    assert.equal(
+      absent.stderr,
+      `learn promote: contract sha256:${'e'.repeat(64)} is not in the contract store (${lab.store}/history/sha256-${'e'.repeat(64)}.yaml does not exist) [LIFECYCLE_REFUSED]; ` +
+        'hint: pass the ratified contract file with --candidate FILE: promote verifies it and stages it into history/; --contract alone re-activates a contract an earlier promote staged\n',
+    )
     const mismatch = cli([...promoteArgs(lab, c1.file), '--contract', c2.hash])
     assert.equal(mismatch.code, 1)
     assert.equal(mismatch.stderr, `learn promote: --contract ${c2.hash} does not match the candidate's contract_hash ${c1.hash} [LIFECYCLE_REFUSED]\n`)
@@ -185,6 +190,22 @@ describe('bad input and attacks: refused with their own reason, the store unchan
     else assert.match(r.stderr, stderr)
     assert.deepEqual(snapshot(lab.store), before, 'store bytes changed')
   }
+
+  it('a first promote without --environment-id says how to name the environment', () => {
+    refused(
+      promoteArgs(lab, c1.file),
+      "learn lifecycle: --environment-id is required without an accepted manifest [LIFECYCLE_REFUSED]; hint: the first promote into a store names its environment: add --environment-id ID (and --tenant / --deployment-id if you use them); pipelock run's learn_lock.environment must name the same tuple\n",
+    )
+  })
+
+  it('a root fingerprint pinned without its sha256: prefix says which form it takes', () => {
+    const args = promoteArgs(lab, c1.file, ENV)
+    args[args.indexOf('--roster-root-fingerprint') + 1] = lab.fp.slice('sha256:'.length)
+    refused(
+      args,
+      'learn lifecycle: load roster: roster root key fingerprint does not match pinned: malformed fingerprint: missing algorithm prefix [FINGERPRINT_INVALID]; hint: give the roster root fingerprint as sha256:<64 hex>, as signing key generate and signing roster build print it\n',
+    )
+  })
 
   it('setup: generation 1 accepted', () => {
     const r = cli(promoteArgs(lab, c1.file, ENV))

@@ -28,7 +28,8 @@ export function loadForgetSigner(
   try {
     roster = loadRoster(storeRoster.path, storeRoster.rootFingerprint, {clock: env.clock})
   } catch (e) {
-    throw new PipelockError(e instanceof PipelockError ? e.code : 'ROSTER_INVALID', `learn forget: load roster: ${(e as Error).message}`)
+    const hint = e instanceof PipelockError && e.hint !== undefined ? {hint: e.hint} : {}
+    throw new PipelockError(e instanceof PipelockError ? e.code : 'ROSTER_INVALID', `learn forget: load roster: ${(e as Error).message}`, hint)
   }
   try {
     const entry = authorizeSignerForPayload(roster, 'contract_redaction_request', key.keyId, env.clock.nowNanos())

@@ -248,7 +248,10 @@ export function verifyRoster(
   try {
     verifyFingerprint(rootPub, pinnedRootFingerprint)
   } catch (e) {
-    throw new PipelockError('FINGERPRINT_INVALID', `roster root key fingerprint does not match pinned: ${(e as Error).message}`)
+    const detail = (e as Error).message
+    // A pin that is not a fingerprint at all is a typing slip, not a wrong root: say what form it takes.
+    const hint = detail.startsWith('malformed fingerprint') ? {hint: 'give the roster root fingerprint as sha256:<64 hex>, as signing key generate and signing roster build print it'} : {}
+    throw new PipelockError('FINGERPRINT_INVALID', `roster root key fingerprint does not match pinned: ${detail}`, hint)
   }
   // 9
   if (!verifyBytes(rootPub, rosterSigningBytes(body), sig)) throw rosterError('roster signature does not verify')

@@ -89,7 +89,8 @@ export function lifecyclePrologue(req: LifecycleRequest, kinds: {intent: string;
   try {
     roster = loadRoster(req.rosterPath, req.rosterRootFingerprint, {clock: req.clock})
   } catch (e) {
-    throw new PipelockError(e instanceof PipelockError ? e.code : 'ROSTER_INVALID', `learn lifecycle: load roster: ${(e as Error).message}`)
+    const hint = e instanceof PipelockError && e.hint !== undefined ? {hint: e.hint} : {}
+    throw new PipelockError(e instanceof PipelockError ? e.code : 'ROSTER_INVALID', `learn lifecycle: load roster: ${(e as Error).message}`, hint)
   }
   const now = req.clock.nowNanos()
   if (req.production && !req.dualControlFrom) {
@@ -141,7 +142,12 @@ export function resolveEnvironment(req: LifecycleRequest, baseline: JsonObject |
   const given = req.environmentId !== undefined || req.tenant !== undefined || req.deploymentId !== undefined
   const base = baseline === undefined ? undefined : manifestEnvironment(baseline)
   if (!given && base !== undefined) return base
-  if (!req.environmentId) throw refuse('learn lifecycle: --environment-id is required without an accepted manifest')
+  if (!req.environmentId) {
+    throw refuse(
+      'learn lifecycle: --environment-id is required without an accepted manifest',
+      "the first promote into a store names its environment: add --environment-id ID (and --tenant / --deployment-id if you use them); pipelock run's learn_lock.environment must name the same tuple",
+    )
+  }
   const env = {id: req.environmentId, tenant: req.tenant ?? '', deploymentId: req.deploymentId ?? ''}
   if (base !== undefined && (base.id !== env.id || base.tenant !== env.tenant || base.deploymentId !== env.deploymentId)) {
     throw refuse('learn lifecycle: environment does not match accepted manifest', 'omit the environment flags to inherit the accepted tuple')

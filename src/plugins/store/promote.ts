@@ -1,3 +1,4 @@
+import {existsSync} from 'node:fs'
 import path from 'node:path'
 import {goJson, JsonNumber, type JsonObject, type JsonValue} from '../canonical/index.js'
 import {
@@ -15,6 +16,7 @@ import {
 } from '../contracts/index.js'
 import {PipelockError} from '../errors/index.js'
 import {latestAccepted} from './history.js'
+import {objectPath, storeLayout} from './paths.js'
 import {
   appendLifecycleReceipt,
   environmentTree,
@@ -84,6 +86,24 @@ export function selectorFromFlag(value: string, contractHash: string): SelectorI
   return {agent: value, contractHash}
 }
 
+/**
+ * `--contract` alone activates a contract the store already holds; a contract reaches history/
+ * only through a promote with --candidate. Said before anything else about the store, so a hash
+ * that was never staged does not read as a damaged store.
+ */
+function assertInHistory(root: string, contractHash: string): void {
+  let file: string
+  try {
+    file = objectPath(storeLayout(root).history, contractHash, '.yaml')
+  } catch {
+    return // not a sha256:<hex> hash: the manifest checks refuse it with their own words
+  }
+  if (existsSync(file)) return
+  throw new PipelockError('LIFECYCLE_REFUSED', `learn promote: contract ${contractHash} is not in the contract store (${file} does not exist)`, {
+    hint: 'pass the ratified contract file with --candidate FILE: promote verifies it and stages it into history/; --contract alone re-activates a contract an earlier promote staged',
+  })
+}
+
 export function runPromote(req: PromoteRequest): PromoteResult {
   const ctx = lifecyclePrologue(req, {intent: 'contract_promote_intent', committed: 'contract_promote_committed'})
   const root = ctx.root
@@ -102,6 +122,7 @@ export function runPromote(req: PromoteRequest): PromoteResult {
   }
   if (contractHash === '') throw new PipelockError('LIFECYCLE_REFUSED', 'learn promote: --contract is required', {hint: 'or pass --candidate FILE'})
   if (!req.selector) throw new PipelockError('LIFECYCLE_REFUSED', 'learn promote: --selector is required')
+  if (req.candidate === undefined) assertInHistory(root, contractHash)
 
   // The store's policy (issue 10 item 9): quorum and ratification, checked before anything is written.
   const policy = policyInForce(root, ctx.roster, ctx.clock.nowNanos(), ctx.storeOptions, 'learn promote')
