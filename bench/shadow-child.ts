@@ -32,7 +32,7 @@ let m0 = mainThreadCpuSeconds()
 // the command did before the worker). The compile child signs with the seed sha256('bench'); the signature
 // is verified as the command does.
 const contractKey = Buffer.from(keyPairFromSeed(sha256('bench')).publicKey).toString('hex')
-const req = {contract: contractFile, contractKey, allowUnsignedForDiagnostics: false, warn: () => {}}
+const req = {contract: contractFile, contractKey, allowUnsignedForDiagnostics: false, keystore: dir, warn: () => {}}
 const overlap = !opts.includes('--no-overlap')
 let loadSeconds = 0
 let loadPeakKiB = 0

@@ -121,7 +121,11 @@ test('learn shadow CLI refusals: one line on stderr, exit 1, nothing written', (
     const sessions = repoPath('goldens', 'tail-block', 'input')
     const out = path.join(dir, 'shadow.md')
     const cases: [string[], string][] = [
-      [['--contract', contract, '--sessions', sessions], 'learn shadow: --contract-key is required for --contract (or use --allow-unsigned-contract-for-diagnostics) [SHADOW_INPUT_INVALID]\n'],
+      [
+        ['--contract', contract, '--sessions', sessions, '--keystore', path.join(dir, 'ks')],
+        'learn shadow: --contract-key is required for --contract (or use --allow-unsigned-contract-for-diagnostics) [SHADOW_INPUT_INVALID]; ' +
+          `hint: the keystore holds no public key for the contract's signer_key_id "golden-contract-compile" (reading public key ${path.join(dir, 'ks', 'agents', 'golden-contract-compile', 'id_ed25519.pub')}: no such file or directory): pass the compile public key with --contract-key, or --keystore DIR that holds it\n`,
+      ],
       [['--contract', contract, '--contract-key', RATIFY_PUB, '--sessions', sessions], 'learn shadow: verify contract: signature does not verify [CONTRACT_SIGNATURE_INVALID]\n'],
       [['--contract', contract, '--contract-key', GOLDEN_PUB, '--sessions', sessions, '--duration', '0s'], 'learn shadow: --duration must be positive [SHADOW_INPUT_INVALID]\n'],
       [['--contract', contract, '--contract-key', GOLDEN_PUB, '--sessions', 'goldens/x'], `learn shadow: --sessions does not exist: ${repoPath('goldens', 'x')} [SHADOW_INPUT_INVALID]\n`],

@@ -21,14 +21,17 @@ export interface ShadowCommandResult {
   out_json?: string
   recorder_dir?: string
   receipts_emitted: number
+  /** What the report cannot say by itself (a contract without enforce rules judges nothing). */
+  warnings: string[]
   report: unknown
 }
 
 export default class LearnShadow extends BaseCommand {
   static override summary = 'Replay captured traffic against a candidate contract and report what would change'
-  static override description = `Every captured event is judged by the same contract evaluator the live gate uses (the scanner first, then the contract: contract-wide default deny once any HTTP rule is enforce, default ports only, exact canonical paths), and compared with what actually happened. The markdown report goes to stdout or --out, the JSON report to --out-json; with --recorder-dir one signed shadow_delta receipt per batch of changed decisions is appended to the flight recorder. The contract signature is verified with --contract-key; --allow-unsigned-contract-for-diagnostics skips that and says so on stderr. --sessions takes a capture sessions root or one capture .jsonl file; --agent discovers sessions under learn.capture_dir of --config. Response and dlp records are summary-only unless --escrow-private-key opens their payload sidecars (captured with run --capture-escrow-public-key): each sidecar must be a bare file name beside its capture file, open as a sealed box, and match payload_sha256, or the whole replay stops.`
+  static override description = `Every captured event is judged by the same contract evaluator the live gate uses (the scanner first, then the contract: contract-wide default deny once any HTTP rule is enforce, default ports only, exact canonical paths), and compared with what actually happened. The markdown report goes to stdout or --out, the JSON report to --out-json; with --recorder-dir one signed shadow_delta receipt per batch of changed decisions is appended to the flight recorder. The contract signature is verified with --contract-key, or else with the keystore public key named by the contract's signer_key_id (as ratify does; refused when the keystore holds none); --allow-unsigned-contract-for-diagnostics skips that and says so on stderr. Only enforce rules judge a request: a freshly compiled candidate (every rule capture_only) shows no contract decision, and shadow warns so: ratify first, then shadow the ratified contract. --sessions takes a capture sessions root or one capture .jsonl file; --agent discovers sessions under learn.capture_dir of --config. Response and dlp records are summary-only unless --escrow-private-key opens their payload sidecars (captured with run --capture-escrow-public-key): each sidecar must be a bare file name beside its capture file, open as a sealed box, and match payload_sha256, or the whole replay stops.`
 
   static override examples = [
+    '<%= config.bin %> learn shadow --contract ratified.yaml --config pipelock.yaml --agent claude-code --out shadow.md --out-json shadow.json   # key: the keystore public key of the compile signer',
     '<%= config.bin %> learn shadow --contract /tmp/agent.ratified.yaml --contract-key /tmp/compile.pub --sessions /var/lib/pipelock/capture',
     '<%= config.bin %> learn shadow --contract /tmp/agent.ratified.yaml --contract-key 3e60a846b80a5152a2e32fac4cadb3e9a661eee41558a8c84f5d00a827671380 --sessions /tmp/corpus.jsonl --out /tmp/shadow.md --out-json /tmp/shadow.json --deterministic',
     '<%= config.bin %> learn shadow --contract /tmp/agent.ratified.yaml --contract-key /tmp/compile.pub --sessions /var/lib/pipelock/capture --config pipelock.yaml --escrow-private-key escrow.key   # rescan escrowed dlp/response payloads',
@@ -38,7 +41,7 @@ export default class LearnShadow extends BaseCommand {
 
   static override flags = {
     contract: Flags.string({description: 'candidate contract YAML envelope (relative paths are resolved against the working directory)', required: true}),
-    'contract-key': Flags.string({description: 'trusted compile public key: file path, versioned text or 64 hex'}),
+    'contract-key': Flags.string({description: "trusted compile public key: file path, versioned text or 64 hex (default: the keystore public key of the contract's signer_key_id)"}),
     'allow-unsigned-contract-for-diagnostics': Flags.boolean({description: 'skip signature verification (diagnostics only)', default: false}),
     config: Flags.string({description: 'pipelock config for scanner replay and learn.capture_dir (default: built-in defaults)'}),
     sessions: Flags.string({description: 'capture sessions root directory, or one capture .jsonl file (absolute)'}),
@@ -101,6 +104,7 @@ export default class LearnShadow extends BaseCommand {
       void scanner.close?.()
     })
     if (r.out === undefined && !this.jsonEnabled()) process.stdout.write(r.markdown)
+    for (const w of r.warnings) this.err(`WARNING: ${w}`)
     this.err(
       auditLine(
         {
@@ -131,6 +135,7 @@ export default class LearnShadow extends BaseCommand {
       ...(r.outJson === undefined ? {} : {out_json: r.outJson}),
       ...(r.recorderDir === undefined ? {} : {recorder_dir: r.recorderDir}),
       receipts_emitted: r.receiptsEmitted,
+      warnings: r.warnings,
       report: JSON.parse(renderShadowJson(r.report)),
     }
   }

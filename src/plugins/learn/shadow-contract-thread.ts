@@ -3,7 +3,7 @@ import {PipelockError, type ErrorCode, type ErrorLocation} from '../errors/index
 import type {ShadowContract, ShadowRequest} from './shadow-service.js'
 
 /** What the contract worker is started with (plain data). */
-export type ContractLoadRequest = Pick<ShadowRequest, 'contract' | 'contractKey' | 'allowUnsignedForDiagnostics'>
+export type ContractLoadRequest = Pick<ShadowRequest, 'contract' | 'contractKey' | 'allowUnsignedForDiagnostics' | 'keystore'>
 
 /** The contract worker's one answer. */
 export interface ContractLoadAnswer {
@@ -24,7 +24,7 @@ export interface ContractLoadAnswer {
 export function loadShadowCandidateInWorker(req: ContractLoadRequest, fallback: () => ShadowContract): Promise<ShadowContract> {
   return new Promise<ContractLoadAnswer>((resolve) => {
     let answered = false
-    const worker = new Worker(new URL('./shadow-contract-worker.js', import.meta.url), {workerData: {contract: req.contract, contractKey: req.contractKey, allowUnsignedForDiagnostics: req.allowUnsignedForDiagnostics} satisfies ContractLoadRequest})
+    const worker = new Worker(new URL('./shadow-contract-worker.js', import.meta.url), {workerData: {contract: req.contract, contractKey: req.contractKey, allowUnsignedForDiagnostics: req.allowUnsignedForDiagnostics, keystore: req.keystore} satisfies ContractLoadRequest})
     const done = (a: ContractLoadAnswer): void => {
       if (answered) return
       answered = true

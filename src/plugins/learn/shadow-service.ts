@@ -6,7 +6,7 @@ import {CONTRACT_KEY_PURPOSE, contractHash, contractProblem, streamContractEnvel
 import {compactContract, contractIndexBuilder, methodOverrides, type IndexedContract} from '../enforcement/index.js'
 import {osErrorReason, PipelockError} from '../errors/index.js'
 import {encodeEvidenceReceipt, evidenceReceiptHash, RecorderEntryChain, signEvidence} from '../receipts/index.js'
-import {EscrowError, loadPublicKey, makeDirs, openSealedBox, readEscrowPrivateKey, sha256Hex, writeFileAtomic} from '../signing/index.js'
+import {agentPublicKeyPath, EscrowError, loadAgentPublicKey, loadPublicKey, makeDirs, openSealedBox, readEscrowPrivateKey, sha256Hex, writeFileAtomic} from '../signing/index.js'
 import {appendReceiptLines} from './candidate-commit.js'
 import {checkOutputPath, decodeCandidate, readCandidateText} from './candidate-file.js'
 import {deterministicKey, type LifecycleEnv} from './candidate-env.js'
@@ -63,6 +63,8 @@ export interface ShadowResult {
   report: ShadowAnalysis
   receiptsEmitted: number
   skipped: number
+  /** Sentences for stderr (`WARNING: …`) and the --json result: a contract that judges nothing. */
+  warnings: string[]
 }
 
 function shadowError(code: 'SHADOW_INPUT_INVALID' | 'CONTRACT_INVALID' | 'CONTRACT_SIGNATURE_INVALID' | 'KEY_INVALID', message: string): PipelockError {
@@ -70,11 +72,11 @@ function shadowError(code: 'SHADOW_INPUT_INVALID' | 'CONTRACT_INVALID' | 'CONTRA
 }
 
 /** §3.1 step 3–4: load, validate and (unless diagnostics) verify the candidate. */
-export function loadShadowContract(req: Pick<ShadowRequest, 'contract' | 'contractKey' | 'allowUnsignedForDiagnostics' | 'warn'>): SignedEnvelope {
+export function loadShadowContract(req: Pick<ShadowRequest, 'contract' | 'contractKey' | 'allowUnsignedForDiagnostics' | 'keystore' | 'warn'>): SignedEnvelope {
   return decodeShadowContract(req, readCandidateText(req.contract))
 }
 
-function decodeShadowContract(req: Pick<ShadowRequest, 'contract' | 'contractKey' | 'allowUnsignedForDiagnostics' | 'warn'>, text: string): SignedEnvelope {
+function decodeShadowContract(req: Pick<ShadowRequest, 'contract' | 'contractKey' | 'allowUnsignedForDiagnostics' | 'keystore' | 'warn'>, text: string): SignedEnvelope {
   let env: SignedEnvelope
   try {
     env = decodeCandidate(text, req.contract)
@@ -89,26 +91,47 @@ function decodeShadowContract(req: Pick<ShadowRequest, 'contract' | 'contractKey
 }
 
 /** §3.1 step 4 on a decoded, valid contract: key required unless diagnostics; purpose, form, then `verify`. */
-function checkShadowSignature(req: Pick<ShadowRequest, 'contractKey' | 'allowUnsignedForDiagnostics' | 'warn'>, body: JsonObject, signature: string, verify: (key: Uint8Array) => boolean): void {
-  if (req.contractKey === undefined || req.contractKey === '') {
-    if (!req.allowUnsignedForDiagnostics) {
-      throw shadowError('SHADOW_INPUT_INVALID', 'learn shadow: --contract-key is required for --contract (or use --allow-unsigned-contract-for-diagnostics)')
-    }
-    req.warn('warning: unverified contract accepted because --allow-unsigned-contract-for-diagnostics is set; shadow replay is diagnostic only')
-    return
-  }
+function checkShadowSignature(req: Pick<ShadowRequest, 'contractKey' | 'allowUnsignedForDiagnostics' | 'keystore' | 'warn'>, body: JsonObject, signature: string, verify: (key: Uint8Array) => boolean): void {
   let key: Uint8Array
-  try {
-    key = loadPublicKey(req.contractKey).bytes
-  } catch (e) {
-    throw shadowError('KEY_INVALID', `learn shadow: load contract verification key: ${(e as Error).message}`)
+  let keyHint: string | undefined
+  if (req.contractKey === undefined || req.contractKey === '') {
+    if (req.allowUnsignedForDiagnostics) {
+      req.warn('warning: unverified contract accepted because --allow-unsigned-contract-for-diagnostics is set; shadow replay is diagnostic only')
+      return
+    }
+    // Without --contract-key the keystore public key of the contract's signer verifies it, as
+    // ratify, forget, split and pin do (the reference refuses); still never unverified.
+    const found = keystoreContractKey(req.keystore, body)
+    if (typeof found === 'string') {
+      throw new PipelockError('SHADOW_INPUT_INVALID', 'learn shadow: --contract-key is required for --contract (or use --allow-unsigned-contract-for-diagnostics)', {hint: found})
+    }
+    key = found.key
+    keyHint = `checked with the keystore public key of signer_key_id ${JSON.stringify(found.signer)} (${found.path}); pass the compile public key with --contract-key to check against another`
+  } else {
+    try {
+      key = loadPublicKey(req.contractKey).bytes
+    } catch (e) {
+      throw shadowError('KEY_INVALID', `learn shadow: load contract verification key: ${(e as Error).message}`)
+    }
   }
   const purpose = body.get('key_purpose')
   if (purpose !== CONTRACT_KEY_PURPOSE) {
     throw shadowError('CONTRACT_SIGNATURE_INVALID', `learn shadow: verify contract: key_purpose ${JSON.stringify(purpose)} is not ${JSON.stringify(CONTRACT_KEY_PURPOSE)}`)
   }
   if (!/^ed25519:[0-9a-fA-F]{128}$/.test(signature)) throw shadowError('CONTRACT_SIGNATURE_INVALID', 'learn shadow: verify contract: signature must be ed25519: followed by 128 hex characters')
-  if (!verify(key)) throw shadowError('CONTRACT_SIGNATURE_INVALID', 'learn shadow: verify contract: signature does not verify')
+  if (!verify(key)) throw new PipelockError('CONTRACT_SIGNATURE_INVALID', 'learn shadow: verify contract: signature does not verify', keyHint === undefined ? {} : {hint: keyHint})
+}
+
+/** The keystore public key named by the contract's `signer_key_id`, or why there is none (a hint). */
+function keystoreContractKey(keystore: string, body: JsonObject): {key: Uint8Array; signer: string; path: string} | string {
+  const signer = body.get('signer_key_id')
+  if (typeof signer !== 'string' || signer === '') return 'the contract names no signer_key_id: pass the compile public key with --contract-key'
+  const file = agentPublicKeyPath(keystore, signer)
+  try {
+    return {key: loadAgentPublicKey(keystore, signer), signer, path: file}
+  } catch (e) {
+    return `the keystore holds no public key for the contract's signer_key_id ${JSON.stringify(signer)} (${(e as Error).message}): pass the compile public key with --contract-key, or --keystore DIR that holds it`
+  }
 }
 
 /**
@@ -118,7 +141,7 @@ function checkShadowSignature(req: Pick<ShadowRequest, 'contractKey' | 'allowUns
  * validation error), the ordinary load decides, with its own errors, and the compact form is
  * read from its tree. Both give the same contract, checks and messages.
  */
-export function loadShadowCandidate(req: Pick<ShadowRequest, 'contract' | 'contractKey' | 'allowUnsignedForDiagnostics' | 'warn'>): ShadowContract {
+export function loadShadowCandidate(req: Pick<ShadowRequest, 'contract' | 'contractKey' | 'allowUnsignedForDiagnostics' | 'keystore' | 'warn'>): ShadowContract {
   const text = readCandidateText(req.contract)
   const index = contractIndexBuilder()
   const opportunity: OpportunityRule[] = []
@@ -685,6 +708,7 @@ export async function runLearnShadow(req: ShadowRequest): Promise<ShadowResult> 
     ...(req.payloadReplay === undefined ? {} : {payloadReplay: req.payloadReplay}),
   }))
   const contract = await contractP
+  const warnings = contract.evaluator.index.hasEnforceHttp || contract.evaluator.index.hasEnforceMcp ? [] : [unenforcedShadowWarning(analysis.contractHash)]
   const missing = findOpportunityMissing(contract.opportunityRules, opportunity)
   const markdown = renderShadowMarkdown(analysis)
   try {
@@ -716,5 +740,15 @@ export async function runLearnShadow(req: ShadowRequest): Promise<ShadowResult> 
     report: analysis,
     receiptsEmitted: receipts,
     skipped,
+    warnings,
   }
+}
+
+/**
+ * Only enforce rules judge a replayed request (§3.2 step 2), and compile writes every rule
+ * capture_only: shadowing a fresh candidate reports no contract decision at all. Said on stderr,
+ * since the report's bytes are the reference's and would read as "nothing would change".
+ */
+function unenforcedShadowWarning(contractHash: string): string {
+  return `learn shadow: contract ${contractHash} has no rule in state enforce (learn compile writes every rule capture_only), so it judged no replayed request and this report shows no contract decision; ratify it (learn ratify) and shadow the ratified contract to see what enforcing it would block`
 }

@@ -74,7 +74,7 @@ test('the streamed compact contract decides every golden event and 2,000 random 
         const applied = applyDecisions(env.body, rules.map((x) => (mode === 'all' || hasPaths(x) ? 'enforce' : 'reject')))
         const file = path.join(dir, `${corpus.name}-${mode}.yaml`)
         writeFileSync(file, resignContract(applied.body, deterministicKey('ratifyCompile'), 'learn ratify').yaml)
-        const req = {contract: file, contractKey: KEY, allowUnsignedForDiagnostics: false, warn: () => {}}
+        const req = {contract: file, contractKey: KEY, allowUnsignedForDiagnostics: false, keystore: dir, warn: () => {}}
         const tree = loadShadowContract(req).body
         const old = withIndex({contractHash: prepareShadowContract(tree).contractHash, body: tree})
         const compact = loadShadowCandidate(req)
@@ -112,7 +112,7 @@ test('loadShadowCandidate fails exactly as loadShadowContract does (invalid cont
     for (const [name, text, opts] of cases) {
       const file = path.join(dir, `${name}.yaml`)
       writeFileSync(file, text)
-      const req = {contract: file, allowUnsignedForDiagnostics: false, warn: () => {}, ...opts}
+      const req = {contract: file, allowUnsignedForDiagnostics: false, keystore: dir, warn: () => {}, ...opts}
       const err = (f: () => unknown): string => {
         try {
           f()
@@ -129,7 +129,7 @@ test('loadShadowCandidate fails exactly as loadShadowContract does (invalid cont
     const file = path.join(dir, 'unsigned.yaml')
     writeFileSync(file, good)
     const warned: string[] = []
-    loadShadowCandidate({contract: file, allowUnsignedForDiagnostics: true, warn: (l) => warned.push(l)})
+    loadShadowCandidate({contract: file, allowUnsignedForDiagnostics: true, keystore: dir, warn: (l) => warned.push(l)})
     assert.deepEqual(warned, ['warning: unverified contract accepted because --allow-unsigned-contract-for-diagnostics is set; shadow replay is diagnostic only'])
   } finally {
     rmSync(dir, {recursive: true, force: true})

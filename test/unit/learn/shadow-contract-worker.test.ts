@@ -38,7 +38,7 @@ test('the contract worker loads every golden contract (two ratifications each) i
       for (const mode of ['all', 'strict'] as const) {
         const file = path.join(dir, `${corpus.name}-${mode}.yaml`)
         writeFileSync(file, ratifiedGoldenBody(corpus.name, mode).yaml)
-        const req = {contract: file, contractKey: KEY, allowUnsignedForDiagnostics: false, warn: () => {}}
+        const req = {contract: file, contractKey: KEY, allowUnsignedForDiagnostics: false, keystore: dir, warn: () => {}}
         const want = await outcome(() => loadShadowCandidate(req))
         assert.ok('contract' in want, `${corpus.name} ${mode}: loads`)
         const got = await outcome(() =>
@@ -79,7 +79,7 @@ test('the contract worker fails exactly as the calling thread does (missing file
     for (const [name, text, opts] of cases) {
       const file = path.join(dir, `${name}.yaml`)
       if (text !== undefined) writeFileSync(file, text)
-      const req = {contract: file, allowUnsignedForDiagnostics: false, warn: () => {}, ...opts}
+      const req = {contract: file, allowUnsignedForDiagnostics: false, keystore: dir, warn: () => {}, ...opts}
       const want = await outcome(() => loadShadowCandidate(req))
       assert.ok('error' in want, `${name}: fails`)
       assert.deepEqual(await outcome(() => loadShadowCandidateInWorker(req, () => loadShadowCandidate(req))), want, name)
@@ -104,7 +104,7 @@ test('the contract worker leaves a form a structured clone would change to the c
     rule.set('selector', new Map(rule.get('selector') as JsonObject).set('args', [new Map<string, JsonValue>([['key', 'n'], ['value', new JsonNumber('3')]])]))
     const file = path.join(dir, 'mcp.yaml')
     writeFileSync(file, resignContract(new Map(applied.body).set('rules', out), deterministicKey('ratifyCompile'), 'learn ratify').yaml)
-    const req = {contract: file, contractKey: KEY, allowUnsignedForDiagnostics: false, warn: () => {}}
+    const req = {contract: file, contractKey: KEY, allowUnsignedForDiagnostics: false, keystore: dir, warn: () => {}}
     const want = await outcome(() => loadShadowCandidate(req))
     assert.ok('contract' in want, JSON.stringify(want))
     let fallbacks = 0

@@ -1,6 +1,8 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {readFileSync, statSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
 import {fixedClock} from '../../../src/plugins/canonical/index.js'
 import {PipelockError} from '../../../src/plugins/errors/index.js'
 import {
@@ -201,7 +203,7 @@ const GOLDEN_KEY = keyPairFromSeed(sha256('pipelock-golden-deterministic-signer'
 
 test('loadShadowContract: key required unless the diagnostics flag; purpose and signature checked', () => {
   const warnings: string[] = []
-  const base = {contract: GOLDEN, allowUnsignedForDiagnostics: false, warn: (l: string) => warnings.push(l)}
+  const base = {contract: GOLDEN, allowUnsignedForDiagnostics: false, keystore: path.join(tmpdir(), 'pipelock-no-such-keystore'), warn: (l: string) => warnings.push(l)}
   assert.throws(() => loadShadowContract(base), {message: 'learn shadow: --contract-key is required for --contract (or use --allow-unsigned-contract-for-diagnostics)'})
   loadShadowContract({...base, allowUnsignedForDiagnostics: true})
   assert.deepEqual(warnings, ['warning: unverified contract accepted because --allow-unsigned-contract-for-diagnostics is set; shadow replay is diagnostic only'])
@@ -214,7 +216,7 @@ test('loadShadowContract: key required unless the diagnostics flag; purpose and 
 
 test('replay corpus: the compiled contract as-is produces no contract blocks (no rule is enforce)', async () => {
   const file = vectorPath('replay-corpus', 'contract.yaml')
-  const env = loadShadowContract({contract: file, contractKey: '3e60a846b80a5152a2e32fac4cadb3e9a661eee41558a8c84f5d00a827671380', allowUnsignedForDiagnostics: false, warn: () => {}})
+  const env = loadShadowContract({contract: file, contractKey: '3e60a846b80a5152a2e32fac4cadb3e9a661eee41558a8c84f5d00a827671380', allowUnsignedForDiagnostics: false, keystore: tmpdir(), warn: () => {}})
   const progress: [number, number][] = []
   const {analysis} = await shadowReplay([vectorPath('replay-corpus', 'corpus.jsonl')], env.body, createScannerReplay(), NOW, 168n * 3600n * SEC, undefined, (d, n) => progress.push([d, n]))
   // Progress after every read chunk: the whole file read, every replayable record queued.
