@@ -11,12 +11,12 @@ export default class LearnDiff extends BaseCommand {
   static override enableJsonFlag = true
 
   static override args = {
-    first: Args.string({description: 'first shadow.json (absolute path)', required: true}),
-    second: Args.string({description: 'second shadow.json (absolute path)', required: true}),
+    first: Args.string({description: 'first shadow.json', required: true}),
+    second: Args.string({description: 'second shadow.json', required: true}),
   }
 
   static override flags = {
-    out: Flags.string({description: 'write the markdown to this absolute path instead of stdout'}),
+    out: Flags.string({description: 'write the markdown to this file instead of stdout'}),
   }
 
   async run(): Promise<Omit<DiffResult, 'markdown'>> {

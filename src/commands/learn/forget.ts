@@ -19,10 +19,10 @@ export default class LearnForget extends BaseCommand {
   static override enableJsonFlag = true
 
   static override flags = {
-    candidate: Flags.string({description: 'candidate contract (absolute path)', required: true}),
+    candidate: Flags.string({description: 'candidate contract file', required: true}),
     'rule-id': Flags.string({description: 'rule to remove', required: true}),
     reason: Flags.string({description: 'reason class recorded in the redaction receipt', required: true}),
-    out: Flags.string({description: 'destination (absolute; default <candidate>.forgotten.yaml)'}),
+    out: Flags.string({description: 'destination file (default <candidate>.forgotten.yaml)'}),
     'tombstone-dir': Flags.string({description: 'tombstone directory (default <candidate dir>/tombstones)'}),
     'receipt-out': Flags.string({description: 'receipt JSONL file (default <dir of out>/redaction-receipts.jsonl)'}),
     store: Flags.string({description: 'also file the tombstone into this contract store (needs --roster and --roster-root-fingerprint)'}),

@@ -8,7 +8,7 @@ import {DETERMINISTIC_LIFECYCLE_TIME, lifecycleAuditLine, runPromote, type Promo
 import {uuidv7} from '../../plugins/canonical/index.js'
 
 export const lifecycleFlags = {
-  'contract-store': Flags.string({description: 'contract store root (absolute; created 0750 if missing)', required: true}),
+  'contract-store': Flags.string({description: 'contract store root directory (created 0750 if missing)', required: true}),
   roster: Flags.string({description: 'signed key roster (.json/.yaml/.yml)', required: true}),
   'roster-root-fingerprint': Flags.string({description: 'pinned sha256:<hex> fingerprint of the roster root key', required: true}),
   'activation-key': Flags.string({description: 'the primary activation signer (roster purpose contract-activation-signing, with a principal): a keystore key id (agents/<id>/id_ed25519), or a key file from signing key generate, by its path or by its key_id among the key files in --keystore', required: true}),
@@ -87,7 +87,7 @@ The store remembers its activation policy in <store>/policy.json (set by learn s
   static override flags = {
     ...lifecycleFlags,
     contract: Flags.string({description: 'contract hash (sha256:<hex>) to activate; optional with --candidate (must match it)'}),
-    candidate: Flags.string({description: 'ratified, signed contract file (absolute) to stage into history/ and activate'}),
+    candidate: Flags.string({description: 'ratified, signed contract file to stage into history/ and activate'}),
     'ratification-receipts': Flags.string({description: 'contract_ratified receipts (JSONL) proving the contract was ratified (default <dir of --candidate>/ratification-receipts.jsonl); required by a ratified-only store'}),
     selector: Flags.string({description: 'agent name, agent glob (contains * or ?), or "default"', required: true}),
     'intent-id': Flags.string({description: 'intent id (default UUIDv7, or promote-intent-deterministic)'}),

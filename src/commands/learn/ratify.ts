@@ -20,8 +20,8 @@ export default class LearnRatify extends BaseCommand {
   static override enableJsonFlag = true
 
   static override flags = {
-    candidate: Flags.string({description: 'candidate contract (absolute path)', required: true}),
-    out: Flags.string({description: 'destination (absolute; default: rewrite the candidate in place)'}),
+    candidate: Flags.string({description: 'candidate contract file', required: true}),
+    out: Flags.string({description: 'destination file (default: rewrite the candidate in place)'}),
     'receipt-out': Flags.string({description: 'receipt JSONL file (default <dir of destination>/ratification-receipts.jsonl)'}),
     keystore: Flags.string({description: 'agent keystore (default $PIPELOCK_HOME or ~/.pipelock)'}),
     'compile-key-agent': Flags.string({description: 'keystore key that re-signs the contract (default: the candidate signer_key_id)'}),

@@ -15,11 +15,11 @@ export default class LearnReview extends BaseCommand {
   static override enableJsonFlag = true
 
   static override args = {
-    candidate: Args.string({description: 'candidate contract (absolute path)', required: true}),
+    candidate: Args.string({description: 'candidate contract file', required: true}),
   }
 
   static override flags = {
-    out: Flags.string({description: 'write the review to this absolute path instead of stdout'}),
+    out: Flags.string({description: 'write the review to this file instead of stdout'}),
     format: Flags.string({description: 'output format', options: ['md', 'html'], default: 'md'}),
   }
 

@@ -44,7 +44,7 @@ export default class LearnShadow extends BaseCommand {
     'contract-key': Flags.string({description: "trusted compile public key: file path, versioned text or 64 hex (default: the keystore public key of the contract's signer_key_id)"}),
     'allow-unsigned-contract-for-diagnostics': Flags.boolean({description: 'skip signature verification (diagnostics only)', default: false}),
     config: Flags.string({description: 'pipelock config for scanner replay and learn.capture_dir (default: built-in defaults)'}),
-    sessions: Flags.string({description: 'capture sessions root directory, or one capture .jsonl file (absolute)'}),
+    sessions: Flags.string({description: 'capture sessions root directory, or one capture .jsonl file'}),
     agent: Flags.string({description: 'discover sessions <agent>|… under learn.capture_dir (when --sessions is not given)'}),
     duration: Flags.string({description: 'look-back window (Go duration)', default: '168h'}),
     out: Flags.string({description: 'markdown report path (default: stdout)'}),

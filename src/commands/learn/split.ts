@@ -16,10 +16,10 @@ export default class LearnSplit extends BaseCommand {
   static override enableJsonFlag = true
 
   static override flags = {
-    candidate: Flags.string({description: 'candidate contract (absolute path)', required: true}),
+    candidate: Flags.string({description: 'candidate contract file', required: true}),
     rule: Flags.string({description: 'rule id to edit', required: true}),
     index: Flags.integer({description: 'segment index to demote (0 = all collapsed segments)', default: 0, min: 0}),
-    out: Flags.string({description: 'destination (absolute; default: in place)'}),
+    out: Flags.string({description: 'destination file (default: in place)'}),
     keystore: Flags.string({description: 'agent keystore (default $PIPELOCK_HOME or ~/.pipelock)'}),
     'compile-key-agent': Flags.string({description: 'keystore key that re-signs an envelope (default: its signer_key_id)'}),
     'contract-key': Flags.string({description: 'public key that must verify an envelope (default: keystore public key of its signer)'}),

@@ -35,3 +35,18 @@ test('path inputs: --escrow-private-key is a key, never resolved as a path', () 
     assert.deepEqual(flags, {'escrow-private-key': key, config: '/work/here/c.yaml'}, id)
   }
 })
+
+test('path inputs: help never tells a user to give an absolute path where a relative one is resolved', () => {
+  // The help is read from the oclif manifest the build writes: what `--help` prints.
+  const manifest = JSON.parse(readFileSync(repoPath('oclif.manifest.json'), 'utf8')) as {
+    commands: Record<string, {flags: Record<string, {description?: string}>; args: Record<string, {description?: string}>}>
+  }
+  const lies: string[] = []
+  for (const [id, spec] of Object.entries(pathInputTable())) {
+    const c = manifest.commands[id]
+    assert.ok(c, id)
+    for (const f of spec.flags) if (/\babsolute\b/i.test(c.flags[f]?.description ?? '')) lies.push(`${id} --${f}: ${c.flags[f]?.description}`)
+    for (const a of spec.args ?? []) if (/\babsolute\b/i.test(c.args[a]?.description ?? '')) lies.push(`${id} ${a}: ${c.args[a]?.description}`)
+  }
+  assert.deepEqual(lies, [])
+})
