@@ -23,6 +23,13 @@ function setup(): {dir: string; c: string} {
 test('split then pin on a signed envelope: exact stdout and audit lines, no-ops exit 0', () => {
   const {dir, c} = setup()
   try {
+    // An index the rule does not collapse: the refusal names the indices it does (counted from 1).
+    const wrong = runCli(['learn', 'split', '--candidate', c, '--rule', RULE, '--index', '2', '--contract-key', GOLDEN_PUB, '--deterministic'])
+    assert.equal(wrong.status, 1)
+    assert.equal(
+      wrong.stderr,
+      `learn split: learn: collapsed segment not found: index=2 [RULE_NOT_FOUND]; hint: rule ${RULE} collapses segment 3 (/v1/users/*); --index counts path segments from 1, or give 0 (the default) for every collapsed segment\n`,
+    )
     const s = runCli(['learn', 'split', '--candidate', c, '--rule', RULE, '--index', '3', '--contract-key', GOLDEN_PUB, '--deterministic'])
     assert.equal(s.status, 0, s.stderr)
     assert.equal(s.stdout, `split: rule ${RULE}, 1 segments demoted, written to ${c}\n`)
@@ -47,7 +54,7 @@ test('split then pin on a signed envelope: exact stdout and audit lines, no-ops 
     assert.equal(bad.stderr, 'learn pin: learn: invalid segment literal: segment contains "*" [SEGMENT_INVALID]\n')
     const missing = runCli(['learn', 'split', '--candidate', out, '--rule', RULE, '--index', '9', '--deterministic'])
     assert.equal(missing.status, 1)
-    assert.equal(missing.stderr, 'learn split: learn: collapsed segment not found: index=9 [RULE_NOT_FOUND]\n')
+    assert.equal(missing.stderr, `learn split: learn: collapsed segment not found: index=9 [RULE_NOT_FOUND]; hint: rule ${RULE} has no collapsed segment left to split\n`)
   } finally {
     rmSync(dir, {recursive: true, force: true})
   }

@@ -175,6 +175,21 @@ export function splitRule(rule: YAMLMap, index: number, stars: LiteralAsterisk[]
   return moved
 }
 
+/** The collapsed segments of a rule, as `<index> (<path value>)`, for a split that named none of them. */
+export function collapsedSegmentList(rule: YAMLMap): string[] {
+  const out: string[] = []
+  for (const p of pathMaps(rule)) {
+    const collapsed = normalizationOf(p)?.get('collapsed_segments', true)
+    if (!isSeq(collapsed)) continue
+    const value = scalarText(p.get('value', true)) ?? ''
+    for (const e of collapsed.items) {
+      const i = isMap(e) ? intOf(e.get('index', true)) : undefined
+      if (i !== undefined) out.push(`${i} (${value})`)
+    }
+  }
+  return out
+}
+
 /** §4.4: add `{value, reason: operator_pin}` to every path's pinned list that lacks it; returns paths changed. */
 /** `changed`: paths the pin was added to; `normalized`: paths with a normalization block (0: the rule has nothing a pin applies to). */
 export function pinRule(rule: YAMLMap, segment: string): {changed: number; normalized: number} {

@@ -7,7 +7,7 @@ import {deterministicKey, type LifecycleEnv} from './candidate-env.js'
 import {resignContract} from './candidate-sign.js'
 import {verifyCandidate} from './candidate-verify.js'
 import {keystoreSigner} from './ratify-service.js'
-import {findRule, openEditable, splitRule, validateRuleLiterals, type CandidateLayout, type LiteralAsterisk} from './split-edit.js'
+import {collapsedSegmentList, findRule, openEditable, splitRule, validateRuleLiterals, type CandidateLayout, type LiteralAsterisk} from './split-edit.js'
 
 /** Flags split and pin share (§4.3, §4.4, plus the keys the §10.5 envelope support needs). */
 export interface CandidateEditRequest {
@@ -99,7 +99,15 @@ export function runLearnSplit(req: SplitRequest): SplitResult {
   const stars: LiteralAsterisk[] = []
   const r = editCandidateRule(req, 'learn split', (rule) => {
     const n = splitRule(rule, req.index, stars)
-    if (req.index > 0 && n === 0) throw new PipelockError('RULE_NOT_FOUND', `learn split: learn: collapsed segment not found: index=${req.index}`)
+    if (req.index > 0 && n === 0) {
+      // Say which indices the rule does collapse: the index counts path segments from 1 (/v1 is 1).
+      const have = collapsedSegmentList(rule)
+      const hint =
+        have.length === 0
+          ? `rule ${req.rule} has no collapsed segment left to split`
+          : `rule ${req.rule} collapses segment ${have.join(', ')}; --index counts path segments from 1, or give 0 (the default) for every collapsed segment`
+      throw new PipelockError('RULE_NOT_FOUND', `learn split: learn: collapsed segment not found: index=${req.index}`, {hint})
+    }
     return n
   })
   return {...r, index: req.index, literalAsterisks: stars}
