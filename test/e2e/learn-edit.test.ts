@@ -84,6 +84,14 @@ test('forget through the CLI: exact stdout and audit; refusals write nothing', (
     assert.equal(bad.status, 1)
     assert.equal(bad.stderr, 'learn: rule not found in candidate: "r-none" [RULE_NOT_FOUND]\n')
     assert.equal(existsSync(path.join(dir, 'tombstones')), false)
+    // The guide's form, without an activation key: the hint says what signs and how to name it.
+    const keyless = runCli(['learn', 'forget', '--candidate', c, '--rule-id', RULE, '--reason', 'TICKET-1', '--contract-key', GOLDEN_PUB])
+    assert.equal(keyless.status, 1)
+    assert.equal(
+      keyless.stderr,
+      'learn lifecycle: signer key id is required [KEY_INVALID]; hint: learn forget signs the tombstone and its contract_redaction_request receipt with an activation key (roster purpose contract-activation-signing): pass --activation-key with a keystore key id or a key file from signing key generate\n',
+    )
+    assert.equal(existsSync(path.join(dir, 'tombstones')), false)
     const r = runCli(['learn', 'forget', '--candidate', c, '--rule-id', RULE, '--reason', 'pii', '--contract-key', GOLDEN_PUB, '--deterministic'])
     assert.equal(r.status, 0, r.stderr)
     const dest = path.join(dir, 'candidate.forgotten.yaml')

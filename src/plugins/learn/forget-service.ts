@@ -67,7 +67,9 @@ export function runLearnForget(req: ForgetRequest): ForgetResult {
     })
   }
   if (!req.env.deterministic && (req.activationKey ?? '') === '') {
-    throw new PipelockError('KEY_INVALID', 'learn lifecycle: signer key id is required', {hint: 'pass --activation-key <keystore key id>'})
+    throw new PipelockError('KEY_INVALID', 'learn lifecycle: signer key id is required', {
+      hint: 'learn forget signs the tombstone and its contract_redaction_request receipt with an activation key (roster purpose contract-activation-signing): pass --activation-key with a keystore key id or a key file from signing key generate',
+    })
   }
   // The activation signer (and, with --store, its place in the store's roster) is checked first.
   const activation = loadForgetSigner(req.keystore, req.env.deterministic ? deterministicKey('forgetActivation') : (req.activationKey ?? ''), req.storeRoster, req.env)
