@@ -18,7 +18,7 @@ export default class LearnSplit extends BaseCommand {
   static override flags = {
     candidate: Flags.string({description: 'candidate contract file', required: true}),
     rule: Flags.string({description: 'rule id to edit', required: true}),
-    index: Flags.integer({description: 'segment index to demote (0 = all collapsed segments)', default: 0, min: 0}),
+    index: Flags.integer({description: 'segment index to demote, counted from 1 (/v1 is 1; the * of /v1/users/* is 3); 0 = all collapsed segments', default: 0, min: 0}),
     out: Flags.string({description: 'destination file (default: in place)'}),
     keystore: Flags.string({description: 'agent keystore (default $PIPELOCK_HOME or ~/.pipelock)'}),
     'compile-key-agent': Flags.string({description: 'keystore key that re-signs an envelope (default: its signer_key_id)'}),
