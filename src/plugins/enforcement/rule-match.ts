@@ -112,6 +112,11 @@ export interface PathMatcher {
   readonly value: string
   /** Collapsed segment indexes (sorted, unique); empty for a literal path. */
   readonly collapsed: readonly number[]
+  /**
+   * `normalization.pinned_segments[].value` (learn pin), canonicalised as a request segment is:
+   * values a collapsed `*` never stands for. Empty when the entry pins nothing.
+   */
+  readonly pinned: readonly string[]
 }
 
 /**
@@ -131,7 +136,30 @@ export function interner(): Intern {
 }
 
 const NO_SEGMENTS: readonly number[] = Object.freeze([])
-const UNMATCHABLE: PathMatcher = Object.freeze({value: '\u0000unmatchable', collapsed: NO_SEGMENTS})
+const NO_PINS: readonly string[] = Object.freeze([])
+const UNMATCHABLE: PathMatcher = Object.freeze({value: '\u0000unmatchable', collapsed: NO_SEGMENTS, pinned: NO_PINS})
+
+/**
+ * A pinned literal in the form a request segment takes after canonicalisation (lower-cased,
+ * NFC, percent-decoded), so `Admin` pins `/v1/users/ADMIN` and `/v1/users/%61dmin` too; a value
+ * with no canonical segment form pins nothing it could be compared with.
+ */
+function canonicalPin(v: string): string | undefined {
+  const c = canonicalRequestPath('/' + v)
+  return c === undefined || c.indexOf('/', 1) >= 0 ? undefined : c.slice(1)
+}
+
+function pinnedValues(normalization: JsonObject | undefined, intern: Intern): readonly string[] {
+  const list = normalization?.get('pinned_segments')
+  if (!Array.isArray(list)) return NO_PINS
+  const out = new Set<string>()
+  for (const e of list) {
+    const v = e instanceof Map ? e.get('value') : undefined
+    const c = typeof v === 'string' && v !== '' ? canonicalPin(v) : undefined
+    if (c !== undefined && c !== '') out.add(intern(c))
+  }
+  return out.size === 0 ? NO_PINS : [...out].sort()
+}
 
 export function rulePaths(rule: JsonObject, intern: Intern = copyString): PathMatcher[] | undefined {
   const paths = obj(rule.get('selector'))?.get('paths')
@@ -139,14 +167,19 @@ export function rulePaths(rule: JsonObject, intern: Intern = copyString): PathMa
   return paths.map((p) => {
     if (!(p instanceof Map) || typeof p.get('value') !== 'string') return UNMATCHABLE
     const collapsed = new Set<number>()
-    const list = obj(p.get('normalization'))?.get('collapsed_segments')
+    const normalization = obj(p.get('normalization'))
+    const list = normalization?.get('collapsed_segments')
     if (Array.isArray(list)) {
       for (const c of list) {
         const idx = c instanceof Map ? c.get('index') : undefined
         if (idx instanceof JsonNumber && /^\d{1,6}$/.test(idx.text)) collapsed.add(Number(idx.text))
       }
     }
-    return {value: intern(p.get('value') as string), collapsed: collapsed.size === 0 ? NO_SEGMENTS : [...collapsed].sort((a, b) => a - b)}
+    return {
+      value: intern(p.get('value') as string),
+      collapsed: collapsed.size === 0 ? NO_SEGMENTS : [...collapsed].sort((a, b) => a - b),
+      pinned: pinnedValues(normalization, intern),
+    }
   })
 }
 
@@ -160,16 +193,22 @@ export function rulePaths(rule: JsonObject, intern: Intern = copyString): PathMa
  * IIS/ASP.NET read it as a separator, so `/v1/users/x%5Cadmin` would reach `/v1/users/x/admin`.
  * Nor is a segment that is not UTF-8 (decoded to U+FFFD): `%c0%ae%c0%ae` is an overlong `..` to
  * the lenient decoders of older servers, and no identifier compile collapsed looks like that.
+ * Nor is a value the entry pins (`normalization.pinned_segments`, written by `learn pin`): an
+ * operator pins a literal so the collapse never covers it (`/v1/users/*` with `admin` pinned does
+ * not match `/v1/users/admin`; only a rule that names that path allows it).
  * The same holds for what the segment decodes to once more (a double-encoded `%252e%252e`,
  * `%2e%252e`, `a%252fb`): an upstream behind a decoding hop, or one that decodes twice, reads
  * that level, so each level down to one without an escape must be an identifier too (with no
  * `/` either).
  */
-function isIdSegment(seg: string): boolean {
+function isIdSegment(seg: string, pinned: readonly string[]): boolean {
   let level = seg
   for (let depth = 0; depth < MAX_DECODE_LEVELS; depth++) {
     const name = level.split(';', 1)[0] as string
     if (level === '' || name === '.' || name === '..' || level.includes('\\') || level.includes('\uFFFD')) return false
+    // A pinned literal (learn pin) is reserved: never one of the values a `*` stands for, at any
+    // decode level and with any `;` parameter (an upstream reads `admin;x` as `admin`).
+    if (pinned.length > 0 && (pinned.includes(level) || pinned.includes(name) || pinned.includes(goToLower(name)))) return false
     const next = decodeOnce(level)
     if (next === null) return true // no escape left: this level names something
     if (next === undefined) return false
@@ -220,7 +259,7 @@ export function pathMatches(m: PathMatcher, canonicalPath: string): boolean {
   if (want.length !== got.length) return false
   for (let i = 0; i < want.length; i++) {
     if (want[i] === got[i]) continue
-    if (!(m.collapsed.includes(i) && want[i] === '*' && isIdSegment(got[i] as string))) return false
+    if (!(m.collapsed.includes(i) && want[i] === '*' && isIdSegment(got[i] as string, m.pinned))) return false
   }
   return true
 }

@@ -37,6 +37,20 @@ const C = contract(
     ...host('ids.example.com'),
     paths: [{value: '/v1/users/*', normalization: {algorithm: 'frequency_weighted_entropy_v1', collapsed_segments: [{index: 3, distinct_values: 54, event_count: 190, reason: 'high_entropy_identifier_segment'}]}}],
   }),
+  // the same collapse with `admin` pinned (learn pin): the `*` never stands for it
+  rule('r-pinned', 'enforce', {
+    ...host('pinned.example.com'),
+    paths: [
+      {
+        value: '/v1/users/*',
+        normalization: {
+          algorithm: 'frequency_weighted_entropy_v1',
+          collapsed_segments: [{index: 3, distinct_values: 54, event_count: 190, reason: 'high_entropy_identifier_segment'}],
+          pinned_segments: [{value: 'Admin', reason: 'operator_pin'}],
+        },
+      },
+    ],
+  }),
 )
 
 const cases: [string, ResolvedContract | undefined, HttpRequestInput, {verdict: string; live?: string; win: string; reason: string; rule: string}][] = [
@@ -61,6 +75,11 @@ const cases: [string, ResolvedContract | undefined, HttpRequestInput, {verdict: 
   ['* in a path value is literal, not a wildcard', C, req('https://star.example.com/repos/x'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-star'}],
   ['literal * matches only itself', C, req('https://star.example.com/repos/%2A'), {verdict: 'allow', win: 'contract', reason: '', rule: 'r-star'}],
   ['a collapsed segment matches any one id', C, req('https://ids.example.com/v1/users/8f3a2c'), {verdict: 'allow', win: 'contract', reason: '', rule: 'r-ids'}],
+  ['without a pin a collapsed segment also stands for admin', C, req('https://ids.example.com/v1/users/admin'), {verdict: 'allow', win: 'contract', reason: '', rule: 'r-ids'}],
+  ['a pinned value is not one of the ids a collapsed segment stands for', C, req('https://pinned.example.com/v1/users/admin'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-pinned'}],
+  ['a pin holds whatever case the request uses', C, req('https://pinned.example.com/v1/users/ADMIN'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-pinned'}],
+  ['a pin holds for an encoded, double-encoded or ;parameter form', C, req('https://pinned.example.com/v1/users/%2561dmin;x'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-pinned'}],
+  ['other ids still match the pinned entry', C, req('https://pinned.example.com/v1/users/8f3a2c'), {verdict: 'allow', win: 'contract', reason: '', rule: 'r-pinned'}],
   ['a collapsed segment matches exactly one segment, not more', C, req('https://ids.example.com/v1/users/8f3a2c/keys'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-ids'}],
   ['literal segments of a collapsed path still match literally', C, req('https://ids.example.com/v1/admin/8f3a2c'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-ids'}],
   ['a collapsed segment is not a dot segment (%2e resolves to the parent upstream)', C, req('https://ids.example.com/v1/users/%2e'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-ids'}],
