@@ -66,11 +66,12 @@ describe('learn pin: a pinned segment is never one a collapsed * stands for (liv
   after(() => stopProxyAndServer(proxy, server))
 
   /** Ratifies `file` answering per rule on a pipe: reject the host-wide and the admin rules, enforce the rest. */
-  function ratify(file: string, out: string): void {
+  function ratify(file: string, out: string): string[] {
     const answers = rulesOf(file).map((r) => (r.path === undefined || r.path === '/v1/users/admin' ? 'r' : 'e'))
     assert.ok(answers.includes('e') && answers.includes('r'))
     const r = runCli(['learn', 'ratify', '--candidate', file, '--out', out, '--interactive', '--accept-low-confidence', ...ks], {input: answers.join('\n') + '\n'})
     assert.equal(r.status, 0, r.stderr)
+    return r.stderr.split('\n').filter((l) => l.startsWith('WARNING'))
   }
 
   /** `learn shadow --json` of `contract` over the capture: its change rows. */
@@ -96,8 +97,15 @@ describe('learn pin: a pinned segment is never one a collapsed * stands for (liv
       assert.equal(p.stdout, `pin: rule ${r.id}, segment "admin" pinned, written to ${pinned}\n`)
       from = pinned
     }
-    ratify(candidate, unpinnedRatified)
-    ratify(pinned, pinnedRatified)
+    // Unpinned, ratify says the collapse still allows each rejected admin rule, and what to pin.
+    const warned = ratify(candidate, unpinnedRatified)
+    const rules = rulesOf(candidate)
+    const admin = rules.filter((r) => r.path === '/v1/users/admin').map((r) => r.id)
+    assert.equal(warned.length, 3, warned.join('\n'))
+    for (const [i, w] of warned.entries()) {
+      assert.match(w, new RegExp(`^WARNING: learn ratify: rejected rule ${admin[i]} \\(.*/v1/users/admin.*\\) is still allowed by enforced rule (r-[0-9a-f]{20}) \\(.*/v1/users/\\*.*\\); its collapsed segment stands for "admin": pin it there \\(learn pin --rule \\1 --segment admin\\) before ratifying, or reject or capture-only that rule too, to block it$`))
+    }
+    assert.deepEqual(ratify(pinned, pinnedRatified), [])
   })
 
   it('shadow: without the pin the collapse still allows admin; with it, every admin request is a new block', () => {

@@ -15,9 +15,11 @@ export {
   MCP_RULE_KIND,
   normalizeHost,
   parseRequestUrl,
+  pathMatches,
   ruleHost,
+  rulePaths,
 } from './rule-match.js'
-export type {RequestUrl} from './rule-match.js'
+export type {PathMatcher, RequestUrl} from './rule-match.js'
 export {MODES} from './types.js'
 export type {
   ContractContext,

@@ -1,12 +1,14 @@
 import type {JsonObject, JsonValue} from '../canonical/index.js'
-import {normalizeHost} from '../enforcement/index.js'
+import {normalizeHost, pathMatches, rulePaths, type PathMatcher} from '../enforcement/index.js'
 import type {RatifyDecision} from './ratify.js'
 import {ruleAllows} from './ratify.js'
 
 // A rejected rule stays reachable when a broader rule the operator enforces still matches it
 // (same host; that rule allows any method or every method of the rejected one; any path, or every
 // path of the rejected one). Ratify says so, naming both, instead of letting the operator believe
-// the rejection removed the access. Only literal coverage is judged: placeholders are not expanded.
+// the rejection removed the access. Paths are judged as the gate judges them: a collapsed `*`
+// covers the rejected path's segment unless the broader rule pins it (learn pin), and then the
+// warning says which segment to pin.
 
 const HTTP_KINDS = new Set(['http_destination', 'http_action'])
 
@@ -24,17 +26,35 @@ const text = (v: JsonValue): string => (typeof v === 'string' ? v : v instanceof
 // Hosts compared as the contract gate reads them (§3.2: trimmed, lower-cased, one trailing dot dropped).
 const host = (s: JsonObject): string => normalizeHost(text(s.get('host') ?? ''))
 
-function covers(broad: JsonObject, narrow: JsonObject): boolean {
+/** Whether `broad` still allows what `narrow` names; `pin`: the segment a collapsed `*` of `broad` covers (pinning it there closes that). */
+function covers(broad: JsonObject, narrow: JsonObject): {pin?: string} | undefined {
   const b = sel(broad)
   const n = sel(narrow)
-  if (host(b) === '' || host(b) !== host(n)) return false
-  if (b.get('effective_action') !== undefined && b.get('effective_action') !== n.get('effective_action')) return false
+  if (host(b) === '' || host(b) !== host(n)) return undefined
+  if (b.get('effective_action') !== undefined && b.get('effective_action') !== n.get('effective_action')) return undefined
   const bm = values(b, 'methods', text)
   const nm = values(n, 'methods', text)
-  if (bm !== undefined && (nm === undefined || !nm.every((m) => bm.includes(m)))) return false
-  const bp = values(b, 'paths', text)
+  if (bm !== undefined && (nm === undefined || !nm.every((m) => bm.includes(m)))) return undefined
+  const bp = rulePaths(broad)
+  if (bp === undefined) return {}
   const np = values(n, 'paths', text)
-  return bp === undefined || (np !== undefined && np.every((p) => bp.includes(p)))
+  if (np === undefined) return undefined
+  let pin: string | undefined
+  for (const p of np) {
+    if (bp.some((m) => m.value === p)) continue
+    const m = bp.find((x) => pathMatches(x, p))
+    if (m === undefined) return undefined
+    pin ??= collapsedSegmentOf(m, p)
+  }
+  return pin === undefined ? {} : {pin}
+}
+
+/** The segment of `path` that a collapsed `*` of `m` stands for (the first one). */
+function collapsedSegmentOf(m: PathMatcher, path: string): string | undefined {
+  const want = m.value.split('/')
+  const got = path.split('/')
+  for (const i of m.collapsed) if (want[i] === '*' && got[i] !== undefined && got[i] !== '*') return got[i]
+  return undefined
 }
 
 /** One warning per rejected HTTP rule that a kept enforce rule still covers. */
@@ -43,10 +63,15 @@ export function rejectedButCovered(rules: readonly JsonObject[], decisions: read
   const id = (r: JsonObject): string => (typeof r.get('rule_id') === 'string' ? (r.get('rule_id') as string) : '')
   rules.forEach((r, i) => {
     if (decisions[i] !== 'reject' || !HTTP_KINDS.has(String(r.get('rule_kind')))) return
-    const j = rules.findIndex((k, jj) => jj !== i && decisions[jj] === 'enforce' && HTTP_KINDS.has(String(k.get('rule_kind'))) && covers(k, r))
-    if (j < 0) return
+    let how: {pin?: string} | undefined
+    const j = rules.findIndex((k, jj) => jj !== i && decisions[jj] === 'enforce' && HTTP_KINDS.has(String(k.get('rule_kind'))) && (how = covers(k, r)) !== undefined)
+    if (j < 0 || how === undefined) return
     const k = rules[j] as JsonObject
-    out.push(`learn ratify: rejected rule ${id(r)} (${ruleAllows(r)}) is still allowed by enforced rule ${id(k)} (${ruleAllows(k)}); reject or capture-only that rule too to block it`)
+    const fix =
+      how.pin === undefined
+        ? 'reject or capture-only that rule too to block it'
+        : `its collapsed segment stands for ${JSON.stringify(how.pin)}: pin it there (learn pin --rule ${id(k)} --segment ${how.pin}) before ratifying, or reject or capture-only that rule too, to block it`
+    out.push(`learn ratify: rejected rule ${id(r)} (${ruleAllows(r)}) is still allowed by enforced rule ${id(k)} (${ruleAllows(k)}); ${fix}`)
   })
   return out
 }
