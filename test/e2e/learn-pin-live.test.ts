@@ -12,12 +12,14 @@ import {learnLockLines} from '../helpers/lock-roster.js'
 import {cli, makeLab} from './learn-promote-harness.js'
 import {rawExchange, startProxy, stopProxyAndServer, type RunningProxy} from './proxy-harness.js'
 
-// The learn-and-lock guide's promise for `learn pin`: "use pin when a literal segment should be
-// treated as reserved and never collapsed". Captured traffic to /v1/users/<ids> and
-// /v1/users/admin compiles to a collapsed /v1/users/* rule beside the admin rules; the operator
-// pins `admin` on the collapsed rules and rejects the admin rules. Live (an upstream on
-// 127.0.0.26:80, so this needs root like the closed-loop test) and in shadow, a user id passes
-// and /v1/users/admin is denied; without the pin the collapse would still let admin through.
+// The learn-and-lock guide's promises for reserved segments and `learn pin` ("use pin when a
+// literal segment should be treated as reserved and never collapsed"). Captured traffic to
+// /v1/users/<ids>, /v1/users/export and /v1/users/admin compiles to a collapsed /v1/users/*
+// rule (export is one of the values it stood for) beside the admin rules (admin is a built-in
+// reserved segment, never collapsed). The operator rejects the admin rules: the collapsed `*`
+// never stands for a reserved word, so admin is denied with no pin. Pinning `export` on the
+// collapsed rules takes it out of the collapse too. Live (an upstream on 127.0.0.26:80, so this
+// needs root like the closed-loop test) and in shadow, a user id passes and both are denied.
 
 const HOST = '127.0.0.26'
 const AGENT = 'shop-agent'
@@ -33,6 +35,7 @@ function writeCapture(dir: string): string {
   for (let s = 1; s <= 6; s++) {
     const sessionId = `${AGENT}|10.0.0.${s}`
     for (let i = 0; i < 12; i++) w.append({sessionId, transport: 'forward', detail: summary(`http://${HOST}/v1/users/${sha256Hex(`${s}-${i}`).slice(0, 12)}`, 'GET')})
+    w.append({sessionId, transport: 'forward', detail: summary(`http://${HOST}/v1/users/export`, 'GET')})
     w.append({sessionId, transport: 'forward', detail: summary(`http://${HOST}/v1/users/admin`, 'GET')})
   }
   w.close()
@@ -52,7 +55,7 @@ function rulesOf(file: string): RuleView[] {
   })
 }
 
-describe('learn pin: a pinned segment is never one a collapsed * stands for (live and shadow)', {timeout: 120_000}, () => {
+describe('reserved and pinned segments are never ones a collapsed * stands for (live and shadow)', {timeout: 120_000}, () => {
   const lab = makeLab()
   const capture = writeCapture(lab.dir)
   const candidate = path.join(lab.dir, 'candidate.yaml')
@@ -84,37 +87,32 @@ describe('learn pin: a pinned segment is never one a collapsed * stands for (liv
     return (JSON.parse(r.stdout) as {report: {changes?: Array<{change: string; count: number; path: string}>}}).report.changes ?? []
   }
 
-  it('compile collapses /v1/users/* beside the admin rules; pin admin on every collapsed rule; ratify both without the admin rules', () => {
+  it('compile collapses /v1/users/* (export among its values) beside the admin rules; pin export on every collapsed rule; ratify both without the admin rules', () => {
     const c = cli(['learn', 'compile', '--agent', AGENT, '--input', `${capture}/*/*.jsonl`, ...ks, '--compile-key-agent', 'ci-compile', '--output', candidate])
     assert.equal(c.code, 0, c.stderr)
     const collapsed = rulesOf(candidate).filter((r) => r.path === '/v1/users/*')
     assert.equal(collapsed.length, 3, 'destination, method and action rules')
     assert.equal(rulesOf(candidate).filter((r) => r.path === '/v1/users/admin').length, 3)
+    assert.equal(rulesOf(candidate).filter((r) => r.path === '/v1/users/export').length, 0, 'export is one of the collapsed values')
     let from = candidate
     for (const r of collapsed) {
-      const p = cli(['learn', 'pin', '--candidate', from, '--rule', r.id, '--segment', 'admin', '--out', pinned, ...ks])
+      const p = cli(['learn', 'pin', '--candidate', from, '--rule', r.id, '--segment', 'export', '--out', pinned, ...ks])
       assert.equal(p.code, 0, p.stderr)
-      assert.equal(p.stdout, `pin: rule ${r.id}, segment "admin" pinned, written to ${pinned}\n`)
+      assert.equal(p.stdout, `pin: rule ${r.id}, segment "export" pinned, written to ${pinned}\n`)
       from = pinned
     }
-    // Unpinned, ratify says the collapse still allows each rejected admin rule, and what to pin.
-    const warned = ratify(candidate, unpinnedRatified)
-    const rules = rulesOf(candidate)
-    const admin = rules.filter((r) => r.path === '/v1/users/admin').map((r) => r.id)
-    assert.equal(warned.length, 3, warned.join('\n'))
-    for (const [i, w] of warned.entries()) {
-      assert.match(w, new RegExp(`^WARNING: learn ratify: rejected rule ${admin[i]} \\(.*/v1/users/admin.*\\) is still allowed by enforced rule (r-[0-9a-f]{20}) \\(.*/v1/users/\\*.*\\); its collapsed segment stands for "admin": pin it there \\(learn pin --rule \\1 --segment admin\\) before ratifying, or reject or capture-only that rule too, to block it$`))
-    }
+    // The collapse does not cover the rejected admin rules (a reserved word): nothing to warn about.
+    assert.deepEqual(ratify(candidate, unpinnedRatified), [])
     assert.deepEqual(ratify(pinned, pinnedRatified), [])
   })
 
-  it('shadow: without the pin the collapse still allows admin; with it, every admin request is a new block', () => {
-    assert.deepEqual(shadowChanges(unpinnedRatified), [])
+  it('shadow: admin is a new block without a pin; with export pinned, export is one too', () => {
+    assert.deepEqual(shadowChanges(unpinnedRatified).map((c) => [c.change, c.count, c.path]), [['new_block', 6, '/v1/users/admin']])
     const changes = shadowChanges(pinnedRatified)
-    assert.deepEqual(changes.map((c) => [c.change, c.count, c.path]), [['new_block', 6, '/v1/users/admin']])
+    assert.deepEqual(changes.map((c) => [c.change, c.count, c.path]).sort(), [['new_block', 6, '/v1/users/admin'], ['new_block', 6, '/v1/users/export']])
   })
 
-  it('live: the pinned contract lets a user id through and denies /v1/users/admin, which never reaches the upstream', async () => {
+  it('live: the pinned contract lets a user id through and denies /v1/users/admin and /v1/users/export, which never reach the upstream', async () => {
     const promoted = cli(['learn', 'promote', '--contract-store', lab.store, '--roster', lab.roster, '--roster-root-fingerprint', lab.fp, '--activation-key', 'ops-alice', ...ks, '--candidate', pinnedRatified, '--selector', AGENT, '--environment-id', 'prod'])
     assert.equal(promoted.code, 0, promoted.stderr)
     server = http.createServer((req, res) => {
@@ -129,7 +127,7 @@ describe('learn pin: a pinned segment is never one a collapsed * stands for (liv
     const forward = async (p: string): Promise<string> =>
       await rawExchange(proxy!.port, `GET http://${HOST}${p} HTTP/1.1\r\nHost: ${HOST}\r\nX-Pipelock-Agent: ${AGENT}\r\nConnection: close\r\n\r\n`, {untilHeaders: true})
     assert.match((await forward('/v1/users/0a1b2c3d4e5f')).split('\r\n', 1)[0] ?? '', / 200 /)
-    for (const p of ['/v1/users/admin', '/v1/users/ADMIN', '/v1/users/%61dmin']) {
+    for (const p of ['/v1/users/admin', '/v1/users/ADMIN', '/v1/users/%61dmin', '/v1/users/export', '/v1/users/Export;x']) {
       const answer = await forward(p)
       assert.match(answer.split('\r\n', 1)[0] ?? '', / 403 /, p)
       assert.match(answer, /\r\nX-Pipelock-Block-Reason: contract_enforce_default\r\n/i, p)

@@ -31,6 +31,7 @@ export {
   verifySignatureOver,
 } from './contract.js'
 export {streamContractEnvelope} from './contract-stream.js'
+export {RESERVED_SEGMENTS} from './reserved-segments.js'
 export type {StreamedEnvelope} from './contract-stream.js'
 export type {SignedEnvelope} from './contract.js'
 export {buildInfoUnavailableDigests, loadCompileManifest, manifestProblem, moduleDigestRoot, settingsProblem} from './manifest.js'

@@ -12,6 +12,7 @@ import {
   type JsonObject,
   type JsonValue,
 } from '../canonical/index.js'
+import {RESERVED_SEGMENTS} from '../contracts/index.js'
 
 // Rule selectors as the evaluator reads them (learn-lifecycle §2.1 "Rule selectors", §3.2
 // "Rule match"). Rules are generic trees: a selector shape the evaluator does not understand
@@ -195,7 +196,11 @@ export function rulePaths(rule: JsonObject, intern: Intern = copyString): PathMa
  * the lenient decoders of older servers, and no identifier compile collapsed looks like that.
  * Nor is a value the entry pins (`normalization.pinned_segments`, written by `learn pin`): an
  * operator pins a literal so the collapse never covers it (`/v1/users/*` with `admin` pinned does
- * not match `/v1/users/admin`; only a rule that names that path allows it).
+ * not match `/v1/users/admin`; only a rule that names that path allows it). Nor is a built-in
+ * reserved segment (learn-compile §15.4: `admin`, `token`, `me`, …): compile never collapses a
+ * position where it saw one, so a collapsed position stood for identifiers only, and a reserved
+ * word there is an endpoint the agent was never seen to use (`/v1/users/*` does not match
+ * `/v1/users/admin` even unpinned).
  * The same holds for what the segment decodes to once more (a double-encoded `%252e%252e`,
  * `%2e%252e`, `a%252fb`): an upstream behind a decoding hop, or one that decodes twice, reads
  * that level, so each level down to one without an escape must be an identifier too (with no
@@ -206,9 +211,11 @@ function isIdSegment(seg: string, pinned: readonly string[]): boolean {
   for (let depth = 0; depth < MAX_DECODE_LEVELS; depth++) {
     const name = level.split(';', 1)[0] as string
     if (level === '' || name === '.' || name === '..' || level.includes('\\') || level.includes('\uFFFD')) return false
-    // A pinned literal (learn pin) is reserved: never one of the values a `*` stands for, at any
-    // decode level and with any `;` parameter (an upstream reads `admin;x` as `admin`).
-    if (pinned.length > 0 && (pinned.includes(level) || pinned.includes(name) || pinned.includes(goToLower(name)))) return false
+    // A reserved word, built in or pinned (learn pin), is never one of the values a `*` stands
+    // for, at any decode level and with any `;` parameter (an upstream reads `admin;x` as `admin`).
+    const lower = goToLower(name)
+    if (RESERVED.has(level) || RESERVED.has(name) || RESERVED.has(lower)) return false
+    if (pinned.length > 0 && (pinned.includes(level) || pinned.includes(name) || pinned.includes(lower))) return false
     const next = decodeOnce(level)
     if (next === null) return true // no escape left: this level names something
     if (next === undefined) return false
@@ -221,6 +228,9 @@ function isIdSegment(seg: string, pinned: readonly string[]): boolean {
   }
   return false
 }
+
+/** The built-in reserved segments (§15.4), never read as a collapsed `*`. */
+const RESERVED: ReadonlySet<string> = new Set(RESERVED_SEGMENTS)
 
 /** Decode levels a collapsed segment is checked at (`%25252e` is three); deeper is not an id. */
 const MAX_DECODE_LEVELS = 4

@@ -1,7 +1,7 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {fromPlain, type JsonNumber, type JsonObject} from '../../../src/plugins/canonical/index.js'
-import {LIFECYCLE_STATES} from '../../../src/plugins/contracts/index.js'
+import {LIFECYCLE_STATES, RESERVED_SEGMENTS} from '../../../src/plugins/contracts/index.js'
 import {
   canonicalRequestPath,
   evaluateHttp,
@@ -60,7 +60,7 @@ function walk(contract: ResolvedContract, input: HttpRequestInput): {verdict: st
         const want = (p.get('value') as string).split('/')
         const got = (canonical as string).split('/')
         const collapsed = new Set(((p.get('normalization') as JsonObject | undefined)?.get('collapsed_segments') as JsonObject[] | undefined)?.map((c) => Number((c.get('index') as JsonNumber).text)) ?? [])
-        return want.length === got.length && want.every((w, i) => w === got[i] || (collapsed.has(i) && w === '*' && got[i] !== ''))
+        return want.length === got.length && want.every((w, i) => w === got[i] || (collapsed.has(i) && w === '*' && got[i] !== '' && !RESERVED_SEGMENTS.includes(got[i]!)))
       })
       if (!ok) continue
     }

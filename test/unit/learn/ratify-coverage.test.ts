@@ -1,0 +1,26 @@
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import {fromPlain, type JsonObject} from '../../../src/plugins/canonical/index.js'
+import {rejectedButCovered} from '../../../src/plugins/learn/ratify-coverage.js'
+
+// Ratify's warning for a rejected rule that a kept enforce rule still allows, judged as the gate
+// judges paths: a collapsed `*` covers a rejected literal at its position (and the warning names
+// the segment to pin) — unless that literal is a built-in reserved word, which a collapsed `*`
+// never stands for, or a value the broad rule already pins.
+
+const collapsed = (id: string, pins: string[] = []): JsonObject =>
+  fromPlain({
+    rule_id: id, rule_kind: 'http_destination',
+    selector: {host: {value: 'api.example.com'}, paths: [{value: '/v1/users/*', normalization: {collapsed_segments: [{index: 3}], ...(pins.length > 0 ? {pinned_segments: pins.map((value) => ({value, reason: 'operator_pin'}))} : {})}}]},
+  }) as JsonObject
+const literal = (id: string, p: string): JsonObject => fromPlain({rule_id: id, rule_kind: 'http_destination', selector: {host: {value: 'api.example.com'}, paths: [{value: p}]}}) as JsonObject
+
+test('a collapsed rule kept beside a rejected literal: warned about with the segment to pin, unless reserved or pinned', () => {
+  assert.deepEqual(rejectedButCovered([collapsed('r-ids'), literal('r-export', '/v1/users/export')], ['enforce', 'reject']), [
+    'learn ratify: rejected rule r-export (any method api.example.com /v1/users/export) is still allowed by enforced rule r-ids (any method api.example.com /v1/users/*); its collapsed segment stands for "export": pin it there (learn pin --rule r-ids --segment export) before ratifying, or reject or capture-only that rule too, to block it',
+  ])
+  // admin is a built-in reserved segment: the collapse never covers it, so the rejection holds.
+  assert.deepEqual(rejectedButCovered([collapsed('r-ids'), literal('r-admin', '/v1/users/admin')], ['enforce', 'reject']), [])
+  // export pinned on the collapsed rule: not covered either.
+  assert.deepEqual(rejectedButCovered([collapsed('r-ids', ['export']), literal('r-export', '/v1/users/export')], ['enforce', 'reject']), [])
+})
