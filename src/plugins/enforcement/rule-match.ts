@@ -195,8 +195,8 @@ export function rulePaths(rule: JsonObject, intern: Intern = copyString): PathMa
  * Nor is a segment that is not UTF-8 (decoded to U+FFFD): `%c0%ae%c0%ae` is an overlong `..` to
  * the lenient decoders of older servers, and no identifier compile collapsed looks like that.
  * Nor is a value the entry pins (`normalization.pinned_segments`, written by `learn pin`): an
- * operator pins a literal so the collapse never covers it (`/v1/users/*` with `admin` pinned does
- * not match `/v1/users/admin`; only a rule that names that path allows it). Nor is a built-in
+ * operator pins a literal so the collapse never covers it (`/v1/users/*` with `export` pinned does
+ * not match `/v1/users/export`; only a rule that names that path allows it). Nor is a built-in
  * reserved segment (learn-compile §15.4: `admin`, `token`, `me`, …): compile never collapses a
  * position where it saw one, so a collapsed position stood for identifiers only, and a reserved
  * word there is an endpoint the agent was never seen to use (`/v1/users/*` does not match
