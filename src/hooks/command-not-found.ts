@@ -8,21 +8,42 @@ import {emitErrorReport, report} from '../cli/error-output.js'
  */
 const hook: Hook<'command_not_found'> = async function (opts) {
   const ids = [...opts.config.commands.filter((c) => !c.hidden).map((c) => c.id), ...opts.config.topics.filter((t) => !t.hidden).map((t) => t.name)]
-  const typed = opts.id.replaceAll(':', ' ')
+  const words = opts.id.split(':')
+  const typed = words.join(' ')
   const json = (opts.argv ?? []).includes('--json')
   // A command of the reference's CLI that this one does not have: say why, rather than suggest a
   // look-alike (`license keygen` is not `keygen`).
   const absent = ABSENT.find(([prefix]) => typed === prefix || typed.startsWith(`${prefix} `))
   if (absent !== undefined) {
-    emitErrorReport(report('COMMAND_NOT_FOUND', `"${typed}" is not a ${opts.config.bin} command: ${absent[1]}`, absent[2]), json)
+    const n = absent[0].split(' ').length
+    const sub = words[n] !== undefined && COMMAND_WORD.test(words[n]) ? 1 : 0
+    emitErrorReport(report('COMMAND_NOT_FOUND', `"${shown(words, n + sub)}" is not a ${opts.config.bin} command: ${absent[1]}`, absent[2]), json)
     process.exit(process.exitCode)
   }
-  const suggestion = ids.length === 0 ? undefined : closest(opts.id, ids).replaceAll(':', ' ')
+  // The command words: the topics typed, then the word that names no topic (the mistyped one).
+  const topics = new Set(opts.config.topics.map((t) => t.name))
+  let n = 0
+  while (n < words.length - 1 && topics.has(words.slice(0, n + 1).join(':'))) n++
+  n++
+  const suggestion = ids.length === 0 ? undefined : closest(words.slice(0, n).join(':'), ids).replaceAll(':', ' ')
   emitErrorReport(
-    report('COMMAND_NOT_FOUND', `"${typed}" is not a ${opts.config.bin} command${suggestion ? `; did you mean "${suggestion}"?` : ''}`, `run ${opts.config.bin} help for the list of commands`),
+    report('COMMAND_NOT_FOUND', `"${shown(words, n)}" is not a ${opts.config.bin} command${suggestion ? `; did you mean "${suggestion}"?` : ''}`, `run ${opts.config.bin} help for the list of commands`),
     json,
   )
   process.exit(process.exitCode)
+}
+
+/** A word that can name a command or a topic. */
+const COMMAND_WORD = /^[a-z][a-z0-9-]*$/
+
+/**
+ * The first `n` words typed, `…` for the rest: the arguments after the command words are not
+ * echoed (`license install <TOKEN>` carries a licence token, a mistyped command may carry a key
+ * or a URL with credentials).
+ */
+function shown(words: readonly string[], n: number): string {
+  const head = words.slice(0, Math.max(1, n)).join(' ')
+  return n < words.length ? `${head} …` : head
 }
 
 /** Reference commands with no counterpart here: [typed prefix, why, hint] (docs/compatibility.md). */

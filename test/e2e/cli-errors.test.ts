@@ -100,6 +100,14 @@ test('unknown command: did-you-mean on one line, exit 127, JSON under --json', (
   const l = runCli(['license', 'keygen'])
   assert.equal(l.status, 127)
   assert.equal(l.stderr, '"license keygen" is not a pipelock command: no licence is needed; every feature, agent profiles included, is in every build [COMMAND_NOT_FOUND]; hint: license_key, license_file and PIPELOCK_LICENSE_KEY are accepted and ignored (docs/compatibility.md)\n')
+  // The arguments after the command words are not echoed: a licence token, a key, a URL.
+  const token = runCli(['license', 'install', 'pipelock_lic_v1_eyJzZWNyZXQiOjF9.c2ln'])
+  assert.equal(token.status, 127)
+  assert.ok(token.stderr.startsWith('"license install …" is not a pipelock command: no licence is needed'), token.stderr)
+  assert.ok(!token.stderr.includes('pipelock_lic_v1'), token.stderr)
+  const typo = runCli(['verfy-receipt', 'https://user:hunter2@example.com/x'])
+  assert.ok(typo.stderr.startsWith('"verfy-receipt …" is not a pipelock command; did you mean "verify-receipt"?'), typo.stderr)
+  assert.ok(!typo.stderr.includes('hunter2'), typo.stderr)
 })
 
 test('session --api-url X list: the flag before the subcommand reaches the command', () => {
