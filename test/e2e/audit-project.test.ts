@@ -168,7 +168,7 @@ describe('pipelock audit <project-dir>', () => {
     const dir = tree({'f.txt': ''})
     const missing = audit([path.join(dir, 'nope')])
     assert.equal(missing.status, 1)
-    assert.equal(missing.stderr, `cannot access ${path.join(dir, 'nope')}: ENOENT [FILE_NOT_FOUND]\n`)
+    assert.equal(missing.stderr, `cannot access ${path.join(dir, 'nope')}: no such file or directory [FILE_NOT_FOUND]\n`)
     const file = audit([path.join(dir, 'f.txt')])
     assert.equal(file.status, 2)
     assert.equal(file.stderr, `${path.join(dir, 'f.txt')} is not a directory [USAGE]\n`)

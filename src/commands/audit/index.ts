@@ -2,7 +2,7 @@ import {statSync} from 'node:fs'
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {writeOutputFile} from '../../cli/output-file.js'
-import {PipelockError} from '../../plugins/errors/index.js'
+import {osErrorReason, PipelockError} from '../../plugins/errors/index.js'
 import type {ProjectAuditReport} from '../../plugins/preflight/index.js'
 
 export default class Audit extends BaseCommand {
@@ -33,7 +33,7 @@ export default class Audit extends BaseCommand {
     try {
       isDir = statSync(args.dir).isDirectory()
     } catch (err) {
-      throw new PipelockError('FILE_NOT_FOUND', `cannot access ${args.dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+      throw new PipelockError('FILE_NOT_FOUND', `cannot access ${args.dir}: ${osErrorReason(err)}`)
     }
     if (!isDir) throw new PipelockError('USAGE', `${args.dir} is not a directory`)
     const {auditProject, renderProjectAudit} = await import('../../plugins/preflight/index.js')

@@ -2,7 +2,7 @@ import {createHash} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 import {z} from 'zod'
 import {parseGoDuration} from '../canonical/index.js'
-import {PipelockError} from '../errors/index.js'
+import {osErrorReason, PipelockError} from '../errors/index.js'
 import type {AdminClient, AdminResponse} from './admin-client.js'
 
 // The client of the policy admin API (proxy policy-api.ts, issue 14): scoped exceptions and the
@@ -111,7 +111,7 @@ export function noteFileSha256(file: string): string {
   try {
     bytes = readFileSync(file)
   } catch (e) {
-    throw new PipelockError('ADMIN_ARGUMENT_INVALID', `--file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {location: {file}})
+    throw new PipelockError('ADMIN_ARGUMENT_INVALID', `--file ${file}: ${osErrorReason(e)}`, {location: {file}})
   }
   return createHash('sha256').update(bytes).digest('hex')
 }

@@ -1,7 +1,7 @@
 import {createHmac} from 'node:crypto'
 import {lstatSync, readFileSync} from 'node:fs'
 import path from 'node:path'
-import {PipelockError} from '../errors/index.js'
+import {osErrorReason, PipelockError} from '../errors/index.js'
 
 // learn-compile §16: the salt behind `learn.privacy.salt_source`, resolved at use time, and the
 // HMAC that stands in for `internal` / `sensitive` values in what capture writes. The reference
@@ -27,7 +27,7 @@ export function resolveSalt(source: string, env: Readonly<Record<string, string 
     try {
       st = lstatSync(p)
     } catch (e) {
-      throw bad(`${p}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
+      throw bad(`${p}: ${osErrorReason(e)}`)
     }
     if (st.isSymbolicLink()) throw bad(`${p} must not be a symlink`)
     if (!st.isFile()) throw bad(`${p} must be a regular file`)

@@ -503,7 +503,7 @@ export function openCaptureSidecar(source: EntrySource, ref: string, sha: string
   try {
     sealed = readFileSync(path.join(path.dirname(source.file), ref))
   } catch (e) {
-    return fail(`cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
+    return fail(`cannot read: ${osErrorReason(e)}`)
   }
   let plain: Buffer
   try {

@@ -8,7 +8,7 @@
 import {existsSync} from 'node:fs'
 import https from 'node:https'
 import path from 'node:path'
-import {PipelockError} from '../errors/index.js'
+import {osErrorReason, PipelockError} from '../errors/index.js'
 import {BundleError, MAX_BUNDLE_BYTES, type Bundle} from './bundle.js'
 import {admitBytes, bundleDirs, bundleNotInstalled, installVerified, lockRulesDir, lockTime, readLock, sha256Hex, writeBundleDir, writeLock, type InstallResult, type Signer, type TrustedKey} from './store.js'
 
@@ -138,7 +138,7 @@ async function updateOne(dir: string, o: UpdateOptions): Promise<UpdateOutcome> 
   try {
     lock = readLock(dir)
   } catch (e) {
-    throw new PipelockError('RULES_BUNDLE_INVALID', `reading lock file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
+    throw new PipelockError('RULES_BUNDLE_INVALID', `reading lock file: ${osErrorReason(e)}`)
   }
   if (lock.unsigned || !lock.source.startsWith('https://')) return {name, status: 'skipped', message: `skipping ${name}: installed from local path`}
   const {bytes, sigText} = await fetchSigned(lock.source, o.fetch ?? httpsGet)

@@ -133,13 +133,13 @@ export function readInstalled(dir: string, opts: {trusted: readonly TrustedKey[]
     bytes = readCapped(path.join(dir, 'bundle.yaml'))
   } catch (e) {
     if (e instanceof BundleError) throw e
-    throw new BundleError(`reading bundle: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
+    throw new BundleError(`reading bundle: ${osErrorReason(e)}`)
   }
   let lock: BundleLock
   try {
     lock = readLock(dir)
   } catch (e) {
-    throw new BundleError(`reading lock file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
+    throw new BundleError(`reading lock file: ${osErrorReason(e)}`)
   }
   let signer: Signer | undefined
   try {
@@ -444,7 +444,7 @@ export function installBundle(req: InstallRequest): InstallResult {
     bytes = readCapped(src)
   } catch (e) {
     if (e instanceof BundleError) throw new PipelockError('RULES_BUNDLE_INVALID', e.message)
-    throw new PipelockError('FILE_NOT_FOUND', `${src}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
+    throw new PipelockError('FILE_NOT_FOUND', `${src}: ${osErrorReason(e)}`)
   }
   const sigFile = `${src}.sig`
   const sigText = existsSync(sigFile) ? readFileSync(sigFile, 'utf8') : undefined

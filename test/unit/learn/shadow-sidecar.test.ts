@@ -27,7 +27,7 @@ test('openCaptureSidecar: a bare name beside the capture file, a box the key ope
       })
     }
     for (const ref of ['../000000.payload.enc', 'x/000000.payload.enc', 'x\\000000.payload.enc', '/etc/passwd', '.', '..']) refused(ref, sha, key.secretKey, 'payload_ref must be a bare relative file name')
-    refused('000001.payload.enc', sha, key.secretKey, 'cannot read: ENOENT')
+    refused('000001.payload.enc', sha, key.secretKey, 'cannot read: no such file or directory')
     refused('000000.payload.enc', sha, x25519KeyPair().secretKey, 'sealed box does not open: authentication failed (wrong key or corrupted file); check --escrow-private-key')
     refused('000000.payload.enc', `sha256:${sha256Hex('other')}`, key.secretKey, `SHA-256 of the decrypted payload does not match payload_sha256 ${JSON.stringify(`sha256:${sha256Hex('other')}`)}`)
   } finally {
