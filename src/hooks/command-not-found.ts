@@ -49,6 +49,7 @@ function shown(words: readonly string[], n: number): string {
 /** Reference commands with no counterpart here: [typed prefix, why, hint] (docs/compatibility.md). */
 const ABSENT: ReadonlyArray<readonly [string, string, string]> = [
   ['license', 'no licence is needed; every feature, agent profiles included, is in every build', 'license_key, license_file and PIPELOCK_LICENSE_KEY are accepted and ignored (docs/compatibility.md)'],
+  ['licence', 'no licence is needed; every feature, agent profiles included, is in every build', 'license_key, license_file and PIPELOCK_LICENSE_KEY are accepted and ignored (docs/compatibility.md)'],
 ]
 
 export default hook

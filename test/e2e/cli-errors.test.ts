@@ -105,6 +105,15 @@ test('unknown command: did-you-mean on one line, exit 127, JSON under --json', (
   assert.equal(token.status, 127)
   assert.ok(token.stderr.startsWith('"license install …" is not a pipelock command: no licence is needed'), token.stderr)
   assert.ok(!token.stderr.includes('pipelock_lic_v1'), token.stderr)
+  // --help of an unknown command (or `help <unknown>`) is answered the same way, not with oclif's bare "Command … not found."
+  for (const argv of [['license', 'install', '--help'], ['help', 'licence', 'install']]) {
+    const h = runCli(argv)
+    assert.equal(h.status, 127, argv.join(' '))
+    assert.ok(h.stderr.startsWith(`"${argv.filter((a) => a !== '--help' && a !== 'help').join(' ')}" is not a pipelock command: no licence is needed`), h.stderr)
+  }
+  const helpTypo = runCli(['learn', 'compil', '--help'])
+  assert.equal(helpTypo.status, 127)
+  assert.equal(helpTypo.stderr, '"learn compil" is not a pipelock command; did you mean "learn compile"? [COMMAND_NOT_FOUND]; hint: run pipelock help for the list of commands\n')
   const typo = runCli(['verfy-receipt', 'https://user:hunter2@example.com/x'])
   assert.ok(typo.stderr.startsWith('"verfy-receipt …" is not a pipelock command; did you mean "verify-receipt"?'), typo.stderr)
   assert.ok(!typo.stderr.includes('hunter2'), typo.stderr)
