@@ -10,7 +10,7 @@
 export const ERROR_REGISTRY = {
   // --- generic input / usage
   USAGE: {exit: 2, summary: 'wrong arguments or flags, in every command'},
-  COMMAND_NOT_FOUND: {exit: 127, summary: 'no such command; the message names the closest one'},
+  COMMAND_NOT_FOUND: {exit: 127, summary: 'no such command (also for `--help` of one, and `help <it>`); the message names the command words typed, never the arguments after them, and the closest command, or why a reference command (`license …`) has no counterpart'},
   FILE_NOT_FOUND: {exit: 1, summary: 'an input file does not exist'},
   FILE_UNREADABLE: {exit: 1, summary: 'an input file cannot be read'},
   FILE_EXISTS: {exit: 1, summary: 'an output file exists and --force was not given'},
