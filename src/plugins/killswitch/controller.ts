@@ -27,6 +27,9 @@ export interface KillSwitchStatus {
   readonly message: string
 }
 
+/** How often a held controller polls its sources (a stat of the sentinel file). */
+const POLL_MS = 250
+
 /** Listener called when the switch flips from inactive to active (live tunnels are torn down). */
 export type ActivationListener = (source: KillSwitchSource) => void
 
@@ -39,6 +42,9 @@ export class KillSwitchController {
   /** The sentinel file as of the last poll, and who is told when it appears or goes. */
   private lastSentinel = false
   private readonly sentinelListeners = new Set<(present: boolean) => void>()
+  /** Who asked for polling (`holdPolling`), and the one timer while anyone does. */
+  private pollHolders = 0
+  private pollTimer: NodeJS.Timeout | undefined
 
   constructor(inputs: KillSwitchInputs) {
     this.inputs = inputs
@@ -100,6 +106,28 @@ export class KillSwitchController {
    */
   activeAsOfLastPoll(): boolean {
     return this.lastActive
+  }
+
+  /**
+   * Polls the sources every `POLL_MS` while at least one holder asks for it, so that a sentinel
+   * file tears down live work without waiting for the next request (the proxy holds it while it
+   * runs; the MCP listener while an exchange is in flight): one timer however many hold it.
+   * Returns the release function (idempotent).
+   */
+  holdPolling(): () => void {
+    if (this.pollHolders++ === 0) {
+      this.pollTimer = setInterval(() => this.poll(), POLL_MS)
+      this.pollTimer.unref()
+    }
+    let held = true
+    return () => {
+      if (!held) return
+      held = false
+      if (--this.pollHolders === 0 && this.pollTimer !== undefined) {
+        clearInterval(this.pollTimer)
+        this.pollTimer = undefined
+      }
+    }
   }
 
   /** Subscribes to activations; returns an unsubscribe function. */

@@ -74,13 +74,9 @@ export function splitListen(listen: string): {host: string; port: number} {
 export async function startMcpListener(o: ListenerOptions): Promise<RunningListener> {
   const client = new UpstreamClient(30_000)
   const lanes = new SerialLanes()
-  // One watch per kill-switch controller (the run's runtimes, one per config snapshot, share the run's).
-  const watches = new Map<McpRuntime['killSwitch'], KillSwitchWatch>()
-  const killWatch = (r: McpRuntime): KillSwitchWatch => {
-    let w = watches.get(r.killSwitch)
-    if (w === undefined) watches.set(r.killSwitch, (w = new KillSwitchWatch(r.killSwitch)))
-    return w
-  }
+  // The exchanges in flight the kill switch cuts: one controller per listener (under `run` every
+  // runtime, one per config snapshot, is built on the run's own controller).
+  const killWatch = new KillSwitchWatch(o.runtime.killSwitch)
   // A2A contexts live as long as the listener (kept across reloads, like the tool baseline).
   const a2a = new ListenerA2a(new A2aState())
   // One tool baseline for the whole listener (Q18 kept); chain windows per client IP (Q17 fix).
@@ -178,7 +174,7 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
       const ks = runtime.deps.killSwitch.status()
       return ks.active ? killSwitchCutDecision(ctx, subject, ks) : null
     }
-    res.once('close', killWatch(runtime).watch(() => cutWith(switchOn)))
+    res.once('close', killWatch.watch(() => cutWith(switchOn)))
 
     // A failure of the upstream is answered with the request's id, so the client can match it to
     // its call (the reference sends `id:null`, docs/compatibility.md); a POSTed response has none to match.

@@ -4,18 +4,15 @@
  * a tools/call whose upstream is still working, or an SSE answer still streaming, gets the
  * kill-switch error at once instead of waiting for its answer to meet the response stage.
  *
- * The controller fires on an off→on edge of `poll()`. `pipelock run` polls it four times a
- * second; `mcp proxy --listen` has no one else polling, so the watch polls it at the same rate
- * while an exchange is in flight (a stat of the sentinel file), and not at all when idle.
+ * The controller fires on an off→on edge of `poll()`. The watch holds its polling while an
+ * exchange is in flight (`holdPolling`: under `pipelock run` the proxy already holds it, so the
+ * timer is the run's; `mcp proxy --listen` has no one else), and not at all when idle.
  */
 import type {KillSwitchController} from '../killswitch/index.js'
 
-/** How often the controller is polled while an exchange is in flight (the run's own rate). */
-const POLL_MS = 250
-
 export class KillSwitchWatch {
   private readonly live = new Set<() => void>()
-  private timer: NodeJS.Timeout | null = null
+  private releasePolling: (() => void) | null = null
   private unsubscribe: (() => void) | null = null
   constructor(private readonly controller: KillSwitchController) {}
 
@@ -26,10 +23,9 @@ export class KillSwitchWatch {
    */
   watch(cut: () => void): () => void {
     this.live.add(cut)
-    if (this.unsubscribe === null) this.unsubscribe = this.controller.onActivate(() => this.cutAll())
-    if (this.timer === null) {
-      this.timer = setInterval(() => this.controller.poll(), POLL_MS)
-      this.timer.unref()
+    if (this.unsubscribe === null) {
+      this.unsubscribe = this.controller.onActivate(() => this.cutAll())
+      this.releasePolling = this.controller.holdPolling()
     }
     if (this.controller.activeAsOfLastPoll()) {
       queueMicrotask(() => {
@@ -38,9 +34,9 @@ export class KillSwitchWatch {
     }
     return () => {
       if (!this.live.delete(cut) || this.live.size > 0) return
-      clearInterval(this.timer!)
-      this.timer = null
+      this.releasePolling!()
       this.unsubscribe!()
+      this.releasePolling = null
       this.unsubscribe = null
     }
   }

@@ -78,7 +78,7 @@ export class ProxyServer {
   private readonly recorderHealth: ProxyServerOptions['recorderHealth']
   private readonly servers: http.Server[] = []
   private readonly sockets = new Set<Socket>()
-  private pollTimer: NodeJS.Timeout | undefined
+  private releasePolling: (() => void) | undefined
   private reverseAgent: Agent | undefined
   private readonly authThrottle: AuthThrottle
 
@@ -152,8 +152,7 @@ export class ProxyServer {
     if (c.reverse_proxy.enabled) out.reverse = await this.startReverse()
     this.rt.watchdog?.start()
     // The sentinel file must tear down idle tunnels too, not only on the next read.
-    this.pollTimer = setInterval(() => this.rt.killSwitch.poll(), 250)
-    this.pollTimer.unref()
+    this.releasePolling = this.rt.killSwitch.holdPolling()
     return out
   }
 
@@ -511,7 +510,7 @@ export class ProxyServer {
 
   /** Graceful shutdown: stop accepting, drain for up to `drainMs`, then cut what is left. */
   async close(drainMs = 5000): Promise<void> {
-    if (this.pollTimer) clearInterval(this.pollTimer)
+    this.releasePolling?.()
     this.rt.stop()
     const closing = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())))
     for (const s of this.servers) s.closeIdleConnections()

@@ -76,6 +76,30 @@ test('the sentinel file appearing and going is told to its listeners, once per c
 
 const gate: GateSettings = {healthExempt: true, metricsExempt: true, apiExempt: true, apiOnMainListener: true, allowlistIps: []}
 
+test('holdPolling: one timer while anyone holds it; a sentinel file is noticed without a request; released, nothing polls', (t) => {
+  t.mock.timers.enable({apis: ['setInterval']})
+  const file = path.join(dir, 'sentinel-polled')
+  const ks = new KillSwitchController(inputs({sentinelFile: file}))
+  let fired = 0
+  ks.onActivate(() => fired++)
+  const a = ks.holdPolling()
+  const b = ks.holdPolling()
+  writeFileSync(file, '')
+  a()
+  a() // releasing twice is one release
+  t.mock.timers.tick(250)
+  assert.equal(fired, 1, 'still held by b: polled')
+  rmSync(file)
+  t.mock.timers.tick(250)
+  b()
+  writeFileSync(file, '')
+  t.mock.timers.tick(1000)
+  assert.equal(fired, 1, 'released: no poll saw the file')
+  assert.equal(ks.poll().active, true)
+  assert.equal(fired, 2)
+  rmSync(file)
+})
+
 test('gate: only origin-form requests to the proxy\'s own endpoints are exempt (§24 #15 fixed)', () => {
   const origin = (p: string, method = 'GET') => isExempt({method, originForm: true, path: p, clientIp: '127.0.0.1'}, gate)
   assert.equal(origin('/health'), true)
