@@ -32,3 +32,14 @@ export interface ResponseRelay {
   readonly idleMs?: number
   readonly idleField?: string
 }
+
+/**
+ * The relay's bound between two chunks of the upstream body (`idleMs`), or null when it has none:
+ * past it the body is destroyed with an error naming the setting (`no data for 120 s
+ * (forward_proxy.idle_timeout_seconds)`). The reader refreshes it per chunk and clears it at the end.
+ */
+export function quietBound(r: ResponseRelay): NodeJS.Timeout | null {
+  const ms = r.idleMs
+  if (ms === undefined) return null
+  return setTimeout(() => r.up.body.destroy(new Error(`no data for ${ms / 1000} s (${r.idleField ?? 'idle timeout'})`)), ms)
+}

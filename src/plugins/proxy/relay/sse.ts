@@ -10,7 +10,7 @@ import {inboundResponseHeaders} from '../header-hygiene.js'
 import type {SseEventCheck} from './a2a-stream.js'
 import {recordBytes} from './data-budget.js'
 import {LiveCut} from './live-cut.js'
-import type {ResponseRelay} from './response-relay.js'
+import {quietBound, type ResponseRelay} from './response-relay.js'
 
 /** SSE (§7.1): events assembled and response-scanned one by one, each flushed as soon as it is complete. */
 export async function relaySse(
@@ -30,7 +30,7 @@ export async function relaySse(
   // The kill switch, the session's airlock, a reset or a terminate cut the stream while it lasts.
   const live = new LiveCut(ports, b, snap.sessions, t, () => up.body.destroy())
   // A stream quiet for longer than the idle bound is ended as an upstream failure.
-  const idle = r.idleMs === undefined ? null : setTimeout(() => up.body.destroy(new Error(`no data for ${r.idleMs! / 1000} s (${r.idleField ?? 'idle timeout'})`)), r.idleMs)
+  const idle = quietBound(r)
   let bytes = 0
   /** Why the stream ended early: a finding or an oversized event (recorded as a block), or the upstream failing (not a block). */
   let ended: 'prompt_injection' | 'event_too_large' | 'upstream' | null = null

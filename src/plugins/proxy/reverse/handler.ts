@@ -28,7 +28,7 @@ import type {GatePorts, RequestGateContext} from '../gate/context.js'
 import {runGate} from '../gate/run-gate.js'
 import {killSwitchStage} from '../gate/stages/kill-switch.js'
 import {attachMediation, ENVELOPE_FAILED} from '../relay/mediation.js'
-import type {ResponseRelay} from '../relay/response-relay.js'
+import {quietBound, type ResponseRelay} from '../relay/response-relay.js'
 import type {ResponseHeadContext} from '../gate/response/head-context.js'
 import {runResponseHeadGate} from '../gate/response/head-gate.js'
 import type {UpstreamResponse} from '../upstream.js'
@@ -265,7 +265,7 @@ async function streamUnchanged(r: ResponseRelay, headers: Record<string, string 
   // The kill switch, the session's airlock, a reset or a terminate cut the body while it streams.
   const live = new LiveCut(ports, b, snapshotFor(ports, b).sessions, r.session, () => up.body.destroy())
   // An upstream quiet for longer than the bound between chunks fails the body (aborted below).
-  const idle = r.idleMs === undefined ? null : setTimeout(() => up.body.destroy(new Error(`no data for ${r.idleMs! / 1000} s (${r.idleField})`)), r.idleMs)
+  const idle = quietBound(r)
   let complete = false
   try {
     for await (const c of up.body) {
