@@ -41,6 +41,15 @@ export function formatError(err: PipelockError): string {
   return err.message
 }
 
+/**
+ * `err` told again with `prefix` before its message (`learn forget: load roster: …`): a
+ * PipelockError keeps its code and its hint; anything else becomes a `fallback` error.
+ */
+export function prefixedError(err: unknown, prefix: string, fallback: ErrorCode): PipelockError {
+  if (err instanceof PipelockError) return new PipelockError(err.code, `${prefix}${err.message}`, err.hint !== undefined ? {hint: err.hint} : {})
+  return new PipelockError(fallback, `${prefix}${(err as Error).message}`)
+}
+
 export function isPipelockError(err: unknown): err is PipelockError {
   return err instanceof PipelockError
 }

@@ -1,5 +1,5 @@
 import {TOMBSTONE_KEY_PURPOSE} from '../contracts/index.js'
-import {PipelockError} from '../errors/index.js'
+import {PipelockError, prefixedError} from '../errors/index.js'
 import {authorizeSignerForPayload, type Ed25519KeyPair, type LoadedRoster, loadRoster, loadSignerKeyRef} from '../signing/index.js'
 import type {LifecycleEnv} from './candidate-env.js'
 
@@ -28,8 +28,7 @@ export function loadForgetSigner(
   try {
     roster = loadRoster(storeRoster.path, storeRoster.rootFingerprint, {clock: env.clock})
   } catch (e) {
-    const hint = e instanceof PipelockError && e.hint !== undefined ? {hint: e.hint} : {}
-    throw new PipelockError(e instanceof PipelockError ? e.code : 'ROSTER_INVALID', `learn forget: load roster: ${(e as Error).message}`, hint)
+    throw prefixedError(e, 'learn forget: load roster: ', 'ROSTER_INVALID')
   }
   try {
     const entry = authorizeSignerForPayload(roster, 'contract_redaction_request', key.keyId, env.clock.nowNanos())

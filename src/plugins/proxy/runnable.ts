@@ -6,7 +6,7 @@
  * belongs here.
  */
 import {assertImplemented, mergeProfile, type PipelockConfig} from '../config/index.js'
-import {PipelockError} from '../errors/index.js'
+import {PipelockError, prefixedError} from '../errors/index.js'
 import {assertAddressAllowlist} from './address-config.js'
 import {assertAskChannel} from './features.js'
 import {RUN_ACCEPTED_FEATURES} from './inert-features.js'
@@ -22,7 +22,7 @@ export function assertRunnable(c: PipelockConfig, env: Readonly<Record<string, s
     try {
       assertOne(mergeProfile(c, c.agents[name]!), env)
     } catch (err) {
-      if (err instanceof PipelockError) throw new PipelockError(err.code, `agent "${name}": ${err.message}`, err.hint !== undefined ? {hint: err.hint} : {})
+      if (err instanceof PipelockError) throw prefixedError(err, `agent "${name}": `, err.code)
       throw err
     }
   }

@@ -2,7 +2,7 @@ import {lstatSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {canonicalBytes, formatGoTime, fromEpochNanos, goJson, JsonNumber, type Clock, type JsonObject, type JsonValue} from '../canonical/index.js'
 import {manifestEnvironment, type ManifestEnvironment} from '../contracts/index.js'
-import {PipelockError} from '../errors/index.js'
+import {PipelockError, prefixedError} from '../errors/index.js'
 import {encodeEvidenceReceipt, signEvidence, type UnsignedEvidenceReceipt} from '../receipts/index.js'
 import {authorizeSignerForPayload, type Ed25519KeyPair, formatSignature, type KeyInfo, type LoadedRoster, loadRoster, loadSignerKeyRef, makeDirs, resolveKey, signBytes} from '../signing/index.js'
 import {appendLine} from './fs-io.js'
@@ -89,8 +89,7 @@ export function lifecyclePrologue(req: LifecycleRequest, kinds: {intent: string;
   try {
     roster = loadRoster(req.rosterPath, req.rosterRootFingerprint, {clock: req.clock})
   } catch (e) {
-    const hint = e instanceof PipelockError && e.hint !== undefined ? {hint: e.hint} : {}
-    throw new PipelockError(e instanceof PipelockError ? e.code : 'ROSTER_INVALID', `learn lifecycle: load roster: ${(e as Error).message}`, hint)
+    throw prefixedError(e, 'learn lifecycle: load roster: ', 'ROSTER_INVALID')
   }
   const now = req.clock.nowNanos()
   if (req.production && !req.dualControlFrom) {
