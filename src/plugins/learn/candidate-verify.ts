@@ -1,4 +1,5 @@
 import {CONTRACT_KEY_PURPOSE, contractHash, verifyCanonicalSignature, type SignedEnvelope} from '../contracts/index.js'
+import type {JsonObject} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
 import {keyPairFromSeed, loadAgentPublicKey, loadPublicKey, sha256} from '../signing/index.js'
 
@@ -28,6 +29,21 @@ function refuse(command: string, detail: string, hint?: string): PipelockError {
 }
 
 /**
+ * The keystore public key named by the contract body's `signer_key_id` (the key a contract is
+ * checked with when no --contract-key is given), or why there is none: `signer` '' when the body
+ * names no signer, else `error`, the keystore's reason.
+ */
+export function signerPublicKey(keystore: string, body: JsonObject): {signer: string; key: Uint8Array} | {signer: string; error?: string} {
+  const signer = typeof body.get('signer_key_id') === 'string' ? (body.get('signer_key_id') as string) : ''
+  if (signer === '') return {signer}
+  try {
+    return {signer, key: loadAgentPublicKey(keystore, signer)}
+  } catch (e) {
+    return {signer, error: (e as Error).message}
+  }
+}
+
+/**
  * Checks purpose, the recomputed contract hash and the Ed25519 signature over canonical(body).
  * Key: --contract-key, else (deterministic mode and the deterministic key id) the public
  * deterministic keys, else the keystore public key named by `signer_key_id`.
@@ -48,12 +64,13 @@ export function verifyCandidate(env: SignedEnvelope, trust: CandidateTrust, comm
   else if (trust.deterministic && signerId === DETERMINISTIC_COMPILE_KEY_ID) {
     keys = DETERMINISTIC_COMPILE_PHRASES.map((p) => keyPairFromSeed(sha256(p)).publicKey)
   } else {
-    if (signerId === '') throw refuse(command, 'candidate has no signer_key_id', 'pass the compile public key with --contract-key')
-    try {
-      keys = [loadAgentPublicKey(trust.keystore, signerId)]
-    } catch (e) {
-      throw refuse(command, `no public key for signer_key_id ${JSON.stringify(signerId)}: ${(e as Error).message}`, 'pass the compile public key with --contract-key')
+    const found = signerPublicKey(trust.keystore, env.body)
+    if (!('key' in found)) {
+      throw found.signer === ''
+        ? refuse(command, 'candidate has no signer_key_id', 'pass the compile public key with --contract-key')
+        : refuse(command, `no public key for signer_key_id ${JSON.stringify(signerId)}: ${found.error}`, 'pass the compile public key with --contract-key')
     }
+    keys = [found.key]
   }
   if (!keys.some((k) => verifyCanonicalSignature(env.body, env.signature, k))) {
     throw refuse(command, `signature does not verify for signer_key_id ${JSON.stringify(signerId)}`, 'the candidate was modified after signing; recompile it')

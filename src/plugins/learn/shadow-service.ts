@@ -6,10 +6,11 @@ import {CONTRACT_KEY_PURPOSE, contractHash, contractProblem, streamContractEnvel
 import {compactContract, contractIndexBuilder, methodOverrides, type IndexedContract} from '../enforcement/index.js'
 import {osErrorReason, PipelockError} from '../errors/index.js'
 import {encodeEvidenceReceipt, evidenceReceiptHash, RecorderEntryChain, signEvidence} from '../receipts/index.js'
-import {agentPublicKeyPath, EscrowError, loadAgentPublicKey, loadPublicKey, makeDirs, openSealedBox, readEscrowPrivateKey, sha256Hex, writeFileAtomic} from '../signing/index.js'
+import {agentPublicKeyPath, EscrowError, loadPublicKey, makeDirs, openSealedBox, readEscrowPrivateKey, sha256Hex, writeFileAtomic} from '../signing/index.js'
 import {appendReceiptLines} from './candidate-commit.js'
 import {checkOutputPath, decodeCandidate, readCandidateText} from './candidate-file.js'
 import {deterministicKey, type LifecycleEnv} from './candidate-env.js'
+import {signerPublicKey} from './candidate-verify.js'
 import {keystoreSigner, nowRfc3339} from './ratify-service.js'
 import {ShadowAccumulator, type ShadowAnalysis} from './shadow-analyze.js'
 import {loadShadowCandidateInWorker} from './shadow-contract-thread.js'
@@ -122,16 +123,12 @@ function checkShadowSignature(req: Pick<ShadowRequest, 'contractKey' | 'allowUns
   if (!verify(key)) throw new PipelockError('CONTRACT_SIGNATURE_INVALID', 'learn shadow: verify contract: signature does not verify', keyHint === undefined ? {} : {hint: keyHint})
 }
 
-/** The keystore public key named by the contract's `signer_key_id`, or why there is none (a hint). */
+/** The keystore public key named by the contract's `signer_key_id` (as ratify finds it), or why there is none (a hint). */
 function keystoreContractKey(keystore: string, body: JsonObject): {key: Uint8Array; signer: string; path: string} | string {
-  const signer = body.get('signer_key_id')
-  if (typeof signer !== 'string' || signer === '') return 'the contract names no signer_key_id: pass the compile public key with --contract-key'
-  const file = agentPublicKeyPath(keystore, signer)
-  try {
-    return {key: loadAgentPublicKey(keystore, signer), signer, path: file}
-  } catch (e) {
-    return `the keystore holds no public key for the contract's signer_key_id ${JSON.stringify(signer)} (${(e as Error).message}): pass the compile public key with --contract-key, or --keystore DIR that holds it`
-  }
+  const found = signerPublicKey(keystore, body)
+  if ('key' in found) return {key: found.key, signer: found.signer, path: agentPublicKeyPath(keystore, found.signer)}
+  if (found.signer === '') return 'the contract names no signer_key_id: pass the compile public key with --contract-key'
+  return `the keystore holds no public key for the contract's signer_key_id ${JSON.stringify(found.signer)} (${found.error}): pass the compile public key with --contract-key, or --keystore DIR that holds it`
 }
 
 /**
