@@ -7,7 +7,7 @@
  * The kill switch cuts an HTTP listener's exchange still in flight the same way
  * (`killSwitchCutDecision`), as it cuts the HTTP proxy's live streams.
  */
-import {errorLine, mcpError} from '../jsonrpc/errors.js'
+import {errorLine, mcpError, type McpError} from '../jsonrpc/errors.js'
 import type {McpDecision} from './decision.js'
 import {sessionOf} from './session-gates.js'
 import type {McpContext} from './request.js'
@@ -29,18 +29,11 @@ export interface LiveCutSubject {
 export function liveCutDecision(ctx: McpContext, subject: LiveCutSubject, tier: string): McpDecision {
   const sess = sessionOf(ctx)
   const why = tier === 'hard' || tier === 'drain' ? tier : 'none'
-  const err = mcpError('airlock', `${why}: live stream cut`)
   const pattern = why === 'none' ? 'airlock:session_reset' : `airlock:${why}`
-  const line = ++ctx.state.outputLine
-  return {
-    direction: 'response', transport: ctx.state.transport, line, id: subject.id, method: subject.method, tool: subject.tool,
-    verdict: 'block', stage: 'session', layer: 'airlock', reason: err.reason,
-    findings: [pattern], dlpWarnings: [],
-    forward: subject.id === null ? null : errorLine(subject.id, err), answer: null,
-    notes: [`live stream cut: session ${sess?.key ?? ''} ${why === 'none' ? 'reset' : `in airlock ${why}`}`],
-    pattern, severity: 'high',
-    ...(sess !== null ? {session: sess.key} : {}),
-  }
+  return cutDecision(ctx, subject, {
+    stage: 'session', layer: 'airlock', err: mcpError('airlock', `${why}: live stream cut`), findings: [pattern], pattern,
+    note: `live stream cut: session ${sess?.key ?? ''} ${why === 'none' ? 'reset' : `in airlock ${why}`}`,
+  })
 }
 
 /**
@@ -50,14 +43,23 @@ export function liveCutDecision(ctx: McpContext, subject: LiveCutSubject, tier: 
  * answer arrived; null when nothing was pending.
  */
 export function killSwitchCutDecision(ctx: McpContext, subject: LiveCutSubject, ks: ReturnType<KillSwitchView['status']>): McpDecision {
+  return cutDecision(ctx, subject, {
+    stage: 'kill_switch', layer: 'kill_switch', err: mcpError('kill_switch', ks.message), findings: [], pattern: `kill_switch:${ks.source ?? ''}`,
+    note: `response kill switch cut the exchange in flight (source=${ks.source})`,
+  })
+}
+
+/** A cut's response-side block Decision: the pending request (if any) gets `err`; severity high. */
+function cutDecision(
+  ctx: McpContext, subject: LiveCutSubject,
+  c: {stage: McpDecision['stage']; layer: string; err: McpError; findings: string[]; pattern: string; note: string},
+): McpDecision {
   const sess = sessionOf(ctx)
-  const err = mcpError('kill_switch', ks.message)
   return {
     direction: 'response', transport: ctx.state.transport, line: ++ctx.state.outputLine, id: subject.id, method: subject.method, tool: subject.tool,
-    verdict: 'block', stage: 'kill_switch', layer: 'kill_switch', reason: err.reason, findings: [], dlpWarnings: [],
-    forward: subject.id === null ? null : errorLine(subject.id, err), answer: null,
-    notes: [`response kill switch cut the exchange in flight (source=${ks.source})`],
-    pattern: `kill_switch:${ks.source ?? ''}`, severity: 'high',
+    verdict: 'block', stage: c.stage, layer: c.layer, reason: c.err.reason, findings: c.findings, dlpWarnings: [],
+    forward: subject.id === null ? null : errorLine(subject.id, c.err), answer: null,
+    notes: [c.note], pattern: c.pattern, severity: 'high',
     ...(sess !== null ? {session: sess.key} : {}),
   }
 }
