@@ -23,7 +23,6 @@ export {
   entropyBits,
   normalizeHostPaths,
   NORMALIZATION_ALGORITHM,
-  RESERVED_SEGMENTS,
   TAIL_PATTERN,
 } from './normalize.js'
 export type {HostCap, NormalizationSettings, NormalizedPaths, PathNormalization} from './normalize.js'

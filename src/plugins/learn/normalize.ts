@@ -1,15 +1,13 @@
 // Path normalisation `frequency_weighted_entropy_v1` (learn-compile §15.2–§15.5), applied by
 // compile (§20 Q11 is not reproduced: the reference stamps the algorithm but never collapses).
 
+// §15.4's built-in reserved segments are a contract-format fact (the evaluator reads them too).
 import {RESERVED_SEGMENTS} from '../contracts/index.js'
 
 export const NORMALIZATION_ALGORITHM = 'frequency_weighted_entropy_v1'
 /** Placeholder segment of a collapsed position (the form `learn split` rebuilds, §4.3 lifecycle). */
 export const COLLAPSED_SEGMENT = '*'
 export const TAIL_PATTERN = '_other'
-
-/** §15.4: the built-in reserved segments (a contract-format fact: contracts/reserved-segments.ts); operators may add, never remove. */
-export {RESERVED_SEGMENTS}
 
 export interface NormalizationSettings {
   minEvents: number
