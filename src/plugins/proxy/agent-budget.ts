@@ -152,10 +152,12 @@ export function budgetBytes(ctx: BudgetContext, sessionKey: string, n: number): 
 export function readWithinBudget(ctx: BudgetContext, sessionKey: string, body: Readable, cap: number, o: Omit<ReadCappedOptions, 'overflow'> = {}): Promise<{body: Buffer | null; overBudget?: number}> {
   const remaining = budgetRemaining(ctx, sessionKey)
   const tighter = remaining >= 0 && remaining < cap
-  // Over the budget only when the cap stopped the read: a body that failed or stalled is not.
+  // Over the budget only when the cap stopped the read: a body that failed or stalled is not
+  // (the forward proxy passes its own `why`; the options are copied only when it is missing).
   const why = o.why ?? {exceeded: false}
+  const opts = o.why !== undefined ? o : {...o, why}
   // The read's own promise, continued once (no async frame of its own per buffered response).
-  return readCapped(body, tighter ? remaining : cap, {...o, why}).then((got) => {
+  return readCapped(body, tighter ? remaining : cap, opts).then((got) => {
     if (got === null && tighter && why.exceeded) {
       budgetBytes(ctx, sessionKey, remaining)
       return {body: null, overBudget: remaining}
