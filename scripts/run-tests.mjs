@@ -39,8 +39,12 @@ const countsFile = path.join(tmp, 'counts.json')
 // slowest file takes about 90 s here and the slowest CI machine seen runs about twice as slow, so
 // 10 minutes never cuts a file that is only slow, and a hung file leaves the run time to finish.
 const TEST_TIMEOUT_MS = 600_000
+// UPDATE_GOLDENS=1 rewrites goldens/ while other golden tests read it (the shadow goldens replay
+// goldens/<corpus>/input and contract.yaml, which goldens.test.ts rewrites): the files then run
+// one at a time, in path order, so every reader sees the rewritten bytes.
+const concurrency = process.env.UPDATE_GOLDENS === '1' ? 1 : 2
 const r = spawnSync(process.execPath, [
-  '--test', '--test-concurrency=2', `--test-timeout=${TEST_TIMEOUT_MS}`,
+  '--test', `--test-concurrency=${concurrency}`, `--test-timeout=${TEST_TIMEOUT_MS}`,
   '--test-reporter=spec', '--test-reporter-destination=stdout',
   `--test-reporter=${reporter}`, `--test-reporter-destination=${countsFile}`,
   ...files,

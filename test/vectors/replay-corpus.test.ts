@@ -154,7 +154,7 @@ test('replay corpus: review.md and the learn review of the contract match the pr
       writeFileSync(file, text)
       continue
     }
-    assert.ok(existsSync(file), `missing golden ${file} (run UPDATE_GOLDENS=1 npm test)`)
+    assert.ok(existsSync(file), `missing golden ${file} (after a deliberate change: UPDATE_GOLDENS=1 node scripts/run-tests.mjs golden replay-corpus)`)
     assert.equal(text, readFileSync(file, 'utf8'), name)
   }
 })
