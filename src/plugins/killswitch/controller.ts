@@ -109,6 +109,18 @@ export class KillSwitchController {
   }
 
   /**
+   * Live work registered while the switch is already on as of the last poll: it came on while the
+   * work was being set up (a WebSocket's dial, an MCP exchange decided just before), after the
+   * activation's cut had run, so it missed it. `cut` runs on the next turn if `stillLive()` then.
+   */
+  cutIfMissed(stillLive: () => boolean, cut: () => void): void {
+    if (!this.lastActive) return
+    queueMicrotask(() => {
+      if (stillLive()) cut()
+    })
+  }
+
+  /**
    * Polls the sources every `POLL_MS` while at least one holder asks for it, so that a sentinel
    * file tears down live work without waiting for the next request (the proxy holds it while it
    * runs; the MCP listener while an exchange is in flight): one timer however many hold it.

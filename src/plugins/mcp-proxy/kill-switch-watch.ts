@@ -27,11 +27,7 @@ export class KillSwitchWatch {
       this.unsubscribe = this.controller.onActivate(() => this.cutAll())
       this.releasePolling = this.controller.holdPolling()
     }
-    if (this.controller.activeAsOfLastPoll()) {
-      queueMicrotask(() => {
-        if (this.live.has(cut)) cut()
-      })
-    }
+    this.controller.cutIfMissed(() => this.live.has(cut), cut)
     return () => {
       if (!this.live.delete(cut) || this.live.size > 0) return
       this.releasePolling!()

@@ -128,10 +128,7 @@ class LiveWork implements TunnelRegistry, StreamRegistry {
   }
   /** The switch came on while this one was being set up (a WebSocket's dial): it missed the cut, so it is cut on the next turn. */
   private missedCut(destroy: () => void, registered: ReadonlyMap<() => void, unknown>, refused: boolean): void {
-    if (!this.killSwitch.activeAsOfLastPoll() || !refused) return
-    queueMicrotask(() => {
-      if (registered.has(destroy)) destroy()
-    })
+    if (refused) this.killSwitch.cutIfMissed(() => registered.has(destroy), destroy)
   }
   activeTunnels(): number {
     return this.tunnels.size

@@ -74,6 +74,22 @@ test('the sentinel file appearing and going is told to its listeners, once per c
   assert.deepEqual(seen, [true, false])
 })
 
+test('cutIfMissed: work registered while the switch is on is cut on the next turn, unless it ended first; while off, never', async () => {
+  const ks = new KillSwitchController(inputs())
+  const cuts: string[] = []
+  ks.cutIfMissed(() => true, () => cuts.push('off'))
+  ks.setApi(true)
+  ks.cutIfMissed(() => true, () => cuts.push('live'))
+  ks.cutIfMissed(() => false, () => cuts.push('ended'))
+  assert.deepEqual(cuts, [], 'not in the registering call itself')
+  await Promise.resolve()
+  assert.deepEqual(cuts, ['live'])
+  ks.setApi(false)
+  ks.cutIfMissed(() => true, () => cuts.push('after'))
+  await Promise.resolve()
+  assert.deepEqual(cuts, ['live'])
+})
+
 const gate: GateSettings = {healthExempt: true, metricsExempt: true, apiExempt: true, apiOnMainListener: true, allowlistIps: []}
 
 test('holdPolling: one timer while anyone holds it; a sentinel file is noticed without a request; released, nothing polls', (t) => {
