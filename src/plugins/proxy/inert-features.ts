@@ -25,7 +25,7 @@ export function inertSectionsNote(c: PipelockConfig): string | null {
   const mcp = on.filter((f) => MCP_ONLY_SECTIONS.includes(f))
   const child = on.filter((f) => CHILD_PROCESS_SECTIONS.includes(f))
   const lines = [
-    ...(mcp.length > 0 ? [`pipelock: note: ${mcp.join(', ')} apply to MCP transports only; they have no effect on this HTTP proxy`] : []),
+    ...(mcp.length > 0 ? [`pipelock: note: ${mcp.join(', ')} ${mcp.length === 1 ? 'applies to MCP transports only; it has' : 'apply to MCP transports only; they have'} no effect on this HTTP proxy`] : []),
     ...(child.length > 0 ? [`pipelock: note: ${child.join(', ')} ${child.length === 1 ? 'applies' : 'apply'} to the processes pipelock sandbox and mcp proxy -- COMMAND start; pipelock run starts none`] : []),
   ]
   return lines.length === 0 ? null : lines.join('\n')

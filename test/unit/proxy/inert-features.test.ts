@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 import {assertImplemented, defaultConfig} from '../../../src/plugins/config/index.js'
-import {inertSectionsNote, RUN_ACCEPTED_FEATURES} from '../../../src/plugins/proxy/index.js'
+import {readFileSync} from 'node:fs'
+import {FEATURE_SECTION_NAMES} from '../../../src/plugins/config/index.js'
+import {IMPLEMENTED_FEATURES, inertSectionsNote, MCP_ONLY_SECTIONS, RUN_ACCEPTED_FEATURES} from '../../../src/plugins/proxy/index.js'
+import {repoPath} from '../../helpers/vectors.js'
 
 test('run accepts an enabled sandbox section with a note: it configures processes pipelock sandbox and mcp proxy start', () => {
   const c = defaultConfig()
@@ -10,7 +13,24 @@ test('run accepts an enabled sandbox section with a note: it configures processe
   assert.equal(inertSectionsNote(c), 'pipelock: note: sandbox applies to the processes pipelock sandbox and mcp proxy -- COMMAND start; pipelock run starts none')
   c.mcp_tool_policy.enabled = true
   assert.equal(inertSectionsNote(c), [
-    'pipelock: note: mcp_tool_policy apply to MCP transports only; they have no effect on this HTTP proxy',
+    'pipelock: note: mcp_tool_policy applies to MCP transports only; it has no effect on this HTTP proxy',
     'pipelock: note: sandbox applies to the processes pipelock sandbox and mcp proxy -- COMMAND start; pipelock run starts none',
   ].join('\n'))
+})
+
+test('docs/config.md "Implemented features" names what run implements, what it accepts with a note and what it refuses, as the code does', () => {
+  const doc = readFileSync(repoPath('docs/config.md'), 'utf8')
+  const section = doc.slice(doc.indexOf('### Implemented features'))
+  const paragraphs = section.split('\n\n')
+  const named = (start: string): string[] => {
+    const p = paragraphs.find((x) => x.startsWith(start))
+    assert.ok(p !== undefined, `no paragraph starting ${JSON.stringify(start)}`)
+    return [...p.matchAll(/`([a-z0-9_.]+)`/g)].map((m) => m[1]!).filter((n) => (FEATURE_SECTION_NAMES as readonly string[]).includes(n))
+  }
+  const sorted = (xs: Iterable<string>): string[] => [...new Set(xs)].sort()
+  assert.deepEqual(sorted(named('What `pipelock run` implements')), sorted(IMPLEMENTED_FEATURES))
+  const accepted = [...RUN_ACCEPTED_FEATURES].filter((f) => !IMPLEMENTED_FEATURES.has(f))
+  assert.ok(MCP_ONLY_SECTIONS.every((f) => accepted.includes(f)))
+  assert.deepEqual(sorted(named('Accepted by `pipelock run` with a start-up note')), sorted(accepted))
+  assert.deepEqual(sorted(named('Refused at start when enabled')), sorted(FEATURE_SECTION_NAMES.filter((f) => !RUN_ACCEPTED_FEATURES.has(f))))
 })
