@@ -89,6 +89,15 @@ test('features not implemented for MCP refuse to start by name', () => {
     const r = proxy(['--config', cfg, '--', 'true'], '')
     assert.equal(r.status, 1)
     assert.match(r.stderr, /config enables a feature that pipelock mcp proxy does not implement yet: behavioral_baseline; refusing to start/)
+    // Licence inputs are accepted and ignored with one line, as pipelock run does (operations §2.10).
+    writeFileSync(cfg, 'license_key: pipelock_lic_v1_x\n')
+    const licensed = proxy(['--config', cfg, '--', process.execPath, RAW], '')
+    assert.equal(licensed.status, 0, licensed.stderr)
+    assert.match(licensed.stderr, /^pipelock: license_key ignored: agent profiles need no licence in this build$/m)
+    writeFileSync(cfg, 'behavioral_baseline:\n  enabled: true\nsentry:\n  enabled: true\n  dsn: https://k@sentry.example/1\n')
+    assert.match(proxy(['--config', cfg, '--', 'true'], '').stderr, /does not implement yet: behavioral_baseline, sentry; refusing to start \[NOT_IMPLEMENTED\]; hint: disable them for MCP/)
+    writeFileSync(cfg, 'behavioral_baseline:\n  enabled: true\n')
+    assert.match(proxy(['--config', cfg, '--', 'true'], '').stderr, /hint: disable it for MCP/)
     // An --agent profile's redirect rules run (test/e2e/mcp-redirect.test.ts).
     writeFileSync(cfg, 'mcp_input_scanning:\n  enabled: false\n  action: warn\n')
     const off = proxy(['--config', cfg, '--', process.execPath, RAW], '')

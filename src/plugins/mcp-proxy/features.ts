@@ -66,6 +66,9 @@ export const MCP_IMPLEMENTED_FEATURES: ReadonlySet<string> = new Set([
   'emit.webhook',
   'emit.syslog',
   'emit.otlp',
+  // operations.md §2.10: licence inputs are accepted and ignored, as `pipelock run` does (its
+  // licenseLines note is printed at start): an --agent profile needs no licence in this build.
+  'license',
 ])
 
 /** Sections the reference's `mcp proxy` never reads (HTTP-proxy features); accepted, named in a note. */
@@ -120,7 +123,7 @@ export function assertMcpImplemented(c: PipelockConfig, sandboxed = false): stri
     throw new PipelockError(
       'NOT_IMPLEMENTED',
       `config enables ${missing.length === 1 ? 'a feature' : 'features'} that pipelock mcp proxy does not implement yet: ${missing.join(', ')}; refusing to start`,
-      {hint: 'disable them for MCP (see docs/mcp.md, "What is implemented")'},
+      {hint: `disable ${missing.length === 1 ? 'it' : 'them'} for MCP (see docs/mcp.md, "What is implemented")`},
     )
   }
   return on.filter((f) => NOT_USED_BY_MCP_PROXY.has(f) && !(sandboxed && USED_BY_SANDBOX_BRIDGE.has(f)))

@@ -14,7 +14,7 @@ import {PipelockError} from '../errors/index.js'
 import {renderScanJson, renderScanText, scanServerLine, type ScanLineOptions, type ScanLineVerdict} from '../mcp/index.js'
 import {buildChildEnv} from './child-env.js'
 import {assertMcpImplemented, mcpConfigWarnings} from './features.js'
-import {loadFeature, ToolCallMetrics} from '../proxy/index.js'
+import {licenseLines, loadFeature, ToolCallMetrics} from '../proxy/index.js'
 import {LineTooLongError, MAX_LINE_BYTES, readLines} from './line-reader.js'
 import {DecisionFanout} from '../decision/index.js'
 import {StderrRecorder} from './recorder.js'
@@ -122,6 +122,7 @@ export async function runMcpProxy(o: McpProxyOptions): Promise<number> {
   const profileDoc = (file.document as {agents?: Record<string, unknown>} | undefined)?.agents?.[agent]
   const notUsed = assertMcpImplemented(resolved.config, o.sandbox || config.sandbox.enabled).filter((f) => documentSets(file.document, f) || documentSets(profileDoc, f))
   if (notUsed.length > 0) o.stderr(`pipelock: note: config sections not used by mcp proxy: ${notUsed.join(', ')}`)
+  for (const l of licenseLines(config, o.processEnv)) o.stderr(l)
   // sign is a field, not a section: without this line it would look applied to the tool calls.
   if (config.mediation_envelope.enabled && config.mediation_envelope.sign) {
     o.stderr('pipelock: note: mediation_envelope.sign does not apply to mcp proxy: the envelope in a tools/call (params._meta["com.pipelock/mediation"]) is never signed')

@@ -5,7 +5,7 @@ export {type Decision, type DecisionSink, type DecisionStage, type Transport, De
 export {AuditLog, sanitiseLogString, type AuditWriter, type AuditOptions} from './audit-log.js'
 export {blockHeaders, redactUrl, displayUrl, CONTENT_SCANNER_LABELS, BLOCK_REASON_VERSION} from './block.js'
 export {scannerSettingsFromConfig} from './settings-from-config.js'
-export {IMPLEMENTED_FEATURES, assertAskChannel, askConfigured} from './features.js'
+export {IMPLEMENTED_FEATURES, assertAskChannel, askConfigured, licenseLines} from './features.js'
 export {assertRunnable} from './runnable.js'
 export {RUN_ACCEPTED_FEATURES, MCP_ONLY_SECTIONS, unrunnableFeatures, inertSectionsNote} from './inert-features.js'
 export {ceeWebSocketMessage, CEE_LAYER} from './cee-gate.js'
