@@ -111,3 +111,37 @@ test('the checker finds what it should: the old rollback line, an unknown flag, 
   assert.deepEqual(problems('x', words('learn store history --store "$W/store" --nope | head')), ['x: pipelock learn store history has no flag --nope'])
   assert.deepEqual(problems('x', words('learn frobnicate --x')), ['x: no such command: pipelock learn frobnicate --x'])
 })
+
+// The operator docs: every command line an operator copies from them runs as written (flags the
+// command has, the flags it requires). An inline mention without flags (`pipelock session …`,
+// `pipelock signing rotation endorse`) only has to name a command or a topic; a fenced block
+// without a language, and a `#` comment line (the answers a block shows), are output, not command lines.
+const OPERATOR_DOCS = ['run.md', 'config.md', 'operations.md', 'agents.md', 'airlock.md', 'ask.md', 'cross-request.md', 'taint.md', 'dns-overrides.md']
+
+function operatorProblems(where: string, w: string[]): string[] {
+  if (!where.startsWith('inline') || w.some((x) => x.startsWith('-'))) return problems(where, w)
+  const named = w.filter((x) => /^[a-z][a-z0-9-]*$/.test(x))
+  for (let k = named.length; k >= 1; k--) {
+    const cand = named.slice(0, k).join(' ')
+    if ([...commands.keys()].some((id) => id === cand || id.startsWith(`${cand} `))) return []
+  }
+  return [`${where}: no such command or topic: pipelock ${w.join(' ')}`]
+}
+
+test('the operator docs: every pipelock command line is a real command with its flags and every required flag', () => {
+  let total = 0
+  for (const name of OPERATOR_DOCS) {
+    const doc = readFileSync(repoPath('docs', name), 'utf8').replace(/^```([a-z]*)\n[\s\S]*?^```$/gm, (block, lang: string) => (lang === '' ? '' : block)).replace(/^\s*#.*$/gm, '')
+    const all = invocations(doc)
+    total += all.length
+    assert.deepEqual(all.flatMap(([where, w]) => operatorProblems(where, w).map((p) => `${name}: ${p}`)), [])
+  }
+  assert.ok(total > 100, `found ${total} command lines`)
+})
+
+test('the operator-doc checker: a mention names a command or topic; a command line still needs its flags', () => {
+  assert.deepEqual(operatorProblems('inline x', ['session', '…']), [])
+  assert.deepEqual(operatorProblems('inline x', ['signing', 'rotation', 'endorse']), [])
+  assert.deepEqual(operatorProblems('inline x', ['sessions', 'list']), ['inline x: no such command or topic: pipelock sessions list'])
+  assert.deepEqual(operatorProblems('inline x', ['session', 'release', 'k', '--nope']), ['inline x: pipelock session release has no flag --nope'])
+})
