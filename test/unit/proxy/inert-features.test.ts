@@ -34,3 +34,13 @@ test('docs/config.md "Implemented features" names what run implements, what it a
   assert.deepEqual(sorted(named('Accepted by `pipelock run` with a start-up note')), sorted(accepted))
   assert.deepEqual(sorted(named('Refused at start when enabled')), sorted(FEATURE_SECTION_NAMES.filter((f) => !RUN_ACCEPTED_FEATURES.has(f))))
 })
+
+test('docs/run.md names the sections run refuses when enabled, as the code does, and never says taint policies or trust overrides refuse', () => {
+  const doc = readFileSync(repoPath('docs/run.md'), 'utf8')
+  const section = doc.slice(doc.indexOf('## What this version implements, and what it refuses'), doc.indexOf('## Sessions and adaptive enforcement'))
+  const p = section.split('\n\n').find((x) => x.startsWith('Refused at start when enabled'))
+  assert.ok(p !== undefined, 'run.md has a "Refused at start when enabled" paragraph')
+  const named = [...new Set([...p.matchAll(/`([a-z0-9_.]+)`/g)].map((m) => m[1]!).filter((n) => (FEATURE_SECTION_NAMES as readonly string[]).includes(n)))].sort()
+  assert.deepEqual(named, FEATURE_SECTION_NAMES.filter((f) => !RUN_ACCEPTED_FEATURES.has(f)).sort())
+  assert.doesNotMatch(section, /trust_overrides` refuse/)
+})
