@@ -127,8 +127,9 @@ export function validateAgents(c: PipelockConfig, validateMerged: (merged: Pipel
 
 /**
  * Budget fields no transport applies in this version (mcp.md §10.1, §17 D9): the three limits only
- * switch the MCP denial-of-wallet tracker on (its loop, runaway and cycle checks), the window is
- * read by nothing. Named in a start-up warning when set, never accepted without a word.
+ * switch the MCP denial-of-wallet tracker on (its loop, runaway and cycle checks), the window and
+ * `cost_multipliers` (parsed, as the reference does, and unused) are read by nothing. Named in a
+ * start-up warning when set, never accepted without a word.
  */
 export function unappliedBudgetWarnings(c: PipelockConfig): ConfigWarning[] {
   const out: ConfigWarning[] = []
@@ -143,6 +144,9 @@ export function unappliedBudgetWarnings(c: PipelockConfig): ConfigWarning[] {
       }
     }
     if ((b.fan_out_window_seconds ?? 0) > 0) out.push({field: `agents.${n}.budget.fan_out_window_seconds`, message: 'not applied in this version'})
+    if (Object.keys(b.cost_multipliers ?? {}).length > 0) {
+      out.push({field: `agents.${n}.budget.cost_multipliers`, message: 'not applied in this version: tool calls are counted without weights'})
+    }
   }
   return out
 }

@@ -43,6 +43,13 @@ test('budget fields no transport applies are named in a warning when set (mcp.md
   assert.deepEqual(load('agents:\n  a:\n    budget:\n      max_tool_calls_per_session: 5\n      max_wall_clock_minutes: 3\n').warnings, [])
 })
 
+test('budget.cost_multipliers, parsed and weighed by nothing, is named in a warning when set (docs/config.md: no field is accepted and silently ignored)', () => {
+  assert.deepEqual(load('agents:\n  a:\n    budget:\n      cost_multipliers: {write_file: 2}\n').warnings.map((w) => `${w.field}: ${w.message}`), [
+    'agents.a.budget.cost_multipliers: not applied in this version: tool calls are counted without weights',
+  ])
+  assert.deepEqual(load('agents:\n  a:\n    budget:\n      cost_multipliers: {}\n').warnings, [])
+})
+
 test('§2.5 listeners: canonical forms and collisions', () => {
   assert.equal(canonicalListener(':8889')!.key, '0.0.0.0:8889')
   assert.equal(canonicalListener('0.0.0.0:8889')!.key, '0.0.0.0:8889')
