@@ -32,11 +32,16 @@ function leaves(s: z.ZodType, pre: string[], out: string[][]): string[][] {
   return out
 }
 
+/** The code of a file without its comments: a comment that names a field does not read it. */
+function withoutComments(text: string): string {
+  return text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`\\])\/\/.*$/gm, '$1')
+}
+
 function sources(dir: string, out: Array<{file: string; text: string}> = []): Array<{file: string; text: string}> {
   for (const e of readdirSync(dir, {withFileTypes: true})) {
     const p = path.join(dir, e.name)
     if (e.isDirectory()) sources(p, out)
-    else if (e.name.endsWith('.ts')) out.push({file: path.relative(repoPath(), p), text: readFileSync(p, 'utf8')})
+    else if (e.name.endsWith('.ts')) out.push({file: path.relative(repoPath(), p), text: withoutComments(readFileSync(p, 'utf8'))})
   }
   return out
 }
