@@ -1,7 +1,9 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import type {Decision} from '../../../src/plugins/proxy/decision.js'
-import {interceptBlockLabel, InterceptMetrics} from '../../../src/plugins/proxy/intercept/metrics.js'
+import {readFileSync} from 'node:fs'
+import {interceptBlockLabel, InterceptMetrics, TLS_REQUEST_BLOCK_REASONS, TLS_RESPONSE_BLOCK_REASONS} from '../../../src/plugins/proxy/intercept/metrics.js'
+import {repoPath} from '../../helpers/vectors.js'
 
 function d(over: Partial<Decision>): Decision {
   return {
@@ -38,6 +40,9 @@ test('intercept block labels: request side, response side, and what is not count
     [{stage: 'header_dlp', layer: 'a2a_header'}, 'request:a2a_scan'],
     [{stage: 'response', layer: 'a2a_response', reason: 'prompt_injection'}, 'response:a2a_scan'],
     [{stage: 'response', layer: 'shield_oversize', reason: 'browser_shield_oversize'}, 'response:shield_oversize'],
+    // Mediation envelopes: an inbound verification failure and an outbound signing failure.
+    [{stage: 'envelope', layer: 'mediation_envelope', reason: 'envelope_verify_failed'}, 'request:mediation_envelope'],
+    [{stage: 'envelope', layer: 'mediation_envelope', reason: 'outbound_envelope_failed'}, 'request:mediation_envelope'],
   ]
   for (const [over, want] of cases) {
     const l = interceptBlockLabel(d(over))
@@ -57,4 +62,15 @@ test('InterceptMetrics renders every reason of the fixed sets, counted or not', 
   assert.ok(out.includes('pipelock_tls_response_blocked_total{reason="oversized"} 0'))
   assert.ok(out.includes('pipelock_tls_cert_cache_size 3'))
   assert.equal(out.filter((l) => l.startsWith('pipelock_tls_request_blocked_total{')).length, 18)
+})
+
+test('docs/tls.md names every reason label of the two blocked-total families, in the code\'s order', () => {
+  const doc = readFileSync(repoPath('docs/tls.md'), 'utf8')
+  const row = (family: string): string[] => {
+    const line = doc.split('\n').find((l) => l.startsWith(`| \`${family}\``))
+    assert.ok(line !== undefined, `no metrics row for ${family}`)
+    return [...line.split('|')[2]!.matchAll(/`([a-z0-9_]+)`/g)].map((m) => m[1]!).filter((x) => x !== 'reason')
+  }
+  assert.deepEqual(row('pipelock_tls_request_blocked_total'), [...TLS_REQUEST_BLOCK_REASONS])
+  assert.deepEqual(row('pipelock_tls_response_blocked_total'), [...TLS_RESPONSE_BLOCK_REASONS])
 })

@@ -33,6 +33,9 @@ export function interceptBlockLabel(d: Decision): {side: 'request'; reason: Requ
   switch (d.stage) {
     case 'kill_switch':
       return null
+    case 'envelope':
+      // Inbound verification failed, or the outbound envelope could not be signed (layer mediation_envelope).
+      return req('mediation_envelope')
     case 'authority':
       return req('authority_mismatch')
     case 'url_scan':
