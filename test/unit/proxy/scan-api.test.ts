@@ -3,6 +3,9 @@
 // scanners (URL pipeline, text DLP, injection, tool policy).
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
+import {readdirSync, readFileSync} from 'node:fs'
+import path from 'node:path'
+import {repoPath} from '../../helpers/vectors.js'
 import {systemClock} from '../../../src/plugins/canonical/index.js'
 import {ConfigFieldError, defaultConfig, scanApiSettings, validateConfig, type PipelockConfig} from '../../../src/plugins/config/index.js'
 import {bearerToken, tokenMatches} from '../../../src/plugins/proxy/scan-api/auth.js'
@@ -155,4 +158,18 @@ test('tool_call kind: keys, values, numbers and booleans are scanned when input 
   assert.deepEqual(rm.findings.map((f) => [f.scanner, f.rule_id, f.message, f.reason]), [['tool_policy', 'POLICY-no-rm', 'Tool call denied by policy rule: no-rm', 'tool_policy_deny']])
   assert.equal((await executeScan('tool_call', {tool_name: 'bash', arguments: null}, false, deps(on))).decision, 'allow')
   assert.equal((await executeScan('tool_call', {tool_name: 'bash', arguments: 'rm -rf /'}, false, deps(on))).decision, 'deny', 'a string argument is scanned too')
+})
+
+test('docs/scan-api.md\'s error table and the OpenAPI ApiError enum name every error code the listener answers, and no other', () => {
+  const dir = repoPath('src', 'plugins', 'proxy', 'scan-api')
+  const src = readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => readFileSync(path.join(dir, f), 'utf8')).join('\n')
+  const codes = [...new Set([...src.matchAll(/code: '([a-z_]+)'/g)].map((m) => m[1]!))].sort()
+  assert.ok(codes.length >= 15, codes.join(','))
+  const doc = readFileSync(repoPath('docs', 'scan-api.md'), 'utf8')
+  const table = doc.split('\n').filter((l) => /^\| [0-9]{3}/.test(l)).map((l) => l.split('|')[2]!)
+  assert.deepEqual([...new Set(table.flatMap((c) => [...c.matchAll(/`([a-z_]+)`/g)].map((m) => m[1]!)))].sort(), codes)
+  const openapi = readFileSync(repoPath('docs', 'scan-api.openapi.yaml'), 'utf8')
+  const line = /code:\s*\n\s*type: string\n\s*enum: \[([^\]]*)\]/.exec(openapi)
+  assert.ok(line !== null, 'ApiError code enum')
+  assert.deepEqual(line[1]!.split(',').map((x) => x.trim()).sort(), codes)
 })
