@@ -213,3 +213,16 @@ describe('all-strings extraction', () => {
     assert.deepEqual(allStrings({b: [1, 1.5, 1e21, true, null], a: 'x'}), ['a', 'x', 'b', '1', '1.5', '1000000000000000000000', 'true'])
   })
 })
+
+describe('docs/a2a.md', () => {
+  it('names exactly the JSON-RPC methods the MCP HTTP listener treats as A2A', async () => {
+    const {readFileSync} = await import('node:fs')
+    const {repoPath} = await import('../../helpers/vectors.js')
+    const {A2A_METHODS} = await import('../../../src/plugins/a2a/index.js')
+    const doc = readFileSync(repoPath('docs', 'a2a.md'), 'utf8')
+    const start = doc.indexOf('a JSON-RPC request whose method is one of')
+    assert.ok(start > 0)
+    const para = doc.slice(start, doc.indexOf('\n\n', start))
+    assert.deepEqual([...para.matchAll(/`([A-Za-z]+)`/g)].map((m) => m[1]!).sort(), [...A2A_METHODS].sort())
+  })
+})
