@@ -3,12 +3,13 @@
  * Secrets are assembled at run time so this file holds none.
  */
 import assert from 'node:assert/strict'
-import {mkdtempSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {describe, it} from 'node:test'
 import {REDACTION_CLASS_NAMES, resolveConfig, type RedactionSectionConfig} from '../../../src/plugins/config/index.js'
-import {BUILTIN_CLASS_NAMES, matchProvider, providersOf, Redactor, type RedactionOutcome} from '../../../src/plugins/redaction/index.js'
+import {BUILTIN_CLASS_NAMES, matchProvider, providersOf, Redactor, type RedactionFailure, type RedactionOutcome} from '../../../src/plugins/redaction/index.js'
+import {repoPath} from '../../helpers/vectors.js'
 
 const j = (...p: string[]): string => p.join('')
 const AWS = j('AKIA', 'IOSFODNN7', 'EXAMPLE')
@@ -292,4 +293,26 @@ describe('redaction: matches at scalar junctions', () => {
     const secret = j('wJalrXUtnFEMI/K7MDENG/', 'bPxRfiCYEXAMPLEKEY')
     assert.equal(text(run(r, JSON.stringify({k: 'aws_secret_access_key', v: `${secret} x`}))), `{"k":"aws_secret_access_key","v":"${secret} x"}`)
   })
+})
+
+it('docs/redaction.md\'s failure table names every reason an HTTP body can be refused with', () => {
+  // Exhaustive by type: a new RedactionFailure does not build until it is listed here.
+  const http: Record<RedactionFailure, boolean> = {
+    body_too_large: true, body_unparseable: true, non_json_body: true, duplicate_object_key: true, json_depth_exceeded: true,
+    redaction_overflow: true, secret_in_numeric_scalar: true, key_collision: true, remarshal_failed: true, internal_error: true,
+    ws_message_fragmented: false, // WebSocket only, and never given (fragments are reassembled first)
+  }
+  const doc = readFileSync(repoPath('docs', 'redaction.md'), 'utf8')
+  const section = doc.slice(doc.indexOf('| reason | when |'))
+  const rows = section.slice(0, section.indexOf('\n\n')).split('\n').slice(2).map((l) => /^\| `([a-z_]+)` \|/.exec(l)?.[1])
+  assert.deepEqual(rows.sort(), Object.keys(http).filter((k) => http[k as RedactionFailure]).sort())
+})
+
+it('docs/redaction.md names the built-in classes, and how many there are, as the code has them', () => {
+  const doc = readFileSync(repoPath('docs', 'redaction.md'), 'utf8')
+  const start = doc.indexOf('built-in classes: ')
+  const para = doc.slice(start, doc.indexOf('\n\n', start))
+  assert.ok(doc.includes(`The ${BUILTIN_CLASS_NAMES.length} built-in classes:`))
+  // In the code's order; the examples of overlap after the list repeat names already given.
+  assert.deepEqual([...new Set([...para.matchAll(/`([a-z0-9-]+)`/g)].map((m) => m[1]!))], [...BUILTIN_CLASS_NAMES])
 })
