@@ -34,7 +34,7 @@ export function interceptBlockLabel(d: Decision): {side: 'request'; reason: Requ
     case 'kill_switch':
       return null
     case 'envelope':
-      // Inbound verification failed, or the outbound envelope could not be signed (layer mediation_envelope).
+      // The outbound envelope could not be signed (inbound envelopes are verified on the CONNECT, not per inner request).
       return req('mediation_envelope')
     case 'authority':
       return req('authority_mismatch')
