@@ -25,3 +25,13 @@ test('no denied call is on the allow list; every jump stays inside the program',
     if ((i.code & 0x07) === 0x05) assert.ok(n + 1 + Math.max(i.jt, i.jf) < f.length, `jump at ${n} leaves the program`)
   })
 })
+
+test('docs/sandbox.md gives the allowlist size and the program length the code builds', async () => {
+  const {readFileSync} = await import('node:fs')
+  const {repoPath} = await import('../../helpers/vectors.js')
+  const doc = readFileSync(repoPath('docs', 'sandbox.md'), 'utf8')
+  assert.ok(doc.includes(`an allowlist of ${ALLOWED_SYSCALLS.length} calls`))
+  const n = buildFilter().length
+  assert.ok(doc.includes(`The program has ${n} instructions (\`[sandbox] syscall: ACTIVE (v${n})\`)`))
+  assert.ok(doc.includes(`[sandbox] syscall: ACTIVE (v${n})\n`))
+})
