@@ -50,3 +50,12 @@ test('formatError prints one line with file and line when known', () => {
   assert.equal(e.exitCode, 1)
   assert.equal(formatError(new PipelockError('USAGE', 'nope')), 'nope')
 })
+
+test('docs/signing.md\'s error table names registered codes, and every one exits 1 as it says', () => {
+  const doc = readFileSync(repoPath('docs/signing.md'), 'utf8')
+  const table = doc.slice(doc.indexOf('## Error codes'))
+  const codes = [...table.matchAll(/^\| (`[A-Z_]+`(?: \/ `[A-Z_]+`)*) \|/gm)].flatMap((m) => [...m[1]!.matchAll(/`([A-Z_]+)`/g)].map((c) => c[1]!))
+  assert.ok(codes.length >= 16, codes.join(','))
+  assert.ok(table.includes('All of them exit with status 1.'))
+  for (const c of codes) assert.equal((ERROR_REGISTRY as Record<string, {exit: number}>)[c]?.exit, 1, c)
+})
