@@ -19,11 +19,15 @@ export const CHILD_PROCESS_SECTIONS: readonly string[] = ['sandbox', 'file_sentr
 /** What `pipelock run` starts with: the implemented features plus the MCP-only and child-process sections (inert). */
 export const RUN_ACCEPTED_FEATURES: ReadonlySet<string> = new Set([...IMPLEMENTED_FEATURES, ...MCP_ONLY_SECTIONS, ...CHILD_PROCESS_SECTIONS])
 
-/** The start-up note for enabled MCP-only sections, or null when there are none. */
-export function inertSectionsNote(c: PipelockConfig): string | null {
+/**
+ * The start-up note for enabled MCP-only and child-process sections, or null when there are none.
+ * `embedded`: the proxy `pipelock sandbox` / `mcp proxy --sandbox` embeds, whose embedder is the
+ * process that applies the child-process sections, so they are not named as inert.
+ */
+export function inertSectionsNote(c: PipelockConfig, o: {embedded?: boolean} = {}): string | null {
   const on = enabledFeatures(c)
   const mcp = on.filter((f) => MCP_ONLY_SECTIONS.includes(f))
-  const child = on.filter((f) => CHILD_PROCESS_SECTIONS.includes(f))
+  const child = o.embedded === true ? [] : on.filter((f) => CHILD_PROCESS_SECTIONS.includes(f))
   const lines = [
     ...(mcp.length > 0 ? [`pipelock: note: ${mcp.join(', ')} ${mcp.length === 1 ? 'applies to MCP transports only; it has' : 'apply to MCP transports only; they have'} no effect on this HTTP proxy`] : []),
     ...(child.length > 0 ? [`pipelock: note: ${child.join(', ')} ${child.length === 1 ? 'applies' : 'apply'} to the processes pipelock sandbox and mcp proxy -- COMMAND start; pipelock run starts none`] : []),

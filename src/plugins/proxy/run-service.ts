@@ -143,7 +143,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   for (const w of loaded.warnings) opts.stderr(formatWarning(w))
   for (const w of addressWarnings) opts.stderr(w)
   // With an MCP listener the MCP sections are in force, not inert.
-  const inert = opts.mcpListener === undefined ? inertSectionsNote(loaded.config) : null
+  const inert = opts.mcpListener === undefined ? inertSectionsNote(loaded.config, {embedded: opts.embedded === true}) : null
   if (inert !== null) opts.stderr(inert)
   const cw = containerWarning(opts.env)
   if (cw !== null) opts.stderr(cw)

@@ -44,3 +44,12 @@ test('docs/run.md names the sections run refuses when enabled, as the code does,
   assert.deepEqual(named, FEATURE_SECTION_NAMES.filter((f) => !RUN_ACCEPTED_FEATURES.has(f)).sort())
   assert.doesNotMatch(section, /trust_overrides` refuse/)
 })
+
+test('the proxy pipelock sandbox embeds does not call file_sentry or sandbox inert: its embedder applies them', () => {
+  const c = defaultConfig()
+  c.file_sentry.enabled = true
+  assert.equal(inertSectionsNote(c), 'pipelock: note: file_sentry applies to the processes pipelock sandbox and mcp proxy -- COMMAND start; pipelock run starts none')
+  assert.equal(inertSectionsNote(c, {embedded: true}), null)
+  c.mcp_tool_policy.enabled = true
+  assert.equal(inertSectionsNote(c, {embedded: true}), 'pipelock: note: mcp_tool_policy applies to MCP transports only; it has no effect on this HTTP proxy')
+})
