@@ -2,7 +2,8 @@
 // block table (each a code and message the proxy answers with).
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {readFileSync} from 'node:fs'
+import {readdirSync, readFileSync} from 'node:fs'
+import path from 'node:path'
 import {BUILTIN_TOOL_POLICY_RULES} from '../../../src/plugins/config/builtin-tool-policy.js'
 import {MCP_ERRORS} from '../../../src/plugins/mcp/jsonrpc/errors.js'
 import {repoPath} from '../../helpers/vectors.js'
@@ -32,5 +33,21 @@ test('every row of docs/mcp.md\'s JSON-RPC block table is a code and message the
     }
     // The contract rows' messages live in the contract gate, not in this vocabulary.
     assert.ok(specs.some(matches) || /live-lock contract|contract tool-call|contract_default_deny: agent/.test(shown), `no ${code} ${shown}`)
+  }
+})
+
+test('docs/mcp.md names every JSON-RPC error the proxy gives, with its code', () => {
+  // Vocabulary entries no code path gives (kept from the specification's vocabulary).
+  const neverGiven = new Set(['frozen_tool', 'redaction', 'envelope'])
+  const src = readdirSync(repoPath('src', 'plugins'), {recursive: true, encoding: 'utf8'})
+    .filter((f) => f.endsWith('.ts') && !f.endsWith(path.join('jsonrpc', 'errors.ts')))
+    .map((f) => readFileSync(repoPath('src', 'plugins', f), 'utf8')).join('\n')
+  for (const k of neverGiven) assert.ok(!src.includes(`mcpError('${k}'`) && !src.includes(`MCP_ERRORS.${k}`), `${k} is given now: document it`)
+  for (const [k, spec] of Object.entries(MCP_ERRORS) as Array<[string, {code: number; message: string}]>) {
+    if (neverGiven.has(k)) continue
+    const head = spec.message.split('{}')[0]!
+    const shown = head === '' || head === 'pipelock: ' ? null : head
+    assert.ok(doc.includes(String(spec.code)), `code ${spec.code} (${k})`)
+    if (shown !== null) assert.ok(doc.includes(shown.trimEnd()), `${k}: ${shown}`)
   }
 })
