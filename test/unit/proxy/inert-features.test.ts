@@ -4,6 +4,7 @@ import {assertImplemented, defaultConfig} from '../../../src/plugins/config/inde
 import {readFileSync} from 'node:fs'
 import {FEATURE_SECTION_NAMES} from '../../../src/plugins/config/index.js'
 import {IMPLEMENTED_FEATURES, inertSectionsNote, MCP_ONLY_SECTIONS, RUN_ACCEPTED_FEATURES} from '../../../src/plugins/proxy/index.js'
+import {featureSectionsIn} from '../../helpers/doc-sections.js'
 import {repoPath} from '../../helpers/vectors.js'
 
 test('run accepts an enabled sandbox section with a note: it configures processes pipelock sandbox and mcp proxy start', () => {
@@ -25,14 +26,14 @@ test('docs/config.md "Implemented features" names what run implements, what it a
   const named = (start: string): string[] => {
     const p = paragraphs.find((x) => x.startsWith(start))
     assert.ok(p !== undefined, `no paragraph starting ${JSON.stringify(start)}`)
-    return [...p.matchAll(/`([a-z0-9_.]+)`/g)].map((m) => m[1]!).filter((n) => (FEATURE_SECTION_NAMES as readonly string[]).includes(n))
+    return featureSectionsIn(p)
   }
   const sorted = (xs: Iterable<string>): string[] => [...new Set(xs)].sort()
-  assert.deepEqual(sorted(named('What `pipelock run` implements')), sorted(IMPLEMENTED_FEATURES))
+  assert.deepEqual(named('What `pipelock run` implements'), sorted(IMPLEMENTED_FEATURES))
   const accepted = [...RUN_ACCEPTED_FEATURES].filter((f) => !IMPLEMENTED_FEATURES.has(f))
   assert.ok(MCP_ONLY_SECTIONS.every((f) => accepted.includes(f)))
-  assert.deepEqual(sorted(named('Accepted by `pipelock run` with a start-up note')), sorted(accepted))
-  assert.deepEqual(sorted(named('Refused at start when enabled')), sorted(FEATURE_SECTION_NAMES.filter((f) => !RUN_ACCEPTED_FEATURES.has(f))))
+  assert.deepEqual(named('Accepted by `pipelock run` with a start-up note'), sorted(accepted))
+  assert.deepEqual(named('Refused at start when enabled'), sorted(FEATURE_SECTION_NAMES.filter((f) => !RUN_ACCEPTED_FEATURES.has(f))))
 })
 
 test('docs/run.md names the sections run refuses when enabled, as the code does, and never says taint policies or trust overrides refuse', () => {
@@ -40,8 +41,7 @@ test('docs/run.md names the sections run refuses when enabled, as the code does,
   const section = doc.slice(doc.indexOf('## What this version implements, and what it refuses'), doc.indexOf('## Sessions and adaptive enforcement'))
   const p = section.split('\n\n').find((x) => x.startsWith('Refused at start when enabled'))
   assert.ok(p !== undefined, 'run.md has a "Refused at start when enabled" paragraph')
-  const named = [...new Set([...p.matchAll(/`([a-z0-9_.]+)`/g)].map((m) => m[1]!).filter((n) => (FEATURE_SECTION_NAMES as readonly string[]).includes(n)))].sort()
-  assert.deepEqual(named, FEATURE_SECTION_NAMES.filter((f) => !RUN_ACCEPTED_FEATURES.has(f)).sort())
+  assert.deepEqual(featureSectionsIn(p), FEATURE_SECTION_NAMES.filter((f) => !RUN_ACCEPTED_FEATURES.has(f)).sort())
   assert.doesNotMatch(section, /trust_overrides` refuse/)
 })
 
