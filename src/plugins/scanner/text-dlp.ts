@@ -254,6 +254,26 @@ export function segmentsOfAtLeast(s: string, min: number, decodable = false): st
   return out
 }
 
+/**
+ * Whether step 7 may find anything in a segment of a text holding `%` or `+` (where the
+ * decodable walk of `segmentsOfAtLeast` does not apply): false for a segment holding neither `%`
+ * nor `+` and a unit every decoder rejects — the segments that walk passes by, for the same
+ * reason. Such a segment has no candidate decoding and no whole-text base64, hex or base32
+ * decoding (`REJECTS`; any unit at or above U+0080), and it is its own URL decoding (`goUnescape`
+ * changes only `%` escapes and `+`), so `recursiveDecode` finds nothing in it and the loop of
+ * step 7 passes it by without a finding or a stop. A binary body's printable runs and text runs
+ * hold `%` or `+` nearly always, and a dozen such segments each took its decodings (issue 36).
+ */
+export function segmentMayDecode(seg: string): boolean {
+  let rejected = false
+  for (let i = 0; i < seg.length; i++) {
+    const c = seg.charCodeAt(i)
+    if (c === 0x25 || c === 0x2b) return true
+    if (c >= 128 || DECODABLE_SEGMENT_UNITS[c] === 2) rejected = true
+  }
+  return !rejected
+}
+
 export function scanTextForDlp(engine: DlpEngine, input: string): TextDlpResult {
   const out = new FindingSet()
   const text = neutraliseAwsDocExample(input)
@@ -308,6 +328,9 @@ export function scanTextForDlp(engine: DlpEngine, input: string): TextDlpResult 
     for (const seg of segmentsOfAtLeast(cleaned, 10, decodable)) {
       // A segment equal to the whole text was already decoded by step 6.
       if (seg === cleaned) continue
+      // In a text holding `%` or `+`, the segments the decodable walk would pass by are passed
+      // by here, one by one (`segmentMayDecode`).
+      if (!decodable && !segmentMayDecode(seg)) continue
       let hit = false
       for (const d of candidateDecodings(seg)) {
         const t = norm.forDlp(d.text)
