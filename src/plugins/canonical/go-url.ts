@@ -128,7 +128,9 @@ export function pathUnescape(s: string): string | undefined {
  * as bytes, then the bytes read as UTF-8. A bad escape is an error (null), like Go.
  */
 export function goUnescape(s: string, plusToSpace: boolean): string | null {
-  if (!s.includes('%') && !(plusToSpace && s.includes('+'))) return s
+  const first = s.indexOf('%')
+  if (first < 0 && !(plusToSpace && s.includes('+'))) return s
+  if (first >= 0 && !escapesWellFormed(s, first)) return null
   const src = Buffer.from(s, 'utf8')
   // Decoded in place of a buffer as long as the input (an escape only shortens): an array of
   // numbers turned into a buffer cost most of a 64 KiB request body's URL decoding.
@@ -147,6 +149,24 @@ export function goUnescape(s: string, plusToSpace: boolean): string | null {
     }
   }
   return bytes.toString('utf8', 0, n)
+}
+
+/**
+ * Whether every `%` of `s` from `first` on (the first `%`) that the decoding below meets starts
+ * an escape of two hex digits — read on the code units, before any bytes are made: a text whose
+ * decoding fails (a body's printable runs: `%` beside any character) costs no copy. The same
+ * answer as the byte loop's: `%` and hex digits are ASCII, one byte each, and every byte of a
+ * unit at or above U+0080 (a lone surrogate: U+FFFD's) is ≥ 0x80, never `%` nor a hex digit — so
+ * the `%`s the loop meets are the same, and each is followed by two hex-digit units exactly when
+ * by two hex-digit bytes.
+ */
+function escapesWellFormed(s: string, first: number): boolean {
+  for (let i = first; i < s.length; i++) {
+    if (s.charCodeAt(i) !== 0x25) continue
+    if (i + 2 >= s.length || !isHex(s.charCodeAt(i + 1)) || !isHex(s.charCodeAt(i + 2))) return false
+    i += 2
+  }
+  return true
 }
 
 function escapePath(s: string): string {
