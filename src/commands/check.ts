@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {loadPreflightConfig, reportLoadFailure} from '../cli/preflight-config.js'
+import {isPipelockError} from '../plugins/errors/index.js'
 import type {CheckReport, UrlCheckReport} from '../plugins/preflight/index.js'
 
 type CheckResult = CheckReport & {url?: UrlCheckReport}
@@ -32,7 +33,17 @@ export default class Check extends BaseCommand {
     }
     const {checkConfig, renderCheck, renderUrlCheck, runningPolicy, renderRunningPolicy} = await import('../plugins/preflight/index.js')
     const running = runningPolicy(l.loaded)
-    const report = {...checkConfig(l.loaded), ...(running !== undefined ? {running_policy: running} : {})}
+    let checked: CheckReport
+    try {
+      checked = checkConfig(l.loaded)
+    } catch (err) {
+      // A value run refuses as an invalid config (checked when run builds its scanners): reported
+      // as run reports it, after the same prefix as a config that did not load.
+      if (!isPipelockError(err)) throw err
+      reportLoadFailure(err, 'Config validation FAILED: ', 1, this.jsonEnabled())
+      return undefined
+    }
+    const report = {...checked, ...(running !== undefined ? {running_policy: running} : {})}
     for (const w of report.warnings) this.err(`WARNING: ${w}`)
     if (!this.jsonEnabled()) process.stdout.write(renderCheck(report) + (running !== undefined ? renderRunningPolicy(running) : ''))
     if (running?.running === true && running.refused !== undefined) this.err(`WARNING: the running proxy refused this file; its policy differs from the file (${running.refused})`)

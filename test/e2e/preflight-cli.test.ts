@@ -79,6 +79,21 @@ test('check: features this build refuses are listed and fail the check (run woul
   assert.ok(doc.enabled.includes('behavioral_baseline'))
 })
 
+test('check: a value run refuses as an invalid config (an address no enabled chain accepts) is reported as run reports it, not as a valid config', () => {
+  const f = cfg('bad-address.yaml', 'address_protection:\n  enabled: true\n  allowed_addresses: ["0xnotanaddress"]\n')
+  const line = 'invalid config: address_protection.allowed_addresses[0] "0xnotanaddress" is not a valid address for any enabled chain'
+  const r = runCli(['check', '--config', f])
+  assert.equal(r.status, 1)
+  assert.equal(r.stdout, '')
+  assert.equal(r.stderr, `Config validation FAILED: ${line} [CONFIG_INVALID]\n`)
+  const j = runCli(['check', '--config', f, '--json'])
+  assert.equal(j.status, 1)
+  assert.deepEqual(JSON.parse(j.stdout), {error: {code: 'CONFIG_INVALID', message: line, exit: 1}})
+  const run = runCli(['run', '--config', f, '--listen', '127.0.0.1:0'])
+  assert.equal(run.status, 2)
+  assert.ok(run.stderr.endsWith(`${line} [CONFIG_INVALID]\n`), run.stderr)
+})
+
 test('check: a kill switch turned on in the config is a warning; one only armed (token, sentinel) is not', () => {
   const on = runCli(['check', '--config', cfg('ks-on.yaml', 'kill_switch: {enabled: true}\n')])
   assert.equal(on.status, 0, on.stderr)

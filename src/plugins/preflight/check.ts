@@ -9,6 +9,7 @@ import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {formatFixed} from '../canonical/index.js'
 import {enabledFeatures, type LoadedConfig} from '../config/index.js'
+import {isPipelockError} from '../errors/index.js'
 import {assertRunnable, loadPrivateKeyFile, RUN_ACCEPTED_FEATURES} from '../proxy/index.js'
 import {writerLockHolder} from '../recorder/index.js'
 
@@ -89,7 +90,9 @@ export function runningPolicy(loaded: LoadedConfig): RunningPolicy | undefined {
 const KILL_SWITCH_ON =
   'kill_switch.enabled: the kill switch is ON in this config: pipelock run will refuse every request from the start (except the exempt paths and kill_switch.allowlist_ips clients); set enabled: false to let traffic through (api_token or sentinel_file arm it without turning it on)'
 
-/** `env`: where `PIPELOCK_KILLSWITCH_API_TOKEN` is read, as `pipelock run` reads it (an `ask` needs the admin API). */
+/**
+ * Throws a `CONFIG_INVALID` PipelockError for a value pipelock run refuses as an invalid config.
+ * `env`: where `PIPELOCK_KILLSWITCH_API_TOKEN` is read, as `pipelock run` reads it (an `ask` needs the admin API). */
 export function checkConfig(loaded: LoadedConfig, env: Readonly<Record<string, string | undefined>> = process.env): CheckReport {
   const c = loaded.config
   const enabled = enabledFeatures(c)
@@ -103,6 +106,10 @@ export function checkConfig(loaded: LoadedConfig, env: Readonly<Record<string, s
     // a key it cannot load (missing, readable by others, not a key) refuses the start.
     if (c.flight_recorder.enabled && c.flight_recorder.signing_key_path !== '') loadPrivateKeyFile(c.flight_recorder.signing_key_path)
   } catch (err) {
+    // A value pipelock run reads as an invalid config (an address no enabled chain accepts) is
+    // one here too: the caller reports it as a config that did not load, not as a valid config
+    // that run refuses.
+    if (isPipelockError(err) && err.code === 'CONFIG_INVALID') throw err
     refusal = (err as Error).message
   }
   return {
