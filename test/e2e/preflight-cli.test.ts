@@ -70,6 +70,7 @@ test('check: features this build refuses are listed and fail the check (run woul
   const f = cfg('refused.yaml', 'behavioral_baseline:\n  enabled: true\n')
   const r = runCli(['check', '--config', f])
   assert.equal(r.status, 1)
+  assert.match(r.stdout, /^Config validation: OK as written, but pipelock run refuses to start with it \(see Refused\)\n/)
   assert.match(r.stdout, /\n  Refused:        behavioral_baseline \(not implemented in this build; pipelock run refuses to start\)\n$/)
   assert.equal(r.stderr, 'config enables a feature this version does not implement: behavioral_baseline; refusing to start\n')
   const j = runCli(['check', '--config', f, '--json'])

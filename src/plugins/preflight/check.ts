@@ -150,7 +150,8 @@ export function renderRunningPolicy(r: RunningPolicy): string {
 /** The text report (stdout). */
 export function renderCheck(r: CheckReport): string {
   const lines = [
-    'Config validation: OK',
+    // Valid as written; when run would refuse it, the first line says so (the Refused line says why).
+    r.refused.length > 0 || r.refusal !== undefined ? 'Config validation: OK as written, but pipelock run refuses to start with it (see Refused)' : 'Config validation: OK',
     `  Mode:           ${r.mode}`,
     `  Listen:         ${r.listen}`,
     `  API allowlist:  ${r.api_allowlist} domains`,
