@@ -141,7 +141,7 @@ Mode:   balanced
 ${ROOT}
 [OK] http_proxy               [http]
   proxy listener is configured; OS/container policy must still force agents to use it
-  next: pair this with contain/network-policy checks so direct raw egress is blocked
+  next: pair this with containment (pipelock sandbox) or network policy so direct raw egress is blocked
 [INFO] tls_interception         [http]
   disabled; HTTPS bodies are not visible unless traffic is plaintext or otherwise terminated
   next: enable TLS interception and install the Pipelock CA for Browser Shield/body scanning on HTTPS
@@ -186,7 +186,7 @@ test('doctor: failures exit 2; enforce off warns; a clean config exits 0; --json
   const r = runCli(['doctor', '--config', f])
   assert.equal(r.status, 2)
   assert.equal(r.stderr, '3 doctor failure(s)\n')
-  assert.ok(r.stdout.includes('[FAIL] tls_interception         [http]\n  configured but CA material is not readable: /nonexistent/ca.pem, /nonexistent/key.pem\n  next: fix ca_cert/ca_key paths or rerun TLS/contain CA setup\n'))
+  assert.ok(r.stdout.includes('[FAIL] tls_interception         [http]\n  configured but CA material is not readable: /nonexistent/ca.pem, /nonexistent/key.pem\n  next: fix ca_cert/ca_key paths or rerun pipelock tls init\n'))
   assert.ok(r.stdout.includes('[FAIL] file_sentry              [mcp]\n  watch path(s) not readable: /nonexistent/dir\n'))
   assert.ok(r.stdout.includes('[FAIL] mcp_binary_integrity     [mcp]\n  enabled but manifest is not readable: /nonexistent/manifest.json\n'))
   assert.ok(r.stdout.includes(`Config: ${f}\n`))

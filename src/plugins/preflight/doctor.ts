@@ -109,7 +109,7 @@ export function runDoctor(c: PipelockConfig, label: string, version: string, env
   const listener = c.forward_proxy.enabled || c.fetch_proxy.listen !== '' || c.websocket_proxy.enabled || c.reverse_proxy.enabled
   if (!listener) add('http_proxy', 'http', 'fail', 'no HTTP, forward, WebSocket, or reverse proxy listener is enabled', 'enable at least one proxy listener for agent network traffic', {configured: false})
   else if (!E) add('http_proxy', 'http', 'warn', 'proxy listener is configured, but global enforce=false means observation/audit mode', ENFORCE_OFF, {reachable: true})
-  else add('http_proxy', 'http', 'ok', 'proxy listener is configured; OS/container policy must still force agents to use it', 'pair this with contain/network-policy checks so direct raw egress is blocked')
+  else add('http_proxy', 'http', 'ok', 'proxy listener is configured; OS/container policy must still force agents to use it', 'pair this with containment (pipelock sandbox) or network policy so direct raw egress is blocked')
 
   // 2 tls_interception
   const tls = c.tls_interception
@@ -117,7 +117,7 @@ export function runDoctor(c: PipelockConfig, label: string, version: string, env
     add('tls_interception', 'http', 'info', 'disabled; HTTPS bodies are not visible unless traffic is plaintext or otherwise terminated', 'enable TLS interception and install the Pipelock CA for Browser Shield/body scanning on HTTPS', {configured: false})
   } else {
     const bad = [tls.ca_cert, tls.ca_key].filter((p) => !env.readableFile(p)).map((p) => (p === '' ? '<empty>' : p))
-    if (bad.length > 0) add('tls_interception', 'http', 'fail', `configured but CA material is not readable: ${bad.join(', ')}`, 'fix ca_cert/ca_key paths or rerun TLS/contain CA setup')
+    if (bad.length > 0) add('tls_interception', 'http', 'fail', `configured but CA material is not readable: ${bad.join(', ')}`, 'fix ca_cert/ca_key paths or rerun pipelock tls init')
     else if (!E) add('tls_interception', 'http', 'warn', 'CA material is readable, but global enforce=false means findings on intercepted bodies are not blocking', 'set enforce=true before claiming blocking enforcement on intercepted HTTPS', {reachable: true})
     else add('tls_interception', 'http', 'ok', 'CA material is readable; clients still need to trust the CA', 'verify agent and browser trust stores use this CA')
   }
@@ -201,7 +201,8 @@ export function runDoctor(c: PipelockConfig, label: string, version: string, env
   }
 
   // 10 direct_egress_boundary. [ext] The reference names `plk/containment` and `contain verify`,
-  // which do not exist here: `pipelock sandbox` is the containment, --dry-run its check.
+  // which do not exist here: `pipelock sandbox` is the containment, --dry-run its check (the
+  // http_proxy and tls_interception hints name it and `pipelock tls init` for the same reason).
   add('direct_egress_boundary', 'host', 'info', 'proxy env vars only steer cooperative clients; launch agents with pipelock sandbox or behind cluster network policy so raw egress is blocked', 'run pipelock sandbox --dry-run -- AGENT to see which containment layers this host provides, or cluster topology smoke tests; agents launched outside that boundary can still use the operator\'s normal network')
 
   const count = (s: DoctorStatus): number => checks.filter((x) => x.status === s).length
