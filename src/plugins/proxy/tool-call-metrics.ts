@@ -34,7 +34,7 @@ export class ToolCallMetrics implements DecisionSink {
       families.get(name)!.push(`pipelock_${k} ${v}`)
     }
     for (const [name, lines] of families) {
-      out.push(`# HELP pipelock_${name} ${HELP[name] ?? 'MCP firewall counter.'}`, `# TYPE pipelock_${name} counter`, ...lines)
+      out.push(`# HELP pipelock_${name} ${TOOL_CALL_METRIC_HELP[name] ?? 'MCP firewall counter.'}`, `# TYPE pipelock_${name} counter`, ...lines)
     }
   }
 
@@ -47,7 +47,8 @@ export class ToolCallMetrics implements DecisionSink {
   }
 }
 
-const HELP: Record<string, string> = {
+/** Every tool-call family (name without `pipelock_`) and its help text; docs/compatibility.md lists the names. */
+export const TOOL_CALL_METRIC_HELP: Readonly<Record<string, string>> = {
   mcp_messages_total: 'MCP messages by direction and verdict.',
   mcp_findings_total: 'MCP messages warned or blocked, by deciding layer.',
   mcp_tool_redirects_total: 'MCP tool calls sent to a redirect profile, by result.',
