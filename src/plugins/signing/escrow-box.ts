@@ -150,8 +150,8 @@ export function decodeEscrowKeyHex(text: string): Buffer | undefined {
 /**
  * An escrow private key given on the command line (`flag` names it in errors): 64 hex chars
  * inline, or the path of a file holding them (as `escrow keygen --out-private` writes), which —
- * holding a key that opens every sealed detail — must not be readable by group or others, like
- * every private key file pipelock reads. Throws FILE_NOT_FOUND, KEY_PERMISSIONS or KEY_INVALID.
+ * holding a key that opens every sealed detail — must not be group-writable or open to others
+ * (0600 and 0640 pass), like every private key file pipelock reads. Throws FILE_NOT_FOUND, KEY_PERMISSIONS or KEY_INVALID.
  */
 export function readEscrowPrivateKey(value: string, flag: string): Buffer {
   const inline = decodeEscrowKeyHex(value)
