@@ -18,7 +18,7 @@ import {
 } from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
 import {verifyBytes} from './ed25519.js'
-import {verifyFingerprint} from './fingerprint.js'
+import {parseFingerprint, verifyFingerprint} from './fingerprint.js'
 import {goErrnoText, goQ} from './go-fmt.js'
 import {isKeyPurpose, isPayloadKind, requiredPurpose, type KeyPurpose} from './purposes.js'
 import {parseSignatureField, SignatureFormatError} from './signature-format.js'
@@ -244,14 +244,19 @@ export function verifyRoster(
     throw rosterError(`roster root key has wrong key_purpose: got ${goQ(root.keyPurpose)}, want "roster-root"`)
   }
   const rootPub = publicKeyBytes(root) as Buffer
-  // 8: a malformed pin is the same sentinel as a mismatch
+  // 8: a malformed pin is the same sentinel as a mismatch; a pin that is not a fingerprint at all
+  // is a typing slip, not a wrong root, so its refusal says what form the pin takes.
+  const mismatch = (e: unknown, hint?: string): PipelockError =>
+    new PipelockError('FINGERPRINT_INVALID', `roster root key fingerprint does not match pinned: ${(e as Error).message}`, hint === undefined ? {} : {hint})
+  try {
+    parseFingerprint(pinnedRootFingerprint)
+  } catch (e) {
+    throw mismatch(e, 'give the roster root fingerprint as sha256:<64 hex>, as signing key generate and signing roster build print it')
+  }
   try {
     verifyFingerprint(rootPub, pinnedRootFingerprint)
   } catch (e) {
-    const detail = (e as Error).message
-    // A pin that is not a fingerprint at all is a typing slip, not a wrong root: say what form it takes.
-    const hint = detail.startsWith('malformed fingerprint') ? {hint: 'give the roster root fingerprint as sha256:<64 hex>, as signing key generate and signing roster build print it'} : {}
-    throw new PipelockError('FINGERPRINT_INVALID', `roster root key fingerprint does not match pinned: ${detail}`, hint)
+    throw mismatch(e)
   }
   // 9
   if (!verifyBytes(rootPub, rosterSigningBytes(body), sig)) throw rosterError('roster signature does not verify')
