@@ -9,15 +9,14 @@ import {emitErrorReport, report} from '../cli/error-output.js'
 const hook: Hook<'command_not_found'> = async function (opts) {
   const ids = [...opts.config.commands.filter((c) => !c.hidden).map((c) => c.id), ...opts.config.topics.filter((t) => !t.hidden).map((t) => t.name)]
   const words = opts.id.split(':')
-  const typed = words.join(' ')
   const json = (opts.argv ?? []).includes('--json')
   // A command of the reference's CLI that this one does not have: say why, rather than suggest a
   // look-alike (`license keygen` is not `keygen`).
-  const absent = ABSENT.find(([prefix]) => typed === prefix || typed.startsWith(`${prefix} `))
+  const absent = ABSENT.find(([spellings]) => spellings.includes(words[0] as string))
   if (absent !== undefined) {
-    const n = absent[0].split(' ').length
-    const sub = words[n] !== undefined && COMMAND_WORD.test(words[n]) ? 1 : 0
-    emitErrorReport(report('COMMAND_NOT_FOUND', `"${shown(words, n + sub)}" is not a ${opts.config.bin} command: ${absent[1]}`, absent[2]), json)
+    // Shown: the command word and the subcommand word after it, if one was typed.
+    const sub = words[1] !== undefined && COMMAND_WORD.test(words[1]) ? 1 : 0
+    emitErrorReport(report('COMMAND_NOT_FOUND', `"${shown(words, 1 + sub)}" is not a ${opts.config.bin} command: ${absent[1]}`, absent[2]), json)
     process.exit(process.exitCode)
   }
   // The command words: the topics typed, then the word that names no topic (the mistyped one).
@@ -46,10 +45,9 @@ function shown(words: readonly string[], n: number): string {
   return n < words.length ? `${head} …` : head
 }
 
-/** Reference commands with no counterpart here: [typed prefix, why, hint] (docs/compatibility.md). */
-const ABSENT: ReadonlyArray<readonly [string, string, string]> = [
-  ['license', 'no licence is needed; every feature, agent profiles included, is in every build', 'license_key, license_file and PIPELOCK_LICENSE_KEY are accepted and ignored (docs/compatibility.md)'],
-  ['licence', 'no licence is needed; every feature, agent profiles included, is in every build', 'license_key, license_file and PIPELOCK_LICENSE_KEY are accepted and ignored (docs/compatibility.md)'],
+/** Reference commands with no counterpart here, by their first word and its spellings: [spellings, why, hint] (docs/compatibility.md). */
+const ABSENT: ReadonlyArray<readonly [readonly string[], string, string]> = [
+  [['license', 'licence'], 'no licence is needed; every feature, agent profiles included, is in every build', 'license_key, license_file and PIPELOCK_LICENSE_KEY are accepted and ignored (docs/compatibility.md)'],
 ]
 
 export default hook
