@@ -213,8 +213,10 @@ function isIdSegment(seg: string, pinned: readonly string[]): boolean {
     if (level === '' || name === '.' || name === '..' || level.includes('\\') || level.includes('\uFFFD')) return false
     // A reserved word, built in or pinned (learn pin), is never one of the values a `*` stands
     // for, at any decode level and with any `;` parameter (an upstream reads `admin;x` as `admin`).
+    // The built-in words are lower-case ASCII with no `;`: the lower-cased name covers the level
+    // and the name as typed. A pin may hold `;` or, decoded from an escape, capitals: all three.
     const lower = goToLower(name)
-    if (RESERVED.has(level) || RESERVED.has(name) || RESERVED.has(lower)) return false
+    if (RESERVED.has(lower)) return false
     if (pinned.length > 0 && (pinned.includes(level) || pinned.includes(name) || pinned.includes(lower))) return false
     const next = decodeOnce(level)
     if (next === null) return true // no escape left: this level names something
