@@ -12,8 +12,8 @@ import type {KillSwitchController} from '../killswitch/index.js'
 
 export class KillSwitchWatch {
   private readonly live = new Set<() => void>()
-  private releasePolling: (() => void) | null = null
-  private unsubscribe: (() => void) | null = null
+  /** While anything is watched: stops the activation listener and the polling hold together. */
+  private stop: (() => void) | null = null
   constructor(private readonly controller: KillSwitchController) {}
 
   /**
@@ -23,17 +23,19 @@ export class KillSwitchWatch {
    */
   watch(cut: () => void): () => void {
     this.live.add(cut)
-    if (this.unsubscribe === null) {
-      this.unsubscribe = this.controller.onActivate(() => this.cutAll())
-      this.releasePolling = this.controller.holdPolling()
+    if (this.stop === null) {
+      const unsubscribe = this.controller.onActivate(() => this.cutAll())
+      const releasePolling = this.controller.holdPolling()
+      this.stop = () => {
+        releasePolling()
+        unsubscribe()
+      }
     }
     this.controller.cutIfMissed(() => this.live.has(cut), cut)
     return () => {
       if (!this.live.delete(cut) || this.live.size > 0) return
-      this.releasePolling!()
-      this.unsubscribe!()
-      this.releasePolling = null
-      this.unsubscribe = null
+      this.stop!()
+      this.stop = null
     }
   }
 
