@@ -72,12 +72,15 @@ function shadowError(code: 'SHADOW_INPUT_INVALID' | 'CONTRACT_INVALID' | 'CONTRA
   return new PipelockError(code, message)
 }
 
+/** What loading the contract to shadow reads of the request: the file, how to verify it, where warnings go. */
+type ShadowContractLoad = Pick<ShadowRequest, 'contract' | 'contractKey' | 'allowUnsignedForDiagnostics' | 'keystore' | 'warn'>
+
 /** §3.1 step 3–4: load, validate and (unless diagnostics) verify the candidate. */
-export function loadShadowContract(req: Pick<ShadowRequest, 'contract' | 'contractKey' | 'allowUnsignedForDiagnostics' | 'keystore' | 'warn'>): SignedEnvelope {
+export function loadShadowContract(req: ShadowContractLoad): SignedEnvelope {
   return decodeShadowContract(req, readCandidateText(req.contract))
 }
 
-function decodeShadowContract(req: Pick<ShadowRequest, 'contract' | 'contractKey' | 'allowUnsignedForDiagnostics' | 'keystore' | 'warn'>, text: string): SignedEnvelope {
+function decodeShadowContract(req: ShadowContractLoad, text: string): SignedEnvelope {
   let env: SignedEnvelope
   try {
     env = decodeCandidate(text, req.contract)
@@ -92,7 +95,7 @@ function decodeShadowContract(req: Pick<ShadowRequest, 'contract' | 'contractKey
 }
 
 /** §3.1 step 4 on a decoded, valid contract: key required unless diagnostics; purpose, form, then `verify`. */
-function checkShadowSignature(req: Pick<ShadowRequest, 'contractKey' | 'allowUnsignedForDiagnostics' | 'keystore' | 'warn'>, body: JsonObject, signature: string, verify: (key: Uint8Array) => boolean): void {
+function checkShadowSignature(req: ShadowContractLoad, body: JsonObject, signature: string, verify: (key: Uint8Array) => boolean): void {
   let key: Uint8Array
   let keyHint: string | undefined
   if (req.contractKey === undefined || req.contractKey === '') {
@@ -138,7 +141,7 @@ function keystoreContractKey(keystore: string, body: JsonObject): {key: Uint8Arr
  * validation error), the ordinary load decides, with its own errors, and the compact form is
  * read from its tree. Both give the same contract, checks and messages.
  */
-export function loadShadowCandidate(req: Pick<ShadowRequest, 'contract' | 'contractKey' | 'allowUnsignedForDiagnostics' | 'keystore' | 'warn'>): ShadowContract {
+export function loadShadowCandidate(req: ShadowContractLoad): ShadowContract {
   const text = readCandidateText(req.contract)
   const index = contractIndexBuilder()
   const opportunity: OpportunityRule[] = []
