@@ -219,8 +219,7 @@ describe('pipelock run: transports on real sockets', {timeout: 60_000}, () => {
     assert.equal(h.status, 403)
     assert.equal(h.headers['x-pipelock-block-reason'], 'dlp_match')
     assert.equal(h.headers['x-pipelock-block-reason-layer'], 'header_dlp')
-    const body = JSON.stringify({note: 'upload', key: AWS_KEY})
-    const post = await new Promise<{status: number; headers: http.IncomingHttpHeaders; body: string}>((resolve, reject) => {
+    const post = (body: string) => new Promise<{status: number; headers: http.IncomingHttpHeaders; body: string}>((resolve, reject) => {
       const req = http.request({host: '127.0.0.1', port: proxy.port, method: 'POST', path: `http://127.0.0.1:${up.port}/echo`, headers: {'content-type': 'application/json'}, agent: false}, (res) => {
         let b = ''
         res.on('data', (c) => (b += c))
@@ -229,20 +228,20 @@ describe('pipelock run: transports on real sockets', {timeout: 60_000}, () => {
       req.on('error', reject)
       req.end(body)
     })
-    assert.equal(post.status, 403)
-    assert.equal(post.headers['x-pipelock-block-reason-layer'], 'body_dlp')
-    assert.ok(!post.body.includes(AWS_KEY))
+    const leak = await post(JSON.stringify({note: 'upload', key: AWS_KEY}))
+    assert.equal(leak.status, 403)
+    assert.equal(leak.headers['x-pipelock-block-reason-layer'], 'body_dlp')
+    assert.ok(!leak.body.includes(AWS_KEY))
     // A clean body is relayed byte for byte.
-    const clean = await new Promise<string>((resolve, reject) => {
-      const req = http.request({host: '127.0.0.1', port: proxy.port, method: 'POST', path: `http://127.0.0.1:${up.port}/echo`, headers: {'content-type': 'application/json'}, agent: false}, (res) => {
-        let b = ''
-        res.on('data', (c) => (b += c))
-        res.on('end', () => resolve(b))
-      })
-      req.on('error', reject)
-      req.end('{"hello":"world"}')
-    })
-    assert.equal(clean, '{"hello":"world"}')
+    assert.deepEqual(await post('{"hello":"world"}').then((r) => [r.status, r.body]), [200, '{"hello":"world"}'])
+    // A chat request with six tools holds the key `type` twelve times, a checksum-valid phrase
+    // once sorted: relayed, since a phrase across texts is read in their order.
+    const tools = Array.from({length: 6}, (_, i) => ({type: 'function', function: {name: `tool_${i}`, parameters: {type: 'object', properties: {}}}}))
+    const chat = JSON.stringify({model: 'gpt-4o', messages: [{role: 'user', content: 'list the files'}], tools})
+    assert.deepEqual(await post(chat).then((r) => [r.status, r.body]), [200, chat])
+    // A mnemonic as an array of its words, in order, is a seed phrase.
+    const words = await post(JSON.stringify({mnemonic: [...Array(11).fill('abandon'), 'about']}))
+    assert.deepEqual([words.status, words.headers['x-pipelock-block-reason-layer']], [403, 'body_dlp'])
   })
 
   it('answers a body over max_body_bytes with the 403 it logs, not an empty reply (curl sends Expect: 100-continue)', async () => {

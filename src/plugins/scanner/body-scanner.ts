@@ -16,7 +16,7 @@ import {junctionWindow, splitSecretFindings} from './split-secret.js'
 import {MULTIPART_LIMITS, MultipartError, multipartTexts} from './multipart.js'
 import {scanResponse, unsuppressed, type ResponseMatch, type ResponseScanner, type Suppressor} from './response-scanner.js'
 import type {ScannerSettings} from './settings.js'
-import {scanTextForDlp, type TextDlpResult} from './text-dlp.js'
+import {holdsSeedPhrase, scanTextForDlp, SEED_PHRASE_FINDING, type TextDlpResult} from './text-dlp.js'
 import {bodyScanTexts} from './text-runs.js'
 
 export interface BodyScanInput {
@@ -232,6 +232,20 @@ export class DlpCollector {
     this.add(this.warnings, r.warnings)
     return r
   }
+  /**
+   * The sorted join of texts (§6.2 step 4, header DLP's last scan): text DLP without the
+   * seed-phrase step, which reads the same texts in their own order instead (`inOrder`, joined
+   * by line breaks; nothing when fewer than two). A mnemonic is its words in order, and sorting
+   * makes a phrase of what is none: identical texts become neighbours, and the keys of a dozen
+   * records read `type type type …`, which passes the checksum (runtime §6.2 sorts; a fix,
+   * docs/compatibility.md). Each text is read for a phrase on its own as well.
+   */
+  scanSortedJoin(join: string, inOrder: readonly string[]): void {
+    const r = scanTextForDlp(this.engine, join, {seedPhrase: false})
+    this.add(this.matches, r.matches)
+    this.add(this.warnings, r.warnings)
+    if (inOrder.length > 1 && holdsSeedPhrase(this.engine, inOrder.join('\n'))) this.add(this.matches, [{...SEED_PHRASE_FINDING}])
+  }
   private add(list: DlpFinding[], fs: readonly DlpFinding[]): void {
     for (const f of fs) {
       const k = `${f.warn}\u0000${f.pattern}\u0000${f.encoding}`
@@ -242,7 +256,7 @@ export class DlpCollector {
   }
 }
 
-function dlpOver(engine: DlpEngine, texts: readonly string[]): {matches: DlpFinding[]; warnings: DlpFinding[]} {
+function dlpOver(engine: DlpEngine, texts: readonly string[]): DlpCollector {
   const c = new DlpCollector(engine)
   for (const t of texts) c.scan(t)
   return c
@@ -448,7 +462,9 @@ function scanBodyTexts(deps: BodyScanDeps, input: BodyScanInput, body: Buffer, p
   const sortedJoin = counts !== null ? sortedJoinOf(counts) : null
   const found = new DlpCollector(deps.dlp)
   for (const t of mayFind(deps.dlp, unique)) found.scan(t)
-  if (sortedJoin !== null) found.scan(sortedJoin)
+  // A phrase across texts is read in the body's order: its string values when it has fields
+  // (keys name fields, they are no words of a value), else its texts.
+  if (sortedJoin !== null) found.scanSortedJoin(sortedJoin, parts.values ?? texts)
   if (found.matches.length === 0) piecesOf(deps, found, body, parts)
   const matches = unsuppressed(found.matches, input.suppress)
   const warnings = unsuppressed(found.warnings, input.suppress)
@@ -572,8 +588,14 @@ function scanRequestHeadersUnguarded(deps: BodyScanDeps, headers: HeaderList): C
       if (deps.cleanMemo?.has(name) !== true) (rest ??= []).push(utf8HeaderValue(name))
     }
   }
-  if (scanned.length > 0) texts.push(sortedByBytes(scanned).join('\n'))
-  let {matches, warnings} = scanned.length > 0 ? dlpOver(deps.dlp, texts) : {matches: [] as DlpFinding[], warnings: [] as DlpFinding[]}
+  let matches: DlpFinding[] = []
+  let warnings: DlpFinding[] = []
+  if (scanned.length > 0) {
+    const c = dlpOver(deps.dlp, texts)
+    // The join's texts in the order received, for seed phrases (`scanSortedJoin`).
+    c.scanSortedJoin(sortedByBytes(scanned).join('\n'), scanned)
+    ;({matches, warnings} = c)
+  }
   if (matches.length === 0 && fields.length >= 2) {
     const pieced = piecedHeaderFindings(deps, fields)
     matches = pieced.matches

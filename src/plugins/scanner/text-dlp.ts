@@ -274,7 +274,20 @@ export function segmentMayDecode(seg: string): boolean {
   return !rejected
 }
 
-export function scanTextForDlp(engine: DlpEngine, input: string): TextDlpResult {
+/** What `scanTextForDlp` reads a text for beyond the patterns. */
+export interface TextDlpOptions {
+  /**
+   * Step 3, seed phrases (default true). Off for a sorted join of texts (`body-scanner.ts`): its
+   * texts are read for phrases one by one, and a phrase across them is read in their own order
+   * (`holdsSeedPhrase`), never in the order sorting gives them.
+   */
+  readonly seedPhrase?: boolean
+}
+
+/** The finding of step 3. */
+export const SEED_PHRASE_FINDING: DlpFinding = {pattern: 'BIP-39 Seed Phrase', severity: 'critical', core: false, encoding: '', warn: false}
+
+export function scanTextForDlp(engine: DlpEngine, input: string, options?: TextDlpOptions): TextDlpResult {
   const out = new FindingSet()
   const text = neutraliseAwsDocExample(input)
   const all = engine.all
@@ -287,9 +300,7 @@ export function scanTextForDlp(engine: DlpEngine, input: string): TextDlpResult 
   runEngine(engine, engine.core, text, '', out, undefined, textCandidates)
 
   // 3. Seed phrases.
-  if (engine.seed.active && seedPhraseIn(engine, text, decoded)) {
-    out.add({pattern: 'BIP-39 Seed Phrase', severity: 'critical', core: false, encoding: '', warn: false})
-  }
+  if (engine.seed.active && options?.seedPhrase !== false && seedPhraseIn(engine, text, decoded)) out.add({...SEED_PHRASE_FINDING})
 
   // 4. Normalised text; canaries; all patterns.
   const cleaned = norm.forDlp(text)
@@ -367,6 +378,11 @@ export function recursiveDecode(engine: DlpEngine, s: string, depth: number, out
     if (recursiveDecode(engine, t, depth + 1, out, decoded)) found = true
   }
   return found
+}
+
+/** Step 3 of `scanTextForDlp` alone: whether `input` holds a seed phrase (false while detection is off). */
+export function holdsSeedPhrase(engine: DlpEngine, input: string): boolean {
+  return engine.seed.active && seedPhraseIn(engine, neutraliseAwsDocExample(input), new Map())
 }
 
 /** §6.1 step 3: seed phrase on ForMatching(text), its URL decode, whole-text and segment decodings. */

@@ -3,8 +3,9 @@
  * (issue 36) — every text scanned on its own, repeats included, the sorted join encoded text by
  * text. Kept here, not in src/, for `body-scan-differential.test.ts`, which asserts that
  * `scanRequestBody` returns exactly what this returns. What did not change (the checks before the
- * texts, the text extraction, the collector, the pieces pass — which now scans each distinct text
- * once, the same findings —, the verdict) is the scanner's own, imported.
+ * texts, the text extraction, the collector and its reading of the sorted join, the pieces pass —
+ * which now scans each distinct text once, the same findings —, the verdict) is the scanner's
+ * own, imported.
  */
 import type {BodyParts, BodyScanDeps, BodyScanInput, ContentScanResult} from '../../../src/plugins/scanner/body-scanner.js'
 import {bodyVerdict, DlpCollector, piecesOf, scanOpenedBody} from '../../../src/plugins/scanner/body-scanner.js'
@@ -25,9 +26,9 @@ export function scanRequestBodyOracle(deps: BodyScanDeps, input: BodyScanInput):
 function oldTextScan(deps: BodyScanDeps, input: BodyScanInput, body: Buffer, parts: BodyParts): ContentScanResult {
   const texts = parts.texts
   const sorted = sortedByBytes(texts)
-  const dlpTexts = texts.length > 1 ? [...texts, sorted.join('\n')] : texts
   const found = new DlpCollector(deps.dlp)
-  for (const t of dlpTexts) found.scan(t)
+  for (const t of texts) found.scan(t)
+  if (texts.length > 1) found.scanSortedJoin(sorted.join('\n'), parts.values ?? texts)
   if (found.matches.length === 0) piecesOf(deps, found, body, parts)
   const matches = unsuppressed(found.matches, input.suppress)
   const warnings = unsuppressed(found.warnings, input.suppress)
