@@ -239,6 +239,11 @@ describe('pipelock run: transports on real sockets', {timeout: 60_000}, () => {
     const tools = Array.from({length: 6}, (_, i) => ({type: 'function', function: {name: `tool_${i}`, parameters: {type: 'object', properties: {}}}}))
     const chat = JSON.stringify({model: 'gpt-4o', messages: [{role: 'user', content: 'list the files'}], tools})
     assert.deepEqual(await post(chat).then((r) => [r.status, r.body]), [200, chat])
+    // An image in a chat request: base64 holding a mixed-case run that the case-insensitive AWS
+    // key regex matches (`A3T…`), which no key ID is (issued in upper case).
+    const image = Buffer.alloc(3000, 0x5a).toString('base64').slice(0, 2000) + 'A3T' + 'w3c5Q2nCRk9tdOoZ8' + 'Zm9v'
+    const vision = JSON.stringify({model: 'claude-sonnet-4', messages: [{role: 'user', content: [{type: 'image', source: {type: 'base64', media_type: 'image/png', data: image}}]}]})
+    assert.deepEqual(await post(vision).then((r) => [r.status, r.body.length]), [200, vision.length])
     // A mnemonic as an array of its words, in order, is a seed phrase.
     const words = await post(JSON.stringify({mnemonic: [...Array(11).fill('abandon'), 'about']}))
     assert.deepEqual([words.status, words.headers['x-pipelock-block-reason-layer']], [403, 'body_dlp'])

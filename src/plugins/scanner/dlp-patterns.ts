@@ -1,6 +1,6 @@
 /** Compiled DLP pattern sets: the immutable core floor and the configured (merged) list. */
 import {CORE_DLP_PATTERNS, DEFAULT_DLP_PATTERNS, ETHEREUM_ADDRESS_PATTERN} from './catalogue.js'
-import type {DlpPatternSpec, Severity, ValidatorName} from './pattern-types.js'
+import type {DlpPatternSpec, HitCheck, OneCaseCheck, Severity} from './pattern-types.js'
 import {compileDlp, eachHit, forcedCaseInsensitiveSource, globalOf, re2SourceOf, type Re2} from './regex.js'
 import {mayValidateIn, runValidator, wifCandidateRuns} from './validators.js'
 import {matchesAnyDomain} from './domain-match.js'
@@ -18,7 +18,7 @@ export interface CompiledDlpPattern {
    * use (each RE2 program is ≈ 5–8 KiB of malloc that stays for the process, bench: mcp).
    */
   readonly reAll?: Re2
-  readonly validator?: ValidatorName
+  readonly validator?: HitCheck
   readonly exemptDomains: readonly string[]
   readonly warn: boolean
   readonly core: boolean
@@ -36,7 +36,7 @@ class DlpPattern implements CompiledDlpPattern {
   readonly severity: Severity
   readonly source: string
   readonly compiledFrom: string
-  readonly validator: ValidatorName | undefined
+  readonly validator: HitCheck | undefined
   readonly exemptDomains: readonly string[]
   readonly warn: boolean
   readonly core: boolean
@@ -47,7 +47,7 @@ class DlpPattern implements CompiledDlpPattern {
     this.name = p.name
     this.severity = p.severity
     this.compiledFrom = forcedCaseInsensitiveSource(p.regex)
-    this.validator = p.validator
+    this.validator = hitCheckOf(p)
     this.exemptDomains = p.exemptDomains ?? []
     this.warn = p.action === 'warn'
     this.core = core
@@ -89,6 +89,23 @@ const BUILTIN_SOURCES: ReadonlySet<string> = new Set(DEFAULT_DLP_PATTERNS.map((p
 
 /** Every catalogue DLP regex as compiled (core floor, defaults, the preset-only one): each is known to compile. */
 const CATALOGUE_SOURCES: ReadonlySet<string> = new Set([...CORE_DLP_PATTERNS, ...DEFAULT_DLP_PATTERNS, ETHEREUM_ADDRESS_PATTERN].map((p) => forcedCaseInsensitiveSource(p.regex)))
+
+/**
+ * The built-in regexes of tokens issued in one case, as compiled, and their check: a pattern
+ * compiled from one, from the core list, the defaults or a preset's list, checks its hits with
+ * `validateOneCase` (a token written in one case).
+ */
+const ONE_CASE_SOURCES: ReadonlyMap<string, OneCaseCheck> = new Map(
+  ([['AWS Access ID', 'aws_key_id'], ['Databricks Token', 'databricks_token']] as const).map(([name, check]) => {
+    const spec = [...CORE_DLP_PATTERNS, ...DEFAULT_DLP_PATTERNS].find((p) => p.name === name)!
+    return [forcedCaseInsensitiveSource(spec.regex), check]
+  }),
+)
+
+/** What a pattern checks its hits with: its validator, or the one-case check of a built-in regex (`ONE_CASE_SOURCES`). */
+export function hitCheckOf(p: {readonly regex: string; readonly validator?: HitCheck}): HitCheck | undefined {
+  return p.validator ?? ONE_CASE_SOURCES.get(forcedCaseInsensitiveSource(p.regex))
+}
 
 export function compileCoreDlp(): CompiledDlpPattern[] {
   return CORE_DLP_PATTERNS.map((p) => compileSpec(p, true))

@@ -1,7 +1,7 @@
 /** Checksum validators of runtime spec §9.2. Inputs are regex hits; none of them logs its input. */
 import {createHash} from 'node:crypto'
 import {isAsciiText} from './ascii-text.js'
-import type {ValidatorName} from './pattern-types.js'
+import type {HitCheck, OneCaseCheck} from './pattern-types.js'
 import {compileGlobalAsWritten, execBytes, type Re2} from './regex.js'
 
 /** Credit card: digit count, issuer prefix/length table, then the Luhn sum. */
@@ -196,7 +196,7 @@ export function isBase58Unit(c: number): boolean {
  * sorted join of JSON values glued by DLP's normalisation), and enumerating those hits was the
  * largest part of text DLP on such texts (issue 36). Other validators: true.
  */
-export function mayValidateIn(name: ValidatorName, text: string): boolean {
+export function mayValidateIn(name: HitCheck, text: string): boolean {
   if (name !== 'wif') return true
   // Walked from the end: `ahead` = base58 characters in a row from position i on.
   let ahead = 0
@@ -280,8 +280,41 @@ export function wifCandidateRuns(text: string): number[] | null {
   return out
 }
 
-export function runValidator(name: ValidatorName, hit: string): boolean {
+/**
+ * The built-in patterns whose tokens are issued in one case, each as its regex reads without the
+ * forced `(?i)` (upper or lower case as issued) and in the other case (a copy changed in case,
+ * which the forced `(?i)` is there to find). Sixteen (thirty) characters after the prefix, the
+ * least the regex takes.
+ */
+const ONE_CASE: Readonly<Record<OneCaseCheck, readonly [RegExp, RegExp]>> = {
+  aws_key_id: [/(?:AKIA|A3T|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ASIA)[A-Z0-9]{16}/, /(?:akia|a3t|agpa|aida|aroa|aipa|anpa|anva|asia)[a-z0-9]{16}/],
+  databricks_token: [/dapi[a-z0-9]{30}/, /DAPI[A-Z0-9]{30}/],
+}
+
+/**
+ * A hit of a built-in pattern whose tokens are issued in one case (`AWS Access ID` in upper
+ * case, `Databricks Token` in lower) holds a token when some stretch of it is one written in a
+ * single case, either case. The regexes are case-insensitive, as every DLP pattern is, so they
+ * also match runs of mixed case, which are no such token: base64 holds `A3T` and sixteen letters
+ * and digits of mixed case in about two of three 48 KiB images, and an image sent to a model in
+ * a chat request was blocked as a critical finding (docs/compatibility.md). The whole hit is
+ * searched, not its start: a token inside a longer run of letters and digits is in the same hit.
+ */
+export function validateOneCase(check: OneCaseCheck, hit: string): boolean {
+  const [asIssued, otherCase] = ONE_CASE[check]
+  return asIssued.test(hit) || otherCase.test(hit)
+}
+
+/** `validateOneCase` for `AWS Access ID`. */
+export function validateAwsKeyId(hit: string): boolean {
+  return validateOneCase('aws_key_id', hit)
+}
+
+export function runValidator(name: HitCheck, hit: string): boolean {
   switch (name) {
+    case 'aws_key_id':
+    case 'databricks_token':
+      return validateOneCase(name, hit)
     case 'luhn':
       return validateLuhn(hit)
     case 'mod97':

@@ -15,7 +15,8 @@ import {
   type DlpPatternSpec, type ResponsePatternSpec,
 } from '../../../src/plugins/scanner/index.js'
 import {FindingSet, runEngine, type DlpEngine} from '../../../src/plugins/scanner/dlp-engine.js'
-import type {CompiledDlpPattern} from '../../../src/plugins/scanner/dlp-patterns.js'
+import {hitCheckOf, type CompiledDlpPattern} from '../../../src/plugins/scanner/dlp-patterns.js'
+import type {HitCheck} from '../../../src/plugins/scanner/pattern-types.js'
 import {compileResponsePattern, type CompiledResponsePattern, type ResponseScanner} from '../../../src/plugins/scanner/response-scanner.js'
 import {withoutPatternSets, withReferencePasses} from './oracles.js'
 import {buildJunctionScreen} from '../../../src/plugins/scanner/subsequence.js'
@@ -30,11 +31,11 @@ import {alnum, j, wif} from './fixtures.js'
 
 // --- the eager compile as it was (the oracle) ---
 
-function eagerDlp(p: DlpPatternSpec, core: boolean): CompiledDlpPattern {
+function eagerDlp(p: Omit<DlpPatternSpec, 'validator'> & {readonly validator?: HitCheck}, core: boolean): CompiledDlpPattern {
   const re = compileDlp(p.regex)
   return {
     name: p.name, severity: p.severity, re, source: re.source, compiledFrom: forcedCaseInsensitiveSource(p.regex),
-    ...(p.validator !== undefined ? {validator: p.validator, reAll: globalOf(re)} : {}),
+    ...(hitCheckOf(p) !== undefined ? {validator: hitCheckOf(p), reAll: globalOf(re)} : {}),
     exemptDomains: p.exemptDomains ?? [], warn: p.action === 'warn', core,
   }
 }
