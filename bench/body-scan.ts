@@ -1,6 +1,7 @@
-// `npm run bench -- body-scan [--preset NAME] [--size 64k] [--bodies N] [--seconds S]`: body and response
-// scanning throughput in process (issue 36), MB per CPU second, for text bodies (HTML, JSON, a
-// chat request, plain, Cyrillic plain) and binary ones (random, gzip, PNG-like), on the request-body path
+// `npm run bench -- body-scan [--preset NAME] [--size 64k] [--bodies N] [--seconds S] [--only KINDS]`: body and
+// response scanning throughput in process (issue 36), MB per CPU second, for text bodies (HTML, JSON, a
+// chat request, plain, Cyrillic plain, JSON records of identifiers, a chat request with a base64
+// image) and binary ones (random, gzip, PNG-like), on the request-body path
 // (`scanRequestBody`: DLP and injection) and the response path (`decideResponseBody`: the
 // injection scan the proxy applies to every buffered response). The `old` rows are the response path as it was before
 // bodies were read from their bytes: the whole body decoded as UTF-8 and scanned as one text.
@@ -81,6 +82,45 @@ function chatBody(size: number, variant: number): Buffer {
   return Buffer.from(JSON.stringify({model: 'claude-sonnet-4', max_tokens: 4096, temperature: 0.2, stream: true, messages}))
 }
 
+/**
+ * Records of identifiers, as an API lists them: a UUID, a SHA-1 in hex and a time each. Every
+ * value is in a decoder's alphabet (hex, base64url), so the split-secret pass cannot prove its
+ * pairs clean without decoding them.
+ */
+function idsBody(size: number, variant: number): Buffer {
+  const r = prngBytes(variant)
+  const items: string[] = []
+  let n = 2
+  for (let i = 0; n < size; i++) {
+    const b = r(36)
+    const uuid = [b.subarray(0, 4), b.subarray(4, 6), b.subarray(6, 8), b.subarray(8, 10), b.subarray(10, 16)].map((x) => x.toString('hex')).join('-')
+    const s = JSON.stringify({id: uuid, sha: b.subarray(16, 36).toString('hex'), created: 1_764_000_000 + i * 37})
+    items.push(s)
+    n += s.length + 1
+  }
+  while (items.length > 1 && n > size) n -= items.pop()!.length + 1
+  return Buffer.from('[' + items.join(',') + ']')
+}
+
+/** A chat request with one image (base64, as the providers' APIs take it) and a question. */
+function imageChatBody(size: number, variant: number): Buffer {
+  const image = pngBody(Math.floor(((size - 300) * 3) / 4), variant).toString('base64')
+  return Buffer.from(JSON.stringify({
+    model: 'claude-sonnet-4', max_tokens: 1024,
+    messages: [{role: 'user', content: [{type: 'image', source: {type: 'base64', media_type: 'image/png', data: image}}, {type: 'text', text: 'What does this diagram show?'}]}],
+  }))
+}
+
+/** Deterministic bytes for body `variant` (SHA-256 in counter mode). */
+function prngBytes(variant: number): (n: number) => Buffer {
+  let counter = 0
+  return (n) => {
+    const out: Buffer[] = []
+    for (let got = 0; got < n; got += 32) out.push(crypto.createHash('sha256').update(`${variant}:${counter++}`).digest())
+    return Buffer.concat(out).subarray(0, n)
+  }
+}
+
 function plainBody(size: number, variant: number): Buffer {
   return linesBody(size, variant, (i) => `${i}: the build finished in ${i * 3} ms; the quick brown fox jumps over the lazy dog.\n`)
 }
@@ -136,8 +176,8 @@ function gzipBody(size: number, variant: number): Buffer {
   return z.subarray(0, size)
 }
 
-function pngBody(size: number): Buffer {
-  const b = crypto.randomBytes(size)
+function pngBody(size: number, variant?: number): Buffer {
+  const b = variant === undefined ? crypto.randomBytes(size) : prngBytes(variant)(size)
   Buffer.from('89504e470d0a1a0a0000000d4948445200000400000003000806000000', 'hex').copy(b, 0)
   Buffer.from('IDAT').copy(b, 37)
   return b
@@ -179,7 +219,16 @@ export async function runBodyScanBench(args: readonly string[] = []): Promise<Re
     ['random', 'application/octet-stream', draw(() => crypto.randomBytes(size))],
     ['gzip', 'application/gzip', draw((v) => gzipBody(size, v))],
     ['png-like', 'image/png', draw(() => pngBody(size))],
+    ['JSON ids', 'application/json', draw((v) => idsBody(size, v))],
+    ['chat image', 'application/json', draw((v) => imageChatBody(size, v))],
   ]
+  // `--only a,b`: the kinds named (as in the table's first column), in this order.
+  const only = arg('--only')?.split(',').map((x) => x.trim())
+  if (only !== undefined) {
+    const unknown = only.filter((o) => !bodies.some(([name]) => name === o))
+    if (unknown.length > 0) throw new Error(`--only: no body kind ${unknown.map((u) => JSON.stringify(u)).join(', ')} (kinds: ${bodies.map(([name]) => name).join(', ')})`)
+    bodies.splice(0, bodies.length, ...bodies.filter(([name]) => only.includes(name)))
+  }
   const rows: Record<string, unknown>[] = []
   for (const [name, type, set] of bodies) {
     if (set.some((b) => b.length === 0)) continue
