@@ -84,6 +84,18 @@ export function isBuiltinDlpPattern(p: CompiledDlpPattern): boolean {
   return BUILTIN_SOURCES.has(p.compiledFrom)
 }
 
+/**
+ * Whether a configured pattern is a regex of the catalogue, unchanged: a built-in default
+ * (`isBuiltinDlpPattern`) or the presets' own `Ethereum Address`. Their least match lengths are
+ * known (the split-secret junction window, split-secret.ts).
+ */
+export function isCatalogueDlpPattern(p: CompiledDlpPattern): boolean {
+  return BUILTIN_SOURCES.has(p.compiledFrom) || p.compiledFrom === PRESET_ONLY_SOURCE
+}
+
+/** The presets' own pattern as compiled. */
+const PRESET_ONLY_SOURCE = forcedCaseInsensitiveSource(ETHEREUM_ADDRESS_PATTERN.regex)
+
 /** The sources the built-in default patterns compile from (the catalogue is constant). */
 const BUILTIN_SOURCES: ReadonlySet<string> = new Set(DEFAULT_DLP_PATTERNS.map((p) => forcedCaseInsensitiveSource(p.regex)))
 

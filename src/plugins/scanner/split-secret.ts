@@ -4,7 +4,7 @@
  * screen so request-body DLP runs the same pass over a body's string values (issue 37).
  */
 import type {DlpEngine, DlpFinding} from './dlp-engine.js'
-import {isBuiltinDlpPattern} from './dlp-patterns.js'
+import {isCatalogueDlpPattern} from './dlp-patterns.js'
 import {junctionPairsToScan, type JunctionPair} from './joined-text-screen.js'
 import {isSegmentDelimiter} from './text-dlp.js'
 
@@ -16,21 +16,22 @@ const PAIR_EDGE = 32
  * at least. The longest minimum match of a built-in DLP pattern is 112 characters (Extended
  * Private Key) and its encoded forms are longer (base64 150, base32 180, hex 224), so 256 per side
  * keeps every built-in pattern and its encodings whole whatever the split (a part longer than
- * its pattern's minimum matches in its own value's scan anyway). The reference scans the whole
+ * its pattern's minimum matches in its own value's scan anyway); the presets' own `Ethereum
+ * Address` matches from 42. The reference scans the whole
  * `a+b` (§4.2, up to 4,032 full scans per message — the §18.4 hazard); the window cuts that work
  * for long values. Literal secrets and canaries widen it to their longest variant, and a
- * configured pattern that is not a built-in (unknown match length) turns the window off
+ * configured pattern outside the catalogue (unknown match length) turns the window off
  * (`junctionWindow`): the whole `a+b` is scanned, as the reference does (docs/compatibility.md).
  */
 export const JUNCTION_WINDOW = 256
 
 /**
  * The junction window for this scanner's patterns and secrets, or null when the whole `a+b` must
- * be scanned (a configured pattern other than the built-ins: its match length is unknown).
+ * be scanned (a configured pattern outside the catalogue: its match length is unknown).
  */
 export function junctionWindow(scanner: {readonly dlp: DlpEngine}): number | null {
   const d = scanner.dlp
-  if (!d.configured.every(isBuiltinDlpPattern)) return null
+  if (!d.configured.every(isCatalogueDlpPattern)) return null
   let w = JUNCTION_WINDOW
   for (const s of [...d.literalSecrets, ...d.canaries]) for (const v of s.variants) w = Math.max(w, v.needle.length)
   return w

@@ -2,6 +2,9 @@ import assert from 'node:assert/strict'
 import {test} from 'node:test'
 import {JUNCTION_WINDOW, junctionWindow, parseFrame, scanRequest} from '../../../src/plugins/mcp/index.js'
 import {AWS_KEY, call, runtimeFor} from './helpers.js'
+import {loadPresetConfig} from '../../../src/plugins/config/index.js'
+import {scannerSettingsFromConfig} from '../../../src/plugins/proxy/index.js'
+import {createScanner} from '../../../src/plugins/scanner/index.js'
 
 const {deps} = runtimeFor()
 const scan = (msg: unknown, onParseError: 'block' | 'forward' = 'block') =>
@@ -54,6 +57,10 @@ test('split secret in long, non-adjacent values: the pair pass scans the junctio
 test('junction window: 256 a side for the built-ins, wider for a longer literal secret, off for a configured pattern', () => {
   assert.equal(JUNCTION_WINDOW, 256)
   assert.equal(junctionWindow(deps.scanner), 256)
+  // The presets' lists (the defaults and their own Ethereum Address) keep the window.
+  for (const preset of ['balanced', 'strict', 'audit'] as const) {
+    assert.equal(junctionWindow({dlp: createScanner(scannerSettingsFromConfig(loadPresetConfig(preset).config, {env: {}})).dlp}), 256, preset)
+  }
   const custom = runtimeFor({dlp: {patterns: [{name: 'Long Token', regex: 'LT-[a-z]{600}', severity: 'high'}]}}).deps.scanner
   assert.equal(junctionWindow(custom), null, 'a configured pattern of unknown length: the whole a+b is scanned')
   // A 600-letter token split in the middle over two non-adjacent values: each half is longer than
