@@ -5,11 +5,14 @@
  */
 import assert from 'node:assert/strict'
 import {spawn, spawnSync} from 'node:child_process'
+import {createHash} from 'node:crypto'
 import {rmSync, writeFileSync} from 'node:fs'
 import http from 'node:http'
 import net from 'node:net'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
+import {entropyToMnemonic} from '@scure/bip39'
+import {wordlist} from '@scure/bip39/wordlists/english.js'
 import {ProxyAgent, request} from 'undici'
 import {runCli} from '../helpers/cli.js'
 import {
@@ -245,7 +248,8 @@ describe('pipelock run: transports on real sockets', {timeout: 60_000}, () => {
     const vision = JSON.stringify({model: 'claude-sonnet-4', messages: [{role: 'user', content: [{type: 'image', source: {type: 'base64', media_type: 'image/png', data: image}}]}]})
     assert.deepEqual(await post(vision).then((r) => [r.status, r.body.length]), [200, vision.length])
     // A mnemonic as an array of its words, in order, is a seed phrase.
-    const words = await post(JSON.stringify({mnemonic: [...Array(11).fill('abandon'), 'about']}))
+    const mnemonic = entropyToMnemonic(createHash('sha256').update('e2e mnemonic').digest().subarray(0, 16), wordlist).split(' ')
+    const words = await post(JSON.stringify({mnemonic}))
     assert.deepEqual([words.status, words.headers['x-pipelock-block-reason-layer']], [403, 'body_dlp'])
   })
 

@@ -11,8 +11,12 @@ import {compileAsWritten, type Re2} from './regex.js'
 export interface SeedPhraseDetector {
   /** False when seed phrase detection is disabled (the detector then never matches). */
   readonly active: boolean
-  /** True when some window of ≥ minWords tokens is a (checksum-valid) BIP-39 phrase. */
-  detect(text: string): boolean
+  /**
+   * True when some window of ≥ minWords tokens is a (checksum-valid) BIP-39 phrase. `varied`:
+   * only a window whose words are nearly all different counts (at most `VARIED_REPEATS`
+   * repeats), for a text joined from several texts (`text-dlp.ts`, `holdsSeedPhrase`).
+   */
+  detect(text: string, varied?: boolean): boolean
   /**
    * Whether a lower-cased token is a word of the list (a phrase's every token is one). Optional:
    * without it a caller must assume any token may be.
@@ -28,6 +32,17 @@ export interface SeedPhraseDetector {
 }
 
 export const WINDOWS = [12, 15, 18, 21, 24]
+
+/**
+ * The most repeated words (window size less distinct words) a window of a `varied` reading may
+ * hold. A mnemonic is drawn at random from 2,048 words: four repeats or more come in about one
+ * in 70,000 phrases of 24 words and one in 20 million of 12. The values of records joined in order
+ * repeat a few words (`open`, `close`, … as a status): two of them, mixed at random over thirty
+ * records, pass the checksum in some window nine times in ten. The price: a phrase of few words
+ * (the BIP-39 test vector, `abandon` eleven times and `about`) split into separate values is not
+ * read as one; in one text it still is.
+ */
+export const VARIED_REPEATS = 3
 
 /**
  * No text shorter than this holds a phrase: the smallest window's tokens, each at least one
@@ -262,7 +277,7 @@ export function createSeedPhraseDetector(
    * is a phrase. A token equal to the word before it (a sorted join's repeated values: `alpha`
    * × 500) takes that word's index without a slice and a lookup.
    */
-  const phraseIn = (lower: string, from: number, to: number): boolean => {
+  const phraseIn = (lower: string, from: number, to: number, varied = false): boolean => {
     const idx: number[] = []
     let start = -1
     let foreign = false
@@ -308,6 +323,7 @@ export function createSeedPhraseDetector(
         // was a checksum per token.
         if (run > size && repeats >= size) continue
         const window = idx.slice(end - size + 1, end + 1)
+        if (varied && new Set(window).size < size - VARIED_REPEATS) continue
         if (!verifyChecksum || bip39ChecksumValid(window)) return true
       }
     }
@@ -323,7 +339,7 @@ export function createSeedPhraseDetector(
       if (!mayHoldWindow(head, tail)) return false
       return detector.detect(head + tail)
     },
-    detect(text: string): boolean {
+    detect(text: string, varied = false): boolean {
       if (text.length === 0) return false
       // Most targets (URL parts, short values) have too few tokens: skip the split and lookups.
       if (countSeedTokens(text, minWords) < minWords) return false
@@ -337,8 +353,8 @@ export function createSeedPhraseDetector(
       // grew, as İ does): separators are ASCII and stay where they were, so each stretch is
       // bounded by separators in the lower-cased text too.
       const lower = text.toLowerCase()
-      if (lower.length !== text.length) return phraseIn(lower, 0, lower.length)
-      for (let k = 0; k < stretches.length; k += 2) if (phraseIn(lower, stretches[k]!, stretches[k + 1]!)) return true
+      if (lower.length !== text.length) return phraseIn(lower, 0, lower.length, varied)
+      for (let k = 0; k < stretches.length; k += 2) if (phraseIn(lower, stretches[k]!, stretches[k + 1]!, varied)) return true
       return false
     },
   }

@@ -380,28 +380,32 @@ export function recursiveDecode(engine: DlpEngine, s: string, depth: number, out
   return found
 }
 
-/** Step 3 of `scanTextForDlp` alone: whether `input` holds a seed phrase (false while detection is off). */
+/**
+ * Step 3 of `scanTextForDlp` alone, for a text joined from several texts (`input`): whether it
+ * holds a seed phrase whose words are nearly all different (the detector's `varied` reading: the
+ * values of records repeat a few words, a mnemonic does not); false while detection is off.
+ */
 export function holdsSeedPhrase(engine: DlpEngine, input: string): boolean {
-  return engine.seed.active && seedPhraseIn(engine, neutraliseAwsDocExample(input), new Map())
+  return engine.seed.active && seedPhraseIn(engine, neutraliseAwsDocExample(input), new Map(), true)
 }
 
 /** §6.1 step 3: seed phrase on ForMatching(text), its URL decode, whole-text and segment decodings. */
-function seedPhraseIn(engine: DlpEngine, text: string, decoded: DecodingMemo): boolean {
+function seedPhraseIn(engine: DlpEngine, text: string, decoded: DecodingMemo, varied = false): boolean {
   const m = engine.normalizer.forMatching(text)
   // Too short for a phrase, and so is every target below: the URL decoding, a segment and the
   // base64/hex/base32 decodings are no longer than `m` (a decoded byte is at most one unit).
   // A JSON body's short values (`alpha`, `item-7`, numbers) each skip the decodings here.
   if (m.length < MIN_PHRASE_UNITS) return false
-  if (engine.seed.detect(m)) return true
+  if (engine.seed.detect(m, varied)) return true
   const u = urlDecodingOf(m, decoded)
-  if (u !== m && engine.seed.detect(u)) return true
-  for (const d of memoised(decoded, m, wholeDecodings)) if (d.encoding !== 'url' && engine.seed.detect(d.text)) return true
+  if (u !== m && engine.seed.detect(u, varied)) return true
+  for (const d of memoised(decoded, m, wholeDecodings)) if (d.encoding !== 'url' && engine.seed.detect(d.text, varied)) return true
   // Only segments a decoder may accept: another has no candidate decoding to test.
   for (const seg of segmentsOfAtLeast(m, 20, true)) {
     // A segment equal to the whole text: its decodings (hex, base64, base32) are among the
     // whole-text decodings just tested, so the answer is already known (false).
     if (seg === m) continue
-    for (const d of candidateDecodings(seg)) if (engine.seed.detect(d.text)) return true
+    for (const d of candidateDecodings(seg)) if (engine.seed.detect(d.text, varied)) return true
   }
   return false
 }
