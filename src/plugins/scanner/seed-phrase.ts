@@ -36,7 +36,7 @@ export const WINDOWS = [12, 15, 18, 21, 24]
 /**
  * The most repeated words (window size less distinct words) a window of a `varied` reading may
  * hold. A mnemonic is drawn at random from 2,048 words: four repeats or more come in about one
- * in 70,000 phrases of 24 words and one in 20 million of 12. The values of records joined in order
+ * in 160,000 phrases of 24 words and one in 110 million of 12. The values of records joined in order
  * repeat a few words (`open`, `close`, … as a status): two of them, mixed at random over thirty
  * records, pass the checksum in some window nine times in ten. The price: a phrase of few words
  * (the BIP-39 test vector, `abandon` eleven times and `about`) split into separate values is not
