@@ -92,7 +92,9 @@ const KILL_SWITCH_ON =
 
 /**
  * Throws a `CONFIG_INVALID` PipelockError for a value pipelock run refuses as an invalid config.
- * `env`: where `PIPELOCK_KILLSWITCH_API_TOKEN` is read, as `pipelock run` reads it (an `ask` needs the admin API). */
+ * `env`: where `PIPELOCK_KILLSWITCH_API_TOKEN` is read, as `pipelock run` reads it (an `ask` needs
+ * the admin API).
+ */
 export function checkConfig(loaded: LoadedConfig, env: Readonly<Record<string, string | undefined>> = process.env): CheckReport {
   const c = loaded.config
   const enabled = enabledFeatures(c)

@@ -256,12 +256,6 @@ export class DlpCollector {
   }
 }
 
-function dlpOver(engine: DlpEngine, texts: readonly string[]): DlpCollector {
-  const c = new DlpCollector(engine)
-  for (const t of texts) c.scan(t)
-  return c
-}
-
 /**
  * A secret spelt out of pieces (issue 37), after the body's own texts found nothing enforced:
  * each array of one-character strings as one string; the printable runs of a body holding
@@ -588,14 +582,13 @@ function scanRequestHeadersUnguarded(deps: BodyScanDeps, headers: HeaderList): C
       if (deps.cleanMemo?.has(name) !== true) (rest ??= []).push(utf8HeaderValue(name))
     }
   }
-  let matches: DlpFinding[] = []
-  let warnings: DlpFinding[] = []
+  const found = new DlpCollector(deps.dlp)
   if (scanned.length > 0) {
-    const c = dlpOver(deps.dlp, texts)
+    for (const t of texts) found.scan(t)
     // The join's texts in the order received, for seed phrases (`scanSortedJoin`).
-    c.scanSortedJoin(sortedByBytes(scanned).join('\n'), scanned)
-    ;({matches, warnings} = c)
+    found.scanSortedJoin(sortedByBytes(scanned).join('\n'), scanned)
   }
+  let {matches, warnings}: {matches: DlpFinding[]; warnings: DlpFinding[]} = found
   if (matches.length === 0 && fields.length >= 2) {
     const pieced = piecedHeaderFindings(deps, fields)
     matches = pieced.matches

@@ -2,7 +2,7 @@
 import {CORE_DLP_PATTERNS, DEFAULT_DLP_PATTERNS, ETHEREUM_ADDRESS_PATTERN} from './catalogue.js'
 import type {DlpPatternSpec, HitCheck, OneCaseCheck, Severity} from './pattern-types.js'
 import {compileDlp, eachHit, forcedCaseInsensitiveSource, globalOf, re2SourceOf, type Re2} from './regex.js'
-import {mayValidateIn, runValidator, wifCandidateRuns} from './validators.js'
+import {mayValidateIn, ONE_CASE_PATTERNS, runValidator, wifCandidateRuns} from './validators.js'
 import {matchesAnyDomain} from './domain-match.js'
 
 export interface CompiledDlpPattern {
@@ -90,7 +90,7 @@ export function isBuiltinDlpPattern(p: CompiledDlpPattern): boolean {
  * known (the split-secret junction window, split-secret.ts).
  */
 export function isCatalogueDlpPattern(p: CompiledDlpPattern): boolean {
-  return BUILTIN_SOURCES.has(p.compiledFrom) || p.compiledFrom === PRESET_ONLY_SOURCE
+  return isBuiltinDlpPattern(p) || p.compiledFrom === PRESET_ONLY_SOURCE
 }
 
 /** The presets' own pattern as compiled. */
@@ -108,7 +108,7 @@ const CATALOGUE_SOURCES: ReadonlySet<string> = new Set([...CORE_DLP_PATTERNS, ..
  * `validateOneCase` (a token written in one case).
  */
 const ONE_CASE_SOURCES: ReadonlyMap<string, OneCaseCheck> = new Map(
-  ([['AWS Access ID', 'aws_key_id'], ['Databricks Token', 'databricks_token']] as const).map(([name, check]) => {
+  (Object.entries(ONE_CASE_PATTERNS) as Array<[OneCaseCheck, string]>).map(([check, name]) => {
     const spec = [...CORE_DLP_PATTERNS, ...DEFAULT_DLP_PATTERNS].find((p) => p.name === name)!
     return [forcedCaseInsensitiveSource(spec.regex), check]
   }),

@@ -18,7 +18,7 @@ export {
   decodeHexStrict, decodeHexNormalised, decodeHexAny, decodeBase64Variants, decodeBase32Std, candidateDecodings,
   iterativeDecode, stripNoise,
 } from './decoders.js'
-export {validateLuhn, validateMod97, validateAba, validateWif, validateAwsKeyId, validateOneCase, runValidator, base58CheckDecode, IBAN_LENGTHS} from './validators.js'
+export {validateLuhn, validateMod97, validateAba, validateWif, validateOneCase, runValidator, base58CheckDecode, IBAN_LENGTHS} from './validators.js'
 export {compileConfiguredDlp, compileCoreDlp, isBuiltinDlpPattern, mergeDlpPatterns, matchDlpPattern} from './dlp-patterns.js'
 export type {CompiledDlpPattern} from './dlp-patterns.js'
 export {matchDomain, matchesAnyDomain, normaliseHost} from './domain-match.js'

@@ -1,6 +1,7 @@
 /** Checksum validators of runtime spec §9.2. Inputs are regex hits; none of them logs its input. */
 import {createHash} from 'node:crypto'
 import {isAsciiText} from './ascii-text.js'
+import {CORE_DLP_PATTERNS, DEFAULT_DLP_PATTERNS} from './catalogue.js'
 import type {HitCheck, OneCaseCheck} from './pattern-types.js'
 import {compileGlobalAsWritten, execBytes, type Re2} from './regex.js'
 
@@ -280,15 +281,25 @@ export function wifCandidateRuns(text: string): number[] | null {
   return out
 }
 
+/** The built-in patterns whose tokens are issued in one case, by the check they carry (`dlp-patterns.ts`). */
+export const ONE_CASE_PATTERNS: Readonly<Record<OneCaseCheck, string>> = {aws_key_id: 'AWS Access ID', databricks_token: 'Databricks Token'}
+
 /**
- * The built-in patterns whose tokens are issued in one case, each as its regex reads without the
- * forced `(?i)` (upper or lower case as issued) and in the other case (a copy changed in case,
- * which the forced `(?i)` is there to find). Sixteen (thirty) characters after the prefix, the
- * least the regex takes.
+ * Each check's catalogue regex, case-sensitive, written in upper case and in lower case: the
+ * token as issued (`AKIA…`, `dapi…`) and a copy changed in case, which the forced `(?i)` is there
+ * to find. Built on first use from the catalogue entry itself; neither regex holds an escape or a
+ * class a change of case would alter (refused here if one ever did).
  */
-const ONE_CASE: Readonly<Record<OneCaseCheck, readonly [RegExp, RegExp]>> = {
-  aws_key_id: [/(?:AKIA|A3T|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ASIA)[A-Z0-9]{16}/, /(?:akia|a3t|agpa|aida|aroa|aipa|anpa|anva|asia)[a-z0-9]{16}/],
-  databricks_token: [/dapi[a-z0-9]{30}/, /DAPI[A-Z0-9]{30}/],
+const oneCaseForms = new Map<OneCaseCheck, readonly [RegExp, RegExp]>()
+function formsOf(check: OneCaseCheck): readonly [RegExp, RegExp] {
+  let forms = oneCaseForms.get(check)
+  if (forms === undefined) {
+    const regex = [...CORE_DLP_PATTERNS, ...DEFAULT_DLP_PATTERNS].find((p) => p.name === ONE_CASE_PATTERNS[check])!.regex
+    if (/[\\]|\(\?/.test(regex)) throw new Error(`${ONE_CASE_PATTERNS[check]}: its regex cannot be read in one case by changing its case`)
+    forms = [new RegExp(regex.toUpperCase()), new RegExp(regex.toLowerCase())]
+    oneCaseForms.set(check, forms)
+  }
+  return forms
 }
 
 /**
@@ -301,13 +312,8 @@ const ONE_CASE: Readonly<Record<OneCaseCheck, readonly [RegExp, RegExp]>> = {
  * searched, not its start: a token inside a longer run of letters and digits is in the same hit.
  */
 export function validateOneCase(check: OneCaseCheck, hit: string): boolean {
-  const [asIssued, otherCase] = ONE_CASE[check]
-  return asIssued.test(hit) || otherCase.test(hit)
-}
-
-/** `validateOneCase` for `AWS Access ID`. */
-export function validateAwsKeyId(hit: string): boolean {
-  return validateOneCase('aws_key_id', hit)
+  const [upper, lower] = formsOf(check)
+  return upper.test(hit) || lower.test(hit)
 }
 
 export function runValidator(name: HitCheck, hit: string): boolean {

@@ -7,7 +7,7 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {createHash} from 'node:crypto'
-import {createScanner, defaultScannerSettings, validateAwsKeyId, validateOneCase} from '../../../src/plugins/scanner/index.js'
+import {createScanner, defaultScannerSettings, validateOneCase} from '../../../src/plugins/scanner/index.js'
 import {loadPresetConfig} from '../../../src/plugins/config/index.js'
 import {scannerSettingsFromConfig} from '../../../src/plugins/proxy/index.js'
 import {awsKeyId, j} from './fixtures.js'
@@ -25,9 +25,10 @@ function imageChat(image: string): {contentType: string; body: Buffer; host: str
   return {contentType: 'application/json', body: Buffer.from(JSON.stringify(body)), host: 'api.example.com'}
 }
 
+const validateAwsKeyId = (hit: string): boolean => validateOneCase('aws_key_id', hit)
 const CASE_INSENSITIVE_HIT = /(?:AKIA|A3T|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ASIA)[A-Z0-9]{16,}/i
 
-test('validateAwsKeyId: a key ID in one case, anywhere in the hit; mixed case is none', () => {
+test('validateOneCase: an AWS key ID in one case, anywhere in the hit; mixed case is none', () => {
   const key = awsKeyId()
   assert.equal(validateAwsKeyId(key), true)
   assert.equal(validateAwsKeyId(key.toLowerCase()), true, 'a lower-cased copy is still a key')
