@@ -2,8 +2,9 @@
 import {CORE_DLP_PATTERNS, DEFAULT_DLP_PATTERNS, ETHEREUM_ADDRESS_PATTERN} from './catalogue.js'
 import type {DlpPatternSpec, HitCheck, OneCaseCheck, Severity} from './pattern-types.js'
 import {compileDlp, eachHit, forcedCaseInsensitiveSource, globalOf, re2SourceOf, type Re2} from './regex.js'
-import {mayValidateIn, ONE_CASE_PATTERNS, runValidator, wifCandidateRuns} from './validators.js'
+import {firstValidWifHit, mayValidateIn, ONE_CASE_PATTERNS, runValidator, wifCandidateRuns} from './validators.js'
 import {matchesAnyDomain} from './domain-match.js'
+import {isAsciiText} from './ascii-text.js'
 
 export interface CompiledDlpPattern {
   readonly name: string
@@ -174,7 +175,10 @@ export function matchDlpPattern(p: CompiledDlpPattern, text: string): PatternHit
   // hits elsewhere (long letter runs of a sorted join of JSON values) cannot validate. Below
   // `WIF_RUNS_BELOW` units the full enumeration never reaches its hit limit (a hit spans ≥ 51),
   // so both try the same hits.
-  const runs = p.validator === 'wif' && text.length < WIF_RUNS_BELOW && p.compiledFrom === BUILTIN_WIF_SOURCE ? wifCandidateRuns(text) : null
+  const builtinWif = p.validator === 'wif' && p.compiledFrom === BUILTIN_WIF_SOURCE
+  // A longer all-ASCII text: the regex's hits, up to the limit, by a walk of its own (validators.ts).
+  if (builtinWif && text.length >= WIF_RUNS_BELOW && isAsciiText(text)) return firstValidWifHit(text, HIT_LIMIT)
+  const runs = builtinWif && text.length < WIF_RUNS_BELOW ? wifCandidateRuns(text) : null
   if (runs !== null ? runs.length === 0 : !mayValidateIn(p.validator, text)) return null
   // Hit by hit: a long text (a sorted join of numbers) holds hundreds of regex hits, and the
   // first one that validates is the answer.

@@ -178,6 +178,40 @@ test('built-in WIF over long ASCII texts: searching only the class runs that hol
   assert.equal(wifCandidateRuns(`${wif(false)} ü`), null)
 })
 
+test('built-in WIF over texts of 51,000 ASCII units and more: the walk finds the hit RE2 enumerating the first 1,000 hits finds', () => {
+  const pattern = [...compileCoreDlp(), ...compileConfiguredDlp(true, [])].find((p) => p.validator === 'wif')!
+  const r = prng(7070)
+  const base64 = (n: number): string => createHash('sha256').update(String(r())).digest('base64').repeat(Math.ceil(n / 44)).slice(0, n)
+  const randomBase64 = (n: number): string => Buffer.from(Array.from({length: Math.ceil((n * 3) / 4)}, () => Math.floor(r() * 256))).toString('base64').slice(0, n)
+  const pieces = [
+    () => randomBase64(2000 + Math.floor(r() * 20000)), () => base64(500), () => wif(true, String(Math.floor(r() * 1e9))), () => wif(false, String(Math.floor(r() * 1e9))),
+    // A key glued to the letters before it (the run's first hit swallows its start), in lower case, or with one unit changed.
+    () => `k${'a'.repeat(Math.floor(r() * 60))}${wif(r() < 0.5, String(Math.floor(r() * 1e9)))}`, () => wif(true, String(Math.floor(r() * 1e9))).toLowerCase(),
+    () => wif(false, String(Math.floor(r() * 1e9))).replace(/.$/, '0'), () => `5${base58chars(49 + Math.floor(r() * 4), Math.floor(r() * 1e6))}`,
+    () => 'K'.repeat(52 + Math.floor(r() * 200)), () => ' ', () => '/', () => '\n', () => '0', () => 'l', () => 'L',
+  ]
+  let found = 0
+  let texts = 0
+  for (let i = 0; i < 40; i++) {
+    const parts: string[] = []
+    while (parts.reduce((n, x) => n + x.length, 0) < 51000) parts.push(pieces[Math.floor(r() * pieces.length)]!())
+    const text = parts.join('')
+    for (const t of [text, text.replace(/[\s/]/g, ''), `${'5'.repeat(51)} ${'L'.repeat(52)} `.repeat(600) + text]) {
+      texts++
+      const want = oracleMatch(pattern, t)
+      assert.deepEqual(matchDlpPattern(pattern, t), want, `${t.length} units`)
+      if (want !== null) found++
+    }
+  }
+  assert.ok(found > 30 && found < texts, `found ${found} of ${texts}`)
+  // Past the 1,000th hit a key is not reached, as RE2's enumeration stops there.
+  const key = wif(false)
+  const hits = (n: number): string => `${'5'.repeat(51)} `.repeat(n)
+  assert.deepEqual(matchDlpPattern(pattern, hits(999) + key + ' '.repeat(51000)), {index: 999 * 52, length: 51})
+  assert.equal(matchDlpPattern(pattern, hits(1000) + key + ' '.repeat(51000)), null)
+  assert.equal(oracleMatch(pattern, hits(1000) + key + ' '.repeat(51000)), null)
+})
+
 test('base58 decoding and the WIF check equal their digit-at-a-time forms', () => {
   const B58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz'
   const slowDecode = (s: string): Buffer | null => {
