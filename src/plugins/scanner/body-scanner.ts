@@ -16,7 +16,7 @@ import {junctionWindow, splitSecretFindings} from './split-secret.js'
 import {MULTIPART_LIMITS, MultipartError, multipartTexts} from './multipart.js'
 import {scanResponse, unsuppressed, type ResponseMatch, type ResponseScanner, type Suppressor} from './response-scanner.js'
 import type {ScannerSettings} from './settings.js'
-import {holdsSeedPhrase, scanTextForDlp, SEED_PHRASE_FINDING, type TextDlpResult} from './text-dlp.js'
+import {holdsSeedPhrase, scanTextForDlp, SEED_PHRASE_FINDING, SegmentMemo, type TextDlpResult} from './text-dlp.js'
 import {bodyScanTexts} from './text-runs.js'
 
 export interface BodyScanInput {
@@ -220,6 +220,8 @@ export class DlpCollector {
   readonly matches: DlpFinding[] = []
   readonly warnings: DlpFinding[] = []
   private readonly seen = new Set<string>()
+  /** The segments' decodings, shared by the scans of this collector's texts (they hold the same segments). */
+  private readonly segments = new SegmentMemo()
   constructor(private readonly engine: DlpEngine) {}
   /** Scans one text; its enforced findings. */
   scan(t: string): DlpFinding[] {
@@ -227,7 +229,7 @@ export class DlpCollector {
   }
   /** Scans one text; its own findings and warnings (before de-duplication across texts). */
   scanFull(t: string): TextDlpResult {
-    const r = scanTextForDlp(this.engine, t)
+    const r = scanTextForDlp(this.engine, t, {segments: this.segments})
     this.add(this.matches, r.matches)
     this.add(this.warnings, r.warnings)
     return r
@@ -241,7 +243,7 @@ export class DlpCollector {
    * docs/compatibility.md). Each text is read for a phrase on its own as well.
    */
   scanSortedJoin(join: string, inOrder: readonly string[]): void {
-    const r = scanTextForDlp(this.engine, join, {seedPhrase: false})
+    const r = scanTextForDlp(this.engine, join, {seedPhrase: false, segments: this.segments})
     this.add(this.matches, r.matches)
     this.add(this.warnings, r.warnings)
     if (inOrder.length > 1 && holdsSeedPhrase(this.engine, inOrder.join('\n'))) this.add(this.matches, [{...SEED_PHRASE_FINDING}])

@@ -284,12 +284,22 @@ export class FindingSet {
   readonly core: DlpFinding[] = []
   readonly other: DlpFinding[] = []
   readonly warnings: DlpFinding[] = []
+  /**
+   * With `logged`, every finding this set took, in the order it took them (`added`): adding
+   * them in that order to another set changes it exactly as the adds made here would have.
+   */
+  readonly added: DlpFinding[] | undefined
+
+  constructor(logged = false) {
+    this.added = logged ? [] : undefined
+  }
 
   add(f: DlpFinding): void {
     const key = `${f.core ? 'c' : 'p'}\u0000${f.pattern}\u0000${f.encoding}`
     const dedupe = `${f.pattern}\u0000${f.encoding}`
     if (this.seen.has(dedupe) || this.seen.has(key)) return
     this.seen.add(dedupe)
+    this.added?.push(f)
     if (f.warn) this.warnings.push(f)
     else if (f.core) this.core.push(f)
     else this.other.push(f)
@@ -297,6 +307,24 @@ export class FindingSet {
 
   get enforcedCount(): number {
     return this.core.length + this.other.length
+  }
+
+  /** Per encoding, the texts the whole pattern list was run over into this set (`runEngine`). */
+  private ranAll: Map<string, Set<string>> | undefined
+
+  /**
+   * Whether the whole pattern list already ran over `text` with `encoding` into this set, marking
+   * it as run when not. A second such run adds only what the first added, and this set keeps
+   * everything added: nothing new, so `runEngine` returns 0 without running it. Text DLP reaches
+   * the same target twice in one scan: a text's URL decoding in steps 5 and 6, and each
+   * segment's decodings in step 7's candidate loop and again in its recursive decode.
+   */
+  ranBefore(encoding: string, text: string): boolean {
+    let texts = (this.ranAll ??= new Map()).get(encoding)
+    if (texts === undefined) this.ranAll.set(encoding, (texts = new Set<string>()))
+    if (texts.has(text)) return true
+    texts.add(text)
+    return false
   }
 
   enforced(): DlpFinding[] {
@@ -367,6 +395,7 @@ export function runEngine(
 ): number {
   // Shorter than any match (code units ≥ code points), with or without the set.
   if (text.length === 0 || text.length < engine.minMatchLength) return 0
+  if (patterns === engine.all && host === undefined && out.ranBefore(encoding, text)) return 0
   const cand = candidates === undefined ? matchingPatterns(engine, text) : candidates
   if (cand === null) return runPatterns(patterns, text, encoding, out, host, patterns === engine.core ? engine.corePrefilter : engine.allPrefilter)
   if (cand.size === 0) return 0

@@ -282,6 +282,89 @@ export interface TextDlpOptions {
    * (`holdsSeedPhrase`), never in the order sorting gives them.
    */
   readonly seedPhrase?: boolean
+  /**
+   * What earlier scans of the same message learnt about its segments (`SegmentMemo`): the
+   * texts of one request body share theirs (a body's sorted join and its values' concatenation
+   * hold every segment of its texts again).
+   */
+  readonly segments?: SegmentMemo
+}
+
+/**
+ * What one segment gives step 7 (`segmentFindings`): the findings its candidate decodings add to
+ * an empty set, in order, and those its recursive decode adds to another (made when first asked).
+ */
+interface SegmentOutcome {
+  readonly candidates: readonly DlpFinding[]
+  recursive: readonly DlpFinding[] | undefined
+}
+
+/** How many segments a memo keeps (each a string of the message and a few findings); later ones are decoded each time. */
+const SEGMENT_MEMO_ENTRIES = 1 << 16
+
+/**
+ * Step 7's and the seed step's segment decodings by segment, for the scans of one message. Both
+ * are functions of the segment alone, and step 7 reads its segment's findings back in the order
+ * they were made (`FindingSet` logged), so a scan that meets a segment again adds what decoding
+ * it would add, and stops where it would stop. A body's sorted join and the concatenation of
+ * its values hold its texts' segments again: a 1 MiB base64 image in a chat request has some
+ * 16,000 segments (base64's `/` parts it), and each scan decoded and read all of them.
+ */
+export class SegmentMemo {
+  private readonly outcomes = new Map<string, SegmentOutcome>()
+  private readonly seeds = new Map<string, boolean>()
+
+  outcome(engine: DlpEngine, seg: string): SegmentOutcome {
+    let o = this.outcomes.get(seg)
+    if (o === undefined) {
+      o = {candidates: candidateFindings(engine, seg), recursive: undefined}
+      if (this.outcomes.size < SEGMENT_MEMO_ENTRIES) this.outcomes.set(seg, o)
+    }
+    return o
+  }
+
+  /** Whether a candidate decoding of `seg` holds a seed phrase (`varied`: the joined reading). */
+  seed(engine: DlpEngine, seg: string, varied: boolean): boolean {
+    const key = varied ? `v${seg}` : `s${seg}`
+    let may = this.seeds.get(key)
+    if (may === undefined) {
+      may = candidateDecodings(seg).some((d) => engine.seed.detect(d.text, varied))
+      if (this.seeds.size < SEGMENT_MEMO_ENTRIES) this.seeds.set(key, may)
+    }
+    return may
+  }
+}
+
+/** The findings step 7's candidate decodings of `seg` add to an empty set, in order. */
+function candidateFindings(engine: DlpEngine, seg: string): readonly DlpFinding[] {
+  const f = new FindingSet(true)
+  for (const d of candidateDecodings(seg)) runEngine(engine, engine.all, engine.normalizer.forDlp(d.text), d.encoding, f)
+  return f.added!
+}
+
+/** The findings `recursiveDecode(seg)` adds to an empty set, in order. */
+function recursiveFindings(engine: DlpEngine, seg: string, decoded: DecodingMemo): readonly DlpFinding[] {
+  const f = new FindingSet(true)
+  recursiveDecode(engine, seg, 0, f, decoded)
+  return f.added!
+}
+
+/** Adds `fs` to `out` in order; whether an enforced finding was new to it. */
+function addAll(out: FindingSet, fs: readonly DlpFinding[]): boolean {
+  const before = out.enforcedCount
+  for (const f of fs) out.add(f)
+  return out.enforcedCount > before
+}
+
+/**
+ * Step 7 for one segment: its candidate decodings, then, when they add no enforced finding, its
+ * recursive decode; whether either added one (the loop then stops). Read from `memo` when given.
+ */
+function segmentFindings(engine: DlpEngine, seg: string, out: FindingSet, decoded: DecodingMemo, memo: SegmentMemo | undefined): boolean {
+  const o = memo?.outcome(engine, seg) ?? {candidates: candidateFindings(engine, seg), recursive: undefined}
+  if (addAll(out, o.candidates)) return true
+  o.recursive ??= recursiveFindings(engine, seg, decoded)
+  return addAll(out, o.recursive)
 }
 
 /** The finding of step 3. */
@@ -300,7 +383,7 @@ export function scanTextForDlp(engine: DlpEngine, input: string, options?: TextD
   runEngine(engine, engine.core, text, '', out, undefined, textCandidates)
 
   // 3. Seed phrases.
-  if (engine.seed.active && options?.seedPhrase !== false && seedPhraseIn(engine, text, decoded)) out.add({...SEED_PHRASE_FINDING})
+  if (engine.seed.active && options?.seedPhrase !== false && seedPhraseIn(engine, text, decoded, false, options?.segments)) out.add({...SEED_PHRASE_FINDING})
 
   // 4. Normalised text; canaries; all patterns.
   const cleaned = norm.forDlp(text)
@@ -342,13 +425,7 @@ export function scanTextForDlp(engine: DlpEngine, input: string, options?: TextD
       // In a text holding `%` or `+`, the segments the decodable walk would pass by are passed
       // by here, one by one (`segmentMayDecode`).
       if (!decodable && !segmentMayDecode(seg)) continue
-      let hit = false
-      for (const d of candidateDecodings(seg)) {
-        const t = norm.forDlp(d.text)
-        if (runEngine(engine, all, t, d.encoding, out) > 0) hit = true
-      }
-      if (!hit && recursiveDecode(engine, seg, 0, out, decoded)) hit = true
-      if (hit) break
+      if (segmentFindings(engine, seg, out, decoded, options?.segments)) break
     }
   }
 
@@ -390,7 +467,7 @@ export function holdsSeedPhrase(engine: DlpEngine, input: string): boolean {
 }
 
 /** §6.1 step 3: seed phrase on ForMatching(text), its URL decode, whole-text and segment decodings. */
-function seedPhraseIn(engine: DlpEngine, text: string, decoded: DecodingMemo, varied = false): boolean {
+function seedPhraseIn(engine: DlpEngine, text: string, decoded: DecodingMemo, varied = false, memo?: SegmentMemo): boolean {
   const m = engine.normalizer.forMatching(text)
   // Too short for a phrase, and so is every target below: the URL decoding, a segment and the
   // base64/hex/base32 decodings are no longer than `m` (a decoded byte is at most one unit).
@@ -405,7 +482,7 @@ function seedPhraseIn(engine: DlpEngine, text: string, decoded: DecodingMemo, va
     // A segment equal to the whole text: its decodings (hex, base64, base32) are among the
     // whole-text decodings just tested, so the answer is already known (false).
     if (seg === m) continue
-    for (const d of candidateDecodings(seg)) if (engine.seed.detect(d.text, varied)) return true
+    if (memo !== undefined ? memo.seed(engine, seg, varied) : candidateDecodings(seg).some((d) => engine.seed.detect(d.text, varied))) return true
   }
   return false
 }
