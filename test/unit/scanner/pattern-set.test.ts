@@ -9,7 +9,7 @@ import assert from 'node:assert/strict'
 import {readdirSync, readFileSync} from 'node:fs'
 import RE2 from 're2'
 import {createScanner, defaultScannerSettings, PRESET_RESPONSE_PATTERNS} from '../../../src/plugins/scanner/index.js'
-import {compileSet, gapParts, setLayout, setMatches} from '../../../src/plugins/scanner/pattern-set.js'
+import {compileSet, gapParts, isDenseText, setLayout, setMatches} from '../../../src/plugins/scanner/pattern-set.js'
 import {CORE_DLP_EXTRA, DLP_CASES, RESPONSE_CASES} from './catalogue-cases.js'
 import {prng} from './fixtures.js'
 import {repoPath} from '../../helpers/vectors.js'
@@ -84,6 +84,41 @@ test('a laid-out set answers as one RE2::Set: the shipped sets on prose, its for
     }
   }
   assert.ok(walkedGapSets > 300, `gap patterns matched in ${walkedGapSets} texts`)
+})
+
+test('dense texts (base64, token alphabets) are walked by the main set in two halves, with the answer of one RE2::Set', () => {
+  const r = prng(4848)
+  const bytes = (n: number): Buffer => Buffer.from(Array.from({length: n}, () => Math.floor(r() * 256)))
+  // Tokens of the DLP catalogue and injection phrases, planted in base64 and base64url images.
+  const planted = [...[DLP_CASES, CORE_DLP_EXTRA, RESPONSE_CASES].flatMap((cases) => Object.values(cases).flat())]
+  const texts: string[] = []
+  for (let k = 0; k < 40; k++) {
+    let t = bytes(8000 + Math.floor(r() * 30000)).toString(k % 3 === 0 ? 'base64url' : 'base64')
+    for (let p = Math.floor(r() * 4); p > 0; p--) {
+      const at = Math.floor(r() * t.length)
+      t = t.slice(0, at) + (r() < 0.5 ? '\n' : '') + planted[Math.floor(r() * planted.length)]! + t.slice(at)
+    }
+    texts.push(t, `{"model":"m","data":"${t}","text":"What does this show?"}`)
+  }
+  let dense = 0
+  let found = 0
+  for (const [name, sources] of shippedSets()) {
+    const one = new RE2.Set(sources, 'u')
+    const laid = compileSet(sources)!
+    for (const t of texts) {
+      const b = Buffer.from(t)
+      if (isDenseText(b)) dense++
+      const want = one.match(b)
+      if (want.length > 0) found++
+      assert.deepEqual(laid.match(b), want, `${name}: ${JSON.stringify(t.slice(0, 80))}`)
+      assert.deepEqual(laid.match(t), want)
+    }
+  }
+  assert.equal(dense, 3 * texts.length, 'every text read as dense')
+  assert.ok(found > 50, `matches in ${found} texts`)
+  // Prose, JSON of ids and lower-case hex are not dense: one walk of one set.
+  const ids = JSON.stringify(Array.from({length: 300}, (_, i) => ({id: bytes(16).toString('hex'), n: i})))
+  for (const t of [...prose(), ids, bytes(20000).toString('hex')]) assert.equal(isDenseText(Buffer.from(t)), false, t.slice(0, 60))
 })
 
 test('the shipped injection sets keep every gap pattern out of the set each text walks, each guarded, at most five to a set, guarded and unguarded apart', () => {
