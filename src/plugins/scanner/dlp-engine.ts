@@ -238,7 +238,7 @@ export function createDlpEngine(settings: ScannerSettings): DlpEngine {
     core,
     configured,
     all,
-    allSet: compileSet(all.map(setSourceOf)),
+    allSet: compileSet(all.map(setSourceOf), {halvesOnDenseText: true}),
     encoder: new Utf8Scratch(),
     lines: new ByteLines(),
     decodeScratch: new DecodeScratch(),

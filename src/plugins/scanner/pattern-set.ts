@@ -39,21 +39,31 @@ const GAP_SET_SIZE = 5
 /** A bounded repeat of a broad class this wide or wider is a gap. */
 const GAP_WIDTH = 16
 
+export interface SetOptions {
+  /**
+   * Walk a long dense text (`isDenseText`: base64 and the like) with the main set's entries in
+   * two sets. For sets of token patterns, whose states together overflow the DFA's cache on such
+   * text (the DLP patterns); a set that does not (the injection sets) would only walk it twice.
+   */
+  readonly halvesOnDenseText?: boolean
+}
+
 /**
  * One pattern set over `sources`, each compiled exactly as the individual regex is (same source
  * string, same `u` flag, so the same translation and options). Null when a source does not
  * compile: callers then run every pattern on its own.
  */
-export function compileSet(sources: readonly string[]): Re2Set | null {
+export function compileSet(sources: readonly string[], options: SetOptions = {}): Re2Set | null {
   if (sources.length === 0) return null
+  const halves = options.halvesOnDenseText === true
   try {
     const layout = setLayout(sources)
-    if (layout.gapSets.length === 0 && layout.main.length === sources.length) return new RE2.Set(sources, 'u')
+    if (!halves && layout.gapSets.length === 0 && layout.main.length === sources.length) return new RE2.Set(sources, 'u')
     try {
-      return new GuardedSet(layout)
+      return new GuardedSet(layout, halves)
     } catch {
       // A guard that does not compile alone: the gap patterns walked on every text instead.
-      return new GuardedSet(setLayout(sources, false))
+      return new GuardedSet(setLayout(sources, false), halves)
     }
   } catch {
     return null
@@ -183,7 +193,8 @@ class GuardedSet implements Re2Set {
    * `tok_…{40,}`, …) each keep counters alive all along the text, and together their states
    * overflow the DFA's cache: the 50 entries of the `balanced` main set walked 1 MiB of base64 in
    * 36-38 ms, each half in under 2 ms. On prose, JSON and hex one set walks at 800 MB/s and two
-   * would take twice as long, so the halves are only for such texts. Their answer is the same.
+   * would take twice as long, so the halves are only for such texts, and only in sets that ask
+   * for them (`SetOptions`: the injection sets walk base64 at 800 MB/s). Their answer is the same.
    */
   private halves: readonly [InstanceType<typeof RE2.Set>, InstanceType<typeof RE2.Set>] | undefined
   private readonly gapSets: ReadonlyArray<InstanceType<typeof RE2.Set>>
@@ -192,7 +203,7 @@ class GuardedSet implements Re2Set {
   private readonly found: Uint16Array
   readonly sources: readonly string[]
 
-  constructor(private readonly layout: SetLayout) {
+  constructor(private readonly layout: SetLayout, private readonly halvesOnDense = false) {
     this.main = layout.main.length === 0 ? null : new RE2.Set(layout.main.map((e) => e.source), 'u')
     this.gapSets = layout.gapSets.map((entries) => new RE2.Set(entries.map((g) => layout.gaps[g]!.source), 'u'))
     this.unguardedSets = [...new Set(layout.gaps.filter((g) => g.guards === 0).map((g) => g.set))]
@@ -238,7 +249,7 @@ class GuardedSet implements Re2Set {
   /** The main set's matches, ascending: by its two halves on a long dense text. */
   private mainMatch(bytes: Buffer): number[] {
     const main = this.layout.main
-    if (bytes.length < DENSE_MIN || main.length < 2 || !isDenseText(bytes)) return this.main!.match(bytes)
+    if (!this.halvesOnDense || bytes.length < DENSE_MIN || main.length < 2 || !isDenseText(bytes)) return this.main!.match(bytes)
     const h = main.length >> 1
     const [a, b] = (this.halves ??= [new RE2.Set(main.slice(0, h).map((e) => e.source), 'u'), new RE2.Set(main.slice(h).map((e) => e.source), 'u')])
     return [...a.match(bytes), ...b.match(bytes).map((k) => k + h)]
