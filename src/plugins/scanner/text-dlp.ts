@@ -335,10 +335,17 @@ export class SegmentMemo {
   }
 }
 
+/** Step 7's candidate decodings of `seg`, each read by the whole pattern list into `out`; whether one added an enforced finding. */
+function runCandidates(engine: DlpEngine, seg: string, out: FindingSet): boolean {
+  let hit = false
+  for (const d of candidateDecodings(seg)) if (runEngine(engine, engine.all, engine.normalizer.forDlp(d.text), d.encoding, out) > 0) hit = true
+  return hit
+}
+
 /** The findings step 7's candidate decodings of `seg` add to an empty set, in order. */
 function candidateFindings(engine: DlpEngine, seg: string): readonly DlpFinding[] {
   const f = new FindingSet(true)
-  for (const d of candidateDecodings(seg)) runEngine(engine, engine.all, engine.normalizer.forDlp(d.text), d.encoding, f)
+  runCandidates(engine, seg, f)
   return f.added!
 }
 
@@ -361,7 +368,9 @@ function addAll(out: FindingSet, fs: readonly DlpFinding[]): boolean {
  * recursive decode; whether either added one (the loop then stops). Read from `memo` when given.
  */
 function segmentFindings(engine: DlpEngine, seg: string, out: FindingSet, decoded: DecodingMemo, memo: SegmentMemo | undefined): boolean {
-  const o = memo?.outcome(engine, seg) ?? {candidates: candidateFindings(engine, seg), recursive: undefined}
+  // Without a memo, straight into the scan's set: no set of its own per segment to read back.
+  if (memo === undefined) return runCandidates(engine, seg, out) || recursiveDecode(engine, seg, 0, out, decoded)
+  const o = memo.outcome(engine, seg)
   if (addAll(out, o.candidates)) return true
   o.recursive ??= recursiveFindings(engine, seg, decoded)
   return addAll(out, o.recursive)
