@@ -2,6 +2,7 @@
  * Response (prompt-injection) scanning, runtime spec §7: core patterns always first, then the
  * configured set through passes 1–6, the educational-quote filter, and strip/redaction.
  */
+import {isUtf8} from 'node:buffer'
 import {CORE_RESPONSE_PATTERNS, DEFAULT_RESPONSE_PATTERNS, PRESET_RESPONSE_PATTERNS, PRESET_RESPONSE_VARIANTS} from './catalogue.js'
 import {base64Runs, hasCandidateRun} from './b64-runs.js'
 import {bytesToText, decodeBackslashEscapes, decodeBase64Variants, decodeHexStrict, decodeHtmlReferences} from './decoders.js'
@@ -412,16 +413,22 @@ function isPrintableRatioOk(s: string): boolean {
   return total > 0 && printable / total >= 0.8
 }
 
-function decodeCandidates(s: string): string[] {
+/**
+ * The base64 and hex decodings of `s` as text. `wellFormed`: only those whose bytes are
+ * well-formed UTF-8 — another reads with a U+FFFD, which `isPrintableRatioOk` refuses, so a run's
+ * decoding that is not is never made into a string (the 48 KiB of random bytes an image's run
+ * decodes to: a third of a chat request's response scan went into making them a string).
+ */
+function decodeCandidates(s: string, wellFormed = false): string[] {
   const out: string[] = []
   let prev: Buffer | null = null
   for (const d of decodeBase64Variants(s)) {
     if (d.bytes === prev) continue // equivalent variants share one buffer
     prev = d.bytes
-    out.push(bytesToText(d.bytes))
+    if (!wellFormed || isUtf8(d.bytes)) out.push(bytesToText(d.bytes))
   }
   const h = decodeHexStrict(s)
-  if (h !== null) out.push(bytesToText(h))
+  if (h !== null && (!wellFormed || isUtf8(h))) out.push(bytesToText(h))
   return out
 }
 
@@ -651,7 +658,7 @@ export function passSixDecodings(s: string, units?: Uint8Array, whole = true): r
   for (const run of base64Runs(s, 200, units)) {
     if (run === squeezed || tried.has(run)) continue // the whole content was one run, or the same run again: already tried
     tried.add(run)
-    for (const d of decodeCandidates(run)) if (isPrintableRatioOk(d)) add(d)
+    for (const d of decodeCandidates(run, true)) if (isPrintableRatioOk(d)) add(d)
   }
   return out
 }
