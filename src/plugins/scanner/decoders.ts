@@ -112,9 +112,11 @@ function withoutCrLf(input: string): string {
 
 /**
  * The data characters of `s` (CR/LF removed) for one base64 variant — its length less the
- * padding — or −1 when `s` is not valid in that variant.
+ * padding — or −1 when `s` is not valid in that variant. `s` holds only units of one alphabet and
+ * `=` (`base64Kind` said so of the text it came from), so the one unit left to refuse is an `=`
+ * before the end of the data: found by a native search, not a read of every unit here.
  */
-function base64DataLength(s: string, tbl: Int8Array, padded: boolean): number {
+function base64DataLength(s: string, padded: boolean): number {
   if (s.length === 0) return -1
   let end = s.length
   if (padded) {
@@ -127,12 +129,8 @@ function base64DataLength(s: string, tbl: Int8Array, padded: boolean): number {
   } else if (s.length % 4 === 1) {
     return -1
   }
-  // Validate before allocating: most candidates (prose, joined values) fail on an early character.
-  for (let i = 0; i < end; i++) {
-    const c = s.charCodeAt(i)
-    if (c >= 128 || tbl[c]! < 0) return -1
-  }
-  return end
+  const eq = s.indexOf('=')
+  return eq >= 0 && eq < end ? -1 : end
 }
 
 /**
@@ -146,9 +144,10 @@ function base64Write(s: string, end: number, out: Uint8Array): number {
   return buf.write(end === s.length ? s : s.slice(0, end), 0, Math.floor((end * 6) / 8), 'base64')
 }
 
-function decodeBase64With(input: string, tbl: Int8Array, padded: boolean): Buffer | null {
+/** One variant's decoding of a text `base64Kind` accepts (padded or not), or null. */
+function decodeBase64With(input: string, padded: boolean): Buffer | null {
   const s = withoutCrLf(input)
-  const end = base64DataLength(s, tbl, padded)
+  const end = base64DataLength(s, padded)
   const size = Math.floor((end * 6) / 8)
   if (end < 0 || size === 0) return null
   // From Node's pool for small sizes: an ArrayBuffer of its own per decoding was a fifth of text
@@ -170,10 +169,9 @@ export function decodeBase64Variants(s: string): Array<{variant: Base64Variant; 
   if (kind === B64_NONE) return []
   const hasStd = kind === B64_STD
   const hasUrl = kind === B64_URL
-  const tbl = hasUrl ? URL_TABLE : STD_TABLE
-  const padded = decodeBase64With(s, tbl, true)
+  const padded = decodeBase64With(s, true)
   // Without '=' and with a length that is a multiple of 4, raw and padded decodings coincide.
-  const raw = padded !== null && !s.includes('=') ? padded : decodeBase64With(s, tbl, false)
+  const raw = padded !== null && !s.includes('=') ? padded : decodeBase64With(s, false)
   const out: Array<{variant: Base64Variant; bytes: Buffer}> = []
   if (padded !== null) {
     if (!hasUrl) out.push({variant: 'std', bytes: padded})
@@ -218,18 +216,15 @@ function base64Kind(s: string): number {
 function base64Text(s: string, into: ByteSource): string | null {
   const kind = base64Kind(s)
   if (kind === B64_NONE) return null
-  const tbl = kind === B64_URL ? URL_TABLE : STD_TABLE
   const t = withoutCrLf(s)
-  let end = base64DataLength(t, tbl, true)
-  if (end < 0 || Math.floor((end * 6) / 8) === 0) end = base64DataLength(t, tbl, false)
+  let end = base64DataLength(t, true)
+  if (end < 0 || Math.floor((end * 6) / 8) === 0) end = base64DataLength(t, false)
   const size = Math.floor((end * 6) / 8)
   if (end < 0 || size === 0) return null
   const buf = into.bytes(size)
   return buf.toString('utf8', 0, base64Write(t, end, buf))
 }
 
-const STD_TABLE = table(STD)
-const URL_TABLE = table(URL)
 /** 1 for the characters a base64 variant can accept somewhere: both alphabets, '=', CR and LF. */
 const ANY_B64 = new Uint8Array(128)
 for (const ch of STD + URL + '=\r\n') ANY_B64[ch.charCodeAt(0)] = 1
