@@ -52,6 +52,13 @@ const ANSI = /\u001b\[[0-9;]*m/g
 
 const FLAG_VALUE = /^Parsing --([\w-]+) \n\t([\s\S]*)\nSee more help with --help$/
 
+/**
+ * oclif's refusal of two exclusive flags writes the first one's value (`--key=… cannot also be
+ * provided when using --other`): a key or a token given on the command line would be echoed to
+ * the terminal and to logs. The flag's name is enough.
+ */
+const EXCLUSIVE_VALUE = /--([\w-]+)=[\s\S]*? cannot also be provided when using --([\w-]+)/g
+
 /** oclif's wrapping of an error thrown by a flag's value parser (integer, custom). */
 export function isFlagValueError(err: Error): boolean {
   return FLAG_VALUE.test(err.message)
@@ -64,7 +71,7 @@ export function isFlagValueError(err: Error): boolean {
 export function usageMessage(err: Error & {args?: {name?: string}[]}): string {
   const flagValue = FLAG_VALUE.exec(err.message)
   if (flagValue !== null) return `--${flagValue[1]}: ${flagValue[2]}`
-  const lines = err.message.replace(ANSI, '').split('\n').map((l) => l.trim()).filter((l) => l !== '' && l !== 'See more help with --help')
+  const lines = err.message.replace(ANSI, '').replace(EXCLUSIVE_VALUE, '--$1 cannot also be provided when using --$2').split('\n').map((l) => l.trim()).filter((l) => l !== '' && l !== 'See more help with --help')
   if (err.constructor?.name === 'RequiredArgsError' && Array.isArray(err.args)) {
     const names = err.args.map((a) => (a.name ?? '').toUpperCase()).filter((n) => n !== '')
     return `missing required argument${names.length === 1 ? '' : 's'} ${names.join(', ')}`

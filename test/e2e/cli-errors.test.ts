@@ -150,3 +150,26 @@ test('relative paths: learn review FILE and learn shadow --contract/--sessions r
   assert.deepEqual(JSON.parse(shadow.stdout).contract, path.join(dir, 'contract.yaml'))
   assert.ok((JSON.parse(shadow.stdout) as {report: {total_records: number}}).report.total_records > 0)
 })
+
+test('learn compile --fixture takes only --input, --out-dir and --json: a flag of the capture form is refused, not ignored, its value not echoed', () => {
+  const key = 'ab'.repeat(32)
+  const r = runCli(['learn', 'compile', '--fixture', 'f.json', '--input', 'in.jsonl', '--out-dir', '/tmp/none', '--escrow-private-key', key])
+  assert.equal(r.status, 2)
+  assert.equal(r.stdout, '')
+  assert.equal(r.stderr, 'Only the following can be provided when using --fixture: --input, --out-dir, --json [USAGE]; hint: see pipelock learn compile --help\n')
+  for (const extra of [['--agent', 'a'], ['--deterministic'], ['--since', '1h'], ['--include-mcp']]) {
+    const e = runCli(['learn', 'compile', '--fixture', 'f.json', '--input', 'in.jsonl', '--out-dir', '/tmp/none', ...extra, '--json'])
+    assert.equal(e.status, 2, extra.join(' '))
+    assert.deepEqual(JSON.parse(e.stdout).error.message, 'Only the following can be provided when using --fixture: --input, --out-dir, --json')
+  }
+  const o = runCli(['learn', 'compile', '--agent', 'a', '--out-dir', '/tmp/none'])
+  assert.equal(o.status, 2)
+  assert.equal(o.stderr, 'All of the following must be provided when using --out-dir: --fixture [USAGE]; hint: see pipelock learn compile --help\n')
+})
+
+test('two exclusive flags: named without the value given (a key on the command line is not echoed)', () => {
+  const r = runCli(['learn', 'ratify', '--candidate', 'c.yaml', '--interactive', '--redo-decisions'])
+  assert.equal(r.status, 2)
+  assert.doesNotMatch(r.stderr, /=/)
+  assert.match(r.stderr, /^--[a-z-]+ cannot also be provided when using --[a-z-]+.* \[USAGE\]; hint: see pipelock learn ratify --help\n$/)
+})

@@ -40,8 +40,13 @@ Deterministic fixture form (reproducible builds, conformance): pipelock learn co
     'compile-key-agent': Flags.string({description: 'keystore agent whose key signs (default: --agent)'}),
     'accept-tail': Flags.boolean({description: 'accept a per-host _other tail above tail_promotion_block_pct', default: false}),
     'include-mcp': Flags.boolean({description: 'also compile MCP tool-call captures (mcp proxy --capture-output) into mcp_tool_call rules', default: false}),
-    fixture: Flags.string({description: 'deterministic compile fixture (JSON); requires --input and --out-dir'}),
-    'out-dir': Flags.string({description: 'with --fixture: directory for contract.yaml, contract.manifest.json, review.md'}),
+    fixture: Flags.string({
+      description: 'deterministic compile fixture (JSON); requires --input and --out-dir, and takes no other flag',
+      // The fixture names the agent, the clock, the signer and the floors: a flag of the capture
+      // form would be ignored, so it is refused instead.
+      combinable: ['input', 'out-dir', 'json'],
+    }),
+    'out-dir': Flags.string({description: 'with --fixture: directory for contract.yaml, contract.manifest.json, review.md', dependsOn: ['fixture']}),
   }
 
   async run(): Promise<CompileSummary> {
