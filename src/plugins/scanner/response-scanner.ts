@@ -2,7 +2,6 @@
  * Response (prompt-injection) scanning, runtime spec §7: core patterns always first, then the
  * configured set through passes 1–6, the educational-quote filter, and strip/redaction.
  */
-import {isUtf8} from 'node:buffer'
 import {CORE_RESPONSE_PATTERNS, DEFAULT_RESPONSE_PATTERNS, PRESET_RESPONSE_PATTERNS, PRESET_RESPONSE_VARIANTS} from './catalogue.js'
 import {base64Runs, hasCandidateRun} from './b64-runs.js'
 import {bytesToText, decodeBackslashEscapes, decodeBase64Variants, decodeHexStrict, decodeHtmlReferences} from './decoders.js'
@@ -425,10 +424,10 @@ function decodeCandidates(s: string, wellFormed = false): string[] {
   for (const d of decodeBase64Variants(s)) {
     if (d.bytes === prev) continue // equivalent variants share one buffer
     prev = d.bytes
-    if (!wellFormed || isUtf8(d.bytes)) out.push(bytesToText(d.bytes))
+    if (!wellFormed || isUtf8Text(d.bytes)) out.push(bytesToText(d.bytes))
   }
   const h = decodeHexStrict(s)
-  if (h !== null && (!wellFormed || isUtf8(h))) out.push(bytesToText(h))
+  if (h !== null && (!wellFormed || isUtf8Text(h))) out.push(bytesToText(h))
   return out
 }
 
