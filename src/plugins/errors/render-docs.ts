@@ -21,6 +21,8 @@ export function renderErrorDocs(): string {
     '',
     '(`file` and `line` are added when known). On stderr, control characters in the line (a value you',
     'passed may hold an escape sequence or a line break) are shown as `?`; the JSON escapes them.',
+    'Two flags that cannot be given together are named without the values given',
+    '(`--config cannot also be provided when using --preset`): a key on the command line is not echoed.',
     'The exit status is the one below, with or without',
     '`--json`. A stack trace means a bug (under `--json`: code `INTERNAL`, exit 70, the stack on stderr).',
     'Usage errors (a wrong flag or argument) exit 2 in every command; `verify-receipt` also uses 3',
