@@ -2,7 +2,7 @@
 import {CORE_DLP_PATTERNS, DEFAULT_DLP_PATTERNS, ETHEREUM_ADDRESS_PATTERN} from './catalogue.js'
 import type {DlpPatternSpec, HitCheck, OneCaseCheck, Severity} from './pattern-types.js'
 import {compileDlp, eachHit, forcedCaseInsensitiveSource, globalOf, re2SourceOf, type Re2} from './regex.js'
-import {firstValidWifHit, mayValidateIn, ONE_CASE_PATTERNS, runValidator, wifCandidateRuns} from './validators.js'
+import {firstValidWifHit, mayValidateIn, ONE_CASE_PATTERNS, oneCaseRegex, runValidator, wifCandidateRuns} from './validators.js'
 import {matchesAnyDomain} from './domain-match.js'
 import {isAsciiText} from './ascii-text.js'
 
@@ -109,10 +109,7 @@ const CATALOGUE_SOURCES: ReadonlySet<string> = new Set([...CORE_DLP_PATTERNS, ..
  * `validateOneCase` (a token written in one case).
  */
 const ONE_CASE_SOURCES: ReadonlyMap<string, OneCaseCheck> = new Map(
-  (Object.entries(ONE_CASE_PATTERNS) as Array<[OneCaseCheck, string]>).map(([check, name]) => {
-    const spec = [...CORE_DLP_PATTERNS, ...DEFAULT_DLP_PATTERNS].find((p) => p.name === name)!
-    return [forcedCaseInsensitiveSource(spec.regex), check]
-  }),
+  (Object.keys(ONE_CASE_PATTERNS) as OneCaseCheck[]).map((check) => [forcedCaseInsensitiveSource(oneCaseRegex(check)), check]),
 )
 
 /** What a pattern checks its hits with: its validator, or the one-case check of a built-in regex (`ONE_CASE_SOURCES`). */

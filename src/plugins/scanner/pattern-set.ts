@@ -172,14 +172,14 @@ export function isDenseText(bytes: Uint8Array): boolean {
   let dense = 0
   for (let w = 0; w < windows; w++) {
     const from = Math.floor((w * (bytes.length - width)) / (windows - 1))
-    let kinds = 7
     let seen = 0
-    for (let i = from; i < from + width; i++) {
+    let i = from
+    for (; i < from + width; i++) {
       const k = TOKEN_UNIT[bytes[i]!]!
-      kinds &= k === 0 ? 0 : 7
+      if (k === 0) break
       seen |= k
     }
-    if (kinds !== 0 && (seen & 6) === 6 && ++dense >= 4) return true
+    if (i === from + width && (seen & 6) === 6 && ++dense >= 4) return true
   }
   return false
 }

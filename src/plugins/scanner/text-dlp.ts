@@ -311,28 +311,35 @@ const SEGMENT_MEMO_ENTRIES = 1 << 16
  * 16,000 segments (base64's `/` parts it), and each scan decoded and read all of them.
  */
 export class SegmentMemo {
-  private readonly outcomes = new Map<string, SegmentOutcome>()
-  private readonly seeds = new Map<string, boolean>()
+  // Made on first use: every request's header DLP has a collector, and most never decode a segment.
+  private outcomes: Map<string, SegmentOutcome> | undefined
+  /** Per reading (as is, `varied`), whether a segment's decodings hold a phrase. */
+  private readonly seeds: [Map<string, boolean> | undefined, Map<string, boolean> | undefined] = [undefined, undefined]
 
   outcome(engine: DlpEngine, seg: string): SegmentOutcome {
-    let o = this.outcomes.get(seg)
-    if (o === undefined) {
-      o = {candidates: candidateFindings(engine, seg), recursive: undefined}
-      if (this.outcomes.size < SEGMENT_MEMO_ENTRIES) this.outcomes.set(seg, o)
-    }
-    return o
+    return kept((this.outcomes ??= new Map()), seg, () => ({candidates: candidateFindings(engine, seg), recursive: undefined}))
   }
 
-  /** Whether a candidate decoding of `seg` holds a seed phrase (`varied`: the joined reading). */
+  /** `decodingsHoldPhrase`, once per segment and reading. */
   seed(engine: DlpEngine, seg: string, varied: boolean): boolean {
-    const key = varied ? `v${seg}` : `s${seg}`
-    let may = this.seeds.get(key)
-    if (may === undefined) {
-      may = candidateDecodings(seg).some((d) => engine.seed.detect(d.text, varied))
-      if (this.seeds.size < SEGMENT_MEMO_ENTRIES) this.seeds.set(key, may)
-    }
-    return may
+    const k = varied ? 1 : 0
+    return kept((this.seeds[k] ??= new Map()), seg, () => decodingsHoldPhrase(engine, seg, varied))
   }
+}
+
+/** `map`'s value for `key`, else `compute()`, kept while the map holds fewer than SEGMENT_MEMO_ENTRIES. */
+function kept<V>(map: Map<string, V>, key: string, compute: () => V): V {
+  let v = map.get(key)
+  if (v === undefined) {
+    v = compute()
+    if (map.size < SEGMENT_MEMO_ENTRIES) map.set(key, v)
+  }
+  return v
+}
+
+/** Whether a candidate decoding of a segment holds a seed phrase (the seed step's segment decodings). */
+function decodingsHoldPhrase(engine: DlpEngine, seg: string, varied: boolean): boolean {
+  return candidateDecodings(seg).some((d) => engine.seed.detect(d.text, varied))
 }
 
 /** Step 7's candidate decodings of `seg`, each read by the whole pattern list into `out`; whether one added an enforced finding. */
@@ -491,7 +498,7 @@ function seedPhraseIn(engine: DlpEngine, text: string, decoded: DecodingMemo, va
     // A segment equal to the whole text: its decodings (hex, base64, base32) are among the
     // whole-text decodings just tested, so the answer is already known (false).
     if (seg === m) continue
-    if (memo !== undefined ? memo.seed(engine, seg, varied) : candidateDecodings(seg).some((d) => engine.seed.detect(d.text, varied))) return true
+    if (memo !== undefined ? memo.seed(engine, seg, varied) : decodingsHoldPhrase(engine, seg, varied)) return true
   }
   return false
 }

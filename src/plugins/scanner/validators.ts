@@ -324,6 +324,11 @@ export function firstValidWifHit(text: string, limit: number): {index: number; l
 /** The built-in patterns whose tokens are issued in one case, by the check they carry (`dlp-patterns.ts`). */
 export const ONE_CASE_PATTERNS: Readonly<Record<OneCaseCheck, string>> = {aws_key_id: 'AWS Access ID', databricks_token: 'Databricks Token'}
 
+/** The catalogue regex (as written) of the built-in pattern a one-case check belongs to. */
+export function oneCaseRegex(check: OneCaseCheck): string {
+  return [...CORE_DLP_PATTERNS, ...DEFAULT_DLP_PATTERNS].find((p) => p.name === ONE_CASE_PATTERNS[check])!.regex
+}
+
 /**
  * Each check's catalogue regex, case-sensitive, written in upper case and in lower case: the
  * token as issued (`AKIA…`, `dapi…`) and a copy changed in case, which the forced `(?i)` is there
@@ -334,7 +339,7 @@ const oneCaseForms = new Map<OneCaseCheck, readonly [RegExp, RegExp]>()
 function formsOf(check: OneCaseCheck): readonly [RegExp, RegExp] {
   let forms = oneCaseForms.get(check)
   if (forms === undefined) {
-    const regex = [...CORE_DLP_PATTERNS, ...DEFAULT_DLP_PATTERNS].find((p) => p.name === ONE_CASE_PATTERNS[check])!.regex
+    const regex = oneCaseRegex(check)
     if (/[\\]|\(\?/.test(regex)) throw new Error(`${ONE_CASE_PATTERNS[check]}: its regex cannot be read in one case by changing its case`)
     forms = [new RegExp(regex.toUpperCase()), new RegExp(regex.toLowerCase())]
     oneCaseForms.set(check, forms)
