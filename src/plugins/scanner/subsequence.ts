@@ -74,21 +74,43 @@ export function hitting(texts: readonly string[], screen: JunctionScreen, lines:
 /**
  * Calls `hit(i)`, in order, for every closed line of `lines` in which some entry of `set` matches
  * or a pass cannot tell. One pass per batch of about `BATCH_CHARS` bytes; a batch that is not
- * clean is split in halves down to single lines. The entries have no assertions, so a match in
- * a line alone is a match in any batch holding it: a clean batch has only clean lines, and each
- * line's outcome is that of a pass over it alone, however the lines are batched.
+ * clean is split in halves, and so on down to single lines — but where both halves of a split
+ * hit, their lines are passed one by one: halving reads every byte again at each level, which on
+ * batches where most lines hit (a JSON body's hex identifiers, whose IBAN and card screens match
+ * most junctions) cost several times one pass per line. The entries have no assertions, so a
+ * match in a line alone is a match in any batch holding it: a clean batch has only clean lines,
+ * and each line's outcome is that of a pass over it alone, however the lines are batched.
  */
 function probeLines(lines: ByteLines, set: Re2Set, hit: (line: number) => void): void {
-  const probe = (lo: number, hi: number): void => {
+  /** Whether lines `lo…hi−1` may hold a match. */
+  const mayHit = (lo: number, hi: number): boolean => {
     const r = setMatches(set, lines.view(lo, hi))
-    if (r !== null && r.length === 0) return
+    return r === null || r.length > 0
+  }
+  /** Lines `lo…hi−1`, known not clean: each hit line reported. */
+  const resolve = (lo: number, hi: number): void => {
     if (hi - lo === 1) {
       hit(lo)
       return
     }
     const mid = (lo + hi) >> 1
-    probe(lo, mid)
-    probe(mid, hi)
+    const left = mayHit(lo, mid)
+    const right = mayHit(mid, hi)
+    if (left && right) {
+      singly(lo, mid)
+      singly(mid, hi)
+      return
+    }
+    if (left) resolve(lo, mid)
+    if (right) resolve(mid, hi)
+  }
+  /** Lines `lo…hi−1`, known not clean, each passed alone. */
+  const singly = (lo: number, hi: number): void => {
+    if (hi - lo === 1) hit(lo)
+    else for (let i = lo; i < hi; i++) if (mayHit(i, i + 1)) hit(i)
+  }
+  const probe = (lo: number, hi: number): void => {
+    if (mayHit(lo, hi)) resolve(lo, hi)
   }
   let lo = 0
   for (let i = 0; i < lines.count; i++) {

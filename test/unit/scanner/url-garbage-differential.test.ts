@@ -541,6 +541,15 @@ test('junction screen: hitting and subsequenceTexts equal the string-built origi
   const big = Array.from({length: 3000}, (_, k) => (k === 2222 ? awsKeyId(3) : `${WORDS[k % 10]}-${k}é`))
   assert.deepEqual(hitting(big, screen, engine.lines), oldHitting(big, screen))
   assert.ok(hitting(big, screen, engine.lines).includes(2222))
+  // Dense batches (both halves of a split hit: the lines are then passed one by one) and every
+  // density between, over several batches: hex identifiers (whose card and IBAN screens match
+  // often) among words, a key in some lines.
+  for (const density of [1, 0.9, 0.5, 0.2, 0.05]) {
+    const texts = Array.from({length: 1500}, (_, k) => (r() < density ? (k % 11 === 0 ? awsKeyId(k) : hexLower(40, k)) : `${WORDS[k % 10]} ${k}`))
+    const want = oldHitting(texts, screen)
+    assert.deepEqual(hitting(texts, screen, engine.lines), want, `density ${density}`)
+    if (density >= 0.5) assert.ok(want.length > 300, `density ${density}: ${want.length} lines hit`)
+  }
 })
 
 test('no-match pass: the same as the joined-string original, the length limit included', () => {
