@@ -8,6 +8,7 @@ import assert from 'node:assert/strict'
 import http from 'node:http'
 import https from 'node:https'
 import type {AddressInfo} from 'node:net'
+import {randomBytes} from 'node:crypto'
 import {readFileSync, rmSync} from 'node:fs'
 import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
@@ -160,6 +161,24 @@ describe('HTTP bodies over 64 KiB: scanned on the scan pool, the same verdicts, 
       assert.ok(originOf(via).bodies.get(`/clean-${via}`)?.equals(Buffer.from(clean)), `${via}: the clean body arrived whole`)
     }
     assert.equal(await metric(SCANNED_REQUESTS) - before, 6, 'all six bodies were scanned on the pool')
+  })
+
+  test('a 3 KB JSON body of 64 hex ids (thousands of split-secret pairs) is scanned on the pool: a key split over two ids refused, a clean one relayed', async () => {
+    const ids = (): string[] => Array.from({length: 64}, () => randomBytes(20).toString('hex'))
+    const hexKey = Buffer.from(`key=${AWS_KEY}`).toString('hex')
+    const before = await metric(SCANNED_REQUESTS)
+    for (const via of ['forward', 'intercept', 'reverse'] as const) {
+      // The key's halves apart and in reverse order: only the pair pass joins them.
+      const split = JSON.stringify({commits: [...ids().slice(0, 30), hexKey.slice(24), 'x', hexKey.slice(0, 24), ...ids().slice(0, 30)]})
+      assert.ok(split.length < 4000)
+      const leaked = await send(via, `/ids-leak-${via}`, split)
+      assert.deepEqual({status: leaked.status, reason: leaked.reason}, {status: 403, reason: 'dlp_match'}, via)
+      const clean = JSON.stringify({commits: ids()})
+      const ok = await send(via, `/ids-${via}`, clean)
+      assert.equal(ok.status, 200, via)
+      assert.ok(originOf(via).bodies.get(`/ids-${via}`)?.equals(Buffer.from(clean)), `${via}: the clean body arrived whole`)
+    }
+    assert.equal(await metric(SCANNED_REQUESTS) - before, 6, 'all six small bodies were scanned on the pool')
   })
 
   test('an injection at the end of a 300 KiB page is refused on forward, /fetch, intercept and reverse; a clean page is relayed', async () => {
