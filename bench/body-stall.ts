@@ -1,19 +1,22 @@
 /**
- * `npm run bench -- body-stall [--baseline DIR] [--load post|fetch] [--size 1m] [--seconds S] [--rounds N]`:
+ * `npm run bench -- body-stall [--baseline DIR] [--load post|fetch|ids] [--size 1m] [--seconds S] [--rounds N]`:
  * what an agent's large content costs every other agent's traffic. Through the built `pipelock
  * run`, a client sends small GETs one at a time (5 ms apart, forward proxy) and reads their
  * latency: alone ("quiet"), then while a second client loads the proxy ("loaded"): with `post`
  * (the default) it posts `--size` chat-completion bodies back to back through the forward proxy
  * (the shipped request-body scanning); with `fetch` it reads a `--size` JavaScript-heavy page
  * through `/fetch` again and again (page text, response scan and the hidden-content check of its
- * scripts, styles and comments). Beside it, in the same rounds, the same with `--baseline DIR`
+ * scripts, styles and comments); with `ids` it posts small JSON bodies of 64 hex identifiers
+ * (2.7 KB each, `--size` unused), whose split-secret pairs are tens of milliseconds of scanning
+ * each. Beside it, in the same rounds, the same with `--baseline DIR`
  * (another built checkout: e.g. the tree before that work left the event loop). Per arm: the
  * small GETs' p50 / p99 / max quiet and loaded, the large bodies or pages per second, and the
  * proxy's RSS before the first large one and after the run (the scan pool's threads included).
  * No assertions.
  *
- *   node dist/bench/index.js body-stall [--baseline DIR] [--load post|fetch] [--size 1m] [--seconds 5] [--rounds 2]
+ *   node dist/bench/index.js body-stall [--baseline DIR] [--load post|fetch|ids] [--size 1m] [--seconds 5] [--rounds 2]
  */
+import {randomBytes} from 'node:crypto'
 import http from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
@@ -30,6 +33,13 @@ function chatBody(size: number): Buffer {
   const messages = Array.from({length: Math.max(1, Math.ceil(size / 2000))}, (_, i) => ({role: i % 2 ? 'assistant' : 'user', content: `${i} ${prose(1900)}`}))
   return Buffer.from(JSON.stringify({model: 'claude-sonnet-4', max_tokens: 4096, messages}))
 }
+
+/** Distinct JSON bodies of 64 SHA-1-like hex identifiers (an agent sending a batch of commit ids). */
+function idsBodies(): Buffer[] {
+  return Array.from({length: 8}, () => Buffer.from(JSON.stringify({commits: Array.from({length: 64}, () => randomBytes(20).toString('hex'))})))
+}
+
+type Load = 'post' | 'fetch' | 'ids'
 
 const CONFIG = [
   'forward_proxy:', '  enabled: true',
@@ -102,7 +112,7 @@ async function smallGets(agent: http.Agent, proxyPort: number, originPort: numbe
   return out
 }
 
-async function round(proxy: Started, originPort: number, load: 'post' | 'fetch', body: Buffer, seconds: number, s: Sample): Promise<void> {
+async function round(proxy: Started, originPort: number, load: Load, contents: readonly Buffer[], seconds: number, s: Sample): Promise<void> {
   const small = new http.Agent({keepAlive: true, maxSockets: 1})
   const large = new http.Agent({keepAlive: true, maxSockets: 1})
   try {
@@ -113,8 +123,8 @@ async function round(proxy: Started, originPort: number, load: 'post' | 'fetch',
     let bodies = 0
     const poster = (async () => {
       while (Date.now() < loadedEnd) {
-        if (load === 'post') await through(large, proxy.port, originPort, 'POST', '/large', body)
-        else await fetchPage(large, proxy.port, originPort)
+        if (load === 'fetch') await fetchPage(large, proxy.port, originPort)
+        else await through(large, proxy.port, originPort, 'POST', '/large', contents[bodies % contents.length])
         bodies++
       }
     })()
@@ -139,8 +149,9 @@ export async function runBodyStallBench(args: readonly string[] = []): Promise<R
   const rounds = Number(flag('--rounds') ?? 2)
   const baseline = flag('--baseline')
   const load = flag('--load') ?? 'post'
-  if (load !== 'post' && load !== 'fetch') throw new Error(`--load takes post or fetch, not ${JSON.stringify(load)}`)
-  const body = load === 'post' ? chatBody(size) : scriptedPage(size)
+  if (load !== 'post' && load !== 'fetch' && load !== 'ids') throw new Error(`--load takes post, fetch or ids, not ${JSON.stringify(load)}`)
+  const bodies = load === 'ids' ? idsBodies() : [load === 'post' ? chatBody(size) : scriptedPage(size)]
+  const body = bodies[0]!
   const origin = http.createServer((req, res) => {
     req.resume()
     req.on('end', () => {
@@ -160,7 +171,7 @@ export async function runBodyStallBench(args: readonly string[] = []): Promise<R
   const samples: Sample[] = arms.map(() => ({quiet: [], loaded: [], bodies: 0, seconds: 0, rssBefore: 0, rssAfter: 0}))
   try {
     // Interleaved: every round runs each arm in turn, so drift hits every arm.
-    for (let r = 0; r < rounds; r++) for (const [i, p] of started.entries()) await round(p, originPort, load, body, seconds, samples[i]!)
+    for (let r = 0; r < rounds; r++) for (const [i, p] of started.entries()) await round(p, originPort, load, bodies, seconds, samples[i]!)
   } finally {
     for (const p of started) p.proc.kill('SIGTERM')
     origin.closeAllConnections()
@@ -172,11 +183,11 @@ export async function runBodyStallBench(args: readonly string[] = []): Promise<R
     const s = samples[i]!
     return {
       arm: a.name,
-      'large content': `${(body.length / 2 ** 20).toFixed(2)} MiB ${load === 'post' ? 'chat JSON posted' : 'scripted page through /fetch'}`,
+      'large content': load === 'ids' ? `${(body.length / 1024).toFixed(1)} KiB JSON of 64 hex ids posted` : `${(body.length / 2 ** 20).toFixed(2)} MiB ${load === 'post' ? 'chat JSON posted' : 'scripted page through /fetch'}`,
       'small GET quiet p50/p99/max ms': `${ms(pct(s.quiet, 0.5))} / ${ms(pct(s.quiet, 0.99))} / ${ms(Math.max(...s.quiet))}`,
       'small GET loaded p50/p99/max ms': `${ms(pct(s.loaded, 0.5))} / ${ms(pct(s.loaded, 0.99))} / ${ms(Math.max(...s.loaded))}`,
       'small GETs loaded': s.loaded.length,
-      [load === 'post' ? 'large bodies/s' : 'pages/s']: s.bodies / s.seconds,
+      [load === 'fetch' ? 'pages/s' : load === 'ids' ? 'bodies/s' : 'large bodies/s']: s.bodies / s.seconds,
       'RSS MiB before / after': `${s.rssBefore.toFixed(0)} / ${s.rssAfter.toFixed(0)}`,
     }
   })
