@@ -133,7 +133,7 @@ function isGzipStream(body: Uint8Array): boolean {
  * its event loop by this): none while request-body scanning is off (the scan answers at once); up
  * to `max_body_bytes` for a body it may inflate first (a gzip stream as the body, or as a multipart
  * part: `multipart.ts`), whose size as sent says nothing of the work; else the body's length, and
- * for a JSON or form body the pairs of its identifiers the split-secret pass scans (`fieldPairBytes`;
+ * for a JSON or form body the pairs of its values the split-secret pass joins (`fieldPairBytes`;
  * not counted in a body over `enough`, the caller's threshold). Conservative for multipart (any
  * gzip magic in the body).
  */
@@ -152,22 +152,15 @@ const GZIP_HEADER = Buffer.from([0x1f, 0x8b])
 /** Values counted by `fieldPairBytes` at most: past the pool of `junctionPairs` more do not add pairs. */
 const COUNTED_VALUES = 65
 
-/** Bytes of the whole-text decoders' alphabets (base64 both ways, hex, base32) and padding. */
-const DECODER_BYTE = Uint8Array.from({length: 256}, (_, b) => (/[A-Za-z0-9+/=_-]/.test(String.fromCharCode(b)) ? 1 : 0))
-
-/** The shortest value `fieldPairBytes` counts as an identifier. */
-const IDENTIFIER_MIN = 16
-
 /**
- * `pairPassBytes` over the identifier-like values of a JSON or form body (the types
- * `extractBodyParts` reads fields of): strings of IDENTIFIER_MIN bytes or more made of a decoder's
- * alphabet alone — hex ids, UUIDs, hashes, tokens, base64. Their pairs are the ones the split-secret
- * pass cannot prove clean without scanning them (a decoder may take the pair whole: about 10 µs a
- * pair), where a pair with a word of prose is proven in a fraction of that. Read from the bytes,
- * not parsed (a JSON string between unescaped `"`, one holding an escape not counted; a form
- * value after `=` up to `&`); up to COUNTED_VALUES; 0 for other types. 64 SHA-1s in 2.7 KB of JSON
- * are about 45 ms of scanning (docs/scanner.md): by its length alone that body would stay on the
- * event loop.
+ * `pairPassBytes` over the string values of a JSON or form body (the types `extractBodyParts`
+ * reads fields of), read from the bytes without parsing: a JSON string between unescaped `"`
+ * that is not a key (followed by `:`), a form value after `=` up to `&`; up to COUNTED_VALUES; 0
+ * for other types. The split-secret pass joins each pair of them (up to 4,032): 64 values are
+ * 8–10 ms of scanning as words, e-mail addresses or paths, 16 ms as numbers in strings, about
+ * 40 ms as hex ids, base64 or base32 tokens and 80 ms as JWTs (a decoder may take a pair whole,
+ * or a pattern's screen matches across its junction, and the pair is scanned), in a body of one
+ * to thirteen KiB: by its length alone such a body would stay on the event loop.
  */
 function fieldPairBytes(contentType: string | undefined, body: Uint8Array): number {
   const {type} = parseContentType(contentType ?? '')
@@ -176,40 +169,39 @@ function fieldPairBytes(contentType: string | undefined, body: Uint8Array): numb
   let count = 0
   let total = 0
   let open = false
-  let len = 0
-  let plain = true
-  const close = (): void => {
-    if (open && plain && len >= IDENTIFIER_MIN) {
-      count++
-      total += len
-    }
-    open = false
-  }
+  let start = 0
   for (let i = 0; i < body.length && count < COUNTED_VALUES; i++) {
     const b = body[i]!
     if (!open) {
       // A value starts: a JSON string's opening quote, a form value's `=`.
       if (b === (json ? 0x22 : 0x3d)) {
         open = true
-        len = 0
-        plain = true
+        start = i + 1
       }
       continue
     }
-    if (json ? b === 0x22 : b === 0x26) {
-      close()
-      continue
-    }
     if (json && b === 0x5c) {
-      plain = false
       i++
       continue
     }
-    len++
-    if (DECODER_BYTE[b] === 0) plain = false
+    if (b !== (json ? 0x22 : 0x26)) continue
+    open = false
+    if (json && isKey(body, i + 1)) continue
+    count++
+    total += i - start
   }
-  if (!json) close()
+  if (!json && open) {
+    count++
+    total += body.length - start
+  }
   return pairPassBytes(count, total)
+}
+
+/** Whether the JSON after a string's closing quote (at `from`) is `:` past white space: the string is a key. */
+function isKey(body: Uint8Array, from: number): boolean {
+  let j = from
+  while (j < body.length && (body[j] === 0x20 || body[j] === 0x09 || body[j] === 0x0a || body[j] === 0x0d)) j++
+  return j < body.length && body[j] === 0x3a
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * Which content goes to a pool: above 64 KiB (spec mcp.md §18.4, "> 64 KiB"), for MCP messages
  * and HTTP bodies alike — for a request body, 64 KiB of what its scan reads (`requestBodyScanBytes`:
- * a gzip body's inflation bound, a JSON body's identifier pairs). Below it a scan costs at most a
+ * a gzip body's inflation bound, the split-secret pairs of a JSON body's values). Below it a scan costs at most a
  * few milliseconds on the event loop and the thread hop (a copy each way and a wake-up) would cost
  * more than it saves.
  */

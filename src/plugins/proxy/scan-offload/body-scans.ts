@@ -4,7 +4,7 @@
  * and decision, `/fetch`'s reading of a page's text and its hidden-content check, a body's
  * redaction and a scan API field's scans.
  * On the event loop for content up to OFFLOAD_THRESHOLD_BYTES, on a pool of worker threads above
- * it (a request body by what its scan reads: a gzip body, or a few KiB of JSON whose identifiers
+ * it (a request body by what its scan reads: a gzip body, or a few KiB of JSON whose many values
  * make thousands of split-secret pairs, goes too; and a git push's pack check, whatever its size). A 1 MiB chat-completion body is about
  * 90 ms of scanning; on the event loop every other agent's requests, tunnels, WebSocket frames,
  * `/health` and the admin API would wait for it. The work is the same function either way
@@ -61,8 +61,8 @@ export class BodyScans {
   /**
    * §6.2 scan of a request body read whole; a promise only when it ran on the pool. Placed by the
    * bytes the scan reads (`requestBodyScanBytes`): a body it inflates (gzip) goes to the pool
-   * whatever its size, so does a JSON or form body of a few KiB whose many identifiers make
-   * thousands of split-secret pairs to scan; any body stays here while request-body scanning is off.
+   * whatever its size, so does a JSON or form body of a few KiB whose many values make thousands
+   * of split-secret pairs to scan; any body stays here while request-body scanning is off.
    */
   scanRequestBody(scanner: Scanner, input: BodyScanInput): ContentScanResult | Promise<ContentScanResult> {
     const at = this.placement('request_body', scanner, input.body.byteLength, input.suppress, requestBodyScanBytes(scanner.settings, input, OFFLOAD_THRESHOLD_BYTES))
