@@ -157,10 +157,10 @@ const COUNTED_VALUES = 65
  * reads fields of), read from the bytes without parsing: a JSON string between unescaped `"`
  * that is not a key (followed by `:`), a form value after `=` up to `&`; up to COUNTED_VALUES; 0
  * for other types. The split-secret pass joins each pair of them (up to 4,032): 64 values are
- * 8–10 ms of scanning as words, e-mail addresses or paths, 16 ms as numbers in strings, about
- * 40 ms as hex ids, base64 or base32 tokens and 80 ms as JWTs (a decoder may take a pair whole,
- * or a pattern's screen matches across its junction, and the pair is scanned), in a body of one
- * to thirteen KiB: by its length alone such a body would stay on the event loop.
+ * 4–7 ms of scanning as words, e-mail addresses, URLs, paths or numbers in strings, and 30–40 ms
+ * as hex ids, base64 or base32 tokens or JWTs (a decoder may take a pair whole, or a pattern's
+ * screen matches across its junction, and the pair is scanned), in a body of one to thirteen
+ * KiB: by its length alone such a body would stay on the event loop.
  */
 function fieldPairBytes(contentType: string | undefined, body: Uint8Array): number {
   const {type} = parseContentType(contentType ?? '')

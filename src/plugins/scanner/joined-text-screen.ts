@@ -32,7 +32,9 @@
  *     the smallest window;
  *  7. segment decodings (and the seed step's segment decodings): a segment of `t` is a whole
  *     segment of `x` or `y`, or the junction segment (last run of `x` + first run of `y`); each
- *     distinct segment is decoded and checked once per call.
+ *     distinct segment is decoded and checked once per call. A junction segment that is all of
+ *     `t` (neither half holds a delimiter: ids, tokens, JWTs) is not: both steps pass by a segment
+ *     equal to the text, whose decodings are steps 3 and 6's.
  * Checking more than a step looks at (e.g. every segment of ≥ 10 characters for seed phrases,
  * or a segment equal to the whole text) only keeps more texts: sound either way.
  */
@@ -394,7 +396,8 @@ export function junctionPairsToScan(engine: DlpEngine, pairs: readonly JunctionP
     const y = half(ys, true, right)
     if (!x.plain || !y.plain || (x.rejects | y.rejects) !== ALL_DECODERS || x.segments || y.segments || x.seed || y.seed) continue
     if (x.needle || y.needle || (x.cuts.length > 0 && y.cuts.length > 0 && x.cuts.some((c) => y.cuts.includes(c)))) continue
-    if (segmentMay(x.run + y.run)) continue
+    // The junction segment, unless it is the whole text (module comment, 7).
+    if ((x.run.length < xs.length || y.run.length < ys.length) && segmentMay(x.run + y.run)) continue
     // A window of known words across the junction holds both halves' runs and at most two
     // tokens in between (x's last, y's first, or the one they merge into). The span of tokens
     // around the junction of `x + y` is x's last tokens then y's first ones.
