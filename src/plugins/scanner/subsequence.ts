@@ -76,8 +76,8 @@ export function hitting(texts: readonly string[], screen: JunctionScreen, lines:
  * or a pass cannot tell. One pass per batch of about `BATCH_CHARS` bytes; a batch that is not
  * clean is split in halves, and so on down to single lines — but where both halves of a split
  * hit, their lines are passed one by one: halving reads every byte again at each level, which on
- * batches where most lines hit (a JSON body's hex identifiers, whose IBAN and card screens match
- * most junctions) cost several times one pass per line. The entries have no assertions, so a
+ * batches where most lines hit (hex values — a URL's query values, a JSON body's identifiers —
+ * whose IBAN and card screens match most junctions) cost several times one pass per line. The entries have no assertions, so a
  * match in a line alone is a match in any batch holding it: a clean batch has only clean lines,
  * and each line's outcome is that of a pass over it alone, however the lines are batched.
  */

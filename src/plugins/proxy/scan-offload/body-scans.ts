@@ -5,12 +5,12 @@
  * redaction and a scan API field's scans.
  * On the event loop for content up to OFFLOAD_THRESHOLD_BYTES, on a pool of worker threads above
  * it (a request body by what its scan reads: a gzip body, or a few KiB of JSON whose many values
- * make thousands of split-secret pairs, goes too; and a git push's pack check, whatever its size). A 1 MiB chat-completion body is about
- * 90 ms of scanning; on the event loop every other agent's requests, tunnels, WebSocket frames,
- * `/health` and the admin API would wait for it. The work is the same function either way
- * (scan-offload/jobs.ts), so the gate decides on the same result. While the pool is full it runs
- * on the event loop (`room`); work the pool cannot run (a thread died) refuses the content, which
- * is never forwarded unscanned.
+ * make thousands of split-secret pairs, goes too; and a git push's pack check, whatever its
+ * size). A 1 MiB chat-completion body is about 90 ms of scanning; on the event loop every other
+ * agent's requests, tunnels, WebSocket frames, `/health` and the admin API would wait for it. The
+ * work is the same function either way (scan-offload/jobs.ts), so the gate decides on the same
+ * result. While the pool is full it runs on the event loop (`room`); work the pool cannot run (a
+ * thread died) refuses the content, which is never forwarded unscanned.
  *
  * One per snapshot (state.ts): its threads compile the snapshot's scanners, a reload retires it
  * (threads end once idle) and the new snapshot brings its own.
