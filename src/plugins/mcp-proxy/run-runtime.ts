@@ -33,8 +33,9 @@ export function mcpRuntimeWith(
     settings,
     killSwitch,
     sessions,
-    // Its own pool per snapshot (workers compile this snapshot's scanner); the listener retires the old one on reload.
-    offload: scanOffload(c, scanner, settings),
+    // Its own pool per snapshot (workers compile this snapshot's scanner); the listener retires the
+    // old one on reload. The run's event loop serves every agent: a call is placed by its pairs too.
+    offload: scanOffload(c, scanner, settings, {placeByPairs: true}),
     // The run owns the session manager and the detector (their timers stop with the run).
     close: () => undefined,
     deps: {

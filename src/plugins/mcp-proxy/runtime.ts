@@ -62,12 +62,16 @@ export function mediaCheck(c: PipelockConfig): MediaCheck | null {
   return s === null ? null : (contentType, body) => applyMediaPolicy(s, contentType, body)
 }
 
-/** The runtime's scan placement: the pool's workers compile the same scanner, media policy and input options. */
-export function scanOffload(c: PipelockConfig, scanner: Scanner, settings: McpSettings, agent = '_default'): McpScanOffload {
+/**
+ * The runtime's scan placement: the pool's workers compile the same scanner, media policy and
+ * input options. `placeByPairs`: on an event loop other clients share (`ScanOffloadOptions`).
+ */
+export function scanOffload(c: PipelockConfig, scanner: Scanner, settings: McpSettings, o: {readonly agent?: string; readonly placeByPairs?: boolean} = {}): McpScanOffload {
   return new McpScanOffload({
     init: {scanner: scanner.settings, media: mediaSettings(c), input: settings.input, toolScan: settings.toolScan.enabled, redaction: settings.redactor?.source ?? null},
     redirect: {quarantineDir: c.mcp_tool_policy.quarantine_dir},
-    mediation: mcpMediation(c, agent),
+    mediation: mcpMediation(c, o.agent ?? '_default'),
+    placeByPairs: o.placeByPairs === true,
   })
 }
 
@@ -93,7 +97,7 @@ export function buildMcpRuntime(
   const cee = c.cross_request_detection.enabled ? new CrossRequestDetector(ceeSettingsFromConfig(c)) : null
   cee?.start(now)
   const settings = mcpSettingsFromConfig(c, scanner)
-  const offload = scanOffload(c, scanner, settings, agent)
+  const offload = scanOffload(c, scanner, settings, {agent})
   return {
     settings,
     killSwitch,

@@ -1,6 +1,8 @@
 /**
  * Where an MCP message's content scan runs (spec mcp.md §4.7 note 4, §18.4): inline on the event
- * loop for a message up to OFFLOAD_THRESHOLD_BYTES, on the scan pool above it. Either way the
+ * loop for a message up to OFFLOAD_THRESHOLD_BYTES, on the scan pool above it — and, on a loop
+ * other clients share (`placeByPairs`), a request whose values make more than that in
+ * split-secret pairs. Either way the
  * one decision function decides, in its gate order (kill switch → scanners → session → CEE →
  * contract → mode), with the pool's scan result as an input: same verdict, findings, notes and
  * bytes. While the pool is full the scan runs inline. A pool failure (worker died, scan threw)
@@ -14,6 +16,7 @@ let mediationApply: typeof import('./mediation-apply.js') | undefined
 import {settleRedirect, type RedirectOptions} from './redirect.js'
 import {McpScanPool, type ScanJob, type ScanPoolOptions, type ScanPoolStats, type ScanReply, type ScanWorkerInit} from './scan-pool.js'
 import {LazyWorkerPool, OFFLOAD_THRESHOLD_BYTES, offloadedBytes} from '../workers/index.js'
+import {jsonValuePairBytes} from '../scanner/index.js'
 
 export {OFFLOAD_THRESHOLD_BYTES}
 
@@ -26,6 +29,14 @@ export interface ScanOffloadOptions extends ScanPoolOptions {
   readonly redirect?: RedirectOptions
   /** The mediation envelope forwarded `tools/call`s carry (null: `mediation_envelope` off). */
   readonly mediation?: McpMediation | null
+  /**
+   * Place a request by what its scan reads — its size and the split-secret pairs of its values
+   * (`jsonValuePairBytes`: a `tools/call` of 64 hex ids in 2.9 KB is about 40 ms) — not its size
+   * alone: for `run --mcp-listen`, whose event loop serves every agent's HTTP traffic too. `mcp
+   * proxy` wraps one agent, which waits for its own call either way; there a pool started for
+   * small calls would only add a thread's memory.
+   */
+  readonly placeByPairs?: boolean
 }
 
 export class McpScanOffload {
@@ -59,7 +70,7 @@ export class McpScanOffload {
   }
 
   private scannedRequest(ctx: McpContext, raw: string, extras: RequestExtras): McpDecision | Promise<McpDecision> {
-    const bytes = this.offloaded(raw)
+    const bytes = this.offloaded(raw, this.o.placeByPairs === true)
     if (bytes === 0 || !requestScanRuns(ctx.settings, ctx.state.transport)) return decideRequest(ctx, raw, extras)
     return this.pool.run({kind: 'request', raw}, bytes).then(
       (r) => decideRequest(ctx, raw, {...extras, ...('request' in r ? {content: r.request, redaction: r.redaction} : {content: unscannedContent('wrong scan kind')})}),
@@ -99,8 +110,11 @@ export class McpScanOffload {
    * of messages queued or being scanned), where it is scanned here rather than blocked as if its
    * scan had failed.
    */
-  private offloaded(raw: string): number {
-    const bytes = this.o.inline === true ? 0 : offloadedBytes(raw, this.threshold)
+  /** The bytes a message takes on the pool (its UTF-8 length), or 0 when it is scanned here; `byPairs`: `placeByPairs` for a request. */
+  private offloaded(raw: string, byPairs = false): number {
+    if (this.o.inline === true) return 0
+    let bytes = offloadedBytes(raw, this.threshold)
+    if (bytes === 0 && byPairs && raw.length + jsonValuePairBytes(raw) > this.threshold) bytes = Buffer.byteLength(raw)
     return bytes > 0 && this.pool.hasRoom(bytes) ? bytes : 0
   }
 }

@@ -166,12 +166,25 @@ function fieldPairBytes(contentType: string | undefined, body: Uint8Array): numb
   const {type} = parseContentType(contentType ?? '')
   const json = type === 'application/json' || type.endsWith('+json')
   if (!json && type !== 'application/x-www-form-urlencoded') return 0
+  return valuePairBytes(json, body.length, (i) => body[i]!)
+}
+
+/**
+ * `fieldPairBytes` of a JSON text (an MCP message, whose arguments' values the split-secret pass
+ * joins in pairs, mcp.md §4.2), read unit by unit (the marks it looks for are ASCII).
+ */
+export function jsonValuePairBytes(text: string): number {
+  return valuePairBytes(true, text.length, (i) => text.charCodeAt(i))
+}
+
+/** `pairPassBytes` over the string values of JSON (`json`) or of a form, unit `i` read by `at`. */
+function valuePairBytes(json: boolean, length: number, at: (i: number) => number): number {
   let count = 0
   let total = 0
   let open = false
   let start = 0
-  for (let i = 0; i < body.length && count < COUNTED_VALUES; i++) {
-    const b = body[i]!
+  for (let i = 0; i < length && count < COUNTED_VALUES; i++) {
+    const b = at(i)
     if (!open) {
       // A value starts: a JSON string's opening quote, a form value's `=`.
       if (b === (json ? 0x22 : 0x3d)) {
@@ -186,22 +199,22 @@ function fieldPairBytes(contentType: string | undefined, body: Uint8Array): numb
     }
     if (b !== (json ? 0x22 : 0x26)) continue
     open = false
-    if (json && isKey(body, i + 1)) continue
+    if (json && isKey(length, at, i + 1)) continue
     count++
     total += i - start
   }
   if (!json && open) {
     count++
-    total += body.length - start
+    total += length - start
   }
   return pairPassBytes(count, total)
 }
 
 /** Whether the JSON after a string's closing quote (at `from`) is `:` past white space: the string is a key. */
-function isKey(body: Uint8Array, from: number): boolean {
+function isKey(length: number, at: (i: number) => number, from: number): boolean {
   let j = from
-  while (j < body.length && (body[j] === 0x20 || body[j] === 0x09 || body[j] === 0x0a || body[j] === 0x0d)) j++
-  return j < body.length && body[j] === 0x3a
+  while (j < length && (at(j) === 0x20 || at(j) === 0x09 || at(j) === 0x0a || at(j) === 0x0d)) j++
+  return j < length && at(j) === 0x3a
 }
 
 /**

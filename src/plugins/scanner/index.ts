@@ -61,7 +61,7 @@ export {extractHtmlText, PageTextReader, type ExtractedPage} from './html-text.j
 export type {SseStreamScanner, SseOutcome, SseEventFields} from './sse.js'
 export {extractJsonTexts, JsonTextError, MAX_JSON_DEPTH} from './json-texts.js'
 export {
-  scanRequestBody, scanRequestHeaders, extractBodyTexts, isCompressedEncoding, BodyParseError, MULTIPART_LIMITS, utf8HeaderValue, requestBodyScanBytes,
+  scanRequestBody, scanRequestHeaders, extractBodyTexts, isCompressedEncoding, BodyParseError, MULTIPART_LIMITS, utf8HeaderValue, requestBodyScanBytes, jsonValuePairBytes,
 } from './body-scanner.js'
 export type {BodyScanInput, ContentScanResult, HeaderList, BodyScanDeps} from './body-scanner.js'
 export {textRuns, MIN_TEXT_RUN} from './text-runs.js'

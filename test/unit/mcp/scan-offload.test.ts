@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict'
+import {createHash} from 'node:crypto'
 import {after, describe, test} from 'node:test'
 import {decideRequest, decideResponse, newSessionState, type McpContext, type McpDecision, type McpTransport} from '../../../src/plugins/mcp/index.js'
-import {McpScanOffload, OFFLOAD_THRESHOLD_BYTES, type McpRuntime} from '../../../src/plugins/mcp-proxy/index.js'
-import {AWS_KEY, call, runtimeFor, toolsList} from './helpers.js'
+import {McpScanOffload, mcpRuntimeWith, OFFLOAD_THRESHOLD_BYTES, type McpRuntime} from '../../../src/plugins/mcp-proxy/index.js'
+import {KillSwitchController} from '../../../src/plugins/killswitch/index.js'
+import {AWS_KEY, call, mcpConfig, runtimeFor, toolsList} from './helpers.js'
 
 // The scan pool (mcp.md §4.7 note 4, §18.4): a large message's content scan runs in a worker
 // thread and the decision is the inline one, byte for byte. The inline pipeline is the oracle.
@@ -213,6 +215,44 @@ describe('scan pool failures block, never forward', {timeout: 120_000}, () => {
       assert.equal(off.stats()!.inFlightBytes, 0)
     } finally {
       await off.close()
+    }
+  })
+
+  test('on a shared loop (run --mcp-listen) a small call of many ids goes to the pool with the inline decision; mcp proxy keeps it here', async () => {
+    const r = runtime({mcp_input_scanning: {enabled: true, action: 'block'}})
+    const ids = (): string[] => Array.from({length: 64}, (_, k) => createHash('sha1').update(`commit ${k}`).digest('hex'))
+    const hexKey = Buffer.from(`key=${AWS_KEY}`).toString('hex')
+    // Only the pair pass joins the key's halves: apart, in reverse order.
+    const leaking = JSON.stringify(call(1, 'merge', {commits: [...ids().slice(0, 30), hexKey.slice(24), 'x', hexKey.slice(0, 24), ...ids().slice(30, 60)]}))
+    const clean = JSON.stringify(call(2, 'merge', {commits: ids()}))
+    assert.ok(clean.length < 3200)
+    const shared = new McpScanOffload({init: {scanner: r.deps.scanner.settings, media: null, input: r.settings.input, toolScan: true}, workers: 1, placeByPairs: true})
+    try {
+      for (const [raw, verdict] of [[leaking, 'block'], [clean, 'allow']] as const) {
+        const got = shared.decideRequest(ctxOf(r, 'mcp_http_listener'), raw)
+        assert.ok(got instanceof Promise, 'scanned on the pool')
+        const want = decideRequest(ctxOf(r, 'mcp_http_listener'), raw)
+        assert.equal(want.verdict, verdict)
+        assert.deepEqual(await got, want)
+      }
+      // A call with a few arguments stays here.
+      assert.ok(!(shared.decideRequest(ctxOf(r, 'mcp_http_listener'), JSON.stringify(call(3, 'merge', {commits: ids().slice(0, 8)}))) instanceof Promise))
+    } finally {
+      await shared.close()
+    }
+    // `mcp proxy`'s runtime: the same call is scanned on the event loop, no pool started.
+    const d = r.offload.decideRequest(ctxOf(r, 'mcp_stdio'), clean)
+    assert.ok(!(d instanceof Promise))
+    assert.equal(r.offload.stats(), null)
+    // The run's MCP runtime (`run --mcp-listen`) places by pairs.
+    const scanner = r.deps.scanner
+    const run = mcpRuntimeWith(mcpConfig({}), {scanner, sessions: null, cee: null, agentNames: {resolve: () => ({identity: {name: 'anonymous', profile: '_default', auth: 'self-declared' as const, declared: false}})}}, new KillSwitchController({enabled: false, sentinelFile: '', message: ''}), ['config'], () => 1_000_000, () => undefined)
+    try {
+      const onPool = run.offload.decideRequest(ctxOf(run, 'mcp_http_listener'), clean)
+      assert.ok(onPool instanceof Promise, 'the run\'s listener scans it on the pool')
+      assert.equal((await onPool).verdict, 'allow')
+    } finally {
+      await run.offload.close()
     }
   })
 
