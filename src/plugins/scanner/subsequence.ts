@@ -25,6 +25,7 @@ import type {ByteLines} from './byte-lines.js'
 import {isPrintableAscii} from './normalize.js'
 import {regexCoreOf} from './regex-core-table.js'
 import {compileSet, setMatches, type Re2Set} from './pattern-set.js'
+import {compileDlp} from './regex.js'
 
 /** At most this many values take part (§5.5). */
 export const SUBSEQUENCE_MAX_VALUES = 20
@@ -39,24 +40,111 @@ export const JUNCTION_CORE_CAP = 20
 const BATCH_CHARS = 16384
 
 export interface JunctionScreen {
-  /** RE2::Set of the cores, entry i for pattern i. */
+  /** RE2::Set of the cores of the patterns not in `runs`. */
   readonly set: Re2Set
   /** No core match is longer (code points). */
   readonly window: number
+  /** The patterns screened by the runs of a character class instead (`RunRule`); none when absent. */
+  readonly runs?: readonly RunRule[]
 }
+
+/**
+ * A pattern whose every match, in printable ASCII, is a maximal run of one character class of
+ * `min` to `max` characters, or lies in such a run of at least `min` (`max` Infinity). Its core
+ * (20 characters of that class) would match most junctions of random values, and keep their
+ * concatenations (issue 36: a URL with 20 query values of 12 random letters and digits was 12 ms
+ * of scanning); the runs across values are counted instead (`valueRun`, `stepRun`).
+ */
+export interface RunRule {
+  /** 1 for the class's ASCII characters. */
+  readonly cls: Uint8Array
+  readonly min: number
+  readonly max: number
+}
+
+const classOf = (re: RegExp): Uint8Array => Uint8Array.from({length: 128}, (_, c) => (re.test(String.fromCharCode(c)) ? 1 : 0))
+
+/**
+ * The run rules, by the exact pattern each was derived from (compiled as DLP patterns are: `(?i)`).
+ * A catalogue pattern whose text changes no longer matches its rule, and gets its core back.
+ * - Bitcoin WIF Private Key: a match is 51 or 52 characters of `[1-9A-HJ-NP-Za-km-z]`, which
+ *   case-insensitively is `[1-9A-Za-z]` in ASCII (`I`, `O` and `l` fold in; `0` does not).
+ * - IBAN: `\b[A-Z]{2}\d{2}[A-Z0-9]{11,30}\b`: 15 to 34 letters and digits with a word boundary on
+ *   both sides — a whole maximal run of word characters (`[0-9A-Za-z_]`, RE2's ASCII `\w`).
+ */
+const RUN_RULES: ReadonlyArray<readonly [string, RunRule]> = [
+  ['(?:5[1-9A-HJ-NP-Za-km-z]{50}|[KL][1-9A-HJ-NP-Za-km-z]{51})', {cls: classOf(/[1-9A-Za-z]/), min: 51, max: Infinity}],
+  ['\\b[A-Z]{2}\\d{2}[A-Z0-9]{11,30}\\b', {cls: classOf(/\w/), min: 15, max: 34}],
+]
 
 /** The screen for these pattern sources (as compiled), or null when one of them has no core. */
 export function buildJunctionScreen(sources: readonly string[]): JunctionScreen | null {
+  const rules = new Map(RUN_RULES.map(([regex, rule]) => [compileDlp(regex).source, rule]))
   let window = 1
   const cores: string[] = []
+  const runs: RunRule[] = []
   for (const src of sources) {
+    const rule = rules.get(src)
+    if (rule !== undefined) {
+      runs.push(rule)
+      continue
+    }
     const c = regexCoreOf(src, JUNCTION_CORE_CAP)
     if (c === null) return null
     cores.push(c.source)
     window = Math.max(window, c.maxLen)
   }
-  const set = compileSet(cores)
-  return set === null ? null : {set, window}
+  // Without a core there is nothing to walk the chains with: no screen (every target is kept).
+  const set = cores.length === 0 ? null : compileSet(cores)
+  return set === null ? null : {set, window, runs}
+}
+
+/** One value's runs of a rule's class: its length; all of it in the class; its leading and trailing runs; a maximal run inside it (not at either end) in the rule's range. */
+interface ValueRun {
+  readonly len: number
+  readonly whole: boolean
+  readonly pre: number
+  readonly suf: number
+  readonly inner: boolean
+}
+
+function inRange(n: number, r: RunRule): boolean {
+  return n >= r.min && n <= r.max
+}
+
+function valueRun(v: string, r: RunRule): ValueRun {
+  let pre = 0
+  while (pre < v.length && r.cls[v.charCodeAt(pre)] === 1) pre++
+  if (pre === v.length) return {len: v.length, whole: true, pre, suf: pre, inner: false}
+  let suf = 0
+  while (suf < v.length && r.cls[v.charCodeAt(v.length - 1 - suf)] === 1) suf++
+  let inner = false
+  let run = 0
+  for (let i = pre; i < v.length - suf && !inner; i++) {
+    if (r.cls[v.charCodeAt(i)] === 1) run++
+    else {
+      inner = inRange(run, r)
+      run = 0
+    }
+  }
+  return {len: v.length, whole: false, pre, suf, inner: inner || inRange(run, r)}
+}
+
+/**
+ * The length of the run still open after appending a value to a concatenation whose open run is
+ * `cur` long — or −1 once a maximal run in the rule's range has closed (then the concatenation,
+ * and any it starts, may match). A value wholly in the class lengthens the open run; otherwise its
+ * leading run closes it, its inner runs are closed, and its trailing run opens the next.
+ */
+function stepRun(cur: number, v: ValueRun, r: RunRule): number {
+  if (cur < 0) return -1
+  if (v.whole) return cur + v.len
+  return inRange(cur + v.pre, r) || v.inner ? -1 : v.suf
+}
+
+/** Whether a concatenation whose state is `cur` (`stepRun`) holds a maximal run in the rule's range, its last run closed by its end. */
+function runCloses(cur: number, r: RunRule): boolean {
+  return cur < 0 || inRange(cur, r)
 }
 
 /** Indices of `texts` in which some core matches (undecidable passes count as hits). */
@@ -203,22 +291,46 @@ export function subsequenceTexts(values: readonly string[], screen: JunctionScre
   const n = v.length
   let h: Hits | null = null
   const screened = screen !== null && v.every(isPrintableAscii)
+  const rules = screened ? screen.runs ?? [] : []
+  // Per rule, each value's runs (`valueRun`).
+  const runs = rules.map((r) => v.map((x) => valueRun(x, r)))
   if (screened) {
     h = junctionHits(v, screen, lines)
-    if (h === null) return []
+    if (h === null && rules.length === 0) return []
   }
   const out = new Set<string>()
   const add = (t: string): void => void out.add(screened ? t : normalize(t))
+  // Per rule, the open run after the first value, the first two, the first three (`stepRun`).
+  const s1 = new Array<number>(rules.length)
+  const s2 = new Array<number>(rules.length)
+  const s3 = new Array<number>(rules.length)
+  const step = (into: number[], from: readonly number[] | null, k: number): boolean => {
+    let closes = false
+    for (let r = 0; r < rules.length; r++) {
+      into[r] = stepRun(from === null ? 0 : from[r]!, runs[r]![k]!, rules[r]!)
+      if (runCloses(into[r]!, rules[r]!)) closes = true
+    }
+    return closes
+  }
+  const all = !screened
   for (let a = 0; a < n; a++) {
+    step(s1, null, a)
     for (let b = a + 1; b < n; b++) {
-      const k2 = h === null || h.value[a] === 1 || h.value[b] === 1 || h.pair[a * n + b] === 1
-      if (k2) add(v[a]! + v[b]!)
+      // A core's hit in a value or run is in every longer concatenation holding it (`k2` → `k3`
+      // → `k4`); a run rule's verdict is not inherited (a run open at the end may go on), but
+      // read from each concatenation's own state.
+      const r2 = step(s2, s1, b)
+      const k2 = all || (h !== null && (h.value[a] === 1 || h.value[b] === 1 || h.pair[a * n + b] === 1))
+      if (k2 || r2) add(v[a]! + v[b]!)
       for (let c = b + 1; c < n; c++) {
-        const k3 = k2 || h === null || h.value[c] === 1 || h.pair[b * n + c] === 1 || h.triple[(a * n + b) * n + c] === 1
-        if (k3) add(v[a]! + v[b]! + v[c]!)
+        const r3 = step(s3, s2, c)
+        const k3 = k2 || (h !== null && (h.value[c] === 1 || h.pair[b * n + c] === 1 || h.triple[(a * n + b) * n + c] === 1))
+        if (k3 || r3) add(v[a]! + v[b]! + v[c]!)
         for (let d = c + 1; d < n; d++) {
-          const k4 = k3 || h === null || h.value[d] === 1 || h.pair[c * n + d] === 1 || h.triple[(b * n + c) * n + d] === 1 || h.quad.has(((a * n + b) * n + c) * n + d)
-          if (k4) add(v[a]! + v[b]! + v[c]! + v[d]!)
+          let r4 = false
+          for (let r = 0; r < rules.length && !r4; r++) r4 = runCloses(stepRun(s3[r]!, runs[r]![d]!, rules[r]!), rules[r]!)
+          const k4 = k3 || (h !== null && (h.value[d] === 1 || h.pair[c * n + d] === 1 || h.triple[(b * n + c) * n + d] === 1 || h.quad.has(((a * n + b) * n + c) * n + d)))
+          if (k4 || r4) add(v[a]! + v[b]! + v[c]! + v[d]!)
         }
       }
     }

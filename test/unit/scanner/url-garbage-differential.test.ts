@@ -249,7 +249,7 @@ function oldSubsequenceTexts(values: readonly string[], screen: JunctionScreen |
       }
     }
     const hit = oldHitting(texts, screen)
-    if (hit.length === 0) return []
+    if (hit.length === 0 && (screen.runs ?? []).length === 0) return []
     h = {value: new Uint8Array(n), pair: new Uint8Array(n * n), triple: new Uint8Array(n * n * n), quad: new Set<number>()}
     for (const i of hit) {
       const key = keys[i]!
@@ -261,16 +261,23 @@ function oldSubsequenceTexts(values: readonly string[], screen: JunctionScreen |
   }
   const out = new Set<string>()
   const add = (t: string): void => void out.add(screened ? t : normalize(t))
+  // A run rule, read on the built string: some maximal run of its class has a length in its range.
+  const rules = screened ? screen.runs ?? [] : []
+  const byRuns = (t: string): boolean => rules.some((r) => {
+    // The maximal runs of the class, by a regex over the whole string (printable ASCII).
+    const cls = `[${[...Array(128).keys()].filter((c) => r.cls[c] === 1).map((c) => `\\x${c.toString(16).padStart(2, '0')}`).join('')}]+`
+    return (t.match(new RegExp(cls, 'g')) ?? []).some((run) => run.length >= r.min && run.length <= r.max)
+  })
   for (let a = 0; a < n; a++) {
     for (let b = a + 1; b < n; b++) {
       const k2 = h === null || h.value[a] === 1 || h.value[b] === 1 || h.pair[a * n + b] === 1
-      if (k2) add(v[a]! + v[b]!)
+      if (k2 || byRuns(v[a]! + v[b]!)) add(v[a]! + v[b]!)
       for (let c = b + 1; c < n; c++) {
         const k3 = k2 || h === null || h.value[c] === 1 || h.pair[b * n + c] === 1 || h.triple[(a * n + b) * n + c] === 1
-        if (k3) add(v[a]! + v[b]! + v[c]!)
+        if (k3 || byRuns(v[a]! + v[b]! + v[c]!)) add(v[a]! + v[b]! + v[c]!)
         for (let d = c + 1; d < n; d++) {
           const k4 = k3 || h === null || h.value[d] === 1 || h.pair[c * n + d] === 1 || h.triple[(b * n + c) * n + d] === 1 || h.quad.has(((a * n + b) * n + c) * n + d)
-          if (k4) add(v[a]! + v[b]! + v[c]! + v[d]!)
+          if (k4 || byRuns(v[a]! + v[b]! + v[c]! + v[d]!)) add(v[a]! + v[b]! + v[c]! + v[d]!)
         }
       }
     }
@@ -544,10 +551,13 @@ test('junction screen: hitting and subsequenceTexts equal the string-built origi
   // Dense batches (both halves of a split hit: the lines are then passed one by one) and every
   // density between, over several batches: hex identifiers (whose card and IBAN screens match
   // often) among words, a key in some lines.
+  // The joined-text screen's set: its IBAN entry (a core, not the §5.5 run rule) matches most hex ids.
+  const joined = engine.joinedTextScreens()!
+  const dense = {set: joined.set, window: joined.window}
   for (const density of [1, 0.9, 0.5, 0.2, 0.05]) {
     const texts = Array.from({length: 1500}, (_, k) => (r() < density ? (k % 11 === 0 ? awsKeyId(k) : hexLower(40, k)) : `${WORDS[k % 10]} ${k}`))
-    const want = oldHitting(texts, screen)
-    assert.deepEqual(hitting(texts, screen, engine.lines), want, `density ${density}`)
+    const want = oldHitting(texts, dense)
+    assert.deepEqual(hitting(texts, dense, engine.lines), want, `density ${density}`)
     if (density >= 0.5) assert.ok(want.length > 300, `density ${density}: ${want.length} lines hit`)
   }
 })
