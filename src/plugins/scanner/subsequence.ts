@@ -142,6 +142,28 @@ function stepRun(cur: number, v: ValueRun, r: RunRule): number {
   return inRange(cur + v.pre, r) || v.inner ? -1 : v.suf
 }
 
+/**
+ * Whether some concatenation of at most four of these values can hold a maximal run in the rule's
+ * range: a value's inner run in it, or a run across values reaching its least length. Such a run
+ * is one value's trailing run (all of it when the value is wholly in the class), at most two
+ * whole values, then one value's leading run — at most the longest of each. URLs of words and
+ * numbers (`alpha-12345`: no whole value, runs of 5) stay far below both rules and fold nothing
+ * per concatenation.
+ */
+function runsMayReach(vr: readonly ValueRun[], r: RunRule): boolean {
+  let suf = 0
+  let pre = 0
+  const wholes: number[] = []
+  for (const x of vr) {
+    if (x.inner) return true
+    suf = Math.max(suf, x.suf)
+    pre = Math.max(pre, x.pre)
+    if (x.whole) wholes.push(x.len)
+  }
+  wholes.sort((a, b) => b - a)
+  return suf + (wholes[0] ?? 0) + (wholes[1] ?? 0) + pre >= r.min
+}
+
 /** Whether a concatenation whose state is `cur` (`stepRun`) holds a maximal run in the rule's range, its last run closed by its end. */
 function runCloses(cur: number, r: RunRule): boolean {
   return cur < 0 || inRange(cur, r)
@@ -291,9 +313,15 @@ export function subsequenceTexts(values: readonly string[], screen: JunctionScre
   const n = v.length
   let h: Hits | null = null
   const screened = screen !== null && v.every(isPrintableAscii)
-  const rules = screened ? screen.runs ?? [] : []
-  // Per rule, each value's runs (`valueRun`).
-  const runs = rules.map((r) => v.map((x) => valueRun(x, r)))
+  // The rules whose runs can reach their range in some concatenation, each value's runs per rule.
+  const rules: RunRule[] = []
+  const runs: ValueRun[][] = []
+  for (const r of screened ? screen.runs ?? [] : []) {
+    const vr = v.map((x) => valueRun(x, r))
+    if (!runsMayReach(vr, r)) continue
+    rules.push(r)
+    runs.push(vr)
+  }
   if (screened) {
     h = junctionHits(v, screen, lines)
     if (h === null && rules.length === 0) return []
