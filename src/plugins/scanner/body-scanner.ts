@@ -105,10 +105,17 @@ export interface BodyParts {
   readonly printableRuns?: string | null
 }
 
+/** The media types read as JSON (`application/json` and every `+json` type). */
+function isJsonType(type: string): boolean {
+  return type === 'application/json' || type.endsWith('+json')
+}
+
+const FORM_TYPE = 'application/x-www-form-urlencoded'
+
 function extractBodyParts(contentType: string | undefined, body: Buffer, maxBodyBytes: number): BodyParts {
   const {type, params} = parseContentType(contentType ?? '')
-  if (type === 'application/json' || type.endsWith('+json')) return extractJsonParts(body.toString('utf8'))
-  if (type === 'application/x-www-form-urlencoded') {
+  if (isJsonType(type)) return extractJsonParts(body.toString('utf8'))
+  if (type === FORM_TYPE) {
     const texts = parseForm(body.toString('utf8'))
     return {texts, values: texts.filter((_, k) => k % 2 === 1), charArrays: []}
   }
@@ -164,8 +171,8 @@ const COUNTED_VALUES = 65
  */
 function fieldPairBytes(contentType: string | undefined, body: Uint8Array): number {
   const {type} = parseContentType(contentType ?? '')
-  const json = type === 'application/json' || type.endsWith('+json')
-  if (!json && type !== 'application/x-www-form-urlencoded') return 0
+  const json = isJsonType(type)
+  if (!json && type !== FORM_TYPE) return 0
   return valuePairBytes(json, body.length, (i) => body[i]!)
 }
 

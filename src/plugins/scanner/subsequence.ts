@@ -99,7 +99,10 @@ export function buildJunctionScreen(sources: readonly string[]): JunctionScreen 
   return set === null ? null : {set, window, runs}
 }
 
-/** One value's runs of a rule's class: its length; all of it in the class; its leading and trailing runs; a maximal run inside it (not at either end) in the rule's range. */
+/**
+ * One value's runs of a rule's class: its length; all of it in the class; its leading and
+ * trailing runs; a maximal run inside it (not at either end) in the rule's range.
+ */
 interface ValueRun {
   readonly len: number
   readonly whole: boolean
@@ -187,9 +190,10 @@ export function hitting(texts: readonly string[], screen: JunctionScreen, lines:
  * clean is split in halves, and so on down to single lines — but where both halves of a split
  * hit, their lines are passed one by one: halving reads every byte again at each level, which on
  * batches where most lines hit (hex values — a URL's query values, a JSON body's identifiers —
- * whose IBAN and card screens match most junctions) cost several times one pass per line. The entries have no assertions, so a
- * match in a line alone is a match in any batch holding it: a clean batch has only clean lines,
- * and each line's outcome is that of a pass over it alone, however the lines are batched.
+ * whose IBAN and card screens match most junctions) cost several times one pass per line. The
+ * entries have no assertions, so a match in a line alone is a match in any batch holding it: a
+ * clean batch has only clean lines, and each line's outcome is that of a pass over it alone,
+ * however the lines are batched.
  */
 function probeLines(lines: ByteLines, set: Re2Set, hit: (line: number) => void): void {
   /** Whether lines `lo…hi−1` may hold a match. */
@@ -328,10 +332,11 @@ export function subsequenceTexts(values: readonly string[], screen: JunctionScre
   }
   const out = new Set<string>()
   const add = (t: string): void => void out.add(screened ? t : normalize(t))
-  // Per rule, the open run after the first value, the first two, the first three (`stepRun`).
+  // Per rule, the open run after the first one, two, three and four values (`stepRun`).
   const s1 = new Array<number>(rules.length)
   const s2 = new Array<number>(rules.length)
   const s3 = new Array<number>(rules.length)
+  const s4 = new Array<number>(rules.length)
   const step = (into: number[], from: readonly number[] | null, k: number): boolean => {
     let closes = false
     for (let r = 0; r < rules.length; r++) {
@@ -355,8 +360,7 @@ export function subsequenceTexts(values: readonly string[], screen: JunctionScre
         const k3 = k2 || (h !== null && (h.value[c] === 1 || h.pair[b * n + c] === 1 || h.triple[(a * n + b) * n + c] === 1))
         if (k3 || r3) add(v[a]! + v[b]! + v[c]!)
         for (let d = c + 1; d < n; d++) {
-          let r4 = false
-          for (let r = 0; r < rules.length && !r4; r++) r4 = runCloses(stepRun(s3[r]!, runs[r]![d]!, rules[r]!), rules[r]!)
+          const r4 = step(s4, s3, d)
           const k4 = k3 || (h !== null && (h.value[d] === 1 || h.pair[c * n + d] === 1 || h.triple[(b * n + c) * n + d] === 1 || h.quad.has(((a * n + b) * n + c) * n + d)))
           if (k4 || r4) add(v[a]! + v[b]! + v[c]! + v[d]!)
         }
