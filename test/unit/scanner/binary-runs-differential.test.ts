@@ -75,6 +75,25 @@ test('text and printable runs equal the byte-by-byte oracles on planted, cut and
   for (let k = 0; k < 3000; k++) check(body(rand, k % 3 === 0), `body ${k}`)
 })
 
+/**
+ * Bytes counting up from `start` (every byte value in turn, as a test origin serves), with `strays`
+ * random positions set to random bytes: stretches read as spoilt text that are one text run, and
+ * ones a stray byte parts into two pieces.
+ */
+function counting(rand: () => number, n: number, start: number, strays: number): Buffer {
+  const b = Buffer.from(Array.from({length: n}, (_, i) => (start + i) & 0xff))
+  for (let k = 0; k < strays; k++) b[Math.floor(rand() * n)] = Math.floor(rand() * 256)
+  return b
+}
+
+test('bytes counting up, whole and with stray bytes: the same text runs and spoilt text as the oracles', () => {
+  const rand = prng(41)
+  for (let k = 0; k < 300; k++) {
+    const b = counting(rand, 200 + Math.floor(rand() * 3000), Math.floor(rand() * 256), k % 4 === 0 ? 0 : Math.floor(rand() * 8))
+    check(b, `counting ${k}`)
+  }
+})
+
 test('every piece alone, at the start and at the end of noise, and every sub-range of a mixed body', () => {
   const rand = prng(37)
   for (const p of pieces(rand)) {
@@ -212,7 +231,8 @@ test('the text and printable runs found together equal each found alone', () => 
       assert.equal(wasmBothRunBounds(b, MIN_TEXT_RUN, null, () => {}, {max, read: (c) => (counts = Uint8Array.from(c))}), true)
       assert.deepEqual(counts, damageCounts(b, max), `body ${k}: damage, max ${max}`)
     }
-    assert.equal(spoiltText(b, counts!), oracleSpoilt(b), `body ${k}: spoilt text`)
+    assert.equal(spoiltText(b, counts!, textRunBounds(b)), oracleSpoilt(b), `body ${k}: spoilt text`)
+    assert.equal(spoiltText(b, counts!), oracleSpoilt(b, false), `body ${k}: spoilt text, every stretch read`)
     // Under 256 bytes the module is not used: the printable runs are left to their own finder.
     assert.equal(both.printable, b.length >= 256 ? joinedOracle(b) : null, `body ${k}: printable runs`)
   }

@@ -109,10 +109,12 @@ export function oraclePrintable(body: Buffer, min = 6): string | null {
 
 /**
  * The oracle of `spoiltText` (text-runs.ts), from its definition: a word (64 bytes) is damaged by
- * its bytes ≥ 0x80, DEL and its control bytes but NUL, tab, LF and CR; a word with damage, at most one byte in four of those it holds, covers itself
- * and its two neighbours; each row of covered words is read as UTF-8 without its U+FFFD.
+ * its bytes ≥ 0x80, DEL and its control bytes but NUL, tab, LF and CR; a word with damage, at most
+ * one byte in four of those it holds, covers itself and its two neighbours; each row of covered
+ * words is read as UTF-8 without its U+FFFD, and left out when that reads as nothing or (with
+ * `dropRuns`) as the one text run wholly inside the row.
  */
-export function oracleSpoilt(b: Buffer): string {
+export function oracleSpoilt(b: Buffer, dropRuns = true): string {
   const words = Math.ceil(b.length / 64)
   const covered = new Array<boolean>(words).fill(false)
   for (let j = 0; j < words; j++) {
@@ -120,12 +122,18 @@ export function oracleSpoilt(b: Buffer): string {
     const damage = word.filter((x) => x >= 0x7f || (x < 0x20 && ![0x00, 0x09, 0x0a, 0x0d].includes(x))).length
     if (damage > 0 && damage / word.length <= 1 / 4) for (const w of [j - 1, j, j + 1]) if (w >= 0 && w < words) covered[w] = true
   }
+  const runs = oracleRunBounds(b, 12)
   const parts: string[] = []
   for (let j = 0; j < words; j++) {
     if (!covered[j] || (j > 0 && covered[j - 1])) continue
     let k = j
     while (k + 1 < words && covered[k + 1]) k++
-    parts.push(b.toString('utf8', 64 * j, Math.min(b.length, 64 * (k + 1))).split('\ufffd').join(''))
+    const from = 64 * j
+    const to = Math.min(b.length, 64 * (k + 1))
+    const reading = b.toString('utf8', from, to).split('\ufffd').join('')
+    const inside = runs.filter(([s, e]) => s >= from && e <= to)
+    if (reading === '' || (dropRuns && inside.length === 1 && reading === b.toString('utf8', inside[0]![0], inside[0]![1]))) continue
+    parts.push(reading)
   }
   return parts.join(' ')
 }
@@ -137,11 +145,16 @@ export function oracleBinaryText(b: Buffer): string {
 
 /** The oracle of `textRuns`: byte by byte, each sequence's validity asked of Node's validator; runs of `min` bytes joined by a space. */
 export function oracleRuns(b: Buffer, min: number): string {
-  const runs: string[] = []
+  return oracleRunBounds(b, min).map(([s, e]) => b.toString('utf8', s, e)).join(' ')
+}
+
+/** The text runs of at least `min` bytes as [start, end) pairs, byte by byte (`oracleRuns`). */
+export function oracleRunBounds(b: Buffer, min: number): Array<[number, number]> {
+  const runs: Array<[number, number]> = []
   let start = 0
   let i = 0
   const close = (end: number): void => {
-    if (end - start >= min) runs.push(b.toString('utf8', start, end))
+    if (end - start >= min) runs.push([start, end])
   }
   while (i < b.length) {
     const c = b[i]!
@@ -155,5 +168,5 @@ export function oracleRuns(b: Buffer, min: number): string {
     start = i
   }
   close(b.length)
-  return runs.join(' ')
+  return runs
 }

@@ -12,7 +12,7 @@ import {gzipSync} from 'node:zlib'
 import {createScanner, defaultScannerSettings, MIN_TEXT_RUN, textRuns, type ScannerSettings} from '../../../src/plugins/scanner/index.js'
 import {printableRuns} from '../../../src/plugins/scanner/decoders.js'
 import {useRunFinderWasm} from '../../../src/plugins/scanner/run-finder-wasm.js'
-import {DAMAGE_MAX, damageCounts, spoiltBounds, wellFormedUtf8Text} from '../../../src/plugins/scanner/text-runs.js'
+import {binaryText, DAMAGE_MAX, damageCounts, spoiltBounds, spoiltText, textRunBounds, wellFormedUtf8Text} from '../../../src/plugins/scanner/text-runs.js'
 import {DLP_CASES, RESPONSE_CASES} from './catalogue-cases.js'
 import {prng} from './fixtures.js'
 import {oraclePrintable, oracleRuns} from './oracles.js'
@@ -197,6 +197,28 @@ test('words a stray byte parts into pieces under a text run are read as spoilt t
       const harmless = parted('Remember to water the plants before you leave.', 0xff, LATIN1_PROSE, LATIN1_PROSE)
       assert.equal(sc.decideResponseBody(harmless).action, 'allow', `harmless, wasm ${wasm}`)
       assert.equal(sc.scanRequestBody({contentType: 'application/octet-stream', body: harmless}).action, 'allow', `harmless, wasm ${wasm}`)
+    } finally {
+      useRunFinderWasm(true)
+    }
+  }
+})
+
+test('a stretch whose reading is one text run it holds is not read again; one a stray byte parts is', () => {
+  // Every byte value four times: each 0x00–0x7f is a text run, and the words around each DEL are
+  // spoilt stretches that read as that run alone.
+  const counting = Buffer.from(Array.from({length: 1024}, (_, i) => i & 0xff))
+  const run = Buffer.from(Array.from({length: 128}, (_, i) => i)).toString('latin1')
+  for (const wasm of [true, false]) {
+    useRunFinderWasm(wasm)
+    try {
+      assert.equal(binaryText(counting), [run, run, run, run].join(' '), `wasm ${wasm}`)
+      assert.equal(spoiltText(counting, damageCounts(counting), textRunBounds(counting)), '', `wasm ${wasm}`)
+      assert.equal(spoiltText(counting, damageCounts(counting)), [run, run, run, run].join(' '), `wasm ${wasm}`)
+      // A stray byte inside the second run parts it: that stretch reads as the two pieces joined, which no run holds.
+      const parted = Buffer.from(counting)
+      parted[256 + 0x50] = 0xff
+      const joined = run.slice(0, 0x50) + run.slice(0x51)
+      assert.equal(binaryText(parted), [run, run.slice(0, 0x50), run.slice(0x51), run, run, joined].join(' '), `wasm ${wasm}`)
     } finally {
       useRunFinderWasm(true)
     }
