@@ -44,6 +44,31 @@ test('forDlp of long texts (the fast paths from 256 units) equals the §8 passes
   for (const t of texts) assert.equal(n.forDlp(t), passes(t), JSON.stringify(t.slice(0, 40)))
 })
 
+test('forDlp and forMatching of long texts: a control byte or DEL before, at and after the first KiB, and each text read twice', () => {
+  const n = createNormalizer()
+  const dlp = (s: string) => n.stripCombiningMarks(n.confusableToAscii(stripExoticWhitespace(stripControlChars(s)).normalize('NFKC')))
+  const matching = (s: string) => mapExoticWhitespace(n.stripCombiningMarks(n.confusableToAscii(stripZeroWidth(s).normalize('NFKC'))))
+  const line = 'the build finished in 12 ms; the quick brown fox jumps over the lazy dog.'
+  const long = Array.from({length: 60}, (_, i) => `${i}: ${line}`).join('\n')
+  assert.ok(long.length > 3000)
+  const texts = [long, long.replace(/\n/g, ' '), long.replace(/ /g, '\t'), long.replace(/\n/g, '\r\n')]
+  for (const c of ['\u0000', '\u0001', '\u0008', '\u000b', '\u000c', '\u000e', '\u001b', '\u001f', '\u007f']) {
+    for (const at of [0, 500, 1023, 1024, 2000, long.length]) {
+      texts.push(long.slice(0, at) + c + long.slice(at), long.replace(/\n/g, ' ').slice(0, at) + c + long.slice(at).replace(/\n/g, ' '))
+    }
+  }
+  // Dense controls in the first KiB (the compaction) with another control far after it.
+  texts.push(long.replace(/ /g, '\n').slice(0, 2500) + '\u001b' + long.slice(2500))
+  for (const t of texts) {
+    const label = JSON.stringify(t.slice(0, 30))
+    for (let k = 0; k < 2; k++) {
+      assert.equal(n.forDlp(t), dlp(t), `forDlp ${label}`)
+      assert.equal(n.forMatching(t), matching(t), `forMatching ${label}`)
+      assert.equal(replaceInvisibleWithSpace(t), t.replace(/[\0-\x08\x0b\x0c\x0e-\x1f\x7f]/g, ' '), `replaceInvisibleWithSpace ${label}`)
+    }
+  }
+})
+
 test('strict decoders (Go semantics)', () => {
   assert.equal(decodeHexStrict('414243')?.toString(), 'ABC')
   assert.equal(decodeHexStrict('41424'), null)
