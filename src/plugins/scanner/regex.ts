@@ -13,6 +13,15 @@ export function compileAsWritten(source: string): Re2 {
 }
 
 /**
+ * The byte offset of `re`'s first match in `bytes` (UTF-8), -1 for none: the binding reads a
+ * Buffer as it is, where a string is first copied into UTF-8 on every call. (`Re2`, the
+ * constructor's instance type, is typed as a `RegExp`, without the binding's Buffer overloads.)
+ */
+export function searchBytes(re: Re2, bytes: Buffer): number {
+  return (re as unknown as {search(input: Buffer): number}).search(bytes)
+}
+
+/**
  * DLP compile (§9.1): a forced `(?i)` prefix unless the source already starts with it. A source
  * with its own leading flag group (e.g. `(?m)`) therefore becomes the double prefix `(?i)(?m)…`.
  */
