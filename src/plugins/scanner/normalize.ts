@@ -175,6 +175,8 @@ let classOfClassified = 0
 function longAsciiClass(s: string): number {
   if (s === classified) return classOfClassified
   let k = 0
+  // A text holds a unit at or above U+0080 exactly when its UTF-8 length exceeds its length (each
+  // such unit takes two bytes or more, a lone surrogate three).
   if (!startsAscii(s) || Buffer.byteLength(s, 'utf8') !== s.length) k = NON_ASCII
   else {
     if (s.includes('\x7f')) k |= DEL
@@ -233,10 +235,7 @@ export function isPrintableAscii(s: string): boolean {
  * control (text with line breaks); 2 otherwise. One walk for `forDlp`'s two fast paths.
  */
 function asciiKind(s: string): 0 | 1 | 2 {
-  // A unit above U+007E is DEL or a non-ASCII unit; a text holds a non-ASCII unit exactly when
-  // its UTF-8 length exceeds its length (each such unit takes two bytes or more, a lone
-  // surrogate three). Two native calls, not a class search of the whole text: a 64 KiB body
-  // with line breaks (kind 1) was read to its end by that search.
+  // A long text by its class (`longAsciiClass`: native searches, kept for the next caller).
   if (s.length >= NATIVE_CLASS_FROM) {
     const k = longAsciiClass(s)
     return (k & (NON_ASCII | DEL)) !== 0 ? 2 : (k & (OTHER_C0 | LINE_C0)) !== 0 ? 1 : 0
