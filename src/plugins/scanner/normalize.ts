@@ -1,7 +1,7 @@
 /** Normalisation passes of runtime spec §8. All operate on code points. */
 import RE2 from 're2'
 import {CONFUSABLE_GROUPS} from './confusables.js'
-import {startsAscii} from './ascii-text.js'
+import {isAsciiText} from './ascii-text.js'
 import {rememberingLast} from './memo.js'
 import {copyUnits, LITTLE_ENDIAN} from './text-units.js'
 
@@ -175,9 +175,7 @@ let classOfClassified = 0
 function longAsciiClass(s: string): number {
   if (s === classified) return classOfClassified
   let k = 0
-  // A text holds a unit at or above U+0080 exactly when its UTF-8 length exceeds its length (each
-  // such unit takes two bytes or more, a lone surrogate three).
-  if (!startsAscii(s) || Buffer.byteLength(s, 'utf8') !== s.length) k = NON_ASCII
+  if (!isAsciiText(s)) k = NON_ASCII
   else {
     if (s.includes('\x7f')) k |= DEL
     if (s.includes('\n') || s.includes('\r') || s.includes('\t')) k |= LINE_C0
@@ -232,7 +230,7 @@ export function isPrintableAscii(s: string): boolean {
 
 /**
  * 0 when `s` is printable ASCII (U+0020–U+007E); 1 when it is ASCII below DEL with some C0
- * control (text with line breaks); 2 otherwise. One walk for `forDlp`'s two fast paths.
+ * control (text with line breaks); 2 otherwise: `forDlp`'s two fast paths.
  */
 function asciiKind(s: string): 0 | 1 | 2 {
   // A long text by its class (`longAsciiClass`: native searches, kept for the next caller).

@@ -5,7 +5,7 @@
 import {CORE_RESPONSE_PATTERNS, DEFAULT_RESPONSE_PATTERNS, PRESET_RESPONSE_PATTERNS, PRESET_RESPONSE_VARIANTS} from './catalogue.js'
 import {base64Runs, hasCandidateRun} from './b64-runs.js'
 import {bytesToText, decodeBackslashEscapes, decodeBase64Variants, decodeHexStrict, decodeHtmlReferences} from './decoders.js'
-import {Utf8Scratch} from './dlp-engine.js'
+import {Utf8Scratch} from './utf8-scratch.js'
 import {memoised} from './memo.js'
 import {matchesAnyDomain} from './domain-match.js'
 import {PageTextReader} from './html-text.js'

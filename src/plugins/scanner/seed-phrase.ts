@@ -7,6 +7,7 @@ import {wordlist as englishWordlist} from '@scure/bip39/wordlists/english.js'
 import {isAsciiText} from './ascii-text.js'
 import {unitsOf} from './text-units.js'
 import {compileAsWritten, searchBytes, type Re2} from './regex.js'
+import {Utf8Scratch} from './utf8-scratch.js'
 
 export interface SeedPhraseDetector {
   /** False when seed phrase detection is disabled (the detector then never matches). */
@@ -67,9 +68,6 @@ function wordHash(h: number, unit: number): number {
  * random 64 KiB request-body scan 8.2 → 4.6 % in a CPU profile).
  */
 const RUN_SCREEN_FROM = 256
-
-/** The largest scratch of text bytes a detector keeps between calls (a larger text's is dropped after it). */
-const SCREEN_BYTES_KEPT = 1 << 20
 
 /**
  * Checks the BIP-39 checksum of word indices (11 bits each, CS = total/33 bits of SHA-256(entropy)).
@@ -250,8 +248,8 @@ export function createSeedPhraseDetector(
    * text DLP on a 64 KiB page of prose (issue 36). Built on first use; null without window sizes.
    */
   let runScreen: Re2 | null | undefined
-  /** The bytes `firstStretchFrom` hands the run screen (grown on demand, dropped above `SCREEN_BYTES_KEPT`). */
-  let screenBytes: Buffer = Buffer.allocUnsafeSlow(4096)
+  /** The bytes `firstStretchFrom` hands the run screen. */
+  const screenBytes = new Utf8Scratch()
   const asciiRunScreen = (): Re2 | null => {
     if (runScreen !== undefined) return runScreen
     if (!Number.isFinite(smallest)) return (runScreen = null)
@@ -276,15 +274,10 @@ export function createSeedPhraseDetector(
     if (text.length < RUN_SCREEN_FROM || !isAsciiText(text)) return 0
     const re = asciiRunScreen()
     if (re === null) return 0
-    // The text's bytes, written into a scratch kept between calls: an ASCII text's Latin-1 bytes
-    // are its UTF-8, and each byte one unit, so the match's byte index is its unit index. RE2 is
-    // handed a string as a new UTF-8 copy on every call (≈ 40 µs of this walk's ≈ 145 on a
-    // 64 KiB text of lines; issue 36).
-    if (screenBytes.length < text.length) screenBytes = Buffer.allocUnsafeSlow(Math.max(text.length, 2 * screenBytes.length))
-    const n = screenBytes.write(text, 0, 'latin1')
-    const m = searchBytes(re, screenBytes.subarray(0, n))
-    if (screenBytes.length > SCREEN_BYTES_KEPT) screenBytes = Buffer.allocUnsafeSlow(4096)
-    return m
+    // The text's bytes, written into a scratch kept between calls: RE2 is handed a string as a
+    // new UTF-8 copy on every call (≈ 40 µs of this walk's ≈ 145 on a 64 KiB text of lines;
+    // issue 36). Each byte of an ASCII text is one unit: the match's byte index is its unit index.
+    return searchBytes(re, screenBytes.encode(text))
   }
   /**
    * Whether a window of `lower` between `from` and `to` (separators or the ends on both sides)

@@ -131,13 +131,13 @@ export function spoiltBounds(counts: ArrayLike<number>, n: number): number[] {
  * alone. Not read here: short pieces in words an attacker fills with more noise than text, and
  * text whose letters are all bytes ≥ 0x80 (Cyrillic, Greek, CJK) parted by stray bytes.
  *
- * With `runs` (the body's text-run bounds, in order), a stretch whose reading is exactly one
- * text run it holds is not read again (issue 36): the stray bytes it was taken for only bounded
+ * `runs` are the body's text-run bounds, in order: a stretch whose reading is exactly one text
+ * run it holds is not read again (issue 36): the stray bytes it was taken for only bounded
  * that run, so nothing was parted, and the run is in the text runs already. A body of every
  * byte value in turn (0x00–0xff, again and again) read each of its ASCII runs twice without this.
  * A stretch that reads as nothing is left out too.
  */
-export function spoiltText(body: Uint8Array, counts: ArrayLike<number>, runs?: ArrayLike<number>): string {
+export function spoiltText(body: Uint8Array, counts: ArrayLike<number>, runs: ArrayLike<number>): string {
   const bounds = spoiltBounds(counts, body.length)
   if (bounds.length === 0) return ''
   let size = 0
@@ -151,17 +151,11 @@ export function spoiltText(body: Uint8Array, counts: ArrayLike<number>, runs?: A
     const from = o === 0 ? 0 : o + 1
     const end = keptSequences(body, a, b, out, from)
     if (end === from) continue
-    if (runs !== undefined) {
-      // The runs wholly inside [a, b): the piece is dropped when it is one of them, byte for byte.
-      while (r < runs.length && runs[r]! < a) r += 2
-      let inside = -1
-      let count = 0
-      for (let q = r; q < runs.length && runs[q + 1]! <= b; q += 2) {
-        inside = q
-        count++
-      }
-      if (count === 1 && sameBytes(out, from, end, body, runs[inside]!, runs[inside + 1]!)) continue
-    }
+    // The runs wholly inside [a, b): the piece is dropped when it is the only one, byte for byte.
+    while (r < runs.length && runs[r]! < a) r += 2
+    let inside = r
+    while (inside < runs.length && runs[inside + 1]! <= b) inside += 2
+    if (inside === r + 2 && out.compare(body, runs[r]!, runs[r + 1]!, from, end) === 0) continue
     if (from > 0) out[o] = 0x20
     o = end
   }
@@ -178,30 +172,31 @@ export function spoiltText(body: Uint8Array, counts: ArrayLike<number>, runs?: A
  * and searched for U+FFFD: V8's decoder costs ≈ 2 µs per 192 bytes holding stray bytes.
  */
 function keptSequences(body: Uint8Array, a: number, b: number, out: Uint8Array, o: number): number {
-  let e = a
-  while (e < b) {
-    const c = body[e]!
-    if (c < 0x80) {
-      out[o++] = c
+  for (let e = a; e < b; ) {
+    const len = sequenceAt(body, e, b)
+    if (len === 0) {
       e++
       continue
     }
-    const len = LEAD_LENGTH[c]!
-    if (len === 0 || e + len > b || PAIR_OK[(c << 8) | body[e + 1]!] === 0 || (len > 2 && (body[e + 2]! & 0xc0) !== 0x80) || (len > 3 && (body[e + 3]! & 0xc0) !== 0x80)) {
-      e++
-      continue
-    }
-    if (!(c === 0xef && body[e + 1] === 0xbf && body[e + 2] === 0xbd)) for (let j = 0; j < len; j++) out[o++] = body[e + j]!
+    if (!(len === 3 && body[e] === 0xef && body[e + 1] === 0xbf && body[e + 2] === 0xbd)) for (let j = 0; j < len; j++) out[o++] = body[e + j]!
     e += len
   }
   return o
 }
 
-/** Whether `x[xa, xb)` and `y[ya, yb)` hold the same bytes. */
-function sameBytes(x: Uint8Array, xa: number, xb: number, y: Uint8Array, ya: number, yb: number): boolean {
-  if (xb - xa !== yb - ya) return false
-  for (let j = 0; j < xb - xa; j++) if (x[xa + j] !== y[ya + j]) return false
-  return true
+/**
+ * The length of the well-formed UTF-8 sequence at `e` that ends by `end`, 0 when none starts
+ * there. A lead byte's second byte is well formed exactly when the pair is (PAIR_OK holds the
+ * E0, ED, F0 and F4 ranges), the third and fourth are continuation bytes.
+ */
+function sequenceAt(body: Uint8Array, e: number, end: number): number {
+  const c = body[e]!
+  if (c < 0x80) return 1
+  const len = LEAD_LENGTH[c]!
+  if (len === 0 || e + len > end || PAIR_OK[(c << 8) | body[e + 1]!] === 0) return 0
+  if (len > 2 && (body[e + 2]! & 0xc0) !== 0x80) return 0
+  if (len > 3 && (body[e + 3]! & 0xc0) !== 0x80) return 0
+  return len
 }
 
 /** `a` and `b` joined by one space, or the one that is not empty. */
@@ -253,7 +248,7 @@ export function textAndPrintableRuns(body: Uint8Array, printableMin: number | nu
   if (body.length >= WASM_FROM) {
     // Each view is joined before the next finder overwrites it; the text runs' bounds are kept
     // for the spoilt text (a copy: a few pairs).
-    let runs: Int32Array | null = null
+    let runs: ArrayLike<number> = []
     wasmBothRunBounds(
       body,
       MIN_TEXT_RUN,
@@ -264,7 +259,7 @@ export function textAndPrintableRuns(body: Uint8Array, printableMin: number | nu
           runs = bounds.slice()
         } else printable = joinedBounds(body, bounds, 0x0a)
       },
-      {max: DAMAGE_MAX, read: (counts) => (spoilt = spoiltText(body, counts, runs ?? undefined))},
+      {max: DAMAGE_MAX, read: (counts) => (spoilt = spoiltText(body, counts, runs))},
     )
   }
   if (text === null) {
@@ -311,10 +306,9 @@ export function textRunBounds(body: Uint8Array, min = MIN_TEXT_RUN): number[] {
       i = p + 1
       continue
     }
-    // A candidate: read the well-formed sequences forward from i. A lead byte's second byte is
-    // well formed exactly when the pair is (PAIR_OK holds the E0, ED, F0 and F4 ranges), the
-    // third and fourth are continuation bytes; read inline, not by a call per sequence (issue 36:
-    // random bytes hold ≈ 150 candidates per 64 KiB, most cut short by a sequence).
+    // A candidate: read the well-formed sequences forward from i, as `sequenceAt` reads one, but
+    // inline, not by a call per sequence (issue 36: random bytes hold ≈ 150 candidates per 64 KiB,
+    // most cut short by a sequence; the call cost multi-byte text about a fifth of this loop).
     let e = i
     for (;;) {
       if (e >= n) break

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
-import {Utf8Scratch} from '../../../src/plugins/scanner/dlp-engine.js'
+import {Utf8Scratch} from '../../../src/plugins/scanner/utf8-scratch.js'
 
 test('Utf8Scratch.encodeJoined(a, b) gives the bytes of encode(a + b), surrogate pairs split at the junction included', () => {
   const units = ['a', 'Z', '~', '\n', 'é', '€', '\ufffd', '\ud83d', '\ude00', '\ud800', '\udfff', '\u0301']
