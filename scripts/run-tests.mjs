@@ -4,7 +4,7 @@
 // counts: `N passed, N failed` (skipped and todo tests are named on the line before it).
 // Under CI=true a skipped or todo test fails the run: a check that did not run is not a pass.
 // Usage: node scripts/run-tests.mjs [substring filter…]
-import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync} from 'node:fs'
+import {chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {spawnSync} from 'node:child_process'
@@ -43,19 +43,26 @@ const TEST_TIMEOUT_MS = 600_000
 // goldens/<corpus>/input and contract.yaml, which goldens.test.ts rewrites): the files then run
 // one at a time, in path order, so every reader sees the rewritten bytes.
 const concurrency = process.env.UPDATE_GOLDENS === '1' ? 1 : 2
+// The tests' temporary files go below this run's own folder (TMPDIR), removed at the end: a test
+// that fails, or a proxy it kills, leaves nothing behind in the machine's /tmp. Modes as /tmp's:
+// a test may hand a file to a process running as another user.
+const testTmp = path.join(tmp, 'tmp')
+mkdirSync(testTmp)
+chmodSync(tmp, 0o755)
+chmodSync(testTmp, 0o1777)
 const r = spawnSync(process.execPath, [
   '--test', `--test-concurrency=${concurrency}`, `--test-timeout=${TEST_TIMEOUT_MS}`,
   '--test-reporter=spec', '--test-reporter-destination=stdout',
   `--test-reporter=${reporter}`, `--test-reporter-destination=${countsFile}`,
   ...files,
-], {stdio: 'inherit'})
+], {stdio: 'inherit', env: {...process.env, TMPDIR: testTmp}})
 let counts
 try {
   counts = JSON.parse(readFileSync(countsFile, 'utf8'))
 } catch {
   counts = undefined
 }
-rmSync(tmp, {recursive: true, force: true})
+rmSync(tmp, {recursive: true, force: true, maxRetries: 3})
 if (counts === undefined) {
   console.log('test run did not finish: no counts were reported')
   process.exit(r.status || 1)
