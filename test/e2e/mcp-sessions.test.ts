@@ -195,3 +195,46 @@ describe('presets that enable session profiling start under mcp proxy', {timeout
     })
   }
 })
+
+describe('stdio wrap: the session admin API throttles wrong tokens as pipelock run does', {timeout: 120_000}, () => {
+  const STRONG = 'mcp-admin-token-of-32-characters'
+  const yaml = (token: string): string => `session_profiling:\n  enabled: true\nkill_switch:\n  api_listen: "127.0.0.1:0"\n  api_token: ${token}\n`
+  const get = async (addr: string, token: string): Promise<{status: number; retryAfter: unknown}> => {
+    const r = await request(`http://${addr}/api/v1/sessions`, {headers: {authorization: `Bearer ${token}`}})
+    await r.body.dump()
+    return {status: r.statusCode, retryAfter: r.headers['retry-after']}
+  }
+
+  test('ten wrong tokens from an address → the eleventh is 429 with Retry-After; the right strong token still passes; each failure is one stderr line', async () => {
+    const w = await wrap(['--config', config('throttle.yaml', yaml(STRONG)), '--', process.execPath, FIXTURE])
+    try {
+      const addr = (await waitFor(w.stderr, /session admin API on (\S+)/))[1]!
+      assert.doesNotMatch(w.stderr(), /admin API token is shorter/)
+      for (let i = 0; i < 10; i++) assert.equal((await get(addr, `guess-${i}`)).status, 401)
+      const throttled = await get(addr, 'guess-10')
+      assert.equal(throttled.status, 429)
+      const wait = Number(throttled.retryAfter)
+      assert.ok(wait >= 1 && wait <= 60, String(throttled.retryAfter))
+      assert.equal((await get(addr, STRONG)).status, 200, 'the operator holding the strong token is not locked out')
+      const lines = w.stderr().split('\n').filter((l) => l.includes('session admin API: missing or wrong bearer token from 127.0.0.1 (/api/v1/sessions)'))
+      assert.equal(lines.length, 10)
+      assert.match(lines[9]!, /; its requests are refused \(429\) for \d+ s$/)
+      assert.doesNotMatch(lines[8]!, /429/)
+      assert.ok(!w.stderr().includes('guess-'), 'a guessed token is never logged')
+    } finally {
+      await w.close()
+    }
+  })
+
+  test('a weak token: start-up warns as pipelock run does, and ten wrong guesses lock the address out, the right token included', async () => {
+    const w = await wrap(['--config', config('throttle-weak.yaml', yaml('short-token')), '--', process.execPath, FIXTURE])
+    try {
+      const addr = (await waitFor(w.stderr, /session admin API on (\S+)/))[1]!
+      assert.match(w.stderr(), /^WARNING: the admin API token is shorter than 24 characters: ten wrong guesses from an address lock that address out, the operator's right token included; a longer token \(openssl rand -hex 16\) always passes$/m)
+      for (let i = 0; i < 10; i++) assert.equal((await get(addr, `guess-${i}`)).status, 401)
+      assert.equal((await get(addr, 'short-token')).status, 429)
+    } finally {
+      await w.close()
+    }
+  })
+})

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import {writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {runCli} from '../helpers/cli.js'
-import {tempDir} from './proxy-harness.js'
+import {rawHttp, startProxy, tempDir} from './proxy-harness.js'
 
 const dir = tempDir('pl-preflight-')
 function cfg(name: string, yaml: string): string {
@@ -102,10 +102,37 @@ test('check: a kill switch turned on in the config is a warning; one only armed 
     on.stderr,
     'WARNING: kill_switch.enabled: the kill switch is ON in this config: pipelock run will refuse every request from the start (except the exempt paths and kill_switch.allowlist_ips clients); set enabled: false to let traffic through (api_token or sentinel_file arm it without turning it on)\n',
   )
-  const armed = runCli(['check', '--config', cfg('ks-armed.yaml', 'kill_switch: {api_token: check-fixture-token, sentinel_file: /tmp/pl-ks}\n')])
+  const armed = runCli(['check', '--config', cfg('ks-armed.yaml', 'kill_switch: {api_token: check-fixture-token-of-24-chars, sentinel_file: /tmp/pl-ks}\n')])
   assert.equal(armed.status, 0, armed.stderr)
   assert.equal(armed.stderr, '')
   assert.equal(armed.stdout.split('\n').find((l) => l.startsWith('  Enabled:')), on.stdout.split('\n').find((l) => l.startsWith('  Enabled:')))
+})
+
+test('run: a kill switch turned on in the config is the warning check prints, before the banner; every request is refused', async () => {
+  const check = runCli(['check', '--config', cfg('ks-on-2.yaml', 'kill_switch: {enabled: true}\n')])
+  const proxy = await startProxy('kill_switch: {enabled: true}\n')
+  try {
+    const stderr = proxy.stderr()
+    assert.ok(stderr.includes(check.stderr), stderr)
+    assert.ok(stderr.indexOf(check.stderr) < stderr.indexOf(' starting\n'), 'the warning comes before the banner')
+    const r = await rawHttp(proxy.port, {path: '/fetch?url=http%3A%2F%2Fexample.com%2F'})
+    assert.equal(r.status, 503)
+  } finally {
+    await proxy.stop()
+  }
+})
+
+const WEAK_TOKEN = "WARNING: the admin API token is shorter than 24 characters: ten wrong guesses from an address lock that address out, the operator's right token included; a longer token (openssl rand -hex 16) always passes\n"
+
+test('check: an admin API token under 24 characters is the warning pipelock run prints; the env token wins, as run reads it', () => {
+  const weak = cfg('weak-token.yaml', 'kill_switch: {api_token: change-me}\n')
+  const r = runCli(['check', '--config', weak])
+  assert.equal(r.status, 0, r.stderr)
+  assert.equal(r.stderr, WEAK_TOKEN)
+  assert.deepEqual(JSON.parse(runCli(['check', '--config', weak, '--json']).stdout).warnings, [WEAK_TOKEN.replace(/^WARNING: /, '').trimEnd()])
+  // a strong token in the environment is the one the admin API uses
+  assert.equal(runCli(['check', '--config', weak], {env: {PIPELOCK_KILLSWITCH_API_TOKEN: 'a'.repeat(24)}}).stderr, '')
+  assert.equal(runCli(['check', '--config', cfg('strong-token.yaml', `kill_switch: {api_token: ${'b'.repeat(24)}}\n`)], {env: {PIPELOCK_KILLSWITCH_API_TOKEN: 'short'}}).stderr, WEAK_TOKEN)
 })
 
 test('check: an enabled sandbox section is accepted, as pipelock run accepts it (it configures pipelock sandbox and mcp proxy)', () => {

@@ -5,11 +5,15 @@
  * answers as `pipelock run`: operators can list, inspect and explain the process's MCP sessions,
  * and the invocation-session guard refuses reset, terminate, task and trust with its JSON 400.
  * Only the session and adaptive endpoints are mounted: the kill switch stays config + sentinel.
+ * Wrong tokens are throttled per client address as on `pipelock run`'s admin API (auth-throttle.ts):
+ * ten within a minute and the address gets 429 until the oldest ages out, unless it holds the right
+ * strong token. Each failure is one stderr line (never the token tried).
  */
 import http from 'node:http'
 import type {AddressInfo} from 'node:net'
 import type {PipelockConfig} from '../config/index.js'
-import {AuditLog, SessionApi, type ProxySessions} from '../proxy/index.js'
+import {bearerMatches} from '../killswitch/index.js'
+import {AuditLog, AuthThrottle, guardApiRequest, SessionApi, STRONG_TOKEN_MIN, weakApiTokenWarning, type ProxySessions} from '../proxy/index.js'
 import {addressText, splitListen} from './http-listener.js'
 
 export interface McpAdminApi {
@@ -32,9 +36,24 @@ export async function startMcpAdminApi(c: PipelockConfig, sessions: ProxySession
     // whoami: MCP sessions are not keyed on the caller; the caller's own (absent) identity session is reported.
     identify: (_req, clientIp) => ({agent: 'anonymous', key: clientIp}),
   })
+  const throttle = new AuthThrottle(() => Date.now())
+  const operator = (r: http.IncomingMessage): boolean => {
+    const auth = r.headers.authorization
+    return token.length >= STRONG_TOKEN_MIN && bearerMatches(Array.isArray(auth) ? auth[0] : auth, token)
+  }
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!
     const ip = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '')
+    if (path.startsWith('/api/v1/')) {
+      const throttled = guardApiRequest(throttle, req, res, ip, path, {
+        onFailure: (client, p) => {
+          const wait = throttle.retryAfterSeconds(client)
+          log(`pipelock: warning: session admin API: missing or wrong bearer token from ${client} (${p})${wait > 0 ? `; its requests are refused (429) for ${wait} s` : ''}`)
+        },
+        onThrottled: () => {},
+      }, operator)
+      if (throttled) return
+    }
     if (path.startsWith('/api/v1/') && api.handle(req, res, path, ip)) return
     req.resume()
     res.writeHead(404, {'Content-Type': 'text/plain; charset=utf-8'})
@@ -52,6 +71,8 @@ export async function startMcpAdminApi(c: PipelockConfig, sessions: ProxySession
     return null
   }
   const address = addressText(server.address() as AddressInfo)
+  const weak = weakApiTokenWarning(c, env)
+  if (weak !== null) log(weak)
   log(`pipelock: session admin API on ${address}${sessions === null ? ' (session profiling disabled: every session endpoint answers 503)' : ''}`)
   return {
     address,

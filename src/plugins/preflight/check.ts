@@ -10,7 +10,7 @@ import path from 'node:path'
 import {formatFixed} from '../canonical/index.js'
 import {enabledFeatures, type LoadedConfig} from '../config/index.js'
 import {isPipelockError} from '../errors/index.js'
-import {assertRunnable, loadPrivateKeyFile, RUN_ACCEPTED_FEATURES} from '../proxy/index.js'
+import {assertRunnable, killSwitchOnWarning, loadPrivateKeyFile, RUN_ACCEPTED_FEATURES, weakApiTokenWarning} from '../proxy/index.js'
 import {writerLockHolder} from '../recorder/index.js'
 
 export interface CheckReport {
@@ -87,9 +87,6 @@ export function runningPolicy(loaded: LoadedConfig): RunningPolicy | undefined {
   }
 }
 
-const KILL_SWITCH_ON =
-  'kill_switch.enabled: the kill switch is ON in this config: pipelock run will refuse every request from the start (except the exempt paths and kill_switch.allowlist_ips clients); set enabled: false to let traffic through (api_token or sentinel_file arm it without turning it on)'
-
 /**
  * Throws a `CONFIG_INVALID` PipelockError for a value pipelock run refuses as an invalid config.
  * `env`: where `PIPELOCK_KILLSWITCH_API_TOKEN` is read, as `pipelock run` reads it (an `ask` needs
@@ -130,9 +127,8 @@ export function checkConfig(loaded: LoadedConfig, env: Readonly<Record<string, s
     warnings: [
       ...loaded.warnings.map((w) => `${w.field}: ${w.message}`),
       ...addressWarnings.map((w) => w.replace(/^WARNING: /, '')),
-      // An engaged switch and one that is only armed (a token, a sentinel path) both list as the
-      // kill_switch feature; only this one refuses everything from the first request.
-      ...(c.kill_switch.enabled ? [KILL_SWITCH_ON] : []),
+      // What pipelock run prints at start about a config it runs (start-warnings.ts).
+      ...[killSwitchOnWarning(c), weakApiTokenWarning(c, env)].flatMap((w) => (w === null ? [] : [w.replace(/^WARNING: /, '')])),
     ],
   }
 }

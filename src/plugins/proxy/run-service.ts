@@ -36,7 +36,7 @@ import {ProxyServer, type ListenAddresses} from './server.js'
 import type {ScanApiServer} from './scan-api/listener.js'
 import {getaddrinfoAll} from './ssrf-dialer.js'
 import {loadFeature} from './feature-load.js'
-import {STRONG_TOKEN_MIN} from './auth-throttle.js'
+import {killSwitchOnWarning, weakApiTokenWarning} from './start-warnings.js'
 import {ruleBundleLines} from './rule-bundles.js'
 import {parseReverseUpstream} from './reverse/url.js'
 import type {HostedListener, RunAttachment} from './run-attachment.js'
@@ -142,6 +142,8 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   const addressWarnings = assertRunnableWith(loaded.config, opts.env, opts.mcpListener)
   for (const w of loaded.warnings) opts.stderr(formatWarning(w))
   for (const w of addressWarnings) opts.stderr(w)
+  const switchedOn = killSwitchOnWarning(loaded.config)
+  if (switchedOn !== null) opts.stderr(switchedOn)
   // With an MCP listener the MCP sections are in force, not inert.
   const inert = opts.mcpListener === undefined ? inertSectionsNote(loaded.config, {embedded: opts.embedded === true}) : null
   if (inert !== null) opts.stderr(inert)
@@ -305,10 +307,8 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     const unbound = unboundCaptureWarning(loaded.config)
     if (unbound !== undefined) opts.stderr(unbound)
   }
-  const apiToken = opts.env.PIPELOCK_KILLSWITCH_API_TOKEN || loaded.config.kill_switch.api_token
-  if (apiToken !== '' && apiToken.length < STRONG_TOKEN_MIN) {
-    opts.stderr(`WARNING: the admin API token is shorter than ${STRONG_TOKEN_MIN} characters: ten wrong guesses from an address lock that address out, the operator's right token included; a longer token (openssl rand -hex 16) always passes`)
-  }
+  const weakToken = weakApiTokenWarning(loaded.config, opts.env)
+  if (weakToken !== null) opts.stderr(weakToken)
   let storeWatch: StoreWatch | undefined
   if (contracts !== null) {
     const s = contracts.status()
