@@ -114,7 +114,11 @@ describe('learn promote and rollback', () => {
     const before = snapshot(lab.store)
     const typo = cli(['learn', 'promote', ...baseArgs(lab), '--contract', 'sha256:' + 'Z'.repeat(64), '--selector', 'shop-agent'])
     assert.equal(typo.code, 1)
-    assert.equal(typo.stderr, `contract store: contract history invalid: hash "sha256:${'Z'.repeat(64)}" is not lowercase hex [STORE_HISTORY_INVALID]\n`)
+    assert.equal(typo.stderr, `learn promote: --contract takes a contract hash (sha256:<64 hex>), not "sha256:${'Z'.repeat(64)}" [LIFECYCLE_REFUSED]; hint: a contract hash is sha256: and 64 lowercase hex digits\n`)
+    // a contract file where the hash goes: the flag that takes it is named
+    const file = cli(['learn', 'promote', ...baseArgs(lab), '--contract', 'agent.yaml', '--selector', 'shop-agent'])
+    assert.equal(file.code, 1)
+    assert.equal(file.stderr, 'learn promote: --contract takes a contract hash (sha256:<64 hex>), not "agent.yaml" [LIFECYCLE_REFUSED]; hint: to promote a contract file, pass it with --candidate FILE\n')
     const absent = cli(['learn', 'promote', ...baseArgs(lab), '--contract', 'sha256:' + 'e'.repeat(64), '--selector', 'shop-agent'])
     assert.equal(absent.code, 1)
     // A hash no promote staged is not a damaged store: promote says how a contract gets into history/.
@@ -218,7 +222,10 @@ describe('bad input and attacks: refused with their own reason, the store unchan
     const i = text.indexOf('display_name: ') + 'display_name: '.length + 1
     const tampered = path.join(lab.dir, 'tampered.yaml')
     writeFileSync(tampered, text.slice(0, i) + (text[i] === 'x' ? 'y' : 'x') + text.slice(i + 1))
-    refused(promoteArgs(lab, tampered), /^contract store: contract history invalid: .*tampered\.yaml: contract_hash "sha256:[0-9a-f]{64}" does not match computed "sha256:[0-9a-f]{64}" \[STORE_HISTORY_INVALID\]\n$/)
+    refused(promoteArgs(lab, tampered), /^learn promote: --candidate \S*tampered\.yaml: contract_hash "sha256:[0-9a-f]{64}" does not match computed "sha256:[0-9a-f]{64}" \[CANDIDATE_INVALID\]; hint: the candidate was modified after signing, or is not a signed contract; recompile and ratify it \(the contract store was not touched\)\n$/)
+    // not a contract at all: the same words, a decode detail
+    writeFileSync(tampered, '\u0000\u0001 not yaml {')
+    refused(promoteArgs(lab, tampered), /^learn promote: --candidate \S*tampered\.yaml: does not decode as a contract: .* \[CANDIDATE_INVALID\]; hint: the candidate was modified after signing/)
     // the same byte changed in the signature instead: the hash holds, the signature does not
     const sig = text.lastIndexOf('ed25519:') + 'ed25519:'.length
     writeFileSync(tampered, text.slice(0, sig) + (text[sig] === '0' ? '1' : '0') + text.slice(sig + 1))

@@ -28,7 +28,7 @@ export function storeLayout(root: string): StoreLayout {
   }
 }
 
-const HISTORY_PREFIX = 'contract store: contract history invalid: '
+export const HISTORY_PREFIX = 'contract store: contract history invalid: '
 
 /** `validateHash`: `sha256:` + exactly 64 lowercase hex; returns the hex. */
 export function storeHashHex(hash: string): string {

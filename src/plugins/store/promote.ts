@@ -16,7 +16,7 @@ import {
 } from '../contracts/index.js'
 import {PipelockError} from '../errors/index.js'
 import {latestAccepted} from './history.js'
-import {objectPath, storeLayout} from './paths.js'
+import {HISTORY_PREFIX, isStoreHash, objectPath, storeLayout} from './paths.js'
 import {
   appendLifecycleReceipt,
   environmentTree,
@@ -104,7 +104,35 @@ function assertInHistory(root: string, contractHash: string): void {
   })
 }
 
+/**
+ * `--contract` takes a hash. A file path there (or a typo) is the operator's input, not a damaged
+ * store: said as such, before anything about the store is read.
+ */
+function assertContractFlag(contract: string | undefined): void {
+  if (contract === undefined || contract === '' || isStoreHash(contract)) return
+  const hint = contract.startsWith('sha256:') ? 'a contract hash is sha256: and 64 lowercase hex digits' : 'to promote a contract file, pass it with --candidate FILE'
+  throw new PipelockError('LIFECYCLE_REFUSED', `learn promote: --contract takes a contract hash (sha256:<64 hex>), not ${JSON.stringify(contract)}`, {hint})
+}
+
+/**
+ * The candidate verified as the store verifies what it stages. A candidate that does not decode
+ * or whose body no longer matches its contract_hash is a bad input file: the store's own "history
+ * invalid" words would send the operator to check a store that was never touched.
+ */
+function verifyCandidate(file: string, opts: Parameters<typeof verifyContractForStore>[2]): ReturnType<typeof verifyContractForStore> {
+  try {
+    return verifyContractForStore(readInputFile(file, 'candidate'), file, opts)
+  } catch (err) {
+    if (!(err instanceof PipelockError) || err.code !== 'STORE_HISTORY_INVALID') throw err
+    const detail = err.message.replace(HISTORY_PREFIX, '').replace(`decode ${file}: `, 'does not decode as a contract: ').replace(`${file}: `, '')
+    throw new PipelockError('CANDIDATE_INVALID', `learn promote: --candidate ${file}: ${detail}`, {
+      hint: 'the candidate was modified after signing, or is not a signed contract; recompile and ratify it (the contract store was not touched)',
+    })
+  }
+}
+
 export function runPromote(req: PromoteRequest): PromoteResult {
+  assertContractFlag(req.contract)
   const ctx = lifecyclePrologue(req, {intent: 'contract_promote_intent', committed: 'contract_promote_committed'})
   const root = ctx.root
   // §10.10: the candidate is verified (strict decode, hash, Validate, roster signature) up front.
@@ -112,7 +140,7 @@ export function runPromote(req: PromoteRequest): PromoteResult {
   let contractHash = req.contract ?? ''
   let coverage: EnforcementCoverage | undefined
   if (req.candidate !== undefined) {
-    const c = verifyContractForStore(readInputFile(req.candidate, 'candidate'), req.candidate, ctx.storeOptions)
+    const c = verifyCandidate(req.candidate, ctx.storeOptions)
     coverage = enforcementCoverage(c.body)
     if (contractHash !== '' && contractHash !== c.hash) {
       throw new PipelockError('LIFECYCLE_REFUSED', `learn promote: --contract ${contractHash} does not match the candidate's contract_hash ${c.hash}`)
