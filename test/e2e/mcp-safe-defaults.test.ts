@@ -42,6 +42,39 @@ describe('mcp proxy, no config: a poisoned definition without trigger words bloc
   })
 })
 
+describe('a shell tool described as one (docs/mcp.md "A server whose tools run commands")', {timeout: 90_000}, () => {
+  let dir = ''
+  before(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'pl-mcp-shell-'))
+  })
+  after(() => rmSync(dir, {recursive: true, force: true}))
+
+  test('no config: Dangerous Capability blocks the whole list, and stderr names the tool', async () => {
+    const w = await wrapMcpProxy(['--', process.execPath, SERVER, 'shell'], ENV)
+    try {
+      const e = await rejection(w.client.listTools())
+      assert.equal(e.message, POISON_ERROR)
+      await eventually(w.stderr, /^pipelock: line \d+: tool "bash": Dangerous Capability$/m)
+    } finally {
+      await w.close()
+    }
+  })
+
+  test('the documented config of its own (action: warn): the list is relayed, the finding still logged', async () => {
+    const cfg = path.join(dir, 'shell.yaml')
+    writeFileSync(cfg, 'mcp_tool_scanning: {enabled: true, action: warn, detect_drift: true}\n')
+    const w = await wrapMcpProxy(['--config', cfg, '--', process.execPath, SERVER, 'shell'], ENV)
+    try {
+      const {tools} = await w.client.listTools()
+      assert.ok(tools.some((t) => t.name === 'bash'))
+      await eventually(w.stderr, /^pipelock: line \d+: tool "bash": Dangerous Capability$/m)
+      assert.deepEqual((await w.client.callTool({name: 'bash', arguments: {command: 'ls'}})).content, [{type: 'text', text: 'ran 2 characters'}])
+    } finally {
+      await w.close()
+    }
+  })
+})
+
 describe('mcp proxy, no config: drift and injecting results are blocked', {timeout: 90_000}, () => {
   let w: WrappedClient
   let sampled = 0
