@@ -30,6 +30,7 @@ const PATH_INPUTS: Readonly<Record<string, {flags: readonly string[]; args?: rea
   'learn:pin': {flags: ['candidate', 'keystore', 'out']},
   'learn:split': {flags: ['candidate', 'keystore', 'out']},
   'learn:promote': {flags: ['candidate', 'contract-store', 'keystore', 'receipt-out', 'roster']},
+  'learn:observe': {flags: ['config', 'capture-dir']},
   'learn:ratify': {flags: ['candidate', 'keystore', 'out', 'receipt-out']},
   'learn:review': {flags: ['out'], args: ['candidate']},
   'learn:rollback': {flags: ['contract-store', 'keystore', 'receipt-out', 'roster']},

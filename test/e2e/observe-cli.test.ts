@@ -1,6 +1,6 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {mkdtempSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {runCli} from '../helpers/cli.js'
@@ -36,4 +36,14 @@ test('learn observe --capture-duration: when the time is up it says so, then sto
   const at = lines.indexOf('pipelock: capture: duration reached; capture stopped, stopping the proxy (learn observe)')
   assert.ok(at >= 0, r.stderr)
   assert.ok(lines.slice(at).some((l) => l.includes('"event":"shutdown"')), r.stderr)
+})
+
+test('learn observe --config and --capture-dir relative to the working directory: the banner names the config by its absolute path, as run does', () => {
+  const cwd = path.join(home, 'rel')
+  mkdirSync(cwd, {recursive: true})
+  writeFileSync(path.join(cwd, 'observe.yaml'), 'fetch_proxy: {listen: "127.0.0.1:0"}\n')
+  const r = runCli(['learn', 'observe', '--config', 'observe.yaml', '--capture-dir', 'cap', '--capture-duration', '1s'], {env, cwd})
+  assert.equal(r.status, 0, r.stderr)
+  assert.ok(r.stderr.includes(`\n  Config: ${path.join(cwd, 'observe.yaml')} (hot-reload enabled, SIGHUP to reload)\n`), r.stderr)
+  assert.match(r.stdout, new RegExp(`capture_dir=${path.join(cwd, 'cap').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\n$`))
 })
