@@ -379,3 +379,15 @@ test('audit score: tool policy findings, capped categories, grade; --json shape;
   assert.equal(l.stdout, '')
   assert.equal(l.stderr, `loading config: ${bad}:1: invalid config: mode: must be one of strict, balanced, audit, got "bogus" [CONFIG_INVALID]\n`)
 })
+
+test('check: a config file that sets nothing (zero bytes, comments only, null, {}) runs as the defaults, and says so', () => {
+  for (const [name, text] of [['empty.yaml', ''], ['comments.yaml', '# nothing yet\n'], ['null.yaml', 'null\n'], ['braces.yaml', '{}\n']] as const) {
+    const f = cfg(name, text)
+    const r = runCli(['check', '--config', f])
+    assert.equal(r.status, 0, r.stderr)
+    assert.equal(r.stdout, DEFAULT_REPORT, name)
+    assert.equal(r.stderr, `WARNING: ${f}: the file sets nothing (empty, comments only, null or {}): the built-in defaults are used\n`, name)
+  }
+  // one key is a config: no warning
+  assert.equal(runCli(['check', '--config', cfg('one-key.yaml', 'mode: balanced\n')]).stderr, '')
+})

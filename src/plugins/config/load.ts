@@ -53,7 +53,13 @@ export function parseConfigText(text: string, file: string, options: ResolveOpti
     throw err
   }
   try {
-    return {...resolveConfig(source.value, {...options, lineOf: source.lineOf}), document: source.value}
+    const resolved = resolveConfig(source.value, {...options, lineOf: source.lineOf})
+    // A file that sets nothing (zero bytes, comments only, `null`) is most often a truncated
+    // write or a failed deploy: it runs as the built-in defaults, and says so.
+    const v = source.value
+    const empty = v === null || v === undefined || (typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0)
+    const warnings = empty ? [{field: file, message: 'the file sets nothing (empty, comments only, null or {}): the built-in defaults are used'}, ...resolved.warnings] : resolved.warnings
+    return {...resolved, warnings, document: source.value}
   } catch (err) {
     if (err instanceof ConfigFieldError) {
       const line = source.lineOf(err.linePath)
