@@ -283,6 +283,18 @@ describe('pipelock run: session_profiling.anomaly_action: block', {timeout: 60_0
     assert.equal((await logged(proxy, 'session_anomaly', (e) => e.agent === 'fanout' && e.anomaly === 'domain_anomaly', 1)).length, 1)
     assert.match((await rawHttp(proxy.port, {path: '/metrics'})).body, /^pipelock_session_anomalies_total 2$/m)
   })
+
+  it('every further new domain in that window is refused too (unscored); the domains already reached stay reachable', async () => {
+    for (const host of ['127.0.0.4', '127.0.0.5']) {
+      const r = await forward(proxy, `http://${host}:${up.port}/kib`, 'fanout')
+      assert.equal(r.status, 403, host)
+      assert.equal(r.headers['x-pipelock-block-reason'], 'session_anomaly')
+    }
+    assert.equal((await forward(proxy, `http://127.0.0.1:${up.port}/kib`, 'fanout')).status, 200, 'a host of the window')
+    const repeats = await logged(proxy, 'session_anomaly', (e) => e.agent === 'fanout' && e.anomaly === 'domain_anomaly', 3)
+    assert.equal(repeats.length, 3)
+    assert.match(String(repeats[2]!.detail ?? repeats[2]!.message ?? JSON.stringify(repeats[2])), /another new domain in the same window/)
+  })
 })
 
 describe('pipelock run: taint policies and config trust overrides (policy-extra §1)', {timeout: 60_000}, () => {

@@ -474,18 +474,20 @@ export class SessionManager {
     s.domains ??= new DomainWindow()
     let hit: AnomalyKind | null = null
     const coop = (): boolean => st.adaptive.cooperativeToolDownweight && isCooperativeUserAgent(userAgent)
-    if (s.domains.observe(host, now, windowMs, st.domainBurst)) {
+    const own = s.domains.observe(host, now, windowMs, st.domainBurst)
+    if (own !== null) {
       hit = coop() ? 'domain_anomaly_cooperative' : 'domain_anomaly'
-      this.raise(s, hit, host, `${st.domainBurst} distinct domains within ${st.windowMinutes}m`)
+      this.raise(s, hit, host, `${st.domainBurst} distinct domains within ${st.windowMinutes}m${own === 'repeat' ? ' (another new domain in the same window)' : ''}`, own === 'raised')
     }
     let ipw = this.ipWindows.get(s.clientIp)
     if (ipw === undefined) {
       ipw = new DomainWindow()
       this.ipWindows.set(s.clientIp, ipw)
     }
-    if (ipw.observe(host, now, windowMs, st.domainBurst)) {
+    const ip = ipw.observe(host, now, windowMs, st.domainBurst)
+    if (ip !== null) {
       hit = coop() ? 'ip_domain_anomaly_cooperative' : 'ip_domain_anomaly'
-      this.raise(s, hit, host, `${st.domainBurst} distinct domains from ${s.clientIp} within ${st.windowMinutes}m`)
+      this.raise(s, hit, host, `${st.domainBurst} distinct domains from ${s.clientIp} within ${st.windowMinutes}m${ip === 'repeat' ? ' (another new domain in the same window)' : ''}`, ip === 'raised')
     }
     return hit
   }
@@ -500,13 +502,14 @@ export class SessionManager {
     return spike
   }
 
-  private raise(s: Session, kind: AnomalyKind, target: string, detail: string): void {
+  /** `scored`: false for a domain burst's repeat in its window (logged and acted on, no adaptive score). */
+  private raise(s: Session, kind: AnomalyKind, target: string, detail: string, scored = true): void {
     s.anomalies++
     this.counters.anomalies++
     this.counters.anomalyKinds.set(kind, (this.counters.anomalyKinds.get(kind) ?? 0) + 1)
     s.addEvent({atMs: this.nowMs(), kind: 'anomaly', type: kind, target, detail, severity: 'warn', score: s.threatScore})
     this.observer.anomaly?.(s, kind, detail)
-    if (kind !== 'volume_spike') this.signal(s, kind, target, detail)
+    if (kind !== 'volume_spike' && scored) this.signal(s, kind, target, detail)
   }
 
   // ---- taint (§16)

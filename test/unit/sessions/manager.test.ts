@@ -156,18 +156,22 @@ test('DLP findings on adaptive exempt domains are not upgraded', () => {
   assert.equal(m.upgrade(s, 'warn', 'other.test', true), 'block')
 })
 
-test('domain burst: the 5th distinct host in 5 minutes raises one anomaly per window, scored 2.0', () => {
+test('domain burst: the 5th distinct host in 5 minutes raises one scored anomaly per window; each further new host repeats it unscored', () => {
   const {m, clock, events} = manager()
   const s = m.touch('a|9.9.9.9', 'a', '9.9.9.9')
   const hits = []
   for (let i = 1; i <= 8; i++) hits.push(m.observeHost(s, `h${i}.test`, 'agent/1'))
-  assert.deepEqual(hits, [null, null, null, null, 'ip_domain_anomaly', null, null, null])
-  assert.deepEqual(events, ['anomaly a|9.9.9.9 domain_anomaly', 'anomaly a|9.9.9.9 ip_domain_anomaly', 'esc a|9.9.9.9 0->1 ip_domain_anomaly'])
-  assert.equal(s.threatScore, 2.0 + 3.0)
-  assert.equal(m.observeHost(s, 'h1.test', 'agent/1'), null, 'a known host is not new')
+  // the anomaly_action applies to the 6th, 7th and 8th new host too (configuration reference,
+  // "Domain Burst Scoring"): a block stops the fan-out, not one request of it
+  assert.deepEqual(hits, [null, null, null, null, 'ip_domain_anomaly', 'ip_domain_anomaly', 'ip_domain_anomaly', 'ip_domain_anomaly'])
+  assert.deepEqual(events.slice(0, 3), ['anomaly a|9.9.9.9 domain_anomaly', 'anomaly a|9.9.9.9 ip_domain_anomaly', 'esc a|9.9.9.9 0->1 ip_domain_anomaly'])
+  assert.deepEqual(events.slice(3), Array(3).fill(['anomaly a|9.9.9.9 domain_anomaly', 'anomaly a|9.9.9.9 ip_domain_anomaly']).flat(), 'repeats are logged, never escalate')
+  assert.equal(s.threatScore, 2.0 + 3.0, 'repeats add no score')
+  assert.equal(m.observeHost(s, 'h1.test', 'agent/1'), null, 'a known host is not new: it stays reachable')
   clock.advance(5 * 60_000)
   for (let i = 9; i <= 12; i++) assert.equal(m.observeHost(s, `h${i}.test`, 'agent/1'), null)
   assert.equal(m.observeHost(s, 'h13.test', 'agent/1'), 'ip_domain_anomaly', 'a new window may raise again')
+  assert.ok(s.threatScore > 2.0 + 3.0, 'and score again')
 })
 
 test('per-IP burst spans agent identities; cooperative user agents score the down-weighted signals', () => {
@@ -196,11 +200,15 @@ test('cooperative_tool_downweight: false scores tools like anyone else', () => {
 
 test('domain window keeps age order and forgets hosts older than the window', () => {
   const w = new DomainWindow()
-  assert.equal(w.observe('a', 0, 100, 3), false)
-  assert.equal(w.observe('b', 50, 100, 3), false)
+  assert.equal(w.observe('a', 0, 100, 3), null)
+  assert.equal(w.observe('b', 50, 100, 3), null)
   assert.equal(w.size(120, 100), 1)
-  assert.equal(w.observe('c', 120, 100, 3), false)
-  assert.equal(w.observe('d', 130, 100, 3), true)
+  assert.equal(w.observe('c', 120, 100, 3), null)
+  assert.equal(w.observe('d', 130, 100, 3), 'raised')
+  assert.equal(w.observe('e', 131, 100, 3), 'repeat')
+  assert.equal(w.observe('d', 132, 100, 3), null, 'a host already in the window')
+  // the raise at 130 covers its window: once the hosts age out below the burst nothing fires
+  assert.equal(w.observe('f', 240, 100, 3), null)
 })
 
 test('volume spike: needs 5 samples, then > 3.0x the running mean; unscored', () => {
