@@ -211,7 +211,7 @@ describe('pipelock run: transports on real sockets', {timeout: 60_000}, () => {
     assert.ok(await until(async () => blockedOf('events-oversized') !== undefined, 3000), proxy.stdout())
     const line = blockedOf('events-oversized')!
     assert.match(line, /"block_reason":"data_budget"/)
-    assert.match(line, /an event larger than response_scanning\.sse_streaming\.max_event_bytes \(65536\)/)
+    assert.match(line, /an event whose data is larger than response_scanning\.sse_streaming\.max_event_bytes \(65536\)/)
     await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/events-broken`}).catch(() => undefined)
     assert.ok(await until(async () => /SSE stream ended by an upstream error[^\n]*events-broken/.test(proxy.stdout()), 3000), proxy.stdout())
     assert.equal(blockedOf('events-broken'), undefined, 'an upstream failure is not recorded as a block')

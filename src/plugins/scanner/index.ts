@@ -55,7 +55,7 @@ export type {
   ResponseScanner, ResponseMatch, ResponseScanResult, ResponseDecision, ResponseDecisionOptions, ResponsePass, Suppressor,
   CompiledResponsePattern,
 } from './response-scanner.js'
-export {createSseStreamScanner, parseSseEvent, sseEventData, sseMaxEventBytes} from './sse.js'
+export {createSseStreamScanner, parseSseEvent, sseEventData, sseMaxEventBytes, METADATA_ALLOWANCE} from './sse.js'
 export {StreamTail, STREAM_TAIL_CHARS} from './stream-tail.js'
 export {extractHtmlText, PageTextReader, type ExtractedPage} from './html-text.js'
 export type {SseStreamScanner, SseOutcome, SseEventFields} from './sse.js'

@@ -1,7 +1,10 @@
 /**
  * SSE (`text/event-stream`) scanning, §7.1: events are assembled incrementally (never the whole
  * stream), each event's data is response-scanned, and the stream is terminated on a hit
- * (`action: block`) or on an event larger than `max_event_bytes`.
+ * (`action: block`) or on an event whose data is larger than `max_event_bytes`. Only the bytes
+ * of the `data:` fields count (the configuration reference: `event:`, `id:` and `retry:` are not
+ * counted); the event's other lines get `METADATA_ALLOWANCE` more bytes, so that metadata alone
+ * cannot grow the buffer without bound.
  */
 import {utf8Length} from './entropy.js'
 import {scanResponse, unsuppressed, type ResponseMatch, type ResponseScanner, type Suppressor} from './response-scanner.js'
@@ -73,6 +76,21 @@ export function sseMaxEventBytes(sc: ResponseScanner): number {
   return n > 0 ? n : 65536
 }
 
+/** Bytes an event's lines other than `data:` (event, id, retry, comments) may add to the data's limit. */
+export const METADATA_ALLOWANCE = 65536
+
+/**
+ * True when `raw` (a whole event, or the part of one received so far) holds more than `max` bytes
+ * of data, or more than `max + METADATA_ALLOWANCE` bytes in all. An event no longer than `max`
+ * in all is never parsed here.
+ */
+function overLimit(raw: string, max: number): boolean {
+  const n = utf8Length(raw)
+  if (n <= max) return false
+  if (n > max + METADATA_ALLOWANCE) return true
+  return utf8Length(sseEventData(raw)) > max
+}
+
 export function createSseStreamScanner(sc: ResponseScanner, suppress?: Suppressor): SseStreamScanner {
   const cfg = sc.settings.responseScanning.sseStreaming
   const max = sseMaxEventBytes(sc)
@@ -112,7 +130,7 @@ export function createSseStreamScanner(sc: ResponseScanner, suppress?: Suppresso
         if (end < 0) break
         const raw = buf.slice(0, end)
         buf = buf.slice(end)
-        if (utf8Length(raw) > max) {
+        if (overLimit(raw, max)) {
           done = true
           out.push({kind: 'terminate', reason: 'event_too_large', matches: []})
           return out
@@ -121,7 +139,7 @@ export function createSseStreamScanner(sc: ResponseScanner, suppress?: Suppresso
         out.push(o)
         if (done) return out
       }
-      if (utf8Length(buf) > max) {
+      if (overLimit(buf, max)) {
         done = true
         out.push({kind: 'terminate', reason: 'event_too_large', matches: []})
       }

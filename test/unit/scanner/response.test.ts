@@ -1,6 +1,6 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {createScanner, defaultScannerSettings, type ScannerSettings} from '../../../src/plugins/scanner/index.js'
+import {createScanner, defaultScannerSettings, METADATA_ALLOWANCE, type ScannerSettings} from '../../../src/plugins/scanner/index.js'
 
 function scanner(mut?: (s: ScannerSettings) => void) {
   const s = defaultScannerSettings()
@@ -113,7 +113,16 @@ test('SSE: events assembled across chunks, scanned per event, block terminates',
   assert.equal(coreWarn[0]!.kind, 'terminate', 'core hits always terminate')
 
   const small = scanner((x) => (x.responseScanning.sseStreaming.maxEventBytes = 16)).sseStream()
-  assert.deepEqual(small.push('data: 0123456789abcdef'), [{kind: 'terminate', reason: 'event_too_large', matches: []}])
+  assert.deepEqual(small.push('data: 0123456789abcdefg'), [{kind: 'terminate', reason: 'event_too_large', matches: []}])
+  // only the data counts (configuration reference): event:, id: and retry: lines and comments do not
+  const meta = scanner((x) => (x.responseScanning.sseStreaming.maxEventBytes = 16)).sseStream()
+  const long = `event: message_delta\nid: ${'i'.repeat(40)}\nretry: 1000\n: keep-alive\ndata: 0123456789abcdef\n\n`
+  assert.deepEqual(meta.push(long), [{kind: 'event', raw: long, warn: []}])
+  assert.deepEqual(meta.push('data: 01234567\ndata: 01234567\n\n'), [{kind: 'terminate', reason: 'event_too_large', matches: []}], 'two data lines joined by a newline: 17 bytes')
+  // metadata alone may not grow the buffer without bound: METADATA_ALLOWANCE beyond the data's limit
+  const flood = scanner((x) => (x.responseScanning.sseStreaming.maxEventBytes = 16)).sseStream()
+  assert.deepEqual(flood.push(`id: ${'x'.repeat(16 + METADATA_ALLOWANCE - 4)}`), [])
+  assert.deepEqual(flood.push('x'), [{kind: 'terminate', reason: 'event_too_large', matches: []}])
   const tail = scanner().sseStream()
   assert.deepEqual(tail.push('data: partial'), [])
   assert.equal(tail.end()[0]!.kind, 'event')

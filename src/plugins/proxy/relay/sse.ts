@@ -95,7 +95,7 @@ export async function relaySse(
   } else if (why === 'event_too_large') {
     record(blockDecision(ports, b, target, {
       stage: 'response', layer: 'response_scan', reason: 'data_budget', status: up.statusCode, enforced: true, warnings,
-      detail: `SSE stream terminated: an event larger than response_scanning.sse_streaming.max_event_bytes (${sseMaxEventBytes(snap.scanner.response)})`,
+      detail: `SSE stream terminated: an event whose data is larger than response_scanning.sse_streaming.max_event_bytes (${sseMaxEventBytes(snap.scanner.response)}), or whose other lines add more than 64 KiB to it`,
     }))
   }
 }
