@@ -65,6 +65,12 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
     warnings.push({field: 'mode', message: 'audit does not stop blocking by itself; set enforce: false to log without blocking'})
   }
 
+  // Entropy is measured in bits per code point (§5.10): above 8 only a value of more than 256
+  // distinct characters could reach it, so such a threshold switches the check off in practice.
+  for (const [field, v] of [['entropy_threshold', c.fetch_proxy.monitoring.entropy_threshold], ['subdomain_entropy_threshold', c.fetch_proxy.monitoring.subdomain_entropy_threshold]] as const) {
+    if (v > 8) warnings.push({field: `fetch_proxy.monitoring.${field}`, message: `${v} is above 8 bits per character: only a value of more than 256 distinct characters can reach it, so this check is off in practice (the default is ${field === 'entropy_threshold' ? '4.5' : '4.0'})`})
+  }
+
   // logging
   oneOf(['logging', 'format'], c.logging.format, ['json', 'text'])
   oneOf(['logging', 'output'], c.logging.output, ['stdout', 'file', 'both'])

@@ -360,3 +360,11 @@ test('request_body_scanning.sensitive_headers and ignore_headers: RFC 9110 heade
   assert.deepEqual(ok.config.request_body_scanning.sensitive_headers, ['authorization', 'X-Custom_Token', 'X-Goog-Api-Key'])
   assert.equal(load('').config.request_body_scanning.ignore_headers.length, 13)
 })
+
+test('entropy thresholds above 8 bits per character are a warning: the check is off in practice', () => {
+  assert.deepEqual(load('fetch_proxy:\n  monitoring:\n    entropy_threshold: 99\n    subdomain_entropy_threshold: 8.5\n').warnings.map((w) => `${w.field}: ${w.message}`), [
+    'fetch_proxy.monitoring.entropy_threshold: 99 is above 8 bits per character: only a value of more than 256 distinct characters can reach it, so this check is off in practice (the default is 4.5)',
+    'fetch_proxy.monitoring.subdomain_entropy_threshold: 8.5 is above 8 bits per character: only a value of more than 256 distinct characters can reach it, so this check is off in practice (the default is 4.0)',
+  ])
+  assert.deepEqual(load('fetch_proxy:\n  monitoring:\n    entropy_threshold: 8\n').warnings, [])
+})
