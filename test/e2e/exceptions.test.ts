@@ -169,6 +169,12 @@ describe('scoped exceptions through the admin API', {timeout: 240_000}, () => {
         const r = cli(second.port, ['exception', 'grant', '--host', '127.0.0.1', '--pattern', pattern!, '--reason', 'x', '--operator', 'alice'])
         assert.deepEqual(r, {status: 2, stdout: '', stderr: `admin API refused POST /api/v1/exceptions (HTTP 400): ${why} [ADMIN_API_BAD_REQUEST]\n`})
       }
+      // A wildcard over a whole public suffix is as broad as "*": every .com host, every github.io tenant.
+      for (const [host, suffix] of [['*.com', 'com'], ['*.co.uk', 'co.uk'], ['*.github.io', 'github.io']]) {
+        const r = cli(second.port, ['exception', 'grant', '--host', host!, '--reason', 'x', '--operator', 'alice'])
+        const why = `host "${host}" is too broad: ${suffix} is a public suffix; name one host or *.example.com`
+        assert.deepEqual(r, {status: 2, stdout: '', stderr: `admin API refused POST /api/v1/exceptions (HTTP 400): ${why} [ADMIN_API_BAD_REQUEST]\n`})
+      }
       const changes = events(second.stdout(), 'config_change').map((c) => `${String(c.trigger)} ${String((c.changes as Array<{op: string}>)[0]!.op)} ${String(c.operator)}`)
       assert.deepEqual(changes, ['api add alice', 'api remove bob', 'api add alice'])
     } finally {

@@ -5,7 +5,7 @@ import {grantException, renderGrant, type ExceptionInfo} from '../../plugins/adm
 
 export default class ExceptionGrant extends AdminCommand {
   static override summary = 'Grant a scoped, expiring exception: the next N requests that a URL, header or body DLP finding (or another waivable URL-scanner finding) would block pass'
-  static override description = `POST /api/v1/exceptions on the admin API of a running pipelock. A one-off waiver instead of a permanent allowlist edit: a request whose URL-scan block matches the exception — host (exact, or *.example.com), optional path (a prefix, or a glob where * matches anything), optional finding (a DLP pattern name such as "AWS Access ID", a scanner label such as blocklist, or a block reason), optional agent (a bound identity: listener, CIDR or bind_default_agent_identity; never a self-declared name) — goes on through the rest of the gate instead of being blocked. Each use is counted; after --uses uses, or at --expires, the exception is gone.
+  static override description = `POST /api/v1/exceptions on the admin API of a running pipelock. A one-off waiver instead of a permanent allowlist edit: a request whose URL-scan block matches the exception — host (exact, or *.example.com; never * or a whole public suffix such as *.com, *.co.uk or *.github.io), optional path (a prefix, or a glob where * matches anything), optional finding (a DLP pattern name such as "AWS Access ID", a scanner label such as blocklist, or a block reason), optional agent (a bound identity: listener, CIDR or bind_default_agent_identity; never a self-declared name) — goes on through the rest of the gate instead of being blocked. Each use is counted; after --uses uses, or at --expires, the exception is gone.
 
 Waivable findings: URL-scanner blocklist, allowlist, dlp, entropy, subdomain_entropy, length; request header_dlp and body_dlp findings (one exception per request). Never waived: the kill switch, the airlock, session and contract blocks, core DLP/SSRF protections, rate and data budgets. A --pattern that could never apply is refused at grant time (exit 2): a scanner that is never waived (ssrf, core_dlp, …), a block reason no waivable scanner produces (prompt_injection, escalation_level, …), or a name no scanner of the running config reports. Accepted: the waivable scanner labels above, their reasons (domain_blocklist, domain_not_allowlisted, dlp_match, path_entropy, subdomain_entropy, url_length), and the DLP pattern names of the running config.
 
@@ -19,7 +19,7 @@ Prints "granted <id>: host=… [path=…] [pattern="…"] [agent=…] uses=N exp
   static override enableJsonFlag = true
   static override flags = {
     ...adminFlags,
-    host: Flags.string({description: 'host the exception applies to: exact, or *.example.com for its subdomains', required: true}),
+    host: Flags.string({description: 'host the exception applies to: exact, or *.example.com for its subdomains (* and a whole public suffix such as *.com, *.co.uk or *.github.io are refused as too broad)', required: true}),
     path: Flags.string({description: 'URL path: a prefix at a segment boundary (/repos/acme), or a glob with * (/repos/*/docs)'}),
     pattern: Flags.string({description: 'the finding to waive: a DLP pattern name, a scanner label (blocklist, dlp, entropy, …) or a block reason; default any waivable finding'}),
     agent: Flags.string({description: 'only for this agent, as resolved from a listener, CIDR or binding (a self-declared X-Pipelock-Agent never matches)'}),

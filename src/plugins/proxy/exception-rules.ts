@@ -9,6 +9,7 @@
  * waived: core (non-configurable) protections, SSRF, rate and data budgets, parser and scheme
  * refusals cannot; the kill switch, airlock and session stages never reach the exception step.
  */
+import {getPublicSuffix} from 'tldts'
 
 /**
  * Labels an exception may waive (all configurable policy, none a core protection): the URL
@@ -102,6 +103,21 @@ export interface ExceptionTarget {
   readonly agentBound: boolean
 }
 
+/**
+ * The public suffix that a wildcard host such as `*.com`, `*.co.uk` or `*.github.io` covers
+ * whole, or null. Such a grant is as broad as `*`: a TLD, an ICANN second level, or a private
+ * registry's suffix (every tenant of a hosting platform, `github.io`, `herokuapp.com`). The list
+ * changes and its wildcard and exception rules (`*.kawasaki.jp`, `!city.kawasaki.jp`) are
+ * subtle, so it comes from the maintained Public Suffix List in `tldts` rather than a hand-kept
+ * table. A single unknown label (`*.internal`) falls under the list's default rule: a TLD too.
+ * `host` is already a valid, lower-case host pattern.
+ */
+export function wildcardPublicSuffix(host: string): string | null {
+  if (!host.startsWith('*.')) return null
+  const rest = host.slice(2)
+  return getPublicSuffix(rest, {allowPrivateDomains: true, extractHostname: false}) === rest ? rest : null
+}
+
 const HOST_RE = /^(\*\.)?[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$/
 const IPV6_RE = /^[0-9a-f:.]+$/
 
@@ -114,6 +130,8 @@ export function validateGrant(g: ExceptionGrant): {ok: true; grant: Required<Pic
   if (host === '') return {ok: false, error: 'host is required'}
   if (host === '*' || host.startsWith('*') && !host.startsWith('*.')) return {ok: false, error: `host "${host}" is too broad: name one host or *.example.com`}
   if (!HOST_RE.test(host) && !(host.includes(':') && IPV6_RE.test(host))) return {ok: false, error: `host "${host}" is not a hostname or IP address (no scheme, port or path)`}
+  const suffix = wildcardPublicSuffix(host)
+  if (suffix !== null) return {ok: false, error: `host "${host}" is too broad: ${suffix} is a public suffix; name one host or *.example.com`}
   if (g.path !== undefined && (!g.path.startsWith('/') || g.path.length > 256 || hasControl(g.path))) return {ok: false, error: 'path must start with / (at most 256 characters)'}
   if (g.pattern !== undefined && (g.pattern.trim() === '' || g.pattern.length > MAX_NAME || hasControl(g.pattern))) return {ok: false, error: `pattern must be 1 to ${MAX_NAME} printable characters`}
   if (g.agent !== undefined && (g.agent === '' || g.agent.length > 64 || hasControl(g.agent))) return {ok: false, error: 'agent must be 1 to 64 printable characters'}

@@ -7,7 +7,7 @@
  */
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
-import {exceptionMatches, MAX_EXCEPTIONS, validateGrant, type ExceptionGrant, type ExceptionRecord, type ExceptionTarget, type ExceptionUse} from './exception-rules.js'
+import {exceptionMatches, MAX_EXCEPTIONS, validateGrant, wildcardPublicSuffix, type ExceptionGrant, type ExceptionRecord, type ExceptionTarget, type ExceptionUse} from './exception-rules.js'
 import {writeFileAtomic} from '../signing/index.js'
 
 export const EXCEPTIONS_FILE = 'exceptions.json'
@@ -52,7 +52,9 @@ export class ExceptionStore {
     }
     const doc = JSON.parse(text) as {exceptions?: unknown}
     if (!Array.isArray(doc.exceptions)) throw new Error(`${this.file}: no "exceptions" list`)
-    return (doc.exceptions as ExceptionRecord[]).filter((e) => typeof e?.id === 'string' && typeof e.host === 'string' && Number.isInteger(e.uses_left))
+    // A grant over a whole public suffix (`*.com`) written before such grants were refused is
+    // not re-armed: it would waive findings for every host under the suffix.
+    return (doc.exceptions as ExceptionRecord[]).filter((e) => typeof e?.id === 'string' && typeof e.host === 'string' && Number.isInteger(e.uses_left) && wildcardPublicSuffix(e.host) === null)
   }
 
   private save(): void {

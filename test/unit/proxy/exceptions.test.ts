@@ -8,7 +8,7 @@ import {mkdtempSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {describe, it} from 'node:test'
-import {exceptionMatches, hostMatches, pathMatches, validateGrant, type ExceptionTarget} from '../../../src/plugins/proxy/exception-rules.js'
+import {exceptionMatches, hostMatches, pathMatches, validateGrant, wildcardPublicSuffix, type ExceptionTarget} from '../../../src/plugins/proxy/exception-rules.js'
 import {ExceptionStore, type ExceptionChange} from '../../../src/plugins/proxy/exception-store.js'
 import {exceptionTarget} from '../../../src/plugins/proxy/exception-gate.js'
 
@@ -106,6 +106,12 @@ describe('grant validation', () => {
       [{host: '*'}, 'host "*" is too broad: name one host or *.example.com'],
       [{host: '*github.com'}, 'host "*github.com" is too broad: name one host or *.example.com'],
       [{host: 'https://x.com/'}, 'host "https://x.com/" is not a hostname or IP address (no scheme, port or path)'],
+      [{host: '*.com'}, 'host "*.com" is too broad: com is a public suffix; name one host or *.example.com'],
+      [{host: '*.UK'}, 'host "*.uk" is too broad: uk is a public suffix; name one host or *.example.com'],
+      [{host: '*.co.uk'}, 'host "*.co.uk" is too broad: co.uk is a public suffix; name one host or *.example.com'],
+      [{host: '*.github.io'}, 'host "*.github.io" is too broad: github.io is a public suffix; name one host or *.example.com'],
+      [{host: '*.herokuapp.com'}, 'host "*.herokuapp.com" is too broad: herokuapp.com is a public suffix; name one host or *.example.com'],
+      [{host: '*.internal'}, 'host "*.internal" is too broad: internal is a public suffix; name one host or *.example.com'],
       [{path: 'repos'}, 'path must start with / (at most 256 characters)'],
       [{uses: 0}, 'uses must be an integer from 1 to 100'],
       [{uses: 101}, 'uses must be an integer from 1 to 100'],
@@ -117,6 +123,20 @@ describe('grant validation', () => {
       [{reason: 'x'.repeat(1025)}, 'reason is required (at most 1024 bytes, one line)'],
     ]
     for (const [patch, error] of rows) assert.deepEqual(validateGrant({...ok, ...patch} as never), {ok: false, error}, JSON.stringify(patch))
+  })
+  it('a wildcard over one registrable domain is accepted, under an ICANN or a private suffix', () => {
+    for (const host of ['*.example.com', '*.bbc.co.uk', '*.acme.github.io', '*.api.example.com', '*.corp.internal']) assert.equal(validateGrant({...ok, host}).ok, true, host)
+    // Exact hosts are never too broad, even when they are a suffix themselves.
+    for (const host of ['com', 'github.io']) assert.equal(validateGrant({...ok, host}).ok, true, host)
+  })
+  it('wildcardPublicSuffix: the Public Suffix List, its wildcard and exception rules included', () => {
+    const rows: Array<[string, string | null]> = [
+      ['*.com', 'com'], ['*.co.uk', 'co.uk'], ['*.github.io', 'github.io'], ['*.s3.amazonaws.com', 's3.amazonaws.com'],
+      // *.kawasaki.jp is a rule: x.kawasaki.jp is a suffix; !city.kawasaki.jp is an exception to it.
+      ['*.x.kawasaki.jp', 'x.kawasaki.jp'], ['*.city.kawasaki.jp', null],
+      ['*.example.com', null], ['*.acme.github.io', null], ['example.com', null], ['com', null],
+    ]
+    for (const [host, want] of rows) assert.equal(wildcardPublicSuffix(host), want, host)
   })
 })
 
@@ -181,5 +201,17 @@ describe('exception store', () => {
     assert.deepEqual(store.grant({host: 'h.example', granted_by: 'a', reason: 'r'}), {ok: false, status: 409, error: 'too many exceptions in force (max 100); revoke one first'})
     writeFileSync(path.join(s.dir, 'exceptions.json'), '{"nope":1}')
     assert.throws(() => s.store(), /no "exceptions" list/)
+  })
+
+  it('a persisted grant over a whole public suffix is not re-armed on open', () => {
+    const s = setup()
+    const rec = (id: string, host: string): Record<string, unknown> => ({
+      id, host, uses: 5, uses_left: 5, granted_at: '2026-05-25T09:00:00Z', expires_at: '2026-05-26T09:00:00Z', granted_by: 'a', reason: 'r',
+    })
+    writeFileSync(path.join(s.dir, 'exceptions.json'), JSON.stringify({version: 1, exceptions: [rec('exc-broad', '*.com'), rec('exc-ok', '*.github.com')]}))
+    const store = s.store()
+    assert.deepEqual(store.list().map((e) => e.id), ['exc-ok'])
+    assert.equal(store.consume(target({host: 'pastebin.com', layer: 'blocklist', reason: 'domain_blocklist', patterns: []})), undefined)
+    assert.equal(store.consume(target())?.id, 'exc-ok')
   })
 })
