@@ -42,7 +42,7 @@ test('evidence that does not verify: the report is written, exit 1, and stderr s
   const r = runCli(['audit', 'report', '--chain', evidence, '--key', otherPub, '--out', html])
   assert.equal(r.status, 1)
   assert.match(r.stdout, /^audit report: .*wrong-key\.html \(verdict invalid, 2 decisions, 1 blocks\)\n$/)
-  assert.match(r.stderr, /^audit report: the evidence did not verify \(verdict invalid\): evidence-proxy-0\.jsonl:1: seq 0: signature: signer_key [0-9a-f]{64} does not match expected key [0-9a-f]{64}\n$/)
+  assert.match(r.stderr, /^audit report: the evidence did not verify \(verdict invalid\): evidence-proxy-0\.jsonl:1: seq 0: signature: signer_key [0-9a-f]{64} does not match expected key sha256:[0-9a-f]{64} \(the key in .*other\.pub\)\n$/)
   assert.equal(mode(html), '640')
 
   const empty = path.join(dir, 'empty')

@@ -8,6 +8,7 @@ import {vectorPath} from '../helpers/vectors.js'
 import {encodeActionReceipt, encodeEvidenceReceipt, ReceiptChainBuilder, signActionReceipt, signEvidence} from '../../src/plugins/receipts/index.js'
 import {fromPlain, uuidToUlid} from '../../src/plugins/canonical/index.js'
 import {action, keyA} from '../helpers/receipt-fixtures.js'
+import {fingerprint} from '../../src/plugins/signing/index.js'
 
 const K1 = '4655a7e605c12ebb00a46037881c33c5bca5eb74b45a02e8e7261a7ff5a21678'
 const K2 = 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a'
@@ -29,6 +30,35 @@ describe('verify-receipt on the conformance vectors: exact output (receipts.md Â
     assert.equal(r.status, 1)
     assert.equal(r.stdout, `FAILED: valid-single.json: signer_key ${K1} does not match expected key ${K2}\n`)
     assert.equal(r.stderr, `verification failed: signer_key ${K1} does not match expected key ${K2}\n`)
+  })
+
+  test('a key read from a file is named by its fingerprint and path in a mismatch, never by its contents', () => {
+    // A private key in hex reads like a public one: whatever the file holds must not be echoed.
+    const tmp = mkdtempSync(path.join(tmpdir(), 'pl-keyfile-'))
+    const keyFile = path.join(tmp, 'escrow.key')
+    writeFileSync(keyFile, `${K2}\n`)
+    const name = `${fingerprint(Buffer.from(K2, 'hex'))} (the key in ${keyFile})`
+    const single = inVectors('valid-single.json', '--key', keyFile)
+    assert.deepEqual(single, {
+      status: 1,
+      stdout: `FAILED: valid-single.json: signer_key ${K1} does not match expected key ${name}\n`,
+      stderr: `verification failed: signer_key ${K1} does not match expected key ${name}\n`,
+    })
+    const chain = inVectors('valid-chain.jsonl', '--key', keyFile)
+    assert.deepEqual(chain, {
+      status: 1,
+      stdout: `CHAIN BROKEN: valid-chain.jsonl\n  Error:    seq 0: signature: signer_key ${K1} does not match expected key ${name}\n  Broke at: seq 0\n`,
+      stderr: `chain verification failed at seq 0: seq 0: signature: signer_key ${K1} does not match expected key ${name}\n`,
+    })
+    for (const args of [['verify-receipt', 'valid-chain.jsonl', '--key', keyFile, '--json'], ['verify-receipt', 'valid-single.json', '--key', keyFile, '--json'], ['transcript-root', 'valid-chain.jsonl', '--key', keyFile], ['transcript-root', 'valid-chain.jsonl', '--key', keyFile, '--json'], ['audit', 'packet', 'build', '--chain', 'valid-chain.jsonl', '--key', keyFile, '--out', path.join(tmp, 'packet')], ['audit', 'report', '--chain', 'valid-chain.jsonl', '--key', keyFile, '--out', path.join(tmp, 'report.html')]]) {
+      const r = runCli(args, {cwd: vectorPath('receipts')})
+      assert.equal(r.status, 1, args.join(' '))
+      assert.ok((r.stdout + r.stderr).includes(name), `${args.join(' ')}: ${r.stdout}${r.stderr}`)
+      assert.ok(!(r.stdout + r.stderr).includes(K2), `${args.join(' ')} echoed the key file: ${r.stdout}${r.stderr}`)
+    }
+    // What packet build and report wrote records the failure too: without the key file's contents.
+    for (const f of [path.join('packet', 'packet.json'), path.join('packet', 'verifier.txt'), 'report.html']) assert.ok(!readFileSync(path.join(tmp, f), 'utf8').includes(K2), f)
+    rmSync(tmp, {recursive: true, force: true})
   })
 
   test('invalid-signature.json', () => {

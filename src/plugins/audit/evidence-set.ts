@@ -507,6 +507,8 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
   const head = await pull()
   const pin = req.keys.v1Pin(firstV1Signer)
   if (pin.error !== undefined) fail('keys', pin.error, firstV1At)
+  // A key read from a file is named by its fingerprint in errors, never by the file's contents.
+  const pinName = pin.key === undefined ? undefined : req.keys.nameOf(pin.key)
   async function* items(): AsyncGenerator<ChainItem[]> {
     if (head === undefined || head.done === true) return
     yield head.value
@@ -518,6 +520,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
   }
   const v1: ChainResult = await verifyChainBatches(items(), {
     ...(pin.key === undefined ? {} : {pinnedKey: pin.key}),
+    ...(pinName === undefined ? {} : {pinnedKeyName: pinName}),
     sessionId: req.session,
     endorsements: req.endorsements ?? [],
     found: (req.found ?? []).map((f) => f.endorsement),
@@ -666,7 +669,9 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
       controlReceipts: control,
       runs,
       unclosedRuns: unclosed,
-      ...(firstV1Signer === undefined ? {} : {signerKey: pin.key ?? firstV1Signer}),
+      // A key read from a file that the chain did not verify under is not echoed (it may be a
+      // private key given by mistake): the first receipt's own signer is reported instead.
+      ...(firstV1Signer === undefined ? {} : {signerKey: pinName !== undefined && !v1.valid ? firstV1Signer : (pin.key ?? firstV1Signer)}),
       ...(v1.valid && v1.receiptCount > 0
         ? {finalSeq: v1.finalSeq, rootHash: v1.rootHash, startTime: v1.startTime, endTime: v1.endTime}
         : {}),

@@ -24,9 +24,16 @@ export class KeyRing {
     readonly plain: string | undefined,
     readonly named: ReadonlyMap<string, string>,
     readonly roster: LoadedRoster | undefined,
+    /** How errors name each key read from a file (by hex): its fingerprint and path, never the file's contents. */
+    private readonly names: ReadonlyMap<string, string>,
     /** Keys handed over to by rotation endorsements from a pinned key, by their `sha256:` fingerprint. */
     private readonly successors: ReadonlyMap<string, string> = new Map(),
   ) {}
+
+  /** How an error names the pinned key `hex`: undefined for a key given inline (its hex is shown). */
+  nameOf(hex: string): string | undefined {
+    return this.names.get(hex)
+  }
 
   /**
    * The ring plus the keys that rotation endorsements hand a pinned key's recorder over to
@@ -42,28 +49,34 @@ export class KeyRing {
     const pinned = [...(this.plain === undefined ? [] : [this.plain]), ...this.named.values()]
     const successors = new Map(this.successors)
     for (const [key, path] of handOverPaths(pinned, endorsements)) if (path.length > 0) successors.set(fingerprint(Buffer.from(key, 'hex')), key)
-    return new KeyRing(this.plain, this.named, this.roster, successors)
+    return new KeyRing(this.plain, this.named, this.roster, this.names, successors)
   }
 
   static load(req: KeyRingRequest): KeyRing {
     let plain: string | undefined
     const named = new Map<string, string>()
+    const names = new Map<string, string>()
+    const resolve = (k: string): string => {
+      const v = resolvePinnedKey(k)
+      if (v.name !== undefined) names.set(v.hex, v.name)
+      return v.hex
+    }
     for (const k of req.keys ?? []) {
       const m = NAMED.exec(k)
       if (m !== null) {
         const id = (m[1] as string).trim()
         if (named.has(id)) throw new PipelockError('USAGE', `--key ${id}=…: key id given twice`)
-        named.set(id, resolvePinnedKey(m[2] as string))
+        named.set(id, resolve(m[2] as string))
         continue
       }
       if (plain !== undefined) throw new PipelockError('USAGE', '--key: only one unnamed key; name the others as ID=HEX')
-      plain = resolvePinnedKey(k)
+      plain = resolve(k)
     }
     if ((req.roster === undefined) !== (req.rosterRootFingerprint === undefined)) {
       throw new PipelockError('USAGE', '--roster and --roster-root-fingerprint go together: a roster is trusted only through its pinned root')
     }
     const roster = req.roster === undefined ? undefined : loadRoster(req.roster, req.rosterRootFingerprint as string)
-    return new KeyRing(plain, named, roster)
+    return new KeyRing(plain, named, roster, names)
   }
 
   /** True when any key or roster was given: signatures are then checked against pinned keys. */

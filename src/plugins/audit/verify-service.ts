@@ -157,7 +157,7 @@ async function foundEndorsements(dir: string, session: string, named: readonly R
 
 /** One receipt file: v1 with the plain key, v2 with the key its signer_key_id names. */
 async function verifySingleFile(file: string, keys: KeyRing): Promise<VerifyReceiptReport> {
-  if (keys.named.size === 0 && keys.roster === undefined) return verifyReceiptInput(keys.plain === undefined ? {file} : {file, key: keys.plain})
+  if (keys.named.size === 0 && keys.roster === undefined) return verifyReceiptInput(keys.plain === undefined ? {file} : {file, key: keys.plain, ...nameOf(keys, keys.plain)})
   const text = (await readBounded(file, MAX_RECEIPT_FILE_BYTES, 'receipt')).toString('utf8')
   let isV2 = false
   try {
@@ -188,13 +188,19 @@ async function verifySingleFile(file: string, keys: KeyRing): Promise<VerifyRece
  * of them fails.
  */
 async function verifyV1File(file: string, keys: KeyRing): Promise<VerifyReceiptReport> {
-  if (keys.plain !== undefined) return verifyReceiptInput({file, key: keys.plain})
+  if (keys.plain !== undefined) return verifyReceiptInput({file, key: keys.plain, ...nameOf(keys, keys.plain)})
   const embedded = await verifyReceiptInput({file})
   if (embedded.kind !== 'action_receipt_v1' || embedded.receipt === undefined) return embedded
   const pin = keys.v1Pin(embedded.receipt.signerKey)
   const error = pin.key === undefined ? (pin.error ?? `v1 signer ${embedded.receipt.signerKey} is not among the pinned keys`) : keys.v1RosterError(embedded.receipt.signerKey, embedded.receipt.timestamp)
   if (error !== undefined || pin.key === undefined) return {...embedded, valid: false, signerPinned: true, error: error as string}
-  return verifyReceiptInput({file, key: pin.key})
+  return verifyReceiptInput({file, key: pin.key, ...nameOf(keys, pin.key)})
+}
+
+/** `{keyName}` for a pinned key read from a file: errors name it, never echo the file's contents. */
+function nameOf(keys: KeyRing, hex: string): {keyName?: string} {
+  const name = keys.nameOf(hex)
+  return name === undefined ? {} : {keyName: name}
 }
 
 /**

@@ -175,7 +175,12 @@ export interface DecodedKey {
   bytes: Buffer
 }
 
-export function prepareActionReceiptCheck(receipt: ActionReceipt, pinnedKey?: string, known?: DecodedKey): string | SignatureCheck {
+/**
+ * `pinnedName`: how the mismatch error names the pinned key instead of its hex. A key read from a
+ * file may be something else by mistake (a private key in hex looks the same): the error then
+ * names its fingerprint and file, never the file's contents. Omitted, the §5.3 text is exact.
+ */
+export function prepareActionReceiptCheck(receipt: ActionReceipt, pinnedKey?: string, known?: DecodedKey, pinnedName?: string): string | SignatureCheck {
   if (receipt.version !== '1') return `unsupported receipt version ${receipt.version} (expected 1)`
   const invalid = validateActionRecord(receipt.record)
   if (invalid !== undefined) return `invalid action record: ${invalid}`
@@ -183,7 +188,7 @@ export function prepareActionReceiptCheck(receipt: ActionReceipt, pinnedKey?: st
   if (receipt.signerKey === '') return 'receipt has no signer_key'
   // Exact, case-sensitive comparison: a pinned key is a claim about these exact bytes.
   if (pinnedKey && receipt.signerKey !== pinnedKey) {
-    return `signer_key ${receipt.signerKey} does not match expected key ${pinnedKey}`
+    return `signer_key ${receipt.signerKey} does not match expected key ${pinnedName ?? pinnedKey}`
   }
   let publicKey: Buffer
   if (known !== undefined && known.hex === receipt.signerKey) {
@@ -215,8 +220,8 @@ export function prepareActionReceiptCheck(receipt: ActionReceipt, pinnedKey?: st
  * Verifies one receipt (§5.3 steps 1–9) against an optional pinned key (lowercase hex; empty or
  * undefined trusts the embedded signer_key). Returns the Go error text, or undefined when valid.
  */
-export function verifyActionReceipt(receipt: ActionReceipt, pinnedKey?: string): string | undefined {
-  const check = prepareActionReceiptCheck(receipt, pinnedKey)
+export function verifyActionReceipt(receipt: ActionReceipt, pinnedKey?: string, pinnedName?: string): string | undefined {
+  const check = prepareActionReceiptCheck(receipt, pinnedKey, undefined, pinnedName)
   if (typeof check === 'string') return check
   return verifyBytes(check.publicKey, check.digest, check.signature) ? undefined : SIGNATURE_VERIFICATION_FAILED
 }

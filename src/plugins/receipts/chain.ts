@@ -37,6 +37,8 @@ export type ChainItem =
 export interface ChainOptions {
   /** Pinned signer key, lowercase hex. Empty/undefined: trust the first receipt's key. */
   pinnedKey?: string
+  /** How errors name the pinned key when its hex is not to be shown (a key read from a file; see prepareActionReceiptCheck). */
+  pinnedKeyName?: string
   /** Recorder session id the endorsements are bound to. */
   sessionId?: string
   /** Verified rotation endorsements (see parseRotationEndorsement) the user named: each must be used (§6.6). */
@@ -343,7 +345,8 @@ export class ChainVerifier {
     }
 
     // 3. signature against the expected key
-    const check = prepareActionReceiptCheck(receipt, this.expectedKey, this.signerKey)
+    const name = this.options.pinnedKeyName !== undefined && this.expectedKey === this.options.pinnedKey ? this.options.pinnedKeyName : undefined
+    const check = prepareActionReceiptCheck(receipt, this.expectedKey, this.signerKey, name)
     if (typeof check === 'string') fail(`signature: ${check}`)
     if (this.signerKey?.hex !== receipt.signerKey) this.signerKey = {hex: receipt.signerKey, bytes: (check as SignatureCheck).publicKey}
     this.pendingCheck = {index: i, check: check as SignatureCheck, seq: at, place: item.place}

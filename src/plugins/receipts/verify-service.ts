@@ -1,7 +1,7 @@
 import {open, readFile, stat} from 'node:fs/promises'
 import {formatSecondsZ, goJsonIndent, JsonSyntaxError, parseGoTime, parseStrictJson} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
-import {loadPublicKey} from '../signing/index.js'
+import {fingerprint, loadPublicKey} from '../signing/index.js'
 import {
   actionReceiptHash,
   parseActionReceiptTree,
@@ -20,6 +20,8 @@ export interface VerifyReceiptRequest {
   file: string
   /** `--key`: path to a public key file (versioned or hex) or inline hex. */
   key?: string
+  /** How errors name the key instead of its hex (pinnedKeyName); default: from `key` itself. */
+  keyName?: string
 }
 
 export interface SingleReceiptReport {
@@ -83,18 +85,31 @@ export const MAX_RECEIPT_FILE_BYTES = 16 * 1024 * 1024
  * directories are verified by the audit plugin's evidence-set verifier.
  */
 export async function verifyReceiptInput(req: VerifyReceiptRequest): Promise<VerifyReceiptReport> {
-  const pinned = req.key === undefined ? undefined : resolvePinnedKey(req.key)
-  return verifySingle(req.file, pinned)
+  if (req.key === undefined) return verifySingle(req.file, undefined)
+  const pinned = resolvePinnedKey(req.key)
+  return verifySingle(req.file, pinned.hex, req.keyName ?? pinned.name)
 }
 
-/** `--key` → lowercase hex, errors prefixed `loading public key:` (receipts.md §11.1). */
-export function resolvePinnedKey(key: string): string {
+/**
+ * `--key` → lowercase hex, errors prefixed `loading public key:` (receipts.md §11.1). A key read
+ * from a file also gets the `name` errors use for it instead of the file's contents: whatever
+ * the file holds (a private key in hex passes for a public one) is never echoed, its
+ * fingerprint and path are. A key typed inline is named by its hex, as §5.3 says.
+ */
+export function resolvePinnedKey(key: string): {hex: string; name?: string} {
+  let v
   try {
-    return loadPublicKey(key).hex
+    v = loadPublicKey(key)
   } catch (e) {
     if (e instanceof PipelockError) throw new PipelockError(e.code, `loading public key: ${e.message}`, {cause: e})
     throw e
   }
+  return v.file === undefined ? {hex: v.hex} : {hex: v.hex, name: pinnedKeyName(v.bytes, v.file)}
+}
+
+/** How an error names a pinned key read from `file`: its fingerprint and the file, not its bytes. */
+export function pinnedKeyName(bytes: Uint8Array, file: string): string {
+  return `${fingerprint(bytes)} (the key in ${file})`
 }
 
 export function osErrorText(err: unknown, op: string, file: string): string {
@@ -158,7 +173,7 @@ export async function loadEndorsements(files: readonly string[]): Promise<Rotati
   return out
 }
 
-async function verifySingle(file: string, pinned: string | undefined): Promise<VerifyReceiptReport> {
+async function verifySingle(file: string, pinned: string | undefined, pinnedName?: string): Promise<VerifyReceiptReport> {
   const text = (await readBounded(file, MAX_RECEIPT_FILE_BYTES, 'receipt')).toString('utf8')
   const signerPinned = pinned !== undefined
   const parseFailure = (error: string): SingleReceiptReport => ({kind: 'action_receipt_v1', path: file, valid: false, signerPinned, stage: 'parse', error})
@@ -185,7 +200,7 @@ async function verifySingle(file: string, pinned: string | undefined): Promise<V
     if (e instanceof ReceiptParseError) return parseFailure(e.message)
     throw e
   }
-  const error = verifyActionReceipt(receipt, pinned)
+  const error = verifyActionReceipt(receipt, pinned, pinnedName)
   const r = receipt.record
   const report: SingleReceiptReport = {
     kind: 'action_receipt_v1',

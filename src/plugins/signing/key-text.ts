@@ -65,6 +65,8 @@ export interface PublicKeyValue {
   /** Lowercase hex of the 32 bytes. */
   hex: string
   bytes: Buffer
+  /** The file the key was read from (loadPublicKey), absent for a key given inline. */
+  file?: string
 }
 
 /**
@@ -108,7 +110,7 @@ export function loadPublicKey(pathOrValue: string): PublicKeyValue {
     } catch (e) {
       throw new PipelockError('FILE_UNREADABLE', `reading public key file ${pathOrValue}: ${goErrnoText(e)}`)
     }
-    return parsePublicKeyValue(text)
+    return {...parsePublicKeyValue(text), file: pathOrValue}
   }
   if (looksLikePath(pathOrValue)) {
     throw new PipelockError('FILE_NOT_FOUND', `reading public key file ${pathOrValue}: file does not exist`)

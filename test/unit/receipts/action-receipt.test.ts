@@ -87,6 +87,14 @@ describe('verify: order of checks and Go error texts (receipts.md §5.3)', () =>
     assert.equal(check(() => {}, K1.toUpperCase()), `signer_key ${K1} does not match expected key ${K1.toUpperCase()}`)
   })
 
+  test('a pinned key with a name (read from a file) is named, not echoed, in the mismatch', () => {
+    const r = parseActionReceiptText(textOf())
+    const other = 'ab'.repeat(32)
+    assert.equal(verifyActionReceipt(r, other, 'sha256:1234 (the key in k.pub)'), `signer_key ${K1} does not match expected key sha256:1234 (the key in k.pub)`)
+    // the name only words the error: the comparison is still against the key
+    assert.equal(verifyActionReceipt(r, K1, 'sha256:1234 (the key in k.pub)'), undefined)
+  })
+
   test('unsigned ext changes the receipt hash but not the signature', () => {
     const plain = parseActionReceiptText(textOf())
     const withExt = parseActionReceiptText(textOf().replace(/}$/, ',"ext": { "note" : "a<b", "n": 1e+06 }}'))

@@ -1,0 +1,25 @@
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import {mkdtempSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {KeyRing} from '../../../src/plugins/audit/index.js'
+import {encodePublicKeyText, fingerprint} from '../../../src/plugins/signing/index.js'
+import {K1} from '../../helpers/receipt-fixtures.js'
+
+// What a ring says about the keys it was given: a key read from a file is named by its
+// fingerprint and path (errors never echo a file's contents: it may hold a private key in hex).
+
+test('a key read from a file, plain or named, is named by fingerprint and path; an inline key by nothing', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pl-keyring-'))
+  const hexFile = path.join(dir, 'a.key')
+  const textFile = path.join(dir, 'b.pub')
+  const other = 'ab'.repeat(32)
+  writeFileSync(hexFile, `${K1}\n`)
+  writeFileSync(textFile, encodePublicKeyText(Buffer.from(other, 'hex')))
+  const ring = KeyRing.load({keys: [hexFile, `ops=${textFile}`]})
+  assert.equal(ring.plain, K1)
+  assert.equal(ring.nameOf(K1), `${fingerprint(Buffer.from(K1, 'hex'))} (the key in ${hexFile})`)
+  assert.equal(ring.nameOf(other), `${fingerprint(Buffer.from(other, 'hex'))} (the key in ${textFile})`)
+  assert.equal(KeyRing.load({keys: [K1]}).nameOf(K1), undefined)
+})
