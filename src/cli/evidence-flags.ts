@@ -10,7 +10,7 @@ export const evidenceKeyFlags = {
     multiple: true,
     multipleNonGreedy: true,
   }),
-  roster: Flags.string({description: 'signed key roster (.json/.yaml) naming every v2 signer key and its purpose; needs --roster-root-fingerprint'}),
+  roster: Flags.string({description: 'signed key roster (.json/.yaml) naming every v2 signer key and its purpose; needs --roster-root-fingerprint; not with an unnamed --key (name it: --key ID=KEY)'}),
   'roster-root-fingerprint': Flags.string({description: 'pinned sha256:<hex> fingerprint of the roster root key'}),
 }
 

@@ -22,7 +22,7 @@ Modes:
 
 Key rotation: --rotation-endorsement FILE (repeatable) names an endorsement, which must match a key change of the chain. A directory's own rotation-<n>.json are used without naming them; one no key change needs (not yet in force, or its boundary expired by retention) is a warning.
 
-Keys: --key HEX|FILE pins the v1 signer (and, alone, every v2 signer); --key ID=HEX|FILE pins the v2 signer whose signer_key_id is ID (repeatable); --roster FILE --roster-root-fingerprint FP pins a signed roster that names every key and what it may sign. A key read from a file is named in errors by its fingerprint and path, never printed. Without a key the signer is NOT pinned: v1 receipts then prove their own integrity, not who signed them; v2 receipts need a key.
+Keys: --key HEX|FILE pins the v1 signer (and, alone, every v2 signer); --key ID=HEX|FILE pins the v2 signer whose signer_key_id is ID (repeatable); --roster FILE --roster-root-fingerprint FP pins a signed roster that names every key and what it may sign (an unnamed --key beside it is refused: name it, --key ID=FILE). A key read from a file is named in errors by its fingerprint and path, never printed. Without a key the signer is NOT pinned: v1 receipts then prove their own integrity, not who signed them; v2 receipts need a key.
 
 Problems that do not break the evidence (a run without session_close after a crash, a truncated last line, unchained lifecycle receipts) are printed as warnings on stderr.
 

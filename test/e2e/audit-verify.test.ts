@@ -85,6 +85,28 @@ describe('verify-receipt on learn ratify / learn promote receipt logs', () => {
     const wrong = verify(ratifyLog, '--key', `receipt-signing=${pub('ops-alice')}`)
     assert.equal(wrong.status, 1)
     assert.match(wrong.stdout, /Error: {4}chain_seq 0: payload field has invalid enum value: signature verification failed\n  Line: {5}.*:1\n$/)
+    // The reference's text stays (receipts.md §9.5); a note says what it means.
+    assert.equal(
+      wrong.stderr.split('\n')[1],
+      'note: the signature does not verify under the key given for signer receipt-signing: a different key signed it, or the receipt was altered after signing',
+    )
+    const plain = verify(ratifyLog, '--key', pub('ops-alice'))
+    assert.equal(plain.status, 1)
+    assert.match(plain.stderr, /^chain verification failed at .*:1: chain_seq 0: payload field has invalid enum value: signature verification failed\nnote: the signature does not verify under the key given for signer receipt-signing: a different key signed it, or the receipt was altered after signing\n/)
+    // Another failure of a v2 receipt gets no such note.
+    const partial = verify(activationLog, '--key', `receipt-signing=${pub('receipt-signing')}`)
+    assert.doesNotMatch(partial.stderr, /^note:/m)
+  })
+
+  test('an unnamed --key together with --roster is refused (exit 2): the roster would decide every v2 signer and the key go unchecked', () => {
+    const want = '--key KEY cannot be combined with --roster: the roster decides every v2 signer, so the key would go unchecked; pass one of them, or name the key as --key ID=KEY [USAGE]\n'
+    for (const [cmd, input] of [['verify-receipt', activationLog], ['verify-receipt', rec], ['transcript-root', rec]] as const) {
+      const r = cli([cmd, input, ...roster(), '--key', pub('ci-compile')])
+      assert.deepEqual(r, {status: 2, stdout: '', stderr: want}, `${cmd} ${input}`)
+    }
+    // A named key beside the roster is still accepted: it says which signer it pins.
+    const named = verify(activationLog, ...roster(), '--key', `receipt-signing=${pub('receipt-signing')}`)
+    assert.equal(named.status, 0, named.stdout + named.stderr)
   })
 
   test('activation-receipts.jsonl: intent by the activation key, committed by the receipt key, both from the roster', () => {

@@ -32,6 +32,10 @@ export function renderEvidenceSet(r: EvidenceSetReport): {stdout: string[]; stde
     if (f.file !== undefined && !(v1Only && f.brokenAtSeq !== undefined)) out.push(`  Line:     ${f.file}:${f.line}`)
     const where = f.brokenAtSeq !== undefined ? ` at seq ${f.brokenAtSeq}` : f.file !== undefined ? ` at ${f.file}:${f.line}` : ''
     err.push(`chain verification failed${where}: ${f.message}`)
+    // The verifier's text (the reference's) calls a bad v2 signature an "invalid enum value": say what it means.
+    if (f.signatureMismatch !== undefined) {
+      err.push(`note: the signature does not verify under the key given for signer ${f.signatureMismatch.signerKeyId}: a different key signed it, or the receipt was altered after signing`)
+    }
   } else {
     const a = r.actionReceipts
     const e = r.evidenceReceipts

@@ -9,6 +9,7 @@ import {
   EvidenceChainVerifier,
   EvidenceParseError,
   EVIDENCE_GENESIS,
+  EVIDENCE_SIGNATURE_FAILED,
   notVerifiableText,
   recorderFileNumber,
   type LineError,
@@ -268,7 +269,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     }
     if (error !== undefined) {
       v2Stopped = true
-      fail('evidence_receipts', error, at)
+      fail('evidence_receipts', error, at, error.endsWith(EVIDENCE_SIGNATURE_FAILED) ? {signatureMismatch: {signerKeyId: r.signature.signerKeyId}} : {})
       return
     }
     if (r.chainPrevHash === '') return

@@ -24,6 +24,12 @@ export interface EvidenceFailure extends Finding {
   extraction?: 'entry' | 'receipt'
   /** v1: the chain changes signer key here (key_transition) and no endorsement given authorises it. */
   unendorsedRotation?: true
+  /**
+   * v2: the signature does not verify under the key pinned for this `signer_key_id` (the
+   * reference's text calls it an "invalid enum value"): a different key signed it, or the
+   * receipt was altered after signing.
+   */
+  signatureMismatch?: {signerKeyId: string}
 }
 
 /**

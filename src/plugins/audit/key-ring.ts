@@ -75,6 +75,12 @@ export class KeyRing {
     if ((req.roster === undefined) !== (req.rosterRootFingerprint === undefined)) {
       throw new PipelockError('USAGE', '--roster and --roster-root-fingerprint go together: a roster is trusted only through its pinned root')
     }
+    // The roster decides every v2 signer and pins the v1 chain by its first signer, so an unnamed
+    // key beside it would be silently unused for the v2 receipts: refuse rather than look pinned.
+    // A key the roster does not hold is still given by name (ID=KEY), which says which signer it is.
+    if (plain !== undefined && req.roster !== undefined) {
+      throw new PipelockError('USAGE', '--key KEY cannot be combined with --roster: the roster decides every v2 signer, so the key would go unchecked; pass one of them, or name the key as --key ID=KEY')
+    }
     const roster = req.roster === undefined ? undefined : loadRoster(req.roster, req.rosterRootFingerprint as string)
     return new KeyRing(plain, named, roster, names)
   }

@@ -8,7 +8,8 @@ import {encodePublicKeyText, fingerprint} from '../../../src/plugins/signing/ind
 import {K1} from '../../helpers/receipt-fixtures.js'
 
 // What a ring says about the keys it was given: a key read from a file is named by its
-// fingerprint and path (errors never echo a file's contents: it may hold a private key in hex).
+// fingerprint and path (errors never echo a file's contents: it may hold a private key in hex),
+// and an unnamed key beside a roster is refused instead of silently going unused.
 
 test('a key read from a file, plain or named, is named by fingerprint and path; an inline key by nothing', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'pl-keyring-'))
@@ -22,4 +23,11 @@ test('a key read from a file, plain or named, is named by fingerprint and path; 
   assert.equal(ring.nameOf(K1), `${fingerprint(Buffer.from(K1, 'hex'))} (the key in ${hexFile})`)
   assert.equal(ring.nameOf(other), `${fingerprint(Buffer.from(other, 'hex'))} (the key in ${textFile})`)
   assert.equal(KeyRing.load({keys: [K1]}).nameOf(K1), undefined)
+})
+
+test('an unnamed key with a roster is a usage error, before the roster is read', () => {
+  assert.throws(
+    () => KeyRing.load({keys: [K1], roster: 'roster.json', rosterRootFingerprint: `sha256:${'0'.repeat(64)}`}),
+    (e: Error & {code?: string}) => e.code === 'USAGE' && e.message === '--key KEY cannot be combined with --roster: the roster decides every v2 signer, so the key would go unchecked; pass one of them, or name the key as --key ID=KEY',
+  )
 })
