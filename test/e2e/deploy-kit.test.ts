@@ -78,7 +78,13 @@ test('generate kubernetes refuses a --name Kubernetes would refuse at apply time
 
 const meta = z.strictObject({name: z.string().min(1), labels: z.record(z.string(), z.string()).optional()})
 const probe = z.strictObject({exec: z.strictObject({command: z.array(z.string()).min(1)}), periodSeconds: z.number().int(), timeoutSeconds: z.number().int(), initialDelaySeconds: z.number().int().optional()})
-const env = z.array(z.strictObject({name: z.string().regex(/^[A-Z_][A-Z0-9_]*$/), value: z.string()}))
+const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/)
+const env = z.array(
+  z.union([
+    z.strictObject({name: envName, value: z.string()}),
+    z.strictObject({name: envName, valueFrom: z.strictObject({secretKeyRef: z.strictObject({name: z.string(), key: z.string()})})}),
+  ]),
+)
 const mount = z.strictObject({name: z.string(), mountPath: z.string().startsWith('/'), readOnly: z.boolean().optional()})
 const container = z.strictObject({
   name: z.string(),
@@ -98,6 +104,7 @@ const volume = z.union([
   z.strictObject({name: z.string(), persistentVolumeClaim: z.strictObject({claimName: z.string(), readOnly: z.literal(true)})}),
 ])
 const configMap = z.strictObject({apiVersion: z.literal('v1'), kind: z.literal('ConfigMap'), metadata: meta, data: z.record(z.string(), z.string())})
+const secret = z.strictObject({apiVersion: z.literal('v1'), kind: z.literal('Secret'), metadata: meta, type: z.literal('Opaque'), stringData: z.record(z.string(), z.string())})
 const deployment = z.strictObject({
   apiVersion: z.literal('apps/v1'),
   kind: z.literal('Deployment'),
@@ -152,6 +159,81 @@ test('generate systemd/kubernetes for a config with recorder, capture and a cont
     const bad = runCli(['generate', 'systemd', '--config', path.join(dir, 'missing.yaml')])
     assert.equal(bad.status, 1)
     assert.match(bad.stderr, /\[FILE_NOT_FOUND\]/)
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+})
+
+test('generate kubernetes: the admin API token and a literal capture salt go into a Secret, not the ConfigMap', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pipelock-deploy-'))
+  try {
+    const cfg = path.join(dir, 'p.yaml')
+    writeFileSync(
+      cfg,
+      '# admin API\nkill_switch:\n  # the token\n  api_token: "s3cret-admin-token #1"\n  api_listen: 127.0.0.1:9090\n' +
+        'learn:\n  capture_dir: /var/lib/pipelock/capture\n  privacy:\n    salt_source: pepper-0123456789 # literal\n',
+    )
+    const k = runCli(['generate', 'kubernetes', '--config', cfg, '--name', 'shop'])
+    assert.equal(k.status, 0, k.stderr)
+    assert.equal(k.stderr, '')
+    assert.ok(
+      k.stdout.split('\n').includes('# kill_switch.api_token and learn.privacy.salt_source: in the Secret shop-pipelock-secret (not the ConfigMap), read by pipelock as PIPELOCK_KILLSWITCH_API_TOKEN and PIPELOCK_CAPTURE_SALT. Keep this file private.'),
+      k.stdout,
+    )
+    const docs = parseAllDocuments(k.stdout).map((d) => d.toJS() as unknown)
+    assert.equal(docs.length, 3)
+    const cm = configMap.parse(docs[0])
+    // The rest of the file, comments included, is kept as written.
+    assert.equal(cm.data['pipelock.yaml'], '# admin API\nkill_switch:\n  # the token\n  api_listen: 127.0.0.1:9090\nlearn:\n  capture_dir: /var/lib/pipelock/capture\n  privacy:\n    salt_source: ${PIPELOCK_CAPTURE_SALT} # literal\n')
+    assert.deepEqual(secret.parse(docs[1]), {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: {name: 'shop-pipelock-secret', labels: {app: 'shop'}},
+      type: 'Opaque',
+      stringData: {'api-token': 's3cret-admin-token #1', 'capture-salt': 'pepper-0123456789'},
+    })
+    const [agent, sidecar] = deployment.parse(docs[2]).spec.template.spec.containers
+    // Only the pipelock container gets them; the agent's environment stays without.
+    assert.deepEqual(sidecar!.env, [
+      {name: 'PIPELOCK_HOME', value: '/var/lib/pipelock'},
+      {name: 'PIPELOCK_KILLSWITCH_API_TOKEN', valueFrom: {secretKeyRef: {name: 'shop-pipelock-secret', key: 'api-token'}}},
+      {name: 'PIPELOCK_CAPTURE_SALT', valueFrom: {secretKeyRef: {name: 'shop-pipelock-secret', key: 'capture-salt'}}},
+    ])
+    assert.ok(!JSON.stringify(agent).includes('secret'), JSON.stringify(agent))
+    // What the pod loads: valid with the Secret's variables set, and only with them.
+    const podCfg = path.join(dir, 'pod.yaml')
+    writeFileSync(podCfg, cm.data['pipelock.yaml']!)
+    const withSecret = runCli(['check', '--config', podCfg, '--json'], {env: {PIPELOCK_KILLSWITCH_API_TOKEN: 's3cret-admin-token #1', PIPELOCK_CAPTURE_SALT: 'pepper-0123456789'}})
+    assert.equal(withSecret.status, 0, withSecret.stderr + withSecret.stdout)
+    const without = runCli(['check', '--config', podCfg], {env: {PIPELOCK_KILLSWITCH_API_TOKEN: ''}})
+    assert.match(without.stdout + without.stderr, /kill_switch\.api_token: required when kill_switch\.api_listen is set/)
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+})
+
+test('generate kubernetes: a token tied to other values by YAML anchors is refused; credentials with no environment form are warned about', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pipelock-deploy-'))
+  try {
+    const cfg = path.join(dir, 'p.yaml')
+    for (const text of ['kill_switch:\n  <<: {api_token: abcdefabcdef}\n', 'kill_switch: {api_token: &k abcdefabcdef, message: *k}\n']) {
+      writeFileSync(cfg, text)
+      const r = runCli(['generate', 'kubernetes', '--config', cfg])
+      assert.equal(r.status, 2, text)
+      assert.equal(r.stdout, '')
+      assert.equal(
+        r.stderr,
+        `generate kubernetes: kill_switch.api_token in ${cfg} cannot be moved into a Secret (a YAML anchor, alias or merge key ties it to other values) [CONFIG_INVALID]; hint: write kill_switch.api_token as a plain value in the config, or remove it and set PIPELOCK_KILLSWITCH_API_TOKEN from a Secret yourself\n`,
+      )
+    }
+    writeFileSync(cfg, 'emit:\n  webhook:\n    url: https://hooks.example.com/x\n    auth_token: wh-token\nscan_api:\n  listen: 127.0.0.1:9999\n  auth:\n    bearer_tokens: [scan-token]\n')
+    const w = runCli(['generate', 'kubernetes', '--config', cfg])
+    assert.equal(w.status, 0, w.stderr)
+    assert.equal(w.stderr, 'warning: the ConfigMap holds emit.webhook.auth_token, scan_api.auth.bearer_tokens in plain text (pipelock reads them from the config only): limit who can read ConfigMaps in the namespace\n')
+    // Nothing to move: no Secret, the config shipped byte for byte.
+    const docs = parseAllDocuments(w.stdout).map((d) => d.toJS() as {kind: string})
+    assert.deepEqual(docs.map((d) => d.kind), ['ConfigMap', 'Deployment'])
+    assert.equal(configMap.parse(docs[0]).data['pipelock.yaml'], readFileSync(cfg, 'utf8'))
   } finally {
     rmSync(dir, {recursive: true, force: true})
   }

@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {deliverGenerated, generatedFileFlags, type GeneratedDeployFile} from '../../cli/generated-file.js'
 import {loadConfig} from '../../plugins/config/index.js'
-import {deployPlan, renderKubernetesSidecar} from '../../plugins/deploy/index.js'
+import {deployPlan, renderKubernetesSidecar, separateConfigSecrets} from '../../plugins/deploy/index.js'
 
 export default class GenerateKubernetes extends BaseCommand {
   static override summary = 'Write Kubernetes manifests running pipelock as a sidecar beside an agent'
@@ -11,7 +11,12 @@ export default class GenerateKubernetes extends BaseCommand {
     'Loads --config and prints a ConfigMap holding it and a Deployment with two containers: the agent (HTTPS_PROXY and ' +
     'HTTP_PROXY pointing at the sidecar on 127.0.0.1) and pipelock (non-root, read-only root file system, healthcheck ' +
     'probes, the config mounted read-only, the contract store mounted read-only from one shared claim so a fleet follows ' +
-    'one promote). Events and receipts leave through the emitters the config names (emit.otlp, emit.syslog).'
+    'one promote). Events and receipts leave through the emitters the config names (emit.otlp, emit.syslog). ' +
+    'Secrets the proxy can read from its environment are not left in the ConfigMap: kill_switch.api_token goes into a Secret ' +
+    '(<name>-pipelock-secret) given to the pipelock container as PIPELOCK_KILLSWITCH_API_TOKEN, and a literal ' +
+    'learn.privacy.salt_source as PIPELOCK_CAPTURE_SALT (the config then reads ${PIPELOCK_CAPTURE_SALT}); the output then holds ' +
+    'that Secret, so keep it private. Credentials the proxy reads only from the config (emit.webhook.auth_token, ' +
+    'emit.otlp.headers, scan_api.auth.bearer_tokens, license_key) stay in the ConfigMap, with a warning on stderr.'
   static override examples = [
     '<%= config.bin %> generate kubernetes --config pipelock.yaml --agent-image registry.example.com/my-agent:1.4',
     '<%= config.bin %> generate kubernetes --config pipelock.yaml --output deploy/agent.yaml && kubectl apply -f deploy/agent.yaml',
@@ -32,8 +37,13 @@ export default class GenerateKubernetes extends BaseCommand {
   async run(): Promise<GeneratedDeployFile> {
     const {flags} = await this.parse(GenerateKubernetes)
     const loaded = loadConfig(flags.config)
+    const separated = separateConfigSecrets(readFileSync(flags.config, 'utf8'), loaded.config, flags.config)
+    if (separated.kept.length > 0) {
+      this.err(`warning: the ConfigMap holds ${separated.kept.join(', ')} in plain text (pipelock reads them from the config only): limit who can read ConfigMaps in the namespace`)
+    }
     const text = renderKubernetesSidecar(deployPlan(loaded.config, '/etc/pipelock/pipelock.yaml'), {
-      configText: readFileSync(flags.config, 'utf8'),
+      configText: separated.configText,
+      secrets: separated.moved,
       image: flags.image,
       agentImage: flags['agent-image'],
       name: flags.name,

@@ -2,3 +2,4 @@
 export {deployPlan, type DeployPlan} from './plan.js'
 export {renderSystemdUnit, type SystemdOptions} from './systemd-unit.js'
 export {renderKubernetesSidecar, type KubernetesOptions} from './kubernetes.js'
+export {separateConfigSecrets, type MovedSecret, type SeparatedConfig} from './config-secrets.js'

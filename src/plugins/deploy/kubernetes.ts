@@ -1,10 +1,13 @@
 import {stringify} from 'yaml'
 import {PipelockError} from '../errors/index.js'
+import type {MovedSecret} from './config-secrets.js'
 import type {DeployPlan} from './plan.js'
 
 export interface KubernetesOptions {
-  /** The config file's text, shipped in a ConfigMap and mounted read-only. */
+  /** The config file's text, shipped in a ConfigMap and mounted read-only (secrets taken out: `separateConfigSecrets`). */
   readonly configText: string
+  /** Secrets taken out of the config: shipped in a Secret, given to the pipelock container only, as environment variables. */
+  readonly secrets?: readonly MovedSecret[]
   /** The pipelock image (built from the repository's Dockerfile). */
   readonly image: string
   /** The agent's image; the example's placeholder until replaced. */
@@ -44,6 +47,8 @@ export function renderKubernetesSidecar(plan: DeployPlan, opts: KubernetesOption
     volumes.push({name: 'contract-store', persistentVolumeClaim: {claimName: 'pipelock-contract-store', readOnly: true}})
     mounts.push({name: 'contract-store', mountPath: plan.contractStoreDir, readOnly: true})
   }
+  const secrets = opts.secrets ?? []
+  const secretName = `${opts.name}-pipelock-secret`
   const probe = {exec: {command: ['pipelock', 'healthcheck', '--addr', `127.0.0.1:${plan.listenPort}`]}, periodSeconds: 10, timeoutSeconds: 5}
   const configMap = {
     apiVersion: 'v1',
@@ -51,6 +56,15 @@ export function renderKubernetesSidecar(plan: DeployPlan, opts: KubernetesOption
     metadata: {name: `${opts.name}-pipelock-config`, labels: {app: opts.name}},
     data: {'pipelock.yaml': opts.configText},
   }
+  // A ConfigMap is readable by more people than a Secret is (and shows in `kubectl describe`).
+  const secret = {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {name: secretName, labels: {app: opts.name}},
+    type: 'Opaque',
+    stringData: Object.fromEntries(secrets.map((s) => [s.key, s.value])),
+  }
+  const secretEnv = secrets.map((s) => ({name: s.env, valueFrom: {secretKeyRef: {name: secretName, key: s.key}}}))
   const deployment = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -76,7 +90,7 @@ export function renderKubernetesSidecar(plan: DeployPlan, opts: KubernetesOption
               name: 'pipelock',
               image: opts.image,
               args: ['run', '--config', configFile],
-              env: [{name: 'PIPELOCK_HOME', value: STATE_DIR}],
+              env: [{name: 'PIPELOCK_HOME', value: STATE_DIR}, ...secretEnv],
               ports: [{name: 'proxy', containerPort: plan.listenPort}],
               readinessProbe: probe,
               livenessProbe: {...probe, initialDelaySeconds: 5},
@@ -103,6 +117,10 @@ export function renderKubernetesSidecar(plan: DeployPlan, opts: KubernetesOption
     plan.emitters.length > 0
       ? `# Events and receipts leave the pod through the config's ${plan.emitters.join(' and ')} emitter(s).`
       : '# No emitter configured: set emit.otlp or emit.syslog in the config to ship events and receipts off the pod.',
+    ...(secrets.length > 0
+      ? [`# ${secrets.map((s) => s.field).join(' and ')}: in the Secret ${secretName} (not the ConfigMap), read by pipelock as ${secrets.map((s) => s.env).join(' and ')}. Keep this file private.`]
+      : []),
   ]
-  return `${header.join('\n')}\n${stringify(configMap, {lineWidth: 0})}---\n${stringify(deployment, {lineWidth: 0})}`
+  const docs = [configMap, ...(secrets.length > 0 ? [secret] : []), deployment].map((d) => stringify(d, {lineWidth: 0}))
+  return `${header.join('\n')}\n${docs.join('---\n')}`
 }
