@@ -135,6 +135,40 @@ describe('pipelock tls', () => {
     assert.equal(pipelock(['tls', 'install-ca', '--cert', cert, '--platform', 'plan9']).stdout, `Unsupported OS: plan9\nManually add ${q} to your system trust store.\n` + hints(cert))
   })
 
+  it('install-ca: a path sh would expand inside double quotes is single-quoted; pasted, the commands run nothing else', () => {
+    const odd = path.join(dir, `t$(touch PWNED)"x'y!z`)
+    mkdirSync(odd)
+    const p = path.join(odd, 'ca.pem')
+    writeFileSync(p, readFileSync(cert))
+    const w = `'${p.replaceAll("'", `'\\''`)}'`
+    const linux = pipelock(['tls', 'install-ca', '--cert', p, '--platform', 'linux'])
+    assert.equal(linux.code, 0, linux.stderr)
+    assert.equal(
+      linux.stdout,
+      `Installing CA certificate on Linux...\n\nRun one of the following (requires root):\n\n  # Debian/Ubuntu:\n  sudo cp ${w} /usr/local/share/ca-certificates/pipelock-ca.crt\n  sudo update-ca-certificates\n\n  # RHEL/Fedora:\n  sudo cp ${w} /etc/pki/ca-trust/source/anchors/pipelock-ca.crt\n  sudo update-ca-trust extract\n` + hints(w),
+    )
+    assert.equal(pipelock(['tls', 'install-ca', '--cert', p, '--platform', 'darwin']).stdout.split('\n')[4], `  sudo security add-trusted-cert -d -r trustRoot -k /Library/Keychains/System.keychain ${w}`)
+    // Every printed command line, pasted into sh with sudo swapped for printf: the path comes back whole, nothing runs.
+    const pasted = linux.stdout.split('\n').filter((l) => l.startsWith('  sudo cp ')).map((l) => l.replace('  sudo cp ', "printf '%s\\n' "))
+    pasted.push(`NODE_EXTRA_CA_CERTS=${w} sh -c 'printf "%s\\n" "$NODE_EXTRA_CA_CERTS"'`)
+    const sh = spawnSync('sh', ['-c', pasted.join('\n')], {cwd: dir, encoding: 'utf8'})
+    assert.equal(sh.status, 0, sh.stderr)
+    assert.equal(sh.stdout, `${p}\n/usr/local/share/ca-certificates/pipelock-ca.crt\n${p}\n/etc/pki/ca-trust/source/anchors/pipelock-ca.crt\n${p}\n`)
+    assert.ok(!readdirSync(dir).includes('PWNED'))
+  })
+
+  it('install-ca: a path no printed command can carry is refused', () => {
+    const ctl = path.join(dir, 'a\u001b[2Jb.pem')
+    writeFileSync(ctl, readFileSync(cert))
+    const c = pipelock(['tls', 'install-ca', '--cert', ctl, '--platform', 'linux'])
+    assert.deepEqual([c.code, c.stdout, c.stderr], [2, '', `the CA certificate path "${dir}/a\\x1b[2Jb.pem" holds a control character, which a printed command cannot carry [USAGE]; hint: copy or link the certificate to a plain path and pass it with --cert\n`])
+    const pct = path.join(dir, '%PATH%.pem')
+    writeFileSync(pct, readFileSync(cert))
+    const win = pipelock(['tls', 'install-ca', '--cert', pct, '--platform', 'win32'])
+    assert.deepEqual([win.code, win.stdout, win.stderr], [2, '', `the CA certificate path "${pct}" holds " or %, which a Command Prompt command line cannot carry [USAGE]; hint: copy or link the certificate to a plain path and pass it with --cert\n`])
+    assert.equal(pipelock(['tls', 'install-ca', '--cert', pct, '--platform', 'linux']).code, 0)
+  })
+
   it('install-ca: missing cert; --apply refuses where it has no commands', () => {
     const m = path.join(dir, 'none.pem')
     const miss = pipelock(['tls', 'install-ca', '--cert', m])

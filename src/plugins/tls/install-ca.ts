@@ -4,15 +4,50 @@
  * `--apply` the same commands are run (Linux and macOS; Windows prints only).
  */
 import {strconvQuote} from '../canonical/index.js'
+import {PipelockError} from '../errors/index.js'
 
 /** `process.platform` → the reference's GOOS words. */
 export function goos(platform: string): string {
   return platform === 'win32' ? 'windows' : platform
 }
 
-/** The reference's text, one entry per line. */
+// No POSIX shell (bash and zsh included) gives any of these a meaning in an unquoted word.
+const SH_BARE = /^[A-Za-z0-9_@+:,./-]+$/
+
+/** `s` as one POSIX sh word, safe to paste: bare when nothing in it is special, else single-quoted (`'` as `'\\''`). */
+export function shellWord(s: string): string {
+  return SH_BARE.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`
+}
+
+/**
+ * The path in a command line the user pastes into sh: the reference's Go `%q` where sh reads
+ * that as the same path, single-quoted otherwise. Inside double quotes sh still runs `$(…)` and
+ * backquotes and expands `$`, interactive bash expands `!`, and Go's `\x..` escapes are not sh's:
+ * the reference's text ran a command substitution held in the path.
+ */
+function posixPath(p: string): string {
+  const q = strconvQuote(p)
+  return q === `"${p}"` && !/[$`!]/.test(p) ? q : shellWord(p)
+}
+
+/**
+ * Refuses a certificate path no printed command can carry safely: a control character (raw on
+ * the terminal it can rewrite what is shown; no POSIX quoting spells it), and for the Command
+ * Prompt line a `"` (Go's `\"` does not escape it there) or a `%` (cmd expands `%VAR%` even
+ * inside double quotes). The command hands it an absolute path (cli/path-inputs.ts), so it never
+ * starts with `-`.
+ */
+export function pastablePath(platform: string, certPath: string): string {
+  const refuse = (why: string): PipelockError =>
+    new PipelockError('USAGE', `the CA certificate path ${strconvQuote(certPath)} ${why}`, {hint: 'copy or link the certificate to a plain path and pass it with --cert'})
+  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(certPath)) throw refuse('holds a control character, which a printed command cannot carry')
+  if (goos(platform) === 'windows' && /["%]/.test(certPath)) throw refuse('holds " or %, which a Command Prompt command line cannot carry')
+  return certPath
+}
+
+/** The reference's text, one entry per line; paths quoted so that pasting a command runs only that command. */
 export function installInstructions(platform: string, certPath: string): string[] {
-  const q = strconvQuote(certPath)
+  const q = ['linux', 'darwin'].includes(goos(platform)) ? posixPath(certPath) : strconvQuote(certPath)
   switch (goos(platform)) {
     case 'linux':
       return [
@@ -31,13 +66,14 @@ export function installInstructions(platform: string, certPath: string): string[
 
 /** Hints for agent runtimes that do not read the system store (not in the reference). */
 export function runtimeHints(certPath: string): string[] {
+  const w = shellWord(certPath)
   return [
     '',
     'Agent runtimes that do not read the system store:',
-    `  Node.js:          NODE_EXTRA_CA_CERTS=${certPath}`,
-    `  Python requests:  REQUESTS_CA_BUNDLE=${certPath}`,
-    `  curl:             --cacert ${certPath} (or CURL_CA_BUNDLE=${certPath})`,
-    `  Go:               the system store, or SSL_CERT_FILE=${certPath}`,
+    `  Node.js:          NODE_EXTRA_CA_CERTS=${w}`,
+    `  Python requests:  REQUESTS_CA_BUNDLE=${w}`,
+    `  curl:             --cacert ${w} (or CURL_CA_BUNDLE=${w})`,
+    `  Go:               the system store, or SSL_CERT_FILE=${w}`,
   ]
 }
 
