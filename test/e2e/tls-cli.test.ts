@@ -6,6 +6,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {X509Certificate} from 'node:crypto'
 import {repoPath} from '../helpers/vectors.js'
+import {caWithUnreadableNotAfter} from '../helpers/tls-ca.js'
 
 // `pipelock tls init|install-ca|show-ca` through the built CLI: exact stdout/stderr, modes, exits.
 
@@ -74,6 +75,33 @@ describe('pipelock tls', () => {
     const neg = pipelock(['tls', 'init', '--out', path.join(dir, 'y'), '--validity', '-1h'])
     assert.equal(neg.code, 1)
     assert.equal(neg.stderr, 'generate CA: CA validity must be positive [TLS_CA_INVALID]\n')
+  })
+
+  it('init: a --validity ending after 9999-12-31T23:59:59Z is refused, naming the most that fits; the most is accepted', () => {
+    const target = path.join(dir, 'far')
+    const big = pipelock(['tls', 'init', '--out', target, '--validity', '1000000000h'])
+    assert.deepEqual([big.code, big.stdout], [2, ''])
+    const m = /^invalid validity: 1000000000h would end the CA after 9999-12-31T23:59:59Z, the latest date a certificate can hold \[USAGE\]; hint: pass --validity (\d+)h or less \(the default is 87600h, ten years\)\n$/.exec(big.stderr)
+    assert.ok(m !== null, big.stderr)
+    assert.ok(!readdirSync(dir).includes('far'))
+    const most = Number(m[1])
+    const expected = Math.floor((Date.UTC(9999, 11, 31, 23, 59, 59) - Date.now()) / 3_600_000)
+    assert.ok(most === expected || most === expected + 1, `${most} vs ${expected}`)
+    // An hour less than the most named (the clock moves between the two runs): a CA every parser reads.
+    const ok = pipelock(['tls', 'init', '--out', target, '--validity', `${most - 1}h`])
+    assert.equal(ok.code, 0, ok.stderr)
+    const end = spawnSync('openssl', ['x509', '-in', path.join(target, 'ca.pem'), '-noout', '-enddate'], {encoding: 'utf8'})
+    assert.match(end.stdout, /^notAfter=Dec 31 \d\d:\d\d:\d\d 9999 GMT\n$/)
+    assert.equal(pipelock(['tls', 'show-ca', '--cert', path.join(target, 'ca.pem')]).code, 0)
+  })
+
+  it('show-ca and install-ca refuse a CA certificate whose notAfter cannot be read', () => {
+    const bad = path.join(dir, 'bad-date.pem')
+    writeFileSync(bad, caWithUnreadableNotAfter(Date.now()).certPem)
+    for (const cmd of [['tls', 'show-ca'], ['tls', 'install-ca', '--platform', 'linux']]) {
+      const r = pipelock([...cmd, '--cert', bad])
+      assert.deepEqual([r.code, r.stdout, r.stderr], [1, '', `${bad}: the CA certificate's notAfter cannot be read ("Bad time value"); no client would accept it [TLS_CA_INVALID]; hint: generate a new CA with 'pipelock tls init --force' and install that one\n`])
+    }
   })
 
   it('init without --out writes to $PIPELOCK_HOME (the place run looks)', () => {

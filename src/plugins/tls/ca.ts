@@ -39,9 +39,17 @@ export interface GeneratedCa {
   readonly keyPem: string
 }
 
+/**
+ * The latest notAfter a certificate can hold: GeneralizedTime has four year digits (RFC 5280
+ * §4.1.2.5.2). Past it the encoder wrote a year no parser reads ("Bad time value").
+ */
+export const MAX_NOT_AFTER_MS = Date.UTC(9999, 11, 31, 23, 59, 59)
+export const MAX_NOT_AFTER_TEXT = '9999-12-31T23:59:59Z'
+
 /** A fresh ECDSA P-256 CA, self-signed, valid from now − 1 h for `validityMs` (§2.4). */
 export function generateCa(org: string, validityMs: number, nowMs: number): GeneratedCa {
   if (!(validityMs > 0)) throw new PipelockError('TLS_CA_INVALID', 'generate CA: CA validity must be positive')
+  if (nowMs + validityMs > MAX_NOT_AFTER_MS) throw new PipelockError('TLS_CA_INVALID', `generate CA: CA validity ends after ${MAX_NOT_AFTER_TEXT}, the latest date a certificate can hold`)
   const {publicKey, privateKey} = generateKeyPairSync('ec', {namedCurve: 'prime256v1'})
   const spki = publicKey.export({type: 'spki', format: 'der'})
   const subject = name([[OID.organization, org], [OID.commonName, 'Pipelock CA']])
@@ -204,6 +212,8 @@ export function loadCa(paths: CaPaths): LoadedCa {
     return k
   })
   if (!cert.ca) loadFail('certificate is not a CA')
+  const unreadable = unreadableDates(cert)
+  if (unreadable !== null) loadFail(`CA certificate ${unreadable}`)
   const ku = parts.ext.get(OID.keyUsage)
   // KeyUsage BIT STRING: byte 0 = unused bits, byte 1 bit 5 (0x04) = keyCertSign.
   if (ku === undefined || ku.length < 4 || (ku[3]! & 0x04) === 0) loadFail('CA certificate missing KeyUsageCertSign')
@@ -212,4 +222,15 @@ export function loadCa(paths: CaPaths): LoadedCa {
   const skid = parts.ext.get(OID.subjectKeyId)
   const keyId = skid !== undefined ? content(skid, readNode(skid, 0)) : keyIdentifier(cert.publicKey.export({type: 'spki', format: 'der'}))
   return {cert, key, subject: parts.subject, keyId: Buffer.from(keyId), notAfterMs: Date.parse(cert.validTo)}
+}
+
+/**
+ * Why the certificate's validity dates cannot be read (OpenSSL renders a malformed time as "Bad
+ * time value"), or null when both can. Such a certificate fails every chain check.
+ */
+export function unreadableDates(cert: X509Certificate): string | null {
+  for (const [field, text] of [['notBefore', cert.validFrom], ['notAfter', cert.validTo]] as const) {
+    if (Number.isNaN(Date.parse(text))) return `${field} cannot be read (${JSON.stringify(text)})`
+  }
+  return null
 }

@@ -3,7 +3,7 @@ import {X509Certificate} from 'node:crypto'
 import {readFileSync, statSync} from 'node:fs'
 import {parseGoDuration} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
-import {caPaths, generateCa, osErrorText, writeCaFiles, type CaPaths} from './ca.js'
+import {caPaths, generateCa, MAX_NOT_AFTER_MS, MAX_NOT_AFTER_TEXT, osErrorText, unreadableDates, writeCaFiles, type CaPaths} from './ca.js'
 
 export interface TlsInitResult {
   readonly certPath: string
@@ -17,6 +17,12 @@ export function initCa(opts: {dir: string; org: string; validity: string; force:
     validityMs = parseGoDuration(opts.validity)
   } catch (e) {
     throw new PipelockError('USAGE', `invalid validity: time: ${(e as Error).message}`)
+  }
+  if (validityMs > 0 && opts.nowMs + validityMs > MAX_NOT_AFTER_MS) {
+    const maxHours = Math.floor((MAX_NOT_AFTER_MS - opts.nowMs) / 3_600_000)
+    throw new PipelockError('USAGE', `invalid validity: ${opts.validity} would end the CA after ${MAX_NOT_AFTER_TEXT}, the latest date a certificate can hold`, {
+      hint: `pass --validity ${maxHours}h or less (the default is 87600h, ten years)`,
+    })
   }
   const paths = caPaths(opts.dir)
   // The existence checks come before the (costless) generation so a refusal writes nothing.
@@ -57,6 +63,10 @@ export function checkCaCertPem(certPath: string, data: Buffer): void {
     throw new PipelockError('TLS_CA_INVALID', `${certPath} is not a PEM certificate: ${(e as Error).message}`)
   }
   if (!cert.ca) throw new PipelockError('TLS_CA_INVALID', `${certPath} is a certificate for ${JSON.stringify(cert.subject.replace(/\n/g, ', '))} but not a CA (basicConstraints CA:FALSE or absent)`)
+  const unreadable = unreadableDates(cert)
+  if (unreadable !== null) {
+    throw new PipelockError('TLS_CA_INVALID', `${certPath}: the CA certificate's ${unreadable}; no client would accept it`, {hint: "generate a new CA with 'pipelock tls init --force' and install that one"})
+  }
 }
 
 /** `install-ca`: the cert must exist and be a CA certificate (`checkCaCertPem`). */

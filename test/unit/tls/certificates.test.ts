@@ -9,6 +9,7 @@ import path from 'node:path'
 import {caPaths, checkCaFiles, generateCa, ipBytes, LeafCache, loadCa, mintLeaf, mintLeafAsync, writeCaFiles} from '../../../src/plugins/tls/index.js'
 import {newLeafKey, p256KeyEncodings} from '../../../src/plugins/tls/leaf.js'
 import {isPipelockError} from '../../../src/plugins/errors/index.js'
+import {caWithUnreadableNotAfter} from '../../helpers/tls-ca.js'
 
 const NOW = Date.UTC(2026, 0, 2, 3, 4, 5, 678)
 const HOUR = 3_600_000
@@ -74,6 +75,14 @@ describe('CA certificate profile (transports §2.4)', () => {
     assert.match(opensslText(late.certPem), /Not After : .* 2065 GMT/)
   })
 
+  it('ends no later than 9999-12-31T23:59:59Z, the last date GeneralizedTime can write; a second later is refused', () => {
+    const last = Date.UTC(9999, 11, 31, 23, 59, 59)
+    const c = new X509Certificate(generateCa('Pipelock', last - NOW, NOW).certPem)
+    assert.equal(c.validTo, 'Dec 31 23:59:59 9999 GMT')
+    assert.match(opensslText(generateCa('Pipelock', last - NOW, NOW).certPem), /Not After : Dec 31 23:59:59 9999 GMT/)
+    assert.equal(failure(() => generateCa('Pipelock', last - NOW + 1000, NOW)), 'generate CA: CA validity ends after 9999-12-31T23:59:59Z, the latest date a certificate can hold [TLS_CA_INVALID]')
+  })
+
   it('writes a UTF8String for an organisation outside PrintableString', () => {
     const c = new X509Certificate(generateCa('Äcme & Co', HOUR, NOW).certPem)
     assert.equal(c.subject, 'O=Äcme & Co\nCN=Pipelock CA')
@@ -120,6 +129,15 @@ describe('CA loading and start-up checks (transports §2.1, §2.2)', () => {
     const rsa = generateKeyPairSync('rsa', {modulusLength: 1024}).privateKey
     writeFileSync(pk8.key, String(rsa.export({type: 'pkcs8', format: 'pem'})))
     assert.equal(failure(() => loadCa(pk8)), "load TLS CA: parse CA key: not an EC private key (run 'pipelock tls init' to generate) [TLS_CA_INVALID]")
+  })
+
+  it('refuses a CA whose notAfter no parser can read', () => {
+    const {dir} = caDir()
+    const bad = {cert: path.join(dir, 'bad.pem'), key: path.join(dir, 'bad-key.pem')}
+    const made = caWithUnreadableNotAfter(NOW)
+    writeFileSync(bad.cert, made.certPem)
+    writeFileSync(bad.key, made.keyPem, {mode: 0o600})
+    assert.equal(failure(() => loadCa(bad)), `load TLS CA: CA certificate notAfter cannot be read ("Bad time value") (run 'pipelock tls init' to generate) [TLS_CA_INVALID]`)
   })
 
   it('writeCaFiles refuses existing files without force and leaves 0600 after --force over a 0644 file', () => {
