@@ -149,15 +149,20 @@ export function parseTarget(target: string): {trust_domain: string; spiffe_id?: 
   return {trust_domain: d}
 }
 
-/** Adds or replaces (keeping `added_at`); `changed` false when the same record was already there. */
-export function addRecord(records: TrustRecord[], rec: TrustRecord): {records: TrustRecord[]; changed: boolean} {
+/**
+ * Adds `rec`, or replaces the record of the same target when `force` is set. A replaced record
+ * takes the new `added_at`: the store says when the key now in it was trusted (the reference kept
+ * the old time and swapped keys without asking). The same key and source again is no change.
+ */
+export function addRecord(records: TrustRecord[], rec: TrustRecord, force = false): {records: TrustRecord[]; status: 'trusted' | 'already trusted' | 'replaced'} {
   const i = records.findIndex((r) => r.trust_domain === rec.trust_domain && (r.spiffe_id ?? '') === (rec.spiffe_id ?? ''))
-  if (i < 0) return {records: [...records, rec], changed: true}
+  if (i < 0) return {records: [...records, rec], status: 'trusted'}
   const old = records[i]!
-  if (old.key_hex === rec.key_hex && (old.key_source ?? '') === (rec.key_source ?? '')) return {records, changed: false}
+  if (old.key_hex === rec.key_hex && (old.key_source ?? '') === (rec.key_source ?? '')) return {records, status: 'already trusted'}
+  if (!force) fail(`trusted key for ${JSON.stringify(rec.spiffe_id ?? rec.trust_domain)} already exists (use --force to overwrite)`)
   const out = [...records]
-  out[i] = {...rec, added_at: old.added_at}
-  return {records: out, changed: true}
+  out[i] = rec
+  return {records: out, status: 'replaced'}
 }
 
 /** The `list` table: Go tabwriter layout (padding 2, spaces, last column unpadded). */
