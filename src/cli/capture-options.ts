@@ -1,7 +1,7 @@
 import path from 'node:path'
 import {parseGoDuration} from '../plugins/canonical/index.js'
 import {PipelockError} from '../plugins/errors/index.js'
-import {readEscrowKey} from '../plugins/signing/index.js'
+import {readEscrowKey, refuseSpecialFile} from '../plugins/signing/index.js'
 
 export interface CaptureRunOptions {
   captureDir?: string
@@ -30,6 +30,7 @@ export function captureRunOptions(dir: string | undefined, duration: string | un
   if (escrowPublicKey !== undefined) {
     // 64 hex inline or a file (escrow keygen prints the public half); whether a capture directory
     // exists is decided at start, where learn.capture_dir is known too.
+    refuseSpecialFile(escrowPublicKey, '--capture-escrow-public-key')
     const key = readEscrowKey(escrowPublicKey)
     if (key === undefined) throw new PipelockError('KEY_INVALID', '--capture-escrow-public-key must be 64 hex characters (a 32-byte X25519 public key) or a file holding them')
     out.captureEscrowPublicKey = key

@@ -3,6 +3,7 @@ import {readFileSync} from 'node:fs'
 import {z} from 'zod'
 import {parseGoDuration} from '../canonical/index.js'
 import {osErrorReason, PipelockError} from '../errors/index.js'
+import {refuseSpecialFile} from '../signing/index.js'
 import type {AdminClient, AdminResponse} from './admin-client.js'
 
 // The client of the policy admin API (proxy policy-api.ts, issue 14): scoped exceptions and the
@@ -107,6 +108,7 @@ const noteBody = (n: NoteInput): Record<string, string> => ({
 
 /** `--file`: the SHA-256 of the config file the note was written for, read here (the proxy binds the note to it). */
 export function noteFileSha256(file: string): string {
+  refuseSpecialFile(file, '--file')
   let bytes: Buffer
   try {
     bytes = readFileSync(file)

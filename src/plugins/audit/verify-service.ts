@@ -2,6 +2,7 @@ import {stat} from 'node:fs/promises'
 import path from 'node:path'
 import {JsonSyntaxError, parseStrictJson} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
+import {refuseSpecialFile} from '../signing/index.js'
 import {
   EndorsementError,
   evidenceFileReport,
@@ -63,6 +64,7 @@ export async function resolveEvidenceSource(file: string | undefined, chainDir: 
   if (file !== undefined && chainDir !== undefined) throw new PipelockError('USAGE', 'cannot pass a file argument together with --chain')
   if (file === undefined && chainDir === undefined) throw new PipelockError('USAGE', 'accepts 1 arg(s), received 0')
   const target = (chainDir ?? file) as string
+  refuseSpecialFile(target, named ?? (chainDir === undefined && !target.endsWith('.jsonl') ? 'receipt' : 'chain'))
   let isDir: boolean
   try {
     isDir = (await stat(target)).isDirectory()

@@ -6,7 +6,7 @@
 import {readFileSync, statSync} from 'node:fs'
 import {parseGoDuration} from '../canonical/index.js'
 import type {PipelockConfig} from './schema.js'
-import {checkPrivateKeyMode, decodePrivateKeyText, keyPairFromGoPrivateKey, parsePublicKeyValue, type Ed25519KeyPair} from '../signing/index.js'
+import {checkPrivateKeyMode, decodePrivateKeyText, keyPairFromGoPrivateKey, parsePublicKeyValue, refuseSpecialFile, type Ed25519KeyPair} from '../signing/index.js'
 import {osErrorReason} from '../errors/index.js'
 import {
   DEFAULT_COMPONENTS, DEFAULT_KEY_ID, DEFAULT_MAX_BODY_BYTES, DEFAULT_REPLAY_ENTRIES, DEFAULT_SKEW_SECONDS, DEFAULT_TRUST_DOMAIN, DEFAULT_WINDOW_SECONDS,
@@ -131,6 +131,7 @@ export function envelopeSettings(c: MediationConfig, fail: FailField): EnvelopeS
 
 /** `pipelock-ed25519-private-v1` text; symlinks followed; mode must have none of 0o037 (spec §4.5). */
 export function loadSigningKey(path: string): Ed25519KeyPair {
+  refuseSpecialFile(path, 'key file')
   const st = statSync(path)
   checkPrivateKeyMode(path, st.mode & 0o777)
   return keyPairFromGoPrivateKey(decodePrivateKeyText(readFileSync(path, 'utf8')))

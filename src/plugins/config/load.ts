@@ -1,6 +1,7 @@
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {PipelockError} from '../errors/index.js'
+import {refuseSpecialFile} from '../signing/index.js'
 import {loadDefaults, loadedConfig, type LoadedConfig, type LoadOptions} from './loaded.js'
 import {ConfigFieldError, dotted, type ConfigWarning} from './problems.js'
 import {resolveConfig, type ResolveOptions} from './resolve.js'
@@ -19,6 +20,7 @@ export type {LoadedConfig, LoadOptions}
 export function loadConfig(file?: string, options: LoadOptions = {}): LoadedConfig {
   if (file === undefined) return loadDefaults(options)
   const env = options.env ?? process.env
+  refuseSpecialFile(file, 'config')
   let text: string
   try {
     text = readFileSync(file, 'utf8')

@@ -7,6 +7,7 @@
 import {readFileSync} from 'node:fs'
 import {lazyYaml} from '../canonical/index.js'
 import {osErrorReason} from '../errors/index.js'
+import {refuseSpecialFile} from '../signing/index.js'
 
 /** The 28 built-in class names (§14.1), in the spec's table order. */
 export const REDACTION_CLASS_NAMES: readonly string[] = [
@@ -117,6 +118,11 @@ function providerError(name: string, p: RedactionSectionConfig['providers'][stri
  * path is already absolute, resolved against the config file's directory at load).
  */
 export function loadEntriesFile(file: string): string[] {
+  try {
+    refuseSpecialFile(file, 'entries_file')
+  } catch (e) {
+    throw new RedactionConfigError((e as Error).message)
+  }
   let text: string
   try {
     text = readFileSync(file, 'utf8')

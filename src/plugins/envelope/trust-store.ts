@@ -6,7 +6,7 @@
 import {lstatSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {PipelockError} from '../errors/index.js'
-import {makeDirs, withFileUpdateLock, writeFileAtomic} from '../signing/index.js'
+import {makeDirs, refuseSpecialFile, withFileUpdateLock, writeFileAtomic} from '../signing/index.js'
 import {isTrustDomain, parseActor} from './spiffe.js'
 
 export interface TrustRecord {
@@ -83,6 +83,12 @@ function validate(r: TrustRecord, i: number): TrustRecord {
 /** Null when the store does not exist; [] when it is blank. */
 export function loadStore(file: string, root?: string): TrustRecord[] | null {
   checkStorePath(file, root)
+  try {
+    refuseSpecialFile(file, 'trust store')
+  } catch (e) {
+    // a store error, exit 2 as every other one here (spec §10)
+    fail((e as Error).message)
+  }
   let text: string
   try {
     text = readFileSync(file, 'utf8')

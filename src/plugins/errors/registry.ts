@@ -15,7 +15,7 @@ export const ERROR_REGISTRY = {
   FILE_UNREADABLE: {exit: 1, summary: 'an input file cannot be read'},
   FILE_EXISTS: {exit: 1, summary: 'an output file exists and --force was not given'},
   PATH_NOT_ABSOLUTE: {exit: 1, summary: 'a path that must be absolute is relative'},
-  PATH_UNSAFE: {exit: 1, summary: 'a path resolves outside where it must stay, or is a symlink'},
+  PATH_UNSAFE: {exit: 1, summary: 'a path resolves outside where it must stay, or is a symlink; or an input file is a FIFO, socket or device (refused before it is opened, which could block)'},
   JSON_INVALID: {exit: 1, summary: 'input is not valid (strict) JSON'},
   LINE_TOO_LONG: {exit: 1, summary: 'a line of a JSONL file or of `mcp scan` input exceeds the size limit'},
   YAML_INVALID: {exit: 1, summary: 'input is not acceptable strict YAML'},

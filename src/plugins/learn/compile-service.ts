@@ -3,7 +3,7 @@ import path from 'node:path'
 import {fixedClock, fromPlain, type Clock, type JsonObject} from '../canonical/index.js'
 import {compareCaptureFiles, discoverCaptureInputs, globFiles, progressOverFiles, type CaptureInput, type SkippedCapture} from '../capture/index.js'
 import {PipelockError} from '../errors/index.js'
-import {keyPairFromSeed, loadAgentPrivateKey, makeDirs, sha256, type StreamedText, validateAgentName, writeFileAtomic} from '../signing/index.js'
+import {keyPairFromSeed, loadAgentPrivateKey, makeDirs, refuseSpecialFile, sha256, type StreamedText, validateAgentName, writeFileAtomic} from '../signing/index.js'
 import {provenanceOf, type BuildInfo} from './build-info.js'
 import {compileContract, DEFAULT_CARDINALITY_CAP, DEFAULT_TAIL_PROMOTION_BLOCK_PCT, DEFAULT_WINDOW_SECONDS, resolveNormalization, type CompileConfig, type CompileResult, type CompileSigner} from './compile.js'
 import {DETERMINISTIC_CLOCK, parseCompileFixture} from './fixture.js'
@@ -100,6 +100,7 @@ function summarize(r: CompileResult, agent: string, signerKeyId: string, files: 
 
 /** `learn compile --fixture F --input CORPUS --out-dir DIR` (learn-compile §19.4). */
 export async function runFixtureCompile(req: FixtureCompileRequest): Promise<CompileSummary> {
+  refuseSpecialFile(req.fixtureFile, 'fixture')
   let text: string
   try {
     text = readFileSync(req.fixtureFile, 'utf8')

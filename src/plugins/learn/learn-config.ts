@@ -3,7 +3,7 @@ import {parse as parseYaml} from 'yaml'
 import {z} from 'zod'
 import {canonicalBytes, fromPlain} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
-import {sha256Hex} from '../signing/index.js'
+import {refuseSpecialFile, sha256Hex} from '../signing/index.js'
 import {NORMALIZATION_ALGORITHM} from './normalize.js'
 
 // The `learn` block of the config file (learn-compile §17). The full config schema belongs to
@@ -65,6 +65,7 @@ export function parseLearnBlock(value: unknown, file: string): LearnBlock {
 
 /** Reads the `learn` block from a YAML config file; a missing default file means defaults. */
 export function loadLearnBlock(file: string, mustExist: boolean): LearnBlock {
+  refuseSpecialFile(file, 'config')
   let text: string
   try {
     text = readFileSync(file, 'utf8')

@@ -8,7 +8,7 @@ import {createHash} from 'node:crypto'
 import {accessSync, constants, existsSync, openSync, readFileSync, readSync, closeSync, realpathSync, statSync} from 'node:fs'
 import path from 'node:path'
 import {goJsonIndent, fromPlain} from '../canonical/index.js'
-import {agentPublicKeyPath, loadAgentPublicKey, signBytes, validateAgentName, verifyBytes, writeFileAtomic, decodePublicKeyText, type Ed25519KeyPair} from '../signing/index.js'
+import {agentPublicKeyPath, loadAgentPublicKey, refuseSpecialFile, signBytes, validateAgentName, verifyBytes, writeFileAtomic, decodePublicKeyText, type Ed25519KeyPair} from '../signing/index.js'
 
 export interface IntegrityManifest {
   readonly version: 1
@@ -28,6 +28,7 @@ export function isInterpreter(base: string): boolean {
 }
 
 function hashFile(p: string): string {
+  refuseSpecialFile(p, 'command file')
   return createHash('sha256').update(readFileSync(p)).digest('hex')
 }
 
@@ -91,6 +92,7 @@ export interface ResolvedCommand {
 
 function shebang(p: string): string[] | undefined {
   const buf = Buffer.alloc(256)
+  refuseSpecialFile(p, 'command file')
   const fd = openSync(p, 'r')
   let n: number
   try {
@@ -192,6 +194,7 @@ export function parseManifest(bytes: Buffer): IntegrityManifest {
 }
 
 export function readManifestBytes(file: string): Buffer {
+  refuseSpecialFile(file, 'manifest')
   try {
     return readFileSync(file)
   } catch (e) {
@@ -239,6 +242,7 @@ export function trustedSignerKey(keystore: string, signer: string): Buffer {
 
 /** §12.4 `verify-signature` over bytes already read; throws with the reason. */
 export function verifyManifestSignature(bytes: Buffer, sigFile: string, publicKey: Buffer): void {
+  refuseSpecialFile(sigFile, 'signature')
   let text: string
   try {
     text = readFileSync(sigFile, 'utf8').trim()

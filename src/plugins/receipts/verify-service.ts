@@ -1,7 +1,7 @@
 import {open, readFile, stat} from 'node:fs/promises'
 import {formatSecondsZ, goJsonIndent, JsonSyntaxError, parseGoTime, parseStrictJson} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
-import {fingerprint, loadPublicKey} from '../signing/index.js'
+import {fingerprint, loadPublicKey, refuseSpecialFile} from '../signing/index.js'
 import {
   actionReceiptHash,
   parseActionReceiptTree,
@@ -101,7 +101,7 @@ export function resolvePinnedKey(key: string): {hex: string; name?: string} {
   try {
     v = loadPublicKey(key)
   } catch (e) {
-    if (e instanceof PipelockError) throw new PipelockError(e.code, `loading public key: ${e.message}`, {cause: e})
+    if (e instanceof PipelockError) throw new PipelockError(e.code, `loading public key: ${e.message}`, {cause: e, ...(e.hint === undefined ? {} : {hint: e.hint})})
     throw e
   }
   return v.file === undefined ? {hex: v.hex} : {hex: v.hex, name: pinnedKeyName(v.bytes, v.file)}
@@ -126,6 +126,7 @@ export function osErrorText(err: unknown, op: string, file: string): string {
 }
 
 export async function readBounded(file: string, max: number, what: string): Promise<Buffer> {
+  refuseSpecialFile(file, what)
   let size: number
   try {
     size = (await stat(file)).size
@@ -141,6 +142,7 @@ export async function readBounded(file: string, max: number, what: string): Prom
 }
 
 async function readAtMost(file: string, max: number, what: string): Promise<Buffer> {
+  refuseSpecialFile(file, what)
   let fh
   try {
     fh = await open(file, 'r')

@@ -2,7 +2,7 @@ import {readFileSync, existsSync} from 'node:fs'
 import path from 'node:path'
 import {osErrorReason, PipelockError} from '../errors/index.js'
 import {parseRecorderEntry, recorderEntryHash, readLines} from '../receipts/index.js'
-import {createFileAtomic, EscrowError, readEscrowPrivateKey, openEscrow, x25519KeyPair, x25519PublicKey} from '../signing/index.js'
+import {createFileAtomic, EscrowError, readEscrowPrivateKey, openEscrow, refuseSpecialFile, x25519KeyPair, x25519PublicKey} from '../signing/index.js'
 
 // The key holder's side of raw escrow (policy-extra.md §3.6): a key pair for
 // `flight_recorder.escrow_public_key`, and decryption of `evidence-<session>-<seq>.raw.enc`
@@ -52,6 +52,8 @@ export interface EscrowDecryptResult {
 
 export async function decryptEscrow(req: EscrowDecryptRequest): Promise<EscrowDecryptResult> {
   const sk = readEscrowPrivateKey(req.key, '--key')
+  refuseSpecialFile(req.file, 'escrow file')
+  if (req.verifyEntry !== undefined) refuseSpecialFile(req.verifyEntry, '--verify-entry')
   let data: Buffer
   try {
     data = readFileSync(req.file)

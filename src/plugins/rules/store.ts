@@ -5,7 +5,7 @@ import path from 'node:path'
 import {lazyYaml} from '../canonical/index.js'
 import {goPathMatch} from '../canonical/index.js'
 import {osErrorReason, PipelockError} from '../errors/index.js'
-import {fsyncDir, liveLockOwner, lockOwnerText, makeDirs, markHeld, unmarkHeld, verifyBytes, writeFileAtomic, writeNewFileSynced} from '../signing/index.js'
+import {fsyncDir, liveLockOwner, lockOwnerText, makeDirs, markHeld, refuseSpecialFile, unmarkHeld, verifyBytes, writeFileAtomic, writeNewFileSynced} from '../signing/index.js'
 import {BundleError, compareSemver, KNOWN_FEATURES, MAX_BUNDLE_BYTES, parseBundle, type Bundle, type BundleRule} from './bundle.js'
 import {embeddedKeys} from './keyring.js'
 
@@ -439,6 +439,7 @@ export function installVerified(rulesDir: string, bytes: Buffer, sigText: string
 /** `rules install --path`: verify, admit, stage, swap (§5.7). */
 export function installBundle(req: InstallRequest): InstallResult {
   const src = existsSync(req.path) && statSync(req.path).isDirectory() ? path.join(req.path, 'bundle.yaml') : req.path
+  refuseSpecialFile(src, 'bundle')
   let bytes: Buffer
   try {
     bytes = readCapped(src)
@@ -447,6 +448,7 @@ export function installBundle(req: InstallRequest): InstallResult {
     throw new PipelockError('FILE_NOT_FOUND', `${src}: ${osErrorReason(e)}`)
   }
   const sigFile = `${src}.sig`
+  refuseSpecialFile(sigFile, 'bundle signature')
   const sigText = existsSync(sigFile) ? readFileSync(sigFile, 'utf8') : undefined
   let admitted: {bundle: Bundle; signer?: Signer}
   try {

@@ -4,6 +4,7 @@ import {StrictYamlError, type JsonValue} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
 import type {ErrorCode} from '../errors/index.js'
 import {goErrnoText, goQ} from './go-fmt.js'
+import {refuseSpecialFile} from './input-file.js'
 import {decodeSignedArtifactTree} from './roster.js'
 
 /**
@@ -11,6 +12,7 @@ import {decodeSignedArtifactTree} from './roster.js'
  * extension. `what` prefixes the errors: `<what> read failed: …` / `<what> decode failed: …`.
  */
 export function readSignedDocument(file: string, what: string, code: ErrorCode): JsonValue {
+  refuseSpecialFile(file, what)
   let text: string
   try {
     text = readFileSync(file, 'utf8')

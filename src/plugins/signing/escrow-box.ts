@@ -3,6 +3,7 @@ import {createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, r
 import {blake2b} from '@noble/hashes/blake2.js'
 import {hsalsa, xsalsa20poly1305} from '@noble/ciphers/salsa.js'
 import {PipelockError} from '../errors/index.js'
+import {refuseSpecialFile} from './input-file.js'
 import {checkPrivateKeyMode} from './keystore.js'
 
 // The one NaCl box primitive of the project — X25519 (node:crypto), then HSalsa20 of the shared
@@ -162,6 +163,7 @@ export function readEscrowPrivateKey(value: string, flag: string): Buffer {
   } catch {
     throw new PipelockError('FILE_NOT_FOUND', `${flag}: ${value} is neither 64 hex chars nor a readable file`)
   }
+  refuseSpecialFile(value, flag)
   checkPrivateKeyMode(value, mode)
   let key: Buffer | undefined
   try {

@@ -16,6 +16,7 @@ import {generateKeyPair, goPrivateKey, keyPairFromSeed, type Ed25519KeyPair} fro
 import {writeFileAtomic} from './atomic-write.js'
 import {fingerprint} from './fingerprint.js'
 import {goErrnoText, goFileMode, goQ} from './go-fmt.js'
+import {refuseSpecialFile} from './input-file.js'
 import {checkPrivateKeyMode} from './keystore.js'
 import {isKeyPurpose, type KeyPurpose} from './purposes.js'
 
@@ -49,6 +50,8 @@ function invalid(message: string): PipelockError {
 
 /** Reads and checks a key file; every refusal and text of §8.4, in order. */
 export function loadKeyFile(file: string, expectedPurpose?: KeyPurpose): KeyFile {
+  // opening a FIFO would block before the fstat below could refuse it
+  refuseSpecialFile(file, 'key file')
   let fd: number
   try {
     fd = openSync(file, 'r')

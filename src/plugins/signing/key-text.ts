@@ -3,6 +3,7 @@ import path from 'node:path'
 import {decodeGoHex} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
 import {goErrnoText} from './go-fmt.js'
+import {refuseSpecialFile} from './input-file.js'
 
 // Versioned key text formats (learn-lifecycle.md §8.3, receipts.md §2): a header line, then the
 // standard padded base64 of the raw key, each line `\n`-terminated.
@@ -104,6 +105,7 @@ export function looksLikePath(p: string): boolean {
 export function loadPublicKey(pathOrValue: string): PublicKeyValue {
   if (pathOrValue === '') throw new PipelockError('KEY_INVALID', 'public key is empty')
   if (existsSync(pathOrValue)) {
+    refuseSpecialFile(pathOrValue, 'public key file')
     let text: string
     try {
       text = readFileSync(pathOrValue, 'utf8')
@@ -131,6 +133,7 @@ export function hexPublicKeyFromFlags(flag: string, inline: string | undefined, 
   }
   let text = inline ?? ''
   if (file !== undefined) {
+    refuseSpecialFile(file, `--${flag}-file`)
     let data: Buffer
     try {
       data = readFileSync(file)

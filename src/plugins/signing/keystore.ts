@@ -6,6 +6,7 @@ import {writeFileAtomic} from './atomic-write.js'
 import {fingerprint} from './fingerprint.js'
 import {goErrnoText, goQ, octalPerm} from './go-fmt.js'
 import {decodePrivateKeyText, decodePublicKeyText, encodePrivateKeyText, encodePublicKeyText} from './key-text.js'
+import {refuseSpecialFile} from './input-file.js'
 import {makeDirs} from './make-dirs.js'
 
 // The agent keystore (learn-lifecycle.md §8.3):
@@ -212,6 +213,7 @@ export function loadAgentPrivateKey(keystore: string, name: string): LoadedAgent
 export function loadAgentPublicKey(keystore: string, name: string): Buffer {
   validateAgentName(name)
   const p = agentPublicKeyPath(keystore, name)
+  refuseSpecialFile(p, 'public key')
   let text: string
   try {
     text = readFileSync(p, 'utf8')
@@ -230,6 +232,7 @@ export interface TrustResult {
 /** `pipelock trust <name> <pubfile>`: validates the key and stores a 0600 copy in trusted_keys/. */
 export function trustAgentKey(keystore: string, name: string, pubFile: string, options: {force?: boolean} = {}): TrustResult {
   validateAgentName(name)
+  refuseSpecialFile(pubFile, 'public key')
   let text: string
   try {
     text = readFileSync(pubFile, 'utf8')

@@ -20,6 +20,7 @@ import {PipelockError} from '../errors/index.js'
 import {verifyBytes} from './ed25519.js'
 import {parseFingerprint, verifyFingerprint} from './fingerprint.js'
 import {goErrnoText, goQ} from './go-fmt.js'
+import {refuseSpecialFile} from './input-file.js'
 import {isKeyPurpose, isPayloadKind, requiredPurpose, type KeyPurpose} from './purposes.js'
 import {parseSignatureField, SignatureFormatError} from './signature-format.js'
 
@@ -274,6 +275,7 @@ export function verifyRoster(
 /** `LoadRoster(path, pinnedRootFingerprint)`: §8.5 steps 1–9, each error under its sentinel. */
 export function loadRoster(file: string, pinnedRootFingerprint: string, options: LoadRosterOptions = {}): LoadedRoster {
   // 1
+  refuseSpecialFile(file, 'roster')
   let text: string
   try {
     text = readFileSync(file, 'utf8')

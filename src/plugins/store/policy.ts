@@ -3,7 +3,7 @@ import path from 'node:path'
 import {goJson, JsonNumber, parseJson, type JsonObject, type JsonValue} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
 import {parseEvidenceReceipt, verifyEvidence} from '../receipts/index.js'
-import {authorizeSignerForPayload, type LoadedRoster} from '../signing/index.js'
+import {authorizeSignerForPayload, refuseSpecialFile, type LoadedRoster} from '../signing/index.js'
 import {appendLine, ensureDir, readRegularFile, STORE_FILE_MODE} from './fs-io.js'
 import {writeFileAtomic} from '../signing/index.js'
 import {signManifest, type ActivationSigner} from './lifecycle.js'
@@ -139,6 +139,7 @@ export interface Ratification {
 export function findRatification(file: string | undefined, contractHash: string, roster: LoadedRoster, nowNanos: bigint, automationKeyId: string): Ratification {
   const found: Ratification = {automation: []}
   if (file === undefined || !existsSync(file)) return found
+  refuseSpecialFile(file, 'ratification receipts')
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     if (line.trim() === '') continue
     try {

@@ -10,7 +10,7 @@ import path from 'node:path'
 import {PipelockError} from '../errors/index.js'
 import {buildCertificate, extension, firstPemBlock, keyIdentifier, name, OID, randomSerial, toPem} from './certificate.js'
 import {bits, children, content, oidText, readNode, seq, uint, bool, whole, type DerNode} from './der.js'
-import {isDirectory, makeDirs, stageFileAtomic, type StagedFile} from '../signing/index.js'
+import {isDirectory, makeDirs, refuseSpecialFile, stageFileAtomic, type StagedFile} from '../signing/index.js'
 
 export const CA_FILE_MODE = 0o600
 export const CA_DIR_MODE = 0o750
@@ -187,6 +187,7 @@ function tbsParts(der: Buffer): {subject: Buffer; ext: Map<string, Buffer>} {
 
 /** The first PEM block of `file`, read and parsed by `parse`; every failure is one `load TLS CA` line. */
 function loadPem<T>(file: string, what: 'cert' | 'key', parse: (block: {type: string; der: Buffer}) => T): T {
+  refuseSpecialFile(file, `CA ${what}`)
   let text: string
   try {
     text = readFileSync(file, 'utf8')

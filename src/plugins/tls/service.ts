@@ -3,6 +3,7 @@ import {X509Certificate} from 'node:crypto'
 import {readFileSync, statSync} from 'node:fs'
 import {parseGoDuration} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
+import {refuseSpecialFile} from '../signing/index.js'
 import {caPaths, generateCa, MAX_NOT_AFTER_MS, MAX_NOT_AFTER_TEXT, osErrorText, unreadableDates, writeCaFiles, type CaPaths} from './ca.js'
 
 export interface TlsInitResult {
@@ -36,6 +37,7 @@ export function initCa(opts: {dir: string; org: string; validity: string; force:
  * mistake (`--cert ca-key.pem`) is never printed.
  */
 export function readCaCert(certPath: string): Buffer {
+  refuseSpecialFile(certPath, 'CA cert')
   let data: Buffer
   try {
     data = readFileSync(certPath)
