@@ -1,4 +1,4 @@
-import {ERROR_REGISTRY, formatError, isPipelockError, printable, type ErrorCode, type PipelockError} from '../plugins/errors/index.js'
+import {ERROR_REGISTRY, formatError, isPipelockError, PipelockError, printable, type ErrorCode} from '../plugins/errors/index.js'
 
 /**
  * How every expected failure reaches the user: one line on stderr — the message (with file and
@@ -33,6 +33,16 @@ export function report(code: ErrorCode, message: string, hint?: string, exit: nu
  */
 export function errorLine(r: ErrorReport): string {
   return printable(`${r.message} [${r.code}]${r.hint ? `; hint: ${r.hint}` : ''}`)
+}
+
+/**
+ * `err` as one error line that starts with `prefix` (`verify failed: <err>`): the file and line
+ * of a bad input move into the text after the prefix; code and hint stay. Anything that is not
+ * an expected failure is returned as it is (a bug keeps its stack).
+ */
+export function prefixedFailure(prefix: string, err: unknown): unknown {
+  if (!isPipelockError(err)) return err
+  return new PipelockError(err.code, `${prefix}${formatError(err)}`, err.hint === undefined ? {} : {hint: err.hint})
 }
 
 /** The --json form: `{"error": {...}}`, one line. */

@@ -1,4 +1,5 @@
 import {compactRawJson, formatGoTime, parseGoTime, toEpochNanos, toUtc, type GoTime} from '../canonical/index.js'
+import {jsonParseReason} from '../errors/index.js'
 import {entryProjectionHash, type EntryHashFields} from '../receipts/index.js'
 
 /** One recorder line, decoded the way Go's encoding/json fills the envelope struct (§2.3, §4). */
@@ -167,7 +168,7 @@ export function decodeEntry(line: string): RecorderEntry {
   try {
     obj = JSON.parse(line)
   } catch (e) {
-    throw new EntryDecodeError(`not JSON: ${(e as Error).message}`)
+    throw new EntryDecodeError(`not JSON: ${jsonParseReason(e)}`)
   }
   if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
     throw new EntryDecodeError(`not a JSON object (got ${typeName(obj)})`)

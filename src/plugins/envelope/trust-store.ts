@@ -5,7 +5,7 @@
  */
 import {lstatSync, readFileSync} from 'node:fs'
 import path from 'node:path'
-import {PipelockError} from '../errors/index.js'
+import {jsonParseReason, PipelockError} from '../errors/index.js'
 import {makeDirs, refuseSpecialFile, withFileUpdateLock, writeFileAtomic} from '../signing/index.js'
 import {isTrustDomain, parseActor} from './spiffe.js'
 
@@ -101,7 +101,7 @@ export function loadStore(file: string, root?: string): TrustRecord[] | null {
   try {
     doc = JSON.parse(text)
   } catch (e) {
-    return fail(`trust store ${file}: ${(e as Error).message}`)
+    return fail(`trust store ${file}: ${jsonParseReason(e)}`)
   }
   if (doc === null) return []
   if (!Array.isArray(doc)) return fail(`trust store ${file}: not a JSON array`)

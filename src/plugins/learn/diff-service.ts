@@ -1,7 +1,7 @@
 import {lstatSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {compareUtf8} from '../canonical/index.js'
-import {PipelockError} from '../errors/index.js'
+import {jsonParseReason, PipelockError} from '../errors/index.js'
 import {writeFileAtomic} from '../signing/index.js'
 import {checkOutputPath} from './candidate-file.js'
 import {formatFixed} from '../canonical/index.js'
@@ -96,7 +96,7 @@ function readReport(p: string): ShadowReportSummary {
   try {
     raw = JSON.parse(readFileSync(p, 'utf8'))
   } catch (e) {
-    throw new PipelockError('SHADOW_INPUT_INVALID', `learn diff: decode report: ${(e as Error).message}`, {location: {file: p}})
+    throw new PipelockError('SHADOW_INPUT_INVALID', `learn diff: decode report: ${jsonParseReason(e)}`, {location: {file: p}})
   }
   const other = notShadowReport(raw)
   if (other !== undefined) {

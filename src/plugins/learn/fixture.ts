@@ -1,6 +1,6 @@
 import {z} from 'zod'
 import {fromPlain, parseJson, type JsonObject, type JsonValue} from '../canonical/index.js'
-import {PipelockError} from '../errors/index.js'
+import {jsonParseReason, PipelockError} from '../errors/index.js'
 import {keyPairFromSeed, sha256} from '../signing/index.js'
 import type {CompileConfig, CompileSigner, InputRefOverride} from './compile.js'
 
@@ -74,7 +74,7 @@ export function parseCompileFixture(text: string, file: string, build: BuildProv
     plain = JSON.parse(text)
     tree = parseJson(text)
   } catch (e) {
-    throw new PipelockError('JSON_INVALID', `compile fixture is not valid JSON: ${(e as Error).message}`, {location: {file}})
+    throw new PipelockError('JSON_INVALID', `compile fixture is not valid JSON: ${jsonParseReason(e)}`, {location: {file}})
   }
   const parsed = fixtureSchema.safeParse(plain)
   if (!parsed.success) {

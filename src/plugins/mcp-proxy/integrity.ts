@@ -8,6 +8,7 @@ import {createHash} from 'node:crypto'
 import {accessSync, constants, existsSync, openSync, readFileSync, readSync, closeSync, realpathSync, statSync} from 'node:fs'
 import path from 'node:path'
 import {goJsonIndent, fromPlain} from '../canonical/index.js'
+import {jsonParseReason} from '../errors/index.js'
 import {agentPublicKeyPath, loadAgentPublicKey, refuseSpecialFile, signBytes, validateAgentName, verifyBytes, writeFileAtomic, decodePublicKeyText, type Ed25519KeyPair} from '../signing/index.js'
 
 export interface IntegrityManifest {
@@ -179,7 +180,7 @@ export function parseManifest(bytes: Buffer): IntegrityManifest {
   try {
     v = JSON.parse(bytes.toString('utf8'))
   } catch (e) {
-    throw new IntegrityError(`parsing manifest: ${(e as Error).message}`)
+    throw new IntegrityError(`parsing manifest: ${jsonParseReason(e)}`)
   }
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new IntegrityError('parsing manifest: not a JSON object')
   const o = v as Record<string, unknown>

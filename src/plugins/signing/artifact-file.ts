@@ -3,7 +3,7 @@ import path from 'node:path'
 import {StrictYamlError, type JsonValue} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
 import type {ErrorCode} from '../errors/index.js'
-import {goErrnoText, goQ} from './go-fmt.js'
+import {goErrnoText, goQ, readFailureCode} from './go-fmt.js'
 import {refuseSpecialFile} from './input-file.js'
 import {decodeSignedArtifactTree} from './roster.js'
 
@@ -17,7 +17,7 @@ export function readSignedDocument(file: string, what: string, code: ErrorCode):
   try {
     text = readFileSync(file, 'utf8')
   } catch (e) {
-    throw new PipelockError('FILE_NOT_FOUND', `${what} read failed: open ${file}: ${goErrnoText(e)}`)
+    throw new PipelockError(readFailureCode(e), `${what} read failed: open ${file}: ${goErrnoText(e)}`)
   }
   const ext = path.extname(file).toLowerCase()
   if (ext !== '.json' && ext !== '.yaml' && ext !== '.yml') {

@@ -19,7 +19,7 @@ import {
 import {PipelockError} from '../errors/index.js'
 import {verifyBytes} from './ed25519.js'
 import {parseFingerprint, verifyFingerprint} from './fingerprint.js'
-import {goErrnoText, goQ} from './go-fmt.js'
+import {goErrnoText, goQ, readFailureCode} from './go-fmt.js'
 import {refuseSpecialFile} from './input-file.js'
 import {isKeyPurpose, isPayloadKind, requiredPurpose, type KeyPurpose} from './purposes.js'
 import {parseSignatureField, SignatureFormatError} from './signature-format.js'
@@ -280,7 +280,7 @@ export function loadRoster(file: string, pinnedRootFingerprint: string, options:
   try {
     text = readFileSync(file, 'utf8')
   } catch (e) {
-    throw new PipelockError('FILE_NOT_FOUND', `roster read failed: open ${file}: ${goErrnoText(e)}`)
+    throw new PipelockError(readFailureCode(e), `roster read failed: open ${file}: ${goErrnoText(e)}`)
   }
   // 2
   const ext = path.extname(file).toLowerCase()

@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../../cli/base-command.js'
+import {prefixedFailure} from '../../../cli/error-output.js'
 import {parseGoTime, systemClock, toEpochNanos} from '../../../plugins/canonical/index.js'
 import {PipelockError} from '../../../plugins/errors/index.js'
 import {
@@ -50,8 +51,8 @@ export default class SigningRecoveryVerify extends BaseCommand {
           ? inspectRecoveryAuthorization(flags.path, common)
           : loadRecoveryAuthorization(flags.path, {...common, expectedTargetRosterHash: expected})
     } catch (e) {
-      this.err(`verify failed: ${(e as Error).message}`)
-      throw e
+      // one line (the reference printed this one, then the error again, unsanitised)
+      throw prefixedFailure('verify failed: ', e)
     }
     const b = r.body
     this.out(`recovery authorization verified: reason=${goQuoteVerb(b.reason)}, expires_at=${b.expiresAt}, operator=${goQuoteVerb(b.operatorIdentity)}`)

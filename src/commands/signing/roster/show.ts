@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../../cli/base-command.js'
+import {prefixedFailure} from '../../../cli/error-output.js'
 import {goJsonIndent, toPlain} from '../../../plugins/canonical/index.js'
 import {loadRoster, rosterBodyTree} from '../../../plugins/signing/index.js'
 
@@ -23,8 +24,8 @@ export default class SigningRosterShow extends BaseCommand {
     try {
       r = loadRoster(flags.path, flags['root-fingerprint'])
     } catch (e) {
-      this.err(`load failed: ${(e as Error).message}`)
-      throw e
+      // one line (the reference printed this one, then the error again, unsanitised)
+      throw prefixedFailure('load failed: ', e)
     }
     const tree = rosterBodyTree(r.body)
     this.out(goJsonIndent(tree, '', '  '))

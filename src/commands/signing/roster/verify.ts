@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../../cli/base-command.js'
+import {prefixedFailure} from '../../../cli/error-output.js'
 import {goQuoteVerb, loadRoster} from '../../../plugins/signing/index.js'
 
 export interface RosterVerifyJson {
@@ -29,9 +30,8 @@ export default class SigningRosterVerify extends BaseCommand {
     try {
       r = loadRoster(flags.path, flags['root-fingerprint'])
     } catch (e) {
-      // The reference prints its own line, then the generic printer repeats the error.
-      this.err(`verify failed: ${(e as Error).message}`)
-      throw e
+      // one line (the reference printed this one, then the error again, unsanitised)
+      throw prefixedFailure('verify failed: ', e)
     }
     this.out(`roster verified: ${r.body.keys.length} keys, root_signed_by=${goQuoteVerb(r.rootKeyId)}`)
     return {path: flags.path, keys: r.body.keys.length, root_signed_by: r.rootKeyId, root_fingerprint: flags['root-fingerprint']}

@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../../cli/base-command.js'
+import {prefixedFailure} from '../../../cli/error-output.js'
 import {fingerprint, hexPublicKeyFromFlags, loadRootTransition, type RootTransition} from '../../../plugins/signing/index.js'
 
 export interface TransitionVerifyJson {
@@ -36,8 +37,8 @@ export default class SigningTransitionVerify extends BaseCommand {
     try {
       r = loadRootTransition(flags.path, {oldPublicKey: oldKey, newPublicKey: newKey, pinned: flags.pinned})
     } catch (e) {
-      this.err(`verify failed: ${(e as Error).message}`)
-      throw e
+      // one line (the reference printed this one, then the error again, unsanitised)
+      throw prefixedFailure('verify failed: ', e)
     }
     const b = r.body
     this.out(`transition verified: kind=${b.rootKind}, old=${b.oldFingerprint}, new=${b.newFingerprint}, effective_at=${b.effectiveAt}`)
