@@ -143,6 +143,14 @@ test('CLI refusals: exact stderr, exit 1', () => {
   const name = pipelock(['keygen', '../x', '--keystore', path.join(dir, 'ks')])
   assert.equal(name.code, 1)
   assert.equal(name.stderr, 'agent name "../x" contains path traversal sequence [AGENT_NAME_INVALID]\n')
+  // a name of valid characters that is only too long: the reference's message, and a hint with the limit
+  const long = 'a'.repeat(65)
+  const tooLong = pipelock(['keygen', long, '--keystore', path.join(dir, 'ks')])
+  assert.deepEqual(tooLong, {
+    code: 1,
+    stdout: '',
+    stderr: `agent name "${long}" contains invalid characters (use "${'a'.repeat(64)}") [AGENT_NAME_INVALID]; hint: agent names are at most 64 characters; this one has 65\n`,
+  })
 })
 
 test('keygen uses $PIPELOCK_HOME when no --keystore/--home is given', () => {

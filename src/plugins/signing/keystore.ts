@@ -48,7 +48,11 @@ export function validateAgentName(name: string): void {
   if (name === '.') throw new PipelockError('AGENT_NAME_INVALID', `agent name ${goQ(name)} is not allowed`)
   if (!NAME_OK.test(name)) {
     const sanitised = Array.from(name, (ch) => (/^[A-Za-z0-9._-]$/.test(ch) ? ch : '_')).join('').slice(0, 64)
-    throw new PipelockError('AGENT_NAME_INVALID', `agent name ${goQ(name)} contains invalid characters (use ${goQ(sanitised)})`)
+    // The message is the reference's (learn-lifecycle.md §8.3) even for a name that is only too
+    // long; the hint says what is actually wrong with it.
+    const length = Array.from(name).length
+    const hint = length > 64 ? {hint: `agent names are at most 64 characters; this one has ${length}`} : {}
+    throw new PipelockError('AGENT_NAME_INVALID', `agent name ${goQ(name)} contains invalid characters (use ${goQ(sanitised)})`, hint)
   }
 }
 

@@ -32,7 +32,13 @@ test('agent names: exact refusal texts', () => {
   assert.throws(() => validateAgentName('.'), {message: 'agent name "." is not allowed'})
   assert.throws(() => validateAgentName('a/b c'), {message: 'agent name "a/b c" contains invalid characters (use "a_b_c")'})
   const long = 'x'.repeat(70)
-  assert.throws(() => validateAgentName(long), {message: `agent name "${long}" contains invalid characters (use "${'x'.repeat(64)}")`})
+  // The reference's text stays; the hint names the length limit the name actually breaks.
+  assert.throws(() => validateAgentName(long), {
+    message: `agent name "${long}" contains invalid characters (use "${'x'.repeat(64)}")`,
+    hint: 'agent names are at most 64 characters; this one has 70',
+  })
+  assert.throws(() => validateAgentName('x'.repeat(65)), {hint: 'agent names are at most 64 characters; this one has 65'})
+  assert.throws(() => validateAgentName('a/b c'), (e: Error & {hint?: string}) => e.hint === undefined)
   for (const ok of ['a', 'A-b_c.d', 'x'.repeat(64)]) validateAgentName(ok)
 })
 
