@@ -35,6 +35,8 @@ test('a recorder key pipelock run cannot load: check refuses it too, with the sa
     ['missing', missing, `flight_recorder.signing_key_path: ${missing}: no such file or directory`],
     ['wide', wide, `flight_recorder.signing_key_path: private key ${wide} has permissions 0644, want 0600 or 0640 (run: chmod 640 ${wide})`],
     ['json', json, `flight_recorder.signing_key_path: ${json}: invalid private key format (expected pipelock-ed25519-private-v1 header)`],
+    // the public half (0644 by design) is named as such, not sent to chmod
+    ['pub', `${good}.pub`, `flight_recorder.signing_key_path: ${good}.pub is a public key (pipelock-ed25519-public-v1), not a private key: pass the private key file (keygen writes it beside the .pub, as id_ed25519)`],
   ]
   for (const [name, key, reason] of cases) {
     const file = config(name, key)

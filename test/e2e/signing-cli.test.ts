@@ -1,7 +1,7 @@
 import {describe, it, test} from 'node:test'
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
-import {existsSync, mkdirSync, mkdtempSync, readFileSync, statSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {systemClock} from '../../src/plugins/canonical/index.js'
@@ -197,4 +197,38 @@ test('signing recovery verify and transition verify on the golden documents', ()
   ])
   assert.equal(late.code, 1)
   assert.equal(late.stderr, 'verify failed: recovery authorization expired: expires_at 2026-04-26T13:30:00Z [RECOVERY_INVALID]\n')
+})
+
+test('a key of the wrong kind is named for what it is, with the file to pass instead', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pl-e2e-'))
+  const ks = path.join(dir, 'ks')
+  assert.equal(pipelock(['keygen', 'agent1', '--keystore', ks]).code, 0)
+  const priv = path.join(ks, 'agents', 'agent1', 'id_ed25519')
+  const pub = `${priv}.pub`
+  const json = path.join(dir, 'sk1')
+  generateKeyFile({purpose: 'receipt-signing', out: json, id: 'r1', clock: systemClock})
+
+  // The public half (0644) where a private key belongs: no chmod advice for a public key.
+  const endorse = pipelock(['signing', 'rotation', 'endorse', '--dir', dir, '--retiring-key', pub, '--new-key', pub])
+  assert.deepEqual(endorse, {
+    code: 1,
+    stdout: '',
+    stderr: `--retiring-key: ${pub} is a public key (pipelock-ed25519-public-v1), not a private key: pass the private key file (keygen writes it beside the .pub, as id_ed25519) [KEY_INVALID]\n`,
+  })
+
+  // A private key or a JSON key file where a public key belongs: the reference's message, and a
+  // hint naming what was found (never the key itself).
+  const format = 'invalid public key format (expected pipelock-ed25519-public-v1 header) [KEY_INVALID]; hint: '
+  const privHint = 'found a private key (pipelock-ed25519-private-v1) where a public key is expected: pass its public half, the .pub file keygen wrote beside it'
+  const jsonHint = "found a JSON deployment key file (pipelock signing key generate) where a public key is expected: pass a pipelock-ed25519-public-v1 file (keygen's id_ed25519.pub)"
+  assert.deepEqual(pipelock(['trust', 'peer2', priv, '--keystore', ks]), {code: 1, stdout: '', stderr: `${format}${privHint}\n`})
+  assert.deepEqual(pipelock(['trust', 'peer2', json, '--keystore', ks]), {code: 1, stdout: '', stderr: `${format}${jsonHint}\n`})
+  const receipt = path.join(dir, 'r.json')
+  writeFileSync(receipt, '{}')
+  const vr = pipelock(['verify-receipt', receipt, '--key', json])
+  assert.equal(vr.code, 1)
+  assert.equal(vr.stderr, `loading public key: invalid public key: ${format}${jsonHint}, or the key file's "public" value (64 hex)\n`)
+  const vrPriv = pipelock(['verify-receipt', receipt, '--key', priv])
+  assert.equal(vrPriv.stderr, `loading public key: invalid public key: ${format}${privHint}\n`)
+  assert.doesNotMatch(vr.stderr + vrPriv.stderr, new RegExp(JSON.parse(readFileSync(json, 'utf8')).private.slice(0, 16)))
 })

@@ -36,12 +36,13 @@ export {
   decodePublicKeyText,
   decodePrivateKeyText,
   parsePublicKeyValue,
+  keyTextKind,
   looksLikePath,
   loadPublicKey,
   hexPublicKeyFromFlags,
   HEX_KEY_FILE_CAP,
 } from './key-text.js'
-export type {PublicKeyValue} from './key-text.js'
+export type {KeyTextKind, PublicKeyValue} from './key-text.js'
 export {makeDirs} from './make-dirs.js'
 export {refuseSpecialFile} from './input-file.js'
 export {writableProbe} from './writable-path.js'

@@ -17,6 +17,7 @@ import {writeFileAtomic} from './atomic-write.js'
 import {fingerprint} from './fingerprint.js'
 import {goErrnoText, goFileMode, goQ} from './go-fmt.js'
 import {refuseSpecialFile} from './input-file.js'
+import {keyTextKind} from './key-text.js'
 import {checkPrivateKeyMode} from './keystore.js'
 import {isKeyPurpose, type KeyPurpose} from './purposes.js'
 
@@ -62,7 +63,6 @@ export function loadKeyFile(file: string, expectedPurpose?: KeyPurpose): KeyFile
   try {
     const st = fstatSync(fd)
     if (!st.isFile()) throw invalid(`key file ${goQ(file)} is not a regular file (mode=${goFileMode(st.mode)})`)
-    checkPrivateKeyMode(file, st.mode)
     // Read one byte past the cap so a file that grew after fstat is still caught.
     const buf = Buffer.alloc(KEY_FILE_SIZE_CAP + 1)
     let n = 0
@@ -72,6 +72,11 @@ export function loadKeyFile(file: string, expectedPurpose?: KeyPurpose): KeyFile
       n += r
       if (n === buf.length) break
     }
+    // A public key (0644 by design) would otherwise be told to chmod 640 before being refused for
+    // what it is: say what it is first.
+    const head = buf.subarray(0, Math.min(n, 64)).toString('utf8')
+    if (keyTextKind(head) === 'public') throw notAKeyFile(file, head, expectedPurpose)
+    checkPrivateKeyMode(file, st.mode)
     const size = Math.max(st.size, n)
     if (size > KEY_FILE_SIZE_CAP) throw invalid(`key file exceeds size cap: got ${size} bytes, max ${KEY_FILE_SIZE_CAP}`)
     data = buf.subarray(0, n)
@@ -89,6 +94,14 @@ function field(obj: Map<string, JsonValue>, name: string, kind: 'string' | 'int'
   return v
 }
 
+/** A file that is not a JSON key file: what it is (when it is keygen's format) and what was expected. */
+function notAKeyFile(file: string, text: string, expectedPurpose: KeyPurpose | undefined, parseError?: string): PipelockError {
+  const want = `a JSON deployment key file${expectedPurpose === undefined ? '' : ` with purpose ${expectedPurpose}`} (create one with pipelock signing key generate --purpose ${expectedPurpose ?? 'PURPOSE'} --out FILE)`
+  const kind = /^(pipelock-ed25519-(?:private|public)-v1)\b/.exec(text.trimStart())?.[1]
+  if (kind !== undefined) return invalid(`key file ${goQ(file)} is a ${kind} key (the format of keygen's agent keys), not ${want}`)
+  return invalid(`key file ${goQ(file)} is not ${want}: ${parseError ?? ''}`)
+}
+
 function decodeKeyFile(file: string, text: string, expectedPurpose?: KeyPurpose): KeyFile {
   let tree: JsonValue
   try {
@@ -98,10 +111,7 @@ function decodeKeyFile(file: string, text: string, expectedPurpose?: KeyPurpose)
     if (msg.startsWith('trailing tokens')) throw invalid('trailing JSON after key file object')
     // Not JSON at all: say what the file is and what was expected, not the parser's "invalid
     // character 'p'" (issue 34: an agent key given where a deployment key file belongs).
-    const want = `a JSON deployment key file${expectedPurpose === undefined ? '' : ` with purpose ${expectedPurpose}`} (create one with pipelock signing key generate --purpose ${expectedPurpose ?? 'PURPOSE'} --out FILE)`
-    const kind = /^(pipelock-ed25519-(?:private|public)-v1)\b/.exec(text.trimStart())?.[1]
-    if (kind !== undefined) throw invalid(`key file ${goQ(file)} is a ${kind} key (the format of keygen's agent keys), not ${want}`)
-    throw invalid(`key file ${goQ(file)} is not ${want}: ${msg}`)
+    throw notAKeyFile(file, text, expectedPurpose, msg)
   }
   if (!(tree instanceof Map)) throw invalid(`decode key file: json: cannot unmarshal ${jsonTypeName(tree)} into Go value of type keyFile`)
   for (const k of tree.keys()) {

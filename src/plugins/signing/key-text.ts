@@ -40,7 +40,9 @@ function decodeVersioned(text: string, header: string, want: number, kind: 'publ
   const nl = trimmed.indexOf('\n')
   const first = (nl < 0 ? trimmed : trimmed.slice(0, nl)).replace(/\r$/, '')
   if (nl < 0 || first !== header) {
-    throw new PipelockError('KEY_INVALID', `invalid ${kind} key format (expected ${header} header)`)
+    // The text is the reference's (learn-lifecycle.md §8.3); the hint says what was found.
+    const hint = foundKeyHint(trimmed, kind)
+    throw new PipelockError('KEY_INVALID', `invalid ${kind} key format (expected ${header} header)`, hint === undefined ? {} : {hint})
   }
   let raw: Buffer
   try {
@@ -50,6 +52,44 @@ function decodeVersioned(text: string, header: string, want: number, kind: 'publ
   }
   if (raw.length !== want) throw new PipelockError('KEY_INVALID', `invalid ${kind} key length: got ${raw.length}, want ${want}`)
   return raw
+}
+
+export type KeyTextKind = 'public' | 'private' | 'json-key-file'
+
+/**
+ * Which of the project's key formats text is in, if any: refusals that would only name the
+ * header they expected say what they found instead (a private key or a JSON key file given where
+ * a public key belongs). Only the kind is returned, never any of the content.
+ */
+export function keyTextKind(text: string): KeyTextKind | undefined {
+  const t = text.replace(TRIM, '')
+  if (t.startsWith(PRIVATE_KEY_HEADER)) return 'private'
+  if (t.startsWith(PUBLIC_KEY_HEADER)) return 'public'
+  if (t.startsWith('{') && /"private"\s*:/.test(t) && /"purpose"\s*:/.test(t)) return 'json-key-file'
+  return undefined
+}
+
+const KIND_TEXT: Record<KeyTextKind, string> = {
+  public: `a public key (${PUBLIC_KEY_HEADER})`,
+  private: `a private key (${PRIVATE_KEY_HEADER})`,
+  'json-key-file': 'a JSON deployment key file (pipelock signing key generate)',
+}
+
+/**
+ * The hint of a format refusal: what was found where a `want` key was expected, and what to pass
+ * instead; undefined when the text is in none of the project's formats, or in the expected one.
+ */
+export function foundKeyHint(text: string, want: 'public' | 'private', hexAccepted = false): string | undefined {
+  const kind = keyTextKind(text)
+  if (kind === undefined || kind === want) return undefined
+  const found = `found ${KIND_TEXT[kind]} where a ${want} key is expected`
+  if (want === 'private') {
+    return kind === 'public'
+      ? `${found}: pass the private key file (keygen writes it beside the .pub, as id_ed25519)`
+      : `${found}: this needs a ${PRIVATE_KEY_HEADER} key; make one with pipelock keygen NAME`
+  }
+  if (kind === 'private') return `${found}: pass its public half, the .pub file keygen wrote beside it`
+  return `${found}: pass a ${PUBLIC_KEY_HEADER} file (keygen's id_ed25519.pub)${hexAccepted ? ', or the key file\'s "public" value (64 hex)' : ''}`
 }
 
 /** Decodes `pipelock-ed25519-public-v1` text into the 32-byte key. */
@@ -85,7 +125,9 @@ export function parsePublicKeyValue(text: string): PublicKeyValue {
   try {
     bytes = decodeGoHex(trimmed)
   } catch {
-    throw new PipelockError('KEY_INVALID', `invalid public key: invalid public key format (expected ${PUBLIC_KEY_HEADER} header)`)
+    // The text is the reference's (receipts.md §11.1); the hint says what was found.
+    const hint = foundKeyHint(trimmed, 'public', true)
+    throw new PipelockError('KEY_INVALID', `invalid public key: invalid public key format (expected ${PUBLIC_KEY_HEADER} header)`, hint === undefined ? {} : {hint})
   }
   if (bytes.length !== 32) throw new PipelockError('KEY_INVALID', `invalid public key length: got ${bytes.length}, want 32`)
   return {hex: bytes.toString('hex'), bytes}

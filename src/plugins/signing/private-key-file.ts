@@ -1,7 +1,7 @@
-import {readFileSync, statSync} from 'node:fs'
+import {closeSync, openSync, readFileSync, readSync, statSync} from 'node:fs'
 import {osErrorReason, PipelockError} from '../errors/index.js'
 import {keyPairFromGoPrivateKey, type Ed25519KeyPair} from './ed25519.js'
-import {decodePrivateKeyText} from './key-text.js'
+import {decodePrivateKeyText, keyTextKind, PUBLIC_KEY_HEADER} from './key-text.js'
 import {checkPrivateKeyMode} from './keystore.js'
 
 // A `pipelock-ed25519-private-v1` key file (`pipelock keygen`), refusing group/world-readable
@@ -18,6 +18,14 @@ export function loadPrivateKeyTextFile(file: string, label: string, hint?: strin
     throw new PipelockError(missing ? 'FILE_NOT_FOUND' : 'FILE_UNREADABLE', `${label}: ${file}: ${osErrorReason(e)}`, missing ? withHint : {})
   }
   if (!st.isFile()) throw new PipelockError('KEY_INVALID', `${label}: ${file} is not a regular file`, withHint)
+  // A public key (0644 by design) given here would otherwise be told to chmod 640: say what it is.
+  if (keyTextKind(readHead(file)) === 'public') {
+    throw new PipelockError(
+      'KEY_INVALID',
+      `${label}: ${file} is a public key (${PUBLIC_KEY_HEADER}), not a private key: pass the private key file (keygen writes it beside the .pub, as id_ed25519)`,
+      withHint,
+    )
+  }
   try {
     checkPrivateKeyMode(file, st.mode)
   } catch (e) {
@@ -33,6 +41,25 @@ export function loadPrivateKeyTextFile(file: string, label: string, hint?: strin
   try {
     return keyPairFromGoPrivateKey(decodePrivateKeyText(text))
   } catch (e) {
-    throw new PipelockError('KEY_INVALID', `${label}: ${file}: ${(e as Error).message}`, withHint)
+    const own = e instanceof PipelockError ? e.hint : undefined
+    throw new PipelockError('KEY_INVALID', `${label}: ${file}: ${(e as Error).message}`, hint === undefined && own !== undefined ? {hint: own} : withHint)
+  }
+}
+
+/** The first bytes of a file (enough for a key header), or '' when it cannot be read. */
+function readHead(file: string): string {
+  let fd: number
+  try {
+    fd = openSync(file, 'r')
+  } catch {
+    return ''
+  }
+  try {
+    const buf = Buffer.alloc(64)
+    return buf.subarray(0, readSync(fd, buf, 0, buf.length, 0)).toString('utf8')
+  } catch {
+    return ''
+  } finally {
+    closeSync(fd)
   }
 }

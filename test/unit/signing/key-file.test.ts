@@ -4,7 +4,7 @@ import {chmodSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fixedClock} from '../../../src/plugins/canonical/index.js'
-import {encodeKeyFile, generateKeyFile, loadKeyFile} from '../../../src/plugins/signing/index.js'
+import {encodeKeyFile, encodePublicKeyText, generateKeyFile, loadKeyFile} from '../../../src/plugins/signing/index.js'
 import {seeded, test1, TEST1_FP, TEST1_PUB} from './test-keys.js'
 
 const clock = fixedClock('2026-04-01T12:34:56.789Z')
@@ -55,6 +55,11 @@ test('loadKeyFile gate: every §8.4 refusal', () => {
   assert.throws(() => loadKeyFile(sub), {message: `key file "${sub}" is not a regular file (mode=drwx------)`})
   const loose = write(dir, 'loose.json', good, 0o644)
   assert.throws(() => loadKeyFile(loose), {message: `private key ${loose} has permissions 0644, want 0600 or 0640 (run: chmod 640 ${loose})`})
+  // A public key (0644 by design) is named for what it is before the permission check.
+  const pub = write(dir, 'id_ed25519.pub', encodePublicKeyText(test1().publicKey), 0o644)
+  assert.throws(() => loadKeyFile(pub, 'roster-root'), {
+    message: `key file "${pub}" is a pipelock-ed25519-public-v1 key (the format of keygen's agent keys), not a JSON deployment key file with purpose roster-root (create one with pipelock signing key generate --purpose roster-root --out FILE)`,
+  })
   const big = write(dir, 'big.json', good + ' '.repeat(16384))
   assert.throws(() => loadKeyFile(big), {message: `key file exceeds size cap: got ${Buffer.byteLength(good) + 16384} bytes, max 16384`})
   assert.throws(() => loadKeyFile(write(dir, 't.json', good + '{}')), {message: 'trailing JSON after key file object'})
