@@ -188,6 +188,25 @@ test('signing recovery verify and transition verify on the golden documents', ()
     'loaded transition keys: old_fingerprint=sha256:21fe31dfa154a261626bf854046fd2271b7bed4b6abe45aa58877ef47f9721b9, new_fingerprint=sha256:82b554bd0ac856758d29d195d8a3c1d633086f8df6cd1b19318d15967ff66450\n' +
       'transition verified: kind=roster-root, old=sha256:21fe31dfa154a261626bf854046fd2271b7bed4b6abe45aa58877ef47f9721b9, new=sha256:82b554bd0ac856758d29d195d8a3c1d633086f8df6cd1b19318d15967ff66450, effective_at=2026-04-26T15:00:00Z\n',
   )
+  // The same transition from key files: keygen's .pub format and a hex file both work; a file
+  // that is neither is refused under the flag that named it.
+  const dir = mkdtempSync(path.join(tmpdir(), 'pl-e2e-'))
+  const oldPub = path.join(dir, 'old-root.pub')
+  writeFileSync(oldPub, `pipelock-ed25519-public-v1\n${Buffer.from('d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a', 'hex').toString('base64')}\n`)
+  const newHex = path.join(dir, 'new-root.hex')
+  writeFileSync(newHex, '2756790e333460a65bde23c44cdb9eadcb144faca6d04de234104d2bdb0d884b\n')
+  const transition = vectorPath('contract', 'signing', 'valid_root_transition.json')
+  const fromFiles = pipelock(['signing', 'transition', 'verify', '--path', transition, '--old-pubkey-file', oldPub, '--new-pubkey-file', newHex])
+  assert.deepEqual(fromFiles, {code: 0, stdout: tr.stdout, stderr: ''})
+  const junk = path.join(dir, 'junk.pub')
+  writeFileSync(junk, 'pub\n')
+  const bad = pipelock(['signing', 'transition', 'verify', '--path', transition, '--old-pubkey-file', junk, '--new-pubkey-file', newHex])
+  assert.deepEqual(bad, {
+    code: 1,
+    stdout: '',
+    stderr: `--old-pubkey-file ${junk}: invalid hex: encoding/hex: invalid byte: U+0070 'p' [KEY_INVALID]; hint: the key is expected as 64 hex characters or a pipelock-ed25519-public-v1 file (keygen's .pub)\n`,
+  })
+
   const late = pipelock([
     'signing', 'recovery', 'verify',
     '--path', vectorPath('contract', 'signing', 'valid_recovery_authorization.json'),

@@ -168,32 +168,59 @@ export const HEX_KEY_FILE_CAP = 4096
 /**
  * The ceremony CLIs' key arguments: exactly one of an inline 64-hex key (`--<flag>`) or a file
  * holding one (`--<flag>-file`, at most 4096 bytes, whitespace trimmed). Returns the 32 bytes.
+ * With `acceptKeyText` the file may also be a `pipelock-ed25519-public-v1` file (keygen's .pub);
+ * without it (recovery verify, whose spec fixes the file as 64 hex) such a file is refused by name.
+ * Errors name the flag the key came through.
  */
-export function hexPublicKeyFromFlags(flag: string, inline: string | undefined, file: string | undefined): Buffer {
+export function hexPublicKeyFromFlags(
+  flag: string,
+  inline: string | undefined,
+  file: string | undefined,
+  options: {acceptKeyText?: boolean} = {},
+): Buffer {
   if ((inline === undefined) === (file === undefined)) {
     throw new PipelockError('USAGE', `exactly one of --${flag} or --${flag}-file is required`)
   }
-  let text = inline ?? ''
-  if (file !== undefined) {
-    refuseSpecialFile(file, `--${flag}-file`)
-    let data: Buffer
-    try {
-      data = readFileSync(file)
-    } catch (e) {
-      throw new PipelockError('FILE_NOT_FOUND', `reading --${flag}-file ${file}: ${goErrnoText(e)}`)
-    }
-    if (data.length > HEX_KEY_FILE_CAP) {
-      throw new PipelockError('KEY_INVALID', `--${flag}-file ${file} exceeds size cap: got ${data.length} bytes, max ${HEX_KEY_FILE_CAP}`)
-    }
-    text = data.toString('utf8')
+  if (file === undefined) return hexKey(`--${flag}`, (inline ?? '').replace(TRIM, ''))
+  refuseSpecialFile(file, `--${flag}-file`)
+  let data: Buffer
+  try {
+    data = readFileSync(file)
+  } catch (e) {
+    throw new PipelockError('FILE_NOT_FOUND', `reading --${flag}-file ${file}: ${goErrnoText(e)}`)
   }
-  text = text.replace(TRIM, '')
+  if (data.length > HEX_KEY_FILE_CAP) {
+    throw new PipelockError('KEY_INVALID', `--${flag}-file ${file} exceeds size cap: got ${data.length} bytes, max ${HEX_KEY_FILE_CAP}`)
+  }
+  const text = data.toString('utf8').replace(TRIM, '')
+  const label = `--${flag}-file ${file}`
+  const expected = options.acceptKeyText ? `64 hex characters or a ${PUBLIC_KEY_HEADER} file (keygen's .pub)` : '64 hex characters'
+  const kind = keyTextKind(text)
+  if (kind === 'public') {
+    if (!options.acceptKeyText) {
+      throw new PipelockError('KEY_INVALID', `${label} is ${KIND_TEXT.public}; this flag takes the key as 64 hex characters`)
+    }
+    try {
+      return decodePublicKeyText(text)
+    } catch (e) {
+      throw new PipelockError('KEY_INVALID', `${label}: ${(e as Error).message}`)
+    }
+  }
+  if (kind !== undefined) {
+    const hint = kind === 'json-key-file' ? {hint: `pass the file's "public" value: --${flag} <64 hex>`} : {}
+    throw new PipelockError('KEY_INVALID', `${label} is ${KIND_TEXT[kind]}, not a public key: expected ${expected}`, hint)
+  }
+  return hexKey(label, text, expected)
+}
+
+/** 64 hex characters → 32 bytes; errors start with `label` (the flag, and the file if any). */
+function hexKey(label: string, text: string, expected = '64 hex characters'): Buffer {
   let bytes: Buffer
   try {
     bytes = decodeGoHex(text)
   } catch (e) {
-    throw new PipelockError('KEY_INVALID', `--${flag}: invalid hex: ${(e as Error).message}`)
+    throw new PipelockError('KEY_INVALID', `${label}: invalid hex: ${(e as Error).message}`, {hint: `the key is expected as ${expected}`})
   }
-  if (bytes.length !== 32) throw new PipelockError('KEY_INVALID', `--${flag}: invalid public key length: got ${bytes.length}, want 32`)
+  if (bytes.length !== 32) throw new PipelockError('KEY_INVALID', `${label}: invalid public key length: got ${bytes.length}, want 32`)
   return bytes
 }

@@ -15,6 +15,7 @@ export default class SigningTransitionVerify extends BaseCommand {
 
   static override examples = [
     '<%= config.bin %> signing transition verify --path transition.json --old-pubkey d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a --new-pubkey 2756790e333460a65bde23c44cdb9eadcb144faca6d04de234104d2bdb0d884b --pinned sha256:21fe31dfa154a261626bf854046fd2271b7bed4b6abe45aa58877ef47f9721b9',
+    '<%= config.bin %> signing transition verify --path transition.json --old-pubkey-file old-root.pub --new-pubkey-file new-root.hex',
   ]
 
   static override enableJsonFlag = true
@@ -22,16 +23,16 @@ export default class SigningTransitionVerify extends BaseCommand {
   static override flags = {
     path: Flags.string({description: 'root transition document (.json, .yaml or .yml)', required: true}),
     'old-pubkey': Flags.string({description: 'old root public key, 64 hex'}),
-    'old-pubkey-file': Flags.string({description: 'file holding the old root public key as 64 hex'}),
+    'old-pubkey-file': Flags.string({description: "file holding the old root public key: 64 hex, or a pipelock-ed25519-public-v1 file (keygen's .pub)"}),
     'new-pubkey': Flags.string({description: 'new root public key, 64 hex'}),
-    'new-pubkey-file': Flags.string({description: 'file holding the new root public key as 64 hex'}),
+    'new-pubkey-file': Flags.string({description: "file holding the new root public key: 64 hex, or a pipelock-ed25519-public-v1 file (keygen's .pub)"}),
     pinned: Flags.string({description: 'currently pinned fingerprint; must equal the old fingerprint'}),
   }
 
   async run(): Promise<TransitionVerifyJson> {
     const {flags} = await this.parse(SigningTransitionVerify)
-    const oldKey = hexPublicKeyFromFlags('old-pubkey', flags['old-pubkey'], flags['old-pubkey-file'])
-    const newKey = hexPublicKeyFromFlags('new-pubkey', flags['new-pubkey'], flags['new-pubkey-file'])
+    const oldKey = hexPublicKeyFromFlags('old-pubkey', flags['old-pubkey'], flags['old-pubkey-file'], {acceptKeyText: true})
+    const newKey = hexPublicKeyFromFlags('new-pubkey', flags['new-pubkey'], flags['new-pubkey-file'], {acceptKeyText: true})
     this.out(`loaded transition keys: old_fingerprint=${fingerprint(oldKey)}, new_fingerprint=${fingerprint(newKey)}`)
     let r
     try {
