@@ -115,6 +115,13 @@ test('CLI refusals: exact stderr, exit 1', () => {
   assert.equal(rel.code, 1)
   // a relative --out is resolved against the working directory; the missing root key is what fails
   assert.equal(rel.stderr, 'load root key: open key file "/nope.json": no such file or directory [ROSTER_BUILD_REFUSED]\n')
+  // --id must be a safe identifier; an empty one is refused, not replaced by the default
+  const hint = 'a key id is 1 to 64 of A-Z a-z 0-9 . _ - (not "." and without "..")'
+  const traversal = pipelock(['signing', 'key', 'generate', '--purpose', 'receipt-signing', '--id', '../../x', '--out', path.join(dir, 'k.json')])
+  assert.deepEqual(traversal, {code: 2, stdout: '', stderr: `--id "../../x" is not a valid key id: it contains ".." (a path traversal sequence) [USAGE]; hint: ${hint}\n`})
+  const empty = pipelock(['signing', 'key', 'generate', '--purpose', 'receipt-signing', '--id', '', '--out', path.join(dir, 'k.json')])
+  assert.deepEqual(empty, {code: 2, stdout: '', stderr: '--id must not be empty [USAGE]; hint: leave --id out for the default <purpose>-<first 8 hex of the fingerprint>\n'})
+  assert.equal(existsSync(path.join(dir, 'k.json')), false)
   const purpose = pipelock(['signing', 'key', 'generate', '--purpose', 'bogus', '--out', path.join(dir, 'k.json')])
   assert.equal(purpose.code, 1)
   assert.equal(purpose.stderr, 'unknown key_purpose: "bogus" [KEY_PURPOSE_INVALID]\n')

@@ -68,7 +68,7 @@ export {
 } from './keystore.js'
 export type {KeystoreLocation, AgentKeyResult, LoadedAgentKey, TrustResult} from './keystore.js'
 export {loadPrivateKeyTextFile} from './private-key-file.js'
-export {KEY_FILE_SIZE_CAP, checkPurpose, loadKeyFile, encodeKeyFile, generateKeyFile} from './key-file.js'
+export {KEY_FILE_SIZE_CAP, checkKeyId, checkPurpose, loadKeyFile, encodeKeyFile, generateKeyFile} from './key-file.js'
 export type {KeyFile, GenerateKeyFileOptions, GeneratedKeyFile} from './key-file.js'
 export {loadSignerKeyRef, type SignerKey} from './signer-key-ref.js'
 export {

@@ -197,16 +197,40 @@ export interface GeneratedKeyFile {
   createdAt: string
 }
 
-/** `pipelock signing key generate`: purpose, then `--out` absolute, then not existing. */
+const KEY_ID_OK = /^[A-Za-z0-9._-]{1,64}$/
+
+/**
+ * `--id`: the rule of keystore agent names (the key id a roster lists is a keystore name for
+ * keygen keys): 1–64 of [A-Za-z0-9._-], not `.`, no `..`. An id is copied into rosters, receipts
+ * and file names, so path separators and control characters have no place in it; an empty one
+ * is refused rather than silently replaced by the default.
+ */
+export function checkKeyId(id: string): void {
+  if (id === '') {
+    throw new PipelockError('USAGE', '--id must not be empty', {hint: 'leave --id out for the default <purpose>-<first 8 hex of the fingerprint>'})
+  }
+  if (!KEY_ID_OK.test(id) || id === '.' || id.includes('..')) {
+    const length = Array.from(id).length
+    const why =
+      length > 64 ? `is ${length} characters long (at most 64)`
+      : id === '.' ? 'is "."'
+      : id.includes('..') ? 'contains ".." (a path traversal sequence)'
+      : 'contains characters other than A-Z a-z 0-9 . _ -'
+    throw new PipelockError('USAGE', `--id ${goQ(id)} is not a valid key id: it ${why}`, {hint: 'a key id is 1 to 64 of A-Z a-z 0-9 . _ - (not "." and without "..")'})
+  }
+}
+
+/** `pipelock signing key generate`: purpose, `--id`, then `--out` absolute, then not existing. */
 export function generateKeyFile(o: GenerateKeyFileOptions): GeneratedKeyFile {
   const purpose = checkPurpose(o.purpose)
+  if (o.id !== undefined) checkKeyId(o.id)
   if (!path.isAbsolute(o.out)) throw new PipelockError('PATH_NOT_ABSOLUTE', `--out must be absolute, got ${goQ(o.out)}`)
   if (!o.force && exists(o.out)) {
     throw new PipelockError('FILE_EXISTS', `output file ${goQ(o.out)} already exists (use --force to overwrite)`)
   }
   const kp = o.keyPair ?? generateKeyPair()
   const fp = fingerprint(kp.publicKey)
-  const keyId = o.id !== undefined && o.id !== '' ? o.id : `${purpose}-${fp.slice('sha256:'.length, 'sha256:'.length + 8)}`
+  const keyId = o.id ?? `${purpose}-${fp.slice('sha256:'.length, 'sha256:'.length + 8)}`
   const createdAt = formatUtcSeconds(o.clock.nowNanos())
   try {
     writeFileAtomic(o.out, encodeKeyFile(purpose, keyId, kp, createdAt), 0o600)

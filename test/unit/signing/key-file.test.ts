@@ -1,6 +1,6 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {chmodSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fixedClock} from '../../../src/plugins/canonical/index.js'
@@ -43,6 +43,32 @@ test('generateKeyFile refusals in order: purpose, relative --out, existing --out
   generateKeyFile({purpose: 'receipt-signing', out, id: 'r1', clock})
   assert.throws(() => generateKeyFile({purpose: 'receipt-signing', out, clock}), {message: `output file "${out}" already exists (use --force to overwrite)`})
   assert.equal(generateKeyFile({purpose: 'receipt-signing', out, id: 'r2', force: true, clock}).keyId, 'r2')
+})
+
+test('generateKeyFile --id: an unsafe or empty id is a usage error and nothing is written', () => {
+  const dir = tmp()
+  const out = path.join(dir, 'k.json')
+  const rule = 'a key id is 1 to 64 of A-Z a-z 0-9 . _ - (not "." and without "..")'
+  const cases: Array<[string, string]> = [
+    ['../../x', '--id "../../x" is not a valid key id: it contains ".." (a path traversal sequence)'],
+    ['a..b', '--id "a..b" is not a valid key id: it contains ".." (a path traversal sequence)'],
+    ['.', '--id "." is not a valid key id: it is "."'],
+    ['a/b', '--id "a/b" is not a valid key id: it contains characters other than A-Z a-z 0-9 . _ -'],
+    ['a\nb', '--id "a\\nb" is not a valid key id: it contains characters other than A-Z a-z 0-9 . _ -'],
+    ['k'.repeat(65), `--id "${'k'.repeat(65)}" is not a valid key id: it is 65 characters long (at most 64)`],
+  ]
+  for (const [id, message] of cases) {
+    assert.throws(() => generateKeyFile({purpose: 'receipt-signing', out, id, clock}), {code: 'USAGE', message, hint: rule}, id)
+  }
+  assert.throws(() => generateKeyFile({purpose: 'receipt-signing', out, id: '', clock}), {
+    code: 'USAGE',
+    message: '--id must not be empty',
+    hint: 'leave --id out for the default <purpose>-<first 8 hex of the fingerprint>',
+  })
+  assert.equal(existsSync(out), false)
+  for (const id of ['a', 'A-b_c.d', 'k'.repeat(64), 'receipts-1']) {
+    assert.equal(generateKeyFile({purpose: 'receipt-signing', out, id, force: true, clock}).keyId, id)
+  }
 })
 
 test('loadKeyFile gate: every §8.4 refusal', () => {

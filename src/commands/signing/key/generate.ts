@@ -17,7 +17,7 @@ export default class SigningKeyGenerate extends BaseCommand {
   static override flags = {
     purpose: Flags.string({description: 'key purpose', required: true}),
     out: Flags.string({description: 'path of the key file to write (a relative path is resolved against the working directory)', required: true}),
-    id: Flags.string({description: 'key id (default <purpose>-<first 8 hex of the fingerprint>)'}),
+    id: Flags.string({description: 'key id: 1 to 64 of A-Z a-z 0-9 . _ - (default <purpose>-<first 8 hex of the fingerprint>)'}),
     force: Flags.boolean({description: 'overwrite an existing file', default: false}),
   }
 
