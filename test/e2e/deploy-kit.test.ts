@@ -212,31 +212,28 @@ test('generate kubernetes: the admin API token and a literal capture salt go int
   }
 })
 
-test('generate kubernetes: a token tied to other values by YAML anchors is refused; credentials with no environment form are warned about', () => {
+test('generate kubernetes: a token tied to other values by YAML anchors is refused; credentials with no environment form are warned about', (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pipelock-deploy-'))
-  try {
-    const cfg = path.join(dir, 'p.yaml')
-    for (const text of ['kill_switch:\n  <<: {api_token: abcdefabcdef}\n', 'kill_switch: {api_token: &k abcdefabcdef, message: *k}\n']) {
-      writeFileSync(cfg, text)
-      const r = runCli(['generate', 'kubernetes', '--config', cfg])
-      assert.equal(r.status, 2, text)
-      assert.equal(r.stdout, '')
-      assert.equal(
-        r.stderr,
-        `generate kubernetes: kill_switch.api_token in ${cfg} cannot be moved into a Secret (a YAML anchor, alias or merge key ties it to other values) [CONFIG_INVALID]; hint: write kill_switch.api_token as a plain value in the config, or remove it and set PIPELOCK_KILLSWITCH_API_TOKEN from a Secret yourself\n`,
-      )
-    }
-    writeFileSync(cfg, 'emit:\n  webhook:\n    url: https://hooks.example.com/x\n    auth_token: wh-token\nscan_api:\n  listen: 127.0.0.1:9999\n  auth:\n    bearer_tokens: [scan-token]\n')
-    const w = runCli(['generate', 'kubernetes', '--config', cfg])
-    assert.equal(w.status, 0, w.stderr)
-    assert.equal(w.stderr, 'warning: the ConfigMap holds emit.webhook.auth_token, scan_api.auth.bearer_tokens in plain text (pipelock reads them from the config only): limit who can read ConfigMaps in the namespace\n')
-    // Nothing to move: no Secret, the config shipped byte for byte.
-    const docs = parseAllDocuments(w.stdout).map((d) => d.toJS() as {kind: string})
-    assert.deepEqual(docs.map((d) => d.kind), ['ConfigMap', 'Deployment'])
-    assert.equal(configMap.parse(docs[0]).data['pipelock.yaml'], readFileSync(cfg, 'utf8'))
-  } finally {
-    rmSync(dir, {recursive: true, force: true})
+  t.after(() => rmSync(dir, {recursive: true, force: true}))
+  const cfg = path.join(dir, 'p.yaml')
+  for (const text of ['kill_switch:\n  <<: {api_token: abcdefabcdef}\n', 'kill_switch: {api_token: &k abcdefabcdef, message: *k}\n']) {
+    writeFileSync(cfg, text)
+    const r = runCli(['generate', 'kubernetes', '--config', cfg])
+    assert.equal(r.status, 2, text)
+    assert.equal(r.stdout, '')
+    assert.equal(
+      r.stderr,
+      `generate kubernetes: kill_switch.api_token in ${cfg} cannot be moved into a Secret (a YAML anchor, alias or merge key ties it to other values) [CONFIG_INVALID]; hint: write kill_switch.api_token as a plain value in the config, or remove it and set PIPELOCK_KILLSWITCH_API_TOKEN from a Secret yourself\n`,
+    )
   }
+  writeFileSync(cfg, 'emit:\n  webhook:\n    url: https://hooks.example.com/x\n    auth_token: wh-token\nscan_api:\n  listen: 127.0.0.1:9999\n  auth:\n    bearer_tokens: [scan-token]\n')
+  const w = runCli(['generate', 'kubernetes', '--config', cfg])
+  assert.equal(w.status, 0, w.stderr)
+  assert.equal(w.stderr, 'warning: the ConfigMap holds emit.webhook.auth_token, scan_api.auth.bearer_tokens in plain text (pipelock reads them from the config only): limit who can read ConfigMaps in the namespace\n')
+  // Nothing to move: no Secret, the config shipped byte for byte.
+  const docs = parseAllDocuments(w.stdout).map((d) => d.toJS() as {kind: string})
+  assert.deepEqual(docs.map((d) => d.kind), ['ConfigMap', 'Deployment'])
+  assert.equal(configMap.parse(docs[0]).data['pipelock.yaml'], readFileSync(cfg, 'utf8'))
 })
 
 test('Dockerfile: multi-stage, non-root, HEALTHCHECK via pipelock healthcheck; every COPY source exists', () => {

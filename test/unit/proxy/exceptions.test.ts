@@ -106,12 +106,11 @@ describe('grant validation', () => {
       [{host: '*'}, 'host "*" is too broad: name one host or *.example.com'],
       [{host: '*github.com'}, 'host "*github.com" is too broad: name one host or *.example.com'],
       [{host: 'https://x.com/'}, 'host "https://x.com/" is not a hostname or IP address (no scheme, port or path)'],
-      [{host: '*.com'}, 'host "*.com" is too broad: com is a public suffix; name one host or *.example.com'],
-      [{host: '*.UK'}, 'host "*.uk" is too broad: uk is a public suffix; name one host or *.example.com'],
-      [{host: '*.co.uk'}, 'host "*.co.uk" is too broad: co.uk is a public suffix; name one host or *.example.com'],
-      [{host: '*.github.io'}, 'host "*.github.io" is too broad: github.io is a public suffix; name one host or *.example.com'],
-      [{host: '*.herokuapp.com'}, 'host "*.herokuapp.com" is too broad: herokuapp.com is a public suffix; name one host or *.example.com'],
-      [{host: '*.internal'}, 'host "*.internal" is too broad: internal is a public suffix; name one host or *.example.com'],
+      // a wildcard over a whole public suffix (TLD, ICANN second level, private registry, unknown label), case folded
+      ...['*.com', '*.UK', '*.co.uk', '*.github.io', '*.herokuapp.com', '*.internal'].map((h): [Record<string, unknown>, string] => {
+        const host = h.toLowerCase()
+        return [{host: h}, `host "${host}" is too broad: ${host.slice(2)} is a public suffix; name one host or *.example.com`]
+      }),
       [{path: 'repos'}, 'path must start with / (at most 256 characters)'],
       [{uses: 0}, 'uses must be an integer from 1 to 100'],
       [{uses: 101}, 'uses must be an integer from 1 to 100'],
