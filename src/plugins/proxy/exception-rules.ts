@@ -118,6 +118,14 @@ export function wildcardPublicSuffix(host: string): string | null {
   return getPublicSuffix(rest, {allowPrivateDomains: true, extractHostname: false}) === rest ? rest : null
 }
 
+/**
+ * `*.0.1`, `*.168.1`: no top-level domain is all digits, so such a wildcard can only end-match
+ * IPv4 addresses (every `x.y.0.1`); an address is named exactly.
+ */
+export function isWildcardAddressTail(host: string): boolean {
+  return host.startsWith('*.') && /^[0-9]+$/.test(host.slice(host.lastIndexOf('.') + 1))
+}
+
 const HOST_RE = /^(\*\.)?[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$/
 const IPV6_RE = /^[0-9a-f:.]+$/
 
@@ -132,6 +140,7 @@ export function validateGrant(g: ExceptionGrant): {ok: true; grant: Required<Pic
   if (!HOST_RE.test(host) && !(host.includes(':') && IPV6_RE.test(host))) return {ok: false, error: `host "${host}" is not a hostname or IP address (no scheme, port or path)`}
   const suffix = wildcardPublicSuffix(host)
   if (suffix !== null) return {ok: false, error: `host "${host}" is too broad: ${suffix} is a public suffix; name one host or *.example.com`}
+  if (isWildcardAddressTail(host)) return {ok: false, error: `host "${host}" is too broad: a wildcard over numeric labels matches IP addresses; name an address exactly`}
   if (g.path !== undefined && (!g.path.startsWith('/') || g.path.length > 256 || hasControl(g.path))) return {ok: false, error: 'path must start with / (at most 256 characters)'}
   if (g.pattern !== undefined && (g.pattern.trim() === '' || g.pattern.length > MAX_NAME || hasControl(g.pattern))) return {ok: false, error: `pattern must be 1 to ${MAX_NAME} printable characters`}
   if (g.agent !== undefined && (g.agent === '' || g.agent.length > 64 || hasControl(g.agent))) return {ok: false, error: 'agent must be 1 to 64 printable characters'}

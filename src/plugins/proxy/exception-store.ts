@@ -7,7 +7,7 @@
  */
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
-import {exceptionMatches, MAX_EXCEPTIONS, validateGrant, wildcardPublicSuffix, type ExceptionGrant, type ExceptionRecord, type ExceptionTarget, type ExceptionUse} from './exception-rules.js'
+import {exceptionMatches, isWildcardAddressTail, MAX_EXCEPTIONS, validateGrant, wildcardPublicSuffix, type ExceptionGrant, type ExceptionRecord, type ExceptionTarget, type ExceptionUse} from './exception-rules.js'
 import {writeFileAtomic} from '../signing/index.js'
 
 export const EXCEPTIONS_FILE = 'exceptions.json'
@@ -54,7 +54,7 @@ export class ExceptionStore {
     if (!Array.isArray(doc.exceptions)) throw new Error(`${this.file}: no "exceptions" list`)
     // A grant over a whole public suffix (`*.com`) written before such grants were refused is
     // not re-armed: it would waive findings for every host under the suffix.
-    return (doc.exceptions as ExceptionRecord[]).filter((e) => typeof e?.id === 'string' && typeof e.host === 'string' && Number.isInteger(e.uses_left) && wildcardPublicSuffix(e.host) === null)
+    return (doc.exceptions as ExceptionRecord[]).filter((e) => typeof e?.id === 'string' && typeof e.host === 'string' && Number.isInteger(e.uses_left) && wildcardPublicSuffix(e.host) === null && !isWildcardAddressTail(e.host))
   }
 
   private save(): void {

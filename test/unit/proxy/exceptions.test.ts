@@ -111,6 +111,8 @@ describe('grant validation', () => {
         const host = h.toLowerCase()
         return [{host: h}, `host "${host}" is too broad: ${host.slice(2)} is a public suffix; name one host or *.example.com`]
       }),
+      [{host: '*.0.1'}, 'host "*.0.1" is too broad: a wildcard over numeric labels matches IP addresses; name an address exactly'],
+      [{host: '*.example.10'}, 'host "*.example.10" is too broad: a wildcard over numeric labels matches IP addresses; name an address exactly'],
       [{path: 'repos'}, 'path must start with / (at most 256 characters)'],
       [{uses: 0}, 'uses must be an integer from 1 to 100'],
       [{uses: 101}, 'uses must be an integer from 1 to 100'],
@@ -126,7 +128,7 @@ describe('grant validation', () => {
   it('a wildcard over one registrable domain is accepted, under an ICANN or a private suffix', () => {
     for (const host of ['*.example.com', '*.bbc.co.uk', '*.acme.github.io', '*.api.example.com', '*.corp.internal']) assert.equal(validateGrant({...ok, host}).ok, true, host)
     // Exact hosts are never too broad, even when they are a suffix themselves.
-    for (const host of ['com', 'github.io']) assert.equal(validateGrant({...ok, host}).ok, true, host)
+    for (const host of ['com', 'github.io', '10.0.0.1']) assert.equal(validateGrant({...ok, host}).ok, true, host)
   })
   it('wildcardPublicSuffix: the Public Suffix List, its wildcard and exception rules included', () => {
     const rows: Array<[string, string | null]> = [
