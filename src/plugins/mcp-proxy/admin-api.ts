@@ -12,8 +12,7 @@
 import http from 'node:http'
 import type {AddressInfo} from 'node:net'
 import type {PipelockConfig} from '../config/index.js'
-import {bearerMatches} from '../killswitch/index.js'
-import {AuditLog, AuthThrottle, guardApiRequest, SessionApi, STRONG_TOKEN_MIN, weakApiTokenWarning, type ProxySessions} from '../proxy/index.js'
+import {AuditLog, AuthThrottle, guardApiRequest, holdsStrongToken, SessionApi, weakApiTokenWarning, type ProxySessions} from '../proxy/index.js'
 import {addressText, splitListen} from './http-listener.js'
 
 export interface McpAdminApi {
@@ -37,10 +36,6 @@ export async function startMcpAdminApi(c: PipelockConfig, sessions: ProxySession
     identify: (_req, clientIp) => ({agent: 'anonymous', key: clientIp}),
   })
   const throttle = new AuthThrottle(() => Date.now())
-  const operator = (r: http.IncomingMessage): boolean => {
-    const auth = r.headers.authorization
-    return token.length >= STRONG_TOKEN_MIN && bearerMatches(Array.isArray(auth) ? auth[0] : auth, token)
-  }
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!
     const ip = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '')
@@ -51,7 +46,7 @@ export async function startMcpAdminApi(c: PipelockConfig, sessions: ProxySession
           log(`pipelock: warning: session admin API: missing or wrong bearer token from ${client} (${p})${wait > 0 ? `; its requests are refused (429) for ${wait} s` : ''}`)
         },
         onThrottled: () => {},
-      }, operator)
+      }, (r) => holdsStrongToken(r, token))
       if (throttled) return
     }
     if (path.startsWith('/api/v1/') && api.handle(req, res, path, ip)) return

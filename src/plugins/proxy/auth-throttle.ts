@@ -12,6 +12,7 @@
  * A weak token keeps the strict lockout (and `pipelock run` warns at start).
  */
 import type {IncomingMessage, ServerResponse} from 'node:http'
+import {bearerMatches} from '../killswitch/index.js'
 import {sendTextError} from './block.js'
 
 export interface AuthThrottleSettings {
@@ -21,6 +22,12 @@ export interface AuthThrottleSettings {
 
 /** Characters from which a bearer token counts as strong (24 hex characters carry 96 bits). */
 export const STRONG_TOKEN_MIN = 24
+
+/** True when `req` carries `token` and the token is strong: the holder passes a throttled address. */
+export function holdsStrongToken(req: IncomingMessage, token: string): boolean {
+  const auth = req.headers.authorization
+  return token.length >= STRONG_TOKEN_MIN && bearerMatches(Array.isArray(auth) ? auth[0] : auth, token)
+}
 
 export const DEFAULT_AUTH_THROTTLE: AuthThrottleSettings = Object.freeze({maxFailures: 10, windowMs: 60_000})
 /** Clients remembered at once; beyond it, clients with no failure inside the window are forgotten. */

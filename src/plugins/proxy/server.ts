@@ -11,7 +11,7 @@ import type {Agent} from 'undici'
 import {parseGoUrl, type GoUrl} from '../canonical/index.js'
 import type {LoadedConfig} from '../config/index.js'
 import type {ContractRuntime} from '../gate/index.js'
-import {bearerMatches, isExempt, type KillSwitchController} from '../killswitch/index.js'
+import {isExempt, type KillSwitchController} from '../killswitch/index.js'
 import type {AuditLog} from './audit-log.js'
 import {blockHeaders, killSwitchBody, sendJson, sendTextError} from './block.js'
 import {ProxyRuntime, type ComposeOptions} from './compose.js'
@@ -30,7 +30,7 @@ import {PipelockError} from '../errors/index.js'
 import {clientIpOf} from './identity.js'
 import type {ProxyMetrics} from './metrics.js'
 import type {ConfigDrift} from './policy-change.js'
-import {AuthThrottle, guardApiRequest, STRONG_TOKEN_MIN} from './auth-throttle.js'
+import {AuthThrottle, guardApiRequest, holdsStrongToken} from './auth-throttle.js'
 import {allowHalfOpenResponses, answerAndDestroy, CONNECTIONS_CHECK_INTERVAL_MS} from './socket-hygiene.js'
 import type {ProxySnapshot} from './state.js'
 import {FORWARD_PROXY_HINT} from './banner.js'
@@ -405,11 +405,7 @@ export class ProxyServer {
         this.rt.metrics.apiAuthThrottled.inc()
         this.rt.audit.event('warn', 'api_auth_throttled', 'admin API client throttled after repeated authentication failures', {client_ip: client, path: p, retry_after_seconds: wait})
       },
-    }, (r) => {
-      const token = this.apiToken()
-      const auth = r.headers.authorization
-      return token.length >= STRONG_TOKEN_MIN && bearerMatches(Array.isArray(auth) ? auth[0] : auth, token)
-    })
+    }, (r) => holdsStrongToken(r, this.apiToken()))
   }
 
   private routeMetrics(req: IncomingMessage, res: ServerResponse): void {
