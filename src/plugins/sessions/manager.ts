@@ -10,7 +10,7 @@ import {
   AIRLOCK_SWEEP_MS, airlockActionClass, airlockPermits, bump, newAirlockCounters, stepDown, tierDurationMs, tierRank, triggerTier,
   type AirlockCounters, type AirlockTier, type AirlockTransport, type AirlockTrigger,
 } from './airlock.js'
-import {DomainWindow, isCooperativeUserAgent} from './domain-window.js'
+import {DomainWindow, isCooperativeUserAgent, type BurstObservation} from './domain-window.js'
 import {levelActions, levelLabel, upgradeAction, type BaseAction} from './levels.js'
 import {Session, type SessionEvent} from './session.js'
 import type {SessionSettings} from './settings.js'
@@ -474,10 +474,11 @@ export class SessionManager {
     s.domains ??= new DomainWindow()
     let hit: AnomalyKind | null = null
     const coop = (): boolean => st.adaptive.cooperativeToolDownweight && isCooperativeUserAgent(userAgent)
+    const again = (o: BurstObservation): string => (o === 'repeat' ? ' (another new domain in the same window)' : '')
     const own = s.domains.observe(host, now, windowMs, st.domainBurst)
     if (own !== null) {
       hit = coop() ? 'domain_anomaly_cooperative' : 'domain_anomaly'
-      this.raise(s, hit, host, `${st.domainBurst} distinct domains within ${st.windowMinutes}m${own === 'repeat' ? ' (another new domain in the same window)' : ''}`, own === 'raised')
+      this.raise(s, hit, host, `${st.domainBurst} distinct domains within ${st.windowMinutes}m${again(own)}`, own === 'raised')
     }
     let ipw = this.ipWindows.get(s.clientIp)
     if (ipw === undefined) {
@@ -487,7 +488,7 @@ export class SessionManager {
     const ip = ipw.observe(host, now, windowMs, st.domainBurst)
     if (ip !== null) {
       hit = coop() ? 'ip_domain_anomaly_cooperative' : 'ip_domain_anomaly'
-      this.raise(s, hit, host, `${st.domainBurst} distinct domains from ${s.clientIp} within ${st.windowMinutes}m${ip === 'repeat' ? ' (another new domain in the same window)' : ''}`, ip === 'raised')
+      this.raise(s, hit, host, `${st.domainBurst} distinct domains from ${s.clientIp} within ${st.windowMinutes}m${again(ip)}`, ip === 'raised')
     }
     return hit
   }

@@ -1,4 +1,4 @@
-import {closeSync, openSync, readFileSync, readSync, statSync} from 'node:fs'
+import {readFileSync, statSync} from 'node:fs'
 import {osErrorReason, PipelockError} from '../errors/index.js'
 import {keyPairFromGoPrivateKey, type Ed25519KeyPair} from './ed25519.js'
 import {decodePrivateKeyText, keyTextKind, PUBLIC_KEY_HEADER} from './key-text.js'
@@ -18,8 +18,17 @@ export function loadPrivateKeyTextFile(file: string, label: string, hint?: strin
     throw new PipelockError(missing ? 'FILE_NOT_FOUND' : 'FILE_UNREADABLE', `${label}: ${file}: ${osErrorReason(e)}`, missing ? withHint : {})
   }
   if (!st.isFile()) throw new PipelockError('KEY_INVALID', `${label}: ${file} is not a regular file`, withHint)
-  // A public key (0644 by design) given here would otherwise be told to chmod 640: say what it is.
-  if (keyTextKind(readHead(file)) === 'public') {
+  // Read once, before the mode check: a public key (0644 by design) given here would otherwise be
+  // told to chmod 640; it is said what it is. A read failure is reported after the mode check, as
+  // before.
+  let text: string | undefined
+  let readError: unknown
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (e) {
+    readError = e
+  }
+  if (text !== undefined && keyTextKind(text) === 'public') {
     throw new PipelockError(
       'KEY_INVALID',
       `${label}: ${file} is a public key (${PUBLIC_KEY_HEADER}), not a private key: pass the private key file (keygen writes it beside the .pub, as id_ed25519)`,
@@ -32,34 +41,11 @@ export function loadPrivateKeyTextFile(file: string, label: string, hint?: strin
     if (e instanceof PipelockError) throw new PipelockError(e.code, `${label}: ${e.message}`)
     throw e
   }
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (e) {
-    throw new PipelockError('FILE_UNREADABLE', `${label}: ${file}: ${osErrorReason(e)}`)
-  }
+  if (text === undefined) throw new PipelockError('FILE_UNREADABLE', `${label}: ${file}: ${osErrorReason(readError)}`)
   try {
     return keyPairFromGoPrivateKey(decodePrivateKeyText(text))
   } catch (e) {
     const own = e instanceof PipelockError ? e.hint : undefined
     throw new PipelockError('KEY_INVALID', `${label}: ${file}: ${(e as Error).message}`, hint === undefined && own !== undefined ? {hint: own} : withHint)
-  }
-}
-
-/** The first bytes of a file (enough for a key header), or '' when it cannot be read. */
-function readHead(file: string): string {
-  let fd: number
-  try {
-    fd = openSync(file, 'r')
-  } catch {
-    return ''
-  }
-  try {
-    const buf = Buffer.alloc(64)
-    return buf.subarray(0, readSync(fd, buf, 0, buf.length, 0)).toString('utf8')
-  } catch {
-    return ''
-  } finally {
-    closeSync(fd)
   }
 }
