@@ -6,25 +6,22 @@ import {runCli} from '../helpers/cli.js'
 import {tempDir} from './proxy-harness.js'
 
 // `pipelock mcp proxy` prints the config's load warnings at start, as `pipelock run` does: a value
-// read as another (tool_chain_detection.window_size -4 → 20) and a budget field no transport
-// applies are named, never taken without a word; a warning about a section only `pipelock run`
-// reads (fetch_proxy) is left out.
+// read as another (tool_chain_detection.window_size -4 → 20) is named, never taken without a
+// word; a warning about a section only `pipelock run` reads (fetch_proxy) is left out.
 
 test('mcp proxy names the warnings of the sections it uses, and only those', () => {
   const dir = tempDir('pipelock-mcp-warnings-')
   const file = path.join(dir, 'p.yaml')
   writeFileSync(file, [
-    'agents:', '  _default:', '    budget:', '      fan_out_limit: 3',
     'tool_chain_detection:', '  window_size: -4',
     'fetch_proxy:', '  timeout_seconds: -2',
   ].join('\n') + '\n')
   const r = runCli(['mcp', 'proxy', '--config', file, '--', process.execPath, '-e', 'process.exit(0)'])
   assert.match(r.stderr, /^WARNING: tool_chain_detection\.window_size: -4 is read as 20 \(a value ≤ 0 takes the default\)$/m)
-  assert.match(r.stderr, /^WARNING: agents\._default\.budget\.fan_out_limit: not applied in this version; a value > 0 only switches the MCP denial-of-wallet tracker on \(loop, runaway and cycle checks\)$/m)
   assert.doesNotMatch(r.stderr, /fetch_proxy\.timeout_seconds/)
-  // pipelock check names all three.
+  // pipelock check names both.
   const c = runCli(['check', '--config', file])
   assert.equal(c.status, 0, c.stderr)
   assert.match(c.stderr, /^WARNING: fetch_proxy\.timeout_seconds: -2 is read as 30/m)
-  assert.match(c.stderr, /^WARNING: agents\._default\.budget\.fan_out_limit: not applied/m)
+  assert.match(c.stderr, /^WARNING: tool_chain_detection\.window_size: -4 is read as 20/m)
 })

@@ -5,7 +5,7 @@
  */
 import {BlockList, isIP} from 'node:net'
 import {checkHostRule, ipBytes, parseCidr, parseHostPort} from './net-rules.js'
-import {ConfigFieldError, type ConfigWarning} from './problems.js'
+import {ConfigFieldError} from './problems.js'
 import type {DlpPatternConfig, PipelockConfig} from './schema.js'
 
 /** The fallback profile's name; exempt from name validation (§2.8). */
@@ -95,8 +95,19 @@ export function validateAgents(c: PipelockConfig, validateMerged: (merged: Pipel
       cidrs.push({agent: n, text, cidr})
     }
     const b = p.budget ?? {}
-    for (const k of ['max_requests_per_session', 'max_bytes_per_session', 'max_unique_domains_per_session', 'window_minutes'] as const) {
+    for (const k of BUDGET_COUNTS) {
       if ((b[k] ?? 0) < 0) fail(n, 'budget', `agent "${n}": budget.${k} must be >= 0`)
+    }
+    // [ext] The fan-out pair and the weights do nothing alone: refused rather than accepted and ignored.
+    if (((b.fan_out_limit ?? 0) > 0) !== ((b.fan_out_window_seconds ?? 0) > 0)) {
+      const [set, unset] = (b.fan_out_limit ?? 0) > 0 ? ['fan_out_limit', 'fan_out_window_seconds'] : ['fan_out_window_seconds', 'fan_out_limit']
+      fail(n, 'budget', `agent "${n}": budget.${set} needs budget.${unset} > 0 (fan-out is the unique endpoints called within the window)`)
+    }
+    for (const [tool, w] of Object.entries(b.cost_multipliers ?? {})) {
+      if (tool === '' || !Number.isFinite(w) || w < 0) fail(n, 'budget', `agent "${n}": budget.cost_multipliers: "${tool}" wants a tool name and a weight >= 0, got ${w}`)
+    }
+    if (Object.keys(b.cost_multipliers ?? {}).length > 0 && !((b.max_tool_calls_per_session ?? 0) > 0)) {
+      fail(n, 'budget', `agent "${n}": budget.cost_multipliers needs budget.max_tool_calls_per_session > 0 (the weights apply to the call count)`)
     }
     for (const k of ['max_requests_per_minute', 'max_data_per_minute'] as const) {
       if ((p.rate_limit?.[k] ?? 0) < 0) fail(n, 'rate_limit', `agent "${n}": rate_limit.${k} must be >= 0`)
@@ -125,31 +136,11 @@ export function validateAgents(c: PipelockConfig, validateMerged: (merged: Pipel
   }
 }
 
-/**
- * Budget fields no transport applies in this version (mcp.md §10.1, §17 D9): the three limits only
- * switch the MCP denial-of-wallet tracker on (its loop, runaway and cycle checks), the window and
- * `cost_multipliers` (parsed, as the reference does, and unused) are read by nothing. Named in a
- * start-up warning when set, never accepted without a word.
- */
-export function unappliedBudgetWarnings(c: PipelockConfig): ConfigWarning[] {
-  const out: ConfigWarning[] = []
-  for (const n of Object.keys(c.agents).sort()) {
-    const b = c.agents[n]!.budget ?? {}
-    for (const k of ['max_concurrent_tool_calls', 'max_retries_per_endpoint', 'fan_out_limit'] as const) {
-      if ((b[k] ?? 0) > 0) {
-        out.push({
-          field: `agents.${n}.budget.${k}`,
-          message: 'not applied in this version; a value > 0 only switches the MCP denial-of-wallet tracker on (loop, runaway and cycle checks)',
-        })
-      }
-    }
-    if ((b.fan_out_window_seconds ?? 0) > 0) out.push({field: `agents.${n}.budget.fan_out_window_seconds`, message: 'not applied in this version'})
-    if (Object.keys(b.cost_multipliers ?? {}).length > 0) {
-      out.push({field: `agents.${n}.budget.cost_multipliers`, message: 'not applied in this version: tool calls are counted without weights'})
-    }
-  }
-  return out
-}
+/** The budget's counts and limits (HTTP and denial-of-wallet): none may be negative. */
+const BUDGET_COUNTS = [
+  'max_requests_per_session', 'max_bytes_per_session', 'max_unique_domains_per_session', 'window_minutes', 'max_tool_calls_per_session', 'max_concurrent_tool_calls',
+  'max_wall_clock_minutes', 'max_retries_per_tool', 'max_retries_per_endpoint', 'loop_detection_window', 'fan_out_limit', 'fan_out_window_seconds',
+] as const
 
 /**
  * §2.6: a profile over a deep copy of the base. The merged config has no `agents` of its own.

@@ -6,7 +6,7 @@ import {validateEmit} from './emit-config.js'
 import {validateAddressProtection, validateDnsOverrides, validateScanApi} from './extra-sections.js'
 import {headerNameError} from './header-rules.js'
 import {checkHostRule, isCanonicalCidr, isLoopbackHost, parseCidr, parseHostPort} from './net-rules.js'
-import {unappliedBudgetWarnings, validateAgents} from './agent-profiles.js'
+import {validateAgents} from './agent-profiles.js'
 import {osErrorReason} from '../errors/index.js'
 import {ConfigFieldError, dotted, type ConfigWarning} from './problems.js'
 import {RedactionConfigError, validateRedactionSection} from './redaction-config.js'
@@ -324,7 +324,6 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
   validateSuppress(c)
   // operations.md §2.5: profiles, then each merged profile through these same validators.
   validateAgents(c, (merged) => void validateConfig(merged, options))
-  warnings.push(...unappliedBudgetWarnings(c))
 
   validateFeatureSections(c, fail)
   validateScanApi(c, fail)

@@ -13,7 +13,7 @@ import {upstreamErrorText} from './upstream-error.js'
 import {STATUS_CODES} from 'node:http'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {PipelockError} from '../errors/index.js'
-import {errorLine, mcpError, newSessionState, parseFrame, trimGoSpace, type McpContext} from '../mcp/index.js'
+import {errorLine, mcpError, newSessionState, parseFrame, settleCall, trimGoSpace, type McpContext} from '../mcp/index.js'
 import {TRANSPORT_MANAGED} from './headers.js'
 import {LineTooLongError, MAX_LINE_BYTES, readLines} from './line-reader.js'
 import type {StdioClientSide} from './runtime.js'
@@ -130,10 +130,12 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
       check(r)
     } catch (err) {
       o.log(`pipelock: upstream error: ${upstreamErrorText(err)}`)
+      settleCall(ctx.state, id)
       if (id !== null) writeClient(errorLine(id, mcpError('upstream', 'upstream HTTP request failed')))
       return
     }
     if (sessionId !== null) startGet()
+    // Accepted: an answer to a request can only come on the GET stream now (its response settles the call there).
     if (r.status === 202) return void r.body.resume()
     let answered = false
     try {
@@ -154,6 +156,9 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
       o.log(`pipelock: scan error: ${msg}`)
       exitError = msg // replicated Q50: the run ends with exit 1
       if (id !== null && !answered) writeClient(errorLine(id, mcpError('upstream', 'upstream HTTP request failed')))
+    } finally {
+      // The POST's answer is over, answered or not: the call no longer holds a concurrency slot.
+      settleCall(ctx.state, id)
     }
   }
 

@@ -14,7 +14,7 @@ import {createServer, type IncomingMessage, type Server, type ServerResponse} fr
 import type {AddressInfo} from 'node:net'
 import type {PipelockConfig} from '../config/index.js'
 import {
-  errorLine, isObjectValue, killSwitchCutDecision, liveCutDecision, mcpError, newSessionState, parseFrame, RequestTracker, trimGoSpace,
+  errorLine, isObjectValue, killSwitchCutDecision, liveCutDecision, mcpError, newSessionState, parseFrame, RequestTracker, settleCalls, trimGoSpace,
   type McpContext, type McpDecision, type McpError, type McpRecorder, type McpSessionState,
 } from '../mcp/index.js'
 import {A2aState} from '../a2a/index.js'
@@ -134,6 +134,8 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
     const {config, runtime} = view()
     const state: McpSessionState = {...shared, chainKey: ip || 'unknown', clientIp: ip || 'unknown', tracker: new RequestTracker()}
     const ctx: McpContext = {settings: runtime.settings, deps: runtime.deps, state}
+    // The exchange is this state's only call: when it ends, its concurrency slot (if any) is free.
+    res.once('close', () => settleCalls(state))
     const a2aFinding = await a2a.extra(req, frame.method, frame.isBatch, text, config, runtime.deps.scanner)
     const extras = {headerDlp: headerDlp(req, config, runtime), ...(a2aFinding === undefined ? {} : {a2a: a2aFinding})}
     // One lane per MCP session (else per client IP): a later small request of the session is

@@ -6,7 +6,7 @@
  * all four kill-switch sources; the decisions land in the run's receipt chain, capture directory,
  * audit log and `/metrics`, and the live contract is the run's hot-swapped contract runtime.
  * Differences from `mcp proxy --listen` (§2.9): mode "listener" (auto-enable, no response-scanning
- * fallback), contract agent always `_default`, no DoW checks.
+ * fallback), contract agent always `_default`, denial-of-wallet budgets per bound profile.
  */
 import {systemClock} from '../canonical/index.js'
 import {resolveSalt} from '../capture/index.js'

@@ -3,12 +3,14 @@
  * §2.9): built once per config snapshot, with the snapshot's scanner, session manager and
  * cross-request detector and the run's kill switch with all four sources (§15.1), where `mcp
  * proxy` builds its own (`buildMcpRuntime`). A listener client's MCP messages and its HTTP
- * traffic share one identity session; denial-of-wallet budgets are not applied in `run` (§10.1).
+ * traffic share one identity session. Denial-of-wallet budgets (§10.1, not wired in the
+ * reference's run): one tracker per profile for the snapshot — the profile a client's address
+ * binds (`source_cidrs`), else `_default` — so a reload starts them afresh, as the HTTP budgets.
  */
 import type {CrossRequestDetector} from '../cee/index.js'
 import type {PipelockConfig} from '../config/index.js'
 import type {KillSwitchController, KillSwitchSource} from '../killswitch/index.js'
-import {mcpSettingsFromConfig, ToolScanner} from '../mcp/index.js'
+import {DowTracker, dowSettings, mcpSettingsFromConfig, ToolScanner, type DowSource} from '../mcp/index.js'
 import {isBound, sessionKey, type AgentIdentity, type ProxySessions} from '../proxy/index.js'
 import type {Scanner} from '../scanner/index.js'
 import {killSwitchView, mediaCheck, scanOffload, type McpRuntime} from './runtime.js'
@@ -47,9 +49,27 @@ export function mcpRuntimeWith(
       sessions: sessions === null ? null : new McpSessions(
         sessions.manager, '_default', log, (method, tool) => classifyMcp(method, tool).actionType, (ip) => boundSession(agentNames, ip),
       ),
-      budget: null,
+      budget: new ProfileBudgets(c, agentNames, now),
       cee,
     },
+  }
+}
+
+/** The run's trackers: the profile a client's address binds decides, a claim never does; made on a profile's first call. */
+class ProfileBudgets implements DowSource {
+  private readonly trackers = new Map<string, DowTracker | null>()
+
+  constructor(private readonly c: PipelockConfig, private readonly agentNames: RunShared['agentNames'], private readonly now: () => number) {}
+
+  trackerFor(clientIp: string | undefined): DowTracker | null {
+    const id = clientIp === undefined ? null : this.agentNames.resolve({clientIp}).identity
+    const agent = id !== null && isBound(id) ? id.name : '_default'
+    let t = this.trackers.get(agent)
+    if (t === undefined) {
+      const dow = dowSettings(this.c.agents[agent]?.budget)
+      this.trackers.set(agent, (t = dow === null ? null : new DowTracker(dow, this.now)))
+    }
+    return t
   }
 }
 

@@ -31,5 +31,6 @@ export {killSwitchCutDecision, liveCutDecision, type LiveCutSubject} from './pip
 export {mcpSettingsFromConfig, newSessionState, type McpSettings, type McpDeps, type McpSessionState, type McpSessionSource, type KillSwitchView, type ResponseAction} from './pipeline/settings.js'
 export type {McpDecision, McpFact, McpRedirectRequest, McpRecorder, McpDirection, McpStage, McpTransport, McpVerdict} from './pipeline/decision.js'
 export type {McpSessionHandle, McpSessionEntry, McpSignal, McpTaintVerdict, McpAirlockDeny, McpAddressHold} from './pipeline/session-step.js'
-export {DowTracker, dowSettings, goSeconds, type DowSettings, type DowBudget, type DowFinding, type DowBudgetInput} from './pipeline/budget.js'
+export {DowTracker, dowSettings, goSeconds, callEndpoints, type DowSettings, type DowSource, type DowBudget, type DowFinding, type DowBudgetInput} from './pipeline/budget.js'
+export {holdCall, settleCall, settleCalls} from './pipeline/in-flight.js'
 export type {McpContractCall, McpContractError, McpContractFields, McpContractGate, McpContractOutcome} from './pipeline/contract-step.js'

@@ -30,23 +30,14 @@ test('§2.5 merged profiles are validated (quirk fixed: domain_burst 0 is refuse
   assertRefused('session_profiling:\n  enabled: true\nagents:\n  a:\n    session_profiling:\n      anomaly_action: shout\n', /agent "a": session_profiling\.anomaly_action must be "block" or "warn", got "shout"/)
 })
 
-test('budget fields no transport applies are named in a warning when set (mcp.md §17 D9)', () => {
-  const r = load('agents:\n  _default:\n    budget:\n      max_tool_calls_per_session: 5\n      max_concurrent_tool_calls: 2\n      fan_out_limit: 0\n  b:\n    budget:\n      max_retries_per_endpoint: 3\n      fan_out_limit: 4\n      fan_out_window_seconds: 60\n')
-  const tracker = 'not applied in this version; a value > 0 only switches the MCP denial-of-wallet tracker on (loop, runaway and cycle checks)'
-  assert.deepEqual(r.warnings.map((w) => `${w.field}: ${w.message}`), [
-    `agents._default.budget.max_concurrent_tool_calls: ${tracker}`,
-    `agents.b.budget.max_retries_per_endpoint: ${tracker}`,
-    `agents.b.budget.fan_out_limit: ${tracker}`,
-    'agents.b.budget.fan_out_window_seconds: not applied in this version',
-  ])
-  // The applied ones say nothing.
-  assert.deepEqual(load('agents:\n  a:\n    budget:\n      max_tool_calls_per_session: 5\n      max_wall_clock_minutes: 3\n').warnings, [])
-})
-
-test('budget.cost_multipliers, parsed and weighed by nothing, is named in a warning when set (docs/config.md: no field is accepted and silently ignored)', () => {
-  assert.deepEqual(load('agents:\n  a:\n    budget:\n      cost_multipliers: {write_file: 2}\n').warnings.map((w) => `${w.field}: ${w.message}`), [
-    'agents.a.budget.cost_multipliers: not applied in this version: tool calls are counted without weights',
-  ])
+test('every budget field is applied: none is named as ignored; negative counts, a fan-out half and weights without a call limit are refused', () => {
+  assert.deepEqual(load('agents:\n  _default:\n    budget:\n      max_tool_calls_per_session: 5\n      max_concurrent_tool_calls: 2\n      cost_multipliers: {write_file: 2}\n  b:\n    budget:\n      max_retries_per_endpoint: 3\n      fan_out_limit: 4\n      fan_out_window_seconds: 60\n').warnings, [])
+  assertRefused('agents:\n  a:\n    budget:\n      fan_out_limit: 4\n', /agent "a": budget\.fan_out_limit needs budget\.fan_out_window_seconds > 0 \(fan-out is the unique endpoints called within the window\)/)
+  assertRefused('agents:\n  a:\n    budget:\n      fan_out_window_seconds: 60\n', /agent "a": budget\.fan_out_window_seconds needs budget\.fan_out_limit > 0/)
+  assertRefused('agents:\n  a:\n    budget:\n      max_concurrent_tool_calls: -1\n', /agent "a": budget\.max_concurrent_tool_calls must be >= 0/)
+  assertRefused('agents:\n  a:\n    budget:\n      cost_multipliers: {write_file: 2}\n', /agent "a": budget\.cost_multipliers needs budget\.max_tool_calls_per_session > 0 \(the weights apply to the call count\)/)
+  assertRefused('agents:\n  a:\n    budget:\n      max_tool_calls_per_session: 3\n      cost_multipliers: {write_file: -2}\n', /agent "a": budget\.cost_multipliers: "write_file" wants a tool name and a weight >= 0, got -2/)
+  // An empty weight map sets nothing.
   assert.deepEqual(load('agents:\n  a:\n    budget:\n      cost_multipliers: {}\n').warnings, [])
 })
 

@@ -17,6 +17,7 @@ import type {CallRedaction, McpDecisionBase, McpGateContext} from './gate/contex
 import {CLEAN} from './gate/stages/content.js'
 import {blockReason, receiptOf} from './gate/stages/mode.js'
 import {runMcpGate} from './gate/transport-stages.js'
+import {holdCall} from './in-flight.js'
 import {sessionOf} from './session-gates.js'
 import type {McpDeps, McpSessionState, McpSettings} from './settings.js'
 
@@ -121,6 +122,16 @@ export interface RequestExtras {
 
 export function decideRequest(ctx: McpContext, raw: string, extras: RequestExtras = {}): McpDecision {
   const g = gateContext(ctx, raw, extras)
+  const d = decided(ctx, g)
+  // The budget stage's concurrency slot: held by a forwarded call until it is answered, else free again.
+  if (g.lease !== null) {
+    if (d.forward !== null && g.frame.id !== null) holdCall(ctx.state, g.frame.id, g.lease)
+    else g.lease()
+  }
+  return d
+}
+
+function decided(ctx: McpContext, g: McpGateContext): McpDecision {
   if (runMcpGate(ctx.state.transport, g)) return g.decision!
   const {frame, base, http, at, reasons} = g
   const trackable = http ? frame.hasMethod && !frame.isResponse && frame.id !== null : frame.id !== null
@@ -157,6 +168,6 @@ function gateContext(ctx: McpContext, raw: string, extras: RequestExtras): McpGa
   }
   return {
     mcp: ctx, extras, http, at: http ? 'input: ' : `input line ${line}: `, frame, red, isCall, base, sess, entry: null,
-    content: CLEAN, policy: NO_POLICY_MATCH, dowWarned: false, binding: null, drift: null, chain: null, address: null, reasons: [], action: '', warnAt: null, ceeWarned: false, contract: {}, decision: null, held: null,
+    content: CLEAN, policy: NO_POLICY_MATCH, dowWarned: false, lease: null, binding: null, drift: null, chain: null, address: null, reasons: [], action: '', warnAt: null, ceeWarned: false, contract: {}, decision: null, held: null,
   }
 }

@@ -12,6 +12,7 @@ import type {McpDecision, McpFact} from './decision.js'
 import {forwardList, type McpResponseGateContext} from './gate/response/context.js'
 import {runMcpResponseGate} from './gate/response/transport-stages.js'
 import type {McpContext} from './request.js'
+import {settleCall} from './in-flight.js'
 import {sessionOf} from './session-gates.js'
 
 /** `pre`: this message's `scanResponseFrame`, computed off the event loop by the scan pool; absent = computed by the stages. */
@@ -20,6 +21,8 @@ export function decideResponse(ctx: McpContext, raw: string, pre?: ResponseScans
   const http = state.transport !== 'mcp_stdio'
   const line = ++state.outputLine
   const frame = parseFrame(raw)
+  // A response ends its call's flight whatever its verdict: the server has answered.
+  if (frame.isResponse) settleCall(state, frame.id)
   const notes: string[] = []
   const sess = sessionOf(ctx)
   const facts: McpFact[] = []

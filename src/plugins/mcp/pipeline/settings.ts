@@ -13,7 +13,7 @@ import type {InputAction} from '../scan/request.js'
 import {ToolBaseline} from '../tools/baseline.js'
 import {ToolScanner} from '../tools/scan.js'
 import type {CrossRequestDetector} from '../../cee/index.js'
-import type {DowTracker} from './budget.js'
+import type {DowSource} from './budget.js'
 import type {McpContractGate} from './contract-step.js'
 import type {McpSessionHandle} from './session-step.js'
 import type {McpTransport} from './decision.js'
@@ -60,8 +60,8 @@ export interface McpDeps {
   readonly contract?: McpContractGate | null
   /** Session profiling / adaptive enforcement (§15.2); absent or null = no sessions. */
   readonly sessions?: McpSessionSource | null
-  /** Denial-of-wallet tracker, one per process (§10.1); absent or null = no budgets. */
-  readonly budget?: DowTracker | null
+  /** Denial-of-wallet trackers (§10.1): the wrap's one, or one per profile (`run`); absent or null = no budgets. */
+  readonly budget?: DowSource | null
   /** Cross-request detection (§10.2); absent or null = off. */
   readonly cee?: CrossRequestDetector | null
 }

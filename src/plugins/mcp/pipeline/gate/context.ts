@@ -56,6 +56,8 @@ export interface McpGateContext {
   policy: PolicyVerdict
   /** A denial-of-wallet budget warned (no clean decay). */
   dowWarned: boolean
+  /** The call's slot of `max_concurrent_tool_calls`, taken by the budget stage; held if the call is forwarded, else released. */
+  lease: (() => void) | null
   binding: {readonly reason: string; readonly action: 'warn' | 'block'} | null
   /** A call to a tool held for a blocked rug-pull (`tool_drift:<name>`); always blocks. */
   drift: {readonly reason: string; readonly tool: string} | null
