@@ -6,7 +6,7 @@ import {initCa, type TlsInitResult} from '../../plugins/tls/index.js'
 
 export default class TlsInit extends BaseCommand {
   static override summary = 'Generate the CA that signs leaf certificates for TLS interception'
-  static override description = `Writes <out>/ca.pem (certificate) and <out>/ca-key.pem (SEC1 EC private key), both 0600, creating missing directories 0750. The CA is ECDSA P-256, O=<org>, CN=Pipelock CA, valid from one hour ago for --validity (a Go duration; the CA must end by 9999-12-31T23:59:59Z, the last date a certificate can hold, else the command exits 2 naming the most that fits). Default directory: --home, else $PIPELOCK_HOME, else ~/.pipelock — the same place 'pipelock run' looks when tls_interception.ca_cert/ca_key are empty.`
+  static override description = `Writes <out>/ca.pem (certificate) and <out>/ca-key.pem (SEC1 EC private key), both 0600, creating missing directories 0750. The CA is ECDSA P-256, O=<org>, CN=Pipelock CA, valid from one hour ago for --validity (a Go duration, at most 2562047h as in Go; longer exits 2: invalid duration). Default directory: --home, else $PIPELOCK_HOME, else ~/.pipelock — the same place 'pipelock run' looks when tls_interception.ca_cert/ca_key are empty.`
 
   static override examples = [
     '<%= config.bin %> tls init',
@@ -17,7 +17,7 @@ export default class TlsInit extends BaseCommand {
 
   static override flags = {
     org: Flags.string({description: 'organisation name in the CA subject', default: 'Pipelock'}),
-    validity: Flags.string({description: 'CA validity as a Go duration (ending by 9999-12-31T23:59:59Z)', default: '87600h'}),
+    validity: Flags.string({description: 'CA validity as a Go duration (at most 2562047h, about 292 years)', default: '87600h'}),
     out: Flags.string({description: 'directory for ca.pem and ca-key.pem (default: the pipelock home)'}),
     force: Flags.boolean({description: 'overwrite an existing CA', default: false}),
     home: Flags.string({description: 'pipelock home directory (default $PIPELOCK_HOME or ~/.pipelock)'}),

@@ -4,7 +4,7 @@ import {readFileSync, statSync} from 'node:fs'
 import {parseGoDuration} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
 import {refuseSpecialFile} from '../signing/index.js'
-import {caPaths, generateCa, MAX_NOT_AFTER_MS, MAX_NOT_AFTER_TEXT, osErrorText, unreadableDates, writeCaFiles, type CaPaths} from './ca.js'
+import {caPaths, generateCa, osErrorText, unreadableDates, writeCaFiles, type CaPaths} from './ca.js'
 
 export interface TlsInitResult {
   readonly certPath: string
@@ -18,12 +18,6 @@ export function initCa(opts: {dir: string; org: string; validity: string; force:
     validityMs = parseGoDuration(opts.validity)
   } catch (e) {
     throw new PipelockError('USAGE', `invalid validity: time: ${(e as Error).message}`)
-  }
-  if (validityMs > 0 && opts.nowMs + validityMs > MAX_NOT_AFTER_MS) {
-    const maxHours = Math.floor((MAX_NOT_AFTER_MS - opts.nowMs) / 3_600_000)
-    throw new PipelockError('USAGE', `invalid validity: ${opts.validity} would end the CA after ${MAX_NOT_AFTER_TEXT}, the latest date a certificate can hold`, {
-      hint: `pass --validity ${maxHours}h or less (the default is 87600h, ten years)`,
-    })
   }
   const paths = caPaths(opts.dir)
   // The existence checks come before the (costless) generation so a refusal writes nothing.

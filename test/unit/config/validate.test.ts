@@ -275,6 +275,8 @@ test('response_scanning.mcp_action: optional, strip|warn|block|ask; mcp_tool_sca
 test('tls_interception.cert_ttl: a positive Go duration while interception is on (check refuses what run refuses)', () => {
   assertRefused('tls_interception:\n  enabled: true\n  cert_ttl: 1d\n', /tls_interception\.cert_ttl: time: invalid duration "1d" \(a Go duration such as 24h or 90m\)/, 3)
   assertRefused('tls_interception:\n  enabled: true\n  cert_ttl: -1h\n', /tls_interception\.cert_ttl: must be positive, got "-1h"/, 3)
+  // Beyond Go's int64 of nanoseconds (about 292 years): refused as Go refuses it, so no leaf ends after 9999.
+  assertRefused('tls_interception:\n  enabled: true\n  cert_ttl: 99999999h\n', /tls_interception\.cert_ttl: time: invalid duration "99999999h"/, 3)
   assert.equal(load('tls_interception:\n  enabled: true\n  cert_ttl: 90m\n').config.tls_interception.cert_ttl, '90m')
   assert.equal(load('tls_interception:\n  enabled: true\n').config.tls_interception.cert_ttl, '24h')
   // Off: not read, as in the reference (transports §2.1 validates only when enabled).

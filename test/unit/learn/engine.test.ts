@@ -99,6 +99,10 @@ test('Go text helpers: simple case mapping, Unicode TrimSpace, durations', () =>
   assert.equal(parseGoDuration('336h0m0s'), 336 * 3_600_000)
   assert.equal(parseGoDuration('1.5h'), 5_400_000)
   assert.throws(() => parseGoDuration('14d'), /invalid duration/)
+  // Go's range: an int64 of nanoseconds.
+  assert.equal(parseGoDuration('2562047h'), 2562047 * 3_600_000)
+  assert.throws(() => parseGoDuration('2562048h'), /invalid duration "2562048h"/)
+  assert.throws(() => parseGoDuration('9223372036854775808ns'), /invalid duration/)
 })
 
 test('YAML emitter: layout and quoting rules (§11)', () => {
