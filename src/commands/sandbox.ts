@@ -15,14 +15,15 @@ The proxy is embedded (the config's scanning, audit log on stderr, receipts with
 
 Modes: default needs the network namespace and reports any other missing layer; --strict refuses to start without all three; --best-effort runs with what is there and prints a WARNING … DEGRADED line naming what is missing and what an agent can still do. --dry-run probes and reports without launching (exit 0 all layers, 1 degraded, 2 not possible).
 
+Refused at start (exit 1): a config file, receipt or envelope signing key, recorder directory, CA, sentinel, log, capture or contract store the agent could write (the workspace, allow_write), or a config or secret it could read (allow_read): keep them outside, e.g. under ~/.config/pipelock.
 Exit status: the agent's (128+signal when it was killed), 127 when the command is not found, 1 when the sandbox cannot start.`
 
   static override examples = [
-    {description: 'Run an agent in the current directory (the workspace)', command: '<%= config.bin %> sandbox --config pipelock.yaml -- python3 agent.py'},
+    {description: 'Run an agent in the current directory (the workspace; the config stays outside it)', command: '<%= config.bin %> sandbox --config ~/.config/pipelock/pipelock.yaml -- python3 agent.py'},
     {description: 'Pass variables: one from this environment, one set here', command: '<%= config.bin %> sandbox --env OPENAI_API_KEY --env MODE=ci -- node agent.js'},
     {description: 'Which layers this machine provides, as JSON', command: '<%= config.bin %> sandbox --dry-run --json -- python3 agent.py'},
     {description: 'A container without user namespaces: run degraded, loudly', command: '<%= config.bin %> sandbox --best-effort --workspace /srv/agent -- ./run.sh'},
-    {description: 'Serve the sandbox\'s counters (requests, file sentry findings) for Prometheus', command: '<%= config.bin %> sandbox --config pipelock.yaml --metrics-listen 127.0.0.1:9464 -- python3 agent.py'},
+    {description: 'Serve the sandbox\'s counters (requests, file sentry findings) for Prometheus', command: '<%= config.bin %> sandbox --config ~/.config/pipelock/pipelock.yaml --metrics-listen 127.0.0.1:9464 -- python3 agent.py'},
     {description: 'Use a running pipelock run (forward_proxy enabled) instead of an embedded proxy', command: '<%= config.bin %> sandbox --proxy 127.0.0.1:8888 -- curl https://example.com/'},
   ]
 

@@ -134,6 +134,43 @@ describe('pipelock sandbox: filesystem', () => {
     assert.equal(r.status, 1)
     assert.equal(r.stderr, `sandbox allow_read "${home}" (resolves to "${home}") covers protected directory "${home}/.ssh" — remove it or use a narrower path [SANDBOX_POLICY]\n`)
   })
+
+  test('the config, the receipt signing key and the recorder where the agent could reach them: refused before launch, --dry-run says so', async () => {
+    const hint = '; hint: keep it outside the workspace and sandbox.filesystem.allow_read/allow_write (for example under ~/.config/pipelock, which the sandbox never shows)\n'
+    // The config in the workspace: the agent could edit the policy the proxy reloads.
+    const inWs = path.join(ws, 'pipelock.yaml')
+    writeFileSync(inWs, 'mode: balanced\n')
+    const r = await runCliAsync(['sandbox', '--config', inWs, '--workspace', ws, '--', 'true'], {env: env()})
+    assert.equal(r.status, 1)
+    assert.equal(r.stderr, `the config file ${inWs} (${inWs}) is inside the workspace ${ws}, which the sandboxed process can write: it could rewrite the policy it runs under (the proxy reloads the file) and read its canary values and tokens [SANDBOX_POLICY]${hint}`)
+    const dry = await runCliAsync(['sandbox', '--config', inWs, '--workspace', ws, '--dry-run', '--json', '--', 'true'], {env: env()})
+    assert.equal(dry.status, 2, dry.stderr)
+    assert.deepEqual((JSON.parse(dry.stdout) as {errors: string[]}).errors, [`policy: the config file ${inWs} (${inWs}) is inside the workspace ${ws}, which the sandboxed process can write: it could rewrite the policy it runs under (the proxy reloads the file) and read its canary values and tokens`])
+    rmSync(inWs)
+    // A signing key under allow_read (read-only inside): readable is enough to forge receipts.
+    const keys = mkdtempSync(path.join(root, 'exposed-keys-'))
+    const keyFile = path.join(keys, 'receipt.key')
+    writeFileSync(keyFile, encodePrivateKeyText(goPrivateKey(keyPairFromSeed(Buffer.alloc(32, 9)))), {mode: 0o600})
+    const kCfg = path.join(root, 'exposed-key.yaml')
+    writeFileSync(kCfg, ['flight_recorder:', '  enabled: true', `  dir: ${JSON.stringify(path.join(root, 'exposed-recorder'))}`, `  signing_key_path: ${JSON.stringify(keyFile)}`, 'sandbox:', '  filesystem:', `    allow_read: [${JSON.stringify(keys)}]`, ''].join('\n'))
+    const k = await runCliAsync(['sandbox', '--config', kCfg, '--workspace', ws, '--', 'true'], {env: env()})
+    assert.equal(k.status, 1)
+    assert.equal(k.stderr, `flight_recorder.signing_key_path (${keyFile}) is inside sandbox.filesystem.allow_read ${keys}, which the sandboxed process can read: it could forge receipts under your signing key [SANDBOX_POLICY]${hint}`)
+    // The recorder's directory (not created yet) under allow_write: the evidence could be rewritten.
+    const shared = mkdtempSync(path.join(root, 'exposed-write-'))
+    const rCfg = path.join(root, 'exposed-recorder.yaml')
+    writeFileSync(rCfg, ['flight_recorder:', '  enabled: true', `  dir: ${JSON.stringify(path.join(shared, 'evidence'))}`, 'sandbox:', '  filesystem:', `    allow_write: [${JSON.stringify(shared)}]`, ''].join('\n'))
+    const w = await runCliAsync(['sandbox', '--config', rCfg, '--workspace', ws, '--', 'true'], {env: env()})
+    assert.equal(w.status, 1)
+    assert.equal(w.stderr, `flight_recorder.dir (${path.join(shared, 'evidence')}) is inside sandbox.filesystem.allow_write ${shared}, which the sandboxed process can write: it could rewrite or delete the evidence and the scoped exceptions kept there [SANDBOX_POLICY]${hint}`)
+  })
+
+  test('the bridge directory holding the proxy socket is read-only inside', async () => {
+    const r = await sandbox(['--', 'sh', '-c', `touch /run/pipelock/x 2>/dev/null && echo wrote || echo read-only; rm -f /run/pipelock/proxy.sock 2>/dev/null && echo removed || echo kept; curl -s -o /dev/null -w "%{http_code}\\n" http://127.0.0.1:${originPort}/through-the-bridge`])
+    assert.equal(r.status, 0, r.stderr)
+    // The socket still carries the agent's requests.
+    assert.equal(r.stdout, 'read-only\nkept\n200\n')
+  })
 })
 
 describe('pipelock sandbox: network', () => {
@@ -353,6 +390,13 @@ describe('pipelock sandbox: report, modes, exit status', () => {
     assert.equal(bad.status, 2)
     assert.equal(bad.stderr.trim().split('\n').at(-1), '--env LD_PRELOAD is blocked: this variable can subvert sandbox containment [USAGE]')
     assert.doesNotMatch(bad.stderr, /launching sandboxed process/, 'refused before anything is said to start')
+    for (const [flag, value, line] of [
+      ['--proxy', 'nonsense', '--proxy "nonsense": want host:port of a running pipelock with forward_proxy enabled [USAGE]'],
+      ['--metrics-listen', 'nowhere', '--metrics-listen "nowhere": want host:port (port 0 picks a free port) [USAGE]'],
+    ] as const) {
+      const addr = await sandbox([flag, value, '--', 'true'])
+      assert.deepEqual([addr.status, addr.stderr], [2, `${line}\n`], 'one line, before anything is said to start')
+    }
     const proxy = await sandbox(['--env', 'Foo_Proxy=x', '--', 'true'])
     assert.equal(proxy.stderr.trim().split('\n').at(-1), '--env Foo_Proxy is blocked: this variable can subvert sandbox containment [USAGE]')
     const spaced = await sandbox(['--env', 'A B=1', '--', 'true'])
@@ -438,7 +482,8 @@ describe('pipelock sandbox: file sentry', () => {
 describe('pipelock sandbox --metrics-listen', () => {
   test('serves the embedded proxy\'s registry and pipelock_file_sentry_findings_total while the agent runs', async () => {
     const dir = mkdtempSync(path.join(ws, 'metrics-'))
-    const mCfg = path.join(dir, 'metrics.yaml')
+    // The config stays outside the workspace the agent can write (the sandbox refuses one inside).
+    const mCfg = path.join(root, `${path.basename(dir)}.yaml`)
     writeFileSync(mCfg, ['file_sentry:', '  enabled: true', `  watch_paths: [${JSON.stringify(dir)}]`, ''].join('\n'))
     const leak = path.join(dir, 'leak.txt')
     const go = path.join(dir, 'go')
@@ -478,7 +523,7 @@ describe('pipelock sandbox: file sentry receipts', () => {
     const key = keyPairFromSeed(Buffer.alloc(32, 7))
     writeFileSync(path.join(keys, 'receipt.key'), encodePrivateKeyText(goPrivateKey(key)), {mode: 0o600})
     writeFileSync(path.join(keys, 'receipt.pub'), encodePublicKeyText(key.publicKey))
-    const rCfg = path.join(dir, 'receipts.yaml')
+    const rCfg = path.join(root, `${path.basename(dir)}.yaml`)
     writeFileSync(rCfg, [
       'flight_recorder:', '  enabled: true', `  dir: ${JSON.stringify(recorder)}`, `  signing_key_path: ${JSON.stringify(path.join(keys, 'receipt.key'))}`,
       'file_sentry:', '  enabled: true', `  watch_paths: [${JSON.stringify(dir)}]`, '  action: block', '',
@@ -512,7 +557,7 @@ describe('pipelock sandbox: file sentry and daemonised descendants', () => {
     test(`${label}: the write is attributed and action block ends the sandbox`, async () => {
       const dir = mkdtempSync(path.join(ws, 'daemon-'))
       for (const f of ['agent.sh', 'writer.sh']) copyFileSync(repoPath('test/fixtures/file-sentry', f), path.join(dir, f))
-      const fsCfg = path.join(dir, 'file-sentry.yaml')
+      const fsCfg = path.join(root, `${path.basename(dir)}.yaml`)
       writeFileSync(fsCfg, ['file_sentry:', '  enabled: true', `  watch_paths: [${JSON.stringify(dir)}]`, '  action: block', ''].join('\n'))
       const leak = path.join(dir, 'daemon.txt')
       const info = path.join(dir, 'writer-info')
@@ -587,7 +632,7 @@ describe('mcp proxy --sandbox', () => {
     const dir = mkdtempSync(path.join(ws, 'mcp-sentry-'))
     for (const f of ['agent.sh', 'writer.sh']) copyFileSync(repoPath('test/fixtures/file-sentry', f), path.join(dir, f))
     copyFileSync(repoPath('test/mcp/fixtures/raw-server.mjs'), path.join(dir, 'raw-server.mjs'))
-    const fsCfg = path.join(dir, 'file-sentry.yaml')
+    const fsCfg = path.join(root, `${path.basename(dir)}.yaml`)
     writeFileSync(fsCfg, ['file_sentry:', '  enabled: true', `  watch_paths: [${JSON.stringify(dir)}]`, '  action: block', ''].join('\n'))
     const leak = path.join(dir, 'daemon.txt')
     const go = path.join(dir, 'go')

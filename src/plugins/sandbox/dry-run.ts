@@ -6,6 +6,7 @@
 import {accessSync, constants, statSync} from 'node:fs'
 import path from 'node:path'
 import {PipelockError} from '../errors/index.js'
+import {refuseExposedPaths, type GuardedPath} from './guarded.js'
 import {buildPolicy, validateWorkspace} from './policy.js'
 import {LAYER_BYPASS, type Capabilities, type LayerName} from './probe.js'
 import {SANDBOX_PATH} from './env.js'
@@ -55,6 +56,8 @@ export function dryRun(o: {
   allowWrite: readonly string[]
   home: string | undefined
   probe: () => Capabilities
+  /** The files pipelock's protection rests on (guarded.ts): one the agent could reach is a policy error. */
+  guarded?: readonly GuardedPath[]
 }): DryRunReport {
   const errors: string[] = []
   const warnings: string[] = []
@@ -76,7 +79,7 @@ export function dryRun(o: {
     return finish({...base, status: 'error', layers: null})
   }
   try {
-    buildPolicy(ws, o.allowRead, o.allowWrite, o.home)
+    refuseExposedPaths(buildPolicy(ws, o.allowRead, o.allowWrite, o.home), o.guarded ?? [])
   } catch (err) {
     errors.push(`policy: ${(err as Error).message}`)
     return finish({...base, workspace: ws, status: 'error', layers: null})

@@ -197,7 +197,7 @@ export async function prepareLaunch(r: LaunchRequest): Promise<PreparedLaunch> {
       for (const p of r.policy.allowRead) args.push('--ro-bind-try', p, p)
       for (const p of r.policy.allowWrite) args.push('--bind-try', p, p)
       args.push('--bind', r.policy.workspace, r.policy.workspace)
-      args.push('--bind', bridgeHostDir, BRIDGE_DIR)
+      args.push('--ro-bind', bridgeHostDir, BRIDGE_DIR)
       const node = process.execPath
       if (!node.startsWith('/usr/')) args.push('--ro-bind', node, node)
       socketInside = `${BRIDGE_DIR}/proxy.sock`

@@ -15,6 +15,7 @@ import type {RunningProxy} from '../proxy/index.js'
 import {checkEnvEntries} from './env.js'
 import {dryRun, dryRunFailure, renderDryRunText, type DryRunReport} from './dry-run.js'
 import {checkMode, prepareLaunch, SANDBOX_AGENTS_LINE, type PreparedLaunch, type SandboxMode} from './launch.js'
+import {guardedPaths, refuseExposedPaths} from './guarded.js'
 import {buildPolicy} from './policy.js'
 import {probeCapabilities, type Capabilities} from './probe.js'
 
@@ -46,8 +47,7 @@ export function sandboxMode(strict: boolean, bestEffort: boolean, flagNames: [st
 /** The proxy the bridge reaches: a running one by address, or one embedded in this process. */
 async function openProxy(o: {configFile?: string; proxy?: string; env: Readonly<Record<string, string | undefined>>; version: string; stderr: (l: string) => void}): Promise<{host: string; port: number; running: RunningProxy | null}> {
   if (o.proxy !== undefined && o.proxy !== '') {
-    const hp = parseHostPort(o.proxy)
-    if (hp === undefined || hp.port === 0 || hp.host === "") throw new PipelockError('USAGE', `--proxy "${o.proxy}": want host:port of a running pipelock with forward_proxy enabled`)
+    const hp = proxyAddress(o.proxy)
     await probeRunningProxy(hp.host, hp.port, o.proxy)
     return {host: hp.host, port: hp.port, running: null}
   }
@@ -64,6 +64,13 @@ async function openProxy(o: {configFile?: string; proxy?: string; env: Readonly<
   return {host: '127.0.0.1', port: Number(m[1]), running}
 }
 
+/** `--proxy HOST:PORT` read, or USAGE. */
+function proxyAddress(flag: string): {host: string; port: number} {
+  const hp = parseHostPort(flag)
+  if (hp === undefined || hp.port === 0 || hp.host === '') throw new PipelockError('USAGE', `--proxy "${flag}": want host:port of a running pipelock with forward_proxy enabled`)
+  return hp
+}
+
 function configOf(file: string | undefined, env: Readonly<Record<string, string | undefined>>): PipelockConfig {
   return loadConfig(file, {env}).config
 }
@@ -76,7 +83,7 @@ export function sandboxDryRun(o: SandboxOptions): DryRunReport {
   return dryRun({
     workspace: ws, command: o.command, mode, home: o.processEnv.HOME,
     allowRead: c.sandbox.filesystem?.allow_read ?? [], allowWrite: c.sandbox.filesystem?.allow_write ?? [],
-    probe: () => probeCapabilities(o.processEnv),
+    probe: () => probeCapabilities(o.processEnv), guarded: guardedPaths(c, o.configFile, o.cwd, o.proxy === undefined || o.proxy === ''),
   })
 }
 
@@ -90,10 +97,14 @@ export async function runSandbox(o: SandboxOptions): Promise<number> {
   const ws = o.workspace ?? (c.sandbox.workspace !== '' ? c.sandbox.workspace : o.cwd)
   const mode = sandboxMode(o.strict || c.sandbox.strict, o.bestEffort || c.sandbox.best_effort, ['--strict', '--best-effort'])
   const policy = buildPolicy(ws, c.sandbox.filesystem?.allow_read ?? [], c.sandbox.filesystem?.allow_write ?? [], o.processEnv.HOME)
+  const embedded = o.proxy === undefined || o.proxy === ''
+  refuseExposedPaths(policy, guardedPaths(c, o.configFile, o.cwd, embedded))
   const caps = probeCapabilities(o.processEnv)
   checkMode(caps, mode, 'standalone')
-  // Refused --env entries are refused before anything is said to start.
+  // Refused --env entries and malformed addresses are refused before anything is said to start.
   checkEnvEntries(o.env)
+  if (!embedded) proxyAddress(o.proxy!)
+  if (o.metricsListen !== undefined && parseHostPort(o.metricsListen) === undefined) throw new PipelockError('USAGE', `--metrics-listen "${o.metricsListen}": want host:port (port 0 picks a free port)`)
   o.stderr(`pipelock: launching sandboxed process [${o.command.join(' ')}] (workspace=${policy.workspace}, mode=${mode})`)
   const proxy = await openProxy({configFile: o.configFile, proxy: o.proxy, env: o.processEnv, version: o.version, stderr: o.stderr})
   const canaries = canaryEnvEntries(c)
@@ -210,6 +221,7 @@ export async function startMcpSandbox(r: McpSandboxRequest): Promise<McpSandbox>
   const mode = sandboxMode(r.strict || c.sandbox.strict, r.bestEffort || c.sandbox.best_effort, ['--sandbox-strict', '--sandbox-best-effort'])
   const ws = r.workspace ?? (c.sandbox.workspace !== '' ? c.sandbox.workspace : r.cwd)
   const policy = buildPolicy(ws, c.sandbox.filesystem?.allow_read ?? [], c.sandbox.filesystem?.allow_write ?? [], r.processEnv.HOME)
+  refuseExposedPaths(policy, guardedPaths(c, r.configFile, r.cwd, true))
   const caps: Capabilities = probeCapabilities(r.processEnv)
   checkMode(caps, mode, 'mcp')
   checkEnvEntries(r.envEntries)

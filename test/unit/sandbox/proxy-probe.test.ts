@@ -7,23 +7,35 @@ import {PipelockError} from '../../../src/plugins/errors/index.js'
 
 // `sandbox --proxy host:port`: the agent starts only when a pipelock answers /health there.
 
-async function serving(status: number): Promise<{port: number; paths: string[]; close(): Promise<void>}> {
+async function serving(status: number, body = '{"status":"healthy","kill_switch_active":false}'): Promise<{port: number; paths: string[]; close(): Promise<void>}> {
   const paths: string[] = []
   const s = http.createServer((req, res) => {
     paths.push(req.url ?? '')
-    res.writeHead(status, {'content-type': 'application/json'}).end('{"status":"healthy"}')
+    res.writeHead(status, {'content-type': 'application/json'}).end(body)
   })
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
   return {port: (s.address() as AddressInfo).port, paths, close: () => new Promise<void>((r) => s.close(() => r()))}
 }
 
-test('a proxy answering /health with 200 is accepted', async () => {
+test('a pipelock answering /health with 200 and its health document is accepted', async () => {
   const s = await serving(200)
   try {
     await probeRunningProxy('127.0.0.1', s.port, `127.0.0.1:${s.port}`)
     assert.deepEqual(s.paths, ['/health'])
   } finally {
     await s.close()
+  }
+})
+
+test('another server answering /health with 200 (no kill_switch_active in its answer) is refused: it may be a proxy that scans nothing', async () => {
+  for (const body of ['{"status":"healthy"}', 'OK\n']) {
+    const s = await serving(200, body)
+    try {
+      await assert.rejects(probeRunningProxy('127.0.0.1', s.port, 'other'), (e: unknown) => e instanceof PipelockError && e.code === 'SANDBOX_LAUNCH_FAILED' &&
+        e.message === '--proxy other: the server there answers /health, but not as pipelock does (no kill_switch_active in its answer)')
+    } finally {
+      await s.close()
+    }
   }
 })
 
