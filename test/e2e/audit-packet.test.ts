@@ -5,7 +5,8 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {createRequire} from 'node:module'
 import {packetInvariantProblems, packetSchema, type AuditPacket} from '../../src/plugins/audit/index.js'
-import {encodeActionReceipt, ReceiptChainBuilder} from '../../src/plugins/receipts/index.js'
+import {encodeActionReceipt, encodeEvidenceReceipt, nextChainLink, ReceiptChainBuilder, signEvidence} from '../../src/plugins/receipts/index.js'
+import {keyPairFromSeed, sha256} from '../../src/plugins/signing/index.js'
 import {action, keyA} from '../helpers/receipt-fixtures.js'
 import {runCli} from '../helpers/cli.js'
 import {repoPath, vectorPath} from '../helpers/vectors.js'
@@ -194,6 +195,84 @@ describe('audit packet build / verify through the CLI', () => {
         '',
       ].join('\n'),
     )
+  })
+
+  test('a packet built without a key, verified with the right key: accepted, with a note that the key given pins the signer now; a wrong key fails', () => {
+    const CHECKS_PASSED = ['schema', 'files', 'evidence', 'evidence_whole', 'summary', 'verifier_output'].map((c) => [c, 'passed'])
+    const pinned = runCli(['audit', 'packet', 'verify', unpinned, '--key', K1])
+    assert.equal(pinned.status, 0, pinned.stdout + pinned.stderr)
+    assert.equal(
+      verdictOf(pinned.stdout),
+      `PACKET VALID: ${unpinned} (verdict self_consistent_only, 5 receipts)\n` +
+        '  note: the packet was built without a key (it records "self_consistent_only"); evidence.jsonl verifies as "valid" under the key given, which pins its signer now\n',
+    )
+    assert.equal(pinned.stderr, '')
+    const j = JSON.parse(runCli(['audit', 'packet', 'verify', unpinned, '--key', K1, '--json']).stdout)
+    assert.equal(j.valid, true)
+    assert.deepEqual(j.pinnedNow, {verdict: 'valid', signerKey: K1})
+    assert.deepEqual(j.recorded.verdict, 'self_consistent_only')
+    assert.deepEqual(Object.fromEntries(j.checks.map((c: {check: string; status: string}) => [c.check, c.status])), Object.fromEntries(CHECKS_PASSED))
+    // without a key nothing more is proven, and nothing more is said
+    const bare = runCli(['audit', 'packet', 'verify', unpinned])
+    assert.equal(bare.status, 0, bare.stdout + bare.stderr)
+    assert.equal(verdictOf(bare.stdout), `PACKET VALID: ${unpinned} (verdict self_consistent_only, 5 receipts)\n`)
+    assert.equal(JSON.parse(runCli(['audit', 'packet', 'verify', unpinned, '--json']).stdout).pinnedNow, undefined)
+    // a key that did not sign the evidence is no pin
+    const wrongKey = 'ab'.repeat(32)
+    const wrong = runCli(['audit', 'packet', 'verify', unpinned, '--key', wrongKey])
+    assert.equal(wrong.status, 1)
+    assert.equal(
+      verdictOf(wrong.stdout),
+      `PACKET INVALID: ${unpinned}\n  evidence.jsonl now verifies as "invalid", the packet records "self_consistent_only": seq 0: signature: signer_key ${K1} does not match expected key ${wrongKey}\n`,
+    )
+    // the pin proves the signer, not the rest: an edited summary still fails
+    const edited = path.join(dir, 'unpinned-edited')
+    cpSync(unpinned, edited, {recursive: true})
+    const p = JSON.parse(readFileSync(path.join(edited, 'packet.json'), 'utf8'))
+    p.policy.policy_hashes = []
+    writeFileSync(path.join(edited, 'packet.json'), JSON.stringify(p, null, 2))
+    const e = runCli(['audit', 'packet', 'verify', edited, '--key', K1])
+    assert.equal(e.status, 1)
+    assert.match(verdictOf(e.stdout), /^PACKET INVALID: .*\n {2}packet\.json policy\.policy_hashes is \[\], evidence\.jsonl gives \["sha256:[0-9a-f]{64}"\]\n$/)
+  })
+
+  test('v2 evidence built without a key (NO KEY GIVEN) and verified with the key: verifier.txt is compared as build rendered it, unpinned', () => {
+    const key = keyA()
+    const lines: string[] = []
+    let prev: string | undefined
+    for (let i = 0; i < 3; i++) {
+      const link = nextChainLink(prev)
+      prev = encodeEvidenceReceipt(
+        signEvidence(
+          {
+            payloadKind: 'proxy_decision',
+            eventId: `01JPACKETV2000000000000${i}`,
+            timestamp: `2026-11-24T12:00:0${i}Z`,
+            chainSeq: link.chainSeq,
+            chainPrevHash: link.chainPrevHash,
+            payload: {action_type: 'read', target: `https://h${i}.example/`, verdict: 'allow', transport: 'fetch', policy_sources: ['scanner'], winning_source: 'scanner'},
+          },
+          {keyPair: key, keyId: 'receipt-signing', purpose: 'receipt-signing'},
+        ),
+      )
+      lines.push(prev)
+    }
+    const v2 = path.join(dir, 'v2-chain.jsonl')
+    writeFileSync(v2, lines.join('\n') + '\n')
+    const packetDir = path.join(dir, 'v2-unpinned')
+    const b = runCli(['audit', 'packet', 'build', '--chain', v2, '--out', packetDir])
+    assert.equal(b.status, 0, b.stdout + b.stderr)
+    assert.match(readFileSync(path.join(packetDir, 'verifier.txt'), 'utf8'), /^NO KEY GIVEN: evidence\.jsonl\n/)
+    const r = runCli(['audit', 'packet', 'verify', packetDir, '--key', K1])
+    assert.equal(r.status, 0, r.stdout + r.stderr)
+    assert.equal(
+      verdictOf(r.stdout),
+      `PACKET VALID: ${packetDir} (verdict self_consistent_only, 3 receipts)\n` +
+        '  note: the packet was built without a key (it records "self_consistent_only"); evidence.jsonl verifies as "valid" under the key given, which pins its signer now\n',
+    )
+    const other = runCli(['audit', 'packet', 'verify', packetDir, '--key', keyPairFromSeed(sha256('not the signer')).publicKey.toString('hex')])
+    assert.equal(other.status, 1)
+    assert.match(verdictOf(other.stdout), /^PACKET INVALID: .*\n {2}evidence\.jsonl now verifies as "invalid", the packet records "self_consistent_only": chain_seq 0: payload field has invalid enum value: signature verification failed\n$/)
   })
 
   test('evidence that does not verify: build writes the packet but exits 1; verify names the failure, never VALID', () => {

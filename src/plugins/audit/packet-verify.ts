@@ -19,7 +19,8 @@ import type {KeyRingRequest} from './key-ring.js'
 // here, still gives the recorded verdict, receipt count, root hash, final seq and every derived
 // field; that it is whole (packet_id is its digest); and that summary.md and verifier.txt are
 // what build renders from packet.json and evidence.jsonl. Keys: the ones given, else the v1
-// signer_key the packet recorded.
+// signer_key the packet recorded. A packet built without a key verified with one is accepted
+// when the evidence verifies under it (pinnedNow): pinning proves more than build recorded.
 
 export interface PacketVerifyResult {
   kind: 'audit_packet'
@@ -41,6 +42,12 @@ export interface PacketVerifyResult {
    * problem is the first in `problems`.
    */
   evidenceFailure?: {verdict: string; error?: string}
+  /**
+   * Set when packet.json records `self_consistent_only` (built without a key) and evidence.jsonl
+   * verifies as `valid` under the keys given: the signer is pinned now, by them, though the
+   * packet still records it unpinned. `signerKey`: the v1 signer they pinned.
+   */
+  pinnedNow?: {verdict: 'valid'; signerKey?: string}
 }
 
 /** Verdicts under which the evidence a packet holds did not verify. */
@@ -101,9 +108,21 @@ export async function verifyAuditPacket(dir: string, keys: KeyRingRequest = {}, 
     }
     // evidence.jsonl is one file: verify it as such (a directory's files were concatenated),
     // named as build named it when it rendered summary.md and verifier.txt
-    const tally = new PacketTally()
+    let tally = new PacketTally()
     let rendered: PacketTexts | undefined
-    const report = await verifyEvidenceInput({...keyReq, ...(endorsements.length === 0 ? {} : {rotationEndorsements: endorsements}), file: evidence, shownAs: shown, onReceipt: (f) => tally.add(f), ...(onProgress === undefined ? {} : {onProgress})})
+    const named = endorsements.length === 0 ? {} : {rotationEndorsements: endorsements}
+    let report = await verifyEvidenceInput({...keyReq, ...named, file: evidence, shownAs: shown, onReceipt: (f) => tally.add(f), ...(onProgress === undefined ? {} : {onProgress})})
+    if (given && p.verifier.verdict === 'self_consistent_only' && report.kind === 'evidence_set' && report.verdict === 'valid') {
+      // Built without a key, checked now with one it verifies under: pinning proves more than
+      // the packet records, so the evidence passes. Everything else build wrote (the verdict,
+      // summary.md, verifier.txt, derived fields) was made without a key: compare it with
+      // evidence.jsonl verified as build verified it.
+      const signer = report.actionReceipts.signerKey
+      result.pinnedNow = {verdict: 'valid', ...(signer === undefined ? {} : {signerKey: signer})}
+      tally = new PacketTally()
+      const asBuilt = tally
+      report = await verifyEvidenceInput({...named, file: evidence, shownAs: shown, onReceipt: (f) => asBuilt.add(f), ...(onProgress === undefined ? {} : {onProgress})})
+    }
     if (report.kind === 'endorsement_error') found.fail('evidence', `--rotation-endorsement: ${report.error}`)
     if (report.kind === 'evidence_set') {
       const root = report.actionReceipts.rootHash ?? report.evidenceReceipts.rootHash

@@ -16,7 +16,7 @@ export default class AuditPacketVerify extends BaseCommand {
 - evidence_whole: evidence.jsonl ends with a whole line and its SHA-256 gives packet_id (ap- and its first 16 hex digits): no line was cut off or added.
 - summary: summary.md is what build renders from packet.json and evidence.jsonl.
 - verifier_output: verifier.txt is what build renders from evidence.jsonl.
-The verdict lists every check as passed, FAILED or not run; a differing file is named with its first differing line. packet.json is not signed: to know it is the packet you were given, compare its packet_id with one recorded elsewhere. Keys: --key/--roster when given, else the hex signer_key the packet records (a note on stderr then says that the signer was not pinned: the packet names its own key). Rotations: a packet over evidence that changes receipt key holds no endorsement (its four files are fixed); pass the ones it was built with, --rotation-endorsement FILE (repeatable). A packet whose recorded verdict is invalid, error or not_run is never valid: it prints PACKET RECORDS FAILED EVIDENCE and the verifier's error first. Exit status: 0 when every check passed and the verdict is valid or self_consistent_only, 1 otherwise (one line per problem).`
+The verdict lists every check as passed, FAILED or not run; a differing file is named with its first differing line. packet.json is not signed: to know it is the packet you were given, compare its packet_id with one recorded elsewhere. Keys: --key/--roster when given, else the hex signer_key the packet records (a note on stderr then says that the signer was not pinned: the packet names its own key). A packet built without a key (verdict self_consistent_only) passes with a key when evidence.jsonl verifies as valid under it, with a note that the key given pins the signer now; a key that did not sign it fails. Rotations: a packet over evidence that changes receipt key holds no endorsement (its four files are fixed); pass the ones it was built with, --rotation-endorsement FILE (repeatable). A packet whose recorded verdict is invalid, error or not_run is never valid: it prints PACKET RECORDS FAILED EVIDENCE and the verifier's error first. Exit status: 0 when every check passed and the verdict is valid or self_consistent_only, 1 otherwise (one line per problem).`
 
   static override examples = [
     {description: 'Verify a packet directory', command: '<%= config.bin %> audit packet verify ./packet --key receipt.pub'},
@@ -37,6 +37,8 @@ The verdict lists every check as passed, FAILED or not run; a differing file is 
     const r = await verifyingWork(this.jsonEnabled(), (onProgress) => verifyAuditPacket(args.dir, keyRingRequest(flags), flags['rotation-endorsement'] ?? [], onProgress))
     if (r.valid) {
       this.out(`PACKET VALID: ${args.dir} (verdict ${r.recorded?.verdict}, ${r.recomputed?.receiptCount ?? 0} receipts)`)
+      // The recorded verdict is build's (no key); the key given proved more, and says so.
+      if (r.pinnedNow !== undefined) this.out(`  note: the packet was built without a key (it records "${r.recorded?.verdict}"); evidence.jsonl verifies as "valid" under the key given, which pins its signer now`)
       // A key the packet names vouches for nothing: whoever wrote the packet chose it.
       if (r.keySource === 'packet') this.err('note: signer not pinned (no --key or --roster): evidence.jsonl was verified against the signer_key packet.json records; pass --key to pin the expected signer')
     } else {
