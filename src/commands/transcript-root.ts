@@ -34,7 +34,7 @@ The chain is verified first, exactly as verify-receipt does (a .jsonl file or a 
     const r = await verifyingWork(this.jsonEnabled(), (onProgress) => transcriptRoot({...chainRequest(args.file, flags, metadata), onProgress}))
     if (!r.valid) {
       const f = r.verification.failure
-      this.err(printable(f === undefined ? (r.error as string) : `chain verification failed${f.file === undefined ? '' : ` at ${f.file}:${f.line}`}: ${f.message}`))
+      this.err(printable(f === undefined ? (r.error as string) : `chain verification failed${f.file === undefined || f.extraction !== undefined ? '' : ` at ${f.file}:${f.line}`}: ${f.message}`))
       process.exitCode = r.notVerifiable === true ? 4 : 1
       return r
     }

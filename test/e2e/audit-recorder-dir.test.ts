@@ -208,6 +208,31 @@ describe('verify-receipt on a rotated, restarted flight-recorder directory', () 
     assert.deepEqual(JSON.parse(verify(d, '--key', pubFile, '--json').stdout).entries.unsignedTail, {entries: 2, firstSeq: '4', lastSeq: '5'})
   })
 
+  test('a line cut short in the middle of the first file: CHAIN BROKEN at its file and line, the files after it said to be unchecked, and the packet records where', () => {
+    const d = path.join(dir, 'torn-mid')
+    cpSync(evidence, d, {recursive: true})
+    const files = readdirSync(d).filter((n) => n.endsWith('.jsonl'))
+    const f = path.join(d, 'evidence-proxy-0.jsonl')
+    const lines = readFileSync(f, 'utf8').split('\n')
+    lines[1] = (lines[1] as string).slice(0, 60)
+    writeFileSync(f, lines.join('\n'))
+    const r = verify(d, '--key', pubFile)
+    assert.equal(r.status, 1)
+    const error = 'evidence-proxy-0.jsonl: line 2: parsing entry: unexpected end of JSON input (unterminated string) at column 57'
+    assert.equal(r.stdout, `CHAIN BROKEN: ${d} (session proxy)\n  Error:    ${error}\n  Line:     evidence-proxy-0.jsonl:2\n`)
+    // no "has no session_close", no unsigned tail: the part they would speak of was never checked
+    assert.equal(
+      r.stderr,
+      `extracting receipts: reading entries: ${error}\n` +
+        `warning: evidence-proxy-0.jsonl:2: verification stopped at this line: the rest of evidence-proxy-0.jsonl and the ${files.length - 1} files after it were not checked, so nothing is said here of what they hold (receipts, checkpoints, a session_close)\n`,
+    )
+    const packet = path.join(dir, 'torn-mid-packet')
+    const b = runCli(['audit', 'packet', 'build', '--chain', d, '--key', pubFile, '--out', packet])
+    assert.equal(b.status, 1)
+    assert.equal(b.stderr, `audit packet build: the evidence did not verify (verdict invalid): ${error}\n`)
+    assert.equal(JSON.parse(readFileSync(path.join(packet, 'packet.json'), 'utf8')).verifier.error, error)
+  })
+
   test('a torn last line after a crash is a warning', () => {
     const d = path.join(dir, 'torn')
     cpSync(evidence, d, {recursive: true})

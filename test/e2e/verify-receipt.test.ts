@@ -275,13 +275,35 @@ describe('verify-receipt on bad input: one clear line, exit 1, never a crash', (
     assert.equal(r.stderr, 'parsing receipt: unmarshal receipt: unexpected end of JSON input at line 1, column 43\n')
   })
 
-  test('a chain line that is not JSON names file and line', () => {
+  test('a chain line that is not JSON is CHAIN BROKEN, naming file and line (the JSON position is the column in that line)', () => {
     put('notjson.jsonl', '\n{"v":1,\n')
     const r = run('notjson.jsonl')
     assert.equal(r.status, 1)
-    assert.equal(r.stdout, '')
-    assert.match(r.stderr, /^extracting receipts: reading entries: notjson\.jsonl: line 2: parsing entry: unexpected end of JSON input/)
+    const error = 'notjson.jsonl: line 2: parsing entry: unexpected end of JSON input at column 8'
+    assert.equal(r.stdout, `CHAIN BROKEN: notjson.jsonl\n  Error:    ${error}\n  Line:     notjson.jsonl:2\n`)
+    // the last line: nothing after it went unchecked, so nothing more is said
+    assert.equal(r.stderr, `extracting receipts: reading entries: ${error}\n`)
     oneLine(r.stderr)
+  })
+
+  test('a line that does not parse in the middle of a recorder file: CHAIN BROKEN at its line, and no finding about the part never checked', () => {
+    const chain = readFileSync(vectorPath('receipts', 'valid-chain.jsonl'), 'utf8').split('\n')
+    chain[2] = (chain[2] as string).slice(0, 60)
+    put('torn-mid.jsonl', chain.join('\n'))
+    const r = run('torn-mid.jsonl', '--key', K1)
+    assert.equal(r.status, 1)
+    const error = 'torn-mid.jsonl: line 3: parsing entry: unexpected end of JSON input (unterminated string) at column 57'
+    assert.equal(r.stdout, `CHAIN BROKEN: torn-mid.jsonl\n  Error:    ${error}\n  Line:     torn-mid.jsonl:3\n`)
+    assert.equal(
+      r.stderr,
+      `extracting receipts: reading entries: ${error}\n` +
+        'warning: torn-mid.jsonl:3: verification stopped at this line: the rest of torn-mid.jsonl was not checked, so nothing is said here of what it holds (receipts, checkpoints, a session_close)\n',
+    )
+    const j = JSON.parse(run('torn-mid.jsonl', '--key', K1, '--json').stdout)
+    assert.equal(j.verdict, 'invalid')
+    assert.deepEqual(j.failure, {component: 'lines', message: error, file: 'torn-mid.jsonl', line: 3, extraction: 'entry'})
+    // nothing after the damage was checked: no part of the evidence is called valid
+    assert.deepEqual([j.entries.valid, j.actionReceipts.valid, j.evidenceReceipts.valid], [false, false, false])
   })
 
   test('a huge line is refused without reading it whole', () => {
@@ -289,6 +311,7 @@ describe('verify-receipt on bad input: one clear line, exit 1, never a crash', (
     const r = run('huge.jsonl')
     assert.equal(r.status, 1)
     assert.equal(r.stderr, 'extracting receipts: reading entries: huge.jsonl: line 1: line exceeds 1048576 bytes\n')
+    assert.equal(r.stdout, 'CHAIN BROKEN: huge.jsonl\n  Error:    huge.jsonl: line 1: line exceeds 1048576 bytes\n  Line:     huge.jsonl:1\n')
   })
 
   test('an unknown record_type and an unsupported entry version', () => {
@@ -306,6 +329,7 @@ describe('verify-receipt on bad input: one clear line, exit 1, never a crash', (
     const r = run('badrec.jsonl')
     assert.equal(r.status, 1)
     assert.equal(r.stderr, "extracting receipts: badrec.jsonl: line 1: unmarshal existing receipt at seq 7: unmarshal receipt: receipt carries unknown signed field(s): ['oops']\n")
+    assert.equal(r.stdout, "CHAIN BROKEN: badrec.jsonl\n  Error:    badrec.jsonl: line 1: unmarshal existing receipt at seq 7: unmarshal receipt: receipt carries unknown signed field(s): ['oops']\n  Line:     badrec.jsonl:1\n")
   })
 
   test('an unparsable line after a chain break still aborts extraction (the whole file is read)', () => {
@@ -313,8 +337,9 @@ describe('verify-receipt on bad input: one clear line, exit 1, never a crash', (
     put('late-garbage.jsonl', broken + 'not json\n')
     const r = run('late-garbage.jsonl')
     assert.equal(r.status, 1)
-    assert.equal(r.stdout, '')
-    assert.match(r.stderr, /^extracting receipts: reading entries: late-garbage\.jsonl: line 6: parsing entry: /)
+    const error = 'late-garbage.jsonl: line 6: parsing entry: invalid literal, expected null at column 1'
+    assert.equal(r.stdout, `CHAIN BROKEN: late-garbage.jsonl\n  Error:    ${error}\n  Line:     late-garbage.jsonl:6\n`)
+    assert.equal(r.stderr, `extracting receipts: reading entries: ${error}\n`)
   })
 
   test('an EvidenceReceipt v2 with an empty chain_prev_hash is shown as such', () => {

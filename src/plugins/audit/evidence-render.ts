@@ -19,12 +19,13 @@ export function renderEvidenceSet(r: EvidenceSetReport): {stdout: string[]; stde
   // Only v1 receipts: the reference's block, byte for byte (the failing line is in --json).
   const v1Only = r.evidenceReceipts.count === 0
   if (f?.extraction !== undefined) {
-    // receipts.md §11.1: a line that cannot be read aborts extraction; stderr only.
-    err.push(
-      f.extraction === 'entry'
-        ? `extracting receipts: reading entries: ${f.file}: line ${f.line}: ${f.message}`
-        : `extracting receipts: ${f.file}: line ${f.line}: ${f.message}`,
-    )
+    // A line that cannot be read aborts extraction (receipts.md §11.1): broken, said on stdout as
+    // every other break is (pyverify's form; Go prints stderr only), and on stderr in Go's words.
+    // The message names the file and line itself (`FILE: line N: …`).
+    out.push(`CHAIN BROKEN: ${r.label}`)
+    out.push(`  Error:    ${f.message}`)
+    out.push(`  Line:     ${f.file}:${f.line}`)
+    err.push(f.extraction === 'entry' ? `extracting receipts: reading entries: ${f.message}` : `extracting receipts: ${f.message}`)
   } else if (f !== undefined) {
     out.push(`CHAIN BROKEN: ${r.label}`)
     out.push(`  Error:    ${f.message}`)

@@ -92,6 +92,11 @@ export interface EvidenceSetRequest {
 
 class Stop extends Error {}
 
+/** A line that cannot be read, as the failure states it: the file and line first (the reference's `line N: …`). */
+function unreadableLine(at: Position, detail: string): string {
+  return `${at.file}: line ${at.line}: ${detail}`
+}
+
 /** v1 receipts handed to the chain verifier at a time. */
 const ITEM_BATCH = 32
 /**
@@ -160,6 +165,15 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
   // on close (signed or not, as the run signs), whatever checkpoints the run wrote before.
   let closeNeedsCheckpoint: {run: string; seq: string; at: Position} | undefined
   let tornTail = false
+  // Where the walk stopped (a line it could not read, a mixed file): nothing after it was read,
+  // so no finding may speak of the whole input (its end, its last run, its unsigned tail).
+  let stopped: {at: Position; fileIndex: number; consumed: number; more: boolean} | undefined
+  // the file being read, and bytesRead when it started (where a stop leaves the rest of it)
+  let reading = {index: 0, start: 0}
+  /** `more`: a line after `at` was already seen. */
+  const stopAt = (at: Position, more = false): void => {
+    stopped = {at, fileIndex: reading.index, consumed: bytesRead - reading.start, more}
+  }
   let sealedAt: string | undefined
   let transcriptRoots = 0
   // line-shape state: a file is entries, or bare v1 receipts, or bare v2 receipts
@@ -187,6 +201,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     }
     if (shape.kind !== kind) {
       fail('lines', `mixed file: this line is ${describeShape(kind)} but ${shape.at.file}:${shape.at.line} is ${describeShape(shape.kind)}`, at)
+      stopAt(at)
       throw new Stop()
     }
   }
@@ -409,6 +424,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
       const summary: FileSummary = {path: shown, lines: 0, entries: 0}
       files.push(summary)
       const isLastFile = fi === req.files.length - 1
+      reading = {index: fi, start: bytesRead}
       let firstInFile = true
       let pending: {text: string; at: Position; error: LineError} | undefined
       for (const raw of readLineBatchesSync(file, MAX_LINE_BYTES, READ_CHUNK)) {
@@ -419,10 +435,11 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
               yield out
               out = []
             }
+            // blank lines count too: where the walk stops, the bytes before it are all read
+            bytesRead += rawLine.bytes + 1
             const line = classifyRead(rawLine)
             if (line === undefined) continue
             summary.lines = line.number
-            bytesRead += line.bytes + 1
             if (req.onProgress !== undefined && ++sinceProgress === 4096) {
               sinceProgress = 0
               req.onProgress(bytesRead, bytesTotal, v1Count + tally.v2Count)
@@ -430,7 +447,8 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
             const at = {file: shown, line: line.number}
             if (pending !== undefined) {
               // A bad line followed by more lines: not a torn tail.
-              fail('lines', pending.error.message, pending.at, {extraction: pending.error.kind})
+              fail('lines', unreadableLine(pending.at, pending.error.message), pending.at, {extraction: pending.error.kind})
+              stopAt(pending.at, true)
               throw new Stop()
             }
             if (line.error !== undefined) {
@@ -438,7 +456,8 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
                 pending = {text: line.text, at, error: line.error}
                 continue
               }
-              fail('lines', line.error.message, at, {extraction: line.error.kind})
+              fail('lines', unreadableLine(at, line.error.message), at, {extraction: line.error.kind})
+              stopAt(at)
               throw new Stop()
             }
             const c = line.classified as ClassifiedLine
@@ -456,6 +475,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
                 } catch (err) {
                   if (!(err instanceof EvidenceParseError)) throw err
                   fail('evidence_receipts', err.message, at)
+                  stopAt(at)
                   throw new Stop()
                 }
                 onV2(r, at)
@@ -468,6 +488,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
             if (c.item !== undefined) {
               if (c.item.kind === 'evidence_v2') {
                 fail('action_receipts', `entry seq ${c.entry.seq}: an action_receipt entry holds an EvidenceReceipt v2 (v2 receipts belong in evidence_receipt entries)`, at)
+                stopAt(at)
                 throw new Stop()
               }
               onV1(c.item.receipt, at)
@@ -487,7 +508,8 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
           tornTail = true
           warn(`truncated last line (${Buffer.byteLength(pending.text)} bytes, no newline, does not parse): an interrupted write, not evidence; ignored`, pending.at)
         } else {
-          fail('lines', `${pending.error.message} (a cut-off line at the end of a file that later files continue)`, pending.at, {extraction: pending.error.kind})
+          fail('lines', unreadableLine(pending.at, `${pending.error.message} (a cut-off line at the end of a file that later files continue)`), pending.at, {extraction: pending.error.kind})
+          stopAt(pending.at)
           throw new Stop()
         }
       }
@@ -530,10 +552,22 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
       : {resume: {seq: cut.receiptChain.lastSeq, prevHash: cut.receiptChain.lastReceiptHash, ...(cut.receiptChain.run === undefined ? {} : {run: cut.receiptChain.run})}}),
   }, req.signatures)
 
+  // What follows speaks of the whole input (its end, its last run, what no signature covers, how
+  // many of a kind it holds): when the walk stopped early, only that the rest was not read is said.
+  const complete = stopped === undefined
+  if (stopped !== undefined) {
+    const after = req.files.length - 1 - stopped.fileIndex
+    const restOfFile = stopped.more || stopped.consumed < (await stat(req.files[stopped.fileIndex] as string)).size
+    if (restOfFile || after > 0) {
+      const where = restOfFile ? `the rest of ${stopped.at.file}${after > 0 ? ` and the ${after} file${after === 1 ? '' : 's'} after it` : ''}` : `the ${after} file${after === 1 ? '' : 's'} after ${stopped.at.file}`
+      const plural = restOfFile ? after > 0 : after > 1
+      warn(`verification stopped at this line: ${where} ${plural ? 'were' : 'was'} not checked, so nothing is said here of what ${plural ? 'they hold' : 'it holds'} (receipts, checkpoints, a session_close)`, stopped.at)
+    }
+  }
   // The input ends at the close: its checkpoint is gone (unless a crash tore the line it was).
-  if (closeNeedsCheckpoint !== undefined && !tornTail) fail('entries', closeCheckpointMissing(closeNeedsCheckpoint, 'the end of the input'), closeNeedsCheckpoint.at)
+  if (complete && closeNeedsCheckpoint !== undefined && !tornTail) fail('entries', closeCheckpointMissing(closeNeedsCheckpoint, 'the end of the input'), closeNeedsCheckpoint.at)
   if (req.fileSession === true) checkFileSession()
-  if (activeRun !== undefined) {
+  if (complete && activeRun !== undefined) {
     unclosed++
     warn(`the last run ${activeRun.nonce} (session_open at chain_seq ${activeRun.seq}) has no session_close: the recorder was not closed cleanly (crash or kill) or is still running`, activeRun.at)
   }
@@ -542,7 +576,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     fail('action_receipts', v1.error, at, {...(v1.brokenAtSeq === undefined ? {} : {brokenAtSeq: v1.brokenAtSeq}), ...(v1.unendorsedBoundary === true ? {unendorsedRotation: true as const} : {})})
   }
   const endorsementUses = endorsementReport(req, v1, pin.key !== undefined)
-  for (const u of endorsementUses.warnings) warn(u)
+  if (complete) for (const u of endorsementUses.warnings) warn(u)
 
   // Checkpoint signatures: by the recorder key, which is the v1 signer (receipts.md §7.3).
   // The v1 chain verifier has checked each receipt's signer against the pinned key and the
@@ -575,7 +609,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     if (!ok) fail('entries', `entry seq ${c.seq}: checkpoint signature verification failed`, c.at)
     else lastCovering = c
   }
-  const unsignedTail = uncoveredTail(firstEntry, lastEntry, lastCovering)
+  const unsignedTail = complete ? uncoveredTail(firstEntry, lastEntry, lastCovering) : undefined
   // Said on stderr when the writer is one that writes checkpoints (a checkpoint or a run's
   // session_open is in the input; a closed run ends with one). Inputs with neither — the
   // reference's conformance files, \`learn shadow\` directories — carry the count in --json only.
@@ -584,7 +618,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
   // of the genesis after it: then no entry before that genesis, so no receipt of the earlier
   // chain, can have been removed without breaking the signature.
   let unprovenChainEnds = 0
-  for (const c of v2ChainEnds) {
+  for (const c of complete ? v2ChainEnds : []) {
     if (c.genesisEntrySeq !== undefined && lastCovering !== undefined && c.genesisEntrySeq < BigInt(lastCovering.seq)) continue
     unprovenChainEnds++
     warn(
@@ -610,19 +644,19 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     const ok = a.signedBytes !== undefined && /^[0-9a-f]{128}$/.test(a.signature) && verifyBytes(Buffer.from(anchorKey, 'hex'), a.signedBytes, Buffer.from(a.signature, 'hex'))
     if (!ok) fail('entries', `entry seq ${a.seq}: retention anchor signature verification failed`, a.at)
   }
-  if (unsignedAnchors > 0) warn(`${unsignedAnchors} retention anchors are unsigned (no recorder signing key): only the entry chain covers them`)
+  if (complete && unsignedAnchors > 0) warn(`${unsignedAnchors} retention anchors are unsigned (no recorder signing key): only the entry chain covers them`)
   if (cut !== undefined) {
     const first = cut.removed.reduce((m, r) => (r.firstSeq < m ? r.firstSeq : m), anchorTail(cut).seq)
     warn(`the chains resume after a retention cut: ${cut.removed.length} expired files (entry seq ${first}-${anchorTail(cut).seq}, cutoff ${cut.cutoff}) were removed as a retention anchor records`)
   }
-  if (unsigned > 0) warn(`${unsigned} of ${checkpoints.length} checkpoints are unsigned (flight_recorder.sign_checkpoints off): they add no signature over the entry chain`)
-  if (unchecked > 0) warn(`${unchecked} signed checkpoints not checked: no v1 signer key to check them with`)
+  if (complete && unsigned > 0) warn(`${unsigned} of ${checkpoints.length} checkpoints are unsigned (flight_recorder.sign_checkpoints off): they add no signature over the entry chain`)
+  if (complete && unchecked > 0) warn(`${unchecked} signed checkpoints not checked: no v1 signer key to check them with`)
 
   const v2State = v2.result()
-  if (v2State.unchainedCount > 0) {
+  if (complete && v2State.unchainedCount > 0) {
     warn(`${v2State.unchainedCount} v2 receipts are unchained (chain_seq 0, empty chain_prev_hash; the lifecycle commands write these): each verifies on its own, but nothing proves none was removed or reordered`)
   }
-  if (v2State.chains > 1) warn(`${v2State.chains} v2 chains start at genesis in this input (one per emitter run)`)
+  if (complete && v2State.chains > 1) warn(`${v2State.chains} v2 chains start at genesis in this input (one per emitter run)`)
 
   // A file of the session that was not read (a symlink is never followed) may hold receipts
   // nobody checked: whatever the files read say, the set is not verified.
@@ -645,7 +679,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     files,
     entries: {
       count: entryChain.count,
-      valid: !failures.has('entries') && !failures.has('files'),
+      valid: complete && !failures.has('entries') && !failures.has('files'),
       ...(entrySession === undefined ? {} : {sessionId: entrySession}),
       checkpoints: checkpoints.length,
       signedCheckpoints,
@@ -666,7 +700,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     },
     actionReceipts: {
       count: v1Count,
-      valid: !failures.has('action_receipts') && !failures.has('keys'),
+      valid: complete && !failures.has('action_receipts') && !failures.has('keys'),
       controlReceipts: control,
       runs,
       unclosedRuns: unclosed,
@@ -679,7 +713,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     },
     evidenceReceipts: {
       count: tally.v2Count,
-      valid: !failures.has('evidence_receipts'),
+      valid: complete && !failures.has('evidence_receipts'),
       chains: v2State.chains,
       chained: v2State.chainedCount,
       unchained: v2State.unchainedCount,

@@ -139,7 +139,8 @@ export async function collectReportData(req: VerifyEvidenceRequest): Promise<Evi
     warnings: v.warnings.map((w) => `${w.file === undefined ? '' : `${w.file}:${w.line}: `}${w.message}`),
     verification: v,
   }
-  if (v.failure !== undefined) data.error = `${v.failure.file === undefined ? '' : `${v.failure.file}:${v.failure.line}: `}${v.failure.message}`
+  // an unreadable line's message already starts with its file and line
+  if (v.failure !== undefined) data.error = `${v.failure.file === undefined || v.failure.extraction !== undefined ? '' : `${v.failure.file}:${v.failure.line}: `}${v.failure.message}`
   return data
 }
 

@@ -94,7 +94,7 @@ export function classifyLineInFull(text: string): ClassifiedLine {
   try {
     parsed = parseStrictJson(text, {topLevelSpans: true})
   } catch (e) {
-    if (e instanceof JsonSyntaxError) throw new LineError('entry', `parsing entry: ${e.message}`)
+    if (e instanceof JsonSyntaxError) throw new LineError('entry', `parsing entry: ${lineSyntaxError(e)}`)
     throw e
   }
   const obj = parsed.value
@@ -134,6 +134,14 @@ export function classifyLineInFull(text: string): ClassifiedLine {
     }
     throw e
   }
+}
+
+/**
+ * A JSON syntax error in one JSONL line: the parser's "line 1" is the line's own first (and
+ * only) line, which read beside the file's line number looks like another place: the column alone.
+ */
+function lineSyntaxError(e: JsonSyntaxError): string {
+  return e.line === 1 ? `${e.reason} at column ${e.column}` : e.message
 }
 
 /** One line of a JSONL file as read and classified; blank lines are skipped. */
