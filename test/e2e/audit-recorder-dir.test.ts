@@ -33,6 +33,7 @@ function run(n: number, close: boolean): Promise<void> {
 }
 
 const verify = (...args: string[]) => runCli(['verify-receipt', ...args])
+const fileNo = (name: string): number => Number(/-(\d+)\.jsonl$/.exec(name)?.[1] ?? 0)
 
 before(async () => {
   writeFileSync(pubFile, encodePublicKeyText(key.publicKey))
@@ -231,6 +232,40 @@ describe('verify-receipt on a rotated, restarted flight-recorder directory', () 
     assert.equal(b.status, 1)
     assert.equal(b.stderr, `audit packet build: the evidence did not verify (verdict invalid): ${error}\n`)
     assert.equal(JSON.parse(readFileSync(path.join(packet, 'packet.json'), 'utf8')).verifier.error, error)
+  })
+
+  test('entries swapped or moved are out of order, named with where the expected one is; one removed is missing', () => {
+    const src = path.join(evidence, 'evidence-proxy-0.jsonl')
+    const lines = readFileSync(src, 'utf8').trimEnd().split('\n')
+    assert.ok(lines.length >= 4)
+    const variant = (name: string, ls: string[]): string => {
+      const d = path.join(dir, name)
+      cpSync(evidence, d, {recursive: true})
+      writeFileSync(path.join(d, 'evidence-proxy-0.jsonl'), ls.join('\n') + '\n')
+      return d
+    }
+    const swapped = [...lines]
+    ;[swapped[1], swapped[2]] = [swapped[2] as string, swapped[1] as string]
+    const s = verify(variant('swapped', swapped), '--key', pubFile)
+    assert.equal(s.status, 1)
+    assert.equal(s.stdout, `CHAIN BROKEN: ${path.join(dir, 'swapped')} (session proxy)\n  Error:    entries out of order: entry seq 2 where 1 was expected; entry seq 1 comes later, at evidence-proxy-0.jsonl:3\n  Line:     evidence-proxy-0.jsonl:2\n`)
+    // moved into the next file: found there, named by file and line
+    const next = readdirSync(evidence).filter((n) => n !== 'evidence-proxy-0.jsonl' && n.endsWith('.jsonl')).sort((a, b) => fileNo(a) - fileNo(b))[0] as string
+    const d = variant('moved', lines.filter((_, i) => i !== 1))
+    const nextLines = readFileSync(path.join(d, next), 'utf8').trimEnd().split('\n')
+    writeFileSync(path.join(d, next), [nextLines[0], lines[1], ...nextLines.slice(1)].join('\n') + '\n')
+    const m = verify(d, '--key', pubFile, '--json')
+    assert.equal(m.status, 1)
+    assert.deepEqual(JSON.parse(m.stdout).failure, {
+      component: 'entries',
+      message: `entries out of order: entry seq 2 where 1 was expected; entry seq 1 comes later, at ${next}:2`,
+      file: 'evidence-proxy-0.jsonl',
+      line: 2,
+    })
+    // removed, it is nowhere later: missing, as before
+    const r = verify(variant('removed', lines.filter((_, i) => i !== 1)), '--key', pubFile)
+    assert.equal(r.status, 1)
+    assert.match(r.stdout, /\n {2}Error: {4}entry seq gap: expected 1, got 2 \(entry 1 is missing\)\n {2}Line: {5}evidence-proxy-0\.jsonl:2\n$/)
   })
 
   test('a torn last line after a crash is a warning', () => {

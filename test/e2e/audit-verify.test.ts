@@ -239,7 +239,8 @@ describe('verify-receipt on a learn shadow recorder directory', () => {
     swapLines(file(), path.join(d, 'evidence-proxy-0.jsonl'), 2, 3)
     const r = verify(d, ...roster())
     assert.equal(r.status, 1)
-    assert.match(r.stdout, /Error: {4}(seq gap: expected 1, got 2|entry seq gap: expected 1, got 2.*)\n  Line: {5}evidence-proxy-0\.jsonl:2\n$/)
+    // said to be out of order, with where the expected entry is: not "missing"
+    assert.match(r.stdout, /\n {2}Error: {4}entries out of order: entry seq 2 where 1 was expected; entry seq 1 comes later, at evidence-proxy-0\.jsonl:3\n {2}Line: {5}evidence-proxy-0\.jsonl:2\n$/)
   })
 
   test('a removed entry is a gap at the line after it', () => {

@@ -140,6 +140,8 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
 
   // entry-chain state
   let entrySession: string | undefined
+  // The entry the first seq gap called missing, while the rest of the input may still hold it.
+  let awaitedEntry: {seq: bigint; failure: RankedFailure; reordered: (later: Position) => string} | undefined
   let lastEntry: {seq: bigint; file: string} | undefined
   // A retention cut (policy-extra.md §3.3): the first entry continues from the last entry of
   // expired files, as a retention anchor later in the input records; every chain resumes there.
@@ -318,12 +320,32 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
         fail('files', `${at.file} is named for entry seq ${named} but its first entry has seq ${e.seq}`, at)
       }
     }
+    if (awaitedEntry !== undefined && seq === awaitedEntry.seq) {
+      // the entry the gap called missing is here, later: the entries were reordered
+      awaitedEntry.failure.message = awaitedEntry.reordered(at)
+      awaitedEntry = undefined
+    }
     if (lastEntry !== undefined && seq !== lastEntry.seq + 1n) {
-      const missing = seq === lastEntry.seq + 2n ? ` (entry ${lastEntry.seq + 1n} is missing)` : seq > lastEntry.seq + 1n ? ` (entries ${lastEntry.seq + 1n}–${seq - 1n} are missing)` : ''
+      const expected = lastEntry.seq + 1n
+      const missing = seq === expected + 1n ? ` (entry ${expected} is missing)` : seq > expected ? ` (entries ${expected}–${seq - 1n} are missing)` : ''
       const msg = firstInFile
         ? `gap between files: ${lastEntry.file} ends at entry seq ${lastEntry.seq}, ${at.file} starts at entry seq ${e.seq}${missing}`
-        : `entry seq gap: expected ${lastEntry.seq + 1n}, got ${e.seq}${missing}`
+        : `entry seq gap: expected ${expected}, got ${e.seq}${missing}`
+      const first = !failures.has('entries')
       fail('entries', msg, at, {}, true)
+      const failure = failures.get('entries')
+      if (first && seq > expected && failure !== undefined) {
+        // "missing" until the rest is read: an entry that comes later was moved, not removed
+        const ends = lastEntry
+        awaitedEntry = {
+          seq: expected,
+          failure,
+          reordered: (later) =>
+            firstInFile
+              ? `entries out of order between files: ${ends.file} ends at entry seq ${ends.seq}, ${at.file} starts at entry seq ${e.seq}; entry seq ${expected} comes later, at ${later.file}:${later.line}`
+              : `entries out of order: entry seq ${e.seq} where ${expected} was expected; entry seq ${expected} comes later, at ${later.file}:${later.line}`,
+        }
+      }
     }
     lastEntry = {seq, file: at.file}
     const chainError = entryChain.push(e)
