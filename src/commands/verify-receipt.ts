@@ -24,7 +24,7 @@ Key rotation: --rotation-endorsement FILE (repeatable) names an endorsement, whi
 
 Keys: --key HEX|FILE pins the v1 signer (and, alone, every v2 signer); --key ID=HEX|FILE pins the v2 signer whose signer_key_id is ID (repeatable); --roster FILE --roster-root-fingerprint FP pins a signed roster that names every key and what it may sign (an unnamed --key beside it is refused: name it, --key ID=FILE). A key read from a file is named in errors by its fingerprint and path, never printed. Without a key the signer is NOT pinned: v1 receipts then prove their own integrity, not who signed them; v2 receipts need a key.
 
-Problems that do not break the evidence (a run without session_close after a crash, a truncated last line, unchained lifecycle receipts) are printed as warnings on stderr.
+Problems that do not break the evidence (a run without session_close after a crash, a truncated last line that is not where the checkpoint after a session_close belongs, unchained lifecycle receipts) are printed as warnings on stderr.
 
 Exit status (docs/receipts.md):
 - 0: valid (v1 receipts without --key: checked against the key each carries, as the reference does)

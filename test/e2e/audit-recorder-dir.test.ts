@@ -149,6 +149,39 @@ describe('verify-receipt on a rotated, restarted flight-recorder directory', () 
     })
   })
 
+  test('the checkpoint written on close, cut mid-line instead of removed: still a failure, named at the cut line; a torn line elsewhere stays a warning', async () => {
+    const d = path.join(dir, 'torn-close-checkpoint')
+    await recordRun({dir: d, key, clock, run: 1, decisions: [0, 1, 2, 3, 4].map((i) => ({method: 'GET', target: `https://k${i}.example/`, transport: 'fetch', verdict: 'allow'})), checkpointInterval: 3})
+    const f = path.join(d, 'evidence-proxy-0.jsonl')
+    const lines = readFileSync(f, 'utf8').trimEnd().split('\n')
+    assert.match(lines.at(-2) as string, /"session_control":\{"kind":"session_close"/)
+    assert.match(lines.at(-1) as string, /"type":"checkpoint"/)
+    tearLastLine(f, f, 50)
+    const r = verify(d, '--key', pubFile)
+    assert.equal(r.status, 1, r.stdout + r.stderr)
+    const error = `the session_close of run run-1 (chain_seq 6, evidence-proxy-0.jsonl:${lines.length - 1}) is followed by a truncated last line (50 bytes, no newline, does not parse), not the checkpoint the recorder writes on close: it was cut short or removed`
+    assert.equal(r.stdout, `CHAIN BROKEN: ${d} (session proxy)\n  Error:    ${error}\n  Line:     evidence-proxy-0.jsonl:${lines.length}\n`)
+    // not passed off as an interrupted write
+    assert.doesNotMatch(r.stderr, /truncated last line .*ignored/)
+    assert.deepEqual(JSON.parse(verify(d, '--key', pubFile, '--json').stdout).failure, {component: 'entries', message: error, file: 'evidence-proxy-0.jsonl', line: lines.length})
+    // the packet records the failure; its evidence.jsonl (whole lines only) fails the same rule
+    const packet = path.join(dir, 'torn-close-packet')
+    const b = runCli(['audit', 'packet', 'build', '--chain', d, '--key', pubFile, '--out', packet])
+    assert.equal(b.status, 1)
+    assert.equal(b.stderr, `audit packet build: the evidence did not verify (verdict invalid): ${error}\n`)
+    // the same cut of a checkpoint that follows no session_close (a crash mid-run) is a warning
+    const c = path.join(dir, 'torn-mid-run-checkpoint')
+    await recordRun({dir: c, key, clock, run: 1, decisions: [0, 1, 2].map((i) => ({method: 'GET', target: `https://m${i}.example/`, transport: 'fetch', verdict: 'allow'})), checkpointInterval: 4, crash: true})
+    const g = path.join(c, 'evidence-proxy-0.jsonl')
+    const cl = readFileSync(g, 'utf8').trimEnd().split('\n')
+    assert.match(cl.at(-1) as string, /"type":"checkpoint"/)
+    assert.doesNotMatch(cl.at(-2) as string, /session_close/)
+    tearLastLine(g, g, 50)
+    const w = verify(c, '--key', pubFile)
+    assert.equal(w.status, 0, w.stdout + w.stderr)
+    assert.match(w.stderr, new RegExp(`warning: evidence-proxy-0\\.jsonl:${cl.length}: truncated last line \\(50 bytes, no newline, does not parse\\): an interrupted write, not evidence; ignored\\n`))
+  })
+
   test('a run whose only checkpoint is the one written on close: removing it, and rewriting the entries after it, fails', async () => {
     const d = path.join(dir, 'only-close-checkpoint')
     const decisions = [0, 1, 2].map((i) => ({method: 'GET', target: `https://o${i}.example/`, transport: 'fetch', verdict: 'allow'}))
@@ -268,11 +301,14 @@ describe('verify-receipt on a rotated, restarted flight-recorder directory', () 
     assert.match(r.stdout, /\n {2}Error: {4}entry seq gap: expected 1, got 2 \(entry 1 is missing\)\n {2}Line: {5}evidence-proxy-0\.jsonl:2\n$/)
   })
 
-  test('a torn last line after a crash is a warning', () => {
+  test('a torn last line after a crash is a warning', async () => {
     const d = path.join(dir, 'torn')
     cpSync(evidence, d, {recursive: true})
+    // a fourth run, killed mid-write: its last line is no closing checkpoint (cutting that one fails, above)
+    await recordRun({dir: d, key, clock, run: 4, decisions: [0, 1].map((i) => ({method: 'GET', target: `https://r${i}.example/`, transport: 'fetch', verdict: 'allow'})), crash: true, maxEntriesPerFile: 4, checkpointInterval: 5})
     const last = readdirSync(d).sort((a, b) => Number(/-(\d+)\.jsonl$/.exec(a)?.[1]) - Number(/-(\d+)\.jsonl$/.exec(b)?.[1])).at(-1) as string
     const f = path.join(d, last)
+    assert.doesNotMatch(readFileSync(f, 'utf8').trimEnd().split('\n').at(-2) as string, /session_close/)
     tearLastLine(f, f, 40)
     const r = verify(d, '--key', pubFile)
     assert.equal(r.status, 0, r.stdout + r.stderr)

@@ -528,7 +528,11 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
       if (pending !== undefined) {
         if (isLastFile) {
           tornTail = true
-          warn(`truncated last line (${Buffer.byteLength(pending.text)} bytes, no newline, does not parse): an interrupted write, not evidence; ignored`, pending.at)
+          const torn = `${Buffer.byteLength(pending.text)} bytes, no newline, does not parse`
+          // After a session_close the recorder writes its checkpoint at once: a cut-off line in
+          // its place is no crash that leaves the evidence whole, and cannot excuse its absence.
+          if (closeNeedsCheckpoint !== undefined) fail('entries', closeCheckpointMissing(closeNeedsCheckpoint, `a truncated last line (${torn})`, 'it was cut short or removed'), pending.at)
+          else warn(`truncated last line (${torn}): an interrupted write, not evidence; ignored`, pending.at)
         } else {
           fail('lines', unreadableLine(pending.at, `${pending.error.message} (a cut-off line at the end of a file that later files continue)`), pending.at, {extraction: pending.error.kind})
           stopAt(pending.at)
@@ -586,7 +590,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
       warn(`verification stopped at this line: ${where} ${plural ? 'were' : 'was'} not checked, so nothing is said here of what ${plural ? 'they hold' : 'it holds'} (receipts, checkpoints, a session_close)`, stopped.at)
     }
   }
-  // The input ends at the close: its checkpoint is gone (unless a crash tore the line it was).
+  // The input ends at the close: its checkpoint is gone (a torn line in its place failed above).
   if (complete && closeNeedsCheckpoint !== undefined && !tornTail) fail('entries', closeCheckpointMissing(closeNeedsCheckpoint, 'the end of the input'), closeNeedsCheckpoint.at)
   if (req.fileSession === true) checkFileSession()
   if (complete && activeRun !== undefined) {
@@ -798,8 +802,8 @@ function isCutAnchor(detailRaw: string, cut: RetentionAnchor): boolean {
   }
 }
 
-function closeCheckpointMissing(close: {run: string; seq: string; at: Position}, next: string): string {
-  return `the session_close of run ${close.run} (chain_seq ${close.seq}, ${close.at.file}:${close.at.line}) is followed by ${next}, not the checkpoint the recorder writes on close: it was removed`
+function closeCheckpointMissing(close: {run: string; seq: string; at: Position}, next: string, what = 'it was removed'): string {
+  return `the session_close of run ${close.run} (chain_seq ${close.seq}, ${close.at.file}:${close.at.line}) is followed by ${next}, not the checkpoint the recorder writes on close: ${what}`
 }
 
 /**
