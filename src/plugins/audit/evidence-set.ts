@@ -822,12 +822,14 @@ function uncoveredTail(
   return {entries: last.seq - from + 1n, firstSeq: from.toString(), lastSeq: last.seq.toString(), at: covering.nextAt}
 }
 
-function unsignedTailText(t: {entries: bigint; firstSeq: string; lastSeq: string}, after: string | undefined): string {
+/** The warning about entries no checkpoint signature covers (exported for its wording test). */
+export function unsignedTailText(t: {entries: bigint; firstSeq: string; lastSeq: string}, after: string | undefined): string {
   const n = t.entries === 1n ? '1 entry' : `${t.entries} entries`
   const range = t.entries === 1n ? `entry seq ${t.firstSeq}` : `entry seq ${t.firstSeq}-${t.lastSeq}`
+  const one = t.entries === 1n
   return after === undefined
-    ? `no verified checkpoint signature covers any of the ${n} (${range}): nothing but the entry chain, which has no key, shows they were not rewritten`
-    : `the last ${n} (${range}) come after the last signed checkpoint (entry seq ${after}): no signature covers them, so nothing shows they were not rewritten (a run that crashed or is still running leaves such a tail; a closed run ends with its checkpoint)`
+    ? `no verified checkpoint signature covers ${one ? 'the 1 entry' : `any of the ${n}`} (${range}): nothing but the entry chain, which has no key, shows ${one ? 'it was' : 'they were'} not rewritten`
+    : `the last ${n} (${range}) ${one ? 'comes' : 'come'} after the last signed checkpoint (entry seq ${after}): no signature covers ${one ? 'it' : 'them'}, so nothing shows ${one ? 'it was' : 'they were'} not rewritten (a run that crashed or is still running leaves such a tail; a closed run ends with its checkpoint)`
 }
 
 function describeShape(kind: 'entries' | 'bare v1' | 'bare v2'): string {
