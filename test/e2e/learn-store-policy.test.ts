@@ -71,6 +71,72 @@ describe('store policy from the first promote: dual control sticks', () => {
   })
 })
 
+describe('a later --production promote raises the store policy: dual control sticks', () => {
+  const lab = makeLab()
+  const [c1, c2, c3, c4] = [0, 1, 2, 3].map((v) => writeCandidate(lab, `c${v + 1}`, v))
+  const policyPath = path.join(lab.store, 'policy.json')
+  const readPolicy = () => JSON.parse(readFileSync(policyPath, 'utf8')) as {body: Record<string, unknown>; signatures: {key_id: string}[]}
+  let g1 = ''
+
+  it('the first promote by one operator sets minimum_signatures 1', () => {
+    const r = cli(promoteArgs(lab, c1!.file, ENV))
+    assert.equal(r.code, 0, r.stderr)
+    g1 = /manifest (sha256:[0-9a-f]{64})/.exec(r.stdout)![1]!
+    assert.equal(readPolicy().body.minimum_signatures, 1)
+  })
+
+  it('a --production dual-control promote raises it to 2, signed by both principals, and says so', () => {
+    const r = cli(promoteArgs(lab, c2!.file, [...DUAL, '--production']))
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stdout, /^promote: manifest sha256:[0-9a-f]{64} generation 2 active\n/)
+    assert.equal(
+      r.stdout.split('\n')[1],
+      `store policy: ${policyPath} minimum_signatures 2 ratified_only false (raised by this --production promote; lower it only with learn store policy)`,
+    )
+    assert.equal(r.stdout.split('\n').length, 3)
+    const p = readPolicy()
+    assert.equal(p.body.minimum_signatures, 2)
+    assert.equal(p.body.ratified_only, false)
+    assert.deepEqual(p.signatures.map((s) => s.key_id), ['ops-alice', 'ops-bob'])
+  })
+
+  it('then one operator alone is refused, promote and rollback, with or without --production; the store unchanged', () => {
+    const carol = baseArgs(lab, 'ops-carol')
+    const promote = ['learn', 'promote', ...carol, '--candidate', c3!.file, '--selector', 'shop-agent', '--allow-unenforced']
+    refusedUnchanged(lab.store, promote, /^contract store policy requires 2 distinct activation principals for a promote; got 1 \[STORE_POLICY_REFUSED\]; hint: /)
+    refusedUnchanged(lab.store, ['learn', 'rollback', ...carol, '--to', g1], /^contract store policy requires 2 distinct activation principals for a rollback; got 1 \[STORE_POLICY_REFUSED\]; hint: /)
+    refusedUnchanged(lab.store, [...promote, '--production'], /^activation dual control requirement not met: --dual-control-from is required in --production \[STORE_DUAL_CONTROL\]/)
+    refusedUnchanged(lab.store, ['learn', 'rollback', ...carol, '--to', g1, '--production'], /^activation dual control requirement not met: --dual-control-from is required in --production \[STORE_DUAL_CONTROL\]/)
+  })
+
+  it('a --production promote under a policy that already demands 2 leaves policy.json as it is', () => {
+    const before = readFileSync(policyPath)
+    const r = cli(['learn', 'promote', ...baseArgs(lab, 'ops-bob'), '--dual-control-from', 'ops-carol', '--production', '--candidate', c4!.file, '--selector', 'shop-agent', '--allow-unenforced'])
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stdout, /^promote: manifest sha256:[0-9a-f]{64} generation 3 active\n$/)
+    assert.deepEqual(readFileSync(policyPath), before)
+  })
+})
+
+describe('a later --production rollback raises the store policy too', () => {
+  const {lab, c1, c2} = twoCandidates()
+  const policyPath = path.join(lab.store, 'policy.json')
+
+  it('rollback by two principals with --production: minimum_signatures 2; one operator is refused next', () => {
+    const first = cli(promoteArgs(lab, c1.file, ENV))
+    assert.equal(first.code, 0, first.stderr)
+    const g1 = /manifest (sha256:[0-9a-f]{64})/.exec(first.stdout)![1]!
+    assert.equal(cli(promoteArgs(lab, c2.file)).code, 0)
+    const r = cli(['learn', 'rollback', ...baseArgs(lab), ...DUAL, '--production', '--to', g1, '--allow-unenforced'])
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(
+      r.stdout,
+      `rollback: manifest ${g1} reactivated as generation 3\nstore policy: ${policyPath} minimum_signatures 2 ratified_only false (raised by this --production rollback; lower it only with learn store policy)\n`,
+    )
+    refusedUnchanged(lab.store, promoteArgs(lab, c2.file), /^contract store policy requires 2 distinct activation principals for a promote; got 1 \[STORE_POLICY_REFUSED\]/)
+  })
+})
+
 describe('a deleted policy.json does not let one operator shed dual control', () => {
   const {lab, c1, c2} = twoCandidates()
   let g1 = ''
@@ -212,6 +278,14 @@ describe('ratified-only set after un-ratified promotes: a rollback re-activates 
     const r = cli(['learn', 'rollback', ...baseArgs(lab), '--to', g3])
     assert.equal(r.code, 0, r.stderr)
     assert.match(r.stdout, /reactivated as generation 5\n$/)
+  })
+
+  it('a --production rollback raises the minimum and keeps ratified_only', () => {
+    const r = cli(['learn', 'rollback', ...baseArgs(lab), ...DUAL, '--production', '--to', g3])
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stdout, /reactivated as generation 6\nstore policy: .*policy\.json minimum_signatures 2 ratified_only true \(raised by this --production rollback; lower it only with learn store policy\)\n$/)
+    const body = (JSON.parse(readFileSync(path.join(lab.store, 'policy.json'), 'utf8')) as {body: {minimum_signatures: number; ratified_only: boolean}}).body
+    assert.deepEqual([body.minimum_signatures, body.ratified_only], [2, true])
   })
 })
 

@@ -4,7 +4,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {fixedClock, systemClock} from '../../plugins/canonical/index.js'
 import {resolveKeystoreDir} from '../../plugins/signing/index.js'
-import {DETERMINISTIC_LIFECYCLE_TIME, lifecycleAuditLine, runPromote, type PromoteResult} from '../../plugins/store/index.js'
+import {DETERMINISTIC_LIFECYCLE_TIME, lifecycleAuditLine, runPromote, type PromoteResult, type RaisedPolicy} from '../../plugins/store/index.js'
 import {uuidv7} from '../../plugins/canonical/index.js'
 
 export const lifecycleFlags = {
@@ -19,7 +19,7 @@ export const lifecycleFlags = {
   'environment-id': Flags.string({description: 'environment id of the manifest (required for the first promote)'}),
   tenant: Flags.string({description: 'environment tenant'}),
   'deployment-id': Flags.string({description: 'environment deployment id'}),
-  production: Flags.boolean({description: 'production policy: --dual-control-from required, roster must hold ≥ 3 active activation principals', default: false}),
+  production: Flags.boolean({description: 'production policy: --dual-control-from required, roster must hold ≥ 3 active activation principals; the store keeps demanding two principals afterwards (policy.json is raised)', default: false}),
   deterministic: Flags.boolean({description: `tests only: clock ${DETERMINISTIC_LIFECYCLE_TIME} and fixed ids (keys still come from the keystore)`, default: false}),
 }
 
@@ -58,6 +58,11 @@ export function lifecycleBase(flags: {
   }
 }
 
+/** The line that says a --production promote or rollback raised the store's policy. */
+export function policyRaisedLine(p: RaisedPolicy, what: 'promote' | 'rollback'): string {
+  return `store policy: ${p.file} minimum_signatures ${p.minimumSignatures} ratified_only ${p.ratifiedOnly} (raised by this --production ${what}; lower it only with learn store policy)`
+}
+
 export default class LearnPromote extends BaseCommand {
   static override summary = 'Activate a ratified contract: sign a new active manifest and swap it into the contract store'
   static override description = `Builds the next active manifest (generation = latest accepted + 1, prior_manifest_hash = its hash, or sha256:genesis for the first promote) with one selector for --selector (it replaces the whole selector set: the selectors of the previous generation for other agents are no longer active, and the command warns naming them), signs it with the activation key (and --dual-control-from), writes a contract_promote_intent receipt, swaps <store>/active.json under the store lock (compare-and-swap on the prior hash, monotonic generation, environment tuple, roster-verified signatures and contracts, tombstones), records it in manifests/ and the journal, and writes a contract_promote_committed receipt.
@@ -66,7 +71,7 @@ export default class LearnPromote extends BaseCommand {
 
 Refusals of bad input (tampered candidate, keys not authorised by the roster, a corrupt store, a replayed older active.json, an unreadable tombstone) happen before anything is written. A promote that the store's policy denies (a tombstoned contract, a lost race) exits 1 after writing the intent receipt, a committed receipt with validation_outcome "rejected" and a journal line.
 
-The store remembers its activation policy in <store>/policy.json (set by learn store init, or by the first promote from its signers and whether the contract was ratified): a promote with fewer distinct activation principals, or of a contract without a verified contract_ratified receipt in a ratified-only store, is refused before anything is written. Change the policy with learn store policy.`
+The store remembers its activation policy in <store>/policy.json (set by learn store init, or by the first promote from its signers and whether the contract was ratified): a promote with fewer distinct activation principals, or of a contract without a verified contract_ratified receipt in a ratified-only store, is refused before anything is written. An accepted --production promote raises the policy's minimum to its own distinct principals (never lowers it) and says so on stdout, so from then on one operator alone can no longer promote or roll back, with or without --production. Lower the policy with learn store policy.`
 
   // Runnable after the set-up of docs/learn-and-lock.md ("Walk-through"), which defines W and FP.
   static override examples = [
@@ -107,6 +112,7 @@ The store remembers its activation policy in <store>/policy.json (set by learn s
     })
     this.err(lifecycleAuditLine('learn_promote', result, flags.candidate))
     this.out(`promote: manifest ${result.manifestHash} generation ${result.generation} active`)
+    if (result.policyRaised !== undefined) this.out(policyRaisedLine(result.policyRaised, 'promote'))
     for (const w of result.warnings) this.err(`WARNING: ${w}`)
     if (result.replacedSelectors.length > 0) {
       this.err(

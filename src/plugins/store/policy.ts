@@ -15,13 +15,20 @@ import type {StoreOptions} from './validate.js'
 // and "ratified contracts only", remembered in <store>/policy.json from the first promote or
 // from `learn store init`, signed by the activation signers who set it (verified against the
 // roster on every read: an edited file is refused, never ignored). A promote or rollback
-// weaker than the policy is refused before anything is written; the policy changes only
-// through `learn store policy`, signed by at least as many principals as it currently demands.
+// weaker than the policy is refused before anything is written; an accepted `--production`
+// promote or rollback raises the minimum to its own principals (`raisedPolicy`); otherwise the
+// policy changes only through `learn store policy`, signed by at least as many principals as it
+// currently demands.
 // "Ratified" in a ratified-only store means ratified by a person (`findRatification`).
 
 export interface StorePolicy {
   minimumSignatures: number
   ratifiedOnly: boolean
+}
+
+/** A store policy raised by a --production promote or rollback, and where it is. */
+export interface RaisedPolicy extends StorePolicy {
+  file: string
 }
 
 export const POLICY_KIND = 'store_policy'
@@ -100,6 +107,20 @@ export function writeStorePolicy(root: string, p: StorePolicy, signers: readonly
   const body = policyBody(p, signedAt)
   const env = new Map<string, JsonValue>([['body', body], ['signatures', signManifest(body, signers)]])
   writeFileAtomic(policyFile(root), Buffer.from(goJson(env) + '\n', 'utf8'), STORE_FILE_MODE)
+}
+
+/**
+ * The policy after a `--production` promote or rollback that was accepted: production means the
+ * operators chose dual control for this store, so the store keeps demanding the principals that
+ * signed it (the doc's promise that dual control sticks). Raised only, never lowered: undefined
+ * when the policy already demands as many (or the operation is not production). The signers of
+ * the operation sign the raised policy, so it verifies with the quorum it demands.
+ */
+export function raisedPolicy(p: StorePolicy, signers: readonly ActivationSigner[], production: boolean): StorePolicy | undefined {
+  if (!production) return undefined
+  const got = distinctPrincipals(signers)
+  if (got <= p.minimumSignatures) return undefined
+  return {minimumSignatures: got, ratifiedOnly: p.ratifiedOnly}
 }
 
 /** Distinct activation principals among the signers (the §6.4 count). */

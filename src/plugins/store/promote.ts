@@ -31,7 +31,7 @@ import {
   type LifecycleRequest,
   swapOutcome,
 } from './lifecycle.js'
-import {assertQuorum, assertRatified, findRatification, keepRatificationReceipt, policyInForce, RATIFICATION_RECEIPTS, writeStorePolicy} from './policy.js'
+import {assertQuorum, assertRatified, findRatification, keepRatificationReceipt, policyFile, policyInForce, raisedPolicy, RATIFICATION_RECEIPTS, writeStorePolicy, type RaisedPolicy} from './policy.js'
 import {checkSwap, trySwapActive, verifyContractForStore} from './store.js'
 import {assertEnforces, enforcementCoverage, historyCoverage, unenforcedSentence, type EnforcementCoverage} from './enforcement-coverage.js'
 
@@ -78,6 +78,8 @@ export interface PromoteResult {
   totalRules: number
   /** What the operator must know about this activation (also printed on stderr). */
   warnings: string[]
+  /** The store policy this --production promote raised (absent when it did not change it). */
+  policyRaised?: RaisedPolicy
 }
 
 export function selectorFromFlag(value: string, contractHash: string): SelectorInput {
@@ -240,6 +242,9 @@ export function runPromote(req: PromoteRequest): PromoteResult {
   // The first promote sets the store's policy: its quorum, and ratified-only if a person ratified
   // it (an automation key's ratification does not turn the store ratified-only).
   if (policy === undefined) writeStorePolicy(root, {minimumSignatures: ctx.minimumSignatures, ratifiedOnly: found.byPrincipal !== undefined}, ctx.signers, nowText(ctx.clock))
+  // A later --production promote raises the policy to its principals: dual control sticks.
+  const raised = policy === undefined ? undefined : raisedPolicy(policy, ctx.signers, req.production === true)
+  if (raised !== undefined) writeStorePolicy(root, raised, ctx.signers, nowText(ctx.clock))
   return {
     outcome: 'accepted',
     manifestHash: accepted.hash,
@@ -256,6 +261,7 @@ export function runPromote(req: PromoteRequest): PromoteResult {
     enforcedRules: coverage?.enforced ?? 0,
     totalRules: coverage?.total ?? 0,
     warnings: coverage !== undefined && coverage.enforced === 0 ? [`learn promote: ${unenforcedSentence(contractHash, coverage)}`] : [],
+    ...(raised === undefined ? {} : {policyRaised: {...raised, file: policyFile(root)}}),
   }
 }
 

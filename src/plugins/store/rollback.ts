@@ -14,7 +14,7 @@ import {
   type LifecycleRequest,
   swapOutcome,
 } from './lifecycle.js'
-import {assertQuorum, assertRatified, findRatification, policyInForce, storeRatificationReceipts} from './policy.js'
+import {assertQuorum, assertRatified, findRatification, policyFile, policyInForce, raisedPolicy, storeRatificationReceipts, writeStorePolicy, type RaisedPolicy} from './policy.js'
 import {checkSwap, trySwapActive} from './store.js'
 import {assertEnforces, historyCoverage, unenforcedSentence} from './enforcement-coverage.js'
 
@@ -42,6 +42,8 @@ export interface RollbackResult {
   signerKeyIds: string[]
   /** What the operator must know about this activation (also printed on stderr). */
   warnings: string[]
+  /** The store policy this --production rollback raised (absent when it did not change it). */
+  policyRaised?: RaisedPolicy
 }
 
 export function runRollback(req: RollbackRequest): RollbackResult {
@@ -132,6 +134,9 @@ export function runRollback(req: RollbackRequest): RollbackResult {
     'receipt',
   )
   if (failure !== undefined || accepted === undefined) throw failure as PipelockError
+  // As promote: a --production rollback raises the policy to its principals, never lowers it.
+  const raised = policy === undefined ? undefined : raisedPolicy(policy, ctx.signers, req.production === true)
+  if (raised !== undefined) writeStorePolicy(root, raised, ctx.signers, nowText(ctx.clock))
   return {
     outcome: 'accepted',
     targetHash: target.hash,
@@ -143,5 +148,6 @@ export function runRollback(req: RollbackRequest): RollbackResult {
     receiptFile: ctx.receiptFile,
     signerKeyIds: accepted.signerKeyIds,
     warnings,
+    ...(raised === undefined ? {} : {policyRaised: {...raised, file: policyFile(root)}}),
   }
 }
