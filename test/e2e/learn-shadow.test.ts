@@ -234,3 +234,68 @@ test('learn shadow CLI names every would-be block: destination, method, deciding
     rmSync(dir, {recursive: true, force: true})
   }
 })
+
+// A capture as the live proxy writes it when the scanner blocked: the finding kind is the
+// scanner stage, and a URL DLP match is replaced by `redacted-<pattern>` (capture-sink.ts).
+function captureWithScannerBlocks(root: string): string {
+  const sessions = path.join(root, 'sessions')
+  const w = openCaptureWriter(sessions, {clock: fixedClock('2026-04-30T11:00:00Z')})
+  const summary = (url: string, action: 'allow' | 'block', kind?: string): CaptureSummary => {
+    const found = kind === undefined ? null : [{kind, action: 'block', pattern_name: 'x'}]
+    return {
+      capture_schema_version: 1, surface: 'url', subsurface: 'forward', config_hash: 'c', build_version: 't', build_sha: 't', agent: 'shop-agent',
+      action_class: 'read', payload_complete: false, transform_kind: '', request: {method: 'GET', url}, raw_findings: found,
+      effective_findings: found, effective_action: action, outcome: action === 'allow' ? 'clean' : 'blocked',
+    }
+  }
+  const add = (s: CaptureSummary): void => void w.append({sessionId: 'shop-agent|10.0.0.9', transport: 'forward', detail: s})
+  add(summary('https://api.example.com/v1/cart', 'allow'))
+  // Rate-limited twice: the replay has no rate limit, the captured block stands.
+  add(summary('https://api.example.com/v1/cart', 'block', 'ratelimit'))
+  add(summary('https://api.example.com/v1/cart', 'block', 'ratelimit'))
+  // A credential in the path, redacted by capture: the replay cannot find it again.
+  add(summary('https://api.example.com/v1/redacted-aws-access-id', 'block', 'core_dlp'))
+  // Captured raw (--capture-raw): the replay finds the credential itself; nothing is kept.
+  add(summary('https://api.example.com/v1/AKIAIOSFODNN7EXAMPLE', 'block', 'core_dlp'))
+  // A blocklist the replay's (default) config does not have: replayed, a real new allow.
+  add(summary('https://api.example.com/v1/cart', 'block', 'blocklist'))
+  w.close()
+  return sessions
+}
+
+test('learn shadow CLI keeps a captured scanner block the replay cannot redo (rate limit, DLP on a redacted URL) and names them', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pipelock-e2e-shadow-'))
+  try {
+    const contract = ratified(dir, 'multi-session')
+    const sessions = captureWithScannerBlocks(dir)
+    const json = path.join(dir, 'shadow.json')
+    const r = runCli(['learn', 'shadow', '--contract', contract, '--contract-key', RATIFY_PUB, '--sessions', sessions, '--out-json', json, '--deterministic'])
+    assert.equal(r.status, 0, r.stderr)
+    const report = JSON.parse(readFileSync(json, 'utf8'))
+    const rule = report.changes[0].rule_id as string
+    assert.equal(
+      r.stdout.slice(r.stdout.indexOf('- records:'), r.stdout.indexOf('## Quarantine')),
+      [
+        '- records: 6 total, 6 replayed, 1 changed',
+        '- deltas: 0 new blocks, 1 new allows, 1 batches',
+        '- kept as captured: 3 records whose scanner verdict replay cannot redo (core_dlp (redacted capture): 1, ratelimit: 2)',
+        '',
+        '',
+      ].join('\n'),
+    )
+    assert.equal(
+      r.stdout.slice(r.stdout.indexOf('## Changes')),
+      [
+        '## Changes',
+        '',
+        '| change | count | method | destination | was | would be | decided by |',
+        '|---|---:|---|---|---|---|---|',
+        `| new allow | 1 | GET | \`https://api.example.com/v1/cart\` | block | allow | rule \`${rule}\` |`,
+        '',
+      ].join('\n'),
+    )
+    assert.deepEqual(report.kept_as_captured, {'core_dlp (redacted capture)': 1, ratelimit: 2})
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+})

@@ -22,6 +22,8 @@ export interface ReplayedRecord {
    * (`contract_default_deny`, `contract_non_default_port`, …), '' for an allow by a rule.
    */
   contractReason?: string
+  /** [ext] Set when the record's captured scanner verdict was kept (replay cannot redo it): its cause. */
+  keptAsCaptured?: string
   originalAction: string
   candidateAction: string
   evidenceOnly: boolean
@@ -126,6 +128,11 @@ export interface ShadowAnalysis {
   changes: ShadowChange[]
   /** [ext] Changed records of destinations past the limit (counted, not listed). */
   changesOmitted: number
+  /**
+   * [ext] Records whose captured scanner verdict replay cannot redo and kept as captured (counted
+   * among `replayed`, unchanged), by cause (`ratelimit`, `core_dlp (redacted capture)`, …).
+   */
+  keptAsCaptured: Map<string, number>
 }
 
 /** §3.3 defaults. */
@@ -276,6 +283,7 @@ export class ShadowAccumulator {
       captureSurfaces: new Map(),
       changes: [],
       changesOmitted: 0,
+      keptAsCaptured: new Map(),
     }
   }
 
@@ -298,6 +306,7 @@ export class ShadowAccumulator {
       return
     }
     a.replayed++
+    if (r.keptAsCaptured !== undefined) a.keptAsCaptured.set(r.keptAsCaptured, (a.keptAsCaptured.get(r.keptAsCaptured) ?? 0) + 1)
     const changed = r.originalAction !== r.candidateAction
     if (changed) a.changed++
     const newBlock = !isBlockAction(r.originalAction) && isBlockAction(r.candidateAction)

@@ -1,4 +1,4 @@
-import {REDACTED_ARGS, type CaptureFinding} from '../capture/index.js'
+import {isRedactedCaptureUrl, REDACTED_ARGS, type CaptureFinding} from '../capture/index.js'
 import {parseJson} from '../canonical/index.js'
 import {blockReasonCode, evaluateHttp, evaluateMcp, parseRequestUrl, type ContractDecision, type IndexedContract, type ResolvedContract} from '../enforcement/index.js'
 import type {ReplayedRecord} from './shadow-analyze.js'
@@ -25,9 +25,55 @@ export interface CapturedEvent {
   payloadRef: string
   /** `payload_sha256` of the record ('' when absent). */
   payloadSha256: string
+  /**
+   * [ext] A URL record's captured scanner verdict that replay cannot redo (`unreplayableScan`):
+   * the finding kind that decided it, and why replay cannot redo it. Its captured verdict stands.
+   */
+  keptScan?: KeptScan
   /** The decrypted sidecar (`--escrow-private-key`), checked against `payloadSha256`. */
   payload?: Uint8Array
   observedAtNs: bigint | undefined
+}
+
+/** A captured URL-scanner verdict that replay keeps as it was (see `unreplayableScan`). */
+export interface KeptScan {
+  /** The captured finding's kind (the scanner stage: `ratelimit`, `core_dlp`, …). */
+  readonly kind: string
+  /** What the report counts it under: the kind, with ` (redacted capture)` for a DLP finding. */
+  readonly cause: string
+}
+
+/**
+ * URL-scanner stages whose verdict rests on live state a replay does not have (§3.1 step 2 and
+ * `replayScannerSettings`): the rate and data-budget counters, DNS and the internal-network list
+ * (SSRF), the request's own cancellation.
+ */
+const LIVE_STATE_STAGES: ReadonlySet<string> = new Set(['ratelimit', 'databudget', 'ssrf', 'context'])
+/** URL DLP stages: replayable from the URL, unless capture replaced the secret in it. */
+const URL_DLP_STAGES: ReadonlySet<string> = new Set(['dlp', 'core_dlp'])
+
+/**
+ * A URL record whose captured block (or unenforced block / warning) came from a scanner stage the
+ * replay cannot redo: a live-state stage, or DLP on a URL capture redacted. Rescanning would say
+ * `allow` for bytes the live scanner blocked, and a contract allow would then read as a "new
+ * allow" the proxy never gives (a scanner block always wins over a contract allow). Undefined for
+ * every other record, which is replayed as usual.
+ */
+export function unreplayableScan(url: string, effectiveAction: string, findings: unknown): KeptScan | undefined {
+  if ((effectiveAction !== 'block' && effectiveAction !== 'warn') || !Array.isArray(findings)) return undefined
+  for (const f of findings as unknown[]) {
+    if (f === null || typeof f !== 'object') continue
+    const {kind, action} = f as {kind?: unknown; action?: unknown}
+    if (typeof kind !== 'string' || (action !== 'block' && action !== 'warn')) continue
+    if (LIVE_STATE_STAGES.has(kind)) return {kind, cause: kind}
+    if (URL_DLP_STAGES.has(kind) && isRedactedCaptureUrl(url)) return {kind, cause: `${kind} (redacted capture)`}
+  }
+  return undefined
+}
+
+/** The scan a kept record is judged with: its captured verdict, one finding of the captured kind. */
+export function keptScanResult(ev: Pick<CapturedEvent, 'effectiveAction'>, kept: KeptScan): ScannerReplayResult {
+  return {verdict: ev.effectiveAction, findings: [{kind: kept.kind, action: ev.effectiveAction}]}
 }
 
 /** §3.2 capture grade per surface; `input`: the record's payload is at hand (a decrypted sidecar). */
@@ -49,7 +95,7 @@ export function captureGrade(surface: string, input = false): string {
 }
 
 export async function replayEvent(ev: CapturedEvent, contract: ResolvedContract | IndexedContract, scanner: ScannerReplay, toolPolicy?: ToolPolicyReplay): Promise<ReplayedRecord> {
-  return judgeEvent(ev, contract, ev.surface === 'url' ? await scanner(ev.url) : undefined, toolPolicy)
+  return judgeEvent(ev, contract, ev.surface === 'url' && ev.keptScan === undefined ? await scanner(ev.url) : undefined, toolPolicy)
 }
 
 /**
@@ -77,6 +123,7 @@ export function judgeEvent(ev: CapturedEvent, contract: ResolvedContract | Index
     // cee, tool_scan, unknown surfaces, and tool_policy without a tool name or a policy to replay.
     return replayedRecord(ev, '', true, false, [])
   }
+  if (ev.keptScan !== undefined) return urlRecord(ev, judgeUrl(ev, contract, keptScanResult(ev, ev.keptScan)))
   if (scan === undefined) throw new Error('learn shadow: a url record was judged without its scan')
   return urlRecord(ev, judgeUrl(ev, contract, scan))
 }
@@ -92,6 +139,7 @@ function replayedRecord(ev: CapturedEvent, candidateAction: string, evidenceOnly
     mcpServer: ev.mcpServer ?? '',
     ...(ev.methodOverrides === undefined ? {} : {methodOverrides: ev.methodOverrides}),
     ...(contractReason === undefined ? {} : {contractReason}),
+    ...(ev.keptScan === undefined ? {} : {keptAsCaptured: ev.keptScan.cause}),
     originalAction: ev.effectiveAction,
     grade: captureGrade(ev.surface, ev.payload !== undefined),
     sidecar: ev.payloadRef !== '',

@@ -119,6 +119,12 @@ export function shadowReportTree(a: ShadowAnalysis): JsonObject {
     )
   }
   if (a.changesOmitted > 0) o.set('changes_omitted', int(a.changesOmitted))
+  // [ext] records whose captured scanner verdict replay cannot redo, kept as captured, by cause.
+  if (a.keptAsCaptured.size > 0) {
+    const kept: JsonObject = new Map()
+    for (const k of [...a.keptAsCaptured.keys()].sort()) kept.set(k, int(a.keptAsCaptured.get(k) as number))
+    o.set('kept_as_captured', kept)
+  }
   return o
 }
 
@@ -173,7 +179,9 @@ export function renderShadowMarkdown(a: ShadowAnalysis): string {
   s += `- contract_hash: \`${a.contractHash}\`\n`
   s += `- generated_at: \`${rfc3339(a.generatedAtNs)}\`\n`
   s += `- records: ${a.totalRecords} total, ${a.replayed} replayed, ${a.changed} changed\n`
-  s += `- deltas: ${a.newBlocks} new blocks, ${a.newAllows} new allows, ${a.batches.length} batches\n\n`
+  s += `- deltas: ${a.newBlocks} new blocks, ${a.newAllows} new allows, ${a.batches.length} batches\n`
+  s += keptLine(a)
+  s += '\n'
   s += '## Quarantine\n\n'
   if (a.quarantines.length === 0) s += 'No quarantine candidates.\n'
   for (const q of a.quarantines) {
@@ -188,6 +196,17 @@ export function renderShadowMarkdown(a: ShadowAnalysis): string {
     }
   }
   return s + renderChangesMarkdown(a)
+}
+
+/**
+ * [ext] The records whose captured scanner block replay cannot redo (a rate limit, DLP on a
+ * redacted URL, …): counted unchanged, never charged to a rule; '' when there are none.
+ */
+function keptLine(a: ShadowAnalysis): string {
+  if (a.keptAsCaptured.size === 0) return ''
+  const causes = [...a.keptAsCaptured.keys()].sort().map((k) => `${k}: ${a.keptAsCaptured.get(k)}`)
+  const n = [...a.keptAsCaptured.values()].reduce((x, y) => x + y, 0)
+  return `- kept as captured: ${n} record${n === 1 ? '' : 's'} whose scanner verdict replay cannot redo (${causes.join(', ')})\n`
 }
 
 /** [ext] issue 34: every changed destination, what it was, what it would be, and what decides it. */

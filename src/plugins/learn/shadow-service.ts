@@ -14,7 +14,7 @@ import {signerPublicKey} from './candidate-verify.js'
 import {keystoreSigner, nowRfc3339} from './ratify-service.js'
 import {ShadowAccumulator, type ShadowAnalysis} from './shadow-analyze.js'
 import {loadShadowCandidateInWorker} from './shadow-contract-thread.js'
-import {judgeEvent, urlRecord, type CapturedEvent} from './shadow-replay.js'
+import {judgeEvent, unreplayableScan, urlRecord, type CapturedEvent} from './shadow-replay.js'
 import {UrlMemo, type KnownUrl} from './shadow-url-memo.js'
 import {renderShadowJson, renderShadowMarkdown, rfc3339} from './shadow-report.js'
 import type {PayloadReplay, ScannerReplay, ScannerReplayResult, ToolPolicyReplay} from './shadow-scanner.js'
@@ -247,6 +247,8 @@ export function capturedEvent(e: RecorderEntry): CapturedEvent | undefined {
   // Read with the live gate's own reader, so a replayed request is judged on the same methods.
   const headers = r.headers as Record<string, string[]> | undefined
   const overrides = headers === undefined ? [] : methodOverrides(str(r.method), {headers})
+  // Only this path sees findings: the writer's fast layout (`writerCapturedEvent`) has none.
+  const kept = str(d.surface) === 'url' ? unreplayableScan(str(r.url), str(d.effective_action), d.effective_findings) : undefined
   return {
     surface: str(d.surface),
     method: str(r.method),
@@ -259,6 +261,7 @@ export function capturedEvent(e: RecorderEntry): CapturedEvent | undefined {
     effectiveAction: str(d.effective_action),
     payloadRef: str(d.payload_ref),
     payloadSha256: str(d.payload_sha256),
+    ...(kept === undefined ? {} : {keptScan: kept}),
     observedAtNs: e.epochSeconds <= ZERO_TIME_SECONDS ? undefined : BigInt(e.epochSeconds) * 1_000_000_000n + BigInt(e.nanos),
   }
 }
@@ -377,7 +380,8 @@ export async function shadowReplay(
     const {events, known} = b
     for (let i = 0; i < events.length; i++) {
       const ev = events[i] as CapturedEvent
-      if (ev.surface !== 'url') {
+      // A kept scan is the record's own, never the URL's: judged without the scan or the memo.
+      if (ev.surface !== 'url' || ev.keptScan !== undefined) {
         const r = judgeEvent(ev, contract, undefined, toolPolicy, options.payloadReplay)
         acc.add(r)
         addOpportunity(opportunity, r)
@@ -400,7 +404,7 @@ export async function shadowReplay(
       const known: (KnownUrl | undefined)[] = new Array(pending.length)
       for (let i = 0; i < pending.length; i++) {
         const ev = pending[i] as CapturedEvent
-        if (ev.surface !== 'url') continue
+        if (ev.surface !== 'url' || ev.keptScan !== undefined) continue
         const u = urlMemo.get(ev.url)
         if (u === undefined) urls.push(ev.url)
         else known[i] = u

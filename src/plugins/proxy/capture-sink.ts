@@ -25,7 +25,7 @@
  * same contract as the raw one unless a secret sat in a path.
  */
 import {GoUrlError, parseGoUrl} from '../canonical/index.js'
-import {argsShape, cutSample, openCaptureWriter, proxySessionId, saltedHmac, type CaptureFinding, type CaptureSummary, type CaptureWriter} from '../capture/index.js'
+import {argsShape, cutSample, openCaptureWriter, REDACTED_PATH, redactionLabel, proxySessionId, saltedHmac, type CaptureFinding, type CaptureSummary, type CaptureWriter} from '../capture/index.js'
 import type {Clock} from '../canonical/index.js'
 import {isToolCall, type Decision, type DecisionSink, type McpTransport, type RequestDecision, type ToolCallDecision} from '../decision/index.js'
 import {CAPTURED_OVERRIDE_HEADER} from '../enforcement/index.js'
@@ -145,10 +145,6 @@ function toolActionClass(tool: string): string {
   return t === 'read' || t === 'write' || t === 'delegate' ? t : 'unclassified'
 }
 
-function labelOf(pattern: string): string {
-  return 'redacted-' + (pattern.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'secret')
-}
-
 export function openCaptureSink(o: CaptureSinkOptions): CaptureSink {
   // Batch mode: the lines of one event-loop turn go out in one write.
   const writer: CaptureWriter = openCaptureWriter(o.dir, {clock: o.clock, batch: true, ...(o.escrowPublicKey === undefined ? {} : {escrowPublicKey: o.escrowPublicKey})})
@@ -192,16 +188,16 @@ export function openCaptureSink(o: CaptureSinkOptions): CaptureSink {
         .split('.')
         .map((label) => {
           const p = dlpHit(label)
-          return p === undefined ? label : labelOf(p)
+          return p === undefined ? label : redactionLabel(p)
         })
         .join('.')
       const segs = path.split('/').map((seg) => {
         const p = seg === '' ? undefined : dlpHit(seg)
-        return p === undefined ? seg : labelOf(p)
+        return p === undefined ? seg : redactionLabel(p)
       })
       path = segs.join('/')
       // A secret split across segments or labels: nothing of the path is kept.
-      if (dlpHit(`${host}${path}`) !== undefined) path = '/redacted'
+      if (dlpHit(`${host}${path}`) !== undefined) path = REDACTED_PATH
     }
     const q = internal(u.rawQuery)
     return `${u.scheme}://${host}${path}${q !== undefined ? `?h=${q}` : ''}`

@@ -14,6 +14,7 @@ import {
   renderShadowJson,
   renderShadowMarkdown,
   shadowReplay,
+  unreplayableScan,
   type ReplayedRecord,
   type ShadowDelta,
   SHADOW_CHANGES_LIMIT,
@@ -272,4 +273,42 @@ test('shadow changes: a record judged on a method override names it (its own row
   )
   const changes = JSON.parse(renderShadowJson(a)).changes as Record<string, unknown>[]
   assert.deepEqual(changes.map((c) => [c.count, c.method, c.method_overrides]), [[1, 'POST', undefined], [2, 'POST', ['DELETE']]])
+})
+
+test('unreplayableScan: live-state scanner stages and DLP on a redacted capture URL keep their captured verdict; the rest is replayed', () => {
+  const f = (kind: string, action = 'block') => [{kind, action, pattern_name: 'p'}]
+  const url = 'https://a.example/v1/items'
+  for (const kind of ['ratelimit', 'databudget', 'ssrf', 'context']) assert.deepEqual(unreplayableScan(url, 'block', f(kind)), {kind, cause: kind})
+  // An unenforced block (captured as warn) is kept the same way.
+  assert.deepEqual(unreplayableScan(url, 'warn', f('ratelimit', 'warn')), {kind: 'ratelimit', cause: 'ratelimit'})
+  // DLP: only when capture replaced the secret (a path segment, a host label, or the whole path).
+  for (const redacted of ['https://a.example/v1/redacted-aws-access-id', 'https://redacted-github-token.a.example/x', 'https://a.example/redacted', 'http://127.0.0.1:8080/redacted-secret?h=abc']) {
+    assert.deepEqual(unreplayableScan(redacted, 'block', f('core_dlp')), {kind: 'core_dlp', cause: 'core_dlp (redacted capture)'}, redacted)
+    assert.deepEqual(unreplayableScan(redacted, 'block', f('dlp')), {kind: 'dlp', cause: 'dlp (redacted capture)'}, redacted)
+  }
+  assert.equal(unreplayableScan('https://a.example/v1/AKIAIOSFODNN7EXAMPLE', 'block', f('core_dlp')), undefined)
+  assert.equal(unreplayableScan('https://a.example/v1/not-redacted-here', 'block', f('core_dlp')), undefined)
+  // Stages the replay redoes from the URL, an allowed record, findings absent (reference captures).
+  assert.equal(unreplayableScan(url, 'block', f('blocklist')), undefined)
+  assert.equal(unreplayableScan(url, 'allow', f('ratelimit')), undefined)
+  assert.equal(unreplayableScan(url, 'block', null), undefined)
+})
+
+test('shadow.md and shadow.json name records kept as captured, and only when there are some', () => {
+  const kept = analyzeShadow(
+    [
+      rec({originalAction: 'block', candidateAction: 'block', keptAsCaptured: 'ratelimit', findings: [{kind: 'ratelimit', action: 'block'}]}),
+      rec({originalAction: 'block', candidateAction: 'block', keptAsCaptured: 'ratelimit', findings: [{kind: 'ratelimit', action: 'block'}]}),
+      rec({originalAction: 'block', candidateAction: 'block', keptAsCaptured: 'core_dlp (redacted capture)', findings: [{kind: 'core_dlp', action: 'block'}]}),
+      rec({}),
+    ],
+    'sha256:c',
+    NOW,
+  )
+  assert.deepEqual({r: kept.replayed, c: kept.changed, rules: kept.rules.length}, {r: 4, c: 0, rules: 0})
+  assert.ok(renderShadowMarkdown(kept).includes('- deltas: 0 new blocks, 0 new allows, 0 batches\n- kept as captured: 3 records whose scanner verdict replay cannot redo (core_dlp (redacted capture): 1, ratelimit: 2)\n\n## Quarantine\n'))
+  assert.ok(renderShadowJson(kept).endsWith('  "kept_as_captured": {\n    "core_dlp (redacted capture)": 1,\n    "ratelimit": 2\n  }\n}\n'))
+  const none = analyzeShadow([rec({})], 'sha256:c', NOW)
+  assert.ok(!renderShadowMarkdown(none).includes('kept as captured'))
+  assert.ok(!renderShadowJson(none).includes('kept_as_captured'))
 })
