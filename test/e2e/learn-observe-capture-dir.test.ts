@@ -1,6 +1,6 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {mkdtempSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {prepareCaptureDir} from '../../src/plugins/capture/index.js'
@@ -39,6 +39,37 @@ test('a missing capture directory is created 0700 at start', () => {
     const cap = path.join(dir, 'new', 'capture')
     prepareCaptureDir(cap)
     assert.equal(statSync(cap).mode & 0o777, 0o700)
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+})
+
+test('learn observe refuses an unusable salt before its start line and before making the capture directory; pipelock check refuses the same config', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pipelock-salt-'))
+  try {
+    const salt = path.join(dir, 'salt')
+    writeFileSync(salt, 'a-salt-value\n', {mode: 0o644})
+    const cases: [string, string][] = [
+      [salt, `learn.privacy.salt_source: ${salt} must not be readable by group or others (chmod 600) [CONFIG_INVALID]\n`],
+      [path.join(dir, 'missing'), `learn.privacy.salt_source: ${path.join(dir, 'missing')}: no such file or directory [CONFIG_INVALID]\n`],
+    ]
+    for (const [file, refusal] of cases) {
+      const config = path.join(dir, 'pipelock.yaml')
+      writeFileSync(config, `learn:\n  privacy:\n    salt_source: "file:${file}"\n`)
+      const cap = path.join(dir, 'cap')
+      const observe = runCli(['learn', 'observe', '--config', config, '--capture-dir', cap, '--listen', '127.0.0.1:0'])
+      assert.equal(observe.status, 2, observe.stderr)
+      assert.equal(observe.stdout, '')
+      assert.equal(observe.stderr, refusal)
+      assert.equal(existsSync(cap), false, 'no capture directory is left behind')
+      const check = runCli(['check', '--config', config])
+      assert.notEqual(check.status, 0)
+      assert.ok(check.stderr.includes(refusal.replace(/\n$/, '')), check.stdout + check.stderr)
+    }
+    // The same file with owner-only permissions passes check.
+    chmodSync(salt, 0o600)
+    writeFileSync(path.join(dir, 'ok.yaml'), `learn:\n  privacy:\n    salt_source: "file:${salt}"\n`)
+    assert.equal(runCli(['check', '--config', path.join(dir, 'ok.yaml')]).status, 0)
   } finally {
     rmSync(dir, {recursive: true, force: true})
   }

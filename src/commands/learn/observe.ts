@@ -3,7 +3,7 @@ import {existsSync} from 'node:fs'
 import {homedir} from 'node:os'
 import path from 'node:path'
 import {Flags} from '@oclif/core'
-import {prepareCaptureDir} from '../../plugins/capture/index.js'
+import {prepareCaptureDir, resolveSalt} from '../../plugins/capture/index.js'
 import {BaseCommand} from '../../cli/base-command.js'
 import {captureDurationFlag, captureRawFlag, captureRunOptions} from '../../cli/capture-flags.js'
 import {PipelockError} from '../../plugins/errors/index.js'
@@ -35,12 +35,16 @@ export default class LearnObserve extends BaseCommand {
     const {flags} = await this.parse(LearnObserve)
     const configFile = flags.config ?? (process.env.PIPELOCK_CONFIG || undefined) ?? defaultConfig()
     const {loadRunConfig, startRun} = await import('../../plugins/proxy/index.js')
-    const dir = flags['capture-dir'] ?? (configFile !== undefined ? loadRunConfig({configFile, env: process.env}).config.learn.capture_dir : '')
+    const config = configFile !== undefined ? loadRunConfig({configFile, env: process.env}).config : undefined
+    const dir = flags['capture-dir'] ?? config?.learn.capture_dir ?? ''
     if (dir === '') {
       throw new PipelockError('USAGE', 'learn observe: no capture directory: pass --capture-dir or set learn.capture_dir', {hint: 'pipelock learn observe --capture-dir /var/lib/pipelock/capture'})
     }
     const capture = captureRunOptions(dir, flags['capture-duration'], flags['capture-raw'])
-    // Checked before the start line: an unusable directory must not look like an observation running.
+    // Checked before the start line and before the capture directory is made: an unusable salt
+    // or directory must not look like an observation running. The salt is resolved as the
+    // capture resolves it at start (and as pipelock check does): resolveSalt.
+    if (flags['capture-raw'] !== true) resolveSalt(config?.learn.privacy.salt_source ?? '', process.env)
     if (capture.captureDir !== undefined) prepareCaptureDir(capture.captureDir)
     // The session id is cosmetic (learn-compile §18.1): capture session ids are per agent and client.
     process.stdout.write(`observation session started: session_id=${randomUUID()} capture_dir=${capture.captureDir}\n`)

@@ -8,6 +8,7 @@ import {createHash} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {formatFixed} from '../canonical/index.js'
+import {resolveSalt} from '../capture/index.js'
 import {enabledFeatures, type LoadedConfig} from '../config/index.js'
 import {isPipelockError} from '../errors/index.js'
 import {assertRunnable, killSwitchOnWarning, loadPrivateKeyFile, RUN_ACCEPTED_FEATURES, weakApiTokenWarning} from '../proxy/index.js'
@@ -104,6 +105,10 @@ export function checkConfig(loaded: LoadedConfig, env: Readonly<Record<string, s
     // The recorder's signing key is read when pipelock run opens the recorder, by this same function:
     // a key it cannot load (missing, readable by others, not a key) refuses the start.
     if (c.flight_recorder.enabled && c.flight_recorder.signing_key_path !== '') loadPrivateKeyFile(c.flight_recorder.signing_key_path)
+    // The capture salt, resolved by the function capture uses at start (pipelock run with
+    // learn.enabled, learn observe, MCP capture): a missing file or one others can read is a
+    // config error there, so it is one here whenever a salt source is set.
+    resolveSalt(c.learn.privacy.salt_source, env)
   } catch (err) {
     // A value pipelock run reads as an invalid config (an address no enabled chain accepts) is
     // one here too: the caller reports it as a config that did not load, not as a valid config
