@@ -90,15 +90,34 @@ describe('learn promote and rollback', () => {
     g2 = out.manifestHash
   })
 
-  it('rollback to a hash that was never accepted is refused before any receipt', () => {
+  it('rollback to a hash that was never accepted is a usage error naming the input, before any receipt', () => {
     const before = snapshot(lab.store)
     const r = cli(['learn', 'rollback', ...baseArgs(lab), '--to', 'sha256:' + 'f'.repeat(64), '--json'])
-    assert.equal(r.code, 1)
+    assert.equal(r.code, 2)
     // --json: the error is one JSON object on stdout (docs/errors.md), nothing on stderr
     assert.equal(r.stderr, '')
-    const e = (JSON.parse(r.stdout) as {error: {code: string; message: string; exit: number}}).error
-    assert.deepEqual([e.code, e.exit], ['STORE_HISTORY_INVALID', 1])
-    assert.match(e.message, /^learn rollback: load target manifest: contract store: contract history invalid: accepted manifest sha256:f{64} does not exist: /)
+    const e = (JSON.parse(r.stdout) as {error: {code: string; message: string; exit: number; hint: string}}).error
+    assert.deepEqual(e, {
+      code: 'USAGE',
+      message: `learn rollback: --to sha256:${'f'.repeat(64)} names no accepted manifest in ${lab.store}`,
+      exit: 2,
+      hint: `list the accepted manifests with: pipelock learn store history --store ${lab.store}`,
+    })
+    assert.deepEqual(snapshot(lab.store), before)
+  })
+
+  it('rollback --to with a malformed hash, or a contract hash, is a usage error with a hint to learn store history', () => {
+    const before = snapshot(lab.store)
+    const hint = `hint: list the accepted manifests with: pipelock learn store history --store ${lab.store}`
+    const short = cli(['learn', 'rollback', ...baseArgs(lab), '--to', '473c3c4e'])
+    assert.equal(short.code, 2)
+    assert.equal(short.stderr, `learn rollback: --to takes an accepted manifest hash (sha256: and 64 lowercase hex digits), not "473c3c4e" [USAGE]; ${hint}\n`)
+    const contract = cli(['learn', 'rollback', ...baseArgs(lab), '--to', c1.hash])
+    assert.equal(contract.code, 2)
+    assert.equal(
+      contract.stderr,
+      `learn rollback: --to ${c1.hash} is a contract hash, not a manifest hash: rollback re-activates a generation (an accepted manifest) [USAGE]; ${hint} (each generation's "manifest" line)\n`,
+    )
     assert.deepEqual(snapshot(lab.store), before)
   })
 

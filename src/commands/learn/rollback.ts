@@ -22,7 +22,7 @@ stdout names the target hash; the audit line on stderr carries the new manifest 
 
   static override flags = {
     ...lifecycleFlags,
-    to: Flags.string({description: 'accepted manifest hash (sha256:<hex>) to re-activate', required: true}),
+    to: Flags.string({description: 'accepted manifest hash (sha256:<hex>) to re-activate: a "manifest" line of learn store history, not a contract hash', required: true}),
     'authorization-id': Flags.string({description: 'authorization id (default UUIDv7, or rollback-authorization-deterministic)'}),
     'ratification-receipts': Flags.string({description: 'contract_ratified receipts (JSONL) for the target\'s contracts, required by a ratified-only store (default <store>/ratification-receipts.jsonl)'}),
     'allow-unenforced': Flags.boolean({description: 're-activate a manifest with a contract that enforces no rule (every rule capture_only: the agent is not locked); refused without it', default: false}),

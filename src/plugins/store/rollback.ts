@@ -1,7 +1,9 @@
+import {existsSync} from 'node:fs'
 import {JsonNumber, type JsonObject} from '../canonical/index.js'
 import {activeManifestHash, manifestSelectors} from '../contracts/index.js'
 import {PipelockError} from '../errors/index.js'
 import {acceptedManifest, latestAccepted} from './history.js'
+import {isStoreHash, objectPath, storeLayout} from './paths.js'
 import {
   appendLifecycleReceipt,
   lifecyclePrologue,
@@ -46,10 +48,29 @@ export interface RollbackResult {
   policyRaised?: RaisedPolicy
 }
 
+/**
+ * `--to` is the operator's input: a hash that is malformed, or names no accepted manifest (a
+ * contract hash copied from promote's output, a typo), is said as such with where to look — not
+ * as "contract history invalid", which would send the operator to check an intact store.
+ */
+function assertRollbackTarget(root: string, to: string): void {
+  const layout = storeLayout(root)
+  const hint = `list the accepted manifests with: pipelock learn store history --store ${root}`
+  if (!isStoreHash(to)) {
+    throw new PipelockError('USAGE', `learn rollback: --to takes an accepted manifest hash (sha256: and 64 lowercase hex digits), not ${JSON.stringify(to)}`, {hint})
+  }
+  if (existsSync(objectPath(layout.manifests, to, '.json'))) return
+  if (existsSync(objectPath(layout.history, to, '.yaml'))) {
+    throw new PipelockError('USAGE', `learn rollback: --to ${to} is a contract hash, not a manifest hash: rollback re-activates a generation (an accepted manifest)`, {hint: `${hint} (each generation's "manifest" line)`})
+  }
+  throw new PipelockError('USAGE', `learn rollback: --to ${to} names no accepted manifest in ${root}`, {hint})
+}
+
 export function runRollback(req: RollbackRequest): RollbackResult {
   const ctx = lifecyclePrologue(req, {intent: 'contract_rollback_authorized', committed: 'contract_rollback_committed'})
   const root = ctx.root
   if (!req.to) throw new PipelockError('LIFECYCLE_REFUSED', 'learn rollback: --to is required')
+  assertRollbackTarget(root, req.to)
   // The store's quorum applies to a rollback as to a promote (issue 10 item 9).
   const policy = policyInForce(root, ctx.roster, ctx.clock.nowNanos(), ctx.storeOptions, 'learn rollback')
   assertQuorum(policy, ctx.signers, 'a rollback')
