@@ -179,11 +179,9 @@ describe('learn promote and rollback', () => {
     assert.doesNotMatch(r.stderr, /"candidate"/)
     const active = JSON.parse(readFileSync(path.join(lab.store, 'active.json'), 'utf8')) as {body: {selectors: Array<Record<string, unknown>>}}
     assert.deepEqual(Object.keys(active.body.selectors[0] ?? {}), ['selector_id', 'agent_glob', 'contract_hash'])
-    // generation 3 re-activated c1 for shop-agent: a manifest holds one selector, so it is gone now
-    assert.equal(
-      r.stderr.split('\n').filter((l) => l.startsWith('WARNING') && !l.includes('enforces 0')).join('\n'),
-      `WARNING: learn promote: generation 4 holds only the selector for shop-*; no longer active: agent shop-agent (contract ${c1.hash}) (an agent without a contract is denied while learn_lock is live, unless listed in learn_lock.unlocked_agents)`,
-    )
+    // generation 3 re-activated c1 for shop-agent: a manifest holds one selector, so its
+    // selector is gone, but shop-* selects shop-agent: it still has a contract, nothing to warn
+    assert.equal(r.stderr.split('\n').filter((l) => l.startsWith('WARNING') && !l.includes('enforces 0')).join('\n'), '')
   })
 
   it('a promote for another agent names the selectors it replaces (--json: replacedSelectors); the same selector again replaces none', () => {
@@ -195,6 +193,25 @@ describe('learn promote and rollback', () => {
     assert.equal(again.code, 0, again.stderr)
     assert.deepEqual((JSON.parse(again.stdout) as {replacedSelectors: string[]}).replacedSelectors, [])
     assert.doesNotMatch(again.stderr, /no longer active/)
+  })
+
+  it('a glob or default that still selects the dropped agent is not reported; a dropped default or glob is', () => {
+    const json = (args: string[]): {out: {replacedSelectors: string[]}; stderr: string} => {
+      const r = cli(['learn', 'promote', ...baseArgs(lab), ...args, '--json', '--allow-unenforced'])
+      assert.equal(r.code, 0, r.stderr)
+      return {out: JSON.parse(r.stdout) as {replacedSelectors: string[]}, stderr: r.stderr}
+    }
+    // billing (generation 6) → default: every agent, billing included, still has a contract
+    const toDefault = json(['--contract', c1.hash, '--selector', 'default'])
+    assert.deepEqual(toDefault.out.replacedSelectors, [])
+    assert.doesNotMatch(toDefault.stderr, /no longer active/)
+    // default → bill*: agents outside the glob lose theirs
+    const toGlob = json(['--contract', c1.hash, '--selector', 'bill*'])
+    assert.deepEqual(toGlob.out.replacedSelectors, [`default (contract ${c1.hash})`])
+    assert.match(toGlob.stderr, /^WARNING: learn promote: generation 8 holds only the selector for bill\*; no longer active: default \(contract sha256:/m)
+    // bill* → billing: a narrower selector, the rest of the glob is dropped
+    const toAgent = json(['--contract', c1.hash, '--selector', 'billing'])
+    assert.deepEqual(toAgent.out.replacedSelectors, [`agent_glob bill* (contract ${c1.hash})`])
   })
 })
 

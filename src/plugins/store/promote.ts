@@ -1,6 +1,6 @@
 import {existsSync} from 'node:fs'
 import path from 'node:path'
-import {goJson, JsonNumber, type JsonObject, type JsonValue} from '../canonical/index.js'
+import {goJson, goPathMatch, goTrimSpace, JsonNumber, type JsonObject, type JsonValue} from '../canonical/index.js'
 import {
   activeManifestHash,
   activeManifestProblem,
@@ -69,8 +69,8 @@ export interface PromoteResult {
   signerKeyIds: string[]
   /**
    * The selectors of the generation this one follows that it does not carry (a manifest built by
-   * promote holds one selector, §6.3): `agent NAME (contract sha256:…)`. Those agents have no
-   * contract from now on.
+   * promote holds one selector, §6.3) and whose agents the new selector does not still select
+   * (`stillSelected`): `agent NAME (contract sha256:…)`. Those agents have no contract from now on.
    */
   replacedSelectors: string[]
   /** Rules of the activated contract with lifecycle_state enforce (0: the agent is not locked). */
@@ -86,6 +86,18 @@ export function selectorFromFlag(value: string, contractHash: string): SelectorI
   if (value === 'default') return {default: true, contractHash}
   if (value.includes('*') || value.includes('?')) return {agentGlob: value, contractHash}
   return {agent: value, contractHash}
+}
+
+/**
+ * Whether every agent `prev` selected is still selected by `next` (so it keeps a contract, the
+ * new one): a default selects every agent, a glob the agents it matches as the runtime matches
+ * them (§7.5: Go path.Match on the trimmed name). Whether one glob covers another is not worked
+ * out: a dropped glob is reported unless `next` is the default.
+ */
+function stillSelected(next: SelectorInput, prev: SelectorInput): boolean {
+  if (next.default === true) return true
+  if (next.agentGlob && prev.agent) return goPathMatch(next.agentGlob, goTrimSpace(prev.agent)) === true
+  return false
 }
 
 /**
@@ -172,7 +184,7 @@ export function runPromote(req: PromoteRequest): PromoteResult {
   const chosen = selectorLabel(selectorFromFlag(req.selector, contractHash))
   const replacedSelectors = manifestSelectors(baseline?.envelope.body ?? new Map())
     .map(selectorInputOf)
-    .filter((s) => selectorLabel(s) !== chosen)
+    .filter((s) => selectorLabel(s) !== chosen && !stillSelected(selectorFromFlag(req.selector, contractHash), s))
     .map((s) => `${selectorLabel(s)} (contract ${s.contractHash})`)
   const prior = baseline?.hash ?? GENESIS_MANIFEST_HASH
   const generation = (baseline?.generation ?? 0n) + 1n
