@@ -177,7 +177,7 @@ describe('pipelock run: session admin API', {timeout: 60_000}, () => {
     assert.equal(st.recent_signal_counts.block, 3, "alpha's two blocks and beta's authority_mismatch")
     assert.equal(st.sessions.length, 1)
     const r = await api(proxy.port, 'POST', `/api/v1/sessions/${key('alpha')}/reset`)
-    assert.deepEqual(r.json(), {key: 'alpha|127.0.0.1', reset: true, previous_level: 'elevated', previous_score: 6, ip_state_cleared: true, cee_state_cleared: false})
+    assert.deepEqual(r.json(), {key: 'alpha|127.0.0.1', reset: true, previous_level: 'elevated', previous_score: 6, ip_state_cleared: true, cee_state_cleared: false, connections_cut: 0})
     assert.equal((await api(proxy.port, 'GET', '/api/v1/adaptive/whoami', {headers: {'X-Pipelock-Agent': 'alpha'}})).json().classification, 'allow')
     const f = await api(proxy.port, 'POST', '/api/v1/adaptive/flush', {body: '{}'})
     assert.deepEqual(f.json(), {flushed: true, identity_sessions: 3, skipped_invocations: 0, ip_domain_state_cleared: true})

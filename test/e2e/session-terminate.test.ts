@@ -1,13 +1,16 @@
 /**
  * `pipelock session terminate` on a real `pipelock run`: the warning that in-flight connections
  * were cut appears only when the terminate cut some (the API's `connections_cut`), with the count.
+ * A `/fetch` or forward-proxy request still waiting on a slow upstream is in-flight work too: a
+ * terminate (or a reset) answers it with its block, recorded first, and aborts its upstream request.
  */
 import assert from 'node:assert/strict'
+import http from 'node:http'
 import net from 'node:net'
 import {after, before, describe, it} from 'node:test'
 import {stringify} from 'yaml'
 import {runCli} from '../helpers/cli.js'
-import {presetConfig, rawHttp, startHttpUpstream, startProxy, tcpUpstream, type RunningProxy, type Upstream} from './proxy-harness.js'
+import {presetConfig, rawHttp, startHttpUpstream, startProxy, tcpUpstream, until, type RunningProxy, type Upstream} from './proxy-harness.js'
 
 const TOKEN = 'session-terminate-test-token'
 
@@ -36,20 +39,55 @@ async function tunnel(proxyPort: number, upstreamPort: number, agent: string): P
   return {closed}
 }
 
+/** An origin that answers after 4 s, and notes each request the client abandoned before the answer. */
+async function slowOrigin(): Promise<{port: number; abandoned: () => number; close: () => Promise<void>}> {
+  let abandoned = 0
+  const server = http.createServer((_req, res) => {
+    const t = setTimeout(() => res.end('slow body done\n'), 4000)
+    res.on('close', () => {
+      if (!res.writableEnded) {
+        abandoned++
+        clearTimeout(t)
+      }
+    })
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    abandoned: () => abandoned,
+    close: async () => {
+      server.closeAllConnections()
+      await new Promise<void>((r) => server.close(() => r()))
+    },
+  }
+}
+
+/** The proxy's JSON audit lines of `event`. */
+function events(proxy: RunningProxy, event: string): Array<Record<string, unknown>> {
+  return proxy.stdout().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.event === event)
+}
+
 describe('pipelock session terminate on a running proxy', {timeout: 60_000}, () => {
   let up: Upstream
   let tcp: Awaited<ReturnType<typeof tcpUpstream>>
+  let slow: Awaited<ReturnType<typeof slowOrigin>>
   let proxy: RunningProxy
   before(async () => {
     up = await startHttpUpstream()
     tcp = await tcpUpstream(() => undefined)
+    slow = await slowOrigin()
     proxy = await startProxy(balanced())
   })
   after(async () => {
     await proxy?.stop()
     await tcp?.close()
+    await slow?.close()
     await up?.close()
   })
+  const inFlight = async (key: string): Promise<number> => {
+    const r = await fetch(`http://${proxy.addr}/api/v1/sessions/${encodeURIComponent(key)}`, {headers: {Authorization: `Bearer ${TOKEN}`}})
+    return r.status === 200 ? ((await r.json()) as {in_flight: number}).in_flight : -1
+  }
   const terminate = (key: string, json = false): ReturnType<typeof runCli> =>
     runCli(['session', 'terminate', key, ...(json ? ['--json'] : []), '--api-url', proxy.addr, '--api-token', TOKEN], {env: {...process.env, PIPELOCK_API_URL: '', PIPELOCK_CONFIG: ''}})
 
@@ -79,5 +117,52 @@ describe('pipelock session terminate on a running proxy', {timeout: 60_000}, () 
     assert.equal(r.status, 0)
     assert.equal(r.stderr, '')
     assert.equal(JSON.parse(r.stdout).connections_cut, 0)
+  })
+
+  it('cuts a /fetch and a forward-proxy request waiting on a slow upstream: 403 airlock_active, recorded, upstream aborted, counted', async () => {
+    const key = 'waiting|127.0.0.1'
+    const started = Date.now()
+    const forward = rawHttp(proxy.port, {path: `http://127.0.0.1:${slow.port}/a`, headers: {'X-Pipelock-Agent': 'waiting'}})
+    const fetched = rawHttp(proxy.port, {path: `/fetch?url=${encodeURIComponent(`http://127.0.0.1:${slow.port}/b`)}&agent=waiting`})
+    assert.ok(await until(async () => (await inFlight(key)) === 2, 3000), 'both exchanges in flight')
+    const r = terminate(key)
+    assert.deepEqual(r, {
+      status: 0,
+      stderr: 'WARNING: terminated session waiting|127.0.0.1 — 2 in-flight connections were cut.\n',
+      stdout: 'terminated waiting|127.0.0.1: previous_tier=none level=normal score=0.00 cee_cleared=false\n',
+    })
+    const [f, j] = await Promise.all([forward, fetched])
+    // Answered at the cut, not after the upstream's 4 s.
+    assert.ok(Date.now() - started < 3500, `answered after ${Date.now() - started} ms`)
+    assert.equal(f.status, 403)
+    assert.equal(f.body, 'airlock: request cut: session terminated\n')
+    assert.equal(f.headers['x-pipelock-block-reason'], 'airlock_active')
+    assert.equal(f.headers['x-pipelock-block-reason-layer'], undefined)
+    assert.equal(j.status, 403)
+    assert.deepEqual(JSON.parse(j.body), {url: `http://127.0.0.1:${slow.port}/b`, agent: 'waiting', blocked: true, block_reason: 'request cut: session terminated'})
+    assert.equal(j.headers['x-pipelock-block-reason'], 'airlock_active')
+    // The upstream requests were aborted, not left to finish.
+    assert.ok(await until(async () => slow.abandoned() === 2, 3000), `abandoned ${slow.abandoned()}`)
+    // One block Decision each, recorded (audit `blocked`), and nothing else for these two requests.
+    const cuts = events(proxy, 'blocked').filter((e) => JSON.stringify(e).includes('request cut: session terminated'))
+    assert.equal(cuts.length, 2, proxy.stdout())
+    assert.equal(events(proxy, 'error').filter((e) => JSON.stringify(e).includes(`127.0.0.1:${slow.port}`)).length, 0)
+  })
+
+  it('a reset cuts them too, and says so in connections_cut', async () => {
+    const key = 'again|127.0.0.1'
+    const forward = rawHttp(proxy.port, {path: `http://127.0.0.1:${slow.port}/c`, headers: {'X-Pipelock-Agent': 'again'}})
+    assert.ok(await until(async () => (await inFlight(key)) === 1, 3000))
+    const r = await fetch(`http://${proxy.addr}/api/v1/sessions/${encodeURIComponent(key)}/reset`, {method: 'POST', headers: {Authorization: `Bearer ${TOKEN}`}})
+    assert.equal(((await r.json()) as {connections_cut: number}).connections_cut, 1)
+    const f = await forward
+    assert.equal(f.status, 403)
+    assert.equal(f.body, 'airlock: request cut: session reset\n')
+  })
+
+  it('an exchange already answered is not counted', async () => {
+    assert.equal((await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/kib`, headers: {'X-Pipelock-Agent': 'done'}})).status, 200)
+    assert.ok(await until(async () => (await inFlight('done|127.0.0.1')) === 0, 3000))
+    assert.equal(JSON.parse(terminate('done|127.0.0.1', true).stdout).connections_cut, 0)
   })
 })

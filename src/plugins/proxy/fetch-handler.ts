@@ -25,6 +25,7 @@ import {recordBytes} from './relay/data-budget.js'
 import {extractFetchTarget, unsendableTargetReason} from './relay/query-target.js'
 import {attachMediation} from './relay/mediation.js'
 import {answerUpstreamDenial} from './relay/upstream-denial.js'
+import {ExchangeCut} from './relay/exchange-cut.js'
 
 const ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,text/plain,*/*;q=0.8'
 
@@ -102,10 +103,25 @@ export async function handleFetch(ports: FetchPorts, x: FetchExchange): Promise<
   const timeoutMs = cfg.fetch_proxy.timeout_seconds * 1000
   const deadline = new UpstreamAbort()
   const timer = setTimeout(() => deadline.abort(), timeoutMs)
+  // From here until its answer is out the exchange is in-flight work a reset or terminate of the
+  // session cuts: the upstream request is aborted, the cut recorded and answered (relay/exchange-cut.ts).
+  const live: {body?: {destroy(): void}} = {}
+  const cut = new ExchangeCut(ps, rec.session, () => res.headersSent || res.destroyed, (detail) => {
+    deadline.abort()
+    live.body?.destroy()
+    block({stage: 'session', layer: 'airlock', reason: 'airlock_active', detail, status: 403})
+    rec.seal()
+  })
+  res.once('close', () => cut.end())
+  // Whatever of the exchange runs on after a cut (a response stage's `ask` answered late) answers nothing.
+  const guarded: BlockAnswer = (a) => {
+    if (!cut.cut) block(a)
+  }
   try {
-    await fetchUpstream(ports, x, {snap, rec, gate, block, record, shown, agentField, warnings, target, deadline, timeoutMs})
+    await fetchUpstream(ports, x, {snap, rec, gate, block: guarded, record, shown, agentField, warnings, target, deadline, timeoutMs, cut, live})
   } finally {
     clearTimeout(timer)
+    cut.end()
   }
 }
 
@@ -122,6 +138,10 @@ interface FetchUpstreamState {
   readonly target: string
   readonly deadline: UpstreamAbort
   readonly timeoutMs: number
+  /** The exchange's registration with its session; once `cut.cut`, the exchange was answered. */
+  readonly cut: ExchangeCut
+  /** The upstream body being read, for the cut to destroy. */
+  readonly live: {body?: {destroy(): void}}
 }
 
 /**
@@ -144,7 +164,7 @@ const UNDICI_TIMEOUTS: ReadonlySet<string> = new Set(['UND_ERR_HEADERS_TIMEOUT',
 
 async function fetchUpstream(ports: FetchPorts, x: FetchExchange, st: FetchUpstreamState): Promise<void> {
   const {res, b} = x
-  const {snap, rec, gate, block, record, shown, agentField, warnings, target, deadline, timeoutMs} = st
+  const {snap, rec, gate, block, record, shown, agentField, warnings, target, deadline, timeoutMs, cut, live} = st
   const cfg = snap.config
   const ps = snap.sessions
   const t = rec.session
@@ -156,6 +176,11 @@ async function fetchUpstream(ports: FetchPorts, x: FetchExchange, st: FetchUpstr
     },
     {scanHop: (next) => hopVerdict(snap, rec, next, 'GET'), timeoutMs},
   )
+  // Cut by a reset or terminate while the upstream was asked: answered already.
+  if (cut.cut) {
+    if (outcome.kind === 'response') outcome.response.body.destroy()
+    return
+  }
   // A contract-denied or refused redirect hop, or an envelope that could not be signed (shared with the forward exchange).
   if (answerUpstreamDenial(snap, outcome, block)) return
   if (outcome.kind === 'error') {
@@ -172,7 +197,9 @@ async function fetchUpstream(ports: FetchPorts, x: FetchExchange, st: FetchUpstr
   // §2.9: capped at the bytes left too; a body over the budget is a 429 (on the forward proxy
   // too: the reference's silent truncation of the buffered body is fixed).
   const why = {exceeded: false}
+  live.body = up.body
   const {body: read, overBudget} = await readWithinBudget(snap, budgetKey(b), up.body, cap, {why})
+  if (cut.cut) return
   if (overBudget !== undefined) return block({stage: 'budget', layer: 'budget', detail: overBudgetMessage(overBudget), status: 429, reason: 'data_budget'})
   if (read === null && !why.exceeded) {
     // The body ended early: the deadline (or undici's per-read wait) ran out, or the upstream failed mid-body.
@@ -198,11 +225,13 @@ async function fetchUpstream(ports: FetchPorts, x: FetchExchange, st: FetchUpstr
     body: read, transformed: false, rewritten: false, mediaType: '', exposure: 'response',
   }
   if (await runResponseGate('fetch', rg)) return
+  if (cut.cut) return
   // The kill switch thrown while the page was fetched, read or scanned: nothing of it reaches the
   // agent (the gate's own stage, run again).
   if (killSwitchStage.run(gate)) return
   const page = rg.page!
   if (t !== null) ps!.exposure(t, shown, host, rg.exposure === 'prompt_injection' ? 'prompt_injection' : 'response')
+  cut.end()
   record(allowDecision(ports, b, shown, {status: 200, bytes: read.length, warnings}))
   sendJson(res, 200, {
     url: shown, ...agentField, ...(up.statusCode !== 0 ? {status_code: up.statusCode} : {}), content_type: contentType, title: page.title, content: page.content, blocked: false,

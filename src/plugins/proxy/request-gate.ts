@@ -71,6 +71,8 @@ export class RequestRecord {
   redaction: RedactionSummary | undefined
   /** An unenforced block of this request, until its outcome is recorded (`record`). */
   private held: Decision | undefined
+  /** Set when the exchange was cut and its cut recorded: later Decisions are dropped. */
+  private sealed = false
   /** Whether `flush` waits for the exchange's end (from the first held finding on). */
   private flushOnClose = false
   /** The `action_id` the request's next receipt takes: the `rid` its mediation envelope carried upstream. */
@@ -140,6 +142,9 @@ export class RequestRecord {
    * Held findings still reach the sinks if the exchange ends without an outcome (`flush`).
    */
   record(d: Decision): string | undefined {
+    // A cut exchange (relay/exchange-cut.ts) was answered and recorded: whatever of it was still
+    // running (an `ask` being answered, a late response stage) must not add a second outcome.
+    if (this.sealed) return undefined
     if (d.verdict === 'would_block') {
       // The session scores the finding at once (§14.2: an unenforced block still raises the level,
       // so block_all can deny this very request at its session stage); the evidence waits.
@@ -159,6 +164,11 @@ export class RequestRecord {
     // audit evidence of its own; the block is what the client saw).
     if (held !== undefined && d.verdict === 'block') this.emit(held, false)
     return this.emit(held !== undefined && d.verdict !== 'block' ? foldWouldBlock(held, d) : d, true, d)
+  }
+
+  /** No Decision of this request is recorded any more (its cut was). */
+  seal(): void {
+    this.sealed = true
   }
 
   /** Records a held would-block finding when the exchange ended without an outcome. */

@@ -163,7 +163,11 @@ export class SessionApi {
         await drain(req)
         const r = m.reset(s!)
         const cee = this.clearCee(s!.key)
-        sendJson(res, 200, {key: s!.key, reset: true, previous_level: levelLabel(r.previousLevel), previous_score: r.previousScore, ip_state_cleared: r.ipStateCleared, cee_state_cleared: cee})
+        sendJson(res, 200, {
+          key: s!.key, reset: true, previous_level: levelLabel(r.previousLevel), previous_score: r.previousScore, ip_state_cleared: r.ipStateCleared, cee_state_cleared: cee,
+          // [ext] as terminate's: the live connections and in-flight exchanges the reset cut
+          connections_cut: r.connectionsCut,
+        })
         return 200
       }
       case 'terminate': {

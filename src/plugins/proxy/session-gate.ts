@@ -9,7 +9,7 @@ import type {PipelockConfig} from '../config/index.js'
 import {type DlpFinding, type ReasonCode} from '../scanner/index.js'
 import {
   drainDurationMs, levelLabel, SessionManager, newSessionCounters, type AirlockTransport, type AirlockTrigger, type AnomalyKind, type LevelLabel,
-  type Session, type SessionCounters, type SessionObserver, type SessionSettings, type TaintSourceKind,
+  type ExchangeCutCause, type Session, type SessionCounters, type SessionObserver, type SessionSettings, type TaintSourceKind,
   classifyHttpAction, type AuthorityKind, type TaintEvaluation, type TaintPolicy,
 } from '../sessions/index.js'
 import type {AirlockTier} from '../sessions/index.js'
@@ -283,6 +283,14 @@ export class ProxySessions {
    */
   registerLive(t: RequestSession, cancel: () => void, admitted = false): () => void {
     return this.manager.registerLive(t.session, cancel, admitted)
+  }
+
+  /**
+   * Registers a buffered fetch/forward exchange waiting on its answer, cut by a reset or terminate
+   * of the session (relay/exchange-cut.ts). Returns the unregister function.
+   */
+  registerExchange(t: RequestSession, cut: (cause: ExchangeCutCause) => boolean): () => void {
+    return this.manager.registerExchange(t.session, cut)
   }
 
   /** Counts the exchange as in flight until `lifetime` emits `close` (§12 `in_flight`, drain completion). */

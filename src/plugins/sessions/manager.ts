@@ -12,7 +12,7 @@ import {
 } from './airlock.js'
 import {DomainWindow, isCooperativeUserAgent, type BurstObservation} from './domain-window.js'
 import {levelActions, levelLabel, upgradeAction, type BaseAction} from './levels.js'
-import {Session, type SessionEvent} from './session.js'
+import {Session, type ExchangeCutCause, type SessionEvent} from './session.js'
 import type {SessionSettings} from './settings.js'
 import {RECOVERY_QUIET_MS, RECOVERY_TICK_MS, SIGNAL_POINTS, type SignalKind} from './signals.js'
 import {
@@ -75,7 +75,7 @@ export interface ResetOutcome {
   readonly previousScore: number
   readonly previousTier: string
   readonly ipStateCleared: boolean
-  /** Live tunnels, WebSockets and MCP streams of the session that were cut. */
+  /** Live tunnels, WebSockets, MCP streams and in-flight fetch/forward exchanges of the session that were cut. */
   readonly connectionsCut: number
 }
 
@@ -372,6 +372,17 @@ export class SessionManager {
     return () => void s.cancels.delete(cancel)
   }
 
+  /**
+   * Registers a buffered fetch/forward exchange waiting on its answer, cut only by a reset or
+   * terminate (not by entering hard or drain: those let running exchanges finish). `cut` answers
+   * the exchange with its block and aborts its upstream request, and returns false when the
+   * answer was already out. Returns the unregister function.
+   */
+  registerExchange(s: Session, cut: (cause: ExchangeCutCause) => boolean): () => void {
+    s.exchanges.add(cut)
+    return () => void s.exchanges.delete(cut)
+  }
+
   /** One more outstanding exchange of the session; the returned function ends it (idempotent). */
   beginInFlight(s: Session): () => void {
     s.inFlight++
@@ -633,7 +644,7 @@ export class SessionManager {
    * §12 reset: score 0, level normal, threshold back to base, block_all cleared, domain windows
    * and events cleared, airlock none, live connections cut, the client IP's burst state cleared.
    */
-  reset(s: Session): ResetOutcome {
+  reset(s: Session, cause: ExchangeCutCause = 'reset'): ResetOutcome {
     const previous = {previousLevel: s.level, previousScore: s.threatScore, previousTier: s.airlockTier, ipStateCleared: true}
     s.threatScore = 0
     s.level = 0
@@ -646,14 +657,14 @@ export class SessionManager {
     s.events.length = 0
     s.volumeCount = 0
     s.volumeMean = 0
-    const connectionsCut = s.cancelAll()
+    const connectionsCut = s.cancelAll() + s.cutExchanges(cause)
     this.ipWindows.delete(s.clientIp)
     return {...previous, connectionsCut}
   }
 
   /** §12 terminate: a reset that also removes the session (in-flight work is always cut). */
   terminate(s: Session): ResetOutcome {
-    const out = this.reset(s)
+    const out = this.reset(s, 'terminate')
     this.sessions.delete(s.key)
     return out
   }

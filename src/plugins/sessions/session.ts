@@ -8,6 +8,9 @@ import {DomainWindow} from './domain-window.js'
 import {TaintState, type TrustOverride} from './taint.js'
 
 export type SessionKind = 'identity' | 'invocation'
+
+/** Why a session's in-flight exchanges are cut: the operator action that cut them. */
+export type ExchangeCutCause = 'reset' | 'terminate'
 export type {AirlockTier} from './airlock.js'
 
 /** MCP transports name their per-invocation sessions with these prefixes (§3.2). */
@@ -67,6 +70,12 @@ export class Session {
   anomalies = 0
   /** Live work (tunnels, WebSockets) to cut on reset/terminate and on entering airlock hard/drain. */
   readonly cancels = new Set<() => void>()
+  /**
+   * Buffered fetch/forward exchanges still waiting on their answer: only a reset or terminate cuts
+   * them (entering hard or drain lets them finish, so a drain can complete). Each returns whether it
+   * cut anything (an exchange whose answer is already out has nothing left to cut).
+   */
+  readonly exchanges = new Set<(cause: ExchangeCutCause) => boolean>()
   readonly events: SessionEvent[] = []
 
   constructor(
@@ -100,5 +109,20 @@ export class Session {
       }
     }
     return fns.length
+  }
+
+  /** Cuts every registered in-flight exchange (reset, terminate); returns how many were cut. */
+  cutExchanges(cause: ExchangeCutCause): number {
+    const fns = [...this.exchanges]
+    this.exchanges.clear()
+    let cut = 0
+    for (const f of fns) {
+      try {
+        if (f(cause)) cut++
+      } catch {
+        // one failing cut must not keep the others alive
+      }
+    }
+    return cut
   }
 }

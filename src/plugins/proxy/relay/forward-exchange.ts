@@ -33,6 +33,7 @@ import {requestWithRedirects} from '../upstream.js'
 import {UpstreamAbort} from '../upstream-abort.js'
 import {attachMediation} from './mediation.js'
 import {answerUpstreamDenial} from './upstream-denial.js'
+import {ExchangeCut} from './exchange-cut.js'
 import type {ResponseHeadContext} from '../gate/response/head-context.js'
 import {runResponseHeadGate} from '../gate/response/head-gate.js'
 import type {ResponseRelay} from './response-relay.js'
@@ -115,9 +116,24 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
   // Client gone before the upstream answered: abort it (only then — aborting is not free).
   const abort = new UpstreamAbort()
   let settled = false
+  // From here until its answer starts the exchange is in-flight work a reset or terminate of the
+  // session cuts (relay/exchange-cut.ts). A request inside an intercepted tunnel is not registered:
+  // the tunnel is, and cutting it ends the request with it.
+  const live: {body?: {destroy(): void}} = {}
+  const cut = new ExchangeCut(b.transport === 'intercept' ? null : ps, t, () => res.headersSent || res.destroyed, (detail) => {
+    abort.abort()
+    live.body?.destroy()
+    block({stage: 'session', layer: 'airlock', reason: 'airlock_active', detail, status: 403, body: `airlock: ${detail}`})
+    rec.seal()
+  })
+  // Whatever of the exchange runs on after a cut (a response stage's `ask` answered late) answers nothing.
+  const guarded: BlockAnswer = (a) => {
+    if (!cut.cut) block(a)
+  }
   // 'close' comes once per response: `on` saves node's `once` wrapper.
   res.on('close', () => {
     if (!settled) abort.abort()
+    cut.end()
   })
   const outcome = await requestWithRedirects(
     opts.upstream ?? ports.upstream,
@@ -129,6 +145,11 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
     {scanHop: (next) => hopVerdict(snap, rec, next, method), timeoutMs, maxRedirects: opts.followRedirects === false ? 0 : undefined, bodyTimeoutMs: 0},
   )
   settled = true
+  // Cut by a reset or terminate while the upstream was asked: answered already.
+  if (cut.cut) {
+    if (outcome.kind === 'response') outcome.response.body.destroy()
+    return
+  }
   // A contract-denied or refused redirect hop, or an envelope that could not be signed (shared with /fetch).
   if (answerUpstreamDenial(snap, outcome, block)) return
   if (outcome.kind === 'error') {
@@ -146,7 +167,7 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
   // buffered): the response head gate reads them first (gate/response/head-gate.ts); a strip drops headers.
   const upHost = t !== null ? hostOfUrl(outcome.response.finalUrl) : ''
   const suppress = suppression.for('response', rawTarget)
-  const head: ResponseHeadContext = {ports, b, sessions: ps, session: t, host: upHost, shown, block, snap, upstreamHost: outcome.response.finalHost, suppress, headers: outcome.response.headers}
+  const head: ResponseHeadContext = {ports, b, sessions: ps, session: t, host: upHost, shown, block: guarded, snap, upstreamHost: outcome.response.finalHost, suppress, headers: outcome.response.headers}
   if (runResponseHeadGate(b.transport === 'intercept' ? 'intercept' : 'forward', head)) {
     outcome.response.body.destroy()
     return
@@ -161,6 +182,8 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
   const contentType = String(up.headers['content-type'] ?? '')
   const mediaType = parseMediaType(contentType)
   // No body to inspect: relay status and headers (Content-Length included) as sent.
+  // A body relayed as it comes (HEAD and friends, an event stream) answers now; a stream is cut by its own registration (relay/live-cut.ts).
+  if (req.method === 'HEAD' || up.statusCode === 204 || up.statusCode === 304 || mediaType === 'text/event-stream') cut.end()
   const relay: ResponseRelay = {ports, res, b, session: t, up, shown, warnings, record, idleMs: cfg.forward_proxy.idle_timeout_seconds * 1000, idleField: 'forward_proxy.idle_timeout_seconds'}
   if (req.method === 'HEAD' || up.statusCode === 204 || up.statusCode === 304) return await relayStream(relay)
   if (mediaType === 'text/event-stream') {
@@ -178,7 +201,9 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
   // Read into one buffer of the announced length when there is one (read-capped.ts).
   const announced = up.headers['content-length']
   const why = {exceeded: false, idle: false}
+  live.body = up.body
   const {body: read, overBudget} = await readWithinBudget(snap, budgetKey(b), up.body, cap, {expected: typeof announced === 'string' ? Number(announced) : undefined, idleMs: timeoutMs, why})
+  if (cut.cut) return
   if (overBudget !== undefined) return block({stage: 'budget', layer: 'budget', detail: overBudgetMessage(overBudget), status: 429, reason: 'data_budget'})
   if (read === null && !why.exceeded) {
     // The body stalled or broke off: the upstream failed, nothing was over a limit.
@@ -196,7 +221,7 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
   // The response gate (gate/response/transport-stages.ts, rows forward and intercept): Browser
   // Shield and the A2A checks → media policy → injection scan (an `ask` held, relay/response-ask.ts).
   const rg: ResponseGateContext = {
-    ports, snap, rec, b, res, shown, block, shieldTransport: b.transport === 'intercept' ? 'connect' : 'forward', url: up.finalUrl, host: up.finalHost, sessionHost: upHost,
+    ports, snap, rec, b, res, shown, block: guarded, shieldTransport: b.transport === 'intercept' ? 'connect' : 'forward', url: up.finalUrl, host: up.finalHost, sessionHost: upHost,
     responseHeaders: up.headers, contentType, ...(suppress ? {suppress} : {}),
     request: {contentType: String(req.headers['content-type'] ?? ''), ...(req.headers.authorization === undefined ? {} : {authorization: req.headers.authorization})},
     body: read, transformed: false, rewritten: false, mediaType: '', exposure: 'response',
@@ -204,10 +229,12 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
   // Synchronous unless a stage awaited (an `ask` held, an A2A check): no promise turn for the common body.
   const refused = runResponseGate(b.transport === 'intercept' ? 'intercept' : 'forward', rg)
   if (refused === true || (refused !== false && (await refused))) return
+  if (cut.cut) return
   // ... or while its body was read and scanned.
   if (killSwitchStage.run(gate)) return
   const out = rg.body
   if (t !== null) ps!.exposure(t, shown, upHost, rg.exposure)
+  cut.end()
   record(allowDecision(ports, b, shown, {status: up.statusCode, bytes: out.length, warnings}))
   const outHeaders = bufferedResponseHeaders(up.headers, out.length)
   if (rg.transformed) for (const h of REWRITE_STALE_HEADERS) delete outHeaders[h]

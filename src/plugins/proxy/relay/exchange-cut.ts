@@ -1,0 +1,52 @@
+/**
+ * A buffered `/fetch` or forward-proxy exchange waiting on its upstream (or on its body, or its
+ * response scan) is in-flight work of its session: a reset or terminate of the session cuts it
+ * (runtime §12: "terminate always cuts in-flight work"). The reference lets such exchanges run to
+ * the end (OP §6 item 4), so a request already waiting on a slow upstream got its answer after
+ * the operator's incident action; here it is answered with a block instead (docs/compatibility.md).
+ *
+ * Entering airlock hard or drain does not cut them: a drain lets running exchanges finish, and
+ * that is what it waits for. A tunnel, WebSocket or streaming response is cut by its own
+ * registration (`registerLive`), not by this one.
+ */
+import type {ExchangeCutCause} from '../../sessions/index.js'
+import type {ProxySessions, RequestSession} from '../session-gate.js'
+
+/** The block of a cut exchange: layer `airlock`, reason `airlock_active` (what a cut stream says), 403. */
+export function exchangeCutDetail(cause: ExchangeCutCause): string {
+  return cause === 'terminate' ? 'request cut: session terminated' : 'request cut: session reset'
+}
+
+/** One exchange's registration with its session, from after the gate until its answer goes out. */
+export class ExchangeCut {
+  private fired = false
+  private undo: (() => void) | null = null
+
+  /**
+   * `answer` aborts the upstream request and answers the agent with the block of `detail`
+   * (recorded first); it is called at most once, and only while the answer is not out
+   * (`answered()` false).
+   */
+  constructor(sessions: ProxySessions | null, session: RequestSession | null, answered: () => boolean, answer: (detail: string) => void) {
+    if (sessions === null || session === null) return
+    this.undo = sessions.registerExchange(session, (cause) => {
+      this.undo = null
+      if (this.fired || answered()) return false
+      this.fired = true
+      answer(exchangeCutDetail(cause))
+      return true
+    })
+  }
+
+  /** True once the exchange was cut: its answer is out and nothing else of it may be recorded or sent. */
+  get cut(): boolean {
+    return this.fired
+  }
+
+  /** The exchange answers on its own now (or went away): a reset no longer cuts it. */
+  end(): void {
+    const u = this.undo
+    this.undo = null
+    u?.()
+  }
+}
