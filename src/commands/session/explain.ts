@@ -3,7 +3,7 @@ import {explainSession, renderSessionExplanation, type SessionExplanation} from 
 
 export default class SessionExplain extends AdminCommand {
   static override summary = 'Explain why a session is (or is not) quarantined and when it will de-escalate'
-  static override description = `GET /api/v1/sessions/<key>/explain on the admin API. Prints "Session <key> explanation" with the airlock tier, the reason, the trigger and its source, escalation level, threat score, when the tier was entered, the evidence that led there ("(none recorded)" when there is none) and the next automatic de-escalation: "tier=<t> at=<time> (in …)", or, for a quarantine whose tier has no timer (its airlock.timers value is 0), "none (this tier has no timer: only an operator release lowers it)".
+  static override description = `GET /api/v1/sessions/<key>/explain on the admin API. Prints "Session <key> explanation" with the airlock tier, the reason (it names another session of the client address when that one holds this unbound session, with a held_by line), the trigger and its source, escalation level, threat score, when the tier was entered, the evidence that led there ("(none recorded)" when there is none) and the next automatic de-escalation: "tier=<t> at=<time> (in …)", or, for a quarantine whose tier has no timer (its airlock.timers value is 0), "none (this tier has no timer: only an operator release lowers it)".
 
 Exit 1 when the session does not exist (404), is rate limited (429) or the server or network fails; 2 for a rejected token, a bad key, a missing URL or token.`
   static override examples = [

@@ -3,7 +3,7 @@ import {inspectSession, renderSessionDetail, type SessionDetail} from '../../plu
 
 export default class SessionInspect extends AdminCommand {
   static override summary = 'Show one session: identity, airlock tier, escalation, threat score, taint, recent events'
-  static override description = `GET /api/v1/sessions/<key> on the admin API (the key is percent-encoded: agent|ip is sent as agent%7Cip). Prints "Session <key>", the aligned fields kind, agent, client_ip, airlock_tier, airlock_entered, in_flight, escalation, threat_score, block_all, taint_level, contaminated, current task, last_activity, then up to 20 recent events.
+  static override description = `GET /api/v1/sessions/<key> on the admin API (the key is percent-encoded: agent|ip is sent as agent%7Cip). Prints "Session <key>", the aligned fields kind, agent, client_ip, airlock_tier, airlock_entered, in_flight, escalation, threat_score, block_all, held_by (only when another session of the client address holds this unbound session), taint_level, contaminated, current task, last_activity, then up to 20 recent events.
 
 Exit 1 when the session does not exist (404), is rate limited (429, 10 inspections a minute), or the server or network fails; 2 for a rejected token, a bad key, a missing URL or token.`
   static override examples = [

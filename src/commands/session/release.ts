@@ -6,6 +6,8 @@ export default class SessionRelease extends AdminCommand {
   static override summary = 'Lower a session\'s airlock tier (release it from quarantine)'
   static override description = `Reads the session first (GET /api/v1/sessions/<key>) and refuses, with exit 2 and without changing anything, a target tier above the current one: release only lowers a quarantine. Otherwise POST /api/v1/sessions/<key>/airlock {"tier":"<to>"} and prints "released <key>: <from> -> <to> (changed=true|false)".
 
+An unbound identity (a claimed agent name) is also held by another session from the same client address that is in drain or hard or blocks everything: a release that changes nothing of the session exits 2 (SESSION_HELD_BY_ADDRESS) naming the session to release instead; one that lowered it adds "still blocked: client address held by session …".
+
 Tiers are ordered none < soft < hard < drain; --to normal means none. Exit 1 when the session does not exist, the action is rate limited (10 a minute) or the server or network fails.`
   static override examples = [
     {description: 'Release a session completely', command: `<%= config.bin %> session release 'my-agent|10.0.0.5' --api-url 127.0.0.1:9090`},

@@ -1,4 +1,4 @@
-import type {AirlockChange, SessionDetail, SessionExplanation, SessionList, TerminateResult} from './schemas.js'
+import type {AddressHoldView, AirlockChange, SessionDetail, SessionExplanation, SessionList, TerminateResult} from './schemas.js'
 import {ago, alignColumns, alignFields, fieldKeyWidth, formatScore, inFuture, isUnsetTime, printable, timeWithAgo} from './text-format.js'
 
 // Human text of the `pipelock session …` commands (runtime §13). Every renderer returns lines
@@ -6,6 +6,12 @@ import {ago, alignColumns, alignFields, fieldKeyWidth, formatScore, inFuture, is
 // the server's answer and the injected clock. Server strings pass through `printable`.
 
 const p = printable
+
+/** `<session> (airlock tier <t>)` or `(escalation level <l>, blocks all requests)`: what holds a session's client address. */
+export function renderHold(h: AddressHoldView): string {
+  const what = h.kind === 'airlock' ? `airlock tier ${p(h.airlock_tier)}` : `escalation level ${p(h.escalation_level)}, blocks all requests`
+  return `${p(h.session)} (${what})`
+}
 
 /** `KEY AGENT IP TIER ESCALATION SCORE LAST-ACTIVE`, tab-aligned; `No sessions match.` when empty. */
 export function renderSessionList(list: SessionList, nowNs: bigint): string[] {
@@ -32,6 +38,7 @@ export function renderSessionDetail(d: SessionDetail, nowNs: bigint): string[] {
     ['escalation', `${p(d.escalation_level)} (${d.escalation_level_int})`],
     ['threat_score', formatScore(d.threat_score)],
     ['block_all', String(d.block_all)],
+    ...(d.held_by !== undefined ? [['held_by', `${renderHold(d.held_by)}: the identity is not bound, so its client address's hold refuses it too`] as [string, string]] : []),
     ['taint_level', p(String(d.taint_level))],
     ['contaminated', String(d.contaminated)],
   ]
@@ -58,6 +65,7 @@ export function renderSessionExplanation(x: SessionExplanation, nowNs: bigint): 
   if (x.trigger !== undefined && x.trigger !== '') {
     fields.push(['trigger', x.trigger_source !== undefined && x.trigger_source !== '' ? `${p(x.trigger)} (source=${p(x.trigger_source)})` : p(x.trigger)])
   }
+  if (x.held_by !== undefined) fields.push(['held_by', `${renderHold(x.held_by)}: release or terminate that session to free this one`])
   fields.push(['escalation', `${p(x.escalation_level)} (${x.escalation_level_int})`], ['threat_score', formatScore(x.threat_score)])
   if (!isUnsetTime(x.entered_at)) fields.push(['entered_at', timeWithAgo(p(x.entered_at), nowNs)])
   const hasEvidence = [x.evidence_kind, x.evidence_target, x.evidence_detail].some((v) => v !== undefined && v !== '') || !isUnsetTime(x.evidence_at)
@@ -103,6 +111,7 @@ export function renderRelease(r: AirlockChange): string[] {
     lines.push(`  escalation: ${p(r.previous_escalation_level)} -> ${p(r.escalation_level)}`)
   }
   if (r.block_all === true) lines.push(`  still blocked: escalation level ${p(r.escalation_level ?? '?')} blocks all requests`)
+  if (r.held_by !== undefined) lines.push(`  still blocked: client address held by session ${renderHold(r.held_by)}; release that session too`)
   return lines
 }
 

@@ -45,11 +45,26 @@ export const sessionEventSchema = z.object({
 })
 export type SessionEvent = z.infer<typeof sessionEventSchema>
 
+/**
+ * What holds an unbound session from its client address: another session's airlock tier or
+ * blocking level (servers before this field, and the reference, leave it out).
+ */
+export const addressHoldSchema = z.object({
+  kind: z.string(),
+  session: z.string(),
+  client_ip: z.string(),
+  airlock_tier: z.string(),
+  escalation_level: z.string(),
+  block_all: z.boolean(),
+})
+export type AddressHoldView = z.infer<typeof addressHoldSchema>
+
 export const sessionDetailSchema = sessionSnapshotSchema.extend({
   airlock_entered_at: optionalTime,
   in_flight: z.number().int(),
   escalation_level_int: z.number().int(),
   recent_events: z.array(sessionEventSchema).nullable(),
+  held_by: addressHoldSchema.optional(),
 })
 export type SessionDetail = z.infer<typeof sessionDetailSchema>
 
@@ -71,6 +86,7 @@ export const sessionExplanationSchema = z.object({
   next_deescalation_tier: optionalText,
   next_deescalation_at: optionalTime,
   block_all: z.boolean().optional(),
+  held_by: addressHoldSchema.optional(),
 })
 export type SessionExplanation = z.infer<typeof sessionExplanationSchema>
 
@@ -83,6 +99,7 @@ export const airlockChangeSchema = z.object({
   previous_escalation_level: z.string().optional(),
   escalation_level: z.string().optional(),
   block_all: z.boolean().optional(),
+  held_by: addressHoldSchema.optional(),
 })
 export type AirlockChange = z.infer<typeof airlockChangeSchema>
 

@@ -63,7 +63,18 @@ export async function releaseSession(client: AdminClient, key: string, to: Relea
       hint: 'to raise a tier, POST /api/v1/sessions/<key>/airlock on the admin API',
     })
   }
-  return await client.post(sessionPath(key, 'airlock'), {tier: target}, airlockChangeSchema, {key})
+  const r = await client.post(sessionPath(key, 'airlock'), {tier: target}, airlockChangeSchema, {key})
+  const d = r.data
+  // A release that moved nothing of the session, while another session's hold on its client
+  // address is what refuses it, is no success: say what holds it and what to release instead.
+  if (d.held_by !== undefined && !d.changed && d.previous_escalation_level === d.escalation_level) {
+    const h = d.held_by
+    const what = h.kind === 'airlock' ? `airlock tier ${h.airlock_tier}` : `escalation level ${h.escalation_level}, which blocks all requests`
+    throw new PipelockError('SESSION_HELD_BY_ADDRESS', `session ${key} is not quarantined itself: its client address ${h.client_ip} is held by session ${h.session} at ${what}; nothing was changed`, {
+      hint: `the identity is not bound, so release that session instead: pipelock session release '${h.session}'`,
+    })
+  }
+  return r
 }
 
 export async function terminateSession(client: AdminClient, key: string): Promise<AdminResponse<TerminateResult>> {

@@ -99,6 +99,7 @@ export const ERROR_REGISTRY = {
   ADMIN_API_UNAUTHORIZED: {exit: 2, summary: 'the admin API rejected the token (HTTP 401)'},
   ADMIN_API_BAD_REQUEST: {exit: 2, summary: 'the admin API refused the request as invalid (HTTP 400)'},
   SESSION_RELEASE_REFUSED: {exit: 2, summary: 'session release would raise the airlock tier; release only lowers it'},
+  SESSION_HELD_BY_ADDRESS: {exit: 2, summary: 'session release changed nothing: another session holding the client address refuses the session (an unbound identity); release that session instead'},
   SESSION_NOT_FOUND: {exit: 1, summary: 'the admin API has no session with that key (HTTP 404 `session not found`)'},
   ADMIN_API_NOT_ENABLED: {exit: 1, summary: 'the proxy at that URL has no admin API (HTTP 404 on an API path): pipelock run mounts it only when kill_switch.api_token is set at start-up'},
   ADMIN_API_RATE_LIMITED: {exit: 1, summary: 'the admin API rate-limited the action (HTTP 429); retry after the given seconds'},

@@ -67,7 +67,9 @@ export class McpSessions implements McpSessionSource {
     } else {
       key = `${PREFIX[transport]}${++this.seq}`
     }
-    return new Handle(this.manager, this.manager.touch(key, agent, clientIp ?? ''), agent, this.log, this.classify, unbound)
+    const s = this.manager.touch(key, agent, clientIp ?? '')
+    s.unbound = unbound
+    return new Handle(this.manager, s, agent, this.log, this.classify, unbound)
   }
 }
 

@@ -8,7 +8,7 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {compareUtf8, parseGoTime, toEpochNanos} from '../canonical/index.js'
 import {bearerMatches, readLimitedBody} from '../killswitch/index.js'
-import {levelLabel, tierRank, type AirlockTier, type Session, type SessionEvent} from '../sessions/index.js'
+import {levelLabel, tierRank, type AddressHold, type AirlockTier, type Session, type SessionEvent} from '../sessions/index.js'
 import type {AuditLog} from './audit-log.js'
 import type {ProxySessions} from './session-gate.js'
 
@@ -152,11 +152,11 @@ export class SessionApi {
       }
       case 'inspect':
         req.resume()
-        sendJson(res, 200, detail(s!))
+        sendJson(res, 200, detail(s!, m.addressHolder(s!)))
         return 200
       case 'explain':
         req.resume()
-        sendJson(res, 200, explain(s!, m.nextDeescalation(s!), now))
+        sendJson(res, 200, explain(s!, m.nextDeescalation(s!), now, m.addressHolder(s!)))
         return 200
       case 'reset': {
         // No body for reset (§12): whatever was sent is drained unread.
@@ -196,10 +196,13 @@ export class SessionApi {
         // tier, so nothing keeps blocking a session the operator released (runbook: release ≠ terminate).
         if (tierRank(to as AirlockTier) <= tierRank(from)) {
           const r = m.release(s!, to as AirlockTier)
-          setResult(`${from}->${to}${r.level !== r.previousLevel ? ` level ${levelLabel(r.previousLevel)}->${levelLabel(r.level)}` : ''}`)
+          // [ext] A session another session's address hold still blocks is not free: say which one to release.
+          const hold = m.addressHolder(s!)
+          setResult(`${from}->${to}${r.level !== r.previousLevel ? ` level ${levelLabel(r.previousLevel)}->${levelLabel(r.level)}` : ''}${hold !== null ? ` held_by ${hold.by.key}` : ''}`)
           sendJson(res, 200, {
             key: s!.key, previous_tier: from, new_tier: to, changed: r.tierChanged,
             previous_escalation_level: levelLabel(r.previousLevel), escalation_level: levelLabel(r.level), block_all: s!.blockAll,
+            ...(hold !== null ? {held_by: heldBy(hold)} : {}),
           })
           return 200
         }
@@ -327,23 +330,41 @@ function eventJson(e: SessionEvent): Record<string, unknown> {
   return {at: rfc3339(e.atMs), kind: e.kind, ...(e.type !== undefined ? {type: e.type} : {}), target: e.target, detail: e.detail, severity: e.severity, score: e.score}
 }
 
-function detail(s: Session): Record<string, unknown> {
+/**
+ * [ext] What holds an unbound session from its client address (SessionManager.addressHolder): the
+ * holding session, its tier and level. The gate refuses the session's requests on its account
+ * (`airlock_active` / `escalation_level`), so the operator views name it.
+ */
+function heldBy(h: AddressHold): Record<string, unknown> {
+  const by = h.by
+  return {kind: h.kind, session: by.key, client_ip: by.clientIp, airlock_tier: by.airlockTier, escalation_level: levelLabel(by.level), block_all: by.blockAll}
+}
+
+/** The words of an address hold, for explain's reason and the CLI. */
+function holdReason(h: AddressHold): string {
+  const by = h.by
+  const what = h.kind === 'airlock' ? `airlock tier ${by.airlockTier}` : `escalation level ${levelLabel(by.level)}, which blocks all requests`
+  return `client address ${by.clientIp} held by session ${by.key} at ${what} (the identity is not bound)`
+}
+
+function detail(s: Session, hold: AddressHold | null = null): Record<string, unknown> {
   return {
     ...snapshot(s),
     airlock_entered_at: s.airlockEnteredAtMs === null ? null : rfc3339(s.airlockEnteredAtMs),
     in_flight: s.inFlight,
     escalation_level_int: s.level,
     recent_events: s.events.map(eventJson),
+    ...(hold !== null ? {held_by: heldBy(hold)} : {}),
   }
 }
 
-function explain(s: Session, next: {tier: string; atMs: number} | null, nowMs: number): Record<string, unknown> {
+function explain(s: Session, next: {tier: string; atMs: number} | null, nowMs: number, hold: AddressHold | null = null): Record<string, unknown> {
   const evidence = [...s.events].reverse().find((e) => e.kind === 'anomaly' || e.kind === 'signal' || e.kind === 'escalation' || e.kind === 'upgrade')
   const entered = s.airlockEnteredAtMs
   return {
     key: s.key,
     tier: s.airlockTier,
-    reason: explainReason(s),
+    reason: explainReason(s, hold),
     // What enforcement does with this session's requests right now (explain must agree with it).
     block_all: s.blockAll,
     ...(s.airlockTrigger !== '' ? {trigger: s.airlockTrigger, trigger_source: s.airlockTriggerSource} : {}),
@@ -355,17 +376,24 @@ function explain(s: Session, next: {tier: string; atMs: number} | null, nowMs: n
       ? {evidence_kind: evidence.type ?? evidence.kind, evidence_target: evidence.target, evidence_detail: evidence.detail, evidence_at: rfc3339(evidence.atMs)}
       : {}),
     ...(next !== null ? {next_deescalation_tier: next.tier, next_deescalation_at: rfc3339(next.atMs)} : {}),
+    ...(hold !== null ? {held_by: heldBy(hold)} : {}),
   }
 }
 
 /**
  * The spec's two reasons, plus what the tier alone does not say: a level with `block_all` denies
- * every request (403 `escalation_level`) whatever the tier, so explain names it.
+ * every request (403 `escalation_level`) whatever the tier, and an unbound session is refused on
+ * account of another session of its client address (the gate's `addressDeny`), so explain names
+ * both. `session not quarantined` stands alone only when nothing holds the session.
  */
-function explainReason(s: Session): string {
-  const tier = s.airlockTier === 'none' ? 'session not quarantined' : `session quarantined at airlock tier ${s.airlockTier}`
-  if (!s.blockAll) return tier
-  return `${tier}; escalation level ${levelLabel(s.level)} blocks all requests (escalation_level)`
+function explainReason(s: Session, hold: AddressHold | null): string {
+  const parts: string[] = []
+  if (s.airlockTier !== 'none') parts.push(`session quarantined at airlock tier ${s.airlockTier}`)
+  if (s.blockAll) parts.push(`escalation level ${levelLabel(s.level)} blocks all requests (escalation_level)`)
+  if (hold !== null) parts.push(holdReason(hold))
+  // Not "not quarantined" when another session's quarantine of the address refuses its requests.
+  if (s.airlockTier === 'none' && hold === null) parts.unshift('session not quarantined')
+  return parts.join('; ')
 }
 
 function status(ps: ProxySessions): Record<string, unknown> {

@@ -200,7 +200,9 @@ export class ProxySessions {
   }
 
   begin(sessionKey: string, agent: string, clientIp: string, bound = true): RequestSession {
-    return new RequestSession(this.manager.touch(sessionKey, agent, clientIp), bound)
+    const s = this.manager.touch(sessionKey, agent, clientIp)
+    s.unbound = !bound
+    return new RequestSession(s, bound)
   }
 
   /**

@@ -247,6 +247,21 @@ export class SessionManager {
     return null
   }
 
+  /**
+   * What holds an unbound session from its client address, for the operator views (explain,
+   * inspect, a release, whoami), whatever the next request: an address session in drain (refuses
+   * everything), else one whose level blocks everything, else one in hard (refuses writes, tunnels
+   * and new WebSockets). Soft holds nothing. Null for a bound session or a free address.
+   */
+  addressHolder(s: Session): AddressHold | null {
+    if (!s.unbound || s.clientIp === '') return null
+    const {tier, blockAll} = this.addressState(s)
+    if (tier !== null && tier.airlockTier === 'drain') return {kind: 'airlock', by: tier}
+    if (blockAll !== null) return {kind: 'block_all', by: blockAll}
+    if (tier !== null && tier.airlockTier === 'hard') return {kind: 'airlock', by: tier}
+    return null
+  }
+
   // ---- airlock (§15, OP §6)
 
   /**

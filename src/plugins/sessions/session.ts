@@ -56,6 +56,12 @@ export class Session {
   airlockTriggerSource = ''
   /** The current drain saw its in-flight requests reach 0 (counted once per drain). */
   drainDone = false
+  /**
+   * The identity of its latest request was a claim (no listener or CIDR binding): what its client
+   * address earned in other sessions holds it too (`SessionManager.addressHold`), and explain,
+   * inspect and whoami must say so.
+   */
+  unbound = false
   /** Outstanding HTTP exchanges and open tunnels of this session (§12 `in_flight`). */
   inFlight = 0
   currentTaskId: string

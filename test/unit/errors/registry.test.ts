@@ -25,6 +25,8 @@ const PINNED: Record<string, number> = {
   ENVELOPE_TRUST_INVALID: 2, ENVELOPE_VERIFY_FAILED: 3,
   // a proxy started without an admin token (HTTP 404 on an API path): a server-side answer, like SESSION_NOT_FOUND
   ADMIN_API_NOT_ENABLED: 1,
+  // session release on a session another session's address hold refuses: nothing changed, fix the target (like SESSION_RELEASE_REFUSED)
+  SESSION_HELD_BY_ADDRESS: 2,
 }
 
 test('every pinned code keeps its exit status', () => {

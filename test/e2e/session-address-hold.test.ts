@@ -1,0 +1,100 @@
+/**
+ * An unbound identity is held by what its client address earned in other sessions (the gate's
+ * `addressDeny`). On a real `pipelock run`, `session explain`, `session inspect` and `session
+ * release` of the held session agree with the gate: they name the session that holds the address,
+ * and a release of the held session that changes nothing is refused (exit 2) with what to release
+ * instead. Releasing the holder frees it, and explain then says so.
+ */
+import assert from 'node:assert/strict'
+import {after, before, describe, it} from 'node:test'
+import {stringify} from 'yaml'
+import {runCli} from '../helpers/cli.js'
+import {presetConfig, rawHttp, startHttpUpstream, startProxy, type RunningProxy, type Upstream} from './proxy-harness.js'
+
+const TOKEN = 'address-hold-test-token'
+const IP = '127.0.0.14'
+
+describe('pipelock session explain / inspect / release of a session its client address holds', {timeout: 60_000}, () => {
+  let up: Upstream
+  let proxy: RunningProxy
+  before(async () => {
+    up = await startHttpUpstream()
+    const c = presetConfig('balanced')
+    c.ssrf = {ip_allowlist: ['127.0.0.1/32']}
+    c.kill_switch.api_token = TOKEN
+    c.airlock = {enabled: true}
+    proxy = await startProxy(stringify(c))
+  })
+  after(async () => {
+    await proxy?.stop()
+    await up?.close()
+  })
+  const cli = (...args: string[]): ReturnType<typeof runCli> =>
+    runCli([...args, '--api-url', proxy.addr, '--api-token', TOKEN], {env: {...process.env, PIPELOCK_API_URL: '', PIPELOCK_CONFIG: '', PIPELOCK_KILLSWITCH_API_TOKEN: ''}})
+  const get = async (agent: string): Promise<number> => (await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/kib`, headers: {'X-Pipelock-Agent': agent}, from: IP})).status
+  const airlock = async (key: string, tier: string): Promise<void> => {
+    const r = await fetch(`http://${proxy.addr}/api/v1/sessions/${encodeURIComponent(key)}/airlock`, {method: 'POST', headers: {Authorization: `Bearer ${TOKEN}`}, body: JSON.stringify({tier})})
+    assert.equal(r.status, 200)
+  }
+
+  it('names the holder, refuses a release that frees nothing, and agrees with the gate once the holder is released', async () => {
+    assert.equal(await get('x1'), 200)
+    assert.equal(await get('x2'), 200)
+    await airlock(`x1|${IP}`, 'drain')
+    // The gate refuses x2 on x1's account.
+    assert.equal(await get('x2'), 403)
+
+    const explain = cli('session', 'explain', `x2|${IP}`)
+    assert.deepEqual(explain, {
+      status: 0,
+      stderr: '',
+      stdout: [
+        `Session x2|${IP} explanation`,
+        `  tier:         none`,
+        `  reason:       client address ${IP} held by session x1|${IP} at airlock tier drain (the identity is not bound)`,
+        `  held_by:      x1|${IP} (airlock tier drain): release or terminate that session to free this one`,
+        `  escalation:   normal (0)`,
+        `  threat_score: 0.00`,
+        `  evidence:     (none recorded)`,
+        '',
+      ].join('\n'),
+    })
+    const json = JSON.parse(cli('session', 'explain', `x2|${IP}`, '--json').stdout) as Record<string, unknown>
+    assert.deepEqual(json.held_by, {kind: 'airlock', session: `x1|${IP}`, client_ip: IP, airlock_tier: 'drain', escalation_level: 'normal', block_all: false})
+
+    const inspect = cli('session', 'inspect', `x2|${IP}`)
+    assert.equal(inspect.status, 0)
+    assert.match(inspect.stdout, new RegExp(`\\n  held_by: +x1\\|${IP.replaceAll('.', '\\.')} \\(airlock tier drain\\): the identity is not bound, so its client address's hold refuses it too\\n`))
+
+    assert.deepEqual(cli('session', 'release', `x2|${IP}`), {
+      status: 2,
+      stdout: '',
+      stderr:
+        `session x2|${IP} is not quarantined itself: its client address ${IP} is held by session x1|${IP} at airlock tier drain; nothing was changed [SESSION_HELD_BY_ADDRESS]; ` +
+        `hint: the identity is not bound, so release that session instead: pipelock session release 'x1|${IP}'\n`,
+    })
+    assert.equal(await get('x2'), 403)
+
+    // Releasing the holder frees x2: explain and the gate agree again.
+    assert.equal(cli('session', 'release', `x1|${IP}`).status, 0)
+    assert.equal(await get('x2'), 200)
+    const free = cli('session', 'explain', `x2|${IP}`, '--json')
+    const freed = JSON.parse(free.stdout) as Record<string, unknown>
+    assert.equal(freed.reason, 'session not quarantined')
+    assert.equal(freed.held_by, undefined)
+  })
+
+  it('a hard hold lets a read through but still holds: a release of the held session that lowers its own level says it is still held', async () => {
+    assert.equal(await get('y1'), 200)
+    assert.equal(await get('y2'), 200)
+    await airlock(`y1|${IP}`, 'hard')
+    await airlock(`y2|${IP}`, 'soft')
+    const r = cli('session', 'release', `y2|${IP}`)
+    assert.deepEqual(r, {
+      status: 0,
+      stderr: '',
+      stdout: `released y2|${IP}: soft -> none (changed=true)\n  still blocked: client address held by session y1|${IP} (airlock tier hard); release that session too\n`,
+    })
+    await airlock(`y1|${IP}`, 'none')
+  })
+})
