@@ -180,7 +180,7 @@ describe('pipelock run: session admin API', {timeout: 60_000}, () => {
     assert.deepEqual(r.json(), {key: 'alpha|127.0.0.1', reset: true, previous_level: 'elevated', previous_score: 6, ip_state_cleared: true, cee_state_cleared: false, connections_cut: 0})
     assert.equal((await api(proxy.port, 'GET', '/api/v1/adaptive/whoami', {headers: {'X-Pipelock-Agent': 'alpha'}})).json().classification, 'allow')
     const f = await api(proxy.port, 'POST', '/api/v1/adaptive/flush', {body: '{}'})
-    assert.deepEqual(f.json(), {flushed: true, identity_sessions: 3, skipped_invocations: 0, ip_domain_state_cleared: true})
+    assert.deepEqual(f.json(), {flushed: true, identity_sessions: 3, skipped_invocations: 0, ip_domain_state_cleared: true, levels_reset: 1, airlock_tiers_kept: 0})
     assert.equal((await api(proxy.port, 'POST', '/api/v1/adaptive/flush', {body: '{"x":1}'})).status, 400)
   })
 

@@ -21,7 +21,13 @@ export function renderAdaptiveStatus(s: AdaptiveStatus): string[] {
 }
 
 export function renderAdaptiveFlush(f: AdaptiveFlush): string[] {
-  return [`flushed adaptive state: identity_sessions=${f.identity_sessions} skipped_invocations=${f.skipped_invocations} ip_domain_state_cleared=${f.ip_domain_state_cleared}`]
+  const lines = [`flushed adaptive state: identity_sessions=${f.identity_sessions} skipped_invocations=${f.skipped_invocations} ip_domain_state_cleared=${f.ip_domain_state_cleared}`]
+  // Say what it cleared and what it left: a flush resets levels and scores, never a quarantine.
+  if (f.levels_reset !== undefined && f.airlock_tiers_kept !== undefined) {
+    const kept = f.airlock_tiers_kept
+    lines.push(`  levels_reset=${f.levels_reset} airlock_tiers_kept=${kept}${kept > 0 ? ' (a flush does not release quarantines: pipelock session release does)' : ''}`)
+  }
+  return lines
 }
 
 export function renderWhoami(w: Whoami): string[] {

@@ -137,6 +137,9 @@ export const adaptiveFlushSchema = z.object({
   identity_sessions: z.number().int(),
   skipped_invocations: z.number().int(),
   ip_domain_state_cleared: z.boolean(),
+  /** Sessions whose level or score the flush cleared, and those it left quarantined (servers before these fields, and the reference, leave them out). */
+  levels_reset: z.number().int().nonnegative().optional(),
+  airlock_tiers_kept: z.number().int().nonnegative().optional(),
 })
 export type AdaptiveFlush = z.infer<typeof adaptiveFlushSchema>
 

@@ -258,7 +258,12 @@ export class SessionApi {
       case 'adaptive_flush': {
         expectEmptyObject(await readJsonBody(req, true))
         const r = m.flush()
-        sendJson(res, 200, {flushed: true, identity_sessions: r.identity, skipped_invocations: r.skipped, ip_domain_state_cleared: true})
+        setResult(`identity_sessions=${r.identity} levels_reset=${r.levelsReset} airlock_tiers_kept=${r.tiersKept}`)
+        sendJson(res, 200, {
+          flushed: true, identity_sessions: r.identity, skipped_invocations: r.skipped, ip_domain_state_cleared: true,
+          // [ext] what the flush cleared, and the quarantines it left in place (a flush does not release tiers)
+          levels_reset: r.levelsReset, airlock_tiers_kept: r.tiersKept,
+        })
         return 200
       }
       case 'whoami': {

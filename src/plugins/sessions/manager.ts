@@ -696,20 +696,44 @@ export class SessionManager {
     return {previous, current: s.currentTaskId, overridesCleared}
   }
 
-  /** §12 adaptive flush: resets every identity session (invocation sessions are skipped) and all IP windows. */
-  flush(): {identity: number; skipped: number} {
+  /**
+   * §12 adaptive flush: every identity session's adaptive state (score, level, threshold,
+   * `block_all`, domain windows, volume baseline) back to the start, and all IP windows cleared;
+   * invocation sessions are skipped. Unlike the reference (a `reset` of each session), airlock
+   * tiers an operator or a trigger set are kept, with the session's events and live work: a flush
+   * is a tuning action and must not lift a quarantine (docs/compatibility.md). `levelsReset`
+   * counts the sessions whose level or score it cleared, `tiersKept` those still quarantined.
+   */
+  flush(): {identity: number; skipped: number; levelsReset: number; tiersKept: number} {
     let identity = 0
     let skipped = 0
+    let levelsReset = 0
+    let tiersKept = 0
+    const now = this.nowMs()
     for (const s of this.sessions.values()) {
       if (s.kind === 'invocation') {
         skipped++
         continue
       }
-      this.reset(s)
       identity++
+      if (s.airlockTier !== 'none') tiersKept++
+      if (s.level > 0 || s.threatScore > 0) {
+        levelsReset++
+        if (s.level > 0) {
+          s.addEvent({atMs: now, kind: 'deescalation', type: 'normal', target: '', detail: `flushed ${levelLabel(s.level)} -> normal by operator (adaptive flush)`, severity: 'info', score: 0})
+        }
+      }
+      s.threatScore = 0
+      s.level = 0
+      s.threshold = this.settings.adaptive.escalationThreshold
+      s.lastLevelChangeMs = -Infinity
+      s.blockAll = false
+      s.domains?.clear()
+      s.volumeCount = 0
+      s.volumeMean = 0
     }
     this.ipWindows.clear()
-    return {identity, skipped}
+    return {identity, skipped, levelsReset, tiersKept}
   }
 
   /** Sessions per level label (gauge `pipelock_adaptive_sessions_current{level}`). */

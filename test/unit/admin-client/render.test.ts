@@ -155,6 +155,10 @@ test('adaptive status, flush and whoami lines', () => {
   assert.deepEqual(renderAdaptiveFlush({flushed: true, identity_sessions: 4, skipped_invocations: 1, ip_domain_state_cleared: true}), [
     'flushed adaptive state: identity_sessions=4 skipped_invocations=1 ip_domain_state_cleared=true',
   ])
+  // A server that reports what the flush cleared and kept: a second line, with a word on quarantines when it kept some.
+  const flushed = {flushed: true, identity_sessions: 4, skipped_invocations: 1, ip_domain_state_cleared: true, levels_reset: 2}
+  assert.deepEqual(renderAdaptiveFlush({...flushed, airlock_tiers_kept: 0})[1], '  levels_reset=2 airlock_tiers_kept=0')
+  assert.deepEqual(renderAdaptiveFlush({...flushed, airlock_tiers_kept: 3})[1], '  levels_reset=2 airlock_tiers_kept=3 (a flush does not release quarantines: pipelock session release does)')
   assert.deepEqual(renderWhoami(whoamiSchema.parse(WHOAMI)), [
     'client_ip=127.0.0.1 session=anonymous|127.0.0.1 classification=observe tier=soft level=elevated score=5.12 ttl_seconds=300',
   ])

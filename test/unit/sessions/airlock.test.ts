@@ -290,3 +290,33 @@ test('addressHold: the highest tier of another session from the same address tha
   m.setAirlock(evil, 'none', 'api', 'manual', 'admin_api')
   assert.equal(m.addressHold(nice, 'mcp', 'write'), null, 'one release frees every name')
 })
+
+test('adaptive flush resets scores and levels but keeps every airlock tier, its events and live work', () => {
+  const {m} = manager()
+  const held = m.touch('held|10.0.0.1', 'held', '10.0.0.1')
+  for (let i = 0; i < 7; i++) m.signal(held, 'block')
+  assert.equal(held.level, 3)
+  assert.equal(held.airlockTier, 'hard')
+  assert.equal(held.blockAll, true)
+  const manual = m.touch('manual|10.0.0.2', 'manual', '10.0.0.2')
+  m.setAirlock(manual, 'drain', 'api', 'manual', 'admin_api')
+  const calm = m.touch('calm|10.0.0.3', 'calm', '10.0.0.3')
+  let cut = 0
+  m.registerLive(held, () => cut++, true)
+  const before = held.events.length
+  assert.deepEqual(m.flush(), {identity: 3, skipped: 0, levelsReset: 1, tiersKept: 2})
+  // Adaptive state is back to the start ...
+  assert.equal(held.level, 0)
+  assert.equal(held.threatScore, 0)
+  assert.equal(held.blockAll, false)
+  assert.equal(held.threshold, defaultSessionSettings().adaptive.escalationThreshold)
+  // ... the quarantines, their triggers and events stay, and nothing was cut.
+  assert.equal(held.airlockTier, 'hard')
+  assert.equal(held.airlockTrigger, 'on_critical')
+  assert.equal(manual.airlockTier, 'drain')
+  assert.equal(calm.airlockTier, 'none')
+  assert.equal(cut, 0)
+  assert.equal(held.events.length, before + 1)
+  assert.equal(held.events.at(-1)!.detail, 'flushed critical -> normal by operator (adaptive flush)')
+  assert.equal(m.airlockAllows(held, 'forward', 'POST'), false)
+})

@@ -317,7 +317,7 @@ test('invocation sessions are recognised by prefix and skipped by flush', () => 
   assert.equal(id.kind, 'identity')
   m.signal(inv, 'block')
   m.signal(id, 'block')
-  assert.deepEqual(m.flush(), {identity: 1, skipped: 1})
+  assert.deepEqual(m.flush(), {identity: 1, skipped: 1, levelsReset: 1, tiersKept: 0})
   assert.equal(inv.threatScore, 3)
   assert.equal(id.threatScore, 0)
 })
