@@ -97,4 +97,30 @@ describe('pipelock session explain / inspect / release of a session its client a
     })
     await airlock(`y1|${IP}`, 'none')
   })
+
+  it('adaptive whoami classifies the caller as the gate treats it: block under its own hard tier or its address\'s hold', async () => {
+    const whoami = async (agent?: string): Promise<Record<string, unknown>> => {
+      const r = await rawHttp(proxy.port, {path: '/api/v1/adaptive/whoami', headers: {Authorization: `Bearer ${TOKEN}`, ...(agent !== undefined ? {'X-Pipelock-Agent': agent} : {})}, from: IP})
+      assert.equal(r.status, 200)
+      return JSON.parse(r.body) as Record<string, unknown>
+    }
+    assert.equal(await get('z1'), 200)
+    assert.equal((await whoami('z1')).classification, 'allow')
+    await airlock(`z1|${IP}`, 'soft')
+    assert.equal((await whoami('z1')).classification, 'observe')
+    await airlock(`z1|${IP}`, 'hard')
+    const own = await whoami('z1')
+    assert.equal(own.classification, 'block')
+    assert.equal(own.airlock_tier, 'hard')
+    // Another name, and no name at all, from the same address: held by z1, refused by the gate.
+    const other = await whoami('z9')
+    assert.equal(other.classification, 'block')
+    assert.deepEqual(other.held_by, {kind: 'airlock', session: `z1|${IP}`, client_ip: IP, airlock_tier: 'hard', escalation_level: 'normal', block_all: false})
+    assert.equal((await whoami()).classification, 'block')
+    assert.equal((await rawHttp(proxy.port, {method: 'POST', path: `http://127.0.0.1:${up.port}/kib`, body: 'a=b', headers: {'Content-Type': 'text/plain'}, from: IP})).status, 403)
+    await airlock(`z1|${IP}`, 'none')
+    const freed = await whoami('z9')
+    assert.equal(freed.classification, 'allow')
+    assert.equal(freed.held_by, undefined)
+  })
 })

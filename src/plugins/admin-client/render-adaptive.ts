@@ -33,6 +33,8 @@ export function renderAdaptiveFlush(f: AdaptiveFlush): string[] {
 export function renderWhoami(w: Whoami): string[] {
   const p = printable
   return [
-    `client_ip=${p(w.client_ip)} session=${p(w.session_key)} classification=${p(w.classification)} tier=${p(w.airlock_tier)} level=${p(w.escalation_level)} score=${formatScore(w.threat_score)} ttl_seconds=${w.lockdown_ttl_seconds}`,
+    `client_ip=${p(w.client_ip)} session=${p(w.session_key)} classification=${p(w.classification)} tier=${p(w.airlock_tier)} level=${p(w.escalation_level)} score=${formatScore(w.threat_score)} ttl_seconds=${w.lockdown_ttl_seconds}` +
+      // The session whose hold on the client address refuses the caller, when one does.
+      (w.held_by !== undefined ? ` held_by=${p(w.held_by.session)}` : ''),
   ]
 }

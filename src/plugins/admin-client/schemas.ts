@@ -155,5 +155,6 @@ export const whoamiSchema = z.object({
   block_all: z.boolean(),
   airlock_tier: z.string(),
   lockdown_ttl_seconds: z.number(),
+  held_by: addressHoldSchema.optional(),
 })
 export type Whoami = z.infer<typeof whoamiSchema>

@@ -33,7 +33,7 @@ import type {FetchPorts} from './fetch-handler.js'
 import type {GatePorts} from './gate/context.js'
 import {killSwitchExempts} from './gate/stages/kill-switch.js'
 import {HealthWatchdog} from './health.js'
-import {sessionKey} from './identity.js'
+import {isBound, sessionKey} from './identity.js'
 import {InterceptMetrics} from './intercept/metrics.js'
 import type {InterceptPorts} from './intercept/request.js'
 import {Interceptor, interceptsHost} from './intercept/runtime.js'
@@ -405,8 +405,8 @@ export class ProxyRuntime {
           cee: () => this.snapshot().cee,
           identify: (req, clientIp) => {
             // whoami has no listener context: rows 3–7 of operations.md §2.2 (no listener, no CIDR).
-            const agent = this.bases.identityOf(req, '', undefined, undefined).name
-            return {agent, key: sessionKey(agent, clientIp)}
+            const id = this.bases.identityOf(req, '', undefined, undefined)
+            return {agent: id.name, key: sessionKey(id.name, clientIp), bound: isBound(id)}
           },
         })
       : null

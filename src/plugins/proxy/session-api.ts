@@ -21,7 +21,7 @@ export interface SessionApiOptions {
   readonly nowMs: () => number
   readonly audit: () => AuditLog
   /** The caller's agent and session key as the proxy would derive them (whoami). */
-  readonly identify: (req: IncomingMessage, clientIp: string) => {agent: string; key: string}
+  readonly identify: (req: IncomingMessage, clientIp: string) => {agent: string; key: string; bound?: boolean}
 }
 
 const MAX_BODY = 64 * 1024
@@ -272,11 +272,16 @@ export class SessionApi {
         setKey(id.key)
         const x = m.get(id.key)
         const level = x?.level ?? 0
+        // What the gate does with the caller's next request: its own session, and, for an unbound
+        // identity, what its client address earned in other sessions (the gate's addressDeny).
+        const hold = id.bound === true ? null : m.addressHolderAt(clientIp, x ?? null)
         sendJson(res, 200, {
           client_ip: clientIp, ...(id.agent !== 'anonymous' ? {agent: id.agent} : {}), session_key: id.key, exists: x !== undefined,
-          classification: x === undefined ? 'allow' : x.blockAll ? 'block' : x.level > 0 || x.threatScore > 0 ? 'observe' : 'allow',
+          classification: classify(x, hold),
           escalation_level: levelLabel(level), escalation_level_int: level, threat_score: x?.threatScore ?? 0, block_all: x?.blockAll ?? false,
           airlock_tier: x?.airlockTier ?? 'none', lockdown_ttl_seconds: m.currentSettings.sessionTtlMinutes * 60,
+          // [ext] the session whose hold on the client address refuses the caller
+          ...(hold !== null ? {held_by: heldBy(hold)} : {}),
         })
         return 200
       }
@@ -343,6 +348,20 @@ function eventJson(e: SessionEvent): Record<string, unknown> {
 function heldBy(h: AddressHold): Record<string, unknown> {
   const by = h.by
   return {kind: h.kind, session: by.key, client_ip: by.clientIp, airlock_tier: by.airlockTier, escalation_level: levelLabel(by.level), block_all: by.blockAll}
+}
+
+/**
+ * whoami's `classification` (runtime §12: allow | observe | block) as the gate would act: `block`
+ * when the proxy refuses the caller's requests — `block_all`, an airlock tier that refuses
+ * (hard: writes, tunnels and new WebSockets; drain: everything), or its client address's hold —,
+ * `observe` for soft or a raised score or level, else `allow`. The reference reads only
+ * `block_all`, level and score, so a quarantined caller read `allow`.
+ */
+function classify(x: Session | undefined, hold: AddressHold | null): 'allow' | 'observe' | 'block' {
+  if (hold !== null) return 'block'
+  if (x === undefined) return 'allow'
+  if (x.blockAll || x.airlockTier === 'hard' || x.airlockTier === 'drain') return 'block'
+  return x.airlockTier === 'soft' || x.level > 0 || x.threatScore > 0 ? 'observe' : 'allow'
 }
 
 /** The words of an address hold, for explain's reason and the CLI. */

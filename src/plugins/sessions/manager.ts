@@ -214,6 +214,11 @@ export class SessionManager {
    * every name at once. Bound identities (listener, source CIDR) are judged by their own session.
    */
   addressState(s: Session): {tier: Session | null; blockAll: Session | null; level: Session | null} {
+    return this.addressStateAt(s.clientIp, s)
+  }
+
+  /** `addressState` of a client address, leaving out `self` (the caller's own session, or null when it has none). */
+  private addressStateAt(clientIp: string, self: Session | null): {tier: Session | null; blockAll: Session | null; level: Session | null} {
     let tier: Session | null = null
     let blockAll: Session | null = null
     let level: Session | null = null
@@ -223,7 +228,7 @@ export class SessionManager {
         this.raised.delete(p)
         continue
       }
-      if (p === s || p.clientIp !== s.clientIp) continue
+      if (p === self || p.clientIp !== clientIp) continue
       if (p.airlockTier !== 'none' && (tier === null || tierRank(p.airlockTier) > tierRank(tier.airlockTier))) tier = p
       if (p.blockAll && blockAll === null) blockAll = p
       if (p.level > 0 && (level === null || p.level > level.level)) level = p
@@ -254,8 +259,13 @@ export class SessionManager {
    * and new WebSockets). Soft holds nothing. Null for a bound session or a free address.
    */
   addressHolder(s: Session): AddressHold | null {
-    if (!s.unbound || s.clientIp === '') return null
-    const {tier, blockAll} = this.addressState(s)
+    return s.unbound ? this.addressHolderAt(s.clientIp, s) : null
+  }
+
+  /** `addressHolder` for an unbound caller at `clientIp` whose own session is `self` (null: it has none yet; whoami). */
+  addressHolderAt(clientIp: string, self: Session | null): AddressHold | null {
+    if (clientIp === '') return null
+    const {tier, blockAll} = this.addressStateAt(clientIp, self)
     if (tier !== null && tier.airlockTier === 'drain') return {kind: 'airlock', by: tier}
     if (blockAll !== null) return {kind: 'block_all', by: blockAll}
     if (tier !== null && tier.airlockTier === 'hard') return {kind: 'airlock', by: tier}

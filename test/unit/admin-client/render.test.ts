@@ -162,4 +162,8 @@ test('adaptive status, flush and whoami lines', () => {
   assert.deepEqual(renderWhoami(whoamiSchema.parse(WHOAMI)), [
     'client_ip=127.0.0.1 session=anonymous|127.0.0.1 classification=observe tier=soft level=elevated score=5.12 ttl_seconds=300',
   ])
+  const held = {kind: 'airlock', session: 'x1|127.0.0.1', client_ip: '127.0.0.1', airlock_tier: 'drain', escalation_level: 'normal', block_all: false}
+  assert.deepEqual(renderWhoami(whoamiSchema.parse({...WHOAMI, classification: 'block', held_by: held})), [
+    'client_ip=127.0.0.1 session=anonymous|127.0.0.1 classification=block tier=soft level=elevated score=5.12 ttl_seconds=300 held_by=x1|127.0.0.1',
+  ])
 })
