@@ -83,6 +83,11 @@ export function renderSessionExplanation(x: SessionExplanation, nowNs: bigint): 
     // so "is auto-recovery coming anyway?" has an answer rather than a missing line.
     tail.push(['next_deescalation', 'none (this tier has no timer: only an operator release lowers it)'])
   }
+  // The level recovers on its own too (5 quiet minutes per step): when, so "wait or act?" has an answer.
+  if (x.next_level_recovery_level !== undefined && x.next_level_recovery_level !== '' && !isUnsetTime(x.next_level_recovery_at)) {
+    const rel = inFuture(x.next_level_recovery_at, nowNs)
+    tail.push(['next_level_recovery', `level=${p(x.next_level_recovery_level)} at=${p(x.next_level_recovery_at)}${rel === undefined ? '' : ` (${rel})`}`])
+  }
   // One value column for the whole block, though the evidence sub-block sits in between.
   const w = fieldKeyWidth([...fields, evidence, ...tail])
   const lines = [`Session ${p(x.key)} explanation`, ...alignFields([...fields, evidence], '  ', w)]

@@ -85,6 +85,9 @@ export const sessionExplanationSchema = z.object({
   evidence_at: optionalTime,
   next_deescalation_tier: optionalText,
   next_deescalation_at: optionalTime,
+  /** When time recovery lowers the escalation level next, and to what (servers before these fields, and the reference, leave them out). */
+  next_level_recovery_level: optionalText,
+  next_level_recovery_at: optionalTime,
   block_all: z.boolean().optional(),
   held_by: addressHoldSchema.optional(),
 })

@@ -156,7 +156,7 @@ export class SessionApi {
         return 200
       case 'explain':
         req.resume()
-        sendJson(res, 200, explain(s!, m.nextDeescalation(s!), now, m.addressHolder(s!)))
+        sendJson(res, 200, explain(s!, m.nextDeescalation(s!), now, m.addressHolder(s!), m.nextLevelRecovery(s!)))
         return 200
       case 'reset': {
         // No body for reset (§12): whatever was sent is drained unread.
@@ -382,7 +382,9 @@ function detail(s: Session, hold: AddressHold | null = null): Record<string, unk
   }
 }
 
-function explain(s: Session, next: {tier: string; atMs: number} | null, nowMs: number, hold: AddressHold | null = null): Record<string, unknown> {
+function explain(
+  s: Session, next: {tier: string; atMs: number} | null, nowMs: number, hold: AddressHold | null = null, recovery: {level: number; atMs: number} | null = null,
+): Record<string, unknown> {
   const evidence = [...s.events].reverse().find((e) => e.kind === 'anomaly' || e.kind === 'signal' || e.kind === 'escalation' || e.kind === 'upgrade')
   const entered = s.airlockEnteredAtMs
   return {
@@ -400,6 +402,8 @@ function explain(s: Session, next: {tier: string; atMs: number} | null, nowMs: n
       ? {evidence_kind: evidence.type ?? evidence.kind, evidence_target: evidence.target, evidence_detail: evidence.detail, evidence_at: rfc3339(evidence.atMs)}
       : {}),
     ...(next !== null ? {next_deescalation_tier: next.tier, next_deescalation_at: rfc3339(next.atMs)} : {}),
+    // [ext] the escalation level's own recovery point (time recovery), which lifts block_all on its own
+    ...(recovery !== null ? {next_level_recovery_level: levelLabel(recovery.level), next_level_recovery_at: rfc3339(recovery.atMs)} : {}),
     ...(hold !== null ? {held_by: heldBy(hold)} : {}),
   }
 }

@@ -374,6 +374,16 @@ export class SessionManager {
     return d <= 0 ? null : {tier: stepDown(s.airlockTier), atMs: s.airlockEnteredAtMs + d}
   }
 
+  /**
+   * When time recovery next lowers the session's escalation level, and to what: the quiet period
+   * after the last level change has run out (the 30 s sweep or the session's next request applies
+   * it, so it lands up to one sweep later). Null at level 0 or with adaptive enforcement off.
+   */
+  nextLevelRecovery(s: Session): {level: number; atMs: number} | null {
+    if (!this.settings.adaptive.enabled || s.level <= 0 || !Number.isFinite(s.lastLevelChangeMs)) return null
+    return {level: s.level - 1, atMs: s.lastLevelChangeMs + RECOVERY_QUIET_MS}
+  }
+
   /** True when the session's tier lets this request or connection through; a denial is counted and observed. */
   airlockAllows(s: Session, transport: AirlockTransport, method: string): boolean {
     if (airlockPermits(s.airlockTier, transport, method)) return true
