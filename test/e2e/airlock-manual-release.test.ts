@@ -47,7 +47,7 @@ describe('airlock tier without a timer: session explain and release', {timeout: 
     assert.equal(ex.status, 0, ex.stderr)
     assert.match(ex.stdout, /^Session ops-agent\|127\.0\.0\.1 explanation\n {2}tier: {14}hard\n/)
     assert.match(ex.stdout, /\n {2}trigger: {11}on_critical \(source=airlock_triggers\)\n/)
-    assert.match(ex.stdout, /\n {2}next_deescalation: none \(this tier has no timer: only an operator release lowers it\)\n$/)
+    assert.match(ex.stdout, /\n {2}next_deescalation: none \(this tier has no timer: only an operator release lowers it\)\n {2}level_recovery: {4}level=high at=\S+ \(in 4m\d+s\)\n$/)
     // The JSON stays the server's answer: no next_deescalation fields for a manual-only tier.
     const json = JSON.parse(cli(['session', 'explain', 'ops-agent|127.0.0.1', '--json']).stdout)
     assert.equal(json.tier, 'hard')

@@ -103,7 +103,8 @@ describe('learn observe warns at start when no agent is bound', () => {
     child.stderr.on('data', (c: Buffer) => (err += c.toString('utf8')))
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
     try {
-      assert.ok(await until(async () => /pipelock: capture: /.test(err) && /Listen: /.test(err), 15_000), err)
+      // The lines can reach this pipe in separate chunks: wait for the warning's whole line too.
+      assert.ok(await until(async () => /pipelock: capture: /.test(err) && /Listen: /.test(err) && /WARNING: capture: no agent is bound[^\n]*\n/.test(err), 15_000), err)
       assert.ok(
         err.includes(`WARNING: capture: no agent is bound to a listener or source CIDR: any client can name any agent (X-Pipelock-Agent header, ?agent= on /fetch) and its requests are captured as that agent's; ${HOW}\n`),
         err,

@@ -44,11 +44,11 @@ describe('pipelock session explain: the escalation level\'s next recovery', {tim
     assert.equal(Date.parse(String(x.next_level_recovery_at)) - lastChange, 5 * 60_000)
     const text = cli('session', 'explain', key)
     assert.equal(text.status, 0)
-    assert.match(text.stdout, /\n  next_level_recovery: level=high at=\S+ \(in 4m\d+s\)\n$/)
+    assert.match(text.stdout, /\n  level_recovery: +level=high at=\S+ \(in 4m\d+s\)\n$/)
 
     assert.equal((await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/kib`, headers: {'X-Pipelock-Agent': 'calm'}, from: '127.0.0.16'})).status, 200)
     const calm = cli('session', 'explain', 'calm|127.0.0.16')
-    assert.doesNotMatch(calm.stdout, /next_level_recovery/)
+    assert.doesNotMatch(calm.stdout, /level_recovery/)
     assert.equal((JSON.parse(cli('session', 'explain', 'calm|127.0.0.16', '--json').stdout) as Record<string, unknown>).next_level_recovery_at, undefined)
   })
 })

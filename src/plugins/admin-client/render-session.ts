@@ -86,7 +86,7 @@ export function renderSessionExplanation(x: SessionExplanation, nowNs: bigint): 
   // The level recovers on its own too (5 quiet minutes per step): when, so "wait or act?" has an answer.
   if (x.next_level_recovery_level !== undefined && x.next_level_recovery_level !== '' && !isUnsetTime(x.next_level_recovery_at)) {
     const rel = inFuture(x.next_level_recovery_at, nowNs)
-    tail.push(['next_level_recovery', `level=${p(x.next_level_recovery_level)} at=${p(x.next_level_recovery_at)}${rel === undefined ? '' : ` (${rel})`}`])
+    tail.push(['level_recovery', `level=${p(x.next_level_recovery_level)} at=${p(x.next_level_recovery_at)}${rel === undefined ? '' : ` (${rel})`}`])
   }
   // One value column for the whole block, though the evidence sub-block sits in between.
   const w = fieldKeyWidth([...fields, evidence, ...tail])

@@ -123,7 +123,7 @@ test('session explain: not quarantined → evidence (none recorded), no optional
 
 test('session explain: the escalation level\'s own recovery point, when the server gives it', () => {
   const critical = {...EXPLAIN_CALM, escalation_level: 'critical', escalation_level_int: 3, block_all: true, next_level_recovery_level: 'high', next_level_recovery_at: '2026-03-01T12:04:10Z'}
-  assert.deepEqual(renderSessionExplanation(sessionExplanationSchema.parse(critical), now).at(-1), '  next_level_recovery: level=high at=2026-03-01T12:04:10Z (in 4m10s)')
+  assert.deepEqual(renderSessionExplanation(sessionExplanationSchema.parse(critical), now).at(-1), '  level_recovery: level=high at=2026-03-01T12:04:10Z (in 4m10s)')
 })
 
 test('session explain: quarantined in a tier without a timer → next_deescalation says none', () => {

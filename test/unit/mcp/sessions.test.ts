@@ -129,7 +129,7 @@ test('the admin API refuses reset/terminate/task/trust on a live MCP invocation 
       assert.deepEqual(JSON.parse(r.body), {error})
     }
     assert.equal((await go('GET', '/sessions/mcp-stdio-1')).status, 200)
-    assert.deepEqual(JSON.parse((await go('POST', '/adaptive/flush')).body), {flushed: true, identity_sessions: 0, skipped_invocations: 1, ip_domain_state_cleared: true})
+    assert.deepEqual(JSON.parse((await go('POST', '/adaptive/flush')).body), {flushed: true, identity_sessions: 0, skipped_invocations: 1, ip_domain_state_cleared: true, levels_reset: 0, airlock_tiers_kept: 0})
     assert.equal(rt.sessions!.manager.get('mcp-stdio-1')!.threatScore, 3, 'flush skips invocation sessions')
     assert.equal((await go('GET', '/killswitch')).status, 404, 'no kill-switch endpoints under mcp proxy')
   } finally {

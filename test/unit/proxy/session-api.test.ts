@@ -49,7 +49,7 @@ test('invocation sessions refuse reset/terminate/task/trust with the JSON guard 
   assert.equal((await call('POST', `/api/v1/sessions/${k}/task`)).status, 400)
   assert.equal((await call('POST', `/api/v1/sessions/${k}/trust`)).status, 400)
   assert.equal((await call('GET', `/api/v1/sessions/${k}`)).status, 200, 'inspecting is allowed')
-  assert.deepEqual(JSON.parse((await call('POST', '/api/v1/adaptive/flush')).body), {flushed: true, identity_sessions: 0, skipped_invocations: 1, ip_domain_state_cleared: true})
+  assert.deepEqual(JSON.parse((await call('POST', '/api/v1/adaptive/flush')).body), {flushed: true, identity_sessions: 0, skipped_invocations: 1, ip_domain_state_cleared: true, levels_reset: 0, airlock_tiers_kept: 0})
 })
 
 test('token emptied after start-up → 503; session profiling off → 503 (after auth)', async () => {
