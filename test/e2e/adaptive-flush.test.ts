@@ -4,40 +4,25 @@
  * its write refused after the flush. The output and the audit event say what the flush did.
  */
 import assert from 'node:assert/strict'
-import {after, before, describe, it} from 'node:test'
-import {stringify} from 'yaml'
-import {runCli} from '../helpers/cli.js'
-import {presetConfig, rawHttp, startHttpUpstream, startProxy, until, type RunningProxy, type Upstream} from './proxy-harness.js'
+import {describe, it} from 'node:test'
+import {rawHttp, until} from './proxy-harness.js'
+import {adminProxy} from './admin-proxy.js'
 
 const TOKEN = 'adaptive-flush-test-token'
 
 describe('pipelock adaptive flush keeps airlock quarantines', {timeout: 60_000}, () => {
-  let up: Upstream
-  let proxy: RunningProxy
-  before(async () => {
-    up = await startHttpUpstream()
-    const c = presetConfig('balanced')
-    c.ssrf = {ip_allowlist: ['127.0.0.1/32']}
-    c.kill_switch.api_token = TOKEN
-    c.airlock = {enabled: true}
-    proxy = await startProxy(stringify(c))
-  })
-  after(async () => {
-    await proxy?.stop()
-    await up?.close()
-  })
-  const cli = (...args: string[]): ReturnType<typeof runCli> =>
-    runCli([...args, '--api-url', proxy.addr, '--api-token', TOKEN], {env: {...process.env, PIPELOCK_API_URL: '', PIPELOCK_CONFIG: '', PIPELOCK_KILLSWITCH_API_TOKEN: ''}})
+  const admin = adminProxy(TOKEN, {airlock: true})
+  const cli = admin.cli
   const post = async (agent: string, from: string): Promise<number> =>
-    (await rawHttp(proxy.port, {method: 'POST', path: `http://127.0.0.1:${up.port}/clean`, headers: {'X-Pipelock-Agent': agent, 'Content-Type': 'text/plain'}, body: 'a=b', from})).status
+    (await rawHttp(admin.proxy.port, {method: 'POST', path: `http://127.0.0.1:${admin.up.port}/clean`, headers: {'X-Pipelock-Agent': agent, 'Content-Type': 'text/plain'}, body: 'a=b', from})).status
 
   it('a hard quarantine survives the flush, a score does not, and the output and audit event say so', async () => {
     assert.equal(await post('hardy', '127.0.0.3'), 200)
-    const r = await fetch(`http://${proxy.addr}/api/v1/sessions/${encodeURIComponent('hardy|127.0.0.3')}/airlock`, {method: 'POST', headers: {Authorization: `Bearer ${TOKEN}`}, body: '{"tier":"hard"}'})
+    const r = await fetch(`http://${admin.proxy.addr}/api/v1/sessions/${encodeURIComponent('hardy|127.0.0.3')}/airlock`, {method: 'POST', headers: {Authorization: `Bearer ${TOKEN}`}, body: '{"tier":"hard"}'})
     assert.equal(r.status, 200)
     assert.equal(await post('hardy', '127.0.0.3'), 403)
     // A session with a score: a blocked request (an AWS key id in the URL) scores it.
-    assert.equal((await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/x?k=AKIAQYLPMN5HHHFPZAM2`, headers: {'X-Pipelock-Agent': 'noisy'}, from: '127.0.0.4'})).status, 403)
+    assert.equal((await rawHttp(admin.proxy.port, {path: `http://127.0.0.1:${admin.up.port}/x?k=AKIAQYLPMN5HHHFPZAM2`, headers: {'X-Pipelock-Agent': 'noisy'}, from: '127.0.0.4'})).status, 403)
 
     assert.deepEqual(cli('adaptive', 'flush'), {
       status: 0,
@@ -51,8 +36,8 @@ describe('pipelock adaptive flush keeps airlock quarantines', {timeout: 60_000},
     assert.equal(noisy.threat_score, 0)
     assert.equal(noisy.escalation_level, 'normal')
     assert.ok(
-      await until(async () => proxy.stdout().split('\n').some((l) => l.includes('"action":"adaptive_flush"') && l.includes('"result":"identity_sessions=2 levels_reset=1 airlock_tiers_kept=1"'))),
-      proxy.stdout(),
+      await until(async () => admin.proxy.stdout().split('\n').some((l) => l.includes('"action":"adaptive_flush"') && l.includes('"result":"identity_sessions=2 levels_reset=1 airlock_tiers_kept=1"'))),
+      admin.proxy.stdout(),
     )
   })
 })

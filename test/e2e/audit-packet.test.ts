@@ -28,6 +28,10 @@ const validate = ajv.compile(schema)
 
 /** The verdict and its problems: `audit packet verify` output before the list of checks. */
 const verdictOf = (stdout: string): string => stdout.slice(0, stdout.indexOf('checks:\n'))
+/** The verdict of a packet built without a key and verified with the right one. */
+const pinnedNow = (dir: string, receipts: number): string =>
+  `PACKET VALID: ${dir} (verdict self_consistent_only, ${receipts} receipts)\n` +
+  '  note: the packet was built without a key (it records "self_consistent_only"); evidence.jsonl verifies as "valid" under the key given, which pins its signer now\n'
 
 const dir = mkdtempSync(path.join(tmpdir(), 'pl-audit-packet-'))
 const K1 = '4655a7e605c12ebb00a46037881c33c5bca5eb74b45a02e8e7261a7ff5a21678'
@@ -201,11 +205,7 @@ describe('audit packet build / verify through the CLI', () => {
     const CHECKS_PASSED = ['schema', 'files', 'evidence', 'evidence_whole', 'summary', 'verifier_output'].map((c) => [c, 'passed'])
     const pinned = runCli(['audit', 'packet', 'verify', unpinned, '--key', K1])
     assert.equal(pinned.status, 0, pinned.stdout + pinned.stderr)
-    assert.equal(
-      verdictOf(pinned.stdout),
-      `PACKET VALID: ${unpinned} (verdict self_consistent_only, 5 receipts)\n` +
-        '  note: the packet was built without a key (it records "self_consistent_only"); evidence.jsonl verifies as "valid" under the key given, which pins its signer now\n',
-    )
+    assert.equal(verdictOf(pinned.stdout), pinnedNow(unpinned, 5))
     assert.equal(pinned.stderr, '')
     const j = JSON.parse(runCli(['audit', 'packet', 'verify', unpinned, '--key', K1, '--json']).stdout)
     assert.equal(j.valid, true)
@@ -265,11 +265,7 @@ describe('audit packet build / verify through the CLI', () => {
     assert.match(readFileSync(path.join(packetDir, 'verifier.txt'), 'utf8'), /^NO KEY GIVEN: evidence\.jsonl\n/)
     const r = runCli(['audit', 'packet', 'verify', packetDir, '--key', K1])
     assert.equal(r.status, 0, r.stdout + r.stderr)
-    assert.equal(
-      verdictOf(r.stdout),
-      `PACKET VALID: ${packetDir} (verdict self_consistent_only, 3 receipts)\n` +
-        '  note: the packet was built without a key (it records "self_consistent_only"); evidence.jsonl verifies as "valid" under the key given, which pins its signer now\n',
-    )
+    assert.equal(verdictOf(r.stdout), pinnedNow(packetDir, 3))
     const other = runCli(['audit', 'packet', 'verify', packetDir, '--key', keyPairFromSeed(sha256('not the signer')).publicKey.toString('hex')])
     assert.equal(other.status, 1)
     assert.match(verdictOf(other.stdout), /^PACKET INVALID: .*\n {2}evidence\.jsonl now verifies as "invalid", the packet records "self_consistent_only": chain_seq 0: payload field has invalid enum value: signature verification failed\n$/)

@@ -6,34 +6,19 @@
  * instead. Releasing the holder frees it, and explain then says so.
  */
 import assert from 'node:assert/strict'
-import {after, before, describe, it} from 'node:test'
-import {stringify} from 'yaml'
-import {runCli} from '../helpers/cli.js'
-import {presetConfig, rawHttp, startHttpUpstream, startProxy, type RunningProxy, type Upstream} from './proxy-harness.js'
+import {describe, it} from 'node:test'
+import {rawHttp} from './proxy-harness.js'
+import {adminProxy} from './admin-proxy.js'
 
 const TOKEN = 'address-hold-test-token'
 const IP = '127.0.0.14'
 
 describe('pipelock session explain / inspect / release of a session its client address holds', {timeout: 60_000}, () => {
-  let up: Upstream
-  let proxy: RunningProxy
-  before(async () => {
-    up = await startHttpUpstream()
-    const c = presetConfig('balanced')
-    c.ssrf = {ip_allowlist: ['127.0.0.1/32']}
-    c.kill_switch.api_token = TOKEN
-    c.airlock = {enabled: true}
-    proxy = await startProxy(stringify(c))
-  })
-  after(async () => {
-    await proxy?.stop()
-    await up?.close()
-  })
-  const cli = (...args: string[]): ReturnType<typeof runCli> =>
-    runCli([...args, '--api-url', proxy.addr, '--api-token', TOKEN], {env: {...process.env, PIPELOCK_API_URL: '', PIPELOCK_CONFIG: '', PIPELOCK_KILLSWITCH_API_TOKEN: ''}})
-  const get = async (agent: string): Promise<number> => (await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/kib`, headers: {'X-Pipelock-Agent': agent}, from: IP})).status
+  const admin = adminProxy(TOKEN, {airlock: true})
+  const cli = admin.cli
+  const get = async (agent: string): Promise<number> => (await rawHttp(admin.proxy.port, {path: `http://127.0.0.1:${admin.up.port}/kib`, headers: {'X-Pipelock-Agent': agent}, from: IP})).status
   const airlock = async (key: string, tier: string): Promise<void> => {
-    const r = await fetch(`http://${proxy.addr}/api/v1/sessions/${encodeURIComponent(key)}/airlock`, {method: 'POST', headers: {Authorization: `Bearer ${TOKEN}`}, body: JSON.stringify({tier})})
+    const r = await fetch(`http://${admin.proxy.addr}/api/v1/sessions/${encodeURIComponent(key)}/airlock`, {method: 'POST', headers: {Authorization: `Bearer ${TOKEN}`}, body: JSON.stringify({tier})})
     assert.equal(r.status, 200)
   }
 
@@ -100,7 +85,7 @@ describe('pipelock session explain / inspect / release of a session its client a
 
   it('adaptive whoami classifies the caller as the gate treats it: block under its own hard tier or its address\'s hold', async () => {
     const whoami = async (agent?: string): Promise<Record<string, unknown>> => {
-      const r = await rawHttp(proxy.port, {path: '/api/v1/adaptive/whoami', headers: {Authorization: `Bearer ${TOKEN}`, ...(agent !== undefined ? {'X-Pipelock-Agent': agent} : {})}, from: IP})
+      const r = await rawHttp(admin.proxy.port, {path: '/api/v1/adaptive/whoami', headers: {Authorization: `Bearer ${TOKEN}`, ...(agent !== undefined ? {'X-Pipelock-Agent': agent} : {})}, from: IP})
       assert.equal(r.status, 200)
       return JSON.parse(r.body) as Record<string, unknown>
     }
@@ -117,7 +102,7 @@ describe('pipelock session explain / inspect / release of a session its client a
     assert.equal(other.classification, 'block')
     assert.deepEqual(other.held_by, {kind: 'airlock', session: `z1|${IP}`, client_ip: IP, airlock_tier: 'hard', escalation_level: 'normal', block_all: false})
     assert.equal((await whoami()).classification, 'block')
-    assert.equal((await rawHttp(proxy.port, {method: 'POST', path: `http://127.0.0.1:${up.port}/kib`, body: 'a=b', headers: {'Content-Type': 'text/plain'}, from: IP})).status, 403)
+    assert.equal((await rawHttp(admin.proxy.port, {method: 'POST', path: `http://127.0.0.1:${admin.up.port}/kib`, body: 'a=b', headers: {'Content-Type': 'text/plain'}, from: IP})).status, 403)
     await airlock(`z1|${IP}`, 'none')
     const freed = await whoami('z9')
     assert.equal(freed.classification, 'allow')

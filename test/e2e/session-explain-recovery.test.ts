@@ -5,34 +5,20 @@
  * what refuses the session, so the line is the operator's "wait or act?" answer.
  */
 import assert from 'node:assert/strict'
-import {after, before, describe, it} from 'node:test'
-import {stringify} from 'yaml'
-import {runCli} from '../helpers/cli.js'
-import {presetConfig, rawHttp, startHttpUpstream, startProxy, type RunningProxy, type Upstream} from './proxy-harness.js'
+import {describe, it} from 'node:test'
+import {rawHttp} from './proxy-harness.js'
+import {adminProxy} from './admin-proxy.js'
 
 const TOKEN = 'explain-recovery-test-token'
 
 describe('pipelock session explain: the escalation level\'s next recovery', {timeout: 60_000}, () => {
-  let up: Upstream
-  let proxy: RunningProxy
-  before(async () => {
-    up = await startHttpUpstream()
-    const c = presetConfig('balanced')
-    c.ssrf = {ip_allowlist: ['127.0.0.1/32']}
-    c.kill_switch.api_token = TOKEN
-    proxy = await startProxy(stringify(c))
-  })
-  after(async () => {
-    await proxy?.stop()
-    await up?.close()
-  })
-  const cli = (...args: string[]): ReturnType<typeof runCli> =>
-    runCli([...args, '--api-url', proxy.addr, '--api-token', TOKEN], {env: {...process.env, PIPELOCK_API_URL: '', PIPELOCK_CONFIG: '', PIPELOCK_KILLSWITCH_API_TOKEN: ''}})
+  const admin = adminProxy(TOKEN, {airlock: false})
+  const cli = admin.cli
 
   it('names the level time recovery lowers it to and when; a session at normal has no such line', async () => {
     const key = 'crit|127.0.0.15'
     for (let i = 0; i < 7; i++) {
-      await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/x?k=AKIAQYLPMN5HHHFPZAM2`, headers: {'X-Pipelock-Agent': 'crit'}, from: '127.0.0.15'})
+      await rawHttp(admin.proxy.port, {path: `http://127.0.0.1:${admin.up.port}/x?k=AKIAQYLPMN5HHHFPZAM2`, headers: {'X-Pipelock-Agent': 'crit'}, from: '127.0.0.15'})
     }
     const x = JSON.parse(cli('session', 'explain', key, '--json').stdout) as Record<string, string | boolean>
     assert.equal(x.escalation_level, 'critical')
@@ -46,7 +32,7 @@ describe('pipelock session explain: the escalation level\'s next recovery', {tim
     assert.equal(text.status, 0)
     assert.match(text.stdout, /\n  level_recovery: +level=high at=\S+ \(in 4m\d+s\)\n$/)
 
-    assert.equal((await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/kib`, headers: {'X-Pipelock-Agent': 'calm'}, from: '127.0.0.16'})).status, 200)
+    assert.equal((await rawHttp(admin.proxy.port, {path: `http://127.0.0.1:${admin.up.port}/kib`, headers: {'X-Pipelock-Agent': 'calm'}, from: '127.0.0.16'})).status, 200)
     const calm = cli('session', 'explain', 'calm|127.0.0.16')
     assert.doesNotMatch(calm.stdout, /level_recovery/)
     assert.equal((JSON.parse(cli('session', 'explain', 'calm|127.0.0.16', '--json').stdout) as Record<string, unknown>).next_level_recovery_at, undefined)

@@ -675,23 +675,28 @@ export class SessionManager {
     this.observer.evicted?.(victim, 'capacity')
   }
 
-  /**
-   * §12 reset: score 0, level normal, threshold back to base, block_all cleared, domain windows
-   * and events cleared, airlock none, live connections cut, the client IP's burst state cleared.
-   */
-  reset(s: Session, cause: ExchangeCutCause = 'reset'): ResetOutcome {
-    const previous = {previousLevel: s.level, previousScore: s.threatScore, previousTier: s.airlockTier, ipStateCleared: true}
+  /** The adaptive state a reset and a flush both clear: score, level, threshold, block_all, domain windows, volume. */
+  private resetAdaptive(s: Session): void {
     s.threatScore = 0
     s.level = 0
     s.threshold = this.settings.adaptive.escalationThreshold
     s.lastLevelChangeMs = -Infinity
     s.blockAll = false
     s.domains?.clear()
+    s.volumeCount = 0
+    s.volumeMean = 0
+  }
+
+  /**
+   * §12 reset: score 0, level normal, threshold back to base, block_all cleared, domain windows
+   * and events cleared, airlock none, live connections cut, the client IP's burst state cleared.
+   */
+  reset(s: Session, cause: ExchangeCutCause = 'reset'): ResetOutcome {
+    const previous = {previousLevel: s.level, previousScore: s.threatScore, previousTier: s.airlockTier, ipStateCleared: true}
+    this.resetAdaptive(s)
     s.events.length = 0
     if (s.airlockTier !== 'none') this.setAirlock(s, 'none', 'api', 'manual', 'admin_api')
     s.events.length = 0
-    s.volumeCount = 0
-    s.volumeMean = 0
     const connectionsCut = s.cancelAll() + s.cutExchanges(cause)
     this.ipWindows.delete(s.clientIp)
     return {...previous, connectionsCut}
@@ -743,14 +748,7 @@ export class SessionManager {
           s.addEvent({atMs: now, kind: 'deescalation', type: 'normal', target: '', detail: `flushed ${levelLabel(s.level)} -> normal by operator (adaptive flush)`, severity: 'info', score: 0})
         }
       }
-      s.threatScore = 0
-      s.level = 0
-      s.threshold = this.settings.adaptive.escalationThreshold
-      s.lastLevelChangeMs = -Infinity
-      s.blockAll = false
-      s.domains?.clear()
-      s.volumeCount = 0
-      s.volumeMean = 0
+      this.resetAdaptive(s)
     }
     this.ipWindows.clear()
     return {identity, skipped, levelsReset, tiersKept}
