@@ -113,10 +113,7 @@ export async function handleFetch(ports: FetchPorts, x: FetchExchange): Promise<
     rec.seal()
   })
   res.once('close', () => cut.end())
-  // Whatever of the exchange runs on after a cut (a response stage's `ask` answered late) answers nothing.
-  const guarded: BlockAnswer = (a) => {
-    if (!cut.cut) block(a)
-  }
+  const guarded = cut.guard(block)
   try {
     await fetchUpstream(ports, x, {snap, rec, gate, block: guarded, record, shown, agentField, warnings, target, deadline, timeoutMs, cut, live})
   } finally {

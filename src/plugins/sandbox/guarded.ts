@@ -12,7 +12,7 @@ import {realpathSync} from 'node:fs'
 import path from 'node:path'
 import type {PipelockConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
-import type {FilesystemPolicy} from './policy.js'
+import {inside, type FilesystemPolicy} from './policy.js'
 
 export interface GuardedPath {
   /** As the proxy resolves it (absolute). */
@@ -72,16 +72,14 @@ function realDeep(p: string): string {
   }
 }
 
-const within = (child: string, root: string): boolean => child === root || child.startsWith(root.endsWith('/') ? root : root + '/')
-
 /** Refuses to start when a guarded path is where the sandboxed process can write it, or read a secret one. */
 export function refuseExposedPaths(policy: FilesystemPolicy, guarded: readonly GuardedPath[]): void {
   const writable: Array<[string, string]> = [[policy.workspace, 'the workspace'], ...policy.allowWrite.map((p): [string, string] => [p, 'sandbox.filesystem.allow_write'])]
   const readable: Array<[string, string]> = policy.allowRead.map((p): [string, string] => [p, 'sandbox.filesystem.allow_read'])
   for (const g of guarded) {
     const real = realDeep(g.path)
-    const w = writable.find(([root]) => within(real, root))
-    const r = g.ifRead === null ? undefined : (w ?? readable.find(([root]) => within(real, root)))
+    const w = writable.find(([root]) => inside(real, root))
+    const r = g.ifRead === null ? undefined : (w ?? readable.find(([root]) => inside(real, root)))
     if (w === undefined && r === undefined) continue
     const [root, label] = (w ?? r)!
     const could = w !== undefined ? [g.ifWritten, ...(g.ifRead === null ? [] : [g.ifRead])].join(' and ') : g.ifRead!

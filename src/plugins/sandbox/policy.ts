@@ -38,7 +38,8 @@ export function protectedDirs(home: string | undefined): string[] {
   return PROTECTED_HOME_DIRS.map((d) => path.join(home, d)).filter((d) => existsSync(d)).map(resolved)
 }
 
-const inside = (child: string, parent: string): boolean => child === parent || child.startsWith(parent.endsWith('/') ? parent : parent + '/')
+/** `child` is `parent` or lies below it (both resolved). */
+export const inside = (child: string, parent: string): boolean => child === parent || child.startsWith(parent.endsWith('/') ? parent : parent + '/')
 
 /** Validates and resolves the workspace (messages as §2.5, plus the protected-directory checks of Q-S9). */
 export function validateWorkspace(ws: string, home: string | undefined): string {

@@ -10,6 +10,7 @@
  * registration (`registerLive`), not by this one.
  */
 import type {ExchangeCutCause} from '../../sessions/index.js'
+import type {BlockAnswer} from '../request-gate.js'
 import type {ProxySessions, RequestSession} from '../session-gate.js'
 
 /** The block of a cut exchange: layer `airlock`, reason `airlock_active` (what a cut stream says), 403. */
@@ -41,6 +42,13 @@ export class ExchangeCut {
   /** True once the exchange was cut: its answer is out and nothing else of it may be recorded or sent. */
   get cut(): boolean {
     return this.fired
+  }
+
+  /** `block` for what of the exchange runs on after a cut (a response stage's `ask` answered late): it answers nothing then. */
+  guard(block: BlockAnswer): BlockAnswer {
+    return (a) => {
+      if (!this.fired) block(a)
+    }
   }
 
   /** The exchange answers on its own now (or went away): a reset no longer cuts it. */

@@ -126,10 +126,7 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
     block({stage: 'session', layer: 'airlock', reason: 'airlock_active', detail, status: 403, body: `airlock: ${detail}`})
     rec.seal()
   })
-  // Whatever of the exchange runs on after a cut (a response stage's `ask` answered late) answers nothing.
-  const guarded: BlockAnswer = (a) => {
-    if (!cut.cut) block(a)
-  }
+  const guarded = cut.guard(block)
   // 'close' comes once per response: `on` saves node's `once` wrapper.
   res.on('close', () => {
     if (!settled) abort.abort()
