@@ -128,6 +128,7 @@ describe('audit packet build / verify through the CLI', () => {
     assert.equal(verdictOf(ok.stdout), `PACKET VALID: ${out} (verdict valid, 5 receipts)\n`)
     // the key came from the packet under test: said, not passed off as pinned
     assert.equal(ok.stderr, 'note: signer not pinned (no --key or --roster): evidence.jsonl was verified against the signer_key packet.json records; pass --key to pin the expected signer\n')
+    assert.equal(JSON.parse(runCli(['audit', 'packet', 'verify', out, '--json']).stdout).signerPinned, false)
     const pinned = runCli(['audit', 'packet', 'verify', out, '--key', K1])
     assert.equal(pinned.status, 0, pinned.stdout + pinned.stderr)
     assert.equal(pinned.stderr, '')
@@ -212,11 +213,20 @@ describe('audit packet build / verify through the CLI', () => {
     assert.deepEqual(j.pinnedNow, {verdict: 'valid', signerKey: K1})
     assert.deepEqual(j.recorded.verdict, 'self_consistent_only')
     assert.deepEqual(Object.fromEntries(j.checks.map((c: {check: string; status: string}) => [c.check, c.status])), Object.fromEntries(CHECKS_PASSED))
-    // without a key nothing more is proven, and nothing more is said
+    assert.equal(j.signerPinned, true)
+    // without a key nothing more is proven, and the verdict says that nobody's signature was pinned
     const bare = runCli(['audit', 'packet', 'verify', unpinned])
     assert.equal(bare.status, 0, bare.stdout + bare.stderr)
-    assert.equal(verdictOf(bare.stdout), `PACKET VALID: ${unpinned} (verdict self_consistent_only, 5 receipts)\n`)
-    assert.equal(JSON.parse(runCli(['audit', 'packet', 'verify', unpinned, '--json']).stdout).pinnedNow, undefined)
+    assert.equal(
+      verdictOf(bare.stdout),
+      `PACKET VALID: ${unpinned} (verdict self_consistent_only, 5 receipts)\n` +
+        '  note: signer not pinned: the packet was built without a key and none was given, so its evidence is only self-consistent, not proven to come from any signer; pass --key or --roster to prove who signed it\n',
+    )
+    assert.equal(bare.stderr, '')
+    const bareJson = JSON.parse(runCli(['audit', 'packet', 'verify', unpinned, '--json']).stdout)
+    assert.equal(bareJson.pinnedNow, undefined)
+    assert.equal(bareJson.keySource, 'none')
+    assert.equal(bareJson.signerPinned, false)
     // a key that did not sign the evidence is no pin
     const wrongKey = 'ab'.repeat(32)
     const wrong = runCli(['audit', 'packet', 'verify', unpinned, '--key', wrongKey])

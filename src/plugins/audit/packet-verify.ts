@@ -37,6 +37,12 @@ export interface PacketVerifyResult {
    */
   keySource?: 'given' | 'packet' | 'none'
   /**
+   * Whether the keys evidence.jsonl was verified with were the caller's (`--key`/`--roster`):
+   * only then do its signatures say who signed it. False when the packet's own signer_key, or no
+   * key at all (a packet built without one), stood in: the evidence is then only self-consistent.
+   */
+  signerPinned?: boolean
+  /**
    * Set when packet.json records a verdict under which the evidence did not verify (`invalid`,
    * `error`, `not_run`): such a packet may be well-formed, but it is never a valid one. Its
    * problem is the first in `problems`.
@@ -102,6 +108,7 @@ export async function verifyAuditPacket(dir: string, keys: KeyRingRequest = {}, 
     const pinnedHex = p.verifier.signer_key !== undefined && /^[0-9a-f]{64}$/.test(p.verifier.signer_key) ? p.verifier.signer_key : undefined
     const keyReq: KeyRingRequest = given ? keys : pinnedHex !== undefined ? {keys: [pinnedHex]} : {}
     result.keySource = given ? 'given' : pinnedHex !== undefined ? 'packet' : 'none'
+    result.signerPinned = given
     found.run('evidence')
     if (p.verifier.verdict === 'valid' && !given && pinnedHex === undefined) {
       found.fail('evidence', 'verifier.verdict is "valid" but its signer_key is not a hex key: pass the keys (--key / --roster) to re-verify')
