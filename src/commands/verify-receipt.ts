@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {chainFlags, chainRequest, evidenceKeyFlags} from '../cli/evidence-flags.js'
 import {verifyingWork} from '../cli/verify-work.js'
-import {evidenceUnkeyed, findReceipt, receiptIdToActionIds, renderEvidenceSet, resolveEvidenceSource, verifyEvidenceInput, verifyExitStatus, type EvidenceSetReport, type FoundReceipt, type VerifyEvidenceReport} from '../plugins/audit/index.js'
+import {evidenceUnkeyed, findReceipt, unusedKeyWarnings, receiptIdToActionIds, renderEvidenceSet, resolveEvidenceSource, verifyEvidenceInput, verifyExitStatus, type EvidenceSetReport, type FoundReceipt, type VerifyEvidenceReport} from '../plugins/audit/index.js'
 import {printable} from '../plugins/errors/index.js'
 import {displayTime, EVIDENCE_SIGNATURE_FAILED, type EvidenceReport, type SingleReceiptReport} from '../plugins/receipts/index.js'
 
@@ -22,7 +22,7 @@ Modes:
 
 Key rotation: --rotation-endorsement FILE (repeatable) names an endorsement, which must match a key change of the chain. A directory's own rotation-<n>.json are used without naming them; one no key change needs (not yet in force, or its boundary expired by retention) is a warning.
 
-Keys: --key HEX|FILE pins the v1 signer (and, alone, every v2 signer); --key ID=HEX|FILE pins the v2 signer whose signer_key_id is ID (repeatable); --roster FILE --roster-root-fingerprint FP pins a signed roster that names every key and what it may sign (an unnamed --key beside it is refused: name it, --key ID=FILE). A key read from a file is named in errors by its fingerprint and path, never printed. Without a key the signer is NOT pinned: v1 receipts then prove their own integrity, not who signed them; v2 receipts need a key.
+Keys: --key HEX|FILE pins the v1 signer (and, alone, every v2 signer); --key ID=HEX|FILE pins the v2 signer whose signer_key_id is ID (repeatable); --roster FILE --roster-root-fingerprint FP pins a signed roster that names every key and what it may sign (an unnamed --key beside it is refused: name it, --key ID=FILE). A named key that no receipt used (a mistyped ID: beside a roster, the roster then decided that signer) is a warning on stderr. A key read from a file is named in errors by its fingerprint and path, never printed. Without a key the signer is NOT pinned: v1 receipts then prove their own integrity, not who signed them; v2 receipts need a key.
 
 Problems that do not break the evidence (a run without session_close after a crash, a truncated last line that is not where the checkpoint after a session_close belongs, unchained lifecycle receipts) are printed as warnings on stderr.
 
@@ -79,6 +79,8 @@ Exit status (docs/receipts.md):
     if (unpinned) {
       this.err('note: signer not pinned (no --key): verified against the key embedded in the receipt; pass --key to pin the expected signer')
     }
+    // a key given by name that no receipt used: the verdict rests on other keys (a mistyped id)
+    for (const w of unusedKeyWarnings(report.unusedKeys, flags.roster !== undefined)) this.err(printable(w))
     process.exitCode = verifyExitStatus(report)
     if (flags.find === undefined) return report
     // --json carries the receipt found (or not) in the result: the text lines are not printed there.

@@ -107,6 +107,43 @@ describe('verify-receipt on learn ratify / learn promote receipt logs', () => {
     // A named key beside the roster is still accepted: it says which signer it pins.
     const named = verify(activationLog, ...roster(), '--key', `receipt-signing=${pub('receipt-signing')}`)
     assert.equal(named.status, 0, named.stdout + named.stderr)
+    assert.equal(named.stderr, UNCHAINED(2))
+  })
+
+  test('a named --key that pins no receipt (a mistyped id beside the roster) is named in a warning, not silently replaced by the roster', () => {
+    const unused = (id: string, roster: boolean): string =>
+      `warning: --key ${id}=…: no receipt has signer_key_id "${id}" and none was signed by that key, so it pinned nothing${roster ? ' (the roster decided every signer)' : ''}; check the key id\n`
+    // the roster still decides, so the verdict stands; the key given did nothing, and says so
+    const typo = verify(activationLog, ...roster(), '--key', `receipt-signer=${pub('receipt-signing')}`)
+    assert.equal(typo.status, 0, typo.stdout + typo.stderr)
+    assert.equal(typo.stderr, UNCHAINED(2) + unused('receipt-signer', true))
+    const j = JSON.parse(verify(activationLog, ...roster(), '--key', `receipt-signer=${pub('receipt-signing')}`, '--json').stdout)
+    assert.deepEqual([j.verdict, j.unusedKeys], ['valid', ['receipt-signer']])
+    assert.equal(JSON.parse(verify(activationLog, ...roster(), '--json').stdout).unusedKeys, undefined)
+    // without a roster too: a named key beside the ones that pinned every receipt
+    const extra = verify(ratifyLog, '--key', `receipt-signing=${pub('receipt-signing')}`, '--key', `ops-alice=${pub('ops-alice')}`)
+    assert.equal(extra.status, 0, extra.stdout + extra.stderr)
+    assert.equal(extra.stderr, UNCHAINED(1) + unused('ops-alice', false))
+    // one receipt file: the same
+    const single = path.join(dir, 'single-ratified.json')
+    writeFileSync(single, (readFileSync(ratifyLog, 'utf8').split('\n')[0] ?? '') + '\n')
+    const one = verify(single, ...roster(), '--key', `receipt-signer=${pub('receipt-signing')}`)
+    assert.equal(one.status, 0, one.stdout + one.stderr)
+    assert.match(one.stdout, /^OK: /)
+    assert.equal(one.stderr, unused('receipt-signer', true))
+    // audit packet build and verify say it too
+    const packet = path.join(dir, 'packet-unused-key')
+    const built = cli(['audit', 'packet', 'build', '--chain', activationLog, ...roster(), '--key', `receipt-signer=${pub('receipt-signing')}`, '--out', packet])
+    assert.equal(built.status, 0, built.stdout + built.stderr)
+    assert.equal(built.stderr, unused('receipt-signer', true))
+    const checked = cli(['audit', 'packet', 'verify', packet, ...roster(), '--key', `receipt-signer=${pub('receipt-signing')}`])
+    assert.equal(checked.status, 0, checked.stdout + checked.stderr)
+    assert.match(checked.stdout, /^PACKET VALID: /)
+    assert.equal(checked.stderr, unused('receipt-signer', true))
+    assert.deepEqual(JSON.parse(cli(['audit', 'packet', 'verify', packet, ...roster(), '--key', `receipt-signer=${pub('receipt-signing')}`, '--json']).stdout).unusedKeys, ['receipt-signer'])
+    const plain = cli(['audit', 'packet', 'verify', packet, ...roster()])
+    assert.equal(plain.status, 0, plain.stdout + plain.stderr)
+    assert.equal(plain.stderr, '')
   })
 
   test('activation-receipts.jsonl: intent by the activation key, committed by the receipt key, both from the roster', () => {

@@ -754,6 +754,8 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     warnings,
   }
   if (failure !== undefined) report.failure = failure
+  const unused = req.keys.unusedNamed()
+  if (failure === undefined && totalReceipts > 0 && unused.length > 0) report.unusedKeys = unused
   return report
 }
 

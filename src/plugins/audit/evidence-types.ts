@@ -154,6 +154,11 @@ export interface EvidenceSetReport {
   endorsements?: EndorsementUse[]
   warnings: Finding[]
   failure?: EvidenceFailure
+  /**
+   * Named keys (`--key ID=KEY`) that pinned no receipt, by id; absent when every key was used,
+   * and when the verification stopped early (a later receipt might have used them).
+   */
+  unusedKeys?: string[]
 }
 
 /** One receipt as the walker saw it, for consumers that build summaries (packet, report). */

@@ -28,7 +28,23 @@ export class KeyRing {
     private readonly names: ReadonlyMap<string, string>,
     /** Keys handed over to by rotation endorsements from a pinned key, by their `sha256:` fingerprint. */
     private readonly successors: ReadonlyMap<string, string> = new Map(),
+    /** For each successor fingerprint, the pinned key (hex) whose endorsements lead to it. */
+    private readonly successorRoots: ReadonlyMap<string, string> = new Map(),
+    /**
+     * The hex of every pinned key that some receipt was checked against (shared by the ring and
+     * its endorsed copy: one verification). A named key left out of it pinned nothing.
+     */
+    private readonly usedKeys: Set<string> = new Set(),
   ) {}
+
+  /**
+   * The ids of the named keys (`--key ID=KEY`) that no receipt was checked against: neither a v2
+   * receipt of signer_key_id ID nor the v1 chain was pinned to them (nor to a key they endorsed).
+   * Beside a roster such a key is silently replaced by the roster's: usually a mistyped id.
+   */
+  unusedNamed(): string[] {
+    return [...this.named].filter(([, hex]) => !this.usedKeys.has(hex)).map(([id]) => id)
+  }
 
   /** How an error names the pinned key `hex`: undefined for a key given inline (its hex is shown). */
   nameOf(hex: string): string | undefined {
@@ -48,8 +64,16 @@ export class KeyRing {
     if (endorsements.length === 0 || this.roster !== undefined) return this
     const pinned = [...(this.plain === undefined ? [] : [this.plain]), ...this.named.values()]
     const successors = new Map(this.successors)
-    for (const [key, path] of handOverPaths(pinned, endorsements)) if (path.length > 0) successors.set(fingerprint(Buffer.from(key, 'hex')), key)
-    return new KeyRing(this.plain, this.named, this.roster, this.names, successors)
+    const roots = new Map(this.successorRoots)
+    for (const root of pinned) {
+      for (const [key, path] of handOverPaths([root], endorsements)) {
+        if (path.length === 0) continue
+        const fp = fingerprint(Buffer.from(key, 'hex'))
+        successors.set(fp, key)
+        if (!roots.has(fp)) roots.set(fp, root)
+      }
+    }
+    return new KeyRing(this.plain, this.named, this.roster, this.names, successors, roots, this.usedKeys)
   }
 
   static load(req: KeyRingRequest): KeyRing {
@@ -98,7 +122,11 @@ export class KeyRing {
     if (this.plain !== undefined) return {key: this.plain}
     if (firstSignerKey === undefined || (this.named.size === 0 && this.roster === undefined)) return {}
     const want = firstSignerKey.toLowerCase()
-    for (const hex of this.named.values()) if (hex === want) return {key: hex}
+    for (const hex of this.named.values()) {
+      if (hex !== want) continue
+      this.usedKeys.add(hex)
+      return {key: hex}
+    }
     const entry = this.roster?.body.keys.find((k) => k.publicKeyHex.toLowerCase() === want)
     if (entry !== undefined) {
       if (entry.keyPurpose !== 'receipt-signing') return {error: `v1 signer ${want} is roster key ${JSON.stringify(entry.keyId)} with purpose ${entry.keyPurpose}, not receipt-signing`}
@@ -131,8 +159,12 @@ export class KeyRing {
   /** The key for one v2 receipt. Undefined when nothing at all is pinned (the caller decides). */
   forEvidence(r: ParsedEvidenceReceipt): EvidenceKeyChoice | undefined {
     const id = r.signature.signerKeyId
-    const hex = this.named.get(id) ?? this.successors.get(id)
-    if (hex !== undefined) return {publicKey: hex, signerKeyId: id}
+    const named = this.named.get(id)
+    const hex = named ?? this.successors.get(id)
+    if (hex !== undefined) {
+      this.usedKeys.add(named ?? this.successorRoots.get(id) ?? hex)
+      return {publicKey: hex, signerKeyId: id}
+    }
     if (this.roster !== undefined) {
       try {
         const k = authorizeSignerForPayload(this.roster, r.payloadKind, id, toEpochNanos(parseGoTime(r.timestamp)))

@@ -54,6 +54,8 @@ export interface PacketVerifyResult {
    * packet still records it unpinned. `signerKey`: the v1 signer they pinned.
    */
   pinnedNow?: {verdict: 'valid'; signerKey?: string}
+  /** Named keys given (`--key ID=KEY`) that pinned no receipt of evidence.jsonl, by id. */
+  unusedKeys?: string[]
 }
 
 /** Verdicts under which the evidence a packet holds did not verify. */
@@ -119,6 +121,7 @@ export async function verifyAuditPacket(dir: string, keys: KeyRingRequest = {}, 
     let rendered: PacketTexts | undefined
     const named = endorsements.length === 0 ? {} : {rotationEndorsements: endorsements}
     let report = await verifyEvidenceInput({...keyReq, ...named, file: evidence, shownAs: shown, onReceipt: (f) => tally.add(f), ...(onProgress === undefined ? {} : {onProgress})})
+    if (given && report.kind === 'evidence_set' && report.unusedKeys !== undefined) result.unusedKeys = report.unusedKeys
     if (given && p.verifier.verdict === 'self_consistent_only' && report.kind === 'evidence_set' && report.verdict === 'valid') {
       // Built without a key, checked now with one it verifies under: pinning proves more than
       // the packet records, so the evidence passes. Everything else build wrote (the verdict,

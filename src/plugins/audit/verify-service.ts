@@ -47,7 +47,9 @@ export interface VerifyEvidenceRequest extends KeyRingRequest {
 }
 
 export type EvidenceEndorsementFailure = {kind: 'endorsement_error'; label: string; error: string}
-export type VerifyEvidenceReport = VerifyReceiptReport | EvidenceSetReport | EvidenceEndorsementFailure
+/** A single receipt's report; `unusedKeys` as in an evidence set's (named keys that pinned nothing). */
+export type SingleEvidenceReport = VerifyReceiptReport & {unusedKeys?: string[]}
+export type VerifyEvidenceReport = SingleEvidenceReport | EvidenceSetReport | EvidenceEndorsementFailure
 
 /** What a path names: the files of one recorder session, in order, and how to label them. */
 export interface EvidenceSource {
@@ -106,7 +108,10 @@ export async function verifyEvidenceInput(req: VerifyEvidenceRequest): Promise<V
     if (req.session !== undefined) {
       throw new PipelockError('USAGE', `--session applies to a chain (a .jsonl file or a recorder directory), not to the single receipt ${source.single}`)
     }
-    return verifySingleFile(source.single, keys)
+    const single = await verifySingleFile(source.single, keys)
+    // as for a set: only once it verified (a failure already names the key that did not fit)
+    const unused = single.valid ? keys.unusedNamed() : []
+    return unused.length === 0 ? single : {...single, unusedKeys: unused}
   }
   let endorsements: RotationEndorsement[]
   let found: FoundEndorsement[]
@@ -212,6 +217,17 @@ function nameOf(keys: KeyRing, hex: string): {keyName?: string} {
  */
 export function evidenceUnkeyed(report: EvidenceReport): boolean {
   return !report.signerPinned && report.unsupportedCritical === undefined && report.error === EVIDENCE_NO_PUBLIC_KEY
+}
+
+/**
+ * One warning line per named key that pinned nothing (stderr of the commands that verify
+ * evidence). Named by id only: the key's value may be a file path or key material.
+ */
+export function unusedKeyWarnings(unusedKeys: readonly string[] | undefined, roster: boolean): string[] {
+  const decided = roster ? ' (the roster decided every signer)' : ''
+  return (unusedKeys ?? []).map(
+    (id) => `warning: --key ${id}=…: no receipt has signer_key_id ${JSON.stringify(id)} and none was signed by that key, so it pinned nothing${decided}; check the key id`,
+  )
 }
 
 /** The exit status of a verification (documented in docs/receipts.md, "Exit status"). */

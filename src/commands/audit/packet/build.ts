@@ -3,7 +3,7 @@ import {BaseCommand} from '../../../cli/base-command.js'
 import {endorsementRequest, evidenceKeyFlags, evidenceSourceFlags, givenSession, keyRingRequest} from '../../../cli/evidence-flags.js'
 import {verifyingWork} from '../../../cli/verify-work.js'
 import {systemClock} from '../../../plugins/canonical/index.js'
-import {buildAuditPacket, type PacketBuildResult} from '../../../plugins/audit/index.js'
+import {buildAuditPacket, unusedKeyWarnings, type PacketBuildResult} from '../../../plugins/audit/index.js'
 import {printable} from '../../../plugins/errors/index.js'
 
 export default class AuditPacketBuild extends BaseCommand {
@@ -49,6 +49,8 @@ verifier.txt is what verify-receipt evidence.jsonl --rotation-endorsement FILE p
       onProgress,
     }))
     this.out(`audit packet: ${r.dir} (verifier verdict ${r.packet.verifier.verdict}, ${r.packet.summary.receipt_count} decisions)`)
+    // a key given by name that no receipt used: the verdict rests on other keys (a mistyped id)
+    for (const w of unusedKeyWarnings(r.verification.unusedKeys, flags.roster !== undefined)) this.err(printable(w))
     const v = r.packet.verifier
     if (v.verdict !== 'valid' && v.verdict !== 'self_consistent_only') {
       // the packet is written (it records the failure), but missing or forged evidence is no pass

@@ -2,7 +2,7 @@ import {Args} from '@oclif/core'
 import {BaseCommand} from '../../../cli/base-command.js'
 import {evidenceKeyFlags, keyRingRequest, rotationEndorsementFlags} from '../../../cli/evidence-flags.js'
 import {verifyingWork} from '../../../cli/verify-work.js'
-import {verifyAuditPacket, type PacketVerifyResult} from '../../../plugins/audit/index.js'
+import {unusedKeyWarnings, verifyAuditPacket, type PacketVerifyResult} from '../../../plugins/audit/index.js'
 import {printable} from '../../../plugins/errors/index.js'
 
 const CHECK_STATUS = {passed: 'passed ', failed: 'FAILED ', not_run: 'not run'} as const
@@ -50,6 +50,8 @@ The verdict lists every check as passed, FAILED or not run; a differing file is 
       for (const p of r.problems) this.out(`  ${printable(p)}`)
       process.exitCode = 1
     }
+    // a key given by name that no receipt used: the verdict rests on other keys (a mistyped id)
+    for (const w of unusedKeyWarnings(r.unusedKeys, flags.roster !== undefined)) this.err(printable(w))
     // what the verdict rests on: every check, passed, failed or not run
     this.out('checks:')
     for (const c of r.checks) this.out(`  ${CHECK_STATUS[c.status]} ${c.check}: ${c.covers}${c.reason === undefined ? '' : ` (${printable(c.reason)})`}`)
