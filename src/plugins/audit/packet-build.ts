@@ -167,10 +167,13 @@ async function writePacket(
   const configPath = loaded.path
   // evidence.jsonl: the verified files, byte for byte, in chain order
   const digest = stage.copyEvidence(report.files.map((x) => resolveFile(req, x.path)))
-  // summary.md and verifier.txt describe evidence.jsonl as `audit packet verify` reads it (one
-  // file, named by its artifact path), not the input's files: verify renders them again
-  // — with the endorsements the input's verification rested on, named: a packet holds exactly
-  // four files, so the endorsement stays outside it, and verify is given it as build was
+  // The second verification, and not a repeat of the first: it reads other bytes under another
+  // name. The first verified the input as given (a recorder directory file by file, with the
+  // endorsements found there, its paths in the errors build prints and records); this one
+  // verifies the packet's own evidence.jsonl (the files concatenated, a torn tail dropped) as one
+  // file named by its artifact path, with the endorsements used named — exactly what
+  // `audit packet verify` verifies and renders summary.md and verifier.txt from. Reusing the
+  // first report would render texts that verify cannot reproduce (other names, lines, warnings).
   const progress = req.onProgress
   const first = report.receiptCount
   const copy = await verifyEvidenceInput({

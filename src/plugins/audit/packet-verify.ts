@@ -120,7 +120,13 @@ export async function verifyAuditPacket(dir: string, keys: KeyRingRequest = {}, 
     let tally = new PacketTally()
     let rendered: PacketTexts | undefined
     const named = endorsements.length === 0 ? {} : {rotationEndorsements: endorsements}
-    let report = await verifyEvidenceInput({...keyReq, ...named, file: evidence, shownAs: shown, onReceipt: (f) => tally.add(f), ...(onProgress === undefined ? {} : {onProgress})})
+    // A packet built without a key and checked with one may take a second pass (below, as built):
+    // one progress line for both, each pass half of it, so the bar never runs back. When the
+    // second pass is not needed after all, the line ends at half (it is erased when done).
+    const twoPasses = given && p.verifier.verdict === 'self_consistent_only'
+    const firstProgress: VerifyEvidenceRequest['onProgress'] =
+      onProgress === undefined ? undefined : twoPasses ? (d, t, n) => onProgress(d, 2 * t, n) : onProgress
+    let report = await verifyEvidenceInput({...keyReq, ...named, file: evidence, shownAs: shown, onReceipt: (f) => tally.add(f), ...(firstProgress === undefined ? {} : {onProgress: firstProgress})})
     if (given && report.kind === 'evidence_set' && report.unusedKeys !== undefined) result.unusedKeys = report.unusedKeys
     if (given && p.verifier.verdict === 'self_consistent_only' && report.kind === 'evidence_set' && report.verdict === 'valid') {
       // Built without a key, checked now with one it verifies under: pinning proves more than
@@ -131,7 +137,9 @@ export async function verifyAuditPacket(dir: string, keys: KeyRingRequest = {}, 
       result.pinnedNow = {verdict: 'valid', ...(signer === undefined ? {} : {signerKey: signer})}
       tally = new PacketTally()
       const asBuilt = tally
-      report = await verifyEvidenceInput({...named, file: evidence, shownAs: shown, onReceipt: (f) => asBuilt.add(f), ...(onProgress === undefined ? {} : {onProgress})})
+      const firstReceipts = report.receiptCount
+      const secondProgress: VerifyEvidenceRequest['onProgress'] = onProgress === undefined ? undefined : (d, t, n) => onProgress(t + d, 2 * t, firstReceipts + n)
+      report = await verifyEvidenceInput({...named, file: evidence, shownAs: shown, onReceipt: (f) => asBuilt.add(f), ...(secondProgress === undefined ? {} : {onProgress: secondProgress})})
     }
     if (report.kind === 'endorsement_error') found.fail('evidence', `--rotation-endorsement: ${report.error}`)
     if (report.kind === 'evidence_set') {

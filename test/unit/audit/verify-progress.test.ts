@@ -85,3 +85,29 @@ test('audit packet build, packet verify, report and transcript-root report the v
   assert.equal(root.valid, true)
   assert.deepEqual(rooted, onePass)
 })
+
+// A packet built without a key and verified with one is verified twice (with the key given, then
+// as it was built, to compare what build rendered): one line for both, each pass half of it, so
+// the bar never runs back to 0 between them. Without a key it is one pass, the whole line.
+test('audit packet verify of a packet built without a key, with a key: both passes on one monotonic line', async (t) => {
+  const {dir, file, lines} = chainOf4200(t)
+  const size = statSync(file).size
+  const at4096 = lines.slice(0, 4_096).reduce((s, l) => s + Buffer.byteLength(l) + 1, 0)
+  const out = path.join(dir, 'packet-nokey')
+  const r = await buildAuditPacket({file, out, clock: {nowNanos: () => 1_790_000_000_000_000_000n}, platform: 'linux', arch: 'x64'})
+  assert.equal(r.packet.verifier.verdict, 'self_consistent_only')
+
+  const pinned: [number, number, number][] = []
+  const v = await verifyAuditPacket(out, {keys: [K1]}, [], (d, total, n) => pinned.push([d, total, n]))
+  assert.equal(v.valid, true, JSON.stringify(v.problems))
+  assert.deepEqual(v.pinnedNow, {verdict: 'valid', signerKey: K1})
+  assert.deepEqual(pinned, [
+    [at4096, 2 * size, 4_095],
+    [size + at4096, 2 * size, 4_200 + 4_095],
+  ])
+
+  const bare: [number, number, number][] = []
+  const b = await verifyAuditPacket(out, {}, [], (d, total, n) => bare.push([d, total, n]))
+  assert.equal(b.valid, true, JSON.stringify(b.problems))
+  assert.deepEqual(bare, [[at4096, size, 4_095]])
+})
