@@ -1,6 +1,7 @@
 import {homedir} from 'node:os'
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
+import {shellWord} from '../plugins/errors/index.js'
 import {generateAgentKeys, resolveKeystoreDir, type AgentKeyResult} from '../plugins/signing/index.js'
 
 export default class Keygen extends BaseCommand {
@@ -30,7 +31,7 @@ export default class Keygen extends BaseCommand {
     const r = generateAgentKeys(keystore, args.agent, {force: flags.force})
     this.out(`Key pair generated for agent "${r.agent}"`)
     this.out(`Public key: ${r.publicKeyPath}`)
-    this.out(`Share with: pipelock trust ${r.agent} ${r.publicKeyPath}`)
+    this.out(`Share with: pipelock trust ${shellWord(r.agent)} ${shellWord(r.publicKeyPath)}`)
     return r
   }
 }

@@ -25,6 +25,19 @@ test('learn compile without the agent key: one line with the keygen command to r
   }
 })
 
+test('the keygen command in the hint is one shell word per path: a keystore with a space is quoted', () => {
+  const parent = mkdtempSync(path.join(os.tmpdir(), 'pipelock-ks-'))
+  const ks = path.join(parent, "agent's keys")
+  mkdirSync(ks)
+  try {
+    const r = runCli(['learn', 'compile', '--agent', 'wiki-agent', '--input', 'input/*/*.jsonl', '--keystore', ks, '--output', path.join(parent, 'out.yaml')], {cwd: repoPath('goldens', 'tail-block')})
+    assert.equal(r.status, 1)
+    assert.equal(r.stderr, `private key containment check: ${ks}/agents/wiki-agent/id_ed25519: no such file or directory [FILE_NOT_FOUND]; hint: create the agent's key pair with: pipelock keygen wiki-agent --keystore '${parent}/agent'"'"'s keys'\n`)
+  } finally {
+    rmSync(parent, {recursive: true, force: true})
+  }
+})
+
 test('learn shadow replaying 0 records exits 1; --allow-empty accepts it', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pipelock-empty-'))
   try {

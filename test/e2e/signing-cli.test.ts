@@ -45,6 +45,12 @@ describe('keygen → key generate → roster build → verify → show', () => {
     assert.equal(mode(path.join(ks, 'agents', 'ops-alice', 'id_ed25519')), 0o600)
     assert.equal(mode(pub), 0o644)
     assert.equal(mode(path.join(ks, 'agents')), 0o750)
+    // the command to share it is copied whole: a path with a space is quoted for the shell
+    const spaced = path.join(dir, 'key store')
+    const sp = pipelock(['keygen', 'ops-bob', '--keystore', spaced])
+    assert.equal(sp.code, 0, sp.stderr)
+    const spacedPub = path.join(spaced, 'agents', 'ops-bob', 'id_ed25519.pub')
+    assert.equal(sp.stdout, `Key pair generated for agent "ops-bob"\nPublic key: ${spacedPub}\nShare with: pipelock trust ops-bob '${spacedPub}'\n`)
     const again = pipelock(['keygen', 'ops-alice', '--keystore', ks])
     assert.equal(again.code, 1)
     assert.equal(again.stdout, '')

@@ -1,6 +1,6 @@
 import {existsSync, statSync} from 'node:fs'
 import {SYSTEM_CONFIG_FILE, defaultConfigCandidates, loadConfig, reachableListen} from '../config/index.js'
-import {PipelockError} from '../errors/index.js'
+import {PipelockError, shellWord} from '../errors/index.js'
 
 // Where the session/adaptive commands find the admin API and its token (runtime §13):
 // flags → environment → config file, each value resolved on its own. The config file is read
@@ -132,7 +132,7 @@ export function assertPrivate(file: string): void {
     throw new PipelockError(
       'ADMIN_API_CONFIG_INVALID',
       `config file holds the admin API token but has mode ${mode.toString(8).padStart(4, '0')}; it must not be accessible by group or others`,
-      {location: {file}, hint: `chmod 600 ${file}`},
+      {location: {file}, hint: `chmod 600 ${shellWord(file)}`},
     )
   }
 }

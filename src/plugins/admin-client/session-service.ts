@@ -1,4 +1,4 @@
-import {PipelockError} from '../errors/index.js'
+import {PipelockError, shellQuote} from '../errors/index.js'
 import type {AdminClient, AdminResponse} from './admin-client.js'
 import {
   adaptiveFlushSchema,
@@ -71,7 +71,7 @@ export async function releaseSession(client: AdminClient, key: string, to: Relea
     const h = d.held_by
     const what = h.kind === 'airlock' ? `airlock tier ${h.airlock_tier}` : `escalation level ${h.escalation_level}, which blocks all requests`
     throw new PipelockError('SESSION_HELD_BY_ADDRESS', `session ${key} is not quarantined itself: its client address ${h.client_ip} is held by session ${h.session} at ${what}; nothing was changed`, {
-      hint: `the identity is not bound, so release that session instead: pipelock session release '${h.session}'`,
+      hint: `the identity is not bound, so release that session instead: pipelock session release ${shellQuote(h.session)}`,
     })
   }
   return r

@@ -6,12 +6,7 @@
  */
 import {existsSync, readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
-import {PipelockError} from '../errors/index.js'
-
-/** `'` → `'"'"'` inside a single-quoted shell word. */
-export function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, `'"'"'`)}'`
-}
+import {PipelockError, shellQuote} from '../errors/index.js'
 
 export function prePushHook(binary: string, config: string | undefined): string {
   const bin = shellQuote(binary)

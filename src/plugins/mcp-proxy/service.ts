@@ -10,7 +10,7 @@
 import type {Readable, Writable} from 'node:stream'
 import {listenExposure} from './listen-exposure.js'
 import {canaryEnvEntries, canaryLaunchLines, DEFAULT_PROFILE, documentSets, enabledFeatures, loadConfigOnDemand, mergeProfile, parseHostPort, type LoadedConfig, type PipelockConfig} from '../config/index.js'
-import {PipelockError} from '../errors/index.js'
+import {PipelockError, shellWord} from '../errors/index.js'
 import {renderScanJson, renderScanText, scanServerLine, type ScanLineOptions, type ScanLineVerdict} from '../mcp/index.js'
 import {buildChildEnv} from './child-env.js'
 import {assertMcpImplemented, mcpConfigWarnings} from './features.js'
@@ -111,7 +111,7 @@ export async function runMcpProxy(o: McpProxyOptions): Promise<number> {
   const config = agentConfig(loaded, agent, o.stderr)
   const ws = o.upstream !== undefined && /^wss?:/i.test(o.upstream)
   if (o.listen !== undefined && ws) {
-    throw usage(`--listen with WebSocket upstream (ws/wss) is not yet supported; use stdio mode: pipelock mcp proxy --upstream ${o.upstream}`)
+    throw usage(`--listen with WebSocket upstream (ws/wss) is not yet supported; use stdio mode: pipelock mcp proxy --upstream ${shellWord(o.upstream as string)}`)
   }
   if (config.sandbox.enabled && (o.upstream !== undefined || o.listen !== undefined)) throw usage('sandbox cannot be used with --upstream or --listen (cannot sandbox a remote server)')
   for (const l of mcpConfigWarnings(file.warnings, o.sandbox || config.sandbox.enabled)) o.stderr(l)

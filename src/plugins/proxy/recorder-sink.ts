@@ -1,7 +1,7 @@
 import {hostname} from 'node:os'
 import {fixedClock, formatGoTime, fromEpochNanos, goJson, fromPlain, systemClock, uuidv7, type Clock} from '../canonical/index.js'
 import type {PipelockConfig} from '../config/index.js'
-import {PipelockError} from '../errors/index.js'
+import {PipelockError, shellWord} from '../errors/index.js'
 import {EvidenceEmitter, expireRecorderFiles, FlightRecorder, ReceiptEmitter, type ResumeState, type RetentionResult, scanRecorderTails, type WriteHealthChange} from '../recorder/index.js'
 import {fingerprint, loadPrivateKeyTextFile, pooledRandom, type Ed25519KeyPair} from '../signing/index.js'
 import {isToolCall, type AirlockEvidence, type Decision, type DecisionSink} from '../decision/index.js'
@@ -91,8 +91,8 @@ function resumeRefusal(resumed: ResumeState, dir: string, keyPath: string): Pipe
     `not by this signing key ${r.boundary.newSignerKey}, and ${why}`
   return new PipelockError(r.problems.length === 0 ? 'RECORDER_ENTRY_INVALID' : 'ENDORSEMENT_INVALID', message, {
     hint:
-      `to rotate the receipt key, have the retiring key endorse this one: pipelock signing rotation endorse --dir ${dir} ` +
-      `--retiring-key <the old key file> --new-key ${keyPath}; otherwise use the original signing key, or move the existing evidence aside`,
+      `to rotate the receipt key, have the retiring key endorse this one: pipelock signing rotation endorse --dir ${shellWord(dir)} ` +
+      `--retiring-key <the old key file> --new-key ${shellWord(keyPath)}; otherwise use the original signing key, or move the existing evidence aside`,
   })
 }
 

@@ -1,6 +1,6 @@
 /** Environment and file secrets (§5.9): harvesting, the secrets file, and encoded-literal search. */
 import {readFileSync, statSync} from 'node:fs'
-import {PipelockError} from '../errors/index.js'
+import {PipelockError, shellWord} from '../errors/index.js'
 import {shannonEntropy, utf8Length} from './entropy.js'
 
 const ENV_SKIP = new Set(
@@ -68,7 +68,7 @@ export function loadSecretsFile(path: string, minLength: number): ParsedSecretsF
   }
   if ((mode & 0o037) !== 0) {
     throw new PipelockError('CONFIG_INVALID', `dlp.secrets_file ${path} has unsafe permissions ${(mode & 0o777).toString(8)}`, {
-      hint: `chmod 600 ${path}`,
+      hint: `chmod 600 ${shellWord(path)}`,
     })
   }
   return parseSecretsFile(text, minLength)

@@ -1,6 +1,6 @@
 import {lstatSync, mkdirSync, readFileSync, realpathSync, statSync} from 'node:fs'
 import path from 'node:path'
-import {PipelockError} from '../errors/index.js'
+import {PipelockError, shellWord} from '../errors/index.js'
 import {generateKeyPair, goPrivateKey, keyPairFromGoPrivateKey, type Ed25519KeyPair} from './ed25519.js'
 import {writeFileAtomic} from './atomic-write.js'
 import {fingerprint} from './fingerprint.js'
@@ -159,7 +159,7 @@ export function checkPrivateKeyMode(displayPath: string, mode: number): void {
   if ((mode & PRIVATE_KEY_FORBIDDEN_BITS) !== 0) {
     throw new PipelockError(
       'KEY_PERMISSIONS',
-      `private key ${displayPath} has permissions ${octalPerm(mode)}, want 0600 or 0640 (run: chmod 640 ${displayPath})`,
+      `private key ${displayPath} has permissions ${octalPerm(mode)}, want 0600 or 0640 (run: chmod 640 ${shellWord(displayPath)})`,
     )
   }
 }
@@ -188,7 +188,7 @@ export function loadAgentPrivateKey(keystore: string, name: string): LoadedAgent
     real = realpathSync(p)
   } catch (e) {
     throw new PipelockError('FILE_NOT_FOUND', `private key containment check: ${p}: ${goErrnoText(e)}`, {
-      hint: `create the agent's key pair with: pipelock keygen ${name} --keystore ${keystore}`,
+      hint: `create the agent's key pair with: pipelock keygen ${shellWord(name)} --keystore ${shellWord(keystore)}`,
     })
   }
   if (!isInside(ksReal, real)) {

@@ -1,7 +1,7 @@
 import {existsSync} from 'node:fs'
 import {JsonNumber, type JsonObject} from '../canonical/index.js'
 import {activeManifestHash, manifestSelectors} from '../contracts/index.js'
-import {PipelockError} from '../errors/index.js'
+import {PipelockError, shellWord} from '../errors/index.js'
 import {acceptedManifest, latestAccepted} from './history.js'
 import {isStoreHash, objectPath, storeLayout} from './paths.js'
 import {
@@ -55,7 +55,7 @@ export interface RollbackResult {
  */
 function assertRollbackTarget(root: string, to: string): void {
   const layout = storeLayout(root)
-  const hint = `list the accepted manifests with: pipelock learn store history --store ${root}`
+  const hint = `list the accepted manifests with: pipelock learn store history --store ${shellWord(root)}`
   if (!isStoreHash(to)) {
     throw new PipelockError('USAGE', `learn rollback: --to takes an accepted manifest hash (sha256: and 64 lowercase hex digits), not ${JSON.stringify(to)}`, {hint})
   }
