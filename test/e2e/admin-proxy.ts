@@ -1,6 +1,7 @@
 /**
  * A `pipelock run` for the session commands' end-to-end tests: the `balanced` preset, the admin
- * API on with `token`, the loopback upstream trusted by IP, the airlock on or off; started before
+ * API on with `token`, the loopback upstream trusted by IP, the airlock on or off, `agents`
+ * profiles when given; started before
  * the suite's tests and stopped after them. `cli` runs a command against its admin API with no
  * setting from the environment the tests run in.
  */
@@ -16,7 +17,7 @@ export interface AdminProxy {
 }
 
 /** Call inside a `describe`: its `before` starts the proxy and upstream, its `after` stops them. */
-export function adminProxy(token: string, o: {airlock: boolean}): AdminProxy {
+export function adminProxy(token: string, o: {airlock: boolean; agents?: Record<string, unknown>}): AdminProxy {
   let proxy: RunningProxy | undefined
   let up: Upstream | undefined
   before(async () => {
@@ -25,6 +26,7 @@ export function adminProxy(token: string, o: {airlock: boolean}): AdminProxy {
     c.ssrf = {ip_allowlist: ['127.0.0.1/32']}
     c.kill_switch.api_token = token
     if (o.airlock) c.airlock = {enabled: true}
+    if (o.agents !== undefined) c.agents = o.agents
     proxy = await startProxy(stringify(c))
   })
   after(async () => {

@@ -109,3 +109,24 @@ describe('pipelock session explain / inspect / release of a session its client a
     assert.equal(freed.held_by, undefined)
   })
 })
+
+describe('pipelock adaptive whoami for a caller bound by a source CIDR', {timeout: 60_000}, () => {
+  // Every request from 127.0.0.1 is agent `ci`, whatever name it declares (operations.md §2.2 row 2).
+  const admin = adminProxy(TOKEN, {airlock: true, agents: {ci: {source_cidrs: ['127.0.0.1/32']}}})
+
+  it('classifies the caller as the gate treats it: its own bound session, not its client address', async () => {
+    assert.equal((await rawHttp(admin.proxy.port, {path: `http://127.0.0.1:${admin.up.port}/kib`, headers: {'X-Pipelock-Agent': 'someone'}})).status, 200)
+    const who = admin.cli('adaptive', 'whoami', '--json')
+    assert.equal(who.status, 0, who.stderr)
+    const ttl = (JSON.parse(who.stdout) as {lockdown_ttl_seconds: number}).lockdown_ttl_seconds
+    assert.deepEqual(admin.cli('adaptive', 'whoami'), {status: 0, stderr: '', stdout: `client_ip=127.0.0.1 session=ci|127.0.0.1 classification=allow tier=none level=normal score=0.00 ttl_seconds=${ttl}\n`})
+    const r = await fetch(`http://${admin.proxy.addr}/api/v1/sessions/${encodeURIComponent('ci|127.0.0.1')}/airlock`, {method: 'POST', headers: {Authorization: `Bearer ${TOKEN}`}, body: JSON.stringify({tier: 'hard'})})
+    assert.equal(r.status, 200)
+    // Its own session is hard: block, and no hold of its address is named (a bound identity is not held by it).
+    assert.deepEqual(admin.cli('adaptive', 'whoami'), {status: 0, stderr: '', stdout: `client_ip=127.0.0.1 session=ci|127.0.0.1 classification=block tier=hard level=normal score=0.00 ttl_seconds=${ttl}\n`})
+    const json = JSON.parse(admin.cli('adaptive', 'whoami', '--json').stdout) as Record<string, unknown>
+    assert.deepEqual([json.agent, json.session_key, json.exists, json.held_by], ['ci', 'ci|127.0.0.1', true, undefined])
+    // The gate agrees: a write of the caller is refused at its own session's tier.
+    assert.equal((await rawHttp(admin.proxy.port, {method: 'POST', path: `http://127.0.0.1:${admin.up.port}/kib`, body: 'a=b', headers: {'Content-Type': 'text/plain'}})).status, 403)
+  })
+})

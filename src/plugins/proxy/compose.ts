@@ -404,8 +404,10 @@ export class ProxyRuntime {
           sessions: () => this.snapshot().sessions,
           cee: () => this.snapshot().cee,
           identify: (req, clientIp) => {
-            // whoami has no listener context: rows 3–7 of operations.md §2.2 (no listener, no CIDR).
-            const id = this.bases.identityOf(req, '', undefined, undefined)
+            // whoami has no listener context: rows 2–7 of operations.md §2.2. The caller's address
+            // is matched against the source CIDRs as the gate matches it, so a CIDR-bound caller is
+            // classified as bound (its own session, no hold of its client address), as the gate treats it.
+            const id = this.bases.identityOf(req, clientIp, undefined, undefined)
             return {agent: id.name, key: sessionKey(id.name, clientIp), bound: isBound(id)}
           },
         })
