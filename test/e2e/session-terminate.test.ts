@@ -1,8 +1,9 @@
 /**
  * `pipelock session terminate` on a real `pipelock run`: the warning that in-flight connections
  * were cut appears only when the terminate cut some (the API's `connections_cut`), with the count.
- * A `/fetch` or forward-proxy request still waiting on a slow upstream is in-flight work too: a
- * terminate (or a reset) answers it with its block, recorded first, and aborts its upstream request.
+ * A `/fetch`, forward-proxy or reverse-proxy request still waiting on a slow upstream is in-flight
+ * work too: a terminate (or a reset) answers it with its block, recorded first, and aborts its
+ * upstream request.
  */
 import assert from 'node:assert/strict'
 import http from 'node:http'
@@ -72,11 +73,16 @@ describe('pipelock session terminate on a running proxy', {timeout: 60_000}, () 
   let tcp: Awaited<ReturnType<typeof tcpUpstream>>
   let slow: Awaited<ReturnType<typeof slowOrigin>>
   let proxy: RunningProxy
+  let reversePort = 0
   before(async () => {
     up = await startHttpUpstream()
     tcp = await tcpUpstream(() => undefined)
     slow = await slowOrigin()
-    proxy = await startProxy(balanced())
+    // The reverse listener's one upstream is the slow origin.
+    proxy = await startProxy(balanced(), {args: ['--reverse-proxy', '--reverse-upstream', `http://127.0.0.1:${slow.port}`, '--reverse-listen', '127.0.0.1:0']})
+    const m = /pipelock: reverse proxy listening on 127\.0\.0\.1:(\d+)/.exec(proxy.stderr())
+    assert.ok(m, proxy.stderr())
+    reversePort = Number(m[1])
   })
   after(async () => {
     await proxy?.stop()
@@ -158,6 +164,29 @@ describe('pipelock session terminate on a running proxy', {timeout: 60_000}, () 
     const f = await forward
     assert.equal(f.status, 403)
     assert.equal(f.body, 'airlock: request cut: session reset\n')
+  })
+
+  it('cuts a reverse-proxy request waiting on its slow upstream: in flight, 403 airlock_active, recorded, upstream aborted, counted', async () => {
+    const key = 'rev|127.0.0.1'
+    const abandonedBefore = slow.abandoned()
+    const started = Date.now()
+    const reversed = rawHttp(reversePort, {path: '/r', headers: {'X-Pipelock-Agent': 'rev'}})
+    assert.ok(await until(async () => (await inFlight(key)) === 1, 3000), 'the reverse exchange is in flight')
+    assert.deepEqual(terminate(key), {
+      status: 0,
+      stderr: 'WARNING: terminated session rev|127.0.0.1 — 1 in-flight connection was cut.\n',
+      stdout: 'terminated rev|127.0.0.1: previous_tier=none level=normal score=0.00 cee_cleared=false\n',
+    })
+    const r = await reversed
+    assert.ok(Date.now() - started < 3500, `answered after ${Date.now() - started} ms`)
+    assert.equal(r.status, 403)
+    assert.equal(r.body, '{"error":"blocked by pipelock","blocked":true,"block_reason":"request cut: session terminated","direction":"request"}\n')
+    assert.equal(r.headers['x-pipelock-block-reason'], 'airlock_active')
+    assert.equal(r.headers['x-pipelock-block-reason-layer'], undefined)
+    assert.ok(await until(async () => slow.abandoned() === abandonedBefore + 1, 3000), `abandoned ${slow.abandoned()}`)
+    const cuts = events(proxy, 'blocked').filter((e) => e.agent === 'rev' && JSON.stringify(e).includes('request cut: session terminated'))
+    assert.equal(cuts.length, 1, proxy.stdout())
+    assert.equal(events(proxy, 'error').filter((e) => e.agent === 'rev').length, 0)
   })
 
   it('an exchange already answered is not counted', async () => {

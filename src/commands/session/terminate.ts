@@ -3,7 +3,7 @@ import {renderTerminate, terminateSession, type TerminateResult} from '../../plu
 
 export default class SessionTerminate extends AdminCommand {
   static override summary = 'Terminate a session: reset its score and quarantine and cut its in-flight connections'
-  static override description = `POST /api/v1/sessions/<key>/terminate on the admin API: like a reset (threat score 0, level normal, airlock none, burst and CEE state cleared) and it cuts the session's live tunnels, WebSockets, MCP streams and streaming responses, and its in-flight /fetch and forward-proxy requests (answered 403 airlock_active "request cut: session terminated", their upstream requests aborted). When it cut any, a WARNING line on stderr says how many ("— 1 in-flight connection was cut."); then "terminated <key>: previous_tier=… level=… score=… cee_cleared=…" on stdout.
+  static override description = `POST /api/v1/sessions/<key>/terminate on the admin API: like a reset (threat score 0, level normal, airlock none, burst and CEE state cleared) and it cuts the session's live tunnels, WebSockets, MCP streams and streaming responses, and its in-flight /fetch, forward-proxy and reverse-proxy requests (answered 403 airlock_active "request cut: session terminated", their upstream requests aborted). When it cut any, a WARNING line on stderr says how many ("— 1 in-flight connection was cut."); then "terminated <key>: previous_tier=… level=… score=… cee_cleared=…" on stdout.
 
 Invocation sessions (mcp-stdio-…, mcp-http-…, mcp-ws-…) cannot be terminated (HTTP 400, exit 2). Exit 1 when the session does not exist, the action is rate limited (10 a minute) or the server or network fails.`
   static override examples = [

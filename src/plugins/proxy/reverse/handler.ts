@@ -15,6 +15,7 @@ import {hintHeader} from '../hints.js'
 import {allowDecision, blockDecision, errorDecision, safeTarget, snapshotFor, type DecisionBase} from '../core.js'
 import type {Decision} from '../decision.js'
 import {LiveCut} from '../relay/live-cut.js'
+import {ExchangeCut} from '../relay/exchange-cut.js'
 import {relaySse} from '../relay/sse.js'
 import {inboundResponseHeaders, outboundHeaders} from '../header-hygiene.js'
 import {applyMediaPolicy, mediaSettingsFromConfig, parseMediaType} from '../media-policy.js'
@@ -73,7 +74,8 @@ export async function handleReverse(ctx: ReverseContext, req: IncomingMessage, r
     return
   }
   const warnings: string[] = []
-  const rec = new RequestRecord(ports, {sessions: snap.sessions, b, url: target})
+  // In flight (§12 `in_flight`) from the session lookup until the answer is out, as /fetch and forward.
+  const rec = new RequestRecord(ports, {sessions: snap.sessions, b, url: target, lifetime: res})
   // operations.md §4.3: reverse-proxy findings (request body, response, SSE) are suppressed against the upstream request URL.
   const suppression = new RequestSuppression(ports, snap, b)
   const record = (d: Decision): string | undefined => rec.record(d)
@@ -99,7 +101,6 @@ export async function handleReverse(ctx: ReverseContext, req: IncomingMessage, r
     scan: null, shown: '', sessionHost: '', body: null,
   }
   if (await runGate('reverse', gate)) return
-  const shown = gate.shown
   const body = gate.body
 
   // 7. Forward: hygiene, Host = upstream, X-Forwarded-For appended.
@@ -113,6 +114,51 @@ export async function handleReverse(ctx: ReverseContext, req: IncomingMessage, r
   if (!attachMediation(gate.mediation, {method, url: target, headers, body, authority: ctx.upstream.host})) {
     return block({stage: 'envelope', layer: 'mediation_envelope', detail: ENVELOPE_FAILED, status: 403, reason: 'outbound_envelope_failed'})
   }
+  // From here until its answer is out the exchange is in-flight work a reset or terminate of the
+  // session cuts, as /fetch and forward (relay/exchange-cut.ts): the upstream request is aborted,
+  // the cut recorded and answered. A stream relayed as it comes is cut by its own registration.
+  const abort = new AbortController()
+  const live: {body?: {destroy(): void}} = {}
+  const cut = new ExchangeCut(snap.sessions, rec.session, () => res.headersSent || res.destroyed, (detail) => {
+    abort.abort()
+    live.body?.destroy()
+    block({stage: 'session', layer: 'airlock', reason: 'airlock_active', detail, status: 403})
+    rec.seal()
+  })
+  res.once('close', () => cut.end())
+  try {
+    await forwardUpstream(ctx, {req, res, b, gate, target, method, headers, body, warnings, record, rec, suppression, cut, abort: abort.signal, live})
+  } finally {
+    cut.end()
+  }
+}
+
+/** The request as the gate let it through, on its way upstream. */
+interface ReverseForward {
+  readonly req: IncomingMessage
+  readonly res: ServerResponse
+  readonly b: DecisionBase
+  readonly gate: RequestGateContext
+  readonly target: string
+  readonly method: string
+  readonly headers: Record<string, string | string[]>
+  readonly body: Buffer | null
+  readonly warnings: string[]
+  readonly record: (d: Decision) => string | undefined
+  readonly rec: RequestRecord
+  readonly suppression: RequestSuppression
+  /** The exchange's registration with its session; once `cut.cut`, the exchange was answered. */
+  readonly cut: ExchangeCut
+  readonly abort: AbortSignal
+  /** The upstream body being read, for the cut to destroy. */
+  readonly live: {body?: {destroy(): void}}
+}
+
+async function forwardUpstream(ctx: ReverseContext, f: ReverseForward): Promise<void> {
+  const {ports} = ctx
+  const {req, res, b, gate, target, method, headers, body, warnings, record, rec, suppression, cut} = f
+  const cfg = gate.snap.config
+  const shown = gate.shown
   // No `finalHost`: the response gate's host is the configured upstream's, so the target is not parsed again.
   let up: UpstreamAnswer
   try {
@@ -127,9 +173,12 @@ export async function handleReverse(ctx: ReverseContext, req: IncomingMessage, r
       // event stream may stay quiet for minutes between events (transports §4.1: no timeout while
       // streaming SSE, asked for or not); a buffered or streamed body keeps the fetch timeout.
       bodyTimeout: 0,
+      signal: f.abort,
     })
     up = {statusCode: r.statusCode, headers: r.headers, body: r.body, finalUrl: target}
   } catch (e) {
+    // Cut by a reset or terminate while the upstream was asked: answered already.
+    if (cut.cut) return
     record(errorDecision(ports, b, shown, {detail: `reverse proxy upstream failed: ${(e as Error).message}`}))
     sendReverseJson(res, 502, JSON.stringify({error: 'upstream unavailable', blocked: false, block_reason: '', direction: ''}), {})
     return
@@ -137,8 +186,9 @@ export async function handleReverse(ctx: ReverseContext, req: IncomingMessage, r
   // The kill switch thrown while the upstream answered, or while a buffered body was read and
   // scanned: nothing of the answer reaches the client (the gate's own stage, run again).
   const killed = (): boolean => killSwitchStage.run(gate)
-  if (killed()) return discardBody(up.body)
-  await respond(ctx, {req, res, b, up, shown, warnings, record, rec, suppression, killed})
+  if (cut.cut || killed()) return discardBody(up.body)
+  f.live.body = up.body
+  await respond(ctx, {req, res, b, up, shown, warnings, record, rec, suppression, killed, cut})
 }
 
 /**
@@ -168,16 +218,20 @@ interface ReverseResponse {
   readonly suppression: RequestSuppression
   /** Whether the kill switch now refuses the request (answered and recorded when it does). */
   readonly killed: () => boolean
+  /** The exchange's registration with its session: once cut, nothing more of it is answered. */
+  readonly cut: ExchangeCut
 }
 
 /** The response pipeline (§4.4). Replacements: 403, all upstream headers dropped, block headers added. */
 async function respond(ctx: ReverseContext, x: ReverseResponse): Promise<void> {
-  const {req, res, b, shown, warnings, record, rec, suppression} = x
+  const {req, res, b, shown, warnings, record, rec, suppression, cut} = x
   const {ports} = ctx
   const snap = snapshotFor(ports, b)
   const cfg = snap.config
   const replace = (layer: string, reason: ReasonCode, text: string): void => {
     discardBody(x.up.body)
+    // Cut while it was read or scanned (a held `ask` answered late): answered already.
+    if (cut.cut) return
     const receipt = record(blockDecision(ports, b, shown, {stage: 'response', layer, reason, detail: text, status: 403, enforced: true, warnings}))
     const body = JSON.stringify({error: 'response blocked by pipelock', blocked: true, block_reason: text, direction: 'response'})
     if (res.headersSent) {
@@ -188,6 +242,7 @@ async function respond(ctx: ReverseContext, x: ReverseResponse): Promise<void> {
     res.end(body)
   }
   const pass = (status: number, body: Buffer, headers: Record<string, string | string[]>): void => {
+    cut.end()
     record(allowDecision(ports, b, shown, {status, bytes: body.length, warnings}))
     res.writeHead(status, {...headers, 'content-length': String(body.length)})
     res.end(body)
@@ -205,6 +260,7 @@ async function respond(ctx: ReverseContext, x: ReverseResponse): Promise<void> {
   // No body to inspect.
   if (req.method === 'HEAD' || up.statusCode === 204 || up.statusCode === 304 || (up.statusCode >= 100 && up.statusCode < 200)) {
     discardBody(up.body)
+    cut.end()
     record(allowDecision(ports, b, shown, {status: up.statusCode, bytes: 0, warnings}))
     res.writeHead(up.statusCode, hopHeaders)
     res.end()
@@ -216,6 +272,10 @@ async function respond(ctx: ReverseContext, x: ReverseResponse): Promise<void> {
   const unchangedIdle = mediaType === 'text/event-stream' ? {} : {idleMs: cfg.fetch_proxy.timeout_seconds * 1000, idleField: 'fetch_proxy.timeout_seconds'}
   const media = mediaSettingsFromConfig(cfg.media_policy)
   const av = mediaType.startsWith('audio/') || mediaType.startsWith('video/')
+  // A body relayed as it comes (unchanged, or an event stream) answers now: a reset or terminate
+  // cuts it through its own registration (relay/live-cut.ts), not this one.
+  const streamed = (av && media.enabled) || (!cfg.response_scanning.enabled && !media.enabled && !cfg.browser_shield.enabled) || (mediaType === 'text/event-stream' && cfg.response_scanning.enabled)
+  if (streamed) cut.end()
   // Declared audio/video: the policy decides on the type alone; allowed → streamed unchanged.
   if (av && media.enabled) {
     const m = applyMediaPolicy(media, contentType, Buffer.alloc(0))
@@ -236,6 +296,7 @@ async function respond(ctx: ReverseContext, x: ReverseResponse): Promise<void> {
   const why = {exceeded: false}
   const read = await readCapped(up.body, cap, {why, idleMs: cfg.fetch_proxy.timeout_seconds * 1000})
   clearTimeout(timer)
+  if (cut.cut) return
   if (read === null) {
     if (!why.exceeded) return isImage ? replace('media_policy', 'parse_error', 'media response read error') : replace('reverse_response_blocked', 'parse_error', 'injection: response read error')
     if (isImage) return replace('media_policy', 'media_policy', `media_policy: image size exceeds limit ${cap}`)
@@ -250,7 +311,7 @@ async function respond(ctx: ReverseContext, x: ReverseResponse): Promise<void> {
     responseHeaders: up.headers, contentType, body: read, transformed: false, rewritten: false, mediaType: '', exposure: 'response',
     ...(suppress ? {suppress} : {}),
   }
-  if (await runResponseGate('reverse', rg)) return
+  if ((await runResponseGate('reverse', rg)) || cut.cut) return
   // Browser Shield, the media policy or a strip rewrote the body: its validators no longer describe it.
   if (rg.transformed || rg.rewritten) for (const h of REWRITE_STALE_HEADERS) delete headers[h]
   if (x.killed()) return
