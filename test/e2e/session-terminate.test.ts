@@ -3,12 +3,13 @@
  * were cut appears only when the terminate cut some (the API's `connections_cut`), with the count.
  * A `/fetch`, forward-proxy or reverse-proxy request still waiting on a slow upstream is in-flight
  * work too: a terminate (or a reset) answers it with its block, recorded first, and aborts its
- * upstream request.
+ * upstream request. A live `/ws` connection is closed 1008 `airlock_active`.
  */
 import assert from 'node:assert/strict'
 import http from 'node:http'
 import net from 'node:net'
 import {after, before, describe, it} from 'node:test'
+import WebSocket, {WebSocketServer} from 'ws'
 import {stringify} from 'yaml'
 import {runCli} from '../helpers/cli.js'
 import {presetConfig, rawHttp, startHttpUpstream, startProxy, tcpUpstream, until, type RunningProxy, type Upstream} from './proxy-harness.js'
@@ -19,7 +20,22 @@ function balanced(): string {
   const c = presetConfig('balanced')
   c.ssrf = {ip_allowlist: ['127.0.0.1/32']}
   c.kill_switch.api_token = TOKEN
+  c.websocket_proxy = {enabled: true}
   return stringify(c)
+}
+
+/** A WebSocket origin that echoes every message. */
+async function echoServer(): Promise<{port: number; close: () => Promise<void>}> {
+  const wss = new WebSocketServer({port: 0, host: '127.0.0.1', perMessageDeflate: false})
+  wss.on('connection', (ws) => ws.on('message', (d, isBinary) => ws.send(d, {binary: isBinary})))
+  await new Promise<void>((resolve) => wss.once('listening', () => resolve()))
+  return {
+    port: (wss.address() as net.AddressInfo).port,
+    close: async () => {
+      for (const c of wss.clients) c.terminate()
+      await new Promise<void>((resolve) => wss.close(() => resolve()))
+    },
+  }
 }
 
 /** A CONNECT tunnel declared by `agent`; resolves once the 200 is in. */
@@ -72,12 +88,14 @@ describe('pipelock session terminate on a running proxy', {timeout: 60_000}, () 
   let up: Upstream
   let tcp: Awaited<ReturnType<typeof tcpUpstream>>
   let slow: Awaited<ReturnType<typeof slowOrigin>>
+  let echo: Awaited<ReturnType<typeof echoServer>>
   let proxy: RunningProxy
   let reversePort = 0
   before(async () => {
     up = await startHttpUpstream()
     tcp = await tcpUpstream(() => undefined)
     slow = await slowOrigin()
+    echo = await echoServer()
     // The reverse listener's one upstream is the slow origin.
     proxy = await startProxy(balanced(), {args: ['--reverse-proxy', '--reverse-upstream', `http://127.0.0.1:${slow.port}`, '--reverse-listen', '127.0.0.1:0']})
     const m = /pipelock: reverse proxy listening on 127\.0\.0\.1:(\d+)/.exec(proxy.stderr())
@@ -88,6 +106,7 @@ describe('pipelock session terminate on a running proxy', {timeout: 60_000}, () 
     await proxy?.stop()
     await tcp?.close()
     await slow?.close()
+    await echo?.close()
     await up?.close()
   })
   const inFlight = async (key: string): Promise<number> => {
@@ -187,6 +206,27 @@ describe('pipelock session terminate on a running proxy', {timeout: 60_000}, () 
     const cuts = events(proxy, 'blocked').filter((e) => e.agent === 'rev' && JSON.stringify(e).includes('request cut: session terminated'))
     assert.equal(cuts.length, 1, proxy.stdout())
     assert.equal(events(proxy, 'error').filter((e) => e.agent === 'rev').length, 0)
+  })
+
+  it('closes a live /ws connection of the session with 1008 airlock_active, and counts it', async () => {
+    const ws = new WebSocket(`ws://${proxy.addr}/ws?url=${encodeURIComponent(`ws://127.0.0.1:${echo.port}/`)}`, {headers: {'X-Pipelock-Agent': 'socket'}})
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve)
+      ws.once('error', reject)
+    })
+    ws.send('hello')
+    await new Promise((resolve) => ws.once('message', resolve))
+    const closed = new Promise<{code: number; reason: string}>((resolve) => ws.once('close', (code, reason) => resolve({code, reason: reason.toString()})))
+    assert.deepEqual(terminate('socket|127.0.0.1'), {
+      status: 0,
+      stderr: 'WARNING: terminated session socket|127.0.0.1 — 1 in-flight connection was cut.\n',
+      stdout: 'terminated socket|127.0.0.1: previous_tier=none level=normal score=0.00 cee_cleared=false\n',
+    })
+    const c = await closed
+    assert.equal(c.code, 1008)
+    const reason = JSON.parse(c.reason) as Record<string, string>
+    assert.equal(reason.block_reason, 'airlock_active')
+    assert.equal(reason.layer, 'airlock')
   })
 
   it('an exchange already answered is not counted', async () => {
