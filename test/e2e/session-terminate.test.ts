@@ -3,7 +3,9 @@
  * were cut appears only when the terminate cut some (the API's `connections_cut`), with the count.
  * A `/fetch`, forward-proxy or reverse-proxy request still waiting on a slow upstream is in-flight
  * work too: a terminate (or a reset) answers it with its block, recorded first, and aborts its
- * upstream request. A live `/ws` connection is closed 1008 `airlock_active`.
+ * upstream request. A live `/ws` connection is closed 1008 `airlock_active`. A request held for an
+ * operator's approval (a tainted session's write, `ask`) is cut the same way: the approval is
+ * withdrawn, and a late answer lets nothing through.
  */
 import assert from 'node:assert/strict'
 import http from 'node:http'
@@ -234,4 +236,101 @@ describe('pipelock session terminate on a running proxy', {timeout: 60_000}, () 
     assert.ok(await until(async () => (await inFlight('done|127.0.0.1')) === 0, 3000))
     assert.equal(JSON.parse(terminate('done|127.0.0.1', true).stdout).connections_cut, 0)
   })
+})
+
+/** An origin that serves a page on GET and notes every request it receives. */
+async function recordingOrigin(): Promise<{port: number; seen: string[]; close: () => Promise<void>}> {
+  const seen: string[] = []
+  const server = http.createServer((req, res) => {
+    seen.push(`${req.method} ${req.url}`)
+    req.resume()
+    res.writeHead(200, {'content-type': 'text/html; charset=utf-8'})
+    res.end('<html><head><title>Page</title></head><body><p>Plain page.</p></body></html>')
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    seen,
+    close: async () => {
+      server.closeAllConnections()
+      await new Promise<void>((r) => server.close(() => r()))
+    },
+  }
+}
+
+describe('pipelock session terminate cuts a request held for an operator', {timeout: 60_000}, () => {
+  let origin: Awaited<ReturnType<typeof recordingOrigin>>
+  let proxy: RunningProxy
+  before(async () => {
+    origin = await recordingOrigin()
+    // A tainted session's write is held for an operator (`ask`) once an approval channel exists.
+    const config = [
+      'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]',
+      'forward_proxy:', '  enabled: true',
+      'response_scanning:', '  action: ask', '  ask_timeout_seconds: 60',
+      'session_profiling:', '  enabled: true',
+      'kill_switch:', `  api_token: ${TOKEN}`,
+    ].join('\n') + '\n'
+    proxy = await startProxy(config)
+  })
+  after(async () => {
+    await proxy?.stop()
+    await origin?.close()
+  })
+  const api = async (method: string, path: string, body?: string): Promise<{status: number; json: () => Record<string, unknown>}> => {
+    const r = await fetch(`http://${proxy.addr}${path}`, {method, headers: {Authorization: `Bearer ${TOKEN}`}, ...(body !== undefined ? {body} : {})})
+    const text = await r.text()
+    return {status: r.status, json: () => JSON.parse(text) as Record<string, unknown>}
+  }
+  const approvals = async (all = false): Promise<Array<Record<string, unknown>>> => (await api('GET', `/api/v1/approvals${all ? '?status=all' : ''}`)).json().approvals as Array<Record<string, unknown>>
+
+  for (const action of ['terminate', 'reset'] as const) {
+    it(`${action}: the held write is answered 403 airlock_active at once, its approval withdrawn, a late approval lets nothing through`, async () => {
+      const ip = action === 'terminate' ? '127.0.0.31' : '127.0.0.32'
+      const agent = `held-${action}`
+      const key = `${agent}|${ip}`
+      const base = `http://127.0.0.1:${origin.port}`
+      const fwd = (p: string, method = 'GET') => rawHttp(proxy.port, {method, path: `${base}${p}`, headers: {'X-Pipelock-Agent': agent}, from: ip, ...(method === 'POST' ? {body: 'a=b'} : {})})
+      // A read of an external page taints the session; its write is then held for an operator.
+      assert.equal((await fwd(`/page-${action}`)).status, 200)
+      const held = fwd(`/upload-${action}`, 'POST')
+      let id = ''
+      assert.ok(await until(async () => {
+        const p = (await approvals()).find((a) => a.session_key === key)
+        id = String(p?.id ?? '')
+        return p !== undefined
+      }, 5000), 'the write is held')
+      // Waiting for its operator, the request is in flight.
+      assert.equal((await api('GET', `/api/v1/sessions/${encodeURIComponent(key)}`)).json().in_flight, 1)
+      const started = Date.now()
+      if (action === 'terminate') {
+        assert.deepEqual(runCli(['session', 'terminate', key, '--api-url', proxy.addr, '--api-token', TOKEN], {env: {...process.env, PIPELOCK_API_URL: '', PIPELOCK_CONFIG: ''}}), {
+          status: 0,
+          stderr: `WARNING: terminated session ${key} — 1 in-flight connection was cut.\n`,
+          stdout: `terminated ${key}: previous_tier=none level=normal score=0.00 cee_cleared=false\n`,
+        })
+      } else {
+        const r = await api('POST', `/api/v1/sessions/${encodeURIComponent(key)}/reset`)
+        assert.equal(r.json().connections_cut, 1)
+      }
+      const detail = action === 'terminate' ? 'request cut: session terminated' : 'request cut: session reset'
+      const answered = await held
+      assert.ok(Date.now() - started < 3000, `answered after ${Date.now() - started} ms`)
+      assert.equal(answered.status, 403)
+      assert.equal(answered.body, `airlock: ${detail}\n`)
+      assert.equal(answered.headers['x-pipelock-block-reason'], 'airlock_active')
+      // The approval is withdrawn: no longer pending (its slot is free), cancelled with the cut's reason.
+      assert.equal((await approvals()).filter((a) => a.session_key === key).length, 0)
+      const gone = (await approvals(true)).find((a) => a.id === id)
+      assert.deepEqual([gone?.status, gone?.decision_reason], ['cancelled', detail])
+      // An approval arriving late is refused and lets nothing through.
+      const late = await api('POST', `/api/v1/approvals/${encodeURIComponent(id)}`, JSON.stringify({decision: 'allow', decided_by: 'carol'}))
+      assert.equal(late.status, 409)
+      await new Promise((r) => setTimeout(r, 200))
+      assert.deepEqual(origin.seen.filter((l) => l.includes(`-${action}`)), [`GET /page-${action}`])
+      // One block Decision for the held request, recorded.
+      const cuts = events(proxy, 'blocked').filter((e) => e.agent === agent && JSON.stringify(e).includes(detail))
+      assert.equal(cuts.length, 1, proxy.stdout())
+    })
+  }
 })

@@ -86,7 +86,11 @@ export class ApprovalQueue {
 
   constructor(private readonly opts: ApprovalQueueOptions) {}
 
-  /** Holds a request until it is answered; never rejects. `signal` cancels (client gone). */
+  /**
+   * Holds a request until it is answered; never rejects. `signal` cancels it (the client went away,
+   * or its session was reset or terminated): a denial whose reason is the abort's reason when that
+   * is a string, else "client disconnected".
+   */
   hold(req: AskRequest, signal?: AbortSignal): Promise<AskAnswer> {
     const id = this.opts.newId()
     const now = this.opts.nowMs()
@@ -106,7 +110,9 @@ export class ApprovalQueue {
       const timer = setTimeout(() => this.settle(id, 'expired', {id, outcome: 'timeout', decidedBy: '', reason: `no answer within ${secs}s`}), secs * 1000)
       timer.unref?.()
       this.pending.set(id, {item, resolve, timer, startMs: now})
-      signal?.addEventListener('abort', () => this.settle(id, 'cancelled', {id, outcome: 'deny', decidedBy: '', reason: 'client disconnected'}), {once: true})
+      const cancel = (): void => this.settle(id, 'cancelled', {id, outcome: 'deny', decidedBy: '', reason: typeof signal?.reason === 'string' ? signal.reason : 'client disconnected'})
+      if (signal?.aborted === true) cancel()
+      else signal?.addEventListener('abort', cancel, {once: true})
     })
   }
 

@@ -75,7 +75,7 @@ export interface ResetOutcome {
   readonly previousScore: number
   readonly previousTier: string
   readonly ipStateCleared: boolean
-  /** Live tunnels, WebSockets, MCP streams, in-flight fetch/forward/reverse exchanges of the session that were cut. */
+  /** Live tunnels, WebSockets, MCP streams, in-flight fetch/forward/reverse exchanges and held requests of the session that were cut. */
   readonly connectionsCut: number
 }
 

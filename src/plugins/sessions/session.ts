@@ -77,8 +77,9 @@ export class Session {
   /** Live work (tunnels, WebSockets) to cut on reset/terminate and on entering airlock hard/drain. */
   readonly cancels = new Set<() => void>()
   /**
-   * Buffered fetch/forward/reverse exchanges still waiting on their answer: only a reset or
-   * terminate cuts them (entering hard or drain lets them finish, so a drain can complete). Each returns whether it cut anything (an exchange whose answer is
+   * Buffered fetch/forward/reverse exchanges and requests held for an operator, still waiting on
+   * their answer: only a reset or terminate cuts them (entering hard or drain lets them finish, so
+   * a drain can complete). Each returns whether it cut anything (an exchange whose answer is
    * already out has nothing left to cut).
    */
   readonly exchanges = new Set<(cause: ExchangeCutCause) => boolean>()

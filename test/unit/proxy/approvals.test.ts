@@ -54,6 +54,21 @@ test('approvals: a full queue, a cancelled client and shutdown deny', async () =
   assert.equal((await q.hold(req())).reason, 'shutting down')
 })
 
+test('approvals: a hold withdrawn with a reason (its session cut) is cancelled with that reason, and frees its slot', async () => {
+  const {q} = queue(1)
+  const ac = new AbortController()
+  const held = q.hold(req({kind: 'taint'}), ac.signal)
+  ac.abort('request cut: session terminated')
+  assert.deepEqual(await held, {id: 'ask-1', outcome: 'deny', decidedBy: '', reason: 'request cut: session terminated'})
+  assert.deepEqual([q.get('ask-1')!.status, q.get('ask-1')!.decision_reason], ['cancelled', 'request cut: session terminated'])
+  assert.deepEqual(q.decide('ask-1', 'allow', 'carol', ''), {ok: false, status: 409, error: 'approval already decided'})
+  // The one slot is free again; a signal aborted before the hold cancels it at once.
+  const gone = new AbortController()
+  gone.abort('request cut: session reset')
+  assert.deepEqual(await q.hold(req(), gone.signal), {id: 'ask-2', outcome: 'deny', decidedBy: '', reason: 'request cut: session reset'})
+  assert.equal(q.size, 0)
+})
+
 test('approvals: previews are cut on code points, not bytes', () => {
   assert.equal(cutCodePoints('😀'.repeat(201), 200), `${'😀'.repeat(200)}...`)
   assert.equal(cutCodePoints('short', 200), 'short')

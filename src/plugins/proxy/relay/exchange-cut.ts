@@ -1,6 +1,7 @@
 /**
  * A buffered `/fetch`, forward-proxy or reverse-proxy exchange waiting on its upstream (or on its
- * body, or its response scan) is in-flight work of its session: a reset or terminate of the session cuts it
+ * body, or its response scan), and a request the gate holds for an operator's approval (taint
+ * `ask`, gate/stages/taint.ts), is in-flight work of its session: a reset or terminate of the session cuts it
  * (runtime §12: "terminate always cuts in-flight work"). The reference lets such exchanges run to
  * the end (OP §6 item 4), so a request already waiting on a slow upstream got its answer after
  * the operator's incident action; here it is answered with a block instead (docs/compatibility.md).

@@ -5,12 +5,14 @@
  * (layer `taint_policy`); `ask` is held for an operator when an approval channel exists (docs/ask.md)
  * and is a 403 otherwise, or when denied or timed out. Either is a finding no exception waives: in
  * audit mode (`enforce: false`) the mode stage records it as `would_block` and the request goes
- * on — so no operator is asked then. The evaluation rides on every later Decision of the request
- * (receipts' taint fields).
+ * on — so no operator is asked then. A reset or terminate of the session while the request waits
+ * for its operator cuts it: 403 `airlock_active`, as a cut exchange (relay/exchange-cut.ts). The
+ * evaluation rides on every later Decision of the request (receipts' taint fields).
  */
 import type {RequestSession} from '../../session-gate.js'
 import type {RequestGateContext, Stage} from '../context.js'
 import {answers} from './mode.js'
+import {ExchangeCut} from '../../relay/exchange-cut.js'
 
 const READS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
 
@@ -34,11 +36,28 @@ async function judgeTaint(ctx: RequestGateContext, t: RequestSession): Promise<b
   if (ev.decision === 'allow') return false
   // An operator is asked only when the block would be answered (not in audit mode).
   if (ev.decision === 'ask' && answers(ctx.snap, 'record') && ctx.ports.approvals !== undefined) {
+    // A request waiting for its operator is in-flight work of its session: a reset or terminate
+    // withdraws the question (the pending approval is cancelled, its slot freed) and answers the
+    // request with the cut's block, so an approval arriving later lets nothing through.
+    const withdrawn = new AbortController()
+    let held = true
+    let cutDetail = ''
+    const cut = new ExchangeCut(ps, t, () => !held, (detail) => {
+      cutDetail = detail
+      withdrawn.abort(detail)
+    })
     const answer = await ctx.ports.approvals.hold({
       kind: 'taint', transport: ctx.b.transport, agent: ctx.b.agent, sessionKey: ctx.b.sessionKey, target: ctx.shown,
       reason: ev.reason, patterns: [], preview: `${ctx.method.toUpperCase()} ${ctx.shown}`, allowStrip: false,
-    })
+    }, withdrawn.signal)
+    held = false
+    cut.end()
     ctx.rec.hitl = {id: answer.id, outcome: answer.outcome, decidedBy: answer.decidedBy}
+    if (cut.cut) {
+      ctx.block({stage: 'session', layer: 'airlock', reason: 'airlock_active', detail: cutDetail, status: 403, body: `airlock: ${cutDetail}`})
+      ctx.rec.seal()
+      return true
+    }
     if (answer.outcome === 'allow') {
       // Approved: the action now carries the operator's authority (policy-extra §1.10).
       ;({evidence} = ps.evaluateHttp(t, ctx.method, ctx.target, ctx.shown, 'operator_override'))
