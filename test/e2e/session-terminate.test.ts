@@ -190,7 +190,6 @@ describe('pipelock session terminate on a running proxy', {timeout: 60_000}, () 
   it('cuts a reverse-proxy request waiting on its slow upstream: in flight, 403 airlock_active, recorded, upstream aborted, counted', async () => {
     const key = 'rev|127.0.0.1'
     const abandonedBefore = slow.abandoned()
-    const started = Date.now()
     const reversed = rawHttp(reversePort, {path: '/r', headers: {'X-Pipelock-Agent': 'rev'}})
     assert.ok(await until(async () => (await inFlight(key)) === 1, 3000), 'the reverse exchange is in flight')
     assert.deepEqual(terminate(key), {
@@ -198,8 +197,8 @@ describe('pipelock session terminate on a running proxy', {timeout: 60_000}, () 
       stderr: 'WARNING: terminated session rev|127.0.0.1 — 1 in-flight connection was cut.\n',
       stdout: 'terminated rev|127.0.0.1: previous_tier=none level=normal score=0.00 cee_cleared=false\n',
     })
+    // Answered by the cut (the origin would answer 200 after 4 s), its upstream request aborted.
     const r = await reversed
-    assert.ok(Date.now() - started < 3500, `answered after ${Date.now() - started} ms`)
     assert.equal(r.status, 403)
     assert.equal(r.body, '{"error":"blocked by pipelock","blocked":true,"block_reason":"request cut: session terminated","direction":"request"}\n')
     assert.equal(r.headers['x-pipelock-block-reason'], 'airlock_active')
@@ -285,7 +284,7 @@ describe('pipelock session terminate cuts a request held for an operator', {time
   const approvals = async (all = false): Promise<Array<Record<string, unknown>>> => (await api('GET', `/api/v1/approvals${all ? '?status=all' : ''}`)).json().approvals as Array<Record<string, unknown>>
 
   for (const action of ['terminate', 'reset'] as const) {
-    it(`${action}: the held write is answered 403 airlock_active at once, its approval withdrawn, a late approval lets nothing through`, async () => {
+    it(`${action}: the held write is answered 403 airlock_active, its approval withdrawn, a late approval lets nothing through`, async () => {
       const ip = action === 'terminate' ? '127.0.0.31' : '127.0.0.32'
       const agent = `held-${action}`
       const key = `${agent}|${ip}`
@@ -302,7 +301,6 @@ describe('pipelock session terminate cuts a request held for an operator', {time
       }, 5000), 'the write is held')
       // Waiting for its operator, the request is in flight.
       assert.equal((await api('GET', `/api/v1/sessions/${encodeURIComponent(key)}`)).json().in_flight, 1)
-      const started = Date.now()
       if (action === 'terminate') {
         assert.deepEqual(runCli(['session', 'terminate', key, '--api-url', proxy.addr, '--api-token', TOKEN], {env: {...process.env, PIPELOCK_API_URL: '', PIPELOCK_CONFIG: ''}}), {
           status: 0,
@@ -314,8 +312,8 @@ describe('pipelock session terminate cuts a request held for an operator', {time
         assert.equal(r.json().connections_cut, 1)
       }
       const detail = action === 'terminate' ? 'request cut: session terminated' : 'request cut: session reset'
+      // Answered by the cut, not by an operator or the 60 s ask timeout (both would say otherwise).
       const answered = await held
-      assert.ok(Date.now() - started < 3000, `answered after ${Date.now() - started} ms`)
       assert.equal(answered.status, 403)
       assert.equal(answered.body, `airlock: ${detail}\n`)
       assert.equal(answered.headers['x-pipelock-block-reason'], 'airlock_active')
