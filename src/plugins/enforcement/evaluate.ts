@@ -178,8 +178,10 @@ function evaluateHttpMethod(contract: ResolvedContract | IndexedContract | undef
   }
   at(Infinity)
   if (!index.hasEnforceHttp) return scannerDecision(p)
+  // A default deny names no rule: none matched. (§7.6 names the host's first rule, which then
+  // drew the denial in receipts, the 403 and shadow's per-rule rates although it never matched.)
   return first !== undefined
-    ? contractBlock(p, contract, 'contract_enforce_default', first.id)
+    ? {...contractBlock(p, contract, 'contract_enforce_default', ''), host: url.host}
     : contractBlock(p, contract, 'contract_default_deny', '')
 }
 

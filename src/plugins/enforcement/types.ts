@@ -88,6 +88,11 @@ export interface ContractDecision {
   adaptiveBlockSignal: boolean
   /** Set when a method override (not the request line) is what the contract denies. */
   overrideMethod?: string
+  /**
+   * Set on `contract_enforce_default`: the request's host, which has enforce rules but none
+   * matched (the decision's `ruleId` is then empty: the deny belongs to the host, not a rule).
+   */
+  host?: string
 }
 
 /** The contract fields a decision carries to receipts, capture and audit (receipts §4.2 #32–39, §7.10). */

@@ -54,7 +54,7 @@ export function gateHttp(mode: Mode, contract: ResolvedContract, req: {url: stri
   const ctx = contractContext(mode, contract, d)
   if (d.verdict !== 'block') return {verdict: d.verdict, code: '', detail: '', context: ctx}
   const code = blockReasonCode(d)
-  const rule = d.ruleId !== '' ? ` (rule ${d.ruleId})` : ''
+  const rule = d.ruleId !== '' ? ` (rule ${d.ruleId})` : d.host !== undefined ? ` (no enforce rule of host ${d.host} matches)` : ''
   const what = d.overrideMethod === undefined ? 'request' : `method override ${d.overrideMethod}`
   return {verdict: 'block', code, detail: `${code}: ${what} not allowed by contract ${contract.contractHash}${rule}`, context: ctx}
 }

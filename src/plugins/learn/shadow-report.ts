@@ -152,7 +152,9 @@ export function changeDecider(c: ShadowChange): string {
       case 'contract_default_deny':
         return `default deny: no rule for the ${c.host === '' && c.tool !== '' ? 'tool' : 'host'} (contract_default_deny)`
       case 'contract_enforce_default':
-        return `default deny: no rule of the host matches (contract_enforce_default${under})`
+        // The deny belongs to the host: no rule of it matched, so none is named (an MCP args
+        // mismatch, which shares this wire code, names the rule whose args differ).
+        return c.ruleId === '' && c.host !== '' ? `default deny: no enforce rule of host ${c.host} matches (contract_enforce_default)` : `default deny: no rule of the host matches (contract_enforce_default${under})`
       case 'contract_non_default_port':
         return `port not allowed: contracts judge default ports only (contract_non_default_port${under})`
       case 'contract_invalid_path':

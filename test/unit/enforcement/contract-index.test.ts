@@ -69,7 +69,8 @@ function walk(contract: ResolvedContract, input: HttpRequestInput): {verdict: st
     return {verdict: 'allow', reason: '', ruleId: id}
   }
   if (!hasEnforce) return {verdict: 'allow', reason: '', ruleId: ''}
-  return firstHostRule !== '' ? {verdict: 'block', reason: 'contract_enforce_default', ruleId: firstHostRule} : {verdict: 'block', reason: 'contract_default_deny', ruleId: ''}
+  // a default deny names no rule: none matched (docs/compatibility.md; §7.6 names the first host rule)
+  return firstHostRule !== '' ? {verdict: 'block', reason: 'contract_enforce_default', ruleId: ''} : {verdict: 'block', reason: 'contract_default_deny', ruleId: ''}
 }
 
 function outcome(f: () => ContractDecision): {verdict: string; reason: string; ruleId: string} | {error: string} {

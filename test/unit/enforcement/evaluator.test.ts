@@ -58,10 +58,10 @@ const cases: [string, ResolvedContract | undefined, HttpRequestInput, {verdict: 
   ['host normalisation: case and trailing dot both sides', C, req('https://API.Example.com./v1/users'), {verdict: 'allow', win: 'contract', reason: '', rule: 'r-users'}],
   ['path canonicalised (case, trailing slash) before exact equality', C, req('https://api.example.com/V1/Users/'), {verdict: 'allow', win: 'contract', reason: '', rule: 'r-users'}],
   ['method is case-insensitive', C, req('https://api.example.com/v1/users', {method: ' get '}), {verdict: 'allow', win: 'contract', reason: '', rule: 'r-users'}],
-  ['wrong method → enforce default, first host rule', C, req('https://api.example.com/v1/users', {method: 'DELETE'}), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-users'}],
-  ['wrong path → enforce default', C, req('https://api.example.com/v1/other'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-users'}],
+  ['wrong method → enforce default, no rule named (none matched)', C, req('https://api.example.com/v1/users', {method: 'DELETE'}), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: ''}],
+  ['wrong path → enforce default', C, req('https://api.example.com/v1/other'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: ''}],
   ['effective_action must equal exactly', C, req('https://api.example.com/v1/orders', {method: 'POST', effectiveAction: 'allow'}), {verdict: 'allow', win: 'contract', reason: '', rule: 'r-post'}],
-  ['effective_action mismatch → block', C, req('https://api.example.com/v1/orders', {method: 'POST', effectiveAction: 'warn'}), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-users'}],
+  ['effective_action mismatch → block', C, req('https://api.example.com/v1/orders', {method: 'POST', effectiveAction: 'warn'}), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: ''}],
   ['host-only rule matches every path and method', C, req('https://docs.example.com/a/b?q=1', {method: 'PUT'}), {verdict: 'allow', win: 'contract', reason: '', rule: 'r-docs'}],
   ['other host → contract-wide default deny (no §10.6 host scoping)', C, req('https://elsewhere.example.com/'), {verdict: 'block', win: 'contract', reason: 'contract_default_deny', rule: ''}],
   ['capture_only rules never allow', C, req('https://capture.example.com/'), {verdict: 'block', win: 'contract', reason: 'contract_default_deny', rule: ''}],
@@ -72,38 +72,38 @@ const cases: [string, ResolvedContract | undefined, HttpRequestInput, {verdict: 
   ['encoded slash blocks', C, req('https://api.example.com/v1%2Fusers'), {verdict: 'block', win: 'contract', reason: 'contract_invalid_path', rule: 'r-users'}],
   ['double slash blocks', C, req('https://api.example.com//v1/users'), {verdict: 'block', win: 'contract', reason: 'contract_invalid_path', rule: 'r-users'}],
   ['host-only rule ignores bad paths (no paths constraint)', C, req('https://docs.example.com/a//b'), {verdict: 'allow', win: 'contract', reason: '', rule: 'r-docs'}],
-  ['* in a path value is literal, not a wildcard', C, req('https://star.example.com/repos/x'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-star'}],
+  ['* in a path value is literal, not a wildcard', C, req('https://star.example.com/repos/x'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: ''}],
   ['literal * matches only itself', C, req('https://star.example.com/repos/%2A'), {verdict: 'allow', win: 'contract', reason: '', rule: 'r-star'}],
   ['a collapsed segment matches any one id', C, req('https://ids.example.com/v1/users/8f3a2c'), {verdict: 'allow', win: 'contract', reason: '', rule: 'r-ids'}],
-  ['a collapsed segment never stands for a built-in reserved word (admin), pinned or not', C, req('https://ids.example.com/v1/users/admin'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-ids'}],
-  ['nor for one in another case (TOKEN)', C, req('https://ids.example.com/v1/users/TOKEN'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-ids'}],
-  ['nor for a double-encoded one with a ;parameter (%2561uth;x)', C, req('https://ids.example.com/v1/users/%2561uth;x'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-ids'}],
+  ['a collapsed segment never stands for a built-in reserved word (admin), pinned or not', C, req('https://ids.example.com/v1/users/admin'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: ''}],
+  ['nor for one in another case (TOKEN)', C, req('https://ids.example.com/v1/users/TOKEN'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: ''}],
+  ['nor for a double-encoded one with a ;parameter (%2561uth;x)', C, req('https://ids.example.com/v1/users/%2561uth;x'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: ''}],
   ['without a pin a collapsed segment stands for any other word (export)', C, req('https://ids.example.com/v1/users/export'), {verdict: 'allow', win: 'contract', reason: '', rule: 'r-ids'}],
-  ['a pinned value is not one of the ids a collapsed segment stands for', C, req('https://pinned.example.com/v1/users/export'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-pinned'}],
-  ['a pin holds whatever case the request uses', C, req('https://pinned.example.com/v1/users/EXPORT'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-pinned'}],
-  ['a pin holds for an encoded, double-encoded or ;parameter form', C, req('https://pinned.example.com/v1/users/%2565xport;x'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-pinned'}],
+  ['a pinned value is not one of the ids a collapsed segment stands for', C, req('https://pinned.example.com/v1/users/export'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: ''}],
+  ['a pin holds whatever case the request uses', C, req('https://pinned.example.com/v1/users/EXPORT'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: ''}],
+  ['a pin holds for an encoded, double-encoded or ;parameter form', C, req('https://pinned.example.com/v1/users/%2565xport;x'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: ''}],
   ['other ids still match the pinned entry', C, req('https://pinned.example.com/v1/users/8f3a2c'), {verdict: 'allow', win: 'contract', reason: '', rule: 'r-pinned'}],
-  ['a collapsed segment matches exactly one segment, not more', C, req('https://ids.example.com/v1/users/8f3a2c/keys'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-ids'}],
-  ['literal segments of a collapsed path still match literally', C, req('https://ids.example.com/v1/admin/8f3a2c'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-ids'}],
-  ['a collapsed segment is not a dot segment (%2e resolves to the parent upstream)', C, req('https://ids.example.com/v1/users/%2e'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-ids'}],
-  ['a collapsed segment is not a dot-dot segment', C, req('https://ids.example.com/v1/users/%2E%2e'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-ids'}],
-  ['a collapsed segment is not a dot segment with a ;parameter (..; resolves to the parent on servers that drop them)', C, req('https://ids.example.com/v1/users/..;'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-ids'}],
-  ['nor an encoded one', C, req('https://ids.example.com/v1/users/%2e;jsessionid=1'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-ids'}],
-  ['a collapsed segment does not hold a backslash (WHATWG clients and IIS read it as a separator)', C, req('https://ids.example.com/v1/users/x\\admin'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-ids'}],
-  ['nor an encoded one (%5C)', C, req('https://ids.example.com/v1/users/x%5cadmin'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-ids'}],
-  ['a collapsed segment is UTF-8: an overlong %c0%ae%c0%ae (`..` to lenient decoders) is not an id', C, req('https://ids.example.com/v1/users/%c0%ae%c0%ae'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-ids'}],
-  ['nor any other byte that is not UTF-8', C, req('https://ids.example.com/v1/users/a%ffb'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-ids'}],
+  ['a collapsed segment matches exactly one segment, not more', C, req('https://ids.example.com/v1/users/8f3a2c/keys'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: ''}],
+  ['literal segments of a collapsed path still match literally', C, req('https://ids.example.com/v1/admin/8f3a2c'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: ''}],
+  ['a collapsed segment is not a dot segment (%2e resolves to the parent upstream)', C, req('https://ids.example.com/v1/users/%2e'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: ''}],
+  ['a collapsed segment is not a dot-dot segment', C, req('https://ids.example.com/v1/users/%2E%2e'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: ''}],
+  ['a collapsed segment is not a dot segment with a ;parameter (..; resolves to the parent on servers that drop them)', C, req('https://ids.example.com/v1/users/..;'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: ''}],
+  ['nor an encoded one', C, req('https://ids.example.com/v1/users/%2e;jsessionid=1'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: ''}],
+  ['a collapsed segment does not hold a backslash (WHATWG clients and IIS read it as a separator)', C, req('https://ids.example.com/v1/users/x\\admin'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: ''}],
+  ['nor an encoded one (%5C)', C, req('https://ids.example.com/v1/users/x%5cadmin'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: ''}],
+  ['a collapsed segment is UTF-8: an overlong %c0%ae%c0%ae (`..` to lenient decoders) is not an id', C, req('https://ids.example.com/v1/users/%c0%ae%c0%ae'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: ''}],
+  ['nor any other byte that is not UTF-8', C, req('https://ids.example.com/v1/users/a%ffb'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: ''}],
   ['a collapsed segment may hold non-ASCII UTF-8', C, req('https://ids.example.com/v1/users/%C3%A9t%C3%A9'), {verdict: 'allow', win: 'contract', reason: '', rule: 'r-ids'}],
-  ['a collapsed segment is not a double-encoded dot-dot (%252e%252e: `..` to an upstream that decodes twice)', C, req('https://ids.example.com/v1/users/%252e%252e'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-ids'}],
-  ['nor a half double-encoded one (%2e%252e)', C, req('https://ids.example.com/v1/users/%2e%252e'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-ids'}],
-  ['nor a triple-encoded dot (%25252e)', C, req('https://ids.example.com/v1/users/%25252e'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-ids'}],
-  ['nor a double-encoded slash (a%252fb is a/b two decodes down)', C, req('https://ids.example.com/v1/users/a%252fb'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-ids'}],
-  ['nor a double-encoded backslash (%255c)', C, req('https://ids.example.com/v1/users/a%255cb'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-ids'}],
+  ['a collapsed segment is not a double-encoded dot-dot (%252e%252e: `..` to an upstream that decodes twice)', C, req('https://ids.example.com/v1/users/%252e%252e'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: ''}],
+  ['nor a half double-encoded one (%2e%252e)', C, req('https://ids.example.com/v1/users/%2e%252e'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: ''}],
+  ['nor a triple-encoded dot (%25252e)', C, req('https://ids.example.com/v1/users/%25252e'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: ''}],
+  ['nor a double-encoded slash (a%252fb is a/b two decodes down)', C, req('https://ids.example.com/v1/users/a%252fb'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: ''}],
+  ['nor a double-encoded backslash (%255c)', C, req('https://ids.example.com/v1/users/a%255cb'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: ''}],
   ['an id holding an escaped percent that decodes to a name is still an id', C, req('https://ids.example.com/v1/users/50%2541'), {verdict: 'allow', win: 'contract', reason: '', rule: 'r-ids'}],
   ['a lone % is literal', C, req('https://ids.example.com/v1/users/100%25'), {verdict: 'allow', win: 'contract', reason: '', rule: 'r-ids'}],
   ['a ;parameter on a name is still one segment', C, req('https://ids.example.com/v1/users/8f3a2c;v=2'), {verdict: 'allow', win: 'contract', reason: '', rule: 'r-ids'}],
   ['a collapsed segment may hold dots inside a name', C, req('https://ids.example.com/v1/users/a.b..c'), {verdict: 'allow', win: 'contract', reason: '', rule: 'r-ids'}],
-  ['a collapsed segment needs a segment', C, req('https://ids.example.com/v1/users'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: 'r-ids'}],
+  ['a collapsed segment needs a segment', C, req('https://ids.example.com/v1/users'), {verdict: 'block', win: 'contract', reason: 'contract_enforce_default', rule: ''}],
   ['scanner warn stays warn on contract allow', C, req('https://docs.example.com/', {scannerVerdict: 'warn'}), {verdict: 'warn', win: 'contract', reason: '', rule: 'r-docs'}],
   ['scanner block wins over a contract allow', C, req('https://docs.example.com/', {scannerVerdict: 'block'}), {verdict: 'block', win: 'scanner', reason: '', rule: ''}],
   ['empty scanner verdict is a block', C, req('https://docs.example.com/', {scannerVerdict: ''}), {verdict: 'block', win: 'scanner', reason: 'scanner_decision_missing', rule: ''}],
@@ -131,6 +131,20 @@ test('evaluateHttp: rules are tried in order; the first satisfied rule wins', ()
   const c = contract(rule('a', 'enforce', {...host('h.example'), methods: ['POST']}), rule('b', 'enforce', host('h.example')), rule('c', 'enforce', host('h.example')))
   assert.equal(evaluateHttp(c, req('https://h.example/')).ruleId, 'b')
   assert.equal(evaluateHttp(c, req('https://h.example/', {method: 'POST'})).ruleId, 'a')
+})
+
+test('evaluateHttp: a default deny names the host, never a rule that did not match it', () => {
+  // the host's first rule is for `/` only: it must not draw the deny of `/docs/index.html`
+  const c = contract(
+    rule('r-root', 'enforce', {...host('h.example'), paths: [{value: '/'}]}),
+    rule('r-items', 'enforce', {...host('h.example'), paths: [{value: '/api/items/*'}]}),
+  )
+  const of = (d: ReturnType<typeof evaluateHttp>) => ({reason: d.reason, rule: d.ruleId, host: d.host, drift: d.drift?.ruleId})
+  assert.deepEqual(of(evaluateHttp(c, req('https://H.example./docs/index.html'))), {reason: 'contract_enforce_default', rule: '', host: 'h.example', drift: ''})
+  assert.deepEqual(of(evaluateHttp(c, req('https://h.example/docs/index.html', {mode: 'shadow'}))), {reason: 'contract_observed_only', rule: '', host: 'h.example', drift: ''})
+  assert.deepEqual(of(evaluateHttp(c, req('https://other.example/'))), {reason: 'contract_default_deny', rule: '', host: undefined, drift: ''})
+  // a rule that matched still names itself
+  assert.deepEqual(of(evaluateHttp(c, req('https://h.example/'))), {reason: '', rule: 'r-root', host: undefined, drift: undefined})
 })
 
 test('evaluateHttp: policy sources trimmed, de-duplicated, then scanner and contract appended', () => {

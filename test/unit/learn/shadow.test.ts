@@ -3,13 +3,15 @@ import assert from 'node:assert/strict'
 import {readFileSync, statSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
-import {fixedClock} from '../../../src/plugins/canonical/index.js'
+import {fixedClock, fromPlain, type JsonObject} from '../../../src/plugins/canonical/index.js'
+import {compactContract} from '../../../src/plugins/enforcement/index.js'
 import {PipelockError} from '../../../src/plugins/errors/index.js'
 import {
   aggregateDeltas,
   analyzeShadow,
   createScannerReplay,
   exemplarId,
+  judgeEvent,
   loadShadowContract,
   renderShadowJson,
   renderShadowMarkdown,
@@ -273,6 +275,36 @@ test('shadow changes: a record judged on a method override names it (its own row
   )
   const changes = JSON.parse(renderShadowJson(a)).changes as Record<string, unknown>[]
   assert.deepEqual(changes.map((c) => [c.count, c.method, c.method_overrides]), [[1, 'POST', undefined], [2, 'POST', ['DELETE']]])
+})
+
+/** A contract on 127.77.13.9: `/` and `/api/items/*` enforced, `/docs/index.html` capture-only. */
+const SPLIT_HOST = compactContract({
+  contractHash: 'sha256:c',
+  body: fromPlain({
+    rules: [
+      ['r-root', 'enforce', '/'],
+      ['r-items', 'enforce', '/api/items/*'],
+      ['r-docs', 'capture_only', '/docs/index.html'],
+    ].map(([rule_id, lifecycle_state, value]) => ({rule_id, rule_kind: 'http_destination', lifecycle_state, selector: {host: {value: '127.77.13.9', data_class: 'public'}, paths: [{value}]}})),
+  }) as JsonObject,
+})
+const splitHostRecord = (p: string): ReplayedRecord =>
+  judgeEvent({surface: 'url', method: 'GET', url: `http://127.77.13.9${p}`, toolName: '', toolArgsJson: '', mcpMethod: '', effectiveAction: 'allow', payloadRef: '', payloadSha256: '', observedAtNs: T0}, SPLIT_HOST, {verdict: 'allow', findings: []})
+
+test('shadow: a default deny is the host\'s, charged to no rule (its first rule, for `/`, never matched /docs)', () => {
+  const {a, section} = changesOf([splitHostRecord('/'), splitHostRecord('/'), splitHostRecord('/docs/index.html'), splitHostRecord('/docs/index.html'), splitHostRecord('/docs/index.html')])
+  assert.deepEqual(a.rules.map((r) => [r.ruleId, r.evaluations, r.newBlocks, r.unchanged]), [['r-root', 2, 0, 2]])
+  assert.equal(a.newBlocks, 3)
+  assert.equal(
+    section,
+    CHANGES_HEAD + '| new block | 3 | GET | `http://127.77.13.9/docs/index.html` | allow | block | default deny: no enforce rule of host 127.77.13.9 matches (contract_enforce_default) |\n',
+  )
+  const json = JSON.parse(renderShadowJson(a)) as {changes: Record<string, unknown>[]; batches: Record<string, unknown>[]}
+  assert.deepEqual(json.changes, [
+    {change: 'new_block', count: 3, surface: 'url', method: 'GET', scheme: 'http', host: '127.77.13.9', path: '/docs/index.html', original_verdict: 'allow', candidate_verdict: 'block', decided_by: 'contract', reason: 'contract_enforce_default'},
+  ])
+  // the batch (and its shadow_delta receipt) goes under the reason, as a contract-wide default deny's does
+  assert.deepEqual(json.batches.map((b) => [b.RuleID, b.LosslessCount]), [['contract_enforce_default', 3]])
 })
 
 test('unreplayableScan: live-state scanner stages and DLP on a redacted capture URL keep their captured verdict; the rest is replayed', () => {

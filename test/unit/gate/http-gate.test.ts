@@ -1,0 +1,35 @@
+// The live gate's block detail and receipt context for a contract default deny: the deny belongs
+// to the host (no rule of it matched), so neither names a rule.
+import assert from 'node:assert/strict'
+import {test} from 'node:test'
+import {fromPlain, type JsonObject} from '../../../src/plugins/canonical/index.js'
+import {gateHttp} from '../../../src/plugins/gate/index.js'
+
+const rule = (id: string, state: string, paths?: string[]): Record<string, unknown> => ({
+  rule_id: id,
+  rule_kind: 'http_destination',
+  lifecycle_state: state,
+  selector: {host: {value: '127.77.13.9', data_class: 'public'}, ...(paths === undefined ? {} : {paths: paths.map((value) => ({value}))})},
+})
+const contract = {
+  contractHash: 'sha256:c',
+  body: fromPlain({rules: [rule('r-root', 'enforce', ['/']), rule('r-items', 'enforce', ['/api/items/*']), rule('r-docs', 'capture_only', ['/docs/index.html'])]}) as JsonObject,
+}
+const get = (url: string) => gateHttp('live', contract, {url, method: 'GET', scannerVerdict: 'allow'})
+
+test('gateHttp: a default deny names the host whose rules did not match, not its first rule', () => {
+  const r = get('http://127.77.13.9/docs/index.html')
+  assert.deepEqual({verdict: r.verdict, code: r.code, detail: r.detail, rule: r.context.ruleId, reason: r.context.reason}, {
+    verdict: 'block',
+    code: 'contract_enforce_default',
+    detail: 'contract_enforce_default: request not allowed by contract sha256:c (no enforce rule of host 127.77.13.9 matches)',
+    rule: '',
+    reason: 'contract_enforce_default',
+  })
+})
+
+test('gateHttp: a rule that decides is still named (a non-default port names the host rule it was judged under)', () => {
+  assert.equal(get('http://127.77.13.9/').context.ruleId, 'r-root')
+  assert.equal(get('http://127.77.13.9:8080/').detail, 'contract_non_default_port: request not allowed by contract sha256:c (rule r-root)')
+  assert.equal(get('http://127.77.14.1/').detail, 'contract_default_deny: request not allowed by contract sha256:c')
+})
