@@ -4,6 +4,7 @@ import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {runCli} from '../helpers/cli.js'
+import {CAPTURE_ONLY_DENIED, twoPathRuleCandidate} from './ratify-capture-only-fixture.js'
 
 // Rejecting the /v1/checkout rules while enforcing the host-wide rule for the same host leaves
 // checkout reachable: ratify warns, naming the rejected rule and the rule that still allows it.
@@ -36,6 +37,30 @@ test('learn ratify warns when a rejected rule is still allowed by a broader enfo
     const r2 = runCli(['learn', 'ratify', '--candidate', cand, '--interactive', '--deterministic', '--accept-low-confidence', '--out', path.join(dir, 'ratified2.yaml')], {input: all.join('\n') + '\n'})
     assert.equal(r2.status, 0, r2.stderr)
     assert.doesNotMatch(r2.stderr, /WARNING/)
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+})
+
+test('learn ratify (answers on stdin) warns when a capture-only rule\'s host has enforce rules: live, its requests get the default deny', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pipelock-capture-only-'))
+  try {
+    const cand = twoPathRuleCandidate(dir)
+    const ratify = (answers: string, json: string[] = []) =>
+      runCli(['learn', 'ratify', '--candidate', cand, '--interactive', '--deterministic', '--accept-low-confidence', '--out', path.join(dir, 'ratified.yaml'), ...json], {input: answers})
+    const r = ratify('e\nc\n')
+    assert.equal(r.status, 0, r.stderr)
+    assert.deepEqual(r.stderr.split('\n').filter((l) => l.startsWith('WARNING')), [`WARNING: ${CAPTURE_ONLY_DENIED}`])
+    // --json: the same line in `warnings`
+    const j = ratify('e\nc\n', ['--json'])
+    assert.equal(j.status, 0, j.stderr)
+    assert.deepEqual((JSON.parse(j.stdout) as {warnings: string[]}).warnings, [CAPTURE_ONLY_DENIED])
+    // both enforced, or the host with no enforce rule at all: nothing to warn about
+    for (const answers of ['e\ne\n', 'c\nc\n', 'r\nc\n']) {
+      const q = ratify(answers)
+      assert.equal(q.status, 0, q.stderr)
+      assert.doesNotMatch(q.stderr, /WARNING/, answers)
+    }
   } finally {
     rmSync(dir, {recursive: true, force: true})
   }

@@ -39,6 +39,12 @@ export interface ContractIndex {
   /** Whether any enforce HTTP rule exists (then unmatched requests are denied by default). */
   readonly hasEnforceHttp: boolean
   /**
+   * Normalised host → its `capture_only` HTTP rules. They never decide; a default deny only
+   * names the one that would have matched, so a report can say why ratifying a rule
+   * capture-only made its traffic unreachable.
+   */
+  readonly captureOnlyByHost: ReadonlyMap<string, HostRules>
+  /**
    * The first HTTP rule whose `lifecycle_state` is unsupported. The walk throws when it reaches
    * it, so an evaluation that would decide at a later position (or not at all) throws too.
    */
@@ -92,6 +98,7 @@ export interface ContractIndexBuilder {
 
 export function contractIndexBuilder(): ContractIndexBuilder {
   const httpByHost = new Map<string, MutableHostRules>()
+  const captureOnlyByHost = new Map<string, MutableHostRules>()
   let hasEnforceHttp = false
   let invalidHttp: ContractIndex['invalidHttp']
   const mcpByServerTool = new Map<string, IndexedMcpRule[]>()
@@ -124,14 +131,16 @@ export function contractIndexBuilder(): ContractIndexBuilder {
       invalidHttp ??= {position, message: problem}
       return
     }
-    if (rule.get('lifecycle_state') !== 'enforce') return
-    hasEnforceHttp = true
+    const state = rule.get('lifecycle_state')
+    if (state !== 'enforce' && state !== 'capture_only') return
+    if (state === 'enforce') hasEnforceHttp = true
     const ruleHostValue = ruleHost(rule)
     if (ruleHostValue === undefined) return // a rule without a host object never matches
     const host = intern(ruleHostValue)
     const entry: IndexedHttpRule = {position, id: intern(str(rule, 'rule_id')), selector: httpSelector(rule, intern)}
-    let h = httpByHost.get(host)
-    if (h === undefined) httpByHost.set(host, (h = {all: [], byPath: new Map(), open: []}))
+    const byHost = state === 'enforce' ? httpByHost : captureOnlyByHost
+    let h = byHost.get(host)
+    if (h === undefined) byHost.set(host, (h = {all: [], byPath: new Map(), open: []}))
     h.all.push(entry)
     const paths = entry.selector.paths
     if (paths === undefined || paths.some((m) => m.collapsed.length > 0)) h.open.push(entry)
@@ -144,7 +153,8 @@ export function contractIndexBuilder(): ContractIndexBuilder {
     }
   }
   const finish = (): ContractIndex => ({
-    httpByHost, hasEnforceHttp, ...(invalidHttp === undefined ? {} : {invalidHttp}),
+    // capture_only rules only ever name themselves beside a default deny, which needs an enforce rule.
+    httpByHost, hasEnforceHttp, captureOnlyByHost: hasEnforceHttp ? captureOnlyByHost : new Map(), ...(invalidHttp === undefined ? {} : {invalidHttp}),
     mcpByServerTool, hasEnforceMcp, ...(invalidMcp === undefined ? {} : {invalidMcp}),
   })
   return {add, finish}

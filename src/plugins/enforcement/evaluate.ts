@@ -1,7 +1,7 @@
 import {goTrimSpace, type JsonObject} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
 import {candidateRules, indexContract, lifecycleProblem, mcpKey, type ContractIndex} from './contract-index.js'
-import {canonicalRequestPath, httpConstraintsHold, isDefaultPort, MCP_RULE_KIND, mcpArgsHold, mcpArgsMatch, obj, parseRequestUrl, rulesOf, str} from './rule-match.js'
+import {canonicalRequestPath, httpConstraintsHold, isDefaultPort, MCP_RULE_KIND, mcpArgsHold, mcpArgsMatch, obj, parseRequestUrl, rulesOf, str, type RequestUrl} from './rule-match.js'
 import {MODES, type ContractDecision, type DecisionReason, type GateInput, type HttpRequestInput, type McpToolCallInput, type Mode, type ResolvedContract} from './types.js'
 
 // The one contract evaluator (learn-lifecycle §7.6–§7.8). `learn shadow` and the live gate both
@@ -151,9 +151,9 @@ function evaluateHttpMethod(contract: ResolvedContract | IndexedContract | undef
   }
   const host = index.httpByHost.get(url.host)
   const first = host?.all[0]
+  const method = input.method
+  const action = input.effectiveAction ?? ''
   if (host !== undefined && first !== undefined) {
-    const method = input.method
-    const action = input.effectiveAction ?? ''
     if (!isDefaultPort(url.scheme, url.port)) {
       at(first.position)
       return contractBlock(p, contract, 'contract_non_default_port', first.id)
@@ -180,9 +180,23 @@ function evaluateHttpMethod(contract: ResolvedContract | IndexedContract | undef
   if (!index.hasEnforceHttp) return scannerDecision(p)
   // A default deny names no rule: none matched. (§7.6 names the host's first rule, which then
   // drew the denial in receipts, the 403 and shadow's per-rule rates although it never matched.)
-  return first !== undefined
+  const d = first !== undefined
     ? {...contractBlock(p, contract, 'contract_enforce_default', ''), host: url.host}
     : contractBlock(p, contract, 'contract_default_deny', '')
+  const captureOnly = captureOnlyMatch(index, url, method, action)
+  return captureOnly === undefined ? d : {...d, captureOnlyRuleId: captureOnly}
+}
+
+/**
+ * The first `capture_only` rule that would have allowed the request, had it been enforced: a
+ * capture-only rule never decides, but a report naming it says why the request is denied.
+ */
+function captureOnlyMatch(index: ContractIndex, url: RequestUrl, method: string, action: string): string | undefined {
+  const h = index.captureOnlyByHost.get(url.host)
+  if (h === undefined || !isDefaultPort(url.scheme, url.port)) return undefined
+  const canonical = canonicalRequestPath(url.escapedPath)
+  const rules = canonical === undefined ? h.all : candidateRules(h, canonical)
+  return rules.find((r) => httpConstraintsHold(r.selector, method, canonical, action))?.id
 }
 
 /**

@@ -93,6 +93,11 @@ export interface ContractDecision {
    * matched (the decision's `ruleId` is then empty: the deny belongs to the host, not a rule).
    */
   host?: string
+  /**
+   * Set on a default deny when a `capture_only` rule of the request's host would have allowed
+   * it: that rule's id (capture-only rules never allow under a contract with enforce rules).
+   */
+  captureOnlyRuleId?: string
 }
 
 /** The contract fields a decision carries to receipts, capture and audit (receipts §4.2 #32–39, §7.10). */

@@ -75,3 +75,25 @@ export function rejectedButCovered(rules: readonly JsonObject[], decisions: read
   })
   return out
 }
+
+/**
+ * One warning per capture-only HTTP rule whose host has an enforce rule that does not cover it.
+ * Under a live contract only enforce rules allow, so that host's default deny
+ * (`contract_enforce_default`) refuses what only the capture-only rule matches: "capture-only"
+ * does not mean "keep watching, let it through" once the host is enforced.
+ */
+export function captureOnlyDenied(rules: readonly JsonObject[], decisions: readonly RatifyDecision[]): string[] {
+  const out: string[] = []
+  const id = (r: JsonObject): string => (typeof r.get('rule_id') === 'string' ? (r.get('rule_id') as string) : '')
+  const enforced = rules.filter((k, j) => decisions[j] === 'enforce' && HTTP_KINDS.has(String(k.get('rule_kind'))))
+  rules.forEach((r, i) => {
+    if (decisions[i] !== 'capture_only' || !HTTP_KINDS.has(String(r.get('rule_kind')))) return
+    const h = host(sel(r))
+    if (h === '' || !enforced.some((k) => host(sel(k)) === h)) return
+    if (enforced.some((k) => covers(k, r) !== undefined)) return
+    out.push(
+      `learn ratify: capture-only rule ${id(r)} (${ruleAllows(r)}) is not enforced, and host ${h} has enforce rules: under a live contract its requests are denied by the host's default deny (contract_enforce_default); enforce it to keep them reachable`,
+    )
+  })
+  return out
+}

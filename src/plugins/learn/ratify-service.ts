@@ -1,5 +1,5 @@
 import path from 'node:path'
-import {rejectedButCovered} from './ratify-coverage.js'
+import {captureOnlyDenied, rejectedButCovered} from './ratify-coverage.js'
 import {earlierDecisions} from './ratify-earlier.js'
 import {formatGoTime, fromEpochNanos, toUtc, type JsonObject} from '../canonical/index.js'
 import {encodeEvidenceReceipt, signEvidence} from '../receipts/index.js'
@@ -42,7 +42,10 @@ export interface RatifyResult {
   receiptKeyId: string
   ratifiedRuleIds: string[]
   rejectedRuleIds: string[]
-  /** Rejected rules a broader enforced rule still allows (also printed on stderr). */
+  /**
+   * Rejected rules a broader enforced rule still allows, and capture-only rules the host's
+   * default deny will refuse under a live contract (also printed on stderr).
+   */
   warnings: string[]
   decisions: Record<string, RatifyDecision>
 }
@@ -103,7 +106,7 @@ export async function runLearnRatify(req: RatifyRequest): Promise<RatifyResult> 
   const earlier = req.interactive || req.redoDecisions === true ? undefined : earlierDecisions(rules as JsonObject[])
   if (!req.interactive) for (let i = 0; i < rules.length; i++) decisions.push(earlier?.[i] ?? 'enforce')
   const applied = applyDecisions(env.body, decisions)
-  const warnings = rejectedButCovered(rules as JsonObject[], decisions)
+  const warnings = [...rejectedButCovered(rules as JsonObject[], decisions), ...captureOnlyDenied(rules as JsonObject[], decisions)]
   const kept = earlier?.filter((d) => d === 'capture_only').length ?? 0
   if (kept > 0) {
     warnings.unshift(`learn ratify: the candidate was ratified before; kept its decisions (${kept} capture_only, ${rules.length - kept} enforce); pass --redo-decisions to make every rule enforce`)

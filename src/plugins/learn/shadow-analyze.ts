@@ -22,6 +22,8 @@ export interface ReplayedRecord {
    * (`contract_default_deny`, `contract_non_default_port`, …), '' for an allow by a rule.
    */
   contractReason?: string
+  /** Set on a contract default deny that a `capture_only` rule would have allowed: that rule. */
+  captureOnlyRuleId?: string
   /** [ext] Set when the record's captured scanner verdict was kept (replay cannot redo it): its cause. */
   keptAsCaptured?: string
   originalAction: string
@@ -104,6 +106,8 @@ export interface ShadowChange {
   ruleId: string
   /** Contract: the wire block reason ('' for an allow by a rule); scanner: the finding kinds. */
   reason: string
+  /** A default deny's `capture_only` rule that matches the destination but is not enforced ('' none). */
+  captureOnlyRuleId: string
   count: number
 }
 
@@ -348,7 +352,8 @@ export class ShadowAccumulator {
     const reason = decidedBy === 'contract' ? (r.contractReason as string) : [...new Set(r.findings.map((f) => f.kind))].sort(compareUtf8).join(',')
     const ruleId = decidedBy === 'contract' ? ruleIds.join(',') : ''
     const overrides = r.methodOverrides ?? NO_OVERRIDES
-    const key = [r.surface, r.method, overrides.join(','), base, server, r.toolName, r.originalAction, r.candidateAction, decidedBy, ruleId, reason].join('\0')
+    const captureOnly = decidedBy === 'contract' ? (r.captureOnlyRuleId ?? '') : ''
+    const key = [r.surface, r.method, overrides.join(','), base, server, r.toolName, r.originalAction, r.candidateAction, decidedBy, ruleId, reason, captureOnly].join('\0')
     const seen = this.changes.get(key)
     if (seen !== undefined) {
       seen.count++
@@ -375,6 +380,7 @@ export class ShadowAccumulator {
       decidedBy,
       ruleId,
       reason,
+      captureOnlyRuleId: captureOnly,
       count: 1,
     })
   }
@@ -387,7 +393,7 @@ export class ShadowAccumulator {
 
 /** Changes in a stable order: new blocks first, then by destination and decider (byte order). */
 export function sortChanges(changes: ShadowChange[]): ShadowChange[] {
-  const k = (c: ShadowChange): string[] => [c.change === 'new_block' ? '0' : '1', c.host, c.port, c.path, c.scheme, c.server, c.tool, c.method, c.methodOverrides.join(','), c.surface, c.originalVerdict, c.candidateVerdict, c.decidedBy, c.ruleId, c.reason]
+  const k = (c: ShadowChange): string[] => [c.change === 'new_block' ? '0' : '1', c.host, c.port, c.path, c.scheme, c.server, c.tool, c.method, c.methodOverrides.join(','), c.surface, c.originalVerdict, c.candidateVerdict, c.decidedBy, c.ruleId, c.reason, c.captureOnlyRuleId]
   return changes.sort((a, b) => {
     const ka = k(a)
     const kb = k(b)

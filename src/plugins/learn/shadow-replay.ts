@@ -157,6 +157,8 @@ export interface UrlOutcome {
   readonly findings: CaptureFinding[]
   /** Set when the contract decided: the wire block reason of a block ('' for an allow by a rule). */
   readonly contractReason?: string
+  /** Set on a default deny that a `capture_only` rule would have allowed: that rule. */
+  readonly captureOnlyRuleId?: string
 }
 
 /** What a contract decision says decided it: the wire block reason of a block, '' for an allow. */
@@ -173,12 +175,18 @@ export function judgeUrl(ev: Pick<CapturedEvent, 'url' | 'method' | 'effectiveAc
   if (parseRequestUrl(ev.url) === undefined) return {candidateAction: scan.verdict, findings: scan.findings}
   const d = evaluateHttp(contract, {url: ev.url, method: ev.method, effectiveAction: ev.effectiveAction, mode: 'live', scannerVerdict: scan.verdict, ...(ev.methodOverrides === undefined ? {} : {methodOverrides: ev.methodOverrides})})
   if (d.winningSource !== 'contract') return {candidateAction: d.verdict, findings: scan.findings}
-  return {candidateAction: d.verdict, findings: [{kind: 'contract', action: d.verdict === 'block' ? 'block' : 'allow', policy_rule: d.ruleId, match_text: ev.url}], contractReason: contractReasonOf(d)}
+  return {
+    candidateAction: d.verdict,
+    findings: [{kind: 'contract', action: d.verdict === 'block' ? 'block' : 'allow', policy_rule: d.ruleId, match_text: ev.url}],
+    contractReason: contractReasonOf(d),
+    ...(d.captureOnlyRuleId === undefined ? {} : {captureOnlyRuleId: d.captureOnlyRuleId}),
+  }
 }
 
 /** `judgeEvent`'s record for a URL event whose outcome is known (`judgeUrl`, or remembered). */
 export function urlRecord(ev: CapturedEvent, outcome: UrlOutcome): ReplayedRecord {
-  return replayedRecord(ev, outcome.candidateAction, false, false, outcome.findings, outcome.contractReason)
+  const r = replayedRecord(ev, outcome.candidateAction, false, false, outcome.findings, outcome.contractReason)
+  return outcome.captureOnlyRuleId === undefined ? r : {...r, captureOnlyRuleId: outcome.captureOnlyRuleId}
 }
 
 /**

@@ -114,6 +114,7 @@ export function shadowReportTree(a: ShadowAnalysis): JsonObject {
         m.set('decided_by', c.decidedBy)
         if (c.ruleId !== '') m.set('rule_id', c.ruleId)
         if (c.reason !== '') m.set('reason', c.reason)
+        if (c.captureOnlyRuleId !== '') m.set('capture_only_rule_id', c.captureOnlyRuleId)
         return m
       }),
     )
@@ -143,6 +144,12 @@ export function changeDestination(c: ShadowChange): string {
 
 /** What decided a change, in words: a rule, the contract's default deny, or the scanner. */
 export function changeDecider(c: ShadowChange): string {
+  // A capture-only rule does not allow under a contract that enforces rules: say which one the
+  // operator may have meant to keep reachable.
+  if (c.decidedBy === 'contract' && c.captureOnlyRuleId !== '') {
+    const why = c.reason === 'contract_default_deny' ? 'no enforce rule for the host' : `no enforce rule of host ${c.host} matches`
+    return `default deny: ${why} (${c.reason}); capture-only rule \`${c.captureOnlyRuleId}\` matches and is not enforced`
+  }
   if (c.decidedBy === 'contract') {
     const rules = c.ruleId.split(',').map((r) => `\`${r}\``).join(', ')
     const under = c.ruleId === '' ? '' : `, host rule ${rules}`

@@ -147,6 +147,24 @@ test('evaluateHttp: a default deny names the host, never a rule that did not mat
   assert.deepEqual(of(evaluateHttp(c, req('https://h.example/'))), {reason: '', rule: 'r-root', host: undefined, drift: undefined})
 })
 
+test('evaluateHttp: a default deny names the capture-only rule that would have allowed the request (it never decides)', () => {
+  const c = contract(
+    rule('r-root', 'enforce', {...host('h.example'), paths: [{value: '/'}]}),
+    rule('r-docs-post', 'capture_only', {...host('h.example'), methods: ['POST'], paths: [{value: '/docs/index.html'}]}),
+    rule('r-docs', 'capture_only', {...host('h.example'), paths: [{value: '/docs/index.html'}]}),
+  )
+  const of = (d: ReturnType<typeof evaluateHttp>) => [d.verdict, d.reason, d.ruleId, d.captureOnlyRuleId]
+  assert.deepEqual(of(evaluateHttp(c, req('https://h.example/docs/index.html'))), ['block', 'contract_enforce_default', '', 'r-docs'])
+  assert.deepEqual(of(evaluateHttp(c, req('https://h.example/docs/index.html', {method: 'POST'}))), ['block', 'contract_enforce_default', '', 'r-docs-post'])
+  assert.deepEqual(of(evaluateHttp(c, req('https://h.example/other'))), ['block', 'contract_enforce_default', '', undefined])
+  // a host with capture-only rules only: the contract-wide default deny names it too
+  assert.deepEqual(of(evaluateHttp(C, req('https://capture.example.com/x'))), ['block', 'contract_default_deny', '', 'r-capture'])
+  // not on a non-default port, which no rule allows
+  assert.deepEqual(of(evaluateHttp(C, req('https://capture.example.com:8443/x'))), ['block', 'contract_default_deny', '', undefined])
+  // an observation-only contract decides nothing, so names nothing
+  assert.deepEqual(of(evaluateHttp(contract(rule('r', 'capture_only', host('a.example'))), req('https://a.example/'))), ['allow', '', '', undefined])
+})
+
 test('evaluateHttp: policy sources trimmed, de-duplicated, then scanner and contract appended', () => {
   const d = evaluateHttp(C, req('https://docs.example.com/', {policySources: [' config ', '', 'config', 'scanner']}))
   assert.deepEqual(d.policySources, ['config', 'scanner', 'contract'])

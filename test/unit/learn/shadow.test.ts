@@ -292,19 +292,43 @@ const splitHostRecord = (p: string): ReplayedRecord =>
   judgeEvent({surface: 'url', method: 'GET', url: `http://127.77.13.9${p}`, toolName: '', toolArgsJson: '', mcpMethod: '', effectiveAction: 'allow', payloadRef: '', payloadSha256: '', observedAtNs: T0}, SPLIT_HOST, {verdict: 'allow', findings: []})
 
 test('shadow: a default deny is the host\'s, charged to no rule (its first rule, for `/`, never matched /docs)', () => {
-  const {a, section} = changesOf([splitHostRecord('/'), splitHostRecord('/'), splitHostRecord('/docs/index.html'), splitHostRecord('/docs/index.html'), splitHostRecord('/docs/index.html')])
+  const {a, section} = changesOf([splitHostRecord('/'), splitHostRecord('/'), splitHostRecord('/docs/index.html'), splitHostRecord('/docs/index.html'), splitHostRecord('/docs/index.html'), splitHostRecord('/other')])
   assert.deepEqual(a.rules.map((r) => [r.ruleId, r.evaluations, r.newBlocks, r.unchanged]), [['r-root', 2, 0, 2]])
-  assert.equal(a.newBlocks, 3)
+  assert.equal(a.newBlocks, 4)
   assert.equal(
     section,
-    CHANGES_HEAD + '| new block | 3 | GET | `http://127.77.13.9/docs/index.html` | allow | block | default deny: no enforce rule of host 127.77.13.9 matches (contract_enforce_default) |\n',
+    CHANGES_HEAD +
+      '| new block | 3 | GET | `http://127.77.13.9/docs/index.html` | allow | block | default deny: no enforce rule of host 127.77.13.9 matches (contract_enforce_default); capture-only rule `r-docs` matches and is not enforced |\n' +
+      '| new block | 1 | GET | `http://127.77.13.9/other` | allow | block | default deny: no enforce rule of host 127.77.13.9 matches (contract_enforce_default) |\n',
   )
   const json = JSON.parse(renderShadowJson(a)) as {changes: Record<string, unknown>[]; batches: Record<string, unknown>[]}
+  const change = {change: 'new_block', surface: 'url', method: 'GET', scheme: 'http', host: '127.77.13.9', original_verdict: 'allow', candidate_verdict: 'block', decided_by: 'contract', reason: 'contract_enforce_default'}
   assert.deepEqual(json.changes, [
-    {change: 'new_block', count: 3, surface: 'url', method: 'GET', scheme: 'http', host: '127.77.13.9', path: '/docs/index.html', original_verdict: 'allow', candidate_verdict: 'block', decided_by: 'contract', reason: 'contract_enforce_default'},
+    {...change, count: 3, path: '/docs/index.html', capture_only_rule_id: 'r-docs'},
+    {...change, count: 1, path: '/other'},
   ])
   // the batch (and its shadow_delta receipt) goes under the reason, as a contract-wide default deny's does
-  assert.deepEqual(json.batches.map((b) => [b.RuleID, b.LosslessCount]), [['contract_enforce_default', 3]])
+  assert.deepEqual(json.batches.map((b) => [b.RuleID, b.LosslessCount]), [['contract_enforce_default', 4]])
+})
+
+test('shadow: a contract-wide default deny names a capture-only rule of the host that matches too', () => {
+  const c = compactContract({
+    contractHash: 'sha256:c',
+    body: fromPlain({
+      rules: [
+        {rule_id: 'r-a', rule_kind: 'http_destination', lifecycle_state: 'enforce', selector: {host: {value: 'a.example'}}},
+        {rule_id: 'r-b', rule_kind: 'http_destination', lifecycle_state: 'capture_only', selector: {host: {value: 'b.example'}, methods: ['GET']}},
+      ],
+    }) as JsonObject,
+  })
+  const ev = (method: string): ReplayedRecord =>
+    judgeEvent({surface: 'url', method, url: 'https://B.example/x', toolName: '', toolArgsJson: '', mcpMethod: '', effectiveAction: 'allow', payloadRef: '', payloadSha256: '', observedAtNs: T0}, c, {verdict: 'allow', findings: []})
+  assert.equal(
+    changesOf([ev('GET'), ev('POST')]).section,
+    CHANGES_HEAD +
+      '| new block | 1 | GET | `https://b.example/x` | allow | block | default deny: no enforce rule for the host (contract_default_deny); capture-only rule `r-b` matches and is not enforced |\n' +
+      '| new block | 1 | POST | `https://b.example/x` | allow | block | default deny: no rule for the host (contract_default_deny) |\n',
+  )
 })
 
 test('unreplayableScan: live-state scanner stages and DLP on a redacted capture URL keep their captured verdict; the rest is replayed', () => {
