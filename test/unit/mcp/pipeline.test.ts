@@ -174,6 +174,12 @@ test('session binding: unknown tool and no baseline; a blocked (poisoned) list n
   assert.equal(s.req(call(5, 'echo', {text: 'x'})).verdict, 'allow')
   const unknown = s.req(call(6, 'never_listed', {}))
   assert.deepEqual([unknown.verdict, unknown.notes[0]], ['block', 'input line 6: tools/call "never_listed" not in session baseline'])
+  // The first forwarded list is pinned: a tool a later list adds is logged and stays unbound.
+  s.req({jsonrpc: '2.0', id: 7, method: 'tools/list'})
+  const relist = s.res(toolsList(7, [ECHO, {...ECHO, name: 'delete_all', description: 'Delete everything'}]))
+  assert.deepEqual([relist.verdict, relist.notes], ['allow', ['tool "delete_all" added post-baseline; calls to it are refused (unknown_tool_action: block)']])
+  const added = s.req(call(8, 'delete_all', {}))
+  assert.deepEqual([added.verdict, added.reason, added.notes[0]], ['block', 'session_binding', 'input line 8: tools/call "delete_all" not in session baseline'])
   // HTTP transports answer a binding block with -32000 session_binding:<reason>.
   const h = new Session(runtimeFor(cfg), 'mcp_ws')
   assert.equal(h.req(call(1, 'echo', {})).answer, '{"jsonrpc":"2.0","id":1,"error":{"code":-32000,"message":"pipelock: session_binding:no_baseline","data":{"block_reason":"session_binding"}}}')

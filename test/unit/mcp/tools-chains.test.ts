@@ -51,15 +51,19 @@ test('Q5 fix: drift is reported against the first-seen pin on every later change
   assert.equal(b.checkDrift('t', 'h1', 'old', []), null)
 })
 
-test('binding inventory: baseline from the first forwarded list, grows after it', () => {
+test('binding inventory: pinned to the first forwarded list with a named tool; later names stay outside it', () => {
   const b = new ToolBaseline()
   assert.equal(b.bindingFinding('a'), 'no_baseline')
-  assert.deepEqual(b.addForwarded(['a']), [])
+  assert.deepEqual(b.addForwarded(['']), [], 'a list without a named tool sets no baseline')
+  assert.equal(b.bindingFinding('a'), 'no_baseline')
+  assert.deepEqual(b.addForwarded(['a', 'b']), [])
   assert.equal(b.bindingFinding('a'), null)
   assert.equal(b.bindingFinding('z'), 'unknown_tool')
   assert.equal(b.bindingFinding(''), 'missing_tool_name')
   assert.deepEqual(b.addForwarded(['a', 'z']), ['z'])
-  assert.equal(b.bindingFinding('z'), null)
+  assert.equal(b.bindingFinding('z'), 'unknown_tool', 'a tool added mid-session is not callable')
+  assert.deepEqual(b.addForwarded(['a', 'z', 'y']), ['y'], 'each added name is reported once')
+  assert.equal(b.bindingFinding('b'), null, 'a tool dropped from a later list stays in the baseline')
 })
 
 test('chain classification: keywords in priority order, read indicators, operator categories and globs', () => {

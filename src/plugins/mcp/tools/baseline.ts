@@ -4,6 +4,7 @@
  * the client lists again (Q5); only forwarded lists feed the binding inventory (Q6). A tool whose
  * drifted list was blocked is held: the client still holds the first definition, but the server
  * behind it changed, so a `tools/call` by that name is refused until the session starts again.
+ * The binding inventory is the first forwarded list's names, pinned (§6.5 grows it; see addForwarded).
  */
 import {strconvQuote} from '../../canonical/index.js'
 
@@ -51,6 +52,8 @@ export function driftSummary(oldDesc: string, newDesc: string, oldParams: readon
 export class ToolBaseline {
   private readonly pins = new Map<string, Pin>()
   private readonly inventory = new Set<string>()
+  /** Names later lists brought outside the pinned baseline: remembered so each is logged once. */
+  private readonly unlisted = new Set<string>()
   /** Tools held for a blocked rug-pull, with what changed (the summary of the drift that held them). */
   private readonly held = new Map<string, string>()
   private baselineSet = false
@@ -90,17 +93,26 @@ export class ToolBaseline {
     this.held.clear()
   }
 
-  /** Records the names of a forwarded tools/list; returns names added after the baseline. */
+  /**
+   * Records the names of a forwarded tools/list. The first list with a named tool is the baseline
+   * and stays pinned (as the binding is documented: a tool a server adds mid-session is a form of
+   * rug-pull, so later lists never widen what may be called — the reference grows it, §6.5 / D5).
+   * Returns the names a later list brought that are outside the baseline, each once.
+   */
   addForwarded(names: readonly string[]): string[] {
     const named = names.filter((n) => n !== '')
     if (named.length === 0) return []
+    if (!this.baselineSet) {
+      for (const n of named) if (this.inventory.size < MAX_TRACKED_TOOLS) this.inventory.add(n)
+      this.baselineSet = true
+      return []
+    }
     const added: string[] = []
     for (const n of named) {
-      if (this.inventory.has(n) || this.inventory.size >= MAX_TRACKED_TOOLS) continue
-      this.inventory.add(n)
-      if (this.baselineSet) added.push(n)
+      if (this.inventory.has(n) || this.unlisted.has(n) || this.unlisted.size >= MAX_TRACKED_TOOLS) continue
+      this.unlisted.add(n)
+      added.push(n)
     }
-    this.baselineSet = true
     return added
   }
 

@@ -81,9 +81,16 @@ export function upgrade(ctx: McpResponseGateContext, action: string, surface: st
   return to
 }
 
-/** A forwarded tools/list feeds the session-binding inventory (fix Q6: only when it is forwarded). */
+/**
+ * A forwarded tools/list feeds the session-binding inventory (fix Q6: only when it is forwarded).
+ * The first one is the pinned baseline; a name a later list brings stays outside it, and the log
+ * line says what its calls will get.
+ */
 export function forwardList(ctx: McpResponseGateContext): void {
   if (ctx.tools === null) return
   const added = ctx.mcp.state.baseline.addForwarded(ctx.defs.map((t) => t.name))
-  if (ctx.mcp.settings.binding !== null) for (const n of added) ctx.base.notes.push(`tool "${n}" added post-baseline`)
+  const binding = ctx.mcp.settings.binding
+  if (binding === null) return
+  const outcome = binding.unknownToolAction === 'block' ? 'refused' : 'flagged'
+  for (const n of added) ctx.base.notes.push(`tool "${n}" added post-baseline; calls to it are ${outcome} (unknown_tool_action: ${binding.unknownToolAction})`)
 }
