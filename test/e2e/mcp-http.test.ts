@@ -295,6 +295,55 @@ describe('the bridge after the client closes stdin', () => {
   })
 })
 
+describe('the bridge and a client that pipelines behind initialize', () => {
+  test('messages written before the initialize answer are held for it and carry the session id it issued', async () => {
+    const seen: Array<[string, string | null]> = []
+    const server = http.createServer((req, res) => {
+      let body = ''
+      req.on('data', (c: Buffer) => (body += c.toString()))
+      req.on('end', () => {
+        if (req.method === 'GET') return void res.writeHead(405).end()
+        if (req.method !== 'POST') return void res.writeHead(200).end()
+        const m = JSON.parse(body) as {id?: number; method?: string}
+        const sid = (req.headers['mcp-session-id'] as string | undefined) ?? null
+        seen.push([m.method ?? '', sid])
+        // A server that requires its session id on everything after initialize (as the SDK's does).
+        if (m.method !== 'initialize' && sid !== 'S1') return void res.writeHead(400).end('missing session')
+        const answer = (): void => {
+          if (m.id === undefined) return void res.writeHead(202, {'mcp-session-id': 'S1'}).end()
+          res.writeHead(200, {'content-type': 'application/json', 'mcp-session-id': 'S1'}).end(JSON.stringify({jsonrpc: '2.0', id: m.id, result: {}}))
+        }
+        // A slow initialize: without the hold, the lines behind it are POSTed before its id is known.
+        if (m.method === 'initialize') setTimeout(answer, 300)
+        else answer()
+      })
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    try {
+      const port = (server.address() as {port: number}).port
+      const p = spawn(process.execPath, [BIN, 'mcp', 'proxy', '--upstream', `http://127.0.0.1:${port}/mcp`], {env: ENV})
+      let out = ''
+      let err = ''
+      p.stdout.on('data', (c: Buffer) => (out += c.toString()))
+      p.stderr.on('data', (c: Buffer) => (err += c.toString()))
+      p.stdin.end([
+        '{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}',
+        '{"jsonrpc":"2.0","method":"notifications/initialized"}',
+        '{"jsonrpc":"2.0","id":1,"method":"tools/list"}',
+        '',
+      ].join('\n'))
+      const code = await new Promise<number | null>((resolve) => p.on('close', resolve))
+      assert.equal(code, 0, err)
+      assert.deepEqual(out.trim().split('\n').sort(), ['{"jsonrpc":"2.0","id":0,"result":{}}', '{"jsonrpc":"2.0","id":1,"result":{}}'])
+      assert.deepEqual(seen.slice().sort(), [['initialize', null], ['notifications/initialized', 'S1'], ['tools/list', 'S1']])
+      assert.doesNotMatch(err, /upstream error/)
+    } finally {
+      server.closeAllConnections()
+      await new Promise<void>((r) => server.close(() => r()))
+    }
+  })
+})
+
 describe("the bridge's GET stream (server → client)", () => {
   test('a response to an id never sent or already answered is dropped (logged, still scanned); server notifications pass', async () => {
     let gets = 0

@@ -7,7 +7,9 @@
  * dropped: fix). The session id comes only from the upstream;
  * extra headers can never replace a transport-managed one. Session binding is enforced here too
  * (fix Q7); failed notifications are not answered (fix Q41); a request whose answer could not be
- * read gets `-32003` (fix).
+ * read gets `-32003` (fix). Messages the client sends behind its `initialize` are held until that
+ * POST's response headers are in, so they carry the session id it issued (the reference POSTs
+ * them at once, without it).
  */
 import {upstreamErrorText} from './upstream-error.js'
 import {STATUS_CODES} from 'node:http'
@@ -114,8 +116,18 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
     })()
   }
 
-  /** POSTs one message and relays every message of the answer; `id` null = nothing to answer on failure. */
-  async function post(body: string, id: string | null): Promise<void> {
+  /**
+   * Settles when the last forwarded `initialize` POST has its response headers (or failed): the
+   * session id a server issues comes with them, and a message the client pipelined behind its
+   * `initialize` must carry it (a server that requires the id answers 400 without it).
+   */
+  let initialized: Promise<void> = Promise.resolve()
+
+  /**
+   * POSTs one message and relays every message of the answer; `id` null = nothing to answer on
+   * failure. `opened` is called once the response headers are in or the request failed.
+   */
+  async function post(body: string, id: string | null, opened?: () => void): Promise<void> {
     let r: UpstreamResponse
     try {
       r = await client.send(o.upstream, 'POST', headersFor('application/json, text/event-stream'), body, abort.signal)
@@ -123,6 +135,7 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
         const sid = header(r.headers, 'mcp-session-id')
         if (sid !== undefined) sessionId = sid
       }
+      opened?.()
       if (r.status >= 400) {
         const text = trimGoSpace((await readCapped(r.body, MAX_LINE_BYTES).catch(() => '')).slice(0, 1024))
         throw new UpstreamHttpError(`HTTP ${r.status}: ${r.status} ${STATUS_CODES[r.status] ?? ''}${text === '' ? '' : `: ${text}`}`)
@@ -133,6 +146,8 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
       settleCall(ctx.state, id)
       if (id !== null) writeClient(errorLine(id, mcpError('upstream', 'upstream HTTP request failed')))
       return
+    } finally {
+      opened?.()
     }
     if (sessionId !== null) startGet()
     // Accepted: an answer to a request can only come on the GET stream now (its response settles the call there).
@@ -172,7 +187,17 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
         if (d.forward === null) continue
         const f = parseFrame(d.forward)
         const isRequest = f.hasMethod && !f.isResponse && f.id !== null
-        const p = post(d.forward, isRequest ? f.id : null)
+        const forward = d.forward
+        const after = initialized
+        let p: Promise<void>
+        if (isRequest && f.method === 'initialize') {
+          let opened = (): void => {}
+          initialized = new Promise<void>((resolve) => (opened = resolve))
+          p = after.then(() => post(forward, f.id, opened))
+        } else {
+          // Held (not read-blocking) until the initialize before it has its session id.
+          p = after.then(() => post(forward, isRequest ? f.id : null))
+        }
         inflight.add(p)
         void p.finally(() => inflight.delete(p))
       }
