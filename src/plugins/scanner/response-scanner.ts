@@ -837,6 +837,15 @@ function readsJsonSyntax(specs: readonly ResponsePatternSpec[]): boolean {
  * impossible → the caller must block, §24 #8 fixed).
  */
 export function redactResponse(sc: ResponseScanner, content: string): string | null {
+  return redactResponseNamed(sc, content)?.content ?? null
+}
+
+/**
+ * `redactResponse` with the names it wrote, each once, in text order. The redaction reads every
+ * pattern of both sets in three passes, while the scan stops at its first pass with a hit: a
+ * caller that reports what it stripped names these, not only the scan's matches.
+ */
+export function redactResponseNamed(sc: ResponseScanner, content: string): {content: string; names: string[]} | null {
   const t = new ScanTexts(sc, content)
   const p1 = t.forMatching(content)
   const folded = t.fold(p1)
@@ -854,13 +863,15 @@ export function redactResponse(sc: ResponseScanner, content: string): string | n
   ranges.sort((a, b) => a.start - b.start || b.end - a.end)
   let out = ''
   let at = 0
+  const names: string[] = []
   for (const r of ranges) {
     if (r.start < at) continue // overlapping: already covered
     out += p1.slice(at, r.start) + `[REDACTED: ${r.name}]`
+    if (!names.includes(r.name)) names.push(r.name)
     at = r.end
   }
   out += p1.slice(at)
-  return out === p1 ? null : out
+  return out === p1 ? null : {content: out, names}
 }
 
 export type ResponseDecision =

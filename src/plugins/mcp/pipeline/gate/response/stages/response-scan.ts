@@ -6,7 +6,7 @@
  * forwards the message as a warn.
  */
 import {goJson, type JsonObject, type JsonValue} from '../../../../../canonical/index.js'
-import {redactResponse, type Scanner} from '../../../../../scanner/index.js'
+import {redactResponseNamed, type Scanner} from '../../../../../scanner/index.js'
 import {mcpError} from '../../../../jsonrpc/errors.js'
 import {isObject, parseFrame} from '../../../../jsonrpc/frame.js'
 import {scanMessage, toolsListOf} from '../../../../scan/response.js'
@@ -37,12 +37,16 @@ export const responseScanStage: McpResponseStage = {
     if (action === 'ask') action = 'block'
     if (action === 'strip') {
       const target = scanned()
-      const stripped = stripInPlace(deps.scanner, target)
-      if (stripped) {
-        notes.push(`${at}injection detected (${listed}), action=strip`)
-        sess?.signal('strip', 'response', listed)
+      const redacted = stripInPlace(deps.scanner, target)
+      if (redacted !== null) {
+        // The redaction reads more passes than the scan: report every pattern it removed too, so
+        // the log line, the receipt and the audit event name what the forwarded text lost.
+        const all = [...names, ...redacted.filter((n) => !names.includes(n))]
+        const allListed = all.join(', ')
+        notes.push(`${at}injection detected (${allListed}), action=strip`)
+        sess?.signal('strip', 'response', allListed)
         forwardList(ctx)
-        return decide(ctx, {...ctx.base, verdict: 'warn', stage: 'response_scan', layer: 'mcp_response_scan', reason: 'prompt_injection', findings: [...toolFindings, ...names], forward: goJson(target), answer: null, pattern: names[0], severity: 'high'})
+        return decide(ctx, {...ctx.base, verdict: 'warn', stage: 'response_scan', layer: 'mcp_response_scan', reason: 'prompt_injection', findings: [...toolFindings, ...all], forward: goJson(target), answer: null, pattern: all[0], severity: 'high'})
       }
       notes.push(`${at}strip failed (injection outside rewritable text), blocking instead`)
       action = 'block'
@@ -60,21 +64,22 @@ export const responseScanStage: McpResponseStage = {
 
 /**
  * Fix Q11: redacts every string leaf (in `result`, `error`, `params`) that itself carries an
- * injection, keeping all other fields. False when a hit cannot be rewritten (it spans leaves, or
- * came from a pass that cannot be redacted) — the caller then blocks.
+ * injection, keeping all other fields, and returns the names of the patterns it redacted. Null
+ * when a hit cannot be rewritten (it spans leaves, or came from a pass that cannot be redacted) —
+ * the caller then blocks.
  */
-function stripInPlace(scanner: Scanner, msg: JsonObject): boolean {
-  let changed = false
+function stripInPlace(scanner: Scanner, msg: JsonObject): string[] | null {
+  const names: string[] = []
   let failed = false
   const visit = (v: JsonValue | undefined, set: (s: string) => void): void => {
     if (failed || v === undefined || v === null) return
     if (typeof v === 'string') {
       if (scanner.scanResponse(v).clean) return
-      const red = redactResponse(scanner.response, v)
+      const red = redactResponseNamed(scanner.response, v)
       if (red === null) failed = true
       else {
-        set(red)
-        changed = true
+        set(red.content)
+        for (const n of red.names) if (!names.includes(n)) names.push(n)
       }
     } else if (Array.isArray(v)) {
       v.forEach((x, i) => visit(x, (s) => (v[i] = s)))
@@ -83,6 +88,6 @@ function stripInPlace(scanner: Scanner, msg: JsonObject): boolean {
     }
   }
   for (const k of ['result', 'error', 'params']) visit(msg.get(k), (s) => msg.set(k, s))
-  if (failed || !changed) return false
-  return scanMessage(scanner, msg, toolsListOf(msg) !== null).names.length === 0
+  if (failed || names.length === 0) return null
+  return scanMessage(scanner, msg, toolsListOf(msg) !== null).names.length === 0 ? names : null
 }
