@@ -191,3 +191,24 @@ test('response_scanning.mcp_action strip: the stderr line names every pattern th
     rmSync(dir, {recursive: true, force: true})
   }
 })
+
+test('a blocking chain: the call that completes it gets the reference message; a later call is told the chain is still in the window', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pl-mcp-chain-'))
+  try {
+    const cfg = path.join(dir, 'chain.yaml')
+    writeFileSync(cfg, 'tool_chain_detection:\n  enabled: true\n  pattern_overrides: {env-then-network: block}\n')
+    const calls = [['get_env', 1], ['http_post', 2], ['echo', 3], ['read_file', 4]].map(([name, id]) => `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"${name}","arguments":{}}}\n`)
+    const r = proxy(['--config', cfg, '--', process.execPath, repoPath('test/mcp/fixtures/scripted-server.mjs'), '{}'], calls.join(''))
+    assert.equal(r.status, 0, r.stderr)
+    const out = r.stdout.trim().split('\n').sort()
+    assert.equal(out.length, 4, r.stdout)
+    assert.deepEqual(out.slice(0, 3), [
+      '{"jsonrpc":"2.0","id":1,"result":{}}',
+      '{"jsonrpc":"2.0","id":2,"error":{"code":-32004,"message":"tool call blocked: chain pattern \\"env-then-network\\" detected","data":{"block_reason":"tool_chain_blocked"}}}',
+      '{"jsonrpc":"2.0","id":3,"result":{}}', // echo is not classified: not refused
+    ])
+    assert.match(out[3]!, /^\{"jsonrpc":"2\.0","id":4,"error":\{"code":-32004,"message":"tool call blocked: chain pattern \\"env-then-network\\" detected earlier is still in the window \(for up to (60|59) s or 17 more classified calls\)","data":\{"block_reason":"tool_chain_blocked"\}\}\}$/)
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+})

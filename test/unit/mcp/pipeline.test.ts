@@ -195,6 +195,10 @@ test('chain detection: warn merges into the findings path; an override to block 
   const block = new Session(runtimeFor({tool_chain_detection: {enabled: true, pattern_overrides: {'env-then-network': 'block'}}}))
   block.req(call(1, 'get_env', {}))
   assert.equal(block.req(call(2, 'fetch', {})).answer, '{"jsonrpc":"2.0","id":2,"error":{"code":-32004,"message":"tool call blocked: chain pattern \\"env-then-network\\" detected","data":{"block_reason":"tool_chain_blocked"}}}')
+  // A later classified call is refused while the chain stays in the window, and is told so.
+  const later = block.req(call(3, 'read_file', {}))
+  assert.equal(later.answer, '{"jsonrpc":"2.0","id":3,"error":{"code":-32004,"message":"tool call blocked: chain pattern \\"env-then-network\\" detected earlier is still in the window (for up to 60 s or 17 more classified calls)","data":{"block_reason":"tool_chain_blocked"}}}')
+  assert.deepEqual([later.stage, later.reason], ['chain', 'tool_chain_blocked'])
 })
 
 test('response injection: mcp_action warn forwards, block answers -32000, ask is block (Q36 fix); unset blocks unless the general action is stricter than warn', () => {

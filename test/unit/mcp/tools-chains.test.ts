@@ -85,6 +85,22 @@ test('chain classification: keywords in priority order, read indicators, operato
 
 const chainCfg = (over: Partial<ChainConfig> = {}): ChainConfig => ({action: 'warn', window_size: 20, window_seconds: 60, max_gap: 3, tool_categories: {}, pattern_overrides: {}, custom_patterns: [], ...over})
 
+test('a chain already in the window is re-reported with how long it stays there (§9.2: matches are not consumed)', () => {
+  const d = new ChainDetector(chainCfg({pattern_overrides: {'env-then-network': 'block'}}))
+  d.observe('s', 'get_env', '', 0)
+  assert.deepEqual(d.observe('s', 'fetch', '', 1000), {pattern: 'env-then-network', severity: 'critical', action: 'block'}, 'this call completes it')
+  const again = {pattern: 'env-then-network', severity: 'critical', action: 'block'}
+  assert.deepEqual(d.observe('s', 'read_file', '', 5000), {...again, earlier: {seconds: 55, calls: 17}})
+  assert.deepEqual(d.observe('s', 'read_file', '', 59_500), {...again, earlier: {seconds: 1, calls: 16}})
+  assert.equal(d.observe('s', 'read_file', '', 60_001), null, 'the env call slid out')
+  // A second get_env → fetch later: the latest start is the one that lasts.
+  const two = new ChainDetector(chainCfg({pattern_overrides: {'env-then-network': 'block'}}))
+  two.observe('s', 'get_env', '', 0)
+  two.observe('s', 'fetch', '', 0)
+  two.observe('s', 'get_env', '', 30_000)
+  assert.deepEqual(two.observe('s', 'fetch', '', 30_000), {...again, earlier: {seconds: 60, calls: 18}})
+})
+
 test('chain detection: env-then-network warns; overrides block; gaps and windows bound it', () => {
   const d = new ChainDetector(chainCfg())
   assert.equal(d.observe('s', 'get_env', '', 0), null)

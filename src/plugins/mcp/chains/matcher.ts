@@ -28,6 +28,12 @@ export interface ChainMatch {
   readonly pattern: string
   readonly severity: ChainSeverity
   readonly action: 'warn' | 'block'
+  /**
+   * Set when the chain was already in the window before this call (records are not consumed,
+   * §9.2): how long, at most, it stays there — `seconds` until its first step is older than
+   * `window_seconds`, `calls` more classified calls until `window_size` pushes it out.
+   */
+  readonly earlier?: {readonly seconds: number; readonly calls: number}
 }
 
 interface CallRecord {
@@ -84,10 +90,22 @@ export class ChainDetector {
         if (ds > 0 || (ds === 0 && p.action === 'block' && best.action === 'warn')) best = p
       }
     }
-    return best === null ? null : {pattern: best.name, severity: best.severity, action: best.action}
+    if (best === null) return null
+    const match = {pattern: best.name, severity: best.severity, action: best.action}
+    if (!this.matches(best.sequence, w.slice(0, -1))) return match
+    // The chain stays until the latest record a match can start at leaves the window.
+    const last = this.starts(best.sequence, w).at(-1)!
+    const seconds = Math.max(1, Math.ceil((w[last]!.at + this.windowMs - nowMs) / 1000))
+    return {...match, earlier: {seconds, calls: Math.max(0, this.windowSize - (w.length - last))}}
   }
 
   private matches(seq: readonly ChainCategory[], w: readonly CallRecord[]): boolean {
+    return this.starts(seq, w, true).length > 0
+  }
+
+  /** The indices of `w` a match of `seq` can start at (`first`: stop at the first one). */
+  private starts(seq: readonly ChainCategory[], w: readonly CallRecord[], first = false): number[] {
+    const found: number[] = []
     for (let start = 0; start < w.length; start++) {
       if (w[start]!.category !== seq[0]) continue
       let step = 1
@@ -100,8 +118,11 @@ export class ChainDetector {
           break
         }
       }
-      if (step === seq.length) return true
+      if (step === seq.length) {
+        found.push(start)
+        if (first) break
+      }
     }
-    return false
+    return found
   }
 }

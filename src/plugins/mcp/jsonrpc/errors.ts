@@ -50,6 +50,10 @@ export const MCP_ERRORS = Object.freeze({
   upstream: {code: -32003, message: 'pipelock: upstream error: {}', reason: null},
   kill_switch: {code: -32004, message: '{}', reason: 'kill_switch_active'},
   chain: {code: -32004, message: 'tool call blocked: chain pattern "{}" detected', reason: 'tool_chain_blocked'},
+  // [ext] a later call refused while a blocking chain is still in the window (§9.2: matches are not
+  // consumed); the call that completes the chain keeps the message above. `{}` = `"<name>" detected
+  // earlier is still in the window (for up to <s> s or <n> more classified calls)`.
+  chain_window: {code: -32004, message: 'tool call blocked: chain pattern {}', reason: 'tool_chain_blocked'},
   cross_request: {code: -32005, message: 'pipelock: {}', reason: 'cross_request_deny'},
 } as const satisfies Record<string, McpErrorSpec>)
 

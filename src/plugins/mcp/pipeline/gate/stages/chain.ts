@@ -15,7 +15,12 @@ export const chainStage: McpGateStage = {
     ctx.base.facts.push({kind: 'chain_detection', action: chain.action, name: chain.pattern, detail: frame.toolName, severity: chain.severity})
     if (chain.action === 'block') {
       ctx.sess?.signal('block', frame.toolName, `chain:${chain.pattern}`)
-      return holdOrAnswer(ctx, 'chain', 'mcp_chain_detection', mcpError('chain', chain.pattern), [`chain:${chain.pattern}`], {pattern: chain.pattern, severity: chain.severity})
+      // A chain completed earlier refuses every classified call while it stays in the window: say
+      // so, and for how long, instead of naming it as if this call had just made it.
+      const err = chain.earlier === undefined
+        ? mcpError('chain', chain.pattern)
+        : mcpError('chain_window', `"${chain.pattern}" detected earlier is still in the window (for up to ${chain.earlier.seconds} s or ${chain.earlier.calls} more classified calls)`)
+      return holdOrAnswer(ctx, 'chain', 'mcp_chain_detection', err, [`chain:${chain.pattern}`], {pattern: chain.pattern, severity: chain.severity})
     }
     ctx.reasons.push(`chain:${chain.pattern}`)
     return false
