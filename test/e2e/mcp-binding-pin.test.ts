@@ -19,6 +19,7 @@ const BIN = repoPath('bin/run.js')
 const SCRIPTED = repoPath('test/mcp/fixtures/scripted-server.mjs')
 const BINDING = ['mcp_tool_scanning:', '  enabled: true', '  action: block', 'mcp_session_binding:', '  enabled: true', '  unknown_tool_action: block', '  no_baseline_action: block', ''].join('\n')
 const ECHO = {name: 'echo', description: 'Echo the text.', inputSchema: {type: 'object'}}
+const READ = {name: 'read_notes', description: 'Read the notes.', inputSchema: {type: 'object'}}
 const DELETE_ALL = {name: 'delete_all', description: 'Delete every record.', inputSchema: {type: 'object'}}
 const ADDED_LINE = 'pipelock: tool "delete_all" added post-baseline; calls to it are refused (unknown_tool_action: block)\n'
 
@@ -101,6 +102,21 @@ describe('session binding pins the first tools/list on every MCP transport', {ti
     assert.ok(r.err.includes(ADDED_LINE), r.err)
     assert.ok(r.err.includes('pipelock: input line 4: tools/call "delete_all" not in session baseline\n'), r.err)
     assert.doesNotMatch(r.err, /scripted-server got: .*"id":4/, 'the refused call never reached the server')
+  })
+
+  test('stdio wrap: a first listing in pages (nextCursor) is the baseline as a whole; a later list is not', async () => {
+    const page1 = {jsonrpc: '2.0', id: '__ID__', result: {tools: [ECHO], nextCursor: 'p2'}}
+    const page2 = {jsonrpc: '2.0', id: '__ID__', result: {tools: [READ]}}
+    const script = {'tools/list#1': page1, 'tools/list#2': page2, 'tools/list': {jsonrpc: '2.0', id: '__ID__', result: {tools: [ECHO, READ, DELETE_ALL]}}}
+    const page = (id: number): string => JSON.stringify({jsonrpc: '2.0', id, method: 'tools/list', params: {cursor: 'p2'}})
+    const r = await drive(['--config', cfg, '--', process.execPath, SCRIPTED, JSON.stringify(script)], [list(1), page(2), call(3, 'read_notes'), list(4), call(5, 'delete_all')])
+    assert.equal(r.code, 0, r.err)
+    assert.deepEqual(r.out, [
+      JSON.stringify({jsonrpc: '2.0', id: 1, result: {tools: [ECHO], nextCursor: 'p2'}}), listed(2, [READ]), '{"jsonrpc":"2.0","id":3,"result":{}}',
+      listed(4, [ECHO, READ, DELETE_ALL]), STDIO_BLOCK(5),
+    ])
+    assert.ok(r.err.includes(ADDED_LINE), r.err)
+    assert.doesNotMatch(r.err, /"read_notes" (added post-baseline|not in session baseline)/)
   })
 
   test('HTTP bridge: the same', async () => {

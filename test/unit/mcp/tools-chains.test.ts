@@ -66,6 +66,34 @@ test('binding inventory: pinned to the first forwarded list with a named tool; l
   assert.equal(b.bindingFinding('b'), null, 'a tool dropped from a later list stays in the baseline')
 })
 
+test('binding inventory: a paginated first listing takes in the pages asked for with its cursors, then is pinned', () => {
+  const b = new ToolBaseline()
+  b.noteListRequest('1', false)
+  assert.deepEqual(b.addForwarded(['a', 'b'], {id: '1', more: true}), [])
+  assert.equal(b.bindingFinding('a'), null, 'the first page is callable at once')
+  b.noteListRequest('2', true)
+  assert.deepEqual(b.addForwarded(['c'], {id: '2', more: true}), [], 'a requested next page is the baseline too')
+  b.noteListRequest('3', true)
+  assert.deepEqual(b.addForwarded(['d'], {id: '3', more: false}), [], 'the last page closes it')
+  for (const n of ['a', 'b', 'c', 'd']) assert.equal(b.bindingFinding(n), null, n)
+  b.noteListRequest('4', true)
+  assert.deepEqual(b.addForwarded(['e'], {id: '4', more: false}), ['e'], 'a page after the listing closed is a later list')
+  assert.equal(b.bindingFinding('e'), 'unknown_tool')
+})
+
+test('binding inventory: a list started over (no cursor) ends an open first listing where the client left it', () => {
+  const b = new ToolBaseline()
+  assert.deepEqual(b.addForwarded(['a'], {id: '1', more: true}), [])
+  // The server announces more, the client never asks for it and lists again from the start.
+  b.noteListRequest('2', false)
+  assert.deepEqual(b.addForwarded(['a', 'z'], {id: '2', more: false}), ['z'])
+  assert.equal(b.bindingFinding('z'), 'unknown_tool')
+  // An answer to an id that never asked for a page does not continue a listing either.
+  const c = new ToolBaseline()
+  c.addForwarded(['a'], {id: '1', more: true})
+  assert.deepEqual(c.addForwarded(['y'], {id: '9', more: false}), ['y'])
+})
+
 test('chain classification: keywords in priority order, read indicators, operator categories and globs', () => {
   const c = new ToolClassifier({network: ['my*tool'], read: ['exact_one']})
   assert.equal(c.classify('read_file', ''), 'read')

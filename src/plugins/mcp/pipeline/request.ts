@@ -136,6 +136,8 @@ function decided(ctx: McpContext, g: McpGateContext): McpDecision {
   const {frame, base, http, at, reasons} = g
   const trackable = http ? frame.hasMethod && !frame.isResponse && frame.id !== null : frame.id !== null
   if (trackable) ctx.state.tracker.track(frame.id!, frame.hasMethod && !frame.isResponse)
+  // A page of a paginated tools/list continues the first listing (the binding baseline).
+  if (frame.method === 'tools/list' && !frame.isResponse) ctx.state.baseline.noteListRequest(frame.id, hasCursor(frame.value))
   // Audit mode: the held would-block is the message's one Decision, and it is forwarded.
   if (g.held !== null) return {...g.held, forward: frame.text, answer: null, ...g.contract}
   if (reasons.length === 0) {
@@ -170,4 +172,10 @@ function gateContext(ctx: McpContext, raw: string, extras: RequestExtras): McpGa
     mcp: ctx, extras, http, at: http ? 'input: ' : `input line ${line}: `, frame, red, isCall, base, sess, entry: null,
     content: CLEAN, policy: NO_POLICY_MATCH, dowWarned: false, lease: null, binding: null, drift: null, chain: null, address: null, reasons: [], action: '', warnAt: null, ceeWarned: false, contract: {}, decision: null, held: null,
   }
+}
+
+/** The message's `params.cursor` is a string (a request for a later page). */
+function hasCursor(v: McpFrame['value']): boolean {
+  const params = isObject(v) ? v.get('params') : undefined
+  return isObject(params) && typeof params.get('cursor') === 'string'
 }

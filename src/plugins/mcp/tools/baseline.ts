@@ -56,7 +56,10 @@ export class ToolBaseline {
   private readonly unlisted = new Set<string>()
   /** Tools held for a blocked rug-pull, with what changed (the summary of the drift that held them). */
   private readonly held = new Map<string, string>()
-  private baselineSet = false
+  /** none: no list with a named tool yet; paging: the first listing's pages are coming in; pinned. */
+  private state: 'none' | 'paging' | 'pinned' = 'none'
+  /** Ids of forwarded tools/list requests for a later page (a cursor), while the first listing is open. */
+  private readonly pageRequests = new Set<string>()
 
   /**
    * Drift against the pinned first-seen definition; pins unseen names. Null = no drift. `members`
@@ -94,17 +97,32 @@ export class ToolBaseline {
   }
 
   /**
-   * Records the names of a forwarded tools/list. The first list with a named tool is the baseline
-   * and stays pinned (as the binding is documented: a tool a server adds mid-session is a form of
-   * rug-pull, so later lists never widen what may be called — the reference grows it, §6.5 / D5).
-   * Returns the names a later list brought that are outside the baseline, each once.
+   * A forwarded tools/list request. One that carries a `cursor` asks for a later page of a listing
+   * (MCP pagination): while the first listing is still open, its answer continues the baseline.
    */
-  addForwarded(names: readonly string[]): string[] {
+  noteListRequest(id: string | null, cursor: boolean): void {
+    if (id === null || !cursor || this.state === 'pinned' || this.pageRequests.size >= MAX_TRACKED_TOOLS) return
+    this.pageRequests.add(id)
+  }
+
+  /**
+   * Records the names of a forwarded tools/list. The first listing with a named tool is the
+   * baseline and stays pinned (as the binding is documented: a tool a server adds mid-session is a
+   * form of rug-pull, so later lists never widen what may be called — the reference grows it, §6.5
+   * / D5). A first listing in pages (`more`: the answer has a `nextCursor`) takes in the pages the
+   * client asks for with its cursors (`id` of the answer), up to the page without a next cursor; a
+   * list started over from its first page instead ends it. Returns the names a later list brought
+   * that are outside the baseline, each once.
+   */
+  addForwarded(names: readonly string[], page: {readonly id?: string | null; readonly more?: boolean} = {}): string[] {
+    const continues = page.id !== undefined && page.id !== null && this.pageRequests.delete(page.id)
     const named = names.filter((n) => n !== '')
-    if (named.length === 0) return []
-    if (!this.baselineSet) {
+    if (this.state === 'paging' && !continues) this.pin()
+    if (this.state !== 'pinned') {
+      if (named.length === 0 && this.state === 'none' && page.more !== true) return []
       for (const n of named) if (this.inventory.size < MAX_TRACKED_TOOLS) this.inventory.add(n)
-      this.baselineSet = true
+      if (page.more === true) this.state = 'paging'
+      else this.pin()
       return []
     }
     const added: string[] = []
@@ -116,10 +134,15 @@ export class ToolBaseline {
     return added
   }
 
+  private pin(): void {
+    this.state = 'pinned'
+    this.pageRequests.clear()
+  }
+
   /** Session binding check for a `tools/call` (§6.5): null when the call is bound. */
   bindingFinding(toolName: string): 'missing_tool_name' | 'no_baseline' | 'unknown_tool' | null {
     if (toolName === '') return 'missing_tool_name'
-    if (!this.baselineSet) return 'no_baseline'
+    if (this.state === 'none') return 'no_baseline'
     return this.inventory.has(toolName) ? null : 'unknown_tool'
   }
 }

@@ -9,7 +9,7 @@
 import type {JsonObject} from '../../../../canonical/index.js'
 import type {SyncGateStage} from '../../../../stages/index.js'
 import {errorLine, type McpError} from '../../../jsonrpc/errors.js'
-import type {McpFrame} from '../../../jsonrpc/frame.js'
+import {isObject, type McpFrame} from '../../../jsonrpc/frame.js'
 import type {ToolDefinition} from '../../../tools/scan.js'
 import type {McpDecision, McpStage} from '../../decision.js'
 import type {McpContext} from '../../request.js'
@@ -88,7 +88,9 @@ export function upgrade(ctx: McpResponseGateContext, action: string, surface: st
  */
 export function forwardList(ctx: McpResponseGateContext): void {
   if (ctx.tools === null) return
-  const added = ctx.mcp.state.baseline.addForwarded(ctx.defs.map((t) => t.name))
+  const result = ctx.msg?.get('result')
+  const next = isObject(result) ? result.get('nextCursor') : undefined
+  const added = ctx.mcp.state.baseline.addForwarded(ctx.defs.map((t) => t.name), {id: ctx.frame.id, more: typeof next === 'string' && next !== ''})
   const binding = ctx.mcp.settings.binding
   if (binding === null) return
   const outcome = binding.unknownToolAction === 'block' ? 'refused' : 'flagged'
