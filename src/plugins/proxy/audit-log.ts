@@ -209,6 +209,11 @@ export class AuditLog implements DecisionSink {
       if (this.opts.includeAllowed) this.allowed(d)
       return
     }
+    if (d.verdict === 'error' && d.layer === 'client') {
+      // The client's own hang-up: neither a proxy error nor a block (core.ts clientClosedDecision).
+      this.event('info', 'client_closed', 'client closed the connection', {...common, detail: d.detail})
+      return
+    }
     if (d.verdict === 'error') {
       this.event('error', 'error', 'upstream request failed', {...common, detail: d.detail, status_code: d.status})
       return

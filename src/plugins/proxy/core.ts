@@ -170,6 +170,19 @@ export function errorDecision(clock: Clock, b: DecisionBase, target: string, fai
   }
 }
 
+/**
+ * The client hung up before its request was whole (mid-body): nothing was judged, forwarded or
+ * answered (status 0). An `error` verdict on layer `client`: neither a block nor an upstream
+ * failure, and neutral for adaptive scoring like every `error`.
+ */
+export function clientClosedDecision(clock: Clock, b: DecisionBase, target: string, detail: string): Decision {
+  return {
+    requestId: b.requestId, transport: b.transport, method: b.method, agent: b.agent, clientIp: b.clientIp, sessionKey: b.sessionKey, profile: b.profile ?? '_default', bound: b.bound === true,
+    durationMs: clock.nowMs() - b.startMs, target, verdict: 'error', stage: 'body_scan', layer: 'client', reason: null, severity: null,
+    retry: null, class: null, detail, status: 0, warnings: [], bytes: 0,
+  }
+}
+
 /** An upstream that failed: what happened, whether the SSRF-safe dialer refused the address, the status answered (default 502). */
 export interface UpstreamFailure {
   readonly detail: string

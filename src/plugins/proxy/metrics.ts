@@ -207,7 +207,8 @@ export class ProxyMetrics implements DecisionSink {
     }
     if (d.layer === 'kill_switch') this.killSwitchDenials.inc({transport: d.transport, endpoint: d.transport === 'fetch' ? '/fetch' : d.transport})
     if (d.verdict === 'error') {
-      this.upstreamErrors.inc({transport: d.transport})
+      // A client that hung up mid-request is no upstream failure.
+      if (d.layer !== 'client') this.upstreamErrors.inc({transport: d.transport})
       return
     }
     if (d.transport === 'connect' && !blocked) {

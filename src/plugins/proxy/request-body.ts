@@ -10,6 +10,8 @@ import type {ProxySnapshot} from './state.js'
 export type RequestBody =
   | {readonly kind: 'none'}
   | {readonly kind: 'over_limit'; readonly detail: string}
+  /** The stream ended before its end (the client hung up mid-upload): nothing to scan or forward, and nothing found. */
+  | {readonly kind: 'client_closed'}
   | {readonly kind: 'read'; readonly body: Buffer; readonly scan: ContentScanResult}
 
 export interface RequestBodyOptions {
@@ -28,12 +30,17 @@ export function requestHasBody(req: IncomingMessage, hasBody?: boolean): boolean
 }
 
 export const NO_REQUEST_BODY: RequestBody = Object.freeze({kind: 'none'})
+const CLIENT_CLOSED: RequestBody = Object.freeze({kind: 'client_closed'})
+
+/** The audit detail of a request whose client hung up before its body was whole. */
+export const CLIENT_CLOSED_DETAIL = 'client closed the connection during the request body (nothing forwarded)'
 
 export async function readRequestBody(snap: ProxySnapshot, req: IncomingMessage, host: string, opts: RequestBodyOptions = {}): Promise<RequestBody> {
   const max = snap.scanner.settings.requestBodyScanning.maxBodyBytes
   if (opts.buffered === undefined && !requestHasBody(req, opts.hasBody)) return NO_REQUEST_BODY
-  const body = opts.buffered !== undefined ? (opts.buffered.length > max ? null : opts.buffered) : await readCapped(req, max, {overflow: 'discard'})
-  if (body === null) return {kind: 'over_limit', detail: `request body exceeds max_body_bytes (${max})`}
+  const why = {exceeded: opts.buffered !== undefined && opts.buffered.length > max}
+  const body = opts.buffered !== undefined ? (why.exceeded ? null : opts.buffered) : await readCapped(req, max, {overflow: 'discard', why})
+  if (body === null) return why.exceeded ? {kind: 'over_limit', detail: `request body exceeds max_body_bytes (${max})`} : CLIENT_CLOSED
   return {kind: 'read', body, scan: await scanReadBody(snap, req, body, host, opts)}
 }
 

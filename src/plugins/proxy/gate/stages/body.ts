@@ -10,6 +10,7 @@ import {safeTarget, urlHost} from '../../core.js'
 import {matchesAnyDomain, type ContentScanResult} from '../../../scanner/index.js'
 import {readRequestBody, requestHasBody, scanReadBody, type RequestBodyOptions} from '../../request-body.js'
 import {wouldBlockIfEnforced} from '../audit-mode.js'
+import {endClientClosed} from '../client-closed.js'
 import type {Finding, RequestGateContext, Stage} from '../context.js'
 
 /**
@@ -81,6 +82,7 @@ async function scanBody(ctx: RequestGateContext): Promise<boolean> {
     block({stage: 'body_scan', layer: 'body_dlp', detail: reqBody.detail, status: 403, reason: 'dlp_match'})
     return true
   }
+  if (reqBody.kind === 'client_closed') return endClientClosed(ctx)
   if (reqBody.kind !== 'read') return false
   ctx.body = reqBody.body
   // What DLP judged: the bytes as received (redaction's original when it rewrote them).

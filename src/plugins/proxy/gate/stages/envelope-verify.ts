@@ -9,6 +9,7 @@
 import {headerLines, MEDIATION_HEADER, type EnvelopeVerifier, type VerifyCode} from '../../../envelope/index.js'
 import {readCapped} from '../../read-capped.js'
 import {requestHasBody} from '../../request-body.js'
+import {endClientClosed} from '../client-closed.js'
 import type {RequestGateContext, Stage} from '../context.js'
 
 /** The request target as the signer saw it (spec §6.2). */
@@ -60,7 +61,9 @@ async function verifyInbound(ctx: RequestGateContext, verifier: EnvelopeVerifier
     const max = ctx.snap.mediation!.settings.maxBodyBytes
     const declared = Number(headerLines(h, 'content-length')[0] ?? '0')
     if (declared > max) return fail('digest', 'inbound envelope body exceeds mediation_envelope.max_body_bytes')
-    body = await readCapped(ctx.req, max, {overflow: 'discard'})
+    const why = {exceeded: false}
+    body = await readCapped(ctx.req, max, {overflow: 'discard', why})
+    if (body === null && !why.exceeded) return endClientClosed(ctx)
     if (body === null) return fail('digest', 'inbound envelope body exceeds mediation_envelope.max_body_bytes')
     ctx.verifiedBody = body
   }

@@ -9,6 +9,7 @@
 import {isCompressedEncoding} from '../../../scanner/index.js'
 import {readCapped} from '../../read-capped.js'
 import {requestHasBody} from '../../request-body.js'
+import {endClientClosed} from '../client-closed.js'
 import type {RequestGateContext, Stage} from '../context.js'
 
 /** Host (with port) and decoded path of an absolute URL; null when it does not parse. */
@@ -43,7 +44,9 @@ export const redactionStage: Stage = {
 async function redact(ctx: RequestGateContext, redactor: NonNullable<RequestGateContext['snap']['redactor']>): Promise<boolean> {
   const max = ctx.snap.scanner.settings.requestBodyScanning.maxBodyBytes
   // The inbound envelope's digest check may have read the body already (stage envelope_verify).
-  const body = ctx.verifiedBody !== undefined ? (ctx.verifiedBody.length > max ? null : ctx.verifiedBody) : await readCapped(ctx.req, max, {overflow: 'discard'})
+  const why = {exceeded: ctx.verifiedBody !== undefined && ctx.verifiedBody.length > max}
+  const body = ctx.verifiedBody !== undefined ? (why.exceeded ? null : ctx.verifiedBody) : await readCapped(ctx.req, max, {overflow: 'discard', why})
+  if (body === null && !why.exceeded) return endClientClosed(ctx)
   if (body === null) {
     ctx.block({stage: 'body_scan', layer: 'body_dlp', detail: `request body exceeds max_body_bytes (${max})`, status: 403, reason: 'dlp_match'})
     return true
