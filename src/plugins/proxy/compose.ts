@@ -22,6 +22,7 @@ import {AuditLog, type AuditWriter} from './audit-log.js'
 import {ceeWebSocketMessage, renderCeeMetrics} from './cee-gate.js'
 import type {ConnectPorts} from './connect-handler.js'
 import {snapshotFor} from './core.js'
+import {WallMillis} from './wall-millis.js'
 import {DecisionFanout, type DecisionSink} from './decision.js'
 import {renderEnvelopeMetrics} from './envelope-runtime.js'
 import {EventLoopLag} from './event-loop.js'
@@ -147,16 +148,14 @@ class LiveWork implements TunnelRegistry, StreamRegistry {
 /** Milliseconds and request ids on the injected clock. */
 class RequestClock implements Clock, RequestIds {
   private counter = 0
-  /** The system clock: read without BigInt arithmetic (several reads per request). */
-  private readonly system: boolean
+  /** The system clock: read without BigInt arithmetic (several reads per request), never going back. */
+  private readonly system: WallMillis | null
   constructor(readonly nanos: NanoClock) {
-    this.system = nanos === systemClock
+    this.system = nanos === systemClock ? new WallMillis() : null
   }
   /** Milliseconds with microsecond digits: `nowNanos() / 1000` (integer division) in ms. */
   nowMs(): number {
-    // The system clock's nanoseconds are Date.now()'s ms then hrtime's ns mod 10^6 (go-time.ts):
-    // the same value from the same two sources, in numbers (exact: < 2^53).
-    if (this.system) return (Date.now() * 1000 + Math.floor((process.hrtime()[1] % 1_000_000) / 1000)) / 1000
+    if (this.system !== null) return this.system.nowMs()
     return Number(this.nanos.nowNanos() / 1000n) / 1000
   }
   /** The wall clock's whole milliseconds (`nowNanos() / 10^6`), as the audit log's `time` reads it. */
