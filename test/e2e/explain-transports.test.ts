@@ -13,6 +13,9 @@ import {OTHER_HINTS, URL_HINTS} from '../../src/plugins/proxy/hints.js'
 import {rawExchange, rawHttp, startHttpUpstream, startProxy, type RunningProxy, type Upstream} from './proxy-harness.js'
 
 const AWS_KEY = ['AKIA', 'Q3EGRZ7NXPLM', '4TWB'].join('')
+/** A value only the test's own (configured, not core) critical pattern matches. */
+const OWN_TOKEN = 'zqtok_' + 'k4m9x2p7w5r8t3v6'
+const CORE_HINT = 'Core DLP pattern matched. This is a critical credential detection that cannot be disabled.'
 
 interface Refused {
   readonly status: number
@@ -51,6 +54,7 @@ describe('explain_blocks: the hint on every transport', {timeout: 60_000}, () =>
       'response_scanning:', '  action: block',
       'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]',
       'fetch_proxy:', '  monitoring:', '    max_requests_per_minute: 100000',
+      'dlp:', '  patterns:', '    - {name: "Test Token", regex: \'zqtok_[a-z0-9]{16}\', severity: critical}',
     ].join('\n') + '\n'
     proxy = await startProxy(config, {args: ['--reverse-proxy', '--reverse-upstream', `http://127.0.0.1:${up.port}/`, '--reverse-listen', '127.0.0.1:0']})
     reversePort = Number(/pipelock: reverse proxy listening on 127\.0\.0\.1:(\d+)/.exec(proxy.stderr())?.[1])
@@ -85,18 +89,42 @@ describe('explain_blocks: the hint on every transport', {timeout: 60_000}, () =>
     assert.ok(!JSON.stringify(ws).includes(AWS_KEY))
   })
 
-  it('the reverse proxy hints its URL DLP, body DLP and response blocks with the hint of the check that decided', async () => {
-    const url = await rawHttp(reversePort, {path: `/x?k=${AWS_KEY}`})
+  it('the reverse proxy hints its URL DLP, header DLP, body DLP and response blocks with the hint of the check that decided', async () => {
+    const url = await rawHttp(reversePort, {path: `/x?k=${OWN_TOKEN}`})
     assert.equal(url.status, 403, url.body)
     assert.equal(url.headers['x-pipelock-block-reason-layer'], 'dlp')
-    assert.equal(url.headers['x-pipelock-hint'], URL_HINTS.dlp)
-    const body = await rawHttp(reversePort, {method: 'POST', path: '/echo', headers: {'content-type': 'text/plain'}, body: `key ${AWS_KEY}`})
+    assert.equal(url.headers['x-pipelock-hint'], "A DLP pattern matched this URL. If false positive, add this host to that pattern's exempt_domains.")
+    const header = await rawHttp(reversePort, {path: '/x', headers: {'X-Api-Key': OWN_TOKEN}})
+    assert.equal(header.status, 403, header.body)
+    assert.equal(header.headers['x-pipelock-block-reason-layer'], 'dlp')
+    assert.equal(header.headers['x-pipelock-hint'], 'A DLP pattern matched a request header. Review request_body_scanning.sensitive_headers / ignore_headers.')
+    const body = await rawHttp(reversePort, {method: 'POST', path: '/echo', headers: {'content-type': 'text/plain'}, body: `key ${OWN_TOKEN}`})
     assert.equal(body.status, 403, body.body)
     assert.equal(body.headers['x-pipelock-hint'], OTHER_HINTS.body_dlp)
     const page = await rawHttp(reversePort, {path: '/injection'})
     assert.equal(page.status, 403, page.body)
     assert.equal(page.headers['x-pipelock-block-reason'], 'prompt_injection')
     assert.equal(page.headers['x-pipelock-hint'], OTHER_HINTS.response_scan)
-    for (const r of [url, body]) assert.ok(!JSON.stringify(r).includes(AWS_KEY))
+    for (const r of [url, header, body]) assert.ok(!JSON.stringify(r).includes(OWN_TOKEN))
+  })
+
+  it('a core DLP finding gets the core hint wherever it matched, on the reverse and forward proxies', async () => {
+    const reverse = [
+      await rawHttp(reversePort, {path: `/x?k=${AWS_KEY}`}),
+      await rawHttp(reversePort, {path: '/x', headers: {'X-Api-Key': AWS_KEY}}),
+      await rawHttp(reversePort, {method: 'POST', path: '/echo', headers: {'content-type': 'text/plain'}, body: `key ${AWS_KEY}`}),
+    ]
+    const forward = [
+      await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/x?k=${AWS_KEY}`}),
+      await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/x`, headers: {'X-Api-Key': AWS_KEY}}),
+      await rawHttp(proxy.port, {method: 'POST', path: `http://127.0.0.1:${up.port}/echo`, headers: {'content-type': 'text/plain'}, body: `key ${AWS_KEY}`}),
+    ]
+    assert.deepEqual(reverse.map((r) => [r.status, r.headers['x-pipelock-block-reason-layer'], r.headers['x-pipelock-hint']]), [
+      [403, 'dlp', CORE_HINT], [403, 'dlp', CORE_HINT], [403, 'dlp', CORE_HINT],
+    ])
+    assert.deepEqual(forward.map((r) => [r.status, r.headers['x-pipelock-block-reason-layer'], r.headers['x-pipelock-hint']]), [
+      [403, 'core_dlp', CORE_HINT], [403, 'header_dlp', CORE_HINT], [403, 'body_dlp', CORE_HINT],
+    ])
+    for (const r of [...reverse, ...forward]) assert.ok(!JSON.stringify(r).includes(AWS_KEY))
   })
 })

@@ -106,13 +106,13 @@ export async function handleConnect(ports: ConnectPorts, x: ConnectExchange): Pr
     const safe = layer === 'all' ? synthetic : safeTarget(snap, synthetic, layer)
     return safe === synthetic ? display : safe
   }
-  const deny: BlockAnswer = ({stage, layer, detail, status, reason, scan, body}) => {
+  const deny: BlockAnswer = ({stage, layer, detail, status, reason, scan, body, hint: findingHint}) => {
     const tgt = shownFor(layer)
-    const d = blockDecision(ports, b, tgt, {stage, layer, ...(reason ? {reason} : {}), detail, status, enforced: true, ...(scan ? {scan} : {})})
+    const d = blockDecision(ports, b, tgt, {stage, layer, ...(reason ? {reason} : {}), detail, status, enforced: true, ...(scan ? {scan} : {}), hint: findingHint})
     // Record first, answer second: the block names the receipt that recorded it.
     const receipt = record(d)
-    const hint = hintHeader(cfg.explain_blocks, d)
-    const headers = {...blockHeaders(d.reason!, layer, {receipt, contract: stage === 'contract'}), ...hint}
+    const hinted = hintHeader(cfg.explain_blocks, d)
+    const headers = {...blockHeaders(d.reason!, layer, {receipt, contract: stage === 'contract'}), ...hinted}
     const phrase = blockedPhrase(status, headers)
     if (typeof body === 'object') writeRawResponse(client, status, phrase, {'Content-Type': 'application/json', ...headers}, body.json + '\n')
     else writeRawResponse(client, status, phrase, {...textHeaders(), ...headers}, body ?? `CONNECT blocked: ${detail}\n`)

@@ -108,11 +108,12 @@ export function blockDecision(
   clock: Clock,
   b: DecisionBase,
   target: string,
-  opts: {stage: DecisionStage; layer: string; reason?: ReasonCode; detail: string; status: number; enforced: boolean; scan?: UrlScanResult; warnings?: readonly string[]},
+  opts: {stage: DecisionStage; layer: string; reason?: ReasonCode; detail: string; status: number; enforced: boolean; scan?: UrlScanResult; warnings?: readonly string[]; hint?: string | undefined},
 ): Decision {
   const reason = opts.reason ?? reasonForLabel(opts.layer)
   // A contract block's grade is the one its block headers carry (block.ts).
   const grade = blockGrade(reason, opts.stage === 'contract')
+  const hint = opts.hint ?? opts.scan?.hint
   return {
     requestId: b.requestId, transport: b.transport, method: b.method, agent: b.agent, clientIp: b.clientIp, sessionKey: b.sessionKey, profile: b.profile ?? '_default', bound: b.bound === true,
     durationMs: clock.nowMs() - b.startMs,
@@ -125,7 +126,7 @@ export function blockDecision(
     retry: grade.retry,
     class: opts.scan?.class ?? 'threat',
     detail: opts.detail,
-    ...(opts.scan?.hint !== undefined ? {hint: opts.scan.hint} : {}),
+    ...(hint !== undefined ? {hint} : {}),
     status: opts.status,
     warnings: opts.warnings ?? opts.scan?.warnings.map((w) => w.pattern) ?? [],
     bytes: 0,

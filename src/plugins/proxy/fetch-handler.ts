@@ -69,9 +69,9 @@ export async function handleFetch(ports: FetchPorts, x: FetchExchange): Promise<
   const ps = snap.sessions
   const rec = new RequestRecord(ports, {sessions: ps, b, url: target, lifetime: res})
   const record = (d: Decision): string | undefined => rec.record(d)
-  const block: BlockAnswer = ({stage, layer, detail, status, reason, scan, body}) => {
+  const block: BlockAnswer = ({stage, layer, detail, status, reason, scan, body, hint: findingHint}) => {
     const code = reason ?? scan?.reason ?? undefined
-    const d = blockDecision(ports, b, safeTarget(snap, target, layer), {stage, layer, ...(code ? {reason: code} : {}), detail, status, enforced: true, warnings, ...(scan ? {scan} : {})})
+    const d = blockDecision(ports, b, safeTarget(snap, target, layer), {stage, layer, ...(code ? {reason: code} : {}), detail, status, enforced: true, warnings, ...(scan ? {scan} : {}), hint: findingHint})
     // Record first, answer second: the block names the receipt that recorded it.
     const receipt = record(d)
     const hint = cfg.explain_blocks ? blockHint(d) : undefined

@@ -32,6 +32,8 @@ export const OTHER_HINTS: Readonly<Record<string, string>> = {
   body_dlp: 'A DLP pattern matched the request body. If false positive, add a suppress entry (rule = the pattern name, path = this URL).',
   body_prompt_injection: 'The request body contains prompt-injection text. Request-body injection findings cannot be suppressed.',
   header_dlp: 'A DLP pattern matched a request header. Review request_body_scanning.sensitive_headers / ignore_headers.',
+  // The WebSocket handshake's label for the same finding.
+  dlp_header: 'A DLP pattern matched a request header. Review request_body_scanning.sensitive_headers / ignore_headers.',
   response_scan: 'The response contains prompt-injection text. If false positive, add a suppress entry (rule = the pattern name, path = this URL), or list the host in response_scanning.exempt_domains.',
   response_size: 'The response exceeds fetch_proxy.max_response_mb.',
   media_policy: 'The response media type is refused by media_policy.',
@@ -41,6 +43,18 @@ export const OTHER_HINTS: Readonly<Record<string, string>> = {
   taint_policy: 'A mutating request from a session that read untrusted content was refused (taint policy).',
   tunnel_capacity: 'Too many CONNECT tunnels are open. Retry later.',
   session_deny: 'The session escalation level blocks this request. An operator can reset the session through the admin API.',
+}
+
+/**
+ * A finding of the core DLP floor, wherever it matched (URL, header, body): the hint is chosen by
+ * the finding, not by the layer name a transport reports (the reverse proxy names every DLP layer
+ * `dlp`), since neither exempt_domains nor a suppress entry can lift a core pattern.
+ */
+export const CORE_DLP_HINT = URL_HINTS.core_dlp!
+
+/** `{hint}` naming the core floor when one of `findings` is a core pattern, else nothing. */
+export function coreDlpHint(findings: readonly {readonly core: boolean; readonly warn?: boolean}[]): {hint?: string} {
+  return findings.some((f) => f.core && f.warn !== true) ? {hint: CORE_DLP_HINT} : {}
 }
 
 const REDIRECT_HINT = 'Request was redirected to a different origin. Cross-origin redirects are blocked to prevent open redirect attacks.'

@@ -30,6 +30,8 @@ export interface Block {
   readonly reason?: ReasonCode | undefined
   readonly scan?: UrlScanResult | undefined
   readonly body?: string | BlockBody | undefined
+  /** The `explain_blocks` hint when the finding decides it rather than the layer (a core DLP pattern: hints.ts `coreDlpHint`). */
+  readonly hint?: string | undefined
 }
 
 /** How a transport answers a policy block (it records the Decision through its RequestRecord). */

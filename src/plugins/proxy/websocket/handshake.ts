@@ -233,9 +233,9 @@ export class WebSocketProxy {
     const warnings: string[] = []
     // The record step keeps the http(s) form: what the gate evaluates and what capture learns.
     const rec = new RequestRecord(ports, {sessions: snap.sessions, b, url: target.httpUrl})
-    const block: BlockAnswer = ({stage, layer, detail, status, reason, scan, body}) => {
+    const block: BlockAnswer = ({stage, layer, detail, status, reason, scan, body, hint}) => {
       const code = reason ?? scan?.reason ?? undefined
-      const d = blockDecision(ports, b, safeTarget(snap, raw, layer), {stage, layer, ...(code ? {reason: code} : {}), detail, status, enforced: true, warnings, ...(scan ? {scan} : {})})
+      const d = blockDecision(ports, b, safeTarget(snap, raw, layer), {stage, layer, ...(code ? {reason: code} : {}), detail, status, enforced: true, warnings, ...(scan ? {scan} : {}), hint})
       const receipt = rec.record(d)
       this.metrics.handshakeBlocked()
       const text = typeof body === 'object' ? body.json : reason === 'session_anomaly' ? detail : `WebSocket blocked: ${detail}`

@@ -6,6 +6,7 @@
  * waive. A finding that does not block — a `warn` action, a waived block, or audit mode, which
  * records no would-block here — is audited as not blocked and marks the session.
  */
+import {coreDlpHint} from '../../hints.js'
 import type {RequestGateContext, Stage} from '../context.js'
 
 /** The evidence of a URL DLP finding that did not block. */
@@ -41,7 +42,7 @@ export const urlDlpStage: Stage = {
       return false
     }
     ctx.finding = {
-      block: {stage: 'url_scan', layer: 'dlp', detail, status: 403, reason: 'dlp_match'}, waivable: {layer: 'dlp', reason: 'dlp_match', findings: url.matches}, mode: 'pass',
+      block: {stage: 'url_scan', layer: 'dlp', detail, status: 403, reason: 'dlp_match', ...coreDlpHint(url.matches)}, waivable: {layer: 'dlp', reason: 'dlp_match', findings: url.matches}, mode: 'pass',
       passed: (c) => notBlocked(c, detail),
     }
     return false
