@@ -145,15 +145,15 @@ describe('pipelock tls', () => {
     assert.equal(linux.code, 0, linux.stderr)
     assert.equal(
       linux.stdout,
-      `Installing CA certificate on Linux...\n\nRun one of the following (requires root):\n\n  # Debian/Ubuntu:\n  sudo cp ${q} /usr/local/share/ca-certificates/pipelock-ca.crt\n  sudo update-ca-certificates\n\n  # RHEL/Fedora:\n  sudo cp ${q} /etc/pki/ca-trust/source/anchors/pipelock-ca.crt\n  sudo update-ca-trust extract\n` + hints(cert),
+      `How to trust the CA certificate on Linux (nothing was installed; --apply runs these commands):\n\nRun one of the following (requires root):\n\n  # Debian/Ubuntu:\n  sudo cp ${q} /usr/local/share/ca-certificates/pipelock-ca.crt\n  sudo update-ca-certificates\n\n  # RHEL/Fedora:\n  sudo cp ${q} /etc/pki/ca-trust/source/anchors/pipelock-ca.crt\n  sudo update-ca-trust extract\n` + hints(cert),
     )
     assert.equal(
       pipelock(['tls', 'install-ca', '--cert', cert, '--platform', 'darwin']).stdout,
-      `Installing CA certificate on macOS...\n\nRun (requires admin password):\n\n  sudo security add-trusted-cert -d -r trustRoot -k /Library/Keychains/System.keychain ${q}\n` + hints(cert),
+      `How to trust the CA certificate on macOS (nothing was installed; --apply runs this command):\n\nRun (requires admin password):\n\n  sudo security add-trusted-cert -d -r trustRoot -k /Library/Keychains/System.keychain ${q}\n` + hints(cert),
     )
     assert.equal(
       pipelock(['tls', 'install-ca', '--cert', cert, '--platform', 'win32']).stdout,
-      `Installing CA certificate on Windows...\n\nRun in elevated Command Prompt:\n\n  certutil -addstore -f "ROOT" ${q}\n` + hints(cert),
+      `How to trust the CA certificate on Windows (nothing was installed):\n\nRun in elevated Command Prompt:\n\n  certutil -addstore -f "ROOT" ${q}\n` + hints(cert),
     )
     assert.equal(pipelock(['tls', 'install-ca', '--cert', cert, '--platform', 'plan9']).stdout, `Unsupported OS: plan9\nManually add ${q} to your system trust store.\n` + hints(cert))
   })
@@ -168,7 +168,7 @@ describe('pipelock tls', () => {
     assert.equal(linux.code, 0, linux.stderr)
     assert.equal(
       linux.stdout,
-      `Installing CA certificate on Linux...\n\nRun one of the following (requires root):\n\n  # Debian/Ubuntu:\n  sudo cp ${w} /usr/local/share/ca-certificates/pipelock-ca.crt\n  sudo update-ca-certificates\n\n  # RHEL/Fedora:\n  sudo cp ${w} /etc/pki/ca-trust/source/anchors/pipelock-ca.crt\n  sudo update-ca-trust extract\n` + hints(w),
+      `How to trust the CA certificate on Linux (nothing was installed; --apply runs these commands):\n\nRun one of the following (requires root):\n\n  # Debian/Ubuntu:\n  sudo cp ${w} /usr/local/share/ca-certificates/pipelock-ca.crt\n  sudo update-ca-certificates\n\n  # RHEL/Fedora:\n  sudo cp ${w} /etc/pki/ca-trust/source/anchors/pipelock-ca.crt\n  sudo update-ca-trust extract\n` + hints(w),
     )
     assert.equal(pipelock(['tls', 'install-ca', '--cert', p, '--platform', 'darwin']).stdout.split('\n')[4], `  sudo security add-trusted-cert -d -r trustRoot -k /Library/Keychains/System.keychain ${w}`)
     // Every printed command line, pasted into sh with sudo swapped for printf: the path comes back whole, nothing runs.

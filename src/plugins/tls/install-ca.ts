@@ -45,20 +45,24 @@ export function pastablePath(platform: string, certPath: string): string {
   return certPath
 }
 
-/** The reference's text, one entry per line; paths quoted so that pasting a command runs only that command. */
+/**
+ * The reference's text, one entry per line; paths quoted so that pasting a command runs only that
+ * command. The heading says nothing was installed (the reference's "Installing CA certificate on
+ * Linux..." claimed the opposite, compatibility.md T3a).
+ */
 export function installInstructions(platform: string, certPath: string): string[] {
   const q = ['linux', 'darwin'].includes(goos(platform)) ? posixPath(certPath) : strconvQuote(certPath)
   switch (goos(platform)) {
     case 'linux':
       return [
-        'Installing CA certificate on Linux...', '', 'Run one of the following (requires root):', '',
+        'How to trust the CA certificate on Linux (nothing was installed; --apply runs these commands):', '', 'Run one of the following (requires root):', '',
         '  # Debian/Ubuntu:', `  sudo cp ${q} /usr/local/share/ca-certificates/pipelock-ca.crt`, '  sudo update-ca-certificates', '',
         '  # RHEL/Fedora:', `  sudo cp ${q} /etc/pki/ca-trust/source/anchors/pipelock-ca.crt`, '  sudo update-ca-trust extract',
       ]
     case 'darwin':
-      return ['Installing CA certificate on macOS...', '', 'Run (requires admin password):', '', `  sudo security add-trusted-cert -d -r trustRoot -k /Library/Keychains/System.keychain ${q}`]
+      return ['How to trust the CA certificate on macOS (nothing was installed; --apply runs this command):', '', 'Run (requires admin password):', '', `  sudo security add-trusted-cert -d -r trustRoot -k /Library/Keychains/System.keychain ${q}`]
     case 'windows':
-      return ['Installing CA certificate on Windows...', '', 'Run in elevated Command Prompt:', '', `  certutil -addstore -f "ROOT" ${q}`]
+      return ['How to trust the CA certificate on Windows (nothing was installed):', '', 'Run in elevated Command Prompt:', '', `  certutil -addstore -f "ROOT" ${q}`]
     default:
       return [`Unsupported OS: ${goos(platform)}`, `Manually add ${q} to your system trust store.`]
   }
