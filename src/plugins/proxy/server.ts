@@ -31,7 +31,7 @@ import {clientIpOf} from './identity.js'
 import type {ProxyMetrics} from './metrics.js'
 import type {ConfigDrift} from './policy-change.js'
 import {AuthThrottle, guardApiRequest, holdsStrongToken} from './auth-throttle.js'
-import {allowHalfOpenResponses, answerAndDestroy, CONNECTIONS_CHECK_INTERVAL_MS} from './socket-hygiene.js'
+import {allowHalfOpenResponses, answerAndDestroy, CONNECTIONS_CHECK_INTERVAL_MS, MAX_REQUEST_HEADER_BYTES} from './socket-hygiene.js'
 import type {ProxySnapshot} from './state.js'
 import {FORWARD_PROXY_HINT} from './banner.js'
 import {hintHeader} from './hints.js'
@@ -189,7 +189,7 @@ export class ProxyServer {
   }
 
   private createServer(handler: (req: IncomingMessage, res: ServerResponse) => void): http.Server {
-    const server = http.createServer({maxHeaderSize: 16 * 1024, connectionsCheckingInterval: CONNECTIONS_CHECK_INTERVAL_MS}, (req, res) => {
+    const server = http.createServer({maxHeaderSize: MAX_REQUEST_HEADER_BYTES, connectionsCheckingInterval: CONNECTIONS_CHECK_INTERVAL_MS}, (req, res) => {
       try {
         handler(req, res)
       } catch {

@@ -12,6 +12,13 @@ import type http from 'node:http'
 import type {Duplex} from 'node:stream'
 
 export const CONNECTIONS_CHECK_INTERVAL_MS = 500
+
+/**
+ * The largest request header section the proxy's HTTP listeners take (Node's HTTP/1 default);
+ * larger is answered 431. Requests inside an intercepted tunnel are held to the same limit over
+ * HTTP/1.1 and HTTP/2 alike (intercept/tunnel.ts), so one request gets one answer everywhere.
+ */
+export const MAX_REQUEST_HEADER_BYTES = 16 * 1024
 const DESTROY_GRACE_MS = 1000
 
 /** Writes `bytes`, half-closes, then destroys the socket when flushed (bounded by a grace timer). */
