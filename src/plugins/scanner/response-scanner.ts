@@ -840,6 +840,11 @@ export function redactResponse(sc: ResponseScanner, content: string): string | n
   return redactResponseNamed(sc, content)?.content ?? null
 }
 
+/** The names a strip reports: the scan's matches, then the names only the redaction wrote. */
+export function strippedNames(matches: readonly ResponseMatch[], redacted: readonly string[]): string[] {
+  return [...new Set([...matches.map((m) => m.pattern), ...redacted])]
+}
+
 /**
  * `redactResponse` with the names it wrote, each once, in text order. The redaction reads every
  * pattern of both sets in three passes, while the scan stops at its first pass with a hit: a
@@ -878,7 +883,8 @@ export type ResponseDecision =
   | {readonly action: 'allow'; readonly matches: readonly ResponseMatch[]}
   | {readonly action: 'warn'; readonly matches: readonly ResponseMatch[]}
   | {readonly action: 'ask'; readonly matches: readonly ResponseMatch[]}
-  | {readonly action: 'strip'; readonly matches: readonly ResponseMatch[]; readonly content: string}
+  /** `names`: every pattern the strip reports — the scan's matches, then those only the redaction found (it reads every pattern; the scan stops at its first pass with a hit). */
+  | {readonly action: 'strip'; readonly matches: readonly ResponseMatch[]; readonly content: string; readonly names: readonly string[]}
   | {readonly action: 'block'; readonly matches: readonly ResponseMatch[]; readonly reason: 'prompt_injection'; readonly layer: 'response_scan'; readonly detail: string}
 
 export interface ResponseDecisionOptions {
@@ -1012,15 +1018,15 @@ function decideBodyBytes(sc: ResponseScanner, body: Uint8Array, opts: ResponseDe
   // The text runs are not the content's offsets: a JSON document is read from their start.
   const d = decideResponse(sc, binaryText(buf), {...opts, textAt: 0})
   if (d.action !== 'strip') return d
-  let content: string | null = null
+  let red: {content: string; names: string[]} | null = null
   try {
     // A hit in the spoilt text (`binaryText`) stands in this reading as U+FFFD-parted pieces,
     // which the normaliser reads as the spoilt text does (U+FFFD removed, or a space): stripped here.
-    content = redactResponse(sc, buf.toString('utf8'))
+    red = redactResponseNamed(sc, buf.toString('utf8'))
   } catch {
-    content = null
+    red = null
   }
-  if (content !== null) return {...d, content}
+  if (red !== null) return {...d, content: red.content, names: strippedNames(d.matches, red.names)}
   const names = [...new Set(d.matches.map((m) => m.pattern))].join(', ')
   return {action: 'block', matches: d.matches, reason: 'prompt_injection', layer: 'response_scan', detail: `response contains injection: ${names}`}
 }
@@ -1065,11 +1071,11 @@ function decideResponseUnguarded(sc: ResponseScanner, content: string, opts: Res
     case 'warn':
       return {action: 'warn', matches: result.matches}
     case 'strip': {
-      const content2 = redactResponse(sc, content)
-      if (content2 === null) return block
+      const red = redactResponseNamed(sc, content)
+      if (red === null) return block
       // A hit the JSON view read across strings may be left whole by a strip of other matches.
-      if (json && !read(content2).result.clean) return block
-      return {action: 'strip', matches: result.matches, content: content2}
+      if (json && !read(red.content).result.clean) return block
+      return {action: 'strip', matches: result.matches, content: red.content, names: strippedNames(result.matches, red.names)}
     }
     case 'ask':
       // Only reached with an approver wired: the caller asks, then blocks or forwards.

@@ -9,7 +9,7 @@
  * reference blocks those, docs/compatibility.md).
  */
 import type {ServerResponse} from 'node:http'
-import {redactResponse, type ResponseDecision, type ResponseDecisionOptions} from '../../scanner/index.js'
+import {redactResponseNamed, strippedNames, type ResponseDecision, type ResponseDecisionOptions} from '../../scanner/index.js'
 import type {DecisionBase} from '../core.js'
 import type {ApprovalsPort, AuditTrail, SnapshotSource} from '../ports.js'
 import type {RequestRecord} from '../request-gate.js'
@@ -71,7 +71,7 @@ async function holdAsked(ports: HoldPorts, x: HeldExchange, body: Uint8Array, de
   try {
     const r = await holdResponse(ports, x, decision, {content: Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'), gone: gone.signal})
     if (r.action === 'allow') return {action: 'allow', matches: decision.matches, held: true}
-    if (r.action === 'strip') return {action: 'strip', matches: decision.matches, content: r.content, held: true}
+    if (r.action === 'strip') return {action: 'strip', matches: decision.matches, content: r.content, names: r.names, held: true}
     return {action: 'block', matches: decision.matches, reason: 'prompt_injection', layer: 'response_scan', detail: r.detail, held: true}
   } finally {
     res.off('close', onClose)
@@ -80,7 +80,7 @@ async function holdAsked(ports: HoldPorts, x: HeldExchange, body: Uint8Array, de
 
 export type ResolvedResponse =
   | {readonly action: 'allow'; readonly content: string}
-  | {readonly action: 'strip'; readonly content: string}
+  | {readonly action: 'strip'; readonly content: string; readonly names: readonly string[]}
   | {readonly action: 'block'; readonly detail: string}
 
 export async function holdResponse(
@@ -100,11 +100,12 @@ export async function holdResponse(
       ports.audit.event('warn', 'response_scan', 'held response allowed by operator', {url: shown, patterns: names, action: 'ask:allow', approval: answer.id, decided_by: answer.decidedBy, request_id: b.requestId, agent: b.agent})
       return {action: 'allow', content}
     case 'strip': {
-      const stripped = redactResponse(scanner.response, content)
+      const red = redactResponseNamed(scanner.response, content)
       // Nothing could be removed: the operator asked for the content without the injection, so block.
-      if (stripped === null) return {action: 'block', detail: `response blocked: strip removed nothing: ${names.join(', ')}`}
-      ports.audit.event('warn', 'response_scan', 'held response stripped by operator', {url: shown, patterns: names, action: 'ask:strip', approval: answer.id, decided_by: answer.decidedBy, request_id: b.requestId, agent: b.agent})
-      return {action: 'strip', content: stripped}
+      if (red === null) return {action: 'block', detail: `response blocked: strip removed nothing: ${names.join(', ')}`}
+      const stripped = strippedNames(decision.matches, red.names)
+      ports.audit.event('warn', 'response_scan', 'held response stripped by operator', {url: shown, patterns: stripped, action: 'ask:strip', approval: answer.id, decided_by: answer.decidedBy, request_id: b.requestId, agent: b.agent})
+      return {action: 'strip', content: red.content, names: stripped}
     }
     case 'timeout':
       return {action: 'block', detail: `response contains prompt injection: ${names.join(', ')} (no operator answer: timed out)`}

@@ -41,7 +41,10 @@ export function settleResponseScan(s: ResponseScanSubject, decision: Exclude<Res
   }
   if (decision.action === 'strip') {
     if (t !== null) ps!.strip(t, s.shown)
-    return 'content' in decision ? {stripped: decision.content, finding: true} : {finding: true}
+    if (!('content' in decision)) return {finding: true}
+    // The operator's strip of a held response has its own line (response-ask.ts).
+    if (!('held' in decision && decision.held === true)) s.ports.audit.event('warn', 'response_scan', 'response injection patterns stripped', {url: s.shown, patterns: [...decision.names], action: 'strip', request_id: s.b.requestId, agent: s.b.agent})
+    return {stripped: decision.content, finding: true}
   }
   if (decision.action === 'warn') {
     const names = [...new Set(decision.matches.map((m) => m.pattern))]

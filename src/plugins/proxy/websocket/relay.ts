@@ -501,6 +501,7 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
       }
       if (d.action === 'strip') {
         data = Buffer.from(d.content, 'utf8')
+        audit('ws_scan', 'warn', 'WebSocket message injection patterns stripped', {direction: 'server_to_client', action: 'strip', patterns: [...d.names]})
       } else {
         const t = o.session
         if (t !== null && snap.sessions!.warn(t, `response injection: ${names}`, o.host, false, o.target) !== null) {

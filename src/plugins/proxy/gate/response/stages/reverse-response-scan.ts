@@ -32,6 +32,7 @@ function answer(ctx: ResponseGateContext, d: SettledResponseDecision): boolean {
     if (d.content === '') return refuse(`injection: ${names}`)
     const t = rec.session
     if (t !== null) snap.sessions!.strip(t, shown)
+    if (d.held !== true) ports.audit.event('warn', 'response_scan', 'reverse proxy response injection patterns stripped', {url: shown, patterns: [...d.names], action: 'strip', request_id: b.requestId, agent: b.agent})
     ctx.body = Buffer.from(d.content, 'utf8')
     ctx.rewritten = true
     return false
