@@ -108,7 +108,7 @@ describe('explain_blocks: the hint on every transport', {timeout: 60_000}, () =>
     for (const r of [url, header, body]) assert.ok(!JSON.stringify(r).includes(OWN_TOKEN))
   })
 
-  it('a core DLP finding gets the core hint wherever it matched, on the reverse and forward proxies', async () => {
+  it('a core DLP finding in the URL gets the core hint on the reverse and forward proxies; in a header or body the hint of what can lift it', async () => {
     const reverse = [
       await rawHttp(reversePort, {path: `/x?k=${AWS_KEY}`}),
       await rawHttp(reversePort, {path: '/x', headers: {'X-Api-Key': AWS_KEY}}),
@@ -119,11 +119,12 @@ describe('explain_blocks: the hint on every transport', {timeout: 60_000}, () =>
       await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/x`, headers: {'X-Api-Key': AWS_KEY}}),
       await rawHttp(proxy.port, {method: 'POST', path: `http://127.0.0.1:${up.port}/echo`, headers: {'content-type': 'text/plain'}, body: `key ${AWS_KEY}`}),
     ]
+    const HEADER_HINT = 'A DLP pattern matched a request header. Review request_body_scanning.sensitive_headers / ignore_headers.'
     assert.deepEqual(reverse.map((r) => [r.status, r.headers['x-pipelock-block-reason-layer'], r.headers['x-pipelock-hint']]), [
-      [403, 'dlp', CORE_HINT], [403, 'dlp', CORE_HINT], [403, 'dlp', CORE_HINT],
+      [403, 'dlp', CORE_HINT], [403, 'dlp', HEADER_HINT], [403, 'dlp', OTHER_HINTS.body_dlp],
     ])
     assert.deepEqual(forward.map((r) => [r.status, r.headers['x-pipelock-block-reason-layer'], r.headers['x-pipelock-hint']]), [
-      [403, 'core_dlp', CORE_HINT], [403, 'header_dlp', CORE_HINT], [403, 'body_dlp', CORE_HINT],
+      [403, 'core_dlp', CORE_HINT], [403, 'header_dlp', HEADER_HINT], [403, 'body_dlp', OTHER_HINTS.body_dlp],
     ])
     for (const r of [...reverse, ...forward]) assert.ok(!JSON.stringify(r).includes(AWS_KEY))
   })

@@ -46,9 +46,10 @@ export const OTHER_HINTS: Readonly<Record<string, string>> = {
 }
 
 /**
- * A finding of the core DLP floor, wherever it matched (URL, header, body): the hint is chosen by
- * the finding, not by the layer name a transport reports (the reverse proxy names every DLP layer
- * `dlp`), since neither exempt_domains nor a suppress entry can lift a core pattern.
+ * A core DLP pattern in the URL: the hint is chosen by the finding, not by the layer name a
+ * transport reports (the reverse proxy names every DLP layer `dlp`), since no exempt_domains or
+ * suppress entry lifts it there. In a body a suppress entry does lift it, and a header finding is
+ * steered by the header lists: those keep their layer's hint.
  */
 export const CORE_DLP_HINT = URL_HINTS.core_dlp!
 

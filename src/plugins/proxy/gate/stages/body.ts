@@ -11,7 +11,6 @@ import {matchesAnyDomain, type ContentScanResult} from '../../../scanner/index.j
 import {readRequestBody, requestHasBody, scanReadBody, type RequestBodyOptions} from '../../request-body.js'
 import {wouldBlockIfEnforced} from '../audit-mode.js'
 import {endClientClosed} from '../client-closed.js'
-import {coreDlpHint} from '../../hints.js'
 import type {Finding, RequestGateContext, Stage} from '../context.js'
 
 /**
@@ -54,7 +53,7 @@ function logWarning(ctx: RequestGateContext, r: ContentScanResult): false {
 function bodyFinding(r: ContentScanResult): Finding {
   const found = r.dlp.length > 0 || r.injection.length > 0
   return {
-    block: {stage: 'body_scan', layer: r.layer ?? 'body_dlp', detail: r.detail, status: 403, reason: r.reason ?? 'dlp_match', ...coreDlpHint(r.dlp)},
+    block: {stage: 'body_scan', layer: r.layer ?? 'body_dlp', detail: r.detail, status: 403, reason: r.reason ?? 'dlp_match'},
     waivable: r.layer === 'body_dlp' && r.dlp.length > 0 ? {layer: 'body_dlp', reason: r.reason, findings: r.dlp} : undefined,
     mode: r.action !== 'block' ? 'unenforced' : found ? 'record' : 'stands',
     rest: (ctx) => logWarning(ctx, r),

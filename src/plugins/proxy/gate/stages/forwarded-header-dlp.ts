@@ -4,7 +4,6 @@
  * decides (layer `dlp_header`). Its block is a finding: an exception may waive it, audit mode
  * records it as `would_block` and the handshake goes on.
  */
-import {coreDlpHint} from '../../hints.js'
 import type {Stage} from '../context.js'
 
 export const forwardedHeaderDlpStage: Stage = {
@@ -17,7 +16,7 @@ export const forwardedHeaderDlpStage: Stage = {
       const detail = `DLP match in ${name} header: ${[...new Set(r.matches.map((m) => m.pattern))].join(', ')}`
       // Waived as header DLP, like every other transport's (the exception step knows no
       // `dlp_header` label: the handshake's blocks were never waived before the parity test).
-      ctx.finding = {block: {stage: 'header_dlp', layer: 'dlp_header', detail, status: 403, reason: 'dlp_match', ...coreDlpHint(r.matches)}, waivable: {layer: 'header_dlp', reason: 'dlp_match', findings: r.matches}, mode: 'record'}
+      ctx.finding = {block: {stage: 'header_dlp', layer: 'dlp_header', detail, status: 403, reason: 'dlp_match'}, waivable: {layer: 'header_dlp', reason: 'dlp_match', findings: r.matches}, mode: 'record'}
       return false
     }
     return false

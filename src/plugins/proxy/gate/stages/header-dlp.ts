@@ -7,7 +7,6 @@
 import type {ContentScanResult} from '../../../scanner/index.js'
 import {headerList} from '../../core.js'
 import {wouldBlockIfEnforced} from '../audit-mode.js'
-import {coreDlpHint} from '../../hints.js'
 import type {RequestGateContext, Stage} from '../context.js'
 
 /** The session's escalation level upgrades warn findings to a block (that stands: it is the session's answer). */
@@ -31,7 +30,7 @@ export const headerDlpStage: Stage = {
     if (!blocks && !wouldBlockIfEnforced(hdr, ctx.snap.scanner.settings.requestBodyScanning.action)) return upgradeWarnings(ctx, hdr)
     const dlp = hdr.dlp.length > 0
     ctx.finding = {
-      block: {stage: 'header_dlp', layer: 'header_dlp', detail: hdr.detail, status: 403, reason: 'dlp_match', ...coreDlpHint(hdr.dlp)},
+      block: {stage: 'header_dlp', layer: 'header_dlp', detail: hdr.detail, status: 403, reason: 'dlp_match'},
       waivable: dlp ? {layer: 'header_dlp', reason: 'dlp_match', findings: hdr.dlp} : undefined,
       mode: !blocks ? 'unenforced' : dlp ? 'record' : 'stands',
       rest: (c) => upgradeWarnings(c, hdr),
