@@ -112,14 +112,14 @@ class SnapshotHolder implements SnapshotSource {
  * whoever its client is.
  */
 class LiveWork implements TunnelRegistry, StreamRegistry {
-  /** Each tunnel's destroy function and its client's address. */
-  private readonly tunnels = new Map<() => void, string>()
+  /** Each tunnel's destroy function, its client's address, and what the kill switch does to it. */
+  private readonly tunnels = new Map<() => void, {clientIp: string; cut: () => void}>()
   /** Each stream's cut function, its client's address, and whether its transport exempts anyone. */
   private readonly streams = new Map<() => void, {clientIp: string; exemptable: boolean}>()
   constructor(private readonly killSwitch: KillSwitchController, private readonly refuses: (clientIp: string) => boolean) {}
-  trackTunnel(destroy: () => void, clientIp: string): () => void {
-    this.tunnels.set(destroy, clientIp)
-    this.missedCut(destroy, this.tunnels, this.refuses(clientIp))
+  trackTunnel(destroy: () => void, clientIp: string, killSwitchCut: () => void = destroy): () => void {
+    this.tunnels.set(destroy, {clientIp, cut: killSwitchCut})
+    this.missedCut(destroy, this.tunnels, this.refuses(clientIp), killSwitchCut)
     return () => this.tunnels.delete(destroy)
   }
   trackStream(cut: () => void, clientIp: string, exemptable: boolean): () => void {
@@ -128,15 +128,15 @@ class LiveWork implements TunnelRegistry, StreamRegistry {
     return () => this.streams.delete(cut)
   }
   /** The switch came on while this one was being set up (a WebSocket's dial): it missed the cut, so it is cut on the next turn. */
-  private missedCut(destroy: () => void, registered: ReadonlyMap<() => void, unknown>, refused: boolean): void {
-    if (refused) this.killSwitch.cutIfMissed(() => registered.has(destroy), destroy)
+  private missedCut(key: () => void, registered: ReadonlyMap<() => void, unknown>, refused: boolean, cut: () => void = key): void {
+    if (refused) this.killSwitch.cutIfMissed(() => registered.has(key), cut)
   }
   activeTunnels(): number {
     return this.tunnels.size
   }
   /** The kill switch came on. */
   cut(): void {
-    for (const [destroy, clientIp] of [...this.tunnels]) if (this.refuses(clientIp)) destroy()
+    for (const {clientIp, cut} of [...this.tunnels.values()]) if (this.refuses(clientIp)) cut()
     for (const [cut, s] of [...this.streams]) if (!s.exemptable || this.refuses(s.clientIp)) cut()
   }
   /** Shutdown: every tunnel (a stream ends with its response when the server closes). */
@@ -262,7 +262,7 @@ export class ProxyRuntime {
     const forward: ForwardPorts = {...gate, upstream: this.upstream}
     const runtime = this
     const connect: ConnectPorts = {
-      ...gate, dial: this.dialer.dial, trackTunnel: (d, ip) => this.tunnels.trackTunnel(d, ip), activeTunnels: () => this.tunnels.activeTunnels(), relayBuffers: this.relayBuffers,
+      ...gate, dial: this.dialer.dial, trackTunnel: (d, ip, cut) => this.tunnels.trackTunnel(d, ip, cut), activeTunnels: () => this.tunnels.activeTunnels(), relayBuffers: this.relayBuffers,
       get interceptor() {
         return runtime.interceptor
       },
@@ -277,7 +277,7 @@ export class ProxyRuntime {
     this.ports = {fetch, forward, connect, reverse: gate}
     this.interceptPorts = {...forward, nextRequestId: () => clock.nextRequestId(), dial: this.dialer.dial}
     const wsPorts: WebSocketPorts = {
-      ...gate, dial: this.dialer.dial, version: this.version, trackTunnel: (d, ip) => this.tunnels.trackTunnel(d, ip), activeTunnels: () => this.tunnels.activeTunnels(),
+      ...gate, dial: this.dialer.dial, version: this.version, trackTunnel: (d, ip, cut) => this.tunnels.trackTunnel(d, ip, cut), activeTunnels: () => this.tunnels.activeTunnels(),
     }
 
     // A CA that cannot be loaded refuses start-up (transports §2.1, §2.2).

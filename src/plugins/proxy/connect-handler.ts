@@ -2,7 +2,8 @@
  * CONNECT tunnels (§4.3): the synthetic `https://<host>/` is URL-scanned, the CONNECT request's
  * own headers get header DLP, a 1024-tunnel cap applies, the upstream is dialled through the
  * SSRF-safe dialer, the client's first TLS record is checked for a matching SNI, then bytes are
- * relayed with idle and lifetime timers. Kill-switch activation destroys every live tunnel.
+ * relayed with idle and lifetime timers. Kill-switch activation destroys every live tunnel
+ * (an intercepted one once the answers it gave inside are out: intercept/tunnel.ts).
  */
 import type {IncomingMessage} from 'node:http'
 import {Socket} from 'node:net'
@@ -141,7 +142,9 @@ export async function handleConnect(ports: ConnectPorts, x: ConnectExchange): Pr
   // A tunnel counts from its admission, not from after the dial (issue 10 item 11): the check
   // above and this registration run in one turn, so concurrent CONNECTs cannot overshoot the cap.
   let teardown: () => void = () => client.destroy()
-  const untrack = ports.trackTunnel(() => teardown(), b.clientIp)
+  // The kill switch's teardown: the same, but for an intercepted tunnel (which answers its inner requests first).
+  let killTeardown: (() => void) | null = null
+  const untrack = ports.trackTunnel(() => teardown(), b.clientIp, () => (killTeardown ?? teardown)())
 
   // A relayed (not intercepted) tunnel reads the upstream into one reused buffer (tunnel-relay.ts).
   const interceptsHost = ports.interceptor?.intercepts(auth.host) ?? false
@@ -247,7 +250,7 @@ export async function handleConnect(ports: ConnectPorts, x: ConnectExchange): Pr
     budgeted = false
     lifetime = setTimeout(close, cfg.forward_proxy.max_tunnel_seconds * 1000)
     client.once('close', close)
-    icpt.serve({host: auth.host, port: auth.port, connect: b}, {client, first, idleMs: cfg.forward_proxy.idle_timeout_seconds * 1000, close})
+    killTeardown = icpt.serve({host: auth.host, port: auth.port, connect: b}, {client, first, idleMs: cfg.forward_proxy.idle_timeout_seconds * 1000, close})
     return
   }
 

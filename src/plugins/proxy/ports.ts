@@ -73,9 +73,11 @@ export interface Dialer {
 export interface TunnelRegistry {
   /**
    * Registers a live tunnel of `clientIp`; the returned function unregisters it. Registered
-   * while the switch is on (it came on during a dial) and not exempt: destroyed on the next turn.
+   * while the switch is on (it came on during a dial) and not exempt: cut on the next turn.
+   * `killSwitchCut` is what the kill switch's activation does to it (default `destroy`; shutdown
+   * always destroys).
    */
-  trackTunnel(destroy: () => void, clientIp: string): () => void
+  trackTunnel(destroy: () => void, clientIp: string, killSwitchCut?: () => void): () => void
   activeTunnels(): number
 }
 

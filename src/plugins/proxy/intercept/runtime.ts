@@ -77,8 +77,9 @@ export class Interceptor implements Dialer {
     return dialTunnel(this, this.ports, {host, port, onread, lookupAll})
   }
 
-  serve(t: Omit<TunnelContext, 'interceptor'>, conn: TunnelConnection): void {
-    interceptTunnel(this.ports, {...t, interceptor: this}, conn)
+  /** Returns the tunnel's kill-switch teardown (which lets the answers it gave inside go out first). */
+  serve(t: Omit<TunnelContext, 'interceptor'>, conn: TunnelConnection): () => void {
+    return interceptTunnel(this.ports, {...t, interceptor: this}, conn)
   }
 
   constructor(o: InterceptorOptions) {

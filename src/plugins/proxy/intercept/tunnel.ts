@@ -6,8 +6,9 @@
  * shared server's `secureContext` is ignored for no-SNI clients), so there is one such server
  * per leaf — built once (its secure context costs ≈ 0.7 ms) and dropped with the leaf — and each
  * connection finds its tunnel through its raw socket. Idle tunnels close after
- * `idle_timeout_seconds` with no request in flight (§6 #6 fixed); lifetime and kill switch are
- * the caller's `close`.
+ * `idle_timeout_seconds` with no request in flight (§6 #6 fixed); the lifetime is the caller's
+ * `close`. The kill switch's teardown (`interceptTunnel`'s result) lets the answers it gave inside
+ * the tunnel go out first (`killSwitchTeardown`).
  */
 import type {IncomingMessage} from 'node:http'
 import type {Http2SecureServer, Http2ServerRequest} from 'node:http2'
@@ -57,6 +58,10 @@ interface Live {
   readonly tunnel: TunnelContext
   readonly close: () => void
   inflight: number
+  /** Upgraded inner connections (a relayed `wss://`) still open. */
+  upgrades: number
+  /** Called each time an inner request or upgraded connection ends (the kill switch's teardown waits on it). */
+  ended: () => void
   /** When the raw socket was handed to the TLS server (handshake timing). */
   handedAtMs: number
   /** Gives the handshake's set-up slot back (success, failure or close). */
@@ -111,7 +116,10 @@ export class InterceptServers {
         return void res.end(`${TOO_LARGE}\n`)
       }
       l.inflight++
-      res.once('close', () => l.inflight--)
+      res.once('close', () => {
+        l.inflight--
+        l.ended()
+      })
       // The pipeline runs in the set-up queue's turn: a burst of tunnels sends its first requests
       // together, and their scans would otherwise share one poll phase. A tunnel closed meanwhile
       // (kill switch, lifetime) has nothing left to answer; the kill switch is re-checked inside.
@@ -133,6 +141,11 @@ export class InterceptServers {
     server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
       const l = this.live.get(rawOf(socket) as Socket)
       if (l === undefined) return void socket.destroy()
+      l.upgrades++
+      socket.once('close', () => {
+        l.upgrades--
+        l.ended()
+      })
       handleInterceptedUpgrade(l.ports, l.tunnel, {req, socket, head})
     })
     server.on('secureConnection', (tlsSocket: TLSSocket) => {
@@ -170,7 +183,40 @@ export interface TunnelConnection {
   readonly close: () => void
 }
 
-export function interceptTunnel(ports: InterceptPorts, t: TunnelContext, conn: TunnelConnection): void {
+/**
+ * How long the kill switch's teardown of an intercepted tunnel waits for what it answered inside
+ * (503s, WebSocket 1008 closes) to go out before the connection is destroyed regardless; the
+ * `/ws` relay gives its close frame as long.
+ */
+export const KILL_SWITCH_DRAIN_MS = 1000
+
+/**
+ * The kill switch's teardown of an intercepted tunnel. Its activation answers each inner request
+ * waiting on its upstream with the 503 (relay/exchange-cut.ts) and closes each relayed WebSocket
+ * 1008 (websocket/relay.ts), in the same turn as this runs; destroying the socket at once would
+ * drop those answers unsent (an empty reply, a 1006). So the connection is destroyed when nothing
+ * is in flight inside it any more, within KILL_SWITCH_DRAIN_MS; an idle one at once.
+ */
+function killSwitchTeardown(live: Live): () => void {
+  return () => {
+    const busy = (): boolean => live.inflight !== 0 || live.upgrades !== 0
+    if (!busy()) return live.close()
+    const done = (): void => {
+      clearTimeout(bound)
+      live.ended = () => undefined
+      // One more turn: the last answer's bytes leave the TLS layer before the socket goes.
+      setImmediate(live.close)
+    }
+    const bound = setTimeout(done, KILL_SWITCH_DRAIN_MS)
+    bound.unref()
+    live.ended = () => {
+      if (!busy()) done()
+    }
+  }
+}
+
+/** Serves the tunnel; returns its kill-switch teardown (`killSwitchTeardown`). */
+export function interceptTunnel(ports: InterceptPorts, t: TunnelContext, conn: TunnelConnection): () => void {
   const {client, first, idleMs, close} = conn
   const icpt = t.interceptor
   const target = `${urlHostForm(t.host)}:${t.port}`
@@ -179,9 +225,9 @@ export function interceptTunnel(ports: InterceptPorts, t: TunnelContext, conn: T
     // Every CONNECT socket node hands over is a net.Socket; anything else cannot be tracked.
     icpt.count('failed')
     close()
-    return
+    return close
   }
-  const live: Live = {ports, tunnel: t, close, inflight: 0, handedAtMs: 0, handshakeSettled: () => undefined, idleMs}
+  const live: Live = {ports, tunnel: t, close, inflight: 0, upgrades: 0, ended: () => undefined, handedAtMs: 0, handshakeSettled: () => undefined, idleMs}
   const noCertificate = (e: unknown): void => {
     // A name no certificate can carry (non-ASCII): the client handshake cannot succeed.
     icpt.count('handshake_error')
@@ -211,11 +257,13 @@ export function interceptTunnel(ports: InterceptPorts, t: TunnelContext, conn: T
   try {
     leaf = icpt.cache.acquire(t.host)
   } catch (e) {
-    return noCertificate(e)
+    noCertificate(e)
+    return close
   }
   // A miss mints off the event loop; the client's bytes wait in its socket meanwhile (not flowing).
   if (leaf instanceof Promise) leaf.then(enqueue, noCertificate)
   else enqueue(leaf)
+  return killSwitchTeardown(live)
 }
 
 function serve(live: Live, client: Socket, first: Buffer, leaf: Leaf): void {

@@ -9,8 +9,15 @@
  * Entering airlock hard or drain does not cut them: a drain lets running exchanges finish, and
  * that is what it waits for. A tunnel, WebSocket or streaming response is cut by its own
  * registration (`registerLive`), not by this one.
+ *
+ * A request inside an intercepted tunnel is also registered with the kill switch
+ * (`onKillSwitch`): its activation tears the tunnel down, so the request waiting on its upstream is
+ * answered with the kill-switch block first, instead of dying with the connection. (Elsewhere the
+ * connection outlives the activation, and the kill-switch stage run again after the upstream
+ * answers refuses the answer.)
  */
 import type {ExchangeCutCause} from '../../sessions/index.js'
+import type {StreamRegistry} from '../ports.js'
 import type {BlockAnswer} from '../request-gate.js'
 import type {ProxySessions, RequestSession} from '../session-gate.js'
 
@@ -19,25 +26,44 @@ export function exchangeCutDetail(cause: ExchangeCutCause): string {
   return cause === 'terminate' ? 'request cut: session terminated' : 'request cut: session reset'
 }
 
-/** One exchange's registration with its session, from after the gate until its answer goes out. */
+/** One exchange's registration with its session (and, inside an intercepted tunnel, with the kill switch), from after the gate until its answer goes out. */
 export class ExchangeCut {
   private fired = false
-  private undo: (() => void) | null = null
+  private readonly undo: Array<() => void> = []
 
   /**
    * `answer` aborts the upstream request and answers the agent with the block of `detail`
    * (recorded first); it is called at most once, and only while the answer is not out
    * (`answered()` false).
    */
-  constructor(sessions: ProxySessions | null, session: RequestSession | null, answered: () => boolean, answer: (detail: string) => void) {
+  constructor(sessions: ProxySessions | null, session: RequestSession | null, private readonly answered: () => boolean, answer: (detail: string) => void) {
     if (sessions === null || session === null) return
-    this.undo = sessions.registerExchange(session, (cause) => {
-      this.undo = null
-      if (this.fired || answered()) return false
-      this.fired = true
-      answer(exchangeCutDetail(cause))
-      return true
-    })
+    // Unregistering after the session dropped it (it fired) does nothing.
+    this.undo.push(
+      sessions.registerExchange(session, (cause) => {
+        if (this.fired || answered()) return false
+        this.fired = true
+        answer(exchangeCutDetail(cause))
+        return true
+      }),
+    )
+  }
+
+  /**
+   * Registers the exchange with the kill switch's live work: its activation (for a client it does
+   * not exempt, `exemptable` as the transport's admission) calls `answer`, which aborts the
+   * upstream request and sends the transport's kill-switch block (recorded first). At most one
+   * cut answers, whichever comes first.
+   */
+  onKillSwitch(registry: StreamRegistry, clientIp: string, exemptable: boolean, answer: () => void): void {
+    if (this.fired) return
+    this.undo.push(
+      registry.trackStream(() => {
+        if (this.fired || this.answered()) return
+        this.fired = true
+        answer()
+      }, clientIp, exemptable),
+    )
   }
 
   /** True once the exchange was cut: its answer is out and nothing else of it may be recorded or sent. */
@@ -52,10 +78,8 @@ export class ExchangeCut {
     }
   }
 
-  /** The exchange answers on its own now (or went away): a reset no longer cuts it. */
+  /** The exchange answers on its own now (or went away): a reset or the kill switch no longer cuts it. */
   end(): void {
-    const u = this.undo
-    this.undo = null
-    u?.()
+    for (const u of this.undo.splice(0)) u()
   }
 }

@@ -16,7 +16,7 @@ import type {UpstreamPool} from '../ports.js'
 import type {Decision} from '../decision.js'
 import {recordBytes} from './data-budget.js'
 import {relaySse} from './sse.js'
-import {killSwitchStage} from '../gate/stages/kill-switch.js'
+import {answerKillSwitch, KILL_SWITCH_ANSWERS, killSwitchStage} from '../gate/stages/kill-switch.js'
 import {a2aStreamCheck} from './a2a-stream.js'
 import {REWRITE_STALE_HEADERS} from './response-transforms.js'
 import {bufferedResponseHeaders, inboundResponseHeaders, outboundHeaders} from '../header-hygiene.js'
@@ -117,15 +117,25 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
   const abort = new UpstreamAbort()
   let settled = false
   // From here until its answer starts the exchange is in-flight work a reset or terminate of the
-  // session cuts (relay/exchange-cut.ts). A request inside an intercepted tunnel is not registered:
-  // the tunnel is, and cutting it ends the request with it.
+  // session cuts (relay/exchange-cut.ts). A request inside an intercepted tunnel is not registered
+  // with its session (the tunnel is, and cutting it ends the request with it), but with the kill
+  // switch: its activation tears the tunnel down, and the request is answered 503 first.
+  const intercepted = b.transport === 'intercept'
   const live: {body?: {destroy(): void}} = {}
-  const cut = new ExchangeCut(b.transport === 'intercept' ? null : ps, t, () => res.headersSent || res.destroyed, (detail) => {
+  const cut = new ExchangeCut(intercepted ? null : ps, t, () => res.headersSent || res.destroyed, (detail) => {
     abort.abort()
     live.body?.destroy()
     block({stage: 'session', layer: 'airlock', reason: 'airlock_active', detail, status: 403, body: `airlock: ${detail}`})
     rec.seal()
   })
+  if (intercepted) {
+    cut.onKillSwitch(ports, b.clientIp, KILL_SWITCH_ANSWERS.intercept.allowlist, () => {
+      abort.abort()
+      live.body?.destroy()
+      answerKillSwitch(gate)
+      rec.seal()
+    })
+  }
   const guarded = cut.guard(block)
   // 'close' comes once per response: `on` saves node's `once` wrapper.
   res.on('close', () => {

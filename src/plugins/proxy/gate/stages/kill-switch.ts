@@ -61,10 +61,18 @@ export function killSwitchExempts(ports: SnapshotSource, clientIp: string): bool
 export const killSwitchStage: Omit<Stage, 'run'> & {run(ctx: RequestGateContext): boolean} = {
   id: 'kill_switch',
   run(ctx) {
-    const a = KILL_SWITCH_ANSWERS[ctx.b.transport]
-    if (!killSwitchRefuses(ctx.ports, ctx.b.clientIp, a.allowlist)) return false
-    const k = KILL_SWITCH_BLOCK
-    ctx.block({stage: k.stage, layer: k.layer, detail: k.detail, status: a.status, reason: k.reason, body: a.body?.(ctx.ports.killSwitch.message)})
+    if (!killSwitchRefuses(ctx.ports, ctx.b.clientIp, KILL_SWITCH_ANSWERS[ctx.b.transport].allowlist)) return false
+    answerKillSwitch(ctx)
     return true
   },
+}
+
+/**
+ * The transport's kill-switch answer, recorded then sent, without asking the switch again: for
+ * in-flight work its activation cuts (the registry of live work has judged the client already).
+ */
+export function answerKillSwitch(ctx: RequestGateContext): void {
+  const a = KILL_SWITCH_ANSWERS[ctx.b.transport]
+  const k = KILL_SWITCH_BLOCK
+  ctx.block({stage: k.stage, layer: k.layer, detail: k.detail, status: a.status, reason: k.reason, body: a.body?.(ctx.ports.killSwitch.message)})
 }

@@ -1,0 +1,187 @@
+/**
+ * The kill switch thrown while work is in flight inside an intercepted tunnel, through the built
+ * `pipelock run` with real TLS: an inner request waiting on a slow HTTPS origin is answered
+ * `503 kill switch active` (HTTP/1.1 and HTTP/2), recorded as one `kill_switch_deny` and not as
+ * an upstream failure, and its upstream request is aborted; a relayed `wss://` connection is
+ * closed 1008 with the `kill_switch_active` JSON. Only then is the tunnel torn down.
+ */
+import assert from 'node:assert/strict'
+import {rmSync, writeFileSync} from 'node:fs'
+import http from 'node:http'
+import http2 from 'node:http2'
+import https from 'node:https'
+import type {AddressInfo, Socket} from 'node:net'
+import path from 'node:path'
+import tls from 'node:tls'
+import {after, afterEach, before, describe, it} from 'node:test'
+import WebSocket, {WebSocketServer} from 'ws'
+import {interceptingWebSocketConfig, makeSelfSignedCert, startProxy, tempDir, tlsThroughProxy, until, type RunningProxy} from './proxy-harness.js'
+
+interface Origin {
+  readonly port: number
+  /** Resolves when the origin has a `/slow` request waiting; `aborted` when that request's connection went. */
+  slow(): Promise<{aborted: Promise<void>}>
+  close(): Promise<void>
+}
+
+/** An HTTPS origin: `/slow` never answers (until its client goes); a WebSocket upgrade echoes. */
+async function origin(dir: string): Promise<Origin> {
+  const material = makeSelfSignedCert(dir)
+  const waiting: Array<(x: {aborted: Promise<void>}) => void> = []
+  const server = https.createServer({key: material.key, cert: material.cert}, (req, res) => {
+    if (req.url === '/slow') {
+      const aborted = new Promise<void>((resolve) => res.once('close', resolve))
+      waiting.shift()?.({aborted})
+      return
+    }
+    res.writeHead(200, {'content-type': 'text/plain'}).end('ok\n')
+  })
+  const wss = new WebSocketServer({server, perMessageDeflate: false})
+  wss.on('connection', (ws) => ws.on('message', (d, isBinary) => ws.send(d, {binary: isBinary})))
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    port: (server.address() as AddressInfo).port,
+    slow: () => new Promise((resolve) => waiting.push(resolve)),
+    close: async () => {
+      for (const c of wss.clients) c.terminate()
+      wss.close()
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}
+
+/** A CONNECT tunnel to `target`, then TLS over it offering only `h2`. */
+async function h2ThroughProxy(proxyPort: number, target: string, ca: string): Promise<tls.TLSSocket> {
+  const raw = await new Promise<Socket>((resolve, reject) => {
+    const req = http.request({host: '127.0.0.1', port: proxyPort, method: 'CONNECT', path: target, agent: false})
+    req.once('connect', (res, socket) => (res.statusCode === 200 ? resolve(socket) : reject(new Error(`CONNECT ${res.statusCode}`))))
+    req.once('error', reject)
+    req.end()
+  })
+  return await new Promise((resolve, reject) => {
+    const s = tls.connect({socket: raw, ca, servername: 'localhost', ALPNProtocols: ['h2']}, () => resolve(s))
+    s.once('error', reject)
+  })
+}
+
+function events(p: RunningProxy, name: string): Array<Record<string, unknown>> {
+  return p
+    .stdout()
+    .split('\n')
+    .filter((l) => l.includes(`"event":"${name}"`))
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+}
+
+describe('the kill switch answers in-flight work inside an intercepted tunnel before tearing it down', {timeout: 60_000}, () => {
+  let dir: string
+  let up: Origin
+  let proxy: RunningProxy
+  let ca: string
+  let sentinel: string
+
+  before(async () => {
+    dir = tempDir('pl-intercept-ks-inflight-')
+    up = await origin(dir)
+    sentinel = path.join(dir, 'kill')
+    const intercepting = interceptingWebSocketConfig(dir)
+    ca = intercepting.ca
+    // A fetch timeout far beyond the test: only the kill switch can end the waiting request.
+    const config = intercepting.config + ['fetch_proxy:', '  timeout_seconds: 60', 'kill_switch:', `  sentinel_file: ${JSON.stringify(sentinel)}`].join('\n') + '\n'
+    proxy = await startProxy(config, {env: {SSL_CERT_FILE: path.join(dir, 'cert.pem')}, dir: tempDir()})
+  })
+
+  afterEach(async () => {
+    rmSync(sentinel, {force: true})
+    // The switch is off again (polled every 250 ms) before the next test opens a tunnel.
+    assert.ok(await until(async () => (await fetch(`http://${proxy.addr}/health`)).status === 200, 3000))
+  })
+
+  after(async () => {
+    rmSync(sentinel, {force: true})
+    await proxy?.stop()
+    await up?.close()
+  })
+
+  /** The audit lines of `/slow` written since `from` lines of stdout. */
+  const slowLines = (from: number): string[] =>
+    proxy
+      .stdout()
+      .split('\n')
+      .slice(from)
+      .filter((l) => l.includes(`/slow`))
+
+  it('HTTP/1.1: the waiting request gets 503 `kill switch active`, one kill_switch_deny, its upstream aborted, then the tunnel closes', async () => {
+    const from = proxy.stdout().split('\n').length - 1
+    const s = await tlsThroughProxy(proxy.port, `localhost:${up.port}`, ca)
+    let got = ''
+    s.on('data', (c: Buffer) => (got += c.toString('latin1')))
+    const closed = new Promise<void>((resolve) => s.once('close', resolve))
+    const waiting = up.slow()
+    s.write(`GET /slow HTTP/1.1\r\nHost: localhost:${up.port}\r\n\r\n`)
+    const {aborted} = await waiting
+    writeFileSync(sentinel, '')
+    await closed
+    assert.match(got, /^HTTP\/1\.1 503 Service Unavailable\r\n/)
+    assert.match(got, /\r\nX-Pipelock-Block-Reason: kill_switch_active\r\n/i)
+    assert.ok(got.endsWith('\r\n\r\nkill switch active\n'), got)
+    await aborted
+    assert.ok(await until(async () => events(proxy, 'kill_switch_deny').some((e) => e.url === `https://localhost:${up.port}/slow`), 2000))
+    const lines = slowLines(from)
+    assert.equal(lines.filter((l) => l.includes('"event":"kill_switch_deny"')).length, 1, lines.join('\n'))
+    assert.equal(lines.filter((l) => l.includes('upstream request failed')).length, 0, lines.join('\n'))
+    const deny = JSON.parse(lines.find((l) => l.includes('"event":"kill_switch_deny"'))!) as Record<string, unknown>
+    assert.equal(deny.transport, 'intercept')
+  })
+
+  it('HTTP/2: the waiting stream gets 503 `kill switch active` and ends cleanly; one kill_switch_deny, no upstream failure', async () => {
+    const from = proxy.stdout().split('\n').length - 1
+    const s = await h2ThroughProxy(proxy.port, `localhost:${up.port}`, ca)
+    const session = http2.connect(`https://localhost:${up.port}`, {createConnection: () => s})
+    session.on('error', () => undefined)
+    const waiting = up.slow()
+    const stream = session.request({':path': '/slow'})
+    const answer = new Promise<{status: number; reason: unknown; body: string}>((resolve, reject) => {
+      let status = 0
+      let reason: unknown
+      let body = ''
+      stream.on('response', (h) => {
+        status = Number(h[':status'])
+        reason = h['x-pipelock-block-reason']
+      })
+      stream.setEncoding('utf8')
+      stream.on('data', (c: string) => (body += c))
+      stream.once('end', () => resolve({status, reason, body}))
+      stream.once('error', reject)
+    })
+    const {aborted} = await waiting
+    writeFileSync(sentinel, '')
+    assert.deepEqual(await answer, {status: 503, reason: 'kill_switch_active', body: 'kill switch active\n'})
+    await aborted
+    // The tunnel goes right after the answer.
+    assert.ok(await until(async () => s.destroyed, 2000))
+    session.destroy()
+    assert.ok(await until(async () => slowLines(from).some((l) => l.includes('"event":"kill_switch_deny"')), 2000))
+    const lines = slowLines(from)
+    assert.equal(lines.filter((l) => l.includes('"event":"kill_switch_deny"')).length, 1, lines.join('\n'))
+    assert.equal(lines.filter((l) => l.includes('upstream request failed')).length, 0, lines.join('\n'))
+  })
+
+  it('a relayed wss:// connection is closed 1008 with the kill_switch_active JSON', async () => {
+    const s = await tlsThroughProxy(proxy.port, `localhost:${up.port}`, ca)
+    const ws = new WebSocket(`wss://localhost:${up.port}/`, {perMessageDeflate: false, createConnection: () => s})
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve)
+      ws.once('error', reject)
+    })
+    const echoed = new Promise<string>((resolve) => ws.once('message', (d) => resolve(d.toString())))
+    ws.send('before the switch')
+    assert.equal(await echoed, 'before the switch')
+    const closed = new Promise<{code: number; reason: string}>((resolve) => ws.once('close', (code, reason) => resolve({code, reason: reason.toString()})))
+    writeFileSync(sentinel, '')
+    const c = await closed
+    assert.equal(c.code, 1008)
+    assert.deepEqual(JSON.parse(c.reason), {block_reason: 'kill_switch_active', version: '1', severity: 'critical', retry: 'transient', layer: 'kill_switch'})
+    assert.ok(await until(async () => s.destroyed, 2000))
+  })
+})
