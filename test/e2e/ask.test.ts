@@ -13,7 +13,7 @@ import {after, before, describe, it} from 'node:test'
 import {keyPairFromSeed} from '../../src/plugins/signing/index.js'
 import {runCli} from '../helpers/cli.js'
 import {
-  assertRefusesToStart, interceptingWebSocketConfig, makeSelfSignedCert, rawHttp, startHttpsUpstream, startHttpUpstream, startProxy, tempDir, tlsExchange, tlsThroughProxy,
+  assertRefusesToStart, interceptingWebSocketConfig, makeSelfSignedCert, rawHttp, reverseListenPort, startHttpsUpstream, startHttpUpstream, startProxy, tempDir, tlsExchange, tlsThroughProxy,
   until, writeReceiptKeys, type RunningProxy, type Upstream,
 } from './proxy-harness.js'
 
@@ -184,9 +184,7 @@ describe('pipelock ask: held responses on the forward proxy, inside intercepted 
       'flight_recorder:', '  enabled: true', `  dir: ${JSON.stringify(path.join(dir, 'evidence'))}`, `  signing_key_path: ${JSON.stringify(path.join(dir, 'receipt.key'))}`,
     ].join('\n') + '\n'
     proxy = await startProxy(cfg, {dir, env: {NODE_EXTRA_CA_CERTS: upTls.certPath}, args: ['--reverse-proxy', '--reverse-upstream', `http://127.0.0.1:${up.port}`, '--reverse-listen', '127.0.0.1:0']})
-    const m = /pipelock: reverse proxy listening on 127\.0\.0\.1:(\d+)/.exec(proxy.stderr())
-    assert.ok(m, proxy.stderr())
-    reversePort = Number(m[1])
+    reversePort = reverseListenPort(proxy)
   })
   after(async () => {
     await proxy?.stop()

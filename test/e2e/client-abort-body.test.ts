@@ -7,11 +7,9 @@
 import assert from 'node:assert/strict'
 import {readFileSync} from 'node:fs'
 import http from 'node:http'
-import path from 'node:path'
 import tls from 'node:tls'
 import {after, before, describe, it} from 'node:test'
-import {caPaths, generateCa, writeCaFiles} from '../../src/plugins/tls/index.js'
-import {makeSelfSignedCert, rawExchange, rawHttp, startHttpsUpstream, startRoutedUpstream, startProxy, tempDir, tlsThroughProxy, until, type RunningProxy, type Upstream} from './proxy-harness.js'
+import {makeSelfSignedCert, rawExchange, rawHttp, reverseListenPort, type RunningProxy, startHttpsUpstream, startProxy, startRoutedUpstream, tempDir, tlsThroughProxy, until, type Upstream, writeTestCa} from './proxy-harness.js'
 
 interface Line {
   event: string
@@ -45,8 +43,7 @@ describe('pipelock run: a client that hangs up mid-body', {timeout: 60_000}, () 
     up = await startRoutedUpstream(handler)
     const mat = makeSelfSignedCert(dir)
     upTls = await startHttpsUpstream(mat)
-    const paths = caPaths(path.join(dir, 'ca'))
-    writeCaFiles(paths, generateCa('Pipelock', 24 * 3_600_000, Date.now()), false)
+    const paths = writeTestCa(dir)
     ca = readFileSync(paths.cert, 'utf8')
     proxy = await startProxy([
       'forward_proxy:', '  enabled: true',
@@ -59,9 +56,7 @@ describe('pipelock run: a client that hangs up mid-body', {timeout: 60_000}, () 
       'taint:', '  enabled: false',
       'tls_interception:', '  enabled: true', `  ca_cert: ${paths.cert}`, `  ca_key: ${paths.key}`,
     ].join('\n') + '\n', {env: {SSL_CERT_FILE: mat.certPath}, args: ['--reverse-proxy', '--reverse-upstream', `http://127.0.0.1:${up.port}`, '--reverse-listen', '127.0.0.1:0']})
-    const m = /reverse proxy listening on 127\.0\.0\.1:(\d+)/.exec(proxy.stderr())
-    assert.ok(m, proxy.stderr())
-    reversePort = Number(m[1])
+    reversePort = reverseListenPort(proxy)
   })
 
   after(async () => {

@@ -5,7 +5,7 @@ import http from 'node:http'
 import path from 'node:path'
 import {cli, makeLab, promoteArgs, writeCandidate} from './learn-promote-harness.js'
 import {learnLockLines} from '../helpers/lock-roster.js'
-import {rawHttp, startProxy, tempDir, type RunningProxy} from './proxy-harness.js'
+import {rawHttp, reverseListenPort, type RunningProxy, startProxy, tempDir} from './proxy-harness.js'
 
 // A live contract judges every method a request asks the server to perform (forward and reverse
 // proxy here; the contract stage is shared by every HTTP transport): a POST carrying
@@ -90,7 +90,7 @@ describe('learn_lock live: method overrides', {timeout: 90_000}, () => {
   }
 
   it('the reverse proxy judges the same way: the plain POST passes, one naming DELETE is refused', async () => {
-    const reversePort = Number(/reverse proxy listening on 127\.0\.0\.1:(\d+)/.exec(proxy!.stderr())![1])
+    const reversePort = reverseListenPort(proxy!)
     const via = (headers: Record<string, string>) => rawHttp(reversePort, {method: 'POST', path: '/v1/cart/items', headers: {'x-pipelock-agent': 'shop-agent', 'content-length': '0', ...headers}})
     const before = seen.length
     assert.equal((await via({})).status, 200)

@@ -15,11 +15,10 @@ import type {AddressInfo, Socket} from 'node:net'
 import net from 'node:net'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
-import {caPaths, generateCa, writeCaFiles} from '../../src/plugins/tls/index.js'
 import {encodePrivateKeyText, generateKeyPair, goPrivateKey, type Ed25519KeyPair} from '../../src/plugins/signing/index.js'
 import WebSocket, {WebSocketServer} from 'ws'
 import {runCli, runCliAsync} from '../helpers/cli.js'
-import {makeSelfSignedCert, writeReceiptKeys, rawExchange, rawHttp, startProxy, tempDir, until, type RunningProxy} from './proxy-harness.js'
+import {makeSelfSignedCert, rawExchange, rawHttp, reverseListenPort, type RunningProxy, startProxy, tempDir, until, writeReceiptKeys, writeTestCa} from './proxy-harness.js'
 
 const hasCurl = spawnSync('curl', ['--version']).status === 0
 
@@ -177,8 +176,7 @@ describe('mediation envelope: an independent RFC 9421 verifier at the origin', {
     const upTls = makeSelfSignedCert(dir)
     tlsOrigin = https.createServer({key: upTls.key, cert: upTls.cert}, verifyingOrigin('https', () => kp.publicKey, seenTls))
     tlsPort = await listenOn(tlsOrigin)
-    const paths = caPaths(path.join(dir, 'ca'))
-    writeCaFiles(paths, generateCa('Pipelock', 24 * 3_600_000, Date.now()), false)
+    const paths = writeTestCa(dir)
     caFile = paths.cert
     proxy = await startProxy(signingConfig(writeKey(dir, kp), ['websocket_proxy:', '  enabled: true', 'tls_interception:', '  enabled: true', `  ca_cert: ${paths.cert}`, `  ca_key: ${paths.key}`]), {
       dir, env: {SSL_CERT_FILE: upTls.certPath},
@@ -534,7 +532,7 @@ describe('mediation envelope: inbound verification refuses an unsigned request a
       'mediation_envelope:', '  verify_inbound:', '    enabled: true', '    trust_list:', `      - {key_id: peer, public_key: "${'ab'.repeat(32)}"}`,
     ].join('\n') + '\n', {args: ['--reverse-proxy', '--reverse-upstream', `http://127.0.0.1:${port}`, '--reverse-listen', '127.0.0.1:0']})
     try {
-      const reversePort = Number(/reverse proxy listening on 127\.0\.0\.1:(\d+)/.exec(proxy.stderr())![1])
+      const reversePort = reverseListenPort(proxy)
       const reason = (h: http.IncomingHttpHeaders): unknown => h['x-pipelock-block-reason']
       const fetchR = await rawHttp(proxy.port, {path: `/fetch?url=${encodeURIComponent(`http://127.0.0.1:${port}/x`)}`})
       const fwd = await rawHttp(proxy.port, {path: `http://127.0.0.1:${port}/x`})

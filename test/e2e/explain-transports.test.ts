@@ -10,7 +10,7 @@ import http from 'node:http'
 import {after, before, describe, it} from 'node:test'
 import WebSocket from 'ws'
 import {OTHER_HINTS, URL_HINTS} from '../../src/plugins/proxy/hints.js'
-import {rawExchange, rawHttp, startHttpUpstream, startProxy, type RunningProxy, type Upstream} from './proxy-harness.js'
+import {rawExchange, rawHttp, reverseListenPort, type RunningProxy, startHttpUpstream, startProxy, type Upstream} from './proxy-harness.js'
 
 const AWS_KEY = ['AKIA', 'Q3EGRZ7NXPLM', '4TWB'].join('')
 /** A value only the test's own (configured, not core) critical pattern matches. */
@@ -57,7 +57,7 @@ describe('explain_blocks: the hint on every transport', {timeout: 60_000}, () =>
       'dlp:', '  patterns:', '    - {name: "Test Token", regex: \'zqtok_[a-z0-9]{16}\', severity: critical}',
     ].join('\n') + '\n'
     proxy = await startProxy(config, {args: ['--reverse-proxy', '--reverse-upstream', `http://127.0.0.1:${up.port}/`, '--reverse-listen', '127.0.0.1:0']})
-    reversePort = Number(/pipelock: reverse proxy listening on 127\.0\.0\.1:(\d+)/.exec(proxy.stderr())?.[1])
+    reversePort = reverseListenPort(proxy)
     assert.ok(reversePort > 0, proxy.stderr())
   })
   after(async () => {

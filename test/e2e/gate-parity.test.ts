@@ -13,11 +13,10 @@ import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import WebSocket, {WebSocketServer} from 'ws'
 import {keyPairFromSeed} from '../../src/plugins/signing/index.js'
-import {caPaths, generateCa, writeCaFiles} from '../../src/plugins/tls/index.js'
 import {runCli} from '../helpers/cli.js'
 import {learnLockLines} from '../helpers/lock-roster.js'
 import {cli, makeLab, promoteArgs, writeCandidate} from './learn-promote-harness.js'
-import {makeSelfSignedCert, rawExchange, rawHttp, startHttpsUpstream, startHttpUpstream, startProxy, tempDir, tlsExchange, tlsThroughProxy, until, type RunningProxy, type Upstream, writeReceiptKeys} from './proxy-harness.js'
+import {makeSelfSignedCert, rawExchange, rawHttp, reverseListenPort, type RunningProxy, startHttpsUpstream, startHttpUpstream, startProxy, tempDir, tlsExchange, tlsThroughProxy, until, type Upstream, writeReceiptKeys, writeTestCa} from './proxy-harness.js'
 
 const AWS_KEY = 'AKIA' + 'Q3EGRZ7NXPLM4TWB'
 const key = keyPairFromSeed(createHash('sha256').update('pipelock-e2e-gate-parity').digest())
@@ -74,8 +73,7 @@ describe('gate parity: one trigger, one verdict, one block reason on every trans
     // through, so the plain CONNECT column stays an opaque tunnel.
     const tlsMaterial = makeSelfSignedCert(dir)
     tlsUp = await startHttpsUpstream(tlsMaterial)
-    const paths = caPaths(path.join(dir, 'ca'))
-    writeCaFiles(paths, generateCa('Pipelock', 24 * 3_600_000, Date.now()), false)
+    const paths = writeTestCa(dir)
     ca = readFileSync(paths.cert, 'utf8')
     // An intercepted request's budget also counts the CONNECT that opened its tunnel.
     const budgets = TRANSPORTS.flatMap((t) => [`  capped-${t}:`, '    budget:', `      max_requests_per_session: ${t === 'intercept' ? 2 : 1}`])
@@ -99,7 +97,7 @@ describe('gate parity: one trigger, one verdict, one block reason on every trans
       ].join('\n') + '\n',
       {dir, env: {SSL_CERT_FILE: tlsMaterial.certPath}, args: ['--reverse-proxy', '--reverse-upstream', `http://127.0.0.1:${up.port}`, '--reverse-listen', '127.0.0.1:0']},
     )
-    reversePort = Number(/reverse proxy listening on 127\.0\.0\.1:(\d+)/.exec(proxy.stderr())![1])
+    reversePort = reverseListenPort(proxy)
     on = {proxy, reversePort}
     // A second proxy with live contracts (learn_lock): shop-agent has a promoted contract, an
     // agent with none is denied unless listed in unlocked_agents. Its receipts are signed with the
@@ -122,7 +120,7 @@ describe('gate parity: one trigger, one verdict, one block reason on every trans
       {dir: lockedDir, env: {SSL_CERT_FILE: tlsMaterial.certPath}, args: ['--reverse-proxy', '--reverse-upstream', `http://127.0.0.1:${up.port}`, '--reverse-listen', '127.0.0.1:0']},
     )
     locked = {
-      proxy: lockedProxy, reversePort: Number(/reverse proxy listening on 127\.0\.0\.1:(\d+)/.exec(lockedProxy.stderr())![1]),
+      proxy: lockedProxy, reversePort: reverseListenPort(lockedProxy),
       evidence: path.join(lockedDir, 'evidence'), pub: path.join(lab.ks, 'agents', 'receipt-signing', 'id_ed25519.pub'),
     }
   })

@@ -6,10 +6,8 @@
  */
 import assert from 'node:assert/strict'
 import {spawn, spawnSync} from 'node:child_process'
-import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
-import {caPaths, generateCa, writeCaFiles} from '../../src/plugins/tls/index.js'
-import {makeSelfSignedCert, rawHttp, startHttpsUpstream, startProxy, tempDir, until, type RunningProxy, type Upstream} from './proxy-harness.js'
+import {makeSelfSignedCert, rawHttp, type RunningProxy, startHttpsUpstream, startProxy, tempDir, until, type Upstream, writeTestCa} from './proxy-harness.js'
 
 const hasCurl = spawnSync('curl', ['--version']).status === 0
 
@@ -33,8 +31,7 @@ describe('intercepted tunnel: one request header limit for HTTP/2 and HTTP/1.1',
     const dir = tempDir('pl-hdr-limit-')
     const mat = makeSelfSignedCert(dir)
     up = await startHttpsUpstream(mat)
-    const paths = caPaths(path.join(dir, 'ca'))
-    writeCaFiles(paths, generateCa('Pipelock', 24 * 3_600_000, Date.now()), false)
+    const paths = writeTestCa(dir)
     caFile = paths.cert
     proxy = await startProxy([
       'forward_proxy:', '  enabled: true',

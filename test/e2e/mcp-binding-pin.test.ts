@@ -13,6 +13,7 @@ import {after, before, describe, test} from 'node:test'
 import {request} from 'undici'
 import {WebSocketServer, type WebSocket} from 'ws'
 import {repoPath} from '../helpers/vectors.js'
+import {driveMcpProxy} from './mcp-drive.js'
 import {mcpListenUrl, startProxy} from './proxy-harness.js'
 
 const BIN = repoPath('bin/run.js')
@@ -62,24 +63,7 @@ async function httpUpstream(): Promise<{url: string; close: () => Promise<void>}
   }
 }
 
-/** `mcp proxy ARGS` fed one line at a time, each after the previous answer, then EOF. */
-function drive(args: string[], lines: string[]): Promise<{code: number | null; out: string[]; err: string}> {
-  const p = spawn(process.execPath, [BIN, 'mcp', 'proxy', ...args], {env: {PATH: process.env.PATH ?? ''}})
-  let out = ''
-  let err = ''
-  p.stdout.on('data', (c: Buffer) => (out += c.toString()))
-  p.stderr.on('data', (c: Buffer) => (err += c.toString()))
-  void (async () => {
-    for (const l of lines) {
-      const want = out.split('\n').length
-      p.stdin.write(l + '\n')
-      const deadline = Date.now() + 10_000
-      while (out.split('\n').length === want && Date.now() < deadline && p.exitCode === null) await new Promise((r) => setTimeout(r, 20))
-    }
-    p.stdin.end()
-  })()
-  return new Promise((resolve) => p.on('close', (code) => resolve({code, out: out.split('\n').filter((x) => x !== ''), err})))
-}
+const drive = driveMcpProxy
 
 /** The same session on every client-side transport: list, call the later tool, list again, call it again, call echo. */
 const SESSION = [list(1), call(2, 'delete_all'), list(3), call(4, 'delete_all'), call(5, 'echo')]

@@ -7,6 +7,7 @@ import {request} from 'undici'
 import {after, before, describe, test} from 'node:test'
 import {WebSocketServer, type WebSocket} from 'ws'
 import {repoPath} from '../helpers/vectors.js'
+import {driveMcpProxy} from './mcp-drive.js'
 
 // `pipelock mcp proxy --upstream ws://…` against a WebSocket JSON-RPC server (spec mcp.md §3.4).
 
@@ -43,24 +44,8 @@ describe('stdio → WebSocket bridge', {timeout: 60_000}, () => {
     await new Promise((r) => wss.close(r))
   })
 
-  function run(lines: string[], config: string[] = []): Promise<{code: number | null; out: string[]; err: string}> {
-    const p = spawn(process.execPath, [BIN, 'mcp', 'proxy', ...config, '--upstream', url], {env: {PATH: process.env.PATH ?? ''}})
-    let out = ''
-    let err = ''
-    p.stdout.on('data', (c: Buffer) => (out += c.toString()))
-    p.stderr.on('data', (c: Buffer) => (err += c.toString()))
-    // One line at a time, each after the previous answer, then EOF.
-    void (async () => {
-      for (const l of lines) {
-        const want = out.split('\n').length
-        p.stdin.write(l + '\n')
-        const deadline = Date.now() + 5000
-        while (out.split('\n').length === want && Date.now() < deadline && p.exitCode === null) await new Promise((r) => setTimeout(r, 20))
-      }
-      p.stdin.end()
-    })()
-    return new Promise((resolve) => p.on('close', (code) => resolve({code, out: out.split('\n').filter((x) => x !== ''), err})))
-  }
+  const run = (lines: string[], config: string[] = []): ReturnType<typeof driveMcpProxy> => driveMcpProxy([...config, '--upstream', url], lines)
+
 
   test('round trip; blocks answered locally; injection blocked by default; forged id replaced; mcp subprotocol offered (Q52 fix)', async () => {
     received.length = 0

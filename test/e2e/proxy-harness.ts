@@ -14,6 +14,7 @@ import tls from 'node:tls'
 import assert from 'node:assert/strict'
 import {runCli} from '../helpers/cli.js'
 import {parse} from 'yaml'
+import WebSocket from 'ws'
 import {repoPath} from '../helpers/vectors.js'
 import {caPaths, generateCa, writeCaFiles} from '../../src/plugins/tls/index.js'
 import {encodePrivateKeyText, encodePublicKeyText, goPrivateKey, type Ed25519KeyPair} from '../../src/plugins/signing/index.js'
@@ -104,6 +105,35 @@ async function listen(server: http.Server | https.Server): Promise<Upstream> {
 
 export async function startHttpUpstream(): Promise<Upstream> {
   return await listen(http.createServer(route))
+}
+
+/** The port of the reverse listener a `--reverse-listen 127.0.0.1:0` banner names. */
+export function reverseListenPort(p: RunningProxy): number {
+  const m = /reverse proxy listening on 127\.0\.0\.1:(\d+)/.exec(p.stderr())
+  assert.ok(m, p.stderr())
+  return Number(m[1])
+}
+
+/** A fresh interception CA below `dir` (`dir/ca`), valid for a day: its file paths. */
+export function writeTestCa(dir: string): ReturnType<typeof caPaths> {
+  const paths = caPaths(path.join(dir, 'ca'))
+  writeCaFiles(paths, generateCa('Pipelock', 24 * 3_600_000, Date.now()), false)
+  return paths
+}
+
+/**
+ * A WebSocket through the proxy's `/ws` (`addr`) to the echo server `target`, as `agent`: open,
+ * one message echoed back, and a promise of its close (code and reason).
+ */
+export async function echoedWebSocket(addr: string, target: string, agent: string): Promise<{ws: WebSocket; closed: Promise<{code: number; reason: string}>}> {
+  const ws = new WebSocket(`ws://${addr}/ws?url=${encodeURIComponent(target)}`, {headers: {'X-Pipelock-Agent': agent}})
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve)
+    ws.once('error', reject)
+  })
+  ws.send('hello')
+  await new Promise((resolve) => ws.once('message', resolve))
+  return {ws, closed: new Promise((resolve) => ws.once('close', (code, reason) => resolve({code, reason: reason.toString()})))}
 }
 
 /** The MCP listener URL a `run --mcp-listen` banner names. */
@@ -428,8 +458,7 @@ export function presetConfig(name: string): Record<string, any> {
  * tunnel needs. `ca` is the CA certificate (PEM) a client must trust.
  */
 export function interceptingWebSocketConfig(dir: string): {config: string; ca: string} {
-  const paths = caPaths(path.join(dir, 'ca'))
-  writeCaFiles(paths, generateCa('Pipelock', 24 * 3_600_000, Date.now()), false)
+  const paths = writeTestCa(dir)
   const config = [
     'forward_proxy:', '  enabled: true',
     'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]',

@@ -16,7 +16,7 @@ import type {AddressInfo} from 'node:net'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {stringify} from 'yaml'
-import {baseConfig, presetConfig, rawHttp, startProxy, tempDir, until, type RunningProxy} from './proxy-harness.js'
+import {baseConfig, presetConfig, rawHttp, reverseListenPort, type RunningProxy, startProxy, tempDir, until} from './proxy-harness.js'
 
 /** An origin: `/sse` ticks an event every 100 ms until the client goes; `/octets` streams bytes likewise; `/slow` answers after 1.5 s. */
 async function origin(): Promise<{port: number; close: () => Promise<void>}> {
@@ -159,7 +159,7 @@ describe('pipelock run: a body the reverse proxy streams unchanged is aborted by
       args: ['--reverse-proxy', '--reverse-upstream', `http://127.0.0.1:${up.port}`, '--reverse-listen', '127.0.0.1:0'],
     })
     try {
-      const port = Number(/reverse proxy listening on 127\.0\.0\.1:(\d+)/.exec(proxy.stderr())![1])
+      const port = reverseListenPort(proxy)
       const s = await stream(port, '/octets', 'chunk 1;', async () => writeFileSync(sentinel, ''))
       assert.equal(s.ending, 'aborted')
       assert.match(s.text, /^chunk 0;chunk 1;/)
@@ -263,7 +263,7 @@ describe('pipelock run: an event stream may stay quiet up to forward_proxy.idle_
     proxy = await startProxy(['forward_proxy:', '  enabled: true', '  idle_timeout_seconds: 3', 'fetch_proxy:', '  timeout_seconds: 1', 'media_policy:', '  strip_audio: false', LOOPBACK, ''].join('\n'), {
       args: ['--reverse-proxy', '--reverse-upstream', `http://127.0.0.1:${port}`, '--reverse-listen', '127.0.0.1:0'],
     })
-    reversePort = Number(/reverse proxy listening on 127\.0\.0\.1:(\d+)/.exec(proxy.stderr())![1])
+    reversePort = reverseListenPort(proxy)
   })
   after(async () => {
     await proxy?.stop()

@@ -15,9 +15,8 @@ import {after, before, describe, it} from 'node:test'
 import {ProxyAgent, request} from 'undici'
 import WebSocket, {WebSocketServer} from 'ws'
 import {keyPairFromSeed} from '../../src/plugins/signing/index.js'
-import {caPaths, generateCa, writeCaFiles} from '../../src/plugins/tls/index.js'
 import {runCli} from '../helpers/cli.js'
-import {freePort, makeSelfSignedCert, startHttpsUpstream, startProxy, tempDir, writeReceiptKeys, type RunningProxy, type Upstream} from './proxy-harness.js'
+import {freePort, makeSelfSignedCert, type RunningProxy, startHttpsUpstream, startProxy, tempDir, type Upstream, writeReceiptKeys, writeTestCa} from './proxy-harness.js'
 
 const AWS = ['AKIA', 'IOSFODNN7', 'REDACTX'].join('')
 /** One character too long for the redaction class (`\b` after 16), still a DLP hit. */
@@ -84,8 +83,7 @@ describe('redaction through pipelock run', {timeout: 90_000}, () => {
     origin = await recordingOrigin()
     const upTls = makeSelfSignedCert(dir)
     https = await startHttpsUpstream(upTls)
-    const paths = caPaths(path.join(dir, 'ca'))
-    writeCaFiles(paths, generateCa('Pipelock', 24 * 3_600_000, Date.now()), false)
+    const paths = writeTestCa(dir)
     ca = readFileSync(paths.cert, 'utf8')
     wsGot = []
     wss = new WebSocketServer({port: 0, host: '127.0.0.1', perMessageDeflate: false})

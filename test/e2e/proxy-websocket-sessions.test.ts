@@ -13,7 +13,7 @@ import type {AddressInfo} from 'node:net'
 import {after, before, describe, it} from 'node:test'
 import WebSocket, {WebSocketServer} from 'ws'
 import {stringify} from 'yaml'
-import {baseConfig, presetConfig, startProxy, type RunningProxy} from './proxy-harness.js'
+import {baseConfig, echoedWebSocket, presetConfig, type RunningProxy, startProxy} from './proxy-harness.js'
 
 function config(cee: boolean): string {
   const lines = ['ssrf:', '  ip_allowlist: ["127.0.0.1/32"]', 'websocket_proxy:', '  enabled: true']
@@ -127,14 +127,7 @@ describe('pipelock run: the airlock cuts a live /ws connection', {timeout: 60_00
   })
 
   it('moving the session to hard closes its WebSocket with 1008 airlock_active', async () => {
-    const ws = new WebSocket(`ws://${proxy.addr}/ws?url=${encodeURIComponent(`ws://127.0.0.1:${echo.port}/`)}`, {headers: {'X-Pipelock-Agent': 'ws-air'}})
-    await new Promise((resolve, reject) => {
-      ws.once('open', resolve)
-      ws.once('error', reject)
-    })
-    ws.send('hello')
-    await new Promise((resolve) => ws.once('message', resolve))
-    const closed = new Promise<{code: number; reason: string}>((resolve) => ws.once('close', (code, reason) => resolve({code, reason: reason.toString()})))
+    const {closed} = await echoedWebSocket(proxy.addr, `ws://127.0.0.1:${echo.port}/`, 'ws-air')
     const status = await new Promise<number>((resolve, reject) => {
       const req = http.request(
         {host: '127.0.0.1', port: proxy.port, method: 'POST', path: `/api/v1/sessions/${encodeURIComponent('ws-air|127.0.0.1')}/airlock`, headers: {Authorization: `Bearer ${TOKEN}`}, agent: false},

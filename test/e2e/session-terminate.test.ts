@@ -11,10 +11,10 @@ import assert from 'node:assert/strict'
 import http from 'node:http'
 import net from 'node:net'
 import {after, before, describe, it} from 'node:test'
-import WebSocket, {WebSocketServer} from 'ws'
+import {WebSocketServer} from 'ws'
 import {stringify} from 'yaml'
 import {runCli} from '../helpers/cli.js'
-import {presetConfig, rawHttp, startHttpUpstream, startProxy, tcpUpstream, until, type RunningProxy, type Upstream} from './proxy-harness.js'
+import {echoedWebSocket, presetConfig, rawHttp, reverseListenPort, type RunningProxy, startHttpUpstream, startProxy, tcpUpstream, until, type Upstream} from './proxy-harness.js'
 
 const TOKEN = 'session-terminate-test-token'
 
@@ -100,9 +100,7 @@ describe('pipelock session terminate on a running proxy', {timeout: 60_000}, () 
     echo = await echoServer()
     // The reverse listener's one upstream is the slow origin.
     proxy = await startProxy(balanced(), {args: ['--reverse-proxy', '--reverse-upstream', `http://127.0.0.1:${slow.port}`, '--reverse-listen', '127.0.0.1:0']})
-    const m = /pipelock: reverse proxy listening on 127\.0\.0\.1:(\d+)/.exec(proxy.stderr())
-    assert.ok(m, proxy.stderr())
-    reversePort = Number(m[1])
+    reversePort = reverseListenPort(proxy)
   })
   after(async () => {
     await proxy?.stop()
@@ -208,14 +206,7 @@ describe('pipelock session terminate on a running proxy', {timeout: 60_000}, () 
   })
 
   it('closes a live /ws connection of the session with 1008 airlock_active, and counts it', async () => {
-    const ws = new WebSocket(`ws://${proxy.addr}/ws?url=${encodeURIComponent(`ws://127.0.0.1:${echo.port}/`)}`, {headers: {'X-Pipelock-Agent': 'socket'}})
-    await new Promise((resolve, reject) => {
-      ws.once('open', resolve)
-      ws.once('error', reject)
-    })
-    ws.send('hello')
-    await new Promise((resolve) => ws.once('message', resolve))
-    const closed = new Promise<{code: number; reason: string}>((resolve) => ws.once('close', (code, reason) => resolve({code, reason: reason.toString()})))
+    const {closed} = await echoedWebSocket(proxy.addr, `ws://127.0.0.1:${echo.port}/`, 'socket')
     assert.deepEqual(terminate('socket|127.0.0.1'), {
       status: 0,
       stderr: 'WARNING: terminated session socket|127.0.0.1 — 1 in-flight connection was cut.\n',

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict'
 import http from 'node:http'
 import {after, before, describe, it} from 'node:test'
-import {rawHttp, startHttpUpstream, startProxy, until, type RunningProxy, type Upstream} from './proxy-harness.js'
+import {rawHttp, reverseListenPort, type RunningProxy, startHttpUpstream, startProxy, until, type Upstream} from './proxy-harness.js'
 
 const AWS_KEY = ['AKIA', 'Q3EGRZ7NXPLM', '4TWB'].join('')
 
@@ -85,7 +85,7 @@ describe('suppress and explain_blocks', {timeout: 60_000}, () => {
   it('the reverse proxy suppresses request-body and response findings against the upstream request URL', async () => {
     const rev = await startProxy(SUPPRESS.join('\n') + '\n', {args: ['--reverse-proxy', '--reverse-upstream', `http://127.0.0.1:${up.port}/`, '--reverse-listen', '127.0.0.1:0']})
     try {
-      const port = Number(/pipelock: reverse proxy listening on 127\.0\.0\.1:(\d+)/.exec(rev.stderr())?.[1])
+      const port = reverseListenPort(rev)
       assert.ok(port > 0, rev.stderr())
       const okBody = await post(port, '/kib-ok', `fixture: ${AWS_KEY}`)
       assert.equal(okBody.status, 200, JSON.stringify(okBody))

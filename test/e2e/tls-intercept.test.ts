@@ -17,7 +17,7 @@ import {ProxyAgent, request} from 'undici'
 import WebSocket, {WebSocketServer} from 'ws'
 import {runCli} from '../helpers/cli.js'
 import {caPaths, generateCa, writeCaFiles} from '../../src/plugins/tls/index.js'
-import {assertRefusesToStart, makeSelfSignedCert, startHttpsUpstream, startProxy, tempDir, tlsExchange as exchange, tlsThroughProxy, until, type RunningProxy, type TlsMaterial, type Upstream, interceptingWebSocketConfig} from './proxy-harness.js'
+import {assertRefusesToStart, interceptingWebSocketConfig, makeSelfSignedCert, type RunningProxy, startHttpsUpstream, startProxy, tempDir, tlsExchange as exchange, type TlsMaterial, tlsThroughProxy, until, type Upstream, writeTestCa} from './proxy-harness.js'
 
 const AWS_KEY = 'AKIA' + 'Z7Q2W9E4R1T6Y3U8'
 const hasCurl = spawnSync('curl', ['--version']).status === 0
@@ -54,8 +54,7 @@ describe('TLS interception with real clients', {timeout: 90_000}, () => {
     dir = tempDir('pl-intercept-')
     upTls = makeSelfSignedCert(dir)
     up = await startHttpsUpstream(upTls)
-    const paths = caPaths(path.join(dir, 'ca'))
-    writeCaFiles(paths, generateCa('Pipelock', 24 * 3_600_000, Date.now()), false)
+    const paths = writeTestCa(dir)
     ca = readFileSync(paths.cert, 'utf8')
     sentinel = path.join(dir, 'kill')
     capture = path.join(dir, 'capture')

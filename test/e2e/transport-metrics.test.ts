@@ -8,12 +8,10 @@ import {after, before, describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import http from 'node:http'
 import type {AddressInfo} from 'node:net'
-import path from 'node:path'
 import {readFileSync} from 'node:fs'
 import tls from 'node:tls'
 import WebSocket, {WebSocketServer} from 'ws'
-import {caPaths, generateCa, writeCaFiles} from '../../src/plugins/tls/index.js'
-import {makeSelfSignedCert, rawHttp, startHttpsUpstream, startProxy, tempDir, tlsExchange, tlsThroughProxy, until, type RunningProxy, type Upstream} from './proxy-harness.js'
+import {makeSelfSignedCert, rawHttp, type RunningProxy, startHttpsUpstream, startProxy, tempDir, tlsExchange, tlsThroughProxy, until, type Upstream, writeTestCa} from './proxy-harness.js'
 
 const AWS_KEY = 'AKIA' + 'Z7Q2W9E4R1T6Y3U8'
 
@@ -45,8 +43,7 @@ describe('transport metrics after real traffic', {timeout: 60_000}, () => {
     const dir = tempDir('pl-tmetrics-')
     const upTls = makeSelfSignedCert(dir)
     up = await startHttpsUpstream(upTls)
-    const paths = caPaths(path.join(dir, 'ca'))
-    writeCaFiles(paths, generateCa('Pipelock', 24 * 3_600_000, Date.now()), false)
+    const paths = writeTestCa(dir)
     ca = readFileSync(paths.cert, 'utf8')
     wsServer = http.createServer()
     wss = new WebSocketServer({server: wsServer, perMessageDeflate: false})

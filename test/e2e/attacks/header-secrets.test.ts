@@ -5,11 +5,9 @@
  */
 import assert from 'node:assert/strict'
 import {readFileSync} from 'node:fs'
-import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
-import {caPaths, generateCa, writeCaFiles} from '../../../src/plugins/tls/index.js'
 import {githubToken} from '../../unit/scanner/fixtures.js'
-import {makeSelfSignedCert, rawHttp, startHttpsUpstream, startProxy, tempDir, tlsExchange, tlsThroughProxy, type RunningProxy, type Upstream} from '../proxy-harness.js'
+import {makeSelfSignedCert, rawHttp, reverseListenPort, type RunningProxy, startHttpsUpstream, startProxy, tempDir, tlsExchange, tlsThroughProxy, type Upstream, writeTestCa} from '../proxy-harness.js'
 import {attackConfig, startLoggingUpstream, type LoggingUpstream} from './attack-harness.js'
 
 const SECRET = githubToken(37)
@@ -41,12 +39,11 @@ describe('attacks: secrets in any request header', {timeout: 180_000}, () => {
     const upTls = makeSelfSignedCert(dir)
     up = await startLoggingUpstream()
     https = await startHttpsUpstream(upTls)
-    const paths = caPaths(path.join(dir, 'ca'))
-    writeCaFiles(paths, generateCa('Pipelock', 24 * 3_600_000, Date.now()), false)
+    const paths = writeTestCa(dir)
     ca = readFileSync(paths.cert, 'utf8')
     forward = await startProxy(attackConfig(['tls_interception:', '  enabled: true', `  ca_cert: ${paths.cert}`, `  ca_key: ${paths.key}`]), {env: {SSL_CERT_FILE: upTls.certPath}, dir: tempDir()})
     reverse = await startProxy(null, {dir: tempDir(), args: ['--reverse-proxy', '--reverse-upstream', `http://127.0.0.1:${up.port}/`, '--reverse-listen', '127.0.0.1:0']})
-    reverseBase = Number(/reverse proxy listening on 127\.0\.0\.1:(\d+)/.exec(reverse.stderr())![1])
+    reverseBase = reverseListenPort(reverse)
   })
 
   after(async () => {

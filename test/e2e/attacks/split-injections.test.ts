@@ -11,7 +11,7 @@ import http from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {gzipSync} from 'node:zlib'
 import {after, before, describe, it} from 'node:test'
-import {rawHttp, startProxy, tempDir, type RunningProxy} from '../proxy-harness.js'
+import {rawHttp, reverseListenPort, type RunningProxy, startProxy, tempDir} from '../proxy-harness.js'
 import {attackConfig} from './attack-harness.js'
 
 const PAGES: Record<string, string> = {
@@ -62,7 +62,7 @@ describe('attacks: injections split by markup, across SSE events, and compressed
     port = (server.address() as AddressInfo).port
     proxy = await startProxy(attackConfig())
     reverse = await startProxy(attackConfig(), {dir: tempDir(), args: ['--reverse-proxy', '--reverse-upstream', `http://127.0.0.1:${port}/`, '--reverse-listen', '127.0.0.1:0']})
-    reversePort = Number(/reverse proxy listening on 127\.0\.0\.1:(\d+)/.exec(reverse.stderr())![1])
+    reversePort = reverseListenPort(reverse)
   })
   after(async () => {
     await proxy?.stop()
