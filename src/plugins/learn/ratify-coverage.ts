@@ -89,7 +89,14 @@ export function captureOnlyDenied(rules: readonly JsonObject[], decisions: reado
   rules.forEach((r, i) => {
     if (decisions[i] !== 'capture_only' || !HTTP_KINDS.has(String(r.get('rule_kind')))) return
     const h = host(sel(r))
-    if (h === '' || !enforced.some((k) => host(sel(k)) === h)) return
+    if (h === '' || enforced.length === 0) return
+    if (!enforced.some((k) => host(sel(k)) === h)) {
+      // The contract enforces other hosts: a host with no enforce rule is denied as a whole.
+      out.push(
+        `learn ratify: capture-only rule ${id(r)} (${ruleAllows(r)}) is not enforced, and no enforce rule names host ${h} while the contract enforces other hosts: under a live contract its requests are denied by the contract's default deny (contract_default_deny); enforce it to keep them reachable`,
+      )
+      return
+    }
     if (enforced.some((k) => covers(k, r) !== undefined)) return
     out.push(
       `learn ratify: capture-only rule ${id(r)} (${ruleAllows(r)}) is not enforced, and host ${h} has enforce rules: under a live contract its requests are denied by the host's default deny (contract_enforce_default); enforce it to keep them reachable`,

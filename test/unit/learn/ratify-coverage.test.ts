@@ -32,6 +32,8 @@ test('a capture-only rule whose host has enforce rules: warned about (the host\'
   const mcp = fromPlain({rule_id: 'r-mcp', rule_kind: 'mcp_tool_call', selector: {server: {value: 's'}, tool: {value: 't'}}}) as JsonObject
   assert.deepEqual(captureOnlyDenied([root, docs, other, mcp], ['enforce', 'capture_only', 'capture_only', 'capture_only']), [
     "learn ratify: capture-only rule r-docs (any method api.example.com /docs/index.html) is not enforced, and host api.example.com has enforce rules: under a live contract its requests are denied by the host's default deny (contract_enforce_default); enforce it to keep them reachable",
+    // A host no enforce rule names, in a contract that enforces other hosts: the contract's default deny.
+    "learn ratify: capture-only rule r-other (any method Other.example.com. /x) is not enforced, and no enforce rule names host other.example.com while the contract enforces other hosts: under a live contract its requests are denied by the contract's default deny (contract_default_deny); enforce it to keep them reachable",
   ])
   // enforced or rejected: nothing to say; a host-wide enforced rule still allows it: nothing either
   assert.deepEqual(captureOnlyDenied([root, docs], ['enforce', 'enforce']), [])
