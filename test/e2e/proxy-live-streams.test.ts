@@ -237,9 +237,9 @@ describe('pipelock run: a session terminate cuts the session\'s SSE stream', {ti
     }
     const s = await stream(proxy.port, `http://127.0.0.1:${up.port}/sse`, 'tick 1', terminate, {'X-Pipelock-Agent': 'live-agent'})
     assert.equal(s.ending, 'end')
-    assert.ok(s.text.endsWith(': pipelock: stream cut: session quarantined\n\n'), s.text)
+    assert.ok(s.text.endsWith(': pipelock: stream cut: session terminated\n\n'), s.text)
     assert.equal(cut, 1)
-    assert.ok(await until(async () => events(proxy, 'blocked').some((e) => e.reason === 'stream cut: session quarantined' || JSON.stringify(e).includes('stream cut: session quarantined'))), proxy.stdout())
+    assert.ok(await until(async () => events(proxy, 'blocked').some((e) => e.reason === 'stream cut: session terminated' || JSON.stringify(e).includes('stream cut: session terminated'))), proxy.stdout())
   })
 })
 

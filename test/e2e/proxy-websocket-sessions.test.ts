@@ -3,7 +3,8 @@
  * the `ws` client: cross-request detection on every client message (operations §5.4) — a
  * blocking finding closes the relay with 1008 `cross_request_deny`, and the same traffic without
  * the section is relayed; the airlock (OP §6 item 4) — moving the session to `hard` through the
- * admin API cuts its live WebSocket at once with 1008 `airlock_active`; agent profiles — a
+ * admin API cuts its live WebSocket at once with 1008 `airlock_active`, and a reset or terminate
+ * does too, recorded as what it was (`connection cut: session terminated`); agent profiles — a
  * profile's own mode and allowlist judge the `/ws` handshake of its agent (OP §2.4).
  */
 import assert from 'node:assert/strict'
@@ -13,7 +14,7 @@ import type {AddressInfo} from 'node:net'
 import {after, before, describe, it} from 'node:test'
 import WebSocket, {WebSocketServer} from 'ws'
 import {stringify} from 'yaml'
-import {baseConfig, echoedWebSocket, presetConfig, type RunningProxy, startProxy} from './proxy-harness.js'
+import {baseConfig, echoedWebSocket, presetConfig, type RunningProxy, startProxy, until} from './proxy-harness.js'
 
 function config(cee: boolean): string {
   const lines = ['ssrf:', '  ip_allowlist: ["127.0.0.1/32"]', 'websocket_proxy:', '  enabled: true']
@@ -29,12 +30,18 @@ function config(cee: boolean): string {
   return baseConfig(lines.join('\n'))
 }
 
-async function echoServer(): Promise<{port: number; close: () => Promise<void>}> {
+async function echoServer(): Promise<{port: number; closes: Array<{code: number; reason: string}>; close: () => Promise<void>}> {
   const wss = new WebSocketServer({port: 0, host: '127.0.0.1', perMessageDeflate: false})
-  wss.on('connection', (ws) => ws.on('message', (d, isBinary) => ws.send(d, {binary: isBinary})))
+  // How each relayed connection was closed toward the origin (the proxy's upstream close reason).
+  const closes: Array<{code: number; reason: string}> = []
+  wss.on('connection', (ws) => {
+    ws.on('message', (d, isBinary) => ws.send(d, {binary: isBinary}))
+    ws.on('close', (code, reason) => closes.push({code, reason: reason.toString()}))
+  })
   await new Promise<void>((resolve) => wss.once('listening', () => resolve()))
   return {
     port: (wss.address() as AddressInfo).port,
+    closes,
     close: async () => {
       for (const c of wss.clients) c.terminate()
       await new Promise<void>((resolve) => wss.close(() => resolve()))
@@ -105,6 +112,32 @@ describe('pipelock run: cross-request detection on /ws messages', {timeout: 60_0
 
 const TOKEN = 'ws-airlock-token'
 
+/** POSTs `body` to the session admin API path `verb` of `key`; resolves with the status and the JSON answer. */
+async function sessionAction(proxy: RunningProxy, key: string, verb: string, body = ''): Promise<{status: number; json: Record<string, unknown>}> {
+  return await new Promise((resolve, reject) => {
+    const req = http.request(
+      {host: '127.0.0.1', port: proxy.port, method: 'POST', path: `/api/v1/sessions/${encodeURIComponent(key)}/${verb}`, headers: {Authorization: `Bearer ${TOKEN}`}, agent: false},
+      (res) => {
+        let text = ''
+        res.on('data', (c: Buffer) => (text += c.toString()))
+        res.on('end', () => resolve({status: res.statusCode ?? 0, json: JSON.parse(text) as Record<string, unknown>}))
+      },
+    )
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+/** The audit lines of `event` whose `reason` is a session cut of a connection, from `from` lines of stdout on. */
+function cutLines(proxy: RunningProxy, from: number): Array<Record<string, unknown>> {
+  return proxy
+    .stdout()
+    .split('\n')
+    .slice(from)
+    .filter((l) => l.includes('connection cut: '))
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+}
+
 function airlockConfig(): string {
   const c = presetConfig('balanced')
   c.ssrf = {ip_allowlist: ['127.0.0.1/32']}
@@ -145,6 +178,8 @@ describe('pipelock run: the airlock cuts a live /ws connection', {timeout: 60_00
     const reason = JSON.parse(c.reason) as Record<string, string>
     assert.equal(reason.block_reason, 'airlock_active')
     assert.equal(reason.layer, 'airlock')
+    assert.ok(await until(async () => echo.closes.some((x) => x.reason === 'session quarantined at airlock tier hard'), 2000), JSON.stringify(echo.closes))
+    assert.ok(await until(async () => cutLines(proxy, 0).some((l) => l.event === 'ws_blocked' && l.reason === 'connection cut: session quarantined at airlock tier hard'), 2000), proxy.stdout())
     // A new handshake of the quarantined session is refused, and told it is the WebSocket (a GET
     // the hard tier would let through on the forward proxy) that the tier refuses.
     const refused = await new Promise<{status: number; block: unknown; body: string}>((resolve, reject) => {
@@ -159,6 +194,40 @@ describe('pipelock run: the airlock cuts a live /ws connection', {timeout: 60_00
     })
     assert.deepEqual(refused, {status: 403, block: 'airlock_active', body: 'WebSocket blocked: airlock: hard tier blocks new WebSocket connections\n'})
   })
+})
+
+// Its own proxy: the hard tier above holds every unbound agent of 127.0.0.1 (its client address).
+describe('pipelock run: a reset or terminate cuts a live /ws connection and says which', {timeout: 60_000}, () => {
+  let echo: Awaited<ReturnType<typeof echoServer>>
+  let proxy: RunningProxy
+  before(async () => {
+    echo = await echoServer()
+    proxy = await startProxy(airlockConfig())
+  })
+  after(async () => {
+    await proxy?.stop()
+    await echo?.close()
+  })
+
+  for (const [verb, why] of [['terminate', 'session terminated'], ['reset', 'session reset']] as const) {
+    it(`a ${verb} closes the WebSocket 1008 airlock_active and records the cut as \`connection cut: ${why}\`, not as a quarantine`, async () => {
+      const agent = `ws-${verb}`
+      const from = proxy.stdout().split('\n').length - 1
+      const before = echo.closes.length
+      const {closed} = await echoedWebSocket(proxy.addr, `ws://127.0.0.1:${echo.port}/`, agent)
+      const r = await sessionAction(proxy, `${agent}|127.0.0.1`, verb)
+      assert.equal(r.status, 200)
+      assert.equal(r.json.connections_cut, 1)
+      const c = await closed
+      assert.deepEqual({code: c.code, reason: JSON.parse(c.reason) as unknown}, {code: 1008, reason: {block_reason: 'airlock_active', version: '1', severity: 'critical', retry: 'transient', layer: 'airlock'}})
+      assert.ok(await until(async () => echo.closes.length > before, 2000))
+      assert.deepEqual(echo.closes.slice(before), [{code: 1008, reason: why}])
+      assert.ok(await until(async () => cutLines(proxy, from).some((l) => l.event === 'ws_blocked'), 2000), proxy.stdout())
+      const lines = cutLines(proxy, from)
+      assert.deepEqual(lines.filter((l) => l.event === 'ws_blocked').map((l) => [l.reason, l.direction, l.scanner]), [[`connection cut: ${why}`, 'client_to_server', 'airlock']])
+      assert.equal(proxy.stdout().split('\n').slice(from).filter((l) => l.includes('session quarantined')).length, 0)
+    })
+  }
 })
 
 describe('pipelock run: an agent profile judges its /ws handshakes', {timeout: 60_000}, () => {

@@ -9,7 +9,7 @@ import type {PipelockConfig} from '../config/index.js'
 import {type DlpFinding, type ReasonCode} from '../scanner/index.js'
 import {
   drainDurationMs, levelLabel, SessionManager, newSessionCounters, type AirlockTransport, type AirlockTrigger, type AnomalyKind, type LevelLabel,
-  type ExchangeCutCause, type Session, type SessionCounters, type SessionObserver, type SessionSettings, type TaintSourceKind,
+  type ExchangeCutCause, type LiveCutCause, type Session, type SessionCounters, type SessionObserver, type SessionSettings, type TaintSourceKind,
   classifyHttpAction, type AuthorityKind, type TaintEvaluation, type TaintPolicy,
 } from '../sessions/index.js'
 import type {AirlockTier} from '../sessions/index.js'
@@ -281,9 +281,10 @@ export class ProxySessions {
    * Registers live work of the request's session (a CONNECT relay, a WebSocket) to be cut when
    * the session enters airlock hard or drain, or is reset or terminated. Cut at once when the
    * session is already hard/drain, unless `admitted`: the work was let through under the tier in
-   * force (a streamed `GET` at hard), so only a later change cuts it. Returns the unregister function.
+   * force (a streamed `GET` at hard), so only a later change cuts it. `cancel` is told the cause
+   * (relay/live-cut.ts words it). Returns the unregister function.
    */
-  registerLive(t: RequestSession, cancel: () => void, admitted = false): () => void {
+  registerLive(t: RequestSession, cancel: (cause: LiveCutCause) => void, admitted = false): () => void {
     return this.manager.registerLive(t.session, cancel, admitted)
   }
 

@@ -5,7 +5,7 @@ export {
   AIRLOCK_TIERS, AIRLOCK_SWEEP_MS, AIRLOCK_OFF, airlockPermits, airlockActionClass, drainDurationMs, isAirlockTier, tierRank, triggerTier,
   type AirlockSettings, type AirlockTransport, type AirlockTrigger, type AirlockCounters,
 } from './airlock.js'
-export {Session, sessionKindOf, INVOCATION_PREFIXES, MAX_RECENT_EVENTS, type SessionKind, type AirlockTier, type SessionEvent, type ExchangeCutCause, type SessionEventKind} from './session.js'
+export {Session, sessionKindOf, INVOCATION_PREFIXES, MAX_RECENT_EVENTS, type SessionKind, type AirlockTier, type SessionEvent, type ExchangeCutCause, type LiveCutCause, type SessionEventKind} from './session.js'
 export {levelLabel, levelActions, resolveLevels, upgradeAction, type LevelLabel, type LevelActions, type LevelTable, type LevelInput, type LevelsInput, type BaseAction} from './levels.js'
 export {SIGNAL_POINTS, RECOVERY_TICK_MS, RECOVERY_QUIET_MS, type SignalKind} from './signals.js'
 export {DomainWindow, isCooperativeUserAgent} from './domain-window.js'

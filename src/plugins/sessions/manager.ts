@@ -12,7 +12,7 @@ import {
 } from './airlock.js'
 import {DomainWindow, isCooperativeUserAgent, type BurstObservation} from './domain-window.js'
 import {levelActions, levelLabel, upgradeAction, type BaseAction} from './levels.js'
-import {Session, type ExchangeCutCause, type SessionEvent} from './session.js'
+import {Session, type ExchangeCutCause, type LiveCutCause, type SessionEvent} from './session.js'
 import type {SessionSettings} from './settings.js'
 import {RECOVERY_QUIET_MS, RECOVERY_TICK_MS, SIGNAL_POINTS, type SignalKind} from './signals.js'
 import {
@@ -304,7 +304,7 @@ export class SessionManager {
     bump(this.counters.airlock.transitions, `${from}|${to}|${trigger}`)
     const kind = trigger === 'adaptive' ? 'airlock_enter' : trigger === 'timer' ? 'airlock_deescalate' : 'airlock_override'
     s.addEvent({atMs: now, kind, type: to, target: '', detail: `${from}->${to}`, severity: trigger === 'timer' ? 'info' : 'warn', score: s.threatScore})
-    if (to === 'hard' || to === 'drain') s.cancelAll()
+    if (to === 'hard' || to === 'drain') s.cancelAll(to)
     if (to === 'drain') this.noteDrainProgress(s)
     this.observer.airlockChanged?.(s, from, to, trigger, reason)
     return true
@@ -396,11 +396,12 @@ export class SessionManager {
    * Registers live work (a tunnel, a WebSocket) to cut when the session enters hard or drain or
    * is reset/terminated. A registration while already hard/drain is cut at once, unless
    * `admitted`: the work was judged under the tier in force (an MCP read the hard tier let
-   * through), so only a later change cuts it. Returns the unregister function.
+   * through), so only a later change cuts it. `cancel` is told why it is cut. Returns the
+   * unregister function.
    */
-  registerLive(s: Session, cancel: () => void, admitted = false): () => void {
+  registerLive(s: Session, cancel: (cause: LiveCutCause) => void, admitted = false): () => void {
     if (!admitted && (s.airlockTier === 'hard' || s.airlockTier === 'drain')) {
-      cancel()
+      cancel(s.airlockTier)
       return () => undefined
     }
     s.cancels.add(cancel)
@@ -652,7 +653,7 @@ export class SessionManager {
       if (s.airlockTier !== 'none' || now - s.lastActivityMs <= ttl) continue
       this.sessions.delete(key)
       this.counters.evicted++
-      s.cancelAll()
+      s.cancelAll('evicted')
       this.observer.evicted?.(s, 'ttl')
     }
     const windowMs = this.settings.windowMinutes * 60_000
@@ -671,7 +672,7 @@ export class SessionManager {
     if (victim === undefined) return
     this.sessions.delete(victim.key)
     this.counters.evicted++
-    victim.cancelAll()
+    victim.cancelAll('evicted')
     this.observer.evicted?.(victim, 'capacity')
   }
 
@@ -697,7 +698,7 @@ export class SessionManager {
     s.events.length = 0
     if (s.airlockTier !== 'none') this.setAirlock(s, 'none', 'api', 'manual', 'admin_api')
     s.events.length = 0
-    const connectionsCut = s.cancelAll() + s.cutExchanges(cause)
+    const connectionsCut = s.cancelAll(cause) + s.cutExchanges(cause)
     this.ipWindows.delete(s.clientIp)
     return {...previous, connectionsCut}
   }

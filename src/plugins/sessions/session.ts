@@ -11,6 +11,12 @@ export type SessionKind = 'identity' | 'invocation'
 
 /** Why a session's in-flight exchanges are cut: the operator action that cut them. */
 export type ExchangeCutCause = 'reset' | 'terminate'
+/**
+ * Why a session's live work (tunnels, WebSockets, streams) is cut: an operator's reset or
+ * terminate, the session entering airlock hard or drain, or its eviction. The cut work records
+ * it, so a terminated session's WebSocket does not say it was quarantined.
+ */
+export type LiveCutCause = ExchangeCutCause | 'hard' | 'drain' | 'evicted'
 export type {AirlockTier} from './airlock.js'
 
 /** MCP transports name their per-invocation sessions with these prefixes (§3.2). */
@@ -75,7 +81,7 @@ export class Session {
   volumeMean = 0
   anomalies = 0
   /** Live work (tunnels, WebSockets) to cut on reset/terminate and on entering airlock hard/drain. */
-  readonly cancels = new Set<() => void>()
+  readonly cancels = new Set<(cause: LiveCutCause) => void>()
   /**
    * Buffered fetch/forward/reverse exchanges and requests held for an operator, still waiting on
    * their answer: only a reset or terminate cuts them (entering hard or drain lets them finish, so
@@ -104,13 +110,13 @@ export class Session {
     if (this.events.length > MAX_RECENT_EVENTS) this.events.shift()
   }
 
-  /** Fires and forgets every registered cancel function (reset, terminate). */
-  cancelAll(): number {
+  /** Fires and forgets every registered cancel function, telling each why; returns how many there were. */
+  cancelAll(cause: LiveCutCause): number {
     const fns = [...this.cancels]
     this.cancels.clear()
     for (const f of fns) {
       try {
-        f()
+        f(cause)
       } catch {
         // one failing cancel must not keep the others alive
       }

@@ -272,6 +272,27 @@ test('live work admitted under the tier in force is cut only by a later change: 
   assert.equal(cut, 2, 'a reset cuts it')
 })
 
+test('live work is told why it is cut: the tier entered, a reset, a terminate, an eviction', () => {
+  const {m} = manager()
+  const causes: string[] = []
+  const s = m.touch('a|1.1.1.1', 'a', '1.1.1.1')
+  m.registerLive(s, (c) => causes.push(c))
+  m.setAirlock(s, 'hard', 'api', 'manual', 'admin_api')
+  m.registerLive(s, (c) => causes.push(c), true)
+  m.setAirlock(s, 'drain', 'api', 'manual', 'admin_api')
+  m.registerLive(s, (c) => causes.push(c))
+  m.setAirlock(s, 'none', 'api', 'manual', 'admin_api')
+  m.registerLive(s, (c) => causes.push(c))
+  assert.equal(m.reset(s).connectionsCut, 1)
+  m.registerLive(s, (c) => causes.push(c))
+  assert.equal(m.terminate(s).connectionsCut, 1)
+  // At capacity the least recently active session goes, with its live work.
+  const full = manager({}, {maxSessions: 1}).m
+  full.registerLive(full.touch('b|1.1.1.2', 'b', '1.1.1.2'), (c) => causes.push(c))
+  full.touch('c|1.1.1.3', 'c', '1.1.1.3')
+  assert.deepEqual(causes, ['hard', 'drain', 'drain', 'reset', 'terminate', 'evicted'])
+})
+
 test('addressHold: the highest tier of another session from the same address that refuses the method, else block_all; none for no address', () => {
   const {m} = manager()
   const evil = m.touch('evil|10.0.0.5', 'evil', '10.0.0.5')

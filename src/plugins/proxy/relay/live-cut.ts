@@ -11,6 +11,7 @@
  * registered as admitted: the stream was let through under the tier in force (a `GET` at hard),
  * so only a later change cuts it (entering hard or drain, a reset, a terminate).
  */
+import type {LiveCutCause} from '../../sessions/index.js'
 import type {DecisionBase} from '../core.js'
 import type {DecisionStage} from '../decision.js'
 import {KILL_SWITCH_ANSWERS, KILL_SWITCH_BLOCK} from '../gate/stages/kill-switch.js'
@@ -25,7 +26,27 @@ export interface LiveCutBlock {
   readonly detail: string
 }
 
-const SESSION_CUT: LiveCutBlock = {stage: 'session', layer: 'airlock', reason: 'airlock_active', detail: 'stream cut: session quarantined'}
+/**
+ * What a session's cut of live work says of its cause (a stream's or a WebSocket's recorded
+ * detail): a terminated or reset session was not quarantined, and an operator reading the block
+ * must see which action cut it.
+ */
+export function sessionCutCause(cause: LiveCutCause): string {
+  switch (cause) {
+    case 'terminate':
+      return 'session terminated'
+    case 'reset':
+      return 'session reset'
+    case 'evicted':
+      return 'session evicted'
+    default:
+      return `session quarantined at airlock tier ${cause}`
+  }
+}
+
+function sessionCut(cause: LiveCutCause): LiveCutBlock {
+  return {stage: 'session', layer: 'airlock', reason: 'airlock_active', detail: `stream cut: ${sessionCutCause(cause)}`}
+}
 
 /** One streaming response's registration with the kill switch and its session. */
 export class LiveCut {
@@ -41,7 +62,7 @@ export class LiveCut {
       cut()
     }
     this.undo.push(ports.trackStream(() => fire(KILL_SWITCH_BLOCK), b.clientIp, KILL_SWITCH_ANSWERS[b.transport].allowlist))
-    if (sessions !== null && session !== null) this.undo.push(sessions.registerLive(session, () => fire(SESSION_CUT), true))
+    if (sessions !== null && session !== null) this.undo.push(sessions.registerLive(session, (cause) => fire(sessionCut(cause)), true))
   }
 
   /** The cut's Decision fields, or null when the stream was not cut. */

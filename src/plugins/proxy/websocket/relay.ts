@@ -19,6 +19,7 @@
  * wait behind it and that side's socket is paused, so nothing piles up and nothing overtakes.
  */
 import {redactOutboundMessage, type MessageRedaction} from '../relay/redact-message.js'
+import {sessionCutCause} from '../relay/live-cut.js'
 import type WebSocket from 'ws'
 import {StreamTail, unsuppressed, type ContentScanResult, type DlpFinding, type ReasonCode, type ResponseDecision, type Suppressor} from '../../scanner/index.js'
 import {allowDecision, blockDecision, enforcing, snapshotFor, type DecisionBase} from '../core.js'
@@ -232,7 +233,10 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
   // ---- airlock hard/drain, reset and terminate cut the connection (OP §6 item 4), one receipt.
   if (o.session !== null && o.sessions) {
     killers.push(
-      o.sessions.registerLive(o.session, () => policyClose({stage: 'session', layer: 'airlock', reason: 'airlock_active', detail: 'connection cut: session quarantined', direction: 'client_to_server', upstreamReason: 'session quarantined', scanner: 'airlock'})),
+      o.sessions.registerLive(o.session, (cause) => {
+        const why = sessionCutCause(cause)
+        policyClose({stage: 'session', layer: 'airlock', reason: 'airlock_active', detail: `connection cut: ${why}`, direction: 'client_to_server', upstreamReason: why, scanner: 'airlock'})
+      }),
     )
   }
 
