@@ -4,6 +4,10 @@
  * `503 kill switch active` (HTTP/1.1 and HTTP/2), recorded as one `kill_switch_deny` and not as
  * an upstream failure, and its upstream request is aborted; a relayed `wss://` connection is
  * closed 1008 with the `kill_switch_active` JSON. Only then is the tunnel torn down.
+ *
+ * A session terminate or reset does the same with the answer the forward proxy's cut requests
+ * get: 403 `airlock_active`, `airlock: request cut: session terminated`, one recorded block, the
+ * upstream aborted, and the tunnel counted as the one connection cut.
  */
 import assert from 'node:assert/strict'
 import {rmSync, writeFileSync} from 'node:fs'
@@ -15,6 +19,7 @@ import path from 'node:path'
 import tls from 'node:tls'
 import {after, afterEach, before, describe, it} from 'node:test'
 import WebSocket, {WebSocketServer} from 'ws'
+import {runCli} from '../helpers/cli.js'
 import {interceptingWebSocketConfig, makeSelfSignedCert, startProxy, tempDir, tlsThroughProxy, until, type RunningProxy} from './proxy-harness.js'
 
 interface Origin {
@@ -51,10 +56,10 @@ async function origin(dir: string): Promise<Origin> {
   }
 }
 
-/** A CONNECT tunnel to `target`, then TLS over it offering only `h2`. */
-async function h2ThroughProxy(proxyPort: number, target: string, ca: string): Promise<tls.TLSSocket> {
+/** A CONNECT tunnel to `target` (with the CONNECT's `headers`), then TLS over it offering only `h2`. */
+async function h2ThroughProxy(proxyPort: number, target: string, ca: string, headers: Record<string, string> = {}): Promise<tls.TLSSocket> {
   const raw = await new Promise<Socket>((resolve, reject) => {
-    const req = http.request({host: '127.0.0.1', port: proxyPort, method: 'CONNECT', path: target, agent: false})
+    const req = http.request({host: '127.0.0.1', port: proxyPort, method: 'CONNECT', path: target, agent: false, headers})
     req.once('connect', (res, socket) => (res.statusCode === 200 ? resolve(socket) : reject(new Error(`CONNECT ${res.statusCode}`))))
     req.once('error', reject)
     req.end()
@@ -62,6 +67,23 @@ async function h2ThroughProxy(proxyPort: number, target: string, ca: string): Pr
   return await new Promise((resolve, reject) => {
     const s = tls.connect({socket: raw, ca, servername: 'localhost', ALPNProtocols: ['h2']}, () => resolve(s))
     s.once('error', reject)
+  })
+}
+
+/** The answer of one HTTP/2 request on `session`: status, block reason header, body; rejects on a stream error (an unclean end). */
+function h2Answer(stream: http2.ClientHttp2Stream): Promise<{status: number; reason: unknown; body: string}> {
+  return new Promise((resolve, reject) => {
+    let status = 0
+    let reason: unknown
+    let body = ''
+    stream.on('response', (h) => {
+      status = Number(h[':status'])
+      reason = h['x-pipelock-block-reason']
+    })
+    stream.setEncoding('utf8')
+    stream.on('data', (c: string) => (body += c))
+    stream.once('end', () => resolve({status, reason, body}))
+    stream.once('error', reject)
   })
 }
 
@@ -140,20 +162,7 @@ describe('the kill switch answers in-flight work inside an intercepted tunnel be
     const session = http2.connect(`https://localhost:${up.port}`, {createConnection: () => s})
     session.on('error', () => undefined)
     const waiting = up.slow()
-    const stream = session.request({':path': '/slow'})
-    const answer = new Promise<{status: number; reason: unknown; body: string}>((resolve, reject) => {
-      let status = 0
-      let reason: unknown
-      let body = ''
-      stream.on('response', (h) => {
-        status = Number(h[':status'])
-        reason = h['x-pipelock-block-reason']
-      })
-      stream.setEncoding('utf8')
-      stream.on('data', (c: string) => (body += c))
-      stream.once('end', () => resolve({status, reason, body}))
-      stream.once('error', reject)
-    })
+    const answer = h2Answer(session.request({':path': '/slow'}))
     const {aborted} = await waiting
     writeFileSync(sentinel, '')
     assert.deepEqual(await answer, {status: 503, reason: 'kill_switch_active', body: 'kill switch active\n'})
@@ -183,5 +192,90 @@ describe('the kill switch answers in-flight work inside an intercepted tunnel be
     assert.equal(c.code, 1008)
     assert.deepEqual(JSON.parse(c.reason), {block_reason: 'kill_switch_active', version: '1', severity: 'critical', retry: 'transient', layer: 'kill_switch'})
     assert.ok(await until(async () => s.destroyed, 2000))
+  })
+})
+
+describe('a session terminate or reset answers the requests waiting inside an intercepted tunnel before tearing it down', {timeout: 60_000}, () => {
+  const TOKEN = 'intercept-session-cut-token'
+  let dir: string
+  let up: Origin
+  let proxy: RunningProxy
+  let ca: string
+
+  before(async () => {
+    dir = tempDir('pl-intercept-session-cut-')
+    up = await origin(dir)
+    const intercepting = interceptingWebSocketConfig(dir)
+    ca = intercepting.ca
+    // A fetch timeout far beyond the test: only the session cut can end the waiting request.
+    const config = intercepting.config + ['fetch_proxy:', '  timeout_seconds: 60', 'kill_switch:', `  api_token: ${TOKEN}`, 'session_profiling:', '  enabled: true'].join('\n') + '\n'
+    proxy = await startProxy(config, {env: {SSL_CERT_FILE: path.join(dir, 'cert.pem')}, dir: tempDir()})
+  })
+
+  after(async () => {
+    await proxy?.stop()
+    await up?.close()
+  })
+
+  /** The audit lines of the `/slow` request since `from` lines of stdout. */
+  const slowLines = (from: number): string[] =>
+    proxy
+      .stdout()
+      .split('\n')
+      .slice(from)
+      .filter((l) => l.includes('/slow'))
+
+  /** The one block recorded for `/slow` since `from`, once it is there. */
+  const oneCutBlock = async (from: number, detail: string): Promise<void> => {
+    assert.ok(await until(async () => slowLines(from).some((l) => l.includes('"event":"blocked"')), 2000), proxy.stdout())
+    const lines = slowLines(from)
+    const blocks = lines.filter((l) => l.includes('"event":"blocked"')).map((l) => JSON.parse(l) as Record<string, unknown>)
+    assert.deepEqual(blocks.map((e) => [e.url, e.reason, e.scanner, e.block_reason, e.status_code]), [[`https://localhost:${up.port}/slow`, detail, 'airlock', 'airlock_active', 403]], lines.join('\n'))
+    assert.equal(lines.filter((l) => l.includes('upstream request failed')).length, 0, lines.join('\n'))
+  }
+
+  it('HTTP/1.1, `pipelock session terminate`: 403 `airlock: request cut: session terminated`, one block, the upstream aborted, one connection cut', async () => {
+    const agent = 'tunnel-h1'
+    const key = `${agent}|127.0.0.1`
+    const from = proxy.stdout().split('\n').length - 1
+    const s = await tlsThroughProxy(proxy.port, `localhost:${up.port}`, ca, undefined, {'X-Pipelock-Agent': agent})
+    let got = ''
+    s.on('data', (c: Buffer) => (got += c.toString('latin1')))
+    const closed = new Promise<void>((resolve) => s.once('close', resolve))
+    const waiting = up.slow()
+    s.write(`GET /slow HTTP/1.1\r\nHost: localhost:${up.port}\r\n\r\n`)
+    const {aborted} = await waiting
+    assert.deepEqual(runCli(['session', 'terminate', key, '--api-url', proxy.addr, '--api-token', TOKEN], {env: {...process.env, PIPELOCK_API_URL: '', PIPELOCK_CONFIG: ''}}), {
+      status: 0,
+      stderr: `WARNING: terminated session ${key} — 1 in-flight connection was cut.\n`,
+      stdout: `terminated ${key}: previous_tier=none level=normal score=0.00 cee_cleared=false\n`,
+    })
+    await closed
+    assert.match(got, /^HTTP\/1\.1 403 Forbidden\r\n/)
+    assert.match(got, /\r\nX-Pipelock-Block-Reason: airlock_active\r\n/i)
+    assert.ok(got.endsWith('\r\n\r\nairlock: request cut: session terminated\n'), got)
+    await aborted
+    await oneCutBlock(from, 'request cut: session terminated')
+  })
+
+  it('HTTP/2, a reset through the admin API: the waiting stream gets the 403 and ends cleanly; connections_cut 1, one block, the upstream aborted', async () => {
+    const agent = 'tunnel-h2'
+    const key = `${agent}|127.0.0.1`
+    const from = proxy.stdout().split('\n').length - 1
+    const s = await h2ThroughProxy(proxy.port, `localhost:${up.port}`, ca, {'X-Pipelock-Agent': agent})
+    const session = http2.connect(`https://localhost:${up.port}`, {createConnection: () => s})
+    session.on('error', () => undefined)
+    const waiting = up.slow()
+    const answer = h2Answer(session.request({':path': '/slow'}))
+    const {aborted} = await waiting
+    const r = await fetch(`http://${proxy.addr}/api/v1/sessions/${encodeURIComponent(key)}/reset`, {method: 'POST', headers: {Authorization: `Bearer ${TOKEN}`}})
+    assert.equal(r.status, 200)
+    assert.equal(((await r.json()) as {connections_cut?: number}).connections_cut, 1)
+    assert.deepEqual(await answer, {status: 403, reason: 'airlock_active', body: 'airlock: request cut: session reset\n'})
+    await aborted
+    // The tunnel goes right after the answer.
+    assert.ok(await until(async () => s.destroyed, 2000))
+    session.destroy()
+    await oneCutBlock(from, 'request cut: session reset')
   })
 })

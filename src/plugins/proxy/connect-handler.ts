@@ -142,9 +142,10 @@ export async function handleConnect(ports: ConnectPorts, x: ConnectExchange): Pr
   // A tunnel counts from its admission, not from after the dial (issue 10 item 11): the check
   // above and this registration run in one turn, so concurrent CONNECTs cannot overshoot the cap.
   let teardown: () => void = () => client.destroy()
-  // The kill switch's teardown: the same, but for an intercepted tunnel (which answers its inner requests first).
-  let killTeardown: (() => void) | null = null
-  const untrack = ports.trackTunnel(() => teardown(), b.clientIp, () => (killTeardown ?? teardown)())
+  // The teardown of a cut (the kill switch, the session): the same, but for an intercepted tunnel,
+  // which lets the answers the cut gave its inner requests go out first.
+  let cutTeardown: (() => void) | null = null
+  const untrack = ports.trackTunnel(() => teardown(), b.clientIp, () => (cutTeardown ?? teardown)())
 
   // A relayed (not intercepted) tunnel reads the upstream into one reused buffer (tunnel-relay.ts).
   const interceptsHost = ports.interceptor?.intercepts(auth.host) ?? false
@@ -194,10 +195,12 @@ export async function handleConnect(ports: ConnectPorts, x: ConnectExchange): Pr
     ports.audit.event('info', 'tunnel_close', 'tunnel closed', {target: shown, request_id: b.requestId, agent: b.agent, bytes, duration_ms: ports.nowMs() - openedAt})
   }
   teardown = close
-  // Session reset/terminate and airlock hard/drain cut the session's live tunnels.
+  // Session reset/terminate and airlock hard/drain cut the session's live tunnels. The tunnel is the
+  // one connection the cut counts: a request waiting inside an intercepted one is answered by its
+  // own registration (relay/exchange-cut.ts) and not counted again.
   if (t !== null) {
     ps!.exposure(t, shown === display ? `https://${display}/` : shown, host, 'tunnel')
-    client.once('close', ps!.registerLive(t, close))
+    client.once('close', ps!.registerLive(t, () => (cutTeardown ?? close)()))
   }
 
   // First bytes (§4.3 step 6, issue 10 item 2): peek the first record (replayed upstream), 5 s,
@@ -250,7 +253,7 @@ export async function handleConnect(ports: ConnectPorts, x: ConnectExchange): Pr
     budgeted = false
     lifetime = setTimeout(close, cfg.forward_proxy.max_tunnel_seconds * 1000)
     client.once('close', close)
-    killTeardown = icpt.serve({host: auth.host, port: auth.port, connect: b}, {client, first, idleMs: cfg.forward_proxy.idle_timeout_seconds * 1000, close})
+    cutTeardown = icpt.serve({host: auth.host, port: auth.port, connect: b}, {client, first, idleMs: cfg.forward_proxy.idle_timeout_seconds * 1000, close})
     return
   }
 

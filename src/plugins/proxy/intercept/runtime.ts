@@ -77,7 +77,7 @@ export class Interceptor implements Dialer {
     return dialTunnel(this, this.ports, {host, port, onread, lookupAll})
   }
 
-  /** Returns the tunnel's kill-switch teardown (which lets the answers it gave inside go out first). */
+  /** Returns the tunnel's teardown for a cut by the kill switch or the session (which lets the answers they gave inside go out first). */
   serve(t: Omit<TunnelContext, 'interceptor'>, conn: TunnelConnection): () => void {
     return interceptTunnel(this.ports, {...t, interceptor: this}, conn)
   }

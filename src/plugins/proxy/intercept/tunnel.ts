@@ -7,8 +7,8 @@
  * per leaf — built once (its secure context costs ≈ 0.7 ms) and dropped with the leaf — and each
  * connection finds its tunnel through its raw socket. Idle tunnels close after
  * `idle_timeout_seconds` with no request in flight (§6 #6 fixed); the lifetime is the caller's
- * `close`. The kill switch's teardown (`interceptTunnel`'s result) lets the answers it gave inside
- * the tunnel go out first (`killSwitchTeardown`).
+ * `close`. The teardown of a cut by the kill switch or the session (`interceptTunnel`'s result) lets
+ * the answers the cut gave inside the tunnel go out first (`cutTeardown`).
  */
 import type {IncomingMessage} from 'node:http'
 import type {Http2SecureServer, Http2ServerRequest} from 'node:http2'
@@ -60,7 +60,7 @@ interface Live {
   inflight: number
   /** Upgraded inner connections (a relayed `wss://`) still open. */
   upgrades: number
-  /** Called each time an inner request or upgraded connection ends (the kill switch's teardown waits on it). */
+  /** Called each time an inner request or upgraded connection ends (a cut's teardown waits on it). */
   ended: () => void
   /** When the raw socket was handed to the TLS server (handshake timing). */
   handedAtMs: number
@@ -184,20 +184,23 @@ export interface TunnelConnection {
 }
 
 /**
- * How long the kill switch's teardown of an intercepted tunnel waits for what it answered inside
- * (503s, WebSocket 1008 closes) to go out before the connection is destroyed regardless; the
- * `/ws` relay gives its close frame as long.
+ * How long the teardown of a cut intercepted tunnel (kill switch, session) waits for what the cut
+ * answered inside (503s, 403s, WebSocket 1008 closes) to go out before the connection is
+ * destroyed regardless; the `/ws` relay gives its close frame as long.
  */
 export const KILL_SWITCH_DRAIN_MS = 1000
 
 /**
- * The kill switch's teardown of an intercepted tunnel. Its activation answers each inner request
- * waiting on its upstream with the 503 (relay/exchange-cut.ts) and closes each relayed WebSocket
- * 1008 (websocket/relay.ts), in the same turn as this runs; destroying the socket at once would
- * drop those answers unsent (an empty reply, a 1006). So the connection is destroyed when nothing
- * is in flight inside it any more, within KILL_SWITCH_DRAIN_MS; an idle one at once.
+ * The teardown of an intercepted tunnel cut by the kill switch or by its session. The kill switch
+ * answers each inner request waiting on its upstream with the 503, a reset or terminate of the
+ * session with the 403 `request cut` (relay/exchange-cut.ts), and both close each relayed
+ * WebSocket 1008 (websocket/relay.ts), in the same turn as this runs; destroying the socket at
+ * once would drop those answers unsent (an empty reply, a 1006). So the connection is destroyed
+ * when nothing is in flight inside it any more, within KILL_SWITCH_DRAIN_MS; an idle one at once.
+ * (Entering airlock hard or drain answers nothing itself: a request finishing within the bound
+ * gets its own answer, as the forward proxy's running exchanges do.)
  */
-function killSwitchTeardown(live: Live): () => void {
+function cutTeardown(live: Live): () => void {
   return () => {
     const busy = (): boolean => live.inflight !== 0 || live.upgrades !== 0
     if (!busy()) return live.close()
@@ -215,7 +218,7 @@ function killSwitchTeardown(live: Live): () => void {
   }
 }
 
-/** Serves the tunnel; returns its kill-switch teardown (`killSwitchTeardown`). */
+/** Serves the tunnel; returns the teardown of a cut (`cutTeardown`). */
 export function interceptTunnel(ports: InterceptPorts, t: TunnelContext, conn: TunnelConnection): () => void {
   const {client, first, idleMs, close} = conn
   const icpt = t.interceptor
@@ -263,7 +266,7 @@ export function interceptTunnel(ports: InterceptPorts, t: TunnelContext, conn: T
   // A miss mints off the event loop; the client's bytes wait in its socket meanwhile (not flowing).
   if (leaf instanceof Promise) leaf.then(enqueue, noCertificate)
   else enqueue(leaf)
-  return killSwitchTeardown(live)
+  return cutTeardown(live)
 }
 
 function serve(live: Live, client: Socket, first: Buffer, leaf: Leaf): void {

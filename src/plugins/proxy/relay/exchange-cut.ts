@@ -10,6 +10,11 @@
  * that is what it waits for. A tunnel, WebSocket or streaming response is cut by its own
  * registration (`registerLive`), not by this one.
  *
+ * A request inside an intercepted tunnel is registered with its session too: a reset or terminate
+ * answers it with the same 403, and the tunnel's teardown (intercept/tunnel.ts) waits for that
+ * answer to go out. The tunnel is the one connection the operator sees cut (`connections_cut`),
+ * so its inner requests are not counted again.
+ *
  * A request inside an intercepted tunnel is also registered with the kill switch
  * (`onKillSwitch`): its activation tears the tunnel down, so the request waiting on its upstream is
  * answered with the kill-switch block first, instead of dying with the connection. (Elsewhere the
@@ -34,9 +39,10 @@ export class ExchangeCut {
   /**
    * `answer` aborts the upstream request and answers the agent with the block of `detail`
    * (recorded first); it is called at most once, and only while the answer is not out
-   * (`answered()` false).
+   * (`answered()` false). `inTunnel`: the exchange is an intercepted tunnel's inner request, cut
+   * with its tunnel and counted as it.
    */
-  constructor(sessions: ProxySessions | null, session: RequestSession | null, private readonly answered: () => boolean, answer: (detail: string) => void) {
+  constructor(sessions: ProxySessions | null, session: RequestSession | null, private readonly answered: () => boolean, answer: (detail: string) => void, inTunnel = false) {
     if (sessions === null || session === null) return
     // Unregistering after the session dropped it (it fired) does nothing.
     this.undo.push(
@@ -44,7 +50,7 @@ export class ExchangeCut {
         if (this.fired || answered()) return false
         this.fired = true
         answer(exchangeCutDetail(cause))
-        return true
+        return !inTunnel
       }),
     )
   }

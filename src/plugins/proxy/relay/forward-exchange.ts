@@ -117,17 +117,18 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
   const abort = new UpstreamAbort()
   let settled = false
   // From here until its answer starts the exchange is in-flight work a reset or terminate of the
-  // session cuts (relay/exchange-cut.ts). A request inside an intercepted tunnel is not registered
-  // with its session (the tunnel is, and cutting it ends the request with it), but with the kill
-  // switch: its activation tears the tunnel down, and the request is answered 503 first.
+  // session cuts (relay/exchange-cut.ts). A request inside an intercepted tunnel is too (the cut
+  // tears its tunnel down after this answer went out, and counts the tunnel only), and is
+  // registered with the kill switch: its activation tears the tunnel down, and the request is
+  // answered 503 first.
   const intercepted = b.transport === 'intercept'
   const live: {body?: {destroy(): void}} = {}
-  const cut = new ExchangeCut(intercepted ? null : ps, t, () => res.headersSent || res.destroyed, (detail) => {
+  const cut = new ExchangeCut(ps, t, () => res.headersSent || res.destroyed, (detail) => {
     abort.abort()
     live.body?.destroy()
     block({stage: 'session', layer: 'airlock', reason: 'airlock_active', detail, status: 403, body: `airlock: ${detail}`})
     rec.seal()
-  })
+  }, intercepted)
   if (intercepted) {
     cut.onKillSwitch(ports, b.clientIp, KILL_SWITCH_ANSWERS.intercept.allowlist, () => {
       abort.abort()
