@@ -115,6 +115,33 @@ describe('git protection: pre-push hook and proxy-side push checks', {timeout: 1
     ok(['reset', '-q', '--hard', 'HEAD~1'])
   })
 
+  const BLOCKED = (commitId: string, loc: string): string => `pipelock: ${commitId.slice(0, 12)} ${loc}  AWS Access ID (critical)\npipelock: found 1 secret(s) in the commits being pushed\nPush blocked by pipelock. Fix the issues above, then try again. [GIT_PUSH_BLOCKED]\n`
+
+  it('a merge that resolves a conflict by adding a key is refused at the merge commit; a clean merge passes', () => {
+    const base = ok(['rev-parse', 'main'])
+    ok(['checkout', '-q', '-b', 'feature/m'])
+    commit('conf.txt', 'a\n', 'a')
+    ok(['checkout', '-q', 'main'])
+    commit('conf.txt', 'b\n', 'b')
+    assert.notEqual(git(['merge', '-q', 'feature/m']).status, 0, 'the merge conflicts')
+    const merge = commit('conf.txt', `merged\naws_key=${AWS_KEY}\n`, 'merge feature/m')
+    const before = ok(['rev-parse', 'main'], remote)
+    const r = git(['push', '-q', 'origin', 'main'])
+    assert.notEqual(r.status, 0)
+    assert.ok(r.stderr.includes(BLOCKED(merge, 'conf.txt:2')), r.stderr)
+    assert.equal(ok(['rev-parse', 'main'], remote), before, 'the remote did not move')
+    // The same merge resolved without the key: the merged branch's own commit is scanned once, as
+    // itself, and nothing is found.
+    ok(['reset', '-q', '--hard', 'HEAD~1'])
+    assert.notEqual(git(['merge', '-q', 'feature/m']).status, 0)
+    commit('conf.txt', 'merged\n', 'merge feature/m')
+    const clean = git(['push', '-q', 'origin', 'main'])
+    assert.equal(clean.status, 0, clean.stderr)
+    assert.ok(clean.stderr.includes('pipelock: push checked: 1 ref(s), 3 commit(s), no secrets found\n'), clean.stderr)
+    assert.notEqual(ok(['rev-parse', 'main'], remote), base)
+    ok(['branch', '-q', '-D', 'feature/m'])
+  })
+
   it('a push to a branch outside allowed_branches is refused; feature/* passes', () => {
     ok(['checkout', '-q', '-b', 'wip/x'])
     commit('notes.txt', 'notes\n', 'notes')

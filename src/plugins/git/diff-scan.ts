@@ -1,5 +1,5 @@
 /**
- * DLP over a unified diff (containment.md §4.3 steps 3–5): the added lines of each file, with the
+ * DLP over a diff (containment.md §4.3 steps 3–5): the added lines of each file, with the
  * new-file line number, through the text DLP scanner (core patterns, configured patterns,
  * canaries, environment secrets). Findings carry names and locations, never the matched text.
  */
@@ -15,13 +15,52 @@ export interface DiffFinding {
 }
 
 const INLINE_IGNORE = /(?:\/\/|#)\s*pipelock:ignore(?:\s+(.+?))?\s*$/
+/** A hunk header: one `@` per side (two for a unified diff, n+1 for a combined diff of n parents). */
+const HUNK = /^(@{2,}) ((?:-\d+(?:,\d+)? )+)\+(\d+)(?:,(\d+))? @+/
 
+/**
+ * Reads unified diffs (`git log -p`) and combined diffs (`git log --cc`, for merges): a combined
+ * diff's lines carry one prefix column per parent, `+` in a column meaning "not in that parent".
+ * A line in the result with a `+` in any column is scanned. A hunk is read to the line counts its
+ * header gives, so a content line that looks like a header (an added `++ b/x` prints as
+ * `+++ b/x`) is still content, never a file name that would hide the line from the scan.
+ */
 export function scanDiff(scanner: Pick<Scanner, 'scanTextForDlp'>, diff: string): DiffFinding[] {
   const out: DiffFinding[] = []
   let file = ''
   let line = 0
   let commit: string | undefined
+  // Inside a hunk: lines still due in the result and in each parent.
+  let result = 0
+  let parents: number[] = []
   for (const raw of diff.replace(/\r\n/g, '\n').split('\n')) {
+    if (result > 0 || parents.some((n) => n > 0)) {
+      const width = parents.length
+      if (raw.startsWith('\\')) continue // "\ No newline at end of file"
+      // diff.suppressBlankEmpty prints an empty context line without its prefix.
+      const prefix = raw.length >= width ? raw.slice(0, width) : ' '.repeat(width)
+      if (/^[ +-]+$/.test(prefix)) {
+        if (prefix.includes('-')) {
+          for (let i = 0; i < width; i++) if (prefix[i] === '-') parents[i]!--
+          continue
+        }
+        for (let i = 0; i < width; i++) if (prefix[i] === ' ') parents[i]!--
+        result--
+        if (file !== '' && prefix.includes('+')) {
+          const text = raw.slice(width)
+          const ignore = INLINE_IGNORE.exec(text)
+          for (const f of scanner.scanTextForDlp(text).matches) {
+            if (ignore !== null && (ignore[1] === undefined || ignore[1].toLowerCase() === f.pattern.toLowerCase())) continue
+            out.push({file, line, pattern: f.pattern, severity: f.severity, ...(commit !== undefined ? {commit} : {})})
+          }
+        }
+        line++
+        continue
+      }
+      // Not a hunk line: the counts were off; read it as a header.
+      result = 0
+      parents = []
+    }
     if (raw.startsWith('commit ') && /^commit [0-9a-f]{40}/.test(raw)) {
       commit = raw.slice(7, 47)
       file = ''
@@ -33,23 +72,17 @@ export function scanDiff(scanner: Pick<Scanner, 'scanTextForDlp'>, diff: string)
       file = f === '/dev/null' ? '' : f.startsWith('b/') ? f.slice(2) : f
       continue
     }
-    if (raw.startsWith('--- ') || raw.startsWith('diff ') || raw.startsWith('index ')) continue
-    if (raw.startsWith('@@')) {
-      const m = /\+(\d+)/.exec(raw)
-      const n = m === null ? 1 : Number(m[1])
+    const h = HUNK.exec(raw)
+    if (h !== null) {
+      const n = Number(h[3])
       line = n >= 1 ? n : 1
-      continue
-    }
-    if (file === '') continue
-    if (raw.startsWith('+')) {
-      const text = raw.slice(1)
-      const ignore = INLINE_IGNORE.exec(text)
-      for (const f of scanner.scanTextForDlp(text).matches) {
-        if (ignore !== null && (ignore[1] === undefined || ignore[1].toLowerCase() === f.pattern.toLowerCase())) continue
-        out.push({file, line, pattern: f.pattern, severity: f.severity, ...(commit !== undefined ? {commit} : {})})
+      result = h[4] === undefined ? 1 : Number(h[4])
+      parents = [...h[2]!.matchAll(/-\d+(?:,(\d+))?/g)].map((m) => (m[1] === undefined ? 1 : Number(m[1])))
+      if (parents.length !== h[1]!.length - 1) {
+        result = 0
+        parents = []
       }
-      line++
-    } else if (!raw.startsWith('-')) line++
+    }
   }
   const seen = new Set<string>()
   return out.filter((f) => {

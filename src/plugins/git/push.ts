@@ -3,7 +3,7 @@
  * line per ref, `<local ref> <local id> <remote ref> <remote id>` — checked ref by ref: the
  * destination branch against `allowed_branches` (when `git_protection` is enabled), and every
  * commit the push sends (`git log -p` of the range, so a key added in one commit and removed in
- * the next is still found) through the DLP scanner.
+ * the next is still found; merges as combined diffs) through the DLP scanner.
  */
 import {spawnSync} from 'node:child_process'
 import type {PipelockConfig} from '../config/index.js'
@@ -67,7 +67,11 @@ export function scanPush(c: PipelockConfig, scanner: Pick<Scanner, 'scanTextForD
         if (log.status !== 0) throw new PipelockError('GIT_SCAN_FAILED', `git log ${range.join(' ')}: ${log.stderr.trim()}`)
         return log.stdout
       }
-      const diff = gitLog(['-p', '--no-color', '--no-ext-diff', '--no-textconv', '--format=commit %H'])
+      // --cc: a merge's combined diff, the lines of the result that are in neither parent (a
+      // conflict resolved with new text, an "evil" merge) and the conflict hunks; the lines it
+      // took unchanged from a parent are left out, being scanned in that parent's own commits
+      // (or already on the remote). -m / first-parent would rescan the whole merged branch.
+      const diff = gitLog(['-p', '--cc', '--no-color', '--no-ext-diff', '--no-textconv', '--format=commit %H'])
       // The messages too, read apart: a message line is never taken for a diff header.
       findings = [...scanCommitMessages(scanner, gitLog(['--no-color', '--format=%H%x00%B%x00'])), ...scanDiff(scanner, diff)]
       commits = diff.split('\n').filter((l) => /^commit [0-9a-f]{40}$/.test(l)).length

@@ -41,6 +41,27 @@ test('scanDiff: added lines with new-file line numbers and commits; removed line
   assert.deepEqual(scanCommitMessages(scanner as never, log), [{file: '(commit message)', line: 3, pattern: 'AWS Access ID', severity: 'critical', commit: 'b'.repeat(40)}])
 })
 
+test('scanDiff: a merge\'s combined diff (a line in neither parent or in only one is scanned); a hunk is read to its counts, so content that looks like a header is still scanned', () => {
+  const scanner = {scanTextForDlp: (t: string) => ({matches: t.includes(AWS_KEY) ? [{pattern: 'AWS Access ID', severity: 'critical' as const, core: true, encoding: '', warn: false}] : [], warnings: []})}
+  const merge = 'd'.repeat(40)
+  const plain = 'e'.repeat(40)
+  const diff = [
+    `commit ${merge}`, '',
+    'diff --cc conf.txt', 'index 6178079,7898192..ef234bd', '--- a/conf.txt', '+++ b/conf.txt',
+    // parent 1: keep, b, the last line; parent 2: keep, a, the line before it.
+    '@@@ -1,3 -1,3 +1,5 @@@', '  keep', '- b', ' -a',
+    `+++ b/${AWS_KEY}`, // "+ b/<key>", added by the merge: content, not a file header
+    `++K=${AWS_KEY}`,
+    `+ FROM_SECOND=${AWS_KEY}`,
+    ` +FROM_FIRST=${AWS_KEY} # pipelock:ignore`,
+    `commit ${plain}`, '',
+    'diff --git a/y.txt b/y.txt', '--- a/y.txt', '+++ b/y.txt', '@@ -1 +1,2 @@', '-old',
+    `+++ b/${AWS_KEY}`, // "++ b/<key>" added in an ordinary commit
+    '+last', '\\ No newline at end of file', '',
+  ].join('\n')
+  assert.deepEqual(scanDiff(scanner as never, diff).map((f) => `${f.commit?.[0]} ${f.file}:${f.line}`), ['d conf.txt:2', 'd conf.txt:3', 'd conf.txt:4', 'e y.txt:1'])
+})
+
 test('receive-pack: ref updates, whole blobs, deltas rebuilt from the same pack, a thin pack\'s inserts', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'pl-git-unit-'))
   const git = gitIn(dir)
