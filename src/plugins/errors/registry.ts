@@ -129,7 +129,7 @@ export const ERROR_REGISTRY = {
   ENVELOPE_VERIFY_FAILED: {exit: 3, summary: 'envelope trust verify: the request does not carry a valid mediation signature from a trusted actor'},
   // --- git protection (docs/git-protection.md)
   GIT_PUSH_BLOCKED: {exit: 1, summary: 'git scan-push: the push carries a secret or updates a branch outside git_protection.allowed_branches (the pre-push hook refuses it)'},
-  GIT_SCAN_FAILED: {exit: 1, summary: 'git scan-push: git could not list the pushed commits (not a repository, unknown revision); the hook refuses the push, failing closed'},
+  GIT_SCAN_FAILED: {exit: 1, summary: 'git scan-push: git could not list the pushed commits (not a repository, unknown revision), or their diff is over the 100 MiB scan limit; the hook refuses the push, failing closed'},
   GIT_NOT_A_REPOSITORY: {exit: 1, summary: 'git install-hooks: no git repository above the current directory, or its .git file is invalid'},
   // --- file sentry (docs/file-sentry.md)
   FILE_SENTRY_FAILED: {exit: 1, summary: 'file_sentry is enabled and its watches could not be armed (a watch path is missing or not a directory); best_effort continues without'},

@@ -3,7 +3,7 @@
  * line per ref, `<local ref> <local id> <remote ref> <remote id>` — checked ref by ref: the
  * destination branch against `allowed_branches` (when `git_protection` is enabled), and every
  * commit the push sends (`git log -p` of the range, so a key added in one commit and removed in
- * the next is still found; merges as combined diffs) through the DLP scanner.
+ * the next is still found; merges as combined diffs, binary files as text) through the DLP scanner.
  */
 import {spawnSync} from 'node:child_process'
 import type {PipelockConfig} from '../config/index.js'
@@ -33,7 +33,10 @@ export interface PushScan {
   readonly blocked: boolean
 }
 
-/** Git diff output larger than this is refused (the reference's scan-diff limit). */
+/**
+ * Git diff output larger than this is refused, failing closed (the reference's scan-diff limit):
+ * binary files are scanned as text, so a push of large binaries can reach it.
+ */
 export const MAX_DIFF_BYTES = 100 * 1024 * 1024
 
 export function parsePushLines(input: string): PushRef[] {
@@ -48,7 +51,8 @@ export function parsePushLines(input: string): PushRef[] {
   return out
 }
 
-export function scanPush(c: PipelockConfig, scanner: Pick<Scanner, 'scanTextForDlp'>, refs: readonly PushRef[], o: {cwd: string; remote?: string}): PushScan {
+export function scanPush(c: PipelockConfig, scanner: Pick<Scanner, 'scanTextForDlp'>, refs: readonly PushRef[], o: {cwd: string; remote?: string; maxDiffBytes?: number}): PushScan {
+  const maxDiffBytes = o.maxDiffBytes ?? MAX_DIFF_BYTES
   const gp = c.git_protection
   const patterns = allowedBranches(c)
   const results: PushRefResult[] = []
@@ -62,8 +66,13 @@ export function scanPush(c: PipelockConfig, scanner: Pick<Scanner, 'scanTextForD
     if (!gp.enabled || gp.pre_push_scan) {
       const range = isZeroId(r.remoteId) ? [r.localId, '--not', o.remote !== undefined && o.remote !== '' ? `--remotes=${o.remote}` : '--remotes'] : [`${r.remoteId}..${r.localId}`]
       const gitLog = (format: string[]): string => {
-        const log = spawnSync('git', ['log', ...format, ...range, '--'], {cwd: o.cwd, maxBuffer: MAX_DIFF_BYTES, encoding: 'utf8'})
-        if (log.error !== undefined) throw new PipelockError('GIT_SCAN_FAILED', `git log ${range.join(' ')}: ${log.error.message}`)
+        // Not `git log` as the repository configures it: replace refs would show other objects
+        // than the ones pushed, and a low core.bigFileThreshold would turn files into binary ones.
+        const log = spawnSync('git', ['--no-replace-objects', '-c', 'core.bigFileThreshold=4g', 'log', ...format, ...range, '--'], {cwd: o.cwd, maxBuffer: maxDiffBytes, encoding: 'utf8'})
+        if (log.error !== undefined) {
+          if ((log.error as NodeJS.ErrnoException).code === 'ENOBUFS') throw new PipelockError('GIT_SCAN_FAILED', `git log ${range.join(' ')}: the pushed commits' diff is larger than ${maxDiffBytes} bytes, the most the hook scans; the push is refused unscanned (push fewer commits at a time, or keep files this large out of git)`)
+          throw new PipelockError('GIT_SCAN_FAILED', `git log ${range.join(' ')}: ${log.error.message}`)
+        }
         if (log.status !== 0) throw new PipelockError('GIT_SCAN_FAILED', `git log ${range.join(' ')}: ${log.stderr.trim()}`)
         return log.stdout
       }
@@ -71,7 +80,10 @@ export function scanPush(c: PipelockConfig, scanner: Pick<Scanner, 'scanTextForD
       // conflict resolved with new text, an "evil" merge) and the conflict hunks; the lines it
       // took unchanged from a parent are left out, being scanned in that parent's own commits
       // (or already on the remote). -m / first-parent would rescan the whole merged branch.
-      const diff = gitLog(['-p', '--cc', '--no-color', '--no-ext-diff', '--no-textconv', '--format=commit %H'])
+      // --text: files git takes for binary (a NUL byte, `-diff` in .gitattributes) are sent
+      // all the same, so their added lines are scanned like any text. --root: the first commit's
+      // files even where log.showRoot is off. The prefixes are fixed whatever diff.noprefix says.
+      const diff = gitLog(['-p', '--cc', '--text', '--root', '--no-color', '--no-ext-diff', '--no-textconv', '--no-relative', '--src-prefix=a/', '--dst-prefix=b/', '--format=commit %H'])
       // The messages too, read apart: a message line is never taken for a diff header.
       findings = [...scanCommitMessages(scanner, gitLog(['--no-color', '--format=%H%x00%B%x00'])), ...scanDiff(scanner, diff)]
       commits = diff.split('\n').filter((l) => /^commit [0-9a-f]{40}$/.test(l)).length

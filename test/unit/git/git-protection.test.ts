@@ -2,11 +2,12 @@
 // real git builds (whole objects, deltas against the same pack, a thin pack's deltas), and the
 // config checks. The file sentry's ignore rules (§3.3) are here too: the same glob family.
 import assert from 'node:assert/strict'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {test} from 'node:test'
-import {branchRefusal, parseReceivePack, scanCommitMessages, scanDiff} from '../../../src/plugins/git/index.js'
+import {branchRefusal, parseReceivePack, scanCommitMessages, scanDiff, scanPush} from '../../../src/plugins/git/index.js'
+import {PipelockError} from '../../../src/plugins/errors/index.js'
 import {ignoreMatcher} from '../../../src/plugins/filesentry/index.js'
 import {assertRefused, load} from '../config/helpers.js'
 import {gitIn} from '../../helpers/git-repo.js'
@@ -60,6 +61,57 @@ test('scanDiff: a merge\'s combined diff (a line in neither parent or in only on
     '+last', '\\ No newline at end of file', '',
   ].join('\n')
   assert.deepEqual(scanDiff(scanner as never, diff).map((f) => `${f.commit?.[0]} ${f.file}:${f.line}`), ['d conf.txt:2', 'd conf.txt:3', 'd conf.txt:4', 'e y.txt:1'])
+})
+
+test('scanPush: a diff over the size limit refuses the push unscanned (GIT_SCAN_FAILED), saying why', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pl-git-unit-'))
+  const git = gitIn(dir)
+  try {
+    git(['init', '-q', '-b', 'main'])
+    writeFileSync(path.join(dir, 'big.txt'), 'x'.repeat(4096) + '\n')
+    git(['add', '.'])
+    git(['commit', '-q', '-m', 'big'])
+    const head = git(['rev-parse', 'HEAD']).toString().trim()
+    const scanner = {scanTextForDlp: () => ({matches: [], warnings: []})}
+    const refs = [{localRef: 'refs/heads/main', localId: head, remoteRef: 'refs/heads/main', remoteId: ZERO}]
+    const cfg = load('').config
+    assert.equal(scanPush(cfg, scanner as never, refs, {cwd: dir}).blocked, false)
+    assert.throws(() => scanPush(cfg, scanner as never, refs, {cwd: dir, maxDiffBytes: 1024}), (e: unknown) => {
+      assert.ok(e instanceof PipelockError)
+      assert.equal(e.code, 'GIT_SCAN_FAILED')
+      assert.equal(e.message, `git log ${head} --not --remotes: the pushed commits' diff is larger than 1024 bytes, the most the hook scans; the push is refused unscanned (push fewer commits at a time, or keep files this large out of git)`)
+      return true
+    })
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+})
+
+test('scanPush: the commits as pushed, whatever the repository configures for git log (log.showRoot, replace refs, diff.noprefix)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pl-git-unit-'))
+  const git = gitIn(dir)
+  try {
+    git(['init', '-q', '-b', 'main'])
+    for (const [k, v] of [['log.showRoot', 'false'], ['diff.noprefix', 'true']]) git(['config', k!, v!])
+    writeFileSync(path.join(dir, 'first.env'), `KEY=${AWS_KEY}\n`)
+    git(['add', '.'])
+    git(['commit', '-q', '-m', 'root'])
+    const root = git(['rev-parse', 'HEAD']).toString().trim()
+    mkdirSync(path.join(dir, 'b'))
+    writeFileSync(path.join(dir, 'b', 'second.env'), `KEY=${AWS_KEY}\n`)
+    git(['add', '.'])
+    git(['commit', '-q', '-m', 'second'])
+    const second = git(['rev-parse', 'HEAD']).toString().trim()
+    // A replacement makes `git log` show a clean commit in place of the one that is pushed.
+    git(['commit', '-q', '--allow-empty', '-m', 'clean'])
+    git(['replace', second, git(['rev-parse', 'HEAD']).toString().trim()])
+    git(['reset', '-q', '--hard', second])
+    const scanner = {scanTextForDlp: (t: string) => ({matches: t.includes(AWS_KEY) ? [{pattern: 'AWS Access ID', severity: 'critical' as const, core: true, encoding: '', warn: false}] : [], warnings: []})}
+    const s = scanPush(load('').config, scanner as never, [{localRef: 'refs/heads/main', localId: second, remoteRef: 'refs/heads/main', remoteId: ZERO}], {cwd: dir})
+    assert.deepEqual(s.refs[0]!.findings.map((f) => `${f.commit} ${f.file}:${f.line}`), [`${second} b/second.env:1`, `${root} first.env:1`])
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
 })
 
 test('receive-pack: ref updates, whole blobs, deltas rebuilt from the same pack, a thin pack\'s inserts', () => {
