@@ -1,7 +1,7 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {parseAllDocuments} from 'yaml'
@@ -171,7 +171,7 @@ test('generate kubernetes: the admin API token and a literal capture salt go int
     writeFileSync(
       cfg,
       '# admin API\nkill_switch:\n  # the token\n  api_token: "s3cret-admin-token #1"\n  api_listen: 127.0.0.1:9090\n' +
-        'learn:\n  capture_dir: /var/lib/pipelock/capture\n  privacy:\n    salt_source: pepper-0123456789 # literal\n',
+        'forward_proxy:\n  enabled: true\nlearn:\n  capture_dir: /var/lib/pipelock/capture\n  privacy:\n    salt_source: pepper-0123456789 # literal\n',
     )
     const k = runCli(['generate', 'kubernetes', '--config', cfg, '--name', 'shop'])
     assert.equal(k.status, 0, k.stderr)
@@ -184,7 +184,7 @@ test('generate kubernetes: the admin API token and a literal capture salt go int
     assert.equal(docs.length, 3)
     const cm = configMap.parse(docs[0])
     // The rest of the file, comments included, is kept as written.
-    assert.equal(cm.data['pipelock.yaml'], '# admin API\nkill_switch:\n  # the token\n  api_listen: 127.0.0.1:9090\nlearn:\n  capture_dir: /var/lib/pipelock/capture\n  privacy:\n    salt_source: ${PIPELOCK_CAPTURE_SALT} # literal\n')
+    assert.equal(cm.data['pipelock.yaml'], '# admin API\nkill_switch:\n  # the token\n  api_listen: 127.0.0.1:9090\nforward_proxy:\n  enabled: true\nlearn:\n  capture_dir: /var/lib/pipelock/capture\n  privacy:\n    salt_source: ${PIPELOCK_CAPTURE_SALT} # literal\n')
     assert.deepEqual(secret.parse(docs[1]), {
       apiVersion: 'v1',
       kind: 'Secret',
@@ -226,7 +226,7 @@ test('generate kubernetes: a token tied to other values by YAML anchors is refus
       `generate kubernetes: kill_switch.api_token in ${cfg} cannot be moved into a Secret (a YAML anchor, alias or merge key ties it to other values) [CONFIG_INVALID]; hint: write kill_switch.api_token as a plain value in the config, or remove it and set PIPELOCK_KILLSWITCH_API_TOKEN from a Secret yourself\n`,
     )
   }
-  writeFileSync(cfg, 'emit:\n  webhook:\n    url: https://hooks.example.com/x\n    auth_token: wh-token\nscan_api:\n  listen: 127.0.0.1:9999\n  auth:\n    bearer_tokens: [scan-token]\n')
+  writeFileSync(cfg, 'forward_proxy:\n  enabled: true\nemit:\n  webhook:\n    url: https://hooks.example.com/x\n    auth_token: wh-token\nscan_api:\n  listen: 127.0.0.1:9999\n  auth:\n    bearer_tokens: [scan-token]\n')
   const w = runCli(['generate', 'kubernetes', '--config', cfg])
   assert.equal(w.status, 0, w.stderr)
   assert.equal(w.stderr, 'warning: the ConfigMap holds emit.webhook.auth_token, scan_api.auth.bearer_tokens in plain text (pipelock reads them from the config only): limit who can read ConfigMaps in the namespace\n')
@@ -234,6 +234,61 @@ test('generate kubernetes: a token tied to other values by YAML anchors is refus
   const docs = parseAllDocuments(w.stdout).map((d) => d.toJS() as {kind: string})
   assert.deepEqual(docs.map((d) => d.kind), ['ConfigMap', 'Deployment'])
   assert.equal(configMap.parse(docs[0]).data['pipelock.yaml'], readFileSync(cfg, 'utf8'))
+})
+
+test('generate kubernetes: a config with the forward proxy off ships with it on, and says so; the refusals are one line', (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pipelock-deploy-'))
+  t.after(() => rmSync(dir, {recursive: true, force: true}))
+  const cfg = path.join(dir, 'nofwd.yaml')
+  // The agent's HTTPS_PROXY meets a proxy that refuses CONNECT unless forward_proxy.enabled is on.
+  const cases: Array<[string, string]> = [
+    ['# mine\nkill_switch:\n  enabled: false\n', '# mine\nkill_switch:\n  enabled: false\nforward_proxy:\n  enabled: true\n'],
+    ['forward_proxy:\n  enabled: false # off\n  max_tunnel_seconds: 60\n', 'forward_proxy:\n  enabled: true # off\n  max_tunnel_seconds: 60\n'],
+    ['', 'forward_proxy:\n  enabled: true\n'],
+    ['null\n', 'forward_proxy:\n  enabled: true\n'],
+  ]
+  for (const [text, shipped] of cases) {
+    writeFileSync(cfg, text)
+    for (const cmd of [['generate', 'kubernetes'], ['init', 'sidecar']]) {
+      const k = runCli([...cmd, '--config', cfg])
+      assert.equal(k.status, 0, k.stderr)
+      assert.equal(
+        k.stderr.split('\n').filter((l) => !l.includes('sets nothing')).join('\n'),
+        `note: forward_proxy.enabled is off in ${cfg}; the ConfigMap turns it on (the agent reaches pipelock through HTTPS_PROXY/HTTP_PROXY, which needs the forward proxy)\n`,
+      )
+      const cm = configMap.parse(parseAllDocuments(k.stdout)[0]!.toJS())
+      assert.equal(cm.data['pipelock.yaml'], shipped, JSON.stringify(text))
+      // What the pod loads is valid and has the forward proxy on.
+      const podCfg = path.join(dir, 'pod.yaml')
+      writeFileSync(podCfg, shipped)
+      const c = runCli(['check', '--config', podCfg, '--json'])
+      assert.equal(c.status, 0, c.stdout + c.stderr)
+    }
+  }
+  // Already on: no note, shipped byte for byte.
+  writeFileSync(cfg, 'forward_proxy: {enabled: true}\n')
+  const on = runCli(['generate', 'kubernetes', '--config', cfg])
+  assert.equal(on.stderr, '')
+  assert.equal(configMap.parse(parseAllDocuments(on.stdout)[0]!.toJS()).data['pipelock.yaml'], 'forward_proxy: {enabled: true}\n')
+  // Turning it on would make the config invalid, or cannot be done cleanly: refused, nothing written.
+  const out = path.join(dir, 'k.yaml')
+  const refusals: Array<[string, string]> = [
+    [
+      'forward_proxy:\n  max_tunnel_seconds: -5\n',
+      `generate kubernetes: the sidecar needs forward_proxy.enabled: true, and with it on ${cfg} is invalid: forward_proxy.max_tunnel_seconds: must be > 0 [CONFIG_INVALID]; hint: set forward_proxy.enabled: true in ${cfg} yourself (the agent's HTTPS_PROXY needs it)\n`,
+    ],
+    [
+      'forward_proxy:\n  enabled: &off false\nkill_switch:\n  enabled: *off\n',
+      `generate kubernetes: forward_proxy.enabled in ${cfg} cannot be turned on for the sidecar (a YAML anchor, alias or merge key ties forward_proxy to other values) [CONFIG_INVALID]; hint: set forward_proxy.enabled: true in ${cfg} yourself (the agent's HTTPS_PROXY needs it)\n`,
+    ],
+  ]
+  for (const [text, stderr] of refusals) {
+    writeFileSync(cfg, text)
+    const r = runCli(['generate', 'kubernetes', '--config', cfg, '--output', out])
+    assert.equal(r.status, 2, text)
+    assert.equal(r.stderr, stderr)
+    assert.ok(!existsSync(out), 'nothing written')
+  }
 })
 
 test('Dockerfile: multi-stage, non-root, HEALTHCHECK via pipelock healthcheck; every COPY source exists', () => {

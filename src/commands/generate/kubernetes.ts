@@ -3,12 +3,13 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {deliverGenerated, generatedFileFlags, type GeneratedDeployFile} from '../../cli/generated-file.js'
 import {loadConfig} from '../../plugins/config/index.js'
-import {deployPlan, renderKubernetesSidecar, separateConfigSecrets} from '../../plugins/deploy/index.js'
+import {deployPlan, enableForwardProxy, renderKubernetesSidecar, separateConfigSecrets} from '../../plugins/deploy/index.js'
 
 export default class GenerateKubernetes extends BaseCommand {
   static override summary = 'Write Kubernetes manifests running pipelock as a sidecar beside an agent'
   static override description =
-    'Loads --config and prints a ConfigMap holding it and a Deployment with two containers: the agent (HTTPS_PROXY and ' +
+    'Loads --config and prints a ConfigMap holding it (with forward_proxy.enabled turned on, and a note on stderr, when the ' +
+    'config has it off: the agent reaches pipelock only through HTTPS_PROXY) and a Deployment with two containers: the agent (HTTPS_PROXY and ' +
     'HTTP_PROXY pointing at the sidecar on 127.0.0.1) and pipelock (non-root, read-only root file system, healthcheck ' +
     'probes, the config mounted read-only, the contract store mounted read-only from one shared claim so a fleet follows ' +
     'one promote). Events and receipts leave through the emitters the config names (emit.otlp, emit.syslog). ' +
@@ -41,8 +42,14 @@ export default class GenerateKubernetes extends BaseCommand {
     if (separated.kept.length > 0) {
       this.err(`warning: the ConfigMap holds ${separated.kept.join(', ')} in plain text (pipelock reads them from the config only): limit who can read ConfigMaps in the namespace`)
     }
+    // The agent's only way out is HTTPS_PROXY/HTTP_PROXY: a sidecar without the forward proxy
+    // refuses every request (the reference's init sidecar always turns it on, policy-extra §5.3).
+    const shipped = enableForwardProxy(separated.configText, loaded.config, flags.config, process.env)
+    if (shipped.enabled) {
+      this.err(`note: forward_proxy.enabled is off in ${flags.config}; the ConfigMap turns it on (the agent reaches pipelock through HTTPS_PROXY/HTTP_PROXY, which needs the forward proxy)`)
+    }
     const text = renderKubernetesSidecar(deployPlan(loaded.config, '/etc/pipelock/pipelock.yaml'), {
-      configText: separated.configText,
+      configText: shipped.configText,
       secrets: separated.moved,
       image: flags.image,
       agentImage: flags['agent-image'],

@@ -23,7 +23,7 @@ export interface SeparatedConfig {
 }
 
 // Parsed as config loading parses it (yaml-source.ts), so the check below compares what the proxy reads.
-const YAML_OPTIONS = {uniqueKeys: true, merge: true, schema: 'core'} as const
+export const YAML_OPTIONS = {uniqueKeys: true, merge: true, schema: 'core'} as const
 const SALT_ENV = 'PIPELOCK_CAPTURE_SALT'
 
 /**
@@ -68,7 +68,7 @@ export function separateConfigSecrets(configText: string, config: PipelockConfig
   return {configText: text, moved, kept}
 }
 
-function editedText(doc: Document): string | undefined {
+export function editedText(doc: Document): string | undefined {
   try {
     return doc.toString({lineWidth: 0, flowCollectionPadding: false})
   } catch {
@@ -77,7 +77,7 @@ function editedText(doc: Document): string | undefined {
   }
 }
 
-function parsesTo(text: string, expected: unknown): boolean {
+export function parsesTo(text: string, expected: unknown): boolean {
   const again = parseDocument(text, YAML_OPTIONS)
   if (again.errors.length > 0) return false
   try {
