@@ -116,6 +116,23 @@ describe('pipelock rules: signed community bundles', () => {
     assert.equal(bad.status, 1)
     assert.match(bad.stdout, /^FAIL {2}acme-rules: integrity check: SHA-256 mismatch: /)
     assert.equal(bad.stderr.split('\n')[0], '1 bundle(s) failed verification [RULES_BUNDLE_INVALID]')
+    // With --json, a good bundle beside the tampered one: the per-bundle results say which failed and why, exit 1.
+    const beta = path.join(dir, 'src-beta')
+    writeBundle(beta, acmeBundle('2026.1.0', 'beta_tok_[0-9a-f]{16}').replace('name: acme-rules', 'name: beta-rules'))
+    assert.equal(runCli(['rules', 'install', '--path', beta, '--config', cfgFile]).status, 0)
+    const sha = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex')
+    const badJson = runCli(['rules', 'verify', '--config', cfgFile, '--json'])
+    assert.equal(badJson.status, 1)
+    assert.equal(badJson.stderr, '')
+    assert.deepEqual(JSON.parse(badJson.stdout), {
+      rulesDir,
+      bundles: [
+        {name: 'acme-rules', ok: false, detail: `integrity check: SHA-256 mismatch: lock says ${sha(path.join(good, 'bundle.yaml'))}, file is ${sha(installed)}`},
+        {name: 'beta-rules', ok: true, detail: 'signature OK'},
+      ],
+      failed: 1,
+    })
+    assert.equal(runCli(['rules', 'remove', 'beta-rules', '--config', cfgFile]).status, 0)
     proxy = await startProxy(readFileSync(cfgFile, 'utf8'), {dir})
     try {
       assert.match(proxy.stderr(), /pipelock: warning: bundle acme-rules: integrity check: SHA-256 mismatch/)

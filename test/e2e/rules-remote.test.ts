@@ -136,6 +136,17 @@ describe('pipelock rules install <URL> and rules update', () => {
       assert.deepEqual(readFileSync(path.join(rulesDir, 'acme-rules', 'bundle.yaml')), before, `${what}: the installed bundle is unchanged`)
       assert.equal(installedVersion(), '2026.2.0', what)
     }
+    // With --json the failed outcome and its reason are the output, exit 1 still.
+    publish('/acme/bundle.yaml', v3, sig(v3, rotated))
+    const failedJson = await cli('update', '--json')
+    assert.equal(failedJson.status, 1)
+    assert.equal(failedJson.stderr, '')
+    const outcome = JSON.parse(failedJson.stdout) as {rulesDir: string; bundles: Array<{name: string; status: string; message: string}>; failed: number}
+    assert.equal(outcome.rulesDir, rulesDir)
+    assert.equal(outcome.failed, 1)
+    assert.equal(outcome.bundles.length, 1)
+    assert.deepEqual([outcome.bundles[0]!.name, outcome.bundles[0]!.status], ['acme-rules', 'failed'])
+    assert.match(outcome.bundles[0]!.message, /^acme-rules: signer fingerprint mismatch: pinned "[0-9a-f]{64}", got "[0-9a-f]{64}" \(use --allow-key-rotation to permit key changes\)$/)
     const ver = await cli('verify')
     assert.equal(ver.stdout, 'OK    acme-rules (signature OK)\nAll 1 bundle(s) verified.\n')
 

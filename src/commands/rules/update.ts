@@ -32,8 +32,14 @@ export default class RulesUpdate extends BaseCommand {
     })
     for (const b of bundles) this.out(b.status === 'failed' ? `FAIL  ${b.message}` : b.message)
     const failed = bundles.filter((b) => b.status === 'failed').length
+    const result = {rulesDir: ctx.rulesDir, bundles, failed}
+    // With --json the per-bundle outcomes are the answer (which bundle failed and why), exit 1 still.
+    if (failed > 0 && this.jsonEnabled()) {
+      process.exitCode = 1
+      return result
+    }
     if (failed > 0) throw new PipelockError('RULES_BUNDLE_INVALID', `${failed} bundle(s) failed to update`)
     if (bundles.length === 0) this.out('No bundles installed.')
-    return {rulesDir: ctx.rulesDir, bundles, failed}
+    return result
   }
 }

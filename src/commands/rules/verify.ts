@@ -24,8 +24,14 @@ export default class RulesVerify extends BaseCommand {
     const bundles = verifyBundles(ctx.rulesDir, {trusted: ctx.settings.trusted_keys, version: this.config.version})
     for (const b of bundles) this.out(b.ok ? `OK    ${b.name} (${b.detail})` : `FAIL  ${b.name}: ${b.detail}`)
     const failed = bundles.filter((b) => !b.ok).length
+    const result = {rulesDir: ctx.rulesDir, bundles, failed}
+    // With --json the per-bundle results are the answer (which bundle failed and why), exit 1 still.
+    if (failed > 0 && this.jsonEnabled()) {
+      process.exitCode = 1
+      return result
+    }
     if (failed > 0) throw new PipelockError('RULES_BUNDLE_INVALID', `${failed} bundle(s) failed verification`)
     this.out(`All ${bundles.length} bundle(s) verified.`)
-    return {rulesDir: ctx.rulesDir, bundles, failed}
+    return result
   }
 }
