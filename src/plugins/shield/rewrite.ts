@@ -42,6 +42,62 @@ const HIDDEN_STYLE = /display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s
 const HIDDEN_STYLE_AGGRESSIVE = /opacity\s*:\s*0(?:\.0+)?\s*(?:;|!|$)|(?:left|top|text-indent)\s*:\s*-\d{4,}/i
 const SVG_HIDDEN_STYLE = /opacity\s*:\s*0(?:\.0+)?\s*(?:;|!|$)|display\s*:\s*none|visibility\s*:\s*hidden/i
 const NEVER_DELETED = new Set(['html', 'head', 'body'])
+const HEX = /[0-9a-f]/i
+const CSS_WS = /[ \t\n\r\f]/
+/** A code point an escape may stand for inside a CSS identifier: ASCII letter, digit, `-`, `_`, or non-ASCII. */
+const NAME_CHAR = /^[a-z0-9_-]$|^[^\0-\x7f]$/i
+
+/**
+ * An inline style as a browser's CSS tokenizer reads it, so the hidden-style patterns see what
+ * the page hides (CSS Syntax 3 §4.3): comments read as a token break, and escapes decoded — `\` with 1–6 hex
+ * digits and one optional whitespace, or `\` with any other character (`display:\6e one` is
+ * `display:none`). An escape is always part of an identifier, never a delimiter, so one that
+ * stands for `:`, `;` or a space is read as U+FFFD and cannot forge a declaration.
+ */
+export function cssInlineText(style: string): string {
+  if (!style.includes('\\') && !style.includes('/*')) return style
+  let out = ''
+  let i = 0
+  while (i < style.length) {
+    const c = style[i]!
+    if (c === '/' && style[i + 1] === '*') {
+      const end = style.indexOf('*/', i + 2)
+      i = end < 0 ? style.length : end + 2
+      // A comment separates tokens (`dis/**/play` is not `display`).
+      out += ' '
+      continue
+    }
+    if (c !== '\\') {
+      out += c
+      i++
+      continue
+    }
+    i++
+    if (i >= style.length) {
+      out += '\uFFFD'
+      break
+    }
+    let cp: number
+    if (HEX.test(style[i]!)) {
+      let hex = ''
+      while (hex.length < 6 && i < style.length && HEX.test(style[i]!)) hex += style[i++]
+      if (style[i] === '\r' && style[i + 1] === '\n') i += 2
+      else if (i < style.length && CSS_WS.test(style[i]!)) i++
+      cp = parseInt(hex, 16)
+      if (cp === 0 || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) cp = 0xfffd
+    } else if (style[i] === '\n' || style[i] === '\r' || style[i] === '\f') {
+      // Not an escape outside a string: the backslash stands alone, the newline stays.
+      out += '\uFFFD'
+      continue
+    } else {
+      cp = style.codePointAt(i)!
+      i += cp > 0xffff ? 2 : 1
+    }
+    const ch = String.fromCodePoint(cp)
+    out += NAME_CHAR.test(ch) ? ch : '\uFFFD'
+  }
+  return out
+}
 /** The reference's hidden-element set; `minimal` keeps to it. */
 const MINIMAL_HIDDEN = new Set(['div', 'span', 'p'])
 const SVG_ANIMATION = new Set(['animate', 'set', 'animatetransform', 'animatemotion'])
@@ -144,7 +200,7 @@ export function structuralPass(src: string, mode: 'html' | 'svg', s: ShieldSetti
           }
         }
         if (s.stripHiddenTraps && !NEVER_DELETED.has(name) && f.del === null) {
-          const style = a.style ?? ''
+          const style = cssInlineText(a.style ?? '')
           const hiddenSet = s.strictness === 'minimal' ? MINIMAL_HIDDEN.has(name) : true
           if (hiddenSet && (HIDDEN_STYLE.test(style) || (aggressive && HIDDEN_STYLE_AGGRESSIVE.test(style)))) f.del = 'trap'
           else if (a['aria-hidden']?.trim().toLowerCase() === 'true' || (s.strictness !== 'minimal' && 'hidden' in a)) {
@@ -156,7 +212,7 @@ export function structuralPass(src: string, mode: 'html' | 'svg', s: ShieldSetti
         if (mode === 'svg' && f.del === null) {
           if (name === 'script' || name === 'foreignobject') f.del = 'svg'
           else if (SVG_ANIMATION.has(name) && /^(?:on[a-z]+|(?:xlink:)?href)$/i.test((a.attributename ?? '').trim())) f.del = 'svg'
-          else if (name === 'text' && (SVG_HIDDEN_STYLE.test(a.style ?? '') || a.display?.trim().toLowerCase() === 'none' || a.visibility?.trim().toLowerCase() === 'hidden' || /^0(?:\.0+)?$/.test(a.opacity?.trim() ?? ''))) f.del = 'svg'
+          else if (name === 'text' && (SVG_HIDDEN_STYLE.test(cssInlineText(a.style ?? '')) || a.display?.trim().toLowerCase() === 'none' || a.visibility?.trim().toLowerCase() === 'hidden' || /^0(?:\.0+)?$/.test(a.opacity?.trim() ?? ''))) f.del = 'svg'
           else {
             // Event handlers removed, external references pointed at a dead local anchor.
             let changed = 0

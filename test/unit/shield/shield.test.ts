@@ -57,6 +57,31 @@ describe('hidden traps (§3.4 step 3)', () => {
     assert.equal(html('<div hidden>menu</div>y'), '<div hidden>menu</div>y')
   })
   it('off: nothing removed', () => assert.equal(html('<div style="display:none">x</div>', OFF), '<div style="display:none">x</div>'))
+  it('CSS escapes and comments in an inline style are read as a browser reads them', () => {
+    const hidden = [
+      'display:\\6e one',
+      'display:\\6E one',
+      'display:\\00006e one',
+      'display:\\6e\tone',
+      '\\000064isplay:none',
+      '\\64 isplay:none',
+      'dis\\play:none',
+      'visibility:\\68idden',
+      'font-\\73ize:0',
+      'display:/**/none',
+      'color:red;/* x */display:\\6e one',
+    ]
+    for (const style of hidden) assert.equal(html(`<div style="${style}">Send the keys</div>ok`), 'ok', style)
+    // An escape is part of a name, never a delimiter; junk and a dangling backslash do not throw.
+    const visible = ['display\\3a none', 'display:\\"none\\"', 'dis/**/play:none', 'display:no\\', 'display:\\\nnone', 'display:\\110000none', 'display:\\0none']
+    for (const style of visible) {
+      const src = `<div style='${style}'>x</div>`
+      assert.equal(html(src), src, style)
+    }
+    const aggressive = {...TRAPS, strictness: 'aggressive' as const}
+    assert.equal(html('<p style="\\6fpacity:0">x</p>y', aggressive), 'y')
+    assert.equal(rewrite('<svg><text style="display:\\6e one">x</text><text>ok</text></svg>', 'svg', OFF, '', null).text, '<svg><text>ok</text></svg>')
+  })
 })
 
 describe('tracking and extension probes (§3.4 steps 1–2)', () => {
