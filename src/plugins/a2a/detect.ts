@@ -44,13 +44,36 @@ export function pathOf(urlOrPath: string): string {
   return p === '' ? '/' : p
 }
 
+/**
+ * The path as common origins route it, for matching only: percent-encoded unreserved characters
+ * (RFC 3986 §2.3) and `:` (the A2A method separator; servers decode the path before routing)
+ * decoded, repeated `/` collapsed, and `.`/`..` segments removed — so `//.well-known/agent-card%2ejson`
+ * is the card the origin serves at `/.well-known/agent-card.json`. `%2F` stays encoded (it is
+ * not a segment break to most routers). Matching more paths only adds scanning.
+ */
+export function routedPath(path: string): string {
+  const decoded = path.replace(/%([0-9A-Fa-f]{2})/g, (all, hex: string) => {
+    const c = String.fromCharCode(parseInt(hex, 16))
+    return /^[A-Za-z0-9\-._~:]$/.test(c) ? c : all
+  })
+  const out: string[] = []
+  for (const seg of decoded.split('/').slice(1)) {
+    if (seg === '.') continue
+    if (seg === '..') out.pop()
+    else if (seg !== '') out.push(seg)
+  }
+  // A trailing `/`, `.` or `..` leaves a directory path: keep the slash so it matches no file.
+  const dir = /\/(?:\.{0,2})$/.test(decoded) && out.length > 0
+  return '/' + out.join('/') + (dir ? '/' : '')
+}
+
 /** §2.3: an A2A request by media type or by path. */
 export function isA2aRequest(contentType: string, urlOrPath: string): boolean {
   if (mediaTypeOf(contentType) === 'application/a2a+json') return true
-  return matchesWithPrefixes(pathOf(urlOrPath), A2A_PATH)
+  return matchesWithPrefixes(routedPath(pathOf(urlOrPath)), A2A_PATH)
 }
 
 /** §2.3: an Agent Card location (well-known card or the extended card). */
 export function isAgentCardPath(urlOrPath: string): boolean {
-  return matchesWithPrefixes(pathOf(urlOrPath), CARD_PATH)
+  return matchesWithPrefixes(routedPath(pathOf(urlOrPath)), CARD_PATH)
 }

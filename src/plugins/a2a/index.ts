@@ -3,7 +3,7 @@
  * Agent Card poisoning and drift, context-id session smuggling. The scanners are the proxy's own,
  * handed in (`A2aScanners`); this plugin only decides what to scan and how to report it.
  */
-export {A2A_METHODS, isA2aRequest, isAgentCardPath, mediaTypeOf, pathOf} from './detect.js'
+export {A2A_METHODS, isA2aRequest, isAgentCardPath, mediaTypeOf, pathOf, routedPath} from './detect.js'
 export {allStrings, classify, collectLeaves, decodeRawPart, looksLikeUri, MAX_WALK_DEPTH, MAX_WALK_NODES, BudgetExceeded} from './walker.js'
 export type {A2aScanners, FieldClass, Leaf} from './walker.js'
 export {authFingerprint, BoundedLru, CardBaseline, cardSemanticHash, CARD_BASELINE_ENTRIES} from './card.js'

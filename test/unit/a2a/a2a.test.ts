@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 import {
   A2aState, allStrings, authFingerprint, CardBaseline, cardSemanticHash, classify, collectLeaves, ContextTracker, decodeRawPart,
-  isA2aRequest, isAgentCardPath, looksLikeUri, MAX_CONTEXT_BYTES, MAX_WALK_NODES, scanA2aBody, scanA2aExtensions, scanAgentCard,
+  isA2aRequest, isAgentCardPath, looksLikeUri, routedPath, MAX_CONTEXT_BYTES, MAX_WALK_NODES, scanA2aBody, scanA2aExtensions, scanAgentCard,
   SMUGGLING_REASON, type A2aScanners, type A2aSettings,
 } from '../../../src/plugins/a2a/index.js'
 
@@ -37,12 +37,32 @@ describe('A2A detection (§2.3)', () => {
     ['', '/a/b/message:send', false],
     ['', '/message:delete', false],
     ['', '/', false],
+    // The path as origins route it: unreserved and `:` escapes decoded, `//` collapsed, dot segments resolved.
+    ['', '/message%3Asend', true],
+    ['', '/v1//message%3asend', true],
+    ['', '/%74asks/a%3Acancel', true],
+    ['', '/x/../message:send', true],
+    ['', '/message%2Fsend', false],
+    ['', '/message:send/', false],
+    ['', '/message%3Adelete', false],
   ]
   for (const [ct, path, want] of cases) it(`${ct || '(no type)'} ${path} → ${want}`, () => assert.equal(isA2aRequest(ct, path), want))
+  it('the routed path: what is decoded and what is kept', () => {
+    assert.equal(routedPath('//.well-known//agent-card%2ejson'), '/.well-known/agent-card.json')
+    assert.equal(routedPath('/a/./b/../%7Ec%20d%2F'), '/a/~c%20d%2F')
+    assert.equal(routedPath('/a/b/'), '/a/b/')
+    assert.equal(routedPath('/../..'), '/')
+    assert.equal(routedPath('/%zz%4'), '/%zz%4')
+  })
   it('Agent Card paths', () => {
     assert.equal(isAgentCardPath('/.well-known/agent-card.json'), true)
     assert.equal(isAgentCardPath('/tenant/v2/extendedAgentCard'), true)
     assert.equal(isAgentCardPath('/message:send'), false)
+    for (const p of ['//.well-known/agent-card.json', '/.well-known/agent-card%2ejson', '/%2Ewell-known/agent%2Dcard.json', '/.well-known/./agent-card.json', 'http://a.test//t1//extendedAgentCard']) {
+      assert.equal(isAgentCardPath(p), true, p)
+    }
+    assert.equal(isAgentCardPath('/.well-known/agent-card.json.bak'), false)
+    assert.equal(isAgentCardPath('/.well-known%2Fagent-card.json'), false)
   })
 })
 
