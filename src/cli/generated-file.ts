@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
-import {existsSync} from 'node:fs'
+import {existsSync, mkdirSync} from 'node:fs'
 import path from 'node:path'
-import {PipelockError} from '../plugins/errors/index.js'
+import {osErrorReason, PipelockError} from '../plugins/errors/index.js'
 import {writeOutputFile} from './output-file.js'
 
 /**
@@ -9,13 +9,22 @@ import {writeOutputFile} from './output-file.js'
  * mode 0600 (configs grow secrets; units and manifests embed the config's paths), atomically
  * (a failed --force write keeps the old file whole). Without --force the file is created only if
  * no file has the name when it is linked in, so one made between the check and the write is not
- * replaced either. Returns the absolute path.
+ * replaced either. Missing parent directories are created (mode 0750). Returns the absolute path.
  */
 export function writeGeneratedFile(output: string, text: string, force: boolean): string {
   const file = path.resolve(output)
   const exists = (): PipelockError => new PipelockError('FILE_EXISTS', `${output} already exists`, {hint: 'pass --force to overwrite it'})
   // Checked first too, so a directory or an existing file is named before any write is staged.
   if (!force && existsSync(file)) throw exists()
+  // `--output deploy/agent.yaml` in a fresh checkout: make the missing directories, private to the group.
+  try {
+    mkdirSync(path.dirname(file), {recursive: true, mode: 0o750})
+  } catch (e) {
+    // mkdir says EEXIST (or ENOTDIR) when a file sits where a directory is needed.
+    const code = (e as NodeJS.ErrnoException).code
+    const reason = code === 'EEXIST' || code === 'ENOTDIR' ? 'a file is in the way (not a directory)' : osErrorReason(e)
+    throw new PipelockError('WRITE_FAILED', `writing ${output}: cannot create its directory ${path.dirname(file)}: ${reason}; nothing was written`)
+  }
   writeOutputFile(file, text, 0o600, force ? undefined : exists)
   return file
 }

@@ -48,6 +48,53 @@ test('--out writes a 0600 file that loads back to the preset; refuses to overwri
   }
 })
 
+test('check on a file written for strict or hostile-model names the built-in chains that still warn (the docs say so)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pl-e2e-gencfg-'))
+  try {
+    for (const preset of ['strict', 'hostile-model']) {
+      const out = path.join(dir, `${preset}.yaml`)
+      assert.equal(pipelock(['generate', 'config', '--preset', preset, '--out', out]).code, 0)
+      const c = pipelock(['check', '--config', out])
+      assert.equal(c.code, 0, c.stderr)
+      assert.ok(
+        c.stderr.split('\n').includes('WARNING: tool_chain_detection.action: block applies to custom_patterns; the built-in patterns keep warn unless pattern_overrides names them (still warn: read-then-exec, read-write-send, env-then-network, directory-scan, write-execute, write-chmod-execute, read-sensitive-write, shell-burst, write-persist, persist-callback)'),
+        c.stderr,
+      )
+    }
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+})
+
+test('generate …: --output creates missing parent directories (0750); an existing file is still refused', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pl-e2e-gencfg-'))
+  try {
+    const cfg = path.join(dir, 'pipelock.yaml')
+    assert.equal(pipelock(['generate', 'config', '--preset', 'balanced', '--output', cfg]).code, 0)
+    // The --help example: generate kubernetes --config pipelock.yaml --output deploy/agent.yaml
+    const k = pipelock(['generate', 'kubernetes', '--config', 'pipelock.yaml', '--output', 'deploy/agent.yaml'], dir)
+    assert.equal(k.code, 0, k.stderr)
+    // Relative paths are named as resolved against the working directory.
+    assert.equal(k.stderr, `wrote ${path.join(dir, 'deploy', 'agent.yaml')}\n`)
+    assert.equal(statSync(path.join(dir, 'deploy')).mode & 0o7777, 0o750)
+    assert.equal(statSync(path.join(dir, 'deploy', 'agent.yaml')).mode & 0o777, 0o600)
+    const again = pipelock(['generate', 'kubernetes', '--config', 'pipelock.yaml', '--output', 'deploy/agent.yaml'], dir)
+    assert.equal(again.code, 1)
+    assert.equal(again.stderr, `${path.join(dir, 'deploy', 'agent.yaml')} already exists [FILE_EXISTS]; hint: pass --force to overwrite it\n`)
+    const nested = pipelock(['generate', 'systemd', '--config', 'pipelock.yaml', '--output', 'a/b/pipelock.service'], dir)
+    assert.equal(nested.code, 0, nested.stderr)
+    for (const d of ['a', 'a/b']) assert.equal(statSync(path.join(dir, d)).mode & 0o7777, 0o750, d)
+    const c = pipelock(['generate', 'config', '--preset', 'strict', '--output', 'conf/strict.yaml'], dir)
+    assert.equal(c.code, 0, c.stderr)
+    // A file where a directory must be: one line, nothing written.
+    const blocked = pipelock(['generate', 'config', '--preset', 'strict', '--output', 'pipelock.yaml/x.yaml'], dir)
+    assert.equal(blocked.code, 1)
+    assert.equal(blocked.stderr, `writing ${path.join(cfg, 'x.yaml')}: cannot create its directory ${cfg}: a file is in the way (not a directory); nothing was written [WRITE_FAILED]\n`)
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+})
+
 test('an unknown preset is a usage error (exit 2, one line and a pointer to --help)', () => {
   const r = pipelock(['generate', 'config', '--preset', 'yolo'])
   assert.equal(r.code, 2)
