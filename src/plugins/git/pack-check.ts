@@ -13,21 +13,23 @@ export const MAX_PACK_SCAN_BYTES = 64 * 1024 * 1024
 
 export interface PackCheck {
   readonly updates: readonly RefUpdate[]
-  /** Why the pack could not be read to its end ('' = read whole, or no pack); nothing was scanned then. */
+  /** Why the pack could not be read to its end, or was too large to scan whole ('' = read and scanned whole, or no pack): refused then. */
   readonly error: string
   /** The DLP pattern names of the first object with a finding (empty: none). */
   readonly found: readonly string[]
 }
 
-export function checkReceivePack(scanner: Pick<Scanner, 'scanTextForDlp'>, body: Buffer): PackCheck {
+/** `maxBytes`: the pack content scanned at most (the tests lower it). */
+export function checkReceivePack(scanner: Pick<Scanner, 'scanTextForDlp'>, body: Buffer, maxBytes = MAX_PACK_SCAN_BYTES): PackCheck {
   const push = parseReceivePack(body)
   if (push.error !== '') return {updates: push.updates, error: push.error, found: []}
   let scanned = 0
   for (const blob of push.blobs) {
-    if (scanned >= MAX_PACK_SCAN_BYTES) break
-    const text = blob.subarray(0, MAX_PACK_SCAN_BYTES - scanned).toString('utf8')
+    // Past the cap the rest would go out unscanned: the push is refused instead (fail closed),
+    // unless an object read before it already holds a finding.
+    if (scanned + blob.length > maxBytes) return {updates: push.updates, error: `its content exceeds ${maxBytes} bytes, the most a push is scanned for`, found: []}
     scanned += blob.length
-    const found = scanner.scanTextForDlp(text).matches
+    const found = scanner.scanTextForDlp(blob.toString('utf8')).matches
     if (found.length > 0) return {updates: push.updates, error: '', found: [...new Set(found.map((f) => f.pattern))]}
   }
   return {updates: push.updates, error: '', found: []}

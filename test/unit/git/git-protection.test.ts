@@ -6,7 +6,7 @@ import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {test} from 'node:test'
-import {branchRefusal, parseReceivePack, scanCommitMessages, scanDiff, scanPush} from '../../../src/plugins/git/index.js'
+import {branchRefusal, checkReceivePack, parseReceivePack, scanCommitMessages, scanDiff, scanPush} from '../../../src/plugins/git/index.js'
 import {PipelockError} from '../../../src/plugins/errors/index.js'
 import {ignoreMatcher} from '../../../src/plugins/filesentry/index.js'
 import {assertRefused, load} from '../config/helpers.js'
@@ -141,6 +141,30 @@ test('receive-pack: ref updates, whole blobs, deltas rebuilt from the same pack,
     assert.ok(thin.blobs.some((b) => b.toString().includes(AWS_KEY)), 'a thin delta\'s inserted bytes are scanned')
     const cut = parseReceivePack(request(git(['pack-objects', '--stdout', '--revs'], `${second}\n`)).subarray(0, 200))
     assert.notEqual(cut.error, '')
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+})
+
+test('receive-pack check: a pack whose content is over the scan cap is refused unscanned, never relayed half checked', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pl-git-unit-'))
+  const git = gitIn(dir)
+  try {
+    git(['init', '-q', '-b', 'main'])
+    writeFileSync(path.join(dir, 'a.txt'), 'x'.repeat(4000) + '\n')
+    writeFileSync(path.join(dir, 'b.txt'), 'y'.repeat(4000) + '\n')
+    git(['add', '.'])
+    git(['commit', '-q', '-m', 'one'])
+    const head = git(['rev-parse', 'HEAD']).toString().trim()
+    const cmd = `${ZERO} ${head} refs/heads/main\0 report-status\n`
+    const body = Buffer.concat([Buffer.from((cmd.length + 4).toString(16).padStart(4, '0') + cmd), Buffer.from('0000'), git(['pack-objects', '--stdout', '--revs'], `${head}\n`)])
+    let scans = 0
+    const clean = {scanTextForDlp: () => (scans++, {matches: []})} as unknown as Parameters<typeof checkReceivePack>[0]
+    assert.deepEqual(checkReceivePack(clean, body).error, '', 'under the cap: read and scanned whole')
+    assert.ok(scans > 0)
+    const over = checkReceivePack(clean, body, 6000)
+    assert.equal(over.error, 'its content exceeds 6000 bytes, the most a push is scanned for')
+    assert.deepEqual(over.found, [])
   } finally {
     rmSync(dir, {recursive: true, force: true})
   }
