@@ -95,22 +95,50 @@ function events(p: RunningProxy, name: string): Array<Record<string, unknown>> {
     .map((l) => JSON.parse(l) as Record<string, unknown>)
 }
 
+
+/** The proxy's audit lines of the `/slow` request written since `from` lines of its stdout. */
+function slowLines(proxy: RunningProxy, from: number): string[] {
+  return proxy.stdout().split('\n').slice(from).filter((l) => l.includes('/slow'))
+}
+
+/**
+ * A tunnel through `proxy` to `up` with `GET /slow` written inside it (HTTP/1.1) and waiting at
+ * the origin: the socket, what the client has read so far, its close, and the origin's abort.
+ */
+async function waitingInTunnel(proxy: RunningProxy, up: Origin, ca: string, headers?: Record<string, string>) {
+  const s = await tlsThroughProxy(proxy.port, `localhost:${up.port}`, ca, undefined, headers)
+  let got = ''
+  s.on('data', (c: Buffer) => (got += c.toString('latin1')))
+  const closed = new Promise<void>((resolve) => s.once('close', resolve))
+  const waiting = up.slow()
+  s.write(`GET /slow HTTP/1.1\r\nHost: localhost:${up.port}\r\n\r\n`)
+  const {aborted} = await waiting
+  return {read: (): string => got, closed, aborted}
+}
+
+/**
+ * A slow HTTPS origin and a proxy intercepting TLS in a fresh dir, with a fetch timeout far beyond
+ * the tests (only the cut under test can end a waiting request) and `extra(dir)` config lines.
+ */
+async function interceptRig(prefix: string, extra: (dir: string) => string[]): Promise<{dir: string; up: Origin; proxy: RunningProxy; ca: string}> {
+  const dir = tempDir(prefix)
+  const up = await origin(dir)
+  const intercepting = interceptingWebSocketConfig(dir)
+  const config = intercepting.config + ['fetch_proxy:', '  timeout_seconds: 60', ...extra(dir)].join('\n') + '\n'
+  const proxy = await startProxy(config, {env: {SSL_CERT_FILE: path.join(dir, 'cert.pem')}, dir: tempDir()})
+  return {dir, up, proxy, ca: intercepting.ca}
+}
+
 describe('the kill switch answers in-flight work inside an intercepted tunnel before tearing it down', {timeout: 60_000}, () => {
-  let dir: string
   let up: Origin
   let proxy: RunningProxy
   let ca: string
   let sentinel: string
 
   before(async () => {
-    dir = tempDir('pl-intercept-ks-inflight-')
-    up = await origin(dir)
-    sentinel = path.join(dir, 'kill')
-    const intercepting = interceptingWebSocketConfig(dir)
-    ca = intercepting.ca
-    // A fetch timeout far beyond the test: only the kill switch can end the waiting request.
-    const config = intercepting.config + ['fetch_proxy:', '  timeout_seconds: 60', 'kill_switch:', `  sentinel_file: ${JSON.stringify(sentinel)}`].join('\n') + '\n'
-    proxy = await startProxy(config, {env: {SSL_CERT_FILE: path.join(dir, 'cert.pem')}, dir: tempDir()})
+    const rig = await interceptRig('pl-intercept-ks-inflight-', (dir) => ['kill_switch:', `  sentinel_file: ${JSON.stringify(path.join(dir, 'kill'))}`])
+    ;({up, proxy, ca} = rig)
+    sentinel = path.join(rig.dir, 'kill')
   })
 
   afterEach(async () => {
@@ -125,31 +153,17 @@ describe('the kill switch answers in-flight work inside an intercepted tunnel be
     await up?.close()
   })
 
-  /** The audit lines of `/slow` written since `from` lines of stdout. */
-  const slowLines = (from: number): string[] =>
-    proxy
-      .stdout()
-      .split('\n')
-      .slice(from)
-      .filter((l) => l.includes(`/slow`))
-
   it('HTTP/1.1: the waiting request gets 503 `kill switch active`, one kill_switch_deny, its upstream aborted, then the tunnel closes', async () => {
     const from = proxy.stdout().split('\n').length - 1
-    const s = await tlsThroughProxy(proxy.port, `localhost:${up.port}`, ca)
-    let got = ''
-    s.on('data', (c: Buffer) => (got += c.toString('latin1')))
-    const closed = new Promise<void>((resolve) => s.once('close', resolve))
-    const waiting = up.slow()
-    s.write(`GET /slow HTTP/1.1\r\nHost: localhost:${up.port}\r\n\r\n`)
-    const {aborted} = await waiting
+    const {read, closed, aborted} = await waitingInTunnel(proxy, up, ca)
     writeFileSync(sentinel, '')
     await closed
-    assert.match(got, /^HTTP\/1\.1 503 Service Unavailable\r\n/)
-    assert.match(got, /\r\nX-Pipelock-Block-Reason: kill_switch_active\r\n/i)
-    assert.ok(got.endsWith('\r\n\r\nkill switch active\n'), got)
+    assert.match(read(), /^HTTP\/1\.1 503 Service Unavailable\r\n/)
+    assert.match(read(), /\r\nX-Pipelock-Block-Reason: kill_switch_active\r\n/i)
+    assert.ok(read().endsWith('\r\n\r\nkill switch active\n'), read())
     await aborted
     assert.ok(await until(async () => events(proxy, 'kill_switch_deny').some((e) => e.url === `https://localhost:${up.port}/slow`), 2000))
-    const lines = slowLines(from)
+    const lines = slowLines(proxy, from)
     assert.equal(lines.filter((l) => l.includes('"event":"kill_switch_deny"')).length, 1, lines.join('\n'))
     assert.equal(lines.filter((l) => l.includes('upstream request failed')).length, 0, lines.join('\n'))
     const deny = JSON.parse(lines.find((l) => l.includes('"event":"kill_switch_deny"'))!) as Record<string, unknown>
@@ -170,8 +184,8 @@ describe('the kill switch answers in-flight work inside an intercepted tunnel be
     // The tunnel goes right after the answer.
     assert.ok(await until(async () => s.destroyed, 2000))
     session.destroy()
-    assert.ok(await until(async () => slowLines(from).some((l) => l.includes('"event":"kill_switch_deny"')), 2000))
-    const lines = slowLines(from)
+    assert.ok(await until(async () => slowLines(proxy, from).some((l) => l.includes('"event":"kill_switch_deny"')), 2000))
+    const lines = slowLines(proxy, from)
     assert.equal(lines.filter((l) => l.includes('"event":"kill_switch_deny"')).length, 1, lines.join('\n'))
     assert.equal(lines.filter((l) => l.includes('upstream request failed')).length, 0, lines.join('\n'))
   })
@@ -197,19 +211,12 @@ describe('the kill switch answers in-flight work inside an intercepted tunnel be
 
 describe('a session terminate or reset answers the requests waiting inside an intercepted tunnel before tearing it down', {timeout: 60_000}, () => {
   const TOKEN = 'intercept-session-cut-token'
-  let dir: string
   let up: Origin
   let proxy: RunningProxy
   let ca: string
 
   before(async () => {
-    dir = tempDir('pl-intercept-session-cut-')
-    up = await origin(dir)
-    const intercepting = interceptingWebSocketConfig(dir)
-    ca = intercepting.ca
-    // A fetch timeout far beyond the test: only the session cut can end the waiting request.
-    const config = intercepting.config + ['fetch_proxy:', '  timeout_seconds: 60', 'kill_switch:', `  api_token: ${TOKEN}`, 'session_profiling:', '  enabled: true'].join('\n') + '\n'
-    proxy = await startProxy(config, {env: {SSL_CERT_FILE: path.join(dir, 'cert.pem')}, dir: tempDir()})
+    ;({up, proxy, ca} = await interceptRig('pl-intercept-session-cut-', () => ['kill_switch:', `  api_token: ${TOKEN}`, 'session_profiling:', '  enabled: true']))
   })
 
   after(async () => {
@@ -217,18 +224,10 @@ describe('a session terminate or reset answers the requests waiting inside an in
     await up?.close()
   })
 
-  /** The audit lines of the `/slow` request since `from` lines of stdout. */
-  const slowLines = (from: number): string[] =>
-    proxy
-      .stdout()
-      .split('\n')
-      .slice(from)
-      .filter((l) => l.includes('/slow'))
-
   /** The one block recorded for `/slow` since `from`, once it is there. */
   const oneCutBlock = async (from: number, detail: string): Promise<void> => {
-    assert.ok(await until(async () => slowLines(from).some((l) => l.includes('"event":"blocked"')), 2000), proxy.stdout())
-    const lines = slowLines(from)
+    assert.ok(await until(async () => slowLines(proxy, from).some((l) => l.includes('"event":"blocked"')), 2000), proxy.stdout())
+    const lines = slowLines(proxy, from)
     const blocks = lines.filter((l) => l.includes('"event":"blocked"')).map((l) => JSON.parse(l) as Record<string, unknown>)
     assert.deepEqual(blocks.map((e) => [e.url, e.reason, e.scanner, e.block_reason, e.status_code]), [[`https://localhost:${up.port}/slow`, detail, 'airlock', 'airlock_active', 403]], lines.join('\n'))
     assert.equal(lines.filter((l) => l.includes('upstream request failed')).length, 0, lines.join('\n'))
@@ -238,22 +237,16 @@ describe('a session terminate or reset answers the requests waiting inside an in
     const agent = 'tunnel-h1'
     const key = `${agent}|127.0.0.1`
     const from = proxy.stdout().split('\n').length - 1
-    const s = await tlsThroughProxy(proxy.port, `localhost:${up.port}`, ca, undefined, {'X-Pipelock-Agent': agent})
-    let got = ''
-    s.on('data', (c: Buffer) => (got += c.toString('latin1')))
-    const closed = new Promise<void>((resolve) => s.once('close', resolve))
-    const waiting = up.slow()
-    s.write(`GET /slow HTTP/1.1\r\nHost: localhost:${up.port}\r\n\r\n`)
-    const {aborted} = await waiting
+    const {read, closed, aborted} = await waitingInTunnel(proxy, up, ca, {'X-Pipelock-Agent': agent})
     assert.deepEqual(runCli(['session', 'terminate', key, '--api-url', proxy.addr, '--api-token', TOKEN], {env: {...process.env, PIPELOCK_API_URL: '', PIPELOCK_CONFIG: ''}}), {
       status: 0,
       stderr: `WARNING: terminated session ${key} — 1 in-flight connection was cut.\n`,
       stdout: `terminated ${key}: previous_tier=none level=normal score=0.00 cee_cleared=false\n`,
     })
     await closed
-    assert.match(got, /^HTTP\/1\.1 403 Forbidden\r\n/)
-    assert.match(got, /\r\nX-Pipelock-Block-Reason: airlock_active\r\n/i)
-    assert.ok(got.endsWith('\r\n\r\nairlock: request cut: session terminated\n'), got)
+    assert.match(read(), /^HTTP\/1\.1 403 Forbidden\r\n/)
+    assert.match(read(), /\r\nX-Pipelock-Block-Reason: airlock_active\r\n/i)
+    assert.ok(read().endsWith('\r\n\r\nairlock: request cut: session terminated\n'), read())
     await aborted
     await oneCutBlock(from, 'request cut: session terminated')
   })

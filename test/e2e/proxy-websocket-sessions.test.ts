@@ -147,23 +147,36 @@ function airlockConfig(): string {
   return stringify(c)
 }
 
+interface AirlockRig {
+  readonly echo: Awaited<ReturnType<typeof echoServer>>
+  readonly proxy: RunningProxy
+  stop(): Promise<void>
+}
+
+/** An echo origin and a proxy running `airlockConfig()`. */
+async function airlockRig(): Promise<AirlockRig> {
+  const echo = await echoServer()
+  const proxy = await startProxy(airlockConfig())
+  return {
+    echo,
+    proxy,
+    stop: async () => {
+      await proxy.stop()
+      await echo.close()
+    },
+  }
+}
+
 describe('pipelock run: the airlock cuts a live /ws connection', {timeout: 60_000}, () => {
-  let echo: Awaited<ReturnType<typeof echoServer>>
-  let proxy: RunningProxy
-  before(async () => {
-    echo = await echoServer()
-    proxy = await startProxy(airlockConfig())
-  })
-  after(async () => {
-    await proxy?.stop()
-    await echo?.close()
-  })
+  let rig: AirlockRig
+  before(async () => (rig = await airlockRig()))
+  after(async () => await rig?.stop())
 
   it('moving the session to hard closes its WebSocket with 1008 airlock_active', async () => {
-    const {closed} = await echoedWebSocket(proxy.addr, `ws://127.0.0.1:${echo.port}/`, 'ws-air')
+    const {closed} = await echoedWebSocket(rig.proxy.addr, `ws://127.0.0.1:${rig.echo.port}/`, 'ws-air')
     const status = await new Promise<number>((resolve, reject) => {
       const req = http.request(
-        {host: '127.0.0.1', port: proxy.port, method: 'POST', path: `/api/v1/sessions/${encodeURIComponent('ws-air|127.0.0.1')}/airlock`, headers: {Authorization: `Bearer ${TOKEN}`}, agent: false},
+        {host: '127.0.0.1', port: rig.proxy.port, method: 'POST', path: `/api/v1/sessions/${encodeURIComponent('ws-air|127.0.0.1')}/airlock`, headers: {Authorization: `Bearer ${TOKEN}`}, agent: false},
         (res) => {
           res.resume()
           res.on('end', () => resolve(res.statusCode ?? 0))
@@ -178,12 +191,12 @@ describe('pipelock run: the airlock cuts a live /ws connection', {timeout: 60_00
     const reason = JSON.parse(c.reason) as Record<string, string>
     assert.equal(reason.block_reason, 'airlock_active')
     assert.equal(reason.layer, 'airlock')
-    assert.ok(await until(async () => echo.closes.some((x) => x.reason === 'session quarantined at airlock tier hard'), 2000), JSON.stringify(echo.closes))
-    assert.ok(await until(async () => cutLines(proxy, 0).some((l) => l.event === 'ws_blocked' && l.reason === 'connection cut: session quarantined at airlock tier hard'), 2000), proxy.stdout())
+    assert.ok(await until(async () => rig.echo.closes.some((x) => x.reason === 'session quarantined at airlock tier hard'), 2000), JSON.stringify(rig.echo.closes))
+    assert.ok(await until(async () => cutLines(rig.proxy, 0).some((l) => l.event === 'ws_blocked' && l.reason === 'connection cut: session quarantined at airlock tier hard'), 2000), rig.proxy.stdout())
     // A new handshake of the quarantined session is refused, and told it is the WebSocket (a GET
-    // the hard tier would let through on the forward proxy) that the tier refuses.
+    // the hard tier would let through on the forward rig.proxy) that the tier refuses.
     const refused = await new Promise<{status: number; block: unknown; body: string}>((resolve, reject) => {
-      const again = new WebSocket(`ws://${proxy.addr}/ws?url=${encodeURIComponent(`ws://127.0.0.1:${echo.port}/`)}`, {headers: {'X-Pipelock-Agent': 'ws-air'}})
+      const again = new WebSocket(`ws://${rig.proxy.addr}/ws?url=${encodeURIComponent(`ws://127.0.0.1:${rig.echo.port}/`)}`, {headers: {'X-Pipelock-Agent': 'ws-air'}})
       again.once('open', () => reject(new Error('handshake was not refused')))
       again.once('unexpected-response', (_req, res) => {
         let body = ''
@@ -198,34 +211,27 @@ describe('pipelock run: the airlock cuts a live /ws connection', {timeout: 60_00
 
 // Its own proxy: the hard tier above holds every unbound agent of 127.0.0.1 (its client address).
 describe('pipelock run: a reset or terminate cuts a live /ws connection and says which', {timeout: 60_000}, () => {
-  let echo: Awaited<ReturnType<typeof echoServer>>
-  let proxy: RunningProxy
-  before(async () => {
-    echo = await echoServer()
-    proxy = await startProxy(airlockConfig())
-  })
-  after(async () => {
-    await proxy?.stop()
-    await echo?.close()
-  })
+  let rig: AirlockRig
+  before(async () => (rig = await airlockRig()))
+  after(async () => await rig?.stop())
 
   for (const [verb, why] of [['terminate', 'session terminated'], ['reset', 'session reset']] as const) {
     it(`a ${verb} closes the WebSocket 1008 airlock_active and records the cut as \`connection cut: ${why}\`, not as a quarantine`, async () => {
       const agent = `ws-${verb}`
-      const from = proxy.stdout().split('\n').length - 1
-      const before = echo.closes.length
-      const {closed} = await echoedWebSocket(proxy.addr, `ws://127.0.0.1:${echo.port}/`, agent)
-      const r = await sessionAction(proxy, `${agent}|127.0.0.1`, verb)
+      const from = rig.proxy.stdout().split('\n').length - 1
+      const before = rig.echo.closes.length
+      const {closed} = await echoedWebSocket(rig.proxy.addr, `ws://127.0.0.1:${rig.echo.port}/`, agent)
+      const r = await sessionAction(rig.proxy, `${agent}|127.0.0.1`, verb)
       assert.equal(r.status, 200)
       assert.equal(r.json.connections_cut, 1)
       const c = await closed
       assert.deepEqual({code: c.code, reason: JSON.parse(c.reason) as unknown}, {code: 1008, reason: {block_reason: 'airlock_active', version: '1', severity: 'critical', retry: 'transient', layer: 'airlock'}})
-      assert.ok(await until(async () => echo.closes.length > before, 2000))
-      assert.deepEqual(echo.closes.slice(before), [{code: 1008, reason: why}])
-      assert.ok(await until(async () => cutLines(proxy, from).some((l) => l.event === 'ws_blocked'), 2000), proxy.stdout())
-      const lines = cutLines(proxy, from)
+      assert.ok(await until(async () => rig.echo.closes.length > before, 2000))
+      assert.deepEqual(rig.echo.closes.slice(before), [{code: 1008, reason: why}])
+      assert.ok(await until(async () => cutLines(rig.proxy, from).some((l) => l.event === 'ws_blocked'), 2000), rig.proxy.stdout())
+      const lines = cutLines(rig.proxy, from)
       assert.deepEqual(lines.filter((l) => l.event === 'ws_blocked').map((l) => [l.reason, l.direction, l.scanner]), [[`connection cut: ${why}`, 'client_to_server', 'airlock']])
-      assert.equal(proxy.stdout().split('\n').slice(from).filter((l) => l.includes('session quarantined')).length, 0)
+      assert.equal(rig.proxy.stdout().split('\n').slice(from).filter((l) => l.includes('session quarantined')).length, 0)
     })
   }
 })
