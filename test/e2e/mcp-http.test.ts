@@ -15,6 +15,7 @@ import {CreateMessageRequestSchema} from '@modelcontextprotocol/sdk/types.js'
 import {startHttpFixture} from '../mcp/fixtures/fixture-tools.js'
 import {rejection, WARN_MCP_CONFIG} from '../helpers/mcp.js'
 import {repoPath} from '../helpers/vectors.js'
+import {spawnMcpProxy} from './mcp-drive.js'
 
 // HTTP transports of `pipelock mcp proxy` (spec mcp.md §3.2, §3.3, §18.2 #9–#10) with the official
 // SDK client and an SDK Streamable HTTP fixture server, plus raw requests for the status table.
@@ -274,20 +275,16 @@ describe('the bridge after the client closes stdin', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
     try {
       const port = (server.address() as {port: number}).port
-      const p = spawn(process.execPath, [BIN, 'mcp', 'proxy', '--config', WARN_CFG, '--upstream', `http://127.0.0.1:${port}/mcp`], {env: ENV})
-      let out = ''
-      let err = ''
-      p.stdout.on('data', (c: Buffer) => (out += c.toString()))
-      p.stderr.on('data', (c: Buffer) => (err += c.toString()))
+      const {p, out, err} = spawnMcpProxy(['--config', WARN_CFG, '--upstream', `http://127.0.0.1:${port}/mcp`], ENV)
       p.stdin.end('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"t":"hang"}}}\n{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{"t":"ok"}}}\n')
       const started = Date.now()
       const code = await new Promise<number | null>((resolve) => p.on('close', resolve))
       const took = Date.now() - started
       assert.ok(took < 20_000, `exited after ${took} ms`)
-      const answers = out.trim().split('\n').map((l) => JSON.parse(l) as {id: number; error?: {code: number}})
+      const answers = out().trim().split('\n').map((l) => JSON.parse(l) as {id: number; error?: {code: number}})
       assert.deepEqual(answers.map((a) => [a.id, a.error?.code ?? null]).sort(), [[1, -32003], [2, null]])
-      assert.match(err, /pipelock: 1 upstream call\(s\) unanswered 5 s after the client closed stdin; aborted/)
-      assert.equal(code, 0, err)
+      assert.match(err(), /pipelock: 1 upstream call\(s\) unanswered 5 s after the client closed stdin; aborted/)
+      assert.equal(code, 0, err())
     } finally {
       server.closeAllConnections()
       await new Promise<void>((r) => server.close(() => r()))
@@ -321,11 +318,7 @@ describe('the bridge and a client that pipelines behind initialize', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
     try {
       const port = (server.address() as {port: number}).port
-      const p = spawn(process.execPath, [BIN, 'mcp', 'proxy', '--upstream', `http://127.0.0.1:${port}/mcp`], {env: ENV})
-      let out = ''
-      let err = ''
-      p.stdout.on('data', (c: Buffer) => (out += c.toString()))
-      p.stderr.on('data', (c: Buffer) => (err += c.toString()))
+      const {p, out, err} = spawnMcpProxy(['--upstream', `http://127.0.0.1:${port}/mcp`], ENV)
       p.stdin.end([
         '{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}',
         '{"jsonrpc":"2.0","method":"notifications/initialized"}',
@@ -333,10 +326,10 @@ describe('the bridge and a client that pipelines behind initialize', () => {
         '',
       ].join('\n'))
       const code = await new Promise<number | null>((resolve) => p.on('close', resolve))
-      assert.equal(code, 0, err)
-      assert.deepEqual(out.trim().split('\n').sort(), ['{"jsonrpc":"2.0","id":0,"result":{}}', '{"jsonrpc":"2.0","id":1,"result":{}}'])
+      assert.equal(code, 0, err())
+      assert.deepEqual(out().trim().split('\n').sort(), ['{"jsonrpc":"2.0","id":0,"result":{}}', '{"jsonrpc":"2.0","id":1,"result":{}}'])
       assert.deepEqual(seen.slice().sort(), [['initialize', null], ['notifications/initialized', 'S1'], ['tools/list', 'S1']])
-      assert.doesNotMatch(err, /upstream error/)
+      assert.doesNotMatch(err(), /upstream error/)
     } finally {
       server.closeAllConnections()
       await new Promise<void>((r) => server.close(() => r()))
@@ -371,21 +364,17 @@ describe("the bridge's GET stream (server → client)", () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
     try {
       const port = (server.address() as {port: number}).port
-      const p = spawn(process.execPath, [BIN, 'mcp', 'proxy', '--upstream', `http://127.0.0.1:${port}/mcp`], {env: ENV})
-      let out = ''
-      let err = ''
-      p.stdout.on('data', (c: Buffer) => (out += c.toString()))
-      p.stderr.on('data', (c: Buffer) => (err += c.toString()))
+      const {p, out, err} = spawnMcpProxy(['--upstream', `http://127.0.0.1:${port}/mcp`], ENV)
       p.stdin.write('{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}\n')
       // Server messages reach the client in arrival order: the marker comes after both forgeries.
       const deadline = Date.now() + 20_000
-      while (!out.includes('marker') && Date.now() < deadline && p.exitCode === null) await new Promise((r) => setTimeout(r, 50))
+      while (!out().includes('marker') && Date.now() < deadline && p.exitCode === null) await new Promise((r) => setTimeout(r, 50))
       p.stdin.end()
       await new Promise((resolve) => (p.exitCode !== null ? resolve(null) : p.on('close', resolve)))
-      const lines = out.trim().split('\n').map((l) => JSON.parse(l) as {id?: number; result?: {serverInfo?: {name: string}}; method?: string})
-      assert.deepEqual(lines.map((l) => [l.id ?? null, l.method ?? null, l.result?.serverInfo?.name ?? null]), [[1, null, 'forger'], [null, 'notifications/message', null]], out)
-      assert.match(err, /pipelock: confused deputy: unsolicited response ID 99 on the server's GET stream, dropped \(injection detected: Prompt Injection\)/)
-      assert.match(err, /pipelock: confused deputy: unsolicited response ID 1 on the server's GET stream, dropped\n/)
+      const lines = out().trim().split('\n').map((l) => JSON.parse(l) as {id?: number; result?: {serverInfo?: {name: string}}; method?: string})
+      assert.deepEqual(lines.map((l) => [l.id ?? null, l.method ?? null, l.result?.serverInfo?.name ?? null]), [[1, null, 'forger'], [null, 'notifications/message', null]], out())
+      assert.match(err(), /pipelock: confused deputy: unsolicited response ID 99 on the server's GET stream, dropped \(injection detected: Prompt Injection\)/)
+      assert.match(err(), /pipelock: confused deputy: unsolicited response ID 1 on the server's GET stream, dropped\n/)
     } finally {
       server.closeAllConnections()
       await new Promise<void>((r) => server.close(() => r()))
@@ -438,16 +427,12 @@ describe('--header: connection-level headers are named at start, never sent, and
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
     const url = `http://127.0.0.1:${(server.address() as {port: number}).port}/mcp`
     try {
-      const p = spawn(process.execPath, [BIN, 'mcp', 'proxy', '--config', WARN_CFG, '--upstream', url, '--header', 'Expect: 100-continue', '--header', 'Connection: close', '--header', 'X-Api-Key: k1'], {env: ENV})
-      let out = ''
-      let err = ''
-      p.stdout.on('data', (c: Buffer) => (out += c.toString()))
-      p.stderr.on('data', (c: Buffer) => (err += c.toString()))
+      const {p, out, err} = spawnMcpProxy(['--config', WARN_CFG, '--upstream', url, '--header', 'Expect: 100-continue', '--header', 'Connection: close', '--header', 'X-Api-Key: k1'], ENV)
       p.stdin.end('{"jsonrpc":"2.0","id":1,"method":"ping"}\n')
       const code = await new Promise<number | null>((r) => p.on('close', r))
-      assert.equal(code, 0, err)
-      assert.equal(out, '{"jsonrpc":"2.0","id":1,"result":{}}\n')
-      const warnings = err.split('\n').filter((l) => l.startsWith('warning: --header'))
+      assert.equal(code, 0, err())
+      assert.equal(out(), '{"jsonrpc":"2.0","id":1,"result":{}}\n')
+      const warnings = err().split('\n').filter((l) => l.startsWith('warning: --header'))
       assert.deepEqual(warnings, [
         'warning: --header "Expect: 100-continue": "Expect" is a connection-level header the MCP HTTP transport manages itself; it is not sent upstream',
         'warning: --header "Connection: close": "Connection" is a connection-level header the MCP HTTP transport manages itself; it is not sent upstream',
@@ -467,15 +452,11 @@ describe('--header: connection-level headers are named at start, never sent, and
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r))
     const port = (closed.address() as {port: number}).port
     await new Promise<void>((r) => closed.close(() => r()))
-    const p = spawn(process.execPath, [BIN, 'mcp', 'proxy', '--config', WARN_CFG, '--upstream', `http://127.0.0.1:${port}/mcp`], {env: ENV})
-    let out = ''
-    let err = ''
-    p.stdout.on('data', (c: Buffer) => (out += c.toString()))
-    p.stderr.on('data', (c: Buffer) => (err += c.toString()))
+    const {p, out, err} = spawnMcpProxy(['--config', WARN_CFG, '--upstream', `http://127.0.0.1:${port}/mcp`], ENV)
     p.stdin.end('{"jsonrpc":"2.0","id":1,"method":"ping"}\n')
     await new Promise<number | null>((r) => p.on('close', r))
-    assert.equal(out, '{"jsonrpc":"2.0","id":1,"error":{"code":-32003,"message":"pipelock: upstream error: upstream HTTP request failed"}}\n')
-    assert.deepEqual(err.split('\n').filter((l) => l.startsWith('pipelock: upstream error')), [`pipelock: upstream error: connect to 127.0.0.1:${port}: connection refused (ECONNREFUSED)`])
+    assert.equal(out(), '{"jsonrpc":"2.0","id":1,"error":{"code":-32003,"message":"pipelock: upstream error: upstream HTTP request failed"}}\n')
+    assert.deepEqual(err().split('\n').filter((l) => l.startsWith('pipelock: upstream error')), [`pipelock: upstream error: connect to 127.0.0.1:${port}: connection refused (ECONNREFUSED)`])
   })
 
   test('a --header-file line refused names its file and line, and a CRLF file says so', async () => {
