@@ -105,13 +105,7 @@ export async function handleFetch(ports: FetchPorts, x: FetchExchange): Promise<
   const timer = setTimeout(() => deadline.abort(), timeoutMs)
   // From here until its answer is out the exchange is in-flight work a reset or terminate of the
   // session cuts: the upstream request is aborted, the cut recorded and answered (relay/exchange-cut.ts).
-  const live: {body?: {destroy(): void}} = {}
-  const cut = new ExchangeCut(ps, rec.session, () => res.headersSent || res.destroyed, (detail) => {
-    deadline.abort()
-    live.body?.destroy()
-    block({stage: 'session', layer: 'airlock', reason: 'airlock_active', detail, status: 403})
-    rec.seal()
-  })
+  const {cut, live} = ExchangeCut.forResponse({sessions: ps, session: rec.session, res, upstream: deadline, block, seal: () => rec.seal()})
   res.once('close', () => cut.end())
   const guarded = cut.guard(block)
   try {

@@ -21,6 +21,7 @@
  * connection outlives the activation, and the kill-switch stage run again after the upstream
  * answers refuses the answer.)
  */
+import type {ServerResponse} from 'node:http'
 import type {ExchangeCutCause} from '../../sessions/index.js'
 import type {StreamRegistry} from '../ports.js'
 import type {BlockAnswer} from '../request-gate.js'
@@ -70,6 +71,32 @@ export class ExchangeCut {
         answer()
       }, clientIp, exemptable),
     )
+  }
+
+  /**
+   * The cut of a buffered exchange answering `res` (/fetch, forward, reverse): it aborts the
+   * upstream request, destroys the upstream body being read (`live.body`, set by the exchange once
+   * it reads one), answers the session block (`body`: the transport's wording of it, else its
+   * default) and seals the record. `live` is returned for the exchange to fill in.
+   */
+  static forResponse(o: {
+    readonly sessions: ProxySessions | null
+    readonly session: RequestSession | null
+    readonly res: ServerResponse
+    readonly upstream: {abort(): void}
+    readonly block: BlockAnswer
+    readonly seal: () => void
+    readonly body?: (detail: string) => string
+    readonly inTunnel?: boolean
+  }): {cut: ExchangeCut; live: {body?: {destroy(): void}}} {
+    const live: {body?: {destroy(): void}} = {}
+    const cut = new ExchangeCut(o.sessions, o.session, () => o.res.headersSent || o.res.destroyed, (detail) => {
+      o.upstream.abort()
+      live.body?.destroy()
+      o.block({stage: 'session', layer: 'airlock', reason: 'airlock_active', detail, status: 403, ...(o.body !== undefined ? {body: o.body(detail)} : {})})
+      o.seal()
+    }, o.inTunnel)
+    return {cut, live}
   }
 
   /** True once the exchange was cut: its answer is out and nothing else of it may be recorded or sent. */

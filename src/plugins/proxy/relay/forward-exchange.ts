@@ -122,13 +122,7 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
   // registered with the kill switch: its activation tears the tunnel down, and the request is
   // answered 503 first.
   const intercepted = b.transport === 'intercept'
-  const live: {body?: {destroy(): void}} = {}
-  const cut = new ExchangeCut(ps, t, () => res.headersSent || res.destroyed, (detail) => {
-    abort.abort()
-    live.body?.destroy()
-    block({stage: 'session', layer: 'airlock', reason: 'airlock_active', detail, status: 403, body: `airlock: ${detail}`})
-    rec.seal()
-  }, intercepted)
+  const {cut, live} = ExchangeCut.forResponse({sessions: ps, session: t, res, upstream: abort, block, seal: () => rec.seal(), body: (detail) => `airlock: ${detail}`, inTunnel: intercepted})
   if (intercepted) {
     cut.onKillSwitch(ports, b.clientIp, KILL_SWITCH_ANSWERS.intercept.allowlist, () => {
       abort.abort()

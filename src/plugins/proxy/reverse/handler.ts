@@ -118,13 +118,7 @@ export async function handleReverse(ctx: ReverseContext, req: IncomingMessage, r
   // session cuts, as /fetch and forward (relay/exchange-cut.ts): the upstream request is aborted,
   // the cut recorded and answered. A stream relayed as it comes is cut by its own registration.
   const abort = new AbortController()
-  const live: {body?: {destroy(): void}} = {}
-  const cut = new ExchangeCut(snap.sessions, rec.session, () => res.headersSent || res.destroyed, (detail) => {
-    abort.abort()
-    live.body?.destroy()
-    block({stage: 'session', layer: 'airlock', reason: 'airlock_active', detail, status: 403})
-    rec.seal()
-  })
+  const {cut, live} = ExchangeCut.forResponse({sessions: snap.sessions, session: rec.session, res, upstream: abort, block, seal: () => rec.seal()})
   res.once('close', () => cut.end())
   try {
     await forwardUpstream(ctx, {req, res, b, gate, target, method, headers, body, warnings, record, rec, suppression, cut, abort: abort.signal, live})
