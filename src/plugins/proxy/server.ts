@@ -31,7 +31,7 @@ import {clientIpOf} from './identity.js'
 import type {ProxyMetrics} from './metrics.js'
 import type {ConfigDrift} from './policy-change.js'
 import {AuthThrottle, guardApiRequest, holdsStrongToken} from './auth-throttle.js'
-import {allowHalfOpenResponses, answerAndDestroy, CONNECTIONS_CHECK_INTERVAL_MS, MAX_REQUEST_HEADER_BYTES} from './socket-hygiene.js'
+import {allowHalfOpenResponses, answerClientError, CONNECTIONS_CHECK_INTERVAL_MS, MAX_REQUEST_HEADER_BYTES} from './socket-hygiene.js'
 import type {ProxySnapshot} from './state.js'
 import {FORWARD_PROXY_HINT} from './banner.js'
 import {hintHeader} from './hints.js'
@@ -198,16 +198,7 @@ export class ProxyServer {
       }
     })
     // Malformed request line, oversized headers, bad framing: 400/431 and close; never a crash (§25.11).
-    server.on('clientError', (err: Error & {code?: string}, socket: Duplex) => {
-      if (!socket.writable || (err.code === 'ECONNRESET')) {
-        socket.destroy()
-        return
-      }
-      const tooLarge = err.code === 'HPE_HEADER_OVERFLOW'
-      const status = tooLarge ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
-      const text = tooLarge ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'
-      answerAndDestroy(socket, `HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: ${text.length + 1}\r\n\r\n${text}\n`)
-    })
+    server.on('clientError', (err: Error & {code?: string}, socket: Duplex) => answerClientError(err, socket))
     allowHalfOpenResponses(server)
     server.on('connection', (s: Socket) => {
       this.sockets.add(s)

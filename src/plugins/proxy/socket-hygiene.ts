@@ -32,6 +32,20 @@ export function answerAndDestroy(socket: Duplex, bytes: string): void {
 }
 
 /**
+ * An HTTP/1 server's `clientError` answered (malformed request line, oversized headers, bad
+ * framing, a header timeout): 400, 431 or 408 and close, never a crash (§25.11); a socket already
+ * gone is destroyed. `tooLarge` is told of an oversized header section first (to log it).
+ */
+export function answerClientError(err: Error & {code?: string}, socket: Duplex, tooLarge?: () => void): void {
+  if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy()
+  const overflow = err.code === 'HPE_HEADER_OVERFLOW'
+  if (overflow) tooLarge?.()
+  const status = overflow ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
+  const text = overflow ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'
+  answerAndDestroy(socket, `HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: ${text.length + 1}\r\n\r\n${text}\n`)
+}
+
+/**
  * Lets a response finish after the client's FIN. `httpAllowHalfOpen` is the flag Node's HTTP
  * server reads in its socket 'end' handler (present since Node 0.x, not in the typings): when
  * set, the response in flight is marked last and the socket is closed after it is written.

@@ -17,7 +17,7 @@ import type {TLSSocket} from 'node:tls'
 import type {Duplex} from 'node:stream'
 import type {Leaf} from '../../tls/index.js'
 import type {AuditTrail, Clock} from '../ports.js'
-import {answerAndDestroy, MAX_REQUEST_HEADER_BYTES} from '../socket-hygiene.js'
+import {answerClientError, MAX_REQUEST_HEADER_BYTES} from '../socket-hygiene.js'
 import {destroyOnEof} from './eof-close.js'
 import {handleInterceptedRequest, handleInterceptedUpgrade, urlHostForm, type InterceptPorts, type TunnelContext} from './request.js'
 
@@ -33,8 +33,6 @@ export const CLIENT_HANDSHAKE_TIMEOUT_MS = 30_000
  */
 const INNER_H2_HEADER_LIST_BYTES = 1024 * 1024
 const INNER_H2_HEADER_PAIRS = INNER_H2_HEADER_LIST_BYTES / 32
-
-const TOO_LARGE = 'Request Header Fields Too Large'
 
 /** An HTTP/2 request's header section as HTTP/1 would carry it (`name: value\r\n` each, pseudo-headers left out). */
 function h2HeaderBytes(raw: readonly string[]): number {
@@ -113,7 +111,7 @@ export class InterceptServers {
       if ('stream' in req && h2HeaderBytes(req.rawHeaders) > MAX_REQUEST_HEADER_BYTES) {
         logHeaderRefusal(l, 'HTTP/2')
         res.writeHead(431, {'content-type': 'text/plain; charset=utf-8'})
-        return void res.end(`${TOO_LARGE}\n`)
+        return void res.end('Request Header Fields Too Large\n')
       }
       l.inflight++
       res.once('close', () => {
@@ -131,12 +129,7 @@ export class InterceptServers {
     // (MAX_REQUEST_HEADER_BYTES); answered as the listeners answer it (server.ts), and logged.
     server.on('clientError', (err: Error & {code?: string}, socket: Duplex) => {
       const l = this.live.get(rawOf(socket) as Socket)
-      if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy()
-      const tooLarge = err.code === 'HPE_HEADER_OVERFLOW'
-      if (tooLarge && l !== undefined) logHeaderRefusal(l, 'HTTP/1.1')
-      const status = tooLarge ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
-      const text = tooLarge ? TOO_LARGE : status === 408 ? 'Request Timeout' : 'Bad Request'
-      answerAndDestroy(socket, `HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: ${text.length + 1}\r\n\r\n${text}\n`)
+      answerClientError(err, socket, () => l !== undefined && logHeaderRefusal(l, 'HTTP/1.1'))
     })
     server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
       const l = this.live.get(rawOf(socket) as Socket)
