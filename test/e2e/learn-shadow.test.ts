@@ -188,8 +188,10 @@ test('learn shadow CLI names every would-be block: destination, method, deciding
     const rec = path.join(dir, 'recorder')
     const r = runCli(['learn', 'shadow', '--contract', contract, '--contract-key', RATIFY_PUB, '--sessions', sessions, '--out-json', json, '--recorder-dir', rec, '--deterministic'])
     assert.equal(r.status, 0, r.stderr)
-    const rule = JSON.parse(readFileSync(json, 'utf8')).changes[0].rule_id as string
+    const rule = JSON.parse(readFileSync(json, 'utf8')).rules[0].rule_id as string
     assert.match(rule, /^r-[0-9a-f]{20}$/)
+    // The port is refused for the whole host: the block is charged to the host, not to the rule
+    // that allows its default port (which keeps only the request it matched, unchanged).
     assert.equal(
       r.stdout.slice(r.stdout.indexOf('- records:')),
       [
@@ -204,23 +206,23 @@ test('learn shadow CLI names every would-be block: destination, method, deciding
         '',
         '| rule | evals | new_blocks | new_allows | rate | state | reason |',
         '|---|---:|---:|---:|---:|---|---|',
-        `| \`${rule}\` | 2 | 1 | 0 | 50.00% | clear | below_denominator_floor |`,
+        `| \`${rule}\` | 1 | 0 | 0 | 0.00% | clear | below_denominator_floor |`,
         '',
         '## Changes',
         '',
         '| change | count | method | destination | was | would be | decided by |',
         '|---|---:|---|---|---|---|---|',
-        `| new block | 1 | GET | \`https://api.example.com:8443/v1/cart\` | allow | block | port not allowed: contracts judge default ports only (contract_non_default_port, host rule \`${rule}\`) |`,
+        '| new block | 1 | GET | `https://api.example.com:8443/v1/cart` | allow | block | port not allowed: host api.example.com on port 8443; contracts allow default ports only (contract_non_default_port) |',
         '| new block | 2 | POST | `https://uploads.stranger.example/v2/drop` | allow | block | default deny: no rule for the host (contract_default_deny) |',
         '',
       ].join('\n'),
     )
     const report = JSON.parse(readFileSync(json, 'utf8'))
     assert.deepEqual(report.changes, [
-      {change: 'new_block', count: 1, surface: 'url', method: 'GET', scheme: 'https', host: 'api.example.com', port: '8443', path: '/v1/cart', original_verdict: 'allow', candidate_verdict: 'block', decided_by: 'contract', rule_id: rule, reason: 'contract_non_default_port'},
+      {change: 'new_block', count: 1, surface: 'url', method: 'GET', scheme: 'https', host: 'api.example.com', port: '8443', path: '/v1/cart', original_verdict: 'allow', candidate_verdict: 'block', decided_by: 'contract', reason: 'contract_non_default_port'},
       {change: 'new_block', count: 2, surface: 'url', method: 'POST', scheme: 'https', host: 'uploads.stranger.example', path: '/v2/drop', original_verdict: 'allow', candidate_verdict: 'block', decided_by: 'contract', reason: 'contract_default_deny'},
     ])
-    assert.deepEqual(report.batches.map((b: {RuleID: string; LosslessCount: number}) => [b.RuleID, b.LosslessCount]).sort(), [['contract_default_deny', 2], [rule, 1]].sort())
+    assert.deepEqual(report.batches.map((b: {RuleID: string; LosslessCount: number}) => [b.RuleID, b.LosslessCount]).sort(), [['contract_default_deny', 2], ['contract_non_default_port', 1]].sort())
     // one signed shadow_delta receipt per batch, the default deny's among them
     const entries = readFileSync(path.join(rec, 'proxy', 'evidence-proxy-0.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
     const deltas = entries.filter((e) => e.event_kind === 'shadow_delta')

@@ -156,7 +156,10 @@ function evaluateHttpMethod(contract: ResolvedContract | IndexedContract | undef
   if (host !== undefined && first !== undefined) {
     if (!isDefaultPort(url.scheme, url.port)) {
       at(first.position)
-      return contractBlock(p, contract, 'contract_non_default_port', first.id)
+      // The port is refused for the whole host, before any rule is tried: no rule is the cause.
+      // (§7.6 names the host's first rule, which then drew the block in receipts, the 403 and
+      // shadow's per-rule rates although the port, not the rule, decided it.)
+      return {...contractBlock(p, contract, 'contract_non_default_port', ''), host: url.host, port: url.port}
     }
     const canonical = canonicalRequestPath(url.escapedPath)
     if (canonical === undefined) {

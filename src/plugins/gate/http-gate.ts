@@ -54,7 +54,17 @@ export function gateHttp(mode: Mode, contract: ResolvedContract, req: {url: stri
   const ctx = contractContext(mode, contract, d)
   if (d.verdict !== 'block') return {verdict: d.verdict, code: '', detail: '', context: ctx}
   const code = blockReasonCode(d)
-  const rule = d.ruleId !== '' ? ` (rule ${d.ruleId})` : d.host !== undefined ? ` (no enforce rule of host ${d.host} matches)` : ''
   const what = d.overrideMethod === undefined ? 'request' : `method override ${d.overrideMethod}`
-  return {verdict: 'block', code, detail: `${code}: ${what} not allowed by contract ${contract.contractHash}${rule}`, context: ctx}
+  return {verdict: 'block', code, detail: `${code}: ${what} not allowed by contract ${contract.contractHash}${blockCause(d)}`, context: ctx}
+}
+
+/**
+ * What the block belongs to, for the detail: the rule that decided it, or — when no rule did —
+ * the host (none of its enforce rules matched, or the port is not its scheme's default).
+ */
+function blockCause(d: ContractDecision): string {
+  if (d.ruleId !== '') return ` (rule ${d.ruleId})`
+  if (d.host === undefined) return ''
+  if (d.port !== undefined) return ` (port ${d.port} of host ${d.host}: contracts allow a host on its scheme's default port only)`
+  return ` (no enforce rule of host ${d.host} matches)`
 }

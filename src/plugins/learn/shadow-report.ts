@@ -163,7 +163,10 @@ export function changeDecider(c: ShadowChange): string {
         // mismatch, which shares this wire code, names the rule whose args differ).
         return c.ruleId === '' && c.host !== '' ? `default deny: no enforce rule of host ${c.host} matches (contract_enforce_default)` : `default deny: no rule of the host matches (contract_enforce_default${under})`
       case 'contract_non_default_port':
-        return `port not allowed: contracts judge default ports only (contract_non_default_port${under})`
+        // The port is refused for the whole host before any rule is tried: the host is named, no rule.
+        return c.ruleId === '' && c.host !== '' && c.port !== ''
+          ? `port not allowed: host ${c.host} on port ${c.port}; contracts allow default ports only (contract_non_default_port)`
+          : `port not allowed: contracts judge default ports only (contract_non_default_port${under})`
       case 'contract_invalid_path':
         return `path has no canonical form (contract_invalid_path${under})`
       default:

@@ -48,7 +48,8 @@ function walk(contract: ResolvedContract, input: HttpRequestInput): {verdict: st
     if (ruleHost(rule) !== url.host) continue
     const id = rule.get('rule_id') as string
     if (firstHostRule === '') firstHostRule = id
-    if (!isDefaultPort(url.scheme, url.port)) return {verdict: 'block', reason: 'contract_non_default_port', ruleId: id}
+    // a refused port names no rule: the port decides for the whole host (docs/compatibility.md; §7.6 names this rule)
+    if (!isDefaultPort(url.scheme, url.port)) return {verdict: 'block', reason: 'contract_non_default_port', ruleId: ''}
     if (canonical === null) canonical = canonicalRequestPath(url.escapedPath)
     const sel = rule.get('selector') as JsonObject
     const paths = sel.get('paths') as JsonObject[] | undefined

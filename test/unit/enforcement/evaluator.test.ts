@@ -65,9 +65,9 @@ const cases: [string, ResolvedContract | undefined, HttpRequestInput, {verdict: 
   ['host-only rule matches every path and method', C, req('https://docs.example.com/a/b?q=1', {method: 'PUT'}), {verdict: 'allow', win: 'contract', reason: '', rule: 'r-docs'}],
   ['other host → contract-wide default deny (no §10.6 host scoping)', C, req('https://elsewhere.example.com/'), {verdict: 'block', win: 'contract', reason: 'contract_default_deny', rule: ''}],
   ['capture_only rules never allow', C, req('https://capture.example.com/'), {verdict: 'block', win: 'contract', reason: 'contract_default_deny', rule: ''}],
-  ['non-default port blocks', C, req('https://docs.example.com:8443/'), {verdict: 'block', win: 'contract', reason: 'contract_non_default_port', rule: 'r-docs'}],
+  ['non-default port blocks, no rule named (the port, not a rule, decides)', C, req('https://docs.example.com:8443/'), {verdict: 'block', win: 'contract', reason: 'contract_non_default_port', rule: ''}],
   ['explicit default port is fine', C, req('https://docs.example.com:443/'), {verdict: 'allow', win: 'contract', reason: '', rule: 'r-docs'}],
-  ['http port 443 is not default for http', C, req('http://docs.example.com:443/'), {verdict: 'block', win: 'contract', reason: 'contract_non_default_port', rule: 'r-docs'}],
+  ['http port 443 is not default for http', C, req('http://docs.example.com:443/'), {verdict: 'block', win: 'contract', reason: 'contract_non_default_port', rule: ''}],
   ['uncanonicalisable path (dot segment) blocks', C, req('https://api.example.com/v1/../users'), {verdict: 'block', win: 'contract', reason: 'contract_invalid_path', rule: 'r-users'}],
   ['encoded slash blocks', C, req('https://api.example.com/v1%2Fusers'), {verdict: 'block', win: 'contract', reason: 'contract_invalid_path', rule: 'r-users'}],
   ['double slash blocks', C, req('https://api.example.com//v1/users'), {verdict: 'block', win: 'contract', reason: 'contract_invalid_path', rule: 'r-users'}],
@@ -113,7 +113,7 @@ const cases: [string, ResolvedContract | undefined, HttpRequestInput, {verdict: 
   ['MCP enforce rules do not count for HTTP', contract(rule('m', 'enforce', {server: {value: 's'}, tool: {value: 't'}}, 'mcp_tool_call')), req('https://b.example/'), {verdict: 'allow', win: 'scanner', reason: '', rule: ''}],
   ['bare string host never matches', contract(rule('r', 'enforce', {host: 'a.example'})), req('https://a.example/'), {verdict: 'block', win: 'contract', reason: 'contract_default_deny', rule: ''}],
   ['shadow mode: scanner verdict, live verdict kept, observed-only', C, req('https://elsewhere.example.com/', {mode: 'shadow'}), {verdict: 'allow', live: 'block', win: 'scanner', reason: 'contract_observed_only', rule: ''}],
-  ['capture mode behaves like shadow', C, req('https://docs.example.com:8443/', {mode: 'capture'}), {verdict: 'allow', live: 'block', win: 'scanner', reason: 'contract_observed_only', rule: 'r-docs'}],
+  ['capture mode behaves like shadow', C, req('https://docs.example.com:8443/', {mode: 'capture'}), {verdict: 'allow', live: 'block', win: 'scanner', reason: 'contract_observed_only', rule: ''}],
   ['shadow allow keeps the rule id', C, req('https://docs.example.com/', {mode: 'shadow'}), {verdict: 'allow', live: 'allow', win: 'scanner', reason: '', rule: 'r-docs'}],
 ]
 
@@ -163,6 +163,19 @@ test('evaluateHttp: a default deny names the capture-only rule that would have a
   assert.deepEqual(of(evaluateHttp(C, req('https://capture.example.com:8443/x'))), ['block', 'contract_default_deny', '', undefined])
   // an observation-only contract decides nothing, so names nothing
   assert.deepEqual(of(evaluateHttp(contract(rule('r', 'capture_only', host('a.example'))), req('https://a.example/'))), ['allow', '', '', undefined])
+})
+
+test('evaluateHttp: a non-default port names the host and the port, never the host\'s first rule', () => {
+  // the host's first rule is for `/` only: the port, refused for the whole host, is no fault of it
+  const c = contract(
+    rule('r-root', 'enforce', {...host('h.example'), paths: [{value: '/'}]}),
+    rule('r-items', 'enforce', {...host('h.example'), paths: [{value: '/api/items/*'}]}),
+  )
+  const of = (d: ReturnType<typeof evaluateHttp>) => ({reason: d.reason, rule: d.ruleId, host: d.host, port: d.port, drift: d.drift?.ruleId})
+  assert.deepEqual(of(evaluateHttp(c, req('https://H.example.:8443/api/items/7'))), {reason: 'contract_non_default_port', rule: '', host: 'h.example', port: '8443', drift: ''})
+  assert.deepEqual(of(evaluateHttp(c, req('http://h.example:443/', {mode: 'shadow'}))), {reason: 'contract_observed_only', rule: '', host: 'h.example', port: '443', drift: ''})
+  // a default port is judged by the rules as before
+  assert.deepEqual(of(evaluateHttp(c, req('https://h.example:443/'))), {reason: '', rule: 'r-root', host: undefined, port: undefined, drift: undefined})
 })
 
 test('evaluateHttp: policy sources trimmed, de-duplicated, then scanner and contract appended', () => {

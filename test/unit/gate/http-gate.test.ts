@@ -28,8 +28,18 @@ test('gateHttp: a default deny names the host whose rules did not match, not its
   })
 })
 
-test('gateHttp: a rule that decides is still named (a non-default port names the host rule it was judged under)', () => {
+test('gateHttp: a rule that decides is still named', () => {
   assert.equal(get('http://127.77.13.9/').context.ruleId, 'r-root')
-  assert.equal(get('http://127.77.13.9:8080/').detail, 'contract_non_default_port: request not allowed by contract sha256:c (rule r-root)')
   assert.equal(get('http://127.77.14.1/').detail, 'contract_default_deny: request not allowed by contract sha256:c')
+})
+
+test('gateHttp: a non-default port names the host and the port, not the host\'s first rule (receipts carry no rule id)', () => {
+  const r = get('http://127.77.13.9:8080/api/items/7')
+  assert.deepEqual({verdict: r.verdict, code: r.code, detail: r.detail, rule: r.context.ruleId, reason: r.context.reason}, {
+    verdict: 'block',
+    code: 'contract_non_default_port',
+    detail: "contract_non_default_port: request not allowed by contract sha256:c (port 8080 of host 127.77.13.9: contracts allow a host on its scheme's default port only)",
+    rule: '',
+    reason: 'contract_non_default_port',
+  })
 })

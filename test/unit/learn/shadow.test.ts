@@ -311,6 +311,22 @@ test('shadow: a default deny is the host\'s, charged to no rule (its first rule,
   assert.deepEqual(json.batches.map((b) => [b.RuleID, b.LosslessCount]), [['contract_enforce_default', 4]])
 })
 
+test('shadow: a non-default port is the host\'s, charged to no rule (its first rule, for `/`, never matched /api/items/7)', () => {
+  const {a, section} = changesOf([splitHostRecord('/'), splitHostRecord(':8080/api/items/7'), splitHostRecord(':8080/api/items/7')])
+  assert.deepEqual(a.rules.map((r) => [r.ruleId, r.evaluations, r.newBlocks, r.unchanged]), [['r-root', 1, 0, 1]])
+  assert.equal(a.newBlocks, 2)
+  assert.equal(
+    section,
+    CHANGES_HEAD + '| new block | 2 | GET | `http://127.77.13.9:8080/api/items/7` | allow | block | port not allowed: host 127.77.13.9 on port 8080; contracts allow default ports only (contract_non_default_port) |\n',
+  )
+  const json = JSON.parse(renderShadowJson(a)) as {changes: Record<string, unknown>[]; batches: Record<string, unknown>[]}
+  assert.deepEqual(json.changes, [
+    {change: 'new_block', count: 2, surface: 'url', method: 'GET', scheme: 'http', host: '127.77.13.9', port: '8080', path: '/api/items/7', original_verdict: 'allow', candidate_verdict: 'block', decided_by: 'contract', reason: 'contract_non_default_port'},
+  ])
+  // the batch (and its shadow_delta receipt) goes under the reason, as a default deny's does
+  assert.deepEqual(json.batches.map((b) => [b.RuleID, b.LosslessCount]), [['contract_non_default_port', 2]])
+})
+
 test('shadow: a contract-wide default deny names a capture-only rule of the host that matches too', () => {
   const c = compactContract({
     contractHash: 'sha256:c',

@@ -132,6 +132,8 @@ describe('upstream gate (fix Q33: contract only, no URL pipeline)', () => {
   test('with HTTP enforce rules, a non-default upstream port is denied (learn-lifecycle §7.6)', () => {
     const d = session('live', {transport: 'mcp_http_upstream', upstream: 'http://127.0.0.1:3000/mcp'}).req({jsonrpc: '2.0', id: 1, method: 'ping'})
     assert.match(d.answer!, /"block_reason":"contract_non_default_port"/)
+    // the port is refused for the whole host: no rule is named (docs/compatibility.md)
+    assert.match(d.answer!, /"rule_id":""/)
   })
 
   test('an upstream the contract does not list: -32006 upstream URL blocked, on every forwarded message', () => {
