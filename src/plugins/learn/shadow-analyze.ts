@@ -24,6 +24,12 @@ export interface ReplayedRecord {
   contractReason?: string
   /** Set on a contract default deny that a `capture_only` rule would have allowed: that rule. */
   captureOnlyRuleId?: string
+  /**
+   * Set when the contract blocked an MCP tool call: the evaluator's reason
+   * (`contract_mcp_args_mismatch`, `contract_mcp_default_deny`) behind the wire code in
+   * `contractReason`, which MCP shares with HTTP's host-level denies.
+   */
+  mcpReason?: string
   /** [ext] Set when the record's captured scanner verdict was kept (replay cannot redo it): its cause. */
   keptAsCaptured?: string
   originalAction: string
@@ -98,6 +104,8 @@ export interface ShadowChange {
   path: string
   server: string
   tool: string
+  /** The MCP method of a tool-call destination (`tools/call`; '' for HTTP). */
+  mcpMethod: string
   originalVerdict: string
   candidateVerdict: string
   /** `contract` (a rule or the contract's default deny), or the scanner / tool policy replay. */
@@ -108,6 +116,8 @@ export interface ShadowChange {
   reason: string
   /** A default deny's `capture_only` rule that matches the destination but is not enforced ('' none). */
   captureOnlyRuleId: string
+  /** An MCP contract block's evaluator reason (`contract_mcp_args_mismatch`, …; '' otherwise). */
+  mcpReason: string
   count: number
 }
 
@@ -353,7 +363,9 @@ export class ShadowAccumulator {
     const ruleId = decidedBy === 'contract' ? ruleIds.join(',') : ''
     const overrides = r.methodOverrides ?? NO_OVERRIDES
     const captureOnly = decidedBy === 'contract' ? (r.captureOnlyRuleId ?? '') : ''
-    const key = [r.surface, r.method, overrides.join(','), base, server, r.toolName, r.originalAction, r.candidateAction, decidedBy, ruleId, reason, captureOnly].join('\0')
+    const mcpReason = decidedBy === 'contract' ? (r.mcpReason ?? '') : ''
+    const mcpMethod = base === '' && r.toolName !== '' ? r.mcpMethod : ''
+    const key = [r.surface, r.method, overrides.join(','), base, server, r.toolName, mcpMethod, r.originalAction, r.candidateAction, decidedBy, ruleId, reason, captureOnly, mcpReason].join('\0')
     const seen = this.changes.get(key)
     if (seen !== undefined) {
       seen.count++
@@ -375,12 +387,14 @@ export class ShadowAccumulator {
       path: u?.escapedPath ?? (u === undefined ? base : ''),
       server,
       tool: r.toolName,
+      mcpMethod,
       originalVerdict: r.originalAction,
       candidateVerdict: r.candidateAction,
       decidedBy,
       ruleId,
       reason,
       captureOnlyRuleId: captureOnly,
+      mcpReason,
       count: 1,
     })
   }
@@ -393,7 +407,7 @@ export class ShadowAccumulator {
 
 /** Changes in a stable order: new blocks first, then by destination and decider (byte order). */
 export function sortChanges(changes: ShadowChange[]): ShadowChange[] {
-  const k = (c: ShadowChange): string[] => [c.change === 'new_block' ? '0' : '1', c.host, c.port, c.path, c.scheme, c.server, c.tool, c.method, c.methodOverrides.join(','), c.surface, c.originalVerdict, c.candidateVerdict, c.decidedBy, c.ruleId, c.reason, c.captureOnlyRuleId]
+  const k = (c: ShadowChange): string[] => [c.change === 'new_block' ? '0' : '1', c.host, c.port, c.path, c.scheme, c.server, c.tool, c.mcpMethod, c.method, c.methodOverrides.join(','), c.surface, c.originalVerdict, c.candidateVerdict, c.decidedBy, c.ruleId, c.reason, c.captureOnlyRuleId, c.mcpReason]
   return changes.sort((a, b) => {
     const ka = k(a)
     const kb = k(b)

@@ -112,7 +112,8 @@ export function judgeEvent(ev: CapturedEvent, contract: ResolvedContract | Index
   }
   if (ev.surface === 'tool_policy' && ev.mcpMethod === 'tools/call' && ev.toolName !== '' && (ev.mcpServer ?? '') !== '') {
     const t = replayToolCall(ev, contract, toolPolicy)
-    return replayedRecord(ev, t.candidateAction, t.evidenceOnly, t.summaryOnly, t.findings, t.contractReason)
+    const r = replayedRecord(ev, t.candidateAction, t.evidenceOnly, t.summaryOnly, t.findings, t.contractReason)
+    return t.mcpReason === undefined ? r : {...r, mcpReason: t.mcpReason}
   }
   if (ev.surface === 'tool_policy' && toolPolicy !== undefined && ev.toolName !== '') {
     // §3.2: the candidate config's tool policy is re-run, so a loosened policy shows up as new allows.
@@ -194,7 +195,7 @@ export function urlRecord(ev: CapturedEvent, outcome: UrlOutcome): ReplayedRecor
  * (`evaluateMcp` in live mode) on top of the replayed tool policy. Arguments are what capture
  * kept (a shape unless `--capture-raw`): a rule with `args` matchers only matches raw captures.
  */
-function replayToolCall(ev: CapturedEvent, contract: ResolvedContract | IndexedContract, toolPolicy: ToolPolicyReplay | undefined): Pick<ReplayedRecord, 'candidateAction' | 'evidenceOnly' | 'summaryOnly' | 'findings' | 'contractReason'> {
+function replayToolCall(ev: CapturedEvent, contract: ResolvedContract | IndexedContract, toolPolicy: ToolPolicyReplay | undefined): Pick<ReplayedRecord, 'candidateAction' | 'evidenceOnly' | 'summaryOnly' | 'findings' | 'contractReason' | 'mcpReason'> {
   let scan = toolPolicy?.(ev.toolName, ev.toolArgsJson) ?? {verdict: 'allow', findings: []}
   // Capture wrote `[REDACTED]` because the content scan found DLP in the arguments: the bytes the
   // scanner judged are gone, so its recorded verdict stands (never a false "new allow").
@@ -210,5 +211,8 @@ function replayToolCall(ev: CapturedEvent, contract: ResolvedContract | IndexedC
   }
   const d = evaluateMcp(contract, {mode: 'live', scannerVerdict: scan.verdict, server: ev.mcpServer ?? '', tool: ev.toolName, args: args instanceof Map ? args : new Map()})
   const findings: CaptureFinding[] = d.winningSource === 'contract' ? [{kind: 'contract', action: d.verdict === 'block' ? 'block' : 'allow', policy_rule: d.ruleId, tool_name: ev.toolName}] : scan.findings
-  return {candidateAction: d.verdict, evidenceOnly: false, summaryOnly: false, findings, ...(d.winningSource === 'contract' ? {contractReason: contractReasonOf(d)} : {})}
+  // The wire code of an MCP block is one HTTP's host-level denies use too (§7.9): keep the
+  // evaluator's own reason, so the report can say what about the call was refused.
+  const mcpReason = d.winningSource === 'contract' && d.verdict === 'block' && d.reason !== '' ? {mcpReason: d.reason} : {}
+  return {candidateAction: d.verdict, evidenceOnly: false, summaryOnly: false, findings, ...(d.winningSource === 'contract' ? {contractReason: contractReasonOf(d)} : {}), ...mcpReason}
 }

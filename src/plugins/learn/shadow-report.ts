@@ -109,12 +109,16 @@ export function shadowReportTree(a: ShadowAnalysis): JsonObject {
         }
         if (c.server !== '') m.set('server', c.server)
         if (c.tool !== '') m.set('tool', c.tool)
+        if (c.mcpMethod !== '') m.set('mcp_method', c.mcpMethod)
         m.set('original_verdict', c.originalVerdict)
         m.set('candidate_verdict', c.candidateVerdict)
         m.set('decided_by', c.decidedBy)
         if (c.ruleId !== '') m.set('rule_id', c.ruleId)
         if (c.reason !== '') m.set('reason', c.reason)
         if (c.captureOnlyRuleId !== '') m.set('capture_only_rule_id', c.captureOnlyRuleId)
+        // An MCP block's wire `reason` is shared with HTTP's host-level denies: name what the
+        // evaluator refused (as the -32006 error's `data.contract_reason` does).
+        if (c.mcpReason !== '') m.set('contract_reason', c.mcpReason)
         return m
       }),
     )
@@ -131,6 +135,7 @@ export function shadowReportTree(a: ShadowAnalysis): JsonObject {
 
 /** The method a change's records asked for: the request line's, and any a method override named. */
 export function changeMethod(c: ShadowChange): string {
+  if (c.method === '' && c.mcpMethod !== '') return c.mcpMethod
   return c.methodOverrides.length === 0 ? c.method : `${c.method} (override ${c.methodOverrides.join(', ')})`
 }
 
@@ -150,6 +155,7 @@ export function changeDecider(c: ShadowChange): string {
     const why = c.reason === 'contract_default_deny' ? 'no enforce rule for the host' : `no enforce rule of host ${c.host} matches`
     return `default deny: ${why} (${c.reason}); capture-only rule \`${c.captureOnlyRuleId}\` matches and is not enforced`
   }
+  if (c.decidedBy === 'contract' && c.mcpReason !== '') return mcpDecider(c)
   if (c.decidedBy === 'contract') {
     const rules = c.ruleId.split(',').map((r) => `\`${r}\``).join(', ')
     const under = c.ruleId === '' ? '' : `, host rule ${rules}`
@@ -175,6 +181,26 @@ export function changeDecider(c: ShadowChange): string {
   }
   const who = c.decidedBy === 'tool_policy' ? 'tool policy replay' : 'scanner replay'
   return c.reason === '' ? who : `${who} (${c.reason})`
+}
+
+/**
+ * An MCP tool call the contract refused, in MCP terms: the server and tool no rule allows, or the
+ * rule for that server and tool whose arguments differ. The evaluator's reason comes first; the
+ * wire code (shared with HTTP's host-level denies) follows as `block_reason`.
+ */
+function mcpDecider(c: ShadowChange): string {
+  const tool = c.server === '' ? `tool ${c.tool}` : `tool ${c.tool} of server ${c.server}`
+  const why = `(${c.mcpReason}; block_reason ${c.reason})`
+  switch (c.mcpReason) {
+    case 'contract_mcp_args_mismatch': {
+      const rules = c.ruleId.split(',').map((r) => `\`${r}\``).join(', ')
+      return `arguments not allowed: rule ${rules} allows ${tool} with other arguments only ${why}`
+    }
+    case 'contract_mcp_default_deny':
+      return `default deny: no enforce rule for ${tool} ${why}`
+    default:
+      return `contract ${why}`
+  }
 }
 
 /** Markdown table cell text: a pipe or a line break would end the cell. */

@@ -178,13 +178,13 @@ test('shadow changes (issue 34): one row per destination and decider, MCP tools 
       rec({url: 'https://x.example/a?k=2', candidateAction: 'block', findings: contract('', 'block'), contractReason: 'contract_default_deny'}),
       rec({url: 'http://y.example/b', originalAction: 'block', candidateAction: 'allow'}),
       rec({url: 'https://z.example/c', candidateAction: 'block', findings: [{kind: 'dlp', action: 'block'}, {kind: 'blocklist', action: 'block'}]}),
-      rec({surface: 'tool_policy', url: '', method: '', toolName: 'delete_repo', mcpServer: 'github', mcpMethod: 'tools/call', candidateAction: 'block', findings: contract('', 'block'), contractReason: 'contract_default_deny'}),
+      rec({surface: 'tool_policy', url: '', method: '', toolName: 'delete_repo', mcpServer: 'github', mcpMethod: 'tools/call', candidateAction: 'block', findings: contract('', 'block'), contractReason: 'contract_default_deny', mcpReason: 'contract_mcp_default_deny'}),
     ],
   )
   assert.equal(
     section,
     CHANGES_HEAD +
-      '| new block | 1 |  | `tool github/delete_repo` | allow | block | default deny: no rule for the tool (contract_default_deny) |\n' +
+      '| new block | 1 | tools/call | `tool github/delete_repo` | allow | block | default deny: no enforce rule for tool delete_repo of server github (contract_mcp_default_deny; block_reason contract_default_deny) |\n' +
       '| new block | 2 | GET | `https://x.example/a` | allow | block | default deny: no rule for the host (contract_default_deny) |\n' +
       '| new block | 1 | GET | `https://z.example/c` | allow | block | scanner replay (blocklist,dlp) |\n' +
       '| new allow | 1 | GET | `http://y.example/b` | block | allow | scanner replay |\n',
@@ -275,6 +275,34 @@ test('shadow changes: a record judged on a method override names it (its own row
   )
   const changes = JSON.parse(renderShadowJson(a)).changes as Record<string, unknown>[]
   assert.deepEqual(changes.map((c) => [c.count, c.method, c.method_overrides]), [[1, 'POST', undefined], [2, 'POST', ['DELETE']]])
+})
+
+test('shadow: an MCP contract block is worded for MCP (server, tool, arguments), its evaluator reason in text and JSON', () => {
+  const c = compactContract({
+    contractHash: 'sha256:c',
+    body: fromPlain({
+      rules: [{rule_id: 'r-echo', rule_kind: 'mcp_tool_call', lifecycle_state: 'enforce', selector: {server: {value: 'node'}, tool: {value: 'echo'}, args: [{key: 'text', value: 'hi'}]}}],
+    }) as JsonObject,
+  })
+  const call = (tool: string, args: string): ReplayedRecord =>
+    judgeEvent({surface: 'tool_policy', method: '', url: '', toolName: tool, toolArgsJson: args, mcpMethod: 'tools/call', mcpServer: 'node', effectiveAction: 'allow', payloadRef: '', payloadSha256: '', observedAtNs: T0}, c, undefined)
+  const {a, section} = changesOf([call('echo', '{"text":"hi"}'), call('echo', '{"text":"bye"}'), call('echo', '{"text":"bye"}'), call('write_file', '{"path":"/tmp/x"}')])
+  // the rule whose arguments differ is charged; the tool no rule lists is not a rule's
+  assert.deepEqual(a.rules.map((r) => [r.ruleId, r.evaluations, r.newBlocks, r.unchanged]), [['r-echo', 3, 2, 1]])
+  assert.equal(
+    section,
+    CHANGES_HEAD +
+      '| new block | 2 | tools/call | `tool node/echo` | allow | block | arguments not allowed: rule `r-echo` allows tool echo of server node with other arguments only (contract_mcp_args_mismatch; block_reason contract_enforce_default) |\n' +
+      '| new block | 1 | tools/call | `tool node/write_file` | allow | block | default deny: no enforce rule for tool write_file of server node (contract_mcp_default_deny; block_reason contract_default_deny) |\n',
+  )
+  assert.doesNotMatch(section, /host|path/)
+  const json = JSON.parse(renderShadowJson(a)) as {changes: Record<string, unknown>[]; batches: Record<string, unknown>[]}
+  const change = {change: 'new_block', surface: 'tool_policy', server: 'node', mcp_method: 'tools/call', original_verdict: 'allow', candidate_verdict: 'block', decided_by: 'contract'}
+  assert.deepEqual(json.changes, [
+    {...change, count: 2, tool: 'echo', rule_id: 'r-echo', reason: 'contract_enforce_default', contract_reason: 'contract_mcp_args_mismatch'},
+    {...change, count: 1, tool: 'write_file', reason: 'contract_default_deny', contract_reason: 'contract_mcp_default_deny'},
+  ])
+  assert.deepEqual(json.batches.map((b) => [b.RuleID, b.LosslessCount]).sort(), [['contract_default_deny', 1], ['r-echo', 2]])
 })
 
 /** A contract on 127.77.13.9: `/` and `/api/items/*` enforced, `/docs/index.html` capture-only. */
