@@ -96,7 +96,11 @@ export function makeLab(): Lab {
 
 /** A signed contract derived from the multi-session golden; `variant` changes its hash. */
 /** `pick`, when given, chooses the golden's rules to keep by id (in its order) instead of the first `3 + variant`. */
-export function writeCandidate(lab: Lab, name: string, variant: number, signer = 'ci-compile', lifecycle?: 'enforce', host?: string, pick?: readonly string[]): {file: string; hash: string} {
+/**
+ * `lifecycle`: every rule's `lifecycle_state` ('enforce'), or per rule id (a rule it does not name
+ * keeps the golden's `capture_only`).
+ */
+export function writeCandidate(lab: Lab, name: string, variant: number, signer = 'ci-compile', lifecycle?: 'enforce' | Readonly<Record<string, string>>, host?: string, pick?: readonly string[]): {file: string; hash: string} {
   const golden = loadContract(readFileSync(repoPath('goldens', 'multi-session', 'contract.yaml'), 'utf8'), 'contract.yaml')
   const body: JsonObject = new Map(golden.body)
   // `host` moves every rule to that host (for tests that need a reachable contracted destination).
@@ -108,7 +112,11 @@ export function writeCandidate(lab: Lab, name: string, variant: number, signer =
   }
   const all = body.get('rules') as JsonObject[]
   const kept = pick === undefined ? all.slice(0, 3 + variant) : all.filter((r) => pick.includes(r.get('rule_id') as string))
-  const rules = kept.map(onHost).map((r) => (lifecycle === undefined ? r : new Map(r).set('lifecycle_state', lifecycle)))
+  const state = (r: JsonObject): string | undefined => (typeof lifecycle === 'object' ? lifecycle[r.get('rule_id') as string] : lifecycle)
+  const rules = kept.map(onHost).map((r) => {
+    const s = state(r)
+    return s === undefined ? r : new Map(r).set('lifecycle_state', s)
+  })
   body.set('rules', rules)
   body.set('signer_key_id', signer)
   body.set('contract_hash', contractHash(body))

@@ -1,5 +1,6 @@
 // The live gate's block detail and receipt context for a contract default deny: the deny belongs
-// to the host (no rule of it matched), so neither names a rule.
+// to the host (no rule of it matched), so neither names a rule; the detail names a capture-only
+// rule that matches, since only enforce rules allow.
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 import {fromPlain, type JsonObject} from '../../../src/plugins/canonical/index.js'
@@ -18,7 +19,7 @@ const contract = {
 const get = (url: string) => gateHttp('live', contract, {url, method: 'GET', scannerVerdict: 'allow'})
 
 test('gateHttp: a default deny names the host whose rules did not match, not its first rule', () => {
-  const r = get('http://127.77.13.9/docs/index.html')
+  const r = get('http://127.77.13.9/other')
   assert.deepEqual({verdict: r.verdict, code: r.code, detail: r.detail, rule: r.context.ruleId, reason: r.context.reason}, {
     verdict: 'block',
     code: 'contract_enforce_default',
@@ -26,6 +27,38 @@ test('gateHttp: a default deny names the host whose rules did not match, not its
     rule: '',
     reason: 'contract_enforce_default',
   })
+})
+
+test('gateHttp: a default deny names the capture-only rule that matches the request (not enforced), the code and receipt context unchanged', () => {
+  const r = get('http://127.77.13.9/docs/index.html')
+  assert.deepEqual({verdict: r.verdict, code: r.code, detail: r.detail, rule: r.context.ruleId, reason: r.context.reason}, {
+    verdict: 'block',
+    code: 'contract_enforce_default',
+    detail: 'contract_enforce_default: request not allowed by contract sha256:c (no enforce rule of host 127.77.13.9 matches; capture-only rule r-docs matches but is not enforced: enforce it to allow such requests)',
+    rule: '',
+    reason: 'contract_enforce_default',
+  })
+  // a method override is judged the same way: GET /a is enforced, DELETE /a only capture-only
+  const byMethod = {
+    contractHash: 'sha256:m',
+    body: fromPlain({
+      rules: [
+        {...rule('r-get', 'enforce', ['/a']), selector: {host: {value: '127.77.13.9'}, methods: ['GET'], paths: [{value: '/a'}]}},
+        {...rule('r-delete', 'capture_only', ['/a']), selector: {host: {value: '127.77.13.9'}, methods: ['DELETE'], paths: [{value: '/a'}]}},
+      ],
+    }) as JsonObject,
+  }
+  const o = gateHttp('live', byMethod, {url: 'http://127.77.13.9/a', method: 'GET', scannerVerdict: 'allow', methodOverrides: ['DELETE']})
+  assert.equal(o.detail, 'contract_enforce_default: method override DELETE not allowed by contract sha256:m (no enforce rule of host 127.77.13.9 matches; capture-only rule r-delete matches but is not enforced: enforce it to allow such requests)')
+  // a host no enforce rule names, in a contract that enforces another: the contract-wide default deny
+  const wide = {
+    contractHash: 'sha256:w',
+    body: fromPlain({rules: [rule('r-root', 'enforce', ['/']), {...rule('r-b', 'capture_only'), selector: {host: {value: 'b.example'}}}]}) as JsonObject,
+  }
+  const w = gateHttp('live', wide, {url: 'https://b.example/x', method: 'GET', scannerVerdict: 'allow'})
+  assert.deepEqual([w.code, w.detail, w.context.ruleId], ['contract_default_deny', 'contract_default_deny: request not allowed by contract sha256:w (capture-only rule r-b matches but is not enforced: enforce it to allow such requests)', ''])
+  // shadow mode does not block, so there is nothing to say
+  assert.deepEqual(gateHttp('shadow', contract, {url: 'http://127.77.13.9/docs/index.html', method: 'GET', scannerVerdict: 'allow'}).detail, '')
 })
 
 test('gateHttp: a rule that decides is still named', () => {

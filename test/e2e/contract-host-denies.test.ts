@@ -1,0 +1,92 @@
+import {describe, it, after} from 'node:test'
+import assert from 'node:assert/strict'
+import {readdirSync, readFileSync} from 'node:fs'
+import path from 'node:path'
+import {cli, makeLab, promoteArgs, writeCandidate} from './learn-promote-harness.js'
+import {learnLockLines} from '../helpers/lock-roster.js'
+import {rawHttp, type RunningProxy, startProxy, tempDir} from './proxy-harness.js'
+
+// Live contract blocks that no rule decided, through the forward proxy: the contract of shop-agent
+// enforces only `POST /v1/cart/items` on 127.0.0.32 and keeps `/v1/checkout` capture-only. A port
+// other than 80 is refused for the whole host, and a path no enforce rule matches is the host's
+// default deny: the 403 names the host (and the port, or the capture-only rule that matches the
+// request), and the receipt names no rule. Every request here is blocked before any upstream.
+
+const HOST = '127.0.0.32'
+const ENFORCED = 'r-30c49a8016bfcecab817' // the golden's `POST /v1/cart/items` rule
+const CAPTURE_ONLY = 'r-1c6ed57b038552fa949d' // the golden's `any method /v1/checkout` rule
+const lab = makeLab()
+const cand = writeCandidate(lab, 'split', 0, 'ci-compile', {[ENFORCED]: 'enforce', [CAPTURE_ONLY]: 'capture_only'}, HOST, [ENFORCED, CAPTURE_ONLY])
+const promoted = cli(promoteArgs(lab, cand.file, ['--environment-id', 'prod']))
+
+interface ActionRecord {
+  action_id: string
+  target: string
+  verdict: string
+  contract_winning_source?: string
+  contract_rule_id?: string
+}
+
+describe('learn_lock live: blocks of the host, not of a rule', {timeout: 90_000}, () => {
+  let proxy: RunningProxy | undefined
+  const recorder = path.join(tempDir('pl-host-denies-'), 'recorder')
+  after(async () => {
+    await proxy?.stop()
+  })
+
+  const get = (url: string) =>
+    rawHttp(proxy!.port, {path: url, headers: {'x-pipelock-agent': 'shop-agent'}})
+
+  it('set-up: the split contract promoted, the proxy with a flight recorder', async () => {
+    assert.equal(promoted.code, 0, promoted.stderr)
+    proxy = await startProxy(
+      [
+        'forward_proxy: {enabled: true}',
+        'ssrf: {ip_allowlist: ["127.0.0.0/8"]}',
+        'flight_recorder:',
+        '  enabled: true',
+        `  dir: ${recorder}`,
+        `  signing_key_path: ${path.join(lab.ks, 'agents', 'receipt-signing', 'id_ed25519')}`,
+        ...learnLockLines(lab.store, lab.roster, lab.fp),
+      ].join('\n') + '\n',
+    )
+  })
+
+  it('a non-default port: 403 contract_non_default_port naming the host and the port', async () => {
+    const r = await get(`http://${HOST}:8080/v1/cart/items`)
+    assert.equal(r.status, 403, r.body)
+    assert.equal(r.headers['x-pipelock-block-reason'], 'contract_non_default_port')
+    assert.match(r.body, new RegExp(`^blocked: contract_non_default_port: request not allowed by contract sha256:[0-9a-f]{64} \\(port 8080 of host 127\\.0\\.0\\.32: contracts allow a host on its scheme's default port only\\)\\n$`))
+  })
+
+  it('a path only the capture-only rule matches: 403 contract_enforce_default naming that rule as not enforced', async () => {
+    const r = await get(`http://${HOST}/v1/checkout`)
+    assert.equal(r.status, 403, r.body)
+    assert.equal(r.headers['x-pipelock-block-reason'], 'contract_enforce_default')
+    assert.match(
+      r.body,
+      new RegExp(`^blocked: contract_enforce_default: request not allowed by contract sha256:[0-9a-f]{64} \\(no enforce rule of host 127\\.0\\.0\\.32 matches; capture-only rule ${CAPTURE_ONLY} matches but is not enforced: enforce it to allow such requests\\)\\n$`),
+    )
+    const other = await get(`http://${HOST}/v1/products`)
+    assert.equal(other.status, 403)
+    assert.match(other.body, /\(no enforce rule of host 127\.0\.0\.32 matches\)\n$/)
+  })
+
+  it('the receipts of those blocks name no rule', async () => {
+    await proxy!.stop()
+    proxy = undefined
+    const records: ActionRecord[] = []
+    for (const f of readdirSync(recorder).filter((n) => n.endsWith('.jsonl'))) {
+      for (const l of readFileSync(path.join(recorder, f), 'utf8').trim().split('\n')) {
+        const e = JSON.parse(l) as {type: string; detail: {action_record?: ActionRecord}}
+        if (e.type === 'action_receipt' && e.detail.action_record !== undefined) records.push(e.detail.action_record)
+      }
+    }
+    const blocks = records.filter((x) => x.target.startsWith(`http://${HOST}`))
+    assert.deepEqual(blocks.map((x) => [x.target, x.verdict, x.contract_winning_source, x.contract_rule_id]), [
+      [`http://${HOST}:8080/v1/cart/items`, 'block', 'contract', undefined],
+      [`http://${HOST}/v1/checkout`, 'block', 'contract', undefined],
+      [`http://${HOST}/v1/products`, 'block', 'contract', undefined],
+    ])
+  })
+})
