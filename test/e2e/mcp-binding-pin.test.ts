@@ -1,7 +1,8 @@
 // Session binding pins the first forwarded tools/list (docs/mcp.md, "Session binding"): a tool
 // the server adds to a later list (a mid-session tool injection) stays outside the baseline, so a
-// call to it gets `unknown_tool_action` on every MCP transport. The reference grows the inventory
-// with every list (docs/compatibility.md).
+// call to it gets `unknown_tool_action` on every MCP transport, and under `block` later lists no
+// longer show it to the client. The reference grows the inventory with every list
+// (docs/compatibility.md).
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
@@ -23,6 +24,8 @@ const ECHO = {name: 'echo', description: 'Echo the text.', inputSchema: {type: '
 const READ = {name: 'read_notes', description: 'Read the notes.', inputSchema: {type: 'object'}}
 const DELETE_ALL = {name: 'delete_all', description: 'Delete every record.', inputSchema: {type: 'object'}}
 const ADDED_LINE = 'pipelock: tool "delete_all" added post-baseline; calls to it are refused (unknown_tool_action: block)\n'
+/** The line of a later list that withheld the added tool (stdio prefixes the server's output line number). */
+const WITHHELD = (at: string): string => `pipelock: ${at}tools/list: withheld "delete_all" (outside the session baseline; unknown_tool_action: block)\n`
 
 const list = (id: number): string => JSON.stringify({jsonrpc: '2.0', id, method: 'tools/list'})
 const call = (id: number, name: string): string => JSON.stringify({jsonrpc: '2.0', id, method: 'tools/call', params: {name, arguments: {}}})
@@ -82,8 +85,9 @@ describe('session binding pins the first tools/list on every MCP transport', {ti
     const script = {'tools/list#1': {jsonrpc: '2.0', id: '__ID__', result: {tools: [ECHO]}}, 'tools/list': {jsonrpc: '2.0', id: '__ID__', result: {tools: [ECHO, DELETE_ALL]}}}
     const r = await drive(['--config', cfg, '--', process.execPath, SCRIPTED, JSON.stringify(script)], SESSION)
     assert.equal(r.code, 0, r.err)
-    assert.deepEqual(r.out, [listed(1, [ECHO]), STDIO_BLOCK(2), listed(3, [ECHO, DELETE_ALL]), STDIO_BLOCK(4), '{"jsonrpc":"2.0","id":5,"result":{}}'])
+    assert.deepEqual(r.out, [listed(1, [ECHO]), STDIO_BLOCK(2), listed(3, [ECHO]), STDIO_BLOCK(4), '{"jsonrpc":"2.0","id":5,"result":{}}'])
     assert.ok(r.err.includes(ADDED_LINE), r.err)
+    assert.ok(r.err.includes(WITHHELD('line 2: ')), r.err)
     assert.ok(r.err.includes('pipelock: input line 4: tools/call "delete_all" not in session baseline\n'), r.err)
     assert.doesNotMatch(r.err, /scripted-server got: .*"id":4/, 'the refused call never reached the server')
   })
@@ -97,10 +101,21 @@ describe('session binding pins the first tools/list on every MCP transport', {ti
     assert.equal(r.code, 0, r.err)
     assert.deepEqual(r.out, [
       JSON.stringify({jsonrpc: '2.0', id: 1, result: {tools: [ECHO], nextCursor: 'p2'}}), listed(2, [READ]), '{"jsonrpc":"2.0","id":3,"result":{}}',
-      listed(4, [ECHO, READ, DELETE_ALL]), STDIO_BLOCK(5),
+      listed(4, [ECHO, READ]), STDIO_BLOCK(5),
     ])
     assert.ok(r.err.includes(ADDED_LINE), r.err)
     assert.doesNotMatch(r.err, /"read_notes" (added post-baseline|not in session baseline)/)
+  })
+
+  test('stdio wrap, unknown_tool_action warn: the added tool stays listed and its calls are relayed', async () => {
+    const warnCfg = path.join(dir, 'binding-warn.yaml')
+    writeFileSync(warnCfg, BINDING.replace('unknown_tool_action: block', 'unknown_tool_action: warn'))
+    const script = {'tools/list#1': {jsonrpc: '2.0', id: '__ID__', result: {tools: [ECHO]}}, 'tools/list': {jsonrpc: '2.0', id: '__ID__', result: {tools: [ECHO, DELETE_ALL]}}}
+    const r = await drive(['--config', warnCfg, '--', process.execPath, SCRIPTED, JSON.stringify(script)], [list(1), list(2), call(3, 'delete_all')])
+    assert.equal(r.code, 0, r.err)
+    assert.deepEqual(r.out, [listed(1, [ECHO]), listed(2, [ECHO, DELETE_ALL]), '{"jsonrpc":"2.0","id":3,"result":{}}'])
+    assert.ok(r.err.includes('pipelock: tool "delete_all" added post-baseline; calls to it are flagged (unknown_tool_action: warn)\n'), r.err)
+    assert.doesNotMatch(r.err, /withheld/)
   })
 
   test('HTTP bridge: the same', async () => {
@@ -108,8 +123,9 @@ describe('session binding pins the first tools/list on every MCP transport', {ti
     try {
       const r = await drive(['--config', cfg, '--upstream', up.url], SESSION)
       assert.equal(r.code, 0, r.err)
-      assert.deepEqual(r.out, [listed(1, [ECHO]), HTTP_BLOCK(2), listed(3, [ECHO, DELETE_ALL]), HTTP_BLOCK(4), ran(5, 'echo')])
+      assert.deepEqual(r.out, [listed(1, [ECHO]), HTTP_BLOCK(2), listed(3, [ECHO]), HTTP_BLOCK(4), ran(5, 'echo')])
       assert.ok(r.err.includes(ADDED_LINE), r.err)
+      assert.ok(r.err.includes(WITHHELD('')), r.err)
     } finally {
       await up.close()
     }
@@ -128,8 +144,9 @@ describe('session binding pins the first tools/list on every MCP transport', {ti
     try {
       const r = await drive(['--config', cfg, '--upstream', `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`], SESSION)
       assert.equal(r.code, 0, r.err)
-      assert.deepEqual(r.out, [listed(1, [ECHO]), HTTP_BLOCK(2), listed(3, [ECHO, DELETE_ALL]), HTTP_BLOCK(4), ran(5, 'echo')])
+      assert.deepEqual(r.out, [listed(1, [ECHO]), HTTP_BLOCK(2), listed(3, [ECHO]), HTTP_BLOCK(4), ran(5, 'echo')])
       assert.ok(r.err.includes(ADDED_LINE), r.err)
+      assert.ok(r.err.includes(WITHHELD('')), r.err)
     } finally {
       for (const c of wss.clients) c.terminate()
       await new Promise((r) => wss.close(r))
@@ -143,11 +160,12 @@ describe('session binding pins the first tools/list on every MCP transport', {ti
       return await r.body.text()
     }
     assert.equal(await post(list(1), 'A'), listed(1, [ECHO]))
-    assert.equal(await post(list(1), 'B'), listed(1, [ECHO, DELETE_ALL]))
+    assert.equal(await post(list(1), 'B'), listed(1, [ECHO]))
     assert.equal(await post(call(2, 'delete_all'), 'B'), HTTP_BLOCK(2))
     assert.equal(await post(call(2, 'delete_all'), 'A'), HTTP_BLOCK(2))
     assert.equal(await post(call(3, 'echo'), 'A'), ran(3, 'echo'))
     assert.ok(stderr().includes(ADDED_LINE), stderr())
+    assert.ok(stderr().includes(WITHHELD('')), stderr())
   }
 
   test('mcp proxy --listen: one client\'s later list does not widen the shared baseline', async () => {

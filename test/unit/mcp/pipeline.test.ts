@@ -177,7 +177,12 @@ test('session binding: unknown tool and no baseline; a blocked (poisoned) list n
   // The first forwarded list is pinned: a tool a later list adds is logged and stays unbound.
   s.req({jsonrpc: '2.0', id: 7, method: 'tools/list'})
   const relist = s.res(toolsList(7, [ECHO, {...ECHO, name: 'delete_all', description: 'Delete everything'}]))
-  assert.deepEqual([relist.verdict, relist.notes], ['allow', ['tool "delete_all" added post-baseline; calls to it are refused (unknown_tool_action: block)']])
+  assert.deepEqual([relist.verdict, relist.notes], ['allow', [
+    'tool "delete_all" added post-baseline; calls to it are refused (unknown_tool_action: block)',
+    'line 3: tools/list: withheld "delete_all" (outside the session baseline; unknown_tool_action: block)',
+  ]])
+  // The client is not shown a tool it could never call.
+  assert.equal(relist.forward, JSON.stringify(toolsList(7, [ECHO])))
   const added = s.req(call(8, 'delete_all', {}))
   assert.deepEqual([added.verdict, added.reason, added.notes[0]], ['block', 'session_binding', 'input line 8: tools/call "delete_all" not in session baseline'])
   // HTTP transports answer a binding block with -32000 session_binding:<reason>.

@@ -64,6 +64,17 @@ test('binding inventory: pinned to the first forwarded list with a named tool; l
   assert.equal(b.bindingFinding('z'), 'unknown_tool', 'a tool added mid-session is not callable')
   assert.deepEqual(b.addForwarded(['a', 'z', 'y']), ['y'], 'each added name is reported once')
   assert.equal(b.bindingFinding('b'), null, 'a tool dropped from a later list stays in the baseline')
+  assert.deepEqual(b.outside(['a', 'z', '', 'y', 'z']), ['z', 'y'], 'every name outside the baseline, each once, on every later list')
+})
+
+test('binding inventory: nothing is outside it before the first listing is pinned', () => {
+  const b = new ToolBaseline()
+  assert.deepEqual(b.outside(['a']), [])
+  b.noteListRequest('2', true)
+  b.addForwarded(['a'], {id: '1', more: true})
+  assert.deepEqual(b.outside(['b']), [], 'a page of the first listing is not withheld')
+  b.addForwarded(['b'], {id: '2'})
+  assert.deepEqual(b.outside(['a', 'b', 'c']), ['c'])
 })
 
 test('binding inventory: a paginated first listing takes in the pages asked for with its cursors, then is pinned', () => {

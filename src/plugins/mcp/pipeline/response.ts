@@ -33,12 +33,12 @@ export function decideResponse(ctx: McpContext, raw: string, pre?: ResponseScans
     entry: null, msg: null, scans: null, tools: null, defs: [], toolFindings: [], decision: null,
   }
   if (runMcpResponseGate(state.transport, g)) return g.decision!
-  forwardList(g)
+  const forward = forwardList(g, g.scans!.text)
   const {toolFindings} = g
   const warned = toolFindings.length > 0
   if (!warned) sess?.clean()
   return {
     ...base, verdict: warned ? 'warn' : 'allow', stage: warned ? 'tool_scan' : 'none', layer: warned ? 'mcp_tool_scanning' : '',
-    reason: warned ? 'tool_poisoning' : null, findings: toolFindings, forward: g.scans!.text, answer: null,
+    reason: warned ? 'tool_poisoning' : null, findings: toolFindings, forward, answer: null,
   }
 }

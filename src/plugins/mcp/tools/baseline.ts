@@ -139,6 +139,12 @@ export class ToolBaseline {
     this.pageRequests.clear()
   }
 
+  /** The names among `names` outside the pinned baseline (none while the first listing is still open). */
+  outside(names: readonly string[]): string[] {
+    if (this.state !== 'pinned') return []
+    return [...new Set(names.filter((n) => n !== '' && !this.inventory.has(n)))]
+  }
+
   /** Session binding check for a `tools/call` (§6.5): null when the call is bound. */
   bindingFinding(toolName: string): 'missing_tool_name' | 'no_baseline' | 'unknown_tool' | null {
     if (toolName === '') return 'missing_tool_name'

@@ -6,10 +6,10 @@
  * injection `warn`/`strip`); a message no stage answered is forwarded by `decideResponse` as an
  * allow, or as a warn when the tool scan's findings did not block.
  */
-import type {JsonObject} from '../../../../canonical/index.js'
+import {goJson, strconvQuote, type JsonObject} from '../../../../canonical/index.js'
 import type {SyncGateStage} from '../../../../stages/index.js'
 import {errorLine, type McpError} from '../../../jsonrpc/errors.js'
-import {isObject, type McpFrame} from '../../../jsonrpc/frame.js'
+import {isObject, parseFrame, type McpFrame} from '../../../jsonrpc/frame.js'
 import type {ToolDefinition} from '../../../tools/scan.js'
 import type {McpDecision, McpStage} from '../../decision.js'
 import type {McpContext} from '../../request.js'
@@ -84,15 +84,37 @@ export function upgrade(ctx: McpResponseGateContext, action: string, surface: st
 /**
  * A forwarded tools/list feeds the session-binding inventory (fix Q6: only when it is forwarded).
  * The first one is the pinned baseline; a name a later list brings stays outside it, and the log
- * line says what its calls will get.
+ * line says what its calls will get. Returns the text to forward: under `unknown_tool_action:
+ * block` the tools outside the baseline are taken out of the list, since the client could never
+ * call them (a `warn` keeps them listed, as their calls are relayed).
  */
-export function forwardList(ctx: McpResponseGateContext): void {
-  if (ctx.tools === null) return
+export function forwardList(ctx: McpResponseGateContext, text: string): string {
+  if (ctx.tools === null) return text
   const result = ctx.msg?.get('result')
   const next = isObject(result) ? result.get('nextCursor') : undefined
-  const added = ctx.mcp.state.baseline.addForwarded(ctx.defs.map((t) => t.name), {id: ctx.frame.id, more: typeof next === 'string' && next !== ''})
+  const names = ctx.defs.map((t) => t.name)
+  const {baseline} = ctx.mcp.state
+  const added = baseline.addForwarded(names, {id: ctx.frame.id, more: typeof next === 'string' && next !== ''})
   const binding = ctx.mcp.settings.binding
-  if (binding === null) return
+  if (binding === null) return text
   const outcome = binding.unknownToolAction === 'block' ? 'refused' : 'flagged'
   for (const n of added) ctx.base.notes.push(`tool "${n}" added post-baseline; calls to it are ${outcome} (unknown_tool_action: ${binding.unknownToolAction})`)
+  if (binding.unknownToolAction !== 'block') return text
+  const withheld = baseline.outside(names)
+  if (withheld.length === 0) return text
+  ctx.base.notes.push(`${ctx.at}tools/list: withheld ${withheld.map((n) => strconvQuote(n)).join(', ')} (outside the session baseline; unknown_tool_action: block)`)
+  return withholdTools(text, new Set(withheld))
+}
+
+/** `text` (a tools/list response) without the tools named in `names`. */
+function withholdTools(text: string, names: ReadonlySet<string>): string {
+  const msg = parseFrame(text).value
+  const result = isObject(msg) ? msg.get('result') : undefined
+  const tools = isObject(result) ? result.get('tools') : undefined
+  if (!isObject(msg) || !isObject(result) || !Array.isArray(tools)) return text
+  result.set('tools', tools.filter((t) => {
+    const name = isObject(t) ? t.get('name') : undefined
+    return typeof name !== 'string' || !names.has(name)
+  }))
+  return goJson(msg)
 }

@@ -45,8 +45,8 @@ export const responseScanStage: McpResponseStage = {
         const allListed = all.join(', ')
         notes.push(`${at}injection detected (${allListed}), action=strip`)
         sess?.signal('strip', 'response', allListed)
-        forwardList(ctx)
-        return decide(ctx, {...ctx.base, verdict: 'warn', stage: 'response_scan', layer: 'mcp_response_scan', reason: 'prompt_injection', findings: [...toolFindings, ...all], forward: goJson(target), answer: null, pattern: all[0], severity: 'high'})
+        const forward = forwardList(ctx, goJson(target))
+        return decide(ctx, {...ctx.base, verdict: 'warn', stage: 'response_scan', layer: 'mcp_response_scan', reason: 'prompt_injection', findings: [...toolFindings, ...all], forward, answer: null, pattern: all[0], severity: 'high'})
       }
       notes.push(`${at}strip failed (injection outside rewritable text), blocking instead`)
       action = 'block'
@@ -54,8 +54,8 @@ export const responseScanStage: McpResponseStage = {
     notes.push(`${at}injection detected (${listed}), action=${action}`)
     sess?.signal(action === 'warn' ? 'near_miss' : 'block', 'response', listed)
     if (action === 'warn') {
-      forwardList(ctx)
-      return decide(ctx, {...ctx.base, verdict: 'warn', stage: 'response_scan', layer: 'mcp_response_scan', reason: 'prompt_injection', findings: [...toolFindings, ...names], forward: text, answer: null, pattern: names[0], severity: 'high'})
+      const forward = forwardList(ctx, text)
+      return decide(ctx, {...ctx.base, verdict: 'warn', stage: 'response_scan', layer: 'mcp_response_scan', reason: 'prompt_injection', findings: [...toolFindings, ...names], forward, answer: null, pattern: names[0], severity: 'high'})
     }
     const err = escalationDriven ? mcpError('escalation', ctx.entry?.label ?? '') : mcpError('response_injection')
     return decide(ctx, {...replace(ctx, 'response_scan', 'mcp_response_scan', err, [...toolFindings, ...names]), pattern: names[0], severity: 'high'})
