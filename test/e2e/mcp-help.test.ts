@@ -80,12 +80,17 @@ DESCRIPTION
   line N: [TOOL POISONING] tool "<name>": <findings> (action: <action>)
   line N: [ERROR] <parse error, or a line over the 10 MiB limit>
 
-  The actions are the ones mcp proxy takes with the same config.
+  The actions are the ones mcp proxy takes with the same config. A run without
+  findings ends with what it checked:
+  scanned <N> messages and <M> tool definitions with <scans>: no injection or
+  poisoned tool found
 
   --json prints one object per scanned line:
-  {"line","id","clean","action","matches","tool_action","tools","error"}. Line
-  numbers count every input line, blank ones included. A line over 10 MiB is
-  reported and skipped; the lines after it are scanned.
+  {"line","id","clean","action","matches","tool_action","tools","error"}, and a
+  run without findings ends with one {"summary":{…}} object (clean, messages,
+  tool_definitions, scanners, unparsed_lines). Line numbers count every input
+  line, blank ones included. A line over 10 MiB is reported and skipped; the
+  lines after it are scanned.
 
   Exit status: 0 when no line had an injection or poisoned tool (parse errors do
   not count), 1 otherwise ("prompt injection detected" on stderr) or when a line

@@ -11,7 +11,7 @@ import type {Readable, Writable} from 'node:stream'
 import {listenExposure} from './listen-exposure.js'
 import {canaryEnvEntries, canaryLaunchLines, DEFAULT_PROFILE, documentSets, enabledFeatures, loadConfigOnDemand, mergeProfile, parseHostPort, type LoadedConfig, type PipelockConfig} from '../config/index.js'
 import {PipelockError, shellWord} from '../errors/index.js'
-import {renderScanJson, renderScanText, scanServerLine, type ScanLineOptions, type ScanLineVerdict} from '../mcp/index.js'
+import {renderScanJson, renderScanText, renderSummaryJson, renderSummaryText, scanServerLine, type ScanLineOptions, type ScanLineVerdict} from '../mcp/index.js'
 import {buildChildEnv} from './child-env.js'
 import {assertMcpImplemented, mcpConfigWarnings} from './features.js'
 import {killSwitchOnWarning, licenseLines, loadFeature, ToolCallMetrics} from '../proxy/index.js'
@@ -359,6 +359,9 @@ export async function runMcpScan(o: McpScanOptions): Promise<void> {
   }
   let n = 0
   let injected = false
+  let messages = 0
+  let toolDefinitions = 0
+  let unparsed = 0
   const emit = (v: ScanLineVerdict): void => {
     const line = o.json ? renderScanJson(v) : renderScanText(v)
     if (line !== null) o.out(line)
@@ -368,13 +371,16 @@ export async function runMcpScan(o: McpScanOptions): Promise<void> {
   const onTooLong = (err: LineTooLongError): void => {
     n = err.line
     tooLong.push(err.line)
-    emit({line: err.line, id: null, clean: false, error: `line over the ${MAX_LINE_BYTES / (1024 * 1024)} MiB limit, not scanned`})
+    emit({line: err.line, id: null, clean: false, error: `line over the ${MAX_LINE_BYTES / (1024 * 1024)} MiB limit, not scanned`, messages: 0, toolDefinitions: 0})
   }
   for await (const raw of readLines(o.stdin, MAX_LINE_BYTES, {onTooLong})) {
     n++
     const v = scanServerLine(scan, n, raw)
     if (v === null) continue
     if (v.matches !== undefined || v.tools !== undefined) injected = true
+    messages += v.messages
+    toolDefinitions += v.toolDefinitions
+    if (v.error !== undefined) unparsed++
     emit(v)
   }
   if (injected) throw new PipelockError('MCP_INJECTION_FOUND', 'prompt injection detected')
@@ -383,4 +389,7 @@ export async function runMcpScan(o: McpScanOptions): Promise<void> {
     const which = tooLong.length === 1 ? `line ${tooLong[0]}` : `lines ${tooLong.join(', ')}`
     throw new PipelockError('LINE_TOO_LONG', `input ${which} exceeded the ${MAX_LINE_BYTES / (1024 * 1024)} MiB line limit and ${tooLong.length === 1 ? 'was' : 'were'} not scanned`)
   }
+  // Nothing found: say what was checked, so a clean run is told apart from one that read nothing.
+  const summary = {messages, toolDefinitions, scanners: scan.toolScanner === null ? ['response_injection'] : ['response_injection', 'tool_poisoning'], unparsed}
+  o.out(o.json ? renderSummaryJson(summary) : renderSummaryText(summary))
 }

@@ -8,7 +8,7 @@ export {scanRequest, type ContentVerdict, type InputAction, type RequestScanOpti
 export {junctionPairs, junctionWindow, JUNCTION_WINDOW} from '../scanner/index.js'
 export {scanMessage, scanText, messageText, toolsListOf, type InjectionScan} from './scan/response.js'
 export {applyMediaToResult, type MediaCheck, type MediaVerdict, type MediaResult} from './scan/media.js'
-export {scanServerLine, renderScanJson, renderScanText, type ScanLineOptions, type ScanLineVerdict, type ScanMatch, type ScanToolFinding} from './scan/scan-lines.js'
+export {scanServerLine, renderScanJson, renderScanText, renderSummaryJson, renderSummaryText, type ScanLineOptions, type ScanLineVerdict, type ScanMatch, type ScanSummary, type ScanToolFinding} from './scan/scan-lines.js'
 export {ToolScanner, POISON_PATTERNS, EXFIL_PARAM_PATTERN, decodeTools, schemaTexts, paramNames, expandParamName, toolHash, type ToolDefinition} from './tools/scan.js'
 export {ToolBaseline, driftSummary, MAX_TRACKED_TOOLS} from './tools/baseline.js'
 export {HiddenIntentRules, HIDDEN_INTENT_PATTERNS, HIDDEN_TEXT_MARKER, MODEL_DIRECTED_INSTRUCTION, CROSS_TOOL_DATA_REFERENCE, hasHiddenText} from './tools/hidden-intent.js'

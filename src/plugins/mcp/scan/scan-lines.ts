@@ -35,6 +35,10 @@ export interface ScanLineVerdict {
   readonly tool_action?: string
   readonly tools?: readonly ScanToolFinding[]
   readonly error?: string
+  /** How many messages of the line were scanned (a batch counts its elements; one that failed to parse is not). Not rendered per line. */
+  readonly messages: number
+  /** How many tool definitions of the line went through the tool scan. Not rendered per line. */
+  readonly toolDefinitions: number
 }
 
 /** What a line is scanned with, and the actions `mcp proxy` would take for this config. */
@@ -74,34 +78,41 @@ interface LineScan {
   id: string | null
   matches: ScanMatch[]
   tools: ScanToolFinding[]
+  messages: number
+  toolDefinitions: number
   error?: string
 }
 
 /** The tool scan of `mcp proxy` (response stage tool_scan) on each definition of a tools/list. */
-function scanToolsList(toolScanner: ToolScanner | null, msg: JsonObject): ScanToolFinding[] {
+function scanToolsList(toolScanner: ToolScanner | null, msg: JsonObject): {found: ScanToolFinding[]; scanned: number} {
   const tools = toolScanner === null ? null : toolsListOf(msg)
-  if (tools === null || toolScanner === null) return []
-  const out: ScanToolFinding[] = []
-  for (const def of decodeTools(tools)) {
+  if (tools === null || toolScanner === null) return {found: [], scanned: 0}
+  const found: ScanToolFinding[] = []
+  const defs = decodeTools(tools)
+  for (const def of defs) {
     const {findings} = toolScanner.scanTool(def)
-    if (findings.length > 0) out.push({tool: def.name === '' ? `#${def.index}` : def.name, findings})
+    if (findings.length > 0) found.push({tool: def.name === '' ? `#${def.index}` : def.name, findings})
   }
-  return out
+  return {found, scanned: defs.length}
 }
 
 function scanOne(o: ScanLineOptions, text: string): LineScan {
   const scanner = o.scanner
   const frame = parseFrame(text)
-  if (frame.value === undefined || (frame.error !== null && !frame.isBatch)) return {id: frame.id, matches: [], tools: [], error: frame.error ?? 'invalid JSON'}
+  const none = {matches: [], tools: [], messages: 0, toolDefinitions: 0}
+  if (frame.value === undefined || (frame.error !== null && !frame.isBatch)) return {id: frame.id, ...none, error: frame.error ?? 'invalid JSON'}
   const msg = frame.value
-  if (!isObject(msg)) return {id: null, matches: [], tools: [], error: 'invalid JSON: not an object'}
+  if (!isObject(msg)) return {id: null, ...none, error: 'invalid JSON: not an object'}
   const jsonrpc = msg.get('jsonrpc')
-  if (jsonrpc !== '2.0') return {id: frame.id, matches: [], tools: [], error: `not a JSON-RPC 2.0 response: jsonrpc="${typeof jsonrpc === 'string' ? jsonrpc : ''}"`}
+  if (jsonrpc !== '2.0') return {id: frame.id, ...none, error: `not a JSON-RPC 2.0 response: jsonrpc="${typeof jsonrpc === 'string' ? jsonrpc : ''}"`}
   const r = scanMessage(scanner, msg, false)
+  const tools = scanToolsList(o.toolScanner, msg)
   return {
     id: frame.id,
     matches: r.matches.map((m) => ({pattern_name: m.pattern, match_text: matchText(scanner, r.text, m), position: m.position})),
-    tools: scanToolsList(o.toolScanner, msg),
+    tools: tools.found,
+    messages: 1,
+    toolDefinitions: tools.scanned,
   }
 }
 
@@ -111,19 +122,22 @@ export function scanServerLine(o: ScanLineOptions, lineNo: number, rawLine: stri
   let r: LineScan
   if (text.startsWith('[')) {
     const frame = parseFrame(text)
-    if (!Array.isArray(frame.value)) return {line: lineNo, id: null, clean: false, error: `invalid JSON batch: ${frame.error ?? 'not an array'}`}
+    if (!Array.isArray(frame.value)) return {line: lineNo, id: null, clean: false, error: `invalid JSON batch: ${frame.error ?? 'not an array'}`, messages: 0, toolDefinitions: 0}
     const parts = frame.value.map((el) => scanOne(o, goJson(el)))
     const matches = parts.flatMap((p) => p.matches)
     const tools = parts.flatMap((p) => p.tools)
     const failed = parts.some((p) => p.error !== undefined)
-    r = {id: parts[0]?.id ?? null, matches, tools, ...(failed && matches.length === 0 && tools.length === 0 ? {error: 'one or more batch elements failed to parse'} : {})}
+    const messages = parts.reduce((n, p) => n + p.messages, 0)
+    const toolDefinitions = parts.reduce((n, p) => n + p.toolDefinitions, 0)
+    r = {id: parts[0]?.id ?? null, matches, tools, messages, toolDefinitions, ...(failed && matches.length === 0 && tools.length === 0 ? {error: 'one or more batch elements failed to parse'} : {})}
   } else {
     r = scanOne(o, text)
   }
-  if (r.error !== undefined) return {line: lineNo, id: r.id, clean: false, error: r.error}
-  if (r.matches.length === 0 && r.tools.length === 0) return {line: lineNo, id: r.id, clean: true}
+  const counts = {messages: r.messages, toolDefinitions: r.toolDefinitions}
+  if (r.error !== undefined) return {line: lineNo, id: r.id, clean: false, error: r.error, ...counts}
+  if (r.matches.length === 0 && r.tools.length === 0) return {line: lineNo, id: r.id, clean: true, ...counts}
   return {
-    line: lineNo, id: r.id, clean: false,
+    line: lineNo, id: r.id, clean: false, ...counts,
     ...(r.matches.length > 0 ? {action: o.action, matches: r.matches} : {}),
     ...(r.tools.length > 0 ? {tool_action: o.toolAction, tools: r.tools} : {}),
   }
@@ -161,3 +175,39 @@ export function renderScanText(v: ScanLineVerdict): string | null {
   return out.join('\n')
 }
 
+
+/** What a run of `mcp scan` checked, printed at the end of a run without findings. */
+export interface ScanSummary {
+  readonly messages: number
+  readonly toolDefinitions: number
+  /** The scans that ran: the general response scan, and the tool scan when the config enables it. */
+  readonly scanners: readonly string[]
+  /** Lines that were not JSON-RPC (reported as [ERROR] in their place): not scanned. */
+  readonly unparsed: number
+}
+
+function count(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`
+}
+
+/** The scanners' names as printed in text mode. */
+const SCANNER_TEXT: Readonly<Record<string, string>> = {response_injection: 'the response injection scan', tool_poisoning: 'the tool-poisoning scan'}
+
+/** Text mode's last line: what was scanned, with which scans, and that nothing was found. */
+export function renderSummaryText(s: ScanSummary): string {
+  const what = `${count(s.messages, 'message', 'messages')} and ${count(s.toolDefinitions, 'tool definition', 'tool definitions')}`
+  const scans = s.scanners.map((n) => SCANNER_TEXT[n] ?? n).join(' and ')
+  const unparsed = s.unparsed > 0 ? `; ${count(s.unparsed, 'line', 'lines')} not scanned (not JSON-RPC)` : ''
+  return `scanned ${what} with ${scans}: no injection or poisoned tool found${unparsed}`
+}
+
+/** `--json`'s last line: `{"summary":{…}}`, told apart from the per-line objects by its one key. */
+export function renderSummaryJson(s: ScanSummary): string {
+  const o: JsonObject = new Map()
+  o.set('clean', true)
+  o.set('messages', new RawJson(String(s.messages)))
+  o.set('tool_definitions', new RawJson(String(s.toolDefinitions)))
+  o.set('scanners', [...s.scanners])
+  o.set('unparsed_lines', new RawJson(String(s.unparsed)))
+  return goJson(new Map([['summary', o]]))
+}
