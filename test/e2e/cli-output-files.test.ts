@@ -99,6 +99,13 @@ test('a second audit packet build into a directory being written is refused, not
   assert.equal(r.stderr, `audit packet build: another build is writing ${out} (${claim} exists) [FILE_EXISTS]; hint: if no build is running, remove ${claim}\n`)
   assert.deepEqual(readdirSync(out), ['.packet-build'])
   assert.deepEqual(readdirSync(claim), [])
+  // A path a shell would split is quoted in the hint, so the command can be pasted as it is.
+  const spaced = path.join(dir, 'claimed out')
+  const spacedClaim = path.join(spaced, '.packet-build')
+  mkdirSync(spacedClaim, {recursive: true})
+  const q = runCli(['audit', 'packet', 'build', '--chain', recorder, '--out', spaced])
+  assert.equal(q.status, 1)
+  assert.equal(q.stderr, `audit packet build: another build is writing ${spaced} (${spacedClaim} exists) [FILE_EXISTS]; hint: if no build is running, remove '${spacedClaim}'\n`)
 })
 
 test('git install-hooks on a full disk: the old hook is kept whole under --force, no hook is left half-written without it', () => {

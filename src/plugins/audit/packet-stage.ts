@@ -1,6 +1,6 @@
 import {closeSync, existsSync, ftruncateSync, linkSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeFileSync, writeSync} from 'node:fs'
 import path from 'node:path'
-import {osErrorReason, PipelockError} from '../errors/index.js'
+import {osErrorReason, PipelockError, shellWord} from '../errors/index.js'
 import {classifyLine, LineError, MAX_LINE_BYTES} from '../receipts/index.js'
 import {makeDirs} from '../signing/index.js'
 import {evidenceDigest, type EvidenceDigest} from './packet-evidence-whole.js'
@@ -29,7 +29,7 @@ export class PacketStage {
       mkdirSync(dir, 0o700)
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
-        throw new PipelockError('FILE_EXISTS', `audit packet build: another build is writing ${out} (${dir} exists)`, {hint: `if no build is running, remove ${dir}`})
+        throw new PipelockError('FILE_EXISTS', `audit packet build: another build is writing ${out} (${dir} exists)`, {hint: `if no build is running, remove ${shellWord(dir)}`})
       }
       throw packetWriteError(out, e)
     }

@@ -1,5 +1,5 @@
 import {closeSync, constants, fstatSync, lstatSync, openSync, readSync, unlinkSync, writeSync} from 'node:fs'
-import {PipelockError} from '../errors/index.js'
+import {PipelockError, shellWord} from '../errors/index.js'
 import {liveLockOwner, lockOwnerPid, lockOwnerText, markHeld, unmarkHeld} from './lock-owner.js'
 
 // An exclusive lock for a read-modify-write of one file. Node has no flock(2), so the lock is
@@ -71,12 +71,14 @@ export function withFileLock<T>(lockFile: string, fn: () => T, options: FileLock
  * same file at once both land (the second reads what the first wrote) instead of the last
  * rename silently dropping the other's change.
  */
-export function withFileUpdateLock<T>(file: string, fn: () => T): T {
+export function withFileUpdateLock<T>(file: string, fn: () => T, options: {timeoutMs?: number} = {}): T {
   const lockFile = `${file}.lock`
   return withFileLock(lockFile, fn, {
+    ...(options.timeoutMs === undefined ? {} : {timeoutMs: options.timeoutMs}),
     busy: (owner, timeout) =>
       new PipelockError('FILE_LOCKED', `${file} is being updated by pid ${owner ?? '?'} (lock ${lockFile}); gave up after ${timeout} ms`, {
-        hint: `if no pipelock process is running, remove ${lockFile}`,
+        // Quoted when it needs to be: the path is meant to be pasted into a shell.
+        hint: `if no pipelock process is running, remove ${shellWord(lockFile)}`,
       }),
     failed: (e) => new PipelockError('WRITE_FAILED', `locking ${file}: ${(e as NodeJS.ErrnoException).code ?? e.message}`),
   })

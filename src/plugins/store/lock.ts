@@ -1,4 +1,4 @@
-import {PipelockError} from '../errors/index.js'
+import {PipelockError, shellWord} from '../errors/index.js'
 import {withFileLock} from '../signing/index.js'
 
 // The store lock (§5.3): the shared pid lock file (signing/file-lock.ts) with the store's codes.
@@ -13,7 +13,7 @@ export function withStoreLock<T>(lockFile: string, fn: () => T, options: LockOpt
     ...(options.timeoutMs === undefined ? {} : {timeoutMs: options.timeoutMs}),
     busy: (owner, timeout) =>
       new PipelockError('STORE_LOCKED', `contract store: lock ${lockFile} is held by pid ${owner ?? '?'}; gave up after ${timeout} ms`, {
-        hint: `if no pipelock process is using the store, remove ${lockFile}`,
+        hint: `if no pipelock process is using the store, remove ${shellWord(lockFile)}`,
       }),
     failed: (e) => new PipelockError('STORE_INVALID', `contract store: lock ${lockFile}: ${e.message}`),
   })

@@ -201,6 +201,19 @@ describe('lock and journal', () => {
     assert.throws(() => readFileSync(lock), /ENOENT/)
   })
 
+  it('the hint to remove a lock quotes a path a shell would split', (t) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pl-lock dir '))
+    const lock = path.join(dir, '.lock')
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], {stdio: 'ignore'})
+    t.after(() => child.kill('SIGKILL'))
+    writeFileSync(lock, String(child.pid))
+    assert.throws(() => withStoreLock(lock, () => 1, {timeoutMs: 60}), (e: unknown) => {
+      assert.ok(e instanceof PipelockError)
+      assert.equal(e.hint, `if no pipelock process is using the store, remove '${lock}'`)
+      return true
+    })
+  })
+
   it('journal lines: key order, omitted empties, Go time', () => {
     const clock = fixedClock('2026-11-22T04:00:00.500Z')
     assert.equal(journalLine(clock, {outcome: 'rejected', reason: 'contract store: x'}), '{"ts":"2026-11-22T04:00:00.5Z","outcome":"rejected","reason":"contract store: x"}')
