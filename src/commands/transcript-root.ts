@@ -2,7 +2,7 @@ import {Args} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {chainFlags, chainRequest, evidenceKeyFlags} from '../cli/evidence-flags.js'
 import {verifyingWork} from '../cli/verify-work.js'
-import {transcriptRoot, type TranscriptRootReport} from '../plugins/audit/index.js'
+import {transcriptRoot, unusedKeyWarnings, type TranscriptRootReport} from '../plugins/audit/index.js'
 import {printable} from '../plugins/errors/index.js'
 import {displayTime} from '../plugins/receipts/index.js'
 
@@ -10,7 +10,7 @@ export default class TranscriptRoot extends BaseCommand {
   static override summary = 'Verify a receipt chain against a pinned key and print its transcript root'
   static override description = `The transcript root is the hash of the last receipt of a verified chain: publish it (a ticket, a transparency log) and any later copy of the chain can be checked against it offline.
 
-The chain is verified first, exactly as verify-receipt does (a .jsonl file or a recorder directory). A v1 chain prints the reference block; a v2 evidence chain prints the same block for its own root. --key (or --roster with --roster-root-fingerprint) is required. Exit status: 0 with a root, 1 when the chain does not verify or holds no chained receipt, 4 when it holds a receipt this version cannot verify (an unknown critical extension): no root is stated.`
+The chain is verified first, exactly as verify-receipt does (a .jsonl file or a recorder directory). A v1 chain prints the reference block; a v2 evidence chain prints the same block for its own root. --key (or --roster with --roster-root-fingerprint) is required; a named --key that no receipt used (a mistyped ID) is a warning on stderr and is listed in --json as unusedKeys. Exit status: 0 with a root, 1 when the chain does not verify or holds no chained receipt, 4 when it holds a receipt this version cannot verify (an unknown critical extension): no root is stated.`
 
   static override examples = [
     {description: 'Root of a recorder file, pinned to the receipt key', command: '<%= config.bin %> transcript-root evidence-proxy-0.jsonl --key receipt.pub'},
@@ -32,9 +32,12 @@ The chain is verified first, exactly as verify-receipt does (a .jsonl file or a 
   async run(): Promise<TranscriptRootReport> {
     const {args, flags, metadata} = await this.parse(TranscriptRoot)
     const r = await verifyingWork(this.jsonEnabled(), (onProgress) => transcriptRoot({...chainRequest(args.file, flags, metadata), onProgress}))
+    // a key given by name that no receipt used: the root rests on other keys (a mistyped id)
+    const unused = unusedKeyWarnings(r.unusedKeys, flags.roster !== undefined)
     if (!r.valid) {
       const f = r.verification.failure
       this.err(printable(f === undefined ? (r.error as string) : `chain verification failed${f.file === undefined || f.extraction !== undefined ? '' : ` at ${f.file}:${f.line}`}: ${f.message}`))
+      for (const w of unused) this.err(printable(w))
       process.exitCode = r.notVerifiable === true ? 4 : 1
       return r
     }
@@ -48,6 +51,7 @@ The chain is verified first, exactly as verify-receipt does (a .jsonl file or a 
       this.out(`  End:           ${displayTime(root.endTime)}`)
     }
     for (const w of r.verification.warnings) this.err(printable(`warning: ${w.file === undefined ? '' : `${w.file}:${w.line}: `}${w.message}`))
+    for (const w of unused) this.err(printable(w))
     return r
   }
 }

@@ -4,7 +4,7 @@ import {writeOutputFile} from '../../cli/output-file.js'
 import {verifyingWork} from '../../cli/verify-work.js'
 import {endorsementRequest, evidenceKeyFlags, evidenceSourceFlags, givenSession, keyRingRequest} from '../../cli/evidence-flags.js'
 import {formatGoTime, fromEpochNanos, systemClock} from '../../plugins/canonical/index.js'
-import {collectReportData, renderReportHtml, type EvidenceReportData} from '../../plugins/audit/index.js'
+import {collectReportData, renderReportHtml, unusedKeyWarnings, type EvidenceReportData} from '../../plugins/audit/index.js'
 import {printable} from '../../plugins/errors/index.js'
 
 /** The report's file mode: the audit packet's (owner and group), never readable by others. */
@@ -20,7 +20,7 @@ function failureReason(d: EvidenceReportData): string {
 
 export default class AuditReport extends BaseCommand {
   static override summary = 'Write a self-contained HTML evidence report for people (offline, inline SVG)'
-  static override description = `Verifies the evidence (as verify-receipt does) and writes one HTML file an auditor opens in any browser, offline: verdict banner, decisions over time by verdict, top hosts and block reasons, contract generations and lifecycle events, and every block with its receipt id. --json prints the numbers the page shows. The file is written mode 0640 (it quotes the evidence). Exit status: 0 when the evidence verifies, 1 otherwise (the report is written either way, and stderr says why the evidence did not verify).`
+  static override description = `Verifies the evidence (as verify-receipt does) and writes one HTML file an auditor opens in any browser, offline: verdict banner, decisions over time by verdict, top hosts and block reasons, contract generations and lifecycle events, and every block with its receipt id. --json prints the numbers the page shows. A named --key that no receipt used (a mistyped ID) is a warning on stderr and is listed in --json as unusedKeys. The file is written mode 0640 (it quotes the evidence). Exit status: 0 when the evidence verifies, 1 otherwise (the report is written either way, and stderr says why the evidence did not verify).`
 
   static override examples = [
     {description: 'Report on a recorder directory, pinned to the receipt key', command: '<%= config.bin %> audit report --chain /var/lib/pipelock/recorder --key receipt.pub --out report.html'},
@@ -48,6 +48,8 @@ export default class AuditReport extends BaseCommand {
     // The page quotes the evidence (targets, hosts, block reasons), which the recorder keeps 0600: not for every local user.
     writeOutputFile(flags.out, renderReportHtml(data, formatGoTime(fromEpochNanos(systemClock.nowNanos()))), REPORT_FILE_MODE)
     this.out(`audit report: ${flags.out} (verdict ${data.verdict}, ${data.decisions} decisions, ${data.blocks.length + data.blocksOmitted} blocks)`)
+    // a key given by name that no receipt used: the verdict rests on other keys (a mistyped id)
+    for (const w of unusedKeyWarnings(data.unusedKeys, flags.roster !== undefined)) this.err(printable(w))
     if (!data.valid) {
       // the report is written (its banner shows the failure), but the exit status alone does not say why
       this.err(printable(`audit report: the evidence did not verify (verdict ${data.verdict}): ${failureReason(data)}`))

@@ -53,6 +53,8 @@ export interface EvidenceReportData {
   blocks: ReportBlock[]
   blocksOmitted: number
   warnings: string[]
+  /** Named keys (`--key ID=KEY`) that pinned no receipt, by id (as verify-receipt lists them); absent when none. */
+  unusedKeys?: string[]
   verification: EvidenceSetReport
 }
 
@@ -137,6 +139,7 @@ export async function collectReportData(req: VerifyEvidenceRequest): Promise<Evi
     blocks,
     blocksOmitted,
     warnings: v.warnings.map((w) => `${w.file === undefined ? '' : `${w.file}:${w.line}: `}${w.message}`),
+    ...(v.unusedKeys === undefined ? {} : {unusedKeys: v.unusedKeys}),
     verification: v,
   }
   // an unreadable line's message already starts with its file and line

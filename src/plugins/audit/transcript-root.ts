@@ -21,6 +21,8 @@ export interface TranscriptRootReport {
   label: string
   valid: boolean
   roots: TranscriptRootSummary[]
+  /** Named keys (`--key ID=KEY`) that pinned no receipt, by id (as verify-receipt lists them); absent when none. */
+  unusedKeys?: string[]
   /** The verification the roots rest on (failure, warnings, counts). */
   verification: EvidenceSetReport
   error?: string
@@ -35,7 +37,7 @@ export async function transcriptRoot(req: VerifyEvidenceRequest): Promise<Transc
   const report = await verifyEvidenceInput(req)
   if (report.kind === 'endorsement_error') throw new PipelockError('ENDORSEMENT_INVALID', report.error)
   if (report.kind !== 'evidence_set') throw new PipelockError('USAGE', 'transcript-root needs a chain: a .jsonl file or a recorder directory')
-  const base = {kind: 'transcript_root' as const, label: report.label, verification: report}
+  const base = {kind: 'transcript_root' as const, label: report.label, ...(report.unusedKeys === undefined ? {} : {unusedKeys: report.unusedKeys}), verification: report}
   if (report.failure !== undefined) return {...base, valid: false, roots: [], error: report.failure.message}
   if (report.verdict === 'not_verifiable') {
     // A receipt whose signature this version cannot check may be anybody's: a root over it
