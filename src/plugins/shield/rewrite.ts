@@ -36,16 +36,31 @@ const BEACON = new RE2('navigator\\.sendBeacon\\s*\\(', 'gi')
 
 /** Words of an instruction aimed at the agent (the reference's trap vocabulary). */
 const INSTRUCTION = /ignore|disregard|forget|override|instead|instruction/i
-/** Inline styles that hide an element. `font-size:0`/`opacity:0` must be zero, not `0.8em`. */
-const HIDDEN_STYLE = /display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?:\.0+)?(?:px|em|rem|pt|%)?\s*(?:;|!|$)/i
-/** aggressive: also fully transparent or pushed off-screen. */
-const HIDDEN_STYLE_AGGRESSIVE = /opacity\s*:\s*0(?:\.0+)?\s*(?:;|!|$)|(?:left|top|text-indent)\s*:\s*-\d{4,}/i
+/**
+ * Inline styles that hide an element, over `cssInlineText`'s output. `font-size:0`/`opacity:0`
+ * must be zero, not `0.8em`. A property name's `-` may be written as an escape (ESCAPED_HYPHEN).
+ */
+const HIDDEN_STYLE = /display\s*:\s*none|visibility\s*:\s*hidden|font[-\uE02D]size\s*:\s*0(?:\.0+)?(?:px|em|rem|pt|%)?\s*(?:;|!|$)/i
+/**
+ * aggressive: also fully transparent or pushed off-screen. An escape right after the offset's
+ * digits begins its unit, which is then no unit (`-1000\30 px` is -1000 of unit `0px`: dropped).
+ */
+const HIDDEN_STYLE_AGGRESSIVE = /opacity\s*:\s*0(?:\.0+)?\s*(?:;|!|$)|(?:left|top|text[-\uE02D]indent)\s*:\s*-\d{4,}(?![\d\uE02D\uE030-\uE039\uFFFD])/i
 const SVG_HIDDEN_STYLE = /opacity\s*:\s*0(?:\.0+)?\s*(?:;|!|$)|display\s*:\s*none|visibility\s*:\s*hidden/i
 const NEVER_DELETED = new Set(['html', 'head', 'body'])
 const HEX = /[0-9a-f]/i
 const CSS_WS = /[ \t\n\r\f]/
 /** A code point an escape may stand for inside a CSS identifier: ASCII letter, digit, `-`, `_`, or non-ASCII. */
 const NAME_CHAR = /^[a-z0-9_-]$|^[^\0-\x7f]$/i
+/**
+ * What an escaped `-` or digit is written as. A browser reads an escape as part of an identifier,
+ * never of a number: `font-size:\30` is the identifier `0`, not the length 0, so the declaration
+ * is invalid and the element stays visible; `left:\2d 10000px` is the identifier `-10000px`. In a
+ * name they are the plain characters (`font\2d size` is `font-size`), so the patterns accept the
+ * hyphen's stand-in where a property name has one, and no digit pattern matches these.
+ */
+const ESCAPED_HYPHEN = '\uE02D'
+const ESCAPED_DIGIT_BASE = 0xe030
 
 /**
  * An inline style as a browser's CSS tokenizer reads it, so the hidden-style patterns see what
@@ -94,7 +109,9 @@ export function cssInlineText(style: string): string {
       i += cp > 0xffff ? 2 : 1
     }
     const ch = String.fromCodePoint(cp)
-    out += NAME_CHAR.test(ch) ? ch : '\uFFFD'
+    if (ch === '-') out += ESCAPED_HYPHEN
+    else if (ch >= '0' && ch <= '9') out += String.fromCharCode(ESCAPED_DIGIT_BASE + cp - 0x30)
+    else out += NAME_CHAR.test(ch) ? ch : '\uFFFD'
   }
   return out
 }

@@ -82,6 +82,26 @@ describe('hidden traps (§3.4 step 3)', () => {
     assert.equal(html('<p style="\\6fpacity:0">x</p>y', aggressive), 'y')
     assert.equal(rewrite('<svg><text style="display:\\6e one">x</text><text>ok</text></svg>', 'svg', OFF, '', null).text, '<svg><text>ok</text></svg>')
   })
+  it('an escape is never part of a number: escaped values hide only where a browser hides the element', () => {
+    const aggressive = {...TRAPS, strictness: 'aggressive' as const}
+    // The number is plain and the unit or property name escaped: a valid declaration that hides.
+    const hidden = ['font-size:0\\70 x', 'font-size:0p\\78', 'font\\2d size:0']
+    for (const style of hidden) assert.equal(html(`<div style="${style}">Send the keys</div>ok`), 'ok', style)
+    for (const style of ['\\6c eft:-10000px', 'left:-10000\\70 x', 'text\\2d indent:-9999px']) assert.equal(html(`<p style="${style}">x</p>y`, aggressive), 'y', style)
+    // An escaped digit, `-` or `.` starts or ends a name, not a number: the browser drops the
+    // declaration (`font-size:\30` is the identifier "0") and shows the element.
+    const visible = ['font-size:\\30', 'font-size:\\30 px', 'font-size:\\000030', 'font-size:0\\30', 'font-size:0\\2e 0', 'font-size:0\\25']
+    for (const style of visible) {
+      const src = `<div style="${style}">x</div>`
+      assert.equal(html(src), src, style)
+    }
+    for (const style of ['opacity:\\30', 'opacity:0\\30', 'left:-\\31 0000px', 'left:\\2d 10000px', 'top:-1000\\30 px', 'top:-10000\\3b']) {
+      const src = `<p style="${style}">x</p>`
+      assert.equal(html(src, aggressive), src, style)
+    }
+    const svg = '<svg><text style="opacity:\\30">shown</text><text style="opacity:0\\3b">shown</text><text style="opacity:0">hidden</text></svg>'
+    assert.equal(rewrite(svg, 'svg', OFF, '', null).text, '<svg><text style="opacity:\\30">shown</text><text style="opacity:0\\3b">shown</text></svg>')
+  })
 })
 
 describe('tracking and extension probes (§3.4 steps 1–2)', () => {
