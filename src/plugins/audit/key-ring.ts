@@ -1,5 +1,5 @@
 import {parseGoTime, toEpochNanos} from '../canonical/index.js'
-import {PipelockError} from '../errors/index.js'
+import {PipelockError, shellWord} from '../errors/index.js'
 import {handOverPaths, resolvePinnedKey, type EvidenceKeyChoice, type ParsedEvidenceReceipt, type RotationEndorsement} from '../receipts/index.js'
 import {authorizeSignerForPayload, fingerprint, loadRoster, resolveKey, type LoadedRoster} from '../signing/index.js'
 
@@ -176,7 +176,9 @@ export class KeyRing {
     }
     if (this.plain !== undefined && this.named.size === 0) return {publicKey: this.plain}
     if (this.named.size > 0 || this.plain !== undefined) {
-      return {error: `no key for signer_key_id ${JSON.stringify(id)}: pass --key ${id}=HEX or a roster`}
+      // The id comes from the receipt file, which anyone may have written: quoted, so the line
+      // the hint tells the auditor to type cannot run something the id smuggled in.
+      return {error: `no key for signer_key_id ${JSON.stringify(id)}: pass --key ${shellWord(`${id}=HEX`)} or a roster`}
     }
     return undefined
   }

@@ -31,3 +31,10 @@ test('an unnamed key with a roster is a usage error, before the roster is read',
     (e: Error & {code?: string}) => e.code === 'USAGE' && e.message === '--key KEY cannot be combined with --roster: the roster decides every v2 signer, so the key would go unchecked; pass one of them, or name the key as --key ID=KEY',
   )
 })
+
+test('the --key hint for a signer with no key quotes the id from the receipt when a shell would read it', () => {
+  const ring = KeyRing.load({keys: [`ops=${K1}`]})
+  const receipt = (id: string) => ({signature: {signerKeyId: id}}) as unknown as Parameters<KeyRing['forEvidence']>[0]
+  assert.deepEqual(ring.forEvidence(receipt('billing')), {error: 'no key for signer_key_id "billing": pass --key billing=HEX or a roster'})
+  assert.deepEqual(ring.forEvidence(receipt('x$(touch pwned)')), {error: `no key for signer_key_id "x$(touch pwned)": pass --key 'x$(touch pwned)=HEX' or a roster`})
+})
