@@ -96,6 +96,12 @@ function events(p: RunningProxy, name: string): Array<Record<string, unknown>> {
 }
 
 
+/** The values of the Connection headers of a raw HTTP/1.1 answer's head, comma-joined. */
+function connectionHeaders(raw: string): string {
+  const head = raw.slice(0, raw.indexOf('\r\n\r\n'))
+  return head.split('\r\n').slice(1).filter((l) => /^connection:/i.test(l)).map((l) => l.slice(l.indexOf(':') + 1).trim()).join(', ')
+}
+
 /** The proxy's audit lines of the `/slow` request written since `from` lines of its stdout. */
 function slowLines(proxy: RunningProxy, from: number): string[] {
   return proxy.stdout().split('\n').slice(from).filter((l) => l.includes('/slow'))
@@ -160,6 +166,8 @@ describe('the kill switch answers in-flight work inside an intercepted tunnel be
     await closed
     assert.match(read(), /^HTTP\/1\.1 503 Service Unavailable\r\n/)
     assert.match(read(), /\r\nX-Pipelock-Block-Reason: kill_switch_active\r\n/i)
+    // The tunnel closes behind this answer: it offers no keep-alive.
+    assert.equal(connectionHeaders(read()), 'close')
     assert.ok(read().endsWith('\r\n\r\nkill switch active\n'), read())
     await aborted
     assert.ok(await until(async () => events(proxy, 'kill_switch_deny').some((e) => e.url === `https://localhost:${up.port}/slow`), 2000))
@@ -246,6 +254,7 @@ describe('a session terminate or reset answers the requests waiting inside an in
     await closed
     assert.match(read(), /^HTTP\/1\.1 403 Forbidden\r\n/)
     assert.match(read(), /\r\nX-Pipelock-Block-Reason: airlock_active\r\n/i)
+    assert.equal(connectionHeaders(read()), 'close')
     assert.ok(read().endsWith('\r\n\r\nairlock: request cut: session terminated\n'), read())
     await aborted
     await oneCutBlock(from, 'request cut: session terminated')

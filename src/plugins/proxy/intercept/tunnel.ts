@@ -10,7 +10,7 @@
  * `close`. The teardown of a cut by the kill switch or the session (`interceptTunnel`'s result) lets
  * the answers the cut gave inside the tunnel go out first (`cutTeardown`).
  */
-import type {IncomingMessage} from 'node:http'
+import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {Http2SecureServer, Http2ServerRequest} from 'node:http2'
 import {Socket} from 'node:net'
 import type {TLSSocket} from 'node:tls'
@@ -60,6 +60,10 @@ interface Live {
   upgrades: number
   /** Called each time an inner request or upgraded connection ends (a cut's teardown waits on it). */
   ended: () => void
+  /** The HTTP/1.1 inner responses not finished yet: a cut's teardown makes their answers say `Connection: close`. */
+  readonly h1: Set<ServerResponse>
+  /** A cut's teardown began: the tunnel closes once its answers are out, so none of them offers keep-alive. */
+  closing: boolean
   /** When the raw socket was handed to the TLS server (handshake timing). */
   handedAtMs: number
   /** Gives the handshake's set-up slot back (success, failure or close). */
@@ -114,7 +118,14 @@ export class InterceptServers {
         return void res.end('Request Header Fields Too Large\n')
       }
       l.inflight++
+      const h1 = 'stream' in req ? null : (res as unknown as ServerResponse)
+      if (h1 !== null) {
+        // The tunnel is about to close: an answer given now must not invite another request on it.
+        if (l.closing) h1.shouldKeepAlive = false
+        else l.h1.add(h1)
+      }
       res.once('close', () => {
+        if (h1 !== null) l.h1.delete(h1)
         l.inflight--
         l.ended()
       })
@@ -195,6 +206,11 @@ export const KILL_SWITCH_DRAIN_MS = 1000
  */
 function cutTeardown(live: Live): () => void {
   return () => {
+    // The cut's answers (given in this turn, after this) and any request finishing within the
+    // bound say `Connection: close` on HTTP/1.1: the client must not send another request into a
+    // tunnel being torn down. (HTTP/2 has no such header; its streams end, then the connection.)
+    live.closing = true
+    for (const res of live.h1) if (!res.headersSent) res.shouldKeepAlive = false
     const busy = (): boolean => live.inflight !== 0 || live.upgrades !== 0
     if (!busy()) return live.close()
     const done = (): void => {
@@ -223,7 +239,7 @@ export function interceptTunnel(ports: InterceptPorts, t: TunnelContext, conn: T
     close()
     return close
   }
-  const live: Live = {ports, tunnel: t, close, inflight: 0, upgrades: 0, ended: () => undefined, handedAtMs: 0, handshakeSettled: () => undefined, idleMs}
+  const live: Live = {ports, tunnel: t, close, inflight: 0, upgrades: 0, ended: () => undefined, h1: new Set(), closing: false, handedAtMs: 0, handshakeSettled: () => undefined, idleMs}
   const noCertificate = (e: unknown): void => {
     // A name no certificate can carry (non-ASCII): the client handshake cannot succeed.
     icpt.count('handshake_error')
