@@ -280,4 +280,26 @@ describe('a session terminate or reset answers the requests waiting inside an in
     session.destroy()
     await oneCutBlock(from, 'request cut: session reset')
   })
+
+  it('a wss:// relayed inside the tunnel, `pipelock session terminate`: closed 1008, and counted once with its tunnel (1 connection cut)', async () => {
+    const agent = 'tunnel-wss'
+    const key = `${agent}|127.0.0.1`
+    const s = await tlsThroughProxy(proxy.port, `localhost:${up.port}`, ca, undefined, {'X-Pipelock-Agent': agent})
+    const ws = new WebSocket(`wss://localhost:${up.port}/`, {perMessageDeflate: false, createConnection: () => s})
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve)
+      ws.once('error', reject)
+    })
+    const echoed = new Promise<string>((resolve) => ws.once('message', (d) => resolve(d.toString())))
+    ws.send('before the terminate')
+    assert.equal(await echoed, 'before the terminate')
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)))
+    assert.deepEqual(runCli(['session', 'terminate', key, '--api-url', proxy.addr, '--api-token', TOKEN], {env: {...process.env, PIPELOCK_API_URL: '', PIPELOCK_CONFIG: ''}}), {
+      status: 0,
+      stderr: `WARNING: terminated session ${key} — 1 in-flight connection was cut.\n`,
+      stdout: `terminated ${key}: previous_tier=none level=normal score=0.00 cee_cleared=false\n`,
+    })
+    assert.equal(await closed, 1008)
+    assert.ok(await until(async () => s.destroyed, 2000))
+  })
 })

@@ -282,10 +282,11 @@ export class ProxySessions {
    * the session enters airlock hard or drain, or is reset or terminated. Cut at once when the
    * session is already hard/drain, unless `admitted`: the work was let through under the tier in
    * force (a streamed `GET` at hard), so only a later change cuts it. `cancel` is told the cause
-   * (relay/live-cut.ts words it). Returns the unregister function.
+   * (relay/live-cut.ts words it). `counted` false for work inside an intercepted tunnel, which the
+   * tunnel's own registration counts. Returns the unregister function.
    */
-  registerLive(t: RequestSession, cancel: (cause: LiveCutCause) => void, admitted = false): () => void {
-    return this.manager.registerLive(t.session, cancel, admitted)
+  registerLive(t: RequestSession, cancel: (cause: LiveCutCause) => void, admitted = false, counted = true): () => void {
+    return this.manager.registerLive(t.session, cancel, admitted, counted)
   }
 
   /**

@@ -396,16 +396,19 @@ export class SessionManager {
    * Registers live work (a tunnel, a WebSocket) to cut when the session enters hard or drain or
    * is reset/terminated. A registration while already hard/drain is cut at once, unless
    * `admitted`: the work was judged under the tier in force (an MCP read the hard tier let
-   * through), so only a later change cuts it. `cancel` is told why it is cut. Returns the
+   * through), so only a later change cuts it. `cancel` is told why it is cut. `counted` false:
+   * the work lives inside other registered work (a `wss://` relay inside its intercepted tunnel),
+   * which is the connection a reset or terminate counts (`Session.innerCancels`). Returns the
    * unregister function.
    */
-  registerLive(s: Session, cancel: (cause: LiveCutCause) => void, admitted = false): () => void {
+  registerLive(s: Session, cancel: (cause: LiveCutCause) => void, admitted = false, counted = true): () => void {
     if (!admitted && (s.airlockTier === 'hard' || s.airlockTier === 'drain')) {
       cancel(s.airlockTier)
       return () => undefined
     }
-    s.cancels.add(cancel)
-    return () => void s.cancels.delete(cancel)
+    const set = counted ? s.cancels : s.innerCancels
+    set.add(cancel)
+    return () => void set.delete(cancel)
   }
 
   /**

@@ -83,6 +83,12 @@ export class Session {
   /** Live work (tunnels, WebSockets) to cut on reset/terminate and on entering airlock hard/drain. */
   readonly cancels = new Set<(cause: LiveCutCause) => void>()
   /**
+   * Live work inside other live work of the session (a `wss://` relay or a stream inside an
+   * intercepted tunnel): cut with the rest, but not counted, since the operator sees the agent's
+   * connection (the tunnel) counted once.
+   */
+  readonly innerCancels = new Set<(cause: LiveCutCause) => void>()
+  /**
    * Buffered fetch/forward/reverse exchanges and requests held for an operator, still waiting on
    * their answer: only a reset or terminate cuts them (entering hard or drain lets them finish, so
    * a drain can complete). Each returns whether it cut anything (an exchange whose answer is
@@ -110,11 +116,13 @@ export class Session {
     if (this.events.length > MAX_RECENT_EVENTS) this.events.shift()
   }
 
-  /** Fires and forgets every registered cancel function, telling each why; returns how many there were. */
+  /** Fires and forgets every registered cancel function, telling each why; returns how many connections they were (`innerCancels` not counted). */
   cancelAll(cause: LiveCutCause): number {
     const fns = [...this.cancels]
+    const inner = [...this.innerCancels]
     this.cancels.clear()
-    for (const f of fns) {
+    this.innerCancels.clear()
+    for (const f of [...fns, ...inner]) {
       try {
         f(cause)
       } catch {

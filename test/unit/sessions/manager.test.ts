@@ -291,6 +291,16 @@ test('reset clears level, score, threshold, block_all, windows and cancels live 
   assert.equal(s.events.length, 0)
 })
 
+test('terminate counts live work once: work registered as inside other work (counted false) is cut but not counted', () => {
+  const {m} = manager()
+  const s = m.touch('t|4.4.4.5', 't', '4.4.4.5')
+  const causes: string[] = []
+  m.registerLive(s, (cause) => void causes.push(`tunnel ${cause}`))
+  m.registerLive(s, (cause) => void causes.push(`inner ${cause}`), false, false)
+  assert.equal(m.reset(s, 'terminate').connectionsCut, 1)
+  assert.deepEqual(causes, ['tunnel terminate', 'inner terminate'])
+})
+
 test('recent events are capped at 20', () => {
   const {m} = manager()
   const s = m.touch('k', 'anonymous', 'k')

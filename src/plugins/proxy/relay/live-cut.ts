@@ -62,7 +62,8 @@ export class LiveCut {
       cut()
     }
     this.undo.push(ports.trackStream(() => fire(KILL_SWITCH_BLOCK), b.clientIp, KILL_SWITCH_ANSWERS[b.transport].allowlist))
-    if (sessions !== null && session !== null) this.undo.push(sessions.registerLive(session, (cause) => fire(sessionCut(cause)), true))
+    // A stream inside an intercepted tunnel is cut with its tunnel, which is the one connection counted.
+    if (sessions !== null && session !== null) this.undo.push(sessions.registerLive(session, (cause) => fire(sessionCut(cause)), true, b.transport !== 'intercept'))
   }
 
   /** The cut's Decision fields, or null when the stream was not cut. */

@@ -231,12 +231,14 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
   killers.push(untrack)
 
   // ---- airlock hard/drain, reset and terminate cut the connection (OP §6 item 4), one receipt.
+  // A `wss://` relayed inside an intercepted tunnel is the agent's one connection with its tunnel:
+  // the tunnel's registration counts it in `connections_cut`, this one only closes the relay.
   if (o.session !== null && o.sessions) {
     killers.push(
       o.sessions.registerLive(o.session, (cause) => {
         const why = sessionCutCause(cause)
         policyClose({stage: 'session', layer: 'airlock', reason: 'airlock_active', detail: `connection cut: ${why}`, direction: 'client_to_server', upstreamReason: why, scanner: 'airlock'})
-      }),
+      }, false, o.base.transport !== 'intercept'),
     )
   }
 
