@@ -5,6 +5,8 @@
  *   drain through the admin API: the pending request gets `-32001 … live stream cut`
  *   (`airlock_active`) as its last event, the upstream stream is closed, and a signed receipt
  *   (layer `airlock`) records the cut in the chain that verifies;
+ * - a terminate of the session cuts it the same way, and the error, stderr line and receipt say
+ *   `terminated` (the tier after the terminate, `none`, does not tell the cause);
  * - the kill switch thrown through the admin API cuts an SSE answer still streaming the same way:
  *   the pending request gets the kill-switch error (`-32004`, `kill_switch_active`) as its last
  *   event, the upstream stream is closed, and a receipt (layer `kill_switch`) records the cut;
@@ -196,6 +198,20 @@ describe('pipelock run --mcp-listen: the airlock cuts live MCP streams and holds
     assert.equal(JSON.parse((await mcpPost(url, call(10, 'read_file'), from)).body).result.content[0].text, 'read_file done')
   })
 
+  it('a terminate of the session cuts an open SSE answer and records the terminate, not a reset', async () => {
+    const from = '127.0.0.8'
+    let streaming!: () => void
+    const started = new Promise<void>((r) => (streaming = r))
+    const exchange = mcpPost(url, call(11, 'watch'), from, () => streaming())
+    await started
+    const r = await rawHttp(proxy.port, {method: 'POST', path: `/api/v1/sessions/${from}/terminate`, headers: {authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json'}, body: '{}'})
+    assert.equal(r.status, 200, r.body)
+    assert.equal((JSON.parse(r.body) as {connections_cut: number}).connections_cut, 1)
+    assert.equal((await exchange).body, `data: ${PROGRESS}\n\n` +
+      'data: {"jsonrpc":"2.0","id":11,"error":{"code":-32001,"message":"pipelock: session terminated: live stream cut","data":{"block_reason":"airlock_active"}}}\n\n')
+    assert.ok(proxy.stderr().includes(`pipelock: live stream cut: session ${from} terminated\n`), proxy.stderr())
+  })
+
   it('each cut is one signed receipt (layer airlock, layer kill_switch) in the chain, which verifies', async () => {
     assert.equal(await proxy.stop(), 0)
     const evidence = path.join(dir, 'evidence')
@@ -207,6 +223,8 @@ describe('pipelock run --mcp-listen: the airlock cuts live MCP streams and holds
     const cuts = records.filter((r) => r.transport === 'mcp_http_listener' && r.layer === 'airlock' && r.target === 'response:1')
     assert.equal(cuts.length, 1, JSON.stringify(records.filter((r) => r.layer === 'airlock')))
     assert.deepEqual([cuts[0]!.verdict, cuts[0]!.pattern], ['block', 'airlock:drain'])
+    const terminated = records.filter((r) => r.transport === 'mcp_http_listener' && r.layer === 'airlock' && r.target === 'response:11')
+    assert.deepEqual(terminated.map((r) => [r.verdict, r.pattern]), [['block', 'airlock:session_terminated']])
     const switched = records.filter((r) => r.transport === 'mcp_http_listener' && r.layer === 'kill_switch')
     assert.deepEqual(switched.map((r) => [r.verdict, r.target, r.pattern]), [['block', 'response:9', 'kill_switch:api']], JSON.stringify(switched))
     const v = runCli(['verify-receipt', '--chain', evidence, '--key', path.join(dir, 'receipt.pub'), '--json'])

@@ -169,7 +169,7 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
       if (res.headersSent) return void res.end(cd.forward === null ? undefined : sseEvent(cd.forward))
       return cd.forward === null ? sendStatus(res, 202) : sendJson(res, 200, cd.forward)
     }
-    const unregister = ctx.state.session?.registerLive?.((tier) => cutWith(() => liveCutDecision(ctx, subject, tier)))
+    const unregister = ctx.state.session?.registerLive?.((cause) => cutWith(() => liveCutDecision(ctx, subject, cause)))
     if (unregister !== undefined) res.once('close', unregister)
     // The sources the runtime honours decide (`mcp proxy`: config and sentinel; the run: all four).
     const switchOn = (): McpDecision | null => {

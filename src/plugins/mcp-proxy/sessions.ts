@@ -8,7 +8,7 @@
  * passes the proxy's (the admin API then sees MCP sessions next to HTTP ones).
  */
 import {classifyMcpToolCall, levelLabel, type BaseAction, type Session, type SessionManager, type SignalKind} from '../sessions/index.js'
-import type {McpAddressHold, McpAirlockDeny, McpSessionHandle, McpSessionSource, McpTaintVerdict, McpTransport} from '../mcp/index.js'
+import type {McpAddressHold, McpAirlockDeny, McpLiveCutCause, McpSessionHandle, McpSessionSource, McpTaintVerdict, McpTransport} from '../mcp/index.js'
 
 const PREFIX: Record<Exclude<McpTransport, 'mcp_http_listener'>, string> = {
   mcp_stdio: 'mcp-stdio-',
@@ -132,11 +132,11 @@ class Handle implements McpSessionHandle {
       : {kind: 'block_all', label: levelLabel(by.level), session: by.key, clientIp: by.clientIp}
   }
 
-  registerLive(cut: (tier: string) => void): () => void {
-    const s = this.s
+  registerLive(cut: (cause: McpLiveCutCause) => void): () => void {
     // The message was judged by the gate under the tier in force (a read at hard may stream its
-    // answer): only entering hard or drain afterwards, a reset or a terminate cuts it.
-    return this.m.registerLive(s, () => cut(s.airlockTier), true)
+    // answer): only entering hard or drain afterwards, a reset or a terminate cuts it. The cause
+    // is the manager's, not the tier read after the cut (a reset or terminate leaves it `none`).
+    return this.m.registerLive(this.s, cut, true)
   }
 
   taintCall(tool: string, args: unknown): McpTaintVerdict | null {

@@ -10,7 +10,7 @@
 import {upstreamErrorText} from './upstream-error.js'
 import WebSocket from 'ws'
 import {PipelockError} from '../errors/index.js'
-import {liveCutDecision, newSessionState, trimGoSpace, type McpContext} from '../mcp/index.js'
+import {liveCutDecision, liveCutWords, newSessionState, trimGoSpace, type McpContext} from '../mcp/index.js'
 import {MAX_LINE_BYTES, readLines} from './line-reader.js'
 import type {StdioClientSide} from './runtime.js'
 import {SerialLane} from './scan-lane.js'
@@ -67,11 +67,13 @@ export async function runWsBridge(o: WsBridgeOptions): Promise<number> {
     const sess = ctx.state.session
     if (registered || sess == null || sess.registerLive === undefined) return
     registered = true
-    const unregister = sess.registerLive((tier) => {
+    const unregister = sess.registerLive((cause) => {
       if (ws.readyState !== WebSocket.OPEN) return
-      o.recorder.record(liveCutDecision(ctx, {id: null, method: '', tool: ''}, tier))
-      failure ??= `upstream: connection cut: session ${sess.key} ${tier === 'hard' || tier === 'drain' ? `in airlock ${tier}` : 'reset'}`
-      ws.close(1008, 'session quarantined')
+      o.recorder.record(liveCutDecision(ctx, {id: null, method: '', tool: ''}, cause))
+      const words = liveCutWords(cause)
+      failure ??= `upstream: connection cut: session ${sess.key} ${words}`
+      // The origin is told the cause too, as the HTTP proxy's WebSocket relay tells it.
+      ws.close(1008, `session ${words}`)
     })
     ws.once('close', unregister)
   }

@@ -4,7 +4,7 @@
 // recorded would-block per message that is forwarded, while the blocks HTTP never downgrades stand.
 import assert from 'node:assert/strict'
 import {after, test} from 'node:test'
-import {decideRequest} from '../../../src/plugins/mcp/index.js'
+import {decideRequest, liveCutDecision, liveCutWords} from '../../../src/plugins/mcp/index.js'
 import {buildMcpRuntime, type McpRuntime} from '../../../src/plugins/mcp-proxy/index.js'
 import {AuditLog, ReceiptSink, type AirlockChange} from '../../../src/plugins/proxy/index.js'
 import {classifyMcp} from '../../../src/plugins/recorder/index.js'
@@ -164,4 +164,30 @@ test('an unbound listener client is held by what its address earned in another s
   // A stdio invocation session has no address: never held by one.
   const stdio = new Session(esc)
   assert.equal(stdio.req(call(5, 'read_file', {path: '/tmp/x'})).verdict, 'allow')
+})
+
+test('a live MCP cut records the cause the session manager gives it, not the tier after the cut (terminate, reset, evicted, hard)', () => {
+  const rt = runtime(AIRLOCK)
+  const s = new Session(rt)
+  assert.equal(s.req(call(1, 'read_file', {path: '/tmp/x'})).verdict, 'allow')
+  const m = rt.sessions!.manager
+  const handle = s.ctx.state.session!
+  const seen: string[] = []
+  const cutOnce = (act: () => void): void => {
+    const unregister = handle.registerLive!((cause) => {
+      const d = liveCutDecision(s.ctx, {id: '1', method: 'tools/call', tool: 'read_file'}, cause)
+      seen.push(`${d.pattern} | ${d.notes.join(' ')} | ${d.forward}`)
+    })
+    act()
+    unregister()
+  }
+  cutOnce(() => m.reset(m.get('mcp-stdio-1')!, 'terminate'))
+  cutOnce(() => m.reset(m.get('mcp-stdio-1')!, 'reset'))
+  cutOnce(() => m.setAirlock(m.get('mcp-stdio-1')!, 'hard', 'api', 'manual', 'admin_api'))
+  assert.deepEqual(seen, [
+    `airlock:session_terminated | live stream cut: session mcp-stdio-1 terminated | ${err(1, -32001, 'pipelock: session terminated: live stream cut', 'airlock_active')}`,
+    `airlock:session_reset | live stream cut: session mcp-stdio-1 reset | ${err(1, -32001, 'pipelock: session reset: live stream cut', 'airlock_active')}`,
+    `airlock:hard | live stream cut: session mcp-stdio-1 in airlock hard | ${err(1, -32001, 'pipelock: session in airlock hard: live stream cut', 'airlock_active')}`,
+  ])
+  assert.equal(liveCutWords('evicted'), 'evicted')
 })

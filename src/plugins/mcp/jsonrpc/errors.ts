@@ -41,6 +41,8 @@ export const MCP_ERRORS = Object.freeze({
   escalation: {code: -32001, message: 'pipelock: session escalation level {}', reason: 'escalation_level'},
   // [ext] the airlock on MCP (operations §6 item 3; docs/mcp.md "Airlock"): `{}` = `<tier>: <action class> message refused`.
   airlock: {code: -32001, message: 'pipelock: session in airlock {}', reason: 'airlock_active'},
+  // [ext] a live stream cut by the operator's reset or terminate of its session, or its eviction: `{}` = `terminated|reset|evicted`.
+  session_cut: {code: -32001, message: 'pipelock: session {}: live stream cut', reason: 'airlock_active'},
   redirect_output_response: {code: -32001, message: 'pipelock: redirect handler output blocked by response scanning', reason: 'prompt_injection'},
   redirect_output_dlp: {code: -32001, message: 'pipelock: redirect handler output blocked by DLP scanning', reason: 'dlp_match'},
   tool_policy: {code: -32002, message: 'pipelock: request blocked by tool call policy', reason: 'tool_policy_deny'},

@@ -10,6 +10,7 @@
 import {errorLine, mcpError, type McpError} from '../jsonrpc/errors.js'
 import type {McpDecision} from './decision.js'
 import {sessionOf} from './session-gates.js'
+import type {McpLiveCutCause} from './session-step.js'
 import type {McpContext} from './request.js'
 import type {KillSwitchView} from './settings.js'
 
@@ -20,19 +21,34 @@ export interface LiveCutSubject {
   readonly tool: string
 }
 
+/** How a cut's cause reads after the session's key: `in airlock hard`, `terminated`, `reset`, `evicted`. */
+export function liveCutWords(cause: McpLiveCutCause): string {
+  switch (cause) {
+    case 'terminate':
+      return 'terminated'
+    case 'reset':
+      return 'reset'
+    case 'evicted':
+      return 'evicted'
+    default:
+      return `in airlock ${cause}`
+  }
+}
+
 /**
- * The block Decision of a cut stream: stage `session`, layer `airlock`, reason `airlock_active`
- * (a reset or terminate, tier `none`, says so in its finding). `forward` is the error the client
- * gets for its pending request, in place of the answer the stream would have carried; null
- * when nothing was pending.
+ * The block Decision of a cut stream: stage `session`, layer `airlock`, reason `airlock_active`,
+ * its error, finding and note naming the cause (a terminated session is not said to be reset or
+ * quarantined). `forward` is the error the client gets for its pending request, in place of the
+ * answer the stream would have carried; null when nothing was pending.
  */
-export function liveCutDecision(ctx: McpContext, subject: LiveCutSubject, tier: string): McpDecision {
+export function liveCutDecision(ctx: McpContext, subject: LiveCutSubject, cause: McpLiveCutCause): McpDecision {
   const sess = sessionOf(ctx)
-  const why = tier === 'hard' || tier === 'drain' ? tier : 'none'
-  const pattern = why === 'none' ? 'airlock:session_reset' : `airlock:${why}`
+  const tier = cause === 'hard' || cause === 'drain'
+  const words = liveCutWords(cause)
+  const pattern = tier ? `airlock:${cause}` : `airlock:session_${words}`
   return cutDecision(ctx, subject, {
-    stage: 'session', layer: 'airlock', err: mcpError('airlock', `${why}: live stream cut`), findings: [pattern], pattern,
-    note: `live stream cut: session ${sess?.key ?? ''} ${why === 'none' ? 'reset' : `in airlock ${why}`}`,
+    stage: 'session', layer: 'airlock', err: tier ? mcpError('airlock', `${cause}: live stream cut`) : mcpError('session_cut', words), findings: [pattern], pattern,
+    note: `live stream cut: session ${sess?.key ?? ''} ${words}`,
   })
 }
 

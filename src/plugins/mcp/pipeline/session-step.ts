@@ -48,13 +48,20 @@ export interface McpSessionHandle {
   addressHold?(method: string, tool: string): McpAddressHold | null
   /**
    * Registers a live stream of the session (a listener's exchange waiting on or streaming its
-   * upstream answer, a WebSocket bridge) to be cut when the session enters airlock hard or drain
-   * (from a lower tier, or hard → drain), or is reset or terminated; `cut` gets the tier the
-   * session is in then. A stream opened under the tier in force is not cut for it (the gate let
-   * its message through). Returns the unregister function.
+   * upstream answer, a WebSocket bridge, a stdio wrap's calls waiting on the server) to be cut
+   * when the session enters airlock hard or drain (from a lower tier, or hard → drain), is reset
+   * or terminated, or is evicted; `cut` is told which. A stream opened under the tier in force is
+   * not cut for it (the gate let its message through). Returns the unregister function.
    */
-  registerLive?(cut: (tier: string) => void): () => void
+  registerLive?(cut: (cause: McpLiveCutCause) => void): () => void
 }
+
+/**
+ * What cut a live MCP stream: the operator's reset or terminate, the session entering airlock
+ * hard or drain, or its eviction (the session manager's LiveCutCause). After a reset or terminate
+ * the session's tier is `none`, so the tier cannot tell the cause: the cut is told it.
+ */
+export type McpLiveCutCause = 'reset' | 'terminate' | 'hard' | 'drain' | 'evicted'
 
 /** An address hold (`addressHold`): the tier or level, and the session of the same address that earned it. */
 export type McpAddressHold =
