@@ -14,6 +14,7 @@ import {ERROR_REGISTRY, PipelockError} from '../errors/index.js'
 import {errorLine, mcpError, newSessionState, trimGoSpace, type McpContext, type McpDecision} from '../mcp/index.js'
 import {LineTooLongError, MAX_LINE_BYTES, readLines} from './line-reader.js'
 import type {StdioClientSide} from './runtime.js'
+import {StdioCallCuts} from './stdio-cut.js'
 
 export interface StdioWrapOptions extends StdioClientSide {
   readonly command: string
@@ -96,18 +97,26 @@ export async function runStdioWrap(o: StdioWrapOptions): Promise<WrapResult> {
   let streamError: string | null = null
   let childGone = false
   const stderrDone = pipeStderr(child, o.log)
+  // Calls out to the server are cut by the kill switch and the session's airlock (stdio-cut.ts).
+  const calls = new StdioCallCuts(ctx, o.runtime.killSwitch, (d) => o.recorder.record(d), (line) => void writeLine(o.clientOut, line, o.log), o.log)
 
   /** Every non-blank line of `from`: one decision, recorded, then its lines written (back-pressured). */
   // Each direction is one loop: a message is decided (large ones on the scan pool), recorded and
   // written before the next line is read, so per-direction order holds and the read back-pressures.
   const offload = o.runtime.offload
   const relay = async (from: Readable, decide: (c: McpContext, raw: string) => McpDecision | Promise<McpDecision>, onward: Writable, back: Writable): Promise<void> => {
+    const fromClient = from === o.clientIn
     for await (const raw of readLines(from)) {
-      if (childGone && from === o.clientIn) break
+      if (childGone && fromClient) break
       if (trimGoSpace(raw) === '') continue
+      // The server's answer to a call that was cut (answered already) is dropped unread.
+      if (!fromClient && calls.lateAnswer(raw)) continue
       const d = await decide(ctx, raw)
+      // A cut while it was being decided (on the scan pool): dropped too.
+      if (!fromClient && calls.answered(d)) continue
       o.recorder.record(d)
       if (d.answer !== null) await writeLine(back, d.answer, o.log)
+      if (fromClient && d.forward !== null) calls.forwarded(d)
       if (d.forward !== null) await writeLine(onward, d.forward, o.log)
     }
   }
@@ -143,6 +152,7 @@ export async function runStdioWrap(o: StdioWrapOptions): Promise<WrapResult> {
   const status = await exited
   childGone = true
   await serverLoop
+  calls.stop()
   await watchdog
   // The client may still be blocked on stdin: stop reading it (fix Q30).
   o.clientIn.pause()

@@ -1,0 +1,134 @@
+/**
+ * `pipelock mcp proxy -- <server>` with a tools/call still waiting on its server (a real stdio MCP
+ * server script that holds its answer to `slow` until its next message), through the built CLI:
+ * - the kill switch coming on (sentinel file) answers the waiting call at once with the
+ *   kill-switch error the gate gives a new call while the switch is on, and says so on stderr;
+ * - the session entering airlock hard through the admin API answers it with `-32001 … session in
+ *   airlock hard: live stream cut`; a terminate of the wrap's invocation session is refused (400);
+ * - the server's late answer to the cut call is dropped: the client sees the answer to its next
+ *   call, which the server wrote after it, and not that one.
+ */
+import assert from 'node:assert/strict'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {after, before, describe, it} from 'node:test'
+import {request} from 'undici'
+import {spawnMcpProxy} from './mcp-drive.js'
+
+/** Holds its answer to tools/call `slow` (saying so on stderr) until its next message, then answers both, in order. */
+const SERVER = `
+import {createInterface} from 'node:readline'
+const held = []
+const reply = (id, text) => process.stdout.write(JSON.stringify({jsonrpc: '2.0', id, result: {content: [{type: 'text', text}]}}) + '\\n')
+for await (const line of createInterface({input: process.stdin})) {
+  const m = JSON.parse(line)
+  if (m.id === undefined) continue
+  if (m.method === 'initialize') {
+    process.stdout.write(JSON.stringify({jsonrpc: '2.0', id: m.id, result: {protocolVersion: '2025-06-18', capabilities: {tools: {}}, serverInfo: {name: 'slow', version: '1'}}}) + '\\n')
+    continue
+  }
+  for (const id of held.splice(0)) reply(id, 'slow done')
+  if (m.params?.name === 'slow') {
+    held.push(m.id)
+    process.stderr.write('holding ' + m.id + '\\n')
+    continue
+  }
+  reply(m.id, m.params?.name + ' done')
+}
+`
+
+const INIT = '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}'
+const call = (id: number, name: string): string => `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"${name}","arguments":{}}}`
+const done = (id: number, name: string): string => `{"jsonrpc":"2.0","id":${id},"result":{"content":[{"type":"text","text":"${name} done"}]}}`
+
+let dir = ''
+before(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'pl-mcp-stdio-cut-'))
+  writeFileSync(path.join(dir, 'server.mjs'), SERVER)
+})
+after(() => rmSync(dir, {recursive: true, force: true}))
+
+/** The wrap over the slow server with `yaml` as its config: its stdin, its stdout lines and stderr, a wait on them. */
+function wrap(yaml: string) {
+  const cfg = path.join(dir, `${Math.random().toString(36).slice(2)}.yaml`)
+  writeFileSync(cfg, yaml, {mode: 0o600})
+  const w = spawnMcpProxy(['--config', cfg, '--', process.execPath, path.join(dir, 'server.mjs')], {PATH: process.env.PATH ?? ''})
+  const lines = (): string[] => w.out().split('\n').filter((l) => l !== '')
+  const until = async (f: () => boolean): Promise<void> => {
+    const deadline = Date.now() + 15_000
+    while (!f() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+    assert.ok(f(), `stdout:\n${w.out()}\nstderr:\n${w.err()}`)
+  }
+  const send = (line: string): void => void w.p.stdin.write(line + '\n')
+  return {w, lines, until, send}
+}
+
+/** The error object of the answer to `id` among `lines`. */
+function errorOf(lines: string[], id: number): unknown {
+  const l = lines.find((x) => x.startsWith(`{"jsonrpc":"2.0","id":${id},`))
+  assert.ok(l !== undefined, lines.join('\n'))
+  return (JSON.parse(l) as {error?: unknown}).error
+}
+
+describe('mcp proxy -- <server>: a call waiting on the server is cut by the kill switch and the airlock', {timeout: 60_000}, () => {
+  it('the kill switch: the waiting call gets the gate\'s kill-switch error at once, the late answer is dropped', async () => {
+    const sentinel = path.join(dir, 'kill')
+    const {w, lines, until, send} = wrap(`kill_switch:\n  sentinel_file: ${sentinel}\n`)
+    try {
+      send(INIT)
+      await until(() => lines().length === 1)
+      send(call(2, 'slow'))
+      await until(() => w.err().includes('holding 2\n'))
+      writeFileSync(sentinel, '')
+      await until(() => lines().length === 2)
+      assert.ok(w.err().includes('pipelock: response kill switch cut the exchange in flight (source=sentinel)\n'), w.err())
+      // A new call while the switch is on gets the gate's answer: the same error.
+      send(call(3, 'fast'))
+      await until(() => lines().length === 3)
+      assert.deepEqual(errorOf(lines(), 2), errorOf(lines(), 3))
+      assert.equal((errorOf(lines(), 2) as {data: {block_reason: string}}).data.block_reason, 'kill_switch_active')
+      rmSync(sentinel)
+      // The server answers the held call first, then this one: only this one reaches the client.
+      send(call(4, 'fast'))
+      await until(() => lines().length === 4)
+      assert.equal(lines()[3], done(4, 'fast'))
+      assert.ok(w.err().includes('pipelock: dropped the MCP server\'s late answer to id 2: the call was cut\n'), w.err())
+      assert.equal(lines().filter((l) => l.includes('slow done')).length, 0, lines().join('\n'))
+    } finally {
+      w.p.kill()
+    }
+  })
+
+  it('airlock hard through the admin API: the waiting call gets -32001 `live stream cut`; a terminate is refused for the invocation session', async () => {
+    const token = 'mcp-stdio-cut-token'
+    const {w, lines, until, send} = wrap(`session_profiling:\n  enabled: true\nairlock:\n  enabled: true\nkill_switch:\n  api_listen: "127.0.0.1:0"\n  api_token: ${token}\n`)
+    const api = async (p: string, body: string) => {
+      const addr = /session admin API on (\S+)/.exec(w.err())![1]!
+      const r = await request(`http://${addr}/api/v1/sessions/mcp-stdio-1/${p}`, {method: 'POST', headers: {authorization: `Bearer ${token}`}, body})
+      return {status: r.statusCode, body: await r.body.text()}
+    }
+    try {
+      await until(() => /session admin API on \S+/.test(w.err()))
+      send(INIT)
+      await until(() => lines().length === 1)
+      send(call(2, 'slow'))
+      await until(() => w.err().includes('holding 2\n'))
+      // The session API cannot reset or terminate a wrap's invocation session: nothing is cut by it.
+      const refused = await api('terminate', '{}')
+      assert.deepEqual([refused.status, JSON.parse(refused.body)], [400, {error: 'cannot terminate invocation session; only identity sessions are terminable'}])
+      assert.equal(lines().length, 1)
+      assert.equal((await api('airlock', '{"tier":"hard"}')).status, 200)
+      await until(() => lines().length === 2)
+      assert.equal(lines()[1], '{"jsonrpc":"2.0","id":2,"error":{"code":-32001,"message":"pipelock: session in airlock hard: live stream cut","data":{"block_reason":"airlock_active"}}}')
+      assert.ok(w.err().includes('pipelock: live stream cut: session mcp-stdio-1 in airlock hard\n'), w.err())
+      assert.equal((await api('airlock', '{"tier":"none"}')).status, 200)
+      send(call(3, 'fast'))
+      await until(() => lines().length === 3)
+      assert.equal(lines()[2], done(3, 'fast'))
+      assert.ok(w.err().includes('pipelock: dropped the MCP server\'s late answer to id 2: the call was cut\n'), w.err())
+    } finally {
+      w.p.kill()
+    }
+  })
+})
