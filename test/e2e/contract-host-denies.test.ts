@@ -10,7 +10,8 @@ import {rawHttp, type RunningProxy, startProxy, tempDir} from './proxy-harness.j
 // enforces only `POST /v1/cart/items` on 127.0.0.32 and keeps `/v1/checkout` capture-only. A port
 // other than 80 is refused for the whole host, and a path no enforce rule matches is the host's
 // default deny: the 403 names the host (and the port, or the capture-only rule that matches the
-// request), and the receipt names no rule. Every request here is blocked before any upstream.
+// request), and the receipt names no rule. So is a path with no canonical form when no single path
+// rule applies to the request. Every request here is blocked before any upstream.
 
 const HOST = '127.0.0.32'
 const ENFORCED = 'r-30c49a8016bfcecab817' // the golden's `POST /v1/cart/items` rule
@@ -34,8 +35,8 @@ describe('learn_lock live: blocks of the host, not of a rule', {timeout: 90_000}
     await proxy?.stop()
   })
 
-  const get = (url: string) =>
-    rawHttp(proxy!.port, {path: url, headers: {'x-pipelock-agent': 'shop-agent'}})
+  const get = (url: string, method = 'GET') =>
+    rawHttp(proxy!.port, {method, path: url, headers: {'x-pipelock-agent': 'shop-agent'}})
 
   it('set-up: the split contract promoted, the proxy with a flight recorder', async () => {
     assert.equal(promoted.code, 0, promoted.stderr)
@@ -72,7 +73,18 @@ describe('learn_lock live: blocks of the host, not of a rule', {timeout: 90_000}
     assert.match(other.body, /\(no enforce rule of host 127\.0\.0\.32 matches\)\n$/)
   })
 
-  it('the receipts of those blocks name no rule', async () => {
+  it('a path with no canonical form: the one enforce rule for POST is named; for GET, no path rule applies, the host is', async () => {
+    const post = await get(`http://${HOST}//v1/cart/items`, 'POST')
+    assert.equal(post.status, 403, post.body)
+    assert.equal(post.headers['x-pipelock-block-reason'], 'contract_invalid_path')
+    assert.match(post.body, new RegExp(`^blocked: contract_invalid_path: request not allowed by contract sha256:[0-9a-f]{64} \\(rule ${ENFORCED}\\)\\n$`))
+    const r = await get(`http://${HOST}//v1/cart/items`)
+    assert.equal(r.status, 403, r.body)
+    assert.equal(r.headers['x-pipelock-block-reason'], 'contract_invalid_path')
+    assert.match(r.body, new RegExp(`^blocked: contract_invalid_path: request not allowed by contract sha256:[0-9a-f]{64} \\(the path of this GET to host 127\\.0\\.0\\.32 has no canonical form, so the host's path rules cannot judge it\\)\\n$`))
+  })
+
+  it('the receipts of those blocks name no rule, save the one path rule that decided', async () => {
     await proxy!.stop()
     proxy = undefined
     const records: ActionRecord[] = []
@@ -87,6 +99,8 @@ describe('learn_lock live: blocks of the host, not of a rule', {timeout: 90_000}
       [`http://${HOST}:8080/v1/cart/items`, 'block', 'contract', undefined],
       [`http://${HOST}/v1/checkout`, 'block', 'contract', undefined],
       [`http://${HOST}/v1/products`, 'block', 'contract', undefined],
+      [`http://${HOST}//v1/cart/items`, 'block', 'contract', ENFORCED],
+      [`http://${HOST}//v1/cart/items`, 'block', 'contract', undefined],
     ])
   })
 })

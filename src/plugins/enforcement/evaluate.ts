@@ -1,6 +1,6 @@
 import {goTrimSpace, type JsonObject} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
-import {candidateRules, indexContract, lifecycleProblem, mcpKey, type ContractIndex} from './contract-index.js'
+import {candidateRules, indexContract, lifecycleProblem, mcpKey, type ContractIndex, type IndexedHttpRule} from './contract-index.js'
 import {canonicalRequestPath, httpConstraintsHold, isDefaultPort, MCP_RULE_KIND, mcpArgsHold, mcpArgsMatch, obj, parseRequestUrl, rulesOf, str, type RequestUrl} from './rule-match.js'
 import {MODES, type ContractDecision, type DecisionReason, type GateInput, type HttpRequestInput, type McpToolCallInput, type Mode, type ResolvedContract} from './types.js'
 
@@ -167,7 +167,7 @@ function evaluateHttpMethod(contract: ResolvedContract | IndexedContract | undef
       // path-free rule holds.
       for (const r of host.all) {
         at(r.position)
-        if (r.selector.paths !== undefined) return contractBlock(p, contract, 'contract_invalid_path', r.id)
+        if (r.selector.paths !== undefined) return invalidPathBlock(p, contract, host.all, url, method, action)
         if (httpConstraintsHold(r.selector, method, undefined, action)) return contractAllow(p, r.id)
       }
     } else {
@@ -188,6 +188,20 @@ function evaluateHttpMethod(contract: ResolvedContract | IndexedContract | undef
     : contractBlock(p, contract, 'contract_default_deny', '')
   const captureOnly = captureOnlyMatch(index, url, method, action)
   return captureOnly === undefined ? d : {...d, captureOnlyRuleId: captureOnly}
+}
+
+/**
+ * `contract_invalid_path`, charged to the rule whose path constraint failed when there is exactly
+ * one: the only path rule of the host whose other constraints (methods, effective_action) hold
+ * for the request. With none or several, no one rule decided: the path, which no path rule can
+ * judge, did; the block is the host's (no rule id, the host and method named). §7.6 names the
+ * host's first path rule, which then drew blocks of methods it does not allow in receipts, the
+ * 403 and shadow's per-rule rates.
+ */
+function invalidPathBlock(p: Prologue, contract: {readonly contractHash: string}, rules: readonly IndexedHttpRule[], url: RequestUrl, method: string, action: string): ContractDecision {
+  const tested = rules.filter((r) => r.selector.paths !== undefined && httpConstraintsHold({...r.selector, paths: undefined}, method, undefined, action))
+  if (tested.length === 1) return contractBlock(p, contract, 'contract_invalid_path', (tested[0] as IndexedHttpRule).id)
+  return {...contractBlock(p, contract, 'contract_invalid_path', ''), host: url.host, method: goTrimSpace(method).toUpperCase()}
 }
 
 /**

@@ -89,13 +89,19 @@ export interface ContractDecision {
   /** Set when a method override (not the request line) is what the contract denies. */
   overrideMethod?: string
   /**
-   * Set on `contract_enforce_default` and `contract_non_default_port`: the request's host, which
-   * has enforce rules but none matched, or which was asked for on a port contracts do not allow
-   * (the decision's `ruleId` is then empty: the deny belongs to the host, not a rule).
+   * Set on `contract_enforce_default`, `contract_non_default_port` and a `contract_invalid_path`
+   * that names no rule: the request's host, which has enforce rules but none matched, or which was
+   * asked for on a port contracts do not allow, or whose path rules cannot judge a path with no
+   * canonical form (the decision's `ruleId` is then empty: the deny belongs to the host, not a rule).
    */
   host?: string
   /** Set on `contract_non_default_port`: the port the request named. */
   port?: string
+  /**
+   * Set on a `contract_invalid_path` that names no rule: the method judged (trimmed, upper-cased),
+   * for which none or several of the host's path rules apply.
+   */
+  method?: string
   /**
    * Set on a default deny when a `capture_only` rule of the request's host would have allowed
    * it: that rule's id (capture-only rules never allow under a contract with enforce rules).

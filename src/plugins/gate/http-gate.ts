@@ -60,14 +60,17 @@ export function gateHttp(mode: Mode, contract: ResolvedContract, req: {url: stri
 
 /**
  * What the block belongs to, for the detail: the rule that decided it, or — when no rule did —
- * the host (none of its enforce rules matched, or the port is not its scheme's default). A
- * default deny also names a `capture_only` rule that matches the request: only enforce rules
- * allow, so that is the rule the operator meant to keep reachable and has to enforce.
+ * the host (none of its enforce rules matched, the port is not its scheme's default, or its path
+ * rules cannot judge a path with no canonical form). A default deny also names a `capture_only`
+ * rule that matches the request: only enforce rules allow, so that is the rule the operator meant
+ * to keep reachable and has to enforce. The request's path is never repeated here: it is the
+ * Decision's target, which transports record redacted.
  */
 function blockCause(d: ContractDecision): string {
   if (d.ruleId !== '') return ` (rule ${d.ruleId})`
   const captureOnly = d.captureOnlyRuleId === undefined ? undefined : `capture-only rule ${d.captureOnlyRuleId} matches but is not enforced: enforce it to allow such requests`
   if (d.host === undefined) return captureOnly === undefined ? '' : ` (${captureOnly})`
   if (d.port !== undefined) return ` (port ${d.port} of host ${d.host}: contracts allow a host on its scheme's default port only)`
+  if (d.method !== undefined) return ` (the path of this ${d.method} to host ${d.host} has no canonical form, so the host's path rules cannot judge it)`
   return ` (no enforce rule of host ${d.host} matches${captureOnly === undefined ? '' : `; ${captureOnly}`})`
 }

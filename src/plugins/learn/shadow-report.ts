@@ -174,7 +174,10 @@ export function changeDecider(c: ShadowChange): string {
           ? `port not allowed: host ${c.host} on port ${c.port}; contracts allow default ports only (contract_non_default_port)`
           : `port not allowed: contracts judge default ports only (contract_non_default_port${under})`
       case 'contract_invalid_path':
-        return `path has no canonical form (contract_invalid_path${under})`
+        // Named only when it is the one path rule for the request's method; otherwise the host's.
+        return c.ruleId === '' && c.host !== ''
+          ? `path has no canonical form: the path rules of host ${c.host} cannot judge it (contract_invalid_path)`
+          : `path has no canonical form (contract_invalid_path${under})`
       default:
         return `contract (${c.reason}${under})`
     }

@@ -39,6 +39,14 @@ function walk(contract: ResolvedContract, input: HttpRequestInput): {verdict: st
   let hasEnforce = false
   let firstHostRule = ''
   let canonical: string | undefined | null = null
+  const methodsHold = (rule: JsonObject): boolean => {
+    const methods = (rule.get('selector') as JsonObject).get('methods') as string[] | undefined
+    return methods === undefined || methods.map((m) => m.trim().toUpperCase()).includes(input.method.trim().toUpperCase())
+  }
+  const actionHolds = (rule: JsonObject): boolean => {
+    const action = (rule.get('selector') as JsonObject).get('effective_action')
+    return action === undefined || action === null || action === (input.effectiveAction ?? '')
+  }
   for (const rule of rules) {
     if (!HTTP_RULE_KINDS.includes(rule.get('rule_kind') as string)) continue
     const state = rule.get('lifecycle_state')
@@ -53,9 +61,13 @@ function walk(contract: ResolvedContract, input: HttpRequestInput): {verdict: st
     if (canonical === null) canonical = canonicalRequestPath(url.escapedPath)
     const sel = rule.get('selector') as JsonObject
     const paths = sel.get('paths') as JsonObject[] | undefined
-    if (paths !== undefined && canonical === undefined) return {verdict: 'block', reason: 'contract_invalid_path', ruleId: id}
-    const methods = sel.get('methods') as string[] | undefined
-    if (methods !== undefined && !methods.map((m) => m.trim().toUpperCase()).includes(input.method.trim().toUpperCase())) continue
+    // an uncanonicalisable path names the one path rule of the host whose methods and action hold,
+    // else no rule (docs/compatibility.md; §7.6 names this rule)
+    if (paths !== undefined && canonical === undefined) {
+      const tested = rules.filter((r) => r.get('lifecycle_state') === 'enforce' && HTTP_RULE_KINDS.includes(r.get('rule_kind') as string) && ruleHost(r) === url.host && (r.get('selector') as JsonObject).get('paths') !== undefined && methodsHold(r) && actionHolds(r))
+      return {verdict: 'block', reason: 'contract_invalid_path', ruleId: tested.length === 1 ? (tested[0]!.get('rule_id') as string) : ''}
+    }
+    if (!methodsHold(rule)) continue
     if (paths !== undefined) {
       const ok = paths.some((p) => {
         const want = (p.get('value') as string).split('/')
@@ -65,8 +77,7 @@ function walk(contract: ResolvedContract, input: HttpRequestInput): {verdict: st
       })
       if (!ok) continue
     }
-    const action = sel.get('effective_action')
-    if (action !== undefined && action !== null && action !== (input.effectiveAction ?? '')) continue
+    if (!actionHolds(rule)) continue
     return {verdict: 'allow', reason: '', ruleId: id}
   }
   if (!hasEnforce) return {verdict: 'allow', reason: '', ruleId: ''}
@@ -129,13 +140,13 @@ test('the indexed evaluator decides exactly as the rule-by-rule walk (3,000 rand
       const want = walk(contract, input)
       assert.deepEqual(outcome(() => evaluateHttp(indexed, input)), want, `${input.url} ${input.method} ${input.effectiveAction}\n${JSON.stringify(contract.body, (_k, v: unknown) => (v instanceof Map ? Object.fromEntries(v) : v))}`)
       assert.deepEqual(outcome(() => evaluateHttp(contract, input)), want)
-      reasons.add('error' in want ? 'error' : want.reason || 'allow')
+      reasons.add('error' in want ? 'error' : want.reason === 'contract_invalid_path' ? `contract_invalid_path ${want.ruleId === '' ? 'host' : 'rule'}` : want.reason || 'allow')
       compared++
     }
   }
   assert.equal(compared, 3000)
   // The random cases reach every outcome the walk can produce.
-  assert.deepEqual([...reasons].sort(), ['allow', 'contract_default_deny', 'contract_enforce_default', 'contract_invalid_path', 'contract_non_default_port', 'error'])
+  assert.deepEqual([...reasons].sort(), ['allow', 'contract_default_deny', 'contract_enforce_default', 'contract_invalid_path host', 'contract_invalid_path rule', 'contract_non_default_port', 'error'])
 })
 
 test('the index holds each host’s enforce HTTP rules in contract order, literal paths looked up directly', () => {
@@ -179,7 +190,7 @@ test('the indexed MCP evaluator decides exactly as the rule-by-rule walk (3,000 
       const input = {server: pick(SERVERS.slice(0, 3)), tool: pick(TOOLS.slice(0, 3)), args: fromPlain({path: pick(['/a', '/b', '/c'])}), mode: 'live', scannerVerdict: 'allow'}
       const want = outcome(() => evaluateMcp(contract, input))
       assert.deepEqual(outcome(() => evaluateMcp(indexed, input)), want, `${input.server} ${input.tool}\n${JSON.stringify(rules)}`)
-      reasons.add('error' in want ? 'error' : want.reason || 'allow')
+      reasons.add('error' in want ? 'error' : want.reason === 'contract_invalid_path' ? `contract_invalid_path ${want.ruleId === '' ? 'host' : 'rule'}` : want.reason || 'allow')
     }
   }
   assert.deepEqual([...reasons].sort(), ['allow', 'contract_mcp_args_mismatch', 'contract_mcp_default_deny', 'error'])

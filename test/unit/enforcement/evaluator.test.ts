@@ -178,6 +178,33 @@ test('evaluateHttp: a non-default port names the host and the port, never the ho
   assert.deepEqual(of(evaluateHttp(c, req('https://h.example:443/'))), {reason: '', rule: 'r-root', host: undefined, port: undefined, drift: undefined})
 })
 
+test('evaluateHttp: a path with no canonical form names the one path rule for the request, else the host and method', () => {
+  // The reference names the host's first path rule (r-get) whatever the method: here only the
+  // rule whose methods and effective_action hold for the request had its path constraint tested.
+  const c = contract(
+    rule('r-get', 'enforce', {...host('h.example'), methods: ['GET'], paths: [{value: '/a'}]}),
+    rule('r-post', 'enforce', {...host('h.example'), methods: ['POST'], paths: [{value: '/b'}]}),
+    rule('r-post-warn', 'enforce', {...host('h.example'), methods: ['POST'], paths: [{value: '/e'}], effective_action: 'warn'}, 'http_action'),
+    rule('r-put-c', 'enforce', {...host('h.example'), methods: ['PUT'], paths: [{value: '/c'}]}),
+    rule('r-put-d', 'enforce', {...host('h.example'), methods: ['PUT'], paths: [{value: '/d'}]}),
+  )
+  const of = (d: ReturnType<typeof evaluateHttp>) => ({verdict: d.verdict, reason: d.reason, rule: d.ruleId, host: d.host, method: d.method, drift: d.drift?.ruleId})
+  const named = (rule: string) => ({verdict: 'block', reason: 'contract_invalid_path', rule, host: undefined, method: undefined, drift: rule})
+  const hosts = (method: string) => ({verdict: 'block', reason: 'contract_invalid_path', rule: '', host: 'h.example', method, drift: ''})
+  assert.deepEqual(of(evaluateHttp(c, req('https://h.example//b', {method: 'POST', effectiveAction: 'allow'}))), named('r-post'))
+  assert.deepEqual(of(evaluateHttp(c, req('https://h.example/x/../a'))), named('r-get'))
+  // two path rules apply (methods and effective_action hold for both): neither alone decided
+  assert.deepEqual(of(evaluateHttp(c, req('https://h.example//e', {method: 'post', effectiveAction: 'warn'}))), hosts('POST'))
+  assert.deepEqual(of(evaluateHttp(c, req('https://H.example.//c', {method: 'PUT'}))), hosts('PUT'))
+  // no path rule is for DELETE: still the invalid path (as §7.6), charged to the host
+  assert.deepEqual(of(evaluateHttp(c, req('https://h.example/%2Fa', {method: ' delete '}))), hosts('DELETE'))
+  assert.deepEqual(of(evaluateHttp(c, req('https://h.example//a', {method: 'DELETE', mode: 'shadow'}))), {...hosts('DELETE'), verdict: 'allow', reason: 'contract_observed_only'})
+  // an earlier path-free rule that holds still allows; a later one does not (the walk blocks first)
+  const free = contract(rule('r-free', 'enforce', {...host('h.example'), methods: ['GET']}), rule('r-b', 'enforce', {...host('h.example'), paths: [{value: '/b'}]}), rule('r-any', 'enforce', host('h.example')))
+  assert.deepEqual(of(evaluateHttp(free, req('https://h.example//b'))), {verdict: 'allow', reason: '', rule: 'r-free', host: undefined, method: undefined, drift: undefined})
+  assert.deepEqual(of(evaluateHttp(free, req('https://h.example//b', {method: 'POST'}))), named('r-b'))
+})
+
 test('evaluateHttp: policy sources trimmed, de-duplicated, then scanner and contract appended', () => {
   const d = evaluateHttp(C, req('https://docs.example.com/', {policySources: [' config ', '', 'config', 'scanner']}))
   assert.deepEqual(d.policySources, ['config', 'scanner', 'contract'])

@@ -1,6 +1,7 @@
 // The live gate's block detail and receipt context for a contract default deny: the deny belongs
 // to the host (no rule of it matched), so neither names a rule; the detail names a capture-only
-// rule that matches, since only enforce rules allow.
+// rule that matches, since only enforce rules allow. A refused port and a path no single path
+// rule judges are the host's too.
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 import {fromPlain, type JsonObject} from '../../../src/plugins/canonical/index.js'
@@ -75,4 +76,42 @@ test('gateHttp: a non-default port names the host and the port, not the host\'s 
     rule: '',
     reason: 'contract_non_default_port',
   })
+})
+
+test('gateHttp: a path with no canonical form names the one path rule for the method, else the host and method (receipts carry no rule id)', () => {
+  // both path rules of the host allow any method: neither alone decided, the first (r-root) least of all
+  const r = get('http://127.77.13.9//api/items/7')
+  assert.deepEqual({verdict: r.verdict, code: r.code, detail: r.detail, rule: r.context.ruleId, reason: r.context.reason}, {
+    verdict: 'block',
+    code: 'contract_invalid_path',
+    detail: "contract_invalid_path: request not allowed by contract sha256:c (the path of this GET to host 127.77.13.9 has no canonical form, so the host's path rules cannot judge it)",
+    rule: '',
+    reason: 'contract_invalid_path',
+  })
+  const byMethod = {
+    contractHash: 'sha256:m',
+    body: fromPlain({
+      rules: [
+        {...rule('r-get', 'enforce'), selector: {host: {value: '127.77.13.9'}, methods: ['GET'], paths: [{value: '/a'}]}},
+        {...rule('r-post', 'enforce'), selector: {host: {value: '127.77.13.9'}, methods: ['POST'], paths: [{value: '/b'}]}},
+      ],
+    }) as JsonObject,
+  }
+  // the only path rule for POST is the one whose path constraint failed: it is named
+  const p = gateHttp('live', byMethod, {url: 'http://127.77.13.9/x/../b', method: 'POST', scannerVerdict: 'allow'})
+  assert.deepEqual([p.code, p.detail, p.context.ruleId], ['contract_invalid_path', 'contract_invalid_path: request not allowed by contract sha256:m (rule r-post)', 'r-post'])
+  // a method override no path rule is for (the request line's GET is allowed by a path-free rule): the host and that method
+  const free = {
+    contractHash: 'sha256:f',
+    body: fromPlain({
+      rules: [
+        {...rule('r-get-any', 'enforce'), selector: {host: {value: '127.77.13.9'}, methods: ['GET']}},
+        {...rule('r-post', 'enforce'), selector: {host: {value: '127.77.13.9'}, methods: ['POST'], paths: [{value: '/b'}]}},
+      ],
+    }) as JsonObject,
+  }
+  const o = gateHttp('live', free, {url: 'http://127.77.13.9//b', method: 'GET', scannerVerdict: 'allow', methodOverrides: ['DELETE']})
+  assert.deepEqual([o.code, o.detail, o.context.ruleId], ['contract_invalid_path', "contract_invalid_path: method override DELETE not allowed by contract sha256:f (the path of this DELETE to host 127.77.13.9 has no canonical form, so the host's path rules cannot judge it)", ''])
+  const d = gateHttp('live', byMethod, {url: 'http://127.77.13.9//a', method: 'DELETE', scannerVerdict: 'allow'})
+  assert.deepEqual([d.code, d.detail, d.context.ruleId], ['contract_invalid_path', "contract_invalid_path: request not allowed by contract sha256:m (the path of this DELETE to host 127.77.13.9 has no canonical form, so the host's path rules cannot judge it)", ''])
 })

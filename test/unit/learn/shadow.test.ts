@@ -355,6 +355,35 @@ test('shadow: a non-default port is the host\'s, charged to no rule (its first r
   assert.deepEqual(json.batches.map((b) => [b.RuleID, b.LosslessCount]), [['contract_non_default_port', 2]])
 })
 
+test('shadow: a path with no canonical form is the host\'s when no single path rule applies (its first rule, for `/`, drew it before)', () => {
+  // both path rules of the host allow any method: the path, not a rule, decided
+  const {a, section} = changesOf([splitHostRecord('/'), splitHostRecord('//api/items/7'), splitHostRecord('//api/items/7')])
+  assert.deepEqual(a.rules.map((r) => [r.ruleId, r.evaluations, r.newBlocks, r.unchanged]), [['r-root', 1, 0, 1]])
+  assert.equal(a.newBlocks, 2)
+  assert.equal(
+    section,
+    CHANGES_HEAD + '| new block | 2 | GET | `http://127.77.13.9//api/items/7` | allow | block | path has no canonical form: the path rules of host 127.77.13.9 cannot judge it (contract_invalid_path) |\n',
+  )
+  const json = JSON.parse(renderShadowJson(a)) as {changes: Record<string, unknown>[]; batches: Record<string, unknown>[]}
+  assert.deepEqual(json.changes, [
+    {change: 'new_block', count: 2, surface: 'url', method: 'GET', scheme: 'http', host: '127.77.13.9', path: '//api/items/7', original_verdict: 'allow', candidate_verdict: 'block', decided_by: 'contract', reason: 'contract_invalid_path'},
+  ])
+  assert.deepEqual(json.batches.map((b) => [b.RuleID, b.LosslessCount]), [['contract_invalid_path', 2]])
+  // with one path rule for the method, that rule is charged and named
+  const c = compactContract({
+    contractHash: 'sha256:c',
+    body: fromPlain({
+      rules: [
+        {rule_id: 'r-get', rule_kind: 'http_destination', lifecycle_state: 'enforce', selector: {host: {value: 'a.example'}, methods: ['GET'], paths: [{value: '/a'}]}},
+        {rule_id: 'r-post', rule_kind: 'http_destination', lifecycle_state: 'enforce', selector: {host: {value: 'a.example'}, methods: ['POST'], paths: [{value: '/b'}]}},
+      ],
+    }) as JsonObject,
+  })
+  const one = changesOf([judgeEvent({surface: 'url', method: 'POST', url: 'https://a.example//b', toolName: '', toolArgsJson: '', mcpMethod: '', effectiveAction: 'allow', payloadRef: '', payloadSha256: '', observedAtNs: T0}, c, {verdict: 'allow', findings: []})])
+  assert.deepEqual(one.a.rules.map((r) => [r.ruleId, r.evaluations, r.newBlocks]), [['r-post', 1, 1]])
+  assert.equal(one.section, CHANGES_HEAD + '| new block | 1 | POST | `https://a.example//b` | allow | block | path has no canonical form (contract_invalid_path, host rule `r-post`) |\n')
+})
+
 test('shadow: a contract-wide default deny names a capture-only rule of the host that matches too', () => {
   const c = compactContract({
     contractHash: 'sha256:c',

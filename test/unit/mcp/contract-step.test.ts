@@ -136,6 +136,14 @@ describe('upstream gate (fix Q33: contract only, no URL pipeline)', () => {
     assert.match(d.answer!, /"rule_id":""/)
   })
 
+  test('an upstream path with no canonical form, under path rules for other methods: contract_invalid_path naming no rule', () => {
+    // the upstream is gated as POST (§7.7); the host's only path rule is for GET, so it decided nothing
+    const paths: ResolvedContract = {...CONTRACT, body: fromPlain({rules: [{rule_id: 'r-get', rule_kind: 'http_destination', lifecycle_state: 'enforce', selector: {host: {value: '127.0.0.1'}, methods: ['GET'], paths: [{value: '/mcp'}]}}]}) as JsonObject}
+    const d = session('live', {transport: 'mcp_http_upstream', upstream: 'http://127.0.0.1//mcp', contract: paths}).req({jsonrpc: '2.0', id: 1, method: 'ping'})
+    assert.match(d.answer!, /"block_reason":"contract_invalid_path"/)
+    assert.match(d.answer!, /"rule_id":""/)
+  })
+
   test('an upstream the contract does not list: -32006 upstream URL blocked, on every forwarded message', () => {
     const s = session('live', {transport: 'mcp_http_upstream', upstream: 'https://mcp.example.com/mcp'})
     const d = s.req({jsonrpc: '2.0', id: 1, method: 'ping'})
