@@ -5,6 +5,7 @@ import path from 'node:path'
 import {cli, makeLab, promoteArgs, writeCandidate} from './learn-promote-harness.js'
 import {learnLockLines} from '../helpers/lock-roster.js'
 import {rawHttp, type RunningProxy, startProxy, tempDir} from './proxy-harness.js'
+import {OTHER_HINTS} from '../../src/plugins/proxy/hints.js'
 
 // Live contract blocks that no rule decided, through the forward proxy: the contract of shop-agent
 // enforces only `POST /v1/cart/items` on 127.0.0.32 and keeps `/v1/checkout` capture-only. A port
@@ -42,6 +43,7 @@ describe('learn_lock live: blocks of the host, not of a rule', {timeout: 90_000}
     assert.equal(promoted.code, 0, promoted.stderr)
     proxy = await startProxy(
       [
+        'explain_blocks: true',
         'forward_proxy: {enabled: true}',
         'ssrf: {ip_allowlist: ["127.0.0.0/8"]}',
         'flight_recorder:',
@@ -68,9 +70,20 @@ describe('learn_lock live: blocks of the host, not of a rule', {timeout: 90_000}
       r.body,
       new RegExp(`^blocked: contract_enforce_default: request not allowed by contract sha256:[0-9a-f]{64} \\(no enforce rule of host 127\\.0\\.0\\.32 matches; capture-only rule ${CAPTURE_ONLY} matches but is not enforced: enforce it to allow such requests\\)\\n$`),
     )
+    // explain_blocks: the hint says how to enforce that rule (learn ratify, then learn promote)
+    const hex = /contract sha256:([0-9a-f]{64}) /.exec(r.body)![1]
+    assert.equal(
+      r.headers['x-pipelock-hint'],
+      `Capture-only rule ${CAPTURE_ONLY} matches this request but is not enforced, and under a live contract only enforce rules allow. ` +
+        `To allow such requests, enforce it: pipelock learn ratify --candidate CONTRACT.yaml --interactive --out RATIFIED.yaml and answer e for rule ${CAPTURE_ONLY} ` +
+        `(CONTRACT.yaml: the contract you promoted; the store under learn_lock.store_dir keeps it as history/sha256-${hex}.yaml), ` +
+        'then pipelock learn promote --candidate RATIFIED.yaml with the --selector and store flags you promoted it with.',
+    )
     const other = await get(`http://${HOST}/v1/products`)
     assert.equal(other.status, 403)
     assert.match(other.body, /\(no enforce rule of host 127\.0\.0\.32 matches\)\n$/)
+    // no capture-only rule matches: the generic contract hint
+    assert.equal(other.headers['x-pipelock-hint'], OTHER_HINTS.contract)
   })
 
   it('a path with no canonical form: the one enforce rule for POST is named; for GET, no path rule applies, the host is', async () => {

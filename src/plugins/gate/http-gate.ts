@@ -16,6 +16,11 @@ export interface HttpGateResult {
   readonly code: string
   readonly detail: string
   readonly context: ContractContext
+  /**
+   * A block's `capture_only` rule that matches the request (a default deny it would have
+   * allowed, were it enforced): the one contract block whose fix is known, for the block hint.
+   */
+  readonly captureOnlyRuleId?: string
 }
 
 /** The contract fields of one decision under the contract pinned for it (§7.10). */
@@ -55,7 +60,8 @@ export function gateHttp(mode: Mode, contract: ResolvedContract, req: {url: stri
   if (d.verdict !== 'block') return {verdict: d.verdict, code: '', detail: '', context: ctx}
   const code = blockReasonCode(d)
   const what = d.overrideMethod === undefined ? 'request' : `method override ${d.overrideMethod}`
-  return {verdict: 'block', code, detail: `${code}: ${what} not allowed by contract ${contract.contractHash}${blockCause(d)}`, context: ctx}
+  const detail = `${code}: ${what} not allowed by contract ${contract.contractHash}${blockCause(d)}`
+  return {verdict: 'block', code, detail, context: ctx, ...(d.captureOnlyRuleId === undefined ? {} : {captureOnlyRuleId: d.captureOnlyRuleId})}
 }
 
 /**

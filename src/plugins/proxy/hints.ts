@@ -3,8 +3,10 @@
  * label) — fixed text that names the setting involved and never any part of the request, so a hint
  * cannot echo a secret. The reference's table for URL-pipeline and redirect blocks (exact strings,
  * with the `dlp` row fixed: `suppress` cannot suppress URL DLP, §4.3), and [beyond] hints for the
- * other block layers. SSRF hints name the settings that allow an internal address.
+ * other block layers. SSRF hints name the settings that allow an internal address; a contract
+ * default deny a capture-only rule would allow names that rule (from the contract, not the request).
  */
+import {shellWord} from '../errors/index.js'
 import type {Decision} from './decision.js'
 
 export const URL_HINTS: Readonly<Record<string, string>> = {
@@ -58,6 +60,25 @@ export function coreDlpHint(findings: readonly {readonly core: boolean; readonly
   return findings.some((f) => f.core && f.warn !== true) ? {hint: CORE_DLP_HINT} : {}
 }
 
+/**
+ * A contract default deny of a request a `capture_only` rule matches: the one contract block with
+ * a concrete fix, which is to enforce that rule (docs/learn-and-lock.md, learn ratify: no flag
+ * enforces one rule, the interactive ratify asks rule by rule) and promote the result. The rule id
+ * and contract hash come from the contract, not the request; a rule id that is not one printable
+ * ASCII word (a hand-edited contract) is not put in a header: the 403 detail names it.
+ */
+export function captureOnlyContractHint(ruleId: string, contractHash: string): string {
+  const rule = /^[\x21-\x7e]+$/.test(ruleId) ? `capture-only rule ${shellWord(ruleId)}` : 'the capture-only rule the block detail names'
+  const answer = rule.startsWith('the ') ? 'for that rule' : `for rule ${shellWord(ruleId)}`
+  const stored = /^sha256:[0-9a-f]{64}$/.test(contractHash) ? `history/sha256-${contractHash.slice('sha256:'.length)}.yaml` : 'history/'
+  return (
+    `${rule.charAt(0).toUpperCase()}${rule.slice(1)} matches this request but is not enforced, and under a live contract only enforce rules allow. ` +
+    `To allow such requests, enforce it: pipelock learn ratify --candidate CONTRACT.yaml --interactive --out RATIFIED.yaml and answer e ${answer} ` +
+    `(CONTRACT.yaml: the contract you promoted; the store under learn_lock.store_dir keeps it as ${stored}), ` +
+    'then pipelock learn promote --candidate RATIFIED.yaml with the --selector and store flags you promoted it with.'
+  )
+}
+
 const REDIRECT_HINT = 'Request was redirected to a different origin. Cross-origin redirects are blocked to prevent open redirect attacks.'
 
 /**
@@ -70,8 +91,12 @@ export function blockHint(d: Pick<Decision, 'layer' | 'detail' | 'hint'>): strin
   return URL_HINTS[d.layer] ?? OTHER_HINTS[d.layer] ?? (d.layer.startsWith('session') ? OTHER_HINTS.session_deny : undefined)
 }
 
-/** The `X-Pipelock-Hint` header (one line) when `explain_blocks` is on and a hint exists. */
+/**
+ * The `X-Pipelock-Hint` header (one line) when `explain_blocks` is on and a hint exists. A hint
+ * that names a contract's rule carries text the operator wrote: anything outside printable ASCII
+ * becomes `?`, since a header value cannot hold it (Node refuses the response otherwise).
+ */
 export function hintHeader(explain: boolean, d: Pick<Decision, 'layer' | 'detail' | 'hint'>): Record<string, string> {
   const h = explain ? blockHint(d) : undefined
-  return h === undefined ? {} : {'X-Pipelock-Hint': h.replace(/[\r\n]/g, ' ')}
+  return h === undefined ? {} : {'X-Pipelock-Hint': h.replace(/[\r\n]/g, ' ').replace(/[^\x20-\x7e]/g, '?')}
 }

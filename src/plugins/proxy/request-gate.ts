@@ -16,6 +16,7 @@ import {waiveBlock, type BlockFinding} from './exception-gate.js'
 import type {ExceptionUse} from './exception-rules.js'
 import type {HopDenied} from './upstream.js'
 import type {BlockBody} from './block.js'
+import {captureOnlyContractHint} from './hints.js'
 
 /**
  * A policy block as a stage or the relay states it: the Decision's stage, layer, detail and the
@@ -242,7 +243,16 @@ export async function hopVerdict(snap: ProxySnapshot, rec: RequestRecord, next: 
   if (!scan.allowed) return scan
   const r = rec.gate(next, method, scan.warnings.length > 0 ? 'warn' : 'allow')
   if (r === null || r.verdict !== 'block') return scan
-  return {kind: 'contract', code: r.code as ReasonCode, detail: r.detail}
+  const hint = contractHint(r)
+  return {kind: 'contract', code: r.code as ReasonCode, detail: r.detail, ...(hint === undefined ? {} : {hint})}
+}
+
+/**
+ * The `explain_blocks` hint of a contract block when it knows the fix (a capture-only rule matches
+ * the request: enforce it); undefined leaves the layer's generic contract hint.
+ */
+export function contractHint(r: HttpGateResult): string | undefined {
+  return r.captureOnlyRuleId === undefined ? undefined : captureOnlyContractHint(r.captureOnlyRuleId, r.context.contractHash)
 }
 
 

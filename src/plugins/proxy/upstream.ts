@@ -29,6 +29,8 @@ export interface HopDenied {
   readonly kind: 'contract'
   readonly code: ReasonCode
   readonly detail: string
+  /** The `explain_blocks` hint when the denial knows its fix (request-gate.ts `contractHint`). */
+  readonly hint?: string
 }
 
 export type HopScan = (rawUrl: string) => Promise<UrlScanResult | HopDenied>

@@ -2,7 +2,10 @@
 // settings, redirect override, beyond-table hints for other layers.
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
-import {blockHint, hintHeader} from '../../../src/plugins/proxy/hints.js'
+import {blockHint, captureOnlyContractHint, hintHeader, OTHER_HINTS} from '../../../src/plugins/proxy/hints.js'
+import {contractHint} from '../../../src/plugins/proxy/request-gate.js'
+import {gateHttp} from '../../../src/plugins/gate/index.js'
+import {fromPlain, type JsonObject} from '../../../src/plugins/canonical/index.js'
 
 test('URL-pipeline rows are the reference strings; dlp points at exempt_domains (quirk fixed)', () => {
   assert.equal(blockHint({layer: 'blocklist', detail: 'x'}), 'Domain is on the blocklist. Remove from fetch_proxy.monitoring.blocklist if legitimate.')
@@ -20,4 +23,43 @@ test('overrides: a scanner hint first, then redirects; other layers get beyond-t
   assert.equal(blockHint({layer: 'no_such_layer', detail: ''}), undefined)
   assert.deepEqual(hintHeader(false, {layer: 'dlp', detail: ''}), {})
   assert.deepEqual(Object.keys(hintHeader(true, {layer: 'dlp', detail: ''})), ['X-Pipelock-Hint'])
+})
+
+test('a contract default deny that a capture-only rule would allow: the hint names the rule and the ratify / promote steps that enforce it', () => {
+  const hash = 'sha256:' + 'ab'.repeat(32)
+  const h = captureOnlyContractHint('r-1c6ed57b038552fa949d', hash)
+  assert.equal(
+    h,
+    'Capture-only rule r-1c6ed57b038552fa949d matches this request but is not enforced, and under a live contract only enforce rules allow. ' +
+      'To allow such requests, enforce it: pipelock learn ratify --candidate CONTRACT.yaml --interactive --out RATIFIED.yaml and answer e for rule r-1c6ed57b038552fa949d ' +
+      `(CONTRACT.yaml: the contract you promoted; the store under learn_lock.store_dir keeps it as history/sha256-${'ab'.repeat(32)}.yaml), ` +
+      'then pipelock learn promote --candidate RATIFIED.yaml with the --selector and store flags you promoted it with.',
+  )
+  // a hand-edited rule id the shell would split is quoted; one that is not printable ASCII is left to the 403 detail
+  assert.match(captureOnlyContractHint("r-it's", hash), /^Capture-only rule 'r-it'"'"'s' matches .* answer e for rule 'r-it'"'"'s' \(/)
+  const odd = captureOnlyContractHint('r-\u00e9t\u00e9\n', 'sha256:c')
+  assert.match(odd, /^The capture-only rule the block detail names matches this request .* answer e for that rule \(CONTRACT\.yaml: .* keeps it as history\/\), then /)
+  assert.match(odd, /^[\x20-\x7e]+$/)
+  // through the header: the hint given, one line
+  assert.deepEqual(hintHeader(true, {layer: 'contract', detail: 'contract_enforce_default: …', hint: h}), {'X-Pipelock-Hint': h})
+  // other contract blocks keep the layer's hint
+  assert.equal(blockHint({layer: 'contract', detail: 'contract_non_default_port: …'}), OTHER_HINTS.contract)
+})
+
+test('hintHeader: a hint stays one line of printable ASCII (a header value cannot hold more)', () => {
+  assert.deepEqual(hintHeader(true, {layer: 'x', detail: '', hint: 'add caf\u00e9.example\r\nto trusted_domains \u2014 now'}), {'X-Pipelock-Hint': 'add caf?.example  to trusted_domains ? now'})
+})
+
+test('contractHint: the capture-only hint for a default deny a capture-only rule would allow (stage and redirect hop alike), else the layer hint', () => {
+  const body = fromPlain({
+    rules: [
+      {rule_id: 'r-root', rule_kind: 'http_destination', lifecycle_state: 'enforce', selector: {host: {value: 'a.example'}, paths: [{value: '/'}]}},
+      {rule_id: 'r-docs', rule_kind: 'http_destination', lifecycle_state: 'capture_only', selector: {host: {value: 'a.example'}, paths: [{value: '/docs'}]}},
+    ],
+  }) as JsonObject
+  const contract = {contractHash: 'sha256:' + 'cd'.repeat(32), body}
+  const gate = (url: string) => gateHttp('live', contract, {url, method: 'GET', scannerVerdict: 'allow'})
+  assert.equal(contractHint(gate('https://a.example/docs')), captureOnlyContractHint('r-docs', contract.contractHash))
+  assert.equal(contractHint(gate('https://a.example/other')), undefined)
+  assert.equal(contractHint(gate('https://a.example:8443/docs')), undefined)
 })

@@ -27,6 +27,11 @@ test('a contract-denied redirect hop is a contract block naming the hop as displ
   assert.deepEqual(got, {stage: 'contract', layer: 'contract', detail: 'redirect to http://example.com/next page: no rule allows it', status: 403, reason: 'contract_default_deny'})
 })
 
+test('a contract-denied redirect hop keeps the hint of its denial (a capture-only rule to enforce)', () => {
+  const got = answered({kind: 'contract_blocked', url: 'http://example.com/v1/checkout', denied: {kind: 'contract', code: 'contract_enforce_default', detail: 'd', hint: 'Capture-only rule r-1 matches this request'}})
+  assert.deepEqual(got, {stage: 'contract', layer: 'contract', detail: 'redirect to http://example.com/v1/checkout: d', status: 403, reason: 'contract_enforce_default', hint: 'Capture-only rule r-1 matches this request'})
+})
+
 test('a redirect hop the URL scan refuses is redirect_scan_denied with the scanner layer', () => {
   const scan = {allowed: false, layer: 'blocklist', detail: 'domain blocked'} as unknown as UrlScanResult
   assert.deepEqual(answered({kind: 'redirect_blocked', url: 'http://evil.example/', scan}), {stage: 'redirect', layer: 'blocklist', detail: 'redirect blocked: domain blocked', status: 403, reason: 'redirect_scan_denied'})

@@ -18,7 +18,7 @@ export type UpstreamDenial = Extract<UpstreamOutcome, {readonly kind: 'contract_
 export function answerUpstreamDenial(snap: ProxySnapshot, outcome: UpstreamOutcome, block: BlockAnswer): outcome is UpstreamDenial {
   switch (outcome.kind) {
     case 'contract_blocked':
-      block({stage: 'contract', layer: 'contract', detail: `redirect to ${safeTarget(snap, outcome.url, null)}: ${outcome.denied.detail}`, status: 403, reason: outcome.denied.code})
+      block({stage: 'contract', layer: 'contract', detail: `redirect to ${safeTarget(snap, outcome.url, null)}: ${outcome.denied.detail}`, status: 403, reason: outcome.denied.code, ...(outcome.denied.hint === undefined ? {} : {hint: outcome.denied.hint})})
       return true
     case 'redirect_blocked':
       block({stage: 'redirect', layer: outcome.scan.layer, detail: `redirect blocked: ${outcome.scan.detail}`, status: 403, reason: 'redirect_scan_denied'})

@@ -7,6 +7,7 @@
 import {methodOverrides} from '../../../enforcement/index.js'
 import type {ReasonCode} from '../../../scanner/index.js'
 import type {Stage} from '../context.js'
+import {contractHint} from '../../request-gate.js'
 
 export const contractStage: Stage = {
   id: 'contract',
@@ -28,7 +29,7 @@ export const contractStage: Stage = {
       return true
     }
     if (r.verdict !== 'block') return false
-    ctx.block({stage: 'contract', layer: 'contract', detail: r.detail, status: 403, reason: r.code as ReasonCode})
+    ctx.block({stage: 'contract', layer: 'contract', detail: r.detail, status: 403, reason: r.code as ReasonCode, hint: contractHint(r)})
     return true
   },
 }
