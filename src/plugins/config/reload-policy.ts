@@ -1,4 +1,5 @@
 import {isDeepStrictEqual} from 'node:util'
+import {mergeProfile} from './agent-profiles.js'
 import type {PipelockConfig} from './schema.js'
 
 /**
@@ -100,11 +101,16 @@ const DOWNGRADE_SWITCHES: readonly string[] = [
   'seed_phrase_detection.verify_checksum',
   'taint.enabled',
   'cross_request_detection.enabled',
+  'cross_request_detection.entropy_budget.enabled',
+  'cross_request_detection.fragment_reassembly.enabled',
+  'canary_tokens.enabled',
+  'address_protection.enabled',
   'media_policy.enabled',
   'mcp_input_scanning.enabled',
   'mcp_tool_scanning.enabled',
   'mcp_tool_policy.enabled',
   'mcp_session_binding.enabled',
+  'tool_chain_detection.enabled',
   'dlp.scan_env',
   'dlp.include_defaults',
   'forward_proxy.sni_verification',
@@ -119,8 +125,11 @@ const GROWTH_LISTS: readonly string[] = [
   'ssrf.ip_allowlist',
   'response_scanning.exempt_domains',
   'adaptive_enforcement.exempt_domains',
+  'cross_request_detection.entropy_budget.exempt_domains',
   'kill_switch.allowlist_ips',
   'fetch_proxy.monitoring.subdomain_entropy_exclusions',
+  // Hosts whose CONNECT tunnels carry bytes nobody inspects.
+  'forward_proxy.raw_tunnel_hosts',
   'learn_lock.unlocked_agents',
 ]
 
@@ -128,28 +137,203 @@ const GROWTH_LISTS: readonly string[] = [
 const SHRINK_LISTS: readonly string[] = ['internal', 'fetch_proxy.monitoring.blocklist']
 
 /**
- * `ValidateReload`: each way the new config is weaker than the running one, as
- * `<field>: <old> -> <new>` lines. A reload proceeds with these logged, unless the running
- * config is strict mode (then the reload is refused).
+ * Action fields whose move away from `block` is a downgrade; with a switch, only while that
+ * feature is on in both configs (turning it off is its own downgrade).
  */
-export function reloadDowngrades(running: PipelockConfig, next: PipelockConfig): string[] {
+const BLOCK_ACTIONS: readonly (readonly [string, string?])[] = [
+  ['response_scanning.action'],
+  ['request_body_scanning.action'],
+  ['session_profiling.anomaly_action'],
+  ['response_scanning.sse_streaming.action', 'response_scanning.sse_streaming.enabled'],
+  ['cross_request_detection.action', 'cross_request_detection.enabled'],
+  ['cross_request_detection.entropy_budget.action', 'cross_request_detection.entropy_budget.enabled'],
+  ['address_protection.action', 'address_protection.enabled'],
+  ['mcp_input_scanning.action', 'mcp_input_scanning.enabled'],
+  ['mcp_tool_scanning.action', 'mcp_tool_scanning.enabled'],
+  ['mcp_tool_policy.action', 'mcp_tool_policy.enabled'],
+  ['tool_chain_detection.action', 'tool_chain_detection.enabled'],
+]
+
+/** A numeric security threshold and the direction in which a change loosens it. */
+export interface NumericThreshold {
+  readonly field: string
+  /** `higher`: a larger value lets more through (a limit); `lower`: a smaller one does (a window, a quarantine). */
+  readonly looser: 'higher' | 'lower'
+  /** Set when a value ≤ 0 means "no limit" (`higher`) or "never ends" (`lower`): how it is shown. */
+  readonly off?: string
+  /** Compared only while these switches are on in both configs (turning one off is its own downgrade). */
+  readonly when?: readonly string[]
+}
+
+/*
+ * Every number of the config schema, gone through once (resolved values: a 0 that takes the
+ * default has already become the default, so only the fields with `off` can be ≤ 0 here).
+ *
+ * Counted, a larger value loosens:
+ *   fetch_proxy.monitoring.max_url_length, entropy_threshold, subdomain_entropy_threshold (≤ 0 off),
+ *   max_requests_per_minute, max_data_per_minute (0 = no budget); fetch_proxy.max_response_mb,
+ *   request_body_scanning.max_body_bytes, tls_interception.max_response_bytes,
+ *   websocket_proxy.max_message_bytes, response_scanning.sse_streaming.max_event_bytes,
+ *   media_policy.max_image_bytes (size caps: what was refused as too large passes);
+ *   dlp.min_env_secret_length (shorter env values stop counting as secrets), seed_phrase_detection.min_words;
+ *   session_profiling.domain_burst, volume_spike_ratio; adaptive_enforcement.escalation_threshold,
+ *   decay_per_clean_request; cross_request_detection.entropy_budget.bits_per_window;
+ *   agents.<name>.budget.* limits (0 or absent = no limit).
+ * Counted, a smaller value loosens:
+ *   session_profiling.window_minutes, cross_request_detection.entropy_budget.window_minutes,
+ *   fragment_reassembly.max_buffer_bytes and window_minutes (less history is joined and scanned);
+ *   airlock.timers.soft_minutes, hard_minutes, drain_minutes (a quarantine ends sooner; 0 = manual
+ *   release only); tool_chain_detection.window_size, window_seconds, max_gap.
+ * Not counted:
+ *   timeouts (fetch_proxy.timeout_seconds, forward_proxy.*_seconds, websocket_proxy.*_seconds,
+ *   response_scanning.ask_timeout_seconds, airlock.timers.drain_timeout_seconds, emit.*, scan_api.timeouts):
+ *   they bound waiting and holding, and what passes is scanned the same;
+ *   capacities (websocket_proxy.max_concurrent_connections, mcp_ws_listener.max_connections,
+ *   session_profiling.max_sessions / session_ttl_minutes / cleanup_interval_seconds,
+ *   tls_interception.cert_cache_size, emit queue sizes, flight_recorder.*, health_watchdog, sentry);
+ *   browser_shield.max_shield_bytes (which way loosens depends on oversize_action);
+ *   address_protection.similarity.* (how lookalikes are compared, no loose or tight side);
+ *   taint.recent_sources (how many sources a session remembers for its record);
+ *   airlock.triggers.anomaly_count / anomaly_window_minutes and a2a_scanning.max_* (no effect in
+ *   this build); redaction.limits and mediation_envelope.* (their own reload warnings);
+ *   scan_api.* (the evaluation API's own request limits); learn.inference.* (offline inference);
+ *   agents.<name>.budget window lengths and cost_multipliers (whether longer is tighter depends on
+ *   the limit they pace).
+ */
+export const NUMERIC_THRESHOLDS: readonly NumericThreshold[] = [
+  {field: 'fetch_proxy.monitoring.max_url_length', looser: 'higher'},
+  {field: 'fetch_proxy.monitoring.entropy_threshold', looser: 'higher'},
+  {field: 'fetch_proxy.monitoring.subdomain_entropy_threshold', looser: 'higher', off: 'off'},
+  {field: 'fetch_proxy.monitoring.max_requests_per_minute', looser: 'higher'},
+  {field: 'fetch_proxy.monitoring.max_data_per_minute', looser: 'higher', off: 'no limit'},
+  {field: 'fetch_proxy.max_response_mb', looser: 'higher'},
+  {field: 'request_body_scanning.max_body_bytes', looser: 'higher', when: ['request_body_scanning.enabled']},
+  {field: 'tls_interception.max_response_bytes', looser: 'higher', when: ['tls_interception.enabled']},
+  {field: 'websocket_proxy.max_message_bytes', looser: 'higher', when: ['websocket_proxy.enabled']},
+  {field: 'response_scanning.sse_streaming.max_event_bytes', looser: 'higher', when: ['response_scanning.enabled', 'response_scanning.sse_streaming.enabled']},
+  {field: 'media_policy.max_image_bytes', looser: 'higher', when: ['media_policy.enabled']},
+  {field: 'dlp.min_env_secret_length', looser: 'higher'},
+  {field: 'seed_phrase_detection.min_words', looser: 'higher', when: ['seed_phrase_detection.enabled']},
+  {field: 'session_profiling.domain_burst', looser: 'higher', when: ['session_profiling.enabled']},
+  {field: 'session_profiling.volume_spike_ratio', looser: 'higher', when: ['session_profiling.enabled']},
+  {field: 'session_profiling.window_minutes', looser: 'lower', when: ['session_profiling.enabled']},
+  {field: 'adaptive_enforcement.escalation_threshold', looser: 'higher', when: ['adaptive_enforcement.enabled']},
+  {field: 'adaptive_enforcement.decay_per_clean_request', looser: 'higher', when: ['adaptive_enforcement.enabled']},
+  {field: 'cross_request_detection.entropy_budget.bits_per_window', looser: 'higher', when: ['cross_request_detection.enabled', 'cross_request_detection.entropy_budget.enabled']},
+  {field: 'cross_request_detection.entropy_budget.window_minutes', looser: 'lower', when: ['cross_request_detection.enabled', 'cross_request_detection.entropy_budget.enabled']},
+  {field: 'cross_request_detection.fragment_reassembly.max_buffer_bytes', looser: 'lower', when: ['cross_request_detection.enabled', 'cross_request_detection.fragment_reassembly.enabled']},
+  {field: 'cross_request_detection.fragment_reassembly.window_minutes', looser: 'lower', when: ['cross_request_detection.enabled', 'cross_request_detection.fragment_reassembly.enabled']},
+  {field: 'airlock.timers.soft_minutes', looser: 'lower', off: 'manual release only', when: ['airlock.enabled']},
+  {field: 'airlock.timers.hard_minutes', looser: 'lower', off: 'manual release only', when: ['airlock.enabled']},
+  {field: 'airlock.timers.drain_minutes', looser: 'lower', off: 'manual release only', when: ['airlock.enabled']},
+  {field: 'tool_chain_detection.window_size', looser: 'lower', when: ['tool_chain_detection.enabled']},
+  {field: 'tool_chain_detection.window_seconds', looser: 'lower', when: ['tool_chain_detection.enabled']},
+  {field: 'tool_chain_detection.max_gap', looser: 'lower', when: ['tool_chain_detection.enabled']},
+]
+
+/** Per-agent budget limits (`agents.<name>.budget.<key>`): larger loosens, 0 or absent is no limit. */
+export const AGENT_BUDGET_LIMITS = [
+  'max_requests_per_session',
+  'max_bytes_per_session',
+  'max_unique_domains_per_session',
+  'max_tool_calls_per_session',
+  'max_concurrent_tool_calls',
+  'max_wall_clock_minutes',
+  'max_retries_per_tool',
+  'max_retries_per_endpoint',
+  'fan_out_limit',
+] as const
+
+/** `v` as a comparable bound: with `off`, a value ≤ 0 is no bound at all. */
+function bound(v: number, off: string | undefined): number {
+  return off !== undefined && v <= 0 ? Infinity : v
+}
+
+function shown(v: number, off: string | undefined): string {
+  return off !== undefined && v <= 0 ? `${v} (${off})` : String(v)
+}
+
+function numericDowngrades(running: PipelockConfig, next: PipelockConfig, out: string[]): void {
+  for (const t of NUMERIC_THRESHOLDS) {
+    if (t.when !== undefined && !t.when.every((w) => get(running, w) === true && get(next, w) === true)) continue
+    const from = get(running, t.field)
+    const to = get(next, t.field)
+    if (typeof from !== 'number' || typeof to !== 'number') continue
+    const a = bound(from, t.off)
+    const b = bound(to, t.off)
+    if (t.looser === 'higher' ? b > a : b < a) out.push(`${t.field}: ${shown(from, t.off)} -> ${shown(to, t.off)}`)
+  }
+}
+
+const SEVERITY_RANK: Record<string, number> = {critical: 4, high: 3, medium: 2, low: 1}
+
+/** A pattern's severity as the scanner reads it (absent or empty: high). */
+function severityOf(s: string | undefined): string {
+  return s === undefined || s === '' ? 'high' : s
+}
+
+/** Up to five names, quoted, then how many more. */
+function someNames(names: readonly string[]): string {
+  const q = names.slice(0, 5).map((n) => JSON.stringify(n))
+  return names.length > 5 ? `${q.join(', ')} and ${names.length - 5} more` : q.join(', ')
+}
+
+/**
+ * Patterns compared by name, not by count: an edited regex cannot be proven to match at least
+ * what it matched before, so any change to it counts, as does a removed pattern, a lowered
+ * severity, an action leaving block, a changed validator (it filters matches) and an added
+ * exempt domain. A new pattern only adds detection.
+ */
+function patternDowngrades(
+  field: string,
+  before: readonly {name: string; regex: string; severity?: string; validator?: string; exempt_domains?: string[]; action?: string}[],
+  after: readonly {name: string; regex: string; severity?: string; validator?: string; exempt_domains?: string[]; action?: string}[],
+  out: string[],
+): void {
+  const now = new Map(after.map((p) => [p.name, p]))
+  const removed = before.filter((p) => !now.has(p.name)).map((p) => p.name)
+  if (removed.length > 0) out.push(`${field}: ${before.length} -> ${after.length} patterns (removed ${someNames(removed)})`)
+  for (const p of before) {
+    const q = now.get(p.name)
+    if (q === undefined) continue
+    const at = `${field}[${JSON.stringify(p.name)}]`
+    if (q.regex !== p.regex) out.push(`${at}.regex: changed (an edited regex may no longer match what it did)`)
+    const [s0, s1] = [severityOf(p.severity), severityOf(q.severity)]
+    if ((SEVERITY_RANK[s1] ?? 0) < (SEVERITY_RANK[s0] ?? 0)) out.push(`${at}.severity: ${s0} -> ${s1}`)
+    if (p.action !== 'warn' && q.action === 'warn') out.push(`${at}.action: ${p.action === undefined || p.action === '' ? 'block' : p.action} -> warn`)
+    if ((q.validator ?? '') !== '' && q.validator !== p.validator) out.push(`${at}.validator: ${p.validator ?? 'none'} -> ${q.validator}`)
+    const exempt = new Set(p.exempt_domains ?? [])
+    const added = (q.exempt_domains ?? []).filter((d) => !exempt.has(d))
+    if (added.length > 0) out.push(`${at}.exempt_domains: added ${added.join(', ')}`)
+  }
+}
+
+/** The downgrades of one (merged) policy, agents aside. */
+function policyDowngrades(running: PipelockConfig, next: PipelockConfig): string[] {
   const out: string[] = []
   if ((MODE_RANK[next.mode] ?? 0) < (MODE_RANK[running.mode] ?? 0)) out.push(`mode: ${running.mode} -> ${next.mode}`)
   for (const f of DOWNGRADE_SWITCHES) {
     if (get(running, f) === true && get(next, f) === false) out.push(`${f}: true -> false`)
   }
-  if (next.dlp.patterns.length < running.dlp.patterns.length) {
-    out.push(`dlp.patterns: ${running.dlp.patterns.length} -> ${next.dlp.patterns.length} patterns`)
+  // transports §2.1: the reference's own words for these two.
+  const [ti0, ti1] = [running.tls_interception, next.tls_interception]
+  if (ti0.enabled && !ti1.enabled) out.push('TLS interception disabled — CONNECT tunnel body/header scanning lost')
+  if (ti0.enabled && ti1.enabled) {
+    const before = new Set(ti0.passthrough_domains)
+    const added = ti1.passthrough_domains.filter((d) => !before.has(d))
+    if (added.length > 0) out.push(`passthrough domains added: ${added.join(', ')} — these CONNECT tunnels now bypass body scanning`)
   }
-  if (next.response_scanning.enabled && next.response_scanning.patterns.length < running.response_scanning.patterns.length) {
-    out.push(`response_scanning.patterns: ${running.response_scanning.patterns.length} -> ${next.response_scanning.patterns.length} patterns`)
+  patternDowngrades('dlp.patterns', running.dlp.patterns, next.dlp.patterns, out)
+  if (running.response_scanning.enabled && next.response_scanning.enabled) {
+    patternDowngrades('response_scanning.patterns', running.response_scanning.patterns, next.response_scanning.patterns, out)
   }
-  for (const [f, from, to] of [
-    ['response_scanning.action', running.response_scanning.action, next.response_scanning.action],
-    ['request_body_scanning.action', running.request_body_scanning.action, next.request_body_scanning.action],
-    ['session_profiling.anomaly_action', running.session_profiling.anomaly_action, next.session_profiling.anomaly_action],
-  ] as const) {
-    if (from === 'block' && to !== 'block') out.push(`${f}: block -> ${to}`)
+  const tokens = new Set(next.canary_tokens.tokens.map((t) => t.name))
+  const gone = running.canary_tokens.tokens.filter((t) => !tokens.has(t.name)).map((t) => t.name)
+  if (running.canary_tokens.enabled && next.canary_tokens.enabled && gone.length > 0) out.push(`canary_tokens.tokens: removed ${someNames(gone)}`)
+  for (const [f, on] of BLOCK_ACTIONS) {
+    if (on !== undefined && !(get(running, on) === true && get(next, on) === true)) continue
+    const [from, to] = [get(running, f), get(next, f)]
+    if (from === 'block' && to !== 'block') out.push(`${f}: block -> ${String(to)}`)
   }
   for (const f of GROWTH_LISTS) {
     const before = new Set(get(running, f) as string[])
@@ -160,6 +344,30 @@ export function reloadDowngrades(running: PipelockConfig, next: PipelockConfig):
     const after = new Set(get(next, f) as string[])
     const removed = (get(running, f) as string[]).filter((x) => !after.has(x))
     if (removed.length > 0) out.push(`${f}: removed ${removed.join(', ')}`)
+  }
+  numericDowngrades(running, next, out)
+  return out
+}
+
+/**
+ * `ValidateReload`: each way the new config is weaker than the running one, as
+ * `<field>: <old> -> <new>` lines (the two TLS interception lines use the reference's words). A
+ * reload proceeds with these logged, unless the running config is strict mode (then the reload
+ * is refused). An agent in both configs is compared as its merged profile; a line the global
+ * comparison already gave is not repeated for it.
+ */
+export function reloadDowngrades(running: PipelockConfig, next: PipelockConfig): string[] {
+  const out = policyDowngrades(running, next)
+  const global = new Set(out)
+  for (const name of Object.keys(running.agents).filter((n) => Object.hasOwn(next.agents, n)).sort()) {
+    const [p0, p1] = [running.agents[name]!, next.agents[name]!]
+    for (const d of policyDowngrades(mergeProfile(running, p0), mergeProfile(next, p1))) {
+      if (!global.has(d)) out.push(`agents.${name}: ${d}`)
+    }
+    for (const k of AGENT_BUDGET_LIMITS) {
+      const [from, to] = [p0.budget?.[k] ?? 0, p1.budget?.[k] ?? 0]
+      if (bound(to, 'off') > bound(from, 'off')) out.push(`agents.${name}.budget.${k}: ${shown(from, 'no limit')} -> ${shown(to, 'no limit')}`)
+    }
   }
   return out
 }

@@ -1,0 +1,117 @@
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import {readFileSync} from 'node:fs'
+import {NUMERIC_THRESHOLDS, reloadDowngrades, reloadRejection} from '../../../src/plugins/config/reload-policy.js'
+import {repoPath} from '../../helpers/vectors.js'
+import {load, tempDir} from './helpers.js'
+
+/** The downgrade lines from the config `before` to the config `after` (YAML texts). */
+const downgrades = (before: string, after: string): string[] => reloadDowngrades(load(before).config, load(after).config)
+
+test('TLS interception: turning it off and adding passthrough entries are downgrades, in the reference words', () => {
+  const t = tempDir()
+  try {
+    const cert = t.file('ca.pem', 'x\n', 0o600)
+    const key = t.file('ca-key.pem', 'x\n', 0o600)
+    const tls = (enabled: boolean, passthrough: string[]): string =>
+      `mode: strict\napi_allowlist: [localhost]\ntls_interception:\n  enabled: ${enabled}\n  ca_cert: ${cert}\n  ca_key: ${key}\n  passthrough_domains: ${JSON.stringify(passthrough)}\n`
+    assert.deepEqual(downgrades(tls(true, []), tls(false, [])), ['TLS interception disabled — CONNECT tunnel body/header scanning lost'])
+    assert.deepEqual(downgrades(tls(true, ['a.example']), tls(true, ['a.example', 'localhost', 'b.example'])), [
+      'passthrough domains added: localhost, b.example — these CONNECT tunnels now bypass body scanning',
+    ])
+    // a set difference: renaming an entry adds one
+    assert.deepEqual(downgrades(tls(true, ['a.example']), tls(true, ['c.example'])), ['passthrough domains added: c.example — these CONNECT tunnels now bypass body scanning'])
+    assert.deepEqual(downgrades(tls(true, ['a.example', 'b.example']), tls(true, ['a.example'])), [])
+    assert.deepEqual(downgrades(tls(false, []), tls(true, [])), [])
+    // interception off in either config: passthrough entries bypass nothing more
+    assert.deepEqual(downgrades(tls(false, []), tls(false, ['localhost'])), [])
+    // and in strict mode the line refuses the reload
+    const running = load(tls(true, [])).config
+    const next = load(tls(false, [])).config
+    assert.match(reloadRejection(running, running, next, reloadDowngrades(running, next)) ?? '', /^rejected: security downgrade from strict mode \(TLS interception disabled — CONNECT tunnel body\/header scanning lost\); /)
+  } finally {
+    t.cleanup()
+  }
+})
+
+test('DLP patterns are compared by name: an edited regex, a lowered severity, warn, a validator or an exempt domain is a downgrade', () => {
+  const dlp = (...patterns: string[]): string => `dlp:\n  patterns:\n${patterns.map((p) => `    - ${p}\n`).join('')}`
+  const acme = '{name: Acme Key, regex: "acmekey-[0-9]{8}", severity: critical}'
+  // the count stays the same: the old comparison missed this
+  assert.deepEqual(downgrades(dlp(acme), dlp('{name: Acme Key, regex: "acmekey-NEVER-[0-9]{8}", severity: critical}')), [
+    'dlp.patterns["Acme Key"].regex: changed (an edited regex may no longer match what it did)',
+  ])
+  assert.deepEqual(downgrades(dlp(acme), dlp('{name: Acme Key, regex: "acmekey-[0-9]{8}", severity: low}')), ['dlp.patterns["Acme Key"].severity: critical -> low'])
+  // an absent severity is read as high
+  assert.deepEqual(downgrades(dlp('{name: Acme Key, regex: "a"}'), dlp('{name: Acme Key, regex: "a", severity: medium}')), ['dlp.patterns["Acme Key"].severity: high -> medium'])
+  assert.deepEqual(downgrades(dlp('{name: Acme Key, regex: "a", severity: low}'), dlp('{name: Acme Key, regex: "a", severity: critical}')), [])
+  assert.deepEqual(downgrades(dlp(acme), dlp('{name: Acme Key, regex: "acmekey-[0-9]{8}", severity: critical, action: warn}')), ['dlp.patterns["Acme Key"].action: block -> warn'])
+  assert.deepEqual(downgrades(dlp(acme), dlp('{name: Acme Key, regex: "acmekey-[0-9]{8}", severity: critical, validator: luhn}')), ['dlp.patterns["Acme Key"].validator: none -> luhn'])
+  assert.deepEqual(downgrades(dlp(acme), dlp('{name: Acme Key, regex: "acmekey-[0-9]{8}", severity: critical, exempt_domains: [api.acme.example]}')), [
+    'dlp.patterns["Acme Key"].exempt_domains: added api.acme.example',
+  ])
+  // a renamed pattern: the old name is gone (a new one only adds detection)
+  assert.deepEqual(downgrades(dlp(acme), dlp('{name: Acme Key 2, regex: "acmekey-[0-9]{8}", severity: critical}')), ['dlp.patterns: 49 -> 49 patterns (removed "Acme Key")'])
+  assert.deepEqual(downgrades(dlp(acme), dlp(acme, '{name: Beta, regex: "beta-[0-9]{8}"}')), [])
+  assert.deepEqual(downgrades(dlp(acme, '{name: Beta, regex: "beta-[0-9]{8}"}'), dlp(acme)), ['dlp.patterns: 50 -> 49 patterns (removed "Beta")'])
+  // dropping the defaults names the first five and counts the rest
+  const [line] = downgrades('dlp:\n  include_defaults: true\n', 'dlp:\n  include_defaults: false\n').filter((l) => l.startsWith('dlp.patterns'))
+  assert.match(line ?? '', /^dlp\.patterns: 48 -> 0 patterns \(removed "[^"]+", "[^"]+", "[^"]+", "[^"]+", "[^"]+" and 43 more\)$/)
+})
+
+test('response (injection) patterns are compared by name while response scanning is on', () => {
+  const rs = (regex: string, enabled = true): string => `response_scanning:\n  enabled: ${enabled}\n  action: block\n  patterns:\n    - {name: Acme Injection, regex: "${regex}"}\n`
+  assert.deepEqual(downgrades(rs('ignore acme'), rs('ignore acme NEVER')), ['response_scanning.patterns["Acme Injection"].regex: changed (an edited regex may no longer match what it did)'])
+  assert.deepEqual(downgrades(rs('ignore acme'), rs('ignore acme')), [])
+  assert.deepEqual(downgrades(rs('ignore acme'), rs('ignore acme NEVER', false)), ['response_scanning.enabled: true -> false'])
+})
+
+test('numeric thresholds: raising a limit, or shortening a window, is a downgrade; the other way is not', () => {
+  const mon = (k: string, v: number): string => `fetch_proxy:\n  monitoring:\n    ${k}: ${v}\n`
+  assert.deepEqual(downgrades(mon('entropy_threshold', 4.5), mon('entropy_threshold', 8)), ['fetch_proxy.monitoring.entropy_threshold: 4.5 -> 8'])
+  assert.deepEqual(downgrades(mon('entropy_threshold', 4.5), mon('entropy_threshold', 3.5)), [])
+  assert.deepEqual(downgrades(mon('max_url_length', 500), mon('max_url_length', 4096)), ['fetch_proxy.monitoring.max_url_length: 500 -> 4096'])
+  assert.deepEqual(downgrades(mon('max_requests_per_minute', 30), mon('max_requests_per_minute', 120)), ['fetch_proxy.monitoring.max_requests_per_minute: 30 -> 120'])
+  assert.deepEqual(downgrades(mon('max_data_per_minute', 1000), mon('max_data_per_minute', 0)), ['fetch_proxy.monitoring.max_data_per_minute: 1000 -> 0 (no limit)'])
+  assert.deepEqual(downgrades(mon('max_data_per_minute', 0), mon('max_data_per_minute', 1000)), [])
+  assert.deepEqual(downgrades(mon('subdomain_entropy_threshold', 4), mon('subdomain_entropy_threshold', 0)), ['fetch_proxy.monitoring.subdomain_entropy_threshold: 4 -> 0 (off)'])
+  assert.deepEqual(downgrades('request_body_scanning:\n  max_body_bytes: 100\n', 'request_body_scanning:\n  max_body_bytes: 1000\n'), ['request_body_scanning.max_body_bytes: 100 -> 1000'])
+  assert.deepEqual(downgrades('fetch_proxy:\n  max_response_mb: 5\n', 'fetch_proxy:\n  max_response_mb: 50\n'), ['fetch_proxy.max_response_mb: 5 -> 50'])
+  assert.deepEqual(downgrades('dlp:\n  min_env_secret_length: 16\n', 'dlp:\n  min_env_secret_length: 40\n'), ['dlp.min_env_secret_length: 16 -> 40'])
+  assert.deepEqual(downgrades('seed_phrase_detection:\n  min_words: 12\n', 'seed_phrase_detection:\n  min_words: 24\n'), ['seed_phrase_detection.min_words: 12 -> 24'])
+  const sp = (burst: number, window: number): string => `session_profiling:\n  enabled: true\n  domain_burst: ${burst}\n  window_minutes: ${window}\n`
+  assert.deepEqual(downgrades(sp(5, 5), sp(10, 1)), ['session_profiling.domain_burst: 5 -> 10', 'session_profiling.window_minutes: 5 -> 1'])
+  assert.deepEqual(downgrades(sp(10, 1), sp(5, 5)), [])
+  // a feature off in the new config is reported once, as its switch
+  assert.deepEqual(downgrades(sp(5, 5), 'session_profiling:\n  enabled: false\n  domain_burst: 50\n'), ['session_profiling.enabled: true -> false'])
+  // airlock timers: 0 is manual release only, the tightest
+  const al = (hard: number): string => `session_profiling:\n  enabled: true\nairlock:\n  enabled: true\n  timers:\n    hard_minutes: ${hard}\n`
+  assert.deepEqual(downgrades(al(0), al(30)), ['airlock.timers.hard_minutes: 0 (manual release only) -> 30'])
+  assert.deepEqual(downgrades(al(30), al(0)), [])
+  assert.deepEqual(downgrades(al(30), al(5)), ['airlock.timers.hard_minutes: 30 -> 5'])
+})
+
+test('per-agent profiles: their own loosenings are named with the agent, a global one is not repeated', () => {
+  const cfg = (rpm: number, entropy: number, budget: number, regex: string): string =>
+    `fetch_proxy:\n  monitoring:\n    entropy_threshold: ${entropy}\nagents:\n  shop:\n    rate_limit: {max_requests_per_minute: ${rpm}}\n    budget: {max_requests_per_session: ${budget}}\n    dlp:\n      patterns:\n        - {name: Shop Key, regex: "${regex}"}\n`
+  assert.deepEqual(downgrades(cfg(10, 4.5, 100, 'shop-[0-9]{6}'), cfg(20, 5, 0, 'shop-x')), [
+    'fetch_proxy.monitoring.entropy_threshold: 4.5 -> 5',
+    'agents.shop: dlp.patterns["Shop Key"].regex: changed (an edited regex may no longer match what it did)',
+    'agents.shop: fetch_proxy.monitoring.max_requests_per_minute: 10 -> 20',
+    'agents.shop.budget.max_requests_per_session: 100 -> 0 (no limit)',
+  ])
+  assert.deepEqual(downgrades(cfg(20, 5, 0, 'shop-x'), cfg(10, 4.5, 100, 'shop-x')), [])
+})
+
+test('an action leaving block counts only while its feature is on', () => {
+  assert.deepEqual(downgrades('request_body_scanning:\n  action: block\n', 'request_body_scanning:\n  action: warn\n'), ['request_body_scanning.action: block -> warn'])
+  assert.deepEqual(downgrades('address_protection:\n  enabled: false\n  action: block\n', 'address_protection:\n  enabled: false\n  action: warn\n'), [])
+  const cr = (action: string): string => `cross_request_detection:\n  enabled: true\n  action: ${action}\n  fragment_reassembly:\n    enabled: true\n`
+  assert.deepEqual(downgrades(cr('block'), cr('warn')), ['cross_request_detection.action: block -> warn'])
+})
+
+test('docs/config.md names every numeric threshold a reload compares', () => {
+  const doc = readFileSync(repoPath('docs/config.md'), 'utf8')
+  const section = doc.slice(doc.indexOf('## Hot reload'), doc.indexOf('## Reference: every top-level key'))
+  for (const t of NUMERIC_THRESHOLDS) assert.ok(section.includes(`\`${t.field}\``), `docs/config.md Hot reload does not name ${t.field}`)
+})
