@@ -2,7 +2,7 @@ import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {PipelockError} from '../errors/index.js'
 import {refuseSpecialFile} from '../signing/index.js'
-import {loadDefaults, loadedConfig, type LoadedConfig, type LoadOptions} from './loaded.js'
+import {documentSetsNothing, loadDefaults, loadedConfig, type LoadedConfig, type LoadOptions} from './loaded.js'
 import {ConfigFieldError, dotted, type ConfigWarning} from './problems.js'
 import {resolveConfig, type ResolveOptions} from './resolve.js'
 import type {PipelockConfig} from './schema.js'
@@ -57,10 +57,9 @@ export function parseConfigText(text: string, file: string, options: ResolveOpti
   try {
     const resolved = resolveConfig(source.value, {...options, lineOf: source.lineOf})
     // A file that sets nothing (zero bytes, comments only, `null`) is most often a truncated
-    // write or a failed deploy: it runs as the built-in defaults, and says so.
-    const v = source.value
-    const empty = v === null || v === undefined || (typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0)
-    const warnings = empty ? [{field: file, message: 'the file sets nothing (empty, comments only, null or {}): the built-in defaults are used'}, ...resolved.warnings] : resolved.warnings
+    // write or a failed deploy: at start-up it runs as the built-in defaults, and says so (a
+    // reload refuses it: reloader.ts).
+    const warnings = documentSetsNothing(source.value) ? [{field: file, message: 'the file sets nothing (empty, comments only, null or {}): the built-in defaults are used'}, ...resolved.warnings] : resolved.warnings
     return {...resolved, warnings, document: source.value}
   } catch (err) {
     if (err instanceof ConfigFieldError) {

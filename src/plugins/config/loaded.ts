@@ -27,6 +27,14 @@ export function loadedConfig(r: {config: PipelockConfig; warnings: readonly Conf
 }
 
 /**
+ * A file document that sets nothing: zero bytes, comments only, `null`, `~` or `{}` (the YAML
+ * reader gives `{}` for all of them). Most often a truncated or half-done write.
+ */
+export function documentSetsNothing(document: unknown): boolean {
+  return document === null || document === undefined || (typeof document === 'object' && !Array.isArray(document) && Object.keys(document).length === 0)
+}
+
+/**
  * Whether the file's document sets the dotted key path (`request_body_scanning.scan_headers`).
  * A path that goes on below a value (`logging.format.text`: `format` is the string `text`) is set
  * as far as the document goes.

@@ -1,9 +1,10 @@
 import {EventEmitter} from 'node:events'
 import path from 'node:path'
-import {formatError, isPipelockError} from '../errors/index.js'
+import {formatError, isPipelockError, PipelockError} from '../errors/index.js'
 import {watchFile, type FileWatch} from './file-watch.js'
 import {configHash} from './hash.js'
 import {loadConfig, type LoadedConfig} from './load.js'
+import {documentSetsNothing} from './loaded.js'
 import {formatWarning} from './problems.js'
 import {redactionReloadWarnings} from './redaction-config.js'
 import {holdRestartOnly, reloadDowngrades, reloadRejection} from './reload-policy.js'
@@ -153,6 +154,13 @@ export class ConfigReloader extends EventEmitter<ConfigReloaderEvents> {
       next = this.load(this.file)
     } catch (err) {
       this.reject(trigger, err as Error)
+      return
+    }
+    // At start-up such a file runs as the defaults (with a warning); on a running proxy it is
+    // most often a write caught half-way (truncated, not yet filled), and applying it would drop
+    // the whole policy, so it is refused like an invalid file.
+    if (next.document !== undefined && documentSetsNothing(next.document)) {
+      this.reject(trigger, new PipelockError('CONFIG_INVALID', 'the file sets nothing (empty, comments only, null or {}): refused, the running config stays; write the file atomically (a temp file, then rename it over this one)', {location: {file: this.file}}))
       return
     }
     if (next.hash === this.lastAppliedHash && this.now() - this.lastAppliedAt < this.dedupWindowMs) {

@@ -128,7 +128,8 @@ export function loadRunConfig(opts: Pick<RunOptions, 'configFile' | 'preset' | '
   }
   const seen = new Set(loaded.warnings.map(formatWarning))
   const merged = [...loaded.warnings, ...warnings.filter((w) => !seen.has(formatWarning(w)))]
-  return {config, warnings: merged, ...(loaded.path !== undefined ? {path: loaded.path} : {}), hash: configHash(config)}
+  // The document goes along: a reload refuses a file that sets nothing (reloader.ts), flags or not.
+  return {config, warnings: merged, ...(loaded.path !== undefined ? {path: loaded.path} : {}), hash: configHash(config), ...(loaded.document !== undefined ? {document: loaded.document} : {})}
 }
 
 /** The hosted listener's own refusals, then the run's (the same function `pipelock check` calls); returns its warnings. */

@@ -190,6 +190,34 @@ test('debounce: rapid file events coalesce into one reload 100 ms after the last
   }
 })
 
+test('a reload of a file that sets nothing (0 bytes, comments only, {}, null) is refused; the running config stays', () => {
+  const t = tempDir()
+  try {
+    const file = t.file('p.yaml', 'mode: balanced\nforward_proxy:\n  enabled: true\n')
+    const r = new ConfigReloader({path: file, initial: load(file), load})
+    const ev = record(r)
+    const running = r.current
+    for (const text of ['', '# being rewritten\n', '{}\n', 'null\n', '~\n']) {
+      writeFileSync(file, text)
+      r.reloadNow()
+    }
+    assert.equal(ev.applied.length, 0)
+    assert.deepEqual(ev.rejected.map((e) => e.message), Array(5).fill(
+      `pipelock: config reload failed: ${file}: the file sets nothing (empty, comments only, null or {}): refused, the running config stays; write the file atomically (a temp file, then rename it over this one)`,
+    ))
+    assert.deepEqual(ev.rejected.map((e) => e.refused), Array(5).fill(undefined))
+    assert.deepEqual(ev.warnings, [])
+    assert.equal(r.current, running)
+    // a file that sets one thing is a config, and applies
+    writeFileSync(file, 'mode: balanced\n')
+    r.reloadNow()
+    assert.equal(ev.applied.length, 1)
+    assert.equal(r.current.config.forward_proxy.enabled, false)
+  } finally {
+    t.cleanup()
+  }
+})
+
 test('real watcher: a write, then an editor-style rename, are picked up; a bad write is rejected', async () => {
   const t = tempDir()
   const file = t.file('pipelock.yaml', 'mode: balanced\n')
