@@ -14,7 +14,7 @@ import {ERROR_REGISTRY, PipelockError} from '../errors/index.js'
 import {errorLine, mcpError, newSessionState, trimGoSpace, type McpContext, type McpDecision} from '../mcp/index.js'
 import {LineTooLongError, MAX_LINE_BYTES, readLines} from './line-reader.js'
 import type {StdioClientSide} from './runtime.js'
-import {StdioCallCuts} from './stdio-cut.js'
+import {CallCuts} from './call-cuts.js'
 
 export interface StdioWrapOptions extends StdioClientSide {
   readonly command: string
@@ -97,8 +97,8 @@ export async function runStdioWrap(o: StdioWrapOptions): Promise<WrapResult> {
   let streamError: string | null = null
   let childGone = false
   const stderrDone = pipeStderr(child, o.log)
-  // Calls out to the server are cut by the kill switch and the session's airlock (stdio-cut.ts).
-  const calls = new StdioCallCuts(ctx, o.runtime.killSwitch, (d) => o.recorder.record(d), (line) => void writeLine(o.clientOut, line, o.log), o.log)
+  // Calls out to the server are cut by the kill switch and the session's airlock (call-cuts.ts).
+  const calls = new CallCuts(ctx, o.runtime.killSwitch, {record: (d) => o.recorder.record(d), answer: (line) => void writeLine(o.clientOut, line, o.log), log: o.log})
 
   /** Every non-blank line of `from`: one decision, recorded, then its lines written (back-pressured). */
   // Each direction is one loop: a message is decided (large ones on the scan pool), recorded and

@@ -14,6 +14,7 @@ import {liveCutDecision, liveCutWords, newSessionState, trimGoSpace, type McpCon
 import {MAX_LINE_BYTES, readLines} from './line-reader.js'
 import type {StdioClientSide} from './runtime.js'
 import {SerialLane} from './scan-lane.js'
+import {CallCuts} from './call-cuts.js'
 
 export interface WsBridgeOptions extends StdioClientSide {
   readonly upstream: string
@@ -35,6 +36,9 @@ export async function runWsBridge(o: WsBridgeOptions): Promise<number> {
   let failure: string | null = null
   const serverLane = new SerialLane()
   o.clientOut.on('error', () => {}) // EPIPE once the client has gone: the read side ends the run
+  // Calls waiting on the server are cut by the kill switch (the connection stays: later messages
+  // meet the gate) and answered when the session cuts the connection (below), as the stdio wrap's.
+  const calls = new CallCuts(ctx, o.runtime.killSwitch, {record: (d) => o.recorder.record(d), answer: (line) => void o.clientOut.write(line + '\n'), log: o.log, session: false})
   const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()))
   ws.on('error', (err) => {
     failure ??= `upstream read: ${err.message}`
@@ -48,7 +52,11 @@ export async function runWsBridge(o: WsBridgeOptions): Promise<number> {
     const text = (data as Buffer).toString('utf8')
     // Frames are decided in arrival order: a small frame waits for a large one on the scan pool.
     void serverLane.run(async () => {
+      // The server's answer to a call that was cut (answered already) is dropped unread.
+      if (calls.lateAnswer(text)) return
       const d = await o.runtime.offload.decideResponse(ctx, text)
+      // A cut while it was being decided (on the scan pool): dropped too.
+      if (calls.answered(d)) return
       o.recorder.record(d)
       if (d.forward !== null) o.clientOut.write(d.forward + '\n')
       if (d.answer !== null && ws.readyState === WebSocket.OPEN) ws.send(d.answer)
@@ -60,8 +68,9 @@ export async function runWsBridge(o: WsBridgeOptions): Promise<number> {
 
   // Operations §6 item 4 on MCP: the WebSocket is live work of the invocation session (opened
   // by its first message). Entering airlock hard or drain, a reset or a terminate cuts it, as the
-  // HTTP proxy cuts a WebSocket: one block Decision and receipt first, then close 1008 — which
-  // ends the bridge like any upstream close.
+  // HTTP proxy cuts a WebSocket: each call still waiting on the server is answered with the cut's
+  // error, one block Decision and receipt each (one for the connection when none waits), then
+  // close 1008 — which ends the bridge like any upstream close.
   let registered = false
   const register = (): void => {
     const sess = ctx.state.session
@@ -69,7 +78,7 @@ export async function runWsBridge(o: WsBridgeOptions): Promise<number> {
     registered = true
     const unregister = sess.registerLive((cause) => {
       if (ws.readyState !== WebSocket.OPEN) return
-      o.recorder.record(liveCutDecision(ctx, {id: null, method: '', tool: ''}, cause))
+      if (calls.cutSession(cause) === 0) o.recorder.record(liveCutDecision(ctx, {id: null, method: '', tool: ''}, cause))
       const words = liveCutWords(cause)
       failure ??= `upstream: connection cut: session ${sess.key} ${words}`
       // The origin is told the cause too, as the HTTP proxy's WebSocket relay tells it.
@@ -88,6 +97,7 @@ export async function runWsBridge(o: WsBridgeOptions): Promise<number> {
         register()
         if (d.answer !== null) o.clientOut.write(d.answer + '\n')
         if (d.forward === null) continue
+        calls.forwarded(d)
         await new Promise<void>((resolve) => ws.send(d.forward!, (err) => {
           if (err) failure ??= `upstream write: ${err.message}`
           resolve()
@@ -100,6 +110,7 @@ export async function runWsBridge(o: WsBridgeOptions): Promise<number> {
   })()
   // Either side ending (or a stop signal) ends the run.
   await Promise.race([reader, closed, ...(o.stop ? [o.stop] : [])])
+  calls.stop()
   if (ws.readyState === WebSocket.OPEN) ws.close(1000)
   const t = setTimeout(() => ws.terminate(), 2000)
   await closed
