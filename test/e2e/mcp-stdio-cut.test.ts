@@ -6,7 +6,10 @@
  * - the session entering airlock hard through the admin API answers it with `-32001 … session in
  *   airlock hard: live stream cut`; a terminate of the wrap's invocation session is refused (400);
  * - the server's late answer to the cut call is dropped: the client sees the answer to its next
- *   call, which the server wrote after it, and not that one.
+ *   call, which the server wrote after it, and not that one;
+ * - a client that uses the cut call's id again gets the answer to its new call, whichever of the
+ *   two answers the server writes first: the new call goes up under a reissued id (a cancellation
+ *   of it too), and its answer comes back with the client's id.
  */
 import assert from 'node:assert/strict'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
@@ -38,6 +41,31 @@ for await (const line of createInterface({input: process.stdin})) {
 }
 `
 
+/**
+ * Holds every tools/call `slow` (echoing its `tag`); on any other request answers it, then the
+ * held calls newest first. Writes each line it receives to stderr.
+ */
+const LIFO_SERVER = `
+import {createInterface} from 'node:readline'
+const held = []
+const reply = (id, text) => process.stdout.write(JSON.stringify({jsonrpc: '2.0', id, result: {content: [{type: 'text', text}]}}) + '\\n')
+for await (const line of createInterface({input: process.stdin})) {
+  process.stderr.write('got ' + line + '\\n')
+  const m = JSON.parse(line)
+  if (m.id === undefined) continue
+  if (m.method === 'initialize') {
+    process.stdout.write(JSON.stringify({jsonrpc: '2.0', id: m.id, result: {protocolVersion: '2025-06-18', capabilities: {tools: {}}, serverInfo: {name: 'lifo', version: '1'}}}) + '\\n')
+    continue
+  }
+  if (m.params?.name === 'slow') {
+    held.push(m)
+    continue
+  }
+  reply(m.id, m.params?.name + ' done')
+  for (const h of held.splice(0).reverse()) reply(h.id, 'slow ' + h.params.arguments.tag + ' done')
+}
+`
+
 const INIT = '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}'
 const call = (id: number, name: string): string => `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"${name}","arguments":{}}}`
 const done = (id: number, name: string): string => `{"jsonrpc":"2.0","id":${id},"result":{"content":[{"type":"text","text":"${name} done"}]}}`
@@ -46,14 +74,15 @@ let dir = ''
 before(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'pl-mcp-stdio-cut-'))
   writeFileSync(path.join(dir, 'server.mjs'), SERVER)
+  writeFileSync(path.join(dir, 'lifo.mjs'), LIFO_SERVER)
 })
 after(() => rmSync(dir, {recursive: true, force: true}))
 
 /** The wrap over the slow server with `yaml` as its config: its stdin, its stdout lines and stderr, a wait on them. */
-function wrap(yaml: string) {
+function wrap(yaml: string, server = 'server.mjs') {
   const cfg = path.join(dir, `${Math.random().toString(36).slice(2)}.yaml`)
   writeFileSync(cfg, yaml, {mode: 0o600})
-  const w = spawnMcpProxy(['--config', cfg, '--', process.execPath, path.join(dir, 'server.mjs')], {PATH: process.env.PATH ?? ''})
+  const w = spawnMcpProxy(['--config', cfg, '--', process.execPath, path.join(dir, server)], {PATH: process.env.PATH ?? ''})
   const lines = (): string[] => w.out().split('\n').filter((l) => l !== '')
   const until = async (f: () => boolean): Promise<void> => {
     const deadline = Date.now() + 15_000
@@ -127,6 +156,42 @@ describe('mcp proxy -- <server>: a call waiting on the server is cut by the kill
       await until(() => lines().length === 3)
       assert.equal(lines()[2], done(3, 'fast'))
       assert.ok(w.err().includes('pipelock: dropped the MCP server\'s late answer to id 2: the call was cut\n'), w.err())
+    } finally {
+      w.p.kill()
+    }
+  })
+  it('a reused id: the new call goes up under a reissued id; its answer, not the late one, reaches the client with the client\'s id', async () => {
+    const sentinel = path.join(dir, 'kill-reuse')
+    const {w, lines, until, send} = wrap(`kill_switch:\n  sentinel_file: ${sentinel}\n`, 'lifo.mjs')
+    const tagged = (id: number, tag: string): string => `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"slow","arguments":{"tag":"${tag}"}}}`
+    try {
+      send(INIT)
+      await until(() => lines().length === 1)
+      send(tagged(2, 'a'))
+      await until(() => w.err().includes('"tag":"a"'))
+      writeFileSync(sentinel, '')
+      await until(() => lines().length === 2)
+      assert.equal((errorOf(lines(), 2) as {data: {block_reason: string}}).data.block_reason, 'kill_switch_active')
+      rmSync(sentinel)
+      // Id 2 again while the server still owes the cut call's answer: it reaches the server under a
+      // reissued id, and so does the client's cancellation naming it; other ids go up as sent.
+      send(tagged(2, 'b'))
+      await until(() => w.err().includes('"tag":"b"'))
+      assert.ok(w.err().includes('got {"jsonrpc":"2.0","id":"pipelock-reissued-1","method":"tools/call","params":{"name":"slow","arguments":{"tag":"b"}}}\n'), w.err())
+      send('{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":2,"reason":"test"}}')
+      await until(() => w.err().includes('notifications/cancelled'))
+      assert.ok(w.err().includes('got {"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"pipelock-reissued-1","reason":"test"}}\n'), w.err())
+      // The server answers 3, then the new id-2 call, then the cut one: the client gets 3 and the new call's answer.
+      send(call(3, 'fast'))
+      await until(() => lines().length === 4 && w.err().includes('late answer to id 2'))
+      assert.deepEqual(lines().slice(2), [done(3, 'fast'), '{"jsonrpc":"2.0","id":2,"result":{"content":[{"type":"text","text":"slow b done"}]}}'])
+      assert.ok(w.err().includes('got {"jsonrpc":"2.0","id":3,"method":"tools/call"'), w.err())
+      assert.ok(w.err().includes('pipelock: dropped the MCP server\'s late answer to id 2: the call was cut\n'), w.err())
+      assert.equal(lines().filter((l) => l.includes('slow a done')).length, 0, lines().join('\n'))
+      // Nothing is owed any more: id 2 goes up as sent.
+      send(tagged(2, 'c'))
+      await until(() => w.err().includes('"tag":"c"'))
+      assert.ok(w.err().includes('got {"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"slow","arguments":{"tag":"c"}}}\n'), w.err())
     } finally {
       w.p.kill()
     }

@@ -13,10 +13,48 @@
  *
  * Registered only while a call is out, so an idle wrap holds neither the kill switch's polling nor
  * a session registration (which a cut consumes: the next call registers again).
+ *
+ * The server answers by id, and a client may use a cut call's id again (it had its answer): while
+ * the server still owes the late answer to the cut call, a new request with that id is sent
+ * upstream under an id of the wrap's own (`"pipelock-reissued-<n>"`), and the server's answer to it
+ * gets the client's id back before it is decided; a `notifications/cancelled` naming the client's
+ * id names the reissued one. So the late answer is told apart from the new call's, whichever comes
+ * first. Every other message goes upstream byte for byte as the gate forwarded it (the reference
+ * never touches ids; it has no cut, so no late answer to tell apart).
  */
+import {compactRawJson, parseStrictJson, type JsonValue} from '../canonical/index.js'
 import type {KillSwitchController} from '../killswitch/index.js'
-import {killSwitchCutDecision, liveCutDecision, parseFrame, settleCall, type LiveCutSubject, type McpContext, type McpDecision, type McpLiveCutCause} from '../mcp/index.js'
+import {isObjectValue, killSwitchCutDecision, liveCutDecision, MAX_JSON_DEPTH, settleCall, trimGoSpace, type LiveCutSubject, type McpContext, type McpDecision, type McpLiveCutCause} from '../mcp/index.js'
 import {KillSwitchWatch} from './kill-switch-watch.js'
+
+/** Cut calls whose late answer is still awaited, at most (the request tracker's bound): the oldest are forgotten. */
+const MAX_CUT_IDS = 10_000
+
+/** A server message as the wrap relays it. */
+export interface UpstreamMessage {
+  /** The text to decide: the message, with the client's id in place of a reissued one. */
+  readonly raw: string
+  /** The late answer to a cut call: dropped unread. */
+  readonly drop: boolean
+  /** The id it carried from the server, raw JSON text (null: none); undefined when it was not read. */
+  readonly upstreamId?: string | null
+}
+
+/** The value of top-level member `name` of the JSON object `text`: its span and compact text; null when absent or unreadable. */
+function member(text: string, name: string): {value: JsonValue; span: [number, number] | undefined; raw: string | null} | null {
+  try {
+    const {value, spans} = parseStrictJson(text, {maxDepth: MAX_JSON_DEPTH, topLevelSpans: true})
+    const span = spans?.get(name)
+    return {value, span, raw: span === undefined ? null : compactRawJson(text.slice(span[0], span[1]))}
+  } catch {
+    // Not a JSON object: the gate says what is wrong with it.
+    return null
+  }
+}
+
+function splice(text: string, span: [number, number], by: string): string {
+  return text.slice(0, span[0]) + by + text.slice(span[1])
+}
 
 export interface CallCutsOptions {
   /** Records a cut's Decision (before its answer is written). */
@@ -33,10 +71,14 @@ export interface CallCutsOptions {
 }
 
 export class CallCuts {
-  /** The forwarded requests still waiting, by id, oldest first (what a cut's Decision names). */
+  /** The forwarded requests still waiting, by the client's id, oldest first (what a cut's Decision names). */
   private readonly subjects = new Map<string, LiveCutSubject>()
-  /** Ids of calls that were cut: the server's late answer to each is dropped once. */
-  private readonly cut = new Set<string>()
+  /** Cut calls whose late answer is awaited: the id the server will answer with → the client's id. */
+  private readonly cut = new Map<string, string>()
+  /** Calls out under a reissued id: the client's id → the upstream id, and back. */
+  private readonly upstreamOf = new Map<string, string>()
+  private readonly clientOf = new Map<string, string>()
+  private reissued = 0
   private readonly watch: KillSwitchWatch
   private disarm: (() => void) | null = null
 
@@ -44,32 +86,58 @@ export class CallCuts {
     this.watch = new KillSwitchWatch(killSwitch)
   }
 
-  /** A client message was decided and is about to be forwarded: a request with an id is a call now out. */
-  forwarded(d: McpDecision): void {
-    if (d.id === null || d.method === '') return
+  /**
+   * A client message was decided and is about to be forwarded (`d.forward`): a request with an id
+   * is a call now out. Returns the text to send upstream: `d.forward`, or with a reissued id.
+   */
+  forwarded(d: McpDecision & {readonly forward: string}): string {
+    if (d.id === null || d.method === '') return d.method === 'notifications/cancelled' ? this.cancellation(d.forward) : d.forward
+    let text = d.forward
+    if (this.cut.has(d.id) || this.clientOf.has(d.id)) {
+      // The server still owes an answer with this id: this call goes up under one of our own.
+      const f = member(text, 'id')
+      if (f?.span !== undefined) {
+        const up = this.newId()
+        text = splice(text, f.span, up)
+        this.upstreamOf.set(d.id, up)
+        this.clientOf.set(up, d.id)
+      }
+    }
     this.subjects.set(d.id, {id: d.id, method: d.method, tool: d.tool})
     this.arm()
+    return text
   }
 
   /**
-   * A server message, before it is decided: true when it is the answer to a cut call, which is
-   * dropped (logged, not recorded: the call's response Decision is its cut). Parsed only while a
-   * cut call awaits its late answer.
+   * A server message, before it is decided: the late answer to a cut call is dropped (logged, not
+   * recorded: the call's response Decision is its cut); the answer to a reissued call gets the
+   * client's id back. Read only while either is awaited.
    */
-  lateAnswer(raw: string): boolean {
-    if (this.cut.size === 0) return false
-    const f = parseFrame(raw)
-    return f.isResponse && this.dropped(f.id)
+  fromUpstream(raw: string): UpstreamMessage {
+    if (this.cut.size === 0 && this.clientOf.size === 0) return {raw, drop: false}
+    const text = trimGoSpace(raw)
+    const f = member(text, 'id')
+    if (f === null || !isObjectValue(f.value) || !(f.value.has('result') || f.value.has('error'))) return {raw, drop: false}
+    if (f.raw !== null && this.dropped(f.raw)) return {raw, drop: true, upstreamId: f.raw}
+    const client = f.raw === null ? undefined : this.clientOf.get(f.raw)
+    if (client === undefined || f.span === undefined) return {raw, drop: false, upstreamId: f.raw}
+    return {raw: splice(text, f.span, client), drop: false, upstreamId: f.raw}
   }
 
   /**
-   * A decided server message: true when it answers a call cut while it was being decided
-   * (dropped too). Else the call it answered is over; with no call left out, nothing is watched.
+   * A decided server message (`upstreamId` from `fromUpstream`): true when it answers a call cut
+   * while it was being decided (dropped too). Else the call it answered is over; with no call
+   * left out, nothing is watched.
    */
-  answered(d: McpDecision): boolean {
+  answered(d: McpDecision, upstreamId?: string | null): boolean {
     if (d.id !== null && d.method === '') {
-      if (this.dropped(d.id)) return true
+      if (this.dropped(upstreamId === undefined ? d.id : upstreamId)) return true
       this.subjects.delete(d.id)
+      const up = this.upstreamOf.get(d.id)
+      if (up !== undefined && up === upstreamId) {
+        this.upstreamOf.delete(d.id)
+        this.clientOf.delete(up)
+      }
     }
     if (this.subjects.size === 0) this.stop()
     return false
@@ -87,9 +155,30 @@ export class CallCuts {
     d?.()
   }
 
-  private dropped(id: string | null): boolean {
-    if (id === null || !this.cut.delete(id)) return false
-    this.o.log(`pipelock: dropped the MCP server's late answer to id ${id}: the call was cut`)
+  /** `"pipelock-reissued-<n>"`, with no answer owed under it and no call out with it. */
+  private newId(): string {
+    for (;;) {
+      const id = `"pipelock-reissued-${++this.reissued}"`
+      if (!this.cut.has(id) && !this.clientOf.has(id) && !this.subjects.has(id)) return id
+    }
+  }
+
+  /** A client's cancellation of a reissued call names the id the server knows it by. */
+  private cancellation(text: string): string {
+    if (this.upstreamOf.size === 0) return text
+    const env = member(text, 'params')
+    if (env?.span === undefined) return text
+    const params = member(text.slice(env.span[0], env.span[1]), 'requestId')
+    const up = params?.raw == null ? undefined : this.upstreamOf.get(params.raw)
+    if (up === undefined || params!.span === undefined) return text
+    return splice(text, env.span, splice(text.slice(env.span[0], env.span[1]), params!.span, up))
+  }
+
+  private dropped(upstreamId: string | null): boolean {
+    const client = upstreamId === null ? undefined : this.cut.get(upstreamId)
+    if (client === undefined) return false
+    this.cut.delete(upstreamId!)
+    this.o.log(`pipelock: dropped the MCP server's late answer to id ${client}: the call was cut`)
     return true
   }
 
@@ -118,7 +207,11 @@ export class CallCuts {
       // more: its answer passed the response gate meanwhile.
       if (!state.tracker.consume(id)) continue
       settleCall(state, id)
-      this.cut.add(id)
+      const up = this.upstreamOf.get(id) ?? id
+      this.upstreamOf.delete(id)
+      this.clientOf.delete(up)
+      this.cut.set(up, id)
+      if (this.cut.size > MAX_CUT_IDS) this.cut.delete(this.cut.keys().next().value as string)
       const d = decide(subject)
       this.o.record(d)
       if (d.forward !== null) this.o.answer(d.forward)

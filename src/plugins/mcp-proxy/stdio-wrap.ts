@@ -109,15 +109,16 @@ export async function runStdioWrap(o: StdioWrapOptions): Promise<WrapResult> {
     for await (const raw of readLines(from)) {
       if (childGone && fromClient) break
       if (trimGoSpace(raw) === '') continue
-      // The server's answer to a call that was cut (answered already) is dropped unread.
-      if (!fromClient && calls.lateAnswer(raw)) continue
-      const d = await decide(ctx, raw)
+      // The server's answer to a call that was cut (answered already) is dropped unread; the
+      // answer to a call sent under a reissued id gets the client's id back.
+      const up = fromClient ? null : calls.fromUpstream(raw)
+      if (up?.drop === true) continue
+      const d = await decide(ctx, up?.raw ?? raw)
       // A cut while it was being decided (on the scan pool): dropped too.
-      if (!fromClient && calls.answered(d)) continue
+      if (up !== null && calls.answered(d, up.upstreamId)) continue
       o.recorder.record(d)
       if (d.answer !== null) await writeLine(back, d.answer, o.log)
-      if (fromClient && d.forward !== null) calls.forwarded(d)
-      if (d.forward !== null) await writeLine(onward, d.forward, o.log)
+      if (d.forward !== null) await writeLine(onward, fromClient ? calls.forwarded({...d, forward: d.forward}) : d.forward, o.log)
     }
   }
   const clientLoop = relay(o.clientIn, (c, raw) => offload.decideRequest(c, raw), child.stdin!, o.clientOut)

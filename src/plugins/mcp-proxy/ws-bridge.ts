@@ -52,11 +52,13 @@ export async function runWsBridge(o: WsBridgeOptions): Promise<number> {
     const text = (data as Buffer).toString('utf8')
     // Frames are decided in arrival order: a small frame waits for a large one on the scan pool.
     void serverLane.run(async () => {
-      // The server's answer to a call that was cut (answered already) is dropped unread.
-      if (calls.lateAnswer(text)) return
-      const d = await o.runtime.offload.decideResponse(ctx, text)
+      // The server's answer to a call that was cut (answered already) is dropped unread; the
+      // answer to a call sent under a reissued id gets the client's id back.
+      const up = calls.fromUpstream(text)
+      if (up.drop) return
+      const d = await o.runtime.offload.decideResponse(ctx, up.raw)
       // A cut while it was being decided (on the scan pool): dropped too.
-      if (calls.answered(d)) return
+      if (calls.answered(d, up.upstreamId)) return
       o.recorder.record(d)
       if (d.forward !== null) o.clientOut.write(d.forward + '\n')
       if (d.answer !== null && ws.readyState === WebSocket.OPEN) ws.send(d.answer)
@@ -97,8 +99,8 @@ export async function runWsBridge(o: WsBridgeOptions): Promise<number> {
         register()
         if (d.answer !== null) o.clientOut.write(d.answer + '\n')
         if (d.forward === null) continue
-        calls.forwarded(d)
-        await new Promise<void>((resolve) => ws.send(d.forward!, (err) => {
+        const text = calls.forwarded({...d, forward: d.forward})
+        await new Promise<void>((resolve) => ws.send(text, (err) => {
           if (err) failure ??= `upstream write: ${err.message}`
           resolve()
         }))

@@ -3,7 +3,7 @@
 // scanning, tool policy, chain detection and `mcp scan`. No sockets, no processes.
 export {parseFrame, trimGoSpace, recoverRequestId, isObject as isObjectValue, type McpFrame} from './jsonrpc/frame.js'
 export {MCP_ERRORS, mcpError, errorLine, textResultLine, type McpError, type McpErrorKey, type McpErrorSpec} from './jsonrpc/errors.js'
-export {allStrings, valueStrings, extractText, remainderText, goFormatFloat, unescapeU} from './jsonrpc/extract.js'
+export {allStrings, valueStrings, extractText, remainderText, goFormatFloat, unescapeU, MAX_JSON_DEPTH} from './jsonrpc/extract.js'
 export {scanRequest, type ContentVerdict, type InputAction, type RequestScanOptions} from './scan/request.js'
 export {junctionPairs, junctionWindow, JUNCTION_WINDOW} from '../scanner/index.js'
 export {scanMessage, scanText, messageText, toolsListOf, type InjectionScan} from './scan/response.js'
