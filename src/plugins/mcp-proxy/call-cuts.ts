@@ -1,13 +1,13 @@
 /**
- * The calls a stdio client has out to its server — through the stdio wrap or the WebSocket bridge
- * — are live work, as the HTTP listener's exchanges are (operations §6 item 4 on MCP;
+ * The calls a stdio client has out to its server — through the stdio wrap, the WebSocket bridge
+ * or the HTTP bridge (a POST whose answer the server holds open) — are live work, as the HTTP listener's exchanges are (operations §6 item 4 on MCP;
  * kill-switch-watch.ts): the kill switch coming on, or the session entering airlock hard or drain
  * (or being evicted), answers each of them at once with the error the HTTP transports give for
  * that cause — recorded first, one block Decision per call, whose stderr line names the cause —
  * instead of leaving the client waiting on a server that may take minutes. The server's answer to
  * a cut call, when it comes, is dropped: the call has had its one answer.
  *
- * The wraps' sessions are invocation sessions (`mcp-stdio-<n>`, `mcp-ws-<n>`): the admin API
+ * The wraps' sessions are invocation sessions (`mcp-stdio-<n>`, `mcp-ws-<n>`, `mcp-http-<n>`): the admin API
  * refuses to reset or terminate them (their airlock tier can be set), so those two causes do not
  * reach them; the cut would carry them like the others if they did.
  *
@@ -68,6 +68,8 @@ export interface CallCutsOptions {
    * WebSocket bridge, which then closes its connection).
    */
   readonly session?: boolean
+  /** A call was cut and answered: the transport lets go of its upstream exchange (the HTTP bridge aborts its POST). */
+  readonly onCut?: (id: string) => void
 }
 
 export class CallCuts {
@@ -143,6 +145,12 @@ export class CallCuts {
     return false
   }
 
+  /** The call `id` had its answer from the transport itself (an upstream failure): it is not cut any more. */
+  settled(id: string | null): void {
+    if (id === null || !this.subjects.delete(id)) return
+    if (this.subjects.size === 0) this.stop()
+  }
+
   /** The session cut the wrap (a transport registered with it itself): the calls out are answered; how many. */
   cutSession(cause: McpLiveCutCause): number {
     return this.cutAll((s) => liveCutDecision(this.ctx, s, cause))
@@ -215,6 +223,7 @@ export class CallCuts {
       const d = decide(subject)
       this.o.record(d)
       if (d.forward !== null) this.o.answer(d.forward)
+      this.o.onCut?.(id)
       n++
     }
     this.subjects.clear()

@@ -20,6 +20,7 @@ import {TRANSPORT_MANAGED} from './headers.js'
 import {LineTooLongError, MAX_LINE_BYTES, readLines} from './line-reader.js'
 import type {StdioClientSide} from './runtime.js'
 import {SerialLane} from './scan-lane.js'
+import {CallCuts} from './call-cuts.js'
 import {readSseEvents} from './sse.js'
 import {header, isCompressed, isEventStream, readCapped, UpstreamClient, type UpstreamResponse} from './upstream-client.js'
 
@@ -48,6 +49,13 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
   let getLoop: Promise<void> | null = null
   const inflight = new Set<Promise<void>>()
   o.clientOut.on('error', () => {}) // EPIPE once the client has gone: the read side ends the run
+  // A POST whose answer the server holds open (an SSE stream) is a call waiting on the server:
+  // the kill switch and the session's airlock cut it as the stdio wrap's (call-cuts.ts), and its
+  // POST is aborted; an answer that still comes (on the GET stream) is dropped.
+  const posts = new Map<string, AbortController>()
+  const calls = new CallCuts(ctx, o.runtime.killSwitch, {
+    record: (d) => o.recorder.record(d), answer: (line) => writeClient(line), log: o.log, onCut: (id) => posts.get(id)?.abort(),
+  })
 
   const writeClient = (line: string): void => {
     if (Buffer.byteLength(line) + 1 > MAX_LINE_BYTES) return o.log(`pipelock: message too large: ${Buffer.byteLength(line) + 1} bytes`)
@@ -72,10 +80,14 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
   // one lane, so a small message waits for a large one on the scan pool.
   const toClient = new SerialLane()
   const serverMessage = (c: McpContext, data: string): Promise<void> => toClient.run(async () => {
-    const d = await o.runtime.offload.decideResponse(c, data)
+    // The answer to a cut call is dropped; a reissued id gets the client's back (call-cuts.ts).
+    const up = calls.fromUpstream(data)
+    if (up.drop) return
+    const d = await o.runtime.offload.decideResponse(c, up.raw)
+    if (calls.answered(d, up.upstreamId)) return
     o.recorder.record(d)
     if (d.forward !== null) writeClient(d.forward)
-    if (d.answer !== null) void post(d.answer, null)
+    if (d.answer !== null) void post(d.answer, null, null)
   })
 
   const startGet = (): void => {
@@ -125,12 +137,16 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
 
   /**
    * POSTs one message and relays every message of the answer; `id` null = nothing to answer on
-   * failure. `opened` is called once the response headers are in or the request failed.
+   * failure (else the client's id; `upId` the one sent). `opened` is called once the response
+   * headers are in or the request failed. A cut aborts it: the call had its answer from the cut.
    */
-  async function post(body: string, id: string | null, opened?: () => void): Promise<void> {
+  async function post(body: string, id: string | null, upId: string | null, opened?: () => void): Promise<void> {
     let r: UpstreamResponse
+    const own = new AbortController()
+    if (id !== null) posts.set(id, own)
+    const signal = AbortSignal.any([abort.signal, own.signal])
     try {
-      r = await client.send(o.upstream, 'POST', headersFor('application/json, text/event-stream'), body, abort.signal)
+      r = await client.send(o.upstream, 'POST', headersFor('application/json, text/event-stream'), body, signal)
       if (r.status < 300) {
         const sid = header(r.headers, 'mcp-session-id')
         if (sid !== undefined) sessionId = sid
@@ -142,8 +158,11 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
       }
       check(r)
     } catch (err) {
+      if (id !== null && posts.get(id) === own) posts.delete(id)
+      if (own.signal.aborted) return
       o.log(`pipelock: upstream error: ${upstreamErrorText(err)}`)
       settleCall(ctx.state, id)
+      calls.settled(id)
       if (id !== null) writeClient(errorLine(id, mcpError('upstream', 'upstream HTTP request failed')))
       return
     } finally {
@@ -151,12 +170,15 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
     }
     if (sessionId !== null) startGet()
     // Accepted: an answer to a request can only come on the GET stream now (its response settles the call there).
-    if (r.status === 202) return void r.body.resume()
+    if (r.status === 202) {
+      if (id !== null) posts.delete(id)
+      return void r.body.resume()
+    }
     let answered = false
     try {
       if (isEventStream(r.headers)) {
         for await (const data of readSseEvents(r.body)) {
-          if (id !== null && parseFrame(data).id === id) answered = true
+          if (upId !== null && parseFrame(data).id === upId) answered = true
           await serverMessage(ctx, data)
         }
       } else {
@@ -167,13 +189,19 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
         }
       }
     } catch (err) {
+      // Cut: the call was answered by the cut, and its stream aborted on purpose.
+      if (own.signal.aborted) return
       const msg = err instanceof LineTooLongError ? `reading input: ${err.message}` : (err as Error).message
       o.log(`pipelock: scan error: ${msg}`)
       exitError = msg // replicated Q50: the run ends with exit 1
-      if (id !== null && !answered) writeClient(errorLine(id, mcpError('upstream', 'upstream HTTP request failed')))
+      if (id !== null && !answered) {
+        calls.settled(id)
+        writeClient(errorLine(id, mcpError('upstream', 'upstream HTTP request failed')))
+      }
     } finally {
       // The POST's answer is over, answered or not: the call no longer holds a concurrency slot.
       settleCall(ctx.state, id)
+      if (id !== null && posts.get(id) === own) posts.delete(id)
     }
   }
 
@@ -187,16 +215,18 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
         if (d.forward === null) continue
         const f = parseFrame(d.forward)
         const isRequest = f.hasMethod && !f.isResponse && f.id !== null
-        const forward = d.forward
+        // A request is a call out until answered (or cut); its id may be reissued (call-cuts.ts).
+        const forward = calls.forwarded({...d, forward: d.forward})
+        const upId = forward === d.forward ? f.id : parseFrame(forward).id
         const after = initialized
         let p: Promise<void>
         if (isRequest && f.method === 'initialize') {
           let opened = (): void => {}
           initialized = new Promise<void>((resolve) => (opened = resolve))
-          p = after.then(() => post(forward, f.id, opened))
+          p = after.then(() => post(forward, f.id, upId, opened))
         } else {
           // Held (not read-blocking) until the initialize before it has its session id.
-          p = after.then(() => post(forward, isRequest ? f.id : null))
+          p = after.then(() => post(forward, isRequest ? f.id : null, upId))
         }
         inflight.add(p)
         void p.finally(() => inflight.delete(p))
@@ -216,6 +246,7 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
     ...(o.stop ? [o.stop.then(() => true)] : []),
   ])
   clearTimeout(drainTimer)
+  calls.stop()
   abort.abort()
   if (!drained) {
     o.log(`pipelock: ${inflight.size} upstream call(s) unanswered ${DRAIN_AFTER_EOF_MS / 1000} s after the client closed stdin; aborted`)
@@ -233,6 +264,8 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
   }
   await getLoop
   await client.close()
+  // A stop signal leaves the client's stdin open and read: let go of it, or the process stays.
+  o.clientIn.destroy()
   if (exitError !== null) throw new PipelockError('MCP_STREAM_FAILED', exitError)
   return 0
 }

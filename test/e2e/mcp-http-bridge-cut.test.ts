@@ -1,0 +1,123 @@
+/**
+ * `pipelock mcp proxy --upstream http://…` with a tools/call whose answer the server holds open (a
+ * real HTTP server that answers `slow` with SSE headers and no event), through the built CLI:
+ * - the kill switch coming on (sentinel file) answers the waiting call at once with the error the
+ *   gate gives a new call while it is on, recorded first, and aborts its POST; the bridge goes on;
+ * - the session entering airlock hard answers it with `-32001 … live stream cut` and aborts it;
+ * - SIGTERM ends the bridge while its client's stdin is still open.
+ */
+import assert from 'node:assert/strict'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import http from 'node:http'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {after, before, describe, it} from 'node:test'
+import {request} from 'undici'
+import {spawnMcpProxy} from './mcp-drive.js'
+
+const call = (id: number, name: string): string => `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"${name}","arguments":{}}}`
+const done = (id: number, name: string): string => `{"jsonrpc":"2.0","id":${id},"result":{"content":[{"type":"text","text":"${name} done"}]}}`
+
+describe('mcp proxy --upstream http://: a POST whose SSE answer the server holds open is cut by the kill switch and the airlock', {timeout: 60_000}, () => {
+  let server: http.Server
+  let url = ''
+  let dir = ''
+  /** Ids of the held calls, and of those whose POST the bridge closed. */
+  const held: number[] = []
+  const aborted: number[] = []
+  before(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'pl-mcp-http-cut-'))
+    server = http.createServer((req, res) => {
+      if (req.method !== 'POST') return void res.writeHead(405).end()
+      let body = ''
+      req.on('data', (c: Buffer) => (body += c.toString()))
+      req.on('end', () => {
+        const m = JSON.parse(body)
+        if (m.params?.name === 'slow') {
+          held.push(m.id)
+          res.on('close', () => aborted.push(m.id))
+          res.writeHead(200, {'content-type': 'text/event-stream'})
+          res.flushHeaders()
+          return
+        }
+        res.writeHead(200, {'content-type': 'application/json'}).end(done(m.id, m.params?.name))
+      })
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    url = `http://127.0.0.1:${(server.address() as {port: number}).port}/mcp`
+  })
+  after(async () => {
+    server.closeAllConnections()
+    await new Promise((r) => server.close(r))
+    rmSync(dir, {recursive: true, force: true})
+  })
+
+  function bridge(yaml: string) {
+    const cfg = path.join(dir, `${Math.random().toString(36).slice(2)}.yaml`)
+    writeFileSync(cfg, yaml, {mode: 0o600})
+    const w = spawnMcpProxy(['--config', cfg, '--upstream', url], {PATH: process.env.PATH ?? ''})
+    const lines = (): string[] => w.out().split('\n').filter((l) => l !== '')
+    const until = async (f: () => boolean): Promise<void> => {
+      const deadline = Date.now() + 15_000
+      while (!f() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+      assert.ok(f(), `stdout:\n${w.out()}\nstderr:\n${w.err()}`)
+    }
+    const send = (line: string): void => void w.p.stdin.write(line + '\n')
+    return {w, lines, until, send}
+  }
+
+  it('the kill switch: the held call gets the kill-switch error at once and its POST is aborted; the bridge goes on', async () => {
+    const sentinel = path.join(dir, 'kill')
+    held.length = 0
+    aborted.length = 0
+    const {w, lines, until, send} = bridge(`kill_switch:\n  sentinel_file: ${sentinel}\n`)
+    try {
+      send(call(1, 'slow'))
+      await until(() => held.includes(1))
+      writeFileSync(sentinel, '')
+      await until(() => lines().length === 1)
+      assert.equal(lines()[0], '{"jsonrpc":"2.0","id":1,"error":{"code":-32004,"message":"Emergency deny-all active","data":{"block_reason":"kill_switch_active"}}}')
+      assert.ok(w.err().includes('pipelock: response kill switch cut the exchange in flight (source=sentinel)\n'), w.err())
+      await until(() => aborted.includes(1))
+      rmSync(sentinel)
+      send(call(2, 'fast'))
+      await until(() => lines().length === 2)
+      assert.equal(lines()[1], done(2, 'fast'))
+      assert.ok(!w.err().includes('upstream error'), w.err())
+      assert.equal(w.p.exitCode, null, 'the bridge keeps running')
+      // A stop signal ends it, though its stdin is still open.
+      w.p.kill('SIGTERM')
+      await until(() => w.p.exitCode !== null || w.p.signalCode !== null)
+    } finally {
+      w.p.kill()
+    }
+  })
+
+  it('airlock hard through the admin API: the held call gets -32001 `live stream cut` and its POST is aborted', async () => {
+    const token = 'mcp-http-cut-token'
+    held.length = 0
+    aborted.length = 0
+    const {w, lines, until, send} = bridge(`session_profiling:\n  enabled: true\nairlock:\n  enabled: true\nkill_switch:\n  api_listen: "127.0.0.1:0"\n  api_token: ${token}\n`)
+    const api = async (body: string) => {
+      const addr = /session admin API on (\S+)/.exec(w.err())![1]!
+      const r = await request(`http://${addr}/api/v1/sessions/mcp-http-1/airlock`, {method: 'POST', headers: {authorization: `Bearer ${token}`}, body})
+      return r.statusCode
+    }
+    try {
+      await until(() => /session admin API on \S+/.test(w.err()))
+      send(call(1, 'slow'))
+      await until(() => held.includes(1))
+      assert.equal(await api('{"tier":"hard"}'), 200)
+      await until(() => lines().length === 1)
+      assert.equal(lines()[0], '{"jsonrpc":"2.0","id":1,"error":{"code":-32001,"message":"pipelock: session in airlock hard: live stream cut","data":{"block_reason":"airlock_active"}}}')
+      assert.ok(w.err().includes('pipelock: live stream cut: session mcp-http-1 in airlock hard\n'), w.err())
+      await until(() => aborted.includes(1))
+      assert.equal(await api('{"tier":"none"}'), 200)
+      send(call(2, 'fast'))
+      await until(() => lines().length === 2)
+      assert.equal(lines()[1], done(2, 'fast'))
+    } finally {
+      w.p.kill()
+    }
+  })
+})
