@@ -196,4 +196,26 @@ describe('mcp proxy -- <server>: a call waiting on the server is cut by the kill
       w.p.kill()
     }
   })
+  it('a batch holding a call is refused by the gate and never reaches the server: nothing of it waits, so the kill switch has nothing of it to cut', async () => {
+    const sentinel = path.join(dir, 'kill-batch')
+    const {w, lines, until, send} = wrap(`kill_switch:\n  sentinel_file: ${sentinel}\n`)
+    try {
+      send(INIT)
+      await until(() => lines().length === 1)
+      send(`[${call(5, 'slow')},${call(6, 'fast')}]`)
+      await until(() => lines().length === 2)
+      const batchErr = (id: number) => `{"jsonrpc":"2.0","id":${id},"error":{"code":-32600,"message":"pipelock: batch requests are not supported by MCP","data":{"block_reason":"bad_request"}}}`
+      assert.equal(lines()[1], `[${batchErr(5)},${batchErr(6)}]`)
+      writeFileSync(sentinel, '')
+      send(call(7, 'fast'))
+      await until(() => lines().length === 3)
+      // Only the new call's kill-switch answer: no cut of 5 or 6, which the server never saw.
+      assert.equal((errorOf(lines(), 7) as {data: {block_reason: string}}).data.block_reason, 'kill_switch_active')
+      await new Promise((r) => setTimeout(r, 600))
+      assert.equal(lines().length, 3, lines().join('\n'))
+      assert.ok(!w.err().includes('holding 5') && !w.err().includes('cut the exchange in flight'), w.err())
+    } finally {
+      w.p.kill()
+    }
+  })
 })
