@@ -18,6 +18,19 @@ export const RESTART_ONLY_FIELDS: readonly string[] = [
   'scan_api.timeouts.write',
   'scan_api.connection_limit',
   'flight_recorder.signing_key_path',
+  // The recorder (and the exception store and config-state.json beside it) is opened once: a
+  // signed hash chain cannot move, start or stop mid-run without forking or ending the chain
+  // outside its own session_close, and an auditor would see a gap where nothing says why.
+  'flight_recorder.enabled',
+  'flight_recorder.dir',
+  'flight_recorder.checkpoint_interval',
+  'flight_recorder.retention_days',
+  'flight_recorder.redact',
+  'flight_recorder.sign_checkpoints',
+  'flight_recorder.max_entries_per_file',
+  'flight_recorder.file_mode',
+  'flight_recorder.raw_escrow',
+  'flight_recorder.escrow_public_key',
   'reverse_proxy',
   'license_key',
   'license_file',

@@ -52,6 +52,11 @@ export interface RunningPolicy {
   readonly running_file_sha256: string
   /** Why the last reload refused this file, when it did. */
   readonly refused?: string
+  /**
+   * Fields of this file the running proxy keeps at their start-up value until a restart (a reload
+   * held them: restart-only); only while a proxy runs on this very file.
+   */
+  readonly restart_pending?: readonly string[]
 }
 
 /**
@@ -62,7 +67,7 @@ export interface RunningPolicy {
 export function runningPolicy(loaded: LoadedConfig): RunningPolicy | undefined {
   const fr = loaded.config.flight_recorder
   if (loaded.path === undefined || !fr.enabled || fr.dir === '') return undefined
-  let state: {file_sha256?: unknown; config_path?: unknown; drift?: {file_sha256?: unknown; reason?: unknown}}
+  let state: {file_sha256?: unknown; config_path?: unknown; drift?: {file_sha256?: unknown; reason?: unknown}; restart_pending?: unknown}
   try {
     state = JSON.parse(readFileSync(path.join(fr.dir, 'config-state.json'), 'utf8')) as typeof state
   } catch {
@@ -78,13 +83,16 @@ export function runningPolicy(loaded: LoadedConfig): RunningPolicy | undefined {
   const refused = state.drift !== undefined && state.drift.file_sha256 === sha && typeof state.drift.reason === 'string' ? state.drift.reason : undefined
   // config-state.json outlives the proxy: only a live recorder writer makes it the running policy
   const pid = writerLockHolder(fr.dir, 'proxy')
+  // A restart applies held fields: they matter only to the proxy running on this file.
+  const held = pid !== undefined && sha === state.file_sha256 && Array.isArray(state.restart_pending) ? state.restart_pending.filter((f): f is string => typeof f === 'string') : []
   return {
     running: pid !== undefined,
     ...(pid !== undefined ? {pid} : {}),
-    in_sync: sha === state.file_sha256,
+    in_sync: sha === state.file_sha256 && held.length === 0,
     file_sha256: sha,
     running_file_sha256: state.file_sha256,
     ...(refused !== undefined ? {refused} : {}),
+    ...(held.length > 0 ? {restart_pending: held} : {}),
   }
 }
 
@@ -146,6 +154,9 @@ export function renderRunningPolicy(r: RunningPolicy): string {
     return `  Running:        no proxy is running (the last run used another version of this file: ${hashes}${r.refused !== undefined ? `; a reload refused this one: ${r.refused}` : ''})\n`
   }
   if (r.in_sync) return '  Running:        the running proxy\'s policy is this file\n'
+  if (r.restart_pending !== undefined && r.running_file_sha256 === r.file_sha256) {
+    return `  Running:        DIFFERS from this file: a reload kept the running value of ${r.restart_pending.join(', ')} (restart-only); restart pipelock to apply ${r.restart_pending.length === 1 ? 'it' : 'them'}\n`
+  }
   const why = r.refused !== undefined ? `a reload refused it: ${r.refused}` : 'not loaded yet (or edited since the last reload)'
   return `  Running:        DIFFERS from this file (running ${hashes}): ${why}\n`
 }

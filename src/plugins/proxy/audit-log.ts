@@ -74,21 +74,33 @@ const MAX_PENDING = 256
 
 export class AuditLog implements DecisionSink {
   /** Pending lines per writer (JSON writers share one string per line). */
-  private readonly pending: string[][]
+  private pending: string[][]
   private count = 0
   private scheduled = false
   private tap: AuditTap | null = null
   /** Every writer takes JSON lines (none renders text): an allowed request's line is then built as text. */
-  private readonly jsonOnly: boolean
+  private jsonOnly: boolean
   /** The last line's `time` and its millisecond: lines of one millisecond share the text. */
   private timeMs = Number.NaN
   private timeText = ''
   /** The end of turn's flush, made once (not a closure per turn). */
   private readonly flushSoon = (): void => this.flush()
 
-  constructor(private readonly writers: AuditWriter[], private opts: AuditOptions) {
+  constructor(private writers: AuditWriter[], private opts: AuditOptions) {
     this.pending = writers.map(() => [])
     this.jsonOnly = writers.length > 0 && writers.every((w) => w.format === undefined)
+  }
+
+  /**
+   * Replaces the writers (a reload that changes `logging.format`, `output` or `file`): what is
+   * pending goes to the old ones first, so every line is written once, where the config in force
+   * when it was logged said.
+   */
+  setWriters(writers: readonly AuditWriter[]): void {
+    this.flush()
+    this.writers = [...writers]
+    this.pending = this.writers.map(() => [])
+    this.jsonOnly = this.writers.length > 0 && this.writers.every((w) => w.format === undefined)
   }
 
   /** Connects (or, with null, disconnects) the event emitter. */

@@ -315,8 +315,11 @@ export class ProxyRuntime {
     return e !== undefined && e !== '' ? e : this.snapshot().config.kill_switch.api_token
   }
 
-  /** Hot reload (§20.6): new scanner and windows; kill-switch config/sentinel inputs replaced, api/signal kept. */
-  reload(loaded: LoadedConfig): void {
+  /**
+   * Hot reload (§20.6): new scanner and windows; kill-switch config/sentinel inputs replaced,
+   * api/signal kept. `restartPending`: the file's fields this reload kept at their running value.
+   */
+  reload(loaded: LoadedConfig, restartPending: readonly string[] = []): void {
     // Sessions survive a reload: the manager is carried over with new settings (§20.6).
     const previous = this.snapshot()
     this.state.replace(buildSnapshot(loaded.config, loaded.hash, this.env, this.clock.nanos, {previous, audit: () => this.audit, airlockEvidence: (c) => this.recordAirlock(c), offloadCounters: this.offloadCounters}))
@@ -326,7 +329,9 @@ export class ProxyRuntime {
     this.reloadInterceptor(loaded.config)
     const l = loaded.config.logging
     this.audit.setOptions({includeAllowed: l.include_allowed, includeBlocked: l.include_blocked, now: () => new Date(this.clock.wallMs())})
-    this.audit.event('info', 'config_reload', 'config reloaded', {status: 'success', detail: `mode=${loaded.config.mode}`, config_hash: loaded.hash})
+    this.audit.event('info', 'config_reload', 'config reloaded', {
+      status: 'success', detail: `mode=${loaded.config.mode}`, config_hash: loaded.hash, ...(restartPending.length > 0 ? {restart_pending: [...restartPending]} : {}),
+    })
   }
 
   /** The reverse proxy's context: its upstream and plain pool (no SSRF connector: the upstream is the operator's choice). */

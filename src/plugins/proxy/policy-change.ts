@@ -16,7 +16,8 @@
  * loads exactly that file, and a note for the file in force whose change is attested already (or
  * that no change loaded) is refused. A reload refused as a strict-mode downgrade is applied when
  * a note is bound to the file (the operator's attested loosening); a refusal leaves the running
- * policy and the file apart, which `drift()` reports (`/health`, metrics, `pipelock check`). The last applied state lives in
+ * policy and the file apart, which `drift()` reports (`/health`, metrics, `pipelock check`), and so
+ * does an applied reload that held restart-only fields (`restartPending()`). The last applied state lives in
  * `<flight_recorder.dir>/config-state.json` (0600), so an edit made while stopped is diffed at the
  * next start; without the flight recorder only reloads are recorded.
  */
@@ -45,6 +46,11 @@ export interface ConfigState {
   readonly config_path?: string
   /** Set while the file on disk was refused by a reload: the running policy is not the file's. */
   readonly drift?: ConfigDrift
+  /**
+   * Fields of the file in force (`file_sha256`) whose running value a reload kept (restart-only,
+   * or a switch that failed): the running proxy is not this file's until a restart.
+   */
+  readonly restart_pending?: readonly string[]
 }
 
 /** The file on disk differs from the running policy because a reload refused it. */
@@ -107,6 +113,7 @@ export class PolicyChangeLog {
   private pending: {readonly note: ChangeNote; readonly fileSha: string; readonly untilMs: number} | undefined
   private last: LastChange | undefined
   private driftState: ConfigDrift | undefined
+  private pendingRestart: readonly string[] = []
 
   constructor(private readonly opts: PolicyChangeOptions) {}
 
@@ -123,10 +130,13 @@ export class PolicyChangeLog {
     const p = this.statePath()
     if (p === undefined) return
     try {
-      const {drift: _old, ...base} = s
+      const {drift: _old, restart_pending: _held, ...base} = s
+      const state = {
+        ...base, ...(this.driftState !== undefined ? {drift: this.driftState} : {}), ...(this.pendingRestart.length > 0 ? {restart_pending: this.pendingRestart} : {}),
+      }
       // Whole or not at all: a state cut short by a full disk reads as no state, and the next
       // start would then record no config_change for an edit made while stopped.
-      writeFileAtomic(p, JSON.stringify(this.driftState !== undefined ? {...base, drift: this.driftState} : base) + '\n', 0o600)
+      writeFileAtomic(p, JSON.stringify(state) + '\n', 0o600)
     } catch (e) {
       this.opts.stderr(`WARNING: config change: cannot write ${p}: ${(e as Error).message}`)
     }
@@ -248,6 +258,11 @@ export class PolicyChangeLog {
     return this.driftState
   }
 
+  /** Fields of the file in force that the running proxy does not apply until a restart (sorted); empty when none. */
+  restartPending(): readonly string[] {
+    return this.pendingRestart
+  }
+
   /** A `config_change` with `outcome: attested`: the hashes and diff of the change the note describes. */
   private attest(trigger: ChangeTrigger, last: LastChange, note: ChangeNote): void {
     last.attested = true
@@ -307,10 +322,12 @@ export class PolicyChangeLog {
    * note for the change in force (`.change` written after the watcher applied the edit): that
    * note attests it.
    */
-  applied(trigger: 'sighup' | 'file_watch', l: LoadedConfig, downgrades: readonly string[]): void {
+  applied(trigger: 'sighup' | 'file_watch', l: LoadedConfig, downgrades: readonly string[], held: readonly string[] = []): void {
     const prior = this.current
     const next = this.stateOf(l)
     this.driftState = undefined
+    // Every reload compares the file with the running values, so `held` is the whole set now.
+    this.pendingRestart = [...new Set(held)].sort()
     if (prior !== undefined && prior.policy_hash === next.policy_hash) {
       this.unchanged(trigger, l.path)
       this.save({...prior, file_sha256: next.file_sha256})

@@ -5,7 +5,6 @@
  */
 import path from 'node:path'
 import {systemClock} from '../canonical/index.js'
-import {resolveSalt} from '../capture/index.js'
 import {ContractRuntime, watchStore, type StoreWatch} from '../gate/index.js'
 import {
   ConfigFieldError, ConfigReloader, configHash, dotted, formatWarning, loadConfig, loadPresetConfig, validateConfig,
@@ -13,25 +12,25 @@ import {
 } from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
 import type {AuditWriter} from './audit-log.js'
+import {AuditSinks} from './audit-sinks.js'
+import {LiveCapture} from './live-capture.js'
 import type {DecisionSink} from './decision.js'
 import {adminApiOffLine, containerWarning, envelopeLines, startBanner} from './banner.js'
 import {agentListenerLines} from './agent-listeners.js'
 import {licenseLines} from './features.js'
 import {inertSectionsNote} from './inert-features.js'
 import {assertRunnable} from './runnable.js'
-import {openCaptureSink, renderCaptureCounters, type CaptureSink} from './capture-sink.js'
+import {openCaptureSink, type CaptureSink} from './capture-sink.js'
 import {refusedClaimLine, unboundCaptureWarning} from './capture-identity.js'
 import {PolicyChangeLog} from './policy-change.js'
 import {ExceptionStore, type ExceptionChange} from './exception-store.js'
 import type {PolicyHooks} from './policy-api.js'
 import {randomBytes} from 'node:crypto'
 import {openRecorderSink} from './recorder-sink.js'
-import {AuditFile} from './audit-file.js'
-import {auditFileSubject, recorderSubject, WriteHealthReport} from './write-health.js'
+import {recorderSubject, WriteHealthReport} from './write-health.js'
 import {RetentionReport} from './retention-report.js'
 import type {DecisionReceiptFields} from '../recorder/index.js'
 import {startEmission} from './emission.js'
-import {textWriter} from './audit-text.js'
 import {ProxyServer, type ListenAddresses} from './server.js'
 import type {ScanApiServer} from './scan-api/listener.js'
 import {getaddrinfoAll} from './ssrf-dialer.js'
@@ -155,17 +154,9 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   const webSocketProxy = loaded.config.websocket_proxy.enabled
     ? (await loadFeature('websocket_proxy', () => import('./websocket/handshake.js'))).WebSocketProxy
     : undefined
-  const writers: AuditWriter[] = []
-  const log = loaded.config.logging
-  if (log.output === 'stdout' || log.output === 'both') {
-    writers.push(log.format === 'text' ? textWriter(opts.stdout, opts.stdoutIsTty === true && !(opts.env.NO_COLOR ?? '')) : opts.stdout)
-  }
-  let auditFile: {file: AuditFile; report: WriteHealthReport} | undefined
-  if ((log.output === 'file' || log.output === 'both') && log.file !== '') {
-    const report = new WriteHealthReport(auditFileSubject(log.file), opts.stderr)
-    auditFile = {file: new AuditFile(log.file, (c) => report.record(c)), report}
-    writers.push(auditFile.file)
-  }
+  // logging.format/output/file: switched by a reload that changes them (audit-sinks.ts).
+  const auditSinks = new AuditSinks({stdout: opts.stdout, color: opts.stdoutIsTty === true && !(opts.env.NO_COLOR ?? ''), stderr: opts.stderr}, loaded.config.logging)
+  const writers = auditSinks.writers()
   // learn_lock (learn-lifecycle §7.2): the store must load at start-up, or the proxy does not start.
   const ll = loaded.config.learn_lock
   const contracts = ll.enabled ? ContractRuntime.open(ll, systemClock) : null
@@ -177,29 +168,30 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     onWriteHealth: (c) => recorderHealth.record(c),
     onReceiptError: (m) => opts.stderr(`pipelock: ${m}`),
   })
-  // Capture (runtime §21.3): `--capture-output` / `learn observe`, or `learn.enabled` with its capture_dir.
-  const captureDir = opts.captureDir ?? (loaded.config.learn.enabled ? loaded.config.learn.capture_dir : undefined)
+  // Capture (runtime §21.3): `--capture-output` / `learn observe`, or `learn.enabled` with its
+  // capture_dir; a reload that changes learn.enabled, capture_dir or the salt source opens, closes
+  // or moves it (live-capture.ts).
   let server: ProxyServer | undefined
-  let capture: CaptureSink | undefined
-  if (opts.captureEscrowPublicKey !== undefined && captureDir === undefined) {
+  if (opts.captureEscrowPublicKey !== undefined && opts.captureDir === undefined && !loaded.config.learn.enabled) {
     throw new PipelockError('USAGE', '--capture-escrow-public-key needs a capture directory (--capture-output, or learn.enabled with learn.capture_dir)')
   }
-  if (captureDir !== undefined) {
-    if (captureDir === '' || !path.isAbsolute(captureDir)) {
-      throw new PipelockError('USAGE', `capture directory must be an absolute path, got ${JSON.stringify(captureDir)}`)
-    }
-    capture = openCaptureSink({
-      dir: captureDir,
+  const capture = new LiveCapture({
+    ...(opts.captureDir !== undefined ? {fixedDir: opts.captureDir} : {}),
+    raw: opts.captureRaw === true,
+    env: opts.env,
+    open: (dir, salt) => openCaptureSink({
+      dir,
       clock: systemClock,
       snapshot: () => server!.snapshot(),
       build: {version: opts.version, sha: opts.buildSha ?? ''},
       raw: opts.captureRaw === true,
-      salt: opts.captureRaw === true ? undefined : resolveSalt(loaded.config.learn.privacy.salt_source, opts.env),
+      salt,
       ...(opts.captureEscrowPublicKey === undefined ? {} : {escrowPublicKey: opts.captureEscrowPublicKey}),
       onClaimRefused: (agent, ip) => opts.stderr(refusedClaimLine(agent, ip)),
-    })
-  }
-  const sinks = [...(opts.sinks ?? []), ...(recorder ? [recorder] : []), ...(capture ? [capture] : [])]
+    }),
+  }, loaded.config)
+  const captureDir = capture.dir
+  const sinks = [...(opts.sinks ?? []), ...(recorder ? [recorder] : []), capture]
   // Scoped exceptions (issue 14) need the signing recorder: every use is a signed receipt, and
   // the grants persist beside the evidence. The trail (`changes`) exists once the proxy started.
   let changes: PolicyChangeLog | undefined
@@ -215,15 +207,18 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   const policy: PolicyHooks = {note: (n, sha) => changes!.bindNote(n, sha), reload: () => (reloader === undefined ? false : (reloader.reloadNow(), true))}
   server = new ProxyServer({loaded, version: opts.version, env: opts.env, audit: writers, sinks, contracts, exceptions, policy: () => (changes === undefined ? null : policy), ...(webSocketProxy !== undefined ? {webSocketProxy} : {}),
     configDrift: () => changes?.drift(),
+    configRestartPending: () => changes?.restartPending() ?? [],
     ...(recorder !== undefined ? {recorderHealth: recorder.writeHealth} : {}),
   })
-  server.metrics.addRenderer((out) => (capture !== undefined ? capture.renderMetrics(out) : renderCaptureCounters(out, {written: 0, dropped: 0, sanitized: new Map(), claimsRefused: 0})))
+  server.metrics.addRenderer((out) => capture.renderMetrics(out))
   if (recorder !== undefined && loaded.config.flight_recorder.retention_days > 0) retention.attach(server.audit, server.metrics)
   if (recorder !== undefined) recorderHealth.attach(server.audit, server.metrics, recorder.writeHealth)
-  auditFile?.report.attach(server.audit, server.metrics, auditFile.file)
-  // Issue 34: 1 while a reload has refused the config file on disk (the running policy is not the file's).
+  auditSinks.attach(server.audit, server.metrics)
+  // Issue 34: 1 while the running policy is not the config file's: a reload refused the file, or
+  // kept the running value of restart-only fields it changes.
   server.metrics.addRenderer((out) => {
-    out.push('# HELP pipelock_config_drift 1 when the config file on disk differs from the running policy because a reload refused it.', '# TYPE pipelock_config_drift gauge', `pipelock_config_drift ${changes?.drift() !== undefined ? 1 : 0}`)
+    const apart = changes !== undefined && (changes.drift() !== undefined || changes.restartPending().length > 0)
+    out.push('# HELP pipelock_config_drift 1 when the config file on disk differs from the running policy: a reload refused it, or held restart-only fields.', '# TYPE pipelock_config_drift gauge', `pipelock_config_drift ${apart ? 1 : 0}`)
   })
   const emission = await startEmission(server, loaded.config, {version: opts.version, stderr: opts.stderr}).catch(async (err: unknown) => {
     await server!.close(0)
@@ -302,12 +297,13 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   if (reverse !== undefined) opts.stderr(`pipelock: reverse proxy listening on ${reverse.listen} -> ${reverse.upstream}`)
   if (recorder !== undefined) opts.stderr(`pipelock: flight recorder: ${recorder.description}`)
   for (const line of ruleBundleLines(loaded.config, opts.env, opts.version)) opts.stderr(line)
-  if (capture !== undefined) {
-    opts.stderr(`pipelock: capture: ${capture.description}`)
+  const captureLines = (sink: CaptureSink, c: PipelockConfig): void => {
+    opts.stderr(`pipelock: capture: ${sink.description}`)
     if (opts.captureRaw === true) opts.stderr('WARNING: --capture-raw: capture files hold request samples and query strings as sent, secrets included; protect and delete them')
-    const unbound = unboundCaptureWarning(loaded.config)
+    const unbound = unboundCaptureWarning(c)
     if (unbound !== undefined) opts.stderr(unbound)
   }
+  if (capture.current !== undefined) captureLines(capture.current, loaded.config)
   const weakToken = weakApiTokenWarning(loaded.config, opts.env)
   if (weakToken !== null) opts.stderr(weakToken)
   let storeWatch: StoreWatch | undefined
@@ -354,6 +350,34 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   })
   changes.startup(loaded)
 
+  /**
+   * A reload's settings applied outside the snapshot: the audit log's destination and capture.
+   * Returns the fields whose running value stays because switching failed (the reload checked
+   * them while loading, so only a change on disk in between gets here).
+   */
+  const applyLive = (c: PipelockConfig): string[] => {
+    const kept: string[] = []
+    try {
+      const moved = auditSinks.apply(c.logging)
+      if (moved.length > 0) opts.stderr(`pipelock: config reload: audit log now ${auditDestination(c.logging)}`)
+    } catch (e) {
+      opts.stderr(`WARNING: config reload: logging: ${(e as Error).message}; the audit log keeps writing where it did`)
+      kept.push('logging.output', 'logging.file')
+    }
+    try {
+      const before = capture.dir
+      const moved = capture.apply(c)
+      if (moved?.opened !== undefined) captureLines(moved.opened, c)
+      else if (moved?.closed === true) opts.stderr(`pipelock: capture: stopped (was ${before}): learn.enabled is off`)
+      // The MCP listener opened its own capture at start-up.
+      if (moved !== undefined && mcp !== undefined) opts.stderr('WARNING: config reload: learn capture: the MCP listener (--mcp-listen) keeps the capture it started with until a restart')
+    } catch (e) {
+      opts.stderr(`WARNING: config reload: learn capture: ${(e as Error).message}; capture stays as it was`)
+      kept.push('learn.capture_dir')
+    }
+    return kept
+  }
+
   if (loaded.path !== undefined) {
     reloader = new ConfigReloader({
       path: loaded.path, initial: loaded,
@@ -362,6 +386,10 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
       load: (f) => {
         const next = loadRunConfig({configFile: f, mode: opts.mode, listen: opts.listen, env: opts.env, ...(opts.reverse ? {reverse: opts.reverse} : {}), ...(opts.embedded === true ? {embedded: true} : {})})
         assertRunnableWith(next.config, opts.env, opts.mcpListener)
+        // A new audit-log file or capture target that cannot be used refuses the reload, as it
+        // refuses start-up: the running ones stay, and the drift says so.
+        auditSinks.check(next.config.logging)
+        capture.check(next.config)
         return next
       },
       // Issue 34: a strict-mode loosening applies when the operator's note is bound to the new file.
@@ -369,9 +397,11 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     })
     reloader.on('applied', (r) => {
       // The downgrade lines reach stderr through the reloader's own 'warning' events (below).
-      server.applyConfig(r.config)
+      // The audit log's destination first: the reload's own lines go where the file now says.
+      const held = [...r.restartOnly, ...applyLive(r.config.config)]
+      server.applyConfig(r.config, held)
       emission.reload(r.config.config)
-      changes!.applied(r.trigger === 'signal' ? 'sighup' : 'file_watch', r.config, r.downgrades)
+      changes!.applied(r.trigger === 'signal' ? 'sighup' : 'file_watch', r.config, r.downgrades, held)
     })
     reloader.on('rejected', (r) => {
       opts.stderr(r.message)
@@ -406,7 +436,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     capture?.close() // flush the queue, final checkpoints, drop sentinel
     server.audit.event('info', 'shutdown', 'pipelock stopped', {})
     server.audit.flush()
-    auditFile?.file.close()
+    auditSinks.close()
     await emission.close() // queued events are sent (≤ 10 s), then the sinks close
     opts.stderr('\nPipelock stopped.')
     resolveDone(0)
@@ -432,13 +462,13 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   for (const [event, handler] of processHandlers) process.on(event, handler)
   dropEarly()
   // --capture-duration: stop observing (and, for learn observe, the proxy) after the given time.
-  const captureTimer = opts.captureDurationMs !== undefined && capture !== undefined
+  const captureTimer = opts.captureDurationMs !== undefined && capture.current !== undefined
     ? setTimeout(() => {
         if (opts.exitAfterCapture === true) {
           opts.stderr('pipelock: capture: duration reached; capture stopped, stopping the proxy (learn observe)')
           return void stop()
         }
-        capture!.close()
+        capture.close()
         opts.stderr('pipelock: capture: duration reached; capture stopped, the proxy keeps running')
       }, opts.captureDurationMs)
     : undefined
@@ -466,4 +496,12 @@ function openExceptionStore(dir: string, onChange: (c: ExceptionChange) => void)
       hint: 'fix or move the file aside (it holds grants and their remaining uses) and start again',
     })
   }
+}
+
+/** Where the audit log goes under `l`, for the reload's stderr line. */
+function auditDestination(l: Pick<PipelockConfig['logging'], 'format' | 'output' | 'file'>): string {
+  const std = `stdout (${l.format})`
+  if (l.output === 'stdout') return `goes to ${std}`
+  if (l.output === 'file') return `goes to ${l.file} (json)`
+  return `goes to ${std} and ${l.file} (json)`
 }

@@ -40,6 +40,8 @@ import {handleReverse} from './reverse/handler.js'
 export interface ProxyServerOptions extends ComposeOptions {
   /** The config file on disk differs from the running policy (a refused reload, issue 34); undefined when in step. */
   readonly configDrift?: () => ConfigDrift | undefined
+  /** Fields of the config file a reload kept at their running value until a restart (restart-only); empty when none. */
+  readonly configRestartPending?: () => readonly string[]
   /** The flight recorder's write health (recorder-health.ts); absent when it is off. */
   readonly recorderHealth?: {readonly failing: boolean; readonly writeFailures: number}
 }
@@ -75,6 +77,7 @@ export class ProxyServer {
   /** The parts, built once from the config; read here by the listeners' own paths. */
   private readonly rt: ProxyRuntime
   private readonly configDrift: () => ConfigDrift | undefined
+  private readonly configRestartPending: () => readonly string[]
   private readonly recorderHealth: ProxyServerOptions['recorderHealth']
   private readonly servers: http.Server[] = []
   private readonly sockets = new Set<Socket>()
@@ -85,6 +88,7 @@ export class ProxyServer {
   constructor(opts: ProxyServerOptions) {
     this.rt = new ProxyRuntime(opts)
     this.configDrift = opts.configDrift ?? (() => undefined)
+    this.configRestartPending = opts.configRestartPending ?? (() => [])
     this.recorderHealth = opts.recorderHealth
     this.authThrottle = new AuthThrottle(() => this.rt.clock.nowMs())
   }
@@ -126,8 +130,9 @@ export class ProxyServer {
   }
 
   /** Hot reload (§20.6): new scanner and windows; kill-switch config/sentinel inputs replaced, api/signal kept. */
-  applyConfig(loaded: LoadedConfig): void {
-    this.rt.reload(loaded)
+  /** A reload's config: see `ProxyRuntime.reload`. */
+  applyConfig(loaded: LoadedConfig, restartPending: readonly string[] = []): void {
+    this.rt.reload(loaded, restartPending)
   }
 
   // ---- listeners
@@ -415,6 +420,7 @@ export class ProxyServer {
     const subs = this.rt.watchdog?.subsystems()
     const lock = this.rt.contracts?.status()
     const drift = this.configDrift()
+    const pending = this.configRestartPending()
     // A contract store that stops loading is a health failure, never a silent scanner-only fallback.
     const healthy = (subs === undefined || Object.values(subs).every(Boolean)) && lock?.healthy !== false
     return {
@@ -437,7 +443,10 @@ export class ProxyServer {
         kill_switch_active: this.rt.killSwitch.isActive(),
         // Issue 34: a reload refused the file on disk, so the running policy is not the file's.
         // Health stays 200 (a restart would apply the refused file: an orchestrator must not do that).
-        ...(drift !== undefined ? {config_in_sync: false, config_drift: drift} : {}),
+        ...(drift !== undefined || pending.length > 0 ? {config_in_sync: false} : {}),
+        ...(drift !== undefined ? {config_drift: drift} : {}),
+        // Fields of the file in force that a reload kept at their running value (restart-only).
+        ...(pending.length > 0 ? {config_restart_pending: [...pending]} : {}),
         // The flight recorder cannot write: decisions are answered without their record. Health
         // stays 200 (a restart frees no disk); the fields are there only while it fails.
         ...(this.recorderHealth?.failing === true ? {flight_recorder_writing: false, flight_recorder_write_failures: this.recorderHealth.writeFailures} : {}),

@@ -57,6 +57,12 @@ export function auditFileSubject(file: string): WriteHealthSubject {
   }
 }
 
+/** The subject's two metrics, from `health`. */
+export function renderWriteHealth(out: string[], s: WriteHealthSubject, health: WriteHealth): void {
+  renderFamily(out, s.failuresMetric[0], s.failuresMetric[1], 'counter', [[{}, health.writeFailures]])
+  renderFamily(out, s.failingMetric[0], s.failingMetric[1], 'gauge', [[{}, health.failing ? 1 : 0]])
+}
+
 export class WriteHealthReport {
   private audit: AuditLog | undefined
   private pending: WriteHealthChange[] = []
@@ -75,14 +81,15 @@ export class WriteHealthReport {
 
   /** Logs the changes so far to `audit`, and the later ones as they come; renders both metrics from `health`. */
   attach(audit: AuditLog, metrics: ProxyMetrics, health: WriteHealth): void {
+    this.attachLog(audit)
+    metrics.addRenderer((out) => renderWriteHealth(out, this.subject, health))
+  }
+
+  /** Logs the changes so far to `audit`, and the later ones as they come (the metrics are the caller's). */
+  attachLog(audit: AuditLog): void {
     this.audit = audit
     for (const c of this.pending) this.log(audit, c)
     this.pending = []
-    const s = this.subject
-    metrics.addRenderer((out) => {
-      renderFamily(out, s.failuresMetric[0], s.failuresMetric[1], 'counter', [[{}, health.writeFailures]])
-      renderFamily(out, s.failingMetric[0], s.failingMetric[1], 'gauge', [[{}, health.failing ? 1 : 0]])
-    })
   }
 
   private message(c: WriteHealthChange): string {

@@ -70,6 +70,19 @@ test('lines of one turn go out in one write at the end of the turn; a burst flus
   assert.equal(writes.length, 3, 'flush with nothing pending writes nothing')
 })
 
+test('setWriters: lines already pending go to the old writers, the next ones to the new (text or JSON)', () => {
+  const json: string[] = []
+  const text: string[] = []
+  const log = new AuditLog([{write: (l) => json.push(l)}], {includeAllowed: true, includeBlocked: true, now: fixed})
+  log.event('info', 'before', 'pending when the writers change')
+  log.setWriters([{write: (l) => text.push(l), format: (line) => `TEXT ${String(line.event)}\n`}])
+  log.record({...decision, verdict: 'allow', layer: 'all', reason: null, status: 200, bytes: 10, target: 'http://example.com/'})
+  log.event('info', 'after', 'logged after the change')
+  log.flush()
+  assert.deepEqual(json.join('').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as {event: string}).event), ['before'])
+  assert.equal(text.join(''), 'TEXT allowed\nTEXT after\n')
+})
+
 test('an allowed request\'s line: the same bytes alone, after a warn line and after an exception line (forward and CONNECT)', () => {
   // The line of a request with nothing else to log and of one with warnings or a waiver are built
   // on two paths: both give these exact bytes (key order, JSON escaping, control characters and ANSI escapes removed).

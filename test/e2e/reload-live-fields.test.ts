@@ -1,0 +1,121 @@
+/**
+ * A hot reload of the settings `pipelock run` once read only at start-up. The audit log's
+ * destination (`logging.format/output/file`) and learn capture (`learn.enabled/capture_dir`)
+ * switch for the next line and the next request. The flight recorder's fields are held: the reload
+ * warns `requires restart, ignoring`, the recorder keeps writing where it did, and `/health`,
+ * `/metrics` and `pipelock check` say the running proxy is not the file's until a restart.
+ */
+import assert from 'node:assert/strict'
+import {existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+import {after, describe, it} from 'node:test'
+import {runCli} from '../helpers/cli.js'
+import {rawHttp, startHttpUpstream, startProxy, tempDir, until, type RunningProxy, type Upstream} from './proxy-harness.js'
+
+let proxy: RunningProxy | undefined
+let upstream: Upstream | undefined
+after(async () => {
+  await proxy?.stop()
+  await upstream?.close()
+})
+
+const SECRET = `ghp_${'a'.repeat(36)}`
+
+const config = (dir: string, o: {logging?: string[]; recorder?: string[]; learn?: string[]} = {}): string => [
+  'forward_proxy:', '  enabled: true',
+  'ssrf:', '  ip_allowlist: ["127.0.0.0/8"]',
+  ...(o.logging !== undefined ? ['logging:', ...o.logging.map((l) => `  ${l}`)] : []),
+  'flight_recorder:', '  enabled: true', `  dir: ${path.join(dir, 'frA')}`, ...(o.recorder ?? []).map((l) => `  ${l}`),
+  ...(o.learn !== undefined ? ['learn:', ...o.learn.map((l) => `  ${l}`)] : []),
+].join('\n') + '\n'
+
+/** Lines of every `.jsonl` below `dir` (recursively) that contain `text`. */
+function linesWith(dir: string, text: string): string[] {
+  if (!existsSync(dir)) return []
+  const out: string[] = []
+  for (const e of readdirSync(dir, {withFileTypes: true, recursive: true})) {
+    if (!e.isFile() || !e.name.endsWith('.jsonl')) continue
+    out.push(...readFileSync(path.join(e.parentPath, e.name), 'utf8').split('\n').filter((l) => l.includes(text)))
+  }
+  return out
+}
+
+describe('hot reload of start-up settings', {timeout: 90_000}, () => {
+  it('applies logging and capture changes live, holds the flight recorder and reports it', async () => {
+    const dir = tempDir('pl-reload-live-')
+    mkdirSync(path.join(dir, 'frA'), {mode: 0o700})
+    mkdirSync(path.join(dir, 'frB'), {mode: 0o700})
+    upstream = await startHttpUpstream()
+    const cfg = path.join(dir, 'pipelock.yaml')
+    proxy = await startProxy(config(dir), {dir})
+    const p = proxy
+    const fetch = async (tag: string, headers: Record<string, string> = {}): Promise<number> =>
+      (await rawHttp(p.port, {path: `http://127.0.0.1:${upstream!.port}/${tag}`, headers})).status
+    const reload = async (yaml: string, done: () => boolean): Promise<void> => {
+      writeFileSync(cfg, yaml)
+      p.proc.kill('SIGHUP')
+      assert.ok(await until(async () => done(), 10_000), p.stderr())
+    }
+    const health = async (): Promise<Record<string, unknown>> => JSON.parse((await rawHttp(p.port, {path: '/health'})).body) as Record<string, unknown>
+
+    // Live: logging.format text, on stdout, from the next line.
+    assert.equal(await fetch('json-line'), 200)
+    assert.ok(await until(async () => p.stdout().includes('"url":"http://127.0.0.1:' + upstream!.port + '/json-line"')), p.stdout())
+    await reload(config(dir, {logging: ['format: text']}), () => p.stderr().includes('pipelock: config reload: audit log now goes to stdout (text)\n'))
+    assert.equal(await fetch('text-line'), 200)
+    assert.ok(await until(async () => / INF request allowed .*url=http:\/\/127\.0\.0\.1:\d+\/text-line/.test(p.stdout())), p.stdout())
+
+    // Live: logging.output file, from the next line (stdout gets no more).
+    const auditLog = path.join(dir, 'audit.log')
+    await reload(config(dir, {logging: ['output: file', `file: ${auditLog}`]}), () => p.stderr().includes(`pipelock: config reload: audit log now goes to ${auditLog} (json)\n`))
+    assert.equal(await fetch('file-line'), 200)
+    assert.ok(await until(async () => existsSync(auditLog) && readFileSync(auditLog, 'utf8').includes('/file-line"')), p.stderr())
+    assert.doesNotMatch(p.stdout(), /file-line/)
+
+    // Held: the recorder's directory. The reload warns, and a block is still recorded in frA.
+    const logged = config(dir, {logging: ['output: file', `file: ${auditLog}`]})
+    const movedDir = logged.replace(`dir: ${path.join(dir, 'frA')}`, `dir: ${path.join(dir, 'frB')}`)
+    await reload(movedDir, () => p.stderr().includes('WARNING: config reload: flight_recorder.dir requires restart, ignoring\n'))
+    assert.equal(await fetch(`held?k=${SECRET}1`), 403)
+    assert.ok(await until(async () => linesWith(path.join(dir, 'frA'), 'block: ').length === 1), readdirSync(path.join(dir, 'frA')).join(' '))
+    assert.deepEqual(readdirSync(path.join(dir, 'frB')), [])
+    const h = await health()
+    assert.equal(h.config_in_sync, false)
+    assert.deepEqual(h.config_restart_pending, ['flight_recorder.dir'])
+    assert.match((await rawHttp(p.port, {path: '/metrics'})).body, /^pipelock_config_drift 1$/m)
+    // The reload's audit line names it too; the change is not recorded as applied.
+    const reloadLines = readFileSync(auditLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.event === 'config_reload')
+    assert.deepEqual(reloadLines.at(-1)!.restart_pending, ['flight_recorder.dir'])
+    assert.doesNotMatch(readFileSync(auditLog, 'utf8'), /"path":"flight_recorder\.dir"/)
+
+    // Held, with the directory unchanged: `pipelock check` finds the state and says so.
+    const moreEntries = logged.replace('  enabled: true\n  dir:', '  enabled: true\n  max_entries_per_file: 50\n  dir:')
+    await reload(moreEntries, () => p.stderr().includes('WARNING: config reload: flight_recorder.max_entries_per_file requires restart, ignoring\n'))
+    const check = runCli(['check', '--config', cfg])
+    assert.equal(check.status, 0, check.stderr)
+    assert.match(check.stdout, /^ {2}Running: {8}DIFFERS from this file: a reload kept the running value of flight_recorder\.max_entries_per_file \(restart-only\); restart pipelock to apply it$/m)
+    assert.deepEqual((await health()).config_restart_pending, ['flight_recorder.max_entries_per_file'])
+
+    // Live: learn capture opens on reload, and closes on the next.
+    const capDir = path.join(dir, 'capture')
+    const learning = config(dir, {logging: ['output: file', `file: ${auditLog}`], learn: ['enabled: true', `capture_dir: ${capDir}`]})
+    await reload(learning, () => p.stderr().includes(`pipelock: capture: ${capDir} (`))
+    assert.equal(await fetch('captured', {'X-Pipelock-Agent': 'shop'}), 200)
+    assert.ok(await until(async () => linesWith(capDir, '/captured').length === 1), p.stderr())
+    // Back in step with the file: no restart pending.
+    assert.equal((await health()).config_in_sync, undefined)
+    assert.match(runCli(['check', '--config', cfg]).stdout, /^ {2}Running: {8}the running proxy's policy is this file$/m)
+    await reload(logged, () => p.stderr().includes(`pipelock: capture: stopped (was ${capDir}): learn.enabled is off\n`))
+    assert.equal(await fetch('not-captured', {'X-Pipelock-Agent': 'shop'}), 200)
+    assert.ok(await until(async () => readFileSync(auditLog, 'utf8').includes('/not-captured"')))
+    assert.deepEqual(linesWith(capDir, '/not-captured'), [])
+
+    // A file the audit log cannot open refuses the reload, as it refuses start-up; the log stays.
+    const blocked = path.join(dir, 'no-such-dir', 'audit.log')
+    writeFileSync(cfg, config(dir, {logging: ['output: file', `file: ${blocked}`]}))
+    p.proc.kill('SIGHUP')
+    assert.ok(await until(async () => p.stderr().includes(`pipelock: config reload failed: logging.file: cannot open ${blocked}: `), 10_000), p.stderr())
+    assert.equal(await fetch('still-file'), 200)
+    assert.ok(await until(async () => readFileSync(auditLog, 'utf8').includes('/still-file"')))
+  })
+})
