@@ -3,14 +3,15 @@
  * destination (`logging.format/output/file`) and learn capture (`learn.enabled/capture_dir`)
  * switch for the next line and the next request. The flight recorder's fields are held: the reload
  * warns `requires restart, ignoring`, the recorder keeps writing where it did, and `/health`,
- * `/metrics` and `pipelock check` say the running proxy is not the file's until a restart.
+ * `/metrics` and `pipelock check` say the running proxy is not the file's until a restart. A
+ * reload with tunnels open says how many keep their earlier admission.
  */
 import assert from 'node:assert/strict'
 import {existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {after, describe, it} from 'node:test'
 import {runCli} from '../helpers/cli.js'
-import {rawHttp, startHttpUpstream, startProxy, tempDir, until, type RunningProxy, type Upstream} from './proxy-harness.js'
+import {openTunnel, rawHttp, startHttpUpstream, startProxy, tcpUpstream, tempDir, until, type RunningProxy, type Upstream} from './proxy-harness.js'
 
 let proxy: RunningProxy | undefined
 let upstream: Upstream | undefined
@@ -117,5 +118,39 @@ describe('hot reload of start-up settings', {timeout: 90_000}, () => {
     assert.ok(await until(async () => p.stderr().includes(`pipelock: config reload failed: logging.file: cannot open ${blocked}: `), 10_000), p.stderr())
     assert.equal(await fetch('still-file'), 200)
     assert.ok(await until(async () => readFileSync(auditLog, 'utf8').includes('/still-file"')))
+  })
+})
+
+describe('a reload with tunnels open', {timeout: 60_000}, () => {
+  it('says how many keep the admission of the policy they opened under; they go on, new ones get the new policy', async () => {
+    const echo = await tcpUpstream((s) => s.pipe(s))
+    const dir = tempDir('pl-reload-tunnels-')
+    const cfg = path.join(dir, 'pipelock.yaml')
+    const yaml = (blocklist: string): string => ['fetch_proxy:', '  monitoring:', `    blocklist: [${blocklist}]`, 'forward_proxy:', '  enabled: true', 'ssrf:', '  ip_allowlist: ["127.0.0.0/8"]'].join('\n') + '\n'
+    const p = await startProxy(yaml('"a.example"'), {dir})
+    try {
+      const reloads = (): Array<Record<string, unknown>> => p.stdout().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.event === 'config_reload')
+      // None open: no line, no field.
+      writeFileSync(cfg, yaml('"b.example"'))
+      p.proc.kill('SIGHUP')
+      assert.ok(await until(async () => reloads().length === 1), p.stdout())
+      assert.equal(reloads()[0]!.open_tunnels, undefined)
+      assert.doesNotMatch(p.stderr(), /open tunnel/)
+
+      const t = await openTunnel(p.port, echo.port)
+      writeFileSync(cfg, yaml('"127.0.0.1"'))
+      p.proc.kill('SIGHUP')
+      assert.ok(await until(async () => reloads().length === 2), p.stdout())
+      assert.equal(reloads()[1]!.open_tunnels, 1)
+      assert.match(p.stderr(), /^pipelock: config reload: 1 open tunnel\/relay keeps the admission of the policy it opened under until it closes$/m)
+      // The open tunnel still relays; a new CONNECT to the now blocklisted host is refused.
+      t.socket.write('still open')
+      assert.ok(await until(async () => t.received() >= 'still open'.length), String(t.received()))
+      await assert.rejects(openTunnel(p.port, echo.port), /CONNECT refused: HTTP\/1\.1 403/)
+      t.socket.destroy()
+    } finally {
+      await p.stop()
+      await echo.close()
+    }
   })
 })

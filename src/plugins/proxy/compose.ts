@@ -318,8 +318,10 @@ export class ProxyRuntime {
   /**
    * Hot reload (§20.6): new scanner and windows; kill-switch config/sentinel inputs replaced,
    * api/signal kept. `restartPending`: the file's fields this reload kept at their running value.
+   * Returns how many tunnels and `/ws` relays are open: they keep the admission they were given
+   * under the previous policy until they close (transports §2.12).
    */
-  reload(loaded: LoadedConfig, restartPending: readonly string[] = []): void {
+  reload(loaded: LoadedConfig, restartPending: readonly string[] = []): number {
     // Sessions survive a reload: the manager is carried over with new settings (§20.6).
     const previous = this.snapshot()
     this.state.replace(buildSnapshot(loaded.config, loaded.hash, this.env, this.clock.nanos, {previous, audit: () => this.audit, airlockEvidence: (c) => this.recordAirlock(c), offloadCounters: this.offloadCounters}))
@@ -329,9 +331,12 @@ export class ProxyRuntime {
     this.reloadInterceptor(loaded.config)
     const l = loaded.config.logging
     this.audit.setOptions({includeAllowed: l.include_allowed, includeBlocked: l.include_blocked, now: () => new Date(this.clock.wallMs())})
+    const open = this.tunnels.activeTunnels()
     this.audit.event('info', 'config_reload', 'config reloaded', {
-      status: 'success', detail: `mode=${loaded.config.mode}`, config_hash: loaded.hash, ...(restartPending.length > 0 ? {restart_pending: [...restartPending]} : {}),
+      status: 'success', detail: `mode=${loaded.config.mode}`, config_hash: loaded.hash,
+      ...(restartPending.length > 0 ? {restart_pending: [...restartPending]} : {}), ...(open > 0 ? {open_tunnels: open} : {}),
     })
+    return open
   }
 
   /** The reverse proxy's context: its upstream and plain pool (no SSRF connector: the upstream is the operator's choice). */

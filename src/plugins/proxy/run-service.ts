@@ -399,7 +399,9 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
       // The downgrade lines reach stderr through the reloader's own 'warning' events (below).
       // The audit log's destination first: the reload's own lines go where the file now says.
       const held = [...r.restartOnly, ...applyLive(r.config.config)]
-      server.applyConfig(r.config, held)
+      const open = server.applyConfig(r.config, held)
+      // Their host was admitted under the previous policy and is not checked again (config.md, Hot reload).
+      if (open > 0) opts.stderr(`pipelock: config reload: ${open} open ${open === 1 ? 'tunnel/relay keeps' : 'tunnels/relays keep'} the admission of the policy ${open === 1 ? 'it' : 'they'} opened under until ${open === 1 ? 'it closes' : 'they close'}`)
       emission.reload(r.config.config)
       changes!.applied(r.trigger === 'signal' ? 'sighup' : 'file_watch', r.config, r.downgrades, held)
     })

@@ -130,9 +130,9 @@ export class ProxyServer {
   }
 
   /** Hot reload (§20.6): new scanner and windows; kill-switch config/sentinel inputs replaced, api/signal kept. */
-  /** A reload's config: see `ProxyRuntime.reload`. */
-  applyConfig(loaded: LoadedConfig, restartPending: readonly string[] = []): void {
-    this.rt.reload(loaded, restartPending)
+  /** A reload's config: see `ProxyRuntime.reload` (returns the tunnels and relays left open under their earlier admission). */
+  applyConfig(loaded: LoadedConfig, restartPending: readonly string[] = []): number {
+    return this.rt.reload(loaded, restartPending)
   }
 
   // ---- listeners
