@@ -403,6 +403,10 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
       // Their host was admitted under the previous policy and is not checked again (config.md, Hot reload).
       if (open > 0) opts.stderr(`pipelock: config reload: ${open} open ${open === 1 ? 'tunnel/relay keeps' : 'tunnels/relays keep'} the admission of the policy ${open === 1 ? 'it' : 'they'} opened under until ${open === 1 ? 'it closes' : 'they close'}`)
       emission.reload(r.config.config)
+      // A new admin token gets the start-up warning when it is weak (the env token wins over both).
+      const token = (c: PipelockConfig): string => opts.env.PIPELOCK_KILLSWITCH_API_TOKEN || c.kill_switch.api_token
+      const weak = token(r.config.config) !== token(r.previous.config) ? weakApiTokenWarning(r.config.config, opts.env) : null
+      if (weak !== null) opts.stderr(weak)
       changes!.applied(r.trigger === 'signal' ? 'sighup' : 'file_watch', r.config, r.downgrades, held)
     })
     reloader.on('rejected', (r) => {
