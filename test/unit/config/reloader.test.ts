@@ -5,6 +5,7 @@ import {createRequire, syncBuiltinESMExports} from 'node:module'
 import path from 'node:path'
 import {
   ConfigReloader,
+  RESTART_ONLY_FIELDS,
   loadConfig,
   type ReloadApplied,
   type ReloadRejected,
@@ -407,6 +408,28 @@ test('a reload whose host or header-name list holds an entry that matches nothin
     r.reloadNow()
     assert.equal(ev.applied.length, 2)
     assert.equal(ev.warnings.length, 1)
+  } finally {
+    t.cleanup()
+  }
+})
+
+test('every flight_recorder field is restart-only: the recorder is opened once per run', () => {
+  const t = tempDir()
+  try {
+    const file = t.file('p.yaml', 'version: 1\n')
+    const initial = load(file)
+    const fields = Object.keys(initial.config.flight_recorder).map((k) => `flight_recorder.${k}`)
+    assert.ok(fields.length >= 11, fields.join(' '))
+    assert.deepEqual(fields.filter((f) => !RESTART_ONLY_FIELDS.includes(f)), [])
+    // A reload that turns it on elsewhere keeps the running recorder (off) and says so.
+    const r = new ConfigReloader({path: file, initial, load})
+    const ev = record(r)
+    writeFileSync(file, `version: 1\nflight_recorder:\n  enabled: true\n  dir: ${JSON.stringify(path.join(t.dir, 'moved'))}\n`)
+    r.reloadNow()
+    assert.deepEqual(ev.applied[0]!.restartOnly, ['flight_recorder.enabled', 'flight_recorder.dir'])
+    assert.equal(ev.applied[0]!.config.config.flight_recorder.enabled, false)
+    assert.equal(ev.applied[0]!.config.config.flight_recorder.dir, initial.config.flight_recorder.dir)
+    assert.ok(ev.warnings.includes('WARNING: config reload: flight_recorder.dir requires restart, ignoring'), ev.warnings.join('\n'))
   } finally {
     t.cleanup()
   }
