@@ -1,4 +1,5 @@
 import {EventEmitter} from 'node:events'
+import {createHash} from 'node:crypto'
 import path from 'node:path'
 import {formatError, isPipelockError, PipelockError} from '../errors/index.js'
 import {watchFile, type FileWatch} from './file-watch.js'
@@ -53,7 +54,7 @@ export interface ConfigReloaderOptions {
   readonly load?: (file: string) => LoadedConfig
   /** Debounce after the last file event (§20.6: 100 ms). */
   readonly debounceMs?: number
-  /** A new config with the same hash as the last applied one within this window is ignored (2 s). */
+  /** A new config with the same content as the last applied one within this window is ignored (2 s). */
   readonly dedupWindowMs?: number
   readonly now?: () => number
   readonly timers?: ReloadTimers
@@ -88,7 +89,7 @@ export class ConfigReloader extends EventEmitter<ConfigReloaderEvents> {
   private readonly downgradeAttested: (file: string) => boolean
   private pending: unknown = undefined
   private watcher: FileWatch | undefined
-  private lastAppliedHash: string
+  private lastAppliedContent: string
   private lastAppliedAt: number
 
   constructor(options: ConfigReloaderOptions) {
@@ -102,7 +103,7 @@ export class ConfigReloader extends EventEmitter<ConfigReloaderEvents> {
     this.now = options.now ?? Date.now
     this.timers = options.timers ?? {setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout)}
     this.downgradeAttested = options.downgradeAttested ?? (() => false)
-    this.lastAppliedHash = options.initial.hash
+    this.lastAppliedContent = contentKey(options.initial.config)
     this.lastAppliedAt = this.now()
   }
 
@@ -163,8 +164,9 @@ export class ConfigReloader extends EventEmitter<ConfigReloaderEvents> {
       this.reject(trigger, new PipelockError('CONFIG_INVALID', 'the file sets nothing (empty, comments only, null or {}): refused, the running config stays; write the file atomically (a temp file, then rename it over this one)', {location: {file: this.file}}))
       return
     }
-    if (next.hash === this.lastAppliedHash && this.now() - this.lastAppliedAt < this.dedupWindowMs) {
-      this.emit('ignored', {trigger, reason: 'unchanged config (same hash within the dedup window)'})
+    const content = contentKey(next.config)
+    if (content === this.lastAppliedContent && this.now() - this.lastAppliedAt < this.dedupWindowMs) {
+      this.emit('ignored', {trigger, reason: 'unchanged config (same content within the dedup window)'})
       return
     }
     const downgrades = reloadDowngrades(this.running.config, next.config)
@@ -186,7 +188,7 @@ export class ConfigReloader extends EventEmitter<ConfigReloaderEvents> {
     const applied: LoadedConfig = {...next, config: held.config, hash: held.changed.length === 0 ? next.hash : configHash(held.config)}
     const previous = this.running
     this.running = applied
-    this.lastAppliedHash = next.hash
+    this.lastAppliedContent = content
     this.lastAppliedAt = this.now()
     this.emit('applied', {trigger, config: applied, previous, restartOnly: held.changed, downgrades})
   }
@@ -195,4 +197,13 @@ export class ConfigReloader extends EventEmitter<ConfigReloaderEvents> {
     const detail = isPipelockError(error) ? formatError(error) : error.message
     this.emit('rejected', {trigger, error, message: `pipelock: config reload failed: ${detail}`, ...(refused !== undefined ? {refused} : {})})
   }
+}
+
+/**
+ * What the dedup window compares: the whole effective config, secrets and the sections the policy
+ * hash leaves out included (the hash masks the admin token, so a token rotated within 2 s of the
+ * last reload would otherwise be dropped as "unchanged"). Kept in memory only, never written.
+ */
+function contentKey(config: LoadedConfig['config']): string {
+  return createHash('sha256').update(JSON.stringify(config, (_k, v: unknown) => (v instanceof Map ? [...v] : typeof v === 'bigint' ? v.toString() : v))).digest('hex')
 }

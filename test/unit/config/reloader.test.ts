@@ -155,10 +155,30 @@ test('an unchanged config within 2 s is ignored (dedup); after the window it app
     const r = new ConfigReloader({path: file, initial: load(file), load, now: () => now})
     const ev = record(r)
     r.reloadNow()
-    assert.deepEqual(ev.ignored, ['unchanged config (same hash within the dedup window)'])
+    assert.deepEqual(ev.ignored, ['unchanged config (same content within the dedup window)'])
     now += 2500
     r.reloadNow()
     assert.equal(ev.applied.length, 1)
+  } finally {
+    t.cleanup()
+  }
+})
+
+test('a reload that only rotates a secret the policy hash masks is applied inside the dedup window', () => {
+  const t = tempDir()
+  try {
+    const token = (v: string): string => `mode: balanced\nkill_switch:\n  api_token: "${v}"\n`
+    const file = t.file('p.yaml', token('a'.repeat(32)))
+    const now = 1000
+    const r = new ConfigReloader({path: file, initial: load(file), load, now: () => now})
+    const ev = record(r)
+    writeFileSync(file, token('b'.repeat(32)))
+    r.reloadNow()
+    assert.deepEqual(ev.ignored, [])
+    assert.equal(ev.applied.length, 1)
+    assert.equal(r.current.config.kill_switch.api_token, 'b'.repeat(32))
+    r.reloadNow()
+    assert.deepEqual(ev.ignored, ['unchanged config (same content within the dedup window)'])
   } finally {
     t.cleanup()
   }
