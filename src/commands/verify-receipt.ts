@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {chainFlags, chainRequest, evidenceKeyFlags} from '../cli/evidence-flags.js'
 import {verifyingWork} from '../cli/verify-work.js'
-import {evidenceUnkeyed, findReceipt, unusedKeyWarnings, receiptIdToActionIds, renderEvidenceSet, resolveEvidenceSource, verifyEvidenceInput, verifyExitStatus, type EvidenceSetReport, type FoundReceipt, type VerifyEvidenceReport} from '../plugins/audit/index.js'
+import {evidenceUnkeyed, findReceipt, unusedKeyWarnings, receiptIdToActionIds, renderEvidenceSet, resolveEvidenceSource, v2SignaturesUnchecked, verifyEvidenceInput, verifyExitStatus, type EvidenceSetReport, type FoundReceipt, type VerifyEvidenceReport} from '../plugins/audit/index.js'
 import {printable} from '../plugins/errors/index.js'
 import {displayTime, EVIDENCE_SIGNATURE_FAILED, type EvidenceReport, type SingleReceiptReport} from '../plugins/receipts/index.js'
 
@@ -30,7 +30,7 @@ Exit status (docs/receipts.md):
 - 0: valid (v1 receipts without --key: checked against the key each carries, as the reference does)
 - 1: invalid or unreadable: something is broken
 - 2: usage error (wrong flags or arguments)
-- 3: no key given: nothing is broken, but v2 signatures were not checked (NO KEY GIVEN)
+- 3: no key given: nothing is broken, but v2 signatures were not checked (NO KEY GIVEN; --json: valid false, so a gate on .valid does not pass it)
 - 4: not verifiable by this version: a v2 receipt lists in crit an extension this version does not implement; every other check passed (NOT VERIFIABLE BY THIS VERSION)`
 
   static override examples = [
@@ -84,11 +84,14 @@ Exit status (docs/receipts.md):
     process.exitCode = verifyExitStatus(report)
     if (flags.find === undefined) return report
     // --json carries the receipt found (or not) in the result: the text lines are not printed there.
-    return {...report, find: await this.find(args.file, flags, flags.find, report.valid)}
+    // Unchecked v2 signatures prove nothing about the receipt either: it is not shown as verified.
+    const unproven = report.valid ? undefined : (report.kind === 'evidence_set' && v2SignaturesUnchecked(report)) || (report.kind === 'evidence_receipt_v2' && evidenceUnkeyed(report)) ? 'v2 signatures were not checked (no key given)' : 'the evidence did not verify'
+    return {...report, find: await this.find(args.file, flags, flags.find, unproven)}
   }
 
   /** `--find`: name the file and line of the receipt a block response pointed to. */
-  private async find(file: string | undefined, flags: {chain?: string; session: string}, id: string, verified: boolean): Promise<FindResult> {
+  private async find(file: string | undefined, flags: {chain?: string; session: string}, id: string, unproven: string | undefined): Promise<FindResult> {
+    const verified = unproven === undefined
     const src = await resolveEvidenceSource(file, flags.chain, flags.session)
     const found = await findReceipt('single' in src ? [src.single] : src.files, id)
     if (found === undefined) {
@@ -102,7 +105,7 @@ Exit status (docs/receipts.md):
     this.out(`  Verdict:     ${printable(`${found.verdict}${found.layer !== '' ? ` (${found.layer}${found.pattern !== '' ? `, ${found.pattern}` : ''})` : ''}`)}`)
     this.out(`  Target:      ${printable(found.target)}`)
     this.out(`  Transport:   ${printable(found.transport)}`)
-    if (!verified) this.err('note: the evidence did not verify: the receipt above is shown as the file holds it, not as proven')
+    if (unproven !== undefined) this.err(`note: ${unproven}: the receipt above is shown as the file holds it, not as proven`)
     return {id, found: true, verified, ...found}
   }
 

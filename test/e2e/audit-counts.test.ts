@@ -115,7 +115,15 @@ describe('the auditor tools count one recorder directory the same way', {timeout
     assert.match(unkeyed.stdout, /^NO KEY GIVEN: .*\n  Checked: {6}the entry hash chain; v1 receipts against the key each carries; v2 receipt structure, authority matrix and chain links\n  Not checked: {2}the signatures of 2 v2 receipts, and who signed anything \(no key pinned\)\n/)
     assert.doesNotMatch(unkeyed.stdout, /BROKEN/)
     assert.match(unkeyed.stderr, /^no key given: v2 signatures not checked; pass --key/)
-    assert.deepEqual(JSON.parse(runCli(['verify-receipt', '--chain', evidence, '--json']).stdout).counts, c)
+    const unkeyedJson = JSON.parse(runCli(['verify-receipt', '--chain', evidence, '--json']).stdout)
+    assert.deepEqual(unkeyedJson.counts, c)
+    // v1 receipts checked against the key each carries do not make up for the unchecked v2 signatures
+    assert.deepEqual([unkeyedJson.valid, unkeyedJson.verdict], [false, 'self_consistent_only'])
+    // a receipt found there is not shown as proven, and the note says why
+    const found = runCli(['verify-receipt', '--chain', evidence, '--find', report.blocks[0].id])
+    assert.equal(found.status, 3)
+    assert.match(found.stderr, /\nnote: v2 signatures were not checked \(no key given\): the receipt above is shown as the file holds it, not as proven\n$/)
+    assert.equal(JSON.parse(runCli(['verify-receipt', '--chain', evidence, '--find', report.blocks[0].id, '--json']).stdout).find.verified, false)
     const html = readFileSync(path.join(dir, 'report.html'), 'utf8')
     assert.ok(html.includes('<td>didericis</td>'), 'the operator is in the HTML row')
     assert.ok(html.includes('data-testid="decision-count">5<'), 'the HTML shows 5 decisions')

@@ -271,7 +271,12 @@ describe('audit packet build / verify through the CLI', () => {
     writeFileSync(v2, lines.join('\n') + '\n')
     const packetDir = path.join(dir, 'v2-unpinned')
     const b = runCli(['audit', 'packet', 'build', '--chain', v2, '--out', packetDir])
-    assert.equal(b.status, 0, b.stdout + b.stderr)
+    // written, but v2 signatures were not checked: NO KEY GIVEN's exit status, not a pass
+    assert.deepEqual(b, {
+      status: 3,
+      stdout: `audit packet: ${packetDir} (verifier verdict self_consistent_only, 3 decisions)\n`,
+      stderr: 'audit packet build: no key given: v2 signatures not checked; pass --key HEX|FILE, --key ID=HEX|FILE or --roster FILE --roster-root-fingerprint FP\n',
+    })
     assert.match(readFileSync(path.join(packetDir, 'verifier.txt'), 'utf8'), /^NO KEY GIVEN: evidence\.jsonl\n/)
     const r = runCli(['audit', 'packet', 'verify', packetDir, '--key', K1])
     assert.equal(r.status, 0, r.stdout + r.stderr)

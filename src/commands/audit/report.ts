@@ -4,7 +4,7 @@ import {writeOutputFile} from '../../cli/output-file.js'
 import {verifyingWork} from '../../cli/verify-work.js'
 import {endorsementRequest, evidenceKeyFlags, evidenceSourceFlags, givenSession, keyRingRequest} from '../../cli/evidence-flags.js'
 import {formatGoTime, fromEpochNanos, systemClock} from '../../plugins/canonical/index.js'
-import {collectReportData, renderReportHtml, unusedKeyWarnings, type EvidenceReportData} from '../../plugins/audit/index.js'
+import {collectReportData, EXIT_NO_KEY_GIVEN, renderReportHtml, unusedKeyWarnings, V2_UNCHECKED_LINE, v2SignaturesUnchecked, type EvidenceReportData} from '../../plugins/audit/index.js'
 import {printable} from '../../plugins/errors/index.js'
 
 /** The report's file mode: the audit packet's (owner and group), never readable by others. */
@@ -20,7 +20,7 @@ function failureReason(d: EvidenceReportData): string {
 
 export default class AuditReport extends BaseCommand {
   static override summary = 'Write a self-contained HTML evidence report for people (offline, inline SVG)'
-  static override description = `Verifies the evidence (as verify-receipt does) and writes one HTML file an auditor opens in any browser, offline: verdict banner, decisions over time by verdict, top hosts and block reasons, contract generations and lifecycle events, and every block with its receipt id. --json prints the numbers the page shows. A named --key that no receipt used (a mistyped ID) is a warning on stderr and is listed in --json as unusedKeys. The file is written mode 0640 (it quotes the evidence). Exit status: 0 when the evidence verifies, 1 otherwise (the report is written either way, and stderr says why the evidence did not verify).`
+  static override description = `Verifies the evidence (as verify-receipt does) and writes one HTML file an auditor opens in any browser, offline: verdict banner, decisions over time by verdict, top hosts and block reasons, contract generations and lifecycle events, and every block with its receipt id. --json prints the numbers the page shows. A named --key that no receipt used (a mistyped ID) is a warning on stderr and is listed in --json as unusedKeys. The file is written mode 0640 (it quotes the evidence). Exit status: 0 when the evidence verifies (v1 receipts without a key: against the key each carries, as verify-receipt), 1 when it does not, 3 when it holds v2 receipts and no key was given (their signatures were not checked: NO KEY GIVEN, as verify-receipt). The report is written either way, and stderr says why the evidence did not verify or which flags to pass.`
 
   static override examples = [
     {description: 'Report on a recorder directory, pinned to the receipt key', command: '<%= config.bin %> audit report --chain /var/lib/pipelock/recorder --key receipt.pub --out report.html'},
@@ -40,7 +40,7 @@ export default class AuditReport extends BaseCommand {
     const data = await verifyingWork(this.jsonEnabled(), (onProgress) => collectReportData({
       file: flags.chain,
       ...keyRingRequest(flags),
-      // without a key the page still renders, with a "self-consistent only" banner
+      // without a key the page still renders, with a "self-consistent only" or "no key given" banner
       ...givenSession(flags, metadata),
       ...endorsementRequest(flags),
       onProgress,
@@ -50,7 +50,11 @@ export default class AuditReport extends BaseCommand {
     this.out(`audit report: ${flags.out} (verdict ${data.verdict}, ${data.decisions} decisions, ${data.blocks.length + data.blocksOmitted} blocks)`)
     // a key given by name that no receipt used: the verdict rests on other keys (a mistyped id)
     for (const w of unusedKeyWarnings(data.unusedKeys, flags.roster !== undefined)) this.err(printable(w))
-    if (!data.valid) {
+    if (v2SignaturesUnchecked(data.verification)) {
+      // nothing is broken, but v2 receipts without their key prove nothing: not a pass
+      this.err(`audit report: ${V2_UNCHECKED_LINE}`)
+      process.exitCode = EXIT_NO_KEY_GIVEN
+    } else if (!data.valid) {
       // the report is written (its banner shows the failure), but the exit status alone does not say why
       this.err(printable(`audit report: the evidence did not verify (verdict ${data.verdict}): ${failureReason(data)}`))
       process.exitCode = 1

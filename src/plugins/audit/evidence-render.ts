@@ -7,6 +7,12 @@ import {describeCounts} from './evidence-count.js'
 // holds only v1 receipts prints exactly the reference's CHAIN VALID / CHAIN BROKEN block
 // (receipts.md §11.1) plus the failing line; anything else adds one line per chain it checked.
 
+/**
+ * What every command that verifies evidence says on stderr when v2 signatures went unchecked (no
+ * key given): verify-receipt as it is, audit packet and audit report after their own name.
+ */
+export const V2_UNCHECKED_LINE = 'no key given: v2 signatures not checked; pass --key HEX|FILE, --key ID=HEX|FILE or --roster FILE --roster-root-fingerprint FP'
+
 export function renderEvidenceSet(r: EvidenceSetReport): {stdout: string[]; stderr: string[]} {
   const out: string[] = []
   const err: string[] = []
@@ -53,7 +59,7 @@ export function renderEvidenceSet(r: EvidenceSetReport): {stdout: string[]; stde
       out.push(`NO KEY GIVEN: ${r.label}`)
       out.push(`  Checked:      ${[r.entries.count > 0 ? 'the entry hash chain' : '', a.count > 0 ? 'v1 receipts against the key each carries' : '', 'v2 receipt structure, authority matrix and chain links'].filter((x) => x !== '').join('; ')}`)
       out.push(`  Not checked:  the signatures of ${e.count} v2 receipt${e.count === 1 ? '' : 's'}, and who signed anything (no key pinned)`)
-      err.push('no key given: v2 signatures not checked; pass --key HEX|FILE, --key ID=HEX|FILE or --roster FILE --roster-root-fingerprint FP')
+      err.push(V2_UNCHECKED_LINE)
     } else {
       out.push(`CHAIN VALID: ${r.label}`)
     }

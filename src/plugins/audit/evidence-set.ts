@@ -693,7 +693,10 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
   const failure = pickFailure(failures)
   const totalReceipts = v1Count + tally.v2Count
   const pinned = req.keys.pinned
-  const valid = failure === undefined && totalReceipts > 0 && notVerifiable.count === 0
+  // Unchecked v2 signatures are not a pass: anyone can write a v2 receipt whose structure and
+  // links are sound (docs/receipts.md: `valid: false` for one v2 receipt without a key, and the
+  // same receipt in a .jsonl file or a directory must not read otherwise).
+  const valid = failure === undefined && totalReceipts > 0 && notVerifiable.count === 0 && !v2Unchecked
   const report: EvidenceSetReport = {
     kind: 'evidence_set',
     label: req.label,

@@ -138,6 +138,12 @@ export interface EvidenceCounts {
 export interface EvidenceSetReport {
   kind: 'evidence_set'
   label: string
+  /**
+   * True only when the evidence is proven as far as its receipts can be: verdict \`valid\`, or
+   * \`self_consistent_only\` over v1 receipts alone (each checked against the key it carries, as
+   * the reference does). False whenever a v2 signature went unchecked (no key given): a v2
+   * receipt does not carry its key, so its contents and signer are not proven at all.
+   */
   valid: boolean
   verdict: EvidenceVerdict
   signerPinned: boolean

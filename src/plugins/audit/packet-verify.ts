@@ -9,7 +9,7 @@ import {PacketFindings, type PacketCheck} from './packet-checks.js'
 import {evidenceDigest, evidenceWholeProblems} from './packet-evidence-whole.js'
 import {PACKET_ARTIFACTS, packetFileProblems} from './packet-files.js'
 import {renderPacketTexts, type PacketTexts} from './packet-render.js'
-import {verifyEvidenceInput, type VerifyEvidenceRequest} from './verify-service.js'
+import {v2SignaturesUnchecked, verifyEvidenceInput, type VerifyEvidenceRequest} from './verify-service.js'
 import {packetInvariantProblems, packetSchema, type AuditPacket} from './packet-schema.js'
 import type {KeyRingRequest} from './key-ring.js'
 
@@ -56,6 +56,12 @@ export interface PacketVerifyResult {
   pinnedNow?: {verdict: 'valid'; signerKey?: string}
   /** Named keys given (`--key ID=KEY`) that pinned no receipt of evidence.jsonl, by id. */
   unusedKeys?: string[]
+  /**
+   * False when evidence.jsonl holds v2 receipts whose signatures were not checked (no key given,
+   * none recorded): every check may pass, but the packet is then not valid (NO KEY GIVEN, exit 3),
+   * as verify-receipt says of the same evidence. Absent when evidence.jsonl was not verified.
+   */
+  signaturesChecked?: boolean
 }
 
 /** Verdicts under which the evidence a packet holds did not verify. */
@@ -128,6 +134,8 @@ export async function verifyAuditPacket(dir: string, keys: KeyRingRequest = {}, 
       onProgress === undefined ? undefined : twoPasses ? (d, t, n) => onProgress(d, 2 * t, n) : onProgress
     let report = await verifyEvidenceInput({...keyReq, ...named, file: evidence, shownAs: shown, onReceipt: (f) => tally.add(f), ...(firstProgress === undefined ? {} : {onProgress: firstProgress})})
     if (given && report.kind === 'evidence_set' && report.unusedKeys !== undefined) result.unusedKeys = report.unusedKeys
+    // From this pass, with the keys given: a second pass (below) repeats build's, without them.
+    if (report.kind === 'evidence_set') result.signaturesChecked = !v2SignaturesUnchecked(report)
     if (given && p.verifier.verdict === 'self_consistent_only' && report.kind === 'evidence_set' && report.verdict === 'valid') {
       // Built without a key, checked now with one it verifies under: pinning proves more than
       // the packet records, so the evidence passes. Everything else build wrote (the verdict,
@@ -191,7 +199,7 @@ export async function verifyAuditPacket(dir: string, keys: KeyRingRequest = {}, 
     }
   }
   result.checks = found.checks()
-  result.valid = found.problems.length === 0
+  result.valid = found.problems.length === 0 && result.signaturesChecked !== false
   return result
 }
 

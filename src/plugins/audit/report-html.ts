@@ -27,13 +27,15 @@ function banner(d: EvidenceReportData): string {
   const [bg, title, text] =
     d.verdict === 'valid'
       ? ['#2e7d32', 'VALID', 'Every receipt verified against the pinned key; every chain is complete and in order.']
-      : d.verdict === 'self_consistent_only'
-        ? ['#ef6c00', 'SELF-CONSISTENT ONLY', 'The evidence is internally consistent, but no key was pinned: it does not prove who signed it.']
-        : d.verdict === 'empty'
-          ? ['#757575', 'NO RECEIPTS', 'The input holds no receipt.']
-          : d.verdict === 'not_verifiable'
-            ? ['#6a1b9a', 'NOT VERIFIABLE BY THIS VERSION', `${d.verification.notVerifiable.count} receipt(s) need an extension this version does not implement (${d.verification.notVerifiable.extensions.join(', ')}); every other check passed. ${d.verification.notVerifiable.first?.message ?? ''}`]
-            : ['#c62828', 'INVALID', `Verification failed: ${d.error ?? ''}`]
+      : d.verdict === 'self_consistent_only' && !d.verification.evidenceReceipts.signaturesChecked
+        ? ['#ef6c00', 'NO KEY GIVEN', `The signatures of ${d.verification.evidenceReceipts.count} v2 receipt(s) were NOT checked (no key given): their structure and chain links are consistent, but nothing proves who signed them or that they are unaltered.`]
+        : d.verdict === 'self_consistent_only'
+          ? ['#ef6c00', 'SELF-CONSISTENT ONLY', 'The evidence is internally consistent, but no key was pinned: it does not prove who signed it.']
+          : d.verdict === 'empty'
+            ? ['#757575', 'NO RECEIPTS', 'The input holds no receipt.']
+            : d.verdict === 'not_verifiable'
+              ? ['#6a1b9a', 'NOT VERIFIABLE BY THIS VERSION', `${d.verification.notVerifiable.count} receipt(s) need an extension this version does not implement (${d.verification.notVerifiable.extensions.join(', ')}); every other check passed. ${d.verification.notVerifiable.first?.message ?? ''}`]
+              : ['#c62828', 'INVALID', `Verification failed: ${d.error ?? ''}`]
   return `<section class="banner" style="background:${bg}" data-verdict="${e(d.verdict)}"><h1>${title}</h1><p>${e(text)}</p><p class="label">${e(d.label)}</p></section>`
 }
 

@@ -230,15 +230,27 @@ export function unusedKeyWarnings(unusedKeys: readonly string[] | undefined, ros
   )
 }
 
+/**
+ * Evidence in which nothing is broken but v2 signatures were not checked (no key given): not a
+ * pass (`valid: false`), not a failure either — `NO KEY GIVEN`, exit 3, in verify-receipt, audit
+ * packet build and verify, and audit report alike.
+ */
+export function v2SignaturesUnchecked(report: EvidenceSetReport): boolean {
+  return report.verdict === 'self_consistent_only' && !report.evidenceReceipts.signaturesChecked
+}
+
+/** The exit status of evidence whose v2 signatures were not checked (docs/receipts.md, "Exit status"). */
+export const EXIT_NO_KEY_GIVEN = 3
+
 /** The exit status of a verification (documented in docs/receipts.md, "Exit status"). */
 export function verifyExitStatus(report: VerifyEvidenceReport): number {
   if (report.kind === 'endorsement_error') return 1
   if (report.kind === 'evidence_set') {
     if (report.verdict === 'not_verifiable') return 4
-    if (report.verdict === 'self_consistent_only' && !report.evidenceReceipts.signaturesChecked) return 3
+    if (v2SignaturesUnchecked(report)) return EXIT_NO_KEY_GIVEN
     return report.valid ? 0 : 1
   }
   if (report.kind === 'evidence_receipt_v2' && report.unsupportedCritical !== undefined) return 4
-  if (report.kind === 'evidence_receipt_v2' && evidenceUnkeyed(report)) return 3
+  if (report.kind === 'evidence_receipt_v2' && evidenceUnkeyed(report)) return EXIT_NO_KEY_GIVEN
   return report.valid ? 0 : 1
 }

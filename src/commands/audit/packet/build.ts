@@ -3,7 +3,7 @@ import {BaseCommand} from '../../../cli/base-command.js'
 import {endorsementRequest, evidenceKeyFlags, evidenceSourceFlags, givenSession, keyRingRequest} from '../../../cli/evidence-flags.js'
 import {verifyingWork} from '../../../cli/verify-work.js'
 import {systemClock} from '../../../plugins/canonical/index.js'
-import {buildAuditPacket, unusedKeyWarnings, type PacketBuildResult} from '../../../plugins/audit/index.js'
+import {buildAuditPacket, EXIT_NO_KEY_GIVEN, unusedKeyWarnings, V2_UNCHECKED_LINE, v2SignaturesUnchecked, type PacketBuildResult} from '../../../plugins/audit/index.js'
 import {printable} from '../../../plugins/errors/index.js'
 
 export default class AuditPacketBuild extends BaseCommand {
@@ -11,9 +11,9 @@ export default class AuditPacketBuild extends BaseCommand {
   static override description = `Verifies the evidence with pipelock's verifier and writes an Audit Packet v0 directory:
 packet.json (schema pipelock.audit_packet.v0), summary.md, evidence.jsonl (the verified files, byte for byte, in chain order, whole lines only: the torn last line of a crashed recorder, which the verifier ignores, is not copied) and verifier.txt (the verifier's output on evidence.jsonl). summary.md and verifier.txt describe evidence.jsonl as it lies in the packet, so that audit packet verify can render them again; packet_id is the SHA-256 of evidence.jsonl.
 
-The verdict is "valid" only with a pinned key; without one it is "self_consistent_only". Across a receipt key rotation: a recorder directory's rotation-<n>.json are used as found,
+The verdict is "valid" only with a pinned key; without one it is "self_consistent_only" (v2 receipts need a key: without one their signatures are not checked). Across a receipt key rotation: a recorder directory's rotation-<n>.json are used as found,
 --rotation-endorsement names others. The packet cannot hold them (its four files are fixed):
-verifier.txt is what verify-receipt evidence.jsonl --rotation-endorsement FILE prints, and audit packet verify needs the same files. Posture comes from --config (the config the proxy ran with) or, without it, the built-in defaults; what pipelock cannot observe about the host is recorded as "unknown". Exit status: 0 when the verdict is valid or self_consistent_only; 1 when it is invalid or error (the packet is written either way and records the verifier's error; the reason is on stderr).`
+verifier.txt is what verify-receipt evidence.jsonl --rotation-endorsement FILE prints, and audit packet verify needs the same files. Posture comes from --config (the config the proxy ran with) or, without it, the built-in defaults; what pipelock cannot observe about the host is recorded as "unknown". Exit status: 0 when the verdict is valid, or self_consistent_only over v1 receipts only (each checked against the key it carries); 1 when it is invalid or error (the packet is written either way and records the verifier's error; the reason is on stderr); 3 when the evidence holds v2 receipts and no key was given (self_consistent_only, but their signatures were not checked: stderr says which flags to pass).`
 
   static override examples = [
     {description: 'Packet for a recorder directory, pinned to the receipt key', command: '<%= config.bin %> audit packet build --chain /var/lib/pipelock/recorder --key receipt.pub --config pipelock.yaml --out ./packet'},
@@ -56,6 +56,10 @@ verifier.txt is what verify-receipt evidence.jsonl --rotation-endorsement FILE p
       // the packet is written (it records the failure), but missing or forged evidence is no pass
       this.err(`audit packet build: the evidence did not verify (verdict ${v.verdict}): ${printable(v.error ?? '')}`)
       process.exitCode = 1
+    } else if (v2SignaturesUnchecked(r.verification)) {
+      // Written, and self-consistent, but a v2 receipt without its key proves nothing: no pass.
+      this.err(`audit packet build: ${V2_UNCHECKED_LINE}`)
+      process.exitCode = EXIT_NO_KEY_GIVEN
     }
     return r.packet
   }

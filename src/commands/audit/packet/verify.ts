@@ -2,7 +2,7 @@ import {Args} from '@oclif/core'
 import {BaseCommand} from '../../../cli/base-command.js'
 import {evidenceKeyFlags, keyRingRequest, rotationEndorsementFlags} from '../../../cli/evidence-flags.js'
 import {verifyingWork} from '../../../cli/verify-work.js'
-import {unusedKeyWarnings, verifyAuditPacket, type PacketVerifyResult} from '../../../plugins/audit/index.js'
+import {EXIT_NO_KEY_GIVEN, unusedKeyWarnings, V2_UNCHECKED_LINE, verifyAuditPacket, type PacketVerifyResult} from '../../../plugins/audit/index.js'
 import {printable} from '../../../plugins/errors/index.js'
 
 const CHECK_STATUS = {passed: 'passed ', failed: 'FAILED ', not_run: 'not run'} as const
@@ -16,7 +16,7 @@ export default class AuditPacketVerify extends BaseCommand {
 - evidence_whole: evidence.jsonl ends with a whole line and its SHA-256 gives packet_id (ap- and its first 16 hex digits): no line was cut off or added.
 - summary: summary.md is what build renders from packet.json and evidence.jsonl.
 - verifier_output: verifier.txt is what build renders from evidence.jsonl.
-The verdict lists every check as passed, FAILED or not run; a differing file is named with its first differing line. packet.json is not signed: to know it is the packet you were given, compare its packet_id with one recorded elsewhere. Keys: --key/--roster when given, else the hex signer_key the packet records (a note on stderr then says that the signer was not pinned: the packet names its own key). A packet built without a key (verdict self_consistent_only) passes with a key when evidence.jsonl verifies as valid under it, with a note that the key given pins the signer now; a key that did not sign it fails; verified without a key too, it passes with a note that the signer is not pinned (--json: signerPinned false). Rotations: a packet over evidence that changes receipt key holds no endorsement (its four files are fixed); pass the ones it was built with, --rotation-endorsement FILE (repeatable). A packet whose recorded verdict is invalid, error or not_run is never valid: it prints PACKET RECORDS FAILED EVIDENCE and the verifier's error first. Exit status: 0 when every check passed and the verdict is valid or self_consistent_only, 1 otherwise (one line per problem).`
+The verdict lists every check as passed, FAILED or not run; a differing file is named with its first differing line. packet.json is not signed: to know it is the packet you were given, compare its packet_id with one recorded elsewhere. Keys: --key/--roster when given, else the hex signer_key the packet records (a note on stderr then says that the signer was not pinned: the packet names its own key). A packet built without a key (verdict self_consistent_only) passes with a key when evidence.jsonl verifies as valid under it, with a note that the key given pins the signer now; a key that did not sign it fails; verified without a key too, it passes with a note that the signer is not pinned (--json: signerPinned false) when its evidence holds v1 receipts only; with v2 receipts it prints NO KEY GIVEN and exits 3 (--json: valid false, signaturesChecked false), since their signatures cannot be checked without a key. Rotations: a packet over evidence that changes receipt key holds no endorsement (its four files are fixed); pass the ones it was built with, --rotation-endorsement FILE (repeatable). A packet whose recorded verdict is invalid, error or not_run is never valid: it prints PACKET RECORDS FAILED EVIDENCE and the verifier's error first. Exit status: 0 when every check passed and the verdict is valid or self_consistent_only (v2 signatures checked), 1 otherwise (one line per problem), 3 when every check passed but v2 signatures were not checked (no key given).`
 
   static override examples = [
     {description: 'Verify a packet directory', command: '<%= config.bin %> audit packet verify ./packet --key receipt.pub'},
@@ -43,6 +43,12 @@ The verdict lists every check as passed, FAILED or not run; a differing file is 
       if (r.keySource === 'none') this.out('  note: signer not pinned: the packet was built without a key and none was given, so its evidence is only self-consistent, not proven to come from any signer; pass --key or --roster to prove who signed it')
       // A key the packet names vouches for nothing: whoever wrote the packet chose it.
       if (r.keySource === 'packet') this.err('note: signer not pinned (no --key or --roster): evidence.jsonl was verified against the signer_key packet.json records; pass --key to pin the expected signer')
+    } else if (r.problems.length === 0 && r.signaturesChecked === false) {
+      // Every check passed, but v2 receipts without their key prove nothing: not VALID, not broken.
+      this.out(`NO KEY GIVEN: ${args.dir} (verdict ${r.recorded?.verdict}, ${r.recomputed?.receiptCount ?? 0} receipts)`)
+      this.out('  Not checked:  the signatures of the v2 receipts in evidence.jsonl, and who signed anything (no key given, none recorded)')
+      this.err(`audit packet verify: ${V2_UNCHECKED_LINE}`)
+      process.exitCode = EXIT_NO_KEY_GIVEN
     } else {
       // a well-formed packet of evidence that did not verify is named for what it is, not "invalid"
       this.out(r.evidenceFailure === undefined ? `PACKET INVALID: ${args.dir}` : `PACKET RECORDS FAILED EVIDENCE: ${args.dir} (verdict ${r.evidenceFailure.verdict}, ${r.recomputed?.receiptCount ?? r.recorded?.receiptCount ?? 0} receipts)`)
