@@ -20,15 +20,16 @@ import {ApiError, drained, objectBody, optString, readJsonBody, sendText} from '
 export interface ApprovalsApiOptions {
   readonly token: () => string
   readonly audit: () => AuditLog
-  /** The queue, or null when this run holds nothing (no `ask` configured at start). */
+  /** The queue, or null while this run holds nothing (the config in force does not ask, and nothing was held). */
   readonly approvals: () => ApprovalQueue | null
+  /** The 409's text when there is no queue: why nothing is held, and what to do. */
+  readonly noQueue: () => string
   readonly nowMs: () => number
 }
 
 const ID_RE = /^[A-Za-z0-9._-]{1,80}$/
 const WINDOW_MS = 60_000
 const MAX_ANSWERS = 60
-const NO_QUEUE = 'no approvals: this run holds no requests (set response_scanning.action: ask; see docs/ask.md)'
 
 export class ApprovalsApi {
   private window = {start: 0, count: 0}
@@ -62,7 +63,7 @@ export class ApprovalsApi {
     if (!bearerMatches(req.headers.authorization, token)) throw drained(req, new ApiError(401, 'unauthorized', {'WWW-Authenticate': 'Bearer realm="pipelock"'}))
     if (req.method === 'POST' && !this.allow()) throw drained(req, new ApiError(429, 'rate limit exceeded', {'Retry-After': '60'}))
     const q = this.opts.approvals()
-    if (q === null) throw drained(req, new ApiError(409, NO_QUEUE))
+    if (q === null) throw drained(req, new ApiError(409, this.opts.noQueue()))
     if (id === undefined) {
       req.resume()
       const status = new URLSearchParams(query).get('status') ?? 'pending'

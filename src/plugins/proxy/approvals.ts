@@ -141,6 +141,21 @@ export class ApprovalQueue {
     return {ok: true, item: p.item}
   }
 
+  /**
+   * Every pending request withdrawn (`cancelled`, a deny with `reason`), the queue staying open:
+   * a reload that stops asking answers what it held instead of leaving it to time out.
+   */
+  withdrawAll(reason: string): number {
+    const ids = [...this.pending.keys()]
+    for (const id of ids) this.settle(id, 'cancelled', {id, outcome: 'deny', decidedBy: '', reason})
+    return ids.length
+  }
+
+  /** Nothing pending and nothing answered yet: the queue has never held a request. */
+  get empty(): boolean {
+    return this.pending.size === 0 && this.decided.length === 0
+  }
+
   /** Shutdown: every pending request is denied. */
   close(): void {
     this.closed = true

@@ -28,7 +28,7 @@ import {renderEnvelopeMetrics} from './envelope-runtime.js'
 import {EventLoopLag} from './event-loop.js'
 import type {ExceptionStore} from './exception-store.js'
 import {unwaivablePattern} from './exception-rules.js'
-import {askConfigured} from './features.js'
+import {ASK_WITHDRAWN, ASK_WITHOUT_CHANNEL, askConfigured, noApprovalsReason} from './features.js'
 import {requireLoaded} from './feature-load.js'
 import type {FetchPorts} from './fetch-handler.js'
 import type {GatePorts} from './gate/context.js'
@@ -201,7 +201,11 @@ export class ProxyRuntime {
   private upstreamCa: string[] | undefined
   /** `/ws` (transports §3) when `websocket_proxy.enabled` at start-up (enabling needs a restart). */
   readonly wsProxy: WebSocketProxy | null
-  /** Held requests (`ask`, docs/ask.md): with `response_scanning.action: ask` and an API token at start-up. */
+  /**
+   * Held requests (`ask`, docs/ask.md): the queue of a run with an operator channel (an API token at
+   * start-up, which mounts the admin API). It exists whatever the action, so a reload to `ask` holds
+   * from the next request; what is held follows the config in force (the scan asks only under `ask`).
+   */
   readonly approvals: ApprovalQueue | undefined
   /** Whether an API token existed at start-up (gates the session admin API, §12). */
   readonly startupApiToken: boolean
@@ -252,7 +256,7 @@ export class ProxyRuntime {
     this.upstream = createSafeAgent({scanner: () => snapshot().scanner.url, timeoutMs: cfg.fetch_proxy.timeout_seconds * 1000})
     this.dialer = {dial: async (host, port, onread, lookupAll) => await dialValidated({scanner: () => snapshot().scanner.url, ...(lookupAll !== undefined ? {lookupAll} : {})}, host, port, onread)}
     this.startupApiToken = this.apiToken() !== ''
-    this.approvals = this.startupApiToken && askConfigured(cfg) ? this.approvalQueue() : undefined
+    this.approvals = this.startupApiToken ? this.approvalQueue() : undefined
 
     // ---- ports: each object is exactly its part's declared type.
     const gate: GatePorts = {
@@ -318,10 +322,11 @@ export class ProxyRuntime {
   /**
    * Hot reload (§20.6): new scanner and windows; kill-switch config/sentinel inputs replaced,
    * api/signal kept. `restartPending`: the file's fields this reload kept at their running value.
-   * Returns how many tunnels and `/ws` relays are open: they keep the admission they were given
-   * under the previous policy until they close (transports §2.12).
+   * Returns how many tunnels and `/ws` relays are open (they keep the admission they were given
+   * under the previous policy until they close, transports §2.12) and the warnings the operator
+   * must see (stderr).
    */
-  reload(loaded: LoadedConfig, restartPending: readonly string[] = []): number {
+  reload(loaded: LoadedConfig, restartPending: readonly string[] = []): {openTunnels: number, warnings: string[]} {
     // Sessions survive a reload: the manager is carried over with new settings (§20.6).
     const previous = this.snapshot()
     this.state.replace(buildSnapshot(loaded.config, loaded.hash, this.env, this.clock.nanos, {previous, audit: () => this.audit, airlockEvidence: (c) => this.recordAirlock(c), offloadCounters: this.offloadCounters}))
@@ -331,12 +336,31 @@ export class ProxyRuntime {
     this.reloadInterceptor(loaded.config)
     const l = loaded.config.logging
     this.audit.setOptions({includeAllowed: l.include_allowed, includeBlocked: l.include_blocked, now: () => new Date(this.clock.wallMs())})
+    const warnings = this.reloadAsk(previous.config, loaded.config)
     const open = this.tunnels.activeTunnels()
     this.audit.event('info', 'config_reload', 'config reloaded', {
       status: 'success', detail: `mode=${loaded.config.mode}`, config_hash: loaded.hash,
       ...(restartPending.length > 0 ? {restart_pending: [...restartPending]} : {}), ...(open > 0 ? {open_tunnels: open} : {}),
     })
-    return open
+    return {openTunnels: open, warnings}
+  }
+
+  /**
+   * `ask` across a reload (§20.6). To `ask` without a channel from start-up: it blocks, and the
+   * operator is told. Away from `ask`: what the queue holds is answered now (a deny, `cancelled`)
+   * rather than left waiting for an answer the new policy would not ask for.
+   */
+  private reloadAsk(before: PipelockConfig, after: PipelockConfig): string[] {
+    const asks = askConfigured(after)
+    if (asks && this.approvals === undefined) {
+      this.audit.event('warn', 'config_reload', ASK_WITHOUT_CHANNEL, {})
+      return [ASK_WITHOUT_CHANNEL]
+    }
+    if (!asks && askConfigured(before) && this.approvals !== undefined) {
+      const n = this.approvals.withdrawAll(ASK_WITHDRAWN)
+      if (n > 0) this.audit.event('warn', 'config_reload', `${n} held request(s) denied: response_scanning.action is no longer ask`, {withdrawn: n})
+    }
+    return []
   }
 
   /** The reverse proxy's context: its upstream and plain pool (no SSRF connector: the upstream is the operator's choice). */
@@ -403,6 +427,15 @@ export class ProxyRuntime {
     })
   }
 
+  private approvalsApi(queue: ApprovalQueue, token: () => string, audit: () => AuditLog, nowMs: () => number): ApprovalsApi {
+    return new ApprovalsApi({
+      token, audit, nowMs,
+      // Nothing to list while the config in force does not ask and nothing was ever held: the 409 says so.
+      approvals: () => (askConfigured(this.snapshot().config) || !queue.empty ? queue : null),
+      noQueue: () => noApprovalsReason(this.snapshot().config),
+    })
+  }
+
   private adminApis(policy: ComposeOptions['policy']): AdminApis {
     const nowMs = (): number => this.clock.nowMs()
     const token = (): string => this.apiToken()
@@ -423,7 +456,8 @@ export class ProxyRuntime {
       : null
     return {
       sessions,
-      approvals: this.startupApiToken ? new ApprovalsApi({token, audit, approvals: () => this.approvals ?? null, nowMs}) : null,
+      // Without a token at start-up there is no API (404: the admin client says to set one and restart).
+      approvals: this.approvals !== undefined ? this.approvalsApi(this.approvals, token, audit, nowMs) : null,
       policy: sessions !== null
         ? new PolicyApi({
             token, audit, exceptions: () => this.exceptions, allow: (bucket) => sessions.allow(bucket), policy: () => policy?.() ?? null,

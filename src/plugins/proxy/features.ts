@@ -95,18 +95,23 @@ export function licenseLines(c: PipelockConfig, env: Readonly<Record<string, str
   return [`pipelock: ${set.join(', ')} ignored: agent profiles need no licence in this build`]
 }
 
+/** When a config is judged: before `pipelock run` opens anything, or on a reload of a running one. */
+export type RunPhase = 'start' | 'reload'
+
 /**
  * `ask` (docs/ask.md) needs an operator to answer: this build's channel is the admin API
- * (`GET/POST /api/v1/approvals`, `pipelock ask`), mounted only with an API token at start-up.
- * With `response_scanning.action: ask` and no token, start is refused — a held request nobody
- * can answer would only ever time out. (Taint asks need no channel: without one they block, as
- * in the reference.)
+ * (`GET/POST /api/v1/approvals`, `pipelock ask`), which holds requests only when an API token
+ * existed at start-up. With `response_scanning.action: ask` and no token, start (or the reload)
+ * is refused — a held request nobody can answer would only ever time out. (Taint asks need no
+ * channel: without one they block, as in the reference.)
  */
-export function assertAskChannel(c: PipelockConfig, env: Readonly<Record<string, string | undefined>>): void {
+export function assertAskChannel(c: PipelockConfig, env: Readonly<Record<string, string | undefined>>, phase: RunPhase = 'start'): void {
   if (!askConfigured(c)) return
   const envToken = env.PIPELOCK_KILLSWITCH_API_TOKEN ?? ''
   if (envToken !== '' || c.kill_switch.api_token !== '') return
-  throw new PipelockError('NOT_IMPLEMENTED', 'config sets response_scanning.action: ask but no operator channel is configured (the admin API needs kill_switch.api_token or PIPELOCK_KILLSWITCH_API_TOKEN); refusing to start', {
+  // A reload is refused while the proxy keeps running on its config: saying "refusing to start" there would mislead.
+  const outcome = phase === 'start' ? 'refusing to start' : 'reload refused (the running config stays)'
+  throw new PipelockError('NOT_IMPLEMENTED', `config sets response_scanning.action: ask but no operator channel is configured (the admin API needs kill_switch.api_token or PIPELOCK_KILLSWITCH_API_TOKEN); ${outcome}`, {
     hint: 'set kill_switch.api_token (answers come through `pipelock ask`), or use action: block (see docs/ask.md)',
   })
 }
@@ -114,4 +119,20 @@ export function assertAskChannel(c: PipelockConfig, env: Readonly<Record<string,
 /** Whether the config holds requests for an operator (`response_scanning.action: ask`). */
 export function askConfigured(c: PipelockConfig): boolean {
   return c.response_scanning.enabled && c.response_scanning.action === 'ask'
+}
+
+/**
+ * runtime §20.6: a reload to `ask` on a run that started without an operator channel (no admin API
+ * token then: the approvals API holds nothing) applies, but the scan blocks what it would ask about.
+ */
+export const ASK_WITHOUT_CHANNEL =
+  'response_scanning.action: ask behaves as block: this run started without an admin API token, so no operator can answer a held request; restart pipelock run with kill_switch.api_token (or PIPELOCK_KILLSWITCH_API_TOKEN) set'
+
+/** Why a held request is denied when a reload turns `ask` off (or a hold would start after it). */
+export const ASK_WITHDRAWN = 'withdrawn by a config reload: response_scanning.action is no longer ask'
+
+/** The approvals API's 409 (a run with a channel whose config in force does not ask): what is running, and what to do. */
+export function noApprovalsReason(c: PipelockConfig): string {
+  const now = c.response_scanning.enabled ? `response_scanning.action: ${c.response_scanning.action}` : 'response_scanning.enabled: false'
+  return `no approvals: the running config holds no requests (${now}); set response_scanning.action: ask and reload (see docs/ask.md)`
 }

@@ -17,7 +17,7 @@ import {LiveCapture} from './live-capture.js'
 import type {DecisionSink} from './decision.js'
 import {adminApiOffLine, containerWarning, envelopeLines, startBanner} from './banner.js'
 import {agentListenerLines} from './agent-listeners.js'
-import {licenseLines} from './features.js'
+import {licenseLines, type RunPhase} from './features.js'
 import {inertSectionsNote} from './inert-features.js'
 import {assertRunnable} from './runnable.js'
 import {openCaptureSink, type CaptureSink} from './capture-sink.js'
@@ -132,9 +132,9 @@ export function loadRunConfig(opts: Pick<RunOptions, 'configFile' | 'preset' | '
 }
 
 /** The hosted listener's own refusals, then the run's (the same function `pipelock check` calls); returns its warnings. */
-function assertRunnableWith(c: PipelockConfig, env: Readonly<Record<string, string | undefined>>, hosted?: RunAttachment): string[] {
+function assertRunnableWith(c: PipelockConfig, env: Readonly<Record<string, string | undefined>>, hosted?: RunAttachment, phase: RunPhase = 'start'): string[] {
   hosted?.check(c)
-  return assertRunnable(c, env)
+  return assertRunnable(c, env, phase)
 }
 
 export async function startRun(opts: RunOptions): Promise<RunningProxy> {
@@ -385,7 +385,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
       // invalid one: the running policy, and the reloader's idea of it, stay as they were.
       load: (f) => {
         const next = loadRunConfig({configFile: f, mode: opts.mode, listen: opts.listen, env: opts.env, ...(opts.reverse ? {reverse: opts.reverse} : {}), ...(opts.embedded === true ? {embedded: true} : {})})
-        assertRunnableWith(next.config, opts.env, opts.mcpListener)
+        assertRunnableWith(next.config, opts.env, opts.mcpListener, 'reload')
         // A new audit-log file or capture target that cannot be used refuses the reload, as it
         // refuses start-up: the running ones stay, and the drift says so.
         auditSinks.check(next.config.logging)
@@ -399,7 +399,8 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
       // The downgrade lines reach stderr through the reloader's own 'warning' events (below).
       // The audit log's destination first: the reload's own lines go where the file now says.
       const held = [...r.restartOnly, ...applyLive(r.config.config)]
-      const open = server.applyConfig(r.config, held)
+      const {openTunnels: open, warnings} = server.applyConfig(r.config, held)
+      for (const line of warnings) opts.stderr(`WARNING: config reload: ${line}`)
       // Their host was admitted under the previous policy and is not checked again (config.md, Hot reload).
       if (open > 0) opts.stderr(`pipelock: config reload: ${open} open ${open === 1 ? 'tunnel/relay keeps' : 'tunnels/relays keep'} the admission of the policy ${open === 1 ? 'it' : 'they'} opened under until ${open === 1 ? 'it closes' : 'they close'}`)
       emission.reload(r.config.config)

@@ -8,19 +8,20 @@
 import {assertImplemented, mergeProfile, type PipelockConfig} from '../config/index.js'
 import {PipelockError, prefixedError} from '../errors/index.js'
 import {assertAddressAllowlist} from './address-config.js'
-import {assertAskChannel} from './features.js'
+import {assertAskChannel, type RunPhase} from './features.js'
 import {RUN_ACCEPTED_FEATURES} from './inert-features.js'
 
 /**
  * Throws the run's refusal (a PipelockError) for the base config or any merged agent profile;
  * returns the warnings both commands print (address allowlist entries that fail their checksum).
+ * `phase` words the refusal: a reload's keeps the running config, it does not refuse to start.
  */
-export function assertRunnable(c: PipelockConfig, env: Readonly<Record<string, string | undefined>> = {}): string[] {
-  assertOne(c, env)
+export function assertRunnable(c: PipelockConfig, env: Readonly<Record<string, string | undefined>> = {}, phase: RunPhase = 'start'): string[] {
+  assertOne(c, env, phase)
   const warnings = assertAddressAllowlist(c)
   for (const name of Object.keys(c.agents).sort()) {
     try {
-      assertOne(mergeProfile(c, c.agents[name]!), env)
+      assertOne(mergeProfile(c, c.agents[name]!), env, phase)
     } catch (err) {
       if (err instanceof PipelockError) throw prefixedError(err, `agent "${name}": `, err.code)
       throw err
@@ -29,8 +30,8 @@ export function assertRunnable(c: PipelockConfig, env: Readonly<Record<string, s
   return warnings
 }
 
-function assertOne(c: PipelockConfig, env: Readonly<Record<string, string | undefined>>): void {
+function assertOne(c: PipelockConfig, env: Readonly<Record<string, string | undefined>>, phase: RunPhase): void {
   assertImplemented(c, RUN_ACCEPTED_FEATURES)
   // `action: ask` needs an operator channel (the admin API); refused like an unimplemented section.
-  assertAskChannel(c, env)
+  assertAskChannel(c, env, phase)
 }

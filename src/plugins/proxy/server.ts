@@ -129,9 +129,12 @@ export class ProxyServer {
     return this.rt.apiToken()
   }
 
-  /** Hot reload (§20.6): new scanner and windows; kill-switch config/sentinel inputs replaced, api/signal kept. */
-  /** A reload's config: see `ProxyRuntime.reload` (returns the tunnels and relays left open under their earlier admission). */
-  applyConfig(loaded: LoadedConfig, restartPending: readonly string[] = []): number {
+  /**
+   * Hot reload (§20.6): new scanner and windows; kill-switch config/sentinel inputs replaced,
+   * api/signal kept. See `ProxyRuntime.reload`: the tunnels and relays left open under their
+   * earlier admission, and what the operator must be told (each a `WARNING: config reload:` line).
+   */
+  applyConfig(loaded: LoadedConfig, restartPending: readonly string[] = []): {openTunnels: number, warnings: string[]} {
     return this.rt.reload(loaded, restartPending)
   }
 

@@ -69,6 +69,28 @@ test('approvals: a hold withdrawn with a reason (its session cut) is cancelled w
   assert.equal(q.size, 0)
 })
 
+test('approvals: withdrawAll answers every pending hold as a cancelled deny and keeps the queue open', async () => {
+  const {q, answers} = queue()
+  const why = 'withdrawn by a config reload: response_scanning.action is no longer ask'
+  assert.equal(q.empty, true)
+  const a = q.hold(req())
+  const b = q.hold(req({kind: 'taint', allowStrip: false}))
+  assert.equal(q.empty, false)
+  assert.equal(q.withdrawAll(why), 2)
+  assert.deepEqual(await Promise.all([a, b]), [
+    {id: 'ask-1', outcome: 'deny', decidedBy: '', reason: why},
+    {id: 'ask-2', outcome: 'deny', decidedBy: '', reason: why},
+  ])
+  assert.deepEqual(answers, ['ask-1:deny:cancelled', 'ask-2:deny:cancelled'])
+  assert.deepEqual(q.decide('ask-1', 'allow', 'alice', ''), {ok: false, status: 409, error: 'approval already decided'})
+  assert.equal(q.empty, false)
+  assert.equal(q.withdrawAll(why), 0)
+  // Still open: a later hold waits for its answer.
+  const c = q.hold(req())
+  assert.equal(q.decide('ask-3', 'allow', 'alice', '').ok, true)
+  assert.equal((await c).outcome, 'allow')
+})
+
 test('approvals: previews are cut on code points, not bytes', () => {
   assert.equal(cutCodePoints('😀'.repeat(201), 200), `${'😀'.repeat(200)}...`)
   assert.equal(cutCodePoints('short', 200), 'short')

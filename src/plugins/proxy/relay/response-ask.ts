@@ -15,6 +15,7 @@ import type {ApprovalsPort, AuditTrail, SnapshotSource} from '../ports.js'
 import type {RequestRecord} from '../request-gate.js'
 import {upgradeAction} from '../../sessions/index.js'
 import {sessionSettingsFromConfig} from '../session-gate.js'
+import {ASK_WITHDRAWN, askConfigured} from '../features.js'
 import type {ProxySnapshot} from '../state.js'
 
 /** A response decision with `ask` resolved; `held` when it came from an `ask` (answered, timed out, or upgraded to block): its detail says which. */
@@ -65,6 +66,11 @@ async function holdAsked(ports: HoldPorts, x: HeldExchange, body: Uint8Array, de
       return {action: 'block', matches: decision.matches, reason: 'prompt_injection', layer: 'response_scan', detail: `response contains injection: ${names.join(', ')} (ask upgraded to block at escalation level ${snap.sessions.levelOf(t)})`, held: true}
     }
   }
+  // A scan that finished on the pool after a reload away from `ask`: nobody will be asked (the reload answered what was held).
+  if (!askConfigured(ports.snapshot().config)) {
+    const names = [...new Set(decision.matches.map((m) => m.pattern))]
+    return {action: 'block', matches: decision.matches, reason: 'prompt_injection', layer: 'response_scan', detail: `response contains prompt injection: ${names.join(', ')} (${ASK_WITHDRAWN})`, held: true}
+  }
   const gone = new AbortController()
   const onClose = (): void => gone.abort()
   res.once('close', onClose)
@@ -110,6 +116,8 @@ export async function holdResponse(
     case 'timeout':
       return {action: 'block', detail: `response contains prompt injection: ${names.join(', ')} (no operator answer: timed out)`}
     default:
+      // Nobody answered it (a full queue, shutdown, a reload away from `ask`): the reason says why, not "operator".
+      if (answer.decidedBy === '') return {action: 'block', detail: `response contains prompt injection: ${names.join(', ')} (${answer.reason})`}
       return {action: 'block', detail: `response blocked by operator: ${names.join(', ')}`}
   }
 }

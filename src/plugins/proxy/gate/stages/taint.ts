@@ -2,8 +2,8 @@
  * Taint (policy-extra §1.6–1.10): a side-effecting request from a session that took in untrusted
  * content is judged by the taint matrix under `taint.policy` — for an unbound identity, by the
  * most tainted session of its client address (a claimed name sheds nothing, issue 37 item 1). `block` is a 403 `authority_mismatch`
- * (layer `taint_policy`); `ask` is held for an operator when an approval channel exists (docs/ask.md)
- * and is a 403 otherwise, or when denied or timed out. Either is a finding no exception waives: in
+ * (layer `taint_policy`); `ask` is held for an operator when an approval channel exists and
+ * `response_scanning.action: ask` is in force (docs/ask.md), and is a 403 otherwise, or when denied or timed out. Either is a finding no exception waives: in
  * audit mode (`enforce: false`) the mode stage records it as `would_block` and the request goes
  * on — so no operator is asked then. A reset or terminate of the session while the request waits
  * for its operator cuts it: 403 `airlock_active`, as a cut exchange (relay/exchange-cut.ts). The
@@ -12,6 +12,7 @@
 import type {RequestSession} from '../../session-gate.js'
 import type {RequestGateContext, Stage} from '../context.js'
 import {answers} from './mode.js'
+import {askConfigured} from '../../features.js'
 import {ExchangeCut} from '../../relay/exchange-cut.js'
 
 const READS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
@@ -35,7 +36,9 @@ async function judgeTaint(ctx: RequestGateContext, t: RequestSession): Promise<b
   ctx.rec.taint = evidence
   if (ev.decision === 'allow') return false
   // An operator is asked only when the block would be answered (not in audit mode).
-  if (ev.decision === 'ask' && answers(ctx.snap, 'record') && ctx.ports.approvals !== undefined) {
+  // The channel exists for the whole run; a taint ask holds only while the config in force asks
+  // (docs/ask.md) — the latest one: a reload away from `ask` has already answered what was held.
+  if (ev.decision === 'ask' && answers(ctx.snap, 'record') && ctx.ports.approvals !== undefined && askConfigured(ctx.ports.snapshot().config)) {
     // A request waiting for its operator is in-flight work of its session: a reset or terminate
     // withdraws the question (the pending approval is cancelled, its slot freed) and answers the
     // request with the cut's block, so an approval arriving later lets nothing through.
