@@ -106,7 +106,8 @@ export class WebSocketProxy {
   /** transports §3.9 metric families; kept across reloads (one proxy, one set of counts). */
   readonly metrics = new WsMetrics()
   private readonly selected = new WeakMap<IncomingMessage, string>()
-  private readonly server: WebSocketServer
+  /** The `ws` server that upgrades clients, for the `max_message_bytes` of the latest handshake (rebuilt when a reload changes it). */
+  private server: {readonly max: number; readonly wss: WebSocketServer} | undefined
   /** The upstream trust list as one secure context, built once per list (parsing it per dial stalls the loop). */
   private trust: {readonly ca: string[]; readonly context: tls.SecureContext} | undefined
 
@@ -118,18 +119,31 @@ export class WebSocketProxy {
     private readonly ports: WebSocketPorts,
     private readonly hooks: WsRelayHooks = {},
     private readonly upstreamCa?: () => string[],
-  ) {
-    const max = ports.snapshot().config.websocket_proxy.max_message_bytes
-    this.server = new WebSocketServer({
-      noServer: true,
-      perMessageDeflate: false,
-      maxPayload: max,
-      autoPong: false,
-      skipUTF8Validation: false,
-      clientTracking: false,
-      // The client is told exactly the protocol the upstream selected (none if none).
-      handleProtocols: (_offered, req) => this.selected.get(req) ?? false,
-    })
+  ) {}
+
+  /**
+   * The server upgrading a client with the message limit `max` (the library refuses a bigger
+   * message on the header, 1009). `max_message_bytes` reloads without a restart: a new handshake
+   * gets the limit in force; open connections keep the one they were opened with (their sockets
+   * hold it), as they keep their timers.
+   */
+  private upgrader(max: number): WebSocketServer {
+    if (this.server?.max !== max) {
+      this.server = {
+        max,
+        wss: new WebSocketServer({
+          noServer: true,
+          perMessageDeflate: false,
+          maxPayload: max,
+          autoPong: false,
+          skipUTF8Validation: false,
+          clientTracking: false,
+          // The client is told exactly the protocol the upstream selected (none if none).
+          handleProtocols: (_offered, req) => this.selected.get(req) ?? false,
+        }),
+      }
+    }
+    return this.server.wss
   }
 
   private trustContext(ca: string[]): tls.SecureContext {
@@ -170,7 +184,7 @@ export class WebSocketProxy {
         answer(400, `handshake error: bad "${bad}" header`)
         return
       }
-      const upstream = await this.dial(a.target, a.headers, a.protocols).catch((e: unknown) => e as Error)
+      const upstream = await this.dial(a.target, a.headers, a.protocols, a.maxMessageBytes).catch((e: unknown) => e as Error)
       if (upstream instanceof Error) {
         release()
         a.rec.record(upstreamFailure(this.ports, b, a.shown, {detail: `upstream dial: ${upstream.message}`, dialBlocked: upstream instanceof DialBlockedError}))
@@ -186,11 +200,12 @@ export class WebSocketProxy {
       a.rec.record(allowDecision(this.ports, b, a.shown, {status: 101, bytes: 0, warnings: a.warnings}))
       this.ports.audit.event('info', 'ws_open', 'WebSocket connection opened', {target: a.shown, client_ip: b.clientIp, request_id: b.requestId, agent: b.agent})
       if (upstream.protocol !== '') this.selected.set(req, upstream.protocol)
-      this.server.handleUpgrade(req, socket, head, (client) => {
+      this.upgrader(a.maxMessageBytes).handleUpgrade(req, socket, head, (client) => {
         const opened = this.ports.nowMs()
         this.metrics.relayOpened()
         const done = relayWebSocket(client, upstream, {
           ports: this.ports, base: b, target: a.shown, host: a.target.hostname, record: (d) => a.rec.record(d), session: a.rec.session, sessions: a.rec.sessions, hooks: this.hooks, metrics: this.metrics,
+          maxMessageBytes: a.maxMessageBytes,
           ...(a.suppress ? {suppress: a.suppress} : {}),
         })
         done.then(
@@ -268,12 +283,13 @@ export class WebSocketProxy {
     this.active++
     // operations.md §4.3: client messages' DLP findings are suppressed against the ws(s) URL as given.
     const suppress = new RequestSuppression(ports, snap, b).for('body_dlp', raw)
-    return {target, rec, shown, warnings, headers: fwd.headers, protocols: fwd.protocols, ...(suppress ? {suppress} : {})}
+    // The connection's message limit, both sides, fixed for its life (taken with the handshake's snapshot).
+    const maxMessageBytes = cfg.websocket_proxy.max_message_bytes
+    return {target, rec, shown, warnings, headers: fwd.headers, protocols: fwd.protocols, maxMessageBytes, ...(suppress ? {suppress} : {})}
   }
 
-  /** §3.3: SSRF-safe dial, then the WebSocket handshake offering the client's protocols; resolves once open. */
-  private async dial(t: Target, headers: Record<string, string>, protocols: string[]): Promise<WebSocket> {
-    const cfg = this.ports.snapshot().config.websocket_proxy
+  /** §3.3: SSRF-safe dial, then the WebSocket handshake offering the client's protocols (messages up to `max` bytes); resolves once open. */
+  private async dial(t: Target, headers: Record<string, string>, protocols: string[], max: number): Promise<WebSocket> {
     const socket: Socket = await this.ports.dial(t.hostname, t.port)
     const {'Sec-WebSocket-Protocol': _offer, ...rest} = headers
     return await new Promise<WebSocket>((resolve, reject) => {
@@ -281,7 +297,7 @@ export class WebSocketProxy {
       try {
         up = new WebSocket(t.dialUrl, protocols, {
           perMessageDeflate: false, // the client default is on; compressed frames cannot be scanned
-          maxPayload: cfg.max_message_bytes,
+          maxPayload: max,
           autoPong: false,
           headers: rest,
           handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
@@ -325,6 +341,8 @@ interface Admitted {
   readonly warnings: string[]
   readonly headers: Record<string, string>
   readonly protocols: string[]
+  /** `websocket_proxy.max_message_bytes` at the handshake: the connection's limit. */
+  readonly maxMessageBytes: number
   /** The request-body DLP suppressor of the client's messages (undefined without `suppress` entries). */
   readonly suppress?: Suppressor
 }

@@ -72,6 +72,12 @@ export interface WsRelayOptions {
   readonly metrics?: WsRelayMetrics
   /** The DLP finding names `suppress` entries remove from the client's messages and control frames (operations.md §4.3). */
   readonly suppress?: Suppressor
+  /**
+   * The connection's `max_message_bytes`, taken at its handshake (a reload does not change it for
+   * an open connection). Its sockets refuse a bigger message themselves; the relay checks what it
+   * forwards against the same limit and refuses it the same way (1009 `message too large`).
+   */
+  readonly maxMessageBytes: number
 }
 
 /** A policy close of the relay: the Decision's stage, layer, reason and detail, the side it came from, the close reason sent upstream, the audit's scanner. */
@@ -317,6 +323,20 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     return v.then((x) => (ended ? undefined : next(x)), failed === undefined ? undefined : (e: Error) => (ended ? undefined : failed(e)))
   }
 
+  /** A frame-rule refusal (size, UTF-8, framing): its receipt and audit, as the library's own are recorded. */
+  const protocolRefusal = (c: {reason: string; decision: ReasonCode}, direction: WsDirection): void => {
+    o.record(blockDecision(ports, frameBase, o.target, {stage: 'ws_frame', layer: 'ws_protocol', reason: c.decision, detail: c.reason, status: 0, enforced: true}))
+    audit('ws_blocked', 'warn', 'WebSocket frame blocked', {direction, scanner: 'ws_protocol', reason: c.reason})
+  }
+
+  /** A message over the connection's `max_message_bytes` the relay itself found (its sockets refuse the rest): 1009 to both sides. */
+  const refuseTooLarge = (direction: WsDirection): void => {
+    if (ended) return
+    const c = {code: CLOSE.tooBig, reason: 'message too large', decision: 'data_budget' as const}
+    protocolRefusal(c, direction)
+    closeBoth({code: c.code, reason: c.reason}, {code: c.code, reason: c.reason})
+  }
+
   /** Binary data while `allow_binary_frames: false`. No fitting reason code (§9 Q3): the close text stays plain, the receipt says ws_protocol. */
   const refuseBinary = (direction: WsDirection): void => {
     o.record(blockDecision(ports, frameBase, o.target, {stage: 'ws_frame', layer: 'ws_protocol', reason: 'bad_request', detail: 'binary frames not allowed', status: 0, enforced: true}))
@@ -369,6 +389,9 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
         audit('ws_redacted', 'info', 'WebSocket message redacted', {direction: 'client_to_server', profile: red.summary.profile, provider: red.summary.provider, total_redactions: red.summary.total_redactions, by_class: red.summary.by_class})
       }
     }
+    // What is forwarded stays within the connection's limit (a rewrite can grow a message): the
+    // frame rule's refusal, not a DLP finding. The body-scan limit below is max_body_bytes alone.
+    if (data.length > o.maxMessageBytes) return refuseTooLarge('client_to_server')
     // 1. Body scan (R§6.2), every message when body scanning and frame scanning are on.
     if (cfg.request_body_scanning.enabled && scanFrames) {
       let contentType = ''
@@ -380,7 +403,7 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
           contentType = ''
         }
       }
-      const max = Math.min(cfg.websocket_proxy.max_message_bytes, snap.scanner.settings.requestBodyScanning.maxBodyBytes)
+      const max = snap.scanner.settings.requestBodyScanning.maxBodyBytes
       const r = data.length > max
         ? {action: 'block' as const, layer: 'body_dlp' as const, reason: 'dlp_match' as const, detail: `message exceeds max_body_bytes (${max})`, dlpWarnings: []}
         : snap.bodyScans.scanRequestBody(snap.scanner, {contentType, body: data, host: o.host, ...(o.suppress ? {suppress: o.suppress} : {})})
@@ -591,8 +614,7 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     if (ended) return
     const c = libraryClose(err)
     const direction: WsDirection = side === 'client' ? 'client_to_server' : 'server_to_client'
-    o.record(blockDecision(ports, frameBase, o.target, {stage: 'ws_frame', layer: 'ws_protocol', reason: c.decision, detail: c.reason, status: 0, enforced: true}))
-    audit('ws_blocked', 'warn', 'WebSocket frame blocked', {direction, scanner: 'ws_protocol', reason: c.reason})
+    protocolRefusal(c, direction)
     ended = true
     proxyClosed = true
     const other = side === 'client' ? upstream : client
