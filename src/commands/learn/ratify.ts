@@ -3,17 +3,25 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {PipelockError} from '../../plugins/errors/index.js'
 import {isPromptInterrupt, withApplyToRemaining} from '../../cli/ratify-answers.js'
-import {auditLine, inquirerPrompt, lifecycleEnv, lineReaderPrompt, runLearnRatify, type RatifyResult} from '../../plugins/learn/index.js'
+import {auditLine, inquirerPrompt, lifecycleEnv, lineReaderPrompt, parseDecideFlags, runLearnRatify, type RatifyResult} from '../../plugins/learn/index.js'
 import {resolveKeystoreDir} from '../../plugins/signing/index.js'
 
 export default class LearnRatify extends BaseCommand {
   static override summary = 'Ratify a candidate contract: decide per rule, re-sign, write a contract_ratified receipt'
-  static override description = `Verifies the candidate's existing signature first (with --contract-key, else the keystore public key of its signer_key_id), so a modified candidate is never re-signed. Non-interactive: every rule of a compiled candidate becomes enforce; a contract ratified before (some rule already enforce) keeps its decisions, capture_only rules stay capture_only, unless --redo-decisions is given. Any low-confidence rule (confidence other than stable or brittle) is refused unless --accept-low-confidence. Interactive: each rule's evidence (selector, what it allows, events and sessions, Wilson lower bound, confidence, data class, rationale) is shown and you answer e (enforce), c (capture-only) or r (reject), or a to apply your previous answer to this and every remaining rule; Ctrl-C stops without writing anything; on a terminal this is an inquirer prompt, on a pipe one line per rule. Ratify warns (stderr, and warnings in --json) when a rejected rule is still allowed by a broader enforced rule, and when a rule left capture-only shares its host with an enforced rule that does not cover it: under a live contract only enforce rules allow, so the host's default deny refuses that rule's requests; enforce it to keep them reachable. The candidate is re-signed with the compile key and a contract_ratified EvidenceReceipt v2 is appended to the receipt file; the new candidate replaces the destination only after the receipt is written.`
+  static override description = `Verifies the candidate's existing signature first (with --contract-key, else the keystore public key of its signer_key_id), so a modified candidate is never re-signed. Non-interactive: every rule of a compiled candidate becomes enforce; a contract ratified before (some rule already enforce) keeps its decisions, capture_only rules stay capture_only, unless --redo-decisions is given. --decide RULE_ID=e|c|r (repeatable; also enforce, capture-only, reject spelled out) decides the rules it names without a prompt, in any order, and every other rule as above: for CI, or to enforce one capture-only rule of a contract ratified before; see the rule ids with pipelock learn review CANDIDATE. Any low-confidence rule (confidence other than stable or brittle) that would be enforced is refused unless --accept-low-confidence. Interactive: each rule's evidence (selector, what it allows, events and sessions, Wilson lower bound, confidence, data class, rationale) is shown and you answer e (enforce), c (capture-only) or r (reject), or a to apply your previous answer to this and every remaining rule; Ctrl-C stops without writing anything; on a terminal this is an inquirer prompt, on a pipe one line per rule. Ratify warns (stderr, and warnings in --json) when a rejected rule is still allowed by a broader enforced rule, and when a rule left capture-only shares its host with an enforced rule that does not cover it: under a live contract only enforce rules allow, so the host's default deny refuses that rule's requests; enforce it to keep them reachable. The candidate is re-signed with the compile key and a contract_ratified EvidenceReceipt v2 is appended to the receipt file; the new candidate replaces the destination only after the receipt is written.`
+
+  // oclif's generated usage shows two flags exclusive with --interactive as `[--redo-decisions | ]`
+  static override usage =
+    '<%= command.id %> --candidate <value> [--json] [--out <value>] [--receipt-out <value>] [--keystore <value>] [--compile-key-agent <value>] [--receipt-key-agent <value>] [--contract-key <value>] [--interactive | [--decide <value>...] [--redo-decisions]] [--accept-low-confidence] [--deterministic]'
 
   static override examples = [
     '<%= config.bin %> learn ratify --candidate /tmp/agent.candidate.yaml --interactive',
     '<%= config.bin %> learn ratify --candidate /tmp/agent.candidate.yaml --accept-low-confidence --out /tmp/agent.ratified.yaml --deterministic',
     'printf "e\\nc\\nr\\n" | <%= config.bin %> learn ratify --candidate /tmp/agent.candidate.yaml --interactive --contract-key /tmp/compile.pub',
+    {
+      description: 'Decide named rules without a prompt (CI): enforce one, keep another capture-only; every rule not named is decided as without --decide',
+      command: '<%= config.bin %> learn ratify --candidate /tmp/agent.ratified.yaml --decide r-1c6ed57b038552fa949d=e --decide r-39df75f1cf877389a0b2=c --out /tmp/agent.v2.yaml',
+    },
     {description: 'Re-sign a contract ratified before, making every rule enforce (without --redo-decisions its capture_only rules stay capture_only)', command: '<%= config.bin %> learn ratify --candidate /tmp/agent.ratified.yaml --redo-decisions --accept-low-confidence'},
   ]
 
@@ -28,8 +36,13 @@ export default class LearnRatify extends BaseCommand {
     'receipt-key-agent': Flags.string({description: 'keystore key that signs the receipt', default: 'receipt-signing'}),
     'contract-key': Flags.string({description: 'public key that must verify the incoming candidate (file or inline; default: keystore public key of its signer)'}),
     interactive: Flags.boolean({description: 'decide per rule: e enforce, c capture-only, r reject', default: false}),
+    decide: Flags.string({
+      description: 'non-interactive, repeatable: decide the named rule, RULE_ID=e (enforce), =c (capture-only) or =r (reject); rules not named are decided as without it',
+      multiple: true,
+      exclusive: ['interactive'],
+    }),
     'accept-low-confidence': Flags.boolean({description: 'allow enforcing rules whose confidence is not stable or brittle', default: false}),
-    'redo-decisions': Flags.boolean({description: 'non-interactive: make every rule enforce even in a contract ratified before (by default its capture_only decisions are kept)', default: false, exclusive: ['interactive']}),
+    'redo-decisions': Flags.boolean({description: 'non-interactive: make every rule enforce (but those --decide names) even in a contract ratified before (by default its capture_only decisions are kept)', default: false, exclusive: ['interactive']}),
     deterministic: Flags.boolean({description: 'tests only: fixed clock, ids and public deterministic keys', default: false}),
   }
 
@@ -37,6 +50,7 @@ export default class LearnRatify extends BaseCommand {
     const {flags} = await this.parse(LearnRatify)
     // Prompts go to stdout, or to stderr under --json so stdout stays one JSON document.
     const promptOut = this.jsonEnabled() ? process.stderr : process.stdout
+    const decide = parseDecideFlags(flags.decide ?? [])
     const piped = flags.interactive && !process.stdin.isTTY ? lineReaderPrompt(process.stdin, promptOut) : undefined
     try {
       const r = await runLearnRatify({
@@ -50,6 +64,7 @@ export default class LearnRatify extends BaseCommand {
         interactive: flags.interactive,
         acceptLowConfidence: flags['accept-low-confidence'],
         redoDecisions: flags['redo-decisions'],
+        ...(decide.size === 0 ? {} : {decide}),
         env: lifecycleEnv(flags.deterministic),
         ...(flags.interactive ? {prompt: withApplyToRemaining(piped ?? inquirerPrompt(promptOut), promptOut)} : {}),
       })

@@ -55,6 +55,7 @@ export {DETERMINISTIC_COMPILE_KEY_ID, DETERMINISTIC_COMPILE_PHRASES, verifyCandi
 export type {CandidateTrust} from './candidate-verify.js'
 export {applyDecisions, isLowConfidence, lowConfidenceGuard, parseDecision, renderValue, ruleAllows, ruleEvidenceBlock} from './ratify.js'
 export type {AppliedDecisions, RatifyDecision} from './ratify.js'
+export {checkDecidedRules, parseDecideFlags} from './ratify-decide.js'
 export {keystoreSigner, nowRfc3339, runLearnRatify} from './ratify-service.js'
 export type {RatifyPrompt, RatifyRequest, RatifyResult} from './ratify-service.js'
 export {inquirerPrompt, lineReaderPrompt} from './ratify-prompt.js'

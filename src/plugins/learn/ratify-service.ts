@@ -9,6 +9,7 @@ import {stagedCommit} from './candidate-commit.js'
 import {deterministicKey, type LifecycleEnv} from './candidate-env.js'
 import {remapRuleDataClasses, resignContract, type ContractSigner} from './candidate-sign.js'
 import {verifyCandidate} from './candidate-verify.js'
+import {checkDecidedRules} from './ratify-decide.js'
 import {applyDecisions, lowConfidenceGuard, parseDecision, ruleEvidenceBlock, type RatifyDecision} from './ratify.js'
 import {PipelockError} from '../errors/index.js'
 
@@ -28,6 +29,8 @@ export interface RatifyRequest {
   acceptLowConfidence: boolean
   /** Non-interactive: make every rule enforce even when the contract carries earlier decisions. */
   redoDecisions?: boolean
+  /** Non-interactive `--decide`: these rules get these decisions; the others are decided as without it. */
+  decide?: ReadonlyMap<string, RatifyDecision>
   env: LifecycleEnv
   prompt?: RatifyPrompt
 }
@@ -82,7 +85,15 @@ export async function runLearnRatify(req: RatifyRequest): Promise<RatifyResult> 
   verifyCandidate(env, {keystore: req.keystore, deterministic: req.env.deterministic, ...(req.contractKey === undefined ? {} : {contractKey: req.contractKey})}, 'learn ratify')
   const rules = env.body.get('rules')
   if (!Array.isArray(rules) || rules.length === 0) throw new PipelockError('CANDIDATE_INVALID', 'learn: invalid candidate file: candidate has no rules')
-  lowConfidenceGuard(env.body, req.interactive, req.acceptLowConfidence)
+  const named = req.decide ?? new Map<string, RatifyDecision>()
+  if (named.size > 0 && req.interactive) throw new PipelockError('USAGE', 'learn ratify: --decide cannot be combined with --interactive', {hint: 'see pipelock learn ratify --help'})
+  checkDecidedRules(rules as JsonObject[], named, req.candidate)
+  // Non-interactive decisions are known before anything is checked: a named rule's, else the
+  // earlier ratification's (unless --redo-decisions), else enforce.
+  const earlier = req.interactive || req.redoDecisions === true ? undefined : earlierDecisions(rules as JsonObject[])
+  const ruleId = (i: number): string => ((rules as JsonObject[])[i]?.get('rule_id') as string | undefined) ?? ''
+  const decisions: RatifyDecision[] = req.interactive ? [] : rules.map((_, i) => named.get(ruleId(i)) ?? earlier?.[i] ?? 'enforce')
+  lowConfidenceGuard(env.body, req.interactive, req.acceptLowConfidence, req.interactive ? {} : {decisions, decide: named.size > 0})
   // Everything that can fail is checked before the first prompt, so an operator's answers are
   // never lost to a missing key or an unwritable destination after the last one.
   const prior = typeof env.body.get('signer_key_id') === 'string' ? (env.body.get('signer_key_id') as string) : ''
@@ -91,7 +102,6 @@ export async function runLearnRatify(req: RatifyRequest): Promise<RatifyResult> 
   checkWritable(path.dirname(dest), 'learn ratify: destination directory')
   checkWritable(receiptFile, 'learn ratify: receipt file')
 
-  const decisions: RatifyDecision[] = []
   if (req.interactive) {
     if (req.prompt === undefined) throw new PipelockError('USAGE', 'learn ratify: --interactive needs a prompt')
     for (let i = 0; i < rules.length; i++) {
@@ -103,13 +113,17 @@ export async function runLearnRatify(req: RatifyRequest): Promise<RatifyResult> 
       decisions.push(parseDecision(answer))
     }
   }
-  const earlier = req.interactive || req.redoDecisions === true ? undefined : earlierDecisions(rules as JsonObject[])
-  if (!req.interactive) for (let i = 0; i < rules.length; i++) decisions.push(earlier?.[i] ?? 'enforce')
   const applied = applyDecisions(env.body, decisions)
   const warnings = [...rejectedButCovered(rules as JsonObject[], decisions), ...captureOnlyDenied(rules as JsonObject[], decisions)]
-  const kept = earlier?.filter((d) => d === 'capture_only').length ?? 0
-  if (kept > 0) {
+  // the earlier decisions kept: those of the rules --decide does not name
+  const keptIdx = earlier === undefined ? [] : rules.map((_, i) => i).filter((i) => !named.has(ruleId(i)))
+  const kept = keptIdx.filter((i) => earlier?.[i] === 'capture_only').length
+  if (kept > 0 && named.size === 0) {
     warnings.unshift(`learn ratify: the candidate was ratified before; kept its decisions (${kept} capture_only, ${rules.length - kept} enforce); pass --redo-decisions to make every rule enforce`)
+  } else if (kept > 0) {
+    warnings.unshift(
+      `learn ratify: the candidate was ratified before; kept its decisions for the rules --decide does not name (${kept} capture_only, ${keptIdx.length - kept} enforce); pass --redo-decisions to make those enforce`,
+    )
   }
   remapRuleDataClasses(applied.body, applied.keptIndexes)
 

@@ -23,11 +23,17 @@ export function isLowConfidence(confidence: string): boolean {
   return c !== 'stable' && c !== 'brittle'
 }
 
-/** §4.1 step 3. Interactive: refuse only when every rule is low; non-interactive: when any is. */
-export function lowConfidenceGuard(body: JsonObject, interactive: boolean, accept: boolean): void {
+/**
+ * §4.1 step 3. Interactive: refuse only when every rule is low. Non-interactive: refuse when any
+ * rule it enforces is low; `decisions` (non-interactive, one per rule) are the ones about to be
+ * applied, so a rule `--decide` makes capture-only or reject, or a contract ratified before keeps
+ * capture-only, is not refused for a confidence it is not enforced on (absent: every rule enforce).
+ */
+export function lowConfidenceGuard(body: JsonObject, interactive: boolean, accept: boolean, applied: {decisions?: readonly RatifyDecision[]; decide?: boolean} = {}): void {
+  const {decisions} = applied
   if (accept) return
   const rules = rulesOf(body)
-  const low = rules.filter((r) => isLowConfidence(str(r, 'confidence')))
+  const low = rules.filter((r, i) => isLowConfidence(str(r, 'confidence')) && (interactive || decisions === undefined || decisions[i] === 'enforce'))
   if (low.length === 0) return
   const summary = low.map((r) => `${str(r, 'rule_id')}(confidence=${goTrimSpace(str(r, 'confidence'))})`).join(', ')
   if (interactive) {
@@ -40,6 +46,8 @@ export function lowConfidenceGuard(body: JsonObject, interactive: boolean, accep
   throw new PipelockError(
     'LOW_CONFIDENCE_REFUSED',
     `learn ratify: low-confidence rules require explicit override: refusing non-interactive enforce for ${summary}; rerun with --interactive to review each rule or --accept-low-confidence to override`,
+    // with --decide the operator already names rules: deciding such a rule c or r also settles it
+    applied.decide === true ? {hint: 'to leave such a rule unenforced instead, decide it with --decide RULE_ID=c (capture-only) or --decide RULE_ID=r (reject)'} : {},
   )
 }
 
