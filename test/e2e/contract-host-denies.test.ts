@@ -6,6 +6,8 @@ import {cli, makeLab, promoteArgs, writeCandidate} from './learn-promote-harness
 import {learnLockLines} from '../helpers/lock-roster.js'
 import {rawHttp, type RunningProxy, startProxy, tempDir} from './proxy-harness.js'
 import {OTHER_HINTS} from '../../src/plugins/proxy/hints.js'
+import type {JsonObject} from '../../src/plugins/canonical/index.js'
+import {loadContract} from '../../src/plugins/contracts/index.js'
 
 // Live contract blocks that no rule decided, through the forward proxy: the contract of shop-agent
 // enforces only `POST /v1/cart/items` on 127.0.0.32 and keeps `/v1/checkout` capture-only. A port
@@ -70,15 +72,30 @@ describe('learn_lock live: blocks of the host, not of a rule', {timeout: 90_000}
       r.body,
       new RegExp(`^blocked: contract_enforce_default: request not allowed by contract sha256:[0-9a-f]{64} \\(no enforce rule of host 127\\.0\\.0\\.32 matches; capture-only rule ${CAPTURE_ONLY} matches but is not enforced: enforce it to allow such requests\\)\\n$`),
     )
-    // explain_blocks: the hint says how to enforce that rule (learn ratify, then learn promote)
+    // explain_blocks: the hint says how to enforce that rule (learn ratify --decide, then learn promote)
     const hex = /contract sha256:([0-9a-f]{64}) /.exec(r.body)![1]
+    const hint = r.headers['x-pipelock-hint'] as string
     assert.equal(
-      r.headers['x-pipelock-hint'],
+      hint,
       `Capture-only rule ${CAPTURE_ONLY} matches this request but is not enforced, and under a live contract only enforce rules allow. ` +
-        `To allow such requests, enforce it: pipelock learn ratify --candidate CONTRACT.yaml --interactive --out RATIFIED.yaml and answer e for rule ${CAPTURE_ONLY} ` +
-        `(CONTRACT.yaml: the contract you promoted; the store under learn_lock.store_dir keeps it as history/sha256-${hex}.yaml), ` +
+        `To allow such requests, enforce it: pipelock learn ratify --candidate CONTRACT.yaml --decide ${CAPTURE_ONLY}=e --out RATIFIED.yaml ` +
+        `(CONTRACT.yaml: the contract you promoted; the store under learn_lock.store_dir keeps it as history/sha256-${hex}.yaml; its other rules keep their decisions), ` +
         'then pipelock learn promote --candidate RATIFIED.yaml with the --selector and store flags you promoted it with.',
     )
+    // the hint's ratify command as given, on the contract the store keeps: that rule enforced, the other kept
+    // (the keystore is the lab's)
+    const ratified = path.join(lab.dir, 'ratified-from-hint.yaml')
+    const command = /: pipelock (learn ratify [^(]+) \(/.exec(hint)![1]!.trim()
+    const words = command.split(' ').map((w) => (w === 'CONTRACT.yaml' ? path.join(lab.store, 'history', `sha256-${hex}.yaml`) : w === 'RATIFIED.yaml' ? ratified : w))
+    // (this rule is never_confirmed: the low-confidence guard asks a person to accept it first)
+    const guarded = cli([...words, '--keystore', lab.ks])
+    assert.equal(guarded.code, 1)
+    assert.ok(guarded.stderr.startsWith(`learn ratify: low-confidence rules require explicit override: refusing non-interactive enforce for ${CAPTURE_ONLY}(confidence=never_confirmed); `), guarded.stderr)
+    const followed = cli([...words, '--keystore', lab.ks, '--accept-low-confidence'])
+    assert.equal(followed.code, 0, followed.stderr)
+    assert.equal(followed.stdout, `ratify: 2 rules ratified, 0 rejected, written to ${ratified}\n`)
+    const states = (loadContract(readFileSync(ratified, 'utf8'), ratified).body.get('rules') as JsonObject[]).map((x) => [x.get('rule_id'), x.get('lifecycle_state')])
+    assert.deepEqual(Object.fromEntries(states), {[ENFORCED]: 'enforce', [CAPTURE_ONLY]: 'enforce'})
     const other = await get(`http://${HOST}/v1/products`)
     assert.equal(other.status, 403)
     assert.match(other.body, /\(no enforce rule of host 127\.0\.0\.32 matches\)\n$/)

@@ -62,19 +62,22 @@ export function coreDlpHint(findings: readonly {readonly core: boolean; readonly
 
 /**
  * A contract default deny of a request a `capture_only` rule matches: the one contract block with
- * a concrete fix, which is to enforce that rule (docs/learn-and-lock.md, learn ratify: no flag
- * enforces one rule, the interactive ratify asks rule by rule) and promote the result. The rule id
- * and contract hash come from the contract, not the request; a rule id that is not one printable
- * ASCII word (a hand-edited contract) is not put in a header: the 403 detail names it.
+ * a concrete fix, which is to enforce that rule (docs/learn-and-lock.md: `learn ratify --decide
+ * RULE_ID=e`; the contract enforces an HTTP rule, or nothing would be denied, so ratify keeps the
+ * other rules' decisions) and promote the result. The rule id and contract hash come from the
+ * contract, not the request; a rule id that is not one printable ASCII word (a hand-edited
+ * contract) is not put in a header: the 403 detail names it.
  */
 export function captureOnlyContractHint(ruleId: string, contractHash: string): string {
-  const rule = /^[\x21-\x7e]+$/.test(ruleId) ? `capture-only rule ${shellWord(ruleId)}` : 'the capture-only rule the block detail names'
-  const answer = rule.startsWith('the ') ? 'for that rule' : `for rule ${shellWord(ruleId)}`
+  const plain = /^[\x21-\x7e]+$/.test(ruleId)
+  const rule = plain ? `capture-only rule ${shellWord(ruleId)}` : 'the capture-only rule the block detail names'
+  // one shell word for the whole value: a quoted id with `=e` outside the quotes would still work, but reads worse
+  const decide = plain ? shellWord(`${ruleId}=e`) : 'RULE_ID=e'
   const stored = /^sha256:[0-9a-f]{64}$/.test(contractHash) ? `history/sha256-${contractHash.slice('sha256:'.length)}.yaml` : 'history/'
   return (
     `${rule.charAt(0).toUpperCase()}${rule.slice(1)} matches this request but is not enforced, and under a live contract only enforce rules allow. ` +
-    `To allow such requests, enforce it: pipelock learn ratify --candidate CONTRACT.yaml --interactive --out RATIFIED.yaml and answer e ${answer} ` +
-    `(CONTRACT.yaml: the contract you promoted; the store under learn_lock.store_dir keeps it as ${stored}), ` +
+    `To allow such requests, enforce it: pipelock learn ratify --candidate CONTRACT.yaml --decide ${decide} --out RATIFIED.yaml ` +
+    `(CONTRACT.yaml: the contract you promoted; the store under learn_lock.store_dir keeps it as ${stored}; ${plain ? '' : "RULE_ID: that rule's id; "}its other rules keep their decisions), ` +
     'then pipelock learn promote --candidate RATIFIED.yaml with the --selector and store flags you promoted it with.'
   )
 }

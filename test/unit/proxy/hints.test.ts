@@ -25,20 +25,21 @@ test('overrides: a scanner hint first, then redirects; other layers get beyond-t
   assert.deepEqual(Object.keys(hintHeader(true, {layer: 'dlp', detail: ''})), ['X-Pipelock-Hint'])
 })
 
-test('a contract default deny that a capture-only rule would allow: the hint names the rule and the ratify / promote steps that enforce it', () => {
+test('a contract default deny that a capture-only rule would allow: the hint names the rule and the ratify --decide / promote steps that enforce it', () => {
   const hash = 'sha256:' + 'ab'.repeat(32)
   const h = captureOnlyContractHint('r-1c6ed57b038552fa949d', hash)
   assert.equal(
     h,
     'Capture-only rule r-1c6ed57b038552fa949d matches this request but is not enforced, and under a live contract only enforce rules allow. ' +
-      'To allow such requests, enforce it: pipelock learn ratify --candidate CONTRACT.yaml --interactive --out RATIFIED.yaml and answer e for rule r-1c6ed57b038552fa949d ' +
-      `(CONTRACT.yaml: the contract you promoted; the store under learn_lock.store_dir keeps it as history/sha256-${'ab'.repeat(32)}.yaml), ` +
+      'To allow such requests, enforce it: pipelock learn ratify --candidate CONTRACT.yaml --decide r-1c6ed57b038552fa949d=e --out RATIFIED.yaml ' +
+      `(CONTRACT.yaml: the contract you promoted; the store under learn_lock.store_dir keeps it as history/sha256-${'ab'.repeat(32)}.yaml; its other rules keep their decisions), ` +
       'then pipelock learn promote --candidate RATIFIED.yaml with the --selector and store flags you promoted it with.',
   )
-  // a hand-edited rule id the shell would split is quoted; one that is not printable ASCII is left to the 403 detail
-  assert.match(captureOnlyContractHint("r-it's", hash), /^Capture-only rule 'r-it'"'"'s' matches .* answer e for rule 'r-it'"'"'s' \(/)
+  // a hand-edited rule id the shell would split is quoted, the --decide value as one word; one that is not printable ASCII is left to the 403 detail
+  assert.match(captureOnlyContractHint("r-it's", hash), /^Capture-only rule 'r-it'"'"'s' matches .* ratify --candidate CONTRACT\.yaml --decide 'r-it'"'"'s=e' --out RATIFIED\.yaml \(/)
+  assert.match(captureOnlyContractHint('r-$(id)', hash), /^Capture-only rule 'r-\$\(id\)' matches .* --decide 'r-\$\(id\)=e' --out /)
   const odd = captureOnlyContractHint('r-\u00e9t\u00e9\n', 'sha256:c')
-  assert.match(odd, /^The capture-only rule the block detail names matches this request .* answer e for that rule \(CONTRACT\.yaml: .* keeps it as history\/\), then /)
+  assert.match(odd, /^The capture-only rule the block detail names matches this request .* --decide RULE_ID=e --out RATIFIED\.yaml \(CONTRACT\.yaml: .* keeps it as history\/; RULE_ID: that rule's id; its other rules keep their decisions\), then /)
   assert.match(odd, /^[\x20-\x7e]+$/)
   // through the header: the hint given, one line
   assert.deepEqual(hintHeader(true, {layer: 'contract', detail: 'contract_enforce_default: …', hint: h}), {'X-Pipelock-Hint': h})
