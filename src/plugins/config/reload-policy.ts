@@ -1,5 +1,6 @@
 import {isDeepStrictEqual} from 'node:util'
 import {mergeProfile} from './agent-profiles.js'
+import {taintDowngrades} from './reload-section-downgrades.js'
 import type {PipelockConfig} from './schema.js'
 
 /**
@@ -112,7 +113,6 @@ const DOWNGRADE_SWITCHES: readonly string[] = [
   'airlock.enabled',
   'seed_phrase_detection.enabled',
   'seed_phrase_detection.verify_checksum',
-  'taint.enabled',
   'cross_request_detection.enabled',
   'cross_request_detection.entropy_budget.enabled',
   'cross_request_detection.fragment_reassembly.enabled',
@@ -359,12 +359,13 @@ function policyDowngrades(running: PipelockConfig, next: PipelockConfig): string
     if (removed.length > 0) out.push(`${f}: removed ${removed.join(', ')}`)
   }
   numericDowngrades(running, next, out)
+  taintDowngrades(running.taint, next.taint, out)
   return out
 }
 
 /**
  * `ValidateReload`: each way the new config is weaker than the running one, as
- * `<field>: <old> -> <new>` lines (the two TLS interception lines use the reference's words). A
+ * `<field>: <old> -> <new>` lines (the TLS interception and taint lines use the reference's words). A
  * reload proceeds with these logged, unless the running config is strict mode (then the reload
  * is refused). An agent in both configs is compared as its merged profile; a line the global
  * comparison already gave is not repeated for it.

@@ -115,3 +115,43 @@ test('docs/config.md names every numeric threshold a reload compares', () => {
   const section = doc.slice(doc.indexOf('## Hot reload'), doc.indexOf('## Reference: every top-level key'))
   for (const t of NUMERIC_THRESHOLDS) assert.ok(section.includes(`\`${t.field}\``), `docs/config.md Hot reload does not name ${t.field}`)
 })
+
+test('taint: turned off, a lower policy, allowlisted domains added, path patterns removed, trust overrides added or extended, in the reference words', () => {
+  const taint = (body: string, enabled = true): string => `taint:\n  enabled: ${enabled}\n${body}`
+  assert.deepEqual(downgrades(taint(''), taint('', false)), ['taint-aware policy escalation disabled'])
+  assert.deepEqual(downgrades(taint('  policy: strict\n'), taint('  policy: balanced\n')), ['taint policy downgraded from strict to balanced'])
+  // permissive behaves as balanced but ranks below it, as in the reference
+  assert.deepEqual(downgrades(taint('  policy: balanced\n'), taint('  policy: permissive\n')), ['taint policy downgraded from balanced to permissive'])
+  assert.deepEqual(downgrades(taint('  policy: permissive\n'), taint('  policy: strict\n')), [])
+  assert.deepEqual(downgrades(taint('  allowlisted_domains: [docs.example]\n'), taint('  allowlisted_domains: [docs.example, paste.example, gist.example]\n')), [
+    'taint allowlisted domains added: paste.example, gist.example — these sources now downgrade from untrusted to allowlisted',
+  ])
+  assert.deepEqual(downgrades(taint('  allowlisted_domains: [docs.example, paste.example]\n'), taint('  allowlisted_domains: [docs.example]\n')), [])
+  assert.deepEqual(downgrades(taint('  protected_paths: ["*/auth/*", "*/admin/*"]\n  elevated_paths: ["*/billing/*"]\n'), taint('  protected_paths: ["*/auth/*"]\n  elevated_paths: []\n')), [
+    'taint protected paths removed: */admin/* — fewer actions are treated as protected under taint',
+    'taint elevated paths removed: */billing/* — fewer actions are treated as elevated under taint',
+  ])
+  const ov = (...o: string[]): string => taint(`  trust_overrides:\n${o.map((x) => `    - ${x}\n`).join('')}`)
+  const src = '{scope: source, source_match: " HTTPS://Docs.Example/* ", expires_at: "2030-01-01T00:00:00Z"}'
+  assert.deepEqual(downgrades(ov(src), ov(src, '{scope: action, action_match: "mcp:write_file:*", expires_at: "2030-01-01T00:00:00Z"}')), [
+    'taint trust overrides added: scope=action action=mcp:write_file:*',
+  ])
+  // a known key lasting longer is listed with its new expiry (RFC 3339, UTC)
+  assert.deepEqual(downgrades(ov(src), ov('{scope: source, source_match: "https://docs.example/*", expires_at: "2031-06-01T12:00:00.5+02:00"}')), [
+    'taint trust overrides added: scope=source source=https://docs.example/* expires_at=2031-06-01T10:00:00Z',
+  ])
+  assert.deepEqual(downgrades(ov(src), ov('{scope: source, source_match: "https://docs.example/*", expires_at: "2029-01-01T00:00:00Z"}')), [])
+  assert.deepEqual(downgrades(ov(src), taint('  trust_overrides: []\n')), [])
+  // dropping an action override's source matcher makes it fire after any source: a new key
+  assert.deepEqual(downgrades(
+    ov('{scope: action, action_match: "mcp:exec:*", source_match: "https://ci.example/*", expires_at: "2030-01-01T00:00:00Z"}'),
+    ov('{scope: action, action_match: "mcp:exec:*", expires_at: "2030-01-01T00:00:00Z"}'),
+  ), ['taint trust overrides added: scope=action action=mcp:exec:*'])
+  // with taint off in either config only the switch is compared
+  assert.deepEqual(downgrades(taint('  policy: strict\n', false), taint('  policy: permissive\n', false)), [])
+  assert.deepEqual(downgrades(taint('  policy: strict\n'), taint('  policy: permissive\n', false)), ['taint-aware policy escalation disabled'])
+  // strict mode refuses the reload with the line
+  const running = load(`mode: strict\napi_allowlist: [localhost]\n${taint('  policy: strict\n')}`).config
+  const next = load(`mode: strict\napi_allowlist: [localhost]\n${taint('  policy: balanced\n')}`).config
+  assert.match(reloadRejection(running, running, next, reloadDowngrades(running, next)) ?? '', /^rejected: security downgrade from strict mode \(taint policy downgraded from strict to balanced\); /)
+})
