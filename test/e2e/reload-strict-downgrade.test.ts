@@ -2,7 +2,8 @@
  * docs/config.md, Hot reload: a reload of a strict-mode proxy that loosens the policy is refused
  * and the old policy stays in force — turning TLS interception off, adding a passthrough domain,
  * editing a DLP pattern's regex in place, raising the entropy threshold. In balanced mode the
- * same regex edit applies, with a `security downgrade` warning.
+ * same regex edit applies, with a `security downgrade` warning. Removing an agent profile whose
+ * traffic would fall back to a looser default is refused too.
  */
 import assert from 'node:assert/strict'
 import {readFileSync, writeFileSync} from 'node:fs'
@@ -102,6 +103,35 @@ describe('strict-mode reloads that loosen the policy', {timeout: 90_000}, () => 
       assert.ok(await until(async () => (await status(balanced.port, 'k=acmekey-12345678')) === 200, 5_000), 'the edit applies in balanced mode')
     } finally {
       assert.equal(await balanced.stop(), 0)
+      await up.close()
+    }
+  })
+
+  it('an agent profile removed while the default is looser: refused, and its clients keep the profile', async () => {
+    const up = await startHttpUpstream()
+    // The client (127.0.0.1) is bound to `shop` by its address; `shop` adds a DLP pattern of its own.
+    const shop = ['agents:', '  shop:', '    source_cidrs: ["127.0.0.1/32"]', '    dlp:', '      patterns:', '        - {name: Shop Key, regex: "shopkey-[0-9]{6}", severity: critical}']
+    const cfg = (agents: string[]): string => [
+      'mode: strict', 'api_allowlist: ["127.0.0.1"]',
+      'forward_proxy:', '  enabled: true',
+      'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]',
+      'fetch_proxy:', '  monitoring:', '    max_requests_per_minute: 100000',
+      ...agents,
+    ].join('\n') + '\n'
+    const status = async (port: number): Promise<number> => (await rawHttp(port, {path: `http://127.0.0.1:${up.port}/kib?k=shopkey-123456`})).status
+    const dir = tempDir('pl-reload-agent-')
+    const proxy = await startProxy(cfg(shop), {dir})
+    const refusals = (): string[] => proxy.stderr().split('\n').filter((l) => l.startsWith(REFUSED))
+    try {
+      assert.equal(await status(proxy.port), 403, 'the profile\'s own pattern blocks')
+      writeFileSync(path.join(dir, 'pipelock.yaml'), cfg([]))
+      proxy.proc.kill('SIGHUP')
+      assert.ok(await until(async () => refusals().length === 1, 10_000), proxy.stderr())
+      assert.equal(refusals()[0], `${REFUSED} (agents.shop: removed (its traffic now gets the default profile); agents.shop: dlp.patterns: 49 -> 48 patterns (removed "Shop Key"))${NOTE}`)
+      assert.equal(await status(proxy.port), 403, 'the client is still bound to shop')
+      assert.ok(!proxy.stderr().includes('config reloaded'), proxy.stderr())
+    } finally {
+      assert.equal(await proxy.stop(), 0)
       await up.close()
     }
   })

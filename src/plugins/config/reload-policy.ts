@@ -1,5 +1,7 @@
+import {BlockList} from 'node:net'
 import {isDeepStrictEqual} from 'node:util'
-import {mergeProfile} from './agent-profiles.js'
+import {DEFAULT_PROFILE, mergeProfile} from './agent-profiles.js'
+import {parseCidr} from './net-rules.js'
 import {taintDowngrades} from './reload-section-downgrades.js'
 import type {PipelockConfig} from './schema.js'
 
@@ -129,6 +131,8 @@ const DOWNGRADE_SWITCHES: readonly string[] = [
   'forward_proxy.sni_verification',
   'websocket_proxy.scan_text_frames',
   'exclusive_agent_binding',
+  // The default identity stops being bound: a header or query can now name another profile.
+  'bind_default_agent_identity',
 ]
 
 /** Lists whose growth loosens policy. */
@@ -363,24 +367,91 @@ function policyDowngrades(running: PipelockConfig, next: PipelockConfig): string
   return out
 }
 
+type Profile = PipelockConfig['agents'][string]
+
+/** The budget limits that loosened from `b0` to `b1` (absent or 0 = no limit). */
+function budgetDowngrades(b0: Profile['budget'], b1: Profile['budget'], at: string, out: string[]): void {
+  for (const k of AGENT_BUDGET_LIMITS) {
+    const [from, to] = [b0?.[k] ?? 0, b1?.[k] ?? 0]
+    if (bound(to, 'off') > bound(from, 'off')) out.push(`${at}.budget.${k}: ${shown(from, 'no limit')} -> ${shown(to, 'no limit')}`)
+  }
+}
+
+/**
+ * What traffic resolving to the profile `name` gets in `c` (operations.md §2.2): that profile
+ * merged over the base, else the fallback — `_default` merged, or the base config with no budget.
+ */
+function profilePolicy(c: PipelockConfig, name: string): {policy: PipelockConfig; budget: Profile['budget']} {
+  const p = c.agents[name] ?? c.agents[DEFAULT_PROFILE]
+  return p === undefined ? {policy: {...c, agents: {}}, budget: undefined} : {policy: mergeProfile(c, p), budget: p.budget}
+}
+
+/** Whether `inner` (a CIDR) lies inside `outer`: same family, a prefix no longer, `outer` holding its address. */
+function cidrWithin(inner: string, outer: string): boolean {
+  const [a, b] = [parseCidr(inner.trim()), parseCidr(outer.trim())]
+  if (a === undefined || b === undefined || a.bytes.length !== b.bytes.length || b.bits > a.bits) return false
+  const family = a.bytes.length === 4 ? 'ipv4' : 'ipv6'
+  const list = new BlockList()
+  list.addSubnet(outer.trim().split('/')[0]!, b.bits, family)
+  return list.check(inner.trim().split('/')[0]!, family)
+}
+
+/**
+ * `source_cidrs` compared by the addresses they cover. Addresses that leave a profile's CIDRs are
+ * no longer bound: those clients now declare their identity (a header can name any profile), so
+ * that always counts. Addresses that join them get this profile instead of the fallback —
+ * counted when the profile is looser than the new config's fallback in some compared respect
+ * (`looser`), since a profile at least as strict as the default only tightens those clients.
+ */
+function cidrDowngrades(name: string, c0: readonly string[], c1: readonly string[], looser: boolean, out: string[]): void {
+  const added = c1.filter((n) => !c0.some((o) => cidrWithin(n, o)))
+  const removed = c0.filter((o) => !c1.some((n) => cidrWithin(o, n)))
+  if (added.length > 0 && looser) out.push(`agents.${name}.source_cidrs: added ${added.join(', ')} (more clients are bound to this profile)`)
+  if (removed.length > 0) out.push(`agents.${name}.source_cidrs: removed ${removed.join(', ')} (these clients now declare their own identity)`)
+}
+
 /**
  * `ValidateReload`: each way the new config is weaker than the running one, as
  * `<field>: <old> -> <new>` lines (the TLS interception and taint lines use the reference's words). A
  * reload proceeds with these logged, unless the running config is strict mode (then the reload
  * is refused). An agent in both configs is compared as its merged profile; a line the global
- * comparison already gave is not repeated for it.
+ * comparison already gave is not repeated for it. A removed agent is compared with what its
+ * traffic now resolves to.
  */
 export function reloadDowngrades(running: PipelockConfig, next: PipelockConfig): string[] {
   const out = policyDowngrades(running, next)
   const global = new Set(out)
-  for (const name of Object.keys(running.agents).filter((n) => Object.hasOwn(next.agents, n)).sort()) {
-    const [p0, p1] = [running.agents[name]!, next.agents[name]!]
+  const fallback1 = profilePolicy(next, DEFAULT_PROFILE)
+  for (const name of Object.keys(running.agents).sort()) {
+    const p0 = running.agents[name]!
+    const p1 = next.agents[name]
+    if (p1 === undefined) {
+      // A removed agent whose listener stays bound keeps its profile (holdRestartOnly).
+      if ((p0.listeners ?? []).length > 0) continue
+      // Its traffic (CIDR-bound, named by a header or the default identity) now gets the fallback.
+      // The removal is a downgrade exactly when the fallback is looser than the profile in any
+      // respect the comparison of two profiles knows (policy and budget): a fallback at least as
+      // strict everywhere takes the profile's traffic without loosening anything.
+      const [before, after] = [profilePolicy(running, name), profilePolicy(next, name)]
+      const lines = policyDowngrades(before.policy, after.policy)
+      const budget: string[] = []
+      budgetDowngrades(before.budget, after.budget, `agents.${name}`, budget)
+      if (lines.length + budget.length === 0) continue
+      // "The default profile" is `_default`, or the base config when there is none (§2.8).
+      out.push(`agents.${name}: removed (its traffic now gets ${name === DEFAULT_PROFILE ? 'the base config' : 'the default profile'})`)
+      for (const d of lines) if (!global.has(d)) out.push(`agents.${name}: ${d}`)
+      out.push(...budget)
+      continue
+    }
     for (const d of policyDowngrades(mergeProfile(running, p0), mergeProfile(next, p1))) {
       if (!global.has(d)) out.push(`agents.${name}: ${d}`)
     }
-    for (const k of AGENT_BUDGET_LIMITS) {
-      const [from, to] = [p0.budget?.[k] ?? 0, p1.budget?.[k] ?? 0]
-      if (bound(to, 'off') > bound(from, 'off')) out.push(`agents.${name}.budget.${k}: ${shown(from, 'no limit')} -> ${shown(to, 'no limit')}`)
+    budgetDowngrades(p0.budget, p1.budget, `agents.${name}`, out)
+    if (name !== DEFAULT_PROFILE) {
+      const budget: string[] = []
+      budgetDowngrades(fallback1.budget, p1.budget, '', budget)
+      const looser = budget.length > 0 || policyDowngrades(fallback1.policy, mergeProfile(next, p1)).length > 0
+      cidrDowngrades(name, p0.source_cidrs ?? [], p1.source_cidrs ?? [], looser, out)
     }
   }
   return out

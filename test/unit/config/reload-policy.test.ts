@@ -155,3 +155,64 @@ test('taint: turned off, a lower policy, allowlisted domains added, path pattern
   const next = load(`mode: strict\napi_allowlist: [localhost]\n${taint('  policy: balanced\n')}`).config
   assert.match(reloadRejection(running, running, next, reloadDowngrades(running, next)) ?? '', /^rejected: security downgrade from strict mode \(taint policy downgraded from strict to balanced\); /)
 })
+
+test('a removed agent profile: a downgrade when the default profile its traffic now gets is looser in any compared respect', () => {
+  const base = 'mode: balanced\napi_allowlist: [api.example]\n'
+  const shop = '  shop:\n    source_cidrs: ["10.1.0.0/16"]\n    mode: strict\n    api_allowlist: [api.example]\n    rate_limit: {max_requests_per_minute: 10}\n    budget: {max_requests_per_session: 100}\n'
+  const def = (body: string): string => `  _default:\n${body}`
+  // no _default: the base config, with no budget
+  assert.deepEqual(downgrades(`${base}agents:\n${shop}`, base), [
+    'agents.shop: removed (its traffic now gets the default profile)',
+    'agents.shop: mode: strict -> balanced',
+    'agents.shop: fetch_proxy.monitoring.max_requests_per_minute: 10 -> 60',
+    'agents.shop.budget.max_requests_per_session: 100 -> 0 (no limit)',
+  ])
+  // a _default at least as strict in every compared respect takes the traffic: no downgrade
+  const strictDefault = def('    mode: strict\n    rate_limit: {max_requests_per_minute: 5}\n    budget: {max_requests_per_session: 50}\n')
+  assert.deepEqual(downgrades(`${base}agents:\n${shop}${strictDefault}`, `${base}agents:\n${strictDefault}`), [])
+  // looser in one respect only (the budget): still a downgrade
+  const noBudget = def('    mode: strict\n    rate_limit: {max_requests_per_minute: 5}\n')
+  assert.deepEqual(downgrades(`${base}agents:\n${shop}${noBudget}`, `${base}agents:\n${noBudget}`), [
+    'agents.shop: removed (its traffic now gets the default profile)',
+    'agents.shop.budget.max_requests_per_session: 100 -> 0 (no limit)',
+  ])
+  // a profile that sets nothing of its own gave its traffic the base policy: removing it loosens nothing
+  assert.deepEqual(downgrades(`${base}agents:\n  bare:\n    source_cidrs: ["10.2.0.0/16"]\n`, base), [])
+  // a removed agent whose listener stays bound keeps its profile (restart-only listeners)
+  assert.deepEqual(downgrades(`${base}agents:\n  shop:\n    listeners: ["127.0.0.1:18999"]\n    mode: strict\n    api_allowlist: [api.example]\n`, base), [])
+  // _default removed: everything that fell back to it now gets the base config
+  assert.deepEqual(downgrades(`${base}agents:\n${def('    mode: strict\n')}`, base), ['agents._default: removed (its traffic now gets the base config)', 'agents._default: mode: strict -> balanced'])
+  // and from strict mode the removal refuses the reload
+  const running = load(`mode: strict\napi_allowlist: [api.example]\nagents:\n  shop:\n    budget: {max_requests_per_session: 100}\n`).config
+  const next = load('mode: strict\napi_allowlist: [api.example]\n').config
+  assert.match(
+    reloadRejection(running, running, next, reloadDowngrades(running, next)) ?? '',
+    /^rejected: security downgrade from strict mode \(agents\.shop: removed \(its traffic now gets the default profile\); agents\.shop\.budget\.max_requests_per_session: 100 -> 0 \(no limit\)\); /,
+  )
+})
+
+test('identity binding loosened: source CIDRs no longer covered, widened to a looser profile, the default identity unbound', () => {
+  const cfg = (cidrs: string[], allow = '[api.example]'): string => `api_allowlist: [api.example]\nagents:\n  shop:\n    source_cidrs: ${JSON.stringify(cidrs)}\n    api_allowlist: ${allow}\n`
+  // narrowed or removed: those clients' identity becomes a claim, whatever the profile
+  assert.deepEqual(downgrades(cfg(['10.1.0.0/16', '10.9.0.0/24']), cfg(['10.1.2.0/24'])), [
+    'agents.shop.source_cidrs: removed 10.1.0.0/16, 10.9.0.0/24 (these clients now declare their own identity)',
+  ])
+  // widened: counts only when the profile is looser than the fallback (here: a wider allowlist)
+  assert.deepEqual(downgrades(cfg(['10.1.2.0/24'], '[api.example, shop.example]'), cfg(['10.1.0.0/16'], '[api.example, shop.example]')), [
+    'agents.shop.source_cidrs: added 10.1.0.0/16 (more clients are bound to this profile)',
+  ])
+  assert.deepEqual(downgrades(cfg(['10.1.2.0/24']), cfg(['10.1.0.0/16'])), [])
+  // compared by containment in one entry: an entry inside a kept one binds no new client
+  assert.deepEqual(downgrades(cfg(['10.1.0.0/16'], '[api.example, shop.example]'), cfg(['10.1.5.0/24', '10.1.0.0/16'], '[api.example, shop.example]')), [])
+  // (an entry split in two is not matched up: it reads as removed, erring on the side of refusing)
+  assert.deepEqual(downgrades(cfg(['10.1.0.0/16']), cfg(['10.1.0.0/17', '10.1.128.0/17'])), [
+    'agents.shop.source_cidrs: removed 10.1.0.0/16 (these clients now declare their own identity)',
+  ])
+  assert.deepEqual(downgrades(cfg(['fd00::/64']), cfg(['fd00::/48'], '[api.example, shop.example]')), [
+    'agents.shop: api_allowlist: added shop.example',
+    'agents.shop.source_cidrs: added fd00::/48 (more clients are bound to this profile)',
+  ])
+  const bind = (on: boolean): string => `default_agent_identity: shop\nbind_default_agent_identity: ${on}\n`
+  assert.deepEqual(downgrades(bind(true), bind(false)), ['bind_default_agent_identity: true -> false'])
+  assert.deepEqual(downgrades(bind(false), bind(true)), [])
+})
