@@ -2,7 +2,7 @@ import {BlockList} from 'node:net'
 import {isDeepStrictEqual} from 'node:util'
 import {DEFAULT_PROFILE, mergeProfile} from './agent-profiles.js'
 import {parseCidr} from './net-rules.js'
-import {taintDowngrades} from './reload-section-downgrades.js'
+import {mcpAsRun, mcpResponseDowngrades, taintDowngrades, toolPolicyDowngrades} from './reload-section-downgrades.js'
 import type {PipelockConfig} from './schema.js'
 
 /**
@@ -135,6 +135,11 @@ const DOWNGRADE_SWITCHES: readonly string[] = [
   'bind_default_agent_identity',
 ]
 
+/** Switches whose true → false is a downgrade only while the feature they refine is on in both configs. */
+const FEATURE_SWITCHES: readonly (readonly [string, string])[] = [
+  ['mcp_tool_scanning.detect_drift', 'mcp_tool_scanning.enabled'],
+]
+
 /** Lists whose growth loosens policy. */
 const GROWTH_LISTS: readonly string[] = [
   'api_allowlist',
@@ -167,7 +172,10 @@ const BLOCK_ACTIONS: readonly (readonly [string, string?])[] = [
   ['address_protection.action', 'address_protection.enabled'],
   ['mcp_input_scanning.action', 'mcp_input_scanning.enabled'],
   ['mcp_tool_scanning.action', 'mcp_tool_scanning.enabled'],
-  ['mcp_tool_policy.action', 'mcp_tool_policy.enabled'],
+  ['mcp_session_binding.unknown_tool_action', 'mcp_session_binding.enabled'],
+  ['mcp_session_binding.no_baseline_action', 'mcp_session_binding.enabled'],
+  // Read whether input scanning is on or not (stdio still blocks what does not parse).
+  ['mcp_input_scanning.on_parse_error'],
   ['tool_chain_detection.action', 'tool_chain_detection.enabled'],
 ]
 
@@ -326,11 +334,15 @@ function patternDowngrades(
 }
 
 /** The downgrades of one (merged) policy, agents aside. */
-function policyDowngrades(running: PipelockConfig, next: PipelockConfig): string[] {
+function policyDowngrades(onFile0: PipelockConfig, onFile1: PipelockConfig): string[] {
+  const [running, next] = [mcpAsRun(onFile0), mcpAsRun(onFile1)]
   const out: string[] = []
   if ((MODE_RANK[next.mode] ?? 0) < (MODE_RANK[running.mode] ?? 0)) out.push(`mode: ${running.mode} -> ${next.mode}`)
   for (const f of DOWNGRADE_SWITCHES) {
     if (get(running, f) === true && get(next, f) === false) out.push(`${f}: true -> false`)
+  }
+  for (const [f, on] of FEATURE_SWITCHES) {
+    if (get(running, on) === true && get(next, on) === true && get(running, f) === true && get(next, f) === false) out.push(`${f}: true -> false`)
   }
   // transports §2.1: the reference's own words for these two.
   const [ti0, ti1] = [running.tls_interception, next.tls_interception]
@@ -362,6 +374,8 @@ function policyDowngrades(running: PipelockConfig, next: PipelockConfig): string
     const removed = (get(running, f) as string[]).filter((x) => !after.has(x))
     if (removed.length > 0) out.push(`${f}: removed ${removed.join(', ')}`)
   }
+  toolPolicyDowngrades(running.mcp_tool_policy, next.mcp_tool_policy, out)
+  mcpResponseDowngrades(running.response_scanning, next.response_scanning, out)
   numericDowngrades(running, next, out)
   taintDowngrades(running.taint, next.taint, out)
   return out

@@ -1,8 +1,9 @@
 /**
- * Reload downgrades of the sections whose reference warnings have their own words (taint,
- * policy-extra §1.11), compared by `reloadDowngrades` next to the field-by-field lists of
- * reload-policy.ts.
+ * Reload downgrades of sections that need more than a switch, a list or a number (taint, in the
+ * reference's words of policy-extra §1.11; the MCP tool policy and response action), compared by
+ * `reloadDowngrades` next to the field-by-field lists of reload-policy.ts.
  */
+import {BUILTIN_TOOL_POLICY_RULES} from './builtin-tool-policy.js'
 import type {PipelockConfig} from './schema.js'
 
 type Taint = PipelockConfig['taint']
@@ -66,4 +67,74 @@ export function taintDowngrades(t0: Taint, t1: Taint, out: string[]): void {
     else if (at > was) loosened.push(`${key} expires_at=${rfc3339Utc(at)}`)
   }
   if (loosened.length > 0) out.push(`taint trust overrides added: ${loosened.join(', ')}`)
+}
+
+/**
+ * The MCP sections as an MCP transport runs them (mcp.md §14.2): a section left unconfigured is
+ * auto-enabled (input scanning and tool scanning in block mode, the tool policy in warn mode
+ * with the built-in rules), so a reload that writes such a section is compared with what ran,
+ * not with the `enabled: false` on file. Sections are inert in `pipelock run` without an MCP
+ * listener; the comparison does not know which, and reports the loosening either way.
+ */
+export function mcpAsRun(c: PipelockConfig): PipelockConfig {
+  const [inp, ts, tp] = [c.mcp_input_scanning, c.mcp_tool_scanning, c.mcp_tool_policy]
+  const input = !inp.enabled && inp.action === '' ? {...inp, enabled: true, action: 'block'} : inp
+  const tools = !ts.enabled && ts.action === '' ? {...ts, enabled: true, action: 'block', detect_drift: true} : ts
+  const policy = !tp.enabled && tp.action === '' && tp.rules.length === 0 ? {...tp, enabled: true, action: 'warn', rules: BUILTIN_TOOL_POLICY_RULES.map((r) => ({...r}))} : tp
+  if (input === inp && tools === ts && policy === tp) return c
+  return {...c, mcp_input_scanning: input, mcp_tool_scanning: tools, mcp_tool_policy: policy}
+}
+
+/** Tool-policy actions, strictest first: a redirect still runs something, a warn runs the call. */
+const TOOL_ACTION_RANK: Record<string, number> = {block: 3, redirect: 2, warn: 1}
+
+type ToolPolicy = PipelockConfig['mcp_tool_policy']
+
+/**
+ * The tool policy while it is on in both configs: its default action ranked lower; rules
+ * compared by name — removed (`tool policy rules reduced from N to M`, the reference's words,
+ * when the count drops; a same-count rename is named as a removal too), a changed pattern (like
+ * a DLP regex, an edit cannot be shown to still match what it did) and a rule's effective action
+ * ranked lower where either config gives the rule its own action (an inherited one moves with
+ * the default action, reported once).
+ */
+export function toolPolicyDowngrades(p0: ToolPolicy, p1: ToolPolicy, out: string[]): void {
+  if (!(p0.enabled && p1.enabled)) return
+  const [a0, a1] = [p0.action === '' ? 'warn' : p0.action, p1.action === '' ? 'warn' : p1.action]
+  if ((TOOL_ACTION_RANK[a1] ?? 0) < (TOOL_ACTION_RANK[a0] ?? 0)) out.push(`mcp_tool_policy.action: ${a0} -> ${a1}`)
+  const now = new Map(p1.rules.map((r) => [r.name, r]))
+  const removed = p0.rules.filter((r) => !now.has(r.name)).map((r) => JSON.stringify(r.name))
+  const [n, m] = [p0.rules.length, p1.rules.length]
+  const names = removed.length > 5 ? `${removed.slice(0, 5).join(', ')} and ${removed.length - 5} more` : removed.join(', ')
+  if (m < n) out.push(`tool policy rules reduced from ${n} to ${m}${removed.length > 0 ? ` (removed ${names})` : ''}`)
+  else if (removed.length > 0) out.push(`mcp_tool_policy.rules: ${n} -> ${m} rules (removed ${names})`)
+  for (const r0 of p0.rules) {
+    const r1 = now.get(r0.name)
+    if (r1 === undefined) continue
+    const at = `mcp_tool_policy.rules[${JSON.stringify(r0.name)}]`
+    for (const k of ['tool_pattern', 'arg_pattern', 'arg_key'] as const) {
+      if ((r0[k] ?? '') !== (r1[k] ?? '')) out.push(`${at}.${k}: changed (an edited regex may no longer match what it did)`)
+    }
+    const [own0, own1] = [r0.action ?? '', r1.action ?? '']
+    if (own0 === '' && own1 === '') continue
+    const [e0, e1] = [own0 === '' ? a0 : own0, own1 === '' ? a1 : own1]
+    if ((TOOL_ACTION_RANK[e1] ?? 0) < (TOOL_ACTION_RANK[e0] ?? 0)) out.push(`${at}.action: ${e0} -> ${e1}`)
+  }
+}
+
+/** The action on injection in MCP server messages as the MCP runtime settles it (docs/mcp.md). */
+function mcpResponseAction(rs: PipelockConfig['response_scanning']): string {
+  if (rs.mcp_action !== undefined && rs.mcp_action !== '') return rs.mcp_action
+  return rs.action === 'warn' || rs.action === '' ? 'block' : rs.action
+}
+
+/**
+ * `response_scanning.mcp_action` leaving block, or becoming warn, as settled. Compared only when
+ * one of the configs sets it: otherwise it follows `response_scanning.action`, whose own line
+ * already says it.
+ */
+export function mcpResponseDowngrades(r0: PipelockConfig['response_scanning'], r1: PipelockConfig['response_scanning'], out: string[]): void {
+  if ((r0.mcp_action ?? '') === '' && (r1.mcp_action ?? '') === '') return
+  const [a0, a1] = [mcpResponseAction(r0), mcpResponseAction(r1)]
+  if (a0 !== a1 && (a0 === 'block' || a1 === 'warn')) out.push(`response_scanning.mcp_action: ${a0} -> ${a1}`)
 }

@@ -216,3 +216,54 @@ test('identity binding loosened: source CIDRs no longer covered, widened to a lo
   assert.deepEqual(downgrades(bind(true), bind(false)), ['bind_default_agent_identity: true -> false'])
   assert.deepEqual(downgrades(bind(false), bind(true)), [])
 })
+
+test('MCP tool policy: fewer rules in the reference words, rules compared by name, actions ranked block > redirect > warn', () => {
+  const tp = (action: string, ...rules: string[]): string =>
+    `mcp_tool_policy:\n  enabled: true\n  action: ${action}\n  redirect_profiles:\n    safe: {exec: [/bin/true]}\n  rules:\n${rules.map((r) => `    - ${r}\n`).join('')}`
+  const rm = '{name: No rm, tool_pattern: "^bash$", arg_pattern: "rm -rf", action: block}'
+  const curl = '{name: No curl, tool_pattern: "^bash$", arg_pattern: "curl"}'
+  assert.deepEqual(downgrades(tp('block', rm, curl), tp('block', curl)), ['tool policy rules reduced from 2 to 1 (removed "No rm")'])
+  assert.deepEqual(downgrades(tp('block', rm, curl), tp('block', rm, '{name: No wget, tool_pattern: "^bash$", arg_pattern: "wget"}')), ['mcp_tool_policy.rules: 2 -> 2 rules (removed "No curl")'])
+  assert.deepEqual(downgrades(tp('block', rm), tp('block', rm, curl)), [])
+  assert.deepEqual(downgrades(tp('block', rm), tp('block', '{name: No rm, tool_pattern: "^bash$", arg_pattern: "rm -rf /nowhere", action: block}')), [
+    'mcp_tool_policy.rules["No rm"].arg_pattern: changed (an edited regex may no longer match what it did)',
+  ])
+  // a rule's own action relaxed, to warn or to a redirect
+  assert.deepEqual(downgrades(tp('warn', rm), tp('warn', '{name: No rm, tool_pattern: "^bash$", arg_pattern: "rm -rf", action: warn}')), ['mcp_tool_policy.rules["No rm"].action: block -> warn'])
+  assert.deepEqual(downgrades(tp('warn', rm), tp('warn', '{name: No rm, tool_pattern: "^bash$", arg_pattern: "rm -rf", action: redirect, redirect_profile: safe}')), [
+    'mcp_tool_policy.rules["No rm"].action: block -> redirect',
+  ])
+  // dropping a rule's own block makes it inherit the default (warn here)
+  assert.deepEqual(downgrades(tp('warn', rm), tp('warn', '{name: No rm, tool_pattern: "^bash$", arg_pattern: "rm -rf"}')), ['mcp_tool_policy.rules["No rm"].action: block -> warn'])
+  // an inherited action moves with the default action: one line
+  assert.deepEqual(downgrades(tp('block', curl), tp('warn', curl)), ['mcp_tool_policy.action: block -> warn'])
+  assert.deepEqual(downgrades(tp('warn', curl), tp('block', curl)), [])
+  // an unconfigured section runs the 17 built-in rules in MCP modes: a short list replacing it has fewer
+  const [line] = downgrades('mcp_tool_policy:\n  enabled: false\n', tp('warn', curl))
+  assert.match(line ?? '', /^tool policy rules reduced from 17 to 1 \(removed "[^"]+", "[^"]+", "[^"]+", "[^"]+", "[^"]+" and 12 more\)$/)
+})
+
+test('MCP session binding, input parse errors, drift detection and the response action', () => {
+  const sb = (unknown: string, enabled = true): string => `mcp_tool_scanning:\n  enabled: true\n  action: block\nmcp_session_binding:\n  enabled: ${enabled}\n  unknown_tool_action: ${unknown}\n  no_baseline_action: block\n`
+  assert.deepEqual(downgrades(sb('block'), sb('warn')), ['mcp_session_binding.unknown_tool_action: block -> warn'])
+  assert.deepEqual(downgrades(sb('block'), sb('block', false)), ['mcp_session_binding.enabled: true -> false'])
+  assert.deepEqual(downgrades(sb('block', false), sb('warn', false)), [])
+  assert.deepEqual(downgrades('mcp_tool_scanning:\n  enabled: true\n  action: block\nmcp_session_binding:\n  enabled: true\n  no_baseline_action: block\n', 'mcp_tool_scanning:\n  enabled: true\n  action: block\nmcp_session_binding:\n  enabled: true\n  no_baseline_action: warn\n'), [
+    'mcp_session_binding.no_baseline_action: block -> warn',
+  ])
+  const inp = (onParse: string): string => `mcp_input_scanning:\n  enabled: true\n  action: block\n  on_parse_error: ${onParse}\n`
+  assert.deepEqual(downgrades(inp('block'), inp('forward')), ['mcp_input_scanning.on_parse_error: block -> forward'])
+  assert.deepEqual(downgrades(inp('forward'), inp('block')), [])
+  // an unconfigured section is auto-enabled in block mode: writing warn relaxes it
+  assert.deepEqual(downgrades('mcp_input_scanning:\n  on_parse_error: block\n', 'mcp_input_scanning:\n  enabled: true\n  action: warn\n'), ['mcp_input_scanning.action: block -> warn'])
+  const ts = (drift: boolean, enabled = true): string => `mcp_tool_scanning:\n  enabled: ${enabled}\n  action: block\n  detect_drift: ${drift}\n`
+  assert.deepEqual(downgrades(ts(true), ts(false)), ['mcp_tool_scanning.detect_drift: true -> false'])
+  assert.deepEqual(downgrades(ts(true), ts(false, false)), ['mcp_tool_scanning.enabled: true -> false'])
+  const rs = (action: string, mcp?: string): string => `response_scanning:\n  enabled: true\n  action: ${action}\n${mcp === undefined ? '' : `  mcp_action: ${mcp}\n`}`
+  assert.deepEqual(downgrades(rs('warn'), rs('warn', 'warn')), ['response_scanning.mcp_action: block -> warn'])
+  assert.deepEqual(downgrades(rs('warn', 'block'), rs('warn', 'strip')), ['response_scanning.mcp_action: block -> strip'])
+  assert.deepEqual(downgrades(rs('warn', 'ask'), rs('warn', 'warn')), ['response_scanning.mcp_action: ask -> warn'])
+  assert.deepEqual(downgrades(rs('warn', 'warn'), rs('warn')), [])
+  // unset in both, it follows response_scanning.action, whose own line says it
+  assert.deepEqual(downgrades(rs('block'), rs('strip')), ['response_scanning.action: block -> strip'])
+})
