@@ -2,7 +2,7 @@ import {BlockList} from 'node:net'
 import {isDeepStrictEqual} from 'node:util'
 import {DEFAULT_PROFILE, mergeProfile} from './agent-profiles.js'
 import {parseCidr} from './net-rules.js'
-import {mcpAsRun, mcpResponseDowngrades, taintDowngrades, toolPolicyDowngrades} from './reload-section-downgrades.js'
+import {a2aDowngrades, mcpAsRun, mcpResponseDowngrades, shieldDowngrades, taintDowngrades, toolPolicyDowngrades} from './reload-section-downgrades.js'
 import type {PipelockConfig} from './schema.js'
 
 /**
@@ -131,12 +131,13 @@ const DOWNGRADE_SWITCHES: readonly string[] = [
   'forward_proxy.sni_verification',
   'websocket_proxy.scan_text_frames',
   'exclusive_agent_binding',
+  'browser_shield.enabled',
   // The default identity stops being bound: a header or query can now name another profile.
   'bind_default_agent_identity',
 ]
 
 /** Switches whose true → false is a downgrade only while the feature they refine is on in both configs. */
-const FEATURE_SWITCHES: readonly (readonly [string, string])[] = [
+export const FEATURE_SWITCHES: readonly (readonly [string, string])[] = [
   ['mcp_tool_scanning.detect_drift', 'mcp_tool_scanning.enabled'],
 ]
 
@@ -378,6 +379,8 @@ function policyDowngrades(onFile0: PipelockConfig, onFile1: PipelockConfig): str
   mcpResponseDowngrades(running.response_scanning, next.response_scanning, out)
   numericDowngrades(running, next, out)
   taintDowngrades(running.taint, next.taint, out)
+  a2aDowngrades(running.a2a_scanning, next.a2a_scanning, out)
+  shieldDowngrades(running.browser_shield, next.browser_shield, out)
   return out
 }
 
@@ -426,7 +429,7 @@ function cidrDowngrades(name: string, c0: readonly string[], c1: readonly string
 
 /**
  * `ValidateReload`: each way the new config is weaker than the running one, as
- * `<field>: <old> -> <new>` lines (the TLS interception and taint lines use the reference's words). A
+ * `<field>: <old> -> <new>` lines (the TLS interception, taint and A2A lines use the reference's words). A
  * reload proceeds with these logged, unless the running config is strict mode (then the reload
  * is refused). An agent in both configs is compared as its merged profile; a line the global
  * comparison already gave is not repeated for it. A removed agent is compared with what its

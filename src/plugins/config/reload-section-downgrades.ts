@@ -1,7 +1,8 @@
 /**
- * Reload downgrades of sections that need more than a switch, a list or a number (taint, in the
- * reference's words of policy-extra §1.11; the MCP tool policy and response action), compared by
- * `reloadDowngrades` next to the field-by-field lists of reload-policy.ts.
+ * Reload downgrades of sections that need more than a switch, a list or a number (taint and A2A
+ * scanning, in the reference's words of policy-extra §1.11 and scanners-extra §2.2; the MCP tool
+ * policy and response action; Browser Shield), compared by `reloadDowngrades` next to the
+ * field-by-field lists of reload-policy.ts.
  */
 import {BUILTIN_TOOL_POLICY_RULES} from './builtin-tool-policy.js'
 import type {PipelockConfig} from './schema.js'
@@ -137,4 +138,52 @@ export function mcpResponseDowngrades(r0: PipelockConfig['response_scanning'], r
   if ((r0.mcp_action ?? '') === '' && (r1.mcp_action ?? '') === '') return
   const [a0, a1] = [mcpResponseAction(r0), mcpResponseAction(r1)]
   if (a0 !== a1 && (a0 === 'block' || a1 === 'warn')) out.push(`response_scanning.mcp_action: ${a0} -> ${a1}`)
+}
+
+/** scanners-extra §2.2: the reference's reload warnings, field → words (true → false). */
+export const A2A_SWITCHES: readonly (readonly [keyof PipelockConfig['a2a_scanning'], string])[] = [
+  ['scan_agent_cards', 'A2A Agent Card scanning disabled'],
+  ['detect_card_drift', 'A2A Agent Card drift detection disabled'],
+  ['session_smuggling_detection', 'A2A session smuggling detection disabled'],
+  ['scan_raw_parts', 'A2A raw part scanning disabled — text-like attachments will not be scanned'],
+]
+
+/**
+ * A2A scanning in the reference's words: turned off, and, while on in both, its action block →
+ * warn (empty = warn) or one of its checks turned off.
+ */
+export function a2aDowngrades(a0: PipelockConfig['a2a_scanning'], a1: PipelockConfig['a2a_scanning'], out: string[]): void {
+  if (a0.enabled && !a1.enabled) out.push('A2A scanning disabled')
+  if (!(a0.enabled && a1.enabled)) return
+  if (a0.action === 'block' && a1.action !== 'block') out.push('A2A scanning action downgraded from block to warn')
+  for (const [k, words] of A2A_SWITCHES) if (a0[k] === true && a1[k] === false) out.push(words)
+}
+
+const SHIELD_STRICTNESS_RANK: Record<string, number> = {aggressive: 3, standard: 2, minimal: 1}
+/** What a body over `max_shield_bytes` gets: refused, rewritten in its head only, or passed. */
+const SHIELD_OVERSIZE_RANK: Record<string, number> = {block: 3, scan_head: 2, warn: 1}
+
+/**
+ * Browser Shield made less aggressive while on in both configs (turning it off is a switch): a
+ * lower `strictness` (empty = standard), an `oversize_action` letting more through (empty =
+ * scan_head), a rewrite turned off, `exempt_domains` growth, `tracking_domains` shrinking. The
+ * reference warns about none of these (scanners-extra §3.2).
+ */
+export function shieldDowngrades(s0: PipelockConfig['browser_shield'], s1: PipelockConfig['browser_shield'], out: string[]): void {
+  if (!(s0.enabled && s1.enabled)) return
+  const ranked = (k: 'strictness' | 'oversize_action', rank: Record<string, number>, empty: string): void => {
+    const [v0, v1] = [s0[k] === '' ? empty : s0[k], s1[k] === '' ? empty : s1[k]]
+    if ((rank[v1] ?? 0) < (rank[v0] ?? 0)) out.push(`browser_shield.${k}: ${v0} -> ${v1}`)
+  }
+  ranked('strictness', SHIELD_STRICTNESS_RANK, 'standard')
+  ranked('oversize_action', SHIELD_OVERSIZE_RANK, 'scan_head')
+  for (const k of ['strip_extension_probing', 'strip_hidden_traps', 'strip_tracking_pixels', 'inject_fingerprint_shims'] as const) {
+    if (s0[k] && !s1[k]) out.push(`browser_shield.${k}: true -> false`)
+  }
+  const exempt = new Set(s0.exempt_domains)
+  const added = s1.exempt_domains.filter((d) => !exempt.has(d))
+  if (added.length > 0) out.push(`browser_shield.exempt_domains: added ${added.join(', ')}`)
+  const tracked = new Set(s1.tracking_domains)
+  const removed = s0.tracking_domains.filter((d) => !tracked.has(d))
+  if (removed.length > 0) out.push(`browser_shield.tracking_domains: removed ${removed.join(', ')}`)
 }

@@ -1,7 +1,8 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {readFileSync} from 'node:fs'
-import {NUMERIC_THRESHOLDS, reloadDowngrades, reloadRejection} from '../../../src/plugins/config/reload-policy.js'
+import {FEATURE_SWITCHES, NUMERIC_THRESHOLDS, reloadDowngrades, reloadRejection} from '../../../src/plugins/config/reload-policy.js'
+import {A2A_SWITCHES} from '../../../src/plugins/config/reload-section-downgrades.js'
 import {repoPath} from '../../helpers/vectors.js'
 import {load, tempDir} from './helpers.js'
 
@@ -114,6 +115,15 @@ test('docs/config.md names every numeric threshold a reload compares', () => {
   const doc = readFileSync(repoPath('docs/config.md'), 'utf8')
   const section = doc.slice(doc.indexOf('## Hot reload'), doc.indexOf('## Reference: every top-level key'))
   for (const t of NUMERIC_THRESHOLDS) assert.ok(section.includes(`\`${t.field}\``), `docs/config.md Hot reload does not name ${t.field}`)
+})
+
+test('docs/config.md names the switches compared while their feature is on, and quotes the A2A lines', () => {
+  const doc = readFileSync(repoPath('docs/config.md'), 'utf8')
+  const section = doc.slice(doc.indexOf('## Hot reload'), doc.indexOf('## Reference: every top-level key'))
+  for (const [field] of FEATURE_SWITCHES) assert.ok(section.includes(`\`${field}\``), `docs/config.md Hot reload does not name ${field}`)
+  for (const [field, words] of A2A_SWITCHES) {
+    assert.ok(section.includes(`\`${field}\``) && section.includes(`(\`${words}\`)`), `docs/config.md Hot reload does not quote the ${field} line`)
+  }
 })
 
 test('taint: turned off, a lower policy, allowlisted domains added, path patterns removed, trust overrides added or extended, in the reference words', () => {
@@ -266,4 +276,41 @@ test('MCP session binding, input parse errors, drift detection and the response 
   assert.deepEqual(downgrades(rs('warn', 'warn'), rs('warn')), [])
   // unset in both, it follows response_scanning.action, whose own line says it
   assert.deepEqual(downgrades(rs('block'), rs('strip')), ['response_scanning.action: block -> strip'])
+})
+
+test('A2A scanning: turned off, block -> warn or a check turned off, in the reference words', () => {
+  const a2a = (body: string, enabled = true): string => `a2a_scanning:\n  enabled: ${enabled}\n${body}`
+  assert.deepEqual(downgrades(a2a('  action: block\n'), a2a('  action: block\n', false)), ['A2A scanning disabled'])
+  assert.deepEqual(downgrades(a2a('  action: block\n'), a2a('  action: warn\n')), ['A2A scanning action downgraded from block to warn'])
+  assert.deepEqual(downgrades(a2a('  action: warn\n'), a2a('  action: block\n')), [])
+  assert.deepEqual(downgrades(
+    a2a('  scan_agent_cards: true\n  detect_card_drift: true\n  session_smuggling_detection: true\n  scan_raw_parts: true\n'),
+    a2a('  scan_agent_cards: false\n  detect_card_drift: false\n  session_smuggling_detection: false\n  scan_raw_parts: false\n'),
+  ), [
+    'A2A Agent Card scanning disabled',
+    'A2A Agent Card drift detection disabled',
+    'A2A session smuggling detection disabled',
+    'A2A raw part scanning disabled — text-like attachments will not be scanned',
+  ])
+  // off in either config: only the switch counts
+  assert.deepEqual(downgrades(a2a('  scan_raw_parts: true\n', false), a2a('  scan_raw_parts: false\n', false)), [])
+})
+
+test('Browser Shield: turned off or made less aggressive while on', () => {
+  const bs = (body: string, enabled = true): string => `browser_shield:\n  enabled: ${enabled}\n${body}`
+  assert.deepEqual(downgrades(bs(''), bs('', false)), ['browser_shield.enabled: true -> false'])
+  assert.deepEqual(downgrades(bs('  strictness: aggressive\n'), bs('  strictness: standard\n')), ['browser_shield.strictness: aggressive -> standard'])
+  assert.deepEqual(downgrades(bs('  strictness: minimal\n'), bs('  strictness: aggressive\n')), [])
+  assert.deepEqual(downgrades(bs('  oversize_action: block\n'), bs('  oversize_action: scan_head\n')), ['browser_shield.oversize_action: block -> scan_head'])
+  assert.deepEqual(downgrades(bs('  strictness: minimal\n  oversize_action: scan_head\n'), bs('  strictness: minimal\n  oversize_action: warn\n')), ['browser_shield.oversize_action: scan_head -> warn'])
+  assert.deepEqual(downgrades(bs('  strip_hidden_traps: true\n  inject_fingerprint_shims: true\n'), bs('  strip_hidden_traps: false\n  inject_fingerprint_shims: false\n')), [
+    'browser_shield.strip_hidden_traps: true -> false',
+    'browser_shield.inject_fingerprint_shims: true -> false',
+  ])
+  assert.deepEqual(downgrades(bs('  exempt_domains: [go.dev]\n  tracking_domains: [t.example, px.example]\n'), bs('  exempt_domains: [go.dev, shop.example]\n  tracking_domains: [t.example]\n')), [
+    'browser_shield.exempt_domains: added shop.example',
+    'browser_shield.tracking_domains: removed px.example',
+  ])
+  // off in both: nothing it does changes
+  assert.deepEqual(downgrades(bs('  strictness: aggressive\n', false), bs('  strictness: minimal\n', false)), [])
 })
