@@ -1,15 +1,27 @@
 import type {Hook} from '@oclif/core'
 import {closest} from 'fastest-levenshtein'
 import {emitErrorReport, report} from '../cli/error-output.js'
+import {commandWithStrayArguments} from '../cli/stray-argument.js'
 
 /**
  * Unknown command: one line with the closest command ("did you mean"), the same on a terminal
  * and in a script (no prompt), exit 127 as a shell does; a JSON object under --json.
  */
 const hook: Hook<'command_not_found'> = async function (opts) {
+  // oclif drops as many words from argv as the id has parts, and an argument holding a colon
+  // (`127.0.0.1:8888`) adds parts: the process's own arguments still hold a --json given after it.
+  const json = (opts.argv ?? []).includes('--json') || beforeDoubleDash(process.argv.slice(2)).includes('--json')
+  // `check pipelock.yaml`: a command that takes no arguments, given one. Answered as the parser
+  // answers an unexpected argument (USAGE, exit 2), without the value: a flag name left out puts
+  // the flag's value there, and that may be a key or a token.
+  const stray = commandWithStrayArguments(opts.id, opts.config)
+  if (stray !== undefined) {
+    const name = stray.id.replaceAll(':', ' ')
+    emitErrorReport(report('USAGE', `Unexpected argument: ${name} takes no arguments`, `see ${opts.config.bin} ${name} --help`), json)
+    process.exit(process.exitCode)
+  }
   const ids = [...opts.config.commands.filter((c) => !c.hidden).map((c) => c.id), ...opts.config.topics.filter((t) => !t.hidden).map((t) => t.name)]
   const words = opts.id.split(':')
-  const json = (opts.argv ?? []).includes('--json')
   // A command of the reference's CLI that this one does not have: say why, rather than suggest a
   // look-alike (`license keygen` is not `keygen`).
   const absent = ABSENT.find(([spellings]) => spellings.includes(words[0] as string))
@@ -30,6 +42,12 @@ const hook: Hook<'command_not_found'> = async function (opts) {
     json,
   )
   process.exit(process.exitCode)
+}
+
+/** The arguments before `--` (after it they belong to a wrapped command). */
+function beforeDoubleDash(argv: readonly string[]): readonly string[] {
+  const end = argv.indexOf('--')
+  return end === -1 ? argv : argv.slice(0, end)
 }
 
 /** A word that can name a command or a topic. */

@@ -119,6 +119,47 @@ test('unknown command: did-you-mean on one line, exit 127, JSON under --json', (
   assert.ok(!typo.stderr.includes('hunter2'), typo.stderr)
 })
 
+test('an argument after a command that takes none: USAGE, exit 2, the value not shown; text and --json', () => {
+  // oclif folds the word into the command id (`check:pipelock.yaml`); it is a usage error of the command, not an unknown one.
+  const cases: Array<[string[], string]> = [
+    [['check', 'pipelock.yaml'], 'check'],
+    [['audit', 'score', 'pipelock.yaml'], 'audit score'],
+    [['learn', 'compile', 'sk-ant-api03-secretvalue'], 'learn compile'],
+    [['healthcheck', '127.0.0.1:8888'], 'healthcheck'],
+    [['check', 'a', 'b'], 'check'],
+  ]
+  for (const [argv, name] of cases) {
+    const r = runCli(argv)
+    assert.equal(r.status, 2, argv.join(' '))
+    assert.equal(r.stdout, '')
+    assert.equal(r.stderr, `Unexpected argument: ${name} takes no arguments [USAGE]; hint: see pipelock ${name} --help\n`)
+    const j = runCli([...argv, '--json'])
+    assert.equal(j.status, 2, argv.join(' '))
+    assert.equal(j.stderr, '')
+    assert.equal(j.stdout, JSON.stringify({error: {code: 'USAGE', message: `Unexpected argument: ${name} takes no arguments`, exit: 2, hint: `see pipelock ${name} --help`}}) + '\n')
+  }
+  // The same mistake with the flag first is the parser's (the same code, exit and hint).
+  const first = runCli(['check', '--json', 'extra'])
+  assert.equal(first.status, 2)
+  assert.deepEqual(JSON.parse(first.stdout), {error: {code: 'USAGE', message: 'Unexpected argument: extra', exit: 2, hint: 'see pipelock check --help'}})
+  // --help (or help) with the stray argument shows the command's help, as `keygen a b --help` does.
+  const help = runCli(['check', 'pipelock.yaml', '--help'])
+  assert.equal(help.status, 0, help.stderr)
+  assert.equal(help.stdout, runCli(['check', '--help']).stdout)
+  assert.equal(runCli(['help', 'audit', 'score', 'x']).stdout, runCli(['audit', 'score', '--help']).stdout)
+  // A typo of the command itself is still an unknown command, its next word not shown.
+  const typo = runCli(['lern', 'compile'])
+  assert.equal(typo.status, 127)
+  assert.equal(typo.stderr, '"lern …" is not a pipelock command; did you mean "learn"? [COMMAND_NOT_FOUND]; hint: run pipelock help for the list of commands\n')
+  const typoJson = runCli(['lern', 'compile', 'sk-ant-api03-secretvalue', '--json'])
+  assert.equal(typoJson.status, 127)
+  assert.equal(typoJson.stdout, JSON.stringify({error: {code: 'COMMAND_NOT_FOUND', message: '"lern …" is not a pipelock command; did you mean "learn"?', exit: 127, hint: 'run pipelock help for the list of commands'}}) + '\n')
+  // --json after an argument holding a colon (oclif counts its parts as command words) is still seen.
+  const colon = runCli(['verfy-receipt', 'https://user:hunter2@example.com/x', '--json'])
+  assert.equal(colon.status, 127)
+  assert.equal(colon.stdout, JSON.stringify({error: {code: 'COMMAND_NOT_FOUND', message: '"verfy-receipt …" is not a pipelock command; did you mean "verify-receipt"?', exit: 127, hint: 'run pipelock help for the list of commands'}}) + '\n')
+})
+
 test('session --api-url X list: the flag before the subcommand reaches the command', () => {
   const r = runCli(['session', '--api-url', 'http://127.0.0.1:1', '--api-token', 't', 'list'])
   // the flags were parsed by `session list` (not the topic help): it tried the URL and failed
