@@ -45,9 +45,7 @@ export async function runProxy(flags: RunFlags, argv: readonly string[], version
     version,
     env: process.env,
     stderr: (line) => process.stderr.write(line + '\n'),
-    // With an agent launched, the agent owns stdout: the audit log goes to stderr.
-    stdout: {write: (line) => void (argv.length > 0 ? process.stderr : process.stdout).write(line)},
-    stdoutIsTty: process.stdout.isTTY === true,
+    ...auditLogOutput(argv.length > 0, process.stdout, process.stderr),
     ...captureRunOptions(flags['capture-output'], flags['capture-duration'], flags['capture-raw'], flags['capture-escrow-public-key']),
     ...(flags['change-note'] !== undefined ? {changeNote: flags['change-note']} : {}),
   })
@@ -77,6 +75,20 @@ export async function runProxy(flags: RunFlags, argv: readonly string[], version
   const kill = setTimeout(() => agent.signal('SIGKILL'), 5000)
   process.exitCode = await agent.exited
   clearTimeout(kill)
+}
+
+/**
+ * Where the audit log's stdout lines go, and whether that stream is a terminal (`logging.format:
+ * text` colours only then). With an agent launched, the agent owns stdout and the log goes to
+ * stderr: colour follows stderr, so `2>pipelock.log` from a terminal gets no escape codes.
+ */
+export function auditLogOutput(
+  agentLaunched: boolean,
+  stdout: {write: (s: string) => unknown; isTTY?: boolean},
+  stderr: {write: (s: string) => unknown; isTTY?: boolean},
+): {stdout: {write: (line: string) => void}; stdoutIsTty: boolean} {
+  const stream = agentLaunched ? stderr : stdout
+  return {stdout: {write: (line) => void stream.write(line)}, stdoutIsTty: stream.isTTY === true}
 }
 
 /** mcp.md §2.9: the MCP firewall is loaded only when the listener is asked for. */

@@ -55,7 +55,7 @@ export interface RunOptions {
   readonly stderr: (line: string) => void
   /** Where the audit log goes when `logging.output` is stdout/both. */
   readonly stdout: AuditWriter
-  /** Whether that stdout is a terminal (`logging.format: text` colours only then, §7.1). */
+  /** Whether the stream behind `stdout` is a terminal (`logging.format: text` colours only then, §7.1). */
   readonly stdoutIsTty?: boolean
   /** Further consumers of every request's Decision (flight recorder, capture) — hook point for later phases. */
   readonly sinks?: readonly DecisionSink[]
