@@ -6,7 +6,7 @@ import path from 'node:path'
 import type {JsonObject} from '../../src/plugins/canonical/index.js'
 import {loadContract} from '../../src/plugins/contracts/index.js'
 import {keyPairFromSeed, sha256} from '../../src/plugins/signing/index.js'
-import {runCli} from '../helpers/cli.js'
+import {runCli, runCliAsync} from '../helpers/cli.js'
 import {repoPath, vectorPath} from '../helpers/vectors.js'
 
 const GOLDEN_PUB = keyPairFromSeed(sha256('pipelock-golden-deterministic-signer')).publicKey.toString('hex')
@@ -66,6 +66,27 @@ test('interactive ratify through piped stdin: prompts on stdout, decisions appli
     assert.equal(short.status, 1)
     assert.equal(short.stderr, `learn ratify: the answers ended at rule 2 of ${n}; nothing was written [RATIFY_DECISION_INVALID]; hint: give one answer per rule: e, c or r (a repeats the previous answer for every remaining rule)\n`)
     assert.equal(existsSync(path.join(dir, 'short.yaml')), false)
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+})
+
+test('interactive ratify with stdin that gives nothing (an empty pipe, /dev/null in CI): says so and names the ways out, nothing written', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pipelock-e2e-ratify-'))
+  try {
+    const c = copy(dir, repoPath('goldens', 'multi-hour', 'contract.yaml'))
+    const args = ['learn', 'ratify', '--candidate', c, '--contract-key', GOLDEN_PUB, '--interactive', '--deterministic', '--out', path.join(dir, 'out.yaml')]
+    const want = 'learn ratify: stdin gave no answers (it is not a terminal); nothing was written [RATIFY_DECISION_INVALID]; hint: pipe one answer per rule (e, c or r), or run without --interactive to enforce every rule (add --accept-low-confidence if a rule is low-confidence)\n'
+    // runCli: an empty pipe; runCliAsync: stdin is /dev/null
+    for (const r of [runCli(args), await runCliAsync(args)]) {
+      assert.equal(r.status, 1)
+      assert.equal(r.stderr, want)
+      // the first rule's card was shown, and only it
+      assert.equal(r.stdout.split('[e]nforce [c]apture-only [r]eject > ').length, 2)
+      assert.ok(r.stdout.startsWith('\nRule 1/'), r.stdout)
+    }
+    assert.equal(existsSync(path.join(dir, 'out.yaml')), false)
+    assert.equal(existsSync(path.join(dir, 'ratification-receipts.jsonl')), false)
   } finally {
     rmSync(dir, {recursive: true, force: true})
   }
