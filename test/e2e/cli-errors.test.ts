@@ -1,9 +1,10 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {readFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {runCli} from '../helpers/cli.js'
-import {repoPath} from '../helpers/vectors.js'
+import {repoPath, vectorPath} from '../helpers/vectors.js'
 
 // Exact output of the CLI's error paths (docs/errors.md): one line with [CODE] and a hint on
 // stderr, or one JSON object on stdout under --json, with the same exit status.
@@ -158,6 +159,33 @@ test('an argument after a command that takes none: USAGE, exit 2, the value not 
   const colon = runCli(['verfy-receipt', 'https://user:hunter2@example.com/x', '--json'])
   assert.equal(colon.status, 127)
   assert.equal(colon.stdout, JSON.stringify({error: {code: 'COMMAND_NOT_FOUND', message: '"verfy-receipt …" is not a pipelock command; did you mean "verify-receipt"?', exit: 127, hint: 'run pipelock help for the list of commands'}}) + '\n')
+})
+
+test('exit 1 of a gate under --json: a result object when the check ran and failed, the error object when the input could not be read (errors.md)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pipelock-e2e-gate-'))
+  try {
+    const receipts = vectorPath('receipts')
+    const key = (JSON.parse(readFileSync(path.join(receipts, 'test-key.json'), 'utf8')) as {public_key_hex: string}).public_key_hex
+    const gates: Array<[string, string[], string[], (out: Record<string, unknown>) => void]> = [
+      ['verify-receipt', ['verify-receipt', path.join(receipts, 'broken-chain.jsonl'), '--key', key, '--json'], ['verify-receipt', path.join(dir, 'nope.jsonl'), '--key', key, '--json'], (o) => assert.equal(o.verdict, 'invalid')],
+      ['audit packet verify', ['audit', 'packet', 'verify', path.join(dir, 'pkt'), '--key', key, '--json'], ['audit', 'packet', 'verify', path.join(dir, 'nope'), '--json'], (o) => assert.equal((o.evidenceFailure as {verdict: string}).verdict, 'invalid')],
+      ['check', ['check', '--config', path.join(dir, 'ok.yaml'), '--url', 'https://pastebin.com/x', '--json'], ['check', '--config', path.join(dir, 'nope.yaml'), '--json'], (o) => assert.equal((o.url as {allowed: boolean}).allowed, false)],
+    ]
+    writeFileSync(path.join(dir, 'ok.yaml'), 'mode: balanced\n')
+    assert.equal(runCli(['audit', 'packet', 'build', '--chain', path.join(receipts, 'broken-chain.jsonl'), '--key', key, '--out', path.join(dir, 'pkt')]).status, 1)
+    for (const [name, failed, unread, says] of gates) {
+      const f = runCli(failed)
+      assert.equal(f.status, 1, `${name}: ${f.stderr}`)
+      const result = JSON.parse(f.stdout) as Record<string, unknown>
+      assert.equal(result.error, undefined, name)
+      says(result)
+      const u = runCli(unread)
+      assert.equal(u.status, 1, `${name}: ${u.stderr}`)
+      assert.equal((JSON.parse(u.stdout) as {error: {code: string; exit: number}}).error.code, 'FILE_NOT_FOUND', name)
+    }
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
 })
 
 test('session --api-url X list: the flag before the subcommand reaches the command', () => {
