@@ -13,7 +13,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {request} from 'undici'
-import {spawnMcpProxy} from './mcp-drive.js'
+import {liveMcpProxy} from './mcp-drive.js'
 
 const call = (id: number, name: string): string => `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"${name}","arguments":{}}}`
 const done = (id: number, name: string): string => `{"jsonrpc":"2.0","id":${id},"result":{"content":[{"type":"text","text":"${name} done"}]}}`
@@ -53,17 +53,7 @@ describe('mcp proxy --upstream http://: a POST whose SSE answer the server holds
   })
 
   function bridge(yaml: string) {
-    const cfg = path.join(dir, `${Math.random().toString(36).slice(2)}.yaml`)
-    writeFileSync(cfg, yaml, {mode: 0o600})
-    const w = spawnMcpProxy(['--config', cfg, '--upstream', url], {PATH: process.env.PATH ?? ''})
-    const lines = (): string[] => w.out().split('\n').filter((l) => l !== '')
-    const until = async (f: () => boolean): Promise<void> => {
-      const deadline = Date.now() + 15_000
-      while (!f() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
-      assert.ok(f(), `stdout:\n${w.out()}\nstderr:\n${w.err()}`)
-    }
-    const send = (line: string): void => void w.p.stdin.write(line + '\n')
-    return {w, lines, until, send}
+    return liveMcpProxy(dir, yaml, ['--upstream', url])
   }
 
   it('the kill switch: the held call gets the kill-switch error at once and its POST is aborted; the bridge goes on', async () => {

@@ -17,7 +17,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {request} from 'undici'
-import {spawnMcpProxy} from './mcp-drive.js'
+import {liveMcpProxy} from './mcp-drive.js'
 
 /** Holds its answer to tools/call `slow` (saying so on stderr) until its next message, then answers both, in order. */
 const SERVER = `
@@ -80,17 +80,7 @@ after(() => rmSync(dir, {recursive: true, force: true}))
 
 /** The wrap over the slow server with `yaml` as its config: its stdin, its stdout lines and stderr, a wait on them. */
 function wrap(yaml: string, server = 'server.mjs') {
-  const cfg = path.join(dir, `${Math.random().toString(36).slice(2)}.yaml`)
-  writeFileSync(cfg, yaml, {mode: 0o600})
-  const w = spawnMcpProxy(['--config', cfg, '--', process.execPath, path.join(dir, server)], {PATH: process.env.PATH ?? ''})
-  const lines = (): string[] => w.out().split('\n').filter((l) => l !== '')
-  const until = async (f: () => boolean): Promise<void> => {
-    const deadline = Date.now() + 15_000
-    while (!f() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
-    assert.ok(f(), `stdout:\n${w.out()}\nstderr:\n${w.err()}`)
-  }
-  const send = (line: string): void => void w.p.stdin.write(line + '\n')
-  return {w, lines, until, send}
+  return liveMcpProxy(dir, yaml, ['--', process.execPath, path.join(dir, server)])
 }
 
 /** The error object of the answer to `id` among `lines`. */
