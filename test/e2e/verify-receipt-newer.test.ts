@@ -7,7 +7,7 @@
  * `crit` does not name is still refused (receipts.md §9.1).
  */
 import assert from 'node:assert/strict'
-import {mkdtempSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {describe, test} from 'node:test'
@@ -140,5 +140,35 @@ describe('verify-receipt on v2 chains from newer releases', () => {
     const r = runCli(['verify-receipt', one, '--key', pub])
     assert.equal(r.status, 4, r.stdout + r.stderr)
     assert.equal(r.stdout, `NOT VERIFIABLE BY THIS VERSION: ${one}: not verifiable by this version: unknown critical extension "x_attestation"\n`)
+  })
+
+  test('audit packet build and verify, and audit report: exit 4 on the same evidence, as verify-receipt', () => {
+    const f = write('newer-audit.jsonl', chain(NEWER))
+    const out = path.join(dir, 'packet-newer')
+    const first = `chain_seq 3: not verifiable by this version: unknown critical extension "x_attestation"`
+    const b = runCli(['audit', 'packet', 'build', '--chain', f, '--key', pub, '--out', out])
+    assert.deepEqual(b, {
+      status: 4,
+      stdout: `audit packet: ${out} (verifier verdict error, 5 decisions)\n`,
+      stderr: `audit packet build: the evidence is not verifiable by this version (verdict error): 1 receipt(s) not verifiable by this version (unknown critical extension x_attestation); the first: ${first}\n`,
+    })
+    const v = runCli(['audit', 'packet', 'verify', out, '--key', pub])
+    assert.equal(v.status, 4, v.stdout + v.stderr)
+    assert.equal(v.stderr, '')
+    assert.equal(
+      v.stdout.split('\n').slice(0, 2).join('\n'),
+      `PACKET RECORDS FAILED EVIDENCE: ${out} (verdict error, 5 receipts)\n` +
+        `  verifier verdict is "error": 1 receipt(s) not verifiable by this version (unknown critical extension x_attestation); the first: ${first}`,
+    )
+    // any other problem is a broken packet: exit 1, whatever the evidence needs
+    writeFileSync(path.join(out, 'summary.md'), readFileSync(path.join(out, 'summary.md'), 'utf8') + 'edited\n')
+    assert.equal(runCli(['audit', 'packet', 'verify', out, '--key', pub]).status, 1)
+    const html = path.join(dir, 'newer.html')
+    const r = runCli(['audit', 'report', '--chain', f, '--key', pub, '--out', html])
+    assert.deepEqual(r, {
+      status: 4,
+      stdout: `audit report: ${html} (verdict not_verifiable, 5 decisions, 0 blocks)\n`,
+      stderr: `audit report: the evidence did not verify (verdict not_verifiable): ${f}:4: ${first}; a newer pipelock verifies it\n`,
+    })
   })
 })

@@ -4,7 +4,7 @@ import {writeOutputFile} from '../../cli/output-file.js'
 import {verifyingWork} from '../../cli/verify-work.js'
 import {endorsementRequest, evidenceKeyFlags, evidenceSourceFlags, givenSession, keyRingRequest} from '../../cli/evidence-flags.js'
 import {formatGoTime, fromEpochNanos, systemClock} from '../../plugins/canonical/index.js'
-import {collectReportData, EXIT_NO_KEY_GIVEN, renderReportHtml, unusedKeyWarnings, V2_UNCHECKED_LINE, v2SignaturesUnchecked, type EvidenceReportData} from '../../plugins/audit/index.js'
+import {collectReportData, EXIT_NO_KEY_GIVEN, EXIT_NOT_VERIFIABLE, renderReportHtml, unusedKeyWarnings, V2_UNCHECKED_LINE, v2SignaturesUnchecked, type EvidenceReportData} from '../../plugins/audit/index.js'
 import {printable} from '../../plugins/errors/index.js'
 
 /** The report's file mode: the audit packet's (owner and group), never readable by others. */
@@ -20,7 +20,7 @@ function failureReason(d: EvidenceReportData): string {
 
 export default class AuditReport extends BaseCommand {
   static override summary = 'Write a self-contained HTML evidence report for people (offline, inline SVG)'
-  static override description = `Verifies the evidence (as verify-receipt does) and writes one HTML file an auditor opens in any browser, offline: verdict banner, decisions over time by verdict, top hosts and block reasons, contract generations and lifecycle events, and every block with its receipt id. --json prints the numbers the page shows. A named --key that no receipt used (a mistyped ID) is a warning on stderr and is listed in --json as unusedKeys. The file is written mode 0640 (it quotes the evidence). Exit status: 0 when the evidence verifies (v1 receipts without a key: against the key each carries, as verify-receipt), 1 when it does not, 3 when it holds v2 receipts and no key was given (their signatures were not checked: NO KEY GIVEN, as verify-receipt). The report is written either way, and stderr says why the evidence did not verify or which flags to pass.`
+  static override description = `Verifies the evidence (as verify-receipt does) and writes one HTML file an auditor opens in any browser, offline: verdict banner, decisions over time by verdict, top hosts and block reasons, contract generations and lifecycle events, and every block with its receipt id. --json prints the numbers the page shows. A named --key that no receipt used (a mistyped ID) is a warning on stderr and is listed in --json as unusedKeys. The file is written mode 0640 (it quotes the evidence). Exit status: 0 when the evidence verifies (v1 receipts without a key: against the key each carries, as verify-receipt), 1 when it does not, 3 when it holds v2 receipts and no key was given (their signatures were not checked: NO KEY GIVEN, as verify-receipt), 4 when a v2 receipt lists in crit an extension this version does not implement (NOT VERIFIABLE BY THIS VERSION, as verify-receipt). The report is written either way, and stderr says why the evidence did not verify or which flags to pass.`
 
   static override examples = [
     {description: 'Report on a recorder directory, pinned to the receipt key', command: '<%= config.bin %> audit report --chain /var/lib/pipelock/recorder --key receipt.pub --out report.html'},
@@ -57,7 +57,8 @@ export default class AuditReport extends BaseCommand {
     } else if (!data.valid) {
       // the report is written (its banner shows the failure), but the exit status alone does not say why
       this.err(printable(`audit report: the evidence did not verify (verdict ${data.verdict}): ${failureReason(data)}`))
-      process.exitCode = 1
+      // not broken, but not a pass either: some receipts need a newer pipelock (verify-receipt's 4)
+      process.exitCode = data.verdict === 'not_verifiable' ? EXIT_NOT_VERIFIABLE : 1
     }
     return data
   }

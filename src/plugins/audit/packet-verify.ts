@@ -62,6 +62,12 @@ export interface PacketVerifyResult {
    * as verify-receipt says of the same evidence. Absent when evidence.jsonl was not verified.
    */
   signaturesChecked?: boolean
+  /**
+   * Set when evidence.jsonl verifies as `not_verifiable` (a v2 receipt's `crit` names an extension
+   * this version does not implement), which build records as `error`: when that is the packet's
+   * only problem, it is not broken but needs a newer pipelock (exit 4, as verify-receipt).
+   */
+  notVerifiable?: true
 }
 
 /** Verdicts under which the evidence a packet holds did not verify. */
@@ -153,6 +159,7 @@ export async function verifyAuditPacket(dir: string, keys: KeyRingRequest = {}, 
     if (report.kind === 'evidence_set') {
       const root = report.actionReceipts.rootHash ?? report.evidenceReceipts.rootHash
       const verdict = packetVerdict(report.verdict)
+      if (report.verdict === 'not_verifiable') result.notVerifiable = true
       result.recomputed = {verdict, ...(root === undefined ? {} : {rootHash: `sha256:${root}`}), receiptCount: report.receiptCount}
       // a chain that changes key where no endorsement was given: say which piece is missing
       const hint = report.failure?.unendorsedRotation === true && endorsements.length === 0 ? ' (the evidence changes receipt key here: pass the rotation endorsement it was built with, --rotation-endorsement FILE)' : ''

@@ -242,15 +242,21 @@ export function v2SignaturesUnchecked(report: EvidenceSetReport): boolean {
 /** The exit status of evidence whose v2 signatures were not checked (docs/receipts.md, "Exit status"). */
 export const EXIT_NO_KEY_GIVEN = 3
 
+/**
+ * The exit status of evidence this version cannot verify (a v2 receipt's `crit` names an unknown
+ * extension; every other check passed): verify-receipt, audit packet build/verify and audit report.
+ */
+export const EXIT_NOT_VERIFIABLE = 4
+
 /** The exit status of a verification (documented in docs/receipts.md, "Exit status"). */
 export function verifyExitStatus(report: VerifyEvidenceReport): number {
   if (report.kind === 'endorsement_error') return 1
   if (report.kind === 'evidence_set') {
-    if (report.verdict === 'not_verifiable') return 4
+    if (report.verdict === 'not_verifiable') return EXIT_NOT_VERIFIABLE
     if (v2SignaturesUnchecked(report)) return EXIT_NO_KEY_GIVEN
     return report.valid ? 0 : 1
   }
-  if (report.kind === 'evidence_receipt_v2' && report.unsupportedCritical !== undefined) return 4
+  if (report.kind === 'evidence_receipt_v2' && report.unsupportedCritical !== undefined) return EXIT_NOT_VERIFIABLE
   if (report.kind === 'evidence_receipt_v2' && evidenceUnkeyed(report)) return EXIT_NO_KEY_GIVEN
   return report.valid ? 0 : 1
 }

@@ -3,7 +3,7 @@ import {BaseCommand} from '../../../cli/base-command.js'
 import {endorsementRequest, evidenceKeyFlags, evidenceSourceFlags, givenSession, keyRingRequest} from '../../../cli/evidence-flags.js'
 import {verifyingWork} from '../../../cli/verify-work.js'
 import {systemClock} from '../../../plugins/canonical/index.js'
-import {buildAuditPacket, EXIT_NO_KEY_GIVEN, unusedKeyWarnings, V2_UNCHECKED_LINE, v2SignaturesUnchecked, type PacketBuildResult} from '../../../plugins/audit/index.js'
+import {buildAuditPacket, EXIT_NO_KEY_GIVEN, EXIT_NOT_VERIFIABLE, unusedKeyWarnings, V2_UNCHECKED_LINE, v2SignaturesUnchecked, type PacketBuildResult} from '../../../plugins/audit/index.js'
 import {printable} from '../../../plugins/errors/index.js'
 
 export default class AuditPacketBuild extends BaseCommand {
@@ -13,7 +13,7 @@ packet.json (schema pipelock.audit_packet.v0), summary.md, evidence.jsonl (the v
 
 The verdict is "valid" only with a pinned key; without one it is "self_consistent_only" (v2 receipts need a key: without one their signatures are not checked). Across a receipt key rotation: a recorder directory's rotation-<n>.json are used as found,
 --rotation-endorsement names others. The packet cannot hold them (its four files are fixed):
-verifier.txt is what verify-receipt evidence.jsonl --rotation-endorsement FILE prints, and audit packet verify needs the same files. Posture comes from --config (the config the proxy ran with) or, without it, the built-in defaults; what pipelock cannot observe about the host is recorded as "unknown". Exit status: 0 when the verdict is valid, or self_consistent_only over v1 receipts only (each checked against the key it carries); 1 when it is invalid or error (the packet is written either way and records the verifier's error; the reason is on stderr); 3 when the evidence holds v2 receipts and no key was given (self_consistent_only, but their signatures were not checked: stderr says which flags to pass).`
+verifier.txt is what verify-receipt evidence.jsonl --rotation-endorsement FILE prints, and audit packet verify needs the same files. Posture comes from --config (the config the proxy ran with) or, without it, the built-in defaults; what pipelock cannot observe about the host is recorded as "unknown". Exit status: 0 when the verdict is valid, or self_consistent_only over v1 receipts only (each checked against the key it carries); 1 when it is invalid or error (the packet is written either way and records the verifier's error; the reason is on stderr); 3 when the evidence holds v2 receipts and no key was given (self_consistent_only, but their signatures were not checked: stderr says which flags to pass); 4 when a v2 receipt lists in crit an extension this version does not implement (the packet records verdict error; every other check passed: a newer pipelock verifies it), as verify-receipt.`
 
   static override examples = [
     {description: 'Packet for a recorder directory, pinned to the receipt key', command: '<%= config.bin %> audit packet build --chain /var/lib/pipelock/recorder --key receipt.pub --config pipelock.yaml --out ./packet'},
@@ -52,7 +52,11 @@ verifier.txt is what verify-receipt evidence.jsonl --rotation-endorsement FILE p
     // a key given by name that no receipt used: the verdict rests on other keys (a mistyped id)
     for (const w of unusedKeyWarnings(r.verification.unusedKeys, flags.roster !== undefined)) this.err(printable(w))
     const v = r.packet.verifier
-    if (v.verdict !== 'valid' && v.verdict !== 'self_consistent_only') {
+    if (r.verification.verdict === 'not_verifiable') {
+      // Nothing is broken, but some receipts need a newer pipelock: verify-receipt's status, not 1.
+      this.err(`audit packet build: the evidence is not verifiable by this version (verdict ${v.verdict}): ${printable(v.error ?? '')}`)
+      process.exitCode = EXIT_NOT_VERIFIABLE
+    } else if (v.verdict !== 'valid' && v.verdict !== 'self_consistent_only') {
       // the packet is written (it records the failure), but missing or forged evidence is no pass
       this.err(`audit packet build: the evidence did not verify (verdict ${v.verdict}): ${printable(v.error ?? '')}`)
       process.exitCode = 1
