@@ -61,6 +61,20 @@ describe('mcp_ws_listener', {timeout: 60_000}, () => {
     assertRefusesToStart('mcp_ws_listener:\n  max_connections: 5\n', refusal)
   })
 
+  it('a reload that sets it is refused by name, and says the running proxy keeps its config', async () => {
+    const proxy = await startProxy(baseConfig())
+    try {
+      writeFileSync(path.join(proxy.dir, 'pipelock.yaml'), baseConfig(set))
+      const line = 'pipelock: config reload failed: config enables a feature this version does not implement: mcp_ws_listener; reload refused (the running config stays)'
+      assert.ok(await until(async () => proxy.stderr().split('\n').includes(line), 10_000), proxy.stderr())
+      assert.doesNotMatch(proxy.stderr(), /refusing to start/)
+      // still running, on the config it started with
+      assert.equal((await rawHttp(proxy.port, {path: '/health'})).status, 200)
+    } finally {
+      await proxy.stop()
+    }
+  })
+
   it('pipelock check refuses it the same way, and accepts the defaults written out', () => {
     const dir = tempDir()
     const file = path.join(dir, 'p.yaml')

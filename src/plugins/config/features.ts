@@ -80,15 +80,16 @@ export function enabledFeatures(config: PipelockConfig): FeatureSection[] {
 
 /**
  * Throws NOT_IMPLEMENTED naming every section that the config enables but `implemented` lacks
- * (fail closed). `implemented` holds FEATURE_SECTION_NAMES entries.
+ * (fail closed). `implemented` holds FEATURE_SECTION_NAMES entries. `phase` words the outcome: a
+ * refused reload leaves the proxy running on its config, it does not refuse to start.
  */
-export function assertImplemented(config: PipelockConfig, implemented: ReadonlySet<string>): void {
+export function assertImplemented(config: PipelockConfig, implemented: ReadonlySet<string>, phase: 'start' | 'reload' = 'start'): void {
   const missing = enabledFeatures(config).filter((name) => !implemented.has(name))
   if (missing.length === 0) return
   const list = missing.join(', ')
   throw new PipelockError(
     'NOT_IMPLEMENTED',
-    `config enables ${missing.length === 1 ? 'a feature' : 'features'} this version does not implement: ${list}; refusing to start`,
+    `config enables ${missing.length === 1 ? 'a feature' : 'features'} this version does not implement: ${list}; ${phase === 'start' ? 'refusing to start' : 'reload refused (the running config stays)'}`,
     {hint: `disable ${missing.length === 1 ? 'it' : 'them'} in the config (see docs/config.md, "Implemented features")`},
   )
 }

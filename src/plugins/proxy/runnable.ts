@@ -31,7 +31,7 @@ export function assertRunnable(c: PipelockConfig, env: Readonly<Record<string, s
 }
 
 function assertOne(c: PipelockConfig, env: Readonly<Record<string, string | undefined>>, phase: RunPhase): void {
-  assertImplemented(c, RUN_ACCEPTED_FEATURES)
+  assertImplemented(c, RUN_ACCEPTED_FEATURES, phase)
   // `action: ask` needs an operator channel (the admin API); refused like an unimplemented section.
   assertAskChannel(c, env, phase)
 }
