@@ -433,7 +433,7 @@ function cidrDowngrades(name: string, c0: readonly string[], c1: readonly string
  * reload proceeds with these logged, unless the running config is strict mode (then the reload
  * is refused). An agent in both configs is compared as its merged profile; a line the global
  * comparison already gave is not repeated for it. A removed agent is compared with what its
- * traffic now resolves to.
+ * traffic now resolves to, an added one with what its traffic resolved to before.
  */
 export function reloadDowngrades(running: PipelockConfig, next: PipelockConfig): string[] {
   const out = policyDowngrades(running, next)
@@ -449,15 +449,8 @@ export function reloadDowngrades(running: PipelockConfig, next: PipelockConfig):
       // The removal is a downgrade exactly when the fallback is looser than the profile in any
       // respect the comparison of two profiles knows (policy and budget): a fallback at least as
       // strict everywhere takes the profile's traffic without loosening anything.
-      const [before, after] = [profilePolicy(running, name), profilePolicy(next, name)]
-      const lines = policyDowngrades(before.policy, after.policy)
-      const budget: string[] = []
-      budgetDowngrades(before.budget, after.budget, `agents.${name}`, budget)
-      if (lines.length + budget.length === 0) continue
       // "The default profile" is `_default`, or the base config when there is none (§2.8).
-      out.push(`agents.${name}: removed (its traffic now gets ${name === DEFAULT_PROFILE ? 'the base config' : 'the default profile'})`)
-      for (const d of lines) if (!global.has(d)) out.push(`agents.${name}: ${d}`)
-      out.push(...budget)
+      trafficMoved(running, next, name, `removed (its traffic now gets ${fallbackName(name)})`, global, out)
       continue
     }
     for (const d of policyDowngrades(mergeProfile(running, p0), mergeProfile(next, p1))) {
@@ -471,7 +464,36 @@ export function reloadDowngrades(running: PipelockConfig, next: PipelockConfig):
       cidrDowngrades(name, p0.source_cidrs ?? [], p1.source_cidrs ?? [], looser, out)
     }
   }
+  // An added profile takes over the clients that name it (by a header, the default identity) or
+  // that its `source_cidrs` bind: before the reload they got the fallback. The reverse of a
+  // removal, compared the same way: a downgrade when the new profile is looser than that fallback.
+  for (const name of Object.keys(next.agents).filter((n) => !Object.hasOwn(running.agents, n)).sort()) {
+    trafficMoved(running, next, name, `added (looser than ${fallbackName(name)} its clients got before)`, global, out)
+  }
   return out
+}
+
+/** What traffic falls back to when the profile `name` is not there. */
+function fallbackName(name: string): string {
+  return name === DEFAULT_PROFILE ? 'the base config' : 'the default profile'
+}
+
+/**
+ * The traffic of the profile `name` resolves to something else after the reload (a removed
+ * profile's to the fallback, an added one's from the fallback). A downgrade exactly when what it
+ * gets now is looser than what it got before in any respect the comparison of two profiles knows
+ * (policy and budget): `agents.<name>: <how>`, then each looser respect (a line the global
+ * comparison already gave is not repeated). At least as strict everywhere: nothing.
+ */
+function trafficMoved(running: PipelockConfig, next: PipelockConfig, name: string, how: string, global: ReadonlySet<string>, out: string[]): void {
+  const [before, after] = [profilePolicy(running, name), profilePolicy(next, name)]
+  const lines = policyDowngrades(before.policy, after.policy)
+  const budget: string[] = []
+  budgetDowngrades(before.budget, after.budget, `agents.${name}`, budget)
+  if (lines.length + budget.length === 0) return
+  out.push(`agents.${name}: ${how}`)
+  for (const d of lines) if (!global.has(d)) out.push(`agents.${name}: ${d}`)
+  out.push(...budget)
 }
 
 /**

@@ -314,3 +314,44 @@ test('Browser Shield: turned off or made less aggressive while on', () => {
   // off in both: nothing it does changes
   assert.deepEqual(downgrades(bs('  strictness: aggressive\n', false), bs('  strictness: minimal\n', false)), [])
 })
+
+test('an added agent profile: a downgrade when it is looser than the default profile its clients got before', () => {
+  const base = 'mode: strict\napi_allowlist: [api.example]\nfetch_proxy: {monitoring: {max_requests_per_minute: 10}}\n'
+  // named by a header (no source_cidrs): those clients got the base config before
+  const loose = '  shop:\n    mode: balanced\n    api_allowlist: [api.example, shop.example]\n    rate_limit: {max_requests_per_minute: 60}\n'
+  assert.deepEqual(downgrades(base, `${base}agents:\n${loose}`), [
+    'agents.shop: added (looser than the default profile its clients got before)',
+    'agents.shop: mode: strict -> balanced',
+    'agents.shop: api_allowlist: added shop.example',
+    'agents.shop: fetch_proxy.monitoring.max_requests_per_minute: 10 -> 60',
+  ])
+  // bound by new source_cidrs, looser in the budget only: the _default those clients had set one
+  const def = '  _default:\n    budget: {max_requests_per_session: 50}\n'
+  const bound = '  shop:\n    source_cidrs: ["10.1.0.0/16"]\n    budget: {max_requests_per_session: 500}\n'
+  assert.deepEqual(downgrades(`${base}agents:\n${def}`, `${base}agents:\n${def}${bound}`), [
+    'agents.shop: added (looser than the default profile its clients got before)',
+    'agents.shop.budget.max_requests_per_session: 50 -> 500',
+  ])
+  // at least as strict as that fallback in every compared respect: no downgrade
+  const strict = '  shop:\n    source_cidrs: ["10.1.0.0/16"]\n    rate_limit: {max_requests_per_minute: 5}\n    budget: {max_requests_per_session: 20}\n'
+  assert.deepEqual(downgrades(`${base}agents:\n${def}`, `${base}agents:\n${def}${strict}`), [])
+  // a profile that sets nothing of its own gives its clients the base policy they had
+  assert.deepEqual(downgrades(base, `${base}agents:\n  bare:\n    source_cidrs: ["10.2.0.0/16"]\n`), [])
+  // _default added: every client without a profile got the base config before
+  assert.deepEqual(downgrades(base, `${base}agents:\n  _default:\n    mode: balanced\n`), [
+    'agents._default: added (looser than the base config its clients got before)',
+    'agents._default: mode: strict -> balanced',
+  ])
+  // a line the global comparison already gives is not repeated for the profile
+  assert.deepEqual(downgrades(base, `${base.replace('[api.example]', '[api.example, x.example]')}agents:\n  shop:\n    source_cidrs: ["10.1.0.0/16"]\n`), [
+    'api_allowlist: added x.example',
+    'agents.shop: added (looser than the default profile its clients got before)',
+  ])
+  // from strict mode the addition refuses the reload
+  const running = load(base).config
+  const next = load(`${base}agents:\n${loose}`).config
+  assert.match(
+    reloadRejection(running, running, next, reloadDowngrades(running, next)) ?? '',
+    /^rejected: security downgrade from strict mode \(agents\.shop: added \(looser than the default profile its clients got before\); agents\.shop: mode: strict -> balanced; /,
+  )
+})
