@@ -4,7 +4,9 @@
  * - the kill switch coming on (sentinel file) answers the waiting call at once with the error the
  *   gate gives a new call while it is on, recorded first, and aborts its POST; the bridge goes on;
  * - the session entering airlock hard answers it with `-32001 … live stream cut` and aborts it;
- * - SIGTERM ends the bridge while its client's stdin is still open.
+ * - SIGTERM ends the bridge while its client's stdin is still open;
+ * - a call held behind an `initialize` whose answer the server delays, cut there, is answered by
+ *   the cut and its POST is never sent.
  */
 import assert from 'node:assert/strict'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
@@ -25,6 +27,8 @@ describe('mcp proxy --upstream http://: a POST whose SSE answer the server holds
   /** Ids of the held calls, and of those whose POST the bridge closed. */
   const held: number[] = []
   const aborted: number[] = []
+  /** The id of every POST the server received, in order. */
+  const received: number[] = []
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'pl-mcp-http-cut-'))
     server = http.createServer((req, res) => {
@@ -33,6 +37,9 @@ describe('mcp proxy --upstream http://: a POST whose SSE answer the server holds
       req.on('data', (c: Buffer) => (body += c.toString()))
       req.on('end', () => {
         const m = JSON.parse(body)
+        received.push(m.id)
+        // The answer to initialize (and the session id it issues) is delayed until the bridge gives up.
+        if (m.method === 'initialize') return void res.on('close', () => aborted.push(m.id))
         if (m.params?.name === 'slow') {
           held.push(m.id)
           res.on('close', () => aborted.push(m.id))
@@ -78,6 +85,38 @@ describe('mcp proxy --upstream http://: a POST whose SSE answer the server holds
       // A stop signal ends it, though its stdin is still open.
       w.p.kill('SIGTERM')
       await until(() => w.p.exitCode !== null || w.p.signalCode !== null)
+    } finally {
+      w.p.kill()
+    }
+  })
+
+  it('a call held behind a delayed initialize answer: the kill switch answers it and its POST is never sent', async () => {
+    const sentinel = path.join(dir, 'kill-held')
+    held.length = 0
+    aborted.length = 0
+    received.length = 0
+    const {w, lines, until, send} = bridge(`kill_switch:\n  sentinel_file: ${sentinel}\n`)
+    const deny = (id: number): string => `{"jsonrpc":"2.0","id":${id},"error":{"code":-32004,"message":"Emergency deny-all active","data":{"block_reason":"kill_switch_active"}}}`
+    try {
+      send('{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}')
+      await until(() => received.includes(1))
+      // Decided and forwarded, but held until initialize has its answer's headers. The client's
+      // lines are decided in order: once the gate logs the line after it, call 2 is in the queue.
+      send(call(2, 'fast'))
+      send('not json')
+      await until(() => w.err().includes('pipelock: blocked notification (no response sent): invalid JSON'))
+      assert.deepEqual(received, [1])
+      writeFileSync(sentinel, '')
+      await until(() => lines().length === 2)
+      assert.deepEqual(lines(), [deny(1), deny(2)])
+      await until(() => aborted.includes(1))
+      rmSync(sentinel)
+      // A later call goes out (and is answered); the cut one never did.
+      send(call(3, 'fast'))
+      await until(() => lines().length === 3)
+      assert.equal(lines()[2], done(3, 'fast'))
+      assert.deepEqual(received, [1, 3])
+      assert.ok(!w.err().includes('upstream error'), w.err())
     } finally {
       w.p.kill()
     }

@@ -151,6 +151,14 @@ export class CallCuts {
     if (this.subjects.size === 0) this.stop()
   }
 
+  /**
+   * The cut call sent upstream as `upstreamId` was never sent after all (the transport dropped it
+   * while it was queued): no late answer is owed under that id, so none is awaited.
+   */
+  unsent(upstreamId: string): void {
+    this.cut.delete(upstreamId)
+  }
+
   /** The session cut the wrap (a transport registered with it itself): the calls out are answered; how many. */
   cutSession(cause: McpLiveCutCause): number {
     return this.cutAll((s) => liveCutDecision(this.ctx, s, cause))

@@ -9,7 +9,7 @@
  * (fix Q7); failed notifications are not answered (fix Q41); a request whose answer could not be
  * read gets `-32003` (fix). Messages the client sends behind its `initialize` are held until that
  * POST's response headers are in, so they carry the session id it issued (the reference POSTs
- * them at once, without it).
+ * them at once, without it); one cut while held is answered by the cut and never sent.
  */
 import {upstreamErrorText} from './upstream-error.js'
 import {STATUS_CODES} from 'node:http'
@@ -138,14 +138,21 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
   /**
    * POSTs one message and relays every message of the answer; `id` null = nothing to answer on
    * failure (else the client's id; `upId` the one sent). `opened` is called once the response
-   * headers are in or the request failed. A cut aborts it: the call had its answer from the cut.
+   * headers are in or the request failed. A cut aborts it (`own`, registered by the caller when
+   * the call was queued): the call had its answer from the cut, and a POST still queued then is
+   * never sent.
    */
-  async function post(body: string, id: string | null, upId: string | null, opened?: () => void): Promise<void> {
+  async function post(body: string, id: string | null, upId: string | null, own = new AbortController(), opened?: () => void): Promise<void> {
     let r: UpstreamResponse
-    const own = new AbortController()
-    if (id !== null) posts.set(id, own)
     const signal = AbortSignal.any([abort.signal, own.signal])
     try {
+      // Cut while it waited behind an initialize: answered already, so it never goes out (and
+      // the server, never asked, owes no late answer under its id).
+      if (own.signal.aborted) {
+        if (id !== null && posts.get(id) === own) posts.delete(id)
+        if (upId !== null) calls.unsent(upId)
+        return
+      }
       r = await client.send(o.upstream, 'POST', headersFor('application/json, text/event-stream'), body, signal)
       if (r.status < 300) {
         const sid = header(r.headers, 'mcp-session-id')
@@ -219,14 +226,17 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
         const forward = calls.forwarded({...d, forward: d.forward})
         const upId = forward === d.forward ? f.id : parseFrame(forward).id
         const after = initialized
+        // Known to the cuts from now on: a call cut while it is held below is dropped, not sent.
+        const own = new AbortController()
+        if (isRequest && f.id !== null) posts.set(f.id, own)
         let p: Promise<void>
         if (isRequest && f.method === 'initialize') {
           let opened = (): void => {}
           initialized = new Promise<void>((resolve) => (opened = resolve))
-          p = after.then(() => post(forward, f.id, upId, opened))
+          p = after.then(() => post(forward, f.id, upId, own, opened))
         } else {
           // Held (not read-blocking) until the initialize before it has its session id.
-          p = after.then(() => post(forward, isRequest ? f.id : null, upId))
+          p = after.then(() => post(forward, isRequest ? f.id : null, upId, own))
         }
         inflight.add(p)
         void p.finally(() => inflight.delete(p))
