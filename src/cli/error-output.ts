@@ -86,6 +86,9 @@ export function usageMessage(err: Error & {args?: {name?: string}[]}): string {
     const names = err.args.map((a) => (a.name ?? '').toUpperCase()).filter((n) => n !== '')
     return `missing required argument${names.length === 1 ? '' : 's'} ${names.join(', ')}`
   }
+  // oclif names the extra words (`Unexpected argument: sk-…`): a flag name left out puts its
+  // value there, and the line goes to terminals and CI logs; the hint names the command instead.
+  if (/^Unexpected arguments?: /.test(lines[0] ?? '')) return 'Unexpected argument: more arguments than the command takes (their values are not shown)'
   const missingFlag = (l: string): string => l.replace(/^Missing required flag ([\w-]+)$/, 'missing required flag --$1')
   if (/^The following errors? occurred:$/.test(lines[0] ?? '')) return lines.slice(1).map(missingFlag).join('; ')
   return missingFlag(lines[0] ?? err.message)

@@ -142,7 +142,11 @@ test('an argument after a command that takes none: USAGE, exit 2, the value not 
   // The same mistake with the flag first is the parser's (the same code, exit and hint).
   const first = runCli(['check', '--json', 'extra'])
   assert.equal(first.status, 2)
-  assert.deepEqual(JSON.parse(first.stdout), {error: {code: 'USAGE', message: 'Unexpected argument: extra', exit: 2, hint: 'see pipelock check --help'}})
+  assert.deepEqual(JSON.parse(first.stdout), {error: {code: 'USAGE', message: 'Unexpected argument: more arguments than the command takes (their values are not shown)', exit: 2, hint: 'see pipelock check --help'}})
+  // A command that takes arguments, given one too many: the parser's refusal, the value not shown either.
+  const extra = runCli(['keygen', 'alpha', 'sk-ant-api03-secretvalue'])
+  assert.equal(extra.status, 2)
+  assert.equal(extra.stderr, 'Unexpected argument: more arguments than the command takes (their values are not shown) [USAGE]; hint: see pipelock keygen --help\n')
   // --help (or help) with the stray argument shows the command's help, as `keygen a b --help` does.
   const help = runCli(['check', 'pipelock.yaml', '--help'])
   assert.equal(help.status, 0, help.stderr)
