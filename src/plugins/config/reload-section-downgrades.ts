@@ -4,6 +4,7 @@
  * policy and response action; Browser Shield), compared by `reloadDowngrades` next to the
  * field-by-field lists of reload-policy.ts.
  */
+import {formatSecondsZ, fromEpochNanos} from '../canonical/index.js'
 import {BUILTIN_TOOL_POLICY_RULES} from './builtin-tool-policy.js'
 import type {PipelockConfig} from './schema.js'
 
@@ -24,11 +25,6 @@ function overrideKey(o: Taint['trust_overrides'][number]): string {
   if (scope === 'source' && action === '') return `scope=source source=${source}`
   if (scope === 'action' && source === '') return `scope=action action=${action}`
   return `scope=${scope} source=${source} action=${action}`
-}
-
-/** Go's `time.RFC3339` of a UTC instant: whole seconds, `Z`. */
-function rfc3339Utc(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z')
 }
 
 /** The latest expiry per override key (an override can be listed twice; the later one decides). */
@@ -65,7 +61,7 @@ export function taintDowngrades(t0: Taint, t1: Taint, out: string[]): void {
   for (const [key, at] of latestExpiry(t1.trust_overrides)) {
     const was = before.get(key)
     if (was === undefined) loosened.push(key)
-    else if (at > was) loosened.push(`${key} expires_at=${rfc3339Utc(at)}`)
+    else if (at > was) loosened.push(`${key} expires_at=${formatSecondsZ(fromEpochNanos(BigInt(at) * 1_000_000n))}`)
   }
   if (loosened.length > 0) out.push(`taint trust overrides added: ${loosened.join(', ')}`)
 }
