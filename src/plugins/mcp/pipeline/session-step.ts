@@ -5,6 +5,7 @@
  * session); the pipeline only calls these methods at their place in the one gate order:
  * kill switch → on-entry recovery → scanners → `block_all` / upgrade → CEE → contract → mode.
  */
+import type {LiveCutCause} from '../../sessions/index.js'
 
 /** Adaptive signals MCP traffic raises (runtime §14.2 points). */
 export type McpSignal = 'block' | 'near_miss' | 'strip'
@@ -58,10 +59,10 @@ export interface McpSessionHandle {
 
 /**
  * What cut a live MCP stream: the operator's reset or terminate, the session entering airlock
- * hard or drain, or its eviction (the session manager's LiveCutCause). After a reset or terminate
- * the session's tier is `none`, so the tier cannot tell the cause: the cut is told it.
+ * hard or drain, or its eviction — the session manager's own cause, passed on. After a reset or
+ * terminate the session's tier is `none`, so the tier cannot tell the cause: the cut is told it.
  */
-export type McpLiveCutCause = 'reset' | 'terminate' | 'hard' | 'drain' | 'evicted'
+export type McpLiveCutCause = LiveCutCause
 
 /** An address hold (`addressHold`): the tier or level, and the session of the same address that earned it. */
 export type McpAddressHold =
