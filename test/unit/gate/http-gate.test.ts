@@ -18,10 +18,12 @@ const contract = {
   body: fromPlain({rules: [rule('r-root', 'enforce', ['/']), rule('r-items', 'enforce', ['/api/items/*']), rule('r-docs', 'capture_only', ['/docs/index.html'])]}) as JsonObject,
 }
 const get = (url: string) => gateHttp('live', contract, {url, method: 'GET', scannerVerdict: 'allow'})
+/** What a contract block says: its verdict, code and detail, and the receipt's rule id and reason. */
+const outcome = (r: ReturnType<typeof get>) => ({verdict: r.verdict, code: r.code, detail: r.detail, rule: r.context.ruleId, reason: r.context.reason})
 
 test('gateHttp: a default deny names the host whose rules did not match, not its first rule', () => {
   const r = get('http://127.77.13.9/other')
-  assert.deepEqual({verdict: r.verdict, code: r.code, detail: r.detail, rule: r.context.ruleId, reason: r.context.reason}, {
+  assert.deepEqual(outcome(r), {
     verdict: 'block',
     code: 'contract_enforce_default',
     detail: 'contract_enforce_default: request not allowed by contract sha256:c (no enforce rule of host 127.77.13.9 matches)',
@@ -32,7 +34,7 @@ test('gateHttp: a default deny names the host whose rules did not match, not its
 
 test('gateHttp: a default deny names the capture-only rule that matches the request (not enforced), the code and receipt context unchanged', () => {
   const r = get('http://127.77.13.9/docs/index.html')
-  assert.deepEqual({verdict: r.verdict, code: r.code, detail: r.detail, rule: r.context.ruleId, reason: r.context.reason}, {
+  assert.deepEqual(outcome(r), {
     verdict: 'block',
     code: 'contract_enforce_default',
     detail: 'contract_enforce_default: request not allowed by contract sha256:c (no enforce rule of host 127.77.13.9 matches; capture-only rule r-docs matches but is not enforced: enforce it to allow such requests)',
@@ -69,7 +71,7 @@ test('gateHttp: a rule that decides is still named', () => {
 
 test('gateHttp: a non-default port names the host and the port, not the host\'s first rule (receipts carry no rule id)', () => {
   const r = get('http://127.77.13.9:8080/api/items/7')
-  assert.deepEqual({verdict: r.verdict, code: r.code, detail: r.detail, rule: r.context.ruleId, reason: r.context.reason}, {
+  assert.deepEqual(outcome(r), {
     verdict: 'block',
     code: 'contract_non_default_port',
     detail: "contract_non_default_port: request not allowed by contract sha256:c (port 8080 of host 127.77.13.9: contracts allow a host on its scheme's default port only)",
@@ -81,7 +83,7 @@ test('gateHttp: a non-default port names the host and the port, not the host\'s 
 test('gateHttp: a path with no canonical form names the one path rule for the method, else the host and method (receipts carry no rule id)', () => {
   // both path rules of the host allow any method: neither alone decided, the first (r-root) least of all
   const r = get('http://127.77.13.9//api/items/7')
-  assert.deepEqual({verdict: r.verdict, code: r.code, detail: r.detail, rule: r.context.ruleId, reason: r.context.reason}, {
+  assert.deepEqual(outcome(r), {
     verdict: 'block',
     code: 'contract_invalid_path',
     detail: "contract_invalid_path: request not allowed by contract sha256:c (the path of this GET to host 127.77.13.9 has no canonical form, so the host's path rules cannot judge it)",
