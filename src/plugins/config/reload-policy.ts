@@ -183,8 +183,11 @@ const BLOCK_ACTIONS: readonly (readonly [string, string?])[] = [
 /** A numeric security threshold and the direction in which a change loosens it. */
 export interface NumericThreshold {
   readonly field: string
-  /** `higher`: a larger value lets more through (a limit); `lower`: a smaller one does (a window, a quarantine). */
-  readonly looser: 'higher' | 'lower'
+  /**
+   * `higher`: a larger value lets more through (a limit); `lower`: a smaller one does (a window, a
+   * quarantine). A function, when the direction depends on the configs (the directions that loosen).
+   */
+  readonly looser: 'higher' | 'lower' | ((running: PipelockConfig, next: PipelockConfig) => readonly ('higher' | 'lower')[])
   /** Set when a value ≤ 0 means "no limit" (`higher`) or "never ends" (`lower`): how it is shown. */
   readonly off?: string
   /** Compared only while these switches are on in both configs (turning one off is its own downgrade). */
@@ -210,6 +213,9 @@ export interface NumericThreshold {
  *   fragment_reassembly.max_buffer_bytes and window_minutes (less history is joined and scanned);
  *   airlock.timers.soft_minutes, hard_minutes, drain_minutes (a quarantine ends sooner; 0 = manual
  *   release only); tool_chain_detection.window_size, window_seconds, max_gap.
+ * Counted in the direction the oversize action gives (shieldSizeLooser):
+ *   browser_shield.max_shield_bytes (larger loosens while the running config blocks oversized
+ *   bodies, smaller while the new one rewrites only their head or passes them).
  * Not counted:
  *   timeouts (fetch_proxy.timeout_seconds, forward_proxy.*_seconds, websocket_proxy.*_seconds,
  *   response_scanning.ask_timeout_seconds, airlock.timers.drain_timeout_seconds, emit.*, scan_api.timeouts):
@@ -217,7 +223,6 @@ export interface NumericThreshold {
  *   capacities (websocket_proxy.max_concurrent_connections, mcp_ws_listener.max_connections,
  *   session_profiling.max_sessions / session_ttl_minutes / cleanup_interval_seconds,
  *   tls_interception.cert_cache_size, emit queue sizes, flight_recorder.*, health_watchdog, sentry);
- *   browser_shield.max_shield_bytes (which way loosens depends on oversize_action);
  *   address_protection.similarity.* (how lookalikes are compared, no loose or tight side);
  *   taint.recent_sources (how many sources a session remembers for its record);
  *   airlock.triggers.anomaly_count / anomaly_window_minutes and a2a_scanning.max_* (no effect in
@@ -255,7 +260,19 @@ export const NUMERIC_THRESHOLDS: readonly NumericThreshold[] = [
   {field: 'tool_chain_detection.window_size', looser: 'lower', when: ['tool_chain_detection.enabled']},
   {field: 'tool_chain_detection.window_seconds', looser: 'lower', when: ['tool_chain_detection.enabled']},
   {field: 'tool_chain_detection.max_gap', looser: 'lower', when: ['tool_chain_detection.enabled']},
+  {field: 'browser_shield.max_shield_bytes', looser: shieldSizeLooser, when: ['browser_shield.enabled']},
 ]
+
+/**
+ * scanners-extra §3: a body over `max_shield_bytes` gets the `oversize_action` (empty: scan_head)
+ * instead of the whole rewrite. Raised, the bodies between the two sizes are rewritten whole where
+ * the running config refused them (`block`): they now pass. Lowered, they get the new config's
+ * `oversize_action` where they were rewritten whole: only `block` is stricter than that.
+ */
+function shieldSizeLooser(running: PipelockConfig, next: PipelockConfig): ('higher' | 'lower')[] {
+  const oversize = (c: PipelockConfig): string => (c.browser_shield.oversize_action === '' ? 'scan_head' : c.browser_shield.oversize_action)
+  return [...(oversize(running) === 'block' ? ['higher' as const] : []), ...(oversize(next) !== 'block' ? ['lower' as const] : [])]
+}
 
 /** Per-agent budget limits (`agents.<name>.budget.<key>`): larger loosens, 0 or absent is no limit. */
 export const AGENT_BUDGET_LIMITS = [
@@ -287,7 +304,8 @@ function numericDowngrades(running: PipelockConfig, next: PipelockConfig, out: s
     if (typeof from !== 'number' || typeof to !== 'number') continue
     const a = bound(from, t.off)
     const b = bound(to, t.off)
-    if (t.looser === 'higher' ? b > a : b < a) out.push(`${t.field}: ${shown(from, t.off)} -> ${shown(to, t.off)}`)
+    const looser = typeof t.looser === 'function' ? t.looser(running, next) : [t.looser]
+    if ((looser.includes('higher') && b > a) || (looser.includes('lower') && b < a)) out.push(`${t.field}: ${shown(from, t.off)} -> ${shown(to, t.off)}`)
   }
 }
 
@@ -435,7 +453,7 @@ function cidrDowngrades(name: string, c0: readonly string[], c1: readonly string
  * comparison already gave is not repeated for it. A removed agent is compared with what its
  * traffic now resolves to, an added one with what its traffic resolved to before.
  */
-export function reloadDowngrades(running: PipelockConfig, next: PipelockConfig): string[] {
+export function reloadDowngrades(running: PipelockConfig, next: PipelockConfig, ): string[] {
   const out = policyDowngrades(running, next)
   const global = new Set(out)
   const fallback1 = profilePolicy(next, DEFAULT_PROFILE)

@@ -355,3 +355,18 @@ test('an added agent profile: a downgrade when it is looser than the default pro
     /^rejected: security downgrade from strict mode \(agents\.shop: added \(looser than the default profile its clients got before\); agents\.shop: mode: strict -> balanced; /,
   )
 })
+
+test('browser_shield.max_shield_bytes: the direction that loosens follows oversize_action', () => {
+  const bs = (bytes: number, oversize: string): string => `browser_shield:\n  enabled: true\n  strictness: minimal\n  max_shield_bytes: ${bytes}\n  oversize_action: ${oversize}\n`
+  // lowered: bodies between the sizes now get only their head rewritten, or none of it
+  assert.deepEqual(downgrades(bs(5242880, 'scan_head'), bs(1048576, 'scan_head')), ['browser_shield.max_shield_bytes: 5242880 -> 1048576'])
+  assert.deepEqual(downgrades(bs(5242880, 'warn'), bs(1048576, 'warn')), ['browser_shield.max_shield_bytes: 5242880 -> 1048576'])
+  assert.deepEqual(downgrades(bs(5242880, 'block'), bs(1048576, 'block')), [])
+  // raised: bodies that were refused as too large now pass (rewritten)
+  assert.deepEqual(downgrades(bs(1048576, 'block'), bs(5242880, 'block')), ['browser_shield.max_shield_bytes: 1048576 -> 5242880'])
+  assert.deepEqual(downgrades(bs(1048576, 'scan_head'), bs(5242880, 'scan_head')), [])
+  // lowered into a block: those bodies are refused now, stricter than a rewrite
+  assert.deepEqual(downgrades(bs(5242880, 'warn'), bs(1048576, 'block')), [])
+  // the shield off in either config: its own line, or nothing
+  assert.deepEqual(downgrades(bs(5242880, 'warn'), `browser_shield:\n  enabled: false\n  strictness: minimal\n  max_shield_bytes: 1048576\n  oversize_action: warn\n`), ['browser_shield.enabled: true -> false'])
+})
