@@ -93,7 +93,8 @@ type ToolPolicy = PipelockConfig['mcp_tool_policy']
  * when the count drops; a same-count rename is named as a removal too), a changed pattern (like
  * a DLP regex, an edit cannot be shown to still match what it did) and a rule's effective action
  * ranked lower where either config gives the rule its own action (an inherited one moves with
- * the default action, reported once).
+ * the default action, reported once); a rule that redirects in both sending its calls to another
+ * handler, or to its handler edited.
  */
 export function toolPolicyDowngrades(p0: ToolPolicy, p1: ToolPolicy, out: string[]): void {
   if (!(p0.enabled && p1.enabled)) return
@@ -105,6 +106,7 @@ export function toolPolicyDowngrades(p0: ToolPolicy, p1: ToolPolicy, out: string
   const names = removed.length > 5 ? `${removed.slice(0, 5).join(', ')} and ${removed.length - 5} more` : removed.join(', ')
   if (m < n) out.push(`tool policy rules reduced from ${n} to ${m}${removed.length > 0 ? ` (removed ${names})` : ''}`)
   else if (removed.length > 0) out.push(`mcp_tool_policy.rules: ${n} -> ${m} rules (removed ${names})`)
+  const handlers: string[] = []
   for (const r0 of p0.rules) {
     const r1 = now.get(r0.name)
     if (r1 === undefined) continue
@@ -113,9 +115,51 @@ export function toolPolicyDowngrades(p0: ToolPolicy, p1: ToolPolicy, out: string
       if ((r0[k] ?? '') !== (r1[k] ?? '')) out.push(`${at}.${k}: changed (an edited regex may no longer match what it did)`)
     }
     const [own0, own1] = [r0.action ?? '', r1.action ?? '']
-    if (own0 === '' && own1 === '') continue
     const [e0, e1] = [own0 === '' ? a0 : own0, own1 === '' ? a1 : own1]
+    if (e0 === 'redirect' && e1 === 'redirect') redirectDowngrades(p0, p1, r0, r1, at, handlers, out)
+    if (own0 === '' && own1 === '') continue
     if ((TOOL_ACTION_RANK[e1] ?? 0) < (TOOL_ACTION_RANK[e0] ?? 0)) out.push(`${at}.action: ${e0} -> ${e1}`)
+  }
+  out.push(...handlers)
+}
+
+type RedirectProfile = ToolPolicy['redirect_profiles'][string]
+
+/**
+ * How a redirect handler differs, in what decides what a redirected call does: the command it
+ * runs (an edited one cannot be shown to still refuse what it refused) and whether it is handed
+ * the call's arguments. `reason` is only a label, `match_abs_path` only a load check.
+ */
+function handlerLoosened(h0: RedirectProfile | undefined, h1: RedirectProfile): string[] {
+  // No handler before (validation refuses that): the call failed closed to block.
+  if (h0 === undefined) return ['calls that failed closed to block now run a handler']
+  const out: string[] = []
+  if (h0.exec.length !== h1.exec.length || h0.exec.some((a, i) => a !== h1.exec[i])) out.push('exec: changed (an edited handler may no longer refuse what it did)')
+  if (h0.preserve_argv !== true && h1.preserve_argv === true) out.push('preserve_argv: false -> true (the handler now gets the call\'s arguments)')
+  return out
+}
+
+/**
+ * A rule that redirects in both configs: the calls it matches go to another handler, or to its
+ * handler edited (`redirect_profiles` compared by name, each edited profile said once, after the
+ * rules). A profile removed is judged by what its rules do now (removed, blocking, warning or
+ * redirecting elsewhere: each is its own line or tightens).
+ */
+function redirectDowngrades(p0: ToolPolicy, p1: ToolPolicy, r0: ToolPolicy['rules'][number], r1: ToolPolicy['rules'][number], at: string, handlers: string[], out: string[]): void {
+  const [n0, n1] = [r0.redirect_profile ?? '', r1.redirect_profile ?? '']
+  const h1 = Object.hasOwn(p1.redirect_profiles, n1) ? p1.redirect_profiles[n1]! : undefined
+  // An unknown profile fails closed to block (validation refuses it anyway).
+  if (h1 === undefined) return
+  const h0 = Object.hasOwn(p0.redirect_profiles, n0) ? p0.redirect_profiles[n0] : undefined
+  const why = handlerLoosened(h0, h1)
+  if (why.length === 0) return
+  if (n0 !== n1) {
+    out.push(`${at}.redirect_profile: ${JSON.stringify(n0)} -> ${JSON.stringify(n1)} (${why.join('; ')})`)
+    return
+  }
+  for (const w of why) {
+    const line = `mcp_tool_policy.redirect_profiles[${JSON.stringify(n1)}].${w}`
+    if (!handlers.includes(line)) handlers.push(line)
   }
 }
 

@@ -356,6 +356,35 @@ test('an added agent profile: a downgrade when it is looser than the default pro
   )
 })
 
+test('MCP tool policy redirects: a rule sent to another handler, or its handler edited, is a downgrade', () => {
+  const tp = (profiles: string, ...rules: string[]): string =>
+    `mcp_tool_policy:\n  enabled: true\n  action: warn\n  redirect_profiles:\n${profiles}  rules:\n${rules.map((r) => `    - ${r}\n`).join('')}`
+  const refuse = '    refuse: {exec: [/bin/echo, refused]}\n'
+  const rule = (profile: string, action = 'redirect'): string => `{name: Egress, tool_pattern: "^bash$", arg_pattern: "curl", action: ${action}, redirect_profile: ${profile}}`
+  // the handler edited in place, or handed the call's arguments
+  assert.deepEqual(downgrades(tp(refuse, rule('refuse')), tp('    refuse: {exec: [/bin/sh, -c, "curl \\"$0\\""]}\n', rule('refuse'))), [
+    'mcp_tool_policy.redirect_profiles["refuse"].exec: changed (an edited handler may no longer refuse what it did)',
+  ])
+  assert.deepEqual(downgrades(tp(refuse, rule('refuse')), tp('    refuse: {exec: [/bin/echo, refused], preserve_argv: true}\n', rule('refuse'))), [
+    'mcp_tool_policy.redirect_profiles["refuse"].preserve_argv: false -> true (the handler now gets the call\'s arguments)',
+  ])
+  // a label is no loosening
+  assert.deepEqual(downgrades(tp(refuse, rule('refuse')), tp('    refuse: {exec: [/bin/echo, refused], reason: audited}\n', rule('refuse'))), [])
+  // the rule sent to another profile: judged by that profile's handler
+  const both = refuse + '    run: {exec: [/usr/local/bin/run-it]}\n'
+  assert.deepEqual(downgrades(tp(both, rule('refuse')), tp(both, rule('run'))), [
+    'mcp_tool_policy.rules["Egress"].redirect_profile: "refuse" -> "run" (exec: changed (an edited handler may no longer refuse what it did))',
+  ])
+  assert.deepEqual(downgrades(tp(both, rule('refuse')), tp(both + '    same: {exec: [/bin/echo, refused]}\n', rule('same'))), [])
+  // the profile removed: its rule now warns (looser) or blocks (stricter)
+  assert.deepEqual(downgrades(tp(refuse, rule('refuse')), tp('    other: {exec: [/bin/true]}\n', '{name: Egress, tool_pattern: "^bash$", arg_pattern: "curl", action: warn}')), [
+    'mcp_tool_policy.rules["Egress"].action: redirect -> warn',
+  ])
+  assert.deepEqual(downgrades(tp(refuse, rule('refuse')), tp('    other: {exec: [/bin/true]}\n', '{name: Egress, tool_pattern: "^bash$", arg_pattern: "curl", action: block}')), [])
+  // a profile no redirecting rule uses changes nothing
+  assert.deepEqual(downgrades(tp(both, rule('refuse')), tp(refuse + '    run: {exec: [/bin/sh]}\n', rule('refuse'))), [])
+})
+
 test('browser_shield.max_shield_bytes: the direction that loosens follows oversize_action', () => {
   const bs = (bytes: number, oversize: string): string => `browser_shield:\n  enabled: true\n  strictness: minimal\n  max_shield_bytes: ${bytes}\n  oversize_action: ${oversize}\n`
   // lowered: bodies between the sizes now get only their head rewritten, or none of it
