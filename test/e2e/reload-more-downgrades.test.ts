@@ -1,20 +1,21 @@
 /**
  * docs/config.md, Hot reload: loosenings a reload compares beyond the switches and lists — a
  * tool-policy redirect handler edited, `browser_shield.max_shield_bytes` moved the way its
- * oversize action makes looser — are refused on a strict-mode run.
+ * oversize action makes looser — are refused on a strict-mode run; and an MCP section loosened
+ * on a run that does not read it applies, with a warning that says so.
  */
 import assert from 'node:assert/strict'
 import {writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, it} from 'node:test'
 import {startHttpFixture} from '../mcp/fixtures/fixture-tools.js'
-import {startProxy, tempDir, until} from './proxy-harness.js'
+import {freePort, startProxy, tempDir, until} from './proxy-harness.js'
 
 const REFUSED = 'pipelock: config reload failed: rejected: security downgrade from strict mode'
 const NOTE = '; to apply it without a restart, attach an operator note to this file (pipelock policy note --reload, or <config>.change)'
 const lines = (text: string, prefix: string): string[] => text.split('\n').filter((l) => l.startsWith(prefix))
 
-describe('reload comparisons: redirect handlers, shield size', {timeout: 120_000}, () => {
+describe('reload comparisons: redirect handlers, shield size, MCP sections a run does not read', {timeout: 120_000}, () => {
   it('a redirect handler edited on a strict run with an MCP listener: refused', async () => {
     const fixture = await startHttpFixture()
     const cfg = (exec: string): string => [
@@ -55,4 +56,59 @@ describe('reload comparisons: redirect handlers, shield size', {timeout: 120_000
     }
   })
 
+  it('an MCP section loosened on a strict run: applied with a warning where no transport reads it, refused where one does', async () => {
+    const cfg = (action: string, extra: string[] = []): string => [
+      'mode: strict',
+      'mcp_tool_scanning:', '  enabled: true', `  action: ${action}`,
+      'mcp_tool_policy:', '  enabled: true', `  action: ${action}`, '  rules:', '    - {name: No curl, tool_pattern: "^bash$", arg_pattern: "curl"}',
+      ...extra,
+    ].join('\n') + '\n'
+    // No MCP listener, no scan API: neither section is read.
+    const dir = tempDir('pl-reload-mcp-')
+    const plain = await startProxy(cfg('block'), {dir})
+    try {
+      writeFileSync(path.join(dir, 'pipelock.yaml'), cfg('warn'))
+      plain.proc.kill('SIGHUP')
+      assert.ok(await until(async () => plain.stdout().includes('config reloaded'), 10_000), plain.stderr())
+      assert.deepEqual(lines(plain.stderr(), 'WARNING: config reload: security downgrade'), [
+        'WARNING: config reload: security downgrade: mcp_tool_scanning.action: block -> warn (does not apply to this run: it has no MCP listener (--mcp-listen) and no scan API)',
+        'WARNING: config reload: security downgrade: mcp_tool_policy.action: block -> warn (does not apply to this run: it has no MCP listener (--mcp-listen) and no scan API)',
+      ])
+      assert.equal(lines(plain.stderr(), REFUSED).length, 0)
+    } finally {
+      assert.equal(await plain.stop(), 0)
+    }
+    // A scan API: its tool_call reads the tool policy, not tool scanning.
+    const scan = ['scan_api:', `  listen: 127.0.0.1:${await freePort()}`, '  auth:', '    bearer_tokens: ["reload-test-token-0123456789"]']
+    const dir2 = tempDir('pl-reload-mcp-')
+    const api = await startProxy(cfg('block', scan), {dir: dir2})
+    try {
+      writeFileSync(path.join(dir2, 'pipelock.yaml'), cfg('warn', scan))
+      api.proc.kill('SIGHUP')
+      assert.ok(await until(async () => lines(api.stderr(), REFUSED).length === 1, 10_000), api.stderr())
+      assert.equal(lines(api.stderr(), REFUSED)[0], `${REFUSED} (mcp_tool_policy.action: block -> warn)${NOTE}`)
+      // tool scanning alone: not read by the scan API, so applied with the warning
+      writeFileSync(path.join(dir2, 'pipelock.yaml'), cfg('block', scan).replace('  enabled: true\n  action: block\nmcp_tool_policy', '  enabled: true\n  action: warn\nmcp_tool_policy'))
+      api.proc.kill('SIGHUP')
+      assert.ok(await until(async () => api.stdout().includes('config reloaded'), 10_000), api.stderr())
+      assert.deepEqual(lines(api.stderr(), 'WARNING: config reload: security downgrade'), [
+        'WARNING: config reload: security downgrade: mcp_tool_scanning.action: block -> warn (does not apply to this run: it has no MCP listener (--mcp-listen), and its scan API reads only mcp_input_scanning and mcp_tool_policy)',
+      ])
+    } finally {
+      assert.equal(await api.stop(), 0)
+    }
+    // An MCP listener reads both: refused.
+    const fixture = await startHttpFixture()
+    const dir3 = tempDir('pl-reload-mcp-')
+    const listener = await startProxy(cfg('block'), {dir: dir3, args: ['--mcp-listen', '127.0.0.1:0', '--mcp-upstream', fixture.url]})
+    try {
+      writeFileSync(path.join(dir3, 'pipelock.yaml'), cfg('warn'))
+      listener.proc.kill('SIGHUP')
+      assert.ok(await until(async () => lines(listener.stderr(), REFUSED).length === 1, 10_000), listener.stderr())
+      assert.equal(lines(listener.stderr(), REFUSED)[0], `${REFUSED} (mcp_tool_scanning.action: block -> warn; mcp_tool_policy.action: block -> warn)${NOTE}`)
+    } finally {
+      assert.equal(await listener.stop(), 0)
+      await fixture.close()
+    }
+  })
 })

@@ -28,7 +28,7 @@ export {assertImplemented, enabledFeatures, FEATURE_SECTIONS, FEATURE_SECTION_NA
 export {PRESET_NAMES, PRESET_SUMMARIES, PRESET_VARIANTS, presetConfig, isPresetName, type PresetName} from './presets.js'
 export {renderPresetYaml} from './generate.js'
 export {SECTION_DOCS} from './section-docs.js'
-export {RESTART_ONLY_FIELDS, holdRestartOnly, reloadDowngrades, reloadRejection} from './reload-policy.js'
+export {RESTART_ONLY_FIELDS, holdRestartOnly, reloadDowngrades, reloadRejection, type DowngradeScope} from './reload-policy.js'
 export {
   ConfigReloader,
   type ConfigReloaderOptions,

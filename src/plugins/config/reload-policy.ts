@@ -352,9 +352,28 @@ function patternDowngrades(
   }
 }
 
+/** `c` with the value at `dotted` replaced (copied along the path, `c` untouched). */
+function withValue(c: PipelockConfig, dotted: string, value: unknown): PipelockConfig {
+  const put = (node: Tree, steps: readonly string[]): Tree => ({...node, [steps[0]!]: steps.length === 1 ? value : put(node[steps[0]!] as Tree, steps.slice(1))})
+  return put(c as unknown as Tree, dotted.split('.')) as unknown as PipelockConfig
+}
+
+/** What a comparison knows of the run it is for (default: one that reads every section, with an MCP listener). */
+export interface DowngradeScope {
+  /** Parts of the config (a section, or a dotted field) no transport of the run reads: compared as if unchanged. */
+  readonly unused?: readonly string[]
+  /**
+   * Whether the run auto-enables unconfigured MCP sections (an MCP listener does; mcp.md §14.2).
+   * False: the sections are read as on file (the scan API of a run without an MCP listener).
+   */
+  readonly mcpAutoEnabled?: boolean
+}
+
 /** The downgrades of one (merged) policy, agents aside. */
-function policyDowngrades(onFile0: PipelockConfig, onFile1: PipelockConfig): string[] {
-  const [running, next] = [mcpAsRun(onFile0), mcpAsRun(onFile1)]
+function policyDowngrades(onFile0: PipelockConfig, onFile1: PipelockConfig, scope: DowngradeScope = {}): string[] {
+  const asRun = scope.mcpAutoEnabled === false ? (c: PipelockConfig): PipelockConfig => c : mcpAsRun
+  const running = asRun(onFile0)
+  const next = (scope.unused ?? []).reduce((c, part) => withValue(c, part, get(running, part)), asRun(onFile1))
   const out: string[] = []
   if ((MODE_RANK[next.mode] ?? 0) < (MODE_RANK[running.mode] ?? 0)) out.push(`mode: ${running.mode} -> ${next.mode}`)
   for (const f of DOWNGRADE_SWITCHES) {
@@ -453,8 +472,8 @@ function cidrDowngrades(name: string, c0: readonly string[], c1: readonly string
  * comparison already gave is not repeated for it. A removed agent is compared with what its
  * traffic now resolves to, an added one with what its traffic resolved to before.
  */
-export function reloadDowngrades(running: PipelockConfig, next: PipelockConfig, ): string[] {
-  const out = policyDowngrades(running, next)
+export function reloadDowngrades(running: PipelockConfig, next: PipelockConfig, scope: DowngradeScope = {}): string[] {
+  const out = policyDowngrades(running, next, scope)
   const global = new Set(out)
   const fallback1 = profilePolicy(next, DEFAULT_PROFILE)
   for (const name of Object.keys(running.agents).sort()) {
@@ -468,17 +487,17 @@ export function reloadDowngrades(running: PipelockConfig, next: PipelockConfig, 
       // respect the comparison of two profiles knows (policy and budget): a fallback at least as
       // strict everywhere takes the profile's traffic without loosening anything.
       // "The default profile" is `_default`, or the base config when there is none (§2.8).
-      trafficMoved(running, next, name, `removed (its traffic now gets ${fallbackName(name)})`, global, out)
+      trafficMoved(running, next, name, `removed (its traffic now gets ${fallbackName(name)})`, global, scope, out)
       continue
     }
-    for (const d of policyDowngrades(mergeProfile(running, p0), mergeProfile(next, p1))) {
+    for (const d of policyDowngrades(mergeProfile(running, p0), mergeProfile(next, p1), scope)) {
       if (!global.has(d)) out.push(`agents.${name}: ${d}`)
     }
     budgetDowngrades(p0.budget, p1.budget, `agents.${name}`, out)
     if (name !== DEFAULT_PROFILE) {
       const budget: string[] = []
       budgetDowngrades(fallback1.budget, p1.budget, '', budget)
-      const looser = budget.length > 0 || policyDowngrades(fallback1.policy, mergeProfile(next, p1)).length > 0
+      const looser = budget.length > 0 || policyDowngrades(fallback1.policy, mergeProfile(next, p1), scope).length > 0
       cidrDowngrades(name, p0.source_cidrs ?? [], p1.source_cidrs ?? [], looser, out)
     }
   }
@@ -486,7 +505,7 @@ export function reloadDowngrades(running: PipelockConfig, next: PipelockConfig, 
   // that its `source_cidrs` bind: before the reload they got the fallback. The reverse of a
   // removal, compared the same way: a downgrade when the new profile is looser than that fallback.
   for (const name of Object.keys(next.agents).filter((n) => !Object.hasOwn(running.agents, n)).sort()) {
-    trafficMoved(running, next, name, `added (looser than ${fallbackName(name)} its clients got before)`, global, out)
+    trafficMoved(running, next, name, `added (looser than ${fallbackName(name)} its clients got before)`, global, scope, out)
   }
   return out
 }
@@ -503,9 +522,9 @@ function fallbackName(name: string): string {
  * (policy and budget): `agents.<name>: <how>`, then each looser respect (a line the global
  * comparison already gave is not repeated). At least as strict everywhere: nothing.
  */
-function trafficMoved(running: PipelockConfig, next: PipelockConfig, name: string, how: string, global: ReadonlySet<string>, out: string[]): void {
+function trafficMoved(running: PipelockConfig, next: PipelockConfig, name: string, how: string, global: ReadonlySet<string>, scope: DowngradeScope, out: string[]): void {
   const [before, after] = [profilePolicy(running, name), profilePolicy(next, name)]
-  const lines = policyDowngrades(before.policy, after.policy)
+  const lines = policyDowngrades(before.policy, after.policy, scope)
   const budget: string[] = []
   budgetDowngrades(before.budget, after.budget, `agents.${name}`, budget)
   if (lines.length + budget.length === 0) return

@@ -70,8 +70,8 @@ export function taintDowngrades(t0: Taint, t1: Taint, out: string[]): void {
  * The MCP sections as an MCP transport runs them (mcp.md §14.2): a section left unconfigured is
  * auto-enabled (input scanning and tool scanning in block mode, the tool policy in warn mode
  * with the built-in rules), so a reload that writes such a section is compared with what ran,
- * not with the `enabled: false` on file. Sections are inert in `pipelock run` without an MCP
- * listener; the comparison does not know which, and reports the loosening either way.
+ * not with the `enabled: false` on file. A run without an MCP listener reads them as on file, or
+ * not at all (`DowngradeScope`, given by the run).
  */
 export function mcpAsRun(c: PipelockConfig): PipelockConfig {
   const [inp, ts, tp] = [c.mcp_input_scanning, c.mcp_tool_scanning, c.mcp_tool_policy]

@@ -8,7 +8,7 @@ import {loadConfig, type LoadedConfig} from './load.js'
 import {documentSetsNothing} from './loaded.js'
 import {formatWarning} from './problems.js'
 import {redactionReloadWarnings} from './redaction-config.js'
-import {holdRestartOnly, reloadDowngrades, reloadRejection} from './reload-policy.js'
+import {holdRestartOnly, reloadDowngrades, reloadRejection, type DowngradeScope} from './reload-policy.js'
 import {envelopeReloadWarnings} from './envelope-reload.js'
 
 export type ReloadTrigger = 'watch' | 'signal'
@@ -60,6 +60,12 @@ export interface ConfigReloaderOptions {
   readonly timers?: ReloadTimers
   /** True when an operator's note is bound to the file as it is now: a strict-mode downgrade then applies (issue 34). */
   readonly downgradeAttested?: (file: string) => boolean
+  /**
+   * What this run reads (default: everything, MCP sections auto-enabled as an MCP listener runs
+   * them). A loosening of a part no transport of the run reads (`unused`) protects nothing less on
+   * this run, so it never refuses a reload: it is applied with a warning that says so and `why`.
+   */
+  readonly runScope?: DowngradeScope & {readonly why: string}
 }
 
 export interface ConfigReloaderEvents {
@@ -87,6 +93,7 @@ export class ConfigReloader extends EventEmitter<ConfigReloaderEvents> {
   private readonly now: () => number
   private readonly timers: ReloadTimers
   private readonly downgradeAttested: (file: string) => boolean
+  private readonly runScope: (DowngradeScope & {readonly why: string}) | undefined
   private pending: unknown = undefined
   private watcher: FileWatch | undefined
   private lastAppliedContent: string
@@ -103,6 +110,7 @@ export class ConfigReloader extends EventEmitter<ConfigReloaderEvents> {
     this.now = options.now ?? Date.now
     this.timers = options.timers ?? {setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout)}
     this.downgradeAttested = options.downgradeAttested ?? (() => false)
+    this.runScope = options.runScope
     this.lastAppliedContent = contentKey(options.initial.config)
     this.lastAppliedAt = this.now()
   }
@@ -170,8 +178,12 @@ export class ConfigReloader extends EventEmitter<ConfigReloaderEvents> {
       return
     }
     const downgrades = reloadDowngrades(this.running.config, next.config)
-    const attested = downgrades.length > 0 && this.running.config.mode === 'strict' && this.downgradeAttested(this.file)
-    const refusal = reloadRejection(this.startup.config, this.running.config, next.config, downgrades, attested)
+    // What loosens the policy this run enforces; the rest loosens parts it does not read.
+    const inForce = this.runScope === undefined ? downgrades : reloadDowngrades(this.running.config, next.config, this.runScope)
+    const enforced = new Set(inForce)
+    const idle = downgrades.filter((d) => !enforced.has(d))
+    const attested = inForce.length > 0 && this.running.config.mode === 'strict' && this.downgradeAttested(this.file)
+    const refusal = reloadRejection(this.startup.config, this.running.config, next.config, inForce, attested)
     if (refusal !== undefined) {
       this.reject(trigger, new Error(refusal), next)
       return
@@ -182,7 +194,8 @@ export class ConfigReloader extends EventEmitter<ConfigReloaderEvents> {
     const known = new Set(this.running.warnings.map(formatWarning))
     for (const w of next.warnings) if (!known.has(formatWarning(w))) this.emit('warning', `WARNING: config reload: ${w.field}: ${w.message}`)
     for (const field of held.changed) this.emit('warning', `WARNING: config reload: ${field} requires restart, ignoring`)
-    for (const d of downgrades) this.emit('warning', `WARNING: config reload: security downgrade: ${d}`)
+    for (const d of inForce) this.emit('warning', `WARNING: config reload: security downgrade: ${d}`)
+    for (const d of idle) this.emit('warning', `WARNING: config reload: security downgrade: ${d} (does not apply to this run: ${this.runScope!.why})`)
     for (const w of envelopeReloadWarnings(this.running.config.mediation_envelope, next.config.mediation_envelope)) this.emit('warning', `WARNING: config reload: ${w}`)
     for (const w of redactionReloadWarnings(this.running.config.redaction, held.config.redaction)) this.emit('warning', `WARNING: config reload: ${w}`)
     const applied: LoadedConfig = {...next, config: held.config, hash: held.changed.length === 0 ? next.hash : configHash(held.config)}

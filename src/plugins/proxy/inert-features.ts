@@ -4,7 +4,7 @@
  * the same), so the `strict` and `hostile-model` presets carry them without being refused. The
  * run says so at start-up instead of pretending they filter HTTP traffic.
  */
-import {enabledFeatures, type PipelockConfig} from '../config/index.js'
+import {enabledFeatures, type DowngradeScope, type PipelockConfig} from '../config/index.js'
 import {IMPLEMENTED_FEATURES} from './features.js'
 
 export const MCP_ONLY_SECTIONS: readonly string[] = ['mcp_input_scanning', 'mcp_tool_scanning', 'mcp_tool_policy', 'mcp_session_binding', 'tool_chain_detection']
@@ -33,6 +33,23 @@ export function inertSectionsNote(c: PipelockConfig, o: {embedded?: boolean} = {
     ...(child.length > 0 ? [`pipelock: note: ${child.join(', ')} ${child.length === 1 ? 'applies' : 'apply'} to the processes pipelock sandbox and mcp proxy -- COMMAND start; pipelock run starts none`] : []),
   ]
   return lines.length === 0 ? null : lines.join('\n')
+}
+
+/**
+ * What of the MCP policy a `pipelock run` reads, for the reload comparison: all of it, as an MCP
+ * transport runs it, with an MCP listener (undefined); without one, only the scan API's `tool_call`
+ * reads the config (`mcp_input_scanning`, `mcp_tool_policy`, as on file: nothing is auto-enabled
+ * there), and a run with neither reads none of it.
+ */
+export function mcpReloadScope(run: {readonly mcpListener: boolean; readonly scanApi: boolean}): (DowngradeScope & {readonly why: string}) | undefined {
+  if (run.mcpListener) return undefined
+  const parts = [...MCP_ONLY_SECTIONS, 'response_scanning.mcp_action']
+  if (!run.scanApi) return {unused: parts, mcpAutoEnabled: false, why: 'it has no MCP listener (--mcp-listen) and no scan API'}
+  const read = new Set(['mcp_input_scanning', 'mcp_tool_policy'])
+  return {
+    unused: parts.filter((p) => !read.has(p)), mcpAutoEnabled: false,
+    why: 'it has no MCP listener (--mcp-listen), and its scan API reads only mcp_input_scanning and mcp_tool_policy',
+  }
 }
 
 /** Features a config turns on that `pipelock run` would refuse (for `generate config`'s warning). */

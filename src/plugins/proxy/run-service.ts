@@ -18,7 +18,7 @@ import type {DecisionSink} from './decision.js'
 import {adminApiOffLine, containerWarning, envelopeLines, startBanner} from './banner.js'
 import {agentListenerLines} from './agent-listeners.js'
 import {licenseLines, type RunPhase} from './features.js'
-import {inertSectionsNote} from './inert-features.js'
+import {inertSectionsNote, mcpReloadScope} from './inert-features.js'
 import {assertRunnable} from './runnable.js'
 import {openCaptureSink, type CaptureSink} from './capture-sink.js'
 import {refusedClaimLine, unboundCaptureWarning} from './capture-identity.js'
@@ -378,6 +378,8 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     return kept
   }
 
+  // The MCP listener and the scan API are bound at start: what of the MCP policy this run reads stays so.
+  const runScope = mcpReloadScope({mcpListener: mcp !== undefined, scanApi: scanApi !== undefined})
   if (loaded.path !== undefined) {
     reloader = new ConfigReloader({
       path: loaded.path, initial: loaded,
@@ -394,6 +396,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
       },
       // Issue 34: a strict-mode loosening applies when the operator's note is bound to the new file.
       downgradeAttested: (f) => changes!.hasBoundNote(f),
+      ...(runScope !== undefined ? {runScope} : {}),
     })
     reloader.on('applied', (r) => {
       // The downgrade lines reach stderr through the reloader's own 'warning' events (below).

@@ -399,3 +399,20 @@ test('browser_shield.max_shield_bytes: the direction that loosens follows oversi
   // the shield off in either config: its own line, or nothing
   assert.deepEqual(downgrades(bs(5242880, 'warn'), `browser_shield:\n  enabled: false\n  strictness: minimal\n  max_shield_bytes: 1048576\n  oversize_action: warn\n`), ['browser_shield.enabled: true -> false'])
 })
+
+test('a run that does not read the MCP sections: their loosening is compared as unchanged, and as on file', () => {
+  const tp = (action: string): string => `mcp_tool_policy:\n  enabled: true\n  action: ${action}\n  rules:\n    - {name: No curl, tool_pattern: "^bash$", arg_pattern: "curl"}\n`
+  const mcp = `${tp('block')}mcp_tool_scanning:\n  enabled: true\n  action: block\n`
+  const loose = `${tp('warn')}mcp_tool_scanning:\n  enabled: true\n  action: warn\n`
+  const [running, next] = [load(mcp).config, load(loose).config]
+  assert.deepEqual(reloadDowngrades(running, next), ['mcp_tool_scanning.action: block -> warn', 'mcp_tool_policy.action: block -> warn'])
+  assert.deepEqual(reloadDowngrades(running, next, {unused: ['mcp_tool_scanning', 'mcp_tool_policy'], mcpAutoEnabled: false}), [])
+  // the scan API reads the tool policy: only the tool scanning line is left out
+  assert.deepEqual(reloadDowngrades(running, next, {unused: ['mcp_tool_scanning'], mcpAutoEnabled: false}), ['mcp_tool_policy.action: block -> warn'])
+  // as on file: an unconfigured tool policy is off there, so a short one replacing it loosens nothing
+  assert.deepEqual(reloadDowngrades(load('').config, load(tp('warn')).config, {mcpAutoEnabled: false}), [])
+  // per agent too
+  const agent = (action: string): string => `agents:\n  shop:\n    mcp_tool_policy:\n      enabled: true\n      action: ${action}\n      rules:\n        - {name: No curl, tool_pattern: "^bash$", arg_pattern: "curl"}\n`
+  assert.deepEqual(reloadDowngrades(load(agent('block')).config, load(agent('warn')).config), ['agents.shop: mcp_tool_policy.action: block -> warn'])
+  assert.deepEqual(reloadDowngrades(load(agent('block')).config, load(agent('warn')).config, {unused: ['mcp_tool_policy']}), [])
+})
