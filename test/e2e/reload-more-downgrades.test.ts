@@ -1,21 +1,66 @@
 /**
- * docs/config.md, Hot reload: loosenings a reload compares beyond the switches and lists — a
- * tool-policy redirect handler edited, `browser_shield.max_shield_bytes` moved the way its
- * oversize action makes looser — are refused on a strict-mode run; and an MCP section loosened
- * on a run that does not read it applies, with a warning that says so.
+ * docs/config.md, Hot reload: loosenings a reload compares beyond the switches and lists — a bound
+ * default identity renamed to a looser profile, a tool-policy redirect handler edited,
+ * `browser_shield.max_shield_bytes` moved the way its oversize action makes looser — are refused
+ * on a strict-mode run; and an MCP section loosened on a run that does not read it applies, with
+ * a warning that says so.
  */
 import assert from 'node:assert/strict'
 import {writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, it} from 'node:test'
 import {startHttpFixture} from '../mcp/fixtures/fixture-tools.js'
-import {freePort, startProxy, tempDir, until} from './proxy-harness.js'
+import {freePort, rawHttp, startHttpUpstream, startProxy, tempDir, until} from './proxy-harness.js'
 
 const REFUSED = 'pipelock: config reload failed: rejected: security downgrade from strict mode'
 const NOTE = '; to apply it without a restart, attach an operator note to this file (pipelock policy note --reload, or <config>.change)'
 const lines = (text: string, prefix: string): string[] => text.split('\n').filter((l) => l.startsWith(prefix))
 
-describe('reload comparisons: redirect handlers, shield size, MCP sections a run does not read', {timeout: 120_000}, () => {
+describe('reload comparisons: default identity, redirect handlers, shield size, MCP sections a run does not read', {timeout: 120_000}, () => {
+  it('a bound default identity renamed to a looser profile: refused in strict mode, applied with a warning in balanced', async () => {
+    const up = await startHttpUpstream()
+    const cfg = (mode: string, identity: string): string => [
+      `mode: ${mode}`, 'api_allowlist: ["127.0.0.1"]',
+      'forward_proxy:', '  enabled: true',
+      'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]',
+      'fetch_proxy:', '  monitoring:', '    max_requests_per_minute: 100000',
+      `default_agent_identity: ${identity}`, 'bind_default_agent_identity: true',
+      'agents:',
+      '  shop:', '    dlp:', '      patterns:', '        - {name: Shop Key, regex: "shopkey-[0-9]{6}", severity: critical}',
+      '  loose:', '    mode: balanced',
+    ].join('\n') + '\n'
+    const status = async (port: number): Promise<number> => (await rawHttp(port, {path: `http://127.0.0.1:${up.port}/kib?k=shopkey-123456`})).status
+    const dir = tempDir('pl-reload-ident-')
+    const strict = await startProxy(cfg('strict', 'shop'), {dir})
+    try {
+      assert.equal(await status(strict.port), 403, 'the bound profile\'s own pattern blocks')
+      writeFileSync(path.join(dir, 'pipelock.yaml'), cfg('strict', 'loose'))
+      strict.proc.kill('SIGHUP')
+      assert.ok(await until(async () => lines(strict.stderr(), REFUSED).length === 1, 10_000), strict.stderr())
+      assert.equal(lines(strict.stderr(), REFUSED)[0], `${REFUSED} (default_agent_identity: "shop" -> "loose" (the clients it binds now get agents.loose instead of agents.shop); default_agent_identity: mode: strict -> balanced; default_agent_identity: dlp.patterns: 49 -> 48 patterns (removed "Shop Key"))${NOTE}`)
+      assert.equal(await status(strict.port), 403, 'the clients keep the shop profile')
+    } finally {
+      assert.equal(await strict.stop(), 0)
+    }
+    const dir2 = tempDir('pl-reload-ident-')
+    const balanced = await startProxy(cfg('balanced', 'shop'), {dir: dir2})
+    try {
+      writeFileSync(path.join(dir2, 'pipelock.yaml'), cfg('balanced', 'loose'))
+      balanced.proc.kill('SIGHUP')
+      const warning = 'WARNING: config reload: security downgrade: default_agent_identity: "shop" -> "loose" (the clients it binds now get agents.loose instead of agents.shop)'
+      assert.ok(await until(async () => balanced.stderr().split('\n').includes(warning), 10_000), balanced.stderr())
+      assert.ok(await until(async () => (await status(balanced.port)) === 200, 5_000), 'the rename applies in balanced mode')
+      // back to the stricter profile: no downgrade
+      writeFileSync(path.join(dir2, 'pipelock.yaml'), cfg('balanced', 'shop'))
+      balanced.proc.kill('SIGHUP')
+      assert.ok(await until(async () => (await status(balanced.port)) === 403, 5_000), balanced.stderr())
+      assert.deepEqual(lines(balanced.stderr(), 'WARNING: config reload: security downgrade'), [warning, 'WARNING: config reload: security downgrade: default_agent_identity: dlp.patterns: 49 -> 48 patterns (removed "Shop Key")'])
+    } finally {
+      assert.equal(await balanced.stop(), 0)
+      await up.close()
+    }
+  })
+
   it('a redirect handler edited on a strict run with an MCP listener: refused', async () => {
     const fixture = await startHttpFixture()
     const cfg = (exec: string): string => [

@@ -507,7 +507,40 @@ export function reloadDowngrades(running: PipelockConfig, next: PipelockConfig, 
   for (const name of Object.keys(next.agents).filter((n) => !Object.hasOwn(running.agents, n)).sort()) {
     trafficMoved(running, next, name, `added (looser than ${fallbackName(name)} its clients got before)`, global, scope, out)
   }
+  defaultIdentityMoved(running, next, global, scope, out)
   return out
+}
+
+/** The profile name a default identity resolves to, sanitised as the identity resolver does (operations.md §3.1); profile names are of that charset already. */
+function identityProfile(c: PipelockConfig, identity: string): string {
+  const name = [...identity].map((ch) => (/^[a-zA-Z0-9._-]$/.test(ch) ? ch : '_')).join('').slice(0, 64)
+  return Object.hasOwn(c.agents, name) ? name : DEFAULT_PROFILE
+}
+
+/** How a profile is named in a line: the profile, or the base config when `_default` is absent. */
+function profileLabel(c: PipelockConfig, name: string): string {
+  return Object.hasOwn(c.agents, name) ? `agents.${name}` : 'the base config'
+}
+
+/**
+ * A bound default identity (`bind_default_agent_identity` on in both) that resolves to another
+ * profile: every client no listener or source CIDR binds moves to it (operations.md §2.2). Compared
+ * like a profile's traffic moving: a downgrade when what they get now is looser in any respect.
+ * A rename to the same profile is no move (that profile's own edits are compared per agent).
+ */
+function defaultIdentityMoved(running: PipelockConfig, next: PipelockConfig, global: ReadonlySet<string>, scope: DowngradeScope, out: string[]): void {
+  const bound = (c: PipelockConfig): boolean => c.bind_default_agent_identity && c.default_agent_identity !== ''
+  if (!bound(running) || !bound(next)) return
+  const [p0, p1] = [identityProfile(running, running.default_agent_identity), identityProfile(next, next.default_agent_identity)]
+  if (p0 === p1) return
+  const [before, after] = [profilePolicy(running, p0), profilePolicy(next, p1)]
+  const lines = policyDowngrades(before.policy, after.policy, scope)
+  const budget: string[] = []
+  budgetDowngrades(before.budget, after.budget, 'default_agent_identity', budget)
+  if (lines.length + budget.length === 0) return
+  out.push(`default_agent_identity: ${JSON.stringify(running.default_agent_identity)} -> ${JSON.stringify(next.default_agent_identity)} (the clients it binds now get ${profileLabel(next, p1)} instead of ${profileLabel(running, p0)})`)
+  for (const d of lines) if (!global.has(d)) out.push(`default_agent_identity: ${d}`)
+  out.push(...budget)
 }
 
 /** What traffic falls back to when the profile `name` is not there. */

@@ -356,6 +356,31 @@ test('an added agent profile: a downgrade when it is looser than the default pro
   )
 })
 
+test('a bound default identity renamed: a downgrade when the profile its clients now get is looser', () => {
+  const shop = '  shop:\n    dlp:\n      patterns:\n        - {name: Shop Key, regex: "shopkey-[0-9]{6}", severity: critical}\n'
+  const cfg = (identity: string, bind = true, agents = shop + '  loose:\n    api_allowlist: [api.example, loose.example]\n'): string =>
+    `api_allowlist: [api.example]\ndefault_agent_identity: ${identity}\nbind_default_agent_identity: ${bind}\nagents:\n${agents}`
+  assert.deepEqual(downgrades(cfg('shop'), cfg('loose')), [
+    'default_agent_identity: "shop" -> "loose" (the clients it binds now get agents.loose instead of agents.shop)',
+    'default_agent_identity: dlp.patterns: 49 -> 48 patterns (removed "Shop Key")',
+    'default_agent_identity: api_allowlist: added loose.example',
+  ])
+  // a name no profile has resolves to the default profile (here the base config)
+  assert.deepEqual(downgrades(cfg('shop'), cfg('nobody')), [
+    'default_agent_identity: "shop" -> "nobody" (the clients it binds now get the base config instead of agents.shop)',
+    'default_agent_identity: dlp.patterns: 49 -> 48 patterns (removed "Shop Key")',
+  ])
+  // stricter or equal: applies without a word
+  assert.deepEqual(downgrades(cfg('nobody'), cfg('shop')), [])
+  assert.deepEqual(downgrades(cfg('shop'), cfg('shop', true, shop + '  shop2:\n    dlp:\n      patterns:\n        - {name: Shop Key, regex: "shopkey-[0-9]{6}", severity: critical}\n')), [])
+  // unbound in either config: the default identity is a claim a header overrides (its own line when bind turns off)
+  assert.deepEqual(downgrades(cfg('shop', false), cfg('loose', false)), [])
+  // and in strict mode the rename refuses the reload
+  const running = load(`mode: strict\n${cfg('shop')}`).config
+  const next = load(`mode: strict\n${cfg('loose')}`).config
+  assert.match(reloadRejection(running, running, next, reloadDowngrades(running, next)) ?? '', /^rejected: security downgrade from strict mode \(default_agent_identity: "shop" -> "loose" \(the clients it binds now get agents\.loose instead of agents\.shop\); /)
+})
+
 test('MCP tool policy redirects: a rule sent to another handler, or its handler edited, is a downgrade', () => {
   const tp = (profiles: string, ...rules: string[]): string =>
     `mcp_tool_policy:\n  enabled: true\n  action: warn\n  redirect_profiles:\n${profiles}  rules:\n${rules.map((r) => `    - ${r}\n`).join('')}`
