@@ -112,6 +112,7 @@ describe('reload comparisons: default identity, redirect handlers, shield size, 
     const dir = tempDir('pl-reload-mcp-')
     const plain = await startProxy(cfg('block'), {dir})
     try {
+      assert.deepEqual(lines(plain.stderr(), 'pipelock: note: '), ['pipelock: note: mcp_tool_scanning, mcp_tool_policy apply to MCP transports only; they have no effect on this HTTP proxy'])
       writeFileSync(path.join(dir, 'pipelock.yaml'), cfg('warn'))
       plain.proc.kill('SIGHUP')
       assert.ok(await until(async () => plain.stdout().includes('config reloaded'), 10_000), plain.stderr())
@@ -128,6 +129,11 @@ describe('reload comparisons: default identity, redirect handlers, shield size, 
     const dir2 = tempDir('pl-reload-mcp-')
     const api = await startProxy(cfg('block', scan), {dir: dir2})
     try {
+      // The start-up note does not call the section the scan API reads inert.
+      assert.deepEqual(lines(api.stderr(), 'pipelock: note: '), [
+        'pipelock: note: mcp_tool_scanning applies to MCP transports only; it has no effect on this HTTP proxy',
+        "pipelock: note: mcp_tool_policy applies on this run to the scan API's tool_call scans only, not to the HTTP proxy's traffic",
+      ])
       writeFileSync(path.join(dir2, 'pipelock.yaml'), cfg('warn', scan))
       api.proc.kill('SIGHUP')
       assert.ok(await until(async () => lines(api.stderr(), REFUSED).length === 1, 10_000), api.stderr())

@@ -145,7 +145,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   const switchedOn = killSwitchOnWarning(loaded.config)
   if (switchedOn !== null) opts.stderr(switchedOn)
   // With an MCP listener the MCP sections are in force, not inert.
-  const inert = opts.mcpListener === undefined ? inertSectionsNote(loaded.config, {embedded: opts.embedded === true}) : null
+  const inert = opts.mcpListener === undefined ? inertSectionsNote(loaded.config, {embedded: opts.embedded === true, scanApi: loaded.config.scan_api.listen !== '' && opts.embedded !== true}) : null
   if (inert !== null) opts.stderr(inert)
   const cw = containerWarning(opts.env)
   if (cw !== null) opts.stderr(cw)

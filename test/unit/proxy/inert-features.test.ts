@@ -53,3 +53,19 @@ test('the proxy pipelock sandbox embeds does not call file_sentry or sandbox ine
   c.mcp_tool_policy.enabled = true
   assert.equal(inertSectionsNote(c, {embedded: true}), 'pipelock: note: mcp_tool_policy applies to MCP transports only; it has no effect on this HTTP proxy')
 })
+
+test('with the scan API on, the note names apart the MCP sections its tool_call kind reads, instead of calling them inert', () => {
+  const c = defaultConfig()
+  c.mcp_tool_policy.enabled = true
+  c.mcp_input_scanning.enabled = true
+  c.tool_chain_detection.enabled = true
+  assert.equal(inertSectionsNote(c, {scanApi: true}), [
+    'pipelock: note: tool_chain_detection applies to MCP transports only; it has no effect on this HTTP proxy',
+    "pipelock: note: mcp_input_scanning, mcp_tool_policy apply on this run to the scan API's tool_call scans only, not to the HTTP proxy's traffic",
+  ].join('\n'))
+  c.tool_chain_detection.enabled = false
+  c.mcp_input_scanning.enabled = false
+  assert.equal(inertSectionsNote(c, {scanApi: true}), "pipelock: note: mcp_tool_policy applies on this run to the scan API's tool_call scans only, not to the HTTP proxy's traffic")
+  // Without the scan API nothing of the run reads them.
+  assert.equal(inertSectionsNote(c), 'pipelock: note: mcp_tool_policy applies to MCP transports only; it has no effect on this HTTP proxy')
+})
