@@ -77,9 +77,12 @@ export class CrossRequestDetector {
   }
 
   /** One WebSocket client→server message: entropy over the whole message, fragments for text messages only. */
-  admitFrame(key: string, host: string, data: string | Buffer, isText: boolean, dlp: TextDlp, nowMs: number, enforce: boolean): CeeResult {
+  admitFrame(key: string, host: string, data: string | Buffer, isText: boolean, dlp: TextDlp, nowMs: number, enforce: boolean, jsonValues: string | null = null): CeeResult {
     const text = typeof data === 'string' ? data : data.toString(isText ? 'utf8' : 'latin1')
-    return this.run(key, host, [text], isText ? [[key, text]] : [], dlp, nowMs, enforce)
+    // A JSON text message's fragments are its string values joined (as `admitMessage`'s): the raw
+    // quotes and braces of each message would stand between the pieces of a split secret.
+    const fragment = jsonValues ?? text
+    return this.run(key, host, [text], isText ? [[key, fragment]] : [], dlp, nowMs, enforce)
   }
 
   /**

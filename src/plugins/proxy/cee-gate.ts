@@ -117,14 +117,18 @@ export function ceeConnectGate(ports: CeePorts, q: CeeRequest, tunnel: {readonly
  * The WebSocket transport's entry point (§5.3): one client→server message of the session
  * `sessionKey` to `host`. The caller answers a block (close 1008 `cross-request exfiltration
  * detected`) and records its decision with layer `cross_request`; warn findings are audited here.
+ * `jsonValues`: a JSON text message's string values joined (null: not JSON), which fragment
+ * reassembly reads instead of the raw message, so a key split across JSON messages is whole.
  */
 export function ceeWebSocketMessage(
-  ports: CeePorts, q: Pick<CeeRequest, 'snap' | 'b'>, frame: {readonly host: string; readonly data: string | Buffer; readonly isText: boolean},
+  ports: CeePorts, q: Pick<CeeRequest, 'snap' | 'b'>,
+  frame: {readonly host: string; readonly data: string | Buffer; readonly isText: boolean; readonly jsonValues?: () => string | null},
 ): CeeResult | null {
   const {snap, b} = q
   const det = snap.cee
   if (det === null) return null
-  const r = det.admitFrame(b.sessionKey, frame.host, frame.data, frame.isText, dlpOf(snap), ports.nowMs(), enforcing(snap))
+  const values = frame.isText && det.fragments !== null && frame.jsonValues !== undefined ? frame.jsonValues() : null
+  const r = det.admitFrame(b.sessionKey, frame.host, frame.data, frame.isText, dlpOf(snap), ports.nowMs(), enforcing(snap), values)
   auditWarnFindings(ports, b, r)
   return r
 }

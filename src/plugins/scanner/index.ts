@@ -59,7 +59,7 @@ export {createSseStreamScanner, parseSseEvent, sseEventData, sseMaxEventBytes, M
 export {StreamTail, STREAM_TAIL_CHARS} from './stream-tail.js'
 export {extractHtmlText, PageTextReader, type ExtractedPage} from './html-text.js'
 export type {SseStreamScanner, SseOutcome, SseEventFields} from './sse.js'
-export {extractJsonTexts, JsonTextError, MAX_JSON_DEPTH} from './json-texts.js'
+export {extractJsonParts, extractJsonTexts, JsonTextError, MAX_JSON_DEPTH} from './json-texts.js'
 export {
   scanRequestBody, scanRequestHeaders, extractBodyTexts, isCompressedEncoding, BodyParseError, MULTIPART_LIMITS, utf8HeaderValue, requestBodyScanBytes, jsonValuePairBytes,
 } from './body-scanner.js'

@@ -137,3 +137,13 @@ test('WebSocket frames: entropy over the whole message; text messages reassemble
   bin.admitFrame('s', 'h', Buffer.from('AKIAIOSF'), false, dlp, 0, true)
   assert.equal(bin.admitFrame('s', 'h', Buffer.from('ODNN7REALKEY'), false, dlp, 1, true).findings.length, 0)
 })
+
+test('WebSocket frames: a JSON text message reassembles as its string values, not its raw quotes and braces', () => {
+  const off = settings({entropy: {...settings().entropy, enabled: false}})
+  const raw = new CrossRequestDetector(off)
+  raw.admitFrame('s', 'h', '{"t":"AKIAIOSF"}', true, dlp, 0, true)
+  assert.equal(raw.admitFrame('s', 'h', '{"t":"ODNN7REALKEY"}', true, dlp, 1, true).findings.length, 0, 'the raw messages keep the key apart')
+  const d = new CrossRequestDetector(off)
+  d.admitFrame('s', 'h', '{"t":"AKIAIOSF"}', true, dlp, 0, true, 'AKIAIOSF')
+  assert.equal(d.admitFrame('s', 'h', '{"t":"ODNN7REALKEY"}', true, dlp, 1, true, 'ODNN7REALKEY').block?.kind, 'fragment')
+})

@@ -21,7 +21,7 @@
 import {redactOutboundMessage, type MessageRedaction} from '../relay/redact-message.js'
 import {sessionCutCause} from '../relay/live-cut.js'
 import type WebSocket from 'ws'
-import {StreamTail, unsuppressed, type ContentScanResult, type DlpFinding, type ReasonCode, type ResponseDecision, type Suppressor} from '../../scanner/index.js'
+import {junctionWindow, StreamTail, unsuppressed, type ContentScanResult, type DlpFinding, type ReasonCode, type ResponseDecision, type Suppressor} from '../../scanner/index.js'
 import {allowDecision, blockDecision, enforcing, snapshotFor, type DecisionBase} from '../core.js'
 import type {AuditTrail, Clock, MetricsPort, SnapshotSource, TunnelRegistry} from '../ports.js'
 import type {Decision, DecisionStage} from '../decision.js'
@@ -31,6 +31,7 @@ import type {ProxySnapshot} from '../state.js'
 import {CLOSE, closeJson, closeText, forwardableCloseCode} from './close.js'
 import type {WsRelayMetrics} from './metrics.js'
 import {KILL_SWITCH_BLOCK} from '../gate/stages/kill-switch.js'
+import {jsonValuesOf, lastBytes, ReaderJoin, TAIL_BYTES} from './reader-join.js'
 
 export type WsDirection = 'client_to_server' | 'server_to_client'
 
@@ -39,6 +40,11 @@ export interface WsFrame {
   readonly direction: WsDirection
   readonly data: Buffer
   readonly isBinary: boolean
+  /**
+   * A text message's JSON string values joined in document order; null when it is not JSON or
+   * binary. Read on demand (only cross-request fragment reassembly, when on, reads them, as MCP's does).
+   */
+  jsonValues(): string | null
 }
 
 /**
@@ -102,8 +108,6 @@ export interface WsRelayResult {
 
 type Findings = readonly DlpFinding[]
 
-/** Cross-message DLP tail (§3.5 step 2). */
-const TAIL_BYTES = 4096
 /** Sends queued toward one side before the other side is paused (backpressure). */
 const MAX_PENDING_SENDS = 64
 /** `<label>: <suffix>` labelled halves (§3.5 step 2). */
@@ -117,15 +121,6 @@ function labelledSuffix(s: string): string | null {
   if (!LABEL_WORDS.some((w) => label.includes(w))) return null
   const suffix = m[2]!.trim()
   return suffix.length >= 6 ? suffix : null
-}
-
-function lastBytes(s: string, n: number): string {
-  const b = Buffer.from(s, 'utf8')
-  if (b.length <= n) return s
-  // Cut on a UTF-8 boundary so the tail stays valid text.
-  let start = b.length - n
-  while (start < b.length && (b[start]! & 0xc0) === 0x80) start++
-  return b.subarray(start).toString('utf8')
 }
 
 /** A control payload or a binary message as text: UTF-8 when valid, else its printable ASCII runs one per line. */
@@ -171,6 +166,8 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
   let proxyClosed = false
   let ended = false
   let tail = ''
+  // The same stream as a reader of the messages reads it (JSON values, text without its repeated framing).
+  const reading = new ReaderJoin()
   const s2cTail = new StreamTail()
   let lastActivity = ports.nowMs()
   let pendingToUpstream = 0
@@ -425,18 +422,23 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     }
     // 2. Text DLP over the rolling tail plus the labelled-halves check (§3.5 step 2); a binary
     // message (allow_binary_frames) is read as its text, so a key split over binary messages is whole.
-    if (!scanFrames) return afterTextDlp(snap, data, isBinary, [])
+    if (!scanFrames) return afterTextDlp(snap, data, isBinary, [], undefined)
     const text = isBinary ? payloadText(data) : data.toString('utf8')
     const prevTail = tail
     const input = prevTail + text
     tail = Buffer.byteLength(text) >= TAIL_BYTES ? lastBytes(text, TAIL_BYTES) : lastBytes(input, TAIL_BYTES)
+    const read = reading.next(text, junctionWindow(snap.scanner))
+    const values = isBinary ? null : read.jsonValues
     // A scan the pool could not run closes the relay, as a body it could not scan does.
-    return whenScanned(tailDlp(snap, input, prevTail, text), (h) => afterTextDlp(snap, data, isBinary, h),
+    return whenScanned(tailDlp(snap, input, prevTail, text, read.junction), (h) => afterTextDlp(snap, data, isBinary, h, values),
       (e) => policyClose({stage: 'body_scan', layer: 'dlp', reason: 'dlp_match', detail: `message could not be scanned: ${e.message}`, direction: 'client_to_server', upstreamReason: 'DLP violation', scanner: 'dlp'}))
   }
 
-  /** Step 2's findings: text DLP of the tail and the message, then of labelled halves (`part 1: …`) across the two. */
-  const tailDlp = (snap: ProxySnapshot, input: string, prevTail: string, text: string): Findings | Promise<Findings> => {
+  /**
+   * Step 2's findings: text DLP of the tail and the message, then of labelled halves (`part 1: …`)
+   * across the two, then of the boundary as a reader reads it (`junction`, see reader-join.ts).
+   */
+  const tailDlp = (snap: ProxySnapshot, input: string, prevTail: string, text: string, junction: string | null): Findings | Promise<Findings> => {
     const dlp = (s: string): Findings | Promise<Findings> => {
       const r = snap.bodyScans.scanText(snap.scanner, s, 'request_body')
       return r instanceof Promise ? r.then((x) => unsuppressed(x.matches, o.suppress)) : unsuppressed(r.matches, o.suppress)
@@ -447,12 +449,14 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
       const b = labelledSuffix(text)
       return a !== null && b !== null ? dlp(a + b) : hit
     }
+    const read = (hit: Findings): Findings | Promise<Findings> => (hit.length > 0 || junction === null ? hit : dlp(junction))
     const first = dlp(input)
-    return first instanceof Promise ? first.then(halves) : halves(first)
+    const second = first instanceof Promise ? first.then(halves) : halves(first)
+    return second instanceof Promise ? second.then(read) : read(second)
   }
 
-  /** Steps 2 (its findings `hit` applied) to 4 of a client message. */
-  const afterTextDlp = (snap: ProxySnapshot, data: Buffer, isBinary: boolean, hit: Findings): void => {
+  /** Steps 2 (its findings `hit` applied) to 4 of a client message; `jsonValues` as step 2 read them (undefined: not read). */
+  const afterTextDlp = (snap: ProxySnapshot, data: Buffer, isBinary: boolean, hit: Findings, jsonValues: string | null | undefined): void => {
     const enforce = enforcing(snap)
     const scanFrames = snap.config.websocket_proxy.scan_text_frames
     if (hit.length > 0) {
@@ -484,7 +488,8 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
       }
     }
     // 3. Cross-request detection seam.
-    const cee = o.hooks?.frame?.({direction: 'client_to_server', data, isBinary}, {base: o.base, host: o.host})
+    const values = (): string | null => (isBinary ? null : jsonValues !== undefined ? jsonValues : jsonValuesOf(data.toString('utf8')))
+    const cee = o.hooks?.frame?.({direction: 'client_to_server', data, isBinary, jsonValues: values}, {base: o.base, host: o.host})
     if (cee) m?.scanHit('cross_request')
     if (cee) return policyClose({stage: 'ws_frame', layer: 'cross_request', reason: 'cross_request_deny', detail: cee.detail, direction: 'client_to_server', upstreamReason: 'cross-request exfiltration detected', scanner: 'cross_request'})
     // 4. Forward as one frame.

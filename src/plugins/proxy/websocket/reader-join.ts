@@ -1,0 +1,130 @@
+/**
+ * The message boundary as a reader of the messages reads it (docs/run.md, WebSocket frames).
+ * The raw join `tail ‖ message` (transports §3.5 step 2) keeps each message's framing between
+ * the halves of a secret split across two messages: `"AKIA…"` then `"…"`, `{"t":"AKIA…"}` then
+ * `{"t":"…"}`, `x AKIA…` then `x …`. A receiver reads the strings out of the JSON, or the text
+ * after the label every message repeats, and has the key whole. This keeps that reading of the
+ * stream, within the same 4096-byte tail budget, and gives the junction to scan at each message.
+ */
+import {extractJsonParts, junctionPairs, JUNCTION_WINDOW} from '../../scanner/index.js'
+
+/** Tail budget of the reading, as the raw tail's (§3.5 step 2). */
+export const TAIL_BYTES = 4096
+
+/** The last `n` bytes of `s`, cut on a UTF-8 boundary so the tail stays valid text. */
+export function lastBytes(s: string, n: number): string {
+  const b = Buffer.from(s, 'utf8')
+  if (b.length <= n) return s
+  let start = b.length - n
+  while (start < b.length && (b[start]! & 0xc0) === 0x80) start++
+  return b.subarray(start).toString('utf8')
+}
+
+/**
+ * A message that is JSON (an object, an array or a string; others are too short to matter): its
+ * string values in document order, joined, as the body scanner reads a JSON body's values. Null
+ * for anything else (invalid or too deeply nested JSON is read as text).
+ */
+export function jsonValuesOf(text: string): string | null {
+  const c = text.trimStart().charCodeAt(0)
+  if (c !== 0x7b && c !== 0x5b && c !== 0x22) return null
+  try {
+    return extractJsonParts(text).values.join('')
+  } catch {
+    return null
+  }
+}
+
+/** Characters of a secret's pieces (keys, tokens, base64/base32/hex): a shared label is never cut inside a run of them. */
+function isWordUnit(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f || c === 0x2d
+}
+
+/** Separators a reader drops where two messages meet: whitespace, quotes, brackets and punctuation. */
+function isSeparator(c: number): boolean {
+  return c <= 0x20 || c === 0x22 || c === 0x27 || c === 0x60 || c === 0x2c || c === 0x3b || c === 0x3a || c === 0x2e || c === 0x21 || c === 0x3f ||
+    c === 0x28 || c === 0x29 || c === 0x5b || c === 0x5d || c === 0x7b || c === 0x7d || c === 0x3c || c === 0x3e
+}
+
+function trimSeparatorsEnd(s: string): string {
+  let e = s.length
+  while (e > 0 && isSeparator(s.charCodeAt(e - 1))) e--
+  return e === s.length ? s : s.slice(0, e)
+}
+
+function trimSeparatorsStart(s: string): string {
+  let b = 0
+  while (b < s.length && isSeparator(s.charCodeAt(b))) b++
+  return b === 0 ? s : s.slice(b)
+}
+
+/** Length of the framing `a` and `b` start with (`x `, `{"t":"`), ended before a run of word units it would cut. */
+function sharedPrefix(a: string, b: string): number {
+  const n = Math.min(a.length, b.length)
+  let p = 0
+  while (p < n && a.charCodeAt(p) === b.charCodeAt(p)) p++
+  while (p > 0 && isWordUnit(b.charCodeAt(p - 1))) p--
+  return p
+}
+
+/** Length of the framing `a` and `b` end with (`"`, `"}`, ` x`), begun after a run of word units it would cut. */
+function sharedSuffix(a: string, b: string): number {
+  const n = Math.min(a.length, b.length)
+  let s = 0
+  while (s < n && a.charCodeAt(a.length - 1 - s) === b.charCodeAt(b.length - 1 - s)) s++
+  while (s > 0 && isWordUnit(b.charCodeAt(b.length - s))) s--
+  return s
+}
+
+export interface ReaderStep {
+  /**
+   * The text to scan at this boundary: the reading's end before the message joined to the
+   * message's reading, each cut to its junction window. Null when it adds nothing to the raw join
+   * (first message, or nothing of either side was left out).
+   */
+  readonly junction: string | null
+  /** The message's JSON string values joined (null: not JSON), for the cross-request feed. */
+  readonly jsonValues: string | null
+}
+
+/**
+ * One connection's reading of its client messages. Per message the work is linear in the message
+ * and the tail: one JSON tokenizer pass when it looks like JSON, a prefix and suffix compare with
+ * the previous message's first and last TAIL_BYTES characters, and one junction of at most
+ * `window` characters a side (the scanner's junction window; TAIL_BYTES when it has none).
+ */
+export class ReaderJoin {
+  /** The stream as read: JSON messages as their values, text without its repeated framing, separators at each junction left out. */
+  private tail = ''
+  /** The previous message's first and last TAIL_BYTES characters (its framing). */
+  private prevHead = ''
+  private prevEnd = ''
+
+  /** `window`: the scanner's junction window (`junctionWindow`), null when it has none. */
+  next(text: string, window: number | null = JUNCTION_WINDOW): ReaderStep {
+    const values = jsonValuesOf(text)
+    let left = this.tail
+    let right: string
+    if (values !== null) right = values
+    else {
+      const pre = this.prevHead === '' ? 0 : sharedPrefix(this.prevHead, text)
+      let suf = this.prevEnd === '' ? 0 : sharedSuffix(this.prevEnd, text)
+      suf = Math.min(suf, text.length - pre)
+      // The framing the previous message ended with is its, not content: the reading drops it.
+      if (suf > 0 && left.endsWith(text.slice(text.length - suf))) left = left.slice(0, left.length - suf)
+      right = text.slice(pre)
+    }
+    left = trimSeparatorsEnd(left)
+    right = trimSeparatorsStart(right)
+    let junction: string | null = null
+    if (left !== '' && right !== '' && (left !== this.tail || right !== text)) {
+      const w = window ?? TAIL_BYTES
+      const pair = junctionPairs([left, right], w).next()
+      if (!pair.done) junction = pair.value.x + pair.value.y
+    }
+    this.tail = Buffer.byteLength(right) >= TAIL_BYTES ? lastBytes(right, TAIL_BYTES) : lastBytes(left + right, TAIL_BYTES)
+    this.prevHead = text.length > TAIL_BYTES ? text.slice(0, TAIL_BYTES) : text
+    this.prevEnd = text.length > TAIL_BYTES ? text.slice(-TAIL_BYTES) : text
+    return {junction, jsonValues: values}
+  }
+}
