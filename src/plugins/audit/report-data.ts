@@ -6,6 +6,8 @@ import {verifyEvidenceInput, type VerifyEvidenceRequest} from './verify-service.
 
 // The numbers behind `pipelock audit report`, gathered while the evidence is verified (one
 // pass, bounded memory: top-N maps and a capped list of blocks). `--json` prints exactly this.
+// Every block, past the cap, goes to `onBlock` as it is verified (the command streams it to a
+// JSON Lines file), so the whole list never sits in memory.
 
 export const MAX_LISTED_BLOCKS = 10_000
 const BUCKETS = 48
@@ -51,7 +53,10 @@ export interface EvidenceReportData {
   contractGenerations: {contractHash: string; generation: string; decisions: number}[]
   lifecycle: LifecycleEvent[]
   blocks: ReportBlock[]
+  /** Blocks past the first MAX_LISTED_BLOCKS, not in `blocks` (all of them go to `onBlock`). */
   blocksOmitted: number
+  /** The JSON Lines file that lists every block (`--blocks-jsonl`); absent when none was asked for. */
+  blocksFile?: string
   warnings: string[]
   /** Named keys (`--key ID=KEY`) that pinned no receipt, by id (as verify-receipt lists them); absent when none. */
   unusedKeys?: string[]
@@ -69,7 +74,11 @@ interface DecisionDetails {
   perSecond: Map<number, Map<string, number>>
 }
 
-export async function collectReportData(req: VerifyEvidenceRequest): Promise<EvidenceReportData> {
+/** A block, with the class of its receipt: which of the two is the counted decision is known only at the end (DecisionSplit). */
+export type ReportBlockSink = (block: ReportBlock, cls: 'decision' | 'contract_decision') => void
+
+export async function collectReportData(req: VerifyEvidenceRequest & {onBlock?: ReportBlockSink}): Promise<EvidenceReportData> {
+  const {onBlock, ...verifyReq} = req
   const split = new DecisionSplit<DecisionDetails>(() => ({hosts: new Map(), reasons: new Map(), generations: new Map(), blocks: [], blocksOmitted: 0, perSecond: new Map()}))
   const lifecycle: LifecycleEvent[] = []
   const onReceipt = (f: ReceiptFact): void => {
@@ -95,12 +104,13 @@ export async function collectReportData(req: VerifyEvidenceRequest): Promise<Evi
     if (verdict === 'block') {
       const reason = blockReason(f)
       d.reasons.set(reason, (d.reasons.get(reason) ?? 0) + 1)
-      if (d.blocks.length < MAX_LISTED_BLOCKS) {
-        d.blocks.push({id: f.id, timestamp: f.timestamp, target: f.target ?? '', transport: f.transport ?? '', reason, file: f.position.file, line: f.position.line})
-      } else d.blocksOmitted++
+      const block: ReportBlock = {id: f.id, timestamp: f.timestamp, target: f.target ?? '', transport: f.transport ?? '', reason, file: f.position.file, line: f.position.line}
+      onBlock?.(block, cls === 'decision' ? 'decision' : 'contract_decision')
+      if (d.blocks.length < MAX_LISTED_BLOCKS) d.blocks.push(block)
+      else d.blocksOmitted++
     }
   }
-  const v = await verifyEvidenceInput({...req, onReceipt})
+  const v = await verifyEvidenceInput({...verifyReq, onReceipt})
   if (v.kind === 'endorsement_error') throw new PipelockError('ENDORSEMENT_INVALID', `audit report: ${v.error}`)
   if (v.kind !== 'evidence_set') throw new Error('audit report: --chain must name a .jsonl file or a recorder directory')
   const {hosts, reasons, generations, blocks, blocksOmitted, perSecond} = split.pick(v.counts.decisionSource)

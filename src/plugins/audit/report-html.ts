@@ -70,6 +70,14 @@ function table(headers: string[], rows: string[][], testid: string): string {
   return `<table data-testid="${testid}"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`
 }
 
+/** Where the blocks past the page's cap are: the file that lists them all, or the flag that writes one. */
+export function blocksOmittedNote(d: EvidenceReportData): string {
+  const listed = `${d.blocksOmitted} more blocks not listed here (the page lists the first ${d.blocks.length})`
+  return d.blocksFile === undefined
+    ? `${listed}; pipelock audit report --blocks-jsonl FILE writes every block, one JSON object per line.`
+    : `${listed}; every block is in ${d.blocksFile}, one JSON object per line.`
+}
+
 export function renderReportHtml(d: EvidenceReportData, generatedAt: string): string {
   const v = d.verification
   const counts = Object.entries(d.byVerdict)
@@ -97,7 +105,7 @@ ${table(['contract hash', 'generation', 'decisions'], d.contractGenerations.map(
 ${table(['time', 'kind', 'event id', 'contract', 'generation', 'operator', 'detail'], d.lifecycle.map((l) => [l.timestamp, l.kind, l.id, l.contractHash, l.generation, l.operator, l.detail]), 'lifecycle')}
 <h2>Every block</h2>
 ${table(['time', 'receipt id', 'target', 'transport', 'reason', 'where'], d.blocks.map((b) => [b.timestamp, b.id, b.target, b.transport, b.reason, `${b.file}:${b.line}`]), 'blocks')}
-${d.blocksOmitted > 0 ? `<p>${d.blocksOmitted} more blocks not listed (see verify-receipt --json).</p>` : ''}
+${d.blocksOmitted > 0 ? `<p data-testid="blocks-omitted">${e(blocksOmittedNote(d))}</p>` : ''}
 <h2>Warnings</h2>
 ${d.warnings.length === 0 ? '<p>None.</p>' : `<ul>${d.warnings.map((w) => `<li>${e(w)}</li>`).join('')}</ul>`}
 <p><small>Generated ${e(generatedAt)} by pipelock audit report. Offline document: no scripts, no network.</small></p>
