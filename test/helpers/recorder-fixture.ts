@@ -16,6 +16,8 @@ export interface RecorderRun {
   crash?: boolean
   maxEntriesPerFile?: number
   checkpointInterval?: number
+  /** The config hash the run's receipts carry (a reload or restart under another config changes it). */
+  policyHash?: string
 }
 
 export async function recordRun(r: RecorderRun): Promise<void> {
@@ -33,7 +35,7 @@ export async function recordRun(r: RecorderRun): Promise<void> {
     keyPair: r.key,
     principal: 'org:test',
     actor: 'agent:test',
-    policyHash: 'sha256:' + 'ab'.repeat(32),
+    policyHash: r.policyHash ?? 'sha256:' + 'ab'.repeat(32),
     clock: r.clock,
     newId: () => `act-${r.run}-${id++}`,
     run: {runNonce: `run-${r.run}`, openNonce: `open-${r.run}`, signerKeyEpoch: '1', heartbeatSeconds: 30},

@@ -889,6 +889,8 @@ function evidenceFact(r: ParsedEvidenceReceipt, at: Position): ReceiptFact {
     actor: r.actor,
     contractHash: r.contractHash,
     contractGeneration: r.contractGeneration === 0n ? '' : r.contractGeneration.toString(),
+    // a newer release's envelope member (docs/receipts.md): it feeds the packet's policy_hashes
+    ...(r.policyHash === '' ? {} : {policyHash: r.policyHash}),
     payload: plain,
     position: at,
   }

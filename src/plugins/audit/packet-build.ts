@@ -38,20 +38,25 @@ export interface PacketBuildResult {
 interface PacketDetails {
   layers: Map<string, number>
   domains: Set<string>
-  policyHashes: Set<string>
 }
 
-/** Gathers them for the counted decisions only (evidence-count.ts: one definition for every tool). */
+/**
+ * Gathers the details for the counted decisions only (evidence-count.ts: one definition for every
+ * tool), and the policy hashes of every receipt: the schema's `policy_hashes` is every hash that
+ * signed at least one receipt, so a policy the proxy ran under without deciding a request (a run
+ * that only opened and closed, a reload) is there too.
+ */
 export class PacketTally {
-  readonly split = new DecisionSplit<PacketDetails>(() => ({layers: new Map(), domains: new Set(), policyHashes: new Set()}))
+  readonly split = new DecisionSplit<PacketDetails>(() => ({layers: new Map(), domains: new Set()}))
+  readonly policyHashes = new Set<string>()
 
   add(f: ReceiptFact): void {
+    if (f.policyHash) this.policyHashes.add(f.policyHash)
     const d = this.split.for(receiptClass(f))
     if (d === undefined) return
     if (f.verdict === 'block' && f.layer) bump(d.layers, f.layer)
     const host = hostOf(f.target ?? '', f.transport)
     if (host !== '') d.domains.add(host)
-    if (f.policyHash) d.policyHashes.add(f.policyHash)
   }
 }
 
@@ -128,7 +133,7 @@ export function evidenceDerived(report: EvidenceSetReport, tally: PacketTally): 
       layers: sorted(details.layers),
       domains_touched: [...details.domains].sort(),
     },
-    policyHashes: [...details.policyHashes].sort(),
+    policyHashes: [...tally.policyHashes].sort(),
     ...(times.length === 0 ? {} : {startedAt: times[0] as string, completedAt: times[times.length - 1] as string}),
     ...(rootHash === undefined || report.failure !== undefined ? {} : {rootHash: `sha256:${rootHash}`}),
     ...(finalSeq === undefined || report.failure !== undefined ? {} : {finalSeq: Number(finalSeq)}),
