@@ -301,6 +301,32 @@ describe('verify-receipt on a rotated, restarted flight-recorder directory', () 
     assert.match(r.stdout, /\n {2}Error: {4}entry seq gap: expected 1, got 2 \(entry 1 is missing\)\n {2}Line: {5}evidence-proxy-0\.jsonl:2\n$/)
   })
 
+  test('a duplicated line, and a file present twice, are said to be duplicates, not missing entries', () => {
+    const lines = readFileSync(path.join(evidence, 'evidence-proxy-0.jsonl'), 'utf8').trimEnd().split('\n')
+    const d = path.join(dir, 'dup-line')
+    cpSync(evidence, d, {recursive: true})
+    writeFileSync(path.join(d, 'evidence-proxy-0.jsonl'), [lines[0], lines[1], lines[1], ...lines.slice(2)].join('\n') + '\n')
+    const r = verify(d, '--key', pubFile)
+    assert.equal(r.status, 1)
+    assert.equal(r.stdout, `CHAIN BROKEN: ${d} (session proxy)\n  Error:    entry seq gap: expected 2, got 1 (entry 1 appears again: duplicated)\n  Line:     evidence-proxy-0.jsonl:3\n`)
+
+    const f = path.join(dir, 'dup-file')
+    cpSync(evidence, f, {recursive: true})
+    cpSync(path.join(f, 'evidence-proxy-4.jsonl'), path.join(f, 'evidence-proxy-04.jsonl'))
+    const last = parseRecorderEntry(readFileSync(path.join(f, 'evidence-proxy-4.jsonl'), 'utf8').trimEnd().split('\n').at(-1) as string).seq
+    const j = verify(f, '--key', pubFile, '--json')
+    assert.equal(j.status, 1)
+    // the two copies are read one after the other (which one first is the directory's order)
+    const {failure} = JSON.parse(j.stdout)
+    const [firstCopy, secondCopy] = failure.file === 'evidence-proxy-4.jsonl' ? ['evidence-proxy-04.jsonl', 'evidence-proxy-4.jsonl'] : ['evidence-proxy-4.jsonl', 'evidence-proxy-04.jsonl']
+    assert.deepEqual(failure, {
+      component: 'entries',
+      message: `gap between files: ${firstCopy} ends at entry seq ${last}, ${secondCopy} starts at entry seq 4 (${secondCopy} overlaps the previous file: entries from seq 4 appear twice, duplicated)`,
+      file: secondCopy,
+      line: 1,
+    })
+  })
+
   test('a torn last line after a crash is a warning', async () => {
     const d = path.join(dir, 'torn')
     cpSync(evidence, d, {recursive: true})

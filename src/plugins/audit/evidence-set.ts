@@ -327,10 +327,12 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     }
     if (lastEntry !== undefined && seq !== lastEntry.seq + 1n) {
       const expected = lastEntry.seq + 1n
+      // A seq already passed is an entry (or a file) that appears a second time, not a lost one.
       const missing = seq === expected + 1n ? ` (entry ${expected} is missing)` : seq > expected ? ` (entries ${expected}–${seq - 1n} are missing)` : ''
+      const again = seq >= expected ? '' : firstInFile ? ` (${at.file} overlaps the previous file: entries from seq ${e.seq} appear twice, duplicated)` : ` (entry ${e.seq} appears again: duplicated)`
       const msg = firstInFile
-        ? `gap between files: ${lastEntry.file} ends at entry seq ${lastEntry.seq}, ${at.file} starts at entry seq ${e.seq}${missing}`
-        : `entry seq gap: expected ${expected}, got ${e.seq}${missing}`
+        ? `gap between files: ${lastEntry.file} ends at entry seq ${lastEntry.seq}, ${at.file} starts at entry seq ${e.seq}${missing}${again}`
+        : `entry seq gap: expected ${expected}, got ${e.seq}${missing}${again}`
       const first = !failures.has('entries')
       fail('entries', msg, at, {}, true)
       const failure = failures.get('entries')
