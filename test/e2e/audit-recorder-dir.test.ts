@@ -327,6 +327,29 @@ describe('verify-receipt on a rotated, restarted flight-recorder directory', () 
     })
   })
 
+  test('a missing start (first file removed, or a rotated file given alone) is named at its file and line, with what to verify', () => {
+    const d = path.join(dir, 'no-start')
+    cpSync(evidence, d, {recursive: true})
+    rmSync(path.join(d, 'evidence-proxy-0.jsonl'))
+    const first = readFileSync(path.join(d, 'evidence-proxy-4.jsonl'), 'utf8').split('\n')[0] as string
+    const prev = parseRecorderEntry(first).prevHash
+    const seq = /"chain_seq":(\d+)/.exec(readFileSync(path.join(d, 'evidence-proxy-4.jsonl'), 'utf8'))?.[1]
+    const entryText = `entry seq 4: first entry PrevHash should be "genesis", got "${prev}"`
+    const r = verify(d, '--key', pubFile)
+    assert.equal(r.status, 1)
+    assert.equal(
+      r.stdout,
+      `CHAIN BROKEN: ${d} (session proxy)\n  Error:    the evidence starts at entry seq 4 (evidence-proxy-4.jsonl:1): entries 0–3 are missing; its first files were removed, and no retention anchor records that they expired (${entryText}); the receipt chain: seq ${seq}: root receipt segment must start at chain_seq 0\n  Line:     evidence-proxy-4.jsonl:1\n`,
+    )
+    const alone = path.join(evidence, 'evidence-proxy-4.jsonl')
+    const a = verify(alone, '--key', pubFile)
+    assert.equal(a.status, 1)
+    assert.equal(
+      a.stdout,
+      `CHAIN BROKEN: ${alone}\n  Error:    the evidence starts at entry seq 4 (${alone}:1): entries 0–3 are missing; this file continues an earlier one: verify the whole recorder directory (--chain DIR) (${entryText}); the receipt chain: seq ${seq}: root receipt segment must start at chain_seq 0\n  Line:     ${alone}:1\n`,
+    )
+  })
+
   test('a torn last line after a crash is a warning', async () => {
     const d = path.join(dir, 'torn')
     cpSync(evidence, d, {recursive: true})

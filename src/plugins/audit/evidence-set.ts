@@ -92,6 +92,11 @@ export interface EvidenceSetRequest {
 
 class Stop extends Error {}
 
+/** The entry chain's text for a first entry that links to an earlier one (receipts.md §7). */
+const FIRST_NOT_GENESIS = 'first entry PrevHash should be "genesis"'
+/** The v1 chain's text for a chain that does not start at chain_seq 0 (receipts.md §6.4). */
+const V1_NOT_AT_ZERO = 'root receipt segment must start at chain_seq 0'
+
 /** A line that cannot be read, as the failure states it: the file and line first (the reference's `line N: …`). */
 function unreadableLine(at: Position, detail: string): string {
   return `${at.file}: line ${at.line}: ${detail}`
@@ -159,6 +164,8 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
   // The checkpoint just read: the position of the entry after it is noted (where an unsigned tail starts).
   let checkpointBefore: (typeof checkpoints)[number] | undefined
   let firstEntry: {seq: string; at: Position} | undefined
+  // The failure that says the input does not start at entry seq 0 (and nothing explains it).
+  let missingStart: RankedFailure | undefined
   // The run (process) whose recorder wrote the entries being read: the last session_open seen.
   let recorderRun: string | undefined
   // Runs whose recorder signs checkpoints (sign_checkpoints is read once per process).
@@ -298,6 +305,7 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
 
   const onEntry = (e: RecorderEntry, at: Position, fileIndex: number, firstInFile: boolean, file: string): void => {
     const seq = BigInt(e.seq)
+    const isFirstEntry = firstEntry === undefined
     firstEntry ??= {seq: e.seq, at}
     if (checkpointBefore !== undefined) {
       checkpointBefore.nextAt = at
@@ -351,7 +359,14 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     }
     lastEntry = {seq, file: at.file}
     const chainError = entryChain.push(e)
-    if (chainError !== undefined) fail('entries', chainError, at)
+    if (chainError !== undefined && isFirstEntry && cut === undefined && seq > 0n && chainError.includes(FIRST_NOT_GENESIS)) {
+      // The start of the evidence is not here (a first file removed, or a rotated file given
+      // alone): said first, at its line, with what to do; the entry chain's own text beside it.
+      const range = seq === 1n ? 'entry 0 is' : `entries 0–${seq - 1n} are`
+      const hint = req.directory === true ? 'its first files were removed, and no retention anchor records that they expired' : 'this file continues an earlier one: verify the whole recorder directory (--chain DIR)'
+      fail('entries', `the evidence starts at entry seq ${e.seq} (${at.file}:${at.line}): ${range} missing; ${hint} (${chainError})`, at, {}, true)
+      missingStart = failures.get('entries')
+    } else if (chainError !== undefined) fail('entries', chainError, at)
     switch (e.type) {
       case 'checkpoint':
         checkCheckpoint(e, at)
@@ -601,6 +616,8 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
   }
   if (!v1.valid && v1.error !== undefined) {
     const at = v1.brokenAtPlace === undefined ? undefined : placePosition(v1.brokenAtPlace)
+    // the receipts' own text for the same missing start (receipts.md §6.4), kept beside the clearer line
+    if (missingStart !== undefined && v1.error.endsWith(V1_NOT_AT_ZERO)) missingStart.message += `; the receipt chain: ${v1.error}`
     fail('action_receipts', v1.error, at, {...(v1.brokenAtSeq === undefined ? {} : {brokenAtSeq: v1.brokenAtSeq}), ...(v1.unendorsedBoundary === true ? {unendorsedRotation: true as const} : {})})
   }
   const endorsementUses = endorsementReport(req, v1, pin.key !== undefined)
