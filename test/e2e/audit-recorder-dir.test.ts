@@ -127,6 +127,8 @@ describe('verify-receipt on a rotated, restarted flight-recorder directory', () 
       file: 'evidence-proxy-0.jsonl',
       line: from + 1,
     })
+    // the configuration is not blamed for a signature that was removed
+    assert.deepEqual(j.warnings.filter((w: {message: string}) => w.message.includes('checkpoints are unsigned')), [])
   })
 
   test('the checkpoint written on close, removed after a session_close of a run that signed checkpoints, fails', async () => {

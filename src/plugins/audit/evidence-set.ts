@@ -640,6 +640,8 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     if (c.signature === '') {
       if (c.runSignedBefore) {
         fail('entries', `entry seq ${c.seq}: checkpoint is unsigned, but an earlier checkpoint of the same run (${c.run}) is signed: its signature was removed`, c.at)
+        // a failure, not a configuration: the warning below blames sign_checkpoints
+        continue
       }
       unsigned++
       continue
@@ -680,6 +682,8 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
     if (a.signature === '') {
       if (a.resumedFrom && v1Count + tally.v2Count > 0) {
         fail('entries', `entry seq ${a.seq}: the retention anchor the chains resume from is unsigned, but the recorder signs receipts: nothing proves the missing files expired rather than were deleted`, a.at)
+        // a failure, not a recorder without a key: the warning below would say so
+        continue
       }
       unsignedAnchors++
       continue

@@ -110,4 +110,6 @@ test('retention: files deleted behind an unsigned anchor (what anyone without th
     report.failure?.message,
     `entry seq ${r.anchorSeq}: the retention anchor the chains resume from is unsigned, but the recorder signs receipts: nothing proves the missing files expired rather than were deleted`,
   )
+  // that failure is not passed off as a recorder without a key
+  assert.deepEqual(report.warnings.filter((w) => w.message.includes('retention anchors are unsigned')), [])
 })
