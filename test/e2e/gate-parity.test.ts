@@ -318,6 +318,10 @@ describe('gate parity: one trigger, one verdict, one block reason on every trans
       const first = await send(t, {agent, host: target(t), path: '/kib?a=AKIAIOSF'})
       assert.deepEqual({status: first.status, reason: first.reason}, {status: 200, reason: undefined}, `the first half passes through ${t}`)
       await cell('cross-request fragments', t, {agent, host: target(t), path: '/kib?a=ODNN7REALKEY'}, {status: 403, reason: 'cross_request_deny'})
+      // Every unbound name from this address shares one window (docs/cross-request.md): the
+      // reset clears it, so the next transport's first half starts clean.
+      const reset = await admin('POST', `/api/v1/sessions/${encodeURIComponent(`${agent}|127.0.0.1`)}/reset`)
+      assert.equal(reset.status, 200, reset.body)
     }
   })
 

@@ -3,13 +3,16 @@
  * sockets: a key split across two fetches is refused on the second (`cross_request_deny`, layer
  * `cross_request`) without the URL ever appearing in clear in the answer or the log; forward POST
  * bodies split across requests are refused; the entropy budget warns or blocks; `enforce: false`
- * only logs; reset clears the session's state; metrics and `/stats` follow.
+ * only logs; reset clears the session's state; metrics and `/stats` follow. An unbound agent's
+ * state is its client address's: a new `X-Pipelock-Agent` or `?agent=` does not start a clean
+ * window, while a listener-bound agent keeps its own. Each test sends from its own loopback
+ * address (127.0.0.x), so their windows stay apart.
  */
 import assert from 'node:assert/strict'
 import http from 'node:http'
 import {after, before, describe, it} from 'node:test'
 import {stringify} from 'yaml'
-import {presetConfig, rawExchange, rawHttp, startHttpUpstream, startProxy, until, type RunningProxy, type Upstream} from './proxy-harness.js'
+import {freePort, presetConfig, rawExchange, rawHttp, startHttpUpstream, startProxy, until, type RunningProxy, type Upstream} from './proxy-harness.js'
 
 const TOKEN = 'cee-test-token'
 
@@ -32,10 +35,10 @@ const BOTH = {
   fragment_reassembly: {enabled: true, max_buffer_bytes: 65536, window_minutes: 5},
 }
 
-/** A forward-proxy POST with a body. */
-async function post(proxyPort: number, url: string, body: string, agent: string): Promise<{status: number; headers: http.IncomingHttpHeaders; body: string}> {
+/** A forward-proxy POST with a body, from the loopback address `from`. */
+async function post(proxyPort: number, url: string, body: string, agent: string, from: string, contentType = 'text/plain'): Promise<{status: number; headers: http.IncomingHttpHeaders; body: string}> {
   return await new Promise((resolve, reject) => {
-    const req = http.request({host: '127.0.0.1', port: proxyPort, method: 'POST', path: url, headers: {'content-type': 'text/plain', 'X-Pipelock-Agent': agent}, agent: false}, (res) => {
+    const req = http.request({host: '127.0.0.1', port: proxyPort, method: 'POST', path: url, headers: {'content-type': contentType, 'X-Pipelock-Agent': agent}, agent: false, localAddress: from}, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
       res.on('end', () => resolve({status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8')}))
@@ -48,11 +51,16 @@ async function post(proxyPort: number, url: string, body: string, agent: string)
 describe('pipelock run: cross-request detection', {timeout: 90_000}, () => {
   let up: Upstream
   let proxy: RunningProxy
-  const fetchVia = async (q: string, agent: string) =>
-    await rawHttp(proxy.port, {path: `/fetch?url=${encodeURIComponent(`http://127.0.0.1:${up.port}/page?${q}`)}`, headers: {'X-Pipelock-Agent': agent}})
+  let builderPort: number
+  const fetchVia = async (q: string, agent: string, from: string) =>
+    await rawHttp(proxy.port, {path: `/fetch?url=${encodeURIComponent(`http://127.0.0.1:${up.port}/page?${q}`)}`, headers: {'X-Pipelock-Agent': agent}, from})
+  /** A forward-proxy GET (absolute URI) from `from`, naming `agent` when given, on `port` (default: the main listener). */
+  const forwardGet = async (path: string, from: string, agent?: string, port = proxy.port) =>
+    await rawHttp(port, {path: `http://127.0.0.1:${up.port}${path}`, headers: agent === undefined ? {} : {'X-Pipelock-Agent': agent}, from})
   before(async () => {
     up = await startHttpUpstream()
-    proxy = await startProxy(config(BOTH))
+    builderPort = await freePort()
+    proxy = await startProxy(config(BOTH, {agents: {builder: {listeners: [`127.0.0.1:${builderPort}`]}}}))
   })
   after(async () => {
     await proxy?.stop()
@@ -60,8 +68,8 @@ describe('pipelock run: cross-request detection', {timeout: 90_000}, () => {
   })
 
   it('a key split across two fetches is refused on the second, and the URL is never echoed or logged in clear', async () => {
-    assert.equal((await fetchVia('a=AKIAIOSF', 'split')).status, 200)
-    const r = await fetchVia('a=ODNN7REALKEY', 'split')
+    assert.equal((await fetchVia('a=AKIAIOSF', 'split', '127.0.0.2')).status, 200)
+    const r = await fetchVia('a=ODNN7REALKEY', 'split', '127.0.0.2')
     assert.equal(r.status, 403, r.body)
     assert.equal(r.headers['x-pipelock-block-reason'], 'cross_request_deny')
     assert.equal(r.headers['x-pipelock-block-reason-layer'], 'cross_request')
@@ -78,17 +86,17 @@ describe('pipelock run: cross-request detection', {timeout: 90_000}, () => {
   })
 
   it('forward POST bodies split across requests are refused', async () => {
-    assert.equal((await post(proxy.port, `http://127.0.0.1:${up.port}/echo`, 'token part one ghp_' + 'aB3dE5gH7jK9mN1pQ3', 'body')).status, 200)
-    const r = await post(proxy.port, `http://127.0.0.1:${up.port}/echo`, 'sT5vW7yZ9bC1dE3fGh', 'body')
+    assert.equal((await post(proxy.port, `http://127.0.0.1:${up.port}/echo`, 'token part one ghp_' + 'aB3dE5gH7jK9mN1pQ3', 'body', '127.0.0.3')).status, 200)
+    const r = await post(proxy.port, `http://127.0.0.1:${up.port}/echo`, 'sT5vW7yZ9bC1dE3fGh', 'body', '127.0.0.3')
     assert.equal(r.status, 403, r.body)
     assert.equal(r.body, 'blocked: cross-request secret detected: GitHub Token\n')
     assert.equal(r.headers['x-pipelock-block-reason'], 'cross_request_deny')
   })
 
-  it('reset clears the session\'s cross-request state', async () => {
-    assert.equal((await fetchVia('a=AKIAIOSF', 'reset-me')).status, 200)
+  it('reset of an unbound session clears its client address\'s cross-request state, which every name there shares', async () => {
+    assert.equal((await fetchVia('a=AKIAIOSF', 'reset-me', '127.0.0.4')).status, 200)
     const res = await new Promise<any>((resolve, reject) => {
-      const req = http.request({host: '127.0.0.1', port: proxy.port, method: 'POST', path: `/api/v1/sessions/${encodeURIComponent('reset-me|127.0.0.1')}/reset`, headers: {Authorization: `Bearer ${TOKEN}`}, agent: false}, (r) => {
+      const req = http.request({host: '127.0.0.1', port: proxy.port, method: 'POST', path: `/api/v1/sessions/${encodeURIComponent('reset-me|127.0.0.4')}/reset`, headers: {Authorization: `Bearer ${TOKEN}`}, agent: false}, (r) => {
         let b = ''
         r.on('data', (c: Buffer) => (b += c.toString('utf8')))
         r.on('end', () => resolve(JSON.parse(b)))
@@ -97,7 +105,36 @@ describe('pipelock run: cross-request detection', {timeout: 90_000}, () => {
       req.end()
     })
     assert.equal(res.cee_state_cleared, true)
-    assert.equal((await fetchVia('a=ODNN7REALKEY', 'reset-me')).status, 200, 'the first half was forgotten')
+    assert.equal((await fetchVia('a=ODNN7REALKEY', 'renamed-after-reset', '127.0.0.4')).status, 200, 'the first half was forgotten')
+  })
+
+  it('a new X-Pipelock-Agent on each request does not start a clean window: the renamed second half is refused', async () => {
+    assert.equal((await forwardGet('/b?q=AKIAZ7QW3E', '127.0.0.5', 'n2')).status, 200)
+    const r = await forwardGet('/b?q=RT5YUI8OPL', '127.0.0.5', 'n3')
+    assert.equal(r.status, 403, r.body)
+    assert.equal(r.body, 'blocked: cross-request secret detected: AWS Access ID\n')
+    assert.equal(r.headers['x-pipelock-block-reason'], 'cross_request_deny')
+    // Dropping the header (anonymous) does not shed it either.
+    assert.equal((await forwardGet('/b?q=RT5YUI8OPL', '127.0.0.5')).status, 403)
+  })
+
+  it('a new ?agent= on each fetch does not start a clean window either', async () => {
+    const fetchAs = async (q: string, agent: string) =>
+      await rawHttp(proxy.port, {path: `/fetch?url=${encodeURIComponent(`http://127.0.0.1:${up.port}/c?${q}`)}&agent=${agent}`, from: '127.0.0.6'})
+    assert.equal((await fetchAs('q=AKIAZ7QW3E', 'n4')).status, 200)
+    const r = await fetchAs('q=RT5YUI8OPL', 'n5')
+    assert.equal(r.status, 403, r.body)
+    assert.equal(JSON.parse(r.body).block_reason, 'cross-request secret detected: AWS Access ID')
+  })
+
+  it('a listener-bound agent keeps its own window: apart from unbound names at its address, its own split still refused', async () => {
+    const from = '127.0.0.7'
+    assert.equal((await forwardGet('/d?q=AKIAZ7QW3E', from, undefined, builderPort)).status, 200)
+    // The unbound half at the same address is in the address's window, not the bound agent's.
+    assert.equal((await forwardGet('/d?q=RT5YUI8OPL', from, 'other')).status, 200)
+    const r = await forwardGet('/d?q=RT5YUI8OPL', from, undefined, builderPort)
+    assert.equal(r.status, 403, r.body)
+    assert.equal(r.headers['x-pipelock-block-reason'], 'cross_request_deny')
   })
 })
 

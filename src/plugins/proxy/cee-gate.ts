@@ -28,6 +28,16 @@ export interface CeeRequest {
   readonly block: BlockAnswer
 }
 
+/**
+ * The key a request's cross-request state is kept under: its session for an identity a listener
+ * or source CIDR bound; the client address for a claimed one (as taint, levels and budgets), so
+ * an agent that renames itself or drops the header keeps filling the same window. The bare
+ * address is also the anonymous session's key and the MCP listener's, so those share it too.
+ */
+export function ceeKey(b: Pick<DecisionBase, 'sessionKey' | 'clientIp' | 'bound'>): string {
+  return b.bound === true || b.clientIp === '' ? b.sessionKey : b.clientIp
+}
+
 function dlpOf(snap: ProxySnapshot) {
   // Carries the engine, so the fragment buffer can prove clean windows without the full pass.
   return textDlpOf(snap.scanner)
@@ -43,7 +53,7 @@ export function ceeGate(ports: CeePorts, q: CeeRequest, target: string, body: Bu
   const det = snap.cee
   if (det === null) return false
   const host = hostOfUrl(target)
-  const r = det.admit(b.sessionKey, host, extractPayload(target, body), dlpOf(snap), ports.nowMs(), enforcing(snap))
+  const r = det.admit(ceeKey(b), host, extractPayload(target, body), dlpOf(snap), ports.nowMs(), enforcing(snap))
   if (r.findings.length === 0) return false
   return settle(ports, q, safeTarget(snap, target, CEE_LAYER), r)
 }
@@ -88,7 +98,7 @@ export function ceeConnectGate(ports: CeePorts, q: CeeRequest, tunnel: {readonly
   const {snap, rec, b, block} = q
   const {host, display} = tunnel
   const det = snap.cee
-  if (det === null || !det.connectExceeded(b.sessionKey, host, ports.nowMs())) return false
+  if (det === null || !det.connectExceeded(ceeKey(b), host, ports.nowMs())) return false
   const t = rec.session
   let action = det.settings.entropy.action
   if (t !== null) {
@@ -128,7 +138,7 @@ export function ceeWebSocketMessage(
   const det = snap.cee
   if (det === null) return null
   const values = frame.isText && det.fragments !== null && frame.jsonValues !== undefined ? frame.jsonValues() : null
-  const r = det.admitFrame(b.sessionKey, frame.host, frame.data, frame.isText, dlpOf(snap), ports.nowMs(), enforcing(snap), values)
+  const r = det.admitFrame(ceeKey(b), frame.host, frame.data, frame.isText, dlpOf(snap), ports.nowMs(), enforcing(snap), values)
   auditWarnFindings(ports, b, r)
   return r
 }

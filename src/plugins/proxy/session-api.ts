@@ -162,7 +162,7 @@ export class SessionApi {
         // No body for reset (§12): whatever was sent is drained unread.
         await drain(req)
         const r = m.reset(s!)
-        const cee = this.clearCee(s!.key)
+        const cee = this.clearCee(s!)
         sendJson(res, 200, {
           key: s!.key, reset: true, previous_level: levelLabel(r.previousLevel), previous_score: r.previousScore, ip_state_cleared: r.ipStateCleared, cee_state_cleared: cee,
           // [ext] as terminate's: the live connections and in-flight exchanges the reset cut
@@ -173,7 +173,7 @@ export class SessionApi {
       case 'terminate': {
         expectEmptyObject(await readJsonBody(req, true))
         const r = m.terminate(s!)
-        const cee = this.clearCee(s!.key)
+        const cee = this.clearCee(s!)
         sendJson(res, 200, {
           key: s!.key, terminated: true, previous_tier: r.previousTier, previous_level: levelLabel(r.previousLevel), previous_score: r.previousScore,
           ip_state_cleared: r.ipStateCleared, cee_state_cleared: cee,
@@ -288,11 +288,16 @@ export class SessionApi {
     }
   }
 
-  /** True when cross-request detection is on (its state for the key is then gone, whether or not it held any). */
-  private clearCee(key: string): boolean {
+  /**
+   * True when cross-request detection is on (the session's state is then gone, whether or not it
+   * held any). An unbound session's state is its client address's window (cee-gate `ceeKey`),
+   * which every name from that address shares: that window is cleared too.
+   */
+  private clearCee(s: {readonly key: string; readonly clientIp: string; readonly unbound?: boolean}): boolean {
     const det = this.opts.cee?.() ?? null
     if (det === null) return false
-    det.clear(key)
+    det.clear(s.key)
+    if (s.unbound === true && s.clientIp !== '') det.clear(s.clientIp)
     return true
   }
 
