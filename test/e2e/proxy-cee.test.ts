@@ -3,10 +3,11 @@
  * sockets: a key split across two fetches is refused on the second (`cross_request_deny`, layer
  * `cross_request`) without the URL ever appearing in clear in the answer or the log; forward POST
  * bodies split across requests are refused; the entropy budget warns or blocks; `enforce: false`
- * only logs; reset clears the session's state; metrics and `/stats` follow. An unbound agent's
- * state is its client address's: a new `X-Pipelock-Agent` or `?agent=` does not start a clean
- * window, while a listener-bound agent keeps its own. Each test sends from its own loopback
- * address (127.0.0.x), so their windows stay apart.
+ * only logs; reset clears the session's state; metrics and `/stats` follow. JSON and form bodies
+ * feed their fields, not their syntax. An unbound agent's state is its client address's: a new
+ * `X-Pipelock-Agent` or `?agent=` does not start a clean window, while a listener-bound agent
+ * keeps its own. Each test sends from its own loopback address (127.0.0.x), so their windows
+ * stay apart.
  */
 import assert from 'node:assert/strict'
 import http from 'node:http'
@@ -91,6 +92,20 @@ describe('pipelock run: cross-request detection', {timeout: 90_000}, () => {
     assert.equal(r.status, 403, r.body)
     assert.equal(r.body, 'blocked: cross-request secret detected: GitHub Token\n')
     assert.equal(r.headers['x-pipelock-block-reason'], 'cross_request_deny')
+  })
+
+  it('a key split across two JSON bodies, or two form bodies, is refused on the second: the fields are joined, not the syntax', async () => {
+    const url = `http://127.0.0.1:${up.port}/echo`
+    assert.equal((await post(proxy.port, url, '{"a":"AKIAZ7QW3E"}', 'a9', '127.0.0.8', 'application/json')).status, 200)
+    const j = await post(proxy.port, url, '{"a":"RT5YUI8OPL"}', 'a9', '127.0.0.8', 'application/json')
+    assert.equal(j.status, 403, j.body)
+    assert.equal(j.body, 'blocked: cross-request secret detected: AWS Access ID\n')
+    assert.equal(j.headers['x-pipelock-block-reason'], 'cross_request_deny')
+    const form = 'application/x-www-form-urlencoded'
+    assert.equal((await post(proxy.port, url, 'a=AKIAZ7QW3E', 'a9', '127.0.0.9', form)).status, 200)
+    const f = await post(proxy.port, url, 'b=RT5YUI8OPL', 'a9', '127.0.0.9', form)
+    assert.equal(f.status, 403, f.body)
+    assert.equal(f.headers['x-pipelock-block-reason'], 'cross_request_deny')
   })
 
   it('reset of an unbound session clears its client address\'s cross-request state, which every name there shares', async () => {

@@ -2,10 +2,11 @@
  * The outbound payload of a request as cross-request detection sees it (operations §5.3): a
  * `values` stream and a `keys` stream. The URL path is never included; CONNECT records nothing.
  */
-import {goUnescape} from '../canonical/index.js'
+import {goUnescape, parseContentType} from '../canonical/index.js'
+import {extractJsonParts} from '../scanner/index.js'
 
 export interface CeePayload {
-  /** Query values in wire order (bare items whole), decoded, no separator; then the body's first 64 KiB. */
+  /** Query values in wire order (bare items whole), decoded, no separator; then at most 64 KiB of the body (`bodyStreams`). */
   readonly values: string
   /** Decoded keys of `k=v` items, no separator (bare items excluded). */
   readonly keys: string
@@ -26,11 +27,50 @@ export function rawQueryOf(url: string): string {
  * Split on `&` only (`;` is not a separator); empty items skipped; each part Go-`QueryUnescape`d
  * (the raw text when the escape is malformed).
  */
-export function extractPayload(url: string, body?: Buffer | null): CeePayload {
+export function extractPayload(url: string, body?: Buffer | null, contentType?: string): CeePayload {
   const q = rawQueryOf(url)
-  const {values, keys} = q.includes('%') || q.includes('+') ? queryItemwise(q) : (queryPlainBytes(q) ?? queryPlain(q))
-  if (body !== undefined && body !== null && body.length > 0) return {values: [values, body.subarray(0, BODY_PREFIX_BYTES).toString('utf8')].join(''), keys}
-  return {values, keys}
+  const {values, keys} = queryStreams(q)
+  if (body === undefined || body === null || body.length === 0) return {values, keys}
+  const b = bodyStreams(body, contentType)
+  return {values: [values, b.values].join(''), keys: b.keys === '' ? keys : [keys, b.keys].join('')}
+}
+
+function queryStreams(q: string): CeePayload {
+  return q.includes('%') || q.includes('+') ? queryItemwise(q) : (queryPlainBytes(q) ?? queryPlain(q))
+}
+
+/** The media types read as JSON (as the body scanner reads them: `application/json` and every `+json`). */
+function isJsonType(type: string): boolean {
+  return type === 'application/json' || type.endsWith('+json')
+}
+
+/**
+ * What a body adds to the streams, at most BODY_PREFIX_BYTES to each. Syntax between two pieces
+ * of a key would keep them apart (`{"a":"AKIA…"}` then `{"a":"…"}`), so a form body is read as a
+ * query (values and keys, decoded) and a JSON body gives its string values in document order,
+ * as the body scanner's split-secret pass reads them; any other body, or JSON that does not
+ * parse, its raw text.
+ */
+export function bodyStreams(body: Buffer, contentType?: string): CeePayload {
+  const type = contentType === undefined ? '' : parseContentType(contentType).type
+  // A form is cut before parsing: its items are read like a query's, so a prefix is a prefix of the values.
+  if (type === 'application/x-www-form-urlencoded') return queryStreams(body.subarray(0, BODY_PREFIX_BYTES).toString('utf8'))
+  if (isJsonType(type)) {
+    try {
+      // A JSON prefix does not parse: the whole body is read (the body stage read it whole too).
+      return {values: utf8Prefix(extractJsonParts(body.toString('utf8')).values.join(''), BODY_PREFIX_BYTES), keys: ''}
+    } catch {
+      // Not JSON after all (or nested too deeply): its text, as for any other type.
+    }
+  }
+  return {values: body.subarray(0, BODY_PREFIX_BYTES).toString('utf8'), keys: ''}
+}
+
+/** The first `max` UTF-8 bytes of `s`, decoded as the raw body's prefix is. */
+function utf8Prefix(s: string, max: number): string {
+  if (s.length * 3 <= max) return s
+  const b = Buffer.from(s, 'utf8')
+  return b.length <= max ? s : b.subarray(0, max).toString('utf8')
 }
 
 /**

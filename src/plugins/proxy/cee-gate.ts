@@ -6,6 +6,7 @@
  * `cross_request`, and the URL is redacted in every echo and log (Q-C1 fixed: the layer is a
  * content scanner label).
  */
+import type {IncomingHttpHeaders} from 'node:http'
 import {extractPayload, textDlpOf, type CeeCounters, type CeeResult, type CrossRequestDetector} from '../cee/index.js'
 import {levelLabel} from '../sessions/index.js'
 import {enforcing, safeTarget, type DecisionBase} from './core.js'
@@ -23,6 +24,8 @@ export type CeePorts = Clock & AuditTrail
 /** The request being judged (the gate context is one): its snapshot, record step, base and block answer. */
 export interface CeeRequest {
   readonly snap: ProxySnapshot
+  /** The request (its Content-Type); absent where no HTTP request carries the payload. */
+  readonly req?: {readonly headers: IncomingHttpHeaders}
   readonly rec: RequestRecord
   readonly b: DecisionBase
   readonly block: BlockAnswer
@@ -36,6 +39,12 @@ export interface CeeRequest {
  */
 export function ceeKey(b: Pick<DecisionBase, 'sessionKey' | 'clientIp' | 'bound'>): string {
   return b.bound === true || b.clientIp === '' ? b.sessionKey : b.clientIp
+}
+
+/** The request's Content-Type (a form or JSON body feeds its fields, `extractPayload`). */
+function contentTypeOf(req: {readonly headers: IncomingHttpHeaders} | undefined): string | undefined {
+  const v = req?.headers['content-type']
+  return typeof v === 'string' ? v : undefined
 }
 
 function dlpOf(snap: ProxySnapshot) {
@@ -53,7 +62,7 @@ export function ceeGate(ports: CeePorts, q: CeeRequest, target: string, body: Bu
   const det = snap.cee
   if (det === null) return false
   const host = hostOfUrl(target)
-  const r = det.admit(ceeKey(b), host, extractPayload(target, body), dlpOf(snap), ports.nowMs(), enforcing(snap))
+  const r = det.admit(ceeKey(b), host, extractPayload(target, body, contentTypeOf(q.req)), dlpOf(snap), ports.nowMs(), enforcing(snap))
   if (r.findings.length === 0) return false
   return settle(ports, q, safeTarget(snap, target, CEE_LAYER), r)
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
-import {extractPayload, queryItemwise, queryPlain, queryPlainBytes} from '../../../src/plugins/cee/payload.js'
+import {BODY_PREFIX_BYTES, bodyStreams, extractPayload, queryItemwise, queryPlain, queryPlainBytes} from '../../../src/plugins/cee/payload.js'
 
 /** Seeded LCG (deterministic runs). */
 function rng(seed: number): () => number {
@@ -46,4 +46,31 @@ test('extractPayload: plain queries take the one-pass path, escaped ones the ite
   const body = Buffer.from('BODY')
   assert.deepEqual(extractPayload('http://h/?k=v&bare', body), {values: 'vbareBODY', keys: 'k'})
   assert.deepEqual(extractPayload('http://h/', body), {values: 'BODY', keys: ''})
+})
+
+test('bodyStreams: a JSON body gives its string values in document order, keys and other tokens dropped', () => {
+  const body = Buffer.from('{"b":"AKIAZ7QW3E","a":["RT5Y",{"c":"UI8OPL"}],"n":1,"t":true,"z":null,"e":"\\u0041"}')
+  assert.deepEqual(bodyStreams(body, 'application/json'), {values: 'AKIAZ7QW3ERT5YUI8OPLA', keys: ''})
+  assert.deepEqual(bodyStreams(Buffer.from('{"a":"x"}'), 'Application/Vnd.Api+JSON; charset=utf-8'), {values: 'x', keys: ''})
+  // Not JSON after all: its text, as for any other type.
+  assert.deepEqual(bodyStreams(Buffer.from('{"a":"x"'), 'application/json'), {values: '{"a":"x"', keys: ''})
+  assert.deepEqual(bodyStreams(Buffer.from('{"a":"x"}'), 'text/plain'), {values: '{"a":"x"}', keys: ''})
+  assert.deepEqual(bodyStreams(Buffer.from('{"a":"x"}')), {values: '{"a":"x"}', keys: ''})
+})
+
+test('bodyStreams: a form body is read as a query (values and keys, decoded)', () => {
+  assert.deepEqual(bodyStreams(Buffer.from('a=AKIA%5A7QW3E&b=c+d&bare&=v'), 'application/x-www-form-urlencoded; charset=utf-8'), {values: 'AKIAZ7QW3Ec dbarev', keys: 'ab'})
+  assert.deepEqual(bodyStreams(Buffer.from('a=AKIAZ7QW3E&b=RT5YUI8OPL'), 'application/x-www-form-urlencoded'), {values: 'AKIAZ7QW3ERT5YUI8OPL', keys: 'ab'})
+  // The query's keys come first, then the body's.
+  assert.deepEqual(extractPayload('http://h/?k=v', Buffer.from('f=w'), 'application/x-www-form-urlencoded'), {values: 'vw', keys: 'kf'})
+  assert.deepEqual(extractPayload('http://h/?k=v', Buffer.from('{"f":"w"}'), 'application/json'), {values: 'vw', keys: 'k'})
+})
+
+test('bodyStreams: a body adds at most 64 KiB to the values stream, whatever its type', () => {
+  const big = 'x'.repeat(BODY_PREFIX_BYTES + 100)
+  assert.equal(bodyStreams(Buffer.from(JSON.stringify({a: big})), 'application/json').values.length, BODY_PREFIX_BYTES)
+  assert.equal(bodyStreams(Buffer.from(`a=${big}`), 'application/x-www-form-urlencoded').values.length, BODY_PREFIX_BYTES - 2)
+  assert.equal(bodyStreams(Buffer.from(big), 'text/plain').values.length, BODY_PREFIX_BYTES)
+  // Counted in UTF-8 bytes: 'é' is two.
+  assert.equal(Buffer.byteLength(bodyStreams(Buffer.from(JSON.stringify({a: 'é'.repeat(BODY_PREFIX_BYTES)})), 'application/json').values), BODY_PREFIX_BYTES)
 })
