@@ -5,7 +5,7 @@
  */
 import type {IncomingMessage} from 'node:http'
 import {goHostname, parseGoUrl, type GoUrl} from '../canonical/index.js'
-import {reasonForLabel, scanUrlEager, type HeaderList, type ReasonCode, type Resolver, type UrlScanResult} from '../scanner/index.js'
+import {hostLabelDecodings, reasonForLabel, scanUrlEager, type HeaderList, type ReasonCode, type Resolver, type UrlScanResult} from '../scanner/index.js'
 import {blockGrade, CONTENT_SCANNER_LABELS, displayUrl, redactUrl} from './block.js'
 import type {Decision, DecisionStage, Transport} from './decision.js'
 import type {IdentityAuth} from './identity.js'
@@ -47,7 +47,11 @@ export function urlScanEager(snap: ProxySnapshot, raw: string, resolver: Resolve
 export function safeTarget(snap: ProxySnapshot, raw: string, layer: string | null): string {
   const hostHasSecret = (): boolean => {
     const host = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/.exec(raw)?.[1] ?? ''
-    return host !== '' && snap.scanner.scanTextForDlp(host).matches.length > 0
+    if (host === '') return false
+    if (snap.scanner.scanTextForDlp(host).matches.length > 0) return true
+    // A key spelt in hex or base32 over the labels (the URL scan's host decodings).
+    for (const d of hostLabelDecodings(host.toLowerCase())) if (snap.scanner.scanTextForDlp(d.text).matches.length > 0) return true
+    return false
   }
   if (layer !== null && CONTENT_SCANNER_LABELS.has(layer)) return redactUrl(raw, hostHasSecret())
   if (layer !== null) {

@@ -39,6 +39,7 @@ export {
   CORE_SSRF_CIDRS, METADATA_IPS, isMetadataIp,
 } from './ip.js'
 export {canonicalHostname, canonicalIpSpelling} from './host-canonical.js'
+export {hostLabelDecodings} from './host-decodings.js'
 export type {CanonicalHost} from './host-canonical.js'
 export {EXTRA_CORE_CIDRS, embeddedIPv4, ssrfForms, ssrfHit} from './special-ranges.js'
 export {RateLimiter, DataBudget, approximateRegistrableDomain} from './rate-limit.js'

@@ -1,5 +1,5 @@
 /**
- * What the URL scanner's stages read of a URL's host alone (stages 2, 6, 7, 12, 13 and the rate
+ * What the URL scanner's stages read of a URL's host alone (stages 2, 6, 7, 10–13 and the rate
  * limit's key base, stage 15), kept per scanner and host. A proxy's requests go to a few hosts
  * with many paths: the host's canonical form and IP, its allow/blocklist and entropy-exclusion
  * matches and its address spelling were the same answer on every request to that host, each
@@ -15,6 +15,8 @@
 import {goHostname} from '../canonical/index.js'
 import {matchesAnyDomain} from './domain-match.js'
 import {canonicalHostname, canonicalIpSpelling} from './host-canonical.js'
+import type {CandidateDecoding} from './decoders.js'
+import {hostLabelDecodings} from './host-decodings.js'
 import {canonicaliseAltIPv4, parseIp, type IpBytes} from './ip.js'
 import type {ScannerSettings} from './settings.js'
 import {MAX_KEY_CHARS, OwnerMemos} from './url-static-memo.js'
@@ -33,6 +35,7 @@ export class HostFacts {
   private allowed: boolean | undefined
   private excluded: boolean | undefined
   private spelled: string | undefined
+  private decodings: readonly CandidateDecoding[] | undefined
 
   /** `rawHost`: the URL's authority host as parsed (`GoUrl.host`, port included). */
   constructor(private readonly settings: ScannerSettings, rawHost: string) {
@@ -56,6 +59,11 @@ export class HostFacts {
   /** Stages 12 and 13: whether the host is excluded from the entropy checks. */
   entropyExcluded(): boolean {
     return (this.excluded ??= matchesAnyDomain(this.host, this.settings.subdomainEntropyExclusions) !== null)
+  }
+
+  /** Stages 10 and 11: the hex and base32 decodings of the name's labels (none for an IP). */
+  labelDecodings(): readonly CandidateDecoding[] {
+    return (this.decodings ??= this.hostIp === null ? hostLabelDecodings(this.host) : [])
   }
 
   /** Stage 15: the host's address spelling (`canonicalIpSpelling`), the rate limit key's base. */

@@ -19,6 +19,7 @@ import {approximateRegistrableDomain, type DataBudget, type RateLimiter} from '.
 import {REASON_CODES, reasonForLabel, type ReasonCode, type ReasonRetry, type ReasonSeverity, type ScannerLabel} from './reasons.js'
 import {findLiteralSecret} from './secrets.js'
 import {subsequenceTexts} from './subsequence.js'
+import {hostLabelDecodings} from './host-decodings.js'
 import {dlpTargets, ScanMemo, someSeedTarget, subsequenceValues, targetsProvenClean} from './url-targets.js'
 import type {ScannerSettings} from './settings.js'
 import {hostStageMemo} from './url-static-memo.js'
@@ -470,11 +471,11 @@ function staticChecks(rawUrl: string, sc: UrlScanner, mark: (stage: string) => v
   const subseq: Array<{text: string; cand: Candidates}> = []
   // The common case, a clean URL: one set pass over every target at once proves that no
   // pattern can hit any of them, and nothing below needs the targets.
-  if (!targetsProvenClean(dlp, su, host, memo, subTexts)) {
+  if (!targetsProvenClean(dlp, su, host, memo, subTexts, facts.labelDecodings())) {
     // Identical strings are tested once (first occurrence keeps its place and label; it becomes
     // core-eligible if any duplicate is).
     const byText = new Map<string, {kind: string; decoding: boolean; norm: string}>()
-    for (const t of dlpTargets(su, host, memo)) {
+    for (const t of dlpTargets(su, host, memo, facts.labelDecodings())) {
       const norm = dlp.normalizer.forDlp(t.text)
       const seen = byText.get(norm)
       if (seen === undefined) byText.set(norm, {kind: t.kind, decoding: t.decoding, norm})
@@ -532,6 +533,8 @@ function staticChecks(rawUrl: string, sc: UrlScanner, mark: (stage: string) => v
     }
     const full = goUrlString(su)
     const haystacks = [full, stripControlChars(memo.decode(full))]
+    // An env or file secret spelt in hex or base32 over several host labels is only whole decoded.
+    for (const d of facts.labelDecodings()) haystacks.push(d.text)
     const lit = findLiteralSecret(dlp.literalSecrets, haystacks)
     if (lit !== null) {
       const base = lit.kind === 'env' ? 'environment variable leak detected' : 'known secret leak detected'
@@ -659,13 +662,15 @@ function safeEcho(dlp: DlpEngine, s: string): string {
   if (utf8Length(s) > 253) return '[redacted]'
   const out = new FindingSet()
   const norm = dlp.normalizer.forDlp(s)
-  for (const t of [norm, norm.split('.').join('')]) {
+  // A host spelling a secret in hex or base32 labels is not echoed either (host-decodings.ts).
+  const decoded = hostLabelDecodings(s.toLowerCase()).map((d) => d.text)
+  for (const t of [norm, norm.split('.').join(''), ...decoded.map((d) => dlp.normalizer.forDlp(d))]) {
     const cand = matchingPatterns(dlp, t)
     runEngine(dlp, dlp.core, t, '', out, undefined, cand)
     runEngine(dlp, dlp.configured, t, '', out, undefined, cand)
   }
   if (out.enforcedCount > 0 || out.warnings.length > 0) return '[redacted]'
-  if (findLiteralSecret(dlp.literalSecrets, [s]) !== null) return '[redacted]'
+  if (findLiteralSecret(dlp.literalSecrets, [s, ...decoded]) !== null) return '[redacted]'
   return s
 }
 

@@ -74,6 +74,8 @@ export class ScanMemo {
 /** Target kinds of the decodings, without building them per target. */
 const PARAM_KIND: Readonly<Record<string, string>> = {hex: 'param_hex', base64: 'param_base64', base32: 'param_base32'}
 const SEGMENT_KIND: Readonly<Record<string, string>> = {hex: 'segment_hex', base64: 'segment_base64', base32: 'segment_base32'}
+const HOST_KIND: Readonly<Record<string, string>> = {hex: 'host_hex', base32: 'host_base32'}
+const NO_DECODINGS: readonly CandidateDecoding[] = Object.freeze([])
 
 export type TargetVisitor = (text: string, kind: string, decoding: boolean) => void
 
@@ -83,7 +85,7 @@ export type TargetVisitor = (text: string, kind: string, decoding: boolean) => v
  * same target, later, with the same `decoding` flag — every consumer keeps a text's first
  * occurrence, so leaving it out changes nothing.
  */
-function visitDlpTargets(u: GoUrl, host: string, m: ScanMemo, visit: TargetVisitor): void {
+function visitDlpTargets(u: GoUrl, host: string, m: ScanMemo, visit: TargetVisitor, hostDecodings: readonly CandidateDecoding[]): void {
   const add = (text: string, kind: string, decoding = false): void => {
     if (text !== '') visit(text, kind, decoding)
   }
@@ -114,6 +116,9 @@ function visitDlpTargets(u: GoUrl, host: string, m: ScanMemo, visit: TargetVisit
     for (const dec of m.candidates(seg)) add(dec.text, SEGMENT_KIND[dec.encoding] ?? `segment_${dec.encoding}`)
   }
   add(host.replaceAll('.', ''), 'host')
+  // Beyond §5.5: the labels' hex and base32 decodings (host-decodings.ts), core-eligible as a
+  // path segment's are — a name goes to the resolver after this scan.
+  for (let i = 0; i < hostDecodings.length; i++) add(hostDecodings[i]!.text, HOST_KIND[hostDecodings[i]!.encoding] ?? `host_${hostDecodings[i]!.encoding}`)
   addStripped(u.path, 'path_noise')
   if (u.rawQuery.includes('&')) {
     // Every part of the raw query, split on '&', decoded after its first '=' (nothing without
@@ -126,9 +131,9 @@ function visitDlpTargets(u: GoUrl, host: string, m: ScanMemo, visit: TargetVisit
 }
 
 /** The visits of `visitDlpTargets`, as a list. */
-export function dlpTargets(u: GoUrl, host: string, m: ScanMemo): DlpTarget[] {
+export function dlpTargets(u: GoUrl, host: string, m: ScanMemo, hostDecodings: readonly CandidateDecoding[] = NO_DECODINGS): DlpTarget[] {
   const t: DlpTarget[] = []
-  visitDlpTargets(u, host, m, (text, kind, decoding) => t.push({text, kind, decoding}))
+  visitDlpTargets(u, host, m, (text, kind, decoding) => t.push({text, kind, decoding}), hostDecodings)
   return t
 }
 
@@ -138,12 +143,25 @@ export function dlpTargets(u: GoUrl, host: string, m: ScanMemo): DlpTarget[] {
  * concludes, without the target list, the map or the joined text (a repeated target only
  * lengthens the pass). False: not proven; the caller screens target by target.
  */
-export function targetsProvenClean(dlp: DlpEngine, u: GoUrl, host: string, m: ScanMemo, extra: readonly string[]): boolean {
+export function targetsProvenClean(
+  dlp: DlpEngine,
+  u: GoUrl,
+  host: string,
+  m: ScanMemo,
+  extra: readonly string[],
+  hostDecodings: readonly CandidateDecoding[] = NO_DECODINGS,
+): boolean {
   if (!startNoMatchPass(dlp)) return false
   let within = true
-  visitDlpTargets(u, host, m, (text) => {
-    if (within) within = addToNoMatchPass(dlp, dlp.normalizer.forDlp(text))
-  })
+  visitDlpTargets(
+    u,
+    host,
+    m,
+    (text) => {
+      if (within) within = addToNoMatchPass(dlp, dlp.normalizer.forDlp(text))
+    },
+    hostDecodings,
+  )
   for (let i = 0; i < extra.length && within; i++) within = addToNoMatchPass(dlp, extra[i]!)
   return within && noMatchInPass(dlp)
 }
