@@ -6,6 +6,7 @@
 import type {IncomingMessage} from 'node:http'
 import {goHostname, parseGoUrl, type GoUrl} from '../canonical/index.js'
 import {hostLabelDecodings, reasonForLabel, scanUrlEager, type HeaderList, type ReasonCode, type Resolver, type UrlScanResult} from '../scanner/index.js'
+import {sanitiseLogString} from './audit-log.js'
 import {blockGrade, CONTENT_SCANNER_LABELS, displayUrl, redactUrl} from './block.js'
 import type {Decision, DecisionStage, Transport} from './decision.js'
 import type {IdentityAuth} from './identity.js'
@@ -43,6 +44,10 @@ export function urlScanEager(snap: ProxySnapshot, raw: string, resolver: Resolve
  * URL passed every URL check (DLP included, warn-only patterns too: see `shownLayer`), shown
  * decoded; anything else (a block before the DLP stage, the kill switch, an unparsable URL) →
  * shown only if DLP finds nothing in it, a warn-only pattern included.
+ *
+ * What is shown is the URL percent-decoded, and an audit line then drops its control characters
+ * (`sanitiseLogString`): `Zq8r…%0AmNp4…` is split where it was scanned and whole where it is
+ * printed. So the printed form is scanned as well as the raw one.
  */
 export function safeTarget(snap: ProxySnapshot, raw: string, layer: string | null): string {
   const hostHasSecret = (): boolean => {
@@ -54,11 +59,20 @@ export function safeTarget(snap: ProxySnapshot, raw: string, layer: string | nul
     return false
   }
   if (layer !== null && CONTENT_SCANNER_LABELS.has(layer)) return redactUrl(raw, hostHasSecret())
-  if (layer !== null) {
-    const dlp = snap.scanner.scanTextForDlp(raw)
-    if (dlp.matches.length > 0 || dlp.warnings.length > 0) return redactUrl(raw, hostHasSecret())
+  const shown = displayUrl(raw)
+  const printed = sanitiseLogString(shown)
+  const holdsSecret = (text: string): boolean => {
+    const dlp = snap.scanner.scanTextForDlp(text)
+    return dlp.matches.length > 0 || dlp.warnings.length > 0
   }
-  return displayUrl(raw)
+  if (layer !== null) {
+    if (holdsSecret(raw) || (shown !== raw && holdsSecret(shown)) || (printed !== shown && holdsSecret(printed))) return redactUrl(raw, hostHasSecret())
+  } else if (printed !== shown && holdsSecret(printed)) {
+    // A URL that passed the scan was checked raw and decoded; only the control characters a log
+    // line drops can still join a secret here (an ANSI sequence is dropped whole).
+    return redactUrl(raw, hostHasSecret())
+  }
+  return shown
 }
 
 /**
