@@ -473,6 +473,17 @@ describe('pipelock run: transports on real sockets', {timeout: 60_000}, () => {
     const badFetch = await rawHttp(proxy.port, {path: '/fetch?url=ftp://example.com/'})
     assert.equal(badFetch.status, 400)
     assert.deepEqual(JSON.parse(badFetch.body), {url: 'ftp://example.com/', error: 'invalid URL: must be http or https', blocked: false})
+    // A target that does not parse says why, and is echoed as it was received (not decoded into one that would parse).
+    for (const [sent, url] of [['http://%2565xt.example.test:23410/x', 'http://%65xt.example.test:23410/x'], ['http://%2531%2532%2537.0.0.1:23410/s25', 'http://%31%32%37.0.0.1:23410/s25']]) {
+      const unparsable = await rawHttp(proxy.port, {path: `/fetch?url=${sent}`})
+      assert.equal(unparsable.status, 400)
+      assert.deepEqual(JSON.parse(unparsable.body), {url, error: 'invalid URL: invalid character in host name', blocked: false})
+    }
+    const badEscape = await rawHttp(proxy.port, {path: `/fetch?url=${encodeURIComponent('http://example.test/%zz')}`})
+    assert.deepEqual(JSON.parse(badEscape.body), {url: 'http://example.test/%zz', error: 'invalid URL: invalid URL escape', blocked: false})
+    // ... unless DLP finds something in it.
+    const secretInBad = await rawHttp(proxy.port, {path: `/fetch?url=${encodeURIComponent(`http://%65x.example.test/?k=${AWS_KEY}`)}`})
+    assert.deepEqual(JSON.parse(secretInBad.body), {url: 'http://%65x.example.test/[redacted]', error: 'invalid URL: invalid character in host name', blocked: false})
     const missing = await rawHttp(proxy.port, {path: '/fetch'})
     assert.equal(missing.status, 400)
     const badConnect = await rawExchange(proxy.port, 'CONNECT not a target HTTP/1.1\r\n\r\n')

@@ -6,7 +6,7 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {parseGoUrl} from '../canonical/index.js'
 import {isCompressedEncoding} from '../scanner/index.js'
-import {blockHeaders, sendBlockBody, sendJson} from './block.js'
+import {blockHeaders, displayUrl, sendBlockBody, sendJson} from './block.js'
 import {budgetKey, overBudgetMessage, readWithinBudget} from './agent-budget.js'
 import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, type DecisionBase} from './core.js'
 import type {UpstreamPool} from './ports.js'
@@ -56,8 +56,14 @@ export async function handleFetch(ports: FetchPorts, x: FetchExchange): Promise<
   let scheme = ''
   try {
     scheme = parseGoUrl(target).scheme.toLowerCase()
-  } catch {
-    scheme = ''
+  } catch (err) {
+    // A target that does not parse is told why (`invalid character in host name` for
+    // `http://%65xt.example/`), not given the scheme error (runtime §4.1 step 3 words that one).
+    // It is echoed as received: its decoded display form (`http://ext.example/`) would parse.
+    const shown = safeTarget(snap, target, 'unscanned')
+    const why = err instanceof Error ? err.message : String(err)
+    sendJson(res, 400, {url: shown === displayUrl(target) ? target : shown, error: `invalid URL: ${why}`, blocked: false})
+    return
   }
   if (scheme !== 'http' && scheme !== 'https') {
     sendJson(res, 400, {url: safeTarget(snap, target, 'unscanned'), error: 'invalid URL: must be http or https', blocked: false})
