@@ -344,6 +344,33 @@ describe('pipelock sandbox: report, modes, exit status', () => {
     }
   })
 
+  test('the embedded proxy serves the sandboxed process egress only: no admin API, kill switch, /stats, /metrics or /health through the bridge', async () => {
+    hits.length = 0
+    // A config shared with `pipelock run`: an admin token and no api_listen, so a plain run serves
+    // the admin API on its main listener, the one the bridge leads to.
+    const token = 'tok-abcdefghijklmnopqrstuvwxyz0123456789ABCD'
+    const shared = path.join(root, 'admin-token.yaml')
+    writeFileSync(shared, ['ssrf:', '  ip_allowlist: ["127.0.0.1/32"]', 'kill_switch:', `  api_token: ${token}`, 'session_profiling:', '  enabled: true', ''].join('\n'))
+    const direct = "curl -s -o /dev/null -w '%{http_code}\\n' --noproxy '*'"
+    const r = await runCliAsync(['sandbox', '--config', shared, '--workspace', ws, '--env', 'T', '--', 'sh', '-c', [
+      `${direct} -X POST -H "Authorization: Bearer $T" -d '{"active":true}' http://127.0.0.1:8888/api/v1/killswitch`,
+      `${direct} -H "Authorization: Bearer $T" http://127.0.0.1:8888/api/v1/killswitch/status`,
+      `${direct} -H "Authorization: Bearer $T" http://127.0.0.1:8888/api/v1/sessions`,
+      `${direct} http://127.0.0.1:8888/stats`,
+      `${direct} http://127.0.0.1:8888/metrics`,
+      `${direct} http://127.0.0.1:8888/health`,
+      `curl -s -w ' %{http_code}\\n' http://127.0.0.1:${originPort}/after-admin`,
+    ].join('; ')], {env: env({T: token})})
+    assert.equal(r.status, 0, r.stderr)
+    assert.equal(r.stdout, '404\n404\n404\n404\n404\n404\norigin says hello\n 200\n')
+    assert.deepEqual(hits, ['/after-admin'])
+    const lines = r.stderr.split('\n')
+    // The banner names no route the sandboxed process cannot use, and says where the operator's are.
+    assert.deepEqual(lines.filter((l) => /^ {2}(?:API|Health|Stats):/.test(l)), [])
+    assert.ok(lines.includes("pipelock: the sandbox's proxy serves egress only (forward proxy, CONNECT, /fetch, /ws): /health, /stats, /metrics and the admin API are not served to the sandboxed process; use --metrics-listen for metrics, or --proxy to a pipelock run with kill_switch.api_listen for the admin API"), r.stderr)
+    assert.doesNotMatch(r.stderr, new RegExp(token))
+  })
+
   test('--proxy at an address where no pipelock answers refuses to start the agent', async () => {
     const closed = http.createServer()
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r))
@@ -599,6 +626,11 @@ describe('mcp proxy --sandbox', () => {
       assert.deepEqual(leak.content, [{type: 'text', text: '403'}])
       const direct = await w.client.callTool({name: 'direct', arguments: {port: originPort}})
       assert.deepEqual(direct.content, [{type: 'text', text: 'ECONNREFUSED'}])
+      // The embedded proxy's own routes are the operator's: the sandboxed server gets 404.
+      for (const p of ['/stats', '/metrics', '/health', '/api/v1/killswitch/status', '/api/v1/sessions']) {
+        const own = await w.client.callTool({name: 'bridge', arguments: {path: p}})
+        assert.deepEqual(own.content, [{type: 'text', text: '404'}], p)
+      }
       assert.deepEqual(hits, ['/from-mcp'])
       const err = w.stderr()
       assert.match(err, /pipelock: proxying MCP server \[node server\.mjs\] \[SANDBOXED\] \(.*workspace=/)
@@ -674,7 +706,7 @@ import net from 'node:net'
 import readline from 'node:readline'
 const send = (m) => process.stdout.write(JSON.stringify(m) + '\n')
 const text = (id, t) => send({jsonrpc: '2.0', id, result: {content: [{type: 'text', text: t}]}})
-const tools = ['env', 'fetch', 'direct'].map((name) => ({name, description: name, inputSchema: {type: 'object'}}))
+const tools = ['env', 'fetch', 'direct', 'bridge'].map((name) => ({name, description: name, inputSchema: {type: 'object'}}))
 readline.createInterface({input: process.stdin}).on('line', (line) => {
   const m = JSON.parse(line)
   if (m.id === undefined) return
@@ -690,6 +722,13 @@ readline.createInterface({input: process.stdin}).on('line', (line) => {
       res.on('data', (c) => (body += c))
       res.on('end', () => text(m.id, res.statusCode === 200 ? res.statusCode + ' ' + body : String(res.statusCode)))
     })
+    req.on('error', (e) => text(m.id, e.code))
+    return
+  }
+  if (m.params?.name === 'bridge') {
+    // An origin-form request to the bridge itself: what the proxy answers on its own paths.
+    const proxy = new URL(process.env.HTTP_PROXY)
+    const req = http.get({host: proxy.hostname, port: proxy.port, path: a.path}, (res) => { res.resume(); res.on('end', () => text(m.id, String(res.statusCode))) })
     req.on('error', (e) => text(m.id, e.code))
     return
   }

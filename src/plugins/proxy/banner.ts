@@ -19,6 +19,8 @@ export interface BannerInput {
   readonly apiTokenSet: boolean
   /** The `Agents:` line's text when the agents reach this proxy another way (the sandbox's bridge). */
   readonly agentsLine?: string
+  /** The listener serves egress only (the sandbox's embedded proxy): no health, stats or admin API lines. */
+  readonly egressOnly?: boolean
 }
 
 /** How to turn the forward proxy on: the banner and the 405 answers of a proxy without it say so. */
@@ -31,9 +33,10 @@ export function startBanner(b: BannerInput): string[] {
     `  Mode:   ${c.mode}`,
     `  Listen: ${b.listen}`,
     `  Fetch:  http://${b.listen}/fetch?url=<url>`,
-    `  Health: http://${b.listen}/health`,
-    b.metricsListen !== undefined ? `  Stats:  http://${b.metricsListen}/stats (separate port)` : `  Stats:  http://${b.listen}/stats`,
   ]
+  if (b.egressOnly !== true) {
+    lines.push(`  Health: http://${b.listen}/health`, b.metricsListen !== undefined ? `  Stats:  http://${b.metricsListen}/stats (separate port)` : `  Stats:  http://${b.listen}/stats`)
+  }
   if (c.forward_proxy.enabled) {
     lines.push('  Proxy:  HTTP/HTTPS forward proxy enabled (CONNECT + absolute-URI)', `  Agents: ${b.agentsLine ?? `HTTPS_PROXY=http://${b.listen} HTTP_PROXY=http://${b.listen}`}`)
   } else {
@@ -41,7 +44,7 @@ export function startBanner(b: BannerInput): string[] {
   }
   if (c.websocket_proxy.enabled) lines.push(`  WS:     http://${b.listen}/ws?url=<ws-url> (WebSocket proxy enabled)`)
   if (b.apiListen !== undefined) lines.push(`  API:    http://${b.apiListen}/api/v1/killswitch (kill switch remote control, separate port)`)
-  else if (b.apiTokenSet) lines.push(`  API:    http://${b.listen}/api/v1/killswitch (kill switch remote control)`)
+  else if (b.apiTokenSet && b.egressOnly !== true) lines.push(`  API:    http://${b.listen}/api/v1/killswitch (kill switch remote control)`)
   if (c.mediation_envelope.enabled) lines.push('  Envelope: enabled (mediation envelopes injected)')
   if (b.configFile !== undefined) lines.push(`  Config: ${b.configFile} (hot-reload enabled, SIGHUP to reload)`)
   if (b.mcp !== undefined) lines.push(`  MCP:    http://${b.mcp.listen} -> ${b.mcp.upstream}`)
@@ -52,6 +55,12 @@ export function startBanner(b: BannerInput): string[] {
   }
   return lines
 }
+
+/**
+ * After the embedded proxy's banner: the sandboxed process reaches its listener through the
+ * bridge, so the operator's routes are not served there, whatever the config says.
+ */
+export const EMBEDDED_ROUTES_LINE = 'pipelock: the sandbox\'s proxy serves egress only (forward proxy, CONNECT, /fetch, /ws): /health, /stats, /metrics and the admin API are not served to the sandboxed process; use --metrics-listen for metrics, or --proxy to a pipelock run with kill_switch.api_listen for the admin API'
 
 /**
  * A proxy that keeps sessions (every preset does) but started without an admin token has no admin

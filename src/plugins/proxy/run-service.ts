@@ -15,7 +15,7 @@ import type {AuditWriter} from './audit-log.js'
 import {AuditSinks} from './audit-sinks.js'
 import {LiveCapture} from './live-capture.js'
 import type {DecisionSink} from './decision.js'
-import {adminApiOffLine, containerWarning, envelopeLines, startBanner} from './banner.js'
+import {adminApiOffLine, containerWarning, EMBEDDED_ROUTES_LINE, envelopeLines, startBanner} from './banner.js'
 import {agentListenerLines} from './agent-listeners.js'
 import {licenseLines, type RunPhase} from './features.js'
 import {inertSectionsNote, mcpReloadScope} from './inert-features.js'
@@ -206,6 +206,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   }
   const policy: PolicyHooks = {note: (n, sha) => changes!.bindNote(n, sha), reload: () => (reloader === undefined ? false : (reloader.reloadNow(), true))}
   server = new ProxyServer({loaded, version: opts.version, env: opts.env, audit: writers, sinks, contracts, exceptions, policy: () => (changes === undefined ? null : policy), ...(webSocketProxy !== undefined ? {webSocketProxy} : {}),
+    egressOnly: opts.embedded === true,
     configDrift: () => changes?.drift(),
     configRestartPending: () => changes?.restartPending() ?? [],
     ...(recorder !== undefined ? {recorderHealth: recorder.writeHealth} : {}),
@@ -285,10 +286,11 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     version: opts.version, config: loaded.config, listen: addresses.main, apiListen: addresses.api, metricsListen: addresses.metrics, ...(reverse ? {reverse} : {}),
     ...(mcp ? {mcp: {listen: mcp.address, upstream: mcp.upstream}} : {}),
     configFile: loaded.path, agentArgs: opts.agentArgs, apiTokenSet: server.apiToken() !== '', ...(opts.agentsLine !== undefined ? {agentsLine: opts.agentsLine} : {}),
+    ...(opts.embedded === true ? {egressOnly: true} : {}),
   })) opts.stderr(line)
   const agentLines = agentListenerLines(addresses.agents ?? [])
   for (const line of [...agentLines.banner, ...agentLines.stderr]) opts.stderr(line)
-  const apiOff = adminApiOffLine(loaded.config, server.apiToken() !== '')
+  const apiOff = opts.embedded === true ? EMBEDDED_ROUTES_LINE : adminApiOffLine(loaded.config, server.apiToken() !== '')
   if (apiOff !== null) opts.stderr(apiOff)
   for (const line of envelopeLines(loaded.config, addresses.main)) opts.stderr(line)
   for (const line of licenseLines(loaded.config, opts.env)) opts.stderr(line)

@@ -44,7 +44,16 @@ export interface ProxyServerOptions extends ComposeOptions {
   readonly configRestartPending?: () => readonly string[]
   /** The flight recorder's write health (recorder-health.ts); absent when it is off. */
   readonly recorderHealth?: {readonly failing: boolean; readonly writeFailures: number}
+  /**
+   * The main listener serves egress only (forward proxy, CONNECT, `/fetch`, `/ws`): the proxy
+   * `pipelock sandbox` embeds, whose listener the contained process reaches through the bridge.
+   * Health, stats, metrics, the key directory and the admin API are the operator's, not the agent's.
+   */
+  readonly egressOnly?: boolean
 }
+
+/** The origin-form paths a listener with `egressOnly` serves; every other one answers 404. */
+const EGRESS_PATHS: ReadonlySet<string> = new Set(['/fetch', '/ws'])
 
 export interface ListenAddresses {
   readonly main: string
@@ -84,9 +93,11 @@ export class ProxyServer {
   private releasePolling: (() => void) | undefined
   private reverseAgent: Agent | undefined
   private readonly authThrottle: AuthThrottle
+  private readonly egressOnly: boolean
 
   constructor(opts: ProxyServerOptions) {
     this.rt = new ProxyRuntime(opts)
+    this.egressOnly = opts.egressOnly === true
     this.configDrift = opts.configDrift ?? (() => undefined)
     this.configRestartPending = opts.configRestartPending ?? (() => [])
     this.recorderHealth = opts.recorderHealth
@@ -264,6 +275,12 @@ export class ProxyServer {
     const path = originForm ? (q < 0 ? target : target.slice(0, q)) : ''
     if (bound !== undefined && path.startsWith('/api/v1/')) {
       // operations.md §2.7 (quirk fixed): admin routes are never mounted on an agent's own port.
+      req.resume()
+      sendTextError(res, 404, '404 page not found')
+      return
+    }
+    if (this.egressOnly && originForm && !EGRESS_PATHS.has(path)) {
+      // The sandbox's bridge reaches this listener: the operator's routes are not mounted on it.
       req.resume()
       sendTextError(res, 404, '404 page not found')
       return
