@@ -11,7 +11,7 @@ export {applyMediaToResult, type MediaCheck, type MediaVerdict, type MediaResult
 export {scanServerLine, renderScanJson, renderScanText, renderSummaryJson, renderSummaryText, type ScanLineOptions, type ScanLineVerdict, type ScanMatch, type ScanSummary, type ScanToolFinding} from './scan/scan-lines.js'
 export {ToolScanner, POISON_PATTERNS, EXFIL_PARAM_PATTERN, decodeTools, schemaTexts, paramNames, expandParamName, toolHash, type ToolDefinition} from './tools/scan.js'
 export {ToolBaseline, driftSummary, MAX_TRACKED_TOOLS} from './tools/baseline.js'
-export {HiddenIntentRules, HIDDEN_INTENT_PATTERNS, HIDDEN_TEXT_MARKER, MODEL_DIRECTED_INSTRUCTION, CROSS_TOOL_DATA_REFERENCE, hasHiddenText} from './tools/hidden-intent.js'
+export {HiddenIntentRules, HIDDEN_INTENT_PATTERNS, HIDDEN_TEXT_MARKER, MODEL_DIRECTED_INSTRUCTION, CROSS_TOOL_DATA_REFERENCE, CROSS_TOOL_SHADOWING, CONVERSATION_EXFILTRATION, SECRET_EXFILTRATION, hasHiddenText} from './tools/hidden-intent.js'
 export {ToolPolicy, NO_POLICY_MATCH, type PolicyVerdict, type ToolPolicyConfig, type RedirectProfile} from './policy/compile.js'
 export {normalizeArgument, compilePolicyRegexes, policyPre, forPolicy} from './policy/normalize.js'
 export {actionRank, stricter} from './policy/strictness.js'
