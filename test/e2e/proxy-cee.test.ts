@@ -4,7 +4,8 @@
  * `cross_request`) without the URL ever appearing in clear in the answer or the log; forward POST
  * bodies split across requests are refused; the entropy budget warns or blocks; `enforce: false`
  * only logs; reset clears the session's state; metrics and `/stats` follow. JSON and form bodies
- * feed their fields, not their syntax. An unbound agent's state is its client address's: a new
+ * feed their fields, not their syntax, and each field keeps a tail of its own, so unrelated
+ * values before each half do not keep a split key apart. An unbound agent's state is its client address's: a new
  * `X-Pipelock-Agent` or `?agent=` does not start a clean window, while a listener-bound agent
  * keeps its own. Each test sends from its own loopback address (127.0.0.x), so their windows
  * stay apart.
@@ -106,6 +107,39 @@ describe('pipelock run: cross-request detection', {timeout: 90_000}, () => {
     const f = await post(proxy.port, url, 'b=RT5YUI8OPL', 'a9', '127.0.0.9', form)
     assert.equal(f.status, 403, f.body)
     assert.equal(f.headers['x-pipelock-block-reason'], 'cross_request_deny')
+  })
+
+  it('unrelated values before each half do not keep them apart: forward query, /fetch query, JSON bodies (each field keeps its own tail)', async () => {
+    assert.equal((await forwardGet('/c?x=alpha&q=AKIAZ7QW3E', '127.0.0.10')).status, 200)
+    const f = await forwardGet('/c?x=beta&q=RT5YUI8OPL', '127.0.0.10')
+    assert.equal(f.status, 403, f.body)
+    assert.equal(f.body, 'blocked: cross-request secret detected: AWS Access ID\n')
+    assert.equal(f.headers['x-pipelock-block-reason'], 'cross_request_deny')
+    assert.equal(f.headers['x-pipelock-block-reason-layer'], 'cross_request')
+    assert.equal((await fetchVia('x=alpha&q=AKIAZ7QW3E', 'tails', '127.0.0.11')).status, 200)
+    const r = await fetchVia('x=beta&q=RT5YUI8OPL', 'tails', '127.0.0.11')
+    assert.equal(r.status, 403, r.body)
+    assert.equal(JSON.parse(r.body).block_reason, 'cross-request secret detected: AWS Access ID')
+    assert.equal(r.headers['x-pipelock-block-reason'], 'cross_request_deny')
+    const url = `http://127.0.0.1:${up.port}/echo`
+    assert.equal((await post(proxy.port, url, '{"id":"req-1","t":"AKIAZ7QW3E"}', 'tails', '127.0.0.12', 'application/json')).status, 200)
+    const j = await post(proxy.port, url, '{"id":"req-2","t":"RT5YUI8OPL"}', 'tails', '127.0.0.12', 'application/json')
+    assert.equal(j.status, 403, j.body)
+    assert.equal(j.body, 'blocked: cross-request secret detected: AWS Access ID\n')
+    // The refused half was not recorded: sent again, it is refused again.
+    assert.equal((await post(proxy.port, url, '{"id":"req-3","t":"RT5YUI8OPL"}', 'tails', '127.0.0.12', 'application/json')).status, 403)
+  })
+
+  it('ordinary traffic with repeating field names passes: pagination, JSON ids and names', async () => {
+    for (let i = 1; i <= 25; i++) {
+      const r = await forwardGet(`/list?page=${i}&sort=name&per_page=50`, '127.0.0.13')
+      assert.equal(r.status, 200, `page ${i}: ${r.body}`)
+    }
+    const url = `http://127.0.0.1:${up.port}/echo`
+    for (let i = 1; i <= 12; i++) {
+      const r = await post(proxy.port, url, JSON.stringify({id: String(i), item: {name: `item ${i}`, tags: ['a', 'b']}}), 'ids', '127.0.0.13', 'application/json')
+      assert.equal(r.status, 200, `id ${i}: ${r.body}`)
+    }
   })
 
   it('reset of an unbound session clears its client address\'s cross-request state, which every name there shares', async () => {

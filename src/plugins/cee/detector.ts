@@ -7,8 +7,9 @@
  */
 import {matchesAnyDomain} from '../scanner/index.js'
 import {EntropyBudget} from './entropy-budget.js'
+import {FieldTails} from './field-tails.js'
 import {FragmentBuffer, type TextDlp} from './fragment-buffer.js'
-import type {CeePayload} from './payload.js'
+import type {CeeField, CeePayload} from './payload.js'
 
 export const CEE_MAX_KEYS = 10_000
 
@@ -60,6 +61,8 @@ const CLEAN: CeeResult = Object.freeze({findings: [], block: null, entropyExceed
 export class CrossRequestDetector {
   readonly entropy: EntropyBudget | null
   readonly fragments: FragmentBuffer | null
+  /** Per-field tails (`field-tails.ts`), part of fragment reassembly: on and off with it, on its window. */
+  readonly fieldTails: FieldTails | null
   private timer: NodeJS.Timeout | undefined
   /** The next slice of the sweep pass in progress, if any. */
   private sweeping: NodeJS.Immediate | undefined
@@ -69,29 +72,38 @@ export class CrossRequestDetector {
     const f = settings.fragments
     this.entropy = settings.enabled && e.enabled ? new EntropyBudget(e.bitsPerWindow, e.windowMs, cap) : null
     this.fragments = settings.enabled && f.enabled ? new FragmentBuffer(f.maxBufferBytes, f.windowMs, cap) : null
+    this.fieldTails = this.fragments !== null ? new FieldTails(f.windowMs, cap) : null
   }
 
   /** An HTTP request's payload (fetch, forward, intercepted). `enforce: false` turns every action into warn. */
   admit(key: string, host: string, payload: CeePayload, dlp: TextDlp, nowMs: number, enforce: boolean): CeeResult {
-    return this.run(key, host, [payload.values, payload.keys], [[key, payload.values], [`${key}|keys`, payload.keys]], dlp, nowMs, enforce)
+    return this.run(key, host, [payload.values, payload.keys], [[key, payload.values], [`${key}|keys`, payload.keys]], dlp, nowMs, enforce, payload.fields)
   }
 
-  /** One WebSocket client→server message: entropy over the whole message, fragments for text messages only. */
-  admitFrame(key: string, host: string, data: string | Buffer, isText: boolean, dlp: TextDlp, nowMs: number, enforce: boolean, jsonValues: string | null = null): CeeResult {
+  /**
+   * One WebSocket client→server message: entropy over the whole message, fragments for text
+   * messages only; `fields`, a JSON text message's string values by member path.
+   */
+  admitFrame(key: string, host: string, data: string | Buffer, isText: boolean, dlp: TextDlp, nowMs: number, enforce: boolean, jsonValues: string | null = null, fields?: readonly CeeField[]): CeeResult {
     const text = typeof data === 'string' ? data : data.toString(isText ? 'utf8' : 'latin1')
     // A JSON text message's fragments are its string values joined (as `admitMessage`'s): the raw
     // quotes and braces of each message would stand between the pieces of a split secret.
     const fragment = jsonValues ?? text
-    return this.run(key, host, [text], isText ? [[key, fragment]] : [], dlp, nowMs, enforce)
+    return this.run(key, host, [text], isText ? [[key, fragment]] : [], dlp, nowMs, enforce, isText ? fields : undefined)
   }
 
   /**
    * One MCP client message: entropy over the whole JSON-RPC message (mcp.md §10.2); fragments over
-   * its string values joined, so a secret split across tool calls reassembles without the JSON
-   * syntax of each message in between (the whole-message bytes never could).
+   * its values (strings and numbers as sent) joined, and over its member names joined in the keys
+   * stream HTTP query keys share, so a secret split across tool calls reassembles without the
+   * JSON syntax of each message in between (the whole-message bytes never could); `fields`, its
+   * string values by argument path.
    */
-  admitMessage(key: string, message: string, values: string, dlp: TextDlp, nowMs: number): CeeResult {
-    return this.run(key, '', [message], values === '' ? [] : [[key, values]], dlp, nowMs, true)
+  admitMessage(key: string, message: string, values: string, dlp: TextDlp, nowMs: number, keys = '', fields?: readonly CeeField[]): CeeResult {
+    const streams: Array<readonly [string, string]> = []
+    if (values !== '') streams.push([key, values])
+    if (keys !== '') streams.push([`${key}|keys`, keys])
+    return this.run(key, '', [message], streams, dlp, nowMs, true, fields)
   }
 
   /** CONNECT: nothing is recorded; true when the key's budget is already exceeded (and the host is not exempt). */
@@ -100,7 +112,10 @@ export class CrossRequestDetector {
     return this.entropy.exceeded(key, nowMs)
   }
 
-  private run(key: string, host: string, entropyStreams: readonly string[], fragmentStreams: ReadonlyArray<readonly [string, string]>, dlp: TextDlp, nowMs: number, enforce: boolean): CeeResult {
+  private run(
+    key: string, host: string, entropyStreams: readonly string[], fragmentStreams: ReadonlyArray<readonly [string, string]>, dlp: TextDlp, nowMs: number, enforce: boolean,
+    fields?: readonly CeeField[],
+  ): CeeResult {
     const findings: CeeFinding[] = []
     let entropyExceeded = false
     let fragmentMatched = false
@@ -119,16 +134,32 @@ export class CrossRequestDetector {
       }
     }
     if (this.fragments !== null) {
+      const fragment = (pattern: string): CeeFinding => {
+        fragmentMatched = true
+        this.counters.dlpMatches++
+        const f: CeeFinding = {kind: 'fragment', action: act(this.settings.action), reason: `cross-request secret detected: ${pattern}`, detail: `fragment reassembly DLP match: ${pattern}`, pattern}
+        findings.push(f)
+        return f
+      }
       for (const [k, data] of fragmentStreams) {
         if (data === '') continue
         this.fragments.append(k, data, nowMs)
         const pattern = this.fragments.scan(k, nowMs, dlp)
         if (pattern === null) continue
-        fragmentMatched = true
-        this.counters.dlpMatches++
-        const f: CeeFinding = {kind: 'fragment', action: act(this.settings.action), reason: `cross-request secret detected: ${pattern}`, detail: `fragment reassembly DLP match: ${pattern}`, pattern}
-        findings.push(f)
+        const f = fragment(pattern)
         if (f.action === 'block') return {findings, block: f, entropyExceeded, fragmentMatched}
+      }
+      // Per-field tails: a value joined to its own field's recent values, after the joined streams
+      // (a request they already reported is not scanned again). A refused request is not recorded
+      // in the tails: it never reached the server.
+      if (fields !== undefined && fields.length > 0) {
+        const t = this.fieldTails!
+        const pattern = fragmentMatched ? null : t.scan(key, fields, nowMs, dlp)
+        if (pattern !== null) {
+          const f = fragment(pattern)
+          if (f.action === 'block') return {findings, block: f, entropyExceeded, fragmentMatched}
+        }
+        t.record(key, fields, nowMs)
       }
     }
     return findings.length === 0 ? CLEAN : {findings, block: null, entropyExceeded, fragmentMatched}
@@ -139,9 +170,9 @@ export class CrossRequestDetector {
     return ex.length > 0 && host !== '' && matchesAnyDomain(host.toLowerCase(), ex) !== null
   }
 
-  /** Session reset/terminate: the key's state in both structures (values key and `<key>|keys`). */
+  /** Session reset/terminate: the key's state in every structure (values key, `<key>|keys`, field tails). */
   clear(key: string): boolean {
-    let any = false
+    let any = this.fieldTails?.clear(key) === true
     for (const k of [key, `${key}|keys`]) {
       if (this.entropy?.clear(k)) any = true
       if (this.fragments?.clear(k)) any = true
@@ -152,6 +183,7 @@ export class CrossRequestDetector {
   sweep(nowMs: number): void {
     this.entropy?.sweep(nowMs)
     this.fragments?.sweep(nowMs)
+    this.fieldTails?.sweep(nowMs)
   }
 
   /**
@@ -161,7 +193,7 @@ export class CrossRequestDetector {
    */
   sweepInSlices(nowMs: () => number, done?: (slices: number) => void): void {
     if (this.sweeping !== undefined) return
-    const passes = [this.entropy?.sweepPass(), this.fragments?.sweepPass()]
+    const passes = [this.entropy?.sweepPass(), this.fragments?.sweepPass(), this.fieldTails?.sweepPass()]
     let slices = 0
     const slice = (): void => {
       const now = nowMs()

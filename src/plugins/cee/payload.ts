@@ -1,15 +1,24 @@
 /**
  * The outbound payload of a request as cross-request detection sees it (operations §5.3): a
- * `values` stream and a `keys` stream. The URL path is never included; CONNECT records nothing.
+ * `values` stream and a `keys` stream, plus each value with its field name for the per-field
+ * tails (`field-tails.ts`). The URL path is never included; CONNECT records nothing.
  */
-import {goUnescape, parseContentType} from '../canonical/index.js'
+import {goUnescape, JsonNumber, parseContentType, type JsonValue} from '../canonical/index.js'
 import {extractJsonParts} from '../scanner/index.js'
+
+/** A value with the name of the field that carried it (query or form key, JSON member path). */
+export type CeeField = readonly [name: string, value: string]
 
 export interface CeePayload {
   /** Query values in wire order (bare items whole), decoded, no separator; then at most 64 KiB of the body (`bodyStreams`). */
   readonly values: string
   /** Decoded keys of `k=v` items, no separator (bare items excluded). */
   readonly keys: string
+  /**
+   * The values by field, in wire order: query items (a bare item under the name `''`), then a
+   * form body's items or a JSON body's string values by member path. Absent: none.
+   */
+  readonly fields?: readonly CeeField[]
 }
 
 /** How much of a request body joins the values stream (§5.3). */
@@ -30,9 +39,27 @@ export function rawQueryOf(url: string): string {
 export function extractPayload(url: string, body?: Buffer | null, contentType?: string): CeePayload {
   const q = rawQueryOf(url)
   const {values, keys} = queryStreams(q)
-  if (body === undefined || body === null || body.length === 0) return {values, keys}
+  const qf = queryFields(q)
+  if (body === undefined || body === null || body.length === 0) return qf.length === 0 ? {values, keys} : {values, keys, fields: qf}
   const b = bodyStreams(body, contentType)
-  return {values: [values, b.values].join(''), keys: b.keys === '' ? keys : [keys, b.keys].join('')}
+  const fields = b.fields === undefined ? qf : qf.length === 0 ? b.fields : [...qf, ...b.fields]
+  const joined = {values: [values, b.values].join(''), keys: b.keys === '' ? keys : [keys, b.keys].join('')}
+  return fields.length === 0 ? joined : {...joined, fields}
+}
+
+/** The query's items as fields: each decoded value under its decoded key (`''` for a bare item); empty items skipped. */
+export function queryFields(q: string): CeeField[] {
+  const out: CeeField[] = []
+  if (q === '') return out
+  const plain = !q.includes('%') && !q.includes('+')
+  for (const item of q.split('&')) {
+    if (item === '') continue
+    const eq = item.indexOf('=')
+    const k = eq < 0 ? '' : item.slice(0, eq)
+    const v = eq < 0 ? item : item.slice(eq + 1)
+    out.push(plain ? [k, v] : [goUnescape(k, true) ?? k, goUnescape(v, true) ?? v])
+  }
+  return out
 }
 
 function queryStreams(q: string): CeePayload {
@@ -54,11 +81,15 @@ function isJsonType(type: string): boolean {
 export function bodyStreams(body: Buffer, contentType?: string): CeePayload {
   const type = contentType === undefined ? '' : parseContentType(contentType).type
   // A form is cut before parsing: its items are read like a query's, so a prefix is a prefix of the values.
-  if (type === 'application/x-www-form-urlencoded') return queryStreams(body.subarray(0, BODY_PREFIX_BYTES).toString('utf8'))
+  if (type === 'application/x-www-form-urlencoded') {
+    const form = body.subarray(0, BODY_PREFIX_BYTES).toString('utf8')
+    return {...queryStreams(form), fields: queryFields(form)}
+  }
   if (isJsonType(type)) {
     try {
       // A JSON prefix does not parse: the whole body is read (the body stage read it whole too).
-      return {values: utf8Prefix(extractJsonParts(body.toString('utf8')).values.join(''), BODY_PREFIX_BYTES), keys: ''}
+      const parts = extractJsonParts(body.toString('utf8'), true)
+      return {values: utf8Prefix(parts.values.join(''), BODY_PREFIX_BYTES), keys: '', fields: parts.fields}
     } catch {
       // Not JSON after all (or nested too deeply): its text, as for any other type.
     }
@@ -151,4 +182,66 @@ export function queryItemwise(q: string): CeePayload {
     }
   }
   return {values: values.join(''), keys: keys.join('')}
+}
+
+/** What a parsed JSON message (an MCP tool call's arguments) gives cross-request detection. */
+export interface JsonStreams {
+  /** String values and numbers as sent (their lexemes), in the order the message holds them, joined. */
+  readonly values: string
+  /** Object member names, in the same order, joined. */
+  readonly keys: string
+  /** Each string value and number (as sent) with its member path (names joined by `.`, no array indexes). */
+  readonly fields: CeeField[]
+}
+
+type Walk = {readonly v: JsonValue; readonly path: string} | {readonly key: string}
+
+/**
+ * The streams of a parsed JSON value. A number is what the receiver reads digit by digit, so it
+ * is a piece of a split card number as much as a string is (`{"n":41111111}` then
+ * `{"n":11111111}`); member names are data too (`{"AKIA…":1}` then `{"…":1}`).
+ */
+export function jsonStreams(v: JsonValue | undefined): JsonStreams {
+  const values: string[] = []
+  const keys: string[] = []
+  const fields: CeeField[] = []
+  // An explicit stack, not recursion: the MCP frame parser accepts deeper nesting than the call stack should take.
+  const stack: Walk[] = v === undefined ? [] : [{v, path: ''}]
+  while (stack.length > 0) {
+    const w = stack.pop()!
+    if ('key' in w) {
+      keys.push(w.key)
+      continue
+    }
+    const {v: x, path} = w
+    if (typeof x === 'string' || x instanceof JsonNumber) {
+      const text = typeof x === 'string' ? x : x.text
+      values.push(text)
+      fields.push([path, text])
+    } else if (Array.isArray(x)) {
+      for (let i = x.length - 1; i >= 0; i--) stack.push({v: x[i]!, path})
+    } else if (x instanceof Map) {
+      const members = [...x]
+      // Pushed in reverse, each value before its name: popped as sent, the name first.
+      for (let i = members.length - 1; i >= 0; i--) {
+        const [name, m] = members[i]!
+        stack.push({v: m, path: path === '' ? name : `${path}.${name}`}, {key: name})
+      }
+    }
+  }
+  return {values: values.join(''), keys: keys.join(''), fields}
+}
+
+/**
+ * A WebSocket text message's string values and numbers by member path, when it is JSON (an object, an
+ * array or a string); undefined for anything else (invalid or too deeply nested JSON is text).
+ */
+export function jsonTextFields(text: string): readonly CeeField[] | undefined {
+  const c = text.trimStart().charCodeAt(0)
+  if (c !== 0x7b && c !== 0x5b && c !== 0x22) return undefined
+  try {
+    return extractJsonParts(text, true).fields
+  } catch {
+    return undefined
+  }
 }

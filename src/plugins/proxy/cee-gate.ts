@@ -7,7 +7,7 @@
  * content scanner label).
  */
 import type {IncomingHttpHeaders} from 'node:http'
-import {extractPayload, textDlpOf, type CeeCounters, type CeeResult, type CrossRequestDetector} from '../cee/index.js'
+import {extractPayload, jsonTextFields, textDlpOf, type CeeCounters, type CeeResult, type CrossRequestDetector} from '../cee/index.js'
 import {levelLabel} from '../sessions/index.js'
 import {enforcing, safeTarget, type DecisionBase} from './core.js'
 import type {AuditTrail, Clock} from './ports.js'
@@ -147,7 +147,9 @@ export function ceeWebSocketMessage(
   const det = snap.cee
   if (det === null) return null
   const values = frame.isText && det.fragments !== null && frame.jsonValues !== undefined ? frame.jsonValues() : null
-  const r = det.admitFrame(ceeKey(b), frame.host, frame.data, frame.isText, dlpOf(snap), ports.nowMs(), enforcing(snap), values)
+  // A JSON message's values by member path, for the per-field tails (`{"t":"AKIA…","id":"1"}` then `{"t":"…","id":"2"}`).
+  const fields = values !== null ? jsonTextFields(typeof frame.data === 'string' ? frame.data : frame.data.toString('utf8')) : undefined
+  const r = det.admitFrame(ceeKey(b), frame.host, frame.data, frame.isText, dlpOf(snap), ports.nowMs(), enforcing(snap), values, fields)
   auditWarnFindings(ports, b, r)
   return r
 }

@@ -19,6 +19,12 @@ export interface JsonParts {
   readonly values: string[]
   /** Each array of two or more one-character strings, joined (`["g","h","p",…]`). */
   readonly charArrays: string[]
+  /**
+   * With `withFields`: each string value and number (as written) with its member path (names joined by `.`, array
+   * indexes left out; `''` at the top level), in document order. Cross-request detection keeps a
+   * tail per path, so that other members of a message do not stand between two pieces of a key.
+   */
+  readonly fields?: Array<readonly [string, string]>
 }
 
 /** `[...v].length === 1` without the array: one unit, or a high surrogate followed by a low one. */
@@ -30,10 +36,11 @@ function isOneCodePoint(v: string): boolean {
   return h >= 0xd800 && h <= 0xdbff && l >= 0xdc00 && l <= 0xdfff
 }
 
-export function extractJsonParts(src: string): JsonParts {
+export function extractJsonParts(src: string, withFields = false): JsonParts {
   const out: string[] = []
   const values: string[] = []
   const charArrays: string[] = []
+  const fields: Array<readonly [string, string]> | undefined = withFields ? [] : undefined
   let i = 0
   const ws = (): void => {
     for (;;) {
@@ -98,7 +105,7 @@ export function extractJsonParts(src: string): JsonParts {
     return src.slice(start, i)
   }
   /** One value; the string when it was a string (for the one-character arrays), else null. */
-  const value = (depth: number): string | null => {
+  const value = (depth: number, path: string): string | null => {
     if (depth > MAX_JSON_DEPTH) throw new JsonTextError('JSON body nested too deeply')
     ws()
     const c = src.charCodeAt(i)
@@ -111,11 +118,12 @@ export function extractJsonParts(src: string): JsonParts {
       }
       for (;;) {
         ws()
-        out.push(str())
+        const name = str()
+        out.push(name)
         ws()
         if (src.charCodeAt(i) !== 0x3a) fail()
         i++
-        value(depth + 1)
+        value(depth + 1, fields === undefined ? '' : path === '' ? name : `${path}.${name}`)
         ws()
         const d = src.charCodeAt(i)
         if (d === 0x2c) {
@@ -138,7 +146,7 @@ export function extractJsonParts(src: string): JsonParts {
       // Joined while every element is a one-character string; null once one is not.
       let chars: string[] | null = []
       for (;;) {
-        const v = value(depth + 1)
+        const v = value(depth + 1, path)
         if (chars !== null) {
           if (v !== null && isOneCodePoint(v)) chars.push(v)
           else chars = null
@@ -160,6 +168,7 @@ export function extractJsonParts(src: string): JsonParts {
       const v = str()
       out.push(v)
       values.push(v)
+      fields?.push([path, v])
       return v
     } else if (src.startsWith('true', i)) {
       out.push('true')
@@ -170,12 +179,14 @@ export function extractJsonParts(src: string): JsonParts {
     } else if (src.startsWith('null', i)) {
       i += 4
     } else {
-      out.push(num())
+      const n = num()
+      out.push(n)
+      fields?.push([path, n])
     }
     return null
   }
-  value(1)
+  value(1, '')
   ws()
   if (i !== src.length) fail()
-  return {texts: out, values, charArrays}
+  return fields === undefined ? {texts: out, values, charArrays} : {texts: out, values, charArrays, fields}
 }

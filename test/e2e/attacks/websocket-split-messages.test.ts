@@ -28,9 +28,9 @@ interface Outcome {
  * One connection: each message sent once the echo of the one before came back (as an agent
  * talking to a chat endpoint would), then a normal close. Ends when the connection closes.
  */
-async function converse(proxy: RunningProxy, upstreamPort: number, messages: readonly string[]): Promise<Outcome> {
+async function converse(proxy: RunningProxy, upstreamPort: number, messages: readonly string[], from?: string): Promise<Outcome> {
   const target = `ws://127.0.0.1:${upstreamPort}/echo`
-  const ws = new WebSocket(`ws://${proxy.addr}/ws?url=${encodeURIComponent(target)}`, {perMessageDeflate: false})
+  const ws = new WebSocket(`ws://${proxy.addr}/ws?url=${encodeURIComponent(target)}`, {perMessageDeflate: false, ...(from === undefined ? {} : {localAddress: from})})
   const echoes: string[] = []
   return await new Promise((resolve, reject) => {
     ws.on('error', reject)
@@ -120,5 +120,20 @@ describe('attacks: a key split across WebSocket messages inside their framing', 
     assert.equal(JSON.parse(second.reason).block_reason, 'cross_request_deny')
     assert.equal(JSON.parse(second.reason).layer, 'cross_request')
     assert.deepEqual(received, [JSON.stringify({t: HEAD})])
+  })
+
+  it('across two connections, another field in each JSON message does not keep the halves apart (per-field tails), 1008 cross_request_deny', async () => {
+    received.length = 0
+    // Its own client address: a window of its own.
+    const from = '127.0.0.3'
+    const clean = [JSON.stringify({t: 'hello', id: '1'}), JSON.stringify({t: 'world', id: '2'})]
+    assert.equal((await converse(ceeProxy, port, clean, from)).code, 1000, 'ordinary messages with repeating fields pass')
+    const first = JSON.stringify({t: HEAD, id: 'm-3'})
+    assert.equal((await converse(ceeProxy, port, [first], from)).code, 1000)
+    const second = await converse(ceeProxy, port, [JSON.stringify({t: REST, id: 'm-4'})], from)
+    assert.equal(second.code, 1008)
+    assert.equal(JSON.parse(second.reason).block_reason, 'cross_request_deny')
+    assert.equal(JSON.parse(second.reason).layer, 'cross_request')
+    assert.deepEqual(received, [...clean, first])
   })
 })

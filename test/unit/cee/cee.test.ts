@@ -3,6 +3,9 @@ import {test} from 'node:test'
 import {CrossRequestDetector, EntropyBudget, extractPayload, FragmentBuffer, LruMap, payloadBits, type CeeSettings, type TextDlp} from '../../../src/plugins/cee/index.js'
 import {createScanner, defaultScannerSettings, shannonEntropy} from '../../../src/plugins/scanner/index.js'
 
+/** The joined streams of a payload (its per-field values are tested in field-tails.test). */
+const streams = (p: {readonly values: string; readonly keys: string}) => ({values: p.values, keys: p.keys})
+
 // Built at run time: not a literal credential in the repository.
 const AWS = ['AKIA', 'IOSFODNN7', 'REALKEY'].join('')
 const scanner = createScanner(defaultScannerSettings())
@@ -19,10 +22,10 @@ function settings(over: Partial<CeeSettings> = {}): CeeSettings {
 }
 
 test('payload: query values in wire order, split on & only, decoded; bare items whole; keys stream; body appended; path never', () => {
-  assert.deepEqual(extractPayload('http://h/secret/path?a=AKIA&a=IOSF%2B+x'), {values: 'AKIAIOSF+ x', keys: 'aa'})
-  assert.deepEqual(extractPayload('http://h/p?tok&k%41=v;w=1&&x=%zz'), {values: 'tokv;w=1%zz', keys: 'kAx'})
-  assert.deepEqual(extractPayload('http://h/p?q=1#frag=2'), {values: '1', keys: 'q'})
-  assert.deepEqual(extractPayload('http://h/only/path'), {values: '', keys: ''})
+  assert.deepEqual(streams(extractPayload('http://h/secret/path?a=AKIA&a=IOSF%2B+x')), {values: 'AKIAIOSF+ x', keys: 'aa'})
+  assert.deepEqual(streams(extractPayload('http://h/p?tok&k%41=v;w=1&&x=%zz')), {values: 'tokv;w=1%zz', keys: 'kAx'})
+  assert.deepEqual(streams(extractPayload('http://h/p?q=1#frag=2')), {values: '1', keys: 'q'})
+  assert.deepEqual(streams(extractPayload('http://h/only/path')), {values: '', keys: ''})
   const body = Buffer.alloc(70 * 1024, 'z')
   const p = extractPayload('http://h/?a=b', body)
   assert.equal(p.values.length, 1 + 64 * 1024, 'the body contributes its first 64 KiB')

@@ -3,9 +3,8 @@
  * §15.2): opening a message's session from the runtime's source, and cross-request detection on
  * the all-clean and warn paths. The pipeline calls them at their place; they never decide alone.
  */
-import {textDlpOf} from '../../cee/index.js'
+import {jsonStreams, textDlpOf} from '../../cee/index.js'
 import {mcpError, type McpError} from '../jsonrpc/errors.js'
-import {valueStrings} from '../jsonrpc/extract.js'
 import {isObject, type McpFrame} from '../jsonrpc/frame.js'
 import type {McpFact} from './decision.js'
 import type {McpContext} from './request.js'
@@ -39,7 +38,8 @@ const NO_CEE: CeeOutcome = {block: null, pattern: '', warned: false}
 
 /**
  * §10.2: the whole (rewritten) message is admitted under the transport's cross-request key (its
- * string values feed fragment reassembly, see `admitMessage`);
+ * values, numbers as sent, its member names and its values by argument path feed fragment
+ * reassembly, see `admitMessage`);
  * entropy-budget and fragment findings block with -32005 when their action says so, else they
  * are anomalies. No adaptive signal either way (§15.2).
  */
@@ -47,10 +47,13 @@ export function ceeStep(ctx: McpContext, message: McpFrame, at: string, notes: s
   const det = ctx.deps.cee
   if (det == null) return NO_CEE
   const key = ctx.state.ceeKey ?? ctx.state.chainKey
-  // Fragments: the string values of a tool call's arguments (else of `params`), in walk order.
+  // Fragments: the values and member names of a tool call's arguments (else of `params`), as
+  // sent; the per-field tails by argument path, shared across tools (a key split between two
+  // tools' `text` argument is as whole on the server side as one tool's).
   const v = message.value
   const carrier = message.args ?? (isObject(v) ? v.get('params') : undefined)
-  const r = det.admitMessage(key, message.text, valueStrings(carrier).join(''), textDlpOf(ctx.deps.scanner), ctx.deps.now())
+  const s = jsonStreams(carrier)
+  const r = det.admitMessage(key, message.text, s.values, textDlpOf(ctx.deps.scanner), ctx.deps.now(), s.keys, s.fields)
   if (r.findings.length === 0) return NO_CEE
   for (const f of r.findings) {
     const text = f.kind === 'entropy' ? `cross-request ${f.detail}` : `cross-request fragment DLP match: ${f.pattern ?? ''}`
