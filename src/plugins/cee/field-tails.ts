@@ -25,7 +25,25 @@ export const FIELD_NAME_CHARS = 128
 
 interface Tail {
   text: string
+  /** The field's value in the request that wrote the tail last (a counter's previous step). */
+  last: string
   atMs: number
+}
+
+/** How far apart two integers of one field may be and still read as a counter's steps. */
+export const COUNTER_STEP = 1024
+const INTEGER = /^-?\d{1,15}$/
+
+/**
+ * True when `next` is the next step of a counter whose previous value was `prev`: both plain
+ * integers at most COUNTER_STEP apart (`?page=3` then `?page=4`, ids 4028 then 4029). Their digits
+ * joined are a paging loop, not a split number: a tail of them (`4028402940304031`) passes the
+ * card pattern's issuer and Luhn checks about one time in ten. A counter step is not scanned
+ * joined, and its field's tail restarts at it; the halves of a split number are far apart
+ * (`41111111` then `11111111`) and still join.
+ */
+export function isCounterStep(prev: string, next: string): boolean {
+  return INTEGER.test(prev) && INTEGER.test(next) && Math.abs(Number(next) - Number(prev)) <= COUNTER_STEP
 }
 
 /** One session's tails, in least-recently-written order (Map insertion order). */
@@ -66,7 +84,7 @@ export class FieldTails {
     for (const [name, value] of byName(fields)) {
       if (value.length > FIELD_FRAGMENT_CHARS) continue
       const t = s.get(name)
-      if (t === undefined || nowMs - t.atMs > this.windowMs) continue
+      if (t === undefined || nowMs - t.atMs > this.windowMs || isCounterStep(t.last, value)) continue
       const found = acrossJoin(t.text, value, dlp)
       if (found !== null) return found
     }
@@ -80,14 +98,14 @@ export class FieldTails {
     const s = this.keys.touch(key, () => new Map())
     for (const [name, value] of joined) {
       const t = s.get(name)
-      const live = t !== undefined && nowMs - t.atMs <= this.windowMs ? t.text : ''
+      const live = t !== undefined && nowMs - t.atMs <= this.windowMs && !isCounterStep(t.last, value) ? t.text : ''
       const next = lastChars(live + value, FIELD_TAIL_CHARS)
       if (t !== undefined) {
         this.chars -= t.text.length
         s.delete(name)
       }
       // Re-inserted last: the Map's order is the order fields were last written.
-      s.set(name, {text: next, atMs: nowMs})
+      s.set(name, {text: next, last: value.length > FIELD_FRAGMENT_CHARS ? '' : value, atMs: nowMs})
       this.chars += next.length
     }
     while (s.size > this.maxFields) {

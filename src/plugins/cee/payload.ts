@@ -186,7 +186,7 @@ export function queryItemwise(q: string): CeePayload {
 
 /** What a parsed JSON message (an MCP tool call's arguments) gives cross-request detection. */
 export interface JsonStreams {
-  /** String values and numbers as sent (their lexemes), in the order the message holds them, joined. */
+  /** String values, in the order the message holds them, joined (numbers go to `fields` only). */
   readonly values: string
   /** Object member names, in the same order, joined. */
   readonly keys: string
@@ -199,7 +199,11 @@ type Walk = {readonly v: JsonValue; readonly path: string} | {readonly key: stri
 /**
  * The streams of a parsed JSON value. A number is what the receiver reads digit by digit, so it
  * is a piece of a split card number as much as a string is (`{"n":41111111}` then
- * `{"n":11111111}`); member names are data too (`{"AKIA…":1}` then `{"…":1}`).
+ * `{"n":11111111}`): it joins its own field's tail (field-tails.ts, where a counter's steps are
+ * told apart), not the joined values stream, where the numbers of unrelated fields and every
+ * page of a paging loop (`{"id":4028}`, `{"id":4029}`, …) would read as one long digit run that
+ * the card pattern's checks accept about one time in ten. Member names are data too
+ * (`{"AKIA…":1}` then `{"…":1}`).
  */
 export function jsonStreams(v: JsonValue | undefined): JsonStreams {
   const values: string[] = []
@@ -216,7 +220,7 @@ export function jsonStreams(v: JsonValue | undefined): JsonStreams {
     const {v: x, path} = w
     if (typeof x === 'string' || x instanceof JsonNumber) {
       const text = typeof x === 'string' ? x : x.text
-      values.push(text)
+      if (typeof x === 'string') values.push(text)
       fields.push([path, text])
     } else if (Array.isArray(x)) {
       for (let i = x.length - 1; i >= 0; i--) stack.push({v: x[i]!, path})

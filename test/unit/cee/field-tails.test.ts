@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 import {
-  CrossRequestDetector, extractPayload, FIELD_FRAGMENT_CHARS, FIELD_NAME_CHARS, FIELD_TAIL_CHARS, FieldTails, jsonStreams, jsonTextFields, MAX_FIELD_TAILS,
+  COUNTER_STEP, CrossRequestDetector, extractPayload, FIELD_FRAGMENT_CHARS, isCounterStep, FIELD_NAME_CHARS, FIELD_TAIL_CHARS, FieldTails, jsonStreams, jsonTextFields, MAX_FIELD_TAILS,
   type CeeSettings, type TextDlp,
 } from '../../../src/plugins/cee/index.js'
 import {fromPlain, parseJson} from '../../../src/plugins/canonical/index.js'
@@ -61,9 +61,10 @@ test('JSON bodies, form bodies and MCP arguments: each value joins its own membe
   assert.equal(d.admitMessage('m', 'msg', m2.values, dlp, 1, m2.keys, m2.fields).block?.pattern, 'AWS Access ID')
 })
 
-test('jsonStreams: values with numbers as sent, member names as a stream of their own, fields (strings and numbers) by path without indexes', () => {
+test('jsonStreams: string values joined, member names as a stream of their own, fields (strings and numbers as sent) by path without indexes', () => {
   const s = jsonStreams(parseJson('{"b":"x","n":41111111,"a":[{"c":"y"},"z",1e3],"t":true,"k":null}'))
-  assert.equal(s.values, 'x41111111yz1e3')
+  // Numbers join their own field's tail only: in the joined stream a paging loop's ids would read as one digit run.
+  assert.equal(s.values, 'xyz')
   assert.equal(s.keys, 'bnactk')
   assert.deepEqual(s.fields, [['b', 'x'], ['n', '41111111'], ['a.c', 'y'], ['a', 'z'], ['a', '1e3']])
   assert.deepEqual(jsonStreams(undefined), {values: '', keys: '', fields: []})
@@ -103,9 +104,10 @@ test('bounds: a tail keeps its last FIELD_TAIL_CHARS characters; at most MAX_FIE
 test('bounds: one DLP scan per field that has a live tail and a short new value; none for new fields or long values', () => {
   const t = new FieldTails(WINDOW, 10)
   const dlp = countingDlp()
-  t.admit('s', [['a', '1'], ['b', '2'], ['a', '3']], 0, dlp)
+  // Letters, not integers: integers a few apart are a counter's steps, which are never joined.
+  t.admit('s', [['a', 'p'], ['b', 'q'], ['a', 'r']], 0, dlp)
   assert.equal(dlp.calls, 0, 'no tail yet: nothing to join')
-  t.admit('s', [['a', '4'], ['b', 'z'.repeat(FIELD_FRAGMENT_CHARS + 1)], ['c', '5']], 1, dlp)
+  t.admit('s', [['a', 's'], ['b', 'z'.repeat(FIELD_FRAGMENT_CHARS + 1)], ['c', 't']], 1, dlp)
   assert.equal(dlp.calls, 1, 'a (its values of one request joined) is scanned once; b is too long to be a fragment; c is new')
   // The long value still moved b's tail on: a short value after it is joined to its end.
   t.admit('s', [['b', 'y']], 2, dlp)
@@ -148,4 +150,34 @@ test('a refused request is not recorded in the tails: the same half sent again i
   w.admit('s', [['q', HALF1]], 0, dlp)
   assert.equal(w.admit('s', [['q', HALF2]], 1, dlp), 'AWS Access ID')
   assert.equal(w.totalChars, HALF1.length + HALF2.length)
+})
+
+test('a counter is not a split number: ids and pages counting up or down never join, a split card number still does', () => {
+  // Every sequence of 8 ids from 4000 to 4999 (as an agent paging through records): before the
+  // counter rule about one in five of them ended in a card-number finding (issuer 4, Luhn valid).
+  const dlp = countingDlp()
+  for (let start = 4000; start < 5000; start += 7) {
+    const t = new FieldTails(WINDOW, 100)
+    for (let id = start; id < start + 8; id++) {
+      for (const [name, value] of [['id', String(id)], ['page', String(start + 8 - id)]] as const) {
+        assert.equal(t.admit('k', [[name, value]], id, dlp), null, `${name} ${value} after ${start}`)
+      }
+    }
+  }
+  // The halves of a card number are far apart: they still join, in JSON numbers and in query values.
+  const t = new FieldTails(WINDOW, 100)
+  assert.equal(t.admit('k', [['n', '41111111']], 0, dlp), null)
+  assert.equal(t.admit('k', [['n', '11111111']], 1, dlp), 'Credit Card Number')
+  assert.ok(isCounterStep('4028', '4029') && isCounterStep('10', '9') && isCounterStep('7', String(7 + COUNTER_STEP)))
+  assert.ok(!isCounterStep('41111111', '11111111') && !isCounterStep('7', String(8 + COUNTER_STEP)) && !isCounterStep('a1', 'a2') && !isCounterStep('1.5', '2.5'))
+})
+
+test('after a counter step the tail restarts at it: the digits of a paging loop do not pile up before the next value', () => {
+  const dlp = countingDlp()
+  const t = new FieldTails(WINDOW, 100)
+  for (let id = 4028; id < 4032; id++) t.admit('k', [['id', String(id)]], id, dlp)
+  // Not a step: joined to the tail, which holds only the last id, not 4028402940304031.
+  dlp.calls = 0
+  assert.equal(t.admit('k', [['id', 'x']], 5000, dlp), null)
+  assert.equal(dlp.calls, 1)
 })
