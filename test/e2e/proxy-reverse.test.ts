@@ -145,6 +145,32 @@ describe('pipelock run --reverse-proxy', {timeout: 60_000, skip: hasCurl ? false
     assert.ok(!seen.some((s) => s.url.includes(AWS_KEY)))
   })
 
+  it('refuses a key split inside the URL (two query values, two path segments, a %20) as /fetch and the forward proxy do; the upstream receives nothing', async () => {
+    const cases: Array<[string, string]> = [
+      ['/x?a=AKIAZ7QW3E&b=RT5YUI8OPL', 'AWS Access ID'],
+      ['/AKIAZ7QW3E/RT5YUI8OPL', 'AWS Access ID'],
+      ['/x?q=AKIAZ7QW3E%20RT5YUI8OPL', 'AWS Access ID'],
+      ['/x?q=ghp_aB3dE5fG7hI9jK1lM3n&r=O5pQ7rS9tU1vW3xY5', 'GitHub Token'],
+    ]
+    for (const [p, pattern] of cases) {
+      const before = seen.length
+      const r = await curl([`${base}${p}`])
+      assert.equal(r.status, 403, p)
+      assert.equal(header(r.headers, 'x-pipelock-block-reason'), 'dlp_match', p)
+      assert.equal(header(r.headers, 'x-pipelock-block-reason-layer'), 'dlp', p)
+      assert.equal(r.body, `{"error":"blocked by pipelock","blocked":true,"block_reason":"URL DLP: ${pattern}","direction":"request"}\n`, p)
+      assert.equal(seen.length, before, p)
+    }
+  })
+
+  it('forwards ordinary query strings unchanged', async () => {
+    for (const q of ['page=2&sort=name', 'q=hello=world']) {
+      const r = await curl([`${base}/list?${q}`])
+      assert.equal(r.status, 200, q)
+      assert.equal(seen.at(-1)!.url, `/base/list?k=1&${q}`, q)
+    }
+  })
+
   it('blocks secrets in request headers and bodies, whatever the body Content-Type', async () => {
     const h = await curl(['-H', `Authorization: Bearer ${AWS_KEY}`, `${base}/h`])
     assert.equal(h.status, 403)

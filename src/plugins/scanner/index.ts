@@ -46,7 +46,7 @@ export {RateLimiter, DataBudget, approximateRegistrableDomain} from './rate-limi
 export {REASON_CODES, reasonForLabel, isReasonCode, validLayer} from './reasons.js'
 export type {ReasonCode, ReasonSeverity, ReasonRetry, ScannerLabel} from './reasons.js'
 export {scanUrl, scanUrlEager, createUrlScanner, crlfReason, traversalReason, checkDialAddresses, overrideKey} from './url-scanner.js'
-export type {UrlScanResult, UrlScanContext, UrlScanner, Resolver, ResultClass, StageTiming, DialCheck} from './url-scanner.js'
+export type {UrlDlpResult, UrlScanResult, UrlScanContext, UrlScanner, Resolver, ResultClass, StageTiming, DialCheck} from './url-scanner.js'
 export {
   createResponseScanner, scanResponse, redactResponse, redactResponseNamed, strippedNames, decideResponse, decideResponseBody, mergeResponsePatterns, unsuppressed,
 } from './response-scanner.js'

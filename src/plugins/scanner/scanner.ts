@@ -14,7 +14,7 @@ import {decideResponseHeaders, type ResponseHeaderDecision, type ResponseHeaders
 import type {ScannerSettings} from './settings.js'
 import {createSseStreamScanner, type SseStreamScanner} from './sse.js'
 import {scanTextForDlp, type TextDlpResult} from './text-dlp.js'
-import {createUrlScanner, scanUrl, type UrlScanContext, type UrlScanner, type UrlScanResult} from './url-scanner.js'
+import {createUrlScanner, scanUrl, scanUrlDlp, type UrlDlpResult, type UrlScanContext, type UrlScanner, type UrlScanResult} from './url-scanner.js'
 
 export interface Scanner {
   readonly settings: ScannerSettings
@@ -24,6 +24,8 @@ export interface Scanner {
   /** Address-poisoning protection (scanners-extra §4); null while `address_protection` is off. */
   readonly address: AddressChecker | null
   scanUrl(rawUrl: string, ctx: Omit<UrlScanContext, 'scanner'>): Promise<UrlScanResult>
+  /** URL DLP alone over the URL target set (runtime §5.5 and beyond): the full scan's stages 10–11, nothing else. */
+  scanUrlDlp(rawUrl: string): UrlDlpResult
   scanTextForDlp(text: string): TextDlpResult
   scanRequestBody(input: BodyScanInput): ContentScanResult
   scanRequestHeaders(headers: HeaderList): ContentScanResult
@@ -50,6 +52,7 @@ export function createScanner(settings: ScannerSettings): Scanner {
     response,
     address: settings.addressProtection?.enabled === true ? new AddressChecker(settings.addressProtection) : null,
     scanUrl: (rawUrl, ctx) => scanUrl(rawUrl, {...ctx, scanner: url}),
+    scanUrlDlp: (rawUrl) => scanUrlDlp(rawUrl, url),
     scanTextForDlp: (text) => scanTextForDlp(dlp, text),
     scanRequestBody: (input) => scanRequestBody(deps, input),
     scanRequestHeaders: (headers) => scanRequestHeaders(deps, headers),

@@ -454,7 +454,88 @@ function staticChecks(rawUrl: string, sc: UrlScanner, mark: (stage: string) => v
     if (sig.longExpiry) warnings.push({pattern: 'SigV4 Long Expiry', severity: 'info', core: false, encoding: '', warn: true})
   }
   mark('sigv4')
-  const memo = new ScanMemo(dlp.decodeScratch)
+  const memo = new ScanMemo(sc.dlp.decodeScratch)
+  const dlpBlock = dlpStages(sc, su, facts, memo, warnings, mark)
+  if (dlpBlock !== null) return dlpBlock
+  mark('dlp')
+  // 12. path & query entropy
+  if (st.entropyThreshold > 0) {
+    const T = st.entropyThreshold
+    if (!facts.entropyExcluded()) {
+      for (const seg of su.path.split('/')) {
+        if (utf8Length(seg) < 20) continue
+        const e = shannonEntropy(seg)
+        if (e > T) return {label: 'entropy', detail: `high entropy path segment (${fmt(e)} > ${fmt(T)} threshold)`}
+      }
+    }
+    for (const p of memo.query(su.rawQuery)) {
+      if (utf8Length(p.key) >= 20) {
+        const e = shannonEntropy(p.key)
+        // The key itself is the high-entropy string here, so it is not echoed (§10.4).
+        if (e > T) return {label: 'entropy', detail: `high entropy query key (${fmt(e)} > ${fmt(T)} threshold)`}
+      }
+      if (utf8Length(p.value) >= 20) {
+        const e = shannonEntropy(p.value)
+        if (e > T) return {label: 'entropy', detail: `high entropy query param "${safe(p.key)}" (${fmt(e)} > ${fmt(T)} threshold)`}
+      }
+    }
+  }
+  mark('entropy')
+  // 13. subdomain entropy
+  if (st.subdomainEntropyThreshold > 0 && hostIp === null && !facts.entropyExcluded()) {
+    const labels = host.split('.')
+    if (labels.length >= 3) {
+      for (const l of labels.slice(0, -2)) {
+        if (utf8Length(l) < 8) continue
+        const e = shannonEntropy(l)
+        if (e > st.subdomainEntropyThreshold) {
+          // The label is the suspicious payload; echo its length, not its text.
+          return {label: 'subdomain_entropy', detail: `high entropy subdomain label (${utf8Length(l)} bytes, ${fmt(e)} > ${fmt(st.subdomainEntropyThreshold)} threshold)`}
+        }
+      }
+    }
+  }
+  mark('subdomain_entropy')
+  return null
+}
+
+/** What URL DLP alone found in a URL (`scanUrlDlp`). */
+export interface UrlDlpResult {
+  /** False when the URL does not parse (or its host cannot be canonicalised): nothing was scanned. */
+  readonly parsed: boolean
+  /** Enforced findings of the deciding stage (core first), as the full scan reports them. */
+  readonly matches: readonly DlpFinding[]
+  /** `action: warn` matches. */
+  readonly warnings: readonly DlpFinding[]
+}
+
+/**
+ * URL DLP alone (stages 10 and 11 over the URL target set, no SigV4 exemption): for a listener
+ * whose destination is the operator's own (the reverse proxy), where SSRF, blocklist, entropy and
+ * rate limits do not apply but a secret in the URL must be found as on every other transport.
+ */
+export function scanUrlDlp(rawUrl: string, sc: UrlScanner): UrlDlpResult {
+  let u: GoUrl
+  try {
+    u = parseGoUrl(rawUrl)
+  } catch {
+    return {parsed: false, matches: [], warnings: []}
+  }
+  const facts = hostFacts(sc, u.host)
+  if (!facts.canon.ok) return {parsed: false, matches: [], warnings: []}
+  const warnings: DlpFinding[] = []
+  const b = dlpStages(sc, u, facts, new ScanMemo(sc.dlp.decodeScratch), warnings, () => {})
+  return {parsed: true, matches: b?.findings ?? [], warnings}
+}
+
+/**
+ * Stages 10 and 11 (core DLP, then the configured patterns, seed phrases, env/file secrets and
+ * canaries) on a parsed URL whose host's facts are known: the one URL DLP, which the full scan
+ * runs and `scanUrlDlp` runs alone.
+ */
+function dlpStages(sc: UrlScanner, su: GoUrl, facts: HostFacts, memo: ScanMemo, warnings: DlpFinding[], mark: (stage: string) => void): Blocked | null {
+  const dlp = sc.dlp
+  const host = facts.host
   // The 2-, 3- and 4-value concatenations, less those the junction screen proves clean.
   const subTexts = subsequenceTexts(subsequenceValues(su.rawQuery, memo), dlp.junctionScreen, dlp.lines, dlp.normalizer.forDlp)
   // One RE2::Set pass per string decides which patterns can match it at all (falling back to
@@ -548,45 +629,6 @@ function staticChecks(rawUrl: string, sc: UrlScanner, mark: (stage: string) => v
       return {label: 'dlp', detail: `DLP match: ${pattern} (critical)`, findings: [{pattern, severity: 'critical', core: false, encoding: canary.encoding, warn: false}]}
     }
   }
-  mark('dlp')
-  // 12. path & query entropy
-  if (st.entropyThreshold > 0) {
-    const T = st.entropyThreshold
-    if (!facts.entropyExcluded()) {
-      for (const seg of su.path.split('/')) {
-        if (utf8Length(seg) < 20) continue
-        const e = shannonEntropy(seg)
-        if (e > T) return {label: 'entropy', detail: `high entropy path segment (${fmt(e)} > ${fmt(T)} threshold)`}
-      }
-    }
-    for (const p of memo.query(su.rawQuery)) {
-      if (utf8Length(p.key) >= 20) {
-        const e = shannonEntropy(p.key)
-        // The key itself is the high-entropy string here, so it is not echoed (§10.4).
-        if (e > T) return {label: 'entropy', detail: `high entropy query key (${fmt(e)} > ${fmt(T)} threshold)`}
-      }
-      if (utf8Length(p.value) >= 20) {
-        const e = shannonEntropy(p.value)
-        if (e > T) return {label: 'entropy', detail: `high entropy query param "${safe(p.key)}" (${fmt(e)} > ${fmt(T)} threshold)`}
-      }
-    }
-  }
-  mark('entropy')
-  // 13. subdomain entropy
-  if (st.subdomainEntropyThreshold > 0 && hostIp === null && !facts.entropyExcluded()) {
-    const labels = host.split('.')
-    if (labels.length >= 3) {
-      for (const l of labels.slice(0, -2)) {
-        if (utf8Length(l) < 8) continue
-        const e = shannonEntropy(l)
-        if (e > st.subdomainEntropyThreshold) {
-          // The label is the suspicious payload; echo its length, not its text.
-          return {label: 'subdomain_entropy', detail: `high entropy subdomain label (${utf8Length(l)} bytes, ${fmt(e)} > ${fmt(st.subdomainEntropyThreshold)} threshold)`}
-        }
-      }
-    }
-  }
-  mark('subdomain_entropy')
   return null
 }
 

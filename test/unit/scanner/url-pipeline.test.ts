@@ -1,7 +1,7 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {isReasonCode} from '../../../src/plugins/scanner/index.js'
-import {alnum, anthropicKey, awsKeyId, hexLower, j} from './fixtures.js'
+import {createScanner, defaultScannerSettings, isReasonCode} from '../../../src/plugins/scanner/index.js'
+import {alnum, anthropicKey, awsKeyId, githubToken, hexLower, j} from './fixtures.js'
 import {dnsError, harness} from './url-helpers.js'
 
 type Row = [url: string, scanner: string, reason: string | null, detail?: string]
@@ -195,6 +195,33 @@ test('stage 10 core DLP and stage 11 DLP over every target', async () => {
   await table(rows, h)
   for (const [url] of rows) assert.ok(!JSON.stringify(await h.scan(url)).includes(key.slice(7)))
   assert.deepEqual(h.lookups, [])
+})
+
+test('scanUrlDlp: URL DLP alone, over the full scan\'s targets (a key split inside the URL), never SSRF, blocklist or entropy', () => {
+  const s = defaultScannerSettings()
+  s.dlp.patterns = [...s.dlp.patterns, {name: 'Ticket', severity: 'low', regex: 'TICKET-[0-9]{5}', action: 'warn'}]
+  const sc = createScanner(s)
+  const aws = awsKeyId()
+  const gh = githubToken()
+  const [a, b] = [aws.slice(0, 10), aws.slice(10)]
+  for (const [url, pattern] of [
+    [`http://127.0.0.1:3000/base/x?k=1&a=${a}&b=${b}`, 'AWS Access ID'],
+    [`http://127.0.0.1:3000/base/${a}/${b}`, 'AWS Access ID'],
+    [`http://127.0.0.1:3000/base/x?q=${a}%20${b}`, 'AWS Access ID'],
+    [`http://127.0.0.1:3000/base/x?q=${gh.slice(0, 23)}&r=${gh.slice(23)}`, 'GitHub Token'],
+  ] as const) {
+    const r = sc.scanUrlDlp(url)
+    assert.equal(r.parsed, true, url)
+    assert.deepEqual(r.matches.map((m) => [m.pattern, m.severity, m.core]), [[pattern, 'critical', true]], url)
+    // The same targets as the full scan: the forward proxy and /fetch refuse these as well.
+    assert.equal(sc.scanTextForDlp(url.slice(url.indexOf('/base'))).matches.length, 0, url)
+  }
+  // Loopback, a blocklisted host and a high-entropy segment are not URL DLP's to judge.
+  for (const url of ['http://127.0.0.1:3000/list?page=2&sort=name', 'http://paste.pastebin.com/q?q=hello=world', `http://127.0.0.1/${alnum(40)}`]) {
+    assert.deepEqual(sc.scanUrlDlp(url), {parsed: true, matches: [], warnings: []}, url)
+  }
+  assert.deepEqual(sc.scanUrlDlp('http://127.0.0.1/?t=TICKET-12345').warnings.map((w) => w.pattern), ['Ticket'])
+  assert.deepEqual(sc.scanUrlDlp('http://[::1/'), {parsed: false, matches: [], warnings: []})
 })
 
 test('core DLP cannot be removed; exempt_domains and warn patterns', async () => {

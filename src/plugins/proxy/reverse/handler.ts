@@ -91,7 +91,7 @@ export async function handleReverse(ctx: ReverseContext, req: IncomingMessage, r
   }
 
   // The gate (gate/transport-stages.ts, row reverse): the kill switch (§4.3 step 2: the reverse
-  // listener is not behind the main listener's gate; always 503, §6 #32 fix) → URL DLP on the request-target → session →
+  // listener is not behind the main listener's gate; always 503, §6 #32 fix) → URL DLP on the request-target and the upstream URL → session →
   // taint → header DLP → body (every content type, §6 #31 fix) → cross-request → contract (the
   // absolute upstream URL) → budget.
   const method = req.method ?? 'GET'
