@@ -93,20 +93,25 @@ function visitDlpTargets(u: GoUrl, host: string, m: ScanMemo, visit: TargetVisit
     const s = stripNoise(from)
     if (s !== from) add(s, kind)
   }
-  const addParam = (slot: number, x: string): void => {
+  const addParam = (slot: number, x: string): string => {
     const d = m.decode(x)
     add(d, 'param')
     const decs = m.slotCandidates(slot, d)
     for (let i = 0; i < decs.length; i++) add(decs[i]!.text, PARAM_KIND[decs[i]!.encoding] ?? `param_${decs[i]!.encoding}`, true)
     addStripped(d, 'param_noise')
+    return d
   }
   add(goUrlString(u), 'url')
   add(u.path, 'path')
-  add(m.decode(u.rawQuery), 'query')
+  const query = m.decode(u.rawQuery)
+  add(query, 'query')
   const pairs = m.query(u.rawQuery)
+  // Each name joined to its value (query_named, at the end).
+  let named = ''
   for (let i = 0; i < pairs.length; i++) {
-    addParam(2 * i, pairs[i]!.key)
-    addParam(2 * i + 1, pairs[i]!.value)
+    const k = addParam(2 * i, pairs[i]!.key)
+    const v = addParam(2 * i + 1, pairs[i]!.value)
+    named = i === 0 ? k + v : `${named} ${k}${v}`
   }
   const escaped = goEscapedPath(u)
   const rawDecoded = m.decode(escaped)
@@ -127,6 +132,16 @@ function visitDlpTargets(u: GoUrl, host: string, m: ScanMemo, visit: TargetVisit
     for (let i = 0; i < pairs.length; i++) joined += m.decode(pairs[i]!.rawValue)
     add(joined, 'concat')
     addStripped(joined, 'concat_noise')
+  }
+  // Beyond §5.5: the parameters' names and values, decoded, each name joined to its value and the
+  // parameters joined by a space: `?AKIA…=…` splits a key at the `=`, which neither the name, the
+  // value nor the values' join holds whole. The space keeps each parameter's text apart (a pattern's
+  // `\b` or validator sees it as it would alone: one target instead of one per parameter); its
+  // noise-stripped form, without the spaces, is the join of them all in order (a key cut over
+  // `?AKIA…=…&…=…`). Both core-eligible: the server receives the halves in clear.
+  if (named !== query) {
+    add(named, 'query_named')
+    addStripped(named, 'query_named_noise')
   }
 }
 

@@ -340,6 +340,12 @@ function oldDlpTargets(u: GoUrl, host: string, m: OldMemo): Array<{text: string;
     add(joined, 'concat')
     add(oldStripNoise(joined), 'concat_noise')
   }
+  // Each parameter's decoded name and value as one text, the parameters space-separated.
+  const named = splitQuery(u.rawQuery).map((p) => m.decode(p.key) + m.decode(p.value)).join(' ')
+  if (named !== m.decode(u.rawQuery)) {
+    add(named, 'query_named')
+    add(oldStripNoise(named), 'query_named_noise')
+  }
   return t
 }
 function oldSubsequenceValues(rawQuery: string, m: OldMemo): string[] {

@@ -197,6 +197,28 @@ test('stage 10 core DLP and stage 11 DLP over every target', async () => {
   assert.deepEqual(h.lookups, [])
 })
 
+test('a key split between a query parameter\'s name and its value, or across names and values in order, is core DLP', async () => {
+  const h = harness()
+  const aws = awsKeyId()
+  const gh = githubToken()
+  const awsHit = 'core DLP match: AWS Access ID (critical)'
+  await table([
+    [`https://example.com/x?${aws.slice(0, 10)}=${aws.slice(10)}`, 'core_dlp', 'dlp_match', awsHit],
+    [`https://example.com/x?${aws.slice(0, 12)}=${aws.slice(12)}`, 'core_dlp', 'dlp_match', awsHit],
+    [`https://example.com/x?${gh.slice(0, 23)}=${gh.slice(23)}`, 'core_dlp', 'dlp_match', 'core DLP match: GitHub Token (critical)'],
+    // Percent-encoded halves, among other parameters.
+    [`https://example.com/x?page=2&${encodeURIComponent(aws.slice(0, 10))}=${aws.slice(10, 14)}%${aws.charCodeAt(14).toString(16)}${aws.slice(15)}&sort=name`, 'core_dlp', 'dlp_match', awsHit],
+    // Pieces over two parameters' names and values, in order; over two names without values.
+    [`https://example.com/x?${aws.slice(0, 5)}=${aws.slice(5, 10)}&${aws.slice(10, 15)}=${aws.slice(15)}`, 'core_dlp', 'dlp_match', awsHit],
+    [`https://example.com/x?${aws.slice(0, 10)}&${aws.slice(10)}`, 'core_dlp', 'dlp_match', awsHit],
+    // Controls: ordinary query strings.
+    ['https://example.com/x?page=2&sort=name', 'all', null],
+    ['https://example.com/x?q=hello=world', 'all', null],
+    ['https://example.com/search?q=hello+world&lang=en&page=10&per_page=50', 'all', null],
+  ], h)
+  for (const url of [`https://example.com/x?${aws.slice(0, 10)}=${aws.slice(10)}`]) assert.ok(!JSON.stringify(await h.scan(url)).includes(aws.slice(4)))
+})
+
 test('scanUrlDlp: URL DLP alone, over the full scan\'s targets (a key split inside the URL), never SSRF, blocklist or entropy', () => {
   const s = defaultScannerSettings()
   s.dlp.patterns = [...s.dlp.patterns, {name: 'Ticket', severity: 'low', regex: 'TICKET-[0-9]{5}', action: 'warn'}]
