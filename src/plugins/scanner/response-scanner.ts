@@ -10,6 +10,7 @@ import {memoised} from './memo.js'
 import {matchesAnyDomain} from './domain-match.js'
 import {PageTextReader} from './html-text.js'
 import {createNormalizer, foldVowels, leetspeak, replaceInvisibleWithSpace, type Normalizer} from './normalize.js'
+import {matchingToOriginal} from './matching-offsets.js'
 import {PassTextBuilder, tableReading, type PassBytes, type PassName, type PassTexts} from './pass-texts.js'
 import type {ResponsePatternSpec} from './pattern-types.js'
 import {compileGlobalAsWritten, findAll, foldVowelsSource, optionalWhitespaceSource, re2SourceOf, type Re2} from './regex.js'
@@ -832,9 +833,11 @@ function readsJsonSyntax(specs: readonly ResponsePatternSpec[]): boolean {
 }
 
 /**
- * §7 step 5: replace every match of the main, optional-whitespace and vowel-folded patterns in
- * the normalised content by `[REDACTED: <name>]`. Returns null when nothing changed (strip
- * impossible → the caller must block, §24 #8 fixed).
+ * §7 step 5: replace every match of the main, optional-whitespace and vowel-folded patterns
+ * (found in the normalised content) by `[REDACTED: <name>]`, cut from the content as it came:
+ * the rest of it is kept unchanged, not normalised as the reference returns it. Returns null
+ * when nothing changed, or when the matches cannot be placed in the content (strip impossible →
+ * the caller must block, §24 #8 fixed).
  */
 export function redactResponse(sc: ResponseScanner, content: string): string | null {
   return redactResponseNamed(sc, content)?.content ?? null
@@ -865,18 +868,27 @@ export function redactResponseNamed(sc: ResponseScanner, content: string): {cont
     if (m.length > 0) ranges.push({start: m.position, end: m.position + m.length, name: m.pattern})
   }
   if (ranges.length === 0) return null
-  ranges.sort((a, b) => a.start - b.start || b.end - a.end)
+  // The matches are cut from the content as sent: the matching form rewrites every confusable,
+  // accent, ligature and invisible of the page, which the agent must get as the origin wrote them.
+  const original = matchingToOriginal(content, p1, (s) => sc.normalizer.forMatching(s))
+  if (original === null) return null
+  const spans = ranges.map((r) => ({...original(r.start, r.end), name: r.name}))
+  spans.sort((a, b) => a.start - b.start || b.end - a.end)
   let out = ''
   let at = 0
   const names: string[] = []
-  for (const r of ranges) {
-    if (r.start < at) continue // overlapping: already covered
-    out += p1.slice(at, r.start) + `[REDACTED: ${r.name}]`
+  for (const r of spans) {
+    if (r.start < at) {
+      // Overlapping: one replacement covers both.
+      at = Math.max(at, r.end)
+      continue
+    }
+    out += content.slice(at, r.start) + `[REDACTED: ${r.name}]`
     if (!names.includes(r.name)) names.push(r.name)
     at = r.end
   }
-  out += p1.slice(at)
-  return out === p1 ? null : {content: out, names}
+  out += content.slice(at)
+  return out === content ? null : {content: out, names}
 }
 
 export type ResponseDecision =
