@@ -92,4 +92,21 @@ describe('origin bytes through pipelock run', {timeout: 90_000}, () => {
       assert.deepEqual([r.status, r.body], [200, STRIPPED])
     })
   })
+
+  describe('response headers', () => {
+    it('an injection cut across two neighbouring headers is blocked', async () => {
+      const r = await rawHttp(block.port, {path: url('/hdr-split')})
+      assert.deepEqual([r.status, r.headers['x-pipelock-block-reason'], r.headers['x-a']], [403, 'prompt_injection', undefined])
+    })
+
+    it('with strip, a finding only the two headers hold together blocks (neither can be dropped alone)', async () => {
+      const r = await rawHttp(strip.port, {path: url('/hdr-split')})
+      assert.deepEqual([r.status, r.headers['x-pipelock-block-reason']], [403, 'prompt_injection'])
+    })
+
+    it('neighbouring values that make no injection together are relayed', async () => {
+      const r = await rawHttp(block.port, {path: url('/hdr-apart')})
+      assert.deepEqual([r.status, r.headers['x-a'], r.headers['x-b'], r.body], [200, 'Ignore all', 'of it, the previous build is fine', 'clean body\n'])
+    })
+  })
 })

@@ -8,8 +8,8 @@
  * Cost: most responses repeat most of their header lines (`content-type`, `server`, `vary`…), so
  * two neighbouring lines this scanner has proven clean together are remembered (`CleanTextMemo`)
  * and cost a lookup. The lines not seen before (`date`, a request id, a cookie) are decided with
- * the lines beside them, in the order they are relayed, so an injection cut across neighbouring
- * headers is read whole even when one part was remembered. A pair is remembered only from a
+ * the lines beside them, in the order they are relayed, as written and as their values alone, so an
+ * injection cut across neighbouring headers is read whole even when one part was remembered. A pair is remembered only from a
  * verdict that holds for every upstream: not one reached under `exempt_domains` or a suppression.
  */
 import {utf8HeaderValue} from './body-scanner.js'
@@ -31,13 +31,16 @@ const ALLOW: ResponseHeaderDecision = {action: 'allow', matches: []}
 export function decideResponseHeaders(sc: ResponseScanner, memo: CleanTextMemo, headers: ResponseHeaders, opts: Pick<ResponseDecisionOptions, 'host' | 'suppress'> = {}): ResponseHeaderDecision {
   if (!sc.settings.responseScanning.enabled) return ALLOW
   const lines: string[] = []
+  const values: string[] = []
   const owners: string[] = []
   for (const name in headers) {
     const v = headers[name]
     if (v === undefined) continue
     for (const value of typeof v === 'string' ? [v] : v) {
       // Node hands header bytes over as latin1: read a UTF-8 value as the agent's client will.
-      lines.push(`${name}: ${utf8HeaderValue(value)}`)
+      const text = utf8HeaderValue(value)
+      lines.push(`${name}: ${text}`)
+      values.push(text)
       owners.push(name)
     }
   }
@@ -53,7 +56,7 @@ export function decideResponseHeaders(sc: ResponseScanner, memo: CleanTextMemo, 
     for (const [from, to] of runsAroundFresh(known)) {
       // Pairs from..to-1 cover lines from..to (a single line: 0..1).
       const last = Math.min(lines.length, to + 1)
-      const d = decideRun(sc, lines.slice(from, last), owners.slice(from, last), opts)
+      const d = decideRun(sc, lines.slice(from, last), values.slice(from, last), owners.slice(from, last), opts)
       if (d.action === 'allow') {
         if (unconditional) for (let i = from; i < to; i++) memo.add(pairs[i]!)
         continue
@@ -90,9 +93,26 @@ function combine(a: ResponseHeaderDecision, b: ResponseHeaderDecision): Response
   return a.action === 'strip' || b.action === 'strip' ? {action: 'strip', matches, drop: [...new Set(drop)]} : {action: 'warn', matches}
 }
 
-function decideRun(sc: ResponseScanner, lines: readonly string[], owners: readonly string[], opts: Pick<ResponseDecisionOptions, 'host' | 'suppress'>): ResponseHeaderDecision {
-  // No approver: an `ask` decides as a block.
+/**
+ * The decision on neighbouring header lines as written, then, when clean, on their values alone:
+ * as written the next header's name stands between two halves of a phrase
+ * (`x-a: Ignore all previous` / `x-b: instructions…`), which no pattern reads across, while a
+ * client that shows or joins the values reads the phrase whole.
+ */
+function decideLines(sc: ResponseScanner, lines: readonly string[], values: readonly string[], opts: Pick<ResponseDecisionOptions, 'host' | 'suppress'>) {
   const d = decideResponse(sc, lines.join('\n'), opts)
+  return d.action !== 'allow' || values.length < 2 ? d : decideResponse(sc, values.join('\n'), opts)
+}
+
+function decideRun(
+  sc: ResponseScanner,
+  lines: readonly string[],
+  values: readonly string[],
+  owners: readonly string[],
+  opts: Pick<ResponseDecisionOptions, 'host' | 'suppress'>,
+): ResponseHeaderDecision {
+  // No approver: an `ask` decides as a block.
+  const d = decideLines(sc, lines, values, opts)
   if (d.action === 'allow') return ALLOW
   const names = [...new Set(d.matches.map((m) => m.pattern))].join(', ')
   const block: ResponseHeaderDecision = {action: 'block', matches: d.matches, reason: 'prompt_injection', layer: 'response_scan', detail: `response header contains injection: ${names}`}
@@ -102,7 +122,8 @@ function decideRun(sc: ResponseScanner, lines: readonly string[], owners: readon
   // together cannot be dropped header by header, so it blocks (as a strip that removes nothing does).
   const drop = new Set<string>()
   for (let i = 0; i < lines.length; i++) if (decideResponse(sc, lines[i]!, opts).action !== 'allow') drop.add(owners[i]!)
-  const kept = lines.filter((_, i) => !drop.has(owners[i]!))
-  if (drop.size === 0 || (kept.length > 0 && decideResponse(sc, kept.join('\n'), opts).action !== 'allow')) return block
+  const keep = (_: string, i: number): boolean => !drop.has(owners[i]!)
+  const kept = lines.filter(keep)
+  if (drop.size === 0 || (kept.length > 0 && decideLines(sc, kept, values.filter(keep), opts).action !== 'allow')) return block
   return {action: 'strip', matches: d.matches, drop: [...drop]}
 }
