@@ -109,4 +109,23 @@ describe('origin bytes through pipelock run', {timeout: 90_000}, () => {
       assert.deepEqual([r.status, r.headers['x-a'], r.headers['x-b'], r.body], [200, 'Ignore all', 'of it, the previous build is fine', 'clean body\n'])
     })
   })
+
+  describe('an answer without a body keeps its Content-Length', () => {
+    it('forward proxy: a 304 is relayed with its headers', async () => {
+      const r = await rawHttp(block.port, {path: url('/304'), headers: {'if-none-match': '"abc"'}})
+      assert.deepEqual([r.status, r.headers.etag, r.headers['content-length'], r.body], [304, '"abc"', '85', ''])
+    })
+
+    it('forward proxy: a HEAD answer is relayed with its headers', async () => {
+      const r = await rawHttp(block.port, {method: 'HEAD', path: url('/head')})
+      assert.deepEqual([r.status, r.headers['content-length'], r.body], [200, '85', ''])
+    })
+
+    it('/fetch: a 304 is an empty page with its status', async () => {
+      const r = await rawHttp(block.port, {path: `/fetch?url=${encodeURIComponent(url('/304'))}`})
+      assert.equal(r.status, 200, r.body)
+      const page = JSON.parse(r.body) as Record<string, unknown>
+      assert.deepEqual([page.status_code, page.content, page.blocked], [304, '', false])
+    })
+  })
 })

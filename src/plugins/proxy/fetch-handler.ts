@@ -195,7 +195,11 @@ async function fetchUpstream(ports: FetchPorts, x: FetchExchange, st: FetchUpstr
   // too: the reference's silent truncation of the buffered body is fixed).
   const why = {exceeded: false}
   live.body = up.body
-  const {body: read, overBudget} = await readWithinBudget(snap, budgetKey(b), up.body, cap, {why})
+  // A 204 or 304 has no body whatever its Content-Length says (RFC 9110 §8.6: a 304 may carry the
+  // stored representation's length), and the upstream client reports that length as missing.
+  const bodyless = up.statusCode === 204 || up.statusCode === 304
+  if (bodyless) up.body.destroy()
+  const {body: read, overBudget} = bodyless ? {body: Buffer.alloc(0), overBudget: undefined} : await readWithinBudget(snap, budgetKey(b), up.body, cap, {why})
   if (cut.cut) return
   if (overBudget !== undefined) return block({stage: 'budget', layer: 'budget', detail: overBudgetMessage(overBudget), status: 429, reason: 'data_budget'})
   if (read === null && !why.exceeded) {

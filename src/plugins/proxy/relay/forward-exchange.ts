@@ -10,7 +10,7 @@ import type {GoUrl} from '../../canonical/index.js'
 import type {Agent} from 'undici'
 import {isCompressedEncoding} from '../../scanner/index.js'
 import {blockHeaders, sendBlockBody, sendTextError} from '../block.js'
-import {budgetBytes, budgetKey, overBudgetMessage, readWithinBudget} from '../agent-budget.js'
+import {budgetKey, overBudgetMessage, readWithinBudget} from '../agent-budget.js'
 import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, type DecisionBase} from '../core.js'
 import type {UpstreamPool} from '../ports.js'
 import type {Decision} from '../decision.js'
@@ -187,7 +187,7 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
   // A body relayed as it comes (HEAD and friends, an event stream) answers now; a stream is cut by its own registration (relay/live-cut.ts).
   if (req.method === 'HEAD' || up.statusCode === 204 || up.statusCode === 304 || mediaType === 'text/event-stream') cut.end()
   const relay: ResponseRelay = {ports, res, b, session: t, up, shown, warnings, record, idleMs: cfg.forward_proxy.idle_timeout_seconds * 1000, idleField: 'forward_proxy.idle_timeout_seconds'}
-  if (req.method === 'HEAD' || up.statusCode === 204 || up.statusCode === 304) return await relayStream(relay)
+  if (req.method === 'HEAD' || up.statusCode === 204 || up.statusCode === 304) return relayHead(relay)
   if (mediaType === 'text/event-stream') {
     if (t !== null) ps!.exposure(t, shown, upHost, 'response')
     // An A2A stream's events also pass the A2A walk (relay/a2a-stream.ts).
@@ -244,35 +244,17 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
   res.end(out)
 }
 
-/** Streams a body the policy does not need to read, chunk by chunk, bounded by max_response_mb. */
-async function relayStream(r: ResponseRelay): Promise<void> {
+/**
+ * Relays the status and headers of an answer that has no body (a HEAD answer, a 204 or 304),
+ * whatever its Content-Length says: RFC 9110 lets a 304 or a HEAD answer carry the length of the
+ * representation it stands for, which the upstream client then reports as a body cut short. The
+ * upstream body is not read.
+ */
+function relayHead(r: ResponseRelay): void {
   const {ports, res, b, up, shown, warnings, record} = r
-  const snap = snapshotFor(ports, b)
-  const cap = snap.config.fetch_proxy.max_response_mb * 1024 * 1024
-  // Recorded when the decision is made, before the first byte is answered (bytes = the declared length).
+  up.body.destroy()
   const declared = Number(up.headers['content-length'] ?? 0)
   record(allowDecision(ports, b, shown, {status: up.statusCode, bytes: Number.isFinite(declared) ? declared : 0, warnings}))
   res.writeHead(up.statusCode, inboundResponseHeaders(up.headers))
-  let bytes = 0
-  let over = false
-  try {
-    for await (const c of up.body) {
-      const chunk = c as Buffer
-      bytes += chunk.length
-      if (bytes > cap) {
-        over = true
-        break
-      }
-      if (!res.write(chunk)) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve))
-      if (res.destroyed) break
-    }
-  } catch {
-    over = true
-  }
-  if (over) {
-    up.body.destroy()
-    res.destroy()
-  } else res.end()
-  recordBytes(snap, up.finalUrl, bytes)
-  budgetBytes(snap, budgetKey(b), bytes)
+  res.end()
 }
