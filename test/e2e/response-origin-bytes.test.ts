@@ -10,8 +10,10 @@
  *   answer relayed.
  */
 import assert from 'node:assert/strict'
+import {readFileSync} from 'node:fs'
+import tls from 'node:tls'
 import {after, before, describe, it} from 'node:test'
-import {rawHttp, reverseListenPort, type RunningProxy, startProxy, tcpUpstream} from './proxy-harness.js'
+import {makeSelfSignedCert, rawHttp, reverseListenPort, type RunningProxy, startProxy, tcpUpstream, tempDir, tlsExchange, tlsThroughProxy, writeTestCa} from './proxy-harness.js'
 
 const EMOJI = '👨\u200d👩\u200d👧'
 const HEAD = `Привет, мир! Müller ½ ﬀ 한국어 ${EMOJI} café\u00a0bar ｗｉｄｅ\n`
@@ -44,7 +46,7 @@ function answer(path: string): Buffer {
 }
 
 /** Reads one request head from `s`, then writes the answer its path names and closes. */
-function serve(s: import('node:net').Socket): void {
+function serve(s: import('node:net').Socket | tls.TLSSocket): void {
   let head = ''
   s.on('data', (c: Buffer) => {
     head += c.toString('latin1')
@@ -127,5 +129,39 @@ describe('origin bytes through pipelock run', {timeout: 90_000}, () => {
       const page = JSON.parse(r.body) as Record<string, unknown>
       assert.deepEqual([page.status_code, page.content, page.blocked], [304, '', false])
     })
+  })
+})
+
+describe('TLS interception skips an informational answer', {timeout: 60_000}, () => {
+  let origin: tls.Server
+  let originPort = 0
+  let proxy: RunningProxy
+  let ca = ''
+
+  before(async () => {
+    const dir = tempDir('pl-early-hints-')
+    const cert = makeSelfSignedCert(dir)
+    origin = tls.createServer({key: cert.key, cert: cert.cert}, serve)
+    await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r))
+    originPort = (origin.address() as import('node:net').AddressInfo).port
+    const paths = writeTestCa(dir)
+    ca = readFileSync(paths.cert, 'utf8')
+    const config = ['forward_proxy:', '  enabled: true', 'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]', 'tls_interception:', '  enabled: true', `  ca_cert: ${paths.cert}`, `  ca_key: ${paths.key}`, ''].join('\n')
+    proxy = await startProxy(config, {env: {SSL_CERT_FILE: cert.certPath}, dir: tempDir()})
+  })
+  after(async () => {
+    await proxy?.stop()
+    await new Promise<void>((r) => origin.close(() => r()))
+  })
+
+  it('a 103 Early Hints before the final answer: the final answer is relayed, the hints are not', async () => {
+    for (let i = 0; i < 3; i++) {
+      const s = await tlsThroughProxy(proxy.port, `127.0.0.1:${originPort}`, ca)
+      const got = await tlsExchange(s, `GET /103 HTTP/1.1\r\nHost: 127.0.0.1:${originPort}\r\nConnection: close\r\n\r\n`)
+      s.destroy()
+      assert.match(got, /^HTTP\/1\.1 200 OK\r\n/, got)
+      assert.ok(got.endsWith('\r\n\r\nclean body\n'), got)
+      assert.doesNotMatch(got, /103|s\.css/i, got)
+    }
   })
 })

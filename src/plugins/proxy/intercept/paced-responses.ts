@@ -76,6 +76,13 @@ class PacedResponse implements Handler {
   }
 
   onResponseStart(c: Controller, statusCode: number, headers: Parameters<NonNullable<Handler['onResponseStart']>>[2], statusMessage?: string): void {
+    // An informational answer (`103 Early Hints`) comes before the final one on the same request:
+    // held back like a final start, the final start's events were queued behind it and delivered
+    // to a handler that had no body yet. It carries nothing to pace: handed on at once, in order.
+    if (statusCode < 200) {
+      this.inner.onResponseStart?.(this.controller(c), statusCode, headers, statusMessage)
+      return
+    }
     c.pause()
     this.waiting = []
     this.queue.push(() => {
