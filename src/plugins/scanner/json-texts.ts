@@ -25,6 +25,8 @@ export interface JsonParts {
    * tail per path, so that other members of a message do not stand between two pieces of a key.
    */
   readonly fields?: Array<readonly [string, string]>
+  /** With `withFields`: the string values alone with their member paths (as `fields`), in document order. */
+  readonly stringFields?: Array<readonly [string, string]>
 }
 
 /** `[...v].length === 1` without the array: one unit, or a high surrogate followed by a low one. */
@@ -41,6 +43,7 @@ export function extractJsonParts(src: string, withFields = false): JsonParts {
   const values: string[] = []
   const charArrays: string[] = []
   const fields: Array<readonly [string, string]> | undefined = withFields ? [] : undefined
+  const stringFields: Array<readonly [string, string]> | undefined = withFields ? [] : undefined
   let i = 0
   const ws = (): void => {
     for (;;) {
@@ -169,6 +172,7 @@ export function extractJsonParts(src: string, withFields = false): JsonParts {
       out.push(v)
       values.push(v)
       fields?.push([path, v])
+      stringFields?.push([path, v])
       return v
     } else if (src.startsWith('true', i)) {
       out.push('true')
@@ -188,5 +192,5 @@ export function extractJsonParts(src: string, withFields = false): JsonParts {
   value(1, '')
   ws()
   if (i !== src.length) fail()
-  return fields === undefined ? {texts: out, values, charArrays} : {texts: out, values, charArrays, fields}
+  return fields === undefined ? {texts: out, values, charArrays} : {texts: out, values, charArrays, fields, stringFields}
 }

@@ -18,17 +18,19 @@ export class StreamTail {
   private tail = ''
 
   /**
-   * `scan(data)`, then, when that is clean, `scan(tail + data)`: the verdict of the last scan run,
-   * and whether it read the tail too (`across`). The tail keeps the last `STREAM_TAIL_CHARS`
-   * characters of what was clean; a hit leaves nothing behind to be found again with the next
-   * message. A scan may answer later (a promise: a large message scanned off the event loop); the
-   * verdict is then a promise too, and the caller must not pass the next message before it settles.
+   * `scan(data)`, then, when that is clean, `scan(tail + joinAs)`: the verdict of the last scan run,
+   * and whether it read the tail too (`across`). `joinAs` is the message as its reader reads it
+   * next to the ones before (a JSON message's string values: its framing would stand between two
+   * tokens); `data` itself by default. The tail keeps the last `STREAM_TAIL_CHARS` characters of
+   * what was clean; a hit leaves nothing behind to be found again with the next message. A scan
+   * may answer later (a promise: a large message scanned off the event loop); the verdict is then
+   * a promise too, and the caller must not pass the next message before it settles.
    */
-  next<R>(data: string, scan: (text: string) => R, clean: (r: R) => boolean): TailVerdict<R>
-  next<R>(data: string, scan: (text: string) => R | Promise<R>, clean: (r: R) => boolean): TailVerdict<R> | Promise<TailVerdict<R>>
-  next<R>(data: string, scan: (text: string) => R | Promise<R>, clean: (r: R) => boolean): TailVerdict<R> | Promise<TailVerdict<R>> {
+  next<R>(data: string, scan: (text: string) => R, clean: (r: R) => boolean, joinAs?: string): TailVerdict<R>
+  next<R>(data: string, scan: (text: string) => R | Promise<R>, clean: (r: R) => boolean, joinAs?: string): TailVerdict<R> | Promise<TailVerdict<R>>
+  next<R>(data: string, scan: (text: string) => R | Promise<R>, clean: (r: R) => boolean, joinAs: string = data): TailVerdict<R> | Promise<TailVerdict<R>> {
     const own = scan(data)
-    return own instanceof Promise ? own.then((o) => this.afterOwn(data, o, scan, clean)) : this.afterOwn(data, own, scan, clean)
+    return own instanceof Promise ? own.then((o) => this.afterOwn(joinAs, o, scan, clean)) : this.afterOwn(joinAs, own, scan, clean)
   }
 
   private afterOwn<R>(data: string, own: R, scan: (text: string) => R | Promise<R>, clean: (r: R) => boolean): TailVerdict<R> | Promise<TailVerdict<R>> {

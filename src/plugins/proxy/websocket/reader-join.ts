@@ -20,18 +20,61 @@ export function lastBytes(s: string, n: number): string {
   return b.subarray(start).toString('utf8')
 }
 
+/** Whether `text` starts as a JSON object, array or string does (the others are too short to matter). */
+function mayBeJson(text: string): boolean {
+  const c = text.trimStart().charCodeAt(0)
+  return c === 0x7b || c === 0x5b || c === 0x22
+}
+
 /**
  * A message that is JSON (an object, an array or a string; others are too short to matter): its
  * string values in document order, joined, as the body scanner reads a JSON body's values. Null
  * for anything else (invalid or too deeply nested JSON is read as text).
  */
 export function jsonValuesOf(text: string): string | null {
-  const c = text.trimStart().charCodeAt(0)
-  if (c !== 0x7b && c !== 0x5b && c !== 0x22) return null
+  if (!mayBeJson(text)) return null
   try {
     return extractJsonParts(text).values.join('')
   } catch {
     return null
+  }
+}
+
+/**
+ * A stream of JSON messages as their reader reads them one after another (an LLM token stream:
+ * `{"delta":" Ignore"}`, `{"delta":" all"}`, or OpenAI's `chat.completion.chunk`): each message's
+ * string values in document order, without those it repeats at the same member path from the
+ * message before (`"object":"chat.completion.chunk"`, ids, roles: the framing every chunk
+ * repeats, which would otherwise stand between the tokens). Null for a message that is not JSON.
+ */
+export class JsonTokenReading {
+  /** The previous JSON message's string values by member path and occurrence. */
+  private prev = new Map<string, string>()
+
+  next(text: string): string | null {
+    if (!mayBeJson(text)) {
+      this.prev = new Map()
+      return null
+    }
+    let fields: ReadonlyArray<readonly [string, string]>
+    try {
+      fields = extractJsonParts(text, true).stringFields ?? []
+    } catch {
+      this.prev = new Map()
+      return null
+    }
+    const seen = new Map<string, number>()
+    const cur = new Map<string, string>()
+    let out = ''
+    for (const [path, v] of fields) {
+      const k = seen.get(path) ?? 0
+      seen.set(path, k + 1)
+      const key = `${k}:${path}`
+      cur.set(key, v)
+      if (this.prev.get(key) !== v) out += v
+    }
+    this.prev = cur
+    return out
   }
 }
 

@@ -7,7 +7,8 @@
  * Client → upstream: body scan (R§6.2), text DLP over the rolling 4096-byte tail plus the
  * labelled-halves check (binary messages read as text), then the per-frame hook (cross-request
  * detection), then forward. Upstream → client: media policy, then response (injection) scanning
- * of binary messages read as text; text messages scanned alone and behind the tail of the ones before.
+ * of binary messages read as text; text messages scanned alone and behind the tail of the ones before
+ * (a JSON message joins that tail as its string values).
  * Every policy close carries the block-reason JSON (§3.8 fix) and is recorded before it is sent;
  * lifetime and idle are timers (§3.7 fix: enforced on time, idle = both directions silent); the
  * kill switch closes live relays at once through `trackTunnel`.
@@ -31,7 +32,7 @@ import type {ProxySnapshot} from '../state.js'
 import {CLOSE, closeJson, closeText, forwardableCloseCode} from './close.js'
 import type {WsRelayMetrics} from './metrics.js'
 import {KILL_SWITCH_BLOCK} from '../gate/stages/kill-switch.js'
-import {jsonValuesOf, lastBytes, ReaderJoin, TAIL_BYTES} from './reader-join.js'
+import {JsonTokenReading, jsonValuesOf, lastBytes, ReaderJoin, TAIL_BYTES} from './reader-join.js'
 
 export type WsDirection = 'client_to_server' | 'server_to_client'
 
@@ -169,6 +170,8 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
   // The same stream as a reader of the messages reads it (JSON values, text without its repeated framing).
   const reading = new ReaderJoin()
   const s2cTail = new StreamTail()
+  // The upstream's JSON messages as the agent reads a token stream of them (their changing string values).
+  const tokens = new JsonTokenReading()
   let lastActivity = ports.nowMs()
   let pendingToUpstream = 0
   let pendingToClient = 0
@@ -516,8 +519,11 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
       return whenScanned(snap.bodyScans.decideResponseBody(snap.scanner, media.body, {host: o.host}), (d) => afterResponseScan(snap, media.body, true, d, false))
     }
     if (!scanText) return afterResponseScan(snap, data, false, null, false)
-    // Behind the tail of the messages before: an injection split across messages (a token stream) is whole there.
-    const r = s2cTail.next<ResponseDecision>(data.toString('utf8'), (t) => snap.bodyScans.decideResponseText(snap.scanner, t, {host: o.host}), (x) => x.action === 'allow')
+    // Behind the tail of the messages before: an injection split across messages (a token stream) is
+    // whole there. A JSON message joins it as its string values (less the framing it repeats), as
+    // the agent reads a token stream (`{"delta":" Ignore"}`, `{"delta":" all"}`, …).
+    const text = data.toString('utf8')
+    const r = s2cTail.next<ResponseDecision>(text, (t) => snap.bodyScans.decideResponseText(snap.scanner, t, {host: o.host}), (x) => x.action === 'allow', tokens.next(text) ?? text)
     return whenScanned(r, (x) => afterResponseScan(snap, data, false, x.verdict, x.across))
   }
 
