@@ -8,7 +8,8 @@
  * labelled-halves check (binary messages read as text), then the per-frame hook (cross-request
  * detection), then forward. Upstream → client: media policy, then response (injection) scanning
  * of binary messages read as text; text messages scanned alone and behind the tail of the ones before
- * (a JSON message joins that tail as its string values).
+ * (a JSON message joins that tail as its string values); ping and pong payloads and the close reason
+ * scanned the same way before they reach the client.
  * Every policy close carries the block-reason JSON (§3.8 fix) and is recorded before it is sent;
  * lifetime and idle are timers (§3.7 fix: enforced on time, idle = both directions silent); the
  * kill switch closes live relays at once through `trackTunnel`.
@@ -527,32 +528,71 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     return whenScanned(r, (x) => afterResponseScan(snap, data, false, x.verdict, x.across))
   }
 
+  /**
+   * An upstream scan decision judged by `response_scanning.action`: `closed` (block, ask, a strip
+   * that cannot apply, a warn that escalates: the relay is closing), `strip` (relay the stripped
+   * content) or `pass` (relay as received; a warn is logged). `frame`: the control frame (ping,
+   * pong, close reason) the text came from. Its payload is dropped whole under strip (nothing
+   * of it reaches the agent, so a hit across messages or an empty transform need not close).
+   */
+  const judgeResponse = (snap: ProxySnapshot, d: ResponseDecision, across: boolean, frame?: 'ping' | 'pong' | 'close'): {kind: 'closed' | 'pass'} | {kind: 'strip'; content: string} => {
+    if (d.action === 'allow') return {kind: 'pass'}
+    m?.scanHit('injection')
+    const names = [...new Set(d.matches.map((x) => x.pattern))].join(', ')
+    const where = frame === undefined ? '' : ` in ${frame} frame`
+    const injectionClose = (detail: string): {kind: 'closed'} => {
+      policyClose({stage: 'response', layer: 'response_scan', reason: 'prompt_injection', detail, direction: 'server_to_client', upstreamReason: 'injection detected', scanner: 'injection'})
+      return {kind: 'closed'}
+    }
+    const fields = frame === undefined ? {} : {frame}
+    // A hit across messages cannot be stripped from a message (its first part has been relayed
+    // already), nor one whose stripping leaves nothing.
+    if (d.action === 'block' || d.action === 'ask' || (d.action === 'strip' && frame === undefined && (across || d.content === ''))) {
+      return injectionClose(`injection detected${where}: ${names}`)
+    }
+    if (d.action === 'strip') {
+      audit('ws_scan', 'warn', `WebSocket ${frame ?? 'message'} injection patterns stripped`, {direction: 'server_to_client', action: 'strip', ...fields, patterns: [...d.names]})
+      return {kind: 'strip', content: frame === undefined ? d.content : ''}
+    }
+    const t = o.session
+    if (t !== null && snap.sessions!.warn(t, `response injection: ${names}`, o.host, false, o.target) !== null) {
+      return injectionClose(`injection detected${where}: ${names} (escalated)`)
+    }
+    audit('ws_scan', 'warn', `WebSocket ${frame ?? 'message'} matched injection patterns (warn)`, {direction: 'server_to_client', action: 'warn', ...fields, patterns: names.split(', ')})
+    return {kind: 'pass'}
+  }
+
   /** An upstream message's scan decision (null: not scanned) applied: closed, stripped, warned or relayed. */
   const afterResponseScan = (snap: ProxySnapshot, scanned: Buffer, isBinary: boolean, d: ResponseDecision | null, across: boolean): void => {
     let data = scanned
-    if (d !== null && d.action !== 'allow') {
-      m?.scanHit('injection')
-      const names = [...new Set(d.matches.map((x) => x.pattern))].join(', ')
-      const injectionClose = (detail: string): void => policyClose({stage: 'response', layer: 'response_scan', reason: 'prompt_injection', detail, direction: 'server_to_client', upstreamReason: 'injection detected', scanner: 'injection'})
-      // A hit across messages cannot be stripped (its first part has been relayed already), nor one
-      // whose stripping leaves nothing.
-      if (d.action === 'block' || d.action === 'ask' || (d.action === 'strip' && (across || d.content === ''))) {
-        return injectionClose(`injection detected: ${names}`)
-      }
-      if (d.action === 'strip') {
-        data = Buffer.from(d.content, 'utf8')
-        audit('ws_scan', 'warn', 'WebSocket message injection patterns stripped', {direction: 'server_to_client', action: 'strip', patterns: [...d.names]})
-      } else {
-        const t = o.session
-        if (t !== null && snap.sessions!.warn(t, `response injection: ${names}`, o.host, false, o.target) !== null) {
-          return injectionClose(`injection detected: ${names} (escalated)`)
-        }
-        audit('ws_scan', 'warn', 'WebSocket message matched injection patterns (warn)', {direction: 'server_to_client', action: 'warn', patterns: names.split(', ')})
-      }
+    if (d !== null) {
+      const j = judgeResponse(snap, d, across)
+      if (j.kind === 'closed') return
+      if (j.kind === 'strip') data = Buffer.from(j.content, 'utf8')
     }
     stats.s2c += data.length
     m?.bytes('server_to_client', data.length)
     sendTo(client, upstream, data, isBinary, false)
+  }
+
+  /**
+   * An upstream control frame's bytes (ping or pong payload, close reason) on their way to the
+   * agent, which may read them as it reads messages (every library hands over the close reason):
+   * scanned as a text message is, over the same tail. `pass` gets the payload to relay (emptied
+   * when stripped); nothing is relayed when the relay is closing instead.
+   */
+  const upstreamControl = (kind: 'ping' | 'pong' | 'close', payload: Buffer, pass: (payload: Buffer) => void): void | Promise<void> => {
+    if (ended) return
+    const snap = snapshotFor(ports, o.base)
+    const cfg = snap.config
+    const text = payload.length === 0 || !(cfg.websocket_proxy.scan_text_frames && cfg.response_scanning.enabled) ? '' : payloadText(payload)
+    if (text === '') return pass(payload)
+    const r = s2cTail.next<ResponseDecision>(text, (t) => snap.bodyScans.decideResponseText(snap.scanner, t, {host: o.host}), (x) => x.action === 'allow')
+    return whenScanned(r, (x) => {
+      const j = judgeResponse(snap, x.verdict, x.across, kind)
+      if (j.kind === 'pass') pass(payload)
+      else if (j.kind === 'strip') pass(Buffer.alloc(0))
+    })
   }
 
   /**
@@ -608,15 +648,11 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
   })
   upstream.on('ping', (d) => {
     control()
-    fromUpstream(() => {
-      if (client.readyState === client.OPEN) client.ping(d)
-    })
+    fromUpstream(() => upstreamControl('ping', d, (p) => client.readyState === client.OPEN && client.ping(p)))
   })
   upstream.on('pong', (d) => {
     control()
-    fromUpstream(() => {
-      if (client.readyState === client.OPEN) client.pong(d)
-    })
+    fromUpstream(() => upstreamControl('pong', d, (p) => client.readyState === client.OPEN && client.pong(p)))
   })
 
   // Library-detected violations (size, UTF-8, RSV1, framing): the library closes the offending
@@ -638,22 +674,29 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
   upstream.on('error', onError('upstream'))
 
   // A peer's close is passed on with its own code and reason when they may be sent (§6 #19 fix).
-  const onPeerClose = (other: WebSocket, fallback: string) => (code: number, reason: Buffer): void => {
+  const onPeerClose = (other: WebSocket, fallback: string) => (code: number, reason: Buffer): void | Promise<void> => {
     // 1006: the connection dropped without a close frame; anything else had one to read.
     if (code !== 1006) m?.frame('control')
     if (ended) {
       other.terminate()
       return
     }
-    // The client's close reason is scanned like its pings (a refused one closes both sides with
-    // the policy close instead of passing the reason on).
-    if (other === upstream && reason.length > 0 && controlRefused('close', reason)) return
-    ended = true
-    if (other.readyState === other.OPEN) {
-      if (forwardableCloseCode(code)) other.close(code, closeText(reason.toString('utf8')))
-      else other.close(CLOSE.normal, fallback)
-      terminateLater(other)
+    const pass = (r: Buffer): void => {
+      ended = true
+      if (other.readyState === other.OPEN) {
+        // An empty reason here is a stripped one: the neutral fallback stands in for it.
+        if (forwardableCloseCode(code)) other.close(code, r.length === 0 && reason.length > 0 ? fallback : closeText(r.toString('utf8')))
+        else other.close(CLOSE.normal, fallback)
+        terminateLater(other)
+      }
     }
+    // The client's close reason is scanned like its pings (a refused one closes both sides with
+    // the policy close instead of passing the reason on); the upstream's like its messages.
+    if (other === upstream) {
+      if (reason.length > 0 && controlRefused('close', reason)) return
+      return pass(reason)
+    }
+    return upstreamControl('close', reason, pass)
   }
   // A side's close is passed on after the messages it sent before it (`inOrder`).
   const passClient = onPeerClose(upstream, 'client closed')
