@@ -286,10 +286,10 @@ describe('pipelock run: A2A event streams on the forward proxy', {timeout: 60_00
     assert.ok(!proxy.stdout().includes(AWS_KEY), 'the audit log holds no secret')
   })
 
-  it('ends the stream at an instruction in the event type, which the generic SSE scan does not read', async () => {
+  it('ends the stream at an instruction in the event type (the generic SSE scan reads every line of the event first)', async () => {
     const r = await stream('/metadata/message:stream')
     assert.equal(r.body, status('Searching flights.', 1))
-    assert.ok(await until(async () => proxy.stdout().includes('injection in sse metadata: ')), proxy.stdout())
+    assert.ok(await until(async () => /"message":"SSE stream terminated","url":"[^"]*\/metadata\/message:stream","reason":"prompt_injection"/.test(proxy.stdout())), proxy.stdout())
   })
 
   it('leaves a non-A2A stream to the generic SSE scan (no DLP per event there)', async () => {

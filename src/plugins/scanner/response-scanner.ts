@@ -973,6 +973,14 @@ function readText(sc: ResponseScanner, text: string, scan: (text: string) => Res
 }
 
 /**
+ * `scanResponse` of a text, then, when that is clean, of its markup read as a page reads: what an
+ * SSE event relays is read as every other response is.
+ */
+export function scanResponseRead(sc: ResponseScanner, text: string): ResponseScanResult {
+  return readText(sc, text, (t) => scanResponse(sc, t))
+}
+
+/**
  * Resolves the action for one response body (§7): core hits with scanning disabled block;
  * `ask` without an approver blocks; `strip` that cannot remove anything blocks (fail closed).
  * Exempt domains skip the configured patterns only — the core floor still runs.

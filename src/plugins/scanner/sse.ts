@@ -4,10 +4,12 @@
  * (`action: block`) or on an event whose data is larger than `max_event_bytes`. Only the bytes
  * of the `data:` fields count (the configuration reference: `event:`, `id:` and `retry:` are not
  * counted); the event's other lines get `METADATA_ALLOWANCE` more bytes, so that metadata alone
- * cannot grow the buffer without bound.
+ * cannot grow the buffer without bound. The event is relayed as received, so an event that holds
+ * anything besides `data:` lines (comments, other fields, lines that are no field at all, a page
+ * served as `text/event-stream`) is scanned whole too, with the same action as its data.
  */
 import {utf8Length} from './entropy.js'
-import {scanResponse, unsuppressed, type ResponseMatch, type ResponseScanner, type Suppressor} from './response-scanner.js'
+import {scanResponseRead, unsuppressed, type ResponseMatch, type ResponseScanner, type ResponseScanResult, type Suppressor} from './response-scanner.js'
 import {StreamTail} from './stream-tail.js'
 
 export type SseOutcome =
@@ -49,6 +51,12 @@ export function parseSseEvent(raw: string): SseEventFields {
     else if (field === 'retry') retry = value
   }
   return {...(event === undefined ? {} : {event}), ...(id === undefined ? {} : {id}), ...(retry === undefined ? {} : {retry}), data}
+}
+
+/** True when the event holds a line other than `data:` lines (a comment, another field, a line that is no field). */
+export function sseRelaysMoreThanData(raw: string): boolean {
+  for (const line of raw.split(/\r\n|\r|\n/)) if (line !== '' && !line.startsWith('data:')) return true
+  return false
 }
 
 /** Data of one event: the `data:` field values joined by `\n` (one leading space stripped). */
@@ -97,12 +105,18 @@ export function createSseStreamScanner(sc: ResponseScanner, suppress?: Suppresso
   let buf = ''
   let done = false
   const tail = new StreamTail()
-  /** The event's data on its own, then (when clean) behind the rolling tail of the ones before. */
-  const scanData = (data: string): ReturnType<typeof scanResponse> => tail.next(data, (t) => scanResponse(sc, t), (r) => r.clean).verdict
+  /**
+   * The event's data on its own, then (when clean) behind the rolling tail of the ones before;
+   * then the event as relayed, when it holds more than its data.
+   */
+  const scanRaw = (raw: string): ResponseScanResult => {
+    const r = tail.next(sseEventData(raw), (t) => scanResponseRead(sc, t), (v) => v.clean).verdict
+    return r.clean && sseRelaysMoreThanData(raw) ? scanResponseRead(sc, raw) : r
+  }
   const scanEvent = (raw: string): SseOutcome => {
-    let r: ReturnType<typeof scanResponse>
+    let r: ResponseScanResult
     try {
-      r = scanData(sseEventData(raw))
+      r = scanRaw(raw)
     } catch {
       done = true // fail closed
       return {kind: 'terminate', reason: 'prompt_injection', matches: []}
