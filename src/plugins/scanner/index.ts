@@ -56,8 +56,9 @@ export type {
   ResponseScanner, ResponseMatch, ResponseScanResult, ResponseDecision, ResponseDecisionOptions, ResponsePass, Suppressor,
   CompiledResponsePattern,
 } from './response-scanner.js'
-export {createSseStreamScanner, parseSseEvent, sseEventData, sseMaxEventBytes, METADATA_ALLOWANCE} from './sse.js'
+export {createSseStreamScanner, parseSseEvent, sseEventData, sseEventPieces, sseMaxEventBytes, METADATA_ALLOWANCE} from './sse.js'
 export {StreamTail, STREAM_TAIL_CHARS} from './stream-tail.js'
+export {EventFieldTails, STREAM_TAIL_FIELDS} from './event-field-tails.js'
 export {extractHtmlText, PageTextReader, type ExtractedPage} from './html-text.js'
 export type {SseStreamScanner, SseOutcome, SseEventFields} from './sse.js'
 export {extractJsonParts, extractJsonTexts, JsonTextError, MAX_JSON_DEPTH} from './json-texts.js'

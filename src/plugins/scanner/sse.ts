@@ -9,7 +9,9 @@
  * served as `text/event-stream`) is scanned whole too, with the same action as its data.
  */
 import {utf8Length} from './entropy.js'
-import {scanResponseRead, unsuppressed, type ResponseMatch, type ResponseScanner, type ResponseScanResult, type Suppressor} from './response-scanner.js'
+import {EventFieldTails} from './event-field-tails.js'
+import {extractJsonParts} from './json-texts.js'
+import {scanResponse, scanResponseRead, unsuppressed, type ResponseMatch, type ResponseScanner, type ResponseScanResult, type Suppressor} from './response-scanner.js'
 import {StreamTail} from './stream-tail.js'
 
 export type SseOutcome =
@@ -53,10 +55,40 @@ export function parseSseEvent(raw: string): SseEventFields {
   return {...(event === undefined ? {} : {event}), ...(id === undefined ? {} : {id}), ...(retry === undefined ? {} : {retry}), data}
 }
 
-/** True when the event holds a line other than `data:` lines (a comment, another field, a line that is no field). */
-export function sseRelaysMoreThanData(raw: string): boolean {
-  for (const line of raw.split(/\r\n|\r|\n/)) if (line !== '' && !line.startsWith('data:')) return true
-  return false
+/** A field's value (or a comment's text) as a parser reads it: one space after the colon dropped. */
+const valueOf = (v: string): string => (v.startsWith(' ') ? v.slice(1) : v)
+
+/** Longer field names are read as text lines, so that a stream cannot key a tail per line of a page. */
+const FIELD_NAME_CHARS = 32
+
+/**
+ * The pieces of one raw event a token stream may spread over events, keyed by where they stand:
+ * each comment, each field other than `data` (by name, as written), each line that is no field,
+ * and each string value and number of data that is one JSON document (by member path, array
+ * indexes left out). `relayed` is true when the event holds a line other than `data:` lines.
+ */
+export function sseEventPieces(raw: string, data: string): {relayed: boolean; fields: Array<readonly [string, string]>} {
+  const fields: Array<readonly [string, string]> = []
+  let relayed = false
+  for (const line of raw.split(/\r\n|\r|\n/)) {
+    if (line === '') continue
+    const colon = line.indexOf(':')
+    if (colon === 0) fields.push([':', valueOf(line.slice(1))])
+    // A line that is no field, or whose "name" is longer than a field's (text with a colon in it), is kept as a line.
+    else if (colon < 0 || colon > FIELD_NAME_CHARS) fields.push(['', line])
+    else if (line.slice(0, colon) !== 'data') fields.push([`${line.slice(0, colon)}:`, valueOf(line.slice(colon + 1))])
+    else continue
+    relayed = true
+  }
+  const c = data.trimStart().charCodeAt(0)
+  if (c === 0x7b || c === 0x5b) {
+    try {
+      for (const [path, v] of extractJsonParts(data, true).fields ?? []) fields.push([`data:${path}`, v])
+    } catch {
+      // Not one JSON document: its text is read by the stream tail.
+    }
+  }
+  return {relayed, fields}
 }
 
 /** Data of one event: the `data:` field values joined by `\n` (one leading space stripped). */
@@ -105,13 +137,25 @@ export function createSseStreamScanner(sc: ResponseScanner, suppress?: Suppresso
   let buf = ''
   let done = false
   const tail = new StreamTail()
+  const fieldTails = new EventFieldTails()
   /**
    * The event's data on its own, then (when clean) behind the rolling tail of the ones before;
-   * then the event as relayed, when it holds more than its data.
+   * then the event as relayed, when it holds more than its data; then each of its fields behind
+   * that field's tail (a JSON token stream, whose pieces the data's tail keeps apart).
    */
   const scanRaw = (raw: string): ResponseScanResult => {
-    const r = tail.next(sseEventData(raw), (t) => scanResponseRead(sc, t), (v) => v.clean).verdict
-    return r.clean && sseRelaysMoreThanData(raw) ? scanResponseRead(sc, raw) : r
+    const data = sseEventData(raw)
+    const r = tail.next(data, (t) => scanResponseRead(sc, t), (v) => v.clean).verdict
+    if (!r.clean) return r
+    const pieces = sseEventPieces(raw, data)
+    if (pieces.relayed) {
+      const whole = scanResponseRead(sc, raw)
+      if (!whole.clean) return whole
+    }
+    const across = fieldTails.next(pieces.fields)
+    const v = across.text === null ? r : scanResponse(sc, across.text)
+    across.settle(v.clean)
+    return v
   }
   const scanEvent = (raw: string): SseOutcome => {
     let r: ResponseScanResult
