@@ -19,6 +19,7 @@ import {htmlTextModule, type HtmlTextModule} from './html-text-wasm.js'
 import {hexDigitValue} from '../canonical/index.js'
 import {unitsToString} from './normalize.js'
 import {copyUnits} from './text-units.js'
+import {DecodingMode, EntityDecoder, htmlDecodeTree} from 'entities/decode'
 
 /** What a tag name makes the reader do: nothing, a line break, the title, or skip to its closing tag. */
 const NONE = 0
@@ -170,8 +171,13 @@ function tagKeyAt(lower: Uint16Array, length: number, lt: number, limit: number)
   return key
 }
 
-/** Named references the reader decodes (ASCII letters, matched case-insensitively): `&nbsp;` is a plain space. */
-const NAMED: ReadonlyArray<readonly [string, number]> = [
+/**
+ * What the WebAssembly walk decodes (`html-text.wat`): `;`-ended numeric references to U+0001–U+10FFFF
+ * and six names, matched case-insensitively (`&nbsp;` is a plain space). A page whose every
+ * reference it decodes as `referenceAt` does is left to it; any other takes the JavaScript walk
+ * (`wasmReadsAlike`).
+ */
+const WASM_NAMED: ReadonlyArray<readonly [string, number]> = [
   ['amp', 0x26],
   ['lt', 0x3c],
   ['gt', 0x3e],
@@ -179,25 +185,22 @@ const NAMED: ReadonlyArray<readonly [string, number]> = [
   ['apos', 0x27],
   ['nbsp', 0x20],
 ]
-/** The longest name above: a longer one is unknown (it stays as written). */
-const LONGEST_REF = 4
+/** The longest name above: a longer one is unknown to the module. */
+const WASM_LONGEST_REF = 4
 
-/** A lowercase name of at most LONGEST_REF letters as a number (five bits a letter), so a reference is looked up without a string. */
+/** A lowercase name of at most WASM_LONGEST_REF letters as a number (five bits a letter). */
 function nameKey(name: string): number {
   let key = 0
   for (let j = 0; j < name.length; j++) key = key * 32 + (name.charCodeAt(j) - 0x60)
   return key
 }
-const NAMED_BY_KEY: ReadonlyMap<number, number> = new Map(NAMED.map(([name, c]) => [nameKey(name), c]))
+const WASM_NAMED_BY_KEY: ReadonlyMap<number, number> = new Map(WASM_NAMED.map(([name, c]) => [nameKey(name), c]))
 
 /**
- * The character reference at `r` of `s` (before `end`), as `&(#x[0-9a-f]{1,6}|#[0-9]{1,7}|[a-z]{2,8});`
- * with the `i` flag reads it and the former decoder replaced it: the code point × 16 + the
- * reference's length, or -1 when it is not one or stays as written (code point 0 or above
- * U+10FFFF, an unknown name). A reference that stays is the same text read on unit by unit:
- * it holds no other '&'.
+ * The reference at `r` of `s` as the WebAssembly walk reads it: the code point × 64 + the
+ * reference's length, or -1 when the module leaves it as written.
  */
-function referenceAt(s: string, r: number, end: number): number {
+function wasmReferenceAt(s: string, r: number, end: number): number {
   let k = r + 1
   if (k >= end) return -1
   let cp = 0
@@ -218,13 +221,64 @@ function referenceAt(s: string, r: number, end: number): number {
     const from = k
     let key = 0
     for (let c: number; k < end && k - from < 9 && (c = s.charCodeAt(k) | 0x20) >= 0x61 && c <= 0x7a; k++) key = key * 32 + (c - 0x60)
-    // 2–8 letters and ';' is a reference; only the known names (≤ LONGEST_REF letters) change.
-    if (k - from < 2 || k - from > LONGEST_REF || k >= end || s.charCodeAt(k) !== 0x3b) return -1
-    const v = NAMED_BY_KEY.get(key)
+    if (k - from < 2 || k - from > WASM_LONGEST_REF || k >= end || s.charCodeAt(k) !== 0x3b) return -1
+    const v = WASM_NAMED_BY_KEY.get(key)
     if (v === undefined) return -1
     cp = v
   }
-  return cp * 16 + (k + 1 - r)
+  return cp * 64 + (k + 1 - r)
+}
+
+/**
+ * Character references are decoded as the HTML standard's tokenizer decodes them in text, so
+ * that the scan reads what a browser shows: numeric ones ended by `;` or by any other character,
+ * the standard's ~2,200 names (some are two code points), and the legacy names a browser also
+ * takes without `;` (`&nbsp`, `&amp`, `&Iuml`…). The name table is a fact of the standard: it
+ * comes from `entities`, the maintained decoder htmlparser2 (the browser shield) is built on,
+ * rather than a copy kept here.
+ */
+const decoder = new EntityDecoder(htmlDecodeTree, (cp) => {
+  if (decodedCount++ === 0) decodedFirst = cp
+  else decodedSecond = cp
+})
+let decodedCount = 0
+/** The code point(s) the last `referenceAt` found (`decodedSecond` -1 when there is one). */
+let decodedFirst = 0
+let decodedSecond = -1
+
+/**
+ * The length of the character reference at `r` (an '&') of `s`, or -1 when there is none
+ * there (the '&' is text); sets `decodedFirst` and `decodedSecond`. Any named reference to
+ * U+00A0 (`&nbsp;`, `&NonBreakingSpace;`) reads as a plain space, as it always has here.
+ */
+function referenceAt(s: string, r: number): number {
+  const next = s.charCodeAt(r + 1)
+  // A reference starts with '#', a letter or (never matching) a digit: anything else is text.
+  if (!(next === 0x23 || ((next | 0x20) >= 0x61 && (next | 0x20) <= 0x7a))) return -1
+  decodedCount = 0
+  decodedSecond = -1
+  decoder.startEntity(DecodingMode.Legacy)
+  let length = decoder.write(s, r + 1)
+  if (length < 0) length = decoder.end()
+  if (length <= 0 || decodedCount === 0) return -1
+  if (decodedFirst === 0xa0 && next !== 0x23) decodedFirst = 0x20
+  return length
+}
+
+/**
+ * Whether the WebAssembly walk reads every reference of `html` as `referenceAt` does (only the
+ * references it knows, or none): looked at only where an '&' is, so a page without one costs a
+ * search.
+ */
+function wasmReadsAlike(html: string): boolean {
+  const n = html.length
+  for (let r = html.indexOf('&'); r >= 0; r = html.indexOf('&', r + 1)) {
+    const mine = referenceAt(html, r)
+    const its = wasmReferenceAt(html, r, n)
+    if (mine < 0 && its < 0) continue
+    if (mine < 0 || its < 0 || decodedSecond >= 0 || (its & 63) !== mine || its >> 6 !== decodedFirst) return false
+  }
+  return true
 }
 
 /** The most units after '&' a reference is read to (`#x`, seven hex digits, ';'). */
@@ -301,7 +355,8 @@ export class PageTextReader {
   /** The title, and the content as `length` units of `units` from `offset` on. */
   private walk(html: string, offset: number): WalkedPage {
     const wasm = wasmWalker()
-    return (wasm === null ? null : PageTextReader.wasmWalk(wasm, html, offset)) ?? this.jsWalk(html, offset)
+    const alike = wasm !== null && (!html.includes('&') || wasmReadsAlike(html))
+    return (alike ? PageTextReader.wasmWalk(wasm, html, offset) : null) ?? this.jsWalk(html, offset)
   }
 
   /**
@@ -397,6 +452,8 @@ export class PageTextReader {
     let inLine = false
     let anyLine = false
     let inRun = false
+    /** The second code point of the reference just decoded, or -1. */
+    let second = -1
     const lower = lowerSource(html)
     const low = lower === html ? src : this.sourceUnits(lower, 1)
     for (let i = 0; i < n; ) {
@@ -443,13 +500,14 @@ export class PageTextReader {
         }
         c = 0x0a
       } else if (c === 0x26) {
-        const ref = referenceAt(html, i, n)
-        if (ref < 0) {
-          if (cutByTag(html, i, n)) return -1
-          i++
-        } else {
-          i += ref & 15
-          c = ref >> 4
+        // A reference a tag may cut is read the long way first, as the former reader read it.
+        if (!raw && cutByTag(html, i, n)) return -1
+        const length = referenceAt(html, i)
+        if (length < 0) i++
+        else {
+          i += length
+          c = decodedFirst
+          second = decodedSecond
         }
       } else if (WORD_UNIT[c] === 1) {
         // A run of text (issue 36): printable ASCII other than '<' and '&', with single spaces
@@ -490,6 +548,11 @@ export class PageTextReader {
         }
         if (c < 0x10000) u[w++] = c
         else w = putCodePoint(u, w, c)
+        if (second >= 0) {
+          // The second code point of a two-point name (a combining mark or a space).
+          w = putCodePoint(u, w, second)
+          second = -1
+        }
         inRun = false
         textEnd = w
       } else if (c === 0x0a) {
@@ -497,16 +560,21 @@ export class PageTextReader {
         inLine = false
         inRun = false
       } else {
-        // A JavaScript white-space character.
-        if (!inLine) continue
+        // A JavaScript white-space character (and a second, where a name is two: `&ThickSpace;`).
+        if (!inLine) {
+          second = -1
+          continue
+        }
         if (isBlank(c)) {
           if (!inRun) u[w++] = 0x20
           inRun = true
         } else {
           u[w++] = c
+          if (second >= 0) w = putCodePoint(u, w, second)
           inRun = false
         }
       }
+      second = -1
     }
     this.lastTitle = title
     if (raw) return w
@@ -532,7 +600,7 @@ const SELF_CHECK_PAGE = [
   '<!DOCTYPE html><html><head><TITLE> A &amp; B </TITLE><style>p{x:1}</style></head><body>',
   ...[...BLOCK_TAGS, 'span', 'blockquotes', 'x'.repeat(12)].map((t) => `<${t} class="c">${t} text\t \u00a0 x</${t.toUpperCase()}>\n`),
   ...SKIPPED_TAGS.map((t) => `<${t}>hidden</${t}> after ${t}`),
-  '<!-- a comment --> &lt;&gt;&quot;&apos;&nbsp;&AMP;&#65;&#x42;&#x1F600;&#0;&#x110000;&foo;&ampx; &#12345678; &',
+  '<!-- a comment --> &lt;&gt;&quot;&apos;&nbsp;&AMP;&#65;&#x42;&#x1F600;&foo; &ab &',
   '\u2028\u3000\ufeff\u212a\r\n\f\v  word  <br/>bloc\u212Aquote<  p>< /div>last',
 ].join('')
 
@@ -541,16 +609,17 @@ function titleText(html: string, from: number, to: number): string {
   // `to` may lie before `from` when the lowercase drifted (U+0130); slice reads that as empty.
   const t = html.slice(from, to)
   if (!t.includes('&')) return t.replace(/\s+/g, ' ').trim()
-  const u = new Uint16Array(t.length)
+  const u = new Uint16Array(2 * t.length)
   let w = 0
   for (let r = 0; r < t.length; ) {
-    const ref = t.charCodeAt(r) === 0x26 ? referenceAt(t, r, t.length) : -1
-    if (ref < 0) {
+    const length = t.charCodeAt(r) === 0x26 ? referenceAt(t, r) : -1
+    if (length < 0) {
       u[w++] = t.charCodeAt(r++)
       continue
     }
-    w = putCodePoint(u, w, ref >> 4)
-    r += ref & 15
+    w = putCodePoint(u, w, decodedFirst)
+    if (decodedSecond >= 0) w = putCodePoint(u, w, decodedSecond)
+    r += length
   }
   return unitsToString(u, w).replace(/\s+/g, ' ').trim()
 }

@@ -12,18 +12,12 @@ import {after, before, describe, it, test} from 'node:test'
 import {loadedHtmlTextModule, useHtmlTextWasm} from '../../../src/plugins/scanner/html-text-wasm.js'
 import {extractHtmlText, PageTextReader} from '../../../src/plugins/scanner/index.js'
 import {prng} from './fixtures.js'
+import {decodeHTML, DecodingMode} from 'entities/decode'
 
 /** The reader as it was before (the oracle). */
 function oracle(html: string): {title: string; content: string} {
-  const ENTITIES: Record<string, string> = {amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' '}
-  const decodeEntities = (s: string): string =>
-    s.replace(/&(#x[0-9a-f]{1,6}|#[0-9]{1,7}|[a-z]{2,8});/gi, (all, e: string) => {
-      if (e[0] === '#') {
-        const cp = e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10)
-        return Number.isFinite(cp) && cp > 0 && cp <= 0x10ffff ? String.fromCodePoint(cp) : all
-      }
-      return ENTITIES[e.toLowerCase()] ?? all
-    })
+  // References as the HTML standard decodes them in text (the named forms of U+00A0 as a plain space).
+  const decodeEntities = (s: string): string => decodeHTML(s.replace(/&(?:nbsp;?|NonBreakingSpace;)/g, ' '), DecodingMode.Legacy)
   let title = ''
   const out: string[] = []
   let i = 0
@@ -90,7 +84,11 @@ const PIECES = [
   'a b', 'a  b', ' x', 'y ', 'word', '<a href="/docs/page-12.html">', `<img alt="${'x'.repeat(40)}">`, '<div class="section s3">', '&amp; notes', 'Q&amp;A',
   '&gt;', '&GT;', '&Lt;', '&#X41;', '<TiTlE>', '</tItLe>',
   '&#0;', '&#x0;', '&#', '&#x', '&#x;', '&#;', '&AMP;', '&Amp;', '&NBSP;', '&LT;', '&quot;', '&apos;', '&foo;', '&ampx;', '&abcdefgh;', '&abcdefghi;', '&a;',
-  '&am', 'p;', '&#6', '5;', '&', '&&', ';', '#', 'X', '\u{1F600}', '\ud800', '\udc00', '<SCRIPT>', '</Script>', '<TITLE>', '</TITLE >', '<Style>', '</STYLE>', '<!-', '<!',
+  '&am', 'p;', '&#6', '5;',
+  // The standard's names and forms: legacy names without ';', numbers ended by any character,
+  // names of two code points and astral ones, names whose prefix is a legacy name.
+  '&#73gnore', '&#x49g', '&shy;', '&Tab;', '&Iuml;', '&nbsp ', '&nbsp', '&NonBreakingSpace;', '&copy', '&notin;', '&noti', '&not', '&NotEqualTilde;',
+  '&Iopf;', '&ThickSpace;', '&NewLine;', '&ensp;', '&AMP', '&lt', '&#150;', '&#x80;', 'n', 'in;', 'opf;', '&', '&&', ';', '#', 'X', '\u{1F600}', '\ud800', '\udc00', '<SCRIPT>', '</Script>', '<TITLE>', '</TITLE >', '<Style>', '</STYLE>', '<!-', '<!',
 ]
 
 for (const wasm of [true, false]) describe(`html visible text (${wasm ? 'WebAssembly' : 'JavaScript'} walk): names read in place equal names read from a slice`, () => {
@@ -183,4 +181,19 @@ test('pages are read by the WebAssembly walk on this runtime (its self-check pas
   const m = loadedHtmlTextModule()
   assert.ok(m, 'the module is loaded')
   assert.equal(Buffer.from(m.out.buffer, m.out.byteOffset, 2 * text.length).toString('utf16le'), text)
+})
+
+test('references are decoded as the HTML standard decodes them in text', () => {
+  const cases: Array<[string, string]> = [
+    ['&#73gnore', 'Ignore'], ['&#x49gnore', 'Ignore'], ['&#x0049;x', 'Ix'], ['Ign&shy;ore', 'Ign\u00adore'], ['a&Tab;b', 'a b'],
+    ['&Iuml;gnore', '\u00cfgnore'], ['a&nbsp b', 'a b'], ['a&nbspb', 'a b'], ['a&NonBreakingSpace;b', 'a b'], ['&#160;', ''],
+    ['&Iopf;', '\u{1D540}'], ['&NotEqualTilde;', '\u2242\u0338'], ['&copy 2024', '\u00a9 2024'], ['&notit;', '\u00acit;'], ['&notin;', '\u2209'],
+    ['&amp', '&'], ['&AMP;', '&'], ['&Amp;', '&Amp;'], ['&foo;', '&foo;'], ['a & b', 'a & b'], ['&#150;', '\u2013'], ['&#0;', '\ufffd'],
+    ['a&NewLine;b', 'a\nb'], ['<title>&Iuml;&#73gnore&nbsp</title>x', 'ÏIgnore\nx'],
+  ]
+  for (const wasm of [true, false]) {
+    useHtmlTextWasm(wasm)
+    for (const [html, text] of cases) assert.equal(new PageTextReader().visibleText(html), text, `${JSON.stringify(html)} (${wasm ? 'WebAssembly' : 'JavaScript'} walk)`)
+  }
+  useHtmlTextWasm(true)
 })
