@@ -34,6 +34,11 @@ const PLAIN_LABEL = /^[a-z0-9._:-]{1,40}$/
  */
 export function declaredText(contentType: string, body: Uint8Array, opts: {readonly markup?: boolean; readonly xml?: boolean} = {}): DeclaredText {
   const labels = declaredLabels(contentType, body, opts.markup ?? true)
+  // A byte-order mark decides the encoding before any label (WHATWG Encoding, "decode"): a browser
+  // reads an FF FE page as UTF-16LE whatever its header says. The labels are read as well, for the
+  // clients that honour the header instead.
+  const bom = bomEncoding(body)
+  if (bom !== null) labels.unshift(bom)
   // An XML document whose Content-Type names no charset declares its own (`xml-encoding.ts`).
   if (labels.length === 0 && opts.xml === true && isXmlMediaType(parseContentType(contentType).type)) {
     const own = xmlEncoding(body)
@@ -52,6 +57,13 @@ export function declaredText(contentType: string, body: Uint8Array, opts: {reado
     texts.push(decoder.decode(body))
   }
   return texts.length === 0 ? SAME : {kind: 'text', texts}
+}
+
+/** The encoding a byte-order mark at the start of `body` names, or null. */
+function bomEncoding(body: Uint8Array): string | null {
+  if (body[0] === 0xff && body[1] === 0xfe) return 'utf-16le'
+  if (body[0] === 0xfe && body[1] === 0xff) return 'utf-16be'
+  return null
 }
 
 /** Whether the Content-Type's own `charset` parameters name anything but UTF-8 (no body, no markup read). */

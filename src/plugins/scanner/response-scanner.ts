@@ -1004,8 +1004,9 @@ export function decideResponse(sc: ResponseScanner, content: string, opts: Respo
  */
 export function decideResponseBody(sc: ResponseScanner, body: Uint8Array, opts: ResponseDecisionOptions = {}): ResponseDecision {
   const d = decideBodyBytes(sc, body, opts)
-  if (d.action !== 'allow' || opts.contentType === undefined) return d
-  return decideDeclaredCharset(sc, body, opts.contentType, opts) ?? d
+  if (d.action !== 'allow') return d
+  // Without a Content-Type a byte-order mark still names the encoding (`declaredText`).
+  return decideDeclaredCharset(sc, body, opts.contentType ?? '', opts) ?? d
 }
 
 /**
