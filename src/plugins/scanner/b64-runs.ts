@@ -113,3 +113,61 @@ function base64RunsOfUnits(s: string, limit: number, units: Uint8Array): string[
   }
   return out
 }
+
+/** The shortest line width taken as wrapped base64 (PEM wraps at 64, MIME at 76, `base64` at 76). */
+const MIN_WRAP = 16
+
+/**
+ * Base64 wrapped over lines, each block's lines joined (at most `limit` blocks): MIME and PEM
+ * bodies, and `base64` without `-w0`, cut the encoding into lines of one width, and each line
+ * decodes on its own to a fragment of the text (pieces of a phrase, or nothing printable) — only
+ * the whole block reads as the text. A block is two or more lines of the class `[A-Za-z0-9+/_-]`,
+ * all of one width (a multiple of 4, at least MIN_WRAP) but the last, which may be shorter and
+ * end in up to two '='. Line ends are LF or CRLF. Linear in `s`: each unit is read once.
+ */
+export function wrappedBase64Blocks(s: string, limit: number): string[] {
+  const out: string[] = []
+  const n = s.length
+  let from = -1 // the block's first unit, or -1
+  let width = 0
+  let lines = 0
+  let blockEnd = 0 // the end of the block's last line (exclusive)
+  const flush = (): void => {
+    if (from >= 0 && lines >= 2) out.push(s.slice(from, blockEnd).replace(/\r?\n/g, ''))
+    from = -1
+    lines = 0
+  }
+  for (let start = 0; start < n && out.length < limit; ) {
+    let end = s.indexOf('\n', start)
+    if (end < 0) end = n
+    const stop = end > start && s.charCodeAt(end - 1) === 0x0d ? end - 1 : end
+    // The line's class units, then up to two '=' (padding ends a block).
+    let k = start
+    while (k < stop && kind(s.charCodeAt(k)) === 1) k++
+    const body = k - start
+    let pad = 0
+    while (k < stop && pad < 2 && s.charCodeAt(k) === 0x3d) (k++, pad++)
+    const isLine = k === stop && body > 0
+    const len = stop - start
+    if (!isLine) flush()
+    else if (from >= 0 && len === width && pad === 0) {
+      lines++
+      blockEnd = stop
+    } else if (from >= 0 && len <= width) {
+      lines++
+      blockEnd = stop
+      flush()
+    } else {
+      flush()
+      if (pad === 0 && len >= MIN_WRAP && len % 4 === 0) {
+        from = start
+        width = len
+        lines = 1
+        blockEnd = stop
+      }
+    }
+    start = end + 1
+  }
+  flush()
+  return out
+}

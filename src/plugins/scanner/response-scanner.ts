@@ -3,7 +3,7 @@
  * configured set through passes 1–6, the educational-quote filter, and strip/redaction.
  */
 import {CORE_RESPONSE_PATTERNS, DEFAULT_RESPONSE_PATTERNS, PRESET_RESPONSE_PATTERNS, PRESET_RESPONSE_VARIANTS} from './catalogue.js'
-import {base64Runs, hasCandidateRun} from './b64-runs.js'
+import {base64Runs, hasCandidateRun, wrappedBase64Blocks} from './b64-runs.js'
 import {bytesToText, decodeBackslashEscapes, decodeBase64Variants, decodeHexStrict, decodeHtmlReferences} from './decoders.js'
 import {Utf8Scratch} from './utf8-scratch.js'
 import {memoised} from './memo.js'
@@ -655,13 +655,25 @@ export function passSixDecodings(s: string, units?: Uint8Array, whole = true): r
   const squeezed = whole && mayDecodeWhole(s) ? s.replace(SPACES, '') : null
   if (squeezed !== null) for (const d of decodeCandidates(squeezed)) if (d !== '') add(d)
   const tried = new Set<string>()
-  for (const run of base64Runs(s, 200, units)) {
+  const runs = base64Runs(s, 200, units)
+  for (const run of runs) {
     if (run === squeezed || tried.has(run)) continue // the whole content was one run, or the same run again: already tried
     tried.add(run)
     for (const d of decodeCandidates(run, true)) if (isPrintableRatioOk(d)) add(d)
   }
+  // Wrapped base64 (MIME, PEM) is read only whole: its lines are two runs or more.
+  if (runs.length >= 2) {
+    for (const block of wrappedBase64Blocks(s, WRAPPED_BLOCKS)) {
+      if (block === squeezed || tried.has(block)) continue
+      tried.add(block)
+      for (const d of decodeCandidates(block, true)) if (isPrintableRatioOk(d)) add(d)
+    }
+  }
   return out
 }
+
+/** The most wrapped base64 blocks pass 6 decodes in one text (as the 200 runs bound the runs). */
+const WRAPPED_BLOCKS = 20
 
 /** Pass 6's candidates as first written: every decoding of the squeezed content and of every run, repeats included. */
 function decodeRunsReference(s: string, whole = true): readonly string[] {
@@ -670,9 +682,16 @@ function decodeRunsReference(s: string, whole = true): readonly string[] {
   // The whole-content decoding is taken as is; only the per-run decodings need the
   // UTF-8 / 80 %-printable test (§7 pass 6).
   if (squeezed !== null) for (const d of decodeCandidates(squeezed)) if (d !== '') out.push(d)
-  for (const run of base64Runs(s, 200)) {
+  const runs = base64Runs(s, 200)
+  for (const run of runs) {
     if (run === squeezed) continue // the whole content was one run: already tried
     for (const d of decodeCandidates(run)) if (isPrintableRatioOk(d)) out.push(d)
+  }
+  if (runs.length >= 2) {
+    for (const block of wrappedBase64Blocks(s, WRAPPED_BLOCKS)) {
+      if (block === squeezed) continue
+      for (const d of decodeCandidates(block)) if (isPrintableRatioOk(d)) out.push(d)
+    }
   }
   return out
 }
