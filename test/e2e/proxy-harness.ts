@@ -365,6 +365,21 @@ export async function rawExchange(
   })
 }
 
+/**
+ * A raw origin's connection handler: reads one request head, writes the bytes `answer` gives for
+ * its path (the query left off), exactly as given, and closes (for `tcpUpstream` or a TLS server).
+ */
+export function answerByPath(answer: (path: string) => string | Buffer): (s: net.Socket) => void {
+  return (s) => {
+    let head = ''
+    s.on('data', (c: Buffer) => {
+      head += c.toString('latin1')
+      if (!head.includes('\r\n\r\n')) return
+      s.end(answer((head.split(' ')[1] ?? '/').split('?')[0]!))
+    })
+  }
+}
+
 /** A raw TCP upstream; `onSocket` drives each accepted connection. */
 export async function tcpUpstream(onSocket: (s: net.Socket) => void): Promise<{port: number; close: () => Promise<void>}> {
   const sockets = new Set<net.Socket>()

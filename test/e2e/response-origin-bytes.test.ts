@@ -13,7 +13,7 @@ import assert from 'node:assert/strict'
 import {readFileSync} from 'node:fs'
 import tls from 'node:tls'
 import {after, before, describe, it} from 'node:test'
-import {makeSelfSignedCert, rawHttp, reverseListenPort, type RunningProxy, startProxy, tcpUpstream, tempDir, tlsExchange, tlsThroughProxy, writeTestCa} from './proxy-harness.js'
+import {answerByPath, makeSelfSignedCert, rawHttp, reverseListenPort, type RunningProxy, startProxy, tcpUpstream, tempDir, tlsExchange, tlsThroughProxy, writeTestCa} from './proxy-harness.js'
 
 const EMOJI = '👨\u200d👩\u200d👧'
 const HEAD = `Привет, мир! Müller ½ ﬀ 한국어 ${EMOJI} café\u00a0bar ｗｉｄｅ\n`
@@ -45,15 +45,8 @@ function answer(path: string): Buffer {
   }
 }
 
-/** Reads one request head from `s`, then writes the answer its path names and closes. */
-function serve(s: import('node:net').Socket | tls.TLSSocket): void {
-  let head = ''
-  s.on('data', (c: Buffer) => {
-    head += c.toString('latin1')
-    if (!head.includes('\r\n\r\n')) return
-    s.end(answer(head.split(' ')[1]!.split('?')[0]!))
-  })
-}
+/** Reads one request head, then writes the answer its path names and closes. */
+const serve = answerByPath(answer)
 
 describe('origin bytes through pipelock run', {timeout: 90_000}, () => {
   let origin: {port: number; close: () => Promise<void>}
