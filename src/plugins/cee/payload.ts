@@ -4,7 +4,7 @@
  * tails (`field-tails.ts`). The URL path is never included; CONNECT records nothing.
  */
 import {goUnescape, JsonNumber, parseContentType, type JsonValue} from '../canonical/index.js'
-import {extractJsonParts} from '../scanner/index.js'
+import {extractJsonParts, jsonMessageParts} from '../scanner/index.js'
 
 /** A value with the name of the field that carried it (query or form key, JSON member path). */
 export type CeeField = readonly [name: string, value: string]
@@ -241,11 +241,5 @@ export function jsonStreams(v: JsonValue | undefined): JsonStreams {
  * array or a string); undefined for anything else (invalid or too deeply nested JSON is text).
  */
 export function jsonTextFields(text: string): readonly CeeField[] | undefined {
-  const c = text.trimStart().charCodeAt(0)
-  if (c !== 0x7b && c !== 0x5b && c !== 0x22) return undefined
-  try {
-    return extractJsonParts(text, true).fields
-  } catch {
-    return undefined
-  }
+  return jsonMessageParts(text)?.fields
 }

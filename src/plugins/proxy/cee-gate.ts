@@ -7,8 +7,9 @@
  * content scanner label).
  */
 import type {IncomingHttpHeaders} from 'node:http'
-import {extractPayload, jsonTextFields, textDlpOf, type CeeCounters, type CeeResult, type CrossRequestDetector} from '../cee/index.js'
+import {extractPayload, textDlpOf, type CeeCounters, type CeeResult, type CrossRequestDetector} from '../cee/index.js'
 import {levelLabel} from '../sessions/index.js'
+import type {JsonParts} from '../scanner/index.js'
 import {enforcing, safeTarget, type DecisionBase} from './core.js'
 import type {AuditTrail, Clock} from './ports.js'
 import {renderFamily} from './metrics.js'
@@ -136,19 +137,21 @@ export function ceeConnectGate(ports: CeePorts, q: CeeRequest, tunnel: {readonly
  * The WebSocket transport's entry point (§5.3): one client→server message of the session
  * `sessionKey` to `host`. The caller answers a block (close 1008 `cross-request exfiltration
  * detected`) and records its decision with layer `cross_request`; warn findings are audited here.
- * `jsonValues`: a JSON text message's string values joined (null: not JSON), which fragment
- * reassembly reads instead of the raw message, so a key split across JSON messages is whole.
+ * `json`: a text message read as one JSON document (null: not JSON); fragment reassembly reads
+ * its string values instead of the raw message, so a key split across JSON messages is whole,
+ * and the per-field tails its values by member path.
  */
 export function ceeWebSocketMessage(
   ports: CeePorts, q: Pick<CeeRequest, 'snap' | 'b'>,
-  frame: {readonly host: string; readonly data: string | Buffer; readonly isText: boolean; readonly jsonValues?: () => string | null},
+  frame: {readonly host: string; readonly data: string | Buffer; readonly isText: boolean; readonly json?: () => JsonParts | null},
 ): CeeResult | null {
   const {snap, b} = q
   const det = snap.cee
   if (det === null) return null
-  const values = frame.isText && det.fragments !== null && frame.jsonValues !== undefined ? frame.jsonValues() : null
+  const json = frame.isText && det.fragments !== null && frame.json !== undefined ? frame.json() : null
+  const values = json === null ? null : json.values.join('')
   // A JSON message's values by member path, for the per-field tails (`{"t":"AKIA…","id":"1"}` then `{"t":"…","id":"2"}`).
-  const fields = values !== null ? jsonTextFields(typeof frame.data === 'string' ? frame.data : frame.data.toString('utf8')) : undefined
+  const fields = json?.fields
   const r = det.admitFrame(ceeKey(b), frame.host, frame.data, frame.isText, dlpOf(snap), ports.nowMs(), enforcing(snap), values, fields)
   auditWarnFindings(ports, b, r)
   return r

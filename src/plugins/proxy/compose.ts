@@ -297,7 +297,7 @@ export class ProxyRuntime {
     this.wsProxy = cfg.websocket_proxy.enabled
       ? new (requireLoaded('websocket_proxy', opts.webSocketProxy))(wsPorts, {
           frame: (f, ctx) => {
-            const r = ceeWebSocketMessage(gate, {snap: snapshotFor(gate, ctx.base), b: ctx.base}, {host: ctx.host, data: f.data, isText: !f.isBinary, jsonValues: f.jsonValues})
+            const r = ceeWebSocketMessage(gate, {snap: snapshotFor(gate, ctx.base), b: ctx.base}, {host: ctx.host, data: f.data, isText: !f.isBinary, json: f.json})
             return r?.block ? {detail: r.block.detail} : null
           },
         }, () => this.trustStore())

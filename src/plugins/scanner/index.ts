@@ -61,7 +61,7 @@ export {StreamTail, STREAM_TAIL_CHARS} from './stream-tail.js'
 export {EventFieldTails, STREAM_TAIL_FIELDS} from './event-field-tails.js'
 export {extractHtmlText, PageTextReader, type ExtractedPage} from './html-text.js'
 export type {SseStreamScanner, SseOutcome, SseEventFields} from './sse.js'
-export {extractJsonParts, extractJsonTexts, JsonTextError, MAX_JSON_DEPTH} from './json-texts.js'
+export {extractJsonParts, extractJsonTexts, jsonMessageParts, JsonTextError, MAX_JSON_DEPTH, type JsonParts} from './json-texts.js'
 export {
   scanRequestBody, scanRequestHeaders, extractBodyTexts, isCompressedEncoding, BodyParseError, MULTIPART_LIMITS, utf8HeaderValue, requestBodyScanBytes, jsonValuePairBytes,
 } from './body-scanner.js'

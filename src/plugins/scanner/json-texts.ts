@@ -194,3 +194,19 @@ export function extractJsonParts(src: string, withFields = false): JsonParts {
   if (i !== src.length) fail()
   return fields === undefined ? {texts: out, values, charArrays} : {texts: out, values, charArrays, fields, stringFields}
 }
+
+/**
+ * A message that is one JSON document (it starts as an object, an array or, with `strings`, a
+ * string does), read with its fields; null for anything else: text, invalid or too deeply nested
+ * JSON, which its reader reads as text. The one reading a WebSocket message, an SSE event's data
+ * and cross-request detection share.
+ */
+export function jsonMessageParts(text: string, strings = true): JsonParts | null {
+  const c = text.trimStart().charCodeAt(0)
+  if (c !== 0x7b && c !== 0x5b && (!strings || c !== 0x22)) return null
+  try {
+    return extractJsonParts(text, true)
+  } catch {
+    return null
+  }
+}

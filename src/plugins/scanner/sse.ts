@@ -10,7 +10,7 @@
  */
 import {utf8Length} from './entropy.js'
 import {EventFieldTails} from './event-field-tails.js'
-import {extractJsonParts} from './json-texts.js'
+import {jsonMessageParts} from './json-texts.js'
 import {scanResponse, scanResponseRead, unsuppressed, type ResponseMatch, type ResponseScanner, type ResponseScanResult, type Suppressor} from './response-scanner.js'
 import {StreamTail} from './stream-tail.js'
 
@@ -80,14 +80,8 @@ export function sseEventPieces(raw: string, data: string): {relayed: boolean; fi
     else continue
     relayed = true
   }
-  const c = data.trimStart().charCodeAt(0)
-  if (c === 0x7b || c === 0x5b) {
-    try {
-      for (const [path, v] of extractJsonParts(data, true).fields ?? []) fields.push([`data:${path}`, v])
-    } catch {
-      // Not one JSON document: its text is read by the stream tail.
-    }
-  }
+  // Not one JSON document: its text is read by the stream tail.
+  for (const [path, v] of jsonMessageParts(data, false)?.fields ?? []) fields.push([`data:${path}`, v])
   return {relayed, fields}
 }
 

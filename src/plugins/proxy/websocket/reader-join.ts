@@ -6,7 +6,7 @@
  * after the label every message repeats, and has the key whole. This keeps that reading of the
  * stream, within the same 4096-byte tail budget, and gives the junction to scan at each message.
  */
-import {extractJsonParts, junctionPairs, JUNCTION_WINDOW} from '../../scanner/index.js'
+import {jsonMessageParts, junctionPairs, JUNCTION_WINDOW, type JsonParts} from '../../scanner/index.js'
 
 /** Tail budget of the reading, as the raw tail's (§3.5 step 2). */
 export const TAIL_BYTES = 4096
@@ -18,26 +18,6 @@ export function lastBytes(s: string, n: number): string {
   let start = b.length - n
   while (start < b.length && (b[start]! & 0xc0) === 0x80) start++
   return b.subarray(start).toString('utf8')
-}
-
-/** Whether `text` starts as a JSON object, array or string does (the others are too short to matter). */
-function mayBeJson(text: string): boolean {
-  const c = text.trimStart().charCodeAt(0)
-  return c === 0x7b || c === 0x5b || c === 0x22
-}
-
-/**
- * A message that is JSON (an object, an array or a string; others are too short to matter): its
- * string values in document order, joined, as the body scanner reads a JSON body's values. Null
- * for anything else (invalid or too deeply nested JSON is read as text).
- */
-export function jsonValuesOf(text: string): string | null {
-  if (!mayBeJson(text)) return null
-  try {
-    return extractJsonParts(text).values.join('')
-  } catch {
-    return null
-  }
 }
 
 /**
@@ -52,17 +32,12 @@ export class JsonTokenReading {
   private prev = new Map<string, string>()
 
   next(text: string): string | null {
-    if (!mayBeJson(text)) {
+    const json = jsonMessageParts(text)
+    if (json === null) {
       this.prev = new Map()
       return null
     }
-    let fields: ReadonlyArray<readonly [string, string]>
-    try {
-      fields = extractJsonParts(text, true).stringFields ?? []
-    } catch {
-      this.prev = new Map()
-      return null
-    }
+    const fields = json.stringFields ?? []
     const seen = new Map<string, number>()
     const cur = new Map<string, string>()
     let out = ''
@@ -126,8 +101,8 @@ export interface ReaderStep {
    * (first message, or nothing of either side was left out).
    */
   readonly junction: string | null
-  /** The message's JSON string values joined (null: not JSON), for the cross-request feed. */
-  readonly jsonValues: string | null
+  /** The message read as one JSON document, with its fields (null: not JSON), for the cross-request feed. */
+  readonly json: JsonParts | null
 }
 
 /**
@@ -145,10 +120,10 @@ export class ReaderJoin {
 
   /** `window`: the scanner's junction window (`junctionWindow`), null when it has none. */
   next(text: string, window: number | null = JUNCTION_WINDOW): ReaderStep {
-    const values = jsonValuesOf(text)
+    const json = jsonMessageParts(text)
     let left = this.tail
     let right: string
-    if (values !== null) right = values
+    if (json !== null) right = json.values.join('')
     else {
       const pre = this.prevHead === '' ? 0 : sharedPrefix(this.prevHead, text)
       let suf = this.prevEnd === '' ? 0 : sharedSuffix(this.prevEnd, text)
@@ -168,6 +143,6 @@ export class ReaderJoin {
     this.tail = Buffer.byteLength(right) >= TAIL_BYTES ? lastBytes(right, TAIL_BYTES) : lastBytes(left + right, TAIL_BYTES)
     this.prevHead = text.length > TAIL_BYTES ? text.slice(0, TAIL_BYTES) : text
     this.prevEnd = text.length > TAIL_BYTES ? text.slice(-TAIL_BYTES) : text
-    return {junction, jsonValues: values}
+    return {junction, json}
   }
 }

@@ -23,7 +23,7 @@
 import {redactOutboundMessage, type MessageRedaction} from '../relay/redact-message.js'
 import {sessionCutCause} from '../relay/live-cut.js'
 import type WebSocket from 'ws'
-import {junctionWindow, StreamTail, unsuppressed, type ContentScanResult, type DlpFinding, type ReasonCode, type ResponseDecision, type Suppressor} from '../../scanner/index.js'
+import {jsonMessageParts, junctionWindow, StreamTail, type JsonParts, unsuppressed, type ContentScanResult, type DlpFinding, type ReasonCode, type ResponseDecision, type Suppressor} from '../../scanner/index.js'
 import {allowDecision, blockDecision, enforcing, snapshotFor, type DecisionBase} from '../core.js'
 import type {AuditTrail, Clock, MetricsPort, SnapshotSource, TunnelRegistry} from '../ports.js'
 import type {Decision, DecisionStage} from '../decision.js'
@@ -33,7 +33,7 @@ import type {ProxySnapshot} from '../state.js'
 import {CLOSE, closeJson, closeText, forwardableCloseCode} from './close.js'
 import type {WsRelayMetrics} from './metrics.js'
 import {KILL_SWITCH_BLOCK} from '../gate/stages/kill-switch.js'
-import {JsonTokenReading, jsonValuesOf, lastBytes, ReaderJoin, TAIL_BYTES} from './reader-join.js'
+import {JsonTokenReading, lastBytes, ReaderJoin, TAIL_BYTES} from './reader-join.js'
 
 export type WsDirection = 'client_to_server' | 'server_to_client'
 
@@ -43,10 +43,11 @@ export interface WsFrame {
   readonly data: Buffer
   readonly isBinary: boolean
   /**
-   * A text message's JSON string values joined in document order; null when it is not JSON or
-   * binary. Read on demand (only cross-request fragment reassembly, when on, reads them, as MCP's does).
+   * A text message read as one JSON document (its string values, fields by member path); null
+   * when it is not JSON or binary. Read on demand (only cross-request fragment reassembly, when
+   * on, reads it, as MCP's does), and once: the reading at step 2 is handed on.
    */
-  jsonValues(): string | null
+  json(): JsonParts | null
 }
 
 /**
@@ -432,9 +433,9 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     const input = prevTail + text
     tail = Buffer.byteLength(text) >= TAIL_BYTES ? lastBytes(text, TAIL_BYTES) : lastBytes(input, TAIL_BYTES)
     const read = reading.next(text, junctionWindow(snap.scanner))
-    const values = isBinary ? null : read.jsonValues
+    const json = isBinary ? null : read.json
     // A scan the pool could not run closes the relay, as a body it could not scan does.
-    return whenScanned(tailDlp(snap, input, prevTail, text, read.junction), (h) => afterTextDlp(snap, data, isBinary, h, values),
+    return whenScanned(tailDlp(snap, input, prevTail, text, read.junction), (h) => afterTextDlp(snap, data, isBinary, h, json),
       (e) => policyClose({stage: 'body_scan', layer: 'dlp', reason: 'dlp_match', detail: `message could not be scanned: ${e.message}`, direction: 'client_to_server', upstreamReason: 'DLP violation', scanner: 'dlp'}))
   }
 
@@ -459,8 +460,8 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     return second instanceof Promise ? second.then(read) : read(second)
   }
 
-  /** Steps 2 (its findings `hit` applied) to 4 of a client message; `jsonValues` as step 2 read them (undefined: not read). */
-  const afterTextDlp = (snap: ProxySnapshot, data: Buffer, isBinary: boolean, hit: Findings, jsonValues: string | null | undefined): void => {
+  /** Steps 2 (its findings `hit` applied) to 4 of a client message; `json` as step 2 read it (undefined: not read). */
+  const afterTextDlp = (snap: ProxySnapshot, data: Buffer, isBinary: boolean, hit: Findings, json: JsonParts | null | undefined): void => {
     const enforce = enforcing(snap)
     const scanFrames = snap.config.websocket_proxy.scan_text_frames
     if (hit.length > 0) {
@@ -492,8 +493,8 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
       }
     }
     // 3. Cross-request detection seam.
-    const values = (): string | null => (isBinary ? null : jsonValues !== undefined ? jsonValues : jsonValuesOf(data.toString('utf8')))
-    const cee = o.hooks?.frame?.({direction: 'client_to_server', data, isBinary, jsonValues: values}, {base: o.base, host: o.host})
+    const read = (): JsonParts | null => (isBinary ? null : json !== undefined ? json : jsonMessageParts(data.toString('utf8')))
+    const cee = o.hooks?.frame?.({direction: 'client_to_server', data, isBinary, json: read}, {base: o.base, host: o.host})
     if (cee) m?.scanHit('cross_request')
     if (cee) return policyClose({stage: 'ws_frame', layer: 'cross_request', reason: 'cross_request_deny', detail: cee.detail, direction: 'client_to_server', upstreamReason: 'cross-request exfiltration detected', scanner: 'cross_request'})
     // 4. Forward as one frame.
