@@ -105,11 +105,22 @@ export async function spawnPipelock(root: string, configFile: string, extraArgs:
  * `--cpu-prof`), `args` to the relay (e.g. `--onread`).
  */
 export async function spawnBareRelay(nodeArgs: readonly string[] = [], args: readonly string[] = []): Promise<Started> {
+  return spawnRelay('bare-relay.js', nodeArgs, args)
+}
+
+/** The checking relay (`checking-relay.ts`: the bare relay running a pipelock arm's checks with `configFile`). */
+export async function spawnCheckingRelay(configFile: string, markup: boolean): Promise<Started> {
+  return spawnRelay('checking-relay.js', [], ['--config', configFile, ...(markup ? ['--markup'] : [])])
+}
+
+/** A relay of `dist/bench` that prints "port <n>" once it listens. */
+async function spawnRelay(script: string, nodeArgs: readonly string[], args: readonly string[]): Promise<Started> {
+  const name = script.replace(/\.js$/, '').replace('-', ' ')
   const spawnedAt = process.hrtime.bigint()
-  const proc = spawn(process.execPath, [...nodeArgs, path.join(repoRoot, 'dist', 'bench', 'bare-relay.js'), ...args], {stdio: ['ignore', 'pipe', 'ignore']})
+  const proc = spawn(process.execPath, [...nodeArgs, path.join(repoRoot, 'dist', 'bench', script), ...args], {stdio: ['ignore', 'pipe', 'ignore']})
   const port = await new Promise<number>((resolve, reject) => {
     let out = ''
-    const t = setTimeout(() => reject(new Error('bare relay did not start')), 10_000)
+    const t = setTimeout(() => reject(new Error(`${name} did not start`)), 10_000)
     proc.stdout!.on('data', (c: Buffer) => {
       out += c.toString()
       const m = /port (\d+)/.exec(out)
@@ -118,7 +129,7 @@ export async function spawnBareRelay(nodeArgs: readonly string[] = [], args: rea
         resolve(Number(m[1]))
       }
     })
-    proc.once('exit', () => reject(new Error('bare relay exited')))
+    proc.once('exit', () => reject(new Error(`${name} exited`)))
   })
   return {proc, port, spawnedAt}
 }

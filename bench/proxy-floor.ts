@@ -47,6 +47,12 @@ export interface FloorChecks {
   readonly totalUs: number
 }
 
+/** The scanner `pipelock run` builds from `configFile`. */
+export function floorScanner(configFile: string): Scanner {
+  const config = loadConfig(configFile, {env: process.env}).config
+  return createScanner(scannerSettingsFromConfig(config, {env: process.env}))
+}
+
 /** The checks of one proxy arm: its config file's scanner, rate limiter and data budget, as `pipelock run` builds them. */
 export class ProxyFloor {
   private readonly scanner: Scanner
@@ -54,8 +60,7 @@ export class ProxyFloor {
   private readonly dataBudget = new DataBudget(systemClock)
 
   constructor(configFile: string, private readonly w: FloorWorkload) {
-    const config = loadConfig(configFile, {env: process.env}).config
-    this.scanner = createScanner(scannerSettingsFromConfig(config, {env: process.env}))
+    this.scanner = floorScanner(configFile)
     // The bench URL must pass every check, as it does through the proxy: a floor of a blocked request is no floor.
     const verdicts = [this.scanner.scanRequestHeaders(w.headers).action, this.scanner.decideResponseBody(w.body, {host: w.host}).action]
     if (verdicts.some((v) => v !== 'allow')) throw new Error(`the bench request does not pass the checks of ${configFile}: ${verdicts.join('/')}`)

@@ -15,14 +15,16 @@
  * 1 KiB binary body); `--preset NAME` adds an arm running that shipped preset as a user runs it,
  * with only the rate limit raised for the load test and the loopback origin allowed.
  *
- * The floor (issue 36), in the same run: each round also measures, in this process and with each
- * pipelock arm's own config, the CPU per call of the checks that arm must run on the workload
- * (`proxy-floor.ts`: URL scan, header DLP, the response check: for a text body the RE2 walks §7
- * requires, pipelock's own check beside them). "floor" = the bare relay's CPU per
- * request in that round + those checks: what any proxy that relays like the bare relay and runs
- * them uses. Beside it, the arm's target as CPU per request: ≥ k× squid's throughput ⇒ CPU ≤
- * squid's / k (1 KiB: k = 0.5 for a preset, 64 KiB and over: k = 0.3); the bench config on the
- * 1 KiB body: ≤ 2× the bare relay's CPU. A target below the floor is blocked on this machine.
+ * The floor (issue 36), in the same run: per pipelock config, a checking relay
+ * (`checking-relay.ts`: the bare relay that buffers the body and runs exactly the checks that arm
+ * must run on the workload with its config — URL scan, header DLP, the response check: for a text
+ * body the RE2 walks §7 requires) is one more arm; "floor" = its CPU per request in that round:
+ * what a proxy that relays like the bare relay and runs those checks uses. Each round also
+ * measures the same checks in a loop in this process (`proxy-floor.ts`; pipelock's own response
+ * check beside the walks), shown for what they cost with warm caches. Beside the floor, the arm's
+ * target as CPU per request: ≥ k× squid's throughput ⇒ CPU ≤ squid's / k (1 KiB: k = 0.5 for a
+ * preset, 64 KiB and over: k = 0.3); the bench config on the 1 KiB body: ≤ 2× the bare relay's
+ * CPU. A target below the floor is blocked on this machine.
  *
  * `--node-arms "A;B"` runs this build once per node/V8 flag set (`""`: none; e.g.
  * `--max-semi-space-size=8`), each with the bench config and the preset, in the same rounds.
@@ -39,7 +41,7 @@ import {fileURLToPath} from 'node:url'
 import {isPresetName, presetConfig} from '../src/plugins/config/index.js'
 import {htmlBody, parseSize} from './body-scan.js'
 import {ProxyFloor, type FloorChecks} from './proxy-floor.js'
-import {have, mainThreadCpuNs, nodeArmFlagSets, processCpuNs, repoRoot, spawnBareRelay, spawnPipelock, startSquid, startTinyproxy} from './peer-processes.js'
+import {have, mainThreadCpuNs, nodeArmFlagSets, processCpuNs, repoRoot, spawnBareRelay, spawnCheckingRelay, spawnPipelock, startSquid, startTinyproxy} from './peer-processes.js'
 
 const LAST_RUN = path.join(repoRoot, 'bench', 'proxy-last-run.json')
 const BODY = Buffer.from(Array.from({length: 1024}, (_, i) => i & 0xff))
@@ -139,6 +141,8 @@ interface Arm {
   errors: number
   /** A pipelock arm's checks (its own config) and their CPU per call in each round. */
   floor?: ProxyFloor
+  /** A pipelock arm's floor: the checking relay of its config. */
+  floorArm?: Arm
   checks: FloorChecks[]
   /** What the arm's CPU per request must stay under, from the round's peers; null: no target for this workload. */
   target: ((round: number) => number) | null
@@ -178,9 +182,11 @@ export async function runProxyPeersBench(args: readonly string[] = []): Promise<
   const rows: Record<string, unknown>[] = []
   try {
     const arms: Arm[] = [{name: 'direct', rps: [], ratio: [], cpuUs: [], mainUs: [], addedP50: [], errors: 0, checks: [], target: null}]
+    const checkingRelays = new Map<ProxyFloor, Arm>()
     const add = (name: string, p: {proc: ChildProcess; port: number}, floor?: ProxyFloor): Arm => {
       procs.push(p.proc)
-      const a: Arm = {name, port: p.port, pid: p.proc.pid!, rps: [], ratio: [], cpuUs: [], mainUs: [], addedP50: [], errors: 0, checks: [], target: null, ...(floor ? {floor} : {})}
+      const floorArm = floor === undefined ? undefined : checkingRelays.get(floor)
+      const a: Arm = {name, port: p.port, pid: p.proc.pid!, rps: [], ratio: [], cpuUs: [], mainUs: [], addedP50: [], errors: 0, checks: [], target: null, ...(floor ? {floor} : {}), ...(floorArm ? {floorArm} : {})}
       arms.push(a)
       return a
     }
@@ -190,12 +196,20 @@ export async function runProxyPeersBench(args: readonly string[] = []): Promise<
     /** The config each floor's checks ran with, for its row. */
     const floorNames = new Map<ProxyFloor, string>([[benchFloor, 'bench config']])
     const bare = add('bare Node relay', await spawnBareRelay())
+    // The floor of each config: the bare relay running its checks (checking-relay.ts).
+    const checkingRelay = async (floor: ProxyFloor, file: string): Promise<void> => {
+      checkingRelays.set(floor, add(`checking relay (${floorNames.get(floor)})`, await spawnCheckingRelay(file, workload.markup)))
+    }
+    await checkingRelay(benchFloor, cfg)
     // `--node-arms "A;B"`: this build once per node/V8 flag set (`""`: none), each with the bench
     // config and (with `--preset`) the preset, so flags (e.g. `--max-semi-space-size=8`) are compared in one run.
     const flagSets = nodeArmFlagSets(arg('--node-arms'))
     const label = (f: string[]): string => (f.length === 0 ? '' : ` ${f.join(' ')}`)
     const presetFloor = preset === undefined ? undefined : new ProxyFloor(presetCfg, workload)
-    if (presetFloor !== undefined) floorNames.set(presetFloor, preset!)
+    if (presetFloor !== undefined) {
+      floorNames.set(presetFloor, preset!)
+      await checkingRelay(presetFloor, presetCfg)
+    }
     const owns: Arm[] = []
     const presetArms: Arm[] = []
     for (const f of flagSets) {
@@ -289,9 +303,9 @@ export async function runProxyPeersBench(args: readonly string[] = []): Promise<
         errors: a.errors,
         'vs last run': prev === undefined ? 'no record' : flags.length > 0 ? flags.join('; ') : `ok (last: ${prev.ratio}×, ${prev.cpu_us} µs)`,
         'vs squid req/s': squid === undefined || a.port === undefined ? '-' : range(a.rps.map((x, i) => x / squid.rps[i]!), (x) => x.toFixed(2)),
-        ...floorColumns(a, bare),
+        ...floorColumns(a),
       })
-      const checksRow = a.floor === undefined ? '' : `checks in process (${floorNames.get(a.floor)})`
+      const checksRow = a.floor === undefined ? '' : `checks in a loop (${floorNames.get(a.floor)})`
       if (a.floor !== undefined && a.checks.length > 0 && !floorRows.some((r) => r.arm === checksRow)) {
         const part = (f: (c: FloorChecks) => number): string => range(a.checks.map(f), (x) => x.toFixed(1))
         floorRows.push({
@@ -315,15 +329,15 @@ export async function runProxyPeersBench(args: readonly string[] = []): Promise<
 }
 
 /**
- * An arm's floor (bare relay CPU + its checks, per round), its target and the verdict: blocked
- * when the floor is over the target (medians of the rounds), met when the arm is under it.
+ * An arm's floor (its checking relay's CPU per request, per round), its target and the verdict:
+ * blocked when the floor is over the target (medians of the rounds), met when the arm is under it.
  */
-function floorColumns(a: Arm, bare: Arm): {floor: string; target: string; status: string} {
-  if (a.floor === undefined || a.checks.length === 0) return {floor: '-', target: '-', status: '-'}
-  const floors = a.checks.map((c, r) => bare.cpuUs[r]! + c.totalUs)
-  const floor = `${range(floors, (x) => x.toFixed(0))} µs`
+function floorColumns(a: Arm): {floor: string; target: string; status: string} {
+  if (a.floorArm === undefined || a.floorArm.cpuUs.length === 0) return {floor: '-', target: '-', status: '-'}
+  const floors = a.floorArm.cpuUs
+  const floor = `${range(floors, (x) => x.toFixed(0))} µs (${a.floorArm.name})`
   if (a.target === null) return {floor, target: '-', status: '-'}
-  const targets = a.checks.map((_, r) => a.target!(r))
+  const targets = floors.map((_, r) => a.target!(r))
   const [f, t, own] = [median(floors), median(targets), median(a.cpuUs)]
   const status = f > t ? `BLOCKED on this machine: floor ${f.toFixed(0)} > target ${t.toFixed(0)} µs` : own <= t ? 'met' : `not met (floor ${f.toFixed(0)} ≤ target ${t.toFixed(0)} µs)`
   return {floor, target: `${range(targets, (x) => x.toFixed(0))} µs (${a.targetText})`, status}

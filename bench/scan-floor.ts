@@ -19,7 +19,7 @@
 import {cpuPerCall} from './cpu-per-call.js'
 import {extractHtmlText, extractJsonTexts, foldVowels, leetspeak, type DlpEngine, type ResponseScanner} from '../src/plugins/scanner/index.js'
 
-interface Walk {
+export interface Walk {
   readonly set: {match(input: Buffer): number[]}
   readonly input: Buffer
 }
@@ -49,11 +49,21 @@ function injectionWalks(response: ResponseScanner, text: string): Walk[] {
   return walks
 }
 
+/** The walks §7 requires on a response page (and, for markup, its visible text), their inputs built here. */
+export function responseWalks(response: ResponseScanner, markup: boolean, text: string): Walk[] {
+  const ws = injectionWalks(response, text)
+  if (markup) ws.push(...injectionWalks(response, extractHtmlText(text).content))
+  return ws
+}
+
+/** Runs `walks` (each set over its input). */
+export function walk(walks: readonly Walk[]): void {
+  for (const w of walks) w.set.match(w.input)
+}
+
 /** CPU per call of one body's walks, the bodies taken in turn (`rotating`). */
 function timeWalks(walks: ReadonlyArray<readonly Walk[]>, seconds: number): Promise<number> {
-  return cpuPerCall(rotating(walks, (ws) => {
-    for (const w of ws) w.set.match(w.input)
-  }), seconds)
+  return cpuPerCall(rotating(walks, walk), seconds)
 }
 
 /**
@@ -93,12 +103,7 @@ export async function requestFloor(scanner: {dlp: DlpEngine; response: ResponseS
 
 /** The response-check floor (§7) of UTF-8 `bodies` (per body, in turn); markup adds the visible text. */
 export async function responseFloor(response: ResponseScanner, markup: boolean, bodies: readonly Buffer[], seconds: number): Promise<ScanFloor> {
-  const walks = bodies.map((body) => {
-    const text = body.toString('utf8')
-    const ws = injectionWalks(response, text)
-    if (markup) ws.push(...injectionWalks(response, extractHtmlText(text).content))
-    return ws
-  })
+  const walks = bodies.map((body) => responseWalks(response, markup, body.toString('utf8')))
   const walked = await timeWalks(walks, seconds)
   return {micros: walked, parts: `${walks[0]!.length} walks ${walked.toFixed(0)} µs`}
 }
