@@ -157,6 +157,8 @@ export interface LiteralHit {
 export function findLiteralSecret(secrets: readonly LiteralSecret[], haystacks: readonly string[]): LiteralHit | null {
   // Without secrets nothing is lower-cased (a copy of every haystack on every scan).
   if (secrets.length === 0) return null
+  // A form that changed nothing (the URL decoding of a text without escapes) is searched once.
+  if (haystacks.some((h, i) => haystacks.indexOf(h) !== i)) haystacks = haystacks.filter((h, i) => haystacks.indexOf(h) === i)
   const lowered = haystacks.map((h) => h.toLowerCase())
   for (const s of secrets) {
     for (const v of s.variants) {
