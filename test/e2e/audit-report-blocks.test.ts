@@ -15,8 +15,10 @@ const key = keyPairFromSeed(sha256('pipelock-audit-report-blocks-test'))
 const dir = mkdtempSync(path.join(tmpdir(), 'pl-audit-report-blocks-'))
 const small = path.join(dir, 'small')
 const large = path.join(dir, 'large')
+const airlock = path.join(dir, 'airlock')
 const pubFile = path.join(dir, 'receipt.pub')
 const LARGE_BLOCKS = 10_003
+const AIRLOCK_EVENTS = 10_002
 
 before(async () => {
   writeFileSync(pubFile, encodePublicKeyText(key.publicKey))
@@ -33,6 +35,9 @@ before(async () => {
   })
   const decisions = Array.from({length: LARGE_BLOCKS}, (_, i) => ({method: 'GET', target: `https://pastebin.com/raw/${i}`, transport: 'forward', verdict: 'block', layer: 'blocklist'}))
   await recordRun({dir: large, key, clock: steppingClock(1_790_000_000_000_000_000n, 1_000_000n), run: 1, decisions})
+  // An airlock's transitions are receipts of their own (transport "airlock"): lifecycle events, not decisions.
+  const transitions = Array.from({length: AIRLOCK_EVENTS}, (_, i) => ({method: 'AIRLOCK', target: `agent-${i}`, transport: 'airlock', verdict: i % 2 === 0 ? 'soft' : 'none', layer: 'airlock'}))
+  await recordRun({dir: airlock, key, clock: steppingClock(1_790_000_000_000_000_000n, 1_000_000n), run: 1, decisions: [...transitions, {method: 'GET', target: 'https://api.example.com/', transport: 'forward', verdict: 'allow'}]})
 })
 
 const mode = (file: string): string => (statSync(file).mode & 0o777).toString(8)
@@ -98,4 +103,25 @@ test('past 10,000 blocks: the page and stderr say how many are not listed and ho
   assert.equal(new Set(ids).size, LARGE_BLOCKS)
   // no temp file is left beside it
   assert.deepEqual(readdirSync(dir).filter((n) => n.includes('.tmp-')), [])
+})
+
+test('past 10,000 lifecycle events: the page and stderr say how many are not listed, and --json counts them', () => {
+  const html = path.join(dir, 'airlock.html')
+  const r = runCli(['audit', 'report', '--chain', airlock, '--key', pubFile, '--out', html])
+  assert.equal(r.status, 0, r.stderr)
+  assert.equal(r.stdout, `audit report: ${html} (verdict valid, 1 decisions, 0 blocks)\n`)
+  const note = '2 more lifecycle, configuration and airlock events not listed here (the page lists the first 10000); the receipt counts by class include them.'
+  assert.equal(r.stderr, `audit report: ${note}\n`)
+  const page = readFileSync(html, 'utf8')
+  assert.ok(page.includes(`<p data-testid="lifecycle-omitted">${note}</p>`))
+  const table = page.split('<table data-testid="lifecycle">')[1]?.split('</table>')[0] ?? ''
+  assert.equal(table.match(/<tr><td>/g)?.length, 10_000)
+  const j = JSON.parse(runCli(['audit', 'report', '--chain', airlock, '--key', pubFile, '--out', html, '--json']).stdout)
+  assert.equal(j.lifecycleOmitted, 2)
+  assert.equal(j.lifecycle.length, 10_000)
+  assert.equal(j.byClass.airlock, AIRLOCK_EVENTS)
+  // under the cap nothing is said
+  const small2 = runCli(['audit', 'report', '--chain', small, '--key', pubFile, '--out', html, '--json'])
+  assert.equal(JSON.parse(small2.stdout).lifecycleOmitted, 0)
+  assert.equal(small2.stderr, '')
 })

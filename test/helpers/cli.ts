@@ -23,6 +23,8 @@ export function runCli(args: readonly string[], options: {cwd?: string; env?: No
     input: options.input ?? '',
     encoding: 'utf8',
     timeout: 60_000,
+    // A report's --json can run to megabytes (spawnSync's own cap, 1 MiB, would cut it and kill the CLI).
+    maxBuffer: 256 * 1024 * 1024,
   })
   return {status: r.status, stdout: r.stdout, stderr: r.stderr}
 }

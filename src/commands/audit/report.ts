@@ -6,7 +6,7 @@ import {StreamedOutputFile} from '../../cli/streamed-output-file.js'
 import {verifyingWork} from '../../cli/verify-work.js'
 import {endorsementRequest, evidenceKeyFlags, evidenceSourceFlags, givenSession, keyRingRequest} from '../../cli/evidence-flags.js'
 import {formatGoTime, fromEpochNanos, systemClock} from '../../plugins/canonical/index.js'
-import {blocksOmittedNote, collectReportData, EXIT_NO_KEY_GIVEN, EXIT_NOT_VERIFIABLE, renderReportHtml, unusedKeyWarnings, V2_UNCHECKED_LINE, v2SignaturesUnchecked, MAX_LISTED_BLOCKS, type EvidenceReportData} from '../../plugins/audit/index.js'
+import {blocksOmittedNote, collectReportData, lifecycleOmittedNote, EXIT_NO_KEY_GIVEN, EXIT_NOT_VERIFIABLE, renderReportHtml, unusedKeyWarnings, V2_UNCHECKED_LINE, v2SignaturesUnchecked, MAX_LISTED_BLOCKS, type EvidenceReportData} from '../../plugins/audit/index.js'
 import {PipelockError, printable} from '../../plugins/errors/index.js'
 
 /** The report's file mode: the audit packet's (owner and group), never readable by others. */
@@ -22,7 +22,7 @@ function failureReason(d: EvidenceReportData): string {
 
 export default class AuditReport extends BaseCommand {
   static override summary = 'Write a self-contained HTML evidence report for people (offline, inline SVG)'
-  static override description = `Verifies the evidence (as verify-receipt does) and writes one HTML file an auditor opens in any browser, offline: verdict banner, decisions over time by verdict, top hosts and block reasons, contract generations and lifecycle events, and every block with its receipt id (the page lists the first ${MAX_LISTED_BLOCKS}; --blocks-jsonl FILE writes every block, one JSON object per line, as the evidence streams by). --json prints the numbers the page shows. A named --key that no receipt used (a mistyped ID) is a warning on stderr and is listed in --json as unusedKeys. The file is written mode 0640 (it quotes the evidence). Exit status: 0 when the evidence verifies (v1 receipts without a key: against the key each carries, as verify-receipt), 1 when it does not, 3 when it holds v2 receipts and no key was given (their signatures were not checked: NO KEY GIVEN, as verify-receipt), 4 when a v2 receipt lists in crit an extension this version does not implement (NOT VERIFIABLE BY THIS VERSION, as verify-receipt). The report is written either way, and stderr says why the evidence did not verify or which flags to pass.`
+  static override description = `Verifies the evidence (as verify-receipt does) and writes one HTML file an auditor opens in any browser, offline: verdict banner, decisions over time by verdict, top hosts and block reasons, contract generations and lifecycle events, and every block with its receipt id (the page lists the first ${MAX_LISTED_BLOCKS} blocks and the first ${MAX_LISTED_BLOCKS} lifecycle events, and says how many more there are; --blocks-jsonl FILE writes every block, one JSON object per line, as the evidence streams by). --json prints the numbers the page shows. A named --key that no receipt used (a mistyped ID) is a warning on stderr and is listed in --json as unusedKeys. The file is written mode 0640 (it quotes the evidence). Exit status: 0 when the evidence verifies (v1 receipts without a key: against the key each carries, as verify-receipt), 1 when it does not, 3 when it holds v2 receipts and no key was given (their signatures were not checked: NO KEY GIVEN, as verify-receipt), 4 when a v2 receipt lists in crit an extension this version does not implement (NOT VERIFIABLE BY THIS VERSION, as verify-receipt). The report is written either way, and stderr says why the evidence did not verify or which flags to pass.`
 
   static override examples = [
     {description: 'Report on a recorder directory, pinned to the receipt key', command: '<%= config.bin %> audit report --chain /var/lib/pipelock/recorder --key receipt.pub --out report.html'},
@@ -74,6 +74,7 @@ export default class AuditReport extends BaseCommand {
     this.out(`audit report: ${flags.out} (verdict ${data.verdict}, ${data.decisions} decisions, ${data.blocks.length + data.blocksOmitted} blocks${blocksFile === undefined ? '' : `, every one in ${blocksFile}`})`)
     // the page is capped; say where the rest are rather than let a short list pass for all of them
     if (data.blocksOmitted > 0) this.err(printable(`audit report: ${blocksOmittedNote(data)}`))
+    if (data.lifecycleOmitted > 0) this.err(printable(`audit report: ${lifecycleOmittedNote(data)}`))
     // a key given by name that no receipt used: the verdict rests on other keys (a mistyped id)
     for (const w of unusedKeyWarnings(data.unusedKeys, flags.roster !== undefined)) this.err(printable(w))
     if (v2SignaturesUnchecked(data.verification)) {

@@ -18,7 +18,7 @@ export {packetSchema, packetInvariantProblems, PACKET_SCHEMA_VERSION, VERDICT_BU
 export type {AuditPacket} from './packet-schema.js'
 export {collectReportData, MAX_LISTED_BLOCKS} from './report-data.js'
 export type {EvidenceReportData, ReportBlock, ReportBlockSink, LifecycleEvent} from './report-data.js'
-export {renderReportHtml, blocksOmittedNote, escapeHtml} from './report-html.js'
+export {renderReportHtml, blocksOmittedNote, lifecycleOmittedNote, escapeHtml} from './report-html.js'
 export {findReceipt, receiptIdToActionIds} from './find-receipt.js'
 export type {FoundReceipt} from './find-receipt.js'
 export {EvidenceCounter, receiptClass, describeCounts, RECEIPT_CLASSES} from './evidence-count.js'

@@ -52,6 +52,8 @@ export interface EvidenceReportData {
   topBlockReasons: {reason: string; count: number}[]
   contractGenerations: {contractHash: string; generation: string; decisions: number}[]
   lifecycle: LifecycleEvent[]
+  /** Lifecycle, configuration and airlock events past the first MAX_LISTED_BLOCKS, not in `lifecycle` (counted in `byClass`). */
+  lifecycleOmitted: number
   blocks: ReportBlock[]
   /** Blocks past the first MAX_LISTED_BLOCKS, not in `blocks` (all of them go to `onBlock`). */
   blocksOmitted: number
@@ -81,11 +83,14 @@ export async function collectReportData(req: VerifyEvidenceRequest & {onBlock?: 
   const {onBlock, ...verifyReq} = req
   const split = new DecisionSplit<DecisionDetails>(() => ({hosts: new Map(), reasons: new Map(), generations: new Map(), blocks: [], blocksOmitted: 0, perSecond: new Map()}))
   const lifecycle: LifecycleEvent[] = []
+  let lifecycleOmitted = 0
   const onReceipt = (f: ReceiptFact): void => {
     const cls = receiptClass(f)
     const d = split.for(cls)
     if (d === undefined) {
-      if (cls !== 'session_control' && lifecycle.length < MAX_LISTED_BLOCKS) lifecycle.push(lifecycleEvent(f, cls))
+      if (cls === 'session_control') return
+      if (lifecycle.length < MAX_LISTED_BLOCKS) lifecycle.push(lifecycleEvent(f, cls))
+      else lifecycleOmitted++
       return
     }
     const verdict = f.verdict ?? ''
@@ -146,6 +151,7 @@ export async function collectReportData(req: VerifyEvidenceRequest & {onBlock?: 
     topBlockReasons: top(reasons).map(([reason, count]) => ({reason, count})),
     contractGenerations: [...generations.values()].sort((a, b) => (a.contractHash < b.contractHash ? -1 : a.contractHash > b.contractHash ? 1 : a.generation < b.generation ? -1 : 1)),
     lifecycle,
+    lifecycleOmitted,
     blocks,
     blocksOmitted,
     warnings: v.warnings.map((w) => `${w.file === undefined ? '' : `${w.file}:${w.line}: `}${w.message}`),

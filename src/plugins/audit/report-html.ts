@@ -78,6 +78,11 @@ export function blocksOmittedNote(d: EvidenceReportData): string {
     : `${listed}; every block is in ${d.blocksFile}, one JSON object per line.`
 }
 
+/** How many lifecycle events the page leaves out, and where they are counted. */
+export function lifecycleOmittedNote(d: EvidenceReportData): string {
+  return `${d.lifecycleOmitted} more lifecycle, configuration and airlock events not listed here (the page lists the first ${d.lifecycle.length}); the receipt counts by class include them.`
+}
+
 export function renderReportHtml(d: EvidenceReportData, generatedAt: string): string {
   const v = d.verification
   const counts = Object.entries(d.byVerdict)
@@ -103,6 +108,7 @@ ${table(['reason', 'blocks'], d.topBlockReasons.map((r) => [r.reason, String(r.c
 ${table(['contract hash', 'generation', 'decisions'], d.contractGenerations.map((g) => [g.contractHash, g.generation, String(g.decisions)]), 'generations')}
 <h2>Lifecycle, configuration and airlock events</h2>
 ${table(['time', 'kind', 'event id', 'contract', 'generation', 'operator', 'detail'], d.lifecycle.map((l) => [l.timestamp, l.kind, l.id, l.contractHash, l.generation, l.operator, l.detail]), 'lifecycle')}
+${d.lifecycleOmitted > 0 ? `<p data-testid="lifecycle-omitted">${e(lifecycleOmittedNote(d))}</p>` : ''}
 <h2>Every block</h2>
 ${table(['time', 'receipt id', 'target', 'transport', 'reason', 'where'], d.blocks.map((b) => [b.timestamp, b.id, b.target, b.transport, b.reason, `${b.file}:${b.line}`]), 'blocks')}
 ${d.blocksOmitted > 0 ? `<p data-testid="blocks-omitted">${e(blocksOmittedNote(d))}</p>` : ''}
