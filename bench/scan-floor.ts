@@ -3,8 +3,8 @@
 // allows. It counts only what no implementation of the checks can skip, and times nothing else:
 //
 // - the RE2 walks of the pattern sets over the texts the specification names (runtime.md §6.1 text
-//   DLP: the text, the text without dots and without whitespace, one walk of the DLP set each —
-//   step 2's core walk shares step 4's when normalising changes nothing; §7 injection: pass 1
+//   DLP: the text, its normalised form, and that form without dots and without whitespace, one
+//   walk of the DLP set each — step 2's core walk shares step 4's when normalising changes nothing; §7 injection: pass 1
 //   with pass 4's optional-whitespace variants, pass 3's leetspeak text with the same set, pass 5's
 //   vowel-folded text with the folded set — one walk each);
 // - on the request path (§6.2), the texts walked: a JSON body's joined texts in order and sorted
@@ -34,7 +34,11 @@ export interface ScanFloor {
 function dlpWalks(dlp: DlpEngine, text: string): Walk[] {
   const set = dlp.allSet
   if (set === null) throw new Error('the DLP set did not compile')
-  const forms = new Set([text, text.split('.').join(''), text.replace(/\s+/gu, '')])
+  // Step 4 reads the normalised text, and step 5 re-shapes that: when normalising changes the
+  // text (it drops control characters: a text's line breaks), step 2's walk of the text as given
+  // is one more.
+  const cleaned = dlp.normalizer.forDlp(text)
+  const forms = new Set([text, cleaned, cleaned.split('.').join(''), cleaned.replace(/\s+/gu, '')])
   return [...forms].map((t) => ({set, input: Buffer.from(t)}))
 }
 
