@@ -94,7 +94,7 @@ type ToolPolicy = PipelockConfig['mcp_tool_policy']
  * a DLP regex, an edit cannot be shown to still match what it did) and a rule's effective action
  * ranked lower where either config gives the rule its own action (an inherited one moves with
  * the default action, reported once); a rule that redirects in both sending its calls to another
- * handler, or to its handler edited.
+ * handler, or to its handler edited; redirect rules reordered (`redirectOrderDowngrades`).
  */
 export function toolPolicyDowngrades(p0: ToolPolicy, p1: ToolPolicy, out: string[]): void {
   if (!(p0.enabled && p1.enabled)) return
@@ -120,7 +120,44 @@ export function toolPolicyDowngrades(p0: ToolPolicy, p1: ToolPolicy, out: string
     if (own0 === '' && own1 === '') continue
     if ((TOOL_ACTION_RANK[e1] ?? 0) < (TOOL_ACTION_RANK[e0] ?? 0)) out.push(`${at}.action: ${e0} -> ${e1}`)
   }
+  redirectOrderDowngrades(p0, p1, a0, a1, out)
   out.push(...handlers)
+}
+
+/**
+ * Redirect rules reordered: a call that several redirecting rules match goes to the handler of
+ * the first of them (mcp.md §8.3), so two rules that redirect in both configs, swapped, send the
+ * calls both match to the other's handler — a downgrade when that handler is looser than the one
+ * they went to (`handlerLoosened`). Whether any call matches both cannot be known from the
+ * patterns, so each such pair is said (the first five, then how many more).
+ */
+function redirectOrderDowngrades(p0: ToolPolicy, p1: ToolPolicy, a0: string, a1: string, out: string[]): void {
+  const redirecting = (p: ToolPolicy, dflt: string): Map<string, {at: number; profile: string}> => {
+    const m = new Map<string, {at: number; profile: string}>()
+    p.rules.forEach((r, at) => {
+      const action = (r.action ?? '') === '' ? dflt : r.action
+      if (action === 'redirect' && !m.has(r.name)) m.set(r.name, {at, profile: r.redirect_profile ?? ''})
+    })
+    return m
+  }
+  const [was, now] = [redirecting(p0, a0), redirecting(p1, a1)]
+  const both = [...was.keys()].filter((n) => now.has(n))
+  const lines: string[] = []
+  for (const x of both) {
+    for (const y of both) {
+      // x went first and now y does: calls both match went to x's handler, now to y's.
+      if (!(was.get(x)!.at < was.get(y)!.at && now.get(y)!.at < now.get(x)!.at)) continue
+      const [from, to] = [was.get(x)!.profile, now.get(y)!.profile]
+      // One handler either way: an edit of it is said once, with the profiles.
+      if (from === to) continue
+      const h1 = Object.hasOwn(p1.redirect_profiles, to) ? p1.redirect_profiles[to]! : undefined
+      if (h1 === undefined) continue
+      const why = handlerLoosened(Object.hasOwn(p0.redirect_profiles, from) ? p0.redirect_profiles[from] : undefined, h1)
+      if (why.length > 0) lines.push(`mcp_tool_policy.rules: ${JSON.stringify(y)} now before ${JSON.stringify(x)} (a call both match goes to ${JSON.stringify(to)} instead of ${JSON.stringify(from)}: ${why.join('; ')})`)
+    }
+  }
+  out.push(...lines.slice(0, 5))
+  if (lines.length > 5) out.push(`mcp_tool_policy.rules: ${lines.length - 5} more reordered redirect rules send calls to a looser handler`)
 }
 
 type RedirectProfile = ToolPolicy['redirect_profiles'][string]

@@ -410,6 +410,24 @@ test('MCP tool policy redirects: a rule sent to another handler, or its handler 
   assert.deepEqual(downgrades(tp(both, rule('refuse')), tp(refuse + '    run: {exec: [/bin/sh]}\n', rule('refuse'))), [])
 })
 
+test('MCP tool policy: redirect rules reordered send the calls both match to the other handler', () => {
+  const profiles = '    refuse: {exec: [/bin/echo, refused]}\n    run: {exec: [/usr/local/bin/run-it]}\n    refuse2: {exec: [/bin/echo, refused]}\n'
+  const tp = (...rules: string[]): string => `mcp_tool_policy:\n  enabled: true\n  action: warn\n  redirect_profiles:\n${profiles}  rules:\n${rules.map((r) => `    - ${r}\n`).join('')}`
+  const rule = (name: string, profile: string, action = 'redirect'): string => `{name: ${name}, tool_pattern: "^bash$", arg_pattern: "${name.toLowerCase()}", action: ${action}, redirect_profile: ${profile}}`
+  // "Curl" went first: a call matching both went to "refuse"; now "Net" goes first, to "run"
+  assert.deepEqual(downgrades(tp(rule('Curl', 'refuse'), rule('Net', 'run')), tp(rule('Net', 'run'), rule('Curl', 'refuse'))), [
+    'mcp_tool_policy.rules: "Net" now before "Curl" (a call both match goes to "run" instead of "refuse": exec: changed (an edited handler may no longer refuse what it did))',
+  ])
+  // two profiles with the same handler: nothing changes for a call
+  assert.deepEqual(downgrades(tp(rule('Curl', 'refuse'), rule('Net', 'refuse2')), tp(rule('Net', 'refuse2'), rule('Curl', 'refuse'))), [])
+  // the same profile: nothing changes
+  assert.deepEqual(downgrades(tp(rule('Curl', 'refuse'), rule('Net', 'refuse')), tp(rule('Net', 'refuse'), rule('Curl', 'refuse'))), [])
+  // a rule that does not redirect decides no handler: moving it says nothing
+  assert.deepEqual(downgrades(tp(rule('Curl', 'refuse'), rule('Log', 'run', 'warn')), tp(rule('Log', 'run', 'warn'), rule('Curl', 'refuse'))), [])
+  // the order kept: nothing
+  assert.deepEqual(downgrades(tp(rule('Curl', 'refuse'), rule('Net', 'run')), tp(rule('Curl', 'refuse'), rule('Net', 'run'))), [])
+})
+
 test('browser_shield.max_shield_bytes: the direction that loosens follows oversize_action', () => {
   const bs = (bytes: number, oversize: string): string => `browser_shield:\n  enabled: true\n  strictness: minimal\n  max_shield_bytes: ${bytes}\n  oversize_action: ${oversize}\n`
   // lowered: bodies between the sizes now get only their head rewritten, or none of it
