@@ -14,7 +14,7 @@ import tls from 'node:tls'
 import assert from 'node:assert/strict'
 import {runCli} from '../helpers/cli.js'
 import {parse} from 'yaml'
-import WebSocket from 'ws'
+import WebSocket, {WebSocketServer} from 'ws'
 import {repoPath} from '../helpers/vectors.js'
 import {caPaths, generateCa, writeCaFiles} from '../../src/plugins/tls/index.js'
 import {encodePrivateKeyText, encodePublicKeyText, goPrivateKey, type Ed25519KeyPair} from '../../src/plugins/signing/index.js'
@@ -481,6 +481,46 @@ export function interceptingWebSocketConfig(dir: string): {config: string; ca: s
     'tls_interception:', '  enabled: true', `  ca_cert: ${paths.cert}`, `  ca_key: ${paths.key}`,
   ].join('\n') + '\n'
   return {config, ca: readFileSync(paths.cert, 'utf8')}
+}
+
+/** A `wss://` origin behind a `pipelock run` that intercepts TLS (`startInterceptedWss`). */
+export interface InterceptedWss {
+  readonly wss: WebSocketServer
+  readonly proxy: RunningProxy
+  /** A client WebSocket to `path` on the origin, through a CONNECT tunnel the proxy intercepts (not waited open). */
+  connect(path: string): Promise<WebSocket>
+  close(): Promise<void>
+}
+
+/**
+ * A `ws` origin on `wss://localhost` (a self-signed certificate the proxy trusts through
+ * `SSL_CERT_FILE`), set up by `serve`, and a proxy running `interceptingWebSocketConfig` plus
+ * `extraConfig`: the fixture of a test of WebSocket traffic inside an intercepted tunnel.
+ */
+export async function startInterceptedWss(serve: (wss: WebSocketServer) => void, opts: {autoPong?: boolean; extraConfig?: string} = {}): Promise<InterceptedWss> {
+  const dir = tempDir('pl-wss-origin-')
+  const upTls = makeSelfSignedCert(dir)
+  const server = https.createServer({key: upTls.key, cert: upTls.cert})
+  const wss = new WebSocketServer({server, perMessageDeflate: false, ...(opts.autoPong === undefined ? {} : {autoPong: opts.autoPong})})
+  serve(wss)
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
+  const port = (server.address() as AddressInfo).port
+  const intercepting = interceptingWebSocketConfig(dir)
+  const proxy = await startProxy(intercepting.config + (opts.extraConfig ?? ''), {env: {SSL_CERT_FILE: upTls.certPath}, dir: tempDir()})
+  return {
+    wss,
+    proxy,
+    async connect(p) {
+      const s = await tlsThroughProxy(proxy.port, `localhost:${port}`, intercepting.ca)
+      return new WebSocket(`wss://localhost:${port}${p}`, {perMessageDeflate: false, createConnection: () => s})
+    },
+    async close() {
+      await proxy.stop()
+      for (const c of wss.clients) c.terminate()
+      wss.close()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
 }
 
 /** The flight recorder's receipt-signing key pair in `dir` (receipt.key, 0600; receipt.pub). */

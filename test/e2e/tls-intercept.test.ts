@@ -14,10 +14,9 @@ import http2 from 'node:http2'
 import path from 'node:path'
 import tls from 'node:tls'
 import {ProxyAgent, request} from 'undici'
-import WebSocket, {WebSocketServer} from 'ws'
 import {runCli} from '../helpers/cli.js'
 import {caPaths, generateCa, writeCaFiles} from '../../src/plugins/tls/index.js'
-import {assertRefusesToStart, interceptingWebSocketConfig, makeSelfSignedCert, type RunningProxy, startHttpsUpstream, startProxy, tempDir, tlsExchange as exchange, type TlsMaterial, tlsThroughProxy, until, type Upstream, writeTestCa} from './proxy-harness.js'
+import {assertRefusesToStart, interceptingWebSocketConfig, makeSelfSignedCert, type InterceptedWss, type RunningProxy, startHttpsUpstream, startInterceptedWss, startProxy, tempDir, tlsExchange as exchange, type TlsMaterial, tlsThroughProxy, until, type Upstream, writeTestCa} from './proxy-harness.js'
 
 const AWS_KEY = 'AKIA' + 'Z7Q2W9E4R1T6Y3U8'
 const hasCurl = spawnSync('curl', ['--version']).status === 0
@@ -324,38 +323,18 @@ describe('TLS interception start-up checks (transports §2.1, §2.2)', () => {
 })
 
 describe('wss:// inside an intercepted tunnel, with the WebSocket proxy on', {timeout: 60_000}, () => {
-  let dir: string
-  let ca: string
-  let proxy: RunningProxy
-  let wss: WebSocketServer
-  let server: import('node:https').Server
-  let port: number
+  let origin: InterceptedWss | undefined
 
   before(async () => {
-    dir = tempDir('pl-intercept-ws-')
-    const upTls = makeSelfSignedCert(dir)
-    const https = await import('node:https')
-    server = https.createServer({key: upTls.key, cert: upTls.cert})
-    wss = new WebSocketServer({server, perMessageDeflate: false})
-    wss.on('connection', (ws) => ws.on('message', (d, isBinary) => ws.send(d, {binary: isBinary})))
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
-    port = (server.address() as import('node:net').AddressInfo).port
-    const intercepting = interceptingWebSocketConfig(dir)
-    ca = intercepting.ca
-    const config = intercepting.config
-    proxy = await startProxy(config, {env: {SSL_CERT_FILE: upTls.certPath}, dir: tempDir()})
+    origin = await startInterceptedWss((wss) => wss.on('connection', (ws) => ws.on('message', (d, isBinary) => ws.send(d, {binary: isBinary}))))
   })
 
   after(async () => {
-    await proxy?.stop()
-    for (const c of wss?.clients ?? []) c.terminate()
-    wss?.close()
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()))
+    await origin?.close()
   })
 
   it('relays through the WebSocket pipeline: clean messages echo, a secret closes 1008 dlp_match', async () => {
-    const s = await tlsThroughProxy(proxy.port, `localhost:${port}`, ca)
-    const ws = new WebSocket(`wss://localhost:${port}/`, {perMessageDeflate: false, createConnection: () => s})
+    const ws = await origin!.connect('/')
     await new Promise((resolve, reject) => {
       ws.once('open', resolve)
       ws.once('error', reject)

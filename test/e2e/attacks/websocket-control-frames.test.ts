@@ -4,12 +4,11 @@
  * frame) must not reach the upstream — on `/ws` and on `wss://` inside an intercepted tunnel.
  */
 import assert from 'node:assert/strict'
-import https from 'node:https'
 import type {AddressInfo} from 'node:net'
 import {after, before, describe, it} from 'node:test'
 import WebSocket, {WebSocketServer} from 'ws'
 import {githubToken} from '../../unit/scanner/fixtures.js'
-import {makeSelfSignedCert, startProxy, tempDir, tlsThroughProxy, type RunningProxy, interceptingWebSocketConfig} from '../proxy-harness.js'
+import {startInterceptedWss, startProxy, type InterceptedWss, type RunningProxy} from '../proxy-harness.js'
 
 const SECRET = githubToken(41)
 
@@ -109,37 +108,19 @@ describe('attacks: WebSocket control frames on /ws', {timeout: 60_000}, () => {
 })
 
 describe('attacks: WebSocket control frames on intercepted wss://', {timeout: 60_000}, () => {
-  let wss: WebSocketServer
-  let server: https.Server
-  let proxy: RunningProxy
-  let port = 0
-  let ca = ''
+  let origin: InterceptedWss | undefined
   const seen: Seen = {control: []}
 
   before(async () => {
-    const dir = tempDir('pl-ws-control-')
-    const upTls = makeSelfSignedCert(dir)
-    server = https.createServer({key: upTls.key, cert: upTls.cert})
-    wss = new WebSocketServer({server, perMessageDeflate: false, autoPong: false})
-    recordControl(wss, seen)
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
-    port = (server.address() as AddressInfo).port
-    const intercepting = interceptingWebSocketConfig(dir)
-    ca = intercepting.ca
-    const config = intercepting.config
-    proxy = await startProxy(config, {env: {SSL_CERT_FILE: upTls.certPath}, dir: tempDir()})
+    origin = await startInterceptedWss((wss) => recordControl(wss, seen), {autoPong: false})
   })
   after(async () => {
-    await proxy?.stop()
-    for (const c of wss?.clients ?? []) c.terminate()
-    wss?.close()
-    await new Promise<void>((resolve) => server.close(() => resolve()))
+    await origin?.close()
   })
 
   it('a secret in a ping, a pong, a close reason or over several pings never reaches the upstream', async () => {
     const connect = async (): Promise<WebSocket> => {
-      const s = await tlsThroughProxy(proxy.port, `localhost:${port}`, ca)
-      const ws = new WebSocket(`wss://localhost:${port}/`, {perMessageDeflate: false, createConnection: () => s})
+      const ws = await origin!.connect('/')
       await opened(ws)
       return ws
     }

@@ -7,11 +7,10 @@
  * the message that completes the injection never reaches the agent, which gets the policy close.
  */
 import assert from 'node:assert/strict'
-import https from 'node:https'
 import type {AddressInfo} from 'node:net'
 import {after, before, describe, it} from 'node:test'
 import WebSocket, {WebSocketServer} from 'ws'
-import {interceptingWebSocketConfig, makeSelfSignedCert, startProxy, tempDir, tlsThroughProxy, until, type RunningProxy} from '../proxy-harness.js'
+import {startInterceptedWss, startProxy, until, type InterceptedWss, type RunningProxy} from '../proxy-harness.js'
 import {attackConfig} from './attack-harness.js'
 
 const delta = (t: string): string => JSON.stringify({delta: t})
@@ -98,35 +97,16 @@ describe('attacks: an injection cut across JSON WebSocket messages (a token stre
 })
 
 describe('attacks: an injection cut across JSON WebSocket messages on intercepted wss://', {timeout: 60_000}, () => {
-  let wss: WebSocketServer
-  let server: https.Server
-  let proxy: RunningProxy
-  let port = 0
-  let ca = ''
+  let origin: InterceptedWss | undefined
 
   before(async () => {
-    const dir = tempDir('pl-ws-tokens-')
-    const upTls = makeSelfSignedCert(dir)
-    server = https.createServer({key: upTls.key, cert: upTls.cert})
-    wss = new WebSocketServer({server, perMessageDeflate: false})
-    serve(wss)
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
-    port = (server.address() as AddressInfo).port
-    const intercepting = interceptingWebSocketConfig(dir)
-    ca = intercepting.ca
-    proxy = await startProxy(intercepting.config + 'response_scanning:\n  action: block\n', {env: {SSL_CERT_FILE: upTls.certPath}, dir: tempDir()})
+    origin = await startInterceptedWss(serve, {extraConfig: 'response_scanning:\n  action: block\n'})
   })
   after(async () => {
-    await proxy?.stop()
-    for (const c of wss?.clients ?? []) c.terminate()
-    wss?.close()
-    await new Promise<void>((resolve) => server.close(() => resolve()))
+    await origin?.close()
   })
 
   it('the message completing the injection never reaches the agent; a harmless token stream passes unchanged', async () => {
-    await everyStream(async (path) => {
-      const s = await tlsThroughProxy(proxy.port, `localhost:${port}`, ca)
-      return new WebSocket(`wss://localhost:${port}${path}`, {perMessageDeflate: false, createConnection: () => s})
-    })
+    await everyStream(async (path) => origin!.connect(path))
   })
 })
