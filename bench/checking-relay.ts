@@ -11,8 +11,7 @@
  *
  * Why a relay and not the checks' CPU per call added to the bare relay's: in a hot loop the
  * checks run with the CPU's caches and predictors holding their code and tables; between two
- * relayed requests they do not. On the 1 KiB binary body the response check took 21–23 µs a call in
- * a loop and 55–65 µs a request inside this relay (2026-11-28); what a proxy that relays like the
+ * relayed requests they do not (docs/benchmarks.md, proxy). What a proxy that relays like the
  * bare relay and runs these checks uses is what this process uses.
  *
  *   node dist/bench/checking-relay.js --config FILE [--markup]   → prints "port <n>" on stdout, serves until killed
@@ -21,17 +20,15 @@ import {isUtf8} from 'node:buffer'
 import http from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {Agent} from 'undici'
-import {systemClock} from '../src/plugins/canonical/index.js'
-import {DataBudget, RateLimiter} from '../src/plugins/scanner/index.js'
-import {floorScanner} from './proxy-floor.js'
+import {headerList} from '../src/plugins/proxy/index.js'
+import {floorCheckers} from './proxy-floor.js'
 import {responseWalks, walk, type Walk} from './scan-floor.js'
 
 const arg = (name: string): string | undefined => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined)
 const configFile = arg('--config')
 if (configFile === undefined) throw new Error('--config FILE is required')
 const markup = process.argv.includes('--markup')
-const scanner = floorScanner(configFile)
-const ctx = {resolver: async (h: string): Promise<string[]> => [h], rateLimiter: new RateLimiter(systemClock), dataBudget: new DataBudget(systemClock)}
+const {scanner, urlContext: ctx} = floorCheckers(configFile)
 
 /** The walks of the last distinct text body (the bench's origin serves one body). */
 let walked: {body: Buffer; walks: Walk[]} | null = null
@@ -53,9 +50,7 @@ const server = http.createServer((req, res) => {
   void (async () => {
     const url = req.url ?? ''
     if (!(await scanner.scanUrl(url, ctx)).allowed) return refuse(res)
-    const headers: Array<[string, string]> = []
-    for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) headers.push([req.rawHeaders[i]!, req.rawHeaders[i + 1]!])
-    if (scanner.scanRequestHeaders(headers).action !== 'allow') return refuse(res)
+    if (scanner.scanRequestHeaders(headerList(req)).action !== 'allow') return refuse(res)
     const target = new URL(url)
     const up = await agent.request({origin: target.origin, path: target.pathname + target.search, method: 'GET', headers: {host: target.host}})
     const chunks: Buffer[] = []

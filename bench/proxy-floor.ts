@@ -47,31 +47,40 @@ export interface FloorChecks {
   readonly totalUs: number
 }
 
-/** The scanner `pipelock run` builds from `configFile`. */
-export function floorScanner(configFile: string): Scanner {
+/** What the checks of one proxy arm read: the scanner `pipelock run` builds from its config file, and the URL scan's context. */
+export interface FloorCheckers {
+  readonly scanner: Scanner
+  /**
+   * The proxy's URL scan context (core.ts urlScan) with a rate limiter and data budget of its own;
+   * the bench URL's host is an IP literal, so the resolver is never asked.
+   */
+  readonly urlContext: {resolver: (host: string) => Promise<string[]>; rateLimiter: RateLimiter; dataBudget: DataBudget}
+}
+
+export function floorCheckers(configFile: string): FloorCheckers {
   const config = loadConfig(configFile, {env: process.env}).config
-  return createScanner(scannerSettingsFromConfig(config, {env: process.env}))
+  return {
+    scanner: createScanner(scannerSettingsFromConfig(config, {env: process.env})),
+    urlContext: {resolver: async (h) => [h], rateLimiter: new RateLimiter(systemClock), dataBudget: new DataBudget(systemClock)},
+  }
 }
 
 /** The checks of one proxy arm: its config file's scanner, rate limiter and data budget, as `pipelock run` builds them. */
 export class ProxyFloor {
-  private readonly scanner: Scanner
-  private readonly rateLimiter = new RateLimiter(systemClock)
-  private readonly dataBudget = new DataBudget(systemClock)
+  private readonly checkers: FloorCheckers
 
   constructor(configFile: string, private readonly w: FloorWorkload) {
-    this.scanner = floorScanner(configFile)
+    this.checkers = floorCheckers(configFile)
+    const sc = this.checkers.scanner
     // The bench URL must pass every check, as it does through the proxy: a floor of a blocked request is no floor.
-    const verdicts = [this.scanner.scanRequestHeaders(w.headers).action, this.scanner.decideResponseBody(w.body, {host: w.host}).action]
+    const verdicts = [sc.scanRequestHeaders(w.headers).action, sc.decideResponseBody(w.body, {host: w.host}).action]
     if (verdicts.some((v) => v !== 'allow')) throw new Error(`the bench request does not pass the checks of ${configFile}: ${verdicts.join('/')}`)
   }
 
   /** Measures each check for about `seconds` of wall time (after a short warm-up). */
   async measure(seconds: number): Promise<FloorChecks> {
     const {url, headers, body, host} = this.w
-    const sc = this.scanner
-    // The proxy's URL scan (core.ts urlScan): the bench URL's host is an IP literal, so the resolver is never asked.
-    const ctx = {resolver: async (h: string): Promise<string[]> => [h], rateLimiter: this.rateLimiter, dataBudget: this.dataBudget}
+    const {scanner: sc, urlContext: ctx} = this.checkers
     const first = await sc.scanUrl(url, ctx)
     if (!first.allowed) throw new Error(`the bench URL does not pass the URL scan: ${first.detail}`)
     // The URL scan answers with a promise (awaited per call); the header and response checks are synchronous.
