@@ -123,3 +123,28 @@ test('decoders: the early rejection gives the old decoders\' variants and bytes 
   assert.ok(decoded > 2000, `decoded ${decoded}`)
   assert.ok(base32 > 20, `base32 decoded ${base32}`)
 })
+
+test('decoders: a long candidate (its alphabet read by regular expressions) gives the old decoders\' variants and bytes', () => {
+  const r = prng(405)
+  const strays = ['+', '/', '-', '_', '=', '\r\n', ' ', '.', 'ü', '€', '\u0000']
+  const kinds = new Set<string>()
+  for (let i = 0; i < 600; i++) {
+    const n = 192 + Math.floor(r() * 1800)
+    const bytes = Buffer.from(Array.from({length: n}, () => Math.floor(r() * 256)))
+    // Standard, URL-safe, and text whose encoding holds neither alphabet's own characters.
+    let s = bytes.toString(i % 3 === 0 ? 'base64' : i % 3 === 1 ? 'base64url' : 'hex')
+    if (i % 4 === 1) {
+      const at = Math.floor(r() * s.length)
+      s = s.slice(0, at) + strays[Math.floor(r() * strays.length)]! + s.slice(at)
+    }
+    if (i % 5 === 2) s = s.replace(/(.{76})/g, '$1\r\n')
+    const got = decodeBase64Variants(s).map((d) => `${d.variant}=${d.bytes.toString('hex')}`)
+    assert.deepEqual(got, oldVariants(s), `candidate ${i}`)
+    kinds.add(got.map((g) => g.split('=')[0]).join(','))
+  }
+  // Every outcome was met: nothing, one alphabet's two variants, both alphabets' four.
+  assert.ok(kinds.has(''), [...kinds].join(' | '))
+  assert.ok(kinds.has('std,std_raw'), [...kinds].join(' | '))
+  assert.ok(kinds.has('url,url_raw'), [...kinds].join(' | '))
+  assert.ok(kinds.has('std,url,std_raw,url_raw'), [...kinds].join(' | '))
+})
