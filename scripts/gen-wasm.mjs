@@ -4,7 +4,7 @@
 // loads wabt) and writes each (base64) into its TypeScript file between the BEGIN/END markers;
 // `--check` only compares (exit 1 when some embedded bytes are stale). Before writing, it
 // instantiates each module and checks it: the run finder's lookup tables against the byte rules
-// they encode, the plain maps' functions (their base64 class-run search too) against the rules
+// they encode, the plain maps' functions (their base64 class-run search and run end too) against the rules
 // they implement on every byte, the visible-text walk on a page of each construct, the text forms on every ASCII byte.
 import {readFileSync, writeFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
@@ -55,7 +55,7 @@ function checkRunFinder(exports) {
 // all_plain on every byte value at every place of a 64-byte step and of the tail; map_bytes with
 // deltas in the rows it reads (random, fixed seed) at every length up to 80 (steps and tails), on
 // texts of every byte value (those >= 0x80 kept).
-function checkPlainMaps({memory, all_plain, map_bytes, class_run}) {
+function checkPlainMaps({memory, all_plain, map_bytes, class_run, class_end}) {
   const mem = new Uint8Array(memory.buffer)
   const plain = (b) => b === 0x09 || b === 0x0a || b === 0x0d || (b >= 0x20 && b <= 0x7e)
   const AT = 256
@@ -100,6 +100,9 @@ function checkPlainMaps({memory, all_plain, map_bytes, class_run}) {
       for (const from of [0, rand() % (len + 1), len]) {
         const want = firstRun(bytes, from)
         if (class_run(AT, from, len) !== want) throw new Error(`class_run wrong with byte ${b.toString(16)} in ${len} from ${from}`)
+        let end = from
+        while (end < len && inClass(bytes[end])) end++
+        if (class_end(AT, from, len) !== end) throw new Error(`class_end wrong with byte ${b.toString(16)} in ${len} from ${from}`)
       }
     }
   }

@@ -8,7 +8,7 @@
  *   hit is a maximal run of the class (any shorter start lies inside a run too short to match)
  *   and then up to two '='.
  */
-import {classRun, inPlainMemory} from './plain-maps-wasm.js'
+import {classEnd, classRun, inPlainMemory} from './plain-maps-wasm.js'
 import {unitsOf} from './text-units.js'
 
 /** 1: `[A-Za-z0-9+/_-]`; 2: '='. */
@@ -105,7 +105,8 @@ function base64RunsOfUnits(s: string, limit: number, units: Uint8Array): string[
     }
     const start = i
     i += 16
-    while (i < n && BYTE_CLASS[units[i]!] === 1) i++
+    if (inModule) i = classEnd(units, i, n)
+    else while (i < n && BYTE_CLASS[units[i]!] === 1) i++
     let end = i
     while (end < n && end - i < 2 && units[end] === 0x3d) end++
     out.push(s.slice(start, end))

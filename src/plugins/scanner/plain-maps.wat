@@ -172,4 +172,44 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $byte)))
     (i32.const -1))
+
+  ;; The first i in [from, n) whose byte at p + i is outside base64's class [A-Za-z0-9+/_-], or n:
+  ;; where a run that `class_run` found ends. Sixteen bytes per step, the same class test; the
+  ;; first zero bit of a step's mask is the answer. The bytes after the last whole step are read
+  ;; one by one. A 64 KiB image's run in a chat request was ≈ 65 µs in JavaScript, a tenth of its
+  ;; response check.
+  (func (export "class_end") (param $p i32) (param $from i32) (param $n i32) (result i32)
+    (local $i i32) (local $m i32) (local $c i32) (local $v v128)
+    (local.set $i (local.get $from))
+    (block $steps
+      (loop $step
+        (br_if $steps (i32.gt_u (i32.add (local.get $i) (i32.const 16)) (local.get $n)))
+        (local.set $v (v128.load (i32.add (local.get $p) (local.get $i))))
+        (local.set $m (i8x16.bitmask
+          (v128.or
+            (v128.or
+              (i8x16.le_u (i8x16.sub (v128.or (local.get $v) (i8x16.splat (i32.const 0x20))) (i8x16.splat (i32.const 0x61))) (i8x16.splat (i32.const 25)))
+              (i8x16.le_u (i8x16.sub (local.get $v) (i8x16.splat (i32.const 0x30))) (i8x16.splat (i32.const 9))))
+            (v128.or
+              (v128.or (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x2b))) (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x2f))))
+              (v128.or (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x5f))) (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x2d))))))))
+        (if (i32.ne (local.get $m) (i32.const 0xffff))
+          (then (return (i32.add (local.get $i) (i32.ctz (i32.xor (local.get $m) (i32.const 0xffff)))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $step)))
+    (block $bytes
+      (loop $byte
+        (br_if $bytes (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $c (i32.load8_u (i32.add (local.get $p) (local.get $i))))
+        (if (i32.eqz (i32.or
+              (i32.or
+                (i32.le_u (i32.sub (i32.or (local.get $c) (i32.const 0x20)) (i32.const 0x61)) (i32.const 25))
+                (i32.le_u (i32.sub (local.get $c) (i32.const 0x30)) (i32.const 9)))
+              (i32.or
+                (i32.or (i32.eq (local.get $c) (i32.const 0x2b)) (i32.eq (local.get $c) (i32.const 0x2f)))
+                (i32.or (i32.eq (local.get $c) (i32.const 0x5f)) (i32.eq (local.get $c) (i32.const 0x2d))))))
+          (then (return (local.get $i))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $byte)))
+    (local.get $n))
 )
