@@ -257,14 +257,22 @@ export async function startProxy(configYaml: string | null, opts: {env?: NodeJS.
   }
 }
 
-/** Plain http request through nothing (direct to the proxy's own endpoints or as a forward proxy). */
-/** One HTTP exchange on a fresh connection; `from` is the client's local address (any of 127.0.0.0/8 on Linux). */
-export async function rawHttp(port: number, opts: {method?: string; path: string; headers?: Record<string, string>; from?: string; body?: string}): Promise<{status: number; headers: http.IncomingHttpHeaders; body: string}> {
+/**
+ * One HTTP exchange on a fresh connection, direct to the proxy's own endpoints or through it as a
+ * forward proxy; `from` is the client's local address (any of 127.0.0.0/8 on Linux). `body` is the
+ * answer's body read as UTF-8, `bytes` the body as received.
+ */
+export async function rawHttp(
+  port: number, opts: {method?: string; path: string; headers?: Record<string, string>; from?: string; body?: string},
+): Promise<{status: number; headers: http.IncomingHttpHeaders; body: string; bytes: Buffer}> {
   return await new Promise((resolve, reject) => {
     const req = http.request({host: '127.0.0.1', port, method: opts.method ?? 'GET', path: opts.path, headers: opts.headers, agent: false, timeout: 10_000, ...(opts.from !== undefined ? {localAddress: opts.from} : {})}, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => resolve({status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8')}))
+      res.on('end', () => {
+        const bytes = Buffer.concat(chunks)
+        resolve({status: res.statusCode ?? 0, headers: res.headers, body: bytes.toString('utf8'), bytes})
+      })
       res.on('error', reject)
     })
     req.on('timeout', () => req.destroy(new Error('timeout')))

@@ -48,7 +48,7 @@ export type {ReasonCode, ReasonSeverity, ReasonRetry, ScannerLabel} from './reas
 export {scanUrl, scanUrlEager, createUrlScanner, crlfReason, traversalReason, checkDialAddresses, overrideKey} from './url-scanner.js'
 export type {UrlDlpResult, UrlScanResult, UrlScanContext, UrlScanner, Resolver, ResultClass, StageTiming, DialCheck} from './url-scanner.js'
 export {
-  createResponseScanner, scanResponse, redactResponse, redactResponseNamed, strippedNames, decideResponse, decideResponseBody, mergeResponsePatterns, unsuppressed,
+  createResponseScanner, scanResponse, redactResponse, redactResponseNamed, redactBodyNamed, strippedBody, strippedNames, decideResponse, decideResponseBody, mergeResponsePatterns, unsuppressed,
 } from './response-scanner.js'
 export {suppressedBy, type SuppressEntry} from './suppress.js'
 export {decideResponseHeaders, type ResponseHeaderDecision, type ResponseHeaders} from './response-headers.js'

@@ -6,6 +6,7 @@ import {CORE_RESPONSE_PATTERNS, DEFAULT_RESPONSE_PATTERNS, PRESET_RESPONSE_PATTE
 import {base64Runs, hasCandidateRun, wrappedBase64Blocks} from './b64-runs.js'
 import {bytesToText, decodeBackslashEscapes, decodeBase64Variants, decodeHexStrict, decodeHtmlReferences} from './decoders.js'
 import {Utf8Scratch} from './utf8-scratch.js'
+import {utf8ReadingOffsets} from './utf8-reading.js'
 import {memoised} from './memo.js'
 import {matchesAnyDomain} from './domain-match.js'
 import {PageTextReader} from './html-text.js'
@@ -873,6 +874,71 @@ export function strippedNames(matches: readonly ResponseMatch[], redacted: reado
  * caller that reports what it stripped names these, not only the scan's matches.
  */
 export function redactResponseNamed(sc: ResponseScanner, content: string): {content: string; names: string[]} | null {
+  const cuts = redactionCuts(sc, content)
+  if (cuts === null) return null
+  let out = ''
+  let at = 0
+  for (const c of cuts) {
+    out += content.slice(at, c.start) + `[REDACTED: ${c.name}]`
+    at = c.end
+  }
+  out += content.slice(at)
+  return out === content ? null : {content: out, names: cutNames(cuts)}
+}
+
+/**
+ * `redactResponseNamed` of a body that is not well-formed UTF-8, made in its bytes: the cuts are
+ * found in its UTF-8 reading (`body.toString('utf8')`, as the scan read it) and made at the bytes
+ * each cut character was read from (`utf8ReadingOffsets`); every other byte is relayed as the
+ * origin sent it, not as the U+FFFD that reading shows. `content` is that reading with the same
+ * cuts (for an operator's preview and the logs). Null when nothing is cut, or the cuts cannot be
+ * placed (the caller blocks).
+ */
+export function redactBodyNamed(sc: ResponseScanner, body: Uint8Array): {content: string; bytes: Buffer; names: string[]} | null {
+  const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength)
+  const reading = buf.toString('utf8')
+  const cuts = redactionCuts(sc, reading)
+  if (cuts === null) return null
+  const offsets = utf8ReadingOffsets(buf, reading)
+  if (offsets === null) return null
+  const parts: Buffer[] = []
+  let text = ''
+  let at = 0
+  let byteAt = 0
+  for (const c of cuts) {
+    // A cut never splits a character: a boundary inside a surrogate pair takes the whole pair.
+    const start = isLowSurrogate(reading, c.start) ? c.start - 1 : c.start
+    const end = isLowSurrogate(reading, c.end) ? c.end + 1 : c.end
+    const mark = `[REDACTED: ${c.name}]`
+    text += reading.slice(at, start) + mark
+    parts.push(buf.subarray(byteAt, offsets[start]!), Buffer.from(mark, 'utf8'))
+    at = end
+    byteAt = offsets[end]!
+  }
+  text += reading.slice(at)
+  parts.push(buf.subarray(byteAt))
+  return text === reading ? null : {content: text, bytes: Buffer.concat(parts), names: cutNames(cuts)}
+}
+
+function isLowSurrogate(s: string, i: number): boolean {
+  const c = s.charCodeAt(i)
+  return c >= 0xdc00 && c <= 0xdfff && i > 0 && s.charCodeAt(i - 1) >= 0xd800 && s.charCodeAt(i - 1) <= 0xdbff
+}
+
+/** One replacement of a strip: `[start, end)` of the content, named by the first match that starts it. */
+interface RedactionCut {
+  readonly start: number
+  end: number
+  readonly name: string
+}
+
+/**
+ * §7 step 5's cuts in `content`, in order and apart: every match of the main, optional-whitespace
+ * and vowel-folded patterns of both lists (found in the normalised content), mapped to the
+ * characters of the content it was read from; overlapping matches make one cut, named by the
+ * first. Null when nothing matched or the matches cannot be placed in the content.
+ */
+function redactionCuts(sc: ResponseScanner, content: string): RedactionCut[] | null {
   const t = new ScanTexts(sc, content)
   const p1 = t.forMatching(content)
   const folded = t.fold(p1)
@@ -893,21 +959,25 @@ export function redactResponseNamed(sc: ResponseScanner, content: string): {cont
   if (original === null) return null
   const spans = ranges.map((r) => ({...original(r.start, r.end), name: r.name}))
   spans.sort((a, b) => a.start - b.start || b.end - a.end)
-  let out = ''
-  let at = 0
-  const names: string[] = []
+  const cuts: RedactionCut[] = []
   for (const r of spans) {
-    if (r.start < at) {
-      // Overlapping: one replacement covers both.
-      at = Math.max(at, r.end)
-      continue
-    }
-    out += content.slice(at, r.start) + `[REDACTED: ${r.name}]`
-    if (!names.includes(r.name)) names.push(r.name)
-    at = r.end
+    const last = cuts[cuts.length - 1]
+    // Overlapping: one replacement covers both.
+    if (last !== undefined && r.start < last.end) last.end = Math.max(last.end, r.end)
+    else cuts.push({start: r.start, end: r.end, name: r.name})
   }
-  out += content.slice(at)
-  return out === content ? null : {content: out, names}
+  return cuts
+}
+
+/** The body a strip relays: its bytes when the strip was made in them (`redactBodyNamed`), else its text as UTF-8. */
+export function strippedBody(strip: {readonly content: string; readonly bytes?: Uint8Array}): Buffer {
+  const b = strip.bytes
+  return b === undefined ? Buffer.from(strip.content, 'utf8') : Buffer.from(b.buffer, b.byteOffset, b.byteLength)
+}
+
+/** The names the cuts write, each once, in text order. */
+function cutNames(cuts: readonly RedactionCut[]): string[] {
+  return [...new Set(cuts.map((c) => c.name))]
 }
 
 export type ResponseDecision =
@@ -915,7 +985,12 @@ export type ResponseDecision =
   | {readonly action: 'warn'; readonly matches: readonly ResponseMatch[]}
   | {readonly action: 'ask'; readonly matches: readonly ResponseMatch[]}
   /** `names`: every pattern the strip reports — the scan's matches, then those only the redaction found (it reads every pattern; the scan stops at its first pass with a hit). */
-  | {readonly action: 'strip'; readonly matches: readonly ResponseMatch[]; readonly content: string; readonly names: readonly string[]}
+  /**
+   * `content`: the stripped text. `bytes`: the stripped body, when the body scanned was not
+   * well-formed UTF-8 — its bytes outside the cuts as the origin sent them (`content` is then its
+   * UTF-8 reading, with U+FFFD where a byte is not UTF-8): relay these, not `content`.
+   */
+  | {readonly action: 'strip'; readonly matches: readonly ResponseMatch[]; readonly content: string; readonly names: readonly string[]; readonly bytes?: Uint8Array}
   | {readonly action: 'block'; readonly matches: readonly ResponseMatch[]; readonly reason: 'prompt_injection'; readonly layer: 'response_scan'; readonly detail: string}
 
 export interface ResponseDecisionOptions {
@@ -1058,15 +1133,16 @@ function decideBodyBytes(sc: ResponseScanner, body: Uint8Array, opts: ResponseDe
   // The text runs are not the content's offsets: a JSON document is read from their start.
   const d = decideResponse(sc, binaryText(buf), {...opts, textAt: 0})
   if (d.action !== 'strip') return d
-  let red: {content: string; names: string[]} | null = null
+  let red: {content: string; bytes: Buffer; names: string[]} | null = null
   try {
-    // A hit in the spoilt text (`binaryText`) stands in this reading as U+FFFD-parted pieces,
-    // which the normaliser reads as the spoilt text does (U+FFFD removed, or a space): stripped here.
-    red = redactResponseNamed(sc, buf.toString('utf8'))
+    // A hit in the spoilt text (`binaryText`) stands in the UTF-8 reading as U+FFFD-parted pieces,
+    // which the normaliser reads as the spoilt text does (U+FFFD removed, or a space): cut from
+    // there, and from the body's bytes at the same characters.
+    red = redactBodyNamed(sc, buf)
   } catch {
     red = null
   }
-  if (red !== null) return {...d, content: red.content, names: strippedNames(d.matches, red.names)}
+  if (red !== null) return {...d, content: red.content, bytes: red.bytes, names: strippedNames(d.matches, red.names)}
   const names = [...new Set(d.matches.map((m) => m.pattern))].join(', ')
   return {action: 'block', matches: d.matches, reason: 'prompt_injection', layer: 'response_scan', detail: `response contains injection: ${names}`}
 }

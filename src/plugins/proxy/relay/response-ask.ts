@@ -9,7 +9,8 @@
  * reference blocks those, docs/compatibility.md).
  */
 import type {ServerResponse} from 'node:http'
-import {redactResponseNamed, strippedNames, type ResponseDecision, type ResponseDecisionOptions} from '../../scanner/index.js'
+import {isUtf8} from 'node:buffer'
+import {redactBodyNamed, redactResponseNamed, strippedNames, type ResponseDecision, type ResponseDecisionOptions} from '../../scanner/index.js'
 import type {DecisionBase} from '../core.js'
 import type {ApprovalsPort, AuditTrail, SnapshotSource} from '../ports.js'
 import type {RequestRecord} from '../request-gate.js'
@@ -75,9 +76,9 @@ async function holdAsked(ports: HoldPorts, x: HeldExchange, body: Uint8Array, de
   const onClose = (): void => gone.abort()
   res.once('close', onClose)
   try {
-    const r = await holdResponse(ports, x, decision, {content: Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'), gone: gone.signal})
+    const r = await holdResponse(ports, x, decision, {content: Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'), body, gone: gone.signal})
     if (r.action === 'allow') return {action: 'allow', matches: decision.matches, held: true}
-    if (r.action === 'strip') return {action: 'strip', matches: decision.matches, content: r.content, names: r.names, held: true}
+    if (r.action === 'strip') return {action: 'strip', matches: decision.matches, content: r.content, names: r.names, held: true, ...(r.bytes === undefined ? {} : {bytes: r.bytes})}
     return {action: 'block', matches: decision.matches, reason: 'prompt_injection', layer: 'response_scan', detail: r.detail, held: true}
   } finally {
     res.off('close', onClose)
@@ -86,11 +87,12 @@ async function holdAsked(ports: HoldPorts, x: HeldExchange, body: Uint8Array, de
 
 export type ResolvedResponse =
   | {readonly action: 'allow'; readonly content: string}
-  | {readonly action: 'strip'; readonly content: string; readonly names: readonly string[]}
+  /** `bytes`: the stripped body when it was not UTF-8 (scanner `redactBodyNamed`): relayed instead of `content`. */
+  | {readonly action: 'strip'; readonly content: string; readonly names: readonly string[]; readonly bytes?: Uint8Array}
   | {readonly action: 'block'; readonly detail: string}
 
 export async function holdResponse(
-  ports: HoldPorts, x: Pick<HeldExchange, 'rec' | 'b' | 'shown'>, decision: ResponseDecision & {action: 'ask'}, hold: {readonly content: string; readonly gone: AbortSignal},
+  ports: HoldPorts, x: Pick<HeldExchange, 'rec' | 'b' | 'shown'>, decision: ResponseDecision & {action: 'ask'}, hold: {readonly content: string; readonly body?: Uint8Array; readonly gone: AbortSignal},
 ): Promise<ResolvedResponse> {
   const {rec, b, shown} = x
   const {content, gone} = hold
@@ -106,12 +108,14 @@ export async function holdResponse(
       ports.audit.event('warn', 'response_scan', 'held response allowed by operator', {url: shown, patterns: names, action: 'ask:allow', approval: answer.id, decided_by: answer.decidedBy, request_id: b.requestId, agent: b.agent})
       return {action: 'allow', content}
     case 'strip': {
-      const red = redactResponseNamed(scanner.response, content)
+      // A body that is not UTF-8 is cut in its bytes; its other bytes are relayed as sent.
+      const red: {content: string; names: string[]; bytes?: Uint8Array} | null =
+        hold.body !== undefined && !isUtf8(hold.body) ? redactBodyNamed(scanner.response, hold.body) : redactResponseNamed(scanner.response, content)
       // Nothing could be removed: the operator asked for the content without the injection, so block.
       if (red === null) return {action: 'block', detail: `response blocked: strip removed nothing: ${names.join(', ')}`}
       const stripped = strippedNames(decision.matches, red.names)
       ports.audit.event('warn', 'response_scan', 'held response stripped by operator', {url: shown, patterns: stripped, action: 'ask:strip', approval: answer.id, decided_by: answer.decidedBy, request_id: b.requestId, agent: b.agent})
-      return {action: 'strip', content: red.content, names: stripped}
+      return {action: 'strip', content: red.content, names: stripped, ...(red.bytes === undefined ? {} : {bytes: red.bytes})}
     }
     case 'timeout':
       return {action: 'block', detail: `response contains prompt injection: ${names.join(', ')} (no operator answer: timed out)`}

@@ -30,10 +30,13 @@ export interface ResponseScanSubject {
 /**
  * Settles `decision` (not `ask`: a transport with an operator channel holds it first), the body's
  * or the headers' (gate/response/stages/response-headers.ts). Null when the response was blocked (answered
- * through `block`); otherwise the stripped content, if any (a header strip has none: it names the
+ * through `block`); otherwise the stripped content, if any, with its bytes when the strip was made
+ * in them (a binary body: scanner `strippedBody`; a header strip has none: it names the
  * headers to drop), and whether anything was found (the session's exposure reads it).
  */
-export function settleResponseScan(s: ResponseScanSubject, decision: Exclude<ResponseDecision, {action: 'ask'}> | ResponseHeaderDecision): {readonly stripped?: string; readonly finding: boolean} | null {
+export function settleResponseScan(
+  s: ResponseScanSubject, decision: Exclude<ResponseDecision, {action: 'ask'}> | ResponseHeaderDecision,
+): {readonly stripped?: {readonly content: string; readonly bytes?: Uint8Array}; readonly finding: boolean} | null {
   const {sessions: ps, session: t} = s
   if (decision.action === 'block') {
     s.block({stage: 'response', layer: 'response_scan', detail: decision.detail, status: 403, reason: 'prompt_injection', body: RESPONSE_INJECTION_TEXT})
@@ -44,7 +47,7 @@ export function settleResponseScan(s: ResponseScanSubject, decision: Exclude<Res
     if (!('content' in decision)) return {finding: true}
     // The operator's strip of a held response has its own line (response-ask.ts).
     if (!('held' in decision && decision.held === true)) s.ports.audit.event('warn', 'response_scan', 'response injection patterns stripped', {url: s.shown, patterns: [...decision.names], action: 'strip', request_id: s.b.requestId, agent: s.b.agent})
-    return {stripped: decision.content, finding: true}
+    return {stripped: decision, finding: true}
   }
   if (decision.action === 'warn') {
     const names = [...new Set(decision.matches.map((m) => m.pattern))]

@@ -23,7 +23,7 @@
 import {redactOutboundMessage, type MessageRedaction} from '../relay/redact-message.js'
 import {sessionCutCause} from '../relay/live-cut.js'
 import type WebSocket from 'ws'
-import {jsonMessageParts, junctionWindow, StreamTail, type JsonParts, unsuppressed, type ContentScanResult, type DlpFinding, type ReasonCode, type ResponseDecision, type Suppressor} from '../../scanner/index.js'
+import {jsonMessageParts, junctionWindow, StreamTail, strippedBody, type JsonParts, unsuppressed, type ContentScanResult, type DlpFinding, type ReasonCode, type ResponseDecision, type Suppressor} from '../../scanner/index.js'
 import {allowDecision, blockDecision, enforcing, snapshotFor, type DecisionBase} from '../core.js'
 import type {AuditTrail, Clock, MetricsPort, SnapshotSource, TunnelRegistry} from '../ports.js'
 import type {Decision, DecisionStage} from '../decision.js'
@@ -536,7 +536,7 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
    * pong, close reason) the text came from. Its payload is dropped whole under strip (nothing
    * of it reaches the agent, so a hit across messages or an empty transform need not close).
    */
-  const judgeResponse = (snap: ProxySnapshot, d: ResponseDecision, across: boolean, frame?: 'ping' | 'pong' | 'close'): {kind: 'closed' | 'pass'} | {kind: 'strip'; content: string} => {
+  const judgeResponse = (snap: ProxySnapshot, d: ResponseDecision, across: boolean, frame?: 'ping' | 'pong' | 'close'): {kind: 'closed' | 'pass'} | {kind: 'strip'; body: Buffer} => {
     if (d.action === 'allow') return {kind: 'pass'}
     m?.scanHit('injection')
     const names = [...new Set(d.matches.map((x) => x.pattern))].join(', ')
@@ -553,7 +553,7 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     }
     if (d.action === 'strip') {
       audit('ws_scan', 'warn', `WebSocket ${frame ?? 'message'} injection patterns stripped`, {direction: 'server_to_client', action: 'strip', ...fields, patterns: [...d.names]})
-      return {kind: 'strip', content: frame === undefined ? d.content : ''}
+      return {kind: 'strip', body: frame === undefined ? strippedBody(d) : Buffer.alloc(0)}
     }
     const t = o.session
     if (t !== null && snap.sessions!.warn(t, `response injection: ${names}`, o.host, false, o.target) !== null) {
@@ -569,7 +569,7 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     if (d !== null) {
       const j = judgeResponse(snap, d, across)
       if (j.kind === 'closed') return
-      if (j.kind === 'strip') data = Buffer.from(j.content, 'utf8')
+      if (j.kind === 'strip') data = j.body
     }
     stats.s2c += data.length
     m?.bytes('server_to_client', data.length)

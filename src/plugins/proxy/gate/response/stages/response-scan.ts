@@ -7,6 +7,7 @@
  */
 import {decideHeldResponse, type SettledResponseDecision} from '../../../relay/response-ask.js'
 import {settleResponseScan} from '../../../relay/response-scan.js'
+import {strippedBody} from '../../../../scanner/index.js'
 import type {ResponseGateContext, ResponseStage} from '../context.js'
 
 export const responseScanStage: ResponseStage = {
@@ -35,10 +36,10 @@ function settle(ctx: ResponseGateContext, decision: SettledResponseDecision): bo
   const settled = settleResponseScan({ports, b, sessions: snap.sessions, session: rec.session, host: ctx.sessionHost, shown, block: ctx.block}, decision)
   if (settled === null) return true
   if (settled.stripped !== undefined) {
-    if (page === undefined) ctx.body = Buffer.from(settled.stripped, 'utf8')
+    if (page === undefined) ctx.body = strippedBody(settled.stripped)
     else {
       // A Content-Type the strip changed cannot be answered stripped (it is the upstream's header): blocked.
-      const rest = afterHead(settled.stripped, ctx.contentType)
+      const rest = afterHead(settled.stripped.content, ctx.contentType)
       if (rest === null) {
         ctx.block({stage: 'response', layer: 'response_scan', detail: 'response Content-Type contains injection', status: 403, reason: 'prompt_injection'})
         return true

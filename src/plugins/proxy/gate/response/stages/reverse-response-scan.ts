@@ -6,6 +6,7 @@
  * request URL are removed first (operations.md §4.3), as on the other transports.
  */
 import {decideHeldResponse, type SettledResponseDecision} from '../../../relay/response-ask.js'
+import {strippedBody} from '../../../../scanner/index.js'
 import type {ResponseGateContext, ResponseStage} from '../context.js'
 
 export const reverseResponseScanStage: ResponseStage = {
@@ -33,7 +34,7 @@ function answer(ctx: ResponseGateContext, d: SettledResponseDecision): boolean {
     const t = rec.session
     if (t !== null) snap.sessions!.strip(t, shown)
     if (d.held !== true) ports.audit.event('warn', 'response_scan', 'reverse proxy response injection patterns stripped', {url: shown, patterns: [...d.names], action: 'strip', request_id: b.requestId, agent: b.agent})
-    ctx.body = Buffer.from(d.content, 'utf8')
+    ctx.body = strippedBody(d)
     ctx.rewritten = true
     return false
   }
