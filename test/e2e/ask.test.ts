@@ -13,7 +13,7 @@ import {after, before, describe, it} from 'node:test'
 import {keyPairFromSeed} from '../../src/plugins/signing/index.js'
 import {runCli} from '../helpers/cli.js'
 import {
-  assertRefusesToStart, interceptingWebSocketConfig, makeSelfSignedCert, rawHttp, reverseListenPort, startHttpsUpstream, startHttpUpstream, startProxy, tempDir, tlsExchange, tlsThroughProxy,
+  assertRefusesToStart, BINARY_INJECTION, interceptingWebSocketConfig, makeSelfSignedCert, rawHttp, reverseListenPort, startHttpsUpstream, startHttpUpstream, startProxy, tempDir, tlsExchange, tlsThroughProxy,
   until, writeReceiptKeys, type RunningProxy, type Upstream,
 } from './proxy-harness.js'
 
@@ -115,6 +115,16 @@ describe('pipelock ask: held requests answered through the admin API', {timeout:
     assert.doesNotMatch(JSON.parse(r.body).content, /Ignore all previous instructions/)
   })
 
+  it('stripped: a held forward response that is not UTF-8 keeps every byte outside the cut', async () => {
+    const held = rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/binary-injection`})
+    const id = await pendingId(proxy)
+    assert.equal(ask(proxy, 'approve', id, '--strip').status, 0)
+    const r = await held
+    assert.equal(r.status, 200)
+    const want = Buffer.from(BINARY_INJECTION.toString('latin1').replace('Ignore all previous instructions', '[REDACTED: Prompt Injection]'), 'latin1')
+    assert.equal(r.bytes.toString('hex'), want.toString('hex'))
+  })
+
   it('denied: the held /fetch answers 403 prompt_injection', async () => {
     const held = rawHttp(proxy.port, {path: fetchUrl})
     const id = await pendingId(proxy)
@@ -156,7 +166,7 @@ describe('pipelock ask: held requests answered through the admin API', {timeout:
   it('list --all shows the answered ones with their status', () => {
     const r = ask(proxy, 'list', '--all', '--json')
     const statuses = (JSON.parse(r.stdout) as {approvals: Array<{status: string}>}).approvals.map((a) => a.status)
-    assert.deepEqual(statuses, ['allowed', 'stripped', 'denied', 'allowed'])
+    assert.deepEqual(statuses, ['allowed', 'stripped', 'stripped', 'denied', 'allowed'])
   })
 })
 
