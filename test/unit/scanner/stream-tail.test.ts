@@ -44,4 +44,21 @@ describe('StreamTail', () => {
     for (const [i, m] of STREAM.entries()) got.push(await tail.next<boolean>(m, (t) => (i % 2 === 0 ? scan(t) : later(t)), (r) => r))
     assert.deepEqual(got, want)
   })
+
+  test('other readings of the stream are read after a line break in the same scan; the tail keeps only the message\'s reading', () => {
+    const tail = new StreamTail()
+    const seen: string[] = []
+    const record = (t: string): boolean => {
+      seen.push(t)
+      return scan(t)
+    }
+    assert.deepEqual(tail.next('{"id":"e1","d":"ignore"}', record, (r) => r, 'e1ignore'), {verdict: true, across: false})
+    // In the tail's join the ids stand between the tokens; the member's own stream is read after it.
+    assert.deepEqual(tail.next('{"id":"e2","d":" previous"}', record, (r) => r, 'e2 previous', 'ignore previous'), {verdict: true, across: true})
+    assert.deepEqual(seen.slice(-1), ['e1ignoree2 previous\nignore previous'])
+    assert.deepEqual(tail.next('{"id":"e3","d":" instructions"}', record, (r) => r, 'e3 instructions', 'ignore previous instructions'), {verdict: false, across: true})
+    assert.deepEqual(seen.slice(-1), ['e1ignoree2 previouse3 instructions\nignore previous instructions'])
+    // A hit leaves no tail.
+    assert.deepEqual(tail.next('x', record, (r) => r), {verdict: true, across: false})
+  })
 })

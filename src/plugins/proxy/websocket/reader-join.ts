@@ -6,7 +6,7 @@
  * after the label every message repeats, and has the key whole. This keeps that reading of the
  * stream, within the same 4096-byte tail budget, and gives the junction to scan at each message.
  */
-import {jsonMessageParts, junctionPairs, JUNCTION_WINDOW, type JsonParts} from '../../scanner/index.js'
+import {jsonMessageParts, junctionPairs, JUNCTION_WINDOW, STREAM_TAIL_CHARS, type JsonParts} from '../../scanner/index.js'
 
 /** Tail budget of the reading, as the raw tail's (§3.5 step 2). */
 export const TAIL_BYTES = 4096
@@ -20,18 +20,39 @@ export function lastBytes(s: string, n: number): string {
   return b.subarray(start).toString('utf8')
 }
 
+/** One JSON message of a token stream as its reader reads it (`JsonTokenReading.next`). */
+export interface TokenReading {
+  /** The message's string values in document order, less those it repeats from the message before. */
+  readonly values: string
+  /**
+   * When two members or more changed: each changed member's stream so far (its earlier values,
+   * the last STREAM_TAIL_CHARS characters, then this one), a line each; else undefined.
+   */
+  readonly members: string | undefined
+}
+
+/** How many members' streams a reading keeps (the least recently changed is dropped first). */
+const MEMBER_STREAMS = 32
+
 /**
  * A stream of JSON messages as their reader reads them one after another (an LLM token stream:
  * `{"delta":" Ignore"}`, `{"delta":" all"}`, or OpenAI's `chat.completion.chunk`): each message's
  * string values in document order, without those it repeats at the same member path from the
  * message before (`"object":"chat.completion.chunk"`, ids, roles: the framing every chunk
  * repeats, which would otherwise stand between the tokens). Null for a message that is not JSON.
+ *
+ * A member that changes in every message beside the token (a realtime API's `event_id`) is not
+ * framing and stands between the tokens of that reading: so each member is also read as its own
+ * stream (the deltas one after another, as the agent reads them), kept across messages that
+ * lack it and forgotten after a hit (`forget`).
  */
 export class JsonTokenReading {
   /** The previous JSON message's string values by member path and occurrence. */
   private prev = new Map<string, string>()
+  /** Each member's stream: its changed values, the last STREAM_TAIL_CHARS characters (insertion order: least recently changed first). */
+  private streams = new Map<string, string>()
 
-  next(text: string): string | null {
+  next(text: string): TokenReading | null {
     const json = jsonMessageParts(text)
     if (json === null) {
       this.prev = new Map()
@@ -40,16 +61,31 @@ export class JsonTokenReading {
     const fields = json.stringFields ?? []
     const seen = new Map<string, number>()
     const cur = new Map<string, string>()
-    let out = ''
+    let values = ''
+    let changed = 0
+    const withHistory: string[] = []
     for (const [path, v] of fields) {
       const k = seen.get(path) ?? 0
       seen.set(path, k + 1)
       const key = `${k}:${path}`
       cur.set(key, v)
-      if (this.prev.get(key) !== v) out += v
+      if (this.prev.get(key) === v) continue
+      values += v
+      changed++
+      const before = this.streams.get(key) ?? ''
+      this.streams.delete(key)
+      this.streams.set(key, (before + v).slice(-STREAM_TAIL_CHARS))
+      if (before !== '') withHistory.push(before + v)
     }
     this.prev = cur
-    return out
+    while (this.streams.size > MEMBER_STREAMS) this.streams.delete(this.streams.keys().next().value!)
+    // With one member changed, its stream is the values' reading itself (after the tail): read once.
+    return {values, members: changed >= 2 && withHistory.length > 0 ? withHistory.join('\n') : undefined}
+  }
+
+  /** After a hit: the members' streams are dropped, as the stream's tail is, so that nothing found is found again. */
+  forget(): void {
+    this.streams = new Map()
   }
 }
 

@@ -523,10 +523,15 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     if (!scanText) return afterResponseScan(snap, data, false, null, false)
     // Behind the tail of the messages before: an injection split across messages (a token stream) is
     // whole there. A JSON message joins it as its string values (less the framing it repeats), as
-    // the agent reads a token stream (`{"delta":" Ignore"}`, `{"delta":" all"}`, …).
+    // the agent reads a token stream (`{"delta":" Ignore"}`, `{"delta":" all"}`, …), and each of its
+    // members as that member's own stream (a realtime API's deltas beside a fresh event id each).
     const text = data.toString('utf8')
-    const r = s2cTail.next<ResponseDecision>(text, (t) => snap.bodyScans.decideResponseText(snap.scanner, t, {host: o.host}), (x) => x.action === 'allow', tokens.next(text) ?? text)
-    return whenScanned(r, (x) => afterResponseScan(snap, data, false, x.verdict, x.across))
+    const reading = tokens.next(text)
+    const r = s2cTail.next<ResponseDecision>(text, (t) => snap.bodyScans.decideResponseText(snap.scanner, t, {host: o.host}), (x) => x.action === 'allow', reading?.values ?? text, reading?.members)
+    return whenScanned(r, (x) => {
+      if (x.verdict.action !== 'allow') tokens.forget()
+      return afterResponseScan(snap, data, false, x.verdict, x.across)
+    })
   }
 
   /**
