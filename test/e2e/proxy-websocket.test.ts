@@ -247,6 +247,19 @@ describe('pipelock run: the WebSocket proxy /ws', {timeout: 60_000}, () => {
     assert.equal((await c2).code, 1008)
   })
 
+  it('catches a secret split across two realtime client events, each with a fresh event id', async () => {
+    const event = (id: string, text: string): string => JSON.stringify({type: 'conversation.item.create', event_id: id, item: {type: 'message', role: 'user', content: [{type: 'input_text', text}]}})
+    const ws = await open(proxy, `ws://127.0.0.1:${echo.port}/`)
+    const c = closed(ws)
+    const first = nextMessage(ws)
+    ws.send(event('event_7Hq2', AWS_KEY.slice(0, 10)))
+    assert.equal(await first, event('event_7Hq2', AWS_KEY.slice(0, 10)))
+    ws.send(event('event_9Kd5', AWS_KEY.slice(10)))
+    const r = await c
+    assert.equal(r.code, 1008)
+    assert.equal(JSON.parse(r.reason).block_reason, 'dlp_match')
+  })
+
   it('closes 1008 JSON(prompt_injection) on an upstream injection, 1008 on binary, 1009 on an oversized message', async () => {
     const ws = await open(proxy, `ws://127.0.0.1:${echo.port}/`)
     const c = closed(ws)

@@ -82,3 +82,22 @@ test('JsonTokenReading: a member\'s stream keeps its last STREAM_TAIL_CHARS char
   const again = u.next(JSON.stringify({m0: 'w', m39: 'w'}))
   assert.equal(again?.members, 'vw')
 })
+
+test('ReaderJoin: each string member a JSON message shares with the one before is read as its own boundary', () => {
+  const event = (id: string, text: string): string => JSON.stringify({type: 'conversation.item.create', event_id: id, item: {content: [{type: 'input_text', text}]}})
+  const r = new ReaderJoin()
+  assert.deepEqual(r.next(event('e1', HEAD)).members, [])
+  const step = r.next(event('e2', REST))
+  // The values' junction has the new event id between the halves; the text member's has the key whole.
+  assert.ok(!step.junction!.includes(HEAD + REST), step.junction!)
+  assert.deepEqual(step.members, ['e1e2', HEAD + REST])
+  // Unchanged members add nothing; text that is not JSON forgets the members.
+  assert.deepEqual(r.next(event('e3', REST)).members, ['e2e3'])
+  assert.deepEqual(r.next('plain text').members, [])
+  assert.deepEqual(r.next(event('e4', HEAD)).members, [])
+  // One member alone: its boundary is the values' junction itself, read once.
+  const s = new ReaderJoin()
+  s.next(JSON.stringify({t: HEAD}))
+  const one = s.next(JSON.stringify({t: REST}))
+  assert.deepEqual([one.junction, one.members], [HEAD + REST, []])
+})

@@ -137,15 +137,27 @@ export interface ReaderStep {
    * (first message, or nothing of either side was left out).
    */
   readonly junction: string | null
+  /**
+   * More texts to scan at this boundary, for a JSON message after a JSON message: each string
+   * member it shares with the one before, holding another value, read as that member's stream —
+   * its value before joined to its value now, each cut to the junction window (at most
+   * MEMBER_JUNCTIONS, none equal to `junction`). A field that changes in every message (a
+   * realtime API's `event_id`) stands between the halves of a secret in `junction`, not here.
+   */
+  readonly members: readonly string[]
   /** The message read as one JSON document, with its fields (null: not JSON), for the cross-request feed. */
   readonly json: JsonParts | null
 }
+
+/** How many member junctions one message adds (a message of many changed fields scans the first ones). */
+const MEMBER_JUNCTIONS = 16
 
 /**
  * One connection's reading of its client messages. Per message the work is linear in the message
  * and the tail: one JSON tokenizer pass when it looks like JSON, a prefix and suffix compare with
  * the previous message's first and last TAIL_BYTES characters, and one junction of at most
- * `window` characters a side (the scanner's junction window; TAIL_BYTES when it has none).
+ * `window` characters a side (the scanner's junction window; TAIL_BYTES when it has none), plus
+ * one per changed JSON member (at most MEMBER_JUNCTIONS).
  */
 export class ReaderJoin {
   /** The stream as read: JSON messages as their values, text without its repeated framing, separators at each junction left out. */
@@ -153,6 +165,8 @@ export class ReaderJoin {
   /** The previous message's first and last TAIL_BYTES characters (its framing). */
   private prevHead = ''
   private prevEnd = ''
+  /** The previous message's string members by path and occurrence (null: it was not JSON). */
+  private prevFields: Map<string, string> | null = null
 
   /** `window`: the scanner's junction window (`junctionWindow`), null when it has none. */
   next(text: string, window: number | null = JUNCTION_WINDOW): ReaderStep {
@@ -179,6 +193,36 @@ export class ReaderJoin {
     this.tail = Buffer.byteLength(right) >= TAIL_BYTES ? lastBytes(right, TAIL_BYTES) : lastBytes(left + right, TAIL_BYTES)
     this.prevHead = text.length > TAIL_BYTES ? text.slice(0, TAIL_BYTES) : text
     this.prevEnd = text.length > TAIL_BYTES ? text.slice(-TAIL_BYTES) : text
-    return {junction, json}
+    const members = json === null ? [] : this.memberJunctions(json, window ?? TAIL_BYTES, junction)
+    if (json === null) this.prevFields = null
+    return {junction, members, json}
+  }
+
+  /** `ReaderStep.members` of a JSON message (and its members kept for the next one). */
+  private memberJunctions(json: JsonParts, w: number, junction: string | null): string[] {
+    const cur = new Map<string, string>()
+    const seen = new Map<string, number>()
+    for (const [path, v] of json.stringFields ?? []) {
+      const k = seen.get(path) ?? 0
+      seen.set(path, k + 1)
+      cur.set(`${k}:${path}`, v)
+    }
+    const prev = this.prevFields
+    this.prevFields = cur
+    const out: string[] = []
+    if (prev === null) return out
+    for (const [key, v] of cur) {
+      const p = prev.get(key)
+      if (p === undefined || p === v) continue
+      const x = trimSeparatorsEnd(p)
+      const y = trimSeparatorsStart(v)
+      if (x === '' || y === '') continue
+      const pair = junctionPairs([x, y], w).next()
+      if (pair.done) continue
+      const j = pair.value.x + pair.value.y
+      if (j !== junction && !out.includes(j)) out.push(j)
+      if (out.length === MEMBER_JUNCTIONS) break
+    }
+    return out
   }
 }

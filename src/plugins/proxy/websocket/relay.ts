@@ -435,15 +435,16 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     const read = reading.next(text, junctionWindow(snap.scanner))
     const json = isBinary ? null : read.json
     // A scan the pool could not run closes the relay, as a body it could not scan does.
-    return whenScanned(tailDlp(snap, input, prevTail, text, read.junction), (h) => afterTextDlp(snap, data, isBinary, h, json),
+    return whenScanned(tailDlp(snap, input, prevTail, text, read.junction, read.members), (h) => afterTextDlp(snap, data, isBinary, h, json),
       (e) => policyClose({stage: 'body_scan', layer: 'dlp', reason: 'dlp_match', detail: `message could not be scanned: ${e.message}`, direction: 'client_to_server', upstreamReason: 'DLP violation', scanner: 'dlp'}))
   }
 
   /**
    * Step 2's findings: text DLP of the tail and the message, then of labelled halves (`part 1: …`)
-   * across the two, then of the boundary as a reader reads it (`junction`, see reader-join.ts).
+   * across the two, then of the boundary as a reader reads it (`junction`, see reader-join.ts),
+   * then of each JSON member's own boundary (`members`), the first hit ending the reads.
    */
-  const tailDlp = (snap: ProxySnapshot, input: string, prevTail: string, text: string, junction: string | null): Findings | Promise<Findings> => {
+  const tailDlp = (snap: ProxySnapshot, input: string, prevTail: string, text: string, junction: string | null, members: readonly string[]): Findings | Promise<Findings> => {
     const dlp = (s: string): Findings | Promise<Findings> => {
       const r = snap.bodyScans.scanText(snap.scanner, s, 'request_body')
       return r instanceof Promise ? r.then((x) => unsuppressed(x.matches, o.suppress)) : unsuppressed(r.matches, o.suppress)
@@ -454,10 +455,16 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
       const b = labelledSuffix(text)
       return a !== null && b !== null ? dlp(a + b) : hit
     }
-    const read = (hit: Findings): Findings | Promise<Findings> => (hit.length > 0 || junction === null ? hit : dlp(junction))
+    // The reader's junctions in turn, from `at`: the message's, then its members'.
+    const junctions = junction === null ? members : [junction, ...members]
+    const read = (at: number) => (hit: Findings): Findings | Promise<Findings> => {
+      if (hit.length > 0 || at === junctions.length) return hit
+      const next = dlp(junctions[at]!)
+      return next instanceof Promise ? next.then(read(at + 1)) : read(at + 1)(next)
+    }
     const first = dlp(input)
     const second = first instanceof Promise ? first.then(halves) : halves(first)
-    return second instanceof Promise ? second.then(read) : read(second)
+    return second instanceof Promise ? second.then(read(0)) : read(0)(second)
   }
 
   /** Steps 2 (its findings `hit` applied) to 4 of a client message; `json` as step 2 read it (undefined: not read). */
