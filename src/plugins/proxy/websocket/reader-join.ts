@@ -34,6 +34,18 @@ export interface TokenReading {
 /** How many members' streams a reading keeps (the least recently changed is dropped first). */
 const MEMBER_STREAMS = 32
 
+/** A JSON message's string members by path and occurrence (`0:a.b`, `1:a.b`, …), in document order. */
+function stringMembers(json: JsonParts): Map<string, string> {
+  const out = new Map<string, string>()
+  const seen = new Map<string, number>()
+  for (const [path, v] of json.stringFields ?? []) {
+    const k = seen.get(path) ?? 0
+    seen.set(path, k + 1)
+    out.set(`${k}:${path}`, v)
+  }
+  return out
+}
+
 /**
  * A stream of JSON messages as their reader reads them one after another (an LLM token stream:
  * `{"delta":" Ignore"}`, `{"delta":" all"}`, or OpenAI's `chat.completion.chunk`): each message's
@@ -58,17 +70,11 @@ export class JsonTokenReading {
       this.prev = new Map()
       return null
     }
-    const fields = json.stringFields ?? []
-    const seen = new Map<string, number>()
-    const cur = new Map<string, string>()
+    const cur = stringMembers(json)
     let values = ''
     let changed = 0
     const withHistory: string[] = []
-    for (const [path, v] of fields) {
-      const k = seen.get(path) ?? 0
-      seen.set(path, k + 1)
-      const key = `${k}:${path}`
-      cur.set(key, v)
+    for (const [key, v] of cur) {
       if (this.prev.get(key) === v) continue
       values += v
       changed++
@@ -200,13 +206,7 @@ export class ReaderJoin {
 
   /** `ReaderStep.members` of a JSON message (and its members kept for the next one). */
   private memberJunctions(json: JsonParts, w: number, junction: string | null): string[] {
-    const cur = new Map<string, string>()
-    const seen = new Map<string, number>()
-    for (const [path, v] of json.stringFields ?? []) {
-      const k = seen.get(path) ?? 0
-      seen.set(path, k + 1)
-      cur.set(`${k}:${path}`, v)
-    }
+    const cur = stringMembers(json)
     const prev = this.prevFields
     this.prevFields = cur
     const out: string[] = []
