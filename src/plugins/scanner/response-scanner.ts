@@ -876,48 +876,52 @@ export function strippedNames(matches: readonly ResponseMatch[], redacted: reado
 export function redactResponseNamed(sc: ResponseScanner, content: string): {content: string; names: string[]} | null {
   const cuts = redactionCuts(sc, content)
   if (cuts === null) return null
-  let out = ''
-  let at = 0
-  for (const c of cuts) {
-    out += content.slice(at, c.start) + `[REDACTED: ${c.name}]`
-    at = c.end
-  }
-  out += content.slice(at)
+  const out = withCuts(content, cuts)
   return out === content ? null : {content: out, names: cutNames(cuts)}
 }
 
 /**
- * `redactResponseNamed` of a body that is not well-formed UTF-8, made in its bytes: the cuts are
- * found in its UTF-8 reading (`body.toString('utf8')`, as the scan read it) and made at the bytes
- * each cut character was read from (`utf8ReadingOffsets`); every other byte is relayed as the
- * origin sent it, not as the U+FFFD that reading shows. `content` is that reading with the same
- * cuts (for an operator's preview and the logs). Null when nothing is cut, or the cuts cannot be
- * placed (the caller blocks).
+ * `redactResponseNamed` of a body's bytes. A well-formed UTF-8 body is its text's redaction (no
+ * `bytes`). Another is cut in its bytes: the cuts are found in its UTF-8 reading
+ * (`body.toString('utf8')`, as the scan read it) and made at the bytes each cut character was
+ * read from (`utf8ReadingOffsets`); every other byte is relayed as the origin sent it, not as the
+ * U+FFFD that reading shows, and `content` is that reading with the same cuts (for an operator's
+ * preview and the logs). Null when nothing is cut, or the cuts cannot be placed (the caller blocks).
  */
-export function redactBodyNamed(sc: ResponseScanner, body: Uint8Array): {content: string; bytes: Buffer; names: string[]} | null {
+export function redactBodyNamed(sc: ResponseScanner, body: Uint8Array): {content: string; names: string[]; bytes?: Buffer} | null {
   const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength)
+  if (isUtf8Text(buf)) return redactResponseNamed(sc, wellFormedUtf8Text(buf))
   const reading = buf.toString('utf8')
   const cuts = redactionCuts(sc, reading)
   if (cuts === null) return null
   const offsets = utf8ReadingOffsets(buf, reading)
   if (offsets === null) return null
+  const text = withCuts(reading, cuts)
+  if (text === reading) return null
   const parts: Buffer[] = []
-  let text = ''
-  let at = 0
   let byteAt = 0
   for (const c of cuts) {
-    // A cut never splits a character: a boundary inside a surrogate pair takes the whole pair.
-    const start = isLowSurrogate(reading, c.start) ? c.start - 1 : c.start
-    const end = isLowSurrogate(reading, c.end) ? c.end + 1 : c.end
-    const mark = `[REDACTED: ${c.name}]`
-    text += reading.slice(at, start) + mark
-    parts.push(buf.subarray(byteAt, offsets[start]!), Buffer.from(mark, 'utf8'))
-    at = end
-    byteAt = offsets[end]!
+    parts.push(buf.subarray(byteAt, offsets[c.start]!), Buffer.from(redactionMark(c), 'utf8'))
+    byteAt = offsets[c.end]!
   }
-  text += reading.slice(at)
   parts.push(buf.subarray(byteAt))
-  return text === reading ? null : {content: text, bytes: Buffer.concat(parts), names: cutNames(cuts)}
+  return {content: text, bytes: Buffer.concat(parts), names: cutNames(cuts)}
+}
+
+/** What a cut is replaced by. */
+function redactionMark(c: RedactionCut): string {
+  return `[REDACTED: ${c.name}]`
+}
+
+/** `content` with each cut replaced by its mark. */
+function withCuts(content: string, cuts: readonly RedactionCut[]): string {
+  let out = ''
+  let at = 0
+  for (const c of cuts) {
+    out += content.slice(at, c.start) + redactionMark(c)
+    at = c.end
+  }
+  return out + content.slice(at)
 }
 
 function isLowSurrogate(s: string, i: number): boolean {
@@ -957,7 +961,11 @@ function redactionCuts(sc: ResponseScanner, content: string): RedactionCut[] | n
   // accent, ligature and invisible of the page, which the agent must get as the origin wrote them.
   const original = matchingToOriginal(content, p1, (s) => sc.normalizer.forMatching(s))
   if (original === null) return null
-  const spans = ranges.map((r) => ({...original(r.start, r.end), name: r.name}))
+  const spans = ranges.map((r) => {
+    const o = original(r.start, r.end)
+    // A cut never splits a character: a boundary inside a surrogate pair takes the whole pair.
+    return {start: isLowSurrogate(content, o.start) ? o.start - 1 : o.start, end: isLowSurrogate(content, o.end) ? o.end + 1 : o.end, name: r.name}
+  })
   spans.sort((a, b) => a.start - b.start || b.end - a.end)
   const cuts: RedactionCut[] = []
   for (const r of spans) {
@@ -1133,7 +1141,7 @@ function decideBodyBytes(sc: ResponseScanner, body: Uint8Array, opts: ResponseDe
   // The text runs are not the content's offsets: a JSON document is read from their start.
   const d = decideResponse(sc, binaryText(buf), {...opts, textAt: 0})
   if (d.action !== 'strip') return d
-  let red: {content: string; bytes: Buffer; names: string[]} | null = null
+  let red: ReturnType<typeof redactBodyNamed> = null
   try {
     // A hit in the spoilt text (`binaryText`) stands in the UTF-8 reading as U+FFFD-parted pieces,
     // which the normaliser reads as the spoilt text does (U+FFFD removed, or a space): cut from
@@ -1142,7 +1150,7 @@ function decideBodyBytes(sc: ResponseScanner, body: Uint8Array, opts: ResponseDe
   } catch {
     red = null
   }
-  if (red !== null) return {...d, content: red.content, bytes: red.bytes, names: strippedNames(d.matches, red.names)}
+  if (red !== null) return {...d, content: red.content, ...(red.bytes === undefined ? {} : {bytes: red.bytes}), names: strippedNames(d.matches, red.names)}
   const names = [...new Set(d.matches.map((m) => m.pattern))].join(', ')
   return {action: 'block', matches: d.matches, reason: 'prompt_injection', layer: 'response_scan', detail: `response contains injection: ${names}`}
 }

@@ -9,8 +9,7 @@
  * reference blocks those, docs/compatibility.md).
  */
 import type {ServerResponse} from 'node:http'
-import {isUtf8} from 'node:buffer'
-import {redactBodyNamed, redactResponseNamed, strippedNames, type ResponseDecision, type ResponseDecisionOptions} from '../../scanner/index.js'
+import {redactBodyNamed, strippedNames, type ResponseDecision, type ResponseDecisionOptions} from '../../scanner/index.js'
 import type {DecisionBase} from '../core.js'
 import type {ApprovalsPort, AuditTrail, SnapshotSource} from '../ports.js'
 import type {RequestRecord} from '../request-gate.js'
@@ -92,7 +91,7 @@ export type ResolvedResponse =
   | {readonly action: 'block'; readonly detail: string}
 
 export async function holdResponse(
-  ports: HoldPorts, x: Pick<HeldExchange, 'rec' | 'b' | 'shown'>, decision: ResponseDecision & {action: 'ask'}, hold: {readonly content: string; readonly body?: Uint8Array; readonly gone: AbortSignal},
+  ports: HoldPorts, x: Pick<HeldExchange, 'rec' | 'b' | 'shown'>, decision: ResponseDecision & {action: 'ask'}, hold: {readonly content: string; readonly body: Uint8Array; readonly gone: AbortSignal},
 ): Promise<ResolvedResponse> {
   const {rec, b, shown} = x
   const {content, gone} = hold
@@ -109,8 +108,7 @@ export async function holdResponse(
       return {action: 'allow', content}
     case 'strip': {
       // A body that is not UTF-8 is cut in its bytes; its other bytes are relayed as sent.
-      const red: {content: string; names: string[]; bytes?: Uint8Array} | null =
-        hold.body !== undefined && !isUtf8(hold.body) ? redactBodyNamed(scanner.response, hold.body) : redactResponseNamed(scanner.response, content)
+      const red = redactBodyNamed(scanner.response, hold.body)
       // Nothing could be removed: the operator asked for the content without the injection, so block.
       if (red === null) return {action: 'block', detail: `response blocked: strip removed nothing: ${names.join(', ')}`}
       const stripped = strippedNames(decision.matches, red.names)
