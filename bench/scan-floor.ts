@@ -13,11 +13,16 @@
 // - on the response path, the page as served and, for markup, its visible text (pipelock's own
 //   check of text split by tags: docs/scanner.md) — the extraction of that text is not counted.
 //
+// - on the request path of a binary body (one that is not UTF-8), the pass that finds its text
+//   runs and printable runs (pipelock's own finders in WebAssembly, the cheapest pass this tree
+//   has: a JavaScript loop over the bytes costs about as much as 1 GB/s allows), then the DLP
+//   walks of both texts' forms and the injection walks of the text runs.
+//
 // The per-text scans of a JSON body's values, the decodings (§6.1 steps 6–7, §7 pass 6), the
 // seed-phrase and canary checks, and the building of each pass text are left out: a floor, not
 // an estimate. The pass texts are built once, outside the timing.
 import {cpuPerCall} from './cpu-per-call.js'
-import {extractHtmlText, extractJsonTexts, foldVowels, leetspeak, type DlpEngine, type ResponseScanner} from '../src/plugins/scanner/index.js'
+import {extractHtmlText, extractJsonTexts, foldVowels, leetspeak, textAndPrintableRuns, type DlpEngine, type ResponseScanner} from '../src/plugins/scanner/index.js'
 
 export interface Walk {
   readonly set: {match(input: Buffer): number[]}
@@ -103,6 +108,21 @@ export async function requestFloor(scanner: {dlp: DlpEngine; response: ResponseS
   })
   const walked = await timeWalks(walks, seconds)
   return {micros: walked, parts: `${walks[0]!.length} walks ${walked.toFixed(0)} µs`}
+}
+
+/** The printable runs' least length (`decoders.ts` PRINTABLE_RUN_MIN: runtime.md §6.2's binary bodies). */
+const PRINTABLE_RUN_MIN = 6
+
+/**
+ * The request-body floor of binary `bodies` (not UTF-8; per body, in turn): the run finders' pass
+ * with the two texts it yields, then the walks over them.
+ */
+export async function binaryRequestFloor(scanner: {dlp: DlpEngine; response: ResponseScanner}, bodies: readonly Buffer[], seconds: number): Promise<ScanFloor> {
+  const texts = bodies.map((body) => textAndPrintableRuns(body, PRINTABLE_RUN_MIN))
+  const walks = texts.map(({text, printable}) => [...dlpWalks(scanner.dlp, text), ...(printable === null ? [] : dlpWalks(scanner.dlp, printable)), ...injectionWalks(scanner.response, text)])
+  const runs = await cpuPerCall(rotating(bodies, (body) => textAndPrintableRuns(body, PRINTABLE_RUN_MIN)), seconds / 2)
+  const walked = await timeWalks(walks, seconds / 2)
+  return {micros: runs + walked, parts: `runs ${runs.toFixed(0)} µs + ${walks[0]!.length} walks ${walked.toFixed(0)} µs`}
 }
 
 /** The response-check floor (§7) of UTF-8 `bodies` (per body, in turn); markup adds the visible text. */
