@@ -15,10 +15,13 @@ import type {AddressInfo, Socket} from 'node:net'
 import net from 'node:net'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
+import http2 from 'node:http2'
+import tls from 'node:tls'
+import {EnvelopeSigner, serializeEnvelope} from '../../src/plugins/envelope/index.js'
 import {encodePrivateKeyText, generateKeyPair, goPrivateKey, type Ed25519KeyPair} from '../../src/plugins/signing/index.js'
 import WebSocket, {WebSocketServer} from 'ws'
 import {runCli, runCliAsync} from '../helpers/cli.js'
-import {makeSelfSignedCert, rawExchange, rawHttp, reverseListenPort, type RunningProxy, startProxy, tempDir, until, writeReceiptKeys, writeTestCa} from './proxy-harness.js'
+import {makeSelfSignedCert, rawExchange, rawHttp, reverseListenPort, type RunningProxy, startHttpsUpstream, startProxy, tempDir, tlsExchange, tlsThroughProxy, until, writeReceiptKeys, writeTestCa} from './proxy-harness.js'
 
 const hasCurl = spawnSync('curl', ['--version']).status === 0
 
@@ -663,6 +666,104 @@ describe('mediation envelope: replay-cache evictions are counted and logged (spe
       await inner.stop()
       origin.closeAllConnections()
       await new Promise<void>((r) => origin.close(() => r()))
+    }
+  })
+})
+
+describe('mediation envelope: inbound verification inside an intercepted tunnel (transports §2.9 step 2)', {timeout: 90_000}, () => {
+  let proxy: RunningProxy
+  let up: Awaited<ReturnType<typeof startHttpsUpstream>>
+  let ca: string
+  let target: string
+  const kp = generateKeyPair()
+  const signer = new EnvelopeSigner({keyPair: kp, keyId: 'peer', components: ['@method', '@target-uri', 'content-digest', 'pipelock-mediation'], lifetimeSeconds: 60, maxBodyBytes: 1 << 20})
+  let rid = 0
+
+  /** The headers of a request signed by the trusted peer, as `signer` signs it for `targetUri`. */
+  const signed = (method: string, targetUri: string, authority: string, extra: Record<string, string> = {}, body: Buffer | null = null): Record<string, string> => {
+    const envelope = serializeEnvelope({v: 1, act: method === 'POST' ? 'write' : 'read', vd: 'allow', se: 'none', actor: 'spiffe://a.test/agent/peer', aa: 'bound', ph: Buffer.alloc(16), rid: `r${++rid}`, ts: Math.floor(Date.now() / 1000)})
+    const headers: Record<string, string> = {...extra, 'pipelock-mediation': envelope}
+    signer.sign({method, targetUri, authority, headers, body})
+    return headers
+  }
+  const lines = (h: Record<string, string>): string => Object.entries(h).map(([k, v]) => `${k}: ${v}\r\n`).join('')
+  const metric = async (series: string): Promise<number> => {
+    const m = await rawHttp(proxy.port, {path: '/metrics'})
+    return Number(new RegExp(`^${series.replace(/[{}"]/g, '\\$&')} (\\d+)$`, 'm').exec(m.body)?.[1] ?? 0)
+  }
+
+  before(async () => {
+    const dir = tempDir('pl-envelope-intercept-')
+    const upTls = makeSelfSignedCert(dir)
+    up = await startHttpsUpstream(upTls)
+    const paths = writeTestCa(dir)
+    ca = readFileSync(paths.cert, 'utf8')
+    target = `localhost:${up.port}`
+    proxy = await startProxy([
+      'forward_proxy:', '  enabled: true', 'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]',
+      'tls_interception:', '  enabled: true', `  ca_cert: ${paths.cert}`, `  ca_key: ${paths.key}`,
+      'mediation_envelope:', '  verify_inbound:', '    enabled: true', '    trust_list:',
+      `      - {key_id: peer, public_key: "${kp.publicKey.toString('hex')}", trust_domains: [a.test]}`,
+    ].join('\n') + '\n', {env: {SSL_CERT_FILE: upTls.certPath}, dir})
+  })
+
+  after(async () => {
+    await proxy?.stop()
+    await up?.close()
+  })
+
+  it('start-up names the requests inside intercepted tunnels among those it verifies', () => {
+    assert.ok(proxy.stderr().split('\n').includes('pipelock: envelope: verify_inbound on: a request to /fetch, the forward proxy, CONNECT and each request inside an intercepted tunnel, the reverse proxy or /ws without a valid Pipelock-Mediation signature from one of 1 trusted key is refused (403 envelope_verify_failed)'), proxy.stderr())
+  })
+
+  it('HTTP/1.1: a signed request passes; an unsigned one, one signed for another path and one whose body changed are refused', async () => {
+    const s = await tlsThroughProxy(proxy.port, target, ca, 'localhost', signed('CONNECT', `http://${target}/`, target, {host: target}))
+    try {
+      const ok = await tlsExchange(s, `GET /hello HTTP/1.1\r\n${lines(signed('GET', `https://${target}/hello`, target, {host: target}))}\r\n`)
+      assert.match(ok, /^HTTP\/1\.1 200 /, ok)
+      const unsigned = await tlsExchange(s, `GET /hello HTTP/1.1\r\nhost: ${target}\r\n\r\n`)
+      assert.match(unsigned, /^HTTP\/1\.1 403 /, unsigned)
+      assert.match(unsigned, /\r\nX-Pipelock-Block-Reason: envelope_verify_failed\r\n/i)
+      assert.match(unsigned, /inbound_verify_missing/)
+      const moved = await tlsExchange(s, `GET /other HTTP/1.1\r\n${lines(signed('GET', `https://${target}/hello`, target, {host: target}))}\r\n`)
+      assert.match(moved, /^HTTP\/1\.1 403 [^]*inbound_verify_signature/, moved)
+      const body = Buffer.from('{"a":1}')
+      const post = signed('POST', `https://${target}/hello`, target, {host: target, 'content-type': 'application/json', 'content-length': String(body.length)}, body)
+      const altered = await tlsExchange(s, `POST /hello HTTP/1.1\r\n${lines(post)}\r\n{"a":2}`)
+      assert.match(altered, /^HTTP\/1\.1 403 [^]*inbound_verify_digest/, altered)
+    } finally {
+      s.destroy()
+    }
+    assert.equal(await metric('pipelock_envelope_verify_total{result="verified"}'), 2, 'the CONNECT and one inner request')
+    assert.equal(await metric('pipelock_envelope_verify_total{result="missing"}'), 1)
+    assert.equal(await metric('pipelock_envelope_verify_total{result="failed"}'), 2)
+    assert.equal(await metric('pipelock_tls_request_blocked_total{reason="mediation_envelope"}'), 3)
+  })
+
+  it('HTTP/2: the signature covers https://<:authority><:path>', async () => {
+    const raw = await new Promise<net.Socket>((resolve, reject) => {
+      const req = http.request({host: '127.0.0.1', port: proxy.port, method: 'CONNECT', path: target, agent: false, headers: signed('CONNECT', `http://${target}/`, target, {host: target})})
+      req.once('connect', (res, socket) => (res.statusCode === 200 ? resolve(socket) : reject(new Error(`CONNECT ${res.statusCode}`))))
+      req.once('error', reject)
+      req.end()
+    })
+    const session = http2.connect(`https://${target}`, {createConnection: () => tls.connect({socket: raw, ca, servername: 'localhost', ALPNProtocols: ['h2']})})
+    session.on('error', () => undefined)
+    const get = (headers: Record<string, string>): Promise<{status: number; reason: unknown}> => new Promise((resolve, reject) => {
+      const r = session.request({':method': 'GET', ':path': '/h2', ...headers})
+      r.on('response', (h) => {
+        r.resume()
+        r.on('end', () => resolve({status: Number(h[':status']), reason: h['x-pipelock-block-reason']}))
+      })
+      r.on('error', reject)
+      r.end()
+    })
+    try {
+      assert.deepEqual(await get(signed('GET', `https://${target}/h2`, target)), {status: 200, reason: undefined})
+      assert.deepEqual(await get({}), {status: 403, reason: 'envelope_verify_failed'})
+    } finally {
+      session.close()
+      raw.destroy()
     }
   })
 })

@@ -91,7 +91,9 @@ export function envelopeLines(config: PipelockConfig, listen: string): string[] 
   }
   if (e.verify_inbound.enabled) {
     const n = e.verify_inbound.trust_list.length
-    out.push(`pipelock: envelope: verify_inbound on: a request to /fetch, the forward proxy, CONNECT, the reverse proxy or /ws without a valid Pipelock-Mediation signature from one of ${n} trusted key${n === 1 ? '' : 's'} is refused (403 envelope_verify_failed)`)
+    // With interception, each request inside a tunnel carries its own signature, as the CONNECT does.
+    const connect = config.tls_interception.enabled ? 'CONNECT and each request inside an intercepted tunnel' : 'CONNECT'
+    out.push(`pipelock: envelope: verify_inbound on: a request to /fetch, the forward proxy, ${connect}, the reverse proxy or /ws without a valid Pipelock-Mediation signature from one of ${n} trusted key${n === 1 ? '' : 's'} is refused (403 envelope_verify_failed)`)
   }
   return out
 }

@@ -58,9 +58,9 @@ export const TRANSPORT_STAGES: Readonly<Record<Exclude<Transport, 'intercept'> |
     a2a: {skip: '/fetch relays a page for the agent to read, not an agent-to-agent exchange'}, cross_request: crossRequestStage, contract: contractStage, budget: budgetStage, envelope: envelopeStage,
   },
   forward: FORWARD_ROW,
-  // Each request inside an intercepted tunnel runs the forward exchange, and so its row (but the
-  // inbound envelope was verified on the CONNECT that opened the tunnel).
-  intercept: {...FORWARD_ROW, envelope_verify: {skip: 'verified once on the CONNECT that opened the tunnel: a peer cannot sign requests inside TLS it does not terminate'}},
+  // Each request inside an intercepted tunnel runs the forward exchange, and so its row: its own
+  // inbound envelope is verified too (transports.md §2.9 step 2), beside the CONNECT's.
+  intercept: FORWARD_ROW,
   connect: {
     kill_switch: killSwitchStage, identity: identityStage, envelope_verify: envelopeVerifyStage, url_scan: urlScanStage, url_dlp: {skip: FULL_URL_SCAN}, session: sessionStage,
     taint: {skip: 'CONNECT is not a mutating method; an intercepted tunnel\'s inner requests run taint themselves'},

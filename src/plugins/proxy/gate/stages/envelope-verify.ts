@@ -12,17 +12,26 @@ import {requestHasBody} from '../../request-body.js'
 import {endClientClosed} from '../client-closed.js'
 import type {RequestGateContext, Stage} from '../context.js'
 
+/**
+ * The authority the client named: `Host`, or on HTTP/2 (a request inside an intercepted tunnel)
+ * `:authority`, which stands in for it.
+ */
+function authorityOf(ctx: RequestGateContext): string {
+  const h = ctx.req.headers
+  return headerLines(h, 'host')[0] ?? headerLines(h, ':authority')[0] ?? ''
+}
+
 /** The request target as the signer saw it (spec §6.2). */
 function targetUri(ctx: RequestGateContext): string {
   const raw = ctx.req.url ?? ''
-  const host = headerLines(ctx.req.headers, 'host')[0] ?? ''
   if (ctx.b.transport === 'connect') return `http://${raw}/`
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) {
     const i = raw.indexOf('://')
     return raw.slice(0, i).toLowerCase() + raw.slice(i).replace(/#.*$/s, '')
   }
-  const tls = (ctx.req.socket as {encrypted?: boolean}).encrypted === true
-  return `${tls ? 'https' : 'http'}://${host}${raw === '' ? '/' : raw}`
+  // Pipelock terminated TLS for a request inside an intercepted tunnel (or on a TLS listener).
+  const tls = ctx.b.transport === 'intercept' || (ctx.req.socket as {encrypted?: boolean} | undefined)?.encrypted === true
+  return `${tls ? 'https' : 'http'}://${authorityOf(ctx)}${raw === '' ? '/' : raw}`
 }
 
 /** The series keys, rendered once: `disabled` is counted on every request while verification is off. */
@@ -67,7 +76,7 @@ async function verifyInbound(ctx: RequestGateContext, verifier: EnvelopeVerifier
     if (body === null) return fail('digest', 'inbound envelope body exceeds mediation_envelope.max_body_bytes')
     ctx.verifiedBody = body
   }
-  const r = verifier.verify({method: ctx.req.method ?? 'GET', targetUri: targetUri(ctx), authority: headerLines(h, 'host')[0] ?? '', headers: h, body})
+  const r = verifier.verify({method: ctx.req.method ?? 'GET', targetUri: targetUri(ctx), authority: authorityOf(ctx), headers: h, body})
   if (!r.ok) return fail(r.code, r.message)
   if (r.evicted > 0) ctx.ports.audit.event('warn', 'mediation_envelope_replay_eviction', `replay cache full: ${r.evicted} live nonce(s) evicted`, {evicted: r.evicted, max_entries: verifier.o.replay.maxEntries})
   metric.incKey(SERIES.verified)
