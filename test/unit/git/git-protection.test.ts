@@ -11,6 +11,8 @@ import {PipelockError} from '../../../src/plugins/errors/index.js'
 import {ignoreMatcher} from '../../../src/plugins/filesentry/index.js'
 import {assertRefused, load} from '../config/helpers.js'
 import {gitIn} from '../../helpers/git-repo.js'
+import {scannerSettingsFromConfig} from '../../../src/plugins/proxy/index.js'
+import {createScanner} from '../../../src/plugins/scanner/index.js'
 
 const AWS_KEY = ['AKIA', 'QYLPMN5HHHFPZAM2'].join('')
 const ZERO = '0'.repeat(40)
@@ -141,6 +143,31 @@ test('receive-pack: ref updates, whole blobs, deltas rebuilt from the same pack,
     assert.ok(thin.blobs.some((b) => b.toString().includes(AWS_KEY)), 'a thin delta\'s inserted bytes are scanned')
     const cut = parseReceivePack(request(git(['pack-objects', '--stdout', '--revs'], `${second}\n`)).subarray(0, 200))
     assert.notEqual(cut.error, '')
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+})
+
+test('a key split by NUL bytes inside a binary file is found by the hook\'s diff scan and by the proxy\'s pack check (the real scanner)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pl-git-unit-'))
+  const git = gitIn(dir)
+  try {
+    git(['init', '-q', '-b', 'main'])
+    // PNG-like bytes, then the key cut by NUL twice, with bytes that are not UTF-8 on both sides.
+    const blob = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0xff]), Buffer.from(AWS_KEY.slice(0, 6)), Buffer.from([0]), Buffer.from(AWS_KEY.slice(6, 12)), Buffer.from([0]), Buffer.from(AWS_KEY.slice(12)), Buffer.from([0xfe, 0x00, 0x0a])])
+    writeFileSync(path.join(dir, 'logo.bin'), blob)
+    git(['add', '.'])
+    git(['commit', '-q', '-m', 'logo'])
+    const head = git(['rev-parse', 'HEAD']).toString().trim()
+    const config = load('').config
+    const scanner = createScanner(scannerSettingsFromConfig(config, {env: {}}))
+    const s = scanPush(config, scanner, [{localRef: 'refs/heads/main', localId: head, remoteRef: 'refs/heads/main', remoteId: ZERO}], {cwd: dir})
+    assert.deepEqual(s.refs[0]!.findings.map((f) => `${f.file}:${f.line} ${f.pattern}`), ['logo.bin:1 AWS Access ID'])
+    const cmd = `${ZERO} ${head} refs/heads/main\0 report-status\n`
+    const body = Buffer.concat([Buffer.from((cmd.length + 4).toString(16).padStart(4, '0') + cmd), Buffer.from('0000'), git(['pack-objects', '--stdout', '--revs'], `${head}\n`)])
+    const pack = checkReceivePack(scanner, body)
+    assert.equal(pack.error, '')
+    assert.deepEqual(pack.found, ['AWS Access ID'])
   } finally {
     rmSync(dir, {recursive: true, force: true})
   }
