@@ -21,7 +21,7 @@ import {EnvelopeSigner, serializeEnvelope} from '../../src/plugins/envelope/inde
 import {encodePrivateKeyText, generateKeyPair, goPrivateKey, type Ed25519KeyPair} from '../../src/plugins/signing/index.js'
 import WebSocket, {WebSocketServer} from 'ws'
 import {runCli, runCliAsync} from '../helpers/cli.js'
-import {makeSelfSignedCert, rawExchange, rawHttp, reverseListenPort, type RunningProxy, startHttpsUpstream, startProxy, tempDir, tlsExchange, tlsThroughProxy, until, writeReceiptKeys, writeTestCa} from './proxy-harness.js'
+import {interceptedUpstream, makeSelfSignedCert, rawExchange, rawHttp, reverseListenPort, type RunningProxy, startProxy, tempDir, tlsExchange, tlsThroughProxy, until, writeReceiptKeys, writeTestCa} from './proxy-harness.js'
 
 const hasCurl = spawnSync('curl', ['--version']).status === 0
 
@@ -672,7 +672,7 @@ describe('mediation envelope: replay-cache evictions are counted and logged (spe
 
 describe('mediation envelope: inbound verification inside an intercepted tunnel (transports §2.9 step 2)', {timeout: 90_000}, () => {
   let proxy: RunningProxy
-  let up: Awaited<ReturnType<typeof startHttpsUpstream>>
+  let up: Awaited<ReturnType<typeof interceptedUpstream>>['up']
   let ca: string
   let target: string
   const kp = generateKeyPair()
@@ -694,10 +694,9 @@ describe('mediation envelope: inbound verification inside an intercepted tunnel 
 
   before(async () => {
     const dir = tempDir('pl-envelope-intercept-')
-    const upTls = makeSelfSignedCert(dir)
-    up = await startHttpsUpstream(upTls)
-    const paths = writeTestCa(dir)
-    ca = readFileSync(paths.cert, 'utf8')
+    const u = await interceptedUpstream(dir)
+    ;({up, ca} = u)
+    const {upTls, paths} = u
     target = `localhost:${up.port}`
     proxy = await startProxy([
       'forward_proxy:', '  enabled: true', 'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]',

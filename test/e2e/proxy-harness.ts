@@ -176,6 +176,18 @@ export async function startHttpsUpstream(tls: TlsMaterial): Promise<Upstream> {
   return await listen(https.createServer({key: tls.key, cert: tls.cert}, route))
 }
 
+/**
+ * An HTTPS upstream with a self-signed certificate for localhost and 127.0.0.1, and an
+ * interception CA written to `dir` (its PEM in `ca`, for clients to trust): what a test of
+ * intercepted tunnels starts with. The proxy trusts the upstream with `SSL_CERT_FILE: upTls.certPath`.
+ */
+export async function interceptedUpstream(dir: string): Promise<{upTls: TlsMaterial; up: Upstream; paths: ReturnType<typeof caPaths>; ca: string}> {
+  const upTls = makeSelfSignedCert(dir)
+  const up = await startHttpsUpstream(upTls)
+  const paths = writeTestCa(dir)
+  return {upTls, up, paths, ca: readFileSync(paths.cert, 'utf8')}
+}
+
 export interface RunningProxy {
   readonly port: number
   readonly addr: string

@@ -8,10 +8,9 @@ import {after, before, describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import http from 'node:http'
 import type {AddressInfo} from 'node:net'
-import {readFileSync} from 'node:fs'
 import tls from 'node:tls'
 import WebSocket, {WebSocketServer} from 'ws'
-import {makeSelfSignedCert, rawHttp, type RunningProxy, startHttpsUpstream, startProxy, tempDir, tlsExchange, tlsThroughProxy, until, type Upstream, writeTestCa} from './proxy-harness.js'
+import {interceptedUpstream, rawHttp, type RunningProxy, startProxy, tempDir, tlsExchange, tlsThroughProxy, until, type Upstream} from './proxy-harness.js'
 
 const AWS_KEY = 'AKIA' + 'Z7Q2W9E4R1T6Y3U8'
 
@@ -41,10 +40,9 @@ describe('transport metrics after real traffic', {timeout: 60_000}, () => {
 
   before(async () => {
     const dir = tempDir('pl-tmetrics-')
-    const upTls = makeSelfSignedCert(dir)
-    up = await startHttpsUpstream(upTls)
-    const paths = writeTestCa(dir)
-    ca = readFileSync(paths.cert, 'utf8')
+    const u = await interceptedUpstream(dir)
+    ;({up, ca} = u)
+    const {upTls, paths} = u
     wsServer = http.createServer()
     wss = new WebSocketServer({server: wsServer, perMessageDeflate: false})
     wss.on('connection', (ws) => ws.on('message', (d, binary) => ws.send(d, {binary})))
