@@ -3,9 +3,9 @@ import {existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {generateBenchCorpus} from './compile.js'
+import {generateBenchCorpus, type BenchCorpus} from './compile.js'
 
-// `npm run bench -- shadow [--events N] [--sessions N] [--corpus realistic|simple] [--keep DIR] [--arms] [--baseline DIR]`:
+// `npm run bench -- shadow [--events N] [--sessions N] [--corpus realistic|api|simple] [--keep DIR] [--arms] [--baseline DIR]`:
 // generates the compile benchmark's corpus, compiles a contract from it (child process), then
 // replays the same corpus against that contract in another child (as `learn shadow` does) and
 // reports records/s and the replaying child's peak RSS. `--arms` also replays with the contract
@@ -25,7 +25,9 @@ export async function runShadowBench(args: readonly string[] = []): Promise<Reco
   }
   const events = Number(arg('--events') ?? 1_000_000)
   const sessions = Number(arg('--sessions') ?? 64)
-  const corpus = arg('--corpus') === 'simple' ? 'simple' : 'realistic'
+  const named = arg('--corpus')
+  if (named !== undefined && named !== 'realistic' && named !== 'api' && named !== 'simple') throw new Error(`--corpus takes realistic, api or simple, not ${JSON.stringify(named)}`)
+  const corpus: BenchCorpus = named ?? 'realistic'
   const keep = arg('--keep')
   const dir = keep ?? mkdtempSync(path.join(tmpdir(), 'pipelock-bench-shadow-'))
   const work = mkdtempSync(path.join(tmpdir(), 'pipelock-bench-shadow-work-'))
