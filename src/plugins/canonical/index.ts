@@ -30,7 +30,7 @@ export {
 export type {GoTime, Clock} from './go-time.js'
 export {UtcNanoFormatter} from './utc-nano-formatter.js'
 export {decodeGoHex, HexError, LOWER_HEX_64} from './go-hex.js'
-export {parseStrictYaml, parseStrictYamlStreamed, StrictYamlError} from './strict-yaml.js'
+export {parseStrictYaml, parseStrictYamlStreamed, parseStrictYamlStreamedFd, StrictYamlError} from './strict-yaml.js'
 export type {StreamedSequence} from './strict-yaml-fast.js'
 export {assertYamlEmittable, emitSignedYaml, emitSignedYamlTo, yamlString, YamlEmitError, type YamlArrayExpander} from './yaml-emit.js'
 export {strconvQuote} from './go-strconv.js'

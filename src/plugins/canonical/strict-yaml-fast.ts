@@ -34,14 +34,40 @@ export function parseCanonicalYaml(text: string, stream?: StreamedSequence): Jso
   if (!text.endsWith('\n') || UNSUPPORTED_CHAR.test(text) || text.includes('<<')) return undefined
   if (text === '{}\n') return new Map()
   if (text === '[]\n') return []
-  const lines = new Lines(text)
-  if (lines.length === 0) return undefined
+  return parseLines(new Lines(text), stream)
+}
+
+/**
+ * The lines of a document read forward only, for `parseCanonicalYamlLines`: `at(i)` is asked for
+ * the line it last gave or the one after (`Reader` never reads back), and undefined at the end.
+ */
+export interface ForwardLines {
+  at(i: number): string | undefined
+}
+
+/**
+ * `parseCanonicalYaml` over lines a caller reads as the parse asks for them (a file read in
+ * chunks, never held whole). The caller's lines must have passed the checks `parseCanonicalYaml`
+ * makes of the whole text (each line free of `UNSUPPORTED_CHAR` and `<<`, the text ending with a
+ * newline: `canonicalLineProblem`); a document of one line `{}` or `[]` is not read here.
+ */
+export function parseCanonicalYamlLines(lines: ForwardLines, stream?: StreamedSequence): JsonValue | undefined {
+  return parseLines(lines, stream)
+}
+
+/** Whether one line (without its newline) holds what `parseCanonicalYaml` refuses in a text. */
+export function canonicalLineProblem(line: string): boolean {
+  return UNSUPPORTED_CHAR.test(line) || line.includes('<<')
+}
+
+function parseLines(lines: ForwardLines, stream?: StreamedSequence): JsonValue | undefined {
   try {
+    const first = lines.at(0)
+    if (first === undefined) return undefined
     const r = new Reader(lines, stream)
-    const first = lines.at(0) as string
     if (first.startsWith(' ')) return undefined
     const value = first.startsWith('- ') ? r.sequence(0) : r.mapping(0, undefined)
-    return r.i === lines.length ? value : undefined
+    return lines.at(r.i) === undefined ? value : undefined
   } catch (e) {
     if (e === BAIL) return undefined
     // resolvePlain refuses NaN/Inf: let the full parser produce its error in its own words.
@@ -69,6 +95,9 @@ function indentOf(line: string): number {
   return n
 }
 
+/** The most distinct short strings a parse shares (`Reader.intern`). */
+const MAX_INTERNED = 1 << 14
+
 /** Nesting this deep goes to the full parser, which refuses beyond 512 levels. */
 const MAX_DEPTH = 256
 
@@ -76,7 +105,7 @@ const MAX_DEPTH = 256
  * The text's lines (without their `\n`), cut on demand: an array of every line of a 24 MB
  * contract is ≈ 26 MB that lives as long as the parse; line offsets are 4 bytes a line.
  */
-class Lines {
+class Lines implements ForwardLines {
   readonly length: number
   private readonly starts: Int32Array
   private last = -1
@@ -114,7 +143,7 @@ class Reader {
   /** Sequences open around the value being read: a path of keys never leads through one. */
   private inSequence = 0
   constructor(
-    readonly lines: Lines,
+    readonly lines: ForwardLines,
     private readonly stream?: StreamedSequence,
   ) {}
 
@@ -129,7 +158,10 @@ class Reader {
     if (s.length > 32) return s
     const seen = this.strings.get(s)
     if (seen !== undefined) return seen
-    this.strings.set(s, s)
+    // Bounded: the keys and enum-like values recur from the first rules on, and a large
+    // contract's path segments and ids, each seen once or twice, would fill the map for nothing
+    // (it lives as long as the parse: a streamed 200,000-rule contract's whole read).
+    if (this.strings.size < MAX_INTERNED) this.strings.set(s, s)
     return s
   }
 

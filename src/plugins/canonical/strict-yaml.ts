@@ -1,6 +1,7 @@
 import {isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, Scalar, type Node} from 'yaml'
 import type {JsonObject, JsonValue} from './json-value.js'
-import {parseCanonicalYaml, type StreamedSequence} from './strict-yaml-fast.js'
+import {parseCanonicalYaml, parseCanonicalYamlLines, type StreamedSequence} from './strict-yaml-fast.js'
+import {FileLines} from './yaml-file-lines.js'
 import {resolvePlain, StrictYamlError} from './yaml-resolve.js'
 
 export {StrictYamlError} from './yaml-resolve.js'
@@ -38,6 +39,17 @@ export const EMPTY_OR_NULL_PAYLOAD = 'empty or null payload'
 export function parseStrictYamlStreamed(text: string, stream: StreamedSequence): JsonValue | undefined {
   if (text.includes('<<:') || /^[ \t\r\n]*$/.test(text) || flowDepthExceeded(text) >= 0) return undefined
   return parseCanonicalYaml(text, stream)
+}
+
+/**
+ * `parseStrictYamlStreamed` over the document in the file open at `fd`, read a chunk at a time
+ * from its current position (yaml-file-lines.ts): the same tree where that gives one for the
+ * file's text, undefined otherwise (the caller then reads the text and loads it the ordinary way).
+ */
+export function parseStrictYamlStreamedFd(fd: number, stream: StreamedSequence, chunkBytes?: number): JsonValue | undefined {
+  const lines = new FileLines(fd, chunkBytes)
+  const value = parseCanonicalYamlLines(lines, stream)
+  return value !== undefined && lines.whole() ? value : undefined
 }
 
 const ALLOWED_TAGS = new Set(['tag:yaml.org,2002:str', 'tag:yaml.org,2002:seq', 'tag:yaml.org,2002:map'])

@@ -1,5 +1,6 @@
+import {fstatSync} from 'node:fs'
 import path from 'node:path'
-import {canonicalize, goQuote, parseStrictYamlStreamed, projectStruct, type JsonObject} from '../canonical/index.js'
+import {canonicalize, goQuote, parseStrictYamlStreamed, parseStrictYamlStreamedFd, projectStruct, type JsonObject, type JsonValue, type StreamedSequence} from '../canonical/index.js'
 import {contractProblem, contractRuleProblem, leafPaths, unknownFields} from './contract.js'
 import {CONTRACT_ENVELOPE, CONTRACT_RULE} from './schema.js'
 
@@ -37,11 +38,28 @@ const RULES_PLACEHOLDER = 'pipelock-streamed-rules-placeholder'
  */
 export function streamContractEnvelope(text: string, file: string, onRule: (rule: JsonObject, index: number) => void): StreamedEnvelope | undefined {
   if (path.extname(file) === '.json') return undefined
-  // Strings, not Buffers: thousands of small Buffers come from malloc'd pools that the C
-  // allocator keeps (RSS) after they are freed; the bytes are written once, into one buffer.
-  const pieces: string[] = []
+  return streamedEnvelope((stream) => parseStrictYamlStreamed(text, stream), onRule, text.length)
+}
+
+/**
+ * `streamContractEnvelope` over the file open at `fd` (`file` its name), read a chunk at a time
+ * (canonical `parseStrictYamlStreamedFd`): its text is never held whole. The same result as
+ * `streamContractEnvelope` of the file's text, or undefined where the caller must read the text
+ * and load it the ordinary way. `chunkBytes`: the read size (tests).
+ */
+export function streamContractEnvelopeFd(fd: number, file: string, onRule: (rule: JsonObject, index: number) => void, opts: {readonly chunkBytes?: number} = {}): StreamedEnvelope | undefined {
+  if (path.extname(file) === '.json') return undefined
+  return streamedEnvelope((stream) => parseStrictYamlStreamedFd(fd, stream, opts.chunkBytes), onRule, fstatSync(fd).size)
+}
+
+/**
+ * `sourceSize`: the document's size in bytes or characters, the room first made for the rules'
+ * canonical bytes (canonical JSON is shorter than our emitter's YAML of the same rules).
+ */
+function streamedEnvelope(parse: (stream: StreamedSequence) => JsonValue | undefined, onRule: (rule: JsonObject, index: number) => void, sourceSize: number): StreamedEnvelope | undefined {
+  const rules = new CanonicalRules(sourceSize)
   const leaves = new Set<string>()
-  const tree = parseStrictYamlStreamed(text, {
+  const tree = parse({
     path: ['body', 'rules'],
     onItem: (item, i, body) => {
       // A throw ends the parse with undefined: a shape error, an invalid rule, a non-canonical value.
@@ -52,7 +70,7 @@ export function streamContractEnvelope(text: string, file: string, onRule: (rule
       // fails the parse, and projection keeps a string as it is), so they are not needed.
       const root = body.get('data_class_root')
       if (typeof root !== 'string' || root === '') leafPaths(rule, 'rules[]', leaves)
-      pieces.push(canonicalize(rule))
+      rules.add(canonicalize(rule))
       onRule(rule, i)
     },
   })
@@ -73,26 +91,73 @@ export function streamContractEnvelope(text: string, file: string, onRule: (rule
   if (body.get('data_class_root') === '' && [...leaves].some((p) => !(fdc instanceof Map && fdc.has(p)))) return undefined
   let canonical: Buffer
   try {
-    canonical = pieces.length === 0 ? Buffer.from(canonicalize(body), 'utf8') : withRules(body, pieces)
+    canonical = rules.count === 0 ? Buffer.from(canonicalize(body), 'utf8') : withRules(body, rules)
   } catch {
     return undefined
   }
-  return {body, signature, canonical, ruleCount: pieces.length}
+  return {body, signature, canonical, ruleCount: rules.count}
 }
 
-/** canonical(body) with `pieces` (each rule's canonical text) as its rules, as UTF-8 bytes. */
-function withRules(body: JsonObject, pieces: readonly string[]): Buffer {
-  const rules = body.get('rules')
-  if (!Array.isArray(rules) || rules.length !== 0) throw new Error('streamed rules missing')
+/** canonical(body) with the rules' canonical bytes as its rules. */
+function withRules(body: JsonObject, rules: CanonicalRules): Buffer {
+  const list = body.get('rules')
+  if (!Array.isArray(list) || list.length !== 0) throw new Error('streamed rules missing')
   const text = canonicalize(new Map(body).set('rules', RULES_PLACEHOLDER))
   const mark = goQuote(RULES_PLACEHOLDER)
   const at = text.indexOf(mark)
   if (at < 0 || text.indexOf(mark, at + 1) >= 0) throw new Error('placeholder not unique')
-  const parts = [text.slice(0, at) + '[', ...pieces.flatMap((p, i) => (i === 0 ? [p] : [',', p])), ']' + text.slice(at + mark.length)]
-  let size = 0
-  for (const p of parts) size += Buffer.byteLength(p, 'utf8')
-  const out = Buffer.allocUnsafeSlow(size)
-  let off = 0
-  for (const p of parts) off += out.write(p, off, 'utf8')
-  return out
+  return rules.finish(text.slice(0, at) + '[', ']' + text.slice(at + mark.length))
+}
+
+/** Room kept before the rules for the body's members that sort before them (written last). */
+const HEAD_ROOM = 64 * 1024
+
+/**
+ * The rules' canonical texts, comma-separated, written as UTF-8 into one buffer as they are read,
+ * with room before them for the body's opening: the signed bytes are then that buffer, not a
+ * second copy of it (a 200,000-rule contract's are 197 MB; its rules as strings were as much
+ * again). Strings, not a Buffer per rule: thousands of small Buffers come from malloc'd pools
+ * that the C allocator keeps (RSS) after they are freed. The buffer is made at the source's size
+ * (its pages are only backed once written) and grows if the rules outgrow it.
+ */
+class CanonicalRules {
+  count = 0
+  private buf: Buffer
+  private end = HEAD_ROOM
+
+  constructor(sourceSize: number) {
+    this.buf = Buffer.allocUnsafeSlow(HEAD_ROOM + sourceSize + 1024)
+  }
+
+  add(text: string): void {
+    // A code unit is at most three bytes of UTF-8 (a surrogate pair, two units, four).
+    this.room(this.end + 1 + 3 * text.length)
+    if (this.count++ > 0) this.buf[this.end++] = 0x2c
+    this.end += this.buf.write(text, this.end, 'utf8')
+  }
+
+  /** `head` + the rules + `tail` as one buffer (a view of this one when they fit around the rules). */
+  finish(head: string, tail: string): Buffer {
+    const h = Buffer.byteLength(head, 'utf8')
+    const t = Buffer.byteLength(tail, 'utf8')
+    if (h > HEAD_ROOM) {
+      const out = Buffer.allocUnsafeSlow(h + (this.end - HEAD_ROOM) + t)
+      out.write(head, 0, 'utf8')
+      this.buf.copy(out, h, HEAD_ROOM, this.end)
+      out.write(tail, out.length - t, 'utf8')
+      return out
+    }
+    this.room(this.end + t)
+    const from = HEAD_ROOM - h
+    this.buf.write(head, from, 'utf8')
+    this.buf.write(tail, this.end, 'utf8')
+    return this.buf.subarray(from, this.end + t)
+  }
+
+  private room(need: number): void {
+    if (need <= this.buf.length) return
+    const grown = Buffer.allocUnsafeSlow(Math.max(need, Math.floor(this.buf.length * 1.5)))
+    this.buf.copy(grown, 0, 0, this.end)
+    this.buf = grown
+  }
 }

@@ -30,7 +30,7 @@ export {
   verifyCanonicalSignature,
   verifySignatureOver,
 } from './contract.js'
-export {streamContractEnvelope} from './contract-stream.js'
+export {streamContractEnvelope, streamContractEnvelopeFd} from './contract-stream.js'
 export {RESERVED_SEGMENTS} from './reserved-segments.js'
 export type {StreamedEnvelope} from './contract-stream.js'
 export type {SignedEnvelope} from './contract.js'

@@ -14,10 +14,11 @@ function invalid(detail: string): PipelockError {
 }
 
 /**
- * Reads a candidate: non-empty, absolute, a regular file and not a symlink (checked with lstat,
- * then opened with O_NOFOLLOW so a symlink raced into place is refused too).
+ * Opens a candidate for reading: non-empty, absolute, a regular file and not a symlink (checked
+ * with lstat, then opened with O_NOFOLLOW so a symlink raced into place is refused too). The
+ * caller closes the descriptor.
  */
-export function readCandidateText(p: string): string {
+export function openCandidate(p: string): number {
   if (p === '') throw invalid('empty candidate path')
   if (!path.isAbsolute(p)) throw invalid(`candidate path must be absolute, got ${JSON.stringify(p)}`)
   const clean = path.normalize(p)
@@ -38,6 +39,17 @@ export function readCandidateText(p: string): string {
   }
   try {
     if (!fstatSync(fd).isFile()) throw invalid(`candidate must be a regular file: ${clean}`)
+  } catch (e) {
+    closeSync(fd)
+    throw e
+  }
+  return fd
+}
+
+/** Reads a candidate (`openCandidate`'s checks); an empty or all-white-space one is refused. */
+export function readCandidateText(p: string): string {
+  const fd = openCandidate(p)
+  try {
     const text = readFileSync(fd, 'utf8')
     if (text.trim() === '') throw invalid('candidate is empty')
     return text

@@ -1,14 +1,14 @@
-import {lstatSync, readdirSync, readFileSync} from 'node:fs'
+import {closeSync, lstatSync, readdirSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {compareUtf8, copyString, JsonNumber, type JsonObject} from '../canonical/index.js'
 import {compareCaptureFiles, decodeEntry, decodeSummary, progressOverFiles, readCaptureInputs, SummaryDecodeError, validateCaptureSessionDir, type EntrySource, type RecorderEntry, type WriterCapture} from '../capture/index.js'
-import {CONTRACT_KEY_PURPOSE, contractHash, contractProblem, streamContractEnvelope, verifyCanonicalSignature, verifySignatureOver, type SignedEnvelope} from '../contracts/index.js'
+import {CONTRACT_KEY_PURPOSE, contractHash, contractProblem, streamContractEnvelopeFd, verifyCanonicalSignature, verifySignatureOver, type SignedEnvelope} from '../contracts/index.js'
 import {compactContract, contractIndexBuilder, methodOverrides, type IndexedContract} from '../enforcement/index.js'
 import {osErrorReason, PipelockError} from '../errors/index.js'
 import {encodeEvidenceReceipt, evidenceReceiptHash, RecorderEntryChain, signEvidence} from '../receipts/index.js'
 import {agentPublicKeyPath, EscrowError, loadPublicKey, makeDirs, openSealedBox, readEscrowPrivateKey, sha256Hex, writeFileAtomic} from '../signing/index.js'
 import {appendReceiptLines} from './candidate-commit.js'
-import {checkOutputPath, decodeCandidate, readCandidateText} from './candidate-file.js'
+import {checkOutputPath, decodeCandidate, openCandidate, readCandidateText} from './candidate-file.js'
 import {deterministicKey, type LifecycleEnv} from './candidate-env.js'
 import {signerPublicKey} from './candidate-verify.js'
 import {keystoreSigner, nowRfc3339} from './ratify-service.js'
@@ -142,15 +142,22 @@ function keystoreContractKey(keystore: string, body: JsonObject): {key: Uint8Arr
  * read from its tree. Both give the same contract, checks and messages.
  */
 export function loadShadowCandidate(req: ShadowContractLoad): ShadowContract {
-  const text = readCandidateText(req.contract)
   const index = contractIndexBuilder()
   const opportunity: OpportunityRule[] = []
-  const streamed = streamContractEnvelope(text, req.contract, (rule, position) => {
-    index.add(rule, position)
-    const o = opportunityRule(rule)
-    if (o !== undefined) opportunity.push(o)
-  })
-  if (streamed === undefined) return prepareShadowContract(decodeShadowContract(req, text).body)
+  // Read from the file a chunk at a time: a 200,000-rule contract is 280 MB of YAML.
+  const fd = openCandidate(req.contract)
+  let streamed
+  try {
+    streamed = streamContractEnvelopeFd(fd, req.contract, (rule, position) => {
+      index.add(rule, position)
+      const o = opportunityRule(rule)
+      if (o !== undefined) opportunity.push(o)
+    })
+  } finally {
+    closeSync(fd)
+  }
+  // Declined: the ordinary load reads the text and decides, with its own errors.
+  if (streamed === undefined) return prepareShadowContract(decodeShadowContract(req, readCandidateText(req.contract)).body)
   checkShadowSignature(req, streamed.body, streamed.signature, (key) => verifySignatureOver(streamed.canonical, streamed.signature, key))
   const h = streamed.body.get('contract_hash')
   // reportContractHash: the body's own hash, else computed over canonical(body) with an empty

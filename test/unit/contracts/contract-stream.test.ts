@@ -1,8 +1,10 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {readFileSync} from 'node:fs'
+import {closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
 import {canonicalBytes, type JsonObject} from '../../../src/plugins/canonical/index.js'
-import {contractProblem, decodeEnvelope, streamContractEnvelope} from '../../../src/plugins/contracts/index.js'
+import {contractProblem, decodeEnvelope, streamContractEnvelope, streamContractEnvelopeFd} from '../../../src/plugins/contracts/index.js'
 import {applyDecisions, deterministicKey, resignContract} from '../../../src/plugins/learn/index.js'
 import {GOLDEN_CORPORA} from '../../../bench/corpus-goldens.js'
 import {repoPath} from '../../helpers/vectors.js'
@@ -13,6 +15,8 @@ import {prng} from '../../helpers/prng.js'
 // signed bytes and signature; wherever the ordinary load fails, it declines (undefined), so the
 // ordinary load words the error. Inputs: every golden candidate, its two ratifications, and
 // seeded line mutations of them (invalid states, unknown fields, floats, comments, deletions).
+// The same read from a file a chunk at a time (`streamContractEnvelopeFd`, chunks of a few bytes
+// to 64 KiB, so that lines and multi-byte characters are cut) answers as the read of the text.
 
 type Outcome = {ok: true; rules: JsonObject[]; body: JsonObject; canonical: Buffer; signature: string} | {ok: false}
 
@@ -35,6 +39,41 @@ function streamed(text: string, file: string): Outcome {
   })
   return s === undefined ? {ok: false} : {ok: true, rules, body: s.body, canonical: s.canonical, signature: s.signature}
 }
+
+const scratch = mkdtempSync(path.join(tmpdir(), 'pl-contract-stream-'))
+process.on('exit', () => rmSync(scratch, {recursive: true, force: true}))
+
+/** `streamContractEnvelopeFd` over `bytes` written to a file, read `chunkBytes` at a time. */
+function streamedFromFile(bytes: Buffer | string, chunkBytes: number): Outcome {
+  const file = path.join(scratch, 'contract.yaml')
+  writeFileSync(file, bytes)
+  const fd = openSync(file, 'r')
+  try {
+    const rules: JsonObject[] = []
+    const s = streamContractEnvelopeFd(fd, file, (rule, i) => {
+      assert.equal(i, rules.length, 'rules arrive in order')
+      rules.push(rule)
+    }, {chunkBytes})
+    return s === undefined ? {ok: false} : {ok: true, rules, body: s.body, canonical: s.canonical, signature: s.signature}
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** Wherever the file read answers, the text read answers the same. */
+function assertFileReadAgrees(name: string, text: string, fromText: Outcome, chunkBytes: number): Outcome {
+  const got = streamedFromFile(text, chunkBytes)
+  if (got.ok) {
+    assert.ok(fromText.ok, `${name}: the file read answered where the text read declined (chunks of ${chunkBytes})`)
+    assert.deepEqual(got.rules, fromText.rules, name)
+    assert.deepEqual(got.body, fromText.body, name)
+    assert.ok(got.canonical.equals(fromText.canonical), `${name}: signed bytes differ (chunks of ${chunkBytes})`)
+    assert.equal(got.signature, fromText.signature, name)
+  }
+  return got
+}
+
+const CHUNKS = [1, 3, 7, 64, 1000, 4096, 65536]
 
 const MUTATIONS: ((lines: string[], r: () => number) => void)[] = [
   (l, r) => swapFirst(l, r, /lifecycle_state: \w+/, 'lifecycle_state: bogus_state'),
@@ -109,11 +148,14 @@ test('streamContractEnvelope answers exactly as the ordinary load, or declines (
   let answered = 0
   let declined = 0
   let compared = 0
+  let fileAnswered = 0
   const check = (name: string, text: string): void => {
     const file = '/x/contract.yaml'
     const want = ordinary(text, file)
     const got = streamed(text, file)
     compared++
+    const fromFile = assertFileReadAgrees(name, text, got, CHUNKS[compared % CHUNKS.length] as number)
+    if (fromFile.ok) fileAnswered++
     if (!got.ok) {
       declined++
       return
@@ -128,8 +170,10 @@ test('streamContractEnvelope answers exactly as the ordinary load, or declines (
   const base = contracts()
   for (const c of base) {
     check(c.name, c.text)
-    // Every unmodified golden contract is one the streaming read answers for.
+    // Every unmodified golden contract is one the streaming read answers for, from its text and
+    // from its file in chunks of every size tried.
     assert.equal(streamed(c.text, '/x/contract.yaml').ok, true, `${c.name}: streamed`)
+    for (const chunk of CHUNKS) assert.equal(assertFileReadAgrees(c.name, c.text, streamed(c.text, '/x/contract.yaml'), chunk).ok, true, `${c.name}: from its file in chunks of ${chunk}`)
   }
   for (let k = 0; k < 1200; k++) {
     const c = base[Math.floor(r() * base.length)] as {name: string; text: string}
@@ -139,6 +183,8 @@ test('streamContractEnvelope answers exactly as the ordinary load, or declines (
     check(`${c.name} mutation ${m} #${k}`, lines.join('\n'))
   }
   assert.equal(compared, base.length + 1200)
+  // The file read answers wherever the text read does, bar non-UTF-8 bytes (none here).
+  assert.equal(fileAnswered, answered)
   // Both branches are exercised by the mutations.
   assert.ok(answered > base.length, `answered ${answered}`)
   assert.ok(declined > 100, `declined ${declined}`)
@@ -199,4 +245,39 @@ test('streamContractEnvelope with an empty data_class_root before or after the r
       }
     }
   }
+})
+
+test('streamContractEnvelopeFd: characters of two and three bytes cut by chunks read the same; the file read declines what the text read declines, and bytes that are not UTF-8', () => {
+  const c = contracts()[0] as {name: string; text: string}
+  // A rule path with characters of two and three bytes, and one past U+FFFF escaped, read in
+  // chunks that cut them at every byte (a streamed contract need not verify: its caller checks
+  // the signature).
+  const escaped = c.text.replace(/value: \/[^ \n]*/, 'value: "/v1/caf\\u00e9/\\u20ac/\\U0001F600"')
+  const plain = c.text.replace(/value: \/[^ \n]*/, 'value: /v1/café/€/中')
+  for (const text of [escaped, plain]) {
+    const fromText = streamed(text, '/x/c.yaml')
+    for (const chunk of [1, 2, 3, 5, 4096]) assert.equal(assertFileReadAgrees('multi-byte', text, fromText, chunk).ok, fromText.ok, `chunks of ${chunk}`)
+  }
+  assert.equal(streamed(plain, '/x/c.yaml').ok, true, 'é, € and 中 are in the subset')
+  // Declined alike: no final newline, a tab, a character past U+FFFF, a byte-order mark, a merge
+  // key, flow nesting past 512.
+  const declinedAlike = [
+    c.text.slice(0, -1),
+    c.text.replace('rules:', 'rules:\t'),
+    c.text.replace(/value: \/[^ \n]*/, 'value: /v1/\u{1f600}'),
+    '\ufeff' + c.text,
+    c.text.replace(/\n/, '\n<<: {}\n'),
+    c.text.replace(/value: \/[^ \n]*/, `value: "${'['.repeat(513)}"`),
+  ]
+  for (const [k, text] of declinedAlike.entries()) {
+    assert.equal(streamed(text, '/x/c.yaml').ok, false, `text read, case ${k}`)
+    for (const chunk of [1, 4096, 65536]) assert.equal(streamedFromFile(text, chunk).ok, false, `file read, case ${k}, chunks of ${chunk}`)
+  }
+  // A byte that is not UTF-8 inside a value: the file read declines (the ordinary load decides).
+  const bytes = Buffer.from(plain)
+  const at = bytes.indexOf('/v1/caf')
+  bytes[at + 1] = 0xff
+  for (const chunk of [1, 4096]) assert.equal(streamedFromFile(bytes, chunk).ok, false, `invalid UTF-8, chunks of ${chunk}`)
+  assert.equal(streamedFromFile(Buffer.alloc(0), 4096).ok, false, 'an empty file')
+  assert.equal(streamedFromFile('   \n\n', 4096).ok, false, 'white space only')
 })
