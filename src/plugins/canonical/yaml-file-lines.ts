@@ -20,13 +20,16 @@ const MAX_FLOW_DEPTH = 512
  * ignored, as there), and the file ends with a newline. A line failing one throws (the parse
  * then answers undefined); `whole()` says whether the file was read to its end with every check
  * passed and some content. A line holding U+FFFD fails too: bytes that are not UTF-8 decode to
- * it, and a chunked decoder need not replace them exactly as the whole-text decoder does (the
- * ordinary load then decides).
+ * it, and a line decoded on its own need not replace them exactly as the whole text's decoding
+ * does (the ordinary load then decides).
  */
 export class FileLines implements ForwardLines {
   private readonly buf: Buffer
-  /** The bytes after the last newline read (a copy: `buf` is read into again). */
-  private carry: Buffer | null = null
+  /**
+   * The bytes after the last newline read, as copies (`buf` is read into again), joined once the
+   * line's newline comes: a line longer than many chunks is not copied again at each one.
+   */
+  private carry: Buffer[] = []
   private queue: string[] = []
   private next = 0
   private eof = false
@@ -70,16 +73,16 @@ export class FileLines implements ForwardLines {
     if (n === 0) {
       this.eof = true
       // The last line of the file must end with a newline, as the whole text must.
-      if (this.carry !== null && this.carry.length > 0) this.fail()
+      if (this.carry.length > 0) this.fail()
     }
     let from = 0
     for (let nl = this.buf.indexOf(0x0a, 0); nl >= 0 && nl < n; nl = this.buf.indexOf(0x0a, from)) {
-      const bytes = this.carry === null ? this.buf.subarray(from, nl) : Buffer.concat([this.carry, this.buf.subarray(from, nl)])
-      this.carry = null
-      lines.push(bytes.toString('utf8'))
+      const tail = this.buf.subarray(from, nl)
+      lines.push((this.carry.length === 0 ? tail : Buffer.concat([...this.carry, tail])).toString('utf8'))
+      this.carry = []
       from = nl + 1
     }
-    if (from < n) this.carry = this.carry === null ? Buffer.from(this.buf.subarray(from, n)) : Buffer.concat([this.carry, this.buf.subarray(from, n)])
+    if (from < n) this.carry.push(Buffer.from(this.buf.subarray(from, n)))
     for (const line of lines) this.check(line)
     this.queue = lines
     this.next = 0
