@@ -73,7 +73,8 @@ function assertFileReadAgrees(name: string, text: string, fromText: Outcome, chu
   return got
 }
 
-const CHUNKS = [1, 3, 7, 64, 1000, 4096, 65536]
+/** Read sizes for the mutations (one each, in turn); the unmodified contracts are read in every one and in 1 and 7 bytes. */
+const CHUNKS = [64, 1000, 4096, 65536]
 
 const MUTATIONS: ((lines: string[], r: () => number) => void)[] = [
   (l, r) => swapFirst(l, r, /lifecycle_state: \w+/, 'lifecycle_state: bogus_state'),
@@ -173,7 +174,7 @@ test('streamContractEnvelope answers exactly as the ordinary load, or declines (
     // Every unmodified golden contract is one the streaming read answers for, from its text and
     // from its file in chunks of every size tried.
     assert.equal(streamed(c.text, '/x/contract.yaml').ok, true, `${c.name}: streamed`)
-    for (const chunk of CHUNKS) assert.equal(assertFileReadAgrees(c.name, c.text, streamed(c.text, '/x/contract.yaml'), chunk).ok, true, `${c.name}: from its file in chunks of ${chunk}`)
+    for (const chunk of [1, 7, ...CHUNKS]) assert.equal(assertFileReadAgrees(c.name, c.text, streamed(c.text, '/x/contract.yaml'), chunk).ok, true, `${c.name}: from its file in chunks of ${chunk}`)
   }
   for (let k = 0; k < 1200; k++) {
     const c = base[Math.floor(r() * base.length)] as {name: string; text: string}
