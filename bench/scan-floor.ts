@@ -22,7 +22,7 @@
 // seed-phrase and canary checks, and the building of each pass text are left out: a floor, not
 // an estimate. The pass texts are built once, outside the timing.
 import {cpuPerCall} from './cpu-per-call.js'
-import {extractHtmlText, extractJsonTexts, foldVowels, leetspeak, textAndPrintableRuns, type DlpEngine, type ResponseScanner} from '../src/plugins/scanner/index.js'
+import {extractHtmlText, extractJsonTexts, foldVowels, leetspeak, PRINTABLE_RUN_MIN, textAndPrintableRuns, type DlpEngine, type ResponseScanner} from '../src/plugins/scanner/index.js'
 
 export interface Walk {
   readonly set: {match(input: Buffer): number[]}
@@ -109,9 +109,6 @@ export async function requestFloor(scanner: {dlp: DlpEngine; response: ResponseS
   const walked = await timeWalks(walks, seconds)
   return {micros: walked, parts: `${walks[0]!.length} walks ${walked.toFixed(0)} µs`}
 }
-
-/** The printable runs' least length (`decoders.ts` PRINTABLE_RUN_MIN: runtime.md §6.2's binary bodies). */
-const PRINTABLE_RUN_MIN = 6
 
 /**
  * The request-body floor of binary `bodies` (not UTF-8; per body, in turn): the run finders' pass

@@ -34,7 +34,7 @@ export function parseCanonicalYaml(text: string, stream?: StreamedSequence): Jso
   if (!text.endsWith('\n') || UNSUPPORTED_CHAR.test(text) || text.includes('<<')) return undefined
   if (text === '{}\n') return new Map()
   if (text === '[]\n') return []
-  return parseLines(new Lines(text), stream)
+  return parseCanonicalYamlLines(new Lines(text), stream)
 }
 
 /**
@@ -45,6 +45,11 @@ export interface ForwardLines {
   at(i: number): string | undefined
 }
 
+/** Whether one line (without its newline) holds what `parseCanonicalYaml` refuses in a text. */
+export function canonicalLineProblem(line: string): boolean {
+  return UNSUPPORTED_CHAR.test(line) || line.includes('<<')
+}
+
 /**
  * `parseCanonicalYaml` over lines a caller reads as the parse asks for them (a file read in
  * chunks, never held whole). The caller's lines must have passed the checks `parseCanonicalYaml`
@@ -52,15 +57,6 @@ export interface ForwardLines {
  * newline: `canonicalLineProblem`); a document of one line `{}` or `[]` is not read here.
  */
 export function parseCanonicalYamlLines(lines: ForwardLines, stream?: StreamedSequence): JsonValue | undefined {
-  return parseLines(lines, stream)
-}
-
-/** Whether one line (without its newline) holds what `parseCanonicalYaml` refuses in a text. */
-export function canonicalLineProblem(line: string): boolean {
-  return UNSUPPORTED_CHAR.test(line) || line.includes('<<')
-}
-
-function parseLines(lines: ForwardLines, stream?: StreamedSequence): JsonValue | undefined {
   try {
     const first = lines.at(0)
     if (first === undefined) return undefined

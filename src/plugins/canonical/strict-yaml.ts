@@ -1,6 +1,7 @@
 import {isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, Scalar, type Node} from 'yaml'
 import type {JsonObject, JsonValue} from './json-value.js'
 import {parseCanonicalYaml, parseCanonicalYamlLines, type StreamedSequence} from './strict-yaml-fast.js'
+import {FlowDepth, MAX_FLOW_DEPTH} from './flow-depth.js'
 import {FileLines} from './yaml-file-lines.js'
 import {resolvePlain, StrictYamlError} from './yaml-resolve.js'
 
@@ -24,8 +25,6 @@ export const YAML_MULTI_DOC = 'yaml: multi-document streams forbidden in signed 
 export const YAML_ANCHORS_FORBIDDEN = 'yaml: anchors and aliases forbidden in signed artifacts'
 export const YAML_CUSTOM_TAGS = 'yaml: custom tags forbidden in signed artifacts'
 export const YAML_DUPLICATE_KEY = 'yaml: duplicate key'
-/** Deepest flow nesting accepted (signed artifacts nest a handful of levels). */
-const MAX_FLOW_DEPTH = 512
 export const YAML_TOO_DEEP = `yaml: nesting deeper than ${MAX_FLOW_DEPTH} levels`
 /** The typed layer's message for an empty or `null` payload (§1.3). */
 export const EMPTY_OR_NULL_PAYLOAD = 'empty or null payload'
@@ -171,17 +170,7 @@ function resolveScalar(s: Scalar): JsonValue {
 
 /** Offset of the first `[`/`{` that opens more than MAX_FLOW_DEPTH levels, else -1. */
 function flowDepthExceeded(text: string): number {
-  // Only brackets change the depth: the regex engine skips the rest (a 36 MB contract has a few
-  // thousand brackets; a char-by-char loop was ≈ 120 ms of its load).
-  let depth = 0
-  const brackets = /[[\]{}]/g
-  for (let m = brackets.exec(text); m !== null; m = brackets.exec(text)) {
-    const c = text.charCodeAt(m.index)
-    if (c === 0x5b || c === 0x7b) {
-      if (++depth > MAX_FLOW_DEPTH) return m.index
-    } else if (depth > 0) depth--
-  }
-  return -1
+  return new FlowDepth().exceededIn(text)
 }
 
 function firstLine(s: string): string {

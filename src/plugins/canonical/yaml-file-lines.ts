@@ -1,4 +1,5 @@
 import {readSync} from 'node:fs'
+import {FlowDepth} from './flow-depth.js'
 import {canonicalLineProblem, type ForwardLines} from './strict-yaml-fast.js'
 
 /**
@@ -6,8 +7,6 @@ import {canonicalLineProblem, type ForwardLines} from './strict-yaml-fast.js'
  * lines are gone before V8's young generation would move them to the old one.
  */
 export const FILE_LINES_CHUNK = 1 << 12
-/** The flow nesting `parseStrictYaml` refuses beyond (strict-yaml.ts MAX_FLOW_DEPTH). */
-const MAX_FLOW_DEPTH = 512
 
 /**
  * A YAML document's lines read from an open file a chunk at a time, for the streamed strict
@@ -35,7 +34,8 @@ export class FileLines implements ForwardLines {
   private eof = false
   private failed = false
   private content = false
-  private depth = 0
+  /** The flow nesting, counted across lines as over the whole text. */
+  private readonly flow = new FlowDepth()
   /** The index of the line last given, and the line. */
   private index = -1
   private current: string | undefined
@@ -91,13 +91,7 @@ export class FileLines implements ForwardLines {
   private check(line: string): void {
     if (canonicalLineProblem(line) || line.includes('\ufffd')) this.fail()
     if (!this.content && /[^ ]/.test(line)) this.content = true
-    const brackets = /[[\]{}]/g
-    for (let m = brackets.exec(line); m !== null; m = brackets.exec(line)) {
-      const c = line.charCodeAt(m.index)
-      if (c === 0x5b || c === 0x7b) {
-        if (++this.depth > MAX_FLOW_DEPTH) this.fail()
-      } else if (this.depth > 0) this.depth--
-    }
+    if (this.flow.exceededIn(line) >= 0) this.fail()
   }
 
   private fail(): never {

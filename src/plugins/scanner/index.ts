@@ -16,7 +16,7 @@ export {
 export type {Normalizer} from './normalize.js'
 export {
   decodeHexStrict, decodeHexNormalised, decodeHexAny, decodeBase64Variants, decodeBase32Std, candidateDecodings,
-  iterativeDecode, stripNoise,
+  iterativeDecode, stripNoise, PRINTABLE_RUN_MIN,
 } from './decoders.js'
 export {validateLuhn, validateMod97, validateAba, validateWif, validateOneCase, runValidator, base58CheckDecode, IBAN_LENGTHS} from './validators.js'
 export {compileConfiguredDlp, compileCoreDlp, isBuiltinDlpPattern, mergeDlpPatterns, matchDlpPattern} from './dlp-patterns.js'

@@ -199,18 +199,16 @@ export class ReaderJoin {
     this.tail = Buffer.byteLength(right) >= TAIL_BYTES ? lastBytes(right, TAIL_BYTES) : lastBytes(left + right, TAIL_BYTES)
     this.prevHead = text.length > TAIL_BYTES ? text.slice(0, TAIL_BYTES) : text
     this.prevEnd = text.length > TAIL_BYTES ? text.slice(-TAIL_BYTES) : text
-    const members = json === null ? [] : this.memberJunctions(json, window ?? TAIL_BYTES, junction)
-    if (json === null) this.prevFields = null
-    return {junction, members, json}
+    return {junction, members: this.memberJunctions(json, window ?? TAIL_BYTES, junction), json}
   }
 
-  /** `ReaderStep.members` of a JSON message (and its members kept for the next one). */
-  private memberJunctions(json: JsonParts, w: number, junction: string | null): string[] {
-    const cur = stringMembers(json)
+  /** `ReaderStep.members` of a message (none unless it and the one before are JSON); its members are kept for the next one. */
+  private memberJunctions(json: JsonParts | null, w: number, junction: string | null): string[] {
+    const cur = json === null ? null : stringMembers(json)
     const prev = this.prevFields
     this.prevFields = cur
     const out: string[] = []
-    if (prev === null) return out
+    if (prev === null || cur === null) return out
     for (const [key, v] of cur) {
       const p = prev.get(key)
       if (p === undefined || p === v) continue
