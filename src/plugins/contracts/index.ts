@@ -32,7 +32,7 @@ export {
 } from './contract.js'
 export {streamContractEnvelope, streamContractEnvelopeFd} from './contract-stream.js'
 export {RESERVED_SEGMENTS} from './reserved-segments.js'
-export type {StreamedEnvelope} from './contract-stream.js'
+export type {StreamedBody, StreamedEnvelope} from './contract-stream.js'
 export type {SignedEnvelope} from './contract.js'
 export {buildInfoUnavailableDigests, loadCompileManifest, manifestProblem, moduleDigestRoot, settingsProblem} from './manifest.js'
 export {

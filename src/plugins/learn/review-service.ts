@@ -1,10 +1,10 @@
-import {lstatSync, readFileSync} from 'node:fs'
+import {closeSync, constants, fstatSync, lstatSync, openSync, readSync} from 'node:fs'
 import path from 'node:path'
 import {Marked} from 'marked'
-import {loadContract} from '../contracts/index.js'
+import {loadContract, streamContractEnvelopeFd} from '../contracts/index.js'
 import {PipelockError} from '../errors/index.js'
 import {writeOutputs} from './compile-service.js'
-import {renderReview, reviewInputFromCandidate} from './review.js'
+import {renderReview, reviewInputFromCandidate, reviewRuleFromTree, type ReviewInput, type ReviewRule} from './review.js'
 
 export type ReviewFormat = 'md' | 'html'
 
@@ -62,8 +62,7 @@ export function runLearnReview(req: ReviewRequest): ReviewResult {
     throw new PipelockError('FILE_NOT_FOUND', `cannot read candidate: ${(e as Error).message}`, {location: {file: req.candidate}})
   }
   if (st.isSymbolicLink() || !st.isFile()) throw new PipelockError('PATH_UNSAFE', `candidate ${req.candidate} is not a regular file (symlinks are refused)`)
-  const env = loadContract(readFileSync(req.candidate, 'utf8'), req.candidate)
-  const md = renderReview(reviewInputFromCandidate(env.body))
+  const md = renderReview(reviewInputOf(req.candidate))
   const content = req.format === 'html' ? reviewHtml(md, `Candidate contract review: ${path.basename(req.candidate)}`) : md
   if (req.out !== undefined) {
     if (!path.isAbsolute(req.out)) throw new PipelockError('PATH_NOT_ABSOLUTE', `--out must be an absolute path: ${req.out}`)
@@ -71,4 +70,46 @@ export function runLearnReview(req: ReviewRequest): ReviewResult {
     return {candidate: req.candidate, dest: req.out, format: req.format, content}
   }
   return {candidate: req.candidate, format: req.format, content}
+}
+
+/**
+ * The review input of the candidate at `file`: read a chunk at a time, rule by rule, each rule
+ * kept only as its review row (contracts `streamContractEnvelopeFd`, no signed bytes: the
+ * signature is not checked here), so a 200,000-rule candidate is never decoded whole. Where the
+ * streamed read declines (JSON, YAML outside our emitter's subset, any decode or validation
+ * error), the ordinary load reads the text and decides, with its own errors; both give the same
+ * rows.
+ */
+function reviewInputOf(file: string): ReviewInput {
+  let fd: number
+  try {
+    // O_NOFOLLOW: a symlink raced into place after the lstat above is refused too.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW)
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw new PipelockError('PATH_UNSAFE', `candidate ${file} is not a regular file (symlinks are refused)`)
+    throw new PipelockError('FILE_NOT_FOUND', `cannot read candidate: ${(e as Error).message}`, {location: {file}})
+  }
+  try {
+    if (!fstatSync(fd).isFile()) throw new PipelockError('PATH_UNSAFE', `candidate ${file} is not a regular file (symlinks are refused)`)
+    const rows: ReviewRule[] = []
+    const streamed = streamContractEnvelopeFd(fd, file, (rule) => rows.push(reviewRuleFromTree(rule)), {canonical: false})
+    if (streamed !== undefined) return reviewInputFromCandidate(streamed.body, rows)
+    // Declined: the rows read so far are void.
+    return reviewInputFromCandidate(loadContract(textFromStart(fd), file).body)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** The whole file at `fd` as UTF-8, read from its first byte (the streamed read moved the descriptor's offset). */
+function textFromStart(fd: number): string {
+  const size = fstatSync(fd).size
+  const buf = Buffer.allocUnsafe(size)
+  let at = 0
+  while (at < size) {
+    const n = readSync(fd, buf, at, size - at, at)
+    if (n === 0) break
+    at += n
+  }
+  return buf.toString('utf8', 0, at)
 }

@@ -216,8 +216,9 @@ export function reviewInputFromCompile(body: JsonObject, agg: AggregateResult, f
 /**
  * `learn review` (§13.1) from a candidate alone. The floors are the contract's own
  * `defaults.confidence` (defaults 5/20/3 when absent), so the badges agree with compile's review.
+ * `rules`: the rows when the body was read without them (a streamed read), else the body's.
  */
-export function reviewInputFromCandidate(body: JsonObject): ReviewInput {
+export function reviewInputFromCandidate(body: JsonObject, rules: readonly ReviewRule[] = reviewRulesFromBody(body)): ReviewInput {
   const win = obj(body, 'observation_window')
   const conf = obj(obj(body, 'defaults'), 'confidence')
   const floors: Floors = {
@@ -230,7 +231,7 @@ export function reviewInputFromCandidate(body: JsonObject): ReviewInput {
     start: str(win, 'start'),
     end: str(win, 'end'),
     totalEvents: num(win?.get('event_count')) ?? 0,
-    rules: reviewRulesFromBody(body),
+    rules,
     floors,
     detail: true,
   }

@@ -31,6 +31,18 @@ function ordinary(text: string, file: string): Outcome {
   }
 }
 
+/** The ordinary load alone (`loadContract`: decode and validate, no canonical bytes), as `learn review` reads a candidate. */
+function ordinaryLoad(text: string, file: string): {ok: true; rules: JsonObject[]; body: JsonObject; signature: string} | {ok: false} {
+  try {
+    const env = decodeEnvelope(text, file)
+    if (contractProblem(env.body) !== undefined) return {ok: false}
+    const rules = (env.body.get('rules') as JsonObject[] | null) ?? []
+    return {ok: true, rules, body: new Map(env.body).set('rules', rules.length > 0 ? [] : env.body.get('rules') ?? null), signature: env.signature}
+  } catch {
+    return {ok: false}
+  }
+}
+
 function streamed(text: string, file: string): Outcome {
   const rules: JsonObject[] = []
   const s = streamContractEnvelope(text, file, (rule, i) => {
@@ -55,6 +67,24 @@ function streamedFromFile(bytes: Buffer | string, chunkBytes: number): Outcome {
       rules.push(rule)
     }, {chunkBytes})
     return s === undefined ? {ok: false} : {ok: true, rules, body: s.body, canonical: s.canonical, signature: s.signature}
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** The file read without signed bytes (`canonical: false`, `learn review`): the rules and the body. */
+function streamedBodyFromFile(bytes: string, chunkBytes: number): {ok: true; rules: JsonObject[]; body: JsonObject; signature: string; ruleCount: number} | {ok: false} {
+  const file = path.join(scratch, 'contract-body.yaml')
+  writeFileSync(file, bytes)
+  const fd = openSync(file, 'r')
+  try {
+    const rules: JsonObject[] = []
+    const s = streamContractEnvelopeFd(fd, file, (rule, i) => {
+      assert.equal(i, rules.length, 'rules arrive in order')
+      rules.push(rule)
+    }, {chunkBytes, canonical: false})
+    if (s !== undefined) assert.equal('canonical' in s, false, 'no signed bytes are assembled')
+    return s === undefined ? {ok: false} : {ok: true, rules, body: s.body, signature: s.signature, ruleCount: s.ruleCount}
   } finally {
     closeSync(fd)
   }
@@ -150,13 +180,31 @@ test('streamContractEnvelope answers exactly as the ordinary load, or declines (
   let declined = 0
   let compared = 0
   let fileAnswered = 0
+  let bareAnswered = 0
+  let bareOnly = 0
   const check = (name: string, text: string): void => {
     const file = '/x/contract.yaml'
     const want = ordinary(text, file)
     const got = streamed(text, file)
     compared++
-    const fromFile = assertFileReadAgrees(name, text, got, CHUNKS[compared % CHUNKS.length] as number)
+    const chunk = CHUNKS[compared % CHUNKS.length] as number
+    const fromFile = assertFileReadAgrees(name, text, got, chunk)
     if (fromFile.ok) fileAnswered++
+    // Without the signed bytes: answers wherever the signed read does, and only with what the
+    // ordinary load alone gives (it canonicalises nothing either: a float, which canonical bytes
+    // refuse, is read by both).
+    const bare = streamedBodyFromFile(text, chunk)
+    if (fromFile.ok) assert.ok(bare.ok, `${name}: declined without the signed bytes`)
+    if (bare.ok) {
+      bareAnswered++
+      const loads = ordinaryLoad(text, file)
+      assert.ok(loads.ok, `${name}: streamed without the signed bytes a contract the ordinary load refuses`)
+      assert.deepEqual(bare.rules, loads.rules, name)
+      assert.deepEqual(bare.body, loads.body, name)
+      assert.equal(bare.signature, loads.signature, name)
+      assert.equal(bare.ruleCount, loads.rules.length, name)
+      if (!fromFile.ok) bareOnly++
+    }
     if (!got.ok) {
       declined++
       return
@@ -186,6 +234,10 @@ test('streamContractEnvelope answers exactly as the ordinary load, or declines (
   assert.equal(compared, base.length + 1200)
   // The file read answers wherever the text read does, bar non-UTF-8 bytes (none here).
   assert.equal(fileAnswered, answered)
+  // Without the signed bytes it answers for those too, and for contracts only canonicalisation
+  // refuses (floats: `max: 1.5`).
+  assert.equal(bareAnswered, answered + bareOnly)
+  assert.ok(bareOnly > 0, `answered only without the signed bytes: ${bareOnly}`)
   // Both branches are exercised by the mutations.
   assert.ok(answered > base.length, `answered ${answered}`)
   assert.ok(declined > 100, `declined ${declined}`)
