@@ -1,6 +1,8 @@
-import {fstatSync} from 'node:fs'
+import {createHash, type Hash} from 'node:crypto'
+import {fstatSync, readSync} from 'node:fs'
 import path from 'node:path'
 import {canonicalize, goQuote, parseStrictYamlStreamed, parseStrictYamlStreamedFd, projectStruct, type JsonObject, type JsonValue, type StreamedSequence} from '../canonical/index.js'
+import {Ed25519StreamVerifier} from '../signing/index.js'
 import {contractProblem, contractRuleProblem, leafPaths, unknownFields} from './contract.js'
 import {CONTRACT_ENVELOPE, CONTRACT_RULE} from './schema.js'
 
@@ -42,7 +44,7 @@ const RULES_PLACEHOLDER = 'pipelock-streamed-rules-placeholder'
  */
 export function streamContractEnvelope(text: string, file: string, onRule: (rule: JsonObject, index: number) => void): StreamedEnvelope | undefined {
   if (path.extname(file) === '.json') return undefined
-  return streamedEnvelope((stream) => parseStrictYamlStreamed(text, stream), onRule, text.length)
+  return bufferedEnvelope((stream) => parseStrictYamlStreamed(text, stream), onRule, text.length)
 }
 
 /**
@@ -59,18 +61,95 @@ export function streamContractEnvelopeFd(fd: number, file: string, onRule: (rule
 export function streamContractEnvelopeFd(fd: number, file: string, onRule: (rule: JsonObject, index: number) => void, opts: {readonly chunkBytes?: number; readonly canonical?: boolean} = {}): StreamedEnvelope | StreamedBody | undefined {
   if (path.extname(file) === '.json') return undefined
   const parse = (stream: StreamedSequence): JsonValue | undefined => parseStrictYamlStreamedFd(fd, stream, opts.chunkBytes)
-  return opts.canonical === false ? streamedEnvelope(parse, onRule, undefined) : streamedEnvelope(parse, onRule, fstatSync(fd).size)
+  return opts.canonical === false ? streamedEnvelope(parse, onRule, undefined) : bufferedEnvelope(parse, onRule, fstatSync(fd).size)
+}
+
+/** What `streamContractEnvelopeVerifyingFd` read: the envelope and what its signed bytes showed as they passed. */
+export interface VerifiedStream extends StreamedBody {
+  /**
+   * True: the signature given verifies by the key given over canonical(body), and is the
+   * envelope's. False is not a verdict (signing `Ed25519StreamVerifier`): the caller decides over
+   * the whole signed bytes (`streamContractEnvelopeFd`).
+   */
+  readonly verified: boolean
+  /** sha256 hex of canonical(body), made when the body's `contract_hash` is empty (the report's hash is then this). */
+  readonly sha256Hex?: string
 }
 
 /**
- * `sourceSize`: the document's size in bytes or characters, the room first made for the rules'
- * canonical bytes (canonical JSON is shorter than our emitter's YAML of the same rules);
- * undefined: no canonical bytes (`canonical: false` above).
+ * `streamContractEnvelopeFd` that keeps no signed bytes: each rule's canonical text goes, as it is
+ * made, into an Ed25519 check by `publicKey` of `signature` (the envelope's, read ahead from the
+ * file's end: `readEnvelopeTail`), and the body's opening before it: canonical(body) up to its
+ * rules, as read when the first rule arrives, confirmed against the whole body at the end. The
+ * 197 MB a 200,000-rule contract's signed bytes take are never held (bench: shadow). Undefined
+ * where `streamContractEnvelopeFd` is undefined.
  */
-function streamedEnvelope(parse: (stream: StreamedSequence) => JsonValue | undefined, onRule: (rule: JsonObject, index: number) => void, sourceSize: number): StreamedEnvelope | undefined
-function streamedEnvelope(parse: (stream: StreamedSequence) => JsonValue | undefined, onRule: (rule: JsonObject, index: number) => void, sourceSize: undefined): StreamedBody | undefined
-function streamedEnvelope(parse: (stream: StreamedSequence) => JsonValue | undefined, onRule: (rule: JsonObject, index: number) => void, sourceSize: number | undefined): StreamedEnvelope | StreamedBody | undefined {
-  const rules = sourceSize === undefined ? undefined : new CanonicalRules(sourceSize)
+export function streamContractEnvelopeVerifyingFd(fd: number, file: string, onRule: (rule: JsonObject, index: number) => void, publicKey: Uint8Array, signature: string, opts: {readonly chunkBytes?: number} = {}): VerifiedStream | undefined {
+  if (path.extname(file) === '.json') return undefined
+  const m = /^ed25519:([0-9a-fA-F]{128})$/.exec(signature)
+  if (m === null || publicKey.length !== 32) return undefined
+  const texts = new VerifiedRules(new Ed25519StreamVerifier(publicKey, Buffer.from(m[1] as string, 'hex')))
+  const read = streamedEnvelope((stream) => parseStrictYamlStreamedFd(fd, stream, opts.chunkBytes), onRule, texts)
+  if (read === undefined) return undefined
+  let verdict: {verified: boolean; sha256Hex?: string}
+  try {
+    verdict = read.signature === signature ? texts.finish(read.body) : {verified: false}
+  } catch {
+    verdict = {verified: false}
+  }
+  return {body: read.body, signature: read.signature, ruleCount: read.ruleCount, ...verdict}
+}
+
+/** What the last lines of a contract file say, read before the file is parsed (`readEnvelopeTail`). */
+export interface EnvelopeTail {
+  /** The envelope's `signature` line's value. */
+  readonly signature?: string
+  /** The body's `signer_key_id`, when written as a plain scalar. */
+  readonly signerKeyId?: string
+}
+
+/** How far from its end a contract file is read for its tail: the body's members after its rules and the signature fit many times over. */
+const TAIL_BYTES = 64 * 1024
+
+/**
+ * The signature and signer of the contract file at `fd`, read from its last 64 KiB where our
+ * emitter writes them (the body's keys are sorted, so `signer_key_id` follows the rules, and the
+ * envelope's `signature` follows the body): what an Ed25519 check must know before the signed
+ * bytes pass (`streamContractEnvelopeVerifyingFd`). A guess from lines, not a parse: the caller
+ * compares it with what the parse read, and goes the ordinary way when they differ or a value
+ * is missing.
+ */
+export function readEnvelopeTail(fd: number): EnvelopeTail {
+  const size = fstatSync(fd).size
+  const length = Math.min(size, TAIL_BYTES)
+  const buf = Buffer.allocUnsafe(length)
+  let got = 0
+  while (got < length) {
+    const n = readSync(fd, buf, got, length - got, size - length + got)
+    if (n === 0) break
+    got += n
+  }
+  let signature: string | undefined
+  let signerKeyId: string | undefined
+  for (const line of buf.toString('utf8', 0, got).split('\n')) {
+    const sig = /^signature: (ed25519:[0-9a-fA-F]{128})$/.exec(line)
+    if (sig !== null) signature = sig[1]
+    const signer = /^ {4}signer_key_id: ([A-Za-z0-9][A-Za-z0-9._-]*)$/.exec(line)
+    if (signer !== null) signerKeyId = signer[1]
+  }
+  return {...(signature === undefined ? {} : {signature}), ...(signerKeyId === undefined ? {} : {signerKeyId})}
+}
+
+/** What becomes of each rule's canonical text as it is made (`parent`: the body's members read before the rules). */
+interface RuleTexts {
+  add(text: string, parent: JsonObject): void
+}
+
+/**
+ * Reads the envelope, handing each valid rule to `onRule` and its canonical text to `texts`
+ * (none: the rules are not canonicalised). Undefined where the ordinary load must decide.
+ */
+function streamedEnvelope(parse: (stream: StreamedSequence) => JsonValue | undefined, onRule: (rule: JsonObject, index: number) => void, texts: RuleTexts | undefined): StreamedBody | undefined {
   let count = 0
   const leaves = new Set<string>()
   const tree = parse({
@@ -84,7 +163,7 @@ function streamedEnvelope(parse: (stream: StreamedSequence) => JsonValue | undef
       // fails the parse, and projection keeps a string as it is), so they are not needed.
       const root = body.get('data_class_root')
       if (typeof root !== 'string' || root === '') leafPaths(rule, 'rules[]', leaves)
-      rules?.add(canonicalize(rule))
+      texts?.add(canonicalize(rule), body)
       count++
       onRule(rule, i)
     },
@@ -104,25 +183,83 @@ function streamedEnvelope(parse: (stream: StreamedSequence) => JsonValue | undef
   if (contractProblem(body) !== undefined) return undefined
   const fdc = body.get('field_data_classes')
   if (body.get('data_class_root') === '' && [...leaves].some((p) => !(fdc instanceof Map && fdc.has(p)))) return undefined
-  if (rules === undefined) return {body, signature, ruleCount: count}
+  return {body, signature, ruleCount: count}
+}
+
+/** `streamedEnvelope` with the signed bytes assembled (`sourceSize`: the room first made for them). */
+function bufferedEnvelope(parse: (stream: StreamedSequence) => JsonValue | undefined, onRule: (rule: JsonObject, index: number) => void, sourceSize: number): StreamedEnvelope | undefined {
+  const rules = new CanonicalRules(sourceSize)
+  const read = streamedEnvelope(parse, onRule, rules)
+  if (read === undefined) return undefined
   let canonical: Buffer
   try {
-    canonical = rules.count === 0 ? Buffer.from(canonicalize(body), 'utf8') : withRules(body, rules)
+    canonical = rules.count === 0 ? Buffer.from(canonicalize(read.body), 'utf8') : withRules(read.body, rules)
   } catch {
     return undefined
   }
-  return {body, signature, canonical, ruleCount: rules.count}
+  return {...read, canonical}
+}
+
+/** canonical(body) split around its rules' array: the text before its `[` and after its `]`. */
+function aroundRules(body: JsonObject): {head: string; tail: string} {
+  const text = canonicalize(new Map(body).set('rules', RULES_PLACEHOLDER))
+  const mark = goQuote(RULES_PLACEHOLDER)
+  const at = text.indexOf(mark)
+  if (at < 0 || text.indexOf(mark, at + 1) >= 0) throw new Error('placeholder not unique')
+  return {head: text.slice(0, at) + '[', tail: ']' + text.slice(at + mark.length)}
+}
+
+/**
+ * The rules' canonical texts fed to an Ed25519 check (and a SHA-256 when the body's
+ * contract_hash is empty) as they are made, after the body's opening as read when the first
+ * rule arrived. `finish` confirms that opening against the whole projected body: where it
+ * differs (a body outside our emitter's order), the answer is not verified, never a wrong yes.
+ */
+class VerifiedRules implements RuleTexts {
+  private head: string | undefined
+  private count = 0
+  private sha256: Hash | undefined
+
+  constructor(private readonly verifier: Ed25519StreamVerifier) {}
+
+  add(text: string, parent: JsonObject): void {
+    if (this.count++ === 0) {
+      const early = new Map(parent)
+      early.delete('rules')
+      this.head = aroundRules(early).head
+      const h = parent.get('contract_hash')
+      if (typeof h !== 'string' || h === '') this.sha256 = createHash('sha256')
+      this.piece(this.head)
+    } else this.piece(',')
+    this.piece(text)
+  }
+
+  finish(body: JsonObject): {verified: boolean; sha256Hex?: string} {
+    if (this.count === 0) {
+      const whole = canonicalize(body)
+      const h = body.get('contract_hash')
+      if (typeof h !== 'string' || h === '') this.sha256 = createHash('sha256')
+      this.piece(whole)
+    } else {
+      const {head, tail} = aroundRules(body)
+      if (head !== this.head) return {verified: false}
+      this.piece(tail)
+    }
+    return {verified: this.verifier.verify(), ...(this.sha256 === undefined ? {} : {sha256Hex: this.sha256.digest('hex')})}
+  }
+
+  private piece(text: string): void {
+    this.verifier.update(text)
+    this.sha256?.update(text, 'utf8')
+  }
 }
 
 /** canonical(body) with the rules' canonical bytes as its rules. */
 function withRules(body: JsonObject, rules: CanonicalRules): Buffer {
   const list = body.get('rules')
   if (!Array.isArray(list) || list.length !== 0) throw new Error('streamed rules missing')
-  const text = canonicalize(new Map(body).set('rules', RULES_PLACEHOLDER))
-  const mark = goQuote(RULES_PLACEHOLDER)
-  const at = text.indexOf(mark)
-  if (at < 0 || text.indexOf(mark, at + 1) >= 0) throw new Error('placeholder not unique')
-  return rules.finish(text.slice(0, at) + '[', ']' + text.slice(at + mark.length))
+  const {head, tail} = aroundRules(body)
+  return rules.finish(head, tail)
 }
 
 /** Room kept before the rules for the body's members that sort before them (written last). */
@@ -136,7 +273,7 @@ const HEAD_ROOM = 64 * 1024
  * that the C allocator keeps (RSS) after they are freed. The buffer is made at the source's size
  * (its pages are only backed once written) and grows if the rules outgrow it.
  */
-class CanonicalRules {
+class CanonicalRules implements RuleTexts {
   count = 0
   private buf: Buffer
   private end = HEAD_ROOM

@@ -30,9 +30,9 @@ export {
   verifyCanonicalSignature,
   verifySignatureOver,
 } from './contract.js'
-export {streamContractEnvelope, streamContractEnvelopeFd} from './contract-stream.js'
+export {streamContractEnvelope, streamContractEnvelopeFd, streamContractEnvelopeVerifyingFd, readEnvelopeTail} from './contract-stream.js'
 export {RESERVED_SEGMENTS} from './reserved-segments.js'
-export type {StreamedBody, StreamedEnvelope} from './contract-stream.js'
+export type {EnvelopeTail, StreamedBody, StreamedEnvelope, VerifiedStream} from './contract-stream.js'
 export type {SignedEnvelope} from './contract.js'
 export {buildInfoUnavailableDigests, loadCompileManifest, manifestProblem, moduleDigestRoot, settingsProblem} from './manifest.js'
 export {

@@ -2,7 +2,7 @@ import {closeSync, lstatSync, readdirSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {compareUtf8, copyString, JsonNumber, type JsonObject} from '../canonical/index.js'
 import {compareCaptureFiles, decodeEntry, decodeSummary, progressOverFiles, readCaptureInputs, SummaryDecodeError, validateCaptureSessionDir, type EntrySource, type RecorderEntry, type WriterCapture} from '../capture/index.js'
-import {CONTRACT_KEY_PURPOSE, contractHash, contractProblem, streamContractEnvelopeFd, verifyCanonicalSignature, verifySignatureOver, type SignedEnvelope} from '../contracts/index.js'
+import {CONTRACT_KEY_PURPOSE, contractHash, contractProblem, readEnvelopeTail, streamContractEnvelopeFd, streamContractEnvelopeVerifyingFd, verifyCanonicalSignature, verifySignatureOver, type EnvelopeTail, type SignedEnvelope} from '../contracts/index.js'
 import {compactContract, contractIndexBuilder, methodOverrides, type IndexedContract} from '../enforcement/index.js'
 import {osErrorReason, PipelockError} from '../errors/index.js'
 import {encodeEvidenceReceipt, evidenceReceiptHash, RecorderEntryChain, signEvidence} from '../receipts/index.js'
@@ -142,6 +142,64 @@ function keystoreContractKey(keystore: string, body: JsonObject): {key: Uint8Arr
  * read from its tree. Both give the same contract, checks and messages.
  */
 export function loadShadowCandidate(req: ShadowContractLoad): ShadowContract {
+  return loadVerifyingAsRead(req) ?? loadWithSignedBytes(req)
+}
+
+/**
+ * `loadShadowCandidate` with the signature checked as the rules pass (contracts
+ * `streamContractEnvelopeVerifyingFd`): the key and the signature are known before the parse
+ * (`--contract-key`, or the keystore key of the `signer_key_id` read from the file's tail, and
+ * the tail's signature line), so the signed bytes are hashed as they are made and never held.
+ * Undefined wherever that does not prove the contract signed (no key before the parse, a tail
+ * that is not our emitter's, a streamed read that declines, a signature that does not verify, a
+ * signer other than the tail's): `loadWithSignedBytes` then reads the file again and decides,
+ * with its own errors, on an index of its own read.
+ */
+function loadVerifyingAsRead(req: ShadowContractLoad): ShadowContract | undefined {
+  const index = contractIndexBuilder()
+  const opportunity: OpportunityRule[] = []
+  const fd = openCandidate(req.contract)
+  let read
+  let early
+  try {
+    early = keyBeforeParse(req, readEnvelopeTail(fd))
+    if (early === undefined) return undefined
+    read = streamContractEnvelopeVerifyingFd(fd, req.contract, (rule, position) => {
+      index.add(rule, position)
+      const o = opportunityRule(rule)
+      if (o !== undefined) opportunity.push(o)
+    }, early.key, early.signature)
+  } finally {
+    closeSync(fd)
+  }
+  if (read === undefined || !read.verified) return undefined
+  // The key the check below resolves from the body must be the one the rules were checked by.
+  if (early.signer !== undefined && read.body.get('signer_key_id') !== early.signer) return undefined
+  const h = read.body.get('contract_hash')
+  const hashed = typeof h === 'string' && h !== '' ? copyString(h) : read.sha256Hex === undefined ? undefined : 'sha256:' + read.sha256Hex
+  if (hashed === undefined) return undefined
+  const key = early.key
+  checkShadowSignature(req, read.body, read.signature, (k) => Buffer.from(k).equals(key))
+  return {contractHash: hashed, selectorId: selectorIdOf(read.body), evaluator: {contractHash: hashed, index: index.finish()}, opportunityRules: opportunity}
+}
+
+/** The key `checkShadowSignature` will take, found before the parse, and the tail's signature; undefined when either is unknown then. */
+function keyBeforeParse(req: ShadowContractLoad, tail: EnvelopeTail): {key: Buffer; signature: string; signer?: string} | undefined {
+  if (tail.signature === undefined) return undefined
+  if (req.contractKey !== undefined && req.contractKey !== '') {
+    try {
+      return {key: Buffer.from(loadPublicKey(req.contractKey).bytes), signature: tail.signature}
+    } catch {
+      return undefined // the check after the parse words the error
+    }
+  }
+  if (req.allowUnsignedForDiagnostics || tail.signerKeyId === undefined) return undefined
+  const found = signerPublicKey(req.keystore, new Map([['signer_key_id', tail.signerKeyId]]))
+  return 'key' in found ? {key: Buffer.from(found.key), signature: tail.signature, signer: tail.signerKeyId} : undefined
+}
+
+/** `loadShadowCandidate` with the signed bytes assembled whole and checked at the end (node:crypto's Ed25519). */
+function loadWithSignedBytes(req: ShadowContractLoad): ShadowContract {
   const index = contractIndexBuilder()
   const opportunity: OpportunityRule[] = []
   // Read from the file a chunk at a time: a 200,000-rule contract is 280 MB of YAML.

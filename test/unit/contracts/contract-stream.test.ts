@@ -1,10 +1,12 @@
 import {test} from 'node:test'
+import {createHash} from 'node:crypto'
 import assert from 'node:assert/strict'
 import {closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
-import {canonicalBytes, type JsonObject} from '../../../src/plugins/canonical/index.js'
-import {contractProblem, decodeEnvelope, streamContractEnvelope, streamContractEnvelopeFd} from '../../../src/plugins/contracts/index.js'
+import {canonicalBytes, emitSignedYaml, type JsonObject, type JsonValue} from '../../../src/plugins/canonical/index.js'
+import {contractProblem, decodeEnvelope, readEnvelopeTail, signCanonical, streamContractEnvelope, streamContractEnvelopeFd, streamContractEnvelopeVerifyingFd} from '../../../src/plugins/contracts/index.js'
+import {keyPairFromSeed, sha256, verifyBytes} from '../../../src/plugins/signing/index.js'
 import {applyDecisions, deterministicKey, resignContract} from '../../../src/plugins/learn/index.js'
 import {GOLDEN_CORPORA} from '../../../bench/corpus-goldens.js'
 import {repoPath} from '../../helpers/vectors.js'
@@ -89,6 +91,29 @@ function streamedBodyFromFile(bytes: string, chunkBytes: number): {ok: true; rul
     closeSync(fd)
   }
 }
+
+/** The file read that checks the signature as the rules pass (`learn shadow`), by `key`, with the signature its tail names. */
+function verifyingFromFile(bytes: string, chunkBytes: number, key: Uint8Array): {ok: true; rules: JsonObject[]; body: JsonObject; signature: string; verified: boolean; sha256Hex?: string} | {ok: false; tail: boolean} {
+  const file = path.join(scratch, 'contract-verifying.yaml')
+  writeFileSync(file, bytes)
+  const fd = openSync(file, 'r')
+  try {
+    const tail = readEnvelopeTail(fd)
+    if (tail.signature === undefined) return {ok: false, tail: false}
+    const rules: JsonObject[] = []
+    const s = streamContractEnvelopeVerifyingFd(fd, file, (rule, i) => {
+      assert.equal(i, rules.length, 'rules arrive in order')
+      rules.push(rule)
+    }, key, tail.signature, {chunkBytes})
+    return s === undefined ? {ok: false, tail: true} : {ok: true, rules, body: s.body, signature: s.signature, verified: s.verified, ...(s.sha256Hex === undefined ? {} : {sha256Hex: s.sha256Hex})}
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** The keys the contracts below are signed by: the golden fixtures' compile signer and the ratifications' deterministic key. */
+const GOLDEN_KEY = keyPairFromSeed(sha256('pipelock-golden-deterministic-signer')).publicKey
+const RATIFY_KEY = deterministicKey('ratifyCompile').keyPair.publicKey
 
 /** Wherever the file read answers, the text read answers the same. */
 function assertFileReadAgrees(name: string, text: string, fromText: Outcome, chunkBytes: number): Outcome {
@@ -182,7 +207,10 @@ test('streamContractEnvelope answers exactly as the ordinary load, or declines (
   let fileAnswered = 0
   let bareAnswered = 0
   let bareOnly = 0
-  const check = (name: string, text: string): void => {
+  let verifiedCount = 0
+  let verifyingAnswered = 0
+  let undecided = 0
+  const check = (name: string, text: string, key: Uint8Array): void => {
     const file = '/x/contract.yaml'
     const want = ordinary(text, file)
     const got = streamed(text, file)
@@ -190,6 +218,31 @@ test('streamContractEnvelope answers exactly as the ordinary load, or declines (
     const chunk = CHUNKS[compared % CHUNKS.length] as number
     const fromFile = assertFileReadAgrees(name, text, got, chunk)
     if (fromFile.ok) fileAnswered++
+    // Checking the signature as the rules pass: it says verified only where node:crypto's check
+    // over the whole signed bytes does (a wrong yes would let a tampered contract in), and
+    // otherwise only where the body's members are not in our emitter's order (a member moved
+    // after the rules: the body's opening read at the first rule differs; the caller then reads
+    // the signed bytes whole).
+    const verifying = verifyingFromFile(text, chunk, key)
+    if (verifying.ok) {
+      verifyingAnswered++
+      assert.ok(fromFile.ok, `${name}: the verifying read answered where the signed-bytes read declined`)
+      assert.deepEqual(verifying.rules, fromFile.rules, name)
+      assert.deepEqual(verifying.body, fromFile.body, name)
+      assert.equal(verifying.signature, fromFile.signature, name)
+      const m = /^ed25519:([0-9a-f]{128})$/i.exec(fromFile.signature)
+      const whole = m !== null && verifyBytes(key, fromFile.canonical, Buffer.from(m[1] as string, 'hex'))
+      if (verifying.verified) assert.ok(whole, `${name}: verified as the rules passed, not over the whole signed bytes`)
+      else if (whole) {
+        assert.match(name, / mutation 14 #/, `${name}: not verified as the rules passed, verified over the whole signed bytes`)
+        undecided++
+      }
+      if (verifying.verified) verifiedCount++
+      const h = fromFile.body.get('contract_hash')
+      // The report's hash of a body without contract_hash: made beside the check, whenever it verified.
+      if (typeof h === 'string' && h !== '') assert.equal(verifying.sha256Hex, undefined, name)
+      else if (verifying.verified || verifying.sha256Hex !== undefined) assert.equal(verifying.sha256Hex, createHash('sha256').update(fromFile.canonical).digest('hex'), name)
+    } else if (fromFile.ok) assert.equal(verifying.tail, false, `${name}: the verifying read declined a contract the signed-bytes read answers for`)
     // Without the signed bytes: answers wherever the signed read does, and only with what the
     // ordinary load alone gives (it canonicalises nothing either: a float, which canonical bytes
     // refuse, is read by both).
@@ -217,8 +270,12 @@ test('streamContractEnvelope answers exactly as the ordinary load, or declines (
     assert.equal(got.signature, want.signature, name)
   }
   const base = contracts()
+  const keyOf = (c: {name: string}): Uint8Array => (/ (all|strict)$/.test(c.name) ? RATIFY_KEY : GOLDEN_KEY)
   for (const c of base) {
-    check(c.name, c.text)
+    check(c.name, c.text, keyOf(c))
+    // Every unmodified contract is verified as its rules pass, by its key and by no other.
+    assert.equal((verifyingFromFile(c.text, 4096, keyOf(c)) as {verified?: boolean}).verified, true, `${c.name}: verified as read`)
+    assert.equal((verifyingFromFile(c.text, 4096, keyOf(c) === GOLDEN_KEY ? RATIFY_KEY : GOLDEN_KEY) as {verified?: boolean}).verified, false, `${c.name}: verified by another key`)
     // Every unmodified golden contract is one the streaming read answers for, from its text and
     // from its file in chunks of every size tried.
     assert.equal(streamed(c.text, '/x/contract.yaml').ok, true, `${c.name}: streamed`)
@@ -229,11 +286,17 @@ test('streamContractEnvelope answers exactly as the ordinary load, or declines (
     const lines = c.text.split('\n')
     const m = Math.floor(r() * MUTATIONS.length)
     ;(MUTATIONS[m] as (l: string[], r: () => number) => void)(lines, r)
-    check(`${c.name} mutation ${m} #${k}`, lines.join('\n'))
+    check(`${c.name} mutation ${m} #${k}`, lines.join('\n'), keyOf(c))
   }
   assert.equal(compared, base.length + 1200)
   // The file read answers wherever the text read does, bar non-UTF-8 bytes (none here).
   assert.equal(fileAnswered, answered)
+  // The verifying read answers where the signed-bytes read does (a signature line that is not
+  // the tail's own aside), and verifies the unmodified contracts and the mutations that keep
+  // the signed bytes (comments in the rules decline before that).
+  assert.ok(verifyingAnswered > answered - 50 && verifyingAnswered <= answered, `verifying ${verifyingAnswered} of ${answered}`)
+  assert.ok(verifiedCount >= base.length, `verified ${verifiedCount}`)
+  assert.ok(undecided > 0, 'a member moved after the rules is left to the whole signed bytes')
   // Without the signed bytes it answers for those too, and for contracts only canonicalisation
   // refuses (floats: `max: 1.5`).
   assert.equal(bareAnswered, answered + bareOnly)
@@ -333,4 +396,39 @@ test('streamContractEnvelopeFd: characters of two and three bytes cut by chunks 
   for (const chunk of [1, 4096]) assert.equal(streamedFromFile(bytes, chunk).ok, false, `invalid UTF-8, chunks of ${chunk}`)
   assert.equal(streamedFromFile(Buffer.alloc(0), 4096).ok, false, 'an empty file')
   assert.equal(streamedFromFile('   \n\n', 4096).ok, false, 'white space only')
+})
+
+test('the verifying read: a body signed with an empty contract_hash gets the report hash made beside the check; a signature line other than the envelope\'s, or none, is not verified', () => {
+  const text = readFileSync(repoPath('goldens', 'multi-session', 'contract.yaml'), 'utf8')
+  const env = decodeEnvelope(text, '/x/contract.yaml')
+  const key = keyPairFromSeed(sha256('pipelock-contract-stream-test'))
+  const body = new Map(env.body).set('contract_hash', '')
+  const yaml = emitSignedYaml(new Map<string, JsonValue>([['body', body], ['signature', signCanonical(body, key)]]))
+  const read = verifyingFromFile(yaml, 4096, key.publicKey)
+  assert.ok(read.ok)
+  assert.equal(read.verified, true)
+  assert.equal(read.sha256Hex, createHash('sha256').update(canonicalBytes(body)).digest('hex'))
+  // The tail names one signature and the envelope holds another (a line appended after it is
+  // not YAML the parse accepts, so the signature is changed in place and the tail's read left).
+  const file = path.join(scratch, 'contract-tail.yaml')
+  writeFileSync(file, yaml)
+  const fd = openSync(file, 'r')
+  try {
+    const tail = readEnvelopeTail(fd)
+    assert.equal(tail.signerKeyId, env.body.get('signer_key_id'))
+    const other = 'ed25519:' + '0'.repeat(128)
+    const s = streamContractEnvelopeVerifyingFd(fd, file, () => {}, key.publicKey, other)
+    assert.ok(s !== undefined)
+    assert.equal(s.verified, false, 'a signature other than the envelope\'s is never verified')
+  } finally {
+    closeSync(fd)
+  }
+  // No signature line in the last 64 KiB: nothing to check by.
+  writeFileSync(file, yaml.replace(/^signature: .*$/m, 'signature: "' + (env.signature as string) + '"'))
+  const fd2 = openSync(file, 'r')
+  try {
+    assert.equal(readEnvelopeTail(fd2).signature, undefined)
+  } finally {
+    closeSync(fd2)
+  }
 })
