@@ -1,6 +1,6 @@
 import {preferSmallHeap, sizeHeapForReplay} from '../src/cli/v8-flags.js'
 import {createScannerReplay, loadShadowCandidate, loadShadowCandidateInWorker, SCAN_WORKER_AFTER, renderShadowMarkdown, shadowReplay, type ShadowContract} from '../src/plugins/learn/index.js'
-import {keyPairFromSeed, sha256} from '../src/plugins/signing/index.js'
+import {keyPairFromSeed, loadEd25519Arithmetic, sha256} from '../src/plugins/signing/index.js'
 import {readFileSync} from 'node:fs'
 import {captureFiles} from './capture-files.js'
 
@@ -43,6 +43,8 @@ const loaded = (c: ShadowContract): ShadowContract => {
   loadSeconds = Number(process.hrtime.bigint() - l0) / 1e9
   return c
 }
+// The worker loads the curve arithmetic itself; the load on this thread (`--no-overlap`) needs it here.
+if (!overlap) await loadEd25519Arithmetic()
 const contract = overlap ? loadShadowCandidateInWorker(req, () => loadShadowCandidate(req)).then(loaded) : loaded(loadShadowCandidate(req))
 const inputs = captureFiles(dir)
 // CPU and wall from here without the overlap (the load done, as before), from the load's start with it.

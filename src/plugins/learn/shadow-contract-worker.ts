@@ -1,5 +1,6 @@
 import {parentPort, workerData} from 'node:worker_threads'
 import {PipelockError} from '../errors/index.js'
+import {loadEd25519Arithmetic} from '../signing/index.js'
 import type {ContractLoadAnswer, ContractLoadRequest} from './shadow-contract-thread.js'
 import {loadShadowCandidate} from './shadow-service.js'
 
@@ -12,6 +13,8 @@ import {loadShadowCandidate} from './shadow-service.js'
 const req = workerData as ContractLoadRequest
 let answer: ContractLoadAnswer
 try {
+  // The signature is then checked as the rules pass (shadow-service.ts `loadVerifyingAsRead`).
+  await loadEd25519Arithmetic()
   const contract = loadShadowCandidate({...req, warn: () => {}})
   answer = plainData(contract) ? {contract} : {retry: true}
 } catch (e) {

@@ -6,7 +6,7 @@ import {CONTRACT_KEY_PURPOSE, contractHash, contractProblem, readEnvelopeTail, s
 import {compactContract, contractIndexBuilder, methodOverrides, type IndexedContract} from '../enforcement/index.js'
 import {osErrorReason, PipelockError} from '../errors/index.js'
 import {encodeEvidenceReceipt, evidenceReceiptHash, RecorderEntryChain, signEvidence} from '../receipts/index.js'
-import {agentPublicKeyPath, EscrowError, loadPublicKey, makeDirs, openSealedBox, readEscrowPrivateKey, sha256Hex, writeFileAtomic} from '../signing/index.js'
+import {agentPublicKeyPath, ed25519ArithmeticLoaded, EscrowError, loadEd25519Arithmetic, loadPublicKey, makeDirs, openSealedBox, readEscrowPrivateKey, sha256Hex, writeFileAtomic} from '../signing/index.js'
 import {appendReceiptLines} from './candidate-commit.js'
 import {checkOutputPath, decodeCandidate, openCandidate, readCandidateText} from './candidate-file.js'
 import {deterministicKey, type LifecycleEnv} from './candidate-env.js'
@@ -156,6 +156,8 @@ export function loadShadowCandidate(req: ShadowContractLoad): ShadowContract {
  * with its own errors, on an index of its own read.
  */
 function loadVerifyingAsRead(req: ShadowContractLoad): ShadowContract | undefined {
+  // Without the curve arithmetic (signing `loadEd25519Arithmetic`) nothing could be proven.
+  if (!ed25519ArithmeticLoaded()) return undefined
   const index = contractIndexBuilder()
   const opportunity: OpportunityRule[] = []
   const fd = openCandidate(req.contract)
@@ -754,7 +756,7 @@ export async function runLearnShadow(req: ShadowRequest): Promise<ShadowResult> 
   // A signed contract loads on a worker thread while the replay starts reading (bench: shadow); its
   // failure is the command's failure whatever else failed meanwhile, as when it loaded first.
   // (The diagnostic load may warn: it stays on this thread, first, as before.)
-  const loading = req.allowUnsignedForDiagnostics ? (async () => loadShadowCandidate(req))() : loadShadowCandidateInWorker(req, () => loadShadowCandidate(req))
+  const loading = req.allowUnsignedForDiagnostics ? (async () => (await loadEd25519Arithmetic(), loadShadowCandidate(req)))() : loadShadowCandidateInWorker(req, () => loadShadowCandidate(req))
   loading.catch(() => {}) // awaited below
   const contractFirst = async <T>(f: () => Promise<T>): Promise<T> => {
     try {

@@ -1,5 +1,4 @@
 import {createHash, type Hash} from 'node:crypto'
-import {ed25519} from '@noble/curves/ed25519.js'
 
 // Ed25519 verification over a message read in pieces (RFC 8032 §5.1.7). node:crypto's verify
 // takes the message whole, and a 200,000-rule contract's signed bytes are 197 MB, held only to be
@@ -14,8 +13,23 @@ import {ed25519} from '@noble/curves/ed25519.js'
 // differs), and the encoding of [S]B − [k]A equal to R byte for byte (cofactorless, as both).
 // A false is not a verdict: the caller checks the whole message the ordinary way to decide it
 // and word the error.
+//
+// The arithmetic is loaded on demand (`loadEd25519Arithmetic`, a dynamic import): `pipelock run`
+// loads this module with the signing plugin, and must not pay for a curve library at start-up
+// (test/e2e/startup-laziness.test.ts). Until it is loaded, `verify()` is false (not a verdict).
 
-const ORDER = ed25519.Point.Fn.ORDER
+type Edwards = (typeof import('@noble/curves/ed25519.js'))['ed25519']
+let edwards: Edwards | undefined
+
+/** Loads the curve arithmetic `Ed25519StreamVerifier.verify` needs (once). */
+export async function loadEd25519Arithmetic(): Promise<void> {
+  edwards ??= (await import('@noble/curves/ed25519.js')).ed25519
+}
+
+/** Whether `loadEd25519Arithmetic` has run: without it every streamed check answers false. */
+export function ed25519ArithmeticLoaded(): boolean {
+  return edwards !== undefined
+}
 
 function littleEndian(bytes: Uint8Array): bigint {
   let n = 0n
@@ -47,16 +61,19 @@ export class Ed25519StreamVerifier {
 
   /** True when the signature verifies over everything given (see the file comment: never a false yes, possibly a false no). Ends the verifier. */
   verify(): boolean {
-    const k = littleEndian(this.hash.digest()) % ORDER
+    const curve = edwards
+    if (curve === undefined) return false
+    const order = curve.Point.Fn.ORDER
+    const k = littleEndian(this.hash.digest()) % order
     const s = littleEndian(this.s)
-    if (s >= ORDER) return false
+    if (s >= order) return false
     let a
     try {
-      a = ed25519.Point.fromBytes(this.publicKey, false)
+      a = curve.Point.fromBytes(this.publicKey, false)
     } catch {
       return false
     }
-    const r = ed25519.Point.BASE.multiplyUnsafe(s).subtract(a.multiplyUnsafe(k)).toBytes()
+    const r = curve.Point.BASE.multiplyUnsafe(s).subtract(a.multiplyUnsafe(k)).toBytes()
     if (r.length !== 32) return false
     for (let i = 0; i < 32; i++) if (r[i] !== this.r[i]) return false
     return true

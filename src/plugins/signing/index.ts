@@ -13,7 +13,7 @@ export {
   constantTimeEqual,
 } from './ed25519.js'
 export type {Ed25519KeyPair} from './ed25519.js'
-export {Ed25519StreamVerifier} from './ed25519-stream.js'
+export {Ed25519StreamVerifier, ed25519ArithmeticLoaded, loadEd25519Arithmetic} from './ed25519-stream.js'
 /** Entry point of a batch-verification worker thread (see verify-worker.ts). */
 export const VERIFY_WORKER_URL = new URL('./verify-worker.js', import.meta.url)
 export {pooledRandom} from './random-pool.js'

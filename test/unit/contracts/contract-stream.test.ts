@@ -1,4 +1,4 @@
-import {test} from 'node:test'
+import {before, test} from 'node:test'
 import {createHash} from 'node:crypto'
 import assert from 'node:assert/strict'
 import {closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
@@ -6,7 +6,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {canonicalBytes, emitSignedYaml, type JsonObject, type JsonValue} from '../../../src/plugins/canonical/index.js'
 import {contractProblem, decodeEnvelope, readEnvelopeTail, signCanonical, streamContractEnvelope, streamContractEnvelopeFd, streamContractEnvelopeVerifyingFd} from '../../../src/plugins/contracts/index.js'
-import {keyPairFromSeed, sha256, verifyBytes} from '../../../src/plugins/signing/index.js'
+import {keyPairFromSeed, loadEd25519Arithmetic, sha256, verifyBytes} from '../../../src/plugins/signing/index.js'
 import {applyDecisions, deterministicKey, resignContract} from '../../../src/plugins/learn/index.js'
 import {GOLDEN_CORPORA} from '../../../bench/corpus-goldens.js'
 import {repoPath} from '../../helpers/vectors.js'
@@ -53,6 +53,9 @@ function streamed(text: string, file: string): Outcome {
   })
   return s === undefined ? {ok: false} : {ok: true, rules, body: s.body, canonical: s.canonical, signature: s.signature}
 }
+
+// The verifying read's curve arithmetic (`learn shadow` loads it before the contract).
+before(loadEd25519Arithmetic)
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'pl-contract-stream-'))
 process.on('exit', () => rmSync(scratch, {recursive: true, force: true}))

@@ -1,10 +1,18 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {Ed25519StreamVerifier, keyPairFromSeed, sha256, signBytes, verifyBytes} from '../../../src/plugins/signing/index.js'
+import {Ed25519StreamVerifier, ed25519ArithmeticLoaded, keyPairFromSeed, loadEd25519Arithmetic, sha256, signBytes, verifyBytes} from '../../../src/plugins/signing/index.js'
 import {prng} from '../../helpers/prng.js'
 
 // The Ed25519 check over a message given in pieces (learn shadow's contract load) against
 // node:crypto's over the whole message: it may say yes only where node:crypto does.
+
+test('before the curve arithmetic is loaded every check is false (not a verdict: the caller reads the whole message)', () => {
+  assert.equal(ed25519ArithmeticLoaded(), false)
+  const kp = keyPairFromSeed(sha256('ed25519-stream-unloaded'))
+  const msg = Buffer.from('signed')
+  assert.equal(verifyBytes(kp.publicKey, msg, signBytes(kp, msg)), true)
+  assert.equal(new Ed25519StreamVerifier(kp.publicKey, signBytes(kp, msg)).update(msg).verify(), false)
+})
 
 const ORDER = (1n << 252n) + 27742317777372353535851937790883648493n
 
@@ -42,7 +50,8 @@ function toLittleEndian(n: bigint, len: number): Buffer {
   return b
 }
 
-test('in pieces it agrees with node:crypto over the whole message: valid, a bit flipped in R, in S or in the message, another key', () => {
+test('in pieces it agrees with node:crypto over the whole message: valid, a bit flipped in R, in S or in the message, another key', async () => {
+  await loadEd25519Arithmetic()
   const r = prng(25519)
   let yes = 0
   for (let i = 0; i < 300; i++) {
@@ -69,7 +78,8 @@ test('in pieces it agrees with node:crypto over the whole message: valid, a bit 
   assert.equal(yes, 300)
 })
 
-test('S plus the group order (a malleated signature) and a key encoded non-canonically are refused', () => {
+test('S plus the group order (a malleated signature) and a key encoded non-canonically are refused', async () => {
+  await loadEd25519Arithmetic()
   const kp = keyPairFromSeed(sha256('ed25519-stream'))
   const msg = Buffer.from('the signed bytes of a contract')
   const sig = signBytes(kp, msg)
