@@ -1,9 +1,9 @@
-import {closeSync, lstatSync, readdirSync, readFileSync} from 'node:fs'
+import {closeSync, fstatSync, lstatSync, readdirSync, readFileSync, readSync} from 'node:fs'
 import path from 'node:path'
 import {compareUtf8, copyString, JsonNumber, type JsonObject} from '../canonical/index.js'
 import {compareCaptureFiles, decodeEntry, decodeSummary, progressOverFiles, readCaptureInputs, SummaryDecodeError, validateCaptureSessionDir, type EntrySource, type RecorderEntry, type WriterCapture} from '../capture/index.js'
 import {CONTRACT_KEY_PURPOSE, contractHash, contractProblem, readEnvelopeTail, streamContractEnvelopeFd, streamContractEnvelopeVerifyingFd, verifyCanonicalSignature, verifySignatureOver, type EnvelopeTail, type SignedEnvelope} from '../contracts/index.js'
-import {compactContract, contractIndexBuilder, methodOverrides, type IndexedContract} from '../enforcement/index.js'
+import {compactContract, contractIndexBuilder, methodOverrides, type ContractIndexBuilder, type IndexedContract} from '../enforcement/index.js'
 import {osErrorReason, PipelockError} from '../errors/index.js'
 import {encodeEvidenceReceipt, evidenceReceiptHash, RecorderEntryChain, signEvidence} from '../receipts/index.js'
 import {agentPublicKeyPath, ed25519ArithmeticLoaded, EscrowError, loadEd25519Arithmetic, loadPublicKey, makeDirs, openSealedBox, readEscrowPrivateKey, sha256Hex, writeFileAtomic} from '../signing/index.js'
@@ -158,14 +158,17 @@ export function loadShadowCandidate(req: ShadowContractLoad): ShadowContract {
 function loadVerifyingAsRead(req: ShadowContractLoad): ShadowContract | undefined {
   // Without the curve arithmetic (signing `loadEd25519Arithmetic`) nothing could be proven.
   if (!ed25519ArithmeticLoaded()) return undefined
-  const index = contractIndexBuilder()
   const opportunity: OpportunityRule[] = []
   const fd = openCandidate(req.contract)
   let read
   let early
+  let index: ContractIndexBuilder
   try {
     early = keyBeforeParse(req, readEnvelopeTail(fd))
     if (early === undefined) return undefined
+    // A candidate whose text names no enforce rule keeps no capture-only entries while it is
+    // read (enforcement `contractIndexBuilder`); one written otherwise is read again below.
+    index = contractIndexBuilder(fileHolds(fd, 'lifecycle_state: enforce') ? {} : {withoutCaptureOnly: true})
     read = streamContractEnvelopeVerifyingFd(fd, req.contract, (rule, position) => {
       index.add(rule, position)
       const o = opportunityRule(rule)
@@ -174,7 +177,7 @@ function loadVerifyingAsRead(req: ShadowContractLoad): ShadowContract | undefine
   } finally {
     closeSync(fd)
   }
-  if (read === undefined || !read.verified) return undefined
+  if (read === undefined || !read.verified || !index.complete()) return undefined
   // The key the check below resolves from the body must be the one the rules were checked by.
   if (early.signer !== undefined && read.body.get('signer_key_id') !== early.signer) return undefined
   const h = read.body.get('contract_hash')
@@ -183,6 +186,23 @@ function loadVerifyingAsRead(req: ShadowContractLoad): ShadowContract | undefine
   const key = early.key
   checkShadowSignature(req, read.body, read.signature, (k) => Buffer.from(k).equals(key))
   return {contractHash: hashed, selectorId: selectorIdOf(read.body), evaluator: {contractHash: hashed, index: index.finish()}, opportunityRules: opportunity}
+}
+
+/** Whether the file at `fd` holds `text` (ASCII) anywhere: read 1 MiB at a time, from its first byte. */
+function fileHolds(fd: number, text: string): boolean {
+  const needle = Buffer.from(text, 'latin1')
+  const size = fstatSync(fd).size
+  const buf = Buffer.allocUnsafe(1 << 20)
+  // Each read after the first starts with the last bytes of the one before, so a match cut by a
+  // read boundary is found whole.
+  for (let at = 0; at < size; ) {
+    const n = readSync(fd, buf, 0, buf.length, at)
+    if (n === 0) break
+    if (buf.subarray(0, n).indexOf(needle) >= 0) return true
+    if (at + n >= size) break
+    at += n - (needle.length - 1)
+  }
+  return false
 }
 
 /** The key `checkShadowSignature` will take, found before the parse, and the tail's signature; undefined when either is unknown then. */

@@ -6,6 +6,7 @@ import {
   canonicalRequestPath,
   evaluateHttp,
   evaluateMcp,
+  contractIndexBuilder,
   HTTP_RULE_KINDS,
   indexContract,
   isDefaultPort,
@@ -194,4 +195,34 @@ test('the indexed MCP evaluator decides exactly as the rule-by-rule walk (3,000 
     }
   }
   assert.deepEqual([...reasons].sort(), ['allow', 'contract_mcp_args_mismatch', 'contract_mcp_default_deny', 'error'])
+})
+
+test('a builder without capture-only rules: the same index for a contract with no enforce HTTP rule, incomplete once one comes', () => {
+  const r = rnd(36)
+  let same = 0
+  let incomplete = 0
+  for (let c = 0; c < 400; c++) {
+    // Half the contracts have every HTTP rule capture-only (a fresh candidate), MCP rules enforced or not.
+    const contract = randomContract(r, 1 + Math.floor(r() * 12))
+    const rules = contract.body.get('rules') as JsonObject[]
+    if (c % 2 === 0) for (const rule of rules) if (rule.get('rule_kind') !== 'mcp_tool_call' && rule.get('lifecycle_state') === 'enforce') rule.set('lifecycle_state', 'capture_only')
+    const full = contractIndexBuilder()
+    const lean = contractIndexBuilder({withoutCaptureOnly: true})
+    rules.forEach((rule, i) => {
+      full.add(rule, i)
+      lean.add(rule, i)
+    })
+    const want = full.finish()
+    const got = lean.finish()
+    assert.equal(full.complete(), true)
+    if (want.hasEnforceHttp) {
+      assert.equal(lean.complete(), false, 'an enforce HTTP rule makes it incomplete')
+      incomplete++
+    } else {
+      assert.equal(lean.complete(), true)
+      assert.deepEqual(got, want)
+      same++
+    }
+  }
+  assert.ok(same > 150 && incomplete > 100, `${same} same, ${incomplete} incomplete`)
 })

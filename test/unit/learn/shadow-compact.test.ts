@@ -10,6 +10,7 @@ import type {JsonObject} from '../../../src/plugins/canonical/index.js'
 import {GOLDEN_CORPORA} from '../../../bench/corpus-goldens.js'
 import {repoPath} from '../../helpers/vectors.js'
 import {prng} from '../../helpers/prng.js'
+import {loadEd25519Arithmetic} from '../../../src/plugins/signing/index.js'
 import {decisionOrError} from '../../helpers/decision.js'
 
 // `learn shadow` keeps only the compact contract (issue 17). Differential against the previous
@@ -58,7 +59,37 @@ function randomRequests(r: () => number, events: readonly HttpRequestInput[], n:
 
 const KEY = Buffer.from(deterministicKey('ratifyCompile').keyPair.publicKey).toString('hex')
 
-test('the streamed compact contract decides every golden event and 2,000 random requests as the whole tree did', () => {
+/**
+ * The golden candidates as compiled (every rule capture-only), ratified two ways, and ratified
+ * with the rules without paths left capture-only and `lifecycle_state: "enforce"` quoted (the
+ * same signed bytes; a text that does not name `lifecycle_state: enforce` as the emitter writes
+ * it, so the lean index is tried, found incomplete, and the contract read again).
+ */
+const MODES = ['fresh', 'all', 'strict', 'quoted'] as const
+
+function candidateText(body: JsonObject, mode: (typeof MODES)[number]): string {
+  const rules = body.get('rules') as JsonObject[]
+  const hasPaths = (x: JsonObject): boolean => (x.get('selector') as JsonObject).has('paths')
+  if (mode === 'fresh') return resignContract(body, deterministicKey('ratifyCompile'), 'learn ratify').yaml
+  // quoted: rules with paths enforced, the others left capture-only (a default deny names them).
+  const applied = applyDecisions(body, rules.map((x) => (mode === 'all' || hasPaths(x) ? 'enforce' : mode === 'strict' ? 'reject' : 'capture_only')))
+  const yaml = resignContract(applied.body, deterministicKey('ratifyCompile'), 'learn ratify').yaml
+  if (mode !== 'quoted') return yaml
+  const quoted = yaml.replaceAll('lifecycle_state: enforce', 'lifecycle_state: "enforce"')
+  assert.notEqual(quoted, yaml)
+  return quoted
+}
+
+test('the streamed compact contract decides every golden event and 2,000 random requests as the whole tree did (the signature checked over the signed bytes)', () => {
+  differential()
+})
+
+test('the same with the signature checked as the rules pass, and capture-only rules left out of the index of a candidate that enforces nothing', async () => {
+  await loadEd25519Arithmetic()
+  differential()
+})
+
+function differential(): void {
   const dir = mkdtempSync(path.join(tmpdir(), 'pipelock-shadow-compact-'))
   const r = prng(171)
   let compared = 0
@@ -66,14 +97,11 @@ test('the streamed compact contract decides every golden event and 2,000 random 
     for (const corpus of GOLDEN_CORPORA) {
       const src = repoPath('goldens', corpus.name, 'contract.yaml')
       const env = decodeEnvelope(readFileSync(src, 'utf8'), src)
-      const rules = env.body.get('rules') as JsonObject[]
-      const hasPaths = (x: JsonObject): boolean => (x.get('selector') as JsonObject).has('paths')
       const events = goldenEvents(corpus.name)
       assert.ok(events.length > 0, `${corpus.name}: golden events`)
-      for (const mode of ['all', 'strict'] as const) {
-        const applied = applyDecisions(env.body, rules.map((x) => (mode === 'all' || hasPaths(x) ? 'enforce' : 'reject')))
+      for (const mode of MODES) {
         const file = path.join(dir, `${corpus.name}-${mode}.yaml`)
-        writeFileSync(file, resignContract(applied.body, deterministicKey('ratifyCompile'), 'learn ratify').yaml)
+        writeFileSync(file, candidateText(env.body, mode))
         const req = {contract: file, contractKey: KEY, allowUnsignedForDiagnostics: false, keystore: dir, warn: () => {}}
         const tree = loadShadowContract(req).body
         const old = withIndex({contractHash: prepareShadowContract(tree).contractHash, body: tree})
@@ -94,9 +122,10 @@ test('the streamed compact contract decides every golden event and 2,000 random 
   } finally {
     rmSync(dir, {recursive: true, force: true})
   }
-})
+}
 
-test('loadShadowCandidate fails exactly as loadShadowContract does (invalid contract, missing key, bad signature)', () => {
+test('loadShadowCandidate fails exactly as loadShadowContract does (invalid contract, missing key, bad signature), the signature checked as the rules pass', async () => {
+  await loadEd25519Arithmetic()
   const dir = mkdtempSync(path.join(tmpdir(), 'pipelock-shadow-compact-'))
   try {
     const src = repoPath('goldens', GOLDEN_CORPORA[0]?.name ?? '', 'contract.yaml')
