@@ -60,58 +60,44 @@ before(loadEd25519Arithmetic)
 const scratch = mkdtempSync(path.join(tmpdir(), 'pl-contract-stream-'))
 process.on('exit', () => rmSync(scratch, {recursive: true, force: true}))
 
-/** `streamContractEnvelopeFd` over `bytes` written to a file, read `chunkBytes` at a time. */
-function streamedFromFile(bytes: Buffer | string, chunkBytes: number): Outcome {
-  const file = path.join(scratch, 'contract.yaml')
+/** Writes `bytes` to `name` in the scratch directory and reads it with `read`, collecting the rules it hands out (in order). */
+function fromFile<T>(name: string, bytes: Buffer | string, read: (fd: number, file: string, onRule: (rule: JsonObject, i: number) => void) => T): {rules: JsonObject[]; result: T} {
+  const file = path.join(scratch, name)
   writeFileSync(file, bytes)
   const fd = openSync(file, 'r')
   try {
     const rules: JsonObject[] = []
-    const s = streamContractEnvelopeFd(fd, file, (rule, i) => {
+    const result = read(fd, file, (rule, i) => {
       assert.equal(i, rules.length, 'rules arrive in order')
       rules.push(rule)
-    }, {chunkBytes})
-    return s === undefined ? {ok: false} : {ok: true, rules, body: s.body, canonical: s.canonical, signature: s.signature}
+    })
+    return {rules, result}
   } finally {
     closeSync(fd)
   }
+}
+
+/** `streamContractEnvelopeFd` over `bytes` written to a file, read `chunkBytes` at a time. */
+function streamedFromFile(bytes: Buffer | string, chunkBytes: number): Outcome {
+  const {rules, result: s} = fromFile('contract.yaml', bytes, (fd, file, onRule) => streamContractEnvelopeFd(fd, file, onRule, {chunkBytes}))
+  return s === undefined ? {ok: false} : {ok: true, rules, body: s.body, canonical: s.canonical, signature: s.signature}
 }
 
 /** The file read without signed bytes (`canonical: false`, `learn review`): the rules and the body. */
 function streamedBodyFromFile(bytes: string, chunkBytes: number): {ok: true; rules: JsonObject[]; body: JsonObject; signature: string; ruleCount: number} | {ok: false} {
-  const file = path.join(scratch, 'contract-body.yaml')
-  writeFileSync(file, bytes)
-  const fd = openSync(file, 'r')
-  try {
-    const rules: JsonObject[] = []
-    const s = streamContractEnvelopeFd(fd, file, (rule, i) => {
-      assert.equal(i, rules.length, 'rules arrive in order')
-      rules.push(rule)
-    }, {chunkBytes, canonical: false})
-    if (s !== undefined) assert.equal('canonical' in s, false, 'no signed bytes are assembled')
-    return s === undefined ? {ok: false} : {ok: true, rules, body: s.body, signature: s.signature, ruleCount: s.ruleCount}
-  } finally {
-    closeSync(fd)
-  }
+  const {rules, result: s} = fromFile('contract-body.yaml', bytes, (fd, file, onRule) => streamContractEnvelopeFd(fd, file, onRule, {chunkBytes, canonical: false}))
+  if (s !== undefined) assert.equal('canonical' in s, false, 'no signed bytes are assembled')
+  return s === undefined ? {ok: false} : {ok: true, rules, body: s.body, signature: s.signature, ruleCount: s.ruleCount}
 }
 
 /** The file read that checks the signature as the rules pass (`learn shadow`), by `key`, with the signature its tail names. */
 function verifyingFromFile(bytes: string, chunkBytes: number, key: Uint8Array): {ok: true; rules: JsonObject[]; body: JsonObject; signature: string; verified: boolean; sha256Hex?: string} | {ok: false; tail: boolean} {
-  const file = path.join(scratch, 'contract-verifying.yaml')
-  writeFileSync(file, bytes)
-  const fd = openSync(file, 'r')
-  try {
+  const {rules, result} = fromFile('contract-verifying.yaml', bytes, (fd, file, onRule) => {
     const tail = readEnvelopeTail(fd)
-    if (tail.signature === undefined) return {ok: false, tail: false}
-    const rules: JsonObject[] = []
-    const s = streamContractEnvelopeVerifyingFd(fd, file, (rule, i) => {
-      assert.equal(i, rules.length, 'rules arrive in order')
-      rules.push(rule)
-    }, key, tail.signature, {chunkBytes})
-    return s === undefined ? {ok: false, tail: true} : {ok: true, rules, body: s.body, signature: s.signature, verified: s.verified, ...(s.sha256Hex === undefined ? {} : {sha256Hex: s.sha256Hex})}
-  } finally {
-    closeSync(fd)
-  }
+    return tail.signature === undefined ? 'no tail' : streamContractEnvelopeVerifyingFd(fd, file, onRule, key, tail.signature, {chunkBytes})
+  })
+  if (result === 'no tail') return {ok: false, tail: false}
+  return result === undefined ? {ok: false, tail: true} : {ok: true, rules, body: result.body, signature: result.signature, verified: result.verified, ...(result.sha256Hex === undefined ? {} : {sha256Hex: result.sha256Hex})}
 }
 
 /** The keys the contracts below are signed by: the golden fixtures' compile signer and the ratifications' deterministic key. */
