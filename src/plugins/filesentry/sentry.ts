@@ -60,8 +60,14 @@ export class FileSentry {
   private readonly timers = new Map<string, {timer: NodeJS.Timeout; agent: boolean}>()
   private queue: Promise<void> = Promise.resolve()
   private closed = false
-  /** Size and mtime of each file's last scan: an event that changed nothing is not scanned again. */
-  private readonly scanned = new Map<string, string>()
+  /**
+   * Size, mtime and inode of each file's last scan, and whether it was the agent's: an event that
+   * changed nothing is not scanned again, unless it is the first to find the agent writing that
+   * version (the finding is then the agent's). So one version is reported at most once as the
+   * agent's: the create and write events of one write, further apart than the debounce on a busy
+   * host, were two agent findings of the same leak.
+   */
+  private readonly scanned = new Map<string, {readonly version: string; readonly agent: boolean}>()
   /** Lineage snapshots still being taken (awaited by close, so no event is lost at shutdown). */
   private readonly snapping = new Set<Promise<void>>()
 
@@ -129,8 +135,9 @@ export class FileSentry {
       const s = await fh.stat()
       if (!s.isFile() || s.size === 0 || s.size > MAX_SCAN_BYTES) return
       const version = `${s.size}:${s.mtimeMs}:${s.ino}`
-      if (this.scanned.get(abs) === version && !isAgent) return
-      this.scanned.set(abs, version)
+      const last = this.scanned.get(abs)
+      if (last?.version === version && (last.agent || !isAgent)) return
+      this.scanned.set(abs, {version, agent: isAgent})
       const buf = Buffer.alloc(Math.min(s.size, MAX_SCAN_BYTES + 1))
       const {bytesRead} = await fh.read(buf, 0, buf.length, 0)
       if (bytesRead > MAX_SCAN_BYTES) return

@@ -3,12 +3,12 @@
 // agent's when no tracked process holds the file open; a relative path escaping the config
 // directory is refused.
 import assert from 'node:assert/strict'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {closeSync, mkdtempSync, openSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {test} from 'node:test'
 import {loadConfig} from '../../../src/plugins/config/index.js'
-import {fileSentryRoots, startFileSentry, type FileFindingReceipt} from '../../../src/plugins/filesentry/index.js'
+import {DEBOUNCE_MS, FileSentry, fileSentryRoots, startFileSentry, type FileFindingReceipt, type SentryFinding} from '../../../src/plugins/filesentry/index.js'
 import {scannerSettingsFromConfig} from '../../../src/plugins/proxy/index.js'
 import {createScanner} from '../../../src/plugins/scanner/index.js'
 
@@ -43,4 +43,44 @@ test('watch roots: relative to the config file directory, never escaping it', ()
   assert.deepEqual(fileSentryRoots(['.', 'sub', '/abs/x'], '/etc/pl/c.yaml', '/cwd'), ['/etc/pl', '/etc/pl/sub', '/abs/x'])
   assert.deepEqual(fileSentryRoots(['w'], undefined, '/cwd'), ['/cwd/w'])
   assert.throws(() => fileSentryRoots(['../up'], '/etc/pl/c.yaml', '/'), /file_sentry: watch_paths\[0\] "\.\.\/up" escapes config directory \(use absolute path instead\)/)
+})
+
+test('one version of a file is one finding: events that change nothing are not scanned again, and an unattributed finding is reported once more only when the agent is found writing it', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pl-fs-unit-'))
+  const findings: SentryFinding[] = []
+  const s = await FileSentry.arm({roots: [dir], ignorePatterns: [], scanContent: true, scanner: createScanner(scannerSettingsFromConfig(loadConfig(undefined, {env: {}}).config, {env: {}})), onFinding: (f) => void findings.push(f), onError: (m) => assert.fail(m)})
+  // The watcher's event for a path, as chokidar delivers it (add, then change, of one write).
+  const event = (p: string): void => (s as unknown as {event(p: string): void}).event(p)
+  const settle = async (n: number): Promise<void> => {
+    const deadline = Date.now() + 20_000
+    while (findings.length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+    await new Promise((r) => setTimeout(r, 4 * DEBOUNCE_MS))
+  }
+  const file = path.join(dir, 'out.txt')
+  const fd = openSync(file, 'w')
+  try {
+    writeFileSync(fd, `key ${AWS_KEY}\n`)
+    // Not yet attributed (no root): one unattributed finding, and a second event changes nothing.
+    await settle(1)
+    event(file)
+    await settle(1)
+    assert.deepEqual(findings.map((f) => f.isAgent), [false])
+    // The agent is found holding the file open: the same version once more, now the agent's, and
+    // never again however many events come (the duplicate the sandbox test saw on a busy host).
+    s.setRoot(process.pid)
+    event(file)
+    await settle(2)
+    event(file)
+    event(file)
+    await settle(2)
+    assert.deepEqual(findings.map((f) => [f.isAgent, f.pattern]), [[false, 'AWS Access ID'], [true, 'AWS Access ID']])
+    // A new version is a new finding.
+    writeFileSync(fd, `again ${AWS_KEY}\n`)
+    await settle(3)
+    assert.equal(findings.length, 3)
+  } finally {
+    closeSync(fd)
+    await s.close()
+    rmSync(dir, {recursive: true, force: true})
+  }
 })
