@@ -227,25 +227,26 @@ class VerifiedRules implements RuleTexts {
       const early = new Map(parent)
       early.delete('rules')
       this.head = aroundRules(early).head
-      const h = parent.get('contract_hash')
-      if (typeof h !== 'string' || h === '') this.sha256 = createHash('sha256')
-      this.piece(this.head)
+      this.start(parent, this.head)
     } else this.piece(',')
     this.piece(text)
   }
 
   finish(body: JsonObject): {verified: boolean; sha256Hex?: string} {
-    if (this.count === 0) {
-      const whole = canonicalize(body)
-      const h = body.get('contract_hash')
-      if (typeof h !== 'string' || h === '') this.sha256 = createHash('sha256')
-      this.piece(whole)
-    } else {
+    if (this.count === 0) this.start(body, canonicalize(body))
+    else {
       const {head, tail} = aroundRules(body)
       if (head !== this.head) return {verified: false}
       this.piece(tail)
     }
     return {verified: this.verifier.verify(), ...(this.sha256 === undefined ? {} : {sha256Hex: this.sha256.digest('hex')})}
+  }
+
+  /** The first piece of the signed bytes; the report's SHA-256 is made beside them when `body` has no contract_hash. */
+  private start(body: JsonObject, first: string): void {
+    const h = body.get('contract_hash')
+    if (typeof h !== 'string' || h === '') this.sha256 = createHash('sha256')
+    this.piece(first)
   }
 
   private piece(text: string): void {

@@ -61,7 +61,7 @@ export function runLearnReview(req: ReviewRequest): ReviewResult {
   } catch (e) {
     throw new PipelockError('FILE_NOT_FOUND', `cannot read candidate: ${(e as Error).message}`, {location: {file: req.candidate}})
   }
-  if (st.isSymbolicLink() || !st.isFile()) throw new PipelockError('PATH_UNSAFE', `candidate ${req.candidate} is not a regular file (symlinks are refused)`)
+  if (st.isSymbolicLink() || !st.isFile()) throw notRegular(req.candidate)
   const md = renderReview(reviewInputOf(req.candidate))
   const content = req.format === 'html' ? reviewHtml(md, `Candidate contract review: ${path.basename(req.candidate)}`) : md
   if (req.out !== undefined) {
@@ -70,6 +70,10 @@ export function runLearnReview(req: ReviewRequest): ReviewResult {
     return {candidate: req.candidate, dest: req.out, format: req.format, content}
   }
   return {candidate: req.candidate, format: req.format, content}
+}
+
+function notRegular(file: string): PipelockError {
+  return new PipelockError('PATH_UNSAFE', `candidate ${file} is not a regular file (symlinks are refused)`)
 }
 
 /**
@@ -86,11 +90,11 @@ function reviewInputOf(file: string): ReviewInput {
     // O_NOFOLLOW: a symlink raced into place after the lstat above is refused too.
     fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW)
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw new PipelockError('PATH_UNSAFE', `candidate ${file} is not a regular file (symlinks are refused)`)
+    if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw notRegular(file)
     throw new PipelockError('FILE_NOT_FOUND', `cannot read candidate: ${(e as Error).message}`, {location: {file}})
   }
   try {
-    if (!fstatSync(fd).isFile()) throw new PipelockError('PATH_UNSAFE', `candidate ${file} is not a regular file (symlinks are refused)`)
+    if (!fstatSync(fd).isFile()) throw notRegular(file)
     const rows: ReviewRule[] = []
     const streamed = streamContractEnvelopeFd(fd, file, (rule) => rows.push(reviewRuleFromTree(rule)), {canonical: false})
     if (streamed !== undefined) return reviewInputFromCandidate(streamed.body, rows)
