@@ -3,7 +3,8 @@
  * `pipelock --version` ≤ 90 ms). Each round spawns the built CLI with the bench
  * config below (forward proxy on, loopback upstream allowed) and measures, from spawn: the banner, the
  * first proxied 200 through it, the proxy's CPU time (all threads) at that moment, and its RSS one
- * second later; then `pipelock --version` and `node -e 0`. With `--baseline DIR` (another built
+ * second later; then `pipelock --version`, `pipelock verify-receipt` on the 5-receipt vector chain (a
+ * command oclif loads from its bundle: scripts/bundle-run.mjs) and `node -e 0`. With `--baseline DIR` (another built
  * checkout) the two trees alternate within each round, so machine load hits both alike; CPU time
  * is the figure that means something on a loaded machine. With `--profile DIR` one more start of
  * each tree runs under `--cpu-prof` and its main-thread samples up to the first request are summed
@@ -166,6 +167,7 @@ export async function runStartupBench(args: string[]): Promise<Record<string, un
   const arms = [{name: 'this tree', root: repoRoot}, ...(baseline ? [{name: `baseline ${baseline}`, root: path.resolve(baseline)}] : [])]
   const starts = new Map<string, Start[]>(arms.map((a) => [a.name, []]))
   const version = new Map<string, number[]>(arms.map((a) => [a.name, []]))
+  const verify = new Map<string, number[]>(arms.map((a) => [a.name, []]))
   const bare: number[] = []
   const rows: Record<string, unknown>[] = []
   try {
@@ -173,6 +175,7 @@ export async function runStartupBench(args: string[]): Promise<Record<string, un
       for (const a of r % 2 === 0 ? arms : [...arms].reverse()) {
         starts.get(a.name)!.push(await startOnce(a.root, config, upPort))
         version.get(a.name)!.push(wallMs([path.join(a.root, 'bin', 'run.js'), '--version']))
+        verify.get(a.name)!.push(wallMs([path.join(a.root, 'bin', 'run.js'), 'verify-receipt', path.join(repoRoot, 'test', 'vectors', 'receipts', 'valid-chain.jsonl')]))
       }
       bare.push(wallMs(['-e', '0']))
     }
@@ -185,6 +188,8 @@ export async function runStartupBench(args: string[]): Promise<Record<string, un
       rows.push({tree: a.name, measure: 'RSS 1 s after the first request', 'median (range)': m((x) => x.rssMiB, 1), unit: 'MiB'})
       const v = version.get(a.name)!
       rows.push({tree: a.name, measure: 'pipelock --version', 'median (range)': `${median(v).toFixed(0)} (${range(v)})`, unit: 'ms'})
+      const vr = verify.get(a.name)!
+      rows.push({tree: a.name, measure: 'pipelock verify-receipt (5-receipt chain)', 'median (range)': `${median(vr).toFixed(0)} (${range(vr)})`, unit: 'ms'})
     }
     rows.push({tree: '-', measure: 'node -e 0', 'median (range)': `${median(bare).toFixed(0)} (${range(bare)})`, unit: 'ms'})
     if (profileDir !== undefined) {

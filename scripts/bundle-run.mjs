@@ -12,10 +12,10 @@
 // `import.meta.url` in a bundled source file is rewritten to that file's own URL in dist/src, so
 // `new URL('./worker.js', import.meta.url)` still names the worker beside it.
 //
-// The manifest (scripts/gen-manifest.mjs) points oclif's `run` at dist/run/run.js; every other
-// command, and every test importing dist/src, uses tsc's output as before. dist/run/meta.json is
-// esbuild's metafile: which source files went into which chunk (test/e2e/startup-laziness.test.ts
-// reads it to tell what a run loaded).
+// The manifest (scripts/gen-manifest.mjs) points oclif's `run` at dist/run/run.js and every other
+// command at dist/run/commands/; the help class, the hooks and every test importing dist/src use
+// tsc's output as before. dist/run/meta.json is esbuild's metafile: which source files went into
+// which chunk (test/e2e/startup-laziness.test.ts reads it to tell what a command loaded).
 //
 // `run` without oclif (src/cli/run-direct.ts, what bin/run.js tries first) is built differently:
 // ONE CommonJS file, dist/run/direct.cjs, that bin/run.js compiles as a `vm.Script` with V8's code
@@ -25,7 +25,7 @@
 // config asks for them (test/e2e/startup-laziness.test.ts tells which ran from V8's coverage).
 // The cache, dist/run/direct.cjs.cache, is made by a node without flags right after the bundle.
 import {spawnSync} from 'node:child_process'
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -162,8 +162,13 @@ async function bundle(entryPoints, dir, o = {}) {
 }
 
 rmSync(outdir, {recursive: true, force: true})
-// run.js: the oclif command class (the manifest points oclif here).
-await bundle({run: path.join(root, 'dist', 'src', 'commands', 'run.js')}, outdir, {plugins: [lazyUndiciH2]})
+// The oclif command classes (the manifest points oclif here): run.js, and every other command at
+// commands/<topic>/<name>.js, in one build, so a module two commands import is one shared chunk.
+// A command and what it imports load as a few files instead of dozens or hundreds of ES modules:
+// `learn compile` imported 485–508 ms of modules from tsc's output and 209–244 from its bundle,
+// `verify-receipt` 198–245 and 141–151 (bench: startup). A command loads only the chunks its
+// own imports reach, as before.
+await bundle(commandEntries(), outdir, {plugins: [lazyUndiciH2]})
 await bundleDirect()
 // The stdio wrap's oclif-free start (bin/run.js, src/cli/mcp-proxy-run.ts; bench: mcp), a build of
 // its own (inside dist/run, so it ships with it): its start-up chunks hold only what a stdio wrap
@@ -177,6 +182,25 @@ await bundle({'mcp-proxy': path.join(root, 'dist', 'src', 'cli', 'mcp-proxy-run.
   plugins: [pureSources, zodEnglishOnly],
   options: {minifyWhitespace: true},
 })
+
+/** esbuild entry points of every command: `run`, and `commands/<path below dist/src/commands>` for the others. */
+function commandEntries() {
+  const commands = path.join(root, 'dist', 'src', 'commands')
+  const entries = {}
+  const walk = (dir) => {
+    for (const name of readdirSync(dir, {withFileTypes: true})) {
+      const file = path.join(dir, name.name)
+      if (name.isDirectory()) walk(file)
+      else if (name.name.endsWith('.js')) {
+        const id = path.relative(commands, file).slice(0, -'.js'.length).split(path.sep).join('/')
+        entries[id === 'run' ? 'run' : `commands/${id}`] = file
+      }
+    }
+  }
+  walk(commands)
+  if (entries.run === undefined) throw new Error(`${commands}/run.js missing`)
+  return entries
+}
 
 /**
  * direct.cjs: `run` without oclif (src/cli/run-direct.ts; bin/run.js tries it first), one

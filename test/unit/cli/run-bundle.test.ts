@@ -1,33 +1,56 @@
 /**
- * `pipelock run` is loaded from its bundle (scripts/bundle-run.mjs → dist/run, issue 18): the
- * manifest points oclif there, and the bundled command must be the command tsc built — same
- * flags, texts and examples — and hold no second copy of oclif (the command class extends the
- * one bin/run.js loads, so oclif's error and exit handling apply to it).
+ * Every command is loaded from its bundle (scripts/bundle-run.mjs → dist/run; `run` since issue
+ * 18): the manifest points oclif there, and each bundled command must be the command tsc built —
+ * same flags, args, texts and examples — and hold no second copy of oclif (the command class
+ * extends the one bin/run.js loads, so oclif's error and exit handling apply to it).
  */
 import assert from 'node:assert/strict'
-import {readFileSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import {pathToFileURL} from 'node:url'
 import {describe, it} from 'node:test'
 import {Command} from '@oclif/core'
 import {repoPath} from '../../helpers/vectors.js'
 
-type CommandClass = typeof Command & {flags: Record<string, {type: string; description?: string; options?: readonly string[]}>}
+type CommandClass = typeof Command & {
+  flags: Record<string, {type: string; description?: string; options?: readonly string[]; default?: unknown}>
+  args: Record<string, {description?: string; required?: boolean}>
+}
 
-describe('run bundle', () => {
-  it('is the command tsc built, on the one oclif', async () => {
-    const bundled = (await import(pathToFileURL(repoPath('dist', 'run', 'run.js')).href) as {default: CommandClass}).default
-    const built = (await import(pathToFileURL(repoPath('dist', 'src', 'commands', 'run.js')).href) as {default: CommandClass}).default
-    assert.notEqual(bundled, built)
-    assert.ok(bundled.prototype instanceof Command, 'extends the @oclif/core Command of node_modules')
-    for (const k of ['summary', 'description', 'examples', 'strict'] as const) assert.deepEqual(bundled[k], built[k], k)
-    const shape = (c: CommandClass): unknown => Object.entries(c.flags).map(([name, f]) => [name, f.type, f.description, f.options])
-    assert.deepEqual(shape(bundled), shape(built))
+interface ManifestCommand {
+  relativePath: string[]
+  isESM: boolean
+}
+
+const manifest = (): Record<string, ManifestCommand> =>
+  (JSON.parse(readFileSync(repoPath('oclif.manifest.json'), 'utf8')) as {commands: Record<string, ManifestCommand>}).commands
+
+const load = async (...file: string[]): Promise<CommandClass> =>
+  (await import(pathToFileURL(repoPath(...file)).href) as {default: CommandClass}).default
+
+describe('command bundles', () => {
+  it('the manifest sends oclif to a bundle for every command', () => {
+    const commands = manifest()
+    assert.ok(Object.keys(commands).length > 70, 'every command is in the manifest')
+    assert.deepEqual(commands.run!.relativePath, ['dist', 'run', 'run.js'])
+    assert.deepEqual(commands['learn:compile']!.relativePath, ['dist', 'run', 'commands', 'learn', 'compile.js'])
+    for (const [id, c] of Object.entries(commands)) {
+      if (id !== 'run') assert.deepEqual(c.relativePath.slice(0, 3), ['dist', 'run', 'commands'], id)
+      assert.equal(c.isESM, true, id)
+      assert.ok(existsSync(repoPath(...c.relativePath)), `${id}: ${c.relativePath.join('/')}`)
+    }
   })
 
-  it('the manifest sends oclif to the bundle', () => {
-    const manifest = JSON.parse(readFileSync(repoPath('oclif.manifest.json'), 'utf8')) as {commands: Record<string, {relativePath: string[]; isESM: boolean}>}
-    assert.deepEqual(manifest.commands.run!.relativePath, ['dist', 'run', 'run.js'])
-    assert.equal(manifest.commands.run!.isESM, true)
-    assert.deepEqual(manifest.commands.keygen!.relativePath, ['dist', 'src', 'commands', 'keygen.js'])
+  it('each bundled command is the command tsc built, on the one oclif', async () => {
+    for (const [id, c] of Object.entries(manifest())) {
+      const bundled = await load(...c.relativePath)
+      const built = await load('dist', 'src', 'commands', ...(id === 'run' ? ['run.js'] : c.relativePath.slice(3)))
+      assert.notEqual(bundled, built, id)
+      assert.ok(bundled.prototype instanceof Command, `${id} extends the @oclif/core Command of node_modules`)
+      for (const k of ['summary', 'description', 'examples', 'strict', 'hidden', 'aliases'] as const) assert.deepEqual(bundled[k], built[k], `${id} ${k}`)
+      const flags = (k: CommandClass): unknown => Object.entries(k.flags ?? {}).map(([name, f]) => [name, f.type, f.description, f.options, typeof f.default === 'function' ? 'fn' : f.default])
+      assert.deepEqual(flags(bundled), flags(built), `${id} flags`)
+      const args = (k: CommandClass): unknown => Object.entries(k.args ?? {}).map(([name, a]) => [name, a.description, a.required])
+      assert.deepEqual(args(bundled), args(built), `${id} args`)
+    }
   })
 })
