@@ -22,10 +22,14 @@ try {
 }
 parentPort?.postMessage(answer)
 
-/** Whether `v` is made of what a structured clone keeps as it is: primitives, plain objects, arrays, Maps (no class instances, functions or symbols). */
+/** Whether `v` is made of what a structured clone keeps as it is: primitives, plain objects, arrays, Maps, plain typed arrays (no class instances such as a Buffer, functions or symbols). */
 function plainData(v: unknown, seen = new Set<object>()): boolean {
   if (typeof v === 'function' || typeof v === 'symbol') return false
   if (v === null || typeof v !== 'object') return true
+  if (ArrayBuffer.isView(v)) {
+    const proto: unknown = Object.getPrototypeOf(v)
+    return proto === Uint8Array.prototype || proto === Uint32Array.prototype || proto === Float64Array.prototype
+  }
   if (seen.has(v)) return true
   seen.add(v)
   if (v instanceof Map) {

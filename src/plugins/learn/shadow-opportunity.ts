@@ -97,8 +97,11 @@ export function opportunityRules(body: JsonObject): OpportunityRule[] {
   return out
 }
 
-/** One rule's opportunity history, or undefined when it has none to compare (see `opportunityRules`). */
-export function opportunityRule(rule: JsonObject): OpportunityRule | undefined {
+/**
+ * One rule's opportunity history, or undefined when it has none to compare (see
+ * `opportunityRules`); its strings may be slices of the contract text.
+ */
+function readOpportunity(rule: JsonObject): OpportunityRule | undefined {
   const state = rule.get('lifecycle_state')
   if (state !== 'enforce' && state !== 'capture_only') return undefined
   const kind = rule.get('rule_kind')
@@ -111,21 +114,129 @@ export function opportunityRule(rule: JsonObject): OpportunityRule | undefined {
   if (typeof hostValue !== 'string' || typeof threshold !== 'string' || !DECIMAL.test(threshold)) return undefined
   if (seen === undefined || seen === 0 || withOpportunity === undefined) return undefined
   return {
-    // copies, not slices of the contract text (which a slice would keep alive)
-    ruleId: copyString(String(rule.get('rule_id') ?? '')),
-    host: copyString(hostValue.trim().toLowerCase().replace(/\.$/, '')),
+    ruleId: String(rule.get('rule_id') ?? ''),
+    host: hostValue.trim().toLowerCase().replace(/\.$/, ''),
     historical: Math.min(1, withOpportunity / seen),
     threshold: Number(threshold),
   }
 }
 
+/** One rule's opportunity history, or undefined when it has none to compare (see `opportunityRules`). */
+export function opportunityRule(rule: JsonObject): OpportunityRule | undefined {
+  const r = readOpportunity(rule)
+  // copies, not slices of the contract text (which a slice would keep alive)
+  return r === undefined ? undefined : {...r, ruleId: copyString(r.ruleId), host: copyString(r.host)}
+}
+
+/**
+ * The opportunity histories of a contract's rules (`opportunityRule`), in contract order, as typed
+ * arrays and one table of distinct hosts. A replay holds them from the contract's load to its
+ * report: as objects, a 158,778-rule contract's took about 43 MB of the replay's heap (an object,
+ * a rule id and a host string each; bench: shadow, 300k records), in this form about 12. Plain
+ * data: the contract worker's structured clone copies the arrays whole (shadow-contract-thread.ts).
+ */
+export interface OpportunityTable {
+  readonly size: number
+  /** The rule ids' UTF-8 bytes one after another: rule i's end at `idEnds[i]`, its start at the end before. */
+  readonly ids: Uint8Array
+  readonly idEnds: Uint32Array
+  /** Distinct hosts; rule i's is `hosts[hostOf[i]]`. */
+  readonly hosts: string[]
+  readonly hostOf: Uint32Array
+  readonly historical: Float64Array
+  readonly threshold: Float64Array
+}
+
+/** Builds an `OpportunityTable` one rule at a time (`add` skips a rule without a history). */
+export class OpportunityTableBuilder {
+  private size = 0
+  private ids = Buffer.alloc(1 << 12)
+  private idBytes = 0
+  private idEnds = new Uint32Array(256)
+  private hostOf = new Uint32Array(256)
+  private historical = new Float64Array(256)
+  private threshold = new Float64Array(256)
+  private readonly hosts: string[] = []
+  private readonly hostIndex = new Map<string, number>()
+
+  add(rule: JsonObject): void {
+    const r = readOpportunity(rule)
+    if (r === undefined) return
+    if (this.size === this.idEnds.length) {
+      const grow = <T extends Uint32Array | Float64Array>(a: T): T => {
+        const b = new (a.constructor as new (n: number) => T)(a.length * 2)
+        b.set(a)
+        return b
+      }
+      this.idEnds = grow(this.idEnds)
+      this.hostOf = grow(this.hostOf)
+      this.historical = grow(this.historical)
+      this.threshold = grow(this.threshold)
+    }
+    const need = this.idBytes + Buffer.byteLength(r.ruleId)
+    if (need > this.ids.length) {
+      const b = Buffer.alloc(Math.max(need, this.ids.length * 2))
+      this.ids.copy(b, 0, 0, this.idBytes)
+      this.ids = b
+    }
+    this.idBytes += this.ids.write(r.ruleId, this.idBytes, 'utf8')
+    let h = this.hostIndex.get(r.host)
+    if (h === undefined) {
+      h = this.hosts.length
+      // a copy, not a slice of the contract text (which a slice would keep alive)
+      const host = copyString(r.host)
+      this.hosts.push(host)
+      this.hostIndex.set(host, h)
+    }
+    const i = this.size++
+    this.idEnds[i] = this.idBytes
+    this.hostOf[i] = h
+    this.historical[i] = r.historical
+    this.threshold[i] = r.threshold
+  }
+
+  /** The table, its arrays cut to their length (plain typed arrays: a Buffer's class is not kept by a structured clone). */
+  finish(): OpportunityTable {
+    const n = this.size
+    const ids = new Uint8Array(this.idBytes)
+    ids.set(this.ids.subarray(0, this.idBytes))
+    return {
+      size: n,
+      ids,
+      idEnds: this.idEnds.slice(0, n),
+      hosts: this.hosts,
+      hostOf: this.hostOf.slice(0, n),
+      historical: this.historical.slice(0, n),
+      threshold: this.threshold.slice(0, n),
+    }
+  }
+}
+
+/** `opportunityRules(body)` as an `OpportunityTable`. */
+export function opportunityTable(body: JsonObject): OpportunityTable {
+  const b = new OpportunityTableBuilder()
+  const rules = body.get('rules')
+  for (const rule of Array.isArray(rules) ? rules : []) if (rule instanceof Map) b.add(rule)
+  return b.finish()
+}
+
+/** The rules of an `OpportunityTable`, in contract order. */
+export function* opportunityTableRules(t: OpportunityTable): Generator<OpportunityRule> {
+  const ids = Buffer.from(t.ids.buffer, t.ids.byteOffset, t.ids.length)
+  for (let i = 0, start = 0; i < t.size; i++) {
+    const end = t.idEnds[i]!
+    yield {ruleId: ids.toString('utf8', start, end), host: t.hosts[t.hostOf[i]!]!, historical: t.historical[i]!, threshold: t.threshold[i]!}
+    start = end
+  }
+}
+
 /** Rules whose parent context was seen too rarely in the replay (see the header comment). */
-export function findOpportunityMissing(rules: JsonObject | readonly OpportunityRule[], obs: OpportunityObservation, windowNs: bigint = OPPORTUNITY_WINDOW_NS): OpportunityFinding[] {
+export function findOpportunityMissing(rules: JsonObject | Iterable<OpportunityRule> | OpportunityTable, obs: OpportunityObservation, windowNs: bigint = OPPORTUNITY_WINDOW_NS): OpportunityFinding[] {
   if (obs.windows.size === 0) return [] // no timestamped traffic: nothing to compare
   const starts = [...obs.windows].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
   const window = `${rfc3339(starts[0] as bigint)}/${rfc3339((starts[starts.length - 1] as bigint) + windowNs)}`
   const out: OpportunityFinding[] = []
-  for (const r of rules instanceof Map ? opportunityRules(rules) : rules) {
+  for (const r of rules instanceof Map ? opportunityRules(rules) : 'idEnds' in rules ? opportunityTableRules(rules) : rules) {
     const current = (obs.hostWindows.get(r.host)?.size ?? 0) / obs.windows.size
     if (current >= r.historical * r.threshold) continue
     out.push({ruleId: r.ruleId, parentContext: r.host, historicalRate: r.historical.toFixed(2), currentRate: current.toFixed(2), window})

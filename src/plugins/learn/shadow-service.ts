@@ -18,7 +18,7 @@ import {judgeEvent, unreplayableScan, urlRecord, type CapturedEvent} from './sha
 import {UrlMemo, type KnownUrl} from './shadow-url-memo.js'
 import {renderShadowJson, renderShadowMarkdown, rfc3339} from './shadow-report.js'
 import type {PayloadReplay, ScannerReplay, ScannerReplayResult, ToolPolicyReplay} from './shadow-scanner.js'
-import {addOpportunity, findOpportunityMissing, OPPORTUNITY_WINDOW_NS, opportunityRule, opportunityRules, type OpportunityFinding, type OpportunityObservation, type OpportunityRule} from './shadow-opportunity.js'
+import {addOpportunity, findOpportunityMissing, OPPORTUNITY_WINDOW_NS, opportunityTable, OpportunityTableBuilder, type OpportunityFinding, type OpportunityObservation, type OpportunityTable} from './shadow-opportunity.js'
 
 export interface ShadowRequest {
   contract: string
@@ -158,7 +158,7 @@ export function loadShadowCandidate(req: ShadowContractLoad): ShadowContract {
 function loadVerifyingAsRead(req: ShadowContractLoad): ShadowContract | undefined {
   // Without the curve arithmetic (signing `loadEd25519Arithmetic`) nothing could be proven.
   if (!ed25519ArithmeticLoaded()) return undefined
-  const opportunity: OpportunityRule[] = []
+  const opportunity = new OpportunityTableBuilder()
   const fd = openCandidate(req.contract)
   let read
   let early
@@ -171,8 +171,7 @@ function loadVerifyingAsRead(req: ShadowContractLoad): ShadowContract | undefine
     index = contractIndexBuilder(fileHolds(fd, 'lifecycle_state: enforce') ? {} : {withoutCaptureOnly: true})
     read = streamContractEnvelopeVerifyingFd(fd, req.contract, (rule, position) => {
       index.add(rule, position)
-      const o = opportunityRule(rule)
-      if (o !== undefined) opportunity.push(o)
+      opportunity.add(rule)
     }, early.key, early.signature)
   } finally {
     closeSync(fd)
@@ -185,7 +184,7 @@ function loadVerifyingAsRead(req: ShadowContractLoad): ShadowContract | undefine
   if (hashed === undefined) return undefined
   const key = early.key
   checkShadowSignature(req, read.body, read.signature, (k) => Buffer.from(k).equals(key))
-  return {contractHash: hashed, selectorId: selectorIdOf(read.body), evaluator: {contractHash: hashed, index: index.finish()}, opportunityRules: opportunity}
+  return {contractHash: hashed, selectorId: selectorIdOf(read.body), evaluator: {contractHash: hashed, index: index.finish()}, opportunityRules: opportunity.finish()}
 }
 
 /** Whether the file at `fd` holds `text` (ASCII) anywhere: read 1 MiB at a time, from its first byte. */
@@ -223,15 +222,14 @@ function keyBeforeParse(req: ShadowContractLoad, tail: EnvelopeTail): {key: Buff
 /** `loadShadowCandidate` with the signed bytes assembled whole and checked at the end (node:crypto's Ed25519). */
 function loadWithSignedBytes(req: ShadowContractLoad): ShadowContract {
   const index = contractIndexBuilder()
-  const opportunity: OpportunityRule[] = []
+  const opportunity = new OpportunityTableBuilder()
   // Read from the file a chunk at a time: a 200,000-rule contract is 280 MB of YAML.
   const fd = openCandidate(req.contract)
   let streamed
   try {
     streamed = streamContractEnvelopeFd(fd, req.contract, (rule, position) => {
       index.add(rule, position)
-      const o = opportunityRule(rule)
-      if (o !== undefined) opportunity.push(o)
+      opportunity.add(rule)
     })
   } finally {
     closeSync(fd)
@@ -243,7 +241,7 @@ function loadWithSignedBytes(req: ShadowContractLoad): ShadowContract {
   // reportContractHash: the body's own hash, else computed over canonical(body) with an empty
   // contract_hash — which, the field being empty, are the streamed bytes.
   const contractHash = typeof h === 'string' && h !== '' ? copyString(h) : 'sha256:' + sha256Hex(streamed.canonical)
-  return {contractHash, selectorId: selectorIdOf(streamed.body), evaluator: {contractHash, index: index.finish()}, opportunityRules: opportunity}
+  return {contractHash, selectorId: selectorIdOf(streamed.body), evaluator: {contractHash, index: index.finish()}, opportunityRules: opportunity.finish()}
 }
 
 function selectorIdOf(body: JsonObject): string {
@@ -393,7 +391,8 @@ export interface ShadowContract {
   readonly selectorId: string
   /** The evaluator's compact form of the contract (enforcement `compactContract`). */
   readonly evaluator: IndexedContract
-  readonly opportunityRules: readonly OpportunityRule[]
+  /** The rules' opportunity histories (shadow-opportunity.ts). */
+  readonly opportunityRules: OpportunityTable
 }
 
 /** Reads what the replay needs from a verified contract body (see `ShadowContract`). */
@@ -403,7 +402,7 @@ export function prepareShadowContract(body: JsonObject): ShadowContract {
     contractHash,
     selectorId: selectorIdOf(body),
     evaluator: compactContract({contractHash, body}),
-    opportunityRules: opportunityRules(body),
+    opportunityRules: opportunityTable(body),
   }
 }
 

@@ -5,7 +5,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {decodeEnvelope} from '../../../src/plugins/contracts/index.js'
 import {evaluateHttp, withIndex, type HttpRequestInput} from '../../../src/plugins/enforcement/index.js'
-import {applyDecisions, deterministicKey, loadShadowCandidate, loadShadowContract, prepareShadowContract, resignContract} from '../../../src/plugins/learn/index.js'
+import {applyDecisions, deterministicKey, loadShadowCandidate, loadShadowContract, opportunityRules, opportunityTableRules, prepareShadowContract, resignContract} from '../../../src/plugins/learn/index.js'
 import type {JsonObject} from '../../../src/plugins/canonical/index.js'
 import {GOLDEN_CORPORA} from '../../../bench/corpus-goldens.js'
 import {repoPath} from '../../helpers/vectors.js'
@@ -110,6 +110,7 @@ function differential(): void {
         assert.equal(compact.contractHash, fromTree.contractHash)
         assert.equal(compact.selectorId, fromTree.selectorId)
         assert.deepEqual(compact.opportunityRules, fromTree.opportunityRules)
+        assert.deepEqual([...opportunityTableRules(compact.opportunityRules)], opportunityRules(tree))
         assert.equal(compact.evaluator.body, undefined, 'the compact form keeps no tree')
         for (const input of [...events, ...randomRequests(r, events, 2000 / (GOLDEN_CORPORA.length * 2))]) {
           assert.deepEqual(decisionOrError(() => evaluateHttp(compact.evaluator, input)), decisionOrError(() => evaluateHttp(old, input)), `${corpus.name} ${mode}: ${input.method} ${input.url}`)

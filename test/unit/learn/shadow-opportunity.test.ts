@@ -5,7 +5,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {parse as parseYaml} from 'yaml'
 import {fromPlain, JsonNumber, type JsonObject} from '../../../src/plugins/canonical/index.js'
-import {deterministicKey, findOpportunityMissing, observeOpportunity, OPPORTUNITY_WINDOW_NS} from '../../../src/plugins/learn/index.js'
+import {deterministicKey, findOpportunityMissing, observeOpportunity, OPPORTUNITY_WINDOW_NS, opportunityRules, opportunityTable, opportunityTableRules} from '../../../src/plugins/learn/index.js'
 import type {ReplayedRecord} from '../../../src/plugins/learn/shadow-analyze.js'
 import {runCli} from '../../helpers/cli.js'
 import {repoPath} from '../../helpers/vectors.js'
@@ -46,6 +46,32 @@ test('no timestamped traffic, or no usable observation: nothing is reported', ()
   const body = fromPlain({rules: [rule('r', 'gone.example.com', 0, 0), {...rule('r2', 'gone.example.com', 2, 2), opportunity_health: {missing_alert_threshold: new JsonNumber('0.5')}}]}) as JsonObject
   assert.deepEqual(findOpportunityMissing(body, observeOpportunity([rec('https://a.example/', T0)])), [])
   assert.deepEqual(findOpportunityMissing(fromPlain({rules: [rule('r', 'gone.example.com', 2, 2)]}) as JsonObject, observeOpportunity([])), [])
+})
+
+test('the opportunity table holds exactly the rules opportunityRules reads, and survives a structured clone', () => {
+  // Past the builder's first capacities (256 rules, 4 KiB of ids), with non-ASCII ids, hosts shared
+  // by many rules (written in other cases and with a trailing dot), rules without a history between.
+  const rules: Record<string, unknown>[] = []
+  for (let i = 0; i < 1500; i++) {
+    const host = i % 3 === 0 ? `Host-${i % 40}.Example.COM.` : `host-${i % 40}.example.com`
+    rules.push(rule(`r-${i}-${'é∂'.repeat(i % 5)}-${'x'.repeat(i % 23)}`, host, 1 + (i % 9), i % 11, i % 2 === 0 ? '0.50' : '0.25'))
+    if (i % 7 === 0) rules.push(rule(`none-${i}`, host, 0, 0))
+    if (i % 13 === 0) rules.push(rule(`expired-${i}`, host, 2, 2, '0.50', 'expired'))
+  }
+  const body = fromPlain({rules}) as JsonObject
+  const table = opportunityTable(body)
+  const expected = opportunityRules(body)
+  assert.equal(table.size, 1500)
+  assert.equal(table.hosts.length, 40, 'one host string per distinct host')
+  assert.deepEqual([...opportunityTableRules(table)], expected)
+  const cloned = structuredClone(table)
+  assert.deepEqual([...opportunityTableRules(cloned)], expected)
+  // The same findings from the table as from the body, on traffic that leaves some hosts out.
+  const obs = observeOpportunity([0n, 1n, 2n].flatMap((w) => Array.from({length: 40}, (_, h) => h).filter((h) => h % 4 !== 0 || w === 0n).map((h) => rec(`https://host-${h}.example.com/x`, T0 + w * H))))
+  const missing = findOpportunityMissing(body, obs)
+  assert.ok(missing.length > 100, `${missing.length} findings`)
+  assert.deepEqual(findOpportunityMissing(table, obs), missing)
+  assert.deepEqual(findOpportunityMissing(cloned, obs), missing)
 })
 
 test('learn shadow --recorder-dir writes a verifying opportunity_missing receipt for a rule whose host vanished', (t) => {
