@@ -1,30 +1,11 @@
 import {copyString} from '../canonical/index.js'
+import {grown, grownBuffer} from './grown.js'
 
 /**
  * Value → occurrences: exact nearest-rank percentiles without keeping every sample (the size
  * budgets, §7.5).
  */
 export type SampleCounts = Map<number, number>
-
-/**
- * The size in bytes a store array grows to: twice its size (at least `bytes`), and from 1 MiB on
- * at least 33 MiB. The C allocator maps anything of 32 MiB or more on its own pages and unmaps it
- * when freed; an array between those sizes, once freed, raises its mapping threshold and then stays
- * in its heap, still resident: ≈ 60 MB of RSS at the signed body, compile's peak, on the realistic
- * corpus (bench: compile). Pages of the larger size that are never written are never resident.
- */
-function grownBytes(current: number, bytes: number): number {
-  const next = Math.max(bytes, current * 2)
-  return next <= 1024 * 1024 ? next : Math.max(next, 33 * 1024 * 1024)
-}
-
-/** `a` with room for `n` elements: the same array, or a copy into a larger one (`grownBytes`). */
-function grown<T extends Float64Array | Int32Array>(a: T, n: number): T {
-  if (n <= a.length) return a
-  const b = new (a.constructor as new (len: number) => T)(grownBytes(a.byteLength, n * a.BYTES_PER_ELEMENT) / a.BYTES_PER_ELEMENT)
-  b.set(a)
-  return b
-}
 
 // A cell's record: STRIDE numbers of `cells`, one cache-friendly block (a cell is found at random
 // for each event, so its fields sit together rather than in an array each).
@@ -142,11 +123,7 @@ export class CellStore {
     this.nodes[r + N_HOST] = this.host(host)
     this.nodes[r + N_FIRST] = -1
     this.nodes[r + N_PATH] = this.arenaUsed
-    if (this.arenaUsed + path.length > this.arena.length) {
-      const a = Buffer.alloc(grownBytes(this.arena.length, this.arenaUsed + path.length))
-      this.arena.copy(a, 0, 0, this.arenaUsed)
-      this.arena = a
-    }
+    this.arena = grownBuffer(this.arena, this.arenaUsed, this.arenaUsed + path.length)
     for (let i = 0; i < path.length; i++) {
       const c = path.charCodeAt(i)
       if (c > 0xff) throw new Error('compile path is not a byte string')

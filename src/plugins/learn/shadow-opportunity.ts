@@ -1,5 +1,6 @@
 import {copyString, JsonNumber, type JsonObject, type JsonValue} from '../canonical/index.js'
 import {DEFAULT_WINDOW_SECONDS} from './compile.js'
+import {grown, grownBuffer} from './grown.js'
 import {parseHttpUrl} from '../canonical/index.js'
 import type {ReplayedRecord} from './shadow-analyze.js'
 import {rfc3339} from './shadow-report.js'
@@ -99,9 +100,10 @@ export function opportunityRules(body: JsonObject): OpportunityRule[] {
 
 /**
  * One rule's opportunity history, or undefined when it has none to compare (see
- * `opportunityRules`); its strings may be slices of the contract text.
+ * `opportunityRules`). Its strings may be slices of the contract text: what is kept is copied
+ * (`OpportunityTableBuilder`).
  */
-function readOpportunity(rule: JsonObject): OpportunityRule | undefined {
+export function opportunityRule(rule: JsonObject): OpportunityRule | undefined {
   const state = rule.get('lifecycle_state')
   if (state !== 'enforce' && state !== 'capture_only') return undefined
   const kind = rule.get('rule_kind')
@@ -119,13 +121,6 @@ function readOpportunity(rule: JsonObject): OpportunityRule | undefined {
     historical: Math.min(1, withOpportunity / seen),
     threshold: Number(threshold),
   }
-}
-
-/** One rule's opportunity history, or undefined when it has none to compare (see `opportunityRules`). */
-export function opportunityRule(rule: JsonObject): OpportunityRule | undefined {
-  const r = readOpportunity(rule)
-  // copies, not slices of the contract text (which a slice would keep alive)
-  return r === undefined ? undefined : {...r, ruleId: copyString(r.ruleId), host: copyString(r.host)}
 }
 
 /**
@@ -160,25 +155,14 @@ export class OpportunityTableBuilder {
   private readonly hostIndex = new Map<string, number>()
 
   add(rule: JsonObject): void {
-    const r = readOpportunity(rule)
+    const r = opportunityRule(rule)
     if (r === undefined) return
-    if (this.size === this.idEnds.length) {
-      const grow = <T extends Uint32Array | Float64Array>(a: T): T => {
-        const b = new (a.constructor as new (n: number) => T)(a.length * 2)
-        b.set(a)
-        return b
-      }
-      this.idEnds = grow(this.idEnds)
-      this.hostOf = grow(this.hostOf)
-      this.historical = grow(this.historical)
-      this.threshold = grow(this.threshold)
-    }
-    const need = this.idBytes + Buffer.byteLength(r.ruleId)
-    if (need > this.ids.length) {
-      const b = Buffer.alloc(Math.max(need, this.ids.length * 2))
-      this.ids.copy(b, 0, 0, this.idBytes)
-      this.ids = b
-    }
+    const n = this.size + 1
+    this.idEnds = grown(this.idEnds, n)
+    this.hostOf = grown(this.hostOf, n)
+    this.historical = grown(this.historical, n)
+    this.threshold = grown(this.threshold, n)
+    this.ids = grownBuffer(this.ids, this.idBytes, this.idBytes + Buffer.byteLength(r.ruleId))
     this.idBytes += this.ids.write(r.ruleId, this.idBytes, 'utf8')
     let h = this.hostIndex.get(r.host)
     if (h === undefined) {
@@ -231,12 +215,12 @@ export function* opportunityTableRules(t: OpportunityTable): Generator<Opportuni
 }
 
 /** Rules whose parent context was seen too rarely in the replay (see the header comment). */
-export function findOpportunityMissing(rules: JsonObject | Iterable<OpportunityRule> | OpportunityTable, obs: OpportunityObservation, windowNs: bigint = OPPORTUNITY_WINDOW_NS): OpportunityFinding[] {
+export function findOpportunityMissing(rules: JsonObject | OpportunityTable, obs: OpportunityObservation, windowNs: bigint = OPPORTUNITY_WINDOW_NS): OpportunityFinding[] {
   if (obs.windows.size === 0) return [] // no timestamped traffic: nothing to compare
   const starts = [...obs.windows].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
   const window = `${rfc3339(starts[0] as bigint)}/${rfc3339((starts[starts.length - 1] as bigint) + windowNs)}`
   const out: OpportunityFinding[] = []
-  for (const r of rules instanceof Map ? opportunityRules(rules) : 'idEnds' in rules ? opportunityTableRules(rules) : rules) {
+  for (const r of rules instanceof Map ? opportunityRules(rules) : opportunityTableRules(rules)) {
     const current = (obs.hostWindows.get(r.host)?.size ?? 0) / obs.windows.size
     if (current >= r.historical * r.threshold) continue
     out.push({ruleId: r.ruleId, parentContext: r.host, historicalRate: r.historical.toFixed(2), currentRate: current.toFixed(2), window})
