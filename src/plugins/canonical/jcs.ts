@@ -59,8 +59,13 @@ export class CanonicalText {
 /**
  * Items to emit in place of one array of the tree (matched by identity), produced on demand:
  * a contract's rules are generated one at a time while streaming, never held as one tree.
+ * Either pulled (an Iterable), or pushed: a function that calls `push` with each item in order
+ * (a producer that is itself driven by callbacks, such as a streamed parse of a file).
  */
-export type ArrayExpander = (array: readonly JsonValue[]) => Iterable<JsonValue | CanonicalText> | undefined
+export type ArrayExpander = (array: readonly JsonValue[]) => Iterable<JsonValue | CanonicalText> | PushedItems | undefined
+
+/** Items an `ArrayExpander` pushes: `items(push)` calls `push` once per item, in order, and returns when done. */
+export type PushedItems = (push: (item: JsonValue | CanonicalText) => void) => void
 
 /**
  * Streams the canonical form of `value` into `sink`: the same text `canonicalize` returns, in
@@ -82,12 +87,14 @@ function emit(value: JsonValue, out: TextSink, expand?: ArrayExpander): void {
     out.push('[')
     const items = expand?.(value) ?? value
     let first = true
-    for (const item of items) {
+    const one = (item: JsonValue | CanonicalText): void => {
       if (!first) out.push(',')
       first = false
       if (item instanceof CanonicalText) out.push(item.text)
       else emit(item, out, expand)
     }
+    if (typeof items === 'function') items(one)
+    else for (const item of items) one(item)
     out.push(']')
     return
   }

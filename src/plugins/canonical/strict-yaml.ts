@@ -44,9 +44,10 @@ export function parseStrictYamlStreamed(text: string, stream: StreamedSequence):
  * `parseStrictYamlStreamed` over the document in the file open at `fd`, read a chunk at a time
  * from its current position (yaml-file-lines.ts): the same tree where that gives one for the
  * file's text, undefined otherwise (the caller then reads the text and loads it the ordinary way).
+ * `onBytes` sees each chunk of bytes as it is read.
  */
-export function parseStrictYamlStreamedFd(fd: number, stream: StreamedSequence, chunkBytes?: number): JsonValue | undefined {
-  const lines = new FileLines(fd, chunkBytes)
+export function parseStrictYamlStreamedFd(fd: number, stream: StreamedSequence, chunkBytes?: number, onBytes?: (bytes: Buffer) => void): JsonValue | undefined {
+  const lines = new FileLines(fd, chunkBytes, onBytes)
   const value = parseCanonicalYamlLines(lines, stream)
   return value !== undefined && lines.whole() ? value : undefined
 }

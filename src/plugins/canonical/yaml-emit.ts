@@ -73,6 +73,15 @@ export function emitSignedYamlTo(value: JsonValue, write: (chunk: string) => voi
 }
 
 /**
+ * The lines the emitter writes for `item` as one item of a block sequence whose dashes sit at
+ * column `col`: what a `YamlArrayExpander`'s `lines` writer pushes for each item it holds as a
+ * tree (a sequence's lines are its items' lines, one item after another).
+ */
+export function emitSequenceItem(item: JsonValue, col: number, push: (line: string) => void): void {
+  emitSequence([item], col, {push}, undefined)
+}
+
+/**
  * Throws the YamlEmitError `emitSignedYaml` would throw for `value` (a string with a line break),
  * without emitting: a streamed document is checked before any of it is written.
  */

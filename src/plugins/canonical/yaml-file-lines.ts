@@ -43,6 +43,8 @@ export class FileLines implements ForwardLines {
   constructor(
     private readonly fd: number,
     chunkBytes = FILE_LINES_CHUNK,
+    /** Sees every byte read, in order (a caller that reads a file more than once proves it read the same bytes). */
+    private readonly onBytes?: (bytes: Buffer) => void,
   ) {
     this.buf = Buffer.allocUnsafe(chunkBytes)
   }
@@ -69,6 +71,7 @@ export class FileLines implements ForwardLines {
    */
   private fill(): void {
     const n = readSync(this.fd, this.buf, 0, this.buf.length, null)
+    if (n > 0) this.onBytes?.(this.buf.subarray(0, n))
     const lines: string[] = []
     if (n === 0) {
       this.eof = true

@@ -56,12 +56,18 @@ export function streamContractEnvelope(text: string, file: string, onRule: (rule
  * bytes are assembled (on a 200,000-rule contract, 197 MB and a fifth of the read's time). The
  * ordinary load (`loadContract`) canonicalises nothing either, so what it accepts is the same.
  */
-export function streamContractEnvelopeFd(fd: number, file: string, onRule: (rule: JsonObject, index: number) => void, opts?: {readonly chunkBytes?: number; readonly canonical?: true}): StreamedEnvelope | undefined
-export function streamContractEnvelopeFd(fd: number, file: string, onRule: (rule: JsonObject, index: number) => void, opts: {readonly chunkBytes?: number; readonly canonical: false}): StreamedBody | undefined
-export function streamContractEnvelopeFd(fd: number, file: string, onRule: (rule: JsonObject, index: number) => void, opts: {readonly chunkBytes?: number; readonly canonical?: boolean} = {}): StreamedEnvelope | StreamedBody | undefined {
+export function streamContractEnvelopeFd(fd: number, file: string, onRule: (rule: JsonObject, index: number) => void, opts?: StreamOptions & {readonly canonical?: true}): StreamedEnvelope | undefined
+export function streamContractEnvelopeFd(fd: number, file: string, onRule: (rule: JsonObject, index: number) => void, opts: StreamOptions & {readonly canonical: false}): StreamedBody | undefined
+export function streamContractEnvelopeFd(fd: number, file: string, onRule: (rule: JsonObject, index: number) => void, opts: StreamOptions & {readonly canonical?: boolean} = {}): StreamedEnvelope | StreamedBody | undefined {
   if (path.extname(file) === '.json') return undefined
-  const parse = (stream: StreamedSequence): JsonValue | undefined => parseStrictYamlStreamedFd(fd, stream, opts.chunkBytes)
+  const parse = (stream: StreamedSequence): JsonValue | undefined => parseStrictYamlStreamedFd(fd, stream, opts.chunkBytes, opts.onBytes)
   return opts.canonical === false ? streamedEnvelope(parse, onRule, undefined) : bufferedEnvelope(parse, onRule, fstatSync(fd).size)
+}
+
+/** How a file is read: `chunkBytes`, the read size (tests); `onBytes` sees every byte read, in order. */
+export interface StreamOptions {
+  readonly chunkBytes?: number
+  readonly onBytes?: (bytes: Buffer) => void
 }
 
 /** What `streamContractEnvelopeVerifyingFd` read: the envelope and what its signed bytes showed as they passed. */
@@ -72,7 +78,11 @@ export interface VerifiedStream extends StreamedBody {
    * the whole signed bytes (`streamContractEnvelopeFd`).
    */
   readonly verified: boolean
-  /** sha256 hex of canonical(body), made when the body's `contract_hash` is empty (the report's hash is then this). */
+  /**
+   * sha256 hex of canonical(body) with its `contract_hash` empty (what contracts `contractHash`
+   * hashes), made when the body's `contract_hash` is empty (the report's hash is then this) or
+   * `contractHash` was asked for (a caller that checks the recorded hash).
+   */
   readonly sha256Hex?: string
 }
 
@@ -81,15 +91,28 @@ export interface VerifiedStream extends StreamedBody {
  * made, into an Ed25519 check by `publicKey` of `signature` (the envelope's, read ahead from the
  * file's end: `readEnvelopeTail`), and the body's opening before it: canonical(body) up to its
  * rules, as read when the first rule arrives, confirmed against the whole body at the end. The
- * 197 MB a 200,000-rule contract's signed bytes take are never held (bench: shadow). Undefined
- * where `streamContractEnvelopeFd` is undefined.
+ * 197 MB a 200,000-rule contract's signed bytes take are never held (bench: shadow). Several
+ * keys: verified when one of them verifies (each is a hash of the bytes beside the others).
+ * Undefined where `streamContractEnvelopeFd` is undefined.
  */
-export function streamContractEnvelopeVerifyingFd(fd: number, file: string, onRule: (rule: JsonObject, index: number) => void, publicKey: Uint8Array, signature: string, opts: {readonly chunkBytes?: number} = {}): VerifiedStream | undefined {
+export function streamContractEnvelopeVerifyingFd(
+  fd: number,
+  file: string,
+  onRule: (rule: JsonObject, index: number) => void,
+  publicKey: Uint8Array | readonly Uint8Array[],
+  signature: string,
+  opts: StreamOptions & {readonly contractHash?: boolean} = {},
+): VerifiedStream | undefined {
   if (path.extname(file) === '.json') return undefined
   const m = /^ed25519:([0-9a-fA-F]{128})$/.exec(signature)
-  if (m === null || publicKey.length !== 32) return undefined
-  const texts = new VerifiedRules(new Ed25519StreamVerifier(publicKey, Buffer.from(m[1] as string, 'hex')))
-  const read = streamedEnvelope((stream) => parseStrictYamlStreamedFd(fd, stream, opts.chunkBytes), onRule, texts)
+  const keys = publicKey instanceof Uint8Array ? [publicKey] : publicKey
+  if (m === null || keys.length === 0 || keys.some((k) => k.length !== 32)) return undefined
+  const sig = Buffer.from(m[1] as string, 'hex')
+  const texts = new VerifiedRules(
+    keys.map((k) => new Ed25519StreamVerifier(k, sig)),
+    opts.contractHash === true,
+  )
+  const read = streamedEnvelope((stream) => parseStrictYamlStreamedFd(fd, stream, opts.chunkBytes, opts.onBytes), onRule, texts)
   if (read === undefined) return undefined
   let verdict: {verified: boolean; sha256Hex?: string}
   try {
@@ -151,18 +174,13 @@ interface RuleTexts {
  */
 function streamedEnvelope(parse: (stream: StreamedSequence) => JsonValue | undefined, onRule: (rule: JsonObject, index: number) => void, texts: RuleTexts | undefined): StreamedBody | undefined {
   let count = 0
-  const leaves = new Set<string>()
+  const checks = new RuleByRuleChecks()
   const tree = parse({
     path: ['body', 'rules'],
     onItem: (item, i, body) => {
       // A throw ends the parse with undefined: a shape error, an invalid rule, a non-canonical value.
       const rule = projectStruct(CONTRACT_RULE, item, `${CONTRACT_ENVELOPE.label}.body.rules[${i}]`, {unknownFields})
-      if (contractRuleProblem(rule, i) !== undefined) throw new Error('invalid rule')
-      // The leaves are checked below only if the body's data_class_root is empty; read before the
-      // rules (our emitter sorts the keys) as a non-empty string, it stays that (a duplicate key
-      // fails the parse, and projection keeps a string as it is), so they are not needed.
-      const root = body.get('data_class_root')
-      if (typeof root !== 'string' || root === '') leafPaths(rule, 'rules[]', leaves)
+      if (!checks.rule(rule, i, body.get('data_class_root'))) throw new Error('invalid rule')
       texts?.add(canonicalize(rule), body)
       count++
       onRule(rule, i)
@@ -178,12 +196,35 @@ function streamedEnvelope(parse: (stream: StreamedSequence) => JsonValue | undef
   } catch {
     return undefined
   }
-  // With its rules empty the body's own checks are the ordinary ones; the rules were checked one
-  // by one, and their leaves must be covered as the whole-body walk would require.
-  if (contractProblem(body) !== undefined) return undefined
-  const fdc = body.get('field_data_classes')
-  if (body.get('data_class_root') === '' && [...leaves].some((p) => !(fdc instanceof Map && fdc.has(p)))) return undefined
+  if (!checks.body(body)) return undefined
   return {body, signature, ruleCount: count}
+}
+
+/**
+ * `contractProblem` of a body whose rules pass one at a time and are not kept: whether it finds
+ * none. Each rule's own checks as it passes (`rule`), then the body's (`body`, its rules empty):
+ * with its rules empty the body's own checks are the ordinary ones, and the rules' leaves must be
+ * covered as the whole-body walk would require.
+ */
+export class RuleByRuleChecks {
+  private readonly leaves = new Set<string>()
+
+  /** False when rule `i` has a problem of its own. `dataClassRoot`: the body's as read before the rules. */
+  rule(rule: JsonObject, i: number, dataClassRoot: JsonValue | undefined): boolean {
+    if (contractRuleProblem(rule, i) !== undefined) return false
+    // The leaves are checked below only if the body's data_class_root is empty; read before the
+    // rules (our emitter sorts the keys) as a non-empty string, it stays that (a duplicate key
+    // fails the parse, and projection keeps a string as it is), so they are not needed.
+    if (typeof dataClassRoot !== 'string' || dataClassRoot === '') leafPaths(rule, 'rules[]', this.leaves)
+    return true
+  }
+
+  /** Whether `body` (its rules empty) with the rules given to `rule` has no problem. */
+  body(body: JsonObject): boolean {
+    if (contractProblem(body) !== undefined) return false
+    const fdc = body.get('field_data_classes')
+    return !(body.get('data_class_root') === '' && [...this.leaves].some((p) => !(fdc instanceof Map && fdc.has(p))))
+  }
 }
 
 /** `streamedEnvelope` with the signed bytes assembled (`sourceSize`: the room first made for them). */
@@ -210,49 +251,74 @@ function aroundRules(body: JsonObject): {head: string; tail: string} {
 }
 
 /**
- * The rules' canonical texts fed to an Ed25519 check (and a SHA-256 when the body's
- * contract_hash is empty) as they are made, after the body's opening as read when the first
- * rule arrived. `finish` confirms that opening against the whole projected body: where it
- * differs (a body outside our emitter's order), the answer is not verified, never a wrong yes.
+ * The rules' canonical texts fed to Ed25519 checks (and a SHA-256 when the body's contract_hash
+ * is empty or `hashed` is asked) as they are made, after the body's opening as read when the
+ * first rule arrived. The SHA-256 covers the body with its contract_hash empty (contracts
+ * `contractHash`): the same bytes but for the opening, which holds that member (its key sorts
+ * before `rules`). `finish` confirms the openings against the whole projected body: where they
+ * differ (a body outside our emitter's order), the answer is not verified, never a wrong yes.
  */
 class VerifiedRules implements RuleTexts {
   private head: string | undefined
+  private hashHead: string | undefined
   private count = 0
   private sha256: Hash | undefined
+  /** Whether the SHA-256's opening is the body's with contract_hash emptied (else the signed bytes' own). */
+  private hashFromEmpty = false
 
-  constructor(private readonly verifier: Ed25519StreamVerifier) {}
+  constructor(
+    private readonly verifiers: readonly Ed25519StreamVerifier[],
+    private readonly hashed: boolean,
+  ) {}
 
   add(text: string, parent: JsonObject): void {
     if (this.count++ === 0) {
       const early = new Map(parent)
       early.delete('rules')
       this.head = aroundRules(early).head
-      this.start(parent, this.head)
+      this.hashHead = this.start(early, this.head, (b) => aroundRules(b).head)
     } else this.piece(',')
     this.piece(text)
   }
 
   finish(body: JsonObject): {verified: boolean; sha256Hex?: string} {
-    if (this.count === 0) this.start(body, canonicalize(body))
+    if (this.count === 0) this.start(body, canonicalize(body), canonicalize)
     else {
       const {head, tail} = aroundRules(body)
       if (head !== this.head) return {verified: false}
+      if (this.hashFromEmpty && aroundRules(emptyHash(body)).head !== this.hashHead) return {verified: false}
       this.piece(tail)
     }
-    return {verified: this.verifier.verify(), ...(this.sha256 === undefined ? {} : {sha256Hex: this.sha256.digest('hex')})}
+    // every verifier is ended (each is a hash of its own)
+    const verdicts = this.verifiers.map((v) => v.verify())
+    return {verified: verdicts.includes(true), ...(this.sha256 === undefined ? {} : {sha256Hex: this.sha256.digest('hex')})}
   }
 
-  /** The first piece of the signed bytes; the report's SHA-256 is made beside them when `body` has no contract_hash. */
-  private start(body: JsonObject, first: string): void {
+  /**
+   * The first piece of the signed bytes (`first`); the SHA-256 is started beside them, from the
+   * same text of the body with its contract_hash empty (`opening`), when wanted. Returns that text.
+   */
+  private start(body: JsonObject, first: string, opening: (b: JsonObject) => string): string | undefined {
+    for (const v of this.verifiers) v.update(first)
     const h = body.get('contract_hash')
-    if (typeof h !== 'string' || h === '') this.sha256 = createHash('sha256')
-    this.piece(first)
+    if (!this.hashed && typeof h === 'string' && h !== '') return undefined
+    this.sha256 = createHash('sha256')
+    // unasked, only a body whose hash is not a non-empty string gets here: its bytes as they are
+    this.hashFromEmpty = this.hashed && h !== ''
+    const text = this.hashFromEmpty ? opening(emptyHash(body)) : first
+    this.sha256.update(text, 'utf8')
+    return text
   }
 
   private piece(text: string): void {
-    this.verifier.update(text)
+    for (const v of this.verifiers) v.update(text)
     this.sha256?.update(text, 'utf8')
   }
+}
+
+/** `body` with its contract_hash empty (what contracts `contractHash` canonicalises). */
+function emptyHash(body: JsonObject): JsonObject {
+  return new Map(body).set('contract_hash', '')
 }
 
 /** canonical(body) with the rules' canonical bytes as its rules. */

@@ -30,7 +30,8 @@ export {
   verifyCanonicalSignature,
   verifySignatureOver,
 } from './contract.js'
-export {streamContractEnvelope, streamContractEnvelopeFd, streamContractEnvelopeVerifyingFd, readEnvelopeTail} from './contract-stream.js'
+export {RuleByRuleChecks, streamContractEnvelope, streamContractEnvelopeFd, streamContractEnvelopeVerifyingFd, readEnvelopeTail} from './contract-stream.js'
+export type {StreamOptions} from './contract-stream.js'
 export {RESERVED_SEGMENTS} from './reserved-segments.js'
 export type {EnvelopeTail, StreamedBody, StreamedEnvelope, VerifiedStream} from './contract-stream.js'
 export type {SignedEnvelope} from './contract.js'

@@ -22,9 +22,11 @@ export function appendReceiptLines(file: string, lines: readonly string[]): void
 /**
  * §4.0 staged commit: the new candidate goes to a hidden temp file next to `dest`, then the
  * receipts are appended, then the temp file is renamed onto `dest`. Any failure before the
- * rename leaves `dest` untouched and removes the temp file.
+ * rename leaves `dest` untouched and removes the temp file. `content`: the text, or a writer
+ * that hands it to `write` piece by piece (a document too large to hold as one string); a
+ * PipelockError it throws is the commit's, with nothing written.
  */
-export function stagedCommit(dest: string, content: string, receiptFile: string | undefined, receiptLines: readonly string[]): void {
+export function stagedCommit(dest: string, content: string | ((write: (piece: string) => void) => void), receiptFile: string | undefined, receiptLines: readonly string[]): void {
   const dir = path.dirname(dest)
   const tmp = path.join(dir, `.${path.basename(dest)}.staged-${randomBytes(6).toString('hex')}`)
   let fd: number
@@ -38,9 +40,13 @@ export function stagedCommit(dest: string, content: string, receiptFile: string 
   try {
     try {
       fchmodSync(fd, 0o600)
-      const buf = Buffer.from(content, 'utf8')
-      let off = 0
-      while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off)
+      const write = (piece: string): void => {
+        const buf = Buffer.from(piece, 'utf8')
+        let off = 0
+        while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off)
+      }
+      if (typeof content === 'string') write(content)
+      else content(write)
     } finally {
       closeSync(fd)
     }

@@ -1,4 +1,4 @@
-import {CONTRACT_KEY_PURPOSE, contractHash, verifyCanonicalSignature, type SignedEnvelope} from '../contracts/index.js'
+import {CONTRACT_KEY_PURPOSE, contractHash, verifyCanonicalSignature, type EnvelopeTail, type SignedEnvelope} from '../contracts/index.js'
 import type {JsonObject} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
 import {keyPairFromSeed, loadAgentPublicKey, loadPublicKey, sha256} from '../signing/index.js'
@@ -59,20 +59,39 @@ export function verifyCandidate(env: SignedEnvelope, trust: CandidateTrust, comm
     throw refuse(command, `contract_hash ${JSON.stringify(recorded)} does not match the body (computed ${computed})`, 'the candidate was modified after signing; recompile it')
   }
   const signerId = typeof env.body.get('signer_key_id') === 'string' ? (env.body.get('signer_key_id') as string) : ''
-  let keys: Uint8Array[]
-  if (trust.contractKey !== undefined && trust.contractKey !== '') keys = [loadPublicKey(trust.contractKey).bytes]
-  else if (trust.deterministic && signerId === DETERMINISTIC_COMPILE_KEY_ID) {
-    keys = DETERMINISTIC_COMPILE_PHRASES.map((p) => keyPairFromSeed(sha256(p)).publicKey)
-  } else {
-    const found = signerPublicKey(trust.keystore, env.body)
-    if (!('key' in found)) {
-      throw found.signer === ''
-        ? refuse(command, 'candidate has no signer_key_id', 'pass the compile public key with --contract-key')
-        : refuse(command, `no public key for signer_key_id ${JSON.stringify(signerId)}: ${found.error}`, 'pass the compile public key with --contract-key')
-    }
-    keys = [found.key]
-  }
+  const keys = candidateKeys(trust, signerId, command)
   if (!keys.some((k) => verifyCanonicalSignature(env.body, env.signature, k))) {
     throw refuse(command, `signature does not verify for signer_key_id ${JSON.stringify(signerId)}`, 'the candidate was modified after signing; recompile it')
+  }
+}
+
+/** The keys `verifyCandidate` checks a candidate whose body names `signerId` with (one must verify); its refusal when there are none. */
+function candidateKeys(trust: CandidateTrust, signerId: string, command: string): Uint8Array[] {
+  if (trust.contractKey !== undefined && trust.contractKey !== '') return [loadPublicKey(trust.contractKey).bytes]
+  if (trust.deterministic && signerId === DETERMINISTIC_COMPILE_KEY_ID) return DETERMINISTIC_COMPILE_PHRASES.map((p) => keyPairFromSeed(sha256(p)).publicKey)
+  const found = signerPublicKey(trust.keystore, new Map([['signer_key_id', signerId]]))
+  if (!('key' in found)) {
+    throw found.signer === ''
+      ? refuse(command, 'candidate has no signer_key_id', 'pass the compile public key with --contract-key')
+      : refuse(command, `no public key for signer_key_id ${JSON.stringify(signerId)}: ${found.error}`, 'pass the compile public key with --contract-key')
+  }
+  return [found.key]
+}
+
+/**
+ * The keys `verifyCandidate` would take, found before a streamed read parses the file (contracts
+ * `streamContractEnvelopeVerifyingFd`), with the signature from the file's tail (contracts
+ * `readEnvelopeTail`); `signer`: the tail's signer_key_id the keys depend on (the caller confirms
+ * the parsed body names it). Undefined when they are not known then, or there are none: the
+ * ordinary load then decides, and words the refusal.
+ */
+export function keysBeforeParse(trust: CandidateTrust, tail: EnvelopeTail): {keys: Uint8Array[]; signature: string; signer?: string} | undefined {
+  if (tail.signature === undefined) return undefined
+  const pinned = trust.contractKey !== undefined && trust.contractKey !== ''
+  if (!pinned && tail.signerKeyId === undefined) return undefined
+  try {
+    return {keys: candidateKeys(trust, tail.signerKeyId ?? '', ''), signature: tail.signature, ...(pinned ? {} : {signer: tail.signerKeyId})}
+  } catch {
+    return undefined
   }
 }

@@ -10,7 +10,7 @@ import {agentPublicKeyPath, ed25519ArithmeticLoaded, EscrowError, loadEd25519Ari
 import {appendReceiptLines} from './candidate-commit.js'
 import {checkOutputPath, decodeCandidate, openCandidate, readCandidateText} from './candidate-file.js'
 import {deterministicKey, type LifecycleEnv} from './candidate-env.js'
-import {signerPublicKey} from './candidate-verify.js'
+import {keysBeforeParse, signerPublicKey} from './candidate-verify.js'
 import {keystoreSigner, nowRfc3339} from './ratify-service.js'
 import {ShadowAccumulator, type ShadowAnalysis} from './shadow-analyze.js'
 import {loadShadowCandidateInWorker} from './shadow-contract-thread.js'
@@ -206,17 +206,13 @@ function fileHolds(fd: number, text: string): boolean {
 
 /** The key `checkShadowSignature` will take, found before the parse, and the tail's signature; undefined when either is unknown then. */
 function keyBeforeParse(req: ShadowContractLoad, tail: EnvelopeTail): {key: Buffer; signature: string; signer?: string} | undefined {
-  if (tail.signature === undefined) return undefined
-  if (req.contractKey !== undefined && req.contractKey !== '') {
-    try {
-      return {key: Buffer.from(loadPublicKey(req.contractKey).bytes), signature: tail.signature}
-    } catch {
-      return undefined // the check after the parse words the error
-    }
-  }
-  if (req.allowUnsignedForDiagnostics || tail.signerKeyId === undefined) return undefined
-  const found = signerPublicKey(req.keystore, new Map([['signer_key_id', tail.signerKeyId]]))
-  return 'key' in found ? {key: Buffer.from(found.key), signature: tail.signature, signer: tail.signerKeyId} : undefined
+  const pinned = req.contractKey !== undefined && req.contractKey !== ''
+  // unverified diagnostics are not checked against any key (checkShadowSignature)
+  if (req.allowUnsignedForDiagnostics && !pinned) return undefined
+  // shadow trusts as ratify does, but never the deterministic test keys
+  const found = keysBeforeParse({...(pinned ? {contractKey: req.contractKey} : {}), keystore: req.keystore, deterministic: false}, tail)
+  const key = found?.keys[0]
+  return found === undefined || key === undefined ? undefined : {key: Buffer.from(key), signature: found.signature, ...(found.signer === undefined ? {} : {signer: found.signer})}
 }
 
 /** `loadShadowCandidate` with the signed bytes assembled whole and checked at the end (node:crypto's Ed25519). */
