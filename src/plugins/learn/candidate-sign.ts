@@ -22,10 +22,7 @@ export interface SignedCandidate {
  * sign canonical(body). The input body is not modified.
  */
 export function resignContract(bodyIn: JsonObject, signer: ContractSigner, command: string): SignedCandidate {
-  if (signer.keyId === '') throw new PipelockError('KEY_INVALID', 'learn lifecycle: signer key id is required')
-  const body: JsonObject = new Map(bodyIn)
-  body.set('signer_key_id', signer.keyId)
-  body.set('key_purpose', CONTRACT_KEY_PURPOSE)
+  const body = resignedBody(bodyIn, signer)
   const hash = contractHash(body)
   body.set('contract_hash', hash)
   const problem = contractProblem(body)
@@ -33,6 +30,15 @@ export function resignContract(bodyIn: JsonObject, signer: ContractSigner, comma
   const signature = signCanonical(body, signer.keyPair)
   const yaml = emitSignedYaml(new Map<string, JsonValue>([['body', body], ['signature', signature]]))
   return {body, signature, contractHash: hash, yaml}
+}
+
+/** A copy of `bodyIn` naming `signer` and the contract-signing purpose (the first step of `resignContract`, for a signer that streams the rest). */
+export function resignedBody(bodyIn: JsonObject, signer: ContractSigner): JsonObject {
+  if (signer.keyId === '') throw new PipelockError('KEY_INVALID', 'learn lifecycle: signer key id is required')
+  const body: JsonObject = new Map(bodyIn)
+  body.set('signer_key_id', signer.keyId)
+  body.set('key_purpose', CONTRACT_KEY_PURPOSE)
+  return body
 }
 
 /**

@@ -57,7 +57,7 @@ export {applyDecisions, isLowConfidence, lowConfidenceGuard, parseDecision, rend
 export type {AppliedDecisions, RatifyDecision} from './ratify.js'
 export {checkDecidedRules, parseDecideFlags} from './ratify-decide.js'
 export {keystoreSigner, nowRfc3339, runLearnRatify} from './ratify-service.js'
-export type {RatifyPrompt, RatifyRequest, RatifyResult} from './ratify-service.js'
+export type {RatifyPrompt, RatifyRequest, RatifyResult, RatifyStep} from './ratify-service.js'
 export {inquirerPrompt, lineReaderPrompt} from './ratify-prompt.js'
 export {aggregateDeltas, analyzeShadow, exemplarId, isBlockAction, ruleStatsAndQuarantines, SHADOW_CHANGES_LIMIT, SHADOW_DEFAULTS} from './shadow-analyze.js'
 export type {QuarantineEvent, ReplayedRecord, RuleStats, ShadowAnalysis, ShadowBatch, ShadowChange, ShadowDelta} from './shadow-analyze.js'

@@ -12,6 +12,11 @@ import {ruleAllows} from './ratify.js'
 
 const HTTP_KINDS = new Set(['http_destination', 'http_action'])
 
+/** Whether the warnings below look at the rule at all (an HTTP rule). */
+export function isHttpRule(r: JsonObject): boolean {
+  return HTTP_KINDS.has(String(r.get('rule_kind')))
+}
+
 function sel(r: JsonObject): JsonObject {
   const s = r.get('selector')
   return s instanceof Map ? s : new Map()
@@ -25,6 +30,11 @@ function values(s: JsonObject, key: string, pick: (v: JsonValue) => string): str
 const text = (v: JsonValue): string => (typeof v === 'string' ? v : v instanceof Map && typeof v.get('value') === 'string' ? (v.get('value') as string) : '')
 // Hosts compared as the contract gate reads them (§3.2: trimmed, lower-cased, one trailing dot dropped).
 const host = (s: JsonObject): string => normalizeHost(text(s.get('host') ?? ''))
+
+/** The rule's host as the warnings compare it ('' when it names none: never covered, never warned about). */
+export function ruleHost(r: JsonObject): string {
+  return host(sel(r))
+}
 
 /** Whether `broad` still allows what `narrow` names; `pin`: the segment a collapsed `*` of `broad` covers (pinning it there closes that). */
 function covers(broad: JsonObject, narrow: JsonObject): {pin?: string} | undefined {
@@ -62,9 +72,9 @@ export function rejectedButCovered(rules: readonly JsonObject[], decisions: read
   const out: string[] = []
   const id = (r: JsonObject): string => (typeof r.get('rule_id') === 'string' ? (r.get('rule_id') as string) : '')
   rules.forEach((r, i) => {
-    if (decisions[i] !== 'reject' || !HTTP_KINDS.has(String(r.get('rule_kind')))) return
+    if (decisions[i] !== 'reject' || !isHttpRule(r)) return
     let how: {pin?: string} | undefined
-    const j = rules.findIndex((k, jj) => jj !== i && decisions[jj] === 'enforce' && HTTP_KINDS.has(String(k.get('rule_kind'))) && (how = covers(k, r)) !== undefined)
+    const j = rules.findIndex((k, jj) => jj !== i && decisions[jj] === 'enforce' && isHttpRule(k) && (how = covers(k, r)) !== undefined)
     if (j < 0 || how === undefined) return
     const k = rules[j] as JsonObject
     const fix =
@@ -80,16 +90,19 @@ export function rejectedButCovered(rules: readonly JsonObject[], decisions: read
  * One warning per capture-only HTTP rule whose host has an enforce rule that does not cover it.
  * Under a live contract only enforce rules allow, so that host's default deny
  * (`contract_enforce_default`) refuses what only the capture-only rule matches: "capture-only"
- * does not mean "keep watching, let it through" once the host is enforced.
+ * does not mean "keep watching, let it through" once the host is enforced. `enforcesHttp`: whether
+ * the contract enforces any HTTP rule (default: one of `rules` is), for a caller that gives
+ * only some of the contract's rules (`coverageWarnings`).
  */
-export function captureOnlyDenied(rules: readonly JsonObject[], decisions: readonly RatifyDecision[]): string[] {
+export function captureOnlyDenied(rules: readonly JsonObject[], decisions: readonly RatifyDecision[], enforcesHttp?: boolean): string[] {
   const out: string[] = []
   const id = (r: JsonObject): string => (typeof r.get('rule_id') === 'string' ? (r.get('rule_id') as string) : '')
-  const enforced = rules.filter((k, j) => decisions[j] === 'enforce' && HTTP_KINDS.has(String(k.get('rule_kind'))))
+  const enforced = rules.filter((k, j) => decisions[j] === 'enforce' && isHttpRule(k))
+  const anyEnforced = enforcesHttp ?? enforced.length > 0
   rules.forEach((r, i) => {
-    if (decisions[i] !== 'capture_only' || !HTTP_KINDS.has(String(r.get('rule_kind')))) return
+    if (decisions[i] !== 'capture_only' || !isHttpRule(r)) return
     const h = host(sel(r))
-    if (h === '' || enforced.length === 0) return
+    if (h === '' || !anyEnforced) return
     if (!enforced.some((k) => host(sel(k)) === h)) {
       // The contract enforces other hosts: a host with no enforce rule is denied as a whole.
       out.push(
@@ -103,4 +116,23 @@ export function captureOnlyDenied(rules: readonly JsonObject[], decisions: reado
     )
   })
   return out
+}
+
+/**
+ * The coverage warnings (`rejectedButCovered`, then `captureOnlyDenied`). Both compare a rule
+ * with the rules of its own host only, so `rules` may be only the HTTP rules of the hosts
+ * `coverageHosts` names (in contract order, with their decisions) when `enforcesHttp` says
+ * whether the whole contract enforces an HTTP rule: the warnings are then the whole contract's.
+ */
+export function coverageWarnings(rules: readonly JsonObject[], decisions: readonly RatifyDecision[], enforcesHttp?: boolean): string[] {
+  return [...rejectedButCovered(rules, decisions), ...captureOnlyDenied(rules, decisions, enforcesHttp)]
+}
+
+/** The hosts a coverage warning can be about: those of the rejected and capture-only HTTP rules (`http`, `host`: `isHttpRule`, `ruleHost`). */
+export function coverageHosts(rules: readonly {readonly http: boolean; readonly host: string}[], decisions: readonly RatifyDecision[]): Set<string> {
+  const hosts = new Set<string>()
+  rules.forEach((r, i) => {
+    if (r.http && r.host !== '' && decisions[i] !== 'enforce') hosts.add(r.host)
+  })
+  return hosts
 }

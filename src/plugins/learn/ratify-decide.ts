@@ -1,6 +1,7 @@
 import type {JsonObject} from '../canonical/index.js'
 import {PipelockError, shellWord} from '../errors/index.js'
 import type {RatifyDecision} from './ratify.js'
+import type {RuleFacts} from './ratify-facts.js'
 
 // `learn ratify --decide RULE_ID=e|c|r`: a decision for a named rule without a prompt (CI, and the
 // hint a live block of a capture-only rule gives, which cannot know the rule order). Rules not
@@ -40,8 +41,8 @@ export function parseDecideFlags(values: readonly string[]): Map<string, RatifyD
 }
 
 /** Refuses `--decide` rule ids that are not in the candidate (all of them in one line). */
-export function checkDecidedRules(rules: readonly JsonObject[], named: ReadonlyMap<string, RatifyDecision>, candidate: string): void {
-  const ids = new Set(rules.map((r) => r.get('rule_id')))
+export function checkDecidedRules(rules: readonly JsonObject[] | readonly Pick<RuleFacts, 'ruleId'>[], named: ReadonlyMap<string, RatifyDecision>, candidate: string): void {
+  const ids = new Set<unknown>(rules.map((r: JsonObject | Pick<RuleFacts, 'ruleId'>) => (r instanceof Map ? r.get('rule_id') : r.ruleId)))
   const unknown = [...named.keys()].filter((id) => !ids.has(id))
   if (unknown.length === 0) return
   const list = unknown.map((id) => JSON.stringify(id)).join(', ')

@@ -1,6 +1,7 @@
 import {goJson, JsonNumber, type JsonObject, type JsonValue} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
 import {goToLower, goTrimSpace} from '../canonical/index.js'
+import type {RuleFacts} from './ratify-facts.js'
 
 // learn-lifecycle §4.1: the pure part of ratify — low-confidence guard, the per-rule evidence
 // block shown to the operator, answer parsing and applying the decisions.
@@ -29,13 +30,19 @@ export function isLowConfidence(confidence: string): boolean {
  * applied, so a rule `--decide` makes capture-only or reject, or a contract ratified before keeps
  * capture-only, is not refused for a confidence it is not enforced on (absent: every rule enforce).
  */
-export function lowConfidenceGuard(body: JsonObject, interactive: boolean, accept: boolean, applied: {decisions?: readonly RatifyDecision[]; decide?: boolean} = {}): void {
+export function lowConfidenceGuard(
+  body: JsonObject | readonly Pick<RuleFacts, 'ruleId' | 'confidence'>[],
+  interactive: boolean,
+  accept: boolean,
+  applied: {decisions?: readonly RatifyDecision[]; decide?: boolean} = {},
+): void {
   const {decisions} = applied
   if (accept) return
-  const rules = rulesOf(body)
-  const low = rules.filter((r, i) => isLowConfidence(str(r, 'confidence')) && (interactive || decisions === undefined || decisions[i] === 'enforce'))
+  // a body's rules, or what the streamed ratify kept of each rule (ratify-facts.ts)
+  const rules = body instanceof Map ? rulesOf(body).map((r) => ({ruleId: str(r, 'rule_id'), confidence: str(r, 'confidence')})) : body
+  const low = rules.filter((r, i) => isLowConfidence(r.confidence) && (interactive || decisions === undefined || decisions[i] === 'enforce'))
   if (low.length === 0) return
-  const summary = low.map((r) => `${str(r, 'rule_id')}(confidence=${goTrimSpace(str(r, 'confidence'))})`).join(', ')
+  const summary = low.map((r) => `${r.ruleId}(confidence=${goTrimSpace(r.confidence)})`).join(', ')
   if (interactive) {
     if (low.length < rules.length) return
     throw new PipelockError(
@@ -144,8 +151,8 @@ export function parseDecision(answer: string | undefined): RatifyDecision {
   throw new PipelockError('RATIFY_DECISION_INVALID', `learn ratify: invalid decision ${JSON.stringify(goTrimSpace(answer ?? ''))} (want e, c, or r)`)
 }
 
-export interface AppliedDecisions {
-  body: JsonObject
+/** What the decisions make of the rules, before any rule is copied (`decisionOutcome`). */
+export interface DecisionOutcome {
   /** Kept rule ids, sorted. */
   ratified: string[]
   rejected: string[]
@@ -154,28 +161,40 @@ export interface AppliedDecisions {
   keptIndexes: number[]
 }
 
-/** §4.1 step 5: drop rejected rules, set lifecycle_state on the rest. */
-export function applyDecisions(bodyIn: JsonObject, decisions: readonly RatifyDecision[]): AppliedDecisions {
-  const body: JsonObject = new Map(bodyIn)
-  const rules = rulesOf(bodyIn)
-  const kept: JsonObject[] = []
+export interface AppliedDecisions extends DecisionOutcome {
+  body: JsonObject
+}
+
+/**
+ * §4.1 step 5 over the rules' ids (`ruleIds[i]` of rule i): which rules are kept and rejected,
+ * each rule's decision; all rejected is refused.
+ */
+export function decisionOutcome(ruleIds: readonly string[], decisions: readonly RatifyDecision[]): DecisionOutcome {
   const keptIndexes: number[] = []
   const rejected: string[] = []
   const decisionPerRule = new Map<string, RatifyDecision>()
-  rules.forEach((r, i) => {
+  ruleIds.forEach((id, i) => {
     const d = decisions[i] as RatifyDecision
-    decisionPerRule.set(str(r, 'rule_id'), d)
-    if (d === 'reject') {
-      rejected.push(str(r, 'rule_id'))
-      return
-    }
-    const copy: JsonObject = new Map(r)
-    copy.set('lifecycle_state', d)
-    kept.push(copy)
-    keptIndexes.push(i)
+    decisionPerRule.set(id, d)
+    if (d === 'reject') rejected.push(id)
+    else keptIndexes.push(i)
   })
-  if (kept.length === 0) throw new PipelockError('RATIFY_DECISION_INVALID', 'learn ratify: all rules rejected; refusing to emit empty ratification')
-  body.set('rules', kept)
-  const ratified = kept.map((r) => str(r, 'rule_id')).sort()
-  return {body, ratified, rejected, decisionPerRule, keptIndexes}
+  if (keptIndexes.length === 0) throw new PipelockError('RATIFY_DECISION_INVALID', 'learn ratify: all rules rejected; refusing to emit empty ratification')
+  const ratified = keptIndexes.map((i) => ruleIds[i] as string).sort()
+  return {ratified, rejected, decisionPerRule, keptIndexes}
+}
+
+/** §4.1 step 5: drop rejected rules, set lifecycle_state on the rest. */
+export function applyDecisions(bodyIn: JsonObject, decisions: readonly RatifyDecision[]): AppliedDecisions {
+  const rules = rulesOf(bodyIn)
+  const outcome = decisionOutcome(
+    rules.map((r) => str(r, 'rule_id')),
+    decisions,
+  )
+  const body: JsonObject = new Map(bodyIn)
+  body.set(
+    'rules',
+    outcome.keptIndexes.map((i) => new Map(rules[i]).set('lifecycle_state', decisions[i] as RatifyDecision)),
+  )
+  return {body, ...outcome}
 }
