@@ -25,7 +25,7 @@ export type {RatifyPrompt, RatifyRequest, RatifyResult, RatifyStep} from './rati
  * prompt per rule does not ratify a contract of a size that needs streaming.
  */
 export async function runLearnRatify(req: RatifyRequest): Promise<RatifyResult> {
-  if (!req.interactive) {
+  if (!req.interactive && req.stream !== false) {
     const streamed = await ratifyStreamed(req)
     if (streamed !== undefined) return streamed
   }

@@ -38,6 +38,8 @@ export interface RatifyRequest {
   decide?: ReadonlyMap<string, RatifyDecision>
   env: LifecycleEnv
   prompt?: RatifyPrompt
+  /** Tests: false takes the whole path even without an operator (the two paths are compared). */
+  stream?: boolean
   /** Tests: told each step the run takes (which path, and the end of each streamed pass). */
   trace?: (step: RatifyStep) => void
 }
