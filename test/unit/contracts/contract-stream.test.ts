@@ -5,7 +5,7 @@ import {closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync} f
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {canonicalBytes, emitSignedYaml, type JsonObject, type JsonValue} from '../../../src/plugins/canonical/index.js'
-import {contractProblem, decodeEnvelope, readEnvelopeTail, signCanonical, streamContractEnvelope, streamContractEnvelopeFd, streamContractEnvelopeVerifyingFd} from '../../../src/plugins/contracts/index.js'
+import {contractHash, contractProblem, decodeEnvelope, readEnvelopeTail, signCanonical, streamContractEnvelope, streamContractEnvelopeFd, streamContractEnvelopeVerifyingFd} from '../../../src/plugins/contracts/index.js'
 import {keyPairFromSeed, loadEd25519Arithmetic, sha256, verifyBytes} from '../../../src/plugins/signing/index.js'
 import {applyDecisions, deterministicKey, resignContract} from '../../../src/plugins/learn/index.js'
 import {GOLDEN_CORPORA} from '../../../bench/corpus-goldens.js'
@@ -419,5 +419,24 @@ test('the verifying read: a body signed with an empty contract_hash gets the rep
     assert.equal(readEnvelopeTail(fd2).signature, undefined)
   } finally {
     closeSync(fd2)
+  }
+})
+
+test('the verifying read for editing commands: several keys (one verifying suffices), the contract_hash recomputed beside the check, every byte read seen', () => {
+  const stranger = keyPairFromSeed(sha256('contract-stream stranger')).publicKey
+  for (const {name, text} of contracts()) {
+    const file = repoPath('goldens', 'x.yaml')
+    const want = contractHash(decodeEnvelope(text, file).body)
+    for (const [keys, verified] of [[[stranger, GOLDEN_KEY, RATIFY_KEY], true], [[stranger], false]] as const) {
+      const seen: Buffer[] = []
+      const {result} = fromFile('contract-keys.yaml', text, (fd, f, onRule) => {
+        const tail = readEnvelopeTail(fd)
+        return streamContractEnvelopeVerifyingFd(fd, f, onRule, keys, tail.signature as string, {chunkBytes: 1000, contractHash: true, onBytes: (b) => seen.push(Buffer.from(b))})
+      })
+      assert.ok(result !== undefined, name)
+      assert.equal(result.verified, verified, name)
+      assert.equal('sha256:' + result.sha256Hex, want, `${name}: contract_hash as contractHash computes it`)
+      assert.ok(Buffer.concat(seen).equals(Buffer.from(text, 'utf8')), `${name}: the bytes read`)
+    }
   }
 })

@@ -1,7 +1,7 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {createHash} from 'node:crypto'
-import {canonicalize, CanonicalText, JsonNumber, type JsonObject, type JsonValue} from '../../../src/plugins/canonical/index.js'
+import {canonicalize, CanonicalText, JsonNumber, type JsonObject, type JsonValue, type PushedItems} from '../../../src/plugins/canonical/index.js'
 import {writeSignedBody} from '../../../src/plugins/learn/signed-body.js'
 
 // The contract body written once (hash with an empty contract_hash, then the hash spliced in)
@@ -37,11 +37,13 @@ function expected(rules: number): {hash: string; signed: Buffer} {
   return {hash, signed: Buffer.from(canonicalize(b), 'utf8')}
 }
 
-function written(rules: number, maxBytes: number): {hash: string; signature: string; signed: Buffer} {
+/** `pushed`: the rules pushed by a callback (a streamed read's form) instead of pulled from an Iterable. */
+function written(rules: number, maxBytes: number, pushed = false): {hash: string; signature: string; signed: Buffer} {
   const b = body()
   const slot = b.get('rules') as JsonValue[]
-  const expand = (a: readonly JsonValue[]): Iterable<CanonicalText> | undefined =>
-    a === slot ? Array.from({length: rules}, (_, i) => new CanonicalText(canonicalize(rule(i)))) : undefined
+  const items = (): CanonicalText[] => Array.from({length: rules}, (_, i) => new CanonicalText(canonicalize(rule(i))))
+  const expand = (a: readonly JsonValue[]): Iterable<CanonicalText> | PushedItems | undefined =>
+    a !== slot ? undefined : pushed ? (push) => items().forEach((item) => push(item)) : items()
   let signed: Buffer | undefined
   const r = writeSignedBody(b, expand, (bytes) => {
     signed = Buffer.from(bytes) // a copy: the buffer is given back once signed
@@ -52,9 +54,9 @@ function written(rules: number, maxBytes: number): {hash: string; signature: str
 }
 
 test('one pass: the hash and signed bytes of two canonical passes, small and past the first 16 MiB', () => {
-  for (const rules of [0, 1, 40, 18_000]) {
+  for (const [rules, pushed] of [[0, false], [1, false], [40, false], [18_000, false], [0, true], [40, true], [18_000, true]] as const) {
     const want = expected(rules)
-    const got = written(rules, Math.max(64 * 1024 * 1024, rules * 4096))
+    const got = written(rules, Math.max(64 * 1024 * 1024, rules * 4096), pushed)
     assert.equal(got.hash, want.hash, `${rules} rules: hash`)
     assert.equal(got.signature, 'sig')
     assert.ok(got.signed.equals(want.signed), `${rules} rules: signed bytes`)
@@ -62,9 +64,9 @@ test('one pass: the hash and signed bytes of two canonical passes, small and pas
 })
 
 test('a body beyond the reservation takes two passes to the same hash and bytes', () => {
-  for (const [rules, max] of [[40, 16], [40, 2048], [3, 3000]] as const) {
+  for (const [rules, max, pushed] of [[40, 16, false], [40, 2048, false], [3, 3000, false], [40, 2048, true]] as const) {
     const want = expected(rules)
-    const got = written(rules, max)
+    const got = written(rules, max, pushed)
     assert.equal(got.hash, want.hash, `${rules} rules, ${max} bytes reserved: hash`)
     assert.ok(got.signed.equals(want.signed), `${rules} rules, ${max} bytes reserved: signed bytes`)
   }
