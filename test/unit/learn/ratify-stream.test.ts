@@ -120,6 +120,26 @@ test('--decide: rules rejected in the middle, capture-only, coverage warnings, d
   assert.deepEqual([...(out.body.get('field_data_classes') as JsonObject).keys()].sort(), ['/other', '/rules/0', '/rules/1', '/rules/3/selector'])
 })
 
+test("a host whose rules are all left capture-only while another host is enforced: warned about from that host's rules alone", async () => {
+  const moved = (i: number): boolean => i % 5 === 0
+  const text = candidate(
+    () => 'capture_only',
+    (body) => {
+      ;(body.get('rules') as JsonObject[]).forEach((r, i) => {
+        if (!moved(i)) return
+        const sel = new Map(r.get('selector') as JsonObject)
+        sel.set('host', new Map(sel.get('host') as JsonObject).set('value', 'other.example.com'))
+        r.set('selector', sel)
+      })
+    },
+  )
+  const decide = new Map<string, RatifyDecision>(ids().map((id, i) => [id, moved(i) ? 'capture_only' : 'enforce']))
+  const r = await compare(text, {decide})
+  assert.deepEqual(r.steps, STREAMED)
+  const warnings = (r.result as {warnings: string[]}).warnings
+  assert.ok(warnings.length > 0 && warnings.every((w) => w.includes('no enforce rule names host other.example.com')), warnings.join('\n'))
+})
+
 test('earlier decisions kept, --redo-decisions, --decide over them; low-confidence and all-rejected refusals; unknown --decide', async () => {
   const earlier = candidate((_, i) => (i % 4 === 0 ? 'capture_only' : 'enforce'))
   for (const over of [{}, {redoDecisions: true}, {decide: new Map<string, RatifyDecision>([[ids()[1] as string, 'reject']])}, {acceptLowConfidence: false}]) {
