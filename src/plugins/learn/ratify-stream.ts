@@ -47,19 +47,19 @@ export async function ratifyStreamed(req: RatifyRequest): Promise<RatifyResult |
   const read = readFacts(req)
   if (read === undefined) return undefined
   req.trace?.('facts-read')
-  const {body, facts} = read
+  const {body} = read
   const out = ratifyOutputs(req)
-  const {decisions, earlier, named} = decideRules(req, facts)
+  const {decisions, earlier, named} = decideRules(req, read.facts)
   const prior = typeof body.get('signer_key_id') === 'string' ? (body.get('signer_key_id') as string) : ''
   const signers = ratifySigners(req, prior, out.dest, out.receiptFile)
   const outcome = decisionOutcome(
-    facts.map((f) => f.ruleId),
+    read.facts.map((f) => f.ruleId),
     decisions,
   )
   const warnings = coverage(req.candidate, read, decisions)
-  const kept = keptDecisionsWarning(facts, named, earlier)
+  const kept = keptDecisionsWarning(read.facts, named, earlier)
   if (kept !== undefined) warnings.unshift(kept)
-  // no longer needed: pass B holds the signed body
+  // done with: let them go before pass B holds the signed body
   read.facts = []
 
   const signed = signRules(req.candidate, read, decisions, outcome, signers.compileSigner)
