@@ -1,4 +1,4 @@
-import {existsSync} from 'node:fs'
+import {existsSync, statSync} from 'node:fs'
 import {homedir} from 'node:os'
 import path from 'node:path'
 import {Flags} from '@oclif/core'
@@ -9,6 +9,7 @@ import {parseGoDuration, systemClock} from '../../plugins/canonical/index.js'
 import {defaultConfigCandidates, pipelockHome} from '../../plugins/config/index.js'
 import {PipelockError} from '../../plugins/errors/index.js'
 import {resolveKeystoreDir} from '../../plugins/signing/index.js'
+import {STORE_CONTRACT_MAX_BYTES} from '../../plugins/store/index.js'
 import {compileAuditLine, describeBuild, runFixtureCompile, runLearnCompile, skippedText, type CompileSummary} from '../../plugins/learn/index.js'
 
 export default class LearnCompile extends BaseCommand {
@@ -86,6 +87,14 @@ Deterministic fixture form (reproducible builds, conformance): pipelock learn co
       }).finally(progress.done)
       this.err(compileAuditLine(summary, flags.input === undefined ? flags.since : ''))
       for (const s of summary.skippedInputs) this.err(`WARNING: learn compile: skipped a damaged capture session (its evidence is not in the contract): ${skippedText(s)}`)
+    }
+    // Said now, not at the promote after a review and a ratification: the contract store takes a
+    // contract up to its cap only (pipelock run decodes every active contract whole).
+    const bytes = statSync(summary.output).size
+    if (bytes > STORE_CONTRACT_MAX_BYTES) {
+      this.err(
+        `WARNING: learn compile: the contract is ${bytes} bytes (${summary.rules} rules), over the ${STORE_CONTRACT_MAX_BYTES}-byte (16 MiB) cap of a contract in the contract store: learn promote will refuse it; compile from a narrower capture (one agent, a shorter window) or raise learn.inference floors so that fewer rules are emitted`,
+      )
     }
     this.out(`compile: ${summary.events} events, ${summary.rules} rules, written to ${summary.output}`)
     return summary

@@ -69,7 +69,7 @@ export default class LearnPromote extends BaseCommand {
 
 --candidate FILE stages the ratified contract into <store>/history/ itself (verified against the roster; written only when the swap is accepted). Without it, --contract must name a contract already in history/.
 
-Refusals of bad input (tampered candidate, keys not authorised by the roster, a corrupt store, a replayed older active.json, an unreadable tombstone) happen before anything is written. A promote that the store's policy denies (a tombstoned contract, a lost race) exits 1 after writing the intent receipt, a committed receipt with validation_outcome "rejected" and a journal line.
+Refusals of bad input (tampered candidate, a candidate over the 16 MiB a stored contract may hold, keys not authorised by the roster, a corrupt store, a replayed older active.json, an unreadable tombstone) happen before anything is written. A promote that the store's policy denies (a tombstoned contract, a lost race) exits 1 after writing the intent receipt, a committed receipt with validation_outcome "rejected" and a journal line.
 
 The store remembers its activation policy in <store>/policy.json (set by learn store init, or by the first promote from its signers and whether the contract was ratified): a promote with fewer distinct activation principals, or of a contract without a verified contract_ratified receipt in a ratified-only store, is refused before anything is written. An accepted --production promote raises the policy's minimum to its own distinct principals (never lowers it) and says so on stdout, so from then on one operator alone can no longer promote or roll back, with or without --production. Lower the policy with learn store policy.`
 

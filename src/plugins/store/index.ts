@@ -1,6 +1,7 @@
 // Layer 2: the active-manifest contract store (learn-lifecycle §5) and the promote / rollback
 // services (§6). Everything that reads or writes <store>/ goes through here.
 export {storeLayout, storeHashHex, isStoreHash, objectPath} from './paths.js'
+export {STORE_CONTRACT_MAX_BYTES} from './fs-io.js'
 export type {StoreLayout} from './paths.js'
 export {withStoreLock} from './lock.js'
 export {decodeActiveManifest, decodeStoreContract, decodeStoreTombstone} from './artifacts.js'

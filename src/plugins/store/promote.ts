@@ -32,7 +32,8 @@ import {
   swapOutcome,
 } from './lifecycle.js'
 import {assertQuorum, assertRatified, findRatification, keepRatificationReceipt, policyFile, policyInForce, raisedPolicy, RATIFICATION_RECEIPTS, writeStorePolicy, type RaisedPolicy} from './policy.js'
-import {checkSwap, trySwapActive, verifyContractForStore} from './store.js'
+import {checkSwap, storedContract, trySwapActive, verifyContractForStore} from './store.js'
+import {STORE_CONTRACT_MAX_BYTES} from './fs-io.js'
 import {assertEnforces, enforcementCoverage, historyCoverage, unenforcedSentence, type EnforcementCoverage} from './enforcement-coverage.js'
 
 // `pipelock learn promote` (learn-lifecycle §6.3) with the port's decisions:
@@ -134,8 +135,20 @@ function assertContractFlag(contract: string | undefined): void {
  * invalid" words would send the operator to check a store that was never touched.
  */
 function verifyCandidate(file: string, opts: Parameters<typeof verifyContractForStore>[2]): ReturnType<typeof verifyContractForStore> {
+  const raw = readInputFile(file, 'candidate')
+  // Refused before it is decoded (a 158,778-rule, 213 MB candidate took 67 s and 3.4 GB to
+  // decode and verify): the store reads a contract back only up to its cap, and `pipelock run`
+  // decodes every active contract whole at start and on each store reload.
+  const bytes = storedContract(raw).length
+  if (bytes > STORE_CONTRACT_MAX_BYTES) {
+    throw new PipelockError(
+      'LIFECYCLE_REFUSED',
+      `learn promote: --candidate ${file} is ${bytes} bytes as the store would hold it, over the ${STORE_CONTRACT_MAX_BYTES}-byte (16 MiB) cap of a contract in the store: pipelock run reads every active contract whole, so a contract this large is not enforced`,
+      {hint: 'compile from a narrower capture (one agent, a shorter window) or raise learn.inference floors, so that fewer rules are emitted; learn review lists them (the contract store was not touched)'},
+    )
+  }
   try {
-    return verifyContractForStore(readInputFile(file, 'candidate'), file, opts)
+    return verifyContractForStore(raw, file, opts)
   } catch (err) {
     if (!(err instanceof PipelockError) || err.code !== 'STORE_HISTORY_INVALID') throw err
     const detail = err.message.replace(HISTORY_PREFIX, '').replace(`decode ${file}: `, 'does not decode as a contract: ').replace(`${file}: `, '')

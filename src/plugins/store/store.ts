@@ -1,3 +1,4 @@
+import {existsSync, rmSync} from 'node:fs'
 import {goJson} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
 import {writeFileAtomic} from '../signing/index.js'
@@ -157,12 +158,30 @@ export function swapActive(root: string, opts: StoreOptions, req: SwapRequest): 
       if (e instanceof PipelockError) appendJournal(layout.journal, opts.clock, {outcome: 'rejected', reason: e.message})
       throw e
     }
+    // What this swap adds, taken back should the reload after the write refuse it: the
+    // pre-flight above makes the same checks, so that is a bug or a race, and the store must then
+    // be left as it was (an active.json naming a manifest the store never accepted would keep
+    // `pipelock run` from starting).
+    const previousActive = readRegularFile(layout.active, 'active manifest')
+    const added: string[] = []
     if (req.staged !== undefined && req.staged.size > 0) {
       ensureDir(layout.history)
-      for (const [hash, raw] of req.staged) writeOnce(objectPath(layout.history, hash, '.yaml'), raw)
+      for (const [hash, raw] of req.staged) {
+        const file = objectPath(layout.history, hash, '.yaml')
+        const existed = existsSync(file)
+        writeOnce(file, raw)
+        if (!existed) added.push(file)
+      }
     }
     writeFileAtomic(layout.active, Buffer.from(req.raw.toString().trim() + '\n', 'utf8'), STORE_FILE_MODE)
-    return reloadLocked(root, opts, {previousHash: req.previousHash, previousGeneration: req.previousGeneration})
+    try {
+      return reloadLocked(root, opts, {previousHash: req.previousHash, previousGeneration: req.previousGeneration})
+    } catch (e) {
+      if (previousActive === undefined) rmSync(layout.active, {force: true})
+      else writeFileAtomic(layout.active, previousActive, STORE_FILE_MODE)
+      for (const file of added) rmSync(file, {force: true})
+      throw e
+    }
   })
 }
 
@@ -181,7 +200,12 @@ export function verifyContractForStore(raw: Buffer | string, label: string, opts
   }
   storeHashHex(claimed)
   verifyDetached('contract', c.body, c.signature, opts.roster, opts.clock.nowNanos(), COMPILE_PURPOSE, 'strict')
-  return {...c, hash: claimed, stored: Buffer.from(raw.toString().trim() + '\n', 'utf8')}
+  return {...c, hash: claimed, stored: storedContract(raw)}
+}
+
+/** The bytes history/ holds for a contract file's text: `trim(raw) + "\n"`. */
+export function storedContract(raw: Buffer | string): Buffer {
+  return Buffer.from(raw.toString().trim() + '\n', 'utf8')
 }
 
 /** `PutHistoryContract(raw)` (§5.9): verify, then write-once history/sha256-<hex>.yaml under the lock. */

@@ -65,6 +65,10 @@ export function loadSelectorContract(
   const sid = selector.get('selector_id') as string
   const file = objectPath(storeLayout(root).history, hash, '.yaml')
   let raw = opts.staged?.get(hash)
+  // A staged contract obeys the cap its file will be read back under (promote checks it first).
+  if (raw !== undefined && raw.length > STORE_CONTRACT_MAX_BYTES) {
+    throw new PipelockError('STORE_HISTORY_INVALID', `contract store: contract history invalid: ${hash} is ${raw.length} bytes, over the ${STORE_CONTRACT_MAX_BYTES}-byte cap of a stored contract`)
+  }
   if (raw === undefined) {
     try {
       raw = readRegularFile(file, 'contract', STORE_CONTRACT_MAX_BYTES)
