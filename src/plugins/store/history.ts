@@ -6,7 +6,7 @@ import {PipelockError} from '../errors/index.js'
 import {decodeActiveManifest} from './artifacts.js'
 import {readRegularFile} from './fs-io.js'
 import {isStoreHash, objectPath, storeLayout} from './paths.js'
-import {validateDecoded, type StoreOptions, type ValidatedManifest} from './validate.js'
+import {validateDecoded, withDecodeCache, type StoreOptions, type ValidatedManifest} from './validate.js'
 
 // Accepted history and chain continuity (learn-lifecycle §5.7).
 //
@@ -75,7 +75,8 @@ function listAcceptedHashes(root: string): string[] {
 }
 
 /** `LatestAccepted` / `LatestAcceptedHistory`: undefined when nothing was ever accepted. */
-export function latestAccepted(root: string, opts: StoreOptions, mode: HistoryMode): ValidatedManifest | undefined {
+export function latestAccepted(root: string, storeOpts: StoreOptions, mode: HistoryMode): ValidatedManifest | undefined {
+  const opts = withDecodeCache(storeOpts)
   const cache = new Map<string, ValidatedManifest>()
   const all: ValidatedManifest[] = []
   for (const h of listAcceptedHashes(root)) {

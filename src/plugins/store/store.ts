@@ -9,7 +9,7 @@ import {appendJournal} from './journal.js'
 import {withStoreLock} from './lock.js'
 import {objectPath, storeHashHex, storeLayout} from './paths.js'
 import {COMPILE_PURPOSE, verifyDetached} from './signatures.js'
-import {validateDecoded, type StoreOptions, type ValidatedManifest} from './validate.js'
+import {validateDecoded, withDecodeCache, type StoreOptions, type ValidatedManifest} from './validate.js'
 
 // Store operations (learn-lifecycle §5.5, §5.6, §5.9) plus two hardenings:
 // * anti-rollback across restarts (§10.2): the highest chain-continuous generation in
@@ -51,7 +51,8 @@ export interface ReloadOptions {
 }
 
 /** `Reload` (§5.5) with the anti-rollback floor. Caller holds the lock unless read-only. */
-function reloadLocked(root: string, opts: StoreOptions, r: ReloadOptions): ValidatedManifest {
+function reloadLocked(root: string, storeOpts: StoreOptions, r: ReloadOptions): ValidatedManifest {
+  const opts = withDecodeCache(storeOpts)
   const layout = storeLayout(root)
   const raw = readActiveRaw(root)
   if (raw === undefined) throw new PipelockError('STORE_INVALID', `contract store: active manifest does not exist: ${layout.active}`)
@@ -105,7 +106,8 @@ export interface SwapRequest {
  * always move away from a tombstoned current); its hash/generation replace stale caller values;
  * then the candidate is validated strictly, tombstones included.
  */
-export function checkSwap(root: string, opts: StoreOptions, req: SwapRequest): ValidatedManifest {
+export function checkSwap(root: string, storeOpts: StoreOptions, req: SwapRequest): ValidatedManifest {
+  const opts = withDecodeCache(storeOpts)
   let previousHash = req.previousHash
   let previousGeneration = req.previousGeneration
   const hw = highWater(root, opts)
@@ -148,7 +150,9 @@ export function trySwapActive(root: string, opts: StoreOptions, req: SwapRequest
  * contracts land in history/ just before active.json. A rejection is journalled and rethrown;
  * nothing else changes.
  */
-export function swapActive(root: string, opts: StoreOptions, req: SwapRequest): ValidatedManifest {
+export function swapActive(root: string, storeOpts: StoreOptions, req: SwapRequest): ValidatedManifest {
+  // one cache for the pre-flight and the reload after the write
+  const opts = withDecodeCache(storeOpts)
   const layout = storeLayout(root)
   ensureDir(root)
   return withStoreLock(layout.lock, () => {
