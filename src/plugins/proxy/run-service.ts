@@ -74,6 +74,8 @@ export interface RunOptions {
   readonly changeNote?: string
   /** `--mcp-listen/--mcp-upstream`: the MCP HTTP listener hosted in this run (mcp.md §2.9). */
   readonly mcpListener?: RunAttachment
+  /** Called just before the contract store is read at start-up (learn_lock on): `run` gives V8 its compilers back there. */
+  readonly beforeContractStore?: () => void
   /**
    * The proxy embedded by `pipelock sandbox` / `mcp proxy --sandbox`: it serves the sandbox's
    * bridge only. The forward proxy is on whatever the config says (containment.md §2.7, "forward
@@ -159,6 +161,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   const writers = auditSinks.writers()
   // learn_lock (learn-lifecycle §7.2): the store must load at start-up, or the proxy does not start.
   const ll = loaded.config.learn_lock
+  if (ll.enabled) opts.beforeContractStore?.()
   const contracts = ll.enabled ? ContractRuntime.open(ll, systemClock) : null
   const retention = new RetentionReport(loaded.config.flight_recorder.retention_days)
   const recorderHealth = new WriteHealthReport(recorderSubject(loaded.config.flight_recorder.dir), opts.stderr)
