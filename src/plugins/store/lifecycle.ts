@@ -132,7 +132,8 @@ export function lifecyclePrologue(req: LifecycleRequest, kinds: {intent: string;
     receiptSigner: {keyId: receiptKeyId, keyPair: rs.keyPair},
     receiptFile,
     minimumSignatures,
-    storeOptions: {roster, clock: req.clock, minimumSignatures},
+    // one decode of each contract for the whole promote or rollback (validate.ts `DecodeCache`)
+    storeOptions: {roster, clock: req.clock, minimumSignatures, decoded: new Map()},
   }
 }
 

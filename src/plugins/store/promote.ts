@@ -168,6 +168,8 @@ export function runPromote(req: PromoteRequest): PromoteResult {
   let coverage: EnforcementCoverage | undefined
   if (req.candidate !== undefined) {
     const c = verifyCandidate(req.candidate, ctx.storeOptions)
+    // the staged bytes are c.stored: the swap's checks find this decode again
+    ctx.storeOptions.decoded?.set(c.hash, {raw: c.stored, contract: c})
     coverage = enforcementCoverage(c.body)
     if (contractHash !== '' && contractHash !== c.hash) {
       throw new PipelockError('LIFECYCLE_REFUSED', `learn promote: --contract ${contractHash} does not match the candidate's contract_hash ${c.hash}`)

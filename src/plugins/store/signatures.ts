@@ -91,13 +91,15 @@ export function verifyDetached(
   nowNanos: bigint,
   purpose: string,
   policy: SignaturePolicy,
+  /** canonical(body), when the caller has it already (validate.ts `DecodeCache`). */
+  signed?: () => Buffer,
 ): void {
   const keyId = body.get('signer_key_id') as string
   try {
     if (body.get('key_purpose') !== purpose) throw new Error(`body key_purpose ${JSON.stringify(body.get('key_purpose'))} is not ${JSON.stringify(purpose)}`)
     const k = resolveFor(roster, keyId, nowNanos, policy)
     if (k.keyPurpose !== purpose) throw new Error(`roster key_purpose ${JSON.stringify(k.keyPurpose)} is not ${JSON.stringify(purpose)}`)
-    verifyOver(k, canonicalBytes(body), signature)
+    verifyOver(k, signed === undefined ? canonicalBytes(body) : signed(), signature)
   } catch (e) {
     throw sigError(`contract store: ${what} signature invalid: key_id=${JSON.stringify(keyId)}: ${(e as Error).message}`)
   }

@@ -2,7 +2,7 @@ import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
-import {systemClock} from '../../../src/plugins/canonical/index.js'
+import {canonicalBytes, systemClock} from '../../../src/plugins/canonical/index.js'
 import {PipelockError} from '../../../src/plugins/errors/index.js'
 import {loadRoster} from '../../../src/plugins/signing/index.js'
 import {reloadStore, runPromote, type LifecycleRequest} from '../../../src/plugins/store/index.js'
@@ -33,6 +33,9 @@ describe('a reload decodes each contract once', () => {
     // the contract validateDecoded returned for the active manifest is the very object every
     // later load of the floor (three of them) found again: decoded once
     assert.equal([...v.contracts.values()][0], decoded.get(cand.hash)?.contract)
+    // and so are the bytes its signature covers
+    const entry = decoded.get(cand.hash)
+    assert.ok(entry?.signed !== undefined && entry.signed.equals(canonicalBytes(entry.contract.body)))
   })
 
   it('changed bytes under the same name are decoded again and refused, never taken from the cache', () => {
