@@ -70,7 +70,7 @@ export {capturedEvent, writerCapturedEvent, loadShadowCandidate, loadShadowContr
 export type {ShadowContract, ShadowReplayOptions, ShadowRequest, ShadowResult} from './shadow-service.js'
 export {loadShadowCandidateInWorker} from './shadow-contract-thread.js'
 export {runLearnForget} from './forget-service.js'
-export type {ForgetRequest, ForgetResult} from './forget-service.js'
+export type {ForgetRequest, ForgetResult, ForgetStep} from './forget-service.js'
 export {findRule, openEditable, pinRule, segmentLiteralProblem, splitRule, validateRuleLiterals} from './split-edit.js'
 export type {CandidateLayout, EditableCandidate} from './split-edit.js'
 export {editCandidateRule, runLearnSplit, splitMessage, splitWarnings} from './split-service.js'
