@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto'
-import {closeSync} from 'node:fs'
+import {closeSync, readSync} from 'node:fs'
 import {assertYamlEmittable, canonicalize, CanonicalText, emitSequenceItem, emitSignedYamlTo, type JsonObject, type JsonValue, type PushedItems} from '../canonical/index.js'
 import {CONTRACT_KEY_PURPOSE, readEnvelopeTail, RuleByRuleChecks, streamContractEnvelopeFd, streamContractEnvelopeVerifyingFd} from '../contracts/index.js'
 import {PipelockError} from '../errors/index.js'
@@ -17,12 +17,16 @@ import {writeSignedBody} from './signed-body.js'
 //      of `verifyCandidate`), each rule handed to the command, which keeps what it needs of it;
 //   B. `signRules`: the rules the command keeps (as it edits them) are canonicalised into the
 //      signed body (signed-body.ts), which is hashed and signed;
-//   C. `rulesWriter`: the same rules are written as YAML lines into the staged file.
+//   C. `rulesWriter`: the same rules are written as YAML lines into the staged file (or, when
+//      none changed, `bytesWriter`: the file's bytes as they are).
 //
 // Each pass hashes the bytes it read, and a pass that did not read pass A's bytes refuses: what
 // was verified in pass A is then what is signed and written, even if the file is changed while
 // the command runs. Where a pass cannot prove the outcome the whole path would reach, it answers
 // undefined before anything is written, and the command's whole path decides in its own words.
+
+/** Where a streamed command's run went (tests): the end of each pass, or the whole path. */
+export type StreamStep = 'whole' | 'rules-read' | 'body-signed' | 'yaml-written'
 
 /** What pass A read: the body (rules empty) and the file's bytes' SHA-256 and length. */
 export interface VerifiedRead {
@@ -93,7 +97,7 @@ export function reread(file: string, first: VerifiedRead, command: string, onRul
     closeSync(fd)
   }
   if (read === undefined || !hash.digest().equals(first.digest)) {
-    throw new PipelockError('CANDIDATE_INVALID', `learn: invalid candidate file: the candidate changed while ${command} read it; nothing was written: ${file}`, {hint: `rerun ${command} once nothing writes the candidate`})
+    throw changed(file, command)
   }
   if (failure !== undefined) throw failure.error
 }
@@ -151,7 +155,7 @@ export function signRules(file: string, read: VerifiedRead, command: string, sig
 
 /**
  * Pass C: the signed envelope's YAML, its rules written from the file as `edit` keeps them (the
- * same edit as pass B's), for candidate-commit's `stage` or `stagedCommit`.
+ * same edit as pass B's), for candidate-commit's `stageCandidate` or `stagedCommit`, or signing `writeFileAtomic`.
  */
 export function rulesWriter(file: string, read: VerifiedRead, command: string, signed: SignedRules, edit: RuleEdit): (write: (piece: string) => void) => void {
   const envelope: JsonObject = new Map<string, JsonValue>([
@@ -171,4 +175,33 @@ export function rulesWriter(file: string, read: VerifiedRead, command: string, s
           }
         : undefined,
     )
+}
+
+/**
+ * The candidate's bytes as they are, for a command that leaves its rules unchanged but writes
+ * them elsewhere (signing `writeFileAtomic`): refused, before the commit, when they are not the
+ * bytes pass A read.
+ */
+export function bytesWriter(file: string, read: VerifiedRead, command: string): (write: (piece: Uint8Array) => void) => void {
+  return (write) => {
+    const fd = openCandidate(file)
+    const hash = createHash('sha256')
+    try {
+      const chunk = Buffer.alloc(1024 * 1024)
+      for (;;) {
+        const n = readSync(fd, chunk, 0, chunk.length, null)
+        if (n === 0) break
+        const piece = chunk.subarray(0, n)
+        hash.update(piece)
+        write(piece)
+      }
+    } finally {
+      closeSync(fd)
+    }
+    if (!hash.digest().equals(read.digest)) throw changed(file, command)
+  }
+}
+
+function changed(file: string, command: string): PipelockError {
+  return new PipelockError('CANDIDATE_INVALID', `learn: invalid candidate file: the candidate changed while ${command} read it; nothing was written: ${file}`, {hint: `rerun ${command} once nothing writes the candidate`})
 }

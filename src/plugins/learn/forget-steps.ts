@@ -9,6 +9,7 @@ import {checkCandidateOut, checkOutputPath} from './candidate-file.js'
 import {stageCandidate} from './candidate-commit.js'
 import {deterministicKey, type LifecycleEnv} from './candidate-env.js'
 import type {ContractSigner} from './candidate-sign.js'
+import type {StreamStep} from './candidate-stream.js'
 import type {StoreRosterRef} from './forget-signer.js'
 import {keystoreSigner, nowRfc3339} from './ratify-steps.js'
 
@@ -17,7 +18,7 @@ import {keystoreSigner, nowRfc3339} from './ratify-steps.js'
 // both check the same things in the same order with the same words.
 
 /** Where a forget run went (tests): the streamed path's passes, or the whole path. */
-export type ForgetStep = 'whole' | 'rules-read' | 'body-signed' | 'yaml-written'
+export type ForgetStep = StreamStep
 
 export interface ForgetRequest {
   candidate: string

@@ -75,6 +75,7 @@ export {findRule, openEditable, pinRule, segmentLiteralProblem, splitRule, valid
 export type {CandidateLayout, EditableCandidate} from './split-edit.js'
 export {editCandidateRule, runLearnSplit, splitMessage, splitWarnings} from './split-service.js'
 export type {CandidateEditRequest, CandidateEditResult, SplitRequest, SplitResult} from './split-service.js'
+export type {StreamStep} from './candidate-stream.js'
 export {pinMessage, pinWarnings, runLearnPin} from './pin-service.js'
 export type {PinRequest, PinResult} from './pin-service.js'
 export {decodeShadowReport, diffReports, renderDiffMarkdown, runLearnDiff} from './diff-service.js'
