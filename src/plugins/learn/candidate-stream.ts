@@ -9,9 +9,10 @@ import {resignedBody, type ContractSigner} from './candidate-sign.js'
 import {keysBeforeParse, type CandidateTrust} from './candidate-verify.js'
 import {writeSignedBody} from './signed-body.js'
 
-// The passes of a lifecycle command that edits a candidate read rule by rule (ratify, forget):
-// the file is read through contracts' streamed envelope read each time, keeping no decoded tree
-// and no text whole (bench: a 158,778-rule candidate, 213 MB of YAML, took 2.8 GB decoded whole).
+// The passes of a lifecycle command that edits a candidate read rule by rule (ratify, forget,
+// split, pin): the file is read through contracts' streamed envelope read each time, keeping no
+// decoded tree and no text whole (bench: a 158,778-rule candidate, 213 MB of YAML, took 2.8 GB
+// decoded whole).
 //
 //   A. `readVerified`: the signature and contract_hash are checked as the rules pass (the trust
 //      of `verifyCandidate`), each rule handed to the command, which keeps what it needs of it;

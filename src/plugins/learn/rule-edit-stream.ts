@@ -30,11 +30,17 @@ export function editStreamed(req: CandidateEditRequest, prefix: string, edit: (r
   const trust = {keystore: req.keystore, deterministic: req.env.deterministic, ...(req.contractKey === undefined ? {} : {contractKey: req.contractKey})}
   let found: {rule: JsonObject; index: number} | undefined
   let plain = true
-  const read = readVerified(req.candidate, trust, (rule, index) => {
-    const id = rule.get('rule_id')
-    if (typeof id !== 'string') plain = false
-    else if (found === undefined && id === req.rule) found = {rule, index}
-  })
+  let read
+  try {
+    read = readVerified(req.candidate, trust, (rule, index) => {
+      const id = rule.get('rule_id')
+      if (typeof id !== 'string') plain = false
+      else if (found === undefined && id === req.rule) found = {rule, index}
+    })
+  } catch {
+    // a candidate path refused: the whole path words it (with the command's prefix)
+    return undefined
+  }
   if (read === undefined || !plain) return undefined
   req.trace?.('rules-read')
   const dest = checkCandidateOut(req.out ?? candidate)

@@ -1,6 +1,6 @@
 import {before, test} from 'node:test'
 import assert from 'node:assert/strict'
-import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {goJson, type JsonObject, type JsonValue} from '../../../src/plugins/canonical/index.js'
@@ -166,6 +166,34 @@ test('refusals: an unknown rule, an index the rule does not collapse; a bad sign
   assert.equal(bad.error?.code, 'CONTRACT_SIGNATURE_INVALID')
   const commented = compare(split, '# edited by hand\n' + t, {contractKey: GOLDEN_KEY, rule: id})
   assert.equal(commented.error, undefined)
+})
+
+test('a missing or symlinked candidate: the same refusal, in the words of the command', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pipelock-edit-stream-'))
+  const refusal = (edit: Edit, req: Request): string | undefined => {
+    try {
+      edit(req)
+      return undefined
+    } catch (e) {
+      if (!(e instanceof PipelockError)) throw e
+      return `${e.code}: ${e.message}`
+    }
+  }
+  try {
+    writeFileSync(path.join(dir, 'real.yaml'), readFileSync(COLLAPSING))
+    symlinkSync(path.join(dir, 'real.yaml'), path.join(dir, 'link.yaml'))
+    for (const name of ['missing.yaml', 'link.yaml']) {
+      for (const edit of [split, pin]) {
+        const req: Request = {candidate: path.join(dir, name), rule: 'r-none', index: 0, segment: 'acme', keystore: path.join(dir, 'keystore'), contractKey: GOLDEN_KEY, env: lifecycleEnv(true)}
+        const streamed = refusal(edit, req)
+        assert.equal(streamed, refusal(edit, {...req, stream: false}), name)
+        assert.match(streamed ?? '', /^CANDIDATE_INVALID: learn (split|pin): learn: invalid candidate file: /, name)
+      }
+    }
+    assert.deepEqual(readdirSync(dir).sort(), ['link.yaml', 'real.yaml'])
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
 })
 
 test('a candidate changed between the streamed passes is refused, nothing written', () => {
