@@ -46,7 +46,14 @@ export function editStreamed(req: CandidateEditRequest, prefix: string, edit: (r
   const dest = checkCandidateOut(req.out ?? candidate)
   if (found === undefined) throw ruleNotFound(req.rule, prefix)
   const target = found
-  const doc = parseDocument(emitSignedYaml(target.rule), {uniqueKeys: true})
+  let text: string
+  try {
+    text = emitSignedYaml(target.rule)
+  } catch {
+    // a string the YAML cannot carry: the whole path edits the file's own nodes
+    return undefined
+  }
+  const doc = parseDocument(text, {uniqueKeys: true})
   if (doc.errors.length > 0 || !isMap(doc.contents)) return undefined
   const node = doc.contents
   validateRuleLiterals(node, prefix, prefix === 'learn split')
