@@ -2,7 +2,7 @@ import {homedir} from 'node:os'
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {auditLine, lifecycleEnv, runLearnForget, type ForgetResult} from '../../plugins/learn/index.js'
-import {resolveKeystoreDir} from '../../plugins/signing/index.js'
+import {loadEd25519Arithmetic, resolveKeystoreDir} from '../../plugins/signing/index.js'
 import {activeSelectorsHolding, fileTombstone} from '../../plugins/store/index.js'
 
 export default class LearnForget extends BaseCommand {
@@ -38,6 +38,8 @@ export default class LearnForget extends BaseCommand {
   async run(): Promise<ForgetResult> {
     const {flags} = await this.parse(LearnForget)
     const store = flags.store
+    // the curve arithmetic of the streamed signature check: the candidate is then read rule by rule
+    await loadEd25519Arithmetic()
     const r = runLearnForget({
       candidate: flags.candidate,
       ruleId: flags['rule-id'],

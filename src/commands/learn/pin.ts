@@ -2,7 +2,7 @@ import {homedir} from 'node:os'
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {auditLine, lifecycleEnv, pinMessage, pinWarnings, runLearnPin, type PinResult} from '../../plugins/learn/index.js'
-import {resolveKeystoreDir} from '../../plugins/signing/index.js'
+import {loadEd25519Arithmetic, resolveKeystoreDir} from '../../plugins/signing/index.js'
 
 export default class LearnPin extends BaseCommand {
   static override summary = 'Pin a literal path segment on one rule so normalisation never collapses it'
@@ -28,6 +28,8 @@ export default class LearnPin extends BaseCommand {
 
   async run(): Promise<PinResult> {
     const {flags} = await this.parse(LearnPin)
+    // the curve arithmetic of the streamed signature check: a signed candidate is then read rule by rule
+    await loadEd25519Arithmetic()
     const r = runLearnPin({
       candidate: flags.candidate,
       rule: flags.rule,

@@ -2,7 +2,7 @@ import {homedir} from 'node:os'
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {auditLine, lifecycleEnv, runLearnSplit, splitMessage, splitWarnings, type SplitResult} from '../../plugins/learn/index.js'
-import {resolveKeystoreDir} from '../../plugins/signing/index.js'
+import {loadEd25519Arithmetic, resolveKeystoreDir} from '../../plugins/signing/index.js'
 
 export default class LearnSplit extends BaseCommand {
   static override summary = 'Demote collapsed path segments of one rule back to literal segments'
@@ -28,6 +28,8 @@ export default class LearnSplit extends BaseCommand {
 
   async run(): Promise<SplitResult> {
     const {flags} = await this.parse(LearnSplit)
+    // the curve arithmetic of the streamed signature check: a signed candidate is then read rule by rule
+    await loadEd25519Arithmetic()
     const r = runLearnSplit({
       candidate: flags.candidate,
       rule: flags.rule,

@@ -19,6 +19,14 @@ export function appendReceiptLines(file: string, lines: readonly string[]): void
   }
 }
 
+/** The new candidate written to its hidden temp file (`stageCandidate`), not yet in place. */
+export interface StagedCandidate {
+  /** Appends the receipts, then renames the temp file onto `dest`; on failure the temp file is removed. */
+  commit(receiptFile: string | undefined, receiptLines: readonly string[]): void
+  /** Removes the temp file (anything else failed before the commit). */
+  discard(): void
+}
+
 /**
  * §4.0 staged commit: the new candidate goes to a hidden temp file next to `dest`, then the
  * receipts are appended, then the temp file is renamed onto `dest`. Any failure before the
@@ -27,6 +35,14 @@ export function appendReceiptLines(file: string, lines: readonly string[]): void
  * PipelockError it throws is the commit's, with nothing written.
  */
 export function stagedCommit(dest: string, content: string | ((write: (piece: string) => void) => void), receiptFile: string | undefined, receiptLines: readonly string[]): void {
+  stageCandidate(dest, content).commit(receiptFile, receiptLines)
+}
+
+/**
+ * The first step of `stagedCommit` alone, for a command with more to write between staging and
+ * committing (forget's tombstone): the caller commits or discards.
+ */
+export function stageCandidate(dest: string, content: string | ((write: (piece: string) => void) => void)): StagedCandidate {
   const dir = path.dirname(dest)
   const tmp = path.join(dir, `.${path.basename(dest)}.staged-${randomBytes(6).toString('hex')}`)
   let fd: number
@@ -36,7 +52,13 @@ export function stagedCommit(dest: string, content: string | ((write: (piece: st
   } catch (e) {
     throw new PipelockError('WRITE_FAILED', `cannot stage ${dest}: ${(e as Error).message}`)
   }
-  let done = false
+  const discard = (): void => {
+    try {
+      unlinkSync(tmp)
+    } catch {
+      // already gone
+    }
+  }
   try {
     try {
       fchmodSync(fd, 0o600)
@@ -50,19 +72,22 @@ export function stagedCommit(dest: string, content: string | ((write: (piece: st
     } finally {
       closeSync(fd)
     }
-    if (receiptFile !== undefined && receiptLines.length > 0) appendReceiptLines(receiptFile, receiptLines)
-    renameSync(tmp, dest)
-    done = true
   } catch (e) {
+    discard()
     if (e instanceof PipelockError) throw e
     throw new PipelockError('WRITE_FAILED', `cannot write ${dest}: ${(e as Error).message}`)
-  } finally {
-    if (!done) {
+  }
+  return {
+    commit(receiptFile, receiptLines) {
       try {
-        unlinkSync(tmp)
-      } catch {
-        // already gone
+        if (receiptFile !== undefined && receiptLines.length > 0) appendReceiptLines(receiptFile, receiptLines)
+        renameSync(tmp, dest)
+      } catch (e) {
+        discard()
+        if (e instanceof PipelockError) throw e
+        throw new PipelockError('WRITE_FAILED', `cannot write ${dest}: ${(e as Error).message}`)
       }
-    }
+    },
+    discard,
   }
 }

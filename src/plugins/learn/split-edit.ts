@@ -43,7 +43,12 @@ export function findRule(c: EditableCandidate, ruleId: string, prefix: string): 
   for (const item of c.rules.items) {
     if (isMap(item) && scalarText(item.get('rule_id', true)) === ruleId) return item
   }
-  throw new PipelockError('RULE_NOT_FOUND', `${prefix}: learn: rule not found in candidate: ${JSON.stringify(ruleId)}`)
+  throw ruleNotFound(ruleId, prefix)
+}
+
+/** `findRule`'s refusal when no rule has the id. */
+export function ruleNotFound(ruleId: string, prefix: string): PipelockError {
+  return new PipelockError('RULE_NOT_FOUND', `${prefix}: learn: rule not found in candidate: ${JSON.stringify(ruleId)}`)
 }
 
 /** §4.3 segment literal grammar; undefined when valid, else the detail. */

@@ -1,34 +1,17 @@
 import path from 'node:path'
 import type {YAMLMap} from 'yaml'
 import {PipelockError} from '../errors/index.js'
-import {writeFileAtomic} from '../signing/index.js'
+import {ed25519ArithmeticLoaded} from '../signing/index.js'
 import {checkCandidateOut, decodeCandidate, readCandidateText} from './candidate-file.js'
-import {deterministicKey, type LifecycleEnv} from './candidate-env.js'
+import {deterministicKey} from './candidate-env.js'
 import {resignContract} from './candidate-sign.js'
 import {verifyCandidate} from './candidate-verify.js'
 import {keystoreSigner} from './ratify-service.js'
-import {collapsedSegmentList, findRule, openEditable, splitRule, validateRuleLiterals, type CandidateLayout, type LiteralAsterisk} from './split-edit.js'
+import {editStreamed} from './rule-edit-stream.js'
+import {writeEdited, type CandidateEditRequest, type CandidateEditResult} from './rule-edit-steps.js'
+import {collapsedSegmentList, findRule, openEditable, splitRule, validateRuleLiterals, type LiteralAsterisk} from './split-edit.js'
 
-/** Flags split and pin share (§4.3, §4.4, plus the keys the §10.5 envelope support needs). */
-export interface CandidateEditRequest {
-  candidate: string
-  rule: string
-  out?: string
-  keystore: string
-  compileKeyAgent?: string
-  contractKey?: string
-  env: LifecycleEnv
-}
-
-export interface CandidateEditResult {
-  candidate: string
-  dest: string
-  rule: string
-  layout: CandidateLayout
-  changed: number
-  /** The new contract hash when a signed envelope was re-signed. */
-  contractHash?: string
-}
+export type {CandidateEditRequest, CandidateEditResult} from './rule-edit-steps.js'
 
 function prefixed(prefix: string, f: () => string): string {
   try {
@@ -40,12 +23,27 @@ function prefixed(prefix: string, f: () => string): string {
 }
 
 /**
+ * Once the curve arithmetic is loaded (signing `loadEd25519Arithmetic`: the commands do), a signed
+ * envelope is read rule by rule (rule-edit-stream.ts), never held decoded nor as text; where that
+ * read declines (a bare body, a file outside our emitter's YAML subset, a signature it cannot
+ * prove, an edit it would refuse) the whole path below decides, with the same result and words.
+ */
+export function editCandidateRule(req: CandidateEditRequest, prefix: string, edit: (rule: YAMLMap) => number): CandidateEditResult {
+  if (req.stream !== false && ed25519ArithmeticLoaded()) {
+    const streamed = editStreamed(req, prefix, edit)
+    if (streamed !== undefined) return streamed
+  }
+  req.trace?.('whole')
+  return editWhole(req, prefix, edit)
+}
+
+/**
  * Shared flow: read (path rules) → open the node tree → (envelope: verify the signature, §10.8)
  * → validate literals → edit one rule → write. Bare-body files are written with comments kept
  * and no signature (as the reference); an edited envelope is re-signed with the compile key, so
  * ratify, shadow and the store keep accepting it. A no-op writes the input bytes unchanged.
  */
-export function editCandidateRule(req: CandidateEditRequest, prefix: string, edit: (rule: YAMLMap) => number): CandidateEditResult {
+function editWhole(req: CandidateEditRequest, prefix: string, edit: (rule: YAMLMap) => number): CandidateEditResult {
   const candidate = path.normalize(req.candidate)
   const text = prefixed(prefix, () => readCandidateText(req.candidate))
   const dest = checkCandidateOut(req.out ?? candidate)
@@ -72,13 +70,7 @@ export function editCandidateRule(req: CandidateEditRequest, prefix: string, edi
       contractHash = signed.contractHash
     }
   }
-  if (changed > 0 || dest !== candidate) {
-    try {
-      writeFileAtomic(dest, out, 0o600)
-    } catch (e) {
-      throw new PipelockError('WRITE_FAILED', `${prefix}: write ${dest}: ${(e as Error).message}`)
-    }
-  }
+  if (changed > 0 || dest !== candidate) writeEdited(dest, out, prefix)
   return {candidate, dest, rule: req.rule, layout: editable.layout, changed, ...(contractHash === undefined ? {} : {contractHash})}
 }
 
@@ -98,6 +90,8 @@ export function runLearnSplit(req: SplitRequest): SplitResult {
   if (!Number.isInteger(req.index) || req.index < 0) throw new PipelockError('USAGE', `learn split: --index must be a non-negative integer, got ${req.index}`)
   const stars: LiteralAsterisk[] = []
   const r = editCandidateRule(req, 'learn split', (rule) => {
+    // a streamed run that left the edit to the whole path may have called this already
+    stars.length = 0
     const n = splitRule(rule, req.index, stars)
     if (req.index > 0 && n === 0) {
       // Say which indices the rule does collapse: the index counts path segments from 1 (/v1 is 1).

@@ -94,7 +94,7 @@ export function writeNewFileSynced(file: string, data: string | Uint8Array | Str
         let off = 0
         while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off)
       }
-      if (typeof data === 'function') data((chunk) => writeAll(Buffer.from(chunk, 'utf8')))
+      if (typeof data === 'function') data((chunk) => writeAll(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk))
       else writeAll(typeof data === 'string' ? Buffer.from(data, 'utf8') : data)
       fsyncSync(fd)
     } finally {
@@ -110,8 +110,8 @@ export function writeNewFileSynced(file: string, data: string | Uint8Array | Str
   }
 }
 
-/** Content produced piece by piece: calls `write` with each UTF-8 text piece, in order. */
-export type StreamedText = (write: (chunk: string) => void) => void
+/** Content produced piece by piece: calls `write` with each piece, in order: UTF-8 text, or bytes as they are. */
+export type StreamedText = (write: (chunk: string | Uint8Array) => void) => void
 
 /**
  * fsyncs a directory, so the entries created, renamed or removed in it survive a crash. Errors
