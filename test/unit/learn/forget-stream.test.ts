@@ -1,27 +1,21 @@
-import {before, test} from 'node:test'
+import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {goJson, type JsonObject, type JsonValue} from '../../../src/plugins/canonical/index.js'
 import {loadContract} from '../../../src/plugins/contracts/index.js'
 import {PipelockError} from '../../../src/plugins/errors/index.js'
 import {deterministicKey, lifecycleEnv, resignContract, runLearnForget, type ForgetRequest, type ForgetStep} from '../../../src/plugins/learn/index.js'
-import {keyPairFromSeed, loadEd25519Arithmetic, sha256} from '../../../src/plugins/signing/index.js'
 import {repoPath} from '../../helpers/vectors.js'
+import {GOLDEN_KEY, CORPORA, COLLAPSING, changingCandidate, loadArithmeticFirst} from './stream-candidates.js'
 
 // The streamed forget (forget-stream.ts) against the whole path: for the same candidate and
 // request, the same contract bytes, tombstone bytes, receipt line, result or error.
 
-const GOLDEN_KEY = keyPairFromSeed(sha256('pipelock-golden-deterministic-signer')).publicKey.toString('hex')
-const CORPORA = readdirSync(repoPath('goldens')).filter((c) => existsSync(repoPath('goldens', c, 'contract.yaml')))
-const COLLAPSING = repoPath('goldens', 'collapsing-paths', 'contract.yaml')
 const STREAMED: ForgetStep[] = ['rules-read', 'body-signed', 'yaml-written']
 
-before(async () => {
-  // as the command does: without the curve arithmetic the streamed path is never taken
-  await loadEd25519Arithmetic()
-})
+loadArithmeticFirst()
 
 interface Outcome {
   steps: ForgetStep[]
@@ -158,14 +152,8 @@ test('outside the streamed read (JSON, edited YAML, bad signature) the whole pat
 
 test('a candidate changed between the streamed passes is refused, no tombstone nor contract written', () => {
   for (const when of ['rules-read', 'body-signed'] as const) {
-    const dir = mkdtempSync(path.join(tmpdir(), 'pipelock-forget-stream-'))
+    const {dir, candidate: file, trace} = changingCandidate('pipelock-forget-stream-', when)
     try {
-      const file = path.join(dir, 'candidate.yaml')
-      const text = readFileSync(COLLAPSING, 'utf8')
-      writeFileSync(file, text)
-      // same length, one rule's confidence text changed: still in the subset
-      const changed = text.replace(/confidence: (\w)/, (_, c: string) => `confidence: ${c === 'x' ? 'y' : 'x'}`)
-      assert.equal(changed.length, text.length)
       mkdirSync(path.join(dir, 'keystore'))
       const r = run(
         dir,
@@ -176,9 +164,7 @@ test('a candidate changed between the streamed passes is refused, no tombstone n
           keystore: path.join(dir, 'keystore'),
           contractKey: GOLDEN_KEY,
           env: lifecycleEnv(true),
-          trace: (s) => {
-            if (s === when) writeFileSync(file, changed)
-          },
+          trace,
         },
         'candidate.yaml',
       )

@@ -9,14 +9,11 @@ import {PipelockError} from '../../../src/plugins/errors/index.js'
 import {applyDecisions, deterministicKey, lifecycleEnv, resignContract, runLearnRatify, type RatifyDecision, type RatifyRequest, type RatifyStep} from '../../../src/plugins/learn/index.js'
 import {generateAgentKeys, keyPairFromSeed, sha256} from '../../../src/plugins/signing/index.js'
 import {repoPath} from '../../helpers/vectors.js'
+import {GOLDEN_PAIR, GOLDEN_KEY, CORPORA, COLLAPSING, changingCandidate} from './stream-candidates.js'
 
 // The streamed ratify (ratify-stream.ts) against the whole path: for the same candidate and
 // request, the same contract bytes, receipt line, result (warnings included) or error.
 
-const GOLDEN_PAIR = keyPairFromSeed(sha256('pipelock-golden-deterministic-signer'))
-const GOLDEN_KEY = GOLDEN_PAIR.publicKey.toString('hex')
-const CORPORA = readdirSync(repoPath('goldens')).filter((c) => existsSync(repoPath('goldens', c, 'contract.yaml')))
-const COLLAPSING = repoPath('goldens', 'collapsing-paths', 'contract.yaml')
 
 interface Outcome {
   steps: RatifyStep[]
@@ -195,14 +192,8 @@ test('no --contract-key: the keystore key of the signer the file names verifies 
 
 test('a candidate changed between the streamed passes is refused, nothing written', async () => {
   for (const when of ['facts-read', 'body-signed'] as const) {
-    const dir = mkdtempSync(path.join(tmpdir(), 'pipelock-ratify-stream-'))
+    const {dir, candidate, trace} = changingCandidate('pipelock-ratify-stream-', when)
     try {
-      const candidate = path.join(dir, 'candidate.yaml')
-      const text = readFileSync(COLLAPSING, 'utf8')
-      writeFileSync(candidate, text)
-      // same length, one rule's confidence text changed: still in the subset
-      const changed = text.replace(/confidence: (\w)/, (_, c: string) => `confidence: ${c === 'x' ? 'y' : 'x'}`)
-      assert.equal(changed.length, text.length)
       const r = await run(dir, {
         candidate,
         out: path.join(dir, 'ratified.yaml'),
@@ -211,9 +202,7 @@ test('a candidate changed between the streamed passes is refused, nothing writte
         interactive: false,
         acceptLowConfidence: true,
         env: lifecycleEnv(true),
-        trace: (s) => {
-          if (s === when) writeFileSync(candidate, changed)
-        },
+        trace,
       })
       assert.equal(r.error?.code, 'CANDIDATE_INVALID', when)
       assert.match(r.error?.message ?? '', /the candidate changed while learn ratify read it; nothing was written/)

@@ -1,4 +1,4 @@
-import {before, test} from 'node:test'
+import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -7,21 +7,15 @@ import {goJson, type JsonObject, type JsonValue} from '../../../src/plugins/cano
 import {loadContract} from '../../../src/plugins/contracts/index.js'
 import {PipelockError} from '../../../src/plugins/errors/index.js'
 import {lifecycleEnv, runLearnPin, runLearnSplit, type CandidateEditRequest, type StreamStep} from '../../../src/plugins/learn/index.js'
-import {keyPairFromSeed, loadEd25519Arithmetic, sha256} from '../../../src/plugins/signing/index.js'
 import {repoPath} from '../../helpers/vectors.js'
+import {GOLDEN_KEY, CORPORA, COLLAPSING, changingCandidate, loadArithmeticFirst} from './stream-candidates.js'
 
 // The streamed split and pin (rule-edit-stream.ts) against the whole path: for the same signed
 // candidate and request, the same written bytes (or none), result or error.
 
-const GOLDEN_KEY = keyPairFromSeed(sha256('pipelock-golden-deterministic-signer')).publicKey.toString('hex')
-const CORPORA = readdirSync(repoPath('goldens')).filter((c) => existsSync(repoPath('goldens', c, 'contract.yaml')))
-const COLLAPSING = repoPath('goldens', 'collapsing-paths', 'contract.yaml')
 const STREAMED: StreamStep[] = ['rules-read', 'body-signed', 'yaml-written']
 
-before(async () => {
-  // as the commands do: without the curve arithmetic the streamed path is never taken
-  await loadEd25519Arithmetic()
-})
+loadArithmeticFirst()
 
 type Edit = (req: CandidateEditRequest & {index: number; segment: string}) => unknown
 const split: Edit = (req) => runLearnSplit(req)
@@ -200,15 +194,10 @@ test('a candidate changed between the streamed passes is refused, nothing writte
   const text = readFileSync(COLLAPSING, 'utf8')
   const rules = rulesOf(text)
   const id = rules[rules.findIndex((r) => normalized(r, true))]?.get('rule_id') as string
-  // same length, one rule's confidence text changed: still in the subset
-  const changed = text.replace(/confidence: (\w)/, (_, c: string) => `confidence: ${c === 'x' ? 'y' : 'x'}`)
-  assert.equal(changed.length, text.length)
   for (const edit of [split, pin]) {
     for (const when of ['rules-read', 'body-signed'] as const) {
-      const dir = mkdtempSync(path.join(tmpdir(), 'pipelock-edit-stream-'))
+      const {dir, candidate, trace} = changingCandidate('pipelock-edit-stream-', when)
       try {
-        const candidate = path.join(dir, 'candidate.yaml')
-        writeFileSync(candidate, text)
         const r = run(
           dir,
           edit,
@@ -221,9 +210,7 @@ test('a candidate changed between the streamed passes is refused, nothing writte
             keystore: path.join(dir, 'keystore'),
             contractKey: GOLDEN_KEY,
             env: lifecycleEnv(true),
-            trace: (s) => {
-              if (s === when) writeFileSync(candidate, changed)
-            },
+            trace,
           },
           text,
         )
