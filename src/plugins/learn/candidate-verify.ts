@@ -24,6 +24,11 @@ export interface CandidateTrust {
   deterministic: boolean
 }
 
+/** The trust of a lifecycle command's request: its --contract-key, keystore, and deterministic mode. */
+export function candidateTrust(req: {readonly keystore: string; readonly contractKey?: string | undefined; readonly env: {readonly deterministic: boolean}}): CandidateTrust {
+  return {keystore: req.keystore, deterministic: req.env.deterministic, ...(req.contractKey === undefined ? {} : {contractKey: req.contractKey})}
+}
+
 function refuse(command: string, detail: string, hint?: string): PipelockError {
   return new PipelockError('CONTRACT_SIGNATURE_INVALID', `${command}: verify candidate: ${detail}`, hint === undefined ? {} : {hint})
 }

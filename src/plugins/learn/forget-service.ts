@@ -5,7 +5,7 @@ import {ed25519ArithmeticLoaded} from '../signing/index.js'
 import {loadCandidate} from './candidate-file.js'
 import {deterministicKey} from './candidate-env.js'
 import {remapRuleDataClasses, resignContract} from './candidate-sign.js'
-import {verifyCandidate} from './candidate-verify.js'
+import {candidateTrust, verifyCandidate} from './candidate-verify.js'
 import {loadForgetSigner} from './forget-signer.js'
 import {finishForget, forgetCompileSigner, forgetOutputs, keptIndexes, type ForgetActivation, type ForgetRequest, type ForgetResult} from './forget-steps.js'
 import {forgetStreamed} from './forget-stream.js'
@@ -50,7 +50,7 @@ export function runLearnForget(req: ForgetRequest): ForgetResult {
 function forgetWhole(req: ForgetRequest, ruleId: string, reason: string, activation: ForgetActivation): ForgetResult {
   const env = loadCandidate(req.candidate)
   const out = forgetOutputs(req)
-  verifyCandidate(env, {keystore: req.keystore, deterministic: req.env.deterministic, ...(req.contractKey === undefined ? {} : {contractKey: req.contractKey})}, 'learn forget')
+  verifyCandidate(env, candidateTrust(req), 'learn forget')
   const prior = typeof env.body.get('contract_hash') === 'string' ? (env.body.get('contract_hash') as string) : ''
   if (prior === '') throw new PipelockError('CANDIDATE_INVALID', 'learn: invalid candidate file: candidate contract_hash is empty')
 

@@ -1,6 +1,7 @@
 import {readVerified, rulesWriter, signRules, type RuleEdit} from './candidate-stream.js'
 import {remapRuleDataClasses} from './candidate-sign.js'
 import {finishForget, forgetCompileSigner, forgetOutputs, keptIndexes, type ForgetActivation, type ForgetRequest, type ForgetResult} from './forget-steps.js'
+import {candidateTrust} from './candidate-verify.js'
 
 // `learn forget` reading the candidate rule by rule, in the passes of candidate-stream.ts:
 //
@@ -16,7 +17,7 @@ const COMMAND = 'learn forget'
 
 /** `runLearnForget` streamed, after its request checks; undefined where the whole path must decide (nothing written). */
 export function forgetStreamed(req: ForgetRequest, ruleId: string, reason: string, activation: ForgetActivation): ForgetResult | undefined {
-  const trust = {keystore: req.keystore, deterministic: req.env.deterministic, ...(req.contractKey === undefined ? {} : {contractKey: req.contractKey})}
+  const trust = candidateTrust(req)
   const removed = new Set<number>()
   let ruleCount = 0
   const read = readVerified(req.candidate, trust, (rule, i) => {

@@ -2,7 +2,7 @@ import type {JsonObject} from '../canonical/index.js'
 import {checkOutputPath, loadCandidate} from './candidate-file.js'
 import {stagedCommit} from './candidate-commit.js'
 import {remapRuleDataClasses, resignContract} from './candidate-sign.js'
-import {verifyCandidate} from './candidate-verify.js'
+import {candidateTrust, verifyCandidate} from './candidate-verify.js'
 import {coverageWarnings} from './ratify-coverage.js'
 import {keptDecisionsWarning} from './ratify-earlier.js'
 import {ruleFacts} from './ratify-facts.js'
@@ -37,7 +37,7 @@ export async function runLearnRatify(req: RatifyRequest): Promise<RatifyResult> 
 async function ratifyWhole(req: RatifyRequest): Promise<RatifyResult> {
   const env = loadCandidate(req.candidate)
   const out = ratifyOutputs(req)
-  verifyCandidate(env, {keystore: req.keystore, deterministic: req.env.deterministic, ...(req.contractKey === undefined ? {} : {contractKey: req.contractKey})}, 'learn ratify')
+  verifyCandidate(env, candidateTrust(req), 'learn ratify')
   const rules = env.body.get('rules')
   if (!Array.isArray(rules) || rules.length === 0) throw new PipelockError('CANDIDATE_INVALID', 'learn: invalid candidate file: candidate has no rules')
   const facts = (rules as JsonObject[]).map(ruleFacts)

@@ -9,6 +9,7 @@ import {keptDecisionsWarning} from './ratify-earlier.js'
 import {ruleFacts, type RuleFacts} from './ratify-facts.js'
 import {decideRules, ratifyOutputs, ratifyReceipt, ratifySigners, type RatifyRequest, type RatifyResult} from './ratify-steps.js'
 import {decisionOutcome, type RatifyDecision} from './ratify.js'
+import {candidateTrust} from './candidate-verify.js'
 
 // Non-interactive `learn ratify` reading the candidate rule by rule, in the passes of
 // candidate-stream.ts:
@@ -69,7 +70,7 @@ export async function ratifyStreamed(req: RatifyRequest): Promise<RatifyResult |
 
 /** Pass A with each rule's facts kept. Undefined where that proves nothing. */
 function readFacts(req: RatifyRequest): FactsRead | undefined {
-  const trust = {keystore: req.keystore, deterministic: req.env.deterministic, ...(req.contractKey === undefined ? {} : {contractKey: req.contractKey})}
+  const trust = candidateTrust(req)
   const facts: RuleFacts[] = []
   const read = readVerified(req.candidate, trust, (rule) => facts.push(ruleFacts(rule)))
   return read === undefined ? undefined : {...read, facts}

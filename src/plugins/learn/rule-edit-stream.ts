@@ -8,6 +8,7 @@ import {bytesWriter, readVerified, rulesWriter, signRules, type RuleEdit} from '
 import {keystoreSigner} from './ratify-steps.js'
 import {ruleNotFound, validateRuleLiterals} from './split-edit.js'
 import {writeEdited, type CandidateEditRequest, type CandidateEditResult} from './rule-edit-steps.js'
+import {candidateTrust} from './candidate-verify.js'
 
 // `learn split` and `learn pin` on a signed envelope, reading the candidate rule by rule in the
 // passes of candidate-stream.ts:
@@ -27,7 +28,7 @@ import {writeEdited, type CandidateEditRequest, type CandidateEditResult} from '
 /** `editCandidateRule` streamed; undefined where the whole path must decide (nothing written). */
 export function editStreamed(req: CandidateEditRequest, prefix: string, edit: (rule: YAMLMap) => number): CandidateEditResult | undefined {
   const candidate = path.normalize(req.candidate)
-  const trust = {keystore: req.keystore, deterministic: req.env.deterministic, ...(req.contractKey === undefined ? {} : {contractKey: req.contractKey})}
+  const trust = candidateTrust(req)
   let found: {rule: JsonObject; index: number} | undefined
   let plain = true
   let read

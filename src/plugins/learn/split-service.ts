@@ -5,7 +5,7 @@ import {ed25519ArithmeticLoaded} from '../signing/index.js'
 import {checkCandidateOut, decodeCandidate, readCandidateText} from './candidate-file.js'
 import {deterministicKey} from './candidate-env.js'
 import {resignContract} from './candidate-sign.js'
-import {verifyCandidate} from './candidate-verify.js'
+import {candidateTrust, verifyCandidate} from './candidate-verify.js'
 import {keystoreSigner} from './ratify-service.js'
 import {editStreamed} from './rule-edit-stream.js'
 import {writeEdited, type CandidateEditRequest, type CandidateEditResult} from './rule-edit-steps.js'
@@ -51,7 +51,7 @@ function editWhole(req: CandidateEditRequest, prefix: string, edit: (rule: YAMLM
   let signerId = ''
   if (editable.layout === 'envelope') {
     const env = decodeCandidate(text, candidate)
-    verifyCandidate(env, {keystore: req.keystore, deterministic: req.env.deterministic, ...(req.contractKey === undefined ? {} : {contractKey: req.contractKey})}, prefix)
+    verifyCandidate(env, candidateTrust(req), prefix)
     signerId = typeof env.body.get('signer_key_id') === 'string' ? (env.body.get('signer_key_id') as string) : ''
   }
   const rule = findRule(editable, req.rule, prefix)

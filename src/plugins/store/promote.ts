@@ -32,7 +32,7 @@ import {
   swapOutcome,
 } from './lifecycle.js'
 import {assertQuorum, assertRatified, findRatification, keepRatificationReceipt, policyFile, policyInForce, raisedPolicy, RATIFICATION_RECEIPTS, writeStorePolicy, type RaisedPolicy} from './policy.js'
-import {checkSwap, storedContract, trySwapActive, verifyContractForStore} from './store.js'
+import {checkSwap, storedForm, trySwapActive, verifyContractForStore} from './store.js'
 import {STORE_CONTRACT_MAX_BYTES} from './fs-io.js'
 import {assertEnforces, enforcementCoverage, historyCoverage, unenforcedSentence, type EnforcementCoverage} from './enforcement-coverage.js'
 
@@ -139,7 +139,8 @@ function verifyCandidate(file: string, opts: Parameters<typeof verifyContractFor
   // Refused before it is decoded (a 158,778-rule, 213 MB candidate took 67 s and 3.4 GB to
   // decode and verify): the store reads a contract back only up to its cap, and `pipelock run`
   // decodes every active contract whole at start and on each store reload.
-  const bytes = storedContract(raw).length
+  const stored = storedForm(raw)
+  const bytes = stored.length
   if (bytes > STORE_CONTRACT_MAX_BYTES) {
     throw new PipelockError(
       'LIFECYCLE_REFUSED',
@@ -148,7 +149,7 @@ function verifyCandidate(file: string, opts: Parameters<typeof verifyContractFor
     )
   }
   try {
-    return verifyContractForStore(raw, file, opts)
+    return verifyContractForStore(raw, file, opts, stored)
   } catch (err) {
     if (!(err instanceof PipelockError) || err.code !== 'STORE_HISTORY_INVALID') throw err
     const detail = err.message.replace(HISTORY_PREFIX, '').replace(`decode ${file}: `, 'does not decode as a contract: ').replace(`${file}: `, '')

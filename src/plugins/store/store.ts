@@ -166,7 +166,7 @@ export function swapActive(root: string, storeOpts: StoreOptions, req: SwapReque
     // pre-flight above makes the same checks, so that is a bug or a race, and the store must then
     // be left as it was (an active.json naming a manifest the store never accepted would keep
     // `pipelock run` from starting).
-    const previousActive = readRegularFile(layout.active, 'active manifest')
+    const previousActive = readActiveRaw(root)
     const added: string[] = []
     if (req.staged !== undefined && req.staged.size > 0) {
       ensureDir(layout.history)
@@ -177,7 +177,7 @@ export function swapActive(root: string, storeOpts: StoreOptions, req: SwapReque
         if (!existed) added.push(file)
       }
     }
-    writeFileAtomic(layout.active, Buffer.from(req.raw.toString().trim() + '\n', 'utf8'), STORE_FILE_MODE)
+    writeFileAtomic(layout.active, storedForm(req.raw), STORE_FILE_MODE)
     try {
       return reloadLocked(root, opts, {previousHash: req.previousHash, previousGeneration: req.previousGeneration})
     } catch (e) {
@@ -195,8 +195,8 @@ export interface VerifiedContract extends DecodedContract {
   stored: Buffer
 }
 
-/** §5.9 checks without writing: strict decode, claimed = computed hash, Validate, roster signature. */
-export function verifyContractForStore(raw: Buffer | string, label: string, opts: StoreOptions): VerifiedContract {
+/** §5.9 checks without writing: strict decode, claimed = computed hash, Validate, roster signature. `stored`: `storedForm(raw)`, when the caller made it already. */
+export function verifyContractForStore(raw: Buffer | string, label: string, opts: StoreOptions, stored: Buffer = storedForm(raw)): VerifiedContract {
   const c = decodeStoreContract(raw, label)
   const claimed = c.body.get('contract_hash') as string
   if (claimed !== c.computedHash) {
@@ -204,11 +204,11 @@ export function verifyContractForStore(raw: Buffer | string, label: string, opts
   }
   storeHashHex(claimed)
   verifyDetached('contract', c.body, c.signature, opts.roster, opts.clock.nowNanos(), COMPILE_PURPOSE, 'strict')
-  return {...c, hash: claimed, stored: storedContract(raw)}
+  return {...c, hash: claimed, stored}
 }
 
-/** The bytes history/ holds for a contract file's text: `trim(raw) + "\n"`. */
-export function storedContract(raw: Buffer | string): Buffer {
+/** The bytes the store holds for a file's text (a contract in history/, active.json): `trim(raw) + "\n"`. */
+export function storedForm(raw: Buffer | string): Buffer {
   return Buffer.from(raw.toString().trim() + '\n', 'utf8')
 }
 
