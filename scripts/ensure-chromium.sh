@@ -9,8 +9,8 @@ if [ "$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null 2>&1; then SU
   echo "ensure-chromium: chromium is not installed and there is no root or sudo to install it (apt-get install chromium)" >&2; exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq >&2 || { echo "ensure-chromium: apt-get update failed" >&2; exit 1; }
-$SUDO apt-get install -y -qq --no-install-recommends chromium >&2 || { echo "ensure-chromium: apt-get install chromium failed" >&2; exit 1; }
+$SUDO apt-get -o DPkg::Lock::Timeout=300 update -qq >&2 || { echo "ensure-chromium: apt-get update failed" >&2; exit 1; }
+$SUDO apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends chromium >&2 || { echo "ensure-chromium: apt-get install chromium failed" >&2; exit 1; }
 for b in /usr/bin/chromium /usr/bin/chromium-browser; do
   if [ -x "$b" ]; then echo "$b"; exit 0; fi
 done
