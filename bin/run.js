@@ -68,7 +68,8 @@ async function oclif() {
   // oclif's (>= 18), so the check can never warn where pipelock runs. Skipped for this import only.
   const engineWarning = process.env.OCLIF_DISABLE_ENGINE_WARNING
   process.env.OCLIF_DISABLE_ENGINE_WARNING = '1'
-  const {Config, execute} = await import('@oclif/core')
+  // From dist/run/oclif.cjs with V8's code cache, registered as @oclif/core (src/cli/oclif-bundle.ts).
+  const {Config, execute} = await (await import('../dist/src/cli/oclif-bundle.js')).loadOclif()
   if (engineWarning === undefined) delete process.env.OCLIF_DISABLE_ENGINE_WARNING
   else process.env.OCLIF_DISABLE_ENGINE_WARNING = engineWarning
   const {hoistTopicFlags} = await import('../dist/src/cli/argv.js')

@@ -170,6 +170,7 @@ rmSync(outdir, {recursive: true, force: true})
 // own imports reach, as before.
 await bundle(commandEntries(), outdir, {plugins: [lazyUndiciH2]})
 await bundleDirect()
+await bundleOclif()
 // The stdio wrap's oclif-free start (bin/run.js, src/cli/mcp-proxy-run.ts; bench: mcp), a build of
 // its own (inside dist/run, so it ships with it): its start-up chunks hold only what a stdio wrap
 // runs (direct imports past the plugins' index files, scripts/bundle-direct-imports.mjs; sources
@@ -262,5 +263,77 @@ async function bundleDirect() {
     made = spawnSync(process.execPath, ['--input-type=module', '-e', `const {writeBundleCache} = await import(${loader}); process.stderr.write(String(writeBundleCache(${JSON.stringify(file)}, ${JSON.stringify(file + '.cache')})))`], {env, encoding: 'utf8'})
     if (made.status !== 0) throw new Error(`V8 code cache for ${file}: ${made.stderr}`)
   }
+  console.log(`${path.relative(root, file)}: ${readFileSync(file).length} bytes, code cache ${made.stderr.trim()} bytes`)
+}
+
+/**
+ * oclif.cjs: @oclif/core and what it requires as ONE CommonJS file, all ASCII, with V8's code cache
+ * (oclif.cjs.cache), for every command bin/run.js hands to oclif (src/cli/oclif-bundle.ts).
+ * Two rewrites of oclif's own files: `__dirname` becomes the directory the file was bundled from
+ * (oclif reads its package.json beside it), and `import(` becomes `__pipelockImport(`, the
+ * wrapper's parameter (src/cli/run-bundle.ts): oclif imports the command files, and a script
+ * compiled from a code cache has no `import()` of its own. The cache is made by a node without
+ * flags that loads the bundle, the config and oclif's help and version, so the functions every
+ * command start compiles lazily are in it as well.
+ */
+async function bundleOclif() {
+  const file = path.join(outdir, 'oclif.cjs')
+  const oclifLib = /[\\/]node_modules[\\/]@oclif[\\/]core[\\/]lib[\\/].*\.js$/
+  const rewrites = {
+    name: 'oclif-in-one-file',
+    setup(b) {
+      b.onLoad({filter: /\.[cm]?js$/}, (args) => {
+        const read = readFileSync(args.path, 'utf8')
+        if (!oclifLib.test(args.path)) return {contents: asciiSource(read), loader: 'js'}
+        const dir = path.relative(outdir, path.dirname(args.path)).split(path.sep).join('/')
+        const text = read
+          .replace(/(?<![\w$.])__dirname(?![\w$])/g, `require('node:path').join(__dirname, ${JSON.stringify(dir)})`)
+          .replace(/(?<![\w$.])import\((?=[A-Za-z_$('`"])/g, '__pipelockImport(')
+        return {contents: asciiSource(text), loader: 'js'}
+      })
+    },
+  }
+  const result = await build({
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    metafile: true,
+    logLevel: 'warning',
+    stdin: {contents: "module.exports = require('@oclif/core')", resolveDir: root, loader: 'js'},
+    // oclif requires TypeScript only to run a plugin's uncompiled sources (its development mode),
+    // which pipelock never does: outside, as in node_modules.
+    external: ['typescript'],
+    outfile: file,
+    plugins: [rewrites],
+    charset: 'ascii',
+    minifyWhitespace: true,
+    legalComments: 'external',
+  })
+  writeFileSync(path.join(outdir, 'oclif.meta.json'), JSON.stringify(result.metafile))
+  if (/[^\x00-\x7f]/.test(readFileSync(file, 'latin1'))) throw new Error(`${file}: not ASCII (V8 would hold it as two-byte text)`)
+  const home = mkdtempSync(path.join(tmpdir(), 'pipelock-cache-'))
+  const env = {...process.env, HOME: home, NO_COLOR: '1', OCLIF_DISABLE_ENGINE_WARNING: '1'}
+  for (const k of ['NODE_OPTIONS', 'PIPELOCK_DATA_DIR', 'XDG_DATA_HOME', 'PIPELOCK_CONFIG', 'DEBUG', 'PIPELOCK_DEBUG']) delete env[k]
+  const loader = JSON.stringify(new URL('../dist/src/cli/run-bundle.js', import.meta.url).href)
+  const oclifLoader = JSON.stringify(new URL('../dist/src/cli/oclif-bundle.js', import.meta.url).href)
+  const bin = JSON.stringify(new URL('../bin/run.js', import.meta.url).href)
+  const train = [
+    `import {writeFileSync} from 'node:fs'`,
+    `const {compileBundle, bundleCacheContents} = await import(${loader})`,
+    `const {registerOclifBundle} = await import(${oclifLoader})`,
+    `const b = compileBundle(${JSON.stringify(file)}, '')`,
+    `const {Config, execute} = registerOclifBundle(b)`,
+    `const config = await Config.load(${bin})`,
+    `process.stdout.write = () => true`,
+    `await execute({args: ['version'], loadOptions: config})`,
+    `await execute({args: ['healthcheck', '--help'], loadOptions: config})`,
+    `const data = bundleCacheContents(${JSON.stringify(file)}, b.script)`,
+    `writeFileSync(${JSON.stringify(file + '.cache')}, data)`,
+    `process.stderr.write(String(data.length))`,
+  ].join('\n')
+  const made = spawnSync(process.execPath, ['--input-type=module', '-e', train], {env, cwd: home, encoding: 'utf8', timeout: 60_000})
+  rmSync(home, {recursive: true, force: true})
+  if (made.status !== 0) throw new Error(`V8 code cache for ${file}: ${made.error ?? made.stderr}`)
   console.log(`${path.relative(root, file)}: ${readFileSync(file).length} bytes, code cache ${made.stderr.trim()} bytes`)
 }

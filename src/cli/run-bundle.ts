@@ -19,8 +19,16 @@ import {Script} from 'node:vm'
  * compilers), which change V8's flag hash: the build makes the cache under Node's defaults.
  */
 
-/** What the bundle's wrapper receives: CommonJS's five, and the bundle's own URL (for `import.meta.url`). */
-const PARAMS = ['exports', 'require', 'module', '__filename', '__dirname', '__pipelockBundleUrl']
+/**
+ * What the bundle's wrapper receives: CommonJS's five, the bundle's own URL (for `import.meta.url`),
+ * and an `import()` for code the bundle loads as ES modules. V8 gives a script compiled from a code
+ * cache no dynamic-import callback, so a bundle that must `import()` (oclif loading a command file,
+ * dist/run/oclif.cjs) calls this parameter instead: an ES module's own `import()`.
+ */
+const PARAMS = ['exports', 'require', 'module', '__filename', '__dirname', '__pipelockBundleUrl', '__pipelockImport']
+
+/** The bundle's `import()`: this module's own (see PARAMS). */
+const importModule = (specifier: string): Promise<unknown> => import(specifier)
 
 /** What V8 compiles before the bundle's first character (a CPU profile of the bundle shifts its first line by this). */
 export const BUNDLE_WRAPPER_PREFIX = `(function (${PARAMS.join(', ')}) {`
@@ -58,7 +66,7 @@ export function compileBundle(file: string, cacheFile: string): CompiledBundle {
       if (exports !== undefined) return exports
       const module = {exports: {} as Record<string, unknown>}
       const fn = script.runInThisContext() as (...args: unknown[]) => void
-      fn.call(module.exports, module.exports, createRequire(file), module, file, path.dirname(file), pathToFileURL(file).href)
+      fn.call(module.exports, module.exports, createRequire(file), module, file, path.dirname(file), pathToFileURL(file).href, importModule)
       exports = module.exports
       return exports
     },
