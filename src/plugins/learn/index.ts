@@ -66,7 +66,7 @@ export {captureGrade, judgeEvent, replayEvent, unreplayableScan} from './shadow-
 export type {CapturedEvent, KeptScan} from './shadow-replay.js'
 export {createPayloadReplay, createScannerReplay, createToolPolicyReplay, SCAN_WORKER_AFTER, ScanMemo} from './shadow-scanner.js'
 export type {PayloadReplay, ScannerReplay, ScannerReplayOptions, ScannerReplayResult, ToolPolicyCheck, ToolPolicyReplay} from './shadow-scanner.js'
-export {capturedEvent, writerCapturedEvent, loadShadowCandidate, loadShadowContract, openCaptureSidecar, prepareShadowContract, reportContractHash, resolveShadowInputs, runLearnShadow, shadowReplay} from './shadow-service.js'
+export {capturedEvent, writerCapturedEvent, loadShadowCandidate, loadShadowContract, openCaptureSidecar, prepareShadowContract, reportContractHash, resolveShadowInputs, loadsContractHere, runLearnShadow, shadowReplay, SHADOW_THREAD_LOAD_MIN_BYTES} from './shadow-service.js'
 export type {ShadowContract, ShadowReplayOptions, ShadowRequest, ShadowResult} from './shadow-service.js'
 export {loadShadowCandidateInWorker} from './shadow-contract-thread.js'
 export {runLearnForget} from './forget-service.js'

@@ -1,4 +1,4 @@
-import {closeSync, fstatSync, lstatSync, readdirSync, readFileSync, readSync} from 'node:fs'
+import {closeSync, fstatSync, lstatSync, readdirSync, readFileSync, readSync, statSync} from 'node:fs'
 import path from 'node:path'
 import {compareUtf8, copyString, JsonNumber, type JsonObject} from '../canonical/index.js'
 import {compareCaptureFiles, decodeEntry, decodeSummary, progressOverFiles, readCaptureInputs, SummaryDecodeError, validateCaptureSessionDir, type EntrySource, type RecorderEntry, type WriterCapture} from '../capture/index.js'
@@ -757,6 +757,27 @@ export function nextLink(receipt: JsonObject): {seq: bigint; hash: string} {
  * `learn shadow` (§3.1): validate flags → load and verify the contract → resolve sessions →
  * replay and analyse → write reports → emit receipts. Report-write failure aborts before receipts.
  */
+/**
+ * The contract size from which `learn shadow` loads the contract on a worker thread: a 27k-rule
+ * contract (≈ 30 MB) took 2–3 s to load, which the worker runs beside the replay's first reads; a
+ * contract of a few hundred rules loads in tens of milliseconds, less than the worker's start.
+ */
+export const SHADOW_THREAD_LOAD_MIN_BYTES = 1024 * 1024
+
+/**
+ * Whether `learn shadow` loads the contract on its own thread: the diagnostic load, and a contract
+ * under SHADOW_THREAD_LOAD_MIN_BYTES; a file it cannot stat goes to the worker, whose load names
+ * the problem exactly as this thread's would.
+ */
+export function loadsContractHere(req: Pick<ShadowRequest, 'contract' | 'allowUnsignedForDiagnostics'>): boolean {
+  if (req.allowUnsignedForDiagnostics) return true
+  try {
+    return statSync(req.contract).size < SHADOW_THREAD_LOAD_MIN_BYTES
+  } catch {
+    return false
+  }
+}
+
 export async function runLearnShadow(req: ShadowRequest): Promise<ShadowResult> {
   if (req.durationNs <= 0n) throw shadowError('SHADOW_INPUT_INVALID', 'learn shadow: --duration must be positive')
   let escrowSecretKey: Buffer | undefined
@@ -770,8 +791,10 @@ export async function runLearnShadow(req: ShadowRequest): Promise<ShadowResult> 
   // Only the compact form is kept: no decoded tree of the contract outlives this line.
   // A signed contract loads on a worker thread while the replay starts reading (bench: shadow); its
   // failure is the command's failure whatever else failed meanwhile, as when it loaded first.
-  // (The diagnostic load may warn: it stays on this thread, first, as before.)
-  const loading = req.allowUnsignedForDiagnostics ? (async () => (await loadEd25519Arithmetic(), loadShadowCandidate(req)))() : loadShadowCandidateInWorker(req, () => loadShadowCandidate(req))
+  // (The diagnostic load may warn: it stays on this thread, first, as before.) A contract under
+  // SHADOW_THREAD_LOAD_MIN_BYTES loads on this thread too: starting the worker (≈ 450 ms of CPU,
+  // ≈ 300 ms before it answers, 2-core machine) cost more than such a load saves.
+  const loading = loadsContractHere(req) ? (async () => (await loadEd25519Arithmetic(), loadShadowCandidate(req)))() : loadShadowCandidateInWorker(req, () => loadShadowCandidate(req))
   loading.catch(() => {}) // awaited below
   const contractFirst = async <T>(f: () => Promise<T>): Promise<T> => {
     try {

@@ -5,7 +5,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {decodeEnvelope} from '../../../src/plugins/contracts/index.js'
 import {PipelockError} from '../../../src/plugins/errors/index.js'
-import {applyDecisions, deterministicKey, loadShadowCandidate, loadShadowCandidateInWorker, resignContract, type ShadowContract} from '../../../src/plugins/learn/index.js'
+import {applyDecisions, deterministicKey, loadShadowCandidate, loadShadowCandidateInWorker, loadsContractHere, resignContract, SHADOW_THREAD_LOAD_MIN_BYTES, type ShadowContract} from '../../../src/plugins/learn/index.js'
 import {JsonNumber, type JsonObject, type JsonValue} from '../../../src/plugins/canonical/index.js'
 import {GOLDEN_CORPORA} from '../../../bench/corpus-goldens.js'
 import {repoPath} from '../../helpers/vectors.js'
@@ -116,6 +116,23 @@ test('the contract worker leaves a form a structured clone would change to the c
     )
     assert.equal(fallbacks, 1, 'loaded on the calling thread')
     assert.deepEqual(got, want)
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+})
+
+test('learn shadow loads a contract under 1 MiB, and the diagnostic load, on its own thread; a larger or unreadable one on the worker', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pipelock-shadow-contract-worker-'))
+  try {
+    const small = path.join(dir, 'small.yaml')
+    const large = path.join(dir, 'large.yaml')
+    writeFileSync(small, Buffer.alloc(SHADOW_THREAD_LOAD_MIN_BYTES - 1, 0x20))
+    writeFileSync(large, Buffer.alloc(SHADOW_THREAD_LOAD_MIN_BYTES, 0x20))
+    assert.equal(SHADOW_THREAD_LOAD_MIN_BYTES, 1024 * 1024)
+    assert.equal(loadsContractHere({contract: small, allowUnsignedForDiagnostics: false}), true)
+    assert.equal(loadsContractHere({contract: large, allowUnsignedForDiagnostics: false}), false)
+    assert.equal(loadsContractHere({contract: path.join(dir, 'missing.yaml'), allowUnsignedForDiagnostics: false}), false)
+    assert.equal(loadsContractHere({contract: large, allowUnsignedForDiagnostics: true}), true)
   } finally {
     rmSync(dir, {recursive: true, force: true})
   }
