@@ -754,13 +754,9 @@ export function nextLink(receipt: JsonObject): {seq: bigint; hash: string} {
 }
 
 /**
- * `learn shadow` (§3.1): validate flags → load and verify the contract → resolve sessions →
- * replay and analyse → write reports → emit receipts. Report-write failure aborts before receipts.
- */
-/**
  * The contract size from which `learn shadow` loads the contract on a worker thread: a 27k-rule
- * contract (≈ 30 MB) took 2–3 s to load, which the worker runs beside the replay's first reads; a
- * contract of a few hundred rules loads in tens of milliseconds, less than the worker's start.
+ * contract took 2–3 s to load, which the worker runs beside the replay's first reads; a contract
+ * of a few hundred rules loads in milliseconds, far less than the worker's start.
  */
 export const SHADOW_THREAD_LOAD_MIN_BYTES = 1024 * 1024
 
@@ -778,6 +774,10 @@ export function loadsContractHere(req: Pick<ShadowRequest, 'contract' | 'allowUn
   }
 }
 
+/**
+ * `learn shadow` (§3.1): validate flags → load and verify the contract → resolve sessions →
+ * replay and analyse → write reports → emit receipts. Report-write failure aborts before receipts.
+ */
 export async function runLearnShadow(req: ShadowRequest): Promise<ShadowResult> {
   if (req.durationNs <= 0n) throw shadowError('SHADOW_INPUT_INVALID', 'learn shadow: --duration must be positive')
   let escrowSecretKey: Buffer | undefined
@@ -793,7 +793,7 @@ export async function runLearnShadow(req: ShadowRequest): Promise<ShadowResult> 
   // failure is the command's failure whatever else failed meanwhile, as when it loaded first.
   // (The diagnostic load may warn: it stays on this thread, first, as before.) A contract under
   // SHADOW_THREAD_LOAD_MIN_BYTES loads on this thread too: starting the worker (≈ 450 ms of CPU,
-  // ≈ 300 ms before it answers, 2-core machine) cost more than such a load saves.
+  // ≈ 400 ms before it answers, 2-core machine) cost more than such a load saves.
   const loading = loadsContractHere(req) ? (async () => (await loadEd25519Arithmetic(), loadShadowCandidate(req)))() : loadShadowCandidateInWorker(req, () => loadShadowCandidate(req))
   loading.catch(() => {}) // awaited below
   const contractFirst = async <T>(f: () => Promise<T>): Promise<T> => {
