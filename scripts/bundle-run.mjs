@@ -342,8 +342,12 @@ async function bundleOclif() {
     `writeFileSync(${JSON.stringify(file + '.cache')}, data)`,
     `process.stderr.write(String(data.length))`,
   ].join('\n')
-  const made = spawnSync(process.execPath, ['--input-type=module', '-e', train], {env, cwd: home, encoding: 'utf8', timeout: 60_000})
+  let made = spawnSync(process.execPath, ['--input-type=module', '-e', train], {env, cwd: home, encoding: 'utf8', timeout: 60_000})
   rmSync(home, {recursive: true, force: true})
-  if (made.status !== 0) throw new Error(`V8 code cache for ${file}: ${made.error ?? made.stderr}`)
+  if (made.status !== 0) {
+    console.warn(`${path.relative(root, file)}: loading oclif to make the code cache with failed (${made.error ?? made.stderr.trim()}); caching the compiled bundle only`)
+    made = spawnSync(process.execPath, ['--input-type=module', '-e', `const {writeBundleCache} = await import(${loader}); process.stderr.write(String(writeBundleCache(${JSON.stringify(file)}, ${JSON.stringify(file + '.cache')})))`], {env, encoding: 'utf8'})
+    if (made.status !== 0) throw new Error(`V8 code cache for ${file}: ${made.stderr}`)
+  }
   console.log(`${path.relative(root, file)}: ${readFileSync(file).length} bytes, code cache ${made.stderr.trim()} bytes`)
 }
