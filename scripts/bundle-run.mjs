@@ -35,6 +35,8 @@ import {directImports} from './bundle-direct-imports.mjs'
 const root = fileURLToPath(new URL('..', import.meta.url))
 const outdir = path.join(root, 'dist', 'run')
 const srcDir = path.join(root, 'dist', 'src') + path.sep
+/** run-bundle.js's URL, as a string literal for the scripts that make the code caches. */
+const BUNDLE_LOADER = JSON.stringify(new URL('../dist/src/cli/run-bundle.js', import.meta.url).href)
 
 /**
  * `import.meta.url` of a bundled dist/src file → that file's URL, computed from the chunk's (in
@@ -244,13 +246,9 @@ async function bundleDirect() {
   // and writes the cache once the proxy listens, so it holds the functions the start compiled
   // lazily as well (1.5 MB; made right after compiling it would hold only the eager ones). Should
   // that start fail here, the cache is made without running the bundle, and the build says so.
-  const home = mkdtempSync(path.join(tmpdir(), 'pipelock-cache-'))
-  const env = {...process.env, HOME: home, NO_COLOR: '1'}
-  for (const k of ['NODE_OPTIONS', 'PIPELOCK_DATA_DIR', 'XDG_DATA_HOME', 'PIPELOCK_CONFIG', 'DEBUG', 'PIPELOCK_DEBUG']) delete env[k]
-  const loader = JSON.stringify(new URL('../dist/src/cli/run-bundle.js', import.meta.url).href)
   const train = [
     `import {writeFileSync} from 'node:fs'`,
-    `const {compileBundle, bundleCacheContents} = await import(${loader})`,
+    `const {compileBundle, bundleCacheContents} = await import(${BUNDLE_LOADER})`,
     `const b = compileBundle(${JSON.stringify(file)}, '')`,
     `const write = process.stderr.write.bind(process.stderr)`,
     `let err = ''`,
@@ -266,11 +264,24 @@ async function bundleDirect() {
     `write(err)`,
     `process.exit(1)`,
   ].join('\n')
+  makeCodeCache(file, train, 'a start')
+}
+
+/**
+ * Writes `file`.cache: runs `train` (an ES module script that must write the cache and print its
+ * size on stderr; BUNDLE_LOADER names the loader) in a node of its own under Node's default V8
+ * flags (no NODE_OPTIONS), in an empty directory and HOME. Should it fail, the cache is made from
+ * the compiled bundle without running it, and the build says so (`what` names the training run).
+ */
+function makeCodeCache(file, train, what) {
+  const home = mkdtempSync(path.join(tmpdir(), 'pipelock-cache-'))
+  const env = {...process.env, HOME: home, NO_COLOR: '1', OCLIF_DISABLE_ENGINE_WARNING: '1'}
+  for (const k of ['NODE_OPTIONS', 'PIPELOCK_DATA_DIR', 'XDG_DATA_HOME', 'PIPELOCK_CONFIG', 'DEBUG', 'PIPELOCK_DEBUG']) delete env[k]
   let made = spawnSync(process.execPath, ['--input-type=module', '-e', train], {env, cwd: home, encoding: 'utf8', timeout: 60_000})
   rmSync(home, {recursive: true, force: true})
   if (made.status !== 0) {
-    console.warn(`${path.relative(root, file)}: a start to make the code cache with failed (${made.error ?? made.stderr.trim()}); caching the compiled bundle only`)
-    made = spawnSync(process.execPath, ['--input-type=module', '-e', `const {writeBundleCache} = await import(${loader}); process.stderr.write(String(writeBundleCache(${JSON.stringify(file)}, ${JSON.stringify(file + '.cache')})))`], {env, encoding: 'utf8'})
+    console.warn(`${path.relative(root, file)}: ${what} to make the code cache with failed (${made.error ?? made.stderr.trim()}); caching the compiled bundle only`)
+    made = spawnSync(process.execPath, ['--input-type=module', '-e', `const {writeBundleCache} = await import(${BUNDLE_LOADER}); process.stderr.write(String(writeBundleCache(${JSON.stringify(file)}, ${JSON.stringify(file + '.cache')})))`], {env, encoding: 'utf8'})
     if (made.status !== 0) throw new Error(`V8 code cache for ${file}: ${made.stderr}`)
   }
   console.log(`${path.relative(root, file)}: ${readFileSync(file).length} bytes, code cache ${made.stderr.trim()} bytes`)
@@ -322,15 +333,11 @@ async function bundleOclif() {
   })
   writeFileSync(path.join(outdir, 'oclif.meta.json'), JSON.stringify(result.metafile))
   if (/[^\x00-\x7f]/.test(readFileSync(file, 'latin1'))) throw new Error(`${file}: not ASCII (V8 would hold it as two-byte text)`)
-  const home = mkdtempSync(path.join(tmpdir(), 'pipelock-cache-'))
-  const env = {...process.env, HOME: home, NO_COLOR: '1', OCLIF_DISABLE_ENGINE_WARNING: '1'}
-  for (const k of ['NODE_OPTIONS', 'PIPELOCK_DATA_DIR', 'XDG_DATA_HOME', 'PIPELOCK_CONFIG', 'DEBUG', 'PIPELOCK_DEBUG']) delete env[k]
-  const loader = JSON.stringify(new URL('../dist/src/cli/run-bundle.js', import.meta.url).href)
   const oclifLoader = JSON.stringify(new URL('../dist/src/cli/oclif-bundle.js', import.meta.url).href)
   const bin = JSON.stringify(new URL('../bin/run.js', import.meta.url).href)
   const train = [
     `import {writeFileSync} from 'node:fs'`,
-    `const {compileBundle, bundleCacheContents} = await import(${loader})`,
+    `const {compileBundle, bundleCacheContents} = await import(${BUNDLE_LOADER})`,
     `const {registerOclifBundle} = await import(${oclifLoader})`,
     `const b = compileBundle(${JSON.stringify(file)}, '')`,
     `const {Config, execute} = registerOclifBundle(b)`,
@@ -342,12 +349,5 @@ async function bundleOclif() {
     `writeFileSync(${JSON.stringify(file + '.cache')}, data)`,
     `process.stderr.write(String(data.length))`,
   ].join('\n')
-  let made = spawnSync(process.execPath, ['--input-type=module', '-e', train], {env, cwd: home, encoding: 'utf8', timeout: 60_000})
-  rmSync(home, {recursive: true, force: true})
-  if (made.status !== 0) {
-    console.warn(`${path.relative(root, file)}: loading oclif to make the code cache with failed (${made.error ?? made.stderr.trim()}); caching the compiled bundle only`)
-    made = spawnSync(process.execPath, ['--input-type=module', '-e', `const {writeBundleCache} = await import(${loader}); process.stderr.write(String(writeBundleCache(${JSON.stringify(file)}, ${JSON.stringify(file + '.cache')})))`], {env, encoding: 'utf8'})
-    if (made.status !== 0) throw new Error(`V8 code cache for ${file}: ${made.stderr}`)
-  }
-  console.log(`${path.relative(root, file)}: ${readFileSync(file).length} bytes, code cache ${made.stderr.trim()} bytes`)
+  makeCodeCache(file, train, 'loading oclif')
 }
