@@ -136,6 +136,11 @@ const zodEnglishOnly = {
 /** What every bundle here shares: Node 20, oclif and the native re2 module left outside, a metafile. */
 const COMMON = {bundle: true, platform: 'node', target: 'node20', external: ['@oclif/core', 're2'], metafile: true, logLevel: 'warning'}
 
+/** A single-file bundle must be ASCII: one other character and V8 holds the whole text as two-byte, twice its size. */
+function assertAscii(file) {
+  if (/[^\x00-\x7f]/.test(readFileSync(file, 'latin1'))) throw new Error(`${file}: not ASCII (V8 would hold it as two-byte text)`)
+}
+
 /** Checks a build's outputs and writes its metafile to `metaFile`. */
 function finish(result, metaFile) {
   // CommonJS code bundled into an ES module has no __dirname: fail the build rather than at run time.
@@ -239,7 +244,7 @@ async function bundleDirect() {
     legalComments: 'external',
   })
   finish(result, path.join(outdir, 'direct.meta.json'))
-  if (/[^\x00-\x7f]/.test(readFileSync(file, 'latin1'))) throw new Error(`${file}: not ASCII (V8 would hold it as two-byte text)`)
+  assertAscii(file)
   // The cache must be made under Node's default V8 flags (bin/run.js compiles before it sets its
   // own): a node of its own, without NODE_OPTIONS. It starts `pipelock run` from the bundle (no
   // config file: the defaults, loopback listener on a free port, in an empty directory and HOME)
@@ -305,9 +310,8 @@ async function bundleOclif() {
     setup(b) {
       b.onLoad({filter: /\.[cm]?js$/}, (args) => {
         const read = readFileSync(args.path, 'utf8')
-        if (!oclifLib.test(args.path)) return {contents: asciiSource(read), loader: 'js'}
         const dir = path.relative(outdir, path.dirname(args.path)).split(path.sep).join('/')
-        const text = read
+        const text = !oclifLib.test(args.path) ? read : read
           .replace(/(?<![\w$.])__dirname(?![\w$])/g, `require('node:path').join(__dirname, ${JSON.stringify(dir)})`)
           .replace(/(?<![\w$.])import\((?=[A-Za-z_$('`"])/g, '__pipelockImport(')
         return {contents: asciiSource(text), loader: 'js'}
@@ -315,15 +319,11 @@ async function bundleOclif() {
     },
   }
   const result = await build({
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
+    ...COMMON,
     format: 'cjs',
-    metafile: true,
-    logLevel: 'warning',
     stdin: {contents: "module.exports = require('@oclif/core')", resolveDir: root, loader: 'js'},
-    // oclif requires TypeScript only to run a plugin's uncompiled sources (its development mode),
-    // which pipelock never does: outside, as in node_modules.
+    // oclif itself is inside. It requires TypeScript only to run a plugin's uncompiled sources
+    // (its development mode), which pipelock never does: outside, as in node_modules.
     external: ['typescript'],
     outfile: file,
     plugins: [rewrites],
@@ -332,7 +332,7 @@ async function bundleOclif() {
     legalComments: 'external',
   })
   writeFileSync(path.join(outdir, 'oclif.meta.json'), JSON.stringify(result.metafile))
-  if (/[^\x00-\x7f]/.test(readFileSync(file, 'latin1'))) throw new Error(`${file}: not ASCII (V8 would hold it as two-byte text)`)
+  assertAscii(file)
   const oclifLoader = JSON.stringify(new URL('../dist/src/cli/oclif-bundle.js', import.meta.url).href)
   const bin = JSON.stringify(new URL('../bin/run.js', import.meta.url).href)
   const train = [

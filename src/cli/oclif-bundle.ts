@@ -19,14 +19,9 @@ import {type CompiledBundle, compileBundle} from './run-bundle.js'
  * Without the bundle (a tree where only tsc ran), oclif is imported from node_modules as before.
  */
 export async function loadOclif(): Promise<typeof import('@oclif/core')> {
-  const file = oclifBundleFile()
+  const file = fileURLToPath(new URL('../../run/oclif.cjs', import.meta.url))
   if (!existsSync(file)) return import('@oclif/core')
   return registerOclifBundle(compileBundle(file, `${file}.cache`))
-}
-
-/** dist/run/oclif.cjs. */
-export function oclifBundleFile(): string {
-  return fileURLToPath(new URL('../../run/oclif.cjs', import.meta.url))
 }
 
 /** Runs the compiled oclif bundle and registers its exports as @oclif/core (the build calls it to make the cache). */

@@ -12,24 +12,21 @@ import {readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {pathToFileURL} from 'node:url'
 import {describe, it} from 'node:test'
+import {runCli, type CliResult} from '../helpers/cli.js'
 import {repoPath} from '../helpers/vectors.js'
 import {tempDir} from './proxy-harness.js'
 
 const BUNDLE = repoPath('dist', 'run', 'oclif.cjs')
 const OCLIF_SOURCES = `${path.sep}node_modules${path.sep}@oclif${path.sep}core${path.sep}`
 
-/** `node -r cjs-trace bin/run.js ARGS`: its result and the CommonJS files it compiled. */
-function traced(args: string[], cwd: string): {status: number | null; stdout: string; stderr: string; compiled: string[]} {
+const TRACE = repoPath('test', 'fixtures', 'startup', 'cjs-trace.cjs')
+
+/** `pipelock ARGS` with the trace preloaded (NODE_OPTIONS): its result and the CommonJS files it compiled. */
+function traced(args: string[], cwd: string): CliResult & {compiled: string[]} {
   const trace = path.join(cwd, `trace-${args.join('-').replace(/[^\w-]/g, '_')}.txt`)
   writeFileSync(trace, '')
-  const r = spawnSync(process.execPath, ['-r', repoPath('test', 'fixtures', 'startup', 'cjs-trace.cjs'), repoPath('bin', 'run.js'), ...args], {
-    cwd,
-    env: {...process.env, NO_COLOR: '1', HOME: cwd, PIPELOCK_TEST_CJS_TRACE: trace, NODE_OPTIONS: ''},
-    input: '',
-    encoding: 'utf8',
-    timeout: 60_000,
-  })
-  return {status: r.status, stdout: r.stdout, stderr: r.stderr, compiled: readFileSync(trace, 'utf8').split('\n').filter(Boolean)}
+  const r = runCli(args, {cwd, env: {HOME: cwd, PIPELOCK_TEST_CJS_TRACE: trace, NODE_OPTIONS: `--require ${JSON.stringify(TRACE)}`}})
+  return {...r, compiled: readFileSync(trace, 'utf8').split('\n').filter(Boolean)}
 }
 
 describe('oclif from its bundle', () => {
@@ -66,7 +63,7 @@ describe('oclif from its bundle', () => {
   it('the trace sees oclif when it is loaded from node_modules (the check above can fail)', () => {
     const trace = path.join(dir, 'trace-direct.txt')
     writeFileSync(trace, '')
-    const r = spawnSync(process.execPath, ['-r', repoPath('test', 'fixtures', 'startup', 'cjs-trace.cjs'), '-e', "require('@oclif/core')"], {
+    const r = spawnSync(process.execPath, ['-r', TRACE, '-e', "require('@oclif/core')"], {
       cwd: repoPath(),
       env: {...process.env, PIPELOCK_TEST_CJS_TRACE: trace, NODE_OPTIONS: ''},
       encoding: 'utf8',
