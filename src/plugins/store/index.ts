@@ -16,7 +16,7 @@ export {findTombstone, assertNotTombstoned, fileTombstone} from './tombstones.js
 export type {FileTombstoneOptions, FiledTombstone, TombstoneHit} from './tombstones.js'
 export {journalLine} from './journal.js'
 export type {JournalEntry} from './journal.js'
-export {reloadStore, checkSwap, swapActive, highWater, readActiveRaw, verifyContractForStore, putHistoryContract} from './store.js'
+export {reloadStore, checkSwap, swapActive, highWater, readActiveRaw, verifyContractForStore, putHistoryContract, storedForm, storedFormLength} from './store.js'
 export type {HighWater, ReloadOptions, SwapRequest, VerifiedContract} from './store.js'
 export {DETERMINISTIC_LIFECYCLE_TIME} from './lifecycle.js'
 export type {LifecycleRequest} from './lifecycle.js'

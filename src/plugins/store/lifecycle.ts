@@ -1,4 +1,4 @@
-import {lstatSync, readFileSync} from 'node:fs'
+import {lstatSync} from 'node:fs'
 import path from 'node:path'
 import {canonicalBytes, formatGoTime, fromEpochNanos, goJson, JsonNumber, type Clock, type JsonObject, type JsonValue} from '../canonical/index.js'
 import {manifestEnvironment, type ManifestEnvironment} from '../contracts/index.js'
@@ -226,7 +226,8 @@ export function uintNumber(n: bigint): JsonNumber {
   return new JsonNumber(n.toString())
 }
 
-export function readInputFile(file: string, what: string): Buffer {
+/** The size of an input file the operator named, once its path is known to be safe to read (absolute, a regular file, not a symlink). */
+export function inputFileSize(file: string, what: string): number {
   if (!path.isAbsolute(file)) throw new PipelockError('PATH_NOT_ABSOLUTE', `learn: invalid candidate file: ${what} path must be absolute, got ${JSON.stringify(file)}`)
   let st
   try {
@@ -236,6 +237,6 @@ export function readInputFile(file: string, what: string): Buffer {
   }
   if (st.isSymbolicLink()) throw new PipelockError('PATH_UNSAFE', `learn: invalid candidate file: ${what} must not be a symlink: ${file}`)
   if (!st.isFile()) throw new PipelockError('FILE_UNREADABLE', `learn: invalid candidate file: ${what} must be a regular file: ${file}`)
-  return readFileSync(file)
+  return st.size
 }
 

@@ -1,4 +1,4 @@
-import {existsSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {goJson, goPathMatch, goTrimSpace, JsonNumber, type JsonObject, type JsonValue} from '../canonical/index.js'
 import {
@@ -24,7 +24,7 @@ import {
   manifestEnvelopeBytes,
   nowText,
   precheckDualControl,
-  readInputFile,
+  inputFileSize,
   resolveEnvironment,
   signManifest,
   uintNumber,
@@ -32,7 +32,7 @@ import {
   swapOutcome,
 } from './lifecycle.js'
 import {assertQuorum, assertRatified, findRatification, keepRatificationReceipt, policyFile, policyInForce, raisedPolicy, RATIFICATION_RECEIPTS, writeStorePolicy, type RaisedPolicy} from './policy.js'
-import {checkSwap, storedForm, trySwapActive, verifyContractForStore} from './store.js'
+import {checkSwap, storedForm, storedFormLength, trySwapActive, verifyContractForStore} from './store.js'
 import {STORE_CONTRACT_MAX_BYTES} from './fs-io.js'
 import {assertEnforces, enforcementCoverage, historyCoverage, unenforcedSentence, type EnforcementCoverage} from './enforcement-coverage.js'
 
@@ -129,25 +129,31 @@ function assertContractFlag(contract: string | undefined): void {
   throw new PipelockError('LIFECYCLE_REFUSED', `learn promote: --contract takes a contract hash (sha256:<64 hex>), not ${JSON.stringify(contract)}`, {hint})
 }
 
+/** Refuses a candidate whose stored form (`storedForm`) is `bytes` long when that is over the store's cap. */
+function refuseOversized(file: string, bytes: number): void {
+  if (bytes <= STORE_CONTRACT_MAX_BYTES) return
+  throw new PipelockError(
+    'LIFECYCLE_REFUSED',
+    `learn promote: --candidate ${file} is ${bytes} bytes as the store would hold it, over the ${STORE_CONTRACT_MAX_BYTES}-byte (16 MiB) cap of a contract in the store: pipelock run reads every active contract whole, so a contract this large is not enforced`,
+    {hint: 'compile from a narrower capture (one agent, a shorter window) or raise learn.inference floors, so that fewer rules are emitted; learn review lists them (the contract store was not touched)'},
+  )
+}
+
 /**
  * The candidate verified as the store verifies what it stages. A candidate that does not decode
  * or whose body no longer matches its contract_hash is a bad input file: the store's own "history
  * invalid" words would send the operator to check a store that was never touched.
  */
 function verifyCandidate(file: string, opts: Parameters<typeof verifyContractForStore>[2]): ReturnType<typeof verifyContractForStore> {
-  const raw = readInputFile(file, 'candidate')
   // Refused before it is decoded (a 158,778-rule, 213 MB candidate took 67 s and 3.4 GB to
   // decode and verify): the store reads a contract back only up to its cap, and `pipelock run`
-  // decodes every active contract whole at start and on each store reload.
+  // decodes every active contract whole at start and on each store reload. A file over the cap
+  // is measured a chunk at a time first, so it is refused without being read whole; the bytes
+  // read are measured again (the file may have changed in between).
+  if (inputFileSize(file, 'candidate') > STORE_CONTRACT_MAX_BYTES) refuseOversized(file, storedFormLength(file))
+  const raw = readFileSync(file)
   const stored = storedForm(raw)
-  const bytes = stored.length
-  if (bytes > STORE_CONTRACT_MAX_BYTES) {
-    throw new PipelockError(
-      'LIFECYCLE_REFUSED',
-      `learn promote: --candidate ${file} is ${bytes} bytes as the store would hold it, over the ${STORE_CONTRACT_MAX_BYTES}-byte (16 MiB) cap of a contract in the store: pipelock run reads every active contract whole, so a contract this large is not enforced`,
-      {hint: 'compile from a narrower capture (one agent, a shorter window) or raise learn.inference floors, so that fewer rules are emitted; learn review lists them (the contract store was not touched)'},
-    )
-  }
+  refuseOversized(file, stored.length)
   try {
     return verifyContractForStore(raw, file, opts, stored)
   } catch (err) {

@@ -1,4 +1,4 @@
-import {existsSync, rmSync} from 'node:fs'
+import {closeSync, existsSync, openSync, readSync, rmSync} from 'node:fs'
 import {goJson} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
 import {writeFileAtomic} from '../signing/index.js'
@@ -211,6 +211,46 @@ export function verifyContractForStore(raw: Buffer | string, label: string, opts
 export function storedForm(raw: Buffer | string): Buffer {
   return Buffer.from(raw.toString().trim() + '\n', 'utf8')
 }
+
+/** How much of a file `storedFormLength` holds at a time. */
+export const STORED_FORM_CHUNK = 1 << 20
+
+/**
+ * `storedForm(readFileSync(file)).length`, read `chunk` bytes at a time: no more than one chunk
+ * and its text are held, so a candidate of any size is measured against the store's cap before it
+ * is read whole (a 213 MB candidate read whole and trimmed took 690 MB). The bytes are decoded as
+ * `Buffer.toString` decodes them (U+FFFD for each maximal invalid sequence, a byte order mark
+ * kept); what `trim` removes is what `\s` matches, at either end.
+ */
+export function storedFormLength(file: string, chunk = STORED_FORM_CHUNK): number {
+  const decoder = new TextDecoder('utf-8', {ignoreBOM: true})
+  const buf = Buffer.allocUnsafe(chunk)
+  let total = 0 // UTF-8 bytes of the text decoded so far
+  let lead = -1 // bytes before its first character that is not white space; -1 while there is none
+  let trail = 0 // bytes of white space after its last character that is not
+  const fd = openSync(file, 'r')
+  try {
+    for (;;) {
+      const n = readSync(fd, buf, 0, chunk, null)
+      const text = decoder.decode(buf.subarray(0, n), {stream: n > 0})
+      const first = text.search(NOT_SPACE)
+      if (first >= 0) {
+        if (lead < 0) lead = total + Buffer.byteLength(text.slice(0, first))
+        let last = text.length - 1
+        while (SPACE.test(text[last]!)) last-- // white space is one UTF-16 unit: never half a pair
+        trail = Buffer.byteLength(text.slice(last + 1))
+      } else trail += Buffer.byteLength(text)
+      total += Buffer.byteLength(text)
+      if (n === 0) break
+    }
+  } finally {
+    closeSync(fd)
+  }
+  return lead < 0 ? 1 : total - lead - trail + 1
+}
+
+const NOT_SPACE = /\S/
+const SPACE = /^\s$/
 
 /** `PutHistoryContract(raw)` (§5.9): verify, then write-once history/sha256-<hex>.yaml under the lock. */
 export function putHistoryContract(root: string, raw: Buffer | string, opts: StoreOptions): VerifiedContract {

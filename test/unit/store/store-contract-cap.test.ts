@@ -1,12 +1,15 @@
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
+import {spawnSync} from 'node:child_process'
 import {existsSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
+import {pathToFileURL} from 'node:url'
 import {emitSignedYaml, systemClock, type JsonObject, type JsonValue} from '../../../src/plugins/canonical/index.js'
 import {contractHash, loadContract, signCanonical} from '../../../src/plugins/contracts/index.js'
 import {PipelockError} from '../../../src/plugins/errors/index.js'
 import {loadRoster, type Ed25519KeyPair} from '../../../src/plugins/signing/index.js'
-import {checkSwap, runPromote, swapActive, type LifecycleRequest} from '../../../src/plugins/store/index.js'
+import {checkSwap, runPromote, storedForm, storedFormLength, swapActive, type LifecycleRequest} from '../../../src/plugins/store/index.js'
+import {repoPath} from '../../helpers/vectors.js'
 import {makeLab, snapshot, writeCandidate, type Lab} from '../../e2e/learn-promote-harness.js'
 
 // The store reads a contract back only up to 16 MiB (`pipelock run` decodes every active contract
@@ -106,3 +109,68 @@ describe('a contract over the store cap is never accepted', () => {
     assert.equal(swapActive(lab.store, opts, {raw, previousHash: '', previousGeneration: 0n, staged: new Map([[g1.contractHash, stored]])}).hash, g1.manifestHash)
   })
 })
+
+describe('a candidate over the cap is measured without being read whole', () => {
+  const measured = (lab: Lab, name: string, bytes: Buffer, chunks: readonly number[]): void => {
+    const file = path.join(lab.dir, name)
+    writeFileSync(file, bytes)
+    const want = storedForm(bytes).length
+    for (const chunk of chunks) assert.equal(storedFormLength(file, chunk), want, `${name}, ${chunk}-byte chunks`)
+  }
+
+  it('storedFormLength is the length of storedForm, whatever the chunks cut (characters, invalid bytes, white space at either end)', () => {
+    const lab = makeLab()
+    const chunks = [1, 2, 3, 5, 7, 64, 1 << 20]
+    const ends = ['', ' ', '\n\t\r\v\f', '\u00a0', '\ufeff', '\u2028\u2029', '\u3000 \u1680', '\u200b'] // U+200B is not white space
+    const middles = ['', 'x', 'body: {rules: []}', 'ü€😀 é', '\ufeff inner \u00a0']
+    let n = 0
+    for (const head of ends) for (const mid of middles) for (const tail of ends) measured(lab, `text-${n++}.yaml`, Buffer.from(head + mid + tail), chunks)
+    // Invalid UTF-8 (each maximal invalid sequence is one U+FFFD, three bytes), alone and beside white space.
+    const invalid = [[0xff], [0xc3], [0xe2, 0x82], [0xf0, 0x9f, 0x98], [0xed, 0xa0, 0x80], [0xc0, 0xaf], [0x80, 0x80]]
+    for (const bad of invalid) {
+      measured(lab, `bad-${n++}.yaml`, Buffer.from([0x20, ...bad, 0x41, ...bad, 0x0a]), chunks)
+      measured(lab, `bad-${n++}.yaml`, Buffer.from([...bad, 0x20]), chunks)
+      measured(lab, `bad-${n++}.yaml`, Buffer.from([0xc2, 0xa0, ...bad, 0xc2, 0xa0]), chunks)
+    }
+    // Random bytes: mostly invalid, some characters, white space at random.
+    let seed = 7
+    const next = (): number => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 16
+    const pool = [0x20, 0x0a, 0xc2, 0xa0, 0xe3, 0x80, 0x80, 0xef, 0xbb, 0xbf, 0x41, 0xf0, 0x9f, 0x98, 0x80, 0xff, 0xe2, 0x80, 0xa8]
+    for (let k = 0; k < 200; k++) {
+      const b = Buffer.from(Array.from({length: 1 + (next() % 40)}, () => (next() % 3 === 0 ? next() & 0xff : pool[next() % pool.length]!)))
+      measured(lab, `random-${k}.yaml`, b, [1, 3, 8])
+    }
+  })
+
+  it('learn promote refuses a 64 MiB candidate in a 48 MiB heap, where reading it whole runs out of memory', () => {
+    const lab = makeLab()
+    const file = path.join(lab.dir, 'huge.yaml')
+    const huge = Buffer.alloc(64 * 1024 * 1024, 'x')
+    huge.write('  body:', 0)
+    writeFileSync(file, huge)
+    const want = storedForm(huge).length
+    const mod = (p: string): string => JSON.stringify(pathToFileURL(repoPath('dist', 'src', 'plugins', p, 'index.js')).href)
+    const child = (script: string): ReturnType<typeof spawnSync> =>
+      spawnSync(process.execPath, ['--max-old-space-size=48', '--input-type=module', '-e', script], {encoding: 'utf8', env: {...process.env, LAB: JSON.stringify({...lab, keys: undefined, rosterKeys: undefined, file})}})
+    const promote = child(`
+      const {runPromote} = await import(${mod('store')})
+      const {systemClock} = await import(${mod('canonical')})
+      const lab = JSON.parse(process.env.LAB)
+      try {
+        runPromote({storeDir: lab.store, rosterPath: lab.roster, rosterRootFingerprint: lab.fp, activationKey: 'ops-alice', keystore: lab.ks, clock: systemClock, newId: () => 'id-1', environmentId: 'prod', candidate: lab.file, selector: 'shop-agent', allowUnenforced: true})
+        console.log('promoted')
+      } catch (e) {
+        console.log(e.code + ' ' + e.message)
+      }`)
+    assert.equal(promote.status, 0, String(promote.stderr))
+    assert.match(String(promote.stdout), new RegExp(`^LIFECYCLE_REFUSED learn promote: --candidate ${file} is ${want} bytes as the store would hold it, over the ${CAP}-byte \\(16 MiB\\) cap`))
+    assert.equal(existsSync(path.join(lab.store, 'active.json')), false)
+    // The control: the same heap cannot hold the file read whole and trimmed.
+    const whole = child(`
+      const {storedForm} = await import(${mod('store')})
+      const {readFileSync} = await import('node:fs')
+      console.log(storedForm(readFileSync(JSON.parse(process.env.LAB).file)).length)`)
+    assert.notEqual(whole.status, 0, 'the control read the candidate whole in a 48 MiB heap: the test no longer shows the chunked measure matters')
+  })
+})
+
