@@ -26,7 +26,7 @@ describe('pipelock run: refusals', {timeout: 30_000}, () => {
     writeFileSync(file, 'forward_proxy:\n  enabld: true\n')
     const r = runCli(['run', '--config', file])
     assert.equal(r.status, 2)
-    assert.ok(r.stderr.includes(`${file}:2: invalid config: unknown key "forward_proxy.enabld" [CONFIG_INVALID]; hint: `), r.stderr)
+    assert.ok(r.stderr.includes(`${file}:2: invalid config: unknown key "forward_proxy.enabld" (did you mean "forward_proxy.enabled"?) [CONFIG_INVALID]; hint: `), r.stderr)
   })
 
   it('refuses a capture escrow key that is not a key, or with nothing to capture', () => {

@@ -64,7 +64,8 @@ export function parseConfigText(text: string, file: string, options: ResolveOpti
   } catch (err) {
     if (err instanceof ConfigFieldError) {
       const line = source.lineOf(err.linePath)
-      const what = err.detail === 'unknown key' ? `unknown key "${dotted(err.path)}"` : `${dotted(err.path)}: ${err.detail}`
+      const meant = err.suggestion === undefined ? '' : ` (did you mean "${err.suggestion}"?)`
+      const what = err.detail === 'unknown key' ? `unknown key "${dotted(err.path)}"${meant}` : `${dotted(err.path)}: ${err.detail}`
       throw new PipelockError('CONFIG_INVALID', `invalid config: ${what}`, {
         location: {file, line},
         hint: err.detail === 'unknown key' ? 'see docs/config.md for the accepted keys; unknown keys are refused so a typo never silently disables a control' : undefined,

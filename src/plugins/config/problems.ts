@@ -11,11 +11,13 @@ export class ConfigFieldError extends Error {
   /**
    * `linePath`: where in the file the problem is, when the message names a shorter `path` (the
    * redaction section's messages keep the reference's `redaction: redact: …` form).
+   * `suggestion`: for an unknown key, the dotted path it was most likely meant to have.
    */
   constructor(
     readonly path: TreePath,
     readonly detail: string,
     readonly linePath: TreePath = path,
+    readonly suggestion?: string,
   ) {
     super(`${dotted(path)}: ${detail}`)
     this.name = 'ConfigFieldError'

@@ -2,7 +2,8 @@ import type {z} from 'zod'
 import {applyDefaults, isPlainObject, resolvePaths} from './apply-defaults.js'
 import {BUILTIN_CHAIN_PATTERNS} from './builtin-patterns.js'
 import {defaultConfig} from './defaults.js'
-import {ConfigFieldError, type ConfigWarning} from './problems.js'
+import {suggestKeyPath} from './key-suggestion.js'
+import {ConfigFieldError, dotted, type ConfigWarning} from './problems.js'
 import {configSchemas, type DlpPatternConfig, type PipelockConfig, type ResponsePatternConfig} from './schema.js'
 import {checkDlpPattern, checkResponsePattern, validateConfig} from './validate.js'
 import type {TreePath} from './yaml-source.js'
@@ -39,7 +40,7 @@ export function resolveConfig(fileValue: unknown, options: ResolveOptions = {}):
   // start or reload; the interpreted parse measured as fast from the second parse on.
   const schemas = configSchemas()
   const parsed = schemas.file.safeParse(cleaned, JITLESS)
-  if (!parsed.success) throw firstIssue(parsed.error.issues, options.lineOf)
+  if (!parsed.success) throw firstIssue(parsed.error.issues, schemas.file, options.lineOf)
   // Check the file's own patterns before the merge so errors point at the file's list index.
   const user = cleaned as {dlp?: {patterns?: DlpPatternConfig[]}; response_scanning?: {patterns?: ResponsePatternConfig[]}}
   user.dlp?.patterns?.forEach((p, i) => checkDlpPattern(p, ['dlp', 'patterns', i]))
@@ -151,8 +152,8 @@ function checkLearnLockEnvironment(value: unknown): void {
 }
 
 /** The zod issue that comes first, worded as one line with the dotted path of the offending key. */
-function firstIssue(issues: readonly z.core.$ZodIssue[], lineOf?: (path: TreePath) => number | undefined): ConfigFieldError {
-  const errors = issues.map(toFieldError)
+function firstIssue(issues: readonly z.core.$ZodIssue[], schema: z.ZodType, lineOf?: (path: TreePath) => number | undefined): ConfigFieldError {
+  const errors = issues.map((issue) => toFieldError(issue, schema))
   if (lineOf === undefined) return errors[0]!
   const line = (e: ConfigFieldError): number => lineOf(e.path) ?? Number.MAX_SAFE_INTEGER
   return errors.reduce((best, e) => (line(e) < line(best) ? e : best))
@@ -164,10 +165,12 @@ function expectedKind(expected: string): string {
   return words[expected] ?? `${/^[aeiou]/.test(expected) ? 'an' : 'a'} ${expected}`
 }
 
-function toFieldError(issue: z.core.$ZodIssue): ConfigFieldError {
+function toFieldError(issue: z.core.$ZodIssue, schema: z.ZodType): ConfigFieldError {
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0]!
-    return new ConfigFieldError([...(issue.path as (string | number)[]), key], 'unknown key')
+    const at = issue.path as (string | number)[]
+    const meant = suggestKeyPath(schema, at, key)
+    return new ConfigFieldError([...at, key], 'unknown key', undefined, meant === undefined ? undefined : dotted(meant))
   }
   const p = issue.path as (string | number)[]
   if (issue.code === 'invalid_type') {

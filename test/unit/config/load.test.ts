@@ -40,6 +40,34 @@ test('unknown keys are refused at depth 1, 2 and 3 with the dotted path and line
   assertRefused('agents:\n  bob:\n    listenrs: []\n', /unknown key "agents\.bob\.listenrs"/, 3)
 })
 
+test('an unknown key is answered with the key it was most likely meant to be: a misspelt sibling, its snake_case, or the one mapping below that takes it', () => {
+  const message = (yaml: string): string => {
+    try {
+      load(yaml)
+    } catch (e) {
+      return (e as Error).message
+    }
+    throw new Error('loaded')
+  }
+  const cases: Array<[string, string]> = [
+    ['moed: strict\n', 'invalid config: unknown key "moed" (did you mean "mode"?)'],
+    ['forward_proxy:\n  enabeld: true\n', 'invalid config: unknown key "forward_proxy.enabeld" (did you mean "forward_proxy.enabled"?)'],
+    ['fetch_proxy:\n  monitoring:\n    max_url_lenght: 10\n', 'invalid config: unknown key "fetch_proxy.monitoring.max_url_lenght" (did you mean "fetch_proxy.monitoring.max_url_length"?)'],
+    ['dlp:\n  patterns:\n    - name: x\n      regex: abc\n      sevrity: high\n', 'invalid config: unknown key "dlp.patterns[0].sevrity" (did you mean "dlp.patterns[0].severity"?)'],
+    ['agents:\n  bob:\n    listenrs: []\n', 'invalid config: unknown key "agents.bob.listenrs" (did you mean "agents.bob.listeners"?)'],
+    // written in another case style
+    ['kill_switch:\n  apiListen: 127.0.0.1:9901\n', 'invalid config: unknown key "kill_switch.apiListen" (did you mean "kill_switch.api_listen"?)'],
+    ['Response-Scanning:\n  enabled: true\n', 'invalid config: unknown key "Response-Scanning" (did you mean "response_scanning"?)'],
+    // one level too high
+    ['fetch_proxy:\n  max_url_length: 10\n', 'invalid config: unknown key "fetch_proxy.max_url_length" (did you mean "fetch_proxy.monitoring.max_url_length"?)'],
+    // nothing near enough, or a key that several sections take: no guess
+    ['aaa: 1\n', 'invalid config: unknown key "aaa"'],
+    ['fetch_proxy:\n  bogus: 1\n', 'invalid config: unknown key "fetch_proxy.bogus"'],
+    ['enabled: true\n', 'invalid config: unknown key "enabled"'],
+  ]
+  for (const [yaml, want] of cases) assert.equal(message(yaml).replace(/^.*?: (?=invalid config)/, ''), want, yaml)
+})
+
 test('wrong types are refused with the path and line', () => {
   assertRefused('fetch_proxy:\n  timeout_seconds: soon\n', /fetch_proxy\.timeout_seconds: expected a number/, 2)
   assertRefused('enforce: "yes"\n', /enforce: expected a boolean/, 1)
