@@ -73,6 +73,28 @@ test('every command exits 2 on a usage error (an unknown flag), with the USAGE l
   assert.deepEqual(wrong, [])
 })
 
+test('an unknown flag that misspells one of the command\'s own: did you mean, in the line and under --json; none for a short flag or nothing near', () => {
+  const r = runCli(['check', '--confg', '/etc/pipelock.yaml'])
+  assert.equal(r.status, 2)
+  assert.equal(r.stderr, 'Nonexistent flag: --confg (did you mean --config?) [USAGE]; hint: see pipelock check --help\n')
+  const s = runCli(['learn', 'shadow', '--contrct', '/c.yaml'])
+  assert.equal(s.stderr, 'Nonexistent flag: --contrct (did you mean --contract?) [USAGE]; hint: see pipelock learn shadow --help\n')
+  // oclif's own --json (enableJsonFlag) is one of the command's flags too; each unknown flag gets its own guess
+  const j = runCli(['verify-receipt', '--jsno', '--ky', 'abc'])
+  assert.equal(j.stderr, 'Nonexistent flags: --jsno (did you mean --json?), --ky (did you mean --key?) [USAGE]; hint: see pipelock verify-receipt --help\n')
+  // a value given with = or joined to a short flag is not echoed: it may be a token
+  const v = runCli(['session', 'list', '--api-tokn=sk-live-0123456789abcdef', '--json'])
+  assert.equal(v.status, 2)
+  assert.deepEqual(JSON.parse(v.stdout), {error: {code: 'USAGE', message: 'Nonexistent flag: --api-tokn (did you mean --api-token?)', exit: 2, hint: 'see pipelock session list --help'}})
+  assert.ok(!v.stdout.includes('sk-live'), v.stdout)
+  const short = runCli(['check', '-Tsk-live-0123456789abcdef'])
+  assert.equal(short.stderr, 'Nonexistent flag: -T [USAGE]; hint: see pipelock check --help\n')
+  // `run` parses its own flags, and hands a flag it does not know to the same path
+  assert.equal(runCli(['run', '--lsten', '127.0.0.1:0']).stderr, 'Nonexistent flag: --lsten (did you mean --listen?) [USAGE]; hint: see pipelock run --help\n')
+  assert.equal(runCli(['check', '-z']).stderr, 'Nonexistent flag: -z [USAGE]; hint: see pipelock check --help\n')
+  assert.equal(runCli(['check', '--zzzzzz']).stderr, 'Nonexistent flag: --zzzzzz [USAGE]; hint: see pipelock check --help\n')
+})
+
 test('session and adaptive commands: exit 2 for usage errors, also under --json', () => {
   const r = runCli(['session', 'inspect', '--json'])
   assert.equal(r.status, 2)

@@ -1,5 +1,5 @@
-import {distance} from 'fastest-levenshtein'
 import type {z} from 'zod'
+import {nearestSpelling} from '../errors/index.js'
 import type {TreePath} from './yaml-source.js'
 
 /**
@@ -51,8 +51,8 @@ export function keysAt(schema: z.ZodType, path: TreePath): readonly string[] | u
 
 /**
  * The accepted key `key` most likely stands for: the same words in snake_case (`maxUrlLength`,
- * `Max-URL-Length`), else the nearest by edit distance when it is near enough to be a typo (a third
- * of the key's length, at least one edit: `enabeld`, `moed`); undefined when none is.
+ * `Max-URL-Length`), else the nearest misspelling of one (`nearestSpelling`: `enabeld`, `moed`);
+ * undefined when none is.
  */
 export function suggestKey(key: string, accepted: readonly string[]): string | undefined {
   const snake = key
@@ -60,16 +60,7 @@ export function suggestKey(key: string, accepted: readonly string[]): string | u
     .replace(/[-\s]+/g, '_')
     .toLowerCase()
   if (snake !== key && accepted.includes(snake)) return snake
-  let best: string | undefined
-  let bestDistance = Math.max(1, Math.ceil(key.length / 3)) + 1
-  for (const a of accepted) {
-    const d = distance(snake, a)
-    if (d < bestDistance) {
-      best = a
-      bestDistance = d
-    }
-  }
-  return best
+  return nearestSpelling(snake, accepted)
 }
 
 // What `keysAt` reads of a zod v4 schema: its definition (`_zod.def`), the same for every kind of
