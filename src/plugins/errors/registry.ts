@@ -9,7 +9,7 @@
  */
 export const ERROR_REGISTRY = {
   // --- generic input / usage
-  USAGE: {exit: 2, summary: 'wrong arguments or flags, in every command; an argument given to a command that takes none (`check pipelock.yaml`) is one too; the value of an argument too many is never shown'},
+  USAGE: {exit: 2, summary: 'wrong arguments or flags, in every command; an argument given to a command that takes none (`check pipelock.yaml`) is one too; the value of an argument too many is never shown, nor that of an unknown flag (`Nonexistent flag: --api-tokn (did you mean --api-token?)` for `--api-tokn=…`); an unknown long flag near one of the command\'s own names it'},
   COMMAND_NOT_FOUND: {exit: 127, summary: 'no such command (also for `--help` of one, and `help <it>`); the message names the command words typed, never the arguments after them, and the closest command, or why a reference command (`license …`) has no counterpart'},
   FILE_NOT_FOUND: {exit: 1, summary: 'an input file does not exist'},
   FILE_UNREADABLE: {exit: 1, summary: 'an input file cannot be read'},

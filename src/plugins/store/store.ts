@@ -213,7 +213,7 @@ export function storedForm(raw: Buffer | string): Buffer {
 }
 
 /** How much of a file `storedFormLength` holds at a time. */
-export const STORED_FORM_CHUNK = 1 << 20
+const STORED_FORM_CHUNK = 1 << 20
 
 /**
  * `storedForm(readFileSync(file)).length`, read `chunk` bytes at a time: no more than one chunk
