@@ -1,5 +1,5 @@
 import {Command, Errors, type Interfaces} from '@oclif/core'
-import {isPipelockError, nearestSpelling} from '../plugins/errors/index.js'
+import {isPipelockError} from '../plugins/errors/index.js'
 import {resolvePathInputs} from './path-inputs.js'
 import {emitErrorReport, isFlagValueError, report, reportFromPipelockError, usageMessage} from './error-output.js'
 
@@ -25,7 +25,7 @@ export abstract class BaseCommand extends Command {
     if (err instanceof Errors.ExitError) throw err
     if (isUsageError(err)) {
       // one exit status for usage errors in every command: the registry's (2)
-      emitErrorReport(report('USAGE', this.unknownFlagsMessage(err) ?? usageMessage(err), `see pipelock ${this.id?.replaceAll(':', ' ') ?? ''} --help`), json)
+      emitErrorReport(report('USAGE', usageMessage(err, this.ownFlagNames()), `see pipelock ${this.id?.replaceAll(':', ' ') ?? ''} --help`), json)
       return undefined
     }
     if (json) {
@@ -36,25 +36,12 @@ export abstract class BaseCommand extends Command {
     return super.catch(err)
   }
 
-  /**
-   * oclif's `Nonexistent flag(s): …` with each flag's name only — a value given with `=` (or
-   * joined to a short flag) is not echoed: it may be a token, and the line goes to terminals and
-   * CI logs — and, after a long flag that misspells one of the command's own, `(did you mean
-   * --config?)`. Undefined for any other error.
-   */
-  private unknownFlagsMessage(err: Error & {flags?: unknown}): string | undefined {
-    if (err.constructor?.name !== 'NonExistentFlagsError' || !Array.isArray(err.flags) || err.flags.length === 0) return undefined
+  /** The names of the command's flags a user may type (what an unknown flag is compared with). */
+  private ownFlagNames(): string[] {
     const ctor = this.constructor as typeof Command
     const own = Object.entries({...ctor.baseFlags, ...ctor.flags}).filter(([, f]) => f.hidden !== true).map(([name]) => name)
     if (ctor.enableJsonFlag) own.push('json') // oclif adds it while it parses
-    const named = err.flags.map((typed: unknown) => {
-      const text = String(typed)
-      const long = /^--([^=]*)/.exec(text)
-      if (long === null) return text.slice(0, 2)
-      const meant = nearestSpelling(long[1]!, own)
-      return `--${long[1]}${meant === undefined ? '' : ` (did you mean --${meant}?)`}`
-    })
-    return `Nonexistent flag${named.length === 1 ? '' : 's'}: ${named.join(', ')}`
+    return own
   }
 
   /** Parses as oclif does, then resolves path-valued flags and args against the working directory. */

@@ -1,4 +1,4 @@
-import {ERROR_REGISTRY, formatError, isPipelockError, PipelockError, printable, type ErrorCode} from '../plugins/errors/index.js'
+import {ERROR_REGISTRY, formatError, isPipelockError, nearestSpelling, PipelockError, printable, type ErrorCode} from '../plugins/errors/index.js'
 
 /**
  * How every expected failure reaches the user: one line on stderr — the message (with file and
@@ -78,7 +78,8 @@ export function isFlagValueError(err: Error): boolean {
  * One line out of an oclif parse error, whose message spans several lines ("The following error
  * occurred:\n  Missing required flag contract\nSee more help with --help").
  */
-export function usageMessage(err: Error & {args?: {name?: string}[]}): string {
+export function usageMessage(err: Error & {args?: {name?: string}[]; flags?: unknown}, ownFlags: readonly string[] = []): string {
+  if (err.constructor?.name === 'NonExistentFlagsError' && Array.isArray(err.flags) && err.flags.length > 0) return unknownFlags(err.flags, ownFlags)
   const flagValue = FLAG_VALUE.exec(err.message)
   if (flagValue !== null) return `--${flagValue[1]}: ${flagValue[2]}`
   const lines = err.message.replace(ANSI, '').replace(EXCLUSIVE_VALUE, '--$1 cannot also be provided when using --$2').split('\n').map((l) => l.trim()).filter((l) => l !== '' && l !== 'See more help with --help')
@@ -92,6 +93,22 @@ export function usageMessage(err: Error & {args?: {name?: string}[]}): string {
   const missingFlag = (l: string): string => l.replace(/^Missing required flag ([\w-]+)$/, 'missing required flag --$1')
   if (/^The following errors? occurred:$/.test(lines[0] ?? '')) return lines.slice(1).map(missingFlag).join('; ')
   return missingFlag(lines[0] ?? err.message)
+}
+
+/**
+ * oclif's `Nonexistent flag(s): …` with each flag's name only — a value given with `=` (or joined
+ * to a short flag) is not echoed: it may be a token, and the line goes to terminals and CI logs —
+ * and, after a long flag that misspells one of `ownFlags` (the command's), `(did you mean --config?)`.
+ */
+function unknownFlags(typed: readonly unknown[], ownFlags: readonly string[]): string {
+  const named = typed.map((t) => {
+    const text = String(t)
+    const long = /^--([^=]*)/.exec(text)
+    if (long === null) return text.slice(0, 2)
+    const meant = nearestSpelling(long[1]!, ownFlags)
+    return `--${long[1]}${meant === undefined ? '' : ` (did you mean --${meant}?)`}`
+  })
+  return `Nonexistent flag${named.length === 1 ? '' : 's'}: ${named.join(', ')}`
 }
 
 /**

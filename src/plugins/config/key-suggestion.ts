@@ -20,16 +20,16 @@ export function suggestKeyPath(schema: z.ZodType, at: TreePath, key: string): Tr
   const sibling = suggestKey(key, accepted)
   if (sibling !== undefined) return [...at, sibling]
   const found: TreePath[] = []
-  const look = (path: TreePath, depth: number): void => {
-    for (const k of keysAt(schema, path) ?? []) {
+  const look = (path: TreePath, keys: readonly string[], depth: number): void => {
+    for (const k of keys) {
       const child = [...path, k]
-      const keys = keysAt(schema, child)
-      if (keys === undefined) continue
-      if (keys.includes(key)) found.push([...child, key])
-      if (depth > 1) look(child, depth - 1)
+      const under = keysAt(schema, child)
+      if (under === undefined) continue
+      if (under.includes(key)) found.push([...child, key])
+      if (depth > 1) look(child, under, depth - 1)
     }
   }
-  look(at, 2)
+  look(at, accepted, 2)
   return found.length === 1 ? found[0] : undefined
 }
 

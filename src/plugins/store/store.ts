@@ -233,14 +233,15 @@ export function storedFormLength(file: string, chunk = STORED_FORM_CHUNK): numbe
     for (;;) {
       const n = readSync(fd, buf, 0, chunk, null)
       const text = decoder.decode(buf.subarray(0, n), {stream: n > 0})
+      const bytes = Buffer.byteLength(text)
       const first = text.search(NOT_SPACE)
       if (first >= 0) {
         if (lead < 0) lead = total + Buffer.byteLength(text.slice(0, first))
         let last = text.length - 1
         while (SPACE.test(text[last]!)) last-- // white space is one UTF-16 unit: never half a pair
         trail = Buffer.byteLength(text.slice(last + 1))
-      } else trail += Buffer.byteLength(text)
-      total += Buffer.byteLength(text)
+      } else trail += bytes
+      total += bytes
       if (n === 0) break
     }
   } finally {
