@@ -50,12 +50,14 @@ test('learn observe refuses an unusable salt before its start line and before ma
     const salt = path.join(dir, 'salt')
     writeFileSync(salt, 'a-salt-value\n', {mode: 0o644})
     const cases: [string, string][] = [
-      [salt, `learn.privacy.salt_source: ${salt} must not be readable by group or others (chmod 600) [CONFIG_INVALID]\n`],
-      [path.join(dir, 'missing'), `learn.privacy.salt_source: ${path.join(dir, 'missing')}: no such file or directory [CONFIG_INVALID]\n`],
+      [`file:${salt}`, `learn.privacy.salt_source: ${salt} must not be readable by group or others (chmod 600) [CONFIG_INVALID]\n`],
+      [`file:${path.join(dir, 'missing')}`, `learn.privacy.salt_source: ${path.join(dir, 'missing')}: no such file or directory [CONFIG_INVALID]\n`],
+      // Without file: the path would be the salt's own text.
+      [salt, `learn.privacy.salt_source: "${salt}" looks like a file path, which would be used as the salt's own text; write file:${salt} to read the salt from that file, or \${VAR} to read it from an environment variable [CONFIG_INVALID]\n`],
     ]
-    for (const [file, refusal] of cases) {
+    for (const [source, refusal] of cases) {
       const config = path.join(dir, 'pipelock.yaml')
-      writeFileSync(config, `learn:\n  privacy:\n    salt_source: "file:${file}"\n`)
+      writeFileSync(config, `learn:\n  privacy:\n    salt_source: "${source}"\n`)
       const cap = path.join(dir, 'cap')
       const observe = runCli(['learn', 'observe', '--config', config, '--capture-dir', cap, '--listen', '127.0.0.1:0'])
       assert.equal(observe.status, 2, observe.stderr)

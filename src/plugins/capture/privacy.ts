@@ -38,7 +38,13 @@ export function resolveSalt(source: string, env: Readonly<Record<string, string 
     if (text === '') throw bad(`${p} is empty`)
     return text
   }
-  return source // a literal salt (development and tests only)
+  // A literal salt (development and tests only). One that reads as a path was meant as a file:
+  // the reference keys every capture with the path's own text, guessable and in the config in
+  // clear; refused here (docs/compatibility.md).
+  if (/^(\/|\.\.?\/|~\/)/.test(source)) {
+    throw bad(`${JSON.stringify(source)} looks like a file path, which would be used as the salt's own text; write file:${source.startsWith('/') ? source : '/absolute/path'} to read the salt from that file, or \${VAR} to read it from an environment variable`)
+  }
+  return source
 }
 
 /** Lower-case hex HMAC-SHA256(key = salt, msg = value) (§16 `internal`). */

@@ -121,5 +121,9 @@ describe('learn.privacy.salt_source (§16)', () => {
     assert.throws(() => resolveSalt(`file:${path.join(dir, 'open')}`, {}), /must not be readable by group or others/)
     assert.throws(() => resolveSalt('file:relative/salt', {}), /must be absolute and clean/)
     assert.equal(resolveSalt('literal', {}), 'literal')
+    assert.equal(resolveSalt('a/b', {}), 'a/b', 'a slash inside a literal is still a literal')
+    // A path without file: would key every capture with the path's own text.
+    assert.throws(() => resolveSalt(f, {}), {message: `learn.privacy.salt_source: ${JSON.stringify(f)} looks like a file path, which would be used as the salt's own text; write file:${f} to read the salt from that file, or \${VAR} to read it from an environment variable`})
+    for (const p of ['./salt', '../salt', '~/salt']) assert.throws(() => resolveSalt(p, {}), /looks like a file path.*write file:\/absolute\/path/)
   })
 })
