@@ -93,7 +93,7 @@ describe('learn_lock live: blocks of the host, not of a rule', {timeout: 90_000}
     assert.ok(guarded.stderr.startsWith(`learn ratify: low-confidence rules require explicit override: refusing non-interactive enforce for ${CAPTURE_ONLY}(confidence=never_confirmed); `), guarded.stderr)
     const followed = cli([...words, '--keystore', lab.ks, '--accept-low-confidence'])
     assert.equal(followed.code, 0, followed.stderr)
-    assert.equal(followed.stdout, `ratify: 2 rules ratified, 0 rejected, written to ${ratified}\n`)
+    assert.equal(followed.stdout, `ratify: 2 rules ratified (2 enforce, 0 capture-only), 0 rejected, written to ${ratified}\n`)
     const states = (loadContract(readFileSync(ratified, 'utf8'), ratified).body.get('rules') as JsonObject[]).map((x) => [x.get('rule_id'), x.get('lifecycle_state')])
     assert.deepEqual(Object.fromEntries(states), {[ENFORCED]: 'enforce', [CAPTURE_ONLY]: 'enforce'})
     const other = await get(`http://${HOST}/v1/products`)

@@ -100,7 +100,7 @@ describe('learn-and-lock arc through the CLI', () => {
   it('learn ratify (non-interactive, low-confidence override) re-signs and writes a contract_ratified receipt', () => {
     const r = pipelock(['learn', 'ratify', '--candidate', cand1, '--out', rat1, '--keystore', ks, '--compile-key-agent', 'ci-compile', '--receipt-key-agent', 'receipt-signing', '--accept-low-confidence'])
     ok(r, 'learn ratify')
-    assert.match(r.stdout, /^ratify: \d+ rules ratified, 0 rejected, written to /)
+    assert.match(r.stdout, /^ratify: (\d+) rules ratified \(\1 enforce, 0 capture-only\), 0 rejected, written to /)
     receiptFiles.add(path.join(dir, 'ratification-receipts.jsonl'))
   })
 

@@ -70,7 +70,7 @@ test('learn ratify --interactive: "a" applies the previous answer to every remai
     assert.equal(r.stdout.split(' (applied to the remaining rules)\n').length - 1, n - 3)
     const states = (loadContract(readFileSync(out, 'utf8'), out).body.get('rules') as JsonObject[]).map((x) => x.get('lifecycle_state'))
     assert.deepEqual(states, Array(n - 1).fill('capture_only'))
-    assert.ok(r.stdout.endsWith(`\nratify: ${n - 1} rules ratified, 1 rejected, written to ${out}\n`), r.stdout)
+    assert.ok(r.stdout.endsWith(`\nratify: ${n - 1} rules ratified (0 enforce, ${n - 1} capture-only), 1 rejected, written to ${out}\n`), r.stdout)
   } finally {
     rmSync(dir, {recursive: true, force: true})
   }

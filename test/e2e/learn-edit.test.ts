@@ -67,7 +67,7 @@ test('pin on a rule with no normalised path: the no-op line, and a warning that 
     const out = path.join(dir, 'pinned.yaml')
     const r = runCli(['learn', 'pin', '--candidate', c, '--rule', plain, '--segment', 'core', '--contract-key', GOLDEN_PUB, '--deterministic', '--out', out])
     assert.equal(r.status, 0, r.stderr)
-    assert.equal(r.stdout, `pin: rule ${plain}, segment "core" already pinned, no-op (written to ${out})\n`)
+    assert.equal(r.stdout, `pin: rule ${plain} has no normalised path, segment "core" not pinned, no-op (written to ${out})\n`)
     assert.equal(r.stderr,
       `WARNING: learn pin: rule ${plain} has no normalised path (no normalization block: compile collapsed nothing there), so nothing was pinned; pins apply to paths whose segments compile may collapse\n` +
       JSON.stringify({event: 'learn_pin', candidate: c, dest: out, rule: plain, segment: 'core', noop: true}) + '\n')

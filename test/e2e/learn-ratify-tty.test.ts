@@ -53,7 +53,7 @@ test('interactive ratify on a terminal: inquirer prompt, e then c', {skip: hasSc
     const {status, output} = await ratifyOnTerminal(c, out, ['e', 'c'])
     assert.equal(status, 0, output)
     assert.match(output, /Rule 1\/2: r-[0-9a-f]{20}/)
-    assert.match(output, /ratify: 2 rules ratified, 0 rejected, written to /)
+    assert.match(output, /ratify: 2 rules ratified \(1 enforce, 1 capture-only\), 0 rejected, written to /)
     const states = (loadContract(readFileSync(out, 'utf8'), out).body.get('rules') as JsonObject[]).map((r) => r.get('lifecycle_state'))
     assert.deepEqual(states, ['enforce', 'capture_only'])
     // the enforced host-wide rule still allows what the capture-only path rule names: no warning

@@ -34,7 +34,7 @@ test('replay corpus: non-interactive ratify without --accept-low-confidence is r
     const answers = (env.body.get('rules') as JsonObject[]).map((x) => (x.get('confidence') === 'brittle' ? 'e' : 'r')).join('\n') + '\n'
     const ok = runCli(['learn', 'ratify', '--candidate', c, '--contract-key', HARNESS_PUB, '--deterministic', '--interactive'], {input: answers})
     assert.equal(ok.status, 0, ok.stderr)
-    assert.ok(ok.stdout.endsWith(`\nratify: 5 rules ratified, 21 rejected, written to ${c}\n`))
+    assert.ok(ok.stdout.endsWith(`\nratify: 5 rules ratified (5 enforce, 0 capture-only), 21 rejected, written to ${c}\n`))
   } finally {
     rmSync(dir, {recursive: true, force: true})
   }
@@ -50,10 +50,11 @@ test('interactive ratify through piped stdin: prompts on stdout, decisions appli
     const r = runCli(['learn', 'ratify', '--candidate', c, '--contract-key', GOLDEN_PUB, '--interactive', '--deterministic', '--out', out], {input: answers})
     assert.equal(r.status, 0, r.stderr)
     const rejected = Math.floor(n / 3)
-    const blocks = r.stdout.split('[e]nforce [c]apture-only [r]eject > ')
+    const blocks = r.stdout.split(/\[e\]nforce \[c\]apture-only \[r\]eject (?:\[a\]s before for all remaining )?> /)
+    assert.equal(r.stdout.split('[e]nforce [c]apture-only [r]eject > ').length, 2, 'the first rule has no previous answer to repeat')
     assert.equal(blocks.length, n + 1)
-    assert.match(blocks[0] as string, /^\nRule 1\/\d+: r-[0-9a-f]{20}\nselector: .*\nallows: .*\nobservations: \d+ events across \d+ sessions\nwilson: 0\.\d{6}\nconfidence: \w+\ndata_class: internal\nfp_risk: \nrationale: \{.*\}\nsamples: \(redacted\)\n$/)
-    assert.equal(blocks[n], `\nratify: ${n - rejected} rules ratified, ${rejected} rejected, written to ${out}\n`)
+    assert.match(blocks[0] as string, /^\nRule 1\/\d+: r-[0-9a-f]{20}\nselector: .*\nallows: .*\nobservations: \d+ events across \d+ sessions\nwilson: 0\.\d{6}\nconfidence: \w+\ndata_class: internal\nfp_risk: \(none\)\nrationale: \{.*\}\nsamples: \(redacted\)\n$/)
+    assert.equal(blocks[n], `\nratify: ${n - rejected} rules ratified (${Math.ceil(n / 3)} enforce, ${n - rejected - Math.ceil(n / 3)} capture-only), ${rejected} rejected, written to ${out}\n`)
     // (the rejected-but-still-allowed warnings are pinned in learn-ratify-covered)
     assert.equal(
       r.stderr.split('\n').filter((l) => !l.startsWith('WARNING: ')).join('\n'),

@@ -20,7 +20,7 @@ test('docs/learn-and-lock.md shadow walk-through runs as written', () => {
     assert.equal(r.status, 0, r.stderr)
     const out = r.stdout
     assert.match(out, /^# Shadow Report\n\n- contract_hash: `sha256:[0-9a-f]{64}`\n- generated_at: `[^`]+`\n- records: 240 total, 217 replayed, 5 changed\n- deltas: 0 new blocks, 5 new allows, 0 batches\n/)
-    assert.match(out, /\nratify: \d+ rules ratified, 0 rejected, written to \/.*\/ratified\.yaml\n/)
+    assert.match(out, /\nratify: (\d+) rules ratified \(\1 enforce, 0 capture-only\), 0 rejected, written to \/.*\/ratified\.yaml\n/)
     assert.match(out, /\n# Shadow Diff\n\n- first_contract_hash: `sha256:[0-9a-f]{64}`\n- second_contract_hash: `sha256:[0-9a-f]{64}`\n- records_delta: \+0\n- new_blocks_delta: \+0\n- quarantine_delta: \+0\n\n\| rule \| evals_delta/)
     const audit = r.stderr.split('\n').find((l) => l.startsWith('{"event":"learn_shadow"'))
     assert.ok(audit, r.stderr)

@@ -69,7 +69,10 @@ export default class LearnRatify extends BaseCommand {
         ...(flags.interactive ? {prompt: withApplyToRemaining(piped ?? inquirerPrompt(promptOut), promptOut)} : {}),
       })
       if (flags.interactive && !this.jsonEnabled()) process.stdout.write('\n')
-      this.out(`ratify: ${r.ratifiedRuleIds.length} rules ratified, ${r.rejectedRuleIds.length} rejected, written to ${r.dest}`)
+      // "ratified" is every kept rule (the receipt's ratified_rule_ids); how many of them enforce is
+      // what a promote will act on, so it is said too.
+      const enforced = r.ratifiedRuleIds.filter((id) => r.decisions[id] === 'enforce').length
+      this.out(`ratify: ${r.ratifiedRuleIds.length} rules ratified (${enforced} enforce, ${r.ratifiedRuleIds.length - enforced} capture-only), ${r.rejectedRuleIds.length} rejected, written to ${r.dest}`)
       for (const w of r.warnings) this.err(`WARNING: ${w}`)
       this.err(
         auditLine(

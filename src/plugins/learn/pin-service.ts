@@ -30,16 +30,16 @@ export function runLearnPin(req: PinRequest): PinResult {
 }
 
 /**
- * The no-op line says "already pinned" (the reference's words) also when the rule has no
- * normalised path, where nothing can be pinned: say so on stderr, so the operator does not
- * believe the segment is protected.
+ * A rule with no normalised path has nothing to pin: said on stderr too (the stdout line says
+ * "not pinned"), so the operator does not believe the segment is protected.
  */
 export function pinWarnings(r: PinResult): string[] {
   return r.normalizedPaths > 0 ? [] : [`WARNING: learn pin: rule ${r.rule} has no normalised path (no normalization block: compile collapsed nothing there), so nothing was pinned; pins apply to paths whose segments compile may collapse`]
 }
 
 export function pinMessage(r: PinResult): string {
-  return r.changed > 0
-    ? `pin: rule ${r.rule}, segment ${goQuoteVerb(r.segment)} pinned, written to ${r.dest}`
-    : `pin: rule ${r.rule}, segment ${goQuoteVerb(r.segment)} already pinned, no-op (written to ${r.dest})`
+  if (r.changed > 0) return `pin: rule ${r.rule}, segment ${goQuoteVerb(r.segment)} pinned, written to ${r.dest}`
+  // The reference's "already pinned" would be false here: nothing was, or could be, pinned.
+  if (r.normalizedPaths === 0) return `pin: rule ${r.rule} has no normalised path, segment ${goQuoteVerb(r.segment)} not pinned, no-op (written to ${r.dest})`
+  return `pin: rule ${r.rule}, segment ${goQuoteVerb(r.segment)} already pinned, no-op (written to ${r.dest})`
 }

@@ -111,7 +111,11 @@ export function ruleEvidenceBlock(body: JsonObject, i: number): string {
   const sel = obj(r.get('selector'))
   let s: string
   const host = sel?.get('host')
-  if (host !== undefined && renderValue(host) !== '') s = renderValue(host) + renderValue(sel?.get('path'))
+  // A host written as a classified value ({data_class, value}): the value, its class beside it.
+  const hostValue = obj(host)?.get('value')
+  const hostClass = obj(host)?.get('data_class')
+  if (typeof hostValue === 'string' && hostValue !== '') s = hostValue + renderValue(sel?.get('path')) + (typeof hostClass === 'string' ? ` (host data class ${hostClass})` : '')
+  else if (host !== undefined && renderValue(host) !== '') s = renderValue(host) + renderValue(sel?.get('path'))
   else if (sel === undefined || sel.size === 0) s = '(none)'
   else s = truncate(goJson(sel), 157)
   const observation = obj(r.get('observation'))
@@ -135,10 +139,11 @@ export function ruleEvidenceBlock(body: JsonObject, i: number): string {
     `wilson: ${str(r, 'wilson_lower')}`,
     `confidence: ${str(r, 'confidence')}`,
     `data_class: ${dataClassOf(body, i)}`,
-    `fp_risk: ${renderValue(rationale?.get('fp_risk_class'))}`,
+    `fp_risk: ${renderValue(rationale?.get('fp_risk_class')) || '(none)'}`,
     `rationale: ${rat}`,
     `samples: ${samples === '' ? '(redacted)' : samples}`,
-    '[e]nforce [c]apture-only [r]eject > ',
+    // Beyond §4.1: from the second rule on, `a` repeats the previous answer for every remaining rule.
+    i === 0 ? '[e]nforce [c]apture-only [r]eject > ' : '[e]nforce [c]apture-only [r]eject [a]s before for all remaining > ',
   ].join('\n')
 }
 
@@ -148,7 +153,9 @@ export function parseDecision(answer: string | undefined): RatifyDecision {
   if (a === 'e' || a === 'enforce') return 'enforce'
   if (a === 'c' || a === 'capture' || a === 'capture_only') return 'capture_only'
   if (a === 'r' || a === 'reject') return 'reject'
-  throw new PipelockError('RATIFY_DECISION_INVALID', `learn ratify: invalid decision ${JSON.stringify(goTrimSpace(answer ?? ''))} (want e, c, or r)`)
+  // `a` reaches here only where there is no previous answer to repeat (cli ratify-answers).
+  if (a === 'a') throw new PipelockError('RATIFY_DECISION_INVALID', 'learn ratify: "a" repeats the previous answer, and there is none yet (want e, c or r)')
+  throw new PipelockError('RATIFY_DECISION_INVALID', `learn ratify: invalid decision ${JSON.stringify(goTrimSpace(answer ?? ''))} (want e, c or r; a repeats the previous answer from the second rule on)`)
 }
 
 /** What the decisions make of the rules, before any rule is copied (`decisionOutcome`). */

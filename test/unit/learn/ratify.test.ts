@@ -54,8 +54,9 @@ test('answers: e/enforce, c/capture/capture_only, r/reject; anything else (EOF t
   assert.equal(parseDecision('Capture_Only'), 'capture_only')
   assert.equal(parseDecision('capture'), 'capture_only')
   assert.equal(parseDecision('reject'), 'reject')
-  assert.throws(() => parseDecision('y'), {message: 'learn ratify: invalid decision "y" (want e, c, or r)'})
-  assert.throws(() => parseDecision(undefined), {message: 'learn ratify: invalid decision "" (want e, c, or r)'})
+  assert.throws(() => parseDecision('y'), {message: 'learn ratify: invalid decision "y" (want e, c or r; a repeats the previous answer from the second rule on)'})
+  assert.throws(() => parseDecision(undefined), {message: 'learn ratify: invalid decision "" (want e, c or r; a repeats the previous answer from the second rule on)'})
+  assert.throws(() => parseDecision('A'), {message: 'learn ratify: "a" repeats the previous answer, and there is none yet (want e, c or r)'})
 })
 
 test('evidence block: selector, what the rule allows, events/sessions, Wilson, confidence, data class', () => {
@@ -67,18 +68,20 @@ test('evidence block: selector, what the rule allows, events/sessions, Wilson, c
     [
       '',
       `Rule ${i + 1}/${rules.length}: r-01c41a03122de27ec8ee`,
-      'selector: {"data_class":"public","value":"api.example.com"}',
+      'selector: api.example.com (host data class public)',
       'allows: GET api.example.com /v1/users/*',
       'observations: 164 events across 4 sessions',
       'wilson: 0.807047',
       'confidence: brittle',
       'data_class: internal',
-      'fp_risk: ',
+      'fp_risk: (none)',
       'rationale: {"data_class":"internal","summary":"Observed 164 events across 4 sessions; Wilson lower bound 0.807047 classified as brittle."}',
       'samples: (redacted)',
-      '[e]nforce [c]apture-only [r]eject > ',
+      '[e]nforce [c]apture-only [r]eject [a]s before for all remaining > ',
     ].join('\n'),
   )
+  assert.ok(i > 0)
+  assert.ok(ruleEvidenceBlock(env.body, 0).endsWith('\n[e]nforce [c]apture-only [r]eject > '), 'rule 1 has no previous answer to repeat')
   const empty = fromPlain({rules: [{rule_id: 'x', selector: {}, rationale: {}}]}) as JsonObject
   assert.match(ruleEvidenceBlock(empty, 0), /\nselector: \(none\)\nallows: \(nothing: empty selector\)\n.*\nrationale: \(none\)\n/s)
 })
@@ -181,7 +184,7 @@ test('refusals leave everything untouched: guard, bad answer, all rejected, rela
   try {
     await assert.rejects(runLearnRatify(request(dir, {acceptLowConfidence: false})), (e: unknown) => e instanceof PipelockError && e.code === 'LOW_CONFIDENCE_REFUSED')
     nothingWritten(dir)
-    await assert.rejects(runLearnRatify(request(dir, {interactive: true, prompt: async () => 'maybe'})), {message: 'learn ratify: invalid decision "maybe" (want e, c, or r)'})
+    await assert.rejects(runLearnRatify(request(dir, {interactive: true, prompt: async () => 'maybe'})), {message: 'learn ratify: invalid decision "maybe" (want e, c or r; a repeats the previous answer from the second rule on)'})
     nothingWritten(dir)
     await assert.rejects(runLearnRatify(request(dir, {interactive: true, prompt: async () => 'r'})), {message: 'learn ratify: all rules rejected; refusing to emit empty ratification'})
     nothingWritten(dir)
