@@ -62,3 +62,35 @@ test('learn compile with every session damaged says the files could not be read'
     rmSync(c.dir, {recursive: true, force: true})
   }
 })
+
+test('a capture file whose last line was cut short (a crash mid-write) is read up to it, by compile and shadow alike, and the cut is named', () => {
+  const c = captureDir([])
+  try {
+    const whole = compile(c)
+    assert.equal(whole.status, 0, whole.stderr)
+    const contract = readFileSync(path.join(c.dir, 'out.yaml'), 'utf8')
+    // A whole line, cut: no line break, does not decode.
+    const last = path.join(path.dirname(c.file('10.0.0.2')), 'evidence-shop-agent|10.0.0.2-50.jsonl')
+    const lines = readFileSync(last, 'utf8').split('\n')
+    const cutAt = lines.filter((l) => l !== '').length + 1
+    writeFileSync(last, readFileSync(last, 'utf8') + lines[0]!.slice(0, 60))
+    const warning = `left out the last line of ${last} (line ${cutAt}, 60 bytes, no line break, `
+    const r = compile(c)
+    assert.equal(r.status, 0, r.stderr)
+    const warned = r.stderr.split('\n').filter((l) => l.startsWith('WARNING'))
+    assert.equal(warned.length, 1, r.stderr)
+    assert.ok(warned[0]!.startsWith(`WARNING: learn compile: ${warning}`), warned[0])
+    assert.ok(warned[0]!.endsWith('): a write cut short by a crash or a full disk'), warned[0])
+    assert.equal(readFileSync(path.join(c.dir, 'out.yaml'), 'utf8'), contract, 'the same contract: the cut line held no event')
+    const s = runCli(['learn', 'shadow', '--contract', path.join(c.dir, 'out.yaml'), '--allow-unsigned-contract-for-diagnostics', '--sessions', path.join(c.dir, 'capture'), '--duration', '876000h', '--out', path.join(c.dir, 'shadow.md')])
+    assert.equal(s.status, 0, s.stderr)
+    assert.ok(s.stderr.includes(`WARNING: learn shadow: ${warning}`), s.stderr)
+    // A cut line that is not the file's last still fails: only a crash explains a cut tail.
+    writeFileSync(last, readFileSync(last, 'utf8') + '\n' + lines[0] + '\n')
+    const mid = compile(c)
+    assert.equal(mid.status, 1)
+    assert.match(mid.stderr, new RegExp(`^${last.replace(/[|.]/g, '\\$&')}:${cutAt}: not a recorder entry: .*\\[CAPTURE_LINE_INVALID\\]`))
+  } finally {
+    rmSync(c.dir, {recursive: true, force: true})
+  }
+})

@@ -7,7 +7,7 @@ import {fixedClock} from '../../src/plugins/canonical/index.js'
 import {openCaptureWriter, type CaptureSummary} from '../../src/plugins/capture/index.js'
 import {deterministicKey} from '../../src/plugins/learn/index.js'
 import {verifyEvidence} from '../../src/plugins/receipts/index.js'
-import {keyPairFromSeed, sha256} from '../../src/plugins/signing/index.js'
+import {fingerprint, keyPairFromSeed, sha256} from '../../src/plugins/signing/index.js'
 import {runCli} from '../helpers/cli.js'
 import {repoPath, vectorPath} from '../helpers/vectors.js'
 
@@ -126,7 +126,10 @@ test('learn shadow CLI refusals: one line on stderr, exit 1, nothing written', (
         'learn shadow: --contract-key is required for --contract (or use --allow-unsigned-contract-for-diagnostics) [SHADOW_INPUT_INVALID]; ' +
           `hint: the keystore holds no public key for the contract's signer_key_id "golden-contract-compile" (reading public key ${path.join(dir, 'ks', 'agents', 'golden-contract-compile', 'id_ed25519.pub')}: no such file or directory): pass the compile public key with --contract-key, or --keystore DIR that holds it\n`,
       ],
-      [['--contract', contract, '--contract-key', RATIFY_PUB, '--sessions', sessions], 'learn shadow: verify contract: signature does not verify [CONTRACT_SIGNATURE_INVALID]\n'],
+      [
+        ['--contract', contract, '--contract-key', RATIFY_PUB, '--sessions', sessions],
+        `learn shadow: verify contract: signature does not verify [CONTRACT_SIGNATURE_INVALID]; hint: checked with --contract-key given as hex (${fingerprint(Buffer.from(RATIFY_PUB, 'hex'))}): it is not the key that signed this contract (signer_key_id "golden-contract-compile"; pass that key's public key), or the contract was altered and re-hashed after signing (recompile it)\n`,
+      ],
       [['--contract', contract, '--contract-key', GOLDEN_PUB, '--sessions', sessions, '--duration', '0s'], 'learn shadow: --duration must be positive [SHADOW_INPUT_INVALID]\n'],
       [['--contract', contract, '--contract-key', GOLDEN_PUB, '--sessions', 'goldens/x'], `learn shadow: --sessions does not exist: ${repoPath('goldens', 'x')} [SHADOW_INPUT_INVALID]\n`],
       [['--contract', contract, '--contract-key', GOLDEN_PUB, '--agent', 'a/b'], 'learn shadow: --agent must be a single path segment, got "a/b" (or give --sessions) [SHADOW_INPUT_INVALID]\n'],
@@ -151,7 +154,8 @@ test('learn shadow CLI refusals: one line on stderr, exit 1, nothing written', (
     for (const where of [corrupt, 'goldens/x']) {
       const r = runCli(['learn', 'shadow', '--contract', contract, '--contract-key', RATIFY_PUB, '--sessions', where, '--out', out])
       assert.equal(r.status, 1, where)
-      assert.equal(r.stderr, 'learn shadow: verify contract: signature does not verify [CONTRACT_SIGNATURE_INVALID]\n', where)
+      assert.ok(r.stderr.startsWith('learn shadow: verify contract: signature does not verify [CONTRACT_SIGNATURE_INVALID]; hint: checked with --contract-key'), where + ': ' + r.stderr)
+      assert.equal(r.stderr.split('\n').length, 2, 'one line')
     }
     assert.equal(existsSync(out), false)
     const diag = runCli(['learn', 'shadow', '--contract', contract, '--allow-unsigned-contract-for-diagnostics', '--sessions', sessions, '--deterministic'])

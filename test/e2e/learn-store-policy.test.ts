@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import {readFileSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {keyPairFromGoPrivateKey} from '../../src/plugins/signing/index.js'
+import {runCli} from '../helpers/cli.js'
 import {baseArgs, cli, entry, makeLab, promoteArgs, snapshot, writeCandidate, writeRoster, type Lab} from './learn-promote-harness.js'
 
 // Issue 10 item 9: the contract store remembers its activation policy (minimum distinct
@@ -169,6 +170,15 @@ describe('learn store init --ratified-only: an un-ratified candidate cannot be p
     assert.equal(r.code, 0, r.stderr)
     assert.match(r.stdout, /minimum_signatures 1 ratified_only true/)
     refusedUnchanged(lab.store, ['learn', 'store', 'init', ...baseArgs(lab), '--minimum-signatures', '1'], /^learn store init: the store already has a policy/)
+  })
+
+  it('a relative --contract-store is the working directory\'s, as for promote', () => {
+    const other = makeLab()
+    const args = baseArgs(other).map((a) => (a === other.store ? path.relative(other.dir, other.store) : a))
+    assert.ok(!path.isAbsolute(args[1]!))
+    const r = runCli(['learn', 'store', 'init', ...args, '--minimum-signatures', '1'], {cwd: other.dir})
+    assert.equal(r.status, 0, r.stderr)
+    assert.equal(r.stdout, `store init: ${path.join(other.store, 'policy.json')} minimum_signatures 1 ratified_only false\n`)
   })
 
   it('an init demanding 2 principals must be signed by 2', () => {

@@ -1,4 +1,4 @@
-import {existsSync, statSync} from 'node:fs'
+import {statSync} from 'node:fs'
 import {homedir} from 'node:os'
 import path from 'node:path'
 import {Flags} from '@oclif/core'
@@ -6,11 +6,12 @@ import {BaseCommand} from '../../cli/base-command.js'
 import {compactHeapNow, sizeCompileHeap} from '../../cli/v8-flags.js'
 import {commandProgress} from '../../cli/progress.js'
 import {parseGoDuration, systemClock} from '../../plugins/canonical/index.js'
-import {defaultConfigCandidates, pipelockHome} from '../../plugins/config/index.js'
+import {locateConfigFile, pipelockHome} from '../../plugins/config/index.js'
 import {PipelockError} from '../../plugins/errors/index.js'
 import {resolveKeystoreDir} from '../../plugins/signing/index.js'
 import {STORE_CONTRACT_MAX_BYTES} from '../../plugins/store/index.js'
-import {compileAuditLine, describeBuild, runFixtureCompile, runLearnCompile, skippedText, type CompileSummary} from '../../plugins/learn/index.js'
+import {cutLineText, skippedText} from '../../plugins/capture/index.js'
+import {compileAuditLine, describeBuild, runFixtureCompile, runLearnCompile, type CompileSummary} from '../../plugins/learn/index.js'
 
 export default class LearnCompile extends BaseCommand {
   static override summary = 'Compile captured traffic into a signed candidate contract'
@@ -62,7 +63,8 @@ Deterministic fixture form (reproducible builds, conformance): pipelock learn co
     } else {
       if (flags.agent === undefined) throw new PipelockError('USAGE', '--agent is required (or use --fixture)')
       const home = pipelockHome(process.env, homedir())
-      const configFile = flags.config || process.env.PIPELOCK_CONFIG || defaultConfigCandidates(process.env, homedir()).find((f) => existsSync(f)) || path.join(home, 'pipelock.yaml')
+      const located = locateConfigFile(flags.config, process.env, homedir())
+      const configFile = located?.file ?? path.join(home, 'pipelock.yaml')
       const progress = commandProgress(this.jsonEnabled(), 'compiling', 'entries')
       summary = await runLearnCompile({
         agent: flags.agent,
@@ -72,7 +74,7 @@ Deterministic fixture form (reproducible builds, conformance): pipelock learn co
         ...(flags.review === undefined ? {} : {review: flags.review}),
         ...(flags['compile-manifest'] === undefined ? {} : {compileManifest: flags['compile-manifest']}),
         configFile,
-        configExplicit: flags.config !== undefined || process.env.PIPELOCK_CONFIG !== undefined,
+        configExplicit: located !== undefined && located.via !== 'default',
         ...(flags['escrow-private-key'] === undefined ? {} : {escrowPrivateKey: flags['escrow-private-key']}),
         deterministic: flags.deterministic,
         acceptTail: flags['accept-tail'],
@@ -87,6 +89,7 @@ Deterministic fixture form (reproducible builds, conformance): pipelock learn co
       }).finally(progress.done)
       this.err(compileAuditLine(summary, flags.input === undefined ? flags.since : ''))
       for (const s of summary.skippedInputs) this.err(`WARNING: learn compile: skipped a damaged capture session (its evidence is not in the contract): ${skippedText(s)}`)
+      for (const c of summary.cutLines) this.err(`WARNING: learn compile: ${cutLineText(c)}`)
     }
     // Said now, not at the promote after a review and a ratification: the contract store takes a
     // contract up to its cap only (pipelock run decodes every active contract whole).

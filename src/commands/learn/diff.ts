@@ -1,3 +1,4 @@
+import path from 'node:path'
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {auditLine, runLearnDiff, type DiffResult} from '../../plugins/learn/index.js'
@@ -21,7 +22,8 @@ export default class LearnDiff extends BaseCommand {
 
   async run(): Promise<Omit<DiffResult, 'markdown'>> {
     const {args, flags} = await this.parse(LearnDiff)
-    const r = runLearnDiff(args.first, args.second, flags.out)
+    // Relative paths are the working directory's, as for every other path of learn.
+    const r = runLearnDiff(path.resolve(args.first), path.resolve(args.second), flags.out === undefined ? undefined : path.resolve(flags.out))
     if (r.dest === undefined && !this.jsonEnabled()) process.stdout.write(r.markdown)
     this.err(auditLine({event: 'learn_diff', candidate: r.inputs[0], inputs: r.inputs, dest: r.dest}, r.rows.length === 0))
     const {markdown: _markdown, ...rest} = r

@@ -1,12 +1,11 @@
 import {randomUUID} from 'node:crypto'
-import {existsSync} from 'node:fs'
 import {homedir} from 'node:os'
-import path from 'node:path'
 import {Flags} from '@oclif/core'
 import {prepareCaptureDir, resolveSalt} from '../../plugins/capture/index.js'
 import {BaseCommand} from '../../cli/base-command.js'
 import {captureDurationFlag, captureRawFlag, captureRunOptions} from '../../cli/capture-flags.js'
 import {PipelockError} from '../../plugins/errors/index.js'
+import {locateConfigFile} from '../../plugins/config/index.js'
 
 export default class LearnObserve extends BaseCommand {
   static override summary = 'Run the proxy and capture every decision for learn compile'
@@ -24,7 +23,7 @@ export default class LearnObserve extends BaseCommand {
   ]
 
   static override flags = {
-    config: Flags.string({char: 'c', description: 'config file (default: $PIPELOCK_CONFIG, then ~/.pipelock/pipelock.yaml, then built-in defaults)'}),
+    config: Flags.string({char: 'c', description: 'config file (default: $PIPELOCK_CONFIG, then $PIPELOCK_HOME/pipelock.yaml (~/.pipelock), ~/.config/pipelock/pipelock.yaml, /etc/pipelock/pipelock.yaml, then built-in defaults)'}),
     'capture-dir': Flags.string({description: 'capture directory (default: learn.capture_dir of the config); relative paths resolve against the working directory'}),
     'capture-duration': Flags.string({description: captureDurationFlag.description!.replace('stop capturing', 'stop capturing and exit')}),
     'capture-raw': captureRawFlag,
@@ -33,7 +32,7 @@ export default class LearnObserve extends BaseCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(LearnObserve)
-    const configFile = flags.config ?? (process.env.PIPELOCK_CONFIG || undefined) ?? defaultConfig()
+    const configFile = locateConfigFile(flags.config, process.env, homedir())?.file
     const {loadRunConfig, startRun} = await import('../../plugins/proxy/index.js')
     const config = configFile !== undefined ? loadRunConfig({configFile, env: process.env}).config : undefined
     const dir = flags['capture-dir'] ?? config?.learn.capture_dir ?? ''
@@ -46,8 +45,6 @@ export default class LearnObserve extends BaseCommand {
     // capture resolves it at start (and as pipelock check does): resolveSalt.
     if (flags['capture-raw'] !== true) resolveSalt(config?.learn.privacy.salt_source ?? '', process.env)
     if (capture.captureDir !== undefined) prepareCaptureDir(capture.captureDir)
-    // The session id is cosmetic (learn-compile §18.1): capture session ids are per agent and client.
-    process.stdout.write(`observation session started: session_id=${randomUUID()} capture_dir=${capture.captureDir}\n`)
     const running = await startRun({
       configFile,
       listen: flags.listen,
@@ -60,12 +57,9 @@ export default class LearnObserve extends BaseCommand {
       ...capture,
       exitAfterCapture: true,
     })
+    // Said once the proxy listens: a port in use must not look like an observation running. The
+    // session id is cosmetic (learn-compile §18.1): capture session ids are per agent and client.
+    process.stdout.write(`observation session started: session_id=${randomUUID()} capture_dir=${capture.captureDir}\n`)
     process.exitCode = await running.done
   }
-}
-
-function defaultConfig(): string | undefined {
-  const home = process.env.PIPELOCK_HOME ?? path.join(homedir(), '.pipelock')
-  const p = path.join(home, 'pipelock.yaml')
-  return existsSync(p) ? p : undefined
 }

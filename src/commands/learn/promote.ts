@@ -1,5 +1,6 @@
 import {randomBytes} from 'node:crypto'
 import {homedir} from 'node:os'
+import path from 'node:path'
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {fixedClock, systemClock} from '../../plugins/canonical/index.js'
@@ -40,14 +41,15 @@ export function lifecycleBase(flags: {
 }) {
   const clock = flags.deterministic ? fixedClock(DETERMINISTIC_LIFECYCLE_TIME) : systemClock
   return {
-    storeDir: flags['contract-store'],
+    // Relative paths are the working directory's, as for every other path flag of learn.
+    storeDir: path.resolve(flags['contract-store']),
     rosterPath: flags.roster,
     rosterRootFingerprint: flags['roster-root-fingerprint'],
     activationKey: flags['activation-key'],
     ...(flags['dual-control-from'] === undefined ? {} : {dualControlFrom: flags['dual-control-from']}),
     keystore: resolveKeystoreDir({keystore: flags.keystore, env: process.env, userHome: homedir()}),
     receiptKeyAgent: flags['receipt-key-agent'],
-    ...(flags['receipt-out'] === undefined ? {} : {receiptOut: flags['receipt-out']}),
+    ...(flags['receipt-out'] === undefined ? {} : {receiptOut: path.resolve(flags['receipt-out'])}),
     ...(flags['environment-id'] === undefined ? {} : {environmentId: flags['environment-id']}),
     ...(flags.tenant === undefined ? {} : {tenant: flags.tenant}),
     ...(flags['deployment-id'] === undefined ? {} : {deploymentId: flags['deployment-id']}),

@@ -4,7 +4,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {commandProgress} from '../../cli/progress.js'
 import {preferSmallHeap, sizeHeapForReplay} from '../../cli/v8-flags.js'
-import {loadConfig} from '../../plugins/config/index.js'
+import {loadConfig, locateConfigFile} from '../../plugins/config/index.js'
 import {PipelockError} from '../../plugins/errors/index.js'
 import {parseGoDuration} from '../../plugins/canonical/index.js'
 import {mcpSettingsFromConfig} from '../../plugins/mcp/index.js'
@@ -43,8 +43,8 @@ export default class LearnShadow extends BaseCommand {
     contract: Flags.string({description: 'candidate contract YAML envelope (relative paths are resolved against the working directory)', required: true}),
     'contract-key': Flags.string({description: "trusted compile public key: file path, versioned text or 64 hex (default: the keystore public key of the contract's signer_key_id)"}),
     'allow-unsigned-contract-for-diagnostics': Flags.boolean({description: 'skip signature verification (diagnostics only)', default: false}),
-    config: Flags.string({description: 'pipelock config for scanner replay and learn.capture_dir (default: built-in defaults)'}),
-    sessions: Flags.string({description: 'capture sessions root directory, or one capture .jsonl file'}),
+    config: Flags.string({description: 'pipelock config for scanner replay and learn.capture_dir (default: $PIPELOCK_CONFIG, then $PIPELOCK_HOME/pipelock.yaml (~/.pipelock), ~/.config/pipelock/pipelock.yaml, /etc/pipelock/pipelock.yaml, then built-in defaults)'}),
+    sessions: Flags.string({description: 'capture sessions root directory, or one capture .jsonl file (relative paths are resolved against the working directory)'}),
     agent: Flags.string({description: 'discover sessions <agent>|… under learn.capture_dir (when --sessions is not given)'}),
     duration: Flags.string({description: 'look-back window (Go duration)', default: '168h'}),
     out: Flags.string({description: 'markdown report path (default: stdout)'}),
@@ -67,7 +67,13 @@ export default class LearnShadow extends BaseCommand {
       throw new PipelockError('SHADOW_INPUT_INVALID', `learn shadow: invalid --duration ${JSON.stringify(flags.duration)}`)
     }
     // Replay scanning never reads this host's environment (env-var DLP is off for replay).
-    const config = flags.config === undefined ? undefined : loadConfig(flags.config, {env: {}}).config
+    // The config learn compile reads when --config is not given (locateConfigFile): shadowing
+    // under the built-in defaults instead would report the replay's own blocks (a loopback origin
+    // the operator's ssrf.ip_allowlist allows) as new blocks.
+    const located = locateConfigFile(flags.config, process.env, homedir())
+    if (located !== undefined && located.via !== '--config') this.err(`learn shadow: config ${located.file} (${located.via === 'default' ? 'found in a default place' : 'from $PIPELOCK_CONFIG'}; --config names another)`)
+    const configFile = located?.file
+    const config = configFile === undefined ? undefined : loadConfig(configFile, {env: {}}).config
     const settings = config === undefined ? undefined : scannerSettingsFromConfig(config, {env: {}})
     // Past a few thousand distinct URLs the scans run on a worker thread beside the replay (bench: shadow).
     const scanner = createScannerReplay(settings, {workerAfter: SCAN_WORKER_AFTER})
@@ -76,13 +82,13 @@ export default class LearnShadow extends BaseCommand {
     const toolPolicy = policy === null ? undefined : createToolPolicyReplay(policy)
     // response/dlp records are rescanned from their escrowed sidecars only when a key opens them.
     const payloadReplay = flags['escrow-private-key'] === undefined ? undefined : createPayloadReplay(settings)
-    const captureDir = flags.config === undefined ? undefined : loadLearnBlock(flags.config, true).capture_dir
+    const captureDir = configFile === undefined ? undefined : loadLearnBlock(configFile, true).capture_dir
     const progress = commandProgress(this.jsonEnabled(), 'replaying', 'events')
     const r = await runLearnShadow({
       contract: flags.contract,
       ...(flags['contract-key'] === undefined ? {} : {contractKey: flags['contract-key']}),
       allowUnsignedForDiagnostics: flags['allow-unsigned-contract-for-diagnostics'],
-      ...(flags.sessions === undefined ? {} : {sessions: flags.sessions}),
+      ...(flags.sessions === undefined ? {} : {sessions: path.resolve(flags.sessions)}),
       ...(flags.agent === undefined ? {} : {agent: flags.agent}),
       ...(captureDir === undefined ? {} : {captureDir}),
       durationNs,

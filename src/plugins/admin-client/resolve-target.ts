@@ -1,5 +1,5 @@
 import {existsSync, statSync} from 'node:fs'
-import {SYSTEM_CONFIG_FILE, defaultConfigCandidates, loadConfig, reachableListen} from '../config/index.js'
+import {SYSTEM_CONFIG_FILE, loadConfig, locateConfigFile, reachableListen} from '../config/index.js'
 import {PipelockError, shellWord} from '../errors/index.js'
 
 // Where the session/adaptive commands find the admin API and its token (runtime §13):
@@ -89,23 +89,13 @@ export function resolveAdminTarget(input: AdminTargetInput): AdminTarget {
   }
 }
 
-/** `--config`, then `$PIPELOCK_CONFIG` (both must exist when given), then the two default places. */
+/** `--config`, then `$PIPELOCK_CONFIG` (both must exist when given), then the default places. */
 export function findConfigFile(input: Pick<AdminTargetInput, 'config' | 'env' | 'homeDir' | 'systemConfigPath'>): string | undefined {
-  const explicit: [string | undefined, string][] = [
-    [input.config, '--config'],
-    [input.env[ENV_CONFIG], ENV_CONFIG],
-  ]
-  for (const [p, via] of explicit) {
-    if (p === undefined || p === '') continue
-    if (!existsSync(p)) {
-      throw new PipelockError('ADMIN_API_CONFIG_INVALID', `config file ${p} (from ${via}) does not exist`, {location: {file: p}})
-    }
-    return p
+  const located = locateConfigFile(input.config, input.env, input.homeDir, input.systemConfigPath ?? SYSTEM_CONFIG_PATH)
+  if (located !== undefined && located.via !== 'default' && !existsSync(located.file)) {
+    throw new PipelockError('ADMIN_API_CONFIG_INVALID', `config file ${located.file} (from ${located.via}) does not exist`, {location: {file: located.file}})
   }
-  for (const p of defaultConfigCandidates(input.env, input.homeDir, input.systemConfigPath ?? SYSTEM_CONFIG_PATH)) {
-    if (existsSync(p)) return p
-  }
-  return undefined
+  return located?.file
 }
 
 function readKillSwitch(file: string, env: Readonly<Record<string, string | undefined>>): {api_listen: string; api_token: string; listen: string} {

@@ -26,6 +26,11 @@ export interface SkippedCapture {
   reason: string
 }
 
+/** `FILE line N: reason`, as the warning and the refusal name a damaged session. */
+export function skippedText(s: SkippedCapture): string {
+  return `${s.file}${s.line > 0 ? ` line ${s.line}` : ''}: ${s.reason}`
+}
+
 /**
  * §2.6 poisoned-capture defence: a session directory counts for `agent` only when the first
  * line of its lexicographically first `*.jsonl` is an entry with a type and a hash and, when it
@@ -56,10 +61,6 @@ export function sessionDirVerdict(dir: string, agent: string): {accepted: boolea
   if (rec.type !== 'capture') return {accepted: true}
   const detail = rec.detail as Record<string, unknown> | null | undefined
   return {accepted: detail !== null && typeof detail === 'object' && detail.agent === agent}
-}
-
-export function validateCaptureSessionDir(dir: string, agent: string): boolean {
-  return sessionDirVerdict(dir, agent).accepted
 }
 
 /**

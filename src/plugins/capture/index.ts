@@ -3,8 +3,8 @@ export {decodeEntry, detailJsonOf, entryHash, EntryDecodeError, GENESIS} from '.
 export type {HashFields, RecorderEntry} from './entry.js'
 export {decodeWriterCapture} from './writer-line.js'
 export type {WriterCapture} from './writer-line.js'
-export {ChainVerifier, MAX_LINE_BYTES, progressOverFiles, readCaptureInputs} from './reader.js'
-export type {CaptureFileRef, CaptureInput, EntrySource, ReadOptions} from './reader.js'
+export {ChainVerifier, cutLineText, MAX_LINE_BYTES, progressOverFiles, readCaptureInputs} from './reader.js'
+export type {CaptureFileRef, CaptureInput, CutLine, EntrySource, ReadOptions} from './reader.js'
 export {
   ACTION_CLASSES,
   canonicalActionClass,
@@ -19,7 +19,7 @@ export {isSafeSessionId, mcpSessionId, MAX_SESSION_KEY_LEN, proxySessionId} from
 export type {SanitizedSessionId} from './session-id.js'
 export {CAPTURE_META_SESSION, CHECKPOINT_EVERY, LINES_PER_FILE, openCaptureWriter} from './writer.js'
 export type {CaptureRecordInput, CaptureWriter, CaptureWriterOptions} from './writer.js'
-export {compareCaptureFiles, discoverCaptureFiles, discoverCaptureInputs, globFiles, sessionDirVerdict, validateCaptureSessionDir} from './discovery.js'
+export {compareCaptureFiles, discoverCaptureFiles, discoverCaptureInputs, globFiles, sessionDirVerdict, skippedText} from './discovery.js'
 export type {SkippedCapture} from './discovery.js'
 export type {DiscoverOptions} from './discovery.js'
 export {resolveSalt, saltedHmac} from './privacy.js'

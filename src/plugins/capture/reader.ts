@@ -97,6 +97,25 @@ export interface ReadOptions {
   afterChunk?: () => Promise<void>
   /** Called with the size of every chunk read (progress reporting). */
   onBytes?: (n: number) => void
+  /**
+   * When set, a file's last line that has no line break and does not decode (a write cut short
+   * by a crash or a full disk) is handed here and left out instead of failing the read. A line
+   * that decodes is read as any other, chain check included; a cut line anywhere else still fails.
+   */
+  onCutLine?: (cut: CutLine) => void
+}
+
+/** A file's unterminated last line that did not decode (`ReadOptions.onCutLine`). */
+export interface CutLine {
+  readonly file: string
+  readonly line: number
+  readonly bytes: number
+  readonly reason: string
+}
+
+/** The warning of a capture file's last line cut short (compile and shadow leave it out alike). */
+export function cutLineText(c: CutLine): string {
+  return `left out the last line of ${c.file} (line ${c.line}, ${c.bytes} bytes, no line break, ${c.reason.replace(/^not a recorder entry: /, '')}): a write cut short by a crash or a full disk`
 }
 
 /**
@@ -224,7 +243,14 @@ export async function readCaptureInputs(inputs: readonly CaptureInput[], options
         if (fd !== undefined) closeSync(fd)
       }
     }
-    if (pendingLen > 0) handleLine(Buffer.concat(pending, pendingLen).toString('utf8'))
+    if (pendingLen > 0) {
+      try {
+        handleLine(Buffer.concat(pending, pendingLen).toString('utf8'))
+      } catch (e) {
+        if (options.onCutLine === undefined || !(e instanceof PipelockError) || e.code !== 'CAPTURE_LINE_INVALID') throw e
+        options.onCutLine({file: input.name, line: lineNo, bytes: pendingLen, reason: e.message})
+      }
+    }
     if (options.afterChunk !== undefined) await options.afterChunk()
     options.onFile?.({
       path: input.name,

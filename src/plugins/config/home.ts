@@ -1,3 +1,4 @@
+import {existsSync} from 'node:fs'
 import path from 'node:path'
 
 /**
@@ -14,4 +15,24 @@ export function pipelockHome(env: Readonly<Record<string, string | undefined>>, 
 
 export function defaultConfigCandidates(env: Readonly<Record<string, string | undefined>>, userHome: string, systemFile = SYSTEM_CONFIG_FILE): string[] {
   return [path.join(pipelockHome(env, userHome), 'pipelock.yaml'), path.join(userHome, '.config', 'pipelock', 'pipelock.yaml'), systemFile]
+}
+
+/** Where a command's config came from: the flag, `$PIPELOCK_CONFIG`, or the first default place that exists. */
+export interface LocatedConfig {
+  readonly file: string
+  readonly via: '--config' | 'PIPELOCK_CONFIG' | 'default'
+}
+
+/**
+ * The config file of a command that takes `--config` and otherwise reads the operator's own:
+ * the flag, else `$PIPELOCK_CONFIG`, else the first of `defaultConfigCandidates` that exists;
+ * undefined when none is named and none exists (the command runs on built-in defaults). A file
+ * the flag or the variable names is returned whether or not it exists: the loader says it does not.
+ */
+export function locateConfigFile(flag: string | undefined, env: Readonly<Record<string, string | undefined>>, userHome: string, systemFile = SYSTEM_CONFIG_FILE): LocatedConfig | undefined {
+  if (flag !== undefined && flag !== '') return {file: flag, via: '--config'}
+  const named = env.PIPELOCK_CONFIG
+  if (named !== undefined && named !== '') return {file: named, via: 'PIPELOCK_CONFIG'}
+  const found = defaultConfigCandidates(env, userHome, systemFile).find((f) => existsSync(f))
+  return found === undefined ? undefined : {file: found, via: 'default'}
 }

@@ -90,14 +90,14 @@ export function checkCandidateOut(p: string): string {
 
 /**
  * Report, receipt and tombstone paths: absolute, not a symlink or directory when present.
- * `create` makes the parent (0750) — callers do that only once everything else succeeded.
+ * `command` names the command in the messages (`learn shadow`). `create` makes the parent (0750) — callers do that only once everything else succeeded.
  */
-export function checkOutputPath(p: string, create = false): string {
-  if (!path.isAbsolute(p)) throw new PipelockError('PATH_NOT_ABSOLUTE', `learn compile: invalid output path: path must be absolute: ${p}`)
+export function checkOutputPath(p: string, command: string, create = false): string {
+  if (!path.isAbsolute(p)) throw new PipelockError('PATH_NOT_ABSOLUTE', `${command}: invalid output path: path must be absolute: ${p}`)
   try {
     const st = lstatSync(p)
-    if (st.isSymbolicLink()) throw new PipelockError('PATH_UNSAFE', `learn compile: invalid output path: path must not be a symlink: ${p}`)
-    if (!st.isFile()) throw new PipelockError('PATH_UNSAFE', `learn compile: invalid output path: path must be a regular file when it exists: ${p}`)
+    if (st.isSymbolicLink()) throw new PipelockError('PATH_UNSAFE', `${command}: invalid output path: path must not be a symlink: ${p}`)
+    if (!st.isFile()) throw new PipelockError('PATH_UNSAFE', `${command}: invalid output path: path must be a regular file when it exists: ${p}`)
   } catch (e) {
     if (e instanceof PipelockError) throw e
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
@@ -106,7 +106,7 @@ export function checkOutputPath(p: string, create = false): string {
     try {
       makeDirs(path.dirname(p), 0o750)
     } catch (e) {
-      throw new PipelockError('WRITE_FAILED', `learn compile: invalid output path: mkdir parent: ${(e as Error).message}`)
+      throw new PipelockError('WRITE_FAILED', `${command}: invalid output path: mkdir parent: ${(e as Error).message}`)
     }
   }
   return path.normalize(p)

@@ -1,7 +1,7 @@
 import {CONTRACT_KEY_PURPOSE, contractHash, verifyCanonicalSignature, type EnvelopeTail, type SignedEnvelope} from '../contracts/index.js'
 import type {JsonObject} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
-import {keyPairFromSeed, loadAgentPublicKey, loadPublicKey, sha256} from '../signing/index.js'
+import {fingerprint, keyPairFromSeed, loadAgentPublicKey, loadPublicKey, sha256} from '../signing/index.js'
 
 // §10.8 decision: ratify, forget, split and pin verify the candidate's existing signature before
 // they sign anything new, so a candidate edited by hand (or by an attacker) is never laundered
@@ -66,8 +66,25 @@ export function verifyCandidate(env: SignedEnvelope, trust: CandidateTrust, comm
   const signerId = typeof env.body.get('signer_key_id') === 'string' ? (env.body.get('signer_key_id') as string) : ''
   const keys = candidateKeys(trust, signerId, command)
   if (!keys.some((k) => verifyCanonicalSignature(env.body, env.signature, k))) {
-    throw refuse(command, `signature does not verify for signer_key_id ${JSON.stringify(signerId)}`, 'the candidate was modified after signing; recompile it')
+    // The body still hashes to its contract_hash: a key other than the signer's is the likelier cause.
+    throw refuse(command, `signature does not verify for signer_key_id ${JSON.stringify(signerId)}`, wrongKeyHint(trust, signerId, keys))
   }
+}
+
+/** The hint of a contract signature that --contract-key (`given`, whose bytes are `key`) does not verify. */
+export function givenKeyHint(given: string, key: Uint8Array, signerId: string): string {
+  const named = /^[0-9a-fA-F]{64}$/.test(given) ? 'given as hex' : given
+  return `checked with --contract-key ${named} (${fingerprint(key)}): it is not the key that signed this contract (signer_key_id ${JSON.stringify(signerId)}; pass that key's public key), or the contract was altered and re-hashed after signing (recompile it)`
+}
+
+/** What a signature that does not verify most likely means, naming the key it was checked with. */
+function wrongKeyHint(trust: CandidateTrust, signerId: string, keys: readonly Uint8Array[]): string {
+  const id = JSON.stringify(signerId)
+  if (trust.contractKey !== undefined && trust.contractKey !== '') return givenKeyHint(trust.contractKey, keys[0]!, signerId)
+  if (keys.length === 1) {
+    return `checked with the keystore public key of signer_key_id ${id} (${fingerprint(keys[0]!)}): another key of that name signed it (pass its public key with --contract-key), or the contract was altered and re-hashed after signing (recompile it)`
+  }
+  return 'the contract was altered and re-hashed after signing; recompile it'
 }
 
 /** The keys `verifyCandidate` checks a candidate whose body names `signerId` with (one must verify); its refusal when there are none. */

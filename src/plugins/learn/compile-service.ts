@@ -1,7 +1,7 @@
-import {existsSync, lstatSync, readFileSync} from 'node:fs'
+import {existsSync, lstatSync, readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 import {fixedClock, fromPlain, type Clock, type JsonObject} from '../canonical/index.js'
-import {compareCaptureFiles, discoverCaptureInputs, globFiles, progressOverFiles, type CaptureInput, type SkippedCapture} from '../capture/index.js'
+import {compareCaptureFiles, discoverCaptureInputs, skippedText, globFiles, progressOverFiles, type CaptureInput, type CutLine, type SkippedCapture} from '../capture/index.js'
 import {PipelockError} from '../errors/index.js'
 import {keyPairFromSeed, loadAgentPrivateKey, makeDirs, refuseSpecialFile, sha256, type StreamedText, validateAgentName, writeFileAtomic} from '../signing/index.js'
 import {provenanceOf, type BuildInfo} from './build-info.js'
@@ -45,6 +45,9 @@ export function writeOutputs(outputs: readonly (readonly [string, string | Strea
 }
 
 function inputFiles(pattern: string): string[] {
+  if (statSync(pattern, {throwIfNoEntry: false})?.isDirectory() === true) {
+    throw new PipelockError('CAPTURE_NO_INPUT', `learn compile: --input ${pattern} is a directory`, {hint: `give the capture files, as a quoted glob: --input "${path.join(pattern, '*', '*.jsonl')}" (a capture directory holds one directory per session), or --agent alone to read learn.capture_dir`})
+  }
   const files = globFiles(pattern)
   if (files.length === 0) throw new PipelockError('CAPTURE_NO_INPUT', `no capture files match ${pattern}`)
   for (const f of files) {
@@ -75,13 +78,15 @@ export interface CompileSummary {
   inputs: string[]
   /** Session directories of the agent left out because their first capture file is damaged (§2.6). */
   skippedInputs: SkippedCapture[]
+  /** Last lines of capture files cut short by a crash (no line break, not decodable), left out. */
+  cutLines: CutLine[]
   eventsDropped: number
   signerKeyId: string
   agent: string
   noop: boolean
 }
 
-function summarize(r: CompileResult, agent: string, signerKeyId: string, files: string[], output: string, review: string, manifest: string, skippedInputs: SkippedCapture[] = []): CompileSummary {
+function summarize(r: CompileResult, agent: string, signerKeyId: string, files: string[], output: string, review: string, manifest: string, skippedInputs: SkippedCapture[] = [], cutLines: CutLine[] = []): CompileSummary {
   return {
     events: r.stats.eventsIngested,
     rules: r.stats.rules,
@@ -91,6 +96,7 @@ function summarize(r: CompileResult, agent: string, signerKeyId: string, files: 
     manifest,
     inputs: files,
     skippedInputs,
+    cutLines,
     eventsDropped: r.stats.dropped + r.stats.malformed,
     signerKeyId,
     agent,
@@ -203,6 +209,11 @@ export async function runLearnCompile(req: LearnCompileRequest): Promise<Compile
       if (!existsSync(req.configFile)) throw new PipelockError('CONFIG_INVALID', `no config file at ${req.configFile}, so learn.capture_dir is not set; give --input, or --config with learn.capture_dir`)
       throw new PipelockError('CONFIG_INVALID', 'learn.capture_dir is not set; give --input or set learn.capture_dir in the config', {location: {file: req.configFile}})
     }
+    if (path.isAbsolute(root) && !existsSync(root)) {
+      throw new PipelockError('CAPTURE_NO_INPUT', `learn compile: the capture directory ${root} (learn.capture_dir of ${req.configFile}) does not exist`, {
+        hint: 'capture first (pipelock learn observe --config FILE), or, for captures written elsewhere (learn observe --capture-dir DIR), give --input "DIR/*/*.jsonl"',
+      })
+    }
     const nowMs = Number(req.clock.nowNanos() / 1_000_000n)
     ;({files, skipped} = discoverCaptureInputs({root, agent: req.agent, sinceEpochMs: nowMs - req.sinceMs}))
     if (files.length === 0 && skipped.length > 0) {
@@ -268,6 +279,7 @@ export async function runLearnCompile(req: LearnCompileRequest): Promise<Compile
     moduleDigestRoot: req.build.moduleDigestRoot,
     settings,
   }
+  const cutLines: CutLine[] = []
   const result = await compileContract(
     files.map((f) => ({name: f})),
     config,
@@ -277,6 +289,7 @@ export async function runLearnCompile(req: LearnCompileRequest): Promise<Compile
       moduleDigests: req.build.moduleDigests,
       ...(req.onProgress === undefined ? {} : {onProgress: progressOverFiles(files, req.onProgress)}),
       ...(req.compactHeap === undefined ? {} : {compactHeap: req.compactHeap}),
+      onCutLine: (c) => cutLines.push(c),
     },
   )
   writeOutputs([
@@ -284,12 +297,7 @@ export async function runLearnCompile(req: LearnCompileRequest): Promise<Compile
     [review, result.review, '--review'],
     [manifest, result.manifestJson, '--compile-manifest'],
   ])
-  return summarize(result, req.agent, signer.keyId, files, output, review, manifest, skipped)
-}
-
-/** `FILE line N: reason`, as the warning and the refusal name a damaged session. */
-export function skippedText(s: SkippedCapture): string {
-  return `${s.file}${s.line > 0 ? ` line ${s.line}` : ''}: ${s.reason}`
+  return summarize(result, req.agent, signer.keyId, files, output, review, manifest, skipped, cutLines)
 }
 
 /** The §18.2 stderr audit line (compact JSON, omit-empty except `event` and `noop`). */

@@ -12,7 +12,7 @@ import {
   type JsonObject,
   type JsonValue,
 } from '../canonical/index.js'
-import {decodeSummary, readCaptureInputs, SummaryDecodeError, type CaptureFileRef, type CaptureInput, type DecodedSummary, type EntrySource} from '../capture/index.js'
+import {decodeSummary, readCaptureInputs, SummaryDecodeError, type CaptureFileRef, type CaptureInput, type CutLine, type DecodedSummary, type EntrySource} from '../capture/index.js'
 import {
   CONTRACT_KEY_PURPOSE,
   manifestProblem,
@@ -90,6 +90,8 @@ export interface CompileOptions {
    * heap small there (src/cli/v8-flags.ts `compactHeapNow`).
    */
   compactHeap?: () => void
+  /** A file's last line cut short by a crash, left out (capture `ReadOptions.onCutLine`); without it such a line fails the compile. */
+  onCutLine?: (cut: CutLine) => void
 }
 
 /** The canonical body size from which `compactHeap` is called (a small contract's peak is elsewhere). */
@@ -218,6 +220,7 @@ export async function compileContract(inputs: readonly CaptureInput[], config: C
     },
     captureSlices: true,
     onFile: (ref) => refs.push(ref),
+    ...(options.onCutLine === undefined ? {} : {onCutLine: options.onCutLine}),
     onBytes: (n) => {
       bytesRead += n
       options.onProgress?.(bytesRead, stats.entriesRead)

@@ -93,10 +93,16 @@ function readReport(p: string): ShadowReportSummary {
   if (st.isSymbolicLink()) throw fail(`learn diff: report must not be a symlink: ${p}`)
   if (!st.isFile()) throw fail(`learn diff: report must be a regular file: ${p}`)
   let raw: unknown
+  const text = readFileSync(p, 'utf8')
   try {
-    raw = JSON.parse(readFileSync(p, 'utf8'))
+    raw = JSON.parse(text)
   } catch (e) {
-    throw new PipelockError('SHADOW_INPUT_INVALID', `learn diff: decode report: ${jsonParseReason(e)}`, {location: {file: p}})
+    // The markdown report of the same run is the likely mix-up.
+    const markdown = text.trimStart().startsWith('#')
+    throw new PipelockError('SHADOW_INPUT_INVALID', `learn diff: decode report: ${jsonParseReason(e)}`, {
+      location: {file: p},
+      ...(markdown ? {hint: 'this looks like the markdown report (learn shadow --out); learn diff reads the JSON reports learn shadow --out-json writes'} : {}),
+    })
   }
   const other = notShadowReport(raw)
   if (other !== undefined) {
@@ -155,11 +161,11 @@ export function renderDiffMarkdown(d: Omit<DiffResult, 'inputs' | 'dest' | 'mark
 export function runLearnDiff(first: string, second: string, out?: string): DiffResult {
   const a = readReport(first)
   const b = readReport(second)
-  const dest = out === undefined ? undefined : checkOutputPath(out)
+  const dest = out === undefined ? undefined : checkOutputPath(out, 'learn diff')
   const d = diffReports(a, b)
   const markdown = renderDiffMarkdown(d)
   if (dest !== undefined) {
-    checkOutputPath(dest, true)
+    checkOutputPath(dest, 'learn diff', true)
     writeFileAtomic(dest, markdown, 0o600)
   }
   return {...d, inputs: [first, second], ...(dest === undefined ? {} : {dest}), markdown}

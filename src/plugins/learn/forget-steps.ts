@@ -87,7 +87,7 @@ export function forgetOutputs(req: ForgetRequest): ForgetOutputs {
   } catch (e) {
     if (e instanceof PipelockError) throw e
   }
-  const receiptFile = checkOutputPath(req.receiptOut ?? path.join(path.dirname(dest), 'redaction-receipts.jsonl'))
+  const receiptFile = checkOutputPath(req.receiptOut ?? path.join(path.dirname(dest), 'redaction-receipts.jsonl'), 'learn forget')
   return {candidate, dest, tombDir, receiptFile}
 }
 
@@ -148,7 +148,7 @@ export function finishForget(req: ForgetRequest, ruleId: string, reason: string,
     },
     {keyPair: activation.keyPair, keyId: activation.keyId, purpose: TOMBSTONE_KEY_PURPOSE},
   )
-  checkOutputPath(out.receiptFile, true)
+  checkOutputPath(out.receiptFile, 'learn forget', true)
   const staged = stageCandidate(out.dest, contract.yaml)
   let storeTombstone: string | undefined
   try {

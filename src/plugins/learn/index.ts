@@ -37,7 +37,6 @@ export {
   DETERMINISTIC_SIGNER_PHRASE,
   runFixtureCompile,
   runLearnCompile,
-  skippedText,
   writeOutputs,
 } from './compile-service.js'
 export type {CompileSummary, FixtureCompileRequest, LearnCompileRequest} from './compile-service.js'

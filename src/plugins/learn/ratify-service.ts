@@ -65,7 +65,7 @@ async function ratifyWhole(req: RatifyRequest): Promise<RatifyResult> {
   const signed = resignContract(applied.body, signers.compileSigner, 'learn ratify')
   const priorContractHash = typeof env.body.get('contract_hash') === 'string' ? (env.body.get('contract_hash') as string) : ''
   const {line, result} = ratifyReceipt(req, out, signers, {contractHash: signed.contractHash, body: signed.body, priorContractHash}, applied, warnings)
-  checkOutputPath(out.receiptFile, true)
+  checkOutputPath(out.receiptFile, 'learn ratify', true)
   stagedCommit(out.dest, signed.yaml, out.receiptFile, [line])
   return result
 }

@@ -86,7 +86,7 @@ function selectorId(body: JsonObject): string {
 /** The ratified contract's path and the receipt file's, checked (nothing is created yet). */
 export function ratifyOutputs(req: RatifyRequest): {dest: string; receiptFile: string} {
   const dest = req.out === undefined ? checkCandidateOut(path.normalize(req.candidate)) : checkCandidateOut(req.out)
-  const receiptFile = checkOutputPath(req.receiptOut ?? path.join(path.dirname(dest), 'ratification-receipts.jsonl'))
+  const receiptFile = checkOutputPath(req.receiptOut ?? path.join(path.dirname(dest), 'ratification-receipts.jsonl'), 'learn ratify')
   return {dest, receiptFile}
 }
 

@@ -62,7 +62,7 @@ export async function ratifyStreamed(req: RatifyRequest): Promise<RatifyResult |
   req.trace?.('body-signed')
   const priorContractHash = typeof body.get('contract_hash') === 'string' ? (body.get('contract_hash') as string) : ''
   const {line, result} = ratifyReceipt(req, out, signers, {contractHash: signed.hash, body: signed.body, priorContractHash}, outcome, warnings)
-  checkOutputPath(out.receiptFile, true)
+  checkOutputPath(out.receiptFile, 'learn ratify', true)
   stagedCommit(out.dest, rulesWriter(req.candidate, read, COMMAND, signed, edit), out.receiptFile, [line])
   req.trace?.('yaml-written')
   return result

@@ -1,7 +1,7 @@
 import {closeSync, fstatSync, lstatSync, readdirSync, readFileSync, readSync, statSync} from 'node:fs'
 import path from 'node:path'
 import {compareUtf8, copyString, JsonNumber, type JsonObject} from '../canonical/index.js'
-import {compareCaptureFiles, decodeEntry, decodeSummary, progressOverFiles, readCaptureInputs, SummaryDecodeError, validateCaptureSessionDir, type EntrySource, type RecorderEntry, type WriterCapture} from '../capture/index.js'
+import {compareCaptureFiles, cutLineText, decodeEntry, decodeSummary, progressOverFiles, readCaptureInputs, SummaryDecodeError, sessionDirVerdict, skippedText, type CutLine, type SkippedCapture, type EntrySource, type RecorderEntry, type WriterCapture} from '../capture/index.js'
 import {CONTRACT_KEY_PURPOSE, contractHash, contractProblem, readEnvelopeTail, streamContractEnvelopeFd, streamContractEnvelopeVerifyingFd, verifyCanonicalSignature, verifySignatureOver, type EnvelopeTail, type SignedEnvelope} from '../contracts/index.js'
 import {compactContract, contractIndexBuilder, methodOverrides, type ContractIndexBuilder, type IndexedContract} from '../enforcement/index.js'
 import {osErrorReason, PipelockError} from '../errors/index.js'
@@ -10,7 +10,7 @@ import {agentPublicKeyPath, ed25519ArithmeticLoaded, EscrowError, loadEd25519Ari
 import {appendReceiptLines} from './candidate-commit.js'
 import {checkOutputPath, decodeCandidate, openCandidate, readCandidateText} from './candidate-file.js'
 import {deterministicKey, type LifecycleEnv} from './candidate-env.js'
-import {keysBeforeParse, signerPublicKey} from './candidate-verify.js'
+import {givenKeyHint, keysBeforeParse, signerPublicKey} from './candidate-verify.js'
 import {keystoreSigner, nowRfc3339} from './ratify-service.js'
 import {ShadowAccumulator, type ShadowAnalysis} from './shadow-analyze.js'
 import {loadShadowCandidateInWorker} from './shadow-contract-thread.js'
@@ -117,6 +117,8 @@ function checkShadowSignature(req: ShadowContractLoad, body: JsonObject, signatu
     } catch (e) {
       throw shadowError('KEY_INVALID', `learn shadow: load contract verification key: ${(e as Error).message}`)
     }
+    const signer = body.get('signer_key_id')
+    keyHint = givenKeyHint(req.contractKey, key, typeof signer === 'string' ? signer : '')
   }
   const purpose = body.get('key_purpose')
   if (purpose !== CONTRACT_KEY_PURPOSE) {
@@ -262,7 +264,7 @@ function jsonlFiles(dir: string): string[] {
 }
 
 /** §3.1 step 5: capture files to replay, in session-name then chain order. */
-export function resolveShadowInputs(req: Pick<ShadowRequest, 'sessions' | 'agent' | 'captureDir'>): {files: string[]; label: string} {
+export function resolveShadowInputs(req: Pick<ShadowRequest, 'sessions' | 'agent' | 'captureDir'>): {files: string[]; label: string; skipped?: SkippedCapture[]} {
   if (req.sessions !== undefined && req.sessions !== '') {
     const p = req.sessions
     if (!path.isAbsolute(p)) throw shadowError('SHADOW_INPUT_INVALID', `learn shadow: --sessions must be absolute, got ${JSON.stringify(p)}`)
@@ -282,12 +284,15 @@ export function resolveShadowInputs(req: Pick<ShadowRequest, 'sessions' | 'agent
     }
     return {files, label: p}
   }
-  const agent = (req.agent ?? '').trim()
-  if (agent === '' || agent === '.' || agent === '..' || agent.includes('/') || agent.includes('\\')) {
+  if (req.agent === undefined || req.agent.trim() === '') {
+    throw shadowError('SHADOW_INPUT_INVALID', 'learn shadow: no capture to replay: give --sessions (a capture sessions directory or one capture .jsonl file), or --agent NAME to replay that agent\'s sessions under learn.capture_dir of the config')
+  }
+  const agent = req.agent.trim()
+  if ( agent === '.' || agent === '..' || agent.includes('/') || agent.includes('\\')) {
     throw shadowError('SHADOW_INPUT_INVALID', `learn shadow: --agent must be a single path segment, got ${JSON.stringify(req.agent ?? '')} (or give --sessions)`)
   }
   const root = req.captureDir ?? ''
-  if (root === '') throw shadowError('SHADOW_INPUT_INVALID', 'learn shadow: learn.capture_dir is not set; give --sessions, or --config FILE with learn.capture_dir (shadow reads a config only when --config names it)')
+  if (root === '') throw shadowError('SHADOW_INPUT_INVALID', 'learn shadow: learn.capture_dir is not set; give --sessions, or a config with learn.capture_dir (--config FILE, $PIPELOCK_CONFIG or $PIPELOCK_HOME/pipelock.yaml)')
   if (!path.isAbsolute(root)) throw shadowError('SHADOW_INPUT_INVALID', `learn shadow: learn.capture_dir must be absolute, got ${JSON.stringify(root)}`)
   const files: string[] = []
   let matched = 0
@@ -297,15 +302,29 @@ export function resolveShadowInputs(req: Pick<ShadowRequest, 'sessions' | 'agent
   } catch {
     names = []
   }
+  // As learn compile discovers them (§2.6): a session whose first line cannot be read is left
+  // out and named (`skipped`), one that names another agent is left out silently.
+  const skipped: SkippedCapture[] = []
   for (const name of names) {
     if (name !== agent && !name.startsWith(agent + '|')) continue
     const d = path.join(root, name)
-    if (lstatOrUndefined(d)?.isDirectory() !== true || !validateCaptureSessionDir(d, agent)) continue
+    if (lstatOrUndefined(d)?.isDirectory() !== true) continue
+    const verdict = sessionDirVerdict(d, agent)
+    if (verdict.damaged !== undefined) skipped.push(verdict.damaged)
+    if (!verdict.accepted) continue
     matched++
     files.push(...jsonlFiles(d))
   }
-  if (matched === 0) throw new PipelockError('CANDIDATE_INVALID', `learn: invalid candidate file: no capture sessions matched agent ${JSON.stringify(agent)}`)
-  return {files, label: root}
+  if (matched === 0 && skipped.length > 0) {
+    throw new PipelockError('CAPTURE_NO_INPUT', `learn shadow: the capture sessions of agent ${JSON.stringify(agent)} under ${root} could not be read: ${skipped.map(skippedText).join('; ')}`)
+  }
+  if (matched === 0) {
+    const agents = [...new Set(names.map((n) => n.split('|')[0]!).filter((n) => n !== '' && n !== 'capture-meta'))].sort(compareUtf8)
+    throw new PipelockError('CAPTURE_NO_INPUT', `learn shadow: no capture session of agent ${JSON.stringify(agent)} under ${root}`, {
+      hint: agents.length === 0 ? 'nothing has been captured there yet: run pipelock learn observe (or run with capture) first, or give --sessions' : `sessions there belong to: ${agents.slice(0, 8).join(', ')}${agents.length > 8 ? `, … (${agents.length} agents)` : ''}`,
+    })
+  }
+  return {files, label: root, skipped}
 }
 
 const ZERO_TIME_SECONDS = -62135596800 // Go's zero time, 0001-01-01T00:00:00Z
@@ -542,6 +561,7 @@ export async function shadowReplay(
       // The writer's own lines without JSON.parse (the rest as above); `readWriterLayout: false` in tests.
       onCapture: options.readWriterLayout === false ? undefined : (c, source) => take(writerCapturedEvent(c), source),
       afterChunk: () => drain(),
+      ...(options.onCutLine === undefined ? {} : {onCutLine: options.onCutLine}),
       // Small chunks: a batch's events wait for the replay across awaits, and a large batch of
       // them outlives the young generation, so its garbage would grow the old space (bench: shadow;
       // 512-record batches measured the same peak RSS as one 64 KiB chunk's ≈ 90).
@@ -568,6 +588,8 @@ export interface ShadowReplayOptions {
   inFlightEvents?: number
   /** false: every line through JSON.parse (`decodeEntry`), the oracle of the writer-layout reader. */
   readWriterLayout?: boolean
+  /** A file's last line cut short by a crash, left out (capture `ReadOptions.onCutLine`); without it such a line stops the replay. */
+  onCutLine?: (cut: CutLine) => void
   /** `--escrow-private-key` (32 bytes): payload sidecars are opened and checked (`openCaptureSidecar`). */
   escrowSecretKey?: Uint8Array
   /** What rescans an opened payload (`response`, `dlp`); without it those records stay summary-only. */
@@ -655,9 +677,8 @@ function checkRecorderDir(dir: string): void {
  * §3.5: one signed `shadow_delta` receipt per batch, then one `opportunity_missing` receipt per
  * finding (shadow-opportunity.ts), chained, as recorder entries of session `proxy`.
  */
-function emitShadowReceipts(req: ShadowRequest, a: ShadowAnalysis, selectorId: string, missing: readonly OpportunityFinding[]): number {
+function emitShadowReceipts(req: ShadowRequest, signer: ReceiptSigner, a: ShadowAnalysis, selectorId: string, missing: readonly OpportunityFinding[]): number {
   const dir = req.recorderDir as string
-  const signer = req.env.deterministic ? deterministicKey('shadowReceipt') : loadReceiptSigner(req)
   makeDirs(dir, 0o750)
   const {chain, file} = openProxyRecorder(dir)
   const ts = nowRfc3339(req.env)
@@ -737,7 +758,10 @@ function emitShadowReceipts(req: ShadowRequest, a: ShadowAnalysis, selectorId: s
   return lines.length
 }
 
-function loadReceiptSigner(req: ShadowRequest): {keyPair: ReturnType<typeof deterministicKey>['keyPair']; keyId: string} {
+type ReceiptSigner = {keyPair: ReturnType<typeof deterministicKey>['keyPair']; keyId: string}
+
+function loadReceiptSigner(req: ShadowRequest): ReceiptSigner {
+  if (req.env.deterministic) return deterministicKey('shadowReceipt')
   try {
     return keystoreSigner(req.keystore, req.receiptKeyAgent)
   } catch (e) {
@@ -784,8 +808,8 @@ export async function runLearnShadow(req: ShadowRequest): Promise<ShadowResult> 
   if (req.escrowPrivateKey !== undefined) {
     escrowSecretKey = readEscrowPrivateKey(req.escrowPrivateKey, 'learn shadow: --escrow-private-key')
   }
-  const out = req.out === undefined ? undefined : checkOutputPath(req.out)
-  const outJson = req.outJson === undefined ? undefined : checkOutputPath(req.outJson)
+  const out = req.out === undefined ? undefined : checkOutputPath(req.out, 'learn shadow')
+  const outJson = req.outJson === undefined ? undefined : checkOutputPath(req.outJson, 'learn shadow')
   if (out !== undefined && out === outJson) throw shadowError('SHADOW_INPUT_INVALID', 'learn shadow: --out and --out-json must be different files')
   if (req.recorderDir !== undefined) checkRecorderDir(req.recorderDir)
   // Only the compact form is kept: no decoded tree of the contract outlives this line.
@@ -809,24 +833,32 @@ export async function runLearnShadow(req: ShadowRequest): Promise<ShadowResult> 
     return c
   })
   contractP.catch(() => {}) // its failure is `loading`'s, thrown by `contractFirst`
+  // The key that signs the receipts is loaded before anything is replayed or written: a missing
+  // key found only when the replay changed a decision would leave the reports written and fail a
+  // CI gate only on the first change.
+  const signer = req.recorderDir === undefined ? undefined : await contractFirst(async () => loadReceiptSigner(req))
   const inputs = await contractFirst(async () => resolveShadowInputs(req))
   const nowNs = req.env.clock.nowNanos()
   const onProgress = req.onProgress === undefined ? undefined : progressOverFiles(inputs.files, req.onProgress)
+  const cutLines: CutLine[] = []
   const {analysis, skipped, opportunity} = await contractFirst(() => shadowReplay(inputs.files, contractP, req.scanner, nowNs, req.durationNs, req.toolPolicy, onProgress, {
+    onCutLine: (c) => cutLines.push(c),
     ...(escrowSecretKey === undefined ? {} : {escrowSecretKey}),
     ...(req.payloadReplay === undefined ? {} : {payloadReplay: req.payloadReplay}),
   }))
   const contract = await contractP
   const warnings = contract.evaluator.index.hasEnforceHttp || contract.evaluator.index.hasEnforceMcp ? [] : [unenforcedShadowWarning(analysis.contractHash)]
+  for (const d of inputs.skipped ?? []) warnings.push(`learn shadow: skipped a damaged capture session (its records were not replayed): ${skippedText(d)}`)
+  for (const c of cutLines) warnings.push(`learn shadow: ${cutLineText(c)}`)
   const missing = findOpportunityMissing(contract.opportunityRules, opportunity)
   const markdown = renderShadowMarkdown(analysis)
   try {
     if (out !== undefined) {
-      checkOutputPath(out, true)
+      checkOutputPath(out, 'learn shadow', true)
       writeFileAtomic(out, markdown, 0o600)
     }
     if (outJson !== undefined) {
-      checkOutputPath(outJson, true)
+      checkOutputPath(outJson, 'learn shadow', true)
       writeFileAtomic(outJson, renderShadowJson(analysis), 0o600)
     }
   } catch (e) {
@@ -834,8 +866,8 @@ export async function runLearnShadow(req: ShadowRequest): Promise<ShadowResult> 
     throw new PipelockError('WRITE_FAILED', `learn shadow: write report: ${(e as Error).message}`)
   }
   let receipts = 0
-  if (req.recorderDir !== undefined && (analysis.batches.length > 0 || missing.length > 0)) {
-    receipts = emitShadowReceipts(req, analysis, contract.selectorId, missing)
+  if (signer !== undefined && (analysis.batches.length > 0 || missing.length > 0)) {
+    receipts = emitShadowReceipts(req, signer, analysis, contract.selectorId, missing)
   }
   return {
     contract: req.contract,

@@ -55,15 +55,15 @@ export interface LifecycleContext {
 const refuse = (message: string, hint?: string): PipelockError => new PipelockError('LIFECYCLE_REFUSED', message, hint === undefined ? {} : {hint})
 
 function checkDir(p: string, what: string): void {
-  if (!path.isAbsolute(p)) throw new PipelockError('PATH_NOT_ABSOLUTE', `learn: invalid candidate file: ${what} must be absolute: ${p}`)
+  if (!path.isAbsolute(p)) throw new PipelockError('PATH_NOT_ABSOLUTE', `learn lifecycle: ${what} must be absolute: ${p}`)
   let st
   try {
     st = lstatSync(p)
   } catch {
     return
   }
-  if (st.isSymbolicLink()) throw new PipelockError('PATH_UNSAFE', `learn: invalid candidate file: ${what} must not be a symlink: ${p}`)
-  if (!st.isDirectory()) throw new PipelockError('STORE_INVALID', `learn: invalid candidate file: ${what} must be a directory: ${p}`)
+  if (st.isSymbolicLink()) throw new PipelockError('PATH_UNSAFE', `learn lifecycle: ${what} must not be a symlink: ${p}`)
+  if (!st.isDirectory()) throw new PipelockError('STORE_INVALID', `learn lifecycle: ${what} must be a directory: ${p}`)
 }
 
 function loadSigner(keystore: string, ref: string, roster: LoadedRoster, kind: string, label: string, now: bigint): ActivationSigner {
@@ -84,7 +84,7 @@ function loadSigner(keystore: string, ref: string, roster: LoadedRoster, kind: s
 /** §6.2. Nothing is written except the store directory itself when it does not exist yet. */
 export function lifecyclePrologue(req: LifecycleRequest, kinds: {intent: string; committed: string}): LifecycleContext {
   const root = path.normalize(req.storeDir)
-  checkDir(root, 'recorder dir')
+  checkDir(root, '--contract-store')
   let roster: LoadedRoster
   try {
     roster = loadRoster(req.rosterPath, req.rosterRootFingerprint, {clock: req.clock})
@@ -116,10 +116,10 @@ export function lifecyclePrologue(req: LifecycleRequest, kinds: {intent: string;
   const receiptKeyId = req.receiptKeyAgent || 'receipt-signing'
   const rs = loadSigner(req.keystore, receiptKeyId, roster, kinds.committed, 'receipt signer', now)
   const receiptFile = req.receiptOut ?? storeLayout(root).receipts
-  if (!path.isAbsolute(receiptFile)) throw new PipelockError('PATH_NOT_ABSOLUTE', `learn compile: invalid output path: path must be absolute: ${receiptFile}`)
+  if (!path.isAbsolute(receiptFile)) throw new PipelockError('PATH_NOT_ABSOLUTE', `learn lifecycle: --receipt-out must be absolute: ${receiptFile}`)
   try {
     const st = lstatSync(receiptFile)
-    if (!st.isFile()) throw new PipelockError('PATH_UNSAFE', `learn compile: invalid output path: receipt file must be a regular file, not a symlink: ${receiptFile}`)
+    if (!st.isFile()) throw new PipelockError('PATH_UNSAFE', `learn lifecycle: the receipt file must be a regular file, not a symlink: ${receiptFile}`)
   } catch (e) {
     if (e instanceof PipelockError) throw e
   }

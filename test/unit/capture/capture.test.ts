@@ -17,7 +17,7 @@ import {
   proxySessionId,
   readCaptureInputs,
   summaryJson,
-  validateCaptureSessionDir,
+  sessionDirVerdict,
   type CaptureSummary,
   type RecorderEntry,
 } from '../../../src/plugins/capture/index.js'
@@ -191,8 +191,8 @@ test('discovery: agent dir and agent|… siblings; poisoned sibling skipped; cap
     w.append({sessionId: 'agent-b|10.0.0.1', transport: 'forward', detail: summary('https://a.example/', {agent: 'agent-b'})})
     w.close()
     mkdirSync(path.join(dir, 'agent-a'))
-    assert.equal(validateCaptureSessionDir(path.join(dir, 'agent-a'), 'agent-a'), true)
-    assert.equal(validateCaptureSessionDir(path.join(dir, 'agent-a|poison'), 'agent-a'), false)
+    assert.equal(sessionDirVerdict(path.join(dir, 'agent-a'), 'agent-a').accepted, true)
+    assert.equal(sessionDirVerdict(path.join(dir, 'agent-a|poison'), 'agent-a').accepted, false)
     const files = discoverCaptureFiles({root: dir, agent: 'agent-a', sinceEpochMs: 0})
     assert.deepEqual(files.map((f) => path.relative(dir, f)), [path.join('agent-a|10.0.0.1', 'evidence-agent-a|10.0.0.1-0.jsonl')])
     assert.deepEqual(discoverCaptureFiles({root: dir, agent: 'agent-a', sinceEpochMs: Date.now() + 3_600_000}), [])

@@ -252,9 +252,9 @@ test('resolveShadowInputs: --sessions dir/file, agent discovery skips planted an
     assert.equal(resolveShadowInputs({sessions: root}).files.length, 7, '--sessions trusts the operator: every session dir but capture-meta')
     const one = agent.files[0] as string
     assert.deepEqual(resolveShadowInputs({sessions: one}).files, [one])
-    assert.throws(() => resolveShadowInputs({agent: 'nobody', captureDir: root}), {message: 'learn: invalid candidate file: no capture sessions matched agent "nobody"'})
+    assert.throws(() => resolveShadowInputs({agent: 'nobody', captureDir: root}), {code: 'CAPTURE_NO_INPUT', message: `learn shadow: no capture session of agent "nobody" under ${root}`, hint: 'sessions there belong to: shop-agent, shop-agentx'})
     assert.throws(() => resolveShadowInputs({agent: '..', captureDir: root}), /--agent must be a single path segment/)
-    assert.throws(() => resolveShadowInputs({agent: 'shop-agent'}), {message: 'learn shadow: learn.capture_dir is not set; give --sessions, or --config FILE with learn.capture_dir (shadow reads a config only when --config names it)'})
+    assert.throws(() => resolveShadowInputs({agent: 'shop-agent'}), {message: 'learn shadow: learn.capture_dir is not set; give --sessions, or a config with learn.capture_dir (--config FILE, $PIPELOCK_CONFIG or $PIPELOCK_HOME/pipelock.yaml)'})
     assert.throws(() => resolveShadowInputs({agent: 'shop-agent', captureDir: 'rel'}), {message: 'learn shadow: learn.capture_dir must be absolute, got "rel"'})
     symlinkSync(root, root + '-link')
     assert.throws(() => resolveShadowInputs({sessions: root + '-link'}), {message: `learn shadow: --sessions must not be a symlink: ${root}-link`})
