@@ -212,6 +212,10 @@ describe('learn promote and rollback', () => {
     // bill* → billing: a narrower selector, the rest of the glob is dropped
     const toAgent = json(['--contract', c1.hash, '--selector', 'billing'])
     assert.deepEqual(toAgent.out.replacedSelectors, [`agent_glob bill* (contract ${c1.hash})`])
+    assert.doesNotMatch(toAgent.stderr, /already active/)
+    // the same contract for the same selector again: allowed, and said
+    const again = json(['--contract', c1.hash, '--selector', 'billing'])
+    assert.match(again.stderr, new RegExp(`^WARNING: learn promote: contract ${c1.hash} was already active for agent billing \\(generation 9\\); generation 10 activates it again$`, 'm'))
   })
 })
 

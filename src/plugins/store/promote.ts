@@ -210,6 +210,10 @@ export function runPromote(req: PromoteRequest): PromoteResult {
     .map((s) => `${selectorLabel(s)} (contract ${s.contractHash})`)
   const prior = baseline?.hash ?? GENESIS_MANIFEST_HASH
   const generation = (baseline?.generation ?? 0n) + 1n
+  // Promoting what is already active is allowed (a new generation, signed again) but said.
+  const alreadyActive = manifestSelectors(baseline?.envelope.body ?? new Map())
+    .map(selectorInputOf)
+    .some((s) => selectorLabel(s) === chosen && s.contractHash === contractHash)
   const body: JsonObject = new Map<string, JsonValue>([
     ['schema_version', new JsonNumber('1')],
     ['manifest_kind', MANIFEST_KIND],
@@ -294,7 +298,10 @@ export function runPromote(req: PromoteRequest): PromoteResult {
     replacedSelectors,
     enforcedRules: coverage?.enforced ?? 0,
     totalRules: coverage?.total ?? 0,
-    warnings: coverage !== undefined && coverage.enforced === 0 ? [`learn promote: ${unenforcedSentence(contractHash, coverage)}`] : [],
+    warnings: [
+      ...(alreadyActive ? [`learn promote: contract ${contractHash} was already active for ${chosen} (generation ${baseline?.generation}); generation ${generation} activates it again`] : []),
+      ...(coverage !== undefined && coverage.enforced === 0 ? [`learn promote: ${unenforcedSentence(contractHash, coverage)}`] : []),
+    ],
     ...(raised === undefined ? {} : {policyRaised: {...raised, file: policyFile(root)}}),
   }
 }
