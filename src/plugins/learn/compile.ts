@@ -230,7 +230,7 @@ export async function compileContract(inputs: readonly CaptureInput[], config: C
   if (agg.eventCount === 0) {
     const last = refs[refs.length - 1]
     throw new PipelockError('COMPILE_NO_EVENTS', `no HTTP(S) capture events in the input (${stats.entriesRead} entries read, ${stats.ingestErrors} undecodable summaries)`, {
-      location: lastSource ?? (last === undefined ? {} : {file: last.path, line: last.eventCount}),
+      location: lastSource ?? (last === undefined ? {} : {file: last.path, ...(last.eventCount > 0 ? {line: last.eventCount} : {})}),
       hint: 'capture traffic with `pipelock learn observe` first, or point --input at the capture files',
     })
   }

@@ -107,6 +107,10 @@ test('no events: COMPILE_NO_EVENTS naming the last entry read', async () => {
   )
 })
 
+test('no events in an empty file: COMPILE_NO_EVENTS names the file, not a line 0', async () => {
+  await assert.rejects(compile(Buffer.alloc(0)), (e: unknown) => e instanceof PipelockError && e.code === 'COMPILE_NO_EVENTS' && e.location?.file === 'mem.jsonl' && e.location.line === undefined)
+})
+
 test('an absent ts hashes as Go zero time', () => {
   const body = {v: 2, seq: 0, session_id: 's', type: 'capture', transport: '', summary: '', detail: null, prev_hash: GENESIS, hash: ''}
   const e = decodeEntry(JSON.stringify(body))
