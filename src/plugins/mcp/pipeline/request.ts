@@ -145,7 +145,7 @@ function decided(ctx: McpContext, g: McpGateContext): McpDecision {
     return {...base, verdict: 'allow', stage: 'none', layer: '', reason: null, findings: [], forward: frame.text, answer: null, ...g.contract}
   }
   // `mode` merged the findings to warn: forwarded with them.
-  base.notes.push(http ? `input: warning (${reasons.join(', ')})` : `${at}warning — ${frame.method} request contains flagged content (${reasons.join('\n')})`)
+  base.notes.push(http ? `input: warning (${reasons.join(', ')})` : `${at}warning — ${frame.method} request contains flagged content (${reasons.join(', ')})`)
   const {stage, layer} = g.warnAt!
   return {...base, verdict: 'warn', stage, layer, reason: blockReason(g, null), findings: reasons, forward: frame.text, answer: null, ...g.contract, ...receiptOf(g, stage)}
 }

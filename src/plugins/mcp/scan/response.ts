@@ -2,7 +2,7 @@
  * Server→client text scanning (spec mcp.md §5.2): the reference's text (content blocks' `text`,
  * error, params) first, then — fix Q10 — every other string of the result, the error and the
  * params (structuredContent, embedded resources, annotations, _meta), so an injection beside a
- * benign `content` is seen.
+ * benign `content` is seen, and every member beside the envelope's.
  */
 import type {JsonObject, JsonValue} from '../../canonical/index.js'
 import type {ResponseMatch, Scanner} from '../../scanner/index.js'
@@ -93,8 +93,14 @@ function remainder(message: JsonObject, toolsList: boolean): string {
     parts.push(remainderText(error))
   }
   parts.push(remainderText(message.get('params')))
+  // [fix] Members beside the envelope's (`"extra": "Ignore all previous …"` next to `result`): the
+  // message is relayed as received, so they reach the client too.
+  for (const k of sortedKeys(message)) if (!ENVELOPE_READ.has(k)) parts.push(...valueStrings(message.get(k)))
   return parts.filter((p) => p !== '').join('\n')
 }
+
+/** Members of a server message read above (`jsonrpc` is fixed, `id` and `method` are the protocol's own). */
+const ENVELOPE_READ = new Set(['jsonrpc', 'id', 'method', 'result', 'error', 'params'])
 
 /** The general injection scan of one parsed server message: the reference's text, then the rest. */
 export function scanMessage(scanner: Scanner, message: JsonObject, toolsList: boolean): InjectionScan {

@@ -61,7 +61,7 @@ export const modeStage: McpGateStage = {
     else err = mcpError('tool_policy', '', blockReason(ctx, bindingBlock ? 'session_binding' : null))
     notes.push(
       frame.id === null ? `blocked notification (no response sent): ${reasons.join(', ')}`
-        : ctx.http ? `input: blocked (${reasons.join(', ')})` : `${at}blocked ${frame.method} request (${reasons.join('\n')})`,
+        : ctx.http ? `input: blocked (${reasons.join(', ')})` : `${at}blocked ${frame.method} request (${reasons.join(', ')})`,
     )
     return holdOrAnswer(ctx, stage, layer, err, [...reasons], receiptOf(ctx, stage))
   },
