@@ -176,6 +176,14 @@ test('Q31 fix: a server line over 10 MiB ends the session with exit 1; the reque
   assert.equal(r.stdout, '{"jsonrpc":"2.0","id":1,"error":{"code":-32003,"message":"pipelock: upstream error: session ended before the server answered"}}\n')
 })
 
+test('a server that crashes mid-call: the request waiting for it is answered, the run ends with the subprocess status', () => {
+  const crasher = 'process.stdin.once("data", () => process.exit(7))'
+  const r = proxy(['--', process.execPath, '-e', crasher], PING)
+  assert.equal(r.status, 10, r.stderr)
+  assert.equal(r.stdout, '{"jsonrpc":"2.0","id":1,"error":{"code":-32003,"message":"pipelock: upstream error: session ended before the server answered"}}\n')
+  assert.match(r.stderr, /subprocess exited: exit status 7\n$/)
+})
+
 test('response_scanning.mcp_action strip: the stderr line names every pattern the forwarded text had redacted', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'pl-mcp-strip-'))
   try {

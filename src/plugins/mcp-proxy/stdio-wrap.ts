@@ -165,14 +165,19 @@ export async function runStdioWrap(o: StdioWrapOptions): Promise<WrapResult> {
   killGroup(child, 'SIGKILL')
   await within(stderrDone, 200)
 
-  if (streamError !== null) {
-    o.log(`pipelock: ${streamError}`)
-    // The session is over: every request still waiting is answered, so the client does not wait forever.
+  // The session is over: every request still waiting is answered, so the client does not wait
+  // forever — after a stream failure, and when the server exited or crashed mid-call alike.
+  const answerPending = async (): Promise<void> => {
     for (const id of ctx.state.tracker.pendingRequests()) {
       await writeLine(o.clientOut, errorLine(id, mcpError('upstream', 'session ended before the server answered')), o.log)
     }
+  }
+  if (streamError !== null) {
+    o.log(`pipelock: ${streamError}`)
+    await answerPending()
     throw new PipelockError('MCP_STREAM_FAILED', streamError)
   }
+  await answerPending()
   if (status.code === 0) return {exitCode: 0}
   const what = status.signal !== null ? `signal: ${signalText(status.signal)}` : `exit status ${status.code}`
   // Spec §2.8 names this line; the reference then printed the same reason again as its final
