@@ -291,6 +291,13 @@ describe('pipelock sandbox: report, modes, exit status', () => {
     assert.equal(stray.stderr, 'unexpected argument "stray" before --: the agent\'s command goes after -- [USAGE]\n')
   })
 
+  test('--dry-run of a command that is not on PATH says so, not that the sandbox is unavailable (exit 2)', async () => {
+    const r = await sandbox(['--dry-run', '--', 'no-such-agent-command'])
+    assert.equal(r.status, 2)
+    assert.ok(r.stdout.includes('  ERROR: command "no-such-agent-command": executable file not found in $PATH'), r.stdout)
+    assert.equal(r.stderr, 'sandbox dry run: command "no-such-agent-command": executable file not found in $PATH: no-such-agent-command not found in PATH; the sandbox itself is available [SANDBOX_NOT_AVAILABLE]\n')
+  })
+
   test('--dry-run with the network layer missing: degraded, exit 1, names the bypass', async () => {
     const r = await sandbox(['--dry-run', '--best-effort', '--', 'true'], {PIPELOCK_SANDBOX_DISABLE: 'network'})
     assert.equal(r.status, 1)

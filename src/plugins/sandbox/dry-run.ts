@@ -127,5 +127,11 @@ export function renderDryRunText(r: DryRunReport): string[] {
 /** Exit: 0 capabilities_ok, 1 degraded, 2 error (§2.3). */
 export function dryRunFailure(r: DryRunReport): PipelockError | null {
   if (r.status === 'capabilities_ok') return null
-  return r.status === 'degraded' ? new PipelockError('SANDBOX_DEGRADED', 'sandbox degraded') : new PipelockError('SANDBOX_NOT_AVAILABLE', 'sandbox not available')
+  if (r.status === 'degraded') return new PipelockError('SANDBOX_DEGRADED', 'sandbox degraded')
+  // A mistyped command is not the sandbox being unavailable: say which it is (exit status as §2.3).
+  const errors = r.errors ?? []
+  if (errors.length > 0 && errors.every((e) => e.startsWith('command "'))) {
+    return new PipelockError('SANDBOX_NOT_AVAILABLE', `sandbox dry run: ${errors.join('; ')}; the sandbox itself is ${r.layers?.every((l) => l.available) === true ? 'available' : 'as shown above'}`)
+  }
+  return new PipelockError('SANDBOX_NOT_AVAILABLE', 'sandbox not available')
 }
