@@ -4,6 +4,7 @@ import {defaultConfig} from './defaults.js'
 import {applyEmitDefaults} from './emit-config.js'
 import {REDACTION_LIMIT_CAPS, REDACTION_LIMIT_DEFAULTS} from './redaction-config.js'
 import type {ConfigWarning} from './problems.js'
+import {capTimerFields} from './timer-limits.js'
 import type {DlpPatternConfig, PipelockConfig, ResponsePatternConfig} from './schema.js'
 
 // The steps of `resolveConfig` after the schema parse, in a module of their own so the built-in
@@ -105,6 +106,7 @@ export function applyDefaults(c: PipelockConfig, file: Record<string, unknown>, 
   if (bs.max_shield_bytes <= 0) bs.max_shield_bytes = d.browser_shield.max_shield_bytes
   if (c.media_policy.max_image_bytes === 0) c.media_policy.max_image_bytes = d.media_policy.max_image_bytes
   applyMcpDefaults(c)
+  capTimerFields(c, warnings)
   warnRewrittenNumbers(file, c, [], warnings)
 
   c.dlp.patterns = mergeByName<DlpPatternConfig>(c.dlp.include_defaults, DEFAULT_DLP_PATTERNS, c.dlp.patterns)
