@@ -130,6 +130,8 @@ const EDGE_CONFIGS: Record<string, string> = {
   'tls_interception.cert_ttl -1h': interceptingWebSocketConfig(path.join(dir, 'ttl-neg')).config + '  cert_ttl: -1h\n',
   'taint.policy strict': 'session_profiling:\n  enabled: true\ntaint:\n  enabled: true\n  policy: strict\n',
   'taint.policy strict, profiling off': 'session_profiling:\n  enabled: false\ntaint:\n  enabled: true\n  policy: strict\n',
+  // A header value the HTTP client refuses: both accepted it, then every /fetch failed.
+  'fetch_proxy.user_agent with CRLF': 'fetch_proxy:\n  user_agent: "bot\\r\\nX-Injected: 1"\n',
 }
 
 function configs(): Array<[string, string]> {

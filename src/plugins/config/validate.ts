@@ -4,7 +4,7 @@ import RE2 from 're2'
 import {BUILTIN_CHAIN_PATTERNS, CHAIN_CATEGORIES, DEFAULT_DLP_PATTERNS, DEFAULT_RESPONSE_PATTERNS} from './builtin-patterns.js'
 import {validateEmit} from './emit-config.js'
 import {validateAddressProtection, validateDnsOverrides, validateScanApi} from './extra-sections.js'
-import {headerNameError} from './header-rules.js'
+import {headerNameError, headerValueError} from './header-rules.js'
 import {checkHostRule, isCanonicalCidr, isLoopbackHost, parseCidr, parseHostPort} from './net-rules.js'
 import {validateAgents} from './agent-profiles.js'
 import {osErrorReason} from '../errors/index.js'
@@ -84,6 +84,10 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
   if (c.logging.format === 'text' && c.logging.output === 'file') {
     warnings.push({field: 'logging.format', message: 'text applies to stdout only: with logging.output "file" the audit log is written as JSON lines'})
   }
+
+  // A header value pipelock sends itself: one the HTTP client refuses failed every /fetch.
+  const ua = headerValueError(c.fetch_proxy.user_agent)
+  if (ua !== null) fail(['fetch_proxy', 'user_agent'], ua)
 
   validateEmit(c)
 
