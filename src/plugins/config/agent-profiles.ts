@@ -63,6 +63,7 @@ export function validateAgents(c: PipelockConfig, validateMerged: (merged: Pipel
   reserve(c.metrics_listen, 'metrics_listen')
   reserve(c.kill_switch.api_listen, 'kill_switch.api_listen')
   reserve(c.scan_api.listen, 'scan_api.listen')
+  if (c.reverse_proxy.enabled) reserve(c.reverse_proxy.listen, 'reverse_proxy.listen')
   const cidrs: Array<{agent: string; text: string; cidr: {addr: string; bits: number; v6: boolean}}> = []
   for (const n of names) {
     const p = c.agents[n]!

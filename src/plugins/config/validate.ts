@@ -5,6 +5,7 @@ import {BUILTIN_CHAIN_PATTERNS, CHAIN_CATEGORIES, DEFAULT_DLP_PATTERNS, DEFAULT_
 import {validateEmit} from './emit-config.js'
 import {validateAddressProtection, validateDnsOverrides, validateScanApi} from './extra-sections.js'
 import {headerNameError, headerValueError} from './header-rules.js'
+import {collisionMessage, configuredListeners, firstCollision} from './listeners.js'
 import {checkHostRule, isCanonicalCidr, isLoopbackHost, parseCidr, parseHostPort} from './net-rules.js'
 import {validateAgents} from './agent-profiles.js'
 import {osErrorReason} from '../errors/index.js'
@@ -76,6 +77,10 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
   oneOf(['logging', 'output'], c.logging.output, ['stdout', 'file', 'both'])
   if ((c.logging.output === 'file' || c.logging.output === 'both') && c.logging.file === '') {
     fail(['logging', 'file'], `required when logging.output is "${c.logging.output}"`)
+  }
+  // A directory can never be opened as the log: run refused it at start (EISDIR), check said OK.
+  if ((c.logging.output === 'file' || c.logging.output === 'both') && isDirectory(c.logging.file)) {
+    fail(['logging', 'file'], `${c.logging.file} is a directory; name the log file itself (e.g. ${posix.join(c.logging.file, 'audit.log')})`)
   }
   if (c.logging.output === 'stdout' && c.logging.file !== '') {
     warnings.push({field: 'logging.file', message: `set while logging.output is "stdout": nothing is written to ${c.logging.file}; set logging.output to "file" or "both" to write it`})
@@ -335,6 +340,9 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
   validateDnsOverrides(c, fail)
   validateA2aAndShield(c, fail, hostRules)
   validateMcpSections(c, fail)
+  // Every listener pipelock opens, against each other (agent listeners: validateAgents).
+  const clash = firstCollision(configuredListeners(c))
+  if (clash !== undefined) fail(clash.later.field.split('.'), collisionMessage(clash.later, clash.earlier))
   warnings.push(...listenWarnings(c))
   return warnings
 }
@@ -716,6 +724,14 @@ function validateGitProtection(c: PipelockConfig, fail: (path: (string | number)
   gp.blocked_commands.forEach((b, i) => {
     if (b.trim() === '') fail(['git_protection', 'blocked_commands', i], 'empty blocked_commands entry')
   })
+}
+
+function isDirectory(file: string): boolean {
+  try {
+    return file !== '' && statSync(file).isDirectory()
+  } catch {
+    return false
+  }
 }
 
 /** A path.Match-style glob is well formed: every `[` has its `]`, no trailing `\`. */
