@@ -303,6 +303,12 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
     }
   }
 
+  // containment §4.2: the list is validated but inert (the spec defines no command it would
+  // block): a file that sets it must not believe commands are gated.
+  if (c.git_protection.blocked_commands.length > 0) {
+    warnings.push({field: 'git_protection.blocked_commands', message: 'is accepted but has no effect in this version: no git command is blocked (the pre-push hook and allowed_branches are what git protection enforces)'})
+  }
+
   // cross_request_detection (operations §5.1)
   const cr = c.cross_request_detection
   hostRules(['cross_request_detection', 'entropy_budget', 'exempt_domains'], cr.entropy_budget.exempt_domains)
