@@ -54,6 +54,7 @@ export function resolveConfig(fileValue: unknown, options: ResolveOptions = {}):
   warnings.push(...duplicateNameWarnings(user.dlp?.patterns, 'dlp.patterns'), ...duplicateNameWarnings(user.response_scanning?.patterns, 'response_scanning.patterns'))
   const inert = inertTaintWarning(cleaned, config)
   if (inert !== undefined) warnings.push(inert)
+  warnings.push(...inertSubFeatureWarnings(cleaned, config))
   const chain = options.preset === true ? undefined : chainActionWarning(cleaned, config)
   if (chain !== undefined) warnings.push(chain)
   // Informational in the reference (envelope spec §9.1): accepted and checked, but no key is ever
@@ -105,6 +106,39 @@ function inertTaintWarning(file: unknown, c: PipelockConfig): ConfigWarning | un
   const t = isPlainObject(file) ? file.taint : undefined
   if (!isPlainObject(t) || Object.keys(t).length === 0 || !c.taint.enabled || c.session_profiling.enabled) return undefined
   return {field: 'taint', message: 'has no effect while session_profiling.enabled is false (taint is tracked per session); enable session_profiling'}
+}
+
+/**
+ * A switch the file turns on inside a section that is off does nothing: the section's runtime is
+ * never built. The mirror case (a section on with all its parts off) is refused as a silent no-op
+ * (operations §5.1); this one is accepted, as the reference accepts it and as turning the section
+ * off is how a file switches all of it off, but said at start like `response_scanning.exempt_domains`
+ * while scanning is disabled. Only a `true` the file writes counts: a default-on part (SSE
+ * streaming, header scanning) under a section the file leaves off is not remarked on.
+ */
+const SUB_FEATURES: ReadonlyArray<readonly [parent: string, child: string]> = [
+  ['cross_request_detection', 'entropy_budget.enabled'],
+  ['cross_request_detection', 'fragment_reassembly.enabled'],
+  ['response_scanning', 'sse_streaming.enabled'],
+  ['request_body_scanning', 'scan_headers'],
+  ['seed_phrase_detection', 'verify_checksum'],
+  ['a2a_scanning', 'scan_agent_cards'],
+  ['a2a_scanning', 'detect_card_drift'],
+  ['a2a_scanning', 'session_smuggling_detection'],
+  ['a2a_scanning', 'scan_raw_parts'],
+  ['flight_recorder', 'sign_checkpoints'],
+  ['flight_recorder', 'raw_escrow'],
+  ['file_sentry', 'scan_content'],
+]
+
+function inertSubFeatureWarnings(file: unknown, c: PipelockConfig): ConfigWarning[] {
+  const at = (root: unknown, dotted: string): unknown => dotted.split('.').reduce<unknown>((o, k) => (isPlainObject(o) ? o[k] : undefined), root)
+  const out: ConfigWarning[] = []
+  for (const [parent, child] of SUB_FEATURES) {
+    if (at(file, `${parent}.${child}`) !== true || at(c, `${parent}.enabled`) !== false) continue
+    out.push({field: `${parent}.${child}`, message: `is true while ${parent}.enabled is false: it has no effect; enable ${parent} (or remove it)`})
+  }
+  return out
 }
 
 /**
