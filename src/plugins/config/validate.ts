@@ -145,6 +145,12 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
     if (c.forward_proxy.idle_timeout_seconds <= 0) fail(['forward_proxy', 'idle_timeout_seconds'], 'must be > 0')
   }
 
+  // Interception acts on the forward proxy's CONNECT tunnels only: without them nothing is
+  // intercepted. Said, not refused, as response_scanning.exempt_domains while scanning is off.
+  if (c.tls_interception.enabled && !c.forward_proxy.enabled) {
+    warnings.push({field: 'tls_interception.enabled', message: 'is true while forward_proxy.enabled is false: nothing is intercepted (interception applies to the forward proxy\'s CONNECT tunnels); enable forward_proxy'})
+  }
+
   // websocket proxy
   const ws = c.websocket_proxy
   if (ws.enabled) {

@@ -147,8 +147,13 @@ export function loadRunConfig(opts: Pick<RunOptions, 'configFile' | 'preset' | '
     if (err instanceof ConfigFieldError) throw new PipelockError('CONFIG_INVALID', `invalid config: ${err.message}`)
     throw err
   }
-  const seen = new Set(loaded.warnings.map(formatWarning))
-  const merged = [...loaded.warnings, ...warnings.filter((w) => !seen.has(formatWarning(w)))]
+  // Validation warnings about the file as written that no longer hold after the overrides (the
+  // embedded run's forward proxy makes interception act) are dropped; the others are kept.
+  const after = new Set(warnings.map(formatWarning))
+  const stale = new Set(validateConfig(loaded.config, {env: opts.env}).map(formatWarning).filter((w) => !after.has(w)))
+  const kept = loaded.warnings.filter((w) => !stale.has(formatWarning(w)))
+  const seen = new Set(kept.map(formatWarning))
+  const merged = [...kept, ...warnings.filter((w) => !seen.has(formatWarning(w)))]
   // The document goes along: a reload refuses a file that sets nothing (reloader.ts), flags or not.
   return {config, warnings: merged, ...(loaded.path !== undefined ? {path: loaded.path} : {}), hash: configHash(config), ...(loaded.document !== undefined ? {document: loaded.document} : {})}
 }

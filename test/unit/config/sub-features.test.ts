@@ -36,3 +36,10 @@ test('other sections: an explicit true under a section that is off is named; def
 test('adaptive enforcement and airlock under session profiling off stay refused (a dependency, not a part)', () => {
   assertRefused('session_profiling:\n  enabled: false\nadaptive_enforcement:\n  enabled: true\n', /adaptive_enforcement\.enabled: requires session_profiling\.enabled/)
 })
+
+test('tls_interception on with the forward proxy off intercepts nothing: said at start (check and run)', () => {
+  const w = 'tls_interception.enabled: is true while forward_proxy.enabled is false: nothing is intercepted (interception applies to the forward proxy\'s CONNECT tunnels); enable forward_proxy'
+  assert.deepEqual(warningsOf('tls_interception:\n  enabled: true\n'), [w])
+  assert.deepEqual(warningsOf('tls_interception:\n  enabled: true\nforward_proxy:\n  enabled: false\n'), [w])
+  assert.deepEqual(warningsOf('tls_interception:\n  enabled: true\nforward_proxy:\n  enabled: true\n'), [])
+})

@@ -38,3 +38,17 @@ test('--listen onto another listener\'s port names --listen, though the field at
   const e = refusal('metrics_listen: "127.0.0.1:29777"\n', {listen: '127.0.0.1:29777', mode: 'balanced'})
   assert.match(e.message, /^invalid config after --listen 127\.0\.0\.1:29777: metrics_listen: port 29777 is the fetch_proxy\.listen port/)
 })
+
+test('a warning the overrides make untrue is dropped: the embedded run turns the forward proxy on, so interception acts', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pl-overrides-'))
+  try {
+    const file = path.join(dir, 'tls.yaml')
+    writeFileSync(file, 'tls_interception:\n  enabled: true\n')
+    const field = (w: {field: string}): boolean => w.field === 'tls_interception.enabled'
+    assert.equal(loadRunConfig({configFile: file, env: {}}).warnings.filter(field).length, 1)
+    assert.equal(loadRunConfig({configFile: file, env: {}, listen: '127.0.0.1:0'}).warnings.filter(field).length, 1, 'kept: still true')
+    assert.deepEqual(loadRunConfig({configFile: file, env: {}, embedded: true}).warnings.filter(field), [])
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+})
