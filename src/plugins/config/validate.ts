@@ -2,6 +2,7 @@ import {statSync} from 'node:fs'
 import {posix} from 'node:path'
 import RE2 from 're2'
 import {BUILTIN_CHAIN_PATTERNS, CHAIN_CATEGORIES, DEFAULT_DLP_PATTERNS, DEFAULT_RESPONSE_PATTERNS} from './builtin-patterns.js'
+import {defaultConfig} from './defaults.js'
 import {validateEmit} from './emit-config.js'
 import {validateAddressProtection, validateDnsOverrides, validateScanApi} from './extra-sections.js'
 import {headerNameError, headerValueError} from './header-rules.js'
@@ -50,6 +51,13 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
       if (!r.ok) return fail([...path, i], r.message)
       if (r.warning !== undefined) warnings.push({field: dotted([...path, i]), message: r.warning})
     })
+  }
+
+  // Fields whose 0 the loader reads as the default (the reference's ApplyDefaults) and whose
+  // negative values validation refuses: the message says both, so 0 and -1 are not two stories.
+  const d = defaultConfig()
+  const positive = (path: (string | number)[], v: number, dflt: number): void => {
+    if (!(v > 0)) fail(path, `must be > 0 (0 takes the default ${dflt}), got ${v}`)
   }
 
   // version: the one schema this release reads; a later one may mean what this release cannot do.
@@ -141,8 +149,7 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
 
   // forward proxy
   if (c.forward_proxy.enabled) {
-    if (c.forward_proxy.max_tunnel_seconds <= 0) fail(['forward_proxy', 'max_tunnel_seconds'], 'must be > 0')
-    if (c.forward_proxy.idle_timeout_seconds <= 0) fail(['forward_proxy', 'idle_timeout_seconds'], 'must be > 0')
+    for (const k of ['max_tunnel_seconds', 'idle_timeout_seconds'] as const) positive(['forward_proxy', k], c.forward_proxy[k], d.forward_proxy[k])
   }
 
   // Interception acts on the forward proxy's CONNECT tunnels only: without them nothing is
@@ -155,7 +162,7 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
   const ws = c.websocket_proxy
   if (ws.enabled) {
     for (const k of ['max_message_bytes', 'max_concurrent_connections', 'max_connection_seconds', 'idle_timeout_seconds'] as const) {
-      if (ws[k] <= 0) fail(['websocket_proxy', k], 'must be > 0')
+      positive(['websocket_proxy', k], ws[k], d.websocket_proxy[k])
     }
     oneOf(['websocket_proxy', 'origin_policy'], ws.origin_policy, ['rewrite', 'forward', 'strip'])
     if (!ws.strip_compression) fail(['websocket_proxy', 'strip_compression'], 'must be true (compressed frames cannot be scanned)')
@@ -179,12 +186,10 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
   if (sp.enabled) {
     oneOf(['session_profiling', 'anomaly_action'], sp.anomaly_action, ['warn', 'block'])
     for (const k of ['domain_burst', 'window_minutes', 'volume_spike_ratio'] as const) {
-      if (!(sp[k] > 0)) fail(['session_profiling', k], 'must be > 0')
+      positive(['session_profiling', k], sp[k], d.session_profiling[k])
     }
   }
-  for (const k of ['max_sessions', 'session_ttl_minutes', 'cleanup_interval_seconds'] as const) {
-    if (sp[k] <= 0) fail(['session_profiling', k], 'must be > 0')
-  }
+  for (const k of ['max_sessions', 'session_ttl_minutes', 'cleanup_interval_seconds'] as const) positive(['session_profiling', k], sp[k], d.session_profiling[k])
 
   // health watchdog: a probe every interval, stale after 3 intervals. A negative interval left
   // /health at 503 for good (a restart loop under a liveness probe); one past an hour is no watchdog.
@@ -195,8 +200,7 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
   const ae = c.adaptive_enforcement
   if (ae.enabled) {
     if (!sp.enabled) fail(['adaptive_enforcement', 'enabled'], 'requires session_profiling.enabled')
-    if (!(ae.escalation_threshold > 0)) fail(['adaptive_enforcement', 'escalation_threshold'], 'must be > 0')
-    if (!(ae.decay_per_clean_request > 0)) fail(['adaptive_enforcement', 'decay_per_clean_request'], 'must be > 0')
+    for (const k of ['escalation_threshold', 'decay_per_clean_request'] as const) positive(['adaptive_enforcement', k], ae[k], d.adaptive_enforcement[k])
     const order = ['elevated', 'high', 'critical'] as const
     for (const level of order) {
       oneOf(['adaptive_enforcement', 'levels', level, 'upgrade_warn'], ae.levels[level].upgrade_warn, ['', 'block'])
@@ -223,7 +227,7 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
   if (rb.enabled) {
     oneOf(['request_body_scanning', 'action'], rb.action, ['warn', 'block'])
     oneOf(['request_body_scanning', 'header_mode'], rb.header_mode, ['sensitive', 'all'])
-    if (rb.max_body_bytes < 0) fail(['request_body_scanning', 'max_body_bytes'], 'must be >= 0')
+    if (rb.max_body_bytes < 0) fail(['request_body_scanning', 'max_body_bytes'], `must be >= 0 (0 takes the default ${d.request_body_scanning.max_body_bytes}), got ${rb.max_body_bytes}`)
   }
   // Header-name lists: an entry that is no RFC 9110 token never equals a header's name. Checked
   // while scanning is off too (the entry is wrong either way, and a reload may turn it on).
