@@ -40,7 +40,7 @@ export function resolveConfig(fileValue: unknown, options: ResolveOptions = {}):
   // start or reload; the interpreted parse measured as fast from the second parse on.
   const schemas = configSchemas()
   const parsed = schemas.file.safeParse(cleaned, JITLESS)
-  if (!parsed.success) throw firstIssue(parsed.error.issues, schemas.file, options.lineOf)
+  if (!parsed.success) throw firstIssue(parsed.error.issues, schemas.file, cleaned, options.lineOf)
   // Check the file's own patterns before the merge so errors point at the file's list index.
   const user = cleaned as {dlp?: {patterns?: DlpPatternConfig[]}; response_scanning?: {patterns?: ResponsePatternConfig[]}}
   user.dlp?.patterns?.forEach((p, i) => checkDlpPattern(p, ['dlp', 'patterns', i]))
@@ -186,8 +186,8 @@ function checkLearnLockEnvironment(value: unknown): void {
 }
 
 /** The zod issue that comes first, worded as one line with the dotted path of the offending key. */
-function firstIssue(issues: readonly z.core.$ZodIssue[], schema: z.ZodType, lineOf?: (path: TreePath) => number | undefined): ConfigFieldError {
-  const errors = issues.map((issue) => toFieldError(issue, schema))
+function firstIssue(issues: readonly z.core.$ZodIssue[], schema: z.ZodType, file: unknown, lineOf?: (path: TreePath) => number | undefined): ConfigFieldError {
+  const errors = issues.map((issue) => toFieldError(issue, schema, file))
   if (lineOf === undefined) return errors[0]!
   const line = (e: ConfigFieldError): number => lineOf(e.path) ?? Number.MAX_SAFE_INTEGER
   return errors.reduce((best, e) => (line(e) < line(best) ? e : best))
@@ -199,7 +199,7 @@ function expectedKind(expected: string): string {
   return words[expected] ?? `${/^[aeiou]/.test(expected) ? 'an' : 'a'} ${expected}`
 }
 
-function toFieldError(issue: z.core.$ZodIssue, schema: z.ZodType): ConfigFieldError {
+function toFieldError(issue: z.core.$ZodIssue, schema: z.ZodType, file: unknown): ConfigFieldError {
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0]!
     const at = issue.path as (string | number)[]
@@ -208,6 +208,12 @@ function toFieldError(issue: z.core.$ZodIssue, schema: z.ZodType): ConfigFieldEr
   }
   const p = issue.path as (string | number)[]
   if (issue.code === 'invalid_type') {
+    // A required key of a list item (suppress path, a pattern's regex, a token's value) left out
+    // (or null) is missing, not of the wrong type: named at the item that lacks it.
+    const parent = p.slice(0, -1)
+    const holder = parent.reduce<unknown>((o, k) => (o !== null && typeof o === 'object' ? (o as Record<string | number, unknown>)[k] : undefined), file)
+    const key = p[p.length - 1]
+    if (typeof key === 'string' && isPlainObject(holder) && !(key in holder)) return new ConfigFieldError(parent, `missing required field "${key}"`)
     return new ConfigFieldError(p, `expected ${expectedKind(issue.expected)}`)
   }
   return new ConfigFieldError(p, issue.message)

@@ -386,3 +386,12 @@ test('fields whose 0 takes the default refuse a negative value in words that say
   // In an agent profile 0 replaces the base value as written, so it is refused there.
   assertRefused('session_profiling:\n  enabled: true\nagents:\n  a:\n    session_profiling:\n      domain_burst: 0\n', /agent "a": session_profiling\.domain_burst: must be > 0 \(in a profile 0 is not read as the default\), got 0/)
 })
+
+test('a required field left out of a list item is named as missing, not as a wrong type', () => {
+  assertRefused('suppress:\n  - rule: "Credential in URL"\n', /invalid config: suppress\[0\]: missing required field "path"/, 2)
+  assertRefused('suppress:\n  - path: "*.example.com"\n', /invalid config: suppress\[0\]: missing required field "rule"/, 2)
+  assertRefused('suppress:\n  - rule: "Credential in URL"\n    path: ~\n', /suppress\[0\]: missing required field "path"/)
+  assertRefused('dlp:\n  patterns:\n    - name: mine\n', /dlp\.patterns\[0\]: missing required field "regex"/, 3)
+  // Present with the wrong type keeps its own words.
+  assertRefused('suppress:\n  - rule: "Credential in URL"\n    path: 5\n', /suppress\[0\]\.path: expected a string/, 3)
+})
