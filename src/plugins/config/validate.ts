@@ -346,7 +346,7 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
   if (c.default_agent_identity !== c.default_agent_identity.trim()) {
     fail(['default_agent_identity'], 'default_agent_identity must not contain leading or trailing whitespace')
   }
-  validateSuppress(c)
+  validateSuppress(c, warnings)
   // operations.md §2.5: profiles, then each merged profile through these same validators.
   validateAgents(c, (merged) => void validateConfig(merged, options))
 
