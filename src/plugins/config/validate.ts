@@ -7,7 +7,7 @@ import {validateEmit} from './emit-config.js'
 import {validateAddressProtection, validateDnsOverrides, validateScanApi} from './extra-sections.js'
 import {headerNameError, headerValueError} from './header-rules.js'
 import {collisionMessage, configuredListeners, firstCollision} from './listeners.js'
-import {checkHostRule, isCanonicalCidr, isLoopbackHost, parseCidr, parseHostPort} from './net-rules.js'
+import {checkHostRule, cidrsCoverAll, isCanonicalCidr, isLoopbackHost, mappedIpv4Cidr, parseCidr, parseHostPort} from './net-rules.js'
 import {validateAgents} from './agent-profiles.js'
 import {osErrorReason} from '../errors/index.js'
 import {ConfigFieldError, dotted, type ConfigWarning} from './problems.js'
@@ -288,7 +288,14 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
     if (parsed === undefined) return fail(['ssrf', 'ip_allowlist', i], `"${cidr}" is not a valid CIDR`)
     if (!isCanonicalCidr(parsed)) fail(['ssrf', 'ip_allowlist', i], `"${cidr}" has host bits set; write the network address`)
     if (parsed.bits === 0) fail(['ssrf', 'ip_allowlist', i], `"${cidr}" would exempt every address`)
+    const v4 = mappedIpv4Cidr(parsed)
+    if (v4 !== undefined) fail(['ssrf', 'ip_allowlist', i], `"${cidr}" is an IPv4-mapped range: addresses are checked in their IPv4 form, so it would match nothing; ${v4.endsWith('/0') ? 'as IPv4 it is 0.0.0.0/0, every address, which is refused' : `write "${v4}"`}`)
   })
+  // Entries that together span a whole family exempt every address as /0 would (0.0.0.0/1 + 128.0.0.0/1).
+  const allow = c.ssrf.ip_allowlist.map((x) => parseCidr(x)!)
+  for (const [size, family] of [[4, 'IPv4'], [16, 'IPv6']] as const) {
+    if (cidrsCoverAll(allow, size)) fail(['ssrf', 'ip_allowlist'], `its entries together cover every ${family} address, which would exempt every address as a /0 would; list only the ranges to reach`)
+  }
 
   // airlock
   const al = c.airlock
