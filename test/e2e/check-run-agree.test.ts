@@ -118,6 +118,8 @@ const SECTION_CONFIGS: Record<string, string> = {
   mcp_ws_listener: 'mcp_ws_listener:\n  allowed_origins: ["https://example.com"]\n',
 }
 
+const clashPort = await freePort()
+
 /** The places the two used to disagree (issue 38), and neighbours of them. */
 const EDGE_CONFIGS: Record<string, string> = {
   'flight_recorder.retention_days': `flight_recorder:\n  enabled: true\n  dir: ${path.join(dir, 'fr-ret')}\n  retention_days: 7\n`,
@@ -130,6 +132,11 @@ const EDGE_CONFIGS: Record<string, string> = {
   'tls_interception.cert_ttl -1h': interceptingWebSocketConfig(path.join(dir, 'ttl-neg')).config + '  cert_ttl: -1h\n',
   'taint.policy strict': 'session_profiling:\n  enabled: true\ntaint:\n  enabled: true\n  policy: strict\n',
   'taint.policy strict, profiling off': 'session_profiling:\n  enabled: false\ntaint:\n  enabled: true\n  policy: strict\n',
+  // Two of pipelock's own listeners on one address: run failed with EADDRINUSE, check said OK.
+  'reverse_proxy.listen = metrics_listen': `metrics_listen: 127.0.0.1:${clashPort}\nreverse_proxy:\n  enabled: true\n  listen: 127.0.0.1:${clashPort}\n  upstream: http://127.0.0.1:9\n`,
+  'logging.file a directory': `logging:\n  output: file\n  file: ${dir}\n`,
+  // A header value the HTTP client refuses: both accepted it, then every /fetch failed.
+  'fetch_proxy.user_agent with CRLF': 'fetch_proxy:\n  user_agent: "bot\\r\\nX-Injected: 1"\n',
 }
 
 function configs(): Array<[string, string]> {

@@ -275,7 +275,7 @@ test('generate kubernetes: a config with the forward proxy off ships with it on,
   const refusals: Array<[string, string]> = [
     [
       'forward_proxy:\n  max_tunnel_seconds: -5\n',
-      `generate kubernetes: the sidecar needs forward_proxy.enabled: true, and with it on ${cfg} is invalid: forward_proxy.max_tunnel_seconds: must be > 0 [CONFIG_INVALID]; hint: set forward_proxy.enabled: true in ${cfg} yourself (the agent's HTTPS_PROXY needs it)\n`,
+      `generate kubernetes: the sidecar needs forward_proxy.enabled: true, and with it on ${cfg} is invalid: forward_proxy.max_tunnel_seconds: must be > 0 (0 takes the default 300), got -5 [CONFIG_INVALID]; hint: set forward_proxy.enabled: true in ${cfg} yourself (the agent's HTTPS_PROXY needs it)\n`,
     ],
     [
       'forward_proxy:\n  enabled: &off false\nkill_switch:\n  enabled: *off\n',

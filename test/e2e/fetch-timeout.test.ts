@@ -54,4 +54,19 @@ describe('fetch_proxy.timeout_seconds bounds the whole /fetch exchange', {timeou
       await up.close()
     }
   })
+
+  // Node's timers take at most 2^31-1 ms; 30 days used to fire after 1 ms (every /fetch a 502).
+  it('a timeout above Node\'s timer maximum runs as the maximum, said at start', async () => {
+    const up = await startRoutedUpstream(drip)
+    const proxy = await startProxy(baseConfig('fetch_proxy:\n  timeout_seconds: 2592000\nssrf:\n  ip_allowlist: ["127.0.0.1/32"]'))
+    try {
+      const r = await rawHttp(proxy.port, {path: `/fetch?url=http://127.0.0.1:${up.port}/quick`})
+      assert.equal(r.status, 200, r.body)
+      assert.equal(JSON.parse(r.body).content, 'quick')
+      assert.ok(proxy.stderr().includes('WARNING: fetch_proxy.timeout_seconds: 2592000 is read as 2147483 (the longest timer Node.js can set, about 24.8 days)'), proxy.stderr())
+    } finally {
+      await proxy.stop()
+      await up.close()
+    }
+  })
 })

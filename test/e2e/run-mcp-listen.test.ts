@@ -267,6 +267,16 @@ describe('pipelock run --mcp-listen: flag errors (mcp.md §2.9)', () => {
     })
   }
 
+  test('an --mcp-listen on the address of another of the run\'s listeners is refused before anything binds', () => {
+    const dir = tempDir('pl-mcp-clash-')
+    const cfg = path.join(dir, 'pipelock.yaml')
+    writeFileSync(cfg, 'metrics_listen: "127.0.0.1:29555"\n')
+    const r = runCli(['run', '--config', cfg, '--listen', '127.0.0.1:0', '--mcp-listen', '127.0.0.1:29555', '--mcp-upstream', 'http://127.0.0.1:1/mcp'])
+    assert.equal(r.status, 2, r.stderr)
+    assert.ok(r.stderr.includes('--mcp-listen "127.0.0.1:29555" collides with metrics_listen ("127.0.0.1:29555"): pipelock opens both, and the second bind would fail (address in use); use a different port ['), r.stderr)
+    rmSync(dir, {recursive: true, force: true})
+  })
+
   test('an --mcp-listen beyond loopback starts with a warning that the endpoint has no authentication', async () => {
     const proxy = await startProxy(null, {args: ['--preset', 'balanced', '--mcp-listen', '0.0.0.0:0', '--mcp-upstream', 'http://127.0.0.1:1/mcp']})
     try {

@@ -63,6 +63,7 @@ export function validateAgents(c: PipelockConfig, validateMerged: (merged: Pipel
   reserve(c.metrics_listen, 'metrics_listen')
   reserve(c.kill_switch.api_listen, 'kill_switch.api_listen')
   reserve(c.scan_api.listen, 'scan_api.listen')
+  if (c.reverse_proxy.enabled) reserve(c.reverse_proxy.listen, 'reverse_proxy.listen')
   const cidrs: Array<{agent: string; text: string; cidr: {addr: string; bits: number; v6: boolean}}> = []
   for (const n of names) {
     const p = c.agents[n]!
@@ -126,6 +127,12 @@ export function validateAgents(c: PipelockConfig, validateMerged: (merged: Pipel
     const sp = merged.session_profiling
     if (sp.enabled && sp.anomaly_action !== 'block' && sp.anomaly_action !== 'warn') {
       fail(n, 'session_profiling', `agent "${n}": session_profiling.anomaly_action must be "block" or "warn", got "${sp.anomaly_action}"`)
+    }
+    // A profile's value replaces the base's as written (0 is not read as the default there, as it
+    // is at the top level), so its own words say so rather than the top level's.
+    for (const k of ['domain_burst', 'volume_spike_ratio'] as const) {
+      const v = c.agents[n]!.session_profiling?.[k]
+      if (sp.enabled && v !== undefined && !(v > 0)) fail(n, 'session_profiling', `agent "${n}": session_profiling.${k}: must be > 0 (in a profile 0 is not read as the default), got ${v}`)
     }
     try {
       validateMerged(merged)

@@ -4,6 +4,7 @@ import {defaultConfig} from './defaults.js'
 import {applyEmitDefaults} from './emit-config.js'
 import {REDACTION_LIMIT_CAPS, REDACTION_LIMIT_DEFAULTS} from './redaction-config.js'
 import type {ConfigWarning} from './problems.js'
+import {capTimerFields} from './timer-limits.js'
 import type {DlpPatternConfig, PipelockConfig, ResponsePatternConfig} from './schema.js'
 
 // The steps of `resolveConfig` after the schema parse, in a module of their own so the built-in
@@ -20,6 +21,7 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
  */
 export function applyDefaults(c: PipelockConfig, file: Record<string, unknown>, warnings: ConfigWarning[]): void {
   const d = defaultConfig()
+  const zeroOnly = new Set<string>()
   if (c.version === 0) c.version = 1
   if (c.mode === '') c.mode = d.mode
   applyEmitDefaults(c, d)
@@ -54,8 +56,8 @@ export function applyDefaults(c: PipelockConfig, file: Record<string, unknown>, 
     l[k] = l[k] <= 0 ? REDACTION_LIMIT_DEFAULTS[k] : Math.min(l[k], REDACTION_LIMIT_CAPS[k])
   }
   if (c.seed_phrase_detection.min_words === 0) c.seed_phrase_detection.min_words = 12
-  zeroFill(c.forward_proxy, d.forward_proxy, ['max_tunnel_seconds', 'idle_timeout_seconds'])
-  zeroFill(c.websocket_proxy, d.websocket_proxy, ['max_message_bytes', 'max_concurrent_connections', 'max_connection_seconds', 'idle_timeout_seconds'])
+  zeroFill(c.forward_proxy, d.forward_proxy, ['max_tunnel_seconds', 'idle_timeout_seconds'], 'forward_proxy', zeroOnly)
+  zeroFill(c.websocket_proxy, d.websocket_proxy, ['max_message_bytes', 'max_concurrent_connections', 'max_connection_seconds', 'idle_timeout_seconds'], 'websocket_proxy', zeroOnly)
   if (c.websocket_proxy.origin_policy === '') c.websocket_proxy.origin_policy = d.websocket_proxy.origin_policy
   // mcp.md §14.1: max_connections <= 0 takes the default (100).
   if (c.mcp_ws_listener.max_connections <= 0) c.mcp_ws_listener.max_connections = d.mcp_ws_listener.max_connections
@@ -66,14 +68,14 @@ export function applyDefaults(c: PipelockConfig, file: Record<string, unknown>, 
     'max_sessions',
     'session_ttl_minutes',
     'cleanup_interval_seconds',
-  ])
+  ], 'session_profiling', zeroOnly)
   if (c.session_profiling.anomaly_action === '') c.session_profiling.anomaly_action = d.session_profiling.anomaly_action
-  zeroFill(c.adaptive_enforcement, d.adaptive_enforcement, ['escalation_threshold', 'decay_per_clean_request'])
-  zeroFill(c.request_body_scanning, d.request_body_scanning, ['max_body_bytes'])
+  zeroFill(c.adaptive_enforcement, d.adaptive_enforcement, ['escalation_threshold', 'decay_per_clean_request'], 'adaptive_enforcement', zeroOnly)
+  zeroFill(c.request_body_scanning, d.request_body_scanning, ['max_body_bytes'], 'request_body_scanning', zeroOnly)
   if (c.request_body_scanning.action === '') c.request_body_scanning.action = d.request_body_scanning.action
   if (c.request_body_scanning.header_mode === '') c.request_body_scanning.header_mode = d.request_body_scanning.header_mode
   if (c.kill_switch.message === '') c.kill_switch.message = d.kill_switch.message
-  zeroFill(c.health_watchdog, d.health_watchdog, ['interval_seconds'])
+  zeroFill(c.health_watchdog, d.health_watchdog, ['interval_seconds'], 'health_watchdog', zeroOnly)
   // transports §2.1: `<= 0` takes the default (cert_ttl "" is read as 24h where it is parsed).
   const ti = c.tls_interception
   if (ti.cert_cache_size <= 0) ti.cert_cache_size = d.tls_interception.cert_cache_size
@@ -105,7 +107,8 @@ export function applyDefaults(c: PipelockConfig, file: Record<string, unknown>, 
   if (bs.max_shield_bytes <= 0) bs.max_shield_bytes = d.browser_shield.max_shield_bytes
   if (c.media_policy.max_image_bytes === 0) c.media_policy.max_image_bytes = d.media_policy.max_image_bytes
   applyMcpDefaults(c)
-  warnRewrittenNumbers(file, c, [], warnings)
+  capTimerFields(c, warnings)
+  warnRewrittenNumbers(file, c, [], warnings, zeroOnly)
 
   c.dlp.patterns = mergeByName<DlpPatternConfig>(c.dlp.include_defaults, DEFAULT_DLP_PATTERNS, c.dlp.patterns)
   // Default response patterns are merged only while response scanning is enabled (§20.1).
@@ -117,22 +120,31 @@ export function applyDefaults(c: PipelockConfig, file: Record<string, unknown>, 
  * default, a limit clamped at its cap): the config runs as the warning says, never as written
  * without a word. Arrays are not walked (pattern lists are merged, not rewritten).
  */
-function warnRewrittenNumbers(file: Record<string, unknown>, c: unknown, at: string[], warnings: ConfigWarning[]): void {
+function warnRewrittenNumbers(file: Record<string, unknown>, c: unknown, at: string[], warnings: ConfigWarning[], zeroOnly: ReadonlySet<string>): void {
   if (!isPlainObject(c)) return
   for (const [k, v] of Object.entries(file)) {
     const path = [...at, k]
     const got = c[k]
-    if (isPlainObject(v)) warnRewrittenNumbers(v, got, path, warnings)
+    if (isPlainObject(v)) warnRewrittenNumbers(v, got, path, warnings, zeroOnly)
     else if (typeof v === 'number' && typeof got === 'number' && got !== v) {
       const field = path.join('.')
       if (warnings.some((w) => w.field === field)) continue
-      warnings.push({field, message: `${v} is read as ${got}${v <= 0 ? ' (a value ≤ 0 takes the default)' : ' (the largest value allowed)'}`})
+      // Where only 0 is rewritten (zeroFill: validation refuses a negative), the words say 0.
+      const why = v <= 0 ? (zeroOnly.has(field) ? ' (0 takes the default)' : ' (a value ≤ 0 takes the default)') : ' (the largest value allowed)'
+      warnings.push({field, message: `${v} is read as ${got}${why}`})
     }
   }
 }
 
-function zeroFill<T extends object>(target: T, defaults: T, keys: readonly (keyof T)[]): void {
-  for (const k of keys) if (target[k] === 0) target[k] = defaults[k]
+/**
+ * 0 takes the default; a negative value is left for validation to refuse (`must be > 0 (0 takes
+ * the default N)`). Each field is noted in `zeroOnly` so its warning speaks of 0 alone.
+ */
+function zeroFill<T extends object>(target: T, defaults: T, keys: readonly (keyof T & string)[], section: string, zeroOnly: Set<string>): void {
+  for (const k of keys) {
+    zeroOnly.add(`${section}.${k}`)
+    if (target[k] === 0) target[k] = defaults[k]
+  }
 }
 
 /** `0600` parses as 600 (YAML 1.2) or 384 (YAML 1.1 octal); both mean the octal mode. */

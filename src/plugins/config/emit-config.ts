@@ -1,3 +1,4 @@
+import {headerNameError, headerValueError} from './header-rules.js'
 import {ConfigFieldError} from './problems.js'
 import type {PipelockConfig} from './schema.js'
 
@@ -78,6 +79,16 @@ export function validateEmit(c: PipelockConfig): void {
     severity(['webhook', 'min_severity'], e.webhook.min_severity)
     if (e.webhook.timeout_seconds <= 0) fail(['webhook', 'timeout_seconds'], 'must be positive')
     if (e.webhook.queue_size <= 0) fail(['webhook', 'queue_size'], 'must be positive')
+  }
+  // Sent as `Authorization: Bearer <token>` and as OTLP header lines: a value the HTTP client
+  // refuses would fail every delivery, so it is refused here (never echoed: it is a credential).
+  const token = headerValueError(e.webhook.auth_token, true)
+  if (token !== null) fail(['webhook', 'auth_token'], token)
+  for (const [name, value] of Object.entries(e.otlp.headers)) {
+    const n = headerNameError(name)
+    if (n !== null) fail(['otlp', 'headers', name], n)
+    const v = headerValueError(value, true)
+    if (v !== null) fail(['otlp', 'headers', name], v)
   }
   const s = e.syslog
   if (s.address !== '') {

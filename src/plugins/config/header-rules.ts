@@ -20,3 +20,20 @@ export function headerNameError(raw: string): string | null {
   const bad = [...raw].find((ch) => !isHttpToken(ch))!
   return `${JSON.stringify(raw)} is not a header name: ${JSON.stringify(bad)} is not allowed (RFC 9110 token characters only)`
 }
+
+/**
+ * A value pipelock itself sends as a header field (`fetch_proxy.user_agent`, the webhook's bearer
+ * token, OTLP headers): printable ASCII, spaces and tabs inside only. Anything else (a line break,
+ * another control character, a character past ASCII that would go out as a Latin-1 byte or not at
+ * all) made the HTTP client refuse every request (`UND_ERR_INVALID_ARG`, each /fetch a 502).
+ * `secret`: the value may be a credential, so the message names the character, never the text.
+ */
+export function headerValueError(raw: string, secret = false): string | null {
+  if (raw !== raw.replace(/^[ \t]+|[ \t]+$/g, '')) return 'has leading or trailing whitespace, which an HTTP field value cannot carry; remove it'
+  const at = [...raw].findIndex((ch) => !/^[\x20-\x7e\t]$/.test(ch))
+  if (at < 0) return null
+  const ch = [...raw][at]!
+  const code = `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`
+  const what = ch === '\n' || ch === '\r' ? `a line break (${code})` : ch.codePointAt(0)! < 0x20 || ch === '\x7f' ? `a control character (${code})` : secret ? `a non-ASCII character (${code})` : `the non-ASCII character ${JSON.stringify(ch)} (${code})`
+  return `contains ${what} at character ${at + 1}: an HTTP header value is printable ASCII (spaces and tabs inside allowed)`
+}

@@ -42,6 +42,7 @@ export {
 // tls_interception.cert_ttl read once for validation and the interceptor.
 export {certTtlMs} from './tls-settings.js'
 export {checkHostRule, parseCidr, parseHostPort, reachableListen, isCanonicalCidr, isLoopbackHost} from './net-rules.js'
+export {configuredListeners, listenersCollide, type ConfiguredListener} from './listeners.js'
 export {pipelockHome, defaultConfigCandidates, locateConfigFile, SYSTEM_CONFIG_FILE, type LocatedConfig} from './home.js'
 export {loadPresetConfig} from './preset-load.js'
 export {canonicalListener, DEFAULT_PROFILE, mergeProfile, validateAgents, type AgentProfileConfig} from './agent-profiles.js'

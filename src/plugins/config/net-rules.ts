@@ -146,3 +146,29 @@ export function isLoopbackHost(host: string): boolean {
   if (b.length === 4) return b[0] === 127
   return b.every((v, i) => (i === 15 ? v === 1 : v === 0))
 }
+
+/**
+ * The IPv4 form of a CIDR inside `::ffff:0:0/96` (`::ffff:10.0.0.0/104` → `10.0.0.0/8`), else
+ * undefined. The SSRF check reads an IPv4-mapped address as IPv4, so a mapped range as written
+ * would match nothing.
+ */
+export function mappedIpv4Cidr(c: Cidr): string | undefined {
+  const b = c.bytes
+  if (b.length !== 16 || c.bits < 96 || b.slice(0, 10).some((x) => x !== 0) || b[10] !== 0xff || b[11] !== 0xff) return undefined
+  return `${[...b.slice(12)].join('.')}/${c.bits - 96}`
+}
+
+/** Whether the CIDRs of one family (4 or 16 bytes) together cover every address of it. */
+export function cidrsCoverAll(list: readonly Cidr[], size: 4 | 16): boolean {
+  const width = BigInt(size * 8)
+  const ranges = list.filter((c) => c.bytes.length === size).map((c) => {
+    const start = [...c.bytes].reduce((n, x) => (n << 8n) | BigInt(x), 0n)
+    return [start, start + (1n << (width - BigInt(c.bits))) - 1n] as const
+  }).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+  let next = 0n // the first address not yet covered
+  for (const [start, end] of ranges) {
+    if (start > next) return false
+    if (end + 1n > next) next = end + 1n
+  }
+  return ranges.length > 0 && next === 1n << width
+}

@@ -40,7 +40,7 @@ export function resolveConfig(fileValue: unknown, options: ResolveOptions = {}):
   // start or reload; the interpreted parse measured as fast from the second parse on.
   const schemas = configSchemas()
   const parsed = schemas.file.safeParse(cleaned, JITLESS)
-  if (!parsed.success) throw firstIssue(parsed.error.issues, schemas.file, options.lineOf)
+  if (!parsed.success) throw firstIssue(parsed.error.issues, schemas.file, cleaned, options.lineOf)
   // Check the file's own patterns before the merge so errors point at the file's list index.
   const user = cleaned as {dlp?: {patterns?: DlpPatternConfig[]}; response_scanning?: {patterns?: ResponsePatternConfig[]}}
   user.dlp?.patterns?.forEach((p, i) => checkDlpPattern(p, ['dlp', 'patterns', i]))
@@ -54,6 +54,7 @@ export function resolveConfig(fileValue: unknown, options: ResolveOptions = {}):
   warnings.push(...duplicateNameWarnings(user.dlp?.patterns, 'dlp.patterns'), ...duplicateNameWarnings(user.response_scanning?.patterns, 'response_scanning.patterns'))
   const inert = inertTaintWarning(cleaned, config)
   if (inert !== undefined) warnings.push(inert)
+  warnings.push(...inertSubFeatureWarnings(cleaned, config))
   const chain = options.preset === true ? undefined : chainActionWarning(cleaned, config)
   if (chain !== undefined) warnings.push(chain)
   // Informational in the reference (envelope spec §9.1): accepted and checked, but no key is ever
@@ -108,6 +109,39 @@ function inertTaintWarning(file: unknown, c: PipelockConfig): ConfigWarning | un
 }
 
 /**
+ * A switch the file turns on inside a section that is off does nothing: the section's runtime is
+ * never built. The mirror case (a section on with all its parts off) is refused as a silent no-op
+ * (operations §5.1); this one is accepted, as the reference accepts it and as turning the section
+ * off is how a file switches all of it off, but said at start like `response_scanning.exempt_domains`
+ * while scanning is disabled. Only a `true` the file writes counts: a default-on part (SSE
+ * streaming, header scanning) under a section the file leaves off is not remarked on.
+ */
+const SUB_FEATURES: ReadonlyArray<readonly [parent: string, child: string]> = [
+  ['cross_request_detection', 'entropy_budget.enabled'],
+  ['cross_request_detection', 'fragment_reassembly.enabled'],
+  ['response_scanning', 'sse_streaming.enabled'],
+  ['request_body_scanning', 'scan_headers'],
+  ['seed_phrase_detection', 'verify_checksum'],
+  ['a2a_scanning', 'scan_agent_cards'],
+  ['a2a_scanning', 'detect_card_drift'],
+  ['a2a_scanning', 'session_smuggling_detection'],
+  ['a2a_scanning', 'scan_raw_parts'],
+  ['flight_recorder', 'sign_checkpoints'],
+  ['flight_recorder', 'raw_escrow'],
+  ['file_sentry', 'scan_content'],
+]
+
+function inertSubFeatureWarnings(file: unknown, c: PipelockConfig): ConfigWarning[] {
+  const at = (root: unknown, dotted: string): unknown => dotted.split('.').reduce<unknown>((o, k) => (isPlainObject(o) ? o[k] : undefined), root)
+  const out: ConfigWarning[] = []
+  for (const [parent, child] of SUB_FEATURES) {
+    if (at(file, `${parent}.${child}`) !== true || at(c, `${parent}.enabled`) !== false) continue
+    out.push({field: `${parent}.${child}`, message: `is true while ${parent}.enabled is false: it has no effect; enable ${parent} (or remove it)`})
+  }
+  return out
+}
+
+/**
  * §20.1: "absent or null" are the same for every key (that is what makes the security booleans
  * default to true, since the merge base has them true). Nulls inside lists stay and are refused
  * by the schema.
@@ -152,8 +186,8 @@ function checkLearnLockEnvironment(value: unknown): void {
 }
 
 /** The zod issue that comes first, worded as one line with the dotted path of the offending key. */
-function firstIssue(issues: readonly z.core.$ZodIssue[], schema: z.ZodType, lineOf?: (path: TreePath) => number | undefined): ConfigFieldError {
-  const errors = issues.map((issue) => toFieldError(issue, schema))
+function firstIssue(issues: readonly z.core.$ZodIssue[], schema: z.ZodType, file: unknown, lineOf?: (path: TreePath) => number | undefined): ConfigFieldError {
+  const errors = issues.map((issue) => toFieldError(issue, schema, file))
   if (lineOf === undefined) return errors[0]!
   const line = (e: ConfigFieldError): number => lineOf(e.path) ?? Number.MAX_SAFE_INTEGER
   return errors.reduce((best, e) => (line(e) < line(best) ? e : best))
@@ -165,7 +199,7 @@ function expectedKind(expected: string): string {
   return words[expected] ?? `${/^[aeiou]/.test(expected) ? 'an' : 'a'} ${expected}`
 }
 
-function toFieldError(issue: z.core.$ZodIssue, schema: z.ZodType): ConfigFieldError {
+function toFieldError(issue: z.core.$ZodIssue, schema: z.ZodType, file: unknown): ConfigFieldError {
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0]!
     const at = issue.path as (string | number)[]
@@ -174,6 +208,12 @@ function toFieldError(issue: z.core.$ZodIssue, schema: z.ZodType): ConfigFieldEr
   }
   const p = issue.path as (string | number)[]
   if (issue.code === 'invalid_type') {
+    // A required key of a list item (suppress path, a pattern's regex, a token's value) left out
+    // (or null) is missing, not of the wrong type: named at the item that lacks it.
+    const parent = p.slice(0, -1)
+    const holder = parent.reduce<unknown>((o, k) => (o !== null && typeof o === 'object' ? (o as Record<string | number, unknown>)[k] : undefined), file)
+    const key = p[p.length - 1]
+    if (typeof key === 'string' && isPlainObject(holder) && !(key in holder)) return new ConfigFieldError(parent, `missing required field "${key}"`)
     return new ConfigFieldError(p, `expected ${expectedKind(issue.expected)}`)
   }
   return new ConfigFieldError(p, issue.message)

@@ -2,10 +2,12 @@ import {statSync} from 'node:fs'
 import {posix} from 'node:path'
 import RE2 from 're2'
 import {BUILTIN_CHAIN_PATTERNS, CHAIN_CATEGORIES, DEFAULT_DLP_PATTERNS, DEFAULT_RESPONSE_PATTERNS} from './builtin-patterns.js'
+import {defaultConfig} from './defaults.js'
 import {validateEmit} from './emit-config.js'
 import {validateAddressProtection, validateDnsOverrides, validateScanApi} from './extra-sections.js'
-import {headerNameError} from './header-rules.js'
-import {checkHostRule, isCanonicalCidr, isLoopbackHost, parseCidr, parseHostPort} from './net-rules.js'
+import {headerNameError, headerValueError} from './header-rules.js'
+import {collisionMessage, configuredListeners, firstCollision} from './listeners.js'
+import {checkHostRule, cidrsCoverAll, isCanonicalCidr, isLoopbackHost, mappedIpv4Cidr, parseCidr, parseHostPort} from './net-rules.js'
 import {validateAgents} from './agent-profiles.js'
 import {osErrorReason} from '../errors/index.js'
 import {ConfigFieldError, dotted, type ConfigWarning} from './problems.js'
@@ -51,6 +53,13 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
     })
   }
 
+  // Fields whose 0 the loader reads as the default (the reference's ApplyDefaults) and whose
+  // negative values validation refuses: the message says both, so 0 and -1 are not two stories.
+  const d = defaultConfig()
+  const positive = (path: (string | number)[], v: number, dflt: number): void => {
+    if (!(v > 0)) fail(path, `must be > 0 (0 takes the default ${dflt}), got ${v}`)
+  }
+
   // version: the one schema this release reads; a later one may mean what this release cannot do.
   if (c.version !== 1) fail(['version'], `unsupported config version ${c.version}: this release reads version 1`)
 
@@ -77,6 +86,10 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
   if ((c.logging.output === 'file' || c.logging.output === 'both') && c.logging.file === '') {
     fail(['logging', 'file'], `required when logging.output is "${c.logging.output}"`)
   }
+  // A directory can never be opened as the log: run refused it at start (EISDIR), check said OK.
+  if ((c.logging.output === 'file' || c.logging.output === 'both') && isDirectory(c.logging.file)) {
+    fail(['logging', 'file'], `${c.logging.file} is a directory; name the log file itself (e.g. ${posix.join(c.logging.file, 'audit.log')})`)
+  }
   if (c.logging.output === 'stdout' && c.logging.file !== '') {
     warnings.push({field: 'logging.file', message: `set while logging.output is "stdout": nothing is written to ${c.logging.file}; set logging.output to "file" or "both" to write it`})
   }
@@ -84,6 +97,10 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
   if (c.logging.format === 'text' && c.logging.output === 'file') {
     warnings.push({field: 'logging.format', message: 'text applies to stdout only: with logging.output "file" the audit log is written as JSON lines'})
   }
+
+  // A header value pipelock sends itself: one the HTTP client refuses failed every /fetch.
+  const ua = headerValueError(c.fetch_proxy.user_agent)
+  if (ua !== null) fail(['fetch_proxy', 'user_agent'], ua)
 
   validateEmit(c)
 
@@ -132,15 +149,20 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
 
   // forward proxy
   if (c.forward_proxy.enabled) {
-    if (c.forward_proxy.max_tunnel_seconds <= 0) fail(['forward_proxy', 'max_tunnel_seconds'], 'must be > 0')
-    if (c.forward_proxy.idle_timeout_seconds <= 0) fail(['forward_proxy', 'idle_timeout_seconds'], 'must be > 0')
+    for (const k of ['max_tunnel_seconds', 'idle_timeout_seconds'] as const) positive(['forward_proxy', k], c.forward_proxy[k], d.forward_proxy[k])
+  }
+
+  // Interception acts on the forward proxy's CONNECT tunnels only: without them nothing is
+  // intercepted. Said, not refused, as response_scanning.exempt_domains while scanning is off.
+  if (c.tls_interception.enabled && !c.forward_proxy.enabled) {
+    warnings.push({field: 'tls_interception.enabled', message: 'is true while forward_proxy.enabled is false: nothing is intercepted (interception applies to the forward proxy\'s CONNECT tunnels); enable forward_proxy'})
   }
 
   // websocket proxy
   const ws = c.websocket_proxy
   if (ws.enabled) {
     for (const k of ['max_message_bytes', 'max_concurrent_connections', 'max_connection_seconds', 'idle_timeout_seconds'] as const) {
-      if (ws[k] <= 0) fail(['websocket_proxy', k], 'must be > 0')
+      positive(['websocket_proxy', k], ws[k], d.websocket_proxy[k])
     }
     oneOf(['websocket_proxy', 'origin_policy'], ws.origin_policy, ['rewrite', 'forward', 'strip'])
     if (!ws.strip_compression) fail(['websocket_proxy', 'strip_compression'], 'must be true (compressed frames cannot be scanned)')
@@ -164,12 +186,10 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
   if (sp.enabled) {
     oneOf(['session_profiling', 'anomaly_action'], sp.anomaly_action, ['warn', 'block'])
     for (const k of ['domain_burst', 'window_minutes', 'volume_spike_ratio'] as const) {
-      if (!(sp[k] > 0)) fail(['session_profiling', k], 'must be > 0')
+      positive(['session_profiling', k], sp[k], d.session_profiling[k])
     }
   }
-  for (const k of ['max_sessions', 'session_ttl_minutes', 'cleanup_interval_seconds'] as const) {
-    if (sp[k] <= 0) fail(['session_profiling', k], 'must be > 0')
-  }
+  for (const k of ['max_sessions', 'session_ttl_minutes', 'cleanup_interval_seconds'] as const) positive(['session_profiling', k], sp[k], d.session_profiling[k])
 
   // health watchdog: a probe every interval, stale after 3 intervals. A negative interval left
   // /health at 503 for good (a restart loop under a liveness probe); one past an hour is no watchdog.
@@ -180,8 +200,7 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
   const ae = c.adaptive_enforcement
   if (ae.enabled) {
     if (!sp.enabled) fail(['adaptive_enforcement', 'enabled'], 'requires session_profiling.enabled')
-    if (!(ae.escalation_threshold > 0)) fail(['adaptive_enforcement', 'escalation_threshold'], 'must be > 0')
-    if (!(ae.decay_per_clean_request > 0)) fail(['adaptive_enforcement', 'decay_per_clean_request'], 'must be > 0')
+    for (const k of ['escalation_threshold', 'decay_per_clean_request'] as const) positive(['adaptive_enforcement', k], ae[k], d.adaptive_enforcement[k])
     const order = ['elevated', 'high', 'critical'] as const
     for (const level of order) {
       oneOf(['adaptive_enforcement', 'levels', level, 'upgrade_warn'], ae.levels[level].upgrade_warn, ['', 'block'])
@@ -208,7 +227,7 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
   if (rb.enabled) {
     oneOf(['request_body_scanning', 'action'], rb.action, ['warn', 'block'])
     oneOf(['request_body_scanning', 'header_mode'], rb.header_mode, ['sensitive', 'all'])
-    if (rb.max_body_bytes < 0) fail(['request_body_scanning', 'max_body_bytes'], 'must be >= 0')
+    if (rb.max_body_bytes < 0) fail(['request_body_scanning', 'max_body_bytes'], `must be >= 0 (0 takes the default ${d.request_body_scanning.max_body_bytes}), got ${rb.max_body_bytes}`)
   }
   // Header-name lists: an entry that is no RFC 9110 token never equals a header's name. Checked
   // while scanning is off too (the entry is wrong either way, and a reload may turn it on).
@@ -269,7 +288,14 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
     if (parsed === undefined) return fail(['ssrf', 'ip_allowlist', i], `"${cidr}" is not a valid CIDR`)
     if (!isCanonicalCidr(parsed)) fail(['ssrf', 'ip_allowlist', i], `"${cidr}" has host bits set; write the network address`)
     if (parsed.bits === 0) fail(['ssrf', 'ip_allowlist', i], `"${cidr}" would exempt every address`)
+    const v4 = mappedIpv4Cidr(parsed)
+    if (v4 !== undefined) fail(['ssrf', 'ip_allowlist', i], `"${cidr}" is an IPv4-mapped range: addresses are checked in their IPv4 form, so it would match nothing; ${v4.endsWith('/0') ? 'as IPv4 it is 0.0.0.0/0, every address, which is refused' : `write "${v4}"`}`)
   })
+  // Entries that together span a whole family exempt every address as /0 would (0.0.0.0/1 + 128.0.0.0/1).
+  const allow = c.ssrf.ip_allowlist.map((x) => parseCidr(x)!)
+  for (const [size, family] of [[4, 'IPv4'], [16, 'IPv6']] as const) {
+    if (cidrsCoverAll(allow, size)) fail(['ssrf', 'ip_allowlist'], `its entries together cover every ${family} address, which would exempt every address as a /0 would; list only the ranges to reach`)
+  }
 
   // airlock
   const al = c.airlock
@@ -292,6 +318,12 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
     if (t.on_severity !== '' || t.anomaly_count !== 0) {
       warnings.push({field: 'airlock.triggers', message: 'on_severity and anomaly_count are accepted but have no effect in this version'})
     }
+  }
+
+  // containment §4.2: the list is validated but inert (the spec defines no command it would
+  // block): a file that sets it must not believe commands are gated.
+  if (c.git_protection.blocked_commands.length > 0) {
+    warnings.push({field: 'git_protection.blocked_commands', message: 'is accepted but has no effect in this version: no git command is blocked (the pre-push hook and allowed_branches are what git protection enforces)'})
   }
 
   // cross_request_detection (operations §5.1)
@@ -321,7 +353,7 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
   if (c.default_agent_identity !== c.default_agent_identity.trim()) {
     fail(['default_agent_identity'], 'default_agent_identity must not contain leading or trailing whitespace')
   }
-  validateSuppress(c)
+  validateSuppress(c, warnings)
   // operations.md §2.5: profiles, then each merged profile through these same validators.
   validateAgents(c, (merged) => void validateConfig(merged, options))
 
@@ -331,6 +363,9 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
   validateDnsOverrides(c, fail)
   validateA2aAndShield(c, fail, hostRules)
   validateMcpSections(c, fail)
+  // Every listener pipelock opens, against each other (agent listeners: validateAgents).
+  const clash = firstCollision(configuredListeners(c))
+  if (clash !== undefined) fail(clash.later.field.split('.'), collisionMessage(clash.later, clash.earlier))
   warnings.push(...listenWarnings(c))
   return warnings
 }
@@ -712,6 +747,14 @@ function validateGitProtection(c: PipelockConfig, fail: (path: (string | number)
   gp.blocked_commands.forEach((b, i) => {
     if (b.trim() === '') fail(['git_protection', 'blocked_commands', i], 'empty blocked_commands entry')
   })
+}
+
+function isDirectory(file: string): boolean {
+  try {
+    return file !== '' && statSync(file).isDirectory()
+  } catch {
+    return false
+  }
 }
 
 /** A path.Match-style glob is well formed: every `[` has its `]`, no trailing `\`. */

@@ -10,7 +10,7 @@
  */
 import {systemClock} from '../canonical/index.js'
 import {resolveSalt} from '../capture/index.js'
-import {parseHostPort, type PipelockConfig} from '../config/index.js'
+import {configuredListeners, listenersCollide, parseHostPort, type PipelockConfig} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
 import {DecisionFanout, type DecisionSink} from '../decision/index.js'
 import {openCaptureSink, type CaptureSink, type HostedListener, type RunAttachment, type RunHost} from '../proxy/index.js'
@@ -52,8 +52,20 @@ export function mcpListenFlags(listen: string | undefined, upstream: string | un
 export function mcpRunAttachment(o: RunMcpListenerOptions): RunAttachment {
   return {
     // The redirect action runs on the listener like on every MCP transport (mcp-proxy/redirect.ts).
-    check: (c) => void resolveMcpRuntime(c, 'listener'),
+    check: (c) => {
+      resolveMcpRuntime(c, 'listener')
+      assertOwnAddress(o.listen, c)
+    },
     start: (host) => startRunListener(o, host),
+  }
+}
+
+/** `--mcp-listen` on an address another of the run's listeners binds failed after those were open. */
+function assertOwnAddress(listen: string, c: PipelockConfig): void {
+  const agents = Object.entries(c.agents).flatMap(([n, p]) => (p.listeners ?? []).map((addr) => ({field: `agents.${n}.listeners`, addr})))
+  const hit = [...configuredListeners(c), ...agents].find((l) => listenersCollide(listen, l.addr))
+  if (hit !== undefined) {
+    throw new PipelockError('USAGE', `--mcp-listen "${listen}" collides with ${hit.field} ("${hit.addr}"): pipelock opens both, and the second bind would fail (address in use); use a different port`)
   }
 }
 

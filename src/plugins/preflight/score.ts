@@ -202,7 +202,9 @@ export function scoreConfig(c: PipelockConfig, configFile?: string): ScoreReport
   })
   const gp = c.git_protection
   gated('Git Protection', 5, gp.enabled, ['info', 'Git protection is disabled — pre-push secret scans and command gating are inactive'],
-    () => 2 + (gp.pre_push_scan ? 2 : 0) + (gp.blocked_commands.length > 0 ? 1 : 0))
+    // The reference's +1 for blocked_commands is not given: the list blocks nothing (containment
+    // §4.2 leaves it inert), and a score must not reward a control that does not act.
+    () => 2 + (gp.pre_push_scan ? 2 : 0))
   const fs = c.file_sentry
   gated('File Sentry', 5, fs.enabled, ['info', 'File sentry is disabled — filesystem-watch DLP is inactive'], () => {
     if (fs.watch_paths.length === 0) find('File Sentry', 'warning', 'File sentry is enabled but no watch_paths configured — the feature has no effect')

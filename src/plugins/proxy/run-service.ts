@@ -7,7 +7,7 @@ import path from 'node:path'
 import {systemClock} from '../canonical/index.js'
 import {ContractRuntime, watchStore, type StoreWatch} from '../gate/index.js'
 import {
-  ConfigFieldError, ConfigReloader, configHash, dotted, formatWarning, loadConfig, loadPresetConfig, validateConfig,
+  ConfigFieldError, ConfigReloader, configHash, formatWarning, loadConfig, loadPresetConfig, validateConfig,
   type LoadedConfig, type PipelockConfig, type PresetName,
 } from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
@@ -105,30 +105,55 @@ export interface RunningProxy {
 export function loadRunConfig(opts: Pick<RunOptions, 'configFile' | 'preset' | 'mode' | 'listen' | 'env' | 'reverse' | 'embedded'>): LoadedConfig {
   const loaded = opts.preset !== undefined ? loadPresetConfig(opts.preset, {env: opts.env}) : loadConfig(opts.configFile, {env: opts.env})
   if (opts.mode === undefined && opts.listen === undefined && opts.reverse === undefined && opts.embedded !== true) return loaded
-  const config = structuredClone(loaded.config) as PipelockConfig
-  if (opts.embedded === true) {
-    config.forward_proxy.enabled = true
-    config.metrics_listen = ''
-    config.kill_switch.api_listen = ''
-    config.reverse_proxy.enabled = false
-    for (const p of Object.values(config.agents)) if (p.listeners !== undefined) p.listeners = []
-  }
-  if (opts.mode !== undefined) config.mode = opts.mode
-  if (opts.listen !== undefined) config.fetch_proxy.listen = opts.listen
+  // Each flag that replaces part of the file, in words and as the change it makes.
+  const flags: Array<{flag: string; apply: (c: PipelockConfig) => void}> = []
+  if (opts.mode !== undefined) flags.push({flag: `--mode ${opts.mode}`, apply: (c) => void (c.mode = opts.mode!)})
+  if (opts.listen !== undefined) flags.push({flag: `--listen ${opts.listen}`, apply: (c) => void (c.fetch_proxy.listen = opts.listen!)})
   // --reverse-proxy overwrites all three fields, listen included (transports §4.1, replicated quirk).
-  if (opts.reverse !== undefined) config.reverse_proxy = {enabled: true, listen: opts.reverse.listen, upstream: opts.reverse.upstream}
+  if (opts.reverse !== undefined) flags.push({flag: '--reverse-proxy', apply: (c) => void (c.reverse_proxy = {enabled: true, listen: opts.reverse!.listen, upstream: opts.reverse!.upstream})})
+  const overridden = (apply: ReadonlyArray<(c: PipelockConfig) => void>): PipelockConfig => {
+    const config = structuredClone(loaded.config) as PipelockConfig
+    if (opts.embedded === true) {
+      config.forward_proxy.enabled = true
+      config.metrics_listen = ''
+      config.kill_switch.api_listen = ''
+      config.reverse_proxy.enabled = false
+      for (const p of Object.values(config.agents)) if (p.listeners !== undefined) p.listeners = []
+    }
+    for (const a of apply) a(config)
+    return config
+  }
+  const config = overridden(flags.map((f) => f.apply))
   let warnings
   try {
     warnings = validateConfig(config, {env: opts.env})
   } catch (err) {
-    if (err instanceof ConfigFieldError) {
-      const flag = err.path[0] === 'mode' ? '--mode' : dotted(err.path) === 'fetch_proxy.listen' ? '--listen' : dotted(err.path)
-      throw new PipelockError('CONFIG_INVALID', `invalid config after ${flag}: ${err.message}`)
+    if (err instanceof ConfigFieldError && flags.length > 0) {
+      // The file was valid on its own (it loaded): name the flag whose value makes it invalid —
+      // the one that fails alone, else all of them together.
+      const alone = flags.find((f) => {
+        try {
+          validateConfig(overridden([f.apply]), {env: opts.env})
+          return false
+        } catch (e) {
+          return e instanceof ConfigFieldError
+        }
+      })
+      const blamed = alone !== undefined ? alone.flag : flags.map((f) => f.flag).join(' with ')
+      throw new PipelockError('CONFIG_INVALID', `invalid config after ${blamed}: ${err.message}`, {
+        hint: `${loaded.path ?? 'the config'} is valid on its own; the command-line override ${blamed} makes it invalid`,
+      })
     }
+    if (err instanceof ConfigFieldError) throw new PipelockError('CONFIG_INVALID', `invalid config: ${err.message}`)
     throw err
   }
-  const seen = new Set(loaded.warnings.map(formatWarning))
-  const merged = [...loaded.warnings, ...warnings.filter((w) => !seen.has(formatWarning(w)))]
+  // Validation warnings about the file as written that no longer hold after the overrides (the
+  // embedded run's forward proxy makes interception act) are dropped; the others are kept.
+  const after = new Set(warnings.map(formatWarning))
+  const stale = new Set(validateConfig(loaded.config, {env: opts.env}).map(formatWarning).filter((w) => !after.has(w)))
+  const kept = loaded.warnings.filter((w) => !stale.has(formatWarning(w)))
+  const seen = new Set(kept.map(formatWarning))
+  const merged = [...kept, ...warnings.filter((w) => !seen.has(formatWarning(w)))]
   // The document goes along: a reload refuses a file that sets nothing (reloader.ts), flags or not.
   return {config, warnings: merged, ...(loaded.path !== undefined ? {path: loaded.path} : {}), hash: configHash(config), ...(loaded.document !== undefined ? {document: loaded.document} : {})}
 }

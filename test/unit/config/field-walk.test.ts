@@ -99,6 +99,7 @@ const UNREAD_ALLOWED: Readonly<Record<string, string>> = {
   'airlock.triggers.anomaly_window_minutes': 'runtime.md §15: validated, inert (the window of anomaly_count)',
   'airlock.tool_freeze.snapshot_on_entry': 'operations.md §12 #9 / mcp.md: the tool freeze is MCP-stdio only and not ported',
   'airlock.tool_freeze.allow_cached_tools': 'operations.md §12 #9 / mcp.md: the tool freeze is MCP-stdio only and not ported',
+  'git_protection.blocked_commands': 'containment.md §4.2: validated, inert (the spec gives it no semantics); a start-up warning says so when set, and audit score gives it no point',
 }
 
 /** Every walked path, and those no reader names (allow-listed or not). */

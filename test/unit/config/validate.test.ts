@@ -370,3 +370,28 @@ test('entropy thresholds above 8 bits per character are a warning: the check is 
   ])
   assert.deepEqual(load('fetch_proxy:\n  monitoring:\n    entropy_threshold: 8\n').warnings, [])
 })
+
+test('fields whose 0 takes the default refuse a negative value in words that say so, and warn about 0 as 0', () => {
+  const on = 'session_profiling:\n  enabled: true\nadaptive_enforcement:\n  enabled: true\n'
+  assertRefused(on + '  decay_per_clean_request: -1\n', /adaptive_enforcement\.decay_per_clean_request: must be > 0 \(0 takes the default 0\.5\), got -1/, 5)
+  assertRefused('session_profiling:\n  enabled: true\n  domain_burst: -2\n', /session_profiling\.domain_burst: must be > 0 \(0 takes the default 5\), got -2/)
+  assertRefused('session_profiling:\n  max_sessions: -1\n', /session_profiling\.max_sessions: must be > 0 \(0 takes the default 1000\), got -1/)
+  assertRefused('websocket_proxy:\n  enabled: true\n  idle_timeout_seconds: -1\n', /websocket_proxy\.idle_timeout_seconds: must be > 0 \(0 takes the default 300\), got -1/)
+  const zero = load(on + '  decay_per_clean_request: 0\n')
+  assert.equal(zero.config.adaptive_enforcement.decay_per_clean_request, 0.5)
+  assert.deepEqual(zero.warnings.map((w) => `${w.field}: ${w.message}`), ['adaptive_enforcement.decay_per_clean_request: 0 is read as 0.5 (0 takes the default)'])
+  assert.deepEqual(load('session_profiling:\n  max_sessions: 0\n').warnings.map((w) => w.message), ['0 is read as 1000 (0 takes the default)'])
+  // Where every value ≤ 0 takes the default, the warning keeps saying so.
+  assert.deepEqual(load('fetch_proxy:\n  timeout_seconds: -5\n').warnings.map((w) => w.message), ['-5 is read as 30 (a value ≤ 0 takes the default)'])
+  // In an agent profile 0 replaces the base value as written, so it is refused there.
+  assertRefused('session_profiling:\n  enabled: true\nagents:\n  a:\n    session_profiling:\n      domain_burst: 0\n', /agent "a": session_profiling\.domain_burst: must be > 0 \(in a profile 0 is not read as the default\), got 0/)
+})
+
+test('a required field left out of a list item is named as missing, not as a wrong type', () => {
+  assertRefused('suppress:\n  - rule: "Credential in URL"\n', /invalid config: suppress\[0\]: missing required field "path"/, 2)
+  assertRefused('suppress:\n  - path: "*.example.com"\n', /invalid config: suppress\[0\]: missing required field "rule"/, 2)
+  assertRefused('suppress:\n  - rule: "Credential in URL"\n    path: ~\n', /suppress\[0\]: missing required field "path"/)
+  assertRefused('dlp:\n  patterns:\n    - name: mine\n', /dlp\.patterns\[0\]: missing required field "regex"/, 3)
+  // Present with the wrong type keeps its own words.
+  assertRefused('suppress:\n  - rule: "Credential in URL"\n    path: 5\n', /suppress\[0\]\.path: expected a string/, 3)
+})

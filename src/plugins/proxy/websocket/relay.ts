@@ -226,7 +226,10 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
       const quiet = ports.nowMs() - lastActivity
       if (quiet < idleMs) return armIdle(idleMs - quiet)
       o.record(blockDecision(ports, frameBase, o.target, {stage: 'ws_frame', layer: 'ws_timeout', reason: 'timeout', detail: 'idle timeout (idle_timeout_seconds)', status: 0, enforced: true}))
-      closeBoth({code: CLOSE.goingAway, reason: 'upstream disconnected'}, {code: CLOSE.goingAway, reason: 'client disconnected'})
+      // Idle is "no frame in either direction" here (§3.7 fix), so neither peer disconnected: both
+      // are told the cause, as the audit log records it (the reference's per-direction reads said
+      // "upstream disconnected" / "client disconnected").
+      closeBoth({code: CLOSE.goingAway, reason: 'idle timeout'}, {code: CLOSE.goingAway, reason: 'idle timeout'})
     }, delay)
   }
   armIdle(idleMs)
