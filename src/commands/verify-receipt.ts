@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
-import {chainFlags, chainRequest, evidenceKeyFlags} from '../cli/evidence-flags.js'
+import {chainFlags, chainRequest, evidenceKeyFlags, signedCheckpointFlags} from '../cli/evidence-flags.js'
 import {verifyingWork} from '../cli/verify-work.js'
 import {evidenceUnkeyed, findReceipt, unusedKeyWarnings, receiptIdToActionIds, renderEvidenceSet, resolveEvidenceSource, v2SignaturesUnchecked, verifyEvidenceInput, verifyExitStatus, type EvidenceSetReport, type FoundReceipt, type VerifyEvidenceReport} from '../plugins/audit/index.js'
 import {printable} from '../plugins/errors/index.js'
@@ -24,6 +24,8 @@ Key rotation: --rotation-endorsement FILE (repeatable) names an endorsement, whi
 
 Keys: --key HEX|FILE pins the v1 signer (and, alone, every v2 signer); --key ID=HEX|FILE pins the v2 signer whose signer_key_id is ID (repeatable); --roster FILE --roster-root-fingerprint FP pins a signed roster that names every key and what it may sign (an unnamed --key beside it is refused: name it, --key ID=FILE). A named key that no receipt used (a mistyped ID: beside a roster, the roster then decided that signer) is a warning on stderr. A key read from a file is named in errors by its fingerprint and path, never printed. Without a key the signer is NOT pinned: v1 receipts then prove their own integrity, not who signed them; v2 receipts need a key.
 
+Checkpoints: entries after the last verified checkpoint signature (or all entries, when no checkpoint signature verifies) are a warning, and the chain can still be valid: nothing but the keyless entry chain shows their metadata was not rewritten. --require-signed-checkpoints makes them a failure (CHAIN BROKEN, exit 1, the line of the first entry no signature covers).
+
 Problems that do not break the evidence (a run without session_close after a crash, a truncated last line that is not where the checkpoint after a session_close belongs, unchained lifecycle receipts) are printed as warnings on stderr.
 
 Exit status (docs/receipts.md):
@@ -42,6 +44,7 @@ Exit status (docs/receipts.md):
     {description: 'Verify the lifecycle receipts learn ratify wrote, naming the receipt key', command: '<%= config.bin %> verify-receipt ratification-receipts.jsonl --key receipt-signing=receipt-signing.pub'},
     {description: 'Verify a learn shadow recorder directory against a pinned roster', command: '<%= config.bin %> verify-receipt /srv/shadow-recorder --roster roster.json --roster-root-fingerprint sha256:21fe31dfa154a261626bf854046fd2271b7bed4b6abe45aa58877ef47f9721b9'},
     {description: 'Check an evidence directory, by the name the reference documents (an alias)', command: '<%= config.bin %> integrity verify /var/lib/pipelock/evidence --session proxy --key signer.pub'},
+    {description: 'Verify a recorder directory and fail unless a verified checkpoint signature covers every entry', command: '<%= config.bin %> verify-receipt --chain /var/lib/pipelock/recorder --key signer.pub --require-signed-checkpoints'},
     {description: 'Verify the recorder and show the receipt a block response named (X-Pipelock-Block-Reason-Receipt)', command: '<%= config.bin %> verify-receipt --chain /var/lib/pipelock/evidence --key signer.pub --find 01JH3KQ2V8ZQ6W4N0B1C5D7E9F'},
   ]
 
@@ -57,6 +60,7 @@ Exit status (docs/receipts.md):
   static override flags = {
     ...evidenceKeyFlags,
     ...chainFlags,
+    ...signedCheckpointFlags,
     find: Flags.string({description: 'after verifying, show the receipt with this id: the ULID of a block response\'s X-Pipelock-Block-Reason-Receipt header, or its action_id as written; --json adds it to the result as find'}),
   }
 

@@ -42,6 +42,8 @@ export interface VerifyEvidenceRequest extends KeyRingRequest {
   /** The flag that named `file` (`--chain` of audit packet build): a path that cannot be opened is reported under it. */
   named?: string
   rotationEndorsements?: readonly string[]
+  /** Entries no verified checkpoint signature covers fail the chain (evidence-set.ts). */
+  requireSignedCheckpoints?: boolean
   onReceipt?: (fact: ReceiptFact) => void
   onProgress?: (bytesRead: number, bytesTotal: number, receipts: number) => void
 }
@@ -104,6 +106,10 @@ export async function verifyEvidenceInput(req: VerifyEvidenceRequest): Promise<V
     if ((req.rotationEndorsements ?? []).length > 0) {
       throw new PipelockError('USAGE', `--rotation-endorsement applies to a chain (a .jsonl file or a recorder directory), not to the single receipt ${source.single}`)
     }
+    // checkpoints sign recorder entries: one receipt has none
+    if (req.requireSignedCheckpoints === true) {
+      throw new PipelockError('USAGE', `--require-signed-checkpoints applies to a chain (a .jsonl file or a recorder directory), not to the single receipt ${source.single}`)
+    }
     // a recorder session names recorder entries: one receipt carries none
     if (req.session !== undefined) {
       throw new PipelockError('USAGE', `--session applies to a chain (a .jsonl file or a recorder directory), not to the single receipt ${source.single}`)
@@ -136,6 +142,7 @@ export async function verifyEvidenceInput(req: VerifyEvidenceRequest): Promise<V
     ...(source.skipped === undefined || source.skipped.length === 0 ? {} : {skipped: source.skipped}),
     ...(req.onReceipt === undefined ? {} : {onReceipt: req.onReceipt}),
     ...(req.onProgress === undefined ? {} : {onProgress: req.onProgress}),
+    ...(req.requireSignedCheckpoints === true ? {requireSignedCheckpoints: true} : {}),
   })
 }
 
