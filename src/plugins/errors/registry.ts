@@ -114,6 +114,7 @@ export const ERROR_REGISTRY = {
   MCP_SUBPROCESS_EXITED: {exit: 10, summary: 'the wrapped MCP server exited non-zero or was killed by a signal'},
   MCP_STREAM_FAILED: {exit: 1, summary: 'an MCP message stream failed (a line over 10 MiB, a read error); the session was ended'},
   MCP_INJECTION_FOUND: {exit: 1, summary: 'mcp scan found prompt injection in the scanned server output'},
+  MCP_SCAN_INCOMPLETE: {exit: 1, summary: 'mcp scan found nothing in what it scanned, but some input lines were not valid JSON-RPC (the `[ERROR]` lines) and were not scanned: a corrupt transcript does not pass'},
   // --- TLS interception (transports.md §2)
   TLS_CA_EXISTS: {exit: 1, summary: 'tls init found an existing CA certificate or key and --force was not given'},
   TLS_CA_NOT_FOUND: {exit: 1, summary: 'the interception CA certificate or key file does not exist (run pipelock tls init)'},
