@@ -4,7 +4,9 @@
 //                               signed checkpoint the flight recorder writes on close)
 //   DIR/signer.pub              (the demo signer's public key, pipelock-ed25519-public-v1)
 // The key is a fixed DEMO key (seed = SHA-256 of "pipelock-docs-demo-key"): never use it for real.
-// Usage: npm run build && node scripts/make-sample-chain.mjs DIR
+// --unsigned-checkpoints writes the checkpoint unsigned, as a recorder with
+// flight_recorder.sign_checkpoints off (or anyone who stripped its signature) leaves it.
+// Usage: npm run build && node scripts/make-sample-chain.mjs DIR [--unsigned-checkpoints]
 import {createHash} from 'node:crypto'
 import {mkdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
@@ -12,8 +14,9 @@ import {ReceiptChainBuilder, RecorderEntryChain} from '../dist/src/plugins/recei
 import {encodePublicKeyText, keyPairFromSeed, signBytes} from '../dist/src/plugins/signing/index.js'
 
 const dir = process.argv[2]
-if (!dir) {
-  console.error('usage: node scripts/make-sample-chain.mjs DIR')
+const unsigned = process.argv[3] === '--unsigned-checkpoints'
+if (!dir || (process.argv[3] !== undefined && !unsigned) || process.argv.length > 4) {
+  console.error('usage: node scripts/make-sample-chain.mjs DIR [--unsigned-checkpoints]')
   process.exit(1)
 }
 const key = keyPairFromSeed(createHash('sha256').update('pipelock-docs-demo-key').digest())
@@ -47,7 +50,7 @@ const receipts = [
 ]
 mkdirSync(dir, {recursive: true})
 const lines = receipts.map((r) => entries.receiptEntry(r, r.record.get('timestamp')).line)
-lines.push(entries.checkpoint(t(40), 0n, (prev) => signBytes(key, Buffer.from(prev, 'ascii')).toString('hex')).line)
+lines.push(entries.checkpoint(t(40), 0n, (prev) => (unsigned ? '' : signBytes(key, Buffer.from(prev, 'ascii')).toString('hex'))).line)
 writeFileSync(path.join(dir, 'evidence-proxy-0.jsonl'), lines.join('\n') + '\n', {mode: 0o600})
 writeFileSync(path.join(dir, 'signer.pub'), encodePublicKeyText(key.publicKey))
 console.log(`wrote ${path.join(dir, 'evidence-proxy-0.jsonl')} (${receipts.length} receipts) and ${path.join(dir, 'signer.pub')}`)

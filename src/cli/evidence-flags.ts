@@ -35,6 +35,22 @@ export function endorsementRequest(flags: {'rotation-endorsement'?: string[]}): 
   return flags['rotation-endorsement'] === undefined ? {} : {rotationEndorsements: flags['rotation-endorsement']}
 }
 
+/**
+ * Entries after the last verified checkpoint signature (or all of them, with none) are a warning
+ * by default, as the reference verdict has it; this turns them into a failure. For verify-receipt,
+ * audit report and audit packet verify.
+ */
+export const signedCheckpointFlags = {
+  'require-signed-checkpoints': Flags.boolean({
+    description: 'fail (verdict invalid, exit 1) when a recorder entry is not covered by a verified checkpoint signature: the entries after the last signed checkpoint, or all of them when none is signed (without it, a warning)',
+    default: false,
+  }),
+}
+
+export function signedCheckpointRequest(flags: {'require-signed-checkpoints'?: boolean}): {requireSignedCheckpoints?: boolean} {
+  return flags['require-signed-checkpoints'] === true ? {requireSignedCheckpoints: true} : {}
+}
+
 /** The evidence a packet or report is built from. */
 export const evidenceSourceFlags = {
   chain: Flags.string({description: 'evidence: a .jsonl file or a recorder directory', required: true}),
@@ -55,10 +71,10 @@ export const chainFlags = {
  */
 export function chainRequest(
   file: string | undefined,
-  flags: {chain?: string; session: string; 'rotation-endorsement'?: string[]; key?: string[]; roster?: string; 'roster-root-fingerprint'?: string},
+  flags: {chain?: string; session: string; 'rotation-endorsement'?: string[]; key?: string[]; roster?: string; 'roster-root-fingerprint'?: string; 'require-signed-checkpoints'?: boolean},
   metadata: {flags: {session?: {setFromDefault?: boolean}}},
 ): VerifyEvidenceRequest {
-  return {file, ...keyRingRequest(flags), chainDir: flags.chain, ...givenSession(flags, metadata), ...endorsementRequest(flags)}
+  return {file, ...keyRingRequest(flags), chainDir: flags.chain, ...givenSession(flags, metadata), ...endorsementRequest(flags), ...signedCheckpointRequest(flags)}
 }
 
 /**

@@ -5,6 +5,8 @@ import type {IntegrityResult} from '../plugins/mcp-proxy/index.js'
 export function printIntegrity(r: IntegrityResult, json: boolean, out: (s: string) => void): void {
   if (json) out(JSON.stringify(r.report, null, 2))
   else for (const l of r.lines) out(l)
+  // a hint on stderr in both modes: stdout keeps the reference's lines and report
+  if (r.hint !== undefined) process.stderr.write(`hint: ${r.hint}\n`)
   if (!r.report.ok) process.exitCode = 1
 }
 

@@ -1,6 +1,7 @@
 import {Args} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {chainFlags, chainRequest, evidenceKeyFlags} from '../cli/evidence-flags.js'
+import {withStdinChain} from '../cli/stdin-input.js'
 import {verifyingWork} from '../cli/verify-work.js'
 import {transcriptRoot, unusedKeyWarnings, type TranscriptRootReport} from '../plugins/audit/index.js'
 import {printable} from '../plugins/errors/index.js'
@@ -21,7 +22,7 @@ The chain is verified first, exactly as verify-receipt does (a .jsonl file or a 
   static override enableJsonFlag = true
 
   static override args = {
-    file: Args.string({description: 'chain file (.jsonl) or recorder directory', required: false}),
+    file: Args.string({description: 'chain file (.jsonl) or recorder directory; - reads the chain from stdin (at most 16 MiB)', required: false}),
   }
 
   static override flags = {
@@ -31,12 +32,16 @@ The chain is verified first, exactly as verify-receipt does (a .jsonl file or a 
 
   async run(): Promise<TranscriptRootReport> {
     const {args, flags, metadata} = await this.parse(TranscriptRoot)
-    const r = await verifyingWork(this.jsonEnabled(), (onProgress) => transcriptRoot({...chainRequest(args.file, flags, metadata), onProgress}))
+    // `-`: the chain from stdin, verified from a private copy and named `-`
+    const r = await withStdinChain(args.file, async (file, shownAs) => await verifyingWork(this.jsonEnabled(), (onProgress) => transcriptRoot({...chainRequest(file, flags, metadata), ...(shownAs === undefined ? {} : {shownAs}), onProgress})))
     // a key given by name that no receipt used: the root rests on other keys (a mistyped id)
     const unused = unusedKeyWarnings(r.unusedKeys, flags.roster !== undefined)
     if (!r.valid) {
       const f = r.verification.failure
-      this.err(printable(f === undefined ? (r.error as string) : `chain verification failed${f.file === undefined || f.extraction !== undefined ? '' : ` at ${f.file}:${f.line}`}: ${f.message}`))
+      // Evidence without a receipt to root is no verification failure: it carries its code, as
+      // every failure line does (docs/errors.md).
+      const empty = f === undefined && r.notVerifiable !== true
+      this.err(printable(f === undefined ? `${r.error as string}${empty ? ' [CHAIN_EMPTY]' : ''}` : `chain verification failed${f.file === undefined || f.extraction !== undefined ? '' : ` at ${f.file}:${f.line}`}: ${f.message}`))
       for (const w of unused) this.err(printable(w))
       process.exitCode = r.notVerifiable === true ? 4 : 1
       return r

@@ -1,7 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
-import {chainFlags, chainRequest, evidenceKeyFlags} from '../cli/evidence-flags.js'
+import {chainFlags, chainRequest, evidenceKeyFlags, signedCheckpointFlags} from '../cli/evidence-flags.js'
 import {verifyingWork} from '../cli/verify-work.js'
+import {withStdinChain} from '../cli/stdin-input.js'
 import {evidenceUnkeyed, findReceipt, unusedKeyWarnings, receiptIdToActionIds, renderEvidenceSet, resolveEvidenceSource, v2SignaturesUnchecked, verifyEvidenceInput, verifyExitStatus, type EvidenceSetReport, type FoundReceipt, type VerifyEvidenceReport} from '../plugins/audit/index.js'
 import {printable} from '../plugins/errors/index.js'
 import {displayTime, EVIDENCE_SIGNATURE_FAILED, type EvidenceReport, type SingleReceiptReport} from '../plugins/receipts/index.js'
@@ -18,11 +19,14 @@ Modes:
 - FILE ending in .jsonl: every line of the file: the flight-recorder entry hash chain, the v1 receipt chain (action_receipt entries), the v2 evidence chain (evidence_receipt entries, or a file of bare v2 receipts such as ratification-receipts.jsonl), checkpoints and transcript roots.
 - DIR or --chain DIR: the recorder files evidence-<session>-<n>.jsonl of one session in DIR (or in DIR/<session>), across rotated files and restarts.
 - --session ID: the session of DIR (default proxy); with a .jsonl FILE, given, the file must hold that session's recorder entries; not with a single receipt.
+- -: a chain (.jsonl) read from stdin, at most 16 MiB, named - in the output.
 - any other FILE: one ActionReceipt v1, or one EvidenceReceipt v2 envelope (its signature needs a key: without one, NO KEY GIVEN and exit 3).
 
 Key rotation: --rotation-endorsement FILE (repeatable) names an endorsement, which must match a key change of the chain. A directory's own rotation-<n>.json are used without naming them; one no key change needs (not yet in force, or its boundary expired by retention) is a warning.
 
 Keys: --key HEX|FILE pins the v1 signer (and, alone, every v2 signer); --key ID=HEX|FILE pins the v2 signer whose signer_key_id is ID (repeatable); --roster FILE --roster-root-fingerprint FP pins a signed roster that names every key and what it may sign (an unnamed --key beside it is refused: name it, --key ID=FILE). A named key that no receipt used (a mistyped ID: beside a roster, the roster then decided that signer) is a warning on stderr. A key read from a file is named in errors by its fingerprint and path, never printed. Without a key the signer is NOT pinned: v1 receipts then prove their own integrity, not who signed them; v2 receipts need a key.
+
+Checkpoints: entries after the last verified checkpoint signature (or all entries, when no checkpoint signature verifies) are a warning, and the chain can still be valid: nothing but the keyless entry chain shows their metadata was not rewritten. --require-signed-checkpoints makes them a failure (CHAIN BROKEN, exit 1, the line of the first entry no signature covers).
 
 Problems that do not break the evidence (a run without session_close after a crash, a truncated last line that is not where the checkpoint after a session_close belongs, unchained lifecycle receipts) are printed as warnings on stderr.
 
@@ -42,6 +46,7 @@ Exit status (docs/receipts.md):
     {description: 'Verify the lifecycle receipts learn ratify wrote, naming the receipt key', command: '<%= config.bin %> verify-receipt ratification-receipts.jsonl --key receipt-signing=receipt-signing.pub'},
     {description: 'Verify a learn shadow recorder directory against a pinned roster', command: '<%= config.bin %> verify-receipt /srv/shadow-recorder --roster roster.json --roster-root-fingerprint sha256:21fe31dfa154a261626bf854046fd2271b7bed4b6abe45aa58877ef47f9721b9'},
     {description: 'Check an evidence directory, by the name the reference documents (an alias)', command: '<%= config.bin %> integrity verify /var/lib/pipelock/evidence --session proxy --key signer.pub'},
+    {description: 'Verify a recorder directory and fail unless a verified checkpoint signature covers every entry', command: '<%= config.bin %> verify-receipt --chain /var/lib/pipelock/recorder --key signer.pub --require-signed-checkpoints'},
     {description: 'Verify the recorder and show the receipt a block response named (X-Pipelock-Block-Reason-Receipt)', command: '<%= config.bin %> verify-receipt --chain /var/lib/pipelock/evidence --key signer.pub --find 01JH3KQ2V8ZQ6W4N0B1C5D7E9F'},
   ]
 
@@ -57,14 +62,25 @@ Exit status (docs/receipts.md):
   static override flags = {
     ...evidenceKeyFlags,
     ...chainFlags,
+    ...signedCheckpointFlags,
     find: Flags.string({description: 'after verifying, show the receipt with this id: the ULID of a block response\'s X-Pipelock-Block-Reason-Receipt header, or its action_id as written; --json adds it to the result as find'}),
   }
 
-  async run(): Promise<VerifyEvidenceReport | (VerifyEvidenceReport & {find: FindResult})> {
+  async run(): Promise<VerifyEvidenceReport | (VerifyEvidenceReport & {find: FindResult; error?: string})> {
     const {args, flags, metadata} = await this.parse(VerifyReceipt)
     // A --find id that names nothing is a usage error before any verification, not after it.
     if (flags.find !== undefined) receiptIdToActionIds(flags.find)
-    const report = await verifyingWork(this.jsonEnabled(), (onProgress) => verifyEvidenceInput({...chainRequest(args.file, flags, metadata), onProgress}))
+    // `-`: the chain from stdin, verified from a private copy and named `-`
+    return await withStdinChain(args.file, async (file, shownAs) => await this.verify(file, shownAs, flags, metadata))
+  }
+
+  private async verify(
+    file: string | undefined,
+    shownAs: string | undefined,
+    flags: Parameters<typeof chainRequest>[1] & {find?: string; roster?: string},
+    metadata: Parameters<typeof chainRequest>[2],
+  ): Promise<VerifyEvidenceReport | (VerifyEvidenceReport & {find: FindResult; error?: string})> {
+    const report = await verifyingWork(this.jsonEnabled(), (onProgress) => verifyEvidenceInput({...chainRequest(file, flags, metadata), ...(shownAs === undefined ? {} : {shownAs}), onProgress}))
     if (report.kind === 'endorsement_error') {
       this.out(`CHAIN BROKEN: ${report.label}`)
       this.out(`  Error:    ${report.error}`)
@@ -86,14 +102,19 @@ Exit status (docs/receipts.md):
     // --json carries the receipt found (or not) in the result: the text lines are not printed there.
     // Unchecked v2 signatures prove nothing about the receipt either: it is not shown as verified.
     const unproven = report.valid ? undefined : (report.kind === 'evidence_set' && v2SignaturesUnchecked(report)) || (report.kind === 'evidence_receipt_v2' && evidenceUnkeyed(report)) ? 'v2 signatures were not checked (no key given)' : 'the evidence did not verify'
-    return {...report, find: await this.find(args.file, flags, flags.find, unproven)}
+    const find = await this.find(file, flags, flags.find, unproven, shownAs)
+    // exit 1 with valid: true: the result says why (the evidence verified, the receipt is not in it)
+    // (evidence that did not verify already says why, in its own fields)
+    return find.found || !report.valid ? {...report, find} : {...report, find, error: `receipt ${flags.find} not found (--find)`}
   }
 
   /** `--find`: name the file and line of the receipt a block response pointed to. */
-  private async find(file: string | undefined, flags: {chain?: string; session: string}, id: string, unproven: string | undefined): Promise<FindResult> {
+  private async find(file: string | undefined, flags: {chain?: string; session: string}, id: string, unproven: string | undefined, shownAs?: string): Promise<FindResult> {
     const verified = unproven === undefined
     const src = await resolveEvidenceSource(file, flags.chain, flags.session)
-    const found = await findReceipt('single' in src ? [src.single] : src.files, id)
+    const at = await findReceipt('single' in src ? [src.single] : src.files, id)
+    // stdin's private copy is named as the input was: `-`
+    const found = at === undefined || shownAs === undefined ? at : {...at, file: shownAs}
     if (found === undefined) {
       this.err(printable(`receipt ${id} not found`))
       process.exitCode = 1

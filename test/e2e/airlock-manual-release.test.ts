@@ -53,12 +53,29 @@ describe('airlock tier without a timer: session explain and release', {timeout: 
     assert.equal(json.tier, 'hard')
     assert.equal(json.next_deescalation_tier, undefined)
 
+    // Mid-incident the operator inspects until the server's limit (10 a minute) refuses the next
+    // read: the release is not locked out by it, nor is recover, which reads the session first.
+    for (let i = 0; i < 10; i++) await rawHttp(proxy.port, {path: '/api/v1/sessions/ops-agent%7C127.0.0.1', headers: {Authorization: `Bearer ${TOKEN}`}})
+    const limited = cli(['session', 'inspect', 'ops-agent|127.0.0.1'])
+    assert.equal(limited.status, 1)
+    assert.match(limited.stderr, /^rate limited; retry after 60 seconds \[ADMIN_API_RATE_LIMITED\]/)
+    const soft = cli(['session', 'release', 'ops-agent|127.0.0.1', '--to', 'soft'])
+    assert.deepEqual([soft.status, soft.stderr, soft.stdout], [0, '', 'released ops-agent|127.0.0.1: hard -> soft (changed=true)\n  escalation: critical -> high\n'])
+    const rec = cli(['session', 'recover', 'ops-agent|127.0.0.1', '--choice', 'release-soft'])
+    assert.equal(rec.status, 0, rec.stderr)
+    assert.equal(rec.stderr, 'inspect not shown: rate limited; retry after 60 seconds; the action below is not affected\n')
+    assert.match(rec.stdout, /\nreleased ops-agent\|127\.0\.0\.1: soft -> soft \(changed=false\)\n$/)
+
     const rel = cli(['session', 'release', 'ops-agent|127.0.0.1'])
-    assert.deepEqual([rel.status, rel.stderr, rel.stdout], [0, '', 'released ops-agent|127.0.0.1: hard -> none (changed=true)\n  escalation: critical -> elevated\n'])
+    assert.deepEqual([rel.status, rel.stderr, rel.stdout], [0, '', 'released ops-agent|127.0.0.1: soft -> none (changed=true)\n  escalation: high -> elevated\n'])
     assert.equal((await get('/kib')).status, 200)
     // The audit line of the release names the tier move and the level that came down with it (docs/airlock.md).
     const admin = proxy.stdout().split('\n').filter((l) => l.includes('"event":"session_admin"') && l.includes('"action":"airlock"')).map((l) => JSON.parse(l))
-    assert.deepEqual(admin.map((e) => [e.key, e.result, e.status]), [['ops-agent|127.0.0.1', 'hard->none level critical->elevated', 200]])
+    assert.deepEqual(admin.map((e) => [e.key, e.result, e.status]), [
+      ['ops-agent|127.0.0.1', 'hard->soft level critical->high', 200],
+      ['ops-agent|127.0.0.1', 'soft->soft', 200],
+      ['ops-agent|127.0.0.1', 'soft->none level high->elevated', 200],
+    ])
     const calm = cli(['session', 'explain', 'ops-agent|127.0.0.1'])
     assert.doesNotMatch(calm.stdout, /next_deescalation/, 'a session in no tier has nothing to step down')
   })

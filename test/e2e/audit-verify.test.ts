@@ -166,7 +166,7 @@ describe('verify-receipt on learn ratify / learn promote receipt logs', () => {
     // no root stated (nothing chained): the warning still follows the reason
     const none = cli(['transcript-root', activationLog, ...roster(), '--key', `receipt-signer=${pub('receipt-signing')}`])
     assert.equal(none.status, 1)
-    assert.equal(none.stderr, `no receipts found in ${activationLog} (2 unchained v2 receipts have no root)\n` + unused('receipt-signer', true))
+    assert.equal(none.stderr, `no receipts found in ${activationLog} (2 unchained v2 receipts have no root) [CHAIN_EMPTY]\n` + unused('receipt-signer', true))
   })
 
   test('activation-receipts.jsonl: intent by the activation key, committed by the receipt key, both from the roster', () => {

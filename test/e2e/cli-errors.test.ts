@@ -51,12 +51,12 @@ test('mcp integrity manifest commands (their own --json flag): a failure under -
   const f = runCli(['mcp', 'integrity', 'manifest', 'verify', '--manifest', '/nonexistent/manifest.json', '--json', '--', 'node', '/srv/mcp.mjs'])
   assert.equal(f.status, 1)
   assert.equal(f.stderr, '')
-  assert.deepEqual(JSON.parse(f.stdout), {error: {code: 'MCP_INTEGRITY_FAILED', message: "reading manifest: ENOENT: no such file or directory, open '/nonexistent/manifest.json'", exit: 1}})
+  assert.deepEqual(JSON.parse(f.stdout), {error: {code: 'FILE_NOT_FOUND', message: 'reading manifest /nonexistent/manifest.json: no such file or directory', exit: 1, hint: 'write one with: pipelock mcp integrity manifest generate --output FILE -- COMMAND'}})
   // --json after -- belongs to the wrapped command: the text line
   const w = runCli(['mcp', 'integrity', 'manifest', 'verify', '--manifest', '/nonexistent/manifest.json', '--', 'node', '/srv/mcp.mjs', '--json'])
   assert.equal(w.status, 1)
   assert.equal(w.stdout, '')
-  assert.equal(w.stderr, "reading manifest: ENOENT: no such file or directory, open '/nonexistent/manifest.json' [MCP_INTEGRITY_FAILED]\n")
+  assert.equal(w.stderr, 'reading manifest /nonexistent/manifest.json: no such file or directory [FILE_NOT_FOUND]; hint: write one with: pipelock mcp integrity manifest generate --output FILE -- COMMAND\n')
 })
 
 test('every command exits 2 on a usage error (an unknown flag), with the USAGE line', () => {

@@ -88,13 +88,19 @@ DESCRIPTION
   --json prints one object per scanned line:
   {"line","id","clean","action","matches","tool_action","tools","error"}, and a
   run without findings ends with one {"summary":{…}} object (clean, messages,
-  tool_definitions, scanners, unparsed_lines). Line numbers count every input
-  line, blank ones included. A line over 10 MiB is reported and skipped; the
-  lines after it are scanned.
+  tool_definitions, scanners, unparsed_lines; clean is false when a line was not
+  scanned). Line numbers count every input line, blank ones included. A line
+  over 10 MiB is reported and skipped; the lines after it are scanned. A config
+  that cannot be loaded is one error object on stdout under --json
+  (docs/errors.md); the verdict failures below are a line on stderr in both
+  modes.
 
-  Exit status: 0 when no line had an injection or poisoned tool (parse errors do
-  not count), 1 otherwise ("prompt injection detected" on stderr) or when a line
-  over 10 MiB could not be scanned.
+  Exit status: 0 when every line was scanned and none had an injection or
+  poisoned tool; 1 when a line had one ("prompt injection detected
+  [MCP_INJECTION_FOUND]" on stderr), when a line over 10 MiB could not be
+  scanned (LINE_TOO_LONG), or when a line was not valid JSON-RPC and so was not
+  scanned (after the summary: "input line N is not valid JSON-RPC and was not
+  scanned [MCP_SCAN_INCOMPLETE]"; a corrupt transcript does not pass).
 
 EXAMPLES
   Scan a captured server transcript

@@ -106,6 +106,11 @@ describe('MCP binary integrity', {timeout: 120_000}, () => {
     const bad = run(['mcp', 'integrity', 'manifest', 'verify-signature', '--manifest', manifest, '--signer', 'ops-alice', '--keystore', ks])
     assert.equal(bad.code, 1)
     assert.equal(bad.stdout, `MCP integrity manifest signature failed: signature verification failed\n`)
+    // The reference's line says only that it failed: stderr names the key it was checked against.
+    assert.match(bad.stderr, /^hint: the signature does not verify under the key of signer "ops-alice" \(sha256:[0-9a-f]{64}\): the manifest was signed with another key \(check --signer or \$PIPELOCK_AGENT\) or changed after signing\n$/)
+    const missing = run(['mcp', 'integrity', 'manifest', 'verify', '--manifest', path.join(dir, 'nope.json'), '--', process.execPath])
+    assert.equal(missing.code, 1)
+    assert.equal(missing.stderr, `reading manifest ${path.join(dir, 'nope.json')}: no such file or directory [FILE_NOT_FOUND]; hint: write one with: pipelock mcp integrity manifest generate --output FILE -- COMMAND\n`)
     // A signer with no key anywhere: both places looked at are named.
     const none = run(['mcp', 'integrity', 'manifest', 'verify-signature', '--manifest', manifest, '--signer', 'nobody', '--keystore', ks])
     assert.equal(none.code, 1)

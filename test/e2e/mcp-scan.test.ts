@@ -20,25 +20,53 @@ test('mcp scan: clean input ends with what was checked, exit 0', () => {
   assert.equal(r.stderr, '')
   // A batch counts its messages, a tools/list its definitions; lines that are not JSON-RPC are counted apart.
   const mixed = runCli(['mcp', 'scan'], {input: `[${CLEAN},${CLEAN}]\n${TOOLS}\nnot json\n`})
-  assert.equal(mixed.status, 0, mixed.stderr)
   assert.equal(mixed.stdout, `line 3: [ERROR] invalid JSON: invalid literal, expected null at line 1, column 1\nscanned 3 messages and 2 tool definitions ${SUMMARY_SCANS}; 1 line not scanned (not JSON-RPC)\n`)
+  // ... and a line that was not scanned is not clean: exit 1, after the summary
+  assert.equal(mixed.status, 1)
+  assert.equal(mixed.stderr, `input line 3 is not valid JSON-RPC and was not scanned [MCP_SCAN_INCOMPLETE]; hint: the [ERROR] lines above say why; a transcript must hold one JSON-RPC message per line\n`)
   const empty = runCli(['mcp', 'scan'], {input: ''})
   assert.equal(empty.stdout, `scanned 0 messages and 0 tool definitions ${SUMMARY_SCANS}\n`)
 })
 
 test('mcp scan --json: a clean run ends with a summary object', () => {
-  const r = runCli(['mcp', 'scan', '--json'], {input: `${CLEAN}\n${TOOLS}\nnot json\n`})
+  const r = runCli(['mcp', 'scan', '--json'], {input: `${CLEAN}\n${TOOLS}\n`})
   assert.equal(r.status, 0, r.stderr)
   assert.equal(
     r.stdout,
     '{"line":1,"id":1,"clean":true}\n{"line":2,"id":4,"clean":true}\n' +
-      '{"line":3,"id":null,"clean":false,"error":"invalid JSON: invalid literal, expected null at line 1, column 1"}\n' +
-      '{"summary":{"clean":true,"messages":2,"tool_definitions":2,"scanners":["response_injection","tool_poisoning"],"unparsed_lines":1}}\n',
+      '{"summary":{"clean":true,"messages":2,"tool_definitions":2,"scanners":["response_injection","tool_poisoning"],"unparsed_lines":0}}\n',
   )
   assert.equal(r.stderr, '')
 })
 
-test('mcp scan: an injection line is reported with its raw line number; parse errors are reported but do not fail', () => {
+test('mcp scan --json: a line that did not parse makes the summary not clean, as its own object says, and exits 1', () => {
+  const r = runCli(['mcp', 'scan', '--json'], {input: `${CLEAN}\n${TOOLS}\nnot json\n\n{"jsonrpc":"1.0","id":2,"result":{}}\n`})
+  assert.equal(r.status, 1)
+  assert.equal(
+    r.stdout,
+    '{"line":1,"id":1,"clean":true}\n{"line":2,"id":4,"clean":true}\n' +
+      '{"line":3,"id":null,"clean":false,"error":"invalid JSON: invalid literal, expected null at line 1, column 1"}\n' +
+      '{"line":5,"id":2,"clean":false,"error":"not a JSON-RPC 2.0 response: jsonrpc=\\"1.0\\""}\n' +
+      '{"summary":{"clean":false,"messages":2,"tool_definitions":2,"scanners":["response_injection","tool_poisoning"],"unparsed_lines":2}}\n',
+  )
+  assert.equal(r.stderr, 'input lines 3, 5 are not valid JSON-RPC and were not scanned [MCP_SCAN_INCOMPLETE]; hint: the [ERROR] lines above say why; a transcript must hold one JSON-RPC message per line\n')
+})
+
+test('mcp scan --json: a config that cannot be loaded is one error object on stdout (docs/errors.md), nothing on stderr', () => {
+  const r = runCli(['mcp', 'scan', '--json', '-c', 'missing.yaml'], {input: `${CLEAN}\n`})
+  assert.equal(r.status, 1)
+  assert.equal(r.stderr, '')
+  const e = JSON.parse(r.stdout) as {error: {code: string; message: string; exit: number}}
+  assert.equal(e.error.code, 'FILE_NOT_FOUND')
+  assert.equal(e.error.exit, 1)
+  assert.match(e.error.message, /missing\.yaml/)
+  // without --json: the same failure as one line on stderr
+  const t = runCli(['mcp', 'scan', '-c', 'missing.yaml'], {input: `${CLEAN}\n`})
+  assert.equal(t.stdout, '')
+  assert.match(t.stderr, /missing\.yaml.*\[FILE_NOT_FOUND\]/)
+})
+
+test('mcp scan: an injection line is reported with its raw line number; parse errors are reported, and alone fail too', () => {
   const r = runCli(['mcp', 'scan'], {input: `${CLEAN}\n\nnot json\n${INJECT}\n{"jsonrpc":"1.0","id":2,"result":{}}\n`})
   assert.equal(r.status, 1)
   const lines = r.stdout.split('\n')
@@ -48,7 +76,8 @@ test('mcp scan: an injection line is reported with its raw line number; parse er
   assert.equal(lines.length, 4)
   assert.equal(r.stderr, 'prompt injection detected [MCP_INJECTION_FOUND]\n')
   const onlyErrors = runCli(['mcp', 'scan'], {input: 'not json\n'})
-  assert.equal(onlyErrors.status, 0)
+  assert.equal(onlyErrors.status, 1)
+  assert.match(onlyErrors.stderr, /^input line 1 is not valid JSON-RPC and was not scanned \[MCP_SCAN_INCOMPLETE\]/)
   assert.equal(onlyErrors.stdout, `line 1: [ERROR] invalid JSON: invalid literal, expected null at line 1, column 1\nscanned 0 messages and 0 tool definitions ${SUMMARY_SCANS}; 1 line not scanned (not JSON-RPC)\n`)
 })
 

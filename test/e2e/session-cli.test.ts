@@ -92,29 +92,60 @@ describe('pipelock session / adaptive against a fake admin API', {concurrency: 3
     })
   })
 
-  test('session release: inspect then POST …/airlock; an upward move is refused with exit 2 and no POST', async () => {
+  test('session release: POST …/airlock; --to soft reads the tier from the session list first, and an upward move is refused with exit 2 and no POST', async () => {
     await withApi(async (api, run) => {
-      api.on(`GET ${ENC}`, {body: DETAIL_HELD}).on(`POST ${ENC}/airlock`, {body: {key: KEY, previous_tier: 'hard', new_tier: 'none', changed: true}})
+      api.on(`POST ${ENC}/airlock`, {body: {key: KEY, previous_tier: 'hard', new_tier: 'none', changed: true}})
       assert.deepEqual(await run(['session', 'release', KEY]), {status: 0, stderr: '', stdout: 'released shop-agent|10.0.0.5: hard -> none (changed=true)\n'})
+      // none is the lowest tier: no move to it can raise one, so nothing is read first
+      assert.deepEqual(api.requests.map((q) => [q.method, q.path, q.body]), [['POST', `${ENC}/airlock`, '{"tier":"none"}']])
+      api.reset()
+      api.on('GET /api/v1/sessions', {body: {sessions: [SNAPSHOT_CALM, SNAPSHOT_HELD], count: 2}})
+      api.on(`POST ${ENC}/airlock`, {body: {key: KEY, previous_tier: 'hard', new_tier: 'soft', changed: true}})
+      assert.deepEqual(await run(['session', 'release', KEY, '--to', 'soft']), {status: 0, stderr: '', stdout: 'released shop-agent|10.0.0.5: hard -> soft (changed=true)\n'})
       assert.deepEqual(
         api.requests.map((q) => [q.method, q.path, q.body]),
         [
-          ['GET', ENC, ''],
-          ['POST', `${ENC}/airlock`, '{"tier":"none"}'],
+          ['GET', '/api/v1/sessions', ''],
+          ['POST', `${ENC}/airlock`, '{"tier":"soft"}'],
         ],
       )
       api.reset()
-      api.on(`GET ${ENC}`, {body: {...DETAIL_HELD, airlock_tier: 'none'}})
+      api.on('GET /api/v1/sessions', {body: {sessions: [{...SNAPSHOT_HELD, airlock_tier: 'none'}], count: 1}})
       assert.deepEqual(await run(['session', 'release', KEY, '--to', 'soft']), {
         status: 2,
         stdout: '',
         stderr: 'refusing to escalate session shop-agent|10.0.0.5 from none to soft: release only lowers the airlock tier [SESSION_RELEASE_REFUSED]; hint: to raise a tier, POST /api/v1/sessions/<key>/airlock on the admin API\n',
       })
       assert.deepEqual(api.requests.map((q) => q.method), ['GET'])
+      // a key the list does not hold is the server's own 404
+      api.on('GET /api/v1/sessions', {body: {sessions: [SNAPSHOT_CALM], count: 1}})
+      assert.deepEqual(await run(['session', 'release', KEY, '--to', 'soft']), {
+        status: 1,
+        stdout: '',
+        stderr: 'session not found: shop-agent|10.0.0.5 [SESSION_NOT_FOUND]; hint: identity keys are agent|client-ip (quote them); a terminated or idle-evicted session is gone; list the live ones with: pipelock session list\n',
+      })
       const bad = await run(['session', 'release', KEY, '--to', 'hard'])
       assert.equal(bad.status, 2)
       assert.equal(bad.stdout, '')
       assert.match(bad.stderr, /^Expected --to=hard to be one of: none, normal, soft \[USAGE\]; hint: /)
+    })
+  })
+
+  test('session release and recover --choice are not locked out when inspect and explain are rate limited', async () => {
+    await withApi(async (api, run) => {
+      const limited = {status: 429, headers: {'retry-after': '60'}, body: 'rate limit exceeded\n'}
+      api.on(`GET ${ENC}`, limited).on(`GET ${ENC}/explain`, limited)
+      api.on('GET /api/v1/sessions', {body: {sessions: [SNAPSHOT_HELD], count: 1}})
+      api.on(`POST ${ENC}/airlock`, {body: {key: KEY, previous_tier: 'hard', new_tier: 'soft', changed: true}})
+      assert.deepEqual(await run(['session', 'release', KEY, '--to', 'soft']), {status: 0, stderr: '', stdout: 'released shop-agent|10.0.0.5: hard -> soft (changed=true)\n'})
+      assert.deepEqual(await run(['session', 'recover', KEY, '--choice', 'release-soft']), {
+        status: 0,
+        stderr:
+          'inspect not shown: rate limited; retry after 60 seconds; the action below is not affected\n' +
+          'explain not shown: rate limited; retry after 60 seconds; the action below is not affected\n',
+        stdout: '== inspect ==\n\n== explain ==\n\nreleased shop-agent|10.0.0.5: hard -> soft (changed=true)\n',
+      })
+      assert.equal(api.requests.filter((q) => q.method === 'POST').length, 2)
     })
   })
 
@@ -163,6 +194,7 @@ describe('pipelock session / adaptive against a fake admin API', {concurrency: 3
   test('session recover --choice applies the action after the report', async () => {
     await withApi(async (api, run) => {
       api.on(`GET ${ENC}`, {body: DETAIL_HELD}).on(`GET ${ENC}/explain`, {body: EXPLAIN_HELD})
+      api.on('GET /api/v1/sessions', {body: {sessions: [SNAPSHOT_HELD], count: 1}})
       api.on(`POST ${ENC}/airlock`, {body: {key: KEY, previous_tier: 'hard', new_tier: 'soft', changed: true}})
       const r = await run(['session', 'recover', KEY, '--choice', 'release-soft'])
       assert.equal(r.status, 0)
@@ -209,13 +241,12 @@ describe('pipelock session / adaptive against a fake admin API', {concurrency: 3
         stdout: '',
         stderr: 'rate limited; retry after 60 seconds [ADMIN_API_RATE_LIMITED]; hint: the proxy limits each admin action per minute; the limited call was GET /api/v1/sessions/shop-agent%7C10.0.0.5/explain\n',
       })
-      // A release reads the session first: when that read is the limited call, the hint says so
-      // (the operator asked for a release, not an inspection).
-      api.on(`GET ${ENC}`, {status: 429, headers: {'retry-after': '60'}, body: 'rate limit exceeded\n'})
+      // The release's own call limited: the hint names it.
+      api.on(`POST ${ENC}/airlock`, {status: 429, headers: {'retry-after': '60'}, body: 'rate limit exceeded\n'})
       assert.deepEqual(await run(['session', 'release', KEY]), {
         status: 1,
         stdout: '',
-        stderr: 'rate limited; retry after 60 seconds [ADMIN_API_RATE_LIMITED]; hint: the proxy limits each admin action per minute; the limited call was GET /api/v1/sessions/shop-agent%7C10.0.0.5\n',
+        stderr: 'rate limited; retry after 60 seconds [ADMIN_API_RATE_LIMITED]; hint: the proxy limits each admin action per minute; the limited call was POST /api/v1/sessions/shop-agent%7C10.0.0.5/airlock\n',
       })
       api.on('GET /api/v1/adaptive/status', {status: 503, body: 'session profiling disabled\n'})
       assert.deepEqual(await run(['adaptive', 'status', '--json']), {

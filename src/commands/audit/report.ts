@@ -2,9 +2,10 @@ import path from 'node:path'
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {writeOutputFile} from '../../cli/output-file.js'
+import {evidenceInputs, refuseOutputOverInputs} from '../../cli/output-over-input.js'
 import {StreamedOutputFile} from '../../cli/streamed-output-file.js'
 import {verifyingWork} from '../../cli/verify-work.js'
-import {endorsementRequest, evidenceKeyFlags, evidenceSourceFlags, givenSession, keyRingRequest} from '../../cli/evidence-flags.js'
+import {endorsementRequest, evidenceKeyFlags, evidenceSourceFlags, givenSession, keyRingRequest, signedCheckpointFlags, signedCheckpointRequest} from '../../cli/evidence-flags.js'
 import {formatGoTime, fromEpochNanos, systemClock} from '../../plugins/canonical/index.js'
 import {blocksOmittedNote, collectReportData, lifecycleOmittedNote, EXIT_NO_KEY_GIVEN, EXIT_NOT_VERIFIABLE, renderReportHtml, unusedKeyWarnings, V2_UNCHECKED_LINE, v2SignaturesUnchecked, MAX_LISTED_BLOCKS, type EvidenceReportData} from '../../plugins/audit/index.js'
 import {PipelockError, printable} from '../../plugins/errors/index.js'
@@ -22,7 +23,7 @@ function failureReason(d: EvidenceReportData): string {
 
 export default class AuditReport extends BaseCommand {
   static override summary = 'Write a self-contained HTML evidence report for people (offline, inline SVG)'
-  static override description = `Verifies the evidence (as verify-receipt does) and writes one HTML file an auditor opens in any browser, offline: verdict banner, decisions over time by verdict, top hosts and block reasons, contract generations and lifecycle events, and every block with its receipt id (the page lists the first ${MAX_LISTED_BLOCKS} blocks and the first ${MAX_LISTED_BLOCKS} lifecycle events, and says how many more there are; --blocks-jsonl FILE writes every block, one JSON object per line, as the evidence streams by). --json prints the numbers the page shows. A named --key that no receipt used (a mistyped ID) is a warning on stderr and is listed in --json as unusedKeys. The file is written mode 0640 (it quotes the evidence). Exit status: 0 when the evidence verifies (v1 receipts without a key: against the key each carries, as verify-receipt), 1 when it does not, 3 when it holds v2 receipts and no key was given (their signatures were not checked: NO KEY GIVEN, as verify-receipt), 4 when a v2 receipt lists in crit an extension this version does not implement (NOT VERIFIABLE BY THIS VERSION, as verify-receipt). The report is written either way, and stderr says why the evidence did not verify or which flags to pass.`
+  static override description = `Verifies the evidence (as verify-receipt does) and writes one HTML file an auditor opens in any browser, offline: verdict banner, decisions over time by verdict, top hosts and block reasons, contract generations and lifecycle events, and every block with its receipt id (the page lists the first ${MAX_LISTED_BLOCKS} blocks and the first ${MAX_LISTED_BLOCKS} lifecycle events, and says how many more there are; --blocks-jsonl FILE writes every block, one JSON object per line, as the evidence streams by). --json prints the numbers the page shows. --require-signed-checkpoints fails the evidence (verdict invalid) when a recorder entry is not covered by a verified checkpoint signature, as verify-receipt. A named --key that no receipt used (a mistyped ID) is a warning on stderr and is listed in --json as unusedKeys. The file is written mode 0640 (it quotes the evidence); an existing report there is replaced, but --out and --blocks-jsonl may not name an input file (the evidence, a key, a roster, an endorsement) or a path inside the --chain directory (exit 2, nothing written). Exit status: 0 when the evidence verifies (v1 receipts without a key: against the key each carries, as verify-receipt), 1 when it does not, 3 when it holds v2 receipts and no key was given (their signatures were not checked: NO KEY GIVEN, as verify-receipt), 4 when a v2 receipt lists in crit an extension this version does not implement (NOT VERIFIABLE BY THIS VERSION, as verify-receipt). The report is written either way, and stderr says why the evidence did not verify or which flags to pass.`
 
   static override examples = [
     {description: 'Report on a recorder directory, pinned to the receipt key', command: '<%= config.bin %> audit report --chain /var/lib/pipelock/recorder --key receipt.pub --out report.html'},
@@ -35,7 +36,8 @@ export default class AuditReport extends BaseCommand {
   static override flags = {
     ...evidenceSourceFlags,
     ...evidenceKeyFlags,
-    out: Flags.string({description: 'HTML file to write', required: true}),
+    ...signedCheckpointFlags,
+    out: Flags.string({description: 'HTML file to write (replaced if it exists; never an input file or inside the --chain directory)', required: true}),
     'blocks-jsonl': Flags.string({description: 'also write every block to this file, one JSON object per line (id, timestamp, target, transport, reason, file, line): the page lists at most the first ' + MAX_LISTED_BLOCKS}),
   }
 
@@ -45,6 +47,10 @@ export default class AuditReport extends BaseCommand {
     if (blocksFile !== undefined && path.resolve(blocksFile) === path.resolve(flags.out)) {
       throw new PipelockError('USAGE', `--blocks-jsonl and --out both name ${blocksFile}`, {hint: 'name two different files'})
     }
+    // The report must not be written over the evidence it reports on (nor into its directory):
+    // refused before anything is read or written.
+    refuseOutputOverInputs([{flag: '--out', path: flags.out}, ...(blocksFile === undefined ? [] : [{flag: '--blocks-jsonl', path: blocksFile}])], evidenceInputs(flags))
+    if (blocksFile !== undefined) refuseOutputOverInputs([{flag: '--blocks-jsonl', path: blocksFile}], [{flag: '--out', path: flags.out}])
     // Which receipts are the counted decisions (v1, or v2 proxy_decisions when there is no v1) is
     // known only at the end: each kind streams to its own temp file, and the right one is kept.
     const lists = blocksFile === undefined ? undefined : {decision: new StreamedOutputFile(blocksFile, REPORT_FILE_MODE), contract_decision: new StreamedOutputFile(blocksFile, REPORT_FILE_MODE)}
@@ -56,6 +62,7 @@ export default class AuditReport extends BaseCommand {
         // without a key the page still renders, with a "self-consistent only" or "no key given" banner
         ...givenSession(flags, metadata),
         ...endorsementRequest(flags),
+        ...signedCheckpointRequest(flags),
         onProgress,
         ...(lists === undefined ? {} : {onBlock: (b, cls) => lists[cls].writeLine(JSON.stringify(b))}),
       }))

@@ -8,7 +8,7 @@ export default class SessionRecover extends AdminCommand {
 
   1) release to none   2) release to soft   3) terminate (destructive)   4) leave as-is
 
---choice picks the action without asking; --json prints only {"key", "action"} and never asks. Otherwise, on a terminal, a menu "Choose recovery action:" asks for it. With --no-prompt, or when stdin or stdout is not a terminal (CI, pipes, cron), nothing is changed: "no action selected; leaving <key> unchanged". Releases refuse to raise the tier (exit 2), like session release.`
+--choice picks the action without asking; --json prints only {"key", "action"} and never asks. Otherwise, on a terminal, a menu "Choose recovery action:" asks for it. With --no-prompt, or when stdin or stdout is not a terminal (CI, pipes, cron), nothing is changed: "no action selected; leaving <key> unchanged". Releases refuse to raise the tier (exit 2), like session release. When the server rate limits the inspect or explain read (10 a minute each), that part of the report is left out with a line on stderr and the action is still applied: reads made earlier never lock out a recovery.`
   static override examples = [
     {description: 'Interactive (on a terminal)', command: `<%= config.bin %> session recover 'my-agent|10.0.0.5' --api-url 127.0.0.1:9090`},
     {description: 'Scripted: release to none', command: `<%= config.bin %> session recover 'my-agent|10.0.0.5' --choice release-none --api-url 127.0.0.1:9090`},

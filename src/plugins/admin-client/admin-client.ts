@@ -141,6 +141,13 @@ function snippet(text: string): string {
   return t.length > 200 ? t.slice(0, 200) + '…' : t === '' ? '(empty body)' : t
 }
 
+/** No session with that key: the server's 404 `session not found`, or a key the session list lacks. */
+export function sessionNotFound(key: string): PipelockError {
+  return new PipelockError('SESSION_NOT_FOUND', `session not found: ${printable(key)}`, {
+    hint: 'identity keys are agent|client-ip (quote them); a terminated or idle-evicted session is gone; list the live ones with: pipelock session list',
+  })
+}
+
 function statusError(baseUrl: string, status: number, text: string, retryAfter: string | undefined, method: string, path: string, ctx: RequestContext): PipelockError {
   const body = snippet(text)
   switch (status) {
@@ -156,18 +163,13 @@ function statusError(baseUrl: string, status: number, text: string, retryAfter: 
       }
       // §12 answers a missing session with the plain text `session not found`; any other 404
       // means the path itself is unknown: no token at start-up (API not mounted), or a wrong URL.
-      if (ctx.key !== undefined && text.trim() === 'session not found') {
-        return new PipelockError('SESSION_NOT_FOUND', `session not found: ${printable(ctx.key)}`, {
-          hint: 'identity keys are agent|client-ip (quote them); a terminated or idle-evicted session is gone; list the live ones with: pipelock session list',
-        })
-      }
+      if (ctx.key !== undefined && text.trim() === 'session not found') return sessionNotFound(ctx.key)
       return new PipelockError('ADMIN_API_NOT_ENABLED', `the admin API is not enabled on the proxy at ${baseUrl} (${method} ${path} answered HTTP 404: ${body})`, {
         hint: 'pipelock run mounts it only when kill_switch.api_token (or PIPELOCK_KILLSWITCH_API_TOKEN) is set at start-up: set it and restart the proxy; if it is set, check that --api-url names its API listener (kill_switch.api_listen)',
       })
     case 429: {
       const seconds = retryAfter !== undefined && /^\d+$/.test(retryAfter.trim()) ? retryAfter.trim() : undefined
-      // Name the call that was limited: session release and recover read the session first, so a
-      // release can meet the inspect limit rather than the airlock one.
+      // Name the call that was limited (recover reads the session and its explanation first).
       return new PipelockError('ADMIN_API_RATE_LIMITED', seconds === undefined ? 'rate limited; retry later' : `rate limited; retry after ${seconds} seconds`, {
         hint: `the proxy limits each admin action per minute; the limited call was ${method} ${path}`,
       })

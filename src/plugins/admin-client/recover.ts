@@ -1,3 +1,4 @@
+import {isPipelockError} from '../errors/index.js'
 import type {AdminClient} from './admin-client.js'
 import {renderRelease, renderSessionDetail, renderSessionExplanation, renderTerminate} from './render-session.js'
 import {explainSession, inspectSession, releaseSession, terminateSession} from './session-service.js'
@@ -34,14 +35,29 @@ export interface RecoverResult {
   readonly action: RecoveryChoice | 'none'
 }
 
+/**
+ * A report read the server rate limited (10 a minute each for inspect and explain): said on
+ * stderr, and the recovery goes on. The action is what the operator came for, and must not be
+ * locked out mid-incident by the reads made before it; every other failure ends the command.
+ */
+async function unlessRateLimited<T>(read: () => Promise<T>, io: RecoverIo, what: string): Promise<T | undefined> {
+  try {
+    return await read()
+  } catch (e) {
+    if (!isPipelockError(e) || e.code !== 'ADMIN_API_RATE_LIMITED') throw e
+    io.warn(`${what} not shown: ${e.message}; the action below is not affected`)
+    return undefined
+  }
+}
+
 export async function recoverSession(client: AdminClient, key: string, io: RecoverIo): Promise<RecoverResult> {
-  const detail = await inspectSession(client, key)
-  const explanation = await explainSession(client, key)
+  const detail = await unlessRateLimited(() => inspectSession(client, key), io, 'inspect')
+  const explanation = await unlessRateLimited(() => explainSession(client, key), io, 'explain')
   io.out('== inspect ==')
-  for (const l of renderSessionDetail(detail.data, io.nowNs())) io.out(l)
+  if (detail !== undefined) for (const l of renderSessionDetail(detail.data, io.nowNs())) io.out(l)
   io.out('')
   io.out('== explain ==')
-  for (const l of renderSessionExplanation(explanation.data, io.nowNs())) io.out(l)
+  if (explanation !== undefined) for (const l of renderSessionExplanation(explanation.data, io.nowNs())) io.out(l)
   io.out('')
   const choice = await io.choose()
   switch (choice) {
@@ -53,6 +69,7 @@ export async function recoverSession(client: AdminClient, key: string, io: Recov
       return {key, action: 'leave'}
     case 'release-none':
     case 'release-soft': {
+      // the tier is read again (the menu may have waited): a tier that came down meanwhile is not raised
       const r = await releaseSession(client, key, choice === 'release-none' ? 'none' : 'soft')
       for (const l of renderRelease(r.data)) io.out(l)
       return {key, action: choice}

@@ -1,5 +1,5 @@
 import {PipelockError, shellQuote} from '../errors/index.js'
-import type {AdminClient, AdminResponse} from './admin-client.js'
+import {sessionNotFound, type AdminClient, type AdminResponse} from './admin-client.js'
 import {
   adaptiveFlushSchema,
   adaptiveStatusSchema,
@@ -21,8 +21,8 @@ import {
 import {canonicalTier, tierRank, type ReleaseTarget, type TierFilter} from './tiers.js'
 
 // One function per §12 endpoint the CLI uses, plus the two composite operations of §13
-// (release = inspect, refuse an upward move, then POST …/airlock; recover = inspect + explain
-// + one chosen action). Commands call these and render; they hold no HTTP or policy.
+// (release = refuse an upward move, then POST …/airlock; recover = inspect + explain + one
+// chosen action). Commands call these and render; they hold no HTTP or policy.
 
 /**
  * `/api/v1/sessions/<key>`: the key is one path segment, percent-encoded (`agent|ip` →
@@ -51,13 +51,16 @@ export async function explainSession(client: AdminClient, key: string): Promise<
 }
 
 /**
- * Lowers a session's airlock tier. The current tier is read first and a move *up* is refused
- * without calling the airlock endpoint (which itself would allow any direction, §12): raising
- * a quarantine is a different decision than releasing one. Equal tiers are sent (changed=false).
+ * Lowers a session's airlock tier. A move *up* is refused without calling the airlock endpoint
+ * (which itself would allow any direction, §12): raising a quarantine is a different decision
+ * than releasing one. Equal tiers are sent (changed=false). No move to `none` can be up, so it is
+ * sent at once; for `soft` the current tier is read from the session list, which the server does
+ * not rate limit (§12): a release is never refused because the operator inspected or explained
+ * the session ten times in the minute before it.
  */
 export async function releaseSession(client: AdminClient, key: string, to: ReleaseTarget): Promise<AdminResponse<AirlockChange>> {
   const target = canonicalTier(to)
-  const current = (await inspectSession(client, key)).data.airlock_tier
+  const current = target === 'none' ? 'none' : await listedTier(client, key)
   if (tierRank(target) > tierRank(current)) {
     throw new PipelockError('SESSION_RELEASE_REFUSED', `refusing to escalate session ${key} from ${current} to ${target}: release only lowers the airlock tier`, {
       hint: 'to raise a tier, POST /api/v1/sessions/<key>/airlock on the admin API',
@@ -75,6 +78,13 @@ export async function releaseSession(client: AdminClient, key: string, to: Relea
     })
   }
   return r
+}
+
+/** A session's airlock tier as the session list gives it; not listed is the server's 404. */
+async function listedTier(client: AdminClient, key: string): Promise<string> {
+  const s = (await listSessions(client)).data.sessions.find((x) => x.key === key)
+  if (s === undefined) throw sessionNotFound(key)
+  return s.airlock_tier
 }
 
 export async function terminateSession(client: AdminClient, key: string): Promise<AdminResponse<TerminateResult>> {

@@ -20,6 +20,12 @@ export function renderEvidenceSet(r: EvidenceSetReport): {stdout: string[]; stde
   if (r.verdict === 'empty' && f === undefined) {
     out.push(`No receipts found in ${r.label}`)
     err.push(r.entries.count > 0 ? `no receipts in ${r.label} (${r.entries.count} recorder entries, none a receipt)` : `no receipts in ${r.label}`)
+    const nf = r.noRecorderFiles
+    if (nf !== undefined) {
+      // The directory holds no file of the session's name pattern: say what was looked for.
+      const others = nf.otherJsonl.length === 0 ? '' : `; it holds other .jsonl files (${nf.otherJsonl.join(', ')}): verify one as FILE, or pass --session ID if they are another session's recorder files`
+      err.push(`note: looked for recorder files named ${nf.pattern} (n the first entry seq) in ${nf.dirs.join(' and ')}, and found none${others}`)
+    }
     return {stdout: out.map(printable), stderr: err.map(printable)}
   }
   // Only v1 receipts: the reference's block, byte for byte (the failing line is in --json).

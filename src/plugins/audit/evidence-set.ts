@@ -88,6 +88,12 @@ export interface EvidenceSetRequest {
   onProgress?: (bytesRead: number, bytesTotal: number, receipts: number) => void
   /** Where the v1 Ed25519 checks run (default: inline, then a worker pool); tests and benchmarks choose. */
   signatures?: SignatureChecks
+  /**
+   * Entries no verified checkpoint signature covers (the tail after the last one, or every entry
+   * when none verified) fail the input instead of being a warning: without a signature over
+   * them, their metadata could have been rewritten (the entry chain has no key).
+   */
+  requireSignedCheckpoints?: boolean
 }
 
 class Stop extends Error {}
@@ -660,7 +666,8 @@ export async function verifyEvidenceSet(req: EvidenceSetRequest): Promise<Eviden
   // Said on stderr when the writer is one that writes checkpoints (a checkpoint or a run's
   // session_open is in the input; a closed run ends with one). Inputs with neither — the
   // reference's conformance files, \`learn shadow\` directories — carry the count in --json only.
-  if (unsignedTail !== undefined && (checkpoints.length > 0 || runs > 0)) warn(unsignedTailText(unsignedTail, lastCovering?.seq), unsignedTail.at)
+  if (unsignedTail !== undefined && req.requireSignedCheckpoints === true) fail('entries', `${unsignedTailText(unsignedTail, lastCovering?.seq)} (--require-signed-checkpoints)`, unsignedTail.at)
+  else if (unsignedTail !== undefined && (checkpoints.length > 0 || runs > 0)) warn(unsignedTailText(unsignedTail, lastCovering?.seq), unsignedTail.at)
   // An earlier v2 chain's end is proven only when a verified checkpoint signature covers the entry
   // of the genesis after it: then no entry before that genesis, so no receipt of the earlier
   // chain, can have been removed without breaking the signature.

@@ -165,6 +165,11 @@ export interface EvidenceSetReport {
    * and when the verification stopped early (a later receipt might have used them).
    */
   unusedKeys?: string[]
+  /**
+   * A directory that held no recorder file of the session: the file names looked for, where,
+   * and the other .jsonl files there (at most a few), so an empty verdict says why.
+   */
+  noRecorderFiles?: {pattern: string; dirs: string[]; otherJsonl: string[]}
 }
 
 /** One receipt as the walker saw it, for consumers that build summaries (packet, report). */

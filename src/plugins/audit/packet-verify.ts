@@ -78,7 +78,13 @@ const FAILED_VERDICTS: ReadonlySet<string> = new Set(['invalid', 'error', 'not_r
  * The v0 format holds exactly four files, so the packet cannot carry them: verify is given them
  * as build was, and names them as the missing piece when the evidence breaks at a key change.
  */
-export async function verifyAuditPacket(dir: string, keys: KeyRingRequest = {}, endorsements: readonly string[] = [], onProgress?: VerifyEvidenceRequest['onProgress']): Promise<PacketVerifyResult> {
+export async function verifyAuditPacket(
+  dir: string,
+  keys: KeyRingRequest = {},
+  endorsements: readonly string[] = [],
+  onProgress?: VerifyEvidenceRequest['onProgress'],
+  strict: {requireSignedCheckpoints?: boolean} = {},
+): Promise<PacketVerifyResult> {
   const text = readPacketJson(dir)
   const found = new PacketFindings()
   const early = (): PacketVerifyResult => ({kind: 'audit_packet', dir, valid: false, problems: found.problems, checks: found.checks()})
@@ -138,7 +144,9 @@ export async function verifyAuditPacket(dir: string, keys: KeyRingRequest = {}, 
     const twoPasses = given && p.verifier.verdict === 'self_consistent_only'
     const firstProgress: VerifyEvidenceRequest['onProgress'] =
       onProgress === undefined ? undefined : twoPasses ? (d, t, n) => onProgress(d, 2 * t, n) : onProgress
-    let report = await verifyEvidenceInput({...keyReq, ...named, file: evidence, shownAs: shown, onReceipt: (f) => tally.add(f), ...(firstProgress === undefined ? {} : {onProgress: firstProgress})})
+    // --require-signed-checkpoints holds evidence.jsonl to more than build did: a tail no signature
+    // covers then fails here (the packet records the verdict without it)
+    let report = await verifyEvidenceInput({...keyReq, ...named, ...strict, file: evidence, shownAs: shown, onReceipt: (f) => tally.add(f), ...(firstProgress === undefined ? {} : {onProgress: firstProgress})})
     if (given && report.kind === 'evidence_set' && report.unusedKeys !== undefined) result.unusedKeys = report.unusedKeys
     // From this pass, with the keys given: a second pass (below) repeats build's, without them.
     if (report.kind === 'evidence_set') result.signaturesChecked = !v2SignaturesUnchecked(report)

@@ -1,4 +1,4 @@
-import {stat} from 'node:fs/promises'
+import {readdir, stat} from 'node:fs/promises'
 import path from 'node:path'
 import {JsonSyntaxError, parseStrictJson} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
@@ -42,6 +42,8 @@ export interface VerifyEvidenceRequest extends KeyRingRequest {
   /** The flag that named `file` (`--chain` of audit packet build): a path that cannot be opened is reported under it. */
   named?: string
   rotationEndorsements?: readonly string[]
+  /** Entries no verified checkpoint signature covers fail the chain (evidence-set.ts). */
+  requireSignedCheckpoints?: boolean
   onReceipt?: (fact: ReceiptFact) => void
   onProgress?: (bytesRead: number, bytesTotal: number, receipts: number) => void
 }
@@ -104,6 +106,10 @@ export async function verifyEvidenceInput(req: VerifyEvidenceRequest): Promise<V
     if ((req.rotationEndorsements ?? []).length > 0) {
       throw new PipelockError('USAGE', `--rotation-endorsement applies to a chain (a .jsonl file or a recorder directory), not to the single receipt ${source.single}`)
     }
+    // checkpoints sign recorder entries: one receipt has none
+    if (req.requireSignedCheckpoints === true) {
+      throw new PipelockError('USAGE', `--require-signed-checkpoints applies to a chain (a .jsonl file or a recorder directory), not to the single receipt ${source.single}`)
+    }
     // a recorder session names recorder entries: one receipt carries none
     if (req.session !== undefined) {
       throw new PipelockError('USAGE', `--session applies to a chain (a .jsonl file or a recorder directory), not to the single receipt ${source.single}`)
@@ -122,7 +128,7 @@ export async function verifyEvidenceInput(req: VerifyEvidenceRequest): Promise<V
     if (e instanceof EndorsementError) return {kind: 'endorsement_error', label: source.label, error: e.message}
     throw e
   }
-  return verifyEvidenceSet({
+  const report = await verifyEvidenceSet({
     files: source.files,
     label: source.directory || req.shownAs === undefined ? source.label : req.shownAs,
     display: source.directory ? (f) => path.basename(f) : req.shownAs === undefined ? (f) => f : () => req.shownAs as string,
@@ -136,7 +142,20 @@ export async function verifyEvidenceInput(req: VerifyEvidenceRequest): Promise<V
     ...(source.skipped === undefined || source.skipped.length === 0 ? {} : {skipped: source.skipped}),
     ...(req.onReceipt === undefined ? {} : {onReceipt: req.onReceipt}),
     ...(req.onProgress === undefined ? {} : {onProgress: req.onProgress}),
+    ...(req.requireSignedCheckpoints === true ? {requireSignedCheckpoints: true} : {}),
   })
+  if (!source.directory || source.files.length > 0 || (source.skipped ?? []).length > 0) return report
+  return {...report, noRecorderFiles: await noRecorderFiles(req.file ?? (req.chainDir as string), session)}
+}
+
+/** How many other .jsonl names an empty directory's verdict lists. */
+const LISTED_OTHERS = 5
+
+/** What a directory without recorder files of the session was searched for, and what it holds instead. */
+async function noRecorderFiles(dir: string, session: string): Promise<NonNullable<EvidenceSetReport['noRecorderFiles']>> {
+  const names = await readdir(dir).catch(() => [] as string[])
+  const others = names.filter((n) => n.endsWith('.jsonl')).sort()
+  return {pattern: `evidence-${session}-<n>.jsonl`, dirs: [dir, path.join(dir, session)], otherJsonl: others.slice(0, LISTED_OTHERS).concat(others.length > LISTED_OTHERS ? [`… ${others.length - LISTED_OTHERS} more`] : [])}
 }
 
 type FoundEndorsement = {file: string; name: string; endorsement: RotationEndorsement}

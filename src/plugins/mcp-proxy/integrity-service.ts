@@ -6,7 +6,7 @@
 import {existsSync} from 'node:fs'
 import path from 'node:path'
 import {PipelockError} from '../errors/index.js'
-import {loadAgentPrivateKey, withFileUpdateLock} from '../signing/index.js'
+import {fingerprint, loadAgentPrivateKey, withFileUpdateLock} from '../signing/index.js'
 import {
   IntegrityError, manifestExists, parseManifest, readManifestBytes, resolveCommand, signManifest, trustedSignerKey, verifyCommand, verifyManifestSignature, writeManifest,
   type IntegrityManifest,
@@ -32,6 +32,8 @@ export interface IntegrityReport {
 export interface IntegrityResult {
   readonly report: IntegrityReport
   readonly lines: string[]
+  /** What to check next, for stderr (never part of the report). */
+  readonly hint?: string
 }
 
 const fail = (e: unknown): PipelockError => {
@@ -121,12 +123,23 @@ export function verifyIntegritySignature(o: {manifest: string; sig?: string; sig
   const signer = signerName(o.signer, o.env)
   const sig = o.sig || `${o.manifest}.sig`
   const reasons: string[] = []
+  let hint: string | undefined
   try {
-    verifyManifestSignature(readManifestBytes(o.manifest), sig, trustedSignerKey(o.keystore, signer))
+    const key = trustedSignerKey(o.keystore, signer)
+    try {
+      verifyManifestSignature(readManifestBytes(o.manifest), sig, key)
+    } catch (e) {
+      // The reference's words say only that it failed: name the key it was checked against, the
+      // likeliest cause being a --signer (or $PIPELOCK_AGENT) other than the one that signed.
+      if (e instanceof IntegrityError && e.message === 'signature verification failed') {
+        hint = `the signature does not verify under the key of signer "${signer}" (${fingerprint(key)}): the manifest was signed with another key (check --signer or $PIPELOCK_AGENT) or changed after signing`
+      }
+      throw e
+    }
   } catch (e) {
     if (!(e instanceof IntegrityError)) throw e
     reasons.push(e.message)
   }
   const report: IntegrityReport = {ok: reasons.length === 0, command: [], manifest: o.manifest, signature: sig, signer, reasons}
-  return {report, lines: reasons.length === 0 ? [`MCP integrity manifest signature verified: ${o.manifest}`] : [`MCP integrity manifest signature failed: ${reasons.join('; ')}`]}
+  return {report, lines: reasons.length === 0 ? [`MCP integrity manifest signature verified: ${o.manifest}`] : [`MCP integrity manifest signature failed: ${reasons.join('; ')}`], ...(hint === undefined ? {} : {hint})}
 }

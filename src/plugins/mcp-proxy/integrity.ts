@@ -8,7 +8,7 @@ import {createHash} from 'node:crypto'
 import {accessSync, constants, existsSync, openSync, readFileSync, readSync, closeSync, realpathSync, statSync} from 'node:fs'
 import path from 'node:path'
 import {goJsonIndent, fromPlain} from '../canonical/index.js'
-import {jsonParseReason} from '../errors/index.js'
+import {jsonParseReason, osErrorReason, PipelockError} from '../errors/index.js'
 import {agentPublicKeyPath, loadAgentPublicKey, refuseSpecialFile, signBytes, validateAgentName, verifyBytes, writeFileAtomic, decodePublicKeyText, type Ed25519KeyPair} from '../signing/index.js'
 
 export interface IntegrityManifest {
@@ -199,6 +199,11 @@ export function readManifestBytes(file: string): Buffer {
   try {
     return readFileSync(file)
   } catch (e) {
+    // A manifest that is not there is a missing input (FILE_NOT_FOUND), said in words, not Node's
+    // `ENOENT: no such file or directory, open '…'`; mcp proxy still refuses to start on it.
+    const code = (e as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') throw new PipelockError('FILE_NOT_FOUND', `reading manifest ${file}: ${osErrorReason(e)}`, {hint: 'write one with: pipelock mcp integrity manifest generate --output FILE -- COMMAND'})
+    if (code !== undefined) throw new PipelockError('FILE_UNREADABLE', `reading manifest ${file}: ${osErrorReason(e)}`)
     throw new IntegrityError(`reading manifest: ${(e as Error).message}`)
   }
 }

@@ -342,8 +342,21 @@ export interface McpScanOptions {
   readonly stderr: (line: string) => void
 }
 
-/** `pipelock mcp scan` (§13). Resolves to true when no line had an injection. */
-export async function runMcpScan(o: McpScanOptions): Promise<void> {
+/** The most line numbers a "not scanned" failure names; the count says how many more. */
+const LISTED_LINES = 10
+
+function whichLines(lines: readonly number[]): string {
+  const listed = lines.slice(0, LISTED_LINES).join(', ')
+  const more = lines.length > LISTED_LINES ? ` and ${lines.length - LISTED_LINES} more` : ''
+  return lines.length === 1 ? `line ${lines[0]}` : `lines ${listed}${more}`
+}
+
+/**
+ * `pipelock mcp scan` (§13). Setup failures (the config, its values) are thrown; the verdict of
+ * the scan is returned: undefined when every line was scanned and none had an injection or a
+ * poisoned tool, else the failure to report (after the per-line output already written).
+ */
+export async function runMcpScan(o: McpScanOptions): Promise<PipelockError | undefined> {
   const config = (await loadMcpConfig(o.configFile, o.processEnv)).config
   const resolved = resolveMcpRuntime(config, 'scan')
   for (const l of resolved.lines) o.stderr(l)
@@ -361,7 +374,7 @@ export async function runMcpScan(o: McpScanOptions): Promise<void> {
   let injected = false
   let messages = 0
   let toolDefinitions = 0
-  let unparsed = 0
+  const unparsed: number[] = []
   const emit = (v: ScanLineVerdict): void => {
     const line = o.json ? renderScanJson(v) : renderScanText(v)
     if (line !== null) o.out(line)
@@ -380,16 +393,23 @@ export async function runMcpScan(o: McpScanOptions): Promise<void> {
     if (v.matches !== undefined || v.tools !== undefined) injected = true
     messages += v.messages
     toolDefinitions += v.toolDefinitions
-    if (v.error !== undefined) unparsed++
+    if (v.error !== undefined) unparsed.push(n)
     emit(v)
   }
-  if (injected) throw new PipelockError('MCP_INJECTION_FOUND', 'prompt injection detected')
+  if (injected) return new PipelockError('MCP_INJECTION_FOUND', 'prompt injection detected')
   // A line that was not scanned is not clean (fail closed): exit 1 as for an unreadable stream.
   if (tooLong.length > 0) {
-    const which = tooLong.length === 1 ? `line ${tooLong[0]}` : `lines ${tooLong.join(', ')}`
-    throw new PipelockError('LINE_TOO_LONG', `input ${which} exceeded the ${MAX_LINE_BYTES / (1024 * 1024)} MiB line limit and ${tooLong.length === 1 ? 'was' : 'were'} not scanned`)
+    return new PipelockError('LINE_TOO_LONG', `input ${whichLines(tooLong)} exceeded the ${MAX_LINE_BYTES / (1024 * 1024)} MiB line limit and ${tooLong.length === 1 ? 'was' : 'were'} not scanned`)
   }
   // Nothing found: say what was checked, so a clean run is told apart from one that read nothing.
-  const summary = {messages, toolDefinitions, scanners: scan.toolScanner === null ? ['response_injection'] : ['response_injection', 'tool_poisoning'], unparsed}
+  const summary = {messages, toolDefinitions, scanners: scan.toolScanner === null ? ['response_injection'] : ['response_injection', 'tool_poisoning'], unparsed: unparsed.length}
   o.out(o.json ? renderSummaryJson(summary) : renderSummaryText(summary))
+  // Nothing found in what was read, but a line that did not parse was not scanned: a corrupt or
+  // cut transcript is no clean one (the summary says clean: false).
+  if (unparsed.length > 0) {
+    return new PipelockError('MCP_SCAN_INCOMPLETE', `input ${whichLines(unparsed)} ${unparsed.length === 1 ? 'is' : 'are'} not valid JSON-RPC and ${unparsed.length === 1 ? 'was' : 'were'} not scanned`, {
+      hint: 'the [ERROR] lines above say why; a transcript must hold one JSON-RPC message per line',
+    })
+  }
+  return undefined
 }

@@ -133,7 +133,7 @@ export async function readBounded(file: string, max: number, what: string): Prom
   } catch (e) {
     throw new PipelockError((e as NodeJS.ErrnoException).code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'FILE_UNREADABLE', `reading ${what}: ${osErrorText(e, 'open', file)}`)
   }
-  if (size > max) throw new PipelockError('FILE_UNREADABLE', `reading ${what}: ${file}: file is ${size} bytes, larger than the ${max}-byte limit`)
+  if (size > max) throw new PipelockError('FILE_TOO_LARGE', `reading ${what}: ${file}: file is ${size} bytes, larger than the ${max}-byte limit`)
   try {
     return await readFile(file)
   } catch (e) {

@@ -59,7 +59,7 @@ export async function decryptEscrow(req: EscrowDecryptRequest): Promise<EscrowDe
     data = readFileSync(req.file)
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
-    throw new PipelockError(code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'FILE_UNREADABLE', `${req.file}: ${code ?? (e as Error).message}`)
+    throw new PipelockError(code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'FILE_UNREADABLE', `reading escrow file ${req.file}: ${osErrorReason(e)}`)
   }
   let plain: Buffer
   try {

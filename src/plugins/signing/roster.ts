@@ -292,9 +292,31 @@ export function loadRoster(file: string, pinnedRootFingerprint: string, options:
     decoded = decodeRosterEnvelope(decodeSignedArtifactTree(text, ext))
   } catch (e) {
     const line = e instanceof StrictYamlError ? e.line : undefined
-    throw new PipelockError('ROSTER_INVALID', `roster decode failed: ${(e as Error).message}`, line === undefined ? {} : {location: {file, line}})
+    const other = ext === '.json' ? notARoster(text) : undefined
+    throw new PipelockError('ROSTER_INVALID', `roster decode failed: ${(e as Error).message}`, {
+      ...(line === undefined ? {} : {location: {file, line}}),
+      // A key file or a receipt given as --roster fails on its first unknown field: say what it is.
+      ...(other === undefined ? {} : {hint: `${file} looks like ${other}, not a key roster: --roster expects the signed roster that pipelock signing roster build writes ({"body":{…,"keys":[…]},"signature":…}); a key file goes to --key`}),
+    })
   }
   return verifyRoster(decoded, pinnedRootFingerprint, file, options)
+}
+
+/** What a JSON file that did not decode as a roster looks like, when it is a known other kind. */
+function notARoster(text: string): string | undefined {
+  let v: unknown
+  try {
+    v = JSON.parse(text)
+  } catch {
+    return undefined // not JSON: the decoder's message says where
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined
+  const o = v as Record<string, unknown>
+  if ('key_id' in o && ('public' in o || 'private' in o)) return `a key file (${'private' in o ? 'with a private key' : 'public'}, key_id ${JSON.stringify(o.key_id)})`
+  if ('record_type' in o || 'payload_kind' in o) return 'an EvidenceReceipt v2'
+  if ('action_record' in o && 'signature' in o) return 'an ActionReceipt v1'
+  if ('recovery' in o || 'transition' in o) return 'a recovery or transition document'
+  return undefined
 }
 
 function notAuthorized(message: string): PipelockError {

@@ -64,8 +64,8 @@ test('GET with Bearer token; the decoded answer keeps the server JSON (order, ne
   assert.deepEqual(api.requests, [{method: 'GET', path: '/api/v1/sessions?tier=hard', authorization: 'Bearer tok', contentType: undefined, body: ''}])
 })
 
-test('release: inspects, then POSTs {"tier":…} to …/airlock; refuses an upward move without POSTing', async () => {
-  api.on(`GET ${ENC}`, {body: DETAIL_HELD}).on(`POST ${ENC}/airlock`, {body: {key: KEY, previous_tier: 'hard', new_tier: 'soft', changed: true}})
+test('release: reads the tier from the (not rate-limited) session list, then POSTs {"tier":…} to …/airlock; refuses an upward move without POSTing', async () => {
+  api.on('GET /api/v1/sessions', {body: {sessions: [SNAPSHOT_HELD], count: 1}}).on(`POST ${ENC}/airlock`, {body: {key: KEY, previous_tier: 'hard', new_tier: 'soft', changed: true}})
   const c = client()
   try {
     const r = await releaseSession(c, KEY, 'soft')
@@ -73,18 +73,19 @@ test('release: inspects, then POSTs {"tier":…} to …/airlock; refuses an upwa
     assert.deepEqual(
       api.requests.map((q) => [q.method, q.path, q.contentType, q.body]),
       [
-        ['GET', ENC, undefined, ''],
+        ['GET', '/api/v1/sessions', undefined, ''],
         ['POST', `${ENC}/airlock`, 'application/json', '{"tier":"soft"}'],
       ],
     )
     api.requests.length = 0
-    api.on(`GET ${ENC}`, {body: {...DETAIL_HELD, airlock_tier: 'none'}})
+    api.on('GET /api/v1/sessions', {body: {sessions: [{...SNAPSHOT_HELD, airlock_tier: 'none'}], count: 1}})
     await rejects(releaseSession(c, KEY, 'soft'), 'SESSION_RELEASE_REFUSED', 2, `refusing to escalate session ${KEY} from none to soft: release only lowers the airlock tier`)
     assert.deepEqual(api.requests.map((q) => q.method), ['GET'])
     // normal is none; equal tiers are sent (the server answers changed=false)
     api.on(`POST ${ENC}/airlock`, {body: {key: KEY, previous_tier: 'none', new_tier: 'none', changed: false}})
     assert.equal((await releaseSession(c, KEY, 'normal')).data.changed, false)
-    assert.equal(api.requests.at(-1)!.body, '{"tier":"none"}')
+    // none is the lowest tier: sent without a read
+    assert.deepEqual(api.requests.slice(-1).map((q) => [q.method, q.body]), [['POST', '{"tier":"none"}']])
   } finally {
     await c.close()
   }

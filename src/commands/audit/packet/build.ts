@@ -1,9 +1,11 @@
+import path from 'node:path'
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../../cli/base-command.js'
 import {endorsementRequest, evidenceKeyFlags, evidenceSourceFlags, givenSession, keyRingRequest} from '../../../cli/evidence-flags.js'
 import {verifyingWork} from '../../../cli/verify-work.js'
+import {evidenceInputs, refuseOutputOverInputs} from '../../../cli/output-over-input.js'
 import {systemClock} from '../../../plugins/canonical/index.js'
-import {buildAuditPacket, EXIT_NO_KEY_GIVEN, EXIT_NOT_VERIFIABLE, unusedKeyWarnings, V2_UNCHECKED_LINE, v2SignaturesUnchecked, type PacketBuildResult} from '../../../plugins/audit/index.js'
+import {buildAuditPacket, PACKET_ARTIFACTS, EXIT_NO_KEY_GIVEN, EXIT_NOT_VERIFIABLE, unusedKeyWarnings, V2_UNCHECKED_LINE, v2SignaturesUnchecked, type PacketBuildResult} from '../../../plugins/audit/index.js'
 import {printable} from '../../../plugins/errors/index.js'
 
 export default class AuditPacketBuild extends BaseCommand {
@@ -26,13 +28,15 @@ verifier.txt is what verify-receipt evidence.jsonl --rotation-endorsement FILE p
     ...evidenceSourceFlags,
     ...evidenceKeyFlags,
     config: Flags.string({description: 'the pipelock config the evidence was produced under (posture fields)'}),
-    out: Flags.string({description: 'output directory (must not hold a packet.json)', required: true}),
+    out: Flags.string({description: 'output directory (must not hold a packet.json, and must not be, or lie inside, the --chain directory)', required: true}),
     provider: Flags.string({description: 'where the run executed', options: ['local', 'self_hosted', 'github_actions'], default: 'local'}),
     'agent-identity': Flags.string({description: 'identity of the agent the evidence is about', default: 'unspecified'}),
   }
 
   async run(): Promise<PacketBuildResult['packet']> {
     const {flags, metadata} = await this.parse(AuditPacketBuild)
+    // The packet is not built into the evidence directory it verifies, nor over an input file.
+    refuseOutputOverInputs([{flag: '--out', path: flags.out}, ...[...Object.values(PACKET_ARTIFACTS), '.packet-build'].map((f) => ({flag: '--out', path: path.join(flags.out, f)}))], evidenceInputs(flags))
     const r = await verifyingWork(this.jsonEnabled(), (onProgress) => buildAuditPacket({
       file: flags.chain,
       named: '--chain',

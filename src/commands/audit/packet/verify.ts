@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core'
 import {BaseCommand} from '../../../cli/base-command.js'
-import {evidenceKeyFlags, keyRingRequest, rotationEndorsementFlags} from '../../../cli/evidence-flags.js'
+import {evidenceKeyFlags, keyRingRequest, rotationEndorsementFlags, signedCheckpointFlags, signedCheckpointRequest} from '../../../cli/evidence-flags.js'
 import {verifyingWork} from '../../../cli/verify-work.js'
 import {EXIT_NO_KEY_GIVEN, EXIT_NOT_VERIFIABLE, unusedKeyWarnings, V2_UNCHECKED_LINE, verifyAuditPacket, type PacketVerifyResult} from '../../../plugins/audit/index.js'
 import {printable} from '../../../plugins/errors/index.js'
@@ -16,7 +16,7 @@ export default class AuditPacketVerify extends BaseCommand {
 - evidence_whole: evidence.jsonl ends with a whole line and its SHA-256 gives packet_id (ap- and its first 16 hex digits): no line was cut off or added.
 - summary: summary.md is what build renders from packet.json and evidence.jsonl.
 - verifier_output: verifier.txt is what build renders from evidence.jsonl.
-The verdict lists every check as passed, FAILED or not run; a differing file is named with its first differing line. packet.json is not signed: to know it is the packet you were given, compare its packet_id with one recorded elsewhere. Keys: --key/--roster when given, else the hex signer_key the packet records (a note on stderr then says that the signer was not pinned: the packet names its own key). A packet built without a key (verdict self_consistent_only) passes with a key when evidence.jsonl verifies as valid under it, with a note that the key given pins the signer now; a key that did not sign it fails; verified without a key too, it passes with a note that the signer is not pinned (--json: signerPinned false) when its evidence holds v1 receipts only; with v2 receipts it prints NO KEY GIVEN and exits 3 (--json: valid false, signaturesChecked false), since their signatures cannot be checked without a key. Rotations: a packet over evidence that changes receipt key holds no endorsement (its four files are fixed); pass the ones it was built with, --rotation-endorsement FILE (repeatable). A packet whose recorded verdict is invalid, error or not_run is never valid: it prints PACKET RECORDS FAILED EVIDENCE and the verifier's error first. Exit status: 0 when every check passed and the verdict is valid or self_consistent_only (v2 signatures checked), 1 otherwise (one line per problem), 3 when every check passed but v2 signatures were not checked (no key given), 4 when the only problem is the recorded verdict error of evidence this version cannot verify (a v2 receipt lists in crit an extension it does not implement; a newer pipelock verifies it), as verify-receipt.`
+The verdict lists every check as passed, FAILED or not run; a differing file is named with its first differing line. packet.json is not signed: to know it is the packet you were given, compare its packet_id with one recorded elsewhere. Keys: --key/--roster when given, else the hex signer_key the packet records (a note on stderr then says that the signer was not pinned: the packet names its own key). A packet built without a key (verdict self_consistent_only) passes with a key when evidence.jsonl verifies as valid under it, with a note that the key given pins the signer now; a key that did not sign it fails; verified without a key too, it passes with a note that the signer is not pinned (--json: signerPinned false) when its evidence holds v1 receipts only; with v2 receipts it prints NO KEY GIVEN and exits 3 (--json: valid false, signaturesChecked false), since their signatures cannot be checked without a key. Rotations: a packet over evidence that changes receipt key holds no endorsement (its four files are fixed); pass the ones it was built with, --rotation-endorsement FILE (repeatable). --require-signed-checkpoints holds evidence.jsonl to more than build did, as verify-receipt: a recorder entry no verified checkpoint signature covers fails the evidence check. A packet whose recorded verdict is invalid, error or not_run is never valid: it prints PACKET RECORDS FAILED EVIDENCE and the verifier's error first. Exit status: 0 when every check passed and the verdict is valid or self_consistent_only (v2 signatures checked), 1 otherwise (one line per problem), 3 when every check passed but v2 signatures were not checked (no key given), 4 when the only problem is the recorded verdict error of evidence this version cannot verify (a v2 receipt lists in crit an extension it does not implement; a newer pipelock verifies it), as verify-receipt.`
 
   static override examples = [
     {description: 'Verify a packet directory', command: '<%= config.bin %> audit packet verify ./packet --key receipt.pub'},
@@ -30,11 +30,12 @@ The verdict lists every check as passed, FAILED or not run; a differing file is 
   static override flags = {
     ...evidenceKeyFlags,
     ...rotationEndorsementFlags,
+    ...signedCheckpointFlags,
   }
 
   async run(): Promise<PacketVerifyResult> {
     const {args, flags} = await this.parse(AuditPacketVerify)
-    const r = await verifyingWork(this.jsonEnabled(), (onProgress) => verifyAuditPacket(args.dir, keyRingRequest(flags), flags['rotation-endorsement'] ?? [], onProgress))
+    const r = await verifyingWork(this.jsonEnabled(), (onProgress) => verifyAuditPacket(args.dir, keyRingRequest(flags), flags['rotation-endorsement'] ?? [], onProgress, signedCheckpointRequest(flags)))
     if (r.valid) {
       this.out(`PACKET VALID: ${args.dir} (verdict ${r.recorded?.verdict}, ${r.recomputed?.receiptCount ?? 0} receipts)`)
       // The recorded verdict is build's (no key); the key given proved more, and says so.

@@ -204,7 +204,8 @@ export function renderSummaryText(s: ScanSummary): string {
 /** `--json`'s last line: `{"summary":{…}}`, told apart from the per-line objects by its one key. */
 export function renderSummaryJson(s: ScanSummary): string {
   const o: JsonObject = new Map()
-  o.set('clean', true)
+  // clean: nothing found and every line scanned (a line that did not parse was not)
+  o.set('clean', s.unparsed === 0)
   o.set('messages', new RawJson(String(s.messages)))
   o.set('tool_definitions', new RawJson(String(s.toolDefinitions)))
   o.set('scanners', [...s.scanners])
