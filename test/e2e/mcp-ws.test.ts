@@ -85,8 +85,10 @@ describe('stdio → WebSocket bridge', {timeout: 60_000}, () => {
     const r = await run(['{"jsonrpc":"2.0","id":1,"method":"smuggle"}'])
     assert.equal(r.code, 0, r.err)
     assert.equal(r.out.length, 1, r.out.join('\n'))
+    // The smuggled message sits in a member beside `result`, which is scanned too: its injection
+    // blocks the whole message, still answered on one line with its id.
     const m = JSON.parse(r.out[0]!)
-    assert.deepEqual([m.id, m.result], [1, {}])
+    assert.deepEqual([m.id, m.result, m.error?.code, m.error?.data?.block_reason], [1, undefined, -32000, 'prompt_injection'])
   })
 
   test('a binary frame from the server ends the run with exit 1', async () => {

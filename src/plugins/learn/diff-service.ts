@@ -1,7 +1,7 @@
 import {lstatSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {compareUtf8} from '../canonical/index.js'
-import {jsonParseReason, PipelockError} from '../errors/index.js'
+import {jsonParseReason, osErrorReason, PipelockError} from '../errors/index.js'
 import {writeFileAtomic} from '../signing/index.js'
 import {checkOutputPath} from './candidate-file.js'
 import {formatFixed} from '../canonical/index.js'
@@ -88,7 +88,7 @@ function readReport(p: string): ShadowReportSummary {
   try {
     st = lstatSync(p)
   } catch (e) {
-    throw fail(`learn diff: cannot read report: ${(e as Error).message}`)
+    throw fail(`learn diff: cannot read report ${p}: ${osErrorReason(e)}`)
   }
   if (st.isSymbolicLink()) throw fail(`learn diff: report must not be a symlink: ${p}`)
   if (!st.isFile()) throw fail(`learn diff: report must be a regular file: ${p}`)

@@ -56,6 +56,7 @@ test('learn diff: paths absolute, regular files, not symlinks; --out written ato
     assert.throws(() => runLearnDiff('a.json', b), {message: 'learn diff: report path must be absolute, got "a.json"'})
     assert.throws(() => runLearnDiff(path.join(dir, 'link.json'), b), {message: `learn diff: report must not be a symlink: ${path.join(dir, 'link.json')}`})
     assert.throws(() => runLearnDiff(dir, b), {message: `learn diff: report must be a regular file: ${dir}`})
+    assert.throws(() => runLearnDiff(path.join(dir, 'gone.json'), b), {message: `learn diff: cannot read report ${path.join(dir, 'gone.json')}: no such file or directory`})
     writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({body: {schema_version: 1, contract_hash: 'sha256:a', compile_started_at: 'x'}, signature: 's'}))
     assert.throws(() => runLearnDiff(path.join(dir, 'manifest.json'), b), {
       message: `learn diff: ${path.join(dir, 'manifest.json')} is not a shadow report: it looks like a compile manifest (learn compile writes it next to the candidate)`,
