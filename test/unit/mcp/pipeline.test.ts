@@ -71,9 +71,10 @@ test('batch, invalid JSON, duplicate and case-folded keys, wrong version, non-st
   assert.equal(s.req('[{"jsonrpc":"2.0","id":8,"method":"ping","method":"x"}]').answer, `[${batchErr('8')}]`, 'a duplicate key inside: ids read leniently')
   assert.equal(s.req('[]').answer, batchErr('null'))
   assert.equal(s.req('[{"jsonrpc":"2.0","method":"notifications/x"}]').answer, batchErr('null'))
+  // [fix] a line that is not JSON is answered -32700 with id null (the reference dropped it as a notification).
   const bad = s.req('{oops')
-  assert.deepEqual([bad.verdict, bad.answer, bad.forward], ['block', null, null])
-  assert.match(bad.notes[0]!, /^blocked notification \(no response sent\): invalid JSON: /)
+  assert.deepEqual([bad.verdict, bad.answer, bad.forward], ['block', '{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"pipelock: parse error: invalid JSON","data":{"block_reason":"parse_error"}}}', null])
+  assert.match(bad.notes[0]!, /^input line \d+: blocked unreadable message \(invalid JSON: .*\): answered -32700 with id null$/)
   // [ext] a duplicate key is answered with the request's id (issue 37: the client used to wait).
   const dup = s.req('{"jsonrpc":"2.0","id":2,"method":"ping","method":"tools/call"}')
   assert.deepEqual([dup.verdict, dup.answer], ['block', '{"jsonrpc":"2.0","id":2,"error":{"code":-32001,"message":"pipelock: request blocked by MCP input scanning","data":{"block_reason":"parse_error"}}}'])
