@@ -176,6 +176,16 @@ test('Q31 fix: a server line over 10 MiB ends the session with exit 1; the reque
   assert.equal(r.stdout, '{"jsonrpc":"2.0","id":1,"error":{"code":-32003,"message":"pipelock: upstream error: session ended before the server answered"}}\n')
 })
 
+test('a server that answers in a JSON-RPC batch: the batch is not relayed, and each request it answers is told so (no client left waiting)', () => {
+  // Answers every request in a one-element batch, and adds a response to an id nobody sent.
+  const batcher = 'require("readline").createInterface({input: process.stdin}).on("line", (l) => { const m = JSON.parse(l); if (m.id !== undefined) process.stdout.write(JSON.stringify([{jsonrpc: "2.0", id: m.id, result: {}}, {jsonrpc: "2.0", id: 999, result: {}}]) + "\\n") }).on("close", () => process.exit(0))'
+  const r = proxy(['--', process.execPath, '-e', batcher], PING + '{"jsonrpc":"2.0","id":"b","method":"ping"}\n')
+  assert.equal(r.status, 0, r.stderr)
+  const err = (id: string) => `{"jsonrpc":"2.0","id":${id},"error":{"code":-32003,"message":"pipelock: upstream error: the server answered in a JSON-RPC batch, which MCP does not carry"}}\n`
+  assert.equal(r.stdout, err('1') + err('"b"'))
+  assert.match(r.stderr, /line 1: blocked batch JSON-RPC message \(not supported by MCP\)\n/)
+})
+
 test('a server that crashes mid-call: the request waiting for it is answered, the run ends with the subprocess status', () => {
   const crasher = 'process.stdin.once("data", () => process.exit(7))'
   const r = proxy(['--', process.execPath, '-e', crasher], PING)
