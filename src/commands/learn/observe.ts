@@ -5,7 +5,7 @@ import {prepareCaptureDir, resolveSalt} from '../../plugins/capture/index.js'
 import {BaseCommand} from '../../cli/base-command.js'
 import {captureDurationFlag, captureRawFlag, captureRunOptions} from '../../cli/capture-flags.js'
 import {PipelockError} from '../../plugins/errors/index.js'
-import {locateConfigFile} from '../../plugins/config/index.js'
+import {LOCATED_CONFIG_ORDER, locateConfigFile} from '../../plugins/config/index.js'
 
 export default class LearnObserve extends BaseCommand {
   static override summary = 'Run the proxy and capture every decision for learn compile'
@@ -23,7 +23,7 @@ export default class LearnObserve extends BaseCommand {
   ]
 
   static override flags = {
-    config: Flags.string({char: 'c', description: 'config file (default: $PIPELOCK_CONFIG, then $PIPELOCK_HOME/pipelock.yaml (~/.pipelock), ~/.config/pipelock/pipelock.yaml, /etc/pipelock/pipelock.yaml, then built-in defaults)'}),
+    config: Flags.string({char: 'c', description: `config file (default: ${LOCATED_CONFIG_ORDER})`}),
     'capture-dir': Flags.string({description: 'capture directory (default: learn.capture_dir of the config); relative paths resolve against the working directory'}),
     'capture-duration': Flags.string({description: captureDurationFlag.description!.replace('stop capturing', 'stop capturing and exit')}),
     'capture-raw': captureRawFlag,

@@ -4,7 +4,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {commandProgress} from '../../cli/progress.js'
 import {preferSmallHeap, sizeHeapForReplay} from '../../cli/v8-flags.js'
-import {loadConfig, locateConfigFile} from '../../plugins/config/index.js'
+import {LOCATED_CONFIG_ORDER, loadConfig, locateConfigFile} from '../../plugins/config/index.js'
 import {PipelockError} from '../../plugins/errors/index.js'
 import {parseGoDuration} from '../../plugins/canonical/index.js'
 import {mcpSettingsFromConfig} from '../../plugins/mcp/index.js'
@@ -43,7 +43,7 @@ export default class LearnShadow extends BaseCommand {
     contract: Flags.string({description: 'candidate contract YAML envelope (relative paths are resolved against the working directory)', required: true}),
     'contract-key': Flags.string({description: "trusted compile public key: file path, versioned text or 64 hex (default: the keystore public key of the contract's signer_key_id)"}),
     'allow-unsigned-contract-for-diagnostics': Flags.boolean({description: 'skip signature verification (diagnostics only)', default: false}),
-    config: Flags.string({description: 'pipelock config for scanner replay and learn.capture_dir (default: $PIPELOCK_CONFIG, then $PIPELOCK_HOME/pipelock.yaml (~/.pipelock), ~/.config/pipelock/pipelock.yaml, /etc/pipelock/pipelock.yaml, then built-in defaults)'}),
+    config: Flags.string({description: `pipelock config for scanner replay and learn.capture_dir (default: ${LOCATED_CONFIG_ORDER})`}),
     sessions: Flags.string({description: 'capture sessions root directory, or one capture .jsonl file (relative paths are resolved against the working directory)'}),
     agent: Flags.string({description: 'discover sessions <agent>|… under learn.capture_dir (when --sessions is not given)'}),
     duration: Flags.string({description: 'look-back window (Go duration)', default: '168h'}),

@@ -17,6 +17,9 @@ export function defaultConfigCandidates(env: Readonly<Record<string, string | un
   return [path.join(pipelockHome(env, userHome), 'pipelock.yaml'), path.join(userHome, '.config', 'pipelock', 'pipelock.yaml'), systemFile]
 }
 
+/** `locateConfigFile`'s order, as a command's --config help says it. */
+export const LOCATED_CONFIG_ORDER = `\$PIPELOCK_CONFIG, then \$PIPELOCK_HOME/pipelock.yaml (~/.pipelock), ~/.config/pipelock/pipelock.yaml, ${SYSTEM_CONFIG_FILE}, then built-in defaults`
+
 /** Where a command's config came from: the flag, `$PIPELOCK_CONFIG`, or the first default place that exists. */
 export interface LocatedConfig {
   readonly file: string

@@ -43,7 +43,7 @@ export {
 export {certTtlMs} from './tls-settings.js'
 export {checkHostRule, parseCidr, parseHostPort, reachableListen, isCanonicalCidr, isLoopbackHost} from './net-rules.js'
 export {configuredListeners, listenersCollide, type ConfiguredListener} from './listeners.js'
-export {pipelockHome, defaultConfigCandidates, locateConfigFile, SYSTEM_CONFIG_FILE, type LocatedConfig} from './home.js'
+export {pipelockHome, defaultConfigCandidates, locateConfigFile, LOCATED_CONFIG_ORDER, SYSTEM_CONFIG_FILE, type LocatedConfig} from './home.js'
 export {loadPresetConfig} from './preset-load.js'
 export {canonicalListener, DEFAULT_PROFILE, mergeProfile, validateAgents, type AgentProfileConfig} from './agent-profiles.js'
 export {changesSha256, diffPolicies, diffPolicyViews, policyView, MAX_CHANGES, type PolicyChange, type PolicyDiff} from './policy-diff.js'

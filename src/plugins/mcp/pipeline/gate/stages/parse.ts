@@ -15,9 +15,7 @@ export const parseStage: McpGateStage = {
     // HTTP listener does (its 400), so a client that sent it is not left waiting.
     if (frame.value === undefined && frame.error !== null && frame.error.startsWith('invalid JSON') && !ctx.http) {
       ctx.base.notes.push(`${ctx.at}blocked unreadable message (${error}): answered -32700 with id null`)
-      answer(ctx, 'parse', 'mcp_input_scanning', err, [error], {pattern: error})
-      ctx.decision = {...ctx.decision!, answer: errorLine(null, mcpError('listener_invalid_json'))}
-      return true
+      return answer(ctx, 'parse', 'mcp_input_scanning', err, [error], {pattern: error, answer: errorLine(null, mcpError('listener_invalid_json'))})
     }
     ctx.base.notes.push(frame.id === null ? `blocked notification (no response sent): ${error}` : `${ctx.at}blocked ${frame.method || 'unknown'} request (${error})`)
     return answer(ctx, 'parse', 'mcp_input_scanning', err, [error], {pattern: error})
