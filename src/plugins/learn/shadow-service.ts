@@ -288,8 +288,8 @@ export function resolveShadowInputs(req: Pick<ShadowRequest, 'sessions' | 'agent
     throw shadowError('SHADOW_INPUT_INVALID', 'learn shadow: no capture to replay: give --sessions (a capture sessions directory or one capture .jsonl file), or --agent NAME to replay that agent\'s sessions under learn.capture_dir of the config')
   }
   const agent = req.agent.trim()
-  if ( agent === '.' || agent === '..' || agent.includes('/') || agent.includes('\\')) {
-    throw shadowError('SHADOW_INPUT_INVALID', `learn shadow: --agent must be a single path segment, got ${JSON.stringify(req.agent ?? '')} (or give --sessions)`)
+  if (agent === '.' || agent === '..' || agent.includes('/') || agent.includes('\\')) {
+    throw shadowError('SHADOW_INPUT_INVALID', `learn shadow: --agent must be a single path segment, got ${JSON.stringify(req.agent)} (or give --sessions)`)
   }
   const root = req.captureDir ?? ''
   if (root === '') throw shadowError('SHADOW_INPUT_INVALID', 'learn shadow: learn.capture_dir is not set; give --sessions, or a config with learn.capture_dir (--config FILE, $PIPELOCK_CONFIG or $PIPELOCK_HOME/pipelock.yaml)')
