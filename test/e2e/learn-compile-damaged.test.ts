@@ -1,6 +1,6 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {runCli} from '../helpers/cli.js'
@@ -56,8 +56,12 @@ test('learn compile with every session damaged says the files could not be read'
       r.stderr,
       `${c.file('10.0.0.1')}:1: the capture files for agent "shop-agent" under ${root} could not be read: ` +
         `${c.file('10.0.0.1')} line 1: first line is not JSON (truncated or damaged); ${c.file('10.0.0.2')} line 1: first line is not JSON (truncated or damaged)` +
-        ' [CAPTURE_LINE_INVALID]; hint: repair or move the damaged files; compile reads nothing it cannot verify\n',
+        ' [CAPTURE_LINE_INVALID]; hint: repair or move the damaged files; learn compile reads nothing it cannot verify\n',
     )
+    // learn shadow --agent discovers the sessions the same way and refuses the same way.
+    const s = runCli(['learn', 'shadow', '--config', c.config, '--agent', 'shop-agent', '--contract', repoPath('goldens', 'multi-session', 'contract.yaml'), '--allow-unsigned-contract-for-diagnostics', '--duration', '876000h', '--out', path.join(c.dir, 'shadow.md')])
+    assert.equal(s.status, 1)
+    assert.equal(s.stderr.split('\n').at(-2), r.stderr.trimEnd().replace('learn compile reads', 'learn shadow reads'))
   } finally {
     rmSync(c.dir, {recursive: true, force: true})
   }
@@ -90,6 +94,33 @@ test('a capture file whose last line was cut short (a crash mid-write) is read u
     const mid = compile(c)
     assert.equal(mid.status, 1)
     assert.match(mid.stderr, new RegExp(`^${last.replace(/[|.]/g, '\\$&')}:${cutAt}: not a recorder entry: .*\\[CAPTURE_LINE_INVALID\\]`))
+  } finally {
+    rmSync(c.dir, {recursive: true, force: true})
+  }
+})
+
+test('learn compile and learn shadow for an agent without sessions name the agents there are; compile for sessions older than --since says so', () => {
+  const c = captureDir([])
+  try {
+    const root = path.join(c.dir, 'capture')
+    const r = runCli(['learn', 'compile', '--agent', 'wiki-agent', '--config', c.config, '--deterministic', '--output', path.join(c.dir, 'out.yaml')])
+    assert.equal(r.status, 1)
+    assert.equal(r.stderr, `no capture session of agent "wiki-agent" under ${root} [CAPTURE_NO_INPUT]; hint: sessions there belong to: shop-agent\n`)
+    const since = runCli(['learn', 'compile', '--agent', 'shop-agent', '--config', c.config, '--since', '1ns', '--deterministic', '--output', path.join(c.dir, 'out2.yaml')])
+    assert.equal(since.status, 1)
+    assert.equal(
+      since.stderr,
+      `no capture files for agent "shop-agent" under ${root} in the --since window [CAPTURE_NO_INPUT]; hint: its 2 sessions hold no file modified since then: give a longer --since (a Go duration, such as 720h)\n`,
+    )
+    rmSync(root, {recursive: true})
+    mkdirSync(root)
+    const empty = runCli(['learn', 'shadow', '--config', c.config, '--agent', 'shop-agent', '--contract', repoPath('goldens', 'multi-session', 'contract.yaml'), '--allow-unsigned-contract-for-diagnostics', '--duration', '876000h', '--out', path.join(c.dir, 'shadow.md')])
+    assert.equal(empty.status, 1)
+    assert.equal(
+      empty.stderr,
+      'warning: unverified contract accepted because --allow-unsigned-contract-for-diagnostics is set; shadow replay is diagnostic only\n' +
+        `learn shadow: no capture session of agent "shop-agent" under ${root} [CAPTURE_NO_INPUT]; hint: nothing has been captured there yet: run pipelock learn observe (or run with capture) first, or give --sessions\n`,
+    )
   } finally {
     rmSync(c.dir, {recursive: true, force: true})
   }

@@ -85,8 +85,8 @@ export interface DiscoverOptions {
   /** Absolute capture root (`learn.capture_dir`). */
   root: string
   agent: string
-  /** Files modified at or after this instant (epoch ms) are kept. */
-  sinceEpochMs: number
+  /** Files modified at or after this instant (epoch ms) are kept (absent: every file). */
+  sinceEpochMs?: number
 }
 
 /** §2.6 / §3: the capture files of one agent under the capture root. */
@@ -94,8 +94,11 @@ export function discoverCaptureFiles(opts: DiscoverOptions): string[] {
   return discoverCaptureInputs(opts).files
 }
 
-/** discoverCaptureFiles, and the session directories of this agent skipped because they are damaged. */
-export function discoverCaptureInputs(opts: DiscoverOptions): {files: string[]; skipped: SkippedCapture[]} {
+/**
+ * discoverCaptureFiles, the session directories of this agent skipped because they are damaged,
+ * and how many of its session directories were read (with files in the window or not).
+ */
+export function discoverCaptureInputs(opts: DiscoverOptions): {files: string[]; skipped: SkippedCapture[]; sessions: number} {
   if (!path.isAbsolute(opts.root)) {
     throw new PipelockError('PATH_NOT_ABSOLUTE', `learn.capture_dir must be absolute: ${opts.root}`)
   }
@@ -109,6 +112,7 @@ export function discoverCaptureInputs(opts: DiscoverOptions): {files: string[]; 
   }
   const out: string[] = []
   const skipped: SkippedCapture[] = []
+  let sessions = 0
   for (const name of names.sort(compareUtf8)) {
     if (name === CAPTURE_META_SESSION) continue
     if (name !== opts.agent && !name.startsWith(opts.agent + '|')) continue
@@ -117,18 +121,49 @@ export function discoverCaptureInputs(opts: DiscoverOptions): {files: string[]; 
     const verdict = sessionDirVerdict(dir, opts.agent)
     if (verdict.damaged !== undefined) skipped.push(verdict.damaged)
     if (!verdict.accepted) continue // a poisoned sibling is skipped silently, a damaged one reported
+    sessions++
     for (const f of readdirSync(dir)) {
       if (!f.endsWith('.jsonl')) continue
       const file = path.join(dir, f)
       const st = lstatSync(file)
       if (!st.isFile()) continue // symlinks and others never count
-      if (st.mtimeMs < opts.sinceEpochMs) continue
+      if (opts.sinceEpochMs !== undefined && st.mtimeMs < opts.sinceEpochMs) continue
       const real = realpathSync(file)
       if (!real.startsWith(realRoot + path.sep)) continue
       out.push(file)
     }
   }
-  return {files: out.sort(compareCaptureFiles), skipped}
+  return {files: out.sort(compareCaptureFiles), skipped, sessions}
+}
+
+/**
+ * The refusal when every capture session of `agent` under `root` was left out as damaged (what
+ * `discoverCaptureInputs` skipped): the first one's place, and each one named. A command that
+ * reads nothing it cannot verify says so rather than that there is nothing.
+ */
+export function unreadableCaptureError(command: string, agent: string, root: string, skipped: readonly SkippedCapture[]): PipelockError {
+  const first = skipped[0] as SkippedCapture
+  return new PipelockError('CAPTURE_LINE_INVALID', `the capture files for agent ${JSON.stringify(agent)} under ${root} could not be read: ${skipped.map(skippedText).join('; ')}`, {
+    location: {file: first.file, ...(first.line > 0 ? {line: first.line} : {})},
+    hint: `repair or move the damaged files; ${command} reads nothing it cannot verify`,
+  })
+}
+
+/**
+ * The hint for an agent without a capture session under `root`: whose sessions are there (up to
+ * eight names), or that nothing has been captured there yet. `otherInput` names the command's
+ * way to read captures from elsewhere (`--sessions`, `--input …`).
+ */
+export function capturedAgentsHint(root: string, otherInput: string): string {
+  let names: string[]
+  try {
+    names = readdirSync(root)
+  } catch {
+    names = []
+  }
+  const agents = [...new Set(names.map((n) => n.split('|')[0] as string).filter((n) => n !== '' && n !== CAPTURE_META_SESSION))].sort(compareUtf8)
+  if (agents.length === 0) return `nothing has been captured there yet: run pipelock learn observe (or run with capture) first, or give ${otherInput}`
+  return `sessions there belong to: ${agents.slice(0, 8).join(', ')}${agents.length > 8 ? `, … (${agents.length} agents)` : ''}`
 }
 
 function globSegmentRegex(seg: string): RegExp {

@@ -19,7 +19,7 @@ export {isSafeSessionId, mcpSessionId, MAX_SESSION_KEY_LEN, proxySessionId} from
 export type {SanitizedSessionId} from './session-id.js'
 export {CAPTURE_META_SESSION, CHECKPOINT_EVERY, LINES_PER_FILE, openCaptureWriter} from './writer.js'
 export type {CaptureRecordInput, CaptureWriter, CaptureWriterOptions} from './writer.js'
-export {compareCaptureFiles, discoverCaptureFiles, discoverCaptureInputs, globFiles, sessionDirVerdict, skippedText} from './discovery.js'
+export {capturedAgentsHint, compareCaptureFiles, discoverCaptureFiles, discoverCaptureInputs, globFiles, sessionDirVerdict, skippedText, unreadableCaptureError} from './discovery.js'
 export type {SkippedCapture} from './discovery.js'
 export type {DiscoverOptions} from './discovery.js'
 export {resolveSalt, saltedHmac} from './privacy.js'

@@ -1,7 +1,7 @@
 import {existsSync, lstatSync, readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 import {fixedClock, fromPlain, type Clock, type JsonObject} from '../canonical/index.js'
-import {compareCaptureFiles, discoverCaptureInputs, skippedText, globFiles, progressOverFiles, type CaptureInput, type CutLine, type SkippedCapture} from '../capture/index.js'
+import {capturedAgentsHint, compareCaptureFiles, discoverCaptureInputs, unreadableCaptureError, globFiles, progressOverFiles, type CaptureInput, type CutLine, type SkippedCapture} from '../capture/index.js'
 import {PipelockError} from '../errors/index.js'
 import {keyPairFromSeed, loadAgentPrivateKey, makeDirs, refuseSpecialFile, sha256, type StreamedText, validateAgentName, writeFileAtomic} from '../signing/index.js'
 import {provenanceOf, type BuildInfo} from './build-info.js'
@@ -215,16 +215,17 @@ export async function runLearnCompile(req: LearnCompileRequest): Promise<Compile
       })
     }
     const nowMs = Number(req.clock.nowNanos() / 1_000_000n)
-    ;({files, skipped} = discoverCaptureInputs({root, agent: req.agent, sinceEpochMs: nowMs - req.sinceMs}))
-    if (files.length === 0 && skipped.length > 0) {
-      const first = skipped[0] as SkippedCapture
-      throw new PipelockError(
-        'CAPTURE_LINE_INVALID',
-        `the capture files for agent ${JSON.stringify(req.agent)} under ${root} could not be read: ${skipped.map(skippedText).join('; ')}`,
-        {location: {file: first.file, ...(first.line > 0 ? {line: first.line} : {})}, hint: 'repair or move the damaged files; compile reads nothing it cannot verify'},
-      )
+    let sessions: number
+    ;({files, skipped, sessions} = discoverCaptureInputs({root, agent: req.agent, sinceEpochMs: nowMs - req.sinceMs}))
+    if (files.length === 0 && skipped.length > 0) throw unreadableCaptureError('learn compile', req.agent, root, skipped)
+    if (files.length === 0 && sessions === 0) {
+      throw new PipelockError('CAPTURE_NO_INPUT', `no capture session of agent ${JSON.stringify(req.agent)} under ${root}`, {hint: capturedAgentsHint(root, `--input "DIR/*/*.jsonl"`)})
     }
-    if (files.length === 0) throw new PipelockError('CAPTURE_NO_INPUT', `no capture files for agent ${JSON.stringify(req.agent)} under ${root} in the --since window`)
+    if (files.length === 0) {
+      throw new PipelockError('CAPTURE_NO_INPUT', `no capture files for agent ${JSON.stringify(req.agent)} under ${root} in the --since window`, {
+        hint: `its ${sessions === 1 ? 'session holds' : `${sessions} sessions hold`} no file modified since then: give a longer --since (a Go duration, such as 720h)`,
+      })
+    }
   }
 
   let signer: CompileSigner

@@ -1,7 +1,7 @@
-import {closeSync, fstatSync, lstatSync, readdirSync, readFileSync, readSync, statSync} from 'node:fs'
+import {closeSync, existsSync, fstatSync, lstatSync, readdirSync, readFileSync, readSync, statSync} from 'node:fs'
 import path from 'node:path'
 import {compareUtf8, copyString, JsonNumber, type JsonObject} from '../canonical/index.js'
-import {compareCaptureFiles, cutLineText, decodeEntry, decodeSummary, progressOverFiles, readCaptureInputs, SummaryDecodeError, sessionDirVerdict, skippedText, type CutLine, type SkippedCapture, type EntrySource, type RecorderEntry, type WriterCapture} from '../capture/index.js'
+import {capturedAgentsHint, compareCaptureFiles, cutLineText, decodeEntry, decodeSummary, discoverCaptureInputs, progressOverFiles, readCaptureInputs, SummaryDecodeError, skippedText, unreadableCaptureError, type CutLine, type SkippedCapture, type EntrySource, type RecorderEntry, type WriterCapture} from '../capture/index.js'
 import {CONTRACT_KEY_PURPOSE, contractHash, contractProblem, readEnvelopeTail, streamContractEnvelopeFd, streamContractEnvelopeVerifyingFd, verifyCanonicalSignature, verifySignatureOver, type EnvelopeTail, type SignedEnvelope} from '../contracts/index.js'
 import {compactContract, contractIndexBuilder, methodOverrides, type ContractIndexBuilder, type IndexedContract} from '../enforcement/index.js'
 import {osErrorReason, PipelockError} from '../errors/index.js'
@@ -294,36 +294,13 @@ export function resolveShadowInputs(req: Pick<ShadowRequest, 'sessions' | 'agent
   const root = req.captureDir ?? ''
   if (root === '') throw shadowError('SHADOW_INPUT_INVALID', 'learn shadow: learn.capture_dir is not set; give --sessions, or a config with learn.capture_dir (--config FILE, $PIPELOCK_CONFIG or $PIPELOCK_HOME/pipelock.yaml)')
   if (!path.isAbsolute(root)) throw shadowError('SHADOW_INPUT_INVALID', `learn shadow: learn.capture_dir must be absolute, got ${JSON.stringify(root)}`)
-  const files: string[] = []
-  let matched = 0
-  let names: string[] = []
-  try {
-    names = readdirSync(root).sort(compareUtf8)
-  } catch {
-    names = []
-  }
   // As learn compile discovers them (§2.6): a session whose first line cannot be read is left
   // out and named (`skipped`), one that names another agent is left out silently.
-  const skipped: SkippedCapture[] = []
-  for (const name of names) {
-    if (name !== agent && !name.startsWith(agent + '|')) continue
-    const d = path.join(root, name)
-    if (lstatOrUndefined(d)?.isDirectory() !== true) continue
-    const verdict = sessionDirVerdict(d, agent)
-    if (verdict.damaged !== undefined) skipped.push(verdict.damaged)
-    if (!verdict.accepted) continue
-    matched++
-    files.push(...jsonlFiles(d))
-  }
-  if (matched === 0 && skipped.length > 0) {
-    throw new PipelockError('CAPTURE_NO_INPUT', `learn shadow: the capture sessions of agent ${JSON.stringify(agent)} under ${root} could not be read: ${skipped.map(skippedText).join('; ')}`)
-  }
-  if (matched === 0) {
-    const agents = [...new Set(names.map((n) => n.split('|')[0]!).filter((n) => n !== '' && n !== 'capture-meta'))].sort(compareUtf8)
-    throw new PipelockError('CAPTURE_NO_INPUT', `learn shadow: no capture session of agent ${JSON.stringify(agent)} under ${root}`, {
-      hint: agents.length === 0 ? 'nothing has been captured there yet: run pipelock learn observe (or run with capture) first, or give --sessions' : `sessions there belong to: ${agents.slice(0, 8).join(', ')}${agents.length > 8 ? `, … (${agents.length} agents)` : ''}`,
-    })
-  }
+  const noSession = () => new PipelockError('CAPTURE_NO_INPUT', `learn shadow: no capture session of agent ${JSON.stringify(agent)} under ${root}`, {hint: capturedAgentsHint(root, '--sessions')})
+  if (!existsSync(root)) throw noSession()
+  const {files, skipped} = discoverCaptureInputs({root, agent})
+  if (files.length === 0 && skipped.length > 0) throw unreadableCaptureError('learn shadow', agent, root, skipped)
+  if (files.length === 0) throw noSession()
   return {files, label: root, skipped}
 }
 
