@@ -465,9 +465,11 @@ export function createNormalizer(tables?: TableReading): Normalizer {
     return d
   }
   // `forMatching` (by the table walk where it takes the text, else the slow way), remembering
-  // its last text: a request body's text is read by text DLP's seed-phrase step and then by the
-  // injection scan's first pass, and a binary body's text runs (control characters, scripts of
-  // every kind) cost ≈ 8 µs per 450 units to read the slow way (issue 36).
+  // its last text: a request body's text is read by text DLP's seed-phrase step and then, where
+  // the injection scan reads strings (no pass bytes: `injection-screen.ts`), by its first pass;
+  // with pass bytes the injection scan writes its own pass texts and the memo serves the seed
+  // step alone. A binary body's text runs (control characters, scripts of every kind) cost
+  // ≈ 8 µs per 450 units to read the slow way (issue 36).
   const slowMatching = (s: string): string => mapExoticWhitespace(stripCombiningMarks(confusableToAscii(stripZeroWidth(s).normalize('NFKC'))))
   const slowDlp = (s: string): string => stripCombiningMarks(confusableToAscii(stripExoticWhitespace(stripControlChars(s)).normalize('NFKC')))
   const matchingTable = tables?.(slowMatching)
