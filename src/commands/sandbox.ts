@@ -36,7 +36,7 @@ Exit status: the agent's (128+signal when it was killed), 127 when the command i
     strict: Flags.boolean({description: 'refuse to start unless all three layers are active (or sandbox.strict)'}),
     'best-effort': Flags.boolean({description: 'run with the layers available, printing a DEGRADED warning (or sandbox.best_effort)'}),
     'dry-run': Flags.boolean({description: 'probe and report the layers without launching'}),
-    proxy: Flags.string({description: 'host:port of a running pipelock run with forward_proxy enabled (default: an embedded proxy)'}),
+    proxy: Flags.string({description: 'host:port of a running pipelock run with forward_proxy enabled; one that serves its admin API on that port (api_token without kill_switch.api_listen) is refused (default: an embedded proxy)'}),
     'metrics-listen': Flags.string({description: 'serve Prometheus /metrics (the embedded proxy\'s registry, pipelock_file_sentry_findings_total) on host:port (port 0 picks a free port)'}),
   }
 

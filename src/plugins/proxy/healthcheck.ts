@@ -17,26 +17,24 @@ export interface HealthcheckResult {
   readonly unhealthy_subsystems?: string[]
 }
 
-export async function checkHealth(addr: string, timeoutMs: number): Promise<HealthcheckResult> {
-  // Unhealthy either way (exit 1), but named: "ENOTFOUND" did not say the address was the problem.
-  if (parseHostPort(addr) === undefined) return {addr, healthy: false, status: 0, error: `--addr ${JSON.stringify(addr)} is not host:port`}
-  return await new Promise<HealthcheckResult>((resolve) => {
-    // One probe, one connection: a pooled socket from an earlier probe would answer for a gone server.
-    const req = http.get(`http://${addr}/health`, {timeout: timeoutMs, agent: false}, (res) => {
+/** What one GET answered: its status and the first `MAX_HEALTH_BODY` bytes of its body, or why there was no answer. */
+export type ProbeAnswer = {readonly status: number; readonly body: string} | {readonly status: number; readonly error: string}
+
+/**
+ * One GET of `http://ADDR/PATH` on a connection of its own (a pooled socket from an earlier probe
+ * would answer for a gone server), given up after `timeoutMs`.
+ */
+export async function probeOnce(addr: string, urlPath: string, timeoutMs: number): Promise<ProbeAnswer> {
+  return await new Promise<ProbeAnswer>((resolve) => {
+    const req = http.get(`http://${addr}${urlPath}`, {timeout: timeoutMs, agent: false}, (res) => {
       const chunks: Buffer[] = []
       let size = 0
       res.on('data', (c: Buffer) => {
         size += c.length
         if (size <= MAX_HEALTH_BODY) chunks.push(c)
       })
-      res.on('end', () => {
-        const status = res.statusCode ?? 0
-        const body = Buffer.concat(chunks).toString('utf8')
-        const ks = killSwitchActive(body)
-        const down = status === 200 ? undefined : unhealthySubsystems(body)
-        resolve({addr, healthy: status === 200, status, ...(ks === undefined ? {} : {kill_switch_active: ks}), ...(down === undefined ? {} : {unhealthy_subsystems: down})})
-      })
-      res.on('error', () => resolve({addr, healthy: false, status: res.statusCode ?? 0, error: 'response error'}))
+      res.on('end', () => resolve({status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8')}))
+      res.on('error', () => resolve({status: res.statusCode ?? 0, error: 'response error'}))
     })
     let timedOut = false
     req.on('timeout', () => {
@@ -45,9 +43,19 @@ export async function checkHealth(addr: string, timeoutMs: number): Promise<Heal
     })
     // In words, with the code for grepping: "connection refused (ECONNREFUSED)", not a bare "ECONNREFUSED".
     req.on('error', (err: NodeJS.ErrnoException) =>
-      resolve({addr, healthy: false, status: 0, error: timedOut ? `no answer within ${timeoutMs / 1000} s` : err.code !== undefined ? networkErrorReason(err.code) : err.message}),
+      resolve({status: 0, error: timedOut ? `no answer within ${timeoutMs / 1000} s` : err.code !== undefined ? networkErrorReason(err.code) : err.message}),
     )
   })
+}
+
+export async function checkHealth(addr: string, timeoutMs: number): Promise<HealthcheckResult> {
+  // Unhealthy either way (exit 1), but named: "ENOTFOUND" did not say the address was the problem.
+  if (parseHostPort(addr) === undefined) return {addr, healthy: false, status: 0, error: `--addr ${JSON.stringify(addr)} is not host:port`}
+  const r = await probeOnce(addr, '/health', timeoutMs)
+  if ('error' in r) return {addr, healthy: false, status: r.status, error: r.error}
+  const ks = killSwitchActive(r.body)
+  const down = r.status === 200 ? undefined : unhealthySubsystems(r.body)
+  return {addr, healthy: r.status === 200, status: r.status, ...(ks === undefined ? {} : {kill_switch_active: ks}), ...(down === undefined ? {} : {unhealthy_subsystems: down})}
 }
 
 function killSwitchActive(body: string): boolean | undefined {
