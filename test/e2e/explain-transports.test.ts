@@ -9,7 +9,7 @@ import assert from 'node:assert/strict'
 import http from 'node:http'
 import {after, before, describe, it} from 'node:test'
 import WebSocket from 'ws'
-import {OTHER_HINTS, URL_HINTS} from '../../src/plugins/proxy/hints.js'
+import {OTHER_HINTS, UNSCANNABLE_BODY_HINT, URL_HINTS} from '../../src/plugins/proxy/hints.js'
 import {rawExchange, rawHttp, reverseListenPort, type RunningProxy, startHttpUpstream, startProxy, type Upstream} from './proxy-harness.js'
 
 const AWS_KEY = ['AKIA', 'Q3EGRZ7NXPLM', '4TWB'].join('')
@@ -50,7 +50,7 @@ describe('explain_blocks: the hint on every transport', {timeout: 60_000}, () =>
       'explain_blocks: true',
       'forward_proxy:', '  enabled: true',
       'websocket_proxy:', '  enabled: true',
-      'request_body_scanning:', '  enabled: true',
+      'request_body_scanning:', '  enabled: true', '  max_body_bytes: 4096',
       'response_scanning:', '  action: block',
       'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]',
       'fetch_proxy:', '  monitoring:', '    max_requests_per_minute: 100000',
@@ -127,5 +127,24 @@ describe('explain_blocks: the hint on every transport', {timeout: 60_000}, () =>
       [403, 'core_dlp', CORE_HINT], [403, 'header_dlp', HEADER_HINT], [403, 'body_dlp', OTHER_HINTS.body_dlp],
     ])
     for (const r of [...reverse, ...forward]) assert.ok(!JSON.stringify(r).includes(AWS_KEY))
+  })
+
+  it('a body refused because it cannot be scanned gets the hint that says so, not the suppress hint of a DLP match, on the forward and reverse proxies', async () => {
+    const bodies: Array<{headers: Record<string, string>; body: string; detail: string}> = [
+      {headers: {'content-type': 'text/plain', 'content-encoding': 'gzip'}, body: 'not really gzip', detail: 'compressed bodies cannot be scanned'},
+      {headers: {'content-type': 'text/plain'}, body: 'x'.repeat(5000), detail: 'request body exceeds max_body_bytes (4096)'},
+      {headers: {'content-type': 'application/json'}, body: '{"a":', detail: 'invalid JSON body'},
+    ]
+    for (const b of bodies) {
+      const forward = await rawHttp(proxy.port, {method: 'POST', path: `http://127.0.0.1:${up.port}/echo`, headers: b.headers, body: b.body})
+      const reverse = await rawHttp(reversePort, {method: 'POST', path: '/echo', headers: b.headers, body: b.body})
+      for (const [where, r] of [['forward', forward], ['reverse', reverse]] as const) {
+        assert.equal(r.status, 403, `${where} ${b.detail}: ${r.body}`)
+        // The reason code stays the reference's (an unscannable body is refused under dlp_match).
+        assert.equal(r.headers['x-pipelock-block-reason'], 'dlp_match', `${where} ${b.detail}`)
+        assert.ok(r.body.includes(b.detail), `${where}: ${r.body}`)
+        assert.equal(r.headers['x-pipelock-hint'], UNSCANNABLE_BODY_HINT, `${where} ${b.detail}`)
+      }
+    }
   })
 })

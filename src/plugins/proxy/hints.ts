@@ -48,6 +48,14 @@ export const OTHER_HINTS: Readonly<Record<string, string>> = {
 }
 
 /**
+ * A request body refused because it could not be scanned (compressed, over `max_body_bytes`, not
+ * parseable as its Content-Type): its layer is `body_dlp` (the reference's label), but no pattern
+ * matched, so the layer's hint (add a suppress entry) would send the operator the wrong way.
+ */
+export const UNSCANNABLE_BODY_HINT =
+  'The request body could not be scanned (compressed, over request_body_scanning.max_body_bytes, or not parseable as its Content-Type), so it was refused in every mode; no pattern matched and a suppress entry does not lift it. Send it uncompressed and well-formed, or raise max_body_bytes.'
+
+/**
  * A core DLP pattern in the URL: the hint is chosen by the finding, not by the layer name a
  * transport reports (the reverse proxy names every DLP layer `dlp`), since no exempt_domains or
  * suppress entry lifts it there. In a body a suppress entry does lift it, and a header finding is
