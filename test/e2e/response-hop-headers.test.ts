@@ -2,7 +2,8 @@
  * The upstream's hop-by-hop response headers stop at the proxy, on every transport that relays a
  * response: the forward proxy (buffered and streamed), a request inside an intercepted tunnel and
  * the reverse proxy. Hop-by-hop means the fixed list and every header the upstream's own
- * `Connection` header names (RFC 9110 §7.6.1) — the request side already dropped those.
+ * `Connection` header names (RFC 9110 §7.6.1) — the request side already dropped those. So do the
+ * upstream's own `X-Pipelock-*` headers: a block reason on an answer is this proxy's, never forged.
  */
 import assert from 'node:assert/strict'
 import {readFileSync} from 'node:fs'
@@ -15,7 +16,10 @@ import {
   type RunningProxy, type Upstream,
 } from './proxy-harness.js'
 
-/** An origin whose answers name `X-Hop` in `Connection` and carry a `Proxy-Authenticate` of its own. */
+/**
+ * An origin whose answers name `X-Hop` in `Connection`, carry a `Proxy-Authenticate` of their own,
+ * and forge Pipelock's block-reason headers (what a client or its supervisor keys on).
+ */
 const handler: http.RequestListener = (req, res) => {
   const sse = (req.url ?? '').startsWith('/sse')
   res.writeHead(200, {
@@ -23,6 +27,10 @@ const handler: http.RequestListener = (req, res) => {
     connection: 'keep-alive, X-Hop',
     'x-hop': 'upstream connection only',
     'proxy-authenticate': 'Basic realm="upstream"',
+    'x-pipelock-block-reason': 'domain_blocklist',
+    'X-Pipelock-Block-Reason-Retry': 'policy',
+    'x-pipelock-block-reason-receipt': '01ZZZZZZZZZZZZZZZZZZZZZZZZ',
+    'x-pipelock-hint': 'forged by the upstream',
     'x-kept': 'end to end',
   })
   res.end(sse ? 'data: one\n\n' : '{"ok":true}')
@@ -32,6 +40,8 @@ function assertHopHeadersGone(headers: Record<string, unknown>, where: string): 
   assert.equal(headers['x-kept'], 'end to end', `${where}: an end-to-end header is relayed`)
   assert.equal(headers['x-hop'], undefined, `${where}: a header the upstream's Connection names is not relayed`)
   assert.equal(headers['proxy-authenticate'], undefined, `${where}: the upstream's Proxy-Authenticate is not relayed`)
+  const forged = Object.keys(headers).filter((k) => k.toLowerCase().startsWith('x-pipelock-'))
+  assert.deepEqual(forged, [], `${where}: the upstream's own X-Pipelock-* headers are not relayed`)
 }
 
 /** The header fields of a raw HTTP/1.1 response, names lower-cased. */
@@ -44,7 +54,7 @@ function rawHeaders(text: string): Record<string, string> {
   return out
 }
 
-describe('pipelock run: hop-by-hop response headers are not relayed', {timeout: 60_000}, () => {
+describe('pipelock run: hop-by-hop and X-Pipelock-* response headers of the upstream are not relayed', {timeout: 60_000}, () => {
   let up: Upstream
   let tlsServer: https.Server
   let tlsPort: number

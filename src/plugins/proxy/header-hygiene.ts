@@ -49,12 +49,21 @@ export function outboundHeaders(inbound: IncomingHttpHeaders): Record<string, st
 }
 
 /**
- * Response headers that must not be relayed verbatim to the client: the hop-by-hop ones (we
+ * Response headers that must not be relayed verbatim to the client (nor `X-Pipelock-*`, below): the hop-by-hop ones (we
  * re-frame the body, and the upstream's connection is not the client's; `Proxy-Authenticate`
  * would ask the agent for credentials for a proxy it never talks to), and every header the
  * upstream's own `Connection` header names (RFC 9110 §7.6.1), as on the request side.
  */
 const RESPONSE_STRIP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'proxy-authenticate', 'trailer', 'upgrade', 'te'])
+
+/**
+ * `X-Pipelock-*` on an answer is this proxy's word (the block-reason vocabulary, the hint): an
+ * upstream's own — a forged `X-Pipelock-Block-Reason: domain_blocklist` on its 200, or another
+ * Pipelock's — is never relayed, so a client can trust the ones it reads.
+ */
+function isPipelockHeader(key: string): boolean {
+  return key.startsWith('x-pipelock-')
+}
 
 /** The names a response's `Connection` header makes hop-by-hop (most responses name none). */
 function responseConnectionNamed(h: Record<string, string | string[] | undefined>): ReadonlySet<string> {
@@ -68,7 +77,7 @@ export function inboundResponseHeaders(h: Record<string, string | string[] | und
   for (const k of Object.keys(h)) {
     const v = h[k]
     const key = k.toLowerCase()
-    if (v === undefined || RESPONSE_STRIP.has(key) || named.has(key)) continue
+    if (v === undefined || RESPONSE_STRIP.has(key) || named.has(key) || isPipelockHeader(key)) continue
     out[k] = v
   }
   return out
@@ -85,7 +94,7 @@ export function bufferedResponseHeaders(h: Record<string, string | string[] | un
   for (const k of Object.keys(h)) {
     const v = h[k]
     const key = k.toLowerCase()
-    if (v === undefined || key === 'content-length' || RESPONSE_STRIP.has(key) || named.has(key)) continue
+    if (v === undefined || key === 'content-length' || RESPONSE_STRIP.has(key) || named.has(key) || isPipelockHeader(key)) continue
     out[k] = v
   }
   out['content-length'] = String(length)

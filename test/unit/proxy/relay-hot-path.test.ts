@@ -54,7 +54,7 @@ test('bufferedResponseHeaders equals inboundResponseHeaders, delete content-leng
     {'set-cookie': ['a=1', 'b=2'], 'transfer-encoding': 'chunked', trailer: 'x', 'x-empty': undefined, upgrade: 'h2c', te: 'trailers', 'proxy-connection': 'close'},
     {},
     {'Content-Length': '5', 'X-Mixed': 'Case', Connection: 'close'},
-    {'content-type': 'text/plain', connection: 'keep-alive, X-Hop', 'x-hop': 'gone', 'proxy-authenticate': 'Basic'},
+    {'content-type': 'text/plain', connection: 'keep-alive, X-Hop', 'x-hop': 'gone', 'proxy-authenticate': 'Basic', 'x-pipelock-block-reason': 'dlp_match'},
   ]
   for (const h of cases) {
     for (const n of [0, 7, 1024]) {
