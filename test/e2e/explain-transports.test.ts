@@ -190,7 +190,7 @@ describe('explain_blocks: the blocks answered outside the gate carry their hint 
   })
 
   it('each of these blocks has a hint of its own', () => {
-    for (const layer of ['response_size', 'tunnel_plaintext', 'tls_authority_mismatch', 'kill_switch', 'airlock']) assert.ok(OTHER_HINTS[layer], layer)
+    for (const layer of ['response_size', 'tunnel_plaintext', 'tls_authority_mismatch', 'intercept_websocket', 'kill_switch', 'airlock']) assert.ok(OTHER_HINTS[layer], layer)
   })
 
   it('/fetch of a response over max_response_mb: the response-size hint, in the header and the JSON', async () => {
@@ -215,6 +215,18 @@ describe('explain_blocks: the blocks answered outside the gate carry their hint 
       assert.match(text, /^HTTP\/1\.1 403 /, text)
       assert.ok(text.includes('X-Pipelock-Block-Reason: authority_mismatch\r\n'), text)
       assert.ok(text.includes(`X-Pipelock-Hint: ${OTHER_HINTS.tls_authority_mismatch}\r\n`), text)
+    } finally {
+      s.destroy()
+    }
+  })
+
+  it('a WebSocket upgrade inside an intercepted tunnel without the WebSocket proxy: the hint that names the setting', async () => {
+    const s = await tlsThroughProxy(proxy.port, `localhost:${tlsUp.port}`, ca)
+    try {
+      const text = await tlsExchange(s, `GET /socket HTTP/1.1\r\nHost: localhost:${tlsUp.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`)
+      assert.match(text, /^HTTP\/1\.1 403 /, text)
+      assert.ok(text.includes('X-Pipelock-Block-Reason: not_enabled\r\n'), text)
+      assert.ok(text.includes(`X-Pipelock-Hint: ${OTHER_HINTS.intercept_websocket}\r\n`), text)
     } finally {
       s.destroy()
     }

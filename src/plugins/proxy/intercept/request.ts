@@ -137,5 +137,5 @@ export function handleInterceptedUpgrade(ports: InterceptPorts, t: TunnelContext
     return writeRawResponse(socket, denied.status, denied.status === 503 ? 'Service Unavailable' : 'Forbidden', {'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', ...denied.headers}, denied.text + '\n')
   }
   const rec = new RequestRecord(ports, {sessions: ports.snapshot().sessions, b, url: target})
-  t.interceptor.upgrade({ports, base: b, url: target, req, socket, head, record: (d) => rec.record(d)})
+  t.interceptor.upgrade({ports, base: b, explain: ports.snapshot().config.explain_blocks, url: target, req, socket, head, record: (d) => rec.record(d)})
 }
