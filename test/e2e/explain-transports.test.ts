@@ -9,8 +9,12 @@ import assert from 'node:assert/strict'
 import http from 'node:http'
 import {after, before, describe, it} from 'node:test'
 import WebSocket from 'ws'
-import {OTHER_HINTS, URL_HINTS} from '../../src/plugins/proxy/hints.js'
-import {rawExchange, rawHttp, reverseListenPort, type RunningProxy, startHttpUpstream, startProxy, type Upstream} from './proxy-harness.js'
+import {OTHER_HINTS, UNSCANNABLE_BODY_HINT, URL_HINTS} from '../../src/plugins/proxy/hints.js'
+import {readFileSync} from 'node:fs'
+import {
+  makeSelfSignedCert, rawExchange, rawHttp, reverseListenPort, type RunningProxy, startHttpsUpstream, startHttpUpstream, startProxy, startRoutedUpstream, tempDir,
+  tlsExchange, tlsThroughProxy, type Upstream, writeTestCa,
+} from './proxy-harness.js'
 
 const AWS_KEY = ['AKIA', 'Q3EGRZ7NXPLM', '4TWB'].join('')
 /** A value only the test's own (configured, not core) critical pattern matches. */
@@ -50,7 +54,7 @@ describe('explain_blocks: the hint on every transport', {timeout: 60_000}, () =>
       'explain_blocks: true',
       'forward_proxy:', '  enabled: true',
       'websocket_proxy:', '  enabled: true',
-      'request_body_scanning:', '  enabled: true',
+      'request_body_scanning:', '  enabled: true', '  max_body_bytes: 4096',
       'response_scanning:', '  action: block',
       'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]',
       'fetch_proxy:', '  monitoring:', '    max_requests_per_minute: 100000',
@@ -127,5 +131,136 @@ describe('explain_blocks: the hint on every transport', {timeout: 60_000}, () =>
       [403, 'core_dlp', CORE_HINT], [403, 'header_dlp', HEADER_HINT], [403, 'body_dlp', OTHER_HINTS.body_dlp],
     ])
     for (const r of [...reverse, ...forward]) assert.ok(!JSON.stringify(r).includes(AWS_KEY))
+  })
+
+  it('a body refused because it cannot be scanned gets the hint that says so, not the suppress hint of a DLP match, on the forward and reverse proxies', async () => {
+    const bodies: Array<{headers: Record<string, string>; body: string; detail: string}> = [
+      {headers: {'content-type': 'text/plain', 'content-encoding': 'gzip'}, body: 'not really gzip', detail: 'compressed bodies cannot be scanned'},
+      {headers: {'content-type': 'text/plain'}, body: 'x'.repeat(5000), detail: 'request body exceeds max_body_bytes (4096)'},
+      {headers: {'content-type': 'application/json'}, body: '{"a":', detail: 'invalid JSON body'},
+    ]
+    for (const b of bodies) {
+      const forward = await rawHttp(proxy.port, {method: 'POST', path: `http://127.0.0.1:${up.port}/echo`, headers: b.headers, body: b.body})
+      const reverse = await rawHttp(reversePort, {method: 'POST', path: '/echo', headers: b.headers, body: b.body})
+      for (const [where, r] of [['forward', forward], ['reverse', reverse]] as const) {
+        assert.equal(r.status, 403, `${where} ${b.detail}: ${r.body}`)
+        // The reason code stays the reference's (an unscannable body is refused under dlp_match).
+        assert.equal(r.headers['x-pipelock-block-reason'], 'dlp_match', `${where} ${b.detail}`)
+        assert.ok(r.body.includes(b.detail), `${where}: ${r.body}`)
+        assert.equal(r.headers['x-pipelock-hint'], UNSCANNABLE_BODY_HINT, `${where} ${b.detail}`)
+      }
+    }
+  })
+})
+
+describe('explain_blocks: the blocks answered outside the gate carry their hint too', {timeout: 60_000}, () => {
+  const TOKEN = 'explain-e2e-admin-token-0123456789'
+  let up: Upstream
+  let tlsUp: Upstream
+  let proxy: RunningProxy
+  let ca: string
+  before(async () => {
+    const dir = tempDir()
+    // Two MiB of text: over fetch_proxy.max_response_mb (1).
+    up = await startRoutedUpstream((req, res) => {
+      res.writeHead(200, {'content-type': 'text/plain'})
+      res.end(req.url === '/big' ? 'x'.repeat(2 * 1024 * 1024) : 'ok')
+    })
+    const upTls = makeSelfSignedCert(dir)
+    tlsUp = await startHttpsUpstream(upTls)
+    const paths = writeTestCa(dir)
+    ca = readFileSync(paths.cert, 'utf8')
+    const config = [
+      'explain_blocks: true',
+      'forward_proxy:', '  enabled: true',
+      'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]',
+      'trusted_domains: ["localhost"]',
+      'fetch_proxy:', '  max_response_mb: 1', '  monitoring:', '    max_requests_per_minute: 100000',
+      'session_profiling:', '  enabled: true',
+      'airlock:', '  enabled: true',
+      'kill_switch:', `  api_token: ${TOKEN}`,
+      'tls_interception:', '  enabled: true', `  ca_cert: ${paths.cert}`, `  ca_key: ${paths.key}`,
+    ].join('\n') + '\n'
+    proxy = await startProxy(config, {dir, env: {SSL_CERT_FILE: upTls.certPath}})
+  })
+  after(async () => {
+    await proxy?.stop()
+    await up?.close()
+    await tlsUp?.close()
+  })
+
+  it('each of these blocks has a hint of its own', () => {
+    for (const layer of ['response_size', 'tunnel_plaintext', 'tls_authority_mismatch', 'intercept_websocket', 'kill_switch', 'airlock']) assert.ok(OTHER_HINTS[layer], layer)
+  })
+
+  it('/fetch of a response over max_response_mb: the response-size hint, in the header and the JSON', async () => {
+    const r = await rawHttp(proxy.port, {path: `/fetch?url=${encodeURIComponent(`http://127.0.0.1:${up.port}/big`)}`})
+    assert.equal(r.status, 502, r.body)
+    assert.equal(r.headers['x-pipelock-block-reason'], 'data_budget')
+    assert.equal(r.headers['x-pipelock-hint'], OTHER_HINTS.response_size)
+    assert.equal(JSON.parse(r.body).hint, OTHER_HINTS.response_size)
+  })
+
+  it('plain text inside a CONNECT tunnel: the tunnel hint', async () => {
+    const got = await rawExchange(proxy.port, `CONNECT 127.0.0.1:${up.port} HTTP/1.1\r\nHost: 127.0.0.1:${up.port}\r\n\r\nGET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`)
+    assert.match(got, /HTTP\/1\.1 403 Forbidden\r\n/, got)
+    assert.ok(got.includes('X-Pipelock-Block-Reason-Layer: tunnel_plaintext\r\n'), got)
+    assert.ok(got.includes(`X-Pipelock-Hint: ${OTHER_HINTS.tunnel_plaintext}\r\n`), got)
+  })
+
+  it('a request inside an intercepted tunnel for another host: the authority hint', async () => {
+    const s = await tlsThroughProxy(proxy.port, `localhost:${tlsUp.port}`, ca)
+    try {
+      const text = await tlsExchange(s, `GET /kib HTTP/1.1\r\nHost: other.example:${tlsUp.port}\r\n\r\n`)
+      assert.match(text, /^HTTP\/1\.1 403 /, text)
+      assert.ok(text.includes('X-Pipelock-Block-Reason: authority_mismatch\r\n'), text)
+      assert.ok(text.includes(`X-Pipelock-Hint: ${OTHER_HINTS.tls_authority_mismatch}\r\n`), text)
+    } finally {
+      s.destroy()
+    }
+  })
+
+  it('a WebSocket upgrade inside an intercepted tunnel without the WebSocket proxy: the hint that names the setting', async () => {
+    const s = await tlsThroughProxy(proxy.port, `localhost:${tlsUp.port}`, ca)
+    try {
+      const text = await tlsExchange(s, `GET /socket HTTP/1.1\r\nHost: localhost:${tlsUp.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`)
+      assert.match(text, /^HTTP\/1\.1 403 /, text)
+      assert.ok(text.includes('X-Pipelock-Block-Reason: not_enabled\r\n'), text)
+      assert.ok(text.includes(`X-Pipelock-Hint: ${OTHER_HINTS.intercept_websocket}\r\n`), text)
+    } finally {
+      s.destroy()
+    }
+  })
+
+  it('an upgrade sent to the forward proxy while the kill switch is on: the kill-switch hint', async () => {
+    const on = await rawHttp(proxy.port, {method: 'POST', path: '/api/v1/killswitch', headers: {authorization: `Bearer ${TOKEN}`}, body: '{"active":true}'})
+    assert.equal(on.status, 200, on.body)
+    try {
+      const got = await rawExchange(proxy.port, `GET http://127.0.0.1:${up.port}/ HTTP/1.1\r\nHost: 127.0.0.1:${up.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`)
+      assert.ok(got.includes('X-Pipelock-Block-Reason: kill_switch_active\r\n'), got)
+      assert.ok(got.includes(`X-Pipelock-Hint: ${OTHER_HINTS.kill_switch}\r\n`), got)
+      // The listener's own paths, as before.
+      const stats = await rawHttp(proxy.port, {path: '/stats'})
+      assert.equal(stats.status, 503)
+      assert.equal(stats.headers['x-pipelock-hint'], OTHER_HINTS.kill_switch)
+    } finally {
+      await rawHttp(proxy.port, {method: 'POST', path: '/api/v1/killswitch', headers: {authorization: `Bearer ${TOKEN}`}, body: '{"active":false}'})
+    }
+  })
+
+  it('a session the airlock holds: the airlock hint on the forward proxy and CONNECT', async () => {
+    const held = await rawHttp(proxy.port, {method: 'POST', path: '/api/v1/sessions/127.0.0.1/airlock', headers: {authorization: `Bearer ${TOKEN}`}, body: '{"tier":"drain"}'})
+    assert.equal(held.status, 200, held.body)
+    try {
+      const forward = await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/`})
+      assert.equal(forward.status, 403, forward.body)
+      assert.equal(forward.headers['x-pipelock-block-reason'], 'airlock_active')
+      assert.equal(forward.headers['x-pipelock-hint'], OTHER_HINTS.airlock)
+      const connect = await rawExchange(proxy.port, `CONNECT 127.0.0.1:${up.port} HTTP/1.1\r\nHost: 127.0.0.1:${up.port}\r\n\r\n`)
+      assert.match(connect, /^HTTP\/1\.1 403 /, connect)
+      assert.ok(connect.includes(`X-Pipelock-Hint: ${OTHER_HINTS.airlock}\r\n`), connect)
+    } finally {
+      await rawHttp(proxy.port, {method: 'POST', path: '/api/v1/sessions/127.0.0.1/airlock', headers: {authorization: `Bearer ${TOKEN}`}, body: '{"tier":"none"}'})
+    }
   })
 })

@@ -219,7 +219,7 @@ export async function handleConnect(ports: ConnectPorts, x: ConnectExchange): Pr
       closed = true
       clearTimeout(lifetime)
       upstream.destroy()
-      writeRawResponse(client, 403, 'Forbidden', {...textHeaders(), ...blockHeaders('scheme_blocked', PLAINTEXT_TUNNEL_LAYER, {receipt})}, `blocked: ${PLAINTEXT_TUNNEL_DETAIL}\n`)
+      writeRawResponse(client, 403, 'Forbidden', {...textHeaders(), ...blockHeaders('scheme_blocked', PLAINTEXT_TUNNEL_LAYER, {receipt}), ...hintHeader(cfg.explain_blocks, {layer: PLAINTEXT_TUNNEL_LAYER, detail: PLAINTEXT_TUNNEL_DETAIL})}, `blocked: ${PLAINTEXT_TUNNEL_DETAIL}\n`)
       return
     }
     if (verdict !== 'relay') {

@@ -208,8 +208,10 @@ async function fetchUpstream(ports: FetchPorts, x: FetchExchange, st: FetchUpstr
     return unreached(ports, x, record, shown, {detail})
   }
   if (read === null) {
-    const receipt = record(blockDecision(ports, b, shown, {stage: 'response', layer: 'response_size', reason: 'data_budget', detail: `response exceeds ${cfg.fetch_proxy.max_response_mb} MB`, status: 502, enforced: true}))
-    sendJson(res, 502, {url: shown, ...agentField, error: `response too large (max ${cfg.fetch_proxy.max_response_mb} MB)`, blocked: false}, blockHeaders('data_budget', 'response_size', {receipt}))
+    const d = blockDecision(ports, b, shown, {stage: 'response', layer: 'response_size', reason: 'data_budget', detail: `response exceeds ${cfg.fetch_proxy.max_response_mb} MB`, status: 502, enforced: true})
+    const receipt = record(d)
+    const hint = cfg.explain_blocks ? blockHint(d) : undefined
+    sendJson(res, 502, {url: shown, ...agentField, error: `response too large (max ${cfg.fetch_proxy.max_response_mb} MB)`, blocked: false, ...(hint === undefined ? {} : {hint})}, {...blockHeaders('data_budget', 'response_size', {receipt}), ...hintHeader(cfg.explain_blocks, d)})
     return
   }
   recordBytes(snap, up.finalUrl, read.length)

@@ -48,14 +48,36 @@ export function outboundHeaders(inbound: IncomingHttpHeaders): Record<string, st
   return out
 }
 
-/** Response headers that must not be relayed verbatim to the client (we re-frame the body). */
-const RESPONSE_STRIP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'trailer', 'upgrade', 'te'])
+/**
+ * Response headers that must not be relayed verbatim to the client (nor `X-Pipelock-*`, below): the hop-by-hop ones (we
+ * re-frame the body, and the upstream's connection is not the client's; `Proxy-Authenticate`
+ * would ask the agent for credentials for a proxy it never talks to), and every header the
+ * upstream's own `Connection` header names (RFC 9110 §7.6.1), as on the request side.
+ */
+const RESPONSE_STRIP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'proxy-authenticate', 'trailer', 'upgrade', 'te'])
+
+/**
+ * `X-Pipelock-*` on an answer is this proxy's word (the block-reason vocabulary, the hint): an
+ * upstream's own — a forged `X-Pipelock-Block-Reason: domain_blocklist` on its 200, or another
+ * Pipelock's — is never relayed, so a client can trust the ones it reads.
+ */
+function isPipelockHeader(key: string): boolean {
+  return key.startsWith('x-pipelock-')
+}
+
+/** The names a response's `Connection` header makes hop-by-hop (most responses name none). */
+function responseConnectionNamed(h: Record<string, string | string[] | undefined>): ReadonlySet<string> {
+  const conn = h.connection
+  return conn === undefined ? NONE_NAMED : connectionNamed(conn)
+}
 
 export function inboundResponseHeaders(h: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
+  const named = responseConnectionNamed(h)
   const out: Record<string, string | string[]> = {}
   for (const k of Object.keys(h)) {
     const v = h[k]
-    if (v === undefined || RESPONSE_STRIP.has(k.toLowerCase())) continue
+    const key = k.toLowerCase()
+    if (v === undefined || RESPONSE_STRIP.has(key) || named.has(key) || isPipelockHeader(key)) continue
     out[k] = v
   }
   return out
@@ -67,10 +89,12 @@ export function inboundResponseHeaders(h: Record<string, string | string[] | und
  * object into a dictionary and the spread after it copied it again, on every buffered response).
  */
 export function bufferedResponseHeaders(h: Record<string, string | string[] | undefined>, length: number): Record<string, string | string[]> {
+  const named = responseConnectionNamed(h)
   const out: Record<string, string | string[]> = {}
   for (const k of Object.keys(h)) {
     const v = h[k]
-    if (v === undefined || k === 'content-length' || RESPONSE_STRIP.has(k.toLowerCase())) continue
+    const key = k.toLowerCase()
+    if (v === undefined || key === 'content-length' || RESPONSE_STRIP.has(key) || named.has(key) || isPipelockHeader(key)) continue
     out[k] = v
   }
   out['content-length'] = String(length)

@@ -45,7 +45,19 @@ export const OTHER_HINTS: Readonly<Record<string, string>> = {
   taint_policy: 'A mutating request from a session that read untrusted content was refused (taint policy).',
   tunnel_capacity: 'Too many CONNECT tunnels are open. Retry later.',
   session_deny: 'The session escalation level blocks this request. An operator can reset the session through the admin API.',
+  airlock: 'This agent session is quarantined (airlock) and its tier refuses this request. An operator can see why and lower it: pipelock session explain KEY, pipelock session release KEY (pipelock session list gives the key); a tier with a timer also steps down on its own.',
+  tunnel_plaintext: 'Only TLS may cross a CONNECT tunnel. Send plain http:// requests to the proxy as absolute-URI requests (HTTP_PROXY), or list the host in forward_proxy.raw_tunnel_hosts.',
+  intercept_websocket: 'A WebSocket upgrade inside an intercepted tunnel needs websocket_proxy.enabled (set at start-up), or the host in tls_interception.passthrough_domains.',
+  tls_authority_mismatch: 'The Host (or :authority) of a request inside an intercepted tunnel must name the host and port of its CONNECT. Open a tunnel to the host the request is for.',
 }
+
+/**
+ * A request body refused because it could not be scanned (compressed, over `max_body_bytes`, not
+ * parseable as its Content-Type): its layer is `body_dlp` (the reference's label), but no pattern
+ * matched, so the layer's hint (add a suppress entry) would send the operator the wrong way.
+ */
+export const UNSCANNABLE_BODY_HINT =
+  'The request body could not be scanned (compressed, over request_body_scanning.max_body_bytes, or not parseable as its Content-Type), so it was refused in every mode; no pattern matched and a suppress entry does not lift it. Send it uncompressed and well-formed, or raise max_body_bytes.'
 
 /**
  * A core DLP pattern in the URL: the hint is chosen by the finding, not by the layer name a

@@ -263,8 +263,8 @@ export class ProxyServer {
     // The target was never scanned: redacted if it carries anything DLP recognises (§10.4).
     const target = originForm ? path : transport === 'connect' ? safeTarget(this.rt.snapshot(), `https://${req.url ?? ''}/`, 'kill_switch') : safeTarget(this.rt.snapshot(), req.url ?? '', 'kill_switch')
     const receipt = this.rt.sink.record(blockDecision(this.rt.clock, b, target, {...KILL_SWITCH_BLOCK, status: transport === 'forward' ? 403 : 503, enforced: true}))
-    // Every transport names the block the same way (the gate parity test): reason, layer, receipt.
-    deny(blockHeaders('kill_switch_active', 'kill_switch', {receipt}))
+    // Every transport names the block the same way (the gate parity test): reason, layer, receipt (and hint).
+    deny({...blockHeaders('kill_switch_active', 'kill_switch', {receipt}), ...hintHeader(this.rt.snapshot().config.explain_blocks, {layer: 'kill_switch', detail: 'kill switch active'})})
     return true
   }
 
@@ -295,9 +295,8 @@ export class ProxyServer {
       {originForm, path, transport},
       (headers) => {
         req.resume()
-        const hint = hintHeader(this.rt.snapshot().config.explain_blocks, {layer: 'kill_switch', detail: 'kill switch active'})
-        if (absolute) sendTextError(res, 403, 'blocked: kill_switch_active', {...headers, ...hint})
-        else sendJson(res, 503, killSwitchBody(this.rt.killSwitch.message), {...headers, ...hint})
+        if (absolute) sendTextError(res, 403, 'blocked: kill_switch_active', headers)
+        else sendJson(res, 503, killSwitchBody(this.rt.killSwitch.message), headers)
       },
     )
     if (denied) return

@@ -1,7 +1,7 @@
 // transports §1.3 / §3.8: WebSocket close payloads and the ws(s) → http(s) URL mapping of §3.2.
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
-import {closeJson, closeText, forwardableCloseCode, MAX_CLOSE_REASON_BYTES} from '../../../src/plugins/proxy/websocket/close.js'
+import {claimsBlockReason, closeJson, closeText, forwardableCloseCode, MAX_CLOSE_REASON_BYTES} from '../../../src/plugins/proxy/websocket/close.js'
 import {mapWebSocketUrl} from '../../../src/plugins/proxy/websocket/handshake.js'
 
 test('the block-reason close JSON has the spec bytes (93-byte example of §1.3)', () => {
@@ -44,3 +44,10 @@ test('ws/wss map to http/https without userinfo or fragment; other schemes are r
   assert.equal(mapWebSocketUrl('http://example.com/'), null)
   assert.equal(mapWebSocketUrl('ws:///nohost'), null)
 })
+
+test('a close reason claims a block reason when it holds block_reason, as every policy close JSON does', () => {
+  for (const r of ['dlp_match', 'kill_switch_active', 'contract_invalid_path'] as const) assert.equal(claimsBlockReason(closeJson(r, 'x')), true)
+  assert.equal(claimsBlockReason('{ "Block_Reason" : "domain_blocklist" }'), true)
+  for (const text of ['', 'bye', 'upstream closed', 'blocked by the origin']) assert.equal(claimsBlockReason(text), false)
+})
+

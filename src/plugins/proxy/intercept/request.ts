@@ -10,6 +10,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {Http2ServerRequest, Http2ServerResponse} from 'node:http2'
 import type {Duplex} from 'node:stream'
 import {blockHeaders, sendTextError} from '../block.js'
+import {hintHeader} from '../hints.js'
 import {writeRawResponse} from '../relay/raw-response.js'
 import {blockDecision, safeTarget, type DecisionBase} from '../core.js'
 import {handleForward, type ForwardPorts} from '../relay/forward-exchange.js'
@@ -83,7 +84,7 @@ function innerChecks(ports: InterceptPorts, t: TunnelContext, inner: InnerReques
     const {stage, shown, reason, layer, status, text} = x
     const rec = new RequestRecord(ports, {sessions: snap.sessions, b, url: target})
     const receipt = rec.record(blockDecision(ports, b, shown, {stage, layer, reason, detail: text, status, enforced: true}))
-    return {status, text, headers: blockHeaders(reason, undefined, {receipt})}
+    return {status, text, headers: {...blockHeaders(reason, undefined, {receipt}), ...hintHeader(snap.config.explain_blocks, {layer, detail: text})}}
   }
   const authority = first(req.headers[':authority']) || first(req.headers.host)
   const a = splitAuthority(authority)
@@ -136,5 +137,5 @@ export function handleInterceptedUpgrade(ports: InterceptPorts, t: TunnelContext
     return writeRawResponse(socket, denied.status, denied.status === 503 ? 'Service Unavailable' : 'Forbidden', {'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', ...denied.headers}, denied.text + '\n')
   }
   const rec = new RequestRecord(ports, {sessions: ports.snapshot().sessions, b, url: target})
-  t.interceptor.upgrade({ports, base: b, url: target, req, socket, head, record: (d) => rec.record(d)})
+  t.interceptor.upgrade({ports, base: b, explain: ports.snapshot().config.explain_blocks, url: target, req, socket, head, record: (d) => rec.record(d)})
 }

@@ -8,6 +8,7 @@
 import type {IncomingMessage} from 'node:http'
 import type {Duplex} from 'node:stream'
 import {blockHeaders} from '../block.js'
+import {hintHeader} from '../hints.js'
 import {writeRawResponse} from '../relay/raw-response.js'
 import {blockDecision, type DecisionBase} from '../core.js'
 import type {Clock} from '../ports.js'
@@ -18,6 +19,8 @@ export interface InterceptUpgrade {
   readonly ports: Clock
   /** The inner request's decision base (transport `intercept`, the CONNECT's agent). */
   readonly base: DecisionBase
+  /** `explain_blocks` in force: the refusal carries its hint. */
+  readonly explain: boolean
   /** The target URL as scanned and gated: `https://<connect host>:<port><path>` (map to `wss://`). */
   readonly url: string
   readonly req: IncomingMessage
@@ -37,5 +40,5 @@ export const UPGRADE_REFUSED_DETAIL = 'WebSocket upgrade inside an intercepted t
 export function refuseInterceptedUpgrade(u: InterceptUpgrade): void {
   const d = blockDecision(u.ports, u.base, u.url, {stage: 'upgrade', layer: UPGRADE_REFUSED_LAYER, reason: 'not_enabled', detail: UPGRADE_REFUSED_DETAIL, status: 403, enforced: true})
   const receipt = u.record(d)
-  writeRawResponse(u.socket, 403, 'Forbidden', {'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', ...blockHeaders('not_enabled', UPGRADE_REFUSED_LAYER, {receipt})}, `blocked: ${UPGRADE_REFUSED_DETAIL}\n`)
+  writeRawResponse(u.socket, 403, 'Forbidden', {'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', ...blockHeaders('not_enabled', UPGRADE_REFUSED_LAYER, {receipt}), ...hintHeader(u.explain, {layer: UPGRADE_REFUSED_LAYER, detail: UPGRADE_REFUSED_DETAIL})}, `blocked: ${UPGRADE_REFUSED_DETAIL}\n`)
 }

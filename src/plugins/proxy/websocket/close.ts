@@ -49,3 +49,13 @@ export function closeText(text: string): string {
 export function forwardableCloseCode(code: number): boolean {
   return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999)
 }
+
+/**
+ * Whether a close reason speaks the block-reason vocabulary (`{"block_reason":…}`). Only the
+ * proxy's own policy closes may: an upstream's close reason that does is not passed on, so a
+ * client that reads the JSON of a `1008` can trust it came from this proxy.
+ */
+export function claimsBlockReason(text: string): boolean {
+  return /block_reason/i.test(text)
+}
+

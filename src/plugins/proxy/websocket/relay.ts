@@ -30,7 +30,7 @@ import type {Decision, DecisionStage} from '../decision.js'
 import {applyMediaPolicy, mediaSettingsFromConfig} from '../media-policy.js'
 import type {ProxySessions, RequestSession} from '../session-gate.js'
 import type {ProxySnapshot} from '../state.js'
-import {CLOSE, closeJson, closeText, forwardableCloseCode} from './close.js'
+import {claimsBlockReason, CLOSE, closeJson, closeText, forwardableCloseCode} from './close.js'
 import type {WsRelayMetrics} from './metrics.js'
 import {KILL_SWITCH_BLOCK} from '../gate/stages/kill-switch.js'
 import {JsonTokenReading, lastBytes, ReaderJoin, TAIL_BYTES} from './reader-join.js'
@@ -700,8 +700,11 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     const pass = (r: Buffer): void => {
       ended = true
       if (other.readyState === other.OPEN) {
-        // An empty reason here is a stripped one: the neutral fallback stands in for it.
-        if (forwardableCloseCode(code)) other.close(code, r.length === 0 && reason.length > 0 ? fallback : closeText(r.toString('utf8')))
+        // An empty reason here is a stripped one: the neutral fallback stands in for it, as it
+        // does for an upstream's reason dressed as the proxy's block-reason JSON (close.ts).
+        const text = closeText(r.toString('utf8'))
+        const forged = other === client && claimsBlockReason(text)
+        if (forwardableCloseCode(code)) other.close(code, (r.length === 0 && reason.length > 0) || forged ? fallback : text)
         else other.close(CLOSE.normal, fallback)
         terminateLater(other)
       }

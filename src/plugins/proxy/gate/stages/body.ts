@@ -7,6 +7,7 @@
  * are upgraded by the session's level.
  */
 import {safeTarget, urlHost} from '../../core.js'
+import {UNSCANNABLE_BODY_HINT} from '../../hints.js'
 import {matchesAnyDomain, type ContentScanResult} from '../../../scanner/index.js'
 import {readRequestBody, requestHasBody, scanReadBody, type RequestBodyOptions} from '../../request-body.js'
 import {wouldBlockIfEnforced} from '../audit-mode.js'
@@ -52,8 +53,11 @@ function logWarning(ctx: RequestGateContext, r: ContentScanResult): false {
  */
 function bodyFinding(r: ContentScanResult): Finding {
   const found = r.dlp.length > 0 || r.injection.length > 0
+  const layer = r.layer ?? 'body_dlp'
+  // A body that could not be scanned carries the DLP layer but no finding: its own hint.
+  const hint = !found && r.action === 'block' && layer === 'body_dlp' ? {hint: UNSCANNABLE_BODY_HINT} : {}
   return {
-    block: {stage: 'body_scan', layer: r.layer ?? 'body_dlp', detail: r.detail, status: 403, reason: r.reason ?? 'dlp_match'},
+    block: {stage: 'body_scan', layer, detail: r.detail, status: 403, reason: r.reason ?? 'dlp_match', ...hint},
     waivable: r.layer === 'body_dlp' && r.dlp.length > 0 ? {layer: 'body_dlp', reason: r.reason, findings: r.dlp} : undefined,
     mode: r.action !== 'block' ? 'unenforced' : found ? 'record' : 'stands',
     rest: (ctx) => logWarning(ctx, r),
@@ -79,7 +83,7 @@ async function scanBody(ctx: RequestGateContext): Promise<boolean> {
     ? {kind: 'read' as const, body: ctx.body!, scan: await afterRedaction(ctx, host, await scanReadBody(snap, ctx.req, ctx.body!, host, opts))}
     : await readRequestBody(snap, ctx.req, host, ctx.verifiedBody === undefined ? opts : {...opts, buffered: ctx.verifiedBody})
   if (reqBody.kind === 'over_limit') {
-    block({stage: 'body_scan', layer: 'body_dlp', detail: reqBody.detail, status: 403, reason: 'dlp_match'})
+    block({stage: 'body_scan', layer: 'body_dlp', detail: reqBody.detail, status: 403, reason: 'dlp_match', hint: UNSCANNABLE_BODY_HINT})
     return true
   }
   if (reqBody.kind === 'client_closed') return endClientClosed(ctx)

@@ -6,6 +6,7 @@
  * handle (non-JSON outside the allowlists, unparseable, over a limit) is refused with 403
  * `redaction_failure` in every mode: `enforce: false` and exceptions do not waive it.
  */
+import {UNSCANNABLE_BODY_HINT} from '../../hints.js'
 import {isCompressedEncoding} from '../../../scanner/index.js'
 import {readCapped} from '../../read-capped.js'
 import {requestHasBody} from '../../request-body.js'
@@ -48,7 +49,7 @@ async function redact(ctx: RequestGateContext, redactor: NonNullable<RequestGate
   const body = ctx.verifiedBody !== undefined ? (why.exceeded ? null : ctx.verifiedBody) : await readCapped(ctx.req, max, {overflow: 'discard', why})
   if (body === null && !why.exceeded) return endClientClosed(ctx)
   if (body === null) {
-    ctx.block({stage: 'body_scan', layer: 'body_dlp', detail: `request body exceeds max_body_bytes (${max})`, status: 403, reason: 'dlp_match'})
+    ctx.block({stage: 'body_scan', layer: 'body_dlp', detail: `request body exceeds max_body_bytes (${max})`, status: 403, reason: 'dlp_match', hint: UNSCANNABLE_BODY_HINT})
     return true
   }
   ctx.body = body
