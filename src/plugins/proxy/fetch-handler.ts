@@ -14,7 +14,7 @@ import type {Decision} from './decision.js'
 import {hopVerdict, RequestRecord, type BlockAnswer} from './request-gate.js'
 import type {GatePorts, RequestGateContext} from './gate/context.js'
 import {runGate} from './gate/run-gate.js'
-import {killSwitchStage} from './gate/stages/kill-switch.js'
+import {killSwitchCut, killSwitchStage} from './gate/stages/kill-switch.js'
 import type {ResponseGateContext} from './gate/response/context.js'
 import {runResponseGate} from './gate/response/run-response-gate.js'
 import {RequestSuppression} from './suppression.js'
@@ -110,8 +110,12 @@ export async function handleFetch(ports: FetchPorts, x: FetchExchange): Promise<
   const deadline = new UpstreamAbort()
   const timer = setTimeout(() => deadline.abort(), timeoutMs)
   // From here until its answer is out the exchange is in-flight work a reset or terminate of the
-  // session cuts: the upstream request is aborted, the cut recorded and answered (relay/exchange-cut.ts).
-  const {cut, live} = ExchangeCut.forResponse({sessions: ps, session: rec.session, res, upstream: deadline, block, seal: () => rec.seal()})
+  // session, or the kill switch, cuts: the upstream request is aborted, the cut recorded and
+  // answered (relay/exchange-cut.ts).
+  const {cut, live} = ExchangeCut.forResponse({
+    sessions: ps, session: rec.session, res, upstream: deadline, block, seal: () => rec.seal(),
+    killSwitch: killSwitchCut(gate),
+  })
   res.once('close', () => cut.end())
   const guarded = cut.guard(block)
   try {

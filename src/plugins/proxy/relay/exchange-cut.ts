@@ -15,11 +15,12 @@
  * answer to go out. The tunnel is the one connection the operator sees cut (`connections_cut`),
  * so its inner requests are not counted again.
  *
- * A request inside an intercepted tunnel is also registered with the kill switch
- * (`onKillSwitch`): its activation tears the tunnel down, so the request waiting on its upstream is
- * answered with the kill-switch block first, instead of dying with the connection. (Elsewhere the
- * connection outlives the activation, and the kill-switch stage run again after the upstream
- * answers refuses the answer.)
+ * Every such exchange is also registered with the kill switch (`onKillSwitch`): its activation
+ * answers a request still waiting on its upstream with the transport's kill-switch block at once,
+ * and aborts the upstream request. Inside an intercepted tunnel the activation tears the tunnel
+ * down, so the answer goes out first instead of dying with the connection; elsewhere the
+ * connection outlives the activation, and a request to a silent upstream waited out the whole
+ * fetch timeout (30 s by default) before the kill-switch stage, run again on the answer, refused it.
  */
 import type {ServerResponse} from 'node:http'
 import type {ExchangeCutCause} from '../../sessions/index.js'
@@ -77,7 +78,8 @@ export class ExchangeCut {
    * The cut of a buffered exchange answering `res` (/fetch, forward, reverse): it aborts the
    * upstream request, destroys the upstream body being read (`live.body`, set by the exchange once
    * it reads one), answers the session block (`body`: the transport's wording of it, else its
-   * default) and seals the record. `live` is returned for the exchange to fill in.
+   * default) or, on the kill switch's activation, its block, and seals the record. `live` is
+   * returned for the exchange to fill in.
    */
   static forResponse(o: {
     readonly sessions: ProxySessions | null
@@ -88,6 +90,8 @@ export class ExchangeCut {
     readonly seal: () => void
     readonly body?: (detail: string) => string
     readonly inTunnel?: boolean
+    /** The kill switch's live work (`onKillSwitch`), the client and the transport's kill-switch answer. */
+    readonly killSwitch: {readonly registry: StreamRegistry; readonly clientIp: string; readonly exemptable: boolean; readonly answer: () => void}
   }): {cut: ExchangeCut; live: {body?: {destroy(): void}}} {
     const live: {body?: {destroy(): void}} = {}
     const cut = new ExchangeCut(o.sessions, o.session, () => o.res.headersSent || o.res.destroyed, (detail) => {
@@ -96,6 +100,13 @@ export class ExchangeCut {
       o.block({stage: 'session', layer: 'airlock', reason: 'airlock_active', detail, status: 403, ...(o.body !== undefined ? {body: o.body(detail)} : {})})
       o.seal()
     }, o.inTunnel)
+    const k = o.killSwitch
+    cut.onKillSwitch(k.registry, k.clientIp, k.exemptable, () => {
+      o.upstream.abort()
+      live.body?.destroy()
+      k.answer()
+      o.seal()
+    })
     return {cut, live}
   }
 

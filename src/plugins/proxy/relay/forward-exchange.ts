@@ -16,7 +16,7 @@ import type {UpstreamPool} from '../ports.js'
 import type {Decision} from '../decision.js'
 import {recordBytes} from './data-budget.js'
 import {relaySse} from './sse.js'
-import {answerKillSwitch, KILL_SWITCH_ANSWERS, killSwitchStage} from '../gate/stages/kill-switch.js'
+import {killSwitchCut, killSwitchStage} from '../gate/stages/kill-switch.js'
 import {a2aStreamCheck} from './a2a-stream.js'
 import {REWRITE_STALE_HEADERS} from './response-transforms.js'
 import {bufferedResponseHeaders, inboundResponseHeaders, outboundHeaders} from '../header-hygiene.js'
@@ -117,20 +117,14 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
   const abort = new UpstreamAbort()
   let settled = false
   // From here until its answer starts the exchange is in-flight work a reset or terminate of the
-  // session cuts (relay/exchange-cut.ts). A request inside an intercepted tunnel is too (the cut
-  // tears its tunnel down after this answer went out, and counts the tunnel only), and is
-  // registered with the kill switch: its activation tears the tunnel down, and the request is
-  // answered 503 first.
+  // session, or the kill switch, cuts (relay/exchange-cut.ts). A request inside an intercepted
+  // tunnel is too (the cut tears its tunnel down after this answer went out, and counts the tunnel
+  // only).
   const intercepted = b.transport === 'intercept'
-  const {cut, live} = ExchangeCut.forResponse({sessions: ps, session: t, res, upstream: abort, block, seal: () => rec.seal(), body: (detail) => `airlock: ${detail}`, inTunnel: intercepted})
-  if (intercepted) {
-    cut.onKillSwitch(ports, b.clientIp, KILL_SWITCH_ANSWERS.intercept.allowlist, () => {
-      abort.abort()
-      live.body?.destroy()
-      answerKillSwitch(gate)
-      rec.seal()
-    })
-  }
+  const {cut, live} = ExchangeCut.forResponse({
+    sessions: ps, session: t, res, upstream: abort, block, seal: () => rec.seal(), body: (detail) => `airlock: ${detail}`, inTunnel: intercepted,
+    killSwitch: killSwitchCut(gate),
+  })
   const guarded = cut.guard(block)
   // 'close' comes once per response: `on` saves node's `once` wrapper.
   res.on('close', () => {

@@ -27,7 +27,7 @@ import {RequestRecord, type BlockAnswer} from '../request-gate.js'
 import {RequestSuppression} from '../suppression.js'
 import type {GatePorts, RequestGateContext} from '../gate/context.js'
 import {runGate} from '../gate/run-gate.js'
-import {killSwitchStage} from '../gate/stages/kill-switch.js'
+import {killSwitchCut, killSwitchStage} from '../gate/stages/kill-switch.js'
 import {attachMediation, ENVELOPE_FAILED} from '../relay/mediation.js'
 import {quietBound, type ResponseRelay} from '../relay/response-relay.js'
 import type {ResponseHeadContext} from '../gate/response/head-context.js'
@@ -115,10 +115,14 @@ export async function handleReverse(ctx: ReverseContext, req: IncomingMessage, r
     return block({stage: 'envelope', layer: 'mediation_envelope', detail: ENVELOPE_FAILED, status: 403, reason: 'outbound_envelope_failed'})
   }
   // From here until its answer is out the exchange is in-flight work a reset or terminate of the
-  // session cuts, as /fetch and forward (relay/exchange-cut.ts): the upstream request is aborted,
-  // the cut recorded and answered. A stream relayed as it comes is cut by its own registration.
+  // session, or the kill switch, cuts, as /fetch and forward (relay/exchange-cut.ts): the upstream
+  // request is aborted, the cut recorded and answered. A stream relayed as it comes is cut by its
+  // own registration.
   const abort = new AbortController()
-  const {cut, live} = ExchangeCut.forResponse({sessions: snap.sessions, session: rec.session, res, upstream: abort, block, seal: () => rec.seal()})
+  const {cut, live} = ExchangeCut.forResponse({
+    sessions: snap.sessions, session: rec.session, res, upstream: abort, block, seal: () => rec.seal(),
+    killSwitch: killSwitchCut(gate),
+  })
   res.once('close', () => cut.end())
   try {
     await forwardUpstream(ctx, {req, res, b, gate, target, method, headers, body, warnings, record, rec, suppression, cut, abort: abort.signal, live})

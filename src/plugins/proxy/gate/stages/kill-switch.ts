@@ -12,7 +12,7 @@
  */
 import {ipInAnyCidr} from '../../../killswitch/index.js'
 import {killSwitchBody, type BlockBody} from '../../block.js'
-import type {KillSwitchPort, SnapshotSource} from '../../ports.js'
+import type {KillSwitchPort, SnapshotSource, StreamRegistry} from '../../ports.js'
 import type {Transport} from '../../decision.js'
 import type {RequestGateContext, Stage} from '../context.js'
 
@@ -75,4 +75,13 @@ export function answerKillSwitch(ctx: RequestGateContext): void {
   const a = KILL_SWITCH_ANSWERS[ctx.b.transport]
   const k = KILL_SWITCH_BLOCK
   ctx.block({stage: k.stage, layer: k.layer, detail: k.detail, status: a.status, reason: k.reason, body: a.body?.(ctx.ports.killSwitch.message)})
+}
+
+/**
+ * What an exchange the gate let through registers with the kill switch while it waits on its
+ * upstream (relay/exchange-cut.ts `forResponse`): the live-work registry, its client, whether
+ * `kill_switch.allowlist_ips` exempts that client on this transport, and the transport's block.
+ */
+export function killSwitchCut(ctx: RequestGateContext): {readonly registry: StreamRegistry; readonly clientIp: string; readonly exemptable: boolean; readonly answer: () => void} {
+  return {registry: ctx.ports, clientIp: ctx.b.clientIp, exemptable: KILL_SWITCH_ANSWERS[ctx.b.transport].allowlist, answer: () => answerKillSwitch(ctx)}
 }
