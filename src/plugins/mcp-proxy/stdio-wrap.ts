@@ -13,6 +13,7 @@ import {setTimeout as sleepRef} from 'node:timers/promises'
 import {ERROR_REGISTRY, PipelockError} from '../errors/index.js'
 import {errorLine, mcpError, newSessionState, trimGoSpace, type McpContext, type McpDecision} from '../mcp/index.js'
 import {LineTooLongError, MAX_LINE_BYTES, readLines} from './line-reader.js'
+import {lineMessages} from './line-messages.js'
 import type {StdioClientSide} from './runtime.js'
 import {CallCuts} from './call-cuts.js'
 
@@ -106,7 +107,9 @@ export async function runStdioWrap(o: StdioWrapOptions): Promise<WrapResult> {
   const offload = o.runtime.offload
   const relay = async (from: Readable, decide: (c: McpContext, raw: string) => McpDecision | Promise<McpDecision>, onward: Writable, back: Writable): Promise<void> => {
     const fromClient = from === o.clientIn
-    for await (const raw of readLines(from)) {
+    // The server's lines are read as messages: a message it wrote over several lines comes whole,
+    // for the response gate to refuse (line-messages.ts).
+    for await (const raw of fromClient ? readLines(from) : lineMessages(readLines(from))) {
       if (childGone && fromClient) break
       if (trimGoSpace(raw) === '') continue
       // The server's answer to a call that was cut (answered already) is dropped unread; the
