@@ -594,3 +594,59 @@ describe('mcp proxy --listen address', {timeout: 60_000}, () => {
     }
   })
 })
+
+describe('a server that answers in a JSON-RPC batch over HTTP (JSON body or SSE event)', {timeout: 60_000}, () => {
+  let server: Server
+  let base: string
+  before(async () => {
+    // POST /json answers every request in a JSON batch body, POST /sse in a batch SSE event; both add a response to an id nobody sent.
+    server = createServer((req, res) => {
+      if (req.method !== 'POST') return void res.writeHead(405).end()
+      let body = ''
+      req.on('data', (c: Buffer) => (body += c.toString()))
+      req.on('end', () => {
+        const m = JSON.parse(body) as {id?: unknown}
+        if (m.id === undefined) return void res.writeHead(202).end()
+        const batch = JSON.stringify([{jsonrpc: '2.0', id: m.id, result: {}}, {jsonrpc: '2.0', id: 999, result: {}}])
+        if (req.url === '/sse') return void res.writeHead(200, {'content-type': 'text/event-stream'}).end(`data: ${batch}\n\n`)
+        res.writeHead(200, {'content-type': 'application/json'}).end(batch)
+      })
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    base = `http://127.0.0.1:${(server.address() as {port: number}).port}`
+  })
+  after(async () => {
+    server.closeAllConnections()
+    await new Promise<void>((r) => server.close(() => r()))
+  })
+  const told = (id: string) => `{"jsonrpc":"2.0","id":${id},"error":{"code":-32003,"message":"pipelock: upstream error: the server answered in a JSON-RPC batch, which MCP does not carry"}}`
+
+  for (const path of ['/json', '/sse']) {
+    test(`the bridge (${path}): the batch is not relayed, and the request it answers is told so at once`, async () => {
+      const {p, out, err} = spawnMcpProxy(['--upstream', base + path], ENV)
+      const closed = new Promise((r) => p.on('close', r))
+      try {
+        p.stdin.write('{"jsonrpc":"2.0","id":"q1","method":"ping"}\n')
+        const deadline = Date.now() + 10_000
+        while (!out().includes('\n') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25))
+        // Answered while stdin is still open: the client was not left waiting for its EOF.
+        assert.equal(out(), told('"q1"') + '\n', err())
+      } finally {
+        p.stdin.end()
+      }
+      assert.equal(await closed, 0)
+      assert.match(err(), /pipelock: blocked batch JSON-RPC message \(not supported by MCP\)\n/)
+    })
+
+    test(`the listener (${path}): the request it answers gets the same error with its id`, async () => {
+      const l = await startListener(base + path)
+      try {
+        const r = await post(l.url, '{"jsonrpc":"2.0","id":7,"method":"ping"}')
+        assert.equal(r.status, 200)
+        assert.equal(r.body, path === '/sse' ? `data: ${told('7')}\n\n` : told('7'))
+      } finally {
+        await l.stop()
+      }
+    })
+  }
+})
