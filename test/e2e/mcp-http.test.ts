@@ -15,7 +15,7 @@ import {CreateMessageRequestSchema} from '@modelcontextprotocol/sdk/types.js'
 import {startHttpFixture} from '../mcp/fixtures/fixture-tools.js'
 import {rejection, WARN_MCP_CONFIG} from '../helpers/mcp.js'
 import {repoPath} from '../helpers/vectors.js'
-import {spawnMcpProxy} from './mcp-drive.js'
+import {driveMcpProxy, spawnMcpProxy} from './mcp-drive.js'
 
 // HTTP transports of `pipelock mcp proxy` (spec mcp.md §3.2, §3.3, §18.2 #9–#10) with the official
 // SDK client and an SDK Streamable HTTP fixture server, plus raw requests for the status table.
@@ -454,9 +454,42 @@ describe('--header: connection-level headers are named at start, never sent, and
     await new Promise<void>((r) => closed.close(() => r()))
     const {p, out, err} = spawnMcpProxy(['--config', WARN_CFG, '--upstream', `http://127.0.0.1:${port}/mcp`], ENV)
     p.stdin.end('{"jsonrpc":"2.0","id":1,"method":"ping"}\n')
-    await new Promise<number | null>((r) => p.on('close', r))
+    const code = await new Promise<number | null>((r) => p.on('close', r))
     assert.equal(out(), '{"jsonrpc":"2.0","id":1,"error":{"code":-32003,"message":"pipelock: upstream error: upstream HTTP request failed"}}\n')
     assert.deepEqual(err().split('\n').filter((l) => l.startsWith('pipelock: upstream error')), [`pipelock: upstream error: connect to 127.0.0.1:${port}: connection refused (ECONNREFUSED)`])
+    // A bridge that never reached its upstream does not report success.
+    assert.equal(code, 1)
+    assert.equal(err().trim().split('\n').at(-1), `upstream http://127.0.0.1:${port}/mcp could not be reached for 1 message(s); the last: connect to 127.0.0.1:${port}: connection refused (ECONNREFUSED) [MCP_UPSTREAM_UNREACHABLE]`)
+  })
+
+  test('an upstream that goes away mid-session: the call is answered -32003, the session goes on, and the run ends with exit 1', async () => {
+    const server = http.createServer((req, res) => {
+      let body = ''
+      req.on('data', (c: Buffer) => (body += c.toString()))
+      req.on('end', () => {
+        if (req.method !== 'POST') return void res.writeHead(405).end()
+        const m = JSON.parse(body) as {id?: number; method: string}
+        if (m.id === undefined) return void res.writeHead(202).end()
+        // The connection dies under this call.
+        if (m.method === 'die') return void req.socket.destroy()
+        res.writeHead(200, {'content-type': 'application/json'}).end(JSON.stringify({jsonrpc: '2.0', id: m.id, result: {}}))
+      })
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    try {
+      const url = `http://127.0.0.1:${(server.address() as {port: number}).port}/mcp`
+      const r = await driveMcpProxy(['--upstream', url], ['{"jsonrpc":"2.0","id":1,"method":"ping"}', '{"jsonrpc":"2.0","id":2,"method":"die"}', '{"jsonrpc":"2.0","id":3,"method":"ping"}'])
+      assert.deepEqual(r.out, [
+        '{"jsonrpc":"2.0","id":1,"result":{}}',
+        '{"jsonrpc":"2.0","id":2,"error":{"code":-32003,"message":"pipelock: upstream error: upstream HTTP request failed"}}',
+        '{"jsonrpc":"2.0","id":3,"result":{}}',
+      ], r.err)
+      assert.equal(r.code, 1)
+      assert.match(r.err, new RegExp(`\nupstream ${url.replaceAll('.', '\\.')} could not be reached for 1 message\\(s\\); the last: .+ \\[MCP_UPSTREAM_UNREACHABLE\\]\n$`))
+    } finally {
+      server.closeAllConnections()
+      await new Promise<void>((r) => server.close(() => r()))
+    }
   })
 
   test('a --header-file line refused names its file and line, and a CRLF file says so', async () => {

@@ -45,6 +45,9 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
   const getCtx: McpContext = {...ctx, serverStream: true}
   let sessionId: string | null = null
   let exitError: string | null = null
+  // POSTs that never reached the upstream (refused, reset, DNS, TLS): the run does not end 0.
+  let unreachable = 0
+  let lastUnreachable = ''
   const abort = new AbortController()
   let getLoop: Promise<void> | null = null
   const inflight = new Set<Promise<void>>()
@@ -168,6 +171,11 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
       if (id !== null && posts.get(id) === own) posts.delete(id)
       if (own.signal.aborted) return
       o.log(`pipelock: upstream error: ${upstreamErrorText(err)}`)
+      // Aborted by the bridge itself (the drain after EOF, a stop signal): reached, not answered in time.
+      if (!(err instanceof UpstreamHttpError) && !signal.aborted) {
+        unreachable++
+        lastUnreachable = upstreamErrorText(err)
+      }
       settleCall(ctx.state, id)
       calls.settled(id)
       if (id !== null) writeClient(errorLine(id, mcpError('upstream', 'upstream HTTP request failed')))
@@ -277,5 +285,8 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
   // A stop signal leaves the client's stdin open and read: let go of it, or the process stays.
   o.clientIn.destroy()
   if (exitError !== null) throw new PipelockError('MCP_STREAM_FAILED', exitError)
+  // Each message that could not be sent was answered (-32003) and logged as it failed; the run
+  // says so once more in its exit status, so a supervisor does not read the session as a success.
+  if (unreachable > 0) throw new PipelockError('MCP_UPSTREAM_UNREACHABLE', `upstream ${o.upstream} could not be reached for ${unreachable} message(s); the last: ${lastUnreachable}`)
   return 0
 }

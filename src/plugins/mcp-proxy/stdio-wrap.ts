@@ -11,9 +11,10 @@ import {once} from 'node:events'
 import type {Readable, Writable} from 'node:stream'
 import {setTimeout as sleepRef} from 'node:timers/promises'
 import {ERROR_REGISTRY, PipelockError} from '../errors/index.js'
-import {errorLine, mcpError, newSessionState, trimGoSpace, type McpContext, type McpDecision} from '../mcp/index.js'
+import {newSessionState, trimGoSpace, type McpContext, type McpDecision} from '../mcp/index.js'
 import {LineTooLongError, MAX_LINE_BYTES, readLines} from './line-reader.js'
 import {lineMessages} from './line-messages.js'
+import {pendingAnswers} from './pending.js'
 import type {StdioClientSide} from './runtime.js'
 import {CallCuts} from './call-cuts.js'
 
@@ -171,9 +172,7 @@ export async function runStdioWrap(o: StdioWrapOptions): Promise<WrapResult> {
   // The session is over: every request still waiting is answered, so the client does not wait
   // forever — after a stream failure, and when the server exited or crashed mid-call alike.
   const answerPending = async (): Promise<void> => {
-    for (const id of ctx.state.tracker.pendingRequests()) {
-      await writeLine(o.clientOut, errorLine(id, mcpError('upstream', 'session ended before the server answered')), o.log)
-    }
+    for (const line of pendingAnswers(ctx.state)) await writeLine(o.clientOut, line, o.log)
   }
   if (streamError !== null) {
     o.log(`pipelock: ${streamError}`)
