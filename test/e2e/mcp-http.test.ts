@@ -683,3 +683,25 @@ describe('a server that answers in a JSON-RPC batch over HTTP (JSON body or SSE 
     })
   }
 })
+
+describe('HTTP listener: an SSE answer that ends with no message', {timeout: 60_000}, () => {
+  test('a request gets 502 -32003 with its id (not a 202 that leaves the client waiting); a notification still gets 202', async () => {
+    // Every POST is answered with an event stream that ends without an event.
+    const server = createServer((req, res) => {
+      req.resume()
+      req.on('end', () => void res.writeHead(200, {'content-type': 'text/event-stream'}).end(': nothing\n\n'))
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    const l = await startListener(`http://127.0.0.1:${(server.address() as {port: number}).port}/mcp`)
+    try {
+      const r = await post(l.url, '{"jsonrpc":"2.0","id":"r1","method":"ping"}')
+      assert.deepEqual([r.status, r.body], [502, '{"jsonrpc":"2.0","id":"r1","error":{"code":-32003,"message":"pipelock: upstream error: upstream sent no response"}}'])
+      const n = await post(l.url, '{"jsonrpc":"2.0","method":"notifications/initialized"}')
+      assert.deepEqual([n.status, n.body], [202, ''])
+    } finally {
+      await l.stop()
+      server.closeAllConnections()
+      await new Promise<void>((r) => server.close(() => r()))
+    }
+  })
+})
