@@ -459,7 +459,7 @@ describe('--header: connection-level headers are named at start, never sent, and
     assert.deepEqual(err().split('\n').filter((l) => l.startsWith('pipelock: upstream error')), [`pipelock: upstream error: connect to 127.0.0.1:${port}: connection refused (ECONNREFUSED)`])
     // A bridge that never reached its upstream does not report success.
     assert.equal(code, 1)
-    assert.equal(err().trim().split('\n').at(-1), `upstream http://127.0.0.1:${port}/mcp could not be reached for 1 message(s); the last: connect to 127.0.0.1:${port}: connection refused (ECONNREFUSED) [MCP_UPSTREAM_UNREACHABLE]`)
+    assert.equal(err().trim().split('\n').at(-1), `upstream http://127.0.0.1:${port}/mcp failed 1 message(s), each answered -32003; the last: connect to 127.0.0.1:${port}: connection refused (ECONNREFUSED) [MCP_UPSTREAM_FAILED]`)
   })
 
   test('an upstream that goes away mid-session: the call is answered -32003, the session goes on, and the run ends with exit 1', async () => {
@@ -485,7 +485,24 @@ describe('--header: connection-level headers are named at start, never sent, and
         '{"jsonrpc":"2.0","id":3,"result":{}}',
       ], r.err)
       assert.equal(r.code, 1)
-      assert.match(r.err, new RegExp(`\nupstream ${url.replaceAll('.', '\\.')} could not be reached for 1 message\\(s\\); the last: .+ \\[MCP_UPSTREAM_UNREACHABLE\\]\n$`))
+      assert.match(r.err, new RegExp(`\nupstream ${url.replaceAll('.', '\\.')} failed 1 message\\(s\\), each answered -32003; the last: .+ \\[MCP_UPSTREAM_FAILED\\]\n$`))
+    } finally {
+      server.closeAllConnections()
+      await new Promise<void>((r) => server.close(() => r()))
+    }
+  })
+
+  test('an upstream URL that answers every POST 404 (a wrong path): each request is answered -32003, and the run ends with exit 1 naming the status', async () => {
+    const server = http.createServer((req, res) => void req.resume().on('end', () => res.writeHead(404, {'content-type': 'text/plain'}).end('no such endpoint')))
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    try {
+      const url = `http://127.0.0.1:${(server.address() as {port: number}).port}/`
+      const {p, out, err} = spawnMcpProxy(['--upstream', url], ENV)
+      p.stdin.end('{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}\n')
+      const code = await new Promise<number | null>((r) => p.on('close', r))
+      assert.equal(out(), '{"jsonrpc":"2.0","id":1,"error":{"code":-32003,"message":"pipelock: upstream error: upstream HTTP request failed"}}\n')
+      assert.equal(code, 1)
+      assert.equal(err().trim().split('\n').at(-1), `upstream ${url} failed 1 message(s), each answered -32003; the last: HTTP 404: 404 Not Found: no such endpoint [MCP_UPSTREAM_FAILED]`)
     } finally {
       server.closeAllConnections()
       await new Promise<void>((r) => server.close(() => r()))
