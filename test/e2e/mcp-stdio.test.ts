@@ -77,7 +77,16 @@ test('argument checks and unimplemented modes refuse with one line', () => {
   // --sandbox runs (test/e2e/sandbox.test.ts); only its misuses refuse.
   assert.equal(proxy(['--sandbox-strict', '--sandbox-best-effort', '--', 'true'], '').stderr.trim(), '--sandbox-strict and --sandbox-best-effort are mutually exclusive [USAGE]')
   assert.equal(proxy(['--sandbox', '--listen', '127.0.0.1:0', '--upstream', 'http://x'], '').stderr.trim(), '--sandbox cannot be used with --upstream (cannot sandbox a remote server) [USAGE]')
-  assert.match(proxy(['--', '/nonexistent/server'], '').stderr, /^starting MCP server "\/nonexistent\/server": /m)
+  assert.match(proxy(['--', '/nonexistent/server'], '').stderr, /^starting MCP server "\/nonexistent\/server": no such file or directory \[MCP_SERVER_START_FAILED\]$/m)
+  // A file that is not executable: said in words too.
+  const dir = mkdtempSync(path.join(tmpdir(), 'pl-mcp-noexec-'))
+  try {
+    const file = path.join(dir, 'server.js')
+    writeFileSync(file, '', {mode: 0o600})
+    assert.ok(proxy(['--', file], '').stderr.split('\n').includes(`starting MCP server "${file}": permission denied [MCP_SERVER_START_FAILED]`))
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
 })
 
 test('features not implemented for MCP refuse to start by name', () => {

@@ -10,7 +10,7 @@ import {spawn, type ChildProcess} from 'node:child_process'
 import {once} from 'node:events'
 import type {Readable, Writable} from 'node:stream'
 import {setTimeout as sleepRef} from 'node:timers/promises'
-import {ERROR_REGISTRY, PipelockError} from '../errors/index.js'
+import {ERROR_REGISTRY, osErrorReason, PipelockError} from '../errors/index.js'
 import {newSessionState, trimGoSpace, type McpContext, type McpDecision} from '../mcp/index.js'
 import {LineTooLongError, MAX_LINE_BYTES, readLines} from './line-reader.js'
 import {lineMessages} from './line-messages.js'
@@ -85,7 +85,8 @@ export async function runStdioWrap(o: StdioWrapOptions): Promise<WrapResult> {
   try {
     await Promise.race([once(child, 'spawn'), once(child, 'error').then(([e]) => Promise.reject(e))])
   } catch (err) {
-    throw new PipelockError('MCP_SERVER_START_FAILED', `starting MCP server "${o.command}": ${(err as Error).message}`)
+    // In words (`no such file or directory`), not Node's `spawn /x ENOENT`.
+    throw new PipelockError('MCP_SERVER_START_FAILED', `starting MCP server "${o.command}": ${osErrorReason(err)}`)
   }
   if (child.pid !== undefined) o.onSpawn?.(child.pid)
   // Parent death: Node cannot set PR_SET_PDEATHSIG; tear the group down when we exit.
