@@ -15,7 +15,7 @@ import {CreateMessageRequestSchema} from '@modelcontextprotocol/sdk/types.js'
 import {startHttpFixture} from '../mcp/fixtures/fixture-tools.js'
 import {rejection, WARN_MCP_CONFIG} from '../helpers/mcp.js'
 import {repoPath} from '../helpers/vectors.js'
-import {spawnMcpProxy} from './mcp-drive.js'
+import {driveMcpProxy, spawnMcpProxy} from './mcp-drive.js'
 
 // HTTP transports of `pipelock mcp proxy` (spec mcp.md §3.2, §3.3, §18.2 #9–#10) with the official
 // SDK client and an SDK Streamable HTTP fixture server, plus raw requests for the status table.
@@ -454,9 +454,59 @@ describe('--header: connection-level headers are named at start, never sent, and
     await new Promise<void>((r) => closed.close(() => r()))
     const {p, out, err} = spawnMcpProxy(['--config', WARN_CFG, '--upstream', `http://127.0.0.1:${port}/mcp`], ENV)
     p.stdin.end('{"jsonrpc":"2.0","id":1,"method":"ping"}\n')
-    await new Promise<number | null>((r) => p.on('close', r))
+    const code = await new Promise<number | null>((r) => p.on('close', r))
     assert.equal(out(), '{"jsonrpc":"2.0","id":1,"error":{"code":-32003,"message":"pipelock: upstream error: upstream HTTP request failed"}}\n')
     assert.deepEqual(err().split('\n').filter((l) => l.startsWith('pipelock: upstream error')), [`pipelock: upstream error: connect to 127.0.0.1:${port}: connection refused (ECONNREFUSED)`])
+    // A bridge that never reached its upstream does not report success.
+    assert.equal(code, 1)
+    assert.equal(err().trim().split('\n').at(-1), `upstream http://127.0.0.1:${port}/mcp failed 1 message(s), each answered -32003; the last: connect to 127.0.0.1:${port}: connection refused (ECONNREFUSED) [MCP_UPSTREAM_FAILED]`)
+  })
+
+  test('an upstream that goes away mid-session: the call is answered -32003, the session goes on, and the run ends with exit 1', async () => {
+    const server = http.createServer((req, res) => {
+      let body = ''
+      req.on('data', (c: Buffer) => (body += c.toString()))
+      req.on('end', () => {
+        if (req.method !== 'POST') return void res.writeHead(405).end()
+        const m = JSON.parse(body) as {id?: number; method: string}
+        if (m.id === undefined) return void res.writeHead(202).end()
+        // The connection dies under this call.
+        if (m.method === 'die') return void req.socket.destroy()
+        res.writeHead(200, {'content-type': 'application/json'}).end(JSON.stringify({jsonrpc: '2.0', id: m.id, result: {}}))
+      })
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    try {
+      const url = `http://127.0.0.1:${(server.address() as {port: number}).port}/mcp`
+      const r = await driveMcpProxy(['--upstream', url], ['{"jsonrpc":"2.0","id":1,"method":"ping"}', '{"jsonrpc":"2.0","id":2,"method":"die"}', '{"jsonrpc":"2.0","id":3,"method":"ping"}'])
+      assert.deepEqual(r.out, [
+        '{"jsonrpc":"2.0","id":1,"result":{}}',
+        '{"jsonrpc":"2.0","id":2,"error":{"code":-32003,"message":"pipelock: upstream error: upstream HTTP request failed"}}',
+        '{"jsonrpc":"2.0","id":3,"result":{}}',
+      ], r.err)
+      assert.equal(r.code, 1)
+      assert.match(r.err, new RegExp(`\nupstream ${url.replaceAll('.', '\\.')} failed 1 message\\(s\\), each answered -32003; the last: .+ \\[MCP_UPSTREAM_FAILED\\]\n$`))
+    } finally {
+      server.closeAllConnections()
+      await new Promise<void>((r) => server.close(() => r()))
+    }
+  })
+
+  test('an upstream URL that answers every POST 404 (a wrong path): each request is answered -32003, and the run ends with exit 1 naming the status', async () => {
+    const server = http.createServer((req, res) => void req.resume().on('end', () => res.writeHead(404, {'content-type': 'text/plain'}).end('no such endpoint')))
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    try {
+      const url = `http://127.0.0.1:${(server.address() as {port: number}).port}/`
+      const {p, out, err} = spawnMcpProxy(['--upstream', url], ENV)
+      p.stdin.end('{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}\n')
+      const code = await new Promise<number | null>((r) => p.on('close', r))
+      assert.equal(out(), '{"jsonrpc":"2.0","id":1,"error":{"code":-32003,"message":"pipelock: upstream error: upstream HTTP request failed"}}\n')
+      assert.equal(code, 1)
+      assert.equal(err().trim().split('\n').at(-1), `upstream ${url} failed 1 message(s), each answered -32003; the last: HTTP 404: 404 Not Found: no such endpoint [MCP_UPSTREAM_FAILED]`)
+    } finally {
+      server.closeAllConnections()
+      await new Promise<void>((r) => server.close(() => r()))
+    }
   })
 
   test('a --header-file line refused names its file and line, and a CRLF file says so', async () => {
@@ -591,6 +641,84 @@ describe('mcp proxy --listen address', {timeout: 60_000}, () => {
       assert.ok(!local.stderr().includes('WARNING'), local.stderr())
     } finally {
       await local.stop()
+    }
+  })
+})
+
+describe('a server that answers in a JSON-RPC batch over HTTP (JSON body or SSE event)', {timeout: 60_000}, () => {
+  let server: Server
+  let base: string
+  before(async () => {
+    // POST /json answers every request in a JSON batch body, POST /sse in a batch SSE event; both add a response to an id nobody sent.
+    server = createServer((req, res) => {
+      if (req.method !== 'POST') return void res.writeHead(405).end()
+      let body = ''
+      req.on('data', (c: Buffer) => (body += c.toString()))
+      req.on('end', () => {
+        const m = JSON.parse(body) as {id?: unknown}
+        if (m.id === undefined) return void res.writeHead(202).end()
+        const batch = JSON.stringify([{jsonrpc: '2.0', id: m.id, result: {}}, {jsonrpc: '2.0', id: 999, result: {}}])
+        if (req.url === '/sse') return void res.writeHead(200, {'content-type': 'text/event-stream'}).end(`data: ${batch}\n\n`)
+        res.writeHead(200, {'content-type': 'application/json'}).end(batch)
+      })
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    base = `http://127.0.0.1:${(server.address() as {port: number}).port}`
+  })
+  after(async () => {
+    server.closeAllConnections()
+    await new Promise<void>((r) => server.close(() => r()))
+  })
+  const told = (id: string) => `{"jsonrpc":"2.0","id":${id},"error":{"code":-32003,"message":"pipelock: upstream error: the server answered in a JSON-RPC batch, which MCP does not carry"}}`
+
+  for (const path of ['/json', '/sse']) {
+    test(`the bridge (${path}): the batch is not relayed, and the request it answers is told so at once`, async () => {
+      const {p, out, err} = spawnMcpProxy(['--upstream', base + path], ENV)
+      const closed = new Promise((r) => p.on('close', r))
+      try {
+        p.stdin.write('{"jsonrpc":"2.0","id":"q1","method":"ping"}\n')
+        const deadline = Date.now() + 10_000
+        while (!out().includes('\n') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25))
+        // Answered while stdin is still open: the client was not left waiting for its EOF.
+        assert.equal(out(), told('"q1"') + '\n', err())
+      } finally {
+        p.stdin.end()
+      }
+      assert.equal(await closed, 0)
+      assert.match(err(), /pipelock: blocked batch JSON-RPC message \(not supported by MCP\)\n/)
+    })
+
+    test(`the listener (${path}): the request it answers gets the same error with its id`, async () => {
+      const l = await startListener(base + path)
+      try {
+        const r = await post(l.url, '{"jsonrpc":"2.0","id":7,"method":"ping"}')
+        assert.equal(r.status, 200)
+        assert.equal(r.body, path === '/sse' ? `data: ${told('7')}\n\n` : told('7'))
+      } finally {
+        await l.stop()
+      }
+    })
+  }
+})
+
+describe('HTTP listener: an SSE answer that ends with no message', {timeout: 60_000}, () => {
+  test('a request gets 502 -32003 with its id (not a 202 that leaves the client waiting); a notification still gets 202', async () => {
+    // Every POST is answered with an event stream that ends without an event.
+    const server = createServer((req, res) => {
+      req.resume()
+      req.on('end', () => void res.writeHead(200, {'content-type': 'text/event-stream'}).end(': nothing\n\n'))
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    const l = await startListener(`http://127.0.0.1:${(server.address() as {port: number}).port}/mcp`)
+    try {
+      const r = await post(l.url, '{"jsonrpc":"2.0","id":"r1","method":"ping"}')
+      assert.deepEqual([r.status, r.body], [502, '{"jsonrpc":"2.0","id":"r1","error":{"code":-32003,"message":"pipelock: upstream error: upstream sent no response"}}'])
+      const n = await post(l.url, '{"jsonrpc":"2.0","method":"notifications/initialized"}')
+      assert.deepEqual([n.status, n.body], [202, ''])
+    } finally {
+      await l.stop()
+      server.closeAllConnections()
+      await new Promise<void>((r) => server.close(() => r()))
     }
   })
 })

@@ -77,7 +77,16 @@ test('argument checks and unimplemented modes refuse with one line', () => {
   // --sandbox runs (test/e2e/sandbox.test.ts); only its misuses refuse.
   assert.equal(proxy(['--sandbox-strict', '--sandbox-best-effort', '--', 'true'], '').stderr.trim(), '--sandbox-strict and --sandbox-best-effort are mutually exclusive [USAGE]')
   assert.equal(proxy(['--sandbox', '--listen', '127.0.0.1:0', '--upstream', 'http://x'], '').stderr.trim(), '--sandbox cannot be used with --upstream (cannot sandbox a remote server) [USAGE]')
-  assert.match(proxy(['--', '/nonexistent/server'], '').stderr, /^starting MCP server "\/nonexistent\/server": /m)
+  assert.match(proxy(['--', '/nonexistent/server'], '').stderr, /^starting MCP server "\/nonexistent\/server": no such file or directory \[MCP_SERVER_START_FAILED\]$/m)
+  // A file that is not executable: said in words too.
+  const dir = mkdtempSync(path.join(tmpdir(), 'pl-mcp-noexec-'))
+  try {
+    const file = path.join(dir, 'server.js')
+    writeFileSync(file, '', {mode: 0o600})
+    assert.ok(proxy(['--', file], '').stderr.split('\n').includes(`starting MCP server "${file}": permission denied [MCP_SERVER_START_FAILED]`))
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
 })
 
 test('features not implemented for MCP refuse to start by name', () => {
@@ -184,6 +193,27 @@ test('a server that answers in a JSON-RPC batch: the batch is not relayed, and e
   const err = (id: string) => `{"jsonrpc":"2.0","id":${id},"error":{"code":-32003,"message":"pipelock: upstream error: the server answered in a JSON-RPC batch, which MCP does not carry"}}\n`
   assert.equal(r.stdout, err('1') + err('"b"'))
   assert.match(r.stderr, /line 1: blocked batch JSON-RPC message \(not supported by MCP\)\n/)
+})
+
+test('a server that pretty-prints its answer over several lines: not relayed; the request it answers is told so at once, and the next one-line answer passes', () => {
+  // Answers method "pretty" with JSON.stringify(…, null, 2), anything else on one line.
+  const pretty = 'require("readline").createInterface({input: process.stdin}).on("line", (l) => { const m = JSON.parse(l); if (m.id === undefined) return; const r = {jsonrpc: "2.0", id: m.id, result: {content: [{type: "text", text: "ok"}]}}; process.stdout.write((m.method === "pretty" ? JSON.stringify(r, null, 2) : JSON.stringify(r)) + "\\n") }).on("close", () => process.exit(0))'
+  const r = proxy(['--', process.execPath, '-e', pretty], '{"jsonrpc":"2.0","id":1,"method":"pretty"}\n{"jsonrpc":"2.0","id":"b","method":"ping"}\n')
+  assert.equal(r.status, 0, r.stderr)
+  // Not "session ended before the server answered": the answer came when the message did.
+  assert.equal(r.stdout, '{"jsonrpc":"2.0","id":1,"error":{"code":-32003,"message":"pipelock: upstream error: the server wrote a JSON-RPC message over several lines, which MCP\'s stdio transport does not carry (one message per line)"}}\n' +
+    '{"jsonrpc":"2.0","id":"b","result":{"content":[{"type":"text","text":"ok"}]}}\n')
+  // Said once for the message, not once per line it spans.
+  assert.deepEqual(r.stderr.split('\n').filter((l) => l.includes('line 1:') || l.includes('invalid JSON')), [
+    "pipelock: line 1: blocked a JSON-RPC message written over several lines (MCP's stdio transport carries one message per line: the server must not pretty-print)",
+  ])
+})
+
+test('a stray line that opens a JSON value on the server\'s stdout does not swallow the one-line messages after it', () => {
+  const stray = 'require("readline").createInterface({input: process.stdin}).on("line", (l) => { const m = JSON.parse(l); if (m.id === undefined) return; process.stdout.write("{\\n" + JSON.stringify({jsonrpc: "2.0", id: m.id, result: {}}) + "\\n") }).on("close", () => process.exit(0))'
+  const r = proxy(['--', process.execPath, '-e', stray], '{"jsonrpc":"2.0","id":1,"method":"ping"}\n')
+  assert.equal(r.status, 0, r.stderr)
+  assert.equal(r.stdout, '{"jsonrpc":"2.0","id":null,"error":{"code":-32000,"message":"pipelock: upstream response is not parseable JSON-RPC","data":{"block_reason":"parse_error"}}}\n{"jsonrpc":"2.0","id":1,"result":{}}\n')
 })
 
 test('a server that crashes mid-call: the request waiting for it is answered, the run ends with the subprocess status', () => {

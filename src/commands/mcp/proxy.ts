@@ -24,7 +24,7 @@ Evidence and contracts (docs/mcp.md, "Receipts, capture and live contracts"):
 
 Large messages (docs/mcp.md, "Large messages: scanned off the event loop"): messages over 64 KiB are scanned on worker threads (started on the first one), so one multi-MiB call or result does not stall the other sessions; each session's order is kept, and a scan that cannot complete blocks the message (block_reason pattern_unavailable), never forwards it.
 
-Exit status: 0 when the client closed stdin and the server exited 0 (or the bridge finished); 10 when the server exited non-zero or was killed; 1 for startup errors and broken streams; 2 for a usage error (an unknown flag, a bad --listen, no command or --upstream).`
+Exit status: 0 when the client closed stdin and the server exited 0 (or the bridge finished); 10 when the server exited non-zero or was killed; 1 for startup errors, broken streams and an --upstream that could not be reached or refused a message at the HTTP level, at start or mid-session (a WebSocket upstream lost without a close frame too); 2 for a usage error (an unknown flag, a bad --listen, no command or --upstream).`
 
   static override examples = [
     {description: 'Wrap the filesystem server (use this as the "command" of an MCP client config)', command: '<%= config.bin %> mcp proxy -- npx -y @modelcontextprotocol/server-filesystem /srv/data'},

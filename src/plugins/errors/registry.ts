@@ -113,6 +113,7 @@ export const ERROR_REGISTRY = {
   // --- MCP proxy and scan (mcp.md §2.8, §13)
   MCP_SERVER_START_FAILED: {exit: 1, summary: 'the wrapped MCP server could not be started'},
   MCP_SUBPROCESS_EXITED: {exit: 10, summary: 'the wrapped MCP server exited non-zero or was killed by a signal'},
+  MCP_UPSTREAM_FAILED: {exit: 1, summary: 'mcp proxy --upstream http(s)://…: a message could not be delivered to the remote MCP server, at start or mid-session: it was unreachable (connection refused or reset, DNS, TLS) or refused the POST at the HTTP level (a status of 400 or more, a redirect); each such request was answered -32003 at the time, and the run ends with this once the client is gone'},
   MCP_STREAM_FAILED: {exit: 1, summary: 'an MCP message stream failed (a line over 10 MiB, a read error); the session was ended'},
   MCP_INJECTION_FOUND: {exit: 1, summary: 'mcp scan found prompt injection in the scanned server output'},
   MCP_SCAN_INCOMPLETE: {exit: 1, summary: 'mcp scan found nothing in what it scanned, but some input lines were not valid JSON-RPC (the `[ERROR]` lines) and were not scanned: a corrupt transcript does not pass'},

@@ -37,6 +37,9 @@ export interface BridgeOptions extends StdioClientSide {
 
 class UpstreamHttpError extends Error {}
 
+/** The server answered, but in a form pipelock refuses to relay unscanned (a compressed body): not the upstream's failure. */
+class UnscannableAnswerError extends UpstreamHttpError {}
+
 export async function runHttpBridge(o: BridgeOptions): Promise<number> {
   const client = new UpstreamClient(0)
   const ctx: McpContext = {settings: o.runtime.settings, deps: o.runtime.deps, state: newSessionState(o.runtime.settings, 'mcp_http_upstream', 'default')}
@@ -45,6 +48,10 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
   const getCtx: McpContext = {...ctx, serverStream: true}
   let sessionId: string | null = null
   let exitError: string | null = null
+  // POSTs the upstream never took (unreachable: refused, reset, DNS, TLS; or an HTTP status of 400
+  // or more, a redirect): the run does not end 0.
+  let failed = 0
+  let lastFailure = ''
   const abort = new AbortController()
   let getLoop: Promise<void> | null = null
   const inflight = new Set<Promise<void>>()
@@ -73,7 +80,7 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
 
   const check = (r: UpstreamResponse): void => {
     if (r.status >= 300 && r.status < 400) throw new UpstreamHttpError(`HTTP ${r.status}: unexpected redirect (redirects are disabled)`)
-    if (isCompressed(r.headers)) throw new UpstreamHttpError('compressed response cannot be scanned')
+    if (isCompressed(r.headers)) throw new UnscannableAnswerError('compressed response cannot be scanned')
   }
 
   // Server messages from every POST answer and the GET stream reach the client in arrival order:
@@ -168,6 +175,12 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
       if (id !== null && posts.get(id) === own) posts.delete(id)
       if (own.signal.aborted) return
       o.log(`pipelock: upstream error: ${upstreamErrorText(err)}`)
+      // Not counted: aborted by the bridge itself (the drain after EOF, a stop signal), or an
+      // answer pipelock refused to relay (compressed).
+      if (!(err instanceof UnscannableAnswerError) && !signal.aborted) {
+        failed++
+        lastFailure = upstreamErrorText(err)
+      }
       settleCall(ctx.state, id)
       calls.settled(id)
       if (id !== null) writeClient(errorLine(id, mcpError('upstream', 'upstream HTTP request failed')))
@@ -277,5 +290,8 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
   // A stop signal leaves the client's stdin open and read: let go of it, or the process stays.
   o.clientIn.destroy()
   if (exitError !== null) throw new PipelockError('MCP_STREAM_FAILED', exitError)
+  // Each message that could not be sent was answered (-32003) and logged as it failed; the run
+  // says so once more in its exit status, so a supervisor does not read the session as a success.
+  if (failed > 0) throw new PipelockError('MCP_UPSTREAM_FAILED', `upstream ${o.upstream} failed ${failed} message(s), each answered -32003; the last: ${lastFailure}`)
   return 0
 }

@@ -241,7 +241,9 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
         return void res.destroy()
       }
       if (cut) return
-      if (!wrote) return sendStatus(res, 202, sidHeader)
+      // A stream that ended with nothing relayed answered no request: a request is told so (as a
+      // JSON answer with no body is), never given the 202 that only a notification or response gets.
+      if (!wrote) return requestId === null ? sendStatus(res, 202, sidHeader) : answer(res, 502, requestId, mcpError('upstream', 'upstream sent no response'))
       return void res.end()
     }
     let body: string

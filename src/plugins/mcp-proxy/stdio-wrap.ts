@@ -10,9 +10,11 @@ import {spawn, type ChildProcess} from 'node:child_process'
 import {once} from 'node:events'
 import type {Readable, Writable} from 'node:stream'
 import {setTimeout as sleepRef} from 'node:timers/promises'
-import {ERROR_REGISTRY, PipelockError} from '../errors/index.js'
-import {errorLine, mcpError, newSessionState, trimGoSpace, type McpContext, type McpDecision} from '../mcp/index.js'
+import {ERROR_REGISTRY, osErrorReason, PipelockError} from '../errors/index.js'
+import {newSessionState, trimGoSpace, type McpContext, type McpDecision} from '../mcp/index.js'
 import {LineTooLongError, MAX_LINE_BYTES, readLines} from './line-reader.js'
+import {lineMessages} from './line-messages.js'
+import {pendingAnswers} from './pending.js'
 import type {StdioClientSide} from './runtime.js'
 import {CallCuts} from './call-cuts.js'
 
@@ -83,7 +85,8 @@ export async function runStdioWrap(o: StdioWrapOptions): Promise<WrapResult> {
   try {
     await Promise.race([once(child, 'spawn'), once(child, 'error').then(([e]) => Promise.reject(e))])
   } catch (err) {
-    throw new PipelockError('MCP_SERVER_START_FAILED', `starting MCP server "${o.command}": ${(err as Error).message}`)
+    // In words (`no such file or directory`), not Node's `spawn /x ENOENT`.
+    throw new PipelockError('MCP_SERVER_START_FAILED', `starting MCP server "${o.command}": ${osErrorReason(err)}`)
   }
   if (child.pid !== undefined) o.onSpawn?.(child.pid)
   // Parent death: Node cannot set PR_SET_PDEATHSIG; tear the group down when we exit.
@@ -106,7 +109,9 @@ export async function runStdioWrap(o: StdioWrapOptions): Promise<WrapResult> {
   const offload = o.runtime.offload
   const relay = async (from: Readable, decide: (c: McpContext, raw: string) => McpDecision | Promise<McpDecision>, onward: Writable, back: Writable): Promise<void> => {
     const fromClient = from === o.clientIn
-    for await (const raw of readLines(from)) {
+    // The server's lines are read as messages: a message it wrote over several lines comes whole,
+    // for the response gate to refuse (line-messages.ts).
+    for await (const raw of fromClient ? readLines(from) : lineMessages(readLines(from))) {
       if (childGone && fromClient) break
       if (trimGoSpace(raw) === '') continue
       // The server's answer to a call that was cut (answered already) is dropped unread; the
@@ -168,9 +173,7 @@ export async function runStdioWrap(o: StdioWrapOptions): Promise<WrapResult> {
   // The session is over: every request still waiting is answered, so the client does not wait
   // forever — after a stream failure, and when the server exited or crashed mid-call alike.
   const answerPending = async (): Promise<void> => {
-    for (const id of ctx.state.tracker.pendingRequests()) {
-      await writeLine(o.clientOut, errorLine(id, mcpError('upstream', 'session ended before the server answered')), o.log)
-    }
+    for (const line of pendingAnswers(ctx.state)) await writeLine(o.clientOut, line, o.log)
   }
   if (streamError !== null) {
     o.log(`pipelock: ${streamError}`)

@@ -15,6 +15,7 @@ import {MAX_LINE_BYTES, readLines} from './line-reader.js'
 import type {StdioClientSide} from './runtime.js'
 import {SerialLane} from './scan-lane.js'
 import {CallCuts} from './call-cuts.js'
+import {pendingAnswers} from './pending.js'
 
 export interface WsBridgeOptions extends StdioClientSide {
   readonly upstream: string
@@ -39,7 +40,13 @@ export async function runWsBridge(o: WsBridgeOptions): Promise<number> {
   // Calls waiting on the server are cut by the kill switch (the connection stays: later messages
   // meet the gate) and answered when the session cuts the connection (below), as the stdio wrap's.
   const calls = new CallCuts(ctx, o.runtime.killSwitch, {record: (d) => o.recorder.record(d), answer: (line) => void o.clientOut.write(line + '\n'), log: o.log, session: false})
-  const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()))
+  // The close code when the upstream closed the connection itself (null: the bridge closed it).
+  let closing = false
+  let upstreamClose: {code: number; reason: string} | null = null
+  const closed = new Promise<void>((resolve) => ws.once('close', (code, reason) => {
+    if (!closing) upstreamClose = {code, reason: reason.toString('utf8')}
+    resolve()
+  }))
   ws.on('error', (err) => {
     failure ??= `upstream read: ${err.message}`
   })
@@ -113,13 +120,20 @@ export async function runWsBridge(o: WsBridgeOptions): Promise<number> {
   // Either side ending (or a stop signal) ends the run.
   await Promise.race([reader, closed, ...(o.stop ? [o.stop] : [])])
   calls.stop()
+  closing = true
   if (ws.readyState === WebSocket.OPEN) ws.close(1000)
   const t = setTimeout(() => ws.terminate(), 2000)
   await closed
   clearTimeout(t)
   // Frames received before the close are still decided and delivered (or blocked) in order.
   await serverLane.run(() => undefined)
+  // Then every request the server never answered is (the upstream closed mid-call, or the run stopped).
+  for (const line of pendingAnswers(ctx.state)) o.clientOut.write(line + '\n')
   o.clientIn.destroy()
+  // The upstream went away on its own, without a normal close (1000, or a close frame with no
+  // code): the connection was lost, not ended — as a server's crash ends the stdio wrap non-zero.
+  const lost = upstreamClose as {code: number; reason: string} | null
+  if (lost !== null && lost.code !== 1000 && lost.code !== 1005) failure ??= `upstream closed the connection (code ${lost.code}${lost.reason === '' ? '' : `: ${lost.reason}`})`
   if (failure !== null) {
     o.log(`pipelock: ${failure}`)
     throw new PipelockError('MCP_STREAM_FAILED', failure)

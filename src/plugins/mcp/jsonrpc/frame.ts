@@ -10,6 +10,11 @@ export interface McpFrame {
   /** The message text after trimming, on one line (what is forwarded when nothing rewrites it). */
   readonly text: string
   readonly isBatch: boolean
+  /**
+   * The parsed text held a line feed between its tokens: it arrived over several lines (a
+   * pretty-printed HTTP body, or a stdio message the wrap joined from several lines).
+   */
+  readonly multiLine: boolean
   /** Parsed value; undefined when `error` is set and the text did not parse at all. */
   readonly value: JsonValue | undefined
   /** Parse / structure error; null for a well-formed frame. */
@@ -64,7 +69,7 @@ function caseFoldDuplicate(o: JsonObject): string | null {
 }
 
 function emptyFrame(text: string, isBatch: boolean, error: string | null, value?: JsonValue): McpFrame {
-  return {text, isBatch, value, error, id: null, method: '', hasMethod: false, isResponse: false, toolName: '', args: undefined}
+  return {text, isBatch, multiLine: false, value, error, id: null, method: '', hasMethod: false, isResponse: false, toolName: '', args: undefined}
 }
 
 export function parseFrame(raw: string): McpFrame {
@@ -87,9 +92,10 @@ export function parseFrame(raw: string): McpFrame {
   // tokens (JSON strings cannot hold them raw), and a stdio client splits lines there — a server
   // (WebSocket frame, HTTP body) could put a whole unscanned message on a line of its own inside
   // a member no scan reads. One space each keeps every offset (the id span below) as it was.
+  const multiLine = text.includes('\n')
   if (/[\r\n]/.test(text)) text = text.replace(/[\r\n]/g, ' ')
-  if (isBatch) return emptyFrame(text, true, null, value)
-  if (!isObject(value)) return emptyFrame(text, false, 'invalid JSON structure', value)
+  if (isBatch) return {...emptyFrame(text, true, null, value), multiLine}
+  if (!isObject(value)) return {...emptyFrame(text, false, 'invalid JSON structure', value), multiLine}
   const idSpan = spans?.get('id')
   const idRaw = idSpan === undefined ? null : compactRawJson(text.slice(idSpan[0], idSpan[1]))
   const id = idRaw === 'null' ? null : idRaw
@@ -97,7 +103,7 @@ export function parseFrame(raw: string): McpFrame {
   const hasMethod = value.has('method')
   const method = typeof methodV === 'string' ? methodV : ''
   const isResponse = value.has('result') || value.has('error')
-  const base = {text, isBatch: false, value, id, method, hasMethod, isResponse, toolName: '', args: undefined as JsonValue | undefined}
+  const base = {text, isBatch: false, multiLine, value, id, method, hasMethod, isResponse, toolName: '', args: undefined as JsonValue | undefined}
   const fold = caseFoldDuplicate(value) ?? (isObject(value.get('params')) ? caseFoldDuplicate(value.get('params') as JsonObject) : null)
   if (fold !== null) return {...base, error: fold}
   if (hasMethod && typeof methodV !== 'string') return {...base, error: 'mcp: method must be a string'}

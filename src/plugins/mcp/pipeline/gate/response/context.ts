@@ -19,7 +19,7 @@ import type {McpSessionEntry, McpSessionHandle} from '../../session-step.js'
 import type {McpDecisionBase} from '../context.js'
 
 /** The stages of the MCP response gate, in the one order they run (order.ts). */
-export type McpResponseStageId = 'kill_switch' | 'session' | 'batch' | 'parse' | 'confused_deputy' | 'scan_result' | 'media_policy' | 'tool_scan' | 'response_scan'
+export type McpResponseStageId = 'kill_switch' | 'session' | 'batch' | 'framing' | 'parse' | 'confused_deputy' | 'scan_result' | 'media_policy' | 'tool_scan' | 'response_scan'
 
 export interface McpResponseGateContext {
   readonly mcp: McpContext
