@@ -65,7 +65,7 @@ describe('verify-receipt on a rotated, restarted flight-recorder directory', () 
     const other = keyPairFromSeed(sha256('another key')).publicKey.toString('hex')
     const r = verify(evidence, '--key', other)
     assert.equal(r.status, 1)
-    assert.match(r.stdout, /\n  Error:    seq 0: signature: signer_key [0-9a-f]{64} does not match expected key [0-9a-f]{64}\n  Broke at: seq 0\n$/)
+    assert.match(r.stdout, /\n  Error:    seq 0: signature: signer_key [0-9a-f]{64} does not match expected key [0-9a-f]{64}\n  Broke at: seq 0\n  Line:     evidence-proxy-0\.jsonl:\d+\n$/)
   })
 
   test('a missing middle file is a gap between files, named precisely', () => {

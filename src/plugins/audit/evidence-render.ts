@@ -5,7 +5,8 @@ import {describeCounts} from './evidence-count.js'
 
 // Human output of an evidence-set verification (docs/receipts.md). A file or directory that
 // holds only v1 receipts prints exactly the reference's CHAIN VALID / CHAIN BROKEN block
-// (receipts.md §11.1) plus the failing line; anything else adds one line per chain it checked.
+// (receipts.md §11.1), a break followed by its file and line; anything else adds one line per
+// chain it checked.
 
 /**
  * What every command that verifies evidence says on stderr when v2 signatures went unchecked (no
@@ -28,7 +29,7 @@ export function renderEvidenceSet(r: EvidenceSetReport): {stdout: string[]; stde
     }
     return {stdout: out.map(printable), stderr: err.map(printable)}
   }
-  // Only v1 receipts: the reference's block, byte for byte (the failing line is in --json).
+  // Only v1 receipts: the reference's block, byte for byte (a break adds its Line after it).
   const v1Only = r.evidenceReceipts.count === 0
   if (f?.extraction !== undefined) {
     // A line that cannot be read aborts extraction (receipts.md §11.1): broken, said on stdout as
@@ -42,7 +43,8 @@ export function renderEvidenceSet(r: EvidenceSetReport): {stdout: string[]; stde
     out.push(`CHAIN BROKEN: ${r.label}`)
     out.push(`  Error:    ${f.message}`)
     if (f.brokenAtSeq !== undefined) out.push(`  Broke at: seq ${f.brokenAtSeq}`)
-    if (f.file !== undefined && !(v1Only && f.brokenAtSeq !== undefined)) out.push(`  Line:     ${f.file}:${f.line}`)
+    // After the reference's lines: the file and line, so a long chain need not be searched for seq N.
+    if (f.file !== undefined) out.push(`  Line:     ${f.file}:${f.line}`)
     const where = f.brokenAtSeq !== undefined ? ` at seq ${f.brokenAtSeq}` : f.file !== undefined ? ` at ${f.file}:${f.line}` : ''
     err.push(`chain verification failed${where}: ${f.message}`)
     // The verifier's text (the reference's) calls a bad v2 signature an "invalid enum value": say what it means.
