@@ -170,7 +170,7 @@ describe('verify-receipt on a rotated, restarted flight-recorder directory', () 
     const packet = path.join(dir, 'torn-close-packet')
     const b = runCli(['audit', 'packet', 'build', '--chain', d, '--key', pubFile, '--out', packet])
     assert.equal(b.status, 1)
-    assert.equal(b.stderr, `audit packet build: the evidence did not verify (verdict invalid): ${error}\n`)
+    assert.equal(b.stderr, `audit packet build: the evidence did not verify (verdict invalid): evidence-proxy-0.jsonl:${lines.length}: ${error}\n`)
     // the same cut of a checkpoint that follows no session_close (a crash mid-run) is a warning
     const c = path.join(dir, 'torn-mid-run-checkpoint')
     await recordRun({dir: c, key, clock, run: 1, decisions: [0, 1, 2].map((i) => ({method: 'GET', target: `https://m${i}.example/`, transport: 'fetch', verdict: 'allow'})), checkpointInterval: 4, crash: true})

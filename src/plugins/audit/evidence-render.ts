@@ -1,4 +1,4 @@
-import type {EvidenceSetReport} from './evidence-types.js'
+import type {EvidenceFailure, EvidenceSetReport} from './evidence-types.js'
 import {printable} from '../errors/index.js'
 import {displayTime} from '../receipts/index.js'
 import {describeCounts} from './evidence-count.js'
@@ -13,6 +13,15 @@ import {describeCounts} from './evidence-count.js'
  * key given): verify-receipt as it is, audit packet and audit report after their own name.
  */
 export const V2_UNCHECKED_LINE = 'no key given: v2 signatures not checked; pass --key HEX|FILE, --key ID=HEX|FILE or --roster FILE --roster-root-fingerprint FP'
+
+/**
+ * A failure in one line, `FILE:LINE: message`, as warnings are written: what audit report, audit
+ * packet build and audit packet verify say of evidence that did not verify. A line that cannot be
+ * read names its file and line in its message already; a failure of a whole file has no line.
+ */
+export function failureText(f: EvidenceFailure): string {
+  return `${f.file === undefined || f.line === undefined || f.extraction !== undefined ? '' : `${f.file}:${f.line}: `}${f.message}`
+}
 
 export function renderEvidenceSet(r: EvidenceSetReport): {stdout: string[]; stderr: string[]} {
   const out: string[] = []
