@@ -15,7 +15,7 @@ The proxy is embedded (the config's scanning, audit log on stderr, receipts with
 
 Modes: default needs the network namespace and reports any other missing layer; --strict refuses to start without all three; --best-effort runs with what is there and prints a WARNING … DEGRADED line naming what is missing and what an agent can still do. --dry-run probes and reports without launching (exit 0 all layers, 1 degraded, 2 not possible).
 
-Exit status: the agent's (128+signal when it was killed), 127 when the command is not found, 1 when the sandbox cannot start: also when a file pipelock's protection rests on is where the agent could reach it (a config, signing or CA key, recorder directory, sentinel, log, capture or contract store in the workspace or allow_write; a config or secret under allow_read): keep them under ~/.config/pipelock.`
+Exit status: the agent's (128+signal when it was killed; SIGINT, SIGTERM or SIGHUP sent to pipelock ends the sandbox with that signal: 130, 143, 129), 127 when the command is not found, 1 when the sandbox cannot start: also when a file pipelock's protection rests on is where the agent could reach it (a config, signing or CA key, recorder directory, sentinel, log, capture or contract store in the workspace or allow_write; a config or secret under allow_read): keep them under ~/.config/pipelock.`
 
   static override examples = [
     {description: 'Run an agent in the current directory (the workspace; the config stays outside it)', command: '<%= config.bin %> sandbox --config ~/.config/pipelock/pipelock.yaml -- python3 agent.py'},

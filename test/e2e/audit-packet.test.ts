@@ -233,7 +233,7 @@ describe('audit packet build / verify through the CLI', () => {
     assert.equal(wrong.status, 1)
     assert.equal(
       verdictOf(wrong.stdout),
-      `PACKET INVALID: ${unpinned}\n  evidence.jsonl now verifies as "invalid", the packet records "self_consistent_only": seq 0: signature: signer_key ${K1} does not match expected key ${wrongKey}\n`,
+      `PACKET INVALID: ${unpinned}\n  evidence.jsonl now verifies as "invalid", the packet records "self_consistent_only": evidence.jsonl:1: seq 0: signature: signer_key ${K1} does not match expected key ${wrongKey}\n`,
     )
     // the pin proves the signer, not the rest: an edited summary still fails
     const edited = path.join(dir, 'unpinned-edited')
@@ -283,7 +283,7 @@ describe('audit packet build / verify through the CLI', () => {
     assert.equal(verdictOf(r.stdout), pinnedNow(packetDir, 3))
     const other = runCli(['audit', 'packet', 'verify', packetDir, '--key', keyPairFromSeed(sha256('not the signer')).publicKey.toString('hex')])
     assert.equal(other.status, 1)
-    assert.match(verdictOf(other.stdout), /^PACKET INVALID: .*\n {2}evidence\.jsonl now verifies as "invalid", the packet records "self_consistent_only": chain_seq 0: payload field has invalid enum value: signature verification failed\n$/)
+    assert.match(verdictOf(other.stdout), /^PACKET INVALID: .*\n {2}evidence\.jsonl now verifies as "invalid", the packet records "self_consistent_only": evidence\.jsonl:1: chain_seq 0: payload field has invalid enum value: signature verification failed\n$/)
   })
 
   test('evidence that does not verify: build writes the packet but exits 1; verify names the failure, never VALID', () => {
@@ -302,7 +302,7 @@ describe('audit packet build / verify through the CLI', () => {
     const mismatch = `seq 0: signature: signer_key ${K1} does not match expected key ${wrongKey}`
     const w = runCli(['audit', 'packet', 'build', '--chain', chain(), '--key', wrongKey, '--out', forged])
     assert.equal(w.status, 1)
-    assert.equal(w.stderr, `audit packet build: the evidence did not verify (verdict invalid): ${mismatch}\n`)
+    assert.equal(w.stderr, `audit packet build: the evidence did not verify (verdict invalid): ${chain()}:1: ${mismatch}\n`)
     const wv = runCli(['audit', 'packet', 'verify', forged, '--key', wrongKey])
     assert.equal(wv.status, 1)
     assert.equal(verdictOf(wv.stdout), `PACKET RECORDS FAILED EVIDENCE: ${forged} (verdict invalid, 5 receipts)\n  verifier verdict is "invalid": ${mismatch}\n`)
@@ -316,7 +316,7 @@ describe('audit packet build / verify through the CLI', () => {
     // a valid packet checked with the wrong key: the key mismatch alone
     const wk = runCli(['audit', 'packet', 'verify', out, '--key', wrongKey])
     assert.equal(wk.status, 1)
-    assert.equal(verdictOf(wk.stdout), `PACKET INVALID: ${out}\n  evidence.jsonl now verifies as "invalid", the packet records "valid": ${mismatch}\n`)
+    assert.equal(verdictOf(wk.stdout), `PACKET INVALID: ${out}\n  evidence.jsonl now verifies as "invalid", the packet records "valid": evidence.jsonl:1: ${mismatch}\n`)
   })
 
   test('packet verify on something that is not a packet directory says so in words, with what to pass', () => {

@@ -65,7 +65,7 @@ describe('verify-receipt on a rotated, restarted flight-recorder directory', () 
     const other = keyPairFromSeed(sha256('another key')).publicKey.toString('hex')
     const r = verify(evidence, '--key', other)
     assert.equal(r.status, 1)
-    assert.match(r.stdout, /\n  Error:    seq 0: signature: signer_key [0-9a-f]{64} does not match expected key [0-9a-f]{64}\n  Broke at: seq 0\n$/)
+    assert.match(r.stdout, /\n  Error:    seq 0: signature: signer_key [0-9a-f]{64} does not match expected key [0-9a-f]{64}\n  Broke at: seq 0\n  Line:     evidence-proxy-0\.jsonl:\d+\n$/)
   })
 
   test('a missing middle file is a gap between files, named precisely', () => {
@@ -170,7 +170,7 @@ describe('verify-receipt on a rotated, restarted flight-recorder directory', () 
     const packet = path.join(dir, 'torn-close-packet')
     const b = runCli(['audit', 'packet', 'build', '--chain', d, '--key', pubFile, '--out', packet])
     assert.equal(b.status, 1)
-    assert.equal(b.stderr, `audit packet build: the evidence did not verify (verdict invalid): ${error}\n`)
+    assert.equal(b.stderr, `audit packet build: the evidence did not verify (verdict invalid): evidence-proxy-0.jsonl:${lines.length}: ${error}\n`)
     // the same cut of a checkpoint that follows no session_close (a crash mid-run) is a warning
     const c = path.join(dir, 'torn-mid-run-checkpoint')
     await recordRun({dir: c, key, clock, run: 1, decisions: [0, 1, 2].map((i) => ({method: 'GET', target: `https://m${i}.example/`, transport: 'fetch', verdict: 'allow'})), checkpointInterval: 4, crash: true})

@@ -158,7 +158,7 @@ describe('audit packet build and verify: no PACKET VALID and no exit 0 over unch
     const forged = path.join(dir, 'packet-forged-nokey')
     const f = runCli(['audit', 'packet', 'verify', forged, '--key', K1])
     assert.equal(f.status, 1)
-    assert.equal(verdictOf(f.stdout), `PACKET INVALID: ${forged}\n  evidence.jsonl now verifies as "invalid", the packet records "self_consistent_only": ${SIG_FAILED}\n`)
+    assert.equal(verdictOf(f.stdout), `PACKET INVALID: ${forged}\n  evidence.jsonl now verifies as "invalid", the packet records "self_consistent_only": evidence.jsonl:1: ${SIG_FAILED}\n`)
   })
 
   test('with the key: the honest receipt builds a valid packet (exit 0); the forged one is recorded invalid (exit 1)', () => {
@@ -173,7 +173,7 @@ describe('audit packet build and verify: no PACKET VALID and no exit 0 over unch
     assert.deepEqual(fb, {
       status: 1,
       stdout: `audit packet: ${forged} (verifier verdict invalid, 0 decisions)\n`,
-      stderr: `audit packet build: the evidence did not verify (verdict invalid): ${SIG_FAILED}\n`,
+      stderr: `audit packet build: the evidence did not verify (verdict invalid): ${inputs.forged.jsonl}:1: ${SIG_FAILED}\n`,
     })
     for (const args of [[], ['--key', K1]]) {
       const fv = runCli(['audit', 'packet', 'verify', forged, ...args])

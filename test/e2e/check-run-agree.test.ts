@@ -135,6 +135,10 @@ const EDGE_CONFIGS: Record<string, string> = {
   // Two of pipelock's own listeners on one address: run failed with EADDRINUSE, check said OK.
   'reverse_proxy.listen = metrics_listen': `metrics_listen: 127.0.0.1:${clashPort}\nreverse_proxy:\n  enabled: true\n  listen: 127.0.0.1:${clashPort}\n  upstream: http://127.0.0.1:9\n`,
   'logging.file a directory': `logging:\n  output: file\n  file: ${dir}\n`,
+  // Under a path that is a file: run failed with ENOTDIR, check said OK. In a directory not yet
+  // there: run failed with ENOENT, check said OK; run now creates it.
+  'logging.file under a file': `logging:\n  output: file\n  file: ${path.join(secrets, 'x', 'audit.log')}\n`,
+  'logging.file in a missing directory': `logging:\n  output: file\n  file: ${path.join(dir, 'new-log-dir', 'sub', 'audit.log')}\n`,
   // A header value the HTTP client refuses: both accepted it, then every /fetch failed.
   'fetch_proxy.user_agent with CRLF': 'fetch_proxy:\n  user_agent: "bot\\r\\nX-Injected: 1"\n',
 }

@@ -5,14 +5,15 @@
  * but the operator is told — one stderr line, an audit `error` event, two fields in `/health`
  * and the two recorder metrics — and the evidence already written stays whole: the verifier
  * reads every line and names the entries that are missing, as many as the operator was told.
- * The proxy still stops cleanly. The same for the audit log's file (`logging.output: file`).
+ * The proxy still stops cleanly. The same for the audit log's file (`logging.output: file`), whose
+ * directory run creates when it is missing.
  * Recovery after the disk frees up is in test/unit/recorder/recorder-write-failure.test.ts and
  * test/unit/proxy/audit-file.test.ts.
  */
 import {after, before, describe, test} from 'node:test'
 import assert from 'node:assert/strict'
 import {createHash} from 'node:crypto'
-import {readdirSync, readFileSync, rmSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {keyPairFromSeed} from '../../src/plugins/signing/index.js'
 import {parseRecorderEntry} from '../../src/plugins/receipts/index.js'
@@ -122,7 +123,31 @@ describe('evidence files on a disk that stops taking bytes', () => {
   })
 
   test('a logging.file that cannot be opened refuses start-up', () => {
-    const missing = path.join(dir, 'no-such-dir', 'audit.jsonl')
-    assertRefusesToStart(baseConfig(['logging:', '  output: file', `  file: ${JSON.stringify(missing)}`].join('\n')), `logging.file: cannot open ${missing}: ENOENT: no such file or directory, open '${missing}'`)
+    // procfs takes no new file, whoever asks (root included)
+    const refused = '/proc/1/audit.jsonl'
+    assertRefusesToStart(baseConfig(['logging:', '  output: file', `  file: ${JSON.stringify(refused)}`].join('\n')), `logging.file: cannot open ${refused}: ENOENT: no such file or directory, open '${refused}'`)
+  })
+
+  test('a logging.file in a directory that does not exist: check says run creates it, run creates it (mode 0750) and writes the log there', async () => {
+    const logDir = path.join(dir, 'no-such-dir', 'logs')
+    const logFile = path.join(logDir, 'audit.jsonl')
+    const config = baseConfig(['ssrf:', '  ip_allowlist: ["127.0.0.1/32"]', 'logging:', '  output: both', `  file: ${JSON.stringify(logFile)}`, '  include_allowed: true'].join('\n'))
+    const file = path.join(dir, 'missing-log-dir.yaml')
+    writeFileSync(file, config)
+    const notice = `WARNING: logging.file: its directory ${logDir} does not exist: pipelock run creates it (mode 0750, and any missing directory above it) when it opens the log\n`
+    const c = runCli(['check', '--config', file])
+    assert.equal(c.status, 0, c.stderr)
+    assert.equal(c.stderr, notice)
+    assert.equal(existsSync(logDir), false, 'check creates nothing')
+    const proxy = await startProxy(config, {dir})
+    try {
+      assert.equal((await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/kib?created`})).status, 200)
+      assert.ok(await until(async () => existsSync(logFile) && readFileSync(logFile, 'utf8').includes('/kib?created')), proxy.stderr())
+    } finally {
+      assert.equal(await proxy.stop(), 0)
+    }
+    assert.equal(statSync(logDir).mode & 0o777, 0o750 & ~process.umask())
+    assert.equal(statSync(path.dirname(logDir)).mode & 0o777, 0o750 & ~process.umask())
+    assert.equal(statSync(logFile).mode & 0o777, 0o600)
   })
 })

@@ -24,7 +24,7 @@ test('docs/receipts.md tamper example: valid, then broken at seq 2 after editing
   writeFileSync(chain, lines.join('\n'))
   const bad = runCli(['verify-receipt', chain, '--key', key])
   assert.equal(bad.status, 1)
-  assert.match(bad.stdout, /\n  Error:    seq 2: signature: signature verification failed\n  Broke at: seq 2\n$/)
+  assert.match(bad.stdout, /\n  Error:    seq 2: signature: signature verification failed\n  Broke at: seq 2\n  Line:     .*evidence-proxy-0\.jsonl:3\n$/)
   const docs = readFileSync(repoPath('docs', 'receipts.md'), 'utf8')
   assert.ok(docs.includes("sed -i '3s/\"verdict\":\"allow\"/\"verdict\":\"block\"/'"), 'docs example changed: keep this test in step')
 })

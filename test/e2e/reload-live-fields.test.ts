@@ -113,7 +113,8 @@ describe('hot reload of start-up settings', {timeout: 90_000}, () => {
     assert.deepEqual(linesWith(capDir, '/not-captured'), [])
 
     // A file the audit log cannot open refuses the reload, as it refuses start-up; the log stays.
-    const blocked = path.join(dir, 'no-such-dir', 'audit.log')
+    // (A missing directory is created; procfs takes no new file, whoever asks.)
+    const blocked = '/proc/1/audit.log'
     writeFileSync(cfg, config(dir, {logging: ['output: file', `file: ${blocked}`]}))
     p.proc.kill('SIGHUP')
     assert.ok(await until(async () => p.stderr().includes(`pipelock: config reload failed: logging.file: cannot open ${blocked}: `), 10_000), p.stderr())

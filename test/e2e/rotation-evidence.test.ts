@@ -117,7 +117,7 @@ describe('evidence across an endorsed key rotation', () => {
     assert.equal(missing.status, 1)
     assert.match(
       missing.stdout,
-      /^ {2}evidence\.jsonl now verifies as "invalid", the packet records "valid": seq 0: rotation endorsement does not match receipt boundary \(the evidence changes receipt key here: pass the rotation endorsement it was built with, --rotation-endorsement FILE\)$/m,
+      /^ {2}evidence\.jsonl now verifies as "invalid", the packet records "valid": evidence\.jsonl:6: seq 0: rotation endorsement does not match receipt boundary \(the evidence changes receipt key here: pass the rotation endorsement it was built with, --rotation-endorsement FILE\)$/m,
     )
 
     const report = path.join(dir, 'report.html')

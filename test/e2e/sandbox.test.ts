@@ -416,6 +416,20 @@ describe('pipelock sandbox: report, modes, exit status', () => {
     assert.deepEqual(sandboxDirs(), before)
   })
 
+  test('SIGINT to pipelock (Ctrl-C in a script) ends the agent and exits 130, as a shell reports an interrupted command', async () => {
+    const token = `pipelock-sandbox-interrupted-${process.pid}`
+    const p = spawn(process.execPath, [repoPath('bin', 'run.js'), 'sandbox', '--config', cfg, '--workspace', ws, '--', 'sh', '-c', `A=pipelock-sandbox; B=interrupted-${process.pid}; sh -c "sleep 300; : $A-$B" & sleep 1; echo started; wait`], {env: env(), stdio: ['ignore', 'pipe', 'pipe']})
+    let err = ''
+    p.stderr.on('data', (c: Buffer) => (err += c.toString()))
+    const exited = new Promise<number | null>((r) => p.once('exit', (code) => r(code)))
+    await new Promise<void>((resolve) => p.stdout.on('data', (c: Buffer) => c.toString().includes('started') && resolve()))
+    assert.equal(processesWith(token).length, 1, 'the agent runs')
+    p.kill('SIGINT')
+    assert.equal(await exited, 130, err) // 128 + SIGINT (it was 143: SIGTERM was sent in its place)
+    assert.match(err, /\npipelock: sandboxed process killed by SIGINT\n/)
+    assert.deepEqual(processesWith(token), [])
+  })
+
   test('--env: KEY=VALUE and a bare KEY pass; a proxy or loader variable is refused; pipelock\'s environment is not inherited', async () => {
     const r = await sandbox(['--env', 'MODE=ci', '--env', 'FROM_PARENT', '--', 'sh', '-c', 'echo "$MODE $FROM_PARENT ${PARENT_SECRET:-absent}"'], {FROM_PARENT: 'yes', PARENT_SECRET: 'should-not-pass'})
     assert.equal(r.status, 0, r.stderr)

@@ -47,7 +47,7 @@ describe('verify-receipt on the conformance vectors: exact output (receipts.md Â
     const chain = inVectors('valid-chain.jsonl', '--key', keyFile)
     assert.deepEqual(chain, {
       status: 1,
-      stdout: `CHAIN BROKEN: valid-chain.jsonl\n  Error:    seq 0: signature: signer_key ${K1} does not match expected key ${name}\n  Broke at: seq 0\n`,
+      stdout: `CHAIN BROKEN: valid-chain.jsonl\n  Error:    seq 0: signature: signer_key ${K1} does not match expected key ${name}\n  Broke at: seq 0\n  Line:     valid-chain.jsonl:1\n`,
       stderr: `chain verification failed at seq 0: seq 0: signature: signer_key ${K1} does not match expected key ${name}\n`,
     })
     for (const args of [['verify-receipt', 'valid-chain.jsonl', '--key', keyFile, '--json'], ['verify-receipt', 'valid-single.json', '--key', keyFile, '--json'], ['transcript-root', 'valid-chain.jsonl', '--key', keyFile], ['transcript-root', 'valid-chain.jsonl', '--key', keyFile, '--json'], ['audit', 'packet', 'build', '--chain', 'valid-chain.jsonl', '--key', keyFile, '--out', path.join(tmp, 'packet')], ['audit', 'report', '--chain', 'valid-chain.jsonl', '--key', keyFile, '--out', path.join(tmp, 'report.html')]]) {
@@ -85,12 +85,32 @@ describe('verify-receipt on the conformance vectors: exact output (receipts.md Â
     })
   })
 
-  test('broken-chain.jsonl', () => {
-    assert.deepEqual(inVectors('broken-chain.jsonl'), {
+  test('broken-chain.jsonl: the reference lines, byte for byte, then the file and line of the break', () => {
+    const r = inVectors('broken-chain.jsonl')
+    const want = readFileSync(vectorPath('receipts', 'README.md'), 'utf8').split('```')[5]!.replace(/^\n/, '')
+    assert.ok(want.startsWith('CHAIN BROKEN: broken-chain.jsonl\n'), want)
+    assert.deepEqual(r, {
       status: 1,
-      stdout: 'CHAIN BROKEN: broken-chain.jsonl\n  Error:    seq 3: chain_prev_hash mismatch\n  Broke at: seq 3\n',
+      stdout: `${want}  Line:     broken-chain.jsonl:4\n`,
       stderr: 'chain verification failed at seq 3: seq 3: chain_prev_hash mismatch\n',
     })
+    // the same line as --json's failure.file and failure.line (unchanged fields)
+    const j = JSON.parse(inVectors('broken-chain.jsonl', '--json').stdout)
+    assert.deepEqual(j.failure, {component: 'action_receipts', message: 'seq 3: chain_prev_hash mismatch', file: 'broken-chain.jsonl', line: 4, brokenAtSeq: '3'})
+  })
+
+  test('broken-chain.jsonl in a recorder directory (--chain DIR): the line names the file in DIR', (t) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pl-broken-dir-'))
+    t.after(() => rmSync(dir, {recursive: true, force: true}))
+    copyFileSync(vectorPath('receipts', 'broken-chain.jsonl'), path.join(dir, 'evidence-conformance-session-0.jsonl'))
+    const r = runCli(['verify-receipt', '--chain', dir, '--session', 'conformance-session'])
+    assert.deepEqual(r, {
+      status: 1,
+      stdout: `CHAIN BROKEN: ${dir} (session conformance-session)\n  Error:    seq 3: chain_prev_hash mismatch\n  Broke at: seq 3\n  Line:     evidence-conformance-session-0.jsonl:4\n`,
+      stderr: 'chain verification failed at seq 3: seq 3: chain_prev_hash mismatch\n',
+    })
+    const j = JSON.parse(runCli(['verify-receipt', '--chain', dir, '--session', 'conformance-session', '--json']).stdout)
+    assert.deepEqual([j.failure.file, j.failure.line], ['evidence-conformance-session-0.jsonl', 4])
   })
 
   test('session rotation: valid with endorsement, broken without, refused for another session', () => {
@@ -101,7 +121,7 @@ describe('verify-receipt on the conformance vectors: exact output (receipts.md Â
     assert.match(ok.stdout, /^CHAIN VALID: synthetic-v1-session-rotation.jsonl\n  Receipts:  6\n  Final seq: 2\n  Root hash: 70d537170ba0f5b7f9bb130ae8191bef9ce254104062234f19d043c2b232e285\n  Start:     2026-04-15T12:00:00Z\n  End:       2026-04-15T12:01:02Z\n$/)
     const no = runCli(base, {cwd: dir})
     assert.equal(no.status, 1)
-    assert.match(no.stdout, /Error:    seq 0: rotation endorsement does not match receipt boundary\n  Broke at: seq 0\n$/)
+    assert.match(no.stdout, /Error:    seq 0: rotation endorsement does not match receipt boundary\n  Broke at: seq 0\n  Line:     synthetic-v1-session-rotation.jsonl:\d+\n$/)
     const other = runCli([...base, '--session', 'other', '--rotation-endorsement', 'synthetic-v1-session-rotation.endorsement.json'], {cwd: dir})
     assert.equal(other.status, 1)
     assert.equal(other.stdout, "CHAIN BROKEN: synthetic-v1-session-rotation.jsonl\n  Error:    signed recorder session 'proxy' does not match endorsement session 'other'\n")
@@ -198,7 +218,7 @@ describe('verify-receipt on the conformance vectors: exact output (receipts.md Â
     writeFileSync(path.join(dir, 'tampered.jsonl'), lines.join('\n'))
     const r = runCli(['verify-receipt', 'tampered.jsonl', '--key', K1], {cwd: dir})
     assert.equal(r.status, 1)
-    assert.equal(r.stdout, 'CHAIN BROKEN: tampered.jsonl\n  Error:    seq 2: signature: signature verification failed\n  Broke at: seq 2\n')
+    assert.equal(r.stdout, 'CHAIN BROKEN: tampered.jsonl\n  Error:    seq 2: signature: signature verification failed\n  Broke at: seq 2\n  Line:     tampered.jsonl:3\n')
   })
 })
 

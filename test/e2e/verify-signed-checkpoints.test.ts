@@ -7,6 +7,8 @@ import path from 'node:path'
 import {runCli} from '../helpers/cli.js'
 import {relink} from '../helpers/entry-relink.js'
 import {repoPath, vectorPath} from '../helpers/vectors.js'
+import {recordRun, steppingClock} from '../helpers/recorder-fixture.js'
+import {encodePublicKeyText, keyPairFromSeed, sha256} from '../../src/plugins/signing/index.js'
 
 // --require-signed-checkpoints: entries no verified checkpoint signature covers are a warning by
 // default (the reference verdict), a failure with the flag, in verify-receipt, audit report and
@@ -92,5 +94,33 @@ test('audit packet verify --require-signed-checkpoints fails a packet over evide
   assert.equal(runCli(['audit', 'packet', 'verify', packet, '--key', key]).status, 0)
   const r = runCli(['audit', 'packet', 'verify', packet, '--key', key, '--require-signed-checkpoints'])
   assert.equal(r.status, 1, r.stderr)
-  assert.match(r.stdout, /^PACKET INVALID: .*\n  evidence\.jsonl now verifies as "invalid", the packet records "valid": no verified checkpoint signature covers any of the 8 entries .*\(--require-signed-checkpoints\)\n/)
+  assert.match(r.stdout, /^PACKET INVALID: .*\n  evidence\.jsonl now verifies as "invalid", the packet records "valid": evidence\.jsonl:1: no verified checkpoint signature covers any of the 8 entries .*\(--require-signed-checkpoints\)\n/)
+})
+
+test('--require-signed-checkpoints names the file and line of the first entry after the last signed checkpoint: verify-receipt, audit packet verify (text and --json)', async () => {
+  // a run killed after its first signed checkpoint, its files rotated every 4 entries: receipts
+  // 0-2 and the checkpoint in the first file, the tail (receipts 3 and 4) in the second
+  const rec = path.join(dir, 'killed')
+  const recKey = keyPairFromSeed(sha256('pipelock-signed-checkpoints-tail'))
+  const recPub = path.join(dir, 'killed.pub')
+  writeFileSync(recPub, encodePublicKeyText(recKey.publicKey))
+  const decisions = [0, 1, 2, 3].map((i) => ({method: 'GET', target: `https://h${i}.example/x`, transport: 'fetch', verdict: 'allow'}))
+  await recordRun({dir: rec, key: recKey, clock: steppingClock(1_790_000_000_000_000_000n, 1_000_000_000n), run: 1, decisions, crash: true, maxEntriesPerFile: 4, checkpointInterval: 3})
+  const tail = 'the last 2 entries (entry seq 4-5) come after the last signed checkpoint (entry seq 3): no signature covers them, so nothing shows they were not rewritten (a run that crashed or is still running leaves such a tail; a closed run ends with its checkpoint) (--require-signed-checkpoints)'
+  const v = runCli(['verify-receipt', '--chain', rec, '--key', recPub, '--require-signed-checkpoints'])
+  assert.equal(v.status, 1, v.stderr)
+  assert.equal(v.stdout, `CHAIN BROKEN: ${rec} (session proxy)\n  Error:    ${tail}\n  Line:     evidence-proxy-4.jsonl:1\n`)
+  // the packet holds one evidence.jsonl, the two files one after the other: the tail starts at its line 5
+  const packet = path.join(dir, 'killed-packet')
+  assert.equal(runCli(['audit', 'packet', 'build', '--chain', rec, '--key', recPub, '--out', packet]).status, 0)
+  const r = runCli(['audit', 'packet', 'verify', packet, '--key', recPub, '--require-signed-checkpoints'])
+  assert.equal(r.status, 1, r.stderr)
+  assert.equal(r.stdout.split('\n').slice(0, 2).join('\n'), `PACKET INVALID: ${packet}\n  evidence.jsonl now verifies as "invalid", the packet records "valid": evidence.jsonl:5: ${tail}`)
+  const j = runCli(['audit', 'packet', 'verify', packet, '--key', recPub, '--require-signed-checkpoints', '--json'])
+  assert.equal(j.status, 1)
+  const result = JSON.parse(j.stdout)
+  assert.deepEqual(result.recomputed.failure, {component: 'entries', message: tail, file: 'evidence.jsonl', line: 5})
+  // the fields it had are unchanged
+  assert.equal(result.recomputed.verdict, 'invalid')
+  assert.equal(result.recomputed.receiptCount, 5)
 })

@@ -1,17 +1,27 @@
-import type {EvidenceSetReport} from './evidence-types.js'
+import type {EvidenceFailure, EvidenceSetReport} from './evidence-types.js'
 import {printable} from '../errors/index.js'
 import {displayTime} from '../receipts/index.js'
 import {describeCounts} from './evidence-count.js'
 
 // Human output of an evidence-set verification (docs/receipts.md). A file or directory that
 // holds only v1 receipts prints exactly the reference's CHAIN VALID / CHAIN BROKEN block
-// (receipts.md §11.1) plus the failing line; anything else adds one line per chain it checked.
+// (receipts.md §11.1), a break followed by its file and line; anything else adds one line per
+// chain it checked.
 
 /**
  * What every command that verifies evidence says on stderr when v2 signatures went unchecked (no
  * key given): verify-receipt as it is, audit packet and audit report after their own name.
  */
 export const V2_UNCHECKED_LINE = 'no key given: v2 signatures not checked; pass --key HEX|FILE, --key ID=HEX|FILE or --roster FILE --roster-root-fingerprint FP'
+
+/**
+ * A failure in one line, `FILE:LINE: message`, as warnings are written: what audit report, audit
+ * packet build and audit packet verify say of evidence that did not verify. A line that cannot be
+ * read names its file and line in its message already; a failure of a whole file has no line.
+ */
+export function failureText(f: EvidenceFailure): string {
+  return `${f.file === undefined || f.line === undefined || f.extraction !== undefined ? '' : `${f.file}:${f.line}: `}${f.message}`
+}
 
 export function renderEvidenceSet(r: EvidenceSetReport): {stdout: string[]; stderr: string[]} {
   const out: string[] = []
@@ -28,7 +38,7 @@ export function renderEvidenceSet(r: EvidenceSetReport): {stdout: string[]; stde
     }
     return {stdout: out.map(printable), stderr: err.map(printable)}
   }
-  // Only v1 receipts: the reference's block, byte for byte (the failing line is in --json).
+  // Only v1 receipts: the reference's block, byte for byte (a break adds its Line after it).
   const v1Only = r.evidenceReceipts.count === 0
   if (f?.extraction !== undefined) {
     // A line that cannot be read aborts extraction (receipts.md §11.1): broken, said on stdout as
@@ -42,7 +52,8 @@ export function renderEvidenceSet(r: EvidenceSetReport): {stdout: string[]; stde
     out.push(`CHAIN BROKEN: ${r.label}`)
     out.push(`  Error:    ${f.message}`)
     if (f.brokenAtSeq !== undefined) out.push(`  Broke at: seq ${f.brokenAtSeq}`)
-    if (f.file !== undefined && !(v1Only && f.brokenAtSeq !== undefined)) out.push(`  Line:     ${f.file}:${f.line}`)
+    // After the reference's lines: the file and line, so a long chain need not be searched for seq N.
+    if (f.file !== undefined) out.push(`  Line:     ${f.file}:${f.line}`)
     const where = f.brokenAtSeq !== undefined ? ` at seq ${f.brokenAtSeq}` : f.file !== undefined ? ` at ${f.file}:${f.line}` : ''
     err.push(`chain verification failed${where}: ${f.message}`)
     // The verifier's text (the reference's) calls a bad v2 signature an "invalid enum value": say what it means.

@@ -9,7 +9,7 @@ export type {VerifyEvidenceRequest, VerifyEvidenceReport, SingleEvidenceReport, 
 export type * from './evidence-types.js'
 export {transcriptRoot} from './transcript-root.js'
 export type {TranscriptRootReport, TranscriptRootSummary} from './transcript-root.js'
-export {renderEvidenceSet, V2_UNCHECKED_LINE} from './evidence-render.js'
+export {failureText, renderEvidenceSet, V2_UNCHECKED_LINE} from './evidence-render.js'
 export {buildAuditPacket, hostOf} from './packet-build.js'
 export {PACKET_ARTIFACTS} from './packet-files.js'
 export type {PacketBuildRequest, PacketBuildResult} from './packet-build.js'

@@ -9,9 +9,11 @@ import {PacketFindings, type PacketCheck} from './packet-checks.js'
 import {evidenceDigest, evidenceWholeProblems} from './packet-evidence-whole.js'
 import {PACKET_ARTIFACTS, packetFileProblems} from './packet-files.js'
 import {renderPacketTexts, type PacketTexts} from './packet-render.js'
+import {failureText} from './evidence-render.js'
 import {v2SignaturesUnchecked, verifyEvidenceInput, type VerifyEvidenceRequest} from './verify-service.js'
 import {packetInvariantProblems, packetSchema, type AuditPacket} from './packet-schema.js'
 import type {KeyRingRequest} from './key-ring.js'
+import type {EvidenceFailure} from './evidence-types.js'
 
 // `pipelock audit packet verify DIR` proves the whole directory build wrote, one check after
 // another (packet-checks.ts): packet.json's shape (v0 schema) and the README invariants; that
@@ -30,7 +32,11 @@ export interface PacketVerifyResult {
   /** Every check, in order, with its status: what `valid` rests on. */
   checks: PacketCheck[]
   recorded?: {verdict: string; rootHash?: string; receiptCount?: number}
-  recomputed?: {verdict: string; rootHash?: string; receiptCount: number}
+  /**
+   * What evidence.jsonl verifies as now. `failure`: why it did not verify, with the file
+   * (evidence.jsonl) and line where it broke, as verify-receipt --json gives it.
+   */
+  recomputed?: {verdict: string; rootHash?: string; receiptCount: number; failure?: EvidenceFailure}
   /**
    * Where the keys evidence.jsonl was verified with came from: the caller (`given`), or, with
    * none given, the signer_key packet.json itself records (`packet`: nothing was pinned).
@@ -168,10 +174,12 @@ export async function verifyAuditPacket(
       const root = report.actionReceipts.rootHash ?? report.evidenceReceipts.rootHash
       const verdict = packetVerdict(report.verdict)
       if (report.verdict === 'not_verifiable') result.notVerifiable = true
-      result.recomputed = {verdict, ...(root === undefined ? {} : {rootHash: `sha256:${root}`}), receiptCount: report.receiptCount}
+      const f = report.failure
+      result.recomputed = {verdict, ...(root === undefined ? {} : {rootHash: `sha256:${root}`}), receiptCount: report.receiptCount, ...(f === undefined ? {} : {failure: f})}
       // a chain that changes key where no endorsement was given: say which piece is missing
-      const hint = report.failure?.unendorsedRotation === true && endorsements.length === 0 ? ' (the evidence changes receipt key here: pass the rotation endorsement it was built with, --rotation-endorsement FILE)' : ''
-      if (verdict !== p.verifier.verdict) found.fail('evidence', `evidence.jsonl now verifies as "${verdict}", the packet records "${p.verifier.verdict}"${report.failure === undefined ? '' : `: ${report.failure.message}${hint}`}`)
+      const hint = f?.unendorsedRotation === true && endorsements.length === 0 ? ' (the evidence changes receipt key here: pass the rotation endorsement it was built with, --rotation-endorsement FILE)' : ''
+      // where it broke (evidence.jsonl:N), as verify-receipt's Line:
+      if (verdict !== p.verifier.verdict) found.fail('evidence', `evidence.jsonl now verifies as "${verdict}", the packet records "${p.verifier.verdict}"${f === undefined ? '' : `: ${failureText(f)}${hint}`}`)
       if (p.verifier.root_hash !== undefined && report.failure === undefined && p.verifier.root_hash !== `sha256:${root}`) {
         found.fail('evidence', `evidence.jsonl root hash is sha256:${root}, the packet records ${p.verifier.root_hash}`)
       }

@@ -2,6 +2,7 @@ import {PipelockError} from '../errors/index.js'
 import type {EvidenceSetReport, ReceiptFact} from './evidence-types.js'
 import {DecisionSplit, receiptClass, type ReceiptClass} from './evidence-count.js'
 import {hostOf} from './packet-build.js'
+import {failureText} from './evidence-render.js'
 import {verifyEvidenceInput, type VerifyEvidenceRequest} from './verify-service.js'
 
 // The numbers behind `pipelock audit report`, gathered while the evidence is verified (one
@@ -159,7 +160,7 @@ export async function collectReportData(req: VerifyEvidenceRequest & {onBlock?: 
     verification: v,
   }
   // an unreadable line's message already starts with its file and line
-  if (v.failure !== undefined) data.error = `${v.failure.file === undefined || v.failure.extraction !== undefined ? '' : `${v.failure.file}:${v.failure.line}: `}${v.failure.message}`
+  if (v.failure !== undefined) data.error = failureText(v.failure)
   return data
 }
 

@@ -41,6 +41,7 @@ export {
 } from './reloader.js'
 // tls_interception.cert_ttl read once for validation and the interceptor.
 export {certTtlMs} from './tls-settings.js'
+export {LOG_DIR_MODE} from './log-file.js'
 export {checkHostRule, parseCidr, parseHostPort, reachableListen, isCanonicalCidr, isLoopbackHost} from './net-rules.js'
 export {configuredListeners, listenersCollide, type ConfiguredListener} from './listeners.js'
 export {pipelockHome, defaultConfigCandidates, locateConfigFile, LOCATED_CONFIG_ORDER, SYSTEM_CONFIG_FILE, type LocatedConfig} from './home.js'

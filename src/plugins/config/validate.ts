@@ -6,6 +6,7 @@ import {defaultConfig} from './defaults.js'
 import {validateEmit} from './emit-config.js'
 import {validateAddressProtection, validateDnsOverrides, validateScanApi} from './extra-sections.js'
 import {headerNameError, headerValueError} from './header-rules.js'
+import {LOG_DIR_MODE, logDirectoryState} from './log-file.js'
 import {collisionMessage, configuredListeners, firstCollision} from './listeners.js'
 import {checkHostRule, cidrsCoverAll, isCanonicalCidr, isLoopbackHost, mappedIpv4Cidr, parseCidr, parseHostPort} from './net-rules.js'
 import {validateAgents} from './agent-profiles.js'
@@ -89,6 +90,13 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
   // A directory can never be opened as the log: run refused it at start (EISDIR), check said OK.
   if ((c.logging.output === 'file' || c.logging.output === 'both') && isDirectory(c.logging.file)) {
     fail(['logging', 'file'], `${c.logging.file} is a directory; name the log file itself (e.g. ${posix.join(c.logging.file, 'audit.log')})`)
+  }
+  // Its directory: run creates one that is missing (as the recorder does its own), and can create
+  // none under a file (ENOTDIR): that refused start-up while check said OK.
+  if ((c.logging.output === 'file' || c.logging.output === 'both') && c.logging.file !== '') {
+    const dir = logDirectoryState(c.logging.file)
+    if (dir.blockedBy !== undefined) fail(['logging', 'file'], `${dir.blockedBy} is not a directory, so ${c.logging.file} cannot be created under it; name a file in a directory`)
+    if (dir.missing !== undefined) warnings.push({field: 'logging.file', message: `its directory ${dir.missing} does not exist: pipelock run creates it (mode ${LOG_DIR_MODE.toString(8).padStart(4, '0')}, and any missing directory above it) when it opens the log`})
   }
   if (c.logging.output === 'stdout' && c.logging.file !== '') {
     warnings.push({field: 'logging.file', message: `set while logging.output is "stdout": nothing is written to ${c.logging.file}; set logging.output to "file" or "both" to write it`})

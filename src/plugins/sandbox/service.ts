@@ -174,8 +174,11 @@ async function runChild(l: PreparedLaunch, log: (line: string) => void, sentry: 
     // action block: the agent is ended (bwrap's pid 1 takes the namespace's processes with it).
     void sentry.blocked.then(() => void child.kill('SIGKILL'))
   }
-  const forward = (s: NodeJS.Signals) => (): void => void child.kill(s)
-  const handlers: Array<[NodeJS.Signals, () => void]> = [['SIGINT', forward('SIGTERM')], ['SIGTERM', forward('SIGTERM')], ['SIGHUP', forward('SIGTERM')]]
+  // Each signal is passed on as itself: bubblewrap dies of it (taking the namespace with it, the
+  // agent included), and the exit status says which it was (130 for SIGINT, as a shell reports
+  // an interrupted command; it was always 143, the SIGTERM pipelock sent in its place).
+  const forward = (s: NodeJS.Signals): (() => void) => (): void => void child.kill(s)
+  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((s): [NodeJS.Signals, () => void] => [s, forward(s)])
   for (const [s, h] of handlers) process.on(s, h)
   try {
     const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null]

@@ -1,10 +1,12 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
+import {writeFileSync} from 'node:fs'
 import {listenersCollide} from '../../../src/plugins/config/index.js'
 import {assertRefused, load, tempDir} from './helpers.js'
 
 // check said OK to configs run then refused: a second listener on an address pipelock itself had
-// bound (EADDRINUSE against itself), a log file that is a directory (EISDIR).
+// bound (EADDRINUSE against itself), a log file that is a directory (EISDIR) or under a file
+// (ENOTDIR).
 
 const REVERSE = (listen: string): string => `reverse_proxy:\n  enabled: true\n  listen: "${listen}"\n  upstream: "http://127.0.0.1:9"\n`
 const SCAN = (listen: string): string => `scan_api:\n  listen: "${listen}"\n  auth:\n    bearer_tokens: ["t0123456789abcdef0123456789abcdef"]\n`
@@ -41,6 +43,24 @@ test('logging.file that is a directory is refused when the log is written to a f
     assertRefused(`logging:\n  output: file\n  file: ${t.dir}\n`, new RegExp(`logging\\.file: ${t.dir} is a directory; name the log file itself \\(e\\.g\\. ${t.dir}/audit\\.log\\)`), 3)
     assertRefused(`logging:\n  output: both\n  file: ${t.dir}\n`, /is a directory/)
     assert.equal(load(`logging:\n  output: file\n  file: ${t.dir}/audit.log\n`).config.logging.file, `${t.dir}/audit.log`)
+  } finally {
+    t.cleanup()
+  }
+})
+
+test('logging.file under a path that is a file is refused; in a directory that does not exist yet, a warning that run creates it', () => {
+  const t = tempDir()
+  try {
+    writeFileSync(`${t.dir}/afile`, '')
+    assertRefused(`logging:\n  output: file\n  file: ${t.dir}/afile/x/audit.log\n`, new RegExp(`logging\\.file: ${t.dir}/afile is not a directory, so ${t.dir}/afile/x/audit\\.log cannot be created under it; name a file in a directory`), 3)
+    assertRefused(`logging:\n  output: both\n  file: ${t.dir}/afile/audit.log\n`, /afile is not a directory/)
+    const missing = load(`logging:\n  output: file\n  file: ${t.dir}/logs/pipelock/audit.log\n`)
+    assert.deepEqual(missing.warnings.filter((w) => w.field === 'logging.file'), [
+      {field: 'logging.file', message: `its directory ${t.dir}/logs/pipelock does not exist: pipelock run creates it (mode 0750, and any missing directory above it) when it opens the log`},
+    ])
+    // an existing directory, or a log that is not written to a file: nothing to say
+    assert.deepEqual(load(`logging:\n  output: file\n  file: ${t.dir}/audit.log\n`).warnings.filter((w) => w.field === 'logging.file'), [])
+    assert.deepEqual(load(`logging:\n  output: stdout\n  file: ${t.dir}/afile/x/audit.log\n`).warnings.filter((w) => /not a directory|does not exist/.test(w.message)), [])
   } finally {
     t.cleanup()
   }

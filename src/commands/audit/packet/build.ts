@@ -5,7 +5,7 @@ import {endorsementRequest, evidenceKeyFlags, evidenceSourceFlags, givenSession,
 import {verifyingWork} from '../../../cli/verify-work.js'
 import {evidenceInputs, refuseOutputOverInputs} from '../../../cli/output-over-input.js'
 import {systemClock} from '../../../plugins/canonical/index.js'
-import {buildAuditPacket, PACKET_ARTIFACTS, EXIT_NO_KEY_GIVEN, EXIT_NOT_VERIFIABLE, unusedKeyWarnings, V2_UNCHECKED_LINE, v2SignaturesUnchecked, type PacketBuildResult} from '../../../plugins/audit/index.js'
+import {buildAuditPacket, failureText, PACKET_ARTIFACTS, EXIT_NO_KEY_GIVEN, EXIT_NOT_VERIFIABLE, unusedKeyWarnings, V2_UNCHECKED_LINE, v2SignaturesUnchecked, type PacketBuildResult} from '../../../plugins/audit/index.js'
 import {printable} from '../../../plugins/errors/index.js'
 
 export default class AuditPacketBuild extends BaseCommand {
@@ -61,8 +61,10 @@ verifier.txt is what verify-receipt evidence.jsonl --rotation-endorsement FILE p
       this.err(`audit packet build: the evidence is not verifiable by this version (verdict ${v.verdict}): ${printable(v.error ?? '')}`)
       process.exitCode = EXIT_NOT_VERIFIABLE
     } else if (v.verdict !== 'valid' && v.verdict !== 'self_consistent_only') {
-      // the packet is written (it records the failure), but missing or forged evidence is no pass
-      this.err(`audit packet build: the evidence did not verify (verdict ${v.verdict}): ${printable(v.error ?? '')}`)
+      // the packet is written (it records the failure), but missing or forged evidence is no pass;
+      // where it broke is named in the input (the packet's evidence.jsonl holds the same lines)
+      const f = r.verification.failure
+      this.err(`audit packet build: the evidence did not verify (verdict ${v.verdict}): ${printable(f === undefined ? (v.error ?? '') : failureText(f))}`)
       process.exitCode = 1
     } else if (v2SignaturesUnchecked(r.verification)) {
       // Written, and self-consistent, but a v2 receipt without its key proves nothing: no pass.
