@@ -45,7 +45,7 @@ export async function handleFetch(ports: FetchPorts, x: FetchExchange): Promise<
   const snap = snapshotFor(ports, b)
   const cfg = snap.config
   if (req.method !== 'GET') {
-    sendJson(res, 405, {error: 'only GET allowed', blocked: false})
+    sendJson(res, 405, {error: 'only GET allowed', blocked: false}, {Allow: 'GET'})
     return
   }
   const target = extractFetchTarget(rawQuery)
@@ -207,13 +207,9 @@ async function fetchUpstream(ports: FetchPorts, x: FetchExchange, st: FetchUpstr
     const detail = deadline.aborted ? timedOut(cfg.fetch_proxy.timeout_seconds) : 'fetch failed: the response body ended before it was complete'
     return unreached(ports, x, record, shown, {detail})
   }
-  if (read === null) {
-    const d = blockDecision(ports, b, shown, {stage: 'response', layer: 'response_size', reason: 'data_budget', detail: `response exceeds ${cfg.fetch_proxy.max_response_mb} MB`, status: 502, enforced: true})
-    const receipt = record(d)
-    const hint = cfg.explain_blocks ? blockHint(d) : undefined
-    sendJson(res, 502, {url: shown, ...agentField, error: `response too large (max ${cfg.fetch_proxy.max_response_mb} MB)`, blocked: false, ...(hint === undefined ? {} : {hint})}, {...blockHeaders('data_budget', 'response_size', {receipt}), ...hintHeader(cfg.explain_blocks, d)})
-    return
-  }
+  // Over max_response_mb: a block like any other (`blocked: true`, `block_reason`, the block
+  // headers and hint), not a fetch failure with `blocked: false` under `data_budget` headers.
+  if (read === null) return block({stage: 'response', layer: 'response_size', detail: `response exceeds ${cfg.fetch_proxy.max_response_mb} MB`, status: 502, reason: 'data_budget'})
   recordBytes(snap, up.finalUrl, read.length)
   if (t !== null) ps!.volume(t, read.length, shown)
   const contentType = String(up.headers['content-type'] ?? '')

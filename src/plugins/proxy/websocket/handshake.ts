@@ -12,7 +12,7 @@ import WebSocket, {WebSocketServer} from 'ws'
 import {goHostname, goPort, parseGoUrl} from '../../canonical/index.js'
 import {blockHeaders, sendBlockBody, sendTextError} from '../block.js'
 import {writeRawResponse} from '../relay/raw-response.js'
-import {hintHeader} from '../hints.js'
+import {hintHeader, WS_CAPACITY_HINT, WS_SCHEME_HINT} from '../hints.js'
 import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, type DecisionBase} from '../core.js'
 import type {Dialer, VersionPort} from '../ports.js'
 import {extractFetchTarget} from '../relay/query-target.js'
@@ -242,7 +242,7 @@ export class WebSocketProxy {
     }
     const target = mapWebSocketUrl(raw)
     if (target === null) {
-      answer(400, 'invalid URL: must be ws or wss', blockHeaders('scheme_blocked', 'scheme'))
+      answer(400, 'invalid URL: must be ws or wss', {...blockHeaders('scheme_blocked', 'scheme'), ...hintHeader(cfg.explain_blocks, {layer: 'scheme', detail: 'invalid URL: must be ws or wss', hint: WS_SCHEME_HINT})})
       return null
     }
     const warnings: string[] = []
@@ -277,7 +277,7 @@ export class WebSocketProxy {
     const shown = gate.shown
     // The capacity semaphore (§3.2 step 10), checked and taken in one turn after the gate.
     if (this.active >= cfg.websocket_proxy.max_concurrent_connections) {
-      answer(503, 'too many active WebSocket connections', blockHeaders('rate_limit', 'ratelimit'))
+      answer(503, 'too many active WebSocket connections', {...blockHeaders('rate_limit', 'ratelimit'), ...hintHeader(cfg.explain_blocks, {layer: 'ratelimit', detail: 'too many active WebSocket connections', hint: WS_CAPACITY_HINT})})
       return null
     }
     this.active++
