@@ -75,13 +75,13 @@ export async function handleFetch(ports: FetchPorts, x: FetchExchange): Promise<
   const ps = snap.sessions
   const rec = new RequestRecord(ports, {sessions: ps, b, url: target, lifetime: res})
   const record = (d: Decision): string | undefined => rec.record(d)
-  const block: BlockAnswer = ({stage, layer, detail, status, reason, scan, body, hint: findingHint}) => {
+  const block: BlockAnswer = ({stage, layer, detail, status, reason, scan, body, hint: findingHint, retryAfter}) => {
     const code = reason ?? scan?.reason ?? undefined
     const d = blockDecision(ports, b, safeTarget(snap, target, layer), {stage, layer, ...(code ? {reason: code} : {}), detail, status, enforced: true, warnings, ...(scan ? {scan} : {}), hint: findingHint})
     // Record first, answer second: the block names the receipt that recorded it.
     const receipt = record(d)
     const hint = cfg.explain_blocks ? blockHint(d) : undefined
-    const headers = {...blockHeaders(d.reason!, layer, {receipt, contract: stage === 'contract'}), ...hintHeader(cfg.explain_blocks, d)}
+    const headers = {...blockHeaders(d.reason!, layer, {receipt, contract: stage === 'contract', retryAfter}), ...hintHeader(cfg.explain_blocks, d)}
     // A stage's own JSON body (the kill switch's); /fetch answers JSON, so a text body is not used.
     if (typeof body === 'object') return sendBlockBody(res, status, body, headers)
     sendJson(res, status, {url: d.target, ...agentField, blocked: true, block_reason: detail, ...(hint !== undefined ? {hint} : {})}, headers)

@@ -248,13 +248,13 @@ export class WebSocketProxy {
     const warnings: string[] = []
     // The record step keeps the http(s) form: what the gate evaluates and what capture learns.
     const rec = new RequestRecord(ports, {sessions: snap.sessions, b, url: target.httpUrl})
-    const block: BlockAnswer = ({stage, layer, detail, status, reason, scan, body, hint}) => {
+    const block: BlockAnswer = ({stage, layer, detail, status, reason, scan, body, hint, retryAfter}) => {
       const code = reason ?? scan?.reason ?? undefined
       const d = blockDecision(ports, b, safeTarget(snap, raw, layer), {stage, layer, ...(code ? {reason: code} : {}), detail, status, enforced: true, warnings, ...(scan ? {scan} : {}), hint})
       const receipt = rec.record(d)
       this.metrics.handshakeBlocked()
       const text = typeof body === 'object' ? body.json : reason === 'session_anomaly' ? detail : `WebSocket blocked: ${detail}`
-      answer(status, text, {...blockHeaders(d.reason!, layer === 'session_deny' ? undefined : layer, {receipt, contract: stage === 'contract'}), ...hintHeader(cfg.explain_blocks, d)}, typeof body === 'object')
+      answer(status, text, {...blockHeaders(d.reason!, layer === 'session_deny' ? undefined : layer, {receipt, contract: stage === 'contract', retryAfter}), ...hintHeader(cfg.explain_blocks, d)}, typeof body === 'object')
     }
     const fwd = forwardedHeaders(req.headers, cfg, {scheme: target.scheme, host: target.authority}, ports.version)
     // The gate (gate/transport-stages.ts, row websocket): URL scan → session → header DLP of the
