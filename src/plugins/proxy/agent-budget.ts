@@ -23,6 +23,8 @@ export interface BudgetDenial {
   readonly kind: BudgetKind
   /** Exact text of §2.9 (plus the byte message of the admission fix). */
   readonly message: string
+  /** Whole seconds until the window resets (`window_minutes`); absent when it never does. */
+  readonly retryAfter?: number
 }
 
 /** The profile's HTTP limits, or null when none is > 0 (no tracker, §2.9). */
@@ -62,14 +64,22 @@ export class BudgetTracker {
     this.roll()
     const l = this.limits
     const host = hostIn.toLowerCase()
-    if (l.maxRequests > 0 && this.requests >= l.maxRequests) return {kind: 'requests', message: `request budget exceeded: ${this.requests}/${l.maxRequests} requests`}
+    if (l.maxRequests > 0 && this.requests >= l.maxRequests) return this.denial('requests', `request budget exceeded: ${this.requests}/${l.maxRequests} requests`)
     if (l.maxDomains > 0 && !this.hosts.has(host) && this.hosts.size >= l.maxDomains) {
-      return {kind: 'domains', message: `domain budget exceeded: ${this.hosts.size + 1}/${l.maxDomains} unique domains`}
+      return this.denial('domains', `domain budget exceeded: ${this.hosts.size + 1}/${l.maxDomains} unique domains`)
     }
-    if (l.maxBytes > 0 && this.bytes >= l.maxBytes) return {kind: 'bytes', message: `byte budget exceeded: ${this.bytes}/${l.maxBytes} bytes`}
+    if (l.maxBytes > 0 && this.bytes >= l.maxBytes) return this.denial('bytes', `byte budget exceeded: ${this.bytes}/${l.maxBytes} bytes`)
     this.requests++
     this.hosts.add(host)
     return null
+  }
+
+  /** A denial, with the seconds until the window resets (it resets once more than `window_minutes` passed). */
+  private denial(kind: BudgetKind, message: string): BudgetDenial {
+    const w = this.limits.windowMinutes
+    if (w <= 0) return {kind, message}
+    const left = this.windowStart + w * 60_000 - this.nowMs()
+    return {kind, message, retryAfter: Math.max(1, Math.floor(left / 1000) + 1)}
   }
 
   /** Bytes left in the window, or -1 when there is no byte budget. */

@@ -21,6 +21,8 @@ export interface BlockHeaderOptions {
   readonly receipt?: string | undefined
   /** A live-lock contract block: severity `critical`, retry `policy` for every contract code (§7.9). */
   readonly contract?: boolean
+  /** Seconds until the request may pass again (a rate limit's or budget's window): sent as `Retry-After`. */
+  readonly retryAfter?: number | undefined
 }
 
 /**
@@ -48,6 +50,7 @@ export function blockHeaders(reason: ReasonCode, layer?: string, opts: BlockHead
   if (layer !== undefined && validLayer(layer) && code !== 'airlock_active') h['X-Pipelock-Block-Reason-Layer'] = layer
   const ulid = opts.receipt === undefined ? undefined : uuidToUlid(opts.receipt)
   if (ulid !== undefined) h['X-Pipelock-Block-Reason-Receipt'] = ulid
+  if (opts.retryAfter !== undefined && opts.retryAfter > 0) h['Retry-After'] = String(Math.ceil(opts.retryAfter))
   return h
 }
 

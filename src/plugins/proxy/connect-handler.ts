@@ -107,13 +107,13 @@ export async function handleConnect(ports: ConnectPorts, x: ConnectExchange): Pr
     const safe = layer === 'all' ? synthetic : safeTarget(snap, synthetic, layer)
     return safe === synthetic ? display : safe
   }
-  const deny: BlockAnswer = ({stage, layer, detail, status, reason, scan, body, hint: findingHint}) => {
+  const deny: BlockAnswer = ({stage, layer, detail, status, reason, scan, body, hint: findingHint, retryAfter}) => {
     const tgt = shownFor(layer)
     const d = blockDecision(ports, b, tgt, {stage, layer, ...(reason ? {reason} : {}), detail, status, enforced: true, ...(scan ? {scan} : {}), hint: findingHint})
     // Record first, answer second: the block names the receipt that recorded it.
     const receipt = record(d)
     const hinted = hintHeader(cfg.explain_blocks, d)
-    const headers = {...blockHeaders(d.reason!, layer, {receipt, contract: stage === 'contract'}), ...hinted}
+    const headers = {...blockHeaders(d.reason!, layer, {receipt, contract: stage === 'contract', retryAfter}), ...hinted}
     const phrase = blockedPhrase(status, headers)
     if (typeof body === 'object') writeRawResponse(client, status, phrase, {'Content-Type': 'application/json', ...headers}, body.json + '\n')
     else writeRawResponse(client, status, phrase, {...textHeaders(), ...headers}, body ?? `CONNECT blocked: ${detail}\n`)

@@ -45,7 +45,7 @@ export async function handleFetch(ports: FetchPorts, x: FetchExchange): Promise<
   const snap = snapshotFor(ports, b)
   const cfg = snap.config
   if (req.method !== 'GET') {
-    sendJson(res, 405, {error: 'only GET allowed', blocked: false})
+    sendJson(res, 405, {error: 'only GET allowed', blocked: false}, {Allow: 'GET'})
     return
   }
   const target = extractFetchTarget(rawQuery)
@@ -75,13 +75,13 @@ export async function handleFetch(ports: FetchPorts, x: FetchExchange): Promise<
   const ps = snap.sessions
   const rec = new RequestRecord(ports, {sessions: ps, b, url: target, lifetime: res})
   const record = (d: Decision): string | undefined => rec.record(d)
-  const block: BlockAnswer = ({stage, layer, detail, status, reason, scan, body, hint: findingHint}) => {
+  const block: BlockAnswer = ({stage, layer, detail, status, reason, scan, body, hint: findingHint, retryAfter}) => {
     const code = reason ?? scan?.reason ?? undefined
     const d = blockDecision(ports, b, safeTarget(snap, target, layer), {stage, layer, ...(code ? {reason: code} : {}), detail, status, enforced: true, warnings, ...(scan ? {scan} : {}), hint: findingHint})
     // Record first, answer second: the block names the receipt that recorded it.
     const receipt = record(d)
     const hint = cfg.explain_blocks ? blockHint(d) : undefined
-    const headers = {...blockHeaders(d.reason!, layer, {receipt, contract: stage === 'contract'}), ...hintHeader(cfg.explain_blocks, d)}
+    const headers = {...blockHeaders(d.reason!, layer, {receipt, contract: stage === 'contract', retryAfter}), ...hintHeader(cfg.explain_blocks, d)}
     // A stage's own JSON body (the kill switch's); /fetch answers JSON, so a text body is not used.
     if (typeof body === 'object') return sendBlockBody(res, status, body, headers)
     sendJson(res, status, {url: d.target, ...agentField, blocked: true, block_reason: detail, ...(hint !== undefined ? {hint} : {})}, headers)
@@ -211,13 +211,9 @@ async function fetchUpstream(ports: FetchPorts, x: FetchExchange, st: FetchUpstr
     const detail = deadline.aborted ? timedOut(cfg.fetch_proxy.timeout_seconds) : 'fetch failed: the response body ended before it was complete'
     return unreached(ports, x, record, shown, {detail})
   }
-  if (read === null) {
-    const d = blockDecision(ports, b, shown, {stage: 'response', layer: 'response_size', reason: 'data_budget', detail: `response exceeds ${cfg.fetch_proxy.max_response_mb} MB`, status: 502, enforced: true})
-    const receipt = record(d)
-    const hint = cfg.explain_blocks ? blockHint(d) : undefined
-    sendJson(res, 502, {url: shown, ...agentField, error: `response too large (max ${cfg.fetch_proxy.max_response_mb} MB)`, blocked: false, ...(hint === undefined ? {} : {hint})}, {...blockHeaders('data_budget', 'response_size', {receipt}), ...hintHeader(cfg.explain_blocks, d)})
-    return
-  }
+  // Over max_response_mb: a block like any other (`blocked: true`, `block_reason`, the block
+  // headers and hint), not a fetch failure with `blocked: false` under `data_budget` headers.
+  if (read === null) return block({stage: 'response', layer: 'response_size', detail: `response exceeds ${cfg.fetch_proxy.max_response_mb} MB`, status: 502, reason: 'data_budget'})
   recordBytes(snap, up.finalUrl, read.length)
   if (t !== null) ps!.volume(t, read.length, shown)
   const contentType = String(up.headers['content-type'] ?? '')

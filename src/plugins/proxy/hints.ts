@@ -52,6 +52,14 @@ export const OTHER_HINTS: Readonly<Record<string, string>> = {
 }
 
 /**
+ * The `/ws` handshake's own refusals whose layer's hint would send the operator the wrong way: a
+ * target that is not ws/wss (layer `scheme`, whose URL hint names http/https), and the connection
+ * cap (layer `ratelimit`, whose hint names max_requests_per_minute, which plays no part in it).
+ */
+export const WS_SCHEME_HINT = 'The /ws endpoint proxies only ws:// and wss:// targets. Pass the WebSocket URL in url=; plain http(s) pages go through /fetch or the forward proxy.'
+export const WS_CAPACITY_HINT = 'Too many WebSocket connections are open through /ws (websocket_proxy.max_concurrent_connections). Retry after one closes, or raise that limit.'
+
+/**
  * A request body refused because it could not be scanned (compressed, over `max_body_bytes`, not
  * parseable as its Content-Type): its layer is `body_dlp` (the reference's label), but no pattern
  * matched, so the layer's hint (add a suppress entry) would send the operator the wrong way.

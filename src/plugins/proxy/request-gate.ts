@@ -33,6 +33,8 @@ export interface Block {
   readonly body?: string | BlockBody | undefined
   /** The `explain_blocks` hint when the finding decides it rather than the layer (a core DLP pattern: hints.ts `coreDlpHint`). */
   readonly hint?: string | undefined
+  /** Seconds until the same request may pass (a rate limit's or budget's window): the 429's `Retry-After`. */
+  readonly retryAfter?: number | undefined
 }
 
 /** How a transport answers a policy block (it records the Decision through its RequestRecord). */

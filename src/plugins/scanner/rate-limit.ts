@@ -89,6 +89,29 @@ export class RateLimiter {
     w.ts.push(rel)
     return true
   }
+
+  /**
+   * Whole seconds until `key`'s window has room for one more request under `limit` (at least 1):
+   * when the request that must age out first leaves the 60 s window. For a `Retry-After` after
+   * `checkAndRecord` refused; 0 when there is room now.
+   */
+  retryAfterSeconds(key: string, limit: number): number {
+    const max = limit <= 0 ? 60 : limit
+    const w = this.windows.get(key)
+    if (w === undefined) return 0
+    const now = this.clock.nowNanos()
+    const times = w.big ?? w.ts
+    const live: bigint[] = []
+    for (let i = w.head; i < times.length; i++) {
+      const t = w.big !== null ? w.big[i]! : w.base + BigInt(w.ts[i]!)
+      if (now - t < WINDOW_NS) live.push(t)
+    }
+    if (live.length < max) return 0
+    // The oldest `live.length - max + 1` requests must leave before one more fits.
+    const freeAt = live[live.length - max]! + WINDOW_NS
+    const ns = freeAt - now
+    return Math.max(1, Number((ns + 999_999_999n) / 1_000_000_000n))
+  }
 }
 
 /** Times relative to `now`; false (and the window's absolute times kept in `big`) when one is out of range. */

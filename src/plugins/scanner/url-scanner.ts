@@ -49,6 +49,8 @@ export interface UrlScanResult {
    */
   readonly detail: string
   readonly hint?: string
+  /** A rate-limit block: whole seconds until the window has room again (the `Retry-After` of its 429). */
+  readonly retryAfter?: number
   /** Enforced DLP findings of the deciding stage (names/positions only). */
   readonly findings: readonly DlpFinding[]
   /** `action: warn` DLP matches and info notes (e.g. `SigV4 Long Expiry`): never block. */
@@ -117,6 +119,7 @@ interface Blocked {
   cls?: ResultClass
   hint?: string
   findings?: DlpFinding[]
+  retryAfter?: number
 }
 
 const CRLF_CHECKS: ReadonlyArray<[string[], string]> = [
@@ -280,7 +283,7 @@ export function scanUrlEager(rawUrl: string, ctx: UrlScanContext): UrlScanResult
     return {
       allowed: false, scanner: b.label, layer: b.label, reason, severity: REASON_CODES[reason].severity,
       retry: REASON_CODES[reason].retry, class: b.cls ?? 'threat', detail: b.detail,
-      ...(b.hint !== undefined ? {hint: b.hint} : {}), findings: b.findings ?? [], warnings, ...(timer ? {timings} : {}),
+      ...(b.hint !== undefined ? {hint: b.hint} : {}), ...(b.retryAfter !== undefined ? {retryAfter: b.retryAfter} : {}), findings: b.findings ?? [], warnings, ...(timer ? {timings} : {}),
     }
   }
   // A bug must never let a request through: fail closed with a fixed, secret-free reason.
@@ -350,7 +353,7 @@ function dynamicStages(rawUrl: string, ctx: UrlScanContext, s: StaticOutcome, ma
   // The spelling is a function of the host: kept with the host's facts.
   const key = (ctx.registrableDomain ?? approximateRegistrableDomain)(facts.spelling())
   if (!ctx.rateLimiter.checkAndRecord(key, st.maxRequestsPerMinute)) {
-    return {label: 'ratelimit', detail: `rate limit exceeded for ${safeEcho(ctx.scanner.dlp, host)}`, cls: 'protective'}
+    return {label: 'ratelimit', detail: `rate limit exceeded for ${safeEcho(ctx.scanner.dlp, host)}`, cls: 'protective', retryAfter: ctx.rateLimiter.retryAfterSeconds(key, st.maxRequestsPerMinute)}
   }
   mark('ratelimit')
   // 16. URL length in bytes of the raw string

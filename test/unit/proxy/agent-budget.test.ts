@@ -46,3 +46,17 @@ test('one tracker per session key; no tracker without a positive limit', () => {
   assert.equal(budgetLimits({}), null)
   assert.deepEqual(budgetLimits({budget: {max_bytes_per_session: 9}}), {maxRequests: 0, maxBytes: 9, maxDomains: 0, windowMinutes: 0})
 })
+
+test('a denial says when the window resets (retryAfter), and nothing when it never does', () => {
+  let now = 0
+  const t = new BudgetTracker({maxRequests: 1, maxBytes: 0, maxDomains: 0, windowMinutes: 2}, () => now)
+  assert.equal(t.admit('a'), null)
+  now = 30_500
+  // Resets once more than 120 s passed: at 120.001 s, 90 s after 30.5 s rounded up.
+  assert.deepEqual(t.admit('a'), {kind: 'requests', message: 'request budget exceeded: 1/1 requests', retryAfter: 90})
+  now = 120_000
+  assert.equal(t.admit('a')?.retryAfter, 1)
+  const never = new BudgetTracker({maxRequests: 1, maxBytes: 0, maxDomains: 0, windowMinutes: 0}, () => 0)
+  assert.equal(never.admit('a'), null)
+  assert.deepEqual(never.admit('a'), {kind: 'requests', message: 'request budget exceeded: 1/1 requests'})
+})

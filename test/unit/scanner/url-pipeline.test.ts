@@ -420,3 +420,23 @@ test('dial-time re-validation uses internal ∪ core, pins the first validated I
   assert.equal(checkDialAddresses(sc, 'a.example', []).ok, false)
   assert.equal(checkDialAddresses(sc, 'a.example', ['not-an-ip']).ok, false)
 })
+
+test('a rate-limit block says when the window has room again (retryAfter, whole seconds, at least 1)', async () => {
+  const h = harness({}, (s) => {
+    s.maxRequestsPerMinute = 2
+  })
+  assert.equal((await h.scan('https://a.example.com/')).allowed, true)
+  h.clock.advanceSeconds(20)
+  assert.equal((await h.scan('https://b.example.com/')).allowed, true)
+  h.clock.advanceSeconds(10)
+  // The first request leaves the 60 s window 30 s from now.
+  assert.equal((await h.scan('https://example.com/')).retryAfter, 30)
+  h.clock.advanceSeconds(29)
+  assert.equal((await h.scan('https://example.com/')).retryAfter, 1)
+  h.clock.advanceSeconds(1)
+  const passed = await h.scan('https://example.com/')
+  assert.equal(passed.allowed, true)
+  assert.equal(passed.retryAfter, undefined)
+  // Now b (at 20 s) and this one (at 60 s) fill the window: b leaves at 80 s.
+  assert.equal((await h.scan('https://example.com/')).retryAfter, 20)
+})

@@ -79,12 +79,12 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
   const record = (d: Decision): string | undefined => rec.record(d)
   // operations.md §4.3: forward-proxy findings are suppressed against the full target URL.
   const suppression = new RequestSuppression(ports, snap, b)
-  const block: BlockAnswer = ({stage, layer, detail, status, reason, scan, body, hint}) => {
+  const block: BlockAnswer = ({stage, layer, detail, status, reason, scan, body, hint, retryAfter}) => {
     const d = blockDecision(ports, b, safeTarget(snap, rawTarget, layer), {stage, layer, ...(reason ? {reason} : {}), detail, status, enforced: true, warnings, ...(scan ? {scan} : {}), hint})
     // Record first, answer second: the block names the receipt that recorded it.
     const receipt = record(d)
     req.resume()
-    const headers = {...blockHeaders(d.reason!, layer, {receipt, contract: stage === 'contract'}), ...hintHeader(cfg.explain_blocks, d)}
+    const headers = {...blockHeaders(d.reason!, layer, {receipt, contract: stage === 'contract', retryAfter}), ...hintHeader(cfg.explain_blocks, d)}
     if (typeof body === 'object') sendBlockBody(res, status, body, headers)
     else sendTextError(res, status, body ?? `blocked: ${detail}`, headers)
   }

@@ -80,14 +80,14 @@ export async function handleReverse(ctx: ReverseContext, req: IncomingMessage, r
   const suppression = new RequestSuppression(ports, snap, b)
   const record = (d: Decision): string | undefined => rec.record(d)
   // Reverse answers name the DLP layers `dlp` (transports §4.3 steps 3–5).
-  const block: BlockAnswer = ({stage, layer, detail, status, reason, hint}) => {
+  const block: BlockAnswer = ({stage, layer, detail, status, reason, hint, retryAfter}) => {
     const shownLayer = layer === 'header_dlp' || layer === 'body_dlp' ? 'dlp' : layer
     const d = blockDecision(ports, b, safeTarget(snap, target, layer), {stage, layer: shownLayer, ...(reason ? {reason} : {}), detail, status, enforced: true, warnings, hint})
     const receipt = record(d)
     req.resume()
     // The hint names the check that decided (a body DLP hit is not a URL DLP hit), whatever layer the header shows.
     const hinted = hintHeader(cfg.explain_blocks, {layer, detail, hint: d.hint})
-    sendReverseJson(res, status, requestBlockBody(detail), {...blockHeaders(d.reason!, shownLayer, {receipt, contract: stage === 'contract'}), ...hinted})
+    sendReverseJson(res, status, requestBlockBody(detail), {...blockHeaders(d.reason!, shownLayer, {receipt, contract: stage === 'contract', retryAfter}), ...hinted})
   }
 
   // The gate (gate/transport-stages.ts, row reverse): the kill switch (§4.3 step 2: the reverse

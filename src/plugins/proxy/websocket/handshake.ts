@@ -12,7 +12,7 @@ import WebSocket, {WebSocketServer} from 'ws'
 import {goHostname, goPort, parseGoUrl} from '../../canonical/index.js'
 import {blockHeaders, sendBlockBody, sendTextError} from '../block.js'
 import {writeRawResponse} from '../relay/raw-response.js'
-import {hintHeader} from '../hints.js'
+import {hintHeader, WS_CAPACITY_HINT, WS_SCHEME_HINT} from '../hints.js'
 import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, type DecisionBase} from '../core.js'
 import type {Dialer, VersionPort} from '../ports.js'
 import {extractFetchTarget} from '../relay/query-target.js'
@@ -242,19 +242,19 @@ export class WebSocketProxy {
     }
     const target = mapWebSocketUrl(raw)
     if (target === null) {
-      answer(400, 'invalid URL: must be ws or wss', blockHeaders('scheme_blocked', 'scheme'))
+      answer(400, 'invalid URL: must be ws or wss', {...blockHeaders('scheme_blocked', 'scheme'), ...hintHeader(cfg.explain_blocks, {layer: 'scheme', detail: 'invalid URL: must be ws or wss', hint: WS_SCHEME_HINT})})
       return null
     }
     const warnings: string[] = []
     // The record step keeps the http(s) form: what the gate evaluates and what capture learns.
     const rec = new RequestRecord(ports, {sessions: snap.sessions, b, url: target.httpUrl})
-    const block: BlockAnswer = ({stage, layer, detail, status, reason, scan, body, hint}) => {
+    const block: BlockAnswer = ({stage, layer, detail, status, reason, scan, body, hint, retryAfter}) => {
       const code = reason ?? scan?.reason ?? undefined
       const d = blockDecision(ports, b, safeTarget(snap, raw, layer), {stage, layer, ...(code ? {reason: code} : {}), detail, status, enforced: true, warnings, ...(scan ? {scan} : {}), hint})
       const receipt = rec.record(d)
       this.metrics.handshakeBlocked()
       const text = typeof body === 'object' ? body.json : reason === 'session_anomaly' ? detail : `WebSocket blocked: ${detail}`
-      answer(status, text, {...blockHeaders(d.reason!, layer === 'session_deny' ? undefined : layer, {receipt, contract: stage === 'contract'}), ...hintHeader(cfg.explain_blocks, d)}, typeof body === 'object')
+      answer(status, text, {...blockHeaders(d.reason!, layer === 'session_deny' ? undefined : layer, {receipt, contract: stage === 'contract', retryAfter}), ...hintHeader(cfg.explain_blocks, d)}, typeof body === 'object')
     }
     const fwd = forwardedHeaders(req.headers, cfg, {scheme: target.scheme, host: target.authority}, ports.version)
     // The gate (gate/transport-stages.ts, row websocket): URL scan → session → header DLP of the
@@ -277,7 +277,7 @@ export class WebSocketProxy {
     const shown = gate.shown
     // The capacity semaphore (§3.2 step 10), checked and taken in one turn after the gate.
     if (this.active >= cfg.websocket_proxy.max_concurrent_connections) {
-      answer(503, 'too many active WebSocket connections', blockHeaders('rate_limit', 'ratelimit'))
+      answer(503, 'too many active WebSocket connections', {...blockHeaders('rate_limit', 'ratelimit'), ...hintHeader(cfg.explain_blocks, {layer: 'ratelimit', detail: 'too many active WebSocket connections', hint: WS_CAPACITY_HINT})})
       return null
     }
     this.active++

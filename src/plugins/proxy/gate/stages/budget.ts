@@ -15,7 +15,7 @@ export const budgetStage: Stage = {
     const {ports} = ctx
     const denied = admitBudget(ctx.snap, budgetKey(ctx.b), ctx.budgetHost ?? urlHost(ctx.target), (l) => ports.metrics.agentBudgetDenials.inc(l))
     if (denied === null) return false
-    ctx.block({stage: 'budget', layer: 'budget', detail: denied.message, status: 429, reason: 'data_budget'})
+    ctx.block({stage: 'budget', layer: 'budget', detail: denied.message, status: 429, reason: 'data_budget', retryAfter: denied.retryAfter})
     return true
   },
 }

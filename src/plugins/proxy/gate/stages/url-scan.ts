@@ -25,7 +25,7 @@ function scanned(ctx: RequestGateContext, scan: UrlScanResult): false {
   // Warn-pattern names join the request's list before any block, so a block Decision carries them.
   for (const w of scan.warnings) ctx.warnings.push(w.pattern)
   if (!scan.allowed) {
-    ctx.finding = {block: {stage: 'url_scan', layer: scan.layer, detail: scan.detail, status: scanBlockStatus(scan), scan}, waivable: scan, mode: 'record'}
+    ctx.finding = {block: {stage: 'url_scan', layer: scan.layer, detail: scan.detail, status: scanBlockStatus(scan), scan, retryAfter: scan.retryAfter}, waivable: scan, mode: 'record'}
   }
   ctx.scan = scan
   ctx.shown = ctx.shownAs(shownLayer(scan))
