@@ -6,13 +6,11 @@
  * real clients (the `ws` package, node:http) against local upstreams.
  */
 import assert from 'node:assert/strict'
-import http from 'node:http'
 import {after, before, describe, it} from 'node:test'
-import WebSocket from 'ws'
 import {OTHER_HINTS, UNSCANNABLE_BODY_HINT, URL_HINTS} from '../../src/plugins/proxy/hints.js'
 import {readFileSync} from 'node:fs'
 import {
-  makeSelfSignedCert, rawExchange, rawHttp, reverseListenPort, type RunningProxy, startHttpsUpstream, startHttpUpstream, startProxy, startRoutedUpstream, tempDir,
+  makeSelfSignedCert, rawExchange, rawHttp, refusedHandshake, reverseListenPort, type RunningProxy, startHttpsUpstream, startHttpUpstream, startProxy, startRoutedUpstream, tempDir,
   tlsExchange, tlsThroughProxy, type Upstream, writeTestCa,
 } from './proxy-harness.js'
 
@@ -20,29 +18,6 @@ const AWS_KEY = ['AKIA', 'Q3EGRZ7NXPLM', '4TWB'].join('')
 /** A value only the test's own (configured, not core) critical pattern matches. */
 const OWN_TOKEN = 'zqtok_' + 'k4m9x2p7w5r8t3v6'
 const CORE_HINT = 'Core DLP pattern matched. This is a critical credential detection that cannot be disabled.'
-
-interface Refused {
-  readonly status: number
-  readonly headers: http.IncomingHttpHeaders
-  readonly body: string
-}
-
-/** A `/ws` handshake the proxy refuses: its status, headers and body as the `ws` client saw them. */
-function refusedHandshake(proxy: RunningProxy, target: string): Promise<Refused> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://${proxy.addr}/ws?url=${encodeURIComponent(target)}`)
-    ws.once('open', () => {
-      ws.terminate()
-      reject(new Error('handshake was not refused'))
-    })
-    ws.once('unexpected-response', (_req, res) => {
-      let body = ''
-      res.on('data', (c: Buffer) => (body += c.toString()))
-      res.on('end', () => resolve({status: res.statusCode ?? 0, headers: res.headers, body}))
-    })
-    ws.once('error', reject)
-  })
-}
 
 describe('explain_blocks: the hint on every transport', {timeout: 60_000}, () => {
   let up: Upstream

@@ -554,3 +554,26 @@ export function writeReceiptKeys(dir: string, key: Ed25519KeyPair): void {
   writeFileSync(path.join(dir, 'receipt.key'), encodePrivateKeyText(goPrivateKey(key)), {mode: 0o600})
   writeFileSync(path.join(dir, 'receipt.pub'), encodePublicKeyText(key.publicKey))
 }
+
+export interface Refused {
+  readonly status: number
+  readonly headers: http.IncomingHttpHeaders
+  readonly body: string
+}
+
+/** A `/ws` handshake the proxy refuses: its status, headers and body as the `ws` client saw them. */
+export function refusedHandshake(proxy: RunningProxy, target: string): Promise<Refused> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://${proxy.addr}/ws?url=${encodeURIComponent(target)}`)
+    ws.once('open', () => {
+      ws.terminate()
+      reject(new Error('handshake was not refused'))
+    })
+    ws.once('unexpected-response', (_req, res) => {
+      let body = ''
+      res.on('data', (c: Buffer) => (body += c.toString()))
+      res.on('end', () => resolve({status: res.statusCode ?? 0, headers: res.headers, body}))
+    })
+    ws.once('error', reject)
+  })
+}

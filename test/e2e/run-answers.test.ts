@@ -6,29 +6,11 @@
  * (`Retry-After`) on every transport. Built CLI, real sockets, local upstreams.
  */
 import assert from 'node:assert/strict'
-import http from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {after, before, describe, it} from 'node:test'
 import WebSocket, {WebSocketServer} from 'ws'
 import {OTHER_HINTS, WS_CAPACITY_HINT, WS_SCHEME_HINT} from '../../src/plugins/proxy/hints.js'
-import {rawExchange, rawHttp, type RunningProxy, startProxy, startRoutedUpstream, type Upstream} from './proxy-harness.js'
-
-/** A `/ws` handshake the proxy refuses: its status, headers and body as the `ws` client saw them. */
-function refusedHandshake(proxy: RunningProxy, target: string): Promise<{status: number; headers: http.IncomingHttpHeaders; body: string}> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://${proxy.addr}/ws?url=${encodeURIComponent(target)}`)
-    ws.once('open', () => {
-      ws.terminate()
-      reject(new Error('handshake was not refused'))
-    })
-    ws.once('unexpected-response', (_req, res) => {
-      let body = ''
-      res.on('data', (c: Buffer) => (body += c.toString()))
-      res.on('end', () => resolve({status: res.statusCode ?? 0, headers: res.headers, body}))
-    })
-    ws.once('error', reject)
-  })
-}
+import {rawExchange, rawHttp, refusedHandshake, type RunningProxy, startProxy, startRoutedUpstream, type Upstream} from './proxy-harness.js'
 
 describe('run: /fetch and /ws answers', {timeout: 60_000}, () => {
   let up: Upstream
@@ -107,14 +89,19 @@ describe('run: /fetch and /ws answers', {timeout: 60_000}, () => {
   })
 })
 
+/** An origin that answers every request 200 `ok`. */
+async function okUpstream(): Promise<Upstream> {
+  return await startRoutedUpstream((_req, res) => {
+    res.writeHead(200, {'content-type': 'text/plain'})
+    res.end('ok\n')
+  })
+}
+
 describe('run: a rate-limited request says when to retry', {timeout: 60_000}, () => {
   let up: Upstream
   let proxy: RunningProxy
   before(async () => {
-    up = await startRoutedUpstream((_req, res) => {
-      res.writeHead(200, {'content-type': 'text/plain'})
-      res.end('ok\n')
-    })
+    up = await okUpstream()
     const config = [
       'forward_proxy:', '  enabled: true',
       'websocket_proxy:', '  enabled: true',
@@ -165,10 +152,7 @@ describe('run: a spent agent budget says when its window resets', {timeout: 60_0
   let up: Upstream
   let proxy: RunningProxy
   before(async () => {
-    up = await startRoutedUpstream((_req, res) => {
-      res.writeHead(200, {'content-type': 'text/plain'})
-      res.end('ok\n')
-    })
+    up = await okUpstream()
     const config = [
       'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]',
       'fetch_proxy:', '  monitoring:', '    max_requests_per_minute: 100000',
