@@ -152,13 +152,18 @@ describe('run: a spent agent budget says when its window resets', {timeout: 60_0
   let up: Upstream
   let proxy: RunningProxy
   before(async () => {
-    up = await okUpstream()
+    up = await startRoutedUpstream((req, res) => {
+      res.writeHead(200, {'content-type': 'text/plain'})
+      res.end(req.url === '/kib' ? 'k'.repeat(1024) : 'ok\n')
+    })
     const config = [
+      'forward_proxy:', '  enabled: true',
       'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]',
       'fetch_proxy:', '  monitoring:', '    max_requests_per_minute: 100000',
       'agents:',
       '  windowed:', '    source_cidrs: ["127.0.0.5/32"]', '    budget:', '      max_requests_per_session: 1', '      window_minutes: 2',
       '  forever:', '    source_cidrs: ["127.0.0.6/32"]', '    budget:', '      max_requests_per_session: 1',
+      '  bytes:', '    source_cidrs: ["127.0.0.7/32", "127.0.0.8/32"]', '    budget:', '      max_bytes_per_session: 1500', '      window_minutes: 1',
       '  _default: {}',
     ].join('\n') + '\n'
     proxy = await startProxy(config)
@@ -180,5 +185,19 @@ describe('run: a spent agent budget says when its window resets', {timeout: 60_0
     const forever = await rawHttp(proxy.port, {path, from: '127.0.0.6'})
     assert.equal(forever.status, 429, forever.body)
     assert.equal(forever.headers['retry-after'], undefined)
+  })
+
+  it('a response body over the bytes left in the budget: 429 data_budget with Retry-After up to window_minutes, on /fetch and the forward proxy', async () => {
+    const kib = `http://127.0.0.1:${up.port}/kib`
+    // Each client its own session: 1 KiB read whole, then 1 KiB over the 476 bytes left.
+    for (const [path, from] of [[`/fetch?url=${encodeURIComponent(kib)}`, '127.0.0.7'], [kib, '127.0.0.8']] as const) {
+      assert.equal((await rawHttp(proxy.port, {path, from})).status, 200)
+      const over = await rawHttp(proxy.port, {path, from})
+      assert.equal(over.status, 429, over.body)
+      assert.equal(over.headers['x-pipelock-block-reason'], 'data_budget')
+      assert.match(over.body, /response size 477 exceeds byte budget 476/)
+      const wait = Number(over.headers['retry-after'])
+      assert.ok(Number.isInteger(wait) && wait >= 50 && wait <= 61, `${path}: Retry-After ${over.headers['retry-after']}`)
+    }
   })
 })

@@ -74,12 +74,18 @@ export class BudgetTracker {
     return null
   }
 
-  /** A denial, with the seconds until the window resets (it resets once more than `window_minutes` passed). */
+  /** A denial, with the seconds until the window resets. */
   private denial(kind: BudgetKind, message: string): BudgetDenial {
+    const retryAfter = this.retryAfter()
+    return retryAfter === undefined ? {kind, message} : {kind, message, retryAfter}
+  }
+
+  /** Whole seconds until the window resets (once more than `window_minutes` passed); undefined when it never does. */
+  retryAfter(): number | undefined {
     const w = this.limits.windowMinutes
-    if (w <= 0) return {kind, message}
+    if (w <= 0) return undefined
     const left = this.windowStart + w * 60_000 - this.nowMs()
-    return {kind, message, retryAfter: Math.max(1, Math.floor(left / 1000) + 1)}
+    return Math.max(1, Math.floor(left / 1000) + 1)
   }
 
   /** Bytes left in the window, or -1 when there is no byte budget. */
@@ -158,8 +164,9 @@ export function budgetBytes(ctx: BudgetContext, sessionKey: string, n: number): 
  * the body was larger (they are counted as spent); `body` null with no `overBudget`: over `cap`
  * (`why.exceeded`) or the read failed (`why.idle` when the upstream stayed quiet past `idleMs`).
  * `expected`: the announced Content-Length, read into one buffer of that size (`readCapped`).
+ * `retryAfter` comes with `overBudget`: the seconds until the budget's window resets, when it does.
  */
-export function readWithinBudget(ctx: BudgetContext, sessionKey: string, body: Readable, cap: number, o: Omit<ReadCappedOptions, 'overflow'> = {}): Promise<{body: Buffer | null; overBudget?: number}> {
+export function readWithinBudget(ctx: BudgetContext, sessionKey: string, body: Readable, cap: number, o: Omit<ReadCappedOptions, 'overflow'> = {}): Promise<{body: Buffer | null; overBudget?: number; retryAfter?: number}> {
   const remaining = budgetRemaining(ctx, sessionKey)
   const tighter = remaining >= 0 && remaining < cap
   // Over the budget only when the cap stopped the read: a body that failed or stalled is not
@@ -170,7 +177,8 @@ export function readWithinBudget(ctx: BudgetContext, sessionKey: string, body: R
   return readCapped(body, tighter ? remaining : cap, opts).then((got) => {
     if (got === null && tighter && why.exceeded) {
       budgetBytes(ctx, sessionKey, remaining)
-      return {body: null, overBudget: remaining}
+      const retryAfter = ctx.budgets?.tracker(sessionKey).retryAfter()
+      return retryAfter === undefined ? {body: null, overBudget: remaining} : {body: null, overBudget: remaining, retryAfter}
     }
     if (got !== null) budgetBytes(ctx, sessionKey, got.length)
     return {body: got}

@@ -203,9 +203,9 @@ async function fetchUpstream(ports: FetchPorts, x: FetchExchange, st: FetchUpstr
   // stored representation's length), and the upstream client reports that length as missing.
   const bodyless = up.statusCode === 204 || up.statusCode === 304
   if (bodyless) up.body.destroy()
-  const {body: read, overBudget} = bodyless ? {body: Buffer.alloc(0), overBudget: undefined} : await readWithinBudget(snap, budgetKey(b), up.body, cap, {why})
+  const {body: read, overBudget, retryAfter} = bodyless ? {body: Buffer.alloc(0), overBudget: undefined, retryAfter: undefined} : await readWithinBudget(snap, budgetKey(b), up.body, cap, {why})
   if (cut.cut) return
-  if (overBudget !== undefined) return block({stage: 'budget', layer: 'budget', detail: overBudgetMessage(overBudget), status: 429, reason: 'data_budget'})
+  if (overBudget !== undefined) return block({stage: 'budget', layer: 'budget', detail: overBudgetMessage(overBudget), status: 429, reason: 'data_budget', retryAfter})
   if (read === null && !why.exceeded) {
     // The body ended early: the deadline (or undici's per-read wait) ran out, or the upstream failed mid-body.
     const detail = deadline.aborted ? timedOut(cfg.fetch_proxy.timeout_seconds) : 'fetch failed: the response body ended before it was complete'

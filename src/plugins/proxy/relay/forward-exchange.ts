@@ -198,9 +198,9 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
   const announced = up.headers['content-length']
   const why = {exceeded: false, idle: false}
   live.body = up.body
-  const {body: read, overBudget} = await readWithinBudget(snap, budgetKey(b), up.body, cap, {expected: typeof announced === 'string' ? Number(announced) : undefined, idleMs: timeoutMs, why})
+  const {body: read, overBudget, retryAfter} = await readWithinBudget(snap, budgetKey(b), up.body, cap, {expected: typeof announced === 'string' ? Number(announced) : undefined, idleMs: timeoutMs, why})
   if (cut.cut) return
-  if (overBudget !== undefined) return block({stage: 'budget', layer: 'budget', detail: overBudgetMessage(overBudget), status: 429, reason: 'data_budget'})
+  if (overBudget !== undefined) return block({stage: 'budget', layer: 'budget', detail: overBudgetMessage(overBudget), status: 429, reason: 'data_budget', retryAfter})
   if (read === null && !why.exceeded) {
     // The body stalled or broke off: the upstream failed, nothing was over a limit.
     const detail = why.idle ? `no data for ${cfg.fetch_proxy.timeout_seconds} s (fetch_proxy.timeout_seconds)` : 'the response body ended before it was complete'
