@@ -102,7 +102,7 @@ describe('readCapped', () => {
 
   it('a failed read within a tighter session budget is not reported as over the budget', async () => {
     let spent = 0
-    const ctx = {profile: '', budgets: {tracker: () => ({remainingBytes: () => 2000, recordBytes: (n: number) => void (spent += n)})}} as unknown as Parameters<typeof readWithinBudget>[0]
+    const ctx = {profile: '', budgets: {tracker: () => ({remainingBytes: () => 2000, recordBytes: (n: number) => void (spent += n), retryAfter: () => 30})}} as unknown as Parameters<typeof readWithinBudget>[0]
     const failing = new Readable({
       read() {
         this.push(body.subarray(0, 500))
@@ -111,8 +111,8 @@ describe('readCapped', () => {
     })
     assert.deepEqual(await readWithinBudget(ctx, 'k', failing, 1 << 20), {body: null})
     assert.equal(spent, 0)
-    // Over the bytes left: over the budget, and they are counted as spent.
-    assert.deepEqual(await readWithinBudget(ctx, 'k', Readable.from([body.subarray(0, 5000)], {objectMode: false}), 1 << 20), {body: null, overBudget: 2000})
+    // Over the bytes left: over the budget, they are counted as spent, and the wait until the window resets comes with it.
+    assert.deepEqual(await readWithinBudget(ctx, 'k', Readable.from([body.subarray(0, 5000)], {objectMode: false}), 1 << 20), {body: null, overBudget: 2000, retryAfter: 30})
     assert.equal(spent, 2000)
   })
 
