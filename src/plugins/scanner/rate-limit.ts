@@ -55,13 +55,18 @@ const REBASE_NS = 2 ** 52
 const REBASE_NS_BIG = 2n ** 52n
 const WINDOW_NS_NUM = 60_000_000_000
 
+/** The requests a window takes: the rate limit is always on, 0 or negative → 60 (§5.15). */
+function requestsPerWindow(limit: number): number {
+  return limit <= 0 ? 60 : limit
+}
+
 export class RateLimiter {
   private readonly windows = new Map<string, RequestWindow>()
   constructor(private readonly clock: Clock) {}
 
   /** Records this request and reports whether it is within `limit` per 60 s (the current one counts). */
   checkAndRecord(key: string, limit: number): boolean {
-    const max = limit <= 0 ? 60 : limit // always on: 0 or negative → 60 (§5.15)
+    const max = requestsPerWindow(limit)
     const now = this.clock.nowNanos()
     let w = this.windows.get(key)
     if (w === undefined) {
@@ -96,20 +101,18 @@ export class RateLimiter {
    * `checkAndRecord` refused; 0 when there is room now.
    */
   retryAfterSeconds(key: string, limit: number): number {
-    const max = limit <= 0 ? 60 : limit
+    const max = requestsPerWindow(limit)
     const w = this.windows.get(key)
     if (w === undefined) return 0
     const now = this.clock.nowNanos()
-    const times = w.big ?? w.ts
-    const live: bigint[] = []
-    for (let i = w.head; i < times.length; i++) {
-      const t = w.big !== null ? w.big[i]! : w.base + BigInt(w.ts[i]!)
-      if (now - t < WINDOW_NS) live.push(t)
-    }
-    if (live.length < max) return 0
-    // The oldest `live.length - max + 1` requests must leave before one more fits.
-    const freeAt = live[live.length - max]! + WINDOW_NS
-    const ns = freeAt - now
+    const at = (i: number): bigint => (w.big !== null ? w.big[i]! : w.base + BigInt(w.ts[i]!))
+    // Times are in clock order, so the live ones are the last of them: no copy of the window.
+    const n = (w.big ?? w.ts).length
+    let first = w.head
+    while (first < n && now - at(first) >= WINDOW_NS) first++
+    if (n - first < max) return 0
+    // The oldest `n - first - max + 1` requests must leave before one more fits.
+    const ns = at(n - max) + WINDOW_NS - now
     return Math.max(1, Number((ns + 999_999_999n) / 1_000_000_000n))
   }
 }
