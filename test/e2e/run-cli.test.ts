@@ -138,10 +138,12 @@ describe('pipelock run: banner, signals, reload', {timeout: 30_000}, () => {
       assert.equal((await rawHttp(proxy.port, {path: url})).status, 200)
       proxy.proc.kill('SIGUSR1')
       assert.ok(await until(async () => (await rawHttp(proxy.port, {path: url})).status === 403, 2000))
-      assert.match(proxy.stderr(), /pipelock: kill switch ACTIVATED via SIGUSR1\n/)
+      // The 403 can come back before the stderr line is read from the pipe: wait for the line too.
+      assert.ok(await until(async () => /pipelock: kill switch ACTIVATED via SIGUSR1\n/.test(proxy.stderr()), 2000), proxy.stderr())
       proxy.proc.kill('SIGUSR1')
       assert.ok(await until(async () => (await rawHttp(proxy.port, {path: url})).status === 200, 2000))
-      assert.match(proxy.stderr(), /pipelock: kill switch DEACTIVATED via SIGUSR1\n/)
+      // The 403 can come back before the stderr line is read from the pipe: wait for the line too.
+      assert.ok(await until(async () => /pipelock: kill switch DEACTIVATED via SIGUSR1\n/.test(proxy.stderr()), 2000), proxy.stderr())
 
       // Reload: add the upstream's IP to the blocklist, then SIGHUP.
       writeFileSync(cfg, readFileSync(cfg, 'utf8') + 'fetch_proxy:\n  monitoring:\n    blocklist: ["127.0.0.1"]\n')
