@@ -4,7 +4,7 @@
  */
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {writeFileSync} from 'node:fs'
+import {chmodSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {runCli} from '../helpers/cli.js'
 import {rawHttp, startProxy, tempDir} from './proxy-harness.js'
@@ -12,7 +12,7 @@ import {rawHttp, startProxy, tempDir} from './proxy-harness.js'
 const dir = tempDir('pl-preflight-')
 function cfg(name: string, yaml: string): string {
   const f = path.join(dir, name)
-  writeFileSync(f, yaml)
+  writeFileSync(f, yaml, {mode: 0o600})
   return f
 }
 const bad = cfg('bad.yaml', 'mode: bogus\n')
@@ -133,6 +133,32 @@ test('check: an admin API token under 24 characters is the warning pipelock run 
   // a strong token in the environment is the one the admin API uses
   assert.equal(runCli(['check', '--config', weak], {env: {PIPELOCK_KILLSWITCH_API_TOKEN: 'a'.repeat(24)}}).stderr, '')
   assert.equal(runCli(['check', '--config', cfg('strong-token.yaml', `kill_switch: {api_token: ${'b'.repeat(24)}}\n`)], {env: {PIPELOCK_KILLSWITCH_API_TOKEN: 'short'}}).stderr, WEAK_TOKEN)
+})
+
+test('check and run: a config file others can read that holds the admin token in clear is a warning, as is one others can write', async () => {
+  const yaml = `kill_switch: {api_token: ${'c'.repeat(24)}}\n`
+  const shared = cfg('shared-token.yaml', yaml)
+  chmodSync(shared, 0o644)
+  const line = `WARNING: config file ${shared} holds kill_switch.api_token in clear and is readable by group or others (mode 0644): chmod 600 ${shared}, or move the admin token to PIPELOCK_KILLSWITCH_API_TOKEN (pipelock session commands refuse to read it from this file)\n`
+  const r = runCli(['check', '--config', shared])
+  assert.equal(r.status, 0, r.stderr)
+  assert.equal(r.stderr, line)
+  assert.deepEqual(JSON.parse(runCli(['check', '--config', shared, '--json']).stdout).warnings, [line.replace(/^WARNING: /, '').trimEnd()])
+  // pipelock run prints the same line before its banner.
+  const proxy = await startProxy(null, {args: ['--config', shared]})
+  try {
+    const stderr = proxy.stderr()
+    assert.ok(stderr.includes(line), stderr)
+    assert.ok(stderr.indexOf(line) < stderr.indexOf(' starting\n'), 'the warning comes before the banner')
+  } finally {
+    await proxy.stop()
+  }
+  // Private again: nothing to say.
+  chmodSync(shared, 0o600)
+  assert.equal(runCli(['check', '--config', shared]).stderr, '')
+  const writable = cfg('group-writable.yaml', 'mode: balanced\n')
+  chmodSync(writable, 0o664)
+  assert.equal(runCli(['check', '--config', writable]).stderr, `WARNING: config file ${writable} is writable by group or others (mode 0664): whoever can write it sets this proxy's policy (a reload applies an edit); chmod go-w ${writable}\n`)
 })
 
 test('check: an enabled sandbox section is accepted, as pipelock run accepts it (it configures pipelock sandbox and mcp proxy)', () => {

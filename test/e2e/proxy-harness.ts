@@ -209,7 +209,7 @@ export function tempDir(prefix = 'pipelock-proxy-'): string {
 export async function startProxy(configYaml: string | null, opts: {env?: NodeJS.ProcessEnv; dir?: string; args?: string[]; fileSizeLimitKiB?: number} = {}): Promise<RunningProxy> {
   const dir = opts.dir ?? tempDir()
   const cfg = path.join(dir, 'pipelock.yaml')
-  if (configYaml !== null) writeFileSync(cfg, configYaml)
+  if (configYaml !== null) writeFileSync(cfg, configYaml, {mode: 0o600})
   const configArgs = configYaml === null ? [] : ['--config', cfg]
   const argv = [process.execPath, repoPath('bin', 'run.js'), 'run', ...configArgs, '--listen', '127.0.0.1:0', ...(opts.args ?? [])]
   // fileSizeLimitKiB: a disk that stops taking bytes. No file the proxy writes may grow past the
@@ -327,7 +327,7 @@ export function baseConfig(extra = ''): string {
  */
 export function assertRefusesToStart(configYaml: string, message: string): void {
   const file = path.join(tempDir(), 'refused.yaml')
-  writeFileSync(file, configYaml)
+  writeFileSync(file, configYaml, {mode: 0o600})
   const r = runCli(['run', '--config', file, '--listen', '127.0.0.1:0'])
   assert.equal(r.status, 1, r.stderr)
   assert.ok(r.stderr.includes(message + ' ['), r.stderr) // then [CODE] (docs/errors.md)

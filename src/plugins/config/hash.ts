@@ -87,24 +87,63 @@ function drop(root: Record<string, unknown>, steps: string[]): void {
   if (parent !== null) delete parent[steps[steps.length - 1]!]
 }
 
-function mask(root: Record<string, unknown>, steps: string[]): void {
+/**
+ * Calls `at(parent, key)` for the field `steps` names, or for each element (list) or value (map)
+ * at a `*` step, along the rest of the path. Without a `*`, `at` is called even when the key is
+ * absent; below a `*`, a child without the field is skipped.
+ */
+function visit(root: Record<string, unknown>, steps: string[], at: (parent: Record<string, unknown>, key: string) => void): void {
   const star = steps.indexOf('*')
   if (star >= 0) {
-    // Every element (list) or value (map) at the `*`, each masked along the rest of the path.
     const node = parentOf(root, steps.slice(0, star))?.[steps[star - 1]!]
     if (node === null || typeof node !== 'object') return
     for (const child of Object.values(node as Record<string, unknown>)) {
-      // A child without the field keeps it absent (not added as `""`).
-      if (child !== null && typeof child === 'object' && steps[star + 1]! in child) mask(child as Record<string, unknown>, steps.slice(star + 1))
+      if (child !== null && typeof child === 'object' && steps[star + 1]! in child) visit(child as Record<string, unknown>, steps.slice(star + 1), at)
     }
     return
   }
   const parent = parentOf(root, steps)
-  if (parent === null) return
-  const last = steps[steps.length - 1]!
-  const v = parent[last]
-  const empty = v === '' || v === undefined || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && Object.keys(v).length === 0)
-  parent[last] = empty ? '' : '<set>'
+  if (parent !== null) at(parent, steps[steps.length - 1]!)
+}
+
+function isEmptyValue(v: unknown): boolean {
+  return v === '' || v === undefined || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && Object.keys(v).length === 0)
+}
+
+// A child without the field keeps it absent (not added as `""`): `visit` skips it.
+function mask(root: Record<string, unknown>, steps: string[]): void {
+  visit(root, steps, (parent, last) => {
+    parent[last] = isEmptyValue(parent[last]) ? '' : '<set>'
+  })
+}
+
+/**
+ * Fields whose value, written in the config file itself, is a credential or a secret in clear:
+ * the masked ones, the Sentry DSN (it carries its key), the known secrets of the redaction
+ * dictionaries, canary values and a literal capture salt (a `${VAR}` or `file:` source is not
+ * the salt). The endpoint URLs the view masks are left out: most carry none.
+ */
+export const CLEAR_SECRET_FIELDS: readonly string[] = [
+  ...HASH_MASKED_FIELDS,
+  'sentry.dsn',
+  'redaction.dictionaries.*.entries',
+  'canary_tokens.tokens.*.value',
+  'learn.privacy.salt_source',
+]
+
+/** The fields of CLEAR_SECRET_FIELDS a config file's own document (before defaults) sets to a value. */
+export function clearSecretFields(document: unknown): string[] {
+  if (document === null || typeof document !== 'object' || Array.isArray(document)) return []
+  return CLEAR_SECRET_FIELDS.filter((field) => {
+    let held = false
+    visit(document as Record<string, unknown>, field.split('.'), (parent, key) => {
+      const v = parent[key]
+      if (v === null || isEmptyValue(v)) return
+      if (field === 'learn.privacy.salt_source' && typeof v === 'string' && (/^\$\{.*\}$/.test(v) || v.startsWith('file:'))) return
+      held = true
+    })
+    return held
+  })
 }
 
 function encode(v: unknown): string {

@@ -14,7 +14,7 @@ import {PipelockError, shellWord} from '../errors/index.js'
 import {renderScanJson, renderScanText, renderSummaryJson, renderSummaryText, scanServerLine, type ScanLineOptions, type ScanLineVerdict} from '../mcp/index.js'
 import {buildChildEnv} from './child-env.js'
 import {assertMcpImplemented, mcpConfigWarnings} from './features.js'
-import {killSwitchOnWarning, licenseLines, loadFeature, ToolCallMetrics} from '../proxy/index.js'
+import {configFileModeWarnings, killSwitchOnWarning, licenseLines, loadFeature, ToolCallMetrics} from '../proxy/index.js'
 import {LineTooLongError, MAX_LINE_BYTES, readLines} from './line-reader.js'
 import {DecisionFanout} from '../decision/index.js'
 import {StderrRecorder} from './recorder.js'
@@ -115,6 +115,7 @@ export async function runMcpProxy(o: McpProxyOptions): Promise<number> {
   }
   if (config.sandbox.enabled && (o.upstream !== undefined || o.listen !== undefined)) throw usage('sandbox cannot be used with --upstream or --listen (cannot sandbox a remote server)')
   for (const l of mcpConfigWarnings(file.warnings, o.sandbox || config.sandbox.enabled)) o.stderr(l)
+  for (const l of configFileModeWarnings(file)) o.stderr(l)
   const switchedOn = killSwitchOnWarning(config, 'every message to the server is refused from the start')
   if (switchedOn !== null) o.stderr(switchedOn)
   const resolved = resolveMcpRuntime(config, 'proxy')

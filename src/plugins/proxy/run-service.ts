@@ -35,7 +35,7 @@ import {ProxyServer, type ListenAddresses} from './server.js'
 import type {ScanApiServer} from './scan-api/listener.js'
 import {getaddrinfoAll} from './ssrf-dialer.js'
 import {loadFeature} from './feature-load.js'
-import {killSwitchOnWarning, weakApiTokenWarning} from './start-warnings.js'
+import {configFileModeWarnings, killSwitchOnWarning, weakApiTokenWarning} from './start-warnings.js'
 import {ruleBundleLines} from './rule-bundles.js'
 import {parseReverseUpstream} from './reverse/url.js'
 import type {HostedListener, RunAttachment} from './run-attachment.js'
@@ -169,6 +169,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   const addressWarnings = assertRunnableWith(loaded.config, opts.env, opts.mcpListener)
   for (const w of loaded.warnings) opts.stderr(formatWarning(w))
   for (const w of addressWarnings) opts.stderr(w)
+  for (const w of configFileModeWarnings(loaded)) opts.stderr(w)
   const switchedOn = killSwitchOnWarning(loaded.config)
   if (switchedOn !== null) opts.stderr(switchedOn)
   // With an MCP listener the MCP sections are in force, not inert.

@@ -5,7 +5,9 @@
  * an engaged kill switch that `pipelock run` started under without a word, and `run` about a weak
  * admin token that `check` passed in silence).
  */
-import type {PipelockConfig} from '../config/index.js'
+import {statSync} from 'node:fs'
+import {clearSecretFields, type LoadedConfig, type PipelockConfig} from '../config/index.js'
+import {shellWord} from '../errors/index.js'
 import {STRONG_TOKEN_MIN} from './auth-throttle.js'
 
 /**
@@ -26,4 +28,35 @@ export function weakApiTokenWarning(c: PipelockConfig, env: Readonly<Record<stri
   const token = env.PIPELOCK_KILLSWITCH_API_TOKEN || c.kill_switch.api_token
   if (token === '' || token.length >= STRONG_TOKEN_MIN) return null
   return `WARNING: the admin API token is shorter than ${STRONG_TOKEN_MIN} characters: ten wrong guesses from an address lock that address out, the operator's right token included; a longer token (openssl rand -hex 16) always passes`
+}
+
+/**
+ * The config file's own mode: one that group or others can write lets them set the policy (a
+ * reload applies an edit); one they can read gives away the credentials it holds in clear (the
+ * session commands refuse to take the admin token from such a file, admin-client). Nothing for
+ * the built-in defaults, a file that cannot be stat'ed, or one that is not a regular file (a
+ * pipe, `/dev/stdin`): its mode says nothing about who can read the text.
+ */
+export function configFileModeWarnings(loaded: Pick<LoadedConfig, 'path' | 'document'>): string[] {
+  if (loaded.path === undefined) return []
+  let mode: number
+  try {
+    const st = statSync(loaded.path)
+    if (!st.isFile()) return []
+    mode = st.mode & 0o777
+  } catch {
+    return []
+  }
+  const file = loaded.path
+  const octal = mode.toString(8).padStart(4, '0')
+  const lines: string[] = []
+  if ((mode & 0o022) !== 0) {
+    lines.push(`WARNING: config file ${file} is writable by group or others (mode ${octal}): whoever can write it sets this proxy's policy (a reload applies an edit); chmod go-w ${shellWord(file)}`)
+  }
+  const secrets = (mode & 0o044) !== 0 ? clearSecretFields(loaded.document) : []
+  if (secrets.length > 0) {
+    const token = secrets.includes('kill_switch.api_token') ? ', or move the admin token to PIPELOCK_KILLSWITCH_API_TOKEN (pipelock session commands refuse to read it from this file)' : ''
+    lines.push(`WARNING: config file ${file} holds ${secrets.join(', ')} in clear and is readable by group or others (mode ${octal}): chmod 600 ${shellWord(file)}${token}`)
+  }
+  return lines
 }
