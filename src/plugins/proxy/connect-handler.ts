@@ -11,6 +11,7 @@ import type {Duplex} from 'node:stream'
 import {blockHeaders, killSwitchBody} from './block.js'
 import {budgetBytes, budgetKey} from './agent-budget.js'
 import {hintHeader} from './hints.js'
+import {causedFailure, upstreamCause} from './upstream-cause.js'
 import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, type DecisionBase} from './core.js'
 import type {Dialer, InterceptorSource, RelayBuffersPort, TunnelRegistry} from './ports.js'
 import type {Decision} from './decision.js'
@@ -157,9 +158,9 @@ export async function handleConnect(ports: ConnectPorts, x: ConnectExchange): Pr
     upstream = await dialer.dial(auth.host, auth.port, download?.onread, dns.lookupAll)
   } catch (err) {
     untrack()
-    const e = err as Error & {code?: string}
-    record(upstreamFailure(ports, b, shown, {detail: `tunnel dial failed: ${e.code === 'PIPELOCK_DIAL_BLOCKED' ? e.message : (e.code ?? e.message)}`, dialBlocked: e.code === 'PIPELOCK_DIAL_BLOCKED'}))
-    writeRawResponse(client, 502, 'Bad Gateway', textHeaders(), 'tunnel dial failed\n')
+    const d = upstreamFailure(ports, b, shown, causedFailure('tunnel dial failed', upstreamCause(err)))
+    record(d)
+    writeRawResponse(client, 502, 'Bad Gateway', {...textHeaders(), ...hintHeader(cfg.explain_blocks, d)}, 'tunnel dial failed\n')
     return
   }
   upstream.on('error', () => undefined)
