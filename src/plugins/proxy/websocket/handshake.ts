@@ -10,7 +10,7 @@ import tls from 'node:tls'
 import {isIP, type Socket} from 'node:net'
 import WebSocket, {WebSocketServer} from 'ws'
 import {goHostname, goPort, parseGoUrl} from '../../canonical/index.js'
-import {blockHeaders, sendBlockBody, sendTextError} from '../block.js'
+import {blockHeaders, CAPACITY_RETRY_AFTER_SECONDS, sendBlockBody, sendTextError} from '../block.js'
 import {writeRawResponse} from '../relay/raw-response.js'
 import {hintHeader, WS_CAPACITY_HINT, WS_SCHEME_HINT} from '../hints.js'
 import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, type DecisionBase} from '../core.js'
@@ -278,7 +278,7 @@ export class WebSocketProxy {
     const shown = gate.shown
     // The capacity semaphore (§3.2 step 10), checked and taken in one turn after the gate.
     if (this.active >= cfg.websocket_proxy.max_concurrent_connections) {
-      answer(503, 'too many active WebSocket connections', {...blockHeaders('rate_limit', 'ratelimit'), ...hintHeader(cfg.explain_blocks, {layer: 'ratelimit', detail: 'too many active WebSocket connections', hint: WS_CAPACITY_HINT})})
+      answer(503, 'too many active WebSocket connections', {...blockHeaders('rate_limit', 'ratelimit', {retryAfter: CAPACITY_RETRY_AFTER_SECONDS}), ...hintHeader(cfg.explain_blocks, {layer: 'ratelimit', detail: 'too many active WebSocket connections', hint: WS_CAPACITY_HINT})})
       return null
     }
     this.active++
