@@ -5,14 +5,16 @@
  * cause classified from the error's code (upstream-cause.ts), the same words the audit line's
  * detail gives, never the request's query. Real sockets: a closed port, a `.invalid` name (the
  * DNS stage of the URL scan is off, `internal: []`, so the name reaches the dial), an HTTPS
- * upstream whose self-signed certificate the proxy does not trust, a WebSocket upstream that
- * answers 404 to the upgrade.
+ * upstream whose self-signed certificate the proxy does not trust (also behind an intercepted
+ * tunnel, whose inner request answers `502 upstream error`), a WebSocket upstream that answers 404
+ * to the upgrade.
  */
 import assert from 'node:assert/strict'
 import {after, before, describe, it} from 'node:test'
+import {readFileSync} from 'node:fs'
 import {
   auditEvents, freePort, makeSelfSignedCert, rawExchange, rawHttp, refusedHandshake, reverseListenPort, type RunningProxy, startHttpsUpstream, startProxy,
-  startRoutedUpstream, tempDir, until, type Upstream,
+  startRoutedUpstream, tempDir, tlsExchange, tlsThroughProxy, until, type Upstream, writeTestCa,
 } from './proxy-harness.js'
 
 /** A value the request carries in its query, which no hint may echo (not shaped like a credential, which the URL scan would block). */
@@ -173,5 +175,33 @@ describe('explain_blocks off: an unreachable upstream has no hint', {timeout: 60
     const ws = await refusedHandshake(proxy, `ws://127.0.0.1:${closed}/`)
     assert.deepEqual([ws.status, ws.headers['x-pipelock-hint']], [502, undefined])
     assert.equal(await auditDetail(proxy, `ws://127.0.0.1:${closed}/`), `upstream dial: ${REFUSED}`)
+  })
+})
+
+describe('explain_blocks inside an intercepted tunnel: the inner request\'s 502 says why', {timeout: 60_000}, () => {
+  let proxy: RunningProxy
+  let tlsUp: Upstream
+  let ca: string
+  before(async () => {
+    const dir = tempDir()
+    tlsUp = await startHttpsUpstream(makeSelfSignedCert(dir))
+    const paths = writeTestCa(dir)
+    ca = readFileSync(paths.cert, 'utf8')
+    // The upstream's self-signed certificate is not in the proxy's trust (no SSL_CERT_FILE).
+    proxy = await startProxy(CONFIG(true) + ['tls_interception:', '  enabled: true', `  ca_cert: ${paths.cert}`, `  ca_key: ${paths.key}`].join('\n') + '\n')
+  })
+  after(async () => {
+    await proxy?.stop()
+    await tlsUp?.close()
+  })
+
+  it('an upstream certificate the proxy does not trust: 502 upstream error with the TLS certificate hint', async () => {
+    const s = await tlsThroughProxy(proxy.port, `127.0.0.1:${tlsUp.port}`, ca)
+    const answer = await tlsExchange(s, `GET /page HTTP/1.1\r\nHost: 127.0.0.1:${tlsUp.port}\r\nConnection: close\r\n\r\n`)
+    s.destroy()
+    assert.match(answer, /^HTTP\/1\.1 502 /)
+    assert.ok(answer.endsWith('\r\n\r\nupstream error\n'), answer)
+    assert.ok(answer.toLowerCase().includes(`\r\nx-pipelock-hint: ${UNTRUSTED_HINT.toLowerCase()}\r\n`), answer)
+    assert.equal(await auditDetail(proxy, `https://127.0.0.1:${tlsUp.port}/page`), `forward proxy fetch failed: ${UNTRUSTED}`)
   })
 })
