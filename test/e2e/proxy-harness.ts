@@ -577,3 +577,13 @@ export function refusedHandshake(proxy: RunningProxy, target: string): Promise<R
     ws.once('error', reject)
   })
 }
+
+/** The proxy's JSON audit lines (stdout) of `event`, in order. */
+export function auditEvents(proxy: RunningProxy, event: string): Array<Record<string, unknown>> {
+  return proxy
+    .stdout()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((e) => e.event === event)
+}

@@ -69,7 +69,7 @@ describe('run: /fetch and /ws answers', {timeout: 60_000}, () => {
     assert.equal(r.headers['x-pipelock-hint'], WS_SCHEME_HINT)
   })
 
-  it('/ws at its connection cap is a 503 with the capacity hint, not the rate-limit one', async () => {
+  it('/ws at its connection cap is a 503 with the capacity hint (not the rate-limit one) and a Retry-After', async () => {
     const open = new WebSocket(`ws://${proxy.addr}/ws?url=${encodeURIComponent(`ws://127.0.0.1:${wsPort}/`)}`)
     await new Promise((resolve, reject) => {
       open.once('open', resolve)
@@ -82,7 +82,7 @@ describe('run: /fetch and /ws answers', {timeout: 60_000}, () => {
       assert.equal(r.headers['x-pipelock-block-reason'], 'rate_limit')
       assert.equal(r.headers['x-pipelock-block-reason-layer'], 'ratelimit')
       assert.equal(r.headers['x-pipelock-hint'], WS_CAPACITY_HINT)
-      assert.equal(r.headers['retry-after'], undefined)
+      assert.equal(r.headers['retry-after'], '5')
     } finally {
       open.terminate()
     }

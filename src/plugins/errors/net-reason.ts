@@ -1,7 +1,7 @@
 /**
  * Why a network request failed, in words an agent or operator can act on, with the stable code
  * after it for grepping: `connection refused (ECONNREFUSED)` instead of a bare `ECONNREFUSED`.
- * Codes not listed here are returned as they are.
+ * Codes not listed here (nor OpenSSL's `ERR_SSL_…`) are returned as they are.
  */
 const REASONS: Readonly<Record<string, string>> = {
   ECONNREFUSED: 'connection refused',
@@ -11,8 +11,10 @@ const REASONS: Readonly<Record<string, string>> = {
   EHOSTUNREACH: 'no route to host',
   ENETUNREACH: 'network is unreachable',
   EADDRNOTAVAIL: 'address not available',
-  ENOTFOUND: 'no such host',
+  ENOTFOUND: 'DNS name not found',
   EAI_AGAIN: 'DNS lookup failed (temporary)',
+  EAI_FAIL: 'DNS lookup failed',
+  ETIMEOUT: 'DNS lookup timed out',
   UND_ERR_CONNECT_TIMEOUT: 'connect timed out',
   UND_ERR_HEADERS_TIMEOUT: 'timed out waiting for response headers',
   UND_ERR_BODY_TIMEOUT: 'timed out reading the response body',
@@ -26,9 +28,11 @@ const REASONS: Readonly<Record<string, string>> = {
   CERT_HAS_EXPIRED: 'upstream TLS certificate expired',
   CERT_NOT_YET_VALID: 'upstream TLS certificate not yet valid',
   ERR_TLS_CERT_ALTNAME_INVALID: 'upstream TLS certificate does not match the host name',
+  EPROTO: 'TLS handshake failed',
 }
 
 export function networkErrorReason(code: string): string {
-  const words = REASONS[code]
+  // OpenSSL's own codes (ERR_SSL_WRONG_VERSION_NUMBER, …): the code says which step failed.
+  const words = REASONS[code] ?? (code.startsWith('ERR_SSL_') ? 'TLS handshake failed' : undefined)
   return words === undefined ? code : `${words} (${code})`
 }

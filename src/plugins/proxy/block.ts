@@ -36,6 +36,13 @@ export function blockGrade(reason: ReasonCode, contract: boolean): {readonly sev
   return {severity: meta.severity, retry: meta.retry}
 }
 
+/**
+ * `Retry-After` of a refusal at a connection cap (CONNECT tunnels, `/ws` connections): a slot
+ * frees when some connection closes, which no window predicts, so a short fixed wait — long
+ * enough that a client honouring it does not spin on the cap, short enough to take the next slot.
+ */
+export const CAPACITY_RETRY_AFTER_SECONDS = 5
+
 /** The X-Pipelock-Block-Reason* headers for a code and layer (§10.1), with the receipt when one was signed. */
 export function blockHeaders(reason: ReasonCode, layer?: string, opts: BlockHeaderOptions = {}): Record<string, string> {
   const code = REASON_CODES[reason] ? reason : 'parse_error'

@@ -8,9 +8,10 @@
 import type {IncomingMessage} from 'node:http'
 import {Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
-import {blockHeaders, killSwitchBody} from './block.js'
+import {blockHeaders, CAPACITY_RETRY_AFTER_SECONDS, killSwitchBody} from './block.js'
 import {budgetBytes, budgetKey} from './agent-budget.js'
 import {hintHeader} from './hints.js'
+import {causedFailure, upstreamCause} from './upstream-cause.js'
 import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, type DecisionBase} from './core.js'
 import type {Dialer, InterceptorSource, RelayBuffersPort, TunnelRegistry} from './ports.js'
 import type {Decision} from './decision.js'
@@ -138,7 +139,7 @@ export async function handleConnect(ports: ConnectPorts, x: ConnectExchange): Pr
   // policy-extra §6: after the gate, before the capacity check; a hint only, never a verdict.
   wsRedirectHint(ports, cfg, {host, shown, b})
   const t = rec.session
-  if (ports.activeTunnels() >= MAX_TUNNELS) return deny({stage: 'capacity', layer: 'tunnel_capacity', detail: 'too many active tunnels', status: 503, reason: 'rate_limit', body: 'too many active tunnels\n'})
+  if (ports.activeTunnels() >= MAX_TUNNELS) return deny({stage: 'capacity', layer: 'tunnel_capacity', detail: 'too many active tunnels', status: 503, reason: 'rate_limit', body: 'too many active tunnels\n', retryAfter: CAPACITY_RETRY_AFTER_SECONDS})
   // A tunnel counts from its admission, not from after the dial (issue 10 item 11): the check
   // above and this registration run in one turn, so concurrent CONNECTs cannot overshoot the cap.
   let teardown: () => void = () => client.destroy()
@@ -157,9 +158,9 @@ export async function handleConnect(ports: ConnectPorts, x: ConnectExchange): Pr
     upstream = await dialer.dial(auth.host, auth.port, download?.onread, dns.lookupAll)
   } catch (err) {
     untrack()
-    const e = err as Error & {code?: string}
-    record(upstreamFailure(ports, b, shown, {detail: `tunnel dial failed: ${e.code === 'PIPELOCK_DIAL_BLOCKED' ? e.message : (e.code ?? e.message)}`, dialBlocked: e.code === 'PIPELOCK_DIAL_BLOCKED'}))
-    writeRawResponse(client, 502, 'Bad Gateway', textHeaders(), 'tunnel dial failed\n')
+    const d = upstreamFailure(ports, b, shown, causedFailure('tunnel dial failed', upstreamCause(err)))
+    record(d)
+    writeRawResponse(client, 502, 'Bad Gateway', {...textHeaders(), ...hintHeader(cfg.explain_blocks, d)}, 'tunnel dial failed\n')
     return
   }
   upstream.on('error', () => undefined)

@@ -186,6 +186,7 @@ export function errorDecision(clock: Clock, b: DecisionBase, target: string, fai
     requestId: b.requestId, transport: b.transport, method: b.method, agent: b.agent, clientIp: b.clientIp, sessionKey: b.sessionKey, profile: b.profile ?? '_default', bound: b.bound === true,
     durationMs: clock.nowMs() - b.startMs, target, verdict: 'error', stage: 'upstream', layer: 'upstream', reason: null, severity: null,
     retry: null, class: null, detail: failure.detail, status: failure.status ?? 502, warnings: [], bytes: 0,
+    ...(failure.hint !== undefined ? {hint: failure.hint} : {}),
   }
 }
 
@@ -202,9 +203,15 @@ export function clientClosedDecision(clock: Clock, b: DecisionBase, target: stri
   }
 }
 
-/** An upstream that failed: what happened, whether the SSRF-safe dialer refused the address, the status answered (default 502). */
+/**
+ * An upstream that failed: what happened, whether the SSRF-safe dialer refused the address, the
+ * status answered (default 502), and the hint naming the cause (upstream-cause.ts), which the
+ * answer carries as `X-Pipelock-Hint` with `explain_blocks` (a dial-time SSRF refusal has the
+ * `ssrf` layer's hint instead).
+ */
 export interface UpstreamFailure {
   readonly detail: string
+  readonly hint?: string | undefined
   readonly dialBlocked?: boolean
   readonly status?: number
 }

@@ -8,7 +8,8 @@ import {parseGoUrl} from '../canonical/index.js'
 import {isCompressedEncoding} from '../scanner/index.js'
 import {blockHeaders, displayUrl, sendBlockBody, sendJson} from './block.js'
 import {budgetKey, overBudgetMessage, readWithinBudget} from './agent-budget.js'
-import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, type DecisionBase} from './core.js'
+import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, type DecisionBase, type UpstreamFailure} from './core.js'
+import {causedFailure, namedCause, type UpstreamCause} from './upstream-cause.js'
 import type {UpstreamPool} from './ports.js'
 import type {Decision} from './decision.js'
 import {hopVerdict, RequestRecord, type BlockAnswer} from './request-gate.js'
@@ -150,15 +151,19 @@ interface FetchUpstreamState {
  * upstream unreachable, timed out or cut short: 502): recorded, then answered in the `/fetch`
  * JSON with `blocked: false`.
  */
-function unreached(ports: FetchPorts, x: FetchExchange, record: (d: Decision) => string | undefined, shown: string, f: {detail: string; status?: number; dialBlocked?: boolean}): void {
+function unreached(ports: FetchPorts, x: FetchExchange, record: (d: Decision) => string | undefined, shown: string, f: UpstreamFailure): void {
   const {b, res} = x
-  record(upstreamFailure(ports, b, shown, f))
-  sendJson(res, f.status ?? 502, {url: shown, ...(b.agent === 'anonymous' ? {} : {agent: b.agent}), error: f.detail, blocked: false})
+  const d = upstreamFailure(ports, b, shown, f)
+  record(d)
+  // explain_blocks: the cause as the hint, in the JSON and the header, as a block's hint is.
+  const explain = snapshotFor(ports, b).config.explain_blocks
+  const hint = explain ? blockHint(d) : undefined
+  sendJson(res, f.status ?? 502, {url: shown, ...(b.agent === 'anonymous' ? {} : {agent: b.agent}), error: f.detail, blocked: false, ...(hint !== undefined ? {hint} : {})}, hintHeader(explain, d))
 }
 
-/** The words of a fetch that ran out of `fetch_proxy.timeout_seconds`. */
-function timedOut(seconds: number): string {
-  return `fetch failed: no complete response within ${seconds}s (fetch_proxy.timeout_seconds)`
+/** The cause of a fetch that ran out of `fetch_proxy.timeout_seconds`. */
+function timedOut(seconds: number): UpstreamCause {
+  return namedCause('timeout', `no complete response within ${seconds}s (fetch_proxy.timeout_seconds)`)
 }
 
 const UNDICI_TIMEOUTS: ReadonlySet<string> = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_ABORTED'])
@@ -185,9 +190,8 @@ async function fetchUpstream(ports: FetchPorts, x: FetchExchange, st: FetchUpstr
   // A contract-denied or refused redirect hop, or an envelope that could not be signed (shared with the forward exchange).
   if (answerUpstreamDenial(snap, outcome, block)) return
   if (outcome.kind === 'error') {
-    const late = deadline.aborted || UNDICI_TIMEOUTS.has(outcome.message)
-    const detail = late ? timedOut(cfg.fetch_proxy.timeout_seconds) : `fetch failed: ${outcome.message}`
-    return unreached(ports, x, record, shown, {detail, dialBlocked: outcome.dialBlocked})
+    const late = deadline.aborted || UNDICI_TIMEOUTS.has(outcome.cause.code ?? '')
+    return unreached(ports, x, record, shown, causedFailure('fetch failed', late ? timedOut(cfg.fetch_proxy.timeout_seconds) : outcome.cause))
   }
   const up = outcome.response
   if (isCompressedEncoding(String(up.headers['content-encoding'] ?? ''))) {
@@ -208,8 +212,8 @@ async function fetchUpstream(ports: FetchPorts, x: FetchExchange, st: FetchUpstr
   if (overBudget !== undefined) return block({stage: 'budget', layer: 'budget', detail: overBudgetMessage(overBudget), status: 429, reason: 'data_budget', retryAfter})
   if (read === null && !why.exceeded) {
     // The body ended early: the deadline (or undici's per-read wait) ran out, or the upstream failed mid-body.
-    const detail = deadline.aborted ? timedOut(cfg.fetch_proxy.timeout_seconds) : 'fetch failed: the response body ended before it was complete'
-    return unreached(ports, x, record, shown, {detail})
+    const cause = deadline.aborted ? timedOut(cfg.fetch_proxy.timeout_seconds) : namedCause('closed', 'the response body ended before it was complete')
+    return unreached(ports, x, record, shown, causedFailure('fetch failed', cause))
   }
   // Over max_response_mb: a block like any other (`blocked: true`, `block_reason`, the block
   // headers and hint), not a fetch failure with `blocked: false` under `data_budget` headers.

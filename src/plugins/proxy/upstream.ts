@@ -8,7 +8,7 @@ import type {EventEmitter} from 'node:events'
 import type {Readable} from 'node:stream'
 import type {Agent, Dispatcher} from 'undici'
 import {goHostname, parseGoUrl, type GoUrl} from '../canonical/index.js'
-import {networkErrorReason} from '../errors/index.js'
+import {namedCause, upstreamCause, type UpstreamCause} from './upstream-cause.js'
 import type {ReasonCode, UrlScanResult} from '../scanner/index.js'
 import {credentialHeaderNames, sameOrigin, withoutCredentials} from './redirect-credentials.js'
 import type {UpstreamAbort} from './upstream-abort.js'
@@ -39,7 +39,7 @@ export type UpstreamOutcome =
   | {readonly kind: 'response'; readonly response: UpstreamResponse}
   | {readonly kind: 'redirect_blocked'; readonly scan: UrlScanResult; readonly url: string}
   | {readonly kind: 'contract_blocked'; readonly denied: HopDenied; readonly url: string}
-  | {readonly kind: 'error'; readonly message: string; readonly dialBlocked: boolean}
+  | {readonly kind: 'error'; readonly cause: UpstreamCause}
   /** The mediation envelope could not be attached to hop `hop` (0: the original request). */
   | {readonly kind: 'envelope_failed'; readonly hop: number; readonly url: string}
 
@@ -120,7 +120,7 @@ export async function requestWithRedirects(agent: Agent, req: UpstreamRequest, h
     try {
       target = originAndPath(url, hop === 0 ? req.parsed : undefined)
     } catch {
-      return {kind: 'error', message: 'invalid upstream URL', dialBlocked: false}
+      return {kind: 'error', cause: namedCause('other', 'invalid upstream URL')}
     }
     let sent = headers
     if (req.mediate !== undefined) {
@@ -142,9 +142,7 @@ export async function requestWithRedirects(agent: Agent, req: UpstreamRequest, h
         bodyTimeout: hops.bodyTimeoutMs ?? timeoutMs,
       })
     } catch (err) {
-      const e = err as Error & {code?: string}
-      const dialBlocked = e.code === 'PIPELOCK_DIAL_BLOCKED'
-      return {kind: 'error', message: dialBlocked ? e.message : e.code !== undefined ? networkErrorReason(e.code) : (e.message ?? 'upstream error'), dialBlocked}
+      return {kind: 'error', cause: upstreamCause(err)}
     }
     // Every later destroy() (blocks, client gone, caps) would otherwise emit an unhandled
     // 'error' event and take the process down; consumers still see errors through for-await.
@@ -155,12 +153,12 @@ export async function requestWithRedirects(agent: Agent, req: UpstreamRequest, h
     // A redirect's body is read off (so the connection can be kept), bounded by the fetch timeout
     // itself: the hop's bound between chunks may be none (`bodyTimeoutMs` 0).
     await res.body.dump({limit: 128 * 1024, signal: AbortSignal.timeout(timeoutMs)}).catch(() => undefined)
-    if (hop + 1 > maxRedirects) return {kind: 'error', message: `too many redirects (max ${MAX_REDIRECTS})`, dialBlocked: false}
+    if (hop + 1 > maxRedirects) return {kind: 'error', cause: namedCause('redirect', `too many redirects (max ${MAX_REDIRECTS})`)}
     let next: string
     try {
       next = resolveLocation(loc, url)
     } catch {
-      return {kind: 'error', message: 'invalid redirect location', dialBlocked: false}
+      return {kind: 'error', cause: namedCause('redirect', 'invalid redirect location')}
     }
     const scan = await scanHop(next)
     if ('kind' in scan) return {kind: 'contract_blocked', denied: scan, url: next}

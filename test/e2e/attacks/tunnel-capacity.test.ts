@@ -1,7 +1,7 @@
 /**
  * Attack class (issue 10 item 11): a burst of concurrent CONNECTs overshooting the 1024-tunnel
  * cap, because a tunnel used to be counted only after its dial. 1,100 at once: at most 1,024
- * are established, the rest get `503 too many active tunnels`.
+ * are established, the rest get `503 too many active tunnels` with `Retry-After: 5`.
  *
  * The upstream is a bare TCP server that holds every connection open: a tunnel that ended during
  * the burst would free its place, and on a loaded machine a burst can outlast an HTTP server's
@@ -24,7 +24,7 @@ function connectOnce(port: number, target: string, sockets: net.Socket[]): Promi
     s.on('close', () => resolve(got || 'closed'))
     s.on('data', (c: Buffer) => {
       got += c.toString('latin1')
-      if (got.includes('\r\n')) resolve(got.slice(0, got.indexOf('\r\n')))
+      if (got.includes('\r\n\r\n')) resolve(got.slice(0, got.indexOf('\r\n\r\n')))
     })
     s.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n\r\n`)
   })
@@ -52,5 +52,9 @@ describe('attacks: tunnel cap under a concurrent burst', {timeout: 120_000}, () 
     assert.ok(established <= MAX_TUNNELS, `${established} tunnels established`)
     assert.equal(established + refused, 1100, lines.filter((l) => !/^HTTP\/1\.1 (200|503)/.test(l)).slice(0, 3).join(' | '))
     assert.ok(upstreamConnections <= MAX_TUNNELS, `${upstreamConnections} upstream connections`)
+    // A refusal at the cap says when to try again (block.ts CAPACITY_RETRY_AFTER_SECONDS).
+    assert.ok(refused > 0)
+    const heads = lines.filter((l) => l.startsWith('HTTP/1.1 503'))
+    assert.equal(heads.filter((h) => !h.includes('\r\nRetry-After: 5')).length, 0, heads[0])
   })
 })

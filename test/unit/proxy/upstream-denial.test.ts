@@ -7,6 +7,7 @@ import {systemClock} from '../../../src/plugins/canonical/index.js'
 import {defaultConfig} from '../../../src/plugins/config/index.js'
 import type {Block, BlockAnswer} from '../../../src/plugins/proxy/request-gate.js'
 import {answerUpstreamDenial} from '../../../src/plugins/proxy/relay/upstream-denial.js'
+import {upstreamCause} from '../../../src/plugins/proxy/upstream-cause.js'
 import {buildSnapshot} from '../../../src/plugins/proxy/state.js'
 import type {UpstreamOutcome} from '../../../src/plugins/proxy/upstream.js'
 import type {UrlScanResult} from '../../../src/plugins/scanner/index.js'
@@ -43,5 +44,5 @@ test('an envelope that could not be signed: outbound_envelope_failed on the firs
 })
 
 test('a response or an upstream error is left to the transport', () => {
-  assert.equal(answered({kind: 'error', message: 'ECONNREFUSED', dialBlocked: false}), false)
+  assert.equal(answered({kind: 'error', cause: upstreamCause(Object.assign(new Error('connect ECONNREFUSED'), {code: 'ECONNREFUSED'}))}), false)
 })

@@ -31,6 +31,7 @@ import {RequestSuppression} from '../suppression.js'
 import {hintHeader} from '../hints.js'
 import {requestWithRedirects} from '../upstream.js'
 import {UpstreamAbort} from '../upstream-abort.js'
+import {causedFailure, namedCause, type UpstreamCause} from '../upstream-cause.js'
 import {attachMediation} from './mediation.js'
 import {answerUpstreamDenial} from './upstream-denial.js'
 import {ExchangeCut} from './exchange-cut.js'
@@ -148,11 +149,7 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
   }
   // A contract-denied or refused redirect hop, or an envelope that could not be signed (shared with /fetch).
   if (answerUpstreamDenial(snap, outcome, block)) return
-  if (outcome.kind === 'error') {
-    record(upstreamFailure(ports, b, shown, {detail: `forward proxy fetch failed: ${outcome.message}`, dialBlocked: outcome.dialBlocked}))
-    sendTextError(res, 502, opts.upstreamErrorText ?? 'forward proxy fetch failed')
-    return
-  }
+  if (outcome.kind === 'error') return unreached({ports, res, b, shown, record, explain: cfg.explain_blocks, text: opts.upstreamErrorText}, outcome.cause)
   // The kill switch thrown while the upstream answered: nothing of the answer reaches the agent
   // (the gate's own stage run again, as a CONNECT whose tunnel was being dialled runs it).
   if (killSwitchStage.run(gate)) {
@@ -203,10 +200,7 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
   if (overBudget !== undefined) return block({stage: 'budget', layer: 'budget', detail: overBudgetMessage(overBudget), status: 429, reason: 'data_budget', retryAfter})
   if (read === null && !why.exceeded) {
     // The body stalled or broke off: the upstream failed, nothing was over a limit.
-    const detail = why.idle ? `no data for ${cfg.fetch_proxy.timeout_seconds} s (fetch_proxy.timeout_seconds)` : 'the response body ended before it was complete'
-    record(upstreamFailure(ports, b, shown, {detail: `forward proxy fetch failed: ${detail}`}))
-    sendTextError(res, 502, opts.upstreamErrorText ?? 'forward proxy fetch failed')
-    return
+    return unreached({ports, res, b, shown, record, explain: cfg.explain_blocks, text: opts.upstreamErrorText}, why.idle ? namedCause('timeout', `no data for ${cfg.fetch_proxy.timeout_seconds} s (fetch_proxy.timeout_seconds)`) : namedCause('closed', 'the response body ended before it was complete'))
   }
   if (read === null) {
     const c = opts.responseCap
@@ -236,6 +230,19 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
   if (rg.transformed) for (const h of REWRITE_STALE_HEADERS) delete outHeaders[h]
   res.writeHead(up.statusCode, outHeaders)
   res.end(out)
+}
+
+/**
+ * The upstream failed: recorded with its cause (the audit line's detail), then the pinned 502
+ * text, with the cause as `X-Pipelock-Hint` when `explain_blocks` is on.
+ */
+function unreached(
+  u: {ports: ForwardPorts; res: ServerResponse; b: DecisionBase; shown: string; record: (d: Decision) => string | undefined; explain: boolean; text: string | undefined},
+  cause: UpstreamCause,
+): void {
+  const d = upstreamFailure(u.ports, u.b, u.shown, causedFailure('forward proxy fetch failed', cause))
+  u.record(d)
+  sendTextError(u.res, 502, u.text ?? 'forward proxy fetch failed', hintHeader(u.explain, d))
 }
 
 /**

@@ -12,6 +12,7 @@ import type {Agent} from 'undici'
 import {isCompressedEncoding, type ReasonCode} from '../../scanner/index.js'
 import {blockHeaders} from '../block.js'
 import {hintHeader} from '../hints.js'
+import {causedFailure, upstreamCause} from '../upstream-cause.js'
 import {allowDecision, blockDecision, errorDecision, safeTarget, snapshotFor, type DecisionBase} from '../core.js'
 import type {Decision} from '../decision.js'
 import {LiveCut} from '../relay/live-cut.js'
@@ -177,8 +178,9 @@ async function forwardUpstream(ctx: ReverseContext, f: ReverseForward): Promise<
   } catch (e) {
     // Cut by a reset or terminate while the upstream was asked: answered already.
     if (cut.cut) return
-    record(errorDecision(ports, b, shown, {detail: `reverse proxy upstream failed: ${(e as Error).message}`}))
-    sendReverseJson(res, 502, JSON.stringify({error: 'upstream unavailable', blocked: false, block_reason: '', direction: ''}), {})
+    const d = errorDecision(ports, b, shown, causedFailure('reverse proxy upstream failed', upstreamCause(e)))
+    record(d)
+    sendReverseJson(res, 502, JSON.stringify({error: 'upstream unavailable', blocked: false, block_reason: '', direction: ''}), hintHeader(cfg.explain_blocks, d))
     return
   }
   // The kill switch thrown while the upstream answered, or while a buffered body was read and

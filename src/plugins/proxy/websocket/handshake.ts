@@ -10,7 +10,7 @@ import tls from 'node:tls'
 import {isIP, type Socket} from 'node:net'
 import WebSocket, {WebSocketServer} from 'ws'
 import {goHostname, goPort, parseGoUrl} from '../../canonical/index.js'
-import {blockHeaders, sendBlockBody, sendTextError} from '../block.js'
+import {blockHeaders, CAPACITY_RETRY_AFTER_SECONDS, sendBlockBody, sendTextError} from '../block.js'
 import {writeRawResponse} from '../relay/raw-response.js'
 import {hintHeader, WS_CAPACITY_HINT, WS_SCHEME_HINT} from '../hints.js'
 import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, type DecisionBase} from '../core.js'
@@ -20,7 +20,7 @@ import {firstHeader, RequestRecord, type BlockAnswer} from '../request-gate.js'
 import type {GatePorts, RequestGateContext} from '../gate/context.js'
 import {runGate} from '../gate/run-gate.js'
 import {attachMediation, ENVELOPE_FAILED} from '../relay/mediation.js'
-import {DialBlockedError} from '../ssrf-dialer.js'
+import {causedFailure, upstreamCause, UpgradeRefusedError} from '../upstream-cause.js'
 import {forwardedHeaderList, forwardedHeaders} from './headers.js'
 import {WsMetrics} from './metrics.js'
 import {relayWebSocket, type WsRelayHooks, type WsRelayPorts} from './relay.js'
@@ -187,8 +187,9 @@ export class WebSocketProxy {
       const upstream = await this.dial(a.target, a.headers, a.protocols, a.maxMessageBytes).catch((e: unknown) => e as Error)
       if (upstream instanceof Error) {
         release()
-        a.rec.record(upstreamFailure(this.ports, b, a.shown, {detail: `upstream dial: ${upstream.message}`, dialBlocked: upstream instanceof DialBlockedError}))
-        answer(502, 'WebSocket upstream dial failed')
+        const d = upstreamFailure(this.ports, b, a.shown, causedFailure('upstream dial', upstreamCause(upstream)))
+        a.rec.record(d)
+        answer(502, 'WebSocket upstream dial failed', hintHeader(a.explain, d))
         return
       }
       if (socket.destroyed) {
@@ -277,7 +278,7 @@ export class WebSocketProxy {
     const shown = gate.shown
     // The capacity semaphore (§3.2 step 10), checked and taken in one turn after the gate.
     if (this.active >= cfg.websocket_proxy.max_concurrent_connections) {
-      answer(503, 'too many active WebSocket connections', {...blockHeaders('rate_limit', 'ratelimit'), ...hintHeader(cfg.explain_blocks, {layer: 'ratelimit', detail: 'too many active WebSocket connections', hint: WS_CAPACITY_HINT})})
+      answer(503, 'too many active WebSocket connections', {...blockHeaders('rate_limit', 'ratelimit', {retryAfter: CAPACITY_RETRY_AFTER_SECONDS}), ...hintHeader(cfg.explain_blocks, {layer: 'ratelimit', detail: 'too many active WebSocket connections', hint: WS_CAPACITY_HINT})})
       return null
     }
     this.active++
@@ -285,7 +286,7 @@ export class WebSocketProxy {
     const suppress = new RequestSuppression(ports, snap, b).for('body_dlp', raw)
     // The connection's message limit, both sides, fixed for its life (taken with the handshake's snapshot).
     const maxMessageBytes = cfg.websocket_proxy.max_message_bytes
-    return {target, rec, shown, warnings, headers: fwd.headers, protocols: fwd.protocols, maxMessageBytes, ...(suppress ? {suppress} : {})}
+    return {target, explain: cfg.explain_blocks, rec, shown, warnings, headers: fwd.headers, protocols: fwd.protocols, maxMessageBytes, ...(suppress ? {suppress} : {})}
   }
 
   /** §3.3: SSRF-safe dial, then the WebSocket handshake offering the client's protocols (messages up to `max` bytes); resolves once open. */
@@ -321,7 +322,7 @@ export class WebSocketProxy {
       up.once('error', fail)
       up.once('unexpected-response', (_req, res) => {
         res.resume()
-        fail(new Error(`unexpected status ${res.statusCode ?? 0}`))
+        fail(new UpgradeRefusedError(res.statusCode ?? 0))
       })
       up.once('open', () => {
         up.off('error', fail)
@@ -336,6 +337,8 @@ export class WebSocketProxy {
 
 interface Admitted {
   readonly target: Target
+  /** `explain_blocks` at the handshake: a failed dial's 502 carries its cause as the hint. */
+  readonly explain: boolean
   readonly rec: RequestRecord
   readonly shown: string
   readonly warnings: string[]
