@@ -430,6 +430,20 @@ describe('pipelock sandbox: report, modes, exit status', () => {
     assert.deepEqual(processesWith(token), [])
   })
 
+  test('SIGHUP to pipelock ends the agent and exits 129; the embedded proxy does not take it as a reload as well', async () => {
+    const p = spawn(process.execPath, [repoPath('bin', 'run.js'), 'sandbox', '--config', cfg, '--workspace', ws, '--', 'sh', '-c', 'sleep 300 & echo started; wait'], {env: env(), stdio: ['ignore', 'pipe', 'pipe']})
+    let err = ''
+    p.stderr.on('data', (c: Buffer) => (err += c.toString()))
+    const exited = new Promise<number | null>((r) => p.once('exit', (code) => r(code)))
+    await new Promise<void>((resolve) => p.stdout.on('data', (c: Buffer) => c.toString().includes('started') && resolve()))
+    p.kill('SIGHUP')
+    assert.equal(await exited, 129, err)
+    assert.match(err, /\npipelock: sandboxed process killed by SIGHUP\n/)
+    assert.doesNotMatch(err, /config_reload|config reloaded/, 'a hangup ends the sandbox; it is not a reload request')
+    // The proxy is stopped after its agent, by the sandbox.
+    assert.ok(err.indexOf('\nPipelock stopped.') > err.indexOf('killed by SIGHUP'), err)
+  })
+
   test('--env: KEY=VALUE and a bare KEY pass; a proxy or loader variable is refused; pipelock\'s environment is not inherited', async () => {
     const r = await sandbox(['--env', 'MODE=ci', '--env', 'FROM_PARENT', '--', 'sh', '-c', 'echo "$MODE $FROM_PARENT ${PARENT_SECRET:-absent}"'], {FROM_PARENT: 'yes', PARENT_SECRET: 'should-not-pass'})
     assert.equal(r.status, 0, r.stderr)

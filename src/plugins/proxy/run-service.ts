@@ -498,7 +498,11 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   }
   const processHandlers: ReadonlyArray<[string, (arg: unknown) => void]> = [
     ['uncaughtException', onBug], ['unhandledRejection', onBug],
-    ['SIGINT', onStop], ['SIGTERM', onStop], ['SIGHUP', onHup], ['SIGUSR1', onUsr1],
+    // An embedded proxy's owner (the sandbox, mcp proxy) owns the stop signals: they end its
+    // agent first and stop this proxy after, so the agent is served while it shuts down, and a
+    // SIGHUP, which ends the sandbox, is not also taken as a reload. Edits still reload (the watcher).
+    ...(opts.embedded === true ? [] : [['SIGINT', onStop], ['SIGTERM', onStop], ['SIGHUP', onHup]] satisfies Array<[string, () => void]>),
+    ['SIGUSR1', onUsr1],
   ]
   for (const [event, handler] of processHandlers) process.on(event, handler)
   dropEarly()
