@@ -36,3 +36,12 @@ export function networkErrorReason(code: string): string {
   const words = REASONS[code] ?? (code.startsWith('ERR_SSL_') ? 'TLS handshake failed' : undefined)
   return words === undefined ? code : `${words} (${code})`
 }
+
+/**
+ * The error of a network step pipelock itself timed out (a connect, an opening handshake): coded
+ * `ETIMEDOUT`, as the kernel codes its own connect timeout, so that every reader (the 502 hint,
+ * the audit line) names it as a timeout rather than as an error without a code.
+ */
+export function timedOutError(step: string): Error & {code: 'ETIMEDOUT'} {
+  return Object.assign(new Error(`${step} timed out`), {code: 'ETIMEDOUT' as const})
+}

@@ -10,6 +10,7 @@ import net from 'node:net'
 import tls from 'node:tls'
 import type {Agent as UndiciAgent, buildConnector as UndiciConnector} from 'undici'
 import {Agent, buildConnector} from '../dispatch/index.js'
+import {timedOutError} from '../errors/index.js'
 import {cidrContains, formatIp, matchesAnyDomain, overrideKey, parseIp, ssrfHit, unmap, type UrlScanner} from '../scanner/index.js'
 import {withLeafOnlyIdentityCheck} from '../tls/index.js'
 
@@ -85,7 +86,7 @@ export async function dialValidated(opts: SafeDialerOptions, host: string, port:
   const ip = await resolveValidated(opts.scanner(), host, opts.lookupAll ?? systemLookupAll)
   return await new Promise<net.Socket>((resolve, reject) => {
     const sock = net.connect(onread === undefined ? {host: ip, port} : {host: ip, port, onread})
-    const timer = setTimeout(() => sock.destroy(new Error('connect timeout')), opts.connectTimeoutMs ?? 10_000)
+    const timer = setTimeout(() => sock.destroy(timedOutError('connect')), opts.connectTimeoutMs ?? 10_000)
     sock.once('connect', () => {
       clearTimeout(timer)
       sock.removeAllListeners('error')

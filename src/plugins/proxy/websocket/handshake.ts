@@ -10,6 +10,7 @@ import tls from 'node:tls'
 import {isIP, type Socket} from 'node:net'
 import WebSocket, {WebSocketServer} from 'ws'
 import {goHostname, goPort, parseGoUrl} from '../../canonical/index.js'
+import {timedOutError} from '../../errors/index.js'
 import {blockHeaders, CAPACITY_RETRY_AFTER_SECONDS, sendBlockBody, sendTextError} from '../block.js'
 import {writeRawResponse} from '../relay/raw-response.js'
 import {hintHeader, WS_CAPACITY_HINT, WS_SCHEME_HINT} from '../hints.js'
@@ -301,7 +302,6 @@ export class WebSocketProxy {
           maxPayload: max,
           autoPong: false,
           headers: rest,
-          handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
           followRedirects: false,
           createConnection: () =>
             t.scheme === 'wss'
@@ -313,7 +313,11 @@ export class WebSocketProxy {
         reject(e as Error)
         return
       }
+      // Our own timer rather than the client's handshakeTimeout: its error carries no code, and
+      // the 502 hint and the audit line name a timeout by its code.
+      const timer = setTimeout(() => fail(timedOutError('WebSocket opening handshake')), HANDSHAKE_TIMEOUT_MS)
       const fail = (err: Error): void => {
+        clearTimeout(timer)
         up.removeAllListeners()
         up.on('error', () => undefined)
         up.terminate()
@@ -325,6 +329,7 @@ export class WebSocketProxy {
         fail(new UpgradeRefusedError(res.statusCode ?? 0))
       })
       up.once('open', () => {
+        clearTimeout(timer)
         up.off('error', fail)
         up.on('error', () => undefined) // until the relay's own listener is attached
         // Held until the relay listens, so nothing sent right behind the 101 is lost.
