@@ -209,6 +209,23 @@ test('a server that pretty-prints its answer over several lines: not relayed; th
   ])
 })
 
+test('a client that pretty-prints a request over several lines: one -32600 answer with its id that says why, nothing of it reaches the server', () => {
+  // Logs every line it reads, answers every request on one line.
+  const logger = 'require("readline").createInterface({input: process.stdin}).on("line", (l) => { process.stderr.write("server got: " + l + "\\n"); const m = JSON.parse(l); if (m.id !== undefined) process.stdout.write(JSON.stringify({jsonrpc: "2.0", id: m.id, result: {}}) + "\\n") }).on("close", () => process.exit(0))'
+  const call = JSON.stringify(JSON.parse(PING), null, 2)
+  const n = call.split('\n').length
+  const note = JSON.stringify({jsonrpc: '2.0', method: 'notifications/progress', params: {progress: 1}}, null, 2)
+  const r = proxy(['--', process.execPath, '-e', logger], `${call}\n${note}\n{\n  "id": 9,,\n}\n{"jsonrpc":"2.0","id":2,"method":"ping"}\n`)
+  assert.equal(r.status, 0, r.stderr)
+  const why = (lines: number): string => `"message":"pipelock: invalid request: message spans ${lines} lines; MCP stdio messages are one JSON object per line","data":{"block_reason":"bad_request"}`
+  // One answer per message, not one -32700 per line: the request's with its id, the notification
+  // none, the text that is not JSON `id: null`; the next one-line request goes through.
+  assert.equal(r.stdout, `{"jsonrpc":"2.0","id":1,"error":{"code":-32600,${why(n)}}}\n{"jsonrpc":"2.0","id":null,"error":{"code":-32600,${why(3)}}}\n{"jsonrpc":"2.0","id":2,"result":{}}\n`)
+  assert.deepEqual(r.stderr.split('\n').filter((l) => l.startsWith('server got: ')), ['server got: {"jsonrpc":"2.0","id":2,"method":"ping"}'])
+  assert.ok(r.stderr.includes(`pipelock: input line 1: blocked a JSON-RPC message written over ${n} lines (MCP's stdio transport carries one message per line: the client must not pretty-print)\n`), r.stderr)
+  assert.ok(!r.stderr.includes('invalid JSON'), r.stderr)
+})
+
 test('a stray line that opens a JSON value on the server\'s stdout does not swallow the one-line messages after it', () => {
   const stray = 'require("readline").createInterface({input: process.stdin}).on("line", (l) => { const m = JSON.parse(l); if (m.id === undefined) return; process.stdout.write("{\\n" + JSON.stringify({jsonrpc: "2.0", id: m.id, result: {}}) + "\\n") }).on("close", () => process.exit(0))'
   const r = proxy(['--', process.execPath, '-e', stray], '{"jsonrpc":"2.0","id":1,"method":"ping"}\n')

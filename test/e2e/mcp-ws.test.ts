@@ -86,6 +86,18 @@ describe('stdio → WebSocket bridge', {timeout: 60_000}, () => {
     assert.equal(received.length, 0)
   })
 
+  test('a request the client wrote over several lines is answered once with its id, -32600 saying why; nothing of it reaches the server', async () => {
+    received.length = 0
+    const pretty = JSON.stringify({jsonrpc: '2.0', id: 7, method: 'tools/call', params: {name: 'echo', arguments: {text: 'hi'}}}, null, 2)
+    const r = await run([pretty, '{"jsonrpc":"2.0","id":8,"method":"ping"}'])
+    assert.equal(r.code, 0, r.err)
+    assert.deepEqual(r.out, [
+      `{"jsonrpc":"2.0","id":7,"error":{"code":-32600,"message":"pipelock: invalid request: message spans ${pretty.split('\n').length} lines; MCP stdio messages are one JSON object per line","data":{"block_reason":"bad_request"}}}`,
+      '{"jsonrpc":"2.0","id":8,"result":{"content":[{"type":"text","text":"null"}]}}',
+    ])
+    assert.deepEqual(received, ['{"jsonrpc":"2.0","id":8,"method":"ping"}'])
+  })
+
   test('a server message with line breaks reaches the stdio client as one line (no second message smuggled inside it)', async () => {
     const r = await run(['{"jsonrpc":"2.0","id":1,"method":"smuggle"}'])
     assert.equal(r.code, 0, r.err)

@@ -19,6 +19,7 @@ import {errorLine, mcpError, newSessionState, parseFrame, settleCall, trimGoSpac
 import {TRANSPORT_MANAGED} from './headers.js'
 import {LineTooLongError, MAX_LINE_BYTES, readLines} from './line-reader.js'
 import type {StdioClientSide} from './runtime.js'
+import {lineMessages} from './line-messages.js'
 import {SerialLane} from './scan-lane.js'
 import {CallCuts} from './call-cuts.js'
 import {readSseEvents} from './sse.js'
@@ -227,7 +228,8 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
 
   const reader = (async () => {
     try {
-      for await (const raw of readLines(o.clientIn)) {
+      // A message the client wrote over several lines comes whole, for the gate to refuse (line-messages.ts).
+      for await (const raw of lineMessages(readLines(o.clientIn))) {
         if (trimGoSpace(raw) === '') continue
         const d = await o.runtime.offload.decideRequest(ctx, raw)
         o.recorder.record(d)

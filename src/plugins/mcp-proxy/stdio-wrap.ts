@@ -109,9 +109,9 @@ export async function runStdioWrap(o: StdioWrapOptions): Promise<WrapResult> {
   const offload = o.runtime.offload
   const relay = async (from: Readable, decide: (c: McpContext, raw: string) => McpDecision | Promise<McpDecision>, onward: Writable, back: Writable): Promise<void> => {
     const fromClient = from === o.clientIn
-    // The server's lines are read as messages: a message it wrote over several lines comes whole,
-    // for the response gate to refuse (line-messages.ts).
-    for await (const raw of fromClient ? readLines(from) : lineMessages(readLines(from))) {
+    // Both sides' lines are read as messages: a message written over several lines comes whole,
+    // for the gate of its direction to refuse (line-messages.ts; the `framing` stages).
+    for await (const raw of lineMessages(readLines(from))) {
       if (childGone && fromClient) break
       if (trimGoSpace(raw) === '') continue
       // The server's answer to a call that was cut (answered already) is dropped unread; the

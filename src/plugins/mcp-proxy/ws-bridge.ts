@@ -13,6 +13,7 @@ import {PipelockError} from '../errors/index.js'
 import {liveCutDecision, liveCutWords, newSessionState, trimGoSpace, type McpContext} from '../mcp/index.js'
 import {MAX_LINE_BYTES, readLines} from './line-reader.js'
 import type {StdioClientSide} from './runtime.js'
+import {lineMessages} from './line-messages.js'
 import {SerialLane} from './scan-lane.js'
 import {CallCuts} from './call-cuts.js'
 import {pendingAnswers} from './pending.js'
@@ -98,7 +99,8 @@ export async function runWsBridge(o: WsBridgeOptions): Promise<number> {
 
   const reader = (async () => {
     try {
-      for await (const raw of readLines(o.clientIn)) {
+      // A message the client wrote over several lines comes whole, for the gate to refuse (line-messages.ts).
+      for await (const raw of lineMessages(readLines(o.clientIn))) {
         if (ws.readyState !== WebSocket.OPEN) break
         if (trimGoSpace(raw) === '') continue
         const d = await o.runtime.offload.decideRequest(ctx, raw)
