@@ -6,6 +6,7 @@ import path from 'node:path'
 import {test} from 'node:test'
 import {runMcpProxy} from '../helpers/mcp.js'
 import {repoPath} from '../helpers/vectors.js'
+import {spawnMcpProxy} from './mcp-drive.js'
 
 // `pipelock mcp proxy -- CMD` as a process: env filtering, exit codes, stderr passthrough,
 // shutdown (spec mcp.md §2.5, §2.8, §3.1; fixes Q30).
@@ -87,6 +88,44 @@ test('argument checks and unimplemented modes refuse with one line', () => {
   } finally {
     rmSync(dir, {recursive: true, force: true})
   }
+})
+
+/**
+ * `pipelock mcp proxy ARGS` with stdin kept open: `lines` written at once, and `late` once stderr
+ * matches `lateWhen`; its exit code, stdout, stderr and how long it ran.
+ */
+async function openClient(args: string[], lines: string[], late: string[] = [], lateWhen = /$^/): Promise<{code: number | null; out: string; err: string; ms: number}> {
+  const t0 = Date.now()
+  const {p, out, err} = spawnMcpProxy(args, {PATH: process.env.PATH ?? ''})
+  p.stdin.on('error', () => {})
+  for (const l of lines) p.stdin.write(l + '\n')
+  let sent = false
+  p.stderr.on('data', () => {
+    if (sent || !lateWhen.test(err())) return
+    sent = true
+    for (const l of late) p.stdin.write(l + '\n')
+  })
+  const code = await new Promise<number | null>((r) => p.on('close', r))
+  return {code, out: out(), err: err(), ms: Date.now() - t0}
+}
+
+const INIT = '{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}'
+
+test('a server command that cannot start: the requests the client already wrote are answered naming why, then the run exits 1 with the same line, stdin still open', async () => {
+  const r = await openClient(['--', '/nonexistent/server'], [INIT, '{"jsonrpc":"2.0","method":"notifications/initialized"}', '{"jsonrpc":"2.0","id":"t","method":"tools/list"}'])
+  assert.equal(r.code, 1, r.err)
+  const why = 'starting MCP server \\"/nonexistent/server\\": no such file or directory'
+  assert.equal(r.out, `{"jsonrpc":"2.0","id":0,"error":{"code":-32003,"message":"pipelock: upstream error: ${why}"}}\n{"jsonrpc":"2.0","id":"t","error":{"code":-32003,"message":"pipelock: upstream error: ${why}"}}\n`)
+  assert.equal(r.err.trim().split('\n').at(-1), 'starting MCP server "/nonexistent/server": no such file or directory [MCP_SERVER_START_FAILED]')
+  // A client that keeps stdin open does not keep the run alive.
+  assert.ok(r.ms < 10_000, `ran ${r.ms} ms`)
+})
+
+test('a server that exits at once: a request the client writes after it exited is answered, and the run ends with the subprocess status', async () => {
+  const r = await openClient(['--', process.execPath, '-e', 'process.stderr.write("bye\\n"); process.exit(3)'], [], [INIT], /^bye$/m)
+  assert.equal(r.code, 10, r.err)
+  assert.equal(r.out, '{"jsonrpc":"2.0","id":0,"error":{"code":-32003,"message":"pipelock: upstream error: session ended before the server answered"}}\n')
+  assert.match(r.err, /pipelock: subprocess exited: exit status 3\n$/)
 })
 
 test('features not implemented for MCP refuse to start by name', () => {

@@ -161,6 +161,24 @@ describe('stdio → WebSocket bridge', {timeout: 60_000}, () => {
     assert.match(drop.err, /\n(upstream closed the connection \(code 1006\)|upstream read: .+) \[MCP_STREAM_FAILED\]\n$/)
   })
 
+  test('dial refused: the requests the client already wrote are answered naming why, then the run exits 1, stdin still open', async () => {
+    const t0 = Date.now()
+    const p = spawn(process.execPath, [BIN, 'mcp', 'proxy', '--upstream', 'ws://127.0.0.1:9/'], {env: {PATH: process.env.PATH ?? ''}})
+    let out = ''
+    let err = ''
+    p.stdout.on('data', (c: Buffer) => (out += c.toString()))
+    p.stderr.on('data', (c: Buffer) => (err += c.toString()))
+    p.stdin.on('error', () => {})
+    p.stdin.write('{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}\n')
+    const code = await new Promise((resolve) => p.on('close', resolve))
+    assert.equal(code, 1, err)
+    const why = 'connecting to upstream: ws dial ws://127.0.0.1:9/: connect to 127.0.0.1:9: connection refused (ECONNREFUSED)'
+    assert.equal(out, `{"jsonrpc":"2.0","id":1,"error":{"code":-32003,"message":"pipelock: upstream error: ${why}"}}\n`)
+    assert.equal(err.trim().split('\n').at(-1), `${why} [MCP_SERVER_START_FAILED]`)
+    assert.ok(Date.now() - t0 < 10_000)
+    p.stdin.destroy()
+  })
+
   test('dial failure is one line, exit 1', async () => {
     const p = spawn(process.execPath, [BIN, 'mcp', 'proxy', '--upstream', 'ws://127.0.0.1:9/'], {env: {PATH: process.env.PATH ?? ''}})
     let err = ''
