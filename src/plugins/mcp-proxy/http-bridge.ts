@@ -158,7 +158,7 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
       // the server, never asked, owes no late answer under its id).
       if (own.signal.aborted) {
         if (id !== null && posts.get(id) === own) posts.delete(id)
-        if (upId !== null) calls.unsent(upId)
+        if (upId !== null) calls.noLateAnswer(upId)
         return
       }
       r = await client.send(o.upstream, 'POST', headersFor('application/json, text/event-stream'), body, signal)
@@ -174,7 +174,8 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
       check(r)
     } catch (err) {
       if (id !== null && posts.get(id) === own) posts.delete(id)
-      if (own.signal.aborted) return
+      // Cut while it was being sent: the aborted POST carries no answer, none is awaited.
+      if (own.signal.aborted) return void (upId !== null && calls.noLateAnswer(upId))
       o.log(`pipelock: upstream error: ${upstreamErrorText(err)}`)
       // Not counted: aborted by the bridge itself (the drain after EOF, a stop signal), or an
       // answer pipelock refused to relay (compressed).
@@ -220,6 +221,9 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
         writeClient(errorLine(id, mcpError('upstream', 'upstream HTTP request failed')))
       }
     } finally {
+      // Cut: every message read from its aborted POST is decided (awaited above), so no late
+      // answer can come from it now.
+      if (own.signal.aborted && upId !== null) calls.noLateAnswer(upId)
       // The POST's answer is over, answered or not: the call no longer holds a concurrency slot.
       settleCall(ctx.state, id)
       if (id !== null && posts.get(id) === own) posts.delete(id)
