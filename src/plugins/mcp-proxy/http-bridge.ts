@@ -31,6 +31,9 @@ import {header, isCompressed, isEventStream, readCapped, UpstreamClient, type Up
  */
 const DRAIN_AFTER_EOF_MS = 5000
 
+/** The longest wait between two attempts to open the GET stream (spec mcp.md §3.2.2). */
+const GET_BACKOFF_MAX_MS = 30_000
+
 export interface BridgeOptions extends StdioClientSide {
   readonly upstream: string
   readonly headers: ReadonlyArray<readonly [string, string]>
@@ -103,6 +106,11 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
     getLoop = (async () => {
       let backoff = 1000
       let paused = false
+      // The failure last logged (null: the stream is up, or has not failed yet). A dead upstream
+      // is retried for as long as the bridge runs (spec mcp.md §3.2.2: 1 s doubling to 30 s), so
+      // stderr gets a line when the failure starts or changes and when the stream is back, not one
+      // every 30 s for ever.
+      let failing: string | null = null
       while (!abort.signal.aborted) {
         if (o.runtime.deps.killSwitch.status().active) {
           if (!paused) o.log('pipelock: GET stream paused: kill switch active')
@@ -125,13 +133,17 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
           }
           check(r)
           backoff = 1000
+          if (failing !== null) o.log('pipelock: GET stream: reconnected')
+          failing = null
           for await (const data of readSseEvents(r.body)) await serverMessage(getCtx, data)
         } catch (err) {
           if (abort.signal.aborted) return
-          o.log(`pipelock: GET stream: ${(err as Error).message}`)
+          const why = (err as Error).message
+          if (why !== failing) o.log(`pipelock: GET stream: ${why}${failing === null ? `; retrying (backoff 1 s doubling to ${GET_BACKOFF_MAX_MS / 1000} s), logged again when this changes` : ''}`)
+          failing = why
         }
         await sleep(backoff, undefined, {signal: abort.signal}).catch(() => {})
-        backoff = Math.min(backoff * 2, 30_000)
+        backoff = Math.min(backoff * 2, GET_BACKOFF_MAX_MS)
       }
     })()
   }
