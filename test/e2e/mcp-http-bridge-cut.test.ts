@@ -28,7 +28,7 @@ describe('mcp proxy --upstream http://: a POST whose SSE answer the server holds
   const held: number[] = []
   const aborted: number[] = []
   /** The id of every POST the server received, in order. */
-  const received: number[] = []
+  const received: Array<number | string> = []
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'pl-mcp-http-cut-'))
     server = http.createServer((req, res) => {
@@ -85,6 +85,30 @@ describe('mcp proxy --upstream http://: a POST whose SSE answer the server holds
       // A stop signal ends it, though its stdin is still open.
       w.p.kill('SIGTERM')
       await until(() => w.p.exitCode !== null || w.p.signalCode !== null)
+    } finally {
+      w.p.kill()
+    }
+  })
+
+  it('a cut call whose POST was aborted is not awaited any more: the client\'s next call with its id goes upstream under that id, not one of pipelock\'s', async () => {
+    const sentinel = path.join(dir, 'kill-reuse')
+    held.length = 0
+    aborted.length = 0
+    received.length = 0
+    const {w, lines, until, send} = bridge(`kill_switch:\n  sentinel_file: ${sentinel}\n`)
+    try {
+      send(call(7, 'slow'))
+      await until(() => held.includes(7))
+      writeFileSync(sentinel, '')
+      await until(() => lines().length === 1)
+      await until(() => aborted.includes(7))
+      rmSync(sentinel)
+      // The aborted POST can carry no late answer to call 7, so a new call 7 is the server's
+      // call 7 (it was sent as "pipelock-reissued-1", as if an answer were still owed).
+      send(call(7, 'fast'))
+      await until(() => lines().length === 2)
+      assert.equal(lines()[1], done(7, 'fast'))
+      assert.deepEqual(received, [7, 7])
     } finally {
       w.p.kill()
     }

@@ -382,6 +382,49 @@ describe("the bridge's GET stream (server → client)", () => {
   })
 })
 
+describe("the bridge's GET stream to an upstream that fails it", () => {
+  test('retried with backoff; stderr says so once when it starts failing and once when it is back, not once per attempt', async () => {
+    let gets = 0
+    const server = http.createServer((req, res) => {
+      if (req.method === 'GET') {
+        // Three attempts fail (at about 0, 1 and 3 s), the fourth (about 7 s) opens the stream.
+        if (++gets <= 3) return void res.writeHead(500).end()
+        res.writeHead(200, {'content-type': 'text/event-stream'})
+        res.write('data: {"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"back"}}\n\n')
+        return
+      }
+      if (req.method !== 'POST') return void res.writeHead(405).end()
+      let body = ''
+      req.on('data', (c: Buffer) => (body += c.toString()))
+      req.on('end', () => {
+        const m = JSON.parse(body) as {id?: number}
+        if (m.id === undefined) return void res.writeHead(202).end()
+        res.writeHead(200, {'content-type': 'application/json', 'mcp-session-id': 'sess-1'})
+        res.end(JSON.stringify({jsonrpc: '2.0', id: m.id, result: {protocolVersion: '2025-03-26', capabilities: {}, serverInfo: {name: 's', version: '1'}}}))
+      })
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    try {
+      const port = (server.address() as {port: number}).port
+      const {p, out, err} = spawnMcpProxy(['--upstream', `http://127.0.0.1:${port}/mcp`], ENV)
+      p.stdin.write('{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}\n')
+      const deadline = Date.now() + 30_000
+      while (!out().includes('"back"') && Date.now() < deadline && p.exitCode === null) await new Promise((r) => setTimeout(r, 50))
+      p.stdin.end()
+      await new Promise((resolve) => (p.exitCode !== null ? resolve(null) : p.on('close', resolve)))
+      assert.ok(out().includes('"back"'), err())
+      assert.equal(gets, 4)
+      assert.deepEqual(err().split('\n').filter((l) => l.startsWith('pipelock: GET stream')), [
+        'pipelock: GET stream: HTTP 500; retrying (backoff 1 s doubling to 30 s), logged again when this changes',
+        'pipelock: GET stream: reconnected',
+      ])
+    } finally {
+      server.closeAllConnections()
+      await new Promise<void>((r) => server.close(() => r()))
+    }
+  })
+})
+
 describe('--header / --header-file hardening', () => {
   const run = (args: string[]) => {
     const p = spawn(process.execPath, [BIN, 'mcp', 'proxy', ...args], {env: ENV})

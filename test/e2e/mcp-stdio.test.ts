@@ -6,6 +6,7 @@ import path from 'node:path'
 import {test} from 'node:test'
 import {runMcpProxy} from '../helpers/mcp.js'
 import {repoPath} from '../helpers/vectors.js'
+import {spawnMcpProxy} from './mcp-drive.js'
 
 // `pipelock mcp proxy -- CMD` as a process: env filtering, exit codes, stderr passthrough,
 // shutdown (spec mcp.md §2.5, §2.8, §3.1; fixes Q30).
@@ -87,6 +88,44 @@ test('argument checks and unimplemented modes refuse with one line', () => {
   } finally {
     rmSync(dir, {recursive: true, force: true})
   }
+})
+
+/**
+ * `pipelock mcp proxy ARGS` with stdin kept open: `lines` written at once, and `late` once stderr
+ * matches `lateWhen`; its exit code, stdout, stderr and how long it ran.
+ */
+async function openClient(args: string[], lines: string[], late: string[] = [], lateWhen = /$^/): Promise<{code: number | null; out: string; err: string; ms: number}> {
+  const t0 = Date.now()
+  const {p, out, err} = spawnMcpProxy(args, {PATH: process.env.PATH ?? ''})
+  p.stdin.on('error', () => {})
+  for (const l of lines) p.stdin.write(l + '\n')
+  let sent = false
+  p.stderr.on('data', () => {
+    if (sent || !lateWhen.test(err())) return
+    sent = true
+    for (const l of late) p.stdin.write(l + '\n')
+  })
+  const code = await new Promise<number | null>((r) => p.on('close', r))
+  return {code, out: out(), err: err(), ms: Date.now() - t0}
+}
+
+const INIT = '{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}'
+
+test('a server command that cannot start: the requests the client already wrote are answered naming why, then the run exits 1 with the same line, stdin still open', async () => {
+  const r = await openClient(['--', '/nonexistent/server'], [INIT, '{"jsonrpc":"2.0","method":"notifications/initialized"}', '{"jsonrpc":"2.0","id":"t","method":"tools/list"}'])
+  assert.equal(r.code, 1, r.err)
+  const why = 'starting MCP server \\"/nonexistent/server\\": no such file or directory'
+  assert.equal(r.out, `{"jsonrpc":"2.0","id":0,"error":{"code":-32003,"message":"pipelock: upstream error: ${why}"}}\n{"jsonrpc":"2.0","id":"t","error":{"code":-32003,"message":"pipelock: upstream error: ${why}"}}\n`)
+  assert.equal(r.err.trim().split('\n').at(-1), 'starting MCP server "/nonexistent/server": no such file or directory [MCP_SERVER_START_FAILED]')
+  // A client that keeps stdin open does not keep the run alive.
+  assert.ok(r.ms < 10_000, `ran ${r.ms} ms`)
+})
+
+test('a server that exits at once: a request the client writes after it exited is answered, and the run ends with the subprocess status', async () => {
+  const r = await openClient(['--', process.execPath, '-e', 'process.stderr.write("bye\\n"); process.exit(3)'], [], [INIT], /^bye$/m)
+  assert.equal(r.code, 10, r.err)
+  assert.equal(r.out, '{"jsonrpc":"2.0","id":0,"error":{"code":-32003,"message":"pipelock: upstream error: session ended before the server answered"}}\n')
+  assert.match(r.err, /pipelock: subprocess exited: exit status 3\n$/)
 })
 
 test('features not implemented for MCP refuse to start by name', () => {
@@ -207,6 +246,23 @@ test('a server that pretty-prints its answer over several lines: not relayed; th
   assert.deepEqual(r.stderr.split('\n').filter((l) => l.includes('line 1:') || l.includes('invalid JSON')), [
     "pipelock: line 1: blocked a JSON-RPC message written over several lines (MCP's stdio transport carries one message per line: the server must not pretty-print)",
   ])
+})
+
+test('a client that pretty-prints a request over several lines: one -32600 answer with its id that says why, nothing of it reaches the server', () => {
+  // Logs every line it reads, answers every request on one line.
+  const logger = 'require("readline").createInterface({input: process.stdin}).on("line", (l) => { process.stderr.write("server got: " + l + "\\n"); const m = JSON.parse(l); if (m.id !== undefined) process.stdout.write(JSON.stringify({jsonrpc: "2.0", id: m.id, result: {}}) + "\\n") }).on("close", () => process.exit(0))'
+  const call = JSON.stringify(JSON.parse(PING), null, 2)
+  const n = call.split('\n').length
+  const note = JSON.stringify({jsonrpc: '2.0', method: 'notifications/progress', params: {progress: 1}}, null, 2)
+  const r = proxy(['--', process.execPath, '-e', logger], `${call}\n${note}\n{\n  "id": 9,,\n}\n{"jsonrpc":"2.0","id":2,"method":"ping"}\n`)
+  assert.equal(r.status, 0, r.stderr)
+  const why = (lines: number): string => `"message":"pipelock: invalid request: message spans ${lines} lines; MCP stdio messages are one JSON object per line","data":{"block_reason":"bad_request"}`
+  // One answer per message, not one -32700 per line: the request's with its id, the notification
+  // none, the text that is not JSON `id: null`; the next one-line request goes through.
+  assert.equal(r.stdout, `{"jsonrpc":"2.0","id":1,"error":{"code":-32600,${why(n)}}}\n{"jsonrpc":"2.0","id":null,"error":{"code":-32600,${why(3)}}}\n{"jsonrpc":"2.0","id":2,"result":{}}\n`)
+  assert.deepEqual(r.stderr.split('\n').filter((l) => l.startsWith('server got: ')), ['server got: {"jsonrpc":"2.0","id":2,"method":"ping"}'])
+  assert.ok(r.stderr.includes(`pipelock: input line 1: blocked a JSON-RPC message written over ${n} lines (MCP's stdio transport carries one message per line: the client must not pretty-print)\n`), r.stderr)
+  assert.ok(!r.stderr.includes('invalid JSON'), r.stderr)
 })
 
 test('a stray line that opens a JSON value on the server\'s stdout does not swallow the one-line messages after it', () => {

@@ -86,6 +86,18 @@ describe('stdio → WebSocket bridge', {timeout: 60_000}, () => {
     assert.equal(received.length, 0)
   })
 
+  test('a request the client wrote over several lines is answered once with its id, -32600 saying why; nothing of it reaches the server', async () => {
+    received.length = 0
+    const pretty = JSON.stringify({jsonrpc: '2.0', id: 7, method: 'tools/call', params: {name: 'echo', arguments: {text: 'hi'}}}, null, 2)
+    const r = await run([pretty, '{"jsonrpc":"2.0","id":8,"method":"ping"}'])
+    assert.equal(r.code, 0, r.err)
+    assert.deepEqual(r.out, [
+      `{"jsonrpc":"2.0","id":7,"error":{"code":-32600,"message":"pipelock: invalid request: message spans ${pretty.split('\n').length} lines; MCP stdio messages are one JSON object per line","data":{"block_reason":"bad_request"}}}`,
+      '{"jsonrpc":"2.0","id":8,"result":{"content":[{"type":"text","text":"null"}]}}',
+    ])
+    assert.deepEqual(received, ['{"jsonrpc":"2.0","id":8,"method":"ping"}'])
+  })
+
   test('a server message with line breaks reaches the stdio client as one line (no second message smuggled inside it)', async () => {
     const r = await run(['{"jsonrpc":"2.0","id":1,"method":"smuggle"}'])
     assert.equal(r.code, 0, r.err)
@@ -147,6 +159,24 @@ describe('stdio → WebSocket bridge', {timeout: 60_000}, () => {
     assert.deepEqual([drop.code, drop.out], [1, [ended]], drop.err)
     // The close code names the loss (a read error, when the socket reports one first, names it instead).
     assert.match(drop.err, /\n(upstream closed the connection \(code 1006\)|upstream read: .+) \[MCP_STREAM_FAILED\]\n$/)
+  })
+
+  test('dial refused: the requests the client already wrote are answered naming why, then the run exits 1, stdin still open', async () => {
+    const t0 = Date.now()
+    const p = spawn(process.execPath, [BIN, 'mcp', 'proxy', '--upstream', 'ws://127.0.0.1:9/'], {env: {PATH: process.env.PATH ?? ''}})
+    let out = ''
+    let err = ''
+    p.stdout.on('data', (c: Buffer) => (out += c.toString()))
+    p.stderr.on('data', (c: Buffer) => (err += c.toString()))
+    p.stdin.on('error', () => {})
+    p.stdin.write('{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}\n')
+    const code = await new Promise((resolve) => p.on('close', resolve))
+    assert.equal(code, 1, err)
+    const why = 'connecting to upstream: ws dial ws://127.0.0.1:9/: connect to 127.0.0.1:9: connection refused (ECONNREFUSED)'
+    assert.equal(out, `{"jsonrpc":"2.0","id":1,"error":{"code":-32003,"message":"pipelock: upstream error: ${why}"}}\n`)
+    assert.equal(err.trim().split('\n').at(-1), `${why} [MCP_SERVER_START_FAILED]`)
+    assert.ok(Date.now() - t0 < 10_000)
+    p.stdin.destroy()
   })
 
   test('dial failure is one line, exit 1', async () => {

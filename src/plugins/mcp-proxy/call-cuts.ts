@@ -152,10 +152,13 @@ export class CallCuts {
   }
 
   /**
-   * The cut call sent upstream as `upstreamId` was never sent after all (the transport dropped it
-   * while it was queued): no late answer is owed under that id, so none is awaited.
+   * The cut call sent upstream as `upstreamId` can carry no late answer: it was never sent after
+   * all (the transport dropped it while it was queued), or the exchange it went out on is over
+   * (the HTTP bridge aborted its POST, and what it had read of the answer is decided). None is
+   * awaited then: kept, it was listed for the rest of the session — every server message read
+   * for it, and a new call under the client's id sent upstream under one of pipelock's.
    */
-  unsent(upstreamId: string): void {
+  noLateAnswer(upstreamId: string): void {
     this.cut.delete(upstreamId)
   }
 

@@ -19,6 +19,7 @@ import {errorLine, mcpError, newSessionState, parseFrame, settleCall, trimGoSpac
 import {TRANSPORT_MANAGED} from './headers.js'
 import {LineTooLongError, MAX_LINE_BYTES, readLines} from './line-reader.js'
 import type {StdioClientSide} from './runtime.js'
+import {lineMessages} from './line-messages.js'
 import {SerialLane} from './scan-lane.js'
 import {CallCuts} from './call-cuts.js'
 import {readSseEvents} from './sse.js'
@@ -29,6 +30,9 @@ import {header, isCompressed, isEventStream, readCapped, UpstreamClient, type Up
  * an MCP client's shutdown; the stdio wrap gives its server the same 5 s to exit.
  */
 const DRAIN_AFTER_EOF_MS = 5000
+
+/** The longest wait between two attempts to open the GET stream (spec mcp.md §3.2.2). */
+const GET_BACKOFF_MAX_MS = 30_000
 
 export interface BridgeOptions extends StdioClientSide {
   readonly upstream: string
@@ -102,6 +106,11 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
     getLoop = (async () => {
       let backoff = 1000
       let paused = false
+      // The failure last logged (null: the stream is up, or has not failed yet). A dead upstream
+      // is retried for as long as the bridge runs (spec mcp.md §3.2.2: 1 s doubling to 30 s), so
+      // stderr gets a line when the failure starts or changes and when the stream is back, not one
+      // every 30 s for ever.
+      let failing: string | null = null
       while (!abort.signal.aborted) {
         if (o.runtime.deps.killSwitch.status().active) {
           if (!paused) o.log('pipelock: GET stream paused: kill switch active')
@@ -124,13 +133,17 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
           }
           check(r)
           backoff = 1000
+          if (failing !== null) o.log('pipelock: GET stream: reconnected')
+          failing = null
           for await (const data of readSseEvents(r.body)) await serverMessage(getCtx, data)
         } catch (err) {
           if (abort.signal.aborted) return
-          o.log(`pipelock: GET stream: ${(err as Error).message}`)
+          const why = (err as Error).message
+          if (why !== failing) o.log(`pipelock: GET stream: ${why}${failing === null ? `; retrying (backoff 1 s doubling to ${GET_BACKOFF_MAX_MS / 1000} s), logged again when this changes` : ''}`)
+          failing = why
         }
         await sleep(backoff, undefined, {signal: abort.signal}).catch(() => {})
-        backoff = Math.min(backoff * 2, 30_000)
+        backoff = Math.min(backoff * 2, GET_BACKOFF_MAX_MS)
       }
     })()
   }
@@ -157,7 +170,7 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
       // the server, never asked, owes no late answer under its id).
       if (own.signal.aborted) {
         if (id !== null && posts.get(id) === own) posts.delete(id)
-        if (upId !== null) calls.unsent(upId)
+        if (upId !== null) calls.noLateAnswer(upId)
         return
       }
       r = await client.send(o.upstream, 'POST', headersFor('application/json, text/event-stream'), body, signal)
@@ -173,7 +186,8 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
       check(r)
     } catch (err) {
       if (id !== null && posts.get(id) === own) posts.delete(id)
-      if (own.signal.aborted) return
+      // Cut while it was being sent: the aborted POST carries no answer, none is awaited.
+      if (own.signal.aborted) return void (upId !== null && calls.noLateAnswer(upId))
       o.log(`pipelock: upstream error: ${upstreamErrorText(err)}`)
       // Not counted: aborted by the bridge itself (the drain after EOF, a stop signal), or an
       // answer pipelock refused to relay (compressed).
@@ -219,6 +233,9 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
         writeClient(errorLine(id, mcpError('upstream', 'upstream HTTP request failed')))
       }
     } finally {
+      // Cut: every message read from its aborted POST is decided (awaited above), so no late
+      // answer can come from it now.
+      if (own.signal.aborted && upId !== null) calls.noLateAnswer(upId)
       // The POST's answer is over, answered or not: the call no longer holds a concurrency slot.
       settleCall(ctx.state, id)
       if (id !== null && posts.get(id) === own) posts.delete(id)
@@ -227,7 +244,8 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
 
   const reader = (async () => {
     try {
-      for await (const raw of readLines(o.clientIn)) {
+      // A message the client wrote over several lines comes whole, for the gate to refuse (line-messages.ts).
+      for await (const raw of lineMessages(readLines(o.clientIn))) {
         if (trimGoSpace(raw) === '') continue
         const d = await o.runtime.offload.decideRequest(ctx, raw)
         o.recorder.record(d)

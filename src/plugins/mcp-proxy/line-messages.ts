@@ -1,14 +1,15 @@
 /**
- * The MCP server's stdout over stdio, message by message. MCP's stdio transport carries one
- * message per line (spec mcp.md §1.3); a server that pretty-prints breaks that: each of its lines
- * judged alone was refused as unparseable (an `id: null` error per line), and the request the
- * lines answered was left waiting for ever. So a line that opens a JSON object or array without
- * closing it is held with the lines after it until the value closes; the lines are then yielded
- * joined by `\n`, as the one message they make, for the response gate to refuse whole and answer
- * the request it answers (its `framing` stage). Held lines that turn out not to make one value
- * (a string still open at a line's end, a bracket closed that was never opened, a line that is a
- * whole message of its own, more than `max` bytes held, the stream's end) are yielded one by one,
- * as before.
+ * A stdio stream read message by message: the MCP server's stdout, and the client's stdin (the
+ * stdio wrap and both bridges). MCP's stdio transport carries one message per line (spec mcp.md
+ * §1.3); a side that pretty-prints breaks that: each of its lines judged alone was refused as
+ * unparseable (an `id: null` error per line), and the request the lines made or answered was left
+ * waiting for ever. So a line that opens a JSON object or array without closing it is held with
+ * the lines after it until the value closes; the lines are then yielded joined by `\n`, as the one
+ * message they make, for the gate of that direction to refuse whole and answer the request it
+ * makes or answers (the request and response gates' `framing` stages). Held lines that turn out
+ * not to make one value (a string still open at a line's end, a bracket closed that was never
+ * opened, a line that is a whole message of its own, more than `max` bytes held, the stream's
+ * end) are yielded one by one, as before.
  */
 import {MAX_LINE_BYTES} from './line-reader.js'
 

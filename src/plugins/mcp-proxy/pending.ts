@@ -6,8 +6,11 @@
  */
 import {errorLine, mcpError, type McpSessionState} from '../mcp/index.js'
 
+/** Why a request the server will never answer is answered by pipelock. */
+export const ENDED = 'session ended before the server answered'
+
 /** The answer lines, oldest request first; each id is answered once. */
 export function pendingAnswers(state: McpSessionState): string[] {
-  const err = mcpError('upstream', 'session ended before the server answered')
+  const err = mcpError('upstream', ENDED)
   return state.tracker.pendingRequests().filter((id) => state.tracker.consume(id)).map((id) => errorLine(id, err))
 }

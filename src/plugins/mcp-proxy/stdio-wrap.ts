@@ -14,7 +14,8 @@ import {ERROR_REGISTRY, osErrorReason, PipelockError} from '../errors/index.js'
 import {newSessionState, trimGoSpace, type McpContext, type McpDecision} from '../mcp/index.js'
 import {LineTooLongError, MAX_LINE_BYTES, readLines} from './line-reader.js'
 import {lineMessages} from './line-messages.js'
-import {pendingAnswers} from './pending.js'
+import {ENDED, pendingAnswers} from './pending.js'
+import {answerUnserved, UNSERVED_READ_MS, unservedAnswer, within} from './unserved.js'
 import type {StdioClientSide} from './runtime.js'
 import {CallCuts} from './call-cuts.js'
 
@@ -36,16 +37,6 @@ function sleep(ms: number): Promise<void> {
   return sleepRef(ms)
 }
 
-/** True when `p` settles within `ms`; the timer is cleared either way (it never holds the process). */
-async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
-  const ac = new AbortController()
-  try {
-    return await Promise.race([p.then(() => true), sleepRef(ms, false, {signal: ac.signal}).catch(() => false)])
-  } finally {
-    ac.abort()
-  }
-}
-
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.pid === undefined) return
   try {
@@ -62,7 +53,16 @@ async function writeLine(out: Writable, line: string, log: (l: string) => void):
     return
   }
   if (out.destroyed || out.writableEnded) return
-  if (!out.write(line + '\n')) await Promise.race([once(out, 'drain'), once(out, 'close')])
+  if (out.write(line + '\n')) return
+  // Back-pressured: until drained, or the pipe is gone (closed, or EPIPE from a server that has
+  // exited: the exit path reports that, not this write).
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      out.off('drain', done).off('close', done).off('error', done)
+      resolve()
+    }
+    out.once('drain', done).once('close', done).once('error', done)
+  })
 }
 
 /** Copies the child's stderr to ours, whole lines at a time (never interleaved with ours). */
@@ -86,7 +86,10 @@ export async function runStdioWrap(o: StdioWrapOptions): Promise<WrapResult> {
     await Promise.race([once(child, 'spawn'), once(child, 'error').then(([e]) => Promise.reject(e))])
   } catch (err) {
     // In words (`no such file or directory`), not Node's `spawn /x ENOENT`.
-    throw new PipelockError('MCP_SERVER_START_FAILED', `starting MCP server "${o.command}": ${osErrorReason(err)}`)
+    const why = `starting MCP server "${o.command}": ${osErrorReason(err)}`
+    // The client may have written its initialize already: answered, not left to read EOF.
+    await answerUnserved(o, why)
+    throw new PipelockError('MCP_SERVER_START_FAILED', why)
   }
   if (child.pid !== undefined) o.onSpawn?.(child.pid)
   // Parent death: Node cannot set PR_SET_PDEATHSIG; tear the group down when we exit.
@@ -109,11 +112,16 @@ export async function runStdioWrap(o: StdioWrapOptions): Promise<WrapResult> {
   const offload = o.runtime.offload
   const relay = async (from: Readable, decide: (c: McpContext, raw: string) => McpDecision | Promise<McpDecision>, onward: Writable, back: Writable): Promise<void> => {
     const fromClient = from === o.clientIn
-    // The server's lines are read as messages: a message it wrote over several lines comes whole,
-    // for the response gate to refuse (line-messages.ts).
-    for await (const raw of fromClient ? readLines(from) : lineMessages(readLines(from))) {
-      if (childGone && fromClient) break
+    // Both sides' lines are read as messages: a message written over several lines comes whole,
+    // for the gate of its direction to refuse (line-messages.ts; the `framing` stages).
+    for await (const raw of lineMessages(readLines(from))) {
       if (trimGoSpace(raw) === '') continue
+      if (childGone && fromClient) {
+        // Written after the server exited: nothing will answer it but this (unserved.ts).
+        const a = unservedAnswer(raw, ENDED)
+        if (a !== null) await writeLine(back, a, o.log)
+        continue
+      }
       // The server's answer to a call that was cut (answered already) is dropped unread; the
       // answer to a call sent under a reissued id gets the client's id back.
       const up = fromClient ? null : calls.fromUpstream(raw)
@@ -160,7 +168,10 @@ export async function runStdioWrap(o: StdioWrapOptions): Promise<WrapResult> {
   await serverLoop
   calls.stop()
   await watchdog
-  // The client may still be blocked on stdin: stop reading it (fix Q30).
+  // The client may still be writing (a server that exited at once, before it read the client's
+  // initialize): what it writes within a short time is answered; then stdin is let go of, the
+  // client may still be blocked on it (fix Q30).
+  await within(clientLoop, UNSERVED_READ_MS)
   o.clientIn.pause()
   o.clientIn.destroy()
   process.removeListener('exit', onExit)

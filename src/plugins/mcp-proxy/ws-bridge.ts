@@ -13,9 +13,11 @@ import {PipelockError} from '../errors/index.js'
 import {liveCutDecision, liveCutWords, newSessionState, trimGoSpace, type McpContext} from '../mcp/index.js'
 import {MAX_LINE_BYTES, readLines} from './line-reader.js'
 import type {StdioClientSide} from './runtime.js'
+import {lineMessages} from './line-messages.js'
 import {SerialLane} from './scan-lane.js'
 import {CallCuts} from './call-cuts.js'
-import {pendingAnswers} from './pending.js'
+import {ENDED, pendingAnswers} from './pending.js'
+import {answerUnserved, UNSERVED_READ_MS, unservedAnswer, within, writeAnswer} from './unserved.js'
 
 export interface WsBridgeOptions extends StdioClientSide {
   readonly upstream: string
@@ -31,7 +33,10 @@ export async function runWsBridge(o: WsBridgeOptions): Promise<number> {
     })
   } catch (err) {
     ws.terminate()
-    throw new PipelockError('MCP_SERVER_START_FAILED', `connecting to upstream: ws dial ${o.upstream}: ${upstreamErrorText(err)}`)
+    const why = `connecting to upstream: ws dial ${o.upstream}: ${upstreamErrorText(err)}`
+    // The client may have written its initialize already: answered, not left to read EOF.
+    await answerUnserved(o, why)
+    throw new PipelockError('MCP_SERVER_START_FAILED', why)
   }
   const ctx: McpContext = {settings: o.runtime.settings, deps: o.runtime.deps, state: newSessionState(o.runtime.settings, 'mcp_ws', 'ws-stdio')}
   let failure: string | null = null
@@ -98,9 +103,15 @@ export async function runWsBridge(o: WsBridgeOptions): Promise<number> {
 
   const reader = (async () => {
     try {
-      for await (const raw of readLines(o.clientIn)) {
-        if (ws.readyState !== WebSocket.OPEN) break
+      // A message the client wrote over several lines comes whole, for the gate to refuse (line-messages.ts).
+      for await (const raw of lineMessages(readLines(o.clientIn))) {
         if (trimGoSpace(raw) === '') continue
+        if (ws.readyState !== WebSocket.OPEN) {
+          // Written after the connection ended: nothing will answer it but this (unserved.ts).
+          const a = unservedAnswer(raw, ENDED)
+          if (a !== null) await writeAnswer(o.clientOut, a)
+          continue
+        }
         const d = await o.runtime.offload.decideRequest(ctx, raw)
         o.recorder.record(d)
         register()
@@ -129,6 +140,8 @@ export async function runWsBridge(o: WsBridgeOptions): Promise<number> {
   await serverLane.run(() => undefined)
   // Then every request the server never answered is (the upstream closed mid-call, or the run stopped).
   for (const line of pendingAnswers(ctx.state)) o.clientOut.write(line + '\n')
+  // The client may still be writing: what it writes within a short time is answered, then stdin is let go of.
+  await within(reader, UNSERVED_READ_MS)
   o.clientIn.destroy()
   // The upstream went away on its own, without a normal close (1000, or a close frame with no
   // code): the connection was lost, not ended — as a server's crash ends the stdio wrap non-zero.

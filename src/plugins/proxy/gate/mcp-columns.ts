@@ -23,6 +23,7 @@ export const MCP_SKIPS: Partial<Readonly<Record<StageId | SettleId, string>>> = 
 /** Why the HTTP transports do not run a stage of the MCP gate. */
 export const HTTP_SKIPS: Readonly<Record<Exclude<McpStageId, StageId | SettleId>, string>> = {
   batch: 'a JSON-RPC batch is an MCP framing rule; an HTTP body is judged whole',
+  framing: 'one message per line is the MCP stdio transport\'s framing; an HTTP body is judged whole',
   content: 'HTTP payloads are scanned by the header DLP and body stages',
   tool_policy: 'tool policy judges tool calls; an HTTP request is judged by the URL checks and the contract',
   session_binding: 'session binding pins the tools an MCP server listed; HTTP has no tool list',

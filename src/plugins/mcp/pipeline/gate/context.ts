@@ -19,7 +19,7 @@ import type {McpSessionEntry, McpSessionHandle} from '../session-step.js'
 
 /** The stages of the MCP tool-call gate, in the one order they run (order.ts). */
 export type McpStageId =
-  | 'kill_switch' | 'header_dlp' | 'a2a' | 'batch' | 'redaction' | 'content' | 'address' | 'tool_policy' | 'budget' | 'session_binding' | 'tool_drift' | 'chain' | 'parse'
+  | 'kill_switch' | 'header_dlp' | 'a2a' | 'batch' | 'framing' | 'redaction' | 'content' | 'address' | 'tool_policy' | 'budget' | 'session_binding' | 'tool_drift' | 'chain' | 'parse'
   | 'mode' | 'session' | 'cross_request' | 'contract' | 'taint'
 
 /** The fields every Decision of this message carries (the subject: a tool call or another request). */
@@ -39,6 +39,11 @@ export interface McpGateContext {
   readonly extras: RequestExtras
   /** Any transport but stdio (log wording, tracking and the binding error differ, mcp.md §4.3). */
   readonly http: boolean
+  /**
+   * How many lines the message came on: 1, unless a transport reading its client on stdin joined
+   * a message written over several (mcp-proxy line-messages.ts; the `framing` stage refuses it).
+   */
+  readonly lines: number
   /** Log prefix: `input: ` or `input line N: `. */
   readonly at: string
   /** The message as forwarded (redacted arguments when redaction rewrote them). */

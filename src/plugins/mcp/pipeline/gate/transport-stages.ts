@@ -13,6 +13,7 @@ import {batchStage} from './stages/batch.js'
 import {chainStage} from './stages/chain.js'
 import {contentStage} from './stages/content.js'
 import {contractStage} from './stages/contract.js'
+import {framingStage} from './stages/framing.js'
 import {crossRequestStage} from './stages/cross-request.js'
 import {budgetStage} from './stages/budget.js'
 import {headerDlpStage} from './stages/header-dlp.js'
@@ -33,7 +34,7 @@ const CLIENT_ROW: McpStageRow = {
   kill_switch: killSwitchStage,
   header_dlp: {skip: 'the client speaks over stdio: its messages carry no HTTP request headers (the MCP HTTP listener checks them)'},
   a2a: {skip: 'A2A is an HTTP binding: the MCP HTTP listener scans A2A headers and method bodies, a stdio client has neither'},
-  batch: batchStage, redaction: redactionStage, content: contentStage, tool_policy: toolPolicyStage, budget: budgetStage,
+  batch: batchStage, framing: framingStage, redaction: redactionStage, content: contentStage, tool_policy: toolPolicyStage, budget: budgetStage,
   session_binding: sessionBindingStage, tool_drift: toolDriftStage, chain: chainStage, parse: parseStage, address: addressStage,
   mode: modeStage, session: sessionStage, cross_request: crossRequestStage, contract: contractStage, taint: taintStage,
 }
@@ -43,7 +44,10 @@ export const MCP_TRANSPORT_STAGES: Readonly<Record<McpTransport, McpStageRow>> =
   mcp_stdio: CLIENT_ROW,
   mcp_http_upstream: CLIENT_ROW,
   mcp_ws: CLIENT_ROW,
-  mcp_http_listener: {...CLIENT_ROW, header_dlp: headerDlpStage, a2a: a2aStage},
+  mcp_http_listener: {
+    ...CLIENT_ROW, header_dlp: headerDlpStage, a2a: a2aStage,
+    framing: {skip: 'a message arrives whole as an HTTP body: line breaks in it are white space between tokens'},
+  },
 }
 
 const COMPILED = new Map<McpTransport, readonly McpGateStage[]>(Object.entries(MCP_TRANSPORT_STAGES).map(([t, row]) => [t as McpTransport, rowStages(MCP_STAGE_ORDER, row)]))

@@ -1,0 +1,72 @@
+/**
+ * Client messages pipelock can no longer serve: the upstream could not be started or reached (the
+ * stdio server did not spawn, the WebSocket dial failed), or the stdio server has exited. A
+ * client usually writes `initialize` as soon as it has started pipelock; when the run then ended
+ * without reading it, the client read EOF with no answer. Each request it has written, or writes
+ * within a short bounded time, is answered instead: `-32003` `pipelock: upstream error: <why>`
+ * with its id, as the bridges answer any upstream failure (pending.ts). A notification or a
+ * response gets nothing (nothing waits for an answer to it). Nothing is forwarded anywhere.
+ */
+import type {Readable, Writable} from 'node:stream'
+import {setTimeout as sleep} from 'node:timers/promises'
+import {errorLine, mcpError, parseFrame, trimGoSpace} from '../mcp/index.js'
+import {lineMessages} from './line-messages.js'
+import {readLines} from './line-reader.js'
+
+/** True when `p` settles within `ms`; the timer is cleared either way (it never holds the process). */
+export async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+  const ac = new AbortController()
+  try {
+    return await Promise.race([p.then(() => true), sleep(ms, false, {signal: ac.signal}).catch(() => false)])
+  } finally {
+    ac.abort()
+  }
+}
+
+/** How long a client whose stdin stays open is read for requests to answer before the run ends. */
+export const UNSERVED_READ_MS = 1000
+
+/** The answer to `raw` when it is a request with an id (a message written over several lines included); else null. */
+export function unservedAnswer(raw: string, why: string): string | null {
+  if (trimGoSpace(raw) === '') return null
+  const f = parseFrame(raw)
+  if (!f.hasMethod || f.isResponse || f.id === null) return null
+  return errorLine(f.id, mcpError('upstream', why))
+}
+
+/** Writes `line` and a newline; settles once written, or when `out` cannot take it (closed, broken pipe). */
+export function writeAnswer(out: Writable, line: string): Promise<void> {
+  if (out.destroyed || out.writableEnded) return Promise.resolve()
+  return new Promise((resolve) => {
+    try {
+      out.write(line + '\n', () => resolve())
+    } catch {
+      resolve()
+    }
+  })
+}
+
+/**
+ * Answers every request readable from `clientIn` until it ends or `ms` have passed, whichever is
+ * first, then lets go of it (a client that keeps stdin open does not keep the run alive). How many
+ * were answered.
+ */
+export async function answerUnserved(o: {readonly clientIn: Readable; readonly clientOut: Writable}, why: string, ms = UNSERVED_READ_MS): Promise<number> {
+  o.clientOut.on('error', () => {}) // EPIPE: the client has gone, nothing to tell it
+  const timer = setTimeout(() => o.clientIn.destroy(), ms)
+  let n = 0
+  try {
+    for await (const raw of lineMessages(readLines(o.clientIn))) {
+      const answer = unservedAnswer(raw, why)
+      if (answer === null) continue
+      await writeAnswer(o.clientOut, answer)
+      n++
+    }
+  } catch {
+    // stdin let go of at the deadline (or it broke): what was read is answered
+  } finally {
+    clearTimeout(timer)
+    o.clientIn.destroy()
+  }
+  return n
+}
