@@ -19,6 +19,9 @@ import {
 
 const TOKEN = 'e2e-ask-token'
 const ENV = {PIPELOCK_KILLSWITCH_API_TOKEN: TOKEN}
+// A held request waits while the test runs `pipelock ask` a few times: on a loaded machine that
+// takes longer than the harness's default 10 s socket timeout.
+const HELD_MS = 60_000
 
 const config = (dir: string, timeout: number): string => [
   'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]',
@@ -47,7 +50,7 @@ async function pending(proxy: RunningProxy): Promise<Held> {
     const l = JSON.parse(ask(proxy, 'list', '--json').stdout) as {approvals: Held[]; count: number}
     if (l.count === 1) held = l.approvals[0]!
     return held !== undefined
-  }, 10_000)
+  }, 30_000)
   assert.ok(held !== undefined, 'a request is held')
   return held
 }
@@ -83,7 +86,7 @@ describe('pipelock ask: held requests answered through the admin API', {timeout:
   })
 
   it('approved: the held /fetch answers 200 with the original content', async () => {
-    const held = rawHttp(proxy.port, {path: fetchUrl})
+    const held = rawHttp(proxy.port, {path: fetchUrl, timeoutMs: HELD_MS})
     const id = await pendingId(proxy)
     const shown = ask(proxy, 'show', id)
     assert.equal(shown.status, 0, shown.stderr)
@@ -96,7 +99,7 @@ describe('pipelock ask: held requests answered through the admin API', {timeout:
     assert.equal(r.status, 200)
     assert.match(JSON.parse(r.body).content, /Ignore all previous instructions/)
     // The answer is signed: the receipt names the approval and who answered.
-    await until(async () => evidenceText(dir).includes(id), 3000)
+    await until(async () => evidenceText(dir).includes(id), 10_000)
     assert.match(evidenceText(dir), new RegExp(`defer_id\\\\?":\\\\?"${id}\\\\?",\\\\?"resolution_policy\\\\?":\\\\?"hitl:allow\\\\?",\\\\?"resolution_source\\\\?":\\\\?"operator:alice`))
     const late = ask(proxy, 'deny', id)
     assert.notEqual(late.status, 0)
@@ -104,7 +107,7 @@ describe('pipelock ask: held requests answered through the admin API', {timeout:
   })
 
   it('stripped: the held /fetch answers 200 without the injection', async () => {
-    const held = rawHttp(proxy.port, {path: fetchUrl})
+    const held = rawHttp(proxy.port, {path: fetchUrl, timeoutMs: HELD_MS})
     const id = await pendingId(proxy)
     const a = ask(proxy, 'approve', id, '--strip', '--json')
     assert.equal(a.status, 0, a.stderr)
@@ -116,7 +119,7 @@ describe('pipelock ask: held requests answered through the admin API', {timeout:
   })
 
   it('stripped: a held forward response that is not UTF-8 keeps every byte outside the cut', async () => {
-    const held = rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/binary-injection`})
+    const held = rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/binary-injection`, timeoutMs: HELD_MS})
     const id = await pendingId(proxy)
     assert.equal(ask(proxy, 'approve', id, '--strip').status, 0)
     const r = await held
@@ -126,7 +129,7 @@ describe('pipelock ask: held requests answered through the admin API', {timeout:
   })
 
   it('denied: the held /fetch answers 403 prompt_injection', async () => {
-    const held = rawHttp(proxy.port, {path: fetchUrl})
+    const held = rawHttp(proxy.port, {path: fetchUrl, timeoutMs: HELD_MS})
     const id = await pendingId(proxy)
     const d = ask(proxy, 'deny', id, '--by', 'bob')
     assert.equal(d.status, 0, d.stderr)
@@ -135,7 +138,7 @@ describe('pipelock ask: held requests answered through the admin API', {timeout:
     assert.equal(r.status, 403)
     assert.equal(r.headers['x-pipelock-block-reason'], 'prompt_injection')
     assert.match(r.body, /response blocked by operator/)
-    await until(async () => evidenceText(dir).includes(id), 3000)
+    await until(async () => evidenceText(dir).includes(id), 10_000)
     assert.match(evidenceText(dir), new RegExp(`defer_id\\\\?":\\\\?"${id}\\\\?",\\\\?"resolution_policy\\\\?":\\\\?"hitl:deny\\\\?",\\\\?"resolution_source\\\\?":\\\\?"operator:bob`))
   })
 
@@ -143,7 +146,7 @@ describe('pipelock ask: held requests answered through the admin API', {timeout:
     const base = `http://127.0.0.1:${up.port}`
     // Its own client address: an unbound name is judged by the most tainted session of its address,
     // and the /fetch calls above read an injection from 127.0.0.1 (a block, not an ask, would judge it).
-    const fwd = (p: string, method = 'GET') => rawHttp(proxy.port, {method, path: `${base}${p}`, headers: {'X-Pipelock-Agent': 'writer'}, from: '127.0.0.9'})
+    const fwd = (p: string, method = 'GET') => rawHttp(proxy.port, {method, path: `${base}${p}`, headers: {'X-Pipelock-Agent': 'writer'}, from: '127.0.0.9', timeoutMs: HELD_MS})
     assert.equal((await fwd('/page')).status, 200)
     const held = fwd('/upload', 'POST')
     // Few CLI runs while the request is held: the client gives up on a socket idle for 10 s.
@@ -157,7 +160,7 @@ describe('pipelock ask: held requests answered through the admin API', {timeout:
     assert.equal(human.stdout, rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 2))).join('')).join('\n') + '\n')
     assert.equal(ask(proxy, 'approve', id, '--by', 'carol').status, 0)
     assert.equal((await held).status, 200)
-    await until(async () => evidenceText(dir).includes(id), 3000)
+    await until(async () => evidenceText(dir).includes(id), 10_000)
     assert.match(evidenceText(dir), /authority_kind\\?":\\?"operator_override\\?",\\?"taint_decision\\?":\\?"ask/)
     const v = runCli(['verify-receipt', '--chain', path.join(dir, 'evidence'), '--key', path.join(dir, 'receipt.pub'), '--json'])
     assert.equal(v.status, 0, v.stdout + v.stderr)
@@ -202,7 +205,7 @@ describe('pipelock ask: held responses on the forward proxy, inside intercepted 
     await tlsUp?.close()
   })
 
-  const forward = () => rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/injection`, headers: {'X-Pipelock-Agent': 'fwd'}})
+  const forward = () => rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/injection`, headers: {'X-Pipelock-Agent': 'fwd'}, timeoutMs: HELD_MS})
   const intercepted = async (): Promise<string> => {
     const s = await tlsThroughProxy(proxy.port, `127.0.0.1:${tlsUp.port}`, ca)
     try {
@@ -220,7 +223,7 @@ describe('pipelock ask: held responses on the forward proxy, inside intercepted 
     const r = await held
     assert.equal(r.status, 200)
     assert.match(r.body, /Ignore all previous instructions/)
-    assert.ok(await until(async () => receipt(h.id, 'allow', 'alice').test(evidenceText(dir)), 3000), 'signed receipt of the answer')
+    assert.ok(await until(async () => receipt(h.id, 'allow', 'alice').test(evidenceText(dir)), 10_000), 'signed receipt of the answer')
   })
 
   it('forward proxy, denied: 403 prompt_injection saying the operator blocked it', async () => {
@@ -231,7 +234,7 @@ describe('pipelock ask: held responses on the forward proxy, inside intercepted 
     assert.equal(r.status, 403)
     assert.equal(r.headers['x-pipelock-block-reason'], 'prompt_injection')
     assert.match(r.body, /^blocked: response blocked by operator: /)
-    assert.ok(await until(async () => receipt(h.id, 'deny', 'bob').test(evidenceText(dir)), 3000))
+    assert.ok(await until(async () => receipt(h.id, 'deny', 'bob').test(evidenceText(dir)), 10_000))
   })
 
   it('intercepted tunnel, stripped and denied', async () => {
@@ -242,7 +245,7 @@ describe('pipelock ask: held responses on the forward proxy, inside intercepted 
     const r = await held
     assert.match(r, /^HTTP\/1\.1 200 /)
     assert.doesNotMatch(r, /Ignore all previous instructions/)
-    assert.ok(await until(async () => receipt(h.id, 'strip', 'carol').test(evidenceText(dir)), 3000))
+    assert.ok(await until(async () => receipt(h.id, 'strip', 'carol').test(evidenceText(dir)), 10_000))
 
     const held2 = intercepted()
     const h2 = await pending(proxy)
@@ -250,7 +253,7 @@ describe('pipelock ask: held responses on the forward proxy, inside intercepted 
     const denied = await held2
     assert.match(denied, /^HTTP\/1\.1 403 /)
     assert.match(denied, /X-Pipelock-Block-Reason: prompt_injection\r\n/i)
-    assert.ok(await until(async () => receipt(h2.id, 'deny', 'dave').test(evidenceText(dir)), 3000))
+    assert.ok(await until(async () => receipt(h2.id, 'deny', 'dave').test(evidenceText(dir)), 10_000))
   })
 
   it('intercepted tunnel, approved: the original page', async () => {
@@ -263,14 +266,14 @@ describe('pipelock ask: held responses on the forward proxy, inside intercepted 
   })
 
   it('reverse proxy, approved then denied', async () => {
-    const held = rawHttp(reversePort, {path: '/injection'})
+    const held = rawHttp(reversePort, {path: '/injection', timeoutMs: HELD_MS})
     const h = await pending(proxy)
     assert.equal(JSON.parse(ask(proxy, 'show', h.id, '--json').stdout).transport, 'reverse')
     assert.equal(ask(proxy, 'approve', h.id, '--by', 'frank').status, 0)
     const r = await held
     assert.equal(r.status, 200)
     assert.match(r.body, /Ignore all previous instructions/)
-    const held2 = rawHttp(reversePort, {path: '/injection'})
+    const held2 = rawHttp(reversePort, {path: '/injection', timeoutMs: HELD_MS})
     const h2 = await pending(proxy)
     assert.equal(ask(proxy, 'deny', h2.id).status, 0)
     const d = await held2
@@ -334,7 +337,7 @@ describe('pipelock ask: a held request nobody answers is denied at ask_timeout_s
       const late = ask(proxy, 'approve', l.approvals[0]!.id)
       assert.notEqual(late.status, 0)
       assert.match(late.stderr, /approval expired/)
-      await until(async () => evidenceText(dir).includes('hitl:timeout'), 3000)
+      await until(async () => evidenceText(dir).includes('hitl:timeout'), 10_000)
       assert.match(evidenceText(dir), /resolution_policy\\?":\\?"hitl:timeout\\?",\\?"resolution_source\\?":\\?"pipelock/)
     } finally {
       await proxy.stop()

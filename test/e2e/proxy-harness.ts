@@ -281,10 +281,10 @@ export async function startProxy(configYaml: string | null, opts: {env?: NodeJS.
  * answer's body read as UTF-8, `bytes` the body as received.
  */
 export async function rawHttp(
-  port: number, opts: {method?: string; path: string; headers?: Record<string, string>; from?: string; body?: string},
+  port: number, opts: {method?: string; path: string; headers?: Record<string, string>; from?: string; body?: string; timeoutMs?: number},
 ): Promise<{status: number; headers: http.IncomingHttpHeaders; body: string; bytes: Buffer}> {
   return await new Promise((resolve, reject) => {
-    const req = http.request({host: '127.0.0.1', port, method: opts.method ?? 'GET', path: opts.path, headers: opts.headers, agent: false, timeout: 10_000, ...(opts.from !== undefined ? {localAddress: opts.from} : {})}, (res) => {
+    const req = http.request({host: '127.0.0.1', port, method: opts.method ?? 'GET', path: opts.path, headers: opts.headers, agent: false, timeout: opts.timeoutMs ?? 10_000, ...(opts.from !== undefined ? {localAddress: opts.from} : {})}, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
       res.on('end', () => {

@@ -169,7 +169,9 @@ describe('scan API through pipelock run', {timeout: 60_000}, () => {
 describe('scan API: fields over 64 KiB are scanned on the scan pool', {timeout: 60_000}, () => {
   it('a large dlp, prompt_injection and tool_call field gets the verdict a small one gets, and /metrics counts it on the pool', async () => {
     const metricsPort = await freePort()
-    const proxy = await startProxy([`metrics_listen: "127.0.0.1:${metricsPort}"`, 'mcp_input_scanning:', '  enabled: true', 'scan_api:', '  listen: "127.0.0.1:0"', '  auth:', '    bearer_tokens: ["t"]', ''].join('\n'))
+    const proxy = await startProxy([`metrics_listen: "127.0.0.1:${metricsPort}"`, 'mcp_input_scanning:', '  enabled: true', 'scan_api:', '  listen: "127.0.0.1:0"', '  auth:', '    bearer_tokens: ["t"]',
+      // The pool's first scans (workers starting, patterns compiling) can pass the default deadline on a loaded machine; deadlines are tested below.
+      '  timeouts:', '    scan: "60s"', ''].join('\n'))
     try {
       const port = scanPort(proxy)
       const prose = 'the agent reads the file and then it writes a summary of what changed in the build '.repeat(3_000)
