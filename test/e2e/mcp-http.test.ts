@@ -36,6 +36,19 @@ interface Listener {
   stop: () => Promise<number | null>
 }
 
+/** An upstream's POST side: initialize (any request) answered under session `sess-1` by server `name`, a notification 202, any other method 405. */
+function answerPost(req: http.IncomingMessage, res: http.ServerResponse, name: string): void {
+  if (req.method !== 'POST') return void res.writeHead(405).end()
+  let body = ''
+  req.on('data', (c: Buffer) => (body += c.toString()))
+  req.on('end', () => {
+    const m = JSON.parse(body) as {id?: number}
+    if (m.id === undefined) return void res.writeHead(202).end()
+    res.writeHead(200, {'content-type': 'application/json', 'mcp-session-id': 'sess-1'})
+    res.end(JSON.stringify({jsonrpc: '2.0', id: m.id, result: {protocolVersion: '2025-03-26', capabilities: {}, serverInfo: {name, version: '1'}}}))
+  })
+}
+
 async function startListener(upstream: string, extra: string[] = [], listen = '127.0.0.1:0'): Promise<Listener> {
   const proc = spawn(process.execPath, [BIN, 'mcp', 'proxy', ...extra, '--listen', listen, '--upstream', upstream], {env: ENV})
   let err = ''
@@ -351,15 +364,7 @@ describe("the bridge's GET stream (server → client)", () => {
         }
         return
       }
-      if (req.method !== 'POST') return void res.writeHead(405).end()
-      let body = ''
-      req.on('data', (c: Buffer) => (body += c.toString()))
-      req.on('end', () => {
-        const m = JSON.parse(body) as {id?: number}
-        if (m.id === undefined) return void res.writeHead(202).end()
-        res.writeHead(200, {'content-type': 'application/json', 'mcp-session-id': 'sess-1'})
-        res.end(JSON.stringify({jsonrpc: '2.0', id: m.id, result: {protocolVersion: '2025-03-26', capabilities: {}, serverInfo: {name: 'forger', version: '1'}}}))
-      })
+      answerPost(req, res, 'forger')
     })
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
     try {
@@ -393,15 +398,7 @@ describe("the bridge's GET stream to an upstream that fails it", () => {
         res.write('data: {"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"back"}}\n\n')
         return
       }
-      if (req.method !== 'POST') return void res.writeHead(405).end()
-      let body = ''
-      req.on('data', (c: Buffer) => (body += c.toString()))
-      req.on('end', () => {
-        const m = JSON.parse(body) as {id?: number}
-        if (m.id === undefined) return void res.writeHead(202).end()
-        res.writeHead(200, {'content-type': 'application/json', 'mcp-session-id': 'sess-1'})
-        res.end(JSON.stringify({jsonrpc: '2.0', id: m.id, result: {protocolVersion: '2025-03-26', capabilities: {}, serverInfo: {name: 's', version: '1'}}}))
-      })
+      answerPost(req, res, 's')
     })
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
     try {

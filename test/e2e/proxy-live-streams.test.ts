@@ -16,7 +16,7 @@ import type {AddressInfo} from 'node:net'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {stringify} from 'yaml'
-import {baseConfig, presetConfig, rawHttp, reverseListenPort, type RunningProxy, startProxy, tempDir, until} from './proxy-harness.js'
+import {auditEvents, baseConfig, presetConfig, rawHttp, reverseListenPort, type RunningProxy, startProxy, tempDir, until} from './proxy-harness.js'
 
 /** An origin: `/sse` ticks an event every 100 ms until the client goes; `/octets` streams bytes likewise; `/slow` answers after 1.5 s. */
 async function origin(): Promise<{port: number; close: () => Promise<void>}> {
@@ -74,16 +74,6 @@ async function stream(port: number, target: string, ready: string, during: () =>
   })
 }
 
-/** The proxy's audit lines of `event`. */
-function events(proxy: RunningProxy, event: string): Array<Record<string, unknown>> {
-  return proxy
-    .stdout()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
-    .filter((e) => e.event === event)
-}
-
 const LOOPBACK = 'ssrf:\n  ip_allowlist: ["127.0.0.1/32"]'
 
 describe('pipelock run: the kill switch cuts responses that are still streaming', {timeout: 60_000}, () => {
@@ -115,15 +105,15 @@ describe('pipelock run: the kill switch cuts responses that are still streaming'
   }
 
   it('an SSE stream through the forward proxy ends with a comment naming the kill switch, and is recorded as its block', async () => {
-    const before = events(proxy, 'kill_switch_deny').length
+    const before = auditEvents(proxy, 'kill_switch_deny').length
     const s = await stream(proxy.port, `http://127.0.0.1:${up.port}/sse`, 'tick 1', throwSwitch)
     assert.equal(s.ending, 'end')
     assert.match(s.text, /^data: tick 0\n\n/)
     assert.ok(s.text.endsWith(': pipelock: kill switch active\n\n'), s.text)
     // Nothing of the origin's stream after the comment.
     assert.equal(s.text.split(': pipelock:')[1], ' kill switch active\n\n')
-    assert.ok(await until(async () => events(proxy, 'kill_switch_deny').length > before))
-    const e = events(proxy, 'kill_switch_deny').at(-1)!
+    assert.ok(await until(async () => auditEvents(proxy, 'kill_switch_deny').length > before))
+    const e = auditEvents(proxy, 'kill_switch_deny').at(-1)!
     assert.equal(e.transport, 'forward')
     await release()
   })
@@ -132,7 +122,7 @@ describe('pipelock run: the kill switch cuts responses that are still streaming'
     const s = await stream(Number(reverse), '/sse', 'tick 1', throwSwitch)
     assert.equal(s.ending, 'end')
     assert.ok(s.text.endsWith(': pipelock: kill switch active\n\n'), s.text)
-    assert.ok(await until(async () => events(proxy, 'kill_switch_deny').some((e) => e.transport === 'reverse')))
+    assert.ok(await until(async () => auditEvents(proxy, 'kill_switch_deny').some((e) => e.transport === 'reverse')))
     await release()
   })
 
@@ -163,7 +153,7 @@ describe('pipelock run: a body the reverse proxy streams unchanged is aborted by
       const s = await stream(port, '/octets', 'chunk 1;', async () => writeFileSync(sentinel, ''))
       assert.equal(s.ending, 'aborted')
       assert.match(s.text, /^chunk 0;chunk 1;/)
-      assert.ok(await until(async () => events(proxy, 'kill_switch_deny').some((e) => e.transport === 'reverse')))
+      assert.ok(await until(async () => auditEvents(proxy, 'kill_switch_deny').some((e) => e.transport === 'reverse')))
     } finally {
       rmSync(sentinel, {force: true})
       await proxy.stop()
@@ -239,7 +229,7 @@ describe('pipelock run: a session terminate cuts the session\'s SSE stream', {ti
     assert.equal(s.ending, 'end')
     assert.ok(s.text.endsWith(': pipelock: stream cut: session terminated\n\n'), s.text)
     assert.equal(cut, 1)
-    assert.ok(await until(async () => events(proxy, 'blocked').some((e) => e.reason === 'stream cut: session terminated' || JSON.stringify(e).includes('stream cut: session terminated'))), proxy.stdout())
+    assert.ok(await until(async () => auditEvents(proxy, 'blocked').some((e) => e.reason === 'stream cut: session terminated' || JSON.stringify(e).includes('stream cut: session terminated'))), proxy.stdout())
   })
 })
 
@@ -278,7 +268,7 @@ describe('pipelock run: an event stream may stay quiet up to forward_proxy.idle_
 
   it('a stream quiet for longer than the idle bound ends, and the log names the setting', async () => {
     assert.equal(await read(5, 'text/event-stream'), 'data: one\n\n')
-    assert.ok(await until(async () => events(proxy, 'response_scan').some((e) => e.message === 'SSE stream ended by an upstream error' && e.error === 'no data for 3 s (forward_proxy.idle_timeout_seconds)')), proxy.stdout())
+    assert.ok(await until(async () => auditEvents(proxy, 'response_scan').some((e) => e.message === 'SSE stream ended by an upstream error' && e.error === 'no data for 3 s (forward_proxy.idle_timeout_seconds)')), proxy.stdout())
   })
 
   it('an event stream the agent did not ask for is bounded by the idle bound too: the answer says it is a stream', async () => {
@@ -290,7 +280,7 @@ describe('pipelock run: an event stream may stay quiet up to forward_proxy.idle_
     assert.equal(r.status, 502)
     assert.equal(r.body, 'forward proxy fetch failed\n')
     assert.equal(r.headers['x-pipelock-block-reason'], undefined)
-    assert.ok(await until(async () => events(proxy, 'error').some((e) => JSON.stringify(e).includes('forward proxy fetch failed: no data for 1 s (fetch_proxy.timeout_seconds)'))), proxy.stdout())
+    assert.ok(await until(async () => auditEvents(proxy, 'error').some((e) => JSON.stringify(e).includes('forward proxy fetch failed: no data for 1 s (fetch_proxy.timeout_seconds)'))), proxy.stdout())
     // Quiet for less than the fetch timeout: whole.
     const whole = await rawHttp(proxy.port, {path: `http://127.0.0.1:${port}/text/0.3`})
     assert.equal(whole.status, 200)
