@@ -139,7 +139,7 @@ test('check and run: a config file others can read that holds the admin token in
   const yaml = `kill_switch: {api_token: ${'c'.repeat(24)}}\n`
   const shared = cfg('shared-token.yaml', yaml)
   chmodSync(shared, 0o644)
-  const line = `WARNING: config file ${shared} holds kill_switch.api_token in clear and is readable by group or others (mode 0644): chmod 600 ${shared}, or move the admin token to PIPELOCK_KILLSWITCH_API_TOKEN (pipelock session commands refuse to read it from this file)\n`
+  const line = `WARNING: config file ${shared} holds kill_switch.api_token in clear and is readable by group or others (mode 0644): chmod 600 ${shared}, or move the admin token to PIPELOCK_KILLSWITCH_API_TOKEN (session commands refuse to read it from this file)\n`
   const r = runCli(['check', '--config', shared])
   assert.equal(r.status, 0, r.stderr)
   assert.equal(r.stderr, line)

@@ -55,7 +55,7 @@ export function configFileModeWarnings(loaded: Pick<LoadedConfig, 'path' | 'docu
   }
   const secrets = (mode & 0o044) !== 0 ? clearSecretFields(loaded.document) : []
   if (secrets.length > 0) {
-    const token = secrets.includes('kill_switch.api_token') ? ', or move the admin token to PIPELOCK_KILLSWITCH_API_TOKEN (pipelock session commands refuse to read it from this file)' : ''
+    const token = secrets.includes('kill_switch.api_token') ? ', or move the admin token to PIPELOCK_KILLSWITCH_API_TOKEN (session commands refuse to read it from this file)' : ''
     lines.push(`WARNING: config file ${file} holds ${secrets.join(', ')} in clear and is readable by group or others (mode ${octal}): chmod 600 ${shellWord(file)}${token}`)
   }
   return lines

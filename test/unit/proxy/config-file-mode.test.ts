@@ -40,7 +40,7 @@ test('clearSecretFields names the credentials a document sets, and only those', 
 test('a config readable by others that holds the admin token in clear is named, with the fix', () => {
   withFile(TOKEN, 0o644, (file) => {
     assert.deepEqual(configFileModeWarnings(loadConfig(file, {env: {}})), [
-      `WARNING: config file ${file} holds kill_switch.api_token in clear and is readable by group or others (mode 0644): chmod 600 ${file}, or move the admin token to PIPELOCK_KILLSWITCH_API_TOKEN (pipelock session commands refuse to read it from this file)`,
+      `WARNING: config file ${file} holds kill_switch.api_token in clear and is readable by group or others (mode 0644): chmod 600 ${file}, or move the admin token to PIPELOCK_KILLSWITCH_API_TOKEN (session commands refuse to read it from this file)`,
     ])
   })
   withFile(TOKEN, 0o600, (file) => assert.deepEqual(configFileModeWarnings(loadConfig(file, {env: {}})), []))
