@@ -132,7 +132,11 @@ export class CallCuts {
    * left out, nothing is watched.
    */
   answered(d: McpDecision, upstreamId?: string | null): boolean {
-    if (d.id !== null && d.method === '') {
+    if (d.id === null && d.method === '') {
+      // No id of its own (a batch): the calls the gate answered in its stead are over too.
+      const {tracker} = this.ctx.state
+      for (const id of [...this.subjects.keys()]) if (!tracker.has(id)) this.forget(id)
+    } else if (d.id !== null && d.method === '') {
       if (this.dropped(upstreamId === undefined ? d.id : upstreamId)) return true
       this.subjects.delete(d.id)
       const up = this.upstreamOf.get(d.id)
@@ -147,8 +151,18 @@ export class CallCuts {
 
   /** The call `id` had its answer from the transport itself (an upstream failure): it is not cut any more. */
   settled(id: string | null): void {
-    if (id === null || !this.subjects.delete(id)) return
+    if (id === null || !this.subjects.has(id)) return
+    this.forget(id)
     if (this.subjects.size === 0) this.stop()
+  }
+
+  /** The call `id` is over: not out, nor out under a reissued id (a cancellation naming it names it as sent). */
+  private forget(id: string): void {
+    this.subjects.delete(id)
+    const up = this.upstreamOf.get(id)
+    if (up === undefined) return
+    this.upstreamOf.delete(id)
+    this.clientOf.delete(up)
   }
 
   /**
