@@ -6,7 +6,9 @@
  * - the session entering airlock hard answers it with `-32001 … live stream cut` and aborts it;
  * - SIGTERM ends the bridge while its client's stdin is still open;
  * - a call held behind an `initialize` whose answer the server delays, cut there, is answered by
- *   the cut and its POST is never sent.
+ *   the cut and its POST is never sent;
+ * - a call sent under a reissued id whose POST fails is over: a cancellation naming the client's id
+ *   goes up as sent, not under the reissued id.
  */
 import assert from 'node:assert/strict'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
@@ -29,6 +31,8 @@ describe('mcp proxy --upstream http://: a POST whose SSE answer the server holds
   const aborted: number[] = []
   /** The id of every POST the server received, in order. */
   const received: Array<number | string> = []
+  /** Every POST body the server received. */
+  const bodies: string[] = []
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'pl-mcp-http-cut-'))
     server = http.createServer((req, res) => {
@@ -38,6 +42,11 @@ describe('mcp proxy --upstream http://: a POST whose SSE answer the server holds
       req.on('end', () => {
         const m = JSON.parse(body)
         received.push(m.id)
+        bodies.push(body)
+        if (m.id === undefined) return void res.writeHead(202).end()
+        // Accepted: its answer would come on the GET stream (none is opened: no session id).
+        if (m.params?.name === 'queued') return void res.writeHead(202).end()
+        if (m.params?.name === 'fail') return void res.writeHead(500).end('broken')
         // The answer to initialize (and the session id it issues) is delayed until the bridge gives up.
         if (m.method === 'initialize') return void res.on('close', () => aborted.push(m.id))
         if (m.params?.name === 'slow') {
@@ -109,6 +118,30 @@ describe('mcp proxy --upstream http://: a POST whose SSE answer the server holds
       await until(() => lines().length === 2)
       assert.equal(lines()[1], done(7, 'fast'))
       assert.deepEqual(received, [7, 7])
+    } finally {
+      w.p.kill()
+    }
+  })
+
+  it('a reissued call whose POST failed is over: a cancellation naming its id goes up as sent', async () => {
+    const sentinel = path.join(dir, 'kill-reissued-fail')
+    bodies.length = 0
+    const {w, lines, until, send} = bridge(`kill_switch:\n  sentinel_file: ${sentinel}\n`)
+    try {
+      // Accepted (202): the answer to call 8 is still owed when the kill switch cuts it.
+      send(call(8, 'queued'))
+      await until(() => bodies.some((b) => b.includes('"queued"')))
+      writeFileSync(sentinel, '')
+      await until(() => lines().length === 1)
+      rmSync(sentinel)
+      // Id 8 again goes up under a reissued id; its POST fails (500), which answers it.
+      send(call(8, 'fail'))
+      await until(() => lines().length === 2)
+      assert.ok(bodies.some((b) => b.includes('"id":"pipelock-reissued-1"')), bodies.join('\n'))
+      assert.equal(lines()[1], '{"jsonrpc":"2.0","id":8,"error":{"code":-32003,"message":"pipelock: upstream error: upstream HTTP request failed"}}')
+      send('{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":8,"reason":"test"}}')
+      await until(() => bodies.some((b) => b.includes('notifications/cancelled')))
+      assert.equal(bodies.at(-1), '{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":8,"reason":"test"}}')
     } finally {
       w.p.kill()
     }

@@ -9,7 +9,10 @@
  *   call, which the server wrote after it, and not that one;
  * - a client that uses the cut call's id again gets the answer to its new call, whichever of the
  *   two answers the server writes first: the new call goes up under a reissued id (a cancellation
- *   of it too), and its answer comes back with the client's id.
+ *   of it too), and its answer comes back with the client's id;
+ * - a server that answers the reissued call inside a JSON-RPC batch: the batch is refused, and the
+ *   client's call is answered in its stead with its own id; a later cancellation naming that id
+ *   goes up as sent.
  */
 import assert from 'node:assert/strict'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
@@ -66,6 +69,19 @@ for await (const line of createInterface({input: process.stdin})) {
 }
 `
 
+/**
+ * LIFO_SERVER, but a held call whose tag starts with `batch` is answered inside a JSON-RPC batch,
+ * and after a `fifo` call the held calls are answered oldest first.
+ */
+const BATCH_SERVER = LIFO_SERVER.replace(
+  "for (const h of held.splice(0).reverse()) reply(h.id, 'slow ' + h.params.arguments.tag + ' done')",
+  `const order = m.params?.name === 'fifo' ? held.splice(0) : held.splice(0).reverse()
+  for (const h of order) {
+    const r = {jsonrpc: '2.0', id: h.id, result: {content: [{type: 'text', text: 'slow ' + h.params.arguments.tag + ' done'}]}}
+    process.stdout.write(JSON.stringify(h.params.arguments.tag.startsWith('batch') ? [r] : r) + '\\n')
+  }`,
+)
+
 const INIT = '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}'
 const call = (id: number, name: string): string => `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"${name}","arguments":{}}}`
 const done = (id: number, name: string): string => `{"jsonrpc":"2.0","id":${id},"result":{"content":[{"type":"text","text":"${name} done"}]}}`
@@ -75,6 +91,8 @@ before(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'pl-mcp-stdio-cut-'))
   writeFileSync(path.join(dir, 'server.mjs'), SERVER)
   writeFileSync(path.join(dir, 'lifo.mjs'), LIFO_SERVER)
+  assert.notEqual(BATCH_SERVER, LIFO_SERVER)
+  writeFileSync(path.join(dir, 'batch.mjs'), BATCH_SERVER)
 })
 after(() => rmSync(dir, {recursive: true, force: true}))
 
@@ -186,6 +204,63 @@ describe('mcp proxy -- <server>: a call waiting on the server is cut by the kill
       w.p.kill()
     }
   })
+  it('a reused id answered inside a batch: the client\'s call is answered in its stead with its own id; the late answer answers nothing', async () => {
+    const sentinel = path.join(dir, 'kill-reuse-batch')
+    const {w, lines, until, send} = wrap(`kill_switch:\n  sentinel_file: ${sentinel}\n`, 'batch.mjs')
+    const tagged = (id: number, tag: string): string => `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"slow","arguments":{"tag":"${tag}"}}}`
+    try {
+      send(INIT)
+      await until(() => lines().length === 1)
+      send(tagged(2, 'a'))
+      await until(() => w.err().includes('"tag":"a"'))
+      writeFileSync(sentinel, '')
+      await until(() => lines().length === 2)
+      rmSync(sentinel)
+      send(tagged(2, 'batch-b'))
+      await until(() => w.err().includes('"tag":"batch-b"'))
+      assert.ok(w.err().includes('got {"jsonrpc":"2.0","id":"pipelock-reissued-1","method":"tools/call"'), w.err())
+      // The server answers 3, then the new id-2 call inside a batch, then the cut one as a line.
+      send(call(3, 'fast'))
+      await until(() => lines().length === 4 && w.err().includes('late answer to id 2'))
+      assert.deepEqual(lines().slice(2), [
+        done(3, 'fast'),
+        '{"jsonrpc":"2.0","id":2,"error":{"code":-32003,"message":"pipelock: upstream error: the server answered in a JSON-RPC batch, which MCP does not carry"}}',
+      ])
+      // The call is over: a cancellation naming id 2 goes up as sent.
+      send('{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":2,"reason":"test"}}')
+      await until(() => w.err().includes('notifications/cancelled'))
+      assert.ok(w.err().includes('got {"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":2,"reason":"test"}}\n'), w.err())
+      assert.equal(lines().length, 4, lines().join('\n'))
+    } finally {
+      w.p.kill()
+    }
+  })
+
+  it('the late answer to a cut call inside a batch answers nothing, though the client\'s new call has its id', async () => {
+    const sentinel = path.join(dir, 'kill-late-batch')
+    const {w, lines, until, send} = wrap(`kill_switch:\n  sentinel_file: ${sentinel}\n`, 'batch.mjs')
+    const tagged = (id: number, tag: string): string => `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"slow","arguments":{"tag":"${tag}"}}}`
+    try {
+      send(INIT)
+      await until(() => lines().length === 1)
+      send(tagged(2, 'batch-a'))
+      await until(() => w.err().includes('"tag":"batch-a"'))
+      writeFileSync(sentinel, '')
+      await until(() => lines().length === 2)
+      rmSync(sentinel)
+      send(tagged(2, 'b'))
+      await until(() => w.err().includes('"tag":"b"'))
+      // The server answers 3, then the cut call inside a batch while the new id-2 call waits, then the new one.
+      send(call(3, 'fifo'))
+      await until(() => lines().length === 4)
+      assert.deepEqual(lines().slice(2), [done(3, 'fifo'), '{"jsonrpc":"2.0","id":2,"result":{"content":[{"type":"text","text":"slow b done"}]}}'])
+      await new Promise((r) => setTimeout(r, 300))
+      assert.equal(lines().length, 4, lines().join('\n'))
+    } finally {
+      w.p.kill()
+    }
+  })
+
   it('a batch holding a call is refused by the gate and never reaches the server: nothing of it waits, so the kill switch has nothing of it to cut', async () => {
     const sentinel = path.join(dir, 'kill-batch')
     const {w, lines, until, send} = wrap(`kill_switch:\n  sentinel_file: ${sentinel}\n`)

@@ -6,7 +6,9 @@
  *   gate gives a new call while it is on, recorded first; the connection stays, and the server's
  *   late answer is dropped: the client sees the answer to its next call, not that one;
  * - the session entering airlock drain answers the waiting call with `-32001 … live stream cut`
- *   before the WebSocket is closed (1008) and the bridge ends.
+ *   before the WebSocket is closed (1008) and the bridge ends;
+ * - a reused id sent under a reissued one that the server answers inside a JSON-RPC batch: the
+ *   client's call is answered in its stead with its own id.
  */
 import assert from 'node:assert/strict'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
@@ -24,17 +26,21 @@ describe('mcp proxy --upstream ws://: a call waiting on the server is cut by the
   let wss: WebSocketServer
   let url = ''
   let dir = ''
-  const held: number[] = []
+  const held: Array<number | string> = []
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'pl-mcp-ws-cut-'))
     wss = new WebSocketServer({port: 0, host: '127.0.0.1', handleProtocols: () => 'mcp'})
     wss.on('connection', (sock: WebSocket) => {
-      const mine: number[] = []
+      // Held calls; one whose tag starts with `batch` is answered inside a JSON-RPC batch.
+      const mine: Array<{id: number | string; batch: boolean}> = []
       sock.on('message', (data) => {
         const m = JSON.parse(data.toString())
-        for (const id of mine.splice(0)) sock.send(JSON.stringify({jsonrpc: '2.0', id, result: {content: [{type: 'text', text: 'slow done'}]}}))
+        for (const h of mine.splice(0)) {
+          const r = {jsonrpc: '2.0', id: h.id, result: {content: [{type: 'text', text: 'slow done'}]}}
+          sock.send(JSON.stringify(h.batch ? [r] : r))
+        }
         if (m.params?.name === 'slow') {
-          mine.push(m.id)
+          mine.push({id: m.id, batch: String(m.params.arguments?.tag ?? '').startsWith('batch')})
           held.push(m.id)
           return
         }
@@ -79,6 +85,32 @@ describe('mcp proxy --upstream ws://: a call waiting on the server is cut by the
       assert.equal(lines()[3], done(4, 'fast'))
       assert.ok(w.err().includes('pipelock: dropped the MCP server\'s late answer to id 2: the call was cut\n'), w.err())
       assert.equal(w.p.exitCode, null, 'the bridge keeps running')
+    } finally {
+      w.p.kill()
+    }
+  })
+
+  it('a reused id answered inside a batch: the client\'s call gets the batch refusal with its own id', async () => {
+    const sentinel = path.join(dir, 'kill-reuse-batch')
+    held.length = 0
+    const {w, lines, until, send} = bridge(`kill_switch:\n  sentinel_file: ${sentinel}\n`)
+    try {
+      send(call(2, 'slow'))
+      await until(() => held.includes(2))
+      writeFileSync(sentinel, '')
+      await until(() => lines().length === 1)
+      rmSync(sentinel)
+      // Id 2 again: the server answers the cut call (dropped) and holds this one, sent as pipelock's.
+      send('{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"slow","arguments":{"tag":"batch"}}}')
+      await until(() => held.includes('pipelock-reissued-1'))
+      // It answers that one inside a batch, then this one.
+      send(call(3, 'fast'))
+      await until(() => lines().length === 3)
+      assert.deepEqual(lines().slice(1), [
+        '{"jsonrpc":"2.0","id":2,"error":{"code":-32003,"message":"pipelock: upstream error: the server answered in a JSON-RPC batch, which MCP does not carry"}}',
+        done(3, 'fast'),
+      ])
+      assert.ok(w.err().includes('pipelock: dropped the MCP server\'s late answer to id 2: the call was cut\n'), w.err())
     } finally {
       w.p.kill()
     }

@@ -19,12 +19,15 @@
  * upstream under an id of the wrap's own (`"pipelock-reissued-<n>"`), and the server's answer to it
  * gets the client's id back before it is decided; a `notifications/cancelled` naming the client's
  * id names the reissued one. So the late answer is told apart from the new call's, whichever comes
- * first. Every other message goes upstream byte for byte as the gate forwarded it (the reference
- * never touches ids; it has no cut, so no late answer to tell apart).
+ * first. A server batch is refused whole, and the calls it answers are answered in its stead
+ * (the response gate's waiting.ts): a reissued id there is the client's call too, and the late
+ * answer to a cut call answers nothing (`clientId`). Every other message goes upstream byte for
+ * byte as the gate forwarded it (the reference never touches ids; it has no cut, so no late
+ * answer to tell apart).
  */
 import {compactRawJson, parseStrictJson, type JsonValue} from '../canonical/index.js'
 import type {KillSwitchController} from '../killswitch/index.js'
-import {isObjectValue, killSwitchCutDecision, liveCutDecision, MAX_JSON_DEPTH, settleCall, trimGoSpace, type LiveCutSubject, type McpContext, type McpDecision, type McpLiveCutCause} from '../mcp/index.js'
+import {isObjectValue, killSwitchCutDecision, liveCutDecision, MAX_JSON_DEPTH, settleCall, trimGoSpace, type LiveCutSubject, type McpContext, type McpDecision, type McpLiveCutCause, type UpstreamIds} from '../mcp/index.js'
 import {KillSwitchWatch} from './kill-switch-watch.js'
 
 /** Cut calls whose late answer is still awaited, at most (the request tracker's bound): the oldest are forgotten. */
@@ -72,7 +75,7 @@ export interface CallCutsOptions {
   readonly onCut?: (id: string) => void
 }
 
-export class CallCuts {
+export class CallCuts implements UpstreamIds {
   /** The forwarded requests still waiting, by the client's id, oldest first (what a cut's Decision names). */
   private readonly subjects = new Map<string, LiveCutSubject>()
   /** Cut calls whose late answer is awaited: the id the server will answer with → the client's id. */
@@ -86,6 +89,18 @@ export class CallCuts {
 
   constructor(private readonly ctx: McpContext, killSwitch: KillSwitchController, private readonly o: CallCutsOptions) {
     this.watch = new KillSwitchWatch(killSwitch)
+    ctx.state.upstreamIds = this
+  }
+
+  /**
+   * The client's id of the call the server answers as `upstreamId` (the response gate reads it for
+   * the calls a batch answers): a reissued id's client id; null for the late answer to a cut call,
+   * and for the client's own id while its call is out under a reissued one (the server's answer
+   * with it is not that call's).
+   */
+  clientId(upstreamId: string): string | null {
+    if (this.cut.has(upstreamId) || this.upstreamOf.has(upstreamId)) return null
+    return this.clientOf.get(upstreamId) ?? upstreamId
   }
 
   /**
@@ -132,7 +147,11 @@ export class CallCuts {
    * left out, nothing is watched.
    */
   answered(d: McpDecision, upstreamId?: string | null): boolean {
-    if (d.id !== null && d.method === '') {
+    if (d.id === null && d.method === '') {
+      // No id of its own (a batch): the calls the gate answered in its stead are over too.
+      const {tracker} = this.ctx.state
+      for (const id of [...this.subjects.keys()]) if (!tracker.has(id)) this.forget(id)
+    } else if (d.id !== null && d.method === '') {
       if (this.dropped(upstreamId === undefined ? d.id : upstreamId)) return true
       this.subjects.delete(d.id)
       const up = this.upstreamOf.get(d.id)
@@ -147,8 +166,18 @@ export class CallCuts {
 
   /** The call `id` had its answer from the transport itself (an upstream failure): it is not cut any more. */
   settled(id: string | null): void {
-    if (id === null || !this.subjects.delete(id)) return
+    if (id === null || !this.subjects.has(id)) return
+    this.forget(id)
     if (this.subjects.size === 0) this.stop()
+  }
+
+  /** The call `id` is over: not out, nor out under a reissued id (a cancellation naming it names it as sent). */
+  private forget(id: string): void {
+    this.subjects.delete(id)
+    const up = this.upstreamOf.get(id)
+    if (up === undefined) return
+    this.upstreamOf.delete(id)
+    this.clientOf.delete(up)
   }
 
   /**

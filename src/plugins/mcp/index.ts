@@ -28,7 +28,7 @@ export type {McpResponseGateContext, McpResponseStage, McpResponseStageId} from 
 export {scanResponseFrame, type ResponseScans, type ResponseScanDeps} from './pipeline/response-scans.js'
 export {decideResponse} from './pipeline/response.js'
 export {killSwitchCutDecision, liveCutDecision, liveCutWords, type LiveCutSubject} from './pipeline/live-cut.js'
-export {mcpSettingsFromConfig, newSessionState, type McpSettings, type McpDeps, type McpSessionState, type McpSessionSource, type KillSwitchView, type ResponseAction} from './pipeline/settings.js'
+export {mcpSettingsFromConfig, newSessionState, type McpSettings, type McpDeps, type McpSessionState, type McpSessionSource, type UpstreamIds, type KillSwitchView, type ResponseAction} from './pipeline/settings.js'
 export type {McpDecision, McpFact, McpRedirectRequest, McpRecorder, McpDirection, McpStage, McpTransport, McpVerdict} from './pipeline/decision.js'
 export type {McpSessionHandle, McpSessionEntry, McpSignal, McpTaintVerdict, McpAirlockDeny, McpAddressHold, McpLiveCutCause} from './pipeline/session-step.js'
 export {DowTracker, dowSettings, goSeconds, callEndpoints, type DowSettings, type DowSource, type DowBudget, type DowFinding, type DowBudgetInput} from './pipeline/budget.js'

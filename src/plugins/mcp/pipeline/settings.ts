@@ -94,6 +94,14 @@ export interface McpSessionState {
   readonly ceeKey?: string
   /** The response side has logged its first `block_all` denial. */
   blockAllNoted?: boolean
+  /** Set by a transport that sends calls upstream under ids of its own (mcp-proxy call-cuts.ts); absent: the server's ids are the client's. */
+  upstreamIds?: UpstreamIds
+}
+
+/** The client's ids of the server's: read where a response the server sent is answered in its stead (a batch, waiting.ts). */
+export interface UpstreamIds {
+  /** The client's id of the call the server answers as `upstreamId` (raw JSON); null when no call of the client waits for that answer (a cut call's late one). */
+  clientId(upstreamId: string): string | null
 }
 
 function action2(a: string): 'warn' | 'block' {

@@ -25,6 +25,11 @@ export class RequestTracker {
     return [...this.pending].filter(([, isRequest]) => isRequest).map(([id]) => id)
   }
 
+  /** True while `id` waits for its answer (nothing consumed). */
+  has(id: string): boolean {
+    return this.pending.has(id)
+  }
+
   /** True when a response with this id may pass (and consumes the id): only an answer to a pending request. */
   consume(id: string | null): boolean {
     if (id === null || !this.pending.has(id)) return false

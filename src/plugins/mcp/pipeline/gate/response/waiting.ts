@@ -3,7 +3,9 @@
  * message written over several lines — is never relayed; but each response in it that answers a
  * request the client is still waiting for is answered in its stead, `-32003` with that request's
  * id, so the client is told rather than left waiting for ever. A response to an id nobody is
- * waiting for gets nothing (it would be a confused deputy's answer).
+ * waiting for gets nothing (it would be a confused deputy's answer). A transport that sent a call
+ * upstream under an id of its own (`state.upstreamIds`) has it answered with the client's id; the
+ * late answer to a call it cut answers nothing, even when the client's new call has that id.
  */
 import {goJson, type JsonValue} from '../../../../canonical/index.js'
 import {errorLine, mcpError} from '../../../jsonrpc/errors.js'
@@ -23,8 +25,9 @@ export function answerWaiting(ctx: McpResponseGateContext, messages: readonly Js
     if (!isObject(m) || !(m.has('result') || m.has('error'))) continue
     const id = m.get('id')
     if (id === undefined || id === null) continue
-    const raw = goJson(id)
-    if (!state.tracker.consume(raw)) continue
+    const up = goJson(id)
+    const raw = state.upstreamIds === undefined ? up : state.upstreamIds.clientId(up)
+    if (raw === null || !state.tracker.consume(raw)) continue
     settleCall(state, raw)
     lines.push(errorLine(raw, err))
   }
