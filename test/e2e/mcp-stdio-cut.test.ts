@@ -108,6 +108,27 @@ function errorOf(lines: string[], id: number): unknown {
   return (JSON.parse(l) as {error?: unknown}).error
 }
 
+/** A slow tools/call `id` the server tags with `tag` in its stderr (lifo.mjs, batch.mjs). */
+const tagged = (id: number, tag: string): string => `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"slow","arguments":{"tag":"${tag}"}}}`
+
+/**
+ * After initialize: call 2 (`cutTag`) reaches the server and is cut by the kill switch's sentinel
+ * (its answer, the switch's error, is the client's second line); the switch is turned off again and
+ * id 2 is reused (`reuseTag`) while the server still owes the cut call's answer.
+ */
+async function cutThenReuse(h: ReturnType<typeof wrap>, sentinel: string, cutTag: string, reuseTag: string): Promise<void> {
+  h.send(INIT)
+  await h.until(() => h.lines().length === 1)
+  h.send(tagged(2, cutTag))
+  await h.until(() => h.w.err().includes(`"tag":"${cutTag}"`))
+  writeFileSync(sentinel, '')
+  await h.until(() => h.lines().length === 2)
+  assert.equal((errorOf(h.lines(), 2) as {data: {block_reason: string}}).data.block_reason, 'kill_switch_active')
+  rmSync(sentinel)
+  h.send(tagged(2, reuseTag))
+  await h.until(() => h.w.err().includes(`"tag":"${reuseTag}"`))
+}
+
 describe('mcp proxy -- <server>: a call waiting on the server is cut by the kill switch and the airlock', {timeout: 60_000}, () => {
   it('the kill switch: the waiting call gets the gate\'s kill-switch error at once, the late answer is dropped', async () => {
     const sentinel = path.join(dir, 'kill')
@@ -170,21 +191,12 @@ describe('mcp proxy -- <server>: a call waiting on the server is cut by the kill
   })
   it('a reused id: the new call goes up under a reissued id; its answer, not the late one, reaches the client with the client\'s id', async () => {
     const sentinel = path.join(dir, 'kill-reuse')
-    const {w, lines, until, send} = wrap(`kill_switch:\n  sentinel_file: ${sentinel}\n`, 'lifo.mjs')
-    const tagged = (id: number, tag: string): string => `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"slow","arguments":{"tag":"${tag}"}}}`
+    const h = wrap(`kill_switch:\n  sentinel_file: ${sentinel}\n`, 'lifo.mjs')
+    const {w, lines, until, send} = h
     try {
-      send(INIT)
-      await until(() => lines().length === 1)
-      send(tagged(2, 'a'))
-      await until(() => w.err().includes('"tag":"a"'))
-      writeFileSync(sentinel, '')
-      await until(() => lines().length === 2)
-      assert.equal((errorOf(lines(), 2) as {data: {block_reason: string}}).data.block_reason, 'kill_switch_active')
-      rmSync(sentinel)
       // Id 2 again while the server still owes the cut call's answer: it reaches the server under a
       // reissued id, and so does the client's cancellation naming it; other ids go up as sent.
-      send(tagged(2, 'b'))
-      await until(() => w.err().includes('"tag":"b"'))
+      await cutThenReuse(h, sentinel, 'a', 'b')
       assert.ok(w.err().includes('got {"jsonrpc":"2.0","id":"pipelock-reissued-1","method":"tools/call","params":{"name":"slow","arguments":{"tag":"b"}}}\n'), w.err())
       send('{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":2,"reason":"test"}}')
       await until(() => w.err().includes('notifications/cancelled'))
@@ -206,18 +218,10 @@ describe('mcp proxy -- <server>: a call waiting on the server is cut by the kill
   })
   it('a reused id answered inside a batch: the client\'s call is answered in its stead with its own id; the late answer answers nothing', async () => {
     const sentinel = path.join(dir, 'kill-reuse-batch')
-    const {w, lines, until, send} = wrap(`kill_switch:\n  sentinel_file: ${sentinel}\n`, 'batch.mjs')
-    const tagged = (id: number, tag: string): string => `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"slow","arguments":{"tag":"${tag}"}}}`
+    const h = wrap(`kill_switch:\n  sentinel_file: ${sentinel}\n`, 'batch.mjs')
+    const {w, lines, until, send} = h
     try {
-      send(INIT)
-      await until(() => lines().length === 1)
-      send(tagged(2, 'a'))
-      await until(() => w.err().includes('"tag":"a"'))
-      writeFileSync(sentinel, '')
-      await until(() => lines().length === 2)
-      rmSync(sentinel)
-      send(tagged(2, 'batch-b'))
-      await until(() => w.err().includes('"tag":"batch-b"'))
+      await cutThenReuse(h, sentinel, 'a', 'batch-b')
       assert.ok(w.err().includes('got {"jsonrpc":"2.0","id":"pipelock-reissued-1","method":"tools/call"'), w.err())
       // The server answers 3, then the new id-2 call inside a batch, then the cut one as a line.
       send(call(3, 'fast'))
@@ -238,18 +242,10 @@ describe('mcp proxy -- <server>: a call waiting on the server is cut by the kill
 
   it('the late answer to a cut call inside a batch answers nothing, though the client\'s new call has its id', async () => {
     const sentinel = path.join(dir, 'kill-late-batch')
-    const {w, lines, until, send} = wrap(`kill_switch:\n  sentinel_file: ${sentinel}\n`, 'batch.mjs')
-    const tagged = (id: number, tag: string): string => `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"slow","arguments":{"tag":"${tag}"}}}`
+    const h = wrap(`kill_switch:\n  sentinel_file: ${sentinel}\n`, 'batch.mjs')
+    const {w, lines, until, send} = h
     try {
-      send(INIT)
-      await until(() => lines().length === 1)
-      send(tagged(2, 'batch-a'))
-      await until(() => w.err().includes('"tag":"batch-a"'))
-      writeFileSync(sentinel, '')
-      await until(() => lines().length === 2)
-      rmSync(sentinel)
-      send(tagged(2, 'b'))
-      await until(() => w.err().includes('"tag":"b"'))
+      await cutThenReuse(h, sentinel, 'batch-a', 'b')
       // The server answers 3, then the cut call inside a batch while the new id-2 call waits, then the new one.
       send(call(3, 'fifo'))
       await until(() => lines().length === 4)
