@@ -12,8 +12,9 @@ import type {Readable, Writable} from 'node:stream'
 import {setTimeout as sleepRef} from 'node:timers/promises'
 import {ERROR_REGISTRY, osErrorReason, PipelockError} from '../errors/index.js'
 import {newSessionState, trimGoSpace, type McpContext, type McpDecision} from '../mcp/index.js'
-import {LineTooLongError, MAX_LINE_BYTES, readLines} from './line-reader.js'
+import {LineTooLongError, readLines} from './line-reader.js'
 import {lineMessages} from './line-messages.js'
+import {writeLine} from './line-writer.js'
 import {ENDED, pendingAnswers} from './pending.js'
 import {answerUnserved, UNSERVED_READ_MS, unservedAnswer, within} from './unserved.js'
 import type {StdioClientSide} from './runtime.js'
@@ -44,25 +45,6 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   } catch {
     // ESRCH: the group is gone.
   }
-}
-
-async function writeLine(out: Writable, line: string, log: (l: string) => void): Promise<void> {
-  const bytes = Buffer.byteLength(line) + 1
-  if (bytes > MAX_LINE_BYTES) {
-    log(`pipelock: message too large: ${bytes} bytes`)
-    return
-  }
-  if (out.destroyed || out.writableEnded) return
-  if (out.write(line + '\n')) return
-  // Back-pressured: until drained, or the pipe is gone (closed, or EPIPE from a server that has
-  // exited: the exit path reports that, not this write).
-  await new Promise<void>((resolve) => {
-    const done = (): void => {
-      out.off('drain', done).off('close', done).off('error', done)
-      resolve()
-    }
-    out.once('drain', done).once('close', done).once('error', done)
-  })
 }
 
 /** Copies the child's stderr to ours, whole lines at a time (never interleaved with ours). */

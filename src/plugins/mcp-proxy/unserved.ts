@@ -7,11 +7,12 @@
  * with its id, as the bridges answer any upstream failure (pending.ts). A notification or a
  * response gets nothing (nothing waits for an answer to it). Nothing is forwarded anywhere.
  */
-import type {Readable, Writable} from 'node:stream'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {errorLine, mcpError, parseFrame, trimGoSpace} from '../mcp/index.js'
 import {lineMessages} from './line-messages.js'
 import {readLines} from './line-reader.js'
+import {writeLine} from './line-writer.js'
+import type {StdioClientSide} from './runtime.js'
 
 /** True when `p` settles within `ms`; the timer is cleared either way (it never holds the process). */
 export async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
@@ -34,24 +35,12 @@ export function unservedAnswer(raw: string, why: string): string | null {
   return errorLine(f.id, mcpError('upstream', why))
 }
 
-/** Writes `line` and a newline; settles once written, or when `out` cannot take it (closed, broken pipe). */
-export function writeAnswer(out: Writable, line: string): Promise<void> {
-  if (out.destroyed || out.writableEnded) return Promise.resolve()
-  return new Promise((resolve) => {
-    try {
-      out.write(line + '\n', () => resolve())
-    } catch {
-      resolve()
-    }
-  })
-}
-
 /**
  * Answers every request readable from `clientIn` until it ends or `ms` have passed, whichever is
  * first, then lets go of it (a client that keeps stdin open does not keep the run alive). How many
  * were answered.
  */
-export async function answerUnserved(o: {readonly clientIn: Readable; readonly clientOut: Writable}, why: string, ms = UNSERVED_READ_MS): Promise<number> {
+export async function answerUnserved(o: Pick<StdioClientSide, 'clientIn' | 'clientOut' | 'log'>, why: string, ms = UNSERVED_READ_MS): Promise<number> {
   o.clientOut.on('error', () => {}) // EPIPE: the client has gone, nothing to tell it
   const timer = setTimeout(() => o.clientIn.destroy(), ms)
   let n = 0
@@ -59,7 +48,7 @@ export async function answerUnserved(o: {readonly clientIn: Readable; readonly c
     for await (const raw of lineMessages(readLines(o.clientIn))) {
       const answer = unservedAnswer(raw, why)
       if (answer === null) continue
-      await writeAnswer(o.clientOut, answer)
+      await writeLine(o.clientOut, answer, o.log)
       n++
     }
   } catch {

@@ -17,7 +17,8 @@ import {lineMessages} from './line-messages.js'
 import {SerialLane} from './scan-lane.js'
 import {CallCuts} from './call-cuts.js'
 import {ENDED, pendingAnswers} from './pending.js'
-import {answerUnserved, UNSERVED_READ_MS, unservedAnswer, within, writeAnswer} from './unserved.js'
+import {answerUnserved, UNSERVED_READ_MS, unservedAnswer, within} from './unserved.js'
+import {writeLine} from './line-writer.js'
 
 export interface WsBridgeOptions extends StdioClientSide {
   readonly upstream: string
@@ -109,7 +110,7 @@ export async function runWsBridge(o: WsBridgeOptions): Promise<number> {
         if (ws.readyState !== WebSocket.OPEN) {
           // Written after the connection ended: nothing will answer it but this (unserved.ts).
           const a = unservedAnswer(raw, ENDED)
-          if (a !== null) await writeAnswer(o.clientOut, a)
+          if (a !== null) await writeLine(o.clientOut, a, o.log)
           continue
         }
         const d = await o.runtime.offload.decideRequest(ctx, raw)
