@@ -11,10 +11,10 @@ export interface McpFrame {
   readonly text: string
   readonly isBatch: boolean
   /**
-   * The parsed text held a line feed between its tokens: it arrived over several lines (a
-   * pretty-printed HTTP body, or a stdio message the wrap joined from several lines).
+   * How many lines the trimmed message came on: 1, unless it held line feeds (a pretty-printed
+   * HTTP body, or a stdio message the wrap joined from several lines; the `framing` stages).
    */
-  readonly multiLine: boolean
+  readonly lines: number
   /** Parsed value; undefined when `error` is set and the text did not parse at all. */
   readonly value: JsonValue | undefined
   /** Parse / structure error; null for a well-formed frame. */
@@ -68,12 +68,20 @@ function caseFoldDuplicate(o: JsonObject): string | null {
   return null
 }
 
-function emptyFrame(text: string, isBatch: boolean, error: string | null, value?: JsonValue): McpFrame {
-  return {text, isBatch, multiLine: false, value, error, id: null, method: '', hasMethod: false, isResponse: false, toolName: '', args: undefined}
+function emptyFrame(text: string, lines: number, isBatch: boolean, error: string | null, value?: JsonValue): McpFrame {
+  return {text, isBatch, lines, value, error, id: null, method: '', hasMethod: false, isResponse: false, toolName: '', args: undefined}
+}
+
+/** How many lines `text` spans: 1 for a message on one line. */
+function lineCount(text: string): number {
+  let n = 1
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++
+  return n
 }
 
 export function parseFrame(raw: string): McpFrame {
   let text = trimGoSpace(raw)
+  const lines = lineCount(text)
   const isBatch = text.startsWith('[')
   let value: JsonValue
   let spans: Map<string, [number, number]> | undefined
@@ -84,18 +92,17 @@ export function parseFrame(raw: string): McpFrame {
   } catch (err) {
     if (err instanceof JsonSyntaxError) {
       const dup = /^duplicate key (.*)$/.exec(err.reason)
-      return emptyFrame(text, isBatch, dup ? `duplicate object key ${dup[1]}` : `invalid JSON: ${err.message}`)
+      return emptyFrame(text, lines, isBatch, dup ? `duplicate object key ${dup[1]}` : `invalid JSON: ${err.message}`)
     }
-    return emptyFrame(text, isBatch, `invalid JSON: ${(err as Error).message}`)
+    return emptyFrame(text, lines, isBatch, `invalid JSON: ${(err as Error).message}`)
   }
   // A parsed message is relayed as one line: a CR or LF in it can only be white space between
   // tokens (JSON strings cannot hold them raw), and a stdio client splits lines there — a server
   // (WebSocket frame, HTTP body) could put a whole unscanned message on a line of its own inside
   // a member no scan reads. One space each keeps every offset (the id span below) as it was.
-  const multiLine = text.includes('\n')
   if (/[\r\n]/.test(text)) text = text.replace(/[\r\n]/g, ' ')
-  if (isBatch) return {...emptyFrame(text, true, null, value), multiLine}
-  if (!isObject(value)) return {...emptyFrame(text, false, 'invalid JSON structure', value), multiLine}
+  if (isBatch) return emptyFrame(text, lines, true, null, value)
+  if (!isObject(value)) return emptyFrame(text, lines, false, 'invalid JSON structure', value)
   const idSpan = spans?.get('id')
   const idRaw = idSpan === undefined ? null : compactRawJson(text.slice(idSpan[0], idSpan[1]))
   const id = idRaw === 'null' ? null : idRaw
@@ -103,7 +110,7 @@ export function parseFrame(raw: string): McpFrame {
   const hasMethod = value.has('method')
   const method = typeof methodV === 'string' ? methodV : ''
   const isResponse = value.has('result') || value.has('error')
-  const base = {text, isBatch: false, multiLine, value, id, method, hasMethod, isResponse, toolName: '', args: undefined as JsonValue | undefined}
+  const base = {text, isBatch: false, lines, value, id, method, hasMethod, isResponse, toolName: '', args: undefined as JsonValue | undefined}
   const fold = caseFoldDuplicate(value) ?? (isObject(value.get('params')) ? caseFoldDuplicate(value.get('params') as JsonObject) : null)
   if (fold !== null) return {...base, error: fold}
   if (hasMethod && typeof methodV !== 'string') return {...base, error: 'mcp: method must be a string'}

@@ -9,7 +9,7 @@
  */
 import {goJson, RawJson} from '../../canonical/index.js'
 import {GENERIC_PROVIDER, type Redactor, type RedactionSummary} from '../../redaction/index.js'
-import {isObject, parseFrame, recoverRequestId, trimGoSpace, type McpFrame} from '../jsonrpc/frame.js'
+import {isObject, parseFrame, recoverRequestId, type McpFrame} from '../jsonrpc/frame.js'
 import {NO_POLICY_MATCH} from '../policy/compile.js'
 import type {ContentVerdict} from '../scan/request.js'
 import type {McpDecision} from './decision.js'
@@ -169,17 +169,9 @@ function gateContext(ctx: McpContext, raw: string, extras: RequestExtras): McpGa
     ...(red !== null && red.kind === 'rewritten' ? {redaction: red.summary} : {}),
   }
   return {
-    mcp: ctx, extras, http, lines: lineCount(raw), at: http ? 'input: ' : `input line ${line}: `, frame, red, isCall, base, sess, entry: null,
+    mcp: ctx, extras, http, at: http ? 'input: ' : `input line ${line}: `, frame, red, isCall, base, sess, entry: null,
     content: CLEAN, policy: NO_POLICY_MATCH, dowWarned: false, lease: null, binding: null, drift: null, chain: null, address: null, reasons: [], action: '', warnAt: null, ceeWarned: false, contract: {}, decision: null, held: null,
   }
-}
-
-/** How many lines `raw` spans once trimmed: 1 for a message on one line. */
-function lineCount(raw: string): number {
-  const text = trimGoSpace(raw)
-  let n = 1
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++
-  return n
 }
 
 /** The message's `params.cursor` is a string (a request for a later page). */

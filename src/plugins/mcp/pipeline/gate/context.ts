@@ -39,11 +39,6 @@ export interface McpGateContext {
   readonly extras: RequestExtras
   /** Any transport but stdio (log wording, tracking and the binding error differ, mcp.md §4.3). */
   readonly http: boolean
-  /**
-   * How many lines the message came on: 1, unless a transport reading its client on stdin joined
-   * a message written over several (mcp-proxy line-messages.ts; the `framing` stage refuses it).
-   */
-  readonly lines: number
   /** Log prefix: `input: ` or `input line N: `. */
   readonly at: string
   /** The message as forwarded (redacted arguments when redaction rewrote them). */

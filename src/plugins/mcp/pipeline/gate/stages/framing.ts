@@ -19,13 +19,13 @@ export function framingWhy(lines: number): string {
 export const framingStage: McpGateStage = {
   id: 'framing',
   run(ctx) {
-    if (ctx.lines < 2) return false
-    const why = framingWhy(ctx.lines)
-    const err = mcpError('listener_invalid_request', why)
     const {frame} = ctx
-    ctx.base.notes.push(`${ctx.at}blocked a JSON-RPC message written over ${ctx.lines} lines (MCP's stdio transport carries one message per line: the client must not pretty-print)`)
+    if (frame.lines < 2) return false
+    const why = framingWhy(frame.lines)
+    const err = mcpError('listener_invalid_request', why)
+    ctx.base.notes.push(`${ctx.at}blocked a JSON-RPC message written over ${frame.lines} lines (MCP's stdio transport carries one message per line: the client must not pretty-print)`)
     // Not JSON at all: answered once with `id: null`, as an unreadable line is.
     const extra = frame.value === undefined && frame.id === null ? {answer: errorLine(null, err)} : {}
-    return answer(ctx, 'framing', 'mcp_input_scanning', err, [`multi-line message (${ctx.lines} lines)`], extra)
+    return answer(ctx, 'framing', 'mcp_input_scanning', err, [`multi-line message (${frame.lines} lines)`], extra)
   },
 }

@@ -16,10 +16,11 @@ export const framingResponseStage: McpResponseStage = {
   id: 'framing',
   run(ctx) {
     const {frame} = ctx
-    if (!frame.multiLine) return false
+    // An unparsable text is left to the parse stage.
+    if (frame.lines < 2 || frame.value === undefined) return false
     ctx.base.notes.push(`${ctx.at}blocked a JSON-RPC message written over several lines (MCP's stdio transport carries one message per line: the server must not pretty-print)`)
     const d = replace(ctx, 'framing', 'mcp_response_scan', mcpError('upstream', WHY), ['multi-line message'])
-    const forward = ctx.serverRequest || frame.value === undefined ? null : answerWaiting(ctx, [frame.value], WHY)
+    const forward = ctx.serverRequest ? null : answerWaiting(ctx, [frame.value], WHY)
     return decide(ctx, {...d, reason: 'parse_error', forward})
   },
 }
