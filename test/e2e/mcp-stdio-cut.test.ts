@@ -12,7 +12,9 @@
  *   of it too), and its answer comes back with the client's id;
  * - a server that answers the reissued call inside a JSON-RPC batch: the batch is refused, and the
  *   client's call is answered in its stead with its own id; a later cancellation naming that id
- *   goes up as sent.
+ *   goes up as sent;
+ * - a late answer inside a batch answers nothing and is dropped as one outside a batch is (said on
+ *   stderr): a later call with its id goes up as sent.
  */
 import assert from 'node:assert/strict'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
@@ -240,7 +242,7 @@ describe('mcp proxy -- <server>: a call waiting on the server is cut by the kill
     }
   })
 
-  it('the late answer to a cut call inside a batch answers nothing, though the client\'s new call has its id', async () => {
+  it('the late answer to a cut call inside a batch answers nothing, though the client\'s new call has its id; it is dropped: a later call with the id goes up as sent', async () => {
     const sentinel = path.join(dir, 'kill-late-batch')
     const h = wrap(`kill_switch:\n  sentinel_file: ${sentinel}\n`, 'batch.mjs')
     const {w, lines, until, send} = h
@@ -252,6 +254,11 @@ describe('mcp proxy -- <server>: a call waiting on the server is cut by the kill
       assert.deepEqual(lines().slice(2), [done(3, 'fifo'), '{"jsonrpc":"2.0","id":2,"result":{"content":[{"type":"text","text":"slow b done"}]}}'])
       await new Promise((r) => setTimeout(r, 300))
       assert.equal(lines().length, 4, lines().join('\n'))
+      // The late answer was read, as one outside a batch is: said once, and nothing is owed any more.
+      assert.equal(w.err().split("pipelock: dropped the MCP server's late answer to id 2: the call was cut\n").length, 2, w.err())
+      send(tagged(2, 'c'))
+      await until(() => w.err().includes('"tag":"c"'))
+      assert.ok(w.err().includes('got {"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"slow","arguments":{"tag":"c"}}}\n'), w.err())
     } finally {
       w.p.kill()
     }

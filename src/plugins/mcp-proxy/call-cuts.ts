@@ -21,9 +21,9 @@
  * id names the reissued one. So the late answer is told apart from the new call's, whichever comes
  * first. A server batch is refused whole, and the calls it answers are answered in its stead
  * (the response gate's waiting.ts): a reissued id there is the client's call too, and the late
- * answer to a cut call answers nothing (`clientId`). Every other message goes upstream byte for
- * byte as the gate forwarded it (the reference never touches ids; it has no cut, so no late
- * answer to tell apart).
+ * answer to a cut call answers nothing and is dropped as one outside a batch is (`clientId`).
+ * Every other message goes upstream byte for byte as the gate forwarded it (the reference never
+ * touches ids; it has no cut, so no late answer to tell apart).
  */
 import {compactRawJson, parseStrictJson, type JsonValue} from '../canonical/index.js'
 import type {KillSwitchController} from '../killswitch/index.js'
@@ -96,10 +96,10 @@ export class CallCuts implements UpstreamIds {
    * The client's id of the call the server answers as `upstreamId` (the response gate reads it for
    * the calls a batch answers): a reissued id's client id; null for the late answer to a cut call,
    * and for the client's own id while its call is out under a reissued one (the server's answer
-   * with it is not that call's).
+   * with it is not that call's); the late answer is dropped as `fromUpstream` drops one outside a batch.
    */
   clientId(upstreamId: string): string | null {
-    if (this.cut.has(upstreamId) || this.upstreamOf.has(upstreamId)) return null
+    if (this.dropped(upstreamId) || this.upstreamOf.has(upstreamId)) return null
     return this.clientOf.get(upstreamId) ?? upstreamId
   }
 
@@ -222,6 +222,7 @@ export class CallCuts implements UpstreamIds {
     return splice(text, env.span, splice(text.slice(env.span[0], env.span[1]), params!.span, up))
   }
 
+  /** True, said on stderr, when `upstreamId` is a cut call's: its late answer, no longer awaited. */
   private dropped(upstreamId: string | null): boolean {
     const client = upstreamId === null ? undefined : this.cut.get(upstreamId)
     if (client === undefined) return false

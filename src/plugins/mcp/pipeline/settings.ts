@@ -100,7 +100,7 @@ export interface McpSessionState {
 
 /** The client's ids of the server's: read where a response the server sent is answered in its stead (a batch, waiting.ts). */
 export interface UpstreamIds {
-  /** The client's id of the call the server answers as `upstreamId` (raw JSON); null when no call of the client waits for that answer (a cut call's late one). */
+  /** The client's id of the call the server answers as `upstreamId` (raw JSON); null when no call of the client waits for that answer (a cut call's late one: read once, it is dropped and no longer awaited). */
   clientId(upstreamId: string): string | null
 }
 
