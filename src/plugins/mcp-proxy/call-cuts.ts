@@ -21,7 +21,9 @@
  * id names the reissued one. So the late answer is told apart from the new call's, whichever comes
  * first. A server batch is refused whole, and the calls it answers are answered in its stead
  * (the response gate's waiting.ts): a reissued id there is the client's call too, and the late
- * answer to a cut call answers nothing and is dropped as one outside a batch is (`clientId`).
+ * answer to a cut call answers nothing and is dropped as one outside a batch is (`clientId`). A
+ * server answer with the client's own id while its call is out under a reissued one is not that
+ * call's (the late answer to a cut call whose entry was forgotten): dropped, in a batch or not.
  * Every other message goes upstream byte for byte as the gate forwarded it (the reference never
  * touches ids; it has no cut, so no late answer to tell apart).
  */
@@ -96,10 +98,10 @@ export class CallCuts implements UpstreamIds {
    * The client's id of the call the server answers as `upstreamId` (the response gate reads it for
    * the calls a batch answers): a reissued id's client id; null for the late answer to a cut call,
    * and for the client's own id while its call is out under a reissued one (the server's answer
-   * with it is not that call's); the late answer is dropped as `fromUpstream` drops one outside a batch.
+   * with it is not that call's) — each dropped as `fromUpstream` drops one outside a batch.
    */
   clientId(upstreamId: string): string | null {
-    if (this.dropped(upstreamId) || this.upstreamOf.has(upstreamId)) return null
+    if (this.dropped(upstreamId) || this.notItsCall(upstreamId)) return null
     return this.clientOf.get(upstreamId) ?? upstreamId
   }
 
@@ -127,15 +129,16 @@ export class CallCuts implements UpstreamIds {
 
   /**
    * A server message, before it is decided: the late answer to a cut call is dropped (logged, not
-   * recorded: the call's response Decision is its cut); the answer to a reissued call gets the
-   * client's id back. Read only while either is awaited.
+   * recorded: the call's response Decision is its cut), and so is an answer with the client's id
+   * while its call is out under a reissued one (the late answer to a cut call no longer listed);
+   * the answer to a reissued call gets the client's id back. Read only while either is awaited.
    */
   fromUpstream(raw: string): UpstreamMessage {
     if (this.cut.size === 0 && this.clientOf.size === 0) return {raw, drop: false}
     const text = trimGoSpace(raw)
     const f = member(text, 'id')
     if (f === null || !isObjectValue(f.value) || !(f.value.has('result') || f.value.has('error'))) return {raw, drop: false}
-    if (f.raw !== null && this.dropped(f.raw)) return {raw, drop: true, upstreamId: f.raw}
+    if (f.raw !== null && (this.dropped(f.raw) || this.notItsCall(f.raw))) return {raw, drop: true, upstreamId: f.raw}
     const client = f.raw === null ? undefined : this.clientOf.get(f.raw)
     if (client === undefined || f.span === undefined) return {raw, drop: false, upstreamId: f.raw}
     return {raw: splice(text, f.span, client), drop: false, upstreamId: f.raw}
@@ -227,7 +230,17 @@ export class CallCuts implements UpstreamIds {
     const client = upstreamId === null ? undefined : this.cut.get(upstreamId)
     if (client === undefined) return false
     this.cut.delete(upstreamId!)
-    this.o.log(`pipelock: dropped the MCP server's late answer to id ${client}: the call was cut`)
+    return this.drop(client, 'the call was cut')
+  }
+
+  /** True, said on stderr, when the client's call `id` is out under a reissued id: an answer with `id` is not its. */
+  private notItsCall(id: string): boolean {
+    const up = this.upstreamOf.get(id)
+    return up !== undefined && this.drop(id, `the client's call with that id is out as ${up}`)
+  }
+
+  private drop(client: string, why: string): true {
+    this.o.log(`pipelock: dropped the MCP server's late answer to id ${client}: ${why}`)
     return true
   }
 

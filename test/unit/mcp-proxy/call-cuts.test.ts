@@ -23,6 +23,28 @@ function cutThenReuse() {
   return {s, calls, log}
 }
 
+test('a forgotten cut: an answer with the client\'s id while its new call is out under a reissued id is dropped, said on stderr, in a batch too; the reissued answer is the call\'s', () => {
+  const {s, calls, log} = cutThenReuse()
+  try {
+    // The cut is forgotten (the HTTP bridge's aborted POST; or the oldest of too many cuts).
+    calls.noLateAnswer('2')
+    const late = calls.fromUpstream('{"jsonrpc":"2.0","id":2,"result":{"content":[{"type":"text","text":"slow done"}]}}')
+    assert.deepEqual(late, {raw: '{"jsonrpc":"2.0","id":2,"result":{"content":[{"type":"text","text":"slow done"}]}}', drop: true, upstreamId: '2'})
+    // Inside a batch too: it answers nothing, and is said as outside one.
+    const batch = calls.fromUpstream('[{"jsonrpc":"2.0","id":2,"result":{}}]')
+    assert.equal(s.res(batch.raw).forward, null)
+    const why = 'pipelock: dropped the MCP server\'s late answer to id 2: the client\'s call with that id is out as "pipelock-reissued-1"'
+    assert.deepEqual(log, [why, why])
+    const own = calls.fromUpstream('{"jsonrpc":"2.0","id":"pipelock-reissued-1","result":{}}')
+    assert.deepEqual(own, {raw: '{"jsonrpc":"2.0","id":2,"result":{}}', drop: false, upstreamId: '"pipelock-reissued-1"'})
+    const d = s.res(own.raw)
+    assert.equal(d.forward, '{"jsonrpc":"2.0","id":2,"result":{}}')
+    assert.equal(calls.answered(d, own.upstreamId), false)
+  } finally {
+    calls.stop()
+  }
+})
+
 test('the late answer inside a batch is dropped as one outside it: said once, and the id is not reissued again', () => {
   const {s, calls, log} = cutThenReuse()
   try {
