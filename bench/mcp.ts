@@ -17,20 +17,33 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const RAW = path.join(root, 'test/mcp/fixtures/raw-server.mjs')
 const BIN = path.join(root, 'bin/run.js')
 
-/** A JSON-RPC peer over a child's stdio: `call` resolves with the round trip in ms. */
+/**
+ * A JSON-RPC peer over a child's stdio: `call` resolves with the round trip in ms, and fails
+ * (with the child's last stderr) if the child exits first, so a wrap that cannot start ends
+ * the bench instead of leaving it waiting.
+ */
 export class Peer {
-  private readonly waiting = new Map<number, () => void>()
+  private readonly waiting = new Map<number, {answered: () => void; failed: (e: Error) => void}>()
+  private exited: Error | undefined
   constructor(readonly p: ChildProcessWithoutNullStreams) {
     readline.createInterface({input: p.stdout}).on('line', (l) => {
       const id = JSON.parse(l).id as number
-      this.waiting.get(id)?.()
+      this.waiting.get(id)?.answered()
       this.waiting.delete(id)
+    })
+    let stderr = ''
+    p.stderr.on('data', (c: Buffer) => void (stderr = (stderr + c.toString()).slice(-2000)))
+    p.on('exit', (code, signal) => {
+      this.exited = new Error(`${p.spawnargs.join(' ')} exited (${signal ?? code}) with calls unanswered: ${stderr.trim()}`)
+      for (const w of this.waiting.values()) w.failed(this.exited)
+      this.waiting.clear()
     })
   }
   call(id: number, line: string): Promise<number> {
     const t0 = process.hrtime.bigint()
-    return new Promise((resolve) => {
-      this.waiting.set(id, () => resolve(Number(process.hrtime.bigint() - t0) / 1e6))
+    return new Promise((resolve, reject) => {
+      if (this.exited !== undefined) return reject(this.exited)
+      this.waiting.set(id, {answered: () => resolve(Number(process.hrtime.bigint() - t0) / 1e6), failed: reject})
       this.p.stdin.write(line + '\n')
     })
   }
