@@ -16,7 +16,7 @@ import {LineTooLongError, readLines} from './line-reader.js'
 import {lineMessages} from './line-messages.js'
 import {writeLine} from './line-writer.js'
 import {ENDED, pendingAnswers} from './pending.js'
-import {answerUnserved, UNSERVED_READ_MS, unservedAnswer, within} from './unserved.js'
+import {answerUnserved, answerUnservedOne, UNSERVED_READ_MS, within} from './unserved.js'
 import type {StdioClientSide} from './runtime.js'
 import {CallCuts} from './call-cuts.js'
 
@@ -100,8 +100,7 @@ export async function runStdioWrap(o: StdioWrapOptions): Promise<WrapResult> {
       if (trimGoSpace(raw) === '') continue
       if (childGone && fromClient) {
         // Written after the server exited: nothing will answer it but this (unserved.ts).
-        const a = unservedAnswer(raw, ENDED)
-        if (a !== null) await writeLine(back, a, o.log)
+        await answerUnservedOne(raw, ENDED, back, o.log)
         continue
       }
       // The server's answer to a call that was cut (answered already) is dropped unread; the

@@ -28,11 +28,19 @@ export async function within(p: Promise<unknown>, ms: number): Promise<boolean> 
 export const UNSERVED_READ_MS = 1000
 
 /** The answer to `raw` when it is a request with an id (a message written over several lines included); else null. */
-export function unservedAnswer(raw: string, why: string): string | null {
+function unservedAnswer(raw: string, why: string): string | null {
   if (trimGoSpace(raw) === '') return null
   const f = parseFrame(raw)
   if (!f.hasMethod || f.isResponse || f.id === null) return null
   return errorLine(f.id, mcpError('upstream', why))
+}
+
+/** Answers `raw` on `out` when it is a request with an id (`unservedAnswer`); whether it was one. */
+export async function answerUnservedOne(raw: string, why: string, out: StdioClientSide['clientOut'], log: StdioClientSide['log']): Promise<boolean> {
+  const answer = unservedAnswer(raw, why)
+  if (answer === null) return false
+  await writeLine(out, answer, log)
+  return true
 }
 
 /**
@@ -45,12 +53,7 @@ export async function answerUnserved(o: Pick<StdioClientSide, 'clientIn' | 'clie
   const timer = setTimeout(() => o.clientIn.destroy(), ms)
   let n = 0
   try {
-    for await (const raw of lineMessages(readLines(o.clientIn))) {
-      const answer = unservedAnswer(raw, why)
-      if (answer === null) continue
-      await writeLine(o.clientOut, answer, o.log)
-      n++
-    }
+    for await (const raw of lineMessages(readLines(o.clientIn))) if (await answerUnservedOne(raw, why, o.clientOut, o.log)) n++
   } catch {
     // stdin let go of at the deadline (or it broke): what was read is answered
   } finally {

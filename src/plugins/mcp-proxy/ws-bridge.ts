@@ -17,8 +17,7 @@ import {lineMessages} from './line-messages.js'
 import {SerialLane} from './scan-lane.js'
 import {CallCuts} from './call-cuts.js'
 import {ENDED, pendingAnswers} from './pending.js'
-import {answerUnserved, UNSERVED_READ_MS, unservedAnswer, within} from './unserved.js'
-import {writeLine} from './line-writer.js'
+import {answerUnserved, answerUnservedOne, UNSERVED_READ_MS, within} from './unserved.js'
 
 export interface WsBridgeOptions extends StdioClientSide {
   readonly upstream: string
@@ -109,8 +108,7 @@ export async function runWsBridge(o: WsBridgeOptions): Promise<number> {
         if (trimGoSpace(raw) === '') continue
         if (ws.readyState !== WebSocket.OPEN) {
           // Written after the connection ended: nothing will answer it but this (unserved.ts).
-          const a = unservedAnswer(raw, ENDED)
-          if (a !== null) await writeLine(o.clientOut, a, o.log)
+          await answerUnservedOne(raw, ENDED, o.clientOut, o.log)
           continue
         }
         const d = await o.runtime.offload.decideRequest(ctx, raw)
