@@ -150,7 +150,9 @@ function finish(result, metaFile) {
 
 /**
  * Bundles `entryPoints` into `dir` with esbuild's metafile beside them (dir/meta.json); `o.transform`
- * rewrites the dist/src sources, `o.plugins` and `o.options` add to the build.
+ * rewrites the dist/src sources, `o.plugins` and `o.options` add to the build. The sources' non-ASCII
+ * characters are escaped (`asciiSource`) and every chunk is checked to be ASCII: one `‘` in a
+ * regular expression had V8 hold the stdio wrap's entry chunk (292 KB) as two-byte text.
  */
 async function bundle(entryPoints, dir, o = {}) {
   const result = await build({
@@ -161,10 +163,13 @@ async function bundle(entryPoints, dir, o = {}) {
     format: 'esm',
     // CommonJS dependencies (undici, yaml) call require() for Node's built-ins.
     banner: {js: "import {createRequire as __pipelockRequire} from 'node:module'; const require = __pipelockRequire(import.meta.url);"},
-    plugins: [ownUrl(dir, o.transform), ...(o.plugins ?? [])],
+    plugins: [ownUrl(dir, (text, file) => asciiSource(o.transform === undefined ? text : o.transform(text, file))), ...(o.plugins ?? [])],
+    // Licence comments go to a .LEGAL.txt beside each chunk, as for the single-file bundles (one held `ä`).
+    legalComments: 'external',
     ...o.options,
   })
   finish(result, path.join(dir, 'meta.json'))
+  for (const file of Object.keys(result.metafile.outputs)) if (file.endsWith('.js')) assertAscii(path.resolve(root, file))
   console.log(`${path.relative(root, dir)}: ${Object.keys(result.metafile.outputs).length} files`)
 }
 
