@@ -160,9 +160,19 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
    * failure (else the client's id; `upId` the one sent). `opened` is called once the response
    * headers are in or the request failed. A cut aborts it (`own`, registered by the caller when
    * the call was queued): the call had its answer from the cut, and a POST still queued then is
-   * never sent.
+   * never sent. A cut call's POST, sent or not, carries no answer once it is over, so no late
+   * answer to it is awaited.
    */
   async function post(body: string, id: string | null, upId: string | null, own = new AbortController(), opened?: () => void): Promise<void> {
+    try {
+      await sendAndRelay(body, id, upId, own, opened)
+    } finally {
+      if (own.signal.aborted && upId !== null) calls.noLateAnswer(upId)
+    }
+  }
+
+  /** `post` without the cut's bookkeeping. */
+  async function sendAndRelay(body: string, id: string | null, upId: string | null, own: AbortController, opened?: () => void): Promise<void> {
     let r: UpstreamResponse
     const signal = AbortSignal.any([abort.signal, own.signal])
     try {
@@ -170,7 +180,6 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
       // the server, never asked, owes no late answer under its id).
       if (own.signal.aborted) {
         if (id !== null && posts.get(id) === own) posts.delete(id)
-        if (upId !== null) calls.noLateAnswer(upId)
         return
       }
       r = await client.send(o.upstream, 'POST', headersFor('application/json, text/event-stream'), body, signal)
@@ -186,8 +195,8 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
       check(r)
     } catch (err) {
       if (id !== null && posts.get(id) === own) posts.delete(id)
-      // Cut while it was being sent: the aborted POST carries no answer, none is awaited.
-      if (own.signal.aborted) return void (upId !== null && calls.noLateAnswer(upId))
+      // Cut while it was being sent: the aborted POST carries no answer.
+      if (own.signal.aborted) return
       o.log(`pipelock: upstream error: ${upstreamErrorText(err)}`)
       // Not counted: aborted by the bridge itself (the drain after EOF, a stop signal), or an
       // answer pipelock refused to relay (compressed).
@@ -233,9 +242,6 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
         writeClient(errorLine(id, mcpError('upstream', 'upstream HTTP request failed')))
       }
     } finally {
-      // Cut: every message read from its aborted POST is decided (awaited above), so no late
-      // answer can come from it now.
-      if (own.signal.aborted && upId !== null) calls.noLateAnswer(upId)
       // The POST's answer is over, answered or not: the call no longer holds a concurrency slot.
       settleCall(ctx.state, id)
       if (id !== null && posts.get(id) === own) posts.delete(id)
