@@ -12,7 +12,7 @@ import {errorLine, mcpError} from '../../../jsonrpc/errors.js'
 import {answer, type McpGateStage} from '../context.js'
 
 /** The words of the answer and of the finding: how many lines, and the rule they break. */
-export function framingWhy(lines: number): string {
+function framingWhy(lines: number): string {
   return `message spans ${lines} lines; MCP stdio messages are one JSON object per line`
 }
 
