@@ -16,7 +16,7 @@ import {LineTooLongError, readLines} from './line-reader.js'
 import {lineMessages} from './line-messages.js'
 import {writeLine} from './line-writer.js'
 import {ENDED, pendingAnswers} from './pending.js'
-import {answerUnserved, answerUnservedOne, UNSERVED_READ_MS, within} from './unserved.js'
+import {answerUnservedOne, failUnserved, UNSERVED_READ_MS, within} from './unserved.js'
 import type {StdioClientSide} from './runtime.js'
 import {CallCuts} from './call-cuts.js'
 
@@ -68,10 +68,7 @@ export async function runStdioWrap(o: StdioWrapOptions): Promise<WrapResult> {
     await Promise.race([once(child, 'spawn'), once(child, 'error').then(([e]) => Promise.reject(e))])
   } catch (err) {
     // In words (`no such file or directory`), not Node's `spawn /x ENOENT`.
-    const why = `starting MCP server "${o.command}": ${osErrorReason(err)}`
-    // The client may have written its initialize already: answered, not left to read EOF.
-    await answerUnserved(o, why)
-    throw new PipelockError('MCP_SERVER_START_FAILED', why)
+    return await failUnserved(o, `starting MCP server "${o.command}": ${osErrorReason(err)}`)
   }
   if (child.pid !== undefined) o.onSpawn?.(child.pid)
   // Parent death: Node cannot set PR_SET_PDEATHSIG; tear the group down when we exit.

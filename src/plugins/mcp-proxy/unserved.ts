@@ -8,6 +8,7 @@
  * response gets nothing (nothing waits for an answer to it). Nothing is forwarded anywhere.
  */
 import {setTimeout as sleep} from 'node:timers/promises'
+import {PipelockError} from '../errors/index.js'
 import {errorLine, mcpError, parseFrame, trimGoSpace} from '../mcp/index.js'
 import {lineMessages} from './line-messages.js'
 import {readLines} from './line-reader.js'
@@ -48,7 +49,7 @@ export async function answerUnservedOne(raw: string, why: string, out: StdioClie
  * first, then lets go of it (a client that keeps stdin open does not keep the run alive). How many
  * were answered.
  */
-export async function answerUnserved(o: Pick<StdioClientSide, 'clientIn' | 'clientOut' | 'log'>, why: string, ms = UNSERVED_READ_MS): Promise<number> {
+async function answerUnserved(o: Pick<StdioClientSide, 'clientIn' | 'clientOut' | 'log'>, why: string, ms = UNSERVED_READ_MS): Promise<number> {
   o.clientOut.on('error', () => {}) // EPIPE: the client has gone, nothing to tell it
   const timer = setTimeout(() => o.clientIn.destroy(), ms)
   let n = 0
@@ -61,4 +62,14 @@ export async function answerUnserved(o: Pick<StdioClientSide, 'clientIn' | 'clie
     o.clientIn.destroy()
   }
   return n
+}
+
+/**
+ * The upstream could not be started or reached (`why`): the requests the client has written, or
+ * writes within a short time, are answered (it may have written its initialize already, and would
+ * otherwise read EOF), then the run fails with `MCP_SERVER_START_FAILED`.
+ */
+export async function failUnserved(o: Pick<StdioClientSide, 'clientIn' | 'clientOut' | 'log'>, why: string): Promise<never> {
+  await answerUnserved(o, why)
+  throw new PipelockError('MCP_SERVER_START_FAILED', why)
 }

@@ -17,7 +17,7 @@ import {lineMessages} from './line-messages.js'
 import {SerialLane} from './scan-lane.js'
 import {CallCuts} from './call-cuts.js'
 import {ENDED, pendingAnswers} from './pending.js'
-import {answerUnserved, answerUnservedOne, UNSERVED_READ_MS, within} from './unserved.js'
+import {answerUnservedOne, failUnserved, UNSERVED_READ_MS, within} from './unserved.js'
 
 export interface WsBridgeOptions extends StdioClientSide {
   readonly upstream: string
@@ -33,10 +33,7 @@ export async function runWsBridge(o: WsBridgeOptions): Promise<number> {
     })
   } catch (err) {
     ws.terminate()
-    const why = `connecting to upstream: ws dial ${o.upstream}: ${upstreamErrorText(err)}`
-    // The client may have written its initialize already: answered, not left to read EOF.
-    await answerUnserved(o, why)
-    throw new PipelockError('MCP_SERVER_START_FAILED', why)
+    return await failUnserved(o, `connecting to upstream: ws dial ${o.upstream}: ${upstreamErrorText(err)}`)
   }
   const ctx: McpContext = {settings: o.runtime.settings, deps: o.runtime.deps, state: newSessionState(o.runtime.settings, 'mcp_ws', 'ws-stdio')}
   let failure: string | null = null
