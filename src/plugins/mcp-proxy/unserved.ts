@@ -36,32 +36,27 @@ function unservedAnswer(raw: string, why: string): string | null {
   return errorLine(f.id, mcpError('upstream', why))
 }
 
-/** Answers `raw` on `out` when it is a request with an id (`unservedAnswer`); whether it was one. */
-export async function answerUnservedOne(raw: string, why: string, out: StdioClientSide['clientOut'], log: StdioClientSide['log']): Promise<boolean> {
+/** Answers `raw` on `out` when it is a request with an id (`unservedAnswer`). */
+export async function answerUnservedOne(raw: string, why: string, out: StdioClientSide['clientOut'], log: StdioClientSide['log']): Promise<void> {
   const answer = unservedAnswer(raw, why)
-  if (answer === null) return false
-  await writeLine(out, answer, log)
-  return true
+  if (answer !== null) await writeLine(out, answer, log)
 }
 
 /**
- * Answers every request readable from `clientIn` until it ends or `ms` have passed, whichever is
- * first, then lets go of it (a client that keeps stdin open does not keep the run alive). How many
- * were answered.
+ * Answers every request readable from `clientIn` until it ends or UNSERVED_READ_MS have passed,
+ * whichever is first, then lets go of it (a client that keeps stdin open does not keep the run alive).
  */
-async function answerUnserved(o: Pick<StdioClientSide, 'clientIn' | 'clientOut' | 'log'>, why: string, ms = UNSERVED_READ_MS): Promise<number> {
+async function answerUnserved(o: Pick<StdioClientSide, 'clientIn' | 'clientOut' | 'log'>, why: string): Promise<void> {
   o.clientOut.on('error', () => {}) // EPIPE: the client has gone, nothing to tell it
-  const timer = setTimeout(() => o.clientIn.destroy(), ms)
-  let n = 0
+  const timer = setTimeout(() => o.clientIn.destroy(), UNSERVED_READ_MS)
   try {
-    for await (const raw of lineMessages(readLines(o.clientIn))) if (await answerUnservedOne(raw, why, o.clientOut, o.log)) n++
+    for await (const raw of lineMessages(readLines(o.clientIn))) await answerUnservedOne(raw, why, o.clientOut, o.log)
   } catch {
     // stdin let go of at the deadline (or it broke): what was read is answered
   } finally {
     clearTimeout(timer)
     o.clientIn.destroy()
   }
-  return n
 }
 
 /**
