@@ -452,9 +452,9 @@ export async function openTunnel(proxyPort: number, upstreamPort: number): Promi
 
 /**
  * A CONNECT tunnel to `target` (with `headers` on the CONNECT), then TLS over it trusting `ca`
- * (ALPN http/1.1). A refused CONNECT rejects with an error carrying its `status` and `headers`.
+ * (ALPN `alpn`, http/1.1 unless given). A refused CONNECT rejects with an error carrying its `status` and `headers`.
  */
-export async function tlsThroughProxy(proxyPort: number, target: string, ca: string, servername?: string, headers?: Record<string, string>): Promise<tls.TLSSocket> {
+export async function tlsThroughProxy(proxyPort: number, target: string, ca: string, servername?: string, headers?: Record<string, string>, alpn: string[] = ['http/1.1']): Promise<tls.TLSSocket> {
   const raw = await new Promise<net.Socket>((resolve, reject) => {
     const req = http.request({host: '127.0.0.1', port: proxyPort, method: 'CONNECT', path: target, agent: false, ...(headers !== undefined ? {headers} : {})})
     req.once('connect', (res, socket) => (res.statusCode === 200 ? resolve(socket) : (socket.destroy(), reject(Object.assign(new Error(`CONNECT ${res.statusCode}`), {status: res.statusCode, headers: res.headers})))))
@@ -462,7 +462,7 @@ export async function tlsThroughProxy(proxyPort: number, target: string, ca: str
     req.end()
   })
   return await new Promise((resolve, reject) => {
-    const s = tls.connect({socket: raw, ca, servername: servername ?? target.split(':')[0], ALPNProtocols: ['http/1.1']}, () => resolve(s))
+    const s = tls.connect({socket: raw, ca, servername: servername ?? target.split(':')[0], ALPNProtocols: alpn}, () => resolve(s))
     s.once('error', reject)
   })
 }

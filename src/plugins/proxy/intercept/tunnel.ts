@@ -29,7 +29,9 @@ export const CLIENT_HANDSHAKE_TIMEOUT_MS = 30_000
  * 1 MiB header list advertised (transports.md §2: inner servers 1 MiB) in up to as many pairs as
  * fit. Node's default of 128 pairs refused on the wire what HTTP/1.1 in the same tunnel passed;
  * the request handler holds both protocols to MAX_REQUEST_HEADER_BYTES instead, with a 431 and an
- * audit line. (A header block over 64 KiB is still reset below Node's API: docs/tls.md.)
+ * audit line. Below that, Node's HTTP/2 layer ends the whole connection on a header block of
+ * about 128 KiB encoded (logged: 'sessionError' below) and on one field over 64 KiB encoded (a
+ * GOAWAY nghttp2 sends itself, which reaches no API: docs/tls.md).
  */
 const INNER_H2_HEADER_LIST_BYTES = 1024 * 1024
 const INNER_H2_HEADER_PAIRS = INNER_H2_HEADER_LIST_BYTES / 32
@@ -46,6 +48,15 @@ function logHeaderRefusal(l: Live, protocol: string): void {
   const t = l.tunnel
   l.ports.audit.event('warn', 'blocked', 'request header fields too large', {
     scanner: 'header_limit', target: `${urlHostForm(t.host)}:${t.port}`, reason: `request headers over ${MAX_REQUEST_HEADER_BYTES} bytes (${protocol})`, status_code: 431,
+    request_id: t.connect.requestId, agent: t.connect.agent,
+  })
+}
+
+/** The audit line of an HTTP/2 connection the protocol layer ended (no Decision: no request of it reached the proxy). */
+function logSessionError(l: Live, err: Error & {code?: string}): void {
+  const t = l.tunnel
+  l.ports.audit.event('warn', 'blocked', 'HTTP/2 connection ended by the protocol layer', {
+    scanner: 'h2_session_error', target: `${urlHostForm(t.host)}:${t.port}`, reason: `${err.code ?? 'error'}: ${err.message}`,
     request_id: t.connect.requestId, agent: t.connect.agent,
   })
 }
@@ -141,6 +152,19 @@ export class InterceptServers {
     server.on('clientError', (err: Error & {code?: string}, socket: Duplex) => {
       const l = this.live.get(rawOf(socket) as Socket)
       answerClientError(err, socket, () => l !== undefined && logHeaderRefusal(l, 'HTTP/1.1'))
+    })
+    // The HTTP/2 layer gave up on the connection (a header block too large for it, a protocol
+    // error): every stream in it is gone with no request seen, so the operator gets the line here.
+    // The session is destroyed (its socket gone) by the time 'sessionError' fires: its tunnel is
+    // looked up when it begins.
+    const sessions = new WeakMap<object, Live>()
+    server.on('session', (session: {socket?: unknown}) => {
+      const l = this.live.get(rawOf(session.socket) as Socket)
+      if (l !== undefined) sessions.set(session, l)
+    })
+    server.on('sessionError', (err: Error & {code?: string}, session: object) => {
+      const l = sessions.get(session)
+      if (l !== undefined) logSessionError(l, err)
     })
     server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
       const l = this.live.get(rawOf(socket) as Socket)
