@@ -10,7 +10,7 @@ import {Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
 import {blockHeaders, CAPACITY_RETRY_AFTER_SECONDS, killSwitchBody} from './block.js'
 import {budgetBytes, budgetKey} from './agent-budget.js'
-import {hintHeader} from './hints.js'
+import {blockAnswerHeaders, hintHeader} from './hints.js'
 import {causedFailure, upstreamCause} from './upstream-cause.js'
 import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, type DecisionBase} from './core.js'
 import type {Dialer, InterceptorSource, RelayBuffersPort, TunnelRegistry} from './ports.js'
@@ -113,8 +113,7 @@ export async function handleConnect(ports: ConnectPorts, x: ConnectExchange): Pr
     const d = blockDecision(ports, b, tgt, {stage, layer, ...(reason ? {reason} : {}), detail, status, enforced: true, ...(scan ? {scan} : {}), hint: findingHint})
     // Record first, answer second: the block names the receipt that recorded it.
     const receipt = record(d)
-    const hinted = hintHeader(cfg.explain_blocks, d)
-    const headers = {...blockHeaders(d.reason!, layer, {receipt, contract: stage === 'contract', retryAfter}), ...hinted}
+    const headers = blockAnswerHeaders(cfg.explain_blocks, d.reason!, layer, d, {receipt, contract: stage === 'contract', retryAfter})
     const phrase = blockedPhrase(status, headers)
     if (typeof body === 'object') writeRawResponse(client, status, phrase, {'Content-Type': 'application/json', ...headers}, body.json + '\n')
     else writeRawResponse(client, status, phrase, {...textHeaders(), ...headers}, body ?? `CONNECT blocked: ${detail}\n`)
@@ -220,7 +219,7 @@ export async function handleConnect(ports: ConnectPorts, x: ConnectExchange): Pr
       closed = true
       clearTimeout(lifetime)
       upstream.destroy()
-      writeRawResponse(client, 403, 'Forbidden', {...textHeaders(), ...blockHeaders('scheme_blocked', PLAINTEXT_TUNNEL_LAYER, {receipt}), ...hintHeader(cfg.explain_blocks, {layer: PLAINTEXT_TUNNEL_LAYER, detail: PLAINTEXT_TUNNEL_DETAIL})}, `blocked: ${PLAINTEXT_TUNNEL_DETAIL}\n`)
+      writeRawResponse(client, 403, 'Forbidden', {...textHeaders(), ...blockAnswerHeaders(cfg.explain_blocks, 'scheme_blocked', PLAINTEXT_TUNNEL_LAYER, {layer: PLAINTEXT_TUNNEL_LAYER, detail: PLAINTEXT_TUNNEL_DETAIL}, {receipt})}, `blocked: ${PLAINTEXT_TUNNEL_DETAIL}\n`)
       return
     }
     if (verdict !== 'relay') {

@@ -6,7 +6,7 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {parseGoUrl} from '../canonical/index.js'
 import {isCompressedEncoding} from '../scanner/index.js'
-import {blockHeaders, displayUrl, sendBlockBody, sendJson} from './block.js'
+import {displayUrl, sendBlockBody, sendJson} from './block.js'
 import {budgetKey, overBudgetMessage, readWithinBudget} from './agent-budget.js'
 import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, type DecisionBase, type UpstreamFailure} from './core.js'
 import {causedFailure, namedCause, type UpstreamCause} from './upstream-cause.js'
@@ -19,7 +19,7 @@ import {killSwitchCut, killSwitchStage} from './gate/stages/kill-switch.js'
 import type {ResponseGateContext} from './gate/response/context.js'
 import {runResponseGate} from './gate/response/run-response-gate.js'
 import {RequestSuppression} from './suppression.js'
-import {blockHint, hintHeader} from './hints.js'
+import {blockAnswerHeaders, blockHint, hintHeader} from './hints.js'
 import {originAndPath, requestWithRedirects} from './upstream.js'
 import {UpstreamAbort} from './upstream-abort.js'
 import {recordBytes} from './relay/data-budget.js'
@@ -82,7 +82,7 @@ export async function handleFetch(ports: FetchPorts, x: FetchExchange): Promise<
     // Record first, answer second: the block names the receipt that recorded it.
     const receipt = record(d)
     const hint = cfg.explain_blocks ? blockHint(d) : undefined
-    const headers = {...blockHeaders(d.reason!, layer, {receipt, contract: stage === 'contract', retryAfter}), ...hintHeader(cfg.explain_blocks, d)}
+    const headers = blockAnswerHeaders(cfg.explain_blocks, d.reason!, layer, d, {receipt, contract: stage === 'contract', retryAfter})
     // A stage's own JSON body (the kill switch's); /fetch answers JSON, so a text body is not used.
     if (typeof body === 'object') return sendBlockBody(res, status, body, headers)
     sendJson(res, status, {url: d.target, ...agentField, blocked: true, block_reason: detail, ...(hint !== undefined ? {hint} : {})}, headers)
@@ -244,5 +244,4 @@ async function fetchUpstream(ports: FetchPorts, x: FetchExchange, st: FetchUpstr
     url: shown, ...agentField, ...(up.statusCode !== 0 ? {status_code: up.statusCode} : {}), content_type: contentType, title: page.title, content: page.content, blocked: false,
   })
 }
-
 

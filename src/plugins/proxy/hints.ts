@@ -7,6 +7,8 @@
  * default deny a capture-only rule would allow names that rule (from the contract, not the request).
  */
 import {shellWord} from '../errors/index.js'
+import type {ReasonCode} from '../scanner/index.js'
+import {blockHeaders, type BlockHeaderOptions} from './block.js'
 import type {Decision} from './decision.js'
 
 export const URL_HINTS: Readonly<Record<string, string>> = {
@@ -122,4 +124,15 @@ export function blockHint(d: Pick<Decision, 'layer' | 'detail' | 'hint'>): strin
 export function hintHeader(explain: boolean, d: Pick<Decision, 'layer' | 'detail' | 'hint'>): Record<string, string> {
   const h = explain ? blockHint(d) : undefined
   return h === undefined ? {} : {'X-Pipelock-Hint': h.replace(/[\r\n]/g, ' ').replace(/[^\x20-\x7e]/g, '?')}
+}
+
+/**
+ * A block answer's headers on every transport: the `X-Pipelock-Block-Reason*` headers of `reason`
+ * and `layer` (§10.1; `layer` undefined leaves the layer header out) and, with `explain_blocks`,
+ * the hint of `cause` (the check that decided, which may differ from the layer the header shows).
+ */
+export function blockAnswerHeaders(
+  explain: boolean, reason: ReasonCode, layer: string | undefined, cause: Pick<Decision, 'layer' | 'detail' | 'hint'>, opts: BlockHeaderOptions = {},
+): Record<string, string> {
+  return {...blockHeaders(reason, layer, opts), ...hintHeader(explain, cause)}
 }

@@ -34,7 +34,7 @@ import {AuthThrottle, guardApiRequest, holdsStrongToken} from './auth-throttle.j
 import {allowHalfOpenResponses, answerClientError, CONNECTIONS_CHECK_INTERVAL_MS, MAX_REQUEST_HEADER_BYTES} from './socket-hygiene.js'
 import type {ProxySnapshot} from './state.js'
 import {FORWARD_PROXY_HINT} from './banner.js'
-import {hintHeader} from './hints.js'
+import {blockAnswerHeaders} from './hints.js'
 import {handleReverse} from './reverse/handler.js'
 
 export interface ProxyServerOptions extends ComposeOptions {
@@ -264,7 +264,7 @@ export class ProxyServer {
     const target = originForm ? path : transport === 'connect' ? safeTarget(this.rt.snapshot(), `https://${req.url ?? ''}/`, 'kill_switch') : safeTarget(this.rt.snapshot(), req.url ?? '', 'kill_switch')
     const receipt = this.rt.sink.record(blockDecision(this.rt.clock, b, target, {...KILL_SWITCH_BLOCK, status: transport === 'forward' ? 403 : 503, enforced: true}))
     // Every transport names the block the same way (the gate parity test): reason, layer, receipt (and hint).
-    deny({...blockHeaders('kill_switch_active', 'kill_switch', {receipt}), ...hintHeader(this.rt.snapshot().config.explain_blocks, {layer: 'kill_switch', detail: 'kill switch active'})})
+    deny(blockAnswerHeaders(this.rt.snapshot().config.explain_blocks, 'kill_switch_active', 'kill_switch', {layer: 'kill_switch', detail: 'kill switch active'}, {receipt}))
     return true
   }
 

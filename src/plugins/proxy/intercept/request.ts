@@ -9,8 +9,8 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {Http2ServerRequest, Http2ServerResponse} from 'node:http2'
 import type {Duplex} from 'node:stream'
-import {blockHeaders, sendTextError} from '../block.js'
-import {hintHeader} from '../hints.js'
+import {sendTextError} from '../block.js'
+import {blockAnswerHeaders} from '../hints.js'
 import {writeRawResponse} from '../relay/raw-response.js'
 import {blockDecision, safeTarget, type DecisionBase} from '../core.js'
 import {handleForward, type ForwardPorts} from '../relay/forward-exchange.js'
@@ -84,7 +84,7 @@ function innerChecks(ports: InterceptPorts, t: TunnelContext, inner: InnerReques
     const {stage, shown, reason, layer, status, text} = x
     const rec = new RequestRecord(ports, {sessions: snap.sessions, b, url: target})
     const receipt = rec.record(blockDecision(ports, b, shown, {stage, layer, reason, detail: text, status, enforced: true}))
-    return {status, text, headers: {...blockHeaders(reason, undefined, {receipt}), ...hintHeader(snap.config.explain_blocks, {layer, detail: text})}}
+    return {status, text, headers: blockAnswerHeaders(snap.config.explain_blocks, reason, undefined, {layer, detail: text}, {receipt})}
   }
   const authority = first(req.headers[':authority']) || first(req.headers.host)
   const a = splitAuthority(authority)

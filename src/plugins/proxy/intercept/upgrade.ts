@@ -7,8 +7,8 @@
  */
 import type {IncomingMessage} from 'node:http'
 import type {Duplex} from 'node:stream'
-import {blockHeaders} from '../block.js'
-import {hintHeader} from '../hints.js'
+
+import {blockAnswerHeaders} from '../hints.js'
 import {writeRawResponse} from '../relay/raw-response.js'
 import {blockDecision, type DecisionBase} from '../core.js'
 import type {Clock} from '../ports.js'
@@ -40,5 +40,5 @@ export const UPGRADE_REFUSED_DETAIL = 'WebSocket upgrade inside an intercepted t
 export function refuseInterceptedUpgrade(u: InterceptUpgrade): void {
   const d = blockDecision(u.ports, u.base, u.url, {stage: 'upgrade', layer: UPGRADE_REFUSED_LAYER, reason: 'not_enabled', detail: UPGRADE_REFUSED_DETAIL, status: 403, enforced: true})
   const receipt = u.record(d)
-  writeRawResponse(u.socket, 403, 'Forbidden', {'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', ...blockHeaders('not_enabled', UPGRADE_REFUSED_LAYER, {receipt}), ...hintHeader(u.explain, {layer: UPGRADE_REFUSED_LAYER, detail: UPGRADE_REFUSED_DETAIL})}, `blocked: ${UPGRADE_REFUSED_DETAIL}\n`)
+  writeRawResponse(u.socket, 403, 'Forbidden', {'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', ...blockAnswerHeaders(u.explain, 'not_enabled', UPGRADE_REFUSED_LAYER, {layer: UPGRADE_REFUSED_LAYER, detail: UPGRADE_REFUSED_DETAIL}, {receipt})}, `blocked: ${UPGRADE_REFUSED_DETAIL}\n`)
 }

@@ -9,7 +9,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {GoUrl} from '../../canonical/index.js'
 import type {Agent} from 'undici'
 import {isCompressedEncoding} from '../../scanner/index.js'
-import {blockHeaders, sendBlockBody, sendTextError} from '../block.js'
+import {sendBlockBody, sendTextError} from '../block.js'
 import {budgetKey, overBudgetMessage, readWithinBudget} from '../agent-budget.js'
 import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, type DecisionBase} from '../core.js'
 import type {UpstreamPool} from '../ports.js'
@@ -28,7 +28,7 @@ import type {ResponseGateContext} from '../gate/response/context.js'
 import {runResponseGate} from '../gate/response/run-response-gate.js'
 import {hostOfUrl} from '../session-gate.js'
 import {RequestSuppression} from '../suppression.js'
-import {hintHeader} from '../hints.js'
+import {blockAnswerHeaders, hintHeader} from '../hints.js'
 import {requestWithRedirects} from '../upstream.js'
 import {UpstreamAbort} from '../upstream-abort.js'
 import {causedFailure, namedCause, type UpstreamCause} from '../upstream-cause.js'
@@ -85,7 +85,7 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
     // Record first, answer second: the block names the receipt that recorded it.
     const receipt = record(d)
     req.resume()
-    const headers = {...blockHeaders(d.reason!, layer, {receipt, contract: stage === 'contract', retryAfter}), ...hintHeader(cfg.explain_blocks, d)}
+    const headers = blockAnswerHeaders(cfg.explain_blocks, d.reason!, layer, d, {receipt, contract: stage === 'contract', retryAfter})
     if (typeof body === 'object') sendBlockBody(res, status, body, headers)
     else sendTextError(res, status, body ?? `blocked: ${detail}`, headers)
   }

@@ -11,7 +11,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {Agent} from 'undici'
 import {isCompressedEncoding, type ReasonCode} from '../../scanner/index.js'
 import {blockHeaders} from '../block.js'
-import {hintHeader} from '../hints.js'
+import {blockAnswerHeaders, hintHeader} from '../hints.js'
 import {causedFailure, upstreamCause} from '../upstream-cause.js'
 import {allowDecision, blockDecision, errorDecision, safeTarget, snapshotFor, type DecisionBase} from '../core.js'
 import type {Decision} from '../decision.js'
@@ -87,8 +87,7 @@ export async function handleReverse(ctx: ReverseContext, req: IncomingMessage, r
     const receipt = record(d)
     req.resume()
     // The hint names the check that decided (a body DLP hit is not a URL DLP hit), whatever layer the header shows.
-    const hinted = hintHeader(cfg.explain_blocks, {layer, detail, hint: d.hint})
-    sendReverseJson(res, status, requestBlockBody(detail), {...blockHeaders(d.reason!, shownLayer, {receipt, contract: stage === 'contract', retryAfter}), ...hinted})
+    sendReverseJson(res, status, requestBlockBody(detail), blockAnswerHeaders(cfg.explain_blocks, d.reason!, shownLayer, {layer, detail, hint: d.hint}, {receipt, contract: stage === 'contract', retryAfter}))
   }
 
   // The gate (gate/transport-stages.ts, row reverse): the kill switch (§4.3 step 2: the reverse
@@ -238,7 +237,7 @@ async function respond(ctx: ReverseContext, x: ReverseResponse): Promise<void> {
       res.destroy()
       return
     }
-    res.writeHead(403, {...blockHeaders(reason, layer, {receipt}), ...hintHeader(cfg.explain_blocks, {layer, detail: text}), 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body))})
+    res.writeHead(403, {...blockAnswerHeaders(cfg.explain_blocks, reason, layer, {layer, detail: text}, {receipt}), 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body))})
     res.end(body)
   }
   const pass = (status: number, body: Buffer, headers: Record<string, string | string[]>): void => {

@@ -13,7 +13,7 @@ import {goHostname, goPort, parseGoUrl} from '../../canonical/index.js'
 import {timedOutError} from '../../errors/index.js'
 import {blockHeaders, CAPACITY_RETRY_AFTER_SECONDS, sendBlockBody, sendTextError} from '../block.js'
 import {writeRawResponse} from '../relay/raw-response.js'
-import {hintHeader, WS_CAPACITY_HINT, WS_SCHEME_HINT} from '../hints.js'
+import {blockAnswerHeaders, hintHeader, WS_CAPACITY_HINT, WS_SCHEME_HINT} from '../hints.js'
 import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, type DecisionBase} from '../core.js'
 import type {Dialer, VersionPort} from '../ports.js'
 import {extractFetchTarget} from '../relay/query-target.js'
@@ -244,7 +244,7 @@ export class WebSocketProxy {
     }
     const target = mapWebSocketUrl(raw)
     if (target === null) {
-      answer(400, 'invalid URL: must be ws or wss', {...blockHeaders('scheme_blocked', 'scheme'), ...hintHeader(cfg.explain_blocks, {layer: 'scheme', detail: 'invalid URL: must be ws or wss', hint: WS_SCHEME_HINT})})
+      answer(400, 'invalid URL: must be ws or wss', blockAnswerHeaders(cfg.explain_blocks, 'scheme_blocked', 'scheme', {layer: 'scheme', detail: 'invalid URL: must be ws or wss', hint: WS_SCHEME_HINT}))
       return null
     }
     const warnings: string[] = []
@@ -256,7 +256,7 @@ export class WebSocketProxy {
       const receipt = rec.record(d)
       this.metrics.handshakeBlocked()
       const text = typeof body === 'object' ? body.json : reason === 'session_anomaly' ? detail : `WebSocket blocked: ${detail}`
-      answer(status, text, {...blockHeaders(d.reason!, layer === 'session_deny' ? undefined : layer, {receipt, contract: stage === 'contract', retryAfter}), ...hintHeader(cfg.explain_blocks, d)}, typeof body === 'object')
+      answer(status, text, blockAnswerHeaders(cfg.explain_blocks, d.reason!, layer === 'session_deny' ? undefined : layer, d, {receipt, contract: stage === 'contract', retryAfter}), typeof body === 'object')
     }
     const fwd = forwardedHeaders(req.headers, cfg, {scheme: target.scheme, host: target.authority}, ports.version)
     // The gate (gate/transport-stages.ts, row websocket): URL scan → session → header DLP of the
@@ -279,7 +279,7 @@ export class WebSocketProxy {
     const shown = gate.shown
     // The capacity semaphore (§3.2 step 10), checked and taken in one turn after the gate.
     if (this.active >= cfg.websocket_proxy.max_concurrent_connections) {
-      answer(503, 'too many active WebSocket connections', {...blockHeaders('rate_limit', 'ratelimit', {retryAfter: CAPACITY_RETRY_AFTER_SECONDS}), ...hintHeader(cfg.explain_blocks, {layer: 'ratelimit', detail: 'too many active WebSocket connections', hint: WS_CAPACITY_HINT})})
+      answer(503, 'too many active WebSocket connections', blockAnswerHeaders(cfg.explain_blocks, 'rate_limit', 'ratelimit', {layer: 'ratelimit', detail: 'too many active WebSocket connections', hint: WS_CAPACITY_HINT}, {retryAfter: CAPACITY_RETRY_AFTER_SECONDS}))
       return null
     }
     this.active++
