@@ -12,7 +12,7 @@ import type {Duplex} from 'node:stream'
 import {sendTextError} from '../block.js'
 import {blockAnswerHeaders} from '../hints.js'
 import {writeRawResponse} from '../relay/raw-response.js'
-import {blockDecision, safeTarget, type DecisionBase} from '../core.js'
+import {blockDecision, clientClosedDecision, safeTarget, type DecisionBase} from '../core.js'
 import {handleForward, type ForwardPorts} from '../relay/forward-exchange.js'
 import type {RequestIds} from '../ports.js'
 import {RequestRecord} from '../request-gate.js'
@@ -123,6 +123,27 @@ export function handleInterceptedRequest(ports: InterceptPorts, t: TunnelContext
     if (!w.headersSent) sendTextError(w, 500, 'internal error')
     else w.destroy()
   })
+}
+
+/** RFC 9113 §7 error codes by number (an RST_STREAM's). */
+const H2_ERROR_CODES = [
+  'NO_ERROR', 'PROTOCOL_ERROR', 'INTERNAL_ERROR', 'FLOW_CONTROL_ERROR', 'SETTINGS_TIMEOUT', 'STREAM_CLOSED', 'FRAME_SIZE_ERROR',
+  'REFUSED_STREAM', 'CANCEL', 'COMPRESSION_ERROR', 'CONNECT_ERROR', 'ENHANCE_YOUR_CALM', 'INADEQUATE_SECURITY', 'HTTP_1_1_REQUIRED',
+]
+
+/**
+ * An HTTP/2 inner request whose stream was reset before its pipeline's turn: nothing of it is
+ * judged or forwarded. Recorded as the client's hang-up (`client_closed`), with the reset's code
+ * (PROTOCOL_ERROR when the HTTP/2 layer refused the stream itself, as for a body longer or shorter
+ * than its content-length). The target is shown only if DLP finds nothing in it.
+ */
+export function recordStreamReset(ports: InterceptPorts, t: TunnelContext, req: Http2ServerRequest): void {
+  const b = innerBase(ports, t, req.method ?? 'GET')
+  const target = `https://${urlHostForm(t.host)}:${t.port}${innerPath(req.url ?? '/')}`
+  const snap = ports.snapshot()
+  const code = req.stream.rstCode ?? 0
+  const detail = `HTTP/2 stream reset (${H2_ERROR_CODES[code] ?? `code ${code}`}) before the request was judged (nothing forwarded)`
+  new RequestRecord(ports, {sessions: snap.sessions, b, url: target}).record(clientClosedDecision(ports, b, safeTarget(snap, target, 'client'), detail, 'none'))
 }
 
 /** An HTTP/1.1 `Upgrade` inside the tunnel: the same checks, then the WebSocket seam (upgrade.ts). */

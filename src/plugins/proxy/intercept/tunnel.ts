@@ -19,7 +19,7 @@ import type {Leaf} from '../../tls/index.js'
 import type {AuditTrail, Clock} from '../ports.js'
 import {answerClientError, MAX_REQUEST_HEADER_BYTES} from '../socket-hygiene.js'
 import {destroyOnEof} from './eof-close.js'
-import {handleInterceptedRequest, handleInterceptedUpgrade, urlHostForm, type InterceptPorts, type TunnelContext} from './request.js'
+import {handleInterceptedRequest, handleInterceptedUpgrade, recordStreamReset, urlHostForm, type InterceptPorts, type TunnelContext} from './request.js'
 
 /** Go's HTTP/2 server default (Node's is unlimited). */
 export const INNER_MAX_CONCURRENT_STREAMS = 250
@@ -143,8 +143,16 @@ export class InterceptServers {
       // The pipeline runs in the set-up queue's turn: a burst of tunnels sends its first requests
       // together, and their scans would otherwise share one poll phase. A tunnel closed meanwhile
       // (kill switch, lifetime) has nothing left to answer; the kill switch is re-checked inside.
+      // An HTTP/2 stream reset meanwhile (the agent's RST_STREAM, or the HTTP/2 layer's own for a
+      // body that breaks its content-length) is recorded and goes no further: its request has ended
+      // and dumped what it had (its body would be waited for forever), and a request it carried
+      // whole would still be sent upstream. Its response has no `destroyed`: the stream says it.
       l.tunnel.interceptor.setup.push(() => {
-        if (!res.destroyed && !(tlsSocket?.destroyed ?? true)) handleInterceptedRequest(l.ports, l.tunnel, req, res)
+        if (tlsSocket?.destroyed ?? true) return
+        if ('stream' in req) {
+          if ((req as Http2ServerRequest).stream.destroyed) return recordStreamReset(l.ports, l.tunnel, req as Http2ServerRequest)
+        } else if (res.destroyed) return
+        handleInterceptedRequest(l.ports, l.tunnel, req, res)
       })
     })
     // HTTP/1.1 in the tunnel: Node's parser refuses a header section over its 16 KiB default
