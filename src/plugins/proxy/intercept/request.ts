@@ -14,6 +14,7 @@ import {blockAnswerHeaders} from '../hints.js'
 import {writeRawResponse} from '../relay/raw-response.js'
 import {blockDecision, clientClosedDecision, safeTarget, type DecisionBase} from '../core.js'
 import {handleForward, type ForwardPorts} from '../relay/forward-exchange.js'
+import {h2AnswerHeaders} from './h2-answer-headers.js'
 import type {RequestIds} from '../ports.js'
 import {RequestRecord} from '../request-gate.js'
 import type {Interceptor} from './runtime.js'
@@ -118,7 +119,7 @@ export function handleInterceptedRequest(ports: InterceptPorts, t: TunnelContext
     responseCap: {bytes: t.interceptor.maxResponseBytes, status: 403, layer: 'tls_response_blocked', detail: 'response too large for scanning'},
     upstreamErrorText: 'upstream error',
     // HTTP/2 frames a body without Content-Length: END_STREAM on the HEADERS frame says there is none.
-    ...(h2 ? {hasBody: !(req as Http2ServerRequest).stream.endAfterHeaders} : {}),
+    ...(h2 ? {hasBody: !(req as Http2ServerRequest).stream.endAfterHeaders, answerHeaders: h2AnswerHeaders} : {}),
   }).catch(() => {
     if (!w.headersSent) sendTextError(w, 500, 'internal error')
     else w.destroy()

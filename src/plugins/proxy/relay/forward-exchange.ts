@@ -54,6 +54,12 @@ export interface ForwardOptions {
   readonly upstreamErrorText?: string
   /** Whether the request carries a body (HTTP/2 frames it without Content-Length). */
   readonly hasBody?: boolean
+  /**
+   * The upstream's response headers as the agent's protocol can carry them (an HTTP/2 answer:
+   * intercept/h2-answer-headers.ts), applied once they passed the response head gate: the
+   * response checks read what the agent is answered with.
+   */
+  readonly answerHeaders?: <H extends Record<string, string | string[] | undefined>>(h: H) => H
 }
 
 /** One absolute-URI exchange: the agent's request and response, its Decision base, the target as sent. */
@@ -165,7 +171,8 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
     outcome.response.body.destroy()
     return
   }
-  const up = head.headers === outcome.response.headers ? outcome.response : {...outcome.response, headers: head.headers as typeof outcome.response.headers}
+  const relayed = opts.answerHeaders === undefined ? head.headers : opts.answerHeaders(head.headers)
+  const up = relayed === outcome.response.headers ? outcome.response : {...outcome.response, headers: relayed as typeof outcome.response.headers}
   // No Content-Encoding (the usual response): nothing to parse.
   const encoding = up.headers['content-encoding']
   if (encoding !== undefined && isCompressedEncoding(String(encoding))) {

@@ -1,0 +1,103 @@
+/**
+ * HTTP/2 inside an intercepted tunnel (built `pipelock run`, real CONNECT and TLS, Node's HTTP/2
+ * client), where it differs from HTTP/1.1:
+ *
+ * - a stream reset before its request was judged gets its audit line (`client_closed`, with the
+ *   reset's code) and nothing of it reaches the origin. Before, a stream the HTTP/2 layer refused
+ *   for a body breaking its content-length left no line at all: its body was waited for forever
+ *   (and its session counted it in flight for good);
+ * - an origin's response with a field HTTP/2 cannot carry (a duplicated `ETag`, `HTTP2-Settings`)
+ *   is answered, as over HTTP/1.1. Before, the agent got no answer (or a 500) while the request
+ *   was recorded as allowed.
+ */
+import assert from 'node:assert/strict'
+import {readFileSync} from 'node:fs'
+import http2 from 'node:http2'
+import https from 'node:https'
+import type {AddressInfo} from 'node:net'
+import {after, before, describe, it} from 'node:test'
+import {auditEvents, makeSelfSignedCert, type RunningProxy, startProxy, tempDir, tlsThroughProxy, until, writeTestCa} from './proxy-harness.js'
+
+describe('intercepted tunnel: HTTP/2 streams', {timeout: 60_000}, () => {
+  let origin: https.Server
+  let up: {port: number}
+  let proxy: RunningProxy
+  let ca: string
+  const reached: string[] = []
+
+  before(async () => {
+    const dir = tempDir('pl-h2-')
+    const tls = makeSelfSignedCert(dir)
+    origin = https.createServer({key: tls.key, cert: tls.cert}, (req, res) => {
+      reached.push(req.url ?? '')
+      req.resume()
+      // Two ETag and Content-Type lines, and a field only an HTTP/1.1 upgrade uses.
+      if (req.url === '/fields') res.writeHead(200, [['ETag', '"one"'], ['ETag', '"two"'], ['Content-Type', 'text/plain'], ['Content-Type', 'text/html'], ['HTTP2-Settings', 'AAMAAABkAAQAoAAAAAIAAAAA'], ['Vary', 'Accept'], ['Vary', 'Origin']].flat())
+      res.end('ok\n')
+    })
+    await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve))
+    up = origin.address() as AddressInfo
+    const paths = writeTestCa(dir)
+    ca = readFileSync(paths.cert, 'utf8')
+    proxy = await startProxy([
+      'forward_proxy:', '  enabled: true',
+      'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]',
+      'fetch_proxy:', '  monitoring:', '    max_requests_per_minute: 100000',
+      'request_body_scanning:', '  enabled: true',
+      'tls_interception:', '  enabled: true', `  ca_cert: ${paths.cert}`, `  ca_key: ${paths.key}`,
+    ].join('\n') + '\n', {env: {SSL_CERT_FILE: tls.certPath}})
+  })
+
+  after(async () => {
+    await proxy?.stop()
+    origin?.closeAllConnections()
+    await new Promise((resolve) => origin?.close(resolve))
+  })
+
+  /** One stream on a fresh HTTP/2 connection through the tunnel: `send` writes it; its answer once it closes. */
+  const stream = async (headers: http2.OutgoingHttpHeaders, send: (s: http2.ClientHttp2Stream) => void): Promise<{headers: http2.IncomingHttpHeaders; body: string}> => {
+    const socket = await tlsThroughProxy(proxy.port, `127.0.0.1:${up.port}`, ca, undefined, undefined, ['h2'])
+    const session = http2.connect(`https://127.0.0.1:${up.port}`, {createConnection: () => socket})
+    session.on('error', () => undefined)
+    try {
+      const answer = await new Promise<{headers: http2.IncomingHttpHeaders; body: string}>((resolve) => {
+        const got = {headers: {}, body: ''}
+        const s = session.request(headers, {endStream: false})
+        s.on('response', (h) => (got.headers = h))
+        s.on('data', (c: Buffer) => (got.body += c.toString()))
+        s.on('error', () => undefined)
+        s.on('close', () => resolve(got))
+        // An answer that never comes: the stream is given up after 5 s.
+        setTimeout(() => s.close(), 5000).unref()
+        send(s)
+      })
+      // A request the proxy might still forward: time to reach the origin.
+      await new Promise((r) => setTimeout(r, 300))
+      return answer
+    } finally {
+      session.destroy()
+    }
+  }
+
+  const closedLine = (path: string): Record<string, unknown> | undefined => auditEvents(proxy, 'client_closed').find((e) => e.url === `https://127.0.0.1:${up.port}${path}`)
+
+  it('a body longer or shorter than its content-length: one client_closed line each, nothing forwarded', async () => {
+    await stream({':method': 'POST', ':path': '/longer', 'content-length': '3'}, (s) => s.end('abcdef'))
+    await stream({':method': 'POST', ':path': '/shorter', 'content-length': '30'}, (s) => s.end('abcdef'))
+    for (const path of ['/longer', '/shorter']) {
+      assert.ok(await until(async () => closedLine(path) !== undefined), `${path}: ${proxy.stdout()}`)
+      const line = closedLine(path)!
+      assert.deepEqual({method: line.method, detail: line.detail}, {method: 'POST', detail: 'HTTP/2 stream reset (PROTOCOL_ERROR) before the request was judged (nothing forwarded)'})
+    }
+    assert.deepEqual(reached, [])
+  })
+
+  it('a response field HTTP/2 cannot carry: answered all the same, as recorded', async () => {
+    const r = await stream({':path': '/fields'}, (s) => s.end())
+    assert.deepEqual({status: r.headers[':status'], etag: r.headers.etag, type: r.headers['content-type'], settings: r.headers['http2-settings'], vary: r.headers.vary, body: r.body}, {
+      status: 200, etag: '"one"', type: 'text/plain', settings: undefined, vary: 'Accept, Origin', body: 'ok\n',
+    })
+    assert.ok(await until(async () => auditEvents(proxy, 'allowed').some((e) => e.url === `https://127.0.0.1:${up.port}/fields` && e.status_code === 200)), proxy.stdout())
+    assert.equal(auditEvents(proxy, 'error').length, 0, proxy.stdout())
+  })
+})
