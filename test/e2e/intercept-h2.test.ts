@@ -8,7 +8,9 @@
  *   (and its session counted it in flight for good);
  * - an origin's response with a field HTTP/2 cannot carry (a duplicated `ETag`, `HTTP2-Settings`)
  *   is answered, as over HTTP/1.1. Before, the agent got no answer (or a 500) while the request
- *   was recorded as allowed.
+ *   was recorded as allowed;
+ * - a CONNECT inside the tunnel (HTTP/2's, and HTTP/1.1's alongside) is refused 405 and
+ *   recorded. Before, Node answered the one 405 and dropped the other's connection, unlogged.
  */
 import assert from 'node:assert/strict'
 import {readFileSync} from 'node:fs'
@@ -16,7 +18,7 @@ import http2 from 'node:http2'
 import https from 'node:https'
 import type {AddressInfo} from 'node:net'
 import {after, before, describe, it} from 'node:test'
-import {auditEvents, makeSelfSignedCert, type RunningProxy, startProxy, tempDir, tlsThroughProxy, until, writeTestCa} from './proxy-harness.js'
+import {auditEvents, makeSelfSignedCert, type RunningProxy, startProxy, tempDir, tlsExchange, tlsThroughProxy, until, writeTestCa} from './proxy-harness.js'
 
 describe('intercepted tunnel: HTTP/2 streams', {timeout: 60_000}, () => {
   let origin: https.Server
@@ -99,5 +101,24 @@ describe('intercepted tunnel: HTTP/2 streams', {timeout: 60_000}, () => {
     })
     assert.ok(await until(async () => auditEvents(proxy, 'allowed').some((e) => e.url === `https://127.0.0.1:${up.port}/fields` && e.status_code === 200)), proxy.stdout())
     assert.equal(auditEvents(proxy, 'error').length, 0, proxy.stdout())
+  })
+  it('a CONNECT inside the tunnel, over HTTP/2 and HTTP/1.1: 405, recorded, nothing reaches the origin', async () => {
+    const before = reached.length
+    const h2 = await stream({':method': 'CONNECT', ':authority': 'inner.example:443'}, (s) => s.end())
+    assert.deepEqual({status: h2.headers[':status'], reason: h2.headers['x-pipelock-block-reason'], body: h2.body}, {
+      status: 405, reason: 'bad_request', body: 'blocked: CONNECT inside an intercepted tunnel is not supported\n',
+    })
+    const s = await tlsThroughProxy(proxy.port, `127.0.0.1:${up.port}`, ca)
+    const h1 = await tlsExchange(s, 'CONNECT other.example:443 HTTP/1.1\r\nHost: other.example:443\r\n\r\n')
+    s.destroy()
+    assert.match(h1, /^HTTP\/1.1 405 Method Not Allowed\r\n/)
+    assert.ok(h1.endsWith('\r\n\r\nblocked: CONNECT inside an intercepted tunnel is not supported\n'), h1)
+    const refused = (): Array<Record<string, unknown>> => auditEvents(proxy, 'blocked').filter((e) => e.scanner === 'intercept_connect')
+    assert.ok(await until(async () => refused().length === 2), proxy.stdout())
+    assert.deepEqual(refused().map((e) => [e.method, e.url, e.block_reason, e.status_code]), [
+      ['CONNECT', 'https://inner.example:443/', 'bad_request', 405],
+      ['CONNECT', 'https://other.example:443/', 'bad_request', 405],
+    ])
+    assert.equal(reached.length, before)
   })
 })

@@ -50,6 +50,7 @@ export const OTHER_HINTS: Readonly<Record<string, string>> = {
   airlock: 'This agent session is quarantined (airlock) and its tier refuses this request. An operator can see why and lower it: pipelock session explain KEY, pipelock session release KEY (pipelock session list gives the key); a tier with a timer also steps down on its own.',
   tunnel_plaintext: 'Only TLS may cross a CONNECT tunnel. Send plain http:// requests to the proxy as absolute-URI requests (HTTP_PROXY), or list the host in forward_proxy.raw_tunnel_hosts.',
   intercept_websocket: 'A WebSocket upgrade inside an intercepted tunnel needs websocket_proxy.enabled (set at start-up), or the host in tls_interception.passthrough_domains.',
+  intercept_connect: 'A CONNECT inside an intercepted tunnel is refused: nothing would read what it carries. Send a CONNECT for the other host to the proxy itself.',
   tls_authority_mismatch: 'The Host (or :authority) of a request inside an intercepted tunnel must name the host and port of its CONNECT. Open a tunnel to the host the request is for.',
 }
 

@@ -147,6 +147,31 @@ export function recordStreamReset(ports: InterceptPorts, t: TunnelContext, req: 
   new RequestRecord(ports, {sessions: snap.sessions, b, url: target}).record(clientClosedDecision(ports, b, safeTarget(snap, target, 'client'), detail, 'none'))
 }
 
+export const INNER_CONNECT_LAYER = 'intercept_connect'
+export const INNER_CONNECT_DETAIL = 'CONNECT inside an intercepted tunnel is not supported'
+
+/**
+ * A CONNECT inside the tunnel (HTTP/1.1's, or HTTP/2's plain one; the HTTP/2 layer refuses an
+ * extended CONNECT itself, as it offers none): a tunnel in the tunnel would carry bytes no stage
+ * reads. Refused `405` `bad_request` (layer `intercept_connect`), recorded first, with the inner
+ * target in the audit line (shown only if DLP finds nothing in it). Node answered the HTTP/2 one
+ * 405 and dropped the HTTP/1.1 connection by itself, and neither left a line.
+ */
+export function refuseInnerConnect(ports: InterceptPorts, t: TunnelContext, req: IncomingMessage | Http2ServerRequest, to: Duplex | Http2ServerResponse): void {
+  const h2 = 'stream' in req
+  const b = innerBase(ports, t, 'CONNECT')
+  const snap = ports.snapshot()
+  const url = `https://${h2 ? first(req.headers[':authority']) : (req.url ?? '')}/`
+  const d = blockDecision(ports, b, safeTarget(snap, url, INNER_CONNECT_LAYER), {stage: 'upgrade', layer: INNER_CONNECT_LAYER, reason: 'bad_request', detail: INNER_CONNECT_DETAIL, status: 405, enforced: true})
+  const receipt = new RequestRecord(ports, {sessions: snap.sessions, b, url}).record(d)
+  const headers = blockAnswerHeaders(snap.config.explain_blocks, 'bad_request', INNER_CONNECT_LAYER, {layer: INNER_CONNECT_LAYER, detail: INNER_CONNECT_DETAIL}, {receipt})
+  const text = `blocked: ${INNER_CONNECT_DETAIL}`
+  if (h2) return sendTextError(to as unknown as ServerResponse, 405, text, headers)
+  const socket = to as Duplex
+  socket.on('error', () => undefined)
+  writeRawResponse(socket, 405, 'Method Not Allowed', {'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', ...headers}, text + '\n')
+}
+
 /** An HTTP/1.1 `Upgrade` inside the tunnel: the same checks, then the WebSocket seam (upgrade.ts). */
 export function handleInterceptedUpgrade(ports: InterceptPorts, t: TunnelContext, u: {readonly req: IncomingMessage; readonly socket: Duplex; readonly head: Buffer}): void {
   const {req, socket, head} = u

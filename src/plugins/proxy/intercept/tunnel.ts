@@ -11,7 +11,7 @@
  * the answers the cut gave inside the tunnel go out first (`cutTeardown`).
  */
 import type {IncomingMessage, ServerResponse} from 'node:http'
-import type {Http2SecureServer, Http2ServerRequest} from 'node:http2'
+import type {Http2SecureServer, Http2ServerRequest, Http2ServerResponse} from 'node:http2'
 import {Socket} from 'node:net'
 import type {TLSSocket} from 'node:tls'
 import type {Duplex} from 'node:stream'
@@ -19,7 +19,7 @@ import type {Leaf} from '../../tls/index.js'
 import type {AuditTrail, Clock} from '../ports.js'
 import {answerClientError, MAX_REQUEST_HEADER_BYTES} from '../socket-hygiene.js'
 import {destroyOnEof} from './eof-close.js'
-import {handleInterceptedRequest, handleInterceptedUpgrade, recordStreamReset, urlHostForm, type InterceptPorts, type TunnelContext} from './request.js'
+import {handleInterceptedRequest, handleInterceptedUpgrade, recordStreamReset, refuseInnerConnect, urlHostForm, type InterceptPorts, type TunnelContext} from './request.js'
 
 /** Go's HTTP/2 server default (Node's is unlimited). */
 export const INNER_MAX_CONCURRENT_STREAMS = 250
@@ -173,6 +173,13 @@ export class InterceptServers {
     server.on('sessionError', (err: Error & {code?: string}, session: object) => {
       const l = sessions.get(session)
       if (l !== undefined) logSessionError(l, err)
+    })
+    // A CONNECT inside the tunnel: HTTP/2 hands it over as a request and its response, HTTP/1.1
+    // as the request and its socket (request.ts refuses it, recorded).
+    server.on('connect', (req: IncomingMessage | Http2ServerRequest, to: Duplex | Http2ServerResponse) => {
+      const l = this.live.get(rawOf('stream' in req ? req.stream.session?.socket : req.socket) as Socket)
+      if (l === undefined) return void ('stream' in to ? to.stream.close() : to.destroy())
+      refuseInnerConnect(l.ports, l.tunnel, req, to)
     })
     server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
       const l = this.live.get(rawOf(socket) as Socket)
