@@ -9,6 +9,8 @@
  * - an origin's response with a field HTTP/2 cannot carry (a duplicated `ETag`, `HTTP2-Settings`)
  *   is answered, as over HTTP/1.1. Before, the agent got no answer (or a 500) while the request
  *   was recorded as allowed;
+ * - an event stream the agent resets lets its upstream go. Before, the relay read on for as long
+ *   as the origin sent events, after the reset and even after the tunnel closed;
  * - a CONNECT inside the tunnel (HTTP/2's, and HTTP/1.1's alongside) is refused 405 and
  *   recorded. Before, Node answered the one 405 and dropped the other's connection, unlogged.
  */
@@ -26,6 +28,7 @@ describe('intercepted tunnel: HTTP/2 streams', {timeout: 60_000}, () => {
   let proxy: RunningProxy
   let ca: string
   const reached: string[] = []
+  let eventsClosed = false
 
   before(async () => {
     const dir = tempDir('pl-h2-')
@@ -33,6 +36,15 @@ describe('intercepted tunnel: HTTP/2 streams', {timeout: 60_000}, () => {
     origin = https.createServer({key: tls.key, cert: tls.cert}, (req, res) => {
       reached.push(req.url ?? '')
       req.resume()
+      if (req.url === '/events') {
+        // An event stream without end: an event every 50 ms until the proxy lets it go.
+        res.writeHead(200, {'content-type': 'text/event-stream'})
+        const tick = setInterval(() => res.write('data: tick\n\n'), 50)
+        return void res.once('close', () => {
+          clearInterval(tick)
+          eventsClosed = true
+        })
+      }
       // Two ETag and Content-Type lines, and a field only an HTTP/1.1 upgrade uses.
       if (req.url === '/fields') res.writeHead(200, [['ETag', '"one"'], ['ETag', '"two"'], ['Content-Type', 'text/plain'], ['Content-Type', 'text/html'], ['HTTP2-Settings', 'AAMAAABkAAQAoAAAAAIAAAAA'], ['Vary', 'Accept'], ['Vary', 'Origin']].flat())
       res.end('ok\n')
@@ -120,5 +132,14 @@ describe('intercepted tunnel: HTTP/2 streams', {timeout: 60_000}, () => {
       ['CONNECT', 'https://other.example:443/', 'bad_request', 405],
     ])
     assert.equal(reached.length, before)
+  })
+  it('an event stream the agent resets: its upstream is let go', async () => {
+    const r = await stream({':path': '/events'}, (s) => {
+      s.end()
+      let events = 0
+      s.on('data', () => ++events === 2 && s.close(http2.constants.NGHTTP2_CANCEL))
+    })
+    assert.match(r.body, /^data: tick\n\n/)
+    assert.ok(await until(async () => eventsClosed, 2000), 'the origin\'s event stream still open 2 s after the reset')
   })
 })

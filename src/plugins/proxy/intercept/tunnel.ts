@@ -17,6 +17,7 @@ import type {TLSSocket} from 'node:tls'
 import type {Duplex} from 'node:stream'
 import type {Leaf} from '../../tls/index.js'
 import type {AuditTrail, Clock} from '../ports.js'
+import {answerGone} from '../answer-gone.js'
 import {answerClientError, MAX_REQUEST_HEADER_BYTES} from '../socket-hygiene.js'
 import {destroyOnEof} from './eof-close.js'
 import {handleInterceptedRequest, handleInterceptedUpgrade, recordStreamReset, refuseInnerConnect, urlHostForm, type InterceptPorts, type TunnelContext} from './request.js'
@@ -146,13 +147,11 @@ export class InterceptServers {
       // An HTTP/2 stream reset meanwhile (the agent's RST_STREAM, or the HTTP/2 layer's own for a
       // body that breaks its content-length) is recorded and goes no further: its request has ended
       // and dumped what it had (its body would be waited for forever), and a request it carried
-      // whole would still be sent upstream. Its response has no `destroyed`: the stream says it.
+      // whole would still be sent upstream.
       l.tunnel.interceptor.setup.push(() => {
         if (tlsSocket?.destroyed ?? true) return
-        if ('stream' in req) {
-          if ((req as Http2ServerRequest).stream.destroyed) return recordStreamReset(l.ports, l.tunnel, req as Http2ServerRequest)
-        } else if (res.destroyed) return
-        handleInterceptedRequest(l.ports, l.tunnel, req, res)
+        if (!answerGone(res)) return handleInterceptedRequest(l.ports, l.tunnel, req, res)
+        if ('stream' in req) recordStreamReset(l.ports, l.tunnel, req as Http2ServerRequest)
       })
     })
     // HTTP/1.1 in the tunnel: Node's parser refuses a header section over its 16 KiB default

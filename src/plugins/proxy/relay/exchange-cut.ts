@@ -24,6 +24,7 @@
  */
 import type {ServerResponse} from 'node:http'
 import type {ExchangeCutCause} from '../../sessions/index.js'
+import {answerGone} from '../answer-gone.js'
 import type {StreamRegistry} from '../ports.js'
 import type {BlockAnswer} from '../request-gate.js'
 import type {ProxySessions, RequestSession} from '../session-gate.js'
@@ -94,7 +95,7 @@ export class ExchangeCut {
     readonly killSwitch: {readonly registry: StreamRegistry; readonly clientIp: string; readonly exemptable: boolean; readonly answer: () => void}
   }): {cut: ExchangeCut; live: {body?: {destroy(): void}}} {
     const live: {body?: {destroy(): void}} = {}
-    const cut = new ExchangeCut(o.sessions, o.session, () => o.res.headersSent || o.res.destroyed, (detail) => {
+    const cut = new ExchangeCut(o.sessions, o.session, () => o.res.headersSent || answerGone(o.res), (detail) => {
       o.upstream.abort()
       live.body?.destroy()
       o.block({stage: 'session', layer: 'airlock', reason: 'airlock_active', detail, status: 403, ...(o.body !== undefined ? {body: o.body(detail)} : {})})

@@ -6,6 +6,7 @@ import {sseMaxEventBytes, type Suppressor} from '../../scanner/index.js'
 import {budgetBytes, budgetKey} from '../agent-budget.js'
 import {redactUrl} from '../block.js'
 import {allowDecision, blockDecision, snapshotFor} from '../core.js'
+import {answerGone} from '../answer-gone.js'
 import {inboundResponseHeaders} from '../header-hygiene.js'
 import type {SseEventCheck} from './a2a-stream.js'
 import {recordBytes} from './data-budget.js'
@@ -61,7 +62,7 @@ export async function relaySse(
       idle?.refresh()
       bytes += (c as Buffer).length
       await emit(sse.push(decoder.decode(c as Buffer, {stream: true})))
-      if (ended !== null || cut !== null || res.destroyed || live.cutBy !== null) break
+      if (ended !== null || cut !== null || answerGone(res) || live.cutBy !== null) break
     }
     if (ended === null && cut === null && live.cutBy === null) await emit(sse.push(decoder.decode()))
     if (ended === null && cut === null && live.cutBy === null) await emit(sse.end())
@@ -79,7 +80,7 @@ export async function relaySse(
   if (liveCut !== null) {
     // Recorded before the agent sees the end; an SSE comment (ignored by event parsers) says why.
     record(blockDecision(ports, b, redactUrl(shown, false), {stage: liveCut.stage, layer: liveCut.layer, reason: liveCut.reason, detail: liveCut.detail, status: up.statusCode, enforced: true, warnings}))
-    if (!res.destroyed) res.write(`: pipelock: ${liveCut.detail}\n\n`)
+    if (!answerGone(res)) res.write(`: pipelock: ${liveCut.detail}\n\n`)
   }
   res.end()
   recordBytes(snap, up.finalUrl, bytes)
