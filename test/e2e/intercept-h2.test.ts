@@ -11,6 +11,7 @@
  *   was recorded as allowed;
  * - an event stream the agent resets lets its upstream go. Before, the relay read on for as long
  *   as the origin sent events, after the reset and even after the tunnel closed;
+ * - request trailers (read by no check) never reach the origin;
  * - a CONNECT inside the tunnel (HTTP/2's, and HTTP/1.1's alongside) is refused 405 and
  *   recorded. Before, Node answered the one 405 and dropped the other's connection, unlogged.
  */
@@ -29,13 +30,17 @@ describe('intercepted tunnel: HTTP/2 streams', {timeout: 60_000}, () => {
   let ca: string
   const reached: string[] = []
   let eventsClosed = false
+  /** What the origin received of each request: its header and trailer fields, its body. */
+  const received: Record<string, {fields: string; body: string}> = {}
 
   before(async () => {
     const dir = tempDir('pl-h2-')
     const tls = makeSelfSignedCert(dir)
     origin = https.createServer({key: tls.key, cert: tls.cert}, (req, res) => {
       reached.push(req.url ?? '')
-      req.resume()
+      const chunks: Buffer[] = []
+      req.on('data', (c: Buffer) => chunks.push(c))
+      req.on('end', () => (received[req.url ?? ''] = {fields: [...req.rawHeaders, ...req.rawTrailers].join('\n'), body: Buffer.concat(chunks).toString()}))
       if (req.url === '/events') {
         // An event stream without end: an event every 50 ms until the proxy lets it go.
         res.writeHead(200, {'content-type': 'text/event-stream'})
@@ -69,14 +74,14 @@ describe('intercepted tunnel: HTTP/2 streams', {timeout: 60_000}, () => {
   })
 
   /** One stream on a fresh HTTP/2 connection through the tunnel: `send` writes it; its answer once it closes. */
-  const stream = async (headers: http2.OutgoingHttpHeaders, send: (s: http2.ClientHttp2Stream) => void): Promise<{headers: http2.IncomingHttpHeaders; body: string}> => {
+  const stream = async (headers: http2.OutgoingHttpHeaders, send: (s: http2.ClientHttp2Stream) => void, waitForTrailers = false): Promise<{headers: http2.IncomingHttpHeaders; body: string}> => {
     const socket = await tlsThroughProxy(proxy.port, `127.0.0.1:${up.port}`, ca, undefined, undefined, ['h2'])
     const session = http2.connect(`https://127.0.0.1:${up.port}`, {createConnection: () => socket})
     session.on('error', () => undefined)
     try {
       const answer = await new Promise<{headers: http2.IncomingHttpHeaders; body: string}>((resolve) => {
         const got = {headers: {}, body: ''}
-        const s = session.request(headers, {endStream: false})
+        const s = session.request(headers, {endStream: false, waitForTrailers})
         s.on('response', (h) => (got.headers = h))
         s.on('data', (c: Buffer) => (got.body += c.toString()))
         s.on('error', () => undefined)
@@ -141,5 +146,15 @@ describe('intercepted tunnel: HTTP/2 streams', {timeout: 60_000}, () => {
     })
     assert.match(r.body, /^data: tick\n\n/)
     assert.ok(await until(async () => eventsClosed, 2000), 'the origin\'s event stream still open 2 s after the reset')
+  })
+  it('request trailers, which no check reads, never reach the origin', async () => {
+    const secret = 'AKIA' + 'Q3EGRZ7NXPLM4TWB'
+    const r = await stream({':method': 'POST', ':path': '/trailers', 'content-type': 'text/plain'}, (s) => {
+      s.on('wantTrailers', () => s.sendTrailers({'x-trailer': secret}))
+      s.end('clean body')
+    }, true)
+    assert.equal(r.headers[':status'], 200)
+    assert.equal(received['/trailers']?.body, 'clean body')
+    assert.doesNotMatch(received['/trailers']!.fields, /x-trailer|AKIA/i)
   })
 })
