@@ -11,6 +11,8 @@
  *   was recorded as allowed;
  * - an event stream the agent resets lets its upstream go. Before, the relay read on for as long
  *   as the origin sent events, after the reset and even after the tunnel closed;
+ * - a stream the agent resets while the origin is asked: the upstream request is aborted and the
+ *   line is `client_closed`. Before, it read `upstream request failed` (502, the upstream blamed);
  * - request trailers (read by no check) never reach the origin;
  * - a CONNECT inside the tunnel (HTTP/2's, and HTTP/1.1's alongside) is refused 405 and
  *   recorded. Before, Node answered the one 405 and dropped the other's connection, unlogged.
@@ -30,6 +32,7 @@ describe('intercepted tunnel: HTTP/2 streams', {timeout: 60_000}, () => {
   let ca: string
   const reached: string[] = []
   let eventsClosed = false
+  let slowClosed = false
   /** What the origin received of each request: its header and trailer fields, its body. */
   const received: Record<string, {fields: string; body: string}> = {}
 
@@ -41,6 +44,8 @@ describe('intercepted tunnel: HTTP/2 streams', {timeout: 60_000}, () => {
       const chunks: Buffer[] = []
       req.on('data', (c: Buffer) => chunks.push(c))
       req.on('end', () => (received[req.url ?? ''] = {fields: [...req.rawHeaders, ...req.rawTrailers].join('\n'), body: Buffer.concat(chunks).toString()}))
+      // Never answered: the test resets the stream while the proxy waits on it.
+      if (req.url === '/slow') return void res.once('close', () => (slowClosed = true))
       if (req.url === '/events') {
         // An event stream without end: an event every 50 ms until the proxy lets it go.
         res.writeHead(200, {'content-type': 'text/event-stream'})
@@ -156,5 +161,14 @@ describe('intercepted tunnel: HTTP/2 streams', {timeout: 60_000}, () => {
     assert.equal(r.headers[':status'], 200)
     assert.equal(received['/trailers']?.body, 'clean body')
     assert.doesNotMatch(received['/trailers']!.fields, /x-trailer|AKIA/i)
+  })
+  it('a stream reset while its upstream is asked: the upstream request aborted, recorded as the agent\'s hang-up', async () => {
+    await stream({':path': '/slow'}, (s) => {
+      s.end()
+      const asked = setInterval(() => reached.includes('/slow') && (clearInterval(asked), s.close(http2.constants.NGHTTP2_CANCEL)), 20)
+    })
+    assert.ok(await until(async () => slowClosed && closedLine('/slow') !== undefined), proxy.stdout())
+    assert.equal(closedLine('/slow')!.detail, 'client closed the connection before the upstream answered (its request aborted)')
+    assert.equal(auditEvents(proxy, 'error').length, 0, proxy.stdout())
   })
 })

@@ -11,7 +11,7 @@ import type {Agent} from 'undici'
 import {isCompressedEncoding} from '../../scanner/index.js'
 import {sendBlockBody, sendTextError} from '../block.js'
 import {budgetKey, overBudgetMessage, readWithinBudget} from '../agent-budget.js'
-import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, type DecisionBase} from '../core.js'
+import {allowDecision, blockDecision, clientClosedDecision, safeTarget, snapshotFor, upstreamFailure, type DecisionBase} from '../core.js'
 import type {UpstreamPool} from '../ports.js'
 import type {Decision} from '../decision.js'
 import {recordBytes} from './data-budget.js'
@@ -61,6 +61,9 @@ export interface ForwardOptions {
    */
   readonly answerHeaders?: <H extends Record<string, string | string[] | undefined>>(h: H) => H
 }
+
+/** The audit detail of a request whose client went away before the upstream answered it. */
+export const CLIENT_GONE_DETAIL = 'client closed the connection before the upstream answered (its request aborted)'
 
 /** One absolute-URI exchange: the agent's request and response, its Decision base, the target as sent. */
 export interface ForwardExchange {
@@ -155,6 +158,9 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
   }
   // A contract-denied or refused redirect hop, or an envelope that could not be signed (shared with /fetch).
   if (answerUpstreamDenial(snap, outcome, block)) return
+  // The agent went away while the upstream was asked, and its request was aborted for it: its
+  // hang-up, not the upstream's failure (an HTTP/2 agent resets one stream as cheaply as it sends it).
+  if (outcome.kind === 'error' && abort.aborted) return void record(clientClosedDecision(ports, b, shown, CLIENT_GONE_DETAIL, 'upstream'))
   if (outcome.kind === 'error') return unreached({ports, res, b, shown, record, explain: cfg.explain_blocks, text: opts.upstreamErrorText}, outcome.cause)
   // The kill switch thrown while the upstream answered: nothing of the answer reaches the agent
   // (the gate's own stage run again, as a CONNECT whose tunnel was being dialled runs it).
