@@ -9,7 +9,7 @@ import {spawn, spawnSync} from 'node:child_process'
 import http2 from 'node:http2'
 import {after, before, describe, it} from 'node:test'
 import {readFileSync} from 'node:fs'
-import {makeSelfSignedCert, rawHttp, type RunningProxy, startHttpsUpstream, startProxy, tempDir, tlsThroughProxy, until, type Upstream, writeTestCa} from './proxy-harness.js'
+import {makeSelfSignedCert, rawExchange, rawHttp, type RunningProxy, startHttpsUpstream, startProxy, tempDir, tlsExchange, tlsThroughProxy, until, type Upstream, writeTestCa} from './proxy-harness.js'
 
 const hasCurl = spawnSync('curl', ['--version']).status === 0
 
@@ -94,11 +94,42 @@ describe('intercepted tunnel: one request header limit for HTTP/2 and HTTP/1.1',
     const forward = await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/kib`, headers: Object.fromEntries(Array.from({length: 2}, (_, i) => [`X-Filler-${i}`, 'a'.repeat(15_000)]))}).catch((e: Error) => ({status: e.message}))
     assert.equal(forward.status, 431)
     const target = `127.0.0.1:${up.port}`
-    assert.ok(await until(async () => audit('header_limit').length === 2), proxy.stdout())
-    assert.deepEqual(audit('header_limit').map((r) => [r.event, r.message, r.target, r.reason, r.status_code]), [
+    assert.ok(await until(async () => audit('header_limit').length === 3), proxy.stdout())
+    // The listener's refusal has no target (no request line was taken): the client's address says who.
+    assert.deepEqual(audit('header_limit').map((r) => [r.event, r.message, r.target ?? r.client_ip, r.reason, r.status_code]), [
       ['blocked', 'request header fields too large', target, 'request headers over 16384 bytes (HTTP/2)', 431],
       ['blocked', 'request header fields too large', target, 'request headers over 16384 bytes (HTTP/1.1)', 431],
+      ['blocked', 'request header fields too large', '127.0.0.1', 'request headers over 16384 bytes (HTTP/1.1)', 431],
     ])
+  })
+
+  it('a malformed request and an Expect other than 100-continue are refused and logged, on the listener and in the tunnel', async () => {
+    // The listener: a request line the parser refuses (400), an `Expect` Node refuses (417).
+    const bad = await rawExchange(proxy.port, 'GET /x HTTP/1.1\r\nHost: a\r\nBad Header\r\n\r\n')
+    assert.match(bad, /^HTTP\/1\.1 400 Bad Request\r\n/)
+    const expect = await rawExchange(proxy.port, `GET http://127.0.0.1:${up.port}/kib HTTP/1.1\r\nHost: 127.0.0.1:${up.port}\r\nExpect: sk-secret-value\r\n\r\n`, {untilHeaders: true})
+    assert.match(expect, /^HTTP\/1\.1 417 /)
+    // In the tunnel: the same over HTTP/1.1 and the `Expect` over HTTP/2.
+    const ca = readFileSync(caFile, 'utf8')
+    const h1 = await tlsThroughProxy(proxy.port, `127.0.0.1:${up.port}`, ca)
+    assert.match(await tlsExchange(h1, `GET /kib HTTP/1.1\r\nHost: 127.0.0.1:${up.port}\r\nExpect: sk-secret-value\r\n\r\n`), /^HTTP\/1\.1 417 /)
+    h1.destroy()
+    const h1bad = await tlsThroughProxy(proxy.port, `127.0.0.1:${up.port}`, ca)
+    assert.match(await tlsExchange(h1bad, 'GET /kib HTTP/1.1\r\nBad Header\r\n\r\n'), /^HTTP\/1\.1 400 Bad Request\r\n/)
+    h1bad.destroy()
+    assert.equal(await h2Request({expect: 'sk-secret-value'}), '417')
+    const target = `127.0.0.1:${up.port}`
+    const lines = (): Array<Record<string, unknown>> => [...audit('http_parser'), ...audit('expectation')]
+    assert.ok(await until(async () => lines().length === 5), proxy.stdout())
+    assert.deepEqual(lines().map((r) => [r.event, r.message, r.target ?? r.client_ip, r.reason, r.status_code]), [
+      ['blocked', 'malformed request refused', '127.0.0.1', 'HPE_INVALID_HEADER_TOKEN (HTTP/1.1)', 400],
+      ['blocked', 'malformed request refused', target, 'HPE_INVALID_HEADER_TOKEN (HTTP/1.1)', 400],
+      ['blocked', 'request with an unsupported Expect refused', '127.0.0.1', 'Expect other than 100-continue (HTTP/1.1)', 417],
+      ['blocked', 'request with an unsupported Expect refused', target, 'Expect other than 100-continue (HTTP/1.1)', 417],
+      ['blocked', 'request with an unsupported Expect refused', target, 'Expect other than 100-continue (HTTP/2)', 417],
+    ])
+    // Nothing of the refused requests is echoed.
+    assert.ok(!proxy.stdout().includes('sk-secret-value'))
   })
 
   it('an HTTP/2 header block over 64 KiB is 431 and logged too; one the HTTP/2 layer refuses ends the connection, logged', async () => {

@@ -31,7 +31,7 @@ import {clientIpOf} from './identity.js'
 import type {ProxyMetrics} from './metrics.js'
 import type {ConfigDrift} from './policy-change.js'
 import {AuthThrottle, guardApiRequest, holdsStrongToken} from './auth-throttle.js'
-import {allowHalfOpenResponses, answerClientError, CONNECTIONS_CHECK_INTERVAL_MS, MAX_REQUEST_HEADER_BYTES} from './socket-hygiene.js'
+import {allowHalfOpenResponses, answerClientError, CONNECTIONS_CHECK_INTERVAL_MS, expectationRefusalLine, MAX_REQUEST_HEADER_BYTES, parserRefusalLine, refuseExpectation, type RefusalLine} from './socket-hygiene.js'
 import type {ProxySnapshot} from './state.js'
 import {FORWARD_PROXY_HINT} from './banner.js'
 import {blockAnswerHeaders} from './hints.js'
@@ -216,8 +216,16 @@ export class ProxyServer {
         else res.destroy()
       }
     })
-    // Malformed request line, oversized headers, bad framing: 400/431 and close; never a crash (§25.11).
-    server.on('clientError', (err: Error & {code?: string}, socket: Duplex) => answerClientError(err, socket))
+    // Malformed request line, oversized headers, bad framing: 400/431 and close; never a crash
+    // (§25.11). Each refusal has its audit line, as one inside an intercepted tunnel has.
+    const logRefusal = (line: RefusalLine, socket: {remoteAddress?: string | undefined}): void =>
+      this.rt.audit.event('warn', 'blocked', line.message, {scanner: line.scanner, reason: line.reason, status_code: line.status, client_ip: clientIpOf(socket.remoteAddress)})
+    server.on('clientError', (err: Error & {code?: string}, socket: Duplex) => answerClientError(err, socket, (r) => logRefusal(parserRefusalLine(r, 'HTTP/1.1'), socket as Socket)))
+    // An `Expect` other than 100-continue: the 417 Node gives by itself, with the audit line.
+    server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+      logRefusal(expectationRefusalLine('HTTP/1.1'), req.socket)
+      refuseExpectation(res)
+    })
     allowHalfOpenResponses(server)
     server.on('connection', (s: Socket) => {
       this.sockets.add(s)

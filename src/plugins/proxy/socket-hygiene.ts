@@ -31,17 +31,24 @@ export function answerAndDestroy(socket: Duplex, bytes: string): void {
   })
 }
 
+/** A request the HTTP parser refused before any handler saw it: the answer's status and text, and the parser's code. */
+export interface ParserRefusal {
+  readonly status: 400 | 408 | 431
+  readonly text: string
+  readonly code: string
+}
+
 /**
  * An HTTP/1 server's `clientError` answered (malformed request line, oversized headers, bad
  * framing, a header timeout): 400, 431 or 408 and close, never a crash (§25.11); a socket already
- * gone is destroyed. `tooLarge` is told of an oversized header section first (to log it).
+ * gone is destroyed. `refused` is told of each answer first (to log it).
  */
-export function answerClientError(err: Error & {code?: string}, socket: Duplex, tooLarge?: () => void): void {
+export function answerClientError(err: Error & {code?: string}, socket: Duplex, refused?: (r: ParserRefusal) => void): void {
   if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy()
   const overflow = err.code === 'HPE_HEADER_OVERFLOW'
-  if (overflow) tooLarge?.()
   const status = overflow ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
   const text = overflow ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'
+  refused?.({status, text, code: err.code ?? 'unknown'})
   answerAndDestroy(socket, `HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: ${text.length + 1}\r\n\r\n${text}\n`)
 }
 
@@ -52,4 +59,38 @@ export function answerClientError(err: Error & {code?: string}, socket: Duplex, 
  */
 export function allowHalfOpenResponses(server: http.Server): void {
   ;(server as http.Server & {httpAllowHalfOpen: boolean}).httpAllowHalfOpen = true
+}
+
+/** What the audit line of a refused request says: its message, its `scanner` label and its `reason`. */
+export interface RefusalLine {
+  readonly message: string
+  readonly scanner: string
+  readonly reason: string
+  readonly status: number
+}
+
+/**
+ * The audit line of a request the HTTP layer refused before any handler saw it (no Decision:
+ * nothing of it was parsed into a request). `protocol` names the one it came over. The parser's
+ * code is given, never the request's bytes (a malformed request may hold a secret).
+ */
+export function parserRefusalLine(r: ParserRefusal, protocol: string): RefusalLine {
+  if (r.status === 431) return {message: 'request header fields too large', scanner: 'header_limit', reason: `request headers over ${MAX_REQUEST_HEADER_BYTES} bytes (${protocol})`, status: 431}
+  if (r.status === 408) return {message: 'request not received in time', scanner: 'request_timeout', reason: `${r.code} (${protocol})`, status: 408}
+  return {message: 'malformed request refused', scanner: 'http_parser', reason: `${r.code} (${protocol})`, status: 400}
+}
+
+/**
+ * An `Expect` other than `100-continue` (Node's 'checkExpectation'): answered 417, as Node does
+ * by itself; the caller logs it (`expectationRefusalLine`). The field's value is not echoed.
+ */
+export function refuseExpectation(res: {writeHead(status: number, headers: Record<string, string>): unknown; end(body: string): unknown}): void {
+  const text = 'Expectation Failed\n'
+  res.writeHead(417, {'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': String(text.length)})
+  res.end(text)
+}
+
+/** The audit line of `refuseExpectation`. */
+export function expectationRefusalLine(protocol: string): RefusalLine {
+  return {message: 'request with an unsupported Expect refused', scanner: 'expectation', reason: `Expect other than 100-continue (${protocol})`, status: 417}
 }

@@ -36,6 +36,11 @@ describe('attacks: slow and half-closing clients', {timeout: 60_000}, () => {
     })
     s.destroy()
     assert.notEqual(outcome, 'still open')
+    // The refusal has its audit line (no request was read, so no target): the client's address.
+    const line = rig.proxy.stdout().split('\n').find((l) => l.includes('"scanner":"request_timeout"'))
+    assert.ok(line !== undefined, rig.proxy.stdout())
+    const r = JSON.parse(line) as Record<string, unknown>
+    assert.deepEqual([r.event, r.message, r.reason, r.status_code, r.client_ip], ['blocked', 'request not received in time', 'ERR_HTTP_REQUEST_TIMEOUT (HTTP/1.1)', 408, '127.0.0.1'])
   })
 
   it('a client that half-closes after its request gets the response (health, forward, fetch)', async () => {

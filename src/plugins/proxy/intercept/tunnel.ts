@@ -18,7 +18,7 @@ import type {Duplex} from 'node:stream'
 import type {Leaf} from '../../tls/index.js'
 import type {AuditTrail, Clock} from '../ports.js'
 import {answerGone} from '../answer-gone.js'
-import {answerClientError, MAX_REQUEST_HEADER_BYTES} from '../socket-hygiene.js'
+import {answerClientError, expectationRefusalLine, MAX_REQUEST_HEADER_BYTES, parserRefusalLine, refuseExpectation, type RefusalLine} from '../socket-hygiene.js'
 import {destroyOnEof} from './eof-close.js'
 import {handleInterceptedRequest, handleInterceptedUpgrade, recordStreamReset, refuseInnerConnect, urlHostForm, type InterceptPorts, type TunnelContext} from './request.js'
 
@@ -44,11 +44,11 @@ function h2HeaderBytes(raw: readonly string[]): number {
   return n
 }
 
-/** The audit line of a request refused for its header size (no Decision: nothing of it was parsed into a request). */
-function logHeaderRefusal(l: Live, protocol: string): void {
+/** The audit line of a request the HTTP layer refused inside the tunnel (socket-hygiene.ts: no Decision, nothing of it was parsed into a request). */
+function logRefusal(l: Live, line: RefusalLine): void {
   const t = l.tunnel
-  l.ports.audit.event('warn', 'blocked', 'request header fields too large', {
-    scanner: 'header_limit', target: `${urlHostForm(t.host)}:${t.port}`, reason: `request headers over ${MAX_REQUEST_HEADER_BYTES} bytes (${protocol})`, status_code: 431,
+  l.ports.audit.event('warn', 'blocked', line.message, {
+    scanner: line.scanner, target: `${urlHostForm(t.host)}:${t.port}`, reason: line.reason, status_code: line.status,
     request_id: t.connect.requestId, agent: t.connect.agent,
   })
 }
@@ -125,7 +125,7 @@ export class InterceptServers {
       }
       // HTTP/1.1 is held to the limit by its parser (the 'clientError' below); HTTP/2 here.
       if ('stream' in req && h2HeaderBytes(req.rawHeaders) > MAX_REQUEST_HEADER_BYTES) {
-        logHeaderRefusal(l, 'HTTP/2')
+        logRefusal(l, parserRefusalLine({status: 431, text: 'Request Header Fields Too Large', code: 'header_limit'}, 'HTTP/2'))
         res.writeHead(431, {'content-type': 'text/plain; charset=utf-8'})
         return void res.end('Request Header Fields Too Large\n')
       }
@@ -155,10 +155,17 @@ export class InterceptServers {
       })
     })
     // HTTP/1.1 in the tunnel: Node's parser refuses a header section over its 16 KiB default
-    // (MAX_REQUEST_HEADER_BYTES); answered as the listeners answer it (server.ts), and logged.
+    // (MAX_REQUEST_HEADER_BYTES) and a malformed request; answered as the listeners answer them
+    // (server.ts), and logged.
     server.on('clientError', (err: Error & {code?: string}, socket: Duplex) => {
       const l = this.live.get(rawOf(socket) as Socket)
-      answerClientError(err, socket, () => l !== undefined && logHeaderRefusal(l, 'HTTP/1.1'))
+      answerClientError(err, socket, (r) => l !== undefined && logRefusal(l, parserRefusalLine(r, 'HTTP/1.1')))
+    })
+    // An `Expect` other than 100-continue: the 417 Node gives by itself, with the audit line.
+    server.on('checkExpectation', (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => {
+      const l = this.live.get(rawOf('stream' in req ? req.stream.session?.socket : req.socket) as Socket)
+      if (l !== undefined) logRefusal(l, expectationRefusalLine('stream' in req ? 'HTTP/2' : 'HTTP/1.1'))
+      refuseExpectation(res as ServerResponse)
     })
     // The HTTP/2 layer gave up on the connection (a header block too large for it, a protocol
     // error): every stream in it is gone with no request seen, so the operator gets the line here.
