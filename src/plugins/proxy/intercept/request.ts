@@ -121,8 +121,14 @@ export function handleInterceptedRequest(ports: InterceptPorts, t: TunnelContext
     // HTTP/2 frames a body without Content-Length: END_STREAM on the HEADERS frame says there is none.
     ...(h2 ? {hasBody: !(req as Http2ServerRequest).stream.endAfterHeaders, answerHeaders: h2AnswerHeaders} : {}),
   }).catch(() => {
-    if (!w.headersSent) sendTextError(w, 500, 'internal error')
-    else w.destroy()
+    // The fallback answer may throw in turn (an HTTP/2 response keeps headers it refused to
+    // write): then the stream goes, never the tunnel left waiting to its lifetime.
+    try {
+      if (!w.headersSent) return sendTextError(w, 500, 'internal error')
+    } catch {
+      // Destroyed below.
+    }
+    w.destroy()
   })
 }
 
