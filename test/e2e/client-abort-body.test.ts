@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict'
 import {readFileSync} from 'node:fs'
 import http from 'node:http'
+import {connect as netConnect, type Socket} from 'node:net'
 import tls from 'node:tls'
 import {after, before, describe, it} from 'node:test'
 import {makeSelfSignedCert, rawExchange, rawHttp, reverseListenPort, type RunningProxy, startHttpsUpstream, startProxy, startRoutedUpstream, tempDir, tlsThroughProxy, until, type Upstream, writeTestCa} from './proxy-harness.js'
@@ -30,10 +31,23 @@ describe('pipelock run: a client that hangs up mid-body', {timeout: 60_000}, () 
   let reversePort: number
   let ca: string
   let forwarded = 0
+  // Answers to /slow the upstream stopped writing because the proxy let go of them.
+  let slowLetGo = 0
 
   before(async () => {
     const dir = tempDir('pl-client-abort-')
     const handler: http.RequestListener = (req, res) => {
+      if (req.url === '/slow') {
+        // A 5 s body, a chunk every 100 ms: the proxy buffers it to scan it.
+        res.writeHead(200, {'content-type': 'text/plain'})
+        let n = 0
+        const tick = setInterval(() => (++n === 50 ? (clearInterval(tick), res.end('end\n')) : res.write('chunk\n')), 100)
+        res.on('close', () => {
+          clearInterval(tick)
+          if (!res.writableFinished) slowLetGo++
+        })
+        return void req.resume()
+      }
       req.resume()
       req.on('end', () => {
         forwarded++
@@ -79,6 +93,23 @@ describe('pipelock run: a client that hangs up mid-body', {timeout: 60_000}, () 
     // The agent is still at level normal: a clean request passes.
     const ok = await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/ok`, headers: {'X-Pipelock-Agent': 'uploader'}})
     assert.equal(ok.status, 200)
+  })
+
+  it('forward proxy: an agent gone while its answer is buffered lets the upstream go, recorded as client_closed', async () => {
+    const s = await new Promise<Socket>((resolve) => {
+      const c = netConnect({host: '127.0.0.1', port: proxy.port}, () => resolve(c))
+    })
+    s.on('error', () => undefined)
+    s.write(`GET http://127.0.0.1:${up.port}/slow HTTP/1.1\r\nHost: 127.0.0.1:${up.port}\r\nX-Pipelock-Agent: reader\r\n\r\n`)
+    await new Promise((r) => setTimeout(r, 400))
+    // A reset: a FIN alone may be a half-close whose client still reads its answer (it gets it).
+    s.resetAndDestroy()
+    // Within the 5 s the body takes: the proxy stopped reading it.
+    assert.ok(await until(async () => slowLetGo === 1), proxy.stdout())
+    assert.ok(await until(async () => lines(proxy).some((l) => l.event === 'client_closed' && l.agent === 'reader')), proxy.stdout())
+    const closed = lines(proxy).find((l) => l.event === 'client_closed' && l.agent === 'reader')!
+    assert.equal(closed.detail, 'client closed the connection before the response was relayed (the response body was not read on)')
+    assert.equal(lines(proxy).filter((l) => l.agent === 'reader' && (l.event === 'allowed' || l.event === 'error')).length, 0, proxy.stdout())
   })
 
   it('forward proxy: a body over max_body_bytes still blocks', async () => {

@@ -196,7 +196,7 @@ export function errorDecision(clock: Clock, b: DecisionBase, target: string, fai
  * 0). An `error` verdict on layer `client`: neither a block nor an upstream failure, and neutral
  * for adaptive scoring like every `error`.
  */
-export function clientClosedDecision(clock: Clock, b: DecisionBase, target: string, detail: string, stage: 'body_scan' | 'none' | 'upstream' = 'body_scan'): Decision {
+export function clientClosedDecision(clock: Clock, b: DecisionBase, target: string, detail: string, stage: 'body_scan' | 'none' | 'upstream' | 'response' = 'body_scan'): Decision {
   return {
     requestId: b.requestId, transport: b.transport, method: b.method, agent: b.agent, clientIp: b.clientIp, sessionKey: b.sessionKey, profile: b.profile ?? '_default', bound: b.bound === true,
     durationMs: clock.nowMs() - b.startMs, target, verdict: 'error', stage, layer: 'client', reason: null, severity: null,

@@ -41,14 +41,16 @@ export interface ParserRefusal {
 /**
  * An HTTP/1 server's `clientError` answered (malformed request line, oversized headers, bad
  * framing, a header timeout): 400, 431 or 408 and close, never a crash (§25.11); a socket already
- * gone is destroyed. `refused` is told of each answer first (to log it).
+ * gone is destroyed. `refused` is told of each answer first (to log it), a hang-up aside.
  */
 export function answerClientError(err: Error & {code?: string}, socket: Duplex, refused?: (r: ParserRefusal) => void): void {
   if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy()
   const overflow = err.code === 'HPE_HEADER_OVERFLOW'
   const status = overflow ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
   const text = overflow ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'
-  refused?.({status, text, code: err.code ?? 'unknown'})
+  // The client's end came before its request did (a hang-up, mid-head or mid-body): not a
+  // refusal of anything it sent; a request already taken has its own line (client_closed).
+  if (err.code !== 'HPE_INVALID_EOF_STATE') refused?.({status, text, code: err.code ?? 'unknown'})
   answerAndDestroy(socket, `HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: ${text.length + 1}\r\n\r\n${text}\n`)
 }
 

@@ -64,6 +64,8 @@ export interface ForwardOptions {
 
 /** The audit detail of a request whose client went away before the upstream answered it. */
 export const CLIENT_GONE_DETAIL = 'client closed the connection before the upstream answered (its request aborted)'
+/** The audit detail of a request whose client went away while its buffered answer was read or scanned. */
+export const CLIENT_GONE_READING_DETAIL = 'client closed the connection before the response was relayed (the response body was not read on)'
 
 /** One absolute-URI exchange: the agent's request and response, its Decision base, the target as sent. */
 export interface ForwardExchange {
@@ -136,11 +138,19 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
     killSwitch: killSwitchCut(gate),
   })
   const guarded = cut.guard(block)
-  // 'close' comes once per response: `on` saves node's `once` wrapper.
+  // 'close' comes once per response: `on` saves node's `once` wrapper. After the upstream
+  // answered, an agent gone before its answer was written leaves a buffered body unread: it is
+  // nobody's to scan, and the exchange is its hang-up, not an allowed answer.
+  let clientGone = false
   res.on('close', () => {
     if (!settled) abort.abort()
+    else if (!res.writableEnded) {
+      clientGone = true
+      live.body?.destroy()
+    }
     cut.end()
   })
+  const recordGone = (): void => void record(clientClosedDecision(ports, b, shown, CLIENT_GONE_READING_DETAIL, 'response'))
   const outcome = await requestWithRedirects(
     opts.upstream ?? ports.upstream,
     {
@@ -210,6 +220,7 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
   live.body = up.body
   const {body: read, overBudget, retryAfter} = await readWithinBudget(snap, budgetKey(b), up.body, cap, {expected: typeof announced === 'string' ? Number(announced) : undefined, idleMs: timeoutMs, why})
   if (cut.cut) return
+  if (clientGone) return recordGone()
   if (overBudget !== undefined) return block({stage: 'budget', layer: 'budget', detail: overBudgetMessage(overBudget), status: 429, reason: 'data_budget', retryAfter})
   if (read === null && !why.exceeded) {
     // The body stalled or broke off: the upstream failed, nothing was over a limit.
@@ -233,6 +244,7 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
   const refused = runResponseGate(b.transport === 'intercept' ? 'intercept' : 'forward', rg)
   if (refused === true || (refused !== false && (await refused))) return
   if (cut.cut) return
+  if (clientGone) return recordGone()
   // ... or while its body was read and scanned.
   if (killSwitchStage.run(gate)) return
   const out = rg.body
