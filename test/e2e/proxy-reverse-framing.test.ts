@@ -1,7 +1,9 @@
 /**
  * The reverse proxy against raw sockets on both sides: what a client sends past the HTTP parser
  * and what an upstream answers with unusual framing. A response whose body is still encoded after
- * the chunked framing is removed is refused as compressed.
+ * the chunked framing is removed is refused as compressed; every request the reverse listener
+ * refuses before the gate (an undecodable path, an `Upgrade`, a `CONNECT`) leaves an audit line,
+ * and the upstream receives nothing of it.
  */
 import assert from 'node:assert/strict'
 import {gzipSync} from 'node:zlib'
@@ -51,5 +53,22 @@ describe('pipelock run --reverse-proxy: framing on raw sockets', {timeout: 60_00
     assert.ok(got.endsWith('{"error":"response blocked by pipelock","blocked":true,"block_reason":"injection: response with a transfer coding other than chunked cannot be scanned","direction":"response"}'), got)
     assert.ok(!got.includes('\x1f\x8b'), got)
     assert.ok(await until(async () => auditEvents(proxy, 'blocked').some((e) => String(e.url).endsWith('/base/te-gzip') && e.reason === 'injection: response with a transfer coding other than chunked cannot be scanned')), proxy.stdout())
+  })
+
+  it('records every request it refuses before the gate; none reaches the upstream', async () => {
+    const cases: Array<[string, RegExp, string, string]> = [
+      ['GET /%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', /^HTTP\/1\.1 400 /, 'invalid request path', `http://127.0.0.1:${upstream.port}/base`],
+      ['GET /up HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n', /^HTTP\/1\.1 403 /, 'upgrade requests are not supported by the reverse proxy', `http://127.0.0.1:${upstream.port}/base/up`],
+      ['CONNECT other.example:443 HTTP/1.1\r\nHost: other.example:443\r\n\r\n', /^HTTP\/1\.1 405 /, 'CONNECT is not supported by the reverse proxy', `http://127.0.0.1:${upstream.port}/base`],
+    ]
+    const seen = received.length
+    for (const [raw, status, detail, url] of cases) {
+      const got = await rawExchange(port, raw)
+      assert.match(got, status, raw)
+      assert.match(got, /\r\nX-Pipelock-Block-Reason: bad_request\r\n/, raw)
+      assert.ok(got.endsWith(`{"error":"blocked by pipelock","blocked":true,"block_reason":"${detail}","direction":"request"}\n`), got)
+      assert.ok(await until(async () => auditEvents(proxy, 'blocked').some((e) => e.reason === detail && e.url === url && e.status_code === Number(/ (\d+) /.exec(got)![1]))), `${raw}\n${proxy.stdout()}`)
+    }
+    assert.equal(received.length, seen)
   })
 })

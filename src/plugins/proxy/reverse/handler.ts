@@ -70,6 +70,9 @@ export async function handleReverse(ctx: ReverseContext, req: IncomingMessage, r
   const cfg = snap.config
   const target = reverseTarget(ctx.upstream, req.url ?? '/')
   if (target === null) {
+    // Recorded (against the upstream, the path named none of it), as every refusal is.
+    const bad = new RequestRecord(ports, {sessions: snap.sessions, b, url: ctx.upstream.display})
+    bad.record(blockDecision(ports, b, safeTarget(snap, ctx.upstream.display, null), {stage: 'url_scan', layer: 'parser', reason: 'bad_request', detail: 'invalid request path', status: 400, enforced: true}))
     req.resume()
     sendReverseJson(res, 400, requestBlockBody('invalid request path'), blockHeaders('bad_request'))
     return
