@@ -1,7 +1,8 @@
 /**
  * The reverse proxy against raw sockets on both sides: what a client sends past the HTTP parser
  * and what an upstream answers with unusual framing. A response whose body is still encoded after
- * the chunked framing is removed is refused as compressed; every request the reverse listener
+ * the chunked framing is removed is refused as compressed; a 204 reaches the client with no
+ * `Content-Length`; an absolute-form target stays a path below the upstream; every request the reverse listener
  * refuses before the gate (an undecodable path, an `Upgrade`, a `CONNECT`) leaves an audit line,
  * and the upstream receives nothing of it.
  */
@@ -30,6 +31,9 @@ describe('pipelock run --reverse-proxy: framing on raw sockets', {timeout: 60_00
           // gzip as a transfer coding under chunked: removing the chunks leaves gzip bytes.
           const z = gzipSync(INJECTION)
           s.end(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: gzip, chunked\r\n\r\n${z.length.toString(16)}\r\n`), z, Buffer.from('\r\n0\r\n\r\n')]))
+        } else if (path.endsWith('/no-content')) {
+          // A 204 that claims a body and sends one: neither is the client's to read.
+          s.end(`HTTP/1.1 204 No Content\r\nContent-Length: ${INJECTION.length}\r\n\r\n${INJECTION}`)
         } else {
           s.end('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok')
         }
@@ -53,6 +57,21 @@ describe('pipelock run --reverse-proxy: framing on raw sockets', {timeout: 60_00
     assert.ok(got.endsWith('{"error":"response blocked by pipelock","blocked":true,"block_reason":"injection: response with a transfer coding other than chunked cannot be scanned","direction":"response"}'), got)
     assert.ok(!got.includes('\x1f\x8b'), got)
     assert.ok(await until(async () => auditEvents(proxy, 'blocked').some((e) => String(e.url).endsWith('/base/te-gzip') && e.reason === 'injection: response with a transfer coding other than chunked cannot be scanned')), proxy.stdout())
+  })
+
+  it('relays a 204 without the Content-Length its upstream gave it, and without its bytes', async () => {
+    const got = await rawExchange(port, 'GET /no-content HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+    assert.match(got, /^HTTP\/1\.1 204 /)
+    assert.doesNotMatch(got, /content-length/i)
+    assert.ok(got.endsWith('\r\n\r\n'), got)
+  })
+
+  it('sends an absolute-form request target to the upstream as a path below it, never to the host it names', async () => {
+    const got = await rawExchange(port, 'GET http://other.example/x HTTP/1.1\r\nHost: other.example\r\nConnection: close\r\n\r\n')
+    assert.match(got, /^HTTP\/1\.1 200 /)
+    const head = received.at(-1)!
+    assert.ok(head.startsWith('GET /base/http:/other.example/x HTTP/1.1\r\n'), head)
+    assert.match(head, new RegExp(`\r\nhost: 127\\.0\\.0\\.1:${upstream.port}\r\n`, 'i'))
   })
 
   it('records every request it refuses before the gate; none reaches the upstream', async () => {

@@ -264,7 +264,11 @@ async function respond(ctx: ReverseContext, x: ReverseResponse): Promise<void> {
     discardBody(up.body)
     cut.end()
     record(allowDecision(ports, b, shown, {status: up.statusCode, bytes: 0, warnings}))
-    res.writeHead(up.statusCode, hopHeaders)
+    // A 204 never has a body (RFC 9110 §8.6): an upstream's `Content-Length` on one, relayed, told
+    // the client to wait for bytes that never come, or to take the next answer's for them.
+    const noBody = up.statusCode === 204 ? {...hopHeaders} : hopHeaders
+    if (up.statusCode === 204) delete noBody['content-length']
+    res.writeHead(up.statusCode, noBody)
     res.end()
     return
   }
