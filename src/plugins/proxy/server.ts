@@ -35,7 +35,8 @@ import {allowHalfOpenResponses, answerClientError, CONNECTIONS_CHECK_INTERVAL_MS
 import type {ProxySnapshot} from './state.js'
 import {FORWARD_PROXY_HINT} from './banner.js'
 import {blockAnswerHeaders} from './hints.js'
-import {handleReverse} from './reverse/handler.js'
+import {handleReverse, type ReverseContext} from './reverse/handler.js'
+import {reverseTarget} from './reverse/url.js'
 
 export interface ProxyServerOptions extends ComposeOptions {
   /** The config file on disk differs from the running policy (a refused reload, issue 34); undefined when in step. */
@@ -199,12 +200,23 @@ export class ProxyServer {
     server.headersTimeout = 5_000
     server.requestTimeout = 10_000
     server.keepAliveTimeout = 120_000
-    // Upgrade requests are refused (§6 #36): the response path cannot scan a 101 stream.
-    server.on('upgrade', (_req: IncomingMessage, socket: Duplex) => {
-      socket.on('error', () => undefined)
-      writeRawResponse(socket, 403, 'Forbidden', {...blockHeaders('bad_request'), 'Content-Type': 'application/json'}, JSON.stringify({error: 'blocked by pipelock', blocked: true, block_reason: 'upgrade requests are not supported by the reverse proxy', direction: 'request'}) + '\n')
-    })
+    // Upgrade requests are refused (§6 #36): the response path cannot scan a 101 stream. A CONNECT
+    // names no path of the upstream: refused too (with no listener Node closed the socket unanswered).
+    // Both are recorded, as every other refusal of the reverse listener.
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex) => this.refuseReverse(ctx, req, socket, {stage: 'upgrade', layer: 'upgrade', status: 403, statusText: 'Forbidden', detail: 'upgrade requests are not supported by the reverse proxy'}))
+    server.on('connect', (req: IncomingMessage, socket: Duplex) => this.refuseReverse(ctx, req, socket, {stage: 'url_scan', layer: 'parser', status: 405, statusText: 'Method Not Allowed', detail: 'CONNECT is not supported by the reverse proxy'}))
     return await this.listen(server, c.reverse_proxy.listen, 'reverse proxy (reverse_proxy.listen)')
+  }
+
+  /** A request the reverse listener never forwards (an upgrade, a CONNECT): recorded, then answered with the reverse JSON. */
+  private refuseReverse(ctx: ReverseContext, req: IncomingMessage, socket: Duplex, why: {stage: 'upgrade' | 'url_scan'; layer: string; status: number; statusText: string; detail: string}): void {
+    const {stage, layer, status, statusText, detail} = why
+    socket.on('error', () => undefined)
+    const snap = this.rt.snapshot()
+    const target = req.method === 'CONNECT' ? null : reverseTarget(ctx.upstream, req.url ?? '/')
+    const b = this.rt.bases.of(req, 'reverse')
+    this.rt.sink.record(blockDecision(this.rt.clock, b, safeTarget(snap, target ?? ctx.upstream.display, null), {stage, layer, reason: 'bad_request', detail, status, enforced: true}))
+    writeRawResponse(socket, status, statusText, {...blockHeaders('bad_request'), 'Content-Type': 'application/json'}, JSON.stringify({error: 'blocked by pipelock', blocked: true, block_reason: detail, direction: 'request'}) + '\n')
   }
 
   private createServer(handler: (req: IncomingMessage, res: ServerResponse) => void): http.Server {

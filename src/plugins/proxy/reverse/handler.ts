@@ -9,7 +9,7 @@
  */
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {Agent} from 'undici'
-import {isCompressedEncoding, type ReasonCode} from '../../scanner/index.js'
+import {hasTransferCoding, isCompressedEncoding, type ReasonCode} from '../../scanner/index.js'
 import {blockHeaders} from '../block.js'
 import {blockAnswerHeaders, hintHeader} from '../hints.js'
 import {causedFailure, upstreamCause} from '../upstream-cause.js'
@@ -70,6 +70,9 @@ export async function handleReverse(ctx: ReverseContext, req: IncomingMessage, r
   const cfg = snap.config
   const target = reverseTarget(ctx.upstream, req.url ?? '/')
   if (target === null) {
+    // Recorded (against the upstream, the path named none of it), as every refusal is.
+    const bad = new RequestRecord(ports, {sessions: snap.sessions, b, url: ctx.upstream.display})
+    bad.record(blockDecision(ports, b, safeTarget(snap, ctx.upstream.display, null), {stage: 'url_scan', layer: 'parser', reason: 'bad_request', detail: 'invalid request path', status: 400, enforced: true}))
     req.resume()
     sendReverseJson(res, 400, requestBlockBody('invalid request path'), blockHeaders('bad_request'))
     return
@@ -261,7 +264,11 @@ async function respond(ctx: ReverseContext, x: ReverseResponse): Promise<void> {
     discardBody(up.body)
     cut.end()
     record(allowDecision(ports, b, shown, {status: up.statusCode, bytes: 0, warnings}))
-    res.writeHead(up.statusCode, hopHeaders)
+    // A 204 never has a body (RFC 9110 §8.6): an upstream's `Content-Length` on one, relayed, told
+    // the client to wait for bytes that never come, or to take the next answer's for them.
+    const noBody = up.statusCode === 204 ? {...hopHeaders} : hopHeaders
+    if (up.statusCode === 204) delete noBody['content-length']
+    res.writeHead(up.statusCode, noBody)
     res.end()
     return
   }
@@ -283,6 +290,9 @@ async function respond(ctx: ReverseContext, x: ReverseResponse): Promise<void> {
   }
   if (!cfg.response_scanning.enabled && !media.enabled && !cfg.browser_shield.enabled) return streamUnchanged({ports, res, b, session: t, up, shown, warnings, record, ...unchangedIdle}, hopHeaders)
   if (isCompressedEncoding(String(up.headers['content-encoding'] ?? ''))) return replace('reverse_response_blocked', 'compressed_response', 'injection: compressed response cannot be scanned')
+  // `Transfer-Encoding: gzip, chunked`: the HTTP client removes the chunked framing only, so the
+  // body read is still gzip — unscannable, and relayed it reached the client as opaque bytes.
+  if (hasTransferCoding(String(up.headers['transfer-encoding'] ?? ''))) return replace('reverse_response_blocked', 'compressed_response', 'injection: response with a transfer coding other than chunked cannot be scanned')
   if (mediaType === 'text/event-stream' && cfg.response_scanning.enabled) {
     const sseHeaders = {...up.headers}
     delete sseHeaders['content-length']
