@@ -27,6 +27,7 @@ import {extractFetchTarget, unsendableTargetReason} from './relay/query-target.j
 import {attachMediation} from './relay/mediation.js'
 import {answerUpstreamDenial} from './relay/upstream-denial.js'
 import {ExchangeCut} from './relay/exchange-cut.js'
+import {TRANSFER_CODED_DETAIL, transferCoded} from './relay/transfer-coding.js'
 
 const ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,text/plain,*/*;q=0.8'
 
@@ -197,6 +198,11 @@ async function fetchUpstream(ports: FetchPorts, x: FetchExchange, st: FetchUpstr
   if (isCompressedEncoding(String(up.headers['content-encoding'] ?? ''))) {
     up.body.destroy()
     return block({stage: 'response', layer: 'response_scan', detail: 'compressed response cannot be scanned', status: 403, reason: 'compressed_response'})
+  }
+  // A body still compressed under the chunked framing the upstream client removed (relay/transfer-coding.ts).
+  if (transferCoded(up.headers)) {
+    up.body.destroy()
+    return block({stage: 'response', layer: 'response_scan', detail: TRANSFER_CODED_DETAIL, status: 403, reason: 'compressed_response'})
   }
   const cap = cfg.fetch_proxy.max_response_mb * 1024 * 1024
   // §2.9: capped at the bytes left too; a body over the budget is a 429 (on the forward proxy

@@ -9,6 +9,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {GoUrl} from '../../canonical/index.js'
 import type {Agent} from 'undici'
 import {isCompressedEncoding} from '../../scanner/index.js'
+import {TRANSFER_CODED_DETAIL, transferCoded} from './transfer-coding.js'
 import {sendBlockBody, sendTextError} from '../block.js'
 import {budgetKey, overBudgetMessage, readWithinBudget} from '../agent-budget.js'
 import {allowDecision, blockDecision, clientClosedDecision, safeTarget, snapshotFor, upstreamFailure, type DecisionBase} from '../core.js'
@@ -194,6 +195,11 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
   if (encoding !== undefined && isCompressedEncoding(String(encoding))) {
     up.body.destroy()
     return block({stage: 'response', layer: 'response_scan', detail: 'compressed response cannot be scanned', status: 403, reason: 'compressed_response'})
+  }
+  // `gzip, chunked` (transfer-coding.ts), read from the upstream's own headers: an HTTP/2 answer's drop the field.
+  if (transferCoded(outcome.response.headers)) {
+    up.body.destroy()
+    return block({stage: 'response', layer: 'response_scan', detail: TRANSFER_CODED_DETAIL, status: 403, reason: 'compressed_response'})
   }
   const contentType = String(up.headers['content-type'] ?? '')
   const mediaType = parseMediaType(contentType)

@@ -9,7 +9,8 @@
  */
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {Agent} from 'undici'
-import {hasTransferCoding, isCompressedEncoding, type ReasonCode} from '../../scanner/index.js'
+import {isCompressedEncoding, type ReasonCode} from '../../scanner/index.js'
+import {TRANSFER_CODED_DETAIL, transferCoded} from '../relay/transfer-coding.js'
 import {blockHeaders} from '../block.js'
 import {blockAnswerHeaders, hintHeader} from '../hints.js'
 import {causedFailure, upstreamCause} from '../upstream-cause.js'
@@ -290,9 +291,8 @@ async function respond(ctx: ReverseContext, x: ReverseResponse): Promise<void> {
   }
   if (!cfg.response_scanning.enabled && !media.enabled && !cfg.browser_shield.enabled) return streamUnchanged({ports, res, b, session: t, up, shown, warnings, record, ...unchangedIdle}, hopHeaders)
   if (isCompressedEncoding(String(up.headers['content-encoding'] ?? ''))) return replace('reverse_response_blocked', 'compressed_response', 'injection: compressed response cannot be scanned')
-  // `Transfer-Encoding: gzip, chunked`: the HTTP client removes the chunked framing only, so the
-  // body read is still gzip — unscannable, and relayed it reached the client as opaque bytes.
-  if (hasTransferCoding(String(up.headers['transfer-encoding'] ?? ''))) return replace('reverse_response_blocked', 'compressed_response', 'injection: response with a transfer coding other than chunked cannot be scanned')
+  // `Transfer-Encoding: gzip, chunked`: still gzip once the chunks are removed (relay/transfer-coding.ts).
+  if (transferCoded(up.headers)) return replace('reverse_response_blocked', 'compressed_response', `injection: ${TRANSFER_CODED_DETAIL}`)
   if (mediaType === 'text/event-stream' && cfg.response_scanning.enabled) {
     const sseHeaders = {...up.headers}
     delete sseHeaders['content-length']
