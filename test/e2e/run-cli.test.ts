@@ -70,6 +70,23 @@ describe('pipelock run: built-in defaults', {timeout: 30_000}, () => {
       assert.ok(proxy.stderr().includes('  Proxy:  forward proxy off (/fetch only); for HTTPS_PROXY set forward_proxy.enabled: true in the config, or start with: pipelock run --preset balanced\n'), proxy.stderr())
       const connect = await rawConnect(proxy.port, `127.0.0.1:${up.port}`)
       assert.match(connect, /^HTTP\/1\.1 405 Method Not Allowed\r\n[\s\S]*\r\n\r\nCONNECT not supported: forward proxy not enabled; to use pipelock as HTTPS_PROXY set forward_proxy\.enabled: true in the config, or start with: pipelock run --preset balanced\n$/)
+      const upgrade = await rawHttp(proxy.port, {path: '/chat', headers: {Connection: 'Upgrade', Upgrade: 'websocket'}})
+      assert.equal(upgrade.status, 404)
+      assert.equal(upgrade.body, 'WebSocket proxy not enabled\n')
+      // Each refusal is recorded as a block (no transport serves it here), its receipt named on the answer.
+      assert.equal(upgrade.headers['x-pipelock-block-reason'], 'not_enabled')
+      assert.equal(fwd.headers['x-pipelock-block-reason'], 'not_enabled')
+      assert.match(connect, /\r\nX-Pipelock-Block-Reason: not_enabled\r\n/)
+      const refused = (): string[][] => proxy.stdout().split('\n').filter((l) => l.includes('"block_reason":"not_enabled"')).map((l) => {
+        const r = JSON.parse(l) as Record<string, string>
+        return [r.event!, r.method!, r.url ?? r.target!, r.reason!]
+      })
+      assert.ok(await until(async () => refused().length === 3), proxy.stdout())
+      assert.deepEqual(refused(), [
+        ['blocked', 'GET', `http://127.0.0.1:${up.port}/kib`, 'forward proxy not enabled'],
+        ['blocked', 'CONNECT', `https://127.0.0.1:${up.port}/`, 'CONNECT not supported: forward proxy not enabled'],
+        ['blocked', 'GET', '/chat', 'WebSocket proxy not enabled'],
+      ])
     } finally {
       await proxy.stop()
       await up.close()

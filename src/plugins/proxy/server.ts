@@ -288,6 +288,20 @@ export class ProxyServer {
     return true
   }
 
+  /**
+   * A request the main listener has no transport for (forward proxy off, an upgrade elsewhere
+   * than /ws): recorded as a block first, like every refusal a transport gives, with the target
+   * as sent (redacted if DLP recognises anything in it: it was never scanned). Returns the answer's
+   * block headers, the receipt named.
+   */
+  private refuseUnserved(req: IncomingMessage, transport: Transport, why: {readonly layer: string; readonly reason: 'not_enabled' | 'bad_request'; readonly status: number; readonly detail: string}): Record<string, string> {
+    const snap = this.rt.snapshot()
+    const {layer, reason, status, detail} = why
+    const target = safeTarget(snap, transport === 'connect' ? `https://${req.url ?? ''}/` : (req.url ?? ''), layer)
+    const receipt = this.rt.sink.record(blockDecision(this.rt.clock, this.rt.bases.of(req, transport), target, {stage: 'upgrade', layer, reason, detail, status, enforced: true}))
+    return blockAnswerHeaders(snap.config.explain_blocks, reason, layer, {layer, detail}, {receipt})
+  }
+
   private route(req: IncomingMessage, res: ServerResponse, bound?: string): void {
     const target = req.url ?? ''
     const originForm = target.startsWith('/')
@@ -323,7 +337,8 @@ export class ProxyServer {
     if (absolute) {
       if (!this.rt.snapshot().config.forward_proxy.enabled) {
         req.resume()
-        sendTextError(res, 405, `forward proxy not enabled; to use pipelock as HTTP_PROXY/HTTPS_PROXY set ${FORWARD_PROXY_HINT}`)
+        const headers = this.refuseUnserved(req, 'forward', {layer: 'forward_proxy', reason: 'not_enabled', status: 405, detail: 'forward proxy not enabled'})
+        sendTextError(res, 405, `forward proxy not enabled; to use pipelock as HTTP_PROXY/HTTPS_PROXY set ${FORWARD_PROXY_HINT}`, headers)
         return
       }
       let parsed: GoUrl | undefined
@@ -518,7 +533,8 @@ export class ProxyServer {
     if (!this.rt.snapshot().config.forward_proxy.enabled) {
       // Not a transport here: the listener's kill-switch gate answers first.
       if (this.gate(req, {originForm: false, path: '', transport: 'connect'}, (headers) => killSwitchConnectDeny(socket, this.rt.killSwitch.message, headers))) return
-      writeRawResponse(socket, 405, 'Method Not Allowed', {'Content-Type': 'text/plain; charset=utf-8'}, `CONNECT not supported: forward proxy not enabled; to use pipelock as HTTPS_PROXY set ${FORWARD_PROXY_HINT}\n`)
+      const headers = this.refuseUnserved(req, 'connect', {layer: 'forward_proxy', reason: 'not_enabled', status: 405, detail: 'CONNECT not supported: forward proxy not enabled'})
+      writeRawResponse(socket, 405, 'Method Not Allowed', {'Content-Type': 'text/plain; charset=utf-8', ...headers}, `CONNECT not supported: forward proxy not enabled; to use pipelock as HTTPS_PROXY set ${FORWARD_PROXY_HINT}\n`)
       return
     }
     handleConnect(this.rt.ports.connect, {req, client: socket, head, b: this.rt.bases.of(req, 'connect')}).catch(() => socket.destroy())
@@ -540,7 +556,8 @@ export class ProxyServer {
     // The reason says which: the feature is off (not_enabled), or on and asked the wrong way (bad_request).
     const on = this.rt.wsProxy !== null
     const text = on ? 'WebSocket upgrades go to /ws?url=<ws or wss URL>; no other path or absolute-URI upgrade is proxied\n' : 'WebSocket proxy not enabled\n'
-    writeRawResponse(socket, 404, 'Not Found', {'Content-Type': 'text/plain; charset=utf-8', ...blockHeaders(on ? 'bad_request' : 'not_enabled')}, text)
+    const headers = this.refuseUnserved(req, 'websocket', {layer: 'upgrade', reason: on ? 'bad_request' : 'not_enabled', status: 404, detail: text.trimEnd()})
+    writeRawResponse(socket, 404, 'Not Found', {'Content-Type': 'text/plain; charset=utf-8', ...headers}, text)
   }
 
   /** Graceful shutdown: stop accepting, drain for up to `drainMs`, then cut what is left. */
