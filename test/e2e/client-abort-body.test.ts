@@ -10,7 +10,7 @@ import http from 'node:http'
 import {connect as netConnect, type Socket} from 'node:net'
 import tls from 'node:tls'
 import {after, before, describe, it} from 'node:test'
-import {makeSelfSignedCert, rawExchange, rawHttp, reverseListenPort, type RunningProxy, startHttpsUpstream, startProxy, startRoutedUpstream, tempDir, tlsThroughProxy, until, type Upstream, writeTestCa} from './proxy-harness.js'
+import {interceptingConfig, makeSelfSignedCert, rawExchange, rawHttp, reverseListenPort, type RunningProxy, startHttpsUpstream, startProxy, startRoutedUpstream, tempDir, tlsThroughProxy, until, type Upstream, writeTestCa} from './proxy-harness.js'
 
 interface Line {
   event: string
@@ -59,17 +59,13 @@ describe('pipelock run: a client that hangs up mid-body', {timeout: 60_000}, () 
     upTls = await startHttpsUpstream(mat)
     const paths = writeTestCa(dir)
     ca = readFileSync(paths.cert, 'utf8')
-    proxy = await startProxy([
-      'forward_proxy:', '  enabled: true',
-      'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]',
-      'fetch_proxy:', '  monitoring:', '    max_requests_per_minute: 100000',
+    proxy = await startProxy(interceptingConfig(paths, [
       'request_body_scanning:', '  enabled: true', '  action: block', '  max_body_bytes: 100',
       'session_profiling:', '  enabled: true',
       'adaptive_enforcement:', '  enabled: true',
       // Taint would refuse a POST after the first response: the body must be read.
       'taint:', '  enabled: false',
-      'tls_interception:', '  enabled: true', `  ca_cert: ${paths.cert}`, `  ca_key: ${paths.key}`,
-    ].join('\n') + '\n', {env: {SSL_CERT_FILE: mat.certPath}, args: ['--reverse-proxy', '--reverse-upstream', `http://127.0.0.1:${up.port}`, '--reverse-listen', '127.0.0.1:0']})
+    ]), {env: {SSL_CERT_FILE: mat.certPath}, args: ['--reverse-proxy', '--reverse-upstream', `http://127.0.0.1:${up.port}`, '--reverse-listen', '127.0.0.1:0']})
     reversePort = reverseListenPort(proxy)
   })
 

@@ -23,7 +23,7 @@ import http2 from 'node:http2'
 import https from 'node:https'
 import type {AddressInfo} from 'node:net'
 import {after, before, describe, it} from 'node:test'
-import {auditEvents, makeSelfSignedCert, type RunningProxy, startProxy, tempDir, tlsExchange, tlsThroughProxy, until, writeTestCa} from './proxy-harness.js'
+import {auditEvents, interceptingConfig, makeSelfSignedCert, type RunningProxy, startProxy, tempDir, tlsExchange, tlsThroughProxy, until, writeTestCa} from './proxy-harness.js'
 
 describe('intercepted tunnel: HTTP/2 streams', {timeout: 60_000}, () => {
   let origin: https.Server
@@ -63,13 +63,7 @@ describe('intercepted tunnel: HTTP/2 streams', {timeout: 60_000}, () => {
     up = origin.address() as AddressInfo
     const paths = writeTestCa(dir)
     ca = readFileSync(paths.cert, 'utf8')
-    proxy = await startProxy([
-      'forward_proxy:', '  enabled: true',
-      'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]',
-      'fetch_proxy:', '  monitoring:', '    max_requests_per_minute: 100000',
-      'request_body_scanning:', '  enabled: true',
-      'tls_interception:', '  enabled: true', `  ca_cert: ${paths.cert}`, `  ca_key: ${paths.key}`,
-    ].join('\n') + '\n', {env: {SSL_CERT_FILE: tls.certPath}})
+    proxy = await startProxy(interceptingConfig(paths, ['request_body_scanning:', '  enabled: true']), {env: {SSL_CERT_FILE: tls.certPath}})
   })
 
   after(async () => {

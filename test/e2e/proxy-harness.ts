@@ -498,6 +498,20 @@ export function presetConfig(name: string): Record<string, any> {
  * the WebSocket proxy on and the loopback upstream trusted: what `wss://` inside an intercepted
  * tunnel needs. `ca` is the CA certificate (PEM) a client must trust.
  */
+/**
+ * The config of a proxy that intercepts TLS with the CA at `paths` and may reach 127.0.0.1, the
+ * rate limit out of the way, with `extra` YAML lines (whole sections) after them.
+ */
+export function interceptingConfig(paths: {readonly cert: string; readonly key: string}, extra: readonly string[] = []): string {
+  return [
+    'forward_proxy:', '  enabled: true',
+    'ssrf:', '  ip_allowlist: ["127.0.0.1/32"]',
+    'fetch_proxy:', '  monitoring:', '    max_requests_per_minute: 100000',
+    ...extra,
+    'tls_interception:', '  enabled: true', `  ca_cert: ${paths.cert}`, `  ca_key: ${paths.key}`,
+  ].join('\n') + '\n'
+}
+
 export function interceptingWebSocketConfig(dir: string): {config: string; ca: string} {
   const paths = writeTestCa(dir)
   const config = [
