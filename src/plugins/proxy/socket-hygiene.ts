@@ -31,10 +31,9 @@ export function answerAndDestroy(socket: Duplex, bytes: string): void {
   })
 }
 
-/** A request the HTTP parser refused before any handler saw it: the answer's status and text, and the parser's code. */
+/** A request the HTTP parser refused before any handler saw it: the answer's status and the parser's code. */
 export interface ParserRefusal {
   readonly status: 400 | 408 | 431
-  readonly text: string
   readonly code: string
 }
 
@@ -50,7 +49,7 @@ export function answerClientError(err: Error & {code?: string}, socket: Duplex, 
   const text = overflow ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'
   // The client's end came before its request did (a hang-up, mid-head or mid-body): not a
   // refusal of anything it sent; a request already taken has its own line (client_closed).
-  if (err.code !== 'HPE_INVALID_EOF_STATE') refused?.({status, text, code: err.code ?? 'unknown'})
+  if (err.code !== 'HPE_INVALID_EOF_STATE') refused?.({status, code: err.code ?? 'unknown'})
   answerAndDestroy(socket, `HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: ${text.length + 1}\r\n\r\n${text}\n`)
 }
 

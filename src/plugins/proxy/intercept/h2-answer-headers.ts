@@ -1,16 +1,17 @@
 /**
  * An upstream's HTTP/1.1 response headers as an HTTP/2 answer can carry them. Node's HTTP/2
- * server throws on a field HTTP/2 forbids (RFC 9113 §8.2.2: `Connection`, `Keep-Alive`,
- * `Proxy-Connection`, `Transfer-Encoding`, `Upgrade`, `HTTP2-Settings`, a `TE` other than
- * `trailers`) and on more than one value for a field it holds to one (`ETag`, `Content-Type`,
- * `Date`, … below). An origin sending either — a duplicated `ETag` is enough — left the agent
- * without an answer (or a 500) while the request was recorded as allowed; the same response over
- * HTTP/1.1 is relayed. So such fields are dropped, and a single-value field keeps its first value
- * (as Node's HTTP/1.1 parser keeps the first of a duplicated `Content-Type` or `ETag`).
+ * server throws on a field HTTP/2 forbids (RFC 9113 §8.2.2) and on more than one value for a
+ * field it holds to one (`ETag`, `Content-Type`, `Date`, … below). An origin sending either — a
+ * duplicated `ETag` is enough — left the agent without an answer (or a 500) while the request was
+ * recorded as allowed; the same response over HTTP/1.1 is relayed. The hop-by-hop strip every
+ * answer goes through (header-hygiene.ts: `Connection`, `Keep-Alive`, `Transfer-Encoding`,
+ * `Upgrade`, `TE`, …) drops the forbidden fields but `HTTP2-Settings`, which is dropped here; a
+ * single-value field keeps its first value (as Node's HTTP/1.1 parser keeps the first of a
+ * duplicated `Content-Type` or `ETag`).
  */
 
-/** Fields HTTP/2 forbids in a message (a `te` of `trailers` aside). */
-const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings'])
+/** The field HTTP/2 forbids that HTTP/1.1's hop-by-hop strip leaves (it has no meaning in a response). */
+const H2_ONLY_FORBIDDEN = 'http2-settings'
 
 /** The fields Node's HTTP/2 layer takes one value of (its `kSingleValueHeaders`, pseudo-headers left out). */
 const SINGLE_VALUE: ReadonlySet<string> = new Set([
@@ -27,7 +28,7 @@ export function h2AnswerHeaders<H extends Record<string, string | string[] | und
   for (const k of Object.keys(h)) {
     const key = k.toLowerCase()
     const v = h[k]
-    const forbidden = CONNECTION_SPECIFIC.has(key) || (key === 'te' && v !== 'trailers')
+    const forbidden = key === H2_ONLY_FORBIDDEN
     const many = Array.isArray(v) && v.length > 1 && SINGLE_VALUE.has(key)
     if (!forbidden && !many) continue
     out ??= {...h}

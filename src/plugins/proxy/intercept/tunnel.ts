@@ -92,6 +92,11 @@ function rawOf(s: unknown): Socket | undefined {
   return (s as {_parent?: Socket} | undefined)?._parent
 }
 
+/** The TLS socket an inner request came over (HTTP/2: its session's). */
+function tlsSocketOf(req: IncomingMessage | Http2ServerRequest): unknown {
+  return 'stream' in req ? req.stream.session?.socket : req.socket
+}
+
 /** The per-leaf servers and the live connections they serve (owned by one Interceptor). */
 export class InterceptServers {
   private readonly servers = new WeakMap<Leaf, Http2SecureServer>()
@@ -117,7 +122,7 @@ export class InterceptServers {
       maxHeaderListPairs: INNER_H2_HEADER_PAIRS,
     })
     server.on('request', (req, res) => {
-      const tlsSocket = 'stream' in req ? (req as Http2ServerRequest).stream.session?.socket : (req as IncomingMessage).socket
+      const tlsSocket = tlsSocketOf(req) as TLSSocket | undefined
       const l = this.live.get(rawOf(tlsSocket) as Socket)
       if (l === undefined) {
         res.statusCode = 500
@@ -125,7 +130,7 @@ export class InterceptServers {
       }
       // HTTP/1.1 is held to the limit by its parser (the 'clientError' below); HTTP/2 here.
       if ('stream' in req && h2HeaderBytes(req.rawHeaders) > MAX_REQUEST_HEADER_BYTES) {
-        logRefusal(l, parserRefusalLine({status: 431, text: 'Request Header Fields Too Large', code: 'header_limit'}, 'HTTP/2'))
+        logRefusal(l, parserRefusalLine({status: 431, code: 'header_limit'}, 'HTTP/2'))
         res.writeHead(431, {'content-type': 'text/plain; charset=utf-8'})
         return void res.end('Request Header Fields Too Large\n')
       }
@@ -163,7 +168,7 @@ export class InterceptServers {
     })
     // An `Expect` other than 100-continue: the 417 Node gives by itself, with the audit line.
     server.on('checkExpectation', (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => {
-      const l = this.live.get(rawOf('stream' in req ? req.stream.session?.socket : req.socket) as Socket)
+      const l = this.live.get(rawOf(tlsSocketOf(req)) as Socket)
       if (l !== undefined) logRefusal(l, expectationRefusalLine('stream' in req ? 'HTTP/2' : 'HTTP/1.1'))
       refuseExpectation(res as ServerResponse)
     })
@@ -183,7 +188,7 @@ export class InterceptServers {
     // A CONNECT inside the tunnel: HTTP/2 hands it over as a request and its response, HTTP/1.1
     // as the request and its socket (request.ts refuses it, recorded).
     server.on('connect', (req: IncomingMessage | Http2ServerRequest, to: Duplex | Http2ServerResponse) => {
-      const l = this.live.get(rawOf('stream' in req ? req.stream.session?.socket : req.socket) as Socket)
+      const l = this.live.get(rawOf(tlsSocketOf(req)) as Socket)
       if (l === undefined) return void ('stream' in to ? to.stream.close() : to.destroy())
       refuseInnerConnect(l.ports, l.tunnel, req, to)
     })

@@ -7,7 +7,6 @@
  */
 import type {IncomingMessage} from 'node:http'
 import type {Duplex} from 'node:stream'
-
 import {blockAnswerHeaders} from '../hints.js'
 import {writeRawResponse} from '../relay/raw-response.js'
 import {blockDecision, type DecisionBase} from '../core.js'

@@ -196,8 +196,8 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
     up.body.destroy()
     return block({stage: 'response', layer: 'response_scan', detail: 'compressed response cannot be scanned', status: 403, reason: 'compressed_response'})
   }
-  // `gzip, chunked` (transfer-coding.ts), read from the upstream's own headers: an HTTP/2 answer's drop the field.
-  if (transferCoded(outcome.response.headers)) {
+  // Still compressed under its chunked framing (transfer-coding.ts).
+  if (transferCoded(up.headers)) {
     up.body.destroy()
     return block({stage: 'response', layer: 'response_scan', detail: TRANSFER_CODED_DETAIL, status: 403, reason: 'compressed_response'})
   }
