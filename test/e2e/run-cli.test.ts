@@ -73,6 +73,15 @@ describe('pipelock run: built-in defaults', {timeout: 30_000}, () => {
       const upgrade = await rawHttp(proxy.port, {path: '/chat', headers: {Connection: 'Upgrade', Upgrade: 'websocket'}})
       assert.equal(upgrade.status, 404)
       assert.equal(upgrade.body, 'WebSocket proxy not enabled\n')
+      // The WebSocket endpoint asked without an upgrade: refused the same way.
+      const ws = await rawHttp(proxy.port, {path: '/ws?url=ws://127.0.0.1:1/'})
+      assert.equal(ws.status, 404)
+      assert.equal(ws.body, 'WebSocket proxy not enabled\n')
+      assert.equal(ws.headers['x-pipelock-block-reason'], 'not_enabled')
+      // An upgrade nothing proxies names no layer (docs/run.md); the forward proxy's refusal does.
+      assert.equal(ws.headers['x-pipelock-block-reason-layer'], undefined)
+      assert.equal(upgrade.headers['x-pipelock-block-reason-layer'], undefined)
+      assert.equal(fwd.headers['x-pipelock-block-reason-layer'], 'forward_proxy')
       // Each refusal is recorded as a block (no transport serves it here), its receipt named on the answer.
       assert.equal(upgrade.headers['x-pipelock-block-reason'], 'not_enabled')
       assert.equal(fwd.headers['x-pipelock-block-reason'], 'not_enabled')
@@ -81,11 +90,12 @@ describe('pipelock run: built-in defaults', {timeout: 30_000}, () => {
         const r = JSON.parse(l) as Record<string, string>
         return [r.event!, r.method!, r.url ?? r.target!, r.reason!]
       })
-      assert.ok(await until(async () => refused().length === 3), proxy.stdout())
+      assert.ok(await until(async () => refused().length === 4), proxy.stdout())
       assert.deepEqual(refused(), [
         ['blocked', 'GET', `http://127.0.0.1:${up.port}/kib`, 'forward proxy not enabled'],
         ['blocked', 'CONNECT', `https://127.0.0.1:${up.port}/`, 'CONNECT not supported: forward proxy not enabled'],
         ['blocked', 'GET', '/chat', 'WebSocket proxy not enabled'],
+        ['blocked', 'GET', '/ws?url=ws://127.0.0.1:1/', 'WebSocket proxy not enabled'],
       ])
     } finally {
       await proxy.stop()

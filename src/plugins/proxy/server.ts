@@ -13,10 +13,10 @@ import type {LoadedConfig} from '../config/index.js'
 import type {ContractRuntime} from '../gate/index.js'
 import {isExempt, type KillSwitchController} from '../killswitch/index.js'
 import type {AuditLog} from './audit-log.js'
-import {blockHeaders, killSwitchBody, sendJson, sendTextError} from './block.js'
+import {killSwitchBody, sendJson, sendTextError} from './block.js'
 import {ProxyRuntime, type ComposeOptions} from './compose.js'
 import {handleConnect, killSwitchConnectDeny} from './connect-handler.js'
-import {KILL_SWITCH_BLOCK} from './gate/stages/kill-switch.js'
+import {KILL_SWITCH_ANSWERS, KILL_SWITCH_BLOCK, killSwitchRefuses} from './gate/stages/kill-switch.js'
 import {writeRawResponse} from './relay/raw-response.js'
 import {blockDecision, safeTarget} from './core.js'
 import type {Transport} from './decision.js'
@@ -55,6 +55,8 @@ export interface ProxyServerOptions extends ComposeOptions {
 
 /** The origin-form paths a listener with `egressOnly` serves; every other one answers 404. */
 const EGRESS_PATHS: ReadonlySet<string> = new Set(['/fetch', '/ws'])
+/** The layer of a WebSocket upgrade no transport proxies (recorded; not named on the answer). */
+const UNPROXIED_UPGRADE = 'upgrade'
 
 export interface ListenAddresses {
   readonly main: string
@@ -208,15 +210,24 @@ export class ProxyServer {
     return await this.listen(server, c.reverse_proxy.listen, 'reverse proxy (reverse_proxy.listen)')
   }
 
-  /** A request the reverse listener never forwards (an upgrade, a CONNECT): recorded, then answered with the reverse JSON. */
+  /**
+   * A request the reverse listener never forwards (an upgrade, a CONNECT): recorded, then answered
+   * with the reverse JSON and the block headers (receipt named; no layer, as every refusal of a
+   * request nothing proxies). The kill switch comes first here
+   * too (§4.3 step 2): while it is on, the refusal is the switch's 503, as for every other request.
+   */
   private refuseReverse(ctx: ReverseContext, req: IncomingMessage, socket: Duplex, why: {stage: 'upgrade' | 'url_scan'; layer: string; status: number; statusText: string; detail: string}): void {
-    const {stage, layer, status, statusText, detail} = why
     socket.on('error', () => undefined)
     const snap = this.rt.snapshot()
     const target = req.method === 'CONNECT' ? null : reverseTarget(ctx.upstream, req.url ?? '/')
     const b = this.rt.bases.of(req, 'reverse')
-    this.rt.sink.record(blockDecision(this.rt.clock, b, safeTarget(snap, target ?? ctx.upstream.display, null), {stage, layer, reason: 'bad_request', detail, status, enforced: true}))
-    writeRawResponse(socket, status, statusText, {...blockHeaders('bad_request'), 'Content-Type': 'application/json'}, JSON.stringify({error: 'blocked by pipelock', blocked: true, block_reason: detail, direction: 'request'}) + '\n')
+    const killed = killSwitchRefuses(this.rt, b.clientIp, KILL_SWITCH_ANSWERS.reverse.allowlist)
+    const {stage, layer, reason, detail, status, statusText} = killed
+      ? {...KILL_SWITCH_BLOCK, status: KILL_SWITCH_ANSWERS.reverse.status, statusText: 'Service Unavailable'}
+      : {...why, reason: 'bad_request' as const}
+    const receipt = this.rt.sink.record(blockDecision(this.rt.clock, b, safeTarget(snap, target ?? ctx.upstream.display, null), {stage, layer, reason, detail, status, enforced: true}))
+    const headers = {...blockAnswerHeaders(snap.config.explain_blocks, reason, killed ? layer : undefined, {layer, detail}, {receipt}), 'Content-Type': 'application/json'}
+    writeRawResponse(socket, status, statusText, headers, JSON.stringify({error: 'blocked by pipelock', blocked: true, block_reason: detail, direction: 'request'}) + '\n')
   }
 
   private createServer(handler: (req: IncomingMessage, res: ServerResponse) => void): http.Server {
@@ -299,7 +310,9 @@ export class ProxyServer {
     const {layer, reason, status, detail} = why
     const target = safeTarget(snap, transport === 'connect' ? `https://${req.url ?? ''}/` : (req.url ?? ''), layer)
     const receipt = this.rt.sink.record(blockDecision(this.rt.clock, this.rt.bases.of(req, transport), target, {stage: 'upgrade', layer, reason, detail, status, enforced: true}))
-    return blockAnswerHeaders(snap.config.explain_blocks, reason, layer, {layer, detail}, {receipt})
+    // A WebSocket upgrade nothing proxies names no layer on the answer, as the reference's does
+    // (docs/run.md): the reason code says which. The Decision keeps it.
+    return blockAnswerHeaders(snap.config.explain_blocks, reason, layer === UNPROXIED_UPGRADE ? undefined : layer, {layer, detail}, {receipt})
   }
 
   private route(req: IncomingMessage, res: ServerResponse, bound?: string): void {
@@ -375,7 +388,8 @@ export class ProxyServer {
           return
         }
         req.resume()
-        sendTextError(res, 404, 'WebSocket proxy not enabled', blockHeaders('not_enabled'))
+        // Refused as the upgrade to /ws is when the WebSocket proxy is off: recorded, receipt named.
+        sendTextError(res, 404, 'WebSocket proxy not enabled', this.refuseUnserved(req, 'websocket', {layer: UNPROXIED_UPGRADE, reason: 'not_enabled', status: 404, detail: 'WebSocket proxy not enabled'}))
         return
       case DIRECTORY_PATH:
         req.resume()
@@ -556,7 +570,7 @@ export class ProxyServer {
     // The reason says which: the feature is off (not_enabled), or on and asked the wrong way (bad_request).
     const on = this.rt.wsProxy !== null
     const text = on ? 'WebSocket upgrades go to /ws?url=<ws or wss URL>; no other path or absolute-URI upgrade is proxied\n' : 'WebSocket proxy not enabled\n'
-    const headers = this.refuseUnserved(req, 'websocket', {layer: 'upgrade', reason: on ? 'bad_request' : 'not_enabled', status: 404, detail: text.trimEnd()})
+    const headers = this.refuseUnserved(req, 'websocket', {layer: UNPROXIED_UPGRADE, reason: on ? 'bad_request' : 'not_enabled', status: 404, detail: text.trimEnd()})
     writeRawResponse(socket, 404, 'Not Found', {'Content-Type': 'text/plain; charset=utf-8', ...headers}, text)
   }
 

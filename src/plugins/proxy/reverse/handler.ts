@@ -11,7 +11,6 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {Agent} from 'undici'
 import {isCompressedEncoding, type ReasonCode} from '../../scanner/index.js'
 import {TRANSFER_CODED_DETAIL, transferCoded} from '../relay/transfer-coding.js'
-import {blockHeaders} from '../block.js'
 import {blockAnswerHeaders, hintHeader} from '../hints.js'
 import {causedFailure, upstreamCause} from '../upstream-cause.js'
 import {allowDecision, blockDecision, errorDecision, safeTarget, snapshotFor, type DecisionBase} from '../core.js'
@@ -69,15 +68,10 @@ export async function handleReverse(ctx: ReverseContext, req: IncomingMessage, r
   const {ports} = ctx
   const snap = snapshotFor(ports, b)
   const cfg = snap.config
-  const target = reverseTarget(ctx.upstream, req.url ?? '/')
-  if (target === null) {
-    // Recorded (against the upstream, the path named none of it), as every refusal is.
-    const bad = new RequestRecord(ports, {sessions: snap.sessions, b, url: ctx.upstream.display})
-    bad.record(blockDecision(ports, b, safeTarget(snap, ctx.upstream.display, null), {stage: 'url_scan', layer: 'parser', reason: 'bad_request', detail: 'invalid request path', status: 400, enforced: true}))
-    req.resume()
-    sendReverseJson(res, 400, requestBlockBody('invalid request path'), blockHeaders('bad_request'))
-    return
-  }
+  const parsed = reverseTarget(ctx.upstream, req.url ?? '/')
+  // A path that names nothing below the upstream is recorded and answered against the upstream
+  // itself, after the kill switch: the switch is first for every request (§4.3 step 2).
+  const target = parsed ?? ctx.upstream.display
   const warnings: string[] = []
   // In flight (§12 `in_flight`) from the session lookup until the answer is out, as /fetch and forward.
   const rec = new RequestRecord(ports, {sessions: snap.sessions, b, url: target, lifetime: res})
@@ -103,6 +97,10 @@ export async function handleReverse(ctx: ReverseContext, req: IncomingMessage, r
     ports, snap, b, rec, req, block, warnings, method, target, contractUrl: target,
     shownAs: (layer) => safeTarget(snap, target, layer), airlock: 'reverse', budgetHost: ctx.upstream.host, suppression,
     scan: null, shown: '', sessionHost: '', body: null,
+  }
+  if (parsed === null) {
+    if (!killSwitchStage.run(gate)) block({stage: 'url_scan', layer: 'parser', reason: 'bad_request', detail: 'invalid request path', status: 400})
+    return
   }
   if (await runGate('reverse', gate)) return
   const body = gate.body
