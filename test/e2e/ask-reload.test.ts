@@ -44,6 +44,10 @@ async function pendingIds(proxy: RunningProxy, n: number): Promise<string[]> {
   return ids
 }
 
+// A held request waits while the test runs `pipelock ask` (a blocking child process) and reloads
+// the config: on a loaded machine that outlasts the harness's default 10 s socket timeout.
+const HELD_MS = 60_000
+
 describe('ask across hot reloads of a running proxy', {timeout: 120_000}, () => {
   let up: Upstream
   let fetchUrl: string
@@ -67,7 +71,7 @@ describe('ask across hot reloads of a running proxy', {timeout: 120_000}, () => 
 
       await reload(proxy, config('ask', TOKEN))
       assert.doesNotMatch(proxy.stderr(), /behaves as block/)
-      const first = rawHttp(proxy.port, {path: fetchUrl})
+      const first = rawHttp(proxy.port, {path: fetchUrl, timeoutMs: HELD_MS})
       const [id] = await pendingIds(proxy, 1)
       const a = ask(proxy, 'approve', id!, '--by', 'alice')
       assert.equal(a.status, 0, a.stderr)
@@ -76,7 +80,7 @@ describe('ask across hot reloads of a running proxy', {timeout: 120_000}, () => 
       assert.match(JSON.parse(r.body).content, /Ignore all previous instructions/)
 
       // Two held when the file goes back to block: both answered at once, a deny each.
-      const held = [rawHttp(proxy.port, {path: fetchUrl}), rawHttp(proxy.port, {path: fetchUrl})]
+      const held = [rawHttp(proxy.port, {path: fetchUrl, timeoutMs: HELD_MS}), rawHttp(proxy.port, {path: fetchUrl, timeoutMs: HELD_MS})]
       const ids = await pendingIds(proxy, 2)
       await reload(proxy, config('block', TOKEN))
       for (const x of await Promise.all(held)) {
