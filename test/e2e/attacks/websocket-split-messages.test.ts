@@ -1,6 +1,7 @@
 /**
  * Attack class: a key split across two client WebSocket messages, each half inside the framing a
- * receiver reads it out of — a JSON string, a JSON field, a repeated text label. The raw join of
+ * receiver reads it out of — a JSON string, a JSON field, a repeated text label, or a JSON field
+ * then plain text. The raw join of
  * the tail and the next message keeps that framing between the halves. Through `pipelock run` to
  * a real echo server: the second half never reaches the upstream and the agent gets the DLP close.
  * Across two connections, cross-request fragment reassembly reads a JSON message's values too.
@@ -81,6 +82,8 @@ describe('attacks: a key split across WebSocket messages inside their framing', 
     ['a repeated text label', `x ${HEAD}`, `x ${REST}`],
     ['a repeated text ending', `${HEAD} x`, `${REST} x`],
     ['text, separators at the junction', `key: ${HEAD}.`, `(${REST})`],
+    ['a JSON message, then text', JSON.stringify({t: HEAD}), REST],
+    ['a JSON message, then text after a separator', JSON.stringify({t: `${HEAD}`}), ` ${REST}`],
   ]
   for (const [name, first, second] of forms) {
     it(`${name}: the second half never reaches the upstream, the agent gets 1008 dlp_match`, async () => {

@@ -39,6 +39,11 @@ test('nothing left out: no junction beyond the raw join', () => {
   assert.equal(junction('hello there', 'general kenobi'), null)
 })
 
+test('text after a JSON message: read after its values, not after the `"}` the raw join has between', () => {
+  assert.equal(junction(`{"t":"${HEAD}"}`, REST), HEAD + REST)
+  assert.equal(junction(`["${HEAD}"]`, ` ${REST}`), HEAD + REST)
+})
+
 test('the reading is kept across messages, within the tail budget', () => {
   const r = new ReaderJoin()
   r.next('"AKIAZ7"')

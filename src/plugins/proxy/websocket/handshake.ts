@@ -26,7 +26,8 @@ import {forwardedHeaderList, forwardedHeaders} from './headers.js'
 import {WsMetrics} from './metrics.js'
 import {relayWebSocket, type WsRelayHooks, type WsRelayPorts} from './relay.js'
 import {RequestSuppression} from '../suppression.js'
-import type {Suppressor} from '../../scanner/index.js'
+import type {ReasonCode, Suppressor} from '../../scanner/index.js'
+import type {DecisionStage} from '../decision.js'
 
 const STATUS_TEXT: Record<number, string> = {400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 502: 'Bad Gateway', 503: 'Service Unavailable'}
 const HANDSHAKE_TIMEOUT_MS = 30_000
@@ -86,7 +87,23 @@ function badUpgradeHeader(req: IncomingMessage): string | null {
   const key = firstHeader(req.headers['sec-websocket-key']) ?? ''
   if (!/^[+/0-9A-Za-z]{22}==$/.test(key)) return 'Sec-WebSocket-Key'
   if (firstHeader(req.headers['sec-websocket-version']) !== '13') return 'Sec-WebSocket-Version'
+  const protocols = firstHeader(req.headers['sec-websocket-protocol'])
+  if (protocols !== undefined && !validProtocolList(protocols)) return 'Sec-WebSocket-Protocol'
   return null
+}
+
+/** RFC 6455 §4.1: `1#token`, each named once. */
+const PROTOCOL_LIST = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:[ \t]*,[ \t]*[!#$%&'*+.^_`|~0-9A-Za-z-]+)*$/
+
+/**
+ * Whether the client's subprotocol offer is one the upgrading `ws` server accepts. It refuses any
+ * other itself (a 400) without handing the connection back, after the upstream has been dialled:
+ * checked here first, so such an offer is refused — and recorded — before anything is dialled.
+ */
+function validProtocolList(v: string): boolean {
+  if (!PROTOCOL_LIST.test(v)) return false
+  const names = v.split(',').map((p) => p.trim())
+  return new Set(names).size === names.length
 }
 
 /** What the WebSocket proxy uses: the gate's ports, the SSRF-safe dialer, the version (forwarded `User-Agent`), the frame relay's. */
@@ -164,7 +181,18 @@ export class WebSocketProxy {
     const admitted = await this.admit(req, b, rawQuery, answer)
     if (admitted === null) return
     this.active--
-    answer(400, `handshake error: bad "${badUpgradeHeader(req) ?? 'Upgrade'}" header`)
+    this.refuseHandshake(admitted, b, answer, badUpgradeHeader(req) ?? 'Upgrade')
+  }
+
+  /**
+   * A request the gate admitted that is not a valid WebSocket upgrade (§3.2 step 13): a 400, recorded
+   * as a `bad_request` block first like every other refusal of `/ws`, its receipt named.
+   */
+  private refuseHandshake(a: Admitted, b: DecisionBase, answer: Answer, header: string): void {
+    const text = `handshake error: bad "${header}" header`
+    const d = blockDecision(this.ports, b, a.shown, {stage: 'upgrade', layer: 'upgrade', reason: 'bad_request', detail: text, status: 400, enforced: true, warnings: a.warnings})
+    const receipt = a.rec.record(d)
+    answer(400, text, blockHeaders('bad_request', undefined, {receipt}))
   }
 
   async handleUpgrade(u: WsUpgrade): Promise<void> {
@@ -182,7 +210,7 @@ export class WebSocketProxy {
       const bad = badUpgradeHeader(req)
       if (bad !== null) {
         release()
-        answer(400, `handshake error: bad "${bad}" header`)
+        this.refuseHandshake(a, b, answer, bad)
         return
       }
       const upstream = await this.dial(a.target, a.headers, a.protocols, a.maxMessageBytes).catch((e: unknown) => e as Error)
@@ -202,7 +230,9 @@ export class WebSocketProxy {
       a.rec.record(allowDecision(this.ports, b, a.shown, {status: 101, bytes: 0, warnings: a.warnings}))
       this.ports.audit.event('info', 'ws_open', 'WebSocket connection opened', {target: a.shown, client_ip: b.clientIp, request_id: b.requestId, agent: b.agent})
       if (upstream.protocol !== '') this.selected.set(req, upstream.protocol)
+      let upgraded = false
       this.upgrader(a.maxMessageBytes).handleUpgrade(req, socket, head, (client) => {
+        upgraded = true
         const opened = this.ports.nowMs()
         this.metrics.relayOpened()
         const done = relayWebSocket(client, upstream, {
@@ -218,6 +248,13 @@ export class WebSocketProxy {
         upstream.resume()
         done.finally(release).catch(() => undefined)
       })
+      // The server calls back at once or never: never when it gave up on the client (a client that
+      // already sent its FIN is dropped). No relay owns the upstream or the slot then: both go now,
+      // or each such client would hold an upstream connection and a place of the cap for good.
+      if (!upgraded) {
+        release()
+        upstream.terminate()
+      }
     } catch (e) {
       release()
       throw e
@@ -233,19 +270,30 @@ export class WebSocketProxy {
     // The agent's profile view (its own scanner, mode and allowlist), as on fetch and forward.
     const snap = snapshotFor(ports, b)
     const cfg = snap.config
-    if (!cfg.websocket_proxy.enabled) {
-      answer(404, 'WebSocket proxy not enabled', blockHeaders('not_enabled'))
+    /**
+     * A refusal before the gate ran (no target to gate): recorded as a block first, as the gate's
+     * own are, then answered with its headers and the receipt that recorded it. `layer` is the
+     * Decision's; `headerLayer` the one the answer names (none for not_enabled and bad_request).
+     */
+    const refuse = (shown: string, why: {readonly stage: DecisionStage; readonly layer: string; readonly reason: ReasonCode; readonly status: number; readonly detail: string; readonly hint?: string}, headerLayer?: string): null => {
+      const {stage, layer, reason, status, detail, hint} = why
+      const d = blockDecision(ports, b, shown, {stage, layer, reason, detail, status, enforced: true, hint})
+      const receipt = new RequestRecord(ports, {sessions: snap.sessions, b, url: shown}).record(d)
+      answer(status, detail, headerLayer === undefined ? blockHeaders(reason, undefined, {receipt}) : blockAnswerHeaders(cfg.explain_blocks, reason, headerLayer, d, {receipt}))
       return null
+    }
+    // What the request asked for, as safe to log (it was never scanned).
+    const asked = (layer: string): string => safeTarget(snap, req.url ?? '/ws', layer)
+    if (!cfg.websocket_proxy.enabled) {
+      return refuse(asked('upgrade'), {stage: 'upgrade', layer: 'upgrade', reason: 'not_enabled', status: 404, detail: 'WebSocket proxy not enabled'})
     }
     const raw = extractFetchTarget(rawQuery)
     if (raw === null || raw === '') {
-      answer(400, "missing 'url' query parameter", blockHeaders('bad_request'))
-      return null
+      return refuse(asked('upgrade'), {stage: 'upgrade', layer: 'upgrade', reason: 'bad_request', status: 400, detail: "missing 'url' query parameter"})
     }
     const target = mapWebSocketUrl(raw)
     if (target === null) {
-      answer(400, 'invalid URL: must be ws or wss', blockAnswerHeaders(cfg.explain_blocks, 'scheme_blocked', 'scheme', {layer: 'scheme', detail: 'invalid URL: must be ws or wss', hint: WS_SCHEME_HINT}))
-      return null
+      return refuse(safeTarget(snap, raw, 'scheme'), {stage: 'url_scan', layer: 'scheme', reason: 'scheme_blocked', status: 400, detail: 'invalid URL: must be ws or wss', hint: WS_SCHEME_HINT}, 'scheme')
     }
     const warnings: string[] = []
     // The record step keeps the http(s) form: what the gate evaluates and what capture learns.
@@ -278,8 +326,12 @@ export class WebSocketProxy {
     }
     const shown = gate.shown
     // The capacity semaphore (§3.2 step 10), checked and taken in one turn after the gate.
+    // Recorded (the gate's session sees it) before the answer, as a tunnel's capacity refusal is.
     if (this.active >= cfg.websocket_proxy.max_concurrent_connections) {
-      answer(503, 'too many active WebSocket connections', blockAnswerHeaders(cfg.explain_blocks, 'rate_limit', 'ratelimit', {layer: 'ratelimit', detail: 'too many active WebSocket connections', hint: WS_CAPACITY_HINT}, {retryAfter: CAPACITY_RETRY_AFTER_SECONDS}))
+      const detail = 'too many active WebSocket connections'
+      const d = blockDecision(ports, b, shown, {stage: 'capacity', layer: 'ratelimit', reason: 'rate_limit', detail, status: 503, enforced: true, warnings, hint: WS_CAPACITY_HINT})
+      const receipt = rec.record(d)
+      answer(503, detail, blockAnswerHeaders(cfg.explain_blocks, 'rate_limit', 'ratelimit', d, {receipt, retryAfter: CAPACITY_RETRY_AFTER_SECONDS}))
       return null
     }
     this.active++

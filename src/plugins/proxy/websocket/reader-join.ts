@@ -140,7 +140,7 @@ export interface ReaderStep {
   /**
    * The text to scan at this boundary: the reading's end before the message joined to the
    * message's reading, each cut to its junction window. Null when it adds nothing to the raw join
-   * (first message, or nothing of either side was left out).
+   * (first message, or both sides read as sent: nothing of either was left out or read as values).
    */
   readonly junction: string | null
   /**
@@ -173,6 +173,11 @@ export class ReaderJoin {
   private prevEnd = ''
   /** The previous message's string members by path and occurrence (null: it was not JSON). */
   private prevFields: Map<string, string> | null = null
+  /**
+   * Whether the reading ends as the raw stream does (the last message was read as sent). Not after
+   * a JSON message, whose reading ends with its values while the raw join ends with its `"}`.
+   */
+  private tailIsRaw = true
 
   /** `window`: the scanner's junction window (`junctionWindow`), null when it has none. */
   next(text: string, window: number | null = JUNCTION_WINDOW): ReaderStep {
@@ -191,12 +196,14 @@ export class ReaderJoin {
     left = trimSeparatorsEnd(left)
     right = trimSeparatorsStart(right)
     let junction: string | null = null
-    if (left !== '' && right !== '' && (left !== this.tail || right !== text)) {
+    // Scanned unless the raw join (`tail ‖ message`) already holds it: both sides read as sent.
+    if (left !== '' && right !== '' && (left !== this.tail || right !== text || !this.tailIsRaw)) {
       const w = window ?? TAIL_BYTES
       const pair = junctionPairs([left, right], w).next()
       if (!pair.done) junction = pair.value.x + pair.value.y
     }
     this.tail = Buffer.byteLength(right) >= TAIL_BYTES ? lastBytes(right, TAIL_BYTES) : lastBytes(left + right, TAIL_BYTES)
+    this.tailIsRaw = right === text
     this.prevHead = text.length > TAIL_BYTES ? text.slice(0, TAIL_BYTES) : text
     this.prevEnd = text.length > TAIL_BYTES ? text.slice(-TAIL_BYTES) : text
     return {junction, members: this.memberJunctions(json, window ?? TAIL_BYTES, junction), json}

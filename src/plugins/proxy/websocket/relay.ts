@@ -273,17 +273,28 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     if (ws.isPaused) ws.resume()
   }
 
-  const sendTo = (target: WebSocket, source: WebSocket, data: Buffer | string, binary: boolean, toUpstream: boolean): void => {
+  /**
+   * One frame from `source` written to `target` by `write`, counted until the socket took it: at
+   * MAX_PENDING_SENDS the source is paused until half have gone. Messages and control frames
+   * alike: a peer that stops reading while the other floods it with pings (two bytes each on the
+   * wire, far more in a write queue) would otherwise grow the proxy's memory without bound.
+   */
+  const queued = (target: WebSocket, source: WebSocket, toUpstream: boolean, write: (done: () => void) => void): void => {
     if (target.readyState !== target.OPEN) return
     if (toUpstream) pendingToUpstream++
     else pendingToClient++
-    target.send(data, {binary}, () => {
+    write(() => {
       if (toUpstream) pendingToUpstream--
       else pendingToClient--
       if ((toUpstream ? pendingToUpstream : pendingToClient) < MAX_PENDING_SENDS / 2) release(source, 'sends')
     })
     if ((toUpstream ? pendingToUpstream : pendingToClient) >= MAX_PENDING_SENDS) hold(source, 'sends')
   }
+  const sendTo = (target: WebSocket, source: WebSocket, data: Buffer | string, binary: boolean, toUpstream: boolean): void =>
+    queued(target, source, toUpstream, (done) => target.send(data, {binary}, done))
+  /** A ping or pong from `source` passed on to `target`, under the same count as the messages. */
+  const controlTo = (target: WebSocket, source: WebSocket, kind: 'ping' | 'pong', data: Buffer, toUpstream: boolean): void =>
+    queued(target, source, toUpstream, (done) => (kind === 'ping' ? target.ping(data, undefined, done) : target.pong(data, undefined, done)))
 
   /**
    * One side's events in arrival order. A step runs at once unless an earlier one is still waiting
@@ -652,23 +663,23 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     control()
     fromClient(() => {
       if (controlRefused('ping', d)) return
-      if (upstream.readyState === upstream.OPEN) upstream.ping(d)
+      controlTo(upstream, client, 'ping', d, true)
     })
   })
   client.on('pong', (d) => {
     control()
     fromClient(() => {
       if (controlRefused('pong', d)) return
-      if (upstream.readyState === upstream.OPEN) upstream.pong(d)
+      controlTo(upstream, client, 'pong', d, true)
     })
   })
   upstream.on('ping', (d) => {
     control()
-    fromUpstream(() => upstreamControl('ping', d, (p) => client.readyState === client.OPEN && client.ping(p)))
+    fromUpstream(() => upstreamControl('ping', d, (p) => controlTo(client, upstream, 'ping', p, false)))
   })
   upstream.on('pong', (d) => {
     control()
-    fromUpstream(() => upstreamControl('pong', d, (p) => client.readyState === client.OPEN && client.pong(p)))
+    fromUpstream(() => upstreamControl('pong', d, (p) => controlTo(client, upstream, 'pong', p, false)))
   })
 
   // Library-detected violations (size, UTF-8, RSV1, framing): the library closes the offending
