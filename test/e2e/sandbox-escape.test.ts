@@ -7,7 +7,7 @@ import {after, before, describe, test} from 'node:test'
 import assert from 'node:assert/strict'
 import {spawn, spawnSync, type StdioOptions} from 'node:child_process'
 import {once} from 'node:events'
-import {closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync} from 'node:fs'
+import {closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import http from 'node:http'
 import net from 'node:net'
 import type {AddressInfo} from 'node:net'
@@ -32,6 +32,7 @@ before(async () => {
   const bw = spawnSync('bwrap', ['--unshare-all', '--ro-bind', '/', '/', '--', '/bin/true'], {encoding: 'utf8'})
   assert.equal(bw.error, undefined, 'bubblewrap (bwrap) is not installed: node scripts/ensure-test-tools.mjs installs the Debian package bubblewrap')
   assert.equal(bw.status, 0, `bubblewrap cannot create user and network namespaces here (${bw.stderr.trim()}); the sandbox tests need them`)
+  for (const tool of ['/usr/bin/curl', 'ip', 'unshare']) assert.equal(spawnSync(tool, ['-V']).error, undefined, `${tool} is missing (apt-get install curl iproute2 util-linux)`)
   root = mkdtempSync(path.join(tmpdir(), 'pipelock-sandbox-test-'))
   home = path.join(root, 'home')
   ws = path.join(root, 'ws')
@@ -83,5 +84,70 @@ describe('pipelock sandbox: descriptors pipelock inherited', () => {
     assert.equal(status, 0, stderr)
     assert.equal(stdout, 'end\n')
     assert.deepEqual(hits, [])
+  })
+})
+
+describe('pipelock sandbox: the proxy does not lead back to the host', () => {
+  test("the host's own non-loopback addresses (IPv4 and IPv6), like its loopback, are internal to the embedded proxy: absolute URI, CONNECT and /fetch refused, nothing reached", async () => {
+    // A private network namespace for this test alone, in which the host has a public-looking
+    // address of its own on an interface (TEST-NET-3 and the IPv6 documentation prefix: outside
+    // every range the SSRF floor covers), and a service bound on every address, as databases and
+    // admin ports often are.
+    const hitsFile = path.join(root, 'host-addr-hits')
+    writeFileSync(hitsFile, '')
+    const service = path.join(root, 'service.js')
+    writeFileSync(service, `require('http').createServer((q, s) => { require('fs').appendFileSync(${JSON.stringify(hitsFile)}, q.url + '\\n'); s.end('host service\\n') }).listen(18443, '::', () => console.log('ready'))`)
+    const agent = [
+      'for t in 203.0.113.7 "[2001:db8::7]" 127.0.0.1 "[::1]" localhost; do',
+      '  a=$(curl -gs -m 5 -o /dev/null -w "%{http_code}" "http://$t:18443/abs")',
+      // The tunnel's answer: CONNECT refused before anything is dialled.
+      '  c=$(curl -gs -m 5 -o /dev/null -w "%{http_connect}" -p "http://$t:18443/connect")',
+      '  f=$(curl -gs -m 5 -o /dev/null -w "%{http_code}" --noproxy "*" "http://127.0.0.1:8888/fetch?url=http%3A%2F%2F$t%3A18443%2Ffetch")',
+
+      '  echo "$t abs=$a connect=$c fetch=$f"',
+      'done',
+      // Directly, the host's address is not even routed.
+      'env -u HTTP_PROXY -u http_proxy curl -s -m 5 http://203.0.113.7:18443/direct; echo "direct=$?"',
+    ].join('\n')
+    writeFileSync(path.join(ws, 'host-addr.sh'), agent)
+    const outer = [
+      'set -e',
+      'ip link set lo up',
+      'ip addr add 203.0.113.7/32 dev lo',
+      'ip addr add 2001:db8::7/128 dev lo nodad',
+      `node ${JSON.stringify(service)} > ${JSON.stringify(path.join(root, 'service.out'))} &`,
+      'svc=$!',
+      `while ! grep -q ready ${JSON.stringify(path.join(root, 'service.out'))} 2>/dev/null; do sleep 0.1; done`,
+      // The control: from the host, the service answers on that address.
+      'curl -s -m 5 http://203.0.113.7:18443/control',
+      'set +e',
+      `${JSON.stringify(process.execPath)} ${JSON.stringify(repoPath('bin', 'run.js'))} sandbox --config ${JSON.stringify(cfg)} --workspace ${JSON.stringify(ws)} -- sh host-addr.sh`,
+      'echo "status=$?"',
+      'kill $svc',
+    ].join('\n')
+    const r = await new Promise<{status: number | null; stdout: string; stderr: string}>((resolve, reject) => {
+      const c = spawn('unshare', ['--net', 'sh', '-c', outer], {cwd: repoPath(), env: env()})
+      let stdout = ''
+      let stderr = ''
+      c.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
+      c.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+      c.on('error', reject)
+      c.on('close', (status) => resolve({status, stdout, stderr}))
+    })
+    assert.equal(r.stdout, [
+      'host service',
+      '203.0.113.7 abs=403 connect=403 fetch=403',
+      '[2001:db8::7] abs=403 connect=403 fetch=403',
+      '127.0.0.1 abs=403 connect=403 fetch=403',
+      '[::1] abs=403 connect=403 fetch=403',
+      'localhost abs=403 connect=403 fetch=403',
+      'direct=7',
+      'status=0',
+      '',
+    ].join('\n'), r.stderr)
+    assert.equal(readFileSync(hitsFile, 'utf8'), '/control\n')
+    const reasons = r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.event === 'blocked').map((e) => e.reason)
+    assert.ok(reasons.includes('SSRF blocked: 203.0.113.7 resolves to internal IP 203.0.113.7'), reasons.join('\n'))
+    assert.ok(reasons.includes('SSRF blocked: 2001:db8::7 resolves to internal IP 2001:db8::7'), reasons.join('\n'))
   })
 })
