@@ -10,13 +10,16 @@ import {once} from 'node:events'
 import {closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import http from 'node:http'
 import net from 'node:net'
+import dgram from 'node:dgram'
 import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
-import {cleanEnv} from '../helpers/fake-admin-api.js'
+import {cleanEnv, runCliAsync} from '../helpers/fake-admin-api.js'
 import {repoPath} from '../helpers/vectors.js'
 
 const FAKE_KEY = 'fake-key-for-the-escape-test'
+/** A secret only pipelock's own environment holds (as an admin token would be). */
+const PARENT_SECRET = 'parent-only-Yw4Qm8Rt2Lx6'
 
 let root: string
 let home: string
@@ -27,6 +30,10 @@ let originPort: number
 const hits: string[] = []
 
 const env = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => cleanEnv({HOME: home, ...extra})
+
+async function sandbox(args: string[], extra: NodeJS.ProcessEnv = {}): Promise<{status: number | null; stdout: string; stderr: string}> {
+  return await runCliAsync(['sandbox', '--config', cfg, '--workspace', ws, ...args], {env: env(extra)})
+}
 
 before(async () => {
   const bw = spawnSync('bwrap', ['--unshare-all', '--ro-bind', '/', '/', '--', '/bin/true'], {encoding: 'utf8'})
@@ -84,6 +91,85 @@ describe('pipelock sandbox: descriptors pipelock inherited', () => {
     assert.equal(status, 0, stderr)
     assert.equal(stdout, 'end\n')
     assert.deepEqual(hits, [])
+  })
+})
+
+describe('pipelock sandbox: the host beyond the workspace and the proxy', () => {
+  test('abstract and path Unix sockets of the host, UDP and TCP to host loopback (IPv4 and IPv6) reach nothing', async () => {
+    hits.length = 0
+    const accepted: string[] = []
+    const abstractName = `pipelock-escape-${process.pid}`
+    const abs = net.createServer((c) => {
+      accepted.push('abstract')
+      c.destroy()
+    })
+    await new Promise<void>((r) => abs.listen(`\0${abstractName}`, r))
+    const sockPath = path.join(root, 'host.sock')
+    const unix = net.createServer((c) => {
+      accepted.push('path')
+      c.destroy()
+    })
+    await new Promise<void>((r) => unix.listen(sockPath, r))
+    const v6 = http.createServer((req, res) => {
+      accepted.push(`v6 ${req.url}`)
+      res.end()
+    })
+    await new Promise<void>((r) => v6.listen(originPort, '::1', r))
+    const udp = dgram.createSocket('udp4')
+    udp.on('message', (m) => accepted.push(`udp ${String(m)}`))
+    await new Promise<void>((r) => udp.bind(0, '127.0.0.1', r))
+    const udpPort = udp.address().port
+    // The control: from the host, both Unix sockets answer.
+    for (const p of [`\0${abstractName}`, sockPath]) await once(net.connect(p), 'connect')
+    while (accepted.length < 2) await new Promise((r) => setTimeout(r, 10))
+    assert.deepEqual(accepted.sort(), ['abstract', 'path'])
+    accepted.length = 0
+    const agent = [
+      "const net = require('net'), dgram = require('dgram'); const out = [];",
+      'const t = (label, opts) => new Promise((r) => { const s = net.connect(opts); s.setTimeout(3000); s.on(\'connect\', () => { s.write(\'GET /direct HTTP/1.0\\r\\n\\r\\n\'); out.push(label + \' connected\'); s.destroy(); r() }); s.on(\'error\', (e) => { out.push(label + \' \' + e.code); r() }); s.on(\'timeout\', () => { out.push(label + \' timeout\'); s.destroy(); r() }) });',
+      `(async () => {`,
+      `  await t('abstract', {path: '\\0${abstractName}'});`,
+      `  await t('path', {path: ${JSON.stringify(sockPath)}});`,
+      `  await t('v4', {host: '127.0.0.1', port: ${originPort}});`,
+      `  await t('v6', {host: '::1', port: ${originPort}});`,
+      `  const u = dgram.createSocket('udp4'); await new Promise((r) => u.send('leak', ${udpPort}, '127.0.0.1', () => r())); u.close();`,
+      `  console.log(out.join('\\n'));`,
+      `})()`,
+    ].join('\n')
+    writeFileSync(path.join(ws, 'reach.js'), agent)
+    try {
+      const r = await sandbox(['--', 'node', 'reach.js'])
+      assert.equal(r.status, 0, r.stderr)
+      // Abstract sockets belong to the network namespace, the host's /tmp is not mounted, and the
+      // namespace's loopback is its own.
+      assert.equal(r.stdout, ['abstract ECONNREFUSED', 'path ENOENT', 'v4 ECONNREFUSED', 'v6 ECONNREFUSED', ''].join('\n'))
+      // The datagram was sent, to the namespace's own loopback: the host's socket never sees it.
+      await new Promise((r) => setTimeout(r, 200))
+      assert.deepEqual(accepted, [])
+      assert.deepEqual(hits, [])
+    } finally {
+      abs.close()
+      unix.close()
+      v6.close()
+      udp.close()
+    }
+  })
+
+  test('host processes are out of sight and reach: no environ or command line of pipelock, no signal to it or its parent', async () => {
+    const script = [
+      // A pattern that matches the secret without being it (grep's own command line holds it).
+      `grep -l '${PARENT_SECRET.slice(0, -1)}[${PARENT_SECRET.slice(-1)}]' /proc/[0-9]*/environ /proc/[0-9]*/cmdline 2>/dev/null && echo "secret visible"`,
+      // This test's process is pipelock's parent, on the host.
+      `kill -0 ${process.pid} 2>/dev/null && echo "signal delivered" || echo "no such process"`,
+      'ls -d /proc/[0-9]* | wc -l | tr -d " "',
+    ].join('\n')
+    const r = await sandbox(['--', 'sh', '-c', script], {ADMIN_TOKEN: PARENT_SECRET})
+    assert.equal(r.status, 0, r.stderr)
+    // bubblewrap's init, the relay, the shell and the pipeline's processes: none of the host's.
+    const [verdict, count] = r.stdout.trim().split('\n')
+    assert.equal(verdict, 'no such process', r.stdout)
+    assert.ok(Number(count) <= 8, r.stdout)
+    assert.doesNotMatch(r.stdout, /secret visible/)
   })
 })
 
