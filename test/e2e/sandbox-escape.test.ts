@@ -237,3 +237,25 @@ describe('pipelock sandbox: the proxy does not lead back to the host', () => {
     assert.ok(reasons.includes('SSRF blocked: 2001:db8::7 resolves to internal IP 2001:db8::7'), reasons.join('\n'))
   })
 })
+
+describe('pipelock sandbox: the kill switch holds for the sandboxed process', () => {
+  test('kill_switch.allowlist_ips covering loopback (where the bridge connects from) does not exempt the agent', async () => {
+    hits.length = 0
+    // A config shared with `pipelock run`, where local tooling is exempt from the kill switch.
+    const exempt = (on: boolean): string => {
+      const f = path.join(root, `kill-switch-${on}.yaml`)
+      writeFileSync(f, ['ssrf:', '  ip_allowlist: ["127.0.0.1/32"]', 'kill_switch:', `  enabled: ${on}`, '  allowlist_ips: ["127.0.0.0/8", "::1/128"]', ''].join('\n'))
+      return f
+    }
+    const curl = `curl -s -w ' %{http_code}\\n' http://127.0.0.1:${originPort}/`
+    // The control: with the switch off the request goes out.
+    const off = await runCliAsync(['sandbox', '--config', exempt(false), '--workspace', ws, '--', 'sh', '-c', `${curl}switch-off`], {env: env()})
+    assert.equal(off.status, 0, off.stderr)
+    assert.equal(off.stdout, 'host service\n 200\n')
+    const on = await runCliAsync(['sandbox', '--config', exempt(true), '--workspace', ws, '--', 'sh', '-c', `${curl}switch-on`], {env: env()})
+    assert.equal(on.status, 0, on.stderr)
+    assert.equal(on.stdout, 'blocked: kill_switch_active\n 403\n')
+    assert.deepEqual(hits, ['/switch-off'])
+    assert.ok(on.stderr.split('\n').includes("pipelock: kill_switch.allowlist_ips is not applied by the sandbox's proxy: every request of the sandboxed process reaches it from the bridge on 127.0.0.1, so an exempt address would exempt the agent from the kill switch"), on.stderr)
+  })
+})

@@ -122,6 +122,9 @@ export function loadRunConfig(opts: Pick<RunOptions, 'configFile' | 'preset' | '
       for (const p of Object.values(config.agents)) if (p.listeners !== undefined) p.listeners = []
       // The sandbox's way out must not lead back to the host by one of its own addresses (host-addresses.ts).
       config.internal = [...new Set([...config.internal, ...hostAddressCidrs()])]
+      // Its one client is the sandboxed process, whose every request arrives from the bridge on
+      // 127.0.0.1: an address exempt from the kill switch here could only exempt the agent.
+      config.kill_switch.allowlist_ips = []
     }
     for (const a of apply) a(config)
     return config
