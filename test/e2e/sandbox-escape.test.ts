@@ -259,3 +259,37 @@ describe('pipelock sandbox: the kill switch holds for the sandboxed process', ()
     assert.ok(on.stderr.split('\n').includes("pipelock: kill_switch.allowlist_ips is not applied by the sandbox's proxy: every request of the sandboxed process reaches it from the bridge on 127.0.0.1, so an exempt address would exempt the agent from the kill switch"), on.stderr)
   })
 })
+
+describe("pipelock sandbox: the host's daemon sockets", () => {
+  test('an allow_read entry covering /tmp (ssh-agent, tmux, X11 sockets) or inside /run is refused before launch: a read-only mount does not stop connect()', async () => {
+    // A daemon's socket below /tmp, as ssh-agent's /tmp/ssh-*/agent.* is.
+    const dir = mkdtempSync(path.join('/tmp', 'pipelock-escape-daemon-'))
+    const sockPath = path.join(dir, 'agent.sock')
+    const accepted: string[] = []
+    const daemon = net.createServer((c) => {
+      accepted.push('connected')
+      c.end('daemon answers\n')
+    })
+    await new Promise<void>((r) => daemon.listen(sockPath, r))
+    writeFileSync(path.join(ws, 'daemon.js'), `const c = require('net').connect(${JSON.stringify(sockPath)}); c.on('data', (d) => process.stdout.write(String(d))); c.on('error', (e) => console.log(e.code))`)
+    // The config outside /tmp, so that only the entry under test is what could be refused.
+    const cfgDir = mkdtempSync(path.join('/var/tmp', 'pipelock-escape-config-'))
+    try {
+      for (const [entry, verb, where] of [['/tmp', 'covers', '/tmp'], ['/run/user', 'is inside', '/run']] as const) {
+        const f = path.join(cfgDir, 'daemon-sockets.yaml')
+        writeFileSync(f, `sandbox:\n  filesystem:\n    allow_read: [${JSON.stringify(entry)}]\n`)
+        // A HOME outside /tmp (this run's is below it, and would be refused as covering ~/.ssh).
+        const r = await runCliAsync(['sandbox', '--config', f, '--workspace', ws, '--', 'node', 'daemon.js'], {env: cleanEnv({HOME: '/nonexistent-home-of-the-escape-test'})})
+        // Launched, the agent would print the daemon's answer.
+        assert.equal(r.stdout, '')
+        assert.equal(r.status, 1, r.stderr)
+        assert.equal(r.stderr, `sandbox allow_read "${entry}" (resolves to "${entry}") ${verb} ${where}, where the host's daemons keep their Unix sockets (ssh-agent, tmux, D-Bus, Docker): a socket stays connectable through a read-only mount, a way out of the sandbox — use a directory of its own [SANDBOX_POLICY]\n`)
+      }
+      assert.deepEqual(accepted, [])
+    } finally {
+      daemon.close()
+      rmSync(dir, {recursive: true, force: true})
+      rmSync(cfgDir, {recursive: true, force: true})
+    }
+  })
+})
