@@ -2,7 +2,8 @@
 // Installs the Debian packages that some tests drive (curl for the proxy, script(1) for the
 // terminal prompts, systemd-analyze for the systemd unit, Python `websockets` as the second
 // WebSocket client of the /ws proxy tests, bubblewrap for pipelock sandbox and mcp proxy --sandbox,
-// whose tests fail rather than skip without it, git for the git protection tests, Chromium for the
+// whose tests fail rather than skip without it (iproute2's ip gives their host a public-looking
+// address in a network namespace of its own), git for the git protection tests, Chromium for the
 // audit report and rsyslog and socat for the syslog emitter) when they are missing and this runs as
 // root with apt-get (a fresh CI machine), in one apt-get run while the build runs (scripts/test.mjs).
 // The last two tests also install their packages themselves (scripts/ensure-chromium.sh,
@@ -17,6 +18,7 @@ const TOOLS = [
   {command: 'systemd-analyze', args: ['--version'], pkg: 'systemd'},
   {command: '/usr/bin/python3', args: ['-c', 'import websockets'], pkg: 'python3-websockets'},
   {command: 'bwrap', args: ['--version'], pkg: 'bubblewrap'},
+  {command: 'ip', args: ['-V'], pkg: 'iproute2'},
   // git protection's tests drive real git (pre-push hook, pack-objects).
   {command: 'git', args: ['--version'], pkg: 'git'},
   {command: 'sh', args: ['-c', 'test -x /usr/bin/chromium || test -x /usr/bin/chromium-browser'], pkg: 'chromium', name: 'chromium'},

@@ -122,7 +122,7 @@ export const ERROR_REGISTRY = {
   TLS_CA_NOT_FOUND: {exit: 1, summary: 'the interception CA certificate or key file does not exist (run pipelock tls init)'},
   TLS_CA_INVALID: {exit: 1, summary: 'the interception CA cannot be generated, written or loaded (not a CA, key mismatch, unreadable PEM, key too permissive)'},
   // --- process containment (containment.md §2): pipelock sandbox, mcp proxy --sandbox
-  SANDBOX_POLICY: {exit: 1, summary: 'the sandbox workspace or a filesystem.allow_read/allow_write entry is refused (protected directory, home, system path)'},
+  SANDBOX_POLICY: {exit: 1, summary: 'the sandbox workspace or a filesystem.allow_read/allow_write entry is refused (protected directory, home, system path, a directory of daemon sockets)'},
   SANDBOX_LAYER_UNAVAILABLE: {exit: 1, summary: 'a containment layer the mode requires is missing (bubblewrap, user namespaces, seccomp); --best-effort runs degraded'},
   SANDBOX_DEGRADED: {exit: 1, summary: 'sandbox --dry-run: some containment layers are unavailable (the sandbox would run degraded)'},
   SANDBOX_NOT_AVAILABLE: {exit: 2, summary: 'sandbox --dry-run: the sandbox cannot run as asked (an error, or strict mode without every layer)'},

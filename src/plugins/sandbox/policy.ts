@@ -63,6 +63,18 @@ export function validateWorkspace(ws: string, home: string | undefined): string 
   return real
 }
 
+/**
+ * Where the host keeps its daemons' Unix sockets: /tmp (ssh-agent, tmux, X11) and /run (D-Bus,
+ * Docker, containerd, podman, the user's runtime directory). A mount that shows one shows the
+ * socket, and a read-only mount does not stop `connect()`: through a Docker socket or an
+ * ssh-agent the agent would be out of the sandbox, network namespace or not. An entry that covers
+ * either, or lies inside /run, is refused; a directory of its own below /tmp is fine.
+ */
+function socketDirs(): {covered: string[]; within: string[]} {
+  const run = [...new Set(['/run', resolved('/var/run')])]
+  return {covered: ['/tmp', ...run], within: run}
+}
+
 /** Refuses config entries that would make a protected directory visible (§2.5 wording). */
 export function validateEntries(label: 'allow_read' | 'allow_write', entries: readonly string[], home: string | undefined): string[] {
   const out: string[] = []
@@ -77,6 +89,11 @@ export function validateEntries(label: 'allow_read' | 'allow_write', entries: re
     }
     if (home !== undefined && home !== '' && inside(resolved(home), r)) {
       throw new PipelockError('SANDBOX_POLICY', `sandbox ${label} "${e}" (resolves to "${r}") covers your home directory — use a narrower path`)
+    }
+    const sockets = socketDirs()
+    const where = sockets.covered.find((d) => inside(d, r)) ?? sockets.within.find((d) => inside(r, d))
+    if (where !== undefined) {
+      throw new PipelockError('SANDBOX_POLICY', `sandbox ${label} "${e}" (resolves to "${r}") ${inside(where, r) ? 'covers' : 'is inside'} ${where}, where the host's daemons keep their Unix sockets (ssh-agent, tmux, D-Bus, Docker): a socket stays connectable through a read-only mount, a way out of the sandbox — use a directory of its own`)
     }
     out.push(r)
   }

@@ -61,13 +61,33 @@ export async function startUnixBridge(socketPath: string, target: {host: string;
 }
 
 /**
+ * First, before anything else runs inside: descriptors pipelock itself inherited without
+ * close-on-exec (a directory, a socket, a pipe its caller held open) reach this process through
+ * prlimit and bwrap, and the agent could use them from its own table or through
+ * /proc/<relay pid>/fd — a directory opens files outside the mount namespace, a socket is a way
+ * out around the network namespace. Node's own descriptors are all close-on-exec, so the ones
+ * without the flag are the inherited ones: they are closed, and only stdio goes on to the agent.
+ * Where that cannot be known (no /proc/self/fdinfo) the relay refuses to start the agent.
+ *
  * argv after `node -e RELAY_SOURCE --`: listen port ('0' = any), socket path, then the command.
  * Kept in plain CommonJS so it runs with nothing but the node binary bound into the sandbox.
  */
 export const RELAY_SOURCE = String.raw`
-const net = require('net'), {spawn} = require('child_process');
+const net = require('net'), fs = require('fs'), {spawn} = require('child_process');
 const [port, sock, ...cmd] = process.argv.slice(1);
 const err = (l) => process.stderr.write(l + '\n');
+try {
+  for (const n of fs.readdirSync('/proc/self/fd')) {
+    if (Number(n) <= 2) continue;
+    let info;
+    try { info = fs.readFileSync('/proc/self/fdinfo/' + n, 'utf8'); } catch { continue; }
+    const m = /^flags:\s*([0-7]+)$/m.exec(info);
+    if (m === null) throw new Error('no flags in /proc/self/fdinfo/' + n);
+    if ((parseInt(m[1], 8) & 0o2000000) === 0) fs.closeSync(Number(n));
+  }
+} catch (e) {
+  err('[sandbox] closing inherited descriptors: ' + e.message); process.exit(1);
+}
 const srv = net.createServer({allowHalfOpen: true}, (c) => {
   const u = net.connect({path: sock, allowHalfOpen: true});
   u.on('error', (e) => { err('[bridge] connect to parent proxy: ' + e.message); c.destroy(); });

@@ -71,6 +71,16 @@ function proxyAddress(flag: string): {host: string; port: number} {
   return hp
 }
 
+/**
+ * The embedded proxy drops `kill_switch.allowlist_ips` (proxy/run-service.ts): every request of
+ * the sandboxed process reaches it from the bridge on 127.0.0.1, so the usual loopback exemption
+ * would let the agent through the kill switch. Said once at launch, when the config sets one.
+ */
+function killSwitchExemptionLine(c: PipelockConfig): string | null {
+  if (c.kill_switch.allowlist_ips.length === 0) return null
+  return "pipelock: kill_switch.allowlist_ips is not applied by the sandbox's proxy: every request of the sandboxed process reaches it from the bridge on 127.0.0.1, so an exempt address would exempt the agent from the kill switch"
+}
+
 function configOf(file: string | undefined, env: Readonly<Record<string, string | undefined>>): PipelockConfig {
   return loadConfig(file, {env}).config
 }
@@ -106,6 +116,8 @@ export async function runSandbox(o: SandboxOptions): Promise<number> {
   if (!embedded) proxyAddress(o.proxy!)
   if (o.metricsListen !== undefined && parseHostPort(o.metricsListen) === undefined) throw new PipelockError('USAGE', `--metrics-listen "${o.metricsListen}": want host:port (port 0 picks a free port)`)
   o.stderr(`pipelock: launching sandboxed process [${o.command.join(' ')}] (workspace=${policy.workspace}, mode=${mode})`)
+  const exemption = embedded ? killSwitchExemptionLine(c) : null
+  if (exemption !== null) o.stderr(exemption)
   const proxy = await openProxy({configFile: o.configFile, proxy: o.proxy, env: o.processEnv, version: o.version, stderr: o.stderr})
   const canaries = canaryEnvEntries(c)
   let launch: PreparedLaunch | undefined
@@ -229,6 +241,8 @@ export async function startMcpSandbox(r: McpSandboxRequest): Promise<McpSandbox>
   checkMode(caps, mode, 'mcp')
   checkEnvEntries(r.envEntries)
   r.log('pipelock: MCP sandbox egress bridge enabled; forward_proxy forced on for sandboxed MCP egress (child loopback -> parent scanner)')
+  const exemption = killSwitchExemptionLine(c)
+  if (exemption !== null) r.log(exemption)
   const proxy = await openProxy({configFile: r.configFile, env: r.processEnv, version: r.version, stderr: r.log})
   try {
     const launch = await prepareLaunch({

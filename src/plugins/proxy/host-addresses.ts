@@ -1,0 +1,19 @@
+/**
+ * This machine's own addresses, as `internal` entries for the proxy `pipelock sandbox` and
+ * `mcp proxy --sandbox` embed. The sandbox's network namespace keeps the agent off every host
+ * address; its one way out, this proxy, must not hand that back. The core SSRF floor covers
+ * loopback and the private ranges, but not a host's public IPv4 address or global IPv6 address
+ * on an interface: through it, a request to `http://<that address>:<port>/` reaches every service
+ * the host binds on `0.0.0.0` or `::` (a database, a Docker API, another tool's admin port) from
+ * the host itself, past any firewall that only filters traffic from outside. Taken at start-up
+ * and at each reload; `ssrf.ip_allowlist` still opens one deliberately.
+ */
+import {networkInterfaces} from 'node:os'
+
+export function hostAddressCidrs(interfaces: ReturnType<typeof networkInterfaces> = networkInterfaces()): string[] {
+  const out = new Set<string>()
+  for (const list of Object.values(interfaces)) {
+    for (const a of list ?? []) out.add(`${a.address.split('%')[0]}/${a.family === 'IPv6' ? 128 : 32}`)
+  }
+  return [...out].sort()
+}
