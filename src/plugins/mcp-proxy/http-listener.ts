@@ -10,11 +10,12 @@
  * WWW-Authenticate passed through).
  */
 import {upstreamErrorText} from './upstream-error.js'
+import {answersRequest} from './answered.js'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import type {PipelockConfig} from '../config/index.js'
 import {
-  errorLine, isObjectValue, killSwitchCutDecision, liveCutDecision, mcpError, newSessionState, parseFrame, RequestTracker, settleCalls, trimGoSpace,
+  errorLine, isObjectValue, killSwitchCutDecision, liveCutDecision, mcpError, newSessionState, parseFrame, RequestTracker, settleCalls, trimGoSpace, unreadableAnswerDecision,
   type McpContext, type McpDecision, type McpError, type McpRecorder, type McpSessionState,
 } from '../mcp/index.js'
 import {A2aState} from '../a2a/index.js'
@@ -25,7 +26,8 @@ import {MAX_LINE_BYTES} from './line-reader.js'
 import type {McpRuntime} from './runtime.js'
 import {SerialLanes} from './scan-lane.js'
 import {readSseEvents, sseEvent} from './sse.js'
-import {BodyTooLargeError, header, isCompressed, isEventStream, readCapped, UpstreamClient} from './upstream-client.js'
+import {BodyTooLargeError, header, isEventStream, readCapped, unscannableCoding, UpstreamClient} from './upstream-client.js'
+import {LineTooLongError} from './line-reader.js'
 
 export interface ListenerOptions {
   readonly listen: string
@@ -211,13 +213,32 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
       up.body.resume()
       return sendStatus(res, 202, sidHeader)
     }
-    if (isCompressed(up.headers)) {
+    const coding = unscannableCoding(up.headers)
+    if (coding !== null) {
       up.body.resume()
-      return sendJson(res, 403, errorLine(requestId, mcpError('upstream', 'compressed response cannot be scanned')), blockHeaders('compressed_response', 'response_scan'))
+      const line = errorLine(requestId, mcpError('upstream', 'compressed response cannot be scanned'))
+      o.recorder.record(unreadableAnswerDecision(ctx, subject, 'compressed', coding, requestId === null ? null : line))
+      return sendJson(res, 403, line, blockHeaders('compressed_response', 'response_scan'))
+    }
+    // An answer too large to read whole (a body over 10 MiB, an SSE line over the limit) is refused, recorded like a compressed one.
+    const tooLarge = (err: unknown, answer: string | null): boolean => {
+      if (!(err instanceof BodyTooLargeError || err instanceof LineTooLongError)) return false
+      o.recorder.record(unreadableAnswerDecision(ctx, subject, 'too_large', err.message, answer))
+      return true
     }
     const relayAnswer = (line: string) => {
       // A server request refused on the way (kill switch): answer the server, not the client.
       void client.send(o.upstream, 'POST', ['content-type', 'application/json', 'accept', 'application/json, text/event-stream', ...(upSid ? ['mcp-session-id', upSid] : [])], line).then((r) => r.body.resume(), () => {})
+    }
+    // A request is waiting for its response: the answer's messages are decided, and when none of
+    // them was the response to it (a response to another id, a body that is not one message, an
+    // event stream with no data) the client is told so with its id, never left waiting for ever.
+    let responded = false
+    const unanswered = (): boolean => {
+      if (requestId === null || responded || !state.tracker.has(requestId)) return false
+      state.tracker.consume(requestId)
+      o.log(`pipelock: upstream error: the answer to request ${requestId} ended without its response`)
+      return true
     }
     if (isEventStream(up.headers)) {
       // A client that goes away ends the upstream stream too (it would otherwise run on unread).
@@ -225,6 +246,7 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
       let wrote = false
       try {
         for await (const data of readSseEvents(up.body)) {
+          if (requestId !== null && answersRequest(data, requestId)) responded = true
           const rd = await runtime.offload.decideResponse(ctx, data)
           if (cut) return
           o.recorder.record(rd)
@@ -236,14 +258,18 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
         }
       } catch (err) {
         if (cut) return
-        o.log(`pipelock: scan error: ${(err as Error).message}`)
+        const failed = requestId === null ? null : errorLine(requestId, mcpError('upstream', 'upstream SSE response failed validation'))
+        if (!tooLarge(err, failed)) o.log(`pipelock: scan error: ${(err as Error).message}`)
         if (!wrote) return answer(res, 502, requestId, mcpError('upstream', 'upstream SSE response failed validation'))
+        // The request still waits: it gets its error as the stream's last event rather than a stream cut short.
+        if (unanswered()) return void res.end(sseEvent(failed!))
         return void res.destroy()
       }
       if (cut) return
       // A stream that ended with nothing relayed answered no request: a request is told so (as a
       // JSON answer with no body is), never given the 202 that only a notification or response gets.
       if (!wrote) return requestId === null ? sendStatus(res, 202, sidHeader) : answer(res, 502, requestId, mcpError('upstream', 'upstream sent no response'))
+      if (unanswered()) return void res.end(sseEvent(errorLine(requestId, mcpError('upstream', 'upstream sent no response'))))
       return void res.end()
     }
     let body: string
@@ -251,15 +277,17 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
       body = trimGoSpace(await readCapped(up.body, MAX_LINE_BYTES))
     } catch (err) {
       if (cut) return
-      o.log(`pipelock: scan error: ${(err as Error).message}`)
+      if (!tooLarge(err, frame.id === null ? null : errorLine(frame.id, mcpError('upstream', 'upstream response could not be read')))) o.log(`pipelock: scan error: ${(err as Error).message}`)
       return frame.id === null ? sendStatus(res, 202) : answer(res, 502, frame.id, mcpError('upstream', 'upstream response could not be read'))
     }
     if (body === '') return frame.id === null || frame.isResponse ? sendStatus(res, 202, sidHeader) : answer(res, 502, frame.id, mcpError('upstream', 'upstream sent no response'))
+    if (requestId !== null && answersRequest(body, requestId)) responded = true
     const rd = await runtime.offload.decideResponse(ctx, body)
     if (cut) return
     o.recorder.record(rd)
     if (rd.answer !== null) relayAnswer(rd.answer)
-    if (rd.forward !== null) return sendJson(res, 200, rd.forward, sidHeader)
+    // The one body answered another id, or was not a message: what the gate made of it is recorded; the client gets its own id's error.
+    if (rd.forward !== null) return unanswered() ? answer(res, 502, requestId, mcpError('upstream', 'upstream sent no response')) : sendJson(res, 200, rd.forward, sidHeader)
     return frame.id === null ? sendStatus(res, 202, sidHeader) : answer(res, 502, frame.id, mcpError('upstream', 'upstream response was dropped'))
   }
 
