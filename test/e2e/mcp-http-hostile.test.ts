@@ -3,7 +3,7 @@ import {spawn, type ChildProcessWithoutNullStreams} from 'node:child_process'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import {gzipSync} from 'node:zlib'
 import {after, before, describe, test} from 'node:test'
-import {request} from 'undici'
+import {Agent, request} from 'undici'
 import {repoPath} from '../helpers/vectors.js'
 import {spawnMcpProxy} from './mcp-drive.js'
 import {mcpListenUrl, startProxy, until} from './proxy-harness.js'
@@ -63,18 +63,29 @@ function hostile(which: string, id: unknown, res: ServerResponse): void {
   }
 }
 
-function startHostile(): Promise<{server: Server; base: string}> {
+function startHostile(): Promise<{server: Server; base: string; seen: string[]; answers: string[]}> {
+  // What reached the upstream: `<session id> <method>` per request; the bodies of the responses it was sent.
+  const seen: string[] = []
+  const answers: string[] = []
+  let sessions = 0
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     if (req.method !== 'POST') return void res.writeHead(405).end()
     let body = ''
     req.on('data', (c: Buffer) => (body += c.toString()))
     req.on('end', () => {
       const m = JSON.parse(body) as {id?: unknown; method?: string}
+      if (m.method === undefined) answers.push(body)
       if (m.id === undefined || m.method === undefined) return void res.writeHead(202).end()
+      seen.push(`${req.headers['mcp-session-id'] ?? ''} ${m.method}`)
+      // Each initialize opens an upstream session of its own.
+      if (m.method === 'initialize') {
+        res.writeHead(200, {'content-type': 'application/json', 'mcp-session-id': `sess-${++sessions}`})
+        return void res.end(JSON.stringify({jsonrpc: '2.0', id: m.id, result: {protocolVersion: '2025-03-26', capabilities: {}, serverInfo: {name: 'hostile', version: '1'}}}))
+      }
       hostile(req.headers.authorization ?? (req.url ?? '').split('/').pop() ?? '', m.id, res)
     })
   })
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({server, base: `http://127.0.0.1:${(server.address() as {port: number}).port}`})))
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({server, seen, answers, base: `http://127.0.0.1:${(server.address() as {port: number}).port}`})))
 }
 
 async function stopServer(server: Server): Promise<void> {
@@ -83,7 +94,7 @@ async function stopServer(server: Server): Promise<void> {
 }
 
 describe('the bridge: a POST answer that does not answer its call', {timeout: 300_000}, () => {
-  let up: {server: Server; base: string}
+  let up: {server: Server; base: string; seen: string[]; answers: string[]}
   before(async () => (up = await startHostile()))
   after(() => stopServer(up.server))
 
@@ -159,7 +170,7 @@ async function startListener(upstream: string): Promise<Listener> {
 }
 
 describe('the listener: an upstream answer that does not answer the request', {timeout: 300_000}, () => {
-  let up: {server: Server; base: string}
+  let up: {server: Server; base: string; seen: string[]; answers: string[]}
   let l: Listener
   before(async () => {
     up = await startHostile()
@@ -202,7 +213,7 @@ describe('the listener: an upstream answer that does not answer the request', {t
 const COMPRESSED = (id: string) => `{"jsonrpc":"2.0","id":${id},"error":{"code":-32003,"message":"pipelock: upstream error: compressed response cannot be scanned"}}`
 
 describe('the listener: an answer refused unread is recorded and the request told so', {timeout: 300_000}, () => {
-  let up: {server: Server; base: string}
+  let up: {server: Server; base: string; seen: string[]; answers: string[]}
   let l: Listener
   before(async () => {
     up = await startHostile()
@@ -249,7 +260,7 @@ describe('the listener: an answer refused unread is recorded and the request tol
 })
 
 describe('the bridge: an answer refused unread is recorded and the call told so', {timeout: 300_000}, () => {
-  let up: {server: Server; base: string}
+  let up: {server: Server; base: string; seen: string[]; answers: string[]}
   before(async () => (up = await startHostile()))
   after(() => stopServer(up.server))
 
@@ -293,5 +304,52 @@ describe('pipelock run --mcp-listen: a refused upstream answer is an audit event
       await proxy.stop()
       await stopServer(up.server)
     }
+  })
+})
+
+describe('the listener: an Mcp-Session-Id is bound to the client it was issued to', {timeout: 300_000}, () => {
+  let up: {server: Server; base: string; seen: string[]; answers: string[]}
+  let l: Listener
+  const agents: Agent[] = []
+  before(async () => {
+    up = await startHostile()
+    l = await startListener(`${up.base}/mcp`)
+  })
+  after(async () => {
+    await l.stop()
+    await stopServer(up.server)
+    for (const a of agents) await a.close()
+  })
+
+  /** A POST from loopback address `from`, presenting session id `sid` (if any). */
+  async function postFrom(from: string, body: string, sid?: string): Promise<{status: number; body: string; sid: unknown}> {
+    const dispatcher = new Agent({localAddress: from})
+    agents.push(dispatcher)
+    const r = await request(l.url, {method: 'POST', body, dispatcher, headers: {'content-type': 'application/json', accept: 'application/json, text/event-stream', ...(sid === undefined ? {} : {'mcp-session-id': sid})}})
+    return {status: r.statusCode, body: await r.body.text(), sid: r.headers['mcp-session-id']}
+  }
+  const INIT = '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}'
+  const CALL = '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"t","arguments":{}}}'
+  const FOREIGN = '{"jsonrpc":"2.0","id":2,"error":{"code":-32001,"message":"pipelock: Mcp-Session-Id was issued to another client","data":{"block_reason":"identity_not_bound"}}}'
+  const OK = '{"jsonrpc":"2.0","id":2,"result":{"content":[{"type":"text","text":"ok"}]}}'
+
+  test('another client presenting the id the upstream issued to the first is refused (recorded), and never reaches the upstream', async () => {
+    const a = await postFrom('127.0.0.2', INIT)
+    assert.equal(a.sid, 'sess-1')
+    assert.deepEqual(await postFrom('127.0.0.2', CALL, 'sess-1'), {status: 200, body: OK, sid: undefined})
+    const before = up.seen.length
+    const b = await postFrom('127.0.0.3', CALL, 'sess-1')
+    assert.deepEqual([b.status, b.body], [200, FOREIGN])
+    assert.equal(up.seen.length, before, up.seen.join('\n'))
+    assert.match(l.stderr(), /pipelock: input: blocked: Mcp-Session-Id was issued to another client\n/)
+    assert.ok(!/pipelock: [^\n]*sess-1/.test(l.stderr()), 'the session id is never logged')
+    // The owner goes on in its session.
+    assert.deepEqual(await postFrom('127.0.0.2', CALL, 'sess-1'), {status: 200, body: OK, sid: undefined})
+  })
+
+  test('an id the listener never saw issued is bound to the first client that presents it', async () => {
+    assert.deepEqual(await postFrom('127.0.0.4', CALL, 'sess-from-before'), {status: 200, body: OK, sid: undefined})
+    assert.deepEqual((await postFrom('127.0.0.5', CALL, 'sess-from-before')).body, FOREIGN)
+    assert.deepEqual(await postFrom('127.0.0.4', CALL, 'sess-from-before'), {status: 200, body: OK, sid: undefined})
   })
 })

@@ -48,6 +48,9 @@ export interface RunningListener {
   close(): Promise<void>
 }
 
+/** Session ids remembered with the client they are bound to, at most (the oldest are forgotten). */
+const MAX_SESSION_IDS = 10_000
+
 /** Client headers passed upstream (the reference's four, plus the Q19 fix). */
 const FORWARDED = ['authorization', 'mcp-session-id', 'a2a-extensions', 'a2a-version', 'mcp-protocol-version', 'last-event-id']
 
@@ -81,6 +84,15 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
   const killWatch = new KillSwitchWatch(o.runtime.killSwitch)
   // A2A contexts live as long as the listener (kept across reloads, like the tool baseline).
   const a2a = new ListenerA2a(new A2aState())
+  // The client address each upstream session id is bound to: the one the upstream issued it to, or
+  // that first presented it (an id issued before this listener started). A request presenting an id
+  // bound to another address is refused by the gate (gate/stages/session-id.ts). Kept across reloads.
+  const sidOwners = new Map<string, string>()
+  const bindSid = (sid: string, owner: string): void => {
+    if (sidOwners.has(sid)) return
+    sidOwners.set(sid, owner)
+    if (sidOwners.size > MAX_SESSION_IDS) sidOwners.delete(sidOwners.keys().next().value as string)
+  }
   // One tool baseline for the whole listener (Q18 kept); chain windows per client IP (Q17 fix).
   // A reload (new runtime) keeps the baseline and starts chain history afresh (mcp.md §14.3).
   let shared = newSessionState(o.runtime.settings, 'mcp_http_listener', '')
@@ -134,15 +146,21 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
     }
     const ip = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '')
     const {config, runtime} = view()
-    const state: McpSessionState = {...shared, chainKey: ip || 'unknown', clientIp: ip || 'unknown', tracker: new RequestTracker()}
+    const clientAddr = ip || 'unknown'
+    const state: McpSessionState = {...shared, chainKey: clientAddr, clientIp: clientAddr, tracker: new RequestTracker()}
     const ctx: McpContext = {settings: runtime.settings, deps: runtime.deps, state}
     // The exchange is this state's only call: when it ends, its concurrency slot (if any) is free.
     res.once('close', () => settleCalls(state))
     const a2aFinding = await a2a.extra(req, frame.method, frame.isBatch, text, config, runtime.deps.scanner)
-    const extras = {headerDlp: headerDlp(req, config, runtime), ...(a2aFinding === undefined ? {} : {a2a: a2aFinding})}
+    const presented = req.headers['mcp-session-id']
+    const owner = typeof presented === 'string' ? sidOwners.get(presented) : undefined
+    const extras = {
+      headerDlp: headerDlp(req, config, runtime), ...(a2aFinding === undefined ? {} : {a2a: a2aFinding}),
+      ...(owner !== undefined && owner !== clientAddr ? {foreignSessionId: true} : {}),
+    }
     // One lane per MCP session (else per client IP): a later small request of the session is
     // decided after a large one still on the scan pool; other sessions go on meanwhile.
-    const sid = req.headers['mcp-session-id']
+    const sid = presented
     const d = await lanes.run(`${ip}|${typeof sid === 'string' ? sid : ''}`, async () => {
       const decided = await runtime.offload.decideRequest(ctx, text, extras)
       o.recorder.record(decided)
@@ -180,6 +198,8 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
     }
     res.once('close', killWatch.watch(() => cutWith(switchOn)))
 
+    // A forwarded id is this client's from now on (bound before it goes out: two clients racing with one unknown id get one owner).
+    if (typeof presented === 'string') bindSid(presented, clientAddr)
     // A failure of the upstream is answered with the request's id, so the client can match it to
     // its call (the reference sends `id:null`, docs/compatibility.md); a POSTed response has none to match.
     const requestId = frame.isResponse ? null : frame.id
@@ -196,7 +216,9 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
       o.log(`pipelock: upstream error: ${upstreamErrorText(err)}`)
       return answer(res, 502, requestId, mcpError('upstream', 'upstream HTTP request failed'))
     }
+    // An id the upstream issues this client is bound to it.
     const upSid = header(up.headers, 'mcp-session-id')
+    if (upSid !== undefined && up.status < 300) bindSid(upSid, clientAddr)
     const sidHeader: Record<string, string> = upSid === undefined ? {} : {'Mcp-Session-Id': upSid}
     if ((up.status === 401 || up.status === 403) && header(up.headers, 'www-authenticate') !== undefined) {
       // Q19 fix: OAuth discovery needs the challenge; the body is not relayed.
