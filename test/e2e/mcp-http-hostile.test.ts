@@ -80,6 +80,11 @@ function startHostile(): Promise<{server: Server; base: string; seen: string[]; 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     if (req.method !== 'POST') return void res.writeHead(405).end()
     let body = ''
+    // Under /slow-read/ every request body is read a second late (a server slow to take an answer).
+    if ((req.url ?? '').includes('/slow-read/')) {
+      req.pause()
+      setTimeout(() => req.resume(), 1000)
+    }
     req.on('data', (c: Buffer) => (body += c.toString()))
     req.on('end', () => {
       const m = JSON.parse(body) as {id?: unknown; method?: string}
@@ -412,4 +417,18 @@ describe('server-side attacks inside a clean answer: SSE fields, server requests
       assert.equal(count(), 2, up.answers.join('\n'))
     })
   }
+
+  test('the bridge: the refusal it answers a server request with is delivered even when the client closes stdin at once', async () => {
+    const refused = refusedTo('s1', 'prompt_injection', 'prompt injection detected in MCP response')
+    const before = up.answers.filter((a) => a === refused).length
+    const {p, out} = spawnMcpProxy(['--upstream', `${up.base}/slow-read/sampling`], ENV)
+    const closed = new Promise((r) => p.on('close', r))
+    p.stdin.write('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"t","arguments":{}}}\n')
+    const deadline = Date.now() + 60_000
+    while (!/"id":1,"(error|result)"/.test(out()) && Date.now() < deadline && p.exitCode === null) await new Promise((r) => setTimeout(r, 10))
+    p.stdin.end()
+    await closed
+    assert.deepEqual(out().split('\n').filter((x) => x !== ''), [result(1, 'done')])
+    assert.equal(up.answers.filter((a) => a === refused).length, before + 1, up.answers.join('\n'))
+  })
 })

@@ -100,7 +100,13 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
     if (calls.answered(d, up.upstreamId)) return
     o.recorder.record(d)
     if (d.forward !== null) writeClient(d.forward)
-    if (d.answer !== null) void post(d.answer, {id: null, method: '', tool: ''}, null)
+    if (d.answer !== null) {
+      // The server's request refused on the way is answered to the server: an exchange in flight like
+      // a call's, so a client closing stdin at once (the drain waits for `inflight`) does not abort it unsent.
+      const p = post(d.answer, {id: null, method: '', tool: ''}, null)
+      inflight.add(p)
+      void p.finally(() => inflight.delete(p))
+    }
   })
 
   const startGet = (): void => {
