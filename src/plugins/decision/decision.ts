@@ -35,7 +35,7 @@ export type DecisionStage =
 
 /** The stage that decided a tool call (`none` for a clean allow). */
 export type McpStage =
-  | 'none' | 'kill_switch' | 'header_dlp' | 'batch' | 'framing' | 'parse' | 'content' | 'tool_policy' | 'session_binding' | 'tool_drift' | 'chain'
+  | 'none' | 'kill_switch' | 'header_dlp' | 'session_id' | 'batch' | 'framing' | 'parse' | 'content' | 'tool_policy' | 'session_binding' | 'tool_drift' | 'chain'
   | 'confused_deputy' | 'media_policy' | 'tool_scan' | 'response_scan' | 'contract' | 'contract_upstream'
   | 'denial_of_wallet' | 'session' | 'cross_request' | 'taint'
 

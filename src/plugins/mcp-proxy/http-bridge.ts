@@ -12,10 +12,11 @@
  * them at once, without it); one cut while held is answered by the cut and never sent.
  */
 import {upstreamErrorText} from './upstream-error.js'
+import {answersRequest} from './answered.js'
 import {STATUS_CODES} from 'node:http'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {PipelockError} from '../errors/index.js'
-import {errorLine, mcpError, newSessionState, parseFrame, settleCall, trimGoSpace, type McpContext} from '../mcp/index.js'
+import {errorLine, mcpError, newSessionState, parseFrame, settleCall, trimGoSpace, unreadableAnswerDecision, type LiveCutSubject, type McpContext} from '../mcp/index.js'
 import {TRANSPORT_MANAGED} from './headers.js'
 import {LineTooLongError, MAX_LINE_BYTES, readLines} from './line-reader.js'
 import type {StdioClientSide} from './runtime.js'
@@ -23,7 +24,7 @@ import {lineMessages} from './line-messages.js'
 import {SerialLane} from './scan-lane.js'
 import {CallCuts} from './call-cuts.js'
 import {readSseEvents} from './sse.js'
-import {header, isCompressed, isEventStream, readCapped, UpstreamClient, type UpstreamResponse} from './upstream-client.js'
+import {BodyTooLargeError, header, isEventStream, readCapped, unscannableCoding, UpstreamClient, type UpstreamResponse} from './upstream-client.js'
 
 /**
  * How long calls still in flight when the client closes stdin may take to answer. Closing stdin is
@@ -84,7 +85,8 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
 
   const check = (r: UpstreamResponse): void => {
     if (r.status >= 300 && r.status < 400) throw new UpstreamHttpError(`HTTP ${r.status}: unexpected redirect (redirects are disabled)`)
-    if (isCompressed(r.headers)) throw new UnscannableAnswerError('compressed response cannot be scanned')
+    const coding = unscannableCoding(r.headers)
+    if (coding !== null) throw new UnscannableAnswerError(coding)
   }
 
   // Server messages from every POST answer and the GET stream reach the client in arrival order:
@@ -98,7 +100,13 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
     if (calls.answered(d, up.upstreamId)) return
     o.recorder.record(d)
     if (d.forward !== null) writeClient(d.forward)
-    if (d.answer !== null) void post(d.answer, null, null)
+    if (d.answer !== null) {
+      // The server's request refused on the way is answered to the server: an exchange in flight like
+      // a call's, so a client closing stdin at once (the drain waits for `inflight`) does not abort it unsent.
+      const p = post(d.answer, {id: null, method: '', tool: ''}, null)
+      inflight.add(p)
+      void p.finally(() => inflight.delete(p))
+    }
   })
 
   const startGet = (): void => {
@@ -156,23 +164,24 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
   let initialized: Promise<void> = Promise.resolve()
 
   /**
-   * POSTs one message and relays every message of the answer; `id` null = nothing to answer on
+   * POSTs one message and relays every message of the answer; `subject.id` null = nothing to answer on
    * failure (else the client's id; `upId` the one sent). `opened` is called once the response
    * headers are in or the request failed. A cut aborts it (`own`, registered by the caller when
    * the call was queued): the call had its answer from the cut, and a POST still queued then is
    * never sent. A cut call's POST, sent or not, carries no answer once it is over, so no late
    * answer to it is awaited.
    */
-  async function post(body: string, id: string | null, upId: string | null, own = new AbortController(), opened?: () => void): Promise<void> {
+  async function post(body: string, subject: LiveCutSubject, upId: string | null, own = new AbortController(), opened?: () => void): Promise<void> {
     try {
-      await sendAndRelay(body, id, upId, own, opened)
+      await sendAndRelay(body, subject, upId, own, opened)
     } finally {
       if (own.signal.aborted && upId !== null) calls.noLateAnswer(upId)
     }
   }
 
   /** `post` without the cut's bookkeeping. */
-  async function sendAndRelay(body: string, id: string | null, upId: string | null, own: AbortController, opened?: () => void): Promise<void> {
+  async function sendAndRelay(body: string, subject: LiveCutSubject, upId: string | null, own: AbortController, opened?: () => void): Promise<void> {
+    const id = subject.id
     let r: UpstreamResponse
     const signal = AbortSignal.any([abort.signal, own.signal])
     try {
@@ -197,7 +206,11 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
       if (id !== null && posts.get(id) === own) posts.delete(id)
       // Cut while it was being sent: the aborted POST carries no answer.
       if (own.signal.aborted) return
-      o.log(`pipelock: upstream error: ${upstreamErrorText(err)}`)
+      // A compressed answer is refused before any message of it is read: recorded, with the error the client gets.
+      const compressed = err instanceof UnscannableAnswerError
+      const line = id === null ? null : errorLine(id, mcpError('upstream', compressed ? 'compressed response cannot be scanned' : 'upstream HTTP request failed'))
+      if (compressed) o.recorder.record(unreadableAnswerDecision(ctx, subject, 'compressed', err.message, line))
+      else o.log(`pipelock: upstream error: ${upstreamErrorText(err)}`)
       // Not counted: aborted by the bridge itself (the drain after EOF, a stop signal), or an
       // answer pipelock refused to relay (compressed).
       if (!(err instanceof UnscannableAnswerError) && !signal.aborted) {
@@ -206,7 +219,7 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
       }
       settleCall(ctx.state, id)
       calls.settled(id)
-      if (id !== null) writeClient(errorLine(id, mcpError('upstream', 'upstream HTTP request failed')))
+      if (line !== null) writeClient(line)
       return
     } finally {
       opened?.()
@@ -221,25 +234,40 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
     try {
       if (isEventStream(r.headers)) {
         for await (const data of readSseEvents(r.body)) {
-          if (upId !== null && parseFrame(data).id === upId) answered = true
+          if (upId !== null && answersRequest(data, upId)) answered = true
           await serverMessage(ctx, data)
         }
       } else {
         const text = trimGoSpace(await readCapped(r.body, MAX_LINE_BYTES))
         if (text !== '') {
-          answered = true
+          if (upId !== null && answersRequest(text, upId)) answered = true
           await serverMessage(ctx, text)
         }
+      }
+      // The answer is over and none of its messages answered the call (a response to another id,
+      // a body that is not one message, an event stream with no data): the server will not answer
+      // it now (no resumption), so the client is told rather than left waiting for ever. Its
+      // answer through the GET stream or a batch already settled it (the tracker no longer has it).
+      if (id !== null && !answered && ctx.state.tracker.has(id) && !own.signal.aborted) {
+        ctx.state.tracker.consume(id)
+        calls.settled(id)
+        o.log(`pipelock: upstream error: the answer to request ${id} ended without its response`)
+        writeClient(errorLine(id, mcpError('upstream', 'upstream sent no response')))
       }
     } catch (err) {
       // Cut: the call was answered by the cut, and its stream aborted on purpose.
       if (own.signal.aborted) return
       const msg = err instanceof LineTooLongError ? `reading input: ${err.message}` : (err as Error).message
-      o.log(`pipelock: scan error: ${msg}`)
       exitError = msg // replicated Q50: the run ends with exit 1
-      if (id !== null && !answered) {
+      const waiting = id !== null && !answered && ctx.state.tracker.has(id)
+      const line = waiting ? errorLine(id, mcpError('upstream', 'upstream HTTP request failed')) : null
+      // An answer too large to read whole is refused unscanned: recorded, as a compressed one is.
+      if (err instanceof LineTooLongError || err instanceof BodyTooLargeError) o.recorder.record(unreadableAnswerDecision(ctx, subject, 'too_large', err.message, line))
+      else o.log(`pipelock: scan error: ${msg}`)
+      if (waiting) {
+        ctx.state.tracker.consume(id)
         calls.settled(id)
-        writeClient(errorLine(id, mcpError('upstream', 'upstream HTTP request failed')))
+        writeClient(line!)
       }
     } finally {
       // The POST's answer is over, answered or not: the call no longer holds a concurrency slot.
@@ -270,10 +298,10 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
         if (isRequest && f.method === 'initialize') {
           let opened = (): void => {}
           initialized = new Promise<void>((resolve) => (opened = resolve))
-          p = after.then(() => post(forward, f.id, upId, own, opened))
+          p = after.then(() => post(forward, {id: f.id, method: d.method, tool: d.tool}, upId, own, opened))
         } else {
           // Held (not read-blocking) until the initialize before it has its session id.
-          p = after.then(() => post(forward, isRequest ? f.id : null, upId, own))
+          p = after.then(() => post(forward, {id: isRequest ? f.id : null, method: d.method, tool: d.tool}, upId, own))
         }
         inflight.add(p)
         void p.finally(() => inflight.delete(p))

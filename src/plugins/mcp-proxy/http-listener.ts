@@ -10,11 +10,12 @@
  * WWW-Authenticate passed through).
  */
 import {upstreamErrorText} from './upstream-error.js'
+import {answersRequest} from './answered.js'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import type {PipelockConfig} from '../config/index.js'
 import {
-  errorLine, isObjectValue, killSwitchCutDecision, liveCutDecision, mcpError, newSessionState, parseFrame, RequestTracker, settleCalls, trimGoSpace,
+  errorLine, isObjectValue, killSwitchCutDecision, liveCutDecision, mcpError, newSessionState, parseFrame, RequestTracker, settleCalls, trimGoSpace, unreadableAnswerDecision,
   type McpContext, type McpDecision, type McpError, type McpRecorder, type McpSessionState,
 } from '../mcp/index.js'
 import {A2aState} from '../a2a/index.js'
@@ -25,7 +26,8 @@ import {MAX_LINE_BYTES} from './line-reader.js'
 import type {McpRuntime} from './runtime.js'
 import {SerialLanes} from './scan-lane.js'
 import {readSseEvents, sseEvent} from './sse.js'
-import {BodyTooLargeError, header, isCompressed, isEventStream, readCapped, UpstreamClient} from './upstream-client.js'
+import {BodyTooLargeError, header, isEventStream, readCapped, unscannableCoding, UpstreamClient} from './upstream-client.js'
+import {LineTooLongError} from './line-reader.js'
 
 export interface ListenerOptions {
   readonly listen: string
@@ -45,6 +47,9 @@ export interface RunningListener {
   readonly address: string
   close(): Promise<void>
 }
+
+/** Session ids remembered with the client they are bound to, at most (the oldest are forgotten). */
+const MAX_SESSION_IDS = 10_000
 
 /** Client headers passed upstream (the reference's four, plus the Q19 fix). */
 const FORWARDED = ['authorization', 'mcp-session-id', 'a2a-extensions', 'a2a-version', 'mcp-protocol-version', 'last-event-id']
@@ -79,6 +84,15 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
   const killWatch = new KillSwitchWatch(o.runtime.killSwitch)
   // A2A contexts live as long as the listener (kept across reloads, like the tool baseline).
   const a2a = new ListenerA2a(new A2aState())
+  // The client address each upstream session id is bound to: the one the upstream issued it to, or
+  // that first presented it (an id issued before this listener started). A request presenting an id
+  // bound to another address is refused by the gate (gate/stages/session-id.ts). Kept across reloads.
+  const sidOwners = new Map<string, string>()
+  const bindSid = (sid: string, owner: string): void => {
+    if (sidOwners.has(sid)) return
+    sidOwners.set(sid, owner)
+    if (sidOwners.size > MAX_SESSION_IDS) sidOwners.delete(sidOwners.keys().next().value as string)
+  }
   // One tool baseline for the whole listener (Q18 kept); chain windows per client IP (Q17 fix).
   // A reload (new runtime) keeps the baseline and starts chain history afresh (mcp.md §14.3).
   let shared = newSessionState(o.runtime.settings, 'mcp_http_listener', '')
@@ -132,15 +146,21 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
     }
     const ip = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '')
     const {config, runtime} = view()
-    const state: McpSessionState = {...shared, chainKey: ip || 'unknown', clientIp: ip || 'unknown', tracker: new RequestTracker()}
+    const clientAddr = ip || 'unknown'
+    const state: McpSessionState = {...shared, chainKey: clientAddr, clientIp: clientAddr, tracker: new RequestTracker()}
     const ctx: McpContext = {settings: runtime.settings, deps: runtime.deps, state}
     // The exchange is this state's only call: when it ends, its concurrency slot (if any) is free.
     res.once('close', () => settleCalls(state))
     const a2aFinding = await a2a.extra(req, frame.method, frame.isBatch, text, config, runtime.deps.scanner)
-    const extras = {headerDlp: headerDlp(req, config, runtime), ...(a2aFinding === undefined ? {} : {a2a: a2aFinding})}
+    const presented = req.headers['mcp-session-id']
+    const owner = typeof presented === 'string' ? sidOwners.get(presented) : undefined
+    const extras = {
+      headerDlp: headerDlp(req, config, runtime), ...(a2aFinding === undefined ? {} : {a2a: a2aFinding}),
+      ...(owner !== undefined && owner !== clientAddr ? {foreignSessionId: true} : {}),
+    }
     // One lane per MCP session (else per client IP): a later small request of the session is
     // decided after a large one still on the scan pool; other sessions go on meanwhile.
-    const sid = req.headers['mcp-session-id']
+    const sid = presented
     const d = await lanes.run(`${ip}|${typeof sid === 'string' ? sid : ''}`, async () => {
       const decided = await runtime.offload.decideRequest(ctx, text, extras)
       o.recorder.record(decided)
@@ -178,6 +198,8 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
     }
     res.once('close', killWatch.watch(() => cutWith(switchOn)))
 
+    // A forwarded id is this client's from now on (bound before it goes out: two clients racing with one unknown id get one owner).
+    if (typeof presented === 'string') bindSid(presented, clientAddr)
     // A failure of the upstream is answered with the request's id, so the client can match it to
     // its call (the reference sends `id:null`, docs/compatibility.md); a POSTed response has none to match.
     const requestId = frame.isResponse ? null : frame.id
@@ -194,7 +216,9 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
       o.log(`pipelock: upstream error: ${upstreamErrorText(err)}`)
       return answer(res, 502, requestId, mcpError('upstream', 'upstream HTTP request failed'))
     }
+    // An id the upstream issues this client is bound to it.
     const upSid = header(up.headers, 'mcp-session-id')
+    if (upSid !== undefined && up.status < 300) bindSid(upSid, clientAddr)
     const sidHeader: Record<string, string> = upSid === undefined ? {} : {'Mcp-Session-Id': upSid}
     if ((up.status === 401 || up.status === 403) && header(up.headers, 'www-authenticate') !== undefined) {
       // Q19 fix: OAuth discovery needs the challenge; the body is not relayed.
@@ -211,13 +235,32 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
       up.body.resume()
       return sendStatus(res, 202, sidHeader)
     }
-    if (isCompressed(up.headers)) {
+    const coding = unscannableCoding(up.headers)
+    if (coding !== null) {
       up.body.resume()
-      return sendJson(res, 403, errorLine(requestId, mcpError('upstream', 'compressed response cannot be scanned')), blockHeaders('compressed_response', 'response_scan'))
+      const line = errorLine(requestId, mcpError('upstream', 'compressed response cannot be scanned'))
+      o.recorder.record(unreadableAnswerDecision(ctx, subject, 'compressed', coding, requestId === null ? null : line))
+      return sendJson(res, 403, line, blockHeaders('compressed_response', 'response_scan'))
+    }
+    // An answer too large to read whole (a body over 10 MiB, an SSE line over the limit) is refused, recorded like a compressed one.
+    const tooLarge = (err: unknown, answer: string | null): boolean => {
+      if (!(err instanceof BodyTooLargeError || err instanceof LineTooLongError)) return false
+      o.recorder.record(unreadableAnswerDecision(ctx, subject, 'too_large', err.message, answer))
+      return true
     }
     const relayAnswer = (line: string) => {
       // A server request refused on the way (kill switch): answer the server, not the client.
       void client.send(o.upstream, 'POST', ['content-type', 'application/json', 'accept', 'application/json, text/event-stream', ...(upSid ? ['mcp-session-id', upSid] : [])], line).then((r) => r.body.resume(), () => {})
+    }
+    // A request is waiting for its response: the answer's messages are decided, and when none of
+    // them was the response to it (a response to another id, a body that is not one message, an
+    // event stream with no data) the client is told so with its id, never left waiting for ever.
+    let responded = false
+    const unanswered = (): boolean => {
+      if (requestId === null || responded || !state.tracker.has(requestId)) return false
+      state.tracker.consume(requestId)
+      o.log(`pipelock: upstream error: the answer to request ${requestId} ended without its response`)
+      return true
     }
     if (isEventStream(up.headers)) {
       // A client that goes away ends the upstream stream too (it would otherwise run on unread).
@@ -225,6 +268,7 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
       let wrote = false
       try {
         for await (const data of readSseEvents(up.body)) {
+          if (requestId !== null && answersRequest(data, requestId)) responded = true
           const rd = await runtime.offload.decideResponse(ctx, data)
           if (cut) return
           o.recorder.record(rd)
@@ -236,14 +280,18 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
         }
       } catch (err) {
         if (cut) return
-        o.log(`pipelock: scan error: ${(err as Error).message}`)
+        const failed = requestId === null ? null : errorLine(requestId, mcpError('upstream', 'upstream SSE response failed validation'))
+        if (!tooLarge(err, failed)) o.log(`pipelock: scan error: ${(err as Error).message}`)
         if (!wrote) return answer(res, 502, requestId, mcpError('upstream', 'upstream SSE response failed validation'))
+        // The request still waits: it gets its error as the stream's last event rather than a stream cut short.
+        if (unanswered()) return void res.end(sseEvent(failed!))
         return void res.destroy()
       }
       if (cut) return
       // A stream that ended with nothing relayed answered no request: a request is told so (as a
       // JSON answer with no body is), never given the 202 that only a notification or response gets.
       if (!wrote) return requestId === null ? sendStatus(res, 202, sidHeader) : answer(res, 502, requestId, mcpError('upstream', 'upstream sent no response'))
+      if (unanswered()) return void res.end(sseEvent(errorLine(requestId, mcpError('upstream', 'upstream sent no response'))))
       return void res.end()
     }
     let body: string
@@ -251,15 +299,17 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
       body = trimGoSpace(await readCapped(up.body, MAX_LINE_BYTES))
     } catch (err) {
       if (cut) return
-      o.log(`pipelock: scan error: ${(err as Error).message}`)
+      if (!tooLarge(err, frame.id === null ? null : errorLine(frame.id, mcpError('upstream', 'upstream response could not be read')))) o.log(`pipelock: scan error: ${(err as Error).message}`)
       return frame.id === null ? sendStatus(res, 202) : answer(res, 502, frame.id, mcpError('upstream', 'upstream response could not be read'))
     }
     if (body === '') return frame.id === null || frame.isResponse ? sendStatus(res, 202, sidHeader) : answer(res, 502, frame.id, mcpError('upstream', 'upstream sent no response'))
+    if (requestId !== null && answersRequest(body, requestId)) responded = true
     const rd = await runtime.offload.decideResponse(ctx, body)
     if (cut) return
     o.recorder.record(rd)
     if (rd.answer !== null) relayAnswer(rd.answer)
-    if (rd.forward !== null) return sendJson(res, 200, rd.forward, sidHeader)
+    // The one body answered another id, or was not a message: what the gate made of it is recorded; the client gets its own id's error.
+    if (rd.forward !== null) return unanswered() ? answer(res, 502, requestId, mcpError('upstream', 'upstream sent no response')) : sendJson(res, 200, rd.forward, sidHeader)
     return frame.id === null ? sendStatus(res, 202, sidHeader) : answer(res, 502, frame.id, mcpError('upstream', 'upstream response was dropped'))
   }
 

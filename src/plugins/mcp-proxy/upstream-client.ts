@@ -4,6 +4,7 @@
  */
 import {Agent, request} from 'undici'
 import type {Readable} from 'node:stream'
+import {hasTransferCoding} from '../scanner/index.js'
 
 export interface UpstreamResponse {
   readonly status: number
@@ -39,12 +40,19 @@ export function header(h: UpstreamResponse['headers'], name: string): string | u
   return Array.isArray(v) ? v[0] : v
 }
 
-/** Any comma-separated token other than `identity` (case-insensitive) is a compressed body. */
-export function isCompressed(h: UpstreamResponse['headers']): boolean {
+/**
+ * Why a body cannot be scanned as it comes, or null: a `Content-Encoding` token other than
+ * `identity` (case-insensitive), or a `Transfer-Encoding` coding besides `chunked` (`gzip,
+ * chunked`: undici removes the chunked framing only, so the body it yields is still compressed).
+ */
+export function unscannableCoding(h: UpstreamResponse['headers']): string | null {
   const ce = header(h, 'content-encoding')
-  if (ce === undefined) return false
-  return ce.split(',').map((t) => t.trim().toLowerCase()).some((t) => t !== '' && t !== 'identity')
+  if (ce !== undefined && ce.split(',').map((t) => t.trim().toLowerCase()).some((t) => t !== '' && t !== 'identity')) return 'compressed response cannot be scanned'
+  const te = h['transfer-encoding']
+  if (hasTransferCoding(Array.isArray(te) ? te.join(', ') : te)) return 'response with a transfer coding other than chunked cannot be scanned'
+  return null
 }
+
 
 export function isEventStream(h: UpstreamResponse['headers']): boolean {
   return (header(h, 'content-type') ?? '').trim().toLowerCase().startsWith('text/event-stream')

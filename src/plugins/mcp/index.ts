@@ -28,6 +28,7 @@ export type {McpResponseGateContext, McpResponseStage, McpResponseStageId} from 
 export {scanResponseFrame, type ResponseScans, type ResponseScanDeps} from './pipeline/response-scans.js'
 export {decideResponse} from './pipeline/response.js'
 export {killSwitchCutDecision, liveCutDecision, liveCutWords, type LiveCutSubject} from './pipeline/live-cut.js'
+export {unreadableAnswerDecision, type UnreadableAnswer} from './pipeline/unreadable-answer.js'
 export {mcpSettingsFromConfig, newSessionState, type McpSettings, type McpDeps, type McpSessionState, type McpSessionSource, type UpstreamIds, type KillSwitchView, type ResponseAction} from './pipeline/settings.js'
 export type {McpDecision, McpFact, McpRedirectRequest, McpRecorder, McpDirection, McpStage, McpTransport, McpVerdict} from './pipeline/decision.js'
 export type {McpSessionHandle, McpSessionEntry, McpSignal, McpTaintVerdict, McpAirlockDeny, McpAddressHold, McpLiveCutCause} from './pipeline/session-step.js'

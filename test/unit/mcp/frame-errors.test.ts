@@ -49,7 +49,7 @@ test('error lines: exact bytes, member order, Go escaping, data.block_reason on 
   assert.deepEqual(codes, {
     listener_invalid_json: -32700, listener_invalid_request: -32600, batch_request: -32600, denial_of_wallet: -32600, frozen_tool: -32600,
     response_injection: -32000, response_unparseable: -32000, confused_deputy: -32000, response_unscanned: -32000, tool_poisoning: -32000, tool_drift: -32000, session_binding: -32000,
-    input_scanning: -32001, redaction: -32001, a2a_header: -32001, a2a_input: -32001, escalation: -32001, airlock: -32001, session_cut: -32001, redirect_output_response: -32001, redirect_output_dlp: -32001,
+    input_scanning: -32001, redaction: -32001, a2a_header: -32001, a2a_input: -32001, escalation: -32001, airlock: -32001, session_cut: -32001, session_id: -32001, redirect_output_response: -32001, redirect_output_dlp: -32001,
     tool_policy: -32002, taint: -32002, media_policy: -32002, envelope: -32002, upstream: -32003, kill_switch: -32004, chain: -32004, chain_window: -32004, cross_request: -32005,
   })
 })

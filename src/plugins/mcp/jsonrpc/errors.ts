@@ -43,6 +43,8 @@ export const MCP_ERRORS = Object.freeze({
   airlock: {code: -32001, message: 'pipelock: session in airlock {}', reason: 'airlock_active'},
   // [ext] a live stream cut by the operator's reset or terminate of its session, or its eviction: `{}` = `terminated|reset|evicted`.
   session_cut: {code: -32001, message: 'pipelock: session {}: live stream cut', reason: 'airlock_active'},
+  // [ext] the MCP HTTP listener: an `Mcp-Session-Id` the upstream issued to another client address.
+  session_id: {code: -32001, message: 'pipelock: Mcp-Session-Id was issued to another client', reason: 'identity_not_bound'},
   redirect_output_response: {code: -32001, message: 'pipelock: redirect handler output blocked by response scanning', reason: 'prompt_injection'},
   redirect_output_dlp: {code: -32001, message: 'pipelock: redirect handler output blocked by DLP scanning', reason: 'dlp_match'},
   tool_policy: {code: -32002, message: 'pipelock: request blocked by tool call policy', reason: 'tool_policy_deny'},

@@ -103,6 +103,8 @@ function fromPool(red: PooledRedaction | null): CallRedaction | null {
 export interface RequestExtras {
   /** DLP pattern names found in the request headers (listener, §4.6). */
   readonly headerDlp?: readonly string[]
+  /** The request presents an `Mcp-Session-Id` bound to another client address (listener, gate/stages/session-id.ts). */
+  readonly foreignSessionId?: boolean
   /**
    * The content scan of this message's `requestFrame`, computed off the event loop by the scan
    * pool (large messages); absent = computed here. Every other gate runs here, in order.

@@ -30,4 +30,5 @@ export const HTTP_SKIPS: Readonly<Record<Exclude<McpStageId, StageId | SettleId>
   tool_drift: 'a rug-pull hold follows the tool definitions an MCP server listed; HTTP has no tool list',
   chain: 'chain detection follows sequences of tool calls; HTTP sequences are judged by cross-request detection',
   parse: 'an HTTP request that cannot be parsed is refused by the listener before the gate',
+  session_id: 'an MCP `Mcp-Session-Id` is bound to the client the upstream issued it to; the HTTP transports have no such id (their session is the client\'s identity)',
 }

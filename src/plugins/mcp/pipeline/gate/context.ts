@@ -19,7 +19,7 @@ import type {McpSessionEntry, McpSessionHandle} from '../session-step.js'
 
 /** The stages of the MCP tool-call gate, in the one order they run (order.ts). */
 export type McpStageId =
-  | 'kill_switch' | 'header_dlp' | 'a2a' | 'batch' | 'framing' | 'redaction' | 'content' | 'address' | 'tool_policy' | 'budget' | 'session_binding' | 'tool_drift' | 'chain' | 'parse'
+  | 'kill_switch' | 'header_dlp' | 'session_id' | 'a2a' | 'batch' | 'framing' | 'redaction' | 'content' | 'address' | 'tool_policy' | 'budget' | 'session_binding' | 'tool_drift' | 'chain' | 'parse'
   | 'mode' | 'session' | 'cross_request' | 'contract' | 'taint'
 
 /** The fields every Decision of this message carries (the subject: a tool call or another request). */

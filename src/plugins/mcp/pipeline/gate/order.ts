@@ -1,6 +1,6 @@
 /**
  * The one order of the MCP tool-call gate (spec mcp.md §4): kill switch → the listener's header
- * DLP and A2A checks → batch → framing (stdio: one message per line) → redaction of the arguments → the findings stages, which never
+ * DLP, session-id binding and A2A checks → batch → framing (stdio: one message per line) → redaction of the arguments → the findings stages, which never
  * short-circuit but a budget or chain block (content/DLP of the arguments, address protection,
  * tool policy, the agent's budget, session binding, a call to a tool held for a blocked rug-pull,
  * chain detection) → parse error →
@@ -14,6 +14,6 @@
 import type {McpStageId} from './context.js'
 
 export const MCP_STAGE_ORDER: readonly McpStageId[] = [
-  'kill_switch', 'header_dlp', 'a2a', 'batch', 'framing', 'redaction', 'content', 'address', 'tool_policy', 'budget', 'session_binding', 'tool_drift', 'chain', 'parse',
+  'kill_switch', 'header_dlp', 'session_id', 'a2a', 'batch', 'framing', 'redaction', 'content', 'address', 'tool_policy', 'budget', 'session_binding', 'tool_drift', 'chain', 'parse',
   'mode', 'session', 'cross_request', 'contract', 'taint',
 ]

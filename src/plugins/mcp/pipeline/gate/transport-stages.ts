@@ -23,6 +23,7 @@ import {parseStage} from './stages/parse.js'
 import {redactionStage} from './stages/redaction.js'
 import {sessionStage} from './stages/session.js'
 import {sessionBindingStage} from './stages/session-binding.js'
+import {sessionIdStage} from './stages/session-id.js'
 import {taintStage} from './stages/taint.js'
 import {toolDriftStage} from './stages/tool-drift.js'
 import {toolPolicyStage} from './stages/tool-policy.js'
@@ -33,6 +34,7 @@ export type McpStageRow = Readonly<Record<McpStageId, McpGateStage | Skip>>
 const CLIENT_ROW: McpStageRow = {
   kill_switch: killSwitchStage,
   header_dlp: {skip: 'the client speaks over stdio: its messages carry no HTTP request headers (the MCP HTTP listener checks them)'},
+  session_id: {skip: 'the client speaks over stdio: it presents no Mcp-Session-Id (the bridge holds the one its server issued; the MCP HTTP listener binds each id to the client it was issued to)'},
   a2a: {skip: 'A2A is an HTTP binding: the MCP HTTP listener scans A2A headers and method bodies, a stdio client has neither'},
   batch: batchStage, framing: framingStage, redaction: redactionStage, content: contentStage, tool_policy: toolPolicyStage, budget: budgetStage,
   session_binding: sessionBindingStage, tool_drift: toolDriftStage, chain: chainStage, parse: parseStage, address: addressStage,
@@ -45,7 +47,7 @@ export const MCP_TRANSPORT_STAGES: Readonly<Record<McpTransport, McpStageRow>> =
   mcp_http_upstream: CLIENT_ROW,
   mcp_ws: CLIENT_ROW,
   mcp_http_listener: {
-    ...CLIENT_ROW, header_dlp: headerDlpStage, a2a: a2aStage,
+    ...CLIENT_ROW, header_dlp: headerDlpStage, session_id: sessionIdStage, a2a: a2aStage,
     framing: {skip: 'a message arrives whole as an HTTP body: line breaks in it are white space between tokens'},
   },
 }
