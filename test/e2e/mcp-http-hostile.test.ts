@@ -107,23 +107,36 @@ async function stopServer(server: Server): Promise<void> {
   await new Promise<void>((r) => server.close(() => r()))
 }
 
+/** What the stdio bridge gave its client for one call, what it wrote to stderr, and its exit status. */
+interface BridgeCall {
+  lines: string[]
+  err: string
+  code: number | null
+}
+
+/**
+ * One call (id 1) through the stdio bridge to the hostile upstream's case `which`: the client's
+ * lines once id 1 is answered, read while stdin is still open (answered, not drained at EOF);
+ * then stdin is closed and stderr read once the bridge has exited.
+ */
+async function bridgeCall(up: {base: string}, which: string): Promise<BridgeCall> {
+  const {p, out, err} = spawnMcpProxy(['--upstream', `${up.base}/mcp/${which}`], ENV)
+  const closed = new Promise<number | null>((r) => p.on('close', r))
+  p.stdin.write('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"t","arguments":{}}}\n')
+  const deadline = Date.now() + 60_000
+  while (!/"id":1,"(error|result)"/.test(out()) && Date.now() < deadline && p.exitCode === null) await new Promise((r) => setTimeout(r, 25))
+  const lines = out().split('\n').filter((l) => l !== '')
+  p.stdin.end()
+  const code = await closed
+  return {lines, err: err(), code}
+}
+
 describe('the bridge: a POST answer that does not answer its call', {timeout: 300_000}, () => {
   let up: {server: Server; base: string; seen: string[]; answers: string[]}
   before(async () => (up = await startHostile()))
   after(() => stopServer(up.server))
 
-  /** The bridge's client lines once it has answered id 1 (stdin still open), then its exit status. */
-  async function call(which: string): Promise<{lines: string[]; err: string; code: number | null}> {
-    const {p, out, err} = spawnMcpProxy(['--upstream', `${up.base}/mcp/${which}`], ENV)
-    const closed = new Promise<number | null>((r) => p.on('close', r))
-    p.stdin.write('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"t","arguments":{}}}\n')
-    const deadline = Date.now() + 60_000
-    while (!/"id":1,"(error|result)"/.test(out()) && Date.now() < deadline && p.exitCode === null) await new Promise((r) => setTimeout(r, 25))
-    // Read while stdin is still open: the call was answered, not drained at EOF.
-    const lines = out().split('\n').filter((l) => l !== '')
-    p.stdin.end()
-    return {lines, err: err(), code: await closed}
-  }
+  const call = (which: string): Promise<BridgeCall> => bridgeCall(up, which)
 
   test('a JSON body answering another id: the forgery is refused (recorded) and the call gets -32003 with its own id', async () => {
     const r = await call('forged-json')
@@ -183,8 +196,36 @@ async function startListener(upstream: string): Promise<Listener> {
   }
 }
 
-describe('the listener: an upstream answer that does not answer the request', {timeout: 300_000}, () => {
-  let up: {server: Server; base: string; seen: string[]; answers: string[]}
+/**
+ * The listener's stderr once it has stopped growing for a moment (at most 3 s): its lines about
+ * an answer are written as the answer goes out, and this process may read the HTTP response
+ * before the pipe carrying them.
+ */
+async function settled(l: Listener): Promise<string> {
+  let seen = -1
+  for (let quiet = 0, waited = 0; quiet < 150 && waited < 3000; waited += 25) {
+    quiet = l.stderr().length === seen ? quiet + 25 : 0
+    seen = l.stderr().length
+    await new Promise((r) => setTimeout(r, 25))
+  }
+  return l.stderr()
+}
+
+/** A POST answer as the listener's client sees it, and what the listener wrote meanwhile. */
+interface ListenerAnswer {
+  status: number
+  body: string
+  reason: unknown
+  err: string
+}
+
+/**
+ * A hostile upstream and a listener in front of it, for the enclosing describe (started before
+ * its tests, stopped after): `post(which)` sends call id 7, the Authorization header selecting the
+ * upstream's case (the listener forwards it).
+ */
+function listenerRig(): {readonly up: Awaited<ReturnType<typeof startHostile>>; readonly l: Listener; post(which: string): Promise<ListenerAnswer>} {
+  let up: Awaited<ReturnType<typeof startHostile>>
   let l: Listener
   before(async () => {
     up = await startHostile()
@@ -194,18 +235,35 @@ describe('the listener: an upstream answer that does not answer the request', {t
     await l.stop()
     await stopServer(up.server)
   })
+  const call = '{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"t","arguments":{}}}'
+  return {
+    get up() {
+      return up
+    },
+    get l() {
+      return l
+    },
+    async post(which) {
+      const before = l.stderr().length
+      const r = await request(l.url, {method: 'POST', body: call, headers: {'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: which}})
+      const body = await r.body.text()
+      return {status: r.statusCode, body, reason: r.headers['x-pipelock-block-reason'], err: (await settled(l)).slice(before)}
+    },
+  }
+}
 
-  const CALL = '{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"t","arguments":{}}}'
+describe('the listener: an upstream answer that does not answer the request', {timeout: 300_000}, () => {
+  const rig = listenerRig()
+
   async function post(which: string): Promise<{status: number; body: string}> {
-    // The listener forwards Authorization: it selects the upstream's case.
-    const r = await request(l.url, {method: 'POST', body: CALL, headers: {'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: which}})
-    return {status: r.statusCode, body: await r.body.text()}
+    const {status, body} = await rig.post(which)
+    return {status, body}
   }
 
   test('a JSON body answering another id: the forgery is recorded, the client gets 502 -32003 with its own id (not an error for id 999)', async () => {
     assert.deepEqual(await post('forged-json'), {status: 502, body: NO_RESPONSE('7')})
-    assert.match(l.stderr(), /pipelock: confused deputy: unsolicited response ID 999\n/)
-    assert.match(l.stderr(), /pipelock: upstream error: the answer to request 7 ended without its response\n/)
+    assert.match(rig.l.stderr(), /pipelock: confused deputy: unsolicited response ID 999\n/)
+    assert.match(rig.l.stderr(), /pipelock: upstream error: the answer to request 7 ended without its response\n/)
   })
 
   test('an event stream carrying only a response to another id ends with -32003 for the request', async () => {
@@ -213,9 +271,9 @@ describe('the listener: an upstream answer that does not answer the request', {t
   })
 
   test('Content-Type lie (an SSE event sent as application/json, carrying an injection): refused unparseable (recorded with the injection), 502 -32003 with the request id', async () => {
-    const before = l.stderr().length
+    const before = rig.l.stderr().length
     assert.deepEqual(await post('sse-as-json'), {status: 502, body: NO_RESPONSE('7')})
-    const err = l.stderr().slice(before)
+    const err = rig.l.stderr().slice(before)
     assert.match(err, /pipelock: injection detected \([^)]*Prompt Injection[^)]*\), action=block\npipelock: blocking unparseable response\n/)
   })
 
@@ -227,24 +285,9 @@ describe('the listener: an upstream answer that does not answer the request', {t
 const COMPRESSED = (id: string) => `{"jsonrpc":"2.0","id":${id},"error":{"code":-32003,"message":"pipelock: upstream error: compressed response cannot be scanned"}}`
 
 describe('the listener: an answer refused unread is recorded and the request told so', {timeout: 300_000}, () => {
-  let up: {server: Server; base: string; seen: string[]; answers: string[]}
-  let l: Listener
-  before(async () => {
-    up = await startHostile()
-    l = await startListener(`${up.base}/mcp`)
-  })
-  after(async () => {
-    await l.stop()
-    await stopServer(up.server)
-  })
+  const rig = listenerRig()
 
-  const CALL = '{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"t","arguments":{}}}'
-  async function post(which: string): Promise<{status: number; body: string; reason: unknown; err: string}> {
-    const before = l.stderr().length
-    const r = await request(l.url, {method: 'POST', body: CALL, headers: {'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: which}})
-    const body = await r.body.text()
-    return {status: r.statusCode, body, reason: r.headers['x-pipelock-block-reason'], err: l.stderr().slice(before)}
-  }
+  const post = (which: string): Promise<ListenerAnswer> => rig.post(which)
 
   test('gzip as the content coding: 403 compressed_response, and the refusal is recorded', async () => {
     const r = await post('gzip')
@@ -278,17 +321,7 @@ describe('the bridge: an answer refused unread is recorded and the call told so'
   before(async () => (up = await startHostile()))
   after(() => stopServer(up.server))
 
-  async function call(which: string): Promise<{lines: string[]; err: string}> {
-    const {p, out, err} = spawnMcpProxy(['--upstream', `${up.base}/mcp/${which}`], ENV)
-    const closed = new Promise<number | null>((r) => p.on('close', r))
-    p.stdin.write('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"t","arguments":{}}}\n')
-    const deadline = Date.now() + 60_000
-    while (!/"id":1,"(error|result)"/.test(out()) && Date.now() < deadline && p.exitCode === null) await new Promise((r) => setTimeout(r, 25))
-    const lines = out().split('\n').filter((l) => l !== '')
-    p.stdin.end()
-    await closed
-    return {lines, err: err()}
-  }
+  const call = (which: string): Promise<BridgeCall> => bridgeCall(up, which)
 
   for (const [which, why] of [['gzip', 'compressed response cannot be scanned'], ['gzip-te', 'response with a transfer coding other than chunked cannot be scanned']]) {
     test(`${which}: the call gets -32003 "compressed response cannot be scanned", and the refusal is recorded`, async () => {
@@ -322,16 +355,9 @@ describe('pipelock run --mcp-listen: a refused upstream answer is an audit event
 })
 
 describe('the listener: an Mcp-Session-Id is bound to the client it was issued to', {timeout: 300_000}, () => {
-  let up: {server: Server; base: string; seen: string[]; answers: string[]}
-  let l: Listener
+  const rig = listenerRig()
   const agents: Agent[] = []
-  before(async () => {
-    up = await startHostile()
-    l = await startListener(`${up.base}/mcp`)
-  })
   after(async () => {
-    await l.stop()
-    await stopServer(up.server)
     for (const a of agents) await a.close()
   })
 
@@ -339,7 +365,7 @@ describe('the listener: an Mcp-Session-Id is bound to the client it was issued t
   async function postFrom(from: string, body: string, sid?: string): Promise<{status: number; body: string; sid: unknown}> {
     const dispatcher = new Agent({localAddress: from})
     agents.push(dispatcher)
-    const r = await request(l.url, {method: 'POST', body, dispatcher, headers: {'content-type': 'application/json', accept: 'application/json, text/event-stream', ...(sid === undefined ? {} : {'mcp-session-id': sid})}})
+    const r = await request(rig.l.url, {method: 'POST', body, dispatcher, headers: {'content-type': 'application/json', accept: 'application/json, text/event-stream', ...(sid === undefined ? {} : {'mcp-session-id': sid})}})
     return {status: r.statusCode, body: await r.body.text(), sid: r.headers['mcp-session-id']}
   }
   const INIT = '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}'
@@ -351,13 +377,13 @@ describe('the listener: an Mcp-Session-Id is bound to the client it was issued t
     const a = await postFrom('127.0.0.2', INIT)
     assert.equal(a.sid, 'sess-1')
     assert.deepEqual(await postFrom('127.0.0.2', CALL, 'sess-1'), {status: 200, body: OK, sid: undefined})
-    const before = up.seen.length
+    const before = rig.up.seen.length
     const b = await postFrom('127.0.0.3', CALL, 'sess-1')
     assert.deepEqual([b.status, b.body], [200, FOREIGN])
-    assert.equal(up.seen.length, before, up.seen.join('\n'))
+    assert.equal(rig.up.seen.length, before, rig.up.seen.join('\n'))
     // The line is written as the answer goes out: it may reach this process's pipe just after.
-    assert.ok(await until(async () => /pipelock: input: blocked: Mcp-Session-Id was issued to another client\n/.test(l.stderr())), l.stderr())
-    assert.ok(!/pipelock: [^\n]*sess-1/.test(l.stderr()), 'the session id is never logged')
+    assert.ok(await until(async () => /pipelock: input: blocked: Mcp-Session-Id was issued to another client\n/.test(rig.l.stderr())), rig.l.stderr())
+    assert.ok(!/pipelock: [^\n]*sess-1/.test(rig.l.stderr()), 'the session id is never logged')
     // The owner goes on in its session.
     assert.deepEqual(await postFrom('127.0.0.2', CALL, 'sess-1'), {status: 200, body: OK, sid: undefined})
   })
@@ -370,24 +396,14 @@ describe('the listener: an Mcp-Session-Id is bound to the client it was issued t
 })
 
 describe('server-side attacks inside a clean answer: SSE fields, server requests', {timeout: 300_000}, () => {
-  let up: {server: Server; base: string; seen: string[]; answers: string[]}
-  let l: Listener
-  before(async () => {
-    up = await startHostile()
-    l = await startListener(`${up.base}/mcp`)
-  })
-  after(async () => {
-    await l.stop()
-    await stopServer(up.server)
-  })
-  const CALL = '{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"t","arguments":{}}}'
+  const rig = listenerRig()
   async function post(which: string): Promise<{status: number; body: string}> {
-    const r = await request(l.url, {method: 'POST', body: CALL, headers: {'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: which}})
-    return {status: r.statusCode, body: await r.body.text()}
+    const {status, body} = await rig.post(which)
+    return {status, body}
   }
   /** The bridge's client lines for one call; stdin stays open until `done` holds (the bridge's own answers to the server are sent by then). */
   async function bridged(which: string, done: () => boolean = () => true): Promise<string[]> {
-    const {p, out} = spawnMcpProxy(['--upstream', `${up.base}/mcp/${which}`], ENV)
+    const {p, out} = spawnMcpProxy(['--upstream', `${rig.up.base}/mcp/${which}`], ENV)
     const closed = new Promise((r) => p.on('close', r))
     p.stdin.write('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"t","arguments":{}}}\n')
     const deadline = Date.now() + 60_000
@@ -407,22 +423,22 @@ describe('server-side attacks inside a clean answer: SSE fields, server requests
   for (const [which, id, pattern] of [['sampling', 's1', /injection detected \([^)]*Prompt Injection/], ['elicit', 'e1', /injection detected \(Credential Solicitation\)/]] as const) {
     test(`a server ${which} request carrying an injection is answered to the server, never shown to the client (listener and bridge)`, async () => {
       const refused = refusedTo(id, 'prompt_injection', 'prompt injection detected in MCP response')
-      const count = () => up.answers.filter((a) => a === refused).length
-      const before = l.stderr().length
+      const count = () => rig.up.answers.filter((a) => a === refused).length
+      const before = rig.l.stderr().length
       assert.deepEqual(await post(which), {status: 200, body: `data: ${result(7, 'done')}\n\n`})
-      assert.match(l.stderr().slice(before), pattern)
+      assert.match(rig.l.stderr().slice(before), pattern)
       const deadline = Date.now() + 60_000
       while (count() < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25))
-      assert.equal(count(), 1, up.answers.join('\n'))
+      assert.equal(count(), 1, rig.up.answers.join('\n'))
       assert.deepEqual(await bridged(which, () => count() === 2), [result(1, 'done')])
-      assert.equal(count(), 2, up.answers.join('\n'))
+      assert.equal(count(), 2, rig.up.answers.join('\n'))
     })
   }
 
   test('the bridge: the refusal it answers a server request with is delivered even when the client closes stdin at once', async () => {
     const refused = refusedTo('s1', 'prompt_injection', 'prompt injection detected in MCP response')
-    const before = up.answers.filter((a) => a === refused).length
-    const {p, out} = spawnMcpProxy(['--upstream', `${up.base}/slow-read/sampling`], ENV)
+    const before = rig.up.answers.filter((a) => a === refused).length
+    const {p, out} = spawnMcpProxy(['--upstream', `${rig.up.base}/slow-read/sampling`], ENV)
     const closed = new Promise((r) => p.on('close', r))
     p.stdin.write('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"t","arguments":{}}}\n')
     const deadline = Date.now() + 60_000
@@ -430,6 +446,6 @@ describe('server-side attacks inside a clean answer: SSE fields, server requests
     p.stdin.end()
     await closed
     assert.deepEqual(out().split('\n').filter((x) => x !== ''), [result(1, 'done')])
-    assert.equal(up.answers.filter((a) => a === refused).length, before + 1, up.answers.join('\n'))
+    assert.equal(rig.up.answers.filter((a) => a === refused).length, before + 1, rig.up.answers.join('\n'))
   })
 })
