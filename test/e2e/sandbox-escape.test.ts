@@ -3,64 +3,33 @@
  * namespaces and seccomp, real sh / node / curl inside, real servers on the host side. Each case
  * names the way out it closes and fails when the layer (or fix) that closes it is missing.
  */
-import {after, before, describe, test} from 'node:test'
+import {describe, test} from 'node:test'
 import assert from 'node:assert/strict'
 import {spawn, spawnSync, type StdioOptions} from 'node:child_process'
 import {once} from 'node:events'
-import {closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import http from 'node:http'
 import net from 'node:net'
 import dgram from 'node:dgram'
-import type {AddressInfo} from 'node:net'
-import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {cleanEnv, runCliAsync} from '../helpers/fake-admin-api.js'
 import {repoPath} from '../helpers/vectors.js'
+import {useSandboxHost} from './sandbox-rig.js'
 
 const FAKE_KEY = 'fake-key-for-the-escape-test'
 /** A secret only pipelock's own environment holds (as an admin token would be). */
 const PARENT_SECRET = 'parent-only-Yw4Qm8Rt2Lx6'
 
-let root: string
-let home: string
-let ws: string
-let cfg: string
-let origin: http.Server
-let originPort: number
-const hits: string[] = []
-
-const env = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => cleanEnv({HOME: home, ...extra})
-
-async function sandbox(args: string[], extra: NodeJS.ProcessEnv = {}): Promise<{status: number | null; stdout: string; stderr: string}> {
-  return await runCliAsync(['sandbox', '--config', cfg, '--workspace', ws, ...args], {env: env(extra)})
-}
-
-before(async () => {
-  const bw = spawnSync('bwrap', ['--unshare-all', '--ro-bind', '/', '/', '--', '/bin/true'], {encoding: 'utf8'})
-  assert.equal(bw.error, undefined, 'bubblewrap (bwrap) is not installed: node scripts/ensure-test-tools.mjs installs the Debian package bubblewrap')
-  assert.equal(bw.status, 0, `bubblewrap cannot create user and network namespaces here (${bw.stderr.trim()}); the sandbox tests need them`)
-  for (const tool of ['/usr/bin/curl', 'ip', 'unshare']) assert.equal(spawnSync(tool, ['-V']).error, undefined, `${tool} is missing (apt-get install curl iproute2 util-linux)`)
-  root = mkdtempSync(path.join(tmpdir(), 'pipelock-sandbox-test-'))
-  home = path.join(root, 'home')
-  ws = path.join(root, 'ws')
-  mkdirSync(path.join(home, '.ssh'), {recursive: true})
-  writeFileSync(path.join(home, '.ssh', 'id_rsa'), FAKE_KEY + '\n', {mode: 0o600})
-  mkdirSync(ws)
-  origin = http.createServer((req, res) => {
-    hits.push(req.url ?? '')
-    res.end('host service\n')
-  })
-  await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r))
-  originPort = (origin.address() as AddressInfo).port
-  cfg = path.join(root, 'pipelock.yaml')
+const host = useSandboxHost({
+  key: FAKE_KEY + '\n',
+  originBody: 'host service\n',
+  prepare: () => {
+    for (const tool of ['/usr/bin/curl', 'ip', 'unshare']) assert.equal(spawnSync(tool, ['-V']).error, undefined, `${tool} is missing (apt-get install curl iproute2 util-linux)`)
+  },
   // The default SSRF policy: nothing internal is trusted.
-  writeFileSync(cfg, 'mode: balanced\n')
+  config: () => 'mode: balanced\n',
 })
-
-after(async () => {
-  await new Promise<void>((r) => origin.close(() => r()))
-  rmSync(root, {recursive: true, force: true})
-})
+const {hits, env, sandbox} = host
 
 describe('pipelock sandbox: descriptors pipelock inherited', () => {
   test('a directory and a connected socket pipelock was started with never reach the sandboxed process, nor the relay it could read them from', async () => {
@@ -68,19 +37,19 @@ describe('pipelock sandbox: descriptors pipelock inherited', () => {
     // Descriptors 40 and 41 of pipelock, without close-on-exec (as a shell's `40<dir` leaves them):
     // the real HOME (outside the mount namespace) and a TCP connection to a host service (outside
     // the network namespace).
-    const dir = openSync(home, 'r')
-    const sock = net.connect(originPort, '127.0.0.1')
+    const dir = openSync(host.home, 'r')
+    const sock = net.connect(host.originPort, '127.0.0.1')
     await once(sock, 'connect')
     const stdio: StdioOptions = ['ignore', 'pipe', 'pipe', ...Array<'ignore'>(37).fill('ignore'), dir, sock]
     // pid 2 is the in-sandbox relay that started the agent (pid 1 is bubblewrap's init).
-    writeFileSync(path.join(ws, 'fds.js'), [
+    writeFileSync(path.join(host.ws, 'fds.js'), [
       "const fs = require('fs'); const out = [];",
       "for (const n of [40, 41]) for (const p of ['self', '2']) if (fs.existsSync('/proc/' + p + '/fd/' + n)) out.push('fd ' + n + ' open in ' + p);",
       "for (const f of ['/proc/self/fd/40/.ssh/id_rsa', '/proc/2/fd/40/.ssh/id_rsa']) { try { out.push(fs.readFileSync(f, 'utf8').trim()) } catch {} }",
       "try { fs.writeSync(41, 'GET /via-inherited-socket HTTP/1.0\\r\\n\\r\\n'); out.push('wrote to fd 41') } catch {}",
       "console.log(out.concat('end').join('\\n'));",
     ].join('\n'))
-    const child = spawn(process.execPath, [repoPath('bin', 'run.js'), 'sandbox', '--config', cfg, '--workspace', ws, '--', 'node', 'fds.js'], {cwd: repoPath(), env: env(), stdio})
+    const child = spawn(process.execPath, [repoPath('bin', 'run.js'), 'sandbox', '--config', host.cfg, '--workspace', host.ws, '--', 'node', 'fds.js'], {cwd: repoPath(), env: env(), stdio})
     closeSync(dir)
     let stdout = ''
     let stderr = ''
@@ -104,7 +73,7 @@ describe('pipelock sandbox: the host beyond the workspace and the proxy', () => 
       c.destroy()
     })
     await new Promise<void>((r) => abs.listen(`\0${abstractName}`, r))
-    const sockPath = path.join(root, 'host.sock')
+    const sockPath = path.join(host.root, 'host.sock')
     const unix = net.createServer((c) => {
       accepted.push('path')
       c.destroy()
@@ -114,7 +83,7 @@ describe('pipelock sandbox: the host beyond the workspace and the proxy', () => 
       accepted.push(`v6 ${req.url}`)
       res.end()
     })
-    await new Promise<void>((r) => v6.listen(originPort, '::1', r))
+    await new Promise<void>((r) => v6.listen(host.originPort, '::1', r))
     const udp = dgram.createSocket('udp4')
     udp.on('message', (m) => accepted.push(`udp ${String(m)}`))
     await new Promise<void>((r) => udp.bind(0, '127.0.0.1', r))
@@ -130,13 +99,13 @@ describe('pipelock sandbox: the host beyond the workspace and the proxy', () => 
       `(async () => {`,
       `  await t('abstract', {path: '\\0${abstractName}'});`,
       `  await t('path', {path: ${JSON.stringify(sockPath)}});`,
-      `  await t('v4', {host: '127.0.0.1', port: ${originPort}});`,
-      `  await t('v6', {host: '::1', port: ${originPort}});`,
+      `  await t('v4', {host: '127.0.0.1', port: ${host.originPort}});`,
+      `  await t('v6', {host: '::1', port: ${host.originPort}});`,
       `  const u = dgram.createSocket('udp4'); await new Promise((r) => u.send('leak', ${udpPort}, '127.0.0.1', () => r())); u.close();`,
       `  console.log(out.join('\\n'));`,
       `})()`,
     ].join('\n')
-    writeFileSync(path.join(ws, 'reach.js'), agent)
+    writeFileSync(path.join(host.ws, 'reach.js'), agent)
     try {
       const r = await sandbox(['--', 'node', 'reach.js'])
       assert.equal(r.status, 0, r.stderr)
@@ -179,9 +148,9 @@ describe('pipelock sandbox: the proxy does not lead back to the host', () => {
     // address of its own on an interface (TEST-NET-3 and the IPv6 documentation prefix: outside
     // every range the SSRF floor covers), and a service bound on every address, as databases and
     // admin ports often are.
-    const hitsFile = path.join(root, 'host-addr-hits')
+    const hitsFile = path.join(host.root, 'host-addr-hits')
     writeFileSync(hitsFile, '')
-    const service = path.join(root, 'service.js')
+    const service = path.join(host.root, 'service.js')
     writeFileSync(service, `require('http').createServer((q, s) => { require('fs').appendFileSync(${JSON.stringify(hitsFile)}, q.url + '\\n'); s.end('host service\\n') }).listen(18443, '::', () => console.log('ready'))`)
     const agent = [
       'for t in 203.0.113.7 "[2001:db8::7]" 127.0.0.1 "[::1]" localhost; do',
@@ -195,19 +164,19 @@ describe('pipelock sandbox: the proxy does not lead back to the host', () => {
       // Directly, the host's address is not even routed.
       'env -u HTTP_PROXY -u http_proxy curl -s -m 5 http://203.0.113.7:18443/direct; echo "direct=$?"',
     ].join('\n')
-    writeFileSync(path.join(ws, 'host-addr.sh'), agent)
+    writeFileSync(path.join(host.ws, 'host-addr.sh'), agent)
     const outer = [
       'set -e',
       'ip link set lo up',
       'ip addr add 203.0.113.7/32 dev lo',
       'ip addr add 2001:db8::7/128 dev lo nodad',
-      `node ${JSON.stringify(service)} > ${JSON.stringify(path.join(root, 'service.out'))} &`,
+      `node ${JSON.stringify(service)} > ${JSON.stringify(path.join(host.root, 'service.out'))} &`,
       'svc=$!',
-      `while ! grep -q ready ${JSON.stringify(path.join(root, 'service.out'))} 2>/dev/null; do sleep 0.1; done`,
+      `while ! grep -q ready ${JSON.stringify(path.join(host.root, 'service.out'))} 2>/dev/null; do sleep 0.1; done`,
       // The control: from the host, the service answers on that address.
       'curl -s -m 5 http://203.0.113.7:18443/control',
       'set +e',
-      `${JSON.stringify(process.execPath)} ${JSON.stringify(repoPath('bin', 'run.js'))} sandbox --config ${JSON.stringify(cfg)} --workspace ${JSON.stringify(ws)} -- sh host-addr.sh`,
+      `${JSON.stringify(process.execPath)} ${JSON.stringify(repoPath('bin', 'run.js'))} sandbox --config ${JSON.stringify(host.cfg)} --workspace ${JSON.stringify(host.ws)} -- sh host-addr.sh`,
       'echo "status=$?"',
       'kill $svc',
     ].join('\n')
@@ -243,16 +212,16 @@ describe('pipelock sandbox: the kill switch holds for the sandboxed process', ()
     hits.length = 0
     // A config shared with `pipelock run`, where local tooling is exempt from the kill switch.
     const exempt = (on: boolean): string => {
-      const f = path.join(root, `kill-switch-${on}.yaml`)
+      const f = path.join(host.root, `kill-switch-${on}.yaml`)
       writeFileSync(f, ['ssrf:', '  ip_allowlist: ["127.0.0.1/32"]', 'kill_switch:', `  enabled: ${on}`, '  allowlist_ips: ["127.0.0.0/8", "::1/128"]', ''].join('\n'))
       return f
     }
-    const curl = `curl -s -w ' %{http_code}\\n' http://127.0.0.1:${originPort}/`
+    const curl = `curl -s -w ' %{http_code}\\n' http://127.0.0.1:${host.originPort}/`
     // The control: with the switch off the request goes out.
-    const off = await runCliAsync(['sandbox', '--config', exempt(false), '--workspace', ws, '--', 'sh', '-c', `${curl}switch-off`], {env: env()})
+    const off = await runCliAsync(['sandbox', '--config', exempt(false), '--workspace', host.ws, '--', 'sh', '-c', `${curl}switch-off`], {env: env()})
     assert.equal(off.status, 0, off.stderr)
     assert.equal(off.stdout, 'host service\n 200\n')
-    const on = await runCliAsync(['sandbox', '--config', exempt(true), '--workspace', ws, '--', 'sh', '-c', `${curl}switch-on`], {env: env()})
+    const on = await runCliAsync(['sandbox', '--config', exempt(true), '--workspace', host.ws, '--', 'sh', '-c', `${curl}switch-on`], {env: env()})
     assert.equal(on.status, 0, on.stderr)
     assert.equal(on.stdout, 'blocked: kill_switch_active\n 403\n')
     assert.deepEqual(hits, ['/switch-off'])
@@ -271,7 +240,7 @@ describe("pipelock sandbox: the host's daemon sockets", () => {
       c.end('daemon answers\n')
     })
     await new Promise<void>((r) => daemon.listen(sockPath, r))
-    writeFileSync(path.join(ws, 'daemon.js'), `const c = require('net').connect(${JSON.stringify(sockPath)}); c.on('data', (d) => process.stdout.write(String(d))); c.on('error', (e) => console.log(e.code))`)
+    writeFileSync(path.join(host.ws, 'daemon.js'), `const c = require('net').connect(${JSON.stringify(sockPath)}); c.on('data', (d) => process.stdout.write(String(d))); c.on('error', (e) => console.log(e.code))`)
     // The config outside /tmp, so that only the entry under test is what could be refused.
     const cfgDir = mkdtempSync(path.join('/var/tmp', 'pipelock-escape-config-'))
     try {
@@ -279,7 +248,7 @@ describe("pipelock sandbox: the host's daemon sockets", () => {
         const f = path.join(cfgDir, 'daemon-sockets.yaml')
         writeFileSync(f, `sandbox:\n  filesystem:\n    allow_read: [${JSON.stringify(entry)}]\n`)
         // A HOME outside /tmp (this run's is below it, and would be refused as covering ~/.ssh).
-        const r = await runCliAsync(['sandbox', '--config', f, '--workspace', ws, '--', 'node', 'daemon.js'], {env: cleanEnv({HOME: '/nonexistent-home-of-the-escape-test'})})
+        const r = await runCliAsync(['sandbox', '--config', f, '--workspace', host.ws, '--', 'node', 'daemon.js'], {env: cleanEnv({HOME: '/nonexistent-home-of-the-escape-test'})})
         // Launched, the agent would print the daemon's answer.
         assert.equal(r.stdout, '')
         assert.equal(r.status, 1, r.stderr)

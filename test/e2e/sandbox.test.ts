@@ -3,7 +3,7 @@
  * kernel's namespaces and seccomp, real curl / python3 / node inside, a loopback origin on the
  * host. Nothing is skipped: on a machine without a layer the first test says which and fails.
  */
-import {after, before, describe, test} from 'node:test'
+import {describe, test} from 'node:test'
 import assert from 'node:assert/strict'
 import {spawn, spawnSync} from 'node:child_process'
 import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
@@ -11,62 +11,29 @@ import http from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
-import {cleanEnv, runCliAsync} from '../helpers/fake-admin-api.js'
+import {runCliAsync} from '../helpers/fake-admin-api.js'
 import {repoPath} from '../helpers/vectors.js'
 import {encodePrivateKeyText, encodePublicKeyText, goPrivateKey, keyPairFromSeed} from '../../src/plugins/signing/index.js'
 import {wrapMcpProxy} from '../helpers/mcp.js'
+import {useSandboxHost} from './sandbox-rig.js'
 
 const FAKE_KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nfake-key-for-the-sandbox-test\n-----END OPENSSH PRIVATE KEY-----\n'
 /** An AWS-shaped key id (the core DLP pattern): blocked when it leaves in a URL. */
 const AWS_KEY = 'AKIAIOSFODNN7EXAMPLX'
 const CANARY = 'canary-Zq7Vt3Lk9Pw2Xr8'
 
-let root: string
-let home: string
-let ws: string
-let cfg: string
-let origin: http.Server
-let originPort: number
-const hits: string[] = []
-
-function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return cleanEnv({HOME: home, ...extra})
-}
-
-async function sandbox(args: string[], extra: NodeJS.ProcessEnv = {}): Promise<{status: number | null; stdout: string; stderr: string}> {
-  return await runCliAsync(['sandbox', '--config', cfg, '--workspace', ws, ...args], {env: env(extra)})
-}
-
-/** The JSON audit lines pipelock wrote (the sandbox sends its audit log to stderr). */
-function auditEvents(stderr: string): Array<Record<string, unknown>> {
-  return stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>)
-}
-
-before(async () => {
-  // The layers this file tests: fail loudly, naming what the machine lacks.
-  const bw = spawnSync('bwrap', ['--unshare-all', '--ro-bind', '/', '/', '--', '/bin/true'], {encoding: 'utf8'})
-  assert.equal(bw.error, undefined, 'bubblewrap (bwrap) is not installed: node scripts/ensure-test-tools.mjs installs the Debian package bubblewrap')
-  assert.equal(bw.status, 0, `bubblewrap cannot create user and network namespaces here (${bw.stderr.trim()}); the sandbox tests need them`)
-  assert.match(readFileSync('/proc/self/status', 'utf8'), /^Seccomp:/m, 'this kernel has no seccomp: the syscall filter cannot be tested')
-  for (const tool of ['/usr/bin/curl', '/usr/bin/python3']) assert.equal(spawnSync(tool, ['--version']).status, 0, `${tool} is missing (apt-get install curl python3)`)
-
-  root = mkdtempSync(path.join(tmpdir(), 'pipelock-sandbox-test-'))
-  home = path.join(root, 'home')
-  ws = path.join(root, 'ws')
-  mkdirSync(path.join(home, '.ssh'), {recursive: true})
-  mkdirSync(path.join(home, '.aws'), {recursive: true})
-  writeFileSync(path.join(home, '.ssh', 'id_rsa'), FAKE_KEY, {mode: 0o600})
-  writeFileSync(path.join(home, '.aws', 'credentials'), '[default]\naws_secret_access_key = fake\n')
-  mkdirSync(ws)
-  writeFileSync(path.join(root, 'outside.txt'), 'host file outside the workspace\n')
-  origin = http.createServer((req, res) => {
-    hits.push(req.url ?? '')
-    res.end('origin says hello\n')
-  })
-  await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r))
-  originPort = (origin.address() as AddressInfo).port
-  cfg = path.join(root, 'pipelock.yaml')
-  writeFileSync(cfg, [
+const host = useSandboxHost({
+  key: FAKE_KEY,
+  originBody: 'origin says hello\n',
+  prepare: (root: string, home: string) => {
+    // The layers this file tests beyond bubblewrap: fail loudly, naming what the machine lacks.
+    assert.match(readFileSync('/proc/self/status', 'utf8'), /^Seccomp:/m, 'this kernel has no seccomp: the syscall filter cannot be tested')
+    for (const tool of ['/usr/bin/curl', '/usr/bin/python3']) assert.equal(spawnSync(tool, ['--version']).status, 0, `${tool} is missing (apt-get install curl python3)`)
+    mkdirSync(path.join(home, '.aws'), {recursive: true})
+    writeFileSync(path.join(home, '.aws', 'credentials'), '[default]\naws_secret_access_key = fake\n')
+    writeFileSync(path.join(root, 'outside.txt'), 'host file outside the workspace\n')
+  },
+  config: () => [
     // The loopback origin is trusted by IP (the proxy refuses internal addresses otherwise).
     'ssrf:',
     '  ip_allowlist: ["127.0.0.1/32"]',
@@ -76,13 +43,15 @@ before(async () => {
     '    - name: planted',
     `      value: ${CANARY}`,
     '      env_var: SERVICE_TOKEN',
-  ].join('\n') + '\n')
+  ].join('\n') + '\n',
 })
+const {hits, env, sandbox} = host
 
-after(async () => {
-  await new Promise<void>((r) => origin.close(() => r()))
-  rmSync(root, {recursive: true, force: true})
-})
+/** The JSON audit lines pipelock wrote (the sandbox sends its audit log to stderr). */
+function auditEvents(stderr: string): Array<Record<string, unknown>> {
+  return stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>)
+}
+
 
 /** Host processes whose command line holds `token`. */
 function processesWith(token: string): number[] {
@@ -102,13 +71,13 @@ const sandboxDirs = (): string[] => readdirSync(tmpdir()).filter((d) => /^pipelo
 
 describe('pipelock sandbox: filesystem', () => {
   test('the real HOME and its keys do not exist inside; HOME is synthetic and writable', async () => {
-    const r = await sandbox(['--', 'sh', '-c', `cat ${home}/.ssh/id_rsa; echo "rc=$?"; cat ~/.ssh/id_rsa; echo "rc=$?"; ls ${home}; echo "rc=$?"; echo "HOME=$HOME"; touch "$HOME/ok" && echo home-writable`])
+    const r = await sandbox(['--', 'sh', '-c', `cat ${host.home}/.ssh/id_rsa; echo "rc=$?"; cat ~/.ssh/id_rsa; echo "rc=$?"; ls ${host.home}; echo "rc=$?"; echo "HOME=$HOME"; touch "$HOME/ok" && echo home-writable`])
     assert.equal(r.status, 0, r.stderr)
     assert.doesNotMatch(r.stdout, /fake-key-for-the-sandbox-test/)
     assert.equal(r.stdout, [
       'rc=1', 'rc=1', 'rc=2', 'HOME=/tmp/pipelock-sandbox/home', 'home-writable', '',
     ].join('\n'))
-    assert.match(r.stderr, new RegExp(`cat: ${home}/\\.ssh/id_rsa: No such file or directory`))
+    assert.match(r.stderr, new RegExp(`cat: ${host.home}/\\.ssh/id_rsa: No such file or directory`))
   })
 
   test('a direct `cat ~/.ssh/id_rsa` fails', async () => {
@@ -118,55 +87,55 @@ describe('pipelock sandbox: filesystem', () => {
   })
 
   test('writes land in the workspace only; host files outside it and /etc/hostname are absent', async () => {
-    // ${root} inside is the sandbox's own tmpfs (it holds the workspace's mount point): a write
+    // ${host.root} inside is the sandbox's own tmpfs (it holds the workspace's mount point): a write
     // there succeeds and vanishes with the sandbox; the host directory never sees it.
-    const r = await sandbox(['--', 'sh', '-c', `echo inside > ${ws}/made-inside.txt && echo wrote-inside; echo x > ${root}/escape.txt; echo x > /usr/escape.txt 2>/dev/null || echo no-write-usr; cat ${root}/outside.txt 2>/dev/null || echo no-read-outside; cat /etc/hostname 2>/dev/null || echo no-hostname; pwd`])
+    const r = await sandbox(['--', 'sh', '-c', `echo inside > ${host.ws}/made-inside.txt && echo wrote-inside; echo x > ${host.root}/escape.txt; echo x > /usr/escape.txt 2>/dev/null || echo no-write-usr; cat ${host.root}/outside.txt 2>/dev/null || echo no-read-outside; cat /etc/hostname 2>/dev/null || echo no-hostname; pwd`])
     assert.equal(r.status, 0, r.stderr)
-    assert.equal(r.stdout, ['wrote-inside', 'no-write-usr', 'no-read-outside', 'no-hostname', ws, ''].join('\n'))
-    assert.equal(readFileSync(path.join(ws, 'made-inside.txt'), 'utf8'), 'inside\n')
-    assert.equal(existsSync(path.join(root, 'escape.txt')), false)
+    assert.equal(r.stdout, ['wrote-inside', 'no-write-usr', 'no-read-outside', 'no-hostname', host.ws, ''].join('\n'))
+    assert.equal(readFileSync(path.join(host.ws, 'made-inside.txt'), 'utf8'), 'inside\n')
+    assert.equal(existsSync(path.join(host.root, 'escape.txt')), false)
   })
 
   test('an allow_read entry covering a protected directory is refused before launch', async () => {
-    const bad = path.join(root, 'bad.yaml')
-    writeFileSync(bad, `sandbox:\n  filesystem:\n    allow_read: [${JSON.stringify(home)}]\n`)
-    const r = await runCliAsync(['sandbox', '--config', bad, '--workspace', ws, '--', 'true'], {env: env()})
+    const bad = path.join(host.root, 'bad.yaml')
+    writeFileSync(bad, `sandbox:\n  filesystem:\n    allow_read: [${JSON.stringify(host.home)}]\n`)
+    const r = await runCliAsync(['sandbox', '--config', bad, '--workspace', host.ws, '--', 'true'], {env: env()})
     assert.equal(r.status, 1)
-    assert.equal(r.stderr, `sandbox allow_read "${home}" (resolves to "${home}") covers protected directory "${home}/.ssh" — remove it or use a narrower path [SANDBOX_POLICY]\n`)
+    assert.equal(r.stderr, `sandbox allow_read "${host.home}" (resolves to "${host.home}") covers protected directory "${host.home}/.ssh" — remove it or use a narrower path [SANDBOX_POLICY]\n`)
   })
 
   test('the config, the receipt signing key and the recorder where the agent could reach them: refused before launch, --dry-run says so', async () => {
     const hint = '; hint: keep it outside the workspace and sandbox.filesystem.allow_read/allow_write (for example under ~/.config/pipelock, which the sandbox never shows)\n'
     // The config in the workspace: the agent could edit the policy the proxy reloads.
-    const inWs = path.join(ws, 'pipelock.yaml')
+    const inWs = path.join(host.ws, 'pipelock.yaml')
     writeFileSync(inWs, 'mode: balanced\n')
-    const r = await runCliAsync(['sandbox', '--config', inWs, '--workspace', ws, '--', 'true'], {env: env()})
+    const r = await runCliAsync(['sandbox', '--config', inWs, '--workspace', host.ws, '--', 'true'], {env: env()})
     assert.equal(r.status, 1)
-    assert.equal(r.stderr, `the config file ${inWs} (${inWs}) is inside the workspace ${ws}, which the sandboxed process can write: it could rewrite the policy it runs under (the proxy reloads the file) and read its canary values and tokens [SANDBOX_POLICY]${hint}`)
-    const dry = await runCliAsync(['sandbox', '--config', inWs, '--workspace', ws, '--dry-run', '--json', '--', 'true'], {env: env()})
+    assert.equal(r.stderr, `the config file ${inWs} (${inWs}) is inside the workspace ${host.ws}, which the sandboxed process can write: it could rewrite the policy it runs under (the proxy reloads the file) and read its canary values and tokens [SANDBOX_POLICY]${hint}`)
+    const dry = await runCliAsync(['sandbox', '--config', inWs, '--workspace', host.ws, '--dry-run', '--json', '--', 'true'], {env: env()})
     assert.equal(dry.status, 2, dry.stderr)
-    assert.deepEqual((JSON.parse(dry.stdout) as {errors: string[]}).errors, [`policy: the config file ${inWs} (${inWs}) is inside the workspace ${ws}, which the sandboxed process can write: it could rewrite the policy it runs under (the proxy reloads the file) and read its canary values and tokens`])
+    assert.deepEqual((JSON.parse(dry.stdout) as {errors: string[]}).errors, [`policy: the config file ${inWs} (${inWs}) is inside the workspace ${host.ws}, which the sandboxed process can write: it could rewrite the policy it runs under (the proxy reloads the file) and read its canary values and tokens`])
     rmSync(inWs)
     // A signing key under allow_read (read-only inside): readable is enough to forge receipts.
-    const keys = mkdtempSync(path.join(root, 'exposed-keys-'))
+    const keys = mkdtempSync(path.join(host.root, 'exposed-keys-'))
     const keyFile = path.join(keys, 'receipt.key')
     writeFileSync(keyFile, encodePrivateKeyText(goPrivateKey(keyPairFromSeed(Buffer.alloc(32, 9)))), {mode: 0o600})
-    const kCfg = path.join(root, 'exposed-key.yaml')
-    writeFileSync(kCfg, ['flight_recorder:', '  enabled: true', `  dir: ${JSON.stringify(path.join(root, 'exposed-recorder'))}`, `  signing_key_path: ${JSON.stringify(keyFile)}`, 'sandbox:', '  filesystem:', `    allow_read: [${JSON.stringify(keys)}]`, ''].join('\n'))
-    const k = await runCliAsync(['sandbox', '--config', kCfg, '--workspace', ws, '--', 'true'], {env: env()})
+    const kCfg = path.join(host.root, 'exposed-key.yaml')
+    writeFileSync(kCfg, ['flight_recorder:', '  enabled: true', `  dir: ${JSON.stringify(path.join(host.root, 'exposed-recorder'))}`, `  signing_key_path: ${JSON.stringify(keyFile)}`, 'sandbox:', '  filesystem:', `    allow_read: [${JSON.stringify(keys)}]`, ''].join('\n'))
+    const k = await runCliAsync(['sandbox', '--config', kCfg, '--workspace', host.ws, '--', 'true'], {env: env()})
     assert.equal(k.status, 1)
     assert.equal(k.stderr, `flight_recorder.signing_key_path (${keyFile}) is inside sandbox.filesystem.allow_read ${keys}, which the sandboxed process can read: it could forge receipts under your signing key [SANDBOX_POLICY]${hint}`)
     // The recorder's directory (not created yet) under allow_write: the evidence could be rewritten.
-    const shared = mkdtempSync(path.join(root, 'exposed-write-'))
-    const rCfg = path.join(root, 'exposed-recorder.yaml')
+    const shared = mkdtempSync(path.join(host.root, 'exposed-write-'))
+    const rCfg = path.join(host.root, 'exposed-recorder.yaml')
     writeFileSync(rCfg, ['flight_recorder:', '  enabled: true', `  dir: ${JSON.stringify(path.join(shared, 'evidence'))}`, 'sandbox:', '  filesystem:', `    allow_write: [${JSON.stringify(shared)}]`, ''].join('\n'))
-    const w = await runCliAsync(['sandbox', '--config', rCfg, '--workspace', ws, '--', 'true'], {env: env()})
+    const w = await runCliAsync(['sandbox', '--config', rCfg, '--workspace', host.ws, '--', 'true'], {env: env()})
     assert.equal(w.status, 1)
     assert.equal(w.stderr, `flight_recorder.dir (${path.join(shared, 'evidence')}) is inside sandbox.filesystem.allow_write ${shared}, which the sandboxed process can write: it could rewrite or delete the evidence and the scoped exceptions kept there [SANDBOX_POLICY]${hint}`)
   })
 
   test('the bridge directory holding the proxy socket is read-only inside', async () => {
-    const r = await sandbox(['--', 'sh', '-c', `touch /run/pipelock/x 2>/dev/null && echo wrote || echo read-only; rm -f /run/pipelock/proxy.sock 2>/dev/null && echo removed || echo kept; curl -s -o /dev/null -w "%{http_code}\\n" http://127.0.0.1:${originPort}/through-the-bridge`])
+    const r = await sandbox(['--', 'sh', '-c', `touch /run/pipelock/x 2>/dev/null && echo wrote || echo read-only; rm -f /run/pipelock/proxy.sock 2>/dev/null && echo removed || echo kept; curl -s -o /dev/null -w "%{http_code}\\n" http://127.0.0.1:${host.originPort}/through-the-bridge`])
     assert.equal(r.status, 0, r.stderr)
     // The socket still carries the agent's requests.
     assert.equal(r.stdout, 'read-only\nkept\n200\n')
@@ -176,7 +145,7 @@ describe('pipelock sandbox: filesystem', () => {
 describe('pipelock sandbox: network', () => {
   test('curl through the proxy variables reaches the origin and is scanned; a secret in the URL is blocked and recorded', async () => {
     hits.length = 0
-    const url = `http://127.0.0.1:${originPort}`
+    const url = `http://127.0.0.1:${host.originPort}`
     // The key reaches the agent through --env (pipelock prints variable names, never values).
     const r = await sandbox(['--env', `LEAK_KEY=${AWS_KEY}`, '--', 'sh', '-c', `curl -s -w ' %{http_code}\\n' ${url}/clean; curl -s -o /dev/null -w '%{http_code}\\n' "${url}/leak?key=$LEAK_KEY"`])
     assert.equal(r.status, 0, r.stderr)
@@ -193,7 +162,7 @@ describe('pipelock sandbox: network', () => {
 
   test('curl with the proxy variables cleared reaches nothing', async () => {
     hits.length = 0
-    const r = await sandbox(['--', 'sh', '-c', `env -u HTTP_PROXY -u http_proxy -u HTTPS_PROXY -u https_proxy curl -s -m 5 http://127.0.0.1:${originPort}/direct; echo "curl=$?"`])
+    const r = await sandbox(['--', 'sh', '-c', `env -u HTTP_PROXY -u http_proxy -u HTTPS_PROXY -u https_proxy curl -s -m 5 http://127.0.0.1:${host.originPort}/direct; echo "curl=$?"`])
     assert.equal(r.status, 0, r.stderr)
     assert.equal(r.stdout, 'curl=7\n') // 7: could not connect
     assert.deepEqual(hits, [])
@@ -201,7 +170,7 @@ describe('pipelock sandbox: network', () => {
 
   test('a raw socket (python3 socket.create_connection) to the origin fails', async () => {
     hits.length = 0
-    const py = `import socket\ntry:\n  socket.create_connection(("127.0.0.1", ${originPort}), timeout=5)\n  print("connected")\nexcept OSError as e:\n  print("refused", e.errno)\n`
+    const py = `import socket\ntry:\n  socket.create_connection(("127.0.0.1", ${host.originPort}), timeout=5)\n  print("connected")\nexcept OSError as e:\n  print("refused", e.errno)\n`
     const r = await sandbox(['--', 'python3', '-c', py])
     assert.equal(r.status, 0, r.stderr)
     assert.equal(r.stdout, 'refused 111\n')
@@ -241,7 +210,7 @@ describe('pipelock sandbox: report, modes, exit status', () => {
     assert.equal(r.status, 0, r.stderr)
     const lines = r.stderr.split('\n').filter((l) => l.startsWith('[sandbox]') || l.startsWith('pipelock: launching'))
     assert.deepEqual(lines, [
-      `pipelock: launching sandboxed process [true] (workspace=${ws}, mode=default)`,
+      `pipelock: launching sandboxed process [true] (workspace=${host.ws}, mode=default)`,
       '[sandbox] filesystem: ACTIVE',
       '[sandbox] network: ACTIVE (isolated namespace)',
       '[sandbox] syscall: ACTIVE (v546)',
@@ -257,7 +226,7 @@ describe('pipelock sandbox: report, modes, exit status', () => {
     assert.equal(r.status, 0, r.stderr)
     const version = spawnSync('bwrap', ['--version'], {encoding: 'utf8'}).stdout.trim()
     assert.deepEqual(JSON.parse(r.stdout), {
-      status: 'capabilities_ok', workspace: ws, command: ['/usr/bin/python3', 'agent.py'], mode: 'default',
+      status: 'capabilities_ok', workspace: host.ws, command: ['/usr/bin/python3', 'agent.py'], mode: 'default',
       layers: [
         {name: 'filesystem', available: true, required: false, detail: version},
         // The default mode refuses to launch without the network namespace.
@@ -283,7 +252,7 @@ describe('pipelock sandbox: report, modes, exit status', () => {
 
   test('the words after -- are the command as given, even a -c that is also a pipelock flag', async () => {
     // The short -c for the config, then the agent's own -c (the helper above uses --config).
-    const r = await runCliAsync(['sandbox', '-c', cfg, '--workspace', ws, '--dry-run', '--json', '--', 'sh', '-c', 'echo hi'], {env: env({})})
+    const r = await runCliAsync(['sandbox', '-c', host.cfg, '--workspace', host.ws, '--dry-run', '--json', '--', 'sh', '-c', 'echo hi'], {env: env({})})
     assert.equal(r.status, 0, r.stderr)
     assert.deepEqual((JSON.parse(r.stdout) as {command: string[]}).command, ['/usr/bin/sh', '-c', 'echo hi'])
     const stray = await sandbox(['stray', '--', 'true'])
@@ -303,7 +272,7 @@ describe('pipelock sandbox: report, modes, exit status', () => {
     assert.equal(r.status, 1)
     assert.equal(r.stdout, [
       'Sandbox Preflight: DEGRADED (2/3 layers available)', '',
-      `  Workspace:    ${ws}`, '  Command:      /usr/bin/true', '  Mode:         best-effort', '',
+      `  Workspace:    ${host.ws}`, '  Command:      /usr/bin/true', '  Mode:         best-effort', '',
       '  Layers:',
       `    filesystem:  available (${spawnSync('bwrap', ['--version'], {encoding: 'utf8'}).stdout.trim()})`,
       '    network:  unavailable — disabled by PIPELOCK_SANDBOX_DISABLE',
@@ -316,7 +285,7 @@ describe('pipelock sandbox: report, modes, exit status', () => {
 
   test('--best-effort without the network namespace runs degraded, loudly, and the bypass is real', async () => {
     hits.length = 0
-    const r = await sandbox(['--best-effort', '--', 'sh', '-c', `env -u HTTP_PROXY -u http_proxy curl -s -o /dev/null -w '%{http_code}\\n' http://127.0.0.1:${originPort}/bypass`], {PIPELOCK_SANDBOX_DISABLE: 'network'})
+    const r = await sandbox(['--best-effort', '--', 'sh', '-c', `env -u HTTP_PROXY -u http_proxy curl -s -o /dev/null -w '%{http_code}\\n' http://127.0.0.1:${host.originPort}/bypass`], {PIPELOCK_SANDBOX_DISABLE: 'network'})
     assert.equal(r.status, 0, r.stderr)
     const lines = r.stderr.split('\n')
     assert.ok(lines.includes('[sandbox] network: DEGRADED (no namespace, proxy-based routing only)'), r.stderr)
@@ -342,9 +311,9 @@ describe('pipelock sandbox: report, modes, exit status', () => {
     for (const t of taken) await new Promise<void>((r) => t.listen(0, '127.0.0.1', r))
     try {
       const [m, a] = taken.map((t) => (t.address() as AddressInfo).port)
-      const shared = path.join(root, 'shared.yaml')
+      const shared = path.join(host.root, 'shared.yaml')
       writeFileSync(shared, `metrics_listen: 127.0.0.1:${m}\nkill_switch:\n  api_listen: 127.0.0.1:${a}\n  api_token: t0k3n-for-the-test\n`)
-      const r = await runCliAsync(['sandbox', '--config', shared, '--workspace', ws, '--', 'true'], {env: env()})
+      const r = await runCliAsync(['sandbox', '--config', shared, '--workspace', host.ws, '--', 'true'], {env: env()})
       assert.equal(r.status, 0, r.stderr)
     } finally {
       for (const t of taken) await new Promise<void>((r) => t.close(() => r()))
@@ -356,17 +325,17 @@ describe('pipelock sandbox: report, modes, exit status', () => {
     // A config shared with `pipelock run`: an admin token and no api_listen, so a plain run serves
     // the admin API on its main listener, the one the bridge leads to.
     const token = 'tok-abcdefghijklmnopqrstuvwxyz0123456789ABCD'
-    const shared = path.join(root, 'admin-token.yaml')
+    const shared = path.join(host.root, 'admin-token.yaml')
     writeFileSync(shared, ['ssrf:', '  ip_allowlist: ["127.0.0.1/32"]', 'kill_switch:', `  api_token: ${token}`, 'session_profiling:', '  enabled: true', ''].join('\n'))
     const direct = "curl -s -o /dev/null -w '%{http_code}\\n' --noproxy '*'"
-    const r = await runCliAsync(['sandbox', '--config', shared, '--workspace', ws, '--env', 'T', '--', 'sh', '-c', [
+    const r = await runCliAsync(['sandbox', '--config', shared, '--workspace', host.ws, '--env', 'T', '--', 'sh', '-c', [
       `${direct} -X POST -H "Authorization: Bearer $T" -d '{"active":true}' http://127.0.0.1:8888/api/v1/killswitch`,
       `${direct} -H "Authorization: Bearer $T" http://127.0.0.1:8888/api/v1/killswitch/status`,
       `${direct} -H "Authorization: Bearer $T" http://127.0.0.1:8888/api/v1/sessions`,
       `${direct} http://127.0.0.1:8888/stats`,
       `${direct} http://127.0.0.1:8888/metrics`,
       `${direct} http://127.0.0.1:8888/health`,
-      `curl -s -w ' %{http_code}\\n' http://127.0.0.1:${originPort}/after-admin`,
+      `curl -s -w ' %{http_code}\\n' http://127.0.0.1:${host.originPort}/after-admin`,
     ].join('; ')], {env: env({T: token})})
     assert.equal(r.status, 0, r.stderr)
     assert.equal(r.stdout, '404\n404\n404\n404\n404\n404\norigin says hello\n 200\n')
@@ -383,7 +352,7 @@ describe('pipelock sandbox: report, modes, exit status', () => {
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r))
     const port = (closed.address() as AddressInfo).port
     await new Promise<void>((r) => closed.close(() => r()))
-    const marker = path.join(ws, 'proxy-probe-ran')
+    const marker = path.join(host.ws, 'proxy-probe-ran')
     const r = await sandbox(['--proxy', `127.0.0.1:${port}`, '--', 'touch', marker])
     assert.equal(r.status, 1, r.stderr)
     assert.equal(r.stderr.split('\n').at(-2), `--proxy 127.0.0.1:${port}: no pipelock answers there (connection refused (ECONNREFUSED)) [SANDBOX_LAUNCH_FAILED]; hint: start \`pipelock run\` with forward_proxy enabled at that address first, or leave out --proxy to run an embedded proxy`)
@@ -402,7 +371,7 @@ describe('pipelock sandbox: report, modes, exit status', () => {
     // Only the grandchild's command line holds the whole token (the outer script builds it).
     const token = `pipelock-sandbox-grandchild-${process.pid}`
     const before = sandboxDirs()
-    const p = spawn(process.execPath, [repoPath('bin', 'run.js'), 'sandbox', '--config', cfg, '--workspace', ws, '--', 'sh', '-c', `A=pipelock-sandbox; B=grandchild-${process.pid}; setsid sh -c "sleep 300; : $A-$B" & sleep 1; echo started; wait`], {env: env(), stdio: ['ignore', 'pipe', 'pipe']})
+    const p = spawn(process.execPath, [repoPath('bin', 'run.js'), 'sandbox', '--config', host.cfg, '--workspace', host.ws, '--', 'sh', '-c', `A=pipelock-sandbox; B=grandchild-${process.pid}; setsid sh -c "sleep 300; : $A-$B" & sleep 1; echo started; wait`], {env: env(), stdio: ['ignore', 'pipe', 'pipe']})
     let err = ''
     p.stderr.on('data', (c: Buffer) => (err += c.toString()))
     const exited = new Promise<number | null>((r) => p.once('exit', (code) => r(code)))
@@ -418,7 +387,7 @@ describe('pipelock sandbox: report, modes, exit status', () => {
 
   test('SIGINT to pipelock (Ctrl-C in a script) ends the agent and exits 130, as a shell reports an interrupted command', async () => {
     const token = `pipelock-sandbox-interrupted-${process.pid}`
-    const p = spawn(process.execPath, [repoPath('bin', 'run.js'), 'sandbox', '--config', cfg, '--workspace', ws, '--', 'sh', '-c', `A=pipelock-sandbox; B=interrupted-${process.pid}; sh -c "sleep 300; : $A-$B" & sleep 1; echo started; wait`], {env: env(), stdio: ['ignore', 'pipe', 'pipe']})
+    const p = spawn(process.execPath, [repoPath('bin', 'run.js'), 'sandbox', '--config', host.cfg, '--workspace', host.ws, '--', 'sh', '-c', `A=pipelock-sandbox; B=interrupted-${process.pid}; sh -c "sleep 300; : $A-$B" & sleep 1; echo started; wait`], {env: env(), stdio: ['ignore', 'pipe', 'pipe']})
     let err = ''
     p.stderr.on('data', (c: Buffer) => (err += c.toString()))
     const exited = new Promise<number | null>((r) => p.once('exit', (code) => r(code)))
@@ -431,7 +400,7 @@ describe('pipelock sandbox: report, modes, exit status', () => {
   })
 
   test('SIGHUP to pipelock ends the agent and exits 129; the embedded proxy does not take it as a reload as well', async () => {
-    const p = spawn(process.execPath, [repoPath('bin', 'run.js'), 'sandbox', '--config', cfg, '--workspace', ws, '--', 'sh', '-c', 'sleep 300 & echo started; wait'], {env: env(), stdio: ['ignore', 'pipe', 'pipe']})
+    const p = spawn(process.execPath, [repoPath('bin', 'run.js'), 'sandbox', '--config', host.cfg, '--workspace', host.ws, '--', 'sh', '-c', 'sleep 300 & echo started; wait'], {env: env(), stdio: ['ignore', 'pipe', 'pipe']})
     let err = ''
     p.stderr.on('data', (c: Buffer) => (err += c.toString()))
     const exited = new Promise<number | null>((r) => p.once('exit', (code) => r(code)))
@@ -479,7 +448,7 @@ describe('pipelock sandbox: report, modes, exit status', () => {
 
 describe('doctor with sandbox.enabled', () => {
   test('reports the layers: ok here; with the network layer missing a warning naming the bypass (best_effort)', async () => {
-    const file = path.join(root, 'doctor.yaml')
+    const file = path.join(host.root, 'doctor.yaml')
     writeFileSync(file, 'sandbox:\n  enabled: true\n  best_effort: true\n')
     const ok = await runCliAsync(['doctor', '--json', '--config', file], {env: env()})
     const check = (out: string): Record<string, unknown> | undefined => (JSON.parse(out) as {checks: Array<Record<string, unknown>>}).checks.find((c) => c.name === 'sandbox')
@@ -497,7 +466,7 @@ describe('canary tokens in the agent\'s environment', () => {
   test('the canary is injected into the sandboxed process (from the config, not pipelock\'s environment); sent out, it is blocked', async () => {
     hits.length = 0
     // pipelock's own SERVICE_TOKEN must neither reach the agent nor become the canary.
-    const r = await sandbox(['--', 'sh', '-c', `echo "token=$SERVICE_TOKEN"; curl -s -o /dev/null -w '%{http_code}\\n' -H "Authorization: Bearer $SERVICE_TOKEN" http://127.0.0.1:${originPort}/api`], {SERVICE_TOKEN: 'pipelock-own-value-0000'})
+    const r = await sandbox(['--', 'sh', '-c', `echo "token=$SERVICE_TOKEN"; curl -s -o /dev/null -w '%{http_code}\\n' -H "Authorization: Bearer $SERVICE_TOKEN" http://127.0.0.1:${host.originPort}/api`], {SERVICE_TOKEN: 'pipelock-own-value-0000'})
     assert.equal(r.status, 0, r.stderr)
     assert.equal(r.stdout, `token=${CANARY}\n403\n`)
     assert.deepEqual(hits, [])
@@ -508,9 +477,9 @@ describe('canary tokens in the agent\'s environment', () => {
   })
 
   test('mcp proxy -- CMD injects the canary into the wrapped server; a tool argument carrying it is blocked', async () => {
-    const server = path.join(root, 'echo-env-server.mjs')
+    const server = path.join(host.root, 'echo-env-server.mjs')
     writeFileSync(server, MCP_SERVER)
-    const w = await wrapMcpProxy(['--config', cfg, '--', process.execPath, server], env({SERVICE_TOKEN: 'pipelock-own-value-0000'}) as Record<string, string>)
+    const w = await wrapMcpProxy(['--config', host.cfg, '--', process.execPath, server], env({SERVICE_TOKEN: 'pipelock-own-value-0000'}) as Record<string, string>)
     try {
       const seen = await w.client.callTool({name: 'env', arguments: {name: 'SERVICE_TOKEN'}})
       assert.deepEqual(seen.content, [{type: 'text', text: CANARY}])
@@ -524,11 +493,11 @@ describe('canary tokens in the agent\'s environment', () => {
 
 describe('pipelock sandbox: file sentry', () => {
   test('a sandboxed agent writing a key under watch_paths is reported as the agent and, with action block, ended', async () => {
-    const fsCfg = path.join(root, 'file-sentry.yaml')
-    writeFileSync(fsCfg, ['file_sentry:', '  enabled: true', `  watch_paths: [${JSON.stringify(ws)}]`, '  action: block', ''].join('\n'))
-    const leak = path.join(ws, 'leak.txt')
+    const fsCfg = path.join(host.root, 'file-sentry.yaml')
+    writeFileSync(fsCfg, ['file_sentry:', '  enabled: true', `  watch_paths: [${JSON.stringify(host.ws)}]`, '  action: block', ''].join('\n'))
+    const leak = path.join(host.ws, 'leak.txt')
     // The key is assembled by the shell inside the sandbox: no literal credential in the command line either.
-    const r = await runCliAsync(['sandbox', '--config', fsCfg, '--workspace', ws, '--', 'sh', '-c', `exec 3>${leak}; k=AKIA; echo "key=\${k}QYLPMN5HHHFPZAM2" >&3; sleep 30`], {env: env()})
+    const r = await runCliAsync(['sandbox', '--config', fsCfg, '--workspace', host.ws, '--', 'sh', '-c', `exec 3>${leak}; k=AKIA; echo "key=\${k}QYLPMN5HHHFPZAM2" >&3; sleep 30`], {env: env()})
     assert.equal(r.status, 1, r.stderr)
     assert.ok(r.stderr.includes('pipelock: file sentry watching 1 path(s)\n'), r.stderr)
     assert.ok(r.stderr.includes(`pipelock: [file_sentry] DLP match in ${leak}: AWS Access ID (severity=critical) (agent process)\n`), r.stderr)
@@ -543,13 +512,13 @@ describe('pipelock sandbox: file sentry', () => {
 
 describe('pipelock sandbox --metrics-listen', () => {
   test('serves the embedded proxy\'s registry and pipelock_file_sentry_findings_total while the agent runs', async () => {
-    const dir = mkdtempSync(path.join(ws, 'metrics-'))
+    const dir = mkdtempSync(path.join(host.ws, 'metrics-'))
     // The config stays outside the workspace the agent can write (the sandbox refuses one inside).
-    const mCfg = path.join(root, `${path.basename(dir)}.yaml`)
+    const mCfg = path.join(host.root, `${path.basename(dir)}.yaml`)
     writeFileSync(mCfg, ['file_sentry:', '  enabled: true', `  watch_paths: [${JSON.stringify(dir)}]`, ''].join('\n'))
     const leak = path.join(dir, 'leak.txt')
     const go = path.join(dir, 'go')
-    const p = spawn(process.execPath, [repoPath('bin', 'run.js'), 'sandbox', '--config', mCfg, '--workspace', ws, '--metrics-listen', '127.0.0.1:0', '--', 'sh', '-c', `exec 3>${leak}; k=AKIA; echo "key=\${k}QYLPMN5HHHFPZAM2" >&3; while [ ! -e ${go} ]; do sleep 0.05; done`], {env: env(), stdio: ['ignore', 'pipe', 'pipe']})
+    const p = spawn(process.execPath, [repoPath('bin', 'run.js'), 'sandbox', '--config', mCfg, '--workspace', host.ws, '--metrics-listen', '127.0.0.1:0', '--', 'sh', '-c', `exec 3>${leak}; k=AKIA; echo "key=\${k}QYLPMN5HHHFPZAM2" >&3; while [ ! -e ${go} ]; do sleep 0.05; done`], {env: env(), stdio: ['ignore', 'pipe', 'pipe']})
     let err = ''
     p.stderr.on('data', (c: Buffer) => (err += c.toString()))
     const exited = new Promise<number | null>((r) => p.once('exit', (code) => r(code)))
@@ -579,19 +548,19 @@ describe('pipelock sandbox --metrics-listen', () => {
 
 describe('pipelock sandbox: file sentry receipts', () => {
   test('with a signing flight_recorder, a finding is a signed receipt in the embedded proxy\'s chain (layer file_sentry)', async () => {
-    const dir = mkdtempSync(path.join(ws, 'receipts-'))
-    const keys = mkdtempSync(path.join(root, 'keys-'))
-    const recorder = path.join(root, `recorder-${path.basename(dir)}`)
+    const dir = mkdtempSync(path.join(host.ws, 'receipts-'))
+    const keys = mkdtempSync(path.join(host.root, 'keys-'))
+    const recorder = path.join(host.root, `recorder-${path.basename(dir)}`)
     const key = keyPairFromSeed(Buffer.alloc(32, 7))
     writeFileSync(path.join(keys, 'receipt.key'), encodePrivateKeyText(goPrivateKey(key)), {mode: 0o600})
     writeFileSync(path.join(keys, 'receipt.pub'), encodePublicKeyText(key.publicKey))
-    const rCfg = path.join(root, `${path.basename(dir)}.yaml`)
+    const rCfg = path.join(host.root, `${path.basename(dir)}.yaml`)
     writeFileSync(rCfg, [
       'flight_recorder:', '  enabled: true', `  dir: ${JSON.stringify(recorder)}`, `  signing_key_path: ${JSON.stringify(path.join(keys, 'receipt.key'))}`,
       'file_sentry:', '  enabled: true', `  watch_paths: [${JSON.stringify(dir)}]`, '  action: block', '',
     ].join('\n'))
     const leak = path.join(dir, 'leak.txt')
-    const r = await runCliAsync(['sandbox', '--config', rCfg, '--workspace', ws, '--', 'sh', '-c', `exec 3>${leak}; k=AKIA; echo "key=\${k}QYLPMN5HHHFPZAM2" >&3; sleep 30`], {env: env()})
+    const r = await runCliAsync(['sandbox', '--config', rCfg, '--workspace', host.ws, '--', 'sh', '-c', `exec 3>${leak}; k=AKIA; echo "key=\${k}QYLPMN5HHHFPZAM2" >&3; sleep 30`], {env: env()})
     assert.equal(r.status, 1, r.stderr)
     const records: Array<Record<string, unknown>> = []
     for (const f of readdirSync(recorder).filter((n) => n.endsWith('.jsonl')).sort()) {
@@ -617,14 +586,14 @@ describe('pipelock sandbox: file sentry and daemonised descendants', () => {
     ['without bubblewrap (best-effort 0/3), the agent is its subreaper', {PIPELOCK_SANDBOX_DISABLE: 'filesystem,network,syscall'}, ['--best-effort']],
   ] as const) {
     test(`${label}: the write is attributed and action block ends the sandbox`, async () => {
-      const dir = mkdtempSync(path.join(ws, 'daemon-'))
+      const dir = mkdtempSync(path.join(host.ws, 'daemon-'))
       for (const f of ['agent.sh', 'writer.sh']) copyFileSync(repoPath('test/fixtures/file-sentry', f), path.join(dir, f))
-      const fsCfg = path.join(root, `${path.basename(dir)}.yaml`)
+      const fsCfg = path.join(host.root, `${path.basename(dir)}.yaml`)
       writeFileSync(fsCfg, ['file_sentry:', '  enabled: true', `  watch_paths: [${JSON.stringify(dir)}]`, '  action: block', ''].join('\n'))
       const leak = path.join(dir, 'daemon.txt')
       const info = path.join(dir, 'writer-info')
       writeFileSync(path.join(dir, 'go'), '')
-      const r = await runCliAsync(['sandbox', '--config', fsCfg, '--workspace', ws, ...args, '--', 'sh', path.join(dir, 'agent.sh'), leak, path.join(dir, 'go'), info, 'sleep', '30'], {env: env(extra)})
+      const r = await runCliAsync(['sandbox', '--config', fsCfg, '--workspace', host.ws, ...args, '--', 'sh', path.join(dir, 'agent.sh'), leak, path.join(dir, 'go'), info, 'sleep', '30'], {env: env(extra)})
       assert.equal(r.status, 1, r.stderr)
       assert.ok(r.stderr.includes(`pipelock: [file_sentry] DLP match in ${leak}: AWS Access ID (severity=critical) (agent process)\n`), r.stderr)
       assert.ok(r.stderr.endsWith(`file sentry: the sandboxed process wrote a secret (AWS Access ID) to ${leak}; action block ended it [FILE_SENTRY_BLOCKED]\n`), r.stderr)
@@ -637,12 +606,12 @@ describe('pipelock sandbox: file sentry and daemonised descendants', () => {
 
 describe('mcp proxy --sandbox', () => {
   test('the note on unused sections leaves out what the sandbox bridge applies (forward_proxy, request body scanning)', async () => {
-    const noted = path.join(root, 'noted.yaml')
-    writeFileSync(noted, readFileSync(cfg, 'utf8') + 'forward_proxy:\n  enabled: true\nrequest_body_scanning:\n  enabled: true\nhealth_watchdog:\n  enabled: true\n')
+    const noted = path.join(host.root, 'noted.yaml')
+    writeFileSync(noted, readFileSync(host.cfg, 'utf8') + 'forward_proxy:\n  enabled: true\nrequest_body_scanning:\n  enabled: true\nhealth_watchdog:\n  enabled: true\n')
     const note = (stderr: string) => stderr.split('\n').filter((l) => l.includes('config sections not used'))
     const plain = await runCliAsync(['mcp', 'proxy', '--config', noted, '--', 'true'], {env: env()})
     assert.deepEqual(note(plain.stderr), ['pipelock: note: config sections not used by mcp proxy: forward_proxy, request_body_scanning, health_watchdog'])
-    const boxed = await runCliAsync(['mcp', 'proxy', '--sandbox', '--config', noted, '--workspace', ws, '--', 'true'], {env: env()})
+    const boxed = await runCliAsync(['mcp', 'proxy', '--sandbox', '--config', noted, '--workspace', host.ws, '--', 'true'], {env: env()})
     assert.equal(boxed.status, 0, boxed.stderr)
     assert.deepEqual(note(boxed.stderr), ['pipelock: note: config sections not used by mcp proxy: health_watchdog'])
     assert.ok(boxed.stderr.includes('forward_proxy forced on for sandboxed MCP egress'), boxed.stderr)
@@ -650,16 +619,16 @@ describe('mcp proxy --sandbox', () => {
 
   test('a sandboxed stdio server\'s HTTP calls go through the embedded proxy and are scanned', async () => {
     hits.length = 0
-    writeFileSync(path.join(ws, 'server.mjs'), MCP_SERVER)
-    const w = await wrapMcpProxy(['--sandbox', '--config', cfg, '--workspace', ws, '--', 'node', 'server.mjs'], env() as Record<string, string>)
+    writeFileSync(path.join(host.ws, 'server.mjs'), MCP_SERVER)
+    const w = await wrapMcpProxy(['--sandbox', '--config', host.cfg, '--workspace', host.ws, '--', 'node', 'server.mjs'], env() as Record<string, string>)
     try {
-      const clean = await w.client.callTool({name: 'fetch', arguments: {url: `http://127.0.0.1:${originPort}/from-mcp`}})
+      const clean = await w.client.callTool({name: 'fetch', arguments: {url: `http://127.0.0.1:${host.originPort}/from-mcp`}})
       assert.deepEqual(clean.content, [{type: 'text', text: '200 origin says hello\n'}])
       // The URL carries an AWS key: the MCP input scan would catch it in the argument, so the
       // server builds it from harmless parts and the sandbox's egress scan is what blocks it.
-      const leak = await w.client.callTool({name: 'fetch', arguments: {url: `http://127.0.0.1:${originPort}/leak?k=`, suffix_reversed: [...AWS_KEY].reverse().join('')}})
+      const leak = await w.client.callTool({name: 'fetch', arguments: {url: `http://127.0.0.1:${host.originPort}/leak?k=`, suffix_reversed: [...AWS_KEY].reverse().join('')}})
       assert.deepEqual(leak.content, [{type: 'text', text: '403'}])
-      const direct = await w.client.callTool({name: 'direct', arguments: {port: originPort}})
+      const direct = await w.client.callTool({name: 'direct', arguments: {port: host.originPort}})
       assert.deepEqual(direct.content, [{type: 'text', text: 'ECONNREFUSED'}])
       // The embedded proxy's own routes are the operator's: the sandboxed server gets 404.
       for (const p of ['/stats', '/metrics', '/health', '/api/v1/killswitch/status', '/api/v1/sessions']) {
@@ -678,13 +647,13 @@ describe('mcp proxy --sandbox', () => {
   })
 
   test("an --agent profile's sandbox section sandboxes that agent's server (not the default's); check accepts it", async () => {
-    const agentCfg = path.join(root, 'agent-sandbox.yaml')
-    writeFileSync(agentCfg, ['agents:', '  ops:', '    sandbox:', '      enabled: true', `      workspace: ${ws}`, ''].join('\n'))
+    const agentCfg = path.join(host.root, 'agent-sandbox.yaml')
+    writeFileSync(agentCfg, ['agents:', '  ops:', '    sandbox:', '      enabled: true', `      workspace: ${host.ws}`, ''].join('\n'))
     const ops = await runCliAsync(['mcp', 'proxy', '--config', agentCfg, '--agent', 'ops', '--', 'sh', '-c', 'echo "cwd=$(pwd)" >&2'], {env: env()})
     assert.equal(ops.status, 0, ops.stderr)
     assert.ok(ops.stderr.includes(`pipelock: proxying MCP server [sh -c echo "cwd=$(pwd)" >&2] [SANDBOXED] (`), ops.stderr)
-    assert.ok(ops.stderr.includes(`workspace=${ws})\n`), ops.stderr)
-    assert.ok(ops.stderr.includes(`cwd=${ws}\n`), ops.stderr)
+    assert.ok(ops.stderr.includes(`workspace=${host.ws})\n`), ops.stderr)
+    assert.ok(ops.stderr.includes(`cwd=${host.ws}\n`), ops.stderr)
     const plain = await runCliAsync(['mcp', 'proxy', '--config', agentCfg, '--', 'sh', '-c', 'true'], {env: env()})
     assert.equal(plain.status, 0, plain.stderr)
     assert.doesNotMatch(plain.stderr, /SANDBOXED/)
@@ -696,14 +665,14 @@ describe('mcp proxy --sandbox', () => {
     ['under bubblewrap', {}, ['--sandbox']],
     ['best-effort 0/3, the server its own subreaper', {PIPELOCK_SANDBOX_DISABLE: 'filesystem,network,syscall'}, ['--sandbox-best-effort']],
   ] as const) test(`the file sentry watches the sandboxed server (${label}): a daemonised writer's key is the agent's, action block ends the server`, async () => {
-    const dir = mkdtempSync(path.join(ws, 'mcp-sentry-'))
+    const dir = mkdtempSync(path.join(host.ws, 'mcp-sentry-'))
     for (const f of ['agent.sh', 'writer.sh']) copyFileSync(repoPath('test/fixtures/file-sentry', f), path.join(dir, f))
     copyFileSync(repoPath('test/mcp/fixtures/raw-server.mjs'), path.join(dir, 'raw-server.mjs'))
-    const fsCfg = path.join(root, `${path.basename(dir)}.yaml`)
+    const fsCfg = path.join(host.root, `${path.basename(dir)}.yaml`)
     writeFileSync(fsCfg, ['file_sentry:', '  enabled: true', `  watch_paths: [${JSON.stringify(dir)}]`, '  action: block', ''].join('\n'))
     const leak = path.join(dir, 'daemon.txt')
     const go = path.join(dir, 'go')
-    const p = spawn(process.execPath, [repoPath('bin', 'run.js'), 'mcp', 'proxy', ...flags, '--config', fsCfg, '--workspace', ws, '--', 'sh', path.join(dir, 'agent.sh'), leak, go, path.join(dir, 'info'), 'node', path.join(dir, 'raw-server.mjs'), 'echo'], {env: env(extra), stdio: ['pipe', 'pipe', 'pipe']})
+    const p = spawn(process.execPath, [repoPath('bin', 'run.js'), 'mcp', 'proxy', ...flags, '--config', fsCfg, '--workspace', host.ws, '--', 'sh', path.join(dir, 'agent.sh'), leak, go, path.join(dir, 'info'), 'node', path.join(dir, 'raw-server.mjs'), 'echo'], {env: env(extra), stdio: ['pipe', 'pipe', 'pipe']})
     let err = ''
     let out = ''
     p.stderr.on('data', (c: Buffer) => (err += c.toString()))
