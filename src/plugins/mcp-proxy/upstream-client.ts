@@ -4,7 +4,7 @@
  */
 import {Agent, request} from 'undici'
 import type {Readable} from 'node:stream'
-import {hasTransferCoding} from '../scanner/index.js'
+import {isCompressedEncoding, TRANSFER_CODED_DETAIL, transferCoded} from '../scanner/index.js'
 
 export interface UpstreamResponse {
   readonly status: number
@@ -46,13 +46,9 @@ export function header(h: UpstreamResponse['headers'], name: string): string | u
  * chunked`: undici removes the chunked framing only, so the body it yields is still compressed).
  */
 export function unscannableCoding(h: UpstreamResponse['headers']): string | null {
-  const ce = header(h, 'content-encoding')
-  if (ce !== undefined && ce.split(',').map((t) => t.trim().toLowerCase()).some((t) => t !== '' && t !== 'identity')) return 'compressed response cannot be scanned'
-  const te = h['transfer-encoding']
-  if (hasTransferCoding(Array.isArray(te) ? te.join(', ') : te)) return 'response with a transfer coding other than chunked cannot be scanned'
-  return null
+  if (isCompressedEncoding(header(h, 'content-encoding'))) return 'compressed response cannot be scanned'
+  return transferCoded(h) ? TRANSFER_CODED_DETAIL : null
 }
-
 
 export function isEventStream(h: UpstreamResponse['headers']): boolean {
   return (header(h, 'content-type') ?? '').trim().toLowerCase().startsWith('text/event-stream')

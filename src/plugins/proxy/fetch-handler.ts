@@ -5,7 +5,7 @@
  */
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {parseGoUrl} from '../canonical/index.js'
-import {isCompressedEncoding} from '../scanner/index.js'
+import {isCompressedEncoding, TRANSFER_CODED_DETAIL, transferCoded} from '../scanner/index.js'
 import {displayUrl, sendBlockBody, sendJson} from './block.js'
 import {budgetKey, overBudgetMessage, readWithinBudget} from './agent-budget.js'
 import {allowDecision, blockDecision, safeTarget, snapshotFor, upstreamFailure, type DecisionBase, type UpstreamFailure} from './core.js'
@@ -27,7 +27,6 @@ import {extractFetchTarget, unsendableTargetReason} from './relay/query-target.j
 import {attachMediation} from './relay/mediation.js'
 import {answerUpstreamDenial} from './relay/upstream-denial.js'
 import {ExchangeCut} from './relay/exchange-cut.js'
-import {TRANSFER_CODED_DETAIL, transferCoded} from './relay/transfer-coding.js'
 
 const ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,text/plain,*/*;q=0.8'
 
@@ -199,7 +198,7 @@ async function fetchUpstream(ports: FetchPorts, x: FetchExchange, st: FetchUpstr
     up.body.destroy()
     return block({stage: 'response', layer: 'response_scan', detail: 'compressed response cannot be scanned', status: 403, reason: 'compressed_response'})
   }
-  // A body still compressed under the chunked framing the upstream client removed (relay/transfer-coding.ts).
+  // A body still compressed under the chunked framing the upstream client removed (scanner `transferCoded`).
   if (transferCoded(up.headers)) {
     up.body.destroy()
     return block({stage: 'response', layer: 'response_scan', detail: TRANSFER_CODED_DETAIL, status: 403, reason: 'compressed_response'})

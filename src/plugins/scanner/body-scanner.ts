@@ -69,6 +69,20 @@ export function hasTransferCoding(value: string | undefined): boolean {
   })
 }
 
+/**
+ * Whether response headers name a transfer coding besides chunked (the field may come more than
+ * once): the client removes the chunked framing only, so the body it yields is still compressed —
+ * unscannable, and relayed it would reach the agent as bytes no header describes. Every transport
+ * that reads an answer whole refuses it as a compressed one (`compressed_response`).
+ */
+export function transferCoded(h: Readonly<Record<string, string | readonly string[] | undefined>>): boolean {
+  const v = h['transfer-encoding']
+  return hasTransferCoding(typeof v === 'string' || v === undefined ? v : v.join(', '))
+}
+
+/** The block detail of such a response. */
+export const TRANSFER_CODED_DETAIL = 'response with a transfer coding other than chunked cannot be scanned'
+
 export class BodyParseError extends Error {}
 
 export {MULTIPART_LIMITS}

@@ -63,7 +63,7 @@ export {extractHtmlText, PageTextReader, type ExtractedPage} from './html-text.j
 export type {SseStreamScanner, SseOutcome, SseEventFields} from './sse.js'
 export {extractJsonParts, extractJsonTexts, jsonMessageParts, JsonTextError, MAX_JSON_DEPTH, type JsonParts} from './json-texts.js'
 export {
-  scanRequestBody, scanRequestHeaders, extractBodyTexts, isCompressedEncoding, hasTransferCoding, BodyParseError, MULTIPART_LIMITS, utf8HeaderValue, requestBodyScanBytes, jsonValuePairBytes,
+  scanRequestBody, scanRequestHeaders, extractBodyTexts, isCompressedEncoding, hasTransferCoding, transferCoded, TRANSFER_CODED_DETAIL, BodyParseError, MULTIPART_LIMITS, utf8HeaderValue, requestBodyScanBytes, jsonValuePairBytes,
 } from './body-scanner.js'
 export type {BodyScanInput, ContentScanResult, HeaderList, BodyScanDeps} from './body-scanner.js'
 export {textRuns, textAndPrintableRuns, MIN_TEXT_RUN} from './text-runs.js'

@@ -8,8 +8,7 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {GoUrl} from '../../canonical/index.js'
 import type {Agent} from 'undici'
-import {isCompressedEncoding} from '../../scanner/index.js'
-import {TRANSFER_CODED_DETAIL, transferCoded} from './transfer-coding.js'
+import {isCompressedEncoding, TRANSFER_CODED_DETAIL, transferCoded} from '../../scanner/index.js'
 import {sendBlockBody, sendTextError} from '../block.js'
 import {budgetKey, overBudgetMessage, readWithinBudget} from '../agent-budget.js'
 import {allowDecision, blockDecision, clientClosedDecision, safeTarget, snapshotFor, upstreamFailure, type DecisionBase} from '../core.js'
@@ -196,7 +195,7 @@ export async function handleForward(ports: ForwardPorts, x: ForwardExchange, opt
     up.body.destroy()
     return block({stage: 'response', layer: 'response_scan', detail: 'compressed response cannot be scanned', status: 403, reason: 'compressed_response'})
   }
-  // Still compressed under its chunked framing (transfer-coding.ts).
+  // Still compressed under its chunked framing (scanner `transferCoded`).
   if (transferCoded(up.headers)) {
     up.body.destroy()
     return block({stage: 'response', layer: 'response_scan', detail: TRANSFER_CODED_DETAIL, status: 403, reason: 'compressed_response'})

@@ -9,8 +9,7 @@
  */
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {Agent} from 'undici'
-import {isCompressedEncoding, type ReasonCode} from '../../scanner/index.js'
-import {TRANSFER_CODED_DETAIL, transferCoded} from '../relay/transfer-coding.js'
+import {isCompressedEncoding, TRANSFER_CODED_DETAIL, transferCoded, type ReasonCode} from '../../scanner/index.js'
 import {blockAnswerHeaders, hintHeader} from '../hints.js'
 import {causedFailure, upstreamCause} from '../upstream-cause.js'
 import {allowDecision, blockDecision, errorDecision, safeTarget, snapshotFor, type DecisionBase} from '../core.js'
@@ -289,7 +288,7 @@ async function respond(ctx: ReverseContext, x: ReverseResponse): Promise<void> {
   }
   if (!cfg.response_scanning.enabled && !media.enabled && !cfg.browser_shield.enabled) return streamUnchanged({ports, res, b, session: t, up, shown, warnings, record, ...unchangedIdle}, hopHeaders)
   if (isCompressedEncoding(String(up.headers['content-encoding'] ?? ''))) return replace('reverse_response_blocked', 'compressed_response', 'injection: compressed response cannot be scanned')
-  // `Transfer-Encoding: gzip, chunked`: still gzip once the chunks are removed (relay/transfer-coding.ts).
+  // `Transfer-Encoding: gzip, chunked`: still gzip once the chunks are removed (scanner `transferCoded`).
   if (transferCoded(up.headers)) return replace('reverse_response_blocked', 'compressed_response', `injection: ${TRANSFER_CODED_DETAIL}`)
   if (mediaType === 'text/event-stream' && cfg.response_scanning.enabled) {
     const sseHeaders = {...up.headers}
