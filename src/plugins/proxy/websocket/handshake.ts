@@ -189,10 +189,8 @@ export class WebSocketProxy {
    * as a `bad_request` block first like every other refusal of `/ws`, its receipt named.
    */
   private refuseHandshake(a: Admitted, b: DecisionBase, answer: Answer, header: string): void {
-    const text = `handshake error: bad "${header}" header`
-    const d = blockDecision(this.ports, b, a.shown, {stage: 'upgrade', layer: 'upgrade', reason: 'bad_request', detail: text, status: 400, enforced: true, warnings: a.warnings})
-    const receipt = a.rec.record(d)
-    answer(400, text, blockHeaders('bad_request', undefined, {receipt}))
+    const why = {stage: 'upgrade', layer: 'upgrade', reason: 'bad_request', status: 400, detail: `handshake error: bad "${header}" header`, warnings: a.warnings} as const
+    refuseRecorded(this.ports, a.rec, b, a.shown, answer, why, {explain: a.explain})
   }
 
   async handleUpgrade(u: WsUpgrade): Promise<void> {
@@ -270,16 +268,9 @@ export class WebSocketProxy {
     // The agent's profile view (its own scanner, mode and allowlist), as on fetch and forward.
     const snap = snapshotFor(ports, b)
     const cfg = snap.config
-    /**
-     * A refusal before the gate ran (no target to gate): recorded as a block first, as the gate's
-     * own are, then answered with its headers and the receipt that recorded it. `layer` is the
-     * Decision's; `headerLayer` the one the answer names (none for not_enabled and bad_request).
-     */
-    const refuse = (shown: string, why: {readonly stage: DecisionStage; readonly layer: string; readonly reason: ReasonCode; readonly status: number; readonly detail: string; readonly hint?: string}, headerLayer?: string): null => {
-      const {stage, layer, reason, status, detail, hint} = why
-      const d = blockDecision(ports, b, shown, {stage, layer, reason, detail, status, enforced: true, hint})
-      const receipt = new RequestRecord(ports, {sessions: snap.sessions, b, url: shown}).record(d)
-      answer(status, detail, headerLayer === undefined ? blockHeaders(reason, undefined, {receipt}) : blockAnswerHeaders(cfg.explain_blocks, reason, headerLayer, d, {receipt}))
+    // A refusal before the gate ran (no target to gate): recorded against what was asked, then answered.
+    const refuse = (shown: string, why: Refusal, headerLayer?: string): null => {
+      refuseRecorded(ports, new RequestRecord(ports, {sessions: snap.sessions, b, url: shown}), b, shown, answer, why, {explain: cfg.explain_blocks, ...(headerLayer === undefined ? {} : {layer: headerLayer})})
       return null
     }
     // What the request asked for, as safe to log (it was never scanned).
@@ -328,10 +319,8 @@ export class WebSocketProxy {
     // The capacity semaphore (§3.2 step 10), checked and taken in one turn after the gate.
     // Recorded (the gate's session sees it) before the answer, as a tunnel's capacity refusal is.
     if (this.active >= cfg.websocket_proxy.max_concurrent_connections) {
-      const detail = 'too many active WebSocket connections'
-      const d = blockDecision(ports, b, shown, {stage: 'capacity', layer: 'ratelimit', reason: 'rate_limit', detail, status: 503, enforced: true, warnings, hint: WS_CAPACITY_HINT})
-      const receipt = rec.record(d)
-      answer(503, detail, blockAnswerHeaders(cfg.explain_blocks, 'rate_limit', 'ratelimit', d, {receipt, retryAfter: CAPACITY_RETRY_AFTER_SECONDS}))
+      const why = {stage: 'capacity', layer: 'ratelimit', reason: 'rate_limit', status: 503, detail: 'too many active WebSocket connections', hint: WS_CAPACITY_HINT, warnings} as const
+      refuseRecorded(ports, rec, b, shown, answer, why, {explain: cfg.explain_blocks, layer: 'ratelimit', retryAfter: CAPACITY_RETRY_AFTER_SECONDS})
       return null
     }
     this.active++
@@ -390,6 +379,29 @@ export class WebSocketProxy {
       })
     })
   }
+}
+
+/** A refusal of `/ws` that is not one of its gate's stages. */
+interface Refusal {
+  readonly stage: DecisionStage
+  readonly layer: string
+  readonly reason: ReasonCode
+  readonly status: number
+  readonly detail: string
+  readonly hint?: string
+  readonly warnings?: string[]
+}
+
+/**
+ * Records `why` as a block Decision in `rec` before it answers it (the detail as the text), the
+ * receipt named: like every refusal of `/ws`. `show.layer` is the layer the answer names (none
+ * for not_enabled and bad_request: the reason says which); `show.retryAfter` its Retry-After.
+ */
+function refuseRecorded(ports: WebSocketPorts, rec: RequestRecord, b: DecisionBase, shown: string, answer: Answer, why: Refusal, show: {readonly explain: boolean; readonly layer?: string; readonly retryAfter?: number}): void {
+  const {stage, layer, reason, status, detail, hint, warnings} = why
+  const d = blockDecision(ports, b, shown, {stage, layer, reason, detail, status, enforced: true, hint, ...(warnings === undefined ? {} : {warnings})})
+  const receipt = rec.record(d)
+  answer(status, detail, show.layer === undefined ? blockHeaders(reason, undefined, {receipt}) : blockAnswerHeaders(show.explain, reason, show.layer, d, {receipt, ...(show.retryAfter === undefined ? {} : {retryAfter: show.retryAfter})}))
 }
 
 interface Admitted {
