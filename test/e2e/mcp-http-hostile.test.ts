@@ -67,6 +67,19 @@ function hostile(which: string, id: unknown, res: ServerResponse): void {
     // A progress notification, then an event over the 10 MiB line limit.
     case 'huge-event':
       return sse(`data: {"jsonrpc":"2.0","method":"notifications/progress","params":{"progress":1}}\n\ndata: ${result(id, 'a'.repeat(11 * 1024 * 1024))}\n\n`)
+    // A redirect to another URL of the same server (which answers anything there).
+    case 'redirect':
+      return void res.writeHead(307, {location: '/mcp/elsewhere'}).end()
+    // A JSON answer whose body never ends: one byte every half second, for ever (no quiet long enough for an idle timeout).
+    case 'trickle-json': {
+      res.writeHead(200, {'content-type': 'application/json'})
+      const t = setInterval(() => res.write(' '), 500)
+      res.on('close', () => clearInterval(t))
+      return void res.write('{"jsonrpc":"2.0",')
+    }
+    // The response to the request, then a second one with the same id.
+    case 'duplicate-sse':
+      return sse(`data: ${result(id, 'first')}\n\ndata: ${result(id, 'second')}\n\n`)
     default:
       return json(result(id, 'ok'))
   }
@@ -78,6 +91,9 @@ function startHostile(): Promise<{server: Server; base: string; seen: string[]; 
   const answers: string[] = []
   let sessions = 0
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    // The GET stream under /mcp/get-<case>: refused by the bridge before any event is read.
+    if (req.method === 'GET' && (req.url ?? '').includes('/get-gzip')) return void res.writeHead(200, {'content-type': 'text/event-stream', 'content-encoding': 'gzip'}).end(gzipSync('data: {}\n\n'))
+    if (req.method === 'GET' && (req.url ?? '').includes('/get-redirect')) return void res.writeHead(302, {location: '/mcp/elsewhere'}).end()
     if (req.method !== 'POST') return void res.writeHead(405).end()
     let body = ''
     // Under /slow-read/ every request body is read a second late (a server slow to take an answer).
@@ -168,6 +184,12 @@ describe('the bridge: a POST answer that does not answer its call', {timeout: 30
     const r = await call('request-with-call-id')
     assert.deepEqual(r.lines, ['{"jsonrpc":"2.0","id":1,"method":"ping"}', NO_RESPONSE('1')], r.err)
   })
+
+  test('an event stream answering the call twice: the client gets the first answer only; the second is dropped and recorded', async () => {
+    const r = await call('duplicate-sse')
+    assert.deepEqual(r.lines, [result(1, 'first')], r.err)
+    assert.match(r.err, /\npipelock: upstream protocol violation: a second response to request 1, dropped\n/)
+  })
 })
 
 interface Listener {
@@ -224,7 +246,7 @@ interface ListenerAnswer {
  * its tests, stopped after): `post(which)` sends call id 7, the Authorization header selecting the
  * upstream's case (the listener forwards it).
  */
-function listenerRig(): {readonly up: Awaited<ReturnType<typeof startHostile>>; readonly l: Listener; post(which: string): Promise<ListenerAnswer>} {
+function listenerRig(): {readonly up: Awaited<ReturnType<typeof startHostile>>; readonly l: Listener; post(which: string, opts?: {headersTimeout?: number}): Promise<ListenerAnswer>} {
   let up: Awaited<ReturnType<typeof startHostile>>
   let l: Listener
   before(async () => {
@@ -243,9 +265,9 @@ function listenerRig(): {readonly up: Awaited<ReturnType<typeof startHostile>>; 
     get l() {
       return l
     },
-    async post(which) {
+    async post(which, opts = {}) {
       const before = l.stderr().length
-      const r = await request(l.url, {method: 'POST', body: call, headers: {'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: which}})
+      const r = await request(l.url, {...opts, method: 'POST', body: call, headers: {'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: which}})
       const body = await r.body.text()
       return {status: r.statusCode, body, reason: r.headers['x-pipelock-block-reason'], err: (await settled(l)).slice(before)}
     },
@@ -280,6 +302,12 @@ describe('the listener: an upstream answer that does not answer the request', {t
   test('a server request reusing the request\'s id does not count as its answer', async () => {
     assert.deepEqual(await post('request-with-call-id'), {status: 200, body: `data: {"jsonrpc":"2.0","id":7,"method":"ping"}\n\ndata: ${NO_RESPONSE('7')}\n\n`})
   })
+
+  test('an event stream answering the request twice: the client gets one answer; the second is dropped and recorded as a protocol violation', async () => {
+    const r = await rig.post('duplicate-sse')
+    assert.deepEqual([r.status, r.body], [200, `data: ${result(7, 'first')}\n\n`])
+    assert.equal(r.err, 'pipelock: upstream protocol violation: a second response to request 7, dropped\n')
+  })
 })
 
 const COMPRESSED = (id: string) => `{"jsonrpc":"2.0","id":${id},"error":{"code":-32003,"message":"pipelock: upstream error: compressed response cannot be scanned"}}`
@@ -307,6 +335,21 @@ describe('the listener: an answer refused unread is recorded and the request tol
     assert.equal(r.err, 'pipelock: upstream answer refused: response body exceeds maximum size (10485760 bytes)\n')
   })
 
+  test('a redirect: not followed; 502 -32003 with the request id, and the refusal is recorded', async () => {
+    const seen = rig.up.seen.length
+    const r = await post('redirect')
+    assert.deepEqual([r.status, r.body], [502, '{"jsonrpc":"2.0","id":7,"error":{"code":-32003,"message":"pipelock: upstream error: upstream HTTP request failed"}}'])
+    assert.equal(r.err, 'pipelock: upstream answer refused: HTTP 307: unexpected redirect (redirects are disabled)\n')
+    assert.equal(rig.up.seen.length, seen + 1, rig.up.seen.join('\n'))
+  })
+
+  test('a JSON body that never ends (a byte every half second): after the 30 s upstream timeout, 502 -32003 with the request id, and the refusal is recorded', async () => {
+    // Without a bound on the body the listener never answers: the client gives up after 90 s.
+    const r = await rig.post('trickle-json', {headersTimeout: 90_000})
+    assert.deepEqual([r.status, r.body], [502, '{"jsonrpc":"2.0","id":7,"error":{"code":-32003,"message":"pipelock: upstream error: upstream response timed out"}}'])
+    assert.equal(r.err, 'pipelock: upstream answer refused: JSON answer not complete within 30 s (the upstream timeout)\n')
+  })
+
   test('an SSE event over 10 MiB after one was relayed: the stream ends with the request\'s error event (not cut short), and the refusal is recorded', async () => {
     const r = await post('huge-event')
     assert.equal(r.status, 200)
@@ -328,6 +371,27 @@ describe('the bridge: an answer refused unread is recorded and the call told so'
       const r = await call(which!)
       assert.deepEqual(r.lines, [COMPRESSED('1')], r.err)
       assert.match(r.err, new RegExp(`\\npipelock: upstream answer refused: ${why}\\n`))
+    })
+  }
+
+  test('a redirect: not followed; the call gets -32003, the refusal is recorded, and the run ends 1 (the message was not delivered)', async () => {
+    const r = await call('redirect')
+    assert.deepEqual(r.lines, ['{"jsonrpc":"2.0","id":1,"error":{"code":-32003,"message":"pipelock: upstream error: upstream HTTP request failed"}}'], r.err)
+    assert.match(r.err, /\npipelock: upstream answer refused: HTTP 307: unexpected redirect \(redirects are disabled\)\n/)
+    assert.equal(r.code, 1)
+  })
+
+  for (const [which, why] of [['get-gzip', 'compressed response cannot be scanned'], ['get-redirect', 'HTTP 302: unexpected redirect (redirects are disabled)']] as const) {
+    test(`the GET stream answered ${which === 'get-gzip' ? 'compressed' : 'with a redirect'}: refused, and the refusal is recorded as a POST answer's is (once, not once per retry)`, async () => {
+      const {p, err} = spawnMcpProxy(['--upstream', `${up.base}/mcp/${which}`], ENV)
+      const closed = new Promise((r) => p.on('close', r))
+      // The initialize opens a session; the GET stream is opened then.
+      p.stdin.write('{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}\n')
+      assert.ok(await until(async () => err().includes('pipelock: GET stream: '), 30_000), err())
+      p.stdin.end()
+      await closed
+      assert.equal(err().split(`\npipelock: upstream answer refused: ${why}\n`).length - 1, 1, err())
+      assert.ok(err().includes(`\npipelock: GET stream: ${why}; retrying`), err())
     })
   }
 

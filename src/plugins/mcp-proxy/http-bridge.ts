@@ -16,7 +16,7 @@ import {answersRequest} from './answered.js'
 import {STATUS_CODES} from 'node:http'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {PipelockError} from '../errors/index.js'
-import {errorLine, mcpError, newSessionState, parseFrame, settleCall, trimGoSpace, unreadableAnswerDecision, type LiveCutSubject, type McpContext} from '../mcp/index.js'
+import {errorLine, mcpError, newSessionState, parseFrame, settleCall, trimGoSpace, unreadableAnswerDecision, type LiveCutSubject, type McpContext, type UnreadableAnswer} from '../mcp/index.js'
 import {TRANSPORT_MANAGED} from './headers.js'
 import {LineTooLongError, MAX_LINE_BYTES, readLines} from './line-reader.js'
 import type {StdioClientSide} from './runtime.js'
@@ -24,7 +24,7 @@ import {lineMessages} from './line-messages.js'
 import {SerialLane} from './scan-lane.js'
 import {CallCuts} from './call-cuts.js'
 import {readSseEvents} from './sse.js'
-import {BodyTooLargeError, header, isEventStream, readCapped, unscannableCoding, UpstreamClient, type UpstreamResponse} from './upstream-client.js'
+import {BodyTooLargeError, header, isEventStream, readCapped, redirectRefusal, unscannableCoding, UpstreamClient, type UpstreamResponse} from './upstream-client.js'
 
 /**
  * How long calls still in flight when the client closes stdin may take to answer. Closing stdin is
@@ -42,8 +42,25 @@ export interface BridgeOptions extends StdioClientSide {
 
 class UpstreamHttpError extends Error {}
 
-/** The server answered, but in a form pipelock refuses to relay unscanned (a compressed body): not the upstream's failure. */
-class UnscannableAnswerError extends UpstreamHttpError {}
+/**
+ * The server answered, but in a form pipelock refuses before reading it (a compressed body, a
+ * redirect): recorded as a refused answer. A compressed body is not the upstream's failure; a
+ * redirect is (the message was not delivered).
+ */
+class RefusedAnswerError extends UpstreamHttpError {
+  constructor(readonly kind: UnreadableAnswer & ('compressed' | 'redirect'), why: string) {
+    super(why)
+  }
+}
+
+/** No call waits on the GET stream: its refusals are recorded with no request and no answer. */
+const GET_SUBJECT: LiveCutSubject = {id: null, method: '', tool: ''}
+
+/** The refusal an error of the GET stream is, recorded like a POST answer's; null for a transport failure. */
+function refusedKind(err: unknown): UnreadableAnswer | null {
+  if (err instanceof RefusedAnswerError) return err.kind
+  return err instanceof LineTooLongError ? 'too_large' : null
+}
 
 export async function runHttpBridge(o: BridgeOptions): Promise<number> {
   const client = new UpstreamClient(0)
@@ -84,9 +101,10 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
   }
 
   const check = (r: UpstreamResponse): void => {
-    if (r.status >= 300 && r.status < 400) throw new UpstreamHttpError(`HTTP ${r.status}: unexpected redirect (redirects are disabled)`)
+    const redirect = redirectRefusal(r.status)
+    if (redirect !== null) throw new RefusedAnswerError('redirect', redirect)
     const coding = unscannableCoding(r.headers)
-    if (coding !== null) throw new UnscannableAnswerError(coding)
+    if (coding !== null) throw new RefusedAnswerError('compressed', coding)
   }
 
   // Server messages from every POST answer and the GET stream reach the client in arrival order:
@@ -147,6 +165,12 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
         } catch (err) {
           if (abort.signal.aborted) return
           const why = (err as Error).message
+          // An answer refused unread is recorded as the POST's are, once per failure as it is logged
+          // (the retry meets the same answer; a receipt per attempt would say nothing new).
+          if (why !== failing) {
+            const kind = refusedKind(err)
+            if (kind !== null) o.recorder.record(unreadableAnswerDecision(getCtx, GET_SUBJECT, kind, why, null))
+          }
           if (why !== failing) o.log(`pipelock: GET stream: ${why}${failing === null ? `; retrying (backoff 1 s doubling to ${GET_BACKOFF_MAX_MS / 1000} s), logged again when this changes` : ''}`)
           failing = why
         }
@@ -206,14 +230,15 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
       if (id !== null && posts.get(id) === own) posts.delete(id)
       // Cut while it was being sent: the aborted POST carries no answer.
       if (own.signal.aborted) return
-      // A compressed answer is refused before any message of it is read: recorded, with the error the client gets.
-      const compressed = err instanceof UnscannableAnswerError
+      // A compressed answer or a redirect is refused before any of it is read: recorded, with the error the client gets.
+      const refused = err instanceof RefusedAnswerError ? err.kind : null
+      const compressed = refused === 'compressed'
       const line = id === null ? null : errorLine(id, mcpError('upstream', compressed ? 'compressed response cannot be scanned' : 'upstream HTTP request failed'))
-      if (compressed) o.recorder.record(unreadableAnswerDecision(ctx, subject, 'compressed', err.message, line))
+      if (refused !== null) o.recorder.record(unreadableAnswerDecision(ctx, subject, refused, (err as Error).message, line))
       else o.log(`pipelock: upstream error: ${upstreamErrorText(err)}`)
       // Not counted: aborted by the bridge itself (the drain after EOF, a stop signal), or an
-      // answer pipelock refused to relay (compressed).
-      if (!(err instanceof UnscannableAnswerError) && !signal.aborted) {
+      // answer pipelock refused to relay (compressed). A redirect delivered nothing: counted.
+      if (!compressed && !signal.aborted) {
         failed++
         lastFailure = upstreamErrorText(err)
       }
@@ -231,17 +256,19 @@ export async function runHttpBridge(o: BridgeOptions): Promise<number> {
       return void r.body.resume()
     }
     let answered = false
+    // A second response to the call on its answer is dropped by the gate (the client has its one answer).
+    const answerCtx: McpContext = {...ctx, answers: id}
     try {
       if (isEventStream(r.headers)) {
         for await (const data of readSseEvents(r.body)) {
           if (upId !== null && answersRequest(data, upId)) answered = true
-          await serverMessage(ctx, data)
+          await serverMessage(answerCtx, data)
         }
       } else {
         const text = trimGoSpace(await readCapped(r.body, MAX_LINE_BYTES))
         if (text !== '') {
           if (upId !== null && answersRequest(text, upId)) answered = true
-          await serverMessage(ctx, text)
+          await serverMessage(answerCtx, text)
         }
       }
       // The answer is over and none of its messages answered the call (a response to another id,

@@ -26,7 +26,7 @@ import {MAX_LINE_BYTES} from './line-reader.js'
 import type {McpRuntime} from './runtime.js'
 import {SerialLanes} from './scan-lane.js'
 import {readSseEvents, sseEvent} from './sse.js'
-import {BodyTooLargeError, header, isEventStream, readCapped, unscannableCoding, UpstreamClient} from './upstream-client.js'
+import {BodyTimeoutError, BodyTooLargeError, header, isEventStream, readCapped, redirectRefusal, unscannableCoding, UpstreamClient} from './upstream-client.js'
 import {LineTooLongError} from './line-reader.js'
 
 export interface ListenerOptions {
@@ -50,6 +50,13 @@ export interface RunningListener {
 
 /** Session ids remembered with the client they are bound to, at most (the oldest are forgotten). */
 const MAX_SESSION_IDS = 10_000
+
+/**
+ * The upstream timeout (spec mcp.md §3.3: the reference's 30 s covers the whole exchange). It bounds
+ * the wait for response headers, and a JSON answer whole (headers and body): an SSE stream may run
+ * for hours past its headers (Q15 fix), a JSON body that never ends must not hold its client for ever.
+ */
+const UPSTREAM_TIMEOUT_MS = 30_000
 
 /** Client headers passed upstream (the reference's four, plus the Q19 fix). */
 const FORWARDED = ['authorization', 'mcp-session-id', 'a2a-extensions', 'a2a-version', 'mcp-protocol-version', 'last-event-id']
@@ -77,7 +84,7 @@ export function splitListen(listen: string): {host: string; port: number} {
 }
 
 export async function startMcpListener(o: ListenerOptions): Promise<RunningListener> {
-  const client = new UpstreamClient(30_000)
+  const client = new UpstreamClient(UPSTREAM_TIMEOUT_MS)
   const lanes = new SerialLanes()
   // The exchanges in flight the kill switch cuts: one controller per listener (under `run` every
   // runtime, one per config snapshot, is built on the run's own controller).
@@ -209,6 +216,7 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
       if (typeof v === 'string') headers.push(name, v)
     }
     let up
+    const sentAt = Date.now()
     try {
       up = await client.send(o.upstream, 'POST', headers, d.forward, abort.signal)
     } catch (err) {
@@ -226,7 +234,15 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
       o.log(`pipelock: upstream HTTP ${up.status}`)
       return sendJson(res, up.status, errorLine(frame.id, mcpError('upstream', `upstream HTTP ${up.status}`)), {'WWW-Authenticate': header(up.headers, 'www-authenticate')!})
     }
-    if (up.status >= 400 || (up.status >= 300 && up.status < 400)) {
+    const redirect = redirectRefusal(up.status)
+    if (redirect !== null) {
+      // Not followed, and refused like an unreadable answer: recorded with the error the request gets.
+      up.body.resume()
+      const line = errorLine(requestId, mcpError('upstream', 'upstream HTTP request failed'))
+      o.recorder.record(unreadableAnswerDecision(ctx, subject, 'redirect', redirect, requestId === null ? null : line))
+      return sendJson(res, 502, line)
+    }
+    if (up.status >= 400) {
       up.body.resume()
       o.log(`pipelock: upstream HTTP ${up.status}`)
       return answer(res, 502, requestId, mcpError('upstream', 'upstream HTTP request failed'))
@@ -262,6 +278,8 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
       o.log(`pipelock: upstream error: the answer to request ${requestId} ended without its response`)
       return true
     }
+    // A second response to the request on its answer is dropped by the gate (the client has its one answer).
+    const answerCtx: McpContext = {...ctx, answers: requestId}
     if (isEventStream(up.headers)) {
       // A client that goes away ends the upstream stream too (it would otherwise run on unread).
       res.once('close', () => up.body.destroy())
@@ -269,7 +287,7 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
       try {
         for await (const data of readSseEvents(up.body)) {
           if (requestId !== null && answersRequest(data, requestId)) responded = true
-          const rd = await runtime.offload.decideResponse(ctx, data)
+          const rd = await runtime.offload.decideResponse(answerCtx, data)
           if (cut) return
           o.recorder.record(rd)
           if (rd.answer !== null) relayAnswer(rd.answer)
@@ -296,15 +314,20 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
     }
     let body: string
     try {
-      body = trimGoSpace(await readCapped(up.body, MAX_LINE_BYTES))
+      body = trimGoSpace(await readCapped(up.body, MAX_LINE_BYTES, UPSTREAM_TIMEOUT_MS - (Date.now() - sentAt)))
     } catch (err) {
       if (cut) return
+      if (err instanceof BodyTimeoutError) {
+        const line = errorLine(frame.id, mcpError('upstream', 'upstream response timed out'))
+        o.recorder.record(unreadableAnswerDecision(ctx, subject, 'timeout', `JSON answer not complete within ${UPSTREAM_TIMEOUT_MS / 1000} s (the upstream timeout)`, frame.id === null ? null : line))
+        return frame.id === null ? sendStatus(res, 202) : sendJson(res, 502, line)
+      }
       if (!tooLarge(err, frame.id === null ? null : errorLine(frame.id, mcpError('upstream', 'upstream response could not be read')))) o.log(`pipelock: scan error: ${(err as Error).message}`)
       return frame.id === null ? sendStatus(res, 202) : answer(res, 502, frame.id, mcpError('upstream', 'upstream response could not be read'))
     }
     if (body === '') return frame.id === null || frame.isResponse ? sendStatus(res, 202, sidHeader) : answer(res, 502, frame.id, mcpError('upstream', 'upstream sent no response'))
     if (requestId !== null && answersRequest(body, requestId)) responded = true
-    const rd = await runtime.offload.decideResponse(ctx, body)
+    const rd = await runtime.offload.decideResponse(answerCtx, body)
     if (cut) return
     o.recorder.record(rd)
     if (rd.answer !== null) relayAnswer(rd.answer)

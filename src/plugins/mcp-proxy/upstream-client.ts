@@ -50,6 +50,14 @@ export function unscannableCoding(h: UpstreamResponse['headers']): string | null
   return transferCoded(h) ? TRANSFER_CODED_DETAIL : null
 }
 
+/**
+ * Why an answer with this status is refused as a redirect (never followed: spec mcp.md §3.2, §3.3),
+ * in the spec's words; null when it is not one.
+ */
+export function redirectRefusal(status: number): string | null {
+  return status >= 300 && status < 400 ? `HTTP ${status}: unexpected redirect (redirects are disabled)` : null
+}
+
 export function isEventStream(h: UpstreamResponse['headers']): boolean {
   return (header(h, 'content-type') ?? '').trim().toLowerCase().startsWith('text/event-stream')
 }
@@ -60,15 +68,31 @@ export class BodyTooLargeError extends Error {
   }
 }
 
+/** A body still incomplete when the time allowed for it ran out. */
+export class BodyTimeoutError extends Error {
+  constructor() {
+    super('response body read timed out')
+  }
+}
+
 /**
  * Reads a whole body up to `limit` bytes. Beyond it the rest is drained and discarded (the
- * connection stays usable for the answer) and BodyTooLargeError is thrown.
+ * connection stays usable for the answer) and BodyTooLargeError is thrown. With `withinMs`, a body
+ * not complete by then (stalled, or trickling) is destroyed and BodyTimeoutError thrown.
  */
-export function readCapped(body: Readable, limit: number): Promise<string> {
+export function readCapped(body: Readable, limit: number, withinMs?: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = []
     let size = 0
     let over = false
+    const timer = withinMs === undefined ? undefined : setTimeout(() => {
+      over = true
+      parts.length = 0
+      reject(new BodyTimeoutError())
+      body.destroy()
+    }, Math.max(0, withinMs))
+    const done = (): void => clearTimeout(timer)
+    body.once('close', done)
     body.on('data', (c: Buffer | string) => {
       if (over) return
       const b = typeof c === 'string' ? Buffer.from(c) : c
@@ -76,15 +100,18 @@ export function readCapped(body: Readable, limit: number): Promise<string> {
       if (size > limit) {
         over = true
         parts.length = 0
+        done()
         reject(new BodyTooLargeError(limit))
         return
       }
       parts.push(b)
     })
     body.once('end', () => {
+      done()
       if (!over) resolve(Buffer.concat(parts).toString('utf8'))
     })
     body.once('error', (err) => {
+      done()
       if (!over) reject(err)
     })
   })

@@ -34,6 +34,12 @@ export interface McpContext {
    * is dropped rather than answered (the confused-deputy stage).
    */
   readonly serverStream?: boolean
+  /**
+   * The id (raw JSON text) of the request whose POST answer this message came in (the HTTP
+   * listener and bridge): a response to that id once it has been answered is the upstream
+   * answering twice, dropped rather than answered (the client has had its one answer).
+   */
+  readonly answers?: string | null
 }
 
 const MEDIATION_META = 'com.pipelock/mediation'

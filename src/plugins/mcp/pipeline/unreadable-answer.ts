@@ -1,19 +1,43 @@
 /**
  * An upstream answer the HTTP transports refuse before any message of it can be judged: a body
- * still compressed (pipelock never decompresses, so it cannot be scanned), or one over the 10 MiB
- * message limit. No message reaches the response gate, so without this
- * Decision the refusal would leave only a stderr line: the transport records it (a response-side
- * block, like a cut) before it answers the pending request, so the refusal has a receipt and an
- * audit event with its reason, as the HTTP proxy's refusal of a compressed or oversized body does.
+ * still compressed (pipelock never decompresses, so it cannot be scanned), one over the 10 MiB
+ * message limit, a redirect (never followed: the server's answer would come from a place nobody
+ * chose), or a JSON body not complete within the upstream timeout. No message reaches the
+ * response gate, so without this Decision the refusal would leave only a stderr line: the
+ * transport records it (a response-side block, like a cut) before it answers the pending request,
+ * so the refusal has a receipt and an audit event with its reason, as the HTTP proxy's refusal of
+ * a compressed or oversized body does. The same holds on the bridge's GET stream, where nothing is
+ * pending (`answer` null).
  */
+import type {ReasonCode} from '../../scanner/index.js'
 import {mcpError} from '../jsonrpc/errors.js'
 import type {McpDecision} from './decision.js'
 import type {LiveCutSubject} from './live-cut.js'
 import type {McpContext} from './request.js'
 import {sessionOf} from './session-gates.js'
 
-/** Why the answer was refused: a compressed body, or one too large to read whole (a body or an SSE line over 10 MiB). */
-export type UnreadableAnswer = 'compressed' | 'too_large'
+/**
+ * Why the answer was refused: a compressed body, one too large to read whole (a body or an SSE
+ * line over 10 MiB), a 3xx redirect, or a JSON body still incomplete when the upstream timeout ran out.
+ */
+export type UnreadableAnswer = 'compressed' | 'too_large' | 'redirect' | 'timeout'
+
+/**
+ * The receipt reason of each refusal, from the closed vocabulary: a redirect is an answer that is
+ * no MCP message at all (a POST is answered with JSON, an event stream or 202), as an unparseable one is.
+ */
+function reasonOf(kind: UnreadableAnswer): ReasonCode {
+  switch (kind) {
+    case 'compressed':
+      return 'compressed_response'
+    case 'redirect':
+      return 'parse_error'
+    case 'timeout':
+      return 'timeout'
+    default:
+      return mcpError('response_unscanned').reason!
+  }
+}
 
 /**
  * The block Decision of a refused answer: `forward` is `answer` (the `-32003` line the transport
@@ -21,7 +45,7 @@ export type UnreadableAnswer = 'compressed' | 'too_large'
  */
 export function unreadableAnswerDecision(ctx: McpContext, subject: LiveCutSubject, kind: UnreadableAnswer, why: string, answer: string | null): McpDecision {
   const sess = sessionOf(ctx)
-  const reason = kind === 'compressed' ? 'compressed_response' : mcpError('response_unscanned').reason!
+  const reason = reasonOf(kind)
   return {
     direction: 'response', transport: ctx.state.transport, line: ++ctx.state.outputLine, id: subject.id, method: subject.method, tool: subject.tool,
     verdict: 'block', stage: 'response_scan', layer: 'mcp_response_scan', reason, findings: [why], dlpWarnings: [],
@@ -29,4 +53,3 @@ export function unreadableAnswerDecision(ctx: McpContext, subject: LiveCutSubjec
     ...(sess !== null ? {session: sess.key} : {}),
   }
 }
-
