@@ -34,7 +34,6 @@ import {startEmission} from './emission.js'
 import {ProxyServer, type ListenAddresses} from './server.js'
 import type {ScanApiServer} from './scan-api/listener.js'
 import {getaddrinfoAll} from './ssrf-dialer.js'
-import {hostAddressCidrs} from './host-addresses.js'
 import {loadFeature} from './feature-load.js'
 import {configFileModeWarnings, killSwitchOnWarning, weakApiTokenWarning} from './start-warnings.js'
 import {ruleBundleLines} from './rule-bundles.js'
@@ -120,8 +119,6 @@ export function loadRunConfig(opts: Pick<RunOptions, 'configFile' | 'preset' | '
       config.kill_switch.api_listen = ''
       config.reverse_proxy.enabled = false
       for (const p of Object.values(config.agents)) if (p.listeners !== undefined) p.listeners = []
-      // The sandbox's way out must not lead back to the host by one of its own addresses (host-addresses.ts).
-      config.internal = [...new Set([...config.internal, ...hostAddressCidrs()])]
       // Its one client is the sandboxed process, whose every request arrives from the bridge on
       // 127.0.0.1: an address exempt from the kill switch here could only exempt the agent.
       config.kill_switch.allowlist_ips = []
