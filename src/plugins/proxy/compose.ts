@@ -73,6 +73,11 @@ export interface ComposeOptions {
   readonly policy?: () => PolicyHooks | null
   /** The `/ws` relay's class, loaded only when `websocket_proxy.enabled` (bench: startup; lazy loading). */
   readonly webSocketProxy?: typeof WebSocketProxy
+  /**
+   * The proxy embedded by the sandbox: its main listener serves the agent's egress only, and
+   * every client is the sandbox's bridge on 127.0.0.1, so a client's address binds no agent.
+   */
+  readonly egressOnly?: boolean
 }
 
 /** The ports of each transport, built once; each object holds exactly its transport's members. */
@@ -218,6 +223,8 @@ export class ProxyRuntime {
   private readonly dialer: Dialer
   /** Ports of an intercepted tunnel's inner requests, and of its pre-dial. */
   private readonly interceptPorts: InterceptPorts & Dialer
+  /** Whether a client's address may bind it to an agent (`source_cidrs`): not in the sandbox's proxy. */
+  private readonly addressBinding: boolean
 
   constructor(opts: ComposeOptions) {
     const cfg = opts.loaded.config
@@ -228,6 +235,7 @@ export class ProxyRuntime {
     this.clock = new RequestClock(opts.clock ?? systemClock)
     const clock = this.clock
     this.startedAt = clock.nowMs()
+    this.addressBinding = opts.egressOnly !== true
     this.state = new SnapshotHolder(buildSnapshot(cfg, opts.loaded.hash, opts.env, clock.nanos, {audit: () => this.audit, airlockEvidence: (c) => this.recordAirlock(c), offloadCounters: this.offloadCounters, ...this.machineCarry()}))
     const snapshot = (): ProxySnapshot => this.state.snapshot()
     this.killSwitch = new KillSwitchController(killSwitchInputs(cfg))
@@ -316,12 +324,12 @@ export class ProxyRuntime {
 
   /** Env `PIPELOCK_KILLSWITCH_API_TOKEN` wins over the config (§11.3). */
   /**
-   * What a snapshot takes from this machine, not from the config: the host's own interface
-   * addresses, read afresh at start-up and at each reload (an address added since is covered
-   * from then on).
+   * What a snapshot takes from this machine and this runtime, not from the config: the host's own
+   * interface addresses, read afresh at start-up and at each reload (an address added since is
+   * covered from then on), and whether client addresses bind agents.
    */
-  private machineCarry(): {hostAddresses: string[]} {
-    return {hostAddresses: hostAddressCidrs()}
+  private machineCarry(): {hostAddresses: string[]; addressBinding: boolean} {
+    return {hostAddresses: hostAddressCidrs(), addressBinding: this.addressBinding}
   }
 
   apiToken(): string {

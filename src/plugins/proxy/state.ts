@@ -70,6 +70,11 @@ export interface SnapshotCarry {
   readonly offloadCounters?: OffloadCounters
   /** This machine's interface addresses (host-addresses.ts), taken by the caller at start-up and at each reload. */
   readonly hostAddresses?: readonly string[]
+  /**
+   * False when a client's address says nothing about which agent it is (the sandbox's embedded
+   * proxy, whose every client is the bridge on 127.0.0.1): `source_cidrs` then bind no one.
+   */
+  readonly addressBinding?: boolean
 }
 
 export function buildSnapshot(config: PipelockConfig, hash: string, env: Readonly<Record<string, string | undefined>>, clock: Clock, carry?: SnapshotCarry): ProxySnapshot {
@@ -79,7 +84,7 @@ export function buildSnapshot(config: PipelockConfig, hash: string, env: Readonl
   const nowMs = (): number => Number(clock.nowNanos() / 1_000_000n)
   const base: ProxySnapshot = {
     config, hash, scanner, rateLimiter: new RateLimiter(clock), dataBudget: new DataBudget(clock), sessions: carrySessions(config, clock, carry),
-    agentNames: new AgentNames(scanner, config),
+    agentNames: new AgentNames(scanner, config, {addressBinding: carry?.addressBinding !== false}),
     cee: buildDetector(config, carry?.previous?.cee, nowMs),
     profile: DEFAULT_PROFILE, budgets: null, profiles,
     // Built before anything else can fail on the key: a bad key aborts the reload (spec §9.3).
