@@ -19,6 +19,7 @@ import {checkDialAddresses, createUrlScanner, defaultScannerSettings} from '../.
 import {hostAddressCidrs} from '../../src/plugins/proxy/host-addresses.js'
 import {repoPath} from '../helpers/vectors.js'
 import {freePort} from './proxy-harness.js'
+import {runCli} from '../helpers/cli.js'
 
 let root = ''
 before(() => {
@@ -182,5 +183,24 @@ describe("pipelock run on this machine's own non-loopback address", () => {
       run.kill('SIGTERM')
       await new Promise<void>((r) => service.close(() => r()))
     }
+  })
+})
+
+describe("pipelock check --url on this machine's own non-loopback address", () => {
+  test('gives the verdict pipelock run gives: refused as internal, and opened by ssrf.ip_allowlist', () => {
+    const own = Object.values(networkInterfaces()).flatMap((l) => l ?? []).find((a) => !a.internal && a.family === 'IPv4')
+    assert.ok(own !== undefined, 'this machine has no non-loopback IPv4 address; the test needs one')
+    const dir = mkdtempSync(path.join(root, 'check-'))
+    const plain = path.join(dir, 'plain.yaml')
+    writeFileSync(plain, 'mode: balanced\n')
+    const open = path.join(dir, 'open.yaml')
+    writeFileSync(open, `ssrf:\n  ip_allowlist: ["${own.address}/32"]\n`)
+    const url = `http://${own.address}:5432/`
+    const refused = runCli(['check', '--config', plain, '--url', url, '--json'])
+    assert.equal(refused.status, 1, refused.stderr)
+    assert.deepEqual((JSON.parse(refused.stdout) as {url: unknown}).url, {url, allowed: false, scanner: 'ssrf', reason: `SSRF blocked: ${own.address} resolves to internal IP ${own.address}`})
+    const allowed = runCli(['check', '--config', open, '--url', url, '--json'])
+    assert.equal(allowed.status, 0, allowed.stderr)
+    assert.deepEqual((JSON.parse(allowed.stdout) as {url: unknown}).url, {url, allowed: true})
   })
 })
