@@ -308,6 +308,7 @@ async function runSandboxedStdio(o: McpProxyOptions, config: PipelockConfig, run
     processEnv: o.processEnv, cwd: process.cwd(), version: o.build?.version ?? '', log: o.stderr,
     ...(o.configFile !== undefined ? {configFile: o.configFile} : {}),
     ...(o.workspace !== undefined ? {workspace: o.workspace} : {}),
+    ...(o.agent !== undefined && o.agent !== '' ? {agent: o.agent} : {}),
   })
   try {
     const l = sandbox.launch

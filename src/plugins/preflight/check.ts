@@ -11,7 +11,7 @@ import {formatFixed} from '../canonical/index.js'
 import {resolveSalt} from '../capture/index.js'
 import {enabledFeatures, type LoadedConfig} from '../config/index.js'
 import {isPipelockError} from '../errors/index.js'
-import {assertRunnable, configFileModeWarnings, killSwitchOnWarning, loadPrivateKeyFile, RUN_ACCEPTED_FEATURES, weakApiTokenWarning} from '../proxy/index.js'
+import {assertRunnable, configFileModeWarnings, killSwitchOnWarning, loadPrivateKeyFile, loopbackBindingWarning, RUN_ACCEPTED_FEATURES, weakApiTokenWarning} from '../proxy/index.js'
 import {writerLockHolder} from '../recorder/index.js'
 
 export interface CheckReport {
@@ -141,7 +141,7 @@ export function checkConfig(loaded: LoadedConfig, env: Readonly<Record<string, s
       ...loaded.warnings.map((w) => `${w.field}: ${w.message}`),
       ...addressWarnings.map((w) => w.replace(/^WARNING: /, '')),
       // What pipelock run prints at start about a config it runs (start-warnings.ts).
-      ...[...configFileModeWarnings(loaded), killSwitchOnWarning(c), weakApiTokenWarning(c, env)].flatMap((w) => (w === null ? [] : [w.replace(/^WARNING: /, '')])),
+      ...[...configFileModeWarnings(loaded), killSwitchOnWarning(c), loopbackBindingWarning(c), weakApiTokenWarning(c, env)].flatMap((w) => (w === null ? [] : [w.replace(/^WARNING: /, '')])),
     ],
   }
 }

@@ -30,13 +30,17 @@ export class AgentNames {
   private readonly table: ProfileTable
   private readonly verdicts = new Map<string, boolean>()
 
-  constructor(private readonly scanner: Pick<Scanner, 'scanTextForDlp'>, config: Pick<PipelockConfig, 'agents' | 'default_agent_identity' | 'bind_default_agent_identity'> & {readonly exclusive_agent_binding?: boolean}) {
+  /**
+   * `opts.addressBinding: false`: no `source_cidrs` match (a client address that cannot tell
+   * agents apart); the profiles they name stay bound all the same, so naming one is a refused claim.
+   */
+  constructor(private readonly scanner: Pick<Scanner, 'scanTextForDlp'>, config: Pick<PipelockConfig, 'agents' | 'default_agent_identity' | 'bind_default_agent_identity'> & {readonly exclusive_agent_binding?: boolean}, opts: {readonly addressBinding?: boolean} = {}) {
     this.identity = {
       defaultAgentIdentity: config.default_agent_identity, bindDefaultAgentIdentity: config.bind_default_agent_identity, exclusiveBinding: config.exclusive_agent_binding ?? true,
     }
     const cidrs: Array<{agent: string; cidr: Cidr}> = []
     // Registry order = sorted names; validation guarantees at most one agent matches an address.
-    for (const name of Object.keys(config.agents).sort()) {
+    for (const name of opts.addressBinding === false ? [] : Object.keys(config.agents).sort()) {
       for (const text of config.agents[name]!.source_cidrs ?? []) {
         const cidr = parseCidr(text.trim())
         if (cidr !== null) cidrs.push({agent: name, cidr})

@@ -51,6 +51,7 @@ import {parseReverseUpstream} from './reverse/url.js'
 import {SessionApi} from './session-api.js'
 import {airlockEvidenceOf, type AirlockChange} from './session-gate.js'
 import {createSafeAgent, dialValidated} from './ssrf-dialer.js'
+import {hostAddressCidrs} from './host-addresses.js'
 import {buildSnapshot, type ProxySnapshot} from './state.js'
 import {OffloadCounters} from './scan-offload/counters.js'
 // Type only: the `/ws` relay (and the `ws` package) is loaded by the run service when enabled.
@@ -72,6 +73,11 @@ export interface ComposeOptions {
   readonly policy?: () => PolicyHooks | null
   /** The `/ws` relay's class, loaded only when `websocket_proxy.enabled` (bench: startup; lazy loading). */
   readonly webSocketProxy?: typeof WebSocketProxy
+  /**
+   * The proxy embedded by the sandbox: its main listener serves the agent's egress only, and
+   * every client is the sandbox's bridge on 127.0.0.1, so a client's address binds no agent.
+   */
+  readonly egressOnly?: boolean
 }
 
 /** The ports of each transport, built once; each object holds exactly its transport's members. */
@@ -217,6 +223,8 @@ export class ProxyRuntime {
   private readonly dialer: Dialer
   /** Ports of an intercepted tunnel's inner requests, and of its pre-dial. */
   private readonly interceptPorts: InterceptPorts & Dialer
+  /** Whether a client's address may bind it to an agent (`source_cidrs`): not in the sandbox's proxy. */
+  private readonly addressBinding: boolean
 
   constructor(opts: ComposeOptions) {
     const cfg = opts.loaded.config
@@ -227,7 +235,8 @@ export class ProxyRuntime {
     this.clock = new RequestClock(opts.clock ?? systemClock)
     const clock = this.clock
     this.startedAt = clock.nowMs()
-    this.state = new SnapshotHolder(buildSnapshot(cfg, opts.loaded.hash, opts.env, clock.nanos, {audit: () => this.audit, airlockEvidence: (c) => this.recordAirlock(c), offloadCounters: this.offloadCounters}))
+    this.addressBinding = opts.egressOnly !== true
+    this.state = new SnapshotHolder(buildSnapshot(cfg, opts.loaded.hash, opts.env, clock.nanos, {audit: () => this.audit, airlockEvidence: (c) => this.recordAirlock(c), offloadCounters: this.offloadCounters, ...this.machineCarry()}))
     const snapshot = (): ProxySnapshot => this.state.snapshot()
     this.killSwitch = new KillSwitchController(killSwitchInputs(cfg))
     // Live tunnels are torn down the moment the switch activates (§11.2), but those of a client
@@ -314,6 +323,15 @@ export class ProxyRuntime {
   }
 
   /** Env `PIPELOCK_KILLSWITCH_API_TOKEN` wins over the config (§11.3). */
+  /**
+   * What a snapshot takes from this machine and this runtime, not from the config: the host's own
+   * interface addresses, read afresh at start-up and at each reload (an address added since is
+   * covered from then on), and whether client addresses bind agents.
+   */
+  private machineCarry(): {hostAddresses: string[]; addressBinding: boolean} {
+    return {hostAddresses: hostAddressCidrs(), addressBinding: this.addressBinding}
+  }
+
   apiToken(): string {
     const e = this.env.PIPELOCK_KILLSWITCH_API_TOKEN
     return e !== undefined && e !== '' ? e : this.snapshot().config.kill_switch.api_token
@@ -329,7 +347,7 @@ export class ProxyRuntime {
   reload(loaded: LoadedConfig, restartPending: readonly string[] = []): {openTunnels: number, warnings: string[]} {
     // Sessions survive a reload: the manager is carried over with new settings (§20.6).
     const previous = this.snapshot()
-    this.state.replace(buildSnapshot(loaded.config, loaded.hash, this.env, this.clock.nanos, {previous, audit: () => this.audit, airlockEvidence: (c) => this.recordAirlock(c), offloadCounters: this.offloadCounters}))
+    this.state.replace(buildSnapshot(loaded.config, loaded.hash, this.env, this.clock.nanos, {previous, audit: () => this.audit, airlockEvidence: (c) => this.recordAirlock(c), offloadCounters: this.offloadCounters, ...this.machineCarry()}))
     // Requests that began under the old config finish their scans with it; its threads end then.
     previous.bodyScans.retire()
     this.killSwitch.updateInputs(killSwitchInputs(loaded.config))

@@ -7,7 +7,7 @@ export {blockHeaders, redactUrl, displayUrl, CONTENT_SCANNER_LABELS, BLOCK_REASO
 export {scannerSettingsFromConfig} from './settings-from-config.js'
 export {IMPLEMENTED_FEATURES, assertAskChannel, askConfigured, licenseLines} from './features.js'
 export {assertRunnable} from './runnable.js'
-export {configFileModeWarnings, killSwitchOnWarning, weakApiTokenWarning} from './start-warnings.js'
+export {configFileModeWarnings, killSwitchOnWarning, loopbackBindingWarning, weakApiTokenWarning} from './start-warnings.js'
 export {AuthThrottle, guardApiRequest, holdsStrongToken} from './auth-throttle.js'
 export {RUN_ACCEPTED_FEATURES, MCP_ONLY_SECTIONS, unrunnableFeatures, inertSectionsNote} from './inert-features.js'
 export {ceeWebSocketMessage, CEE_LAYER} from './cee-gate.js'

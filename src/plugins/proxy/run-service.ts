@@ -7,7 +7,7 @@ import path from 'node:path'
 import {systemClock} from '../canonical/index.js'
 import {ContractRuntime, watchStore, type StoreWatch} from '../gate/index.js'
 import {
-  ConfigFieldError, ConfigReloader, configHash, formatWarning, loadConfig, loadPresetConfig, validateConfig,
+  ConfigFieldError, ConfigReloader, configHash, DEFAULT_PROFILE, formatWarning, loadConfig, loadPresetConfig, validateConfig,
   type LoadedConfig, type PipelockConfig, type PresetName,
 } from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
@@ -34,9 +34,8 @@ import {startEmission} from './emission.js'
 import {ProxyServer, type ListenAddresses} from './server.js'
 import type {ScanApiServer} from './scan-api/listener.js'
 import {getaddrinfoAll} from './ssrf-dialer.js'
-import {hostAddressCidrs} from './host-addresses.js'
 import {loadFeature} from './feature-load.js'
-import {configFileModeWarnings, killSwitchOnWarning, weakApiTokenWarning} from './start-warnings.js'
+import {configFileModeWarnings, killSwitchOnWarning, loopbackBindingWarning, weakApiTokenWarning} from './start-warnings.js'
 import {ruleBundleLines} from './rule-bundles.js'
 import {parseReverseUpstream} from './reverse/url.js'
 import type {HostedListener, RunAttachment} from './run-attachment.js'
@@ -85,6 +84,12 @@ export interface RunOptions {
    * not collide with its ports.
    */
   readonly embedded?: boolean
+  /**
+   * The agent the embedder was launched for (`mcp proxy --sandbox --agent`): with `embedded`,
+   * every request is that agent's (its profile, session and receipts' actor), whatever the
+   * sandboxed process declares. Absent or `_default`: the process's own declaration, as before.
+   */
+  readonly embeddedAgent?: string
   /** What the banner's `Agents:` line says when the embedder gives its agents another address (the sandbox's bridge). */
   readonly agentsLine?: string
 }
@@ -103,7 +108,7 @@ export interface RunningProxy {
 }
 
 /** Loads the config, applies the flag overrides and re-validates (§1.2 step 1). */
-export function loadRunConfig(opts: Pick<RunOptions, 'configFile' | 'preset' | 'mode' | 'listen' | 'env' | 'reverse' | 'embedded'>): LoadedConfig {
+export function loadRunConfig(opts: Pick<RunOptions, 'configFile' | 'preset' | 'mode' | 'listen' | 'env' | 'reverse' | 'embedded' | 'embeddedAgent'>): LoadedConfig {
   const loaded = opts.preset !== undefined ? loadPresetConfig(opts.preset, {env: opts.env}) : loadConfig(opts.configFile, {env: opts.env})
   if (opts.mode === undefined && opts.listen === undefined && opts.reverse === undefined && opts.embedded !== true) return loaded
   // Each flag that replaces part of the file, in words and as the change it makes.
@@ -119,12 +124,16 @@ export function loadRunConfig(opts: Pick<RunOptions, 'configFile' | 'preset' | '
       config.metrics_listen = ''
       config.kill_switch.api_listen = ''
       config.reverse_proxy.enabled = false
-      for (const p of Object.values(config.agents)) if (p.listeners !== undefined) p.listeners = []
-      // The sandbox's way out must not lead back to the host by one of its own addresses (host-addresses.ts).
-      config.internal = [...new Set([...config.internal, ...hostAddressCidrs()])]
+      // Agent listeners stay in the config, not opened (server.ts): their profiles stay bound, so
+      // the sandboxed process cannot claim one by name (emptied, they had become claimable).
       // Its one client is the sandboxed process, whose every request arrives from the bridge on
       // 127.0.0.1: an address exempt from the kill switch here could only exempt the agent.
       config.kill_switch.allowlist_ips = []
+      // The address cannot say which agent the sandboxed process is (compose.ts); the launch can.
+      if (opts.embeddedAgent !== undefined && opts.embeddedAgent !== '' && opts.embeddedAgent !== DEFAULT_PROFILE) {
+        config.default_agent_identity = opts.embeddedAgent
+        config.bind_default_agent_identity = true
+      }
     }
     for (const a of apply) a(config)
     return config
@@ -178,6 +187,9 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   for (const w of configFileModeWarnings(loaded)) opts.stderr(w)
   const switchedOn = killSwitchOnWarning(loaded.config)
   if (switchedOn !== null) opts.stderr(switchedOn)
+  // The embedded proxy binds no one by address (compose.ts); its owner says so at launch.
+  const loopbackBound = opts.embedded === true ? null : loopbackBindingWarning(loaded.config)
+  if (loopbackBound !== null) opts.stderr(loopbackBound)
   // With an MCP listener the MCP sections are in force, not inert.
   const inert = opts.mcpListener === undefined ? inertSectionsNote(loaded.config, {embedded: opts.embedded === true, scanApi: loaded.config.scan_api.listen !== '' && opts.embedded !== true}) : null
   if (inert !== null) opts.stderr(inert)
@@ -423,7 +435,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
       // A file this build refuses to run (a section it cannot enforce) fails to load like an
       // invalid one: the running policy, and the reloader's idea of it, stay as they were.
       load: (f) => {
-        const next = loadRunConfig({configFile: f, mode: opts.mode, listen: opts.listen, env: opts.env, ...(opts.reverse ? {reverse: opts.reverse} : {}), ...(opts.embedded === true ? {embedded: true} : {})})
+        const next = loadRunConfig({configFile: f, mode: opts.mode, listen: opts.listen, env: opts.env, ...(opts.reverse ? {reverse: opts.reverse} : {}), ...(opts.embedded === true ? {embedded: true} : {}), ...(opts.embeddedAgent !== undefined ? {embeddedAgent: opts.embeddedAgent} : {})})
         assertRunnableWith(next.config, opts.env, opts.mcpListener, 'reload')
         // A new audit-log file or capture target that cannot be used refuses the reload, as it
         // refuses start-up: the running ones stay, and the drift says so.

@@ -159,7 +159,9 @@ export class ProxyServer {
     const out: {main: string; api?: string; metrics?: string; agents?: AgentListenAddress[]; reverse?: string} = {main: await this.listen(main, c.fetch_proxy.listen, 'proxy (--listen / fetch_proxy.listen)')}
     // operations.md §2.7: each agent listener runs the same proxy handler with the profile bound.
     const agents: AgentListenAddress[] = []
-    for (const {name, addr} of agentListeners(c)) {
+    // The sandbox's proxy opens none: its agent's one way out is the bridge to the main listener.
+    // The profiles stay bound (agent-name.ts), so naming one from the sandbox is a refused claim.
+    for (const {name, addr} of this.egressOnly ? [] : agentListeners(c)) {
       agents.push({name, addr: await this.listen(this.proxyServer(name), addr, `agent "${name}" listener (agents.${name}.listeners)`)})
     }
     if (agents.length > 0) out.agents = agents

@@ -11,6 +11,8 @@ export interface SettingsContext {
   readonly env: Readonly<Record<string, string | undefined>>
   /** The running version, for bundles' `min_pipelock` (unchecked when absent). */
   readonly version?: string
+  /** This machine's interface addresses as CIDRs (host-addresses.ts): the proxy's SSRF floor counts them. */
+  readonly hostAddresses?: readonly string[]
 }
 
 function mode(m: string): ScannerSettings['mode'] {
@@ -51,6 +53,7 @@ export function scannerSettingsFromConfig(c: PipelockConfig, ctx: SettingsContex
     internal: [...c.internal],
     trustedDomains: [...c.trusted_domains],
     ssrfIpAllowlist: [...c.ssrf.ip_allowlist],
+    ...(ctx.hostAddresses !== undefined && ctx.hostAddresses.length > 0 ? {hostAddresses: [...ctx.hostAddresses]} : {}),
     dlp: {
       includeDefaults: false,
       patterns,

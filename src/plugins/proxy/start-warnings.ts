@@ -6,7 +6,7 @@
  * admin token that `check` passed in silence).
  */
 import {statSync} from 'node:fs'
-import {clearSecretFields, type LoadedConfig, type PipelockConfig} from '../config/index.js'
+import {clearSecretFields, loopbackSourceCidrs, type LoadedConfig, type PipelockConfig} from '../config/index.js'
 import {shellWord} from '../errors/index.js'
 import {STRONG_TOKEN_MIN} from './auth-throttle.js'
 
@@ -17,6 +17,20 @@ import {STRONG_TOKEN_MIN} from './auth-throttle.js'
 export function killSwitchOnWarning(c: PipelockConfig, what = 'pipelock run will refuse every request from the start (except the exempt paths and kill_switch.allowlist_ips clients)'): string | null {
   if (!c.kill_switch.enabled) return null
   return `WARNING: kill_switch.enabled: the kill switch is ON in this config: ${what}; set enabled: false to let traffic through (api_token or sentinel_file arm it without turning it on)`
+}
+
+/**
+ * A `source_cidrs` entry holding 127.0.0.1 or ::1 binds every client that reaches the proxy over
+ * loopback to one profile: each agent on this host, and each sandbox bridged here with `--proxy`.
+ * Not refused (one local agent per host is a real deployment), but said, since a second local
+ * agent silently runs under the first one's profile. (The sandbox's embedded proxy applies no
+ * `source_cidrs` at all, and says so at launch.)
+ */
+export function loopbackBindingWarning(c: Pick<PipelockConfig, 'agents'>): string | null {
+  const hits = loopbackSourceCidrs(c)
+  if (hits.length === 0) return null
+  const list = hits.map((h) => `agents.${h.agent}.source_cidrs "${h.cidr}"`).join(', ')
+  return `WARNING: ${list} ${hits.length === 1 ? 'holds' : 'hold'} 127.0.0.1 or ::1, the address every local client connects from: each agent on this host that reaches the proxy over loopback (and each pipelock sandbox --proxy bridged to it) is bound to the entry's profile, so they cannot be told apart; give each local agent its own agents.<name>.listeners port instead`
 }
 
 /**

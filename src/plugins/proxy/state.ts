@@ -68,15 +68,23 @@ export interface SnapshotCarry {
   readonly airlockEvidence?: (c: AirlockChange) => void
   /** Where the scan pool's work is counted for `/metrics` (one set for the process). */
   readonly offloadCounters?: OffloadCounters
+  /** This machine's interface addresses (host-addresses.ts), taken by the caller at start-up and at each reload. */
+  readonly hostAddresses?: readonly string[]
+  /**
+   * False when a client's address says nothing about which agent it is (the sandbox's embedded
+   * proxy, whose every client is the bridge on 127.0.0.1): `source_cidrs` then bind no one.
+   */
+  readonly addressBinding?: boolean
 }
 
 export function buildSnapshot(config: PipelockConfig, hash: string, env: Readonly<Record<string, string | undefined>>, clock: Clock, carry?: SnapshotCarry): ProxySnapshot {
-  const scanner = createScanner(scannerSettingsFromConfig(config, {env}))
+  const ctx = {env, ...(carry?.hostAddresses !== undefined ? {hostAddresses: carry.hostAddresses} : {})}
+  const scanner = createScanner(scannerSettingsFromConfig(config, ctx))
   const profiles = new Map<string, ProxySnapshot>()
   const nowMs = (): number => Number(clock.nowNanos() / 1_000_000n)
   const base: ProxySnapshot = {
     config, hash, scanner, rateLimiter: new RateLimiter(clock), dataBudget: new DataBudget(clock), sessions: carrySessions(config, clock, carry),
-    agentNames: new AgentNames(scanner, config),
+    agentNames: new AgentNames(scanner, config, {addressBinding: carry?.addressBinding !== false}),
     cee: buildDetector(config, carry?.previous?.cee, nowMs),
     profile: DEFAULT_PROFILE, budgets: null, profiles,
     // Built before anything else can fail on the key: a bad key aborts the reload (spec §9.3).
@@ -95,7 +103,7 @@ export function buildSnapshot(config: PipelockConfig, hash: string, env: Readonl
     const merged = mergeProfile(config, p)
     const limits = budgetLimits(p)
     profiles.set(name, {
-      ...base, config: merged, scanner: createScanner(scannerSettingsFromConfig(merged, {env})), rateLimiter: new RateLimiter(clock), dataBudget: new DataBudget(clock),
+      ...base, config: merged, scanner: createScanner(scannerSettingsFromConfig(merged, ctx)), rateLimiter: new RateLimiter(clock), dataBudget: new DataBudget(clock),
       profile: name, budgets: limits === null ? null : new BudgetBook(limits, nowMs), get fallback(): ProxySnapshot {
         return base.fallback
       },

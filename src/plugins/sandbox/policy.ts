@@ -79,6 +79,8 @@ function socketDirs(): {covered: string[]; within: string[]} {
 export function validateEntries(label: 'allow_read' | 'allow_write', entries: readonly string[], home: string | undefined): string[] {
   const out: string[] = []
   const prot = protectedDirs(home)
+  // Resolved once: the answer does not depend on the entry.
+  const sockets = socketDirs()
   for (const e of entries) {
     if (e.trim() === '') throw new PipelockError('SANDBOX_POLICY', `sandbox filesystem ${label} contains empty path`)
     if (!path.isAbsolute(e)) throw new PipelockError('SANDBOX_POLICY', `sandbox ${label} "${e}" must be an absolute path`)
@@ -90,7 +92,6 @@ export function validateEntries(label: 'allow_read' | 'allow_write', entries: re
     if (home !== undefined && home !== '' && inside(resolved(home), r)) {
       throw new PipelockError('SANDBOX_POLICY', `sandbox ${label} "${e}" (resolves to "${r}") covers your home directory — use a narrower path`)
     }
-    const sockets = socketDirs()
     const where = sockets.covered.find((d) => inside(d, r)) ?? sockets.within.find((d) => inside(r, d))
     if (where !== undefined) {
       throw new PipelockError('SANDBOX_POLICY', `sandbox ${label} "${e}" (resolves to "${r}") ${inside(where, r) ? 'covers' : 'is inside'} ${where}, where the host's daemons keep their Unix sockets (ssh-agent, tmux, D-Bus, Docker): a socket stays connectable through a read-only mount, a way out of the sandbox — use a directory of its own`)

@@ -6,7 +6,7 @@
 import {spawn} from 'node:child_process'
 import {once} from 'node:events'
 import {constants} from 'node:os'
-import {canaryEnvEntries, canaryLaunchLines, loadConfig, type PipelockConfig} from '../config/index.js'
+import {canaryEnvEntries, canaryLaunchLines, loadConfig, loopbackSourceCidrs, type PipelockConfig} from '../config/index.js'
 import {probeRunningProxy} from './proxy-probe.js'
 import {PipelockError} from '../errors/index.js'
 import {parseHostPort} from '../config/index.js'
@@ -45,7 +45,7 @@ export function sandboxMode(strict: boolean, bestEffort: boolean, flagNames: [st
 }
 
 /** The proxy the bridge reaches: a running one by address, or one embedded in this process. */
-async function openProxy(o: {configFile?: string; proxy?: string; env: Readonly<Record<string, string | undefined>>; version: string; stderr: (l: string) => void}): Promise<{host: string; port: number; running: RunningProxy | null}> {
+async function openProxy(o: {configFile?: string; proxy?: string; agent?: string; env: Readonly<Record<string, string | undefined>>; version: string; stderr: (l: string) => void}): Promise<{host: string; port: number; running: RunningProxy | null}> {
   if (o.proxy !== undefined && o.proxy !== '') {
     const hp = proxyAddress(o.proxy)
     await probeRunningProxy(hp.host, hp.port, o.proxy)
@@ -55,7 +55,7 @@ async function openProxy(o: {configFile?: string; proxy?: string; env: Readonly<
   const {startRun} = await import('../proxy/index.js')
   const running = await startRun({
     ...(o.configFile !== undefined ? {configFile: o.configFile} : {}),
-    listen: '127.0.0.1:0', embedded: true, agentsLine: SANDBOX_AGENTS_LINE, agentArgs: [], version: o.version, env: o.env,
+    listen: '127.0.0.1:0', embedded: true, ...(o.agent !== undefined ? {embeddedAgent: o.agent} : {}), agentsLine: SANDBOX_AGENTS_LINE, agentArgs: [], version: o.version, env: o.env,
     // The agent owns stdout (and, under mcp proxy, it is the MCP transport): the audit log goes to stderr.
     stderr: o.stderr, stdout: {write: (l: string) => void process.stderr.write(l)},
   })
@@ -79,6 +79,25 @@ function proxyAddress(flag: string): {host: string; port: number} {
 function killSwitchExemptionLine(c: PipelockConfig): string | null {
   if (c.kill_switch.allowlist_ips.length === 0) return null
   return "pipelock: kill_switch.allowlist_ips is not applied by the sandbox's proxy: every request of the sandboxed process reaches it from the bridge on 127.0.0.1, so an exempt address would exempt the agent from the kill switch"
+}
+
+/**
+ * The embedded proxy binds no agent by client address (proxy/compose.ts): the bridge is its one
+ * client, on 127.0.0.1, so a `source_cidrs` entry holding that address would bind the sandboxed
+ * process to that profile (a profile meant for a trusted local agent, say) whatever it is. The
+ * profile stays bound all the same: the agent cannot claim it by name either. Said once at
+ * launch, when an entry would have matched.
+ */
+function sourceCidrsLine(c: PipelockConfig): string | null {
+  const hits = loopbackSourceCidrs(c)
+  if (hits.length === 0) return null
+  const list = hits.map((h) => `agents.${h.agent}.source_cidrs "${h.cidr}"`).join(', ')
+  return `pipelock: ${list} ${hits.length === 1 ? 'is' : 'are'} not applied by the sandbox's proxy: every request of the sandboxed process reaches it from the bridge on 127.0.0.1, so the address cannot tell which agent it is; the sandboxed process is not bound to ${hits.length === 1 ? 'that profile' : 'those profiles'}, and a request naming one is refused`
+}
+
+/** The lines the embedded proxy's departures from the config earn at launch. */
+function embeddedProxyLines(c: PipelockConfig): string[] {
+  return [killSwitchExemptionLine(c), sourceCidrsLine(c)].filter((l): l is string => l !== null)
 }
 
 function configOf(file: string | undefined, env: Readonly<Record<string, string | undefined>>): PipelockConfig {
@@ -116,8 +135,7 @@ export async function runSandbox(o: SandboxOptions): Promise<number> {
   if (!embedded) proxyAddress(o.proxy!)
   if (o.metricsListen !== undefined && parseHostPort(o.metricsListen) === undefined) throw new PipelockError('USAGE', `--metrics-listen "${o.metricsListen}": want host:port (port 0 picks a free port)`)
   o.stderr(`pipelock: launching sandboxed process [${o.command.join(' ')}] (workspace=${policy.workspace}, mode=${mode})`)
-  const exemption = embedded ? killSwitchExemptionLine(c) : null
-  if (exemption !== null) o.stderr(exemption)
+  if (embedded) for (const l of embeddedProxyLines(c)) o.stderr(l)
   const proxy = await openProxy({configFile: o.configFile, proxy: o.proxy, env: o.processEnv, version: o.version, stderr: o.stderr})
   const canaries = canaryEnvEntries(c)
   let launch: PreparedLaunch | undefined
@@ -217,6 +235,8 @@ export interface McpSandboxRequest {
   readonly cwd: string
   readonly version: string
   readonly log: (line: string) => void
+  /** `mcp proxy --agent`: the server's HTTP egress is this agent's in the embedded proxy too. */
+  readonly agent?: string
 }
 
 export interface McpSandbox {
@@ -241,9 +261,8 @@ export async function startMcpSandbox(r: McpSandboxRequest): Promise<McpSandbox>
   checkMode(caps, mode, 'mcp')
   checkEnvEntries(r.envEntries)
   r.log('pipelock: MCP sandbox egress bridge enabled; forward_proxy forced on for sandboxed MCP egress (child loopback -> parent scanner)')
-  const exemption = killSwitchExemptionLine(c)
-  if (exemption !== null) r.log(exemption)
-  const proxy = await openProxy({configFile: r.configFile, env: r.processEnv, version: r.version, stderr: r.log})
+  for (const l of embeddedProxyLines(c)) r.log(l)
+  const proxy = await openProxy({configFile: r.configFile, ...(r.agent !== undefined ? {agent: r.agent} : {}), env: r.processEnv, version: r.version, stderr: r.log})
   try {
     const launch = await prepareLaunch({
       command: r.command, policy, mode, caps, proxy: {host: proxy.host, port: proxy.port}, parentEnv: r.processEnv,

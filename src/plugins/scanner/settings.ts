@@ -40,6 +40,12 @@ export interface ScannerSettings {
   trustedDomains: string[]
   /** `ssrf.ip_allowlist` (CIDRs). */
   ssrfIpAllowlist: string[]
+  /**
+   * This machine's own interface addresses (CIDRs), injected by the proxy: counted with the core
+   * floor, so a destination on one is refused like a private address (`ssrfIpAllowlist` and
+   * `trustedDomains` open it as they open those). Absent = none.
+   */
+  hostAddresses?: string[]
   dlp: {
     /** `dlp.include_defaults`. */
     includeDefaults: boolean

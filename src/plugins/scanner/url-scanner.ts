@@ -74,7 +74,7 @@ export interface UrlScanner {
 
 export function createUrlScanner(settings: ScannerSettings, dlp?: DlpEngine): UrlScanner {
   const internal = parseCidrs(settings.internal)
-  const core = parseCidrs([...CORE_SSRF_CIDRS, ...EXTRA_CORE_CIDRS])
+  const core = parseCidrs([...CORE_SSRF_CIDRS, ...EXTRA_CORE_CIDRS, ...(settings.hostAddresses ?? [])])
   return {
     settings,
     dlp: dlp ?? createDlpEngine(settings),
