@@ -4,22 +4,23 @@
 // counts: `N passed, N failed` (skipped and todo tests are named on the line before it).
 // Under CI=true a skipped or todo test fails the run: a check that did not run is not a pass.
 // Usage: node scripts/run-tests.mjs [substring filter…]
-import {chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync} from 'node:fs'
+import {chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {spawnSync} from 'node:child_process'
-import {fileURLToPath} from 'node:url'
+import {fileURLToPath, pathToFileURL} from 'node:url'
 
 const root = path.resolve('dist/test')
 const filters = process.argv.slice(2)
 const files = []
+/** The TypeScript source a compiled test file was built from. */
+const sourceOf = (file) => path.join('test', path.relative(root, file)).replace(/\.js$/, '.ts')
 const walk = (dir) => {
   for (const name of readdirSync(dir).sort()) {
     const p = path.join(dir, name)
     if (statSync(p).isDirectory()) walk(p)
     else if (name.endsWith('.test.js')) {
-      const source = path.join('test', path.relative(root, p)).replace(/\.js$/, '.ts')
-      if (!existsSync(source)) continue
+      if (!existsSync(sourceOf(p))) continue
       // Filters match the path below dist/test, so a checkout whose own path holds the word selects nothing extra.
       if (filters.length === 0 || filters.some((f) => path.relative(root, p).includes(f))) files.push(p)
     }
@@ -33,6 +34,38 @@ if (files.length === 0) {
 
 const reporter = path.join(path.dirname(fileURLToPath(import.meta.url)), 'count-reporter.mjs')
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'pipelock-tests-'))
+
+// Unit and vector test files share processes, GROUP_SIZE to one (node's runner starts a process
+// per file, and a unit file spent most of its CPU loading the modules it tests: about a second for
+// the proxy's, the suite's largest single cost). Twelve, so that a group ends well inside the time
+// limit below, which node applies to the group as one file. In a group each file is one suite
+// named by its path, so its file-level hooks stay its own and a failure names the file. A file that
+// changes what the process shares (the environment, the working directory, process listeners,
+// exit code, umask, globals, mocks) keeps a process of its own: `sharesProcessState` reads its
+// source for that.
+const GROUP_SIZE = 12
+const GROUPED_DIRS = ['unit', 'vectors']
+const SHARED_STATE = [
+  /process\.env(\.\w+|\[[^\]]+\])\s*=[^=]/, /delete\s+process\.env/, /Object\.assign\(\s*process\.env/,
+  /process\.(chdir|umask|exitCode|on|once|off|addListener|removeListener|removeAllListeners|setUncaughtExceptionCaptureCallback)\b/,
+  /globalThis\.\w+\s*=[^=]/, /\bmock\b[^\n]*from 'node:test'|from 'node:test'[^\n]*\bmock\b|\bmock\.(method|fn|timers|getter|setter|module)/,
+]
+const sharesProcessState = (source) => SHARED_STATE.some((re) => re.test(readFileSync(source, 'utf8')))
+const groupable = (file) => GROUPED_DIRS.includes(path.relative(root, file).split(path.sep)[0]) && !sharesProcessState(sourceOf(file))
+const solo = files.filter((f) => !groupable(f))
+const pooled = files.filter(groupable)
+const groupDir = path.join(tmp, 'groups')
+mkdirSync(groupDir)
+const groups = []
+for (let i = 0; i < pooled.length; i += GROUP_SIZE) {
+  const members = pooled.slice(i, i + GROUP_SIZE)
+  const file = path.join(groupDir, `group-${String(groups.length + 1).padStart(2, '0')}.test.mjs`)
+  writeFileSync(file, [
+    "import {describe} from 'node:test'",
+    ...members.map((m) => `describe(${JSON.stringify(path.relative(root, m))}, async () => { await import(${JSON.stringify(pathToFileURL(m).href)}) })`),
+  ].join('\n') + '\n')
+  groups.push(file)
+}
 const countsFile = path.join(tmp, 'counts.json')
 // A hung test (a deadlock in native code once hung a whole CI run until its 90-minute limit)
 // fails with its name instead. Node applies the limit to each test file's total as well: the
@@ -57,7 +90,7 @@ const r = spawnSync(process.execPath, [
   '--test', `--test-concurrency=${concurrency}`, `--test-timeout=${TEST_TIMEOUT_MS}`,
   '--test-reporter=spec', '--test-reporter-destination=stdout',
   `--test-reporter=${reporter}`, `--test-reporter-destination=${countsFile}`,
-  ...files,
+  ...groups, ...solo,
 ], {stdio: 'inherit', env: {...process.env, TMPDIR: testTmp}})
 let counts
 try {

@@ -10,7 +10,7 @@ import {writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {runCli} from '../helpers/cli.js'
-import {rawHttp, startHttpUpstream, startProxy, tempDir, until, type RunningProxy, type Upstream} from './proxy-harness.js'
+import {approvalsPending, rawHttp, startHttpUpstream, startProxy, tempDir, until, type RunningProxy, type Upstream} from './proxy-harness.js'
 
 const TOKEN = 'e2e-ask-reload-token-AAAAAAAAAAAA'
 
@@ -33,13 +33,10 @@ async function reload(proxy: RunningProxy, yaml: string): Promise<void> {
 }
 
 async function pendingIds(proxy: RunningProxy, n: number): Promise<string[]> {
-  let ids: string[] = []
-  await until(async () => {
-    const r = ask(proxy, 'list', '--json')
-    if (r.status !== 0) return false
-    ids = (JSON.parse(r.stdout) as {approvals: Array<{id: string}>}).approvals.map((a) => a.id)
-    return ids.length === n
-  }, 10_000)
+  assert.ok(await approvalsPending(proxy.port, TOKEN, n, 10_000), `${n} request(s) held`)
+  const r = ask(proxy, 'list', '--json')
+  assert.equal(r.status, 0, r.stderr)
+  const ids = (JSON.parse(r.stdout) as {approvals: Array<{id: string}>}).approvals.map((a) => a.id)
   assert.equal(ids.length, n, `${n} request(s) held`)
   return ids
 }

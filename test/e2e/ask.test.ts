@@ -13,7 +13,7 @@ import {after, before, describe, it} from 'node:test'
 import {keyPairFromSeed} from '../../src/plugins/signing/index.js'
 import {runCli} from '../helpers/cli.js'
 import {
-  assertRefusesToStart, BINARY_INJECTION, interceptingWebSocketConfig, makeSelfSignedCert, rawHttp, reverseListenPort, startHttpsUpstream, startHttpUpstream, startProxy, tempDir, tlsExchange, tlsThroughProxy,
+  approvalsPending, assertRefusesToStart, BINARY_INJECTION, interceptingWebSocketConfig, makeSelfSignedCert, rawHttp, reverseListenPort, startHttpsUpstream, startHttpUpstream, startProxy, tempDir, tlsExchange, tlsThroughProxy,
   until, writeReceiptKeys, type RunningProxy, type Upstream,
 } from './proxy-harness.js'
 
@@ -45,14 +45,10 @@ interface Held {
 
 /** The one pending approval, once it is there (as `ask list --json` shows it). */
 async function pending(proxy: RunningProxy): Promise<Held> {
-  let held: Held | undefined
-  await until(async () => {
-    const l = JSON.parse(ask(proxy, 'list', '--json').stdout) as {approvals: Held[]; count: number}
-    if (l.count === 1) held = l.approvals[0]!
-    return held !== undefined
-  }, 30_000)
-  assert.ok(held !== undefined, 'a request is held')
-  return held
+  assert.ok(await approvalsPending(proxy.port, TOKEN, 1, 30_000), 'a request is held')
+  const l = JSON.parse(ask(proxy, 'list', '--json').stdout) as {approvals: Held[]; count: number}
+  assert.equal(l.count, 1, JSON.stringify(l))
+  return l.approvals[0]!
 }
 
 const pendingId = async (proxy: RunningProxy): Promise<string> => (await pending(proxy)).id
@@ -297,7 +293,7 @@ describe('pipelock ask: adaptive enforcement blocks an ask at a level with upgra
       'kill_switch:', `  api_token: ${TOKEN}`,
     ].join('\n') + '\n', {dir})
     try {
-      const fwd = (url: string, agent: string) => rawHttp(proxy.port, {path: url, headers: {'X-Pipelock-Agent': agent}})
+      const fwd = (url: string, agent: string) => rawHttp(proxy.port, {path: url, headers: {'X-Pipelock-Agent': agent}, timeoutMs: HELD_MS})
       // Four blocklist blocks (3.0 each): 6 ≥ 5 → elevated, 12 ≥ 10 → high (upgrade_ask: block by default).
       for (let i = 0; i < 4; i++) assert.equal((await fwd(`http://x${i}.pastebin.com/`, 'rogue')).status, 403)
       const r = await fwd(`http://127.0.0.1:${up.port}/injection`, 'rogue')

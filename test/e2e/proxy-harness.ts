@@ -306,6 +306,18 @@ export async function stopProxyAndServer(proxy: RunningProxy | undefined, server
   server?.close()
 }
 
+/**
+ * Waits (bounded) until the proxy's admin API holds `n` pending approvals, asking it directly over
+ * HTTP: a poll that spawned `pipelock ask list` each time cost a CLI start per round. The tests
+ * still read what they assert through the CLI once it is there.
+ */
+export async function approvalsPending(port: number, token: string, n: number, timeoutMs: number): Promise<boolean> {
+  return await until(async () => {
+    const r = await rawHttp(port, {path: '/api/v1/approvals', headers: {authorization: `Bearer ${token}`, accept: 'application/json'}}).catch(() => undefined)
+    return r !== undefined && r.status === 200 && (JSON.parse(r.body) as {count: number}).count === n
+  }, timeoutMs)
+}
+
 /** Waits until `check` is true (polling), bounded. */
 export async function until(check: () => Promise<boolean>, timeoutMs = 3000): Promise<boolean> {
   const end = Date.now() + timeoutMs

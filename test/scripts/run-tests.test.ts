@@ -1,7 +1,7 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
-import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {repoPath} from '../helpers/vectors.js'
@@ -47,4 +47,41 @@ test('run-tests: a failing test fails the run and is counted', () => {
   const r = runOn(`import {test} from 'node:test'\ntest('ok', () => {})\ntest('bad', () => { throw new Error('x') })\n`, true)
   assert.equal(r.status, 1)
   assert.equal(r.lines.at(-1), '1 passed, 1 failed')
+})
+
+test('run-tests: unit files share a process, each a suite of its own; one that changes the environment keeps its own process', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pipelock-runtests-'))
+  try {
+    const pids = path.join(dir, 'pids')
+    mkdirSync(pids)
+    const unit = path.join(dir, 'dist', 'test', 'unit')
+    mkdirSync(unit, {recursive: true})
+    mkdirSync(path.join(dir, 'test', 'unit'), {recursive: true})
+    const files: Record<string, string> = {
+      // A file-level hook belongs to its own file's tests only: it runs once, for a's one test.
+      'a.test.js': `import {beforeEach, test} from 'node:test'\nimport {appendFileSync, writeFileSync} from 'node:fs'\nbeforeEach(() => appendFileSync(${JSON.stringify(path.join(pids, 'hooks'))}, 'x'))\ntest('a', () => { writeFileSync(${JSON.stringify(path.join(pids, 'a'))}, String(process.pid)) })\n`,
+      'b.test.js': `import {test} from 'node:test'\nimport {writeFileSync} from 'node:fs'\ntest('b', () => { writeFileSync(${JSON.stringify(path.join(pids, 'b'))}, String(process.pid)) })\n`,
+      'c.test.js': `import {test} from 'node:test'\nimport {writeFileSync} from 'node:fs'\nprocess.env.SOME_SETTING = '1'\ntest('c', () => { writeFileSync(${JSON.stringify(path.join(pids, 'c'))}, String(process.pid)) })\n`,
+    }
+    for (const [name, body] of Object.entries(files)) {
+      writeFileSync(path.join(unit, name), body)
+      // The runner reads the source for what a file changes; here the source is the same text.
+      writeFileSync(path.join(dir, 'test', 'unit', name.replace(/\.js$/, '.ts')), body)
+    }
+    writeFileSync(path.join(dir, 'package.json'), '{"type": "module"}\n')
+    const env: NodeJS.ProcessEnv = {...process.env, CI: 'true'}
+    delete env.NODE_TEST_CONTEXT
+    const r = spawnSync(process.execPath, [repoPath('scripts', 'run-tests.mjs')], {cwd: dir, env, encoding: 'utf8'})
+    assert.equal(r.status, 0, r.stdout + r.stderr)
+    assert.equal(r.stdout.trimEnd().split('\n').at(-1), '3 passed, 0 failed')
+    // Each file is reported as a suite named by its path.
+    assert.match(r.stdout, /^✔ unit\/a\.test\.js \(/m)
+    assert.match(r.stdout, /^✔ unit\/b\.test\.js \(/m)
+    const pid = (n: string): string => readFileSync(path.join(pids, n), 'utf8')
+    assert.equal(pid('a'), pid('b'))
+    assert.notEqual(pid('c'), pid('a'))
+    assert.equal(pid('hooks'), 'x')
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
 })
