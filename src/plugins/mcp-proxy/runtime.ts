@@ -9,7 +9,7 @@ import type {Readable, Writable} from 'node:stream'
 import {CrossRequestDetector} from '../cee/index.js'
 import {systemClock} from '../canonical/index.js'
 import {DowTracker, dowSettings, mcpSettingsFromConfig, ToolScanner, type KillSwitchView, type McpDeps, type McpRecorder, type McpSettings, type MediaCheck} from '../mcp/index.js'
-import {applyMediaPolicy, AuditLog, ceeSettingsFromConfig, ProxySessions, scannerSettingsFromConfig, sessionSettingsFromConfig, type AirlockChange, type MediaPolicySettings} from '../proxy/index.js'
+import {applyMediaPolicy, AuditLog, ceeSettingsFromConfig, hostAddressCidrs, ProxySessions, scannerSettingsFromConfig, sessionSettingsFromConfig, type AirlockChange, type MediaPolicySettings} from '../proxy/index.js'
 import {createScanner, type Scanner} from '../scanner/index.js'
 import {mcpMediation} from './mediation.js'
 import {McpScanOffload} from './scan-offload.js'
@@ -84,7 +84,9 @@ export function buildMcpRuntime(
   c: PipelockConfig, env: Readonly<Record<string, string | undefined>>, now: () => number = Date.now, log: (line: string) => void = () => undefined, agent = '_default',
   air: McpAirlockWiring = {},
 ): McpRuntime {
-  const scanner = createScanner(scannerSettingsFromConfig(c, {env}))
+  // This machine's own addresses count as internal, as in pipelock run (docs/run.md): the A2A
+  // listener's URL scans resolve names, and a service bound to every address answers on them.
+  const scanner = createScanner(scannerSettingsFromConfig(c, {env, hostAddresses: hostAddressCidrs()}))
   const killSwitch = new KillSwitchController({enabled: c.kill_switch.enabled, sentinelFile: c.kill_switch.sentinel_file, message: c.kill_switch.message})
   const clock = now === Date.now ? systemClock : {nowNanos: () => BigInt(Math.floor(now())) * 1_000_000n}
   // `mcp proxy` has no audit log (mcp.md §15.7, Q25): the sessions' audit events go nowhere; escalations are stderr lines.

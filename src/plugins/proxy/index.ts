@@ -5,6 +5,7 @@ export {type Decision, type DecisionSink, type DecisionStage, type Transport, De
 export {AuditLog, sanitiseLogString, type AuditWriter, type AuditOptions} from './audit-log.js'
 export {blockHeaders, redactUrl, displayUrl, CONTENT_SCANNER_LABELS, BLOCK_REASON_VERSION} from './block.js'
 export {scannerSettingsFromConfig} from './settings-from-config.js'
+export {hostAddressCidrs} from './host-addresses.js'
 export {IMPLEMENTED_FEATURES, assertAskChannel, askConfigured, licenseLines} from './features.js'
 export {assertRunnable} from './runnable.js'
 export {configFileModeWarnings, killSwitchOnWarning, loopbackBindingWarning, weakApiTokenWarning} from './start-warnings.js'
