@@ -322,7 +322,6 @@ export class ProxyRuntime {
     return this.state.snapshot()
   }
 
-  /** Env `PIPELOCK_KILLSWITCH_API_TOKEN` wins over the config (§11.3). */
   /**
    * What a snapshot takes from this machine and this runtime, not from the config: the host's own
    * interface addresses, read afresh at start-up and at each reload (an address added since is
@@ -332,6 +331,7 @@ export class ProxyRuntime {
     return {hostAddresses: hostAddressCidrs(), addressBinding: this.addressBinding}
   }
 
+  /** Env `PIPELOCK_KILLSWITCH_API_TOKEN` wins over the config (§11.3). */
   apiToken(): string {
     const e = this.env.PIPELOCK_KILLSWITCH_API_TOKEN
     return e !== undefined && e !== '' ? e : this.snapshot().config.kill_switch.api_token
