@@ -26,17 +26,11 @@ export type UnreadableAnswer = 'compressed' | 'too_large' | 'redirect' | 'timeou
  * The receipt reason of each refusal, from the closed vocabulary: a redirect is an answer that is
  * no MCP message at all (a POST is answered with JSON, an event stream or 202), as an unparseable one is.
  */
-function reasonOf(kind: UnreadableAnswer): ReasonCode {
-  switch (kind) {
-    case 'compressed':
-      return 'compressed_response'
-    case 'redirect':
-      return 'parse_error'
-    case 'timeout':
-      return 'timeout'
-    default:
-      return mcpError('response_unscanned').reason!
-  }
+const REASONS: Readonly<Record<UnreadableAnswer, ReasonCode>> = {
+  compressed: 'compressed_response',
+  too_large: mcpError('response_unscanned').reason!,
+  redirect: 'parse_error',
+  timeout: 'timeout',
 }
 
 /**
@@ -45,7 +39,7 @@ function reasonOf(kind: UnreadableAnswer): ReasonCode {
  */
 export function unreadableAnswerDecision(ctx: McpContext, subject: LiveCutSubject, kind: UnreadableAnswer, why: string, answer: string | null): McpDecision {
   const sess = sessionOf(ctx)
-  const reason = reasonOf(kind)
+  const reason = REASONS[kind]
   return {
     direction: 'response', transport: ctx.state.transport, line: ++ctx.state.outputLine, id: subject.id, method: subject.method, tool: subject.tool,
     verdict: 'block', stage: 'response_scan', layer: 'mcp_response_scan', reason, findings: [why], dlpWarnings: [],
