@@ -48,7 +48,7 @@ export {pipelockHome, defaultConfigCandidates, locateConfigFile, LOCATED_CONFIG_
 export {loadPresetConfig} from './preset-load.js'
 export {canonicalListener, DEFAULT_PROFILE, mergeProfile, validateAgents, type AgentProfileConfig} from './agent-profiles.js'
 export {changesSha256, diffPolicies, diffPolicyViews, policyView, MAX_CHANGES, type PolicyChange, type PolicyDiff} from './policy-diff.js'
-export {loopbackSourceCidrs} from './loopback-cidrs.js'
+export {describeLoopbackEntries, loopbackSourceCidrs} from './loopback-cidrs.js'
 export {canaryEnvEntries, canaryLaunchLines, injectCanaryEnv, type CanaryEnvEntry} from './canary-env.js'
 export {scanApiSettings, dnsOverrides, normaliseOverrideHost, type ScanApiSettings} from './extra-sections.js'
 export {

@@ -4,20 +4,11 @@
  * and every request of a sandboxed process (the sandbox's bridge dials from 127.0.0.1). Such an
  * entry cannot tell those agents apart; it binds them all to one profile.
  */
-import {ipBytes, parseCidr} from './net-rules.js'
+import {cidrHolds, ipBytes, parseCidr} from './net-rules.js'
 import type {PipelockConfig} from './schema.js'
 
 /** The addresses a local client arrives from; IPv4 also in its IPv4-mapped IPv6 spelling. */
 const LOOPBACK_CLIENTS = ['127.0.0.1', '::1', '::ffff:127.0.0.1'].map((a) => ipBytes(a)!)
-
-function covers(cidr: {bytes: Uint8Array; bits: number}, ip: Uint8Array): boolean {
-  if (cidr.bytes.length !== ip.length) return false
-  for (let i = 0; i < cidr.bits; i++) {
-    const bit = (b: Uint8Array): number => (b[i >> 3]! >> (7 - (i & 7))) & 1
-    if (bit(cidr.bytes) !== bit(ip)) return false
-  }
-  return true
-}
 
 /** Each entry (agents in sorted order, entries as written) whose range holds 127.0.0.1 or ::1. */
 export function loopbackSourceCidrs(c: Pick<PipelockConfig, 'agents'>): Array<{agent: string; cidr: string}> {
@@ -25,8 +16,13 @@ export function loopbackSourceCidrs(c: Pick<PipelockConfig, 'agents'>): Array<{a
   for (const agent of Object.keys(c.agents).sort()) {
     for (const text of c.agents[agent]!.source_cidrs ?? []) {
       const cidr = parseCidr(text.trim())
-      if (cidr !== undefined && LOOPBACK_CLIENTS.some((ip) => covers(cidr, ip))) out.push({agent, cidr: text.trim()})
+      if (cidr !== undefined && LOOPBACK_CLIENTS.some((ip) => cidrHolds(cidr, ip))) out.push({agent, cidr: text.trim()})
     }
   }
   return out
+}
+
+/** The entries as the warnings name them: `agents.<name>.source_cidrs "<cidr>"`, comma-separated. */
+export function describeLoopbackEntries(hits: ReadonlyArray<{agent: string; cidr: string}>): string {
+  return hits.map((h) => `agents.${h.agent}.source_cidrs "${h.cidr}"`).join(', ')
 }

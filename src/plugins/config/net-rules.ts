@@ -158,6 +158,14 @@ export function mappedIpv4Cidr(c: Cidr): string | undefined {
   return `${[...b.slice(12)].join('.')}/${c.bits - 96}`
 }
 
+/** Whether `ip` (bytes of the same family as the CIDR) lies in `c`. */
+export function cidrHolds(c: Cidr, ip: Uint8Array): boolean {
+  if (c.bytes.length !== ip.length) return false
+  const bit = (b: Uint8Array, i: number): number => (b[i >> 3]! >> (7 - (i & 7))) & 1
+  for (let i = 0; i < c.bits; i++) if (bit(c.bytes, i) !== bit(ip, i)) return false
+  return true
+}
+
 /** Whether the CIDRs of one family (4 or 16 bytes) together cover every address of it. */
 export function cidrsCoverAll(list: readonly Cidr[], size: 4 | 16): boolean {
   const width = BigInt(size * 8)

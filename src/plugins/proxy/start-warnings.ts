@@ -6,7 +6,7 @@
  * admin token that `check` passed in silence).
  */
 import {statSync} from 'node:fs'
-import {clearSecretFields, loopbackSourceCidrs, type LoadedConfig, type PipelockConfig} from '../config/index.js'
+import {clearSecretFields, describeLoopbackEntries, loopbackSourceCidrs, type LoadedConfig, type PipelockConfig} from '../config/index.js'
 import {shellWord} from '../errors/index.js'
 import {STRONG_TOKEN_MIN} from './auth-throttle.js'
 
@@ -29,8 +29,7 @@ export function killSwitchOnWarning(c: PipelockConfig, what = 'pipelock run will
 export function loopbackBindingWarning(c: Pick<PipelockConfig, 'agents'>): string | null {
   const hits = loopbackSourceCidrs(c)
   if (hits.length === 0) return null
-  const list = hits.map((h) => `agents.${h.agent}.source_cidrs "${h.cidr}"`).join(', ')
-  return `WARNING: ${list} ${hits.length === 1 ? 'holds' : 'hold'} 127.0.0.1 or ::1, the address every local client connects from: each agent on this host that reaches the proxy over loopback (and each pipelock sandbox --proxy bridged to it) is bound to the entry's profile, so they cannot be told apart; give each local agent its own agents.<name>.listeners port instead`
+  return `WARNING: ${describeLoopbackEntries(hits)} ${hits.length === 1 ? 'holds' : 'hold'} 127.0.0.1 or ::1, the address every local client connects from: each agent on this host that reaches the proxy over loopback (and each pipelock sandbox --proxy bridged to it) is bound to the entry's profile, so they cannot be told apart; give each local agent its own agents.<name>.listeners port instead`
 }
 
 /**

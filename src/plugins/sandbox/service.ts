@@ -6,7 +6,7 @@
 import {spawn} from 'node:child_process'
 import {once} from 'node:events'
 import {constants} from 'node:os'
-import {canaryEnvEntries, canaryLaunchLines, loadConfig, loopbackSourceCidrs, type PipelockConfig} from '../config/index.js'
+import {canaryEnvEntries, canaryLaunchLines, describeLoopbackEntries, loadConfig, loopbackSourceCidrs, type PipelockConfig} from '../config/index.js'
 import {probeRunningProxy} from './proxy-probe.js'
 import {PipelockError} from '../errors/index.js'
 import {parseHostPort} from '../config/index.js'
@@ -91,8 +91,7 @@ function killSwitchExemptionLine(c: PipelockConfig): string | null {
 function sourceCidrsLine(c: PipelockConfig): string | null {
   const hits = loopbackSourceCidrs(c)
   if (hits.length === 0) return null
-  const list = hits.map((h) => `agents.${h.agent}.source_cidrs "${h.cidr}"`).join(', ')
-  return `pipelock: ${list} ${hits.length === 1 ? 'is' : 'are'} not applied by the sandbox's proxy: every request of the sandboxed process reaches it from the bridge on 127.0.0.1, so the address cannot tell which agent it is; the sandboxed process is not bound to ${hits.length === 1 ? 'that profile' : 'those profiles'}, and a request naming one is refused`
+  return `pipelock: ${describeLoopbackEntries(hits)} ${hits.length === 1 ? 'is' : 'are'} not applied by the sandbox's proxy: every request of the sandboxed process reaches it from the bridge on 127.0.0.1, so the address cannot tell which agent it is; the sandboxed process is not bound to ${hits.length === 1 ? 'that profile' : 'those profiles'}, and a request naming one is refused`
 }
 
 /** The lines the embedded proxy's departures from the config earn at launch. */
