@@ -8,6 +8,7 @@ import {compactLatin1, unitsToString} from './normalize.js'
 import {MIN_PHRASE_UNITS} from './seed-phrase.js'
 import {findLiteralSecret} from './secrets.js'
 import {textFormsWriter} from './text-forms-wasm.js'
+import {utf8DotAndSpaceFree, type Utf8Forms} from './utf8-text-forms.js'
 
 export interface TextDlpResult {
   /** Enforced matches (core first). */
@@ -71,6 +72,13 @@ export function stripUnicodeWhitespace(s: string): string {
 /** 1 for every byte but '.' (the dot-free form of step 5). */
 const KEEP_NON_DOT = Uint8Array.from({length: 256}, (_, c) => (c === 0x2e ? 0 : 1))
 
+/**
+ * A text with a unit at or above U+0080 from this length on has step 5's forms written as UTF-8
+ * bytes (`utf8DotAndSpaceFree`); a shorter one as strings, as a short ASCII text has (the same
+ * threshold as `asciiDotAndSpaceFree`'s; a binary body's text runs are a few hundred units).
+ */
+const FORMS_AS_BYTES_FROM = 256
+
 /** Reused by `asciiDotAndSpaceFree` (single-threaded; grown on demand, not kept above 1 MiB). */
 let formScratch: Buffer | null = null
 
@@ -107,14 +115,15 @@ function asciiDotAndSpaceFree(s: string): {readonly noDots: Buffer; readonly noS
 }
 
 /**
- * `runEngine` over all patterns on the ASCII text whose bytes are `bytes`: the set walks the
- * bytes; the text is made only when some pattern may match (or the set cannot tell), and is then
- * scanned exactly as `runEngine` scans it, with the set's answer.
+ * `runEngine` over all patterns on the ASCII text whose bytes are `bytes` (or, with `utf8`, the
+ * text whose UTF-8 encoding they are): the set walks the bytes; the text is made only when some
+ * pattern may match (or the set cannot tell), and is then scanned exactly as `runEngine` scans
+ * it, with the set's answer.
  */
-function runEngineOnAscii(engine: DlpEngine, bytes: Buffer, encoding: string, out: FindingSet): void {
+function runEngineOnAscii(engine: DlpEngine, bytes: Buffer, encoding: string, out: FindingSet, reading: 'latin1' | 'utf8' = 'latin1'): void {
   const candidates = matchingPatternsOfBytes(engine, bytes)
   if (candidates !== null && candidates.size === 0) return
-  runEngine(engine, engine.all, bytes.toString('latin1'), encoding, out, undefined, candidates)
+  runEngine(engine, engine.all, bytes.toString(reading), encoding, out, undefined, candidates)
 }
 
 /**
@@ -413,11 +422,17 @@ export function scanTextForDlp(engine: DlpEngine, input: string, options?: TextD
   const urlDecoded = urlDecodingOf(cleaned, decoded)
   if (urlDecoded !== cleaned) runEngine(engine, all, norm.forDlp(urlDecoded), 'url', out)
   const ascii = asciiDotAndSpaceFree(cleaned)
+  let utf8: Utf8Forms | null
   if (ascii !== null) {
     // A form as long as the text is the text: nothing was dropped (as the string forms below
     // then are the text itself).
     if (ascii.noDots.length !== cleaned.length) runEngineOnAscii(engine, ascii.noDots, 'subdomain', out)
     if (ascii.noSpace.length !== cleaned.length) runEngineOnAscii(engine, ascii.noSpace, 'whitespace', out)
+  } else if ((utf8 = cleaned.length >= FORMS_AS_BYTES_FROM ? utf8DotAndSpaceFree(cleaned) : null) !== null) {
+    // The same forms of a text with units at or above U+0080, as UTF-8 (`utf8-text-forms.ts`):
+    // a form as long as the text's encoding dropped nothing, as above.
+    if (utf8.noDots.length !== utf8.length) runEngineOnAscii(engine, utf8.noDots, 'subdomain', out, 'utf8')
+    if (utf8.noSpace.length !== utf8.length) runEngineOnAscii(engine, utf8.noSpace, 'whitespace', out, 'utf8')
   } else {
     const noDots = cleaned.includes('.') ? cleaned.split('.').join('') : cleaned
     if (noDots !== cleaned) runEngine(engine, all, noDots, 'subdomain', out)
