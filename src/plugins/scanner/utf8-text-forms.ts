@@ -53,6 +53,21 @@ export function utf8DotAndSpaceFree(s: string): Utf8Forms | null {
   const n = b.write(s, 0, room, 'utf8')
   const text = b.subarray(0, n)
   if (text.indexOf(REPLACEMENT) >= 0) return null
+  writeForms(b, n, room)
+  return {length: n, noDots: b.subarray(room, dotFreeEnd), noSpace: b.subarray(2 * room, spaceFreeEnd)}
+}
+
+/** Where `writeForms` ended each form (module state, read right after the call). */
+let dotFreeEnd = 0
+let spaceFreeEnd = 0
+
+/**
+ * Writes the forms of the `n` bytes at the start of `b`: the dot-free one from `room`, the
+ * white-space-free one from `2 × room`. The loop is the whole function and its ends are stored,
+ * not computed with: V8 compiles a long loop while it runs (OSR), before any code after it has
+ * run, and compiled code reaching such code falls back to the interpreter — on every call.
+ */
+function writeForms(b: Buffer, n: number, room: number): void {
   let d = room
   let w = 2 * room
   let i = 0
@@ -101,5 +116,6 @@ export function utf8DotAndSpaceFree(s: string): Utf8Forms | null {
       i += 4
     }
   }
-  return {length: n, noDots: b.subarray(room, d), noSpace: b.subarray(2 * room, w)}
+  dotFreeEnd = d
+  spaceFreeEnd = w
 }
