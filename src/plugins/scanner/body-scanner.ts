@@ -117,6 +117,11 @@ export interface BodyParts {
    * finders (one copy of the body); absent, or null, when they are to be found by `printableRuns`.
    */
   readonly printableRuns?: string | null
+  /**
+   * A body read whole as UTF-8: the bytes its one text encodes to (the body), which text DLP's
+   * first walk reads instead of encoding the text again.
+   */
+  readonly textBytes?: Buffer
 }
 
 /** The media types read as JSON (`application/json` and every `+json` type). */
@@ -141,7 +146,7 @@ function extractBodyParts(contentType: string | undefined, body: Buffer, maxBody
   // Any other type is read from its bytes (issue 36): its UTF-8 reading when well formed, else its
   // text runs, found with the printable runs the pieces pass reads.
   const read = bodyScanTexts(body, PRINTABLE_RUN_MIN)
-  return {texts: [read.text], values: null, charArrays: [], printableRuns: read.printable}
+  return {texts: [read.text], values: null, charArrays: [], printableRuns: read.printable, ...(read.utf8 === undefined ? {} : {textBytes: body})}
 }
 
 /** Whether a body starts with a gzip header (`1f 8b`, deflate): three bytes decide, no pass over the body. */
@@ -315,13 +320,13 @@ export class DlpCollector {
   /** The segments' decodings, shared by the scans of this collector's texts (they hold the same segments). */
   private readonly segments = new SegmentMemo()
   constructor(private readonly engine: DlpEngine) {}
-  /** Scans one text; its enforced findings. */
-  scan(t: string): DlpFinding[] {
-    return this.scanFull(t).matches
+  /** Scans one text (`utf8`: its UTF-8 encoding, when the caller has it); its enforced findings. */
+  scan(t: string, utf8?: Buffer): DlpFinding[] {
+    return this.scanFull(t, utf8).matches
   }
   /** Scans one text; its own findings and warnings (before de-duplication across texts). */
-  scanFull(t: string): TextDlpResult {
-    const r = scanTextForDlp(this.engine, t, {segments: this.segments})
+  scanFull(t: string, utf8?: Buffer): TextDlpResult {
+    const r = scanTextForDlp(this.engine, t, utf8 === undefined ? {segments: this.segments} : {segments: this.segments, utf8})
     this.add(this.matches, r.matches)
     this.add(this.warnings, r.warnings)
     return r
@@ -549,7 +554,8 @@ function scanBodyTexts(deps: BodyScanDeps, input: BodyScanInput, body: Buffer, p
   const unique = counts !== null ? [...counts.keys()] : [...texts]
   const sortedJoin = counts !== null ? sortedJoinOf(counts) : null
   const found = new DlpCollector(deps.dlp)
-  for (const t of mayFind(deps.dlp, unique)) found.scan(t)
+  // A body read whole is one text, whose encoding is the body (`textBytes`).
+  for (const t of mayFind(deps.dlp, unique)) found.scan(t, texts.length === 1 ? parts.textBytes : undefined)
   // A phrase across texts is read in the body's order: its string values when it has fields
   // (keys name fields, they are no words of a value), else its texts.
   if (sortedJoin !== null) found.scanSortedJoin(sortedJoin, parts.values ?? texts)

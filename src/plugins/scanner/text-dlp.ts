@@ -297,6 +297,11 @@ export interface TextDlpOptions {
    * hold every segment of its texts again).
    */
   readonly segments?: SegmentMemo
+  /**
+   * The text's UTF-8 encoding, when the caller has it (a request body read whole as UTF-8 is
+   * that encoding): step 2's set walk reads it instead of encoding the text again.
+   */
+  readonly utf8?: Buffer
 }
 
 /**
@@ -404,7 +409,10 @@ export function scanTextForDlp(engine: DlpEngine, input: string, options?: TextD
 
   // 2. Core DLP on the text as given (always). The set's verdict on the text is kept for step 4,
   // which scans the same string whenever normalising changes nothing.
-  const textCandidates = matchingPatterns(engine, text)
+  // From the caller's bytes when they encode the text walked: step 1 changed nothing, and the
+  // text is long enough for a match (below that `matchingPatterns` answers without a walk).
+  const bytes = options?.utf8
+  const textCandidates = bytes !== undefined && text === input && text.length >= engine.minMatchLength ? matchingPatternsOfBytes(engine, bytes) : matchingPatterns(engine, text)
   runEngine(engine, engine.core, text, '', out, undefined, textCandidates)
 
   // 3. Seed phrases.

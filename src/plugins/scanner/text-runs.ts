@@ -389,9 +389,10 @@ export function wellFormedUtf8Text(body: Uint8Array): string {
  * The text a body is scanned as — its UTF-8 reading when well formed, else `binaryText` — and
  * the printable runs of at least `printableMin` bytes of a body read through its text runs, found
  * with them (`textAndPrintableRuns`); `printable` is null for a UTF-8 body and whenever they were
- * not found here.
+ * not found here; `utf8`, for a UTF-8 body, is the body: its text's encoding.
  */
-export function bodyScanTexts(body: Uint8Array, printableMin: number): {readonly text: string; readonly printable: string | null} {
-  if (isUtf8Text(body)) return {text: wellFormedUtf8Text(body), printable: null}
+export function bodyScanTexts(body: Uint8Array, printableMin: number): {readonly text: string; readonly printable: string | null; readonly utf8?: Uint8Array} {
+  // A well-formed body is its reading's UTF-8 encoding (`utf8`): the reading encodes back to it.
+  if (isUtf8Text(body)) return {text: wellFormedUtf8Text(body), printable: null, utf8: body}
   return textAndPrintableRuns(body, printableMin)
 }
