@@ -8,7 +8,7 @@ import {compactLatin1, unitsToString} from './normalize.js'
 import {MIN_PHRASE_UNITS} from './seed-phrase.js'
 import {findLiteralSecret} from './secrets.js'
 import {textFormsWriter} from './text-forms-wasm.js'
-import {utf8DotAndSpaceFree, type Utf8Forms} from './utf8-text-forms.js'
+import {isSpaceCodePoint, utf8DotAndSpaceFree, type Utf8Forms} from './utf8-text-forms.js'
 
 export interface TextDlpResult {
   /** Enforced matches (core first). */
@@ -30,17 +30,9 @@ export function neutraliseAwsDocExample(text: string): string {
   return text.split(AWS_DOC_KEY).join('[aws-doc-example-key-id]').split(AWS_DOC_SECRET).join('[aws-doc-example-secret]')
 }
 
-function isUnicodeSpace(cp: number): boolean {
-  // Go unicode.IsSpace.
-  return (
-    (cp >= 0x09 && cp <= 0x0d) || cp === 0x20 || cp === 0x85 || cp === 0xa0 || cp === 0x1680 ||
-    (cp >= 0x2000 && cp <= 0x200a) || cp === 0x2028 || cp === 0x2029 || cp === 0x202f || cp === 0x205f || cp === 0x3000
-  )
-}
-
-/** `isUnicodeSpace` of every code unit below 256, as a table (the per-unit test chain was most of the strip's time). */
+/** `isSpaceCodePoint` of every code unit below 256, as a table (the per-unit test chain was most of the strip's time). */
 const LATIN1_SPACE = new Uint8Array(256)
-for (let c = 0; c < 256; c++) LATIN1_SPACE[c] = isUnicodeSpace(c) ? 1 : 0
+for (let c = 0; c < 256; c++) LATIN1_SPACE[c] = isSpaceCodePoint(c) ? 1 : 0
 
 /** 1 for every byte that is not white space (`compactLatin1`'s table for the strip below). */
 const KEEP_NON_SPACE = LATIN1_SPACE.map((space) => 1 - space)
@@ -53,7 +45,7 @@ export function stripUnicodeWhitespace(s: string): string {
   let first = 0
   for (; first < length; first++) {
     const c = s.charCodeAt(first)
-    if (c < 256 ? LATIN1_SPACE[c] === 1 : isUnicodeSpace(c)) break
+    if (c < 256 ? LATIN1_SPACE[c] === 1 : isSpaceCodePoint(c)) break
   }
   if (first === length) return s
   // One-byte text (every code unit below 256, as nearly all is): the kept units are copied into
@@ -140,7 +132,7 @@ function stripUnits(s: string): string {
   for (let i = 0; i < length; i++) {
     const c = u[i]!
     u[n] = c
-    n += c < 256 ? KEEP_NON_SPACE[c]! : isUnicodeSpace(c) ? 0 : 1
+    n += c < 256 ? KEEP_NON_SPACE[c]! : isSpaceCodePoint(c) ? 0 : 1
   }
   return unitsToString(u, n)
 }

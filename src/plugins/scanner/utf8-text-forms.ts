@@ -15,8 +15,11 @@
  * surrogate, and either way the string path is the reference.
  */
 
-/** The code points `stripUnicodeWhitespace` drops (Go's `unicode.IsSpace`), all in the BMP and outside the surrogates. */
-function isSpaceCodePoint(cp: number): boolean {
+/**
+ * Go's `unicode.IsSpace`: the code points text DLP's white-space strip drops (`stripUnicodeWhitespace`
+ * and the forms here), all in the BMP and outside the surrogates.
+ */
+export function isSpaceCodePoint(cp: number): boolean {
   return (
     (cp >= 0x09 && cp <= 0x0d) || cp === 0x20 || cp === 0x85 || cp === 0xa0 || cp === 0x1680 ||
     (cp >= 0x2000 && cp <= 0x200a) || cp === 0x2028 || cp === 0x2029 || cp === 0x202f || cp === 0x205f || cp === 0x3000
