@@ -8,7 +8,7 @@ import {compactLatin1, unitsToString} from './normalize.js'
 import {MIN_PHRASE_UNITS} from './seed-phrase.js'
 import {findLiteralSecret} from './secrets.js'
 import {textFormsWriter} from './text-forms-wasm.js'
-import {isSpaceCodePoint, utf8DotAndSpaceFree, type Utf8Forms} from './utf8-text-forms.js'
+import {isSpaceCodePoint, utf8DotAndSpaceFree} from './utf8-text-forms.js'
 
 export interface TextDlpResult {
   /** Enforced matches (core first). */
@@ -65,9 +65,9 @@ export function stripUnicodeWhitespace(s: string): string {
 const KEEP_NON_DOT = Uint8Array.from({length: 256}, (_, c) => (c === 0x2e ? 0 : 1))
 
 /**
- * A text with a unit at or above U+0080 from this length on has step 5's forms written as UTF-8
- * bytes (`utf8DotAndSpaceFree`); a shorter one as strings, as a short ASCII text has (the same
- * threshold as `asciiDotAndSpaceFree`'s; a binary body's text runs are a few hundred units).
+ * A text from this length on has step 5's forms written as bytes (`asciiDotAndSpaceFree`,
+ * `utf8DotAndSpaceFree`); a shorter one as strings (a binary body's text runs are a few hundred
+ * units).
  */
 const FORMS_AS_BYTES_FROM = 256
 
@@ -85,7 +85,7 @@ let formScratch: Buffer | null = null
  */
 function asciiDotAndSpaceFree(s: string): {readonly noDots: Buffer; readonly noSpace: Buffer} | null {
   const length = s.length
-  if (length < 256 || !isAsciiText(s)) return null
+  if (length < FORMS_AS_BYTES_FROM || !isAsciiText(s)) return null
   // The same forms in WebAssembly (`text-forms-wasm.ts`), the loop below the reference.
   const wasm = textFormsWriter(KEEP_NON_SPACE)
   if (wasm !== null && length <= wasm.maxLength) return wasm.forms(s)
@@ -107,12 +107,12 @@ function asciiDotAndSpaceFree(s: string): {readonly noDots: Buffer; readonly noS
 }
 
 /**
- * `runEngine` over all patterns on the ASCII text whose bytes are `bytes` (or, with `utf8`, the
- * text whose UTF-8 encoding they are): the set walks the bytes; the text is made only when some
- * pattern may match (or the set cannot tell), and is then scanned exactly as `runEngine` scans
- * it, with the set's answer.
+ * `runEngine` over all patterns on the text whose bytes are `bytes`, read as `reading` (Latin-1
+ * for an ASCII text's bytes, UTF-8 for another's): the set walks the bytes; the text is made only
+ * when some pattern may match (or the set cannot tell), and is then scanned exactly as
+ * `runEngine` scans it, with the set's answer.
  */
-function runEngineOnAscii(engine: DlpEngine, bytes: Buffer, encoding: string, out: FindingSet, reading: 'latin1' | 'utf8' = 'latin1'): void {
+function runEngineOnBytes(engine: DlpEngine, bytes: Buffer, encoding: string, out: FindingSet, reading: 'latin1' | 'utf8' = 'latin1'): void {
   const candidates = matchingPatternsOfBytes(engine, bytes)
   if (candidates !== null && candidates.size === 0) return
   runEngine(engine, engine.all, bytes.toString(reading), encoding, out, undefined, candidates)
@@ -422,17 +422,17 @@ export function scanTextForDlp(engine: DlpEngine, input: string, options?: TextD
   const urlDecoded = urlDecodingOf(cleaned, decoded)
   if (urlDecoded !== cleaned) runEngine(engine, all, norm.forDlp(urlDecoded), 'url', out)
   const ascii = asciiDotAndSpaceFree(cleaned)
-  let utf8: Utf8Forms | null
+  const utf8 = ascii === null && cleaned.length >= FORMS_AS_BYTES_FROM ? utf8DotAndSpaceFree(cleaned) : null
   if (ascii !== null) {
     // A form as long as the text is the text: nothing was dropped (as the string forms below
     // then are the text itself).
-    if (ascii.noDots.length !== cleaned.length) runEngineOnAscii(engine, ascii.noDots, 'subdomain', out)
-    if (ascii.noSpace.length !== cleaned.length) runEngineOnAscii(engine, ascii.noSpace, 'whitespace', out)
-  } else if ((utf8 = cleaned.length >= FORMS_AS_BYTES_FROM ? utf8DotAndSpaceFree(cleaned) : null) !== null) {
+    if (ascii.noDots.length !== cleaned.length) runEngineOnBytes(engine, ascii.noDots, 'subdomain', out)
+    if (ascii.noSpace.length !== cleaned.length) runEngineOnBytes(engine, ascii.noSpace, 'whitespace', out)
+  } else if (utf8 !== null) {
     // The same forms of a text with units at or above U+0080, as UTF-8 (`utf8-text-forms.ts`):
     // a form as long as the text's encoding dropped nothing, as above.
-    if (utf8.noDots.length !== utf8.length) runEngineOnAscii(engine, utf8.noDots, 'subdomain', out, 'utf8')
-    if (utf8.noSpace.length !== utf8.length) runEngineOnAscii(engine, utf8.noSpace, 'whitespace', out, 'utf8')
+    if (utf8.noDots.length !== utf8.length) runEngineOnBytes(engine, utf8.noDots, 'subdomain', out, 'utf8')
+    if (utf8.noSpace.length !== utf8.length) runEngineOnBytes(engine, utf8.noSpace, 'whitespace', out, 'utf8')
   } else {
     const noDots = cleaned.includes('.') ? cleaned.split('.').join('') : cleaned
     if (noDots !== cleaned) runEngine(engine, all, noDots, 'subdomain', out)
