@@ -303,7 +303,10 @@ function makeCodeCache(file, train, what) {
  * Two rewrites of oclif's own files: `__dirname` becomes the directory the file was bundled from
  * (oclif reads its package.json beside it), and `import(` becomes `__pipelockImport(`, the
  * wrapper's parameter (src/cli/run-bundle.ts): oclif imports the command files, and a script
- * compiled from a code cache has no `import()` of its own. The cache is made by a node without
+ * compiled from a code cache has no `import()` of its own. One `import()` keeps its meaning and is
+ * bundled: oclif's `import('wsl-utils')`, which every command's `Config.load` makes to name the
+ * platform (six ES modules read, compiled and linked from node_modules at each start otherwise).
+ * The cache is made by a node without
  * flags that loads the bundle, the config and oclif's help and version, so the functions every
  * command start compiles lazily are in it as well.
  */
@@ -318,7 +321,7 @@ async function bundleOclif() {
         const dir = path.relative(outdir, path.dirname(args.path)).split(path.sep).join('/')
         const text = !oclifLib.test(args.path) ? read : read
           .replace(/(?<![\w$.])__dirname(?![\w$])/g, `require('node:path').join(__dirname, ${JSON.stringify(dir)})`)
-          .replace(/(?<![\w$.])import\((?=[A-Za-z_$('`"])/g, '__pipelockImport(')
+          .replace(/(?<![\w$.])import\((?=[A-Za-z_$('`"])(?!'wsl-utils'\))/g, '__pipelockImport(')
         return {contents: asciiSource(text), loader: 'js'}
       })
     },
