@@ -2,6 +2,7 @@
  * Response (prompt-injection) scanning, runtime spec §7: core patterns always first, then the
  * configured set through passes 1–6, the educational-quote filter, and strip/redaction.
  */
+import {base64DecodingIllFormed, hexDecodingIllFormed} from './decoded-prefix.js'
 import {CORE_RESPONSE_PATTERNS, DEFAULT_RESPONSE_PATTERNS, PRESET_RESPONSE_PATTERNS, PRESET_RESPONSE_VARIANTS} from './catalogue.js'
 import {base64Runs, hasCandidateRun, wrappedBase64Blocks} from './b64-runs.js'
 import {bytesToText, decodeBackslashEscapes, decodeBase64Variants, decodeHexStrict, decodeHtmlReferences} from './decoders.js'
@@ -423,12 +424,15 @@ function isPrintableRatioOk(s: string): boolean {
 function decodeCandidates(s: string, wellFormed = false): string[] {
   const out: string[] = []
   let prev: Buffer | null = null
-  for (const d of decodeBase64Variants(s)) {
-    if (d.bytes === prev) continue // equivalent variants share one buffer
-    prev = d.bytes
-    if (!wellFormed || isUtf8Text(d.bytes)) out.push(bytesToText(d.bytes))
+  // A decoding whose first bytes are already ill-formed is not made at all (decoded-prefix.ts).
+  if (!wellFormed || !base64DecodingIllFormed(s)) {
+    for (const d of decodeBase64Variants(s)) {
+      if (d.bytes === prev) continue // equivalent variants share one buffer
+      prev = d.bytes
+      if (!wellFormed || isUtf8Text(d.bytes)) out.push(bytesToText(d.bytes))
+    }
   }
-  const h = decodeHexStrict(s)
+  const h = wellFormed && hexDecodingIllFormed(s) ? null : decodeHexStrict(s)
   if (h !== null && (!wellFormed || isUtf8Text(h))) out.push(bytesToText(h))
   return out
 }
