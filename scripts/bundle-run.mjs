@@ -306,9 +306,8 @@ function makeCodeCache(file, train, what) {
  * compiled from a code cache has no `import()` of its own. One `import()` keeps its meaning and is
  * bundled: oclif's `import('wsl-utils')`, which every command's `Config.load` makes to name the
  * platform (six ES modules read, compiled and linked from node_modules at each start otherwise).
- * The cache is made by a node without
- * flags that loads the bundle, the config and oclif's help and version, so the functions every
- * command start compiles lazily are in it as well.
+ * The cache is made by a node without flags that loads the bundle, the config and oclif's help
+ * and version, so the functions every command start compiles lazily are in it as well.
  */
 async function bundleOclif() {
   const file = path.join(outdir, 'oclif.cjs')
