@@ -35,36 +35,47 @@ if (files.length === 0) {
 const reporter = path.join(path.dirname(fileURLToPath(import.meta.url)), 'count-reporter.mjs')
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'pipelock-tests-'))
 
-// Unit and vector test files share processes, GROUP_SIZE to one: node's runner starts a process
-// per file, and each loads the modules it tests again (about a second of CPU for the proxy's). On
-// the 2-core machine the 350 unit and vector files took 889 CPU seconds as separate processes and
-// 618 grouped. Twelve, so that a group ends well inside the time limit below, which node applies
-// to the group as to one file. In a group each file is one suite named by its path, so its
-// file-level hooks stay its own and a failure names the file. A file that changes what the process
-// shares (the environment, the working directory, process listeners, exit code, umask, globals,
-// mocks) keeps a process of its own: `sharesProcessState` reads its source for that.
-const GROUP_SIZE = 12
-const GROUPED_DIRS = ['unit', 'vectors']
+// Test files share processes, GROUP_SIZE of a folder's files to one: node's runner starts a
+// process per file, and each loads the modules it tests again (about a second of CPU for the
+// proxy's). On the 2-core machine the 350 unit and vector files took 889 CPU seconds as separate
+// processes and 618 grouped, twelve to a group, so that a group ends well inside the time limit
+// below, which node applies to the group as to one file. An end-to-end file is mostly waiting on
+// the processes it drives, but its own process still cost about 1 CPU second (230 of them, 241 CPU
+// seconds in one run: node's start, the test harness and the modules it imports); they go three
+// to a group, so that the longest three (about a minute each here) stay far inside the limit on a
+// machine twice as slow. In a group each file is one suite named by its path, so its file-level
+// hooks stay its own and a failure names the file; a group's files run one after another, as the
+// tests inside one file do. A file that changes what the process shares (the environment, the
+// working directory, process listeners, exit code, umask, globals, mocks) keeps a process of its
+// own: `sharesProcessState` reads its source for that. The end-to-end groups go first: they are
+// the longest, and the short unit groups then fill the end of the run.
+const GROUP_SIZE = {e2e: 3, unit: 12, vectors: 12}
 const SHARED_STATE = [
   /process\.env(\.\w+|\[[^\]]+\])\s*=[^=]/, /delete\s+process\.env/, /Object\.assign\(\s*process\.env/,
   /process\.(chdir|umask|exitCode|on|once|off|addListener|removeListener|removeAllListeners|setUncaughtExceptionCaptureCallback)\b/,
   /globalThis\.\w+\s*=[^=]/, /\bmock\b[^\n]*from 'node:test'|from 'node:test'[^\n]*\bmock\b|\bmock\.(method|fn|timers|getter|setter|module)/,
 ]
 const sharesProcessState = (source) => SHARED_STATE.some((re) => re.test(readFileSync(source, 'utf8')))
-const groupable = (file) => GROUPED_DIRS.includes(path.relative(root, file).split(path.sep)[0]) && !sharesProcessState(sourceOf(file))
-const solo = files.filter((f) => !groupable(f))
-const pooled = files.filter(groupable)
+/** The folder below dist/test whose files `file` is grouped with, or undefined when it runs alone. */
+const groupOf = (file) => {
+  const dir = path.relative(root, file).split(path.sep)[0]
+  return Object.hasOwn(GROUP_SIZE, dir) && !sharesProcessState(sourceOf(file)) ? dir : undefined
+}
+const solo = files.filter((f) => groupOf(f) === undefined)
 const groupDir = path.join(tmp, 'groups')
 mkdirSync(groupDir)
 const groups = []
-for (let i = 0; i < pooled.length; i += GROUP_SIZE) {
-  const members = pooled.slice(i, i + GROUP_SIZE)
-  const file = path.join(groupDir, `group-${String(groups.length + 1).padStart(2, '0')}.test.mjs`)
-  writeFileSync(file, [
-    "import {describe} from 'node:test'",
-    ...members.map((m) => `describe(${JSON.stringify(path.relative(root, m))}, async () => { await import(${JSON.stringify(pathToFileURL(m).href)}) })`),
-  ].join('\n') + '\n')
-  groups.push(file)
+for (const dir of Object.keys(GROUP_SIZE)) {
+  const pooled = files.filter((f) => groupOf(f) === dir)
+  for (let i = 0; i < pooled.length; i += GROUP_SIZE[dir]) {
+    const members = pooled.slice(i, i + GROUP_SIZE[dir])
+    const file = path.join(groupDir, `group-${String(groups.length + 1).padStart(3, '0')}.test.mjs`)
+    writeFileSync(file, [
+      "import {describe} from 'node:test'",
+      ...members.map((m) => `describe(${JSON.stringify(path.relative(root, m))}, async () => { await import(${JSON.stringify(pathToFileURL(m).href)}) })`),
+    ].join('\n') + '\n')
+    groups.push(file)
+  }
 }
 const countsFile = path.join(tmp, 'counts.json')
 // A hung test (a deadlock in native code once hung a whole CI run until its 90-minute limit)

@@ -85,3 +85,35 @@ test('run-tests: unit files share a process, each a suite of its own; one that c
     rmSync(dir, {recursive: true, force: true})
   }
 })
+
+test('run-tests: end-to-end files share a process three at a time, never with unit files', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pipelock-runtests-'))
+  try {
+    const pids = path.join(dir, 'pids')
+    mkdirSync(pids)
+    const write = (folder: string, name: string): void => {
+      const body = `import {test} from 'node:test'\nimport {writeFileSync} from 'node:fs'\ntest('${name}', () => { writeFileSync(${JSON.stringify(path.join(pids, name))}, String(process.pid)) })\n`
+      mkdirSync(path.join(dir, 'dist', 'test', folder), {recursive: true})
+      mkdirSync(path.join(dir, 'test', folder), {recursive: true})
+      writeFileSync(path.join(dir, 'dist', 'test', folder, `${name}.test.js`), body)
+      writeFileSync(path.join(dir, 'test', folder, `${name}.test.ts`), body)
+    }
+    for (const name of ['e1', 'e2', 'e3', 'e4']) write('e2e', name)
+    write('unit', 'u1')
+    writeFileSync(path.join(dir, 'package.json'), '{"type": "module"}\n')
+    const env: NodeJS.ProcessEnv = {...process.env, CI: 'true'}
+    delete env.NODE_TEST_CONTEXT
+    const r = spawnSync(process.execPath, [repoPath('scripts', 'run-tests.mjs')], {cwd: dir, env, encoding: 'utf8'})
+    assert.equal(r.status, 0, r.stdout + r.stderr)
+    assert.equal(r.stdout.trimEnd().split('\n').at(-1), '5 passed, 0 failed')
+    assert.match(r.stdout, /^✔ e2e\/e4\.test\.js \(/m)
+    const pid = (n: string): string => readFileSync(path.join(pids, n), 'utf8')
+    assert.equal(pid('e1'), pid('e2'))
+    assert.equal(pid('e1'), pid('e3'))
+    assert.notEqual(pid('e4'), pid('e1'))
+    assert.notEqual(pid('u1'), pid('e1'))
+    assert.notEqual(pid('u1'), pid('e4'))
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+})
