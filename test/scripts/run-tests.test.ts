@@ -1,6 +1,6 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {spawnSync} from 'node:child_process'
+import {spawnSync, type SpawnSyncReturns} from 'node:child_process'
 import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -9,6 +9,14 @@ import {repoPath} from '../helpers/vectors.js'
 // scripts/run-tests.mjs on a throw-away tree: the last line is the count line, and under
 // CI=true a skipped test fails the run.
 
+/** scripts/run-tests.mjs as a top-level runner on the throw-away tree `dir` (its package.json written here). */
+function runnerIn(dir: string, ci: boolean): SpawnSyncReturns<string> {
+  writeFileSync(path.join(dir, 'package.json'), '{"type": "module"}\n')
+  const env: NodeJS.ProcessEnv = {...process.env, CI: ci ? 'true' : 'false'}
+  delete env.NODE_TEST_CONTEXT // we are inside a test run; the nested runner must be a top-level one
+  return spawnSync(process.execPath, [repoPath('scripts', 'run-tests.mjs')], {cwd: dir, env, encoding: 'utf8'})
+}
+
 function runOn(body: string, ci: boolean): {status: number | null; lines: string[]} {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pipelock-runtests-'))
   try {
@@ -16,10 +24,7 @@ function runOn(body: string, ci: boolean): {status: number | null; lines: string
     mkdirSync(path.join(dir, 'test'), {recursive: true})
     writeFileSync(path.join(dir, 'dist', 'test', 'a.test.js'), body)
     writeFileSync(path.join(dir, 'test', 'a.test.ts'), '')
-    writeFileSync(path.join(dir, 'package.json'), '{"type": "module"}\n')
-    const env: NodeJS.ProcessEnv = {...process.env, CI: ci ? 'true' : 'false'}
-    delete env.NODE_TEST_CONTEXT // we are inside a test run; the nested runner must be a top-level one
-    const r = spawnSync(process.execPath, [repoPath('scripts', 'run-tests.mjs')], {cwd: dir, env, encoding: 'utf8'})
+    const r = runnerIn(dir, ci)
     return {status: r.status, lines: r.stdout.trimEnd().split('\n')}
   } finally {
     rmSync(dir, {recursive: true, force: true})
@@ -68,10 +73,7 @@ test('run-tests: unit files share a process, each a suite of its own; one that c
       // The runner reads the source for what a file changes; here the source is the same text.
       writeFileSync(path.join(dir, 'test', 'unit', name.replace(/\.js$/, '.ts')), body)
     }
-    writeFileSync(path.join(dir, 'package.json'), '{"type": "module"}\n')
-    const env: NodeJS.ProcessEnv = {...process.env, CI: 'true'}
-    delete env.NODE_TEST_CONTEXT
-    const r = spawnSync(process.execPath, [repoPath('scripts', 'run-tests.mjs')], {cwd: dir, env, encoding: 'utf8'})
+    const r = runnerIn(dir, true)
     assert.equal(r.status, 0, r.stdout + r.stderr)
     assert.equal(r.stdout.trimEnd().split('\n').at(-1), '3 passed, 0 failed')
     // Each file is reported as a suite named by its path.
@@ -100,10 +102,7 @@ test('run-tests: end-to-end files share a process three at a time, never with un
     }
     for (const name of ['e1', 'e2', 'e3', 'e4']) write('e2e', name)
     write('unit', 'u1')
-    writeFileSync(path.join(dir, 'package.json'), '{"type": "module"}\n')
-    const env: NodeJS.ProcessEnv = {...process.env, CI: 'true'}
-    delete env.NODE_TEST_CONTEXT
-    const r = spawnSync(process.execPath, [repoPath('scripts', 'run-tests.mjs')], {cwd: dir, env, encoding: 'utf8'})
+    const r = runnerIn(dir, true)
     assert.equal(r.status, 0, r.stdout + r.stderr)
     assert.equal(r.stdout.trimEnd().split('\n').at(-1), '5 passed, 0 failed')
     assert.match(r.stdout, /^✔ e2e\/e4\.test\.js \(/m)
