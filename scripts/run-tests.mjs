@@ -56,17 +56,17 @@ const SHARED_STATE = [
   /globalThis\.\w+\s*=[^=]/, /\bmock\b[^\n]*from 'node:test'|from 'node:test'[^\n]*\bmock\b|\bmock\.(method|fn|timers|getter|setter|module)/,
 ]
 const sharesProcessState = (source) => SHARED_STATE.some((re) => re.test(readFileSync(source, 'utf8')))
-/** The folder below dist/test whose files `file` is grouped with, or undefined when it runs alone. */
-const groupOf = (file) => {
+/** Each file's group: the folder below dist/test it is grouped with, or undefined when it runs alone (its source read once). */
+const groupOf = new Map(files.map((file) => {
   const dir = path.relative(root, file).split(path.sep)[0]
-  return Object.hasOwn(GROUP_SIZE, dir) && !sharesProcessState(sourceOf(file)) ? dir : undefined
-}
-const solo = files.filter((f) => groupOf(f) === undefined)
+  return [file, Object.hasOwn(GROUP_SIZE, dir) && !sharesProcessState(sourceOf(file)) ? dir : undefined]
+}))
+const solo = files.filter((f) => groupOf.get(f) === undefined)
 const groupDir = path.join(tmp, 'groups')
 mkdirSync(groupDir)
 const groups = []
 for (const dir of Object.keys(GROUP_SIZE)) {
-  const pooled = files.filter((f) => groupOf(f) === dir)
+  const pooled = files.filter((f) => groupOf.get(f) === dir)
   for (let i = 0; i < pooled.length; i += GROUP_SIZE[dir]) {
     const members = pooled.slice(i, i + GROUP_SIZE[dir])
     const file = path.join(groupDir, `group-${String(groups.length + 1).padStart(3, '0')}.test.mjs`)

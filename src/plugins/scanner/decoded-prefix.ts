@@ -14,44 +14,25 @@
  * character outside the alphabet among them) answers false: the text is decoded as before.
  */
 
+import {hexDigitValue} from '../canonical/index.js'
+import {BASE64_DIGIT} from './decoders.js'
+
 /** How many leading bytes are decoded and checked: random bytes fail within a few. */
 const PREFIX_BYTES = 6
-
-/** Base64 digit of a character of either alphabet ('+' and '-' are 62, '/' and '_' 63); −1 outside. */
-const B64_DIGIT: Int8Array = (() => {
-  const t = new Int8Array(128).fill(-1)
-  const std = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
-  for (let i = 0; i < std.length; i++) t[std.charCodeAt(i)] = i
-  t[0x2b] = 62
-  t[0x2d] = 62
-  t[0x2f] = 63
-  t[0x5f] = 63
-  return t
-})()
-
-/** Hex digit value of a character; −1 outside 0-9, a-f, A-F. */
-const HEX_DIGIT: Int8Array = (() => {
-  const t = new Int8Array(128).fill(-1)
-  for (let i = 0; i < 10; i++) t[0x30 + i] = i
-  for (let i = 0; i < 6; i++) {
-    t[0x41 + i] = 10 + i
-    t[0x61 + i] = 10 + i
-  }
-  return t
-})()
+/** The base64 characters those bytes are decoded from. */
+const PREFIX_BASE64_CHARS = (PREFIX_BYTES / 3) * 4
 
 const scratch = new Uint8Array(PREFIX_BYTES)
 
 /** True when every base64 decoding of `s` (any variant) is sure to be ill-formed UTF-8 or to fail. */
 export function base64DecodingIllFormed(s: string): boolean {
-  const chars = (PREFIX_BYTES / 3) * 4
-  if (s.length < chars) return false
+  if (s.length < PREFIX_BASE64_CHARS) return false
   let n = 0
-  for (let i = 0; i < chars; i += 4) {
+  for (let i = 0; i < PREFIX_BASE64_CHARS; i += 4) {
     let v = 0
     for (let j = i; j < i + 4; j++) {
       const c = s.charCodeAt(j)
-      const d = c < 128 ? B64_DIGIT[c]! : -1
+      const d = c < 128 ? BASE64_DIGIT[c]! : -1
       if (d < 0) return false
       v = (v << 6) | d
     }
@@ -66,10 +47,8 @@ export function base64DecodingIllFormed(s: string): boolean {
 export function hexDecodingIllFormed(s: string): boolean {
   if (s.length < PREFIX_BYTES * 2) return false
   for (let i = 0; i < PREFIX_BYTES; i++) {
-    const a = s.charCodeAt(2 * i)
-    const b = s.charCodeAt(2 * i + 1)
-    const hi = a < 128 ? HEX_DIGIT[a]! : -1
-    const lo = b < 128 ? HEX_DIGIT[b]! : -1
+    const hi = hexDigitValue(s.charCodeAt(2 * i))
+    const lo = hexDigitValue(s.charCodeAt(2 * i + 1))
     if (hi < 0 || lo < 0) return false
     scratch[i] = (hi << 4) | lo
   }

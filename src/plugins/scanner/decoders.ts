@@ -95,6 +95,14 @@ function table(alphabet: string): Int8Array {
   return t
 }
 
+/** A base64 digit's value in either alphabet ('+' and '-' are 62, '/' and '_' 63); −1 outside both. */
+export const BASE64_DIGIT: Int8Array = (() => {
+  const t = table(STD)
+  t[URL.charCodeAt(62)] = 62
+  t[URL.charCodeAt(63)] = 63
+  return t
+})()
+
 /** Go's decoders skip '\r' and '\n' anywhere. Unchanged runs are copied as slices. */
 function withoutCrLf(input: string): string {
   // Most candidates hold neither: two native searches, not a read of every unit here.
