@@ -48,6 +48,15 @@ test('check: a file with overrides; an invalid file exits 1 with one line', () =
   assert.equal(b.stderr, `Config validation FAILED: ${bad}:1: invalid config: mode: must be one of strict, balanced, audit, got "bogus" [CONFIG_INVALID]\n`)
 })
 
+test('check and run: a config that contains itself through a YAML alias is refused with the alias line (it was a stack overflow)', () => {
+  const f = cfg('self.yaml', 'mode: balanced\nforward_proxy: &fp\n  enabled: true\n  <<: *fp\n')
+  const message = `${f}:4: parsing config: alias *fp is inside the node its anchor &fp names: a config cannot contain itself [CONFIG_INVALID]\n`
+  const c = runCli(['check', '--config', f])
+  assert.deepEqual([c.status, c.stdout, c.stderr], [1, '', `Config validation FAILED: ${message}`])
+  const r = runCli(['run', '--config', f, '--listen', '127.0.0.1:0'])
+  assert.deepEqual([r.status, r.stdout, r.stderr], [2, '', message]) // docs/run.md: 2 for an invalid config
+})
+
 test('check, doctor, audit score: a config that cannot be loaded is reported as docs/errors.md says (code, hint; --json: the error object alone)', () => {
   const message = `${bad}:1: invalid config: mode: must be one of strict, balanced, audit, got "bogus"`
   // the line pipelock run prints for the same file, after each command's own prefix

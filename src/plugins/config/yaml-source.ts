@@ -1,4 +1,4 @@
-import {isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node} from 'yaml'
+import {isMap, isScalar, isSeq, LineCounter, parseAllDocuments, visit, type Document, type Node} from 'yaml'
 
 /** Raised for a YAML-level problem; `line` is 1-based where known. */
 export class ConfigYamlError extends Error {
@@ -27,7 +27,9 @@ export interface YamlSource {
  * Config YAML (§20.1): one document only, duplicate keys refused, anchors and aliases allowed
  * (the config is not a signed artifact, and the reference's yaml.v3 accepts them) with the
  * library's alias-expansion cap against "billion laughs", merge keys (`<<`) honoured like
- * yaml.v3. Scalars follow the YAML 1.2 core schema, as yaml.v3 does (`yes` is a string).
+ * yaml.v3. Scalars follow the YAML 1.2 core schema, as yaml.v3 does (`yes` is a string). An alias
+ * inside the node its own anchor names is refused with its line: it makes a config that
+ * contains itself, which no setting is, and every later walk of it would never end.
  */
 export function parseConfigYaml(text: string): YamlSource {
   const lc = new LineCounter()
@@ -48,6 +50,7 @@ export function parseConfigYaml(text: string): YamlSource {
     throw new ConfigYamlError(firstLine(problem.message), line)
   }
   if (doc.contents === null) return {value: {}, lineOf: () => undefined}
+  refuseRecursiveAliases(doc, lc)
   let value: unknown
   try {
     value = doc.toJS({maxAliasCount: 100})
@@ -59,6 +62,23 @@ export function parseConfigYaml(text: string): YamlSource {
     throw new ConfigYamlError('config must be a YAML mapping at the top level', lineOfNode(lc, doc.contents as Node))
   }
   return {value, lineOf: (path) => lineOfPath(doc, lc, path)}
+}
+
+/**
+ * Refuses an alias that names one of the nodes enclosing it (`a: &x [*x]`, or `<<: *x` inside
+ * `&x`). That is the only way a YAML document becomes cyclic: an alias names an anchor defined
+ * before it, so a target that does not enclose the alias ends before it, and a walk along
+ * members and such aliases only ever moves to nodes that end earlier.
+ */
+function refuseRecursiveAliases(doc: Document, lc: LineCounter): void {
+  visit(doc, {
+    Alias(_key, alias, path) {
+      const target = alias.resolve(doc)
+      if (target !== undefined && (path as readonly unknown[]).includes(target)) {
+        throw new ConfigYamlError(`alias *${alias.source} is inside the node its anchor &${alias.source} names: a config cannot contain itself`, lineOfNode(lc, alias))
+      }
+    },
+  })
 }
 
 function lineOfPath(doc: Document, lc: LineCounter, path: TreePath): number | undefined {

@@ -99,6 +99,20 @@ test('anchors, aliases and merge keys are allowed (config is not a signed artifa
   assertRefused(bomb.join('\n'), /alias|Excessive/i)
 })
 
+test('an alias inside the node its own anchor names is refused with its line, not followed forever', () => {
+  const inside = /alias \*(\w+) is inside the node its anchor &\1 names: a config cannot contain itself/
+  // a sequence, a mapping, a merge key and a nest two levels deep, each containing itself
+  assertRefused('mode: balanced\napi_allowlist: &x [a.example.com, *x]\n', inside, 2)
+  assertRefused('forward_proxy: &fp\n  enabled: true\n  again: *fp\n', inside, 3)
+  assertRefused('forward_proxy: &fp\n  enabled: true\n  <<: *fp\n', inside, 3)
+  assertRefused('dlp: &d\n  patterns:\n    - name: x\n      regex: abc\n      nested: [[*d]]\n', inside, 5)
+  // the same anchors used outside their own nodes stay accepted (a shared list, a merged base)
+  const {config} = load('api_allowlist: &x [a.example.com]\ntrusted_domains: *x\n')
+  assert.deepEqual(config.trusted_domains, ['a.example.com'])
+  const merged = load('forward_proxy: &fp {enabled: true}\nwebsocket_proxy: {<<: *fp}\n')
+  assert.equal(merged.config.websocket_proxy.enabled, true)
+})
+
 test('an empty file and no file give the same effective config (single merge base, §24 #5)', () => {
   const t = tempDir()
   try {
