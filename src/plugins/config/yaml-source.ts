@@ -1,4 +1,4 @@
-import {isMap, isScalar, isSeq, LineCounter, parseAllDocuments, visit, type Document, type Node} from 'yaml'
+import {Composer, isMap, isScalar, isSeq, LineCounter, Parser, visit, type CST, type Document, type Node} from 'yaml'
 
 /** Raised for a YAML-level problem; `line` is 1-based where known. */
 export class ConfigYamlError extends Error {
@@ -29,12 +29,16 @@ export interface YamlSource {
  * library's alias-expansion cap against "billion laughs", merge keys (`<<`) honoured like
  * yaml.v3. Scalars follow the YAML 1.2 core schema, as yaml.v3 does (`yes` is a string). An alias
  * inside the node its own anchor names is refused with its line: it makes a config that
- * contains itself, which no setting is, and every later walk of it would never end.
+ * contains itself, which no setting is, and every later walk of it would never end. So is
+ * nesting deeper than MAX_CONFIG_NESTING, before the reader builds the document.
  */
 export function parseConfigYaml(text: string): YamlSource {
   const lc = new LineCounter()
-  const docs = parseAllDocuments(text, {lineCounter: lc, prettyErrors: false, uniqueKeys: true, merge: true, schema: 'core'})
-  const list = Array.isArray(docs) ? docs : []
+  // The reader's two steps (as parseAllDocuments takes them), the nesting bounded between them.
+  const tokens = Array.from(new Parser(lc.addNewLine).parse(text))
+  const tooDeepAt = firstTooDeep(tokens)
+  if (tooDeepAt !== undefined) throw new ConfigYamlError(TOO_DEEP, lc.linePos(tooDeepAt).line)
+  const list = Array.from(new Composer({prettyErrors: false, uniqueKeys: true, merge: true, schema: 'core'}).compose(tokens))
   if (list.length > 1) {
     throw new ConfigYamlError(MULTI_DOC_MESSAGE, lc.linePos(list[1]!.range[0]).line)
   }
@@ -105,6 +109,34 @@ function lineOfPath(doc: Document, lc: LineCounter, path: TreePath): number | un
 function lineOfNode(lc: LineCounter, node: Node | null | undefined): number | undefined {
   const start = node?.range?.[0]
   return start === undefined ? undefined : lc.linePos(start).line
+}
+
+/**
+ * The most collections a config nests (mappings, sequences, flow or block, the top-level mapping
+ * counted). The deepest example in docs/ nests six. The reader composes recursively: nesting in
+ * the hundreds (`[[[[…`, or list items indented further on each line) ran out of stack, reported
+ * as "Maximum call stack size exceeded", or at some stack depths aborted the process in V8's
+ * regular-expression compiler.
+ */
+export const MAX_CONFIG_NESTING = 64
+const TOO_DEEP = `nested more than ${MAX_CONFIG_NESTING} levels deep (mappings and lists; no config section nests more than a few)`
+
+/** The offset of the first collection nested deeper than MAX_CONFIG_NESTING in the parser's tokens, else undefined (walked without recursion). */
+function firstTooDeep(tokens: readonly CST.Token[]): number | undefined {
+  const stack: [CST.Token, number][] = tokens.map((t) => [t, 0])
+  while (stack.length > 0) {
+    const [token, depth] = stack.pop()!
+    if (token.type === 'document') {
+      if (token.value !== undefined) stack.push([token.value, depth])
+    } else if (token.type === 'block-map' || token.type === 'block-seq' || token.type === 'flow-collection') {
+      if (depth + 1 > MAX_CONFIG_NESTING) return token.offset
+      for (const item of token.items) {
+        if ('key' in item && item.key !== undefined && item.key !== null) stack.push([item.key, depth + 1])
+        if (item.value !== undefined) stack.push([item.value, depth + 1])
+      }
+    }
+  }
+  return undefined
 }
 
 function firstLine(s: string): string {

@@ -99,6 +99,22 @@ test('anchors, aliases and merge keys are allowed (config is not a signed artifa
   assertRefused(bomb.join('\n'), /alias|Excessive/i)
 })
 
+test('nesting deeper than 64 collections is refused at the first collection too deep, flow or block, however deep', () => {
+  const deep = /nested more than 64 levels deep \(mappings and lists; no config section nests more than a few\)/
+  const flow = (n: number): string => `api_allowlist: ${'['.repeat(n)}${']'.repeat(n)}\n`
+  // 63 levels of list under the top-level mapping: read (and refused later for what it holds)
+  assertRefused(flow(63), /api_allowlist\[0\]: expected a string/, 1)
+  // 64, a few hundred (the reader's stack ran out near 800), a hundred thousand: refused up front
+  for (const n of [64, 800, 100_000]) assertRefused(flow(n), deep, 1)
+  // list items indented one step further on each line: the 64th list opens on line 65
+  const block = (n: number): string => `api_allowlist:\n${Array.from({length: n}, (_, i) => `${' '.repeat(2 * i + 2)}- `).join('\n')}x\n`
+  assertRefused(block(63), /expected a string/)
+  assertRefused(block(64), deep, 65)
+  assertRefused(block(3000), deep, 65)
+  // a collection as a mapping key counts as nesting too
+  assertRefused(`? ${'['.repeat(100)}${']'.repeat(100)}\n: v\n`, deep, 1)
+})
+
 test('an alias inside the node its own anchor names is refused with its line, not followed forever', () => {
   const inside = /alias \*(\w+) is inside the node its anchor &\1 names: a config cannot contain itself/
   // a sequence, a mapping, a merge key and a nest two levels deep, each containing itself
