@@ -1,7 +1,7 @@
 import {readFileSync} from 'node:fs'
-import {parse as parseYaml} from 'yaml'
 import {z} from 'zod'
 import {canonicalBytes, fromPlain} from '../canonical/index.js'
+import {ConfigYamlError, parseConfigYaml} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
 import {refuseSpecialFile, sha256Hex} from '../signing/index.js'
 import {NORMALIZATION_ALGORITHM} from './normalize.js'
@@ -73,15 +73,15 @@ export function loadLearnBlock(file: string, mustExist: boolean): LearnBlock {
     if (!mustExist && (e as NodeJS.ErrnoException).code === 'ENOENT') return {}
     throw new PipelockError('FILE_UNREADABLE', `cannot read config: ${(e as Error).message}`, {location: {file}})
   }
+  // Read as every command reads the config file (one document, merge keys, the alias and
+  // nesting bounds: config/yaml-source.ts); an empty file is `{}`.
   let doc: unknown
   try {
-    doc = parseYaml(text, {uniqueKeys: true})
+    doc = parseConfigYaml(text).value
   } catch (e) {
-    const line = (e as {linePos?: {line: number}[]}).linePos?.[0]?.line
-    throw new PipelockError('YAML_INVALID', `config is not valid YAML: ${(e as Error).message.split('\n')[0]}`, {location: line === undefined ? {file} : {file, line}})
+    if (!(e instanceof ConfigYamlError)) throw e
+    throw new PipelockError('YAML_INVALID', `config is not valid YAML: ${e.message}`, {location: e.line === undefined ? {file} : {file, line: e.line}})
   }
-  if (doc === null || doc === undefined) return {}
-  if (typeof doc !== 'object' || Array.isArray(doc)) throw new PipelockError('CONFIG_INVALID', 'config must be a mapping', {location: {file}})
   return parseLearnBlock((doc as Record<string, unknown>).learn, file)
 }
 
