@@ -22,6 +22,7 @@ export {resolveConfig, type ResolveOptions, type ResolvedConfig} from './resolve
 export {validateConfig, type ValidateOptions} from './validate.js'
 export {ConfigFieldError, formatWarning, dotted, type ConfigWarning} from './problems.js'
 export {ConfigYamlError, MAX_CONFIG_NESTING, MULTI_DOC_MESSAGE, parseConfigYaml} from './yaml-source.js'
+export {configFileText} from './file-encoding.js'
 export {configHash, canonicalPolicyJson, clearSecretFields, HASH_EXCLUDED_SECTIONS, HASH_EXCLUDED_FIELDS, HASH_MASKED_FIELDS} from './hash.js'
 export {EMIT_SEVERITIES, SYSLOG_FACILITIES, parseSyslogAddress, type SyslogAddress} from './emit-config.js'
 export {assertImplemented, enabledFeatures, FEATURE_SECTIONS, FEATURE_SECTION_NAMES, type FeatureSection} from './features.js'

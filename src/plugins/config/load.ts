@@ -8,6 +8,7 @@ import {resolveConfig, type ResolveOptions} from './resolve.js'
 import type {PipelockConfig} from './schema.js'
 import {validateConfig} from './validate.js'
 import {ConfigYamlError, parseConfigYaml} from './yaml-source.js'
+import {configFileText} from './file-encoding.js'
 
 export type {LoadedConfig, LoadOptions}
 
@@ -21,11 +22,18 @@ export function loadConfig(file?: string, options: LoadOptions = {}): LoadedConf
   if (file === undefined) return loadDefaults(options)
   const env = options.env ?? process.env
   refuseSpecialFile(file, 'config')
-  let text: string
+  let bytes: Buffer
   try {
-    text = readFileSync(file, 'utf8')
+    bytes = readFileSync(file)
   } catch (err) {
     throw unreadableConfig(file, err as NodeJS.ErrnoException)
+  }
+  let text: string
+  try {
+    text = configFileText(bytes)
+  } catch (err) {
+    if (err instanceof ConfigYamlError) throw new PipelockError('CONFIG_INVALID', `reading config: ${err.message}`, {location: {file, line: err.line}})
+    throw err
   }
   return loadedConfig(parseConfigText(text, file, {env, baseDir: path.dirname(path.resolve(file))}), file)
 }

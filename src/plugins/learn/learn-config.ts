@@ -1,7 +1,7 @@
 import {readFileSync} from 'node:fs'
 import {z} from 'zod'
 import {canonicalBytes, fromPlain} from '../canonical/index.js'
-import {ConfigYamlError, parseConfigYaml} from '../config/index.js'
+import {ConfigYamlError, configFileText, parseConfigYaml} from '../config/index.js'
 import {PipelockError} from '../errors/index.js'
 import {refuseSpecialFile, sha256Hex} from '../signing/index.js'
 import {NORMALIZATION_ALGORITHM} from './normalize.js'
@@ -66,9 +66,9 @@ export function parseLearnBlock(value: unknown, file: string): LearnBlock {
 /** Reads the `learn` block from a YAML config file; a missing default file means defaults. */
 export function loadLearnBlock(file: string, mustExist: boolean): LearnBlock {
   refuseSpecialFile(file, 'config')
-  let text: string
+  let bytes: Buffer
   try {
-    text = readFileSync(file, 'utf8')
+    bytes = readFileSync(file)
   } catch (e) {
     if (!mustExist && (e as NodeJS.ErrnoException).code === 'ENOENT') return {}
     throw new PipelockError('FILE_UNREADABLE', `cannot read config: ${(e as Error).message}`, {location: {file}})
@@ -77,7 +77,7 @@ export function loadLearnBlock(file: string, mustExist: boolean): LearnBlock {
   // nesting bounds: config/yaml-source.ts); an empty file is `{}`.
   let doc: unknown
   try {
-    doc = parseConfigYaml(text).value
+    doc = parseConfigYaml(configFileText(bytes)).value
   } catch (e) {
     if (!(e instanceof ConfigYamlError)) throw e
     throw new PipelockError('YAML_INVALID', `config is not valid YAML: ${e.message}`, {location: e.line === undefined ? {file} : {file, line: e.line}})

@@ -27,7 +27,7 @@ export function assertRefused(text: string, pattern: RegExp, line?: number): Pip
 }
 
 /** A temp dir removed by the returned cleanup. */
-export function tempDir(): {dir: string; file: (name: string, content: string, mode?: number) => string; cleanup: () => void} {
+export function tempDir(): {dir: string; file: (name: string, content: string | Uint8Array, mode?: number) => string; cleanup: () => void} {
   const dir = mkdtempSync(path.join(tmpdir(), 'pipelock-config-'))
   return {
     dir,

@@ -115,6 +115,44 @@ test('nesting deeper than 64 collections is refused at the first collection too 
   assertRefused(`? ${'['.repeat(100)}${']'.repeat(100)}\n: v\n`, deep, 1)
 })
 
+test('a config file is UTF-8, or UTF-16 with its byte-order mark; other bytes are refused at their line', () => {
+  const t = tempDir()
+  try {
+    const text = 'mode: strict\napi_allowlist:\n  - a.example\n'
+    const want = loadConfig(t.file('utf8.yaml', text), {env: {}})
+    const bom = loadConfig(t.file('bom.yaml', '\ufeff' + text), {env: {}})
+    const le = loadConfig(t.file('le.yaml', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')])), {env: {}})
+    const be = Buffer.from(text, 'utf16le').swap16()
+    const big = loadConfig(t.file('be.yaml', Buffer.concat([Buffer.from([0xfe, 0xff]), be])), {env: {}})
+    for (const got of [bom, le, big]) {
+      assert.deepEqual(got.config, want.config)
+      assert.equal(got.hash, want.hash)
+    }
+    const refused = (name: string, bytes: Buffer): PipelockError => {
+      const file = t.file(name, bytes)
+      try {
+        loadConfig(file, {env: {}})
+      } catch (err) {
+        assert.ok(err instanceof PipelockError)
+        assert.equal(err.code, 'CONFIG_INVALID')
+        assert.equal(err.location?.file, file)
+        return err
+      }
+      assert.fail(`${name} loaded`)
+    }
+    // Latin-1 in a comment on line 2 and in a value on line 3: the first is named
+    const latin = refused('latin.yaml', Buffer.from('mode: strict\n# caf\xe9\napi_allowlist: [a.ex\xe9mple]\n', 'latin1'))
+    assert.equal(latin.message, 'reading config: not UTF-8 (bytes that form no UTF-8 character, as Latin-1 or Windows-1252 text has): save the file as UTF-8')
+    assert.equal(latin.location?.line, 2)
+    // a UTF-8 sequence cut short at the end of the file
+    assert.equal(refused('cut.yaml', Buffer.from([...Buffer.from('mode: strict\n'), 0xe2, 0x82])).location?.line, 2)
+    const lone = refused('lone.yaml', Buffer.from([0xff, 0xfe, 0x00, 0xd8, 0x61, 0x00]))
+    assert.equal(lone.message, 'reading config: the file starts with a UTF-16LE byte-order mark but is not well-formed UTF-16LE: save it as UTF-8')
+  } finally {
+    t.cleanup()
+  }
+})
+
 test('an alias inside the node its own anchor names is refused with its line, not followed forever', () => {
   const inside = /alias \*(\w+) is inside the node its anchor &\1 names: a config cannot contain itself/
   // a sequence, a mapping, a merge key and a nest two levels deep, each containing itself

@@ -12,13 +12,13 @@ import {loadLearnBlock} from '../../../src/plugins/learn/index.js'
 const dir = mkdtempSync(path.join(tmpdir(), 'pipelock-learn-config-'))
 after(() => rmSync(dir, {recursive: true, force: true}))
 let n = 0
-const file = (text: string): string => {
+const file = (text: string | Uint8Array): string => {
   const f = path.join(dir, `c${n++}.yaml`)
   writeFileSync(f, text)
   return f
 }
 
-function refusal(text: string): PipelockError {
+function refusal(text: string | Uint8Array): PipelockError {
   const f = file(text)
   try {
     loadLearnBlock(f, true)
@@ -27,13 +27,16 @@ function refusal(text: string): PipelockError {
     assert.equal(err.location?.file, f)
     return err
   }
-  assert.fail(`accepted:\n${text}`)
+  assert.fail(`accepted:\n${String(text)}`)
 }
 
 test('the learn block is read with the config reader: merge keys honoured, an empty file is no block', () => {
   const merged = loadLearnBlock(file('base: &b\n  enabled: true\n  capture_dir: /var/lib/pipelock/learn\nlearn:\n  <<: *b\n'), true)
   assert.deepEqual(merged, {enabled: true, capture_dir: '/var/lib/pipelock/learn'})
   assert.deepEqual(loadLearnBlock(file(''), true), {})
+  // UTF-16 with its byte-order mark (PowerShell 5's `>`), as the config reader takes it
+  const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('learn:\n  enabled: true\n', 'utf16le')])
+  assert.deepEqual(loadLearnBlock(file(utf16), true), {enabled: true})
   assert.deepEqual(loadLearnBlock(path.join(dir, 'absent.yaml'), false), {})
 })
 
@@ -45,4 +48,7 @@ test('a self-containing alias, nesting past the bound and a second document are 
   const docs = refusal('learn: {enabled: true}\n---\nlearn: {enabled: false}\n')
   assert.deepEqual([docs.code, docs.location?.line], ['YAML_INVALID', 2]) // the second document's `---`
   assert.match(docs.message, /multiple YAML documents not supported/)
+  const latin = refusal(Buffer.from('learn:\n  capture_dir: /var/lib/caf\xe9\n', 'latin1'))
+  assert.deepEqual([latin.code, latin.location?.line], ['YAML_INVALID', 2])
+  assert.match(latin.message, /^config is not valid YAML: not UTF-8/)
 })
