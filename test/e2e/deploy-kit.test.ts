@@ -270,6 +270,11 @@ test('generate kubernetes: a config with the forward proxy off ships with it on,
   const on = runCli(['generate', 'kubernetes', '--config', cfg])
   assert.equal(on.stderr, '')
   assert.equal(configMap.parse(parseAllDocuments(on.stdout)[0]!.toJS()).data['pipelock.yaml'], 'forward_proxy: {enabled: true}\n')
+  // A UTF-16 file (PowerShell 5's `>`), which the proxy reads: the ConfigMap holds its text as UTF-8.
+  writeFileSync(cfg, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('mode: strict\nforward_proxy: {enabled: true}\n', 'utf16le')]))
+  const utf16 = runCli(['generate', 'kubernetes', '--config', cfg])
+  assert.deepEqual([utf16.status, utf16.stderr], [0, ''])
+  assert.equal(configMap.parse(parseAllDocuments(utf16.stdout)[0]!.toJS()).data['pipelock.yaml'], 'mode: strict\nforward_proxy: {enabled: true}\n')
   // Turning it on would make the config invalid, or cannot be done cleanly: refused, nothing written.
   const out = path.join(dir, 'k.yaml')
   const refusals: Array<[string, string]> = [
