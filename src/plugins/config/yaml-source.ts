@@ -118,7 +118,7 @@ function lineOfNode(lc: LineCounter, node: Node | null | undefined): number | un
  * as "Maximum call stack size exceeded", or at some stack depths aborted the process in V8's
  * regular-expression compiler.
  */
-export const MAX_CONFIG_NESTING = 64
+const MAX_CONFIG_NESTING = 64
 const TOO_DEEP = `nested more than ${MAX_CONFIG_NESTING} levels deep (mappings and lists; no config section nests more than a few)`
 
 /** The offset of the first collection nested deeper than MAX_CONFIG_NESTING in the parser's tokens, else undefined (walked without recursion). */
