@@ -1,4 +1,5 @@
-import {Composer, isMap, isScalar, isSeq, LineCounter, Parser, visit, type CST, type Document, type Node} from 'yaml'
+import {Composer, isMap, isScalar, isSeq, LineCounter, Parser, visit, type Document, type Node} from 'yaml'
+import {firstCollectionDeeperThan} from '../canonical/index.js'
 
 /** Raised for a YAML-level problem; `line` is 1-based where known. */
 export class ConfigYamlError extends Error {
@@ -36,8 +37,10 @@ export function parseConfigYaml(text: string): YamlSource {
   const lc = new LineCounter()
   // The reader's two steps (as parseAllDocuments takes them), the nesting bounded between them.
   const tokens = Array.from(new Parser(lc.addNewLine).parse(text))
-  const tooDeepAt = firstTooDeep(tokens)
-  if (tooDeepAt !== undefined) throw new ConfigYamlError(TOO_DEEP, lc.linePos(tooDeepAt).line)
+  for (const token of tokens) {
+    const tooDeepAt = firstCollectionDeeperThan(token, MAX_CONFIG_NESTING)
+    if (tooDeepAt !== undefined) throw new ConfigYamlError(TOO_DEEP, lc.linePos(tooDeepAt).line)
+  }
   const list = Array.from(new Composer({prettyErrors: false, uniqueKeys: true, merge: true, schema: 'core'}).compose(tokens))
   if (list.length > 1) {
     throw new ConfigYamlError(MULTI_DOC_MESSAGE, lc.linePos(list[1]!.range[0]).line)
@@ -120,24 +123,6 @@ function lineOfNode(lc: LineCounter, node: Node | null | undefined): number | un
  */
 const MAX_CONFIG_NESTING = 64
 const TOO_DEEP = `nested more than ${MAX_CONFIG_NESTING} levels deep (mappings and lists; no config section nests more than a few)`
-
-/** The offset of the first collection nested deeper than MAX_CONFIG_NESTING in the parser's tokens, else undefined (walked without recursion). */
-function firstTooDeep(tokens: readonly CST.Token[]): number | undefined {
-  const stack: [CST.Token, number][] = tokens.map((t) => [t, 0])
-  while (stack.length > 0) {
-    const [token, depth] = stack.pop()!
-    if (token.type === 'document') {
-      if (token.value !== undefined) stack.push([token.value, depth])
-    } else if (token.type === 'block-map' || token.type === 'block-seq' || token.type === 'flow-collection') {
-      if (depth + 1 > MAX_CONFIG_NESTING) return token.offset
-      for (const item of token.items) {
-        if ('key' in item && item.key !== undefined && item.key !== null) stack.push([item.key, depth + 1])
-        if (item.value !== undefined) stack.push([item.value, depth + 1])
-      }
-    }
-  }
-  return undefined
-}
 
 function firstLine(s: string): string {
   return s.split('\n')[0] ?? s

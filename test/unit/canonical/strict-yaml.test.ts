@@ -107,3 +107,14 @@ test('pathological flow nesting is refused before the parser sees it', () => {
   rejects(block, 'yaml: nesting deeper than 512 levels')
   assert.equal(canon(parseStrictYaml('a: ' + '['.repeat(100) + ']'.repeat(100) + '\n')).length, 206)
 })
+
+test('block nesting past 512 collections is refused at the first one too deep, however deep (the library ran out of stack near 900)', () => {
+  const maps = (n: number): string => Array.from({length: n}, (_, i) => `${'  '.repeat(i)}a:`).join('\n') + `\n${'  '.repeat(n)}b: c\n`
+  const seqs = (n: number): string => Array.from({length: n}, (_, i) => `${'  '.repeat(i)}-`).join('\n') + ' x\n'
+  // 511 nested mappings around one more: the walker's bound, read
+  assert.ok(canon(parseStrictYaml(maps(511))).endsWith('{"b":"c"}' + '}'.repeat(511)))
+  for (const n of [512, 900, 3000]) {
+    rejects(maps(n), 'yaml: nesting deeper than 512 levels', 513)
+    rejects(seqs(n + 1), 'yaml: nesting deeper than 512 levels', 513)
+  }
+})
