@@ -1,8 +1,7 @@
-import {readFileSync} from 'node:fs'
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {deliverGenerated, generatedFileFlags, type GeneratedDeployFile} from '../../cli/generated-file.js'
-import {configFileText, loadConfig} from '../../plugins/config/index.js'
+import {loadConfig} from '../../plugins/config/index.js'
 import {deployPlan, enableForwardProxy, renderKubernetesSidecar, separateConfigSecrets} from '../../plugins/deploy/index.js'
 
 export default class GenerateKubernetes extends BaseCommand {
@@ -38,8 +37,8 @@ export default class GenerateKubernetes extends BaseCommand {
   async run(): Promise<GeneratedDeployFile> {
     const {flags} = await this.parse(GenerateKubernetes)
     const loaded = loadConfig(flags.config)
-    // The text as loadConfig read it (a UTF-16 file is shipped as UTF-8).
-    const separated = separateConfigSecrets(configFileText(readFileSync(flags.config)), loaded.config, flags.config)
+    // The text loadConfig read (a UTF-16 file is shipped as UTF-8); --config is required, so there is one.
+    const separated = separateConfigSecrets(loaded.text ?? '', loaded.config, flags.config)
     if (separated.kept.length > 0) {
       this.err(`warning: the ConfigMap holds ${separated.kept.join(', ')} in plain text (pipelock reads them from the config only): limit who can read ConfigMaps in the namespace`)
     }

@@ -1,8 +1,8 @@
-import {Composer, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, Parser, Scalar, type CST, type Node} from 'yaml'
+import {Composer, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, Parser, Scalar, type Node} from 'yaml'
 import type {JsonObject, JsonValue} from './json-value.js'
 import {parseCanonicalYaml, parseCanonicalYamlLines, type StreamedSequence} from './strict-yaml-fast.js'
 import {FlowDepth, MAX_FLOW_DEPTH} from './flow-depth.js'
-import {firstCollectionDeeperThan} from './yaml-depth.js'
+import {depthBounded} from './yaml-depth.js'
 import {FileLines} from './yaml-file-lines.js'
 import {resolvePlain, StrictYamlError} from './yaml-resolve.js'
 
@@ -83,14 +83,10 @@ export function parseStrictYaml(text: string, options: {fastPath?: boolean} = {}
   // before it is built (the library builds recursively: a few hundred levels of indentation ran
   // out of stack). failsafe: no implicit typing by the library (we apply Go's rules below);
   // uniqueKeys off so a duplicate is reported as the gate's duplicate-key error, not a parse error.
-  function* bounded(tokens: Iterable<CST.Token>): Generator<CST.Token> {
-    for (const token of tokens) {
-      const deep = firstCollectionDeeperThan(token, MAX_FLOW_DEPTH)
-      if (deep !== undefined) throw new StrictYamlError(YAML_TOO_DEEP, lc.linePos(deep).line)
-      yield token
-    }
-  }
-  const list = Array.from(new Composer({schema: 'failsafe', uniqueKeys: false, prettyErrors: false, strict: true}).compose(bounded(new Parser(lc.addNewLine).parse(text))))
+  const tokens = depthBounded(new Parser(lc.addNewLine).parse(text), MAX_FLOW_DEPTH, (at) => {
+    throw new StrictYamlError(YAML_TOO_DEEP, lc.linePos(at).line)
+  })
+  const list = Array.from(new Composer({schema: 'failsafe', uniqueKeys: false, prettyErrors: false, strict: true}).compose(tokens))
   // 2. syntax errors, in document order.
   for (const d of list) {
     const e = d.errors[0]

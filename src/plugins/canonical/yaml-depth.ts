@@ -6,7 +6,7 @@ import type {CST} from 'yaml'
  * Walked without recursion: the library builds documents recursively, and nesting deeper than
  * its stack allows must be measured, and refused, before it does.
  */
-export function firstCollectionDeeperThan(token: CST.Token, max: number): number | undefined {
+function firstCollectionDeeperThan(token: CST.Token, max: number): number | undefined {
   const stack: [CST.Token, number][] = [[token, 0]]
   while (stack.length > 0) {
     const [t, depth] = stack.pop()!
@@ -21,4 +21,17 @@ export function firstCollectionDeeperThan(token: CST.Token, max: number): number
     }
   }
   return undefined
+}
+
+/**
+ * The parser's `tokens`, each handed on only once no collection in it is nested more than `max`
+ * deep; otherwise `refuse` is called with the offset of the first one that is (it throws). Fed to
+ * the library's Composer, which builds each document as it arrives.
+ */
+export function* depthBounded(tokens: Iterable<CST.Token>, max: number, refuse: (offset: number) => never): Generator<CST.Token> {
+  for (const token of tokens) {
+    const deep = firstCollectionDeeperThan(token, max)
+    if (deep !== undefined) refuse(deep)
+    yield token
+  }
 }

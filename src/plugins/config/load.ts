@@ -35,7 +35,7 @@ export function loadConfig(file?: string, options: LoadOptions = {}): LoadedConf
     if (err instanceof ConfigYamlError) throw new PipelockError('CONFIG_INVALID', `reading config: ${err.message}`, {location: {file, line: err.line}})
     throw err
   }
-  return loadedConfig(parseConfigText(text, file, {env, baseDir: path.dirname(path.resolve(file))}), file)
+  return {...loadedConfig(parseConfigText(text, file, {env, baseDir: path.dirname(path.resolve(file))}), file), text}
 }
 
 const CREATE_HINT = 'pass an existing YAML file to --config, or create one with: pipelock generate config --preset balanced --out pipelock.yaml'

@@ -15,6 +15,8 @@ export interface LoadedConfig {
   readonly hash: string
   /** The file's own document, before defaults (what the user wrote); undefined without a file. */
   readonly document?: unknown
+  /** The file's text as it was read (a UTF-16 file decoded); undefined without a file. */
+  readonly text?: string
 }
 
 export interface LoadOptions {

@@ -1,5 +1,5 @@
 import {Composer, isMap, isScalar, isSeq, LineCounter, Parser, visit, type Document, type Node} from 'yaml'
-import {firstCollectionDeeperThan} from '../canonical/index.js'
+import {depthBounded} from '../canonical/index.js'
 
 /** Raised for a YAML-level problem; `line` is 1-based where known. */
 export class ConfigYamlError extends Error {
@@ -36,11 +36,9 @@ export interface YamlSource {
 export function parseConfigYaml(text: string): YamlSource {
   const lc = new LineCounter()
   // The reader's two steps (as parseAllDocuments takes them), the nesting bounded between them.
-  const tokens = Array.from(new Parser(lc.addNewLine).parse(text))
-  for (const token of tokens) {
-    const tooDeepAt = firstCollectionDeeperThan(token, MAX_CONFIG_NESTING)
-    if (tooDeepAt !== undefined) throw new ConfigYamlError(TOO_DEEP, lc.linePos(tooDeepAt).line)
-  }
+  const tokens = depthBounded(new Parser(lc.addNewLine).parse(text), MAX_CONFIG_NESTING, (at) => {
+    throw new ConfigYamlError(TOO_DEEP, lc.linePos(at).line)
+  })
   const list = Array.from(new Composer({prettyErrors: false, uniqueKeys: true, merge: true, schema: 'core'}).compose(tokens))
   if (list.length > 1) {
     throw new ConfigYamlError(MULTI_DOC_MESSAGE, lc.linePos(list[1]!.range[0]).line)
