@@ -75,6 +75,9 @@ describe('pipelock run: separate API and metrics listeners, tunnel idle timeout'
       const st = await rawHttp(apiPort, {path: '/api/v1/killswitch/status', headers: auth})
       assert.equal(st.status, 200)
       assert.equal(JSON.parse(st.body).sources.api, true)
+      // The scheme in any case (RFC 9110 §11.1), as the scan API reads it; the token exactly.
+      assert.equal((await rawHttp(apiPort, {path: '/api/v1/killswitch/status', headers: {Authorization: `bearer ${TOKEN}`}})).status, 200)
+      assert.equal((await rawHttp(apiPort, {path: '/api/v1/killswitch/status', headers: {Authorization: `Bearer ${TOKEN.toUpperCase()}`}})).status, 401)
     } finally {
       assert.equal((await post(apiPort, '/api/v1/killswitch', '{"active":false}', auth)).status, 200)
     }

@@ -21,14 +21,26 @@ const MAX_BODY = 1024
 const WINDOW_MS = 60_000
 const MAX_TOGGLES = 10
 
+/**
+ * The token of an `Authorization: Bearer <token>` header, or null when the header is missing or
+ * not `Bearer` and at least one byte. The scheme is matched case-insensitively (RFC 9110 §11.1:
+ * `bearer x` is the same credential; the reference's admin API compared it case-sensitively, its
+ * scan API did not); the token is the rest verbatim (`Bearer  x` → ` x`). Every API pipelock serves
+ * reads its tokens with this one parser.
+ */
+export function bearerToken(header: string | undefined): string | null {
+  if (header === undefined || header.length < 8) return null
+  if (header.slice(0, 7).toLowerCase() !== 'bearer ') return null
+  return header.slice(7)
+}
+
 /** Constant-time token check: hashing both sides first removes the length side channel too. */
 export function bearerMatches(header: string | undefined, token: string): boolean {
-  if (token === '' || header === undefined) return false
-  const prefix = 'Bearer '
-  const presented = header.startsWith(prefix) ? header.slice(prefix.length) : ''
-  const a = createHash('sha256').update(presented).digest()
+  if (token === '') return false
+  const presented = bearerToken(header)
+  const a = createHash('sha256').update(presented ?? '').digest()
   const b = createHash('sha256').update(token).digest()
-  return timingSafeEqual(a, b) && presented.length > 0
+  return timingSafeEqual(a, b) && presented !== null
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

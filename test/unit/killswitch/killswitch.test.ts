@@ -150,10 +150,16 @@ test('gate: allowlist_ips exempts all traffic from those clients (CIDR, IPv4-map
   assert.equal(ipInAnyCidr('not-an-ip', ['0.0.0.0/0']), false)
 })
 
-test('API token check: exact bearer only, empty token never matches', () => {
+test('API token check: the exact token after a Bearer scheme in any case, empty token never matches', () => {
   assert.equal(bearerMatches('Bearer s3cret', 's3cret'), true)
   assert.equal(bearerMatches('Bearer s3cret ', 's3cret'), false)
-  assert.equal(bearerMatches('bearer s3cret', 's3cret'), false)
+  // RFC 9110 §11.1: the scheme is case-insensitive; the token is not.
+  assert.equal(bearerMatches('bearer s3cret', 's3cret'), true)
+  assert.equal(bearerMatches('BEARER s3cret', 's3cret'), true)
+  assert.equal(bearerMatches('Bearer S3CRET', 's3cret'), false)
+  assert.equal(bearerMatches('Basic s3cret', 's3cret'), false)
+  assert.equal(bearerMatches('Bearers3cret', 's3cret'), false)
+  assert.equal(bearerMatches('Bearer  s3cret', 's3cret'), false)
   assert.equal(bearerMatches('Bearer ', ''), false)
   assert.equal(bearerMatches(undefined, 's3cret'), false)
   assert.equal(bearerMatches('Bearer s3cre', 's3cret'), false)

@@ -1,18 +1,14 @@
 /**
  * Scan API bearer tokens (scanners-extra §1.4 "Auth"): `Authorization: Bearer <token>` (scheme
- * case-insensitive, the rest verbatim) compared with every configured token, without an early
- * exit. Both sides are hashed to SHA-256 first so `timingSafeEqual` compares equal lengths and the
+ * case-insensitive, the rest verbatim: killswitch's `bearerToken`) compared with every configured
+ * token, without an early exit. Both sides are hashed to SHA-256 first so `timingSafeEqual` compares equal lengths and the
  * comparison leaks neither the token nor its length.
  */
 import {timingSafeEqual} from 'node:crypto'
 import {sha256} from '../../signing/index.js'
 
-/** The token of an `Authorization` header, or null when missing or not `Bearer <≥1 byte>`. */
-export function bearerToken(header: string | undefined): string | null {
-  if (header === undefined || header.length < 8) return null
-  if (header.slice(0, 7).toLowerCase() !== 'bearer ') return null
-  return header.slice(7)
-}
+// The header is read by the one parser every API uses.
+export {bearerToken} from '../../killswitch/index.js'
 
 // One-shot hashing (no Hash object per request: bench scan-api).
 function digest(s: string): Buffer {
