@@ -9,7 +9,7 @@ import {PipelockError} from '../../plugins/errors/index.js'
 import {parseGoDuration} from '../../plugins/canonical/index.js'
 import {mcpSettingsFromConfig} from '../../plugins/mcp/index.js'
 import {createScanner} from '../../plugins/scanner/index.js'
-import {auditLine, createPayloadReplay, createScannerReplay, SCAN_WORKER_AFTER, createToolPolicyReplay, lifecycleEnv, loadLearnBlock, renderShadowJson, runLearnShadow} from '../../plugins/learn/index.js'
+import {auditLine, createPayloadReplay, createScannerReplay, SCAN_WORKER_AFTER, createToolPolicyReplay, lifecycleEnv, renderShadowJson, runLearnShadow} from '../../plugins/learn/index.js'
 import {scannerSettingsFromConfig} from '../../plugins/proxy/index.js'
 import {resolveKeystoreDir} from '../../plugins/signing/index.js'
 
@@ -82,7 +82,8 @@ export default class LearnShadow extends BaseCommand {
     const toolPolicy = policy === null ? undefined : createToolPolicyReplay(policy)
     // response/dlp records are rescanned from their escrowed sidecars only when a key opens them.
     const payloadReplay = flags['escrow-private-key'] === undefined ? undefined : createPayloadReplay(settings)
-    const captureDir = configFile === undefined ? undefined : loadLearnBlock(configFile, true).capture_dir
+    // From the config loaded above: the file is read once, so the replay's scanner and its sessions come from the same bytes.
+    const captureDir = config?.learn.capture_dir
     const progress = commandProgress(this.jsonEnabled(), 'replaying', 'events')
     const r = await runLearnShadow({
       contract: flags.contract,
