@@ -1,6 +1,6 @@
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
-import {mkdirSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {baseArgs, cli, makeLab, promoteArgs, writeCandidate} from './learn-promote-harness.js'
 
@@ -118,6 +118,26 @@ describe('learn store history', () => {
       ),
       r.stdout,
     )
+  })
+
+  it('journal lines that are no entry are each named, never a crash (a line `null` was an internal error)', () => {
+    const journal = path.join(lab.store, '.activation_journal.jsonl')
+    const before = readFileSync(journal, 'utf8')
+    const first = before.split('\n').length
+    writeFileSync(journal, ['null', '[]', '7', '{}', '{"outcome":"maybe"}', 'not json', ''].join('\n'), {flag: 'a'})
+    try {
+      const r = cli(['learn', 'store', 'history', '--store', lab.store, '--json'])
+      assert.equal(r.code, 0, r.stderr)
+      assert.deepEqual(JSON.parse(r.stdout).problems.slice(0, 6), [
+        `journal line ${first} is not a JSON object`, `journal line ${first + 1} is not a JSON object`, `journal line ${first + 2} is not a JSON object`,
+        `journal line ${first + 3} has no outcome`, `journal line ${first + 4} has outcome "maybe"`, `journal line ${first + 5} is not JSON`,
+      ])
+      const t = cli(['learn', 'store', 'history', '--store', lab.store])
+      assert.equal(t.code, 0, t.stderr)
+      assert.ok(t.stdout.includes(`\nproblems\n  journal line ${first} is not a JSON object\n`), t.stdout)
+    } finally {
+      writeFileSync(journal, before)
+    }
   })
 
   it('an empty store, a missing store and no --store: one line each', () => {

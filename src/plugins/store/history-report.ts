@@ -74,19 +74,24 @@ function readJournal(file: string): {accepted: Map<string, string>; rejected: Hi
     .split('\n')
     .forEach((line, i) => {
       if (line.trim() === '') return
-      let e: Record<string, unknown>
+      let parsed: unknown
       try {
-        e = JSON.parse(line) as Record<string, unknown>
+        parsed = JSON.parse(line)
       } catch {
         problems.push(`journal line ${i + 1} is not JSON`)
         return
       }
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+        problems.push(`journal line ${i + 1} is not a JSON object`)
+        return
+      }
+      const e = parsed as Record<string, unknown>
       const hash = str(e.manifest_hash)
       if (e.outcome === 'accepted') {
         if (hash !== '' && !accepted.has(hash)) accepted.set(hash, str(e.ts))
         if (hash !== '') journalHashes.set(hash, typeof e.generation === 'number' ? String(e.generation) : '')
       } else if (e.outcome === 'rejected') rejected.push({ts: str(e.ts), reason: str(e.reason), manifestHash: hash})
-      else problems.push(`journal line ${i + 1} has outcome ${JSON.stringify(e.outcome)}`)
+      else problems.push(e.outcome === undefined ? `journal line ${i + 1} has no outcome` : `journal line ${i + 1} has outcome ${JSON.stringify(e.outcome)}`)
     })
   return {accepted, rejected, journalHashes, problems}
 }
