@@ -132,7 +132,7 @@ class Walker {
     if (n === null || n === undefined) return null
     this.gate(n)
     if (depth > MAX_FLOW_DEPTH) this.fail(YAML_TOO_DEEP, n)
-    if (isScalar(n)) return resolveScalar(n)
+    if (isScalar(n)) return this.scalar(n)
     if (isSeq(n)) return n.items.map((item) => this.node(item as Node | null, depth + 1))
     if (isMap(n)) {
       const out: JsonObject = new Map()
@@ -148,13 +148,23 @@ class Walker {
     return this.fail('yaml parse: unsupported node', n)
   }
 
+  /** The scalar's value; a value JSON cannot carry (NaN, an infinity) is refused at its line. */
+  scalar(n: Scalar): JsonValue {
+    try {
+      return resolveScalar(n)
+    } catch (e) {
+      if (e instanceof StrictYamlError && e.line === undefined) this.fail(e.message, n)
+      throw e
+    }
+  }
+
   key(k: Node | null, parent: Node): string {
     if (k === null || k === undefined) return this.fail('yaml: mapping key must be a string', parent)
     this.gate(k)
     if (!isScalar(k)) return this.fail('yaml: mapping key must be a string', k)
     // A plain, untagged `<<` is yaml.v3's merge key even when the raw `<<:` check missed it (`<< :`).
     if (k.type === Scalar.PLAIN && k.tag === undefined && k.value === '<<') this.fail(YAML_MERGE_FORBIDDEN, k)
-    const v = resolveScalar(k)
+    const v = this.scalar(k)
     // Go marshals map[interface{}]any to JSON only when every key is a string; refuse the rest.
     if (typeof v !== 'string') return this.fail('yaml: mapping key must be a string', k)
     return v

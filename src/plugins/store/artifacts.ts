@@ -27,7 +27,7 @@ function parseTree(text: string, yaml: boolean): JsonValue {
     v = yaml ? parseStrictYaml(text) : parseJson(text)
   } catch (e) {
     const msg = (e as Error).message
-    if (e instanceof StrictYamlError) throw new Error(`line ${e.line}: ${msg}`)
+    if (e instanceof StrictYamlError) throw new Error(e.line === undefined ? msg : `line ${e.line}: ${msg}`)
     throw new Error(msg.startsWith('trailing tokens') ? 'trailing tokens after JSON value' : msg)
   }
   if (v === null) throw new Error('empty or null payload')

@@ -99,6 +99,9 @@ test('non-string keys and non-finite floats are refused', () => {
   rejects('1: a\n', 'yaml: mapping key must be a string', 1)
   rejects('[a]: b\n', 'yaml: mapping key must be a string')
   rejects('a: .inf\n', 'yaml: unsupported float value .inf in signed artifact')
+  // At the scalar's line, as every other refusal (the store printed 'line undefined').
+  rejects('a: 1\nb:\n  - 2\n  - 1e999\n', 'yaml: unsupported float value 1e999 in signed artifact', 4)
+  rejects('a: 1\n.nan: b\n', 'yaml: unsupported float value .nan in signed artifact', 2)
 })
 
 test('pathological flow nesting is refused before the parser sees it', () => {
