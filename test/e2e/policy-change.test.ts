@@ -112,6 +112,35 @@ describe('the last applied state on a disk that stops taking bytes', {timeout: 6
   })
 })
 
+describe('a config-state.json of another shape', {timeout: 60_000}, () => {
+  it('is named and read as no earlier state; the proxy serves and writes it again; check says nothing of a running policy', async () => {
+    const dir = signedDir('pipelock-change-damaged-')
+    const state = path.join(dir, 'evidence', 'config-state.json')
+    const cfg = path.join(dir, 'pipelock.yaml')
+    const first = await startProxy(base(['a.example'], dir), {dir})
+    assert.equal(await first.stop(), 0)
+    // `null` and `{"file_sha256":1}` stopped the start-up with an internal error after the banner,
+    // and the process stayed up with its listeners open; `check` died on `null` as well.
+    for (const [text, why] of [['null', 'not a JSON object'], ['[]', 'not a JSON object'], ['{"file_sha256":1}', 'file_sha256 is not a string'], ['{"file_sha256":"a","policy_hash":"b","effective":{},"drift":null}', 'drift is not a drift record'], ['{"file_sha2', 'not JSON']]) {
+      writeFileSync(state, text)
+      const c = runCli(['check', '--config', cfg])
+      assert.equal(c.status, 0, c.stdout + c.stderr)
+      assert.doesNotMatch(c.stdout, /Running:/)
+      const p = await startProxy(base(['a.example'], dir), {dir})
+      try {
+        assert.ok(p.stderr().includes(`WARNING: config change: ${state} is damaged (${why}): read as no earlier state, so an edit made while pipelock was stopped is not recorded this time; it is written again now\n`), p.stderr())
+        assert.equal((await rawHttp(p.port, {path: '/health'})).status, 200)
+        assert.deepEqual(changeEvents(p.stdout()), [])
+      } finally {
+        assert.equal(await p.stop(), 0)
+      }
+      const again = JSON.parse(readFileSync(state, 'utf8')) as {file_sha256: string; policy_hash: string}
+      assert.equal(again.file_sha256, sha256(cfg), text)
+      assert.match(again.policy_hash, /^sha256:[0-9a-f]{64}$/)
+    }
+  })
+})
+
 // Issue 34: a note binds to the change it describes (by the config file's SHA-256), never to another.
 const TOKEN = 'e2e-policy-note-token'
 const noteConfig = (dir: string, allow: string[], rpm = 100000, mode = 'balanced'): string => [

@@ -11,7 +11,7 @@ import {formatFixed} from '../canonical/index.js'
 import {resolveSalt} from '../capture/index.js'
 import {enabledFeatures, type LoadedConfig} from '../config/index.js'
 import {isPipelockError} from '../errors/index.js'
-import {assertRunnable, configFileModeWarnings, killSwitchOnWarning, loadPrivateKeyFile, loopbackBindingWarning, RUN_ACCEPTED_FEATURES, weakApiTokenWarning} from '../proxy/index.js'
+import {assertRunnable, configFileModeWarnings, killSwitchOnWarning, loadPrivateKeyFile, loopbackBindingWarning, RUN_ACCEPTED_FEATURES, weakApiTokenWarning, readConfigState} from '../proxy/index.js'
 import {writerLockHolder} from '../recorder/index.js'
 
 export interface CheckReport {
@@ -67,24 +67,22 @@ export interface RunningPolicy {
 export function runningPolicy(loaded: LoadedConfig): RunningPolicy | undefined {
   const fr = loaded.config.flight_recorder
   if (loaded.path === undefined || !fr.enabled || fr.dir === '') return undefined
-  let state: {file_sha256?: unknown; config_path?: unknown; drift?: {file_sha256?: unknown; reason?: unknown}; restart_pending?: unknown}
-  try {
-    state = JSON.parse(readFileSync(path.join(fr.dir, 'config-state.json'), 'utf8')) as typeof state
-  } catch {
-    return undefined
-  }
-  if (typeof state.file_sha256 !== 'string' || (typeof state.config_path === 'string' && state.config_path !== path.resolve(loaded.path))) return undefined
+  // A damaged state (another shape, not JSON) says nothing of the running policy: as none.
+  const read = readConfigState(path.join(fr.dir, 'config-state.json'))
+  if (read.kind !== 'state') return undefined
+  const state = read.state
+  if (state.config_path !== undefined && state.config_path !== path.resolve(loaded.path)) return undefined
   let sha: string
   try {
     sha = createHash('sha256').update(readFileSync(loaded.path)).digest('hex')
   } catch {
     return undefined
   }
-  const refused = state.drift !== undefined && state.drift.file_sha256 === sha && typeof state.drift.reason === 'string' ? state.drift.reason : undefined
+  const refused = state.drift !== undefined && state.drift.file_sha256 === sha ? state.drift.reason : undefined
   // config-state.json outlives the proxy: only a live recorder writer makes it the running policy
   const pid = writerLockHolder(fr.dir, 'proxy')
   // A restart applies held fields: they matter only to the proxy running on this file.
-  const held = pid !== undefined && sha === state.file_sha256 && Array.isArray(state.restart_pending) ? state.restart_pending.filter((f): f is string => typeof f === 'string') : []
+  const held = pid !== undefined && sha === state.file_sha256 ? (state.restart_pending ?? []) : []
   return {
     running: pid !== undefined,
     ...(pid !== undefined ? {pid} : {}),

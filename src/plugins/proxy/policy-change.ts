@@ -27,6 +27,7 @@ import path from 'node:path'
 import {changesSha256, diffPolicyViews, policyView, type LoadedConfig, type PolicyChange, type PolicyDiff} from '../config/index.js'
 import {writeFileAtomic} from '../signing/index.js'
 import type {AuditLog} from './audit-log.js'
+import {readConfigState} from './config-state-file.js'
 import type {ExceptionChange} from './exception-store.js'
 
 /** `api`: an exception granted or revoked, or a note given, through the admin API (policy-api.ts). */
@@ -299,11 +300,10 @@ export class PolicyChangeLog {
     const p = this.statePath()
     let prior: ConfigState | undefined
     if (p !== undefined) {
-      try {
-        prior = JSON.parse(readFileSync(p, 'utf8')) as ConfigState
-      } catch {
-        prior = undefined
-      }
+      const read = readConfigState(p)
+      if (read.kind === 'state') prior = read.state as ConfigState
+      // Written afresh by save() below; until then the damage costs this start its comparison.
+      else if (read.kind === 'damaged') this.opts.stderr(`WARNING: config change: ${p} is damaged (${read.why}): read as no earlier state, so an edit made while pipelock was stopped is not recorded this time; it is written again now`)
     }
     const next = this.stateOf(l)
     this.configPath = l.path

@@ -356,127 +356,137 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   const weakToken = weakApiTokenWarning(loaded.config, opts.env)
   if (weakToken !== null) opts.stderr(weakToken)
   let storeWatch: StoreWatch | undefined
-  if (contracts !== null) {
-    const s = contracts.status()
-    opts.stderr(`pipelock: learn_lock: mode=${s.mode} store=${s.storeDir} ${s.generation === 0n ? 'no contract promoted yet' : `generation=${s.generation} manifest=${s.manifestHash}`}`)
-    if (s.mode === 'live' && !loaded.config.bind_default_agent_identity && !loaded.config.learn_lock.ignore_self_declared_agents) {
-      opts.stderr('WARNING: learn_lock live: the contract is chosen by the agent name each agent declares itself (X-Pipelock-Agent); set bind_default_agent_identity or learn_lock.ignore_self_declared_agents to pin it')
-    }
-    // pipelock run watches the store itself (the reference never starts its watcher): a promote or
-    // rollback takes effect on the next request, without a restart.
-    storeWatch = watchStore({
-      storeDir: s.storeDir,
-      reload: () => {
-        const before = contracts.status()
-        const r = contracts.reload()
-        const after = contracts.status()
-        if (r.error !== undefined) {
-          opts.stderr(`pipelock: learn_lock: store reload failed (generation ${after.generation} stays in force): ${r.error}`)
-          server!.audit.event('error', 'contract_reload', 'contract store reload failed', {outcome: r.outcome, detail: r.error, generation: Number(after.generation)})
-        } else if (after.manifestHash !== before.manifestHash) {
-          opts.stderr(`pipelock: learn_lock: generation ${after.generation} active (${after.manifestHash})`)
-          server!.audit.event('info', 'contract_reload', 'contract store reloaded', {outcome: r.outcome, generation: Number(after.generation), manifest_hash: after.manifestHash})
-        }
-      },
-      onError: (e) => {
-        contracts.watchErrors++
-        opts.stderr(`WARNING: learn_lock: store watch: ${e.message}`)
-      },
-    })
-    try {
-      await storeWatch.ready
-    } catch (err) {
-      dropEarly()
-      throw err
-    }
-  }
-  server.audit.event('info', 'startup', 'pipelock started', {listen: addresses.main, mode: loaded.config.mode, version: opts.version, config_hash: loaded.hash})
-  // operations.md §8.2: the policy-change trail (start-up diff against the last run's state, reloads).
-  const fr = loaded.config.flight_recorder
-  changes = new PolicyChangeLog({
-    audit: () => server!.audit, stderr: opts.stderr, ...(fr.enabled && fr.dir !== '' ? {stateDir: fr.dir} : {}), ...(opts.changeNote !== undefined ? {cliNote: opts.changeNote} : {}),
-    ...(recorder?.configChange !== undefined ? {receipt: recorder.configChange} : {}),
-  })
-  changes.startup(loaded)
-
-  /**
-   * A reload's settings applied outside the snapshot: the audit log's destination and capture.
-   * Returns the fields whose running value stays because switching failed (the reload checked
-   * them while loading, so only a change on disk in between gets here).
-   */
-  const applyLive = (c: PipelockConfig): string[] => {
-    const kept: string[] = []
-    try {
-      const moved = auditSinks.apply(c.logging)
-      if (moved.length > 0) opts.stderr(`pipelock: config reload: audit log now ${auditDestination(c.logging)}`)
-    } catch (e) {
-      opts.stderr(`WARNING: config reload: logging: ${(e as Error).message}; the audit log keeps writing where it did`)
-      kept.push('logging.output', 'logging.file')
-    }
-    try {
-      const before = capture.dir
-      const moved = capture.apply(c)
-      if (moved?.opened !== undefined) captureLines(moved.opened, c)
-      else if (moved?.closed === true) opts.stderr(`pipelock: capture: stopped (was ${before}): learn.enabled is off`)
-      // The MCP listener opened its own capture at start-up.
-      if (moved !== undefined && mcp !== undefined) opts.stderr('WARNING: config reload: learn capture: the MCP listener (--mcp-listen) keeps the capture it started with until a restart')
-    } catch (e) {
-      opts.stderr(`WARNING: config reload: learn capture: ${(e as Error).message}; capture stays as it was`)
-      kept.push('learn.capture_dir')
-    }
-    return kept
-  }
-
-  // The MCP listener and the scan API are bound at start: what of the MCP policy this run reads stays so.
-  const runScope = mcpReloadScope({mcpListener: mcp !== undefined, scanApi: scanApi !== undefined})
-  if (loaded.path !== undefined) {
-    reloader = new ConfigReloader({
-      path: loaded.path, initial: loaded,
-      // A file this build refuses to run (a section it cannot enforce) fails to load like an
-      // invalid one: the running policy, and the reloader's idea of it, stay as they were.
-      load: (f) => {
-        const next = loadRunConfig({configFile: f, mode: opts.mode, listen: opts.listen, env: opts.env, ...(opts.reverse ? {reverse: opts.reverse} : {}), ...(opts.embedded === true ? {embedded: true} : {}), ...(opts.embeddedAgent !== undefined ? {embeddedAgent: opts.embeddedAgent} : {})})
-        assertRunnableWith(next.config, opts.env, opts.mcpListener, 'reload')
-        // A new audit-log file or capture target that cannot be used refuses the reload, as it
-        // refuses start-up: the running ones stay, and the drift says so.
-        auditSinks.check(next.config.logging)
-        capture.check(next.config)
-        return next
-      },
-      // Issue 34: a strict-mode loosening applies when the operator's note is bound to the new file.
-      downgradeAttested: (f) => changes!.hasBoundNote(f),
-      ...(runScope !== undefined ? {runScope} : {}),
-    })
-    reloader.on('applied', (r) => {
-      // The downgrade lines reach stderr through the reloader's own 'warning' events (below).
-      // The audit log's destination first: the reload's own lines go where the file now says.
-      const held = [...r.restartOnly, ...applyLive(r.config.config)]
-      const {openTunnels: open, warnings} = server.applyConfig(r.config, held)
-      for (const line of warnings) opts.stderr(`WARNING: config reload: ${line}`)
-      // Their host was admitted under the previous policy and is not checked again (config.md, Hot reload).
-      if (open > 0) opts.stderr(`pipelock: config reload: ${open} open ${open === 1 ? 'tunnel/relay keeps' : 'tunnels/relays keep'} the admission of the policy ${open === 1 ? 'it' : 'they'} opened under until ${open === 1 ? 'it closes' : 'they close'}`)
-      emission.reload(r.config.config)
-      // A new admin token gets the start-up warning when it is weak (the env token wins over both).
-      const token = (c: PipelockConfig): string => opts.env.PIPELOCK_KILLSWITCH_API_TOKEN || c.kill_switch.api_token
-      const weak = token(r.config.config) !== token(r.previous.config) ? weakApiTokenWarning(r.config.config, opts.env) : null
-      if (weak !== null) opts.stderr(weak)
-      changes!.applied(r.trigger === 'signal' ? 'sighup' : 'file_watch', r.config, r.downgrades, held)
-    })
-    reloader.on('rejected', (r) => {
-      opts.stderr(r.message)
-      // A refusal of a valid file is a policy decision worth a record; an unparsable file only logs (§8.2).
-      if (r.error.message.startsWith('rejected:')) changes!.rejected(r.trigger === 'signal' ? 'sighup' : 'file_watch', loaded.path, r.error.message, r.refused)
-      else {
-        // A file that does not load is no policy decision (no config_change record), but the
-        // running policy is no longer the file's: /health, /metrics and `check` say so, and so
-        // does the audit log (the reference writes stderr only).
-        changes!.unloadable(loaded.path, r.message.replace(/^pipelock: config reload failed: /, ''))
-        server!.audit.event('warn', 'config_reload', 'config reload failed', {status: 'failed', detail: r.message.replace(/^pipelock: /, ''), config_path: loaded.path})
+  // Listening already, the banner printed: a failure from here to the signal handlers below
+  // closes what the start opened before it is reported, or the process would stay up with its
+  // listeners open and no proxy behind them (a damaged config-state.json once did that).
+  try {
+    if (contracts !== null) {
+      const s = contracts.status()
+      opts.stderr(`pipelock: learn_lock: mode=${s.mode} store=${s.storeDir} ${s.generation === 0n ? 'no contract promoted yet' : `generation=${s.generation} manifest=${s.manifestHash}`}`)
+      if (s.mode === 'live' && !loaded.config.bind_default_agent_identity && !loaded.config.learn_lock.ignore_self_declared_agents) {
+        opts.stderr('WARNING: learn_lock live: the contract is chosen by the agent name each agent declares itself (X-Pipelock-Agent); set bind_default_agent_identity or learn_lock.ignore_self_declared_agents to pin it')
       }
+      // pipelock run watches the store itself (the reference never starts its watcher): a promote or
+      // rollback takes effect on the next request, without a restart.
+      storeWatch = watchStore({
+        storeDir: s.storeDir,
+        reload: () => {
+          const before = contracts.status()
+          const r = contracts.reload()
+          const after = contracts.status()
+          if (r.error !== undefined) {
+            opts.stderr(`pipelock: learn_lock: store reload failed (generation ${after.generation} stays in force): ${r.error}`)
+            server!.audit.event('error', 'contract_reload', 'contract store reload failed', {outcome: r.outcome, detail: r.error, generation: Number(after.generation)})
+          } else if (after.manifestHash !== before.manifestHash) {
+            opts.stderr(`pipelock: learn_lock: generation ${after.generation} active (${after.manifestHash})`)
+            server!.audit.event('info', 'contract_reload', 'contract store reloaded', {outcome: r.outcome, generation: Number(after.generation), manifest_hash: after.manifestHash})
+          }
+        },
+        onError: (e) => {
+          contracts.watchErrors++
+          opts.stderr(`WARNING: learn_lock: store watch: ${e.message}`)
+        },
+      })
+      await storeWatch.ready
+    }
+    server.audit.event('info', 'startup', 'pipelock started', {listen: addresses.main, mode: loaded.config.mode, version: opts.version, config_hash: loaded.hash})
+    // operations.md §8.2: the policy-change trail (start-up diff against the last run's state, reloads).
+    const fr = loaded.config.flight_recorder
+    changes = new PolicyChangeLog({
+      audit: () => server!.audit, stderr: opts.stderr, ...(fr.enabled && fr.dir !== '' ? {stateDir: fr.dir} : {}), ...(opts.changeNote !== undefined ? {cliNote: opts.changeNote} : {}),
+      ...(recorder?.configChange !== undefined ? {receipt: recorder.configChange} : {}),
     })
-    // Same policy (within the de-duplication window): a `.change` written after the watcher applied the edit attests it.
-    reloader.on('ignored', (r) => changes!.unchanged(r.trigger === 'signal' ? 'sighup' : 'file_watch', loaded.path))
-    reloader.on('warning', (line) => opts.stderr(line))
+    changes.startup(loaded)
+
+    /**
+     * A reload's settings applied outside the snapshot: the audit log's destination and capture.
+     * Returns the fields whose running value stays because switching failed (the reload checked
+     * them while loading, so only a change on disk in between gets here).
+     */
+    const applyLive = (c: PipelockConfig): string[] => {
+      const kept: string[] = []
+      try {
+        const moved = auditSinks.apply(c.logging)
+        if (moved.length > 0) opts.stderr(`pipelock: config reload: audit log now ${auditDestination(c.logging)}`)
+      } catch (e) {
+        opts.stderr(`WARNING: config reload: logging: ${(e as Error).message}; the audit log keeps writing where it did`)
+        kept.push('logging.output', 'logging.file')
+      }
+      try {
+        const before = capture.dir
+        const moved = capture.apply(c)
+        if (moved?.opened !== undefined) captureLines(moved.opened, c)
+        else if (moved?.closed === true) opts.stderr(`pipelock: capture: stopped (was ${before}): learn.enabled is off`)
+        // The MCP listener opened its own capture at start-up.
+        if (moved !== undefined && mcp !== undefined) opts.stderr('WARNING: config reload: learn capture: the MCP listener (--mcp-listen) keeps the capture it started with until a restart')
+      } catch (e) {
+        opts.stderr(`WARNING: config reload: learn capture: ${(e as Error).message}; capture stays as it was`)
+        kept.push('learn.capture_dir')
+      }
+      return kept
+    }
+
+    // The MCP listener and the scan API are bound at start: what of the MCP policy this run reads stays so.
+    const runScope = mcpReloadScope({mcpListener: mcp !== undefined, scanApi: scanApi !== undefined})
+    if (loaded.path !== undefined) {
+      reloader = new ConfigReloader({
+        path: loaded.path, initial: loaded,
+        // A file this build refuses to run (a section it cannot enforce) fails to load like an
+        // invalid one: the running policy, and the reloader's idea of it, stay as they were.
+        load: (f) => {
+          const next = loadRunConfig({configFile: f, mode: opts.mode, listen: opts.listen, env: opts.env, ...(opts.reverse ? {reverse: opts.reverse} : {}), ...(opts.embedded === true ? {embedded: true} : {}), ...(opts.embeddedAgent !== undefined ? {embeddedAgent: opts.embeddedAgent} : {})})
+          assertRunnableWith(next.config, opts.env, opts.mcpListener, 'reload')
+          // A new audit-log file or capture target that cannot be used refuses the reload, as it
+          // refuses start-up: the running ones stay, and the drift says so.
+          auditSinks.check(next.config.logging)
+          capture.check(next.config)
+          return next
+        },
+        // Issue 34: a strict-mode loosening applies when the operator's note is bound to the new file.
+        downgradeAttested: (f) => changes!.hasBoundNote(f),
+        ...(runScope !== undefined ? {runScope} : {}),
+      })
+      reloader.on('applied', (r) => {
+        // The downgrade lines reach stderr through the reloader's own 'warning' events (below).
+        // The audit log's destination first: the reload's own lines go where the file now says.
+        const held = [...r.restartOnly, ...applyLive(r.config.config)]
+        const {openTunnels: open, warnings} = server.applyConfig(r.config, held)
+        for (const line of warnings) opts.stderr(`WARNING: config reload: ${line}`)
+        // Their host was admitted under the previous policy and is not checked again (config.md, Hot reload).
+        if (open > 0) opts.stderr(`pipelock: config reload: ${open} open ${open === 1 ? 'tunnel/relay keeps' : 'tunnels/relays keep'} the admission of the policy ${open === 1 ? 'it' : 'they'} opened under until ${open === 1 ? 'it closes' : 'they close'}`)
+        emission.reload(r.config.config)
+        // A new admin token gets the start-up warning when it is weak (the env token wins over both).
+        const token = (c: PipelockConfig): string => opts.env.PIPELOCK_KILLSWITCH_API_TOKEN || c.kill_switch.api_token
+        const weak = token(r.config.config) !== token(r.previous.config) ? weakApiTokenWarning(r.config.config, opts.env) : null
+        if (weak !== null) opts.stderr(weak)
+        changes!.applied(r.trigger === 'signal' ? 'sighup' : 'file_watch', r.config, r.downgrades, held)
+      })
+      reloader.on('rejected', (r) => {
+        opts.stderr(r.message)
+        // A refusal of a valid file is a policy decision worth a record; an unparsable file only logs (§8.2).
+        if (r.error.message.startsWith('rejected:')) changes!.rejected(r.trigger === 'signal' ? 'sighup' : 'file_watch', loaded.path, r.error.message, r.refused)
+        else {
+          // A file that does not load is no policy decision (no config_change record), but the
+          // running policy is no longer the file's: /health, /metrics and `check` say so, and so
+          // does the audit log (the reference writes stderr only).
+          changes!.unloadable(loaded.path, r.message.replace(/^pipelock: config reload failed: /, ''))
+          server!.audit.event('warn', 'config_reload', 'config reload failed', {status: 'failed', detail: r.message.replace(/^pipelock: /, ''), config_path: loaded.path})
+        }
+      })
+      // Same policy (within the de-duplication window): a `.change` written after the watcher applied the edit attests it.
+      reloader.on('ignored', (r) => changes!.unchanged(r.trigger === 'signal' ? 'sighup' : 'file_watch', loaded.path))
+      reloader.on('warning', (line) => opts.stderr(line))
+    }
+  } catch (err) {
+    dropEarly()
+    await storeWatch?.close().catch(() => undefined)
+    await reloader?.close().catch(() => undefined)
+    await Promise.all([server.close(0), mcp?.close(), scanApi?.close(0)])
+    recorder?.close()
+    capture?.close()
+    auditSinks.close()
+    await emission.close()
+    throw err
   }
 
   let resolveDone: (code: number) => void = () => undefined
