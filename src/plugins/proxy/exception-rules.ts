@@ -163,6 +163,21 @@ export function validateGrant(g: ExceptionGrant): {ok: true; grant: Required<Pic
   }
 }
 
+/**
+ * Why a record read back from exceptions.json is not one the store wrote, or undefined when it is:
+ * every field of its type (an edit or a restore gone wrong). The store refuses such a file
+ * whole: a grant dropped without a word, or matched with a field of another type, would both
+ * change what is waived.
+ */
+export function storedRecordProblem(e: unknown): string | undefined {
+  if (typeof e !== 'object' || e === null || Array.isArray(e)) return 'not a JSON object'
+  const r = e as Record<string, unknown>
+  for (const k of ['id', 'host', 'granted_at', 'expires_at', 'granted_by', 'reason']) if (typeof r[k] !== 'string') return `${k} is not a string`
+  for (const k of ['path', 'pattern', 'agent']) if (r[k] !== undefined && typeof r[k] !== 'string') return `${k} is not a string`
+  for (const k of ['uses', 'uses_left']) if (!Number.isInteger(r[k])) return `${k} is not an integer`
+  return undefined
+}
+
 /** `*.example.com` matches subdomains of example.com (not example.com itself); else exact, case-insensitive. */
 export function hostMatches(rule: string, host: string): boolean {
   const h = host.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '')

@@ -7,7 +7,7 @@
  */
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
-import {exceptionMatches, isWildcardAddressTail, MAX_EXCEPTIONS, validateGrant, wildcardPublicSuffix, type ExceptionGrant, type ExceptionRecord, type ExceptionTarget, type ExceptionUse} from './exception-rules.js'
+import {exceptionMatches, isWildcardAddressTail, MAX_EXCEPTIONS, storedRecordProblem, validateGrant, wildcardPublicSuffix, type ExceptionGrant, type ExceptionRecord, type ExceptionTarget, type ExceptionUse} from './exception-rules.js'
 import {writeFileAtomic} from '../signing/index.js'
 
 export const EXCEPTIONS_FILE = 'exceptions.json'
@@ -50,11 +50,16 @@ export class ExceptionStore {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return []
       throw e
     }
-    const doc = JSON.parse(text) as {exceptions?: unknown}
-    if (!Array.isArray(doc.exceptions)) throw new Error(`${this.file}: no "exceptions" list`)
+    const doc: unknown = JSON.parse(text)
+    const list = typeof doc === 'object' && doc !== null ? (doc as {exceptions?: unknown}).exceptions : undefined
+    if (!Array.isArray(list)) throw new Error(`${this.file}: no "exceptions" list`)
+    list.forEach((e, i) => {
+      const problem = storedRecordProblem(e)
+      if (problem !== undefined) throw new Error(`${this.file}: exceptions[${i}]: ${problem}`)
+    })
     // A grant over a whole public suffix (`*.com`) written before such grants were refused is
     // not re-armed: it would waive findings for every host under the suffix.
-    return (doc.exceptions as ExceptionRecord[]).filter((e) => typeof e?.id === 'string' && typeof e.host === 'string' && Number.isInteger(e.uses_left) && wildcardPublicSuffix(e.host) === null && !isWildcardAddressTail(e.host))
+    return (list as ExceptionRecord[]).filter((e) => wildcardPublicSuffix(e.host) === null && !isWildcardAddressTail(e.host))
   }
 
   private save(): void {

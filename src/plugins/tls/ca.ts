@@ -205,7 +205,13 @@ function loadPem<T>(file: string, what: 'cert' | 'key', parse: (block: {type: st
 
 /** Loads and checks the CA (§2.2 steps 1–3); SEC1 and PKCS#8 EC keys are accepted (PKCS#8 is a widening). */
 export function loadCa(paths: CaPaths): LoadedCa {
-  const {cert, parts} = loadPem(paths.cert, 'cert', (b) => ({cert: new X509Certificate(b.der), parts: tbsParts(b.der)}))
+  const {cert, parts} = loadPem(paths.cert, 'cert', (b) => {
+    const cert = new X509Certificate(b.der)
+    // Decoded here, so a damaged key in a certificate that otherwise parses is a parse error of
+    // the file (node decodes it only when asked, and its error names no file).
+    if (cert.publicKey === undefined) throw new Error('no public key')
+    return {cert, parts: tbsParts(b.der)}
+  })
   const key = loadPem(paths.key, 'key', (b): KeyObject => {
     if (b.type !== 'EC PRIVATE KEY' && b.type !== 'PRIVATE KEY') throw new Error(`unexpected PEM block type ${b.type}`)
     const k = createPrivateKey({key: b.der, format: 'der', type: b.type === 'EC PRIVATE KEY' ? 'sec1' : 'pkcs8'})

@@ -202,6 +202,15 @@ describe('exception store', () => {
     assert.deepEqual(store.grant({host: 'h.example', granted_by: 'a', reason: 'r'}), {ok: false, status: 409, error: 'too many exceptions in force (max 100); revoke one first'})
     writeFileSync(path.join(s.dir, 'exceptions.json'), '{"nope":1}')
     assert.throws(() => s.store(), /no "exceptions" list/)
+    // `null` read as "Cannot read properties of null"; a record of another shape was dropped
+    // without a word (or kept, a field of another type matched against requests).
+    writeFileSync(path.join(s.dir, 'exceptions.json'), 'null')
+    assert.throws(() => s.store(), /no "exceptions" list/)
+    const rec = {id: 'exc-1', host: 'h.example', uses: 5, uses_left: 5, granted_at: '2026-05-25T09:00:00Z', expires_at: '2099-05-26T09:00:00Z', granted_by: 'a', reason: 'r'}
+    for (const [bad, why] of [[null, 'not a JSON object'], [{...rec, id: 7}, 'id is not a string'], [{...rec, path: {p: '/a'}}, 'path is not a string'], [{...rec, uses_left: '5'}, 'uses_left is not an integer'], [{...rec, expires_at: null}, 'expires_at is not a string']] as const) {
+      writeFileSync(path.join(s.dir, 'exceptions.json'), JSON.stringify({version: 1, exceptions: [rec, bad]}))
+      assert.throws(() => s.store(), (e: Error) => e.message === `${path.join(s.dir, 'exceptions.json')}: exceptions[1]: ${why}`)
+    }
   })
 
   it('a persisted grant over a whole public suffix is not re-armed on open', () => {

@@ -140,6 +140,21 @@ describe('CA loading and start-up checks (transports §2.1, §2.2)', () => {
     assert.equal(failure(() => loadCa(bad)), `load TLS CA: CA certificate notAfter cannot be read ("Bad time value") (run 'pipelock tls init' to generate) [TLS_CA_INVALID]`)
   })
 
+  it('refuses a CA certificate whose public key point is damaged (node decodes it only when asked)', () => {
+    const {dir, paths} = caDir()
+    const der = new X509Certificate(readFileSync(paths.cert)).raw
+    const spki = new X509Certificate(der).publicKey.export({type: 'spki', format: 'der'})
+    // The uncompressed point (04 || X || Y) ends the SPKI; a changed byte of X leaves the curve.
+    const point = spki.subarray(spki.length - 65)
+    const at = der.indexOf(point)
+    assert.ok(at > 0)
+    const bad = Buffer.from(der)
+    bad[at + 10] ^= 0x55
+    const damaged = {cert: path.join(dir, 'damaged.pem'), key: paths.key}
+    writeFileSync(damaged.cert, `-----BEGIN CERTIFICATE-----\n${bad.toString('base64').replace(/.{64}/g, '$&\n')}\n-----END CERTIFICATE-----\n`)
+    assert.match(failure(() => loadCa(damaged)), /^load TLS CA: parse CA cert: .+ \(run 'pipelock tls init' to generate\) \[TLS_CA_INVALID\]$/)
+  })
+
   it('writeCaFiles refuses existing files without force and leaves 0600 after --force over a 0644 file', () => {
     const {paths} = caDir()
     assert.equal(failure(() => writeCaFiles(paths, generateCa('x', HOUR, NOW), false)), `CA cert already exists at ${paths.cert} (use --force to overwrite) [TLS_CA_EXISTS]`)
