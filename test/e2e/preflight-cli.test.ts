@@ -179,6 +179,34 @@ test('check: an enabled sandbox section is accepted, as pipelock run accepts it 
   assert.ok(doc.enabled.includes('sandbox'))
 })
 
+test('check, doctor and run: the interception CA is read as run reads it (the pipelock home when ca_cert/ca_key are empty); a damaged one refuses all three alike', async () => {
+  const home = tempDir('pipelock-ca-home-')
+  const env = {PIPELOCK_HOME: home}
+  assert.equal(runCli(['tls', 'init'], {env}).status, 0)
+  const f = cfg('tls-home.yaml', 'forward_proxy: {enabled: true}\ntls_interception: {enabled: true}\n')
+  // doctor read only ca_cert/ca_key and failed a CA run loads from the home ("not readable: <empty>, <empty>").
+  const d = runCli(['doctor', '--config', f], {env})
+  assert.ok(d.stdout.includes('[OK] tls_interception         [http]\n  CA material is readable; clients still need to trust the CA\n'), d.stdout)
+  assert.equal(runCli(['check', '--config', f], {env}).status, 0)
+  // The certificate's public key damaged (a byte of its EC point): check said OK, run refused
+  // (with an internal error, before ca.ts decoded the key at parse).
+  const pem = path.join(home, 'ca.pem')
+  const {X509Certificate} = await import('node:crypto')
+  const {readFileSync} = await import('node:fs')
+  const der = Buffer.from(new X509Certificate(readFileSync(pem)).raw)
+  const spki = new X509Certificate(der).publicKey.export({type: 'spki', format: 'der'})
+  der[der.indexOf(spki.subarray(spki.length - 65)) + 10] ^= 0x55
+  writeFileSync(pem, `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/.{64}/g, '$&\n')}\n-----END CERTIFICATE-----\n`)
+  const c = runCli(['check', '--config', f], {env})
+  assert.equal(c.status, 1)
+  const why = c.stderr.split('\n').find((l) => l.startsWith('load TLS CA: parse CA cert: '))
+  assert.ok(why !== undefined && why.endsWith("(run 'pipelock tls init' to generate)"), c.stderr)
+  assert.ok(runCli(['doctor', '--config', f], {env}).stdout.includes(`[FAIL] tls_interception         [http]\n  configured, but pipelock run refuses its CA: ${why}\n`))
+  const r = runCli(['run', '--config', f, '--listen', '127.0.0.1:0'], {env})
+  assert.equal(r.status, 1)
+  assert.ok(r.stderr.endsWith(`${why} [TLS_CA_INVALID]\n`), r.stderr)
+})
+
 test('check --url: blocked exits 1 with "url blocked"; an allowed IP literal exits 0', () => {
   const b = runCli(['check', '--url', 'https://pastebin.com/raw/x'])
   assert.equal(b.stdout, DEFAULT_REPORT + '\nScanning URL: https://pastebin.com/raw/x\n  Result:  BLOCKED\n  Scanner: blocklist\n  Reason:  domain blocked: pastebin.com matches *.pastebin.com\n')
@@ -248,7 +276,7 @@ test('doctor: failures exit 2; enforce off warns; a clean config exits 0; --json
   const r = runCli(['doctor', '--config', f])
   assert.equal(r.status, 2)
   assert.equal(r.stderr, '3 doctor failure(s)\n')
-  assert.ok(r.stdout.includes('[FAIL] tls_interception         [http]\n  configured but CA material is not readable: /nonexistent/ca.pem, /nonexistent/key.pem\n  next: fix ca_cert/ca_key paths or rerun pipelock tls init\n'))
+  assert.ok(r.stdout.includes("[FAIL] tls_interception         [http]\n  configured, but pipelock run refuses its CA: CA cert not found at /nonexistent/ca.pem (run 'pipelock tls init'): stat /nonexistent/ca.pem: no such file or directory\n  next: fix ca_cert/ca_key paths or rerun pipelock tls init\n"), r.stdout)
   assert.ok(r.stdout.includes('[FAIL] file_sentry              [mcp]\n  watch path(s) not readable: /nonexistent/dir\n'))
   assert.ok(r.stdout.includes('[FAIL] mcp_binary_integrity     [mcp]\n  enabled but manifest is not readable: /nonexistent/manifest.json\n'))
   assert.ok(r.stdout.includes(`Config: ${f}\n`))

@@ -6,6 +6,7 @@
  */
 import {createHash} from 'node:crypto'
 import {readFileSync} from 'node:fs'
+import {homedir} from 'node:os'
 import path from 'node:path'
 import {formatFixed} from '../canonical/index.js'
 import {resolveSalt} from '../capture/index.js'
@@ -13,6 +14,7 @@ import {enabledFeatures, type LoadedConfig} from '../config/index.js'
 import {isPipelockError} from '../errors/index.js'
 import {assertRunnable, configFileModeWarnings, killSwitchOnWarning, loadPrivateKeyFile, loopbackBindingWarning, RUN_ACCEPTED_FEATURES, weakApiTokenWarning, readConfigState} from '../proxy/index.js'
 import {writerLockHolder} from '../recorder/index.js'
+import {loadConfiguredCa} from '../tls/index.js'
 
 export interface CheckReport {
   readonly valid: true
@@ -115,6 +117,9 @@ export function checkConfig(loaded: LoadedConfig, env: Readonly<Record<string, s
     // learn.enabled, learn observe, MCP capture): a missing file or one others can read is a
     // config error there, so it is one here whenever a salt source is set.
     resolveSalt(c.learn.privacy.salt_source, env)
+    // The interception CA, read as pipelock run reads it before it listens: a missing, damaged,
+    // mismatched or too-open file refuses the start.
+    if (c.tls_interception.enabled) loadConfiguredCa(c.tls_interception, env, env.HOME ?? homedir())
   } catch (err) {
     // A value pipelock run reads as an invalid config (an address no enabled chain accepts) is
     // one here too: the caller reports it as a config that did not load, not as a valid config

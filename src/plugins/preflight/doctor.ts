@@ -7,10 +7,12 @@
  * build` (a listed divergence: a clean config can then exit 0).
  */
 import {accessSync, constants, statSync} from 'node:fs'
+import {homedir} from 'node:os'
 import path from 'node:path'
 import type {PipelockConfig} from '../config/index.js'
 import {KEYGEN_HINT, loadPrivateKeyFile} from '../proxy/index.js'
 import {writableProbe} from '../signing/index.js'
+import {loadConfiguredCa} from '../tls/index.js'
 
 /** Why pipelock run would refuse the recorder key, or null when it loads. */
 function recorderKeyError(file: string): string | null {
@@ -57,6 +59,11 @@ export interface DoctorEnvironment {
    * filesystem / network / syscall this host provides, and why not.
    */
   readonly sandboxLayers?: () => ReadonlyArray<{name: string; available: boolean; reason?: string; bypass: string}>
+  /**
+   * Why `pipelock run` would refuse the interception CA `tls_interception` names (its own load:
+   * the pipelock home's files when the paths are empty), or undefined when it loads.
+   */
+  readonly tlsCaProblem: (t: PipelockConfig['tls_interception']) => string | undefined
 }
 
 export const ROOT_BANNER = "running as root: readability checks reflect root's view, not pipelock-proxy's. Re-run as the service user for an accurate readability report."
@@ -86,6 +93,14 @@ export function systemDoctorEnvironment(): DoctorEnvironment {
       return error === undefined && statSync(probe).isDirectory()
     },
     isRoot: process.geteuid?.() === 0,
+    tlsCaProblem: (t) => {
+      try {
+        loadConfiguredCa(t, process.env, homedir())
+        return undefined
+      } catch (e) {
+        return (e as Error).message
+      }
+    },
   }
 }
 
@@ -116,8 +131,9 @@ export function runDoctor(c: PipelockConfig, label: string, version: string, env
   if (!tls.enabled) {
     add('tls_interception', 'http', 'info', 'disabled; HTTPS bodies are not visible unless traffic is plaintext or otherwise terminated', 'enable TLS interception and install the Pipelock CA for Browser Shield/body scanning on HTTPS', {configured: false})
   } else {
-    const bad = [tls.ca_cert, tls.ca_key].filter((p) => !env.readableFile(p)).map((p) => (p === '' ? '<empty>' : p))
-    if (bad.length > 0) add('tls_interception', 'http', 'fail', `configured but CA material is not readable: ${bad.join(', ')}`, 'fix ca_cert/ca_key paths or rerun pipelock tls init')
+    // Empty ca_cert/ca_key name the pipelock home's CA, as in pipelock run: checked by run's own load.
+    const problem = env.tlsCaProblem(tls)
+    if (problem !== undefined) add('tls_interception', 'http', 'fail', `configured, but pipelock run refuses its CA: ${problem}`, 'fix ca_cert/ca_key paths or rerun pipelock tls init')
     else if (!E) add('tls_interception', 'http', 'warn', 'CA material is readable, but global enforce=false means findings on intercepted bodies are not blocking', 'set enforce=true before claiming blocking enforcement on intercepted HTTPS', {reachable: true})
     else add('tls_interception', 'http', 'ok', 'CA material is readable; clients still need to trust the CA', 'verify agent and browser trust stores use this CA')
   }

@@ -10,7 +10,7 @@ import path from 'node:path'
 import {PipelockError} from '../errors/index.js'
 import {buildCertificate, extension, firstPemBlock, keyIdentifier, name, OID, randomSerial, toPem} from './certificate.js'
 import {bits, children, content, oidText, readNode, seq, uint, bool, whole, type DerNode} from './der.js'
-import {isDirectory, makeDirs, refuseSpecialFile, stageFileAtomic, type StagedFile} from '../signing/index.js'
+import {isDirectory, makeDirs, refuseSpecialFile, resolveKeystoreDir, stageFileAtomic, type StagedFile} from '../signing/index.js'
 
 export const CA_FILE_MODE = 0o600
 export const CA_DIR_MODE = 0o750
@@ -229,6 +229,18 @@ export function loadCa(paths: CaPaths): LoadedCa {
   const skid = parts.ext.get(OID.subjectKeyId)
   const keyId = skid !== undefined ? content(skid, readNode(skid, 0)) : keyIdentifier(cert.publicKey.export({type: 'spki', format: 'der'}))
   return {cert, key, subject: parts.subject, keyId: Buffer.from(keyId), notAfterMs: Date.parse(cert.validTo)}
+}
+
+/**
+ * The CA `tls_interception` names, as `pipelock run` reads it at start: empty paths are the
+ * pipelock home's `ca.pem` / `ca-key.pem` (resolved as `tls init` resolves it), the files' modes
+ * checked, the pair loaded and checked. `check` and `doctor` call it too, so they refuse what run
+ * refuses, in its words.
+ */
+export function loadConfiguredCa(t: {readonly ca_cert: string; readonly ca_key: string}, env: Readonly<Record<string, string | undefined>>, userHome: string): LoadedCa {
+  const paths = caPaths(resolveKeystoreDir({env, userHome}), t.ca_cert, t.ca_key)
+  checkCaFiles(paths)
+  return loadCa(paths)
 }
 
 /**

@@ -8,8 +8,7 @@ import {homedir} from 'node:os'
 import type {Agent} from 'undici'
 import {certTtlMs, type PipelockConfig} from '../../config/index.js'
 import {matchesAnyDomain, type UrlScanner} from '../../scanner/index.js'
-import {resolveKeystoreDir} from '../../signing/index.js'
-import {buildTrustStore, caPaths, checkCaFiles, LeafCache, loadCa} from '../../tls/index.js'
+import {buildTrustStore, LeafCache, loadConfiguredCa} from '../../tls/index.js'
 import {createSafeAgent} from '../ssrf-dialer.js'
 import {InterceptMetrics, type InterceptOutcome} from './metrics.js'
 import {pacedResponses} from './paced-responses.js'
@@ -88,10 +87,7 @@ export class Interceptor implements Dialer {
     // Validated with the config (validateConfig); read by the same function.
     const ttlMs = certTtlMs(t.cert_ttl)
     // Empty CA paths: the pipelock home, resolved as `tls init` resolves it (§6 #2 fixed).
-    const home = resolveKeystoreDir({env: o.env, userHome: o.env.HOME ?? homedir()})
-    const paths = caPaths(home, t.ca_cert, t.ca_key)
-    checkCaFiles(paths)
-    const ca = loadCa(paths)
+    const ca = loadConfiguredCa(t, o.env, o.env.HOME ?? homedir())
     this.caNotAfterMs = ca.notAfterMs
     // A mint's main-thread steps (key and TBS, then assembly after the signature) are set-up queue tasks.
     this.cache = new LeafCache({ca, ttlMs, maxEntries: t.cert_cache_size > 0 ? t.cert_cache_size : DEFAULT_CERT_CACHE_SIZE, nowMs: o.nowMs, pace: (step) => this.setup.push(step)})
