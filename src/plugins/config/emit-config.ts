@@ -1,3 +1,5 @@
+import {readFileSync, statSync} from 'node:fs'
+import {osErrorReason} from '../errors/index.js'
 import {headerNameError, headerValueError} from './header-rules.js'
 import {ConfigFieldError} from './problems.js'
 import type {PipelockConfig} from './schema.js'
@@ -102,6 +104,18 @@ export function validateEmit(c: PipelockConfig): void {
     const tlsSet = tls.ca_file !== '' || tls.cert_file !== '' || tls.key_file !== '' || tls.server_name !== ''
     if (tlsSet && (parsed as SyslogAddress).network !== 'tls') fail(['syslog', 'tls'], 'is set but the address is not tls://')
     if ((tls.cert_file === '') !== (tls.key_file === '')) fail(['syslog', 'tls'], 'cert_file and key_file must be set together')
+    // Read when the sink dials at start and at every reconnect: a file that cannot be read is a
+    // config error here (run said only "syslog dial: ENOENT", naming no file; check said OK).
+    for (const k of ['ca_file', 'cert_file', 'key_file'] as const) {
+      if (tls[k] === '') continue
+      try {
+        if (!statSync(tls[k]).isFile()) fail(['syslog', 'tls', k], `"${tls[k]}" is not a regular file`)
+        readFileSync(tls[k])
+      } catch (err) {
+        if (err instanceof ConfigFieldError) throw err
+        fail(['syslog', 'tls', k], `"${tls[k]}" cannot be read: ${osErrorReason(err)}`)
+      }
+    }
   }
   const o = e.otlp
   if (o.endpoint !== '') {

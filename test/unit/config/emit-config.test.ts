@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict'
+import {mkdtempSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
 import {test} from 'node:test'
 import {configHash, defaultConfig, parseConfigText} from '../../../src/plugins/config/index.js'
 import {PipelockError} from '../../../src/plugins/errors/index.js'
@@ -30,6 +33,17 @@ test('emit validation: each sink checked only when configured, messages name the
   assert.equal(ok.emit.webhook.queue_size, 64)
   assert.equal(ok.emit.syslog.queue_size, 256)
   assert.equal(ok.emit.syslog.format, 'bsd')
+})
+
+test('emit.syslog.tls files are read with the config: one that cannot be read names its field and path', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pl-emit-tls-'))
+  const ca = path.join(dir, 'ca.pem')
+  writeFileSync(ca, '-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n')
+  const at = (tls: string): string => `emit:\n  syslog: {address: "tls://127.0.0.1:6514", tls: {${tls}}}\n`
+  assert.equal(parseConfigText(at(`ca_file: ${ca}`), 'p.yaml').config.emit.syslog.tls.ca_file, ca)
+  assert.equal(invalid(at(`ca_file: ${path.join(dir, 'nope.pem')}`)), `invalid config: emit.syslog.tls.ca_file: "${path.join(dir, 'nope.pem')}" cannot be read: no such file or directory`)
+  assert.equal(invalid(at(`ca_file: ${dir}`)), `invalid config: emit.syslog.tls.ca_file: "${dir}" is not a regular file`)
+  assert.equal(invalid(at(`cert_file: ${ca}, key_file: ${path.join(dir, 'k.pem')}`)), `invalid config: emit.syslog.tls.key_file: "${path.join(dir, 'k.pem')}" cannot be read: no such file or directory`)
 })
 
 test('policy hash: the emission options beyond the reference do not change it', () => {
