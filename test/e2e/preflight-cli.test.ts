@@ -4,7 +4,7 @@
  */
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {chmodSync, writeFileSync} from 'node:fs'
+import {chmodSync, existsSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {runCli} from '../helpers/cli.js'
 import {rawHttp, startProxy, tempDir} from './proxy-harness.js'
@@ -205,6 +205,27 @@ test('check, doctor and run: the interception CA is read as run reads it (the pi
   const r = runCli(['run', '--config', f, '--listen', '127.0.0.1:0'], {env})
   assert.equal(r.status, 1)
   assert.ok(r.stderr.endsWith(`${why} [TLS_CA_INVALID]\n`), r.stderr)
+})
+
+test('check and run: a recorder or capture directory that cannot be created is refused by both; one not there yet is accepted and not created by check', () => {
+  const dir = tempDir('pipelock-check-dirs-')
+  const file = path.join(dir, 'a-file')
+  writeFileSync(file, 'x')
+  for (const [yaml, line] of [
+    [`flight_recorder:\n  enabled: true\n  dir: ${file}\n`, `flight recorder: directory ${file}: is not a directory`],
+    [`learn:\n  enabled: true\n  capture_dir: ${path.join(file, 'sub')}\n`, `capture directory ${path.join(file, 'sub')}: cannot be created: not a directory`],
+  ] as const) {
+    const f = cfg('dirs.yaml', yaml)
+    const c = runCli(['check', '--config', f])
+    assert.equal(c.status, 1, c.stdout)
+    assert.ok(c.stderr.split('\n').includes(line), c.stderr)
+    const r = runCli(['run', '--config', f, '--listen', '127.0.0.1:0'])
+    assert.equal(r.status, 1, r.stderr)
+  }
+  const later = path.join(dir, 'later', 'evidence')
+  const ok = runCli(['check', '--config', cfg('dirs-later.yaml', `flight_recorder:\n  enabled: true\n  dir: ${later}\n`)])
+  assert.equal(ok.status, 0, ok.stderr)
+  assert.equal(existsSync(path.join(dir, 'later')), false)
 })
 
 test('check --url: blocked exits 1 with "url blocked"; an allowed IP literal exits 0', () => {

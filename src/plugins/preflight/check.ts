@@ -9,11 +9,12 @@ import {readFileSync} from 'node:fs'
 import {homedir} from 'node:os'
 import path from 'node:path'
 import {formatFixed} from '../canonical/index.js'
-import {resolveSalt} from '../capture/index.js'
+import {checkCaptureDir, resolveSalt} from '../capture/index.js'
 import {enabledFeatures, type LoadedConfig} from '../config/index.js'
-import {isPipelockError} from '../errors/index.js'
+import {isPipelockError, PipelockError} from '../errors/index.js'
 import {assertRunnable, configFileModeWarnings, killSwitchOnWarning, loadPrivateKeyFile, loopbackBindingWarning, RUN_ACCEPTED_FEATURES, weakApiTokenWarning, readConfigState} from '../proxy/index.js'
 import {writerLockHolder} from '../recorder/index.js'
+import {directoryProblem} from '../signing/index.js'
 import {loadConfiguredCa} from '../tls/index.js'
 
 export interface CheckReport {
@@ -120,6 +121,12 @@ export function checkConfig(loaded: LoadedConfig, env: Readonly<Record<string, s
     // The interception CA, read as pipelock run reads it before it listens: a missing, damaged,
     // mismatched or too-open file refuses the start.
     if (c.tls_interception.enabled) loadConfiguredCa(c.tls_interception, env, env.HOME ?? homedir())
+    // The directories run creates and writes at start (the recorder's, capture's): one that cannot
+    // be created or written refuses the start. Nothing is created here.
+    if (c.learn.enabled && c.learn.capture_dir !== '') checkCaptureDir(c.learn.capture_dir)
+    const recorderDir = c.flight_recorder.enabled ? c.flight_recorder.dir : ''
+    const recorderWhy = recorderDir === '' ? undefined : directoryProblem(recorderDir)
+    if (recorderWhy !== undefined) throw new PipelockError('WRITE_FAILED', `flight recorder: directory ${recorderDir}: ${recorderWhy}`)
   } catch (err) {
     // A value pipelock run reads as an invalid config (an address no enabled chain accepts) is
     // one here too: the caller reports it as a config that did not load, not as a valid config

@@ -1,4 +1,5 @@
-import {accessSync} from 'node:fs'
+import {accessSync, constants, statSync} from 'node:fs'
+import {osErrorReason} from '../errors/index.js'
 import path from 'node:path'
 
 /**
@@ -17,4 +18,26 @@ export function writableProbe(p: string, mode: number): {readonly probe: string;
       if (err.code !== 'ENOENT' || path.dirname(probe) === probe) return {probe, error: err}
     }
   }
+}
+
+/**
+ * Why a directory could not be used at `dir` (created where missing, then written), in the words
+ * of the start-up that would fail; undefined when it could. Nothing is created: `check` asks it
+ * for what `run` creates.
+ */
+export function directoryProblem(dir: string): string | undefined {
+  const target = path.resolve(dir)
+  const {probe, error} = writableProbe(target, constants.W_OK | constants.X_OK)
+  let isDir: boolean
+  try {
+    isDir = statSync(probe).isDirectory()
+  } catch (e) {
+    return `cannot be created: ${osErrorReason(e)}`
+  }
+  if (probe === target) {
+    if (!isDir) return 'is not a directory'
+    return error === undefined ? undefined : `is not writable: ${osErrorReason(error)}`
+  }
+  if (!isDir) return `cannot be created: ${probe} is not a directory`
+  return error === undefined ? undefined : `cannot be created: ${osErrorReason(error)}`
 }
