@@ -116,6 +116,11 @@ export async function openRecorder(config: PipelockConfig, policyHash: string, d
     ...(deps.onWriteHealth === undefined ? {} : {onWriteHealth: deps.onWriteHealth}),
     clock,
   })
+  // Evidence bytes removed at start are said, never cut in silence (docs/run.md: a kill -9 leaves a torn line).
+  const cut = recorder.resume
+  if (cut.truncatedBytes > 0) {
+    process.stderr.write(`pipelock: flight recorder: cut a torn last line (${cut.truncatedBytes} bytes) from ${cut.file ?? fr.dir}: a write the last run did not finish (a crash or kill -9); the chain continues at entry seq ${cut.nextSeq}\n`)
+  }
   const newId = (): string => uuidv7(clock.nowNanos(), random)
   if (key === undefined) {
     const stopRetention = await startRetention(recorder, fr.retention_days, undefined, deps)
