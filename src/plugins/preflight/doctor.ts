@@ -8,10 +8,9 @@
  */
 import {accessSync, constants, statSync} from 'node:fs'
 import {homedir} from 'node:os'
-import path from 'node:path'
 import type {PipelockConfig} from '../config/index.js'
 import {KEYGEN_HINT, loadPrivateKeyFile} from '../proxy/index.js'
-import {writableProbe} from '../signing/index.js'
+import {directoryProblem} from '../signing/index.js'
 import {loadConfiguredCa} from '../tls/index.js'
 
 /** Why pipelock run would refuse the recorder key, or null when it loads. */
@@ -86,12 +85,8 @@ export function systemDoctorEnvironment(): DoctorEnvironment {
       }
     },
     readablePath: (p) => p !== '' && readable(p),
-    writableDir: (p) => {
-      if (p === '') return false
-      // The nearest existing path on the way up decides (the recorder creates the rest); it must be a directory.
-      const {probe, error} = writableProbe(path.resolve(p), constants.W_OK | constants.X_OK)
-      return error === undefined && statSync(probe).isDirectory()
-    },
+    // The nearest existing path on the way up decides (the recorder creates the rest), as check asks it.
+    writableDir: (p) => p !== '' && directoryProblem(p) === undefined,
     isRoot: process.geteuid?.() === 0,
     tlsCaProblem: (t) => {
       try {

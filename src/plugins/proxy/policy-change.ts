@@ -27,7 +27,7 @@ import path from 'node:path'
 import {changesSha256, diffPolicyViews, policyView, type LoadedConfig, type PolicyChange, type PolicyDiff} from '../config/index.js'
 import {writeFileAtomic} from '../signing/index.js'
 import type {AuditLog} from './audit-log.js'
-import {readConfigState} from './config-state-file.js'
+import {readConfigState, type ConfigDrift, type ConfigState} from './config-state-file.js'
 import type {ExceptionChange} from './exception-store.js'
 
 /** `api`: an exception granted or revoked, or a note given, through the admin API (policy-api.ts). */
@@ -37,31 +37,6 @@ export interface ChangeNote {
   readonly operator?: string
   readonly justification?: string
   readonly change_id?: string
-}
-
-export interface ConfigState {
-  readonly file_sha256: string
-  readonly policy_hash: string
-  readonly effective: unknown
-  /** The config file the state was loaded from (`pipelock check` compares only the same file). */
-  readonly config_path?: string
-  /** Set while the file on disk was refused by a reload: the running policy is not the file's. */
-  readonly drift?: ConfigDrift
-  /**
-   * Fields of the file in force (`file_sha256`) whose running value a reload kept (restart-only,
-   * or a switch that failed): the running proxy is not this file's until a restart.
-   */
-  readonly restart_pending?: readonly string[]
-}
-
-/** The file on disk differs from the running policy because a reload refused it. */
-export interface ConfigDrift {
-  /** SHA-256 of the refused file. */
-  readonly file_sha256: string
-  /** SHA-256 of the file the running policy was loaded from. */
-  readonly running_file_sha256: string
-  readonly reason: string
-  readonly since: string
 }
 
 /** What the admin API's note became (policy-api.ts answers it). */
@@ -301,7 +276,7 @@ export class PolicyChangeLog {
     let prior: ConfigState | undefined
     if (p !== undefined) {
       const read = readConfigState(p)
-      if (read.kind === 'state') prior = read.state as ConfigState
+      if (read.kind === 'state') prior = read.state
       // Written afresh by save() below; until then the damage costs this start its comparison.
       else if (read.kind === 'damaged') this.opts.stderr(`WARNING: config change: ${p} is damaged (${read.why}): read as no earlier state, so an edit made while pipelock was stopped is not recorded this time; it is written again now`)
     }

@@ -356,6 +356,14 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
   const weakToken = weakApiTokenWarning(loaded.config, opts.env)
   if (weakToken !== null) opts.stderr(weakToken)
   let storeWatch: StoreWatch | undefined
+  /** What the start opened, closed: the watchers, then the listeners (drained ≤ drainMs), then the evidence. */
+  const release = async (drainMs: number): Promise<void> => {
+    await storeWatch?.close()
+    await reloader?.close()
+    await Promise.all([server.close(drainMs), mcp?.close(), scanApi?.close(drainMs)])
+    recorder?.close() // after the drain: the last decisions are recorded, then the run is closed
+    capture?.close() // flush the queue, final checkpoints, drop sentinel
+  }
   // Listening already, the banner printed: a failure from here to the signal handlers below
   // closes what the start opened before it is reported, or the process would stay up with its
   // listeners open and no proxy behind them (a damaged config-state.json once did that).
@@ -479,11 +487,7 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     }
   } catch (err) {
     dropEarly()
-    await storeWatch?.close().catch(() => undefined)
-    await reloader?.close().catch(() => undefined)
-    await Promise.all([server.close(0), mcp?.close(), scanApi?.close(0)])
-    recorder?.close()
-    capture?.close()
+    await release(0).catch(() => undefined) // the start-up error is the one reported
     auditSinks.close()
     await emission.close()
     throw err
@@ -497,12 +501,8 @@ export async function startRun(opts: RunOptions): Promise<RunningProxy> {
     stopping = true
     for (const [event, handler] of processHandlers) process.off(event, handler)
     clearTimeout(captureTimer)
-    await storeWatch?.close()
-    await reloader?.close()
     // Both listeners drain (≤ 5 s) before the evidence is closed.
-    await Promise.all([server.close(5000), mcp?.close(), scanApi?.close(5000)])
-    recorder?.close() // after the drain: the last decisions are recorded, then the run is closed
-    capture?.close() // flush the queue, final checkpoints, drop sentinel
+    await release(5000)
     server.audit.event('info', 'shutdown', 'pipelock stopped', {})
     server.audit.flush()
     auditSinks.close()
