@@ -2,6 +2,7 @@
  * The DLP engine: compiled core + configured patterns, normaliser, seed-phrase detector,
  * literal (env/file) secrets and canaries. Built once per settings snapshot; immutable after.
  */
+import {createHash} from 'node:crypto'
 import {compileConfiguredDlp, compileCoreDlp, isExemptFor, matchDlpPattern, type CompiledDlpPattern} from './dlp-patterns.js'
 import {createNormalizer, type Normalizer} from './normalize.js'
 import {tableReading} from './pass-texts.js'
@@ -18,6 +19,7 @@ import {DecodeScratch} from './decoders.js'
 import {leastMatchLength} from './min-match-length.js'
 import {WIF_KEY_START} from './validators.js'
 import {Utf8Scratch} from './utf8-scratch.js'
+import {SharedCompiled} from './shared-compiled.js'
 
 /** One DLP finding. Carries the pattern name and where it matched — never the matched text. */
 export interface DlpFinding {
@@ -185,7 +187,30 @@ function buildPrefilter(patterns: readonly CompiledDlpPattern[]): Re2 | null {
   }
 }
 
+/**
+ * The DLP engine of these settings, shared by every scanner whose DLP inputs are the same
+ * (shared-compiled.ts): agent profiles that differ in mode, allowlists or limits but not in
+ * patterns, secrets, canaries or seed-phrase settings use one engine, with one set of compiled
+ * patterns and one of each screen built as texts need them. An engine's answer is a function of
+ * those inputs alone; its scratch buffers are used within one synchronous call. The key is a
+ * digest: it stands for the secrets it is made of without holding them in another string.
+ */
 export function createDlpEngine(settings: ScannerSettings): DlpEngine {
+  return engines.get(dlpEngineKey(settings), () => buildDlpEngine(settings))
+}
+
+const engines = new SharedCompiled<DlpEngine>()
+
+/** Everything `buildDlpEngine` reads of the settings, as a SHA-256 digest. */
+function dlpEngineKey(settings: ScannerSettings): string {
+  const {dlp, seedPhrase, canaryTokens} = settings
+  return createHash('sha256').update(JSON.stringify([
+    dlp.includeDefaults, dlp.patterns, dlp.scanEnv, dlp.minEnvSecretLength, dlp.scanEnv ? (dlp.env ?? null) : null, dlp.fileSecrets,
+    seedPhrase.enabled, seedPhrase.minWords, seedPhrase.verifyChecksum, seedPhrase.wordList ?? null, canaryTokens,
+  ])).digest('base64')
+}
+
+function buildDlpEngine(settings: ScannerSettings): DlpEngine {
   const env = settings.dlp.scanEnv && settings.dlp.env !== undefined
     ? collectEnvSecrets(settings.dlp.env, settings.dlp.minEnvSecretLength)
     : []

@@ -17,6 +17,7 @@ import {PassTextBuilder, tableReading, type PassBytes, type PassName, type PassT
 import type {ResponsePatternSpec} from './pattern-types.js'
 import {compileGlobalAsWritten, findAll, foldVowelsSource, optionalWhitespaceSource, re2SourceOf, type Re2} from './regex.js'
 import {compileSet, setMatches, type Re2Set} from './pattern-set.js'
+import {SharedCompiled} from './shared-compiled.js'
 import type {ResponseAction, ScannerSettings} from './settings.js'
 import {binaryText, isUtf8Text, wellFormedUtf8Text} from './text-runs.js'
 import {declaredText} from './declared-charset.js'
@@ -329,20 +330,42 @@ function variantHits(vs: VariantSet, input: Buffer): number[] | null {
   return hits === null ? null : hits.map((k) => vs.patternIndex[k]!)
 }
 
+const responsePatternSets = new SharedCompiled<ResponsePatternSet>()
+const passTextBuilders = new WeakMap<Normalizer, PassTextBuilder>()
+const jointSets = new WeakMap<ResponsePatternSet, WeakMap<ResponsePatternSet, JointSets>>()
+
+/** The pass-text builder of a normaliser: its tables are learnt from that normaliser alone, and a walk's bytes are checked as still current before they are read (`current`). */
+function sharedPassTexts(n: Normalizer): PassTextBuilder {
+  let b = passTextBuilders.get(n)
+  if (b === undefined) passTextBuilders.set(n, (b = new PassTextBuilder(n.forMatching)))
+  return b
+}
+
+function sharedJointSets(core: ResponsePatternSet, configured: ResponsePatternSet): JointSets {
+  let byConfigured = jointSets.get(core)
+  if (byConfigured === undefined) jointSets.set(core, (byConfigured = new WeakMap()))
+  let j = byConfigured.get(configured)
+  if (j === undefined) byConfigured.set(configured, (j = new JointSets([core, configured])))
+  return j
+}
+
 export function createResponseScanner(settings: ScannerSettings, normalizer?: Normalizer): ResponseScanner {
   const rs = settings.responseScanning
   const n = normalizer ?? createNormalizer(tableReading)
-  const core = patternSet(CORE_RESPONSE_PATTERNS.map((p) => compileResponsePattern(p, true)))
+  // The compiled lists, their joint sets and the pass-text tables are shared by every scanner
+  // with the same patterns and normaliser (shared-compiled.ts: agent profiles); each is a
+  // function of those alone, used within one synchronous call.
+  const core = responsePatternSets.get('core', () => patternSet(CORE_RESPONSE_PATTERNS.map((p) => compileResponsePattern(p, true))))
   const specs = mergeResponsePatterns(rs.includeDefaults, rs.patterns)
-  const configured = patternSet(specs.map((p) => compileResponsePattern(p, false)))
+  const configured = responsePatternSets.get(JSON.stringify(specs), () => patternSet(specs.map((p) => compileResponsePattern(p, false))))
   return {
     settings,
     core,
     configured,
     normalizer: n,
     encoder: new Utf8Scratch(),
-    passTexts: new PassTextBuilder(n.forMatching),
-    joint: new JointSets([core, configured]),
+    passTexts: sharedPassTexts(n),
+    joint: sharedJointSets(core, configured),
     pages: new PageTextReader(),
     jsonSyntax: readsJsonSyntax(specs),
   }

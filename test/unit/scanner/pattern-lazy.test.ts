@@ -26,6 +26,7 @@ import {
   compileDlp, compileGlobalAsWritten, findAll, foldVowelsSource, forcedCaseInsensitiveSource, globalOf, optionalWhitespaceSource, re2SourceOf, type Re2,
 } from '../../../src/plugins/scanner/regex.js'
 import {compileSet} from '../../../src/plugins/scanner/pattern-set.js'
+import {SharedCompiled} from '../../../src/plugins/scanner/shared-compiled.js'
 import {CORE_DLP_EXTRA, DLP_CASES, RESPONSE_CASES} from './catalogue-cases.js'
 import {alnum, j, wif} from './fixtures.js'
 
@@ -142,6 +143,8 @@ function eagerEngine(e: DlpEngine): DlpEngine {
 }
 
 test('DLP engine: the set is built from the same sources, verdicts equal the eager engine’s, a clean scan compiles no pattern', () => {
+  // A fresh engine, as a process's first (another test in this process may share its patterns).
+  SharedCompiled.forgetAll()
   const settings = defaultScannerSettings()
   settings.dlp.patterns = [{name: 'Warned', severity: 'high', regex: 'warn_[0-9]{6}', action: 'warn'}]
   const engine = createDlpEngine(settings)
@@ -207,6 +210,7 @@ function eagerScanner(sc: ResponseScanner, specs: {core: readonly ResponsePatter
 }
 
 test('response scanner: a clean scan compiles no pattern; verdicts equal the eager patterns’', () => {
+  SharedCompiled.forgetAll()
   const settings = defaultScannerSettings()
   const sc = createResponseScanner(settings)
   for (const t of CLEAN) assert.equal(scanResponse(sc, t).matches.length, 0)
@@ -233,6 +237,7 @@ test('response: an invalid custom pattern still fails the scanner build with the
 })
 
 test('response sets: the `re` and `optWs` sets (read only off the pair set) are compiled on first read, the same sets', () => {
+  SharedCompiled.forgetAll()
   const sc = createResponseScanner(defaultScannerSettings())
   for (const t of CLEAN) scanResponse(sc, t)
   for (const set of [sc.core, sc.configured]) {
