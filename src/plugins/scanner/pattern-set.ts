@@ -67,6 +67,39 @@ export function compileSet(sources: readonly string[], options: SetOptions = {})
 const compiledSets = new SharedCompiled<Re2Set>()
 
 function compileSetNow(sources: readonly string[], halves: boolean): Re2Set | null {
+  const whole = compileOneSet(sources, halves)
+  if (whole !== null || sources.length < 2) return whole
+  // RE2 refuses a set whose program outgrows its memory limit (about 700 DLP patterns with the
+  // built-in ones): the engine then ran every pattern on every text, ≈ 15 times slower. Halves,
+  // each compiled as a set of its own, answer together as the one set would; a source that does
+  // not compile even alone still leaves no set.
+  const h = sources.length >> 1
+  const first = compileSetNow(sources.slice(0, h), halves)
+  const second = first === null ? null : compileSetNow(sources.slice(h), halves)
+  return first === null || second === null ? null : new SplitSet(first, second, h)
+}
+
+/** Two sets over consecutive halves of one source list, answering as one set over the list. */
+class SplitSet implements Re2Set {
+  readonly sources: readonly string[]
+
+  constructor(private readonly first: Re2Set, private readonly second: Re2Set, private readonly offset: number) {
+    this.sources = [...first.sources, ...second.sources]
+  }
+
+  match(input: string | Buffer): number[] {
+    // Encoded once for both halves.
+    const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : input
+    const a = this.first.match(bytes)
+    const b = this.second.match(bytes)
+    if (b.length === 0) return a
+    const out = a.slice()
+    for (const k of b) out.push(k + this.offset)
+    return out
+  }
+}
+
+function compileOneSet(sources: readonly string[], halves: boolean): Re2Set | null {
   try {
     const layout = setLayout(sources)
     if (!halves && layout.gapSets.length === 0 && layout.main.length === sources.length) return new RE2.Set(sources, 'u')
