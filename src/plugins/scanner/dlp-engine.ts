@@ -20,6 +20,7 @@ import {leastMatchLength} from './min-match-length.js'
 import {WIF_KEY_START} from './validators.js'
 import {Utf8Scratch} from './utf8-scratch.js'
 import {SharedCompiled} from './shared-compiled.js'
+import {needlesAbsent} from './needle-screen.js'
 
 /** One DLP finding. Carries the pattern name and where it matched — never the matched text. */
 export interface DlpFinding {
@@ -410,6 +411,7 @@ export function findCanary(canaries: readonly CanaryVariants[], haystacks: reado
   // Without canaries nothing is lower-cased (a copy of every haystack on every scan).
   if (canaries.length === 0) return null
   const lowered = haystacks.map((h) => h.toLowerCase())
+  if (needlesAbsent(canaries, haystacks, lowered)) return null
   for (const c of canaries) {
     for (const v of c.variants) {
       const hs = v.lowerHaystack ? lowered : haystacks

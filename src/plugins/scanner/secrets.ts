@@ -2,6 +2,7 @@
 import {readFileSync, statSync} from 'node:fs'
 import {PipelockError, shellWord} from '../errors/index.js'
 import {shannonEntropy, utf8Length} from './entropy.js'
+import {needlesAbsent} from './needle-screen.js'
 
 const ENV_SKIP = new Set(
   (
@@ -160,6 +161,7 @@ export function findLiteralSecret(secrets: readonly LiteralSecret[], haystacks: 
   // A form that changed nothing (the URL decoding of a text without escapes) is searched once.
   if (haystacks.some((h, i) => haystacks.indexOf(h) !== i)) haystacks = haystacks.filter((h, i) => haystacks.indexOf(h) === i)
   const lowered = haystacks.map((h) => h.toLowerCase())
+  if (needlesAbsent(secrets, haystacks, lowered)) return null
   for (const s of secrets) {
     for (const v of s.variants) {
       const hs = v.lowerHaystack ? lowered : haystacks
