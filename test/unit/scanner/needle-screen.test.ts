@@ -1,11 +1,13 @@
 /**
  * The multi-needle screen of canary and literal-secret searches (needle-screen.ts): it proves a
  * list absent only when no variant occurs, so `findCanary` and `findLiteralSecret` answer as the
- * variant-by-variant loop, with 500 canaries (screened) and with two (not screened).
+ * variant-by-variant loop, with 500 canaries (screened) and with two (not screened); and the
+ * split-secret pass's junction cuts of those strings, looked up by their edge characters.
  */
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 import {findCanary} from '../../../src/plugins/scanner/dlp-engine.js'
+import {NeedleCuts, type Needle} from '../../../src/plugins/scanner/joined-text-screen.js'
 import {needlesAbsent} from '../../../src/plugins/scanner/needle-screen.js'
 import {findLiteralSecret, secretVariants} from '../../../src/plugins/scanner/secrets.js'
 import {prng} from '../../helpers/prng.js'
@@ -67,4 +69,40 @@ test('a short list is not screened: the search is variant by variant, with the s
   const hex = many[42]!.variants.find((v) => v.lowerHaystack)!.needle.toUpperCase()
   assert.deepEqual(findLiteralSecret(many, [`x ${hex} y`]), {kind: 'file', encoding: 'hex'})
   assert.equal(findLiteralSecret(many, ['x y']), null)
+})
+
+/** The cuts of `s` by trying every cut of every needle (the junction check before its index). */
+function cutsByLoop(needles: readonly Needle[], stride: number, s: string, tail: boolean): number[] {
+  const out: number[] = []
+  needles.forEach((n, a) => {
+    for (let k = 1; k < n.text.length; k++) {
+      const len = tail ? k : n.text.length - k
+      if (len > s.length) continue
+      const part = tail ? s.slice(s.length - k) : s.slice(0, len)
+      if ((n.lower ? part.replace(/[A-Z]/g, (c) => c.toLowerCase()) : part) === (tail ? n.text.slice(0, k) : n.text.slice(k))) out.push(a * stride + k)
+    }
+  })
+  return out
+}
+
+test('the junction cuts looked up by their edge characters are the cuts found by trying every one', () => {
+  const r = prng(11)
+  const list = canaries(60, 5)
+  const needles: Needle[] = list.flatMap((c) => c.variants.map((v) => ({text: v.needle, lower: v.lowerHaystack})))
+  const cuts = new NeedleCuts(needles)
+  let found = 0
+  for (let k = 0; k < 500; k++) {
+    const n = needles[Math.floor(r() * needles.length)]!
+    const at = 1 + Math.floor(r() * (n.text.length - 1))
+    const tail = r() < 0.5
+    const piece = tail ? n.text.slice(0, at) : n.text.slice(at)
+    const shown = n.lower && r() < 0.5 ? piece.toUpperCase() : piece
+    const pad = 'xyz AKIA-01:'.slice(0, Math.floor(r() * 12))
+    const s = r() < 0.2 ? shown.slice(0, 1) : tail ? pad + shown : shown + pad
+    const want = cutsByLoop(needles, cuts.stride, s, tail).sort((a, b) => a - b)
+    assert.deepEqual(cuts.of(s, tail).sort((a, b) => a - b), want, `${tail ? 'tail' : 'head'} ${JSON.stringify(s)}`)
+    found += want.length
+  }
+  assert.ok(found > 350, `cuts found ${found}`)
+  assert.deepEqual(cuts.of('', true), [])
 })
