@@ -17,10 +17,10 @@ const SCREENED_FROM = 48
 /** Units hashed per position (fewer when a needle is shorter; a list with a needle under four is not screened). */
 const Q = 8
 
-const BITMAP_BITS = 1 << 20
-
 interface Search {
   readonly q: number
+  /** One bit per hash value modulo its size (`mask + 1`, about 32 bits per needle: a text's position passes it about 3 % of the time). */
+  readonly mask: number
   readonly bitmap: Uint8Array
   readonly buckets: Map<number, string[]>
 }
@@ -62,16 +62,20 @@ function buildScreen(list: readonly {readonly variants: readonly SecretVariant[]
 function search(needles: readonly string[]): Search | null {
   if (needles.length === 0) return null
   const q = Math.min(Q, ...needles.map((n) => n.length))
-  const bitmap = new Uint8Array(BITMAP_BITS >> 3)
+  const distinct = [...new Set(needles)]
+  let bits = 1 << 12
+  while (bits < distinct.length * 32 && bits < 1 << 20) bits <<= 1
+  const mask = bits - 1
+  const bitmap = new Uint8Array(bits >> 3)
   const buckets = new Map<number, string[]>()
-  for (const n of [...new Set(needles)]) {
+  for (const n of distinct) {
     const h = hashAt(n, 0, q)
-    bitmap[(h & (BITMAP_BITS - 1)) >> 3]! |= 1 << (h & 7)
+    bitmap[(h & mask) >> 3]! |= 1 << (h & 7)
     const b = buckets.get(h)
     if (b === undefined) buckets.set(h, [n])
     else b.push(n)
   }
-  return {q, bitmap, buckets}
+  return {q, mask, bitmap, buckets}
 }
 
 function hashAt(s: string, i: number, q: number): number {
@@ -82,14 +86,14 @@ function hashAt(s: string, i: number, q: number): number {
 
 /** Whether some needle of `s` occurs in `text`. */
 function holdsAny(s: Search, text: string): boolean {
-  const {q, bitmap, buckets} = s
+  const {q, mask, bitmap, buckets} = s
   // 31^q, for removing the unit that leaves the window.
   let top = 1
   for (let k = 0; k < q - 1; k++) top = Math.imul(top, 31)
   if (text.length < q) return false
   let h = hashAt(text, 0, q)
   for (let i = 0; ; i++) {
-    if ((bitmap[(h & (BITMAP_BITS - 1)) >> 3]! & (1 << (h & 7))) !== 0) {
+    if ((bitmap[(h & mask) >> 3]! & (1 << (h & 7))) !== 0) {
       const b = buckets.get(h)
       if (b !== undefined) for (const n of b) if (text.startsWith(n, i)) return true
     }
