@@ -11,6 +11,7 @@ import {runMcpBench} from './mcp.js'
 import {runMcpEvidenceBench} from './mcp-evidence.js'
 import {runProxyPeersBench} from './proxy-peers.js'
 import {runRedactionBench} from './redaction.js'
+import {runScaleBench} from './scale.js'
 import {runScanApiBench} from './scan-api.js'
 import {runShadowBench} from './shadow.js'
 import {runStartupBench} from './startup.js'
@@ -47,6 +48,7 @@ const BENCHES: Record<string, {about: string; run: Bench}> = {
   cee: {about: 'cross-request detection overhead per request with 10,000 active keys, URLs of 256 B–2 KiB: URL scan with CEE on − off at p50/p99, admit alone, GC share ([iterations] [--sizes 256,1024,2048])', run: runCeeBench as unknown as Bench},
   'learn-lock': {about: 'contract gate cost with a 200-rule contract; /fetch throughput with capture / signed receipts on vs off; promote → enforced ([seconds])', run: runLearnLockBench as unknown as Bench},
   emit: {about: 'event emission at info to stalled webhook/OTLP/syslog sinks vs emission off: throughput and p99 ratios, RSS growth, drops ([seconds] [rounds])', run: runEmitBench as unknown as Bench},
+  scale: {about: 'what size costs: pipelock run start-up (banner, CPU, RSS) with --profiles N agent profiles (default 300), without and with a DLP pattern each, beside the bench config alone; URL and 2 KiB chat-body scan CPU per call with 500 canary tokens, 100 env secrets, 1,000 DLP patterns and a 10,000-host allowlist, as ratios to the balanced preset in the same run (--rounds N, --seconds S)', run: runScaleBench as unknown as Bench},
   startup: {about: 'pipelock run start-up: spawn → banner → first request served, CPU and RSS; --version; node -e 0 in the same run; alternating with --baseline DIR (another built checkout); --profile DIR: self time by package up to the first request ([--rounds N])', run: runStartupBench as unknown as Bench},
 }
 

@@ -24,7 +24,7 @@ import {processCpuNs, repoRoot} from './peer-processes.js'
  * The spec's bench settings (§22): forward proxy on, response scanning and seed phrases off,
  * the loopback upstream trusted, a rate limit no run reaches, allowed requests not logged.
  */
-const PROXY_BENCH_CONFIG = [
+export const PROXY_BENCH_CONFIG = [
   'forward_proxy:', '  enabled: true',
   'response_scanning:', '  enabled: false',
   'seed_phrase_detection:', '  enabled: false',
@@ -33,14 +33,14 @@ const PROXY_BENCH_CONFIG = [
   'logging:', '  include_allowed: false',
 ].join('\n') + '\n'
 
-interface Start {
+export interface Start {
   bannerMs: number
   firstMs: number
   cpuMs: number
   rssMiB: number
 }
 
-const BODY = Buffer.alloc(1024, 7)
+export const BODY = Buffer.alloc(1024, 7)
 
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
@@ -60,7 +60,7 @@ export function proxiedStatus(port: number, target: string): Promise<number> {
 }
 
 /** One start of `<root>/bin/run.js run`: banner, first 200, CPU at that moment, RSS 1 s later. */
-async function startOnce(root: string, config: string, upPort: number, nodeArgs: readonly string[] = []): Promise<Start> {
+export async function startOnce(root: string, config: string, upPort: number, nodeArgs: readonly string[] = []): Promise<Start> {
   const t0 = process.hrtime.bigint()
   const ms = (): number => Number(process.hrtime.bigint() - t0) / 1e6
   const proc = spawn(process.execPath, [...nodeArgs, path.join(root, 'bin', 'run.js'), 'run', '--config', config, '--listen', '127.0.0.1:0'], {
@@ -102,11 +102,11 @@ function wallMs(args: readonly string[]): number {
   return Number(process.hrtime.bigint() - t0) / 1e6
 }
 
-const median = (xs: number[]): number => {
+export const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b)
   return s.length === 0 ? NaN : s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
 }
-const range = (xs: number[], digits = 0): string => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`
+export const range = (xs: number[], digits = 0): string => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`
 
 /** Packages the run bundle holds (scripts/bundle-run.mjs bundles all but oclif and re2). */
 const BUNDLED = new Set(['zod', 'yaml', 'undici', 'chokidar', 'readdirp', 'ws', '@scure/bip39', '@noble/hashes'])
