@@ -1,4 +1,4 @@
-import {statSync} from 'node:fs'
+import {readFileSync, statSync} from 'node:fs'
 import {posix} from 'node:path'
 import RE2 from 're2'
 import {BUILTIN_CHAIN_PATTERNS, CHAIN_CATEGORIES, DEFAULT_DLP_PATTERNS, DEFAULT_RESPONSE_PATTERNS} from './builtin-patterns.js'
@@ -14,6 +14,7 @@ import {osErrorReason} from '../errors/index.js'
 import {ConfigFieldError, dotted, type ConfigWarning} from './problems.js'
 import {RedactionConfigError, validateRedactionSection} from './redaction-config.js'
 import {validateSuppress} from './suppress-validate.js'
+import {lineList, parseSecretsFile, SECRETS_FILE_MAX} from './secrets-file.js'
 import {certTtlMs} from './tls-settings.js'
 import {envelopeSettings} from './envelope-settings.js'
 import type {DlpPatternConfig, PipelockConfig, ResponsePatternConfig} from './schema.js'
@@ -129,6 +130,7 @@ export function validateConfig(c: PipelockConfig, options: ValidateOptions = {})
     if ((mode & 0o037) !== 0) {
       fail(['dlp', 'secrets_file'], `${c.dlp.secrets_file} is too permissive (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); use 0600 or 0640`)
     }
+    checkSecretsFileBody(c.dlp.secrets_file, c.dlp.min_env_secret_length, warnings)
   }
 
   // fetch proxy monitoring
@@ -792,4 +794,28 @@ function validateFileSentry(c: PipelockConfig, fail: (path: (string | number)[],
     const rel = p.startsWith('/') ? '' : posix.normalize(p)
     if (rel === '..' || rel.startsWith('../')) fail(['file_sentry', 'watch_paths', i], `file_sentry: watch_paths[${i}] "${p}" escapes config directory (use absolute path instead)`)
   })
+}
+
+/**
+ * What the scanner will look for in `dlp.secrets_file`, said at start (secrets-file.ts): a file of
+ * more secrets than are looked for is refused; lines that are no secret (too short, too long) are
+ * named by number, never by content.
+ */
+function checkSecretsFileBody(file: string, minLength: number, warnings: ConfigWarning[]): void {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (e) {
+    return failAt(['dlp', 'secrets_file'], `${file} cannot be read: ${osErrorReason(e)}`)
+  }
+  const parsed = parseSecretsFile(text, minLength)
+  if (parsed.total > SECRETS_FILE_MAX) {
+    failAt(['dlp', 'secrets_file'], `${file} holds ${parsed.total} secrets; at most ${SECRETS_FILE_MAX} are looked for: keep at most ${SECRETS_FILE_MAX} in the file (the others would pass unseen)`)
+  }
+  if (parsed.tooShortLines.length > 0) {
+    warnings.push({field: 'dlp.secrets_file', message: `${file}: ${lineList(parsed.tooShortLines)} ${parsed.tooShortLines.length === 1 ? 'is' : 'are'} shorter than dlp.min_env_secret_length (${minLength} bytes) and not looked for`})
+  }
+  if (parsed.tooLongLines.length > 0) {
+    warnings.push({field: 'dlp.secrets_file', message: `${file}: ${lineList(parsed.tooLongLines)} ${parsed.tooLongLines.length === 1 ? 'is' : 'are'} longer than 4096 bytes and not looked for`})
+  }
 }

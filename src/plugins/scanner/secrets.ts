@@ -1,5 +1,6 @@
 /** Environment and file secrets (§5.9): harvesting, the secrets file, and encoded-literal search. */
 import {readFileSync, statSync} from 'node:fs'
+import {parseSecretsFile, SECRETS_FILE_MAX, type ParsedSecretsFile} from '../config/index.js'
 import {PipelockError, shellWord} from '../errors/index.js'
 import {shannonEntropy, utf8Length} from './entropy.js'
 import {needlesAbsent} from './needle-screen.js'
@@ -28,33 +29,6 @@ export function collectEnvSecrets(env: Readonly<Record<string, string | undefine
   return out
 }
 
-export interface ParsedSecretsFile {
-  readonly secrets: string[]
-  /** Line numbers of entries skipped for being shorter than the minimum (never their content). */
-  readonly tooShortLines: number[]
-}
-
-/** Secrets file body (§5.9): comments/blank lines skipped, BOM stripped, >4096-byte lines skipped, ≤ 1000 entries. */
-export function parseSecretsFile(text: string, minLength: number): ParsedSecretsFile {
-  const secrets: string[] = []
-  const tooShortLines: number[] = []
-  const lines = text.split('\n')
-  for (let i = 0; i < lines.length && secrets.length < 1000; i++) {
-    let line = lines[i]!
-    if (i === 0 && line.startsWith('\uFEFF')) line = line.slice(1)
-    if (line.endsWith('\r')) line = line.slice(0, -1)
-    const t = line.trim()
-    if (t === '' || t.startsWith('#')) continue
-    if (utf8Length(t) > 4096) continue
-    if (utf8Length(t) < minLength) {
-      tooShortLines.push(i + 1)
-      continue
-    }
-    if (!secrets.includes(t)) secrets.push(t)
-  }
-  return {secrets, tooShortLines}
-}
-
 /** Reads `dlp.secrets_file`; refuses a file with any of the mode bits 0o037 (§5.9). */
 export function loadSecretsFile(path: string, minLength: number): ParsedSecretsFile {
   let mode: number
@@ -72,8 +46,20 @@ export function loadSecretsFile(path: string, minLength: number): ParsedSecretsF
       hint: `chmod 600 ${shellWord(path)}`,
     })
   }
-  return parseSecretsFile(text, minLength)
+  const parsed = parseSecretsFile(text, minLength)
+  // Validation refuses such a file; this is the file as read now (it may have grown since).
+  if (parsed.total > SECRETS_FILE_MAX) throw secretsFileOverCap(path, parsed.total)
+  return parsed
 }
+
+/** The refusal of a secrets file holding more secrets than are looked for. */
+function secretsFileOverCap(path: string, total: number): PipelockError {
+  return new PipelockError('CONFIG_INVALID', `dlp.secrets_file ${path} holds ${total} secrets; at most ${SECRETS_FILE_MAX} are looked for`, {
+    hint: `keep at most ${SECRETS_FILE_MAX} secrets in the file: the others would pass unseen`,
+  })
+}
+
+export {parseSecretsFile, type ParsedSecretsFile}
 
 export interface SecretVariant {
   /** Encoding tag, e.g. `base64`, `hex`; empty for the literal. */

@@ -88,6 +88,27 @@ test('dlp.secrets_file must exist and not be group/other accessible', () => {
   }
 })
 
+test('dlp.secrets_file: more secrets than are looked for is refused; lines that are no secret are named in a warning, never shown', () => {
+  const t = tempDir()
+  try {
+    const secret = (i: number): string => `team-secret-${String(i).padStart(6, '0')}-value`
+    const many = t.file('many.txt', Array.from({length: 1001}, (_, i) => secret(i)).join('\n') + '\n', 0o600)
+    assertRefused(`dlp:\n  secrets_file: ${many}\n`, new RegExp(`dlp\\.secrets_file: ${many} holds 1001 secrets; at most 1000 are looked for: keep at most 1000 in the file \\(the others would pass unseen\\)`))
+    // Repeats count once: 1,000 distinct secrets written twice load.
+    const repeated = t.file('repeated.txt', [...Array.from({length: 1000}, (_, i) => secret(i)), secret(0)].join('\n') + '\n', 0o600)
+    assert.equal(load(`dlp:\n  secrets_file: ${repeated}\n`).warnings.length, 0)
+    const mixed = t.file('mixed.txt', ['# ours', 'short-one', secret(1), 'x'.repeat(5000), 'tiny', secret(2)].join('\n') + '\n', 0o600)
+    const warnings = load(`dlp:\n  secrets_file: ${mixed}\n`).warnings.filter((w) => w.field === 'dlp.secrets_file').map((w) => w.message)
+    assert.deepEqual(warnings, [
+      `${mixed}: lines 2 and 5 are shorter than dlp.min_env_secret_length (16 bytes) and not looked for`,
+      `${mixed}: line 4 is longer than 4096 bytes and not looked for`,
+    ])
+    assert.ok(!warnings.join('\n').includes('short-one'), 'a line is named by number, never by content')
+  } finally {
+    t.cleanup()
+  }
+})
+
 test('monitoring: blocklist entries, subdomain_entropy_exclusions host rules, non-negative budgets', () => {
   assertRefused('fetch_proxy:\n  monitoring:\n    blocklist: ["*.x.com", ""]\n', /blocklist\[1\]: blocklist entries must not be empty/, 3)
   assertRefused('fetch_proxy:\n  monitoring:\n    subdomain_entropy_exclusions: ["https://x.com"]\n', /is a URL/)

@@ -47,6 +47,7 @@ test('secrets file: parsing rules and unsafe modes; errors name the file, never 
   assert.deepEqual(parsed.tooShortLines, [3])
   const many = Array.from({length: 1200}, (_, i) => `secret-number-${String(i).padStart(6, '0')}`).join('\n')
   assert.equal(parseSecretsFile(many, 16).secrets.length, 1000)
+  assert.equal(parseSecretsFile(many, 16).total, 1200)
   const dir = mkdtempSync(path.join(tmpdir(), 'pl-secrets-'))
   const f = path.join(dir, 'secrets.txt')
   writeFileSync(f, `${SECRETS[0]}\n`)
@@ -59,6 +60,13 @@ test('secrets file: parsing rules and unsafe modes; errors name the file, never 
     return true
   })
   assert.throws(() => loadSecretsFile(path.join(dir, 'missing'), 16), /cannot be read/)
+  // More secrets than are looked for: refused, not cut short without a word.
+  writeFileSync(f, many)
+  chmodSync(f, 0o600)
+  assert.throws(() => loadSecretsFile(f, 16), (e: Error) => {
+    assert.equal(e.message, `dlp.secrets_file ${f} holds 1200 secrets; at most 1000 are looked for`)
+    return true
+  })
 })
 
 test('env secrets: skip list, prefixes, length and entropy thresholds', () => {
