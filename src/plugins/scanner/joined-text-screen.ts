@@ -253,7 +253,8 @@ export class NeedleCuts {
   private readonly heads = new Map<string, number[]>()
 
   constructor(private readonly needleList: readonly Needle[]) {
-    this.stride = Math.max(0, ...needleList.map((n) => n.text.length)) + 1
+    // A loop, not a spread: a secrets file of thousands of secrets has tens of thousands of variants.
+    this.stride = needleList.reduce((most, n) => Math.max(most, n.text.length), 0) + 1
     needleList.forEach((n, a) => {
       const t = n.text
       const tag = n.lower ? 'l' : 'e'

@@ -55,13 +55,13 @@ function buildScreen(list: readonly {readonly variants: readonly SecretVariant[]
   const lower: string[] = []
   for (const s of list) for (const v of s.variants) if (v.needle !== '') (v.lowerHaystack ? lower : exact).push(v.needle)
   if (exact.length + lower.length < SCREENED_FROM) return null
-  if ([...exact, ...lower].some((n) => n.length < 4)) return null
+  if (exact.some((n) => n.length < 4) || lower.some((n) => n.length < 4)) return null
   return {exact: search(exact), lower: search(lower)}
 }
 
 function search(needles: readonly string[]): Search | null {
   if (needles.length === 0) return null
-  const q = Math.min(Q, ...needles.map((n) => n.length))
+  const q = needles.reduce((least, n) => Math.min(least, n.length), Q)
   const distinct = [...new Set(needles)]
   let bits = 1 << 12
   while (bits < distinct.length * 32 && bits < 1 << 20) bits <<= 1
