@@ -15,6 +15,7 @@ import http from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
+import {parseArgs} from 'node:util'
 import {loadPresetConfig, type PipelockConfig} from '../src/plugins/config/index.js'
 import {scannerSettingsFromConfig} from '../src/plugins/proxy/index.js'
 import {createScanner, RateLimiter} from '../src/plugins/scanner/index.js'
@@ -45,13 +46,10 @@ function preset(edit: (c: PipelockConfig) => void = () => {}): PipelockConfig {
 }
 
 export async function runScaleBench(args: string[] = []): Promise<Record<string, unknown>[]> {
-  const flag = (name: string): string | undefined => {
-    const i = args.indexOf(name)
-    return i >= 0 ? args[i + 1] : undefined
-  }
-  const rounds = Number(flag('--rounds') ?? 2)
-  const profiles = Number(flag('--profiles') ?? 300)
-  const seconds = Number(flag('--seconds') ?? 1)
+  const {values} = parseArgs({args, options: {rounds: {type: 'string', default: '2'}, profiles: {type: 'string', default: '300'}, seconds: {type: 'string', default: '1'}}})
+  const rounds = Number(values.rounds)
+  const profiles = Number(values.profiles)
+  const seconds = Number(values.seconds)
   const rows: Record<string, unknown>[] = []
 
   // Start-up with and without profiles, alternating.
