@@ -16,16 +16,15 @@ export function checkCaptureDir(dir: string): void {
 }
 
 export function prepareCaptureDir(dir: string): void {
-  const refuse = (why: string): PipelockError => refusal(dir, why)
   try {
     makeDirs(dir, 0o700)
   } catch (e) {
-    throw refuse(`cannot be created: ${osErrorReason(e)}`)
+    throw refusal(dir, `cannot be created: ${osErrorReason(e)}`)
   }
-  if (!statSync(dir).isDirectory()) throw refuse('is not a directory')
+  if (!statSync(dir).isDirectory()) throw refusal(dir, 'is not a directory')
   try {
     accessSync(dir, constants.W_OK | constants.X_OK)
   } catch (e) {
-    throw refuse(`is not writable: ${osErrorReason(e)}`)
+    throw refusal(dir, `is not writable: ${osErrorReason(e)}`)
   }
 }

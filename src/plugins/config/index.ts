@@ -15,7 +15,7 @@ export {
   BUILTIN_CHAIN_PATTERNS, CHAIN_CATEGORIES, DEFAULT_DLP_PATTERNS, DEFAULT_RESPONSE_PATTERNS, PRESET_ONLY_RESPONSE_PATTERNS,
   type BuiltinChainPattern, type BuiltinDlpPattern, type BuiltinResponsePattern, type ChainCategory,
 } from './builtin-patterns.js'
-export {parseSecretsFile, SECRETS_FILE_MAX, type ParsedSecretsFile} from './secrets-file.js'
+export {overCapReason, parseSecretsFile, SECRETS_FILE_MAX, type ParsedSecretsFile} from './secrets-file.js'
 export {loadConfig, parseConfigText, applyRunOverrides, type LoadedConfig, type LoadOptions, type RunOverrides} from './load.js'
 export {loadConfigOnDemand} from './load-on-demand.js'
 export {documentSets} from './loaded.js'

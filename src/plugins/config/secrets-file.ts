@@ -54,6 +54,11 @@ export function parseSecretsFile(text: string, minLength: number): ParsedSecrets
   return {secrets, tooShortLines, tooLongLines, total: seen.size}
 }
 
+/** Why a secrets file of `total` distinct secrets is refused (validation and the scanner's loader say the same). */
+export function overCapReason(file: string, total: number): string {
+  return `${file} holds ${total} secrets; at most ${SECRETS_FILE_MAX} are looked for`
+}
+
 /** The lines `ns` as words: `line 3`, `lines 3, 7 and 9`, `lines 3, 7, 9 and 12 more`. */
 export function lineList(ns: readonly number[]): string {
   if (ns.length === 1) return `line ${ns[0]}`

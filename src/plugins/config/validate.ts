@@ -14,7 +14,7 @@ import {osErrorReason} from '../errors/index.js'
 import {ConfigFieldError, dotted, type ConfigWarning} from './problems.js'
 import {RedactionConfigError, validateRedactionSection} from './redaction-config.js'
 import {validateSuppress} from './suppress-validate.js'
-import {lineList, parseSecretsFile, SECRETS_FILE_MAX} from './secrets-file.js'
+import {lineList, overCapReason, parseSecretsFile, SECRETS_FILE_MAX} from './secrets-file.js'
 import {certTtlMs} from './tls-settings.js'
 import {envelopeSettings} from './envelope-settings.js'
 import type {DlpPatternConfig, PipelockConfig, ResponsePatternConfig} from './schema.js'
@@ -810,7 +810,7 @@ function checkSecretsFileBody(file: string, minLength: number, warnings: ConfigW
   }
   const parsed = parseSecretsFile(text, minLength)
   if (parsed.total > SECRETS_FILE_MAX) {
-    failAt(['dlp', 'secrets_file'], `${file} holds ${parsed.total} secrets; at most ${SECRETS_FILE_MAX} are looked for: keep at most ${SECRETS_FILE_MAX} in the file (the others would pass unseen)`)
+    failAt(['dlp', 'secrets_file'], `${overCapReason(file, parsed.total)}: keep at most ${SECRETS_FILE_MAX} in the file (the others would pass unseen)`)
   }
   if (parsed.tooShortLines.length > 0) {
     warnings.push({field: 'dlp.secrets_file', message: `${file}: ${lineList(parsed.tooShortLines)} ${parsed.tooShortLines.length === 1 ? 'is' : 'are'} shorter than dlp.min_env_secret_length (${minLength} bytes) and not looked for`})

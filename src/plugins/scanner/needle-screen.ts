@@ -19,6 +19,8 @@ const Q = 8
 
 interface Search {
   readonly q: number
+  /** 31^(q − 1): the weight of the unit that leaves the window. */
+  readonly top: number
   /** One bit per hash value modulo its size (`mask + 1`, about 32 bits per needle: a text's position passes it about 3 % of the time). */
   readonly mask: number
   readonly bitmap: Uint8Array
@@ -75,7 +77,9 @@ function search(needles: readonly string[]): Search | null {
     if (b === undefined) buckets.set(h, [n])
     else b.push(n)
   }
-  return {q, mask, bitmap, buckets}
+  let top = 1
+  for (let k = 0; k < q - 1; k++) top = Math.imul(top, 31)
+  return {q, top, mask, bitmap, buckets}
 }
 
 function hashAt(s: string, i: number, q: number): number {
@@ -86,10 +90,7 @@ function hashAt(s: string, i: number, q: number): number {
 
 /** Whether some needle of `s` occurs in `text`. */
 function holdsAny(s: Search, text: string): boolean {
-  const {q, mask, bitmap, buckets} = s
-  // 31^q, for removing the unit that leaves the window.
-  let top = 1
-  for (let k = 0; k < q - 1; k++) top = Math.imul(top, 31)
+  const {q, top, mask, bitmap, buckets} = s
   if (text.length < q) return false
   let h = hashAt(text, 0, q)
   for (let i = 0; ; i++) {

@@ -1,6 +1,6 @@
 /** Environment and file secrets (§5.9): harvesting, the secrets file, and encoded-literal search. */
 import {readFileSync, statSync} from 'node:fs'
-import {parseSecretsFile, SECRETS_FILE_MAX, type ParsedSecretsFile} from '../config/index.js'
+import {overCapReason, parseSecretsFile, SECRETS_FILE_MAX, type ParsedSecretsFile} from '../config/index.js'
 import {PipelockError, shellWord} from '../errors/index.js'
 import {shannonEntropy, utf8Length} from './entropy.js'
 import {needlesAbsent} from './needle-screen.js'
@@ -48,15 +48,12 @@ export function loadSecretsFile(path: string, minLength: number): ParsedSecretsF
   }
   const parsed = parseSecretsFile(text, minLength)
   // Validation refuses such a file; this is the file as read now (it may have grown since).
-  if (parsed.total > SECRETS_FILE_MAX) throw secretsFileOverCap(path, parsed.total)
+  if (parsed.total > SECRETS_FILE_MAX) {
+    throw new PipelockError('CONFIG_INVALID', `dlp.secrets_file ${overCapReason(path, parsed.total)}`, {
+      hint: `keep at most ${SECRETS_FILE_MAX} secrets in the file: the others would pass unseen`,
+    })
+  }
   return parsed
-}
-
-/** The refusal of a secrets file holding more secrets than are looked for. */
-function secretsFileOverCap(path: string, total: number): PipelockError {
-  return new PipelockError('CONFIG_INVALID', `dlp.secrets_file ${path} holds ${total} secrets; at most ${SECRETS_FILE_MAX} are looked for`, {
-    hint: `keep at most ${SECRETS_FILE_MAX} secrets in the file: the others would pass unseen`,
-  })
 }
 
 export {parseSecretsFile, type ParsedSecretsFile}
