@@ -20,12 +20,14 @@
  * only removes matches). A group with a hit is split in halves down to one text, which is then
  * left to the full scan; so are RE2's undecided walks (null), texts outside the domain and
  * scanners without the table walk or the joint sets (the reference paths of the differential
- * tests).
+ * tests). Pass 3's text is walked only where pass 1's holds `@` or `$`: elsewhere the walk of pass
+ * 1's text by the pair set with pass 3's candidate sources in it (`JointSets.pairLeet`,
+ * leet-source.ts) finds every pattern pass 3 could match, and more.
  */
 import {hasCandidateRun} from './b64-runs.js'
 import {lineSafe} from './dlp-engine.js'
 import {foldVowels} from './normalize.js'
-import {passSixDecodings, type JointSets, type ResponseScanner} from './response-scanner.js'
+import {passSixDecodings, type JointSets, type PairLeetSet, type ResponseScanner} from './response-scanner.js'
 import {setMatches} from './pattern-set.js'
 
 /** Pass 6 reads decodings to this depth (`decodePass`: depth 0 is the content). */
@@ -92,8 +94,24 @@ function nothingIn(sc: ResponseScanner, joint: JointSets, g: Groups, lo: number,
   if (o1 > o0 && !none(joint.fold.set, join(g.folded, o0, o1))) return false
   const p = sc.passTexts!.passBytes(join(g.walk, g.walkAt[lo]!, g.walkAt[hi]!))
   if (p === null) return false
+  // Pass 3's candidates read from pass 1's walk (leet-source.ts), where they hold on its text.
+  const leet = leetScreen(joint)
+  const both = leet === null || p.leet.equals(p.normalized) ? null : leet.walk(p.normalized)
+  if (both !== null) return both.pair.length === 0 && both.leet.length === 0 && none(joint.pair.set, p.invisible) && none(joint.fold.set, p.folded)
   return none(joint.pair.set, p.normalized) && none(joint.pair.set, p.invisible) && none(joint.pair.set, p.leet) && none(joint.fold.set, p.folded)
 }
+
+/** The joint sets' pair-and-leetspeak set when its sources are line-safe as the others are (checked once per joint sets). */
+function leetScreen(joint: JointSets): PairLeetSet | null {
+  let leet = LEET_SAFE.get(joint)
+  if (leet === undefined) {
+    const pl = joint.pairLeet
+    leet = pl !== null && pl.sources.every(lineSafe) ? pl : null
+    LEET_SAFE.set(joint, leet)
+  }
+  return leet
+}
+const LEET_SAFE = new WeakMap<JointSets, PairLeetSet | null>()
 
 /** The texts of `texts` that `scanResponse(sc, t)` is proven to find clean (see above); the rest need the full scan. */
 export function provenCleanTexts(sc: ResponseScanner, texts: readonly string[]): Set<string> {

@@ -25,6 +25,7 @@
  * source that matches somewhere in the input. The layout changes only what is walked when.
  */
 import RE2 from 're2'
+import {classEnd, escapeEnd} from './regex-syntax.js'
 import {SharedCompiled} from './shared-compiled.js'
 
 /** What a pattern set answers; `match` throws when RE2 cannot decide (DFA memory exhausted). */
@@ -405,40 +406,4 @@ function broad(atom: string): boolean {
 /** A counted repeat `{min,max}` wide enough to be cut (max Infinity: unbounded). */
 function wide(min: number, max: number): boolean {
   return min >= GAP_WIDTH || (max !== Infinity && max - min >= GAP_WIDTH)
-}
-
-/** The end of the escape at `i` (a backslash): `\p{…}`, `\pL`, `\x{…}`, `\x41`, `\101` and `\Q…\E` whole. */
-function escapeEnd(source: string, i: number): number {
-  const next = source[i + 1]
-  if ((next === 'p' || next === 'P' || next === 'x') && source[i + 2] === '{') {
-    const close = source.indexOf('}', i + 3)
-    return close < 0 ? source.length : close + 1
-  }
-  if (next === 'p' || next === 'P') return Math.min(source.length, i + 3)
-  if (next === 'x') return Math.min(source.length, i + 4)
-  if (next !== undefined && next >= '0' && next <= '7') {
-    let k = i + 2
-    while (k < i + 4 && k < source.length && source[k]! >= '0' && source[k]! <= '7') k++
-    return k
-  }
-  if (next === 'Q') {
-    const end = source.indexOf('\\E', i + 2)
-    return end < 0 ? source.length : end + 2
-  }
-  return Math.min(source.length, i + 2)
-}
-
-/** The end of the character class opening at `i`: `]` first is literal; `[:name:]` and escapes skipped. */
-function classEnd(source: string, i: number): number {
-  let k = i + 1
-  if (source[k] === '^') k++
-  if (source[k] === ']') k++
-  while (k < source.length && source[k] !== ']') {
-    if (source[k] === '\\') k = escapeEnd(source, k)
-    else if (source.startsWith('[:', k)) {
-      const end = source.indexOf(':]', k + 2)
-      k = end < 0 ? k + 1 : end + 2
-    } else k++
-  }
-  return Math.min(source.length, k + 1)
 }

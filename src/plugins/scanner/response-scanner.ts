@@ -17,6 +17,7 @@ import {PassTextBuilder, tableReading, type PassBytes, type PassName, type PassT
 import type {ResponsePatternSpec} from './pattern-types.js'
 import {compileGlobalAsWritten, findAll, foldVowelsSource, optionalWhitespaceSource, re2SourceOf, type Re2} from './regex.js'
 import {compileSet, setMatches, type Re2Set} from './pattern-set.js'
+import {leetCandidatesHold, leetCandidateSource} from './leet-source.js'
 import {SharedCompiled} from './shared-compiled.js'
 import type {ResponseAction, ScannerSettings} from './settings.js'
 import {binaryText, isUtf8Text, wellFormedUtf8Text} from './text-runs.js'
@@ -289,6 +290,7 @@ interface JointSet {
 export class JointSets {
   private pairSet: JointSet | undefined
   private foldSet: JointSet | undefined
+  private pairLeetSet: PairLeetSet | null | undefined
 
   constructor(private readonly lists: readonly [ResponsePatternSet, ResponsePatternSet]) {}
 
@@ -300,12 +302,61 @@ export class JointSets {
     return (this.foldSet ??= this.join((list) => list.sets.fold.patternIndex.map((i) => ['fold', i] as const)))
   }
 
+  /**
+   * The pair set's sources, then the leetspeak candidate source (leet-source.ts) of each of its
+   * `re` entries: one walk of pass 1's text answers the pair set and names a superset of pass 3's
+   * candidates, where pass 3's own text took a second walk (issue 36). Null when a source cannot
+   * be rewritten; its set is compiled on first read.
+   */
+  get pairLeet(): PairLeetSet | null {
+    if (this.pairLeetSet === undefined) {
+      const pair = this.pair
+      const leetToPair: number[] = []
+      const sources: string[] = [...pair.sources]
+      pair.entries.forEach(([, w], k) => {
+        if (w === 're') leetToPair.push(k)
+      })
+      const rewritten = leetToPair.map((k) => leetCandidateSource(pair.sources[k]!))
+      this.pairLeetSet = rewritten.every((r) => r !== null) ? new PairLeetSet([...sources, ...(rewritten as string[])], pair.sources.length, leetToPair) : null
+    }
+    return this.pairLeetSet
+  }
+
   private join(entriesOf: (list: ResponsePatternSet) => ReadonlyArray<readonly [Variant, number]>): JointSet {
     const entries: JointEntry[] = []
     this.lists.forEach((list, owner) => {
       for (const [w, i] of entriesOf(list)) entries.push([owner as 0 | 1, w, i])
     })
     return new EntrySetOnFirstRead(entries.map(([owner, w, i]) => this.lists[owner]!.patterns[i]!.sources[w]!), entries)
+  }
+}
+
+/** `JointSets.pairLeet`: entry k < `pairCount` is the pair set's entry k; entry `pairCount + j` is the candidate source of pair entry `leetToPair[j]`. */
+export class PairLeetSet extends EntrySetOnFirstRead<number> {
+  constructor(
+    sources: readonly string[],
+    readonly pairCount: number,
+    readonly leetToPair: readonly number[],
+  ) {
+    super(sources, [])
+  }
+
+  /**
+   * One walk of pass 1's bytes: the pair set's hits on them and pass 3's candidates as pair-set
+   * `re` entries, ascending; null when the candidates do not hold on these bytes
+   * (`leetCandidatesHold`) or RE2 could not decide.
+   */
+  walk(normalized: Buffer): {pair: number[]; leet: number[]} | null {
+    if (!leetCandidatesHold(normalized)) return null
+    const hits = setMatches(this.set, normalized)
+    if (hits === null) return null
+    const pair: number[] = []
+    const leet: number[] = []
+    for (const k of hits) {
+      if (k < this.pairCount) pair.push(k)
+      else leet.push(this.leetToPair[k - this.pairCount]!)
+    }
+    return {pair, leet: leet.sort((a, b) => a - b)}
   }
 }
 
@@ -578,10 +629,25 @@ export class ScanTexts {
 
   private passJoint(kind: 'pair' | 'fold', set: ResponsePatternSet, pass: PassName): Array<readonly [Variant, number]> | null {
     return this.ownJoint(kind, set, (js) => {
+      if (kind === 'pair' && pass === 'normalized' && this.jointByPass.pair.normalized === undefined) this.pairWithLeet()
       let hits = this.jointByPass[kind][pass]
       if (hits === undefined) hits = this.jointByPass[kind][pass] = setMatches(js.set, this.bytesOf(pass))
       return hits
     })
+  }
+
+  /**
+   * Pass 1's pair walk with pass 3's candidates in it (`JointSets.pairLeet`), when pass 3 has a
+   * text of its own and the candidates hold on pass 1's: pass 3 then reads its candidates from
+   * this walk (only as `re` entries: pass 3 reads no other) instead of walking its text.
+   */
+  private pairWithLeet(): void {
+    const pl = this.sc.joint?.pairLeet
+    if (pl === undefined || pl === null || this.samePass('leet', 'normalized')) return
+    const both = pl.walk(this.bytesOf('normalized'))
+    if (both === null) return
+    this.jointByPass.pair.normalized = both.pair
+    this.jointByPass.pair.leet = both.leet
   }
 
   private textJoint(kind: 'pair' | 'fold', set: ResponsePatternSet, text: string): Array<readonly [Variant, number]> | null {

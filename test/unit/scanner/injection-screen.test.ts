@@ -1,6 +1,6 @@
 /**
  * The request-body injection screen (`injection-screen.ts`, issue 36): every text it proves clean
- * is one `scanResponse` finds clean — on the vendored response cases in the shapes that reach
+ * is one `scanResponse` finds clean (trying every pattern, no pattern set) — on the vendored response cases in the shapes that reach
  * each pass (plain, invisible characters, leetspeak, spaced out, vowel-folded, base64 and hex
  * encoded, nested encodings, multiline `system:` lines, non-ASCII text outside the table walk),
  * mixed at random among ordinary texts — and it proves the ordinary texts clean, so the screen
@@ -14,6 +14,7 @@ import {provenCleanTexts} from '../../../src/plugins/scanner/injection-screen.js
 import {scanResponse} from '../../../src/plugins/scanner/response-scanner.js'
 import {RESPONSE_CASES} from './catalogue-cases.js'
 import {prng} from './fixtures.js'
+import {withoutPatternSets} from './oracles.js'
 
 function scannerWith(edit: (s: ScannerSettings) => void = () => {}) {
   const s = defaultScannerSettings()
@@ -47,13 +48,15 @@ test('every text the screen proves clean is clean to scanResponse, and ordinary 
   const hits = [...shapes(), 'tool: run', 'x\n  tool: run']
   const words = ['alpha', 'item-123', 'Description of item 7, with a few words', '1234', 'héllo', 'パス', 'QUJDREVGR0g=', 'deadbeefcafe', 'ok', 'sys', 'tem:']
   for (const [name, sc] of SCANNERS) {
+    // The oracle tries every pattern on every pass text: no set, no joint walk the screen shares.
+    const oracle = withoutPatternSets(sc.response)
     let proven = 0
     let flagged = 0
     for (let i = 0; i < 150; i++) {
       const texts = [...new Set(Array.from({length: 2 + Math.floor(r() * 30)}, () => (r() < 0.15 ? pick(hits) : pick(words) + (r() < 0.5 ? ` ${Math.floor(r() * 1e4)}` : ''))))]
       const clean = provenCleanTexts(sc.response, texts)
       for (const t of texts) {
-        const got = scanResponse(sc.response, t)
+        const got = scanResponse(oracle, t)
         if (clean.has(t)) {
           proven++
           assert.ok(got.clean, `${name}: proven clean but scanResponse finds ${got.matches.map((m) => m.pattern).join(', ')} in ${JSON.stringify(t)}`)
