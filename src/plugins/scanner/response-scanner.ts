@@ -311,13 +311,20 @@ export class JointSets {
   get pairLeet(): PairLeetSet | null {
     if (this.pairLeetSet === undefined) {
       const pair = this.pair
-      const leetToPair: number[] = []
-      const sources: string[] = [...pair.sources]
+      const sources: string[] = []
+      const roles: number[] = []
+      let readable = true
       pair.entries.forEach(([, w], k) => {
-        if (w === 're') leetToPair.push(k)
+        sources.push(pair.sources[k]!)
+        roles.push(k)
+        if (w !== 're') return
+        const candidate = leetCandidateSource(pair.sources[k]!)
+        if (candidate === null) readable = false
+        // Beside its pattern: a gap pattern and its candidate then share a gap set
+        // (pattern-set.ts), walked once when their guards are found.
+        else sources.push(candidate), roles.push(-1 - k)
       })
-      const rewritten = leetToPair.map((k) => leetCandidateSource(pair.sources[k]!))
-      this.pairLeetSet = rewritten.every((r) => r !== null) ? new PairLeetSet([...sources, ...(rewritten as string[])], pair.sources.length, leetToPair) : null
+      this.pairLeetSet = readable ? new PairLeetSet(sources, roles) : null
     }
     return this.pairLeetSet
   }
@@ -331,19 +338,15 @@ export class JointSets {
   }
 }
 
-/** `JointSets.pairLeet`: entry k < `pairCount` is the pair set's entry k; entry `pairCount + j` is the candidate source of pair entry `leetToPair[j]`. */
+/** `JointSets.pairLeet`: entry k is the pair set's entry `roles[k]` when that is ≥ 0, else the candidate source of pair entry `-1 - roles[k]`. */
 export class PairLeetSet extends EntrySetOnFirstRead<number> {
-  constructor(
-    sources: readonly string[],
-    readonly pairCount: number,
-    readonly leetToPair: readonly number[],
-  ) {
-    super(sources, [])
+  constructor(sources: readonly string[], roles: readonly number[]) {
+    super(sources, roles)
   }
 
   /**
    * One walk of pass 1's bytes: the pair set's hits on them and pass 3's candidates as pair-set
-   * `re` entries, ascending; null when the candidates do not hold on these bytes
+   * `re` entries, both ascending; null when the candidates do not hold on these bytes
    * (`leetCandidatesHold`) or RE2 could not decide.
    */
   walk(normalized: Buffer): {pair: number[]; leet: number[]} | null {
@@ -353,10 +356,11 @@ export class PairLeetSet extends EntrySetOnFirstRead<number> {
     const pair: number[] = []
     const leet: number[] = []
     for (const k of hits) {
-      if (k < this.pairCount) pair.push(k)
-      else leet.push(this.leetToPair[k - this.pairCount]!)
+      const role = this.entries[k]!
+      if (role >= 0) pair.push(role)
+      else leet.push(-1 - role)
     }
-    return {pair, leet: leet.sort((a, b) => a - b)}
+    return {pair, leet}
   }
 }
 
