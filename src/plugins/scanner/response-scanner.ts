@@ -303,8 +303,8 @@ export class JointSets {
   }
 
   /**
-   * The pair set's sources, then the leetspeak candidate source (leet-source.ts) of each of its
-   * `re` entries: one walk of pass 1's text answers the pair set and names a superset of pass 3's
+   * The pair set's sources, each `re` entry followed by its leetspeak candidate source
+   * (leet-source.ts): one walk of pass 1's text answers the pair set and names a superset of pass 3's
    * candidates, where pass 3's own text took a second walk (issue 36). Null when a source cannot
    * be rewritten; its set is compiled on first read.
    */
@@ -319,10 +319,14 @@ export class JointSets {
         roles.push(k)
         if (w !== 're') return
         const candidate = leetCandidateSource(pair.sources[k]!)
-        if (candidate === null) readable = false
+        if (candidate === null) {
+          readable = false
+          return
+        }
         // Beside its pattern: a gap pattern and its candidate then share a gap set
         // (pattern-set.ts), walked once when their guards are found.
-        else sources.push(candidate), roles.push(-1 - k)
+        sources.push(candidate)
+        roles.push(-1 - k)
       })
       this.pairLeetSet = readable ? new PairLeetSet(sources, roles) : null
     }
