@@ -26,7 +26,7 @@ import {classEnd, escapeEnd} from './regex-syntax.js'
 
 /** For each letter the map produces (either case, and `ſ`, which folds to `s`): the characters that become it. */
 const SOURCES_OF = new Map<string, string>()
-/** Every character the map changes. */
+/** Every character the map changes (each once: written inside a class as they are). */
 let CHANGED = ''
 /** The changed characters whose image differs in being a word character (`@`, `$`). */
 const WORD_CHANGERS: number[] = []
@@ -62,7 +62,10 @@ function reachedSources(lo: number, hi: number): string {
 }
 const REACHED = new Map<string, string>()
 
-/** Characters inside a class written as themselves (none of them is special there). */
+/** The changed digits: what `\D` gains (the map's images are letters, not digits). */
+const CHANGED_DIGITS = CHANGED.replace(/[^0-9]/g, '')
+
+/** Characters inside a class written as themselves, each once (none of them is special there). */
 function classChars(s: string): string {
   return [...new Set(s)].join('')
 }
@@ -85,11 +88,13 @@ function escapedChar(token: string): string | undefined {
 function classExtras(body: string): string | null {
   let extra = ''
   let k = 0
-  const point = (at: number): {cp: number; end: number} | 'escape' | null => {
+  // One item at `at`: a character (itself or escaped, `\.`), or an escape standing for a class (`\d`, `\pL`).
+  const item = (at: number): {cp: number; end: number} | {escape: string; end: number} => {
     if (body[at] === '\\') {
       const end = escapeEnd(body, at)
-      const ch = escapedChar(body.slice(at, end))
-      return ch === undefined ? 'escape' : {cp: ch.codePointAt(0)!, end}
+      const token = body.slice(at, end)
+      const ch = escapedChar(token)
+      return ch === undefined ? {escape: token, end} : {cp: ch.codePointAt(0)!, end}
     }
     const cp = body.codePointAt(at)!
     return {cp, end: at + (cp > 0xffff ? 2 : 1)}
@@ -103,19 +108,16 @@ function classExtras(body: string): string | null {
       k = end + 2
       continue
     }
-    const a = point(k)
-    if (a === null) return null
-    if (a === 'escape') {
-      const end = escapeEnd(body, k)
-      const token = body.slice(k, end)
-      if (token === '\\D') extra += CHANGED.replace(/[^0-9]/g, '')
-      else if (!/^\\[dsSwWntrfv]$/.test(token)) extra += CHANGED
-      k = end
+    const a = item(k)
+    if ('escape' in a) {
+      if (a.escape === '\\D') extra += CHANGED_DIGITS
+      else if (!/^\\[dsSwWntrfv]$/.test(a.escape)) extra += CHANGED
+      k = a.end
       continue
     }
     if (body[a.end] === '-' && a.end + 1 < body.length) {
-      const b = point(a.end + 1)
-      if (b === null || b === 'escape') return null
+      const b = item(a.end + 1)
+      if ('escape' in b) return null
       extra += reachedSources(Math.min(a.cp, b.cp), Math.max(a.cp, b.cp))
       k = b.end
       continue
@@ -152,8 +154,8 @@ export function leetCandidateSource(source: string): string | null {
       const token = source.slice(i, end)
       i = end
       if (/^\\[bBAzdsSwWntrfv]$/.test(token) || escapedChar(token) !== undefined) out += token
-      else if (token === '\\D') out += `[\\D${CHANGED.replace(/[^0-9]/g, '')}]`
-      else if (/^\\(?:[pP]|x|[0-7])/.test(token)) out += `(?:${token}|[${classChars(CHANGED)}])`
+      else if (token === '\\D') out += `[\\D${CHANGED_DIGITS}]`
+      else if (/^\\(?:[pP]|x|[0-7])/.test(token)) out += `(?:${token}|[${CHANGED}])`
       else return null
       continue
     }
@@ -166,7 +168,7 @@ export function leetCandidateSource(source: string): string | null {
       i = end
       if (negated) {
         // `leetspeak(x) ∉ S` holds for x ∉ S unless x is changed: the changed characters are added.
-        out += `(?:${token}|[${classChars(CHANGED)}])`
+        out += `(?:${token}|[${CHANGED}])`
         continue
       }
       const extra = classExtras(source.slice(bodyFrom, end - 1))
