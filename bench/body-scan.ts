@@ -1,6 +1,6 @@
 // `npm run bench -- body-scan [--preset NAME] [--size 64k] [--bodies N] [--seconds S] [--only KINDS]`: body and
 // response scanning throughput in process (issue 36), MB per CPU second, for text bodies (HTML, JSON, a
-// chat request, plain, Cyrillic plain, JSON records of identifiers, a chat request with a base64
+// chat request, plain, Cyrillic plain, a few BIP-39 list words repeated, JSON records of identifiers, a chat request with a base64
 // image) and binary ones (random, gzip, PNG-like), on the request-body path
 // (`scanRequestBody`: DLP and injection) and the response path (`decideResponseBody`: the
 // injection scan the proxy applies to every buffered response). The `old` rows are the response path as it was before
@@ -15,6 +15,7 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 import zlib from 'node:zlib'
+import {wordlist as englishWords} from '@scure/bip39/wordlists/english.js'
 import {isPresetName, loadPresetConfig} from '../src/plugins/config/index.js'
 import {scannerSettingsFromConfig} from '../src/plugins/proxy/index.js'
 import {createScanner} from '../src/plugins/scanner/index.js'
@@ -134,6 +135,15 @@ function cyrillicBody(size: number, variant: number): Buffer {
   return linesBody(size, variant, (i) => `${i}: сборка закончилась за ${i * 3} мс; съешь же ещё этих мягких французских булок, да выпей чаю.\n`)
 }
 
+/**
+ * A few BIP-39 list words repeated (`hello world hello world …`, two to six words for `variant`):
+ * a run of list words as long as the body, every window of which the seed-phrase step reads.
+ */
+function listWordsBody(size: number, variant: number): Buffer {
+  const words = Array.from({length: 2 + (variant % 5)}, (_, j) => englishWords[(variant * 97 + j * 613) % englishWords.length]!).join(' ') + ' '
+  return Buffer.from(words.repeat(Math.ceil(size / words.length)).slice(0, size))
+}
+
 /** Numbered lines `line(i)` from line `variant × 100,003` on, `size` bytes cut on a character (a character cut in two is dropped). */
 function linesBody(size: number, variant: number, line: (i: number) => string): Buffer {
   const lines: string[] = []
@@ -216,6 +226,7 @@ export async function runBodyScanBench(args: readonly string[] = []): Promise<Re
     ['chat', 'application/json', draw((v) => chatBody(size, v))],
     ['plain', 'text/plain', draw((v) => plainBody(size, v))],
     ['cyrillic', 'text/plain', draw((v) => cyrillicBody(size, v))],
+    ['list words', 'text/plain', draw((v) => listWordsBody(size, v))],
     ['docs (prose)', 'text/markdown', draw((v) => docsBody(size, v))],
     ['random', 'application/octet-stream', draw(() => crypto.randomBytes(size))],
     ['gzip', 'application/gzip', draw((v) => gzipBody(size, v))],

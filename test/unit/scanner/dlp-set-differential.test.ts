@@ -10,7 +10,7 @@ import {wordlist as englishWordlist} from '@scure/bip39/wordlists/english.js'
 import {
   createDlpEngine, createSeedPhraseDetector, createUrlScanner, defaultScannerSettings, RateLimiter, scanTextForDlp, scanUrl,
 } from '../../../src/plugins/scanner/index.js'
-import {countSeedTokens, MIN_PHRASE_UNITS} from '../../../src/plugins/scanner/seed-phrase.js'
+import {bip39ChecksumValid, countSeedTokens, MIN_PHRASE_UNITS, VARIED_REPEATS} from '../../../src/plugins/scanner/seed-phrase.js'
 import {segmentsOfAtLeast, splitOnDelimiters, stripUnicodeWhitespace} from '../../../src/plugins/scanner/text-dlp.js'
 import {decodeHexNormalised, decodeHexStrict} from '../../../src/plugins/scanner/decoders.js'
 import {lineSafe, noPatternMatchesAny} from '../../../src/plugins/scanner/dlp-engine.js'
@@ -348,6 +348,53 @@ test('seed detector on prose of list words among other short words (tokens refus
       }
     }
     assert.ok(detected > 60, `${label}: detected ${detected}`)
+  }
+})
+
+test('seed detector on runs of list words that repeat with a period (1 to 80 words) equals the reference splitter, phrases planted or not', () => {
+  const r = prng(4747)
+  /** The reference's answer with the `varied` reading: a window of fewer than size − VARIED_REPEATS distinct words is no phrase. */
+  const referenceVaried = (list: readonly string[], text: string): boolean => {
+    const idx = text.toLowerCase().split(/[-\s,|;:]+/).filter((t) => t !== '').map((t) => list.indexOf(t))
+    for (const size of [12, 15, 18, 21, 24]) {
+      for (let end = size - 1; end < idx.length; end++) {
+        const w = idx.slice(end - size + 1, end + 1)
+        if (w.every((i) => i >= 0) && new Set(w).size >= size - VARIED_REPEATS && bip39ChecksumValid(w)) return true
+      }
+    }
+    return false
+  }
+  for (const [list, label] of [[WORDS, 'synthetic'], [ENGLISH, 'english']] as const) {
+    const det12 = createSeedPhraseDetector(list, 12, true)
+    const det15 = createSeedPhraseDetector(list, 15, true)
+    const phrases = [phraseFromEntropy(list, Buffer.alloc(16, 4)), phraseFromEntropy(list, Buffer.alloc(24, 7))]
+    let detected = 0
+    let repeating = 0
+    for (let i = 0; i < 240; i++) {
+      // A block of 1–80 list words (from a few or from the whole list), or a phrase itself,
+      // repeated to 50–700 words; a phrase planted at the start, inside (breaking the period), at
+      // the end, with one word changed, or none.
+      const period = 1 + Math.floor(r() * (r() < 0.5 ? 6 : 80))
+      const pool = r() < 0.5 ? 8 : list.length
+      const block = r() < 0.1 ? phrases[Math.floor(r() * phrases.length)]!.split(' ') : Array.from({length: period}, () => list[Math.floor(r() * pool)]!)
+      const words: string[] = []
+      for (let n = 50 + Math.floor(r() * 650); words.length < n;) words.push(...block)
+      const p = phrases[Math.floor(r() * phrases.length)]!.split(' ')
+      const plant = r()
+      if (plant < 0.15) words.unshift(...p)
+      else if (plant < 0.3) words.splice(Math.floor(r() * words.length), 0, ...p)
+      else if (plant < 0.45) words.push(...p)
+      else if (plant < 0.6) words.splice(Math.floor(r() * words.length), 0, ...p.map((w, k) => (k === 5 ? list[(list.indexOf(w) + 1) % list.length]! : w)))
+      if (plant >= 0.6) repeating++
+      const text = words.join(r() < 0.7 ? ' ' : '\n')
+      for (const [det, min] of [[det12, 12], [det15, 15]] as const) {
+        const want = referenceDetect(list, min, text)
+        if (want) detected++
+        assert.equal(det.detect(text), want, `${label} ${min} period ${block.length} ${JSON.stringify(text.slice(0, 200))}`)
+      }
+      assert.equal(det12.detect(text, true), referenceVaried(list, text), `${label} varied, period ${block.length}`)
+    }
+    assert.ok(detected > 40 && repeating > 60, `${label}: detected ${detected}, runs with nothing planted ${repeating}`)
   }
 })
 
