@@ -71,24 +71,24 @@ const RUN_SCREEN_FROM = 256
 
 /**
  * The longest period of a repeating run of words whose windows the detector recognises as
- * already checked (`repeatsEarlierWindow`): texts repeat a word, a pair or a line; a window of a
+ * already checked (`repeatedPeriod`): texts repeat a word, a pair or a line; a window of a
  * run with a longer period is checked again (the answer is the same, the cost is a checksum).
  */
 const REPEAT_PERIOD = 64
 
 /**
- * Whether the `size` words ending at `end` are, word for word, the `size` words ending `p`
- * tokens earlier for some `p` from 1 to `maxPeriod` (the caller keeps `end - p - size + 1` inside
+ * The least `p` from 1 to `maxPeriod` for which the `size` words ending at `end` are, word for
+ * word, the `size` words ending `p` tokens earlier (0 when there is none) (the caller keeps `end - p - size + 1` inside
  * the run, so that window was already looked at). On words that do not repeat, each `p` fails at
  * its first comparison.
  */
-function repeatsEarlierWindow(idx: readonly number[], end: number, size: number, maxPeriod: number): boolean {
+function repeatedPeriod(idx: readonly number[], end: number, size: number, maxPeriod: number): number {
   for (let p = 1; p <= maxPeriod; p++) {
     let k = 0
     while (k < size && idx[end - k] === idx[end - p - k]) k++
-    if (k === size) return true
+    if (k === size) return p
   }
-  return false
+  return 0
 }
 
 /**
@@ -350,14 +350,28 @@ export function createSeedPhraseDetector(
     for (const size of sizes) {
       // Slide only over runs of known words: an unknown token resets the run.
       let run = 0
+      // The period last found by `repeatedPeriod`, and how many tokens in a row (ending at
+      // `end`) equal the token that period earlier: from `size` on, the window is the one a period
+      // earlier without comparing it again.
+      let period = 0
+      let agree = 0
       for (let end = 0; end < idx.length; end++) {
         run = idx[end]! >= 0 ? run + 1 : 0
+        if (period > 0) agree = idx[end] === idx[end - period] ? agree + 1 : 0
         if (run < size) continue
         // The same words as a window of this run that ends up to REPEAT_PERIOD tokens earlier,
         // already checked (and not a phrase): a run of one repeated word (a sorted join of JSON
         // values: `alpha` × 500) or of a few (`hello world` × 7,000 in an 84 KB request body,
         // both list words) was a SHA-256 per token and window size (228 ms a body).
-        if (run > size && repeatsEarlierWindow(idx, end, size, Math.min(run - size, REPEAT_PERIOD))) continue
+        if (run > size) {
+          if (period > 0 && agree >= size) continue
+          const p = repeatedPeriod(idx, end, size, Math.min(run - size, REPEAT_PERIOD))
+          if (p > 0) {
+            period = p
+            agree = size
+            continue
+          }
+        }
         const window = idx.slice(end - size + 1, end + 1)
         if (varied && new Set(window).size < size - VARIED_REPEATS) continue
         if (!verifyChecksum || bip39ChecksumValid(window)) return true
