@@ -78,9 +78,9 @@ const REPEAT_PERIOD = 64
 
 /**
  * The least `p` from 1 to `maxPeriod` for which the `size` words ending at `end` are, word for
- * word, the `size` words ending `p` tokens earlier (0 when there is none) (the caller keeps `end - p - size + 1` inside
- * the run, so that window was already looked at). On words that do not repeat, each `p` fails at
- * its first comparison.
+ * word, the `size` words ending `p` tokens earlier; 0 when there is none. The caller keeps
+ * `end - p - size + 1` inside the run, so that window was already looked at. On words that do
+ * not repeat, each `p` fails at its first comparison.
  */
 function repeatedPeriod(idx: readonly number[], end: number, size: number, maxPeriod: number): number {
   for (let p = 1; p <= maxPeriod; p++) {
