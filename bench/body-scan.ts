@@ -1,7 +1,7 @@
 // `npm run bench -- body-scan [--preset NAME] [--size 64k] [--bodies N] [--seconds S] [--only KINDS]`: body and
 // response scanning throughput in process (issue 36), MB per CPU second, for text bodies (HTML, JSON, a
-// chat request, plain, Cyrillic plain, a few BIP-39 list words repeated, JSON records of identifiers, a chat request with a base64
-// image) and binary ones (random, gzip, PNG-like), on the request-body path
+// chat request, plain, Cyrillic plain, a few BIP-39 list words repeated, JSON records of identifiers,
+// a chat request with a base64 image) and binary ones (random, gzip, PNG-like), on the request-body path
 // (`scanRequestBody`: DLP and injection) and the response path (`decideResponseBody`: the
 // injection scan the proxy applies to every buffered response). The `old` rows are the response path as it was before
 // bodies were read from their bytes: the whole body decoded as UTF-8 and scanned as one text.

@@ -4,7 +4,7 @@
  */
 import {createHash} from 'node:crypto'
 import RE2 from 're2'
-import {bip39ChecksumValid} from '../../../src/plugins/scanner/seed-phrase.js'
+import {bip39ChecksumValid, VARIED_REPEATS} from '../../../src/plugins/scanner/seed-phrase.js'
 
 const ALNUM = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
 
@@ -89,8 +89,11 @@ export function phraseFromEntropy(list: readonly string[], entropy: Buffer): str
   return words.join(' ')
 }
 
-/** The original detector (RE2 split of the lower-cased text), as the reference. */
-export function referenceDetect(list: readonly string[], minWords: number, text: string): boolean {
+/**
+ * The original detector (RE2 split of the lower-cased text), as the reference. `varied`: a window
+ * of fewer than size − VARIED_REPEATS distinct words is no phrase (the detector's `varied` reading).
+ */
+export function referenceDetect(list: readonly string[], minWords: number, text: string, varied = false): boolean {
   const index = new Map<string, number>()
   list.forEach((w, i) => index.set(w, i))
   if (text.length === 0) return false
@@ -102,7 +105,9 @@ export function referenceDetect(list: readonly string[], minWords: number, text:
     for (let end = 0; end < idx.length; end++) {
       run = idx[end]! >= 0 ? run + 1 : 0
       if (run < size) continue
-      if (bip39ChecksumValid(idx.slice(end - size + 1, end + 1))) return true
+      const window = idx.slice(end - size + 1, end + 1)
+      if (varied && new Set(window).size < size - VARIED_REPEATS) continue
+      if (bip39ChecksumValid(window)) return true
     }
   }
   return false
