@@ -206,6 +206,35 @@ await bundle({'mcp-proxy': path.join(root, 'dist', 'src', 'cli', 'mcp-proxy-run.
   options: {minifyWhitespace: true},
 })
 
+// The worker threads' modules (src/plugins/workers/bundled.ts): each worker module and what it
+// imports in one build of its own, dist/run/workers/<its path below dist/src>, so a thread loads a
+// few files instead of an ES module graph of hundreds. The body-scan worker's import fell from
+// ≈ 400 ms (≈ 500 ms of CPU) to ≈ 90, and with it the wait of the first large body a fresh
+// `pipelock run` scans on its pool (≈ 0.7 s before). Direct imports past the plugins' index files
+// and side-effect-free sources, as for the commands: a thread loads only what its jobs run.
+const workerBarrels = new Map()
+await bundle(workerEntries(), path.join(outdir, 'workers'), {
+  transform: (text, file) => directImports(text, file, workerBarrels),
+  plugins: [lazyUndiciH2, pureSources, zodEnglishOnly],
+  options: {minifyWhitespace: true},
+})
+
+/** esbuild entry points of every worker-thread module below dist/src (a file named `*-worker.js`), keyed by its path there. */
+function workerEntries() {
+  const src = path.join(root, 'dist', 'src')
+  const entries = {}
+  const walk = (dir) => {
+    for (const name of readdirSync(dir, {withFileTypes: true})) {
+      const file = path.join(dir, name.name)
+      if (name.isDirectory()) walk(file)
+      else if (name.name.endsWith('-worker.js')) entries[path.relative(src, file).slice(0, -'.js'.length).split(path.sep).join('/')] = file
+    }
+  }
+  walk(src)
+  if (Object.keys(entries).length === 0) throw new Error(`no worker modules (*-worker.js) under ${src}`)
+  return entries
+}
+
 /** esbuild entry points of every command: `run`, and `commands/<path below dist/src/commands>` for the others. */
 function commandEntries() {
   const commands = path.join(root, 'dist', 'src', 'commands')

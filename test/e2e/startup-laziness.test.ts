@@ -224,7 +224,7 @@ describe('start-up loads only what the config uses (issue 18)', {timeout: 120_00
       '/dist/src/plugins/proxy/server.js', '/dist/src/plugins/proxy/websocket/', '/dist/src/plugins/dispatch/',
       '/dist/src/plugins/receipts/', '/dist/src/plugins/recorder/', '/dist/src/plugins/store/', '/dist/src/plugins/gate/', '/dist/src/plugins/contracts/',
       '/dist/src/plugins/capture/', '/dist/src/plugins/emit/emitter.js', '/dist/src/plugins/emit/open.js', '/dist/src/plugins/tls/', '/dist/src/plugins/learn/', '/dist/src/plugins/audit/',
-      '/dist/src/plugins/mcp-proxy/scan-worker.js',
+      '/dist/src/plugins/mcp-proxy/scan-worker.js', '/dist/run/workers/',
     ]), [])
     // Nothing of the wrap's bundle is loaded a second time from dist/src: only bin/run.js's helpers.
     const fromSrc = readFileSync(t.file, 'utf8').split('\n').filter((u) => u.startsWith(pathToFileURL(repoPath('dist', 'src')).href + '/'))
@@ -258,9 +258,11 @@ describe('start-up loads only what the config uses (issue 18)', {timeout: 120_00
     assert.ok(beforeFlag.has('NativeModule child_process'), [...beforeFlag].join('\n'))
     const loaderInternals = ['blocklist', 'socketaddress', 'deps/cjs-module-lexer/lexer', 'modules/esm/initialize_import_meta'].map((m) => `NativeModule internal/${m}`)
     assert.deepEqual(wrapBuiltins.filter((m) => !beforeFlag.has(m) && !loaderInternals.includes(m)), [], 'built-ins loaded after the first V8 flag was set')
-    // The scan pool's worker thread starts with the first message over 64 KiB, not before.
+    // The scan pool's worker thread starts with the first message over 64 KiB, not before, from
+    // its bundle (src/plugins/workers/bundled.ts): nothing of it from dist/src.
     assert.match(await call(2, 'the quick brown fox jumps over the lazy dog '.repeat(2000)), /"id":2,"result"/)
-    assert.ok(await until(async () => t.modules().some((m) => m.endsWith('/dist/src/plugins/mcp-proxy/scan-worker.js'))), 'scan worker started')
+    assert.ok(await until(async () => t.modules().some((m) => m.endsWith('/dist/run/workers/plugins/mcp-proxy/scan-worker.js'))), 'scan worker started')
+    assert.deepEqual(readFileSync(t.file, 'utf8').split('\n').filter((u) => u.startsWith(pathToFileURL(repoPath('dist', 'src')).href + '/')).map((u) => u.slice(u.indexOf('/dist/src/'))).sort(), ['/dist/src/cli/mcp-proxy-args.js', '/dist/src/cli/run-bundle.js', '/dist/src/cli/v8-flags.js'])
     p.stdin!.end()
     assert.equal(await exited, 0)
     } finally {

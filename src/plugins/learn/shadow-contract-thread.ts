@@ -1,5 +1,6 @@
 import {Worker} from 'node:worker_threads'
 import {PipelockError, type ErrorCode, type ErrorLocation} from '../errors/index.js'
+import {bundledWorkerUrl} from '../workers/index.js'
 import type {ShadowContract, ShadowRequest} from './shadow-service.js'
 
 /** What the contract worker is started with (plain data). */
@@ -24,7 +25,7 @@ export interface ContractLoadAnswer {
 export function loadShadowCandidateInWorker(req: ContractLoadRequest, fallback: () => ShadowContract): Promise<ShadowContract> {
   return new Promise<ContractLoadAnswer>((resolve) => {
     let answered = false
-    const worker = new Worker(new URL('./shadow-contract-worker.js', import.meta.url), {workerData: {contract: req.contract, contractKey: req.contractKey, allowUnsignedForDiagnostics: req.allowUnsignedForDiagnostics, keystore: req.keystore} satisfies ContractLoadRequest})
+    const worker = new Worker(bundledWorkerUrl(new URL('./shadow-contract-worker.js', import.meta.url)), {workerData: {contract: req.contract, contractKey: req.contractKey, allowUnsignedForDiagnostics: req.allowUnsignedForDiagnostics, keystore: req.keystore} satisfies ContractLoadRequest})
     const done = (a: ContractLoadAnswer): void => {
       if (answered) return
       answered = true

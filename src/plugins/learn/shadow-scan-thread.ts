@@ -1,5 +1,6 @@
 import {Worker} from 'node:worker_threads'
 import {PipelockError} from '../errors/index.js'
+import {bundledWorkerUrl} from '../workers/index.js'
 import type {ScannerSettings} from '../scanner/index.js'
 import type {ScannerReplayResult} from './shadow-scanner.js'
 
@@ -28,7 +29,7 @@ export class ScanWorker {
   private failure: PipelockError | undefined
 
   constructor(settings: ScannerSettings) {
-    this.worker = new Worker(new URL('./shadow-scan-worker.js', import.meta.url), {workerData: settings})
+    this.worker = new Worker(bundledWorkerUrl(new URL('./shadow-scan-worker.js', import.meta.url)), {workerData: settings})
     this.worker.unref()
     this.worker.on('message', (m: ScanAnswer) => {
       const p = this.pending.get(m.id)

@@ -1,6 +1,7 @@
 import {availableParallelism} from 'node:os'
 import {Worker} from 'node:worker_threads'
 import {VERIFY_WORKER_URL, verifyBytes} from '../signing/index.js'
+import {bundledWorkerUrl} from '../workers/index.js'
 import type {SignatureCheck} from './action-receipt.js'
 
 // Ed25519 verification is most of the cost of verifying a chain (~110 µs of ~140 µs per receipt
@@ -118,7 +119,7 @@ export class ParallelSignatureChecks implements SignatureChecks {
   private startWorker(): PoolWorker {
     // A worker allocates one small message per batch: a 1 MiB young generation is plenty, and
     // each MiB of it is resident memory per core.
-    const w: PoolWorker = {worker: new Worker(VERIFY_WORKER_URL, {resourceLimits: {maxYoungGenerationSizeMb: 1}}), pending: []}
+    const w: PoolWorker = {worker: new Worker(bundledWorkerUrl(VERIFY_WORKER_URL), {resourceLimits: {maxYoungGenerationSizeMb: 1}}), pending: []}
     w.worker.on('message', (failedAt: number) => {
       const p = w.pending.shift()
       if (p === undefined) return

@@ -11,6 +11,7 @@
  */
 import {availableParallelism} from 'node:os'
 import {Worker} from 'node:worker_threads'
+import {bundledWorkerUrl} from './bundled.js'
 
 /** Most threads whatever the core count (each is a V8 isolate with its own compiled scanner). */
 export const MAX_WORKERS = 4
@@ -143,7 +144,7 @@ export class WorkerPool<Job, Reply, Init> {
   }
 
   private spawn(): Slot<Job, Reply> {
-    const worker = new Worker(this.o.workerUrl, {workerData: this.o.init})
+    const worker = new Worker(bundledWorkerUrl(this.o.workerUrl), {workerData: this.o.init})
     // An idle pool never holds the process open (a ref is taken per job).
     worker.unref()
     this.started++
