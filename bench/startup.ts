@@ -4,7 +4,10 @@
  * config below (forward proxy on, loopback upstream allowed) and measures, from spawn: the banner, the
  * first proxied 200 through it, the proxy's CPU time (all threads) at that moment, and its RSS one
  * second later; then `pipelock --version`, `pipelock verify-receipt` on the 5-receipt vector chain (a
- * command oclif loads from its bundle: scripts/bundle-run.mjs) and `node -e 0`. With `--baseline DIR` (another built
+ * command oclif loads from its bundle: scripts/bundle-run.mjs) and `node -e 0`. A second start per round and tree,
+ * with request-body scanning on as well, measures the first large body a fresh proxy scans: a
+ * 200 KB text POST through it, over 64 KiB so scanned on the pool, whose thread starts for it
+ * (src/plugins/workers/bundled.ts), and the same POST again. With `--baseline DIR` (another built
  * checkout) the two trees alternate within each round, so machine load hits both alike; CPU time
  * is the figure that means something on a loaded machine. With `--profile DIR` one more start of
  * each tree runs under `--cpu-prof` and its main-thread samples up to the first request are summed
@@ -42,6 +45,60 @@ export interface Start {
 
 export const BODY = Buffer.alloc(1024, 7)
 
+/** The large body of the pool arm: 200 KB of ordinary text (no finding), over the 64 KiB the event loop scans itself. */
+const LARGE_BODY = Buffer.from('The quick brown fox jumps over the lazy dog again. '.repeat(4000))
+
+/** The answer to a POST of `body` (text/plain) through the proxy at `port` to `target`: status and wall milliseconds. */
+function proxiedPost(port: number, target: string, body: Buffer): Promise<{status: number; ms: number}> {
+  const t0 = process.hrtime.bigint()
+  return new Promise((resolve, reject) => {
+    const req = http.request({host: '127.0.0.1', port, path: target, method: 'POST', agent: false, headers: {'content-type': 'text/plain', 'content-length': body.length}}, (res) => {
+      res.resume()
+      res.on('end', () => resolve({status: res.statusCode ?? 0, ms: Number(process.hrtime.bigint() - t0) / 1e6}))
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+/** One start for the pool arm: once it listens and has idled a second, two large POSTs in turn; their wall times. */
+async function largeBodiesOnce(root: string, config: string, upPort: number): Promise<{firstMs: number; nextMs: number}> {
+  const proc = spawn(process.execPath, [path.join(root, 'bin', 'run.js'), 'run', '--config', config, '--listen', '127.0.0.1:0'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: {...process.env, NO_COLOR: '1'},
+  })
+  try {
+    const port = await listenPort(proc)
+    await new Promise((r) => setTimeout(r, 1000))
+    const target = `http://127.0.0.1:${upPort}/upload`
+    const first = await proxiedPost(port, target, LARGE_BODY)
+    const next = await proxiedPost(port, target, LARGE_BODY)
+    if (first.status !== 200 || next.status !== 200) throw new Error(`large bodies answered ${first.status}, ${next.status}`)
+    return {firstMs: first.ms, nextMs: next.ms}
+  } finally {
+    const exited = new Promise((r) => proc.once('exit', r))
+    proc.kill('SIGTERM')
+    await exited
+  }
+}
+
+/** The port a starting `pipelock run` reports in its banner (rejects when it exits first). */
+function listenPort(proc: ReturnType<typeof spawn>): Promise<number> {
+  let err = ''
+  return new Promise<number>((resolve, reject) => {
+    proc.stderr!.on('data', (c: Buffer) => {
+      err += c.toString()
+      const m = /Listen: 127\.0\.0\.1:(\d+)/.exec(err)
+      if (m) {
+        proc.stderr!.removeAllListeners('data')
+        proc.stderr!.resume()
+        resolve(Number(m[1]))
+      }
+    })
+    proc.once('exit', () => reject(new Error(`proxy exited: ${err}`)))
+  })
+}
+
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
   return m ? Number(m[1]) / 1024 : NaN
@@ -68,19 +125,7 @@ export async function startOnce(root: string, config: string, upPort: number, no
     env: {...process.env, NO_COLOR: '1'},
   })
   try {
-    let err = ''
-    const port = await new Promise<number>((resolve, reject) => {
-      proc.stderr!.on('data', (c: Buffer) => {
-        err += c.toString()
-        const m = /Listen: 127\.0\.0\.1:(\d+)/.exec(err)
-        if (m) {
-          proc.stderr!.removeAllListeners('data')
-          proc.stderr!.resume()
-          resolve(Number(m[1]))
-        }
-      })
-      proc.once('exit', () => reject(new Error(`proxy exited: ${err}`)))
-    })
+    const port = await listenPort(proc)
     const bannerMs = ms()
     const status = await proxiedStatus(port, `http://127.0.0.1:${upPort}/bin`)
     const firstMs = ms()
@@ -154,7 +199,8 @@ export async function runStartupBench(args: string[]): Promise<Record<string, un
   const rounds = Number(flag('--rounds') ?? 5)
   const baseline = flag('--baseline')
   const profileDir = flag('--profile')
-  const upstream = http.createServer((_req, res) => {
+  const upstream = http.createServer((req, res) => {
+    req.resume()
     res.writeHead(200, {'content-type': 'application/octet-stream'})
     res.end(BODY)
   })
@@ -164,10 +210,13 @@ export async function runStartupBench(args: string[]): Promise<Record<string, un
   // The bench config above.
   const config = path.join(dir, 'bench.yaml')
   writeFileSync(config, PROXY_BENCH_CONFIG)
+  const poolConfig = path.join(dir, 'bench-bodies.yaml')
+  writeFileSync(poolConfig, PROXY_BENCH_CONFIG + 'request_body_scanning:\n  enabled: true\n')
   const arms = [{name: 'this tree', root: repoRoot}, ...(baseline ? [{name: `baseline ${baseline}`, root: path.resolve(baseline)}] : [])]
   const starts = new Map<string, Start[]>(arms.map((a) => [a.name, []]))
   const version = new Map<string, number[]>(arms.map((a) => [a.name, []]))
   const verify = new Map<string, number[]>(arms.map((a) => [a.name, []]))
+  const large = new Map<string, Array<{firstMs: number; nextMs: number}>>(arms.map((a) => [a.name, []]))
   const bare: number[] = []
   const rows: Record<string, unknown>[] = []
   try {
@@ -176,6 +225,7 @@ export async function runStartupBench(args: string[]): Promise<Record<string, un
         starts.get(a.name)!.push(await startOnce(a.root, config, upPort))
         version.get(a.name)!.push(wallMs([path.join(a.root, 'bin', 'run.js'), '--version']))
         verify.get(a.name)!.push(wallMs([path.join(a.root, 'bin', 'run.js'), 'verify-receipt', path.join(repoRoot, 'test', 'vectors', 'receipts', 'valid-chain.jsonl')]))
+        large.get(a.name)!.push(await largeBodiesOnce(a.root, poolConfig, upPort))
       }
       bare.push(wallMs(['-e', '0']))
     }
@@ -190,6 +240,11 @@ export async function runStartupBench(args: string[]): Promise<Record<string, un
       rows.push({tree: a.name, measure: 'pipelock --version', 'median (range)': `${median(v).toFixed(0)} (${range(v)})`, unit: 'ms'})
       const vr = verify.get(a.name)!
       rows.push({tree: a.name, measure: 'pipelock verify-receipt (5-receipt chain)', 'median (range)': `${median(vr).toFixed(0)} (${range(vr)})`, unit: 'ms'})
+      const lb = large.get(a.name)!
+      for (const [measure, f] of [['first 200 KB body (scan pool starts)', (x: {firstMs: number}) => x.firstMs], ['the next 200 KB body', (x: {nextMs: number}) => x.nextMs]] as const) {
+        const xs = lb.map(f)
+        rows.push({tree: a.name, measure: `${measure}, request-body scanning on`, 'median (range)': `${median(xs).toFixed(0)} (${range(xs)})`, unit: 'ms'})
+      }
     }
     rows.push({tree: '-', measure: 'node -e 0', 'median (range)': `${median(bare).toFixed(0)} (${range(bare)})`, unit: 'ms'})
     if (profileDir !== undefined) {
