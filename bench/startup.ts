@@ -15,7 +15,7 @@
  *
  *   node dist/bench/index.js startup [--rounds N] [--baseline DIR] [--profile DIR]
  */
-import {spawn, spawnSync} from 'node:child_process'
+import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
 import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import http from 'node:http'
 import type {AddressInfo} from 'node:net'
@@ -62,12 +62,8 @@ function proxiedPost(port: number, target: string, body: Buffer): Promise<{statu
 }
 
 /** One start for the pool arm: once it listens and has idled a second, two large POSTs in turn; their wall times. */
-async function largeBodiesOnce(root: string, config: string, upPort: number): Promise<{firstMs: number; nextMs: number}> {
-  const proc = spawn(process.execPath, [path.join(root, 'bin', 'run.js'), 'run', '--config', config, '--listen', '127.0.0.1:0'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: {...process.env, NO_COLOR: '1'},
-  })
-  try {
+function largeBodiesOnce(root: string, config: string, upPort: number): Promise<{firstMs: number; nextMs: number}> {
+  return withRun(root, config, [], async (proc) => {
     const port = await listenPort(proc)
     await new Promise((r) => setTimeout(r, 1000))
     const target = `http://127.0.0.1:${upPort}/upload`
@@ -75,6 +71,17 @@ async function largeBodiesOnce(root: string, config: string, upPort: number): Pr
     const next = await proxiedPost(port, target, LARGE_BODY)
     if (first.status !== 200 || next.status !== 200) throw new Error(`large bodies answered ${first.status}, ${next.status}`)
     return {firstMs: first.ms, nextMs: next.ms}
+  })
+}
+
+/** `f` on a `<root>/bin/run.js run` started on a free loopback port with `config` (node flags `nodeArgs`), stopped with SIGTERM after it. */
+async function withRun<T>(root: string, config: string, nodeArgs: readonly string[], f: (proc: ChildProcess) => Promise<T>): Promise<T> {
+  const proc = spawn(process.execPath, [...nodeArgs, path.join(root, 'bin', 'run.js'), 'run', '--config', config, '--listen', '127.0.0.1:0'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: {...process.env, NO_COLOR: '1'},
+  })
+  try {
+    return await f(proc)
   } finally {
     const exited = new Promise((r) => proc.once('exit', r))
     proc.kill('SIGTERM')
@@ -83,7 +90,7 @@ async function largeBodiesOnce(root: string, config: string, upPort: number): Pr
 }
 
 /** The port a starting `pipelock run` reports in its banner (rejects when it exits first). */
-function listenPort(proc: ReturnType<typeof spawn>): Promise<number> {
+function listenPort(proc: ChildProcess): Promise<number> {
   let err = ''
   return new Promise<number>((resolve, reject) => {
     proc.stderr!.on('data', (c: Buffer) => {
@@ -117,14 +124,10 @@ export function proxiedStatus(port: number, target: string): Promise<number> {
 }
 
 /** One start of `<root>/bin/run.js run`: banner, first 200, CPU at that moment, RSS 1 s later. */
-export async function startOnce(root: string, config: string, upPort: number, nodeArgs: readonly string[] = []): Promise<Start> {
+export function startOnce(root: string, config: string, upPort: number, nodeArgs: readonly string[] = []): Promise<Start> {
   const t0 = process.hrtime.bigint()
   const ms = (): number => Number(process.hrtime.bigint() - t0) / 1e6
-  const proc = spawn(process.execPath, [...nodeArgs, path.join(root, 'bin', 'run.js'), 'run', '--config', config, '--listen', '127.0.0.1:0'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: {...process.env, NO_COLOR: '1'},
-  })
-  try {
+  return withRun(root, config, nodeArgs, async (proc) => {
     const port = await listenPort(proc)
     const bannerMs = ms()
     const status = await proxiedStatus(port, `http://127.0.0.1:${upPort}/bin`)
@@ -133,11 +136,7 @@ export async function startOnce(root: string, config: string, upPort: number, no
     if (status !== 200) throw new Error(`first request answered ${status}`)
     await new Promise((r) => setTimeout(r, 1000))
     return {bannerMs, firstMs, cpuMs, rssMiB: rssMiB(proc.pid!)}
-  } finally {
-    const exited = new Promise((r) => proc.once('exit', r))
-    proc.kill('SIGTERM')
-    await exited
-  }
+  })
 }
 
 function wallMs(args: readonly string[]): number {
@@ -152,6 +151,8 @@ export const median = (xs: number[]): number => {
   return s.length === 0 ? NaN : s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
 }
 export const range = (xs: number[], digits = 0): string => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`
+/** `median (range)` of whole milliseconds, as the table shows them. */
+const medianRange = (xs: number[]): string => `${median(xs).toFixed(0)} (${range(xs)})`
 
 /** Packages the run bundle holds (scripts/bundle-run.mjs bundles all but oclif and re2). */
 const BUNDLED = new Set(['zod', 'yaml', 'undici', 'chokidar', 'readdirp', 'ws', '@scure/bip39', '@noble/hashes'])
@@ -237,16 +238,13 @@ export async function runStartupBench(args: string[]): Promise<Record<string, un
       rows.push({tree: a.name, measure: 'proxy CPU at the first request (all threads)', 'median (range)': m((x) => x.cpuMs), unit: 'ms'})
       rows.push({tree: a.name, measure: 'RSS 1 s after the first request', 'median (range)': m((x) => x.rssMiB, 1), unit: 'MiB'})
       const v = version.get(a.name)!
-      rows.push({tree: a.name, measure: 'pipelock --version', 'median (range)': `${median(v).toFixed(0)} (${range(v)})`, unit: 'ms'})
-      const vr = verify.get(a.name)!
-      rows.push({tree: a.name, measure: 'pipelock verify-receipt (5-receipt chain)', 'median (range)': `${median(vr).toFixed(0)} (${range(vr)})`, unit: 'ms'})
+      rows.push({tree: a.name, measure: 'pipelock --version', 'median (range)': medianRange(v), unit: 'ms'})
+      rows.push({tree: a.name, measure: 'pipelock verify-receipt (5-receipt chain)', 'median (range)': medianRange(verify.get(a.name)!), unit: 'ms'})
       const lb = large.get(a.name)!
-      for (const [measure, f] of [['first 200 KB body (scan pool starts)', (x: {firstMs: number}) => x.firstMs], ['the next 200 KB body', (x: {nextMs: number}) => x.nextMs]] as const) {
-        const xs = lb.map(f)
-        rows.push({tree: a.name, measure: `${measure}, request-body scanning on`, 'median (range)': `${median(xs).toFixed(0)} (${range(xs)})`, unit: 'ms'})
-      }
+      rows.push({tree: a.name, measure: 'first 200 KB body (scan pool starts), request-body scanning on', 'median (range)': medianRange(lb.map((x) => x.firstMs)), unit: 'ms'})
+      rows.push({tree: a.name, measure: 'the next 200 KB body, request-body scanning on', 'median (range)': medianRange(lb.map((x) => x.nextMs)), unit: 'ms'})
     }
-    rows.push({tree: '-', measure: 'node -e 0', 'median (range)': `${median(bare).toFixed(0)} (${range(bare)})`, unit: 'ms'})
+    rows.push({tree: '-', measure: 'node -e 0', 'median (range)': medianRange(bare), unit: 'ms'})
     if (profileDir !== undefined) {
       rmSync(profileDir, {recursive: true, force: true})
       for (const [i, a] of arms.entries()) {

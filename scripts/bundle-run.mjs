@@ -219,18 +219,27 @@ await bundle(workerEntries(), path.join(outdir, 'workers'), {
   options: {minifyWhitespace: true},
 })
 
+/**
+ * The `.js` files below `dir` whose names end with `suffix`, each as [its path below `dir`
+ * without `.js`, in `/` form; its full path].
+ */
+function modulesBelow(dir, suffix) {
+  const out = []
+  const walk = (d) => {
+    for (const name of readdirSync(d, {withFileTypes: true})) {
+      const file = path.join(d, name.name)
+      if (name.isDirectory()) walk(file)
+      else if (name.name.endsWith(suffix)) out.push([path.relative(dir, file).slice(0, -'.js'.length).split(path.sep).join('/'), file])
+    }
+  }
+  walk(dir)
+  return out
+}
+
 /** esbuild entry points of every worker-thread module below dist/src (a file named `*-worker.js`), keyed by its path there. */
 function workerEntries() {
   const src = path.join(root, 'dist', 'src')
-  const entries = {}
-  const walk = (dir) => {
-    for (const name of readdirSync(dir, {withFileTypes: true})) {
-      const file = path.join(dir, name.name)
-      if (name.isDirectory()) walk(file)
-      else if (name.name.endsWith('-worker.js')) entries[path.relative(src, file).slice(0, -'.js'.length).split(path.sep).join('/')] = file
-    }
-  }
-  walk(src)
+  const entries = Object.fromEntries(modulesBelow(src, '-worker.js'))
   if (Object.keys(entries).length === 0) throw new Error(`no worker modules (*-worker.js) under ${src}`)
   return entries
 }
@@ -238,18 +247,7 @@ function workerEntries() {
 /** esbuild entry points of every command: `run`, and `commands/<path below dist/src/commands>` for the others. */
 function commandEntries() {
   const commands = path.join(root, 'dist', 'src', 'commands')
-  const entries = {}
-  const walk = (dir) => {
-    for (const name of readdirSync(dir, {withFileTypes: true})) {
-      const file = path.join(dir, name.name)
-      if (name.isDirectory()) walk(file)
-      else if (name.name.endsWith('.js')) {
-        const id = path.relative(commands, file).slice(0, -'.js'.length).split(path.sep).join('/')
-        entries[id === 'run' ? 'run' : `commands/${id}`] = file
-      }
-    }
-  }
-  walk(commands)
+  const entries = Object.fromEntries(modulesBelow(commands, '.js').map(([id, file]) => [id === 'run' ? 'run' : `commands/${id}`, file]))
   if (entries.run === undefined) throw new Error(`${commands}/run.js missing`)
   return entries
 }

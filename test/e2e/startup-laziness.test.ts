@@ -227,8 +227,9 @@ describe('start-up loads only what the config uses (issue 18)', {timeout: 120_00
       '/dist/src/plugins/mcp-proxy/scan-worker.js', '/dist/run/workers/',
     ]), [])
     // Nothing of the wrap's bundle is loaded a second time from dist/src: only bin/run.js's helpers.
-    const fromSrc = readFileSync(t.file, 'utf8').split('\n').filter((u) => u.startsWith(pathToFileURL(repoPath('dist', 'src')).href + '/'))
-    assert.deepEqual(fromSrc.map((u) => u.slice(u.indexOf('/dist/src/'))).sort(), ['/dist/src/cli/mcp-proxy-args.js', '/dist/src/cli/run-bundle.js', '/dist/src/cli/v8-flags.js'])
+    const fromSrc = (): string[] => readFileSync(t.file, 'utf8').split('\n').filter((u) => u.startsWith(pathToFileURL(repoPath('dist', 'src')).href + '/')).map((u) => u.slice(u.indexOf('/dist/src/'))).sort()
+    const binHelpers = ['/dist/src/cli/mcp-proxy-args.js', '/dist/src/cli/run-bundle.js', '/dist/src/cli/v8-flags.js']
+    assert.deepEqual(fromSrc(), binHelpers)
     // Without a config file no chunk holding the YAML reader loads, and of zod's message locales
     // only English is in the bundle (issue 12, scripts/bundle-run.mjs).
     const meta = JSON.parse(readFileSync(repoPath('dist/run/mcp/meta.json'), 'utf8')) as {outputs: Record<string, {inputs: Record<string, unknown>}>}
@@ -262,7 +263,7 @@ describe('start-up loads only what the config uses (issue 18)', {timeout: 120_00
     // its bundle (src/plugins/workers/bundled.ts): nothing of it from dist/src.
     assert.match(await call(2, 'the quick brown fox jumps over the lazy dog '.repeat(2000)), /"id":2,"result"/)
     assert.ok(await until(async () => t.modules().some((m) => m.endsWith('/dist/run/workers/plugins/mcp-proxy/scan-worker.js'))), 'scan worker started')
-    assert.deepEqual(readFileSync(t.file, 'utf8').split('\n').filter((u) => u.startsWith(pathToFileURL(repoPath('dist', 'src')).href + '/')).map((u) => u.slice(u.indexOf('/dist/src/'))).sort(), ['/dist/src/cli/mcp-proxy-args.js', '/dist/src/cli/run-bundle.js', '/dist/src/cli/v8-flags.js'])
+    assert.deepEqual(fromSrc(), binHelpers)
     p.stdin!.end()
     assert.equal(await exited, 0)
     } finally {
