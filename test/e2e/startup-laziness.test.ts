@@ -108,13 +108,16 @@ function loadedBeforeFlags(): Set<string> {
 
 /** Module URL fragments `run` must not load unless configured. */
 const WEBSOCKET = ['/node_modules/ws/', '/dist/src/plugins/proxy/websocket/']
-const NEVER_IN_RUN = [
-  // undici's index (fetch, WebSocket, caches, mocks): the runtime takes its classes from src/plugins/dispatch
+/** undici's index (fetch, WebSocket, caches, mocks): pipelock takes undici's classes from src/plugins/dispatch. */
+const UNDICI_INDEX = [
   '/node_modules/undici/index.js',
   '/node_modules/undici/lib/web/fetch/index.js',
   '/node_modules/undici/lib/web/websocket/',
   '/node_modules/undici/lib/mock/',
   '/node_modules/undici/lib/cache/',
+]
+const NEVER_IN_RUN = [
+  ...UNDICI_INDEX,
   '/dist/src/plugins/learn/', // the compiler, shadow, ratify
   '/dist/src/plugins/mcp-proxy/', // MCP transports (only with --mcp-listen)
   '/dist/src/plugins/mcp/',
@@ -195,6 +198,17 @@ describe('start-up loads only what the config uses (issue 18)', {timeout: 120_00
     const modules = t.modules()
     assert.ok(modules.some((m) => m.includes('/dist/src/plugins/receipts/')), modules.join('\n'))
     assert.deepEqual(loadedAny(modules, ['/dist/src/plugins/proxy/', '/dist/src/plugins/scanner/', '/dist/src/plugins/config/', '/node_modules/undici/', '/node_modules/zod/', ...NEVER_IN_RUN.filter((f) => !f.includes('/audit/'))]), [])
+  })
+
+  it('an admin command (ask list) sends its request through undici\'s Agent without undici\'s index', () => {
+    const t = traced()
+    // Port 1: nothing listens, so the command loads and uses its client and fails to connect.
+    const r = runCli(['ask', 'list', '--api-url', '127.0.0.1:1', '--api-token', 'x'], {env: t.env})
+    assert.equal(r.status, 1, r.stderr)
+    assert.match(r.stderr, /cannot reach the admin API at http:\/\/127\.0\.0\.1:1/)
+    const modules = t.modules()
+    assert.ok(modules.some((m) => m.includes('/node_modules/undici/lib/dispatcher/agent.js')), modules.join('\n'))
+    assert.deepEqual(loadedAny(modules, UNDICI_INDEX), [])
   })
 
   it('mcp proxy -- CMD (stdio wrap): its own bundle, no oclif, only the stdio path; scan pool threads only for a large message; young generation held', async () => {

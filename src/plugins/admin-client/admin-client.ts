@@ -1,5 +1,6 @@
-import {Agent, request, type Dispatcher} from 'undici'
+import type {Agent as UndiciAgent, Dispatcher} from 'undici'
 import type {z} from 'zod'
+import {Agent} from '../dispatch/index.js'
 import {PipelockError} from '../errors/index.js'
 import {printable} from './text-format.js'
 
@@ -34,7 +35,7 @@ export class AdminClient {
   readonly baseUrl: string
   private readonly token: string
   private readonly timeoutMs: number
-  private readonly dispatcher: Agent
+  private readonly dispatcher: UndiciAgent
 
   constructor(options: AdminClientOptions) {
     this.baseUrl = options.baseUrl
@@ -57,7 +58,6 @@ export class AdminClient {
   }
 
   private async send<S extends z.ZodType>(method: 'GET' | 'POST', path: string, body: unknown, schema: S, ctx: RequestContext): Promise<AdminResponse<z.infer<S>>> {
-    const url = this.baseUrl + path
     const headers: Record<string, string> = {authorization: `Bearer ${this.token}`, accept: 'application/json'}
     const payload = body === undefined ? undefined : JSON.stringify(body)
     if (payload !== undefined) headers['content-type'] = 'application/json'
@@ -66,7 +66,10 @@ export class AdminClient {
     let retryAfter: string | undefined
     let text: string
     try {
-      const res = await request(url, {method, headers, body: payload, signal, dispatcher: this.dispatcher as Dispatcher})
+      // The dispatcher's own `request` (undici's classes without its index: an admin command's
+      // start loaded fetch, WebSocket and the rest of undici for one request, ≈ a sixth of its CPU).
+      const url = new URL(this.baseUrl + path)
+      const res = await this.dispatcher.request({origin: url.origin, path: url.pathname + url.search, method, headers, body: payload, signal})
       status = res.statusCode
       const ra = res.headers['retry-after']
       retryAfter = Array.isArray(ra) ? ra[0] : ra

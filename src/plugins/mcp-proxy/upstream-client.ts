@@ -2,8 +2,9 @@
  * The HTTP client both MCP HTTP transports use towards the upstream: undici, no redirects
  * followed, no transparent decompression (a compressed body is refused, never scanned blind).
  */
-import {Agent, request} from 'undici'
 import type {Readable} from 'node:stream'
+import type {Agent as UndiciAgent} from 'undici'
+import {Agent} from '../dispatch/index.js'
 import {isCompressedEncoding, TRANSFER_CODED_DETAIL, transferCoded} from '../scanner/index.js'
 
 export interface UpstreamResponse {
@@ -13,7 +14,7 @@ export interface UpstreamResponse {
 }
 
 export class UpstreamClient {
-  private readonly agent: Agent
+  private readonly agent: UndiciAgent
 
   /** `headersTimeoutMs` bounds the wait for response headers only; streams may run for hours (fix Q15). */
   constructor(headersTimeoutMs: number) {
@@ -21,7 +22,10 @@ export class UpstreamClient {
   }
 
   async send(url: string, method: 'POST' | 'GET' | 'DELETE', headers: string[], body?: string, signal?: AbortSignal): Promise<UpstreamResponse> {
-    const r = await request(url, {method, headers, body, dispatcher: this.agent, signal})
+    // The agent's own `request`, as undici's top-level `request(url, …)` calls it (its index,
+    // fetch and WebSocket included, is not loaded for it: src/plugins/dispatch).
+    const u = new URL(url)
+    const r = await this.agent.request({origin: u.origin, path: u.pathname + u.search, method, headers, body, signal})
     return {status: r.statusCode, headers: r.headers, body: r.body}
   }
 
