@@ -55,6 +55,9 @@ export const MIN_PHRASE_UNITS = 2 * Math.min(...WINDOWS) - 1
 /** Slots of the word-hash table of `plausibleStretches` (a power of two). */
 const WORD_SLOTS = 1 << 16
 
+/** `slotWord`'s mark for a slot that two or more words hash to. */
+const SHARED_SLOT = -2
+
 /** One step of the word hash: the hash of a string is the fold of this over its code units from 0. */
 function wordHash(h: number, unit: number): number {
   return (Math.imul(h, 31) + unit) | 0
@@ -82,7 +85,7 @@ const REPEAT_PERIOD = 64
  * `end - p - size + 1` inside the run, so that window was already looked at. On words that do
  * not repeat, each `p` fails at its first comparison.
  */
-function repeatedPeriod(idx: readonly number[], end: number, size: number, maxPeriod: number): number {
+function repeatedPeriod(idx: ArrayLike<number>, end: number, size: number, maxPeriod: number): number {
   for (let p = 1; p <= maxPeriod; p++) {
     let k = 0
     while (k < size && idx[end - k] === idx[end - p - k]) k++
@@ -181,11 +184,25 @@ export function createSeedPhraseDetector(
   // such stretch was then sliced and looked up token by token (issue 36: most of a chat request's
   // seed-phrase time).
   const wordSlots = new Uint8Array(WORD_SLOTS)
-  for (const w of wordList) {
+  // The same slots naming their word (for `asciiWordAt`): the word's index, or SHARED_SLOT when
+  // two words share the slot (a token hashing there is looked up by its text).
+  const slotWord = new Int16Array(WORD_SLOTS).fill(-1)
+  // Each word's code units, one after another (`asciiWordAt` compares a token with them; the
+  // list's strings are slices of one string, read more slowly unit by unit): word i is
+  // `wordUnits[wordStart[i], wordStart[i + 1])`.
+  const wordStart = new Int32Array(wordList.length + 1)
+  wordList.forEach((w, i) => (wordStart[i + 1] = wordStart[i]! + w.length))
+  const wordUnits = new Uint16Array(wordStart[wordList.length]!)
+  wordList.forEach((w, i) => {
     let h = 0
-    for (let i = 0; i < w.length; i++) h = wordHash(h, w.charCodeAt(i))
-    wordSlots[h & (WORD_SLOTS - 1)] = 1
-  }
+    for (let k = 0; k < w.length; k++) {
+      wordUnits[wordStart[i]! + k] = w.charCodeAt(k)
+      h = wordHash(h, w.charCodeAt(k))
+    }
+    const slot = h & (WORD_SLOTS - 1)
+    wordSlots[slot] = 1
+    slotWord[slot] = slotWord[slot] === -1 ? i : SHARED_SLOT
+  })
   // The class of every code unit for `mayHoldWindow`: a separator; a unit that, lower-cased,
   // occurs in some word (ASCII) or may lie inside a word (non-ASCII: its lower-case form may
   // change the token's length); or one no word holds. Non-ASCII units are classified on first
@@ -216,9 +233,8 @@ export function createSeedPhraseDetector(
    * tokens in a row), and a window lies inside one stretch. Stretches are ascending
    * `[start, end)` pairs of `head + tail` from the first token of a run to the end of its last;
    * `firstOnly` stops at the first run long enough (then `[0, 0]`: the answer is only "some").
-   * `from` (0 or a separator's index) skips a head where the caller proved no stretch starts.
    */
-  const plausibleStretches = (head: string, tail: string, firstOnly: boolean, from = 0): number[] => {
+  const plausibleStretches = (head: string, tail: string, firstOnly: boolean): number[] => {
     const out: number[] = []
     let run = 0
     let runStart = 0
@@ -229,8 +245,7 @@ export function createSeedPhraseDetector(
     let hash = 0
     const n = head.length + tail.length
     // The units of `head + tail`, copied without the concatenation (`unitsOf`: a copy reads
-    // faster than `charCodeAt`), a separator after the end. From `from` on, when the caller
-    // knows no stretch starts before it (0 or a separator).
+    // faster than `charCodeAt`), a separator after the end.
     const u = unitsOf(head, tail)
     // Past the end, a separator (ending the last token) and then a token no word can be (ending
     // the last run, through the same test as every run the loop ends). The last run was flushed
@@ -238,7 +253,7 @@ export function createSeedPhraseDetector(
     // that flush ever ran, and the compiled loop then left the function at that flush on every
     // call, back into the interpreter (a Cyrillic body's request scan: the detector's share of a
     // CPU profile 5 % to 27 % from one run to the next, issue 36). Same stretches, same order.
-    for (let i = from; i <= n + 1; i++) {
+    for (let i = 0; i <= n + 1; i++) {
       const c = i < n ? u[i]! : 0x20
       let k = unitClass[c]!
       if (k === UNKNOWN) k = classify(c)
@@ -279,8 +294,10 @@ export function createSeedPhraseDetector(
    * text DLP on a 64 KiB page of prose (issue 36). Built on first use; null without window sizes.
    */
   let runScreen: Re2 | null | undefined
-  /** The bytes `firstStretchFrom` hands the run screen. */
+  /** The bytes of a long ASCII text `detect` hands the run screen and reads. */
   const screenBytes = new Utf8Scratch()
+  /** The word indices `asciiWordIndices` writes (a view of it is valid until its next call). */
+  let tokenScratch = new Int32Array(0)
   const asciiRunScreen = (): Re2 | null => {
     if (runScreen !== undefined) return runScreen
     if (!Number.isFinite(smallest)) return (runScreen = null)
@@ -297,18 +314,54 @@ export function createSeedPhraseDetector(
     return (runScreen = compileAsWritten(`(?:^|[${sep}])(?:${token}[${sep}]+){${smallest - 1}}${token}(?:[${sep}]|$)`))
   }
   /**
-   * Where the first plausible stretch of `text` may start: -1 when a long all-ASCII text has
-   * none (by the regex above), else the regex's first match (a separator or the start: no
-   * stretch starts before it), or 0 when the regex does not apply.
+   * The word index of each token of the all-ASCII text `b` from `from` (0 or a separator), -1 for
+   * a token that is no word: one walk over the bytes, each token's lower-cased hash naming the one
+   * word it can be (`slotWord`), checked byte by byte against it; a slot two words share is looked
+   * up by the token's text. What `phraseIn` gives for the lower-cased text, without lower-casing
+   * and slicing it: on a 64 KiB request body of list words the detector sliced and looked up each
+   * of its 11,000 tokens, and walked it twice (plausible stretches, then tokens) (issue 36).
    */
-  const firstStretchFrom = (text: string): number => {
-    if (text.length < RUN_SCREEN_FROM || !isAsciiText(text)) return 0
-    const re = asciiRunScreen()
-    if (re === null) return 0
-    // The text's bytes, written into a scratch kept between calls: RE2 is handed a string as a
-    // new UTF-8 copy on every call (≈ 40 µs of this walk's ≈ 145 on a 64 KiB text of lines;
-    // issue 36). Each byte of an ASCII text is one unit: the match's byte index is its unit index.
-    return searchBytes(re, screenBytes.encode(text))
+  const asciiWordIndices = (b: Uint8Array, from: number): Int32Array => {
+    // At most one token per two bytes; the scratch is kept between calls, like the bytes.
+    if (tokenScratch.length < (b.length >> 1) + 1) tokenScratch = new Int32Array((b.length >> 1) + 1024)
+    const idx = tokenScratch
+    let count = 0
+    const n = b.length
+    let start = -1
+    let hash = 0
+    let maybe = true
+    for (let i = from; i <= n; i++) {
+      const c = i < n ? b[i]! : 0x20
+      const k = unitClass[c]!
+      if (k !== SEPARATOR) {
+        if (start < 0) {
+          start = i
+          hash = 0
+          maybe = true
+        }
+        if (k === NO_WORD) maybe = false
+        else hash = wordHash(hash, c >= 0x41 && c <= 0x5a ? c + 32 : c)
+        continue
+      }
+      if (start < 0) continue
+      const len = i - start
+      idx[count++] = maybe && len >= minLen && len <= maxLen ? asciiWordAt(b, start, len, hash) : -1
+      start = -1
+    }
+    return idx.subarray(0, count)
+  }
+  /** The index of the word the ASCII token `b[start, start + len)` is once lower-cased, or -1. */
+  const asciiWordAt = (b: Uint8Array, start: number, len: number, hash: number): number => {
+    const w = slotWord[hash & (WORD_SLOTS - 1)]!
+    if (w === -1) return -1
+    if (w === SHARED_SLOT) return index.get(Buffer.from(b.buffer, b.byteOffset + start, len).toString('latin1').toLowerCase()) ?? -1
+    const at = wordStart[w]!
+    if (wordStart[w + 1]! - at !== len) return -1
+    for (let k = 0; k < len; k++) {
+      const c = b[start + k]!
+      if ((c >= 0x41 && c <= 0x5a ? c + 32 : c) !== wordUnits[at + k]) return -1
+    }
+    return w
   }
   /**
    * Whether a window of `lower` between `from` and `to` (separators or the ends on both sides)
@@ -346,23 +399,38 @@ export function createSeedPhraseDetector(
         start = -1
       }
     }
+    return windowHolds(idx, varied)
+  }
+  const largest = Math.max(...sizes)
+  /**
+   * Whether some window of `sizes` words over a run of known words in `idx` (word indices, -1 for
+   * a token that is no word) is a phrase. One pass over the tokens for every window size.
+   */
+  const windowHolds = (idx: ArrayLike<number>, varied: boolean): boolean => {
     if (idx.length < minWords) return false
-    for (const size of sizes) {
-      // Slide only over runs of known words: an unknown token resets the run.
-      let run = 0
-      // The period last found by `repeatedPeriod`, and how many tokens in a row (ending at
-      // `end`) equal the token that period earlier: from `size` on, the window is the one a period
-      // earlier without comparing it again.
-      let period = 0
-      let agree = 0
-      for (let end = 0; end < idx.length; end++) {
-        run = idx[end]! >= 0 ? run + 1 : 0
-        if (period > 0) agree = idx[end] === idx[end - period] ? agree + 1 : 0
-        if (run < size) continue
-        // The same words as a window of this run that ends up to REPEAT_PERIOD tokens earlier,
-        // already checked (and not a phrase): a run of one repeated word (a sorted join of JSON
-        // values: `alpha` × 500) or of a few (`hello world` × 7,000 in an 84 KB request body,
-        // both list words) was a SHA-256 per token and window size (228 ms a body).
+    // The run of known words ending at `end`; the period last found by `repeatedPeriod` in it, and
+    // how many tokens in a row (ending at `end`, at least) equal the token that period earlier:
+    // a window of at most that many words is, word for word, the window a period earlier, which
+    // this run already held (and was checked, or was itself such a repeat), so it is not checked
+    // again. A run of one repeated word (a sorted join of JSON values: `alpha` × 500) or of a few
+    // (`hello world` × 7,000 in an 84 KB request body, both list words) was a SHA-256 per token
+    // and window size (228 ms a body); with the period known, a token costs one comparison for
+    // every size (one pass, not one per size: issue 36, list words).
+    let run = 0
+    let period = 0
+    let agree = 0
+    for (let end = 0; end < idx.length; end++) {
+      const w = idx[end]!
+      if (w < 0) {
+        run = 0
+        period = 0
+        continue
+      }
+      run++
+      if (period > 0) agree = idx[end - period] === w ? agree + 1 : 0
+      if (run < smallest || (period > 0 && agree >= largest)) continue
+      for (const size of sizes) {
+        if (size > run) break
         if (run > size) {
           if (period > 0 && agree >= size) continue
           const p = repeatedPeriod(idx, end, size, Math.min(run - size, REPEAT_PERIOD))
@@ -372,7 +440,7 @@ export function createSeedPhraseDetector(
             continue
           }
         }
-        const window = idx.slice(end - size + 1, end + 1)
+        const window = Array.prototype.slice.call(idx, end - size + 1, end + 1) as number[]
         if (varied && new Set(window).size < size - VARIED_REPEATS) continue
         if (!verifyChecksum || bip39ChecksumValid(window)) return true
       }
@@ -393,9 +461,19 @@ export function createSeedPhraseDetector(
       if (text.length === 0) return false
       // Most targets (URL parts, short values) have too few tokens: skip the split and lookups.
       if (countSeedTokens(text, minWords) < minWords) return false
-      const from = firstStretchFrom(text)
-      if (from < 0) return false
-      const stretches = plausibleStretches(text, '', false, from)
+      // A long all-ASCII text: its bytes, written into a scratch kept between calls (RE2 is handed
+      // a string as a new UTF-8 copy on every call: ≈ 40 µs of the screen's ≈ 145 on a 64 KiB
+      // text of lines, issue 36), screened by one native walk (`asciiRunScreen`) and, where that
+      // finds a run, read token by token from its first match (a separator or the start: no run
+      // of words starts before it). Each byte of an ASCII text is one unit, and its lower-case
+      // form is each unit lower-cased.
+      const screen = text.length >= RUN_SCREEN_FROM && isAsciiText(text) ? asciiRunScreen() : null
+      if (screen !== null) {
+        const bytes = screenBytes.encode(text)
+        const from = searchBytes(screen, bytes)
+        return from >= 0 && windowHolds(asciiWordIndices(bytes, from), varied)
+      }
+      const stretches = plausibleStretches(text, '', false)
       if (stretches.length === 0) return false
       // Tokens of the lower-cased text = maximal runs of non-separators (what the splitter
       // yields once empty pieces are dropped; proven equal by a differential test). Only the

@@ -32,3 +32,37 @@ test('seed detector on printable runs of 256 to ~1,100 units (the native screen)
   }
   assert.ok(detected > 60, `detected ${detected}`)
 })
+
+/** The slot of a word in the detector's word hash (seed-phrase.ts `wordHash`, 65,536 slots). */
+function slotOf(word: string): number {
+  let h = 0
+  for (let i = 0; i < word.length; i++) h = (Math.imul(h, 31) + word.charCodeAt(i)) | 0
+  return h & 0xffff
+}
+
+test('seed detector on long ASCII texts reads every list word in any case as the reference splitter does, words sharing a hash slot included', () => {
+  const r = prng(2048)
+  const det = createSeedPhraseDetector(english, 12, true)
+  const bySlot = new Map<number, string[]>()
+  for (const w of english) bySlot.set(slotOf(w), [...(bySlot.get(slotOf(w)) ?? []), w])
+  // The premise: some words share a slot (read by their text there), the rest have one each.
+  const sharing = [...bySlot.values()].filter((ws) => ws.length > 1).flat()
+  assert.ok(sharing.length > 20, `${sharing.length} words share a slot`)
+  const filler = '#0 x9 '.repeat(30)
+  const cases = [(w: string) => w, (w: string) => w.toUpperCase(), (w: string) => w[0]!.toUpperCase() + w.slice(1)]
+  for (let i = 0; i < english.length; i++) {
+    // A 12-word phrase whose first word is word i (the entropy's first 11 bits are its index).
+    const entropy = Buffer.from(Array.from({length: 16}, () => Math.floor(r() * 256)))
+    entropy[0] = i >> 3
+    entropy[1] = ((i & 7) << 5) | (entropy[1]! & 0x1f)
+    const words = phraseFromEntropy(english, entropy).split(' ')
+    assert.equal(words[0], english[i])
+    const write = cases[i % 3]!
+    const text = `${filler}${words.map(write).join(i % 2 === 0 ? ' ' : '\n')} ${filler}`
+    assert.equal(det.detect(text), true, text)
+    // Word i swapped for a word sharing its slot, or for the next word: the checksum decides.
+    const other = (bySlot.get(slotOf(english[i]!))!.find((w) => w !== english[i]) ?? english[(i + 1) % 2048])!
+    const swapped = `${filler}${[other, ...words.slice(1)].map(write).join(' ')} ${filler}`
+    assert.equal(det.detect(swapped), referenceDetect(english, 12, swapped), swapped)
+  }
+})
