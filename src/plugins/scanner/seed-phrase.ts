@@ -55,6 +55,9 @@ export const MIN_PHRASE_UNITS = 2 * Math.min(...WINDOWS) - 1
 /** Slots of the word-hash table of `plausibleStretches` (a power of two). */
 const WORD_SLOTS = 1 << 16
 
+/** The most word indices the detector's scratch keeps between calls (`asciiWordIndices`). */
+const KEPT_TOKENS = 1 << 18
+
 /** `slotWord`'s mark for a slot that two or more words hash to. */
 const SHARED_SLOT = -2
 
@@ -322,9 +325,11 @@ export function createSeedPhraseDetector(
    * of its 11,000 tokens, and walked it twice (plausible stretches, then tokens) (issue 36).
    */
   const asciiWordIndices = (b: Uint8Array, from: number): Int32Array => {
-    // At most one token per two bytes; the scratch is kept between calls, like the bytes.
-    if (tokenScratch.length < (b.length >> 1) + 1) tokenScratch = new Int32Array((b.length >> 1) + 1024)
-    const idx = tokenScratch
+    // At most one token per two bytes (and one more). The scratch is kept between calls, like the
+    // bytes, up to a quarter of a million tokens (1 MiB); a longer text gets an array of its own.
+    const most = (b.length >> 1) + 1
+    if (tokenScratch.length < most && most <= KEPT_TOKENS) tokenScratch = new Int32Array(Math.min(KEPT_TOKENS, most * 2))
+    const idx = most <= KEPT_TOKENS ? tokenScratch : new Int32Array(most)
     let count = 0
     const n = b.length
     let start = -1
