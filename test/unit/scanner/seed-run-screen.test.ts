@@ -1,8 +1,9 @@
 /**
- * The seed-phrase detector screens an all-ASCII text from 256 units on with one native regex
- * (seed-phrase.ts `firstStretchFrom`): a binary body's printable runs (random printable ASCII and
- * tab, one run a line, 256 to ~1,100 units) must be judged as the reference splitter judges
- * them, with a phrase planted whole, cut by a changed word, or split over lines and tabs.
+ * The seed-phrase detector screens an all-ASCII text from 256 units on with one native regex and
+ * reads its tokens from the text's bytes (seed-phrase.ts `detect`): a binary body's printable
+ * runs (random printable ASCII and tab, one run a line, 256 to ~1,100 units) must be judged as
+ * the reference splitter judges them, with a phrase planted whole, cut by a changed word, or
+ * split over lines and tabs; and every list word, in any case, must be read as its own.
  */
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
