@@ -1,8 +1,8 @@
 // Layer 0: undici's dispatcher classes without undici's index (bench: startup).
 // `import … from 'undici'` evaluates its whole index: fetch, WebSocket, EventSource, the cache
 // stores, the mock agents and every interceptor — ≈ 3× the CPU and ≈ 8 MiB more RSS than the
-// classes pipelock's runtime uses (the proxy's upstream Agent and SSRF-safe connector, the emit
-// sinks' Client). These are the same modules the index re-exports, so the classes are identical
+// classes pipelock uses (the proxy's upstream Agent and SSRF-safe connector, the emit sinks'
+// Client, the admin commands' and the MCP HTTP transports' Agent). These are the same modules the index re-exports, so the classes are identical
 // to `require('undici').Agent` (test/unit/dispatch/dispatch.test.ts pins it).
 import AgentClass from 'undici/lib/dispatcher/agent.js'
 import ClientClass from 'undici/lib/dispatcher/client.js'
