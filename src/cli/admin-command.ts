@@ -39,7 +39,7 @@ export interface AdminFlagValues {
 export abstract class AdminCommand extends BaseCommand {
   /** Resolves URL and token (flags → env → config), runs `fn` with a client, always closes it. */
   protected async withAdminClient<T>(flags: AdminFlagValues, fn: (client: AdminClient) => Promise<T>): Promise<T> {
-    const target = resolveAdminTarget({
+    const target = await resolveAdminTarget({
       apiUrl: flags['api-url'],
       apiToken: flags['api-token'],
       config: flags.config,

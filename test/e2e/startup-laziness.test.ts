@@ -200,7 +200,7 @@ describe('start-up loads only what the config uses (issue 18)', {timeout: 120_00
     assert.deepEqual(loadedAny(modules, ['/dist/src/plugins/proxy/', '/dist/src/plugins/scanner/', '/dist/src/plugins/config/', '/node_modules/undici/', '/node_modules/zod/', ...NEVER_IN_RUN.filter((f) => !f.includes('/audit/'))]), [])
   })
 
-  it('an admin command (ask list) sends its request through undici\'s Agent without undici\'s index', () => {
+  it('an admin command (ask list) given the URL and token: undici\'s Agent without undici\'s index, no config loader', () => {
     const t = traced()
     // Port 1: nothing listens, so the command loads and uses its client and fails to connect.
     const r = runCli(['ask', 'list', '--api-url', '127.0.0.1:1', '--api-token', 'x'], {env: t.env})
@@ -209,6 +209,8 @@ describe('start-up loads only what the config uses (issue 18)', {timeout: 120_00
     const modules = t.modules()
     assert.ok(modules.some((m) => m.includes('/node_modules/undici/lib/dispatcher/agent.js')), modules.join('\n'))
     assert.deepEqual(loadedAny(modules, UNDICI_INDEX), [])
+    // The config file is read only for a value the flags and environment leave unset.
+    assert.deepEqual(loadedAny(modules, ['/dist/src/plugins/config/load.js', '/dist/src/plugins/config/schema', '/node_modules/yaml/']), [])
   })
 
   it('mcp proxy -- CMD (stdio wrap): its own bundle, no oclif, only the stdio path; scan pool threads only for a large message; young generation held', async () => {

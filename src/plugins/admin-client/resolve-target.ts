@@ -1,11 +1,12 @@
 import {existsSync, statSync} from 'node:fs'
-import {SYSTEM_CONFIG_FILE, loadConfig, locateConfigFile, reachableListen} from '../config/index.js'
+import {SYSTEM_CONFIG_FILE, locateConfigFile, reachableListen} from '../config/index.js'
 import {PipelockError, shellWord} from '../errors/index.js'
 
 // Where the session/adaptive commands find the admin API and its token (runtime §13):
 // flags → environment → config file, each value resolved on its own. The config file is read
 // only when a flag or the environment left something unset, so a misplaced or broken config
-// never stops an invocation that names both.
+// never stops an invocation that names both; its loader (the config schema, YAML) is imported
+// only then, so such an invocation does not load it either.
 
 export const ENV_API_URL = 'PIPELOCK_API_URL'
 export const ENV_API_TOKEN = 'PIPELOCK_KILLSWITCH_API_TOKEN'
@@ -43,7 +44,7 @@ export interface AdminTarget {
   readonly configPath?: string
 }
 
-export function resolveAdminTarget(input: AdminTargetInput): AdminTarget {
+export async function resolveAdminTarget(input: AdminTargetInput): Promise<AdminTarget> {
   const flagOrEnv = (flag: string | undefined, envName: string): {value: string; source: ValueSource} | undefined => {
     if (flag !== undefined && flag !== '') return {value: flag, source: 'flag'}
     const e = input.env[envName]
@@ -62,7 +63,7 @@ export function resolveAdminTarget(input: AdminTargetInput): AdminTarget {
       }
       throw new PipelockError('ADMIN_API_UNCONFIGURED', `admin API URL is required: set --api-url or ${ENV_API_URL}, or kill_switch.api_listen (else fetch_proxy.listen) in ${where}`)
     }
-    const ks = readKillSwitch(configPath, input.env)
+    const ks = await readKillSwitch(configPath, input.env)
     if (token === undefined) {
       if (ks.api_token === '') {
         throw new PipelockError('ADMIN_API_UNCONFIGURED', `admin API token is required: set --api-token, ${ENV_API_TOKEN}, or kill_switch.api_token in ${configPath}`)
@@ -98,7 +99,8 @@ export function findConfigFile(input: Pick<AdminTargetInput, 'config' | 'env' | 
   return located?.file
 }
 
-function readKillSwitch(file: string, env: Readonly<Record<string, string | undefined>>): {api_listen: string; api_token: string; listen: string} {
+async function readKillSwitch(file: string, env: Readonly<Record<string, string | undefined>>): Promise<{api_listen: string; api_token: string; listen: string}> {
+  const {loadConfig} = await import('../config/index.js')
   try {
     // The same strict loader as `pipelock run`: a file the proxy would refuse is refused here too.
     const c = loadConfig(file, {env}).config
