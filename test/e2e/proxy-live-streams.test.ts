@@ -56,18 +56,23 @@ async function stream(port: number, target: string, ready: string, during: () =>
   return await new Promise((resolve, reject) => {
     const req = http.request({host: '127.0.0.1', port, path: target, headers, agent: false}, (res) => {
       let text = ''
-      let started = false
+      // `during` may still be reading its own answer (a terminate's JSON) when the cut it causes
+      // ends the stream: the result waits for it.
+      let acting: Promise<void> = Promise.resolve()
       res.setEncoding('utf8')
+      const settle = (ending: Streamed['ending']): void => void acting.then(() => resolve({text, ending}), reject)
+      let started = false
       res.on('data', (c: string) => {
         text += c
         if (!started && text.includes(ready)) {
           started = true
-          during().catch(reject)
+          acting = during()
+          acting.catch(reject)
         }
       })
-      res.on('end', () => resolve({text, ending: 'end'}))
-      res.on('aborted', () => resolve({text, ending: 'aborted'}))
-      res.on('error', () => resolve({text, ending: 'aborted'}))
+      res.on('end', () => settle('end'))
+      res.on('aborted', () => settle('aborted'))
+      res.on('error', () => settle('aborted'))
     })
     req.on('error', reject)
     req.end()
