@@ -66,6 +66,13 @@ function wordHash(h: number, unit: number): number {
   return (Math.imul(h, 31) + unit) | 0
 }
 
+/** The word-hash slot of `word` (of its code units as they are). */
+export function wordSlotOf(word: string): number {
+  let h = 0
+  for (let k = 0; k < word.length; k++) h = wordHash(h, word.charCodeAt(k))
+  return h & (WORD_SLOTS - 1)
+}
+
 /**
  * Texts from this length on are screened for a run of possible words by one native regex walk
  * first. From 256 units, not 1,024: a binary body's printable runs (≈ 850 units of random
@@ -179,16 +186,15 @@ export function createSeedPhraseDetector(
   const inWords = new Uint8Array(65536)
   for (const c of alphabet) inWords[c] = 1
   const smallest = Math.min(...sizes)
-  // A hash of each word's code units (`wordHash`), one flag per slot: an all-ASCII token whose
-  // lower-cased units hash to an unflagged slot is no word (a flagged one may be: ≈ 3 % of other
+  // A hash of each word's code units (`wordHash`) into a table of slots: an all-ASCII token whose
+  // lower-cased units hash to an empty slot is no word (a taken one may be: ≈ 3 % of other
   // tokens share a slot). An ASCII token's lower-case form is its units each lower-cased, so a
   // token equal to a word once lower-cased hashes to that word's slot: no word is ever refused.
   // Prose of short English words passed the length-and-letters test token after token, and each
   // such stretch was then sliced and looked up token by token (issue 36: most of a chat request's
   // seed-phrase time).
-  const wordSlots = new Uint8Array(WORD_SLOTS)
-  // The same slots naming their word (for `asciiWordAt`): the word's index, or SHARED_SLOT when
-  // two words share the slot (a token hashing there is looked up by its text).
+  // Each slot names its word (for `asciiWordAt`): the word's index, SHARED_SLOT when two words
+  // share the slot (a token hashing there is looked up by its text), -1 when no word hashes there.
   const slotWord = new Int16Array(WORD_SLOTS).fill(-1)
   // Each word's code units, one after another (`asciiWordAt` compares a token with them; the
   // list's strings are slices of one string, read more slowly unit by unit): word i is
@@ -197,13 +203,8 @@ export function createSeedPhraseDetector(
   wordList.forEach((w, i) => (wordStart[i + 1] = wordStart[i]! + w.length))
   const wordUnits = new Uint16Array(wordStart[wordList.length]!)
   wordList.forEach((w, i) => {
-    let h = 0
-    for (let k = 0; k < w.length; k++) {
-      wordUnits[wordStart[i]! + k] = w.charCodeAt(k)
-      h = wordHash(h, w.charCodeAt(k))
-    }
-    const slot = h & (WORD_SLOTS - 1)
-    wordSlots[slot] = 1
+    for (let k = 0; k < w.length; k++) wordUnits[wordStart[i]! + k] = w.charCodeAt(k)
+    const slot = wordSlotOf(w)
     slotWord[slot] = slotWord[slot] === -1 ? i : SHARED_SLOT
   })
   // The class of every code unit for `mayHoldWindow`: a separator; a unit that, lower-cased,
@@ -229,7 +230,7 @@ export function createSeedPhraseDetector(
    * The stretches where some run of `smallest` tokens in a row could all be words, judged
    * without copying: an ASCII token is a word only if its length is a word's, each
    * character, lower-cased, occurs in some word, and its lower-cased hash is a word's slot
-   * (`wordSlots`); a token with a non-ASCII unit is a possible word
+   * (`slotWord`); a token with a non-ASCII unit is a possible word
    * (of any length) unless that unit's lower-case form holds a character no word has (U+FFFD
    * from undecodable bytes, most scripts). Every window `detect` checks is such a run, so no
    * stretch means `detect` is false (most texts: prose and values rarely hold 12 plausible
@@ -272,7 +273,7 @@ export function createSeedPhraseDetector(
         maybe = false
       }
       if (len === 0) continue
-      if (maybe && (!ascii || (len >= minLen && len <= maxLen && wordSlots[hash & (WORD_SLOTS - 1)] === 1))) {
+      if (maybe && (!ascii || (len >= minLen && len <= maxLen && slotWord[hash & (WORD_SLOTS - 1)] !== -1))) {
         if (run++ === 0) runStart = i - len
         runEnd = i
         if (firstOnly && run >= smallest) return [0, 0]

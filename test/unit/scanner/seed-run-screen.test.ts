@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 import {wordlist as english} from '@scure/bip39/wordlists/english.js'
-import {createSeedPhraseDetector} from '../../../src/plugins/scanner/seed-phrase.js'
+import {createSeedPhraseDetector, wordSlotOf} from '../../../src/plugins/scanner/seed-phrase.js'
 import {phraseFromEntropy, prng, referenceDetect} from './fixtures.js'
 
 test('seed detector on printable runs of 256 to ~1,100 units (the native screen) equals the reference splitter', () => {
@@ -34,18 +34,11 @@ test('seed detector on printable runs of 256 to ~1,100 units (the native screen)
   assert.ok(detected > 60, `detected ${detected}`)
 })
 
-/** The slot of a word in the detector's word hash (seed-phrase.ts `wordHash`, 65,536 slots). */
-function slotOf(word: string): number {
-  let h = 0
-  for (let i = 0; i < word.length; i++) h = (Math.imul(h, 31) + word.charCodeAt(i)) | 0
-  return h & 0xffff
-}
-
 test('seed detector on long ASCII texts reads every list word in any case as the reference splitter does, words sharing a hash slot included', () => {
   const r = prng(2048)
   const det = createSeedPhraseDetector(english, 12, true)
   const bySlot = new Map<number, string[]>()
-  for (const w of english) bySlot.set(slotOf(w), [...(bySlot.get(slotOf(w)) ?? []), w])
+  for (const w of english) bySlot.set(wordSlotOf(w), [...(bySlot.get(wordSlotOf(w)) ?? []), w])
   // The premise: some words share a slot (read by their text there), the rest have one each.
   const sharing = [...bySlot.values()].filter((ws) => ws.length > 1).flat()
   assert.ok(sharing.length > 20, `${sharing.length} words share a slot`)
@@ -62,7 +55,7 @@ test('seed detector on long ASCII texts reads every list word in any case as the
     const text = `${filler}${words.map(write).join(i % 2 === 0 ? ' ' : '\n')} ${filler}`
     assert.equal(det.detect(text), true, text)
     // Word i swapped for a word sharing its slot, or for the next word: the checksum decides.
-    const other = (bySlot.get(slotOf(english[i]!))!.find((w) => w !== english[i]) ?? english[(i + 1) % 2048])!
+    const other = (bySlot.get(wordSlotOf(english[i]!))!.find((w) => w !== english[i]) ?? english[(i + 1) % 2048])!
     const swapped = `${filler}${[other, ...words.slice(1)].map(write).join(' ')} ${filler}`
     assert.equal(det.detect(swapped), referenceDetect(english, 12, swapped), swapped)
   }
