@@ -4,7 +4,7 @@
  */
 import type {Readable} from 'node:stream'
 import type {Agent as UndiciAgent} from 'undici'
-import {Agent} from '../dispatch/index.js'
+import {Agent, requestUrl} from '../dispatch/index.js'
 import {isCompressedEncoding, TRANSFER_CODED_DETAIL, transferCoded} from '../scanner/index.js'
 
 export interface UpstreamResponse {
@@ -22,10 +22,7 @@ export class UpstreamClient {
   }
 
   async send(url: string, method: 'POST' | 'GET' | 'DELETE', headers: string[], body?: string, signal?: AbortSignal): Promise<UpstreamResponse> {
-    // The agent's own `request`, as undici's top-level `request(url, …)` calls it (its index,
-    // fetch and WebSocket included, is not loaded for it: src/plugins/dispatch).
-    const u = new URL(url)
-    const r = await this.agent.request({origin: u.origin, path: u.pathname + u.search, method, headers, body, signal})
+    const r = await requestUrl(this.agent, url, {method, headers, body, signal})
     return {status: r.statusCode, headers: r.headers, body: r.body}
   }
 
