@@ -23,22 +23,22 @@ function input(home: string, over: Partial<AdminTargetInput> = {}): AdminTargetI
   return {env: {}, homeDir: home, systemConfigPath: path.join(home, 'no-etc', 'pipelock.yaml'), ...over}
 }
 
-function fails(fn: () => unknown, code: string, message: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
+/** A validator for assert.throws / assert.rejects: a PipelockError with this code and message. */
+function pipelockError(code: string, message: RegExp): (e: unknown) => true {
+  return (e) => {
     assert.ok(e instanceof PipelockError, String(e))
     assert.equal(e.code, code)
     assert.match(e.message, message)
     return true
-  })
+  }
+}
+
+function fails(fn: () => unknown, code: string, message: RegExp): void {
+  assert.throws(fn, pipelockError(code, message))
 }
 
 async function rejects(fn: () => Promise<unknown>, code: string, message: RegExp): Promise<void> {
-  await assert.rejects(fn, (e: unknown) => {
-    assert.ok(e instanceof PipelockError, String(e))
-    assert.equal(e.code, code)
-    assert.match(e.message, message)
-    return true
-  })
+  await assert.rejects(fn, pipelockError(code, message))
 }
 
 test('URL normalisation: scheme added when missing, trailing slashes trimmed, only http(s)', () => {
