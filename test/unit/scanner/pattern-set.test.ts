@@ -92,7 +92,7 @@ test('dense texts (base64, token alphabets) are walked by the main set in two ha
   // Tokens of the DLP catalogue and injection phrases, planted in base64 and base64url images.
   const planted = [...[DLP_CASES, CORE_DLP_EXTRA, RESPONSE_CASES].flatMap((cases) => Object.values(cases).flat())]
   const texts: string[] = []
-  for (let k = 0; k < 40; k++) {
+  for (let k = 0; k < 20; k++) {
     let t = bytes(8000 + Math.floor(r() * 30000)).toString(k % 3 === 0 ? 'base64url' : 'base64')
     for (let p = Math.floor(r() * 4); p > 0; p--) {
       const at = Math.floor(r() * t.length)
@@ -119,7 +119,7 @@ test('dense texts (base64, token alphabets) are walked by the main set in two ha
     }
   }
   assert.equal(dense, 4 * texts.length, 'every text read as dense')
-  assert.ok(found > 50, `matches in ${found} texts`)
+  assert.ok(found > 25, `matches in ${found} texts`)
   // Prose, JSON of ids and lower-case hex are not dense: one walk of one set.
   const ids = JSON.stringify(Array.from({length: 300}, (_, i) => ({id: bytes(16).toString('hex'), n: i})))
   for (const t of [...prose(), ids, bytes(20000).toString('hex')]) assert.equal(isDenseText(Buffer.from(t)), false, t.slice(0, 60))

@@ -123,7 +123,7 @@ test('bip39 checksum: the packed form agrees with the bit-string form on every w
   }
   let valid = 0
   for (const words of [3, 6, 9, 12, 13, 15, 18, 21, 24, 27, 33]) {
-    for (let k = 0; k < 3000; k++) {
+    for (let k = 0; k < 1000; k++) {
       const w = Array.from({length: words}, () => rnd(2048))
       // Make about one in two windows valid: set the last word's checksum bits from the oracle's search.
       if (k % 2 === 0 && words % 3 === 0) {
@@ -134,5 +134,5 @@ test('bip39 checksum: the packed form agrees with the bit-string form on every w
       assert.equal(bip39ChecksumValid(w), want, `${words} words: ${w.join(',')}`)
     }
   }
-  assert.ok(valid > 10000, `valid windows exercised: ${valid}`)
+  assert.ok(valid > 3300, `valid windows exercised: ${valid}`)
 })
