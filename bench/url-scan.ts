@@ -1,9 +1,10 @@
 /**
  * URL-scanner benchmark: p50/p99 of scanning a typical allowed URL end to end, a per-stage
  * breakdown of the same URL, and a few comparison cases (blocked at DLP, 20 query params,
- * text DLP and response scanning of typical payloads). Reports numbers only; never asserts.
+ * 10 and 20 query values of hex identifiers, text DLP and response scanning of typical payloads). Reports numbers only; never asserts.
  * Run alone with `node dist/bench/url-scan.js [iterations]`.
  */
+import {createHash} from 'node:crypto'
 import {performance} from 'node:perf_hooks'
 import {pathToFileURL} from 'node:url'
 import {createScanner, defaultScannerSettings, RateLimiter} from '../src/plugins/scanner/index.js'
@@ -55,12 +56,20 @@ export async function runUrlScanBench(args: string[] = []): Promise<UrlScanBench
     for (let i = base.length; i < n; i++) base.push([`X-Trace-${i}`, `span-${i}-abcdef0123`])
     return base.slice(0, n)
   }
+  /** A URL of `n` query values, each a 32-digit hex identifier (fixed, so repeated scans see one URL). */
+  const hexIdUrl = (n: number): string =>
+    'https://api.example.com/v1/items?' + Array.from({length: n}, (_, i) => `id${i}=${createHash('md5').update(`item-${i}`).digest('hex')}`).join('&')
   // A key-shaped value assembled at run time (not a real credential).
   const secret = ['sk', '-ant-', 'api03', 'Q'.repeat(8), 'x7'.repeat(10)].join('')
   const cases: Array<[string, () => unknown]> = [
     ['url: typical allowed', () => sc.scanUrl(typical, ctx)],
     ['url: blocked at dlp', () => sc.scanUrl(`https://api.example.com/v1/x?key=${secret}`, ctx)],
     ['url: 20 query params', () => sc.scanUrl('https://example.com/q?' + Array.from({length: 20}, (_, i) => `k${i}=v${i}`).join('&'), ctx)],
+    // Query values that are long identifiers: the §5.5 subsequence check joins every 2, 3 and 4
+    // of the first 20 values, and a join in whose values or junctions some DLP pattern's core
+    // matches goes through the full DLP set (src/plugins/scanner/subsequence.ts).
+    ['url: 10 query params of 32-hex ids', () => sc.scanUrl(hexIdUrl(10), ctx)],
+    ['url: 20 query params of 32-hex ids', () => sc.scanUrl(hexIdUrl(20), ctx)],
     ['text dlp: 1 KiB prose', () => sc.scanTextForDlp('The quick brown fox jumps over the lazy dog. '.repeat(23))],
     ['response: 4 KiB prose', () => sc.scanResponse('Lorem ipsum dolor sit amet, consectetur adipiscing elit. '.repeat(72))],
     // Header DLP (issue 37): every header is scanned; the listed ones are the fast path. Values
@@ -72,7 +81,7 @@ export async function runUrlScanBench(args: string[] = []): Promise<UrlScanBench
   const rows: UrlScanBenchRow[] = []
   let base = 0
   for (const [name, f] of cases) {
-    const n = name.startsWith('url: 20') ? Math.max(20, Math.floor(iterations / 20)) : iterations
+    const n = name.startsWith('url: 20') || name.startsWith('url: 10') ? Math.max(20, Math.floor(iterations / 20)) : iterations
     const s = await sample(n, f)
     const p50 = quantile(s, 0.5)
     if (base === 0) base = p50
