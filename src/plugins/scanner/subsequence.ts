@@ -71,10 +71,15 @@ const classOf = (re: RegExp): Uint8Array => Uint8Array.from({length: 128}, (_, c
  *   case-insensitively is `[1-9A-Za-z]` in ASCII (`I`, `O` and `l` fold in; `0` does not).
  * - IBAN: `\b[A-Z]{2}\d{2}[A-Z0-9]{11,30}\b`: 15 to 34 letters and digits with a word boundary on
  *   both sides — a whole maximal run of word characters (`[0-9A-Za-z_]`, RE2's ASCII `\w`).
+ * - Credit Card Number: `\b\d{4}(?:[- ]?\d){11,15}\b`: at least 15 digits with single `-` or
+ *   space between them, so every match lies in a run of `[0-9 -]` of at least 15. Its core
+ *   (twelve digits) matched hex identifiers, whose digit runs letters cut short: a URL of 20
+ *   md5-hex query values kept every concatenation holding such a value (bench: url-scan).
  */
 const RUN_RULES: ReadonlyArray<readonly [string, RunRule]> = [
   ['(?:5[1-9A-HJ-NP-Za-km-z]{50}|[KL][1-9A-HJ-NP-Za-km-z]{51})', {cls: classOf(/[1-9A-Za-z]/), min: 51, max: Infinity}],
   ['\\b[A-Z]{2}\\d{2}[A-Z0-9]{11,30}\\b', {cls: classOf(/\w/), min: 15, max: 34}],
+  ['\\b\\d{4}(?:[- ]?\\d){11,15}\\b', {cls: classOf(/[0-9 -]/), min: 15, max: Infinity}],
 ]
 
 /** The screen for these pattern sources (as compiled), or null when one of them has no core. */

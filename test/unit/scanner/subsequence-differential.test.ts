@@ -160,24 +160,26 @@ test('subsequence screen: an in-order sub-list of the full enumeration; every st
   assert.ok(found > 30, `split secrets were found across values (${found} cases)`)
 })
 
-test('subsequence screen: WIF and IBAN by their runs — no left-out string where either regex matches, random tokens leave nothing', () => {
+test('subsequence screen: WIF, IBAN and card numbers by their runs — no left-out string where one of their regexes matches, random tokens and ids leave nothing', () => {
   const engine = createDlpEngine(settingsWith())
   const screen = engine.junctionScreen!
-  assert.equal(screen.runs?.length, 2, 'the catalogue WIF and IBAN patterns are screened by their runs')
+  assert.equal(screen.runs?.length, 3, 'the catalogue WIF, IBAN and card patterns are screened by their runs')
   const norm = engine.normalizer.forDlp
   const wifRe = engine.all.find((p) => p.name === 'Bitcoin WIF Private Key')!.re
   const ibanRe = engine.all.find((p) => p.name === 'IBAN')!.re
+  const cardRe = engine.all.find((p) => p.name === 'Credit Card Number')!.re
   const r = prng(3131)
   const ibans = ['GB82WEST12345698765432', 'DE89370400440532013000', 'FR1420041010050500013M02606', 'NL91ABNA0417164300']
+  const cards = ['4111111111111111', '4111-1111-1111-1111', '5500 0000 0000 0004', '378282246310005']
   let kept = 0
   for (let i = 0; i < 60; i++) {
     // Random letters and digits of 6 to 40 characters (runs of either class across junctions),
-    // with `_` and `-` here and there, and a key or an IBAN cut over two or three of them.
+    // with `_` and `-` here and there, and a key, an IBAN or a card number cut over two or three of them.
     const values = Array.from({length: 6 + Math.floor(r() * 14)}, (_, k) => {
       const x = alnum(6 + Math.floor(r() * 35), i * 100 + k)
       return r() < 0.15 ? `${x.slice(0, 3)}${r() < 0.5 ? '_' : '-'}${x.slice(3)}` : x
     })
-    const secret = i % 2 === 0 ? wif(i % 4 === 0, `runs${i}`) : ibans[i % ibans.length]!
+    const secret = i % 3 === 0 ? wif(i % 6 === 0, `runs${i}`) : i % 3 === 1 ? ibans[i % ibans.length]! : cards[i % cards.length]!
     const at = Math.floor(r() * (values.length - 2))
     const cuts = [Math.floor(secret.length / 3), Math.floor((2 * secret.length) / 3)]
     values.splice(at, 3, secret.slice(0, cuts[0]), secret.slice(cuts[0], cuts[1]), secret.slice(cuts[1]))
@@ -186,15 +188,25 @@ test('subsequence screen: WIF and IBAN by their runs — no left-out string wher
     kept += fast.size
     for (const t of full) {
       if (fast.has(t)) continue
-      assert.ok(!wifRe.test(t) && !ibanRe.test(t), `left out a string the WIF or IBAN regex matches: ${JSON.stringify(t)} (values ${JSON.stringify(values)})`)
+      assert.ok(!wifRe.test(t) && !ibanRe.test(t) && !cardRe.test(t), `left out a string the WIF, IBAN or card regex matches: ${JSON.stringify(t)} (values ${JSON.stringify(values)})`)
     }
     assert.deepEqual(stages(engine, [...fast], 'example.com'), stages(engine, full, 'example.com'), `case ${i}`)
   }
-  assert.ok(kept > 100, `strings holding the cut key or IBAN were kept (${kept})`)
+  assert.ok(kept > 100, `strings holding the cut key, IBAN or card number were kept (${kept})`)
   // The measured case: 20 query values of 12 random letters and digits (12 ms of scanning when
   // their WIF and IBAN cores kept nearly every concatenation).
   const tokens = Array.from({length: 20}, (_, k) => alnum(12, 500 + k).replace(/0/g, '1'))
   assert.deepEqual(subsequenceTexts(tokens, screen, engine.lines, norm).filter((t) => t.length > 34), [])
+  // Ids of 13 digits between dots: the card pattern's core (twelve digits) matched every one of
+  // them, and kept all 6,175 concatenations; their runs of digits stay under the card's 15.
+  const ids = Array.from({length: 20}, (_, k) => `.${1_000_000_000_000 + k * 7919}.`)
+  assert.deepEqual(subsequenceTexts(ids, screen, engine.lines, norm), [])
+  // A card number cut over two of those values is one run of 16 digits wherever they are joined:
+  // those joins, and only those, are kept, and the card regex matches each.
+  const cut = [...ids.slice(0, 6), '.4111111', '111111111.', ...ids.slice(6, 12)]
+  const withCard = subsequenceTexts(cut, screen, engine.lines, norm)
+  assert.ok(withCard.length > 0 && withCard.every((t) => t.includes('.4111111111111111.') && cardRe.test(t)), JSON.stringify(withCard.slice(0, 3)))
+  assert.equal(withCard.length, oracle(cut, norm).filter((t) => t.includes('4111111111111111')).length)
 })
 
 test('subsequence screen: clean query values (words, numbers, ids) leave nothing to scan', () => {
