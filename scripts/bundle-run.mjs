@@ -29,7 +29,7 @@ import {mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'nod
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {build} from 'esbuild'
+import {build, transformSync} from 'esbuild'
 import {directImports} from './bundle-direct-imports.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -133,6 +133,15 @@ const zodEnglishOnly = {
   },
 }
 
+/**
+ * The opening of every chunk of an ES module build here: CommonJS dependencies (undici, yaml) call
+ * require() for Node's built-ins. A script made from a chunk (scriptModules) drops it.
+ */
+const ESM_BANNER = "import {createRequire as __pipelockRequire} from 'node:module'; const require = __pipelockRequire(import.meta.url);"
+
+/** What a dynamic `import(X)` becomes in esbuild's CommonJS output; the script calls `__pipelockImport(X)` instead. */
+const CONVERTED_IMPORT = 'Promise.resolve().then(()=>__toESM(require('
+
 /** What every bundle here shares: Node 20, oclif and the native re2 module left outside, a metafile. */
 const COMMON = {bundle: true, platform: 'node', target: 'node20', external: ['@oclif/core', 're2'], metafile: true, logLevel: 'warning'}
 
@@ -161,8 +170,7 @@ async function bundle(entryPoints, dir, o = {}) {
     outdir: dir,
     splitting: true,
     format: 'esm',
-    // CommonJS dependencies (undici, yaml) call require() for Node's built-ins.
-    banner: {js: "import {createRequire as __pipelockRequire} from 'node:module'; const require = __pipelockRequire(import.meta.url);"},
+    banner: {js: ESM_BANNER},
     plugins: [ownUrl(dir, (text, file) => asciiSource(o.transform === undefined ? text : o.transform(text, file))), ...(o.plugins ?? [])],
     // Licence comments go to a .LEGAL.txt beside each chunk, as for the single-file bundles (one held `ä`).
     legalComments: 'external',
@@ -171,6 +179,7 @@ async function bundle(entryPoints, dir, o = {}) {
   finish(result, path.join(dir, 'meta.json'))
   for (const file of Object.keys(result.metafile.outputs)) if (file.endsWith('.js')) assertAscii(path.resolve(root, file))
   console.log(`${path.relative(root, dir)}: ${Object.keys(result.metafile.outputs).length} files`)
+  return result.metafile
 }
 
 rmSync(outdir, {recursive: true, force: true})
@@ -186,11 +195,12 @@ rmSync(outdir, {recursive: true, force: true})
 // from 3.98 MB of chunks to 0.68, `learn ratify` from 3.32 to 1.04, `check` from 1.54 to 0.66;
 // CPU per start, old and new interleaved: 573 → 378 ms, 635 → 483, 606 → 500.
 const commandBarrels = new Map()
-await bundle(commandEntries(), outdir, {
+const commandsMeta = await bundle(commandEntries(), outdir, {
   transform: (text, file) => directImports(text, file, commandBarrels),
   plugins: [lazyUndiciH2, pureSources, zodEnglishOnly],
   options: {minifyWhitespace: true},
 })
+scriptModules(commandsMeta)
 await bundleDirect()
 await bundleOclif()
 // The stdio wrap's oclif-free start (bin/run.js, src/cli/mcp-proxy-run.ts; bench: mcp), a build of
@@ -218,6 +228,96 @@ await bundle(workerEntries(), path.join(outdir, 'workers'), {
   plugins: [lazyUndiciH2, pureSources, zodEnglishOnly],
   options: {minifyWhitespace: true},
 })
+
+/**
+ * The commands' bundle as CommonJS scripts with V8's code cache (src/cli/script-modules.ts; bench:
+ * startup): each output `X.js` of that build becomes `X.cjs`, the same code with its imports as
+ * `require` (esbuild's own conversion), and the command entries (`run.js`, `commands/…`, which the
+ * manifest names) become two-line ES modules that load their script. The other chunks' `.js` files
+ * go: nothing imports them any more. Then `X.cjs.cache` for every script, made by a node without
+ * flags that loads every script (each module's top level runs, so the functions module loading
+ * compiles are in the caches too).
+ */
+function scriptModules(metafile) {
+  const scripts = []
+  for (const [out, o] of Object.entries(metafile.outputs)) {
+    if (!out.endsWith('.js')) continue
+    const file = path.resolve(root, out)
+    const script = file.replace(/\.js$/, '.cjs')
+    writeFileSync(script, asScript(readFileSync(file, 'utf8'), file))
+    assertAscii(script)
+    const rel = path.relative(outdir, file).split(path.sep).join('/')
+    if (rel === 'run.js' || rel.startsWith('commands/')) {
+      if (o.entryPoint === undefined || !o.exports.includes('default')) throw new Error(`${out}: a command entry without a default export`)
+      const loader = path.relative(path.dirname(file), path.join(root, 'dist', 'src', 'cli', 'script-modules.js')).split(path.sep).join('/')
+      writeFileSync(file, [
+        `import {loadScriptModule} from ${JSON.stringify(loader.startsWith('.') ? loader : `./${loader}`)}`,
+        `export default loadScriptModule(new URL(${JSON.stringify(`./${path.basename(script)}`)}, import.meta.url)).default`,
+      ].join('\n') + '\n')
+      scripts.unshift(script)
+    } else {
+      rmSync(file)
+      scripts.push(script)
+    }
+  }
+  const loader = JSON.stringify(new URL('../dist/src/cli/script-modules.js', import.meta.url).href)
+  const oclifLoader = JSON.stringify(new URL('../dist/src/cli/oclif-bundle.js', import.meta.url).href)
+  const train = [
+    `import {writeFileSync} from 'node:fs'`,
+    `const {loadOclif} = await import(${oclifLoader})`,
+    `await loadOclif()`,
+    `const {loadScriptModule, loadedScriptModules} = await import(${loader})`,
+    `const {bundleCacheContents} = await import(${BUNDLE_LOADER})`,
+    `for (const file of ${JSON.stringify(scripts)}) loadScriptModule(file)`,
+    `let bytes = 0`,
+    `for (const m of loadedScriptModules()) {`,
+    `  const data = bundleCacheContents(m.file, m.script)`,
+    `  writeFileSync(m.file + '.cache', data)`,
+    `  bytes += data.length`,
+    `}`,
+    `process.stderr.write(String(bytes))`,
+  ].join('\n')
+  const made = spawnSync(process.execPath, ['--input-type=module', '-e', train], {env: cacheEnv(), cwd: root, encoding: 'utf8', timeout: 120_000})
+  // Without caches every script still loads, compiled from source: the build says so and goes on.
+  if (made.status !== 0) console.warn(`dist/run: loading the command scripts to make their code caches failed (${made.error ?? made.stderr.trim()}); no caches`)
+  else console.log(`dist/run: ${scripts.length} command scripts, code caches ${made.stderr.trim()} bytes`)
+}
+
+/**
+ * The ES module chunk `text` (`file`) as a script for src/cli/script-modules.ts: the banner off,
+ * `import.meta.url` as the wrapper's `__pipelockBundleUrl`, esbuild's conversion to CommonJS (every
+ * dynamic `import()` made a `require` in a promise), and those back to an asynchronous load,
+ * `__pipelockImport(X)`, which also takes a specifier that is not a file of the bundle (a `file:`
+ * URL into dist/src). Fails on what a script cannot stand for: another use of `import.meta`, a
+ * converted import whose shape is not esbuild's.
+ */
+function asScript(text, file) {
+  if (!text.startsWith(ESM_BANNER)) throw new Error(`${file}: the chunk banner changed; update ESM_BANNER in scripts/bundle-run.mjs`)
+  const body = text.slice(ESM_BANNER.length).replaceAll('import.meta.url', '__pipelockBundleUrl')
+  if (body.includes('import.meta')) throw new Error(`${file}: uses import.meta beyond import.meta.url, which a script cannot stand for`)
+  const cjs = transformSync(body, {format: 'cjs', platform: 'node', target: 'node20', supported: {'dynamic-import': false}, charset: 'ascii', minifyWhitespace: true, logLevel: 'error'}).code
+  let out = ''
+  let at = 0
+  for (let i = cjs.indexOf(CONVERTED_IMPORT); i >= 0; i = cjs.indexOf(CONVERTED_IMPORT, at)) {
+    // The specifier: a string literal or an expression, up to the parenthesis that closes require(.
+    let depth = 1
+    let j = i + CONVERTED_IMPORT.length
+    for (let quote = ''; depth > 0 && j < cjs.length; j++) {
+      const c = cjs[j]
+      if (quote !== '') {
+        if (c === '\\') j++
+        else if (c === quote) quote = ''
+      } else if (c === '"' || c === "'" || c === '`') quote = c
+      else if (c === '(') depth++
+      else if (c === ')') depth--
+    }
+    // j is past require('s closing parenthesis; __toESM( and then( close right after it.
+    if (depth !== 0 || cjs.slice(j, j + 2) !== '))') throw new Error(`${file}: a converted import() of an unexpected shape at ${i}`)
+    out += `${cjs.slice(at, i)}__pipelockImport(${cjs.slice(i + CONVERTED_IMPORT.length, j - 1)})`
+    at = j + 2
+  }
+  return out + cjs.slice(at)
+}
 
 /**
  * The `.js` files below `dir` whose names end with `suffix`, each as [its path below `dir`
@@ -304,6 +404,13 @@ async function bundleDirect() {
   makeCodeCache(file, train, 'a start')
 }
 
+/** The environment of a node that makes a code cache: Node's default V8 flags (no NODE_OPTIONS), no user settings; HOME `home`. */
+function cacheEnv(home = tmpdir()) {
+  const env = {...process.env, HOME: home, NO_COLOR: '1', OCLIF_DISABLE_ENGINE_WARNING: '1'}
+  for (const k of ['NODE_OPTIONS', 'PIPELOCK_DATA_DIR', 'XDG_DATA_HOME', 'PIPELOCK_CONFIG', 'DEBUG', 'PIPELOCK_DEBUG']) delete env[k]
+  return env
+}
+
 /**
  * Writes `file`.cache: runs `train` (an ES module script that must write the cache and print its
  * size on stderr; BUNDLE_LOADER names the loader) in a node of its own under Node's default V8
@@ -312,8 +419,7 @@ async function bundleDirect() {
  */
 function makeCodeCache(file, train, what) {
   const home = mkdtempSync(path.join(tmpdir(), 'pipelock-cache-'))
-  const env = {...process.env, HOME: home, NO_COLOR: '1', OCLIF_DISABLE_ENGINE_WARNING: '1'}
-  for (const k of ['NODE_OPTIONS', 'PIPELOCK_DATA_DIR', 'XDG_DATA_HOME', 'PIPELOCK_CONFIG', 'DEBUG', 'PIPELOCK_DEBUG']) delete env[k]
+  const env = cacheEnv(home)
   let made = spawnSync(process.execPath, ['--input-type=module', '-e', train], {env, cwd: home, encoding: 'utf8', timeout: 60_000})
   rmSync(home, {recursive: true, force: true})
   if (made.status !== 0) {

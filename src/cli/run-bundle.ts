@@ -73,7 +73,8 @@ export function compileBundle(file: string, cacheFile: string): CompiledBundle {
   }
 }
 
-function cacheFor(bundle: Buffer, cacheFile: string): Buffer | undefined {
+/** V8's cached data in `cacheFile` when its header names the SHA-256 of `bundle` (the exact text compiled); undefined otherwise. */
+export function cacheFor(bundle: Buffer, cacheFile: string): Buffer | undefined {
   let cache: Buffer
   try {
     cache = readFileSync(cacheFile)

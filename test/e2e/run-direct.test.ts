@@ -27,8 +27,9 @@ function tracedCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): C
   const r = runCli(args, {env: {...env, NODE_OPTIONS: `--import=${JSON.stringify(PRELOAD)}`, MODULE_TRACE_FILE: file}, ...(cwd ? {cwd} : {})})
   const urls = readFileSync(file, 'utf8')
   // bin/run.js loads the direct entry (dist/run/direct.cjs, through src/cli/run-bundle.ts) for
-  // every `run`; oclif only when the direct start stood back.
-  const way = urls.includes('/node_modules/@oclif/core/') ? 'oclif' : urls.includes('/dist/src/cli/run-bundle.js') ? 'direct' : 'neither'
+  // every `run`; oclif (src/cli/oclif-bundle.ts, imported only by bin/run.js's oclif branch) only
+  // when the direct start stood back.
+  const way = urls.includes('/dist/src/cli/oclif-bundle.js') ? 'oclif' : urls.includes('/dist/src/cli/run-bundle.js') ? 'direct' : 'neither'
   return {...r, way}
 }
 

@@ -15,7 +15,7 @@ import assert from 'node:assert/strict'
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
 import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import path from 'node:path'
-import {pathToFileURL} from 'node:url'
+import {fileURLToPath, pathToFileURL} from 'node:url'
 import readline from 'node:readline'
 import {describe, it} from 'node:test'
 import {runCli} from '../helpers/cli.js'
@@ -58,9 +58,28 @@ function directRan(dir: string): string[] {
 }
 
 /**
- * The NODE_OPTIONS and trace file for a traced child. `modules()`: the ES modules it loaded, each
- * run-bundle file followed by the source files in it, then dist/run/direct.cjs and the source
- * files of it that ran if it was compiled; `cjs()`: the CommonJS files it had loaded when it got
+ * The command scripts (dist/run/…/X.cjs, src/cli/script-modules.ts) a child compiled, from V8's
+ * coverage in `dir`, each as the URL of the bundle file it was made from (X.js, the name esbuild's
+ * metafile gives it).
+ */
+function scriptsLoaded(dir: string): string[] {
+  const own = new Set([DIRECT, repoPath('dist', 'run', 'oclif.cjs')])
+  const root = repoPath('dist', 'run') + path.sep
+  const urls = new Set<string>()
+  for (const f of existsSync(dir) ? readdirSync(dir) : []) {
+    const c = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as {result: {url: string}[]}
+    for (const {url} of c.result) {
+      const file = url.startsWith('file:') ? fileURLToPath(url) : url
+      if (file.startsWith(root) && file.endsWith('.cjs') && !own.has(file)) urls.add(pathToFileURL(file.replace(/\.cjs$/, '.js')).href)
+    }
+  }
+  return [...urls]
+}
+
+/**
+ * The NODE_OPTIONS and trace file for a traced child. `modules()`: the ES modules it loaded and
+ * the command scripts it compiled, each run-bundle file followed by the source files in it, then
+ * dist/run/direct.cjs and the source files of it that ran if it was compiled; `cjs()`: the CommonJS files it had loaded when it got
  * SIGUSR2; `builtins()`: Node's module load list then; `beforeFirstFlag()`: Node's module load
  * list when the process first called `v8.setFlagsFromString`.
  */
@@ -76,7 +95,7 @@ function traced(): {env: NodeJS.ProcessEnv; modules: () => string[]; cjs: () => 
       const inputs = bundleInputs()
       const ran = directRan(coverage)
       return [
-        ...lines(file).flatMap((url) => [url, ...(inputs.get(url) ?? []).map((i) => pathToFileURL(repoPath(i)).href)]),
+        ...[...lines(file), ...scriptsLoaded(coverage)].flatMap((url) => [url, ...(inputs.get(url) ?? []).map((i) => pathToFileURL(repoPath(i)).href)]),
         ...(ran.length === 0 ? [] : [pathToFileURL(DIRECT).href, ...ran.map((i) => pathToFileURL(repoPath(i)).href)]),
       ]
     },
