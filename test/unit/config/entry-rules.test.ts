@@ -4,7 +4,9 @@
  * it, accepted with a warning), never accepted and silently ignored.
  */
 import assert from 'node:assert/strict'
+import {isIP} from 'node:net'
 import {test} from 'node:test'
+import {prng} from '../../helpers/prng.js'
 import {checkHostRule} from '../../../src/plugins/config/index.js'
 import {headerNameError} from '../../../src/plugins/config/header-rules.js'
 import {matchesAnyDomain} from '../../../src/plugins/scanner/index.js'
@@ -37,6 +39,25 @@ test('checkHostRule: hostnames, wildcards, IP literals and a trailing dot are ac
   for (const [raw, value] of [['x.com', 'x.com'], ['*.X.com', '*.x.com'], ['a.b.x.com.', 'a.b.x.com'], ['10.0.0.1', '10.0.0.1'], ['::1', '::1'], ['under_score.example', 'under_score.example']]) {
     assert.deepEqual(checkHostRule(raw!), {ok: true, value})
   }
+  for (const [raw, value] of [['FE80::1', 'fe80::1'], ['::ffff:10.0.0.1', '::ffff:10.0.0.1'], ['2001:db8::', '2001:db8::'], ['255.255.255.255.', '255.255.255.255']]) {
+    assert.deepEqual(checkHostRule(raw!), {ok: true, value})
+  }
+  // Only text with a colon, or of digits and dots alone, is asked whether it is an address: every
+  // address Node's isIP accepts is such text (so no address is read as a name).
+  const next = prng(36)
+  const texts = ['1.2.3.4', '0.0.0.0', '::', '::1', 'fe80::1%eth0', '1::2:3:4:5:6:7', '::ffff:1.2.3.4', 'a:b:c:d:e:f:1:2']
+  for (let i = 0; i < 20_000; i++) {
+    let t = ''
+    for (let n = 1 + Math.floor(next() * 16); n > 0; n--) t += '0123456789abcdefx.:%'[Math.floor(next() * 20)]
+    texts.push(t)
+  }
+  let addresses = 0
+  for (const t of texts) {
+    if (isIP(t) === 0) continue
+    addresses++
+    assert.ok(t.includes(':') || /^[\d.]+$/.test(t), t)
+  }
+  assert.ok(addresses > 40, `${addresses} addresses among the texts`)
   // A deny list may block a whole TLD; bare "*" stays refused there.
   assert.deepEqual(checkHostRule('*.ru', {tldWildcard: true}), {ok: true, value: '*.ru'})
   assert.equal(refusal('*', {tldWildcard: true}), 'bare "*" would match every host')
