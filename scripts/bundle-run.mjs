@@ -249,16 +249,16 @@ function scriptModules(metafile) {
     const rel = path.relative(outdir, file).split(path.sep).join('/')
     if (rel === 'run.js' || rel.startsWith('commands/')) {
       if (o.entryPoint === undefined || !o.exports.includes('default')) throw new Error(`${out}: a command entry without a default export`)
+      // dist/run/… to dist/src/…: always a `../` path.
       const loader = path.relative(path.dirname(file), path.join(root, 'dist', 'src', 'cli', 'script-modules.js')).split(path.sep).join('/')
       writeFileSync(file, [
-        `import {loadScriptModule} from ${JSON.stringify(loader.startsWith('.') ? loader : `./${loader}`)}`,
+        `import {loadScriptModule} from ${JSON.stringify(loader)}`,
         `export default loadScriptModule(new URL(${JSON.stringify(`./${path.basename(script)}`)}, import.meta.url)).default`,
       ].join('\n') + '\n')
-      scripts.unshift(script)
     } else {
       rmSync(file)
-      scripts.push(script)
     }
+    scripts.push(script)
   }
   const loader = JSON.stringify(new URL('../dist/src/cli/script-modules.js', import.meta.url).href)
   const oclifLoader = JSON.stringify(new URL('../dist/src/cli/oclif-bundle.js', import.meta.url).href)

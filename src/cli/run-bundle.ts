@@ -33,9 +33,20 @@ const importModule = (specifier: string): Promise<unknown> => import(specifier)
 /** What V8 compiles before the bundle's first character (a CPU profile of the bundle shifts its first line by this). */
 export const BUNDLE_WRAPPER_PREFIX = `(function (${PARAMS.join(', ')}) {`
 
-/** The text V8 compiles: the bundle inside the CommonJS wrapper (the cache belongs to exactly this). */
-function wrap(source: string): string {
-  return `${BUNDLE_WRAPPER_PREFIX}${source}\n})`
+/** The text V8 compiles: the bundle inside the wrapper that `prefix` opens (the cache belongs to exactly this). */
+function wrap(source: string, prefix = BUNDLE_WRAPPER_PREFIX): string {
+  return `${prefix}${source}\n})`
+}
+
+/**
+ * `file` inside the wrapper `prefix` opens, compiled with the code cache in `cacheFile` when it
+ * belongs to it; `cacheRejected` is V8's answer, undefined when no cache was offered.
+ */
+export function compileWrapped(file: string, cacheFile: string, prefix = BUNDLE_WRAPPER_PREFIX): {script: Script; cacheRejected: boolean | undefined} {
+  const bytes = readFileSync(file)
+  const cachedData = cacheFor(bytes, cacheFile)
+  const script = new Script(wrap(bytes.toString('utf8'), prefix), {filename: file, ...(cachedData === undefined ? {} : {cachedData})})
+  return {script, cacheRejected: cachedData === undefined ? undefined : script.cachedDataRejected === true}
 }
 
 /** The cache file: the SHA-256 of the bundle it belongs to, then V8's cached data. */
@@ -54,13 +65,11 @@ export interface CompiledBundle {
 
 /** Compiles the CommonJS bundle `file` with the code cache in `cacheFile` when it belongs to it. */
 export function compileBundle(file: string, cacheFile: string): CompiledBundle {
-  const bytes = readFileSync(file)
-  const cachedData = cacheFor(bytes, cacheFile)
-  const script = new Script(wrap(bytes.toString('utf8')), {filename: file, ...(cachedData === undefined ? {} : {cachedData})})
+  const {script, cacheRejected} = compileWrapped(file, cacheFile)
   let exports: Record<string, unknown> | undefined
   return {
-    cacheOffered: cachedData !== undefined,
-    cacheRejected: cachedData === undefined ? undefined : script.cachedDataRejected === true,
+    cacheOffered: cacheRejected !== undefined,
+    cacheRejected,
     script,
     evaluate() {
       if (exports !== undefined) return exports
@@ -73,8 +82,7 @@ export function compileBundle(file: string, cacheFile: string): CompiledBundle {
   }
 }
 
-/** V8's cached data in `cacheFile` when its header names the SHA-256 of `bundle` (the exact text compiled); undefined otherwise. */
-export function cacheFor(bundle: Buffer, cacheFile: string): Buffer | undefined {
+function cacheFor(bundle: Buffer, cacheFile: string): Buffer | undefined {
   let cache: Buffer
   try {
     cache = readFileSync(cacheFile)

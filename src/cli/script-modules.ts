@@ -1,9 +1,8 @@
-import {readFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import path from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
-import {Script} from 'node:vm'
-import {cacheFor} from './run-bundle.js'
+import type {Script} from 'node:vm'
+import {BUNDLE_WRAPPER_PREFIX, compileWrapped} from './run-bundle.js'
 
 /**
  * Loads the oclif commands' bundle (dist/run, scripts/bundle-run.mjs) as CommonJS scripts compiled
@@ -28,8 +27,8 @@ import {cacheFor} from './run-bundle.js'
  * by another V8 or under other flags (the script then compiles from source).
  */
 
-/** What V8 compiles before a script's first character; the code cache belongs to exactly this wrapping. */
-export const SCRIPT_MODULE_PREFIX = "(function (exports, require, module, __filename, __dirname, __pipelockBundleUrl, __pipelockImport) {'use strict';"
+/** What V8 compiles before a script's first character: the bundles' wrapper, in strict mode as a module is. */
+const SCRIPT_MODULE_PREFIX = `${BUNDLE_WRAPPER_PREFIX}'use strict';`
 
 /** A loaded script: its exports, and how its compile went (the build writes caches from `script`). */
 export interface ScriptModule {
@@ -52,13 +51,11 @@ export function loadScriptModule(file: string | URL): Record<string, unknown> {
   const filename = typeof file === 'string' && !file.startsWith('file:') ? file : fileURLToPath(file)
   const hit = loaded.get(filename)
   if (hit !== undefined) return hit.exports
-  const bytes = readFileSync(filename)
-  const cachedData = cacheFor(bytes, `${filename}.cache`)
-  const script = new Script(`${SCRIPT_MODULE_PREFIX}${bytes.toString('utf8')}\n})`, {filename, ...(cachedData === undefined ? {} : {cachedData})})
+  const {script, cacheRejected} = compileWrapped(filename, `${filename}.cache`, SCRIPT_MODULE_PREFIX)
   const module = {exports: {} as Record<string, unknown>}
   // Registered before it runs, as Node registers a CommonJS module: a cycle sees its exports so far.
   loaded.set(filename, {
-    file: filename, script, cacheRejected: cachedData === undefined ? undefined : script.cachedDataRejected === true,
+    file: filename, script, cacheRejected,
     get exports() {
       return module.exports
     },

@@ -35,19 +35,27 @@ function bundleInputs(): Map<string, string[]> {
 
 const DIRECT = repoPath('dist', 'run', 'direct.cjs')
 
+/** A script in V8's coverage: its URL (or path) and its functions' counts. */
+interface CoveredScript {
+  url: string
+  functions: {functionName: string; ranges: {count: number}[]}[]
+}
+
+/** Every script of V8's coverage files in `dir` (written on SIGUSR2 or at exit), read once. */
+function coveredScripts(dir: string): CoveredScript[] {
+  return (existsSync(dir) ? readdirSync(dir) : []).flatMap((f) => (JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as {result: CoveredScript[]}).result)
+}
+
 /**
- * The source files (repo-relative) of dist/run/direct.cjs that ran, from V8's coverage in `dir`
- * (written on SIGUSR2); empty when the bundle was not compiled.
+ * The source files (repo-relative) of dist/run/direct.cjs that ran, from V8's coverage
+ * (`covered`); empty when the bundle was not compiled.
  */
-function directRan(dir: string): string[] {
+function directRan(covered: CoveredScript[]): string[] {
   const counts = new Map<string, number>()
   let seen = false
-  for (const f of existsSync(dir) ? readdirSync(dir) : []) {
-    const c = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as {result: {url: string; functions: {functionName: string; ranges: {count: number}[]}[]}[]}
-    for (const script of c.result.filter((r) => r.url === DIRECT || r.url === pathToFileURL(DIRECT).href)) {
-      seen = true
-      for (const fn of script.functions) counts.set(fn.functionName, Math.max(counts.get(fn.functionName) ?? 0, fn.ranges[0]!.count))
-    }
+  for (const script of covered.filter((r) => r.url === DIRECT || r.url === pathToFileURL(DIRECT).href)) {
+    seen = true
+    for (const fn of script.functions) counts.set(fn.functionName, Math.max(counts.get(fn.functionName) ?? 0, fn.ranges[0]!.count))
   }
   if (!seen) return []
   const meta = JSON.parse(readFileSync(repoPath('dist', 'run', 'direct.meta.json'), 'utf8')) as {outputs: Record<string, {inputs: Record<string, unknown>}>}
@@ -59,19 +67,16 @@ function directRan(dir: string): string[] {
 
 /**
  * The command scripts (dist/run/…/X.cjs, src/cli/script-modules.ts) a child compiled, from V8's
- * coverage in `dir`, each as the URL of the bundle file it was made from (X.js, the name esbuild's
- * metafile gives it).
+ * coverage (`covered`), each as the URL of the bundle file it was made from (X.js, the name
+ * esbuild's metafile gives it).
  */
-function scriptsLoaded(dir: string): string[] {
+function scriptsLoaded(covered: CoveredScript[]): string[] {
   const own = new Set([DIRECT, repoPath('dist', 'run', 'oclif.cjs')])
   const root = repoPath('dist', 'run') + path.sep
   const urls = new Set<string>()
-  for (const f of existsSync(dir) ? readdirSync(dir) : []) {
-    const c = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as {result: {url: string}[]}
-    for (const {url} of c.result) {
-      const file = url.startsWith('file:') ? fileURLToPath(url) : url
-      if (file.startsWith(root) && file.endsWith('.cjs') && !own.has(file)) urls.add(pathToFileURL(file.replace(/\.cjs$/, '.js')).href)
-    }
+  for (const {url} of covered) {
+    const file = url.startsWith('file:') ? fileURLToPath(url) : url
+    if (file.startsWith(root) && file.endsWith('.cjs') && !own.has(file)) urls.add(pathToFileURL(file.replace(/\.cjs$/, '.js')).href)
   }
   return [...urls]
 }
@@ -93,9 +98,10 @@ function traced(): {env: NodeJS.ProcessEnv; modules: () => string[]; cjs: () => 
     env: {NODE_OPTIONS: `--import=${JSON.stringify(PRELOAD)}`, MODULE_TRACE_FILE: file, NODE_V8_COVERAGE: coverage},
     modules: () => {
       const inputs = bundleInputs()
-      const ran = directRan(coverage)
+      const covered = coveredScripts(coverage)
+      const ran = directRan(covered)
       return [
-        ...[...lines(file), ...scriptsLoaded(coverage)].flatMap((url) => [url, ...(inputs.get(url) ?? []).map((i) => pathToFileURL(repoPath(i)).href)]),
+        ...[...lines(file), ...scriptsLoaded(covered)].flatMap((url) => [url, ...(inputs.get(url) ?? []).map((i) => pathToFileURL(repoPath(i)).href)]),
         ...(ran.length === 0 ? [] : [pathToFileURL(DIRECT).href, ...ran.map((i) => pathToFileURL(repoPath(i)).href)]),
       ]
     },
