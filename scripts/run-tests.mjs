@@ -38,18 +38,20 @@ const tmp = mkdtempSync(path.join(os.tmpdir(), 'pipelock-tests-'))
 // Test files share processes, GROUP_SIZE of a folder's files to one: node's runner starts a
 // process per file, and each loads the modules it tests again (about a second of CPU for the
 // proxy's). On the 2-core machine the 350 unit and vector files took 889 CPU seconds as separate
-// processes and 618 grouped, twelve to a group, so that a group ends well inside the time limit
-// below, which node applies to the group as to one file. An end-to-end file is mostly waiting on
-// the processes it drives, but its own process still cost about 1 CPU second (230 of them, 241 CPU
-// seconds in one run: node's start, the test harness and the modules it imports); they go three
-// to a group, so that the longest three (about a minute each here) stay far inside the limit on a
-// machine twice as slow. In a group each file is one suite named by its path, so its file-level
+// processes and 618 grouped twelve to a group; 185 of them grouped 24 to a group took 72–76 CPU
+// seconds in their own processes against 79–87 at twelve. An end-to-end file is mostly waiting on
+// the processes it drives, but its own process still cost about 1 CPU second (node's start, the
+// test harness and the modules it imports): 12 of them took 6.3–7.1 CPU seconds in their own
+// processes three to a group and 4.5–4.9 six to a group. The sizes keep every group well inside
+// the time limit below, which node applies to the group as to one file: at these sizes the
+// longest group of either folder took under 4 minutes here, on a machine twice as slow under 8.
+// In a group each file is one suite named by its path, so its file-level
 // hooks stay its own and a failure names the file; a group's files run one after another, as the
 // tests inside one file do. A file that changes what the process shares (the environment, the
 // working directory, process listeners, exit code, umask, globals, mocks) keeps a process of its
 // own: `sharesProcessState` reads its source for that. The end-to-end groups go first: they are
 // the longest, and the short unit groups then fill the end of the run.
-const GROUP_SIZE = {e2e: 3, unit: 12, vectors: 12}
+const GROUP_SIZE = {e2e: 6, unit: 24, vectors: 12}
 const SHARED_STATE = [
   /process\.env(\.\w+|\[[^\]]+\])\s*=[^=]/, /delete\s+process\.env/, /Object\.assign\(\s*process\.env/,
   /process\.(chdir|umask|exitCode|on|once|off|addListener|removeListener|removeAllListeners|setUncaughtExceptionCaptureCallback)\b/,
