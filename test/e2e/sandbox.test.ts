@@ -67,7 +67,8 @@ function processesWith(token: string): number[] {
   return pids
 }
 
-const sandboxDirs = (): string[] => readdirSync(tmpdir()).filter((d) => /^pipelock-sandbox-(?!test-)/.test(d))
+/** The sandbox directories pipelock made in `dir` (its TMPDIR). */
+const sandboxDirs = (dir: string): string[] => readdirSync(dir).filter((d) => /^pipelock-sandbox-/.test(d))
 
 describe('pipelock sandbox: filesystem', () => {
   test('the real HOME and its keys do not exist inside; HOME is synthetic and writable', async () => {
@@ -370,19 +371,21 @@ describe('pipelock sandbox: report, modes, exit status', () => {
   test('SIGTERM to pipelock ends the agent and a setsid grandchild; the sandbox\'s temporary directory is removed', async () => {
     // Only the grandchild's command line holds the whole token (the outer script builds it).
     const token = `pipelock-sandbox-grandchild-${process.pid}`
-    const before = sandboxDirs()
-    const p = spawn(process.execPath, [repoPath('bin', 'run.js'), 'sandbox', '--config', host.cfg, '--workspace', host.ws, '--', 'sh', '-c', `A=pipelock-sandbox; B=grandchild-${process.pid}; setsid sh -c "sleep 300; : $A-$B" & sleep 1; echo started; wait`], {env: env(), stdio: ['ignore', 'pipe', 'pipe']})
+    // A TMPDIR of its own: the other sandbox test files, running at the same time, make theirs in the shared one.
+    const tmp = mkdtempSync(path.join(tmpdir(), 'pipelock-sandbox-test-tmp-'))
+    const p = spawn(process.execPath, [repoPath('bin', 'run.js'), 'sandbox', '--config', host.cfg, '--workspace', host.ws, '--', 'sh', '-c', `A=pipelock-sandbox; B=grandchild-${process.pid}; setsid sh -c "sleep 300; : $A-$B" & sleep 1; echo started; wait`], {env: env({TMPDIR: tmp}), stdio: ['ignore', 'pipe', 'pipe']})
     let err = ''
     p.stderr.on('data', (c: Buffer) => (err += c.toString()))
     const exited = new Promise<number | null>((r) => p.once('exit', (code) => r(code)))
     await new Promise<void>((resolve) => p.stdout.on('data', (c: Buffer) => c.toString().includes('started') && resolve()))
     assert.equal(processesWith(token).length, 1, 'the grandchild runs')
-    assert.equal(sandboxDirs().length, before.length + 1, 'one sandbox directory while it runs')
+    assert.equal(sandboxDirs(tmp).length, 1, 'one sandbox directory while it runs')
     p.kill('SIGTERM')
     assert.equal(await exited, 143, err) // 128 + SIGTERM: the agent was terminated
     assert.match(err, /pipelock: sandboxed process killed by SIGTERM|exited with status 143/)
     assert.deepEqual(processesWith(token), [])
-    assert.deepEqual(sandboxDirs(), before)
+    assert.deepEqual(sandboxDirs(tmp), [])
+    rmSync(tmp, {recursive: true, force: true})
   })
 
   test('SIGINT to pipelock (Ctrl-C in a script) ends the agent and exits 130, as a shell reports an interrupted command', async () => {
