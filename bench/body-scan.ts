@@ -1,4 +1,4 @@
-// `npm run bench -- body-scan [--preset NAME] [--size 64k] [--bodies N] [--seconds S] [--only KINDS]`: body and
+// `npm run bench -- body-scan [--preset NAME] [--seed-phrase on|off] [--size 64k] [--bodies N] [--seconds S] [--only KINDS]`: body and
 // response scanning throughput in process (issue 36), MB per CPU second, for text bodies (HTML, JSON, a
 // chat request, plain, Cyrillic plain, a few BIP-39 list words repeated, JSON records of identifiers,
 // a chat request with a base64 image) and binary ones (random, gzip, PNG-like), on the request-body path
@@ -217,6 +217,10 @@ export async function runBodyScanBench(args: readonly string[] = []): Promise<Re
   const count = Number(arg('--bodies') ?? 8)
   if (!Number.isInteger(count) || count < 1) throw new Error(`--bodies takes a whole number ≥ 1, not ${arg('--bodies')}`)
   const cfg = loadPresetConfig(preset).config
+  // `--seed-phrase off`: the same scans without §6.1 step 3, to see what that step costs a body.
+  const seed = arg('--seed-phrase') ?? 'on'
+  if (seed !== 'on' && seed !== 'off') throw new Error(`--seed-phrase takes on or off, not ${JSON.stringify(seed)}`)
+  if (seed === 'off') cfg.seed_phrase_detection.enabled = false
   const sc = createScanner(scannerSettingsFromConfig(cfg, {env: {}}))
   // `count` distinct bodies of each kind, scanned in turn (scan-floor.ts `rotating`).
   const draw = (make: (v: number) => Buffer): Buffer[] => Array.from({length: count}, (_, v) => make(v))
