@@ -11,3 +11,9 @@ test('docs/config.md documents every top-level key, preset, feature section and 
   for (const f of FEATURE_SECTION_NAMES) assert.ok(doc.includes(`\`${f}\``), `feature ${f}`)
   for (const f of RESTART_ONLY_FIELDS) assert.ok(doc.includes(`\`${f}\``), `restart-only ${f}`)
 })
+
+test('docs/config.md lists the feature sections in the order check and a refusal name them', () => {
+  const doc = readFileSync(repoPath('docs/config.md'), 'utf8')
+  const listed = FEATURE_SECTION_NAMES.map((f) => `\`${f}\``).join(', ')
+  assert.ok(doc.includes(`\n${listed}\n`), 'the list after "The sections it knows" is FEATURE_SECTION_NAMES in order')
+})
