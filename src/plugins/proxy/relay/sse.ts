@@ -48,7 +48,12 @@ export async function relaySse(
           }
           res.write(v.out)
         } else res.write(o.raw)
-        if (o.warn.length > 0 && t !== null) t.finding = true
+        if (o.warn.length > 0 && t !== null) {
+          t.finding = true
+          // An event relayed with a finding makes the session hostile (docs/taint.md), as a
+          // buffered response relayed with one does.
+          snap.sessions?.exposure(t, shown, '', 'prompt_injection')
+        }
         if (o.warn.length > 0) ports.audit.event('warn', 'response_scan', 'SSE event matched injection patterns (warn)', {url: shown, patterns: [...new Set(o.warn.map((w) => w.pattern))], request_id: b.requestId, agent: b.agent})
       } else {
         ended = o.reason

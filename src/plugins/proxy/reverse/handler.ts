@@ -20,7 +20,7 @@ import {relaySse} from '../relay/sse.js'
 import {inboundResponseHeaders, outboundHeaders} from '../header-hygiene.js'
 import {applyMediaPolicy, mediaSettingsFromConfig, parseMediaType} from '../media-policy.js'
 import {REWRITE_STALE_HEADERS} from '../relay/response-transforms.js'
-import type {ResponseGateContext} from '../gate/response/context.js'
+import type {ResponseExposure, ResponseGateContext} from '../gate/response/context.js'
 import {runResponseGate} from '../gate/response/run-response-gate.js'
 import {readCapped} from '../read-capped.js'
 import {RequestRecord, type BlockAnswer} from '../request-gate.js'
@@ -249,6 +249,11 @@ async function respond(ctx: ReverseContext, x: ReverseResponse): Promise<void> {
   }
   const t = rec.session
   const host = ctx.upstream.host.replace(/:\d+$/, '')
+  // What reaches the agent raises its session's taint, as on the forward proxy (docs/taint.md):
+  // the upstream's host decides the level, an injection finding makes it hostile.
+  const exposed = (kind: ResponseExposure): void => {
+    if (t !== null) snap.sessions?.exposure(t, shown, host, kind)
+  }
   const suppress = suppression.for('response', x.up.finalUrl)
   const refuse: BlockAnswer = ({layer, reason, detail}) => replace(layer, reason ?? 'prompt_injection', detail)
   // The upstream's headers reach the client whatever becomes of the body: the response head gate
@@ -284,15 +289,20 @@ async function respond(ctx: ReverseContext, x: ReverseResponse): Promise<void> {
   if (av && media.enabled) {
     const m = applyMediaPolicy(media, contentType, Buffer.alloc(0))
     if (m.kind === 'block') return replace('media_policy', 'media_policy', m.detail)
+    exposed('media')
     return streamUnchanged({ports, res, b, session: t, up, shown, warnings, record, ...unchangedIdle}, hopHeaders)
   }
-  if (!cfg.response_scanning.enabled && !media.enabled && !cfg.browser_shield.enabled) return streamUnchanged({ports, res, b, session: t, up, shown, warnings, record, ...unchangedIdle}, hopHeaders)
+  if (!cfg.response_scanning.enabled && !media.enabled && !cfg.browser_shield.enabled) {
+    exposed('response')
+    return streamUnchanged({ports, res, b, session: t, up, shown, warnings, record, ...unchangedIdle}, hopHeaders)
+  }
   if (isCompressedEncoding(String(up.headers['content-encoding'] ?? ''))) return replace('reverse_response_blocked', 'compressed_response', 'injection: compressed response cannot be scanned')
   // `Transfer-Encoding: gzip, chunked`: still gzip once the chunks are removed (scanner `transferCoded`).
   if (transferCoded(up.headers)) return replace('reverse_response_blocked', 'compressed_response', `injection: ${TRANSFER_CODED_DETAIL}`)
   if (mediaType === 'text/event-stream' && cfg.response_scanning.enabled) {
     const sseHeaders = {...up.headers}
     delete sseHeaders['content-length']
+    exposed('response')
     return await relaySse({ports, res, b, session: t, up: {...up, headers: sseHeaders}, shown, warnings, record}, suppression.for('sse', up.finalUrl))
   }
   const isImage = mediaType.startsWith('image/')
@@ -321,6 +331,7 @@ async function respond(ctx: ReverseContext, x: ReverseResponse): Promise<void> {
   // Browser Shield, the media policy or a strip rewrote the body: its validators no longer describe it.
   if (rg.transformed || rg.rewritten) for (const h of REWRITE_STALE_HEADERS) delete headers[h]
   if (x.killed()) return
+  exposed(rg.exposure)
   return pass(up.statusCode, rg.body, headers)
 }
 

@@ -577,6 +577,9 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     if (d.action === 'block' || d.action === 'ask' || (d.action === 'strip' && frame === undefined && (across || d.content === ''))) {
       return injectionClose(`injection detected${where}: ${names}`)
     }
+    // What reaches the agent after a finding (stripped or warned) makes its session hostile
+    // (docs/taint.md), as a buffered response relayed with one does.
+    if (o.session !== null) snap.sessions?.exposure(o.session, o.target, o.host, 'prompt_injection')
     if (d.action === 'strip') {
       audit('ws_scan', 'warn', `WebSocket ${frame ?? 'message'} injection patterns stripped`, {direction: 'server_to_client', action: 'strip', ...fields, patterns: [...d.names]})
       return {kind: 'strip', body: frame === undefined ? strippedBody(d) : Buffer.alloc(0)}
@@ -590,6 +593,8 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
   }
 
   /** An upstream message's scan decision (null: not scanned) applied: closed, stripped, warned or relayed. */
+  /** Whether an upstream message has reached the agent (its taint exposure is recorded once). */
+  let exposed = false
   const afterResponseScan = (snap: ProxySnapshot, scanned: Buffer, isBinary: boolean, d: ResponseDecision | null, across: boolean): void => {
     let data = scanned
     if (d !== null) {
@@ -599,6 +604,12 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     }
     stats.s2c += data.length
     m?.bytes('server_to_client', data.length)
+    // The upstream's messages are content the agent reads: the first one relayed raises the
+    // session's taint by the upstream's host (docs/taint.md), as a response does.
+    if (!exposed && o.session !== null) {
+      exposed = true
+      snap.sessions?.exposure(o.session, o.target, o.host, 'response')
+    }
     sendTo(client, upstream, data, isBinary, false)
   }
 

@@ -22,7 +22,12 @@ export const reverseResponseScanStage: ResponseStage = {
 /** The reverse proxy's answer to the scan's decision (true: the response was answered). */
 function answer(ctx: ResponseGateContext, d: SettledResponseDecision): boolean {
   const {ports, snap, rec, b, shown} = ctx
-  if (d.action === 'allow') return false
+  // What reaches the agent after a finding (a strip, a warn, a held answer approved) makes its
+  // session hostile (the handler records `ctx.exposure`), as on the forward proxy.
+  if (d.action === 'allow') {
+    if (d.held === true) ctx.exposure = 'prompt_injection'
+    return false
+  }
   const names = [...new Set(d.matches.map((m) => m.pattern))].join(', ')
   const refuse = (detail: string): true => {
     ctx.block({stage: 'response', layer: 'response_scan', detail, status: 403, reason: 'prompt_injection'})
@@ -36,8 +41,10 @@ function answer(ctx: ResponseGateContext, d: SettledResponseDecision): boolean {
     if (d.held !== true) ports.audit.event('warn', 'response_scan', 'reverse proxy response injection patterns stripped', {url: shown, patterns: [...d.names], action: 'strip', request_id: b.requestId, agent: b.agent})
     ctx.body = strippedBody(d)
     ctx.rewritten = true
+    ctx.exposure = 'prompt_injection'
     return false
   }
+  ctx.exposure = 'prompt_injection'
   ports.audit.event('warn', 'response_scan', 'reverse proxy response matched injection patterns (warn)', {url: shown, patterns: names.split(', '), request_id: b.requestId, agent: b.agent})
   return false
 }
