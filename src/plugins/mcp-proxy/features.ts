@@ -113,10 +113,28 @@ export const USED_BY_SANDBOX_BRIDGE: ReadonlySet<string> = new Set([
 ])
 
 /**
- * Refuses enabled-but-unimplemented sections (fail closed). Returns the sections accepted as not
- * used, for the startup note; `sandboxed` leaves out those the sandbox bridge uses.
+ * Of those, the sections the HTTP listener (`mcp proxy --listen`) reads: its clients' request
+ * headers go through header DLP by `request_body_scanning.enabled`, `scan_headers` and
+ * `header_mode`, as a proxied request's do (http-listener.ts).
  */
-export function assertMcpImplemented(c: PipelockConfig, sandboxed = false): string[] {
+export const USED_BY_LISTENER: ReadonlySet<string> = new Set(['request_body_scanning', 'request_body_scanning.scan_headers'])
+
+/** What this `mcp proxy` runs besides the MCP pipeline: the sandbox bridge, the HTTP listener. */
+export interface McpProxyShape {
+  readonly sandboxed?: boolean
+  readonly listener?: boolean
+}
+
+/** Whether a section `NOT_USED_BY_MCP_PROXY` names is read all the same by this shape of `mcp proxy`. */
+function usedBy(shape: McpProxyShape, f: string): boolean {
+  return (shape.sandboxed === true && USED_BY_SANDBOX_BRIDGE.has(f)) || (shape.listener === true && USED_BY_LISTENER.has(f))
+}
+
+/**
+ * Refuses enabled-but-unimplemented sections (fail closed). Returns the sections accepted as not
+ * used, for the startup note; those the sandbox bridge or the HTTP listener reads are left out.
+ */
+export function assertMcpImplemented(c: PipelockConfig, shape: McpProxyShape = {}): string[] {
   const on = enabledFeatures(c)
   const missing = on.filter((f) => !MCP_IMPLEMENTED_FEATURES.has(f) && !NOT_USED_BY_MCP_PROXY.has(f))
   if (missing.length > 0) {
@@ -126,7 +144,7 @@ export function assertMcpImplemented(c: PipelockConfig, sandboxed = false): stri
       {hint: `disable ${missing.length === 1 ? 'it' : 'them'} for MCP (see docs/mcp.md, "What is implemented")`},
     )
   }
-  return on.filter((f) => NOT_USED_BY_MCP_PROXY.has(f) && !(sandboxed && USED_BY_SANDBOX_BRIDGE.has(f)))
+  return on.filter((f) => NOT_USED_BY_MCP_PROXY.has(f) && !usedBy(shape, f))
 }
 
 /**
@@ -151,11 +169,11 @@ const SANDBOX_BRIDGE_KEYS: ReadonlySet<string> = new Set(['fetch_proxy', ...[...
  * prints them at start: all but those about sections only `pipelock run` reads, so what the wrap
  * runs with is never changed without a word.
  */
-export function mcpConfigWarnings(warnings: readonly ConfigWarning[], sandboxed: boolean): string[] {
+export function mcpConfigWarnings(warnings: readonly ConfigWarning[], shape: McpProxyShape): string[] {
   return warnings
     .filter((w) => {
       const key = w.field.split('.')[0]!
-      return !HTTP_ONLY_KEYS.has(key) || (sandboxed && SANDBOX_BRIDGE_KEYS.has(key))
+      return !HTTP_ONLY_KEYS.has(key) || (shape.sandboxed === true && SANDBOX_BRIDGE_KEYS.has(key)) || (shape.listener === true && key === 'request_body_scanning')
     })
     .map(formatWarning)
 }

@@ -114,7 +114,9 @@ export async function runMcpProxy(o: McpProxyOptions): Promise<number> {
     throw usage(`--listen with WebSocket upstream (ws/wss) is not yet supported; use stdio mode: pipelock mcp proxy --upstream ${shellWord(o.upstream as string)}`)
   }
   if (config.sandbox.enabled && (o.upstream !== undefined || o.listen !== undefined)) throw usage('sandbox cannot be used with --upstream or --listen (cannot sandbox a remote server)')
-  for (const l of mcpConfigWarnings(file.warnings, o.sandbox || config.sandbox.enabled)) o.stderr(l)
+  // What this wrap reads besides the MCP pipeline: the sandbox bridge's forward proxy, the listener's header DLP.
+  const shape = {sandboxed: o.sandbox || config.sandbox.enabled, listener: o.listen !== undefined}
+  for (const l of mcpConfigWarnings(file.warnings, shape)) o.stderr(l)
   for (const l of configFileModeWarnings(file)) o.stderr(l)
   const switchedOn = killSwitchOnWarning(config, 'every message to the server is refused from the start')
   if (switchedOn !== null) o.stderr(switchedOn)
@@ -123,7 +125,7 @@ export async function runMcpProxy(o: McpProxyOptions): Promise<number> {
   // Named only when the user's file (or the --agent profile in it) sets them: the defaults turn
   // some of these on, and a note about what nobody configured is noise.
   const profileDoc = (file.document as {agents?: Record<string, unknown>} | undefined)?.agents?.[agent]
-  const notUsed = assertMcpImplemented(resolved.config, o.sandbox || config.sandbox.enabled).filter((f) => documentSets(file.document, f) || documentSets(profileDoc, f))
+  const notUsed = assertMcpImplemented(resolved.config, shape).filter((f) => documentSets(file.document, f) || documentSets(profileDoc, f))
   if (notUsed.length > 0) o.stderr(`pipelock: note: config sections not used by mcp proxy: ${notUsed.join(', ')}`)
   for (const l of licenseLines(config, o.processEnv)) o.stderr(l)
   // sign is a field, not a section: without this line it would look applied to the tool calls.
