@@ -102,6 +102,20 @@ describe('flight recorder raw_escrow', () => {
     const badKey = runCli(['escrow', 'decrypt', '--key', 'xyz', sidecar])
     assert.equal(badKey.status, 1)
     assert.equal(badKey.stderr.split('\n')[0], '--key: xyz is neither 64 hex chars nor a readable file [FILE_NOT_FOUND]')
+    // A mistyped key (a 0x prefix, a digit short) is never echoed, in text or JSON.
+    const realKey = readFileSync(path.join(dir, 'escrow.key'), 'utf8').trim()
+    for (const typo of [`0x${realKey}`, realKey.slice(0, -1)]) {
+      for (const json of [[], ['--json']]) {
+        const r = runCli(['escrow', 'decrypt', '--key', typo, ...json, sidecar])
+        assert.equal(r.status, 1)
+        assert.ok(!(r.stdout + r.stderr).includes(realKey.slice(2, 40)), r.stdout + r.stderr)
+        if (json.length === 0) assert.equal(r.stderr.split('\n')[0], `--key: the value given (${typo.length} characters of hex, not shown: a key) is neither 64 hex chars nor a readable file [FILE_NOT_FOUND]`)
+      }
+    }
+    // A directory is no key file (never a chmod hint for it).
+    const keyDir = runCli(['escrow', 'decrypt', '--key', dir, sidecar])
+    assert.equal(keyDir.status, 1)
+    assert.match(keyDir.stderr.split('\n')[0]!, /^--key: .* is a directory \[FILE_UNREADABLE\]; hint: name the key file escrow keygen --out-private wrote, or give the 64 hex chars$/)
     writeFileSync(path.join(dir, 'junk.key'), 'not a key\n', {mode: 0o600})
     assert.equal(runCli(['escrow', 'decrypt', '--key', path.join(dir, 'junk.key'), sidecar]).stderr.split('\n')[0], `--key: ${path.join(dir, 'junk.key')} does not hold an escrow key (64 hex chars, 32 bytes) [KEY_INVALID]`)
     // A private key file readable by others is refused, as every private key file is.

@@ -1,4 +1,4 @@
-import {readFileSync, statSync} from 'node:fs'
+import {readFileSync, statSync, type Stats} from 'node:fs'
 import {createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, randomBytes, type KeyObject} from 'node:crypto'
 import {blake2b} from '@noble/hashes/blake2.js'
 import {hsalsa, xsalsa20poly1305} from '@noble/ciphers/salsa.js'
@@ -157,14 +157,17 @@ export function decodeEscrowKeyHex(text: string): Buffer | undefined {
 export function readEscrowPrivateKey(value: string, flag: string): Buffer {
   const inline = decodeEscrowKeyHex(value)
   if (inline !== undefined) return inline
-  let mode: number
+  let st: Stats
   try {
-    mode = statSync(value).mode
+    st = statSync(value)
   } catch {
-    throw new PipelockError('FILE_NOT_FOUND', `${flag}: ${value} is neither 64 hex chars nor a readable file`)
+    // A value of hex digits is the key itself, mistyped (a character short, a `0x` prefix): never echoed.
+    const shown = /^(0x)?[0-9a-fA-F]{16,}$/.test(value.trim()) ? `the value given (${value.length} characters of hex, not shown: a key)` : value
+    throw new PipelockError('FILE_NOT_FOUND', `${flag}: ${shown} is neither 64 hex chars nor a readable file`)
   }
   refuseSpecialFile(value, flag)
-  checkPrivateKeyMode(value, mode)
+  if (st.isDirectory()) throw new PipelockError('FILE_UNREADABLE', `${flag}: ${value} is a directory`, {hint: 'name the key file escrow keygen --out-private wrote, or give the 64 hex chars'})
+  checkPrivateKeyMode(value, st.mode)
   let key: Buffer | undefined
   try {
     key = decodeEscrowKeyHex(readFileSync(value, 'utf8'))
