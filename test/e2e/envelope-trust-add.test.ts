@@ -52,3 +52,24 @@ test('envelope trust add: another key for a trusted target needs --force, prints
   assert.equal(out.status, 'replaced')
   assert.equal(out.record.key_hex, FIRST)
 })
+
+test('envelope trust add: a second key for a trust domain is refused (verify takes one key per domain); a store record that is no object is refused by name', () => {
+  const store = path.join(mkdtempSync(path.join(tmpdir(), 'pl-trust-clash-')), 'trust.json')
+  assert.equal(runCli(['envelope', 'trust', 'add', 'outer.example', '--key', FIRST, '--store', store]).status, 0)
+  const before = readFileSync(store, 'utf8')
+  for (const force of [[], ['--force']]) {
+    const r = runCli(['envelope', 'trust', 'add', 'spiffe://outer.example/agent/other', '--key', SECOND, '--store', store, ...force])
+    assert.equal(r.status, 2)
+    assert.equal(r.stderr, NOTE + 'trust domain "outer.example" is already trusted under another key (record "outer.example"); verify takes one key per trust domain: remove that record first, or add this one with the same key [ENVELOPE_TRUST_INVALID]\n')
+    assert.equal(readFileSync(store, 'utf8'), before)
+  }
+  // The same key for a SPIFFE ID of the domain is fine.
+  assert.equal(runCli(['envelope', 'trust', 'add', 'spiffe://outer.example/agent/other', '--key', FIRST, '--store', store]).status, 0)
+
+  writeFileSync(store, '[null]\n', {mode: 0o600})
+  for (const args of [['list'], ['add', 'x.example', '--key', FIRST]]) {
+    const r = runCli(['envelope', 'trust', ...args, '--store', store])
+    assert.equal(r.status, 2, r.stderr)
+    assert.equal(r.stderr.split('\n').at(-2), 'trust store record 0: is not an object [ENVELOPE_TRUST_INVALID]')
+  }
+})

@@ -57,6 +57,7 @@ export function checkKeySource(src: string): void {
 
 function validate(r: TrustRecord, i: number): TrustRecord {
   const at = (m: string): never => fail(`trust store record ${i}: ${m}`)
+  if (r === null || typeof r !== 'object' || Array.isArray(r)) at('is not an object')
   const rec: TrustRecord = {...r, trust_domain: String(r.trust_domain ?? '').trim().toLowerCase(), key_hex: String(r.key_hex ?? '').trim().toLowerCase()}
   if (!isTrustDomain(rec.trust_domain)) at(`trust domain "${rec.trust_domain}" is not DNS-shaped`)
   if (rec.spiffe_id !== undefined && rec.spiffe_id !== '') {
@@ -162,6 +163,12 @@ export function parseTarget(target: string): {trust_domain: string; spiffe_id?: 
  */
 export function addRecord(records: TrustRecord[], rec: TrustRecord, force = false): {records: TrustRecord[]; status: 'trusted' | 'already trusted' | 'replaced'} {
   const i = records.findIndex((r) => r.trust_domain === rec.trust_domain && (r.spiffe_id ?? '') === (rec.spiffe_id ?? ''))
+  // `verify` takes one key per trust domain: a second key for it would make every verification
+  // of the domain fail, so it is refused here, where it would be written.
+  const clash = records.find((r, k) => k !== i && r.trust_domain === rec.trust_domain && r.key_hex !== rec.key_hex)
+  if (clash !== undefined) {
+    fail(`trust domain "${rec.trust_domain}" is already trusted under another key (record ${JSON.stringify(clash.spiffe_id || clash.trust_domain)}); verify takes one key per trust domain: remove that record first, or add this one with the same key`)
+  }
   if (i < 0) return {records: [...records, rec], status: 'trusted'}
   const old = records[i]!
   if (old.key_hex === rec.key_hex && (old.key_source ?? '') === (rec.key_source ?? '')) return {records, status: 'already trusted'}
