@@ -75,5 +75,10 @@ async function oclif() {
   const {hoistTopicFlags} = await import('../dist/src/cli/argv.js')
   // Flags given before a subcommand (`session --api-url X list`) are moved after it.
   const config = await Config.load(import.meta.url)
-  await execute({args: hoistTopicFlags(process.argv.slice(2), config.commands), loadOptions: config})
+  const args = hoistTopicFlags(process.argv.slice(2), config.commands)
+  // oclif's own commands (help, version, autocomplete) report a usage error as pipelock's do.
+  const first = args.find((a) => !a.startsWith('-'))
+  const found = first === undefined ? undefined : config.findCommand(first)
+  if (found !== undefined && found.pluginName !== config.name) await (await import('../dist/src/cli/oclif-failure.js')).guardPluginCommand(config, args)
+  await execute({args, loadOptions: config})
 }

@@ -1,7 +1,7 @@
 import {Command, Errors, type Interfaces} from '@oclif/core'
 import {isPipelockError} from '../plugins/errors/index.js'
 import {resolvePathInputs} from './path-inputs.js'
-import {emitErrorReport, isFlagValueError, report, reportFromPipelockError, usageMessage} from './error-output.js'
+import {emitErrorReport, isUsageError, report, reportFromPipelockError, usageMessage} from './error-output.js'
 
 /**
  * Every pipelock command extends this. Expected failures (PipelockError) and flag/argument
@@ -77,21 +77,3 @@ function jsonBeforeTerminator(argv: readonly string[]): boolean {
   return (end === -1 ? argv : argv.slice(0, end)).includes('--json')
 }
 
-function isUsageError(err: Error): boolean {
-  const name = err.constructor?.name ?? ''
-  // a flag value its parser refused (`--uses abc` on an integer flag): oclif rethrows the
-  // parser's plain CLIError with this prefix and no class of its own
-  if (isFlagValueError(err)) return true
-  return (
-    name.endsWith('FlagError') ||
-    name.endsWith('ArgError') ||
-    name === 'UnexpectedArgsError' ||
-    name === 'NonExistentFlagsError' ||
-    name === 'FailedFlagValidationError' ||
-    name === 'RequiredArgsError' ||
-    name === 'CLIParseError' ||
-    name === 'ArgInvalidOptionError' ||
-    name === 'FlagInvalidOptionError' ||
-    name === 'ViolatedFlagConstraintError'
-  )
-}

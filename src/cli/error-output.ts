@@ -69,6 +69,26 @@ const FLAG_VALUE = /^Parsing --([\w-]+) \n\t([\s\S]*)\nSee more help with --help
  */
 const EXCLUSIVE_VALUE = /--([\w-]+)=[\s\S]*? cannot also be provided when using --([\w-]+)/g
 
+/** An oclif parse error: a flag or argument the command does not take, lacks or cannot read (exit 2, `USAGE`). */
+export function isUsageError(err: Error): boolean {
+  const name = err.constructor?.name ?? ''
+  // a flag value its parser refused (`--uses abc` on an integer flag): oclif rethrows the
+  // parser's plain CLIError with this prefix and no class of its own
+  if (isFlagValueError(err)) return true
+  return (
+    name.endsWith('FlagError') ||
+    name.endsWith('ArgError') ||
+    name === 'UnexpectedArgsError' ||
+    name === 'NonExistentFlagsError' ||
+    name === 'FailedFlagValidationError' ||
+    name === 'RequiredArgsError' ||
+    name === 'CLIParseError' ||
+    name === 'ArgInvalidOptionError' ||
+    name === 'FlagInvalidOptionError' ||
+    name === 'ViolatedFlagConstraintError'
+  )
+}
+
 /** oclif's wrapping of an error thrown by a flag's value parser (integer, custom). */
 export function isFlagValueError(err: Error): boolean {
   return FLAG_VALUE.test(err.message)

@@ -221,6 +221,26 @@ test('session --api-url X list: the flag before the subcommand reaches the comma
   assert.match(r.stderr, /\[ADMIN_API_UNREACHABLE\]/)
 })
 
+test('oclif\'s own commands (help, version, autocomplete) report a usage error as pipelock\'s do: one line or one JSON object, exit 2, no flag value, no config dump', () => {
+  for (const words of [['version'], ['help'], ['autocomplete']]) {
+    const r = runCli([...words, '--token=SECRETVALUE'])
+    assert.equal(r.status, 2, r.stderr)
+    assert.equal(r.stderr, `Nonexistent flag: --token [USAGE]; hint: see pipelock ${words[0]} --help\n`)
+    const j = runCli([...words, '--token=SECRETVALUE', '--json'])
+    assert.equal(j.status, 2, j.stderr)
+    // `help` takes no --json: it is named as unknown too, and the answer is JSON all the same.
+    const message = words[0] === 'version' ? 'Nonexistent flag: --token' : 'Nonexistent flags: --token, --json'
+    assert.equal(j.stdout, `{"error":{"code":"USAGE","message":"${message}","exit":2,"hint":"see pipelock ${words[0]} --help"}}\n`)
+    assert.ok(!(j.stdout + j.stderr).includes('SECRETVALUE'))
+  }
+  const extra = runCli(['autocomplete', 'bash', 'sk-secret'])
+  assert.equal(extra.status, 2)
+  assert.equal(extra.stderr, 'Unexpected argument: more arguments than the command takes (their values are not shown) [USAGE]; hint: see pipelock autocomplete --help\n')
+  const shell = runCli(['autocomplete', 'fish'])
+  assert.equal(shell.status, 2)
+  assert.equal(shell.stderr, 'Expected fish to be one of: zsh, bash, powershell [USAGE]; hint: see pipelock autocomplete --help\n')
+})
+
 test('pipelock help, pipelock version, autocomplete', () => {
   const h = runCli(['help'])
   assert.equal(h.status, 0)
