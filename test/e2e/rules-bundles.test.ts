@@ -149,6 +149,40 @@ describe('pipelock rules: signed community bundles', () => {
     assert.equal(gone.stderr.split('\n')[0], 'bundle "acme-rules" is not installed [FILE_NOT_FOUND]')
   })
 
+  test('a rules_dir that is a file, a lock file that does not parse, a bundle name that is none: one line each with its code', () => {
+    const fileDir = path.join(dir, 'not-a-dir')
+    writeFileSync(fileDir, 'x')
+    const c = path.join(dir, 'file-dir.yaml')
+    writeFileSync(c, baseConfig(['rules:', `  rules_dir: ${JSON.stringify(fileDir)}`, '  trusted_keys:', '    - name: acme', `      public_key: ${signer.publicKey.toString('hex')}`].join('\n')))
+    const src = path.join(dir, 'src-file-dir')
+    writeBundle(src, BUNDLE)
+    const install = runCli(['rules', 'install', '--path', src, '--config', c])
+    assert.equal(install.status, 1)
+    assert.equal(install.stderr, `rules directory ${fileDir}: not a directory [WRITE_FAILED]; hint: rules.rules_dir names a directory (created on the first install)\n`)
+    for (const sub of ['list', 'verify']) {
+      for (const json of [[], ['--json']]) {
+        const r = runCli(['rules', sub, '--config', c, ...json])
+        assert.equal(r.status, 1, `${sub} ${r.stdout}${r.stderr}`)
+        if (json.length === 0) assert.equal(r.stderr, `rules directory ${fileDir}: not a directory [FILE_UNREADABLE]; hint: rules.rules_dir names a directory (created on the first install)\n`)
+        else assert.equal(JSON.parse(r.stdout).error.code, 'FILE_UNREADABLE')
+      }
+    }
+    // A lock file that does not parse: verify says so, list does not call it missing.
+    const broken = path.join(dir, 'broken-lock')
+    const bc = path.join(dir, 'broken-lock.yaml')
+    writeFileSync(bc, baseConfig(['rules:', `  rules_dir: ${JSON.stringify(broken)}`, '  trusted_keys:', '    - name: acme', `      public_key: ${signer.publicKey.toString('hex')}`].join('\n')))
+    assert.equal(runCli(['rules', 'install', '--path', src, '--config', bc]).status, 0)
+    writeFileSync(path.join(broken, 'acme-rules', 'bundle.lock'), '{x\n')
+    const v = runCli(['rules', 'verify', '--config', bc])
+    assert.notEqual(v.status, 0)
+    assert.match(v.stdout + v.stderr, /acme-rules: reading lock file: bundle\.lock is not valid YAML: /)
+    assert.ok(!(v.stdout + v.stderr).includes('MISSING_CHAR'), v.stdout + v.stderr)
+    assert.match(runCli(['rules', 'list', '--config', bc]).stdout, /acme-rules .*\(unreadable lock file: rules verify says why\)/)
+    const bad = runCli(['rules', 'remove', '../acme-rules', '--config', bc])
+    assert.equal(bad.status, 2)
+    assert.equal(bad.stderr.split('\n')[0], '"../acme-rules" is not a bundle name (3 to 64 of a-z, 0-9 and -, starting and ending with a letter or digit) [USAGE]')
+  })
+
   test('rules config errors are the same for check and run', () => {
     const c = path.join(dir, 'bad.yaml')
     writeFileSync(c, baseConfig(['rules:', '  min_confidence: extreme'].join('\n')))

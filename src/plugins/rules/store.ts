@@ -105,8 +105,15 @@ function readCapped(file: string): Buffer {
 }
 
 export function readLock(dir: string): BundleLock {
-  const doc = lazyYaml().parse(readFileSync(path.join(dir, 'bundle.lock'), 'utf8')) as Partial<BundleLock> | null
-  if (doc === null || typeof doc !== 'object') throw new Error('not a mapping')
+  const text = readFileSync(path.join(dir, 'bundle.lock'), 'utf8')
+  let doc: Partial<BundleLock> | null
+  try {
+    doc = lazyYaml().parse(text) as Partial<BundleLock> | null
+  } catch (e) {
+    // The YAML library's own message (its first line: what and where), not its code (MISSING_CHAR).
+    throw new Error(`bundle.lock is not valid YAML: ${String((e as Error).message).split('\n')[0]}`)
+  }
+  if (doc === null || typeof doc !== 'object') throw new Error('bundle.lock is not a mapping')
   return {
     installed_version: String(doc.installed_version ?? ''),
     installed_at: String(doc.installed_at ?? ''),
@@ -203,7 +210,7 @@ export function bundleDirs(rulesDir: string): BundleDir[] {
     names = readdirSync(rulesDir)
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return []
-    throw new BundleError(`reading rules directory: ${(e as Error).message}`)
+    throw new PipelockError('FILE_UNREADABLE', `rules directory ${rulesDir}: ${osErrorReason(e)}`, {hint: 'rules.rules_dir names a directory (created on the first install)'})
   }
   const present = new Set(names)
   const out: BundleDir[] = []
@@ -245,9 +252,21 @@ export function activeRules(b: Bundle, s: Pick<RulesSettings, 'min_confidence' |
  * bundle, so every install, update and remove starts from whole `<name>` directories.
  */
 export function lockRulesDir(rulesDir: string): () => void {
-  makeDirs(rulesDir, 0o750)
+  const cannot = (e: unknown): PipelockError => new PipelockError('WRITE_FAILED', `rules directory ${rulesDir}: ${osErrorReason(e)}`, {hint: 'rules.rules_dir names a directory (created on the first install)'})
+  try {
+    makeDirs(rulesDir, 0o750)
+  } catch (e) {
+    throw cannot(e)
+  }
   const file = path.join(rulesDir, '.rules.lock')
-  const take = (): number => openSync(file, 'wx', 0o600)
+  const take = (): number => {
+    try {
+      return openSync(file, 'wx', 0o600)
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw e
+      throw cannot(e)
+    }
+  }
   let fd: number
   try {
     fd = take()
@@ -479,8 +498,9 @@ export function listBundles(rulesDir: string): ListedBundle[] {
     try {
       const l = readLock(dir)
       return {name, version: l.installed_version, signed: !l.unsigned, source: l.source, lastCheck: l.last_check, ...note}
-    } catch {
-      return {name, version: '?', signed: false, source: '(no lock file)', lastCheck: '', ...note}
+    } catch (e) {
+      const source = (e as NodeJS.ErrnoException).code === 'ENOENT' ? '(no lock file)' : '(unreadable lock file: rules verify says why)'
+      return {name, version: '?', signed: false, source, lastCheck: '', ...note}
     }
   })
 }
@@ -514,7 +534,7 @@ export function bundleNotInstalled(name: string): PipelockError {
 }
 
 export function removeBundle(rulesDir: string, name: string): void {
-  if (!/^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$/.test(name)) throw new PipelockError('USAGE', `bundle "${name}" is not installed`)
+  if (!/^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$/.test(name)) throw new PipelockError('USAGE', `"${name}" is not a bundle name (3 to 64 of a-z, 0-9 and -, starting and ending with a letter or digit)`)
   if (!existsSync(rulesDir)) throw bundleNotInstalled(name)
   const target = path.join(rulesDir, name)
   const release = lockRulesDir(rulesDir)
