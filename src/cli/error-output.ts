@@ -75,6 +75,8 @@ export function isUsageError(err: Error): boolean {
   // a flag value its parser refused (`--uses abc` on an integer flag): oclif rethrows the
   // parser's plain CLIError with this prefix and no class of its own
   if (isFlagValueError(err)) return true
+  // a single-value flag given twice: oclif throws a plain CLIError with this text
+  if (/^Flag --[\w-]+ can only be specified once$/.test(err.message)) return true
   return (
     name.endsWith('FlagError') ||
     name.endsWith('ArgError') ||

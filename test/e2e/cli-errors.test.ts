@@ -241,6 +241,16 @@ test('oclif\'s own commands (help, version, autocomplete) report a usage error a
   assert.equal(shell.stderr, 'Expected fish to be one of: zsh, bash, powershell [USAGE]; hint: see pipelock autocomplete --help\n')
 })
 
+test('a single-value flag given twice is a usage error in every form: the USAGE line, exit 2, no stack under --json', () => {
+  const r = runCli(['check', '-c', 'a.yaml', '-c', 'b.yaml'])
+  assert.equal(r.status, 2)
+  assert.equal(r.stderr, 'Flag --config can only be specified once [USAGE]; hint: see pipelock check --help\n')
+  const j = runCli(['audit', 'score', '-c', 'a.yaml', '-c', 'b.yaml', '--json'])
+  assert.equal(j.status, 2)
+  assert.equal(j.stdout, '{"error":{"code":"USAGE","message":"Flag --config can only be specified once","exit":2,"hint":"see pipelock audit score --help"}}\n')
+  assert.equal(j.stderr, '')
+})
+
 test('pipelock help, pipelock version, autocomplete', () => {
   const h = runCli(['help'])
   assert.equal(h.status, 0)
