@@ -83,3 +83,23 @@ export function evidenceInputs(flags: {chain?: string; config?: string; roster?:
   }
   return inputs
 }
+
+/**
+ * `refuseOutputOverInputs` for a command whose inputs and outputs are flags: the string values of
+ * the `outputs` flags against those of the `inputs` flags and `more` (arguments), and each output
+ * against the others (two outputs on one path would leave only the last written). A flag left out
+ * is passed over, and so is a value that names no existing file (a key given as hex).
+ */
+export function refuseFlagOutputs(flags: Readonly<Record<string, unknown>>, outputs: readonly string[], inputs: readonly string[], more: readonly NamedInput[] = []): void {
+  const named = (names: readonly string[]): NamedInput[] => names.flatMap((n) => (typeof flags[n] === 'string' && flags[n] !== '' ? [{flag: `--${n}`, path: flags[n] as string}] : []))
+  const outs = named(outputs)
+  refuseOutputOverInputs(outs, [...named(inputs), ...more])
+  for (let i = 0; i < outs.length; i++) refuseSamePath(outs[i]!, outs.slice(i + 1))
+}
+
+/** Refuses `out` when it is the same path as one of `others` (existing or not). */
+function refuseSamePath(out: NamedInput, others: readonly NamedInput[]): void {
+  const real = realPathOf(out.path)
+  const other = others.find((o) => realPathOf(o.path) === real)
+  if (other !== undefined) throw new PipelockError('USAGE', `${out.flag} and ${other.flag} name the same file ${out.path}: one would replace the other; nothing was written`, {hint: `give ${out.flag} and ${other.flag} different paths`})
+}

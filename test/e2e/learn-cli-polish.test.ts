@@ -1,6 +1,6 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type {JsonObject} from '../../src/plugins/canonical/index.js'
@@ -50,8 +50,14 @@ test('learn shadow replaying 0 records exits 1; --allow-empty accepts it', () =>
     const j = runCli([...args, '--json'])
     assert.equal(j.status, 1)
     assert.equal((JSON.parse(j.stdout) as {error: {code: string}}).error.code, 'SHADOW_EMPTY')
-    const ok = runCli([...args, '--allow-empty'])
+    // The refusal writes nothing (its reports would read as a passed gate).
+    const md = path.join(dir, 'e.md')
+    const js = path.join(dir, 'e.json')
+    assert.equal(runCli([...args, '--out', md, '--out-json', js]).status, 1)
+    assert.ok(!existsSync(md) && !existsSync(js), 'no report written')
+    const ok = runCli([...args, '--allow-empty', '--out', md])
     assert.equal(ok.status, 0, ok.stderr)
+    assert.ok(existsSync(md))
   } finally {
     rmSync(dir, {recursive: true, force: true})
   }
@@ -71,6 +77,34 @@ test('learn ratify --interactive: "a" applies the previous answer to every remai
     const states = (loadContract(readFileSync(out, 'utf8'), out).body.get('rules') as JsonObject[]).map((x) => x.get('lifecycle_state'))
     assert.deepEqual(states, Array(n - 1).fill('capture_only'))
     assert.ok(r.stdout.endsWith(`\nratify: ${n - 1} rules ratified (0 enforce, ${n - 1} capture-only), 1 rejected, written to ${out}\n`), r.stdout)
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+})
+
+test('learn commands refuse an output that is one of their inputs (the capture, the contract, the candidate, a report compared): USAGE, nothing written', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pipelock-out-in-'))
+  try {
+    const c = path.join(dir, 'contract.yaml')
+    copyFileSync(repoPath('goldens', 'multi-hour', 'contract.yaml'), c)
+    const sessions = path.join(dir, 'corpus.jsonl')
+    writeFileSync(sessions, '')
+    const before = readFileSync(c, 'utf8')
+    const shadow = ['learn', 'shadow', '--contract', c, '--allow-unsigned-contract-for-diagnostics', '--sessions', sessions, '--deterministic', '--allow-empty']
+    const cases: Array<[string[], string]> = [
+      [[...shadow, '--out-json', sessions], `--out-json ${sessions} is the input --sessions ${sessions}`],
+      [[...shadow, '--out', c], `--out ${c} is the input --contract ${c}`],
+      [[...shadow, '--out', path.join(dir, 'r.md'), '--out-json', path.join(dir, 'r.md')], `--out and --out-json name the same file ${path.join(dir, 'r.md')}`],
+      [['learn', 'review', c, '--out', c], `--out ${c} is the input CANDIDATE ${c}`],
+      [['learn', 'ratify', '--candidate', c, '--receipt-out', c, '--deterministic'], `--receipt-out ${c} is the input --candidate ${c}`],
+    ]
+    for (const [args, said] of cases) {
+      const r = runCli(args)
+      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`)
+      assert.ok(r.stderr.includes(`${said}`) && r.stderr.includes('nothing was written [USAGE]'), r.stderr)
+      assert.equal(readFileSync(c, 'utf8'), before)
+      assert.equal(readFileSync(sessions, 'utf8'), '')
+    }
   } finally {
     rmSync(dir, {recursive: true, force: true})
   }

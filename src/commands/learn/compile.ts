@@ -1,3 +1,4 @@
+import {refuseFlagOutputs} from '../../cli/output-over-input.js'
 import {statSync} from 'node:fs'
 import {homedir} from 'node:os'
 import path from 'node:path'
@@ -53,6 +54,7 @@ Deterministic fixture form (reproducible builds, conformance): pipelock learn co
 
   async run(): Promise<CompileSummary> {
     const {flags} = await this.parse(LearnCompile)
+    refuseFlagOutputs(flags, ['output', 'review', 'compile-manifest'], ['config', 'fixture', 'escrow-private-key'])
     sizeCompileHeap(process.execArgv, process.env.NODE_OPTIONS)
     const compactHeap = (): void => void compactHeapNow(process.execArgv, process.env.NODE_OPTIONS)
     const build = describeBuild(this.config.root, process.versions.node, process.env.PIPELOCK_BUILD_SHA ?? 'unknown')

@@ -1,3 +1,4 @@
+import {refuseFlagOutputs} from '../../cli/output-over-input.js'
 import path from 'node:path'
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
@@ -22,6 +23,7 @@ export default class LearnDiff extends BaseCommand {
 
   async run(): Promise<Omit<DiffResult, 'markdown'>> {
     const {args, flags} = await this.parse(LearnDiff)
+    refuseFlagOutputs(flags, ['out'], [], [{flag: 'FIRST', path: args.first}, {flag: 'SECOND', path: args.second}])
     // Relative paths are the working directory's, as for every other path of learn.
     const r = runLearnDiff(path.resolve(args.first), path.resolve(args.second), flags.out === undefined ? undefined : path.resolve(flags.out))
     if (r.dest === undefined && !this.jsonEnabled()) process.stdout.write(r.markdown)

@@ -1,3 +1,4 @@
+import {refuseFlagOutputs} from '../../cli/output-over-input.js'
 import {homedir} from 'node:os'
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
@@ -37,6 +38,8 @@ export default class LearnForget extends BaseCommand {
 
   async run(): Promise<ForgetResult> {
     const {flags} = await this.parse(LearnForget)
+    // --out may be the candidate (rewritten in place); the receipt file may not.
+    refuseFlagOutputs(flags, ['receipt-out'], ['candidate', 'out', 'contract-key', 'roster'])
     const store = flags.store
     // the curve arithmetic of the streamed signature check: the candidate is then read rule by rule
     await loadEd25519Arithmetic()

@@ -1,3 +1,4 @@
+import {refuseFlagOutputs} from '../../cli/output-over-input.js'
 import {homedir} from 'node:os'
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
@@ -48,6 +49,8 @@ export default class LearnRatify extends BaseCommand {
 
   async run(): Promise<RatifyResult> {
     const {flags} = await this.parse(LearnRatify)
+    // --out may be the candidate (the default rewrites it in place); the receipt file may not.
+    refuseFlagOutputs(flags, ['receipt-out'], ['candidate', 'out', 'contract-key'])
     // Prompts go to stdout, or to stderr under --json so stdout stays one JSON document.
     const promptOut = this.jsonEnabled() ? process.stderr : process.stdout
     const decide = parseDecideFlags(flags.decide ?? [])

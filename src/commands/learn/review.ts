@@ -1,3 +1,4 @@
+import {refuseFlagOutputs} from '../../cli/output-over-input.js'
 import path from 'node:path'
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
@@ -25,6 +26,7 @@ export default class LearnReview extends BaseCommand {
 
   async run(): Promise<ReviewResult> {
     const {args, flags} = await this.parse(LearnReview)
+    refuseFlagOutputs(flags, ['out'], [], [{flag: 'CANDIDATE', path: args.candidate}])
     const r = runLearnReview({candidate: args.candidate, ...(flags.out === undefined ? {} : {out: flags.out}), format: flags.format as 'md' | 'html'})
     if (r.dest === undefined && !this.jsonEnabled()) process.stdout.write(r.content)
     else if (r.dest !== undefined) this.out(`review: written to ${r.dest}`)

@@ -22,6 +22,8 @@ import {addOpportunity, findOpportunityMissing, OPPORTUNITY_WINDOW_NS, opportuni
 
 export interface ShadowRequest {
   contract: string
+  /** An empty replay is a result, not a refusal (`--allow-empty`); else SHADOW_EMPTY, before any report is written. */
+  allowEmpty?: boolean
   contractKey?: string
   allowUnsignedForDiagnostics: boolean
   /** A capture sessions root directory or a single capture `.jsonl` file. */
@@ -828,6 +830,10 @@ export async function runLearnShadow(req: ShadowRequest): Promise<ShadowResult> 
   for (const d of inputs.skipped ?? []) warnings.push(`learn shadow: skipped a damaged capture session (its records were not replayed): ${skippedText(d)}`)
   for (const c of cutLines) warnings.push(`learn shadow: ${cutLineText(c)}`)
   const missing = findOpportunityMissing(contract.opportunityRules, opportunity)
+  // A CI gate must not pass on nothing: refused before a report or a receipt is written.
+  if (analysis.totalRecords === 0 && req.allowEmpty === false) {
+    throw new PipelockError('SHADOW_EMPTY', `learn shadow: replayed 0 records from ${inputs.label}`, {hint: 'check --sessions/--agent, or pass --allow-empty to accept an empty replay'})
+  }
   const markdown = renderShadowMarkdown(analysis)
   try {
     if (out !== undefined) {
