@@ -77,6 +77,8 @@ export function isUsageError(err: Error): boolean {
   if (isFlagValueError(err)) return true
   // a single-value flag given twice: oclif throws a plain CLIError with this text
   if (/^Flag --[\w-]+ can only be specified once$/.test(err.message)) return true
+  // a flag given last with no value (`--addr` at the end of the line): the same plain CLIError
+  if (/^Flag --[\w-]+ expects a value$/.test(err.message)) return true
   return (
     name.endsWith('FlagError') ||
     name.endsWith('ArgError') ||

@@ -249,6 +249,11 @@ test('a single-value flag given twice is a usage error in every form: the USAGE 
   assert.equal(j.status, 2)
   assert.equal(j.stdout, '{"error":{"code":"USAGE","message":"Flag --config can only be specified once","exit":2,"hint":"see pipelock audit score --help"}}\n')
   assert.equal(j.stderr, '')
+  // A flag given last with no value: the same.
+  const last = runCli(['healthcheck', '--addr', '--json'])
+  assert.equal(last.status, 2)
+  assert.equal(last.stdout, '{"error":{"code":"USAGE","message":"Flag --addr expects a value","exit":2,"hint":"see pipelock healthcheck --help"}}\n')
+  assert.equal(last.stderr, '')
 })
 
 test('pipelock help, pipelock version, autocomplete', () => {

@@ -166,6 +166,7 @@ function statusError(baseUrl: string, status: number, text: string, retryAfter: 
       // §12 answers a missing session with the plain text `session not found`; any other 404
       // means the path itself is unknown: no token at start-up (API not mounted), or a wrong URL.
       if (ctx.key !== undefined && text.trim() === 'session not found') return sessionNotFound(ctx.key)
+      if (text.trim() === 'approval not found') return new PipelockError('APPROVAL_NOT_FOUND', `approval not found (${method} ${path})`, {hint: 'list the held requests with: pipelock ask list (answered ones: --all)'})
       return new PipelockError('ADMIN_API_NOT_ENABLED', `the admin API is not enabled on the proxy at ${baseUrl} (${method} ${path} answered HTTP 404: ${body})`, {
         hint: 'pipelock run mounts it only when kill_switch.api_token (or PIPELOCK_KILLSWITCH_API_TOKEN) is set at start-up: set it and restart the proxy; if it is set, check that --api-url names its API listener (kill_switch.api_listen)',
       })

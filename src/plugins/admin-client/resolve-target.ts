@@ -147,16 +147,18 @@ export function normalizeApiUrl(raw: string): string {
   let u = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(raw) ? raw : `http://${raw}`
   u = u.replace(/\/+$/, '')
   let parsed: URL
+  // The URL as given may carry a password or a token (refused below): never echoed whole.
+  const shown = /[@?#]/.test(raw) ? `${raw.split(/[@?#]/)[0]!.replace(/[^/]*$/, '')}…` : raw
   try {
     parsed = new URL(u)
   } catch {
     throw new PipelockError('ADMIN_ARGUMENT_INVALID', `admin API URL "${raw}" is not a valid URL`)
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new PipelockError('ADMIN_ARGUMENT_INVALID', `admin API URL "${raw}" must use http or https`)
+    throw new PipelockError('ADMIN_ARGUMENT_INVALID', `admin API URL "${shown}" must use http or https`)
   }
   if (parsed.search !== '' || parsed.hash !== '' || parsed.username !== '' || parsed.password !== '') {
-    throw new PipelockError('ADMIN_ARGUMENT_INVALID', `admin API URL "${raw}" must not carry credentials, a query or a fragment (pass the token with --api-token)`)
+    throw new PipelockError('ADMIN_ARGUMENT_INVALID', `admin API URL "${shown}" must not carry credentials, a query or a fragment (pass the token with --api-token; the URL is not shown whole)`)
   }
   return u
 }

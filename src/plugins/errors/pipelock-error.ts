@@ -51,5 +51,9 @@ export function prefixedError(err: unknown, prefix: string, fallback: ErrorCode)
 }
 
 export function isPipelockError(err: unknown): err is PipelockError {
-  return err instanceof PipelockError
+  if (err instanceof PipelockError) return true
+  // A PipelockError of another copy of this module (a plugin loaded from dist/src beside a
+  // bundle holding its own copy) is one all the same: its name and a registered code say so.
+  const e = err as {name?: unknown; code?: unknown; exitCode?: unknown} | null
+  return err instanceof Error && e!.name === 'PipelockError' && typeof e!.code === 'string' && Object.hasOwn(ERROR_REGISTRY, e!.code) && typeof e!.exitCode === 'number'
 }

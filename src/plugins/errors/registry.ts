@@ -108,6 +108,7 @@ export const ERROR_REGISTRY = {
   ADMIN_API_UNREACHABLE: {exit: 1, summary: 'the admin API could not be reached or did not answer within 10 s'},
   ADMIN_API_RESPONSE_INVALID: {exit: 1, summary: 'the admin API answered 2xx with a body that is not the documented JSON shape'},
   // --- scoped exceptions (issue 14, operations.md §8.3 [beyond])
+  APPROVAL_NOT_FOUND: {exit: 1, summary: 'the admin API holds no request with that approval id (never held, answered already, or timed out)'},
   EXCEPTION_NOT_FOUND: {exit: 1, summary: 'the admin API has no exception in force with that id (never granted, revoked, used up or expired)'},
   EXCEPTION_STATE_INVALID: {exit: 1, summary: 'the exceptions file in flight_recorder.dir cannot be read; pipelock run refuses to start rather than drop grants'},
   // --- MCP proxy and scan (mcp.md §2.8, §13)

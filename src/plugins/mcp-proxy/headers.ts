@@ -21,7 +21,7 @@ export const TRANSPORT_MANAGED = new Set([...RESERVED, ...HOP_BY_HOP])
 export function droppedHeaderWarnings(headers: ReadonlyArray<readonly [string, string]>): string[] {
   return headers
     .filter(([k]) => HOP_BY_HOP.has(k.toLowerCase()))
-    .map(([k, v]) => `warning: --header "${k}: ${v}": "${k}" is a connection-level header the MCP HTTP transport manages itself; it is not sent upstream`)
+    .map(([k]) => `warning: --header "${k}: …": "${k}" is a connection-level header the MCP HTTP transport manages itself; it is not sent upstream`)
 }
 
 function isUnicodeSpace(cp: number): boolean {
@@ -35,17 +35,19 @@ function usage(message: string): PipelockError {
 /** One `Key: Value` entry → [key, value], or a usage error worded as the reference's. */
 export function parseHeaderEntry(entry: string): [string, string] {
   const colon = entry.indexOf(':')
-  if (colon < 0) throw usage(`--header "${entry}": expected 'Key: Value' format`)
+  if (colon < 0) throw usage(`--header: expected 'Key: Value' format (the entry, ${entry.length} characters, is not shown: it may hold a secret)`)
   const key = entry.slice(0, colon).trim()
-  if (key === '') throw usage(`--header "${entry}": key is empty`)
-  if (!isHttpToken(key)) throw usage(`--header "${entry}": key contains invalid characters`)
+  // Header values are secrets (a bearer token): an error names the header, never its value.
+  const named = `--header "${key}: …"`
+  if (key === '') throw usage(`--header ": …": key is empty`)
+  if (!isHttpToken(key)) throw usage(`${named}: key contains invalid characters`)
   const raw = entry.slice(colon + 1)
   for (const ch of raw) {
     const cp = ch.codePointAt(0)!
-    if ((cp < 0x20 && cp !== 0x09) || cp === 0x7f || (cp > 0x7f && isUnicodeSpace(cp))) throw usage(`--header "${entry}": value contains invalid characters`)
+    if ((cp < 0x20 && cp !== 0x09) || cp === 0x7f || (cp > 0x7f && isUnicodeSpace(cp))) throw usage(`${named}: value contains invalid characters`)
   }
   const value = raw.replace(/^[ \t]+|[ \t]+$/g, '')
-  if (RESERVED.has(key.toLowerCase())) throw usage(`--header "${entry}": "${key}" is managed by the MCP HTTP transport and cannot be overridden via --header`)
+  if (RESERVED.has(key.toLowerCase())) throw usage(`${named}: "${key}" is managed by the MCP HTTP transport and cannot be overridden via --header`)
   return [key, value]
 }
 

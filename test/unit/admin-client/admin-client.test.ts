@@ -9,6 +9,7 @@ import {
   listSessions,
   releaseSession,
   sessionPath,
+  showApproval,
   terminateSession,
 } from '../../../src/plugins/admin-client/index.js'
 import {PipelockError} from '../../../src/plugins/errors/index.js'
@@ -116,6 +117,9 @@ test('status mapping: 401 → 2, 400 → 2, 404 → 1, 429 → 1 with Retry-Afte
     await rejects(inspectSession(c, KEY), 'SESSION_NOT_FOUND', 1, `session not found: ${KEY}`)
     // Any other 404 is a path the proxy does not serve: no admin token when it started.
     await rejects(adaptiveFlush(c), 'ADMIN_API_NOT_ENABLED', 1, `the admin API is not enabled on the proxy at ${api.url} (POST /api/v1/adaptive/flush answered HTTP 404: 404 page not found)`)
+    // An unknown approval id is that, not an admin API that is off.
+    api.on('GET /api/v1/approvals/ask-1', {status: 404, body: 'approval not found\n'})
+    await rejects(showApproval(c, 'ask-1'), 'APPROVAL_NOT_FOUND', 1, 'approval not found (GET /api/v1/approvals/ask-1)')
     api.on(`POST ${ENC}/terminate`, {status: 400, body: {error: 'cannot terminate invocation session; only identity sessions are terminable'}})
     await rejects(terminateSession(c, KEY), 'ADMIN_API_BAD_REQUEST', 2, `admin API refused POST ${ENC}/terminate (HTTP 400): cannot terminate invocation session; only identity sessions are terminable`)
     api.on(`GET ${ENC}/explain`, {status: 429, headers: {'retry-after': '60'}, body: 'rate limit exceeded\n'})

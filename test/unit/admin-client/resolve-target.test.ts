@@ -47,6 +47,10 @@ test('URL normalisation: scheme added when missing, trailing slashes trimmed, on
   assert.equal(normalizeApiUrl('https://ops.example/pipelock//'), 'https://ops.example/pipelock')
   assert.equal(normalizeApiUrl('http://[::1]:9090'), 'http://[::1]:9090')
   fails(() => normalizeApiUrl('ftp://x:1'), 'ADMIN_ARGUMENT_INVALID', /must use http or https/)
+  // A credential in the URL is refused without being echoed.
+  for (const u of ['http://ops:hunter2pass@127.0.0.1:9090', 'http://127.0.0.1:9090/?token=hunter2pass', 'ftp://user:hunter2pass@x']) {
+    assert.throws(() => normalizeApiUrl(u), (e: Error) => e.message.includes('admin API URL') && !e.message.includes('hunter2pass'))
+  }
   fails(() => normalizeApiUrl('http://user:pw@x:1'), 'ADMIN_ARGUMENT_INVALID', /credentials/)
   fails(() => normalizeApiUrl('http://x:99999'), 'ADMIN_ARGUMENT_INVALID', /not a valid URL/)
 })
