@@ -6,6 +6,7 @@ import path from 'node:path'
 import {recordRun, steppingClock} from '../helpers/recorder-fixture.js'
 import {encodePublicKeyText, keyPairFromSeed, sha256} from '../../src/plugins/signing/index.js'
 import {runCli} from '../helpers/cli.js'
+import {vectorPath} from '../helpers/vectors.js'
 
 // `pipelock audit report`'s file and its failures, through the built CLI (the rendering itself:
 // audit-report.test.ts). The page quotes the evidence, which the recorder keeps 0600.
@@ -50,4 +51,14 @@ test('evidence that does not verify: the report is written, exit 1, and stderr s
   const e = runCli(['audit', 'report', '--chain', empty, '--key', pubFile, '--out', path.join(dir, 'empty.html')])
   assert.equal(e.status, 1)
   assert.equal(e.stderr, `audit report: the evidence did not verify (verdict empty): no receipts in ${empty} (session proxy)\n`)
+})
+
+test('a single receipt file as --chain is a usage error: one USAGE line or object, exit 2, no stack', () => {
+  for (const json of [[], ['--json']]) {
+    const r = runCli(['audit', 'report', '--chain', vectorPath('receipts', 'valid-single.json'), '--key', pubFile, '--out', path.join(dir, 'single.html'), ...json])
+    assert.equal(r.status, 2, r.stdout + r.stderr)
+    if (json.length === 0) assert.equal(r.stderr.split('\n').at(-2), 'audit report: --chain must name a .jsonl file or a recorder directory [USAGE]')
+    else assert.equal(JSON.parse(r.stdout).error.code, 'USAGE')
+    assert.ok(!r.stderr.includes('    at '), r.stderr)
+  }
 })

@@ -118,7 +118,7 @@ export async function collectReportData(req: VerifyEvidenceRequest & {onBlock?: 
   }
   const v = await verifyEvidenceInput({...verifyReq, onReceipt})
   if (v.kind === 'endorsement_error') throw new PipelockError('ENDORSEMENT_INVALID', `audit report: ${v.error}`)
-  if (v.kind !== 'evidence_set') throw new Error('audit report: --chain must name a .jsonl file or a recorder directory')
+  if (v.kind !== 'evidence_set') throw new PipelockError('USAGE', 'audit report: --chain must name a .jsonl file or a recorder directory')
   const {hosts, reasons, generations, blocks, blocksOmitted, perSecond} = split.pick(v.counts.decisionSource)
   const seconds = [...perSecond.keys()].sort((a, b) => a - b)
   const buckets: Record<string, number>[] = []

@@ -13,6 +13,9 @@
 import {parseContentType} from '../canonical/index.js'
 import {percentBytes} from './decoders.js'
 
+/** The Content-Transfer-Encodings a part may name: the identities, and the two codings read here. */
+const KNOWN_TRANSFER_ENCODINGS: ReadonlySet<string> = new Set(['7bit', '8bit', 'binary', 'quoted-printable', 'base64'])
+
 export class MultipartError extends Error {}
 
 export const MULTIPART_LIMITS = Object.freeze({maxParts: 100, maxFilenameBytes: 255, maxHeaderBytes: 8192, maxDepth: 2})
@@ -219,6 +222,9 @@ export function multipartTexts(
         if (ct.type.startsWith('multipart/')) nested = ct
       }
     }
+    // A coding this reader does not undo (x-uuencode, …) is one an upstream parser may: the part
+    // cannot be scanned as the upstream reads it, so the body is refused (fail closed).
+    if (cte !== '' && !KNOWN_TRANSFER_ENCODINGS.has(cte)) throw new MultipartError(`multipart part with Content-Transfer-Encoding ${JSON.stringify(cte.slice(0, 40))} cannot be scanned`)
     out.push(utf8(content))
     let value = out.at(-1)!
     // The part's bytes once transfer-decoded and inflated (latin1: one char per byte).

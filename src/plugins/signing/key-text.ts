@@ -2,7 +2,7 @@ import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {decodeGoHex} from '../canonical/index.js'
 import {PipelockError} from '../errors/index.js'
-import {goErrnoText} from './go-fmt.js'
+import {goErrnoText, readFailureCode} from './go-fmt.js'
 import {refuseSpecialFile} from './input-file.js'
 
 // Versioned key text formats (learn-lifecycle.md §8.3, receipts.md §2): a header line, then the
@@ -187,7 +187,7 @@ export function hexPublicKeyFromFlags(
   try {
     data = readFileSync(file)
   } catch (e) {
-    throw new PipelockError('FILE_NOT_FOUND', `reading --${flag}-file ${file}: ${goErrnoText(e)}`)
+    throw new PipelockError(readFailureCode(e), `reading --${flag}-file ${file}: ${goErrnoText(e)}`)
   }
   if (data.length > HEX_KEY_FILE_CAP) {
     throw new PipelockError('KEY_INVALID', `--${flag}-file ${file} exceeds size cap: got ${data.length} bytes, max ${HEX_KEY_FILE_CAP}`)

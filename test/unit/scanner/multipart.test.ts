@@ -53,6 +53,14 @@ test('multipart: a duplicated or extended boundary parameter is refused (ambiguo
   assert.equal(scan(CT, body).action, 'allow', 'a clean body with one boundary passes')
 })
 
+test('multipart: a part in a Content-Transfer-Encoding the scanner does not undo is refused; the identities pass', () => {
+  // `begin 644 a.txt` uuencoded: an upstream parser may decode it (Python's email module does).
+  const r = scan(CT, mp([CD, 'Content-Transfer-Encoding: x-uuencode'], 'begin 644 a.txt\r\n404M)05%93%!-3C5(2$A&4%I!33( \r\n`\r\nend'))
+  assert.equal(r.action, 'block')
+  assert.equal(r.detail, 'multipart part with Content-Transfer-Encoding "x-uuencode" cannot be scanned')
+  for (const cte of ['7bit', '8BIT', 'binary']) assert.equal(scan(CT, mp([CD, `Content-Transfer-Encoding: ${cte}`], 'hello')).action, 'allow', cte)
+})
+
 test('multipart helpers: parameters, RFC 2231, quoted-printable', () => {
   assert.deepEqual(parseContentType('Multipart/Form-Data; boundary="a;b\\"c"; x=1'), {type: 'multipart/form-data', params: [['boundary', 'a;b"c'], ['x', '1']]})
   assert.equal(multipartBoundary([['boundary', 'abc']]), 'abc')

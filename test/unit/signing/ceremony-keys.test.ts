@@ -45,6 +45,9 @@ test('ceremony key files: errors name the -file flag; transition keys may be key
     hint: "the key is expected as 64 hex characters or a pipelock-ed25519-public-v1 file (keygen's .pub)",
   })
   assert.throws(() => hexPublicKeyFromFlags('old-pubkey', undefined, short, accept), {message: `--old-pubkey-file ${short}: invalid public key length: got 2, want 32`})
+  // A directory exists: it is unreadable as a key file, not missing.
+  assert.throws(() => hexPublicKeyFromFlags('old-pubkey', undefined, path.dirname(short), accept), {code: 'FILE_UNREADABLE'})
+  assert.throws(() => hexPublicKeyFromFlags('old-pubkey', undefined, path.join(path.dirname(short), 'absent'), accept), {code: 'FILE_NOT_FOUND'})
   assert.throws(() => hexPublicKeyFromFlags('new-pubkey', undefined, privText, accept), {
     message: `--new-pubkey-file ${privText} is a private key (pipelock-ed25519-private-v1), not a public key: ${expected}`,
   })
