@@ -79,6 +79,6 @@ async function oclif() {
   // oclif's own commands (help, version, autocomplete) report a usage error as pipelock's do.
   const first = args.find((a) => !a.startsWith('-'))
   const found = first === undefined ? undefined : config.findCommand(first)
-  if (found !== undefined && found.pluginName !== config.name) await (await import('../dist/src/cli/oclif-failure.js')).guardPluginCommand(config, args)
+  if (found !== undefined && found.pluginName !== config.name) await (await import('../dist/src/cli/oclif-failure.js')).guardPluginCommand(first, found)
   await execute({args, loadOptions: config})
 }

@@ -1,7 +1,7 @@
 import {Command, Errors, type Interfaces} from '@oclif/core'
 import {isPipelockError} from '../plugins/errors/index.js'
 import {resolvePathInputs} from './path-inputs.js'
-import {emitErrorReport, isUsageError, report, reportFromPipelockError, usageMessage} from './error-output.js'
+import {emitErrorReport, isUsageError, jsonBeforeTerminator, report, reportFromPipelockError, usageMessage} from './error-output.js'
 
 /**
  * Every pipelock command extends this. Expected failures (PipelockError) and flag/argument
@@ -70,10 +70,4 @@ export abstract class BaseCommand extends Command {
 type FlagOutput = {[name: string]: any}
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type ArgOutput = {[name: string]: any}
-
-/** `--json` among the command's own arguments (not after `--`, where the wrapped command's are). */
-function jsonBeforeTerminator(argv: readonly string[]): boolean {
-  const end = argv.indexOf('--')
-  return (end === -1 ? argv : argv.slice(0, end)).includes('--json')
-}
 

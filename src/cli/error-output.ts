@@ -93,6 +93,12 @@ export function isUsageError(err: Error): boolean {
   )
 }
 
+/** `--json` among the command's own arguments (not after `--`, where the wrapped command's are). */
+export function jsonBeforeTerminator(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--')
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json')
+}
+
 /** oclif's wrapping of an error thrown by a flag's value parser (integer, custom). */
 export function isFlagValueError(err: Error): boolean {
   return FLAG_VALUE.test(err.message)

@@ -1,7 +1,7 @@
-import {refuseFlagOutputs} from '../../cli/output-over-input.js'
 import path from 'node:path'
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
+import {refuseFlagOutputs} from '../../cli/output-over-input.js'
 import {auditLine, runLearnDiff, type DiffResult} from '../../plugins/learn/index.js'
 
 export default class LearnDiff extends BaseCommand {

@@ -1,7 +1,7 @@
-import {refuseFlagOutputs} from '../../cli/output-over-input.js'
 import {homedir} from 'node:os'
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
+import {refuseFlagOutputs} from '../../cli/output-over-input.js'
 import {auditLine, lifecycleEnv, runLearnForget, type ForgetResult} from '../../plugins/learn/index.js'
 import {loadEd25519Arithmetic, resolveKeystoreDir} from '../../plugins/signing/index.js'
 import {activeSelectorsHolding, fileTombstone} from '../../plugins/store/index.js'

@@ -1,7 +1,7 @@
-import {refuseFlagOutputs} from '../../cli/output-over-input.js'
 import {homedir} from 'node:os'
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
+import {refuseFlagOutputs} from '../../cli/output-over-input.js'
 import {PipelockError} from '../../plugins/errors/index.js'
 import {isPromptInterrupt, withApplyToRemaining} from '../../cli/ratify-answers.js'
 import {auditLine, inquirerPrompt, lifecycleEnv, lineReaderPrompt, parseDecideFlags, runLearnRatify, type RatifyResult} from '../../plugins/learn/index.js'

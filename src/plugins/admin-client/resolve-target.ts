@@ -152,7 +152,7 @@ export function normalizeApiUrl(raw: string): string {
   try {
     parsed = new URL(u)
   } catch {
-    throw new PipelockError('ADMIN_ARGUMENT_INVALID', `admin API URL "${raw}" is not a valid URL`)
+    throw new PipelockError('ADMIN_ARGUMENT_INVALID', `admin API URL "${shown}" is not a valid URL`)
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     throw new PipelockError('ADMIN_ARGUMENT_INVALID', `admin API URL "${shown}" must use http or https`)

@@ -163,6 +163,8 @@ const HTTP_ONLY_KEYS: ReadonlySet<string> = new Set(['fetch_proxy', 'forward_pro
  * limits) the embedded proxy runs with though it is no feature of its own.
  */
 const SANDBOX_BRIDGE_KEYS: ReadonlySet<string> = new Set(['fetch_proxy', ...[...USED_BY_SANDBOX_BRIDGE].map((f) => f.split('.')[0]!)])
+/** The top-level keys of the sections the HTTP listener reads (USED_BY_LISTENER). */
+const LISTENER_KEYS: ReadonlySet<string> = new Set([...USED_BY_LISTENER].map((f) => f.split('.')[0]!))
 
 /**
  * The config's load warnings (a value read as another, a field not applied) as `mcp proxy`
@@ -173,7 +175,7 @@ export function mcpConfigWarnings(warnings: readonly ConfigWarning[], shape: Mcp
   return warnings
     .filter((w) => {
       const key = w.field.split('.')[0]!
-      return !HTTP_ONLY_KEYS.has(key) || (shape.sandboxed === true && SANDBOX_BRIDGE_KEYS.has(key)) || (shape.listener === true && key === 'request_body_scanning')
+      return !HTTP_ONLY_KEYS.has(key) || (shape.sandboxed === true && SANDBOX_BRIDGE_KEYS.has(key)) || (shape.listener === true && LISTENER_KEYS.has(key))
     })
     .map(formatWarning)
 }

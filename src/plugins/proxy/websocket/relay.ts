@@ -592,9 +592,9 @@ export async function relayWebSocket(client: WebSocket, upstream: WebSocket, o: 
     return {kind: 'pass'}
   }
 
-  /** An upstream message's scan decision (null: not scanned) applied: closed, stripped, warned or relayed. */
   /** Whether an upstream message has reached the agent (its taint exposure is recorded once). */
   let exposed = false
+  /** An upstream message's scan decision (null: not scanned) applied: closed, stripped, warned or relayed. */
   const afterResponseScan = (snap: ProxySnapshot, scanned: Buffer, isBinary: boolean, d: ResponseDecision | null, across: boolean): void => {
     let data = scanned
     if (d !== null) {
