@@ -13,7 +13,7 @@ import {after, before, describe, it} from 'node:test'
 import {keyPairFromSeed} from '../../src/plugins/signing/index.js'
 import {runCli} from '../helpers/cli.js'
 import {
-  approvalsPending, assertRefusesToStart, BINARY_INJECTION, interceptingWebSocketConfig, makeSelfSignedCert, rawHttp, reverseListenPort, startHttpsUpstream, startHttpUpstream, startProxy, tempDir, tlsExchange, tlsThroughProxy,
+  approvalsPending, assertRefusesToStart, BINARY_INJECTION, interceptingWebSocketConfig, makeSelfSignedCert, otherHostAddress, rawHttp, reverseListenPort, startHttpsUpstream, startHttpUpstream, startProxy, tempDir, tlsExchange, tlsThroughProxy,
   until, writeReceiptKeys, type RunningProxy, type Upstream,
 } from './proxy-harness.js'
 
@@ -140,9 +140,10 @@ describe('pipelock ask: held requests answered through the admin API', {timeout:
 
   it('a tainted session: its POST is held, and released by an approval', async () => {
     const base = `http://127.0.0.1:${up.port}`
-    // Its own client address: an unbound name is judged by the most tainted session of its address,
-    // and the /fetch calls above read an injection from 127.0.0.1 (a block, not an ask, would judge it).
-    const fwd = (p: string, method = 'GET') => rawHttp(proxy.port, {method, path: `${base}${p}`, headers: {'X-Pipelock-Agent': 'writer'}, from: '127.0.0.9', timeoutMs: HELD_MS})
+    // Another client host: an unbound name is judged by the most tainted session of its host (all
+    // of loopback is one), and the /fetch calls above read an injection from 127.0.0.1 (a block,
+    // not an ask, would judge it).
+    const fwd = (p: string, method = 'GET') => rawHttp(proxy.port, {method, path: `${base}${p}`, headers: {'X-Pipelock-Agent': 'writer'}, from: otherHostAddress(), timeoutMs: HELD_MS})
     assert.equal((await fwd('/page')).status, 200)
     const held = fwd('/upload', 'POST')
     // Few CLI runs while the request is held: the client gives up on a socket idle for 10 s.

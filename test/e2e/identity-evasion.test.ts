@@ -15,7 +15,7 @@ import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {stringify} from 'yaml'
 import {encodePrivateKeyText, encodePublicKeyText, goPrivateKey, keyPairFromSeed} from '../../src/plugins/signing/index.js'
-import {freePort, presetConfig, rawHttp, startHttpUpstream, startProxy, tempDir, type RunningProxy, type Upstream} from './proxy-harness.js'
+import {freePort, otherHostAddress, presetConfig, rawHttp, startHttpUpstream, startProxy, tempDir, type RunningProxy, type Upstream} from './proxy-harness.js'
 
 const TOKEN = 'identity-evasion-token'
 const signingKey = keyPairFromSeed(createHash('sha256').update('pipelock-e2e-identity-key').digest())
@@ -109,8 +109,12 @@ describe('identity an agent cannot shed', {timeout: 90_000}, () => {
     }
     const renamed = await fwd('/echo', {method: 'POST', agent: 'nice', from})
     assert.equal(renamed.body, `airlock: client address ${from} in airlock hard (session evil|${from}; the identity is not bound)\n`)
-    // Another client address is its own; reads still pass at hard.
-    assert.equal((await fwd('/echo', {method: 'POST', agent: 'nice', from: '127.0.0.6'})).status, 200)
+    // Another loopback address is the same host (any local process may bind it): held too.
+    const alias = await fwd('/echo', {method: 'POST', agent: 'nice', from: '127.0.0.6'})
+    assert.equal(alias.status, 403)
+    assert.equal(alias.body, `airlock: client address ${from} in airlock hard (session evil|${from}; the identity is not bound)\n`)
+    // Another client host is its own; reads still pass at hard.
+    assert.equal((await fwd('/echo', {method: 'POST', agent: 'nice', from: otherHostAddress()})).status, 200)
     assert.equal((await fwd('/kib', {agent: 'nice', from})).status, 200)
     // The operator releases the one session that earned it: every name is free again.
     await api(proxy.port, 'POST', `/api/v1/sessions/${encodeURIComponent(`evil|${from}`)}/airlock`, '{"tier":"none"}')
@@ -127,7 +131,7 @@ describe('identity an agent cannot shed', {timeout: 90_000}, () => {
     await api(proxy.port, 'POST', `/api/v1/sessions/${encodeURIComponent('127.0.0.1')}/airlock`, '{"tier":"none"}')
   })
 
-  it('a budget follows an unbound client across names; another address has its own', async () => {
+  it('a budget follows an unbound client across names and loopback addresses; another host has its own', async () => {
     // Unbound clients: a budget of three requests, held per client address.
     const budgeted = await startProxy(stringify({
       forward_proxy: {enabled: true}, ssrf: {ip_allowlist: ['127.0.0.1/32']}, fetch_proxy: {monitoring: {max_requests_per_minute: 100000}},
@@ -139,11 +143,11 @@ describe('identity an agent cannot shed', {timeout: 90_000}, () => {
       const viaFetch = async (agent: string, from: string) =>
         (await rawHttp(budgeted.port, {path: `/fetch?url=${encodeURIComponent(target('/page'))}&agent=${agent}`, from})).status
       const from = '127.0.0.7'
-      assert.deepEqual([await via({agent: 'a', from}), await viaFetch('b', from), await via({from})], [200, 200, 200])
-      const fourth = await rawHttp(budgeted.port, {path: target('/kib'), headers: {'X-Pipelock-Agent': 'c'}, from})
+      assert.deepEqual([await via({agent: 'a', from}), await viaFetch('b', from), await via({from: '127.0.0.1'})], [200, 200, 200])
+      const fourth = await rawHttp(budgeted.port, {path: target('/kib'), headers: {'X-Pipelock-Agent': 'c'}, from: '127.0.0.8'})
       assert.equal(fourth.status, 429)
       assert.equal(fourth.headers['x-pipelock-block-reason'], 'data_budget')
-      assert.equal(await via({agent: 'c', from: '127.0.0.8'}), 200)
+      assert.equal(await via({agent: 'c', from: otherHostAddress()}), 200)
     } finally {
       await budgeted.stop()
     }

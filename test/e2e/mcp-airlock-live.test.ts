@@ -25,7 +25,7 @@ import {after, before, describe, it} from 'node:test'
 import {stringify} from 'yaml'
 import {keyPairFromSeed} from '../../src/plugins/signing/index.js'
 import {runCli} from '../helpers/cli.js'
-import {mcpListenUrl, rawHttp, startHttpUpstream, startProxy, tempDir, until, writeReceiptKeys, type RunningProxy, type Upstream} from './proxy-harness.js'
+import {mcpListenUrl, otherHostAddress, rawHttp, startHttpUpstream, startProxy, tempDir, until, writeReceiptKeys, type RunningProxy, type Upstream} from './proxy-harness.js'
 
 const TOKEN = 'mcp-airlock-live-token'
 const signingKey = keyPairFromSeed(createHash('sha256').update('pipelock-e2e-mcp-airlock-live').digest())
@@ -155,8 +155,10 @@ describe('pipelock run --mcp-listen: the airlock cuts live MCP streams and holds
     assert.ok(proxy.stderr().includes(`pipelock: input: client address ${from} in airlock hard (session evil|${from}; the identity is not bound)\n`), proxy.stderr())
     // Hard lets reads through, as for the session's own tier.
     assert.equal(JSON.parse((await mcpPost(url, call(4, 'read_file'), from)).body).result.content[0].text, 'read_file done')
-    // Another address is its own.
-    assert.equal(JSON.parse((await mcpPost(url, call(5, 'write_file'), '127.0.0.6')).body).result.content[0].text, 'write_file done')
+    // Another loopback address is the same client host; another host is its own.
+    const alias = await mcpPost(url, call(5, 'write_file'), '127.0.0.6')
+    assert.equal(alias.body, '{"jsonrpc":"2.0","id":5,"error":{"code":-32001,"message":"pipelock: session in airlock hard: write tool call refused","data":{"block_reason":"airlock_active"}}}')
+    assert.equal(JSON.parse((await mcpPost(url, call(5, 'write_file'), otherHostAddress())).body).result.content[0].text, 'write_file done')
     assert.equal((await api(`evil|${from}`, 'none')).status, 200)
     assert.equal(JSON.parse((await mcpPost(url, call(6, 'write_file'), from)).body).result.content[0].text, 'write_file done')
   })

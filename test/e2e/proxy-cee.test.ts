@@ -7,12 +7,12 @@
  * feed their fields, not their syntax, and each field keeps a tail of its own, so unrelated
  * values before each half do not keep a split key apart. An unbound agent's state is its client address's: a new
  * `X-Pipelock-Agent` or `?agent=` does not start a clean window, while a listener-bound agent
- * keeps its own. Each test sends from its own loopback address (127.0.0.x), so their windows
- * stay apart.
+ * keeps its own, and another loopback source address is the same client host. Each test has a
+ * proxy of its own, so their windows stay apart.
  */
 import assert from 'node:assert/strict'
 import http from 'node:http'
-import {after, before, describe, it} from 'node:test'
+import {after, afterEach, before, beforeEach, describe, it} from 'node:test'
 import {stringify} from 'yaml'
 import {freePort, presetConfig, rawExchange, rawHttp, startHttpUpstream, startProxy, until, type RunningProxy, type Upstream} from './proxy-harness.js'
 
@@ -37,7 +37,7 @@ const BOTH = {
   fragment_reassembly: {enabled: true, max_buffer_bytes: 65536, window_minutes: 5},
 }
 
-/** A forward-proxy POST with a body, from the loopback address `from`. */
+/** A forward-proxy POST with a body, from the local address `from`. */
 async function post(proxyPort: number, url: string, body: string, agent: string, from: string, contentType = 'text/plain'): Promise<{status: number; headers: http.IncomingHttpHeaders; body: string}> {
   return await new Promise((resolve, reject) => {
     const req = http.request({host: '127.0.0.1', port: proxyPort, method: 'POST', path: url, headers: {'content-type': contentType, 'X-Pipelock-Agent': agent}, agent: false, localAddress: from}, (res) => {
@@ -62,10 +62,15 @@ describe('pipelock run: cross-request detection', {timeout: 90_000}, () => {
   before(async () => {
     up = await startHttpUpstream()
     builderPort = await freePort()
+  })
+  // A proxy per test: every loopback address is one client host, whose window would carry over.
+  beforeEach(async () => {
     proxy = await startProxy(config(BOTH, {agents: {builder: {listeners: [`127.0.0.1:${builderPort}`]}}}))
   })
-  after(async () => {
+  afterEach(async () => {
     await proxy?.stop()
+  })
+  after(async () => {
     await up?.close()
   })
 
@@ -95,13 +100,17 @@ describe('pipelock run: cross-request detection', {timeout: 90_000}, () => {
     assert.equal(r.headers['x-pipelock-block-reason'], 'cross_request_deny')
   })
 
-  it('a key split across two JSON bodies, or two form bodies, is refused on the second: the fields are joined, not the syntax', async () => {
+  it('a key split across two JSON bodies is refused on the second: the fields are joined, not the syntax', async () => {
     const url = `http://127.0.0.1:${up.port}/echo`
     assert.equal((await post(proxy.port, url, '{"a":"AKIAZ7QW3E"}', 'a9', '127.0.0.8', 'application/json')).status, 200)
     const j = await post(proxy.port, url, '{"a":"RT5YUI8OPL"}', 'a9', '127.0.0.8', 'application/json')
     assert.equal(j.status, 403, j.body)
     assert.equal(j.body, 'blocked: cross-request secret detected: AWS Access ID\n')
     assert.equal(j.headers['x-pipelock-block-reason'], 'cross_request_deny')
+  })
+
+  it('a key split across two form bodies is refused on the second', async () => {
+    const url = `http://127.0.0.1:${up.port}/echo`
     const form = 'application/x-www-form-urlencoded'
     assert.equal((await post(proxy.port, url, 'a=AKIAZ7QW3E', 'a9', '127.0.0.9', form)).status, 200)
     const f = await post(proxy.port, url, 'b=RT5YUI8OPL', 'a9', '127.0.0.9', form)
@@ -109,18 +118,24 @@ describe('pipelock run: cross-request detection', {timeout: 90_000}, () => {
     assert.equal(f.headers['x-pipelock-block-reason'], 'cross_request_deny')
   })
 
-  it('unrelated values before each half do not keep them apart: forward query, /fetch query, JSON bodies (each field keeps its own tail)', async () => {
+  it('unrelated values before each half do not keep them apart: forward query (each field keeps its own tail)', async () => {
     assert.equal((await forwardGet('/c?x=alpha&q=AKIAZ7QW3E', '127.0.0.10')).status, 200)
     const f = await forwardGet('/c?x=beta&q=RT5YUI8OPL', '127.0.0.10')
     assert.equal(f.status, 403, f.body)
     assert.equal(f.body, 'blocked: cross-request secret detected: AWS Access ID\n')
     assert.equal(f.headers['x-pipelock-block-reason'], 'cross_request_deny')
     assert.equal(f.headers['x-pipelock-block-reason-layer'], 'cross_request')
+  })
+
+  it('unrelated values before each half do not keep them apart: /fetch query', async () => {
     assert.equal((await fetchVia('x=alpha&q=AKIAZ7QW3E', 'tails', '127.0.0.11')).status, 200)
     const r = await fetchVia('x=beta&q=RT5YUI8OPL', 'tails', '127.0.0.11')
     assert.equal(r.status, 403, r.body)
     assert.equal(JSON.parse(r.body).block_reason, 'cross-request secret detected: AWS Access ID')
     assert.equal(r.headers['x-pipelock-block-reason'], 'cross_request_deny')
+  })
+
+  it('unrelated values before each half do not keep them apart: JSON bodies', async () => {
     const url = `http://127.0.0.1:${up.port}/echo`
     assert.equal((await post(proxy.port, url, '{"id":"req-1","t":"AKIAZ7QW3E"}', 'tails', '127.0.0.12', 'application/json')).status, 200)
     const j = await post(proxy.port, url, '{"id":"req-2","t":"RT5YUI8OPL"}', 'tails', '127.0.0.12', 'application/json')
@@ -163,8 +178,10 @@ describe('pipelock run: cross-request detection', {timeout: 90_000}, () => {
     assert.equal(r.status, 403, r.body)
     assert.equal(r.body, 'blocked: cross-request secret detected: AWS Access ID\n')
     assert.equal(r.headers['x-pipelock-block-reason'], 'cross_request_deny')
-    // Dropping the header (anonymous) does not shed it either.
+    // Dropping the header (anonymous) does not shed it either, nor does another loopback source
+    // address: any local process may bind one, so all of 127.0.0.0/8 is one client host.
     assert.equal((await forwardGet('/b?q=RT5YUI8OPL', '127.0.0.5')).status, 403)
+    assert.equal((await forwardGet('/b?q=RT5YUI8OPL', '127.0.0.55', 'n4')).status, 403)
   })
 
   it('a new ?agent= on each fetch does not start a clean window either', async () => {

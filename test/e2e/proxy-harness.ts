@@ -8,7 +8,7 @@ import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
 import net, {type AddressInfo} from 'node:net'
-import {tmpdir} from 'node:os'
+import {networkInterfaces, tmpdir} from 'node:os'
 import path from 'node:path'
 import tls from 'node:tls'
 import assert from 'node:assert/strict'
@@ -277,7 +277,7 @@ export async function startProxy(configYaml: string | null, opts: {env?: NodeJS.
 
 /**
  * One HTTP exchange on a fresh connection, direct to the proxy's own endpoints or through it as a
- * forward proxy; `from` is the client's local address (any of 127.0.0.0/8 on Linux). `body` is the
+ * forward proxy; `from` is the client's local address (`otherHostAddress` for another host). `body` is the
  * answer's body read as UTF-8, `bytes` the body as received.
  */
 export async function rawHttp(
@@ -297,6 +297,19 @@ export async function rawHttp(
     req.on('error', reject)
     req.end(opts.body)
   })
+}
+
+/**
+ * A local address that is another client host to the proxy: the machine's first non-loopback IPv4
+ * address, which a client may bind and still connect to 127.0.0.1 (Linux). The proxy keeps what an
+ * unbound client earned by host, and every loopback address is one host (any local process may
+ * bind any of 127.0.0.0/8), so a test of two client hosts needs this address for the second.
+ */
+export function otherHostAddress(): string {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const i of list ?? []) if (i.family === 'IPv4' && !i.internal) return i.address
+  }
+  throw new Error('this test needs a second client host: a non-loopback IPv4 address on this machine (none found)')
 }
 
 /** A test's teardown: stops its proxy and closes its origin server, kept-alive connections included. */

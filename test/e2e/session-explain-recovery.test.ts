@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
-import {rawHttp} from './proxy-harness.js'
+import {otherHostAddress, rawHttp} from './proxy-harness.js'
 import {adminProxy} from './admin-proxy.js'
 
 const TOKEN = 'explain-recovery-test-token'
@@ -32,9 +32,11 @@ describe('pipelock session explain: the escalation level\'s next recovery', {tim
     assert.equal(text.status, 0)
     assert.match(text.stdout, /\n  level_recovery: +level=high at=\S+ \(in 4m\d+s\)\n$/)
 
-    assert.equal((await rawHttp(admin.proxy.port, {path: `http://127.0.0.1:${admin.up.port}/kib`, headers: {'X-Pipelock-Agent': 'calm'}, from: '127.0.0.16'})).status, 200)
-    const calm = cli('session', 'explain', 'calm|127.0.0.16')
+    // A session at normal: another client host's (every loopback address is the critical one's host).
+    const other = otherHostAddress()
+    assert.equal((await rawHttp(admin.proxy.port, {path: `http://127.0.0.1:${admin.up.port}/kib`, headers: {'X-Pipelock-Agent': 'calm'}, from: other})).status, 200)
+    const calm = cli('session', 'explain', `calm|${other}`)
     assert.doesNotMatch(calm.stdout, /level_recovery/)
-    assert.equal((JSON.parse(cli('session', 'explain', 'calm|127.0.0.16', '--json').stdout) as Record<string, unknown>).next_level_recovery_at, undefined)
+    assert.equal((JSON.parse(cli('session', 'explain', `calm|${other}`, '--json').stdout) as Record<string, unknown>).next_level_recovery_at, undefined)
   })
 })

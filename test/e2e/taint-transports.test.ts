@@ -6,13 +6,13 @@
  * reverse proxy is 403 `authority_mismatch`; a reverse-proxy response relayed with an injection
  * warning, an SSE event relayed with one, and a WebSocket message relayed with one make it
  * `external_hostile` (the POST is blocked as a sensitive action after hostile exposure); a
- * WebSocket upstream's first message makes it `external_untrusted`. Each case reads from its own
- * client address, so each judges a session of its own.
+ * WebSocket upstream's first message makes it `external_untrusted`. Each case has a proxy of its
+ * own: taint is kept by client host, and every loopback address is one host.
  */
 import assert from 'node:assert/strict'
 import http from 'node:http'
 import type {AddressInfo} from 'node:net'
-import {after, before, describe, it} from 'node:test'
+import {after, afterEach, before, beforeEach, describe, it} from 'node:test'
 import WebSocket, {WebSocketServer} from 'ws'
 import {stringify} from 'yaml'
 import {freePort, presetConfig, rawHttp, startProxy, startRoutedUpstream, until, type RunningProxy, type Upstream} from './proxy-harness.js'
@@ -47,9 +47,9 @@ async function taintDecision(proxy: RunningProxy, agent: string, url: string): P
   return e
 }
 
-/** A WebSocket through `/ws` to `target` as `agent` from `from`; resolves with the first message the agent receives. */
-async function firstMessage(port: number, target: string, agent: string, from: string): Promise<{text: string; ws: WebSocket}> {
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws?url=${encodeURIComponent(target)}`, {headers: {'X-Pipelock-Agent': agent}, localAddress: from})
+/** A WebSocket through `/ws` to `target` as `agent`; resolves with the first message the agent receives. */
+async function firstMessage(port: number, target: string, agent: string): Promise<{text: string; ws: WebSocket}> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws?url=${encodeURIComponent(target)}`, {headers: {'X-Pipelock-Agent': agent}})
   const text = await new Promise<string>((resolve, reject) => {
     ws.once('message', (d) => resolve(d.toString()))
     ws.once('error', reject)
@@ -64,6 +64,7 @@ describe('pipelock run: taint raised by reverse-proxy responses, SSE events and 
   let wsPort: number
   let proxy: RunningProxy
   let reversePort: number
+  let config: string
   before(async () => {
     up = await startRoutedUpstream(route)
     wss = new WebSocketServer({port: 0, host: '127.0.0.1', perMessageDeflate: false})
@@ -79,21 +80,27 @@ describe('pipelock run: taint raised by reverse-proxy responses, SSE events and 
     // Configured hits in an SSE event follow `sse_streaming.action` (default block: the stream ends).
     c.response_scanning.sse_streaming = {enabled: true, action: 'warn'}
     c.reverse_proxy = {enabled: true, listen: `127.0.0.1:${reversePort}`, upstream: `http://127.0.0.1:${up.port}`}
-    proxy = await startProxy(stringify(c))
+    config = stringify(c)
+  })
+  // A proxy per test: every loopback address is one client host, whose taint would carry over.
+  beforeEach(async () => {
+    proxy = await startProxy(config)
+  })
+  afterEach(async () => {
+    await proxy?.stop()
   })
   after(async () => {
-    await proxy?.stop()
     await up?.close()
     await new Promise((resolve) => wss?.close(resolve))
   })
 
-  const reverse = async (method: string, path: string, agent: string, from: string) => await rawHttp(reversePort, {method, path, headers: {'X-Pipelock-Agent': agent}, from})
+  const reverse = async (method: string, path: string, agent: string) => await rawHttp(reversePort, {method, path, headers: {'X-Pipelock-Agent': agent}})
 
   it('a reverse-proxy response makes the session external_untrusted: the next POST is 403 authority_mismatch', async () => {
-    const [agent, from] = ['rev-reader', '127.0.0.21']
-    assert.equal((await reverse('POST', '/api/notes', agent, from)).status, 200, 'a fresh session publishes')
-    assert.equal((await reverse('GET', '/page', agent, from)).status, 200)
-    const r = await reverse('POST', '/api/notes', agent, from)
+    const agent = 'rev-reader'
+    assert.equal((await reverse('POST', '/api/notes', agent)).status, 200, 'a fresh session publishes')
+    assert.equal((await reverse('GET', '/page', agent)).status, 200)
+    const r = await reverse('POST', '/api/notes', agent)
     assert.equal(r.status, 403)
     assert.equal(r.headers['x-pipelock-block-reason'], 'authority_mismatch')
     assert.equal(r.headers['x-pipelock-block-reason-layer'], 'taint_policy')
@@ -103,11 +110,11 @@ describe('pipelock run: taint raised by reverse-proxy responses, SSE events and 
   })
 
   it('a reverse-proxy response relayed with an injection warning makes the session external_hostile', async () => {
-    const [agent, from] = ['rev-inj', '127.0.0.22']
-    const g = await reverse('GET', '/inj', agent, from)
+    const agent = 'rev-inj'
+    const g = await reverse('GET', '/inj', agent)
     assert.equal(g.status, 200, 'balanced warns: the page is relayed')
     assert.match(g.body, /Ignore all previous/)
-    assert.equal((await reverse('POST', '/api/notes', agent, from)).status, 403)
+    assert.equal((await reverse('POST', '/api/notes', agent)).status, 403)
     const td = await taintDecision(proxy, agent, `http://127.0.0.1:${up.port}/api/notes`)
     assert.equal(td.taint_level, 'external_hostile')
     assert.equal(td.decision, 'block')
@@ -115,12 +122,12 @@ describe('pipelock run: taint raised by reverse-proxy responses, SSE events and 
   })
 
   it('an SSE event relayed with an injection warning (forward proxy) makes the session external_hostile', async () => {
-    const [agent, from] = ['sse-reader', '127.0.0.23']
-    const s = await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/sse`, headers: {'X-Pipelock-Agent': agent}, from})
+    const agent = 'sse-reader'
+    const s = await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/sse`, headers: {'X-Pipelock-Agent': agent}})
     assert.equal(s.status, 200)
     assert.match(s.body, new RegExp(CONFIGURED_HIT), 'the warned event is relayed')
     const url = `http://127.0.0.1:${up.port}/upload`
-    assert.equal((await rawHttp(proxy.port, {method: 'POST', path: url, headers: {'X-Pipelock-Agent': agent}, from})).status, 403)
+    assert.equal((await rawHttp(proxy.port, {method: 'POST', path: url, headers: {'X-Pipelock-Agent': agent}})).status, 403)
     const td = await taintDecision(proxy, agent, url)
     assert.equal(td.taint_level, 'external_hostile')
     assert.equal(td.reason, 'sensitive_action_after_hostile_external_exposure')
@@ -128,18 +135,18 @@ describe('pipelock run: taint raised by reverse-proxy responses, SSE events and 
 
   it('a WebSocket upstream message makes the session external_untrusted; one relayed with an injection warning, external_hostile', async () => {
     const url = `http://127.0.0.1:${up.port}/upload`
-    const post = async (agent: string, from: string) => await rawHttp(proxy.port, {method: 'POST', path: url, headers: {'X-Pipelock-Agent': agent}, from})
-    assert.equal((await post('ws-reader', '127.0.0.24')).status, 200, 'a fresh session publishes')
-    const plain = await firstMessage(proxy.port, `ws://127.0.0.1:${wsPort}/`, 'ws-reader', '127.0.0.24')
+    const post = async (agent: string) => await rawHttp(proxy.port, {method: 'POST', path: url, headers: {'X-Pipelock-Agent': agent}})
+    assert.equal((await post('ws-reader')).status, 200, 'a fresh session publishes')
+    const plain = await firstMessage(proxy.port, `ws://127.0.0.1:${wsPort}/`, 'ws-reader')
     assert.equal(plain.text, 'welcome')
     plain.ws.close()
-    assert.equal((await post('ws-reader', '127.0.0.24')).status, 403)
+    assert.equal((await post('ws-reader')).status, 403)
     assert.equal((await taintDecision(proxy, 'ws-reader', url)).taint_level, 'external_untrusted')
 
-    const hostile = await firstMessage(proxy.port, `ws://127.0.0.1:${wsPort}/inj`, 'ws-inj', '127.0.0.25')
+    const hostile = await firstMessage(proxy.port, `ws://127.0.0.1:${wsPort}/inj`, 'ws-inj')
     assert.equal(hostile.text, INJECTION, 'balanced warns: the message is relayed')
     hostile.ws.close()
-    assert.equal((await post('ws-inj', '127.0.0.25')).status, 403)
+    assert.equal((await post('ws-inj')).status, 403)
     const td = await taintDecision(proxy, 'ws-inj', url)
     assert.equal(td.taint_level, 'external_hostile')
     assert.equal(td.reason, 'sensitive_action_after_hostile_external_exposure')

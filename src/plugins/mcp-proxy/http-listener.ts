@@ -9,6 +9,7 @@
  * client-chosen session id) and Q19 (protocol version and Last-Event-ID forwarded; 401/403 with
  * WWW-Authenticate passed through).
  */
+import {clientHostOf} from '../sessions/index.js'
 import {upstreamErrorText} from './upstream-error.js'
 import {answersRequest} from './answered.js'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
@@ -154,7 +155,8 @@ export async function startMcpListener(o: ListenerOptions): Promise<RunningListe
     const ip = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '')
     const {config, runtime} = view()
     const clientAddr = ip || 'unknown'
-    const state: McpSessionState = {...shared, chainKey: clientAddr, clientIp: clientAddr, tracker: new RequestTracker()}
+    // Chain and cross-request windows are kept by the client's host (all of loopback one, as the proxy's `ceeKey`).
+    const state: McpSessionState = {...shared, chainKey: ip === '' ? clientAddr : clientHostOf(ip), clientIp: clientAddr, tracker: new RequestTracker()}
     const ctx: McpContext = {settings: runtime.settings, deps: runtime.deps, state}
     // The exchange is this state's only call: when it ends, its concurrency slot (if any) is free.
     res.once('close', () => settleCalls(state))

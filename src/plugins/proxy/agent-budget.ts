@@ -5,6 +5,7 @@
  * profile for every session and IP), and admission also refuses once the byte budget is spent, so
  * an exhausted budget stops new tunnels and WebSockets, not only buffered bodies.
  */
+import {clientHostOf} from '../sessions/index.js'
 import type {Readable} from 'node:stream'
 import type {AgentProfileConfig} from '../config/index.js'
 import {readCapped, type ReadCappedOptions} from './read-capped.js'
@@ -123,10 +124,10 @@ export class BudgetBook {
 /**
  * The key a request's budget is kept under (issue 37 item 1): its session for an identity a
  * listener or source CIDR bound; the client address for a claimed one, so a client that renames
- * itself or drops the header starts no new budget.
+ * itself or drops the header starts no new budget (every loopback address one host, `clientHostOf`).
  */
 export function budgetKey(b: {readonly sessionKey: string; readonly clientIp: string; readonly bound?: boolean}): string {
-  return b.bound === true ? b.sessionKey : `address|${b.clientIp}`
+  return b.bound === true ? b.sessionKey : `address|${clientHostOf(b.clientIp)}`
 }
 
 /** What a transport needs to enforce a budget: its view's book and the metrics counter. */

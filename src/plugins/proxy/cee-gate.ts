@@ -8,7 +8,7 @@
  */
 import type {IncomingHttpHeaders} from 'node:http'
 import {extractPayload, textDlpOf, type CeeCounters, type CeeResult, type CrossRequestDetector} from '../cee/index.js'
-import {levelLabel} from '../sessions/index.js'
+import {clientHostOf, levelLabel} from '../sessions/index.js'
 import type {JsonParts} from '../scanner/index.js'
 import {enforcing, safeTarget, type DecisionBase} from './core.js'
 import type {AuditTrail, Clock} from './ports.js'
@@ -35,11 +35,12 @@ export interface CeeRequest {
 /**
  * The key a request's cross-request state is kept under: its session for an identity a listener
  * or source CIDR bound; the client address for a claimed one (as taint, levels and budgets), so
- * an agent that renames itself or drops the header keeps filling the same window. The bare
- * address is also the anonymous session's key and the MCP listener's, so those share it too.
+ * an agent that renames itself or drops the header keeps filling the same window; every loopback
+ * address is one host (`clientHostOf`), so a local agent that binds 127.0.0.2 keeps it too. The
+ * MCP listener keys its windows by the same host, so the two transports share them.
  */
 export function ceeKey(b: Pick<DecisionBase, 'sessionKey' | 'clientIp' | 'bound'>): string {
-  return b.bound === true || b.clientIp === '' ? b.sessionKey : b.clientIp
+  return b.bound === true || b.clientIp === '' ? b.sessionKey : clientHostOf(b.clientIp)
 }
 
 /** The request's Content-Type (a form or JSON body feeds its fields, `extractPayload`). */

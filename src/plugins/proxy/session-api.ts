@@ -8,7 +8,7 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {compareUtf8, parseGoTime, toEpochNanos} from '../canonical/index.js'
 import {bearerMatches, readLimitedBody} from '../killswitch/index.js'
-import {levelLabel, tierRank, type AddressHold, type AirlockTier, type Session, type SessionEvent} from '../sessions/index.js'
+import {clientHostOf, levelLabel, tierRank, type AddressHold, type AirlockTier, type Session, type SessionEvent} from '../sessions/index.js'
 import type {AuditLog} from './audit-log.js'
 import type {ProxySessions} from './session-gate.js'
 
@@ -297,7 +297,7 @@ export class SessionApi {
     const det = this.opts.cee?.() ?? null
     if (det === null) return false
     det.clear(s.key)
-    if (s.unbound === true && s.clientIp !== '') det.clear(s.clientIp)
+    if (s.unbound === true && s.clientIp !== '') det.clear(clientHostOf(s.clientIp))
     return true
   }
 

@@ -1,5 +1,6 @@
 // Layer 3: session profiling, adaptive enforcement and taint (runtime spec §3.2, §14, §16).
 // Pure state machine over an injected Clock; the proxy wires it into the request path.
+export {clientHostOf} from './client-host.js'
 export {SessionManager, newSessionCounters, VOLUME_MIN_SAMPLES, type AnomalyKind, type SessionObserver, type SessionCounters, type ResetOutcome, type ReleaseOutcome, type AddressHold} from './manager.js'
 export {
   AIRLOCK_TIERS, AIRLOCK_SWEEP_MS, AIRLOCK_OFF, airlockPermits, airlockActionClass, drainDurationMs, isAirlockTier, tierRank, triggerTier,

@@ -4,6 +4,7 @@
  * decay and time recovery, `UpgradeAction`, `block_all`, and taint (§16). Time comes from the
  * injected Clock only; the two housekeeping timers are unref'd so they never keep a process alive.
  */
+import {clientHostOf} from './client-host.js'
 import type {Clock} from '../canonical/index.js'
 import {matchesAnyDomain} from '../scanner/index.js'
 import {
@@ -214,11 +215,11 @@ export class SessionManager {
    * every name at once. Bound identities (listener, source CIDR) are judged by their own session.
    */
   addressState(s: Session): {tier: Session | null; blockAll: Session | null; level: Session | null} {
-    return this.addressStateAt(s.clientIp, s)
+    return this.addressStateAt(s.clientHost, s)
   }
 
   /** `addressState` of a client address, leaving out `self` (the caller's own session, or null when it has none). */
-  private addressStateAt(clientIp: string, self: Session | null): {tier: Session | null; blockAll: Session | null; level: Session | null} {
+  private addressStateAt(host: string, self: Session | null): {tier: Session | null; blockAll: Session | null; level: Session | null} {
     let tier: Session | null = null
     let blockAll: Session | null = null
     let level: Session | null = null
@@ -228,7 +229,7 @@ export class SessionManager {
         this.raised.delete(p)
         continue
       }
-      if (p === self || p.clientIp !== clientIp) continue
+      if (p === self || p.clientHost !== host) continue
       if (p.airlockTier !== 'none' && (tier === null || tierRank(p.airlockTier) > tierRank(tier.airlockTier))) tier = p
       if (p.blockAll && blockAll === null) blockAll = p
       if (p.level > 0 && (level === null || p.level > level.level)) level = p
@@ -265,7 +266,7 @@ export class SessionManager {
   /** `addressHolder` for an unbound caller at `clientIp` whose own session is `self` (null: it has none yet; whoami). */
   addressHolderAt(clientIp: string, self: Session | null): AddressHold | null {
     if (clientIp === '') return null
-    const {tier, blockAll} = this.addressStateAt(clientIp, self)
+    const {tier, blockAll} = this.addressStateAt(clientHostOf(clientIp), self)
     if (tier !== null && tier.airlockTier === 'drain') return {kind: 'airlock', by: tier}
     if (blockAll !== null) return {kind: 'block_all', by: blockAll}
     if (tier !== null && tier.airlockTier === 'hard') return {kind: 'airlock', by: tier}
@@ -530,10 +531,10 @@ export class SessionManager {
       hit = coop() ? 'domain_anomaly_cooperative' : 'domain_anomaly'
       this.raise(s, hit, host, `${st.domainBurst} distinct domains within ${st.windowMinutes}m${again(own)}`, own === 'raised')
     }
-    let ipw = this.ipWindows.get(s.clientIp)
+    let ipw = this.ipWindows.get(s.clientHost)
     if (ipw === undefined) {
       ipw = new DomainWindow()
-      this.ipWindows.set(s.clientIp, ipw)
+      this.ipWindows.set(s.clientHost, ipw)
     }
     const ip = ipw.observe(host, now, windowMs, st.domainBurst)
     if (ip !== null) {
@@ -580,8 +581,8 @@ export class SessionManager {
     else level = TAINT.external_untrusted
     s.taint.record({url, kind, level, atMs: this.nowMs()}, t.recentSources)
     if (s.taint.level > TAINT.trusted && s.clientIp !== '') {
-      let set = this.tainted.get(s.clientIp)
-      if (set === undefined) this.tainted.set(s.clientIp, (set = new Set()))
+      let set = this.tainted.get(s.clientHost)
+      if (set === undefined) this.tainted.set(s.clientHost, (set = new Set()))
       set.add(s)
     }
   }
@@ -595,8 +596,8 @@ export class SessionManager {
    */
   taintHolder(s: Session): Session {
     let holder = s
-    const set = s.clientIp === '' ? undefined : this.tainted.get(s.clientIp)
-    if (set === undefined || !this.pruneTainted(s.clientIp, set)) return holder
+    const set = s.clientIp === '' ? undefined : this.tainted.get(s.clientHost)
+    if (set === undefined || !this.pruneTainted(s.clientHost, set)) return holder
     for (const p of set) if (p.taint.level > holder.taint.level) holder = p
     return holder
   }
@@ -702,7 +703,7 @@ export class SessionManager {
     if (s.airlockTier !== 'none') this.setAirlock(s, 'none', 'api', 'manual', 'admin_api')
     s.events.length = 0
     const connectionsCut = s.cancelAll(cause) + s.cutExchanges(cause)
-    this.ipWindows.delete(s.clientIp)
+    this.ipWindows.delete(s.clientHost)
     return {...previous, connectionsCut}
   }
 

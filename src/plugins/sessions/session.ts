@@ -3,6 +3,7 @@
  * the fields an airlock needs (tier, entry time, in-flight count, cancel functions) are here
  * already so airlock (§15) can be layered on without reshaping the session.
  */
+import {clientHostOf} from './client-host.js'
 import type {AirlockTier} from './airlock.js'
 import {DomainWindow} from './domain-window.js'
 import {TaintState, type TrustOverride} from './taint.js'
@@ -96,6 +97,8 @@ export class Session {
    */
   readonly exchanges = new Set<(cause: ExchangeCutCause) => boolean>()
   readonly events: SessionEvent[] = []
+  /** The host `clientIp` stands for when holds are kept by address (`clientHostOf`: all of loopback is one). */
+  readonly clientHost: string
 
   constructor(
     readonly key: string,
@@ -106,6 +109,7 @@ export class Session {
     taskId: string,
   ) {
     this.kind = sessionKindOf(key)
+    this.clientHost = clientHostOf(clientIp)
     this.lastActivityMs = createdAtMs
     this.threshold = baseThreshold
     this.currentTaskId = taskId

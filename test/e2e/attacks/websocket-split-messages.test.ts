@@ -10,7 +10,7 @@ import assert from 'node:assert/strict'
 import type {AddressInfo} from 'node:net'
 import {after, before, describe, it} from 'node:test'
 import WebSocket, {WebSocketServer} from 'ws'
-import {startProxy, type RunningProxy} from '../proxy-harness.js'
+import {otherHostAddress, startProxy, type RunningProxy} from '../proxy-harness.js'
 import {attackConfig, AWS_KEY} from './attack-harness.js'
 
 const HEAD = AWS_KEY.slice(0, 10)
@@ -127,8 +127,8 @@ describe('attacks: a key split across WebSocket messages inside their framing', 
 
   it('across two connections, another field in each JSON message does not keep the halves apart (per-field tails), 1008 cross_request_deny', async () => {
     received.length = 0
-    // Its own client address: a window of its own.
-    const from = '127.0.0.3'
+    // Another client host: a window of its own (every loopback address is the test above's host).
+    const from = otherHostAddress()
     const clean = [JSON.stringify({t: 'hello', id: '1'}), JSON.stringify({t: 'world', id: '2'})]
     assert.equal((await converse(ceeProxy, port, clean, from)).code, 1000, 'ordinary messages with repeating fields pass')
     const first = JSON.stringify({t: HEAD, id: 'm-3'})

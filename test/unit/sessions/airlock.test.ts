@@ -312,6 +312,21 @@ test('addressHold: the highest tier of another session from the same address tha
   assert.equal(m.addressHold(nice, 'mcp', 'write'), null, 'one release frees every name')
 })
 
+test('addressHold: another loopback source address is the same client host (any local process may bind one)', () => {
+  const {m} = manager()
+  const evil = m.touch('evil|127.0.0.1', 'evil', '127.0.0.1')
+  const alias = m.touch('127.0.0.2', 'anonymous', '127.0.0.2')
+  const v6 = m.touch('nice|::1', 'nice', '::1')
+  const remote = m.touch('nice|10.0.0.6', 'nice', '10.0.0.6')
+  m.setAirlock(evil, 'drain', 'api', 'manual', 'admin_api')
+  assert.deepEqual(m.addressHold(alias, 'forward', 'GET'), {kind: 'airlock', by: evil})
+  assert.deepEqual(m.addressHold(v6, 'forward', 'GET'), {kind: 'airlock', by: evil})
+  assert.deepEqual(m.addressHolderAt('127.3.4.5', null), {kind: 'airlock', by: evil}, 'whoami from an address with no session yet')
+  assert.equal(m.addressHold(remote, 'forward', 'GET'), null)
+  m.setAirlock(evil, 'none', 'api', 'manual', 'admin_api')
+  assert.equal(m.addressHold(alias, 'forward', 'GET'), null, 'one release frees every loopback address')
+})
+
 test('adaptive flush resets scores and levels but keeps every airlock tier, its events and live work', () => {
   const {m} = manager()
   const held = m.touch('held|10.0.0.1', 'held', '10.0.0.1')

@@ -276,3 +276,13 @@ test('taintHolder: the most tainted live session of the same address; another ad
   const back = m.touch('renamed|10.0.0.7', 'renamed', '10.0.0.7')
   assert.equal(m.taintHolder(back), back, 'a terminated session holds nothing')
 })
+
+test('taintHolder: what one loopback address read judges a write from another (all of 127.0.0.0/8 and ::1 one host)', () => {
+  const m = manager()
+  const reader = m.touch('reader|127.0.0.1', 'reader', '127.0.0.1')
+  const alias = m.touch('writer|127.0.0.2', 'writer', '127.0.0.2')
+  const v6 = m.touch('::1', 'anonymous', '::1')
+  m.recordExposure(reader, 'http://evil.test/', 'evil.test', 'prompt_injection')
+  assert.equal(m.taintHolder(alias), reader)
+  assert.equal(m.taintHolder(v6), reader)
+})
