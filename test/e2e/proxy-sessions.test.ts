@@ -209,6 +209,21 @@ describe('pipelock run: balanced preset with sessions, adaptive enforcement and 
       assert.deepEqual([td[0]!.action_class, td[0]!.action_sensitivity, td[0]!.reason], ['publish', 'protected', 'external_publish_after_untrusted_external_exposure'])
       assert.equal(td[0]!.action_ref, `publish:post:${base}/api/auth/login`)
       assert.equal(td[1]!.action_sensitivity, 'normal')
+      // A read is judged on what it asks the upstream to do: a GET carrying a body sends data out,
+      // and a method override names the method performed.
+      const sends: Array<{method: string; path: string; headers: Record<string, string>; body?: string}> = [
+        {method: 'GET', path: `${base}/search`, headers: {'X-Pipelock-Agent': agent, 'content-type': 'application/json', 'content-length': '13'}, body: '{"query":"q"}'},
+        {method: 'GET', path: `${base}/items/7`, headers: {'X-Pipelock-Agent': agent, 'X-HTTP-Method-Override': 'DELETE'}},
+        {method: 'GET', path: `${base}/items/7?_method=PUT`, headers: {'X-Pipelock-Agent': agent}},
+      ]
+      for (const q of sends) {
+        const x = await rawHttp(own.port, q)
+        assert.equal(x.status, 403, JSON.stringify(q))
+        assert.equal(x.headers['x-pipelock-block-reason'], 'authority_mismatch', JSON.stringify(q))
+      }
+      const judged = await logged(own, 'taint_decision', (e) => e.agent === agent && /\/(search|items\/7)/.test(String(e.url)), 3)
+      assert.deepEqual(judged.map((e) => e.action_ref), [`publish:get:${base}/search`, `publish:delete:${base}/items/7`, `publish:put:${base}/items/7?_method=PUT`])
+      assert.equal((await forward(own, `${base}/items/7`, agent, 'GET')).status, 200, 'a bodiless GET is still a read')
       // Issue 37 item 1: the same client under another name, or none, or from another loopback
       // address, is judged by what it read.
       for (const [headers, from] of [[{'X-Pipelock-Agent': 'writer'}, undefined], [{}, undefined], [{'X-Pipelock-Agent': 'writer'}, '127.0.0.4']] as Array<[Record<string, string>, string | undefined]>) {

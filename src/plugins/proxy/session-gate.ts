@@ -355,7 +355,7 @@ export class ProxySessions {
    * unbound identity (`t.bound` false) the most tainted session of its client address judges
    * (`SessionManager.taintHolder`): a new name does not shed what the client read.
    */
-  evaluateHttp(t: RequestSession, method: string, rawUrl: string, shown: string, authority: AuthorityKind = 'user_broad'): {ev: TaintEvaluation; evidence: TaintEvidence} {
+  evaluateHttp(t: RequestSession, method: string, rawUrl: string, shown: string, authority: AuthorityKind = 'user_broad', carriesBody = false): {ev: TaintEvaluation; evidence: TaintEvidence} {
     let paths: string[]
     let url = {scheme: '', host: '', requestUri: ''}
     try {
@@ -367,7 +367,7 @@ export class ProxySessions {
     }
     const m = this.manager
     const s = t.bound ? t.session : m.taintHolder(t.session)
-    const ev = m.evaluateTaint(s, classifyHttpAction(method, url, m.pathClassifier, paths), authority)
+    const ev = m.evaluateTaint(s, classifyHttpAction(method, url, m.pathClassifier, paths, carriesBody), authority)
     this.auditTaint(s, ev, {method, url: shown})
     return {ev, evidence: taintEvidence(s, ev)}
   }

@@ -11,7 +11,7 @@ export {levelLabel, levelActions, resolveLevels, upgradeAction, type LevelLabel,
 export {SIGNAL_POINTS, RECOVERY_TICK_MS, RECOVERY_QUIET_MS, type SignalKind} from './signals.js'
 export {DomainWindow, isCooperativeUserAgent} from './domain-window.js'
 export {
-  TAINT, TAINT_LEVELS, CONTAMINATED_AT, MUTATING_METHODS, TaintState, PathClassifier, compilePathGlob,
+  TAINT, TAINT_LEVELS, CONTAMINATED_AT, MUTATING_METHODS, READ_METHODS, TaintState, PathClassifier, compilePathGlob,
   taintMatrix, classifyHttpAction, classifyMcpToolCall, goPathMatch, wildcardMatch, contaminatingSource, matchingConfigOverride, matchingRuntimeOverride,
   type TaintLevelName, type TaintSource, type TaintSourceKind, type PathClass, type TrustOverride,
   type TaintPolicy, type ActionClass, type Sensitivity, type AuthorityKind, type TaintDecision, type TaintAction, type TaintEvaluation,

@@ -156,15 +156,18 @@ export function taintMatrix(level: number, cls: ActionClass, s: Sensitivity, a: 
   return {decision: 'allow', reason: 'no_taint_escalation_required'}
 }
 
-const READ_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
+/** The methods the matrix reads as reads (§1.4). */
+export const READ_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
 
 /**
  * An HTTP request as the matrix reads it (§1.4): reads are `read`; POST/PUT/PATCH/DELETE
- * `publish` and other methods `network`, with the sensitivity of the path.
+ * `publish` and other methods `network`, with the sensitivity of the path. A read that carries a
+ * body (`carriesBody`) sends data out as a POST does: it is a `publish` of its own method (the
+ * spec reads the method alone; docs/compatibility.md).
  */
-export function classifyHttpAction(method: string, url: {scheme: string; host: string; requestUri: string}, paths: PathClassifier, pathForms: readonly string[]): TaintAction {
+export function classifyHttpAction(method: string, url: {scheme: string; host: string; requestUri: string}, paths: PathClassifier, pathForms: readonly string[], carriesBody = false): TaintAction {
   const m = method.toUpperCase()
-  const cls: ActionClass = READ_METHODS.has(m) ? 'read' : MUTATING_METHODS.has(m) ? 'publish' : 'network'
+  const cls: ActionClass = READ_METHODS.has(m) ? (carriesBody ? 'publish' : 'read') : MUTATING_METHODS.has(m) ? 'publish' : 'network'
   const pc = cls === 'read' ? null : paths.classify(pathForms)
   const ref = `${cls}:${m.toLowerCase()}:${url.scheme.toLowerCase()}://${url.host.toLowerCase()}${url.requestUri === '' ? '/' : url.requestUri}`
   return {cls, sensitivity: pc ?? 'normal', target: pathForms[0] ?? '', ref}

@@ -87,6 +87,7 @@ test('HTTP classification: reads, publish with path sensitivity, other methods n
   assert.deepEqual(classifyHttpAction('POST', url, paths, ['/auth/update']), {cls: 'publish', sensitivity: 'protected', target: '/auth/update', ref: 'publish:post:https://api.example.com/auth/update'})
   assert.equal(classifyHttpAction('GET', url, paths, ['/auth/update']).cls, 'read')
   assert.equal(classifyHttpAction('options', url, paths, ['/auth/update']).cls, 'read')
+  assert.deepEqual(classifyHttpAction('GET', url, paths, ['/auth/update'], true), {cls: 'publish', sensitivity: 'protected', target: '/auth/update', ref: 'publish:get:https://api.example.com/auth/update'}, 'a read that carries a body sends data out')
   const n = classifyHttpAction('PROPFIND', {scheme: 'http', host: 'h', requestUri: '/app/config/x?y=1'}, paths, ['/app/config/x'])
   assert.deepEqual([n.cls, n.sensitivity, n.ref], ['network', 'elevated', 'network:propfind:http://h/app/config/x?y=1'])
   assert.equal(classifyHttpAction('POST', {scheme: 'http', host: 'h', requestUri: ''}, paths, ['']).ref, 'publish:post:http://h/')

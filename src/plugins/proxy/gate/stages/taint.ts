@@ -8,14 +8,20 @@
  * on — so no operator is asked then. A reset or terminate of the session while the request waits
  * for its operator cuts it: 403 `airlock_active`, as a cut exchange (relay/exchange-cut.ts). The
  * evaluation rides on every later Decision of the request (receipts' taint fields).
+ *
+ * A request is judged on what it asks the upstream to do, not on its request line alone: a
+ * method override (`X-HTTP-Method-Override: DELETE`, `?_method=PUT`) makes a GET the method it
+ * names, and a read that carries a body sends data out as a POST does (both were reads to the
+ * reference, docs/compatibility.md).
  */
+import {methodOverrides} from '../../../enforcement/index.js'
+import {MUTATING_METHODS, READ_METHODS} from '../../../sessions/index.js'
 import type {RequestSession} from '../../session-gate.js'
 import type {RequestGateContext, Stage} from '../context.js'
 import {answers} from './mode.js'
 import {askConfigured} from '../../features.js'
 import {ExchangeCut} from '../../relay/exchange-cut.js'
-
-const READS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
+import {requestHasBody} from '../../request-body.js'
 
 export const taintStage: Stage = {
   id: 'taint',
@@ -23,16 +29,38 @@ export const taintStage: Stage = {
   applies: (snap) => snap.sessions !== null,
   run(ctx) {
     const t = ctx.rec.session
-    // No session, or a read: nothing to judge, no promise.
-    if (t === null || READS.has(ctx.method.toUpperCase())) return false
-    return judgeTaint(ctx, t)
+    if (t === null) return false
+    const judged = judgedAction(ctx)
+    // A read: nothing to judge, no promise.
+    if (judged === null) return false
+    return judgeTaint(ctx, t, judged)
   },
 }
 
+interface JudgedAction {
+  readonly method: string
+  readonly carriesBody: boolean
+}
+
+/**
+ * The method a request is judged as, or null for a read without a body: the most side-effecting
+ * of its request line's and its overrides' (a mutating method first, then any other non-read,
+ * an override that is no method token included); a read with a body stays its method and is
+ * judged as a publish. /fetch sends a bodiless GET of its own (fetch-handler.ts): the agent's
+ * headers and body never reach the upstream there, so its request line is what is done.
+ */
+function judgedAction(ctx: RequestGateContext): JudgedAction | null {
+  const fetch = ctx.b.transport === 'fetch'
+  const methods = [ctx.method.toUpperCase(), ...(fetch ? [] : methodOverrides(ctx.method, {headers: ctx.req.headers, url: ctx.contractUrl}))]
+  const method = methods.find((m) => MUTATING_METHODS.has(m)) ?? methods.find((m) => !READ_METHODS.has(m))
+  if (method !== undefined) return {method, carriesBody: false}
+  return !fetch && requestHasBody(ctx.req, ctx.hasBody) ? {method: methods[0]!, carriesBody: true} : null
+}
+
 /** A side-effecting request of a session: the taint matrix, an `ask` held for an operator. */
-async function judgeTaint(ctx: RequestGateContext, t: RequestSession): Promise<boolean> {
+async function judgeTaint(ctx: RequestGateContext, t: RequestSession, judged: JudgedAction): Promise<boolean> {
   const ps = ctx.snap.sessions!
-  let {ev, evidence} = ps.evaluateHttp(t, ctx.method, ctx.target, ctx.shown)
+  let {ev, evidence} = ps.evaluateHttp(t, judged.method, ctx.target, ctx.shown, 'user_broad', judged.carriesBody)
   ctx.rec.taint = evidence
   if (ev.decision === 'allow') return false
   // An operator is asked only when the block would be answered (not in audit mode).
@@ -51,7 +79,7 @@ async function judgeTaint(ctx: RequestGateContext, t: RequestSession): Promise<b
     })
     const answer = await ctx.ports.approvals.hold({
       kind: 'taint', transport: ctx.b.transport, agent: ctx.b.agent, sessionKey: ctx.b.sessionKey, target: ctx.shown,
-      reason: ev.reason, patterns: [], preview: `${ctx.method.toUpperCase()} ${ctx.shown}`, allowStrip: false,
+      reason: ev.reason, patterns: [], preview: `${judged.method} ${ctx.shown}`, allowStrip: false,
     }, withdrawn.signal)
     held = false
     cut.end()
@@ -63,7 +91,7 @@ async function judgeTaint(ctx: RequestGateContext, t: RequestSession): Promise<b
     }
     if (answer.outcome === 'allow') {
       // Approved: the action now carries the operator's authority (policy-extra §1.10).
-      ;({evidence} = ps.evaluateHttp(t, ctx.method, ctx.target, ctx.shown, 'operator_override'))
+      ;({evidence} = ps.evaluateHttp(t, judged.method, ctx.target, ctx.shown, 'operator_override', judged.carriesBody))
       ctx.rec.taint = {...evidence, decision: 'ask', reason: ev.reason}
       return false
     }
