@@ -120,6 +120,13 @@ describe('pipelock run: airlock', {timeout: 90_000}, () => {
     assert.equal(post.status, 403)
     assert.equal(post.body, 'airlock: airlock: hard tier blocks write methods on forward proxy\n')
     assert.equal((await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/kib`})).status, 200, 'forward GET passes at hard')
+    // A GET that asks for a write is one: a body sends data, an override names the method performed.
+    const getWithBody = await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/echo`, headers: {'content-type': 'text/plain', 'content-length': '5'}, body: 'hello'})
+    assert.equal(getWithBody.status, 403)
+    assert.equal(getWithBody.body, 'airlock: airlock: hard tier blocks write methods on forward proxy\n')
+    const overridden = await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/kib`, headers: {'X-HTTP-Method-Override': 'DELETE'}})
+    assert.equal(overridden.status, 403)
+    assert.equal((await rawHttp(proxy.port, {path: `http://127.0.0.1:${up.port}/kib?_method=PUT`})).status, 403)
     assert.equal((await rawHttp(proxy.port, {path: `/fetch?url=${encodeURIComponent(`http://127.0.0.1:${up.port}/page`)}`})).status, 200, 'fetch passes at hard')
 
     await api(proxy.port, 'POST', `/api/v1/sessions/${encodeURIComponent('127.0.0.1')}/airlock`, '{"tier":"drain"}')
@@ -139,6 +146,9 @@ describe('pipelock run: airlock', {timeout: 90_000}, () => {
     assert.match(m, /^pipelock_airlock_sessions\{tier="drain"\} 1$/m)
     assert.match(m, /^pipelock_airlock_denials_total\{tier="hard",transport="connect",action_class="CONNECT"\} 1$/m)
     assert.match(m, /^pipelock_airlock_denials_total\{tier="hard",transport="forward",action_class="POST"\} 1$/m)
+    assert.match(m, /^pipelock_airlock_denials_total\{tier="hard",transport="forward",action_class="GET"\} 1$/m, 'the GET with a body')
+    assert.match(m, /^pipelock_airlock_denials_total\{tier="hard",transport="forward",action_class="DELETE"\} 1$/m)
+    assert.match(m, /^pipelock_airlock_denials_total\{tier="hard",transport="forward",action_class="PUT"\} 1$/m)
     assert.match(m, /^pipelock_airlock_denials_total\{tier="drain",transport="fetch",action_class="read"\} 1$/m)
     assert.match(m, /^pipelock_airlock_transitions_total\{from="none",to="hard",trigger="api"\} 1$/m)
     assert.match(m, /^pipelock_airlock_drain_completed_total 1$/m, 'nothing was in flight when drain began')
@@ -212,7 +222,8 @@ describe('pipelock run: airlock', {timeout: 90_000}, () => {
     assert.deepEqual(tiers.slice(0, 3), ['127.0.0.1 none->hard (api) block', '127.0.0.1 hard->drain (api) block', '127.0.0.1 drain->none (api) allow'])
     assert.ok(tiers.includes('evil|127.0.0.1 none->soft (adaptive) block'))
     const denials = airlock.filter((r) => r.transport !== 'airlock').map((r) => `${r.transport} ${r.method} ${r.verdict}`)
-    assert.deepEqual(denials, ['connect CONNECT block', 'forward POST block', 'fetch GET block'])
+    // A receipt names the request line's method; the GETs with a body or an override were refused as writes.
+    assert.deepEqual(denials, ['connect CONNECT block', 'forward POST block', 'forward GET block', 'forward GET block', 'forward GET block', 'fetch GET block'])
   })
 })
 

@@ -211,8 +211,8 @@ export class ProxySessions {
    * method, and a level that blocks everything — so renaming itself or dropping the header sheds
    * nothing. Null when the address holds nothing against it.
    */
-  addressDeny(t: RequestSession, transport: AirlockTransport, method: string): SessionDeny | null {
-    const hold = this.manager.addressHold(t.session, transport, method)
+  addressDeny(t: RequestSession, transport: AirlockTransport, method: string, carriesBody = false): SessionDeny | null {
+    const hold = this.manager.addressHold(t.session, transport, method, carriesBody)
     if (hold === null) return null
     const by = hold.by
     const label = levelLabel(by.level)
@@ -228,7 +228,7 @@ export class ProxySessions {
    * (anomalies score), then `anomaly_action: block` (enforce only) and `block_all` (always,
    * audit mode included) deny.
    */
-  preflight(t: RequestSession, host: string, userAgent: string | undefined, enforce: boolean, transport?: AirlockTransport, method = 'GET'): SessionDeny | null {
+  preflight(t: RequestSession, host: string, userAgent: string | undefined, enforce: boolean, transport?: AirlockTransport, method = 'GET', carriesBody = false): SessionDeny | null {
     const m = this.manager
     const s = t.session
     const anomaly = m.observeHost(s, host, userAgent)
@@ -236,7 +236,7 @@ export class ProxySessions {
     const label = levelLabel(s.level)
     // The airlock (a quarantine, like block_all) applies in audit mode too; an escalation edge above may just have entered it.
     if (transport !== undefined) {
-      const deny = this.airlockDeny(t, transport, method)
+      const deny = this.airlockDeny(t, transport, method, carriesBody)
       if (deny !== null) return deny
     }
     if (anomaly !== null && enforce && m.currentSettings.anomalyAction === 'block') {
@@ -251,9 +251,9 @@ export class ProxySessions {
    * answer; null when the tier lets it through. Exposed for the transports built on the same
    * gate (WebSocket: `'websocket'`, intercepted inner requests: `'intercepted'`).
    */
-  airlockDeny(t: RequestSession, transport: AirlockTransport, method: string): SessionDeny | null {
+  airlockDeny(t: RequestSession, transport: AirlockTransport, method: string, carriesBody = false): SessionDeny | null {
     const s = t.session
-    if (this.manager.airlockAllows(s, transport, method)) return null
+    if (this.manager.airlockAllows(s, transport, method, carriesBody)) return null
     const label = levelLabel(s.level)
     const tier = s.airlockTier
     switch (transport) {

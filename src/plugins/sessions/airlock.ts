@@ -71,15 +71,16 @@ const READ_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS'])
 
 /**
  * OP §6 item 3: soft lets everything through; hard lets fetch through, forward, intercepted
- * and reverse-proxy requests only as GET/HEAD/OPTIONS, and denies new CONNECT tunnels and WebSockets; drain
- * denies everything. An MCP message at hard passes only when receipts classify it as a `read`
+ * and reverse-proxy requests only as GET/HEAD/OPTIONS without a body (`carriesBody`: a read that
+ * sends data is a write; the method is the one a method override names, when one does), and
+ * denies new CONNECT tunnels and WebSockets; drain denies everything. An MCP message at hard passes only when receipts classify it as a `read`
  * (the list methods, `resources/read`, `prompts/get`, a `tools/call` of a read-named tool).
  */
-export function airlockPermits(tier: AirlockTier, transport: AirlockTransport, method: string): boolean {
+export function airlockPermits(tier: AirlockTier, transport: AirlockTransport, method: string, carriesBody = false): boolean {
   if (tier === 'none' || tier === 'soft') return true
   if (tier === 'drain') return false
   if (transport === 'fetch') return true
-  if (transport === 'forward' || transport === 'intercepted' || transport === 'reverse') return READ_METHODS.has(method.toUpperCase())
+  if (transport === 'forward' || transport === 'intercepted' || transport === 'reverse') return !carriesBody && READ_METHODS.has(method.toUpperCase())
   if (transport === 'mcp') return method === 'read'
   return false
 }

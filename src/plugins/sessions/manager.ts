@@ -244,11 +244,11 @@ export class SessionManager {
    * the address whose level blocks everything; null when the address holds nothing against it.
    * `pipelock run`'s HTTP gate and its MCP listener both read it, so one release frees both.
    */
-  addressHold(s: Session, transport: AirlockTransport, method: string): AddressHold | null {
+  addressHold(s: Session, transport: AirlockTransport, method: string, carriesBody = false): AddressHold | null {
     // A session with no client address (an MCP invocation session) has no address to be held by.
     if (s.clientIp === '') return null
     const {tier, blockAll} = this.addressState(s)
-    if (tier !== null && !this.airlockAllows(tier, transport, method)) return {kind: 'airlock', by: tier}
+    if (tier !== null && !this.airlockAllows(tier, transport, method, carriesBody)) return {kind: 'airlock', by: tier}
     if (blockAll !== null) return {kind: 'block_all', by: blockAll}
     return null
   }
@@ -386,8 +386,8 @@ export class SessionManager {
   }
 
   /** True when the session's tier lets this request or connection through; a denial is counted and observed. */
-  airlockAllows(s: Session, transport: AirlockTransport, method: string): boolean {
-    if (airlockPermits(s.airlockTier, transport, method)) return true
+  airlockAllows(s: Session, transport: AirlockTransport, method: string, carriesBody = false): boolean {
+    if (airlockPermits(s.airlockTier, transport, method, carriesBody)) return true
     bump(this.counters.airlock.denials, `${s.airlockTier}|${transport}|${airlockActionClass(transport, method)}`)
     this.observer.airlockDenied?.(s, transport, method)
     return false

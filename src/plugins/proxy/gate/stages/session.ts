@@ -1,11 +1,12 @@
 /**
  * Session preflight (§4.1 steps 9–10, OP §6): the anomaly block, `block_all`, the airlock tier
- * for this transport and method — for an unbound identity, also the tier and `block_all` its client
+ * for this transport and the method the request asks for (judged-action.ts) — for an unbound identity, also the tier and `block_all` its client
  * address earned in other sessions (issue 37 item 1) — then the URL scan's warn findings upgraded
  * by escalation level.
  */
 import {firstHeader} from '../../request-gate.js'
 import type {Stage} from '../context.js'
+import {judgedAction} from '../judged-action.js'
 import {answers} from './mode.js'
 
 export const sessionStage: Stage = {
@@ -20,8 +21,11 @@ export const sessionStage: Stage = {
     // Issue 37 item 1: a claimed (unbound) name is also held by what its client address earned.
     // The anomaly action blocks only where the mode answers a downgradable block (not in audit
     // mode, which records nothing for it); the airlock and `block_all` stand in every mode.
-    const deny = rec.sessions!.preflight(t, host, firstHeader(ctx.req.headers['user-agent']), answers(ctx.snap, 'pass'), ctx.airlock, ctx.method)
-      ?? (ctx.b.bound !== true ? rec.sessions!.addressDeny(t, ctx.airlock, ctx.method) : null)
+    // The airlock judges what the request asks the upstream to do: an override's method, a read with a body as a write.
+    const judged = judgedAction(ctx)
+    const [method, carriesBody] = judged === null ? [ctx.method, false] : [judged.method, judged.carriesBody]
+    const deny = rec.sessions!.preflight(t, host, firstHeader(ctx.req.headers['user-agent']), answers(ctx.snap, 'pass'), ctx.airlock, method, carriesBody)
+      ?? (ctx.b.bound !== true ? rec.sessions!.addressDeny(t, ctx.airlock, method, carriesBody) : null)
     if (deny !== null) {
       ctx.block({stage: 'session', layer: deny.layer, detail: deny.detail, status: 403, reason: deny.reason, body: deny.body})
       return true

@@ -9,19 +9,15 @@
  * for its operator cuts it: 403 `airlock_active`, as a cut exchange (relay/exchange-cut.ts). The
  * evaluation rides on every later Decision of the request (receipts' taint fields).
  *
- * A request is judged on what it asks the upstream to do, not on its request line alone: a
- * method override (`X-HTTP-Method-Override: DELETE`, `?_method=PUT`) makes a GET the method it
- * names, and a read that carries a body sends data out as a POST does (both were reads to the
- * reference, docs/compatibility.md).
+ * A request is judged on what it asks the upstream to do (judged-action.ts), not on its request
+ * line alone (the reference's reading, docs/compatibility.md).
  */
-import {methodOverrides} from '../../../enforcement/index.js'
-import {MUTATING_METHODS, READ_METHODS} from '../../../sessions/index.js'
 import type {RequestSession} from '../../session-gate.js'
 import type {RequestGateContext, Stage} from '../context.js'
+import {judgedAction, type JudgedAction} from '../judged-action.js'
 import {answers} from './mode.js'
 import {askConfigured} from '../../features.js'
 import {ExchangeCut} from '../../relay/exchange-cut.js'
-import {requestHasBody} from '../../request-body.js'
 
 export const taintStage: Stage = {
   id: 'taint',
@@ -35,26 +31,6 @@ export const taintStage: Stage = {
     if (judged === null) return false
     return judgeTaint(ctx, t, judged)
   },
-}
-
-interface JudgedAction {
-  readonly method: string
-  readonly carriesBody: boolean
-}
-
-/**
- * The method a request is judged as, or null for a read without a body: the most side-effecting
- * of its request line's and its overrides' (a mutating method first, then any other non-read,
- * an override that is no method token included); a read with a body stays its method and is
- * judged as a publish. /fetch sends a bodiless GET of its own (fetch-handler.ts): the agent's
- * headers and body never reach the upstream there, so its request line is what is done.
- */
-function judgedAction(ctx: RequestGateContext): JudgedAction | null {
-  const fetch = ctx.b.transport === 'fetch'
-  const methods = [ctx.method.toUpperCase(), ...(fetch ? [] : methodOverrides(ctx.method, {headers: ctx.req.headers, url: ctx.contractUrl}))]
-  const method = methods.find((m) => MUTATING_METHODS.has(m)) ?? methods.find((m) => !READ_METHODS.has(m))
-  if (method !== undefined) return {method, carriesBody: false}
-  return !fetch && requestHasBody(ctx.req, ctx.hasBody) ? {method: methods[0]!, carriesBody: true} : null
 }
 
 /** A side-effecting request of a session: the taint matrix, an `ask` held for an operator. */
