@@ -1,6 +1,8 @@
 import {goUnescape, hexDigitValue} from '../canonical/index.js'
 import {joinedRuns, printableRunsWasm} from './text-runs.js'
 
+const {isUtf8} = process.getBuiltinModule('node:buffer') as typeof import('node:buffer')
+
 /**
  * Strict decoders matching Go's behaviour (§5.6, §25.4). `Buffer.from(s,'base64')` is lenient
  * (mixed alphabets, junk skipped), so every decoder here validates the whole input first and
@@ -572,4 +574,45 @@ export function printableRuns(body: Uint8Array, min = PRINTABLE_RUN_MIN, found: 
     i = e + 1
   }
   return joinedRuns(body, bounds, total - 1, 0x0a)
+}
+
+/**
+ * Text hidden in invisible code points, read out ("ASCII smuggling"): the normalisation passes
+ * remove these code points as invisible (runtime §8), which removes what they encode with them,
+ * while a language model reads it. Two encodings:
+ * - **Tag characters** U+E0020–U+E007E shadow ASCII U+0020–U+007E one for one; U+E0001
+ *   (language tag), U+E007F (cancel tag) and the unassigned rest read as nothing.
+ * - **Variation selectors** as bytes: U+FE00–U+FE0F are 0–15 and U+E0100–U+E01EF 16–255, a
+ *   run of two or more read as UTF-8 when the bytes are well-formed UTF-8 (one selector after
+ *   an emoji or a CJK character is ordinary text and reads as nothing).
+ * Each run becomes its text between spaces, a word of its own beside the visible text around it;
+ * the visible text is kept. `s` itself when it holds neither (one native search).
+ */
+export function decodeSmuggledText(s: string): string {
+  // U+E0000–U+E01EF are all written with the high surrogate U+DB40. A run of BMP selectors
+  // alone spells bytes 0–15 only (controls): every byte of text but those needs U+E0100 and up.
+  if (!s.includes('\udb40')) return s
+  return s.replace(TAG_RUNS, tagRunText).replace(SELECTOR_RUNS, selectorRunText)
+}
+
+const TAG_RUNS = /[\u{E0000}-\u{E007F}]+/gu
+const SELECTOR_RUNS = /[\ufe00-\ufe0f\u{E0100}-\u{E01EF}]{2,}/gu
+
+function tagRunText(run: string): string {
+  let text = ''
+  for (const ch of run) {
+    const c = ch.codePointAt(0)! - 0xe0000
+    if (c >= 0x20 && c <= 0x7e) text += String.fromCharCode(c)
+  }
+  return text === '' ? run : ` ${text} `
+}
+
+function selectorRunText(run: string): string {
+  const bytes: number[] = []
+  for (const ch of run) {
+    const c = ch.codePointAt(0)!
+    bytes.push(c <= 0xfe0f ? c - 0xfe00 : c - 0xe0100 + 16)
+  }
+  const buf = Buffer.from(bytes)
+  return isUtf8(buf) ? ` ${buf.toString('utf8')} ` : run
 }

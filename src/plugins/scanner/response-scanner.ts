@@ -5,7 +5,7 @@
 import {base64DecodingIllFormed, hexDecodingIllFormed} from './decoded-prefix.js'
 import {CORE_RESPONSE_PATTERNS, DEFAULT_RESPONSE_PATTERNS, PRESET_RESPONSE_PATTERNS, PRESET_RESPONSE_VARIANTS} from './catalogue.js'
 import {base64Runs, hasCandidateRun, wrappedBase64Blocks} from './b64-runs.js'
-import {bytesToText, decodeBackslashEscapes, decodeBase64Variants, decodeHexStrict, decodeHtmlReferences} from './decoders.js'
+import {bytesToText, decodeBackslashEscapes, decodeBase64Variants, decodeHexStrict, decodeHtmlReferences, decodeSmuggledText} from './decoders.js'
 import {Utf8Scratch} from './utf8-scratch.js'
 import {utf8ReadingOffsets} from './utf8-reading.js'
 import {memoised} from './memo.js'
@@ -901,12 +901,21 @@ export function scanResponse(sc: ResponseScanner, content: string, whole = true)
   return withEscapedView(content, (text) => scanResponseText(sc, text, whole))
 }
 
-/** `scan(content)`, or when that is clean and the content holds escapes, `scan` of it decoded. */
+/**
+ * `scan(content)`; when that is clean and the content holds escapes, `scan` of it decoded; when
+ * that is clean too and it holds text hidden in tag characters or variation selectors
+ * (`decodeSmuggledText`), `scan` of that text read out.
+ */
 function withEscapedView(content: string, scan: (text: string) => ResponseScanResult): ResponseScanResult {
   const r = scan(content)
   if (!r.clean) return r
   const decoded = decodeBackslashEscapes(content)
-  return decoded === content ? r : scan(decoded)
+  if (decoded !== content) {
+    const e = scan(decoded)
+    if (!e.clean) return e
+  }
+  const revealed = decodeSmuggledText(decoded)
+  return revealed === decoded ? r : scan(revealed)
 }
 
 /** `whole`: as `ScanTexts`'s (false for a JSON view). */
