@@ -100,6 +100,9 @@ function respond(req: http.IncomingMessage, res: http.ServerResponse, selfPort: 
           : prefix === 'stray' ? strayByteText(INJECTION)
             // A replacement character written into valid UTF-8 inside a word.
             : prefix === 'fffd' ? Buffer.from(INJECTION.replace('Ignore', 'Ign\ufffdore'), 'utf8')
+              // Hidden in invisible code points after visible text: Unicode tag characters, or variation selectors as UTF-8 bytes.
+              : prefix === 'tags' ? Buffer.from(`Sunny, 21 degrees.${inTagCharacters(INJECTION)}`, 'utf8')
+              : prefix === 'selectors' ? Buffer.from(`Sunny, 21 degrees.\u{1f600}${inVariationSelectors(INJECTION)}`, 'utf8')
               : Buffer.from(INJECTION)
     res.writeHead(200, {'content-type': u.searchParams.get('ct') ?? 'text/plain'})
     res.end(body)
@@ -232,4 +235,14 @@ export function attackRig(config: string = attackConfig()): AttackRig {
       return proxy!
     },
   }
+}
+
+/** `text` written in Unicode tag characters (U+E0020–U+E007E shadow printable ASCII). */
+export function inTagCharacters(text: string): string {
+  return [...text].map((c) => String.fromCodePoint(0xe0000 + c.charCodeAt(0))).join('')
+}
+
+/** `text`'s UTF-8 bytes written as variation selectors (bytes 0–15: U+FE00–U+FE0F; 16–255: U+E0100–U+E01EF). */
+export function inVariationSelectors(text: string): string {
+  return [...Buffer.from(text, 'utf8')].map((b) => String.fromCodePoint(b < 16 ? 0xfe00 + b : 0xe0100 + b - 16)).join('')
 }
