@@ -115,6 +115,7 @@ describe('pipelock run --mcp-listen: the airlock cuts live MCP streams and holds
       flight_recorder: {enabled: true, dir: path.join(dir, 'evidence'), signing_key_path: path.join(dir, 'receipt.key')},
       // 127.0.0.5 is bound to `builder` by the deployment; every other address is unbound.
       agents: {builder: {source_cidrs: ['127.0.0.5/32']}},
+      cross_request_detection: {enabled: true, action: 'block', fragment_reassembly: {enabled: true, max_buffer_bytes: 65536, window_minutes: 5}},
     }
     proxy = await startProxy(stringify(c), {dir, args: ['--mcp-listen', '127.0.0.1:0', '--mcp-upstream', mcp.url]})
     url = mcpListenUrl(proxy)
@@ -171,7 +172,8 @@ describe('pipelock run --mcp-listen: the airlock cuts live MCP streams and holds
     const write = await mcpPost(url, call(7, 'write_file'), from)
     assert.equal(write.body, '{"jsonrpc":"2.0","id":7,"error":{"code":-32001,"message":"pipelock: session in airlock hard: write tool call refused","data":{"block_reason":"airlock_active"}}}')
     assert.equal((await api(`builder|${from}`, 'none')).status, 200)
-    assert.equal(JSON.parse((await mcpPost(url, call(8, 'write_file'), from)).body).result.content[0].text, 'write_file done')
+    const w8 = await mcpPost(url, call(8, 'write_file'), from)
+    assert.equal(JSON.parse(w8.body).result?.content[0].text, 'write_file done', w8.body)
   })
 
   it('the kill switch cuts an SSE answer still streaming: the kill-switch error as its last event, the upstream closed', async () => {
@@ -212,6 +214,15 @@ describe('pipelock run --mcp-listen: the airlock cuts live MCP streams and holds
     assert.equal((await exchange).body, `data: ${PROGRESS}\n\n` +
       'data: {"jsonrpc":"2.0","id":11,"error":{"code":-32001,"message":"pipelock: session terminated: live stream cut","data":{"block_reason":"airlock_active"}}}\n\n')
     assert.ok(proxy.stderr().includes(`pipelock: live stream cut: session ${from} terminated\n`), proxy.stderr())
+  })
+
+  it('a key split across two tool calls from two loopback addresses is refused on the second: one client host, one window; a bound client keeps its own', async () => {
+    const withArg = (id: number, note: string): string => `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"read_file","arguments":{"note":"${note}"}}}`
+    assert.equal(JSON.parse((await mcpPost(url, withArg(21, 'AKIAZ7QW3E'), '127.0.0.11')).body).result.content[0].text, 'read_file done')
+    const second = JSON.parse((await mcpPost(url, withArg(22, 'RT5YUI4OPL'), '127.0.0.12')).body) as {error?: {data?: {block_reason?: string}}}
+    assert.equal(second.error?.data?.block_reason, 'cross_request_deny', JSON.stringify(second))
+    // 127.0.0.5 is bound to `builder`: its window is its session's, apart from the host's.
+    assert.equal(JSON.parse((await mcpPost(url, withArg(23, 'RT5YUI4OPL'), '127.0.0.5')).body).result.content[0].text, 'read_file done')
   })
 
   it('each cut is one signed receipt (layer airlock, layer kill_switch) in the chain, which verifies', async () => {

@@ -83,6 +83,10 @@ class Handle implements McpSessionHandle {
     return this.s.key
   }
 
+  get boundKey(): string | undefined {
+    return this.unbound || this.s.clientIp === '' ? undefined : this.s.key
+  }
+
   enter(): {blockAll: boolean; label: string} {
     // touch: due time recovery and last activity; an idle-evicted session comes back fresh.
     this.s = this.m.touch(this.s.key, this.agent, this.s.clientIp)

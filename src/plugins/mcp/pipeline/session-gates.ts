@@ -37,16 +37,16 @@ export interface CeeOutcome {
 const NO_CEE: CeeOutcome = {block: null, pattern: '', warned: false}
 
 /**
- * §10.2: the whole (rewritten) message is admitted under the transport's cross-request key (its
- * values, numbers as sent, its member names and its values by argument path feed fragment
- * reassembly, see `admitMessage`);
+ * §10.2: the whole (rewritten) message is admitted under the transport's cross-request key (a
+ * bound listener client's: its session's, `boundKey`; its values, numbers as sent, its member
+ * names and its values by argument path feed fragment reassembly, see `admitMessage`);
  * entropy-budget and fragment findings block with -32005 when their action says so, else they
  * are anomalies. No adaptive signal either way (§15.2).
  */
 export function ceeStep(ctx: McpContext, message: McpFrame, at: string, notes: string[], facts: McpFact[]): CeeOutcome {
   const det = ctx.deps.cee
   if (det == null) return NO_CEE
-  const key = ctx.state.ceeKey ?? ctx.state.chainKey
+  const key = ctx.state.ceeKey ?? sessionOf(ctx)?.boundKey ?? ctx.state.chainKey
   // Fragments: the values and member names of a tool call's arguments (else of `params`), as
   // sent; the per-field tails by argument path, shared across tools (a key split between two
   // tools' `text` argument is as whole on the server side as one tool's).

@@ -20,6 +20,12 @@ export interface McpSessionEntry {
 export interface McpSessionHandle {
   /** Session key (`mcp-stdio-1`, `mcp-http-2`, `mcp-ws-3`, or the listener's client key). */
   readonly key: string
+  /**
+   * The session key of a listener client whose address a deployment bound (a source CIDR): its
+   * cross-request window is its session's, shared with its HTTP requests as the proxy keeps a
+   * bound identity's. Undefined for every other session (the transport's own key is used).
+   */
+  readonly boundKey?: string | undefined
   /** Once per message, both directions: due time recovery, then the level as it now stands. */
   enter(): McpSessionEntry
   /** `UpgradeAction(action, level)`; unchanged while adaptive enforcement is off. */
