@@ -173,7 +173,15 @@ function wholeDecodings(s: string): Decodings {
   return out
 }
 
-const SEGMENT_DELIMS = ['/', '?', '&', '=', ' ', '\n', '\r', '\t', '"', "'", '`', '{', '}', '[', ']', '(', ')', '<', '>', ':', ',', ';']
+/**
+ * Step 7's delimiters: the spec's (`/ ? & = space \n \r \t " ' \` { } [ ] ( ) < > : , ;`) and
+ * the punctuation no base64, hex or base32 alphabet holds that a sender puts beside a blob: `.`
+ * (a JWT's parts, `v1.<base64>`), `| ! @ # * ~ $ ^`. With the spec's list alone, one such
+ * character before an encoded key spoilt the segment's every decoding and the key passed
+ * (docs/compatibility.md). `%` and `+` stay inside segments (URL decoding reads them), and so
+ * does `\` (hex written `\x41\x4b…`).
+ */
+const SEGMENT_DELIMS = ['/', '?', '&', '=', ' ', '\n', '\r', '\t', '"', "'", '`', '{', '}', '[', ']', '(', ')', '<', '>', ':', ',', ';', '.', '|', '!', '@', '#', '*', '~', '$', '^']
 // Code-unit lookup table: a per-character Set lookup (and the one-character string it needs)
 // was a third of text DLP's time on prose.
 const IS_DELIM = new Uint8Array(128)

@@ -182,7 +182,7 @@ test('text helpers and the seed detector equal their original implementations', 
     const segs: string[] = []
     let cur = ''
     for (const ch of s) {
-      if ('/?&= \n\r\t"\'`{}[]()<>:,;'.includes(ch)) {
+      if ('/?&= \n\r\t"\'`{}[]()<>:,;.|!@#*~$^'.includes(ch)) {
         if (cur !== '') segs.push(cur)
         cur = ''
       } else cur += ch
@@ -215,7 +215,7 @@ test('text helpers and the seed detector equal their original implementations', 
 test('segment walk (all segments, and the decodable ones) and white-space strip on long texts (skip-ahead walk, ASCII byte path) equal their original forms', () => {
   const r = prng(3636)
   // The generator walk the skip-ahead walk replaced, as it was.
-  const delims = '/?&= \n\r\t"\'`{}[]()<>:,;'
+  const delims = '/?&= \n\r\t"\'`{}[]()<>:,;.|!@#*~$^'
   const forward = (s: string, min: number): string[] => {
     const out: string[] = []
     let start = 0
