@@ -2,7 +2,7 @@ import {closeSync, constants, fstatSync, lstatSync, openSync, readFileSync} from
 import path from 'node:path'
 import {decodeEnvelope, type SignedEnvelope} from '../contracts/index.js'
 import {PipelockError} from '../errors/index.js'
-import {makeDirs, writableProbe} from '../signing/index.js'
+import {lstatOutputPath, makeDirs, writableProbe} from '../signing/index.js'
 
 // learn-lifecycle §4.0: candidate input paths and output paths shared by shadow, ratify,
 // forget, split and pin. Every refusal carries the sentinel `learn: invalid candidate file`.
@@ -77,14 +77,9 @@ export function loadCandidate(p: string): SignedEnvelope {
 /** `--out` of ratify/forget/split/pin: absolute; if present a regular file, never a symlink. */
 export function checkCandidateOut(p: string): string {
   if (!path.isAbsolute(p)) throw invalid(`--out must be absolute, got ${JSON.stringify(p)}`)
-  try {
-    const st = lstatSync(p)
-    if (st.isSymbolicLink()) throw invalid(`--out must not be a symlink: ${p}`)
-    if (!st.isFile()) throw invalid(`--out must be a regular file when it exists: ${p}`)
-  } catch (e) {
-    if (e instanceof PipelockError) throw e
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
-  }
+  const st = lstatOutputPath(p, '--out')
+  if (st?.isSymbolicLink() === true) throw invalid(`--out must not be a symlink: ${p}`)
+  if (st !== undefined && !st.isFile()) throw invalid(`--out must be a regular file when it exists: ${p}`)
   return path.normalize(p)
 }
 
@@ -94,14 +89,9 @@ export function checkCandidateOut(p: string): string {
  */
 export function checkOutputPath(p: string, command: string, create = false): string {
   if (!path.isAbsolute(p)) throw new PipelockError('PATH_NOT_ABSOLUTE', `${command}: invalid output path: path must be absolute: ${p}`)
-  try {
-    const st = lstatSync(p)
-    if (st.isSymbolicLink()) throw new PipelockError('PATH_UNSAFE', `${command}: invalid output path: path must not be a symlink: ${p}`)
-    if (!st.isFile()) throw new PipelockError('PATH_UNSAFE', `${command}: invalid output path: path must be a regular file when it exists: ${p}`)
-  } catch (e) {
-    if (e instanceof PipelockError) throw e
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
-  }
+  const st = lstatOutputPath(p, `${command}: output`)
+  if (st?.isSymbolicLink() === true) throw new PipelockError('PATH_UNSAFE', `${command}: invalid output path: path must not be a symlink: ${p}`)
+  if (st !== undefined && !st.isFile()) throw new PipelockError('PATH_UNSAFE', `${command}: invalid output path: path must be a regular file when it exists: ${p}`)
   if (create) {
     try {
       makeDirs(path.dirname(p), 0o750)

@@ -3,7 +3,7 @@ import path from 'node:path'
 import {fixedClock, fromPlain, type Clock, type JsonObject} from '../canonical/index.js'
 import {capturedAgentsHint, compareCaptureFiles, discoverCaptureInputs, unreadableCaptureError, globFiles, progressOverFiles, type CaptureInput, type CutLine, type SkippedCapture} from '../capture/index.js'
 import {PipelockError} from '../errors/index.js'
-import {keyPairFromSeed, loadAgentPrivateKey, makeDirs, refuseSpecialFile, sha256, type StreamedText, validateAgentName, writeFileAtomic} from '../signing/index.js'
+import {keyPairFromSeed, loadAgentPrivateKey, lstatOutputPath, makeDirs, refuseSpecialFile, sha256, type StreamedText, validateAgentName, writeFileAtomic} from '../signing/index.js'
 import {provenanceOf, type BuildInfo} from './build-info.js'
 import {compileContract, DEFAULT_CARDINALITY_CAP, DEFAULT_TAIL_PROMOTION_BLOCK_PCT, DEFAULT_WINDOW_SECONDS, resolveNormalization, type CompileConfig, type CompileResult, type CompileSigner} from './compile.js'
 import {DETERMINISTIC_CLOCK, parseCompileFixture} from './fixture.js'
@@ -13,14 +13,10 @@ import {learnConfigHash, loadLearnBlock} from './learn-config.js'
 /** Paths must be absent or a regular file (never a symlink); parents are created 0750. */
 function checkOutputPath(p: string, flag: string): void {
   if (!path.isAbsolute(p)) throw new PipelockError('PATH_NOT_ABSOLUTE', `${flag} must be an absolute path: ${p}`)
-  try {
-    const st = lstatSync(p)
-    if (st.isSymbolicLink()) throw new PipelockError('PATH_UNSAFE', `${flag} ${p} is a symlink; refusing to write through it`)
-    if (!st.isFile()) throw new PipelockError('PATH_UNSAFE', `${flag} ${p} exists and is not a regular file`)
-  } catch (e) {
-    if (e instanceof PipelockError) throw e
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
-  }
+  const st = lstatOutputPath(p, flag)
+  if (st === undefined) return
+  if (st.isSymbolicLink()) throw new PipelockError('PATH_UNSAFE', `${flag} ${p} is a symlink; refusing to write through it`)
+  if (!st.isFile()) throw new PipelockError('PATH_UNSAFE', `${flag} ${p} exists and is not a regular file`)
 }
 
 /**

@@ -4,7 +4,7 @@ import {emitSignedYaml, type JsonObject, type JsonValue} from '../canonical/inde
 import {signTombstone, tombstoneBody, tombstoneHash, TOMBSTONE_KEY_PURPOSE} from '../contracts/index.js'
 import {PipelockError} from '../errors/index.js'
 import {encodeEvidenceReceipt, signEvidence} from '../receipts/index.js'
-import {makeDirs, writeFileAtomic, type Ed25519KeyPair, type LoadedRoster} from '../signing/index.js'
+import {lstatOutputPath, makeDirs, writeFileAtomic, type Ed25519KeyPair, type LoadedRoster} from '../signing/index.js'
 import {checkCandidateOut, checkOutputPath} from './candidate-file.js'
 import {stageCandidate} from './candidate-commit.js'
 import {deterministicKey, type LifecycleEnv} from './candidate-env.js'
@@ -82,11 +82,9 @@ export function forgetOutputs(req: ForgetRequest): ForgetOutputs {
   const dest = checkCandidateOut(req.out ?? replaceExt(candidate, '.forgotten.yaml'))
   const tombDir = req.tombstoneDir ?? path.join(path.dirname(candidate), 'tombstones')
   if (!path.isAbsolute(tombDir)) throw new PipelockError('PATH_NOT_ABSOLUTE', `learn forget: --tombstone-dir must be absolute, got ${JSON.stringify(tombDir)}`)
-  try {
-    if (lstatSync(tombDir).isSymbolicLink()) throw new PipelockError('PATH_UNSAFE', `learn forget: tombstone dir must not be a symlink: ${tombDir}`)
-  } catch (e) {
-    if (e instanceof PipelockError) throw e
-  }
+  const tombStat = lstatOutputPath(tombDir, `learn forget: ${req.tombstoneDir === undefined ? 'tombstone directory' : '--tombstone-dir'}`)
+  if (tombStat?.isSymbolicLink() === true) throw new PipelockError('PATH_UNSAFE', `learn forget: tombstone dir must not be a symlink: ${tombDir}`)
+  if (tombStat !== undefined && !tombStat.isDirectory()) throw new PipelockError('WRITE_FAILED', `learn forget: tombstone dir ${tombDir} is not a directory`)
   const receiptFile = checkOutputPath(req.receiptOut ?? path.join(path.dirname(dest), 'redaction-receipts.jsonl'), 'learn forget')
   return {candidate, dest, tombDir, receiptFile}
 }

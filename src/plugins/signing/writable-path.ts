@@ -1,5 +1,5 @@
-import {accessSync, constants, statSync} from 'node:fs'
-import {osErrorReason} from '../errors/index.js'
+import {accessSync, constants, lstatSync, statSync, type Stats} from 'node:fs'
+import {osErrorReason, PipelockError} from '../errors/index.js'
 import path from 'node:path'
 
 /**
@@ -40,4 +40,43 @@ export function directoryProblem(dir: string): string | undefined {
   }
   if (!isDir) return `cannot be created: ${probe} is not a directory`
   return error === undefined ? undefined : `cannot be created: ${osErrorReason(error)}`
+}
+
+/**
+ * What is at an output path before a command writes it: its lstat, or undefined when nothing is
+ * there yet (missing directories on the way are the caller's to create). When the path cannot be
+ * written because something on the way to it is not a directory (`--out notes.txt/x.yaml`), or
+ * cannot be looked at, the error is one WRITE_FAILED line naming `what` (the flag, with the
+ * command's prefix) and the path, and which part of it is in the way — never a raw ENOTDIR.
+ */
+export function lstatOutputPath(p: string, what: string): Stats | undefined {
+  try {
+    return lstatSync(p)
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') return undefined
+    if (code === 'ENOTDIR') {
+      const blocker = nonDirectoryAncestor(p)
+      if (blocker !== undefined) {
+        throw new PipelockError('WRITE_FAILED', `${what} ${p} cannot be written: ${blocker.path} is ${blocker.file ? 'a file, ' : ''}not a directory`, {
+          hint: `name a path in a directory, not under ${blocker.path}`,
+        })
+      }
+    }
+    throw new PipelockError('WRITE_FAILED', `${what} ${p} cannot be written: ${osErrorReason(e)}`)
+  }
+}
+
+/** The nearest ancestor of `p` that exists and is not a directory (following links), if any. */
+function nonDirectoryAncestor(p: string): {path: string; file: boolean} | undefined {
+  for (let probe = path.dirname(p); ; probe = path.dirname(probe)) {
+    let st: Stats | undefined
+    try {
+      st = statSync(probe)
+    } catch {
+      st = undefined
+    }
+    if (st !== undefined) return st.isDirectory() ? undefined : {path: probe, file: st.isFile()}
+    if (path.dirname(probe) === probe) return undefined
+  }
 }

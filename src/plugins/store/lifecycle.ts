@@ -4,7 +4,7 @@ import {canonicalBytes, formatGoTime, fromEpochNanos, goJson, JsonNumber, type C
 import {manifestEnvironment, type ManifestEnvironment} from '../contracts/index.js'
 import {PipelockError, prefixedError} from '../errors/index.js'
 import {encodeEvidenceReceipt, signEvidence, type UnsignedEvidenceReceipt} from '../receipts/index.js'
-import {authorizeSignerForPayload, type Ed25519KeyPair, formatSignature, type KeyInfo, type LoadedRoster, loadRoster, loadSignerKeyRef, makeDirs, resolveKey, signBytes} from '../signing/index.js'
+import {authorizeSignerForPayload, type Ed25519KeyPair, formatSignature, type KeyInfo, type LoadedRoster, loadRoster, loadSignerKeyRef, lstatOutputPath, makeDirs, resolveKey, signBytes} from '../signing/index.js'
 import {appendLine} from './fs-io.js'
 import {storeLayout} from './paths.js'
 import {ACTIVATION_PURPOSE} from './signatures.js'
@@ -56,12 +56,8 @@ const refuse = (message: string, hint?: string): PipelockError => new PipelockEr
 
 function checkDir(p: string, what: string): void {
   if (!path.isAbsolute(p)) throw new PipelockError('PATH_NOT_ABSOLUTE', `learn lifecycle: ${what} must be absolute: ${p}`)
-  let st
-  try {
-    st = lstatSync(p)
-  } catch {
-    return
-  }
+  const st = lstatOutputPath(p, `learn lifecycle: ${what}`)
+  if (st === undefined) return
   if (st.isSymbolicLink()) throw new PipelockError('PATH_UNSAFE', `learn lifecycle: ${what} must not be a symlink: ${p}`)
   if (!st.isDirectory()) throw new PipelockError('STORE_INVALID', `learn lifecycle: ${what} must be a directory: ${p}`)
 }
@@ -117,12 +113,8 @@ export function lifecyclePrologue(req: LifecycleRequest, kinds: {intent: string;
   const rs = loadSigner(req.keystore, receiptKeyId, roster, kinds.committed, 'receipt signer', now)
   const receiptFile = req.receiptOut ?? storeLayout(root).receipts
   if (!path.isAbsolute(receiptFile)) throw new PipelockError('PATH_NOT_ABSOLUTE', `learn lifecycle: --receipt-out must be absolute: ${receiptFile}`)
-  try {
-    const st = lstatSync(receiptFile)
-    if (!st.isFile()) throw new PipelockError('PATH_UNSAFE', `learn lifecycle: the receipt file must be a regular file, not a symlink: ${receiptFile}`)
-  } catch (e) {
-    if (e instanceof PipelockError) throw e
-  }
+  const receiptStat = lstatOutputPath(receiptFile, `learn lifecycle: ${req.receiptOut === undefined ? 'receipt file' : '--receipt-out'}`)
+  if (receiptStat !== undefined && !receiptStat.isFile()) throw new PipelockError('PATH_UNSAFE', `learn lifecycle: the receipt file must be a regular file, not a symlink: ${receiptFile}`)
   const minimumSignatures = signers.length >= 2 ? 2 : 1
   return {
     root,
