@@ -108,6 +108,32 @@ test('a second audit packet build into a directory being written is refused, not
   assert.equal(q.stderr, `audit packet build: another build is writing ${spaced} (${spacedClaim} exists) [FILE_EXISTS]; hint: if no build is running, remove '${spacedClaim}'\n`)
 })
 
+test('audit packet build --out a directory that holds other files is refused (its verify would reject the packet); nothing is written', () => {
+  const out = path.join(dir, 'used')
+  mkdirSync(out)
+  writeFileSync(path.join(out, 'notes.txt'), 'mine\n')
+  const line = `audit packet build: --out ${out} is not empty (it holds notes.txt); a packet directory holds the packet's files and nothing else, so nothing was written`
+  const r = runCli(['audit', 'packet', 'build', '--chain', recorder, '--out', out])
+  assert.equal(r.status, 1)
+  assert.equal(r.stdout, '')
+  assert.equal(r.stderr, `${line} [FILE_EXISTS]; hint: choose a new or empty --out directory\n`)
+  assert.deepEqual(readdirSync(out), ['notes.txt'])
+  const j = runCli(['audit', 'packet', 'build', '--chain', recorder, '--out', out, '--json'])
+  assert.equal(j.status, 1)
+  assert.deepEqual(JSON.parse(j.stdout), {error: {code: 'FILE_EXISTS', message: line, exit: 1, hint: 'choose a new or empty --out directory'}})
+  // many files: the first three are named
+  for (const f of ['a.txt', 'b.txt', 'c.txt']) writeFileSync(path.join(out, f), '')
+  const many = runCli(['audit', 'packet', 'build', '--chain', recorder, '--out', out])
+  assert.equal(many.stderr.split('\n')[0], `audit packet build: --out ${out} is not empty (it holds a.txt, b.txt, c.txt, and 1 more); a packet directory holds the packet's files and nothing else, so nothing was written [FILE_EXISTS]; hint: choose a new or empty --out directory`)
+  assert.deepEqual(readdirSync(out).sort(), ['a.txt', 'b.txt', 'c.txt', 'notes.txt'])
+  // an empty directory is built into, and the packet verifies
+  const empty = path.join(dir, 'empty')
+  mkdirSync(empty)
+  assert.equal(runCli(['audit', 'packet', 'build', '--chain', recorder, '--out', empty]).status, 0)
+  const verify = runCli(['audit', 'packet', 'verify', empty])
+  assert.equal(verify.status, 0, verify.stdout + verify.stderr)
+})
+
 test('git install-hooks on a full disk: the old hook is kept whole under --force, no hook is left half-written without it', () => {
   const repo = path.join(dir, 'repo')
   const hooks = path.join(repo, '.git', 'hooks')

@@ -10,7 +10,7 @@ import {packetIdOf} from './packet-evidence-whole.js'
 import {PACKET_ARTIFACTS} from './packet-files.js'
 import {postureFromConfig, scannerSnapshot} from './packet-posture.js'
 import {renderPacketTexts} from './packet-render.js'
-import {alreadyBuilt, PacketStage} from './packet-stage.js'
+import {PacketStage, refuseUsedOut} from './packet-stage.js'
 import {PACKET_SCHEMA_VERSION, VERDICT_BUCKETS, type AuditPacket} from './packet-schema.js'
 import {verifyEvidenceInput, type VerifyEvidenceReport, type VerifyEvidenceRequest} from './verify-service.js'
 
@@ -141,7 +141,7 @@ export function evidenceDerived(report: EvidenceSetReport, tally: PacketTally): 
 }
 
 export async function buildAuditPacket(req: PacketBuildRequest): Promise<PacketBuildResult> {
-  if (existsSync(path.join(req.out, 'packet.json'))) throw alreadyBuilt(req.out)
+  refuseUsedOut(req.out)
   // loaded on demand: verify-receipt shares this plugin and never needs the config schema
   const {loadConfig} = await import('../config/index.js')
   const loaded = loadConfig(req.config)

@@ -1,4 +1,4 @@
-import {closeSync, existsSync, ftruncateSync, linkSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeFileSync, writeSync} from 'node:fs'
+import {closeSync, ftruncateSync, linkSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, writeFileSync, writeSync} from 'node:fs'
 import path from 'node:path'
 import {osErrorReason, PipelockError, shellWord} from '../errors/index.js'
 import {classifyLine, LineError, MAX_LINE_BYTES} from '../receipts/index.js'
@@ -6,6 +6,8 @@ import {makeDirs} from '../signing/index.js'
 import {evidenceDigest, type EvidenceDigest} from './packet-evidence-whole.js'
 
 const FILE_MODE = 0o640
+/** The staging directory's name inside --out. */
+const STAGE_NAME = '.packet-build'
 const COPY_CHUNK = 1 << 20
 
 /**
@@ -23,7 +25,7 @@ export class PacketStage {
   ) {}
 
   static open(out: string): PacketStage {
-    const dir = path.join(out, '.packet-build')
+    const dir = path.join(out, STAGE_NAME)
     try {
       makeDirs(out, 0o750)
       mkdirSync(dir, 0o700)
@@ -34,10 +36,12 @@ export class PacketStage {
       throw packetWriteError(out, e)
     }
     const stage = new PacketStage(out, dir)
-    // a build that finished between the caller's check and the claim
-    if (existsSync(path.join(out, 'packet.json'))) {
+    // a build that finished, or a file written, between the caller's check and the claim
+    try {
+      refuseUsedOut(out)
+    } catch (e) {
       stage.discard()
-      throw alreadyBuilt(out)
+      throw e
     }
     return stage
   }
@@ -140,6 +144,28 @@ function tornTail(fd: number, start: number, end: number): boolean {
     if (e instanceof LineError) return true
     throw e
   }
+}
+
+/**
+ * --out must be new or empty: `audit packet verify` accepts a directory that holds the packet's
+ * four files and nothing else, so a packet built beside other files would be one its own verifier
+ * rejects. A packet already there is said as such; the staging directory of a build in progress
+ * is left to `PacketStage.open` to report.
+ */
+export function refuseUsedOut(out: string): void {
+  let names: string[]
+  try {
+    names = readdirSync(out)
+  } catch {
+    return // not there yet (created), or not a directory (the claim says why it cannot be written)
+  }
+  if (names.includes('packet.json')) throw alreadyBuilt(out)
+  const other = names.filter((n) => n !== STAGE_NAME).sort()
+  if (other.length === 0) return
+  const shown = other.slice(0, 3).join(', ') + (other.length > 3 ? `, and ${other.length - 3} more` : '')
+  throw new PipelockError('FILE_EXISTS', `audit packet build: --out ${out} is not empty (it holds ${shown}); a packet directory holds the packet's files and nothing else, so nothing was written`, {
+    hint: 'choose a new or empty --out directory',
+  })
 }
 
 export function alreadyBuilt(out: string, marker = 'packet.json'): PipelockError {

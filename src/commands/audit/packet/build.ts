@@ -28,7 +28,7 @@ verifier.txt is what verify-receipt evidence.jsonl --rotation-endorsement FILE p
     ...evidenceSourceFlags,
     ...evidenceKeyFlags,
     config: Flags.string({description: 'the pipelock config the evidence was produced under (posture fields)'}),
-    out: Flags.string({description: 'output directory (must not hold a packet.json, and must not be, or lie inside, the --chain directory)', required: true}),
+    out: Flags.string({description: 'output directory, new or empty (it must not be, or lie inside, the --chain directory)', required: true}),
     provider: Flags.string({description: 'where the run executed', options: ['local', 'self_hosted', 'github_actions'], default: 'local'}),
     'agent-identity': Flags.string({description: 'identity of the agent the evidence is about', default: 'unspecified'}),
   }
