@@ -1,6 +1,6 @@
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
-import {copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {verifyEvidence} from '../../src/plugins/receipts/index.js'
 import {
@@ -104,6 +104,19 @@ describe('learn promote and rollback', () => {
       hint: `list the accepted manifests with: pipelock learn store history --store ${lab.store}`,
     })
     assert.deepEqual(snapshot(lab.store), before)
+  })
+
+  it('rollback with a --contract-store that does not exist says the store is missing (not that --to is wrong), and creates nothing', () => {
+    const missing = path.join(lab.dir, 'no-such-store')
+    const args = ['learn', 'rollback', ...baseArgs(lab).map((a) => (a === lab.store ? missing : a)), '--to', g2]
+    const r = cli(args)
+    assert.equal(r.code, 1)
+    assert.equal(r.stdout, '')
+    assert.equal(r.stderr, `learn rollback: contract store ${missing} does not exist, so there is no generation to roll back to [STORE_INVALID]; hint: pass the --contract-store that learn promote wrote to\n`)
+    const j = cli([...args, '--json'])
+    assert.equal(j.code, 1)
+    assert.equal((JSON.parse(j.stdout) as {error: {code: string}}).error.code, 'STORE_INVALID')
+    assert.ok(!existsSync(missing))
   })
 
   it('rollback --to with a malformed hash, or a contract hash, is a usage error with a hint to learn store history', () => {

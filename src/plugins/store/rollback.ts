@@ -55,6 +55,12 @@ export interface RollbackResult {
  */
 function assertRollbackTarget(root: string, to: string): void {
   const layout = storeLayout(root)
+  // A mistyped or missing --contract-store holds no manifest either: say that, not that --to is wrong.
+  if (!existsSync(root)) {
+    throw new PipelockError('STORE_INVALID', `learn rollback: contract store ${root} does not exist, so there is no generation to roll back to`, {
+      hint: 'pass the --contract-store that learn promote wrote to',
+    })
+  }
   const hint = `list the accepted manifests with: pipelock learn store history --store ${shellWord(root)}`
   if (!isStoreHash(to)) {
     throw new PipelockError('USAGE', `learn rollback: --to takes an accepted manifest hash (sha256: and 64 lowercase hex digits), not ${JSON.stringify(to)}`, {hint})
