@@ -140,6 +140,24 @@ describe('learn store history', () => {
     }
   })
 
+  it('a damaged file under manifests/ is named by its path, not called the active manifest', () => {
+    const file = path.join(lab.store, 'manifests', `${(hashes[1] as string).replace(':', '-')}.json`)
+    const before = readFileSync(file)
+    writeFileSync(file, '{')
+    try {
+      const r = cli(['learn', 'store', 'history', '--store', lab.store])
+      assert.equal(r.code, 1)
+      assert.equal(r.stdout, '')
+      assert.equal(r.stderr, `contract store: decode failed: accepted manifest ${file}: unexpected end of JSON input at line 1, column 2 [STORE_INVALID]\n`)
+      writeFileSync(file, '{"body":{},"signatures":[]}')
+      const j = cli(['learn', 'store', 'history', '--store', lab.store, '--json'])
+      assert.equal(j.code, 1)
+      assert.match((JSON.parse(j.stdout) as {error: {message: string}}).error.message, new RegExp(`^contract store: (decode|structural validation) failed: accepted manifest ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `))
+    } finally {
+      writeFileSync(file, before)
+    }
+  })
+
   it('an empty store, a missing store and no --store: one line each', () => {
     const empty = path.join(lab.dir, 'empty-store')
     mkdirSync(empty)

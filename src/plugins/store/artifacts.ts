@@ -34,17 +34,21 @@ function parseTree(text: string, yaml: boolean): JsonValue {
   return v
 }
 
-/** §5.4 steps 1–3: strict JSON decode of an active-manifest envelope, then `Validate()`. */
-export function decodeActiveManifest(raw: Buffer | string): ActiveManifestEnvelope {
+/**
+ * §5.4 steps 1–3: strict JSON decode of an active-manifest envelope, then `Validate()`. `label`
+ * names the file in the errors: active.json's content is the "active manifest"; an accepted
+ * manifest under manifests/ is named by its path, so a damaged one is not mistaken for active.json.
+ */
+export function decodeActiveManifest(raw: Buffer | string, label = 'active manifest'): ActiveManifestEnvelope {
   let env: ActiveManifestEnvelope
   try {
     env = projectActiveManifest(parseTree(raw.toString(), false))
   } catch (e) {
     // ShapeError (unknown field, wrong type) and JSON syntax errors alike: one decode failure.
-    throw new PipelockError('STORE_INVALID', `contract store: decode failed: active manifest: ${(e as Error).message}`)
+    throw new PipelockError('STORE_INVALID', `contract store: decode failed: ${label}: ${(e as Error).message}`)
   }
   const problem = activeManifestProblem(env.body)
-  if (problem !== undefined) throw new PipelockError('STORE_INVALID', `contract store: structural validation failed: active manifest: ${problem}`)
+  if (problem !== undefined) throw new PipelockError('STORE_INVALID', `contract store: structural validation failed: ${label}: ${problem}`)
   return env
 }
 

@@ -128,7 +128,7 @@ export function readStoreHistory(root: string): StoreHistory {
   for (const name of names.sort(compareUtf8)) {
     if (!/^sha256-[0-9a-f]{64}\.json$/.test(name)) continue
     const file = `${layout.manifests}/${name}`
-    const env = decodeActiveManifest(readRegularFile(file, 'accepted manifest') as Buffer)
+    const env = decodeActiveManifest(readRegularFile(file, 'accepted manifest') as Buffer, `accepted manifest ${file}`)
     const body = env.body
     const hash = activeManifestHash(body)
     if (hash !== 'sha256:' + name.slice('sha256-'.length, -'.json'.length)) problems.push(`manifests/${name} holds manifest ${hash}`)

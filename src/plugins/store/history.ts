@@ -24,7 +24,7 @@ export function loadAcceptedManifest(root: string, hash: string, opts: StoreOpti
   const file = objectPath(storeLayout(root).manifests, hash, '.json')
   const raw = readRegularFile(file, 'accepted manifest')
   if (raw === undefined) throw histErr(`accepted manifest ${hash} does not exist: ${file}`)
-  const env = decodeActiveManifest(raw)
+  const env = decodeActiveManifest(raw, `accepted manifest ${file}`)
   const v = validateDecoded(root, env, {
     ...opts,
     // Adoption: the contracts become runtime state again, so they verify as of now and must not
