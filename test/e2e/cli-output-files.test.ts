@@ -1,6 +1,6 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
+import {cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {runCli} from '../helpers/cli.js'
@@ -159,6 +159,32 @@ test('git install-hooks on a full disk: the old hook is kept whole under --force
   assert.equal(again.stdout, `Installed pre-push hook at ${hook}\n`)
   assert.equal(statSync(hook).mode & 0o777, 0o755)
   assert.match(readFileSync(hook, 'utf8'), /^exec 'pipelock' git scan-push -- "\$1" "\$2"$/m)
+})
+
+test('keygen where <agent>.pub cannot be written (a directory) writes neither key: the private key is never replaced alone', () => {
+  const ks = path.join(dir, 'keystore')
+  const agentDir = path.join(ks, 'agents', 'bob')
+  const pub = path.join(agentDir, 'id_ed25519.pub')
+  const priv = path.join(agentDir, 'id_ed25519')
+  mkdirSync(pub, {recursive: true})
+  const line = `writing ${pub}: is a directory; nothing was written [WRITE_FAILED]; hint: move ${pub} out of the way, then run keygen again\n`
+  const fresh = runCli(['keygen', 'bob', '--keystore', ks])
+  assert.equal(fresh.status, 1)
+  assert.equal(fresh.stdout, '')
+  assert.equal(fresh.stderr, line)
+  assert.deepEqual(readdirSync(agentDir), ['id_ed25519.pub'])
+
+  // an existing pair whose .pub became a directory: --force keeps the private key as it was
+  rmSync(pub, {recursive: true})
+  assert.equal(runCli(['keygen', 'bob', '--keystore', ks]).status, 0)
+  const before = readFileSync(priv)
+  rmSync(pub)
+  mkdirSync(pub)
+  const forced = runCli(['keygen', 'bob', '--keystore', ks, '--force', '--json'])
+  assert.equal(forced.status, 1)
+  assert.deepEqual(JSON.parse(forced.stdout), {error: {code: 'WRITE_FAILED', message: `writing ${pub}: is a directory; nothing was written`, exit: 1, hint: `move ${pub} out of the way, then run keygen again`}})
+  assert.deepEqual(readFileSync(priv), before)
+  assert.deepEqual(readdirSync(agentDir).sort(), ['id_ed25519', 'id_ed25519.pub'])
 })
 
 test('escrow keygen --out-private on a full disk leaves no key file, so the retry writes the key', () => {

@@ -1,8 +1,8 @@
 import {lstatSync, mkdirSync, readFileSync, realpathSync, statSync} from 'node:fs'
 import path from 'node:path'
-import {PipelockError, shellWord} from '../errors/index.js'
+import {osErrorReason, PipelockError, shellWord} from '../errors/index.js'
 import {generateKeyPair, goPrivateKey, keyPairFromGoPrivateKey, type Ed25519KeyPair} from './ed25519.js'
-import {writeFileAtomic} from './atomic-write.js'
+import {stageFileAtomic, writeFileAtomic, type StagedFile} from './atomic-write.js'
 import {fingerprint} from './fingerprint.js'
 import {goErrnoText, goQ, octalPerm} from './go-fmt.js'
 import {decodePrivateKeyText, decodePublicKeyText, encodePrivateKeyText, encodePublicKeyText} from './key-text.js'
@@ -131,10 +131,34 @@ export function generateAgentKeys(
   const ksReal = realKeystore(keystore)
   const agentsReal = ensureContainedDir(path.join(keystore, 'agents'), ksReal, 'agents directory')
   const dirReal = ensureContainedDir(path.join(agentsReal, name), ksReal, 'agent directory')
+  const privFile = path.join(dirReal, 'id_ed25519')
+  const pubFile = path.join(dirReal, 'id_ed25519.pub')
+  // Both places are checked, and both files written beside them, before either is replaced: a
+  // .pub that could not be written (a directory in its place, a full disk) used to fail after the
+  // private key was already replaced, leaving a new private key beside the old public one.
+  refuseKeyTarget(privFile, privPath)
+  refuseKeyTarget(pubFile, pubPath)
   const kp = options.keyPair ?? generateKeyPair()
-  // Private first: a crash between the writes leaves a private key without a .pub, never the reverse.
-  writeFileAtomic(path.join(dirReal, 'id_ed25519'), encodePrivateKeyText(goPrivateKey(kp)), PRIVATE_KEY_MODE)
-  writeFileAtomic(path.join(dirReal, 'id_ed25519.pub'), encodePublicKeyText(kp.publicKey), PUBLIC_KEY_MODE)
+  const priv = stageKey(privFile, privPath, encodePrivateKeyText(goPrivateKey(kp)), PRIVATE_KEY_MODE)
+  let pub: StagedFile
+  try {
+    pub = stageKey(pubFile, pubPath, encodePublicKeyText(kp.publicKey), PUBLIC_KEY_MODE)
+  } catch (e) {
+    priv.discard()
+    throw e
+  }
+  // Private first: a crash between the renames leaves a private key without a .pub, never the reverse.
+  try {
+    priv.commit()
+  } catch (e) {
+    pub.discard()
+    throw new PipelockError('WRITE_FAILED', `writing ${privPath}: ${osErrorReason(e)}; nothing was written`)
+  }
+  try {
+    pub.commit()
+  } catch (e) {
+    throw new PipelockError('WRITE_FAILED', `writing ${pubPath}: ${osErrorReason(e)}; the private key was written, the public key was not`)
+  }
   return {
     agent: name,
     keystore,
@@ -142,6 +166,30 @@ export function generateAgentKeys(
     publicKeyPath: pubPath,
     publicKeyHex: kp.publicKey.toString('hex'),
     fingerprint: fingerprint(kp.publicKey),
+  }
+}
+
+/** A key file's place must be free or hold a file (or a link) that may be replaced: never a directory. */
+function refuseKeyTarget(file: string, shown: string): void {
+  let st
+  try {
+    st = lstatSync(file)
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return
+    throw new PipelockError('WRITE_FAILED', `writing ${shown}: ${osErrorReason(e)}; nothing was written`)
+  }
+  if (st.isFile() || st.isSymbolicLink()) return
+  throw new PipelockError('WRITE_FAILED', `writing ${shown}: ${st.isDirectory() ? 'is a directory' : 'is not a regular file'}; nothing was written`, {
+    hint: `move ${shellWord(shown)} out of the way, then run keygen again`,
+  })
+}
+
+/** The key file written in full beside its place, not yet renamed into it. */
+function stageKey(file: string, shown: string, text: string, mode: number): StagedFile {
+  try {
+    return stageFileAtomic(file, text, mode)
+  } catch (e) {
+    throw new PipelockError('WRITE_FAILED', `writing ${shown}: ${osErrorReason(e)}; nothing was written`)
   }
 }
 
