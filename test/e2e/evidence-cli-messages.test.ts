@@ -4,6 +4,7 @@ import {spawnSync} from 'node:child_process'
 import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
+import {sealEscrow, x25519KeyPair} from '../../src/plugins/signing/index.js'
 import {runCli} from '../helpers/cli.js'
 import {repoPath} from '../helpers/vectors.js'
 
@@ -89,6 +90,29 @@ test('escrow decrypt of a missing file: FILE_NOT_FOUND in words, not ENOENT', ()
   const r = runCli(['escrow', 'decrypt', '--key', '1'.repeat(64), missing])
   assert.equal(r.status, 1)
   assert.equal(r.stderr, `reading escrow file ${missing}: no such file or directory [FILE_NOT_FOUND]\n`)
+})
+
+test('escrow decrypt --verify-entry of a missing file or a directory: FILE_NOT_FOUND / FILE_UNREADABLE in words, before the decryption', () => {
+  const kp = x25519KeyPair()
+  const sidecar = path.join(dir, 'evidence-proxy-1.raw.enc')
+  writeFileSync(sidecar, sealEscrow(Buffer.from('{"a":1}'), kp.publicKey))
+  const k = kp.secretKey.toString('hex')
+  const missing = path.join(dir, 'nope.jsonl')
+  const r = runCli(['escrow', 'decrypt', '--key', k, '--verify-entry', missing, sidecar])
+  assert.equal(r.status, 1)
+  assert.equal(r.stdout, '')
+  assert.equal(r.stderr, `reading --verify-entry ${missing}: no such file or directory [FILE_NOT_FOUND]\n`)
+  const j = runCli(['escrow', 'decrypt', '--key', k, '--verify-entry', missing, sidecar, '--json'])
+  assert.equal(j.status, 1)
+  assert.deepEqual(JSON.parse(j.stdout), {error: {code: 'FILE_NOT_FOUND', message: `reading --verify-entry ${missing}: no such file or directory`, exit: 1}})
+  const d = runCli(['escrow', 'decrypt', '--key', k, '--verify-entry', sample, sidecar])
+  assert.equal(d.status, 1)
+  assert.equal(d.stdout, '')
+  assert.equal(d.stderr, `reading --verify-entry ${sample}: is a directory [FILE_UNREADABLE]; hint: name the evidence-<session>-<n>.jsonl file that holds the entry whose raw_ref names the sidecar\n`)
+  // a readable file is searched as before
+  const none = runCli(['escrow', 'decrypt', '--key', k, '--verify-entry', chain, sidecar])
+  assert.equal(none.status, 1)
+  assert.equal(none.stderr, `no entry in ${chain} has raw_ref "evidence-proxy-1.raw.enc" [RECORDER_ENTRY_INVALID]\n`)
 })
 
 test('escrow keygen --out-private - is refused: no file named -, no private key on stdout', () => {

@@ -1,6 +1,6 @@
-import {readFileSync, existsSync} from 'node:fs'
+import {readFileSync, existsSync, statSync} from 'node:fs'
 import path from 'node:path'
-import {osErrorReason, PipelockError} from '../errors/index.js'
+import {isPipelockError, osErrorReason, PipelockError} from '../errors/index.js'
 import {parseRecorderEntry, recorderEntryHash, readLines} from '../receipts/index.js'
 import {createFileAtomic, EscrowError, readEscrowPrivateKey, openEscrow, refuseSpecialFile, x25519KeyPair, x25519PublicKey} from '../signing/index.js'
 
@@ -58,8 +58,19 @@ export async function decryptEscrow(req: EscrowDecryptRequest): Promise<EscrowDe
   try {
     data = readFileSync(req.file)
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code
-    throw new PipelockError(code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'FILE_UNREADABLE', `reading escrow file ${req.file}: ${osErrorReason(e)}`)
+    throw readError(`escrow file ${req.file}`, e)
+  }
+  // Looked at before the decryption, so a mistyped --verify-entry is said first, as the file is.
+  if (req.verifyEntry !== undefined) {
+    let isDir: boolean
+    try {
+      isDir = statSync(req.verifyEntry).isDirectory()
+    } catch (e) {
+      throw readError(`--verify-entry ${req.verifyEntry}`, e)
+    }
+    if (isDir) {
+      throw new PipelockError('FILE_UNREADABLE', `reading --verify-entry ${req.verifyEntry}: is a directory`, {hint: 'name the evidence-<session>-<n>.jsonl file that holds the entry whose raw_ref names the sidecar'})
+    }
   }
   let plain: Buffer
   try {
@@ -73,7 +84,23 @@ export async function decryptEscrow(req: EscrowDecryptRequest): Promise<EscrowDe
   return out
 }
 
+/** A file that could not be read: FILE_NOT_FOUND when it is not there, else FILE_UNREADABLE; `what` names it. */
+function readError(what: string, e: unknown): PipelockError {
+  const code = (e as NodeJS.ErrnoException).code
+  return new PipelockError(code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'FILE_UNREADABLE', `reading ${what}: ${osErrorReason(e)}`)
+}
+
 async function bindingCheck(evidence: string, name: string, plaintext: string): Promise<{entrySeq: string; matches: boolean; message: string}> {
+  try {
+    return await findBinding(evidence, name, plaintext)
+  } catch (e) {
+    // an I/O failure of the read (the file removed or made unreadable since it was looked at)
+    if (!isPipelockError(e) && typeof (e as NodeJS.ErrnoException).code === 'string') throw readError(`--verify-entry ${evidence}`, e)
+    throw e
+  }
+}
+
+async function findBinding(evidence: string, name: string, plaintext: string): Promise<{entrySeq: string; matches: boolean; message: string}> {
   for await (const line of readLines(evidence)) {
     const t = line.text?.trim()
     if (!t || !t.includes(name)) continue
