@@ -115,7 +115,20 @@ describe('pipelock tls', () => {
     assert.equal(pipelock(['tls', 'show-ca', '--cert', cert]).stdout, readFileSync(cert, 'utf8'))
     const miss = pipelock(['tls', 'show-ca', '--cert', path.join(dir, 'missing.pem')])
     assert.equal(miss.code, 1)
-    assert.equal(miss.stderr, `read CA cert: open ${path.join(dir, 'missing.pem')}: no such file or directory [FILE_UNREADABLE]\n`)
+    assert.equal(miss.stdout, '')
+    assert.equal(miss.stderr, `CA cert not found at ${path.join(dir, 'missing.pem')} [TLS_CA_NOT_FOUND]; hint: pipelock tls init --out DIR creates a CA as DIR/ca.pem (and DIR/ca-key.pem); pass that file as --cert\n`)
+  })
+
+  it('show-ca with no CA in the pipelock home: TLS_CA_NOT_FOUND and the tls init that creates it (which show-ca then prints)', () => {
+    const h = mkdtempSync(path.join(tmpdir(), 'pl-tls-none-'))
+    const none = pipelock(['tls', 'show-ca'], {PIPELOCK_HOME: h})
+    assert.equal(none.code, 1)
+    assert.equal(none.stdout, '')
+    assert.equal(none.stderr, `CA cert not found at ${path.join(h, 'ca.pem')} [TLS_CA_NOT_FOUND]; hint: create the CA with: pipelock tls init --out ${h}\n`)
+    assert.equal(pipelock(['tls', 'init', '--out', h]).code, 0)
+    const shown = pipelock(['tls', 'show-ca'], {PIPELOCK_HOME: h})
+    assert.equal(shown.code, 0, shown.stderr)
+    assert.equal(shown.stdout, readFileSync(path.join(h, 'ca.pem'), 'utf8'))
   })
 
   it('show-ca and install-ca refuse a private key, a non-certificate and a certificate that is no CA: nothing printed', () => {

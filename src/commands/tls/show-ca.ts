@@ -6,7 +6,7 @@ import {caPaths, readCaCert} from '../../plugins/tls/index.js'
 
 export default class TlsShowCa extends BaseCommand {
   static override summary = 'Print the interception CA certificate (PEM) to stdout'
-  static override description = `Writes the CA certificate file's bytes verbatim, for piping into a trust store or an agent's CA bundle. A file holding a private key, one that is not a CA certificate, or a CA whose validity dates cannot be read is refused (exit 1, nothing printed). Default: <home>/ca.pem (--home, else $PIPELOCK_HOME, else ~/.pipelock).`
+  static override description = `Writes the CA certificate file's bytes verbatim, for piping into a trust store or an agent's CA bundle. A file holding a private key, one that is not a CA certificate, or a CA whose validity dates cannot be read is refused (exit 1, nothing printed). No file there is TLS_CA_NOT_FOUND, with the tls init command that creates it. Default: <home>/ca.pem (--home, else $PIPELOCK_HOME, else ~/.pipelock).`
 
   static override examples = ['<%= config.bin %> tls show-ca > pipelock-ca.pem', '<%= config.bin %> tls show-ca --cert /etc/pipelock/ca.pem']
 

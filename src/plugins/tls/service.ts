@@ -1,8 +1,9 @@
 /** The services behind `pipelock tls init|show-ca` (transports.md §2.3). */
 import {X509Certificate} from 'node:crypto'
 import {readFileSync, statSync} from 'node:fs'
+import path from 'node:path'
 import {parseGoDuration} from '../canonical/index.js'
-import {PipelockError} from '../errors/index.js'
+import {PipelockError, shellWord} from '../errors/index.js'
 import {refuseSpecialFile} from '../signing/index.js'
 import {caPaths, generateCa, osErrorText, unreadableDates, writeCaFiles, type CaPaths} from './ca.js'
 
@@ -36,10 +37,20 @@ export function readCaCert(certPath: string): Buffer {
   try {
     data = readFileSync(certPath)
   } catch (e) {
+    // No CA yet is the usual case on a new machine: say so, and how to make one.
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new PipelockError('TLS_CA_NOT_FOUND', `CA cert not found at ${certPath}`, {hint: createCaHint(certPath)})
+    }
     throw new PipelockError('FILE_UNREADABLE', `read CA cert: ${osErrorText('open', certPath, e)}`)
   }
   checkCaCertPem(certPath, data)
   return data
+}
+
+/** The `tls init` that writes a CA certificate at `certPath` (it names its files ca.pem and ca-key.pem). */
+function createCaHint(certPath: string): string {
+  if (path.basename(certPath) === 'ca.pem') return `create the CA with: pipelock tls init --out ${shellWord(path.dirname(certPath))}`
+  return `pipelock tls init --out DIR creates a CA as DIR/ca.pem (and DIR/ca-key.pem); pass that file as --cert`
 }
 
 /**
