@@ -83,6 +83,26 @@ test('a key file given as --roster: the hint says it is a key file and what --ro
   const r = runCli(['verify-receipt', chain, '--roster', keyFile, '--roster-root-fingerprint', `sha256:${'0'.repeat(64)}`])
   assert.equal(r.status, 1)
   assert.match(r.stderr, /^roster decode failed: .* \[ROSTER_INVALID\]; hint: .*receipts\.json looks like a key file \(with a private key, key_id "[^"]+"\), not a key roster: --roster expects the signed roster that pipelock signing roster build writes/)
+  assert.ok(r.stderr.endsWith('; a key file goes to --key\n'), r.stderr)
+})
+
+test('a key file given as the roster: the hint names the flags the command has (--path, --activation-key), not --roster/--key it lacks', () => {
+  const keyFile = path.join(dir, 'ops.json')
+  assert.equal(runCli(['signing', 'key', 'generate', '--purpose', 'contract-activation-signing', '--id', 'ops-a', '--out', keyFile]).status, 0)
+  const fp = `sha256:${'0'.repeat(64)}`
+  const what = `${keyFile} looks like a key file (with a private key, key_id "ops-a"), not a key roster`
+  const built = '{"body":{…,"keys":[…]},"signature":…}'
+  for (const [cmd, prefix] of [['verify', 'verify failed: '], ['show', 'load failed: ']] as const) {
+    const r = runCli(['signing', 'roster', cmd, '--path', keyFile, '--root-fingerprint', fp])
+    assert.equal(r.status, 1)
+    assert.equal(
+      r.stderr,
+      `${prefix}roster decode failed: unknown field in signed-artifact transport payload: roster.created_at [ROSTER_INVALID]; hint: ${what}: --path expects the signed roster that pipelock signing roster build writes (${built}); a key file is listed in a roster with signing roster build --include id=…,key=FILE,purpose=…\n`,
+    )
+  }
+  const p = runCli(['learn', 'promote', '--contract-store', path.join(dir, 'store'), '--roster', keyFile, '--roster-root-fingerprint', fp, '--candidate', keyFile, '--activation-key', 'ops-a', '--selector', 'agent'])
+  assert.equal(p.status, 1)
+  assert.ok(p.stderr.endsWith(`; hint: ${what}: --roster expects the signed roster that pipelock signing roster build writes (${built}); a key file goes to --activation-key\n`), p.stderr)
 })
 
 test('escrow decrypt of a missing file: FILE_NOT_FOUND in words, not ENOENT', () => {

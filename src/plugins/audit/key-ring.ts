@@ -105,7 +105,7 @@ export class KeyRing {
     if (plain !== undefined && req.roster !== undefined) {
       throw new PipelockError('USAGE', '--key KEY cannot be combined with --roster: the roster decides every v2 signer, so the key would go unchecked; pass one of them, or name the key as --key ID=KEY')
     }
-    const roster = req.roster === undefined ? undefined : loadRoster(req.roster, req.rosterRootFingerprint as string)
+    const roster = req.roster === undefined ? undefined : loadRoster(req.roster, req.rosterRootFingerprint as string, {keyFlag: '--key'})
     return new KeyRing(plain, named, roster, names)
   }
 

@@ -26,7 +26,7 @@ export function loadForgetSigner(
   if (storeRoster === undefined) return {keyPair: key.keyPair, keyId: key.keyId}
   let roster: LoadedRoster
   try {
-    roster = loadRoster(storeRoster.path, storeRoster.rootFingerprint, {clock: env.clock})
+    roster = loadRoster(storeRoster.path, storeRoster.rootFingerprint, {clock: env.clock, keyFlag: '--activation-key'})
   } catch (e) {
     throw prefixedError(e, 'learn forget: load roster: ', 'ROSTER_INVALID')
   }

@@ -214,6 +214,10 @@ export function publicKeyBytes(k: KeyInfo): Buffer | undefined {
 
 export interface LoadRosterOptions {
   clock?: Clock
+  /** The flag that named the roster file, for the hint when it is another kind of file (default --roster). */
+  flag?: string
+  /** The calling command's flag that takes a key file, if it has one: where the hint sends a key file given as the roster. */
+  keyFlag?: string
 }
 
 /** Verifies an already-decoded roster against a pinned root fingerprint (§8.5 steps 3–9). */
@@ -296,10 +300,16 @@ export function loadRoster(file: string, pinnedRootFingerprint: string, options:
     throw new PipelockError('ROSTER_INVALID', `roster decode failed: ${(e as Error).message}`, {
       ...(line === undefined ? {} : {location: {file, line}}),
       // A key file or a receipt given as --roster fails on its first unknown field: say what it is.
-      ...(other === undefined ? {} : {hint: `${file} looks like ${other}, not a key roster: --roster expects the signed roster that pipelock signing roster build writes ({"body":{…,"keys":[…]},"signature":…}); a key file goes to --key`}),
+      ...(other === undefined ? {} : {hint: notARosterHint(file, other, options)}),
     })
   }
   return verifyRoster(decoded, pinnedRootFingerprint, file, options)
+}
+
+/** Says what `file` is and what the flag that named it expects, with only the flags the command has. */
+function notARosterHint(file: string, other: string, options: LoadRosterOptions): string {
+  const where = options.keyFlag === undefined ? 'a key file is listed in a roster with signing roster build --include id=…,key=FILE,purpose=…' : `a key file goes to ${options.keyFlag}`
+  return `${file} looks like ${other}, not a key roster: ${options.flag ?? '--roster'} expects the signed roster that pipelock signing roster build writes ({"body":{…,"keys":[…]},"signature":…}); ${where}`
 }
 
 /** What a JSON file that did not decode as a roster looks like, when it is a known other kind. */

@@ -83,7 +83,7 @@ export function lifecyclePrologue(req: LifecycleRequest, kinds: {intent: string;
   checkDir(root, '--contract-store')
   let roster: LoadedRoster
   try {
-    roster = loadRoster(req.rosterPath, req.rosterRootFingerprint, {clock: req.clock})
+    roster = loadRoster(req.rosterPath, req.rosterRootFingerprint, {clock: req.clock, keyFlag: '--activation-key'})
   } catch (e) {
     throw prefixedError(e, 'learn lifecycle: load roster: ', 'ROSTER_INVALID')
   }

@@ -22,7 +22,7 @@ export default class SigningRosterShow extends BaseCommand {
     const {flags} = await this.parse(SigningRosterShow)
     let r
     try {
-      r = loadRoster(flags.path, flags['root-fingerprint'])
+      r = loadRoster(flags.path, flags['root-fingerprint'], {flag: '--path'})
     } catch (e) {
       // one line (the reference printed this one, then the error again, unsanitised)
       throw prefixedFailure('load failed: ', e)

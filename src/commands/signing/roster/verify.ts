@@ -28,7 +28,7 @@ export default class SigningRosterVerify extends BaseCommand {
     const {flags} = await this.parse(SigningRosterVerify)
     let r
     try {
-      r = loadRoster(flags.path, flags['root-fingerprint'])
+      r = loadRoster(flags.path, flags['root-fingerprint'], {flag: '--path'})
     } catch (e) {
       // one line (the reference printed this one, then the error again, unsanitised)
       throw prefixedFailure('verify failed: ', e)
