@@ -76,6 +76,28 @@ test('generate kubernetes refuses a --name Kubernetes would refuse at apply time
   assert.equal(runCli(['generate', 'kubernetes', '--config', 'deploy/pipelock.yaml', '--name', 'shop-agent-2']).status, 0)
 })
 
+test('generate kubernetes refuses an empty --image or --agent-image (a container with image "" is refused at apply time): USAGE, nothing written', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pl-k8s-image-'))
+  try {
+    const out = path.join(dir, 'agent.yaml')
+    for (const [flag, value] of [['--image', ''], ['--agent-image', ''], ['--image', 'pipelock :0.1.0']] as const) {
+      const r = runCli(['generate', 'kubernetes', '--config', 'deploy/pipelock.yaml', flag, value, '--output', out])
+      assert.equal(r.status, 2, r.stderr)
+      assert.equal(r.stdout, '')
+      assert.equal(r.stderr, `generate kubernetes: ${flag} ${JSON.stringify(value)} is not an image reference: it must be non-empty, without white space (as registry.example.com/name:tag) [USAGE]\n`)
+      assert.ok(!existsSync(out))
+    }
+    const j = runCli(['generate', 'kubernetes', '--config', 'deploy/pipelock.yaml', '--image', '', '--json'])
+    assert.equal(j.status, 2)
+    assert.equal((JSON.parse(j.stdout) as {error: {code: string}}).error.code, 'USAGE')
+    const ok = runCli(['generate', 'kubernetes', '--config', 'deploy/pipelock.yaml', '--image', 'registry.example.com/pipelock:0.1.0'])
+    assert.equal(ok.status, 0, ok.stderr)
+    assert.ok(ok.stdout.includes('image: registry.example.com/pipelock:0.1.0\n'))
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+})
+
 const meta = z.strictObject({name: z.string().min(1), labels: z.record(z.string(), z.string()).optional()})
 const probe = z.strictObject({exec: z.strictObject({command: z.array(z.string()).min(1)}), periodSeconds: z.number().int(), timeoutSeconds: z.number().int(), initialDelaySeconds: z.number().int().optional()})
 const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/)

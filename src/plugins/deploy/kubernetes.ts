@@ -30,6 +30,14 @@ export function renderKubernetesSidecar(plan: DeployPlan, opts: KubernetesOption
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(opts.name) || opts.name.length > longest) {
     throw new PipelockError('USAGE', `generate kubernetes: --name ${JSON.stringify(opts.name)} must be lowercase letters, digits and '-', start and end with a letter or digit, at most ${longest} characters (a Kubernetes name)`)
   }
+  // An empty image is a container Kubernetes refuses at apply time (and white space one no
+  // registry can pull): refused here, where the flag can be named.
+  for (const [flag, image] of [['--image', opts.image], ['--agent-image', opts.agentImage]] as const) {
+    // eslint-disable-next-line no-control-regex
+    if (image === '' || /[\s\u0000-\u001f\u007f]/.test(image)) {
+      throw new PipelockError('USAGE', `generate kubernetes: ${flag} ${JSON.stringify(image)} is not an image reference: it must be non-empty, without white space (as registry.example.com/name:tag)`)
+    }
+  }
   const proxyUrl = `http://127.0.0.1:${plan.listenPort}`
   const configFile = `${CONFIG_DIR}/pipelock.yaml`
   const extraDirs = plan.writableDirs.filter((d) => d !== STATE_DIR && !d.startsWith(STATE_DIR + '/'))
