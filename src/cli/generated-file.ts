@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import {existsSync, mkdirSync} from 'node:fs'
 import path from 'node:path'
 import {osErrorReason, PipelockError} from '../plugins/errors/index.js'
-import {writeOutputFile} from './output-file.js'
+import {refuseDirectoryOutput, writeOutputFile} from './output-file.js'
 
 /**
  * Writes a generated file for `generate …` commands: refuses to overwrite without --force,
@@ -14,7 +14,9 @@ import {writeOutputFile} from './output-file.js'
 export function writeGeneratedFile(output: string, text: string, force: boolean): string {
   const file = path.resolve(output)
   const exists = (): PipelockError => new PipelockError('FILE_EXISTS', `${output} already exists`, {hint: 'pass --force to overwrite it'})
-  // Checked first too, so a directory or an existing file is named before any write is staged.
+  // Checked first too, so a directory or an existing file is named before any write is staged:
+  // a directory as what it is, not as a file that exists (which --force would not overwrite either).
+  refuseDirectoryOutput(file)
   if (!force && existsSync(file)) throw exists()
   // `--output deploy/agent.yaml` in a fresh checkout: make the missing directories, private to the group.
   try {

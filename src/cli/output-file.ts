@@ -10,7 +10,7 @@ import {createFileAtomic, isDirectory, writeFileAtomic} from '../plugins/signing
  * appeared after the caller looked is replaced) and `exists()` is the error when there is one.
  */
 export function writeOutputFile(file: string, data: string, mode: number, exists?: () => PipelockError): void {
-  if (isDirectory(file)) throw new PipelockError('WRITE_FAILED', `writing ${file}: is a directory`, {hint: 'name a file to write, not a directory'})
+  refuseDirectoryOutput(file)
   try {
     if (exists === undefined) writeFileAtomic(file, data, mode)
     else createFileAtomic(file, data, mode)
@@ -18,4 +18,9 @@ export function writeOutputFile(file: string, data: string, mode: number, exists
     if (exists !== undefined && (e as NodeJS.ErrnoException).code === 'EEXIST') throw exists()
     throw new PipelockError('WRITE_FAILED', `writing ${file}: ${osErrorReason(e)}; nothing was written`)
   }
+}
+
+/** An output named where a directory is: one WRITE_FAILED line that says so (checked before any "exists" refusal). */
+export function refuseDirectoryOutput(file: string): void {
+  if (isDirectory(file)) throw new PipelockError('WRITE_FAILED', `writing ${file}: is a directory`, {hint: 'name a file to write, not a directory'})
 }

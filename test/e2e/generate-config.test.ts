@@ -1,7 +1,7 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
-import {mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {loadConfig, presetConfig, resolveConfig} from '../../src/plugins/config/index.js'
@@ -90,6 +90,24 @@ test('generate …: --output creates missing parent directories (0750); an exist
     const blocked = pipelock(['generate', 'config', '--preset', 'strict', '--output', 'pipelock.yaml/x.yaml'], dir)
     assert.equal(blocked.code, 1)
     assert.equal(blocked.stderr, `writing ${path.join(cfg, 'x.yaml')}: cannot create its directory ${cfg}: a file is in the way (not a directory); nothing was written [WRITE_FAILED]\n`)
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+})
+
+test('generate …: --output naming a directory says it is a directory (not that it exists), with or without --force', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pl-e2e-gencfg-dir-'))
+  try {
+    const cfg = path.join(dir, 'pipelock.yaml')
+    assert.equal(pipelock(['generate', 'config', '--output', cfg]).code, 0)
+    const line = `writing ${dir}: is a directory [WRITE_FAILED]; hint: name a file to write, not a directory\n`
+    for (const args of [['generate', 'config'], ['generate', 'config', '--force'], ['generate', 'systemd', '--config', cfg], ['generate', 'kubernetes', '--config', cfg]]) {
+      const r = pipelock([...args, '--output', dir])
+      assert.equal(r.code, 1, args.join(' '))
+      assert.equal(r.stdout, '')
+      assert.equal(r.stderr, line, args.join(' '))
+    }
+    assert.deepEqual(readdirSync(dir), ['pipelock.yaml'])
   } finally {
     rmSync(dir, {recursive: true, force: true})
   }
