@@ -1,6 +1,6 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {runCli} from '../helpers/cli.js'
@@ -295,6 +295,23 @@ test('learn compile --fixture takes only --input, --out-dir and --json: a flag o
   const o = runCli(['learn', 'compile', '--agent', 'a', '--out-dir', '/tmp/none'])
   assert.equal(o.status, 2)
   assert.equal(o.stderr, 'All of the following must be provided when using --out-dir: --fixture [USAGE]; hint: see pipelock learn compile --help\n')
+})
+
+test('learn compile --fixture naming a directory is FILE_UNREADABLE "is a directory"; a missing one FILE_NOT_FOUND, in words', () => {
+  const golden = repoPath('goldens', 'multi-hour')
+  const out = path.join(mkdtempSync(path.join(tmpdir(), 'pl-fixture-dir-')), 'out')
+  const input = path.join(golden, 'input', '*', '*.jsonl')
+  const d = runCli(['learn', 'compile', '--fixture', golden, '--input', input, '--out-dir', out])
+  assert.equal(d.status, 1)
+  assert.equal(d.stdout, '')
+  assert.equal(d.stderr, `${golden}: cannot read fixture: is a directory [FILE_UNREADABLE]\n`)
+  const j = runCli(['learn', 'compile', '--fixture', golden, '--input', input, '--out-dir', out, '--json'])
+  assert.deepEqual(JSON.parse(j.stdout), {error: {code: 'FILE_UNREADABLE', message: `${golden}: cannot read fixture: is a directory`, exit: 1, file: golden}})
+  const missing = path.join(golden, 'no-fixture.json')
+  const m = runCli(['learn', 'compile', '--fixture', missing, '--input', input, '--out-dir', out])
+  assert.equal(m.status, 1)
+  assert.equal(m.stderr, `${missing}: cannot read fixture: no such file or directory [FILE_NOT_FOUND]\n`)
+  assert.ok(!existsSync(out))
 })
 
 test('two exclusive flags: named without the value given (a key on the command line is not echoed)', () => {

@@ -2,7 +2,7 @@ import {existsSync, lstatSync, readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 import {fixedClock, fromPlain, type Clock, type JsonObject} from '../canonical/index.js'
 import {capturedAgentsHint, compareCaptureFiles, discoverCaptureInputs, unreadableCaptureError, globFiles, progressOverFiles, type CaptureInput, type CutLine, type SkippedCapture} from '../capture/index.js'
-import {PipelockError} from '../errors/index.js'
+import {osErrorReason, PipelockError} from '../errors/index.js'
 import {keyPairFromSeed, loadAgentPrivateKey, lstatOutputPath, makeDirs, refuseSpecialFile, sha256, type StreamedText, validateAgentName, writeFileAtomic} from '../signing/index.js'
 import {provenanceOf, type BuildInfo} from './build-info.js'
 import {compileContract, DEFAULT_CARDINALITY_CAP, DEFAULT_TAIL_PROMOTION_BLOCK_PCT, DEFAULT_WINDOW_SECONDS, resolveNormalization, type CompileConfig, type CompileResult, type CompileSigner} from './compile.js'
@@ -107,7 +107,8 @@ export async function runFixtureCompile(req: FixtureCompileRequest): Promise<Com
   try {
     text = readFileSync(req.fixtureFile, 'utf8')
   } catch (e) {
-    throw new PipelockError('FILE_NOT_FOUND', `cannot read fixture: ${(e as Error).message}`, {location: {file: req.fixtureFile}})
+    const code = (e as NodeJS.ErrnoException).code
+    throw new PipelockError(code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'FILE_UNREADABLE', `cannot read fixture: ${osErrorReason(e)}`, {location: {file: req.fixtureFile}})
   }
   const fx = parseCompileFixture(text, req.fixtureFile, provenanceOf(req.build, 'sha256:' + '0'.repeat(64)))
   const files = inputFiles(req.input)
