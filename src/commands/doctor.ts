@@ -1,11 +1,12 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {loadPreflightConfig, reportLoadFailure} from '../cli/preflight-config.js'
+import {doctorChecksSentence} from '../plugins/preflight/doctor-checks.js'
 import type {DoctorReport} from '../plugins/preflight/index.js'
 
 export default class Doctor extends BaseCommand {
   static override summary = 'Check what a config configures against what this host can actually enforce'
-  static override description = `Ten checks, offline (no network access): proxy listeners and enforce, TLS interception CA material, request body scanning, Browser Shield, MCP wrapper-dependent features, MCP binary integrity manifest, tool provenance, file sentry watch paths, alerting, and the direct-egress boundary; with sandbox.enabled an eleventh, sandbox, runs bubblewrap once to see which containment layers this host provides and names what a missing one leaves open. Each reports ok / warn / fail / info with a next step. Readability is checked as the current user (a banner says so when running as root). Exit status: 2 when any check fails, 1 when any warns, else 0; 2 when the config cannot be loaded.`
+  static override description = `${doctorChecksSentence()} Each reports ok / warn / fail / info with a next step. Readability is checked as the current user (a banner says so when running as root). Exit status: 2 when any check fails, 1 when any warns, else 0; 2 when the config cannot be loaded.`
 
   static override examples = [
     {description: 'Doctor a config file', command: '<%= config.bin %> doctor --config pipelock.yaml'},
