@@ -7,9 +7,17 @@ interface ReviewResult {
   readonly pending: number
 }
 
+/**
+ * Whether review shows the menu: only with both stdin and stdout on a terminal, and neither
+ * --no-prompt nor --json (the description says exactly this; keep them together).
+ */
+export function reviewPrompts(o: {noPrompt: boolean; json: boolean; stdinTty: boolean; stdoutTty: boolean}): boolean {
+  return !o.noPrompt && !o.json && o.stdinTty && o.stdoutTty
+}
+
 export default class AskReview extends AdminCommand {
   static override summary = 'Walk the held requests on a terminal and answer each: allow, strip, deny or skip'
-  static override description = `Lists the pending approvals, then for each prints it (as ask show) and asks "Answer this request:" with a numbered menu. With --no-prompt, or when stdin is not a terminal (CI, pipes), nothing is answered: the list is printed and "no answer given; N request(s) left pending". An answer the proxy refuses (already answered, expired) is reported and the walk goes on. See docs/ask.md.`
+  static override description = `Lists the pending approvals, then for each prints it (as ask show) and asks "Answer this request:" with a numbered menu. It asks only when both stdin and stdout are terminals: with --no-prompt or --json, or when either is not a terminal (CI, a pipe, output redirected to a file), nothing is answered: the list is printed and "no answer given; N request(s) left pending". An answer the proxy refuses (already answered, expired) is reported and the walk goes on. See docs/ask.md.`
   static override examples = [
     {description: 'Answer the held requests interactively', command: '<%= config.bin %> ask review --by alice --api-url 127.0.0.1:8888'},
     {description: 'Report only, never prompt', command: '<%= config.bin %> ask review --no-prompt --api-url 127.0.0.1:8888'},
@@ -23,7 +31,7 @@ export default class AskReview extends AdminCommand {
 
   async run(): Promise<ReviewResult> {
     const {flags} = await this.parse(AskReview)
-    const interactive = !flags['no-prompt'] && !this.jsonEnabled() && process.stdin.isTTY === true && process.stdout.isTTY === true
+    const interactive = reviewPrompts({noPrompt: flags['no-prompt'], json: this.jsonEnabled(), stdinTty: process.stdin.isTTY === true, stdoutTty: process.stdout.isTTY === true})
     return await this.withAdminClient(flags, async (c) => {
       const list = (await listApprovals(c, false)).data
       const answered: {id: string; decision: string}[] = []
