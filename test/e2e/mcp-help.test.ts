@@ -22,6 +22,18 @@ test('mcp integrity manifest generate --help: USAGE shows -o as required', () =>
   assert.equal(help(['mcp', 'integrity', 'manifest', 'generate']), GENERATE_HELP)
 })
 
+test('mcp integrity manifest verify --help: USAGE shows the -- COMMAND the command requires', () => {
+  const out = help(['mcp', 'integrity', 'manifest', 'verify'])
+  assert.equal(
+    out.slice(out.indexOf('USAGE\n'), out.indexOf('\nFLAGS\n')),
+    'USAGE\n  $ pipelock mcp integrity manifest verify --manifest <value> [--workdir <value>] [--json]\n    -- COMMAND [ARGS...]\n',
+  )
+  // without it, the command says what is missing
+  const r = runCli(['mcp', 'integrity', 'manifest', 'verify', '--manifest', 'm.json'])
+  assert.equal(r.status, 2)
+  assert.equal(r.stderr, 'specify the server command after -- [USAGE]\n')
+})
+
 /** The DESCRIPTION holds the lines `want`, in a row, from the first one on. */
 function assertDescribed(args: string[], want: string[]): void {
   const d = description(help(args))
