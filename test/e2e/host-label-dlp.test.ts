@@ -1,5 +1,6 @@
 /**
- * A key spelt in hex or base32 in a host name's labels (DNS exfiltration) is refused by URL DLP
+ * A key spelt in hex or base32 in a host name's labels (DNS exfiltration), or cut by a hyphen or an
+ * underscore inside a label, is refused by URL DLP
  * before the name is resolved, on every transport that scans a URL: forward proxy, /fetch,
  * CONNECT, the /ws target and a redirect hop. `dns.host_overrides` stands in for the resolver:
  * each name resolves to the test's origin, so a scan that let the name through to resolution
@@ -18,7 +19,12 @@ const HOSTS = [
   `${HEX}.exfil.example.net`,
   `${HEX.slice(0, 20)}.${HEX.slice(20)}.exfil.example.net`,
   'iffusqk2g5ivom2f.kjkdkwkvje4e6ucm.exfil.example.net', // base32 of KEY over two labels
+  `${KEY.slice(0, 8).toLowerCase()}-${KEY.slice(8).toLowerCase()}.exfil.example.net`, // cut by a hyphen
+  `${KEY.slice(0, 10)}_${KEY.slice(10)}.exfil.example.net`, // cut by an underscore
+  `${KEY.slice(0, 9).toLowerCase()}-${KEY.slice(9, 14).toLowerCase()}_${KEY.slice(14).toLowerCase()}.exfil.example.net`, // by both
 ]
+/** Pieces of KEY as the cut names carry them. */
+const PIECES = [KEY.slice(0, 8), KEY.slice(8), KEY.slice(10), KEY.slice(9, 14)].flatMap((p) => [p, p.toLowerCase()])
 
 describe('a key encoded in host labels never reaches a resolver', {timeout: 60_000}, () => {
   let up: Upstream
@@ -92,6 +98,6 @@ describe('a key encoded in host labels never reaches a resolver', {timeout: 60_0
     // Stage 14 never ran: no DNS verdict and no SSRF verdict on an answer for these names.
     assert.doesNotMatch(log, /DNS lookup for|resolves to internal IP|"display_label":"dns_/)
     // Neither the key nor its encodings are echoed (the host is shown as [redacted]).
-    for (const text of [KEY, HEX, HEX.slice(0, 20), 'iffusqk2g5ivom2f']) assert.ok(!log.includes(text), text)
+    for (const text of [KEY, HEX, HEX.slice(0, 20), 'iffusqk2g5ivom2f', ...PIECES]) assert.ok(!log.includes(text), text)
   })
 })

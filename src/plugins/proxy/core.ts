@@ -5,7 +5,7 @@
  */
 import type {IncomingMessage} from 'node:http'
 import {goHostname, parseGoUrl, type GoUrl} from '../canonical/index.js'
-import {hostLabelDecodings, reasonForLabel, scanUrlEager, type HeaderList, type ReasonCode, type Resolver, type UrlScanResult} from '../scanner/index.js'
+import {guardedHostJoint, hostLabelDecodings, reasonForLabel, scanUrlEager, type HeaderList, type ReasonCode, type Resolver, type UrlScanResult} from '../scanner/index.js'
 import {sanitiseLogString} from './audit-log.js'
 import {blockGrade, CONTENT_SCANNER_LABELS, displayUrl, redactUrl} from './block.js'
 import type {Decision, DecisionStage, Transport} from './decision.js'
@@ -56,7 +56,9 @@ export function safeTarget(snap: ProxySnapshot, raw: string, layer: string | nul
     if (snap.scanner.scanTextForDlp(host).matches.length > 0) return true
     // A key spelt in hex or base32 over the labels (the URL scan's host decodings).
     for (const d of hostLabelDecodings(host.toLowerCase())) if (snap.scanner.scanTextForDlp(d.text).matches.length > 0) return true
-    return false
+    // A key cut by a '-' or '_' in a label, joined as the URL scan joins it (its host_joined target).
+    const joined = guardedHostJoint(snap.scanner.dlp, host)
+    return joined !== null && snap.scanner.scanTextForDlp(joined).matches.length > 0
   }
   if (layer !== null && CONTENT_SCANNER_LABELS.has(layer)) return redactUrl(raw, hostHasSecret())
   const shown = displayUrl(raw)

@@ -40,6 +40,7 @@ export {
 } from './ip.js'
 export {canonicalHostname, canonicalIpSpelling} from './host-canonical.js'
 export {hostLabelDecodings} from './host-decodings.js'
+export {guardedHostJoint} from './joints.js'
 export type {CanonicalHost} from './host-canonical.js'
 export {EXTRA_CORE_CIDRS, embeddedIPv4, ssrfForms, ssrfHit} from './special-ranges.js'
 export {RateLimiter, DataBudget, approximateRegistrableDomain} from './rate-limit.js'

@@ -17,6 +17,7 @@ import {matchesAnyDomain} from './domain-match.js'
 import {canonicalHostname, canonicalIpSpelling} from './host-canonical.js'
 import type {CandidateDecoding} from './decoders.js'
 import {hostLabelDecodings} from './host-decodings.js'
+import {hostJoint, type Joint} from './joints.js'
 import {canonicaliseAltIPv4, parseIp, type IpBytes} from './ip.js'
 import type {ScannerSettings} from './settings.js'
 import {MAX_KEY_CHARS, OwnerMemos} from './url-static-memo.js'
@@ -36,6 +37,7 @@ export class HostFacts {
   private excluded: boolean | undefined
   private spelled: string | undefined
   private decodings: readonly CandidateDecoding[] | undefined
+  private joined: Joint | null | undefined
 
   /** `rawHost`: the URL's authority host as parsed (`GoUrl.host`, port included). */
   constructor(private readonly settings: ScannerSettings, rawHost: string) {
@@ -64,6 +66,12 @@ export class HostFacts {
   /** Stages 10 and 11: the hex and base32 decodings of the name's labels (none for an IP). */
   labelDecodings(): readonly CandidateDecoding[] {
     return (this.decodings ??= this.hostIp === null ? hostLabelDecodings(this.host) : [])
+  }
+
+  /** Stages 10 and 11: the name without its `-`, `_` and `.` and where they were (joints.ts); null for an IP or a name without `-` and `_`. */
+  joint(): Joint | null {
+    if (this.joined === undefined) this.joined = this.hostIp === null ? hostJoint(this.host) : null
+    return this.joined
   }
 
   /** Stage 15: the host's address spelling (`canonicalIpSpelling`), the rate limit key's base. */

@@ -20,6 +20,7 @@ import {REASON_CODES, reasonForLabel, type ReasonCode, type ReasonRetry, type Re
 import {findLiteralSecret} from './secrets.js'
 import {subsequenceTexts} from './subsequence.js'
 import {hostLabelDecodings} from './host-decodings.js'
+import {guardedHostJoint, guardedJoint, normalisedCuts} from './joints.js'
 import {dlpTargets, ScanMemo, someSeedTarget, subsequenceValues, targetsProvenClean} from './url-targets.js'
 import type {ScannerSettings} from './settings.js'
 import {hostStageMemo} from './url-static-memo.js'
@@ -555,12 +556,14 @@ function dlpStages(sc: UrlScanner, su: GoUrl, facts: HostFacts, memo: ScanMemo, 
   const subseq: Array<{text: string; cand: Candidates}> = []
   // The common case, a clean URL: one set pass over every target at once proves that no
   // pattern can hit any of them, and nothing below needs the targets.
-  if (!targetsProvenClean(dlp, su, host, memo, subTexts, facts.labelDecodings())) {
+  if (!targetsProvenClean(dlp, su, host, memo, subTexts, facts.labelDecodings(), facts.joint())) {
     // Identical strings are tested once (first occurrence keeps its place and label; it becomes
-    // core-eligible if any duplicate is).
+    // core-eligible if any duplicate is). A joined text is read guarded (joints.ts): the same
+    // text unless a pattern hits it, so the proof above, on the plain join, holds for it.
     const byText = new Map<string, {kind: string; decoding: boolean; norm: string}>()
-    for (const t of dlpTargets(su, host, memo, facts.labelDecodings())) {
-      const norm = dlp.normalizer.forDlp(t.text)
+    for (const t of dlpTargets(su, host, memo, facts.labelDecodings(), facts.joint())) {
+      let norm = dlp.normalizer.forDlp(t.text)
+      if (t.cuts !== undefined) norm = guardedJoint(dlp, norm, normalisedCuts(dlp.normalizer, t.text, norm, t.cuts), host)
       const seen = byText.get(norm)
       if (seen === undefined) byText.set(norm, {kind: t.kind, decoding: t.decoding, norm})
       else if (seen.decoding && !t.decoding) seen.decoding = false
@@ -707,9 +710,11 @@ function safeEcho(dlp: DlpEngine, s: string): string {
   if (utf8Length(s) > 253) return '[redacted]'
   const out = new FindingSet()
   const norm = dlp.normalizer.forDlp(s)
-  // A host spelling a secret in hex or base32 labels is not echoed either (host-decodings.ts).
+  // A host spelling a secret in hex or base32 labels is not echoed either (host-decodings.ts), nor
+  // one cut by a '-' or '_' (joints.ts: read as the scan reads it).
   const decoded = hostLabelDecodings(s.toLowerCase()).map((d) => d.text)
-  for (const t of [norm, norm.split('.').join(''), ...decoded.map((d) => dlp.normalizer.forDlp(d))]) {
+  const joined = guardedHostJoint(dlp, s)
+  for (const t of [norm, norm.split('.').join(''), ...decoded.map((d) => dlp.normalizer.forDlp(d)), ...(joined === null ? [] : [joined])]) {
     const cand = matchingPatterns(dlp, t)
     runEngine(dlp, dlp.core, t, '', out, undefined, cand)
     runEngine(dlp, dlp.configured, t, '', out, undefined, cand)

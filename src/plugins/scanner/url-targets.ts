@@ -11,6 +11,7 @@ import {goEscapedPath, goUrlString, splitQuery, type GoUrl} from '../canonical/i
 import {candidateDecodings, iterativeDecode, stripNoise, type CandidateDecoding, type DecodeScratch} from './decoders.js'
 import {addToNoMatchPass, noMatchInPass, startNoMatchPass, type DlpEngine} from './dlp-engine.js'
 import {utf8Length} from './entropy.js'
+import {hostJoint, type Cut, type Joint} from './joints.js'
 import {memoised} from './memo.js'
 
 export interface DlpTarget {
@@ -18,6 +19,8 @@ export interface DlpTarget {
   readonly kind: string
   /** §5.6 decodings of query keys/values: configured DLP only, never core. */
   readonly decoding: boolean
+  /** A joined text's cuts (joints.ts): read guarded, `guardedJoint`. */
+  readonly cuts?: readonly Cut[]
 }
 
 /**
@@ -77,7 +80,8 @@ const SEGMENT_KIND: Readonly<Record<string, string>> = {hex: 'segment_hex', base
 const HOST_KIND: Readonly<Record<string, string>> = {hex: 'host_hex', base32: 'host_base32'}
 const NO_DECODINGS: readonly CandidateDecoding[] = Object.freeze([])
 
-export type TargetVisitor = (text: string, kind: string, decoding: boolean) => void
+/** `cuts`: only for a joined text, and only when the visit asked for them (`withCuts`). */
+export type TargetVisitor = (text: string, kind: string, decoding: boolean, cuts?: readonly Cut[]) => void
 
 /**
  * §5.5 target strings, in order, each non-empty one passed to `visit`. A noise-stripped text
@@ -85,7 +89,15 @@ export type TargetVisitor = (text: string, kind: string, decoding: boolean) => v
  * same target, later, with the same `decoding` flag — every consumer keeps a text's first
  * occurrence, so leaving it out changes nothing.
  */
-function visitDlpTargets(u: GoUrl, host: string, m: ScanMemo, visit: TargetVisitor, hostDecodings: readonly CandidateDecoding[]): void {
+function visitDlpTargets(
+  u: GoUrl,
+  host: string,
+  m: ScanMemo,
+  visit: TargetVisitor,
+  hostDecodings: readonly CandidateDecoding[],
+  joint: Joint | null,
+  withCuts: boolean,
+): void {
   const add = (text: string, kind: string, decoding = false): void => {
     if (text !== '') visit(text, kind, decoding)
   }
@@ -121,6 +133,11 @@ function visitDlpTargets(u: GoUrl, host: string, m: ScanMemo, visit: TargetVisit
     for (const dec of m.candidates(seg)) add(dec.text, SEGMENT_KIND[dec.encoding] ?? `segment_${dec.encoding}`)
   }
   add(host.replaceAll('.', ''), 'host')
+  // Beyond §5.5: the host without its '-' and '_' as well (joints.ts), when it has any: a key cut
+  // by one inside a label (`akiaiosf-odnn7….example.com`) is whole only there. Core-eligible: the
+  // resolver and the name's zone get the pieces in clear. The name is not echoed once it matches
+  // (`safeEcho`, the proxy's `safeTarget`).
+  if (joint !== null && joint.text !== '') visit(joint.text, 'host_joined', false, withCuts ? joint.cuts : undefined)
   // Beyond §5.5: the labels' hex and base32 decodings (host-decodings.ts), core-eligible as a
   // path segment's are — a name goes to the resolver after this scan.
   for (let i = 0; i < hostDecodings.length; i++) add(hostDecodings[i]!.text, HOST_KIND[hostDecodings[i]!.encoding] ?? `host_${hostDecodings[i]!.encoding}`)
@@ -146,9 +163,15 @@ function visitDlpTargets(u: GoUrl, host: string, m: ScanMemo, visit: TargetVisit
 }
 
 /** The visits of `visitDlpTargets`, as a list. */
-export function dlpTargets(u: GoUrl, host: string, m: ScanMemo, hostDecodings: readonly CandidateDecoding[] = NO_DECODINGS): DlpTarget[] {
+export function dlpTargets(
+  u: GoUrl,
+  host: string,
+  m: ScanMemo,
+  hostDecodings: readonly CandidateDecoding[] = NO_DECODINGS,
+  joint: Joint | null = hostJoint(host),
+): DlpTarget[] {
   const t: DlpTarget[] = []
-  visitDlpTargets(u, host, m, (text, kind, decoding) => t.push({text, kind, decoding}), hostDecodings)
+  visitDlpTargets(u, host, m, (text, kind, decoding, cuts) => t.push(cuts === undefined ? {text, kind, decoding} : {text, kind, decoding, cuts}), hostDecodings, joint, true)
   return t
 }
 
@@ -165,6 +188,7 @@ export function targetsProvenClean(
   m: ScanMemo,
   extra: readonly string[],
   hostDecodings: readonly CandidateDecoding[] = NO_DECODINGS,
+  joint: Joint | null = hostJoint(host),
 ): boolean {
   if (!startNoMatchPass(dlp)) return false
   let within = true
@@ -176,6 +200,8 @@ export function targetsProvenClean(
       if (within) within = addToNoMatchPass(dlp, dlp.normalizer.forDlp(text))
     },
     hostDecodings,
+    joint,
+    false,
   )
   for (let i = 0; i < extra.length && within; i++) within = addToNoMatchPass(dlp, extra[i]!)
   return within && noMatchInPass(dlp)

@@ -331,6 +331,8 @@ function oldDlpTargets(u: GoUrl, host: string, m: OldMemo): Array<{text: string;
     for (const dec of m.candidates(seg)) add(dec.text, `segment_${dec.encoding}`)
   }
   add(host.split('.').join(''), 'host')
+  // A host with a '-' or '_' also without them (joints.ts).
+  if (/[-_]/.test(host)) add(host.split(/[-_.]/).join(''), 'host_joined')
   add(oldStripNoise(u.path), 'path_noise')
   if (u.rawQuery.includes('&')) {
     const joined = u.rawQuery.split('&').map((part) => {
@@ -429,7 +431,10 @@ const WORDS = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 
 
 /** A random URL: clean words and ids, encoded pieces, secrets whole and split across values, odd characters. */
 function randomUrl(r: () => number, i: number): string {
-  const hosts = ['api.example.com', 'example.org', 'a.b.c.example.net', '93.184.216.34', 'xn--bcher-kva.example', 'AKIA.example.com']
+  const hosts = [
+    'api.example.com', 'example.org', 'a.b.c.example.net', '93.184.216.34', 'xn--bcher-kva.example', 'AKIA.example.com',
+    'asia-northeast1-docker.pkg.dev', `${awsKeyId(i).slice(0, 9)}-${awsKeyId(i).slice(9)}.example.com`, 'my_svc-2.example.net',
+  ]
   let path = ''
   for (let k = Math.floor(r() * 4); k > 0; k--) {
     const x = r()
