@@ -1,8 +1,9 @@
 /**
- * A key split between a query parameter's name and its value (`?AKIA…=…`) is refused by URL DLP on
- * every HTTP transport that carries a URL of the agent's — the forward proxy, /fetch and the
- * reverse proxy — before anything reaches the origin; /fetch answers the URL redacted. Ordinary
- * query strings still pass.
+ * A key split between a query parameter's name and its value (`?AKIA…=…`), or between the end of
+ * the path and the query (`/AKIA…?…`, `/AKIA…?…=1`), is refused by URL DLP on every HTTP transport
+ * that carries a URL of the agent's — the forward proxy, /fetch and the reverse proxy — before
+ * anything reaches the origin; /fetch answers the URL redacted. Ordinary query strings and paths
+ * still pass.
  */
 import assert from 'node:assert/strict'
 import type http from 'node:http'
@@ -13,6 +14,13 @@ const CASES: ReadonlyArray<[query: string, pattern: string]> = [
   ['AKIAZ7QW3E=RT5YUI8OPL', 'AWS Access ID'],
   ['ghp_aB3dE5fG7hI9jK1lM3n=O5pQ7rS9tU1vW3xY5', 'GitHub Token'],
   ['AKIAZ7QW3ERT=5YUI8OPL', 'AWS Access ID'],
+]
+
+/** Path and query, the key cut where the path ends. */
+const PATH_CASES: ReadonlyArray<[pathAndQuery: string, halves: readonly string[]]> = [
+  ['/AKIAZ7QW?3ERT5YUI8OPL', ['AKIAZ7QW', '3ERT5YUI8OPL']],
+  ['/v1/AKIAZ7QW3ERT5?YUI8OPL=1', ['AKIAZ7QW3ERT5', 'YUI8OPL']],
+  ['/files/AKIAZ7QW3E/?RT5YUI8OPL&page=2', ['AKIAZ7QW3E', 'RT5YUI8OPL']],
 ]
 
 describe('URL DLP: a key split between a query parameter\'s name and its value', {timeout: 60_000}, () => {
@@ -71,13 +79,31 @@ describe('URL DLP: a key split between a query parameter\'s name and its value',
     assert.deepEqual(seen, [])
   })
 
-  it('ordinary query strings pass every transport', async () => {
-    for (const q of ['page=2&sort=name', 'q=hello=world']) {
-      const fwd = await rawHttp(proxy.port, {path: `http://${origin}/x?${q}`})
-      const fetched = await rawHttp(proxy.port, {path: `/fetch?url=${encodeURIComponent(`http://${origin}/x?${q}`)}`})
-      const rev = await rawHttp(reversePort, {path: `/x?${q}`})
-      assert.deepEqual([fwd.status, fetched.status, rev.status], [200, 200, 200], q)
+  it('a key cut between the end of the path and the query is refused by every transport', async () => {
+    const hit = 'core DLP match: AWS Access ID (critical)'
+    for (const [pq, halves] of PATH_CASES) {
+      const fwd = await rawHttp(proxy.port, {path: `http://${origin}${pq}`})
+      assert.deepEqual([fwd.status, fwd.headers['x-pipelock-block-reason'], fwd.headers['x-pipelock-block-reason-layer'], fwd.body], [403, 'dlp_match', 'core_dlp', `blocked: ${hit}\n`], pq)
+      const fetched = await rawHttp(proxy.port, {path: `/fetch?url=${encodeURIComponent(`http://${origin}${pq}`)}`})
+      assert.equal(fetched.status, 403, pq)
+      const body = JSON.parse(fetched.body) as {url: string; block_reason: string}
+      assert.deepEqual([body.url, body.block_reason], [`http://${origin}/[redacted]`, hit], pq)
+      for (const h of halves) assert.ok(!fetched.body.includes(h), fetched.body)
+      const rev = await rawHttp(reversePort, {path: pq})
+      assert.deepEqual([rev.status, rev.headers['x-pipelock-block-reason']], [403, 'dlp_match'], pq)
     }
-    assert.deepEqual(seen, ['/x?page=2&sort=name', '/x?page=2&sort=name', '/x?page=2&sort=name', '/x?q=hello=world', '/x?q=hello=world', '/x?q=hello=world'])
+    assert.deepEqual(seen, [])
+  })
+
+  it('ordinary query strings and paths pass every transport', async () => {
+    // The last two join into a key prefix and sixteen letters (`asiacategory…`, `canvaspage2…`): no key.
+    const ordinary = ['/x?page=2&sort=name', '/x?q=hello=world', '/asia?category=electronics&sort=price', '/api/canvas?page=2&sort=name&per_page=100']
+    for (const pq of ordinary) {
+      const fwd = await rawHttp(proxy.port, {path: `http://${origin}${pq}`})
+      const fetched = await rawHttp(proxy.port, {path: `/fetch?url=${encodeURIComponent(`http://${origin}${pq}`)}`})
+      const rev = await rawHttp(reversePort, {path: pq})
+      assert.deepEqual([fwd.status, fetched.status, rev.status], [200, 200, 200], pq)
+    }
+    assert.deepEqual(seen, ordinary.flatMap((pq) => [pq, pq, pq]))
   })
 })

@@ -1,13 +1,14 @@
 /**
  * Texts the URL scan reads joined across the separators that cut them (url-targets.ts): the host
- * name without its `-`, `_` and `.` (`akiaiosf-odnn7….example.com`). A key cut by one of them is
- * whole only there.
+ * name without its `-`, `_` and `.` (`akiaiosf-odnn7….example.com`), and the path's last segment
+ * followed by the query's names and values without `?`, `=` and `&` (`/AKIAIOSF?ODNN7…`). A key
+ * cut by one of them is whole only there.
  *
- * Ordinary names join into long runs of letters and digits as well, and a pattern with no left
- * boundary then matches across joins that hold no key: `AWS Access ID` (a prefix such as `ASIA`
- * or `ANVA`, then 16 letters or digits) in `asia-northeast1-docker.pkg.dev`,
+ * Ordinary names and words join into long runs of letters and digits as well, and a pattern with
+ * no left boundary then matches across joins that hold no key: `AWS Access ID` (a prefix such as
+ * `ASIA` or `ANVA`, then 16 letters or digits) in `asia-northeast1-docker.pkg.dev`,
  * `….asia-southeast1.firebasedatabase.app`, `southeastasia-1.in.applicationinsights.azure.com` or
- * `canvas-lms-prod.example.com`. In each the prefix ends its piece, or runs a letter or three into
+ * `/canvas?page=2&sort=name`. In each the prefix ends its piece, or runs a letter or three into
  * it. So a hit in a joined text counts only when its first `JOINT_HEAD` characters were written
  * together, in one piece: where a hit has a cut among them, that separator is put back and the
  * text is read again (`guardedJoint`). A key whose first eight characters stand together is

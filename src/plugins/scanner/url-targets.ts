@@ -11,7 +11,7 @@ import {goEscapedPath, goUrlString, splitQuery, type GoUrl} from '../canonical/i
 import {candidateDecodings, iterativeDecode, stripNoise, type CandidateDecoding, type DecodeScratch} from './decoders.js'
 import {addToNoMatchPass, noMatchInPass, startNoMatchPass, type DlpEngine} from './dlp-engine.js'
 import {utf8Length} from './entropy.js'
-import {hostJoint, type Cut, type Joint} from './joints.js'
+import {hostJoint, pushCut, type Cut, type Joint} from './joints.js'
 import {memoised} from './memo.js'
 
 export interface DlpTarget {
@@ -83,6 +83,12 @@ const NO_DECODINGS: readonly CandidateDecoding[] = Object.freeze([])
 /** `cuts`: only for a joined text, and only when the visit asked for them (`withCuts`). */
 export type TargetVisitor = (text: string, kind: string, decoding: boolean, cuts?: readonly Cut[]) => void
 
+/** The path's last segment: after its last '/', one trailing '/' left off (`/AKIA…/?…` is cut there as well). */
+function lastSegment(path: string): string {
+  const end = path.endsWith('/') ? path.length - 1 : path.length
+  return path.slice(path.lastIndexOf('/', end - 1) + 1, end)
+}
+
 /**
  * §5.5 target strings, in order, each non-empty one passed to `visit`. A noise-stripped text
  * equal to the text it was stripped from (the usual case) is not visited again: it would be the
@@ -118,12 +124,21 @@ function visitDlpTargets(
   const query = m.decode(u.rawQuery)
   add(query, 'query')
   const pairs = m.query(u.rawQuery)
-  // Each name joined to its value (query_named, at the end).
+  // Each name joined to its value (query_named, at the end); the last path segment and every
+  // name and value with nothing between them (path_query, last), and where they were cut.
+  const last = pairs.length > 0 ? lastSegment(u.path) : ''
   let named = ''
+  let flat = last
+  const cuts: Cut[] | undefined = withCuts && last !== '' ? [] : undefined
   for (let i = 0; i < pairs.length; i++) {
     const k = addParam(2 * i, pairs[i]!.key)
     const v = addParam(2 * i + 1, pairs[i]!.value)
     named = i === 0 ? k + v : `${named} ${k}${v}`
+    if (last === '') continue
+    if (cuts !== undefined) pushCut(cuts, flat.length, i === 0 ? '?' : '&')
+    flat += k
+    if (cuts !== undefined) pushCut(cuts, flat.length, '=')
+    flat += v
   }
   const escaped = goEscapedPath(u)
   const rawDecoded = m.decode(escaped)
@@ -160,6 +175,10 @@ function visitDlpTargets(
     add(named, 'query_named')
     addStripped(named, 'query_named_noise')
   }
+  // Beyond §5.5: the last path segment, then every parameter's name and value, decoded, with no
+  // '?', '=' or '&' between them (joints.ts): `/AKIA…?…` and `/AKIA…?…=1` cut a key where the path
+  // ends, which neither the path nor any query target holds whole. Core-eligible, as query_named.
+  if (last !== '') visit(flat, 'path_query', false, cuts)
 }
 
 /** The visits of `visitDlpTargets`, as a list. */

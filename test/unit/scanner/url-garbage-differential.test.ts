@@ -348,6 +348,11 @@ function oldDlpTargets(u: GoUrl, host: string, m: OldMemo): Array<{text: string;
     add(named, 'query_named')
     add(oldStripNoise(named), 'query_named_noise')
   }
+  // The path's last segment (one trailing '/' left off), then every decoded name and value, with
+  // nothing between them.
+  const pairs = splitQuery(u.rawQuery)
+  const last = u.path.replace(/\/$/, '').split('/').pop()!
+  if (pairs.length > 0 && last !== '') add(last + pairs.map((p) => m.decode(p.key) + m.decode(p.value)).join(''), 'path_query')
   return t
 }
 function oldSubsequenceValues(rawQuery: string, m: OldMemo): string[] {

@@ -1,12 +1,13 @@
 /**
  * A key cut by a separator the URL scan reads across (joints.ts): a `-` or `_` inside a host label
- * (`akiaiosf-odnn7….example.com`, never resolved) is core DLP. Ordinary names that join into a
- * key's prefix and sixteen letters (`asia-northeast1-docker.pkg.dev`) pass.
+ * (`akiaiosf-odnn7….example.com`, never resolved), or the end of the path and the query
+ * (`/AKIAIOSF?ODNN7…`, `/AKIAIOSFODNN7?…=1`) is core DLP. Ordinary names and words that join into
+ * a key's prefix and sixteen letters (`asia-northeast1-docker.pkg.dev`, `/canvas?page=2…`) pass.
  */
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 import {createDlpEngine, defaultScannerSettings} from '../../../src/plugins/scanner/index.js'
-import {guardedHostJoint, hostJoint, JOINT_HEAD} from '../../../src/plugins/scanner/joints.js'
+import {guardedHostJoint, guardedJoint, hostJoint, JOINT_HEAD} from '../../../src/plugins/scanner/joints.js'
 import {dlpTargets, ScanMemo} from '../../../src/plugins/scanner/url-targets.js'
 import {parseGoUrl} from '../../../src/plugins/canonical/index.js'
 import {awsKeyId} from './fixtures.js'
@@ -38,7 +39,23 @@ test('a key cut by a hyphen or an underscore in a host label is core DLP, before
   assert.deepEqual([bl.scanner, bl.detail], ['blocklist', 'domain blocked: [redacted] matches *.pastebin.com'])
 })
 
-test('ordinary names that join into a key prefix and sixteen letters still pass', async () => {
+test('a key cut between the end of the path and the query is core DLP', async () => {
+  const h = harness()
+  for (const url of [
+    `http://h.example/${AWS.slice(0, 8)}?${AWS.slice(8)}`,
+    `http://h.example/${AWS.slice(0, 13)}?${AWS.slice(13)}=1`,
+    `http://h.example/a/b/${AWS.slice(0, 10)}?${AWS.slice(10, 14)}=${AWS.slice(14)}`,
+    `http://h.example/${AWS.slice(0, 8)}/?${AWS.slice(8)}`, // one trailing '/'
+    `http://h.example/${AWS.slice(0, 9).toLowerCase()}?${encodeURIComponent(AWS.slice(9).toLowerCase())}&page=2`,
+  ]) {
+    const r = await h.scan(url)
+    assert.deepEqual([r.allowed, r.scanner, r.detail], [false, 'core_dlp', HIT], url)
+    assert.deepEqual(r.findings.map((f) => f.encoding), ['path_query'], url)
+  }
+  assert.deepEqual(h.lookups, [])
+})
+
+test('ordinary names and paths that join into a key prefix and sixteen letters still pass', async () => {
   const h = harness()
   const urls = [
     'https://asia-northeast1-docker.pkg.dev/v2/my-project/repo/manifests/latest',
@@ -50,6 +67,11 @@ test('ordinary names that join into a key prefix and sixteen letters still pass'
     'https://canvas-lms-prod.example.com/',
     'https://canvas-user-content.com/files/1',
     'https://my_service-2.internal.example.com/',
+    'https://shop.example/asia?category=electronics&sort=price',
+    'https://shop.example/regions/asia/?include=everything1',
+    'https://x.example/api/canvas?page=2&sort=name&per_page=100',
+    'https://x.example/v1/canvases?include=everything1',
+    'https://x.example/docs/asian?lang=en&format=printable',
     'https://example.com/search?q=hello+world&lang=en&page=10&per_page=50',
   ]
   for (const url of urls) {
@@ -72,6 +94,13 @@ test('guardedJoint puts back a separator a hit starts fewer than JOINT_HEAD char
   const lower = AWS.toLowerCase()
   assert.equal(guardedHostJoint(dlp, `${lower.slice(0, 8)}-${lower.slice(8)}.example.com`), `${lower}examplecom`)
   assert.equal(guardedHostJoint(dlp, `asia-x-${lower.slice(0, 8)}-${lower.slice(8)}`), `asia-x${lower}`)
-  // A host without '-' or '_' has no host_joined target.
-  assert.deepEqual(dlpTargets(parseGoUrl('http://h.example/abc?a=1'), 'h.example', new ScanMemo()).filter((t) => t.kind === 'host_joined'), [])
+  // The cuts of a target are where its texts were joined (the path's last segment, names and values).
+  const targets = dlpTargets(parseGoUrl(`http://h.example/p/${AWS.slice(0, 8)}?${AWS.slice(8, 12)}=${AWS.slice(12)}&b=1`), 'h.example', new ScanMemo())
+  const pq = targets.find((t) => t.kind === 'path_query')!
+  assert.deepEqual([pq.text, pq.cuts], [`${AWS}b1`, [{at: 8, sep: '?'}, {at: 12, sep: '='}, {at: 20, sep: '&'}, {at: 21, sep: '='}]])
+  assert.equal(guardedJoint(dlp, pq.text, pq.cuts!), pq.text)
+  // No query, or an empty last segment: no path_query target; a host without '-' or '_': no host_joined.
+  for (const url of ['http://h.example/abc', 'http://h.example/?a=1']) {
+    assert.deepEqual(dlpTargets(parseGoUrl(url), 'h.example', new ScanMemo()).filter((t) => t.kind === 'path_query' || t.kind === 'host_joined'), [], url)
+  }
 })
