@@ -10,6 +10,7 @@ import {matchesAnyDomain} from './domain-match.js'
 import {declaredText, declaresOtherCharset} from './declared-charset.js'
 import {decodeBackslashEscapes, decodeHtmlReferences, decodeSmuggledText, percentBytes, PRINTABLE_RUN_MIN, printableRuns} from './decoders.js'
 import {extractJsonParts, JsonTextError} from './json-texts.js'
+import {guardedJoint, normalisedCuts} from './joints.js'
 import {provenCleanTexts} from './injection-screen.js'
 import {provenCleanAlone} from './texts-alone-screen.js'
 import {junctionWindow, pairPassBytes, splitSecretFindings} from './split-secret.js'
@@ -87,6 +88,7 @@ export class BodyParseError extends Error {}
 
 export {MULTIPART_LIMITS}
 
+/** A form's names and values, each name followed by its value. */
 function parseForm(text: string): string[] {
   const out: string[] = []
   if (text === '') return out
@@ -122,6 +124,11 @@ export interface BodyParts {
    * first walk reads instead of encoding the text again.
    */
   readonly textBytes?: Buffer
+  /**
+   * A form's fields, or a JSON body's members whose values are strings, as name and value in
+   * document order, and the separator the body writes between them (`memberJoinFound`).
+   */
+  readonly members?: {readonly pairs: ReadonlyArray<readonly [string, string]>; readonly sep: string}
 }
 
 /** The media types read as JSON (`application/json` and every `+json` type). */
@@ -133,10 +140,15 @@ const FORM_TYPE = 'application/x-www-form-urlencoded'
 
 function extractBodyParts(contentType: string | undefined, body: Buffer, maxBodyBytes: number): BodyParts {
   const {type, params} = parseContentType(contentType ?? '')
-  if (isJsonType(type)) return extractJsonParts(body.toString('utf8'))
+  if (isJsonType(type)) {
+    const parts = extractJsonParts(body.toString('utf8'), false, true)
+    return {...parts, members: {pairs: parts.members!, sep: ':'}}
+  }
   if (type === FORM_TYPE) {
     const texts = parseForm(body.toString('utf8'))
-    return {texts, values: texts.filter((_, k) => k % 2 === 1), charArrays: []}
+    const pairs: Array<readonly [string, string]> = []
+    for (let k = 0; k + 1 < texts.length; k += 2) pairs.push([texts[k]!, texts[k + 1]!])
+    return {texts, values: texts.filter((_, k) => k % 2 === 1), charArrays: [], members: {pairs, sep: '='}}
   }
   if (type.startsWith('multipart/')) {
     // The parts' contents in order are the field values the split-secret pass joins, as a form's.
@@ -378,6 +390,7 @@ export function piecesOf(deps: BodyScanDeps, c: DlpCollector, body: Buffer, part
     if (h !== e) extra.push(h)
   }
   for (const t of distinctTexts(extra)) if (c.scan(t).length > 0) return
+  if (parts.members !== undefined && memberJoinFound(deps.dlp, c, parts.members.pairs, parts.members.sep)) return
   const values = parts.values
   if (values === null || values.length < 2) return
   const window = junctionWindow(deps)
@@ -385,6 +398,30 @@ export function piecesOf(deps: BodyScanDeps, c: DlpCollector, body: Buffer, part
   if (splitSecretFindings(deps.dlp, scan, values, null, window).length > 0) return
   const decoded = values.map(decodeHtmlReferences)
   if (decoded.some((d, k) => d !== values[k])) splitSecretFindings(deps.dlp, scan, decoded, null, window)
+}
+
+/**
+ * Each field's name joined to its value: a key cut between them (`AKIA…=…` in a form,
+ * `{"AKIA…":"…"}` in JSON) is whole in neither, and the pair pass joins values only. The joins
+ * text DLP cannot find anything in are proven so in one batched screen (`mayFind`); the others are
+ * read as the URL scan reads its joined texts (joints.ts): a hit counts only when its first eight
+ * characters stand in the name or in the value, else the separator is put back (a member
+ * `"canvas": "…"` whose name ends in a key prefix is no key). Whether one holds a finding.
+ */
+function memberJoinFound(dlp: DlpEngine, c: DlpCollector, pairs: ReadonlyArray<readonly [string, string]>, sep: string): boolean {
+  const cutAt = new Map<string, number>()
+  for (const [name, value] of pairs) {
+    if (name === '' || value === '') continue
+    const joined = name + value
+    if (!cutAt.has(joined)) cutAt.set(joined, name.length)
+  }
+  if (cutAt.size === 0) return false
+  for (const t of mayFind(dlp, [...cutAt.keys()])) {
+    const norm = dlp.normalizer.forDlp(t)
+    const guarded = guardedJoint(dlp, norm, normalisedCuts(dlp.normalizer, t, norm, [{at: cutAt.get(t)!, sep}]))
+    if (c.scan(guarded).length > 0) return true
+  }
+  return false
 }
 
 export interface BodyScanDeps {

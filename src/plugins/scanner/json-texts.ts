@@ -27,6 +27,8 @@ export interface JsonParts {
   readonly fields?: Array<readonly [string, string]>
   /** With `withFields`: the string values alone with their member paths (as `fields`), in document order. */
   readonly stringFields?: Array<readonly [string, string]>
+  /** With `withMembers`: each object member whose value is a string, as its name and value, in document order. */
+  readonly members?: Array<readonly [string, string]>
 }
 
 /** `[...v].length === 1` without the array: one unit, or a high surrogate followed by a low one. */
@@ -38,8 +40,9 @@ function isOneCodePoint(v: string): boolean {
   return h >= 0xd800 && h <= 0xdbff && l >= 0xdc00 && l <= 0xdfff
 }
 
-export function extractJsonParts(src: string, withFields = false): JsonParts {
+export function extractJsonParts(src: string, withFields = false, withMembers = false): JsonParts {
   const out: string[] = []
+  const members: Array<readonly [string, string]> | undefined = withMembers ? [] : undefined
   const values: string[] = []
   const charArrays: string[] = []
   const fields: Array<readonly [string, string]> | undefined = withFields ? [] : undefined
@@ -126,7 +129,8 @@ export function extractJsonParts(src: string, withFields = false): JsonParts {
         ws()
         if (src.charCodeAt(i) !== 0x3a) fail()
         i++
-        value(depth + 1, fields === undefined ? '' : path === '' ? name : `${path}.${name}`)
+        const v = value(depth + 1, fields === undefined ? '' : path === '' ? name : `${path}.${name}`)
+        if (members !== undefined && v !== null) members.push([name, v])
         ws()
         const d = src.charCodeAt(i)
         if (d === 0x2c) {
@@ -192,7 +196,8 @@ export function extractJsonParts(src: string, withFields = false): JsonParts {
   value(1, '')
   ws()
   if (i !== src.length) fail()
-  return fields === undefined ? {texts: out, values, charArrays} : {texts: out, values, charArrays, fields, stringFields}
+  const parts: JsonParts = fields === undefined ? {texts: out, values, charArrays} : {texts: out, values, charArrays, fields, stringFields}
+  return members === undefined ? parts : {...parts, members}
 }
 
 /**

@@ -2,7 +2,8 @@
  * Attack class (issue 37 item 6): a secret spelt out of pieces in a request body, through the
  * forward proxy of the built CLI with `request_body_scanning.action: block` — as HTML character
  * references, as a JSON array of one-character strings, split across JSON string fields or form
- * fields (in order and shuffled), and a card number or IBAN inside a body labelled binary. Each
+ * fields (in order and shuffled) or between a member's or field's name and its value, and a card
+ * number or IBAN inside a body labelled binary. Each
  * refused with 403 and nothing of the secret reaching the upstream.
  */
 import assert from 'node:assert/strict'
@@ -48,6 +49,8 @@ export function piecedBodies(secret: string): Array<[string, string, string]> {
     ['form, split fields in order', 'application/x-www-form-urlencoded', form([['a', a], ['b', b], ['c', c]])],
     ['form, split fields shuffled', 'application/x-www-form-urlencoded', form([['y', h2], ['z', 'hello'], ['x', h1]])],
     ['JSON, split references', 'application/json', JSON.stringify({p1: decimalRefs(h1), p2: decimalRefs(h2)})],
+    ['JSON, a member\'s name and value', 'application/json', JSON.stringify({[h1]: h2, 'B-B': 'x y'})],
+    ['form, a field\'s name and value', 'application/x-www-form-urlencoded', `${encodeURIComponent(h1)}=${encodeURIComponent(h2)}&B-B=x+y`],
   ]
 }
 
