@@ -74,6 +74,19 @@ export class ScanMemo {
   }
 }
 
+/**
+ * The pieces of a text between the punctuation no base64, hex or base32 alphabet holds (`. | ! @
+ * # * ~ $ ^`, as text DLP's step 7 cuts segments), at least 10 UTF-8 bytes long, when it has any
+ * such punctuation: a blob sent as `v1.<base64>` or a JWT's `<header>.<payload>.` decodes as
+ * nothing whole, and as the key part by part. Empty for the ordinary value (one native test).
+ */
+function blobPieces(text: string): string[] {
+  if (!BLOB_PUNCTUATION.test(text)) return []
+  return text.split(BLOB_PUNCTUATION_ALL).filter((p) => utf8Length(p) >= 10)
+}
+const BLOB_PUNCTUATION = /[.|!@#*~$^]/
+const BLOB_PUNCTUATION_ALL = /[.|!@#*~$^]/g
+
 /** Target kinds of the decodings, without building them per target. */
 const PARAM_KIND: Readonly<Record<string, string>> = {hex: 'param_hex', base64: 'param_base64', base32: 'param_base32'}
 const SEGMENT_KIND: Readonly<Record<string, string>> = {hex: 'segment_hex', base64: 'segment_base64', base32: 'segment_base32'}
@@ -116,6 +129,8 @@ function visitDlpTargets(
     add(d, 'param')
     const decs = m.slotCandidates(slot, d)
     for (let i = 0; i < decs.length; i++) add(decs[i]!.text, PARAM_KIND[decs[i]!.encoding] ?? `param_${decs[i]!.encoding}`, true)
+    // Beyond §5.6: the pieces between punctuation no decoder alphabet holds (`v1.<base64>`, a JWT).
+    for (const piece of blobPieces(d)) for (const dec of m.candidates(piece)) add(dec.text, PARAM_KIND[dec.encoding] ?? `param_${dec.encoding}`, true)
     addStripped(d, 'param_noise')
     return d
   }
@@ -146,6 +161,7 @@ function visitDlpTargets(
   for (const seg of u.path.split('/')) {
     if (utf8Length(seg) < 10) continue
     for (const dec of m.candidates(seg)) add(dec.text, SEGMENT_KIND[dec.encoding] ?? `segment_${dec.encoding}`)
+    for (const piece of blobPieces(seg)) for (const dec of m.candidates(piece)) add(dec.text, SEGMENT_KIND[dec.encoding] ?? `segment_${dec.encoding}`)
   }
   add(host.replaceAll('.', ''), 'host')
   // Beyond §5.5: the host without its '-' and '_' as well (joints.ts), when it has any: a key cut

@@ -321,6 +321,8 @@ function oldDlpTargets(u: GoUrl, host: string, m: OldMemo): Array<{text: string;
       const d = m.decode(x)
       add(d, 'param')
       for (const dec of m.candidates(d)) add(dec.text, `param_${dec.encoding}`, true)
+      // The pieces between punctuation no decoder alphabet holds, 10 bytes or more, when there is any.
+      if (/[.|!@#*~$^]/.test(d)) for (const piece of d.split(/[.|!@#*~$^]/).filter((x) => utf8Length(x) >= 10)) for (const dec of m.candidates(piece)) add(dec.text, `param_${dec.encoding}`, true)
       add(oldStripNoise(d), 'param_noise')
     }
   }
@@ -329,6 +331,7 @@ function oldDlpTargets(u: GoUrl, host: string, m: OldMemo): Array<{text: string;
   for (const seg of u.path.split('/')) {
     if (utf8Length(seg) < 10) continue
     for (const dec of m.candidates(seg)) add(dec.text, `segment_${dec.encoding}`)
+    if (/[.|!@#*~$^]/.test(seg)) for (const piece of seg.split(/[.|!@#*~$^]/).filter((x) => utf8Length(x) >= 10)) for (const dec of m.candidates(piece)) add(dec.text, `segment_${dec.encoding}`)
   }
   add(host.split('.').join(''), 'host')
   // A host with a '-' or '_' also without them (joints.ts).
@@ -435,7 +438,8 @@ function secretList(r: () => number): string[] {
 const WORDS = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet']
 
 /** A random URL: clean words and ids, encoded pieces, secrets whole and split across values, odd characters. */
-function randomUrl(r: () => number, i: number): string {
+/** `blobs`: some values and path segments an encoded key beside punctuation no decoder alphabet holds. */
+function randomUrl(r: () => number, i: number, blobs = true): string {
   const hosts = [
     'api.example.com', 'example.org', 'a.b.c.example.net', '93.184.216.34', 'xn--bcher-kva.example', 'AKIA.example.com',
     'asia-northeast1-docker.pkg.dev', `${awsKeyId(i).slice(0, 9)}-${awsKeyId(i).slice(9)}.example.com`, 'my_svc-2.example.net',
@@ -443,7 +447,7 @@ function randomUrl(r: () => number, i: number): string {
   let path = ''
   for (let k = Math.floor(r() * 4); k > 0; k--) {
     const x = r()
-    path += '/' + (x < 0.5 ? WORDS[Math.floor(r() * 10)]! : x < 0.7 ? encodings(r, alnum(5 + Math.floor(r() * 30), i + k)) : x < 0.8 ? pct(ODD[Math.floor(r() * ODD.length)]! + 'x') : alnum(12 + Math.floor(r() * 20), i))
+    path += '/' + (x < (blobs ? 0.48 : 0.5) ? WORDS[Math.floor(r() * 10)]! : x < 0.5 ? `v1.${Buffer.from(secretList(r)[Math.floor(r() * 8)]!).toString('base64url')}` : x < 0.7 ? encodings(r, alnum(5 + Math.floor(r() * 30), i + k)) : x < 0.8 ? pct(ODD[Math.floor(r() * ODD.length)]! + 'x') : alnum(12 + Math.floor(r() * 20), i))
   }
   const values: string[] = []
   const target = Math.floor(r() * 26)
@@ -455,7 +459,9 @@ function randomUrl(r: () => number, i: number): string {
     else if (x < 0.7) values.push(encodings(r, secretList(r)[Math.floor(r() * 8)]!))
     else if (x < 0.78) values.push(pct(ODD[Math.floor(r() * ODD.length)]! + alnum(4, i)))
     else if (x < 0.84) values.push(decoderInput(r).replace(/[^\x21-\x7e]/g, '').replace(/[&#=]/g, ''))
-    else if (x < 0.9) values.push('a+b+' + alnum(3, i))
+    else if (x < (blobs ? 0.89 : 0.9)) values.push('a+b+' + alnum(3, i))
+    // A blob beside punctuation no decoder alphabet holds: `v1.<base64>`, `<hex>|x`.
+    else if (x < 0.9) values.push(`${['v1.', '!', '$'][Math.floor(r() * 3)]}${Buffer.from(secretList(r)[Math.floor(r() * 8)]!).toString(r() < 0.5 ? 'base64' : 'hex')}${r() < 0.5 ? '|x' : ''}`)
     else if (x < 0.95) values.push('')
     else values.push(String(Math.floor(r() * 1e9)))
   }
@@ -616,7 +622,7 @@ test('clean proof: proven only when no pattern matches any target; it proves cle
   const r = prng(3030)
   let proven = 0
   for (let i = 0; i < 400; i++) {
-    const u = parseGoUrl(randomUrl(r, i))
+    const u = parseGoUrl(randomUrl(r, i, false))
     const host = u.host.toLowerCase()
     const m = new ScanMemo(engine.decodeScratch)
     const sub = subsequenceTexts(subsequenceValues(u.rawQuery, m), engine.junctionScreen, engine.lines, engine.normalizer.forDlp)
