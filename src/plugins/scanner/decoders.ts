@@ -1,3 +1,4 @@
+import {decodeHTMLStrict} from 'entities/decode'
 import {goUnescape, hexDigitValue} from '../canonical/index.js'
 import {joinedRuns, printableRunsWasm} from './text-runs.js'
 
@@ -441,13 +442,15 @@ const HTML_NAMED: Readonly<Record<string, string>> = {
 
 // A fixed internal pattern (bounded repeats, no nesting: linear), like the normalisation classes;
 // RE2 is for catalogue and user patterns.
-const HTML_REF = /&(?:#[xX]([0-9a-fA-F]{1,6});?|#([0-9]{1,7});?|([A-Za-z][A-Za-z0-9]{1,12});)/g
+const HTML_REF = /&(?:#[xX]([0-9a-fA-F]{1,6});?|#([0-9]{1,7});?|([A-Za-z][A-Za-z0-9]{1,31});)/g
 
 function htmlRefOnce(s: string): string {
   return s.replace(HTML_REF, (whole, hex: string | undefined, dec: string | undefined, name: string | undefined) => {
-    // Only the table's own names: `&constructor;` or `&toString;` are no references (an inherited
-    // member once decoded to a function's source text).
-    if (name !== undefined) return Object.hasOwn(HTML_NAMED, name) ? HTML_NAMED[name]! : whole
+    // The table's own names first: `&constructor;` or `&toString;` are no references (an inherited
+    // member once decoded to a function's source text). Every other name HTML defines is read
+    // from the `entities` tables (the maintained decoder htmlparser2 uses): `&shy;`, `&zwnj;`
+    // and `&ZeroWidthSpace;` part a key invisibly, `&Aopf;` spells its letters.
+    if (name !== undefined) return Object.hasOwn(HTML_NAMED, name) ? HTML_NAMED[name]! : decodeHTMLStrict(whole)
     const cp = hex !== undefined ? parseInt(hex, 16) : Number(dec)
     // As a browser reads them: NUL, surrogates and out-of-range code points become U+FFFD.
     if (cp === 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return '\ufffd'

@@ -178,6 +178,8 @@ test('HTML references and printable runs decode as a browser and a strings(1) re
   assert.equal(decodeHtmlReferences('&#65;&#x42;&#X43;&#68&lowbar;&amp;amp;&unknown;'), 'ABCD_&&unknown;')
   assert.equal(decodeHtmlReferences('&#0;&#xD800;&#1114112;'), '\ufffd\ufffd\ufffd')
   assert.equal(decodeHtmlReferences('no refs'), 'no refs')
+  // Every name HTML defines, the invisible ones and letter forms included.
+  assert.equal(decodeHtmlReferences('a&shy;b&zwnj;c&zwj;d&ZeroWidthSpace;e&Aopf;&Kopf;'), 'a\u00adb\u200cc\u200dd\u200be\u{1d538}\u{1d542}')
   // A name every object inherits is no reference: it stays as written.
   for (const name of ['constructor', 'toString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf']) assert.equal(decodeHtmlReferences(`key&${name};AKIA`), `key&${name};AKIA`, name)
   assert.equal(printableRuns(Buffer.from('plain text\nonly')), null)
@@ -192,4 +194,12 @@ test('backslash escapes decode as a JSON or JavaScript parser reads them', async
   // Surrogate pairs join; an escape out of range or malformed stays as written.
   assert.equal(decodeBackslashEscapes('\\ud83d\\ude00 \\u{110000} \\u12 \\q'), '\u{1f600} \\u{110000} \\u12 \\q')
   assert.equal(decodeBackslashEscapes('no escapes'), 'no escapes')
+})
+
+test('a key parted by an invisible named reference (&shy;, &zwnj;, &ZeroWidthSpace;) in an HTML body is found', () => {
+  const sc = scanner()
+  for (const ref of ['&shy;', '&zwnj;', '&zwj;', '&ZeroWidthSpace;']) {
+    const r = sc.scanRequestBody({contentType: 'text/html', body: body(`<p>AKIAQWER${ref}TYUIOPASDFGH</p>`)})
+    assert.equal(r.action, 'block', ref)
+  }
 })
