@@ -739,6 +739,11 @@ function scanRequestHeadersUnguarded(deps: BodyScanDeps, headers: HeaderList): C
     matches = more.matches
     if (more.warnings.length > 0) warnings = [...warnings, ...more.warnings.filter((w) => !warnings.some((x) => x.pattern === w.pattern))]
   }
+  if (matches.length === 0) {
+    const decoded = decodedHeaderFindings(deps, headers)
+    matches = decoded.matches
+    if (decoded.warnings.length > 0) warnings = [...warnings, ...decoded.warnings.filter((w) => !warnings.some((x) => x.pattern === w.pattern))]
+  }
   if (matches.length === 0) return warnings.length > 0 ? {...CLEAN, dlpWarnings: warnings} : CLEAN
   const critical = matches.some((m) => m.severity === 'critical')
   const enforce = deps.settings.enforce
@@ -748,6 +753,31 @@ function scanRequestHeadersUnguarded(deps: BodyScanDeps, headers: HeaderList): C
     detail: `header DLP match: ${[...new Set(matches.map((m) => m.pattern))].join(', ')}`,
     dlp: matches, dlpWarnings: warnings, injection: [],
   }
+}
+
+/**
+ * Every header value (scanned or not) read as its receiver's parser reads it, where that differs:
+ * with its backslash escapes decoded (JSON in a header, as Dropbox-API-Arg carries it, decodes
+ * `\u0041`), its HTML references decoded, and with text hidden in tag characters or variation
+ * selectors read out — the readings a body's texts get (`piecesOf`). A value holding none of `\`,
+ * `&` or U+DB40 costs three native searches.
+ */
+function decodedHeaderFindings(deps: BodyScanDeps, headers: HeaderList): {matches: DlpFinding[]; warnings: DlpFinding[]} {
+  let c: DlpCollector | null = null
+  for (const [, raw] of headers) {
+    if (!raw.includes('\\') && !raw.includes('&') && !raw.includes('\udb40') && !/[\x80-\xff]/.test(raw)) continue
+    const value = utf8HeaderValue(raw)
+    const e = decodeBackslashEscapes(value)
+    const h = decodeHtmlReferences(e)
+    const s = decodeSmuggledText(h)
+    for (const v of new Set([e, h, s])) {
+      if (v === value) continue
+      c ??= new DlpCollector(deps.dlp)
+      c.scan(v)
+      if (c.matches.length > 0) return c
+    }
+  }
+  return c ?? NO_FINDINGS
 }
 
 /** A Cookie header's names and values in order (`a=1; b=2` → `a`, `1`, `b`, `2`): each can hold a piece. */

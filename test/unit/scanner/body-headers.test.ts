@@ -203,3 +203,19 @@ test('a key parted by an invisible named reference (&shy;, &zwnj;, &ZeroWidthSpa
     assert.equal(r.action, 'block', ref)
   }
 })
+
+test('header values are read as their parser reads them: JSON escapes, HTML references, tag characters', () => {
+  const sc = scanner()
+  const tags = [...'AKIAQWERTYUIOPASDFGH'].map((c) => String.fromCodePoint(0xe0000 + c.charCodeAt(0))).join('')
+  const cases: Array<[string, string]> = [
+    ['dropbox-api-arg', '{"path":"/\\u0041\\u004b\\u0049\\u0041QWERTYUIOPASDFGH"}'],
+    ['authorization', 'Bearer &#65;&#75;&#73;&#65;QWERTYUIOPASDFGH'],
+    ['x-api-key', 'AKIAQWER&zwnj;TYUIOPASDFGH'],
+    // Node hands a header's bytes over as latin1.
+    ['x-note', Buffer.from(`hello ${tags}`, 'utf8').toString('latin1')],
+  ]
+  for (const [name, value] of cases) {
+    assert.equal(sc.scanRequestHeaders([['user-agent', 'curl/8'], [name, value]]).action, 'block', `${name}: ${value}`)
+  }
+  assert.equal(sc.scanRequestHeaders([['accept', 'text/html;q=0.9'], ['x-json', '{"a":"caf\\u00e9 &amp; more"}']]).action, 'allow')
+})
