@@ -8,7 +8,7 @@ import type {CleanTextMemo} from './clean-memo.js'
 import type {DlpEngine, DlpFinding} from './dlp-engine.js'
 import {matchesAnyDomain} from './domain-match.js'
 import {declaredText, declaresOtherCharset} from './declared-charset.js'
-import {decodeBackslashEscapes, decodeHtmlReferences, decodeSmuggledText, percentBytes, PRINTABLE_RUN_MIN, printableRuns} from './decoders.js'
+import {decodeBackslashEscapes, decodeHtmlReferences, decodeSmuggledText, markupText, percentBytes, PRINTABLE_RUN_MIN, printableRuns} from './decoders.js'
 import {extractJsonParts, JsonTextError} from './json-texts.js'
 import {guardedJoint, normalisedCuts} from './joints.js'
 import {provenCleanTexts} from './injection-screen.js'
@@ -371,7 +371,8 @@ export class DlpCollector {
  * A secret spelt out of pieces (issue 37), after the body's own texts found nothing enforced:
  * each array of one-character strings as one string; the printable runs of a body holding
  * binary bytes (whatever its label); every text with its HTML character references decoded, and
- * with its backslash escapes decoded (then with text hidden in invisible code points read out);
+ * with its backslash escapes decoded (then with text hidden in invisible code points read out),
+ * and its markup's joined text (`markupText`: tags, comments and CDATA markers removed);
  * then the split-secret pass of the MCP argument screen over the string values in order (the
  * values joined, then every junction pair, both orders), on the values as sent and decoded.
  */
@@ -388,6 +389,9 @@ export function piecesOf(deps: BodyScanDeps, c: DlpCollector, body: Buffer, part
     // Text hidden in tag characters or variation selectors, which the passes remove as invisible.
     const h = decodeSmuggledText(e)
     if (h !== e) extra.push(h)
+    // XML or HTML as its parser joins the text: a key parted by a tag, a comment or CDATA markers.
+    const mk = markupText(d)
+    if (mk !== d) extra.push(mk)
   }
   for (const t of distinctTexts(extra)) if (c.scan(t).length > 0) return
   if (parts.members !== undefined && memberJoinFound(deps.dlp, c, parts.members.pairs, parts.members.sep)) return

@@ -619,3 +619,53 @@ function selectorRunText(run: string): string {
   const buf = Buffer.from(bytes)
   return isUtf8(buf) ? ` ${buf.toString('utf8')} ` : run
 }
+
+/**
+ * The text of markup as a parser joins it: CDATA sections' contents kept without their markers,
+ * comments, processing instructions, declarations and tags removed, nothing put in their place —
+ * `AKIAQWER<b></b>TYUI…`, `AKIAQWER<![CDATA[TYUI…]]>` or `previ<!-- x -->ous` read as one word,
+ * as an XML or HTML parser hands the receiver the text. One pass with `indexOf` (linear: each
+ * unit is read once); a `<` that starts no markup, or markup left open at the end, is kept as
+ * written. `s` itself when it holds no `<`.
+ */
+export function markupText(s: string): string {
+  if (!s.includes('<')) return s
+  let out = ''
+  let at = 0
+  for (let i = s.indexOf('<'); i >= 0; i = s.indexOf('<', at)) {
+    let end: number
+    let keep = ''
+    if (s.startsWith('<![CDATA[', i)) {
+      const close = s.indexOf(']]>', i + 9)
+      keep = close < 0 ? s.slice(i + 9) : s.slice(i + 9, close)
+      end = close < 0 ? s.length : close + 3
+    } else if (s.startsWith('<!--', i)) {
+      const close = s.indexOf('-->', i + 4)
+      end = close < 0 ? -1 : close + 3
+    } else if (MARKUP_START.test(s.charAt(i + 1))) {
+      const close = s.indexOf('>', i + 1)
+      end = close < 0 ? -1 : close + 1
+    } else {
+      end = i + 1
+      keep = '<'
+    }
+    if (end < 0) break
+    out += s.slice(at, i) + keep
+    at = end
+  }
+  return out + s.slice(at)
+}
+const MARKUP_START = /^[A-Za-z/?!]$/
+
+/**
+ * Markdown's emphasis, code and link syntax removed (`**all**`, `_all_`, `` `all` ``,
+ * `~~all~~`, `[all](https://x)` read as `all`), as a model reads the words. `s` itself when it
+ * holds no `*`, `` ` ``, `~~` or `](`: underscores alone (identifiers, URLs) are left to texts
+ * that have other emphasis too.
+ */
+export function markdownText(s: string): string {
+  if (!s.includes('*') && !s.includes('`') && !s.includes('~~') && !s.includes('](')) return s
+  return s.replace(MD_LINK_TARGET, ' ').replace(MD_MARKERS, '')
+}
+const MD_LINK_TARGET = /\]\([^)\n]*\)/g
+const MD_MARKERS = /[*_~`[]+/g

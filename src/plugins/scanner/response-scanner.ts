@@ -5,7 +5,7 @@
 import {base64DecodingIllFormed, hexDecodingIllFormed} from './decoded-prefix.js'
 import {CORE_RESPONSE_PATTERNS, DEFAULT_RESPONSE_PATTERNS, PRESET_RESPONSE_PATTERNS, PRESET_RESPONSE_VARIANTS} from './catalogue.js'
 import {base64Runs, hasCandidateRun, wrappedBase64Blocks} from './b64-runs.js'
-import {bytesToText, decodeBackslashEscapes, decodeBase64Variants, decodeHexStrict, decodeHtmlReferences, decodeSmuggledText} from './decoders.js'
+import {bytesToText, decodeBackslashEscapes, decodeBase64Variants, decodeHexStrict, decodeHtmlReferences, decodeSmuggledText, markdownText, markupText} from './decoders.js'
 import {Utf8Scratch} from './utf8-scratch.js'
 import {utf8ReadingOffsets} from './utf8-reading.js'
 import {memoised} from './memo.js'
@@ -904,7 +904,9 @@ export function scanResponse(sc: ResponseScanner, content: string, whole = true)
 /**
  * `scan(content)`; when that is clean and the content holds escapes, `scan` of it decoded; when
  * that is clean too and it holds text hidden in tag characters or variation selectors
- * (`decodeSmuggledText`), `scan` of that text read out.
+ * (`decodeSmuggledText`), `scan` of that text read out; then of its markup's joined text
+ * (`markupText`: CDATA, comments and tags, HTML escaped as `&lt;b&gt;` decoded first) and of its
+ * Markdown's words (`markdownText`), each only when it changes the text.
  */
 function withEscapedView(content: string, scan: (text: string) => ResponseScanResult): ResponseScanResult {
   const r = scan(content)
@@ -915,7 +917,19 @@ function withEscapedView(content: string, scan: (text: string) => ResponseScanRe
     if (!e.clean) return e
   }
   const revealed = decodeSmuggledText(decoded)
-  return revealed === decoded ? r : scan(revealed)
+  if (revealed !== decoded) {
+    const v = scan(revealed)
+    if (!v.clean) return v
+  }
+  // Markup the HTML reading does not join (a CDATA section, HTML escaped into an RSS
+  // description), and Markdown's emphasis and links: the words a reader is handed.
+  const escapedMarkup = revealed.includes('&lt;') ? decodeHtmlReferences(revealed) : revealed
+  for (const view of [markupText(escapedMarkup), markdownText(revealed)]) {
+    if (view === revealed) continue
+    const v = scan(view)
+    if (!v.clean) return v
+  }
+  return r
 }
 
 /** `whole`: as `ScanTexts`'s (false for a JSON view). */
