@@ -922,9 +922,12 @@ function withEscapedView(content: string, scan: (text: string) => ResponseScanRe
     if (!v.clean) return v
   }
   // Markup the HTML reading does not join (a CDATA section, HTML escaped into an RSS
-  // description), and Markdown's emphasis and links: the words a reader is handed.
-  const escapedMarkup = revealed.includes('&lt;') ? decodeHtmlReferences(revealed) : revealed
-  for (const view of [markupText(escapedMarkup), markdownText(revealed)]) {
+  // description: tags and comments it joins already, so a page pays nothing here), and
+  // Markdown's emphasis and links: the words a reader is handed.
+  const cdata = revealed.includes('<![CDATA[')
+  const escapedMarkup = revealed.includes('&lt;')
+  const joined = cdata || escapedMarkup ? markupText(escapedMarkup ? decodeHtmlReferences(revealed) : revealed) : revealed
+  for (const view of [joined, markdownText(revealed)]) {
     if (view === revealed) continue
     const v = scan(view)
     if (!v.clean) return v
