@@ -1,8 +1,7 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {loadPreflightConfig, reportLoadFailure} from '../cli/preflight-config.js'
-import {doctorChecksSentence} from '../plugins/preflight/doctor-checks.js'
-import type {DoctorReport} from '../plugins/preflight/index.js'
+import {doctorChecksSentence, type DoctorReport} from '../plugins/preflight/index.js'
 
 export default class Doctor extends BaseCommand {
   static override summary = 'Check what a config configures against what this host can actually enforce'

@@ -390,8 +390,12 @@ export function piecesOf(deps: BodyScanDeps, c: DlpCollector, body: Buffer, part
     const h = decodeSmuggledText(e)
     if (h !== e) extra.push(h)
     // XML or HTML as its parser joins the text: a key parted by a tag, a comment or CDATA markers.
-    const mk = markupText(d)
-    if (mk !== d) extra.push(mk)
+    // Only where markup stands inside a word (or CDATA anywhere): a page's block tags between
+    // words would cost another scan of the whole text for nothing.
+    if (d.includes('<![CDATA[') || markupInWord(d)) {
+      const mk = markupText(d)
+      if (mk !== d) extra.push(mk)
+    }
   }
   for (const t of distinctTexts(extra)) if (c.scan(t).length > 0) return
   if (parts.members !== undefined && memberJoinFound(deps.dlp, c, parts.members.pairs, parts.members.sep)) return
@@ -427,6 +431,28 @@ function memberJoinFound(dlp: DlpEngine, c: DlpCollector, pairs: ReadonlyArray<r
   }
   return false
 }
+
+/**
+ * Whether some run of markup (tags, comments, instructions back to back) has a word character
+ * right before and right after it (`AKIAQWER<b></b>TYUI…`, `…R<!-- x -->T…`). Linear: each `<`
+ * is found once and the search goes on after its `>`.
+ */
+function markupInWord(s: string): boolean {
+  for (let i = s.indexOf('<'); i >= 0; i = s.indexOf('<', i + 1)) {
+    if (i === 0 || !WORD_UNIT.test(s.charAt(i - 1))) continue
+    let end = s.indexOf('>', i)
+    if (end < 0) return false
+    while (s.charAt(end + 1) === '<') {
+      const next = s.indexOf('>', end + 1)
+      if (next < 0) return false
+      end = next
+    }
+    if (WORD_UNIT.test(s.charAt(end + 1))) return true
+    i = end
+  }
+  return false
+}
+const WORD_UNIT = /^[A-Za-z0-9+/=]$/
 
 export interface BodyScanDeps {
   readonly settings: ScannerSettings
