@@ -897,8 +897,8 @@ export interface ResponseScanResult {
  * with its backslash escapes decoded (`decodeBackslashEscapes`): the agent's JSON parser turns
  * `previous\tinstructions` or `\u0069nstructions` into the words the patterns look for.
  */
-export function scanResponse(sc: ResponseScanner, content: string, whole = true): ResponseScanResult {
-  return withEscapedView(content, (text) => scanResponseText(sc, text, whole))
+export function scanResponse(sc: ResponseScanner, content: string, whole = true, markdown = true): ResponseScanResult {
+  return withEscapedView(content, (text) => scanResponseText(sc, text, whole), markdown)
 }
 
 /**
@@ -906,9 +906,10 @@ export function scanResponse(sc: ResponseScanner, content: string, whole = true)
  * that is clean too and it holds text hidden in tag characters or variation selectors
  * (`decodeSmuggledText`), `scan` of that text read out; then of its markup's joined text
  * (`markupText`: CDATA, comments and tags, HTML escaped as `&lt;b&gt;` decoded first) and of its
- * Markdown's words (`markdownText`), each only when it changes the text.
+ * Markdown's words (`markdownText`; not for `markdown` false: the text runs of a body that is no
+ * UTF-8 text, where `*` and `` ` `` are bytes, not Markdown), each only when it changes the text.
  */
-function withEscapedView(content: string, scan: (text: string) => ResponseScanResult): ResponseScanResult {
+function withEscapedView(content: string, scan: (text: string) => ResponseScanResult, markdown = true): ResponseScanResult {
   const r = scan(content)
   if (!r.clean) return r
   const decoded = decodeBackslashEscapes(content)
@@ -927,7 +928,7 @@ function withEscapedView(content: string, scan: (text: string) => ResponseScanRe
   const cdata = revealed.includes('<![CDATA[')
   const escapedMarkup = revealed.includes('&lt;')
   const joined = cdata || escapedMarkup ? markupText(escapedMarkup ? decodeHtmlReferences(revealed) : revealed) : revealed
-  for (const view of [joined, markdownText(revealed)]) {
+  for (const view of [joined, markdown ? markdownText(revealed) : revealed]) {
     if (view === revealed) continue
     const v = scan(view)
     if (!v.clean) return v
@@ -1137,6 +1138,8 @@ export interface ResponseDecisionOptions {
   readonly suppress?: Suppressor
   /** The response's Content-Type: `decideResponseBody` also reads the body in the charset it declares. */
   readonly contentType?: string
+  /** The content is the text runs of a body that is not UTF-8 text (`decideResponseBody`): no Markdown reading. */
+  readonly binary?: boolean
   /**
    * Where the response's own text starts in the content (UTF-16 offset; absent: 0): `/fetch` scans
    * the Content-Type and title it answers with ahead of the page text. A JSON document is read
@@ -1266,7 +1269,7 @@ function decideBodyBytes(sc: ResponseScanner, body: Uint8Array, opts: ResponseDe
   const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength)
   if (isUtf8Text(buf)) return decideResponse(sc, wellFormedUtf8Text(buf), opts)
   // The text runs are not the content's offsets: a JSON document is read from their start.
-  const d = decideResponse(sc, binaryText(buf), {...opts, textAt: 0})
+  const d = decideResponse(sc, binaryText(buf), {...opts, textAt: 0, binary: true})
   if (d.action !== 'strip') return d
   let red: ReturnType<typeof redactBodyNamed> = null
   try {
@@ -1285,12 +1288,13 @@ function decideBodyBytes(sc: ResponseScanner, body: Uint8Array, opts: ResponseDe
 function decideResponseUnguarded(sc: ResponseScanner, content: string, opts: ResponseDecisionOptions): ResponseDecision {
   const rs = sc.settings.responseScanning
   const exempt = opts.host !== undefined && matchesAnyDomain(opts.host, rs.exemptDomains) !== null
+  const markdown = opts.binary !== true
   const scan = (text: string, whole = true): ResponseScanResult => {
-    if (!exempt) return scanResponse(sc, text, whole)
+    if (!exempt) return scanResponse(sc, text, whole, markdown)
     return withEscapedView(text, (v) => {
       const core = multiPass(new ScanTexts(sc, v, whole), sc.core)
       return core.length > 0 ? {clean: false, core: true, matches: core} : {clean: true, core: false, matches: []}
-    })
+    }, markdown)
   }
   const textAt = opts.textAt ?? 0
   // A JSON document is read by its view (`jsonView`) instead of as written.
