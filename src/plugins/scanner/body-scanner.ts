@@ -380,23 +380,7 @@ export function piecesOf(deps: BodyScanDeps, c: DlpCollector, body: Buffer, part
   const extra: string[] = [...parts.charArrays]
   const runs = printableRuns(body, PRINTABLE_RUN_MIN, parts.printableRuns ?? null)
   if (runs !== null && runs !== '') extra.push(runs)
-  for (const t of distinctTexts([...parts.texts, ...parts.charArrays])) {
-    const d = decodeHtmlReferences(t)
-    if (d !== t) extra.push(d)
-    // JSON under another label (text/plain, x-ndjson, none) is parsed by a server all the same.
-    const e = decodeBackslashEscapes(t)
-    if (e !== t) extra.push(e)
-    // Text hidden in tag characters or variation selectors, which the passes remove as invisible.
-    const h = decodeSmuggledText(e)
-    if (h !== e) extra.push(h)
-    // XML or HTML as its parser joins the text: a key parted by a tag, a comment or CDATA markers.
-    // Only where markup stands inside a word (or CDATA anywhere): a page's block tags between
-    // words would cost another scan of the whole text for nothing.
-    if (d.includes('<![CDATA[') || markupInWord(d)) {
-      const mk = markupText(d)
-      if (mk !== d) extra.push(mk)
-    }
-  }
+  for (const t of distinctTexts([...parts.texts, ...parts.charArrays])) pushReadings(t, extra)
   for (const t of distinctTexts(extra)) if (c.scan(t).length > 0) return
   if (parts.members !== undefined && memberJoinFound(deps.dlp, c, parts.members.pairs, parts.members.sep)) return
   const values = parts.values
@@ -430,6 +414,28 @@ function memberJoinFound(dlp: DlpEngine, c: DlpCollector, pairs: ReadonlyArray<r
     if (c.scan(guarded).length > 0) return true
   }
   return false
+}
+
+/**
+ * The readings of a text its receiver's parser may hand on, each pushed to `out` when it differs
+ * from the text: its HTML character references decoded; its backslash escapes decoded (JSON under
+ * another label, or in a header, is parsed all the same), then with text hidden in tag characters
+ * or variation selectors read out (the passes remove those as invisible); and, where markup stands
+ * inside a word (or CDATA anywhere), the HTML reading's markup joined (a key parted by a tag, a
+ * comment or CDATA markers) — a page's block tags between words would cost another scan for
+ * nothing. Body texts (`piecesOf`) and header values (`decodedHeaderFindings`) read the same.
+ */
+function pushReadings(t: string, out: string[]): void {
+  const d = decodeHtmlReferences(t)
+  if (d !== t) out.push(d)
+  const e = decodeBackslashEscapes(t)
+  if (e !== t) out.push(e)
+  const h = decodeSmuggledText(e)
+  if (h !== e) out.push(h)
+  if (d.includes('<![CDATA[') || markupInWord(d)) {
+    const mk = markupText(d)
+    if (mk !== d) out.push(mk)
+  }
 }
 
 /**
@@ -786,29 +792,21 @@ function scanRequestHeadersUnguarded(deps: BodyScanDeps, headers: HeaderList): C
 }
 
 /**
- * Every header value (scanned or not) read as its receiver's parser reads it, where that differs:
- * with its backslash escapes decoded (JSON in a header, as Dropbox-API-Arg carries it, decodes
- * `\u0041`), its HTML references decoded, and with text hidden in tag characters or variation
- * selectors read out — the readings a body's texts get (`piecesOf`). A value holding none of `\`,
- * `&` or U+DB40 costs three native searches.
+ * Every header value (scanned or not) in the readings a body's texts get (`pushReadings`): JSON
+ * in a header, as Dropbox-API-Arg carries it, decodes `\u0041`. A value holding none of `\`,
+ * `&`, `<` or a byte above 0x7F (tag characters arrive as UTF-8 bytes) is skipped at once.
  */
 function decodedHeaderFindings(deps: BodyScanDeps, headers: HeaderList): {matches: DlpFinding[]; warnings: DlpFinding[]} {
-  let c: DlpCollector | null = null
+  const readings: string[] = []
   for (const [, raw] of headers) {
-    if (!raw.includes('\\') && !raw.includes('&') && !raw.includes('\udb40') && !/[\x80-\xff]/.test(raw)) continue
-    const value = utf8HeaderValue(raw)
-    const e = decodeBackslashEscapes(value)
-    const h = decodeHtmlReferences(e)
-    const s = decodeSmuggledText(h)
-    for (const v of new Set([e, h, s])) {
-      if (v === value) continue
-      c ??= new DlpCollector(deps.dlp)
-      c.scan(v)
-      if (c.matches.length > 0) return c
-    }
+    if (MAY_READ_OTHERWISE.test(raw)) pushReadings(utf8HeaderValue(raw), readings)
   }
-  return c ?? NO_FINDINGS
+  if (readings.length === 0) return NO_FINDINGS
+  const c = new DlpCollector(deps.dlp)
+  for (const v of distinctTexts(readings)) if (c.scan(v).length > 0) break
+  return c
 }
+const MAY_READ_OTHERWISE = /[\\&<\x80-\xff]/
 
 /** A Cookie header's names and values in order (`a=1; b=2` → `a`, `1`, `b`, `2`): each can hold a piece. */
 function cookieFields(value: string, out: string[]): void {

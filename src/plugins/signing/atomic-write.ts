@@ -137,3 +137,36 @@ export function isDirectory(file: string): boolean {
     return false
   }
 }
+
+/** Where `writePairAtomic` failed: staging either file (nothing replaced), or renaming the first or the second. */
+export type PairStep = 'stage' | 'commit-first' | 'commit-second'
+
+/**
+ * Two files that must change together (a private key and its public key, a certificate and its
+ * key): both staged in full before either is renamed, then `first` renamed before `second`. A
+ * failure while staging replaces nothing; renaming `first` failing replaces nothing either (the
+ * second staged file is removed); only renaming `second` failing leaves `first` replaced alone.
+ * `stage(0 | 1)` writes one staged file (its error is thrown as is); `failed` turns a rename's
+ * error into the caller's.
+ */
+export function writePairAtomic(stage: (which: 0 | 1) => StagedFile, failed: (step: Exclude<PairStep, 'stage'>, e: unknown) => Error): void {
+  const first = stage(0)
+  let second: StagedFile
+  try {
+    second = stage(1)
+  } catch (e) {
+    first.discard()
+    throw e
+  }
+  try {
+    first.commit()
+  } catch (e) {
+    second.discard()
+    throw failed('commit-first', e)
+  }
+  try {
+    second.commit()
+  } catch (e) {
+    throw failed('commit-second', e)
+  }
+}

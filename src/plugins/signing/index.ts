@@ -47,7 +47,7 @@ export type {KeyTextKind, PublicKeyValue} from './key-text.js'
 export {makeDirs} from './make-dirs.js'
 export {refuseSpecialFile} from './input-file.js'
 export {directoryProblem, lstatOutputPath, writableProbe} from './writable-path.js'
-export {createFileAtomic, fsyncDir, isDirectory, stageFileAtomic, writeFileAtomic, writeNewFileSynced, type StagedFile, type StreamedText} from './atomic-write.js'
+export {createFileAtomic, fsyncDir, isDirectory, stageFileAtomic, writeFileAtomic, writeNewFileSynced, writePairAtomic, type StagedFile, type StreamedText} from './atomic-write.js'
 export {withFileLock, withFileUpdateLock, type FileLockOptions} from './file-lock.js'
 export {liveLockOwner, lockOwnerText, markHeld, unmarkHeld} from './lock-owner.js'
 export {

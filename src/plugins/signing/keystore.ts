@@ -2,7 +2,7 @@ import {lstatSync, mkdirSync, readFileSync, realpathSync, statSync} from 'node:f
 import path from 'node:path'
 import {osErrorReason, PipelockError, shellWord} from '../errors/index.js'
 import {generateKeyPair, goPrivateKey, keyPairFromGoPrivateKey, type Ed25519KeyPair} from './ed25519.js'
-import {stageFileAtomic, writeFileAtomic, type StagedFile} from './atomic-write.js'
+import {stageFileAtomic, writeFileAtomic, writePairAtomic, type StagedFile} from './atomic-write.js'
 import {fingerprint} from './fingerprint.js'
 import {goErrnoText, goQ, octalPerm} from './go-fmt.js'
 import {decodePrivateKeyText, decodePublicKeyText, encodePrivateKeyText, encodePublicKeyText} from './key-text.js'
@@ -139,26 +139,15 @@ export function generateAgentKeys(
   refuseKeyTarget(privFile, privPath)
   refuseKeyTarget(pubFile, pubPath)
   const kp = options.keyPair ?? generateKeyPair()
-  const priv = stageKey(privFile, privPath, encodePrivateKeyText(goPrivateKey(kp)), PRIVATE_KEY_MODE)
-  let pub: StagedFile
-  try {
-    pub = stageKey(pubFile, pubPath, encodePublicKeyText(kp.publicKey), PUBLIC_KEY_MODE)
-  } catch (e) {
-    priv.discard()
-    throw e
-  }
   // Private first: a crash between the renames leaves a private key without a .pub, never the reverse.
-  try {
-    priv.commit()
-  } catch (e) {
-    pub.discard()
-    throw new PipelockError('WRITE_FAILED', `writing ${privPath}: ${osErrorReason(e)}; nothing was written`)
-  }
-  try {
-    pub.commit()
-  } catch (e) {
-    throw new PipelockError('WRITE_FAILED', `writing ${pubPath}: ${osErrorReason(e)}; the private key was written, the public key was not`)
-  }
+  writePairAtomic(
+    (which) => (which === 0
+      ? stageKey(privFile, privPath, encodePrivateKeyText(goPrivateKey(kp)), PRIVATE_KEY_MODE)
+      : stageKey(pubFile, pubPath, encodePublicKeyText(kp.publicKey), PUBLIC_KEY_MODE)),
+    (step, e) => step === 'commit-first'
+      ? new PipelockError('WRITE_FAILED', `writing ${privPath}: ${osErrorReason(e)}; nothing was written`)
+      : new PipelockError('WRITE_FAILED', `writing ${pubPath}: ${osErrorReason(e)}; the private key was written, the public key was not`),
+  )
   return {
     agent: name,
     keystore,

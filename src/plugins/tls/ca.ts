@@ -10,7 +10,7 @@ import path from 'node:path'
 import {PipelockError} from '../errors/index.js'
 import {buildCertificate, extension, firstPemBlock, keyIdentifier, name, OID, randomSerial, toPem} from './certificate.js'
 import {bits, children, content, oidText, readNode, seq, uint, bool, whole, type DerNode} from './der.js'
-import {isDirectory, makeDirs, refuseSpecialFile, resolveKeystoreDir, stageFileAtomic, type StagedFile} from '../signing/index.js'
+import {isDirectory, makeDirs, refuseSpecialFile, resolveKeystoreDir, stageFileAtomic, writePairAtomic, type StagedFile} from '../signing/index.js'
 
 export const CA_FILE_MODE = 0o600
 export const CA_DIR_MODE = 0o750
@@ -110,25 +110,12 @@ export function writeCaFiles(paths: CaPaths, ca: GeneratedCa, force: boolean): v
       throw new PipelockError('WRITE_FAILED', `write CA ${what}: ${osErrorText('open', file, e)}`)
     }
   }
-  const cert = stage(paths.cert, ca.certPem, 'cert')
-  let key: StagedFile
-  try {
-    key = stage(paths.key, ca.keyPem, 'key')
-  } catch (e) {
-    cert.discard()
-    throw e
-  }
-  try {
-    cert.commit()
-  } catch (e) {
-    key.discard()
-    throw new PipelockError('WRITE_FAILED', `write CA cert: ${osErrorText('rename', paths.cert, e)}`)
-  }
-  try {
-    key.commit()
-  } catch (e) {
-    throw new PipelockError('WRITE_FAILED', `write CA key: ${osErrorText('rename', paths.key, e)}`)
-  }
+  writePairAtomic(
+    (which) => (which === 0 ? stage(paths.cert, ca.certPem, 'cert') : stage(paths.key, ca.keyPem, 'key')),
+    (step, e) => step === 'commit-first'
+      ? new PipelockError('WRITE_FAILED', `write CA cert: ${osErrorText('rename', paths.cert, e)}`)
+      : new PipelockError('WRITE_FAILED', `write CA key: ${osErrorText('rename', paths.key, e)}`),
+  )
 }
 
 /**
