@@ -3,7 +3,7 @@ import path from 'node:path'
 import {fixedClock, fromPlain, type Clock, type JsonObject} from '../canonical/index.js'
 import {capturedAgentsHint, compareCaptureFiles, discoverCaptureInputs, unreadableCaptureError, globFiles, progressOverFiles, type CaptureInput, type CutLine, type SkippedCapture} from '../capture/index.js'
 import {osErrorReason, PipelockError} from '../errors/index.js'
-import {keyPairFromSeed, loadAgentPrivateKey, lstatOutputPath, makeDirs, refuseSpecialFile, sha256, type StreamedText, validateAgentName, writeFileAtomic} from '../signing/index.js'
+import {keyPairFromSeed, loadAgentPrivateKey, lstatOutputPath, makeDirs, readFailureCode, refuseSpecialFile, sha256, type StreamedText, validateAgentName, writeFileAtomic} from '../signing/index.js'
 import {provenanceOf, type BuildInfo} from './build-info.js'
 import {compileContract, DEFAULT_CARDINALITY_CAP, DEFAULT_TAIL_PROMOTION_BLOCK_PCT, DEFAULT_WINDOW_SECONDS, resolveNormalization, type CompileConfig, type CompileResult, type CompileSigner} from './compile.js'
 import {DETERMINISTIC_CLOCK, parseCompileFixture} from './fixture.js'
@@ -107,8 +107,7 @@ export async function runFixtureCompile(req: FixtureCompileRequest): Promise<Com
   try {
     text = readFileSync(req.fixtureFile, 'utf8')
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code
-    throw new PipelockError(code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'FILE_UNREADABLE', `cannot read fixture: ${osErrorReason(e)}`, {location: {file: req.fixtureFile}})
+    throw new PipelockError(readFailureCode(e), `cannot read fixture: ${osErrorReason(e)}`, {location: {file: req.fixtureFile}})
   }
   const fx = parseCompileFixture(text, req.fixtureFile, provenanceOf(req.build, 'sha256:' + '0'.repeat(64)))
   const files = inputFiles(req.input)

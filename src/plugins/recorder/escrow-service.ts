@@ -2,7 +2,7 @@ import {readFileSync, existsSync, statSync} from 'node:fs'
 import path from 'node:path'
 import {isPipelockError, osErrorReason, PipelockError} from '../errors/index.js'
 import {parseRecorderEntry, recorderEntryHash, readLines} from '../receipts/index.js'
-import {createFileAtomic, EscrowError, readEscrowPrivateKey, openEscrow, refuseSpecialFile, x25519KeyPair, x25519PublicKey} from '../signing/index.js'
+import {createFileAtomic, EscrowError, readFailureCode, readEscrowPrivateKey, openEscrow, refuseSpecialFile, x25519KeyPair, x25519PublicKey} from '../signing/index.js'
 
 // The key holder's side of raw escrow (policy-extra.md §3.6): a key pair for
 // `flight_recorder.escrow_public_key`, and decryption of `evidence-<session>-<seq>.raw.enc`
@@ -86,8 +86,7 @@ export async function decryptEscrow(req: EscrowDecryptRequest): Promise<EscrowDe
 
 /** A file that could not be read: FILE_NOT_FOUND when it is not there, else FILE_UNREADABLE; `what` names it. */
 function readError(what: string, e: unknown): PipelockError {
-  const code = (e as NodeJS.ErrnoException).code
-  return new PipelockError(code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'FILE_UNREADABLE', `reading ${what}: ${osErrorReason(e)}`)
+  return new PipelockError(readFailureCode(e), `reading ${what}: ${osErrorReason(e)}`)
 }
 
 async function bindingCheck(evidence: string, name: string, plaintext: string): Promise<{entrySeq: string; matches: boolean; message: string}> {

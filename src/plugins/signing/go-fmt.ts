@@ -29,13 +29,13 @@ export function goFileMode(mode: number): string {
   return (prefix === '' ? '-' : prefix) + perm
 }
 
-/** Go-style text for the common errno values ("no such file or directory" etc.). */
 /** A failed read of an input file: missing (FILE_NOT_FOUND), or there but not readable (a directory, no permission). */
 export function readFailureCode(err: unknown): 'FILE_NOT_FOUND' | 'FILE_UNREADABLE' {
   const code = (err as {code?: string}).code
   return code === 'ENOENT' || code === 'ENOTDIR' ? 'FILE_NOT_FOUND' : 'FILE_UNREADABLE'
 }
 
+/** Go-style text for the common errno values ("no such file or directory" etc.). */
 export function goErrnoText(err: unknown): string {
   const code = (err as {code?: string}).code
   switch (code) {

@@ -105,5 +105,5 @@ export {
 export type {RecoveryAuthorization, RecoveryVerifyOptions, RecoveryVerifyResult} from './recovery.js'
 export {TRANSITION_BODY, TRANSITION_ENVELOPE, verifyRootTransition, loadRootTransition} from './transition.js'
 export type {RootTransition, TransitionVerifyOptions, TransitionVerifyResult} from './transition.js'
-export {goQ as goQuoteVerb} from './go-fmt.js'
+export {goQ as goQuoteVerb, readFailureCode} from './go-fmt.js'
 export {boxBeforeNm, boxEasy, decodeEscrowKeyHex, EscrowError, ESCROW_HEADER_BYTES, escrowSealer, openEscrow, openSealedBox, readEscrowKey, readEscrowPrivateKey, SEALED_BOX_OVERHEAD, sealedBoxSealer, sealEscrow, x25519KeyPair, x25519PublicKey} from './escrow-box.js'

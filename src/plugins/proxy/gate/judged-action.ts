@@ -24,6 +24,16 @@ export interface JudgedAction {
  * upstream there, so its request line is what is done.
  */
 export function judgedAction(ctx: Pick<RequestGateContext, 'method' | 'req' | 'contractUrl' | 'hasBody' | 'b'>): JudgedAction | null {
+  // The session and taint stages both ask: read once per request.
+  const known = JUDGED.get(ctx)
+  if (known !== undefined) return known
+  const judged = judge(ctx)
+  JUDGED.set(ctx, judged)
+  return judged
+}
+const JUDGED = new WeakMap<object, JudgedAction | null>()
+
+function judge(ctx: Pick<RequestGateContext, 'method' | 'req' | 'contractUrl' | 'hasBody' | 'b'>): JudgedAction | null {
   const fetch = ctx.b.transport === 'fetch'
   const methods = [ctx.method.toUpperCase(), ...(fetch ? [] : methodOverrides(ctx.method, {headers: ctx.req.headers, url: ctx.contractUrl}))]
   const method = methods.find((m) => MUTATING_METHODS.has(m)) ?? methods.find((m) => !READ_METHODS.has(m))
