@@ -415,6 +415,11 @@ export function iterativeDecode(s: string): string {
 const NOISE = new Uint8Array(128)
 for (const ch of './ \t\n\r+,;|') NOISE[ch.charCodeAt(0)] = 1
 
+/** Whether `stripNoise` drops the code unit `c`. */
+export function isNoiseUnit(c: number): boolean {
+  return c < 128 && NOISE[c] === 1
+}
+
 /** Noise stripping (§5.7). A string without noise is returned as is; runs between noise are copied as slices. */
 export function stripNoise(s: string): string {
   let out = ''

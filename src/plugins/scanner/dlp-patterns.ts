@@ -167,22 +167,38 @@ export function matchDlpPattern(p: CompiledDlpPattern, text: string): PatternHit
     const m = p.re.exec(text)
     return m === null ? null : {index: m.index, length: m[0].length}
   }
+  for (const h of eachDlpHit(p, text)) return h
+  return null
+}
+
+/**
+ * Every hit of a pattern in `text` that counts, in order, up to the hit limit: with a validator
+ * the hits that validate (the built-in WIF regex over a long ASCII text: its first valid hit).
+ * For readings that judge hits one by one (joints.ts).
+ */
+export function* eachDlpHit(p: CompiledDlpPattern, text: string): Generator<PatternHit> {
+  if (text.length === 0) return
+  if (p.validator === undefined) {
+    for (const h of eachHit(p.re, text, HIT_LIMIT)) yield {index: h.index, length: h.length}
+    return
+  }
   // The built-in WIF regex over ASCII: only the runs of its class that hold a key start are
   // searched (`wifCandidateRuns`, which also answers `mayValidateIn`), each from its start; its
   // hits elsewhere (long letter runs of a sorted join of JSON values) cannot validate. Below
   // `WIF_RUNS_BELOW` units the full enumeration never reaches its hit limit (a hit spans ≥ 51),
-  // so both try the same hits.
+  // so both try the same hits. A longer all-ASCII text: the regex's hits, up to the limit, by a
+  // walk of its own (validators.ts).
   const builtinWif = p.validator === 'wif' && p.compiledFrom === BUILTIN_WIF_SOURCE
-  // A longer all-ASCII text: the regex's hits, up to the limit, by a walk of its own (validators.ts).
-  if (builtinWif && text.length >= WIF_RUNS_BELOW && isAsciiText(text)) return firstValidWifHit(text, HIT_LIMIT)
-  const runs = builtinWif && text.length < WIF_RUNS_BELOW ? wifCandidateRuns(text) : null
-  if (runs !== null ? runs.length === 0 : !mayValidateIn(p.validator, text)) return null
-  // Hit by hit: a long text (a sorted join of numbers) holds hundreds of regex hits, and the
-  // first one that validates is the answer.
-  for (const h of eachHit(p.reAll ?? p.re, text, HIT_LIMIT, runs ?? undefined)) {
-    if (runValidator(p.validator, h.text)) return {index: h.index, length: h.length}
+  if (builtinWif && text.length >= WIF_RUNS_BELOW && isAsciiText(text)) {
+    const first = firstValidWifHit(text, HIT_LIMIT)
+    if (first !== null) yield first
+    return
   }
-  return null
+  const runs = builtinWif && text.length < WIF_RUNS_BELOW ? wifCandidateRuns(text) : null
+  if (runs !== null ? runs.length === 0 : !mayValidateIn(p.validator, text)) return
+  // Hit by hit: a long text (a sorted join of numbers) holds hundreds of regex hits, and the
+  // first one that validates is the answer to `matchDlpPattern`.
+  for (const h of eachHit(p.reAll ?? p.re, text, HIT_LIMIT, runs ?? undefined)) if (runValidator(p.validator, h.text)) yield {index: h.index, length: h.length}
 }
 
 export function isExemptFor(p: CompiledDlpPattern, host: string | undefined): boolean {

@@ -16,7 +16,7 @@
  * not (docs/security.md, known limits).
  */
 import {matchingPatterns, type DlpEngine} from './dlp-engine.js'
-import {isExemptFor, matchDlpPattern} from './dlp-patterns.js'
+import {eachDlpHit, isExemptFor} from './dlp-patterns.js'
 import type {Normalizer} from './normalize.js'
 
 /** How many leading characters of a hit in a joined text must stand in one piece. */
@@ -39,6 +39,31 @@ export function pushCut(cuts: Cut[], at: number, sep: string): void {
   const last = cuts[cuts.length - 1]
   if (last !== undefined && last.at === at) cuts[cuts.length - 1] = {at, sep: last.sep + sep}
   else cuts.push({at, sep})
+}
+
+/**
+ * `joint`'s text without the code units `drop` says, its cuts moved to their places in what is
+ * left and one more where each run of dropped units stood (its units as the separator).
+ */
+export function dropFromJoint(joint: Joint, drop: (unit: number) => boolean): Joint {
+  const {text, cuts} = joint
+  const out: Cut[] = []
+  let kept = ''
+  let from = 0
+  let k = 0
+  for (let i = 0; i <= text.length; i++) {
+    while (k < cuts.length && cuts[k]!.at === i) pushCut(out, kept.length + i - from, cuts[k++]!.sep)
+    if (i === text.length || !drop(text.charCodeAt(i))) continue
+    kept += text.slice(from, i)
+    pushCut(out, kept.length, text[i]!)
+    from = i + 1
+  }
+  return {text: kept + text.slice(from), cuts: out}
+}
+
+/** `text` without the code units `drop` says, with where they stood. */
+export function jointWithout(text: string, drop: (unit: number) => boolean): Joint {
+  return dropFromJoint({text, cuts: []}, drop)
 }
 
 /**
@@ -69,32 +94,123 @@ export function normalisedCuts(normalizer: Pick<Normalizer, 'forDlp'>, text: str
   return out
 }
 
+/** A hit of a pattern in a joined text and the cuts it crosses: `cuts[from]` up to `cuts[to - 1]`. */
+interface CrossingHit {
+  readonly index: number
+  readonly length: number
+  readonly from: number
+  readonly to: number
+}
+
 /**
- * `text` (a joined text, normalised) with the separators put back that a hit's first
- * `JOINT_HEAD` characters would cross: every hit left in the answer starts with that many
- * characters of one piece (or is that short and in one piece), or crosses a put-back separator
- * as the URL spelt it. A text without a hit of any pattern is answered as it is, so a scan that
- * proves the plain join clean has proved the answer clean. `host`: a pattern exempt there is
- * not read (as the scan skips it).
+ * How a hit that crosses a cut is judged: true when it stands (it is read as found); false when
+ * the first cut it crosses is put back and the text read again.
  */
-export function guardedJoint(dlp: DlpEngine, text: string, cuts: readonly Cut[], host?: string): string {
+export type JointRule = (text: string, hit: CrossingHit, cuts: readonly Cut[]) => boolean
+
+/** The URL scan's joins (host without `-`/`_`, path|query, name|value): a hit's first `JOINT_HEAD` characters stand in one piece. */
+export const HEAD_IN_ONE_PIECE: JointRule = (_text, hit, cuts) => cuts[hit.from]!.at >= hit.index + Math.min(JOINT_HEAD, hit.length)
+
+/** Letters and digits of any script, and the marks that go with them: what a word is made of. */
+const WORD_UNIT = /[\p{L}\p{N}\p{M}]/u
+
+/** A piece of lower-case letters (and their marks) alone. */
+const LOWER_WORD = /^[\p{Ll}\p{M}]+$/u
+
+/** Whether a hit starts where a piece starts: at the text's start, at a cut, or after a character that is no letter or digit. */
+function startsPiece(text: string, hit: CrossingHit, cuts: readonly Cut[]): boolean {
+  if (hit.index === 0) return true
+  if (hit.from > 0 && cuts[hit.from - 1]!.at === hit.index) return true
+  const before = text.codePointAt(hit.index - 1)!
+  const unit = before >= 0xdc00 && before <= 0xdfff && hit.index >= 2 ? text.codePointAt(hit.index - 2)! : before
+  return !WORD_UNIT.test(String.fromCodePoint(unit))
+}
+
+/**
+ * The specified readings that take separators out of a whole text (text DLP's step 5 without
+ * dots or white space, the URL's noise-stripped and concatenated texts) join the words of prose
+ * as well as a key someone spaced out: `the canvas element renders the chart` reads
+ * `canvaselementrenders…`, `best asian restaurants 2024` reads `asianrestaurants2024`, each `AWS
+ * Access ID` (a prefix, then sixteen letters or digits, in one case). A hit that crosses a cut
+ * stands when it starts a piece (a key is not written inside a word: `canvas`, `Slovakia`,
+ * `eastasia`) and, with `words` on, no piece that it runs wholly through (neither its first nor
+ * its last) is lower-case letters alone (a word of prose: `AKIA IOSF ODNN 7EXA MPLE` stands,
+ * `asia pacific 2025 outlook` does not). `words` is off where the text's case says nothing (a
+ * host name, lower-cased): there a hit stands when it starts a label.
+ */
+export function wordJoinRule(words: boolean): JointRule {
+  return (text, hit, cuts) => {
+    if (!startsPiece(text, hit, cuts)) return false
+    if (!words) return true
+    for (let k = hit.from; k + 1 < hit.to; k++) if (LOWER_WORD.test(text.slice(cuts[k]!.at, cuts[k + 1]!.at))) return false
+    return true
+  }
+}
+
+/** `wordJoinRule(true)` and `wordJoinRule(false)`, made once. */
+export const WORDS_JOINED = wordJoinRule(true)
+export const LABELS_JOINED = wordJoinRule(false)
+
+/**
+ * Rounds of put-backs before a joined text is answered as it stands. A round puts back a cut for
+ * every hit that does not stand; prose needs one per key-prefix word in a run without punctuation
+ * (two or three). A text that needs more is read as it is: its hits are found (fail closed).
+ */
+const MAX_ROUNDS = 12
+
+/** The index of the first cut at or after offset `at` (cuts ascending). */
+function firstCutFrom(cuts: readonly Cut[], at: number): number {
+  let lo = 0
+  let hi = cuts.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (cuts[mid]!.at < at) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+/**
+ * `text` (a joined text, normalised) with the separators put back that `rule` says a hit may not
+ * cross: every hit left in the answer crosses no cut, stands by the rule, or crosses a put-back
+ * separator as the text spelt it. A text without a hit of any pattern is answered as it is, so a
+ * scan that proves the plain join clean has proved the answer clean. `host`: a pattern exempt
+ * there is not read (as the scan skips it). Each round judges every hit of every pattern that
+ * may match (up to the hit limit) and puts back the first cut of each that does not stand.
+ */
+export function guardedJoint(dlp: DlpEngine, text: string, cuts: readonly Cut[], host?: string, rule: JointRule = HEAD_IN_ONE_PIECE): string {
   let open = cuts.filter((c) => c.at > 0 && c.at < text.length)
-  while (open.length > 0) {
+  for (let round = 0; open.length > 0 && round < MAX_ROUNDS; round++) {
     const cand = matchingPatterns(dlp, text)
     if (cand !== null && cand.size === 0) return text
-    let k = -1
+    const back = new Set<number>()
     for (const p of dlp.all) {
       if ((cand !== null && !cand.has(p)) || isExemptFor(p, host)) continue
-      const hit = matchDlpPattern(p, text)
-      if (hit === null) continue
-      const head = hit.index + Math.min(JOINT_HEAD, hit.length)
-      k = open.findIndex((c) => c.at > hit.index && c.at < head)
-      if (k >= 0) break
+      for (const h of eachDlpHit(p, text)) {
+        const from = firstCutFrom(open, h.index + 1)
+        const to = firstCutFrom(open, h.index + h.length)
+        const hit = {index: h.index, length: h.length, from, to}
+        if (from === to || rule(text, hit, open)) break
+        back.add(from)
+      }
     }
-    if (k < 0) return text
-    const back = open[k]!
-    text = text.slice(0, back.at) + back.sep + text.slice(back.at)
-    open = open.filter((_, i) => i !== k).map((c) => (c.at > back.at ? {at: c.at + back.sep.length, sep: c.sep} : c))
+    if (back.size === 0) return text
+    let out = ''
+    let last = 0
+    let shift = 0
+    const left: Cut[] = []
+    for (let k = 0; k < open.length; k++) {
+      const c = open[k]!
+      if (back.has(k)) {
+        out += text.slice(last, c.at) + c.sep
+        last = c.at
+        shift += c.sep.length
+      } else {
+        left.push(shift === 0 ? c : {at: c.at + shift, sep: c.sep})
+      }
+    }
+    text = out + text.slice(last)
+    open = left
   }
   return text
 }
@@ -109,4 +225,14 @@ export function guardedHostJoint(dlp: DlpEngine, host: string): string | null {
   if (j === null) return null
   const norm = dlp.normalizer.forDlp(j.text)
   return guardedJoint(dlp, norm, normalisedCuts(dlp.normalizer, j.text, norm, j.cuts))
+}
+
+/**
+ * The host (normalised) without its dots, guarded as the URL scan reads its `host` target
+ * (`LABELS_JOINED`: a hit that starts inside a label is no key, `eastasia.api.…`). For the places
+ * that decide whether a host may be echoed.
+ */
+export function guardedLabelJoin(dlp: DlpEngine, host: string): string {
+  const j = jointWithout(host, (c) => c === 0x2e)
+  return guardedJoint(dlp, j.text, j.cuts, undefined, LABELS_JOINED)
 }

@@ -6,6 +6,7 @@
 import type {DlpEngine, DlpFinding} from './dlp-engine.js'
 import {isCatalogueDlpPattern} from './dlp-patterns.js'
 import {junctionPairsToScan, type JunctionPair} from './joined-text-screen.js'
+import {guardedJoint, pushCut, WORDS_JOINED, type Cut} from './joints.js'
 import {isSegmentDelimiter} from './text-dlp.js'
 
 /** Above this many values the pairwise split check uses the first and last 32 (reference edge sampling). */
@@ -158,10 +159,27 @@ function distinctPairs(pairs: Iterable<JunctionPair>): JunctionPair[] {
  * order `vals` already is) each extra order would be one more whole-body DLP scan on every
  * JSON request, for an order no HTTP API reads its fields in.
  */
-function reassemblies(vals: readonly string[], sent: readonly string[] | null): string[] {
+function reassemblies(vals: readonly string[], sent: readonly string[] | null): Array<readonly string[]> {
   if (vals.length < 3 || sent === null) return [] // two pieces: the pair pass tries both orders
-  const orders = [[...vals].reverse(), sent, [...sent].reverse()]
-  return orders.map((o) => o.join(''))
+  return [[...vals].reverse(), sent, [...sent].reverse()]
+}
+
+/**
+ * `scan` of values joined with nothing between them, judged first as joined pieces (joints.ts
+ * `WORDS_JOINED`): a hit that starts inside one value, or runs through a value of lower-case
+ * letters alone, is the values' words (`{"type":"canvas","id":"a1b2…"}` joins into
+ * `canvasa1b2…`, an `AWS Access ID` to the regex), and a space is put back where it crosses into
+ * the next value. The text so judged is what `scan` reads (it may note findings, so it reads one
+ * text). A key cut into values is found.
+ */
+function scanJoined(engine: DlpEngine, scan: (text: string) => DlpFinding[], pieces: readonly string[], text: string): DlpFinding[] {
+  const cuts: Cut[] = []
+  let at = 0
+  for (let i = 0; i + 1 < pieces.length; i++) {
+    at += pieces[i]!.length
+    pushCut(cuts, at, ' ')
+  }
+  return scan(guardedJoint(engine, text, cuts, undefined, WORDS_JOINED))
 }
 
 /**
@@ -179,7 +197,7 @@ export function splitSecretFindings(
   if (vals.length <= 1) return []
   const concat = vals.join('')
   if (concat !== joined) {
-    const m = scan(concat)
+    const m = scanJoined(engine, scan, vals, concat)
     if (m.length > 0) return m
   }
   // The distinct junction pairs, less those the joined-text screen proves to have no finding (no
@@ -193,14 +211,15 @@ export function splitSecretFindings(
     const text = pairs[k]!.x + pairs[k]!.y
     if (scanned.has(text)) continue
     scanned.add(text)
-    const m = scan(text)
+    const m = scanJoined(engine, scan, [pairs[k]!.x, pairs[k]!.y], text)
     if (m.length > 0) return m
   }
   // After the pairs, so every message the pairs caught keeps its finding.
-  for (const text of reassemblies(vals, sent)) {
+  for (const order of reassemblies(vals, sent)) {
+    const text = order.join('')
     if (text === concat || text === joined || scanned.has(text)) continue
     scanned.add(text)
-    const m = scan(text)
+    const m = scanJoined(engine, scan, order, text)
     if (m.length > 0) return m
   }
   return []

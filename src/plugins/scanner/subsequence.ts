@@ -314,9 +314,12 @@ function junctionHits(v: readonly string[], screen: JunctionScreen, lines: ByteL
 /**
  * The subsequence targets of `values` (the query values, decoded, in order) that can hold a
  * DLP match, normalised by `normalize`, distinct, in enumeration order. Without a screen (or
- * with a value that is not printable ASCII) every target is returned.
+ * with a value that is not printable ASCII) every target is returned. `parts`, when given, gets
+ * each target's value indices (its first way of being made), for judging a hit across them.
  */
-export function subsequenceTexts(values: readonly string[], screen: JunctionScreen | null, lines: ByteLines, normalize: (s: string) => string): string[] {
+export function subsequenceTexts(
+  values: readonly string[], screen: JunctionScreen | null, lines: ByteLines, normalize: (s: string) => string, parts?: Map<string, readonly number[]>,
+): string[] {
   if (values.length < 3) return []
   const v = values.slice(0, SUBSEQUENCE_MAX_VALUES)
   const n = v.length
@@ -336,7 +339,11 @@ export function subsequenceTexts(values: readonly string[], screen: JunctionScre
     if (h === null && rules.length === 0) return []
   }
   const out = new Set<string>()
-  const add = (t: string): void => void out.add(screened ? t : normalize(t))
+  const add = (t: string, ...of: number[]): void => {
+    const text = screened ? t : normalize(t)
+    if (parts !== undefined && !out.has(text)) parts.set(text, of)
+    out.add(text)
+  }
   // Per rule, the open run after the first one, two, three and four values (`stepRun`).
   const s1 = new Array<number>(rules.length)
   const s2 = new Array<number>(rules.length)
@@ -359,15 +366,15 @@ export function subsequenceTexts(values: readonly string[], screen: JunctionScre
       // read from each concatenation's own state.
       const r2 = step(s2, s1, b)
       const k2 = all || (h !== null && (h.value[a] === 1 || h.value[b] === 1 || h.pair[a * n + b] === 1))
-      if (k2 || r2) add(v[a]! + v[b]!)
+      if (k2 || r2) add(v[a]! + v[b]!, a, b)
       for (let c = b + 1; c < n; c++) {
         const r3 = step(s3, s2, c)
         const k3 = k2 || (h !== null && (h.value[c] === 1 || h.pair[b * n + c] === 1 || h.triple[(a * n + b) * n + c] === 1))
-        if (k3 || r3) add(v[a]! + v[b]! + v[c]!)
+        if (k3 || r3) add(v[a]! + v[b]! + v[c]!, a, b, c)
         for (let d = c + 1; d < n; d++) {
           const r4 = step(s4, s3, d)
           const k4 = k3 || (h !== null && (h.value[d] === 1 || h.pair[c * n + d] === 1 || h.triple[(b * n + c) * n + d] === 1 || h.quad.has(((a * n + b) * n + c) * n + d)))
-          if (k4 || r4) add(v[a]! + v[b]! + v[c]! + v[d]!)
+          if (k4 || r4) add(v[a]! + v[b]! + v[c]! + v[d]!, a, b, c, d)
         }
       }
     }

@@ -3,6 +3,7 @@ import {isAsciiText} from './ascii-text.js'
 import {unitsOf} from './text-units.js'
 import {ALL_DECODERS, candidateDecodings, decodeBase32Std, decodeBase64Variants, decodeHexAny, bytesToText, iterativeDecode, REJECTS} from './decoders.js'
 import {FindingSet, findCanary, matchingPatterns, matchingPatternsOfBytes, runEngine, type DlpEngine, type DlpFinding} from './dlp-engine.js'
+import {guardedJoint, jointWithout, WORDS_JOINED} from './joints.js'
 import {memoised} from './memo.js'
 import {compactLatin1, unitsToString} from './normalize.js'
 import {MIN_PHRASE_UNITS} from './seed-phrase.js'
@@ -106,16 +107,33 @@ function asciiDotAndSpaceFree(s: string): {readonly noDots: Buffer; readonly noS
   return {noDots: b.subarray(length, d), noSpace: b.subarray(2 * length, w)}
 }
 
+/** Step 5's two readings that take separators out of the cleaned text. */
+type JoinedForm = 'subdomain' | 'whitespace'
+
 /**
- * `runEngine` over all patterns on the text whose bytes are `bytes`, read as `reading` (Latin-1
- * for an ASCII text's bytes, UTF-8 for another's): the set walks the bytes; the text is made only
- * when some pattern may match (or the set cannot tell), and is then scanned exactly as
- * `runEngine` scans it, with the set's answer.
+ * A step 5 reading of `cleaned` (`form`: its text, or its bytes) over all
+ * patterns. The set walks the form; only when some pattern may match (or the set cannot tell) is
+ * the reading judged as the cleaned text's pieces joined (joints.ts `WORDS_JOINED`: a hit that
+ * starts inside a word, or runs through a lower-case word, is prose, and the separator is put
+ * back), and the judged text scanned exactly as `runEngine` scans it.
  */
-function runEngineOnBytes(engine: DlpEngine, bytes: Buffer, encoding: string, out: FindingSet, reading: 'latin1' | 'utf8' = 'latin1'): void {
-  const candidates = matchingPatternsOfBytes(engine, bytes)
+function runJoinedForm(engine: DlpEngine, cleaned: string, form: string | Buffer, encoding: JoinedForm, out: FindingSet): void {
+  const candidates = typeof form === 'string' ? matchingPatterns(engine, form) : matchingPatternsOfBytes(engine, form)
   if (candidates !== null && candidates.size === 0) return
-  runEngine(engine, engine.all, bytes.toString(reading), encoding, out, undefined, candidates)
+  // The form as its pieces (a hit is rare; this walk is made only for one).
+  const joint = jointWithout(cleaned, encoding === 'subdomain' ? isDot : isDroppedSpace)
+  const judged = guardedJoint(engine, joint.text, joint.cuts, undefined, WORDS_JOINED)
+  runEngine(engine, engine.all, judged, encoding, out, undefined, judged === joint.text ? candidates : undefined)
+}
+
+/** The units step 5's white-space-free form drops (`stripUnicodeWhitespace`). */
+function isDroppedSpace(c: number): boolean {
+  return c < 256 ? LATIN1_SPACE[c] === 1 : isSpaceCodePoint(c)
+}
+
+/** The unit step 5's dot-free form drops. */
+function isDot(c: number): boolean {
+  return c === 0x2e
 }
 
 /**
@@ -434,18 +452,18 @@ export function scanTextForDlp(engine: DlpEngine, input: string, options?: TextD
   if (ascii !== null) {
     // A form as long as the text is the text: nothing was dropped (as the string forms below
     // then are the text itself).
-    if (ascii.noDots.length !== cleaned.length) runEngineOnBytes(engine, ascii.noDots, 'subdomain', out)
-    if (ascii.noSpace.length !== cleaned.length) runEngineOnBytes(engine, ascii.noSpace, 'whitespace', out)
+    if (ascii.noDots.length !== cleaned.length) runJoinedForm(engine, cleaned, ascii.noDots, 'subdomain', out)
+    if (ascii.noSpace.length !== cleaned.length) runJoinedForm(engine, cleaned, ascii.noSpace, 'whitespace', out)
   } else if (utf8 !== null) {
     // The same forms of a text with units at or above U+0080, as UTF-8 (`utf8-text-forms.ts`):
     // a form as long as the text's encoding dropped nothing, as above.
-    if (utf8.noDots.length !== utf8.length) runEngineOnBytes(engine, utf8.noDots, 'subdomain', out, 'utf8')
-    if (utf8.noSpace.length !== utf8.length) runEngineOnBytes(engine, utf8.noSpace, 'whitespace', out, 'utf8')
+    if (utf8.noDots.length !== utf8.length) runJoinedForm(engine, cleaned, utf8.noDots, 'subdomain', out)
+    if (utf8.noSpace.length !== utf8.length) runJoinedForm(engine, cleaned, utf8.noSpace, 'whitespace', out)
   } else {
     const noDots = cleaned.includes('.') ? cleaned.split('.').join('') : cleaned
-    if (noDots !== cleaned) runEngine(engine, all, noDots, 'subdomain', out)
+    if (noDots !== cleaned) runJoinedForm(engine, cleaned, noDots, 'subdomain', out)
     const noSpace = stripUnicodeWhitespace(cleaned)
-    if (noSpace !== cleaned) runEngine(engine, all, noSpace, 'whitespace', out)
+    if (noSpace !== cleaned) runJoinedForm(engine, cleaned, noSpace, 'whitespace', out)
   }
 
   // 6. Recursive decode of the whole text.

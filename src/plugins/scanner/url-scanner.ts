@@ -20,7 +20,7 @@ import {REASON_CODES, reasonForLabel, type ReasonCode, type ReasonRetry, type Re
 import {findLiteralSecret} from './secrets.js'
 import {subsequenceTexts} from './subsequence.js'
 import {hostLabelDecodings} from './host-decodings.js'
-import {guardedHostJoint, guardedJoint, normalisedCuts} from './joints.js'
+import {guardedHostJoint, guardedJoint, guardedLabelJoin, normalisedCuts, pushCut, WORDS_JOINED, type Cut} from './joints.js'
 import {dlpTargets, ScanMemo, someSeedTarget, subsequenceValues, targetsProvenClean} from './url-targets.js'
 import type {ScannerSettings} from './settings.js'
 import {hostStageMemo} from './url-static-memo.js'
@@ -541,7 +541,9 @@ function dlpStages(sc: UrlScanner, su: GoUrl, facts: HostFacts, memo: ScanMemo, 
   const dlp = sc.dlp
   const host = facts.host
   // The 2-, 3- and 4-value concatenations, less those the junction screen proves clean.
-  const subTexts = subsequenceTexts(subsequenceValues(su.rawQuery, memo), dlp.junctionScreen, dlp.lines, dlp.normalizer.forDlp)
+  const subValues = subsequenceValues(su.rawQuery, memo)
+  const subParts = new Map<string, readonly number[]>()
+  const subTexts = subsequenceTexts(subValues, dlp.junctionScreen, dlp.lines, dlp.normalizer.forDlp, subParts)
   // One RE2::Set pass per string decides which patterns can match it at all (falling back to
   // the core+configured alternation when the set cannot decide); stages 10 and 11 then run
   // only those patterns, on only those strings — a pure speed-up: a pattern the set rules out
@@ -563,7 +565,7 @@ function dlpStages(sc: UrlScanner, su: GoUrl, facts: HostFacts, memo: ScanMemo, 
     const byText = new Map<string, {kind: string; decoding: boolean; norm: string}>()
     for (const t of dlpTargets(su, host, memo, facts.labelDecodings(), facts.joint())) {
       let norm = dlp.normalizer.forDlp(t.text)
-      if (t.cuts !== undefined) norm = guardedJoint(dlp, norm, normalisedCuts(dlp.normalizer, t.text, norm, t.cuts), host)
+      if (t.cuts !== undefined) norm = guardedJoint(dlp, norm, normalisedCuts(dlp.normalizer, t.text, norm, t.cuts), host, t.rule)
       const seen = byText.get(norm)
       if (seen === undefined) byText.set(norm, {kind: t.kind, decoding: t.decoding, norm})
       else if (seen.decoding && !t.decoding) seen.decoding = false
@@ -575,7 +577,10 @@ function dlpStages(sc: UrlScanner, su: GoUrl, facts: HostFacts, memo: ScanMemo, 
       }
       for (const x of subTexts) {
         const sc2 = screen(x)
-        if (sc2.keep) subseq.push({text: x, cand: sc2.cand})
+        if (!sc2.keep) continue
+        // Values joined are judged as words joined (joints.ts): `?a=canvas&b=1&c=elementrenders…`.
+        const judged = judgedSubsequence(dlp, x, subValues, subParts.get(x)!, host)
+        subseq.push(judged === x ? {text: x, cand: sc2.cand} : {text: judged, cand: screen(judged).cand})
       }
     }
   }
@@ -700,6 +705,19 @@ function ssrfVerdict(sc: UrlScanner, host: string, addrs: readonly IpBytes[]): B
   return null
 }
 
+/**
+ * A subsequence target (the values at `of`, joined, normalised) judged as words joined
+ * (`WORDS_JOINED`): a hit that starts inside a value or runs through a value of lower-case
+ * letters alone has a `&` put back where it crosses into the next value.
+ */
+function judgedSubsequence(dlp: DlpEngine, text: string, values: readonly string[], of: readonly number[], host: string): string {
+  const raw = of.map((i) => values[i]!)
+  const cuts: Cut[] = []
+  let at = 0
+  for (let k = 0; k + 1 < raw.length; k++) pushCut(cuts, (at += raw[k]!.length), '&')
+  return guardedJoint(dlp, text, normalisedCuts(dlp.normalizer, raw.join(''), text, cuts), host, WORDS_JOINED)
+}
+
 /** The `dns.host_overrides` key of a hostname: lower-case, trailing DNS dots stripped (§6.2). */
 export function overrideKey(host: string): string {
   return host.toLowerCase().replace(/\.+$/, '')
@@ -714,7 +732,7 @@ function safeEcho(dlp: DlpEngine, s: string): string {
   // one cut by a '-' or '_' (joints.ts: read as the scan reads it).
   const decoded = hostLabelDecodings(s.toLowerCase()).map((d) => d.text)
   const joined = guardedHostJoint(dlp, s)
-  for (const t of [norm, norm.split('.').join(''), ...decoded.map((d) => dlp.normalizer.forDlp(d)), ...(joined === null ? [] : [joined])]) {
+  for (const t of [norm, guardedLabelJoin(dlp, norm), ...decoded.map((d) => dlp.normalizer.forDlp(d)), ...(joined === null ? [] : [joined])]) {
     const cand = matchingPatterns(dlp, t)
     runEngine(dlp, dlp.core, t, '', out, undefined, cand)
     runEngine(dlp, dlp.configured, t, '', out, undefined, cand)

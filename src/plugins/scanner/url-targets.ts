@@ -8,10 +8,10 @@
  * tail of every request). `dlpTargets` collects the same visits for the stage-by-stage path.
  */
 import {goEscapedPath, goUrlString, splitQuery, type GoUrl} from '../canonical/index.js'
-import {candidateDecodings, iterativeDecode, stripNoise, type CandidateDecoding, type DecodeScratch} from './decoders.js'
+import {candidateDecodings, isNoiseUnit, iterativeDecode, stripNoise, type CandidateDecoding, type DecodeScratch} from './decoders.js'
 import {addToNoMatchPass, noMatchInPass, startNoMatchPass, type DlpEngine} from './dlp-engine.js'
 import {utf8Length} from './entropy.js'
-import {hostJoint, pushCut, type Cut, type Joint} from './joints.js'
+import {dropFromJoint, hostJoint, jointWithout, LABELS_JOINED, pushCut, WORDS_JOINED, type Cut, type Joint, type JointRule} from './joints.js'
 import {memoised} from './memo.js'
 
 export interface DlpTarget {
@@ -21,6 +21,8 @@ export interface DlpTarget {
   readonly decoding: boolean
   /** A joined text's cuts (joints.ts): read guarded, `guardedJoint`. */
   readonly cuts?: readonly Cut[]
+  /** How a hit across its cuts is judged (`guardedJoint`'s rule; its default when absent). */
+  readonly rule?: JointRule
 }
 
 /**
@@ -93,8 +95,11 @@ const SEGMENT_KIND: Readonly<Record<string, string>> = {hex: 'segment_hex', base
 const HOST_KIND: Readonly<Record<string, string>> = {hex: 'host_hex', base32: 'host_base32'}
 const NO_DECODINGS: readonly CandidateDecoding[] = Object.freeze([])
 
-/** `cuts`: only for a joined text, and only when the visit asked for them (`withCuts`). */
-export type TargetVisitor = (text: string, kind: string, decoding: boolean, cuts?: readonly Cut[]) => void
+/** `cuts` and `rule`: only for a joined text, and only when the visit asked for them (`withCuts`). */
+export type TargetVisitor = (text: string, kind: string, decoding: boolean, cuts?: readonly Cut[], rule?: JointRule) => void
+
+/** The host's dots, for its joint's cuts. */
+const isDot = (c: number): boolean => c === 0x2e
 
 /** The path's last segment: after its last '/', one trailing '/' left off (`/AKIA…/?…` is cut there as well). */
 function lastSegment(path: string): string {
@@ -120,9 +125,23 @@ function visitDlpTargets(
   const add = (text: string, kind: string, decoding = false): void => {
     if (text !== '') visit(text, kind, decoding)
   }
-  const addStripped = (from: string, kind: string): void => {
-    const s = stripNoise(from)
-    if (s !== from) add(s, kind)
+  // A specified reading that joins pieces (noise stripped, values concatenated, the host without
+  // its dots) is judged as words joined (joints.ts `WORDS_JOINED`): `?q=the+canvas+element+renders…`
+  // is no `AWS Access ID`. Without `withCuts` (the proof of a clean URL) the plain join is read:
+  // it holds every hit the judged text holds.
+  const addJoint = (j: Joint, kind: string, rule: JointRule = WORDS_JOINED): void => {
+    if (j.text === '') return
+    if (j.cuts.length === 0) add(j.text, kind)
+    else visit(j.text, kind, false, j.cuts, rule)
+  }
+  const addStripped = (from: string, kind: string, cuts?: readonly Cut[]): void => {
+    if (!withCuts) {
+      const s = stripNoise(from)
+      if (s !== from) add(s, kind)
+      return
+    }
+    const j = dropFromJoint({text: from, cuts: cuts ?? []}, isNoiseUnit)
+    if (j.text !== from) addJoint(j, kind)
   }
   const addParam = (slot: number, x: string): string => {
     const d = m.decode(x)
@@ -145,10 +164,12 @@ function visitDlpTargets(
   let named = ''
   let flat = last
   const cuts: Cut[] | undefined = withCuts && last !== '' ? [] : undefined
+  const namedCuts: Cut[] = []
   for (let i = 0; i < pairs.length; i++) {
     const k = addParam(2 * i, pairs[i]!.key)
     const v = addParam(2 * i + 1, pairs[i]!.value)
     named = i === 0 ? k + v : `${named} ${k}${v}`
+    if (withCuts && k !== '' && v !== '') pushCut(namedCuts, named.length - v.length, '=')
     if (last === '') continue
     if (cuts !== undefined) pushCut(cuts, flat.length, i === 0 ? '?' : '&')
     flat += k
@@ -163,7 +184,8 @@ function visitDlpTargets(
     for (const dec of m.candidates(seg)) add(dec.text, SEGMENT_KIND[dec.encoding] ?? `segment_${dec.encoding}`)
     for (const piece of blobPieces(seg)) for (const dec of m.candidates(piece)) add(dec.text, SEGMENT_KIND[dec.encoding] ?? `segment_${dec.encoding}`)
   }
-  add(host.replaceAll('.', ''), 'host')
+  if (withCuts) addJoint(jointWithout(host, isDot), 'host', LABELS_JOINED)
+  else add(host.replaceAll('.', ''), 'host')
   // Beyond §5.5: the host without its '-' and '_' as well (joints.ts), when it has any: a key cut
   // by one inside a label (`akiaiosf-odnn7….example.com`) is whole only there. Core-eligible: the
   // resolver and the name's zone get the pieces in clear. The name is not echoed once it matches
@@ -177,9 +199,15 @@ function visitDlpTargets(
     // Every part of the raw query, split on '&', decoded after its first '=' (nothing without
     // one): the pairs' raw values (`splitQuery` leaves out only empty parts, which add nothing).
     let joined = ''
-    for (let i = 0; i < pairs.length; i++) joined += m.decode(pairs[i]!.rawValue)
-    add(joined, 'concat')
-    addStripped(joined, 'concat_noise')
+    const joinedCuts: Cut[] = []
+    for (let i = 0; i < pairs.length; i++) {
+      const v = m.decode(pairs[i]!.rawValue)
+      if (withCuts && joined !== '' && v !== '') pushCut(joinedCuts, joined.length, '&')
+      joined += v
+    }
+    if (withCuts) addJoint({text: joined, cuts: joinedCuts}, 'concat')
+    else add(joined, 'concat')
+    addStripped(joined, 'concat_noise', joinedCuts)
   }
   // Beyond §5.5: the parameters' names and values, decoded, each name joined to its value and the
   // parameters joined by a space: `?AKIA…=…` splits a key at the `=`, which neither the name, the
@@ -188,8 +216,9 @@ function visitDlpTargets(
   // noise-stripped form, without the spaces, is the join of them all in order (a key cut over
   // `?AKIA…=…&…=…`). Both core-eligible: the server receives the halves in clear.
   if (named !== query) {
-    add(named, 'query_named')
-    addStripped(named, 'query_named_noise')
+    if (withCuts) addJoint({text: named, cuts: namedCuts}, 'query_named')
+    else add(named, 'query_named')
+    addStripped(named, 'query_named_noise', namedCuts)
   }
   // Beyond §5.5: the last path segment, then every parameter's name and value, decoded, with no
   // '?', '=' or '&' between them (joints.ts): `/AKIA…?…` and `/AKIA…?…=1` cut a key where the path
@@ -206,7 +235,7 @@ export function dlpTargets(
   joint: Joint | null = hostJoint(host),
 ): DlpTarget[] {
   const t: DlpTarget[] = []
-  visitDlpTargets(u, host, m, (text, kind, decoding, cuts) => t.push(cuts === undefined ? {text, kind, decoding} : {text, kind, decoding, cuts}), hostDecodings, joint, true)
+  visitDlpTargets(u, host, m, (text, kind, decoding, cuts, rule) => t.push(cuts === undefined ? {text, kind, decoding} : {text, kind, decoding, cuts, rule}), hostDecodings, joint, true)
   return t
 }
 

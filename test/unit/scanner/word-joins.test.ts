@@ -1,0 +1,107 @@
+/**
+ * The specified readings that take separators out (text DLP step 5 without white space or dots,
+ * the URL's noise-stripped, concatenated and subsequence texts, the host without its dots, the
+ * split-secret pass's values joined) judge a hit across a cut as words joined (joints.ts
+ * `WORDS_JOINED`, `LABELS_JOINED`): prose such as `the canvas element renders the chart` or
+ * `best asian restaurants 2024` is no `AWS Access ID`, and a key spaced out, dotted or cut into
+ * values is still found, behind prose too.
+ */
+import assert from 'node:assert/strict'
+import {test} from 'node:test'
+import {createDlpEngine, createScanner, defaultScannerSettings, scanTextForDlp} from '../../../src/plugins/scanner/index.js'
+import {guardedJoint, jointWithout, LABELS_JOINED, WORDS_JOINED} from '../../../src/plugins/scanner/joints.js'
+import {awsKeyId} from './fixtures.js'
+
+const KEY = awsKeyId() // AKIA + 16 upper-case letters and digits
+const spaced = (s: string, sep: string, every = 4): string => s.match(new RegExp(`.{1,${every}}`, 'g'))!.join(sep)
+const settings = defaultScannerSettings()
+settings.requestBodyScanning = {...settings.requestBodyScanning, enabled: true}
+const scanner = createScanner(settings)
+const dlp = createDlpEngine(defaultScannerSettings())
+const textFindings = (t: string): string[] => scanTextForDlp(dlp, t).matches.map((m) => `${m.pattern}/${m.encoding}`)
+const urlFindings = (u: string): string[] => scanner.scanUrlDlp(u).matches.map((m) => `${m.pattern}/${m.encoding}`)
+const bodyAction = (body: string, contentType = 'application/json'): string => scanner.scanRequestBody({body: Buffer.from(body), contentType}).action
+
+const PROSE = [
+  'the canvas element renders the chart',
+  'our asia pacific region grew strongly',
+  'best asian restaurants 2024 near me',
+  'Bratislava, Slovakia is where the team meets',
+  'the asian canvas market in three lines',
+  'the canvas is 800 pixels wide and 600 tall',
+  'asia pacific 2025 outlook report',
+  'see canvas.element.renders.the.chart for the details',
+]
+
+test('text DLP: prose joined across white space or dots is not a key', () => {
+  for (const t of PROSE) assert.deepEqual(textFindings(t), [], t)
+  // The same words in a chat request body, a form body and a header-sized text.
+  for (const t of PROSE) {
+    assert.equal(bodyAction(JSON.stringify({messages: [{role: 'user', content: t}]})), 'allow', t)
+    assert.equal(bodyAction(`q=${encodeURIComponent(t)}`, 'application/x-www-form-urlencoded'), 'allow', t)
+  }
+})
+
+test('text DLP: a key spaced out, dotted or wrapped is found, behind prose too', () => {
+  assert.deepEqual(textFindings(spaced(KEY, ' ')), ['AWS Access ID/whitespace'])
+  assert.deepEqual(textFindings(`my key is ${spaced(KEY, ' ')} ok`), ['AWS Access ID/whitespace'])
+  assert.deepEqual(textFindings(`x.${spaced(KEY, '.')}`), ['AWS Access ID/subdomain'])
+  // Wrapped at a line break: the normalised text already holds it whole.
+  assert.deepEqual(textFindings(`key=${KEY.slice(0, 13)}\n${KEY.slice(13)}`).map((f) => f.split('/')[0]), ['AWS Access ID'])
+  assert.deepEqual(textFindings(`the canvas element renders ${spaced(KEY, ' ')}`), ['AWS Access ID/whitespace'])
+  assert.deepEqual(textFindings(`best asian restaurants ${spaced(KEY, ' ')}`), ['AWS Access ID/whitespace'])
+  // In lower case with its digits, spaced: the pieces are not lower-case letters alone.
+  assert.deepEqual(textFindings(spaced('akia2b3c4d5e6f7g8h9j', ' ')), ['AWS Access ID/whitespace'])
+  // A chain of key-prefix words longer than the rounds allow is read as it stands (fail closed).
+  const chain = `${'canvas '.repeat(20)}${KEY}`
+  assert.ok(textFindings(chain).includes('AWS Access ID/whitespace'), chain)
+  assert.equal(bodyAction(JSON.stringify({messages: [{role: 'user', content: `my key is ${spaced(KEY, ' ')}`}]})), 'block')
+})
+
+test('URL DLP: search queries, paths and hosts of words are not keys; a key cut by the same separators is', () => {
+  const clean = [
+    'https://example.com/search?q=the+canvas+element+renders+the+chart&x=1',
+    'https://example.com/search?q=best%20asian%20restaurants%202024%20near%20me',
+    'https://shop.example.com/list?region=asia&category=electronics',
+    'https://example.com/search?q=canvas&q2=elementrenderschart',
+    'https://example.com/s?a=canvas&b=1&c=elementrenderschart',
+    'https://example.com/?canvas=elementrenderschart',
+    'https://example.com/a.canvas.element.renders.the.chart',
+    'https://eastasia.api.cognitive.microsoft.com/x',
+  ]
+  for (const u of clean) assert.deepEqual(urlFindings(u), [], u)
+  const lower = KEY.toLowerCase()
+  assert.deepEqual(urlFindings(`https://x.example/s?q=${spaced(KEY, '+')}`), ['AWS Access ID/param_noise'])
+  assert.deepEqual(urlFindings(`https://x.example/s?a=${KEY.slice(0, 8)}&b=${KEY.slice(8)}`), ['AWS Access ID/concat'])
+  assert.deepEqual(urlFindings(`https://x.example/s?a=${KEY.slice(0, 8)}&b=1&c=x&d=${KEY.slice(8)}`), ['AWS Access ID/subsequence'])
+  assert.deepEqual(urlFindings(`https://x.example/s?${KEY.slice(0, 8)}=${KEY.slice(8)}`), ['AWS Access ID/query_named'])
+  assert.deepEqual(urlFindings(`https://${lower.slice(0, 8)}.${lower.slice(8)}.evil.example/`), ['AWS Access ID/host'])
+  assert.deepEqual(urlFindings(`https://${spaced(lower, '.')}.evil.example/`), ['AWS Access ID/host'])
+})
+
+test('split values: a value ending in a key prefix is no key; a key cut into values is', () => {
+  assert.equal(bodyAction(JSON.stringify({type: 'canvas', id: 'a1b2c3d4e5f6g7h8'})), 'allow')
+  assert.equal(bodyAction(JSON.stringify({a: KEY.slice(0, 8), b: KEY.slice(8)})), 'block')
+  assert.equal(bodyAction(JSON.stringify({t: 'canvas', a: KEY.slice(0, 8), b: KEY.slice(8)})), 'block')
+  assert.equal(bodyAction(JSON.stringify(Object.fromEntries(spaced(KEY, ' ').split(' ').map((p, i) => [`k${i}`, p])))), 'block')
+})
+
+test('guardedJoint with the word rules: what is put back, exactly', () => {
+  const prose = jointWithout('the canvas element renders the chart', (c) => c === 0x20)
+  assert.equal(guardedJoint(dlp, prose.text, prose.cuts, undefined, WORDS_JOINED), 'thecanvas elementrendersthechart')
+  const asian = jointWithout('best asian canvas market in three lines', (c) => c === 0x20)
+  assert.equal(guardedJoint(dlp, asian.text, asian.cuts, undefined, WORDS_JOINED), 'bestasian canvas marketinthreelines')
+  const key = jointWithout(`the canvas element renders ${spaced(KEY, ' ')}`, (c) => c === 0x20)
+  assert.equal(guardedJoint(dlp, key.text, key.cuts, undefined, WORDS_JOINED), `thecanvas elementrenders${KEY}`)
+  // A host's labels carry no case: a hit stands when it starts a label, whatever runs through it.
+  const host = jointWithout('eastasia.api.cognitive.microsoft.com', (c) => c === 0x2e)
+  assert.equal(guardedJoint(dlp, host.text, host.cuts, undefined, LABELS_JOINED), 'eastasia.apicognitivemicrosoftcom')
+  const dotted = jointWithout(`${spaced(KEY.toLowerCase(), '.')}.evil.example`, (c) => c === 0x2e)
+  assert.equal(guardedJoint(dlp, dotted.text, dotted.cuts, undefined, LABELS_JOINED), dotted.text)
+})
+
+test('documented limit: a key in lower-case letters alone, spaced out, reads as words', () => {
+  // docs/security.md, "Known limits": the pieces `akia iosf …` are lower-case words to the rule.
+  assert.deepEqual(textFindings('akia bcde fghj kmnp qrst'), [])
+  assert.deepEqual(textFindings('AKIA BCDE FGHJ KMNP QRST'), ['AWS Access ID/whitespace'])
+})
