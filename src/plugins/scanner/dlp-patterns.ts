@@ -19,6 +19,11 @@ export interface CompiledDlpPattern {
    * use (each RE2 program is ≈ 5–8 KiB of malloc that stays for the process, bench: mcp).
    */
   readonly reAll?: Re2
+  /**
+   * Global twin of `re` for any pattern, built on first read: for the readings that judge hits
+   * one by one (joints.ts), which reach it only for a pattern whose first hit they put aside.
+   */
+  readonly reEach: Re2
   readonly validator?: HitCheck
   readonly exemptDomains: readonly string[]
   readonly warn: boolean
@@ -66,7 +71,10 @@ class DlpPattern implements CompiledDlpPattern {
   }
 
   get reAll(): Re2 | undefined {
-    return this.validator === undefined ? undefined : (this.twin ??= globalOf(this.re))
+    return this.validator === undefined ? undefined : this.reEach
+  }
+  get reEach(): Re2 {
+    return (this.twin ??= globalOf(this.re))
   }
 }
 
@@ -179,7 +187,7 @@ export function matchDlpPattern(p: CompiledDlpPattern, text: string): PatternHit
 export function* eachDlpHit(p: CompiledDlpPattern, text: string): Generator<PatternHit> {
   if (text.length === 0) return
   if (p.validator === undefined) {
-    for (const h of eachHit(p.re, text, HIT_LIMIT)) yield {index: h.index, length: h.length}
+    for (const h of eachHit(p.reEach, text, HIT_LIMIT)) yield {index: h.index, length: h.length}
     return
   }
   // The built-in WIF regex over ASCII: only the runs of its class that hold a key start are

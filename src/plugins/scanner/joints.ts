@@ -14,9 +14,14 @@
  * text is read again (`guardedJoint`). A key whose first eight characters stand together is
  * found however the rest is cut (`AKIAIOSF-ODNN7…`); one cut among its first eight characters is
  * not (docs/security.md, known limits).
+ *
+ * The specified readings that take separators out (text DLP's step 5, the URL's noise-stripped
+ * and concatenated texts, the dot-free host, the split-secret pass) are judged the same way with
+ * the word rules below (`WORDS_JOINED`, `LABELS_JOINED`): there a key spaced out in groups of four
+ * must be found, so the rule is about words, not about the first eight characters.
  */
 import {matchingPatterns, type DlpEngine} from './dlp-engine.js'
-import {eachDlpHit, isExemptFor} from './dlp-patterns.js'
+import {eachDlpHit, isExemptFor, matchDlpPattern, type CompiledDlpPattern, type PatternHit} from './dlp-patterns.js'
 import type {Normalizer} from './normalize.js'
 
 /** How many leading characters of a hit in a joined text must stand in one piece. */
@@ -158,6 +163,12 @@ export const LABELS_JOINED = wordJoinRule(false)
  */
 const MAX_ROUNDS = 12
 
+/** `first` (the pattern's first hit in `text`), then its other hits, walked only when asked for. */
+function* withFirst(first: PatternHit, p: CompiledDlpPattern, text: string): Generator<PatternHit> {
+  yield first
+  for (const h of eachDlpHit(p, text)) if (h.index > first.index) yield h
+}
+
 /** The index of the first cut at or after offset `at` (cuts ascending). */
 function firstCutFrom(cuts: readonly Cut[], at: number): number {
   let lo = 0
@@ -186,7 +197,10 @@ export function guardedJoint(dlp: DlpEngine, text: string, cuts: readonly Cut[],
     const back = new Set<number>()
     for (const p of dlp.all) {
       if ((cand !== null && !cand.has(p)) || isExemptFor(p, host)) continue
-      for (const h of eachDlpHit(p, text)) {
+      // The first hit alone unless it is put aside: only then are the others walked.
+      const first = matchDlpPattern(p, text)
+      if (first === null) continue
+      for (const h of withFirst(first, p, text)) {
         const from = firstCutFrom(open, h.index + 1)
         const to = firstCutFrom(open, h.index + h.length)
         const hit = {index: h.index, length: h.length, from, to}

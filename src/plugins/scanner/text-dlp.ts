@@ -3,6 +3,7 @@ import {isAsciiText} from './ascii-text.js'
 import {unitsOf} from './text-units.js'
 import {ALL_DECODERS, candidateDecodings, decodeBase32Std, decodeBase64Variants, decodeHexAny, bytesToText, iterativeDecode, REJECTS} from './decoders.js'
 import {FindingSet, findCanary, matchingPatterns, matchingPatternsOfBytes, runEngine, type DlpEngine, type DlpFinding} from './dlp-engine.js'
+import {matchDlpPattern} from './dlp-patterns.js'
 import {guardedJoint, jointWithout, WORDS_JOINED} from './joints.js'
 import {memoised} from './memo.js'
 import {compactLatin1, unitsToString} from './normalize.js'
@@ -111,19 +112,36 @@ function asciiDotAndSpaceFree(s: string): {readonly noDots: Buffer; readonly noS
 type JoinedForm = 'subdomain' | 'whitespace'
 
 /**
- * A step 5 reading of `cleaned` (`form`: its text, or its bytes) over all
- * patterns. The set walks the form; only when some pattern may match (or the set cannot tell) is
- * the reading judged as the cleaned text's pieces joined (joints.ts `WORDS_JOINED`: a hit that
- * starts inside a word, or runs through a lower-case word, is prose, and the separator is put
- * back), and the judged text scanned exactly as `runEngine` scans it.
+ * A step 5 reading of `cleaned` (`form`: its text, or its bytes read as `reading`) over all
+ * patterns, as `runEngine` runs them, with each hit judged as the cleaned text's pieces joined
+ * (joints.ts `WORDS_JOINED`: a hit that starts inside a word, or runs through a lower-case word,
+ * is prose). The set walks the form first; a pattern's first hit that the cleaned text holds as
+ * it is crosses no separator and is found as it stands (the usual hit: a key written whole).
+ * Only when a first hit is not so is the form cut into its pieces, judged, and the judged text
+ * scanned instead.
  */
-function runJoinedForm(engine: DlpEngine, cleaned: string, form: string | Buffer, encoding: JoinedForm, out: FindingSet): void {
+function runJoinedForm(engine: DlpEngine, cleaned: string, form: string | Buffer, encoding: JoinedForm, out: FindingSet, reading: 'latin1' | 'utf8' = 'latin1'): void {
   const candidates = typeof form === 'string' ? matchingPatterns(engine, form) : matchingPatternsOfBytes(engine, form)
   if (candidates !== null && candidates.size === 0) return
-  // The form as its pieces (a hit is rare; this walk is made only for one).
-  const joint = jointWithout(cleaned, encoding === 'subdomain' ? isDot : isDroppedSpace)
-  const judged = guardedJoint(engine, joint.text, joint.cuts, undefined, WORDS_JOINED)
-  runEngine(engine, engine.all, judged, encoding, out, undefined, judged === joint.text ? candidates : undefined)
+  const text = typeof form === 'string' ? form : form.toString(reading)
+  if (text.length < engine.minMatchLength || out.ranBefore(encoding, text)) return
+  if (candidates === null && engine.allPrefilter !== null && !engine.allPrefilter.test(text)) return
+  let judged: string | undefined
+  for (const p of engine.all) {
+    if (candidates !== null && !candidates.has(p)) continue
+    const hit = matchDlpPattern(p, text)
+    if (hit === null) continue
+    if (judged === undefined && !cleaned.includes(text.slice(hit.index, hit.index + hit.length))) {
+      // A hit across a separator: the form as its pieces (a walk made only for one), judged.
+      const joint = jointWithout(cleaned, encoding === 'subdomain' ? isDot : isDroppedSpace)
+      judged = guardedJoint(engine, joint.text, joint.cuts, undefined, WORDS_JOINED)
+      if (judged !== text) {
+        runEngine(engine, engine.all, judged, encoding, out)
+        return
+      }
+    }
+    out.add({pattern: p.name, severity: p.severity, core: p.core, encoding, warn: p.warn, position: hit.index, length: hit.length})
+  }
 }
 
 /** The units step 5's white-space-free form drops (`stripUnicodeWhitespace`). */
@@ -457,8 +475,8 @@ export function scanTextForDlp(engine: DlpEngine, input: string, options?: TextD
   } else if (utf8 !== null) {
     // The same forms of a text with units at or above U+0080, as UTF-8 (`utf8-text-forms.ts`):
     // a form as long as the text's encoding dropped nothing, as above.
-    if (utf8.noDots.length !== utf8.length) runJoinedForm(engine, cleaned, utf8.noDots, 'subdomain', out)
-    if (utf8.noSpace.length !== utf8.length) runJoinedForm(engine, cleaned, utf8.noSpace, 'whitespace', out)
+    if (utf8.noDots.length !== utf8.length) runJoinedForm(engine, cleaned, utf8.noDots, 'subdomain', out, 'utf8')
+    if (utf8.noSpace.length !== utf8.length) runJoinedForm(engine, cleaned, utf8.noSpace, 'whitespace', out, 'utf8')
   } else {
     const noDots = cleaned.includes('.') ? cleaned.split('.').join('') : cleaned
     if (noDots !== cleaned) runJoinedForm(engine, cleaned, noDots, 'subdomain', out)

@@ -34,9 +34,10 @@ import {alnum, j, wif} from './fixtures.js'
 
 function eagerDlp(p: Omit<DlpPatternSpec, 'validator'> & {readonly validator?: HitCheck}, core: boolean): CompiledDlpPattern {
   const re = compileDlp(p.regex)
+  const reEach = globalOf(re)
   return {
-    name: p.name, severity: p.severity, re, source: re.source, compiledFrom: forcedCaseInsensitiveSource(p.regex),
-    ...(hitCheckOf(p) !== undefined ? {validator: hitCheckOf(p), reAll: globalOf(re)} : {}),
+    name: p.name, severity: p.severity, re, source: re.source, compiledFrom: forcedCaseInsensitiveSource(p.regex), reEach,
+    ...(hitCheckOf(p) !== undefined ? {validator: hitCheckOf(p), reAll: reEach} : {}),
     exemptDomains: p.exemptDomains ?? [], warn: p.action === 'warn', core,
   }
 }
