@@ -133,22 +133,36 @@ function startsPiece(text: string, hit: CrossingHit, cuts: readonly Cut[]): bool
 
 /**
  * The specified readings that take separators out of a whole text (text DLP's step 5 without
- * dots or white space, the URL's noise-stripped and concatenated texts) join the words of prose
- * as well as a key someone spaced out: `the canvas element renders the chart` reads
- * `canvaselementrenders…`, `best asian restaurants 2024` reads `asianrestaurants2024`, each `AWS
+ * dots or white space, the URL's noise-stripped and concatenated texts, values joined) join the
+ * words of prose as well as a key someone spaced out: `the canvas element renders the chart`
+ * reads `canvaselementrenders…`, `best asian restaurants 2024` reads `asianrestaurants2024`,
+ * `?region=asia&category=electronicsandgadgets` reads `asiaelectronicsandgadgets`, each an `AWS
  * Access ID` (a prefix, then sixteen letters or digits, in one case). A hit that crosses a cut
  * stands when it starts a piece (a key is not written inside a word: `canvas`, `Slovakia`,
- * `eastasia`) and, with `words` on, no piece that it runs wholly through (neither its first nor
- * its last) is lower-case letters alone (a word of prose: `AKIA IOSF ODNN 7EXA MPLE` stands,
- * `asia pacific 2025 outlook` does not). `words` is off where the text's case says nothing (a
- * host name, lower-cased): there a hit stands when it starts a label.
+ * `eastasia`) and, with `words` on, when at most half of the pieces it covers whole are
+ * lower-case letters alone (words of prose): `AKIA IOSF ODNN 7EXA MPLE` and `akia 2b3c 4d5e …`
+ * stand, `asia pacific 2025 outlook` and `asia|electronicsandgadgets` do not. `words` is off where
+ * the text's case says nothing (a host name, lower-cased): there a hit stands when it starts a
+ * label.
  */
 export function wordJoinRule(words: boolean): JointRule {
   return (text, hit, cuts) => {
     if (!startsPiece(text, hit, cuts)) return false
     if (!words) return true
-    for (let k = hit.from; k + 1 < hit.to; k++) if (LOWER_WORD.test(text.slice(cuts[k]!.at, cuts[k + 1]!.at))) return false
-    return true
+    // The pieces from the hit's start to each cut it crosses (whole: it starts a piece), and the
+    // last one when the hit runs to its end.
+    const end = hit.index + hit.length
+    let pieces = 0
+    let lower = 0
+    let from = hit.index
+    const piece = (to: number): void => {
+      pieces++
+      if (LOWER_WORD.test(text.slice(from, to))) lower++
+      from = to
+    }
+    for (let k = hit.from; k < hit.to; k++) piece(cuts[k]!.at)
+    if (end === text.length || cuts[hit.to]?.at === end || !WORD_UNIT.test(text[end]!)) piece(end)
+    return 2 * lower <= pieces
   }
 }
 

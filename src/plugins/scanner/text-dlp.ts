@@ -4,7 +4,8 @@ import {unitsOf} from './text-units.js'
 import {ALL_DECODERS, candidateDecodings, decodeBase32Std, decodeBase64Variants, decodeHexAny, bytesToText, iterativeDecode, REJECTS} from './decoders.js'
 import {FindingSet, findCanary, matchingPatterns, matchingPatternsOfBytes, runEngine, type DlpEngine, type DlpFinding} from './dlp-engine.js'
 import {matchDlpPattern} from './dlp-patterns.js'
-import {guardedJoint, jointWithout, WORDS_JOINED} from './joints.js'
+import type {Normalizer} from './normalize.js'
+import {guardedJoint, jointWithout, pushCut, WORDS_JOINED, type Cut, type Joint} from './joints.js'
 import {memoised} from './memo.js'
 import {compactLatin1, unitsToString} from './normalize.js'
 import {MIN_PHRASE_UNITS} from './seed-phrase.js'
@@ -108,19 +109,21 @@ function asciiDotAndSpaceFree(s: string): {readonly noDots: Buffer; readonly noS
   return {noDots: b.subarray(length, d), noSpace: b.subarray(2 * length, w)}
 }
 
-/** Step 5's two readings that take separators out of the cleaned text. */
-type JoinedForm = 'subdomain' | 'whitespace'
-
 /**
- * A step 5 reading of `cleaned` (`form`: its text, or its bytes read as `reading`) over all
- * patterns, as `runEngine` runs them, with each hit judged as the cleaned text's pieces joined
+ * A reading of `source` that takes separators out (`form`: its text, or its bytes read as
+ * `reading`; step 5's dot-free and white-space-free forms, or step 4's cleaned text itself, whose
+ * normalisation drops line breaks and tabs with the other controls, read from the text) over all
+ * patterns, as `runEngine` runs them, with each hit judged as the pieces joined (`piecesOf`)
  * (joints.ts `WORDS_JOINED`: a hit that starts inside a word, or runs through a lower-case word,
- * is prose). The set walks the form first; a pattern's first hit that the cleaned text holds as
- * it is crosses no separator and is found as it stands (the usual hit: a key written whole).
+ * is prose). The set walks the form first; a pattern's first hit that `source` (the text the
+ * form was made from) holds as it is crosses no separator and is found as it stands (the usual hit: a key written whole).
  * Only when a first hit is not so is the form cut into its pieces, judged, and the judged text
  * scanned instead.
  */
-function runJoinedForm(engine: DlpEngine, cleaned: string, form: string | Buffer, encoding: JoinedForm, out: FindingSet, reading: 'latin1' | 'utf8' = 'latin1'): void {
+function runJoinedForm(
+  engine: DlpEngine, source: string, form: string | Buffer, encoding: string, out: FindingSet, reading: 'latin1' | 'utf8' = 'latin1',
+  piecesOf: () => Joint = () => jointWithout(source, encoding === 'subdomain' ? isDot : isDroppedSpace),
+): void {
   const candidates = typeof form === 'string' ? matchingPatterns(engine, form) : matchingPatternsOfBytes(engine, form)
   if (candidates !== null && candidates.size === 0) return
   const text = typeof form === 'string' ? form : form.toString(reading)
@@ -131,9 +134,9 @@ function runJoinedForm(engine: DlpEngine, cleaned: string, form: string | Buffer
     if (candidates !== null && !candidates.has(p)) continue
     const hit = matchDlpPattern(p, text)
     if (hit === null) continue
-    if (judged === undefined && !cleaned.includes(text.slice(hit.index, hit.index + hit.length))) {
+    if (judged === undefined && !source.includes(text.slice(hit.index, hit.index + hit.length))) {
       // A hit across a separator: the form as its pieces (a walk made only for one), judged.
-      const joint = jointWithout(cleaned, encoding === 'subdomain' ? isDot : isDroppedSpace)
+      const joint = piecesOf()
       judged = guardedJoint(engine, joint.text, joint.cuts, undefined, WORDS_JOINED)
       if (judged !== text) {
         runEngine(engine, engine.all, judged, encoding, out)
@@ -142,6 +145,22 @@ function runJoinedForm(engine: DlpEngine, cleaned: string, form: string | Buffer
     }
     out.add({pattern: p.name, severity: p.severity, core: p.core, encoding, warn: p.warn, position: hit.index, length: hit.length})
   }
+}
+
+/** A C0 or C1 control or DEL: what `ForDLP` drops between two words (a line break, a tab). */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]+/
+
+/**
+ * `cleaned` (`ForDLP` of `text`) as the pieces of `text` between its controls, each normalised:
+ * the cuts are where a line break or a tab stood. When the pieces normalised apart do not make
+ * `cleaned` (a mark that composes across a line break), no cut: every hit stands (fail closed).
+ */
+function controlJoint(norm: Normalizer, text: string, cleaned: string): Joint {
+  const pieces = text.split(CONTROL).map((p) => norm.forDlp(p))
+  const cuts: Cut[] = []
+  let at = 0
+  for (let i = 0; i + 1 < pieces.length; i++) pushCut(cuts, (at += pieces[i]!.length), '\n')
+  return pieces.join('') === cleaned ? {text: cleaned, cuts} : {text: cleaned, cuts: []}
 }
 
 /** The units step 5's white-space-free form drops (`stripUnicodeWhitespace`). */
@@ -460,7 +479,8 @@ export function scanTextForDlp(engine: DlpEngine, input: string, options?: TextD
   if (canary !== null) {
     out.add({pattern: `Canary Token (${canary.name})`, severity: 'critical', core: false, encoding: canary.encoding, warn: false})
   }
-  runEngine(engine, all, cleaned, '', out, undefined, cleaned === text ? textCandidates : undefined)
+  if (cleaned === text) runEngine(engine, all, cleaned, '', out, undefined, textCandidates)
+  else runJoinedForm(engine, text, cleaned, '', out, 'latin1', () => controlJoint(norm, text, cleaned))
 
   // 5. Simple re-shapes of the cleaned text.
   const urlDecoded = urlDecodingOf(cleaned, decoded)
