@@ -3,7 +3,7 @@
  * literal (env/file) secrets and canaries. Built once per settings snapshot; immutable after.
  */
 import {createHash} from 'node:crypto'
-import {compileConfiguredDlp, compileCoreDlp, isExemptFor, matchDlpPattern, type CompiledDlpPattern} from './dlp-patterns.js'
+import {compileConfiguredDlp, compileCoreDlp, isExemptFor, matchDlpPattern, type CompiledDlpPattern, type PatternHit} from './dlp-patterns.js'
 import {createNormalizer, type Normalizer} from './normalize.js'
 import {tableReading} from './pass-texts.js'
 import type {Severity} from './pattern-types.js'
@@ -329,6 +329,11 @@ export class FindingSet {
   }
 }
 
+/** The finding of pattern `p`'s hit in a target read as `encoding`. */
+export function findingOf(p: CompiledDlpPattern, encoding: string, hit: PatternHit): DlpFinding {
+  return {pattern: p.name, severity: p.severity, core: p.core, encoding, warn: p.warn, position: hit.index, length: hit.length}
+}
+
 /** Runs a pattern list on one target; returns how many new enforced findings were added. */
 export function runPatterns(
   patterns: readonly CompiledDlpPattern[],
@@ -345,7 +350,7 @@ export function runPatterns(
     if (isExemptFor(p, host)) continue
     const hit = matchDlpPattern(p, text)
     if (hit === null) continue
-    out.add({pattern: p.name, severity: p.severity, core: p.core, encoding, warn: p.warn, position: hit.index, length: hit.length})
+    out.add(findingOf(p, encoding, hit))
   }
   return out.enforcedCount - before
 }
@@ -401,7 +406,7 @@ export function runEngine(
     if (!cand.has(p) || isExemptFor(p, host)) continue
     const hit = matchDlpPattern(p, text)
     if (hit === null) continue
-    out.add({pattern: p.name, severity: p.severity, core: p.core, encoding, warn: p.warn, position: hit.index, length: hit.length})
+    out.add(findingOf(p, encoding, hit))
   }
   return out.enforcedCount - before
 }

@@ -206,7 +206,7 @@ export function* eachDlpHit(p: CompiledDlpPattern, text: string): Generator<Patt
   if (runs !== null ? runs.length === 0 : !mayValidateIn(p.validator, text)) return
   // Hit by hit: a long text (a sorted join of numbers) holds hundreds of regex hits, and the
   // first one that validates is the answer to `matchDlpPattern`.
-  for (const h of eachHit(p.reAll ?? p.re, text, HIT_LIMIT, runs ?? undefined)) if (runValidator(p.validator, h.text)) yield {index: h.index, length: h.length}
+  for (const h of eachHit(p.reEach, text, HIT_LIMIT, runs ?? undefined)) if (runValidator(p.validator, h.text)) yield {index: h.index, length: h.length}
 }
 
 export function isExemptFor(p: CompiledDlpPattern, host: string | undefined): boolean {

@@ -66,6 +66,19 @@ export function dropFromJoint(joint: Joint, drop: (unit: number) => boolean): Jo
   return {text: kept + text.slice(from), cuts: out}
 }
 
+/** The cuts between `pieces` joined with nothing between them: after each but the last, `sep` to put back. */
+export function cutsBetween(pieces: readonly string[], sep: string): Cut[] {
+  const cuts: Cut[] = []
+  let at = 0
+  for (let i = 0; i + 1 < pieces.length; i++) pushCut(cuts, (at += pieces[i]!.length), sep)
+  return cuts
+}
+
+/** The unit a dot-free reading drops (text DLP's `subdomain` form, the URL's dot-free host). */
+export function isDotUnit(c: number): boolean {
+  return c === 0x2e
+}
+
 /** `text` without the code units `drop` says, with where they stood. */
 export function jointWithout(text: string, drop: (unit: number) => boolean): Joint {
   return dropFromJoint({text, cuts: []}, drop)
@@ -261,6 +274,6 @@ export function guardedHostJoint(dlp: DlpEngine, host: string): string | null {
  * that decide whether a host may be echoed.
  */
 export function guardedLabelJoin(dlp: DlpEngine, host: string): string {
-  const j = jointWithout(host, (c) => c === 0x2e)
+  const j = jointWithout(host, isDotUnit)
   return guardedJoint(dlp, j.text, j.cuts, undefined, LABELS_JOINED)
 }

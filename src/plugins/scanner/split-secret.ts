@@ -6,7 +6,7 @@
 import type {DlpEngine, DlpFinding} from './dlp-engine.js'
 import {isCatalogueDlpPattern} from './dlp-patterns.js'
 import {junctionPairsToScan, type JunctionPair} from './joined-text-screen.js'
-import {guardedJoint, pushCut, WORDS_JOINED, type Cut} from './joints.js'
+import {cutsBetween, guardedJoint, WORDS_JOINED} from './joints.js'
 import {isSegmentDelimiter} from './text-dlp.js'
 
 /** Above this many values the pairwise split check uses the first and last 32 (reference edge sampling). */
@@ -173,13 +173,7 @@ function reassemblies(vals: readonly string[], sent: readonly string[] | null): 
  * text). A key cut into values is found.
  */
 function scanJoined(engine: DlpEngine, scan: (text: string) => DlpFinding[], pieces: readonly string[], text: string): DlpFinding[] {
-  const cuts: Cut[] = []
-  let at = 0
-  for (let i = 0; i + 1 < pieces.length; i++) {
-    at += pieces[i]!.length
-    pushCut(cuts, at, ' ')
-  }
-  return scan(guardedJoint(engine, text, cuts, undefined, WORDS_JOINED))
+  return scan(guardedJoint(engine, text, cutsBetween(pieces, ' '), undefined, WORDS_JOINED))
 }
 
 /**

@@ -2,10 +2,10 @@
 import {isAsciiText} from './ascii-text.js'
 import {unitsOf} from './text-units.js'
 import {ALL_DECODERS, candidateDecodings, decodeBase32Std, decodeBase64Variants, decodeHexAny, bytesToText, iterativeDecode, REJECTS} from './decoders.js'
-import {FindingSet, findCanary, matchingPatterns, matchingPatternsOfBytes, runEngine, type DlpEngine, type DlpFinding} from './dlp-engine.js'
+import {FindingSet, findCanary, findingOf, matchingPatterns, matchingPatternsOfBytes, runEngine, type DlpEngine, type DlpFinding} from './dlp-engine.js'
 import {matchDlpPattern} from './dlp-patterns.js'
 import type {Normalizer} from './normalize.js'
-import {guardedJoint, jointWithout, pushCut, WORDS_JOINED, type Cut, type Joint} from './joints.js'
+import {cutsBetween, guardedJoint, isDotUnit, jointWithout, WORDS_JOINED, type Joint} from './joints.js'
 import {memoised} from './memo.js'
 import {compactLatin1, unitsToString} from './normalize.js'
 import {MIN_PHRASE_UNITS} from './seed-phrase.js'
@@ -122,7 +122,7 @@ function asciiDotAndSpaceFree(s: string): {readonly noDots: Buffer; readonly noS
  */
 function runJoinedForm(
   engine: DlpEngine, source: string, form: string | Buffer, encoding: string, out: FindingSet, reading: 'latin1' | 'utf8' = 'latin1',
-  piecesOf: () => Joint = () => jointWithout(source, encoding === 'subdomain' ? isDot : isDroppedSpace),
+  piecesOf: () => Joint = () => jointWithout(source, encoding === 'subdomain' ? isDotUnit : isDroppedSpace),
 ): void {
   const candidates = typeof form === 'string' ? matchingPatterns(engine, form) : matchingPatternsOfBytes(engine, form)
   if (candidates !== null && candidates.size === 0) return
@@ -143,7 +143,7 @@ function runJoinedForm(
         return
       }
     }
-    out.add({pattern: p.name, severity: p.severity, core: p.core, encoding, warn: p.warn, position: hit.index, length: hit.length})
+    out.add(findingOf(p, encoding, hit))
   }
 }
 
@@ -157,10 +157,7 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]+/
  */
 function controlJoint(norm: Normalizer, text: string, cleaned: string): Joint {
   const pieces = text.split(CONTROL).map((p) => norm.forDlp(p))
-  const cuts: Cut[] = []
-  let at = 0
-  for (let i = 0; i + 1 < pieces.length; i++) pushCut(cuts, (at += pieces[i]!.length), '\n')
-  return pieces.join('') === cleaned ? {text: cleaned, cuts} : {text: cleaned, cuts: []}
+  return pieces.join('') === cleaned ? {text: cleaned, cuts: cutsBetween(pieces, '\n')} : {text: cleaned, cuts: []}
 }
 
 /** The units step 5's white-space-free form drops (`stripUnicodeWhitespace`). */
@@ -168,10 +165,6 @@ function isDroppedSpace(c: number): boolean {
   return c < 256 ? LATIN1_SPACE[c] === 1 : isSpaceCodePoint(c)
 }
 
-/** The unit step 5's dot-free form drops. */
-function isDot(c: number): boolean {
-  return c === 0x2e
-}
 
 /**
  * `stripUnicodeWhitespace` of a text with a unit above U+00FF: its UTF-16 units copied

@@ -20,7 +20,7 @@ import {REASON_CODES, reasonForLabel, type ReasonCode, type ReasonRetry, type Re
 import {findLiteralSecret} from './secrets.js'
 import {subsequenceTexts} from './subsequence.js'
 import {hostLabelDecodings} from './host-decodings.js'
-import {guardedHostJoint, guardedJoint, guardedLabelJoin, normalisedCuts, pushCut, WORDS_JOINED, type Cut} from './joints.js'
+import {cutsBetween, guardedHostJoint, guardedJoint, guardedLabelJoin, normalisedCuts, WORDS_JOINED} from './joints.js'
 import {dlpTargets, ScanMemo, someSeedTarget, subsequenceValues, targetsProvenClean} from './url-targets.js'
 import type {ScannerSettings} from './settings.js'
 import {hostStageMemo} from './url-static-memo.js'
@@ -712,10 +712,7 @@ function ssrfVerdict(sc: UrlScanner, host: string, addrs: readonly IpBytes[]): B
  */
 function judgedSubsequence(dlp: DlpEngine, text: string, values: readonly string[], of: readonly number[], host: string): string {
   const raw = of.map((i) => values[i]!)
-  const cuts: Cut[] = []
-  let at = 0
-  for (let k = 0; k + 1 < raw.length; k++) pushCut(cuts, (at += raw[k]!.length), '&')
-  return guardedJoint(dlp, text, normalisedCuts(dlp.normalizer, raw.join(''), text, cuts), host, WORDS_JOINED)
+  return guardedJoint(dlp, text, normalisedCuts(dlp.normalizer, raw.join(''), text, cutsBetween(raw, '&')), host, WORDS_JOINED)
 }
 
 /** The `dns.host_overrides` key of a hostname: lower-case, trailing DNS dots stripped (§6.2). */

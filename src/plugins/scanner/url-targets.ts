@@ -11,7 +11,7 @@ import {goEscapedPath, goUrlString, splitQuery, type GoUrl} from '../canonical/i
 import {candidateDecodings, isNoiseUnit, iterativeDecode, stripNoise, type CandidateDecoding, type DecodeScratch} from './decoders.js'
 import {addToNoMatchPass, noMatchInPass, startNoMatchPass, type DlpEngine} from './dlp-engine.js'
 import {utf8Length} from './entropy.js'
-import {dropFromJoint, hostJoint, jointWithout, LABELS_JOINED, pushCut, WORDS_JOINED, type Cut, type Joint, type JointRule} from './joints.js'
+import {dropFromJoint, hostJoint, isDotUnit, jointWithout, LABELS_JOINED, pushCut, WORDS_JOINED, type Cut, type Joint, type JointRule} from './joints.js'
 import {memoised} from './memo.js'
 
 export interface DlpTarget {
@@ -98,9 +98,6 @@ const NO_DECODINGS: readonly CandidateDecoding[] = Object.freeze([])
 /** `cuts` and `rule`: only for a joined text, and only when the visit asked for them (`withCuts`). */
 export type TargetVisitor = (text: string, kind: string, decoding: boolean, cuts?: readonly Cut[], rule?: JointRule) => void
 
-/** The host's dots, for its joint's cuts. */
-const isDot = (c: number): boolean => c === 0x2e
-
 /** The path's last segment: after its last '/', one trailing '/' left off (`/AKIA…/?…` is cut there as well). */
 function lastSegment(path: string): string {
   const end = path.endsWith('/') ? path.length - 1 : path.length
@@ -127,8 +124,8 @@ function visitDlpTargets(
   }
   // A specified reading that joins pieces (noise stripped, values concatenated, the host without
   // its dots) is judged as words joined (joints.ts `WORDS_JOINED`): `?q=the+canvas+element+renders…`
-  // is no `AWS Access ID`. Without `withCuts` (the proof of a clean URL) the plain join is read:
-  // it holds every hit the judged text holds.
+  // is no `AWS Access ID`. Without `withCuts` (the proof of a clean URL) no cuts are kept and
+  // the plain join is read: it holds every hit the judged text holds.
   const addJoint = (j: Joint, kind: string, rule: JointRule = WORDS_JOINED): void => {
     if (j.text === '') return
     if (j.cuts.length === 0) add(j.text, kind)
@@ -184,7 +181,7 @@ function visitDlpTargets(
     for (const dec of m.candidates(seg)) add(dec.text, SEGMENT_KIND[dec.encoding] ?? `segment_${dec.encoding}`)
     for (const piece of blobPieces(seg)) for (const dec of m.candidates(piece)) add(dec.text, SEGMENT_KIND[dec.encoding] ?? `segment_${dec.encoding}`)
   }
-  if (withCuts) addJoint(jointWithout(host, isDot), 'host', LABELS_JOINED)
+  if (withCuts) addJoint(jointWithout(host, isDotUnit), 'host', LABELS_JOINED)
   else add(host.replaceAll('.', ''), 'host')
   // Beyond §5.5: the host without its '-' and '_' as well (joints.ts), when it has any: a key cut
   // by one inside a label (`akiaiosf-odnn7….example.com`) is whole only there. Core-eligible: the
@@ -205,8 +202,7 @@ function visitDlpTargets(
       if (withCuts && joined !== '' && v !== '') pushCut(joinedCuts, joined.length, '&')
       joined += v
     }
-    if (withCuts) addJoint({text: joined, cuts: joinedCuts}, 'concat')
-    else add(joined, 'concat')
+    addJoint({text: joined, cuts: joinedCuts}, 'concat')
     addStripped(joined, 'concat_noise', joinedCuts)
   }
   // Beyond §5.5: the parameters' names and values, decoded, each name joined to its value and the
@@ -216,8 +212,7 @@ function visitDlpTargets(
   // noise-stripped form, without the spaces, is the join of them all in order (a key cut over
   // `?AKIA…=…&…=…`). Both core-eligible: the server receives the halves in clear.
   if (named !== query) {
-    if (withCuts) addJoint({text: named, cuts: namedCuts}, 'query_named')
-    else add(named, 'query_named')
+    addJoint({text: named, cuts: namedCuts}, 'query_named')
     addStripped(named, 'query_named_noise', namedCuts)
   }
   // Beyond §5.5: the last path segment, then every parameter's name and value, decoded, with no
