@@ -8,7 +8,7 @@
 // Beside them, in the same run, a plain JavaScript byte loop over the same body: the machine's
 // floor for any one pass written in JavaScript, and for text bodies the floor of the specified
 // checks themselves (`scan-floor.ts`: the RE2 walks they require, and a JSON body's parse; for a
-// binary request body the run finders' pass and the walks over the runs).
+// binary body the run finders' pass and the walks over the runs, on both paths).
 // Reports numbers only; never asserts.
 import {isUtf8} from 'node:buffer'
 import crypto from 'node:crypto'
@@ -20,7 +20,7 @@ import {isPresetName, loadPresetConfig} from '../src/plugins/config/index.js'
 import {scannerSettingsFromConfig} from '../src/plugins/proxy/index.js'
 import {createScanner} from '../src/plugins/scanner/index.js'
 import {cpuPerCall} from './cpu-per-call.js'
-import {binaryRequestFloor, requestFloor, responseFloor, rotating} from './scan-floor.js'
+import {binaryRequestFloor, binaryResponseFloor, requestFloor, responseFloor, rotating} from './scan-floor.js'
 
 /** Parses `64k`, `1m`, `4096`. */
 export function parseSize(s: string): number {
@@ -258,7 +258,7 @@ export async function runBodyScanBench(args: readonly string[] = []): Promise<Re
     // Text bodies: the least the specified checks cost on them (`scan-floor.ts`), as MB/s.
     const text = set.every((b) => isUtf8(b))
     const reqFloor = text ? await requestFloor(sc, type, set, Math.min(seconds, 1)) : type === 'application/gzip' ? null : await binaryRequestFloor(sc, set, Math.min(seconds, 1))
-    const resFloor = text ? await responseFloor(sc.response, type === 'text/html', set, Math.min(seconds, 1)) : null
+    const resFloor = text ? await responseFloor(sc.response, type === 'text/html', set, Math.min(seconds, 1)) : await binaryResponseFloor(sc.response, set, Math.min(seconds, 1))
     const asRate = (micros: number): number => bytes / micros
     const verdicts = new Set(set.map((body) => `${sc.scanRequestBody({contentType: type, body, host}).action}/${sc.decideResponseBody(body, {host}).action}`))
     rows.push({

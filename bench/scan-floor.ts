@@ -16,13 +16,14 @@
 // - on the request path of a binary body (one that is not UTF-8), the pass that finds its text
 //   runs and printable runs (pipelock's own finders in WebAssembly, the cheapest pass this tree
 //   has: a JavaScript loop over the bytes costs about as much as 1 GB/s allows), then the DLP
-//   walks of both texts' forms and the injection walks of the text runs.
+//   walks of both texts' forms and the injection walks of the text runs; on its response path the
+//   same finders' pass for the text runs alone (`binaryText`) and the injection walks of them.
 //
 // The per-text scans of a JSON body's values, the decodings (§6.1 steps 6–7, §7 pass 6), the
 // seed-phrase and canary checks, and the building of each pass text are left out: a floor, not
 // an estimate. The pass texts are built once, outside the timing.
 import {cpuPerCall} from './cpu-per-call.js'
-import {extractHtmlText, extractJsonTexts, foldVowels, leetspeak, PRINTABLE_RUN_MIN, textAndPrintableRuns, type DlpEngine, type ResponseScanner} from '../src/plugins/scanner/index.js'
+import {binaryText, extractHtmlText, extractJsonTexts, foldVowels, leetspeak, PRINTABLE_RUN_MIN, textAndPrintableRuns, type DlpEngine, type ResponseScanner} from '../src/plugins/scanner/index.js'
 
 export interface Walk {
   readonly set: {match(input: Buffer): number[]}
@@ -127,4 +128,12 @@ export async function responseFloor(response: ResponseScanner, markup: boolean, 
   const walks = bodies.map((body) => responseWalks(response, markup, body.toString('utf8')))
   const walked = await timeWalks(walks, seconds)
   return {micros: walked, parts: `${walks[0]!.length} walks ${walked.toFixed(0)} µs`}
+}
+
+/** The response floor of a binary body (§7 over its text runs): the finders' pass that yields them, then the injection walks. */
+export async function binaryResponseFloor(response: ResponseScanner, bodies: readonly Buffer[], seconds: number): Promise<ScanFloor> {
+  const walks = bodies.map((body) => injectionWalks(response, binaryText(body)))
+  const runs = await cpuPerCall(rotating(bodies, binaryText), seconds / 2)
+  const walked = await timeWalks(walks, seconds / 2)
+  return {micros: runs + walked, parts: `runs ${runs.toFixed(0)} µs + ${walks[0]!.length} walks ${walked.toFixed(0)} µs`}
 }

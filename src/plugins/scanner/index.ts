@@ -67,7 +67,7 @@ export {
   scanRequestBody, scanRequestHeaders, extractBodyTexts, isCompressedEncoding, hasTransferCoding, transferCoded, TRANSFER_CODED_DETAIL, BodyParseError, MULTIPART_LIMITS, utf8HeaderValue, requestBodyScanBytes, jsonValuePairBytes,
 } from './body-scanner.js'
 export type {BodyScanInput, ContentScanResult, HeaderList, BodyScanDeps} from './body-scanner.js'
-export {textRuns, textAndPrintableRuns, MIN_TEXT_RUN} from './text-runs.js'
+export {binaryText, textRuns, textAndPrintableRuns, MIN_TEXT_RUN} from './text-runs.js'
 export {createScanner} from './scanner.js'
 export type {Scanner} from './scanner.js'
 export {CONFUSABLE_GROUPS, CONFUSABLE_GROUPS_COUNT} from './confusables.js'
