@@ -16,6 +16,7 @@ import {matchingToOriginal} from './matching-offsets.js'
 import {PassTextBuilder, tableReading, type PassBytes, type PassName, type PassTexts} from './pass-texts.js'
 import type {ResponsePatternSpec} from './pattern-types.js'
 import {compileGlobalAsWritten, findAll, foldVowelsSource, optionalWhitespaceSource, re2SourceOf, type Re2} from './regex.js'
+import {compileFoldExact, foldHitExact, type FoldExact} from './fold-exact.js'
 import {compileSet, setMatches, type Re2Set} from './pattern-set.js'
 import {leetCandidatesHold, leetCandidateSource} from './leet-source.js'
 import {SharedCompiled} from './shared-compiled.js'
@@ -33,6 +34,8 @@ export interface CompiledResponsePattern {
   readonly optWs: Re2 | null
   /** Pass-5 variant (vowels folded); null when the rewrite does not compile. */
   readonly fold: Re2 | null
+  /** The check a pass-5 hit must pass when the pattern has case-exact groups (`fold-exact.ts`); null or absent when it has none. */
+  readonly foldExact?: FoldExact | null
   readonly core: boolean
 }
 
@@ -135,10 +138,11 @@ class CataloguePattern implements CompiledResponsePattern {
   private compiled: Re2 | undefined
   private optWsCompiled: Re2 | null | undefined
   private foldCompiled: Re2 | null | undefined
+  private foldExactCompiled: FoldExact | null | undefined
 
   constructor(
     readonly name: string,
-    regex: string,
+    private readonly regex: string,
     readonly core: boolean,
   ) {
     const optSrc = optionalWhitespaceSource(regex)
@@ -159,6 +163,11 @@ class CataloguePattern implements CompiledResponsePattern {
     if (this.foldCompiled === undefined) this.foldCompiled = this.sources.fold === null ? null : compileGlobalAsWritten(this.sources.fold)
     return this.foldCompiled
   }
+
+  get foldExact(): FoldExact | null {
+    if (this.foldExactCompiled === undefined) this.foldExactCompiled = this.sources.fold === null ? null : compileFoldExact(this.regex)
+    return this.foldExactCompiled
+  }
 }
 
 export function compileResponsePattern(p: ResponsePatternSpec, core: boolean): CompiledResponsePattern {
@@ -176,6 +185,7 @@ export function compileResponsePattern(p: ResponsePatternSpec, core: boolean): C
     re,
     optWs,
     fold,
+    foldExact: fold === null ? null : compileFoldExact(p.regex),
     core,
   }
 }
@@ -436,20 +446,29 @@ function matchSet(
   text: string,
   which: Variant,
   pass: ResponsePass,
+  unfolded?: string,
 ): ResponseMatch[] {
   if (text.length === 0) return []
-  return matchPatterns(set, text, candidatePatterns(t, set, which, text), which, pass)
+  return matchPatterns(set, text, candidatePatterns(t, set, which, text), which, pass, unfolded)
 }
 
-/** Every hit of the patterns `only` names (null: all of them) in `text`, the given variant of each. */
-function matchPatterns(set: ResponsePatternSet, text: string, only: readonly number[] | null, which: Variant, pass: ResponsePass): ResponseMatch[] {
+/**
+ * Every hit of the patterns `only` names (null: all of them) in `text`, the given variant of each.
+ * `unfolded`, for the folded variant: the text `text` was folded from, which a hit of a pattern
+ * with case-exact groups must read the same there (`fold-exact.ts`).
+ */
+function matchPatterns(set: ResponsePatternSet, text: string, only: readonly number[] | null, which: Variant, pass: ResponsePass, unfolded?: string): ResponseMatch[] {
   const out: ResponseMatch[] = []
   const indices = only ?? set.patterns.map((_, i) => i)
   for (const i of indices) {
     const p = set.patterns[i]!
     const re = p[which]
     if (re === null) continue
-    for (const h of findAll(re, text, 100)) out.push({pattern: p.name, core: p.core, pass, position: h.index, length: h.length})
+    const exact = which === 'fold' && unfolded !== undefined ? (p.foldExact ?? null) : null
+    for (const h of findAll(re, text, 100)) {
+      if (exact !== null && !foldHitExact(exact, text, unfolded!, h.index)) continue
+      out.push({pattern: p.name, core: p.core, pass, position: h.index, length: h.length})
+    }
   }
   return out
 }
@@ -820,7 +839,7 @@ function decodePass(t: ScanTexts, patterns: ResponsePatternSet, content: string,
     const hits = [
       ...matchSet(t, patterns, p1, 're', 'decoded'),
       ...matchSet(t, patterns, p1, 'optWs', 'decoded'),
-      ...matchSet(t, patterns, t.fold(p1), 'fold', 'decoded'),
+      ...matchSet(t, patterns, t.fold(p1), 'fold', 'decoded', p1),
     ]
     if (hits.length > 0) return hits
     const deeper = decodePass(t, patterns, d, depth + 1)
@@ -834,7 +853,7 @@ function matchPass(t: ScanTexts, set: ResponsePatternSet, pass: PassName, which:
   if (t.bytesOf(pass).length === 0) return []
   const only = passCandidates(t, set, which, pass)
   if (only !== null && only.length === 0) return []
-  return matchPatterns(set, t.passText(pass), only, which, label)
+  return matchPatterns(set, t.passText(pass), only, which, label, which === 'fold' ? t.passText('normalized') : undefined)
 }
 
 /** `multiPass` with the content's pass texts as UTF-8 bytes: the same passes, in the same order, on the same texts. */
@@ -880,7 +899,7 @@ function multiPass(t: ScanTexts, patterns: ResponsePatternSet): ResponseMatch[] 
   m = filtered(p1, matchSet(t, patterns, p1, 'optWs', 'optional_whitespace'))
   if (m.length > 0) return m
   const p5 = t.fold(p1)
-  m = filtered(p5, matchSet(t, patterns, p5, 'fold', 'vowel_fold'))
+  m = filtered(p5, matchSet(t, patterns, p5, 'fold', 'vowel_fold', p1))
   if (m.length > 0) return m
   return decodePass(t, patterns, content, 0)
 }
@@ -1079,7 +1098,7 @@ function redactionCuts(sc: ResponseScanner, content: string): RedactionCut[] | n
   const found = sets.flatMap((set) => [
     ...matchSet(t, set, p1, 're', 'normalized'),
     ...matchSet(t, set, p1, 'optWs', 'optional_whitespace'),
-    ...matchSet(t, set, folded, 'fold', 'vowel_fold'),
+    ...matchSet(t, set, folded, 'fold', 'vowel_fold', p1),
   ])
   for (const m of found) {
     if (m.length > 0) ranges.push({start: m.position, end: m.position + m.length, name: m.pattern})
