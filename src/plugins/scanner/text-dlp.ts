@@ -5,7 +5,7 @@ import {ALL_DECODERS, candidateDecodings, decodeBase32Std, decodeBase64Variants,
 import {FindingSet, findCanary, findingOf, matchingPatterns, matchingPatternsOfBytes, runEngine, type DlpEngine, type DlpFinding} from './dlp-engine.js'
 import {matchDlpPattern} from './dlp-patterns.js'
 import type {Normalizer} from './normalize.js'
-import {cutsBetween, guardedJoint, isDotUnit, jointWithout, WORDS_JOINED, type Joint} from './joints.js'
+import {cutsBetween, dropFromJoint, guardedJoint, isDotUnit, WORDS_JOINED, type Joint} from './joints.js'
 import {memoised} from './memo.js'
 import {compactLatin1, unitsToString} from './normalize.js'
 import {MIN_PHRASE_UNITS} from './seed-phrase.js'
@@ -111,18 +111,17 @@ function asciiDotAndSpaceFree(s: string): {readonly noDots: Buffer; readonly noS
 
 /**
  * A reading of `source` that takes separators out (`form`: its text, or its bytes read as
- * `reading`; step 5's dot-free and white-space-free forms, or step 4's cleaned text itself, whose
- * normalisation drops line breaks and tabs with the other controls, read from the text) over all
- * patterns, as `runEngine` runs them, with each hit judged as the pieces joined (`piecesOf`)
- * (joints.ts `WORDS_JOINED`: a hit that starts inside a word, or runs through a lower-case word,
- * is prose). The set walks the form first; a pattern's first hit that `source` (the text the
- * form was made from) holds as it is crosses no separator and is found as it stands (the usual hit: a key written whole).
- * Only when a first hit is not so is the form cut into its pieces, judged, and the judged text
- * scanned instead.
+ * `reading`; step 4's cleaned text, whose normalisation drops line breaks and tabs with the other
+ * controls, and step 5's URL-decoded, dot-free and white-space-free forms of that) over all
+ * patterns, as `runEngine` runs them, with each hit judged as the pieces joined (`piecesOf`: every
+ * place a separator was taken out, the lines' joints included) (joints.ts `WORDS_JOINED`: a hit
+ * that starts inside a word, or runs through a lower-case word, is prose). The set walks the form
+ * first; a pattern's first hit that `source` (the text as given) holds as it is crosses no
+ * separator and is found as it stands (the usual hit: a key written whole). Only when a first hit
+ * is not so is the form cut into its pieces, judged, and the judged text scanned instead.
  */
 function runJoinedForm(
-  engine: DlpEngine, source: string, form: string | Buffer, encoding: string, out: FindingSet, reading: 'latin1' | 'utf8' = 'latin1',
-  piecesOf: () => Joint = () => jointWithout(source, encoding === 'subdomain' ? isDotUnit : isDroppedSpace),
+  engine: DlpEngine, source: string, form: string | Buffer, encoding: string, out: FindingSet, reading: 'latin1' | 'utf8', piecesOf: () => Joint,
 ): void {
   const candidates = typeof form === 'string' ? matchingPatterns(engine, form) : matchingPatternsOfBytes(engine, form)
   if (candidates !== null && candidates.size === 0) return
@@ -156,8 +155,18 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]+/
  * `cleaned` (a mark that composes across a line break), no cut: every hit stands (fail closed).
  */
 function controlJoint(norm: Normalizer, text: string, cleaned: string): Joint {
-  const pieces = text.split(CONTROL).map((p) => norm.forDlp(p))
-  return pieces.join('') === cleaned ? {text: cleaned, cuts: cutsBetween(pieces, '\n')} : {text: cleaned, cuts: []}
+  return piecewiseJoint(text, cleaned, (p) => norm.forDlp(p))
+}
+
+/**
+ * `target`, a reading of `text` (`read` of the whole), as the readings of `text`'s pieces between
+ * its controls, when those joined make it: the cuts are where the controls stood. Otherwise (a
+ * reading that crosses a line break: a mark composing across it, an escape cut by it) no cut, and
+ * every hit stands (fail closed).
+ */
+function piecewiseJoint(text: string, target: string, read: (piece: string) => string): Joint {
+  const pieces = text.split(CONTROL).map(read)
+  return pieces.join('') === target ? {text: target, cuts: cutsBetween(pieces, '\n')} : {text: target, cuts: []}
 }
 
 /** The units step 5's white-space-free form drops (`stripUnicodeWhitespace`). */
@@ -472,29 +481,38 @@ export function scanTextForDlp(engine: DlpEngine, input: string, options?: TextD
   if (canary !== null) {
     out.add({pattern: `Canary Token (${canary.name})`, severity: 'critical', core: false, encoding: canary.encoding, warn: false})
   }
+  // The cleaned text as its pieces between the text's controls (made only for a hit to judge):
+  // step 4 joins the lines, and step 5's readings are made from the lines so joined.
+  let lines: Joint | undefined
+  const linesOf = (): Joint => (lines ??= cleaned === text ? {text: cleaned, cuts: []} : controlJoint(norm, text, cleaned))
   if (cleaned === text) runEngine(engine, all, cleaned, '', out, undefined, textCandidates)
-  else runJoinedForm(engine, text, cleaned, '', out, 'latin1', () => controlJoint(norm, text, cleaned))
+  else runJoinedForm(engine, text, cleaned, '', out, 'latin1', linesOf)
 
-  // 5. Simple re-shapes of the cleaned text.
+  // 5. Simple re-shapes of the cleaned text, each judged at the lines' joints as well as its own.
   const urlDecoded = urlDecodingOf(cleaned, decoded)
-  if (urlDecoded !== cleaned) runEngine(engine, all, norm.forDlp(urlDecoded), 'url', out)
+  if (urlDecoded !== cleaned) {
+    const urlForm = norm.forDlp(urlDecoded)
+    if (cleaned === text) runEngine(engine, all, urlForm, 'url', out)
+    else runJoinedForm(engine, text, urlForm, 'url', out, 'latin1', () => piecewiseJoint(text, urlForm, (p) => norm.forDlp(iterativeDecode(norm.forDlp(p)))))
+  }
+  const without = (drop: (unit: number) => boolean) => (): Joint => dropFromJoint(linesOf(), drop)
   const ascii = asciiDotAndSpaceFree(cleaned)
   const utf8 = ascii === null && cleaned.length >= FORMS_AS_BYTES_FROM ? utf8DotAndSpaceFree(cleaned) : null
   if (ascii !== null) {
     // A form as long as the text is the text: nothing was dropped (as the string forms below
     // then are the text itself).
-    if (ascii.noDots.length !== cleaned.length) runJoinedForm(engine, cleaned, ascii.noDots, 'subdomain', out)
-    if (ascii.noSpace.length !== cleaned.length) runJoinedForm(engine, cleaned, ascii.noSpace, 'whitespace', out)
+    if (ascii.noDots.length !== cleaned.length) runJoinedForm(engine, text, ascii.noDots, 'subdomain', out, 'latin1', without(isDotUnit))
+    if (ascii.noSpace.length !== cleaned.length) runJoinedForm(engine, text, ascii.noSpace, 'whitespace', out, 'latin1', without(isDroppedSpace))
   } else if (utf8 !== null) {
     // The same forms of a text with units at or above U+0080, as UTF-8 (`utf8-text-forms.ts`):
     // a form as long as the text's encoding dropped nothing, as above.
-    if (utf8.noDots.length !== utf8.length) runJoinedForm(engine, cleaned, utf8.noDots, 'subdomain', out, 'utf8')
-    if (utf8.noSpace.length !== utf8.length) runJoinedForm(engine, cleaned, utf8.noSpace, 'whitespace', out, 'utf8')
+    if (utf8.noDots.length !== utf8.length) runJoinedForm(engine, text, utf8.noDots, 'subdomain', out, 'utf8', without(isDotUnit))
+    if (utf8.noSpace.length !== utf8.length) runJoinedForm(engine, text, utf8.noSpace, 'whitespace', out, 'utf8', without(isDroppedSpace))
   } else {
     const noDots = cleaned.includes('.') ? cleaned.split('.').join('') : cleaned
-    if (noDots !== cleaned) runJoinedForm(engine, cleaned, noDots, 'subdomain', out)
+    if (noDots !== cleaned) runJoinedForm(engine, text, noDots, 'subdomain', out, 'latin1', without(isDotUnit))
     const noSpace = stripUnicodeWhitespace(cleaned)
-    if (noSpace !== cleaned) runJoinedForm(engine, cleaned, noSpace, 'whitespace', out)
+    if (noSpace !== cleaned) runJoinedForm(engine, text, noSpace, 'whitespace', out, 'latin1', without(isDroppedSpace))
   }
 
   // 6. Recursive decode of the whole text.

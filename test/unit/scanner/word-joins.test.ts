@@ -113,3 +113,27 @@ test('documented limit: a key in lower case spaced into pieces mostly without di
   assert.deepEqual(textFindings('akia bcde fgh2 kmn3 qrs4'), ['AWS Access ID/whitespace'])
   assert.deepEqual(textFindings('AKIA BCDE FGHJ KMNP QRST'), ['AWS Access ID/whitespace'])
 })
+
+// Words from a package manifest: their sorted join, without its line breaks and its one space,
+// reads as a Discord bot token (`[MN][A-Za-z0-9]{23,}\.…{6}\.…{27,}`, case-insensitive).
+const MANIFEST = {
+  name: 'once', version: '1.4.0', description: 'Run a function exactly one time', main: 'once.js',
+  directories: {test: 'test'}, dependencies: {wrappy: '1'}, devDependencies: {tap: '^7.0.1'}, scripts: {test: 'tap test/*.js'},
+  files: ['once.js'], repository: {type: 'git', url: 'git://github.com/isaacs/once'}, keywords: ['once', 'function', 'one', 'single'],
+  author: 'Isaac Z. Schlueter <i@izs.me> (http://blog.izs.me/)', license: 'ISC',
+}
+
+test('step 5 judges its readings at the lines\' joints too: a manifest\'s words joined are no token; a token cut over lines and spaces is', () => {
+  for (const extra of [{}, {keywords: [...MANIFEST.keywords, 'c++']}, {scripts: {test: 'tap'}}]) {
+    const body = JSON.stringify({...MANIFEST, ...extra}, null, 2)
+    assert.equal(bodyAction(body), 'allow', JSON.stringify(extra))
+  }
+  const lines = ['license', 'main', 'name', 'once', 'once.js', 'once.js', 'one', 'repository', 'scripts', 'single', 'tap test/*.js']
+  assert.deepEqual(textFindings(lines.join('\n')), [], 'without white space (step 5)')
+  assert.deepEqual(textFindings([...lines, 'c++'].join('\n')), [], 'URL-decoded (step 5)')
+  assert.deepEqual(textFindings(lines.join('\n').replaceAll('.', ' ')), [], 'without dots (step 5)')
+  // Shaped like a Discord bot token (not a real one), cut by line breaks and spaces.
+  const token = 'MTk4NjIyNDgzNDcxOTI1MjQ4.Cl2FMQ.ZnCjm1XVW7vRze4b7Cq4se7kKWs'
+  assert.deepEqual(textFindings(`token:\n${token.slice(0, 12)}\n${token.slice(12, 40)} ${token.slice(40)}`), ['Discord Bot Token/whitespace'])
+  assert.deepEqual(textFindings(`${token.slice(0, 30)}\n${token.slice(30).replace('7', '%37')}+`).map((f) => f.split('/')[0]), ['Discord Bot Token'])
+})
