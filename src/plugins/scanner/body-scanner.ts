@@ -639,17 +639,19 @@ function scanBodyTexts(deps: BodyScanDeps, input: BodyScanInput, body: Buffer, p
   const matches = unsuppressed(found.matches, input.suppress)
   const warnings = unsuppressed(found.warnings, input.suppress)
 
-  const injTexts = sortedJoin !== null ? [...unique, texts.join('\n'), sortedJoin] : texts
-  const injection: ResponseMatch[] = []
+  // A body sent to a host in `response_scanning.exempt_domains` is not scanned for injection
+  // (runtime §6.2, as the reference: the core patterns too): the operator's one way to send an API
+  // bodies whose values, joined, read as an instruction (docs/security.md). DLP still applies.
   const exempt = input.host !== undefined && matchesAnyDomain(input.host, deps.settings.responseScanning.exemptDomains) !== null
+  const injTexts = exempt ? [] : sortedJoin !== null ? [...unique, texts.join('\n'), sortedJoin] : texts
+  const injection: ResponseMatch[] = []
   // The distinct texts the joined screen proves clean are not scanned one by one (a clean scan
   // adds nothing and stops nothing); the joins and every other text are.
-  const proven = sortedJoin !== null ? provenCleanTexts(deps.response, unique) : null
+  const proven = sortedJoin !== null && !exempt ? provenCleanTexts(deps.response, unique) : null
   for (const t of injTexts) {
     if (proven?.has(t) === true) continue
     const r = scanResponse(deps.response, t)
-    // Exempt hosts skip configured injection patterns; core hits still count.
-    if (!r.clean && (!exempt || r.core)) {
+    if (!r.clean) {
       injection.push(...r.matches)
       break
     }

@@ -95,6 +95,13 @@ test('body: prompt injection blocks unless the host is exempt', () => {
   assert.equal(r.reason, 'prompt_injection')
   assert.equal(sc.scanRequestBody({...inj, host: 'docs.example'}).action, 'allow')
   assert.equal(sc.scanRequestBody({body: body('plain text about gardening')}).action, 'allow')
+  // Values that, joined, read as a core pattern (Credential Solicitation: `share` … `token`): an
+  // exempt host takes them (the core patterns are not run there either, runtime §6.2); DLP still is.
+  const scopes = {contentType: 'application/json', body: body('{"scopes":["read","share","token"]}')}
+  assert.deepEqual([sc.scanRequestBody(scopes).action, sc.scanRequestBody(scopes).injection[0]?.core], ['block', true])
+  assert.equal(sc.scanRequestBody({...scopes, host: 'docs.example'}).action, 'allow')
+  const key = {contentType: 'application/json', body: body(`{"scopes":["share","token"],"k":"${anthropicKey()}"}`)}
+  assert.deepEqual([sc.scanRequestBody({...key, host: 'docs.example'}).action, sc.scanRequestBody({...key, host: 'docs.example'}).layer], ['block', 'body_dlp'])
 })
 
 test('headers: sensitive mode, all mode, cross-header join, critical blocks', () => {

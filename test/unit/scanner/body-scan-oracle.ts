@@ -33,12 +33,12 @@ function oldTextScan(deps: BodyScanDeps, input: BodyScanInput, body: Buffer, par
   const matches = unsuppressed(found.matches, input.suppress)
   const warnings = unsuppressed(found.warnings, input.suppress)
 
-  const injTexts = texts.length > 1 ? [...texts, texts.join('\n'), sorted.join('\n')] : texts
-  const injection: ResponseMatch[] = []
   const exempt = input.host !== undefined && matchesAnyDomain(input.host, deps.settings.responseScanning.exemptDomains) !== null
+  const injTexts = exempt ? [] : texts.length > 1 ? [...texts, texts.join('\n'), sorted.join('\n')] : texts
+  const injection: ResponseMatch[] = []
   for (const t of injTexts) {
     const r = scanResponse(deps.response, t)
-    if (!r.clean && (!exempt || r.core)) {
+    if (!r.clean) {
       injection.push(...r.matches)
       break
     }
