@@ -13,12 +13,12 @@ import WebSocket from 'ws'
 import {baseConfig, rawExchange, rawHttp, startProxy, startRoutedUpstream, until, type RunningProxy, type Upstream} from './proxy-harness.js'
 
 // Shaped like an AWS access key id (not the documented example).
-const KEY = 'AKIAZ7QW3ERT5YUI8OPL'
-const HEX = '414b49415a3751573345525435595549384f504c' // hex of KEY
+const KEY = 'AKIAZ7QW3ERT5YUI6OPL'
+const HEX = '414b49415a3751573345525435595549364f504c' // hex of KEY
 const HOSTS = [
   `${HEX}.exfil.example.net`,
   `${HEX.slice(0, 20)}.${HEX.slice(20)}.exfil.example.net`,
-  'iffusqk2g5ivom2f.kjkdkwkvje4e6ucm.exfil.example.net', // base32 of KEY over two labels
+  'iffusqk2g5ivom2f.kjkdkwkvje3e6ucm.exfil.example.net', // base32 of KEY over two labels
   `${KEY.slice(0, 8).toLowerCase()}-${KEY.slice(8).toLowerCase()}.exfil.example.net`, // cut by a hyphen
   `${KEY.slice(0, 10)}_${KEY.slice(10)}.exfil.example.net`, // cut by an underscore
   `${KEY.slice(0, 9).toLowerCase()}-${KEY.slice(9, 14).toLowerCase()}_${KEY.slice(14).toLowerCase()}.exfil.example.net`, // by both

@@ -47,9 +47,9 @@ describe('mcp proxy (strict preset): cross-request reassembly reads member names
   }
 
   const cases: Array<[string, unknown, unknown, string]> = [
-    ['a key split across the member names of two calls', {AKIAZ7QW3E: 1}, {RT5YUI8OPL: 1}, 'AWS Access ID'],
+    ['a key split across the member names of two calls', {AKIAZ7QW3E: 1}, {RT5YUI6OPL: 1}, 'AWS Access ID'],
     ['a card number split across two JSON numbers', {n: 41111111}, {n: 11111111}, 'Credit Card Number'],
-    ['a key split across two calls that each carry another argument', {path: '/tmp/a', text: 'AKIAZ7QW3E'}, {path: '/tmp/b', text: 'RT5YUI8OPL'}, 'AWS Access ID'],
+    ['a key split across two calls that each carry another argument', {path: '/tmp/a', text: 'AKIAZ7QW3E'}, {path: '/tmp/b', text: 'RT5YUI6OPL'}, 'AWS Access ID'],
   ]
   for (const [name, first, second, pattern] of cases) {
     test(`${name}: the second call is refused with -32005 and never reaches the server`, async () => {

@@ -11,7 +11,7 @@ import {after, before, describe, it} from 'node:test'
 import {baseConfig, rawHttp, startProxy, startRoutedUpstream, type RunningProxy, type Upstream} from './proxy-harness.js'
 
 // Shaped like an AWS access key id (not the documented example).
-const KEY = 'AKIAZ7QW3ERT5YUI8OPL'
+const KEY = 'AKIAZ7QW3ERT5YUI6OPL'
 const SPACED = KEY.match(/.{4}/g)!.join(' ')
 
 describe('prose joined by the collapsed readings passes; a key cut the same way does not', {timeout: 60_000}, () => {
@@ -63,6 +63,16 @@ describe('prose joined by the collapsed readings passes; a key cut the same way 
       assert.deepEqual([fetched.status, fetched.headers['x-pipelock-block-reason']], [200, undefined], `/fetch ?${q}`)
     }
     assert.equal(reached.length, 10)
+  })
+
+  it('a gist URL whose owner name starts like a key prefix is fetched (a user name and a hex id are no key)', async () => {
+    const before = reached.length
+    const path = '/aidan/8e8fa57c7ee1350e3491ab12cd34ef56'
+    const fwd = await rawHttp(proxy.port, {path: `${origin()}${path}`})
+    assert.deepEqual([fwd.status, fwd.headers['x-pipelock-block-reason']], [200, undefined])
+    const fetched = await rawHttp(proxy.port, {path: `/fetch?url=${encodeURIComponent(`${origin()}${path}`)}`})
+    assert.deepEqual([fetched.status, fetched.headers['x-pipelock-block-reason']], [200, undefined])
+    assert.equal(reached.length, before + 2)
   })
 
   it('the same requests carrying a key spaced out or cut into values are refused', async () => {

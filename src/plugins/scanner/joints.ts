@@ -22,6 +22,7 @@
  */
 import {matchingPatterns, type DlpEngine} from './dlp-engine.js'
 import {eachDlpHit, isExemptFor, matchDlpPattern, type CompiledDlpPattern, type PatternHit} from './dlp-patterns.js'
+import {awsKeyIdAsIssued} from './validators.js'
 import type {Normalizer} from './normalize.js'
 
 /** How many leading characters of a hit in a joined text must stand in one piece. */
@@ -190,6 +191,16 @@ export const LABELS_JOINED = wordJoinRule(false)
  */
 const MAX_ROUNDS = 12
 
+/**
+ * Whether a hit across a cut may be the token its pattern names as issued: an `AWS Access ID`
+ * (the built-in regex's check, `validator`) only when its sixteen characters after the prefix
+ * are base32, as every issued key id's are (`awsKeyIdAsIssued`); any other pattern's hit may be.
+ * A key spaced out or cut is still such a key; a user name joined to a hex id is not.
+ */
+function issuedAcross(p: CompiledDlpPattern, text: string, h: PatternHit): boolean {
+  return p.validator !== 'aws_key_id' || awsKeyIdAsIssued(text.slice(h.index, h.index + h.length))
+}
+
 /** `first` (the pattern's first hit in `text`), then its other hits, walked only when asked for. */
 function* withFirst(first: PatternHit, p: CompiledDlpPattern, text: string): Generator<PatternHit> {
   yield first
@@ -231,7 +242,7 @@ export function guardedJoint(dlp: DlpEngine, text: string, cuts: readonly Cut[],
         const from = firstCutFrom(open, h.index + 1)
         const to = firstCutFrom(open, h.index + h.length)
         const hit = {index: h.index, length: h.length, from, to}
-        if (from === to || rule(text, hit, open)) break
+        if (from === to || (issuedAcross(p, text, h) && rule(text, hit, open))) break
         back.add(from)
       }
     }

@@ -361,6 +361,25 @@ export function validateOneCase(check: OneCaseCheck, hit: string): boolean {
   return upper.test(hit) || lower.test(hit)
 }
 
+/**
+ * Whether some stretch of `hit` is an AWS access key id as issued: its prefix, then sixteen
+ * characters of the base32 alphabet (A–Z and 2–7), either case. The catalogue regex takes any
+ * sixteen letters or digits, as the reference's does, and a key written whole is read by it;
+ * this narrower form judges a hit that only a reading joining pieces makes (joints.ts): a user
+ * name and a hex id, `aidan` and `/8e8fa57c…` of a gist URL, read `AIDAN8E8FA57C…`, which no
+ * issued key id is (hex holds 0, 1, 8 and 9).
+ */
+export function awsKeyIdAsIssued(hit: string): boolean {
+  return (awsIssued ??= issuedForm()).test(hit)
+}
+let awsIssued: RegExp | undefined
+function issuedForm(): RegExp {
+  const regex = oneCaseRegex('aws_key_id')
+  const body = '[A-Z0-9]{16,}'
+  if (!regex.endsWith(body)) throw new Error(`AWS Access ID: its regex no longer ends in ${body}`)
+  return new RegExp(`${regex.slice(0, -body.length)}[A-Z2-7]{16}`, 'i')
+}
+
 export function runValidator(name: HitCheck, hit: string): boolean {
   switch (name) {
     case 'aws_key_id':

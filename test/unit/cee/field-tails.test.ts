@@ -23,7 +23,7 @@ function countingDlp(): TextDlp & {calls: number} {
 }
 // Built at run time: not a literal credential in the repository.
 const HALF1 = ['AKIA', 'Z7QW3E'].join('')
-const HALF2 = ['RT5Y', 'UI8OPL'].join('')
+const HALF2 = ['RT5Y', 'UI6OPL'].join('')
 const WINDOW = 5 * 60_000
 
 function settings(): CeeSettings {

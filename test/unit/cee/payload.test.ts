@@ -52,8 +52,8 @@ test('extractPayload: plain queries take the one-pass path, escaped ones the ite
 })
 
 test('bodyStreams: a JSON body gives its string values in document order, keys and other tokens dropped', () => {
-  const body = Buffer.from('{"b":"AKIAZ7QW3E","a":["RT5Y",{"c":"UI8OPL"}],"n":1,"t":true,"z":null,"e":"\\u0041"}')
-  assert.deepEqual(streams(bodyStreams(body, 'application/json')), {values: 'AKIAZ7QW3ERT5YUI8OPLA', keys: ''})
+  const body = Buffer.from('{"b":"AKIAZ7QW3E","a":["RT5Y",{"c":"UI6OPL"}],"n":1,"t":true,"z":null,"e":"\\u0041"}')
+  assert.deepEqual(streams(bodyStreams(body, 'application/json')), {values: 'AKIAZ7QW3ERT5YUI6OPLA', keys: ''})
   assert.deepEqual(streams(bodyStreams(Buffer.from('{"a":"x"}'), 'Application/Vnd.Api+JSON; charset=utf-8')), {values: 'x', keys: ''})
   // Not JSON after all: its text, as for any other type.
   assert.deepEqual(streams(bodyStreams(Buffer.from('{"a":"x"'), 'application/json')), {values: '{"a":"x"', keys: ''})
@@ -63,7 +63,7 @@ test('bodyStreams: a JSON body gives its string values in document order, keys a
 
 test('bodyStreams: a form body is read as a query (values and keys, decoded)', () => {
   assert.deepEqual(streams(bodyStreams(Buffer.from('a=AKIA%5A7QW3E&b=c+d&bare&=v'), 'application/x-www-form-urlencoded; charset=utf-8')), {values: 'AKIAZ7QW3Ec dbarev', keys: 'ab'})
-  assert.deepEqual(streams(bodyStreams(Buffer.from('a=AKIAZ7QW3E&b=RT5YUI8OPL'), 'application/x-www-form-urlencoded')), {values: 'AKIAZ7QW3ERT5YUI8OPL', keys: 'ab'})
+  assert.deepEqual(streams(bodyStreams(Buffer.from('a=AKIAZ7QW3E&b=RT5YUI6OPL'), 'application/x-www-form-urlencoded')), {values: 'AKIAZ7QW3ERT5YUI6OPL', keys: 'ab'})
   // The query's keys come first, then the body's.
   assert.deepEqual(streams(extractPayload('http://h/?k=v', Buffer.from('f=w'), 'application/x-www-form-urlencoded')), {values: 'vw', keys: 'kf'})
   assert.deepEqual(streams(extractPayload('http://h/?k=v', Buffer.from('{"f":"w"}'), 'application/json')), {values: 'vw', keys: 'k'})

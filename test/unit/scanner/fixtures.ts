@@ -30,7 +30,8 @@ export const base58chars = (n: number, seed = 7): string =>
 /** Joins fragments: keeps key prefixes out of source literals. */
 export const j = (...parts: string[]): string => parts.join('')
 
-export const awsKeyId = (seed = 7): string => j('AK', 'IA', upperAlnum(16, seed))
+// An AWS access key id as issued: sixteen base32 characters (A–Z, 2–7) after the prefix.
+export const awsKeyId = (seed = 7): string => j('AK', 'IA', fromAlphabet('ABCDEFGHIJKLMNOPQRSTUVWXYZ234567', 16, seed))
 export const githubToken = (seed = 7): string => j('gh', 'p_', alnum(36, seed))
 export const anthropicKey = (seed = 7): string => j('sk', '-ant-', alnum(24, seed))
 

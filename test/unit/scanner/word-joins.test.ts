@@ -55,7 +55,7 @@ test('text DLP: a key spaced out, dotted or wrapped is found, behind prose too',
   assert.ok(textFindings(`the canvas\nelement renders\n${spaced(KEY, '\n')}`).includes('AWS Access ID/'))
   assert.deepEqual(textFindings(`best asian restaurants ${spaced(KEY, ' ')}`), ['AWS Access ID/whitespace'])
   // In lower case with its digits, spaced: the pieces are not lower-case letters alone.
-  assert.deepEqual(textFindings(spaced('akia2b3c4d5e6f7g8h9j', ' ')), ['AWS Access ID/whitespace'])
+  assert.deepEqual(textFindings(spaced('akia2b3c4d5e6f7g2h3j', ' ')), ['AWS Access ID/whitespace'])
   // A chain of key-prefix words longer than the rounds allow is read as it stands (fail closed).
   const chain = `${'canvas '.repeat(20)}${KEY}`
   assert.ok(textFindings(chain).includes('AWS Access ID/whitespace'), chain)
@@ -136,4 +136,19 @@ test('step 5 judges its readings at the lines\' joints too: a manifest\'s words 
   const token = 'MTk4NjIyNDgzNDcxOTI1MjQ4.Cl2FMQ.ZnCjm1XVW7vRze4b7Cq4se7kKWs'
   assert.deepEqual(textFindings(`token:\n${token.slice(0, 12)}\n${token.slice(12, 40)} ${token.slice(40)}`), ['Discord Bot Token/whitespace'])
   assert.deepEqual(textFindings(`${token.slice(0, 30)}\n${token.slice(30).replace('7', '%37')}+`).map((f) => f.split('/')[0]), ['Discord Bot Token'])
+})
+
+test('AWS Access ID across a cut: only sixteen base32 characters after the prefix, as issued, make a key', () => {
+  // A user name and a hex id (a gist, a commit): `aidan` + `8e8f…` reads AIDA + sixteen letters and digits.
+  for (const u of ['https://gist.github.com/aidan/8e8fa57c7ee1350e3491ab12cd34ef56', 'https://gist.github.com/anvaka/8e8fa57c7ee1350e3491', 'https://example.com/asia/8e8fa57c7ee1350e', 'https://example.com/u/aroa/5f2b9c0d1e3a4b6c7d8e9f00']) {
+    assert.deepEqual(urlFindings(u), [], u)
+  }
+  assert.deepEqual(textFindings('gist by aidan 8e8fa57c7ee1350e3491'), [])
+  // An issued key id cut the same ways is found; so is any key shape written whole.
+  assert.deepEqual(urlFindings(`https://example.com/${KEY.slice(0, 4)}/${KEY.slice(4)}`), ['AWS Access ID/path_noise'])
+  assert.deepEqual(urlFindings(`https://example.com/${KEY.slice(0, 4).toLowerCase()}/${KEY.slice(4).toLowerCase()}`), ['AWS Access ID/path_noise'])
+  assert.deepEqual(textFindings(spaced(KEY, ' ')), ['AWS Access ID/whitespace'])
+  assert.ok(textFindings('key AKIAZ7QW3ERT5YUI8OPL here').includes('AWS Access ID/'), 'whole, whatever its characters')
+  // Documented limit: a made-up id with 0, 1, 8 or 9 in its body is not read across a cut.
+  assert.deepEqual(textFindings(spaced('AKIAZ7QW3ERT5YUI8OPL', ' ')), [])
 })
