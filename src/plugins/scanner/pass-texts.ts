@@ -96,8 +96,13 @@ const NEAR = 32
 /** From this length a text of long stretches, or mostly stretches, takes the string path (`PassTextBuilder.mostlyStretches`). */
 const MOSTLY_STRETCHES_FROM = 1024
 const LONG_STRETCH = 256
-/** Past this many bytes of scratch (four texts) the UTF-8 walk declines and the passes take the string walk. */
-const MAX_BYTES = 1 << 23
+/**
+ * Past this many bytes of scratch (four texts) the UTF-8 walk declines and the passes take the
+ * string walk. 32 MiB: the text runs of a 2 MB shared library are ≈ 830,000 units, whose scratch
+ * (three bytes a unit, four texts) is ≈ 10 MB; at 8 MiB such a body took the string walk at half
+ * the rate. The scratch is allocated for the walk and not kept above `KEEP_BYTES`.
+ */
+const MAX_BYTES = 1 << 25
 /** The UTF-8 tables' second entry per slot: pass 2's (pass 1's is the first). */
 const P2 = 1
 /**
