@@ -115,10 +115,21 @@ export async function requestFloor(scanner: {dlp: DlpEngine; response: ResponseS
  * The request-body floor of binary `bodies` (not UTF-8; per body, in turn): the run finders' pass
  * with the two texts it yields, then the walks over them.
  */
-export async function binaryRequestFloor(scanner: {dlp: DlpEngine; response: ResponseScanner}, bodies: readonly Buffer[], seconds: number): Promise<ScanFloor> {
-  const texts = bodies.map((body) => textAndPrintableRuns(body, PRINTABLE_RUN_MIN))
-  const walks = texts.map(({text, printable}) => [...dlpWalks(scanner.dlp, text), ...(printable === null ? [] : dlpWalks(scanner.dlp, printable)), ...injectionWalks(scanner.response, text)])
-  const runs = await cpuPerCall(rotating(bodies, (body) => textAndPrintableRuns(body, PRINTABLE_RUN_MIN)), seconds / 2)
+export function binaryRequestFloor(scanner: {dlp: DlpEngine; response: ResponseScanner}, bodies: readonly Buffer[], seconds: number): Promise<ScanFloor> {
+  return runsThenWalks(bodies, (body) => textAndPrintableRuns(body, PRINTABLE_RUN_MIN), ({text, printable}) => [
+    ...dlpWalks(scanner.dlp, text),
+    ...(printable === null ? [] : dlpWalks(scanner.dlp, printable)),
+    ...injectionWalks(scanner.response, text),
+  ], seconds)
+}
+
+/**
+ * A binary body's floor: `find` (the run finders' pass, timed over half the seconds), then the
+ * walks `walksOf` its result needs (timed over the other half).
+ */
+async function runsThenWalks<T>(bodies: readonly Buffer[], find: (body: Buffer) => T, walksOf: (found: T) => Walk[], seconds: number): Promise<ScanFloor> {
+  const walks = bodies.map((body) => walksOf(find(body)))
+  const runs = await cpuPerCall(rotating(bodies, find), seconds / 2)
   const walked = await timeWalks(walks, seconds / 2)
   return {micros: runs + walked, parts: `runs ${runs.toFixed(0)} µs + ${walks[0]!.length} walks ${walked.toFixed(0)} µs`}
 }
@@ -131,9 +142,6 @@ export async function responseFloor(response: ResponseScanner, markup: boolean, 
 }
 
 /** The response floor of a binary body (§7 over its text runs): the finders' pass that yields them, then the injection walks. */
-export async function binaryResponseFloor(response: ResponseScanner, bodies: readonly Buffer[], seconds: number): Promise<ScanFloor> {
-  const walks = bodies.map((body) => injectionWalks(response, binaryText(body)))
-  const runs = await cpuPerCall(rotating(bodies, binaryText), seconds / 2)
-  const walked = await timeWalks(walks, seconds / 2)
-  return {micros: runs + walked, parts: `runs ${runs.toFixed(0)} µs + ${walks[0]!.length} walks ${walked.toFixed(0)} µs`}
+export function binaryResponseFloor(response: ResponseScanner, bodies: readonly Buffer[], seconds: number): Promise<ScanFloor> {
+  return runsThenWalks(bodies, binaryText, (text) => injectionWalks(response, text), seconds)
 }
