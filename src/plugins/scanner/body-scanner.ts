@@ -643,20 +643,24 @@ function scanBodyTexts(deps: BodyScanDeps, input: BodyScanInput, body: Buffer, p
   // (runtime §6.2, as the reference: the core patterns too): the operator's one way to send an API
   // bodies whose values, joined, read as an instruction (docs/security.md). DLP still applies.
   const exempt = input.host !== undefined && matchesAnyDomain(input.host, deps.settings.responseScanning.exemptDomains) !== null
-  const injTexts = exempt ? [] : sortedJoin !== null ? [...unique, texts.join('\n'), sortedJoin] : texts
-  const injection: ResponseMatch[] = []
-  // The distinct texts the joined screen proves clean are not scanned one by one (a clean scan
-  // adds nothing and stops nothing); the joins and every other text are.
-  const proven = sortedJoin !== null && !exempt ? provenCleanTexts(deps.response, unique) : null
-  for (const t of injTexts) {
-    if (proven?.has(t) === true) continue
-    const r = scanResponse(deps.response, t)
-    if (!r.clean) {
-      injection.push(...r.matches)
-      break
-    }
-  }
+  const injection = exempt ? [] : firstInjection(deps.response, texts, unique, sortedJoin)
   return bodyVerdict(deps, matches, warnings, injection)
+}
+
+/**
+ * §6.2 step 5: the first injection found in the body's texts, then in them joined in order and
+ * sorted (`unique`: the distinct texts; `sortedJoin`: null for a body of one text). The distinct
+ * texts the joined screen proves clean are not scanned one by one (a clean scan adds nothing and
+ * stops nothing); the joins and every other text are.
+ */
+function firstInjection(response: ResponseScanner, texts: readonly string[], unique: readonly string[], sortedJoin: string | null): readonly ResponseMatch[] {
+  const proven = sortedJoin !== null ? provenCleanTexts(response, unique) : null
+  for (const t of sortedJoin !== null ? [...unique, texts.join('\n'), sortedJoin] : texts) {
+    if (proven?.has(t) === true) continue
+    const r = scanResponse(response, t)
+    if (!r.clean) return r.matches
+  }
+  return []
 }
 
 /** The body's verdict from its findings (§6.2): critical DLP, then injection, then DLP, then warnings. */
