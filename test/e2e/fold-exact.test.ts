@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import {after, before, describe, it} from 'node:test'
-import {baseConfig, rawHttp, startProxy, startRoutedUpstream, type RunningProxy, type Upstream} from './proxy-harness.js'
+import {baseConfig, LOOPBACK_BODY_BLOCK, rawHttp, startProxy, startRecordingUpstream, type RunningProxy, type Upstream} from './proxy-harness.js'
 
 describe('words that fold to DAN pass; DAN is refused', {timeout: 60_000}, () => {
   let up: Upstream
@@ -13,29 +13,8 @@ describe('words that fold to DAN pass; DAN is refused', {timeout: 60_000}, () =>
   const reached: string[] = []
 
   before(async () => {
-    up = await startRoutedUpstream((req, res) => {
-      const chunks: Buffer[] = []
-      req.on('data', (c: Buffer) => chunks.push(c))
-      req.on('end', () => {
-        reached.push(Buffer.concat(chunks).toString('utf8'))
-        const page = new URL(req.url ?? '/', 'http://x').searchParams.get('say') ?? 'ok'
-        res.setHeader('content-type', 'text/plain')
-        res.end(page)
-      })
-    })
-    proxy = await startProxy(baseConfig([
-      'ssrf:',
-      '  ip_allowlist: ["127.0.0.1/32"]',
-      'fetch_proxy:',
-      '  monitoring:',
-      '    max_requests_per_minute: 100000',
-      'request_body_scanning:',
-      '  enabled: true',
-      '  action: block',
-      'response_scanning:',
-      '  enabled: true',
-      '  action: block',
-    ].join('\n')))
+    up = await startRecordingUpstream(reached, (url) => url.searchParams.get('say') ?? 'ok')
+    proxy = await startProxy(baseConfig([...LOOPBACK_BODY_BLOCK, 'response_scanning:', '  enabled: true', '  action: block'].join('\n')))
   })
   after(async () => {
     await proxy?.stop()
@@ -57,7 +36,7 @@ describe('words that fold to DAN pass; DAN is refused', {timeout: 60_000}, () =>
     const text = 'Book the cheapest flight from DEN to SFO, print it on DIN A4, file it under DON and DUN.'
     assert.deepEqual(await chat(text), [200, undefined])
     assert.deepEqual(await page(text), [200, undefined])
-    assert.ok(reached.includes(JSON.stringify({model: 'm', messages: [{role: 'user', content: text}]})), 'the upstream got the chat request')
+    assert.ok(reached.includes(`POST /v1/chat ${JSON.stringify({model: 'm', messages: [{role: 'user', content: text}]})}`), 'the upstream got the chat request')
   })
 
   it('the acronym itself and a misspelt role override around it are refused both ways', async () => {

@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict'
 import {after, before, describe, it} from 'node:test'
-import {baseConfig, rawHttp, startProxy, startRoutedUpstream, type RunningProxy, type Upstream} from './proxy-harness.js'
+import {baseConfig, LOOPBACK_BODY_BLOCK, rawHttp, startProxy, startRecordingUpstream, type RunningProxy, type Upstream} from './proxy-harness.js'
 
 // Shaped like an AWS access key id (not the documented example).
 const KEY = 'AKIAZ7QW3ERT5YUI6OPL'
@@ -20,24 +20,8 @@ describe('prose joined by the collapsed readings passes; a key cut the same way 
   const reached: string[] = []
 
   before(async () => {
-    up = await startRoutedUpstream((req, res) => {
-      const chunks: Buffer[] = []
-      req.on('data', (c: Buffer) => chunks.push(c))
-      req.on('end', () => {
-        reached.push(`${req.method ?? ''} ${req.url ?? ''} ${Buffer.concat(chunks).toString('utf8')}`)
-        res.end('ok')
-      })
-    })
-    proxy = await startProxy(baseConfig([
-      'ssrf:',
-      '  ip_allowlist: ["127.0.0.1/32"]',
-      'fetch_proxy:',
-      '  monitoring:',
-      '    max_requests_per_minute: 100000',
-      'request_body_scanning:',
-      '  enabled: true',
-      '  action: block',
-    ].join('\n')))
+    up = await startRecordingUpstream(reached)
+    proxy = await startProxy(baseConfig(LOOPBACK_BODY_BLOCK.join('\n')))
   })
   after(async () => {
     await proxy?.stop()

@@ -154,6 +154,22 @@ export async function startRoutedUpstream(handler: http.RequestListener): Promis
   return await listen(http.createServer(handler))
 }
 
+/**
+ * A plain HTTP upstream on 127.0.0.1 that records each request it is sent in `reached` (method,
+ * URL and body: `POST /v1/chat {…}`) and answers `answer` of its URL as text/plain (`ok`).
+ */
+export async function startRecordingUpstream(reached: string[], answer: (url: URL) => string = () => 'ok'): Promise<Upstream> {
+  return await startRoutedUpstream((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      reached.push(`${req.method ?? ''} ${req.url ?? ''} ${Buffer.concat(chunks).toString('utf8')}`)
+      res.setHeader('content-type', 'text/plain')
+      res.end(answer(new URL(req.url ?? '/', 'http://upstream')))
+    })
+  })
+}
+
 export interface TlsMaterial {
   readonly key: string
   readonly cert: string
@@ -340,6 +356,21 @@ export async function until(check: () => Promise<boolean>, timeoutMs = 3000): Pr
   }
   return false
 }
+
+/**
+ * Config lines for a proxy in front of a loopback test upstream whose request bodies are scanned
+ * and refused: 127.0.0.1 let past SSRF, `/fetch`'s rate limit out of a test's way.
+ */
+export const LOOPBACK_BODY_BLOCK: readonly string[] = [
+  'ssrf:',
+  '  ip_allowlist: ["127.0.0.1/32"]',
+  'fetch_proxy:',
+  '  monitoring:',
+  '    max_requests_per_minute: 100000',
+  'request_body_scanning:',
+  '  enabled: true',
+  '  action: block',
+]
 
 /** Base config for the e2e proxies: the built-in defaults plus the forward proxy. */
 export function baseConfig(extra = ''): string {
