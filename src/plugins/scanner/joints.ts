@@ -192,13 +192,51 @@ export const LABELS_JOINED = wordJoinRule(false)
 const MAX_ROUNDS = 12
 
 /**
- * Whether a hit across a cut may be the token its pattern names as issued: an `AWS Access ID`
- * (the built-in regex's check, `validator`) only when its sixteen characters after the prefix
- * are base32, as every issued key id's are (`awsKeyIdAsIssued`); any other pattern's hit may be.
- * A key spaced out or cut is still such a key; a user name joined to a hex id is not.
+ * Whether a hit across the cuts `cuts[from]` … `cuts[to - 1]` may be the token its pattern names
+ * as issued: an `AWS Access ID` (the built-in regex's check, `validator`) only when its sixteen
+ * characters after the prefix are base32, as every issued key id's are (`awsKeyIdAsIssued`); a
+ * number (`numberAsWritten`) only when no cut it crosses was a decimal point; any other hit may
+ * be. A key spaced out or cut is still such a key; a user name joined to a hex id is not.
  */
-function issuedAcross(p: CompiledDlpPattern, text: string, h: PatternHit): boolean {
-  return p.validator !== 'aws_key_id' || awsKeyIdAsIssued(text.slice(h.index, h.index + h.length))
+function issuedAcross(p: CompiledDlpPattern, text: string, h: PatternHit, cuts: readonly Cut[], from: number, to: number): boolean {
+  const found = text.slice(h.index, h.index + h.length)
+  if (p.validator === 'aws_key_id' && !awsKeyIdAsIssued(found)) return false
+  return !NUMBER_HIT.test(found) || numberAsWritten(text, cuts, from, to)
+}
+
+/** A hit of digits, `-` and spaces alone (a Social Security Number, a card number). */
+const NUMBER_HIT = /^[0-9][0-9 -]*$/
+
+/** The fewest digits on each side of a cut inside a number written in groups (`4111.1111.…`). */
+const NUMBER_GROUP_MIN = 3
+
+/**
+ * Whether each dot cut out from `from` up to `to` that stood between two digits has at least
+ * `NUMBER_GROUP_MIN` digits on either side (up to the next non-digit or cut): a number written
+ * in dotted groups (`4111.1111.1111.1111`) is still that number, but a dot with fewer digits on
+ * a side was a decimal point (`55.9-6.2-112.3`, an SVG path's coordinates, reads `559-62-1123`
+ * without its dots: a Social Security Number on every page of an HTML book whose theme draws an
+ * icon with such a path; `41.11-11.11-1.111-111.1` reads a card number). A line break or a
+ * space between digits is not judged so: a number wrapped or spaced at any column is found.
+ */
+function numberAsWritten(text: string, cuts: readonly Cut[], from: number, to: number): boolean {
+  for (let k = from; k < to; k++) {
+    const at = cuts[k]!.at
+    if (cuts[k]!.sep !== '.' || !isDigitAt(text, at - 1) || !isDigitAt(text, at)) continue
+    const lo = k > 0 ? cuts[k - 1]!.at : 0
+    const hi = k + 1 < cuts.length ? cuts[k + 1]!.at : text.length
+    let left = 0
+    while (at - left - 1 >= lo && isDigitAt(text, at - left - 1)) left++
+    let right = 0
+    while (at + right < hi && isDigitAt(text, at + right)) right++
+    if (left < NUMBER_GROUP_MIN || right < NUMBER_GROUP_MIN) return false
+  }
+  return true
+}
+
+function isDigitAt(text: string, i: number): boolean {
+  const c = text.charCodeAt(i)
+  return c >= 0x30 && c <= 0x39
 }
 
 /** `first` (the pattern's first hit in `text`), then its other hits, walked only when asked for. */
@@ -242,7 +280,7 @@ export function guardedJoint(dlp: DlpEngine, text: string, cuts: readonly Cut[],
         const from = firstCutFrom(open, h.index + 1)
         const to = firstCutFrom(open, h.index + h.length)
         const hit = {index: h.index, length: h.length, from, to}
-        if (from === to || (issuedAcross(p, text, h) && rule(text, hit, open))) break
+        if (from === to || (issuedAcross(p, text, h, open, from, to) && rule(text, hit, open))) break
         back.add(from)
       }
     }

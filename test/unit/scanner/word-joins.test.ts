@@ -152,3 +152,20 @@ test('AWS Access ID across a cut: only sixteen base32 characters after the prefi
   // Documented limit: a made-up id with 0, 1, 8 or 9 in its body is not read across a cut.
   assert.deepEqual(textFindings(spaced('AKIAZ7QW3ERT5YUI8OPL', ' ')), [])
 })
+
+test('numbers across a dot: a decimal point does not join a number, dotted groups of three digits or more do', () => {
+  // SVG path coordinates: without their dots `71.3-4.2-256.1` reads 713-42-2561 (a Social
+  // Security Number) and `41.11-11.11-1.111-111.1` reads 4111-1111-1111-1111 (a card number).
+  for (const t of ['<path d="M10 20l12.5-40.8-71.3-4.2-256.1-9.9z"/>', '<path d="M41.11-11.11-1.111-111.1z"/>', 'moved 71.3-4.2-256.1 px']) {
+    assert.deepEqual(textFindings(t), [], t)
+    assert.equal(bodyAction(JSON.stringify({messages: [{role: 'user', content: `Summarise this page:\n${t}`}]})), 'allow', t)
+  }
+  // A number written in dotted groups is still that number; written whole it is found as it stands.
+  assert.deepEqual(textFindings('pay with 4111.1111.1111.1111 today'), ['Credit Card Number/subdomain'])
+  assert.deepEqual(textFindings('card 3782.822463.10005 on file'), ['Credit Card Number/subdomain'])
+  assert.deepEqual(textFindings('ssn 713-42-2561 here'), ['Social Security Number/'])
+  // Only a dot is judged so: a number wrapped by a line break at any column is found.
+  assert.deepEqual(textFindings('card 41\n11111111111111 x'), ['Credit Card Number/'])
+  assert.deepEqual(textFindings('card 4111 1111 11\n11 1111 x'), ['Credit Card Number/'])
+  assert.ok(textFindings('ssn 713-42-2561 at 71.3-4.2').includes('Social Security Number/'), 'a number written whole beside a decimal')
+})
